@@ -1,0 +1,48 @@
+# cellchain: `make run` serves the app, `make test` runs the suite; both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app cellchain
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run db test test-postgres test-browser lint bench serve clean
+
+# The virtualenv, with the app (editable) and its test tools; rebuilt when the requirements change.
+$(VENV): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)
+
+# The SQLite database in instance/, migrated to the newest schema, with demo data when empty.
+db: $(VENV)
+	$(FLASK) init-db
+	$(FLASK) demo --if-empty
+
+run: db
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: db
+	$(BIN)/python -m pytest
+
+test-postgres: $(VENV)
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
+
+test-browser: $(VENV)
+	$(BIN)/python -m pytest -m browser tests/browser
+
+lint: $(VENV)
+	$(BIN)/ruff check cellchain tests bench migrations/env.py
+	$(BIN)/bandit -q -r cellchain -lll
+
+bench: db
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Production-style serving: several workers; set DATABASE_URL for PostgreSQL.
+serve: db
+	$(BIN)/gunicorn --workers 4 --bind $(HOST):$(PORT) 'cellchain:create_app()'
+
+clean:
+	rm -rf $(VENV) build *.egg-info test-artifacts bench/results

@@ -1,0 +1,145 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment, then a test dict.
+
+The protocol numbers of the trial (dose, tolerance, schedule, windows, shelf life, temperatures) live
+here as defaults so that a site changes them in one reviewed place, never in code scattered around.
+Unknown keys are refused: a misspelt setting that silently does nothing is how a wrong dose tolerance
+reaches production.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    # --- platform -------------------------------------------------------------------------------
+    "DATABASE_URL": None,  # None: sqlite file in the instance folder
+    "SECRET_KEY": None,  # None: generated once into instance/secret_key
+    "SITE_NAME": "Beijing 302 Hospital Cell Therapy Facility",
+    "SITE_TIMEZONE": "Asia/Shanghai",
+    "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",
+    "MAX_FAILED_LOGINS": 5,
+    "API_TOKEN_TTL_HOURS": 12,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    "PREFERRED_URL_SCHEME": "http",
+    "SQL_ECHO": False,
+    "HSTS": False,  # send Strict-Transport-Security; turn on only behind HTTPS
+    # --- ISBT 128 -------------------------------------------------------------------------------
+    "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
+    "FACILITY_NAME": "cellchain validation facility (A9999)",
+    "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
+    "PRODUCT_DESCRIPTIONS": {
+        "ucmsc": "UC-MSC, allogeneic, for infusion",
+        "placebo": "Placebo: 0.9% sodium chloride",
+    },
+    "COLLECTION_TYPE": "V",
+    # --- trial protocol (NCT01690247) -----------------------------------------------------------
+    "TRIAL_ID": "NCT01690247",
+    "TRIAL_PLANNED_SUBJECTS": 50,
+    "SUBJECT_MIN_AGE": 18,
+    "SUBJECT_MAX_AGE": 70,
+    "DOSE_CELLS_PER_KG": 1_000_000,
+    "DOSE_TOLERANCE": 0.10,
+    "PLACEBO_VOLUME_ML": 50.0,
+    "INFUSION_WEEKS": [0, 4, 8, 12],
+    "FOLLOW_UP_WEEKS": [4, 8, 12, 24, 36, 48],
+    "INFUSION_WINDOW_DAYS": 3,
+    "FOLLOW_UP_WINDOW_DAYS": 7,
+    # --- manufacturing and storage --------------------------------------------------------------
+    "PASSAGE_LIMIT": 5,
+    "PRODUCT_SHELF_LIFE_HOURS": 48,
+    "PLACEBO_SHELF_LIFE_DAYS": 90,
+    "DONOR_SPECIMEN_WINDOW_DAYS": 7,
+    "TEMPERATURE_RANGES": {
+        "collection": [2.0, 25.0],
+        "lot": [2.0, 37.0],
+        "bag": [2.0, 8.0],
+    },
+}
+
+# Keys Flask and its extensions read; allowed to be set, not defaulted here.
+FLASK_KEYS = {
+    "TESTING", "DEBUG", "SERVER_NAME", "APPLICATION_ROOT", "SESSION_COOKIE_NAME", "MAX_CONTENT_LENGTH",
+    "TEMPLATES_AUTO_RELOAD", "EXPLAIN_TEMPLATE_LOADING", "PROPAGATE_EXCEPTIONS", "TRAP_HTTP_EXCEPTIONS",
+    "SEND_FILE_MAX_AGE_DEFAULT", "TRUSTED_HOSTS", "SESSION_COOKIE_DOMAIN", "SESSION_COOKIE_PATH",
+    "SESSION_REFRESH_EACH_REQUEST", "USE_X_SENDFILE", "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS",
+    "PROVIDE_AUTOMATIC_OPTIONS", "SESSION_COOKIE_PARTITIONED", "SECRET_KEY_FALLBACKS",
+}
+# Test-only switches, accepted in a test dict and nowhere else.
+TEST_KEYS: set[str] = set()
+ENV_PREFIX = "CELLCHAIN_"
+
+
+class ConfigError(ValueError):
+    """A setting that does not exist or cannot be read."""
+
+
+def _check_keys(values: dict[str, Any], source: str, extra: set[str] = frozenset()) -> None:
+    unknown = sorted(k for k in values if k not in DEFAULTS and k not in FLASK_KEYS and k not in extra)
+    if unknown:
+        raise ConfigError(f"unknown configuration key(s) in {source}: {', '.join(unknown)}")
+
+
+def _from_instance_file(instance_path: Path) -> dict[str, Any]:
+    path = instance_path / "config.py"
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - the site's own file
+    values = {k: v for k, v in namespace.items() if k.isupper()}
+    _check_keys(values, str(path))
+    return values
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Environment values are JSON when they parse as JSON (numbers, lists, objects), else text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _from_environment(environ: dict[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name in ("DATABASE_URL", "SECRET_KEY"):
+        if environ.get(name):
+            values[name] = environ[name]
+    prefixed = {k[len(ENV_PREFIX):]: v for k, v in environ.items() if k.startswith(ENV_PREFIX)}
+    _check_keys(prefixed, "the environment (CELLCHAIN_*)")
+    values.update({k: _parse_env_value(v) for k, v in prefixed.items()})
+    return values
+
+
+def _secret_key(instance_path: Path) -> str:
+    """A secret generated once per installation: a constant in code would let anyone forge sessions."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def load(instance_path: str, test_config: dict[str, Any] | None = None,
+         environ: dict[str, str] | None = None) -> dict[str, Any]:
+    """The merged configuration, in order of precedence: test dict > environment > instance > defaults."""
+    instance = Path(instance_path)
+    config = dict(DEFAULTS)
+    config.update(_from_instance_file(instance))
+    if test_config is None:
+        config.update(_from_environment(dict(os.environ) if environ is None else environ))
+    else:
+        _check_keys(test_config, "the test configuration", TEST_KEYS)
+        config.update(test_config)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(instance)
+    if not config["DATABASE_URL"]:
+        config["DATABASE_URL"] = f"sqlite:///{instance / 'cellchain.sqlite'}"
+    return config

@@ -1,0 +1,114 @@
+"""The one place audit entries are written, and the chain verified.
+
+Every service that changes a regulated record calls :func:`record` inside the same transaction as the
+change, so the entry and the change are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from cellchain.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, ChainReport, entry_hash, verify_rows
+from cellchain.domain.canonical import canonical_json, format_utc
+from cellchain.models.audit import AuditEntry, AuditHead
+from cellchain.models.types import utcnow
+from cellchain.models.users import User
+
+SYSTEM_ACTOR = "system"
+
+
+def _json(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else canonical_json(values)
+
+
+def _lock_head(session: Session) -> AuditHead:
+    """The chain head, locked until the transaction ends (PostgreSQL row lock; SQLite's write lock)."""
+    statement = select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    head = session.exec(statement.execution_options(populate_existing=True)).first()
+    if head is None:  # a database made before the head row existed, or emptied by a test
+        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
+        session.add(head)
+    return head
+
+
+def record(session: Session, *, actor: User | None, record_type: str, record_id: Any, action: str,
+           old: dict[str, Any] | None = None, new: dict[str, Any] | None = None,
+           reason: str | None = None, at: datetime | None = None) -> AuditEntry:
+    """Append one entry to the chain. ``actor`` None means the system itself (a CLI or migration)."""
+    head = _lock_head(session)
+    entry = AuditEntry(
+        seq=head.seq + 1, recorded_at=format_utc(at or utcnow()),
+        actor_id=actor.id if actor else None, actor=actor.username if actor else SYSTEM_ACTOR,
+        record_type=record_type, record_id=str(record_id), action=action,
+        old_values=_json(old), new_values=_json(new), reason=reason or None, prev_hash=head.hash, hash="")
+    entry.hash = entry_hash(entry.seq, entry.recorded_at, entry.actor, entry.record_type, entry.record_id,
+                            entry.action, entry.old_values, entry.new_values, entry.reason, entry.prev_hash)
+    head.seq, head.hash = entry.seq, entry.hash
+    session.add(entry)
+    session.add(head)
+    session.flush()
+    return entry
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole chain in order straight from the database cursor, without building ORM objects."""
+    columns = ", ".join((*HASHED_FIELDS, "prev_hash", "hash"))
+    connection = session.connection()
+    head_row = connection.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
+    result = connection.exec_driver_sql(f"SELECT {columns} FROM audit_entries ORDER BY seq")  # noqa: S608
+    rows = _batched(result)
+    return verify_rows(rows, head=tuple(head_row) if head_row else None)
+
+
+def _batched(result, size: int = 10_000):
+    while True:
+        chunk = result.fetchmany(size)
+        if not chunk:
+            return
+        yield from chunk
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    record_type: str | None = None
+    record_id: str | None = None
+    actor: str | None = None
+    since: str | None = None  # canonical UTC text bounds, inclusive
+    until: str | None = None
+
+
+def _filtered(statement, flt: AuditFilter):
+    if flt.record_type:
+        statement = statement.where(AuditEntry.record_type == flt.record_type)
+    if flt.record_id:
+        statement = statement.where(AuditEntry.record_id == flt.record_id)
+    if flt.actor:
+        statement = statement.where(AuditEntry.actor == flt.actor)
+    if flt.since:
+        statement = statement.where(AuditEntry.recorded_at >= flt.since)
+    if flt.until:
+        statement = statement.where(AuditEntry.recorded_at <= flt.until)
+    return statement
+
+
+def search(session: Session, flt: AuditFilter, *, limit: int | None = 200, offset: int = 0) -> list[AuditEntry]:
+    statement = _filtered(select(AuditEntry), flt).order_by(AuditEntry.seq.desc()).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+
+
+def count(session: Session, flt: AuditFilter) -> int:
+    return session.exec(_filtered(select(func.count()).select_from(AuditEntry), flt)).one()
+
+
+def history(session: Session, record_type: str, record_id: Any) -> list[AuditEntry]:
+    """A record's entries, oldest first: what a batch record or certificate shows as 'changed since entry'."""
+    statement = (select(AuditEntry).where(AuditEntry.record_type == record_type,
+                                          AuditEntry.record_id == str(record_id)).order_by(AuditEntry.seq))
+    return list(session.exec(statement))

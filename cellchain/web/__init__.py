@@ -1,0 +1,83 @@
+"""The web layer: blueprints, request lifecycle (one transaction), templates' helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, Response, current_app, g
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from cellchain import db
+from cellchain.domain.roles import role_title
+from cellchain.web import errors, security
+from cellchain.web.navigation import menu_for
+
+
+def _commit_or_refuse(response: Response) -> Response:
+    """One request, one transaction: commit what a successful request did, roll back anything else."""
+    if response.status_code >= 400:
+        db.rollback()
+        return response
+    try:
+        db.commit()
+    except IntegrityError as error:
+        return _as_response(errors.integrity_conflict(error))
+    except OperationalError as error:
+        return _as_response(errors.database_down(error))
+    return response
+
+
+def _as_response(result) -> Response:
+    body, status = result
+    response = current_app.make_response(body)
+    response.status_code = status
+    return response
+
+
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config["HSTS"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if g.get("user") is not None:
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def localtime(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in the site's zone, as people at the site read clocks."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config["SITE_TIMEZONE"])
+    return moment.astimezone(zone).strftime(fmt) + " " + moment.astimezone(zone).tzname()
+
+
+def _template_context() -> dict:
+    return {"current_user": g.get("user"), "menu": menu_for(g.get("user")), "csrf_token": security.csrf_token,
+            "role_title": role_title, "site_name": current_app.config["SITE_NAME"]}
+
+
+def register_blueprints(app: Flask) -> None:
+    from cellchain.web import admin, api, audit, auth, home
+
+    for module in (auth, home, admin, audit):
+        app.register_blueprint(module.bp)
+    api.init_app(app)
+
+
+def init_app(app: Flask) -> None:
+    errors.init_app(app)
+    app.before_request(security.load_user)
+    app.before_request(security.check_csrf)
+    app.after_request(_security_headers)
+    app.after_request(_commit_or_refuse)
+    app.context_processor(_template_context)
+    app.add_template_filter(localtime, "localtime")
+    register_blueprints(app)

@@ -1,0 +1,47 @@
+"""Log in and out of the pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+
+from cellchain import db
+from cellchain.domain.errors import Forbidden, Unauthenticated
+from cellchain.services import accounts, audit
+from cellchain.web.security import current_user, login_required, policy, start_session
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect after login is a phishing tool."""
+    if not target or urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        user = accounts.login(db.session(), username, password, policy=policy())
+    except (Unauthenticated, Forbidden) as refusal:
+        return render_template("auth/login.html", error=refusal.message, username=username,
+                               next=request.form.get("next", "")), refusal.status
+    start_session(user)
+    flash(f"Welcome, {user.full_name}.", "success")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    user = current_user()
+    audit.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,70 @@
+"""Every refusal becomes one HTTP answer here: JSON under /api/, a page that says what happened elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, render_template
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from cellchain import db
+from cellchain.domain.errors import DomainError, Invalid, Reason, Refused
+from cellchain.web.security import is_api_request
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "The request could not be read", 401: "Not signed in or wrong password",
+          403: "Not allowed", 404: "Not found", 405: "Not allowed here", 409: "Refused by a rule",
+          413: "Too large", 500: "Something went wrong", 503: "Service unavailable"}
+
+
+def respond(status: int, message: str, *, fields: dict | None = None, reasons: list[Reason] | None = None):
+    db.rollback()
+    if is_api_request():
+        body: dict = {"error": message}
+        if fields:
+            body["fields"] = fields
+        if reasons:
+            body["reasons"] = [r.as_dict() for r in reasons]
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
+                           message=message, fields=fields or {}, reasons=reasons or []), status
+
+
+def _domain(error: DomainError):
+    return respond(error.status, error.message, fields=getattr(error, "fields", None),
+                   reasons=getattr(error, "reasons", None))
+
+
+def _http(error: HTTPException):
+    return respond(error.code or 500, error.description or TITLES.get(error.code or 500, "Error"))
+
+
+def integrity_conflict(error: IntegrityError):
+    # The database held an invariant the code did not catch first, typically a race between two servers.
+    log.warning("integrity error: %s", error.orig)
+    reason = Reason("conflict", "a concurrent change got there first; reload and try again")
+    return respond(409, reason.message, reasons=[reason])
+
+
+def database_down(error: DBAPIError):
+    log.error("database error: %s", error)
+    return respond(503, "The database is not answering. Nothing was saved; try again in a moment.")
+
+
+def _unexpected(error: Exception):
+    if current_app.testing:
+        raise error  # a test sees the traceback, not a polite page
+    log.exception("unhandled error", exc_info=error)
+    return respond(500, "An unexpected error occurred. Nothing was saved.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(Invalid, _domain)
+    app.register_error_handler(Refused, _domain)
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(IntegrityError, integrity_conflict)
+    app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(Exception, _unexpected)

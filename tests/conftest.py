@@ -1,0 +1,169 @@
+"""Fixtures: a fresh database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL), the app,
+its client and CLI runner, and helpers to act as a role (``auth.login("nurse")``, ``api.token("qa")``).
+
+The schema is built once per run by the real Alembic migrations into a template database; each test
+gets a copy of it (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from cellchain import create_app, db, migrate
+from cellchain.services import demo
+from cellchain.services.accounts import Policy
+
+PASSWORD = demo.DEMO_PASSWORD
+FAST_HASH = "scrypt:1024:8:1"  # cheap hashing keeps tests quick; production uses the default
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+_counter = itertools.count()
+
+
+def _admin_url(url: str) -> str:
+    return db.normalize_url(str(make_url(db.normalize_url(url)).set(database="postgres")))
+
+
+def _with_db(url: str, name: str) -> str:
+    return db.normalize_url(make_url(db.normalize_url(url)).set(database=name).render_as_string(hide_password=False))
+
+
+def _seed(url: str) -> None:
+    migrate.upgrade(url)
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "seed", "PASSWORD_HASH_METHOD": FAST_HASH})
+    with app.app_context():
+        demo.load_people(db.session(), policy=Policy(hash_method=FAST_HASH))
+        db.commit()
+    db_engine = app.extensions[db.EXTENSION]
+    db_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory) -> Iterator[str]:
+    if PG_URL:
+        name = f"cellchain_tpl_{os.getpid()}"
+        admin = create_engine(_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        _seed(_with_db(PG_URL, name))
+        yield name
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.sqlite"
+        _seed(f"sqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh copy of the migrated, seeded database for one test."""
+    if PG_URL:
+        name = f"cellchain_t_{os.getpid()}_{next(_counter)}"
+        admin = create_engine(_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" STRATEGY FILE_COPY'))
+        yield _with_db(PG_URL, name)
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    else:
+        path = tmp_path / "cellchain.sqlite"
+        shutil.copyfile(template_db, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url: str):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": uuid.uuid4().hex,
+                      "PASSWORD_HASH_METHOD": FAST_HASH})
+    yield app
+    app.extensions[db.EXTENSION].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return bool(PG_URL)
+
+
+class AuthActions:
+    """Act as a person through the pages, like flaskr's AuthActions; forms get their CSRF token."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def csrf(self) -> str:
+        self._client.get("/auth/login")
+        with self._client.session_transaction() as session:
+            return session["csrf_token"]
+
+    def login(self, username: str = "lab", password: str = PASSWORD):
+        return self._client.post("/auth/login", data={"username": username, "password": password,
+                                                      "csrf_token": self.csrf()})
+
+    def logout(self):
+        return self._client.post("/auth/logout", data={"csrf_token": self.csrf()})
+
+    def post(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self._client.post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def auth(client) -> AuthActions:
+    return AuthActions(client)
+
+
+class ApiActions:
+    """Call the JSON API as a person with a bearer token."""
+
+    def __init__(self, client):
+        self._client = client
+        self._tokens: dict[str, str] = {}
+
+    def token(self, username: str) -> str:
+        if username not in self._tokens:
+            response = self._client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+            assert response.status_code == 201, response.get_json()
+            self._tokens[username] = response.get_json()["token"]
+        return self._tokens[username]
+
+    def headers(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(username)}"}
+
+    def get(self, url: str, as_: str):
+        return self._client.get(url, headers=self.headers(as_))
+
+    def post(self, url: str, as_: str, json: dict | None = None):
+        return self._client.post(url, json=json if json is not None else {}, headers=self.headers(as_))
+
+
+@pytest.fixture
+def api(client) -> ApiActions:
+    return ApiActions(client)
+
+
+def signature(username: str, meaning: str, password: str = PASSWORD) -> dict[str, str]:
+    """An e-signature as the API takes it."""
+    return {"username": username, "password": password, "meaning": meaning}
