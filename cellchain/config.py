@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "DONOR_SPECIMEN_WINDOW_DAYS": 7,
     "TEMPERATURE_RANGES": {
         "collection": [2.0, 25.0],
-        "lot": [2.0, 37.0],
+        "lot": [2.0, 8.0],
         "bag": [2.0, 8.0],
     },
 }

@@ -15,7 +15,7 @@ Element schema (``[[element]]`` tables; positions in mm from the label's top-lef
 type           required keys                                optional keys
 =============  ===========================================  ==============================================
 text           x_mm, y_mm, and ``field`` or ``text``         prefix, font, size_pt, align, width_mm,
-                                                            line_spacing, when
+                                                            max_lines, line_spacing, when
 barcode128     x_mm, y_mm, field, height_mm, module_mm,      hr_font, hr_size_pt, hr_align, max_width_mm,
                human_readable_field                         when
 datamatrix     x_mm, y_mm, field, module_mm                  when
@@ -48,7 +48,7 @@ REPRINT_TEXT = "REPRINT"
 _POSITION = frozenset({"x_mm", "y_mm"})
 _SPEC: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "text": (_POSITION, frozenset({"field", "text", "prefix", "font", "size_pt", "align", "width_mm",
-                                   "line_spacing", "when"})),
+                                   "max_lines", "line_spacing", "when"})),
     "barcode128": (_POSITION | {"field", "height_mm", "module_mm", "human_readable_field"},
                    frozenset({"hr_font", "hr_size_pt", "hr_align", "max_width_mm", "when"})),
     "datamatrix": (_POSITION | {"field", "module_mm"}, frozenset({"when"})),
@@ -79,6 +79,7 @@ class Element:
     size_pt: float = 8.0
     align: str = "left"
     width_mm: float | None = None
+    max_lines: int | None = None
     line_spacing: float = 1.15
     height_mm: float | None = None
     module_mm: float | None = None
@@ -204,6 +205,11 @@ def _parse_element(table: Any, where: str, width: float, height: float) -> Eleme
 
 def _checked_value(table: Mapping[str, Any], key: str, where: str) -> Any:
     """Type-check one key: numbers positive (positions may be 0), names non-empty, choices known."""
+    if key == "max_lines":
+        value = table[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{where}: max_lines must be a whole number >= 1, got {value!r}")
+        return value
     if key in _NUMBERS:
         return _number(table, key, where, positive=key not in {"x_mm", "y_mm", "x2_mm", "y2_mm"})
     value = table[key]
@@ -323,7 +329,8 @@ def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, An
     widest_pt = max((pdfmetrics.stringWidth(s, element.font, element.size_pt) for s in lines), default=0.0)
     room_mm = element.width_mm if element.width_mm is not None else template.width_mm - element.x_mm
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72
-    if widest_pt * 25.4 / 72 > room_mm + 0.01 or bottom_mm > template.height_mm + 0.01:
+    too_many = element.max_lines is not None and len(lines) > element.max_lines
+    if too_many or widest_pt * 25.4 / 72 > room_mm + 0.01 or bottom_mm > template.height_mm + 0.01:
         raise ValueError(f"label {label_no}: {element.where}: text {' / '.join(lines)!r} does not fit "
                          f"the label at {element.size_pt} pt")
     return lines

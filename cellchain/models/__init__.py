@@ -2,6 +2,16 @@
 
 from sqlmodel import SQLModel
 
-from cellchain.models import audit, users  # noqa: F401
+from cellchain.models import (  # noqa: F401
+    audit,
+    bags,
+    collections,
+    custody,
+    infusions,
+    lots,
+    qc,
+    trial,
+    users,
+)
 
 metadata = SQLModel.metadata

@@ -26,7 +26,7 @@ def _day_bound(text: str, field: str, end: bool) -> str | None:
     if not text:
         return None
     try:
-        day = datetime.strptime(text, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, zone added below
+        day = datetime.strptime(text, "%Y-%m-%d").date()  # a calendar date; its zone is added below
     except ValueError:
         raise Invalid({field: "use YYYY-MM-DD"}) from None
     local = datetime.combine(day, time.max if end else time.min, ZoneInfo(current_app.config["SITE_TIMEZONE"]))

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:29:53.727213
+Create Date: 2026-11-25 07:34:47.212699
 """
 
 from __future__ import annotations
@@ -27,6 +27,14 @@ def upgrade() -> None:
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('din_sequences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('fin', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_sequence', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('fin', 'year', name='uq_din_sequences_fin_year')
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -80,6 +88,81 @@ def upgrade() -> None:
         batch_op.create_index('ix_audit_entries_record', ['record_type', 'record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_audit_entries_recorded_at'), ['recorded_at'], unique=False)
 
+    op.create_table('collections',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('din', sqlmodel.sql.sqltypes.AutoString(length=13), nullable=False),
+    sa.Column('donor_code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('collected_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('site', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('consent_obtained', sa.Boolean(), nullable=False),
+    sa.Column('screening', sa.JSON(), nullable=False),
+    sa.Column('specimen_collected_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('medical_history_ok', sa.Boolean(), nullable=False),
+    sa.Column('eligibility', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('eligibility_reasons', sa.JSON(), nullable=False),
+    sa.Column('custody_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('collections', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_collections_din'), ['din'], unique=True)
+        batch_op.create_index(batch_op.f('ix_collections_donor_code'), ['donor_code'], unique=False)
+
+    op.create_table('custody_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('event', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('from_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('to_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('location', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('handed_over_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('received_by', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=True),
+    sa.Column('temperature_c', sa.Float(), nullable=True),
+    sa.Column('condition', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('excursion', sa.Boolean(), nullable=False),
+    sa.Column('occurred_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=False),
+    sa.Column('recorded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('custody_events', schema=None) as batch_op:
+        batch_op.create_index('ix_custody_events_item', ['item_type', 'item_id', 'occurred_at'], unique=False)
+
+    op.create_table('label_prints',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('label_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('reprint', sa.Boolean(), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('printed_by', sa.Integer(), nullable=False),
+    sa.Column('printed_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['printed_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('label_prints', schema=None) as batch_op:
+        batch_op.create_index('ix_label_prints_item', ['item_type', 'item_id'], unique=False)
+
+    op.create_table('randomization_lists',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('seed', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('entries', sa.JSON(), nullable=False),
+    sa.Column('block_sizes', sa.JSON(), nullable=False),
+    sa.Column('extensions', sa.JSON(), nullable=False),
+    sa.Column('list_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('next_position', sa.Integer(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('signatures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -97,6 +180,44 @@ def upgrade() -> None:
         batch_op.create_index('ix_signatures_record', ['record_type', 'record_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_signatures_user_id'), ['user_id'], unique=False)
 
+    op.create_table('specifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('product', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('definition', sa.JSON(), nullable=False),
+    sa.Column('effective_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('version')
+    )
+    op.create_table('subjects',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject_code', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('screening_number', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('birth_date', sa.Date(), nullable=False),
+    sa.Column('sex', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('day0', sa.Date(), nullable=False),
+    sa.Column('weight_kg', sa.Float(), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('eligible', sa.Boolean(), nullable=False),
+    sa.Column('eligibility_reasons', sa.JSON(), nullable=False),
+    sa.Column('arm', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=True),
+    sa.Column('randomization_position', sa.Integer(), nullable=True),
+    sa.Column('randomized_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('randomized_by', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name='ck_subjects_arm'),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['randomized_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('randomization_position'),
+    sa.UniqueConstraint('screening_number')
+    )
+    with op.batch_alter_table('subjects', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_subjects_subject_code'), ['subject_code'], unique=True)
+
     op.create_table('user_roles',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -108,20 +229,379 @@ def upgrade() -> None:
     with op.batch_alter_table('user_roles', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_user_roles_user_id'), ['user_id'], unique=False)
 
+    op.create_table('excursions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('custody_event_id', sa.Integer(), nullable=False),
+    sa.Column('temperature_c', sa.Float(), nullable=False),
+    sa.Column('low_c', sa.Float(), nullable=False),
+    sa.Column('high_c', sa.Float(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('decided_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('signature_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['custody_event_id'], ['custody_events.id'], ),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['signature_id'], ['signatures.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('custody_event_id')
+    )
+    with op.batch_alter_table('excursions', schema=None) as batch_op:
+        batch_op.create_index('ix_excursions_item', ['item_type', 'item_id'], unique=False)
+
+    op.create_table('lots',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lot_number', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('collection_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('spec_version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('harvested_cells', sa.Integer(), nullable=True),
+    sa.Column('harvested_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('formulated_cells_per_ml', sa.Float(), nullable=True),
+    sa.Column('formulated_volume_ml', sa.Float(), nullable=True),
+    sa.Column('decided_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('decision_signature_id', sa.Integer(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('in_process', 'awaiting_release', 'released', 'rejected')", name='ck_lots_status'),
+    sa.ForeignKeyConstraint(['collection_id'], ['collections.id'], ),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['decision_signature_id'], ['signatures.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('collection_id')
+    )
+    with op.batch_alter_table('lots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lots_lot_number'), ['lot_number'], unique=True)
+        batch_op.create_index(batch_op.f('ix_lots_status'), ['status'], unique=False)
+
+    op.create_table('visits',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('week', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('target_date', sa.Date(), nullable=False),
+    sa.Column('window_start', sa.Date(), nullable=False),
+    sa.Column('window_end', sa.Date(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('done_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.create_index('ix_visits_subject', ['subject_id', 'target_date'], unique=False)
+
+    op.create_table('bags',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bag_code', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+    sa.Column('din', sqlmodel.sql.sqltypes.AutoString(length=13), nullable=False),
+    sa.Column('product_code', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
+    sa.Column('collection_type', sqlmodel.sql.sqltypes.AutoString(length=1), nullable=False),
+    sa.Column('division', sqlmodel.sql.sqltypes.AutoString(length=2), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('lot_id', sa.Integer(), nullable=True),
+    sa.Column('saline_lot', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
+    sa.Column('volume_ml', sa.Float(), nullable=False),
+    sa.Column('total_cells', sa.Integer(), nullable=True),
+    sa.Column('anticoagulant', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('anticoagulant_lot', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
+    sa.Column('anticoagulant_volume_ml', sa.Float(), nullable=True),
+    sa.Column('filled_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('quality_status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('custody_state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=False),
+    sa.Column('created_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("kind IN ('ucmsc', 'placebo')", name='ck_bags_kind'),
+    sa.CheckConstraint("quality_status IN ('quarantine', 'released', 'rejected')", name='ck_bags_quality_status'),
+    sa.CheckConstraint('total_cells IS NULL OR total_cells > 0', name='ck_bags_cells_positive'),
+    sa.CheckConstraint('volume_ml > 0', name='ck_bags_volume_positive'),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('din', 'product_code', 'division', name='uq_bags_identity')
+    )
+    with op.batch_alter_table('bags', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bags_bag_code'), ['bag_code'], unique=True)
+        batch_op.create_index(batch_op.f('ix_bags_custody_state'), ['custody_state'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bags_din'), ['din'], unique=False)
+        batch_op.create_index('ix_bags_lot', ['lot_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bags_quality_status'), ['quality_status'], unique=False)
+
+    op.create_table('batch_steps',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lot_id', sa.Integer(), nullable=False),
+    sa.Column('step_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+    sa.Column('details', sa.JSON(), nullable=False),
+    sa.Column('performed_by', sa.Integer(), nullable=False),
+    sa.Column('performed_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('recorded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('corrects_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['corrects_id'], ['batch_steps.id'], ),
+    sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
+    sa.ForeignKeyConstraint(['performed_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('batch_steps', schema=None) as batch_op:
+        batch_op.create_index('ix_batch_steps_lot_key', ['lot_id', 'step_key'], unique=False)
+
+    op.create_table('passages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lot_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('seeded_cells', sa.Integer(), nullable=False),
+    sa.Column('harvested_cells', sa.Integer(), nullable=False),
+    sa.Column('viability_pct', sa.Float(), nullable=False),
+    sa.Column('seeded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('harvested_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('population_doublings', sa.Float(), nullable=False),
+    sa.Column('cumulative_doublings', sa.Float(), nullable=False),
+    sa.Column('recorded_by', sa.Integer(), nullable=False),
+    sa.Column('recorded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('corrects_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.CheckConstraint('seeded_cells > 0 AND harvested_cells > 0', name='ck_passages_counts_positive'),
+    sa.CheckConstraint('viability_pct >= 0 AND viability_pct <= 100', name='ck_passages_viability'),
+    sa.ForeignKeyConstraint(['corrects_id'], ['passages.id'], ),
+    sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('passages', schema=None) as batch_op:
+        batch_op.create_index('ix_passages_lot_number', ['lot_id', 'number'], unique=False)
+
+    op.create_table('qc_results',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('lot_id', sa.Integer(), nullable=False),
+    sa.Column('test_code', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('value', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('within_spec', sa.Boolean(), nullable=False),
+    sa.Column('limit_text', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('unit', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('method', sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+    sa.Column('spec_version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('tested_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('recorded_by', sa.Integer(), nullable=False),
+    sa.Column('recorded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('repeat_of_id', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
+    sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['repeat_of_id'], ['qc_results.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('qc_results', schema=None) as batch_op:
+        batch_op.create_index('ix_qc_results_lot_test', ['lot_id', 'test_code'], unique=False)
+
+    op.create_table('allocations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('bag_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('weight_kg', sa.Float(), nullable=False),
+    sa.Column('required_cells', sa.Integer(), nullable=True),
+    sa.Column('allocated_by', sa.Integer(), nullable=False),
+    sa.Column('allocated_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['allocated_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['bag_id'], ['bags.id'], ),
+    sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], ),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('bag_id'),
+    sa.UniqueConstraint('visit_id')
+    )
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_allocations_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('batch_step_verifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('step_id', sa.Integer(), nullable=False),
+    sa.Column('verified_by', sa.Integer(), nullable=False),
+    sa.Column('signature_id', sa.Integer(), nullable=False),
+    sa.Column('verified_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['signature_id'], ['signatures.id'], ),
+    sa.ForeignKeyConstraint(['step_id'], ['batch_steps.id'], ),
+    sa.ForeignKeyConstraint(['verified_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('step_id')
+    )
+    op.create_table('bedside_checks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('wristband_scan', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('bag_scan', sa.Text(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('bag_id', sa.Integer(), nullable=True),
+    sa.Column('ok', sa.Boolean(), nullable=False),
+    sa.Column('checks', sa.JSON(), nullable=False),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=False),
+    sa.Column('checked_by', sa.Integer(), nullable=False),
+    sa.Column('checked_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['bag_id'], ['bags.id'], ),
+    sa.ForeignKeyConstraint(['checked_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('bedside_checks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_bedside_checks_bag_id'), ['bag_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_bedside_checks_subject_id'), ['subject_id'], unique=False)
+
+    op.create_table('deviations',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('lot_id', sa.Integer(), nullable=True),
+    sa.Column('qc_result_id', sa.Integer(), nullable=True),
+    sa.Column('excursion_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('test_code', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=True),
+    sa.Column('description', sa.Text(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('root_cause', sa.Text(), nullable=True),
+    sa.Column('impact', sa.Text(), nullable=True),
+    sa.Column('decision', sqlmodel.sql.sqltypes.AutoString(length=10), nullable=True),
+    sa.Column('justification', sa.Text(), nullable=True),
+    sa.Column('opened_by', sa.Integer(), nullable=True),
+    sa.Column('opened_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by', sa.Integer(), nullable=True),
+    sa.Column('closed_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closing_signature_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['closing_signature_id'], ['signatures.id'], ),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['excursion_id'], ['excursions.id'], ),
+    sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
+    sa.ForeignKeyConstraint(['opened_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['qc_result_id'], ['qc_results.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('number')
+    )
+    with op.batch_alter_table('deviations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deviations_lot_id'), ['lot_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deviations_status'), ['status'], unique=False)
+
+    op.create_table('infusions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('bag_id', sa.Integer(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('visit_id', sa.Integer(), nullable=False),
+    sa.Column('bedside_check_id', sa.Integer(), nullable=False),
+    sa.Column('started_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_by', sa.Integer(), nullable=False),
+    sa.Column('verifier_id', sa.Integer(), nullable=False),
+    sa.Column('verifier_signature_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('ended_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('volume_ml', sa.Float(), nullable=True),
+    sa.Column('vital_signs', sa.JSON(), nullable=False),
+    sa.Column('reactions', sa.JSON(), nullable=False),
+    sa.Column('ultrasound_monitored', sa.Boolean(), nullable=True),
+    sa.Column('completed_by', sa.Integer(), nullable=True),
+    sa.Column('notes', sa.Text(), nullable=True),
+    sa.CheckConstraint('volume_ml IS NULL OR volume_ml >= 0', name='ck_infusions_volume'),
+    sa.ForeignKeyConstraint(['bag_id'], ['bags.id'], ),
+    sa.ForeignKeyConstraint(['bedside_check_id'], ['bedside_checks.id'], ),
+    sa.ForeignKeyConstraint(['completed_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['started_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], ),
+    sa.ForeignKeyConstraint(['verifier_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['verifier_signature_id'], ['signatures.id'], ),
+    sa.ForeignKeyConstraint(['visit_id'], ['visits.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('bag_id'),
+    sa.UniqueConstraint('visit_id')
+    )
+    with op.batch_alter_table('infusions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_infusions_subject_id'), ['subject_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('infusions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_infusions_subject_id'))
+
+    op.drop_table('infusions')
+    with op.batch_alter_table('deviations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deviations_status'))
+        batch_op.drop_index(batch_op.f('ix_deviations_lot_id'))
+
+    op.drop_table('deviations')
+    with op.batch_alter_table('bedside_checks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bedside_checks_subject_id'))
+        batch_op.drop_index(batch_op.f('ix_bedside_checks_bag_id'))
+
+    op.drop_table('bedside_checks')
+    op.drop_table('batch_step_verifications')
+    with op.batch_alter_table('allocations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_allocations_subject_id'))
+
+    op.drop_table('allocations')
+    with op.batch_alter_table('qc_results', schema=None) as batch_op:
+        batch_op.drop_index('ix_qc_results_lot_test')
+
+    op.drop_table('qc_results')
+    with op.batch_alter_table('passages', schema=None) as batch_op:
+        batch_op.drop_index('ix_passages_lot_number')
+
+    op.drop_table('passages')
+    with op.batch_alter_table('batch_steps', schema=None) as batch_op:
+        batch_op.drop_index('ix_batch_steps_lot_key')
+
+    op.drop_table('batch_steps')
+    with op.batch_alter_table('bags', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_bags_quality_status'))
+        batch_op.drop_index('ix_bags_lot')
+        batch_op.drop_index(batch_op.f('ix_bags_din'))
+        batch_op.drop_index(batch_op.f('ix_bags_custody_state'))
+        batch_op.drop_index(batch_op.f('ix_bags_bag_code'))
+
+    op.drop_table('bags')
+    with op.batch_alter_table('visits', schema=None) as batch_op:
+        batch_op.drop_index('ix_visits_subject')
+
+    op.drop_table('visits')
+    with op.batch_alter_table('lots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lots_status'))
+        batch_op.drop_index(batch_op.f('ix_lots_lot_number'))
+
+    op.drop_table('lots')
+    with op.batch_alter_table('excursions', schema=None) as batch_op:
+        batch_op.drop_index('ix_excursions_item')
+
+    op.drop_table('excursions')
     with op.batch_alter_table('user_roles', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_roles_user_id'))
 
     op.drop_table('user_roles')
+    with op.batch_alter_table('subjects', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_subjects_subject_code'))
+
+    op.drop_table('subjects')
+    op.drop_table('specifications')
     with op.batch_alter_table('signatures', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_signatures_user_id'))
         batch_op.drop_index('ix_signatures_record')
 
     op.drop_table('signatures')
+    op.drop_table('randomization_lists')
+    with op.batch_alter_table('label_prints', schema=None) as batch_op:
+        batch_op.drop_index('ix_label_prints_item')
+
+    op.drop_table('label_prints')
+    with op.batch_alter_table('custody_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_custody_events_item')
+
+    op.drop_table('custody_events')
+    with op.batch_alter_table('collections', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_collections_donor_code'))
+        batch_op.drop_index(batch_op.f('ix_collections_din'))
+
+    op.drop_table('collections')
     with op.batch_alter_table('audit_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_entries_recorded_at'))
         batch_op.drop_index('ix_audit_entries_record')
@@ -137,5 +617,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_username'))
 
     op.drop_table('users')
+    op.drop_table('din_sequences')
     op.drop_table('audit_head')
     # ### end Alembic commands ###

@@ -16,7 +16,8 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-APPEND_ONLY_TABLES = ("audit_entries", "signatures")
+APPEND_ONLY_TABLES = ("audit_entries", "signatures", "passages", "batch_steps", "batch_step_verifications",
+                      "qc_results", "specifications", "custody_events", "bedside_checks")
 
 
 def upgrade() -> None:

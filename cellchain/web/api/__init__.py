@@ -20,6 +20,18 @@ def json_body() -> dict[str, Any]:
 
 
 def init_app(app: Flask) -> None:
-    from cellchain.web.api import audit, auth  # noqa: F401 - registers their routes on bp
+    from cellchain.web.api import (  # noqa: F401 - each module registers its routes on bp
+        audit,
+        auth,
+        bags,
+        collections,
+        custody,
+        infusions,
+        labels,
+        lots,
+        qc,
+        scans,
+        trial,
+    )
 
     app.register_blueprint(bp)

@@ -1,0 +1,266 @@
+"""Render a label template and a batch of plain data dicts to ZPL II for Zebra printers.
+
+The same template as the PDF, the same values in the same places: text lines are wrapped with the PDF
+font metrics (``templates.layout_text``) and each Code 128 replays reportlab's symbol values, so the ZPL
+symbol has the same subsets, the same modules and so the same width as the PDF one.
+
+What a scanner reads must equal the data exactly, so field data is escaped with care:
+
+- Every field uses ``^FH`` (hex indicator ``_``) and ``^CI28`` (UTF-8): ``^``, ``~``, ``_``, control and
+  non-ASCII characters go as ``_XX`` bytes, so no data can end a field or start a command.
+- Code 128 (``^BCo,h,N,N,N``, no printer-made interpretation line: we print the ISBT eye-readable text)
+  starts with an explicit start code (``>:`` B, ``>;`` C) and switches subsets with ``>5``/``>6``/``>7``
+  exactly where reportlab did; in subset B the characters ``>``, ``^`` and ``~`` must be written as the
+  invocation codes ``>0``, ``><`` and ``>=`` (ZPL II guide, ^BC table "Code 128 Invocation Characters").
+- Data Matrix (``^BXo,m,200,44,44,,g``): the printer's escape character ``g`` differs between firmware
+  (``_`` or ``~``), so we name one that does not occur in the data. Forced to 44 x 44 like the PDF.
+- QR (``^BQN,2,m``): field data ``<ec>A,<data>`` (error correction level, automatic input mode).
+
+Wristband printers feed the band lengthwise: a template with ``zpl_rotate`` is turned 90 degrees clockwise
+(``^FWR``-style per-field orientation ``R``), and ^PW/^LL describe the band as it runs through the printer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from reportlab.pdfbase import pdfmetrics
+
+from cellchain.labelling.pdf import (
+    DATAMATRIX_MODULES,
+    HR_GAP_MM,
+    QUIET_128,
+    QUIET_DM,
+    QUIET_QR,
+    code128_codewords,
+    qr_modules,
+)
+from cellchain.labelling.templates import (
+    MIN_MODULE_2D_MM,
+    MIN_MODULE_128_MM,
+    REPRINT_TEXT,
+    Element,
+    LabelTemplate,
+    barcode_value,
+    human_readable,
+    is_printed,
+    layout_text,
+    line_height_mm,
+    resolve,
+    wants_reprint,
+)
+
+PT_MM = 25.4 / 72
+_START = {103: "A", 104: "B", 105: "C"}
+_SWITCH = {"A": {99: "C", 100: "B"}, "B": {99: "C", 101: "A"}, "C": {100: "B", 101: "A"}}
+_B_SPECIAL = {30: ">0", 62: "><", 94: ">="}  # ">", "^", "~" in subset B
+_DM_ESCAPES = "`|{}!$"
+
+
+def render_zpl(kind_or_template: str | Path | LabelTemplate, labels: Iterable[Mapping[str, Any]], *,
+               dpi: int = 203, labels_dir: Path | None = None) -> str:
+    """Render a print job as ZPL: one ``^XA ... ^XZ`` format per label, positions in printer dots."""
+    template = resolve(kind_or_template, labels_dir)
+    batch = list(labels)
+    if not batch:
+        raise ValueError("no labels to render")
+    if dpi <= 0:
+        raise ValueError(f"dpi must be positive, got {dpi}")
+    frame = _Frame(template, dpi)
+    return "".join(_label(frame, data, n) for n, data in enumerate(batch, start=1))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """Millimetres to dots, and the quarter turn for templates the printer feeds lengthwise."""
+
+    template: LabelTemplate
+    dpi: int
+
+    def dots(self, mm: float) -> int:
+        return round(mm * self.dpi / 25.4)
+
+    def module_dots(self, module_mm: float, minimum_mm: float) -> int:
+        """Whole dots per module, rounded down so a symbol never outgrows the space its template reserved,
+        but up when down would fall below the minimum (0.25 mm is 1.97 dots at 203 dpi: 2 dots)."""
+        exact = module_mm * self.dpi / 25.4
+        dots = max(1, int(exact + 0.05))
+        return dots if dots * 25.4 / self.dpi >= minimum_mm - 1e-9 else dots + 1
+
+    @property
+    def orientation(self) -> str:
+        return "R" if self.template.zpl_rotate else "N"
+
+    def origin(self, x_mm: float, y_mm: float, height_mm: float) -> str:
+        """^FO of a field whose design box starts at (x, y) and is height_mm tall; turned clockwise,
+        the design's top edge becomes the printout's right edge."""
+        if not self.template.zpl_rotate:
+            return f"^FO{self.dots(x_mm)},{self.dots(y_mm)}"
+        return f"^FO{self.dots(self.template.height_mm - y_mm - height_mm)},{self.dots(x_mm)}"
+
+    def box(self, width_mm: float, height_mm: float, thickness_mm: float) -> str:
+        """^GB for a design rectangle (width and height swap when turned)."""
+        w, h = (height_mm, width_mm) if self.template.zpl_rotate else (width_mm, height_mm)
+        t = max(1, self.dots(thickness_mm))
+        return f"^GB{max(t, self.dots(w))},{max(t, self.dots(h))},{t}^FS"
+
+
+def _label(frame: _Frame, data: Mapping[str, Any], n: int) -> str:
+    t = frame.template
+    width, length = (t.height_mm, t.width_mm) if t.zpl_rotate else (t.width_mm, t.height_mm)
+    parts = ["^XA", "^CI28", f"^PW{frame.dots(width)}", f"^LL{frame.dots(length)}", "^LH0,0"]
+    for element in t.elements:
+        if is_printed(element, data):
+            parts.extend(_EMIT[element.type](frame, element, data, n))
+    if wants_reprint(data):
+        parts.extend(_reprint(frame))
+    parts.append("^XZ")
+    return "\n".join(parts) + "\n"
+
+
+def field_hex(text: str) -> str:
+    """Escape for ``^FH``: the characters ZPL would read as syntax, and anything not printable ASCII,
+    become ``_XX`` UTF-8 bytes (``^CI28``)."""
+    return "".join(c if " " <= c <= "~" and c not in "^~_" else
+                   "".join(f"_{b:02X}" for b in c.encode("utf-8")) for c in text)
+
+
+def code128_field_data(value: str) -> str:
+    """The ^FD text that makes the printer build reportlab's Code 128 symbol for ``value``."""
+    words = code128_codewords(value)
+    subset = _START[words[0]]
+    out = [_invoke(words[0])]
+    for word in words[1:-2]:  # drop the check value and stop: the printer adds them
+        if word in _SWITCH[subset]:
+            out.append(_invoke(word))
+            subset = _SWITCH[subset][word]
+        elif subset == "C" or subset == "A":
+            out.append(f"{word:02d}")  # ZPL takes subsets A and C as digit pairs
+        elif word in _B_SPECIAL:
+            out.append(_B_SPECIAL[word])
+        elif word < 95:
+            out.append(field_hex(chr(word + 32)))
+        else:
+            raise ValueError(f"unexpected Code 128 value {word} in {value!r}")
+    return "".join(out)
+
+
+def _invoke(word: int) -> str:
+    """ZPL invocation code for symbol values 95-105: ``>1`` .. ``>9``, ``>:`` (start B), ``>;`` (start C)."""
+    return ">" + chr(ord("1") + word - 95)
+
+
+def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str,
+                align: str = "left", width_mm: float | None = None) -> str:
+    height = size_pt * PT_MM
+    block = ""
+    if align != "left" and width_mm:
+        block = f"^FB{frame.dots(width_mm)},1,0,{'C' if align == 'center' else 'R'},0"
+        text = text.replace("\\", "\\\\")  # ^FB reads a backslash as an escape
+    size = max(1, frame.dots(height))
+    return (f"{frame.origin(x_mm, y_mm, height)}^A0{frame.orientation},{size},{size}{block}"
+            f"^FH^FD{field_hex(text)}^FS")
+
+
+def _emit_text(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    lines = layout_text(frame.template, e, data, n)
+    step = line_height_mm(e)
+    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm)
+            for i, line in enumerate(lines) if line]
+
+
+def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n: int) -> None:
+    """The printer rounds modules to whole dots, so check the fit in dots, as printed."""
+    room_mm = e.max_width_mm if e.max_width_mm is not None else frame.template.width_mm - e.x_mm
+    if width_dots > frame.dots(room_mm) + 1 or e.y_mm + height_mm > frame.template.height_mm + 0.01:
+        raise ValueError(f"label {n}: {e.where}: symbol is {width_dots} dots wide at {frame.dpi} dpi; "
+                         f"{frame.dots(room_mm)} available")
+
+
+def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    value, height = barcode_value(e, data, n), e.height_mm or 0.0
+    module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_128_MM)
+    quiet_mm = QUIET_128 * module * 25.4 / frame.dpi
+    bars = (11 * len(code128_codewords(value)) + 2) * module
+    text_pt = e.hr_size_pt
+    _symbol_fits(frame, e, bars + 2 * QUIET_128 * module, height + HR_GAP_MM + text_pt * PT_MM, n)
+    fields = [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm, height)}^BY{module},3,{frame.dots(height)}"
+              f"^BC{frame.orientation},{frame.dots(height)},N,N,N^FH^FD{code128_field_data(value)}^FS"]
+    text_y = e.y_mm + height + HR_GAP_MM
+    text = human_readable(e, data, n)
+    if e.hr_align == "center":
+        width_mm = (bars + 2 * QUIET_128 * module) * 25.4 / frame.dpi
+        fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm))
+    else:
+        fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text))
+    return fields
+
+
+def _emit_datamatrix(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    value = barcode_value(e, data, n)
+    module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_2D_MM)
+    size_mm = (DATAMATRIX_MODULES + 2 * QUIET_DM) * module * 25.4 / frame.dpi
+    _symbol_fits(frame, e, (DATAMATRIX_MODULES + 2 * QUIET_DM) * module, size_mm, n)
+    escape = next((c for c in _DM_ESCAPES if c not in value), None)
+    if escape is None:
+        raise ValueError(f"label {n}: {e.where}: no free Data Matrix escape character for {value!r}")
+    quiet_mm = QUIET_DM * module * 25.4 / frame.dpi
+    inner_mm = DATAMATRIX_MODULES * module * 25.4 / frame.dpi
+    return [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm + quiet_mm, inner_mm)}"
+            f"^BX{frame.orientation},{module},200,{DATAMATRIX_MODULES},{DATAMATRIX_MODULES},,{escape}"
+            f"^FH^FD{field_hex(value)}^FS"]
+
+
+def _emit_qr(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    """QR: ZPL prints ^BQ upright only, so a turned template cannot carry one."""
+    if frame.template.zpl_rotate:
+        raise ValueError(f"{e.where}: ZPL prints QR codes upright only; not allowed on a turned template")
+    value = barcode_value(e, data, n)
+    module = min(10, frame.module_dots(e.module_mm or 0.0, MIN_MODULE_2D_MM))
+    across = (qr_modules(value, e.ec_level) + 2 * QUIET_QR) * module
+    _symbol_fits(frame, e, across, across * 25.4 / frame.dpi, n)
+    quiet_mm = QUIET_QR * module * 25.4 / frame.dpi
+    return [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm + quiet_mm, 0)}^BQN,2,{module}"
+            f"^FH^FD{e.ec_level}A,{field_hex(value)}^FS"]
+
+
+def _emit_box(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    width, height = e.width_mm or 0.0, e.height_mm or 0.0
+    fields = [f"{frame.origin(e.x_mm, e.y_mm, height)}{frame.box(width, height, e.thickness_mm)}"]
+    text = layout_text(frame.template, e, data, n)[0] if (e.field or e.text) else ""
+    if text:
+        text_y = e.y_mm + (height - e.size_pt * PT_MM) / 2
+        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, text, "center", width))
+    return fields
+
+
+def _emit_line(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
+    x2, y2 = e.x2_mm or 0.0, e.y2_mm or 0.0
+    left, top = min(e.x_mm, x2), min(e.y_mm, y2)
+    width = abs(x2 - e.x_mm) or e.thickness_mm
+    height = abs(y2 - e.y_mm) or e.thickness_mm
+    return [f"{frame.origin(left, top, height)}{frame.box(width, height, e.thickness_mm)}"]
+
+
+def _reprint(frame: _Frame) -> list[str]:
+    spot = frame.template.reprint
+    height = spot.size_pt * PT_MM
+    pad = height * 0.2
+    width = pdfmetrics.stringWidth(REPRINT_TEXT, "Helvetica-Bold", spot.size_pt) * PT_MM + 2 * pad
+    box_h = height + 2 * pad
+    return [f"{frame.origin(spot.x_mm, spot.y_mm, box_h)}{frame.box(width, box_h, 0.5)}",
+            _text_field(frame, spot.x_mm, spot.y_mm + pad, spot.size_pt, REPRINT_TEXT, "center", width)]
+
+
+_Emitter = Callable[[_Frame, Element, Mapping[str, Any], int], list[str]]
+_EMIT: dict[str, _Emitter] = {
+    "text": _emit_text,
+    "barcode128": _emit_code128,
+    "datamatrix": _emit_datamatrix,
+    "qr": _emit_qr,
+    "box": _emit_box,
+    "line": _emit_line,
+}

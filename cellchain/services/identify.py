@@ -1,0 +1,77 @@
+"""From what a scanner read to the record it names: the one place a scan becomes a collection or bag.
+
+Rule 1 is enforced before anything is looked up: a keyed DIN must carry its check character and a
+scanned DIN its type 3 flags (``domain.scans`` refuses them otherwise).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.domain.errors import Invalid, NotFound
+from cellchain.domain.scans import Scan, parse_scan
+from cellchain.models.bags import Bag
+from cellchain.models.collections import Collection
+from cellchain.models.lots import Lot
+from cellchain.models.trial import Subject
+
+
+@dataclass(frozen=True)
+class Identified:
+    """A scan and the record it names (``kind`` is collection, bag or subject)."""
+
+    kind: str
+    record: Any
+    scan: Scan
+
+
+def collection_by_din(session: Session, din: str) -> Collection:
+    row = session.exec(select(Collection).where(Collection.din == din)).first()
+    if row is None:
+        raise NotFound(f"no collection has DIN {din}")
+    return row
+
+
+def lot_by_number(session: Session, lot_number: str) -> Lot:
+    row = session.exec(select(Lot).where(Lot.lot_number == lot_number)).first()
+    if row is None:
+        raise NotFound(f"no lot {lot_number}")
+    return row
+
+
+def bag_by_code(session: Session, bag_code: str, *, for_update: bool = False) -> Bag:
+    statement = select(Bag).where(Bag.bag_code == bag_code)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound(f"no bag {bag_code}")
+    return row
+
+
+def subject_by_code(session: Session, subject_code: str) -> Subject:
+    row = session.exec(select(Subject).where(Subject.subject_code == subject_code)).first()
+    if row is None:
+        raise NotFound(f"no subject {subject_code}")
+    return row
+
+
+def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item") -> Identified:
+    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag."""
+    if not isinstance(raw, str):
+        raise Invalid({field: "give the scanned or keyed text"})
+    try:
+        scan = parse_scan(raw, tz=tz)
+    except Invalid as refusal:
+        raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
+    if scan.kind == "bag" or (scan.kind == "compound" and "bag_id" in scan.fields):
+        return Identified("bag", bag_by_code(session, scan.fields["bag_id"]), scan)
+    if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
+        return Identified("subject", subject_by_code(session, scan.fields["subject_id"]), scan)
+    if scan.kind in ("din", "compound") and "din" in scan.fields:
+        return Identified("collection", collection_by_din(session, scan.fields["din"]), scan)
+    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag or subject"})

@@ -1,0 +1,7 @@
+"""Scan station pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("scan", __name__, url_prefix="/scan")

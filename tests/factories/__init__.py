@@ -1,0 +1,1 @@
+"""Test factories: rows made directly, so each area can be tested before the ones it leans on."""
