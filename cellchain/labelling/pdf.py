@@ -20,11 +20,11 @@ Why it is built this way:
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.ecc200datamatrix import ECC200DataMatrix
@@ -108,7 +108,7 @@ def _draw_text(canvas: Canvas, template: LabelTemplate, e: Element, data: Mappin
 def code128_codewords(value: str) -> list[int]:
     """reportlab's Code 128 symbol values (start, data with subset switches, check, stop); the ZPL
     renderer replays them so both outputs print the same symbol at the same width."""
-    return list(_code128(value).encode())
+    return list(_code128_values(value))
 
 
 def code128_width_mm(value: str, module_mm: float) -> float:
@@ -117,10 +117,10 @@ def code128_width_mm(value: str, module_mm: float) -> float:
 
 
 @lru_cache(maxsize=1024)
-def _code128(value: str) -> Code128:
+def _code128_values(value: str) -> tuple[int, ...]:
     symbol = Code128(value, humanReadable=0, quiet=0)
     symbol.validate()
-    return symbol
+    return tuple(symbol.encode())
 
 
 def _symbol_fits(template: LabelTemplate, e: Element, width_mm: float, height_mm: float, n: int) -> None:

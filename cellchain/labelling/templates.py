@@ -31,6 +31,7 @@ A symbol's ``x_mm``/``y_mm`` is the top-left of the area it needs *including its
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -125,6 +126,8 @@ def load_template(kind_or_path: str | Path, labels_dir: Path | None = None) -> L
     """Load a template by kind (``"bag"``) or by path; reread only when the file changed on disk."""
     path = Path(kind_or_path)
     if path.suffix != ".toml":
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", str(kind_or_path)):
+            raise ValueError(f"not a label kind: {str(kind_or_path)!r}")  # no paths from a request
         path = (labels_dir or LABELS_DIR) / f"{kind_or_path}.toml"
     try:
         stat = path.stat()
@@ -161,10 +164,13 @@ def parse_template(document: Mapping[str, Any], source: str) -> LabelTemplate:
     head = document.get("label")
     if not isinstance(head, Mapping):
         raise ValueError(f"{source}: missing [label] table with kind, width_mm, height_mm")
-    _refuse_unknown(head, {"kind", "width_mm", "height_mm", "description", "zpl_rotate"}, f"{source}: [label]")
+    _refuse_unknown(head, {"kind", "width_mm", "height_mm", "description", "zpl_rotate"},
+                    f"{source}: [label]")
     kind = head.get("kind")
     if not isinstance(kind, str) or not kind:
         raise ValueError(f"{source}: [label] kind must be a non-empty string")
+    if not isinstance(head.get("zpl_rotate", False), bool):
+        raise ValueError(f"{source}: [label] zpl_rotate must be true or false")
     width = _number(head, "width_mm", f"{source}: [label]", positive=True)
     height = _number(head, "height_mm", f"{source}: [label]", positive=True)
     tables = document.get("element")
@@ -186,7 +192,8 @@ def _parse_element(table: Any, where: str, width: float, height: float) -> Eleme
     kind = table.get("type")
     if kind not in _SPEC:
         raise ValueError(f"{where}: unknown type {kind!r}; expected one of {', '.join(sorted(_SPEC))}")
-    named = table.get("field") or table.get("text")
+    named = str(table.get("field") or table.get("text") or "")
+    named = named if len(named) <= 40 else named[:37] + "..."
     where = f"{where} ({kind}{f' {named!r}' if named else ''})"
     required, optional = _SPEC[kind]
     missing = sorted(required - table.keys())
@@ -240,11 +247,12 @@ def _check_geometry(e: Element, width: float, height: float) -> None:
         raise ValueError(f"{e.where}: align {e.align!r} needs width_mm (the box to align in)")
     for x, y in corners:
         if x > width + 1e-6 or y > height + 1e-6:
-            raise ValueError(f"{e.where}: position ({x}, {y}) mm lies outside the {width} x {height} mm label")
-    if e.type == "barcode128":
-        if (e.module_mm or 0) < MIN_MODULE_128_MM or (e.height_mm or 0) < MIN_HEIGHT_128_MM:
-            raise ValueError(f"{e.where}: Code 128 needs module_mm >= {MIN_MODULE_128_MM} and "
-                             f"height_mm >= {MIN_HEIGHT_128_MM} (ISBT 128)")
+            raise ValueError(f"{e.where}: position ({x}, {y}) mm lies outside the {width} x {height} mm "
+                             "label")
+    too_thin = (e.module_mm or 0) < MIN_MODULE_128_MM or (e.height_mm or 0) < MIN_HEIGHT_128_MM
+    if e.type == "barcode128" and too_thin:
+        raise ValueError(f"{e.where}: Code 128 needs module_mm >= {MIN_MODULE_128_MM} and "
+                         f"height_mm >= {MIN_HEIGHT_128_MM} (ISBT 128)")
     if e.type in {"datamatrix", "qr"} and (e.module_mm or 0) < MIN_MODULE_2D_MM:
         raise ValueError(f"{e.where}: 2D module_mm must be >= {MIN_MODULE_2D_MM}")
 
@@ -276,7 +284,8 @@ def _number(table: Mapping[str, Any], key: str, where: str, positive: bool = Fal
 def _refuse_unknown(table: Mapping[str, Any], allowed: set[str] | frozenset[str], where: str) -> None:
     unknown = sorted(set(table) - set(allowed))
     if unknown:
-        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}")
+        raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                         f"allowed: {', '.join(sorted(allowed))}")
 
 
 # --- shared by the PDF and ZPL renderers -----------------------------------------------------------------
@@ -306,7 +315,8 @@ def barcode_value(element: Element, data: Mapping[str, Any], label_no: int) -> s
     """The exact data a symbol encodes: present, non-empty, printable ASCII (what scanners give back)."""
     value = data.get(element.field or "")
     if not isinstance(value, str) or not value:
-        raise ValueError(f"label {label_no}: {element.where}: field {element.field!r} needs a non-empty string")
+        raise ValueError(f"label {label_no}: {element.where}: field {element.field!r} needs a non-empty "
+                         "string")
     bad = sorted({c for c in value if not " " <= c <= "~"})
     if bad:
         raise ValueError(f"label {label_no}: {element.where}: cannot encode {''.join(bad)!r} exactly")
@@ -322,7 +332,8 @@ def human_readable(element: Element, data: Mapping[str, Any], label_no: int) -> 
     return str(value)
 
 
-def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any], label_no: int) -> list[str]:
+def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any],
+                label_no: int) -> list[str]:
     """The lines a text element prints, refused if they would run off the label: a clipped statement or
     identifier must not reach a bag. Both renderers use this, so they refuse the same labels."""
     lines = text_lines(element, text_value(element, data, label_no))
@@ -331,8 +342,10 @@ def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, An
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72
     too_many = element.max_lines is not None and len(lines) > element.max_lines
     if too_many or widest_pt * 25.4 / 72 > room_mm + 0.01 or bottom_mm > template.height_mm + 0.01:
-        raise ValueError(f"label {label_no}: {element.where}: text {' / '.join(lines)!r} does not fit "
-                         f"the label at {element.size_pt} pt")
+        shown = " / ".join(lines)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise ValueError(f"label {label_no}: {element.where}: text {shown!r} does not fit the label at "
+                         f"{element.size_pt} pt" + (f" in {element.max_lines} line(s)" if too_many else ""))
     return lines
 
 

@@ -17,15 +17,19 @@ What a scanner reads must equal the data exactly, so field data is escaped with 
 - QR (``^BQN,2,m``): field data ``<ec>A,<data>`` (error correction level, automatic input mode).
 
 Wristband printers feed the band lengthwise: a template with ``zpl_rotate`` is turned 90 degrees clockwise
-(``^FWR``-style per-field orientation ``R``), and ^PW/^LL describe the band as it runs through the printer.
+(every field gets orientation ``R``), and ^PW/^LL describe the band as it runs through the printer.
+
+Not verified on a physical Zebra printer. Checked against the ZPL II guide and the zebrash renderer
+(npm zpl-renderer-js 3.4.0), which agrees on positions, turning, text, Data Matrix and QR but mishandles
+``>5`` (it emits FNC4 and stays in subset B, unlike the guide's table: 99 = CODE C).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
 
@@ -54,6 +58,7 @@ from cellchain.labelling.templates import (
 )
 
 PT_MM = 25.4 / 72
+ZEBRA_DOTS_PER_MM = {203: 8.0, 300: 12.0, 600: 24.0}
 _START = {103: "A", 104: "B", 105: "C"}
 _SWITCH = {"A": {99: "C", 100: "B"}, "B": {99: "C", 101: "A"}, "C": {100: "B", 101: "A"}}
 _B_SPECIAL = {30: ">0", 62: "><", 94: ">="}  # ">", "^", "~" in subset B
@@ -62,7 +67,10 @@ _DM_ESCAPES = "`|{}!$"
 
 def render_zpl(kind_or_template: str | Path | LabelTemplate, labels: Iterable[Mapping[str, Any]], *,
                dpi: int = 203, labels_dir: Path | None = None) -> str:
-    """Render a print job as ZPL: one ``^XA ... ^XZ`` format per label, positions in printer dots."""
+    """Render a print job as ZPL: one ``^XA ... ^XZ`` format per label, positions in printer dots.
+
+    ``dpi`` names the print head: 203, 300 and 600 are taken as Zebra's 8, 12 and 24 dots per mm;
+    any other value is converted exactly. Refuses, like the PDF, any label that cannot print exactly."""
     template = resolve(kind_or_template, labels_dir)
     batch = list(labels)
     if not batch:
@@ -80,15 +88,22 @@ class _Frame:
     template: LabelTemplate
     dpi: int
 
+    @property
+    def dots_per_mm(self) -> float:
+        """Zebra heads are built in dots per mm: "203 dpi" is 8/mm, "300 dpi" 12/mm, "600 dpi" 24/mm."""
+        return ZEBRA_DOTS_PER_MM.get(self.dpi, self.dpi / 25.4)
+
     def dots(self, mm: float) -> int:
-        return round(mm * self.dpi / 25.4)
+        return round(mm * self.dots_per_mm)
+
+    def mm(self, dots: int) -> float:
+        return dots / self.dots_per_mm
 
     def module_dots(self, module_mm: float, minimum_mm: float) -> int:
         """Whole dots per module, rounded down so a symbol never outgrows the space its template reserved,
-        but up when down would fall below the minimum (0.25 mm is 1.97 dots at 203 dpi: 2 dots)."""
-        exact = module_mm * self.dpi / 25.4
-        dots = max(1, int(exact + 0.05))
-        return dots if dots * 25.4 / self.dpi >= minimum_mm - 1e-9 else dots + 1
+        but up when down would fall below the minimum (0.25 mm is 2.95 dots at 300 dpi: 3 dots)."""
+        dots = max(1, int(module_mm * self.dots_per_mm + 0.05))
+        return dots if self.mm(dots) >= minimum_mm - 1e-9 else dots + 1
 
     @property
     def orientation(self) -> str:
@@ -183,7 +198,7 @@ def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n
 def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     value, height = barcode_value(e, data, n), e.height_mm or 0.0
     module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_128_MM)
-    quiet_mm = QUIET_128 * module * 25.4 / frame.dpi
+    quiet_mm = QUIET_128 * frame.mm(module)
     bars = (11 * len(code128_codewords(value)) + 2) * module
     text_pt = e.hr_size_pt
     _symbol_fits(frame, e, bars + 2 * QUIET_128 * module, height + HR_GAP_MM + text_pt * PT_MM, n)
@@ -192,7 +207,7 @@ def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) ->
     text_y = e.y_mm + height + HR_GAP_MM
     text = human_readable(e, data, n)
     if e.hr_align == "center":
-        width_mm = (bars + 2 * QUIET_128 * module) * 25.4 / frame.dpi
+        width_mm = frame.mm(bars + 2 * QUIET_128 * module)
         fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm))
     else:
         fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text))
@@ -202,13 +217,13 @@ def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) ->
 def _emit_datamatrix(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     value = barcode_value(e, data, n)
     module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_2D_MM)
-    size_mm = (DATAMATRIX_MODULES + 2 * QUIET_DM) * module * 25.4 / frame.dpi
+    size_mm = (DATAMATRIX_MODULES + 2 * QUIET_DM) * frame.mm(module)
     _symbol_fits(frame, e, (DATAMATRIX_MODULES + 2 * QUIET_DM) * module, size_mm, n)
     escape = next((c for c in _DM_ESCAPES if c not in value), None)
     if escape is None:
         raise ValueError(f"label {n}: {e.where}: no free Data Matrix escape character for {value!r}")
-    quiet_mm = QUIET_DM * module * 25.4 / frame.dpi
-    inner_mm = DATAMATRIX_MODULES * module * 25.4 / frame.dpi
+    quiet_mm = frame.mm(QUIET_DM * module)
+    inner_mm = frame.mm(DATAMATRIX_MODULES * module)
     return [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm + quiet_mm, inner_mm)}"
             f"^BX{frame.orientation},{module},200,{DATAMATRIX_MODULES},{DATAMATRIX_MODULES},,{escape}"
             f"^FH^FD{field_hex(value)}^FS"]
@@ -221,8 +236,8 @@ def _emit_qr(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list
     value = barcode_value(e, data, n)
     module = min(10, frame.module_dots(e.module_mm or 0.0, MIN_MODULE_2D_MM))
     across = (qr_modules(value, e.ec_level) + 2 * QUIET_QR) * module
-    _symbol_fits(frame, e, across, across * 25.4 / frame.dpi, n)
-    quiet_mm = QUIET_QR * module * 25.4 / frame.dpi
+    _symbol_fits(frame, e, across, frame.mm(across), n)
+    quiet_mm = frame.mm(QUIET_QR * module)
     return [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm + quiet_mm, 0)}^BQN,2,{module}"
             f"^FH^FD{e.ec_level}A,{field_hex(value)}^FS"]
 

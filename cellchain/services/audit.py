@@ -58,16 +58,19 @@ def record(session: Session, *, actor: User | None, record_type: str, record_id:
 def verify_chain(session: Session) -> ChainReport:
     """Walk the whole chain in order straight from the database cursor, without building ORM objects."""
     columns = ", ".join((*HASHED_FIELDS, "prev_hash", "hash"))
-    connection = session.connection()
-    head_row = connection.exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").first()
-    result = connection.exec_driver_sql(f"SELECT {columns} FROM audit_entries ORDER BY seq")  # noqa: S608
-    rows = _batched(result)
-    return verify_rows(rows, head=tuple(head_row) if head_row else None)
+    cursor = session.connection().connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
+    try:
+        cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
+        head_row = cursor.fetchone()
+        cursor.execute(f"SELECT {columns} FROM audit_entries ORDER BY seq")  # noqa: S608 - fixed column names
+        return verify_rows(_batched(cursor), head=tuple(head_row) if head_row else None)
+    finally:
+        cursor.close()
 
 
-def _batched(result, size: int = 10_000):
+def _batched(cursor, size: int = 20_000):
     while True:
-        chunk = result.fetchmany(size)
+        chunk = cursor.fetchmany(size)
         if not chunk:
             return
         yield from chunk

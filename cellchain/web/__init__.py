@@ -65,9 +65,9 @@ def _template_context() -> dict:
 
 
 def register_blueprints(app: Flask) -> None:
-    from cellchain.web import admin, api, audit, auth, home, lab, qa, qc, reports, scan, trial, ward
+    from cellchain.web import admin, api, audit, auth, home, lab, labels, qa, qc, reports, scan, trial, ward
 
-    for module in (auth, home, admin, audit, scan, lab, qc, qa, trial, ward, reports):
+    for module in (auth, home, admin, audit, scan, labels, lab, qc, qa, trial, ward, reports):
         app.register_blueprint(module.bp)
     api.init_app(app)
 
