@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 from cellchain import db, migrate
 from cellchain.domain.roles import ROLES
-from cellchain.services import accounts, audit, demo
+from cellchain.services import accounts, audit, demo, randomization
 from cellchain.web.security import policy
 
 
@@ -63,6 +63,27 @@ def audit_verify_command() -> None:
     raise SystemExit(1)
 
 
+@click.command("trial-init-list")
+@with_appcontext
+def trial_init_list_command() -> None:
+    """Make the trial's concealed randomization list now (once); prints only its fingerprint and size."""
+    row, made = randomization.ensure_list(db.session(), actor=None, size=current_app.config["TRIAL_PLANNED_SUBJECTS"])
+    db.commit()
+    click.echo(f"{'Made' if made else 'Already made'}: {len(row.entries)} positions, sha256 {row.list_hash}")
+
+
+@click.command("trial-verify-list")
+@with_appcontext
+def trial_verify_list_command() -> None:
+    """Rebuild the randomization list from its recorded seeds and check every recorded fingerprint."""
+    check = randomization.verify(db.session())
+    if not check.ok:
+        click.echo("BROKEN: " + "; ".join(check.problems))
+        raise SystemExit(1)
+    click.echo(f"ok: sha256 {check.list_hash}, {check.used} positions used.")
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_db_command, demo_command, create_user_command, audit_verify_command):
+    for command in (init_db_command, demo_command, create_user_command, audit_verify_command,
+                    trial_init_list_command, trial_verify_list_command):
         app.cli.add_command(command)

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     # --- ISBT 128 -------------------------------------------------------------------------------
     "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
     "FACILITY_NAME": "cellchain validation facility (A9999)",
+    "FACILITY_CONTACT": "",  # 24 h telephone printed on shipper labels when set
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "FOLLOW_UP_WINDOW_DAYS": 7,
     # --- manufacturing and storage --------------------------------------------------------------
     "PASSAGE_LIMIT": 5,
+    "BATCH_RECORD_STEPS": None,  # None: the SOP of domain.batch_record; or [{code, title, needs_verification, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
     "PLACEBO_SHELF_LIFE_DAYS": 90,
     "DONOR_SPECIMEN_WINDOW_DAYS": 7,

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from cellchain import db
 from cellchain.services import audit
+from cellchain.services.demo import PEOPLE
 
 
 def _write_entries(app, count: int) -> None:
@@ -27,7 +28,7 @@ def _raw_engine(app):
 def test_demo_people_are_in_an_intact_chain(app, runner):
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 0, result.output
-    assert "ok: 8 entries verify" in result.output
+    assert f"ok: {len(PEOPLE)} entries verify" in result.output
 
 
 def test_database_refuses_update_of_an_audit_entry(app):
@@ -40,7 +41,7 @@ def test_database_refuses_update_of_an_audit_entry(app):
 def test_database_refuses_delete_of_an_audit_entry(app):
     engine = _raw_engine(app)
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
-        conn.execute(text("DELETE FROM audit_entries WHERE seq = 8"))
+        conn.execute(text("DELETE FROM audit_entries WHERE seq = 3"))
     engine.dispose()
 
 
@@ -91,7 +92,7 @@ def test_entries_cut_off_the_end_are_detected(app, runner, is_postgres):
     _tamper(app, "DELETE FROM audit_entries WHERE seq >= 7", is_postgres)
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 1
-    assert "recorded head is entry 8" in result.output
+    assert f"recorded head is entry {len(PEOPLE)}" in result.output
 
 
 def test_every_entry_records_who_when_what_and_values(app):
@@ -123,7 +124,7 @@ def test_concurrent_writers_leave_one_unbroken_chain(app, is_postgres):
     with app.app_context():
         report = audit.verify_chain(db.session())
     assert report.ok, report
-    assert report.entries == 8 + 8 * 25
+    assert report.entries == len(PEOPLE) + 8 * 25
 
 
 def test_concurrent_writers_on_sqlite_also_leave_one_chain(app, is_postgres):
@@ -136,18 +137,18 @@ def test_concurrent_writers_on_sqlite_also_leave_one_chain(app, is_postgres):
         thread.join()
     with app.app_context():
         report = audit.verify_chain(db.session())
-    assert report.ok and report.entries == 8 + 40
+    assert report.ok and report.entries == len(PEOPLE) + 40
 
 
 def test_auditor_filters_the_trail_and_exports_csv(client, auth):
     auth.login("auditor")
     page = client.get("/audit/?actor=system&record_type=user")
     assert page.status_code == 200
-    assert b"8 entries" in page.data
+    assert f"{len(PEOPLE)} entries".encode() in page.data
     export = client.get("/audit/export.csv?record_type=user&actor=system")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     lines = export.data.decode().strip().splitlines()
-    assert lines[0].startswith("seq,recorded_at,actor") and len(lines) == 9
+    assert lines[0].startswith("seq,recorded_at,actor") and len(lines) == len(PEOPLE) + 1
     assert client.get("/audit/?since=yesterday").status_code == 400
 
 

@@ -67,14 +67,14 @@ def collection(n: int = 1, **extra: Any) -> dict[str, Any]:
 def culture_vessel(n: int = 1, **extra: Any) -> dict[str, Any]:
     din = din_fields(n)
     return {**din, "lot_id": "LOT2026001", "passage": "P2", "vessel_no": "3 of 12",
-            "seeded_date": "2026-11-30",
+            "dated": "Seeded 2026-11-30",
             "compound_2d": f"=+03000{din['din_barcode']}&)LOT2026001&/COI-{n}-P2-03", **extra}
 
 
 def qc_tube(n: int = 1, **extra: Any) -> dict[str, Any]:
     din = din_fields(n)
     return {**din, "sample_id": f"QC-LOT2026001-{n:02d}", "test_name": "Sterility (USP <71>)",
-            "sampled_at": "2026-12-14 10:05", "lot_id": "LOT2026001",
+            "spec_version": "Spec UCMSC-1", "lot_id": "LOT2026001",
             "compound_2d": f"=+03000{din['din_barcode']}&)LOT2026001&/QC-LOT2026001-{n:02d}", **extra}
 
 
@@ -346,3 +346,12 @@ def test_datamatrix_returns_every_printable_ascii_character(tmp_path: Path) -> N
 def test_a_kind_name_cannot_reach_outside_the_labels_folder() -> None:
     with pytest.raises(ValueError, match="not a label kind"):
         render_pdf("../labels/bag", [bag()])
+
+
+def test_text_the_label_fonts_cannot_show_is_refused_rather_than_printed_blank() -> None:
+    for render in (render_pdf, render_zpl):
+        with pytest.raises(ValueError, match=r"cannot print character '北' \(U\+5317\)"):
+            render("bag", [bag(collection_facility="北京 302")])
+        with pytest.raises(ValueError, match="cannot print character"):
+            render("bag", [bag(recipient_id="SUBJ-0007\x1b[2J")])
+    assert "°C" in render_zpl("bag", [bag(storage_temperature="2 °C to 8 °C")]).replace("_C2_B0", "°")

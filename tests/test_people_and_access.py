@@ -173,3 +173,11 @@ def test_esignature_with_a_missing_part_names_it():
     with pytest.raises(Invalid) as refusal:
         signatures.parse_signature({"username": "qa", "meaning": "released"})
     assert refusal.value.fields == {"signature.password": "required"}
+
+
+def test_administrator_sees_every_account_on_the_users_page(client, auth):
+    auth.login("admin")
+    page = client.get("/admin/users")
+    assert page.status_code == 200
+    for username in ("lab", "qc", "qa", "coordinator", "nurse", "nurse2", "admin", "auditor"):
+        assert f'data-username="{username}"'.encode() in page.data

@@ -329,14 +329,29 @@ def human_readable(element: Element, data: Mapping[str, Any], label_no: int) -> 
     if value is None:
         raise ValueError(f"label {label_no}: {element.where}: no value for eye-readable field "
                          f"{element.human_readable_field!r}")
-    return str(value)
+    return printable(str(value), element, label_no)
+
+
+def printable(text: str, element: Element, label_no: int) -> str:
+    """Refuse text the label fonts cannot show: the PDF standard fonts draw WinAnsi (cp1252) characters
+    only, and anything else would print as a blank or a box where a reader expects a value."""
+    bad = next((c for c in text if (c < " " and c != "\n") or c == "\x7f"), None)
+    if bad is None:
+        try:
+            text.encode("cp1252")
+        except UnicodeEncodeError as error:
+            bad = text[error.start]
+    if bad is not None:
+        raise ValueError(f"label {label_no}: {element.where}: cannot print character {bad!r} "
+                         f"(U+{ord(bad):04X}) with the label fonts")
+    return text
 
 
 def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any],
                 label_no: int) -> list[str]:
     """The lines a text element prints, refused if they would run off the label: a clipped statement or
     identifier must not reach a bag. Both renderers use this, so they refuse the same labels."""
-    lines = text_lines(element, text_value(element, data, label_no))
+    lines = text_lines(element, printable(text_value(element, data, label_no), element, label_no))
     widest_pt = max((pdfmetrics.stringWidth(s, element.font, element.size_pt) for s in lines), default=0.0)
     room_mm = element.width_mm if element.width_mm is not None else template.width_mm - element.x_mm
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72

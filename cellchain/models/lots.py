@@ -7,7 +7,7 @@ corrects (``corrects_id``) with a reason.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from cellchain.models.types import UTCDateTime, utcnow
@@ -24,7 +24,8 @@ class Lot(SQLModel, table=True):
     collection_id: int = Field(foreign_key="collections.id", unique=True)
     status: str = Field(default="in_process", max_length=20, index=True)
     spec_version: str = Field(max_length=20)  # the QC specification in force when the lot started
-    harvested_cells: int | None = None
+    # Cell counts pass 2^31 in a large lot: BIGINT on PostgreSQL (SQLite's INTEGER is 64-bit anyway).
+    harvested_cells: int | None = Field(default=None, sa_type=BigInteger)
     harvested_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     formulated_cells_per_ml: float | None = None
     formulated_volume_ml: float | None = None
@@ -47,8 +48,8 @@ class Passage(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     lot_id: int = Field(foreign_key="lots.id")
     number: int
-    seeded_cells: int
-    harvested_cells: int
+    seeded_cells: int = Field(sa_type=BigInteger)
+    harvested_cells: int = Field(sa_type=BigInteger)
     viability_pct: float
     seeded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     harvested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

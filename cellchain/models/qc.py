@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cellchain.models.types import UTCDateTime, utcnow
@@ -24,7 +24,14 @@ class Specification(SQLModel, table=True):
 
 class QcResult(SQLModel, table=True):
     __tablename__ = "qc_results"
-    __table_args__ = (Index("ix_qc_results_lot_test", "lot_id", "test_code"),)
+    __table_args__ = (
+        Index("ix_qc_results_lot_test", "lot_id", "test_code"),
+        # One first result per lot and test; every later result is a repeat of an earlier one ...
+        Index("uq_qc_results_first_per_test", "lot_id", "test_code", unique=True,
+              sqlite_where=text("repeat_of_id IS NULL"), postgresql_where=text("repeat_of_id IS NULL")),
+        # ... and a result is repeated at most once, so the repeats of a test form one line, never a fork.
+        UniqueConstraint("repeat_of_id", name="uq_qc_results_repeat_of"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lot_id: int = Field(foreign_key="lots.id")
@@ -43,6 +50,16 @@ class QcResult(SQLModel, table=True):
 
 
 DEVIATION_STATUSES = ("open", "investigated", "decided", "closed")
+
+
+class DeviationSequence(SQLModel, table=True):
+    """The last deviation number issued per year (DEV-2026-0001); its row is locked while one is issued."""
+
+    __tablename__ = "deviation_sequences"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True)
+    last_number: int = Field(default=0)
 
 
 class Deviation(SQLModel, table=True):

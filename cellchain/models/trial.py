@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cellchain.models.types import UTCDateTime, utcnow
@@ -23,6 +23,15 @@ class RandomizationList(SQLModel, table=True):
     next_position: int = Field(default=1)  # 1-based; locked while a subject is randomized
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SubjectSequence(SQLModel, table=True):
+    """The last subject number issued; its one row is locked while a subject is registered."""
+
+    __tablename__ = "subject_sequences"
+
+    id: int = Field(default=1, primary_key=True)
+    last_number: int = Field(default=0)
 
 
 class Subject(SQLModel, table=True):
@@ -49,7 +58,10 @@ class Subject(SQLModel, table=True):
 
 class Visit(SQLModel, table=True):
     __tablename__ = "visits"
-    __table_args__ = (Index("ix_visits_subject", "subject_id", "target_date"),)
+    __table_args__ = (
+        Index("ix_visits_subject", "subject_id", "target_date"),
+        UniqueConstraint("subject_id", "week", "kind", name="uq_visits_subject_week_kind"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     subject_id: int = Field(foreign_key="subjects.id")

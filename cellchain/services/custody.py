@@ -70,6 +70,27 @@ def open_excursions(session: Session, kind: str, item_id: int) -> list[Excursion
     return list(session.exec(statement))
 
 
+def excursions_of(session: Session, kind: str, item_id: int) -> list[Excursion]:
+    """Every excursion of an item, open or decided, oldest first (for its custody record and reports)."""
+    statement = (select(Excursion).where(Excursion.item_type == kind, Excursion.item_id == item_id)
+                 .order_by(Excursion.id))
+    return list(session.exec(statement))
+
+
+def list_excursions(session: Session, *, status: str | None = None) -> list[Excursion]:
+    """Excursions across all items, newest first; ``status`` open, accepted or rejected narrows them."""
+    statement = select(Excursion).order_by(Excursion.id.desc())
+    if status:
+        statement = statement.where(Excursion.status == status)
+    return list(session.exec(statement))
+
+
+def item_code(session: Session, kind: str, item_id: int) -> str:
+    """The identifier people and the API use for an item: a bag's id, a collection's DIN."""
+    record = session.get(MODELS[kind], item_id)
+    return record.bag_code if kind == "bag" else record.din
+
+
 def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime) -> None:
     if occurred_at > utcnow() + CLOCK_SKEW:
         raise Invalid({"occurred_at": "a hand-over cannot be recorded in the future"})

@@ -9,12 +9,13 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.models.users import User
-from cellchain.services import accounts
+from cellchain.services import accounts, demo_lab, demo_qc, demo_trial
 
 DEMO_PASSWORD = "cellchain-demo"  # noqa: S105 - published demo password, printed by `make run`
 
 PEOPLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("lab", "Li Wei (lab technician)", ("lab",)),
+    ("lab2", "Huang Tao (lab technician)", ("lab",)),  # the second person who verifies batch steps
     ("qc", "Chen Jing (QC analyst)", ("qc",)),
     ("qa", "Wang Fang (QA reviewer)", ("qa",)),
     ("coordinator", "Zhang Min (trial coordinator)", ("coordinator",)),
@@ -41,4 +42,8 @@ def load_people(session: Session, *, policy: accounts.Policy) -> int:
 
 def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]) -> int:
     """Everything the demo needs; each area adds its own loader here as it is built."""
-    return load_people(session, policy=policy)
+    created = load_people(session, policy=policy)
+    created += demo_lab.load(session, config=config, policy=policy)
+    created += demo_qc.load(session, config=config, policy=policy)
+    created += demo_trial.load(session, config=config, policy=policy)
+    return created

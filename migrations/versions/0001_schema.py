@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:34:47.212699
+Create Date: 2026-11-25 07:58:50.769504
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ def upgrade() -> None:
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('deviation_sequences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('year')
+    )
     op.create_table('din_sequences',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('fin', sqlmodel.sql.sqltypes.AutoString(length=5), nullable=False),
@@ -35,6 +42,11 @@ def upgrade() -> None:
     sa.Column('last_sequence', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('fin', 'year', name='uq_din_sequences_fin_year')
+    )
+    op.create_table('subject_sequences',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('last_number', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
     )
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -137,18 +149,26 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('item_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('item_key', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('label_kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('reprint', sa.Boolean(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+    sa.Column('status_reason', sa.Text(), nullable=True),
+    sa.Column('status_by', sa.Integer(), nullable=True),
+    sa.Column('status_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('printed_by', sa.Integer(), nullable=False),
     sa.Column('printed_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("status IN ('printed', 'applied', 'voided', 'destroyed')", name='ck_label_prints_status'),
     sa.ForeignKeyConstraint(['printed_by'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['status_by'], ['users.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('label_prints', schema=None) as batch_op:
         batch_op.create_index('ix_label_prints_item', ['item_type', 'item_id'], unique=False)
+        batch_op.create_index('ix_label_prints_label', ['label_kind', 'item_key'], unique=False)
 
     op.create_table('randomization_lists',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -258,7 +278,7 @@ def upgrade() -> None:
     sa.Column('collection_id', sa.Integer(), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('spec_version', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('harvested_cells', sa.Integer(), nullable=True),
+    sa.Column('harvested_cells', sa.BigInteger(), nullable=True),
     sa.Column('harvested_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('formulated_cells_per_ml', sa.Float(), nullable=True),
     sa.Column('formulated_volume_ml', sa.Float(), nullable=True),
@@ -291,7 +311,8 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
     sa.Column('done_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['subject_id'], ['subjects.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('subject_id', 'week', 'kind', name='uq_visits_subject_week_kind')
     )
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_index('ix_visits_subject', ['subject_id', 'target_date'], unique=False)
@@ -307,7 +328,7 @@ def upgrade() -> None:
     sa.Column('lot_id', sa.Integer(), nullable=True),
     sa.Column('saline_lot', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
     sa.Column('volume_ml', sa.Float(), nullable=False),
-    sa.Column('total_cells', sa.Integer(), nullable=True),
+    sa.Column('total_cells', sa.BigInteger(), nullable=True),
     sa.Column('anticoagulant', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
     sa.Column('anticoagulant_lot', sqlmodel.sql.sqltypes.AutoString(length=18), nullable=True),
     sa.Column('anticoagulant_volume_ml', sa.Float(), nullable=True),
@@ -355,8 +376,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('lot_id', sa.Integer(), nullable=False),
     sa.Column('number', sa.Integer(), nullable=False),
-    sa.Column('seeded_cells', sa.Integer(), nullable=False),
-    sa.Column('harvested_cells', sa.Integer(), nullable=False),
+    sa.Column('seeded_cells', sa.BigInteger(), nullable=False),
+    sa.Column('harvested_cells', sa.BigInteger(), nullable=False),
     sa.Column('viability_pct', sa.Float(), nullable=False),
     sa.Column('seeded_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('harvested_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
@@ -394,10 +415,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['lot_id'], ['lots.id'], ),
     sa.ForeignKeyConstraint(['recorded_by'], ['users.id'], ),
     sa.ForeignKeyConstraint(['repeat_of_id'], ['qc_results.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('repeat_of_id', name='uq_qc_results_repeat_of')
     )
     with op.batch_alter_table('qc_results', schema=None) as batch_op:
         batch_op.create_index('ix_qc_results_lot_test', ['lot_id', 'test_code'], unique=False)
+        batch_op.create_index('uq_qc_results_first_per_test', ['lot_id', 'test_code'], unique=True, sqlite_where=sa.text('repeat_of_id IS NULL'), postgresql_where=sa.text('repeat_of_id IS NULL'))
 
     op.create_table('allocations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -542,6 +565,7 @@ def downgrade() -> None:
 
     op.drop_table('allocations')
     with op.batch_alter_table('qc_results', schema=None) as batch_op:
+        batch_op.drop_index('uq_qc_results_first_per_test', sqlite_where=sa.text('repeat_of_id IS NULL'), postgresql_where=sa.text('repeat_of_id IS NULL'))
         batch_op.drop_index('ix_qc_results_lot_test')
 
     op.drop_table('qc_results')
@@ -590,6 +614,7 @@ def downgrade() -> None:
     op.drop_table('signatures')
     op.drop_table('randomization_lists')
     with op.batch_alter_table('label_prints', schema=None) as batch_op:
+        batch_op.drop_index('ix_label_prints_label')
         batch_op.drop_index('ix_label_prints_item')
 
     op.drop_table('label_prints')
@@ -617,6 +642,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_users_username'))
 
     op.drop_table('users')
+    op.drop_table('subject_sequences')
     op.drop_table('din_sequences')
+    op.drop_table('deviation_sequences')
     op.drop_table('audit_head')
     # ### end Alembic commands ###

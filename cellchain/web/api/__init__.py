@@ -29,6 +29,7 @@ def init_app(app: Flask) -> None:
         infusions,
         labels,
         lots,
+        openapi,
         qc,
         scans,
         trial,

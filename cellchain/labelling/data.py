@@ -1,0 +1,217 @@
+"""What each label says, built from the database's own values: the data dicts the templates print.
+
+A label is trusted at the bedside only if it says exactly what the record holds, so nothing here is typed
+in by a person: every barcode is encoded from the stored DIN, product code, division, expiry and subject
+with the strict encoders of ``cellchain.domain.isbt128`` (which refuse rather than print a structure a
+scanner could not read back), and every eye-readable line is formatted from the same values.
+
+Pure functions: rows are read for their attributes only (no session, no Flask). Site settings (time zone,
+facility name, product descriptions, storage range) arrive in a ``LabelSettings``, taken from the app's
+configuration by the caller.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cellchain.domain import isbt128
+from cellchain.domain.scans import wristband_data
+
+COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
+QUARANTINE = "QUARANTINE"
+DATE_FORMAT = "%Y-%m-%d"
+MOMENT_FORMAT = "%Y-%m-%d %H:%M"  # 24-hour clock (STANDARDS.md, the bag label)
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    """The site's values that appear on labels; built from the app configuration by the web layer."""
+
+    timezone: str
+    facility_name: str
+    product_descriptions: Mapping[str, str]
+    bag_temperature: tuple[float, float]
+    trial_id: str
+    passage_limit: int
+    facility_contact: str = ""
+    verify_url_base: str = ""  # the shipper's QR: verify_url_base + shipment id
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], *, verify_url_base: str = "") -> LabelSettings:
+        low, high = config["TEMPERATURE_RANGES"]["bag"]
+        return cls(timezone=config["SITE_TIMEZONE"], facility_name=config["FACILITY_NAME"],
+                   product_descriptions=dict(config["PRODUCT_DESCRIPTIONS"]),
+                   bag_temperature=(float(low), float(high)), trial_id=config["TRIAL_ID"],
+                   passage_limit=int(config["PASSAGE_LIMIT"]),
+                   facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """The subject a bag is allocated to, as the bag label prints it (identifier and birth date only)."""
+
+    subject_code: str
+    birth_date: date
+
+
+# --- formatting -------------------------------------------------------------------------------------------
+def site_moment(moment: datetime, tz: ZoneInfo) -> str:
+    """``2026-11-26 12:00 CST``: seconds dropped, as the ISBT 128 date-time structures drop them."""
+    local = moment.astimezone(tz)
+    return f"{local.strftime(MOMENT_FORMAT)} {local.tzname()}"
+
+
+def utc_moment(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC).strftime(MOMENT_FORMAT)} UTC"
+
+
+def cell_content(total_cells: int | None) -> str:
+    """``7.0 x 10^7 cells``: two significant figures, the way cell doses are stated."""
+    if total_cells is None:
+        return "No cells (placebo)"
+    if isinstance(total_cells, bool) or not isinstance(total_cells, int) or total_cells <= 0:
+        raise ValueError(f"total cells must be a positive whole number, got {total_cells!r}")
+    mantissa, exponent = f"{total_cells:.1e}".split("e")
+    return f"{mantissa} x 10^{int(exponent)} cells"
+
+
+def millilitres(volume: float) -> str:
+    if not isinstance(volume, int | float) or not math.isfinite(volume) or volume <= 0:
+        raise ValueError(f"a volume must be a positive number, got {volume!r}")
+    return f"{volume:g} mL"
+
+
+def temperature_range(low: float, high: float) -> str:
+    return f"{low:g} °C to {high:g} °C"
+
+
+# --- shared pieces ----------------------------------------------------------------------------------------
+def din_fields(din_text: str) -> dict[str, str]:
+    """The DIN barcode (``=`` + DIN + type 3 flags), its eye-readable form and the boxed check character."""
+    din = isbt128.Din.parse(din_text)
+    return {"din_barcode": din.barcode_data(), "din_eye_readable": din.eye_readable, "din_check": din.check}
+
+
+def _product(row: Any) -> isbt128.ProductCode:
+    return isbt128.ProductCode(row.product_code, row.collection_type, row.division)
+
+
+# --- one builder per label kind ---------------------------------------------------------------------------
+def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]:
+    """The cord's container at collection: DIN, collection date-time in site time, QUARANTINE."""
+    fields = din_fields(collection.din)
+    collected = isbt128.encode_moment("collection_datetime", collection.collected_at, settings.tz)
+    quarantine = QUARANTINE if collection.eligibility == "eligible" else f"{QUARANTINE} - donor ineligible"
+    return {**fields, "collection_barcode": collected,
+            "collected_local": site_moment(collection.collected_at, settings.tz),
+            "compound_2d": isbt128.encode_compound([fields["din_barcode"], collected]),
+            "product_description": COLLECTION_DESCRIPTION, "collection_facility": settings.facility_name,
+            "quarantine_text": quarantine}
+
+
+def vessel_key(lot_number: str, passage: int, vessel_no: int) -> str:
+    """``A999926000001-P2-V03``: one culture vessel of one passage, also its chain-of-identity id."""
+    return f"{lot_number}-P{passage}-V{vessel_no:02d}"
+
+
+def vessel_label(lot_number: str, din_text: str, *, passage: int, vessel_no: int, vessels: int,
+                 dated: str) -> dict[str, Any]:
+    """A culture vessel: the lot's DIN, the lot (``&)``) and the vessel's own identifier (``&/``)."""
+    fields = din_fields(din_text)
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+                  isbt128.encode_text("chain_of_identity", vessel_key(lot_number, passage, vessel_no))]
+    return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": f"{vessel_no} of {vessels}",
+            "dated": dated, "compound_2d": isbt128.encode_compound(structures)}
+
+
+def qc_sample_id(lot_number: str, number: int) -> str:
+    """``A999926000001-Q03``: the third test of the lot's specification."""
+    return f"{lot_number}-Q{number:02d}"
+
+
+def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str,
+                  spec_version: str) -> dict[str, Any]:
+    """A QC sample tube: too small for linear codes, so the 2D code carries DIN, lot and sample id."""
+    fields = din_fields(din_text)
+    sample_id = qc_sample_id(lot_number, number)
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+                  isbt128.encode_text("chain_of_identity", sample_id)]
+    return {**fields, "sample_id": sample_id, "test_name": f"Test: {test_code}",
+            "spec_version": f"Spec {spec_version}", "lot_id": lot_number,
+            "compound_2d": isbt128.encode_compound(structures)}
+
+
+def _bag_contents(bag: Any) -> str:
+    """The second description line: what is in the bag besides the product."""
+    if bag.kind == "placebo":
+        return f"0.9% sodium chloride, lot {bag.saline_lot}" if bag.saline_lot else "0.9% sodium chloride"
+    if not bag.anticoagulant:
+        return "No anticoagulant recorded"
+    volume = f" {millilitres(bag.anticoagulant_volume_ml)}" if bag.anticoagulant_volume_ml else ""
+    lot = f", lot {bag.anticoagulant_lot}" if bag.anticoagulant_lot else ""
+    return f"Anticoagulant: {bag.anticoagulant}{volume}{lot}"
+
+
+def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) -> dict[str, Any]:
+    """The final bag (ISBT 128 cellular-therapy layout) and its 2D code carrying every structure on it."""
+    if bag.kind not in settings.product_descriptions:
+        raise ValueError(f"no product description configured for {bag.kind!r} (PRODUCT_DESCRIPTIONS)")
+    fields = din_fields(bag.din)
+    product = _product(bag)
+    expiry = isbt128.encode_moment("expiry_datetime", bag.expires_at, settings.tz)
+    structures = [fields["din_barcode"], product.encode(), expiry]
+    if recipient is not None:
+        structures += [wristband_data(recipient.subject_code), isbt128.encode_birth_date(recipient.birth_date)]
+    return {**fields, "collection_facility": settings.facility_name,
+            "product_code_barcode": product.encode(), "product_code_eye_readable": product.text,
+            "product_description": settings.product_descriptions[bag.kind], "anticoagulant": _bag_contents(bag),
+            "volume": millilitres(bag.volume_ml), "cell_content": cell_content(bag.total_cells),
+            "storage_temperature": "Store at " + temperature_range(*settings.bag_temperature),
+            "recipient_id": recipient.subject_code if recipient else "",
+            "recipient_birth_date": recipient.birth_date.strftime(DATE_FORMAT) if recipient else "",
+            "expiry_barcode": expiry, "expiry_local": site_moment(bag.expires_at, settings.tz),
+            "expiry_utc": utc_moment(bag.expires_at), "compound_2d": isbt128.encode_compound(structures),
+            "releasing_establishment": settings.facility_name}
+
+
+def wristband_label(subject: Any, settings: LabelSettings) -> dict[str, Any]:
+    """The subject's wristband: subject id (``&#``) and birth date (``=#``); never a name or the arm."""
+    subject_barcode = wristband_data(subject.subject_code)
+    return {"subject_barcode": subject_barcode, "subject_id": subject.subject_code,
+            "subject_2d": isbt128.encode_compound([subject_barcode,
+                                                   isbt128.encode_birth_date(subject.birth_date)]),
+            "screening_number": subject.screening_number,
+            "birth_date": subject.birth_date.strftime(DATE_FORMAT),
+            "trial_name": f"Clinical trial {settings.trial_id} - investigational use only"}
+
+
+def shipment_contents(bags: Sequence[Any]) -> str:
+    """One line per DIN and product: ``A9999 26 000001 D0001V: A0 B0 C0`` (the divisions shipped)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for bag in sorted(bags, key=lambda b: b.bag_code):
+        groups.setdefault((bag.din, bag.product_code + bag.collection_type), []).append(bag.division)
+    count = f"{len(bags)} bag{'s' if len(bags) != 1 else ''}"
+    lines = [f"{isbt128.Din.parse(din).eye_readable} {product}: {' '.join(divisions)}"
+             for (din, product), divisions in groups.items()]
+    return "\n".join([count, *lines])
+
+
+def shipper_label(shipment_id: str, bags: Sequence[Any], *, ship_to: str, shipped_at: datetime,
+                  settings: LabelSettings) -> dict[str, Any]:
+    """The transport container: shipment id, what is inside, where to, and a QR to verify the contents."""
+    return {"shipment_barcode": shipment_id, "shipment_id": shipment_id,
+            "bag_ids": sorted(b.bag_code for b in bags),  # not printed: what the verify page checks against
+            "verify_url": settings.verify_url_base + shipment_id, "ship_from": settings.facility_name,
+            "ship_to": ship_to, "contents": shipment_contents(bags),
+            "shipped_at": site_moment(shipped_at, settings.tz),
+            "temperature_requirement": "Keep at " + temperature_range(*settings.bag_temperature),
+            "emergency_contact": settings.facility_contact}

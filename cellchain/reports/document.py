@@ -1,0 +1,87 @@
+"""What the chain-of-custody, accountability and dosing reports share: styles, tables, times, the page frame.
+
+Every page names the site, the report, when it was printed (site time and UTC) and "page n", so a loose
+page of a printout can still be placed. User-entered text is escaped before it reaches reportlab's
+paragraph markup: a location typed as ``<b>`` must print as typed, not as bold.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+_BASE = getSampleStyleSheet()
+TITLE = ParagraphStyle("cc-title", parent=_BASE["Title"], fontSize=16, leading=19, spaceAfter=4)
+H2 = ParagraphStyle("cc-h2", parent=_BASE["Heading2"], fontSize=12, leading=15, spaceBefore=8, spaceAfter=3)
+BODY = ParagraphStyle("cc-body", parent=_BASE["BodyText"], fontSize=9, leading=11)
+SMALL = ParagraphStyle("cc-small", parent=BODY, fontSize=7.5, leading=9)
+PASS_COLOUR = colors.HexColor("#17663a")
+FAIL_COLOUR = colors.HexColor("#a61b1b")
+
+
+def when(moment: datetime | None, tz: ZoneInfo) -> str:
+    """Site time with its zone, as people at the site read clocks; empty for no time."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def para(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
+    return Paragraph(escape("" if text is None else str(text)), style)
+
+
+def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
+          *, style: ParagraphStyle = SMALL, extra: Sequence[tuple] = ()) -> Table:
+    """A ruled table whose header repeats on each page; cells wrap (each is a paragraph)."""
+    data = [[para(h, style) for h in header]]
+    data += [[c if isinstance(c, Flowable) else para(c, style) for c in row] for row in rows]
+    result = Table(data, colWidths=[w * mm for w in widths], repeatRows=1, hAlign="LEFT")
+    result.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef2f6")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3), ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+        *extra,
+    ]))
+    return result
+
+
+def facts(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float] = (45, 135)) -> Table:
+    """Label / value lines, as on a record's cover."""
+    result = Table([[para(k, BODY), para(v, BODY)] for k, v in pairs], colWidths=[w * mm for w in widths],
+                   hAlign="LEFT")
+    result.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TEXTCOLOR", (0, 0), (0, -1), colors.grey),
+                                ("BOTTOMPADDING", (0, 0), (-1, -1), 1), ("TOPPADDING", (0, 0), (-1, -1), 1)]))
+    return result
+
+
+def render(story: list[Flowable], *, title: str, site: str, tz: ZoneInfo, wide: bool = False) -> bytes:
+    """The PDF of ``story`` with a header and footer on every page."""
+    printed = datetime.now(UTC)
+    stamp = f"printed {when(printed, tz)} / {printed:%Y-%m-%d %H:%M} UTC"
+    size = landscape(A4) if wide else A4
+
+    def frame(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7.5)
+        canvas.drawString(15 * mm, size[1] - 10 * mm, f"{site} · {title}")
+        canvas.drawString(15 * mm, 8 * mm, stamp)
+        canvas.drawRightString(size[0] - 15 * mm, 8 * mm, f"page {doc.page}")
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=size, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=15 * mm, title=title, author=site)
+    doc.build(story, onFirstPage=frame, onLaterPages=frame)
+    return buffer.getvalue()

@@ -1,0 +1,184 @@
+"""Rows for QC and release tests, made directly through the models (no other area's services).
+
+``make_lot`` builds a cord, its lot (status awaiting_release by default), passages, a complete batch
+record with second-person verifications, and quarantined bags: everything release needs except the QC
+results, which ``add_results`` inserts (all within specification unless told otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+from werkzeug.security import generate_password_hash
+
+from cellchain import db
+from cellchain.domain import batch_record, isbt128
+from cellchain.domain import specifications as spec_rules
+from cellchain.models.audit import Signature
+from cellchain.models.bags import Bag
+from cellchain.models.collections import Collection
+from cellchain.models.custody import CustodyEvent, Excursion
+from cellchain.models.lots import BatchStep, BatchStepVerification, Lot, Passage
+from cellchain.models.qc import QcResult
+from cellchain.models.types import utcnow
+from cellchain.models.users import User, UserRole
+from cellchain.services import batch, signatures
+from tests.conftest import FAST_HASH, PASSWORD
+
+PASSING: dict[str, Any] = {
+    "cd73": 98.7, "cd90": 99.1, "cd105": 97.4, "cd34": 0.4, "cd45": 0.6, "cd14": 0.3, "cd19": 0.2,
+    "hla_dr": 0.8, "viability": 94.0, "sterility": "negative", "mycoplasma": "negative", "endotoxin": 0.9,
+    "karyotype": "normal", "cell_count": 101.5,
+}
+SCREENING = {t: "negative" for t in ("HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV")}
+
+
+@contextmanager
+def db_session(app) -> Iterator[Session]:
+    """The app's session inside an app context, committed at the end (as a request's edge would)."""
+    with app.app_context():
+        yield db.session()
+        db.commit()
+
+
+def user(session: Session, username: str, *, roles: tuple[str, ...] = ("lab",), full_name: str | None = None) -> User:
+    """A demo user by name, or a new one with ``roles`` (password conftest.PASSWORD)."""
+    found = session.exec(select(User).where(User.username == username)).first()
+    if found is not None:
+        return found
+    row = User(username=username, full_name=full_name or f"{username} (test)",
+               password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
+               role_rows=[UserRole(role=r) for r in roles])
+    session.add(row)
+    session.flush()
+    return row
+
+
+def give_role(session: Session, username: str, role: str) -> User:
+    person = user(session, username)
+    if role not in person.roles:
+        person.role_rows.append(UserRole(role=role))
+        session.add(person)
+        session.flush()
+    return person
+
+
+def _collection(session: Session, n: int, maker: User, eligibility: str) -> Collection:
+    now = utcnow()
+    row = Collection(din=isbt128.format_din("A9999", 26, n), donor_code=f"DONOR-{n:04d}",
+                     collected_at=now - timedelta(days=20), site="Delivery room 3", consent_obtained=True,
+                     screening=dict(SCREENING), specimen_collected_at=now - timedelta(days=21),
+                     eligibility=eligibility, eligibility_reasons=[], custody_state="at_lab", created_by=maker.id)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _passages(session: Session, lot: Lot, count: int, maker: User) -> list[int]:
+    start = utcnow() - timedelta(days=18)
+    for number in range(count):
+        seeded_at = start + timedelta(days=4 * number)
+        session.add(Passage(lot_id=lot.id, number=number, seeded_cells=1_000_000, harvested_cells=4_000_000,
+                            viability_pct=95.0, seeded_at=seeded_at, harvested_at=seeded_at + timedelta(days=4),
+                            population_doublings=2.0, cumulative_doublings=2.0 * (number + 1),
+                            recorded_by=maker.id))
+    session.flush()
+    return list(range(count))
+
+
+def _verify(session: Session, lot: Lot, step: BatchStep, verifier: User) -> None:
+    """A second person's signature bound to the step as recorded, as the batch service signs it."""
+    signed = Signature(user_id=verifier.id, signer_username=verifier.username, signer_name=verifier.full_name,
+                       meaning="verified", signed_at=utcnow(), record_type="batch_step", record_id=str(step.id),
+                       record_hash=signatures.record_hash(batch.step_content(lot, step)))
+    session.add(signed)
+    session.flush()
+    session.add(BatchStepVerification(step_id=step.id, verified_by=verifier.id, signature_id=signed.id,
+                                      verified_at=utcnow()))
+
+
+def _batch_record(session: Session, lot: Lot, numbers: list[int], maker: User, verifier: User,
+                  skip: tuple[str, ...], unverified: tuple[str, ...]) -> None:
+    for step_def in batch_record.DEFAULT_STEPS:
+        keys = ([batch_record.step_key(step_def.code, n) for n in numbers] if step_def.repeat_per_passage
+                else [step_def.code])
+        for key in keys:
+            if key in skip:
+                continue
+            step = BatchStep(lot_id=lot.id, step_key=key, details={}, performed_by=maker.id,
+                             performed_at=utcnow() - timedelta(days=1))
+            session.add(step)
+            session.flush()
+            if step_def.needs_verification and key not in unverified:
+                _verify(session, lot, step, verifier)
+
+
+def _bags(session: Session, lot: Lot, din: str, count: int, maker: User) -> None:
+    now = utcnow()
+    for index in range(count):
+        division = f"{chr(ord('A') + index)}0"
+        session.add(Bag(bag_code=f"{din}-D0001V{division}", din=din, product_code="D0001", division=division,
+                        kind="ucmsc", lot_id=lot.id, volume_ml=50.0, total_cells=60_000_000, anticoagulant="heparin",
+                        anticoagulant_lot="HEP-2026-01", anticoagulant_volume_ml=1.0,
+                        filled_at=now - timedelta(hours=2),
+                        expires_at=now + timedelta(hours=46), created_by=maker.id, custody_state="at_lab"))
+    session.flush()
+    for bag in session.exec(select(Bag).where(Bag.lot_id == lot.id)):
+        session.add(CustodyEvent(item_type="bag", item_id=bag.id, event="filled", to_state="at_lab",
+                                 location="Clean room 1", occurred_at=bag.filled_at, recorded_by=maker.id))
+    session.flush()
+
+
+def make_lot(session: Session, *, n: int = 1, status: str = "awaiting_release", bags: int = 2, passages: int = 2,
+             eligibility: str = "eligible", maker: str = "lab", verifier: str = "lab2",
+             skip_steps: tuple[str, ...] = (), unverified_steps: tuple[str, ...] = ()) -> Lot:
+    """A lot whose batch record is complete (unless steps are skipped or left unverified) and bags filled."""
+    made_by = user(session, maker)
+    checked_by = user(session, verifier, full_name="Ma Jun (second lab technician)")
+    collection = _collection(session, n, made_by, eligibility)
+    lot = Lot(lot_number=collection.din, collection_id=collection.id, status=status, spec_version="UCMSC-1",
+              created_by=made_by.id, harvested_cells=240_000_000, harvested_at=utcnow() - timedelta(days=1))
+    session.add(lot)
+    session.flush()
+    numbers = _passages(session, lot, passages, made_by)
+    _batch_record(session, lot, numbers, made_by, checked_by, skip_steps, unverified_steps)
+    _bags(session, lot, collection.din, bags, made_by)
+    return lot
+
+
+def add_results(session: Session, lot: Lot, *, by: str = "qc", values: Mapping[str, Any] | None = None,
+                skip: tuple[str, ...] = ()) -> list[QcResult]:
+    """One first result per required test, judged by the domain (all passing unless ``values`` say otherwise)."""
+    tester = user(session, by)
+    rows = []
+    for code, value in {**PASSING, **(values or {})}.items():
+        if code in skip:
+            continue
+        spec_test = spec_rules.DEFAULT_SPEC.find(code)
+        verdict = spec_rules.judge(spec_test, value)
+        shown = f"{verdict.normalized_value:.10g}" if isinstance(verdict.normalized_value, float) else value
+        rows.append(QcResult(lot_id=lot.id, test_code=code, value=shown, within_spec=verdict.within_spec,
+                             limit_text=spec_test.limit.describe(spec_test.unit), unit=spec_test.unit,
+                             method=spec_test.method, spec_version=lot.spec_version, recorded_by=tester.id))
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def add_excursion(session: Session, *, item_type: str, item_id: int, by: str = "lab") -> Excursion:
+    """An open temperature excursion on a collection or bag, as the custody service would leave it."""
+    recorder = user(session, by)
+    event = CustodyEvent(item_type=item_type, item_id=item_id, event="stored", from_state="at_lab",
+                         to_state="in_storage", location="Lab fridge 2", temperature_c=12.0, excursion=True,
+                         occurred_at=utcnow() - timedelta(minutes=30), recorded_by=recorder.id)
+    session.add(event)
+    session.flush()
+    row = Excursion(item_type=item_type, item_id=item_id, custody_event_id=event.id, temperature_c=12.0,
+                    low_c=2.0, high_c=8.0)
+    session.add(row)
+    session.flush()
+    return row

@@ -1,0 +1,36 @@
+"""The demo QC loader: results through the QC service, the demo lot released under every rule, safe twice."""
+
+from __future__ import annotations
+
+from cellchain import db
+from cellchain.services import accounts, demo_lab, demo_qc, qc, release
+from cellchain.web.security import policy
+
+
+def _load_demo(app) -> int:
+    session = db.session()
+    demo_lab.load(session, config=app.config, policy=policy())
+    created = demo_qc.load(session, config=app.config, policy=policy())
+    db.commit()
+    return created
+
+
+def test_demo_qc_results_go_through_the_qc_service_and_load_once(app):
+    with app.app_context():
+        created = _load_demo(app)
+        session = db.session()
+        waiting, ready = demo_lab.demo_lot(session, "awaiting_qc"), demo_lab.demo_lot(session, "to_release")
+        assert set(qc.missing_tests(session, waiting)) == {"sterility", "mycoplasma", "endotoxin", "karyotype",
+                                                           "cell_count"}
+        assert qc.missing_tests(session, ready) == [] and release.qc_gaps(session, ready) == []
+        assert all(row.recorded_by == accounts.find_user(session, "qc").id
+                   for row in qc.results_of(session, ready))
+        assert created >= len(demo_qc.FIRST_DAY) + len(demo_qc.DEMO_VALUES)
+        assert demo_qc.load(session, config=app.config, policy=policy()) == 0
+
+
+def test_the_demo_lot_made_to_be_released_is_released_by_the_demo_qa_reviewer(app):
+    with app.app_context():
+        _load_demo(app)
+        lot = demo_lab.demo_lot(db.session(), "to_release")
+        assert lot.status == "released", release.release_gaps(db.session(), lot)

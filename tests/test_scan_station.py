@@ -1,0 +1,82 @@
+"""The scan station page: one scan box; a scan opens its record's page, or says what it is, or why not."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from cellchain import db
+from cellchain.services.scanning import Found
+from cellchain.web.scan import page_url
+from tests.factories import labels as make
+from tests.test_scan_api import PAGES, expected_url
+
+
+def made(app):
+    with app.app_context():
+        session = db.session()
+        lot = make.lot(session)
+        bag = make.bag(session, lot)
+        subject = make.subject(session)
+        db.commit()
+        return {"bag": bag, "subject": subject, "lot": lot}
+
+
+def test_the_station_has_one_scan_box_that_a_wedge_scanner_can_type_into(client, auth) -> None:
+    auth.login("nurse")
+    page = client.get("/scan/").get_data(as_text=True)
+    assert page.count('class="scanbox"') == 1
+    assert 'data-scan autofocus autocomplete="off"' in page and 'name="csrf_token"' in page
+
+
+def test_a_scan_opens_the_record_it_belongs_to(app, client, auth) -> None:
+    rows = made(app)
+    auth.login("lab")
+    for raw, record_type, key in [(rows["bag"].bag_code + "\r\n", "bag", rows["bag"].bag_code),
+                                  (f"]C0&#{rows['subject'].subject_code}", "subject", rows["subject"].subject_code),
+                                  (f"&){rows['lot'].lot_number}", "lot", rows["lot"].lot_number)]:
+        response = auth.post("/scan/", {"scan": raw})
+        if PAGES[record_type][0] in app.view_functions:
+            assert response.status_code == 303
+            assert response.headers["Location"] == expected_url(app, record_type, key)
+        else:
+            assert response.status_code == 200 and key in response.get_data(as_text=True)
+
+
+def test_without_the_records_page_the_station_shows_the_fields_and_summary(app, client, auth) -> None:
+    rows = made(app)
+    app.view_functions.pop("lab.bag", None)  # as if the lab area were not installed
+    auth.login("lab")
+    response = auth.post("/scan/", {"scan": rows["bag"].bag_code})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "This is a bag" in page
+    assert rows["bag"].bag_code in page and "quarantine" in page and "Labels of this bag" in page
+
+
+def test_a_refused_scan_says_why_in_words(client, auth) -> None:
+    auth.login("lab")
+    response = auth.post("/scan/", {"scan": "A999926000001X"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Scan refused" in page
+    assert "check character" in page and "Nothing was looked up" in page
+    control = auth.post("/scan/", {"scan": "=<D0001\x07VA0"})
+    assert control.status_code == 400 and "control character" in control.get_data(as_text=True)
+
+
+def test_a_structure_without_a_record_is_described(client, auth) -> None:
+    auth.login("qc")
+    page = auth.post("/scan/", {"scan": "=<D0001VA0"}).get_data(as_text=True)
+    assert "This is a product code" in page and "D0001" in page and "No record" in page
+
+
+def test_a_records_page_with_a_numeric_argument_gets_the_row_id() -> None:
+    other = Flask(__name__)
+    other.add_url_rule("/bags/<int:pk>", endpoint="lab.bag", view_func=lambda pk: str(pk))
+    other.add_url_rule("/subjects/<code>", endpoint="trial.subject", view_func=lambda code: code)
+    with other.test_request_context():
+        assert page_url(Found("bag", 7, "A999926000001-D0001VA0")) == "/bags/7"
+        assert page_url(Found("subject", 3, "SUBJ-0003")) == "/subjects/SUBJ-0003"
+        assert page_url(Found("lot", 2, "A999926000001")) is None
+
+
+def test_the_station_is_for_signed_in_staff(client) -> None:
+    assert client.get("/scan/").status_code == 302
