@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run db test test-postgres test-browser lint bench serve clean
+.PHONY: run db test test-postgres test-browser test-api-fuzz lint bench serve clean
 
 # The virtualenv, with the app (editable) and its test tools; rebuilt when the requirements change.
 $(VENV): setup.cfg pyproject.toml
@@ -33,12 +33,18 @@ test-postgres: $(VENV)
 test-browser: $(VENV)
 	$(BIN)/python -m pytest -m browser tests/browser
 
+test-api-fuzz: $(VENV)
+	.ci/api-fuzz 180
+
 lint: $(VENV)
 	$(BIN)/ruff check cellchain tests bench migrations/env.py
-	$(BIN)/bandit -q -r cellchain -lll
+	$(BIN)/bandit -q -r cellchain -ll
 
+# The 10-minute soak (bench/bench_soak.py) runs only with BENCH_SOAK=1.
 bench: db
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do \
+	  if [ "$$script" = bench/bench_soak.py ] && [ "$(BENCH_SOAK)" != 1 ]; then echo "== $$script skipped (BENCH_SOAK=1 runs it)"; continue; fi; \
+	  echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 # Production-style serving: several workers; set DATABASE_URL for PostgreSQL.
 serve: db

@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "PREFERRED_URL_SCHEME": "http",
     "SQL_ECHO": False,
     "HSTS": False,  # send Strict-Transport-Security; turn on only behind HTTPS
+    "LOGIN_THROTTLE_FAILURES": 10,  # failed logins from one client address within the window -> 429
+    "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (the client address they pass)
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes; no form or JSON body is near this, a flood is refused (413)
     # --- ISBT 128 -------------------------------------------------------------------------------
     "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
     "FACILITY_NAME": "cellchain validation facility (A9999)",
@@ -54,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "FOLLOW_UP_WINDOW_DAYS": 7,
     # --- manufacturing and storage --------------------------------------------------------------
     "PASSAGE_LIMIT": 5,
+    "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older
     "BATCH_RECORD_STEPS": None,  # None: the SOP of domain.batch_record; or [{code, title, needs_verification, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
     "PLACEBO_SHELF_LIFE_DAYS": 90,
@@ -93,7 +98,9 @@ def _from_instance_file(instance_path: Path) -> dict[str, Any]:
     if not path.exists():
         return {}
     namespace: dict[str, Any] = {}
-    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - the site's own file
+    code = compile(path.read_text(), str(path), "exec")
+    # The site's own file, written by its administrator (as Flask's from_pyfile runs it): not input.
+    exec(code, namespace)  # noqa: S102  # nosec B102
     values = {k: v for k, v in namespace.items() if k.isupper()}
     _check_keys(values, str(path))
     return values

@@ -9,6 +9,8 @@ wrong signature password, a failed login, a bedside attempt that was refused) ar
 from __future__ import annotations
 
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 
 from flask import Flask, current_app, g
@@ -17,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
 EXTENSION = "cellchain.db"
+SQLITE_BUSY_TIMEOUT_S = 30
 log = logging.getLogger(__name__)
 
 
@@ -34,7 +37,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -46,6 +49,62 @@ def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class WriterQueue:
+    """The threads of one process queue for SQLite's single writer, first come first served.
+
+    Every SQLite transaction takes the write lock at BEGIN IMMEDIATE. A thread that finds it taken
+    waits in SQLite's busy handler, which sleeps in growing steps (1, 2, 5 ... 100 ms) however soon the
+    lock frees, so under a threaded server a 3 ms wait became 50-150 ms at the 95th percentile (issue 9,
+    bench/bench_bedside.py). Here a thread joins this queue when it gets a connection from the pool and
+    leaves it when the connection returns (after its commit or rollback); the next in line is woken
+    the moment the holder is done, in arrival order, so no request starves behind luckier ones. Other
+    processes still meet SQLite's busy handler, as before. A thread that asks for a second connection
+    while holding one waits no longer than the busy timeout, then goes on without the queue (SQLite
+    decides, as before), so nothing waits on itself forever.
+    """
+
+    FLAG = "cellchain.writer_queue"
+
+    def __init__(self, timeout_s: float) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+        self._timeout_s = timeout_s
+
+    def _acquire(self) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if turn.acquire(timeout=self._timeout_s):
+            return True  # handed over by the holder
+        with self._mutex:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+                return False
+        return True  # handed over between the timeout and the mutex
+
+    def _release(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()  # the queue stays held, by the next in line
+            else:
+                self._held = False
+
+    def checkout(self, _dbapi_connection, record, _proxy) -> None:
+        if self._acquire():
+            record.record_info[self.FLAG] = True
+        else:
+            log.warning("SQLite writer queue: waited %s s; going on without it", self._timeout_s)
+
+    def checkin(self, _dbapi_connection, record) -> None:
+        if record is not None and record.record_info.pop(self.FLAG, False):
+            self._release()
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     url = normalize_url(url)
     if make_url(url).get_backend_name() == "sqlite":
@@ -53,6 +112,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
                                connect_args={"check_same_thread": False, "isolation_level": None})
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
+        queue = WriterQueue(SQLITE_BUSY_TIMEOUT_S)
+        event.listen(engine, "checkout", queue.checkout)
+        event.listen(engine, "checkin", queue.checkin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10)
 

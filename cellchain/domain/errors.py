@@ -65,3 +65,13 @@ class Unauthenticated(DomainError):
     """Credentials did not check out, e.g. a wrong password at signing (HTTP 401)."""
 
     status = 401
+
+
+class Throttled(DomainError):
+    """Too many failed attempts from one place in a short time (HTTP 429); try again after ``retry_after`` s."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))

@@ -7,7 +7,7 @@ class creation and cannot resolve postponed ones.
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import Column, Index, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 from cellchain.models.types import UTCDateTime, utcnow
@@ -65,3 +65,31 @@ class ApiToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     label: str = Field(default="", max_length=100)
+
+
+class LoginSession(SQLModel, table=True):
+    """One login through the pages. Flask's session cookie lives in the browser, so logging out cannot
+    delete it: the cookie carries this row's random nonce, and logout ends the row. A copy of the cookie
+    taken before the logout (a shared workstation, a stolen backup) then opens nothing. Only the nonce's
+    SHA-256 is kept, like an API token's."""
+
+    __tablename__ = "login_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    nonce_hash: str = Field(max_length=64, unique=True, index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login from one client address. Kept in the database (not in a worker's memory) so every
+    worker behind the proxy counts the same failures when it decides to throttle that address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False,
+                                                                            index=True))

@@ -16,16 +16,18 @@ from zoneinfo import ZoneInfo
 from reportlab.platypus import Flowable, Spacer
 from sqlmodel import Session, select
 
+from cellchain.domain.errors import NotFound
 from cellchain.models.audit import Signature
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
 from cellchain.models.custody import CustodyEvent, Excursion
 from cellchain.models.infusions import BedsideCheck, Infusion
 from cellchain.models.lots import Lot
+from cellchain.models.trial import Subject, Visit
 from cellchain.models.users import User
 from cellchain.reports import document
 from cellchain.reports.document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
-from cellchain.services import custody, identify, infusions
+from cellchain.services import custody, infusions, lot_access
 
 
 @dataclass
@@ -50,25 +52,52 @@ class ChainOfCustody:
         return person.full_name if person else ""
 
 
+# The report reads a fixed number of statements however long the bag's history is (issue 9,
+# tests/test_query_counts.py): the identity in one outer-joined read, excursions with their decisions,
+# the infusion with what it names, and everyone named in one IN query.
+_IDENTITY = (select(Bag, Lot, Collection, Signature)
+             .outerjoin(Lot, Lot.id == Bag.lot_id)
+             .outerjoin(Collection, Collection.id == Lot.collection_id)
+             .outerjoin(Signature, Signature.id == Lot.decision_signature_id))
+_EXCURSIONS = (select(Excursion, Signature).outerjoin(Signature, Signature.id == Excursion.signature_id)
+               .where(Excursion.item_type == "bag").order_by(Excursion.id))
+_INFUSION = (select(Infusion, Subject, Visit, Signature)
+             .join(Subject, Subject.id == Infusion.subject_id).join(Visit, Visit.id == Infusion.visit_id)
+             .join(Signature, Signature.id == Infusion.verifier_signature_id))
+
+
+def _identity_of(session: Session, bag_code: str) -> tuple[Bag, Lot | None, Collection | None, Signature | None]:
+    row = session.exec(_IDENTITY.where(Bag.bag_code == bag_code)).first()
+    if row is None:
+        raise NotFound(f"no bag {bag_code}")
+    return row
+
+
+def _infusion_view(row, bag: Bag, people: dict[int, User]) -> infusions.InfusionView | None:
+    if row is None:
+        return None
+    infusion, subject, visit, signature = row
+    return infusions.InfusionView(infusion, bag, subject, visit, people[infusion.started_by],
+                                  people[infusion.verifier_id], signature, people.get(infusion.completed_by))
+
+
 def gather(session: Session, bag_code: str) -> ChainOfCustody:
-    bag = identify.bag_by_code(session, bag_code)
-    lot = session.get(Lot, bag.lot_id) if bag.lot_id is not None else None
-    collection = session.get(Collection, lot.collection_id) if lot is not None else None
-    unbroken, breaks = custody.chain_status(session, "bag", bag.id)
-    excursions = [(x, session.get(Signature, x.signature_id) if x.signature_id else None)
-                  for x in custody.excursions_of(session, "bag", bag.id)]
+    bag, lot, collection, lot_signature = _identity_of(session, bag_code)
+    bag_events = custody.events_of(session, "bag", bag.id)
+    unbroken, breaks = custody.chain_status(session, "bag", bag.id, bag_events)
+    excursions = list(session.exec(_EXCURSIONS.where(Excursion.item_id == bag.id)))
     checks = list(session.exec(select(BedsideCheck).where(BedsideCheck.bag_id == bag.id).order_by(BedsideCheck.id)))
-    infusion = session.exec(select(Infusion).where(Infusion.bag_id == bag.id)).first()
-    report = ChainOfCustody(
-        bag=bag, collection=collection, lot=lot,
-        lot_signature=session.get(Signature, lot.decision_signature_id) if lot and lot.decision_signature_id else None,
-        collection_events=custody.events_of(session, "collection", collection.id) if collection else [],
-        bag_events=custody.events_of(session, "bag", bag.id), unbroken=unbroken, breaks=[r.message for r in breaks],
-        excursions=excursions, checks=checks, infusion=infusions.describe(session, infusion) if infusion else None)
-    ids = {e.recorded_by for e in report.collection_events + report.bag_events}
-    ids |= {c.checked_by for c in checks} | {x.decided_by for x, _ in excursions if x.decided_by}
-    report.people = {uid: session.get(User, uid) for uid in ids}
-    return report
+    infused = session.exec(_INFUSION.where(Infusion.bag_id == bag.id)).first()
+    collection_events = custody.events_of(session, "collection", collection.id) if collection else []
+    ids = {e.recorded_by for e in collection_events + bag_events} | {c.checked_by for c in checks}
+    ids |= {x.decided_by for x, _ in excursions}
+    if infused is not None:
+        ids |= {infused[0].started_by, infused[0].verifier_id, infused[0].completed_by}
+    people = lot_access.people(session, ids)
+    return ChainOfCustody(bag=bag, collection=collection, lot=lot, lot_signature=lot_signature,
+                          collection_events=collection_events, bag_events=bag_events, unbroken=unbroken,
+                          breaks=[r.message for r in breaks], excursions=[(x, s) for x, s in excursions],
+                          checks=checks, infusion=_infusion_view(infused, bag, people), people=people)
 
 
 # --- sections -------------------------------------------------------------------------------------------

@@ -358,3 +358,66 @@ class ExtendListIn(Schema):
 
 class SubjectsOut(Schema):
     subjects = fields.List(fields.Nested(SubjectOut))
+
+
+class HarvestIn(Schema):
+    harvested_cells = fields.Integer(required=True)
+    harvested_at = fields.DateTime()
+
+
+class FormulationIn(Schema):
+    cells_per_ml = fields.Float(required=True)
+    volume_ml = fields.Float(required=True)
+
+
+class BatchStepIn(Schema):
+    step = fields.String(required=True, metadata={"description": "a step code of the SOP checklist"})
+    passage_number = fields.Integer()
+    details = fields.Dict(metadata={"description": "media and reagent lots, notes ..."})
+    performed_at = fields.DateTime()
+
+
+class BatchStepOut(Schema):
+    lot_id = fields.String()
+    step_id = fields.Integer()
+    step = fields.String()
+    performed_by = fields.String()
+
+
+class VerifyStepIn(Schema):
+    signature = fields.Nested(SignatureSchema, required=True, metadata={"description": "a second person"})
+
+
+class VerifyStepOut(Schema):
+    lot_id = fields.String()
+    step_id = fields.Integer()
+    verified_by = fields.String()
+    meaning = fields.String()
+    verified_at = fields.DateTime()
+
+
+class ShipperLabelIn(Schema):
+    bags = fields.List(fields.String(), required=True)
+    ship_to = fields.String(required=True)
+    shipped_at = fields.DateTime()
+    reason = fields.String(metadata={"description": "required for a reprint"})
+    format = fields.String(validate=validate.OneOf(["pdf", "zpl"]))
+
+
+class LabelPrintOut(Schema):
+    id = fields.Integer()
+    item_type = fields.String()
+    item_key = fields.String()
+    label_kind = fields.String()
+    reprint = fields.Boolean()
+    status = fields.String(validate=validate.OneOf(["printed", "applied", "voided", "destroyed"]))
+    printed_at = fields.DateTime()
+
+
+class LabelsOut(Schema):
+    labels = fields.List(fields.Nested(LabelPrintOut))
+
+
+class LabelStatusIn(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["applied", "voided", "destroyed"]))
+    reason = fields.String(metadata={"description": "required to void or destroy"})

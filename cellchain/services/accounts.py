@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import bindparam
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -148,7 +150,10 @@ def set_roles(session: Session, *, actor: User, user_id: int, roles: list[str], 
     if not reason.strip():
         raise Invalid({"reason": "say why the roles change"})
     old = sorted(user.roles)
-    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    # Keep the rows of roles that stay: replacing them all would insert a kept role before its old row is
+    # deleted, and the unique (user, role) constraint would refuse the change.
+    kept = [row for row in user.role_rows if row.role in roles]
+    user.role_rows = kept + [UserRole(role=r) for r in sorted(set(roles) - set(old))]
     user.auth_version += 1
     session.add(user)
     audit.record(session, actor=actor, record_type="user", record_id=user.id, action="set_roles",
@@ -190,12 +195,20 @@ def issue_token(session: Session, user: User, *, policy: Policy, label: str = ""
     return plain, token
 
 
+# The token with its user and the user's roles in one query, built once (it is only SQL with a
+# parameter): every API request starts here, a nurse's bedside check too (issue 9).
+_TOKEN_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+               .options(joinedload(User.role_rows)).where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_for_token(session: Session, plain: str) -> User | None:
-    token = session.exec(select(ApiToken).where(ApiToken.token_hash == _token_digest(plain))).first()
-    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+    found = session.exec(_TOKEN_USER, params={"digest": _token_digest(plain)}).unique().first()
+    if found is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.active or user.is_locked:
+    token, user = found
+    if token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    if not user.active or user.is_locked:
         return None
     return user
 

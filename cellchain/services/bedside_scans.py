@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from cellchain.domain.errors import Invalid
@@ -26,6 +27,8 @@ from cellchain.models.bags import Bag
 from cellchain.models.trial import Subject
 
 MAX_BAG_SCANS = 4
+# Built once (only SQL with a parameter): read on every bedside check.
+_SUBJECT = select(Subject).where(Subject.subject_code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[Subjec
     if scan.kind != "subject" and not is_2d:
         return None, f"this is a {_kind_words(scan)}, not a subject's wristband"
     code = scan.fields["subject_id"]
-    subject = session.exec(select(Subject).where(Subject.subject_code == code)).first()
+    subject = session.exec(_SUBJECT, params={"code": code}).first()
     if subject is None:
         return None, f"no subject {code} is registered"
     born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),

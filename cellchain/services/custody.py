@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from cellchain.domain import custody as rules
@@ -58,16 +59,20 @@ def _lock(session: Session, record: Any) -> Any:
     return session.exec(statement.execution_options(populate_existing=True)).one()
 
 
+# Read on every bedside check and custody page: built once, they are only SQL with parameters.
+_EVENTS = (select(CustodyEvent).where(CustodyEvent.item_type == bindparam("kind"),
+                                      CustodyEvent.item_id == bindparam("item_id"))
+           .order_by(CustodyEvent.occurred_at, CustodyEvent.id))
+_OPEN_EXCURSIONS = select(Excursion).where(Excursion.item_type == bindparam("kind"),
+                                           Excursion.item_id == bindparam("item_id"), Excursion.status == "open")
+
+
 def events_of(session: Session, kind: str, item_id: int) -> list[CustodyEvent]:
-    statement = (select(CustodyEvent).where(CustodyEvent.item_type == kind, CustodyEvent.item_id == item_id)
-                 .order_by(CustodyEvent.occurred_at, CustodyEvent.id))
-    return list(session.exec(statement))
+    return list(session.exec(_EVENTS, params={"kind": kind, "item_id": item_id}))
 
 
 def open_excursions(session: Session, kind: str, item_id: int) -> list[Excursion]:
-    statement = select(Excursion).where(Excursion.item_type == kind, Excursion.item_id == item_id,
-                                        Excursion.status == "open")
-    return list(session.exec(statement))
+    return list(session.exec(_OPEN_EXCURSIONS, params={"kind": kind, "item_id": item_id}))
 
 
 def excursions_of(session: Session, kind: str, item_id: int) -> list[Excursion]:
@@ -166,10 +171,15 @@ def record_system_event(session: Session, *, actor: User, record: Any, handover:
     return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
 
 
-def chain_status(session: Session, kind: str, item_id: int) -> tuple[bool, list[Reason]]:
-    """Whether the recorded events replay as an unbroken chain from the item's first event."""
-    events = [{"event": e.event, "occurred_at": e.occurred_at} for e in events_of(session, kind, item_id)]
-    return rules.chain_is_unbroken(events, item_kind=kind)
+def chain_status(session: Session, kind: str, item_id: int,
+                 events: list[CustodyEvent] | None = None) -> tuple[bool, list[Reason]]:
+    """Whether the recorded events replay as an unbroken chain from the item's first event.
+
+    ``events``: the item's events (``events_of``) when the caller has them already, so a page or a
+    bedside check that shows the events and judges the chain reads them once, not twice.
+    """
+    rows = events_of(session, kind, item_id) if events is None else events
+    return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
 
 
 def get_excursion(session: Session, excursion_id: int) -> Excursion:

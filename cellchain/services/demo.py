@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.models.users import User
-from cellchain.services import accounts, demo_lab, demo_qc, demo_trial
+from cellchain.services import accounts, demo_lab, demo_qc, demo_trial, demo_ward
 
 DEMO_PASSWORD = "cellchain-demo"  # noqa: S105 - published demo password, printed by `make run`
 
@@ -46,4 +46,5 @@ def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]
     created += demo_lab.load(session, config=config, policy=policy)
     created += demo_qc.load(session, config=config, policy=policy)
     created += demo_trial.load(session, config=config, policy=policy)
+    created += demo_ward.load(session, config=config, policy=policy)
     return created

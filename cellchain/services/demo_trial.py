@@ -2,9 +2,9 @@
 
 Everything goes through the real services (registration, screening, randomization, follow-up visits,
 allocation), so the demo's audit trail looks like a real site's. Day 0 is set relative to today, so
-the calendar shows visits planned, in their window, done and missed. Arm B subjects get a released
-placebo bag for their open infusion visit when the stock holds one that suits; with no bags made yet
-the demo simply leaves allocation out.
+the calendar shows visits planned, in their window, done and missed. Randomized subjects get a
+released bag of their arm's product for their open infusion visit when the stock holds one that
+passes every allocation rule; with no bags made yet the demo simply leaves allocation out.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ SUBJECTS: tuple[tuple[str, int, str, float, int, bool, dict[str, Any]], ...] = (
     ("DEMO-SCR-002", 44, "female", 63.0, 3, False, {"pregnancy_test": "negative"}),  # awaiting randomization
     ("DEMO-SCR-003", 58, "male", 80.2, -1, True, {}),  # week 0 infusion window open
     ("DEMO-SCR-004", 37, "female", 58.4, -27, True, {"pregnancy_test": "not_applicable"}),  # week 4 due
-    ("DEMO-SCR-005", 63, "male", 69.9, -85, True, {}),  # week 12 due, earlier follow-ups done
+    # week 12 due, last day of its window (so a fresh UC-MSC bag outlives the window), follow-ups done
+    ("DEMO-SCR-005", 63, "male", 69.9, -87, True, {}),
     ("DEMO-SCR-006", 49, "female", 66.1, -200, True, {"pregnancy_test": "negative"}),  # follow-up phase
 )
 
@@ -83,18 +84,20 @@ def _past_follow_ups(session: Session, actor: User, protocol: subjects.Protocol,
     return created
 
 
-def _placebo_allocations(session: Session, actor: User, protocol: subjects.Protocol, today: date) -> int:
-    """Arm B's next infusion visit gets a released, unallocated placebo bag if one suits."""
+def _allocations(session: Session, actor: User, protocol: subjects.Protocol, today: date) -> int:
+    """Each randomized subject's open infusion visit gets a released, unallocated bag of its arm's product
+    when the stock holds one that passes every allocation rule (dose for the weight, expiry, ...)."""
     created = 0
     allocated = select(Allocation.bag_id)
-    stock = session.exec(select(Bag).where(Bag.kind == "placebo", Bag.quality_status == "released",
-                                           Bag.id.not_in(allocated)).order_by(Bag.expires_at)).all()
-    for subject in session.exec(select(Subject).where(Subject.arm == "B")).all():
+    stock = session.exec(select(Bag).where(Bag.quality_status == "released", Bag.id.not_in(allocated))
+                         .order_by(Bag.expires_at)).all()
+    for subject in session.exec(select(Subject).where(Subject.arm.is_not(None)).order_by(Subject.id)).all():
+        product = "ucmsc" if subject.arm == "A" else "placebo"
         state = next((s for s in visits.calendar(session, subject, today=today, timezone=protocol.timezone)
                       if s.visit.kind == INFUSION and s.open_for_work), None)
         if state is None or state.allocation is not None:
             continue  # only the next infusion is stocked, and only once
-        for bag in stock:
+        for bag in [b for b in stock if b.kind == product]:
             try:
                 allocation.allocate(session, actor=actor, visit_id=state.visit.id, bag_scan=bag.bag_code,
                                     weight_kg=subject.weight_kg, protocol=protocol, today=today)
@@ -117,4 +120,4 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     created = _register(session, actor, protocol, today)
     created += _randomize(session, actor, protocol)
     created += _past_follow_ups(session, actor, protocol, today)
-    return created + _placebo_allocations(session, actor, protocol, today)
+    return created + _allocations(session, actor, protocol, today)

@@ -230,6 +230,7 @@ def print_shipper(session: Session, *, actor: User, bag_codes: Any, ship_to: Any
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
                   fmt: str = "pdf") -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
+    require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
     errors: dict[str, str] = {}
     if not isinstance(bag_codes, list) or not bag_codes or not all(isinstance(c, str) for c in bag_codes):
         errors["bags"] = "give the bag ids in the container as a list"
@@ -239,7 +240,6 @@ def print_shipper(session: Session, *, actor: User, bag_codes: Any, ship_to: Any
         errors["ship_to"] = "say where the container goes (at most 200 characters)"
     if errors:
         raise Invalid(errors)
-    require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
     bags = tuple(identify.bag_by_code(session, code) for code in bag_codes)
     shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
     content, reprints = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,

@@ -123,6 +123,11 @@ def randomize(session: Session, *, actor: User, subject_code: str, planned_subje
     return subject
 
 
+# An amendment adds subjects by the dozen, not by the million; a bound keeps one request from
+# building a list that holds the database's write lock for minutes.
+MAX_EXTENSION = 1000
+
+
 def extend(session: Session, *, actor: User | None, extra: int, reason: str) -> RandomizationList:
     """Append whole blocks (a new recorded seed) for at least ``extra`` more subjects; audited with the
     new hash and size. Entries already in the list never change."""
@@ -130,6 +135,8 @@ def extend(session: Session, *, actor: User | None, extra: int, reason: str) -> 
         require_role(actor.roles, *LIST_ROLES, action="extend the randomization list")
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": "say why the list is extended (e.g. enrolment raised by amendment 2)"})
+    if isinstance(extra, bool) or not isinstance(extra, int) or not 1 <= extra <= MAX_EXTENSION:
+        raise Invalid({"extra": f"a whole number of subjects from 1 to {MAX_EXTENSION}"})
     row = _lock_list(session)
     if row is None:
         raise Refused(Reason("no_allocation_list", "there is no randomization list yet to extend"))

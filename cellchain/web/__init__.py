@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g
 from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from cellchain import db
 from cellchain.domain.roles import role_title
@@ -72,8 +74,20 @@ def register_blueprints(app: Flask) -> None:
     api.init_app(app)
 
 
+class BoundedInt(IntegerConverter):
+    """``<int:...>`` in URLs, bounded to what a database integer holds: a 30-digit id is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedInt
+    if app.config["PROXY_COUNT"]:  # the client's address and scheme as the trusted proxies pass them on
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     errors.init_app(app)
+    app.before_request(security.refuse_nul_characters)
     app.before_request(security.load_user)
     app.before_request(security.check_csrf)
     app.after_request(_security_headers)

@@ -33,6 +33,16 @@ def _day_bound(text: str, field: str, end: bool) -> str | None:
     return format_utc(local)
 
 
+FILTER_ARGS = ("record_type", "record_id", "actor", "since", "until")
+
+
+def _link_args() -> dict[str, str]:
+    """The filters as the page's links repeat them. Only these names: the query string goes into
+    ``url_for(**args)``, where a parameter named ``endpoint``, ``_method`` or ``_external`` would break
+    the link or point it elsewhere."""
+    return {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+
+
 def _filter_from_args() -> audit.AuditFilter:
     args = request.args
     return audit.AuditFilter(record_type=args.get("record_type") or None, record_id=args.get("record_id") or None,
@@ -49,7 +59,7 @@ def trail():
     entries = audit.search(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = audit.count(session, flt)
     return render_template("audit/trail.html", entries=entries, total=total, page=page, page_size=PAGE_SIZE,
-                           args=request.args)
+                           args=_link_args())
 
 
 @bp.route("/export.csv")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from cellchain import db
-from cellchain.domain.errors import Forbidden, Unauthenticated
+from cellchain.domain.errors import Forbidden, Throttled, Unauthenticated
 from cellchain.services import accounts, audit
-from cellchain.web.security import current_user, login_required, policy, start_session
+from cellchain.web.security import current_user, end_session, login_required, login_throttle, policy, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -28,10 +28,12 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     try:
-        user = accounts.login(db.session(), username, password, policy=policy())
-    except (Unauthenticated, Forbidden) as refusal:
+        with login_throttle():
+            user = accounts.login(db.session(), username, password, policy=policy())
+    except (Unauthenticated, Forbidden, Throttled) as refusal:
+        headers = {"Retry-After": str(refusal.retry_after)} if isinstance(refusal, Throttled) else {}
         return render_template("auth/login.html", error=refusal.message, username=username,
-                               next=request.form.get("next", "")), refusal.status
+                               next=request.form.get("next", "")), refusal.status, headers
     start_session(user)
     flash(f"Welcome, {user.full_name}.", "success")
     return redirect(_safe_next(request.form.get("next")))
@@ -42,6 +44,6 @@ def login():
 def logout():
     user = current_user()
     audit.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
-    session.clear()
+    end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

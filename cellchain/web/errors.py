@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, jsonify, render_template
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from cellchain import db
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 TITLES = {400: "The request could not be read", 401: "Not signed in or wrong password",
           403: "Not allowed", 404: "Not found", 405: "Not allowed here", 409: "Refused by a rule",
-          413: "Too large", 500: "Something went wrong", 503: "Service unavailable"}
+          413: "Too large", 429: "Too many attempts", 500: "Something went wrong", 503: "Service unavailable"}
 
 
 def respond(status: int, message: str, *, fields: dict | None = None, reasons: list[Reason] | None = None):
@@ -33,8 +33,10 @@ def respond(status: int, message: str, *, fields: dict | None = None, reasons: l
 
 
 def _domain(error: DomainError):
-    return respond(error.status, error.message, fields=getattr(error, "fields", None),
-                   reasons=getattr(error, "reasons", None))
+    body, status = respond(error.status, error.message, fields=getattr(error, "fields", None),
+                           reasons=getattr(error, "reasons", None))
+    retry_after = getattr(error, "retry_after", None)
+    return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
 
 
 def _http(error: HTTPException):
@@ -46,6 +48,14 @@ def integrity_conflict(error: IntegrityError):
     log.warning("integrity error: %s", error.orig)
     reason = Reason("conflict", "a concurrent change got there first; reload and try again")
     return respond(409, reason.message, reasons=[reason])
+
+
+def data_refused(error: DataError):
+    # A value the database cannot hold (too long for its column, a number out of range) that no check
+    # caught first: the request was wrong, not the server, and nothing was saved.
+    log.warning("data error: %s", error.orig)
+    return respond(400, "A value does not fit what the database can store (too long, or a number out of "
+                        "range). Nothing was saved.")
 
 
 def database_down(error: DBAPIError):
@@ -66,5 +76,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _domain)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(IntegrityError, integrity_conflict)
+    app.register_error_handler(DataError, data_refused)
     app.register_error_handler(OperationalError, database_down)
     app.register_error_handler(Exception, _unexpected)

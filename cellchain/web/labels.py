@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain import db
-from cellchain.domain.errors import DomainError, Invalid, NotFound, Refused
+from cellchain.domain.errors import DomainError, Forbidden, Invalid, NotFound, Refused
 from cellchain.labelling.data import LabelSettings
 from cellchain.models.bags import LABEL_STATUSES
 from cellchain.services import labels
@@ -34,11 +34,13 @@ def label_settings() -> LabelSettings:
 
 
 def send_printed(printed: labels.Printed) -> Response:
-    """The print job as a download; ZPL goes as text for a Zebra printer's raw queue."""
+    """The print job as a download; ZPL goes as text for a Zebra printer's raw queue.
+
+    A PDF is an attachment too: shown inline, the browser's viewer would replace the page the person
+    is working on, and its print dialog may scale the label (and its barcodes) to fit the paper."""
     body = printed.content if isinstance(printed.content, bytes) else printed.content.encode("utf-8")
     response = current_app.response_class(body, mimetype=printed.mimetype)
-    disposition = "inline" if printed.fmt == "pdf" else "attachment"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{printed.filename}"'
+    response.headers["Content-Disposition"] = f'attachment; filename="{printed.filename}"'
     response.headers["X-Label-Count"] = str(printed.count)
     response.headers["X-Reprint-Count"] = str(printed.reprints)
     return response
@@ -152,6 +154,8 @@ def set_status(label_id: int):
                                 status=request.form.get("status"), reason=request.form.get("reason"))
         flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
     except DomainError as refusal:
+        if isinstance(refusal, Forbidden):
+            raise  # a person without the right gets the 403 page, not a redirect that looks like success
         db.rollback()
         flash(f"Label {label_id} not changed: {refusal.message}", "error")
         if isinstance(refusal, NotFound):

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import abort, current_app, g, redirect, request, session, url_for
 
 from cellchain import db
-from cellchain.domain.errors import Forbidden, Unauthenticated
+from cellchain.domain.errors import Forbidden, Invalid, Throttled, Unauthenticated
 from cellchain.domain.roles import require_role
 from cellchain.models.users import User
-from cellchain.services import accounts
+from cellchain.services import accounts, login_guard
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+NONCE_FIELD = "session_nonce"
+log = logging.getLogger(__name__)
 
 
 def policy() -> accounts.Policy:
@@ -31,11 +35,16 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
+def _session_lifetime() -> int:
+    return int(current_app.permanent_session_lifetime.total_seconds())
+
+
 def _user_from_session() -> User | None:
     user_id, version = session.get("user_id"), session.get("auth_version")
     if user_id is None:
         return None
-    user = db.session().get(User, user_id)
+    user = login_guard.session_user(db.session(), user_id, session.get(NONCE_FIELD),
+                                    lifetime_seconds=_session_lifetime())
     if user is None or not user.active or user.is_locked or user.auth_version != version:
         session.clear()
         return None
@@ -65,12 +74,54 @@ def load_user() -> None:
 
 
 def start_session(user: User) -> None:
-    """A fresh session on login: nothing from before it survives (no session fixation)."""
+    """A fresh session on login: nothing from before it survives (no session fixation).
+
+    A login session that this browser still held is ended first, so a cookie copied from it dies too.
+    """
+    login_guard.end_session(db.session(), session.get(NONCE_FIELD))
+    nonce = login_guard.open_session(db.session(), user, lifetime_seconds=_session_lifetime())
     session.clear()
     session.permanent = True
     session["user_id"] = user.id
     session["auth_version"] = user.auth_version
+    session[NONCE_FIELD] = nonce
     session[CSRF_FIELD] = secrets.token_urlsafe(32)
+
+
+def end_session() -> None:
+    """Logout: end the login session in the database (replaying the old cookie opens nothing), clear the cookie."""
+    login_guard.end_session(db.session(), session.get(NONCE_FIELD))
+    session.clear()
+
+
+def client_address() -> str:
+    """The client's address as this server sees it (``PROXY_COUNT`` trusted proxies are unwrapped by ProxyFix)."""
+    return request.remote_addr or "unknown"
+
+
+def throttle_policy() -> login_guard.ThrottlePolicy:
+    cfg = current_app.config
+    return login_guard.ThrottlePolicy(failures=cfg["LOGIN_THROTTLE_FAILURES"],
+                                      window_seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"])
+
+
+@contextmanager
+def login_throttle() -> Iterator[None]:
+    """Wrap a password check: refuse a throttled address first, count a refused login after the request.
+
+    Both the login page and the token endpoint go through here, so one address has one budget.
+    """
+    address, limits = client_address(), throttle_policy()
+    try:
+        login_guard.refuse_if_throttled(db.session(), address, policy=limits)
+    except Throttled:
+        log.warning("login throttled for %s", address)
+        raise
+    try:
+        yield
+    except (Unauthenticated, Forbidden):
+        db.defer(lambda s: login_guard.record_failure(s, address, policy=limits))
+        raise
 
 
 def csrf_token() -> str:
@@ -87,6 +138,43 @@ def check_csrf() -> None:
     expected = session.get(CSRF_FIELD, "")
     if not expected or not hmac.compare_digest(sent, expected):
         abort(400, description="The form's security token is missing or out of date. Reload the page and try again.")
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _nul_fields() -> list[str]:
+    """The names of the inputs that hold a NUL character: path, query and form fields, top-level JSON keys."""
+    found = ["path"] if "\x00" in request.path else []
+    sources = [request.args]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sources.append(request.form)
+    for source in sources:
+        found += [name for name, values in source.lists() if _has_nul(name) or any(_has_nul(v) for v in values)]
+    body = request.get_json(silent=True) if request.is_json else None
+    if isinstance(body, dict):
+        found += [str(name).replace("\x00", "?") for name, value in body.items() if _has_nul(name) or _has_nul(value)]
+    elif _has_nul(body):
+        found.append("body")
+    return found
+
+
+def refuse_nul_characters() -> None:
+    """Refuse text with a NUL character anywhere in the path, query, form or JSON body, before any lookup.
+
+    No scanner or keyboard types one; PostgreSQL cannot store or even compare one (the driver raises, and
+    the request would end in a 500), and SQLite would store it and cut it off in every C string later.
+    """
+    fields = _nul_fields()
+    if fields:
+        raise Invalid(dict.fromkeys(fields, "control_character: text may not contain a NUL character (\\x00)"))
 
 
 def login_required(view: Callable[..., Any]) -> Callable[..., Any]:

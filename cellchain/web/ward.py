@@ -7,7 +7,7 @@ the reason.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -156,7 +156,6 @@ def _infusion_page(infusion_id: int, status: int = 200, refusal: dict | None = N
     view = infusions.describe(session, infusions.get_infusion(session, infusion_id))
     return render_template("ward/infusion.html", view=view, vitals=VITALS, reaction_rows=range(REACTION_ROWS),
                            severities=infusions.SEVERITIES, refusal=refusal,
-                           now_local=datetime.now(_tz()).strftime("%Y-%m-%dT%H:%M"),
                            can_record="nurse" in current_user().roles), status
 
 
@@ -172,6 +171,14 @@ def _local_time(text: str, name: str) -> datetime:
         return datetime.strptime(text.strip(), "%Y-%m-%dT%H:%M").replace(tzinfo=_tz())
     except ValueError:
         raise Invalid({name: "give the date and time (site time)"}) from None
+
+
+def _ended_at(text: str) -> datetime:
+    """The end as typed, or now when left empty: the nurse completes the record as the bag runs out.
+
+    Never a time filled in when the page was drawn: that is the start of the infusion (the page opens
+    as it starts), to the minute, so it lies before the start and would be refused or, worse, kept."""
+    return _local_time(text, "ended_at") if text.strip() else datetime.now(UTC)
 
 
 def _reactions(form) -> list[dict[str, Any]]:
@@ -193,7 +200,7 @@ def complete(infusion_id: int):
     try:
         completion = infusions.parse_completion({
             "volume_ml": _number(form.get("volume_ml", ""), "volume_ml"),
-            "ended_at": _local_time(form.get("ended_at", ""), "ended_at"), "reactions": _reactions(form),
+            "ended_at": _ended_at(form.get("ended_at", "")), "reactions": _reactions(form),
             "vital_signs": _vitals(form), "ultrasound_monitored": form.get("ultrasound_monitored") == "yes"})
         infusions.complete(db.session(), actor=current_user(), infusion_id=infusion_id, completion=completion)
     except (Invalid, Refused) as error:

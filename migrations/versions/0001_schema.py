@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 07:58:50.769504
+Create Date: 2026-11-25 09:13:36.521074
 """
 
 from __future__ import annotations
@@ -43,6 +43,16 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('fin', 'year', name='uq_din_sequences_fin_year')
     )
+    op.create_table('login_attempts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('address', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('attempted_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_login_attempts_address_at', ['address', 'attempted_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_attempts_attempted_at'), ['attempted_at'], unique=False)
+
     op.create_table('subject_sequences',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_number', sa.Integer(), nullable=False),
@@ -169,6 +179,20 @@ def upgrade() -> None:
     with op.batch_alter_table('label_prints', schema=None) as batch_op:
         batch_op.create_index('ix_label_prints_item', ['item_type', 'item_id'], unique=False)
         batch_op.create_index('ix_label_prints_label', ['label_kind', 'item_key'], unique=False)
+
+    op.create_table('login_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('nonce_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('started_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', cellchain.models.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_sessions_nonce_hash'), ['nonce_hash'], unique=True)
+        batch_op.create_index(batch_op.f('ix_login_sessions_started_at'), ['started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_login_sessions_user_id'), ['user_id'], unique=False)
 
     op.create_table('randomization_lists',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -613,6 +637,12 @@ def downgrade() -> None:
 
     op.drop_table('signatures')
     op.drop_table('randomization_lists')
+    with op.batch_alter_table('login_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_login_sessions_started_at'))
+        batch_op.drop_index(batch_op.f('ix_login_sessions_nonce_hash'))
+
+    op.drop_table('login_sessions')
     with op.batch_alter_table('label_prints', schema=None) as batch_op:
         batch_op.drop_index('ix_label_prints_label')
         batch_op.drop_index('ix_label_prints_item')
@@ -643,6 +673,11 @@ def downgrade() -> None:
 
     op.drop_table('users')
     op.drop_table('subject_sequences')
+    with op.batch_alter_table('login_attempts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_attempts_attempted_at'))
+        batch_op.drop_index('ix_login_attempts_address_at')
+
+    op.drop_table('login_attempts')
     op.drop_table('din_sequences')
     op.drop_table('deviation_sequences')
     op.drop_table('audit_head')

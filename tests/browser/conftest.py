@@ -7,6 +7,7 @@ each step go to test-artifacts/ so a reviewer can see what the user saw.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -60,6 +61,8 @@ class Shots:
         self._page, self._dir, self._n = page, ARTIFACTS / test_name, 0
 
     def __call__(self, step: str) -> None:
+        if self._n == 0 and self._dir.exists():
+            shutil.rmtree(self._dir)  # screenshots of an earlier run would mix with this one's
         self._n += 1
         self._dir.mkdir(parents=True, exist_ok=True)
         self._page.screenshot(path=str(self._dir / f"{self._n:02d}-{step}.png"), full_page=True)

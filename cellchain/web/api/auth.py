@@ -9,7 +9,7 @@ from cellchain.domain.canonical import format_utc
 from cellchain.domain.errors import Invalid
 from cellchain.services import accounts
 from cellchain.web.api import bp, json_body
-from cellchain.web.security import current_user, login_required, policy
+from cellchain.web.security import current_user, login_required, login_throttle, policy
 
 
 @bp.post("/auth/token")
@@ -21,7 +21,8 @@ def issue_token():
     if fields:
         raise Invalid(fields)
     session = db.session()
-    user = accounts.check_credentials(session, username.strip(), password, policy=policy())
+    with login_throttle():
+        user = accounts.check_credentials(session, username.strip(), password, policy=policy())
     plain, token = accounts.issue_token(session, user, policy=policy(), label=str(data.get("label", "")))
     return jsonify({"token": plain, "expires_at": format_utc(token.expires_at), "username": user.username,
                     "roles": sorted(user.roles)}), 201

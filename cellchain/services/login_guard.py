@@ -1,0 +1,117 @@
+"""Login hardening beyond the per-account lock: a per-address throttle and server-side page sessions.
+
+The account lock (``accounts``, 5 wrong passwords) protects one account; it does nothing against one
+client trying a few passwords on many accounts. The throttle counts failed logins per client address in
+a sliding window and refuses further attempts from that address (HTTP 429 with Retry-After) until the
+oldest counted failure leaves the window. The count lives in the database, so every worker agrees.
+
+Page sessions are Flask's signed cookies, which live in the browser: logging out cannot delete them.
+Each login therefore gets a ``LoginSession`` row whose random nonce the cookie carries; logout ends the
+row, and a cookie whose row has ended, or never existed, opens nothing.
+
+Public API (services never commit; the request edge does):
+
+- ``ThrottlePolicy(failures, window_seconds)``
+- ``refuse_if_throttled(session, address, policy=...)`` raises ``Throttled``
+- ``record_failure(session, address, policy=...)`` (run it deferred: the refused request rolls back)
+- ``open_session(session, user, lifetime_seconds)`` -> the nonce for the cookie
+- ``session_user(session, user_id, nonce, lifetime_seconds)`` -> User | None
+- ``end_session(session, nonce)``
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from cellchain.domain.errors import Throttled
+from cellchain.models.types import utcnow
+from cellchain.models.users import LoginAttempt, LoginSession, User
+
+MAX_ADDRESS = 64
+
+
+@dataclass(frozen=True)
+class ThrottlePolicy:
+    failures: int = 10
+    window_seconds: int = 900
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(seconds=self.window_seconds)
+
+
+def _address(address: str | None) -> str:
+    return (address or "unknown")[:MAX_ADDRESS]
+
+
+def refuse_if_throttled(session: Session, address: str | None, *, policy: ThrottlePolicy) -> None:
+    """Refuse when the address has ``policy.failures`` failures in the window.
+
+    The answer waits until the N-th most recent failure leaves the window: from then on fewer than N are
+    counted. Checked before the password is hashed, so a flood also costs the server little.
+    """
+    if policy.failures <= 0:
+        return
+    now = utcnow()
+    statement = (select(LoginAttempt.attempted_at)
+                 .where(LoginAttempt.address == _address(address), LoginAttempt.attempted_at > now - policy.window)
+                 .order_by(LoginAttempt.attempted_at.desc()).offset(policy.failures - 1).limit(1))
+    nth_latest = session.exec(statement).first()
+    if nth_latest is not None:
+        wait = (nth_latest + policy.window - now).total_seconds()
+        raise Throttled(f"too many failed logins from this address; try again in {int(wait) + 1} seconds",
+                        retry_after=int(wait) + 1)
+
+
+def record_failure(session: Session, address: str | None, *, policy: ThrottlePolicy) -> None:
+    """Count one failed login for the address, and forget failures that left the window (keeps the table small)."""
+    now = utcnow()
+    session.exec(delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - policy.window))
+    session.add(LoginAttempt(address=_address(address), attempted_at=now))
+    session.flush()
+
+
+# --- server-side page sessions ---------------------------------------------------------------------------
+
+def _digest(nonce: str) -> str:
+    return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
+
+
+def open_session(session: Session, user: User, *, lifetime_seconds: int) -> str:
+    """A new login session for ``user``; returns the nonce for the cookie (the database keeps its hash).
+
+    Sessions past their lifetime are deleted here, so the table holds only the logins that can still be live.
+    """
+    now = utcnow()
+    session.exec(delete(LoginSession).where(LoginSession.started_at <= now - timedelta(seconds=lifetime_seconds)))
+    nonce = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, nonce_hash=_digest(nonce), started_at=now))
+    session.flush()
+    return nonce
+
+
+def session_user(session: Session, user_id: object, nonce: object, *, lifetime_seconds: int) -> User | None:
+    """The user of a live login session: the nonce names an unended session of that user, within its lifetime.
+
+    One statement (the user joined to its session), so a page costs no more queries than before.
+    """
+    if not isinstance(user_id, int) or not isinstance(nonce, str) or not nonce:
+        return None
+    statement = (select(User).join(LoginSession, LoginSession.user_id == User.id)
+                 .where(User.id == user_id, LoginSession.nonce_hash == _digest(nonce),
+                        LoginSession.ended_at.is_(None),
+                        LoginSession.started_at > utcnow() - timedelta(seconds=lifetime_seconds)))
+    return session.exec(statement).first()
+
+
+def end_session(session: Session, nonce: object) -> None:
+    """End the login session the nonce names (logout, or a new login in the same browser)."""
+    if isinstance(nonce, str) and nonce:
+        session.exec(update(LoginSession).where(LoginSession.nonce_hash == _digest(nonce),
+                                                LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))

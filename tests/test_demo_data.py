@@ -1,0 +1,48 @@
+"""The demo a new site opens with `make run`: every area populated, every chain intact, a bag ready."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from cellchain import db
+from cellchain.domain import scans
+from cellchain.models.bags import Bag
+from cellchain.models.lots import Lot
+from cellchain.models.trial import Subject
+from cellchain.services import audit, demo, infusions, visits
+from cellchain.services.accounts import Policy
+from tests.conftest import FAST_HASH
+
+
+def _load(app) -> int:
+    with app.app_context():
+        created = demo.load(db.session(), policy=Policy(hash_method=FAST_HASH), config=app.config)
+        db.commit()
+    return created
+
+
+def test_demo_loads_every_area_and_keeps_the_audit_chain_intact(app, runner):
+    assert _load(app) > 0
+    assert _load(app) == 0  # safe to run twice
+    with app.app_context():
+        session = db.session()
+        statuses = sorted(lot.status for lot in session.exec(select(Lot)))
+        assert statuses == ["awaiting_release", "in_process", "released"]
+        assert session.exec(select(Bag).where(Bag.kind == "placebo")).first() is not None
+        arms = [s.arm for s in session.exec(select(Subject))]
+        assert None in arms and len([a for a in arms if a]) == 4  # a screen failure, one awaiting, four randomized
+        assert audit.verify_chain(session).ok
+    assert runner.invoke(args=["audit-verify"]).exit_code == 0
+
+
+def test_demo_nurse_finds_todays_bags_on_the_ward_and_they_pass_the_bedside_check(app, api):
+    _load(app)
+    with app.app_context():
+        due = infusions.due_today(db.session(), today=visits.site_today(app.config["SITE_TIMEZONE"]))
+        ready = [(d.subject.subject_code, d.bag.bag_code) for d in due if d.bag.custody_state == "at_ward"]
+    assert ready, "the demo should leave at least one allocated bag on the ward for today"
+    for subject_code, bag_code in ready:
+        answer = api.post("/api/v1/infusions/verify", as_="nurse",
+                          json={"wristband": scans.wristband_data(subject_code), "bag": bag_code})
+        body = answer.get_json()
+        assert answer.status_code == 200 and body["ok"], [c for c in body["checks"] if not c["ok"]]
