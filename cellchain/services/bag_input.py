@@ -7,12 +7,13 @@ shelf life from the fill, or an explicit ``expires_at`` that is in the future an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cellchain.domain.errors import Invalid
+from cellchain.domain.fields import read_fields
 from cellchain.domain.isbt128 import TEXT_STRUCTURES
 from cellchain.domain.specifications import parse_number
 from cellchain.domain.timeinput import parse_instant
@@ -98,23 +99,11 @@ def expiry(requested: datetime | None, *, filled_at: datetime, shelf_life: timed
     return chosen
 
 
-def _read(readers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    fields: dict[str, str] = {}
-    for name, read in readers.items():
-        try:
-            values[name] = read()
-        except Invalid as error:
-            fields.update(error.fields)
-    if fields:
-        raise Invalid(fields, "the fill has invalid fields")
-    return values
-
 
 def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime) -> FillInput:
     """Read ``POST /lots/{id}/bags``."""
     anticoagulant_volume = data.get("anticoagulant_volume_ml")
-    values = _read({
+    values = read_fields({
         "count": lambda: _count(data.get("count")),
         "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml"),
         "total_cells": lambda: _cells(data.get("total_cells")),
@@ -136,7 +125,7 @@ def parse_placebo(data: Mapping[str, Any], *, default_volume_ml: float, shelf_li
                   now: datetime) -> PlaceboInput:
     """Read ``POST /placebo-bags``; the volume defaults to the protocol's placebo volume."""
     volume = data.get("volume_ml")
-    values = _read({
+    values = read_fields({
         "count": lambda: _count(data.get("count")),
         "volume_ml": lambda: default_volume_ml if volume in (None, "") else _volume(volume, "volume_ml"),
         "saline_lot": lambda: container_lot(data.get("saline_lot"), "saline_lot"),

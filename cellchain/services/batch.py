@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from cellchain.domain import batch_record as rules
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
+from cellchain.domain.fields import read_fields
 from cellchain.domain.roles import require_role
 from cellchain.models.audit import Signature
 from cellchain.models.lots import BatchStep, BatchStepVerification, Lot
@@ -135,13 +136,11 @@ def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
         fields["passage_number"] = f"{step.title} is recorded per passage: say which"
     elif step is not None and not step.repeat_per_passage and number is not None:
         fields["passage_number"] = f"{step.title} is not recorded per passage"
-    values: dict[str, Any] = {}
-    for name, read in (("details", lambda: _details(data.get("details"))),
-                       ("performed_at", lambda: moment(data, "performed_at", default=utcnow()))):
-        try:
-            values[name] = read()
-        except Invalid as error:
-            fields.update(error.fields)
+    try:
+        values = read_fields({"details": lambda: _details(data.get("details")),
+                              "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
+    except Invalid as error:
+        fields.update(error.fields)
     if fields:
         raise Invalid(fields, "the step has invalid fields")
     return StepInput(code, number, values["details"], values["performed_at"])

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from cellchain.domain import donor
 from cellchain.domain.errors import Invalid, NotFound
+from cellchain.domain.fields import read_fields
 from cellchain.domain.roles import require_role
 from cellchain.domain.scans import parse_scan
 from cellchain.models.bags import Bag
@@ -78,16 +79,7 @@ def parse_collection(data: Mapping[str, Any]) -> CollectionInput:
         "specimen_collected_at": lambda: optional_moment(data, "specimen_collected_at"),
         "medical_history_ok": lambda: _flag(data.get("medical_history_ok"), "medical_history_ok", default=True),
     }
-    values: dict[str, Any] = {}
-    fields: dict[str, str] = {}
-    for name, read in readers.items():
-        try:
-            values[name] = read()
-        except Invalid as error:
-            fields.update(error.fields)
-    if fields:
-        raise Invalid(fields, "the collection has invalid fields")
-    return CollectionInput(**values)
+    return CollectionInput(**read_fields(readers, "the collection has invalid fields"))
 
 
 def register_collection(session: Session, *, actor: User, data: Mapping[str, Any], fin: str, tz: ZoneInfo,

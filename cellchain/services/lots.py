@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from cellchain.domain import expansion
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
+from cellchain.domain.fields import read_fields
 from cellchain.domain.isbt128 import Din
 from cellchain.domain.roles import require_role
 from cellchain.domain.specifications import parse_number
@@ -190,23 +191,11 @@ def _positive(value: Any, name: str, unit: str) -> float:
     return number
 
 
-def _read(readers: dict[str, Any]) -> dict[str, Any]:
-    """Run each field's reader, collecting every field error before refusing."""
-    values, fields = {}, {}
-    for name, read in readers.items():
-        try:
-            values[name] = read()
-        except Invalid as error:
-            fields.update(error.fields if error.fields else {name: error.message})
-    if fields:
-        raise Invalid(fields)
-    return values
-
 
 def record_harvest(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The final harvest after the last passage: the cell count formulation and fill draw on."""
     require_role(actor.roles, "lab", action="record a harvest")
-    values = _read({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
+    values = read_fields({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
                     "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
@@ -231,7 +220,7 @@ def record_harvest(session: Session, *, actor: User, lot_number: str, data: Mapp
 def record_formulation(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The formulated concentration and volume; together they cannot hold more cells than were harvested."""
     require_role(actor.roles, "lab", action="record a formulation")
-    values = _read({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),
+    values = read_fields({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),
                     "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
                     "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
