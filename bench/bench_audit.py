@@ -10,43 +10,25 @@ import os
 import statistics
 import time
 
-from common import make_app, scratch_sqlite_url, stopwatch, table, write_result
+from common import extend_chain, make_app, scratch_sqlite_url, stopwatch, table, write_result
 
 TARGET = 200_000
 
 
-def build_chain(app, count: int) -> None:
-    from sqlalchemy import text
-
-    from cellchain import db
-    from cellchain.domain.audit_chain import GENESIS_HASH, entry_hash
+def _release_entry(seq: int):
+    """A bag's release, as the chain holds a million of them in a busy year."""
     from cellchain.domain.canonical import canonical_json
 
-    with app.app_context():
-        connection = db.session().connection()
-        prev, batch = GENESIS_HASH, []
-        for seq in range(1, count + 1):
-            at = f"2026-11-25T08:{(seq // 60000) % 60:02d}:{(seq // 1000) % 60:02d}.{seq % 1_000_000:06d}Z"
-            new = canonical_json({"status": "released", "bag": f"A999926{seq:06d}-D0001VA0", "n": seq})
-            digest = entry_hash(seq, at, "qa", "bag", str(seq), "update", '{"status":"quarantine"}', new, None, prev)
-            batch.append({"seq": seq, "at": at, "new": new, "prev": prev, "hash": digest})
-            prev = digest
-            if len(batch) == 50_000 or seq == count:
-                connection.execute(text(
-                    "INSERT INTO audit_entries (seq, recorded_at, actor, record_type, record_id, action, old_values,"
-                    " new_values, reason, prev_hash, hash) VALUES (:seq, :at, 'qa', 'bag', :seq, 'update',"
-                    " '{\"status\":\"quarantine\"}', :new, NULL, :prev, :hash)"), batch)
-                batch = []
-        connection.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
-                           {"seq": count, "hash": prev})
-        db.commit()
+    at = f"2026-11-25T08:{(seq // 60000) % 60:02d}:{(seq // 1000) % 60:02d}.{seq % 1_000_000:06d}Z"
+    new = canonical_json({"status": "released", "bag": f"A999926{seq:06d}-D0001VA0", "n": seq})
+    return at, "qa", "bag", str(seq), "update", '{"status":"quarantine"}', new
 
 
 def main() -> None:
     count = int(os.environ.get("BENCH_AUDIT_ENTRIES", "1000000"))
     app = make_app(scratch_sqlite_url("audit"))
     with stopwatch() as built:
-        build_chain(app, count)
+        extend_chain(app, count, _release_entry)
     from cellchain import db
     from cellchain.services import audit
 

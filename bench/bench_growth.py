@@ -9,7 +9,7 @@ The measured records are made through the services (the demo: cords, lots, passa
 bags; then the bag's hand-overs to the ward and a bedside check). The other lots are inserted in bulk
 with plain SQL for speed, each with its cord, passages, batch steps, QC results, bags and custody
 events, so every table the pages read grows with them; the audit entries extend the real hash chain
-in bulk (as bench_audit.build_chain does), and the chain still verifies at the end. Requests go
+in bulk (bench.common.extend_chain), and the chain still verifies at the end. Requests go
 through the app's test client, logged in as the auditor; the SQL statements of each request are
 counted too (tests/test_query_counts.py holds that count fixed).
 
@@ -26,7 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import make_app, scratch_sqlite_url, stopwatch, table, write_result
+from common import extend_chain, make_app, scratch_sqlite_url, stopwatch, table, write_result
 from sqlalchemy import event, insert, text
 
 LOTS = int(os.environ.get("BENCH_GROWTH_LOTS", "10000"))
@@ -159,34 +159,13 @@ def bulk_lots(app, count: int) -> None:
         db.commit()
 
 
-def extend_chain(app, count: int) -> None:
-    """``count`` more audit entries after the chain's head, hashed by the real code, written in bulk."""
-    from cellchain import db
-    from cellchain.domain.audit_chain import entry_hash
+def _growth_entry(seq: int):
     from cellchain.domain.canonical import canonical_json
 
     kinds = ("bag_custody", "lot", "passage", "qc_result", "batch_step", "bedside_check")
-    with app.app_context():
-        connection = db.session().connection()
-        head, prev = connection.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
-        batch, last = [], head + count
-        for seq in range(head + 1, last + 1):
-            at = f"2025-{1 + seq // 2_600_000 % 12:02d}-{1 + seq // 90_000 % 28:02d}T08:00:00.{seq % 1_000_000:06d}Z"
-            kind = kinds[seq % len(kinds)]
-            new = canonical_json({"state": "in_storage", "n": seq})
-            digest = entry_hash(seq, at, "lab", kind, str(seq % 30_000), "record", None, new, None, prev)
-            batch.append({"seq": seq, "at": at, "kind": kind, "rid": str(seq % 30_000), "new": new, "prev": prev,
-                          "hash": digest})
-            prev = digest
-            if len(batch) == 50_000 or seq == last:
-                connection.execute(text(
-                    "INSERT INTO audit_entries (seq, recorded_at, actor, record_type, record_id, action, old_values,"
-                    " new_values, reason, prev_hash, hash) VALUES (:seq, :at, 'lab', :kind, :rid, 'record', NULL,"
-                    " :new, NULL, :prev, :hash)"), batch)
-                batch = []
-        connection.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
-                           {"seq": last, "hash": prev})
-        db.commit()
+    at = f"2025-{1 + seq // 2_600_000 % 12:02d}-{1 + seq // 90_000 % 28:02d}T08:00:00.{seq % 1_000_000:06d}Z"
+    return at, "lab", kinds[seq % len(kinds)], str(seq % 30_000), "record", None, \
+        canonical_json({"state": "in_storage", "n": seq})
 
 
 # --- timing ------------------------------------------------------------------------------------------------
@@ -277,7 +256,7 @@ def grown_copy(app, url: str):
     shutil.copyfile(source, target)
     large = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
     bulk_lots(large, LOTS - counts(large)["lots"])
-    extend_chain(large, AUDIT)
+    extend_chain(large, AUDIT, _growth_entry)
     return large
 
 

@@ -51,3 +51,34 @@ def table(rows: list[tuple], header: tuple) -> str:
     line = "  ".join(f"{{:<{w}}}" for w in widths)
     return "\n".join([line.format(*header), line.format(*("-" * w for w in widths)),
                       *(line.format(*map(str, row)) for row in rows)])
+
+
+def extend_chain(app, count: int, entry) -> None:
+    """``count`` more audit entries after the chain's head, hashed by the real code, written in bulk.
+
+    ``entry(seq)`` gives ``(recorded_at, actor, record_type, record_id, action, old_json, new_json)``.
+    """
+    from sqlalchemy import text
+
+    from cellchain import db
+    from cellchain.domain.audit_chain import entry_hash
+
+    with app.app_context():
+        connection = db.session().connection()
+        head, prev = connection.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one()
+        batch, last = [], head + count
+        for seq in range(head + 1, last + 1):
+            at, actor, kind, rid, action, old, new = entry(seq)
+            digest = entry_hash(seq, at, actor, kind, rid, action, old, new, None, prev)
+            batch.append({"seq": seq, "at": at, "actor": actor, "kind": kind, "rid": rid, "action": action,
+                          "old": old, "new": new, "prev": prev, "hash": digest})
+            prev = digest
+            if len(batch) == 50_000 or seq == last:
+                connection.execute(text(
+                    "INSERT INTO audit_entries (seq, recorded_at, actor, record_type, record_id, action, old_values,"
+                    " new_values, reason, prev_hash, hash) VALUES (:seq, :at, :actor, :kind, :rid, :action, :old,"
+                    " :new, NULL, :prev, :hash)"), batch)
+                batch = []
+        connection.execute(text("UPDATE audit_head SET seq = :seq, hash = :hash WHERE id = 1"),
+                           {"seq": last, "hash": prev})
+        db.commit()
