@@ -182,12 +182,6 @@ def chain_status(session: Session, kind: str, item_id: int,
     return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
 
 
-def get_excursion(session: Session, excursion_id: int) -> Excursion:
-    row = session.get(Excursion, excursion_id)
-    if row is None:
-        raise NotFound(f"no excursion {excursion_id}")
-    return row
-
 
 def decide_excursion(session: Session, *, actor: User, excursion_id: int, accept: bool, reason: str,
                      signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> Excursion:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cellchain.domain.canonical import canonical_json, sha256_hex
 from cellchain.domain.errors import Invalid
@@ -79,11 +79,6 @@ def sign(session: Session, signature: SignatureInput, *, record_type: str, recor
                  at=row.signed_at)
     return row
 
-
-def signatures_for(session: Session, record_type: str, record_id: Any) -> list[Signature]:
-    statement = (select(Signature).where(Signature.record_type == record_type,
-                                         Signature.record_id == str(record_id)).order_by(Signature.id))
-    return list(session.exec(statement))
 
 
 def still_matches(signature: Signature, content: dict[str, Any]) -> bool:
