@@ -182,7 +182,6 @@ def chain_status(session: Session, kind: str, item_id: int,
     return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
 
 
-
 def decide_excursion(session: Session, *, actor: User, excursion_id: int, accept: bool, reason: str,
                      signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> Excursion:
     """QA accepts an excursion (the item may be used) or rejects it (the item is discarded), e-signed."""
