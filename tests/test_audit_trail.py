@@ -45,6 +45,35 @@ def test_database_refuses_delete_of_an_audit_entry(app):
     engine.dispose()
 
 
+def _head(conn) -> tuple[int, str]:
+    return tuple(conn.execute(text("SELECT seq, hash FROM audit_head WHERE id = 1")).one())
+
+
+@pytest.mark.parametrize("fork", ["an old previous hash", "a skipped number"])
+def test_database_refuses_an_entry_that_does_not_extend_the_chain(app, fork):
+    """Someone writing SQL by hand cannot fork or skip the chain: the insert trigger checks the head."""
+    engine = _raw_engine(app)
+    with engine.connect() as conn:
+        seq, head_hash = _head(conn)
+        prev = conn.execute(text("SELECT prev_hash FROM audit_entries WHERE seq = :s"), {"s": seq}).scalar_one()
+    forged = {"seq": seq + 1, "prev": prev} if fork == "an old previous hash" else {"seq": seq + 2, "prev": head_hash}
+    with pytest.raises(DBAPIError, match="must extend the chain head"), engine.begin() as conn:
+        conn.execute(text("INSERT INTO audit_entries (seq, recorded_at, actor, record_type, record_id, action, "
+                          "prev_hash, hash) VALUES (:seq, '2026-01-01T00:00:00.000000Z', 'mallory', 'lot', 'L1', "
+                          "'release', :prev, 'forged')"), forged)
+    with engine.connect() as conn:
+        assert _head(conn) == (seq, head_hash)
+    engine.dispose()
+
+
+def test_appending_an_entry_moves_the_recorded_head(app):
+    with app.app_context():
+        link = audit.record(db.session(), actor=None, record_type="lot", record_id="L1", action="update")
+        db.commit()
+        assert _head(db.session().connection()) == (link.seq, link.hash)
+        assert audit.verify_chain(db.session()).ok
+
+
 def test_database_refuses_update_of_a_signature(app):
     engine = _raw_engine(app)
     with engine.begin() as conn:

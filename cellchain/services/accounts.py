@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import bindparam
-from sqlalchemy.orm import joinedload
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cellchain import db
 from cellchain.domain.errors import Forbidden, Invalid, NotFound, Unauthenticated
-from cellchain.domain.roles import ROLES, require_role
+from cellchain.domain.roles import ROLES, Actor, Principal, require_role
 from cellchain.models.types import utcnow
 from cellchain.models.users import ApiToken, User, UserRole
 from cellchain.services import audit
@@ -58,7 +57,7 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def create_user(session: Session, *, actor: User | None, username: str, full_name: str, password: str,
+def create_user(session: Session, *, actor: Actor | None, username: str, full_name: str, password: str,
                 roles: list[str], policy: Policy) -> User:
     """Create an account; ``actor`` None is the command line (the site's first administrator)."""
     if actor is not None:
@@ -129,7 +128,7 @@ def login(session: Session, username: str, password: str, *, policy: Policy) -> 
     return user
 
 
-def unlock(session: Session, *, actor: User, user_id: int, reason: str) -> User:
+def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
     require_role(actor.roles, "admin", action="unlock accounts")
     if not reason.strip():
         raise Invalid({"reason": "say why the account is unlocked"})
@@ -143,7 +142,7 @@ def unlock(session: Session, *, actor: User, user_id: int, reason: str) -> User:
     return user
 
 
-def set_roles(session: Session, *, actor: User, user_id: int, roles: list[str], reason: str) -> User:
+def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str) -> User:
     require_role(actor.roles, "admin", action="change roles")
     user = get_user(session, user_id)
     _validate_new(user.username, user.full_name, "x" * MIN_PASSWORD_LENGTH, roles)
@@ -161,7 +160,7 @@ def set_roles(session: Session, *, actor: User, user_id: int, roles: list[str], 
     return user
 
 
-def set_active(session: Session, *, actor: User, user_id: int, active: bool, reason: str) -> User:
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, reason: str) -> User:
     require_role(actor.roles, "admin", action="deactivate accounts")
     user = get_user(session, user_id)
     if user.id == actor.id and not active:
@@ -195,25 +194,29 @@ def issue_token(session: Session, user: User, *, policy: Policy, label: str = ""
     return plain, token
 
 
-# The token with its user and the user's roles in one query, built once (it is only SQL with a
-# parameter): every API request starts here, a nurse's bedside check too (issue 9).
-_TOKEN_USER = (select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-               .options(joinedload(User.role_rows)).where(ApiToken.token_hash == bindparam("digest")))
+# The token with its user and the user's roles, one row per role, in one Core statement built once (it
+# is only SQL with a parameter): every API request starts here, a nurse's bedside check too (issue 9).
+_TOKENS, _USERS, _ROLES = ApiToken.__table__, User.__table__, UserRole.__table__
+_TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, _USERS.c.active, _USERS.c.locked_at,
+                      _USERS.c.id, _USERS.c.username, _USERS.c.full_name, _ROLES.c.role)
+               .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+                            .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
+               .where(_TOKENS.c.token_hash == bindparam("digest")))
 
 
-def user_for_token(session: Session, plain: str) -> User | None:
-    found = session.exec(_TOKEN_USER, params={"digest": _token_digest(plain)}).unique().first()
-    if found is None:
+def principal_for_token(session: Session, plain: str) -> Principal | None:
+    """Who a bearer token speaks for, read live: None once it is revoked or expired, or its account is
+    deactivated or locked."""
+    rows = session.connection().execute(_TOKEN_USER, {"digest": _token_digest(plain)}).all()
+    if not rows:
         return None
-    token, user = found
-    if token.revoked_at is not None or token.expires_at <= utcnow():
+    revoked_at, expires_at, active, locked_at, *_ = rows[0]
+    if revoked_at is not None or expires_at <= utcnow() or not active or locked_at is not None:
         return None
-    if not user.active or user.is_locked:
-        return None
-    return user
+    return Principal.of(rows[0].id, rows[0].username, rows[0].full_name, [row.role for row in rows])
 
 
-def revoke_token(session: Session, *, actor: User, plain: str | None = None, token_id: int | None = None) -> None:
+def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, token_id: int | None = None) -> None:
     token = (session.exec(select(ApiToken).where(ApiToken.token_hash == _token_digest(plain))).first()
              if plain else session.get(ApiToken, token_id))
     if token is None:

@@ -19,12 +19,11 @@ from sqlmodel import Session, select
 
 from cellchain.domain import custody, dosing
 from cellchain.domain.errors import Invalid, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.visits import INFUSION
 from cellchain.models.bags import Bag
 from cellchain.models.lots import Lot
 from cellchain.models.trial import Allocation, Subject, Visit
-from cellchain.models.users import User
 from cellchain.services import audit, identify, visits
 from cellchain.services.subjects import Protocol
 
@@ -125,7 +124,7 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
     return reasons
 
 
-def allocate(session: Session, *, actor: User, visit_id: int, bag_scan: Any, weight_kg: Any,
+def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, weight_kg: Any,
              protocol: Protocol, today: date) -> Allocation:
     """Allocate the scanned bag to an infusion visit at the weight recorded for that visit, or refuse
     with every reason. ``today`` is the site's date (the caller knows the site's zone)."""

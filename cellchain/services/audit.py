@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from cellchain.domain.audit_chain import GENESIS_HASH, HASHED_FIELDS, ChainReport, entry_hash, verify_rows
+from cellchain.domain.audit_chain import HASHED_FIELDS, ChainReport, entry_hash, verify_rows
 from cellchain.domain.canonical import canonical_json, format_utc
+from cellchain.domain.roles import Actor
 from cellchain.models.audit import AuditEntry, AuditHead
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 
 SYSTEM_ACTOR = "system"
 
@@ -26,37 +26,38 @@ def _json(values: dict[str, Any] | None) -> str | None:
     return None if values is None else canonical_json(values)
 
 
-# Every audited write reads the head: built once (a constant statement; each call still locks and
-# re-reads the row as it is now).
-_HEAD = select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+class Link(NamedTuple):
+    """Where an appended entry sits in the chain."""
+
+    seq: int
+    hash: str
 
 
-def _lock_head(session: Session) -> AuditHead:
-    """The chain head, locked until the transaction ends (PostgreSQL row lock; SQLite's write lock)."""
-    head = session.exec(_HEAD).first()
-    if head is None:  # a database made before the head row existed, or emptied by a test
-        head = AuditHead(id=1, seq=0, hash=GENESIS_HASH)
-        session.add(head)
-    return head
+# Every audited write reads the head and appends one row: Core statements built once (only SQL with
+# parameters; each call still locks and reads the head as it is now). The insert's trigger checks that
+# the entry extends the head and moves the head (migration 0003), so there is no UPDATE here.
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_APPEND = insert(AuditEntry.__table__)
 
 
-def record(session: Session, *, actor: User | None, record_type: str, record_id: Any, action: str,
+def record(session: Session, *, actor: Actor | None, record_type: str, record_id: Any, action: str,
            old: dict[str, Any] | None = None, new: dict[str, Any] | None = None,
-           reason: str | None = None, at: datetime | None = None) -> AuditEntry:
-    """Append one entry to the chain. ``actor`` None means the system itself (a CLI or migration)."""
-    head = _lock_head(session)
-    entry = AuditEntry(
-        seq=head.seq + 1, recorded_at=format_utc(at or utcnow()),
-        actor_id=actor.id if actor else None, actor=actor.username if actor else SYSTEM_ACTOR,
-        record_type=record_type, record_id=str(record_id), action=action,
-        old_values=_json(old), new_values=_json(new), reason=reason or None, prev_hash=head.hash, hash="")
-    entry.hash = entry_hash(entry.seq, entry.recorded_at, entry.actor, entry.record_type, entry.record_id,
-                            entry.action, entry.old_values, entry.new_values, entry.reason, entry.prev_hash)
-    head.seq, head.hash = entry.seq, entry.hash
-    session.add(entry)
-    session.add(head)
-    session.flush()
-    return entry
+           reason: str | None = None, at: datetime | None = None) -> Link:
+    """Append one entry to the chain. ``actor`` None means the system itself (a CLI or migration).
+
+    The head stays locked until the transaction ends (PostgreSQL's row lock; on SQLite the write
+    lock every transaction takes at BEGIN IMMEDIATE), so entries are numbered in commit order.
+    """
+    session.flush()  # the change this entry describes is written first
+    connection = session.connection()
+    head_seq, head_hash = connection.execute(_HEAD).one()
+    entry = {"seq": head_seq + 1, "recorded_at": format_utc(at or utcnow()),
+             "actor_id": actor.id if actor else None, "actor": actor.username if actor else SYSTEM_ACTOR,
+             "record_type": record_type, "record_id": str(record_id), "action": action,
+             "old_values": _json(old), "new_values": _json(new), "reason": reason or None, "prev_hash": head_hash}
+    entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
+    connection.execute(_APPEND, entry)
+    return Link(entry["seq"], entry["hash"])
 
 
 def verify_chain(session: Session) -> ChainReport:

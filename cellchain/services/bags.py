@@ -21,14 +21,13 @@ from sqlmodel import Session, select
 from cellchain.domain import custody as custody_rules
 from cellchain.domain.errors import Invalid, Reason, Refused
 from cellchain.domain.isbt128 import Din, ProductCode, encode_moment
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.scans import format_bag_id
 from cellchain.models.bags import QUALITY_STATUSES, Bag
 from cellchain.models.custody import CustodyEvent
 from cellchain.models.lots import Lot
 from cellchain.models.trial import Allocation, Subject
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit, batch, custody, din, identify
 from cellchain.services.bag_input import FillInput, PlaceboInput, parse_fill, parse_placebo
 from cellchain.services.lot_access import effective_steps, get_lot, lock_lot, not_in_process
@@ -91,7 +90,7 @@ def _existing_divisions(session: Session, din_text: str, code: str) -> list[str]
     return list(session.exec(statement))
 
 
-def _write_bag(session: Session, *, actor: User, settings: FillSettings, kind: str, din_text: str,
+def _write_bag(session: Session, *, actor: Actor, settings: FillSettings, kind: str, din_text: str,
                division_code: str, values: dict[str, Any]) -> Bag:
     """One bag, its audit entry and its opening custody event ``filled``."""
     product = ProductCode(settings.product_codes[kind], settings.collection_type, division_code)
@@ -123,7 +122,7 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput) -> list[Reason]:
     return reasons
 
 
-def fill_bags(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any],
+def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
               settings: FillSettings) -> list[Bag]:
     """Fill a formulated lot into bags, in quarantine until QA releases the lot (DESIGN rule 2)."""
     require_role(actor.roles, "lab", action="fill bags")
@@ -155,7 +154,7 @@ def fill_bags(session: Session, *, actor: User, lot_number: str, data: Mapping[s
     return bags
 
 
-def fill_placebo(session: Session, *, actor: User, data: Mapping[str, Any], settings: FillSettings) -> list[Bag]:
+def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], settings: FillSettings) -> list[Bag]:
     """Fill placebo bags of 0.9% sodium chloride under a DIN of their own, released at filling.
 
     The saline is a licensed commercial medicinal product released by its manufacturer; the lot of

@@ -20,7 +20,7 @@ from cellchain.domain import batch_record as rules
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
 from cellchain.domain.fields import read_fields
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.audit import Signature
 from cellchain.models.lots import BatchStep, BatchStepVerification, Lot
 from cellchain.models.types import utcnow
@@ -71,7 +71,7 @@ def needs_verification(key: str, steps: Sequence[StepDef]) -> bool:
     return bool(step and step.needs_verification)
 
 
-def add_step(session: Session, *, actor: User, lot: Lot, key: str, details: dict[str, Any],
+def add_step(session: Session, *, actor: Actor, lot: Lot, key: str, details: dict[str, Any],
              performed_at: datetime) -> BatchStep:
     """Write one step and its audit entry (callers have locked the lot and applied their rules)."""
     row = BatchStep(lot_id=lot.id, step_key=key, details=details, performed_by=actor.id, performed_at=performed_at)
@@ -152,7 +152,7 @@ def _closed(lot: Lot) -> list[Reason]:
     return [Reason(LOT_CLOSED, f"lot {lot.lot_number} is {lot.status}; its batch record is closed")]
 
 
-def record_step(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any],
+def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
                 steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchStep:
     """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer."""
     require_role(actor.roles, "lab", action="record a batch-record step")
@@ -179,7 +179,7 @@ def step_content(lot: Lot, step: BatchStep) -> dict[str, Any]:
             "performed_by": step.performed_by, "performed_at": step.performed_at}
 
 
-def _verification_reasons(session: Session, actor: User, lot: Lot, step: BatchStep,
+def _verification_reasons(session: Session, actor: Actor, lot: Lot, step: BatchStep,
                           signature: signatures.SignatureInput) -> list[Reason]:
     reasons = _closed(lot)
     if signature.username != actor.username:
@@ -193,7 +193,7 @@ def _verification_reasons(session: Session, actor: User, lot: Lot, step: BatchSt
     return reasons
 
 
-def verify_step(session: Session, *, actor: User, lot_number: str, step_id: int,
+def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int,
                 signature: signatures.SignatureInput, policy: Policy) -> BatchStepVerification:
     """A second person (lab or QA) verifies a step by e-signature; never the person who performed it."""
     require_role(actor.roles, "lab", "qa", action="verify a batch-record step")

@@ -18,22 +18,29 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlalchemy import insert
+from sqlmodel import Session
 
 from cellchain.domain import dosing
 from cellchain.domain import visits as schedule
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.scans import MAX_SCAN_LENGTH
-from cellchain.models.bags import Bag
-from cellchain.models.custody import CustodyEvent, Excursion
-from cellchain.models.infusions import BedsideCheck, Infusion
-from cellchain.models.lots import Lot
-from cellchain.models.trial import Allocation, Subject, Visit
+from cellchain.models.infusions import BedsideCheck
 from cellchain.models.types import utcnow
 from cellchain.models.users import User
-from cellchain.services import audit, custody
+from cellchain.services import audit, bedside_facts, custody
 from cellchain.services import bedside_scans as reading
+from cellchain.services.bedside_facts import (
+    AllocationView,
+    BagView,
+    EventView,
+    ExcursionView,
+    InfusionRef,
+    LotView,
+    SubjectRef,
+    SubjectView,
+    VisitView,
+)
 
 ARM_PRODUCT = {"A": "ucmsc", "B": "placebo"}
 NO_BAG = "no bag was identified"
@@ -76,20 +83,20 @@ class Facts:
     protocol: Protocol
     now: datetime
     today: date
-    subject: Subject | None = None
+    subject: SubjectView | None = None
     wristband_problem: str = ""
-    bag: Bag | None = None
+    bag: BagView | None = None
     bag_problem: str = ""
     label: dict[str, Any] = field(default_factory=dict)
-    lot: Lot | None = None
-    allocation: Allocation | None = None
-    visit: Visit | None = None
-    allocated_subject: Subject | None = None
-    infusion: Infusion | None = None
+    lot: LotView | None = None
+    allocation: AllocationView | None = None
+    visit: VisitView | None = None
+    allocated_subject: SubjectRef | None = None
+    infusion: InfusionRef | None = None
     chain_ok: bool = False
     chain_breaks: list[str] = field(default_factory=list)
-    excursions: list[Excursion] = field(default_factory=list)
-    last_event: CustodyEvent | None = None
+    excursions: list[ExcursionView] = field(default_factory=list)
+    last_event: EventView | None = None
 
 
 # --- the guards, in the order the nurse reads them ------------------------------------------------------
@@ -246,7 +253,7 @@ def _unknown(f: Facts) -> str:
     return "the wristband names no subject" if f.subject is None else NO_BAG
 
 
-def _product(bag: Bag) -> str:
+def _product(bag: BagView) -> str:
     return "UC-MSC" if bag.kind == "ucmsc" else "saline placebo"
 
 
@@ -260,45 +267,20 @@ def gather(session: Session, scans: reading.Scans, protocol: Protocol, *, lock_b
     f = Facts(protocol=protocol, now=now, today=now.astimezone(protocol.tz).date())
     f.subject, f.wristband_problem = reading.wristband_subject(session, scans.wristband, protocol.tz)
     code, f.label, f.bag_problem = reading.bag_code_of(scans.bag, protocol.tz)
-    if code is not None:
-        _load_bag(session, f, code, lock=lock_bag)
-        if f.bag is None:
-            f.bag_problem = f"no bag {code} is registered"
-    if f.bag is not None:
-        f.bag_problem = reading.label_problem(f.bag, f.label, protocol.tz)
-        _load_custody(session, f)
-    return f
-
-
-# The bag with its lot, allocation (visit, subject) and infusion, in one query. A nurse waits on this
-# check, and each query is a round trip: one outer-joined read replaces six (issue 9). Built once: the
-# statement is only SQL with a parameter (every call still reads the database as it is now), and
-# building a six-table select on every request cost more than running it.
-_BAG_FACTS = (select(Bag, Lot, Allocation, Visit, Subject, Infusion)
-              .outerjoin(Lot, Lot.id == Bag.lot_id)
-              .outerjoin(Allocation, Allocation.bag_id == Bag.id)
-              .outerjoin(Visit, Visit.id == Allocation.visit_id)
-              .outerjoin(Subject, Subject.id == Allocation.subject_id)
-              .outerjoin(Infusion, Infusion.bag_id == Bag.id)
-              .where(Bag.bag_code == bindparam("code")))
-# For a start: hold the bag's row only (FOR UPDATE OF bags) and re-read every row, so a start judges
-# what the previous start committed (rule 6).
-_BAG_FACTS_LOCKED = _BAG_FACTS.with_for_update(of=Bag).execution_options(populate_existing=True)
-
-
-def _load_bag(session: Session, f: Facts, code: str, *, lock: bool) -> None:
-    row = session.exec(_BAG_FACTS_LOCKED if lock else _BAG_FACTS, params={"code": code}).first()
-    if row is not None:
-        f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = row
-
-
-def _load_custody(session: Session, f: Facts) -> None:
-    """The bag's custody events (read once: they give the last hand-over and the chain) and excursions."""
-    events = custody.events_of(session, "bag", f.bag.id)
+    if code is None:
+        return f
+    connection = session.connection()
+    found = bedside_facts.bag_by_code(connection, code, lock=lock_bag)
+    if found is None:
+        f.bag_problem = f"no bag {code} is registered"
+        return f
+    f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = found
+    f.bag_problem = reading.label_problem(f.bag, f.label, protocol.tz)
+    events, f.excursions = bedside_facts.custody_of_bag(connection, f.bag.id)
     f.last_event = events[-1] if events else None
     f.chain_ok, breaks = custody.chain_status(session, "bag", f.bag.id, events)
     f.chain_breaks = [r.message for r in breaks]
-    f.excursions = custody.open_excursions(session, "bag", f.bag.id)
+    return f
 
 
 # --- recording every attempt ----------------------------------------------------------------------------
@@ -329,14 +311,26 @@ class Attempt:
         return all(c.ok for c in self.checks)
 
 
-def record_attempt(session: Session, *, actor: User, attempt: Attempt) -> BedsideCheck:
+class AttemptRecord(NamedTuple):
+    """The stored attempt: its id (what a start's signature binds) and when it was checked."""
+
+    id: int
+    checked_at: datetime
+
+
+# A Core insert built once: the bedside check writes one attempt per scan (issue 9).
+_INSERT_ATTEMPT = insert(BedsideCheck.__table__)
+
+
+def record_attempt(session: Session, *, actor: Actor, attempt: Attempt) -> AttemptRecord:
     """The append-only record of one attempt, passed or failed, and its audit entry."""
-    row = BedsideCheck(wristband_scan=attempt.wristband[:MAX_SCAN_LENGTH], bag_scan=attempt.bag_text,
-                       subject_id=attempt.subject_id, bag_id=attempt.bag_id, ok=attempt.ok,
-                       checks=[c.as_dict() for c in attempt.checks], purpose=attempt.purpose,
-                       checked_by=actor.id, checked_at=attempt.checked_at)
-    session.add(row)
     session.flush()
+    result = session.connection().execute(_INSERT_ATTEMPT, {
+        "wristband_scan": attempt.wristband[:MAX_SCAN_LENGTH], "bag_scan": attempt.bag_text,
+        "subject_id": attempt.subject_id, "bag_id": attempt.bag_id, "ok": attempt.ok,
+        "checks": [c.as_dict() for c in attempt.checks], "purpose": attempt.purpose, "checked_by": actor.id,
+        "checked_at": attempt.checked_at})
+    row = AttemptRecord(result.inserted_primary_key[0], attempt.checked_at)
     audit.record(session, actor=actor, record_type="bedside_check", record_id=row.id, action=attempt.purpose,
                  new={"ok": attempt.ok, "subject": attempt.subject_code, "bag": attempt.bag_code,
                       "failed": [c.name for c in attempt.checks if not c.ok]})
@@ -356,14 +350,14 @@ class Verification:
 
     checks: list[Check]
     facts: Facts
-    record: BedsideCheck
+    record: AttemptRecord
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
 
-def verify(session: Session, *, actor: User, wristband: Any, bag: Any, protocol: Protocol) -> Verification:
+def verify(session: Session, *, actor: Actor, wristband: Any, bag: Any, protocol: Protocol) -> Verification:
     """Run every check and record the attempt; writes nothing else (``POST /infusions/verify``)."""
     require_role(actor.roles, "nurse", action="check a bag at the bedside")
     scans = reading.parse_scans(wristband, bag)

@@ -18,17 +18,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from cellchain.domain.errors import Invalid
 from cellchain.domain.scans import MAX_SCAN_LENGTH, Scan, parse_scan
-from cellchain.models.bags import Bag
-from cellchain.models.trial import Subject
+from cellchain.services.bedside_facts import BagView, SubjectView, subject_by_code
 
 MAX_BAG_SCANS = 4
-# Built once (only SQL with a parameter): read on every bedside check.
-_SUBJECT = select(Subject).where(Subject.subject_code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,7 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
     return Scans(wristband.strip(), tuple(p.strip() for p in parts))
 
 
-def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[Subject | None, str]:
+def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, str]:
     """The subject a wristband scan names, or why it names none (a typed id is not a wristband)."""
     try:
         scan = parse_scan(text, tz=tz)
@@ -70,7 +66,7 @@ def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[Subjec
     if scan.kind != "subject" and not is_2d:
         return None, f"this is a {_kind_words(scan)}, not a subject's wristband"
     code = scan.fields["subject_id"]
-    subject = session.exec(_SUBJECT, params={"code": code}).first()
+    subject = subject_by_code(session.connection(), code)
     if subject is None:
         return None, f"no subject {code} is registered"
     born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),
@@ -102,7 +98,7 @@ def bag_code_of(parts: Sequence[str], tz: ZoneInfo) -> tuple[str | None, dict[st
     return f"{din['din']}-{product['product_code']}{product['collection_type']}{product['division']}", label, ""
 
 
-def label_problem(bag: Bag, label: Mapping[str, Any], tz: ZoneInfo) -> str:
+def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> str:
     """A label whose expiry disagrees with the bag's record is a label of another bag, or a wrong label."""
     printed = label.get("expires_at")
     if printed is None:

@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from cellchain.domain import donor
 from cellchain.domain.errors import Invalid, NotFound
 from cellchain.domain.fields import read_fields
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.scans import parse_scan
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
@@ -82,7 +82,7 @@ def parse_collection(data: Mapping[str, Any]) -> CollectionInput:
     return CollectionInput(**read_fields(readers, "the collection has invalid fields"))
 
 
-def register_collection(session: Session, *, actor: User, data: Mapping[str, Any], fin: str, tz: ZoneInfo,
+def register_collection(session: Session, *, actor: Actor, data: Mapping[str, Any], fin: str, tz: ZoneInfo,
                         ranges: Mapping[str, Any]) -> Collection:
     """Register a cord: decide the donor's eligibility, issue its DIN and open its chain of custody."""
     require_role(actor.roles, "lab", action="register a cord collection")

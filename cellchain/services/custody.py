@@ -17,13 +17,12 @@ from sqlmodel import Session, select
 
 from cellchain.domain import custody as rules
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.timeinput import parse_instant
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
 from cellchain.models.custody import CustodyEvent, Excursion
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit, signatures
 from cellchain.services.accounts import Policy
 
@@ -112,7 +111,7 @@ def _guard_release(kind: str, record: Any, event: str) -> None:
                                                  "only a released bag is dispatched"))
 
 
-def _write(session: Session, *, actor: User, kind: str, record: Any, handover: Handover,
+def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: Handover,
            ranges: Mapping[str, Any]) -> CustodyEvent:
     occurred_at = handover.occurred_at or utcnow()
     _check_time(session, kind, record.id, occurred_at)
@@ -137,7 +136,7 @@ def _write(session: Session, *, actor: User, kind: str, record: Any, handover: H
     return row
 
 
-def _open_excursion(session: Session, *, actor: User, kind: str, record: Any, event: CustodyEvent,
+def _open_excursion(session: Session, *, actor: Actor, kind: str, record: Any, event: CustodyEvent,
                     low: float, high: float) -> Excursion:
     row = Excursion(item_type=kind, item_id=record.id, custody_event_id=event.id,
                     temperature_c=event.temperature_c, low_c=low, high_c=high)
@@ -149,7 +148,7 @@ def _open_excursion(session: Session, *, actor: User, kind: str, record: Any, ev
     return row
 
 
-def record_handover(session: Session, *, actor: User, record: Any, handover: Handover,
+def record_handover(session: Session, *, actor: Actor, record: Any, handover: Handover,
                     ranges: Mapping[str, Any]) -> CustodyEvent:
     """A person records a hand-over (``POST /custody``): only the events people record, by lab, ward or QA."""
     require_role(actor.roles, *RECORDING_ROLES, action="record a custody hand-over")
@@ -162,7 +161,7 @@ def record_handover(session: Session, *, actor: User, record: Any, handover: Han
     return _write(session, actor=actor, kind=kind, record=record, handover=handover, ranges=ranges)
 
 
-def record_system_event(session: Session, *, actor: User, record: Any, handover: Handover,
+def record_system_event(session: Session, *, actor: Actor, record: Any, handover: Handover,
                         ranges: Mapping[str, Any]) -> CustodyEvent:
     """Events recorded by other use cases as part of their own work: collected, filled, infused, discarded."""
     if handover.event not in (*rules.SERVICE_EVENTS, "discarded"):
@@ -182,7 +181,7 @@ def chain_status(session: Session, kind: str, item_id: int,
     return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
 
 
-def decide_excursion(session: Session, *, actor: User, excursion_id: int, accept: bool, reason: str,
+def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accept: bool, reason: str,
                      signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> Excursion:
     """QA accepts an excursion (the item may be used) or rejects it (the item is discarded), e-signed."""
     require_role(actor.roles, "qa", action="decide a temperature excursion")

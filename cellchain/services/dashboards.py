@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import Reason
+from cellchain.domain.roles import Actor
 from cellchain.domain.visits import INFUSION
 from cellchain.models.audit import AuditEntry
 from cellchain.models.bags import Bag
@@ -165,7 +166,7 @@ def _item_codes(session: Session, excursions: Sequence[Excursion]) -> dict[tuple
     return codes
 
 
-def qa_panel(session: Session, settings: Settings, reviewer: User) -> QaPanel:
+def qa_panel(session: Session, settings: Settings, reviewer: Actor) -> QaPanel:
     """Lots awaiting review with what still blocks their release by this reviewer; deviations; excursions."""
     waiting = release.awaiting_review(session)
     gaps = release_queue.release_gaps_of(session, waiting, reviewer, settings.steps)
@@ -351,7 +352,7 @@ class Dashboard:
     locked_accounts: list[User] | None = None
 
 
-def for_user(session: Session, *, user: User, settings: Settings) -> Dashboard:
+def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
     """Every panel the person's roles call for, read once."""
     roles = user.roles
     today = visits.site_today(settings.timezone)

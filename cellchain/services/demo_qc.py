@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from cellchain.domain.errors import Refused
+from cellchain.domain.roles import Actor
 from cellchain.models.lots import Lot
 from cellchain.models.types import utcnow
 from cellchain.models.users import User
@@ -49,7 +50,7 @@ def _record(session: Session, analyst: User, lot: Lot, codes: tuple[str, ...], t
     return created
 
 
-def _release(session: Session, reviewer: User, config: Mapping[str, Any], policy: accounts.Policy) -> int:
+def _release(session: Session, reviewer: Actor, config: Mapping[str, Any], policy: accounts.Policy) -> int:
     lot = demo_lab.demo_lot(session, "to_release")
     if lot is None or lot.status != "awaiting_release":
         return 0

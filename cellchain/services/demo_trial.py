@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.domain.errors import Refused
+from cellchain.domain.roles import Actor
 from cellchain.domain.visits import FOLLOW_UP, INFUSION
 from cellchain.models.bags import Bag
 from cellchain.models.trial import Allocation, Subject
-from cellchain.models.users import User
 from cellchain.services import accounts, allocation, randomization, subjects, visits
 
 COORDINATOR = "coordinator"
@@ -50,7 +50,7 @@ def _answers(age: int, sex: str, weight: float, day0: date, overrides: dict[str,
     return data
 
 
-def _register(session: Session, actor: User, protocol: subjects.Protocol, today: date) -> int:
+def _register(session: Session, actor: Actor, protocol: subjects.Protocol, today: date) -> int:
     created = 0
     for number, age, sex, weight, offset, _randomize, overrides in SUBJECTS:
         if session.exec(select(Subject.id).where(Subject.screening_number == number)).first() is None:
@@ -60,7 +60,7 @@ def _register(session: Session, actor: User, protocol: subjects.Protocol, today:
     return created
 
 
-def _randomize(session: Session, actor: User, protocol: subjects.Protocol) -> int:
+def _randomize(session: Session, actor: Actor, protocol: subjects.Protocol) -> int:
     created = 0
     for number, *_rest, randomize, _overrides in SUBJECTS:
         subject = session.exec(select(Subject).where(Subject.screening_number == number)).one()
@@ -71,7 +71,7 @@ def _randomize(session: Session, actor: User, protocol: subjects.Protocol) -> in
     return created
 
 
-def _past_follow_ups(session: Session, actor: User, protocol: subjects.Protocol, today: date) -> int:
+def _past_follow_ups(session: Session, actor: Actor, protocol: subjects.Protocol, today: date) -> int:
     """Follow-ups whose target day has passed are recorded done on that day, 10:00 at the site."""
     created = 0
     zone = ZoneInfo(protocol.timezone)
@@ -84,7 +84,7 @@ def _past_follow_ups(session: Session, actor: User, protocol: subjects.Protocol,
     return created
 
 
-def _allocations(session: Session, actor: User, protocol: subjects.Protocol, today: date) -> int:
+def _allocations(session: Session, actor: Actor, protocol: subjects.Protocol, today: date) -> int:
     """Each randomized subject's open infusion visit gets a released, unallocated bag of its arm's product
     when the stock holds one that passes every allocation rule (dose for the weight, expiry, ...)."""
     created = 0

@@ -16,11 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.lots import Lot
 from cellchain.models.qc import DEVIATION_STATUSES, Deviation, DeviationSequence, QcResult
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit, signatures, specifications
 from cellchain.services.accounts import Policy
 
@@ -71,7 +70,7 @@ def _text(value: Any, name: str, fields: dict[str, str], *, required: bool = Tru
     return value.strip()
 
 
-def _create(session: Session, *, actor: User | None, lot: Lot | None, kind: str, description: str,
+def _create(session: Session, *, actor: Actor | None, lot: Lot | None, kind: str, description: str,
             test_code: str | None = None, qc_result_id: int | None = None,
             tz: ZoneInfo | None = None, how: str = "open") -> Deviation:
     row = Deviation(number=_next_number(session, tz), lot_id=lot.id if lot else None, qc_result_id=qc_result_id,
@@ -85,14 +84,14 @@ def _create(session: Session, *, actor: User | None, lot: Lot | None, kind: str,
     return row
 
 
-def open_for_result(session: Session, *, actor: User, lot: Lot, result: QcResult, message: str,
+def open_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResult, message: str,
                     tz: ZoneInfo | None = None) -> Deviation:
     """Opened automatically when a result is out of specification (called by ``qc.record_result``)."""
     return _create(session, actor=actor, lot=lot, kind="oos", test_code=result.test_code, qc_result_id=result.id,
                    description=f"Out-of-specification result {result.id}: {message}", tz=tz, how="open_automatic")
 
 
-def open_deviation(session: Session, *, actor: User, kind: str, description: Any, lot_number: str | None = None,
+def open_deviation(session: Session, *, actor: Actor, kind: str, description: Any, lot_number: str | None = None,
                    test_code: str | None = None, tz: ZoneInfo | None = None) -> Deviation:
     """QA opens a deviation by hand (a procedural lapse, an excursion, an OOS seen elsewhere)."""
     require_role(actor.roles, "qa", action="open a deviation")
@@ -142,7 +141,7 @@ def _lock_for(session: Session, number: str, move: str) -> Deviation:
     return row
 
 
-def _move(session: Session, *, actor: User, row: Deviation, move: str, changes: dict[str, Any],
+def _move(session: Session, *, actor: Actor, row: Deviation, move: str, changes: dict[str, Any],
           reason: str | None = None) -> Deviation:
     old = {"status": row.status, **{name: getattr(row, name) for name in changes}}
     for name, value in changes.items():
@@ -155,7 +154,7 @@ def _move(session: Session, *, actor: User, row: Deviation, move: str, changes: 
     return row
 
 
-def investigate(session: Session, *, actor: User, number: str, root_cause: Any, impact: Any) -> Deviation:
+def investigate(session: Session, *, actor: Actor, number: str, root_cause: Any, impact: Any) -> Deviation:
     """QA records the root cause and the impact on the product (open -> investigated)."""
     require_role(actor.roles, "qa", action="investigate a deviation")
     fields: dict[str, str] = {}
@@ -166,7 +165,7 @@ def investigate(session: Session, *, actor: User, number: str, root_cause: Any, 
     return _move(session, actor=actor, row=row, move="investigate", changes={"root_cause": cause, "impact": effect})
 
 
-def decide(session: Session, *, actor: User, number: str, decision: Any, justification: Any) -> Deviation:
+def decide(session: Session, *, actor: Actor, number: str, decision: Any, justification: Any) -> Deviation:
     """QA accepts (with a justification) or rejects (investigated -> decided)."""
     require_role(actor.roles, "qa", action="decide a deviation")
     fields: dict[str, str] = {}
@@ -188,7 +187,7 @@ def content(session: Session, row: Deviation) -> dict[str, Any]:
             "impact": row.impact, "decision": row.decision, "justification": row.justification}
 
 
-def close(session: Session, *, actor: User, number: str, signature: signatures.SignatureInput,
+def close(session: Session, *, actor: Actor, number: str, signature: signatures.SignatureInput,
           policy: Policy) -> Deviation:
     """QA closes a decided deviation with an e-signature meaning ``closed`` (decided -> closed)."""
     require_role(actor.roles, "qa", action="close a deviation")

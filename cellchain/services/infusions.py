@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from cellchain.domain.canonical import format_utc
 from cellchain.domain.errors import DomainError, Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.timeinput import parse_instant
 from cellchain.models.audit import Signature
 from cellchain.models.bags import Bag
@@ -147,19 +147,19 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
 
 # --- starting -------------------------------------------------------------------------------------------
 
-def _verifier_check(actor: User, verifier: signatures.SignatureInput) -> bedside.Check:
+def _verifier_check(actor: Actor, verifier: signatures.SignatureInput) -> bedside.Check:
     if verifier.username.strip().lower() == actor.username.lower():
         return bedside.Check("second_verifier", False, "the second verifier must be a different nurse from the "
                                                       "one starting the infusion")
     return bedside.Check("second_verifier", True, f"{verifier.username} confirms with an e-signature")
 
 
-def _refuse(reasons: list[Reason], *, defer: Defer, actor: User, attempt: bedside.Attempt) -> Refused:
+def _refuse(reasons: list[Reason], *, defer: Defer, actor: Actor, attempt: bedside.Attempt) -> Refused:
     defer(bedside.deferred_attempt(actor.id, attempt))
     return Refused(reasons)
 
 
-def start(session: Session, *, actor: User, request: StartRequest, protocol: bedside.Protocol, policy: Policy,
+def start(session: Session, *, actor: Actor, request: StartRequest, protocol: bedside.Protocol, policy: Policy,
           ranges: Mapping[str, Any], defer: Defer) -> Infusion:
     """Start an infusion: lock the bag, re-run every bedside check, take the second nurse's signature,
     write the infusion and close the bag's custody chain (``infused``). Refused starts are recorded."""
@@ -197,7 +197,7 @@ def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: i
                            action="verify an infusion as the second nurse")
 
 
-def _write_infusion(session: Session, *, actor: User, facts: bedside.Facts, record_id: int, signed: Any,
+def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, record_id: int, signed: Any,
                     request: StartRequest, started_at: datetime, ranges: Mapping[str, Any]) -> Infusion:
     if signed.user_id == actor.id:  # the username check ran first; this guards a renamed account
         raise Refused(Reason("second_verifier_same_person", "the second verifier must be a different nurse"))
@@ -209,7 +209,8 @@ def _write_infusion(session: Session, *, actor: User, facts: bedside.Facts, reco
     session.add(infusion)
     session.flush()
     where = facts.last_event.location if facts.last_event is not None else "ward"
-    custody.record_system_event(session, actor=actor, record=facts.bag, ranges=ranges, handover=custody.Handover(
+    bag = session.get(Bag, facts.bag.id)  # its row is already held by this transaction (gather, lock_bag)
+    custody.record_system_event(session, actor=actor, record=bag, ranges=ranges, handover=custody.Handover(
         event="infused", location=f"bedside, {where}"[:120], occurred_at=started_at,
         received_by=facts.subject.subject_code, notes=f"infusion {infusion.id}"))
     audit.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="start",
@@ -242,7 +243,7 @@ def _visit_marker() -> Callable[..., Any] | None:
     return getattr(visits, "mark_done", None)
 
 
-def complete(session: Session, *, actor: User, infusion_id: int, completion: Completion) -> Infusion:
+def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion) -> Infusion:
     """Record the end of an infusion: volume given, end time, reactions, vitals, ultrasound; then mark
     the visit done. Refused: already completed, more volume than the bag held, an end before the start."""
     require_role(actor.roles, "nurse", action="complete an infusion")

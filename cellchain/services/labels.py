@@ -26,7 +26,7 @@ from sqlmodel import Session, select
 
 from cellchain.domain.canonical import canonical_json, sha256_hex
 from cellchain.domain.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.pdf import render_pdf
 from cellchain.labelling.zpl import render_zpl
@@ -122,7 +122,7 @@ def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
         raise Refused(Reason("label_cannot_print", str(cannot))) from None
 
 
-def _record(session: Session, *, actor: User, kind: str, items: Sequence[PrintItem], before: set[str],
+def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintItem], before: set[str],
             reason: str | None) -> None:
     rows = []
     for item in items:
@@ -139,7 +139,7 @@ def _record(session: Session, *, actor: User, kind: str, items: Sequence[PrintIt
                           "content_hash": row.content_hash, "status": row.status})
 
 
-def print_labels(session: Session, *, actor: User, kind: str, records: Iterable[Any], settings: LabelSettings,
+def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf") -> bytes | str:
     """One PDF (bytes) or ZPL (text) for all ``records`` of one label kind, each label recorded and audited.
 
@@ -151,7 +151,7 @@ def print_labels(session: Session, *, actor: User, kind: str, records: Iterable[
                   reprint_reason=reprint_reason, fmt=fmt)[0]
 
 
-def _print(session: Session, *, actor: User, kind: str, records: Iterable[Any], settings: LabelSettings,
+def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
            reprint_reason: str | None, fmt: str) -> tuple[bytes | str, int]:
     """``print_labels``, also saying how many of the labels were reprints."""
     spec = label_items.kind_spec(kind)
@@ -211,7 +211,7 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
     raise NotFound(f"a {target} label is printed from its own page")
 
 
-def print_target(session: Session, *, actor: User, target: str, key: str, settings: LabelSettings,
+def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
                  vessels: Any = None) -> Printed:
     """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
@@ -226,7 +226,7 @@ def print_target(session: Session, *, actor: User, target: str, key: str, settin
     return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints)
 
 
-def print_shipper(session: Session, *, actor: User, bag_codes: Any, ship_to: Any, settings: LabelSettings,
+def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
                   fmt: str = "pdf") -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
@@ -283,7 +283,7 @@ def status_roles(label_kind: str) -> tuple[str, ...]:
     return (*spec.roles, *REPRINT_ROLES, *(("nurse",) if label_kind == "wristband" else ()))
 
 
-def set_status(session: Session, *, actor: User, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
+def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
     """Mark a printed label applied, voided or destroyed; voiding and destroying need a reason."""
     if isinstance(label_id, bool) or not isinstance(label_id, int):
         raise Invalid({"label_id": "must be a label number"})

@@ -15,7 +15,7 @@ Public API (services never commit; the request edge does):
 - ``refuse_if_throttled(session, address, policy=...)`` raises ``Throttled``
 - ``record_failure(session, address, policy=...)`` (run it deferred: the refused request rolls back)
 - ``open_session(session, user, lifetime_seconds)`` -> the nonce for the cookie
-- ``session_user(session, user_id, nonce, lifetime_seconds)`` -> User | None
+- ``session_principal(session, user_id, nonce, auth_version, lifetime_seconds)`` -> Principal | None
 - ``end_session(session, nonce)``
 """
 
@@ -26,12 +26,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, select
 
 from cellchain.domain.errors import Throttled
+from cellchain.domain.roles import Principal
 from cellchain.models.types import utcnow
-from cellchain.models.users import LoginAttempt, LoginSession, User
+from cellchain.models.users import LoginAttempt, LoginSession, User, UserRole
 
 MAX_ADDRESS = 64
 
@@ -96,18 +97,30 @@ def open_session(session: Session, user: User, *, lifetime_seconds: int) -> str:
     return nonce
 
 
-def session_user(session: Session, user_id: object, nonce: object, *, lifetime_seconds: int) -> User | None:
-    """The user of a live login session: the nonce names an unended session of that user, within its lifetime.
+_SESSIONS, _USERS, _ROLES = LoginSession.__table__, User.__table__, UserRole.__table__
+# The user of a login session with their roles, one row per role: one Core statement built once.
+_SESSION_USER = (select(_USERS.c.id, _USERS.c.username, _USERS.c.full_name, _USERS.c.active, _USERS.c.locked_at,
+                        _USERS.c.auth_version, _ROLES.c.role)
+                 .select_from(_SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+                              .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
+                 .where(_USERS.c.id == bindparam("user_id"), _SESSIONS.c.nonce_hash == bindparam("digest"),
+                        _SESSIONS.c.ended_at.is_(None), _SESSIONS.c.started_at > bindparam("since")))
 
-    One statement (the user joined to its session), so a page costs no more queries than before.
-    """
+
+def session_principal(session: Session, user_id: object, nonce: object, auth_version: object, *,
+                      lifetime_seconds: int) -> Principal | None:
+    """Who a page's login session speaks for: the nonce names an unended session of that user within
+    its lifetime, and the account is active, unlocked and unchanged since (its ``auth_version``)."""
     if not isinstance(user_id, int) or not isinstance(nonce, str) or not nonce:
         return None
-    statement = (select(User).join(LoginSession, LoginSession.user_id == User.id)
-                 .where(User.id == user_id, LoginSession.nonce_hash == _digest(nonce),
-                        LoginSession.ended_at.is_(None),
-                        LoginSession.started_at > utcnow() - timedelta(seconds=lifetime_seconds)))
-    return session.exec(statement).first()
+    rows = session.connection().execute(_SESSION_USER, {
+        "user_id": user_id, "digest": _digest(nonce), "since": utcnow() - timedelta(seconds=lifetime_seconds)}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    if not first.active or first.locked_at is not None or first.auth_version != auth_version:
+        return None
+    return Principal.of(first.id, first.username, first.full_name, [row.role for row in rows])
 
 
 def end_session(session: Session, nonce: object) -> None:

@@ -19,7 +19,7 @@ from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
 from cellchain.domain.fields import read_fields
 from cellchain.domain.isbt128 import Din
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.specifications import parse_number
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
@@ -81,7 +81,7 @@ def guard_start(session: Session, collection: Collection) -> list[Reason]:
     return reasons
 
 
-def start_lot(session: Session, *, actor: User, collection_din: Any, started_at: datetime | None = None) -> Lot:
+def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at: datetime | None = None) -> Lot:
     """Start the lot of a cord; its id is the cord's DIN and its QC specification the one now in force.
 
     ``started_at`` (default now) lets a lot begun before it was entered be recorded at its real time;
@@ -141,7 +141,7 @@ def _passage_order(collection: Collection, previous: Passage | None, entry: expa
     return []
 
 
-def record_passage(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any],
+def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
                    limit: int = expansion.DEFAULT_PASSAGE_LIMIT) -> Passage:
     """Record the next passage (P0, P1 ...), its doublings and their running total; also its batch step."""
     require_role(actor.roles, "lab", action="record a passage")
@@ -192,7 +192,7 @@ def _positive(value: Any, name: str, unit: str) -> float:
 
 
 
-def record_harvest(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any]) -> Lot:
+def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The final harvest after the last passage: the cell count formulation and fill draw on."""
     require_role(actor.roles, "lab", action="record a harvest")
     values = read_fields({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
@@ -217,7 +217,7 @@ def record_harvest(session: Session, *, actor: User, lot_number: str, data: Mapp
     return lot
 
 
-def record_formulation(session: Session, *, actor: User, lot_number: str, data: Mapping[str, Any]) -> Lot:
+def record_formulation(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The formulated concentration and volume; together they cannot hold more cells than were harvested."""
     require_role(actor.roles, "lab", action="record a formulation")
     values = read_fields({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),

@@ -19,12 +19,11 @@ from sqlmodel import Session, select
 
 from cellchain.domain import specifications as rules
 from cellchain.domain.errors import Invalid, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.timeinput import parse_instant
 from cellchain.models.lots import Lot
 from cellchain.models.qc import QcResult
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit, deviations, specifications
 from cellchain.services.lot_access import lock_lot
 
@@ -139,7 +138,7 @@ def _value_text(value: float | str) -> str:
     return f"{value:.10g}" if isinstance(value, float) else value
 
 
-def record_result(session: Session, *, actor: User, lot_number: str, entry: ResultInput,
+def record_result(session: Session, *, actor: Actor, lot_number: str, entry: ResultInput,
                   tz: ZoneInfo | None = None) -> QcResult:
     """Record and judge one result; an out-of-specification result opens a deviation (kind ``oos``)."""
     require_role(actor.roles, "qc", action="record a QC result")

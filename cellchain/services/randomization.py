@@ -26,10 +26,9 @@ from sqlmodel import Session, select
 
 from cellchain.domain import randomization as rules
 from cellchain.domain.errors import Invalid, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.trial import RandomizationList, Subject
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit, subjects
 
 LIST_ID = 1  # one trial, one list: a fixed key makes a second list impossible, even on two servers
@@ -72,7 +71,7 @@ def _as_domain(row: RandomizationList) -> rules.AllocationList:
         extensions=tuple(rules.Extension(seed=e["seed"], blocks=e["blocks"]) for e in row.extensions))
 
 
-def ensure_list(session: Session, *, actor: User | None, size: int) -> tuple[RandomizationList, bool]:
+def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[RandomizationList, bool]:
     """The list, locked; made now (and audited with its hash and size only) if it does not exist yet.
 
     Returns the row and whether it was made by this call. ``actor`` None is the command line.
@@ -96,7 +95,7 @@ def ensure_list(session: Session, *, actor: User | None, size: int) -> tuple[Ran
     return row, True
 
 
-def randomize(session: Session, *, actor: User, subject_code: str, planned_subjects: int) -> Subject:
+def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subjects: int) -> Subject:
     """Give an eligible subject the arm at the list's next position; once, and never changed."""
     require_role(actor.roles, *RANDOMIZING_ROLES, action="randomize subjects")
     subject = subjects.get_subject(session, subject_code, for_update=True)
@@ -128,7 +127,7 @@ def randomize(session: Session, *, actor: User, subject_code: str, planned_subje
 MAX_EXTENSION = 1000
 
 
-def extend(session: Session, *, actor: User | None, extra: int, reason: str) -> RandomizationList:
+def extend(session: Session, *, actor: Actor | None, extra: int, reason: str) -> RandomizationList:
     """Append whole blocks (a new recorded seed) for at least ``extra`` more subjects; audited with the
     new hash and size. Entries already in the list never change."""
     if actor is not None:

@@ -19,7 +19,7 @@ from cellchain.domain import specifications as spec_rules
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.custody import TERMINAL_STATES
 from cellchain.domain.errors import Invalid, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.audit import Signature
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
@@ -92,7 +92,7 @@ def _status_gaps(lot: Lot) -> list[Reason]:
     return []
 
 
-def _reviewer_gaps(session: Session, lot: Lot, reviewer: User) -> list[Reason]:
+def _reviewer_gaps(session: Session, lot: Lot, reviewer: Actor) -> list[Reason]:
     """Maker is not releaser, tester is not releaser (DESIGN section 2)."""
     gaps = []
     if reviewer.id in makers_of(session, lot):
@@ -104,7 +104,7 @@ def _reviewer_gaps(session: Session, lot: Lot, reviewer: User) -> list[Reason]:
     return gaps
 
 
-def release_gaps(session: Session, lot: Lot, reviewer: User | None = None,
+def release_gaps(session: Session, lot: Lot, reviewer: Actor | None = None,
                  steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
     """Every reason the lot cannot be released now (by ``reviewer``, when given); ``[]`` when it can.
 
@@ -166,13 +166,13 @@ def _check_meaning(signature: signatures.SignatureInput, meaning: str) -> None:
         raise Invalid({"signature.meaning": f"here the meaning must be {meaning}"})
 
 
-def _signer_gap(signature: signatures.SignatureInput, actor: User) -> list[Reason]:
+def _signer_gap(signature: signatures.SignatureInput, actor: Actor) -> list[Reason]:
     if signature.username == actor.username:
         return []
     return [Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in")]
 
 
-def _decide(session: Session, *, actor: User, lot: Lot, signed: Signature, status: str, reason: str | None,
+def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, status: str, reason: str | None,
             ranges: Mapping[str, Any] | None = None) -> Lot:
     """Write the decision on the lot and every bag of it, each with its audit entry, in this transaction."""
     old = {"status": lot.status}
@@ -197,7 +197,7 @@ def _decide(session: Session, *, actor: User, lot: Lot, signed: Signature, statu
     return lot
 
 
-def release(session: Session, *, actor: User, lot_number: str, signature: signatures.SignatureInput,
+def release(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput,
             policy: Policy, steps: Sequence[StepDef] = DEFAULT_STEPS) -> Lot:
     """Release a lot (DESIGN section 4 rule 3); refused with every failing reason, nothing written."""
     require_role(actor.roles, "qa", action="release a lot")
@@ -212,7 +212,7 @@ def release(session: Session, *, actor: User, lot_number: str, signature: signat
     return _decide(session, actor=actor, lot=lot, signed=signed, status="released", reason=None)
 
 
-def reject(session: Session, *, actor: User, lot_number: str, signature: signatures.SignatureInput, reason: Any,
+def reject(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput, reason: Any,
            policy: Policy, ranges: Mapping[str, Any]) -> Lot:
     """Reject a lot with a reason; its bags are rejected and discarded. Rejecting needs no independence:
     refusing a product is always safe, and the maker may be the first to see it must go."""
@@ -290,7 +290,7 @@ def _people(session: Session) -> dict[int, str]:
     return {u.id: u.full_name for u in session.exec(select(User))}
 
 
-def review(session: Session, lot_number: str, reviewer: User | None,
+def review(session: Session, lot_number: str, reviewer: Actor | None,
            steps: Sequence[StepDef] = DEFAULT_STEPS) -> Review:
     """Batch record, QC table, deviations and custody of one lot, with the release gaps by name."""
     lot = get_lot(session, lot_number)

@@ -20,12 +20,12 @@ from cellchain.domain import batch_record as batch_rules
 from cellchain.domain import specifications as spec_rules
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.domain.errors import NotFound, Reason
+from cellchain.domain.roles import Actor
 from cellchain.models.bags import Bag
 from cellchain.models.collections import Collection
 from cellchain.models.custody import Excursion
 from cellchain.models.lots import BatchStep, BatchStepVerification, Lot, Passage
 from cellchain.models.qc import Deviation, QcResult, Specification
-from cellchain.models.users import User
 from cellchain.services import deviations, qc, release, specifications
 
 
@@ -111,7 +111,7 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
     return gaps
 
 
-def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: User | None) -> list[Reason]:
+def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor | None) -> list[Reason]:
     """Donor eligibility, open excursions, and (for a reviewer) maker and tester are not releaser."""
     collection = rec.collections[lot.collection_id]
     gaps = []
@@ -136,7 +136,7 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: User | 
     return gaps
 
 
-def release_gaps_of(session: Session, lots: Sequence[Lot], reviewer: User | None,
+def release_gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None,
                     steps: Sequence[StepDef] = DEFAULT_STEPS) -> dict[int, list[Reason]]:
     """``release.release_gaps`` for many lots awaiting release at once (same codes, fixed statement count)."""
     if not lots:

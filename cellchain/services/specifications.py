@@ -13,10 +13,9 @@ from sqlmodel import Session, select
 
 from cellchain.domain import specifications as rules
 from cellchain.domain.errors import NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.lots import Lot
 from cellchain.models.qc import Specification
-from cellchain.models.users import User
 from cellchain.services import audit
 
 SPEC_VERSION_EXISTS = "spec_version_exists"
@@ -30,7 +29,7 @@ def by_version(session: Session, version: str) -> Specification | None:
     return session.exec(select(Specification).where(Specification.version == version)).first()
 
 
-def ensure_default(session: Session, *, actor: User | None = None) -> Specification:
+def ensure_default(session: Session, *, actor: Actor | None = None) -> Specification:
     """The built-in UC-MSC specification (STANDARDS.md), stored once when no version exists yet."""
     existing = _latest(session)
     if existing is not None:
@@ -75,7 +74,7 @@ def for_lot(session: Session, lot: Lot) -> rules.Specification:
     raise NotFound(f"specification {lot.spec_version} of lot {lot.lot_number} is not stored")
 
 
-def publish(session: Session, *, actor: User, definition: dict[str, Any]) -> Specification:
+def publish(session: Session, *, actor: Actor, definition: dict[str, Any]) -> Specification:
     """A new version for new lots; an existing version is never rewritten (QA only)."""
     require_role(actor.roles, "qa", action="publish a specification")
     spec = rules.spec_from_dict(definition)

@@ -18,10 +18,9 @@ from sqlmodel import Session, select
 
 from cellchain.domain import dosing, eligibility
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.domain.scans import format_subject_id
 from cellchain.models.trial import Subject, SubjectSequence
-from cellchain.models.users import User
 from cellchain.services import audit, visits
 
 SCREENING_NUMBER_MAX = 30
@@ -106,7 +105,7 @@ def _next_code(session: Session) -> str:
     return format_subject_id(sequence.last_number)
 
 
-def register(session: Session, *, actor: User, data: Mapping[str, Any], protocol: Protocol) -> Subject:
+def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protocol: Protocol) -> Subject:
     """Record a subject and the screening verdict; plan the visits when eligible. Never refused for
     ineligibility: a screen failure is a record too."""
     require_role(actor.roles, *REGISTERING_ROLES, action="register trial subjects")

@@ -22,10 +22,9 @@ from sqlmodel import Session, select
 
 from cellchain.domain import visits as schedule
 from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Actor, require_role
 from cellchain.models.trial import Allocation, Subject, Visit
 from cellchain.models.types import utcnow
-from cellchain.models.users import User
 from cellchain.services import audit
 
 if TYPE_CHECKING:
@@ -67,7 +66,7 @@ def status_of(visit: Visit, *, today: date, timezone: str) -> str:
     return schedule.visit_status(_planned(visit), today=today, done=False)
 
 
-def plan_for(session: Session, *, actor: User, subject: Subject, protocol: Protocol) -> list[Visit]:
+def plan_for(session: Session, *, actor: Actor, subject: Subject, protocol: Protocol) -> list[Visit]:
     """Store the subject's schedule from day 0 and the protocol's weeks and windows; audited once."""
     planned = schedule.plan_visits(
         subject.day0, infusion_weeks=protocol.infusion_weeks, follow_up_weeks=protocol.follow_up_weeks,
@@ -110,7 +109,7 @@ def get_visit(session: Session, visit_id: int, *, for_update: bool = False) -> V
     return visit
 
 
-def mark_done(session: Session, *, actor: User, visit: Visit, when: datetime) -> Visit:
+def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -> Visit:
     """Record that the visit took place at ``when`` (for the infusion service when an infusion completes).
 
     Done out of window is still recorded (the calendar then says ``out_of_window``): hiding a late visit
@@ -133,7 +132,7 @@ def mark_done(session: Session, *, actor: User, visit: Visit, when: datetime) ->
     return visit
 
 
-def record_follow_up(session: Session, *, actor: User, visit_id: int, timezone: str,
+def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone: str,
                      when: datetime | None = None) -> Visit:
     """The coordinator records a follow-up visit as done; infusion visits are done by their infusion.
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import current_app, url_for
 
-from cellchain.models.users import User
+from cellchain.domain.roles import Actor
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ NAV: tuple[NavItem, ...] = (
 )
 
 
-def menu_for(user: User | None) -> list[tuple[str, str]]:
+def menu_for(user: Actor | None) -> list[tuple[str, str]]:
     """(label, url) for the user's roles; areas not built into this app are left out, not linked dead."""
     if user is None:
         return []

@@ -14,7 +14,7 @@ from flask import abort, current_app, g, redirect, request, session, url_for
 
 from cellchain import db
 from cellchain.domain.errors import Forbidden, Invalid, Throttled, Unauthenticated
-from cellchain.domain.roles import require_role
+from cellchain.domain.roles import Principal, require_role
 from cellchain.models.users import User
 from cellchain.services import accounts, login_guard
 
@@ -39,23 +39,19 @@ def _session_lifetime() -> int:
     return int(current_app.permanent_session_lifetime.total_seconds())
 
 
-def _user_from_session() -> User | None:
-    user_id, version = session.get("user_id"), session.get("auth_version")
-    if user_id is None:
-        return None
-    user = login_guard.session_user(db.session(), user_id, session.get(NONCE_FIELD),
-                                    lifetime_seconds=_session_lifetime())
-    if user is None or not user.active or user.is_locked or user.auth_version != version:
+def _user_from_session() -> Principal | None:
+    principal = login_guard.session_principal(db.session(), session.get("user_id"), session.get(NONCE_FIELD),
+                                              session.get("auth_version"), lifetime_seconds=_session_lifetime())
+    if principal is None and session.get("user_id") is not None:
         session.clear()
-        return None
-    return user
+    return principal
 
 
-def _user_from_bearer() -> User | None:
+def _user_from_bearer() -> Principal | None:
     header = request.headers.get("Authorization", "")
     if not header.lower().startswith("bearer "):
         return None
-    return accounts.user_for_token(db.session(), header[7:].strip())
+    return accounts.principal_for_token(db.session(), header[7:].strip())
 
 
 def load_user() -> None:
@@ -201,7 +197,7 @@ def roles_required(*roles: str, action: str = "open this page") -> Callable[...,
     return decorator
 
 
-def current_user() -> User:
+def current_user() -> Principal:
     if g.get("user") is None:
         raise Forbidden("no one is logged in")
     return g.user
