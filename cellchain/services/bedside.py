@@ -265,18 +265,21 @@ def gather(session: Session, scans: reading.Scans, protocol: Protocol, *, lock_b
     of the transaction, so two starts of one bag are judged one after the other (rule 6)."""
     now = now or utcnow()
     f = Facts(protocol=protocol, now=now, today=now.astimezone(protocol.tz).date())
-    f.subject, f.wristband_problem = reading.wristband_subject(session, scans.wristband, protocol.tz)
+    wristband = reading.read_wristband(scans.wristband, protocol.tz)
     code, f.label, f.bag_problem = reading.bag_code_of(scans.bag, protocol.tz)
+    connection = session.connection()
+    if lock_bag and code is not None:
+        bedside_facts.lock_bag(connection, code)
+    found = bedside_facts.at_bedside(connection, wristband.subject_code, code)
+    f.subject, f.wristband_problem = reading.wristband_match(wristband, found.subject)
     if code is None:
         return f
-    connection = session.connection()
-    found = bedside_facts.bag_by_code(connection, code, lock=lock_bag)
-    if found is None:
+    if found.bag is None:
         f.bag_problem = f"no bag {code} is registered"
         return f
-    f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = found
+    f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
     f.bag_problem = reading.label_problem(f.bag, f.label, protocol.tz)
-    events, f.excursions = bedside_facts.custody_of_bag(connection, f.bag.id)
+    events, f.excursions = found.custody
     f.last_event = events[-1] if events else None
     f.chain_ok, breaks = custody.chain_status(session, "bag", f.bag.id, events)
     f.chain_breaks = [r.message for r in breaks]

@@ -1,10 +1,10 @@
 """What the bedside check reads, as plain read-only values, in as few statements as the rules allow.
 
 A nurse waits on this check, at the bedside, for every bag (issue 9). It reads the database live
-every time: the wristband's subject, the bag with its lot, allocation, visit and infusion (one
-statement), and the bag's custody events with any open temperature excursion (one statement). They
-are SQLAlchemy Core statements built once (only SQL with parameters) and their rows become small
-named tuples: building ORM objects cost more than the queries, and the guards only read.
+every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
+infusion, and the bag's custody events with any open temperature excursion. It is a SQLAlchemy Core
+statement built once (only SQL with parameters), and its rows become small named tuples: building
+ORM objects cost more than the query, and the guards only read.
 
 The guards in ``bedside`` judge these values; ``infusions.start`` loads the ORM bag it changes itself.
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Table, and_, bindparam, select
+from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
 
 from cellchain.models.bags import Bag
 from cellchain.models.custody import CustodyEvent, Excursion
@@ -100,6 +100,14 @@ class CustodyFacts(NamedTuple):
     open_excursions: list[ExcursionView]
 
 
+class Bedside(NamedTuple):
+    """What the two scans name: the wristband's subject, the bag with its records, the bag's custody."""
+
+    subject: SubjectView | None
+    bag: BagFacts | None
+    custody: CustodyFacts
+
+
 def _table(model: Any) -> Table:
     return model.__table__
 
@@ -115,11 +123,15 @@ _ALLOCATED = _SUBJECTS.alias("allocated_subject")
 
 _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_code == bindparam("code"))
 
-# The bag and each record it is tied to, in the order of BagFacts; each part's first column is its id,
-# which an outer join leaves NULL when the record does not exist.
+# The wristband's subject, and the bag with each record tied to it and its custody events (each with
+# its open excursion: every excursion is recorded at one of the item's custody events), in one
+# statement: a nurse waits on each round trip. Both lookups hang off a one-row anchor by outer joins,
+# so the answer is one row per custody event (or one row), and a part is absent when its first
+# column, never NULL in a stored row, comes back NULL.
 _PARTS: tuple[tuple[type[NamedTuple], Table], ...] = (
-    (BagView, _BAGS), (LotView, _LOTS), (AllocationView, _ALLOCATIONS), (VisitView, _VISITS),
-    (SubjectRef, _ALLOCATED), (InfusionRef, _INFUSIONS))
+    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (AllocationView, _ALLOCATIONS),
+    (VisitView, _VISITS), (SubjectRef, _ALLOCATED), (InfusionRef, _INFUSIONS), (EventView, _EVENTS),
+    (ExcursionView, _EXCURSIONS))
 
 
 def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[type[NamedTuple], slice], ...]:
@@ -130,27 +142,28 @@ def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[ty
     return tuple(found)
 
 
-_SLICES = _slices(_PARTS)
-
-_BAG = (select(*[c for view, table in _PARTS for c in _columns(view, table)])
-        .select_from(_BAGS
-                     .outerjoin(_LOTS, _LOTS.c.id == _BAGS.c.lot_id)
-                     .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.bag_id == _BAGS.c.id)
-                     .outerjoin(_VISITS, _VISITS.c.id == _ALLOCATIONS.c.visit_id)
-                     .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)
-                     .outerjoin(_INFUSIONS, _INFUSIONS.c.bag_id == _BAGS.c.id))
-        .where(_BAGS.c.bag_code == bindparam("code")))
-# For an infusion start: the bag's row is held (FOR UPDATE OF bags) until the transaction ends, so two
-# starts of one bag are judged one after the other (rule 6). SQLite's write lock does the same there.
-_BAG_LOCKED = _BAG.with_for_update(of=_BAGS)
-
-# Every open excursion is recorded at one of the item's custody events (its custody_event_id), so
-# the events and their open excursions come back together, oldest event first.
-_CUSTODY = (select(*_columns(EventView, _EVENTS), *_columns(ExcursionView, _EXCURSIONS))
-            .select_from(_EVENTS.outerjoin(_EXCURSIONS, and_(_EXCURSIONS.c.custody_event_id == _EVENTS.c.id,
-                                                            _EXCURSIONS.c.status == "open")))
-            .where(_EVENTS.c.item_type == "bag", _EVENTS.c.item_id == bindparam("bag_id"))
+_SUBJECT_PART, *_BAG_PARTS, _EVENT_PART, _EXCURSION_PART = _slices(_PARTS)
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)])
+            .select_from(_ANCHOR
+                         .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
+                         .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
+                         .outerjoin(_LOTS, _LOTS.c.id == _BAGS.c.lot_id)
+                         .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.bag_id == _BAGS.c.id)
+                         .outerjoin(_VISITS, _VISITS.c.id == _ALLOCATIONS.c.visit_id)
+                         .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)
+                         .outerjoin(_INFUSIONS, _INFUSIONS.c.bag_id == _BAGS.c.id)
+                         .outerjoin(_EVENTS, and_(_EVENTS.c.item_type == "bag", _EVENTS.c.item_id == _BAGS.c.id))
+                         .outerjoin(_EXCURSIONS, and_(_EXCURSIONS.c.custody_event_id == _EVENTS.c.id,
+                                                      _EXCURSIONS.c.status == "open")))
             .order_by(_EVENTS.c.occurred_at, _EVENTS.c.id))
+# For an infusion start: the bag's row is held until the transaction ends, so two starts of one bag
+# are judged one after the other (rule 6). SQLite's write lock, taken at BEGIN, does the same there.
+_LOCK_BAG = select(_BAGS.c.id).where(_BAGS.c.bag_code == bindparam("code")).with_for_update()
+
+
+def _part(row: Row, view: type[NamedTuple], part: slice) -> Any:
+    return None if row[part.start] is None else view._make(row[part])
 
 
 def subject_by_code(connection: Connection, code: str) -> SubjectView | None:
@@ -158,17 +171,16 @@ def subject_by_code(connection: Connection, code: str) -> SubjectView | None:
     return None if row is None else SubjectView._make(row)
 
 
-def bag_by_code(connection: Connection, code: str, *, lock: bool = False) -> BagFacts | None:
-    row = connection.execute(_BAG_LOCKED if lock else _BAG, {"code": code}).first()
-    if row is None:
-        return None
-    return BagFacts._make(None if row[part.start] is None else view._make(row[part]) for view, part in _SLICES)
+def lock_bag(connection: Connection, code: str) -> None:
+    connection.execute(_LOCK_BAG, {"code": code})
 
 
-def custody_of_bag(connection: Connection, bag_id: int) -> CustodyFacts:
-    events, excursions = [], []
-    for row in connection.execute(_CUSTODY, {"bag_id": bag_id}):
-        events.append(EventView._make(row[:3]))
-        if row[3] is not None:
-            excursions.append(ExcursionView._make(row[3:]))
-    return CustodyFacts(events, excursions)
+def at_bedside(connection: Connection, subject_code: str | None, bag_code: str | None) -> Bedside:
+    """The subject and the bag the two scans name, as the database holds them now."""
+    rows = connection.execute(_BEDSIDE, {"subject": subject_code, "bag": bag_code}).all()
+    first = rows[0]
+    bag = None if first[_BAG_PARTS[0][1].start] is None else BagFacts._make(
+        _part(first, view, part) for view, part in _BAG_PARTS)
+    events = [_part(row, *_EVENT_PART) for row in rows if row[_EVENT_PART[1].start] is not None]
+    excursions = [_part(row, *_EXCURSION_PART) for row in rows if row[_EXCURSION_PART[1].start] is not None]
+    return Bedside(_part(first, *_SUBJECT_PART), bag, CustodyFacts(events, excursions))

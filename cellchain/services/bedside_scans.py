@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
@@ -56,24 +56,48 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
     return Scans(wristband.strip(), tuple(p.strip() for p in parts))
 
 
-def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, str]:
-    """The subject a wristband scan names, or why it names none (a typed id is not a wristband)."""
+class Wristband(NamedTuple):
+    """What a wristband scan says: the subject's id and, on a 2D wristband, the birth date; or why not."""
+
+    subject_code: str | None
+    birth_date: date | None
+    problem: str
+
+
+def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
+    """Read a wristband scan without looking anything up (a typed id is not a wristband)."""
     try:
         scan = parse_scan(text, tz=tz)
     except Invalid as refusal:
-        return None, f"the wristband scan cannot be read ({refusal.fields.get('data', refusal.message)})"
+        return Wristband(None, None, f"the wristband scan cannot be read "
+                                     f"({refusal.fields.get('data', refusal.message)})")
     is_2d = scan.kind == "compound" and "subject_id" in scan.fields and "bag_id" not in scan.fields
     if scan.kind != "subject" and not is_2d:
-        return None, f"this is a {_kind_words(scan)}, not a subject's wristband"
-    code = scan.fields["subject_id"]
-    subject = subject_by_code(session.connection(), code)
-    if subject is None:
-        return None, f"no subject {code} is registered"
+        return Wristband(None, None, f"this is a {_kind_words(scan)}, not a subject's wristband")
     born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),
                 None)
-    if born is not None and born != subject.birth_date:
-        return None, f"the wristband's birth date {born.isoformat()} is not {code}'s: check the wristband"
+    return Wristband(scan.fields["subject_id"], born, "")
+
+
+def wristband_match(wristband: Wristband, subject: SubjectView | None) -> tuple[SubjectView | None, str]:
+    """The subject the wristband names, as found in the database, or why it names none."""
+    if wristband.subject_code is None:
+        return None, wristband.problem
+    code = wristband.subject_code
+    if subject is None:
+        return None, f"no subject {code} is registered"
+    if wristband.birth_date is not None and wristband.birth_date != subject.birth_date:
+        return None, (f"the wristband's birth date {wristband.birth_date.isoformat()} is not {code}'s: "
+                      "check the wristband")
     return subject, ""
+
+
+def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, str]:
+    """The subject a wristband scan names, or why it names none."""
+    wristband = read_wristband(text, tz)
+    if wristband.subject_code is None:
+        return None, wristband.problem
+    return wristband_match(wristband, subject_by_code(session.connection(), wristband.subject_code))
 
 
 def bag_code_of(parts: Sequence[str], tz: ZoneInfo) -> tuple[str | None, dict[str, Any], str]:
