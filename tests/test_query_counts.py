@@ -1,4 +1,5 @@
-"""The lot page, the bag page and the custody report read a fixed number of SQL statements (issue 9, 1d).
+"""The lot page, the bag page, the custody report and the bedside check send a fixed number of SQL
+statements (issue 9, 1d).
 
 A page whose statements grow with what it shows (one more query per bag, per person, per excursion)
 is fast in a demo and slow at a site with years of records. Each page is requested for a small record
@@ -136,3 +137,27 @@ def test_the_custody_report_reads_as_many_statements_for_a_long_history_as_for_a
     assert_same_count(small, large)
     page = client.get(f"/reports/bags/{long}/custody").get_data(as_text=True)
     assert page.count("accepted") >= 3 and "Zhao Lei" in page  # the long history is really on the page
+
+
+# --- the bedside check: a nurse waits on it for every bag ----------------------------------------------
+
+def verify_statements(app, api, scene: ward.Bedside) -> tuple[list[str], dict]:
+    body = {"wristband": scene.wristband, "bag": scene.bag_scan}
+    api.post("/api/v1/infusions/verify", as_="nurse", json=body)  # the token's first use is not the check's
+    with counting(app) as seen:
+        response = api.post("/api/v1/infusions/verify", as_="nurse", json=body)
+    assert response.status_code == 200, response.get_json()
+    return seen, response.get_json()
+
+
+def test_the_bedside_check_sends_five_statements_however_long_the_bags_custody_history(app, api):
+    """The token, one read of both scans' records and the bag's custody, the attempt, the locked chain
+    head and the audit entry (besides BEGIN, which SQLite gets as a statement, and the commit)."""
+    with qc.db_session(app) as session:
+        short, long = ward.bedside_ready(session), long_history(session)
+    small, answer = verify_statements(app, api, short)
+    large, long_answer = verify_statements(app, api, long)
+    assert answer["ok"] is True and long_answer["ok"] is True, (answer, long_answer)
+    work = [s.split()[0].upper() for s in small if not s.startswith("BEGIN")]
+    assert work == ["SELECT", "SELECT", "INSERT", "SELECT", "INSERT"], small
+    assert_same_count(small, large)
