@@ -327,7 +327,6 @@ _INSERT_ATTEMPT = insert(BedsideCheck.__table__)
 
 def record_attempt(session: Session, *, actor: Actor, attempt: Attempt) -> AttemptRecord:
     """The append-only record of one attempt, passed or failed, and its audit entry."""
-    session.flush()
     result = session.connection().execute(_INSERT_ATTEMPT, {
         "wristband_scan": attempt.wristband[:MAX_SCAN_LENGTH], "bag_scan": attempt.bag_text,
         "subject_id": attempt.subject_id, "bag_id": attempt.bag_id, "ok": attempt.ok,

@@ -108,17 +108,13 @@ class Bedside(NamedTuple):
     custody: CustodyFacts
 
 
-def _table(model: Any) -> Table:
-    return model.__table__
-
-
 def _columns(view: type[NamedTuple], table: Table) -> list:
     return [table.c[name] for name in view._fields]
 
 
-_SUBJECTS, _BAGS, _LOTS = _table(Subject), _table(Bag), _table(Lot)
-_ALLOCATIONS, _VISITS, _INFUSIONS = _table(Allocation), _table(Visit), _table(Infusion)
-_EVENTS, _EXCURSIONS = _table(CustodyEvent), _table(Excursion)
+_SUBJECTS, _BAGS, _LOTS = Subject.__table__, Bag.__table__, Lot.__table__
+_ALLOCATIONS, _VISITS, _INFUSIONS = Allocation.__table__, Visit.__table__, Infusion.__table__
+_EVENTS, _EXCURSIONS = CustodyEvent.__table__, Excursion.__table__
 _ALLOCATED = _SUBJECTS.alias("allocated_subject")
 
 _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_code == bindparam("code"))
@@ -179,8 +175,8 @@ def at_bedside(connection: Connection, subject_code: str | None, bag_code: str |
     """The subject and the bag the two scans name, as the database holds them now."""
     rows = connection.execute(_BEDSIDE, {"subject": subject_code, "bag": bag_code}).all()
     first = rows[0]
-    bag = None if first[_BAG_PARTS[0][1].start] is None else BagFacts._make(
-        _part(first, view, part) for view, part in _BAG_PARTS)
-    events = [_part(row, *_EVENT_PART) for row in rows if row[_EVENT_PART[1].start] is not None]
-    excursions = [_part(row, *_EXCURSION_PART) for row in rows if row[_EXCURSION_PART[1].start] is not None]
-    return Bedside(_part(first, *_SUBJECT_PART), bag, CustodyFacts(events, excursions))
+    bag_parts = [_part(first, view, part) for view, part in _BAG_PARTS]
+    events = [_part(row, *_EVENT_PART) for row in rows]
+    excursions = [_part(row, *_EXCURSION_PART) for row in rows]
+    return Bedside(_part(first, *_SUBJECT_PART), None if bag_parts[0] is None else BagFacts._make(bag_parts),
+                   CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]))
