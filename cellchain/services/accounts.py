@@ -16,7 +16,7 @@ from cellchain.domain.errors import Forbidden, Invalid, NotFound, Unauthenticate
 from cellchain.domain.roles import ROLES, Actor, Principal, require_role
 from cellchain.models.types import utcnow
 from cellchain.models.users import ApiToken, User, UserRole
-from cellchain.services import audit
+from cellchain.services import audit, principals
 
 MIN_PASSWORD_LENGTH = 8
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
@@ -194,13 +194,12 @@ def issue_token(session: Session, user: User, *, policy: Policy, label: str = ""
     return plain, token
 
 
-# The token with its user and the user's roles, one row per role, in one Core statement built once (it
-# is only SQL with a parameter): every API request starts here, a nurse's bedside check too (issue 9).
-_TOKENS, _USERS, _ROLES = ApiToken.__table__, User.__table__, UserRole.__table__
-_TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, _USERS.c.active, _USERS.c.locked_at,
-                      _USERS.c.id, _USERS.c.username, _USERS.c.full_name, _ROLES.c.role)
-               .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
-                            .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
+# The token with its user and the user's roles, in one Core statement built once (it is only SQL
+# with a parameter): every API request starts here, a nurse's bedside check too (issue 9).
+_TOKENS = ApiToken.__table__
+_TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, *principals.COLUMNS)
+               .select_from(principals.with_roles(
+                   _TOKENS.join(principals.USERS, principals.USERS.c.id == _TOKENS.c.user_id)))
                .where(_TOKENS.c.token_hash == bindparam("digest")))
 
 
@@ -208,12 +207,9 @@ def principal_for_token(session: Session, plain: str) -> Principal | None:
     """Who a bearer token speaks for, read live: None once it is revoked or expired, or its account is
     deactivated or locked."""
     rows = session.connection().execute(_TOKEN_USER, {"digest": _token_digest(plain)}).all()
-    if not rows:
+    if rows and (rows[0].revoked_at is not None or rows[0].expires_at <= utcnow()):
         return None
-    revoked_at, expires_at, active, locked_at, *_ = rows[0]
-    if revoked_at is not None or expires_at <= utcnow() or not active or locked_at is not None:
-        return None
-    return Principal.of(rows[0].id, rows[0].username, rows[0].full_name, [row.role for row in rows])
+    return principals.principal_of(rows)
 
 
 def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, token_id: int | None = None) -> None:

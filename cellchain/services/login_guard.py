@@ -32,7 +32,8 @@ from sqlmodel import Session, select
 from cellchain.domain.errors import Throttled
 from cellchain.domain.roles import Principal
 from cellchain.models.types import utcnow
-from cellchain.models.users import LoginAttempt, LoginSession, User, UserRole
+from cellchain.models.users import LoginAttempt, LoginSession, User
+from cellchain.services import principals
 
 MAX_ADDRESS = 64
 
@@ -97,13 +98,12 @@ def open_session(session: Session, user: User, *, lifetime_seconds: int) -> str:
     return nonce
 
 
-_SESSIONS, _USERS, _ROLES = LoginSession.__table__, User.__table__, UserRole.__table__
-# The user of a login session with their roles, one row per role: one Core statement built once.
-_SESSION_USER = (select(_USERS.c.id, _USERS.c.username, _USERS.c.full_name, _USERS.c.active, _USERS.c.locked_at,
-                        _USERS.c.auth_version, _ROLES.c.role)
-                 .select_from(_SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
-                              .outerjoin(_ROLES, _ROLES.c.user_id == _USERS.c.id))
-                 .where(_USERS.c.id == bindparam("user_id"), _SESSIONS.c.nonce_hash == bindparam("digest"),
+_SESSIONS = LoginSession.__table__
+# The user of a login session with their roles: one Core statement built once.
+_SESSION_USER = (select(*principals.COLUMNS, principals.USERS.c.auth_version)
+                 .select_from(principals.with_roles(
+                     _SESSIONS.join(principals.USERS, principals.USERS.c.id == _SESSIONS.c.user_id)))
+                 .where(_SESSIONS.c.user_id == bindparam("user_id"), _SESSIONS.c.nonce_hash == bindparam("digest"),
                         _SESSIONS.c.ended_at.is_(None), _SESSIONS.c.started_at > bindparam("since")))
 
 
@@ -115,12 +115,9 @@ def session_principal(session: Session, user_id: object, nonce: object, auth_ver
         return None
     rows = session.connection().execute(_SESSION_USER, {
         "user_id": user_id, "digest": _digest(nonce), "since": utcnow() - timedelta(seconds=lifetime_seconds)}).all()
-    if not rows:
+    if rows and rows[0].auth_version != auth_version:
         return None
-    first = rows[0]
-    if not first.active or first.locked_at is not None or first.auth_version != auth_version:
-        return None
-    return Principal.of(first.id, first.username, first.full_name, [row.role for row in rows])
+    return principals.principal_of(rows)
 
 
 def end_session(session: Session, nonce: object) -> None:
