@@ -12,11 +12,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.domain.errors import Invalid, NotFound, Reason
+from cellchain.domain.errors import Invalid, Reason
 from cellchain.domain.timeinput import parse_instant
 from cellchain.models.lots import BatchStep, Lot, Passage
 from cellchain.models.types import utcnow
 from cellchain.models.users import User
+from cellchain.services import identify
 
 LOT_NOT_IN_PROCESS = "lot_not_in_process"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -30,22 +31,12 @@ def _lot_number(value: Any) -> str:
 
 
 def get_lot(session: Session, lot_number: Any) -> Lot:
-    number = _lot_number(lot_number)
-    row = session.exec(select(Lot).where(Lot.lot_number == number)).first()
-    if row is None:
-        raise NotFound(f"no lot {number}")
-    return row
+    return identify.lot_by_number(session, _lot_number(lot_number))
 
 
 def lock_lot(session: Session, lot_number: Any) -> Lot:
     """The lot's row, locked until the transaction ends and re-read so its state is current."""
-    number = _lot_number(lot_number)
-    statement = (select(Lot).where(Lot.lot_number == number).with_for_update()
-                 .execution_options(populate_existing=True))
-    row = session.exec(statement).first()
-    if row is None:
-        raise NotFound(f"no lot {number}")
-    return row
+    return identify.lot_by_number(session, _lot_number(lot_number), for_update=True)
 
 
 def not_in_process(lot: Lot, action: str) -> list[Reason]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from cellchain.domain import expansion
 from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
-from cellchain.domain.errors import Invalid, NotFound, Reason, Refused
+from cellchain.domain.errors import Invalid, Reason, Refused
 from cellchain.domain.fields import read_fields
 from cellchain.domain.isbt128 import Din
 from cellchain.domain.roles import Actor, require_role
@@ -27,7 +27,7 @@ from cellchain.models.lots import Lot, Passage
 from cellchain.models.qc import QcResult
 from cellchain.models.types import utcnow
 from cellchain.models.users import User
-from cellchain.services import audit, batch, specifications
+from cellchain.services import audit, batch, identify, specifications
 from cellchain.services.custody import open_excursions
 from cellchain.services.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
 
@@ -55,12 +55,7 @@ def _locked_collection(session: Session, din: Any) -> Collection:
         text = Din.parse(din.strip()).text
     except Invalid as error:
         raise Invalid({"collection_din": error.fields.get("din", error.message)}) from None
-    statement = (select(Collection).where(Collection.din == text).with_for_update()
-                 .execution_options(populate_existing=True))
-    row = session.exec(statement).first()
-    if row is None:
-        raise NotFound(f"no collection has DIN {text}")
-    return row
+    return identify.collection_by_din(session, text, for_update=True)
 
 
 def guard_start(session: Session, collection: Collection) -> list[Reason]:
