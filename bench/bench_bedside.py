@@ -14,8 +14,9 @@ and its p95 is under 50 ms.
 
 Beside them, for what the figures mean rather than as a target, ``bench/floor_app.py``: the database
 work a check must do (token, the bedside read, the attempt, the locked audit head and entry, commit)
-on the raw driver, with no rules and no framework. Its ratio to the baseline bounds what any
-implementation of the check could reach on this machine and database.
+on the raw driver, served by Flask like the baseline but with no rules, no ORM session and no request
+hooks. Any implementation of the check does at least this much, so the floor's ratio to the baseline
+bounds what one could reach on this machine and database.
 
 The data is real: demo people, lots and bags made through the services (``demo_lab``, ``demo_qc``),
 then one all-pass bedside per client (``tests.factories.ward.bedside_ready``: a released bag received
