@@ -1,116 +1,186 @@
-"""The floor under the bedside check: the database work a check must do, on the raw driver, and no more.
+"""What the bedside check could cost at best: the product's own code with SQLAlchemy taken out from under it.
 
-``POST /floor`` does, in one transaction on the driver's own connection, what every bedside check
-must read and write: the bearer token with its user and roles, the one bedside read (the product's
-own statements, compiled for this database), the attempt's insert, the locked audit head and one audit
-entry (hashed by the product's own code and checked by the chain trigger), then a synchronous commit.
-It runs no rules, parses no scans (the client sends the subject and bag codes beside the two scans),
-and has no SQLAlchemy session, no ORM, no request hooks.
+Two endpoints, each one transaction on the database driver's own connection, answering only after
+the commit:
 
-The gap between this floor and the bare select (``baseline_app``) is what the database work alone
-costs. The gap between the floor and the real check is the cost of the rules and of the framework
-around them. bench/bench_bedside.py reports all three in the same run.
+* ``POST /floor``: the database work that every check has to do, and nothing more. It reads the bearer
+  token's principal (``accounts.principal_for_token``) and the bedside (``bedside_facts.at_bedside``,
+  one statement). It records an attempt with twelve passed checks, together with its audit entry
+  (``bedside.record_attempt``, which reads the locked head and appends a chained entry). The client
+  sends the subject and bag codes, so no scan is parsed and no rule runs.
+* ``POST /check``: the product's whole check service, ``bedside.verify``, unchanged: the scans are
+  parsed, the facts gathered, the twelve guards run, and the attempt and its audit entry recorded.
+
+Both call the product's functions with a stand-in for the ORM session. Its ``connection()`` runs the
+same Core statements, compiled once per database, straight on the driver's cursor. The column types
+still convert their values (their public ``bind_processor`` and ``result_processor``). Left out are
+SQLAlchemy's execution machinery, the ORM session, and the app's request hooks: CSRF, the NUL-character
+guard, security headers, the login decorator. Flask serves both endpoints, with gunicorn, the same way
+it serves the baseline.
+
+``/check`` is about what a hand-written driver path under the check would reach. ``/floor`` is about
+what any implementation that keeps the check's records would reach. bench/bench_bedside.py measures both
+beside the real check and the bare select, in the same run.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from datetime import UTC, datetime
+from collections import namedtuple
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
 
 from flask import Flask, abort, jsonify, request
-from sqlalchemy import bindparam, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import Insert
+from sqlalchemy.engine import Dialect, make_url
 
+from cellchain.config import DEFAULTS
 from cellchain.db import make_engine, normalize_url
-from cellchain.domain.audit_chain import HASHED_FIELDS, entry_hash
-from cellchain.domain.canonical import canonical_json, format_utc
-from cellchain.models.audit import AuditEntry
-from cellchain.models.infusions import BedsideCheck
-from cellchain.services.accounts import _TOKEN_USER
-from cellchain.services.audit import _HEAD
-from cellchain.services.bedside_facts import _BEDSIDE
-
-_ATTEMPT_COLUMNS = ("wristband_scan", "bag_scan", "subject_id", "bag_id", "ok", "checks", "purpose",
-                    "checked_by", "checked_at")
-_ENTRY_COLUMNS = ("seq", "recorded_at", "actor_id", "actor", "record_type", "record_id", "action", "old_values",
-                  "new_values", "reason", "prev_hash", "hash")
-
+from cellchain.domain.canonical import format_utc
+from cellchain.models.types import utcnow
+from cellchain.services import accounts, bedside, bedside_facts
 
 ENGINE = "floor.engine"
+PROTOCOL = bedside.Protocol.from_config(DEFAULTS)
 
 
-class Statement:
-    """A Core statement compiled once for one database; ``args`` gives the driver's parameters."""
+class DriverStatement:
+    """One Core statement compiled for one database, its values converted by the column types."""
 
-    def __init__(self, statement, dialect) -> None:
-        self.compiled = statement.compile(dialect=dialect)
-        self.sql = str(self.compiled)
+    def __init__(self, statement: Any, dialect: Dialect, keys: tuple[str, ...]) -> None:
+        if isinstance(statement, Insert):  # the product's inserts return nothing; the new row's key, as Core gets it
+            columns = list(statement.table.primary_key)
+            statement = statement.returning(*columns)
+        else:
+            columns = list(statement.exported_columns)
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) or None)
+        self.sql = str(compiled)
+        self._compiled = compiled
+        self._binds = {key: _typed(bind.type, dialect).bind_processor(dialect) for key, bind in compiled.binds.items()}
+        self._types = [_typed(column.type, dialect) for column in columns]
+        self._dialect = dialect
+        self._results: list | None = None  # built on first use, from the driver's own column types
+        self.row = namedtuple("Row", [column.key for column in columns], rename=True)
 
-    def args(self, **values):
-        params = self.compiled.construct_params(values)
-        return [params[name] for name in self.compiled.positiontup] if self.compiled.positional else params
+    def args(self, values: Mapping[str, Any]) -> Any:
+        params = self._compiled.construct_params(dict(values))
+        params = {key: _converted(self._binds.get(key), value) for key, value in params.items()}
+        return [params[key] for key in self._compiled.positiontup] if self._compiled.positional else params
+
+    def rows(self, raw: list[tuple], description: Any) -> list[tuple]:
+        if self._results is None:
+            self._results = [kind.result_processor(self._dialect, column[1])
+                             for kind, column in zip(self._types, description, strict=True)]
+        return [self.row(*map(_converted, self._results, row)) for row in raw]
+
+
+def _typed(column_type: Any, dialect: Dialect) -> Any:
+    return column_type.dialect_impl(dialect)  # SQLite's dates are text: its own types convert them
+
+
+def _converted(convert: Any, value: Any) -> Any:
+    return convert(value) if convert else value
+
+
+class DriverResult:
+    """The little of SQLAlchemy's result the product's functions use."""
+
+    def __init__(self, rows: list[tuple]) -> None:
+        self._rows = rows
+
+    def all(self) -> list[tuple]:
+        return self._rows
+
+    def one(self) -> tuple:
+        (row,) = self._rows
+        return row
+
+    @property
+    def inserted_primary_key(self) -> tuple:
+        return self.one()
+
+
+class DriverConnection:
+    """Stands in for a SQLAlchemy connection: ``execute`` runs the statement on the driver's cursor."""
+
+    def __init__(self, cursor: Any, dialect: Dialect, cache: dict) -> None:
+        self._cursor, self._dialect, self._cache = cursor, dialect, cache
+
+    def execute(self, statement: Any, values: Mapping[str, Any] | None = None) -> DriverResult:
+        values = values or {}
+        keys = tuple(sorted(values)) if isinstance(statement, Insert) else ()
+        prepared = self._cache.get((statement, keys))
+        if prepared is None:
+            prepared = self._cache[(statement, keys)] = DriverStatement(statement, self._dialect, keys)
+        self._cursor.execute(prepared.sql, prepared.args(values))
+        return DriverResult(prepared.rows(self._cursor.fetchall(), self._cursor.description))
+
+
+class DriverSession:
+    """Stands in for the ORM session the services take: they only flush and ask for its connection."""
+
+    def __init__(self, connection: DriverConnection) -> None:
+        self._connection = connection
+
+    def connection(self) -> DriverConnection:
+        return self._connection
+
+    def flush(self) -> None:
+        """Nothing is pending: every write goes straight to the driver."""
 
 
 def create_app(url: str | None = None) -> Flask:
     url = normalize_url(url or os.environ["DATABASE_URL"])
     sqlite = make_url(url).get_backend_name() == "sqlite"
     engine = make_engine(url)  # the product's pool: SQLite's pragmas and its writer queue, PostgreSQL's pool
-    dialect = engine.dialect
-    token_user, bedside, head = (Statement(s, dialect) for s in (_TOKEN_USER, _BEDSIDE, _HEAD))
-    attempt = Statement(insert(BedsideCheck.__table__).values({c: bindparam(c) for c in _ATTEMPT_COLUMNS})
-                        .returning(BedsideCheck.__table__.c.id), dialect)
-    append = Statement(insert(AuditEntry.__table__).values({c: bindparam(c) for c in _ENTRY_COLUMNS}), dialect)
+    cache: dict = {}
     app = Flask(__name__)
     app.extensions[ENGINE] = engine
 
-    def transaction(work):
+    @contextmanager
+    def transaction() -> Iterator[DriverSession]:
         connection = engine.raw_connection()
         try:
             cursor = connection.cursor()
             if sqlite:
                 cursor.execute("BEGIN IMMEDIATE")  # as the product does: the head is serialised by the write lock
-            answer = work(cursor)
+            yield DriverSession(DriverConnection(cursor, engine.dialect, cache))
             connection.commit()
-            return answer
         except BaseException:
             connection.rollback()
             raise
         finally:
             connection.close()
 
+    def principal(session: DriverSession):
+        found = accounts.principal_for_token(session, request.headers.get("Authorization", "").removeprefix("Bearer "))
+        if found is None:
+            abort(401)
+        return found
+
     @app.post("/floor")
     def floor():
         data = request.get_json()
-        digest = hashlib.sha256(request.headers["Authorization"].removeprefix("Bearer ").encode()).hexdigest()
-        now = datetime.now(UTC)
+        checks = tuple(bedside.Check(name, True, "passed") for name in bedside.CHECK_NAMES)
+        with transaction() as session:
+            actor = principal(session)
+            found = bedside_facts.at_bedside(session.connection(), data["subject"], data["bag_code"])
+            bag = found.bag.bag
+            attempt = bedside.Attempt(data["wristband"], data["bag"], found.subject.id, found.subject.subject_code,
+                                      bag.id, bag.bag_code, checks, "verify", utcnow())
+            record = bedside.record_attempt(session, actor=actor, attempt=attempt)
+        return jsonify({"ok": attempt.ok, "checks": [c.as_dict() for c in checks], "bedside_check_id": record.id,
+                        "checked_at": format_utc(record.checked_at), "events": len(found.custody.events)})
 
-        def work(cursor):
-            cursor.execute(token_user.sql, token_user.args(digest=digest))
-            user = cursor.fetchall()
-            if not user:
-                abort(401)
-            actor_id, actor = user[0][2], user[0][3]
-            cursor.execute(bedside.sql, bedside.args(subject=data["subject"], bag=data["bag_code"]))
-            rows = cursor.fetchall()
-            checks = [{"name": f"check_{n}", "ok": True, "detail": "passed"} for n in range(12)]
-            cursor.execute(attempt.sql, attempt.args(
-                wristband_scan=data["wristband"], bag_scan=data["bag"], subject_id=None, bag_id=None, ok=True,
-                checks=json.dumps(checks), purpose="verify", checked_by=actor_id,
-                checked_at=now.replace(tzinfo=None).isoformat(" ") if sqlite else now))
-            attempt_id = cursor.fetchone()[0]
-            cursor.execute(head.sql, head.args())
-            seq, prev_hash = cursor.fetchone()
-            entry = {"seq": seq + 1, "recorded_at": format_utc(now), "actor_id": actor_id, "actor": actor,
-                     "record_type": "bedside_check", "record_id": str(attempt_id), "action": "verify",
-                     "old_values": None, "new_values": canonical_json({"ok": True, "bag": data["bag_code"]}),
-                     "reason": None, "prev_hash": prev_hash}
-            entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
-            cursor.execute(append.sql, append.args(**entry))
-            return {"ok": True, "checks": checks, "bedside_check_id": attempt_id, "checked_at": format_utc(now),
-                    "rows": len(rows)}
-
-        return jsonify(transaction(work))
+    @app.post("/check")
+    def check():
+        data = request.get_json()
+        with transaction() as session:
+            result = bedside.verify(session, actor=principal(session), wristband=data["wristband"],
+                                    bag=data["bag"], protocol=PROTOCOL)
+        return jsonify({"ok": result.ok, "checks": [c.as_dict() for c in result.checks],
+                        "bedside_check_id": result.record.id, "checked_at": format_utc(result.record.checked_at)})
 
     return app
+

@@ -1,6 +1,8 @@
-"""The bench's floor (bench/floor_app.py) must do the bedside check's real database work, or the bench's
-claim that it bounds what any implementation could reach means nothing: a token read that refuses a
-stranger, the bedside read, one attempt and one audit entry that extends the chain, committed."""
+"""The bench's driver-path endpoints (bench/floor_app.py) must do the bedside check's real work, or the
+bench's claim that they bound what any implementation could reach means nothing. Both must read the
+token live and refuse a stranger. Both must write one attempt and one audit entry that extends the chain.
+``/check`` must also judge as the product does: all pass for a ready bedside, and the wrong patient
+refused by name."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ import floor_app  # bench/ is not a package: imported from its folder
 
 
 @pytest.fixture
-def floor(database_url: str):
+def driver(database_url: str):
     app = floor_app.create_app(database_url)
     yield app.test_client()
     app.extensions[floor_app.ENGINE].dispose()
@@ -34,33 +36,49 @@ def _counts(app) -> tuple[int, int]:
                 session.scalar(select(func.count()).select_from(AuditEntry)))
 
 
-def _scene(app):
+def _bedside(app, **kwargs) -> dict[str, str]:
     with app.app_context():
-        scene = ward.bedside_ready(db.session())
+        scene = ward.bedside_ready(db.session(), **kwargs)
         found = {"wristband": scene.wristband, "bag": scene.bag_scan, "subject": scene.subject.subject_code,
                  "bag_code": scene.bag.bag_code}
         db.commit()
     return found
 
 
-def test_floor_writes_one_attempt_and_one_audit_entry_that_extends_the_chain(app, api, floor):
-    body, headers = _scene(app), api.headers("nurse")  # the token's own audit entry comes first
-    before = _counts(app)
-    response = floor.post("/floor", json=body, headers=headers)
-    assert response.status_code == 200, response.data
-    assert response.get_json()["ok"] is True
-    assert response.get_json()["rows"] >= 1  # the bag's custody events came back with it
-    assert _counts(app) == (before[0] + 1, before[1] + 1)
+def _last_entry(app) -> AuditEntry:
     with app.app_context():
         assert audit.verify_chain(db.session()).ok
-        entry = db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
-        assert (entry.record_type, entry.record_id, entry.actor) == (
-            "bedside_check", str(response.get_json()["bedside_check_id"]), "nurse")
+        return db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
 
 
-def test_floor_refuses_an_unknown_token_and_writes_nothing(app, floor):
-    body = _scene(app)
+@pytest.mark.parametrize("path", ["/floor", "/check"])
+def test_driver_path_records_one_attempt_and_one_chained_audit_entry(app, api, driver, path):
+    body, headers = _bedside(app), api.headers("nurse")  # the token's own audit entry comes first
     before = _counts(app)
-    response = floor.post("/floor", json=body, headers={"Authorization": "Bearer not-a-token"})
+    response = driver.post(path, json=body, headers=headers)
+    assert response.status_code == 200, response.data
+    answer = response.get_json()
+    assert answer["ok"] is True
+    assert [c["name"] for c in answer["checks"]] == list(floor_app.bedside.CHECK_NAMES)
+    assert _counts(app) == (before[0] + 1, before[1] + 1)
+    entry = _last_entry(app)
+    assert (entry.record_type, entry.record_id, entry.actor) == ("bedside_check", str(answer["bedside_check_id"]),
+                                                                 "nurse")
+
+
+def test_driver_check_refuses_the_wrong_patient_as_the_product_does(app, api, driver):
+    first, second = _bedside(app), _bedside(app)
+    response = driver.post("/check", json={"wristband": second["wristband"], "bag": first["bag"]},
+                           headers=api.headers("nurse"))
+    assert response.status_code == 200
+    failed = {c["name"]: c["detail"] for c in response.get_json()["checks"] if not c["ok"]}
+    assert "WRONG PATIENT" in failed["right_subject"]
+
+
+@pytest.mark.parametrize("path", ["/floor", "/check"])
+def test_driver_path_refuses_an_unknown_token_and_writes_nothing(app, driver, path):
+    body = _bedside(app)
+    before = _counts(app)
+    response = driver.post(path, json=body, headers={"Authorization": "Bearer not-a-token"})
     assert response.status_code == 401
     assert _counts(app) == before
