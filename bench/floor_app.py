@@ -3,20 +3,21 @@
 Two endpoints, each one transaction on the database driver's own connection, answering only after
 the commit:
 
-* ``POST /floor``: the database work that every check has to do, and nothing more. It reads the bearer
-  token's principal (``accounts.principal_for_token``) and the bedside (``bedside_facts.at_bedside``,
-  one statement). It records an attempt with twelve passed checks, together with its audit entry
-  (``bedside.record_attempt``, which reads the locked head and appends a chained entry). The client
-  sends the subject and bag codes, so no scan is parsed and no rule runs.
+* ``POST /floor``: only the database work every check has to do, done with as little Python as it
+  allows. It runs the product's own statements for the token with its user and roles, and for the
+  bedside (one statement). It inserts the attempt with twelve passed checks, reads the locked audit
+  head, and appends one audit entry, hashed by the product's code and checked by the chain trigger.
+  Rows come back as the driver gives them. The client sends the subject and bag codes, so no scan is
+  parsed and no rule runs.
 * ``POST /check``: the product's whole check service, ``bedside.verify``, unchanged: the scans are
   parsed, the facts gathered, the twelve guards run, and the attempt and its audit entry recorded.
 
-Both call the product's functions with a stand-in for the ORM session. Its ``connection()`` runs the
-same Core statements, compiled once per database, straight on the driver's cursor. The column types
-still convert their values (their public ``bind_processor`` and ``result_processor``). Left out are
-SQLAlchemy's execution machinery, the ORM session, and the app's request hooks: CSRF, the NUL-character
-guard, security headers, the login decorator. Flask serves both endpoints, with gunicorn, the same way
-it serves the baseline.
+``/check`` calls the product's functions with a stand-in for the ORM session. Its ``connection()``
+runs the same Core statements, compiled once per database, straight on the driver's cursor. The
+column types still convert the values (their public ``bind_processor`` and ``result_processor``).
+Neither endpoint has SQLAlchemy's execution machinery, the ORM session, or the app's request hooks
+(CSRF, the NUL-character guard, security headers, the login decorator). Flask serves both, with
+gunicorn, the same way it serves the baseline.
 
 ``/check`` is about what a hand-written driver path under the check would reach. ``/floor`` is about
 what any implementation that keeps the check's records would reach. bench/bench_bedside.py measures both
@@ -25,6 +26,7 @@ beside the real check and the bare select, in the same run.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import namedtuple
 from collections.abc import Iterator, Mapping
@@ -37,9 +39,10 @@ from sqlalchemy.engine import Dialect, make_url
 
 from cellchain.config import DEFAULTS
 from cellchain.db import make_engine, normalize_url
-from cellchain.domain.canonical import format_utc
+from cellchain.domain.audit_chain import HASHED_FIELDS, entry_hash
+from cellchain.domain.canonical import canonical_json, format_utc
 from cellchain.models.types import utcnow
-from cellchain.services import accounts, bedside, bedside_facts
+from cellchain.services import accounts, audit, bedside, bedside_facts
 
 ENGINE = "floor.engine"
 PROTOCOL = bedside.Protocol.from_config(DEFAULTS)
@@ -108,13 +111,20 @@ class DriverConnection:
         self._cursor, self._dialect, self._cache = cursor, dialect, cache
 
     def execute(self, statement: Any, values: Mapping[str, Any] | None = None) -> DriverResult:
-        values = values or {}
+        prepared, raw = self._run(statement, values or {})
+        return DriverResult(prepared.rows(raw, self._cursor.description))
+
+    def raw(self, statement: Any, values: Mapping[str, Any] | None = None) -> list[tuple]:
+        """The driver's own rows, as the driver returns them: the floor converts nothing it need not."""
+        return self._run(statement, values or {})[1]
+
+    def _run(self, statement: Any, values: Mapping[str, Any]) -> tuple[DriverStatement, list[tuple]]:
         keys = tuple(sorted(values)) if isinstance(statement, Insert) else ()
         prepared = self._cache.get((statement, keys))
         if prepared is None:
             prepared = self._cache[(statement, keys)] = DriverStatement(statement, self._dialect, keys)
         self._cursor.execute(prepared.sql, prepared.args(values))
-        return DriverResult(prepared.rows(self._cursor.fetchall(), self._cursor.description))
+        return prepared, self._cursor.fetchall()
 
 
 class DriverSession:
@@ -162,16 +172,29 @@ def create_app(url: str | None = None) -> Flask:
     @app.post("/floor")
     def floor():
         data = request.get_json()
-        checks = tuple(bedside.Check(name, True, "passed") for name in bedside.CHECK_NAMES)
+        checks = [{"name": name, "ok": True, "detail": "passed"} for name in bedside.CHECK_NAMES]
+        digest = hashlib.sha256(request.headers.get("Authorization", "").removeprefix("Bearer ").encode()).hexdigest()
         with transaction() as session:
-            actor = principal(session)
-            found = bedside_facts.at_bedside(session.connection(), data["subject"], data["bag_code"])
-            bag = found.bag.bag
-            attempt = bedside.Attempt(data["wristband"], data["bag"], found.subject.id, found.subject.subject_code,
-                                      bag.id, bag.bag_code, checks, "verify", utcnow())
-            record = bedside.record_attempt(session, actor=actor, attempt=attempt)
-        return jsonify({"ok": attempt.ok, "checks": [c.as_dict() for c in checks], "bedside_check_id": record.id,
-                        "checked_at": format_utc(record.checked_at), "events": len(found.custody.events)})
+            driver = session.connection()
+            user = driver.raw(accounts._TOKEN_USER, {"digest": digest})
+            if not user:
+                abort(401)
+            actor_id, actor = user[0][2], user[0][3]  # the token's user id and username
+            found = driver.raw(bedside_facts._BEDSIDE, {"subject": data["subject"], "bag": data["bag_code"]})
+            now = utcnow()
+            ((attempt_id,),) = driver.raw(bedside._INSERT_ATTEMPT, {
+                "wristband_scan": data["wristband"], "bag_scan": data["bag"], "subject_id": found[0][0],
+                "bag_id": found[0][4], "ok": True, "checks": checks, "purpose": "verify", "checked_by": actor_id,
+                "checked_at": now})
+            ((seq, prev_hash),) = driver.raw(audit._HEAD)
+            entry = {"seq": seq + 1, "recorded_at": format_utc(now), "actor_id": actor_id, "actor": actor,
+                     "record_type": "bedside_check", "record_id": str(attempt_id), "action": "verify",
+                     "old_values": None, "new_values": canonical_json({"ok": True, "bag": data["bag_code"]}),
+                     "reason": None, "prev_hash": prev_hash}
+            entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
+            driver.raw(audit._APPEND, entry)
+        return jsonify({"ok": True, "checks": checks, "bedside_check_id": attempt_id, "checked_at": format_utc(now),
+                        "rows": len(found)})
 
     @app.post("/check")
     def check():
