@@ -26,7 +26,6 @@ beside the real check and the bare select, in the same run.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import namedtuple
 from collections.abc import Iterator, Mapping
@@ -173,7 +172,7 @@ def create_app(url: str | None = None) -> Flask:
     def floor():
         data = request.get_json()
         checks = [{"name": name, "ok": True, "detail": "passed"} for name in bedside.CHECK_NAMES]
-        digest = hashlib.sha256(request.headers.get("Authorization", "").removeprefix("Bearer ").encode()).hexdigest()
+        digest = accounts._token_digest(request.headers.get("Authorization", "").removeprefix("Bearer "))
         with transaction() as session:
             driver = session.connection()
             user = driver.raw(accounts._TOKEN_USER, {"digest": digest})
