@@ -15,17 +15,12 @@ is bench/bench_soak.py.
 from __future__ import annotations
 
 import http.client
-import json
 import os
-import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,95 +29,27 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from cellchain import ROOT, create_app, db
+from cellchain import create_app, db
 from cellchain.models.bags import Bag
 from cellchain.models.lots import BatchStep, Lot
 from cellchain.services import audit
 from tests.conftest import FAST_HASH, PASSWORD, _seed
 from tests.factories import lab, ward
+from tests.live_server import Server, call, free_port, serving
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 FILL = {"count": 50, "volume_ml": 5, "total_cells": 6_000_000, "anticoagulant": "heparin",
         "anticoagulant_lot": "HEP2611"}
 
 
-# --- a real server ---------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _call(port: int, method: str, path: str, body: dict | None = None, token: str | None = None,
-          timeout: float = 30) -> tuple[int, dict | None]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
-    try:
-        connection.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-        response = connection.getresponse()
-        return response.status, json.loads(response.read() or b"null")
-    finally:
-        connection.close()
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen
-    port: int
-    log: Path
-
-    def token(self, username: str) -> str:
-        status, body = _call(self.port, "POST", "/api/v1/auth/token", {"username": username, "password": PASSWORD})
-        assert status == 201, body
-        return body["token"]
-
-    def kill(self) -> None:
-        """SIGKILL to the master and its workers (their own process group): no shutdown, no rollback."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-
-@contextmanager
-def serving(database_url: str, log: Path) -> Iterator[Server]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    assert gunicorn.exists(), f"gunicorn is not installed next to {sys.executable}"
-    port = _free_port()
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "fault-test-secret",
-           "CELLCHAIN_PASSWORD_HASH_METHOD": json.dumps(FAST_HASH)}
-    with log.open("ab") as out:
-        process = subprocess.Popen([str(gunicorn), "-w", "1", "--timeout", "60", "-b", f"127.0.0.1:{port}",
-                                    "cellchain:create_app()"], cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(process, port, log)
-    try:
-        _wait_until_up(server)
-        yield server
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=20)
-
-
-def _wait_until_up(server: Server) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.process.returncode}:\n{server.log.read_text()}")
-        try:
-            if _call(server.port, "GET", "/api/v1/auth/me")[0] == 401:
-                return
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"gunicorn did not answer within 30 s:\n{server.log.read_text()}")
-
+# --- a fill on a real server (tests/live_server.py) -----------------------------------------------------
 
 def _fill_in_background(server: Server, token: str, lot_number: str) -> tuple[threading.Thread, list]:
     answers: list = []
 
     def send() -> None:
         try:
-            answers.append(_call(server.port, "POST", f"/api/v1/lots/{lot_number}/bags", FILL, token, timeout=60))
+            answers.append(call(server.port, "POST", f"/api/v1/lots/{lot_number}/bags", FILL, token, timeout=60))
         except (OSError, http.client.HTTPException) as error:  # the server died under the request
             answers.append(error)
 
@@ -177,8 +104,8 @@ def assert_all_or_none(result: Outcome) -> None:
 
 def refill_works(database_url: str, lot_number: str, log: Path, before: Outcome) -> None:
     """The next server fills the lot normally (or refuses a second fill if the first had committed)."""
-    with serving(database_url, log) as server:
-        status, body = _call(server.port, "POST", f"/api/v1/lots/{lot_number}/bags", FILL, server.token("lab"))
+    with serving(database_url, log, up_within=30) as server:
+        status, body = call(server.port, "POST", f"/api/v1/lots/{lot_number}/bags", FILL, server.token("lab"))
     assert status == (201 if before.bags == 0 else 409), body
     after = outcome(database_url, lot_number)
     assert after.chain_ok and after.bags == 50 and after.lot_status == "awaiting_release"
@@ -222,7 +149,7 @@ def test_a_server_killed_mid_fill_leaves_all_bags_or_none_on_sqlite(tmp_path):
     lot_number = ready_lot(app)
     app.extensions[db.EXTENSION].dispose()
     _slow_bag_inserts(path)
-    with serving(url, tmp_path / "gunicorn.log") as server:
+    with serving(url, tmp_path / "gunicorn.log", up_within=30) as server:
         token = server.token("lab")
         sender, answers = _fill_in_background(server, token, lot_number)
         _until(lambda: _sqlite_write_lock_held(path), "the fill holds the write lock")
@@ -250,7 +177,7 @@ def test_a_server_killed_mid_fill_leaves_all_bags_or_none_on_postgresql(app, dat
         pytest.skip("the PostgreSQL variant needs TEST_DATABASE_URL")
     lot_number = ready_lot(app)
     engine, database = app.extensions[db.EXTENSION], make_url(database_url).database
-    with serving(database_url, tmp_path / "gunicorn.log") as server:
+    with serving(database_url, tmp_path / "gunicorn.log", up_within=30) as server:
         token = server.token("lab")
         with engine.connect() as holder:
             holder.begin()
@@ -275,7 +202,7 @@ class CuttableProxy:
     forwards again, as PostgreSQL does when it goes down and comes back."""
 
     def __init__(self, target: tuple[str, int]) -> None:
-        self.target, self.port = target, _free_port()
+        self.target, self.port = target, free_port()
         self._open: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._stop = threading.Event()
