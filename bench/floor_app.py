@@ -39,7 +39,7 @@ from sqlalchemy.engine import Dialect, make_url
 from cellchain.config import DEFAULTS
 from cellchain.db import make_engine, normalize_url
 from cellchain.domain.audit_chain import HASHED_FIELDS, entry_hash
-from cellchain.domain.canonical import canonical_json, format_utc
+from cellchain.domain.canonical import canonical_json, format_utc, sha256_hex
 from cellchain.models.types import utcnow
 from cellchain.services import accounts, audit, bedside, bedside_facts
 
@@ -172,7 +172,7 @@ def create_app(url: str | None = None) -> Flask:
     def floor():
         data = request.get_json()
         checks = [{"name": name, "ok": True, "detail": "passed"} for name in bedside.CHECK_NAMES]
-        digest = accounts._token_digest(request.headers.get("Authorization", "").removeprefix("Bearer "))
+        digest = sha256_hex(request.headers.get("Authorization", "").removeprefix("Bearer "))
         with transaction() as session:
             driver = session.connection()
             user = driver.raw(accounts._TOKEN_USER, {"digest": digest})

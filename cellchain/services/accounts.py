@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +11,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from cellchain import db
+from cellchain.domain.canonical import sha256_hex
 from cellchain.domain.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from cellchain.domain.roles import ROLES, Actor, Principal, require_role
 from cellchain.models.types import utcnow
@@ -178,14 +178,10 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, re
 
 # --- API tokens ------------------------------------------------------------------------------------
 
-def _token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def issue_token(session: Session, user: User, *, policy: Policy, label: str = "") -> tuple[str, ApiToken]:
     """A new bearer token. The caller sees it once; the database keeps only its SHA-256."""
     plain = secrets.token_urlsafe(32)
-    token = ApiToken(user_id=user.id, token_hash=_token_digest(plain), label=label[:100],
+    token = ApiToken(user_id=user.id, token_hash=sha256_hex(plain), label=label[:100],
                      expires_at=utcnow() + timedelta(hours=policy.token_ttl_hours))
     session.add(token)
     session.flush()
@@ -206,14 +202,14 @@ _TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, *principals.CO
 def principal_for_token(session: Session, plain: str) -> Principal | None:
     """Who a bearer token speaks for, read live: None once it is revoked or expired, or its account is
     deactivated or locked."""
-    rows = session.connection().execute(_TOKEN_USER, {"digest": _token_digest(plain)}).all()
+    rows = session.connection().execute(_TOKEN_USER, {"digest": sha256_hex(plain)}).all()
     if rows and (rows[0].revoked_at is not None or rows[0].expires_at <= utcnow()):
         return None
     return principals.principal_of(rows)
 
 
 def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, token_id: int | None = None) -> None:
-    token = (session.exec(select(ApiToken).where(ApiToken.token_hash == _token_digest(plain))).first()
+    token = (session.exec(select(ApiToken).where(ApiToken.token_hash == sha256_hex(plain))).first()
              if plain else session.get(ApiToken, token_id))
     if token is None:
         raise NotFound("no such token")

@@ -21,7 +21,6 @@ Public API (services never commit; the request edge does):
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -29,6 +28,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, select
 
+from cellchain.domain.canonical import sha256_hex
 from cellchain.domain.errors import Throttled
 from cellchain.domain.roles import Principal
 from cellchain.models.types import utcnow
@@ -81,10 +81,6 @@ def record_failure(session: Session, address: str | None, *, policy: ThrottlePol
 
 # --- server-side page sessions ---------------------------------------------------------------------------
 
-def _digest(nonce: str) -> str:
-    return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
-
-
 def open_session(session: Session, user: User, *, lifetime_seconds: int) -> str:
     """A new login session for ``user``; returns the nonce for the cookie (the database keeps its hash).
 
@@ -93,7 +89,7 @@ def open_session(session: Session, user: User, *, lifetime_seconds: int) -> str:
     now = utcnow()
     session.exec(delete(LoginSession).where(LoginSession.started_at <= now - timedelta(seconds=lifetime_seconds)))
     nonce = secrets.token_urlsafe(32)
-    session.add(LoginSession(user_id=user.id, nonce_hash=_digest(nonce), started_at=now))
+    session.add(LoginSession(user_id=user.id, nonce_hash=sha256_hex(nonce), started_at=now))
     session.flush()
     return nonce
 
@@ -114,7 +110,7 @@ def session_principal(session: Session, user_id: object, nonce: object, auth_ver
     if not isinstance(user_id, int) or not isinstance(nonce, str) or not nonce:
         return None
     rows = session.connection().execute(_SESSION_USER, {
-        "user_id": user_id, "digest": _digest(nonce), "since": utcnow() - timedelta(seconds=lifetime_seconds)}).all()
+        "user_id": user_id, "digest": sha256_hex(nonce), "since": utcnow() - timedelta(seconds=lifetime_seconds)}).all()
     if rows and rows[0].auth_version != auth_version:
         return None
     return principals.principal_of(rows)
@@ -123,5 +119,5 @@ def session_principal(session: Session, user_id: object, nonce: object, auth_ver
 def end_session(session: Session, nonce: object) -> None:
     """End the login session the nonce names (logout, or a new login in the same browser)."""
     if isinstance(nonce, str) and nonce:
-        session.exec(update(LoginSession).where(LoginSession.nonce_hash == _digest(nonce),
+        session.exec(update(LoginSession).where(LoginSession.nonce_hash == sha256_hex(nonce),
                                                 LoginSession.ended_at.is_(None)).values(ended_at=utcnow()))
