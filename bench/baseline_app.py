@@ -18,7 +18,7 @@ from flask import Flask, abort, jsonify
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cellchain.db import normalize_url
+from cellchain.core.db import normalize_url
 
 QUERY = text("SELECT id, bag_code, quality_status, custody_state FROM bags WHERE bag_code = :code")
 

@@ -17,7 +17,7 @@ TARGET = 200_000
 
 def _release_entry(seq: int):
     """A bag's release, as the chain holds a million of them in a busy year."""
-    from cellchain.domain.canonical import canonical_json
+    from cellchain.core.canonical import canonical_json
 
     at = f"2026-11-25T08:{(seq // 60000) % 60:02d}:{(seq // 1000) % 60:02d}.{seq % 1_000_000:06d}Z"
     new = canonical_json({"status": "released", "bag": f"A999926{seq:06d}-D0001VA0", "n": seq})
@@ -29,8 +29,8 @@ def main() -> None:
     app = make_app(scratch_sqlite_url("audit"))
     with stopwatch() as built:
         extend_chain(app, count, _release_entry)
-    from cellchain import db
-    from cellchain.services import audit
+    from cellchain.audit import trail as audit
+    from cellchain.core import db
 
     runs = []
     for _ in range(3):

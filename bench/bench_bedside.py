@@ -151,8 +151,11 @@ class Scene:
 
 def build_database(url: str, scenes: int = SCENES) -> list[Scene]:
     """Migrate, load demo lots and bags through the services, then one all-pass bedside per client."""
-    from cellchain import db
-    from cellchain.services import accounts, demo, demo_lab, demo_qc
+    from cellchain.core import db
+    from cellchain.demo import lab as demo_lab
+    from cellchain.demo import loader as demo
+    from cellchain.demo import qc as demo_qc
+    from cellchain.people import accounts
     from tests.factories import ward
 
     app = make_app(url)
@@ -175,7 +178,7 @@ def scratch_postgres(admin_url: str, name: str) -> Iterator[str]:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from cellchain.db import normalize_url
+    from cellchain.core.db import normalize_url
 
     admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

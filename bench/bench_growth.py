@@ -46,11 +46,14 @@ def measured_records(app) -> dict[str, str]:
     the released lot on the ward (moved there here if the demo left it in the lab) checked at the bedside."""
     from sqlmodel import select
 
-    from cellchain import db
-    from cellchain.models.bags import Bag
-    from cellchain.models.trial import Allocation, Subject
-    from cellchain.services import accounts, bedside, custody, demo, demo_lab
-    from cellchain.services.accounts import Policy
+    from cellchain.core import db
+    from cellchain.demo import lab as demo_lab
+    from cellchain.demo import loader as demo
+    from cellchain.manufacturing.models import Bag
+    from cellchain.people import accounts
+    from cellchain.people.accounts import Policy
+    from cellchain.trial.models import Allocation, Subject
+    from cellchain.ward import bedside, custody
 
     with app.app_context():
         session = db.session()
@@ -84,7 +87,7 @@ def _lot_rows(n: int, ids: dict[str, int], maker: int, now: datetime) -> dict[st
     """Cord ``n``'s rows: collection, lot, 3 passages, 5 batch steps, 5 QC results, 3 bags, 6 custody events.
 
     ``ids`` are each table's first free id less ``n``'s start, so row ids follow on from what is there."""
-    from cellchain.domain.isbt128 import format_din
+    from cellchain.identifiers.isbt128 import format_din
 
     din, collected = format_din("A9998", 25, n + 1), now - timedelta(days=40 + n % 300)
     cid, lid = ids["collections"] + n, ids["lots"] + n
@@ -137,8 +140,8 @@ def _bag_rows(n: int, din: str, lot_id: int, ids: dict[str, int], maker: int,
 
 def bulk_lots(app, count: int) -> None:
     """``count`` more lots, written 500 cords at a time with executemany."""
-    from cellchain import db
-    from cellchain.models import metadata
+    from cellchain.core import db
+    from cellchain.tables import metadata
 
     tables = ("collections", "lots", "passages", "batch_steps", "qc_results", "bags", "custody_events")
     now = datetime.now(UTC)
@@ -160,7 +163,7 @@ def bulk_lots(app, count: int) -> None:
 
 
 def _growth_entry(seq: int):
-    from cellchain.domain.canonical import canonical_json
+    from cellchain.core.canonical import canonical_json
 
     kinds = ("bag_custody", "lot", "passage", "qc_result", "batch_step", "bedside_check")
     at = f"2025-{1 + seq // 2_600_000 % 12:02d}-{1 + seq // 90_000 % 28:02d}T08:00:00.{seq % 1_000_000:06d}Z"
@@ -178,7 +181,7 @@ def logged_in(app):
 
 
 def statements_of(app, client, url: str) -> int:
-    from cellchain import db
+    from cellchain.core import db
 
     seen: list[str] = []
 
@@ -230,7 +233,7 @@ def _csrf(client) -> str:
 
 
 def counts(app) -> dict[str, int]:
-    from cellchain import db
+    from cellchain.core import db
 
     with app.app_context():
         connection = db.session().connection()
@@ -239,8 +242,8 @@ def counts(app) -> dict[str, int]:
 
 
 def chain_ok(app) -> bool:
-    from cellchain import db
-    from cellchain.services import audit
+    from cellchain.audit import trail as audit
+    from cellchain.core import db
 
     with app.app_context():
         return audit.verify_chain(db.session()).ok
@@ -248,7 +251,8 @@ def chain_ok(app) -> bool:
 
 def grown_copy(app, url: str):
     """A copy of the small database (same measured records, same ids) grown to LOTS lots and AUDIT more entries."""
-    from cellchain import create_app, db
+    from cellchain import create_app
+    from cellchain.core import db
 
     app.extensions[db.EXTENSION].dispose()
     source = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))

@@ -122,12 +122,12 @@ def database_job() -> dict[str, float]:
     from common import make_app, scratch_sqlite_url
     from sqlmodel import select
 
-    from cellchain import db
+    from cellchain.core import db
+    from cellchain.demo import loader as demo
+    from cellchain.labelling import print_jobs as labels
     from cellchain.labelling.data import LabelSettings
-    from cellchain.models.bags import Bag
-    from cellchain.models.collections import Collection
-    from cellchain.models.lots import Lot
-    from cellchain.services import accounts, demo, labels
+    from cellchain.manufacturing.models import Bag, Collection, Lot
+    from cellchain.people import accounts
 
     app = make_app(scratch_sqlite_url("labels"))
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

@@ -22,7 +22,8 @@ def scratch_sqlite_url(name: str) -> str:
 
 
 def make_app(url: str):
-    from cellchain import create_app, migrate
+    from cellchain import create_app
+    from cellchain.core import migrate
 
     migrate.upgrade(url)
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1"})
@@ -61,8 +62,8 @@ def extend_chain(app, count: int, entry) -> None:
     """
     from sqlalchemy import text
 
-    from cellchain import db
-    from cellchain.domain.audit_chain import entry_hash
+    from cellchain.audit.rules.hash_chain import entry_hash
+    from cellchain.core import db
 
     with app.app_context():
         connection = db.session().connection()

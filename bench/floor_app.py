@@ -36,12 +36,14 @@ from flask import Flask, abort, jsonify, request
 from sqlalchemy import Insert
 from sqlalchemy.engine import Dialect, make_url
 
-from cellchain.config import DEFAULTS
-from cellchain.db import make_engine, normalize_url
-from cellchain.domain.audit_chain import HASHED_FIELDS, entry_hash
-from cellchain.domain.canonical import canonical_json, format_utc, sha256_hex
-from cellchain.models.types import utcnow
-from cellchain.services import accounts, audit, bedside, bedside_facts
+from cellchain.audit import trail as audit
+from cellchain.audit.rules.hash_chain import HASHED_FIELDS, entry_hash
+from cellchain.core.canonical import canonical_json, format_utc, sha256_hex
+from cellchain.core.config import DEFAULTS
+from cellchain.core.db import make_engine, normalize_url
+from cellchain.core.types import utcnow
+from cellchain.people import accounts
+from cellchain.ward import bedside, bedside_facts
 
 ENGINE = "floor.engine"
 PROTOCOL = bedside.Protocol.from_config(DEFAULTS)

@@ -11,13 +11,51 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The application factory: configuration, database, blueprints, error handlers and commands."""
+    """The application factory: configuration, database, request lifecycle, each area's pages and API, commands."""
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
-    from cellchain import cli, config, db, web
+    from cellchain import cli
+    from cellchain.core import config, db, web
+    from cellchain.overview import navigation
+    from cellchain.people import security
 
     app.config.from_mapping(config.load(app.instance_path, test_config))
     db.init_app(app)
     web.init_app(app)
+    security.init_app(app)
+    navigation.init_app(app)
+    register_blueprints(app)
     cli.init_app(app)
     return app
+
+
+def register_blueprints(app: Flask) -> None:
+    """Each area's pages, then the one JSON API blueprint with every area's routes on it."""
+    from cellchain.audit import api as audit_api
+    from cellchain.audit import views as audit_views
+    from cellchain.core import api
+    from cellchain.labelling import api as labelling_api
+    from cellchain.labelling import views as labelling_views
+    from cellchain.manufacturing import api as manufacturing_api
+    from cellchain.manufacturing import views as manufacturing_views
+    from cellchain.overview import openapi
+    from cellchain.overview import views as overview_views
+    from cellchain.people import admin_views, login_views
+    from cellchain.people import api as people_api
+    from cellchain.quality import api as quality_api
+    from cellchain.quality import qa_views, qc_views
+    from cellchain.reports import views as reports_views
+    from cellchain.scanning import api as scanning_api
+    from cellchain.scanning import views as scanning_views
+    from cellchain.trial import api as trial_api
+    from cellchain.trial import views as trial_views
+    from cellchain.ward import api as ward_api
+    from cellchain.ward import views as ward_views
+
+    for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
+                  manufacturing_views, qc_views, qa_views, trial_views, ward_views, reports_views):
+        app.register_blueprint(pages.bp)
+    # Each API module put its routes on api.bp when it was imported above.
+    del (audit_api, labelling_api, manufacturing_api, openapi, people_api, quality_api, scanning_api, trial_api,
+         ward_api)
+    app.register_blueprint(api.bp)

@@ -6,10 +6,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from cellchain import db, migrate
-from cellchain.domain.roles import ROLES
-from cellchain.services import accounts, audit, demo, randomization
-from cellchain.web.security import policy
+from cellchain.audit import trail as audit
+from cellchain.core import db, migrate
+from cellchain.demo import loader as demo
+from cellchain.people import accounts
+from cellchain.people.rules.roles import ROLES
+from cellchain.people.security import policy
+from cellchain.trial import randomization
 
 
 @click.command("init-db")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-import cellchain.models as models
-from cellchain.db import normalize_url
+import cellchain.tables as models
+from cellchain.core.db import normalize_url
 
 config = context.config
 

@@ -18,9 +18,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from cellchain import create_app, db, migrate
-from cellchain.services import demo
-from cellchain.services.accounts import Policy
+from cellchain import create_app
+from cellchain.core import db, migrate
+from cellchain.demo import loader as demo
+from cellchain.people.accounts import Policy
 
 PASSWORD = demo.DEMO_PASSWORD
 FAST_HASH = "scrypt:1024:8:1"  # cheap hashing keeps tests quick; production uses the default

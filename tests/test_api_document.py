@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cellchain.web.api.openapi import OPERATIONS, api_rules, rule_key
+from cellchain.overview.openapi import OPERATIONS, api_rules, rule_key
 
 
 def test_every_api_route_is_in_the_openapi_document(app):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain import config, create_app
+from cellchain import create_app
+from cellchain.core import config
 
 
 def test_unknown_configuration_key_is_refused(tmp_path):
@@ -27,7 +28,7 @@ def test_missing_secret_key_is_generated_once_into_the_instance_folder(tmp_path)
 
 
 def test_postgres_urls_use_psycopg3():
-    from cellchain.db import normalize_url
+    from cellchain.core.db import normalize_url
     assert normalize_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
 
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from cellchain import db
-from cellchain.services import audit
-from cellchain.services.demo import PEOPLE
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.demo.loader import PEOPLE
 
 
 def _write_entries(app, count: int) -> None:

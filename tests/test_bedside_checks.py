@@ -8,12 +8,11 @@ from types import SimpleNamespace
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.domain.isbt128 import encode_birth_date, encode_compound
-from cellchain.models.audit import AuditEntry, Signature
-from cellchain.models.custody import CustodyEvent
-from cellchain.models.infusions import BedsideCheck, Infusion
-from cellchain.services import bedside, bedside_scans
+from cellchain.audit.models import AuditEntry, Signature
+from cellchain.core import db
+from cellchain.identifiers.isbt128 import encode_birth_date, encode_compound
+from cellchain.ward import bedside, bedside_scans
+from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from tests.factories import ward
 
 URL = "/api/v1/infusions/verify"

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.bags import Bag
-from cellchain.models.infusions import BedsideCheck, Infusion
-from cellchain.models.trial import Visit
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag
+from cellchain.trial.models import Visit
+from cellchain.ward.models import BedsideCheck, Infusion
 from tests.conftest import PASSWORD
 from tests.factories import ward
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
-from cellchain.models.infusions import BedsideCheck
-from cellchain.services import audit
+from cellchain.audit import trail as audit
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.ward.models import BedsideCheck
 from tests.factories import ward
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))

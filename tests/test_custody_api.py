@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cellchain import db
-from cellchain.domain.isbt128 import Din
+from cellchain.core import db
+from cellchain.identifiers.isbt128 import Din
 from tests.conftest import signature
 from tests.factories import ward
 

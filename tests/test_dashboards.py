@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from cellchain import db
-from cellchain.config import DEFAULTS
-from cellchain.domain.batch_record import DEFAULT_STEPS
-from cellchain.models.audit import Signature
-from cellchain.models.infusions import BedsideCheck, Infusion
-from cellchain.models.lots import Lot, Passage
-from cellchain.models.qc import Deviation
-from cellchain.models.types import utcnow
-from cellchain.reports import charts
-from cellchain.services import audit, dashboards, qc, release, release_queue, visits
+from cellchain.audit import trail as audit
+from cellchain.audit.models import Signature
+from cellchain.core import db
+from cellchain.core.config import DEFAULTS
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import Lot, Passage
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS
+from cellchain.overview import charts, dashboards
+from cellchain.quality import qc, release, release_queue
+from cellchain.quality.models import Deviation
+from cellchain.trial import visits
+from cellchain.ward.models import BedsideCheck, Infusion
 from tests.factories import lab as lab_rows
 from tests.factories import qc as qc_rows
 from tests.factories import ward as ward_rows

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.domain import scans
-from cellchain.models.bags import Bag
-from cellchain.models.lots import Lot
-from cellchain.models.trial import Subject
-from cellchain.services import audit, demo, infusions, visits
-from cellchain.services.accounts import Policy
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.demo import loader as demo
+from cellchain.identifiers import scans
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.people.accounts import Policy
+from cellchain.trial import visits
+from cellchain.trial.models import Subject
+from cellchain.ward import infusions
 from tests.conftest import FAST_HASH
 
 

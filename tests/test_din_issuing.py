@@ -6,9 +6,9 @@ import threading
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from cellchain import db
-from cellchain.domain import isbt128
-from cellchain.services.din import issue_din
+from cellchain.core import db
+from cellchain.identifiers import isbt128
+from cellchain.manufacturing.din import issue_din
 
 SITE = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

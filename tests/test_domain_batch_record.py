@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain.domain.batch_record import (
-    DEFAULT_STEPS,
-    StepDef,
-    completeness,
-    guard_verifier,
-    step_key,
-)
-from cellchain.domain.errors import Invalid, Refused
+from cellchain.core.errors import Invalid, Refused
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef, completeness, guard_verifier, step_key
 
 PASSAGES = [0, 1, 2]
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cellchain.domain.custody import (
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.ward.rules.custody_states import (
     DEFAULT_RANGES,
     EVENTS,
     INITIAL_STATE,
@@ -21,7 +22,6 @@ from cellchain.domain.custody import (
     guard_recordable_event,
     temperature_excursion,
 )
-from cellchain.domain.errors import Invalid, Reason, Refused
 
 BAG_PATH = ["filled", "stored", "dispatched", "received_at_ward", "infused"]
 

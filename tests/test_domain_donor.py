@@ -6,13 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cellchain.domain.donor import (
-    SCREENING_TESTS,
-    DonorEligibility,
-    assess_donor,
-    parse_screening,
-)
-from cellchain.domain.errors import Invalid
+from cellchain.core.errors import Invalid
+from cellchain.manufacturing.rules.donor import SCREENING_TESTS, DonorEligibility, assess_donor, parse_screening
 
 COLLECTED = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 ALL_NEGATIVE = dict.fromkeys(SCREENING_TESTS, "negative")

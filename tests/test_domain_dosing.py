@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cellchain.domain.dosing import check_dose, check_placebo_volume, required_cells, validate_weight
-from cellchain.domain.errors import Invalid
+from cellchain.core.errors import Invalid
+from cellchain.trial.rules.dosing import check_dose, check_placebo_volume, required_cells, validate_weight
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ from datetime import date, datetime
 
 import pytest
 
-from cellchain.domain.eligibility import (
+from cellchain.core.errors import Invalid
+from cellchain.trial.rules.eligibility import (
     EXCLUSION,
     INCLUSION,
     SubjectAnswers,
@@ -15,7 +16,6 @@ from cellchain.domain.eligibility import (
     assess_subject,
     parse_answers,
 )
-from cellchain.domain.errors import Invalid
 
 DAY0 = date(2026, 6, 15)
 

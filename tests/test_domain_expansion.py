@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cellchain.domain.errors import Invalid, Refused
-from cellchain.domain.expansion import (
+from cellchain.core.errors import Invalid, Refused
+from cellchain.manufacturing.rules.expansion import (
     PassageInput,
     cumulative_doublings,
     formulation,

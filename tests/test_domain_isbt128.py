@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cellchain.domain.errors import Invalid, Refused
-from cellchain.domain.isbt128 import (
+from cellchain.core.errors import Invalid, Refused
+from cellchain.identifiers.isbt128 import (
     DATE_STRUCTURES,
     MOD37_ALPHABET,
     PRODUCT_DEFAULTS,

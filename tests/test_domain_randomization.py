@@ -6,14 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cellchain.domain.errors import Invalid
-from cellchain.domain.randomization import (
-    extend_list,
-    generate_list,
-    list_hash,
-    new_seed,
-    verify_list,
-)
+from cellchain.core.errors import Invalid
+from cellchain.trial.rules.allocation_list import extend_list, generate_list, list_hash, new_seed, verify_list
 
 seeds = st.text(min_size=1, max_size=40).filter(lambda s: s.strip())
 

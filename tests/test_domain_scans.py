@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cellchain.domain.errors import Invalid
-from cellchain.domain.isbt128 import (
+from cellchain.core.errors import Invalid
+from cellchain.identifiers.isbt128 import (
     Din,
     ProductCode,
     encode_birth_date,
@@ -19,7 +19,7 @@ from cellchain.domain.isbt128 import (
     encode_moment,
     encode_text,
 )
-from cellchain.domain.scans import (
+from cellchain.identifiers.scans import (
     MAX_SCAN_LENGTH,
     Scan,
     format_bag_id,

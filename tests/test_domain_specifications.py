@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from cellchain.domain.errors import Invalid
-from cellchain.domain.specifications import (
+from cellchain.core.errors import Invalid
+from cellchain.quality.rules.spec_limits import (
     DEFAULT_SPEC,
     Limit,
     Specification,

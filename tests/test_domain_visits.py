@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from cellchain.domain.errors import Invalid
-from cellchain.domain.visits import PlannedVisit, in_window, plan_visits, timing_of, visit_status
+from cellchain.core.errors import Invalid
+from cellchain.trial.rules.schedule import PlannedVisit, in_window, plan_visits, timing_of, visit_status
 
 DAY0 = date(2026, 3, 2)
 

@@ -29,10 +29,10 @@ from sqlalchemy import func, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from cellchain import create_app, db
-from cellchain.models.bags import Bag
-from cellchain.models.lots import BatchStep, Lot
-from cellchain.services import audit
+from cellchain import create_app
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag, BatchStep, Lot
 from tests.conftest import FAST_HASH, PASSWORD, _seed
 from tests.factories import lab, ward
 from tests.live_server import Server, call, free_port, serving

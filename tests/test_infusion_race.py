@@ -12,8 +12,8 @@ import threading
 import pytest
 from sqlmodel import func, select
 
-from cellchain import db
-from cellchain.models.infusions import BedsideCheck, Infusion
+from cellchain.core import db
+from cellchain.ward.models import BedsideCheck, Infusion
 from tests.conftest import signature
 from tests.factories import ward
 from tests.live_server import call, serving

@@ -7,10 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.custody import CustodyEvent
-from cellchain.models.infusions import BedsideCheck, Infusion
-from cellchain.models.trial import Visit
+from cellchain.core import db
+from cellchain.trial.models import Visit
+from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from tests.conftest import signature
 from tests.factories import ward
 

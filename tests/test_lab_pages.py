@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from cellchain.domain.isbt128 import Din
-from cellchain.reports.growth_curve import GrowthPoint, growth_svg
+from cellchain.identifiers.isbt128 import Din
+from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot, snapshot
 
 SVG = "{http://www.w3.org/2000/svg}"

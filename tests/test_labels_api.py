@@ -9,8 +9,8 @@ import pymupdf
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
 from tests.factories import labels as make
 from tests.test_labelling import scan_pages, zpl_symbols
 from tests.test_labels_printing import din_barcode, page_text

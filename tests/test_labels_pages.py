@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import url_for
 
-from cellchain import db
+from cellchain.core import db
 from tests.factories import labels as make
 from tests.test_labelling import scan_pages
 from tests.test_labels_api import prints, rows

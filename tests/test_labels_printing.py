@@ -12,10 +12,12 @@ from datetime import UTC, datetime
 import pymupdf
 import pytest
 
-from cellchain import db
-from cellchain.domain.specifications import DEFAULT_SPEC
+from cellchain.core import db
+from cellchain.labelling import label_items
+from cellchain.labelling import print_jobs as labels
 from cellchain.labelling.data import LabelSettings
-from cellchain.services import accounts, label_items, labels
+from cellchain.people import accounts
+from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
 from tests.factories import labels as make
 from tests.test_labelling import MOD37, check_value, scan_pages, zpl_symbols
 

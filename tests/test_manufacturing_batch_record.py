@@ -5,10 +5,11 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from cellchain.domain.batch_record import DEFAULT_STEPS, StepDef
-from cellchain.domain.errors import Invalid, Refused
-from cellchain.models.lots import BatchStep
-from cellchain.services import audit, batch
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, Refused
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.models import BatchStep
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from tests.conftest import signature
 from tests.factories.lab import days_ago, in_db, iso, make_lot, snapshot, user
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cellchain.domain.isbt128 import Din
-from cellchain.services import audit
+from cellchain.audit import trail as audit
+from cellchain.identifiers.isbt128 import Din
 from tests.factories.lab import SCREENING, days_ago, in_db, iso, make_collection, snapshot
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cellchain.domain.isbt128 import Din, ProductCode, parse_moment
-from cellchain.domain.scans import parse_scan
+from cellchain.identifiers.isbt128 import Din, ProductCode, parse_moment
+from cellchain.identifiers.scans import parse_scan
 from tests.conftest import signature
 from tests.factories.lab import SCREENING, days_ago, iso
 

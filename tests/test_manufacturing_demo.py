@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from cellchain.models.bags import Bag
-from cellchain.models.types import utcnow
-from cellchain.services import audit, batch, demo, demo_lab, lots
-from cellchain.services.accounts import Policy
+from cellchain.audit import trail as audit
+from cellchain.core.types import utcnow
+from cellchain.demo import lab as demo_lab
+from cellchain.demo import loader as demo
+from cellchain.manufacturing import batch, lots
+from cellchain.manufacturing.models import Bag
+from cellchain.people.accounts import Policy
 from tests.conftest import FAST_HASH
 from tests.factories.lab import in_db
 

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from cellchain import db
-from cellchain.domain.errors import Refused
-from cellchain.domain.isbt128 import Din, ProductCode, parse_moment
-from cellchain.domain.scans import parse_scan
-from cellchain.models.bags import Bag
-from cellchain.models.lots import Lot
-from cellchain.services import bags
+from cellchain.core import db
+from cellchain.core.errors import Refused
+from cellchain.identifiers.isbt128 import Din, ProductCode, parse_moment
+from cellchain.identifiers.scans import parse_scan
+from cellchain.manufacturing import bags
+from cellchain.manufacturing.models import Bag, Lot
 from tests.factories.lab import days_ago, formulated_lot, in_db, iso, make_bag, make_lot, snapshot, user
 
 FILL = {"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",

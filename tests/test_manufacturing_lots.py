@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from cellchain.domain.errors import Invalid, Refused
-from cellchain.models.lots import BatchStep, Passage
-from cellchain.services import lots
+from cellchain.core.errors import Invalid, Refused
+from cellchain.manufacturing import lots
+from cellchain.manufacturing.models import BatchStep, Passage
 from tests.factories.lab import days_ago, in_db, iso, make_collection, make_lot, open_excursion, snapshot, user
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain import db
-from cellchain.domain.errors import Invalid, Unauthenticated
-from cellchain.services import accounts, audit, signatures
+from cellchain.audit import signatures
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.core.errors import Invalid, Unauthenticated
+from cellchain.people import accounts
 from tests.conftest import FAST_HASH, PASSWORD
 
 
@@ -138,7 +140,7 @@ def test_token_is_stored_only_as_a_hash(app, api):
     with app.app_context():
         from sqlmodel import select
 
-        from cellchain.models.users import ApiToken
+        from cellchain.people.models import ApiToken
         stored = db.session().exec(select(ApiToken)).all()
     assert token not in [t.token_hash for t in stored]
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from cellchain import db
-from cellchain.services import accounts, demo_lab, demo_qc, qc, release
-from cellchain.web.security import policy
+from cellchain.core import db
+from cellchain.demo import lab as demo_lab
+from cellchain.demo import qc as demo_qc
+from cellchain.people import accounts
+from cellchain.people.security import policy
+from cellchain.quality import qc, release
 
 
 def _load_demo(app) -> int:

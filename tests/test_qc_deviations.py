@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
 from tests.conftest import signature
 from tests.factories.qc import add_results, db_session, make_lot, user
 

@@ -7,12 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.domain.errors import Invalid, Refused
-from cellchain.domain.specifications import DEFAULT_SPEC, spec_to_dict
-from cellchain.models.audit import AuditEntry
-from cellchain.models.qc import Deviation, QcResult, Specification
-from cellchain.services import accounts, qc, specifications
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.core.errors import Invalid, Refused
+from cellchain.people import accounts
+from cellchain.quality import qc, specifications
+from cellchain.quality.models import Deviation, QcResult, Specification
+from cellchain.quality.rules.spec_limits import DEFAULT_SPEC, spec_to_dict
 from tests.factories.qc import add_results, db_session, make_lot
 
 URL = "/api/v1/lots/{}/qc-results"

@@ -16,9 +16,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from cellchain import db
-from cellchain.services import bedside, custody, signatures
-from cellchain.services.accounts import Policy
+from cellchain.audit import signatures
+from cellchain.core import db
+from cellchain.people.accounts import Policy
+from cellchain.ward import bedside, custody
 from tests.conftest import FAST_HASH, PASSWORD, signature
 from tests.factories import qc, ward
 

@@ -10,9 +10,9 @@ import pymupdf
 import zxingcpp
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import Signature
-from cellchain.models.lots import Lot
+from cellchain.audit.models import Signature
+from cellchain.core import db
+from cellchain.manufacturing.models import Lot
 from tests.conftest import signature
 from tests.factories.qc import PASSING, add_results, db_session, make_lot
 

@@ -6,9 +6,8 @@ import re
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.bags import Bag
-from cellchain.models.lots import Lot
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag, Lot
 from tests.conftest import PASSWORD
 from tests.factories.qc import PASSING, add_results, db_session, give_role, make_lot
 

@@ -8,12 +8,11 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry, Signature
-from cellchain.models.bags import Bag
-from cellchain.models.custody import CustodyEvent
-from cellchain.models.lots import Lot
-from cellchain.models.qc import Deviation
+from cellchain.audit.models import AuditEntry, Signature
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.quality.models import Deviation
+from cellchain.ward.models import CustodyEvent
 from tests.conftest import signature
 from tests.factories.qc import PASSING, add_excursion, add_results, db_session, give_role, make_lot, user
 

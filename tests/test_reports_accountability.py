@@ -10,9 +10,9 @@ import pymupdf
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.bags import Bag
-from cellchain.models.custody import Excursion
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag
+from cellchain.ward.models import Excursion
 from tests.conftest import PASSWORD, signature
 from tests.factories import ward
 

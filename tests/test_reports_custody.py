@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pymupdf
 import pytest
 
-from cellchain import db
-from cellchain.domain.isbt128 import Din
-from cellchain.models.custody import CustodyEvent
-from cellchain.reports import chain_of_custody
+from cellchain.core import db
+from cellchain.identifiers.isbt128 import Din
+from cellchain.ward import custody_report as chain_of_custody
+from cellchain.ward.models import CustodyEvent
 from tests.conftest import signature
 from tests.factories import ward
 

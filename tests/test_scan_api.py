@@ -13,7 +13,7 @@ from flask import url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cellchain import db
+from cellchain.core import db
 from tests.factories import labels as make
 from tests.test_labelling import MOD37, check_value
 from tests.test_labels_printing import din_barcode

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from cellchain import db
-from cellchain.services.scanning import Found
-from cellchain.web.scan import page_url
+from cellchain.core import db
+from cellchain.scanning.resolver import Found
+from cellchain.scanning.views import page_url
 from tests.factories import labels as make
 from tests.test_scan_api import PAGES, expected_url
 

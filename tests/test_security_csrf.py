@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain.domain.roles import ROLES
-from cellchain.services import accounts
-from cellchain.services.accounts import Policy
+from cellchain.people import accounts
+from cellchain.people.accounts import Policy
+from cellchain.people.rules.roles import ROLES
 from tests.conftest import FAST_HASH, AuthActions
 from tests.factories.lab import in_db, snapshot
 from tests.factories.security import add_prints_and_deviation, load_site, routes

@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from cellchain import create_app, db
-from cellchain.models.types import utcnow
-from cellchain.models.users import LoginAttempt, User
+from cellchain import create_app
+from cellchain.core import db
+from cellchain.core.types import utcnow
+from cellchain.people.models import LoginAttempt, User
 from tests.conftest import FAST_HASH, PASSWORD, AuthActions
 
 HEADERS = {

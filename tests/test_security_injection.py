@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
-from cellchain.models.users import User
+from cellchain.people.models import User
 from tests.conftest import PASSWORD, AuthActions
 from tests.factories.lab import in_db, snapshot
 from tests.factories.security import add_prints_and_deviation, load_site, routes

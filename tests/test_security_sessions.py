@@ -11,10 +11,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
-from cellchain.models.types import utcnow
-from cellchain.models.users import ApiToken, LoginSession, User
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.core.types import utcnow
+from cellchain.people.models import ApiToken, LoginSession, User
 from tests.conftest import PASSWORD, AuthActions
 
 COOKIE = "session"

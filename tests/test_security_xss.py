@@ -19,12 +19,15 @@ import pymupdf
 import pytest
 from sqlmodel import select
 
-from cellchain.domain.isbt128 import check_character
-from cellchain.models.custody import Excursion
-from cellchain.models.trial import Subject
-from cellchain.models.users import User
-from cellchain.services import demo, demo_lab, demo_qc, demo_trial
-from cellchain.services.accounts import Policy
+from cellchain.demo import lab as demo_lab
+from cellchain.demo import loader as demo
+from cellchain.demo import qc as demo_qc
+from cellchain.demo import trial as demo_trial
+from cellchain.identifiers.isbt128 import check_character
+from cellchain.people.accounts import Policy
+from cellchain.people.models import User
+from cellchain.trial.models import Subject
+from cellchain.ward.models import Excursion
 from tests.conftest import FAST_HASH, AuthActions, signature
 from tests.factories import ward
 from tests.factories.lab import in_db
@@ -232,9 +235,9 @@ def hostile(app, client, api):
 
 def _keys(app, *, din: str, lots: list[str], bags: list[str], subject: str, infusion_id: int) -> dict[str, list[str]]:
     """Each URL parameter's values: the records that hold markup (and one made of markup itself)."""
-    from cellchain.models.bags import LabelPrint
-    from cellchain.models.qc import Deviation
-    from cellchain.models.trial import Visit
+    from cellchain.manufacturing.models import LabelPrint
+    from cellchain.quality.models import Deviation
+    from cellchain.trial.models import Visit
 
     with in_db(app) as session:
         subjects = [s.subject_code for s in session.exec(select(Subject)).all()]

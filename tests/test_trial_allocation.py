@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
-from cellchain.models.bags import Bag
-from cellchain.models.trial import Allocation
-from cellchain.services import allocation
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.manufacturing.models import Bag
+from cellchain.trial import allocation
+from cellchain.trial.models import Allocation
 from tests.factories import trial as factory
 from tests.factories.trial import randomized, register, site_today
 

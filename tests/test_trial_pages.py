@@ -6,11 +6,12 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.domain import eligibility
-from cellchain.models.trial import Allocation, Subject
-from cellchain.services import demo_trial, visits
-from cellchain.web.security import policy
+from cellchain.core import db
+from cellchain.demo import trial as demo_trial
+from cellchain.people.security import policy
+from cellchain.trial import visits
+from cellchain.trial.models import Allocation, Subject
+from cellchain.trial.rules import eligibility
 from tests.factories import trial as factory
 from tests.factories.trial import eligible_answers, randomized, register, site_today
 

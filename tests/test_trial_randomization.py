@@ -8,10 +8,11 @@ import threading
 
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
-from cellchain.models.trial import RandomizationList, Subject
-from cellchain.services import accounts, randomization, subjects
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.people import accounts
+from cellchain.trial import randomization, subjects
+from cellchain.trial.models import RandomizationList, Subject
 from tests.conftest import ApiActions
 from tests.factories.trial import eligible_answers, randomized, register
 

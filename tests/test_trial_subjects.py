@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.models.audit import AuditEntry
-from cellchain.models.trial import Subject, Visit
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.trial.models import Subject, Visit
 from tests.conftest import ApiActions
 from tests.factories.trial import eligible_answers, register, site_today
 

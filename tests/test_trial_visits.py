@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from cellchain import db
-from cellchain.domain.errors import Forbidden, Refused
-from cellchain.models.audit import AuditEntry
-from cellchain.models.trial import Visit
-from cellchain.services import accounts, visits
+from cellchain.audit.models import AuditEntry
+from cellchain.core import db
+from cellchain.core.errors import Forbidden, Refused
+from cellchain.people import accounts
+from cellchain.trial import visits
+from cellchain.trial.models import Visit
 from tests.factories.trial import randomized, register, site_today
 
 

@@ -2,7 +2,7 @@
 
 A label is trusted at the bedside only if it says exactly what the record holds, so nothing here is typed
 in by a person: every barcode is encoded from the stored DIN, product code, division, expiry and subject
-with the strict encoders of ``cellchain.domain.isbt128`` (which refuse rather than print a structure a
+with the strict encoders of ``cellchain.identifiers.isbt128`` (which refuse rather than print a structure a
 scanner could not read back), and every eye-readable line is formatted from the same values.
 
 Pure functions: rows are read for their attributes only (no session, no Flask). Site settings (time zone,
@@ -19,8 +19,8 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cellchain.domain import isbt128
-from cellchain.domain.scans import wristband_data
+from cellchain.identifiers import isbt128
+from cellchain.identifiers.scans import wristband_data
 
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
 QUARANTINE = "QUARANTINE"

@@ -20,13 +20,11 @@ from zoneinfo import ZoneInfo
 from reportlab.platypus import Flowable
 from sqlmodel import Session, select
 
-from cellchain.models.bags import Bag
-from cellchain.models.custody import CustodyEvent
-from cellchain.models.infusions import Infusion
-from cellchain.models.lots import Lot
-from cellchain.models.types import utcnow
-from cellchain.reports import document
-from cellchain.reports.document import FAIL_COLOUR, H2, SMALL, TITLE, para, table, when
+from cellchain.core import pdf_document as document
+from cellchain.core.pdf_document import FAIL_COLOUR, H2, SMALL, TITLE, para, table, when
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.ward.models import CustodyEvent, Infusion
 
 IN_STOCK_STATES = ("at_lab", "in_storage", "dispatched", "at_ward")
 COLUMNS = ("infused", "in_stock", "expired", "discarded")

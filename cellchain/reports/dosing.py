@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 from reportlab.platypus import Flowable
 from sqlmodel import Session, select
 
-from cellchain.domain import dosing
-from cellchain.models.bags import Bag
-from cellchain.models.infusions import Infusion
-from cellchain.models.trial import Allocation, Subject, Visit
-from cellchain.models.types import utcnow
-from cellchain.reports import document
-from cellchain.reports.document import H2, SMALL, TITLE, para, table, when
+from cellchain.core import pdf_document as document
+from cellchain.core.pdf_document import H2, SMALL, TITLE, para, table, when
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import Bag
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import dosing
+from cellchain.ward.models import Infusion
 
 
 @dataclass(frozen=True)

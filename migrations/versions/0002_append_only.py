@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from alembic import op
 
-from cellchain.domain.audit_chain import GENESIS_HASH
-from cellchain.models import append_only
+from cellchain.audit.rules.hash_chain import GENESIS_HASH
+from cellchain.audit import append_only
 
 revision = "0002"
 down_revision = "0001"

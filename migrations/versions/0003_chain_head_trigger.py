@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from cellchain.models import chain_head
+from cellchain.audit import models as chain_head
 
 revision = "0003"
 down_revision = "0002"

@@ -16,7 +16,7 @@ import pymupdf
 import pytest
 import zxingcpp
 
-from cellchain.domain.isbt128 import Din, check_character
+from cellchain.identifiers.isbt128 import Din, check_character
 from tests.browser.conftest import login
 from tests.browser.wedge import assert_scan_focus, done, local_input, scan, submit
 from tests.conftest import PASSWORD

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain.services.demo import PEOPLE
+from cellchain.demo.loader import PEOPLE
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser

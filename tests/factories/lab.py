@@ -14,13 +14,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, select
 
-from cellchain import db
-from cellchain.domain.isbt128 import format_din
-from cellchain.models.bags import Bag
-from cellchain.models.collections import Collection
-from cellchain.models.custody import CustodyEvent, Excursion
-from cellchain.models.lots import BatchStep, Lot, Passage
-from cellchain.models.users import User
+from cellchain.core import db
+from cellchain.identifiers.isbt128 import format_din
+from cellchain.manufacturing.models import Bag, BatchStep, Collection, Lot, Passage
+from cellchain.people.models import User
+from cellchain.ward.models import CustodyEvent, Excursion
 
 _sequence = itertools.count(900_001)
 SCREENING = {"HIV-1/2": "negative", "HBV": "negative", "HCV": "negative", "HTLV-I/II": "negative",

@@ -13,14 +13,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.config import DEFAULTS
-from cellchain.domain.isbt128 import Din, ProductCode
-from cellchain.domain.scans import format_bag_id
-from cellchain.models.bags import Bag, LabelPrint
-from cellchain.models.collections import Collection
-from cellchain.models.lots import Lot, Passage
-from cellchain.models.trial import Allocation, Subject, Visit
-from cellchain.services import accounts, din
+from cellchain.core.config import DEFAULTS
+from cellchain.identifiers.isbt128 import Din, ProductCode
+from cellchain.identifiers.scans import format_bag_id
+from cellchain.manufacturing import din
+from cellchain.manufacturing.models import Bag, Collection, LabelPrint, Lot, Passage
+from cellchain.people import accounts
+from cellchain.trial.models import Allocation, Subject, Visit
 
 TZ = ZoneInfo(DEFAULTS["SITE_TIMEZONE"])
 PRODUCT = DEFAULTS["PRODUCT_CODES"]

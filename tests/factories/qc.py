@@ -15,18 +15,18 @@ from typing import Any
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
-from cellchain import db
-from cellchain.domain import batch_record, isbt128
-from cellchain.domain import specifications as spec_rules
-from cellchain.models.audit import Signature
-from cellchain.models.bags import Bag
-from cellchain.models.collections import Collection
-from cellchain.models.custody import CustodyEvent, Excursion
-from cellchain.models.lots import BatchStep, BatchStepVerification, Lot, Passage
-from cellchain.models.qc import QcResult
-from cellchain.models.types import utcnow
-from cellchain.models.users import User, UserRole
-from cellchain.services import batch, signatures
+from cellchain.audit import signatures
+from cellchain.audit.models import Signature
+from cellchain.core import db
+from cellchain.core.types import utcnow
+from cellchain.identifiers import isbt128
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.manufacturing.rules import batch_record
+from cellchain.people.models import User, UserRole
+from cellchain.quality.models import QcResult
+from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.ward.models import CustodyEvent, Excursion
 from tests.conftest import FAST_HASH, PASSWORD
 
 PASSING: dict[str, Any] = {

@@ -15,13 +15,13 @@ from flask import Flask
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from cellchain.models.audit import AuditEntry
-from cellchain.models.bags import Bag
-from cellchain.models.lots import BatchStep, Lot
-from cellchain.models.trial import Subject, Visit
-from cellchain.models.users import User
-from cellchain.services import accounts, demo
-from cellchain.services.accounts import Policy
+from cellchain.audit.models import AuditEntry
+from cellchain.demo import loader as demo
+from cellchain.manufacturing.models import Bag, BatchStep, Lot
+from cellchain.people import accounts
+from cellchain.people.accounts import Policy
+from cellchain.people.models import User
+from cellchain.trial.models import Subject, Visit
 from tests.conftest import FAST_HASH
 from tests.factories.lab import in_db
 

@@ -13,11 +13,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cellchain.config import DEFAULTS
-from cellchain.models.bags import Bag
-from cellchain.models.collections import Collection
-from cellchain.models.lots import Lot
-from cellchain.services import accounts, visits
+from cellchain.core.config import DEFAULTS
+from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.people import accounts
+from cellchain.trial import visits
 
 _sequence = itertools.count(1)
 PRODUCT = {"ucmsc": "D0001", "placebo": "D0002"}

@@ -14,16 +14,15 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from cellchain.config import DEFAULTS
-from cellchain.domain import dosing
-from cellchain.domain.isbt128 import Din, ProductCode, encode_compound, encode_moment
-from cellchain.domain.scans import wristband_data
-from cellchain.models.bags import Bag
-from cellchain.models.collections import Collection
-from cellchain.models.lots import Lot
-from cellchain.models.trial import Allocation, Subject, Visit
-from cellchain.models.users import User
-from cellchain.services import accounts, custody
+from cellchain.core.config import DEFAULTS
+from cellchain.identifiers.isbt128 import Din, ProductCode, encode_compound, encode_moment
+from cellchain.identifiers.scans import wristband_data
+from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.people import accounts
+from cellchain.people.models import User
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import dosing
+from cellchain.ward import custody
 
 _sequence = itertools.count(1)
 PRODUCT = {"ucmsc": "D0001", "placebo": "D0002"}

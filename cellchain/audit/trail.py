@@ -1,0 +1,124 @@
+"""The one place audit entries are written, and the chain verified.
+
+Every service that changes a regulated record calls :func:`record` inside the same transaction as the
+change, so the entry and the change are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import func, insert
+from sqlmodel import Session, select
+
+from cellchain.audit.models import AuditEntry, AuditHead
+from cellchain.audit.rules.hash_chain import HASHED_FIELDS, ChainReport, entry_hash, verify_rows
+from cellchain.core.canonical import canonical_json, format_utc
+from cellchain.core.types import utcnow
+from cellchain.people.rules.roles import Actor
+
+SYSTEM_ACTOR = "system"
+
+
+def _json(values: dict[str, Any] | None) -> str | None:
+    return None if values is None else canonical_json(values)
+
+
+class Link(NamedTuple):
+    """Where an appended entry sits in the chain."""
+
+    seq: int
+    hash: str
+
+
+# Every audited write reads the head and appends one row: Core statements built once (only SQL with
+# parameters; each call still locks and reads the head as it is now). The insert's trigger checks that
+# the entry extends the head and moves the head (migration 0003), so there is no UPDATE here.
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
+_APPEND = insert(AuditEntry.__table__)
+
+
+def record(session: Session, *, actor: Actor | None, record_type: str, record_id: Any, action: str,
+           old: dict[str, Any] | None = None, new: dict[str, Any] | None = None,
+           reason: str | None = None, at: datetime | None = None) -> Link:
+    """Append one entry to the chain. ``actor`` None means the system itself (a CLI or migration).
+
+    The head stays locked until the transaction ends (PostgreSQL's row lock; on SQLite the write
+    lock every transaction takes at BEGIN IMMEDIATE), so entries are numbered in commit order.
+    """
+    session.flush()  # the change this entry describes is written first
+    connection = session.connection()
+    head_seq, head_hash = connection.execute(_HEAD).one()
+    entry = {"seq": head_seq + 1, "recorded_at": format_utc(at or utcnow()),
+             "actor_id": actor.id if actor else None, "actor": actor.username if actor else SYSTEM_ACTOR,
+             "record_type": record_type, "record_id": str(record_id), "action": action,
+             "old_values": _json(old), "new_values": _json(new), "reason": reason or None, "prev_hash": head_hash}
+    entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
+    connection.execute(_APPEND, entry)
+    return Link(entry["seq"], entry["hash"])
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the whole chain in order straight from the database cursor, without building ORM objects."""
+    columns = ", ".join((*HASHED_FIELDS, "prev_hash", "hash"))
+    cursor = session.connection().connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
+    try:
+        cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
+        head_row = cursor.fetchone()
+        # Built from the constant column names above, never from input: no SQL injection here.
+        query = " ".join(("SELECT", columns, "FROM audit_entries ORDER BY seq"))
+        cursor.execute(query)
+        return verify_rows(_batched(cursor), head=tuple(head_row) if head_row else None)
+    finally:
+        cursor.close()
+
+
+def _batched(cursor, size: int = 20_000):
+    while True:
+        chunk = cursor.fetchmany(size)
+        if not chunk:
+            return
+        yield from chunk
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    record_type: str | None = None
+    record_id: str | None = None
+    actor: str | None = None
+    since: str | None = None  # canonical UTC text bounds, inclusive
+    until: str | None = None
+
+
+def _filtered(statement, flt: AuditFilter):
+    if flt.record_type:
+        statement = statement.where(AuditEntry.record_type == flt.record_type)
+    if flt.record_id:
+        statement = statement.where(AuditEntry.record_id == flt.record_id)
+    if flt.actor:
+        statement = statement.where(AuditEntry.actor == flt.actor)
+    if flt.since:
+        statement = statement.where(AuditEntry.recorded_at >= flt.since)
+    if flt.until:
+        statement = statement.where(AuditEntry.recorded_at <= flt.until)
+    return statement
+
+
+def search(session: Session, flt: AuditFilter, *, limit: int | None = 200, offset: int = 0) -> list[AuditEntry]:
+    statement = _filtered(select(AuditEntry), flt).order_by(AuditEntry.seq.desc()).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    return list(session.exec(statement))
+
+
+def count(session: Session, flt: AuditFilter) -> int:
+    return session.exec(_filtered(select(func.count()).select_from(AuditEntry), flt)).one()
+
+
+def history(session: Session, record_type: str, record_id: Any) -> list[AuditEntry]:
+    """A record's entries, oldest first: what a batch record or certificate shows as 'changed since entry'."""
+    statement = (select(AuditEntry).where(AuditEntry.record_type == record_type,
+                                          AuditEntry.record_id == str(record_id)).order_by(AuditEntry.seq))
+    return list(session.exec(statement))

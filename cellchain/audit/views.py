@@ -1,0 +1,89 @@
+"""The audit trail for auditors and QA: filter, read, export, verify. Nothing here writes."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.core.canonical import format_utc
+from cellchain.core.errors import Invalid
+from cellchain.people.security import roles_required
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+PAGE_SIZE = 100
+CSV_COLUMNS = ("seq", "recorded_at", "actor", "record_type", "record_id", "action", "old_values", "new_values",
+               "reason", "prev_hash", "hash")
+
+
+def _day_bound(text: str, field: str, end: bool) -> str | None:
+    """A date typed in the site's zone, as the inclusive UTC bound of that day."""
+    if not text:
+        return None
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()  # a calendar date; its zone is added below
+    except ValueError:
+        raise Invalid({field: "use YYYY-MM-DD"}) from None
+    local = datetime.combine(day, time.max if end else time.min, ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    return format_utc(local)
+
+
+FILTER_ARGS = ("record_type", "record_id", "actor", "since", "until")
+
+
+def _link_args() -> dict[str, str]:
+    """The filters as the page's links repeat them. Only these names: the query string goes into
+    ``url_for(**args)``, where a parameter named ``endpoint``, ``_method`` or ``_external`` would break
+    the link or point it elsewhere."""
+    return {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
+
+
+def _filter_from_args() -> audit.AuditFilter:
+    args = request.args
+    return audit.AuditFilter(record_type=args.get("record_type") or None, record_id=args.get("record_id") or None,
+                             actor=args.get("actor") or None, since=_day_bound(args.get("since", ""), "since", False),
+                             until=_day_bound(args.get("until", ""), "until", True))
+
+
+@bp.route("/")
+@roles_required("auditor", "qa", "admin", action="read the audit trail")
+def trail():
+    flt = _filter_from_args()
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    session = db.session()
+    entries = audit.search(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    total = audit.count(session, flt)
+    return render_template("audit/trail.html", entries=entries, total=total, page=page, page_size=PAGE_SIZE,
+                           args=_link_args())
+
+
+@bp.route("/export.csv")
+@roles_required("auditor", "qa", "admin", action="export the audit trail")
+def export_csv():
+    entries = audit.search(db.session(), _filter_from_args(), limit=None)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        writer.writerow([_csv_safe(getattr(entry, column)) for column in CSV_COLUMNS])
+    return Response(buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=audit-trail.csv"})
+
+
+def _csv_safe(value):
+    """Spreadsheets run cells that start with = + - @ as formulas; prefix them so they stay text."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+@bp.route("/verify")
+@roles_required("auditor", "qa", "admin", action="verify the audit trail")
+def verify():
+    report = audit.verify_chain(db.session())
+    return render_template("audit/verify.html", report=report)

@@ -1,0 +1,177 @@
+"""The database: one engine per app, one session per request, one commit at the edge.
+
+Services only ``flush``; the request commits once when it succeeds and rolls back otherwise, so a
+refused request never leaves half a record behind. Security events that must survive a refusal (a
+wrong signature password, a failed login, a bedside attempt that was refused) are written through
+:func:`defer`, which commits on its own after the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from flask import Flask, current_app, g
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+EXTENSION = "cellchain.core.db"
+SQLITE_BUSY_TIMEOUT_S = 30
+log = logging.getLogger(__name__)
+
+
+def normalize_url(url: str) -> str:
+    """Accept the usual ``postgres://`` and ``postgresql://`` spellings and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL lets readers go on while one writer writes; foreign keys are off by default in SQLite.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:
+    # Take SQLite's write lock when the transaction starts, not when it first writes: two requests
+    # that both read the audit chain head and then write would otherwise fail with SQLITE_BUSY at
+    # the upgrade. This is how the chain head is serialised on SQLite.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class WriterQueue:
+    """The threads of one process queue for SQLite's single writer, first come first served.
+
+    Every SQLite transaction takes the write lock at BEGIN IMMEDIATE. A thread that finds it taken
+    waits in SQLite's busy handler, which sleeps in growing steps (1, 2, 5 ... 100 ms) however soon the
+    lock frees, so under a threaded server a 3 ms wait became 50-150 ms at the 95th percentile (issue 9,
+    bench/bench_bedside.py). Here a thread joins this queue when it gets a connection from the pool and
+    leaves it when the connection returns (after its commit or rollback); the next in line is woken
+    the moment the holder is done, in arrival order, so no request starves behind luckier ones. Other
+    processes still meet SQLite's busy handler, as before. A thread that asks for a second connection
+    while holding one waits no longer than the busy timeout, then goes on without the queue (SQLite
+    decides, as before), so nothing waits on itself forever.
+    """
+
+    FLAG = "cellchain.writer_queue"
+
+    def __init__(self, timeout_s: float) -> None:
+        self._mutex = threading.Lock()
+        self._waiting: deque[threading.Lock] = deque()
+        self._held = False
+        self._timeout_s = timeout_s
+
+    def _acquire(self) -> bool:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiting.append(turn)
+        if turn.acquire(timeout=self._timeout_s):
+            return True  # handed over by the holder
+        with self._mutex:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+                return False
+        return True  # handed over between the timeout and the mutex
+
+    def _release(self) -> None:
+        with self._mutex:
+            if self._waiting:
+                self._waiting.popleft().release()  # the queue stays held, by the next in line
+            else:
+                self._held = False
+
+    def checkout(self, _dbapi_connection, record, _proxy) -> None:
+        if self._acquire():
+            record.record_info[self.FLAG] = True
+        else:
+            log.warning("SQLite writer queue: waited %s s; going on without it", self._timeout_s)
+
+    def checkin(self, _dbapi_connection, record) -> None:
+        if record is not None and record.record_info.pop(self.FLAG, False):
+            self._release()
+
+
+def make_engine(url: str, *, echo: bool = False) -> Engine:
+    url = normalize_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, echo=echo,
+                               connect_args={"check_same_thread": False, "isolation_level": None})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        queue = WriterQueue(SQLITE_BUSY_TIMEOUT_S)
+        event.listen(engine, "checkout", queue.checkout)
+        event.listen(engine, "checkin", queue.checkin)
+        return engine
+    # No ping before each checkout: it was one more round trip on every request (issue 9). A connection
+    # that died with its server fails its request with a clean 503, and SQLAlchemy then replaces every
+    # pooled connection of that process, so the next request reconnects (tests/test_faults.py).
+    return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
+
+
+def engine() -> Engine:
+    return current_app.extensions[EXTENSION]
+
+
+def session() -> Session:
+    """The request's session, opened on first use."""
+    if "db_session" not in g:
+        g.db_session = Session(engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def commit() -> None:
+    """Commit the request's work; called once at the edge (after_request, a CLI command)."""
+    if "db_session" in g:
+        g.db_session.commit()
+
+
+def rollback() -> None:
+    if "db_session" in g:
+        g.db_session.rollback()
+
+
+def defer(write: Callable[[Session], None]) -> None:
+    """Run ``write`` in a transaction of its own once the request's transaction has ended.
+
+    For records that must survive a refusal: a failed login, a wrong signature password, a refused
+    bedside attempt. Running them after the request's transaction (not beside it) matters: the request
+    may hold SQLite's write lock or the audit head's row lock, and a second transaction in the same
+    thread would wait on itself.
+    """
+    g.setdefault("deferred_writes", []).append(write)
+
+
+def _run_deferred(writes: list[Callable[[Session], None]]) -> None:
+    for write in writes:
+        try:
+            with Session(engine(), expire_on_commit=False) as own:
+                write(own)
+                own.commit()
+        except Exception:  # a lost security record is logged loudly, never silently dropped
+            log.exception("a deferred audit write failed")
+
+
+def _close(_exc: BaseException | None = None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()  # rolls back whatever was not committed; loaded objects stay readable
+    _run_deferred(g.pop("deferred_writes", []))
+
+
+def init_app(app: Flask) -> None:
+    app.extensions[EXTENSION] = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
+    app.teardown_appcontext(_close)

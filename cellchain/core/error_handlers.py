@@ -1,0 +1,81 @@
+"""Every refusal becomes one HTTP answer here: JSON under /api/, a page that says what happened elsewhere."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, jsonify, render_template
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from cellchain.core import db
+from cellchain.core.api import is_api_request
+from cellchain.core.errors import DomainError, Invalid, Reason, Refused
+
+log = logging.getLogger(__name__)
+
+TITLES = {400: "The request could not be read", 401: "Not signed in or wrong password",
+          403: "Not allowed", 404: "Not found", 405: "Not allowed here", 409: "Refused by a rule",
+          413: "Too large", 429: "Too many attempts", 500: "Something went wrong", 503: "Service unavailable"}
+
+
+def respond(status: int, message: str, *, fields: dict | None = None, reasons: list[Reason] | None = None):
+    db.rollback()
+    if is_api_request():
+        body: dict = {"error": message}
+        if fields:
+            body["fields"] = fields
+        if reasons:
+            body["reasons"] = [r.as_dict() for r in reasons]
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
+                           message=message, fields=fields or {}, reasons=reasons or []), status
+
+
+def _domain(error: DomainError):
+    body, status = respond(error.status, error.message, fields=getattr(error, "fields", None),
+                           reasons=getattr(error, "reasons", None))
+    retry_after = getattr(error, "retry_after", None)
+    return (body, status, {"Retry-After": str(retry_after)}) if retry_after else (body, status)
+
+
+def _http(error: HTTPException):
+    return respond(error.code or 500, error.description or TITLES.get(error.code or 500, "Error"))
+
+
+def integrity_conflict(error: IntegrityError):
+    # The database held an invariant the code did not catch first, typically a race between two servers.
+    log.warning("integrity error: %s", error.orig)
+    reason = Reason("conflict", "a concurrent change got there first; reload and try again")
+    return respond(409, reason.message, reasons=[reason])
+
+
+def data_refused(error: DataError):
+    # A value the database cannot hold (too long for its column, a number out of range) that no check
+    # caught first: the request was wrong, not the server, and nothing was saved.
+    log.warning("data error: %s", error.orig)
+    return respond(400, "A value does not fit what the database can store (too long, or a number out of "
+                        "range). Nothing was saved.")
+
+
+def database_down(error: DBAPIError):
+    log.error("database error: %s", error)
+    return respond(503, "The database is not answering. Nothing was saved; try again in a moment.")
+
+
+def _unexpected(error: Exception):
+    if current_app.testing:
+        raise error  # a test sees the traceback, not a polite page
+    log.exception("unhandled error", exc_info=error)
+    return respond(500, "An unexpected error occurred. Nothing was saved.")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(Invalid, _domain)
+    app.register_error_handler(Refused, _domain)
+    app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(HTTPException, _http)
+    app.register_error_handler(IntegrityError, integrity_conflict)
+    app.register_error_handler(DataError, data_refused)
+    app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(Exception, _unexpected)

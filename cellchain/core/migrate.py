@@ -1,0 +1,20 @@
+"""Alembic, driven from the app: ``flask init-db`` upgrades the configured database to head."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from cellchain import ROOT
+from cellchain.core.db import normalize_url
+
+
+def alembic_config(url: str) -> Config:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.attributes["database_url"] = normalize_url(url)
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(url), revision)

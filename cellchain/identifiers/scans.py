@@ -1,0 +1,227 @@
+"""One entry point for anything a barcode scanner or a person types into cellchain.
+
+Scanner stations, the bedside check and the custody screens all call ``parse_scan``, so that one set of
+rules decides what a string *is* before anything is looked up. Keyboard-wedge scanners add noise
+(an AIM symbology identifier such as ``]C0`` in front, CR/LF/Tab behind), which is removed; everything
+else must match a known structure exactly. Any input that is not understood raises
+``Invalid({"data": "<code>: <why>"})`` and nothing else, because this text comes straight from the wire.
+
+Identifier formats (site conventions, kept here as constants):
+
+* subject id: ``<prefix>-nnnn``, e.g. ``SUBJ-0001`` (4 digits); the wristband barcode carries it as the
+  ISBT 128 patient identification structure ``&#SUBJ-0001``, so a wristband scan is kind ``subject``.
+  A bare, typed subject id is *not* accepted: the bedside identity check must come from the wristband.
+* bag id: ``<DIN 13>-<product code 5><collection type 1><division 2>``, e.g. ``A999926000001-D0001V00``
+  (kind ``bag``); pick lists may print it as ``BAG-A999926000001-D0001V00`` (``<bag prefix>-`` is
+  optional and ignored).
+* DIN: the barcode ``=`` + 13 + type 3 flags, or keyed with its check character K
+  (``A9999 26 123456 N``); a bare 13-character DIN without K is refused.
+* any single ISBT 128 structure of ``cellchain.identifiers.isbt128`` and the ``=+`` compound message of a 2D
+  code (kind ``compound``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cellchain.core.errors import DomainError, Invalid, Refused
+from cellchain.identifiers.isbt128 import (
+    Din,
+    ParsedStructure,
+    ProductCode,
+    encode_text,
+    parse_keyed_din,
+    parse_structure,
+)
+
+MAX_SCAN_LENGTH = 200
+SUBJECT_PREFIX = "SUBJ"
+BAG_PREFIX = "BAG"
+SUBJECT_ID_FORMAT = "{prefix}-{number:04d}"
+BAG_ID_PATTERN = re.compile(r"([0-9A-Z]{13})-([0-9A-Z]{8})")
+_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
+_AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
+_TRAILING = "\r\n\t "
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONVENIENCE = {"din": ("din",), "product_code": ("product_code", "collection_type", "division"),
+                "expiry_date": ("expires_at",), "expiry_datetime": ("expires_at",)}
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What a scan turned out to be: ``kind``, its interpreted ``fields`` and the cleaned ``data``."""
+
+    kind: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    data: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form for ``POST /scans`` (dates in ISO 8601, structures as dicts)."""
+        return {"kind": self.kind, "fields": jsonable(self.fields), "data": self.data}
+
+
+def jsonable(value: Any) -> Any:
+    """Dates to ISO 8601 text and parsed structures to dicts, recursively, so the API can dump them."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, ParsedStructure):
+        return {"kind": value.kind, "fields": jsonable(value.fields), "data": value.data}
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def _check_prefix(prefix: str, name: str) -> None:
+    """A malformed configured prefix is a bug in the caller, not a bad scan, hence ValueError."""
+    if not isinstance(prefix, str) or not _PREFIX.fullmatch(prefix):
+        raise ValueError(f"{name} must be an upper-case letter then up to 9 letters/digits")
+
+
+def format_subject_id(number: int, prefix: str = SUBJECT_PREFIX) -> str:
+    """``SUBJ-0001``: the subject identifier printed on the wristband (no names: 21 CFR 1271.290)."""
+    _check_prefix(prefix, "prefix")
+    if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 9999:
+        raise Invalid({"subject_id": "subject number must be 1..9999"})
+    return SUBJECT_ID_FORMAT.format(prefix=prefix, number=number)
+
+
+def is_subject_id(text: str, prefix: str = SUBJECT_PREFIX) -> bool:
+    """Whether ``text`` is exactly a subject id of this site (``<prefix>-0001`` .. ``<prefix>-9999``)."""
+    return isinstance(text, str) and re.fullmatch(re.escape(prefix) + r"-(?!0000)[0-9]{4}", text) is not None
+
+
+def wristband_data(subject_id: str, prefix: str = SUBJECT_PREFIX) -> str:
+    """Barcode data of a wristband: the ``&#`` patient identification structure with the subject id."""
+    if not isinstance(subject_id, str) or not is_subject_id(subject_id, prefix):
+        raise Invalid({"subject_id": f"must look like {SUBJECT_ID_FORMAT.format(prefix=prefix, number=1)}"})
+    return encode_text("patient_id", subject_id)
+
+
+def format_bag_id(din: Din, product: ProductCode) -> str:
+    """``A999926000001-D0001V00``: DIN + product code + division, the minimum traceable identity."""
+    return f"{din.text}-{product.text}"
+
+
+def parse_bag_id(text: str) -> tuple[Din, ProductCode]:
+    """The DIN and product code of a bag id (strict: exactly the ``format_bag_id`` form)."""
+    m = BAG_ID_PATTERN.fullmatch(text) if isinstance(text, str) else None
+    if not m:
+        raise Invalid({"bag_id": "must be DIN-product code, e.g. A999926000001-D0001V00"})
+    return Din.parse(m.group(1)), ProductCode.parse("=<" + m.group(2))
+
+
+def clean(raw: str) -> str:
+    """Remove keyboard-wedge noise: trailing CR/LF/Tab, surrounding spaces, one leading AIM identifier.
+
+    Refuses non-ASCII and any other control character (a Data Matrix GS, an escape sequence), so later
+    steps only ever see printable ASCII. The 200-character limit applies to the data itself, not to the
+    scanner's noise around it.
+    """
+    if not isinstance(raw, str):
+        raise Invalid({"data": "not_text: a scan must be text"})
+    if len(raw) > 4 * MAX_SCAN_LENGTH:
+        raise Invalid({"data": f"too_long: {len(raw)} characters, at most {MAX_SCAN_LENGTH}"})
+    if not raw.isascii():
+        raise Invalid({"data": "not_ascii: only ASCII characters can come from a barcode"})
+    text = raw.rstrip(_TRAILING).lstrip(" ")
+    if _CONTROL.search(text):
+        raise Invalid({"data": "control_character: a control character is inside the scan"})
+    if text.startswith("]"):
+        if not _AIM.match(text):
+            raise Invalid({"data": "bad_aim_identifier: ']' must start an AIM identifier like ]C0"})
+        text = text[3:].strip(" ")
+    if not text:
+        raise Invalid({"data": "empty: nothing was scanned"})
+    if len(text) > MAX_SCAN_LENGTH:
+        raise Invalid({"data": f"too_long: {len(text)} characters, at most {MAX_SCAN_LENGTH}"})
+    return text
+
+
+def _structure_scan(text: str, subject_prefix: str, tz: ZoneInfo | None) -> Scan:
+    parsed = parse_structure(text, tz)
+    if parsed.kind == "compound":
+        return Scan("compound", _compound_fields(parsed, subject_prefix), text)
+    if parsed.kind == "patient_id":
+        subject_id = parsed.fields["patient_id"]
+        if not is_subject_id(subject_id, subject_prefix):
+            raise Invalid({"data": f"not_subject: {subject_id} is not a subject identifier of this site"})
+        return Scan("subject", {"subject_id": subject_id}, text)
+    fields = dict(parsed.fields)
+    if parsed.kind == "din":
+        fields["entry"] = "barcode"
+    return Scan(parsed.kind, fields, text)
+
+
+def _compound_fields(parsed: ParsedStructure, subject_prefix: str) -> dict[str, Any]:
+    """The structures, plus convenience fields (din, product_code, division, ...) when present.
+
+    A kind appearing twice (or an expiry date and an expiry date-time) would make them ambiguous: refused.
+    """
+    structures: list[ParsedStructure] = parsed.fields["structures"]
+    kinds = [s.kind for s in structures]
+    duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
+    fields: dict[str, Any] = {"structures": structures, "reference": parsed.fields["reference"]}
+    for s in structures:
+        for key in _CONVENIENCE.get(s.kind, ()):
+            if key in fields:
+                duplicated.append(key)
+            fields[key] = s.fields[key]
+        if s.kind == "patient_id" and is_subject_id(s.fields["patient_id"], subject_prefix):
+            fields["subject_id"] = s.fields["patient_id"]
+    if duplicated:
+        raise Invalid({"data": f"ambiguous: the 2D code repeats {', '.join(sorted(set(duplicated)))}"})
+    if "din" in fields and "product_code" in fields:
+        product = ProductCode(fields["product_code"], fields["collection_type"], fields["division"])
+        fields["bag_id"] = format_bag_id(Din.parse(fields["din"]), product)
+    return fields
+
+
+def _bare_scan(text: str, bag_prefix: str) -> Scan:
+    """Text without a data identifier: a bag id, or a DIN keyed by a person (which must carry K)."""
+    bag_text = text[len(bag_prefix) + 1:] if text.startswith(bag_prefix + "-") else text
+    if BAG_ID_PATTERN.fullmatch(bag_text):
+        din, product = parse_bag_id(bag_text)
+        fields = {"bag_id": bag_text, "din": din.text, "product_code": product.code,
+                  "collection_type": product.collection_type, "division": product.division}
+        return Scan("bag", fields, text)
+    compact = text.replace(" ", "")
+    if len(compact) == 13 and re.fullmatch(r"[0-9A-Z]{13}", compact):
+        Din.parse(compact)  # says what is wrong if it is not even a DIN
+        raise Invalid({"data": "missing_check_character: a keyed DIN must carry its check character K"})
+    if len(compact) == 14 and re.fullmatch(r"[0-9A-Z]{13}[0-9A-Z*]", compact):
+        din = parse_keyed_din(text)
+        return Scan("din", {"din": din.text, "check": din.check, "flags": None, "entry": "keyed"}, text)
+    raise Invalid({"data": "unrecognised: not a DIN, product code, date, 2D code, wristband or bag id"})
+
+
+def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: str = BAG_PREFIX,
+               tz: ZoneInfo | None = None) -> Scan:
+    """Say what a scanned or typed string is, or raise ``Invalid({"data": reason})``.
+
+    Kinds: ``din`` (barcode or keyed with K; ``fields["entry"]`` says which), ``product_code``, the date
+    kinds (``expiry_date``, ``expiry_datetime``, ``collection_date`` ...), ``container_lot``,
+    ``patient_birth_date``, ``chain_of_identity``, ``compound``, ``subject`` and ``bag``. Self-check
+    failures (wrong K, wrong type 3 flags) are reported the same way, with their reason code, since to a
+    scanner station they are all "this scan cannot be used". Date-times are site time, aware if ``tz``.
+    """
+    _check_prefix(subject_prefix, "subject_prefix")
+    _check_prefix(bag_prefix, "bag_prefix")
+    text = clean(raw)
+    try:
+        if text[0] in "=&":
+            return _structure_scan(text, subject_prefix, tz)
+        return _bare_scan(text, bag_prefix)
+    except Refused as err:
+        raise Invalid({"data": "; ".join(f"{r.code}: {r.message}" for r in err.reasons)}) from None
+    except Invalid as err:
+        if set(err.fields) == {"data"}:
+            raise
+        raise Invalid({"data": "; ".join(f"{k}: {v}" for k, v in err.fields.items())}) from None
+    except DomainError as err:  # pragma: no cover - no other domain error is raised by the parsers
+        raise Invalid({"data": err.message}) from None

@@ -1,0 +1,352 @@
+"""Print jobs and label reconciliation (FACT-JACIE): every label printed is a row, audited, accounted for.
+
+A print job renders many labels into one PDF or ZPL document. Each label is built from the records as
+they stand (``label_items``), recorded as a ``LabelPrint`` with the SHA-256 of its canonical data, and
+audited. A label printed before for the same item and kind is a reprint: it needs a reason and carries
+"REPRINT" on its face, so two labels of one bag can never pass as two originals. Each printed label is
+later marked applied, voided or destroyed, so none is left unaccounted for.
+
+Public API (services never commit; the request edge does):
+
+- ``print_labels(session, *, actor, kind, records, settings, reprint_reason=None, fmt="pdf")`` -> bytes | str
+- ``print_target(session, *, actor, target, key, settings, ...)`` -> ``Printed`` (for the views)
+- ``print_shipper(session, *, actor, bag_codes, ship_to, settings, ...)`` -> ``Printed``
+- ``set_status(session, *, actor, label_id, status, reason=None)`` -> LabelPrint
+- ``target_history(session, target, key)``, ``shipment_prints(session, shipment_id)``, ``outstanding(session)``
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.canonical import canonical_json, sha256_hex
+from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
+from cellchain.core.types import utcnow
+from cellchain.labelling import label_items
+from cellchain.labelling.data import LabelSettings
+from cellchain.labelling.label_items import KINDS, PrintItem, Shipment
+from cellchain.labelling.pdf import render_pdf
+from cellchain.labelling.zpl import render_zpl
+from cellchain.manufacturing.models import Bag, LabelPrint, Lot
+from cellchain.people.models import User
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.scanning import identify
+from cellchain.scanning import resolver as scanning
+
+FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
+REPRINT_ROLES = ("qa",)
+MAX_REASON = 500
+MAX_SHIPMENT_BAGS = 40
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "printed": ("applied", "voided", "destroyed"),
+    "applied": ("destroyed",),  # taken off its container (relabelled), then destroyed
+    "voided": ("destroyed",),
+    "destroyed": (),
+}
+NEEDS_REASON = ("voided", "destroyed")
+
+
+@dataclass(frozen=True)
+class Printed:
+    """A finished job: the document and what the browser or printer needs to know about it."""
+
+    content: bytes | str
+    fmt: str
+    filename: str
+    count: int
+    reprints: int
+
+    @property
+    def mimetype(self) -> str:
+        return FORMATS[self.fmt]
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """SHA-256 of the label's canonical data without the REPRINT marker: an unchanged reprint hashes as
+    its original did, and a changed one (a recipient added) shows that it changed."""
+    return sha256_hex(canonical_json({k: v for k, v in data.items() if k != "reprint"}))
+
+
+def _check_format(fmt: Any) -> str:
+    if fmt not in FORMATS:
+        raise Invalid({"format": "choose pdf or zpl"})
+    return fmt
+
+
+def _build_all(session: Session, kind: str, records: Sequence[Any], settings: LabelSettings) -> list[PrintItem]:
+    """Every label's data, or one refusal naming every record that cannot be labelled exactly."""
+    spec, items, reasons = KINDS[kind], [], []
+    for record in records:
+        try:
+            items.append(spec.build(session, record, settings))
+        except Refused as refused:
+            reasons.extend(refused.reasons)
+        except (Invalid, ValueError) as bad:  # a stored value no ISBT 128 structure can carry
+            message = bad.message if isinstance(bad, DomainError) else str(bad)
+            reasons.append(Reason("label_cannot_print", f"{spec.title} label: {message}"))
+    if reasons:
+        raise Refused(reasons)
+    keys = [item.item_key for item in items]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise Invalid({"records": f"the job names {', '.join(repeated)} more than once"})
+    return items
+
+
+def _printed_before(session: Session, kind: str, items: Sequence[PrintItem]) -> set[str]:
+    keys = sorted({item.item_key for item in items})
+    statement = select(LabelPrint.item_key).where(LabelPrint.label_kind == kind, LabelPrint.item_key.in_(keys))
+    return set(session.exec(statement))
+
+
+def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
+    if not reprints:
+        return None
+    text = reason.strip() if isinstance(reason, str) else ""
+    if not text:
+        shown = ", ".join(reprints[:3]) + (f" and {len(reprints) - 3} more" if len(reprints) > 3 else "")
+        raise Invalid({"reason": f"already printed: {shown}. A reprint needs a reason"})
+    if len(text) > MAX_REASON:
+        raise Invalid({"reason": f"at most {MAX_REASON} characters"})
+    return text
+
+
+def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
+    try:
+        return render_pdf(kind, labels) if fmt == "pdf" else render_zpl(kind, labels)
+    except ValueError as cannot:  # a value too long for its place: refuse rather than clip a label
+        raise Refused(Reason("label_cannot_print", str(cannot))) from None
+
+
+def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintItem], before: set[str],
+            reason: str | None) -> None:
+    rows = []
+    for item in items:
+        reprint = item.item_key in before
+        rows.append(LabelPrint(item_type=item.item_type, item_id=item.item_id, item_key=item.item_key,
+                               label_kind=kind, reprint=reprint, reason=reason if reprint else None,
+                               content_hash=content_hash(item.data), content=item.data, printed_by=actor.id))
+    session.add_all(rows)
+    session.flush()
+    for row in rows:
+        audit.record(session, actor=actor, record_type="label_print", record_id=row.id,
+                     action="reprint" if row.reprint else "print", reason=row.reason,
+                     new={"label_kind": kind, "item_type": row.item_type, "item_key": row.item_key,
+                          "content_hash": row.content_hash, "status": row.status})
+
+
+def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
+                 reprint_reason: str | None = None, fmt: str = "pdf") -> bytes | str:
+    """One PDF (bytes) or ZPL (text) for all ``records`` of one label kind, each label recorded and audited.
+
+    ``records`` are Collection, Bag or Subject rows, or ``label_items.Vessel``/``QcSample``/``Shipment``,
+    as ``kind`` says. A label printed before needs ``reprint_reason`` and prints "REPRINT". The kind's
+    printing role may print; a QA reviewer may only reprint.
+    """
+    return _print(session, actor=actor, kind=kind, records=records, settings=settings,
+                  reprint_reason=reprint_reason, fmt=fmt)[0]
+
+
+def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
+           reprint_reason: str | None, fmt: str) -> tuple[bytes | str, int]:
+    """``print_labels``, also saying how many of the labels were reprints."""
+    spec = label_items.kind_spec(kind)
+    _check_format(fmt)
+    records = list(records)
+    require_role(actor.roles, *spec.roles, *REPRINT_ROLES, action=f"print {spec.title} labels")
+    if not records:
+        raise Invalid({"records": "nothing to print"})
+    if not all(isinstance(r, spec.record_type) for r in records):
+        raise TypeError(f"{kind} labels are printed from {spec.record_type.__name__} records")
+    label_items.lock(session, [pair for record in records for pair in spec.locked(record)])
+    items = _build_all(session, kind, records, settings)
+    before = _printed_before(session, kind, items)
+    reprints = [item.item_key for item in items if item.item_key in before]
+    if len(reprints) < len(items) and not actor.has_role(*spec.roles):
+        raise Forbidden(f"a QA reviewer may reprint a {spec.title} label; the first print is for "
+                        f"{' or '.join(spec.roles)}")
+    reason = _reprint_reason(reprint_reason, reprints)
+    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt)
+    _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
+    return output, len(reprints)
+
+
+# --- print targets: what the pages and the API name by key -----------------------------------------------
+TARGETS: dict[str, str] = {"collection": "collection", "bag": "bag", "lot": "bag", "qc": "qc_tube",
+                           "vessel": "culture_vessel", "subject": "wristband", "shipment": "shipper"}
+"""Print page target -> label kind. ``lot`` prints the bag labels of all its bags."""
+TARGET_TITLES = {"collection": "Collection label", "bag": "Bag label", "lot": "Bag labels of the lot",
+                 "qc": "QC sample tube labels", "vessel": "Culture vessel labels", "subject": "Wristband",
+                 "shipment": "Shipper label"}
+
+
+def target_kind(target: Any) -> str:
+    if not isinstance(target, str) or target not in TARGETS:
+        raise NotFound(f"nothing to print for {str(target)[:40]!r}")
+    return TARGETS[target]
+
+
+def _records(session: Session, target: str, key: str, settings: LabelSettings, passage: Any,
+             vessels: Any) -> list[Any]:
+    if target == "collection":
+        return [identify.collection_by_din(session, key)]
+    if target == "bag":
+        return [identify.bag_by_code(session, key)]
+    if target == "subject":
+        return [identify.subject_by_code(session, key)]
+    lot = identify.lot_by_number(session, key)
+    if target == "lot":
+        bags = label_items.bags_of_lot(session, lot)
+        if not bags:
+            raise Refused(Reason("lot_has_no_bags", f"lot {lot.lot_number} has no bags yet"))
+        return bags
+    if target == "qc":
+        return label_items.qc_samples(session, lot)
+    if target == "vessel":
+        return label_items.vessels(lot, passage, vessels, settings.passage_limit)
+    raise NotFound(f"a {target} label is printed from its own page")
+
+
+def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
+                 reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
+                 vessels: Any = None) -> Printed:
+    """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
+    lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
+    kind = target_kind(target)
+    _check_format(fmt)
+    require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=f"print {KINDS[kind].title} labels")
+    records = _records(session, target, key, settings, passage, vessels)
+    content, reprints = _print(session, actor=actor, kind=kind, records=records, settings=settings,
+                               reprint_reason=reprint_reason, fmt=fmt)
+    suffix = f"-P{passage}" if target == "vessel" else ""
+    return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints)
+
+
+def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
+                  shipped_at: datetime | None = None, reprint_reason: str | None = None,
+                  fmt: str = "pdf") -> Printed:
+    """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
+    require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
+    errors: dict[str, str] = {}
+    if not isinstance(bag_codes, list) or not bag_codes or not all(isinstance(c, str) for c in bag_codes):
+        errors["bags"] = "give the bag ids in the container as a list"
+    elif len(bag_codes) > MAX_SHIPMENT_BAGS or len(set(bag_codes)) != len(bag_codes):
+        errors["bags"] = f"give 1 to {MAX_SHIPMENT_BAGS} different bag ids"
+    if not isinstance(ship_to, str) or not ship_to.strip() or len(ship_to) > 200:
+        errors["ship_to"] = "say where the container goes (at most 200 characters)"
+    if errors:
+        raise Invalid(errors)
+    bags = tuple(identify.bag_by_code(session, code) for code in bag_codes)
+    shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
+    content, reprints = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
+                               reprint_reason=reprint_reason, fmt=fmt)
+    return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints)
+
+
+# --- history and reconciliation ---------------------------------------------------------------------------
+def _history_where(session: Session, target: str, key: str):
+    kind = target_kind(target)
+    if target in ("collection", "bag", "subject", "shipment"):
+        return LabelPrint.label_kind == kind, LabelPrint.item_key == key
+    lot = identify.lot_by_number(session, key)
+    if target == "lot":
+        bag_ids = [b.id for b in label_items.bags_of_lot(session, lot)]
+        return LabelPrint.label_kind == kind, LabelPrint.item_type == "bag", LabelPrint.item_id.in_(bag_ids)
+    item_type = "qc_sample" if target == "qc" else "lot"
+    return LabelPrint.label_kind == kind, LabelPrint.item_type == item_type, LabelPrint.item_id == lot.id
+
+
+def target_history(session: Session, target: str, key: str) -> list[LabelPrint]:
+    """Every label printed for what a print page shows, by item then time: the reconciliation list."""
+    statement = select(LabelPrint).where(*_history_where(session, target, key))
+    return list(session.exec(statement.order_by(LabelPrint.item_key, LabelPrint.printed_at, LabelPrint.id)))
+
+
+def shipment_prints(session: Session, shipment_id: str) -> list[LabelPrint]:
+    return target_history(session, "shipment", shipment_id)
+
+
+def outstanding(session: Session, *, limit: int = 200) -> list[LabelPrint]:
+    """Labels printed but not yet marked applied, voided or destroyed, oldest first."""
+    statement = (select(LabelPrint).where(LabelPrint.status == "printed")
+                 .order_by(LabelPrint.printed_at, LabelPrint.id).limit(limit))
+    return list(session.exec(statement))
+
+
+def status_roles(label_kind: str) -> tuple[str, ...]:
+    """Who accounts for a label: those who print it, QA, and for wristbands the nurse who puts it on."""
+    spec = label_items.kind_spec(label_kind)
+    return (*spec.roles, *REPRINT_ROLES, *(("nurse",) if label_kind == "wristband" else ()))
+
+
+def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
+    """Mark a printed label applied, voided or destroyed; voiding and destroying need a reason."""
+    if isinstance(label_id, bool) or not isinstance(label_id, int):
+        raise Invalid({"label_id": "must be a label number"})
+    statement = (select(LabelPrint).where(LabelPrint.id == label_id).with_for_update()
+                 .execution_options(populate_existing=True))
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound(f"no printed label {label_id}")
+    require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
+    if status not in ("applied", "voided", "destroyed"):
+        raise Invalid({"status": "choose applied, voided or destroyed"})
+    text = reason.strip() if isinstance(reason, str) else ""
+    if status in NEEDS_REASON and not text:
+        raise Invalid({"reason": f"say why the label is {status}"})
+    if len(text) > MAX_REASON:
+        raise Invalid({"reason": f"at most {MAX_REASON} characters"})
+    if status not in TRANSITIONS[row.status]:
+        allowed = " or ".join(TRANSITIONS[row.status]) or "nothing further"
+        raise Refused(Reason("label_status_not_allowed",
+                             f"label {row.id} ({row.item_key}) is {row.status}: it can be marked {allowed}"))
+    old = row.status
+    row.status, row.status_reason, row.status_by, row.status_at = status, text or None, actor.id, utcnow()
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="label_print", record_id=row.id, action=f"mark_{status}",
+                 old={"status": old}, new={"status": status}, reason=text or None)
+    return row
+
+
+def target_summary(session: Session, target: str, key: str) -> scanning.Found | None:
+    """The item a print page is about (404 when unknown); a shipment has no record of its own."""
+    target_kind(target)
+    if target == "shipment":
+        if not shipment_prints(session, key):
+            raise NotFound(f"no shipper label {key[:40]} was printed here")
+        return None
+    return scanning.find(session, "lot" if target in ("lot", "qc", "vessel") else target, key)
+
+
+def target_of(session: Session, label_id: int) -> tuple[str, str]:
+    """The print page (target, key) a printed label belongs to."""
+    row = session.get(LabelPrint, label_id)
+    if row is None:
+        raise NotFound(f"no printed label {label_id}")
+    if row.label_kind in ("culture_vessel", "qc_tube"):
+        lot = session.get(Lot, row.item_id)
+        return ("vessel" if row.label_kind == "culture_vessel" else "qc"), lot.lot_number
+    by_kind = {"collection": "collection", "bag": "bag", "wristband": "subject", "shipper": "shipment"}
+    return by_kind[row.label_kind], row.item_key
+
+
+def user_names(session: Session, rows: Iterable[LabelPrint]) -> dict[int, str]:
+    """Usernames of the people who printed or accounted for these labels, by user id."""
+    ids = {i for row in rows for i in (row.printed_by, row.status_by) if i is not None}
+    if not ids:
+        return {}
+    return dict(session.exec(select(User.id, User.username).where(User.id.in_(sorted(ids)))).all())
+
+
+def shipment_contents(session: Session, row: LabelPrint) -> list[tuple[str, Bag | None]]:
+    """The bags a shipper label stands for, each with its record as it is now (None if it is gone)."""
+    codes = row.content.get("bag_ids", [])
+    found = {b.bag_code: b for b in session.exec(select(Bag).where(Bag.bag_code.in_(codes)))}
+    return [(code, found.get(code)) for code in codes]

@@ -1,0 +1,186 @@
+"""Label printing pages: the downloads other pages link to, a print page per item, reconciliation.
+
+Downloads (GET, for the logged-in user; they write LabelPrint rows, so they commit like any success):
+``labels.collection_label(din)``, ``labels.lot_bag_labels(lot_id)``, ``labels.bag_label(bag_id)``,
+``labels.wristband(subject_code)``, ``labels.qc_tube_labels(lot_id)``, ``labels.vessel_labels(lot_id)``
+(``?passage=&vessels=``). Each takes ``?format=zpl`` and ``?reason=``; a reprint without a reason goes
+to the item's print page, which asks for one and lists every label printed for the item with its status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+
+from cellchain.core import db
+from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Refused
+from cellchain.labelling import print_jobs as labels
+from cellchain.labelling.data import LabelSettings
+from cellchain.manufacturing.models import LABEL_STATUSES
+from cellchain.people.security import current_user, roles_required
+from cellchain.scanning.views import page_summary
+
+bp = Blueprint("labels", __name__, url_prefix="/labels")
+
+PRINTERS = ("lab", "coordinator", "qa")
+VIEWERS = ("lab", "coordinator", "qa", "nurse", "auditor")
+
+
+def label_settings() -> LabelSettings:
+    """The site's label settings from the configuration; the shipper QR points at the verify page."""
+    verify = url_for("labels.shipment", shipment_id="SHP", _external=True)
+    return LabelSettings.from_config(current_app.config, verify_url_base=verify[:-len("SHP")])
+
+
+def send_printed(printed: labels.Printed) -> Response:
+    """The print job as a download; ZPL goes as text for a Zebra printer's raw queue.
+
+    A PDF is an attachment too: shown inline, the browser's viewer would replace the page the person
+    is working on, and its print dialog may scale the label (and its barcodes) to fit the paper."""
+    body = printed.content if isinstance(printed.content, bytes) else printed.content.encode("utf-8")
+    response = current_app.response_class(body, mimetype=printed.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{printed.filename}"'
+    response.headers["X-Label-Count"] = str(printed.count)
+    response.headers["X-Reprint-Count"] = str(printed.reprints)
+    return response
+
+
+def _download(target: str, key: str, **options: Any):
+    """Print what a link names; a reprint with no reason is sent to the print page to give one."""
+    args = request.args
+    try:
+        printed = labels.print_target(db.session(), actor=current_user(), target=target, key=key,
+                                      settings=label_settings(), reprint_reason=args.get("reason"),
+                                      fmt=args.get("format", "pdf"), **options)
+    except Invalid as refusal:
+        if "reason" not in refusal.fields:
+            raise
+        db.rollback()
+        flash(f"{refusal.fields['reason']}. Give the reason below, then print.", "warning")
+        return redirect(url_for("labels.print_page", item_type=target, key=key, **_vessel_args()))
+    return send_printed(printed)
+
+
+def _vessel_args() -> dict[str, Any]:
+    return {k: request.args[k] for k in ("passage", "vessels") if request.args.get(k)}
+
+
+@bp.route("/collections/<din>/label")
+@roles_required(*PRINTERS, action="print collection labels")
+def collection_label(din: str):
+    return _download("collection", din)
+
+
+@bp.route("/bags/<bag_id>/label")
+@roles_required(*PRINTERS, action="print bag labels")
+def bag_label(bag_id: str):
+    return _download("bag", bag_id)
+
+
+@bp.route("/lots/<lot_id>/bag-labels")
+@roles_required(*PRINTERS, action="print bag labels")
+def lot_bag_labels(lot_id: str):
+    return _download("lot", lot_id)
+
+
+@bp.route("/lots/<lot_id>/qc-tube-labels")
+@roles_required(*PRINTERS, action="print QC sample tube labels")
+def qc_tube_labels(lot_id: str):
+    return _download("qc", lot_id)
+
+
+@bp.route("/lots/<lot_id>/vessel-labels")
+@roles_required(*PRINTERS, action="print culture vessel labels")
+def vessel_labels(lot_id: str):
+    if not request.args.get("passage") or not request.args.get("vessels"):
+        return redirect(url_for("labels.print_page", item_type="vessel", key=lot_id))
+    return _download("vessel", lot_id, passage=request.args.get("passage", type=int),
+                     vessels=request.args.get("vessels", type=int))
+
+
+@bp.route("/subjects/<subject_code>/wristband")
+@roles_required(*PRINTERS, action="print wristbands")
+def wristband(subject_code: str):
+    return _download("subject", subject_code)
+
+
+# --- the print page: reason, format, and the item's labels with their status ----------------------------
+def _print_page(item_type: str, key: str, *, status: int = 200, fields: dict | None = None,
+                reasons: list | None = None, form: dict | None = None):
+    session = db.session()
+    kind = labels.target_kind(item_type)
+    summary = labels.target_summary(session, item_type, key)  # 404 for an unknown item
+    history = labels.target_history(session, item_type, key)
+    counts = {s: sum(1 for row in history if row.status == s) for s in LABEL_STATUSES}
+    return render_template("labels/print.html", item_type=item_type, key=key, kind=kind,
+                           summary=page_summary(summary) if summary else {},
+                           title=labels.TARGET_TITLES[item_type], history=history, counts=counts,
+                           transitions=labels.TRANSITIONS, printers=labels.user_names(session, history),
+                           fields=fields or {}, reasons=reasons or [], form=form or request.args), status
+
+
+@bp.route("/print/<item_type>/<key>")
+@roles_required(*VIEWERS, action="see printed labels")
+def print_page(item_type: str, key: str):
+    return _print_page(item_type, key)
+
+
+@bp.route("/print/<item_type>/<key>", methods=["POST"])
+@roles_required(*PRINTERS, action="print labels")
+def print_submit(item_type: str, key: str):
+    form = request.form
+    options = {}
+    if item_type == "vessel":
+        options = {"passage": form.get("passage", type=int), "vessels": form.get("vessels", type=int)}
+    try:
+        printed = labels.print_target(db.session(), actor=current_user(), target=item_type, key=key,
+                                      settings=label_settings(), reprint_reason=form.get("reason"),
+                                      fmt=form.get("format", "pdf"), **options)
+    except (Invalid, Refused) as refusal:
+        db.rollback()
+        code = 400 if isinstance(refusal, Invalid) else 409
+        return _print_page(item_type, key, status=code, fields=getattr(refusal, "fields", None),
+                           reasons=getattr(refusal, "reasons", None), form=form)
+    return send_printed(printed)
+
+
+@bp.route("/<int:label_id>/status", methods=["POST"])
+@roles_required(*VIEWERS, action="account for printed labels")
+def set_status(label_id: int):
+    session = db.session()
+    try:
+        row = labels.set_status(session, actor=current_user(), label_id=label_id,
+                                status=request.form.get("status"), reason=request.form.get("reason"))
+        flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
+    except DomainError as refusal:
+        if isinstance(refusal, Forbidden):
+            raise  # a person without the right gets the 403 page, not a redirect that looks like success
+        db.rollback()
+        flash(f"Label {label_id} not changed: {refusal.message}", "error")
+        if isinstance(refusal, NotFound):
+            return redirect(url_for("labels.index"))
+    target, key = labels.target_of(session, label_id)
+    return redirect(url_for("labels.print_page", item_type=target, key=key))
+
+
+@bp.route("/")
+@roles_required(*VIEWERS, action="see printed labels")
+def index():
+    session = db.session()
+    rows = labels.outstanding(session)
+    links = {row.id: labels.target_of(session, row.id) for row in rows}
+    return render_template("labels/index.html", rows=rows, links=links, printers=labels.user_names(session, rows))
+
+
+@bp.route("/shipments/<shipment_id>")
+@roles_required(*VIEWERS, action="verify a shipment")
+def shipment(shipment_id: str):
+    session = db.session()
+    prints = labels.shipment_prints(session, shipment_id)
+    if not prints:
+        raise NotFound(f"no shipper label {shipment_id[:40]} was printed here")
+    contents = labels.shipment_contents(session, prints[-1])
+    return render_template("labels/shipment.html", shipment_id=shipment_id, prints=prints, label=prints[-1],
+                           contents=contents, printers=labels.user_names(session, prints),
+                           transitions=labels.TRANSITIONS)

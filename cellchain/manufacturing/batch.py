@@ -1,0 +1,275 @@
+"""The batch record of a lot: each SOP step as performed, by whom and when, and its second-person check.
+
+The checklist is the SOP's (``domain.batch_record.DEFAULT_STEPS``, or a site's ``BATCH_RECORD_STEPS``);
+what counts as complete is decided by ``domain.batch_record.completeness``. Steps that carry numbers
+(passages, harvest, formulation, fill) are written by their own use cases together with those numbers,
+so the record can never say "harvested" without saying how many cells. A verification is an
+e-signature with the meaning "verified", bound to the step's content, and never by its performer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cellchain.audit import signatures
+from cellchain.audit import trail as audit
+from cellchain.audit.models import Signature
+from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.fields import read_fields
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.lot_access import effective_passages, effective_steps, lock_lot, moment, people
+from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
+from cellchain.manufacturing.rules import batch_record as rules
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.people.accounts import Policy
+from cellchain.people.models import User
+from cellchain.people.rules.roles import Actor, require_role
+
+AUTOMATIC_STEPS = frozenset({"passage", "harvest", "formulation", "fill"})
+"""Steps written by their own use case with the numbers they carry, never entered as a bare step."""
+CLOSED_STATUSES = ("released", "rejected")
+
+LOT_CLOSED = "lot_closed"
+STEP_RECORDED_ELSEWHERE = "step_recorded_elsewhere"
+STEP_ALREADY_RECORDED = "step_already_recorded"
+STEP_ALREADY_VERIFIED = "step_already_verified"
+PASSAGE_NOT_RECORDED = "passage_not_recorded"
+SIGNER_NOT_ACTOR = "signer_not_actor"
+MAX_DETAILS = 20
+
+
+def step_definitions(configured: Sequence[Mapping[str, Any]] | None) -> tuple[StepDef, ...]:
+    """The checklist from configuration (``BATCH_RECORD_STEPS``); ``None`` is the built-in SOP."""
+    if configured is None:
+        return DEFAULT_STEPS
+    steps = []
+    for item in configured:
+        if not isinstance(item, Mapping) or not isinstance(item.get("code"), str) or not item.get("title"):
+            raise ValueError(f"BATCH_RECORD_STEPS entry {item!r} needs a code and a title")
+        steps.append(StepDef(item["code"], str(item["title"]), bool(item.get("needs_verification", False)),
+                             bool(item.get("repeat_per_passage", False))))
+    return tuple(steps)
+
+
+def _defs_by_code(steps: Sequence[StepDef]) -> dict[str, StepDef]:
+    return {s.code: s for s in steps}
+
+
+def step_title(key: str, steps: Sequence[StepDef]) -> str:
+    code, _, number = key.partition(":")
+    step = _defs_by_code(steps).get(code)
+    title = step.title if step else code.replace("_", " ")
+    return f"{title} P{number}" if number else title
+
+
+def needs_verification(key: str, steps: Sequence[StepDef]) -> bool:
+    step = _defs_by_code(steps).get(key.partition(":")[0])
+    return bool(step and step.needs_verification)
+
+
+def add_step(session: Session, *, actor: Actor, lot: Lot, key: str, details: dict[str, Any],
+             performed_at: datetime) -> BatchStep:
+    """Write one step and its audit entry (callers have locked the lot and applied their rules)."""
+    row = BatchStep(lot_id=lot.id, step_key=key, details=details, performed_by=actor.id, performed_at=performed_at)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="batch_step", record_id=row.id, action="record",
+                 new={"lot": lot.lot_number, "step": key, "details": details, "performed_at": performed_at,
+                      "performed_by": actor.username})
+    return row
+
+
+@dataclass(frozen=True)
+class StepInput:
+    code: str
+    passage_number: int | None
+    details: dict[str, Any]
+    performed_at: datetime
+
+
+def _details(value: Any) -> dict[str, Any]:
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, Mapping) or len(value) > MAX_DETAILS:
+        raise Invalid({"details": f"an object of up to {MAX_DETAILS} named values"})
+    for name, item in value.items():
+        if not isinstance(name, str) or not 1 <= len(name) <= 40:
+            raise Invalid({"details": "each name is 1-40 characters"})
+        if isinstance(item, float) and item != item:  # NaN cannot be signed or printed
+            raise Invalid({f"details.{name}": "not a number"})
+        if not (item is None or isinstance(item, (bool, int, float)) or (isinstance(item, str) and len(item) <= 200)):
+            raise Invalid({f"details.{name}": "text up to 200 characters, a number or true/false"})
+    return dict(value)
+
+
+def details_from_lines(text: str) -> dict[str, str]:
+    """``name: value`` lines typed on a form as the step's details (a line without ``:`` is a note)."""
+    details: dict[str, str] = {}
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition(":")
+        key = name.strip() if sep and name.strip() else f"note {number}"
+        details[key[:40]] = (value if sep else line).strip()
+    return details
+
+
+def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
+    """Read ``POST /lots/{id}/batch-steps``, naming every bad field at once."""
+    fields: dict[str, str] = {}
+    code = data.get("step")
+    step = _defs_by_code(steps).get(code) if isinstance(code, str) else None
+    if step is None:
+        fields["step"] = f"one of {', '.join(s.code for s in steps)}"
+    number = data.get("passage_number")
+    if number in ("", None):
+        number = None
+    elif isinstance(number, str) and number.isdigit():
+        number = int(number)
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
+        fields["passage_number"] = "a passage number (0, 1, 2 ...)"
+    elif step is not None and step.repeat_per_passage and number is None:
+        fields["passage_number"] = f"{step.title} is recorded per passage: say which"
+    elif step is not None and not step.repeat_per_passage and number is not None:
+        fields["passage_number"] = f"{step.title} is not recorded per passage"
+    try:
+        values = read_fields({"details": lambda: _details(data.get("details")),
+                              "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
+    except Invalid as error:
+        fields.update(error.fields)
+    if fields:
+        raise Invalid(fields, "the step has invalid fields")
+    return StepInput(code, number, values["details"], values["performed_at"])
+
+
+def _closed(lot: Lot) -> list[Reason]:
+    if lot.status not in CLOSED_STATUSES:
+        return []
+    return [Reason(LOT_CLOSED, f"lot {lot.lot_number} is {lot.status}; its batch record is closed")]
+
+
+def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
+                steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchStep:
+    """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer."""
+    require_role(actor.roles, "lab", action="record a batch-record step")
+    entry = parse_step(data, steps)
+    lot = lock_lot(session, lot_number)
+    key = rules.step_key(entry.code, entry.passage_number)
+    reasons = _closed(lot)
+    if entry.code in AUTOMATIC_STEPS:
+        reasons.append(Reason(STEP_RECORDED_ELSEWHERE, f"{entry.code} is recorded with its own form, "
+                                                       "which also records its numbers"))
+    numbers = {p.number for p in effective_passages(session, lot.id)}
+    if entry.passage_number is not None and entry.passage_number not in numbers:
+        reasons.append(Reason(PASSAGE_NOT_RECORDED, f"passage P{entry.passage_number} is not recorded"))
+    if any(s.step_key == key for s in effective_steps(session, lot.id)):
+        reasons.append(Reason(STEP_ALREADY_RECORDED, f"{step_title(key, steps)} is already recorded"))
+    if reasons:
+        raise Refused(reasons)
+    return add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at)
+
+
+def step_content(lot: Lot, step: BatchStep) -> dict[str, Any]:
+    """What a verifier signs: the step as recorded, bound by hash to the signature (21 CFR 11.70)."""
+    return {"lot": lot.lot_number, "step_id": step.id, "step": step.step_key, "details": step.details,
+            "performed_by": step.performed_by, "performed_at": step.performed_at}
+
+
+def _verification_reasons(session: Session, actor: Actor, lot: Lot, step: BatchStep,
+                          signature: signatures.SignatureInput) -> list[Reason]:
+    reasons = _closed(lot)
+    if signature.username != actor.username:
+        reasons.append(Reason(SIGNER_NOT_ACTOR, "sign with your own account"))
+    try:
+        rules.guard_verifier(step.performed_by, actor.id)
+    except Refused as refusal:
+        reasons.extend(refusal.reasons)
+    if session.exec(select(BatchStepVerification).where(BatchStepVerification.step_id == step.id)).first():
+        reasons.append(Reason(STEP_ALREADY_VERIFIED, f"step {step.step_key} is already verified"))
+    return reasons
+
+
+def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int,
+                signature: signatures.SignatureInput, policy: Policy) -> BatchStepVerification:
+    """A second person (lab or QA) verifies a step by e-signature; never the person who performed it."""
+    require_role(actor.roles, "lab", "qa", action="verify a batch-record step")
+    lot = lock_lot(session, lot_number)
+    step = session.get(BatchStep, step_id)
+    if step is None or step.lot_id != lot.id:
+        raise NotFound(f"lot {lot.lot_number} has no step {step_id}")
+    reasons = _verification_reasons(session, actor, lot, step, signature)
+    if reasons:
+        raise Refused(reasons)
+    signed = signatures.sign(session, signature, record_type="batch_step", record_id=step.id,
+                             content=step_content(lot, step), policy=policy, meanings=("verified",),
+                             roles=("lab", "qa"), action="verify a batch-record step")
+    row = BatchStepVerification(step_id=step.id, verified_by=signed.user_id, signature_id=signed.id,
+                                verified_at=signed.signed_at)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="batch_step", record_id=step.id, action="verify",
+                 new={"lot": lot.lot_number, "step": step.step_key, "signature_id": signed.id,
+                      "verified_by": actor.username})
+    return row
+
+
+@dataclass(frozen=True)
+class StepEntry:
+    """One recorded step as the batch record shows it, with its verification if any."""
+
+    step: BatchStep
+    title: str
+    needs_verification: bool
+    performer: User | None
+    verification: BatchStepVerification | None = None
+    signature: Signature | None = None
+    signature_intact: bool | None = None  # the step is still what was signed (Annex 11 section 8.2)
+
+    @property
+    def awaiting_verification(self) -> bool:
+        return self.needs_verification and self.verification is None
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    entries: list[StepEntry]
+    missing: list[Reason]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def _verifications(session: Session, step_ids: list[int]) -> dict[int, tuple[BatchStepVerification, Signature]]:
+    if not step_ids:
+        return {}
+    statement = (select(BatchStepVerification, Signature)
+                 .join(Signature, Signature.id == BatchStepVerification.signature_id)
+                 .where(BatchStepVerification.step_id.in_(step_ids)))
+    return {v.step_id: (v, s) for v, s in session.exec(statement)}
+
+
+def batch_record(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchRecord:
+    """The lot's record: every step with performer and verification, and what is still missing."""
+    rows = effective_steps(session, lot.id)
+    checks = _verifications(session, [r.id for r in rows])
+    names = people(session, {r.performed_by for r in rows})
+    entries = []
+    for row in rows:
+        verification, signature = checks.get(row.id, (None, None))
+        intact = None if signature is None else signatures.still_matches(signature, step_content(lot, row))
+        entries.append(StepEntry(row, step_title(row.step_key, steps), needs_verification(row.step_key, steps),
+                                 names.get(row.performed_by), verification, signature, intact))
+    done = {e.step.step_key: (True, e.verification is not None) for e in entries}
+    numbers = [p.number for p in effective_passages(session, lot.id)]
+    return BatchRecord(entries, rules.completeness(steps, done, numbers))
+
+
+def missing_steps(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
+    """Why the lot's batch record is not complete (``[]`` when it is): for release and review."""
+    return batch_record(session, lot, steps).missing

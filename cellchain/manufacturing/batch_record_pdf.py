@@ -1,0 +1,129 @@
+"""The printable batch record of a lot (reportlab).
+
+What a QA reviewer signs off: the lot and its cord's DIN, the donor eligibility determination, every
+SOP step with its performer and time, each second-person verification shown as a signature
+manifestation (printed name, date and time, meaning: 21 CFR 11.50) and whether the step still reads
+as it did when signed (Annex 11 section 8.2), the passages with their population doublings, and
+whatever is still missing. Times are printed in the site's zone with UTC beside them.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from cellchain.manufacturing.lots import LotView
+
+_STYLES = getSampleStyleSheet()
+BODY = ParagraphStyle("body", parent=_STYLES["BodyText"], fontSize=8.5, leading=10.5)
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9)
+H1, H2 = _STYLES["Heading1"], _STYLES["Heading2"]
+GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                   ("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTSIZE", (0, 0), (-1, -1), 8)])
+
+
+def _when(moment: datetime | None, tz: ZoneInfo) -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({moment.astimezone(UTC):%H:%M} UTC)"
+
+
+def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def _details(details: dict[str, Any]) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in details.items())
+
+
+def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
+    lot, cord = view.lot, view.collection
+    rows = [["Facility", facility], ["Lot", lot.lot_number], ["Cord DIN", cord.din],
+            ["Donor code", cord.donor_code], ["Collected", f"{_when(cord.collected_at, tz)} at {cord.site}"],
+            ["Donor eligibility", cord.eligibility + "".join(f"; {r['message']}" for r in cord.eligibility_reasons)],
+            ["Status", lot.status.replace("_", " ")], ["QC specification", lot.spec_version],
+            ["Started", f"{_when(lot.created_at, tz)} by {view.name(lot.created_by)}"],
+            ["Harvest", "" if lot.harvested_cells is None
+             else f"{lot.harvested_cells:.3g} cells at {_when(lot.harvested_at, tz)}"],
+            ["Formulation", "" if view.formulated_cells is None else
+             f"{lot.formulated_cells_per_ml:.3g} cells/ml x {lot.formulated_volume_ml:g} ml "
+             f"= {view.formulated_cells:.3g} cells"]]
+    table = Table([[_p(k), _p(v)] for k, v in rows], colWidths=[40 * mm, 130 * mm])
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _verification(entry, tz: ZoneInfo) -> str:
+    if entry.signature is None:
+        return "NOT VERIFIED - required" if entry.needs_verification else "not required"
+    sig = entry.signature
+    unchanged = "" if entry.signature_intact else " - WARNING: step changed since signing"
+    return f"{sig.signer_name}, {_when(sig.signed_at, tz)}, meaning: {sig.meaning}{unchanged}"
+
+
+def _steps(view: LotView, tz: ZoneInfo) -> Table:
+    rows = [["Step", "Performed by / at", "Details", "Second-person verification (e-signature)"]]
+    for entry in view.record.entries:
+        step = entry.step
+        rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
+                                         f"{_when(step.performed_at, tz)}"),
+                     _p(_details(step.details), SMALL), _p(_verification(entry, tz), SMALL)])
+    table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
+    table.setStyle(GRID)
+    return table
+
+
+def _passages(view: LotView, tz: ZoneInfo) -> Table:
+    rows = [["P", "Seeded", "Harvested", "Viability", "Seeded at", "Harvested at", "PD", "Cumulative PD"]]
+    for p in view.passages:
+        rows.append([f"P{p.number}", f"{p.seeded_cells:.3g}", f"{p.harvested_cells:.3g}", f"{p.viability_pct:g}%",
+                     _p(_when(p.seeded_at, tz), SMALL), _p(_when(p.harvested_at, tz), SMALL),
+                     f"{p.population_doublings:.2f}", f"{p.cumulative_doublings:.2f}"])
+    table = Table(rows, colWidths=[10 * mm, 20 * mm, 20 * mm, 16 * mm, 38 * mm, 38 * mm, 14 * mm, 20 * mm],
+                  repeatRows=1)
+    table.setStyle(GRID)
+    return table
+
+
+def _footer(generated: str):
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(15 * mm, 10 * mm, generated)
+        canvas.drawRightString(A4[0] - 15 * mm, 10 * mm, f"page {doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_by: str,
+                        printed_at: datetime) -> bytes:
+    """The batch record PDF of ``view``'s lot."""
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=15 * mm,
+                            bottomMargin=18 * mm, title=f"Batch record {view.lot.lot_number}")
+    story: list[Any] = [_p(f"Batch record - lot {view.lot.lot_number}", H1), _facts(view, tz, facility),
+                        Spacer(1, 4 * mm), _p("Passages", H2)]
+    story.append(_passages(view, tz) if view.passages else _p("No passage recorded."))
+    story += [_p(f"Cumulative population doublings: {view.cumulative_doublings:.2f}"), _p("Steps", H2)]
+    story.append(_steps(view, tz) if view.record.entries else _p("No step recorded."))
+    story.append(_p("Completeness", H2))
+    if view.record.complete:
+        story.append(_p("Complete: every step of the SOP is recorded and every required verification is signed."))
+    else:
+        story.append(_p(f"INCOMPLETE - {len(view.record.missing)} item(s) missing:"))
+        story += [_p(f"- {reason.message} [{reason.code}]") for reason in view.record.missing]
+    if view.bags:
+        story += [_p("Bags filled", H2), _p(", ".join(b.bag_code for b in view.bags))]
+    generated = f"Printed {_when(printed_at, tz)} by {printed_by} from cellchain; lot {view.lot.lot_number}"
+    doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))
+    return buffer.getvalue()

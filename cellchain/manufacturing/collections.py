@@ -1,0 +1,167 @@
+"""Cord collections: the donor's eligibility determination, the DIN, and the first custody event.
+
+The donor (the mother) is known here only by a code: identifiers never carry a name, a national id
+or a medical record number (21 CFR 1271.290). The software, not the person typing, decides
+eligibility from the screening results, consent and medical history (``domain.donor``), and every
+reason against it is kept with the collection so that later screens and the batch record show it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.fields import read_fields
+from cellchain.identifiers.scans import parse_scan
+from cellchain.manufacturing import din
+from cellchain.manufacturing.lot_access import moment, optional_moment, people
+from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.manufacturing.rules import donor
+from cellchain.people.models import User
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.scanning import identify
+from cellchain.ward import custody
+from cellchain.ward.models import CustodyEvent, Excursion
+
+DONOR_CODE = re.compile(r"[A-Z0-9][A-Z0-9-]{2,39}")
+DONOR_CODE_RULE = ("a code, never a name: 3-40 upper-case letters, digits or '-', with at least one digit "
+                   "(e.g. DONOR-0042)")
+
+
+@dataclass(frozen=True)
+class CollectionInput:
+    donor_code: str
+    collected_at: datetime
+    site: str
+    consent_obtained: bool
+    screening: dict[str, str]
+    specimen_collected_at: datetime | None
+    medical_history_ok: bool
+
+
+def _donor_code(value: Any) -> str:
+    """A digit is required so that a bare surname typed in capitals (``SMITH``) is refused as a code."""
+    text = value.strip() if isinstance(value, str) else None
+    if not text or not DONOR_CODE.fullmatch(text) or not any(ch.isdigit() for ch in text):
+        raise Invalid({"donor_code": DONOR_CODE_RULE})
+    return text
+
+
+def _site(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
+        raise Invalid({"site": "say where the cord was collected (up to 120 characters)"})
+    return value.strip()
+
+
+def _flag(value: Any, name: str, default: bool | None = None) -> bool:
+    if value is None and default is not None:
+        return default
+    if not isinstance(value, bool):
+        raise Invalid({name: "true or false"})
+    return value
+
+
+def parse_collection(data: Mapping[str, Any]) -> CollectionInput:
+    """Read ``POST /collections``, naming every bad field at once (times need their UTC offset)."""
+    readers = {
+        "donor_code": lambda: _donor_code(data.get("donor_code")),
+        "collected_at": lambda: moment(data, "collected_at"),
+        "site": lambda: _site(data.get("site")),
+        "consent_obtained": lambda: _flag(data.get("consent_obtained"), "consent_obtained"),
+        "screening": lambda: donor.parse_screening(data.get("screening")),
+        "specimen_collected_at": lambda: optional_moment(data, "specimen_collected_at"),
+        "medical_history_ok": lambda: _flag(data.get("medical_history_ok"), "medical_history_ok", default=True),
+    }
+    return CollectionInput(**read_fields(readers, "the collection has invalid fields"))
+
+
+def register_collection(session: Session, *, actor: Actor, data: Mapping[str, Any], fin: str, tz: ZoneInfo,
+                        ranges: Mapping[str, Any]) -> Collection:
+    """Register a cord: decide the donor's eligibility, issue its DIN and open its chain of custody."""
+    require_role(actor.roles, "lab", action="register a cord collection")
+    entry = parse_collection(data)
+    verdict = donor.assess_donor(entry.screening, consent_obtained=entry.consent_obtained,
+                                 specimen_collected_at=entry.specimen_collected_at, collected_at=entry.collected_at,
+                                 medical_history_ok=entry.medical_history_ok)
+    row = Collection(din=din.issue_din(session, fin=fin, when=entry.collected_at, tz=tz),
+                     donor_code=entry.donor_code, collected_at=entry.collected_at, site=entry.site,
+                     consent_obtained=entry.consent_obtained, screening=entry.screening,
+                     specimen_collected_at=entry.specimen_collected_at, medical_history_ok=entry.medical_history_ok,
+                     eligibility=verdict.answer, eligibility_reasons=[r.as_dict() for r in verdict.reasons],
+                     created_by=actor.id)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="collection", record_id=row.id, action="register",
+                 new={"din": row.din, "donor_code": row.donor_code, "collected_at": row.collected_at,
+                      "site": row.site, "consent_obtained": row.consent_obtained, "screening": row.screening,
+                      "specimen_collected_at": row.specimen_collected_at,
+                      "medical_history_ok": row.medical_history_ok, "eligibility": row.eligibility,
+                      "reasons": row.eligibility_reasons})
+    custody.record_system_event(session, actor=actor, record=row, ranges=ranges,
+                                handover=custody.Handover(event="collected", location=row.site,
+                                                          occurred_at=row.collected_at))
+    return row
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    collection: Collection
+    events: list[CustodyEvent]
+    excursions: list[Excursion]
+    lot: Lot | None
+    people: dict[int, User]
+
+    def name(self, user_id: int | None) -> str:
+        person = self.people.get(user_id) if user_id is not None else None
+        return person.full_name if person else ""
+
+
+def collection_view(session: Session, din_text: Any) -> CollectionView:
+    if not isinstance(din_text, str):
+        raise Invalid({"din": "give the collection's DIN"})
+    row = identify.collection_by_din(session, din_text.strip())
+    events = custody.events_of(session, "collection", row.id)
+    excursions = list(session.exec(select(Excursion).where(Excursion.item_type == "collection",
+                                                           Excursion.item_id == row.id).order_by(Excursion.id)))
+    lot = session.exec(select(Lot).where(Lot.collection_id == row.id)).first()
+    return CollectionView(row, events, excursions, lot,
+                          people(session, {row.created_by, *(e.recorded_by for e in events)}))
+
+
+def awaiting_lot(session: Session) -> list[Collection]:
+    """Cords without a lot that are still usable (not discarded), newest first."""
+    statement = (select(Collection).outerjoin(Lot, Lot.collection_id == Collection.id)
+                 .where(Lot.id.is_(None), (Collection.custody_state.is_(None))
+                        | (Collection.custody_state != "discarded"))
+                 .order_by(Collection.collected_at.desc()))
+    return list(session.exec(statement))
+
+
+def resolve_scan(session: Session, raw: Any, *, tz: ZoneInfo | None = None) -> tuple[str, str]:
+    """Where a lab scan leads: ``("lot", id)``, ``("collection", din)``, ``("bag", bag_id)`` or ``("din", din)``.
+
+    A cord's DIN opens its lot once one is started, since that is where the next step is recorded;
+    a placebo fill's DIN (which names no cord) opens the list of its bags.
+    """
+    try:
+        found = identify.identify(session, raw, tz=tz, field="scan")
+    except NotFound:
+        scan = parse_scan(raw, tz=tz)
+        din_text = scan.fields.get("din")
+        if din_text and session.exec(select(Bag.id).where(Bag.din == din_text)).first() is not None:
+            return "din", din_text
+        raise
+    if found.kind == "bag":
+        return "bag", found.record.bag_code
+    if found.kind == "collection":
+        lot = session.exec(select(Lot).where(Lot.collection_id == found.record.id)).first()
+        return ("lot", lot.lot_number) if lot else ("collection", found.record.din)
+    raise Invalid({"scan": "a wristband is scanned on the ward, not in the lab"})

@@ -1,0 +1,88 @@
+"""Finding and locking a lot, shared by the lot, batch-record and fill use cases.
+
+Every use case that decides on a lot's state (a passage, a step, a fill) locks the lot's row first
+(DESIGN rule 6): two requests on two servers then decide one after the other, each seeing what the
+other wrote, instead of both deciding on the same stale row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cellchain.core.errors import Invalid, Reason
+from cellchain.core.timeinput import parse_instant
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import BatchStep, Lot, Passage
+from cellchain.people.models import User
+from cellchain.scanning import identify
+
+LOT_NOT_IN_PROCESS = "lot_not_in_process"
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of the server's clock a recorded time may be (a workstation's clock runs fast)."""
+
+
+def _lot_number(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 20:
+        raise Invalid({"lot_id": "give the lot id (its collection's DIN)"})
+    return value.strip()
+
+
+def get_lot(session: Session, lot_number: Any) -> Lot:
+    return identify.lot_by_number(session, _lot_number(lot_number))
+
+
+def lock_lot(session: Session, lot_number: Any) -> Lot:
+    """The lot's row, locked until the transaction ends and re-read so its state is current."""
+    return identify.lot_by_number(session, _lot_number(lot_number), for_update=True)
+
+
+def not_in_process(lot: Lot, action: str) -> list[Reason]:
+    """Manufacturing records are added only while the lot is in process (before it is filled)."""
+    if lot.status == "in_process":
+        return []
+    return [Reason(LOT_NOT_IN_PROCESS, f"lot {lot.lot_number} is {lot.status.replace('_', ' ')}; "
+                                       f"only a lot in process can {action}")]
+
+
+def effective_passages(session: Session, lot_id: int) -> list[Passage]:
+    """The lot's passages in order; a passage corrected by a later row is replaced by that row."""
+    rows = list(session.exec(select(Passage).where(Passage.lot_id == lot_id).order_by(Passage.id)))
+    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
+    return sorted((r for r in rows if r.id not in corrected), key=lambda r: r.number)
+
+
+def effective_steps(session: Session, lot_id: int) -> list[BatchStep]:
+    """The lot's batch steps in the order recorded, without the ones a later row corrects."""
+    rows = list(session.exec(select(BatchStep).where(BatchStep.lot_id == lot_id).order_by(BatchStep.id)))
+    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
+    return [r for r in rows if r.id not in corrected]
+
+
+def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime:
+    """An ISO 8601 time with an offset from ``data[name]`` (``default`` when absent), not in the future."""
+    value = data.get(name) if hasattr(data, "get") else None
+    if value in (None, ""):
+        if default is None:
+            raise Invalid({name: "is required"})
+        return default
+    when = parse_instant(value, name)
+    if when > utcnow() + CLOCK_SKEW:
+        raise Invalid({name: "cannot be in the future"})
+    return when
+
+
+def optional_moment(data: Any, name: str) -> datetime | None:
+    """Like :func:`moment`, but an absent time stays ``None``."""
+    value = data.get(name) if hasattr(data, "get") else None
+    return None if value in (None, "") else moment(data, name)
+
+
+def people(session: Session, ids: set[int | None]) -> dict[int, User]:
+    """Users by id, for printing names next to what they did."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u for u in session.exec(select(User).where(User.id.in_(wanted)))}

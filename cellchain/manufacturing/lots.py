@@ -1,0 +1,302 @@
+"""Lots: started from an eligible, received cord; expanded over passages; harvested and formulated.
+
+A lot's id is its collection's DIN (one lot per cord, held by a unique constraint as well as the
+check here). Population doublings are computed by ``domain.expansion`` and stored with each passage,
+together with the running total, so the batch record prints exactly what was decided at the time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.fields import read_fields
+from cellchain.core.types import utcnow
+from cellchain.identifiers.isbt128 import Din
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
+from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
+from cellchain.manufacturing.rules import expansion
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.people.models import User
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import specifications
+from cellchain.quality.models import QcResult
+from cellchain.quality.rules.spec_limits import parse_number
+from cellchain.scanning import identify
+from cellchain.ward.custody import open_excursions
+
+RECEIVED_STATES = ("at_lab", "in_storage")
+MAX_CELLS = 10**12
+"""More cells than any lot holds: a count beyond it is a typing error (and would overflow BIGINT later)."""
+DONOR_INELIGIBLE = "donor_ineligible"
+COLLECTION_NOT_RECEIVED = "collection_not_received"
+EXCURSION_OPEN = "excursion_open"
+LOT_EXISTS = "lot_exists"
+LOT_TIME_ORDER = "lot_time_order"
+PASSAGE_TIME_ORDER = "passage_time_order"
+NO_PASSAGE = "lot_no_passage"
+HARVEST_RECORDED = "harvest_already_recorded"
+HARVEST_TIME_ORDER = "harvest_time_order"
+NOT_HARVESTED = "lot_not_harvested"
+FORMULATION_RECORDED = "formulation_already_recorded"
+FORMULATION_EXCEEDS_HARVEST = "formulation_exceeds_harvest"
+
+
+def _locked_collection(session: Session, din: Any) -> Collection:
+    if not isinstance(din, str):
+        raise Invalid({"collection_din": "give the collection's 13-character DIN"})
+    try:
+        text = Din.parse(din.strip()).text
+    except Invalid as error:
+        raise Invalid({"collection_din": error.fields.get("din", error.message)}) from None
+    return identify.collection_by_din(session, text, for_update=True)
+
+
+def guard_start(session: Session, collection: Collection) -> list[Reason]:
+    """Every reason the cord cannot start a lot: ineligible donor, not received, open excursion, lot exists."""
+    reasons = []
+    if collection.eligibility != "eligible":
+        reasons.append(Reason(DONOR_INELIGIBLE, f"the donor of {collection.din} is ineligible: " + "; ".join(
+            r["message"] for r in collection.eligibility_reasons)))
+    if collection.custody_state not in RECEIVED_STATES:
+        state = (collection.custody_state or "not collected").replace("_", " ")
+        reasons.append(Reason(COLLECTION_NOT_RECEIVED, f"the cord is {state}; receive it at the lab first"))
+    excursions = open_excursions(session, "collection", collection.id)
+    if excursions:
+        temps = ", ".join(f"{e.temperature_c:g} °C" for e in excursions)
+        reasons.append(Reason(EXCURSION_OPEN, f"a temperature excursion ({temps}) awaits a QA decision"))
+    if session.exec(select(Lot).where(Lot.collection_id == collection.id)).first() is not None:
+        reasons.append(Reason(LOT_EXISTS, f"a lot was already started from {collection.din}"))
+    return reasons
+
+
+def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at: datetime | None = None) -> Lot:
+    """Start the lot of a cord; its id is the cord's DIN and its QC specification the one now in force.
+
+    ``started_at`` (default now) lets a lot begun before it was entered be recorded at its real time;
+    it cannot be in the future or before the cord was collected.
+    """
+    require_role(actor.roles, "lab", action="start a lot")
+    started = moment({"started_at": started_at}, "started_at", default=utcnow())
+    collection = _locked_collection(session, collection_din)
+    reasons = guard_start(session, collection)
+    if started < collection.collected_at:
+        reasons.append(Reason(LOT_TIME_ORDER, "the lot cannot start before its cord was collected"))
+    if reasons:
+        raise Refused(reasons)
+    specifications.ensure_default(session, actor=actor)
+    version = specifications.current(session).version
+    lot = Lot(lot_number=collection.din, collection_id=collection.id, status="in_process", spec_version=version,
+              created_by=actor.id, created_at=started)
+    session.add(lot)
+    session.flush()
+    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="start",
+                 new={"lot_number": lot.lot_number, "collection_din": collection.din, "status": lot.status,
+                      "spec_version": version, "started_at": started})
+    return lot
+
+
+def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
+    """``domain.expansion.parse_passage``, with times read strictly (an offset, not in the future)."""
+    if not isinstance(data, Mapping):
+        raise Invalid({"passage": "must be an object"})
+    fields: dict[str, str] = {}
+    values = dict(data)
+    for name in ("seeded_at", "harvested_at"):
+        if data.get(name) not in (None, ""):
+            try:
+                values[name] = moment(data, name)
+            except Invalid as error:
+                fields.update(error.fields)
+                values[name] = None
+    try:
+        entry = expansion.parse_passage(values)
+    except Invalid as error:
+        fields.update({k: v for k, v in error.fields.items() if k not in fields})
+    else:
+        for name in ("seeded_cells", "harvested_cells"):
+            if getattr(entry, name) > MAX_CELLS:
+                fields[name] = f"more than {MAX_CELLS:.0e} cells: check the count"
+    if fields:
+        raise Invalid(fields, "the passage has invalid fields")
+    return entry
+
+
+def _passage_order(collection: Collection, previous: Passage | None, entry: expansion.PassageInput) -> list[Reason]:
+    if entry.seeded_at < collection.collected_at:
+        return [Reason(PASSAGE_TIME_ORDER, "the passage is seeded before the cord was collected")]
+    if previous is not None and entry.seeded_at < previous.harvested_at:
+        return [Reason(PASSAGE_TIME_ORDER, f"P{entry.number} is seeded before P{previous.number} was harvested")]
+    return []
+
+
+def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
+                   limit: int = expansion.DEFAULT_PASSAGE_LIMIT) -> Passage:
+    """Record the next passage (P0, P1 ...), its doublings and their running total; also its batch step."""
+    require_role(actor.roles, "lab", action="record a passage")
+    entry = parse_passage(data)
+    lot = lock_lot(session, lot_number)
+    existing = effective_passages(session, lot.id)
+    reasons = not_in_process(lot, "take a passage")
+    try:
+        expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit)
+    except Refused as refusal:
+        reasons.extend(refusal.reasons)
+    previous = existing[-1] if existing else None
+    reasons.extend(_passage_order(session.get(Collection, lot.collection_id), previous, entry))
+    if reasons:
+        raise Refused(reasons)
+    doublings = entry.population_doublings
+    cumulative = (previous.cumulative_doublings if previous else 0.0) + doublings
+    row = Passage(lot_id=lot.id, number=entry.number, seeded_cells=entry.seeded_cells,
+                  harvested_cells=entry.harvested_cells, viability_pct=entry.viability_pct, seeded_at=entry.seeded_at,
+                  harvested_at=entry.harvested_at, population_doublings=doublings, cumulative_doublings=cumulative,
+                  recorded_by=actor.id)
+    session.add(row)
+    session.flush()
+    counts = {"seeded_cells": row.seeded_cells, "harvested_cells": row.harvested_cells,
+              "viability_pct": row.viability_pct, "population_doublings": round(doublings, 4),
+              "cumulative_doublings": round(cumulative, 4)}
+    audit.record(session, actor=actor, record_type="passage", record_id=row.id, action="record",
+                 new={"lot": lot.lot_number, "number": row.number, **counts, "seeded_at": row.seeded_at,
+                      "harvested_at": row.harvested_at})
+    batch.add_step(session, actor=actor, lot=lot, key=f"passage:{row.number}", details=counts,
+                   performed_at=row.harvested_at)
+    return row
+
+
+def _whole_cells(value: Any, name: str) -> int:
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    number = value if whole else parse_number(value, name)
+    if number <= 0 or not float(number).is_integer() or number > MAX_CELLS:
+        raise Invalid({name: f"{value!r} is not a positive whole number of cells (at most {MAX_CELLS:.0e})"})
+    return int(number)
+
+
+def _positive(value: Any, name: str, unit: str) -> float:
+    number = parse_number(value, name)
+    if not number > 0:
+        raise Invalid({name: f"a positive number of {unit}"})
+    return number
+
+
+
+def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
+    """The final harvest after the last passage: the cell count formulation and fill draw on."""
+    require_role(actor.roles, "lab", action="record a harvest")
+    values = read_fields({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
+                    "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
+    lot = lock_lot(session, lot_number)
+    passages = effective_passages(session, lot.id)
+    reasons = not_in_process(lot, "be harvested")
+    if not passages:
+        reasons.append(Reason(NO_PASSAGE, "record at least passage P0 before the harvest"))
+    elif values["harvested_at"] < passages[-1].seeded_at:
+        reasons.append(Reason(HARVEST_TIME_ORDER, f"the harvest is before P{passages[-1].number} was seeded"))
+    if lot.harvested_cells is not None:
+        reasons.append(Reason(HARVEST_RECORDED, f"lot {lot.lot_number} was harvested already"))
+    if reasons:
+        raise Refused(reasons)
+    lot.harvested_cells, lot.harvested_at = values["harvested_cells"], values["harvested_at"]
+    session.add(lot)
+    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
+                 old={"harvested_cells": None}, new=values)
+    batch.add_step(session, actor=actor, lot=lot, key="harvest", details={"harvested_cells": lot.harvested_cells},
+                   performed_at=lot.harvested_at)
+    return lot
+
+
+def record_formulation(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
+    """The formulated concentration and volume; together they cannot hold more cells than were harvested."""
+    require_role(actor.roles, "lab", action="record a formulation")
+    values = read_fields({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),
+                    "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
+                    "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
+    lot = lock_lot(session, lot_number)
+    reasons = not_in_process(lot, "be formulated")
+    total = values["cells_per_ml"] * values["volume_ml"]
+    if lot.harvested_cells is None:
+        reasons.append(Reason(NOT_HARVESTED, "record the harvest before the formulation"))
+    elif total > lot.harvested_cells:
+        reasons.append(Reason(FORMULATION_EXCEEDS_HARVEST, f"{total:.3g} cells formulated but only "
+                                                           f"{lot.harvested_cells:.3g} harvested"))
+    if lot.formulated_cells_per_ml is not None:
+        reasons.append(Reason(FORMULATION_RECORDED, f"lot {lot.lot_number} was formulated already"))
+    if reasons:
+        raise Refused(reasons)
+    lot.formulated_cells_per_ml, lot.formulated_volume_ml = values["cells_per_ml"], values["volume_ml"]
+    session.add(lot)
+    details = {"cells_per_ml": lot.formulated_cells_per_ml, "volume_ml": lot.formulated_volume_ml,
+               "total_cells": round(total)}
+    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
+                 old={"cells_per_ml": None, "volume_ml": None}, new=details)
+    batch.add_step(session, actor=actor, lot=lot, key="formulation", details=details,
+                   performed_at=values["performed_at"])
+    return lot
+
+
+@dataclass(frozen=True)
+class LotView:
+    """Everything a lot page, the lot API and the batch record PDF show, read in one place."""
+
+    lot: Lot
+    collection: Collection
+    passages: list[Passage]
+    bags: list[Bag]
+    qc_results: list[QcResult]
+    record: batch.BatchRecord
+    people: dict[int, User]
+
+    @property
+    def cumulative_doublings(self) -> float:
+        return self.passages[-1].cumulative_doublings if self.passages else 0.0
+
+    @property
+    def formulated_cells(self) -> float | None:
+        lot = self.lot
+        if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
+            return None
+        return lot.formulated_cells_per_ml * lot.formulated_volume_ml
+
+    def name(self, user_id: int | None) -> str:
+        person = self.people.get(user_id) if user_id is not None else None
+        return person.full_name if person else ""
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """Which of the lot page's forms apply now (the services still check every rule)."""
+        lot = self.lot
+        if lot.status != "in_process":
+            return frozenset({"step", "verify"}) if lot.status == "awaiting_release" else frozenset()
+        actions = {"passage", "step", "verify"}
+        if self.passages and lot.harvested_cells is None:
+            actions.add("harvest")
+        if lot.harvested_cells is not None and lot.formulated_cells_per_ml is None:
+            actions.add("formulation")
+        if self.formulated_cells is not None:
+            actions.add("fill")
+        return frozenset(actions)
+
+
+def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAULT_STEPS) -> LotView:
+    lot = get_lot(session, lot_number)
+    passages = effective_passages(session, lot.id)
+    bags = list(session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)))
+    results = list(session.exec(select(QcResult).where(QcResult.lot_id == lot.id).order_by(QcResult.id)))
+    record = batch.batch_record(session, lot, steps)
+    ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.recorded_by for r in results)}
+    ids |= {e.step.performed_by for e in record.entries}
+    return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
+                   people(session, ids))
+
+
+def lots_with_status(session: Session, status: str) -> list[Lot]:
+    return list(session.exec(select(Lot).where(Lot.status == status).order_by(Lot.created_at.desc())))
+

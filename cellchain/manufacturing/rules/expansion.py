@@ -1,0 +1,186 @@
+"""Expansion of a lot: passages P0..Pn, population doublings, and the formulated concentration.
+
+MSC age with every doubling; cumulative population doublings and the passage number are what a site
+limits so that a product is not made from senescent or transformed cells (DESIGN.md section 3:
+"a configurable passage limit"). Passages are recorded strictly in order, so the cumulative
+doublings printed on the batch record are a true sum of what was done.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.quality.rules.spec_limits import parse_number
+
+DEFAULT_PASSAGE_LIMIT = 5
+"""Highest passage number allowed by default (P0..P5); a site setting."""
+
+PASSAGE_OUT_OF_ORDER = "passage_out_of_order"
+PASSAGE_LIMIT_EXCEEDED = "passage_limit_exceeded"
+
+
+def _cell_count(value: Any, field_name: str) -> int:
+    """A whole, positive number of cells; counts arrive as JSON numbers (``8e6`` is fine)."""
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    number = value if whole else parse_number(value, field_name)
+    if number <= 0 or not (whole or number.is_integer()):
+        raise Invalid({field_name: f"{value!r} is not a positive whole number of cells"})
+    return int(number)
+
+
+def population_doublings(seeded: int, harvested: int) -> float:
+    """PD = log2(harvested / seeded).
+
+    A harvest smaller than the seeding would give a negative PD: cells do not un-double, so it is
+    a miscount or a swapped field and is refused as ``Invalid`` rather than recorded.
+    """
+    seeded_n = _cell_count(seeded, "seeded_cells")
+    harvested_n = _cell_count(harvested, "harvested_cells")
+    if harvested_n < seeded_n:
+        raise Invalid({"harvested_cells": f"{harvested_n} is fewer than the {seeded_n} cells seeded"})
+    return math.log2(harvested_n / seeded_n)
+
+
+class _Counts(Protocol):
+    seeded_cells: int
+    harvested_cells: int
+
+
+def cumulative_doublings(passages: Iterable[_Counts | tuple[int, int]]) -> list[float]:
+    """Running total of PD after each passage, in the order given (callers pass P0 first).
+
+    Each item is a ``PassageInput`` (or anything with ``seeded_cells``/``harvested_cells``) or a
+    ``(seeded, harvested)`` pair.
+    """
+    totals: list[float] = []
+    running = 0.0
+    for item in passages:
+        seeded, harvested = item if isinstance(item, tuple) else (item.seeded_cells, item.harvested_cells)
+        running += population_doublings(seeded, harvested)
+        totals.append(running)
+    return totals
+
+
+def guard_next_passage(
+    existing_numbers: list[int], number: int, *, limit: int = DEFAULT_PASSAGE_LIMIT
+) -> None:
+    """Refuse a passage that is not the next one, or beyond the passage limit (DESIGN.md section 3).
+
+    The next passage is P0 for a new lot, else one more than the highest recorded; a gap or a
+    repeat would make the cumulative doublings meaningless. ``limit`` is the highest passage
+    number allowed. Every applicable reason is listed.
+    """
+    expected = max(existing_numbers) + 1 if existing_numbers else 0
+    reasons: list[Reason] = []
+    if number != expected:
+        message = f"passage P{number} is not the next one; expected P{expected}"
+        reasons.append(Reason(PASSAGE_OUT_OF_ORDER, message))
+    if number > limit:
+        reasons.append(Reason(PASSAGE_LIMIT_EXCEEDED, f"passage P{number} is past the limit of P{limit}"))
+    if reasons:
+        raise Refused(reasons)
+
+
+def _passage_number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise Invalid({"number": f"{value!r} is not a passage number (0, 1, 2 ...)"})
+    return value
+
+
+def _viability(value: Any) -> float:
+    pct = parse_number(value, "viability_pct")
+    if not 0 <= pct <= 100:
+        raise Invalid({"viability_pct": f"{value!r} is not a percentage from 0 to 100"})
+    return pct
+
+
+def _moment(value: Any, field_name: str) -> datetime:
+    """An ISO 8601 time (DESIGN.md section 8) or a ``datetime``."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise Invalid({field_name: f"{value!r} is not an ISO 8601 date and time"})
+
+
+@dataclass(frozen=True)
+class PassageInput:
+    """One recorded passage, already checked field by field."""
+
+    number: int
+    seeded_cells: int
+    harvested_cells: int
+    viability_pct: float
+    seeded_at: datetime
+    harvested_at: datetime
+
+    @property
+    def population_doublings(self) -> float:
+        return population_doublings(self.seeded_cells, self.harvested_cells)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> PassageInput:
+        """Read a passage body, naming every bad field at once (``Invalid``)."""
+        return parse_passage(data)
+
+
+_READERS = {
+    "number": _passage_number,
+    "seeded_cells": lambda v: _cell_count(v, "seeded_cells"),
+    "harvested_cells": lambda v: _cell_count(v, "harvested_cells"),
+    "viability_pct": _viability,
+    "seeded_at": lambda v: _moment(v, "seeded_at"),
+    "harvested_at": lambda v: _moment(v, "harvested_at"),
+}
+
+
+def _cross_checks(values: dict[str, Any]) -> dict[str, str]:
+    """Rules between fields: harvest after seeding, and no fewer cells than seeded."""
+    errors: dict[str, str] = {}
+    seeded_at, harvested_at = values.get("seeded_at"), values.get("harvested_at")
+    if seeded_at and harvested_at:
+        if (seeded_at.tzinfo is None) != (harvested_at.tzinfo is None):
+            errors["harvested_at"] = "give both times with a time zone, or neither"
+        elif harvested_at <= seeded_at:
+            errors["harvested_at"] = "must be after seeded_at"
+    seeded, harvested = values.get("seeded_cells"), values.get("harvested_cells")
+    if seeded and harvested and harvested < seeded:
+        errors["harvested_cells"] = f"{harvested} is fewer than the {seeded} cells seeded"
+    return errors
+
+
+def parse_passage(data: Any) -> PassageInput:
+    """Read ``POST /lots/{id}/passages`` (DESIGN.md section 8) into a ``PassageInput``."""
+    if not isinstance(data, Mapping):
+        raise Invalid({"passage": "must be an object"})
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for name, reader in _READERS.items():
+        if data.get(name) is None:
+            errors[name] = "is required"
+            continue
+        try:
+            values[name] = reader(data[name])
+        except Invalid as error:
+            errors.update(error.fields)
+    errors.update({k: v for k, v in _cross_checks(values).items() if k not in errors})
+    if errors:
+        raise Invalid(errors, "the passage has invalid fields")
+    return PassageInput(**values)
+
+
+def formulation(total_cells: int, volume_ml: float) -> float:
+    """Concentration of the formulated product in cells/ml, as printed on the label."""
+    cells = _cell_count(total_cells, "total_cells")
+    volume = parse_number(volume_ml, "volume_ml")
+    if volume <= 0:
+        raise Invalid({"volume_ml": f"{volume_ml!r} is not a positive volume"})
+    return cells / volume

@@ -1,0 +1,356 @@
+"""Lab pages: scan a cord or bag, register and receive cords, grow a lot, keep its batch record, fill bags.
+
+Every form here calls the same service as its API twin; a refused form is shown again with the reasons
+(400 for unreadable fields, 409 for a rule), nothing written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.routing import BuildError
+
+from cellchain.audit import signatures
+from cellchain.core import db
+from cellchain.core.errors import Invalid, NotFound, Refused
+from cellchain.manufacturing import bags, batch, collections, lots
+from cellchain.manufacturing.api import batch_steps
+from cellchain.manufacturing.bag_input import ANTICOAGULANTS
+from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
+from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
+from cellchain.people.security import current_user, policy, roles_required
+from cellchain.ward import custody
+from cellchain.ward.rules import custody_states as custody_rules
+
+bp = Blueprint("lab", __name__, url_prefix="/lab")
+VIEWERS = ("lab", "qa", "qc", "auditor")
+HANDOVER_EVENTS = ("shipped", "received", "stored")
+
+
+def site_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
+
+
+def _form_time(text: str | None) -> str | datetime | None:
+    """A ``datetime-local`` field is a wall-clock time at the site: give it the site's zone."""
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text  # the service's parser names the field
+    return moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
+
+
+def _form(*time_fields: str) -> dict[str, Any]:
+    data: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
+    for name in time_fields:
+        data[name] = _form_time(data.get(name))
+    return data
+
+
+def _link(endpoint: str, **values: Any) -> str | None:
+    """A link to another area's page, or None while that area is not built (never a dead link)."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _attempt(action: Callable[[], Any], render: Callable[..., Any]) -> Any:
+    """Run one service call; on a refusal roll back and show the page again with the reasons."""
+    try:
+        return action()
+    except Invalid as error:
+        db.rollback()
+        return render(status=400, fields=error.fields, message=error.message)
+    except Refused as error:
+        db.rollback()
+        return render(status=409, reasons=error.reasons, message=error.message)
+
+
+# --- index and scanning ------------------------------------------------------------------------------
+
+
+def _index_page(status: int = 200, fields: dict | None = None, **_: Any):
+    session = db.session()
+    return render_template("lab/index.html", in_process=lots.lots_with_status(session, "in_process"),
+                           awaiting_release=lots.lots_with_status(session, "awaiting_release"),
+                           awaiting_lot=collections.awaiting_lot(session),
+                           quarantine=bags.list_bags(session, status="quarantine"),
+                           can_record=current_user().has_role("lab"), fields=fields or {},
+                           scanned=request.args.get("scan", "")), status
+
+
+@bp.route("/")
+@roles_required(*VIEWERS, action="open the lab")
+def index():
+    return _index_page()
+
+
+@bp.route("/open")
+@roles_required(*VIEWERS, action="open a scanned item")
+def open_scan():
+    raw = request.args.get("scan", "")
+
+    def go():
+        kind, key = collections.resolve_scan(db.session(), raw, tz=site_zone())
+        targets = {"lot": ("lab.lot", "lot_id"), "collection": ("lab.collection", "din"),
+                   "bag": ("lab.bag", "bag_id"), "din": ("lab.bag_list", "din")}
+        endpoint, arg = targets[kind]
+        return redirect(url_for(endpoint, **{arg: key}))
+
+    try:
+        return _attempt(go, _index_page)
+    except NotFound as error:
+        return _index_page(status=404, fields={"scan": error.message})
+
+
+# --- collections ---------------------------------------------------------------------------------------
+
+
+def _new_collection(status: int = 200, fields: dict | None = None, form: dict | None = None, **_: Any):
+    return render_template("lab/collection_new.html", tests=SCREENING_TESTS, results=RESULTS, fields=fields or {},
+                           form=form or {}), status
+
+
+@bp.route("/collections/new")
+@roles_required("lab", action="register a cord collection")
+def new_collection():
+    return _new_collection()
+
+
+def _collection_data() -> dict[str, Any]:
+    form = request.form
+    return {"donor_code": form.get("donor_code", ""), "site": form.get("site", ""),
+            "collected_at": _form_time(form.get("collected_at")),
+            "specimen_collected_at": _form_time(form.get("specimen_collected_at")),
+            "consent_obtained": {"yes": True, "no": False}.get(form.get("consent_obtained", "")),
+            "medical_history_ok": {"ok": True, "risk": False}.get(form.get("medical_history_ok", "")),
+            "screening": {t: form[f"screening.{t}"] for t in SCREENING_TESTS if form.get(f"screening.{t}")}}
+
+
+@bp.route("/collections", methods=["POST"])
+@roles_required("lab", action="register a cord collection")
+def register_collection():
+    cfg = current_app.config
+
+    def register():
+        row = collections.register_collection(db.session(), actor=current_user(), data=_collection_data(),
+                                              fin=cfg["FACILITY_FIN"], tz=site_zone(), ranges=cfg["TEMPERATURE_RANGES"])
+        flash(f"Cord registered with DIN {row.din}: donor {row.eligibility}.", "success")
+        return redirect(url_for("lab.collection", din=row.din))
+
+    return _attempt(register, lambda **kw: _new_collection(form=request.form.to_dict(), **kw))
+
+
+def _collection_page(din: str, status: int = 200, fields: dict | None = None, reasons: list | None = None,
+                     form: dict | None = None, **_: Any):
+    view = collections.collection_view(db.session(), din)
+    return render_template("lab/collection.html", view=view, c=view.collection, events=HANDOVER_EVENTS,
+                           can_start=view.lot is None and view.collection.custody_state not in
+                           custody_rules.TERMINAL_STATES,
+                           label_url=_link("labels.collection_label", din=view.collection.din),
+                           can_record=current_user().has_role("lab"),
+                           fields=fields or {}, reasons=reasons or [], form=form or {}), status
+
+
+@bp.route("/collections/<din>")
+@roles_required(*VIEWERS, action="see a cord collection")
+def collection(din: str):
+    return _collection_page(din)
+
+
+@bp.route("/collections/<din>/handover", methods=["POST"])
+@roles_required("lab", action="record a cord's hand-over")
+def handover(din: str):
+    def record():
+        session = db.session()
+        entry = custody.parse_handover(_form("occurred_at"))
+        row = custody.record_handover(session, actor=current_user(), handover=entry,
+                                      record=collections.collection_view(session, din).collection,
+                                      ranges=current_app.config["TEMPERATURE_RANGES"])
+        note = " Temperature out of range: an excursion awaits QA." if row.excursion else ""
+        flash(f"Cord {row.event} at {row.location}.{note}", "warning" if row.excursion else "success")
+        return redirect(url_for("lab.collection", din=din))
+
+    return _attempt(record, lambda **kw: _collection_page(din, form=request.form.to_dict(), **kw))
+
+
+@bp.route("/collections/<din>/lot", methods=["POST"])
+@roles_required("lab", action="start a lot")
+def start_lot(din: str):
+    def start():
+        lot = lots.start_lot(db.session(), actor=current_user(), collection_din=din)
+        flash(f"Lot {lot.lot_number} started.", "success")
+        return redirect(url_for("lab.lot", lot_id=lot.lot_number))
+
+    return _attempt(start, lambda **kw: _collection_page(din, **kw))
+
+
+# --- lots ---------------------------------------------------------------------------------------------
+
+
+def _lot_page(lot_id: str, status: int = 200, fields: dict | None = None, reasons: list | None = None,
+              form: dict | None = None, section: str = "", **_: Any):
+    steps = batch_steps()
+    view = lots.lot_view(db.session(), lot_id, steps)
+    manual = [s for s in steps if s.code not in batch.AUTOMATIC_STEPS]
+    user = current_user()
+    return render_template("lab/lot.html", view=view, lot=view.lot, steps=manual, actions=view.actions,
+                           can_record=user.has_role("lab"), can_verify=user.has_role("lab", "qa"),
+                           next_passage=view.passages[-1].number + 1 if view.passages else 0,
+                           passage_limit=current_app.config["PASSAGE_LIMIT"],
+                           anticoagulants=tuple(ANTICOAGULANTS.values()),
+                           shelf_life=current_app.config["PRODUCT_SHELF_LIFE_HOURS"],
+                           pdf_url=url_for("api.batch_record_pdf", lot_id=view.lot.lot_number),
+                           labels_url=_link("labels.lot_bag_labels", lot_id=view.lot.lot_number) if view.bags else None,
+                           fields=fields or {}, reasons=reasons or [], form=form or {}, section=section), status
+
+
+@bp.route("/lots/<lot_id>")
+@roles_required(*VIEWERS, action="see a lot")
+def lot(lot_id: str):
+    return _lot_page(lot_id)
+
+
+@bp.route("/lots/<lot_id>/growth.svg")
+@roles_required(*VIEWERS, action="see a lot's growth curve")
+def growth(lot_id: str):
+    view = lots.lot_view(db.session(), lot_id, batch_steps())
+    points = [GrowthPoint(p.number, p.harvested_cells, p.cumulative_doublings) for p in view.passages]
+    return Response(growth_svg(points, title=f"Growth of lot {view.lot.lot_number}"), mimetype="image/svg+xml")
+
+
+def _lot_form(lot_id: str, section: str, action: Callable[[dict[str, Any]], str], *time_fields: str):
+    """Post one of the lot page's forms: the service call, a message, back to the lot page."""
+    data = _form(*time_fields)
+
+    def run():
+        flash(action(data), "success")
+        return redirect(url_for("lab.lot", lot_id=lot_id) + f"#{section}")
+
+    return _attempt(run, lambda **kw: _lot_page(lot_id, form=request.form.to_dict(), section=section, **kw))
+
+
+def _number(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
+
+
+@bp.route("/lots/<lot_id>/passages", methods=["POST"])
+@roles_required("lab", action="record a passage")
+def record_passage(lot_id: str):
+    def action(data):
+        data["number"] = _number(data.get("number"))
+        row = lots.record_passage(db.session(), actor=current_user(), lot_number=lot_id, data=data,
+                                  limit=current_app.config["PASSAGE_LIMIT"])
+        return (f"P{row.number} recorded: {row.population_doublings:.2f} doublings, "
+                f"{row.cumulative_doublings:.2f} in all.")
+
+    return _lot_form(lot_id, "passage", action, "seeded_at", "harvested_at")
+
+
+@bp.route("/lots/<lot_id>/batch-steps", methods=["POST"])
+@roles_required("lab", action="record a batch-record step")
+def record_step(lot_id: str):
+    def action(data):
+        data["details"] = batch.details_from_lines(data.get("details", ""))
+        row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps())
+        return f"Step {row.step_key} recorded."
+
+    return _lot_form(lot_id, "steps", action, "performed_at")
+
+
+@bp.route("/lots/<lot_id>/batch-steps/<int:step_id>/verify", methods=["POST"])
+@roles_required("lab", "qa", action="verify a batch-record step")
+def verify_step(lot_id: str, step_id: int):
+    def action(data):
+        signature = signatures.parse_signature({"username": data.get("signature_username"),
+                                                "password": request.form.get("signature_password"),
+                                                "meaning": data.get("signature_meaning")})
+        batch.verify_step(db.session(), actor=current_user(), lot_number=lot_id, step_id=step_id,
+                          signature=signature, policy=policy())
+        return f"Step {step_id} verified by {current_user().full_name}."
+
+    return _lot_form(lot_id, "steps", action)
+
+
+@bp.route("/lots/<lot_id>/harvest", methods=["POST"])
+@roles_required("lab", action="record a harvest")
+def record_harvest(lot_id: str):
+    def action(data):
+        row = lots.record_harvest(db.session(), actor=current_user(), lot_number=lot_id, data=data)
+        return f"Harvest recorded: {row.harvested_cells:.3g} cells."
+
+    return _lot_form(lot_id, "harvest", action, "harvested_at")
+
+
+@bp.route("/lots/<lot_id>/formulation", methods=["POST"])
+@roles_required("lab", action="record a formulation")
+def record_formulation(lot_id: str):
+    def action(data):
+        row = lots.record_formulation(db.session(), actor=current_user(), lot_number=lot_id, data=data)
+        return f"Formulation recorded: {row.formulated_cells_per_ml:.3g} cells/ml in {row.formulated_volume_ml:g} ml."
+
+    return _lot_form(lot_id, "formulation", action, "performed_at")
+
+
+@bp.route("/lots/<lot_id>/bags", methods=["POST"])
+@roles_required("lab", action="fill bags")
+def fill_bags(lot_id: str):
+    def action(data):
+        filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=data,
+                                settings=bags.FillSettings.from_config(current_app.config))
+        return f"{len(filled)} bags filled, in quarantine: {', '.join(b.bag_code for b in filled)}."
+
+    return _lot_form(lot_id, "fill", action, "filled_at", "expires_at")
+
+
+# --- bags and placebo ----------------------------------------------------------------------------------
+
+
+@bp.route("/bags")
+@roles_required(*VIEWERS, action="see bags")
+def bag_list():
+    args = request.args
+    rows = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
+                          din_text=args.get("din") or None)
+    return render_template("lab/bags.html", rows=rows, args=args)
+
+
+@bp.route("/bags/<bag_id>")
+@roles_required(*VIEWERS, action="see a bag")
+def bag(bag_id: str):
+    view = bags.bag_view(db.session(), bag_id, tz=site_zone())
+    return render_template("lab/bag.html", view=view, b=view.bag,
+                           label_url=_link("labels.bag_label", bag_id=view.bag.bag_code))
+
+
+def _placebo_page(status: int = 200, fields: dict | None = None, form: dict | None = None, **_: Any):
+    cfg = current_app.config
+    return render_template("lab/placebo.html", volume=cfg["PLACEBO_VOLUME_ML"],
+                           shelf_days=cfg["PLACEBO_SHELF_LIFE_DAYS"], fields=fields or {}, form=form or {}), status
+
+
+@bp.route("/placebo")
+@roles_required("lab", action="fill placebo bags")
+def placebo():
+    return _placebo_page()
+
+
+@bp.route("/placebo", methods=["POST"])
+@roles_required("lab", action="fill placebo bags")
+def fill_placebo():
+    def fill():
+        filled = bags.fill_placebo(db.session(), actor=current_user(), data=_form("filled_at", "expires_at"),
+                                   settings=bags.FillSettings.from_config(current_app.config))
+        flash(f"{len(filled)} placebo bags filled under DIN {filled[0].din}.", "success")
+        return redirect(url_for("lab.bag_list", din=filled[0].din))
+
+    return _attempt(fill, lambda **kw: _placebo_page(form=request.form.to_dict(), **kw))

@@ -1,0 +1,59 @@
+"""The first page after login: a panel per role the person holds, each linking to where the work is done;
+the small charts those panels show; and the API document as a page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, render_template
+
+from cellchain.core import db
+from cellchain.manufacturing import batch
+from cellchain.overview import charts, dashboards
+from cellchain.people.security import current_user, login_required, roles_required
+from cellchain.trial import visits
+
+bp = Blueprint("home", __name__)
+CHART_ROLES = ("coordinator", "nurse", "auditor")
+
+
+def _settings() -> dashboards.Settings:
+    config = current_app.config
+    return dashboards.Settings(timezone=config["SITE_TIMEZONE"],
+                               passage_interval_days=config["PASSAGE_INTERVAL_DAYS"],
+                               passage_limit=config["PASSAGE_LIMIT"],
+                               steps=batch.step_definitions(config["BATCH_RECORD_STEPS"]))
+
+
+@bp.route("/")
+@login_required
+def index():
+    user = current_user()
+    board = dashboards.for_user(db.session(), user=user, settings=_settings())
+    # The infusion chart is drawn once, in the first of the panels that shows it.
+    chart_in = next((name for name, panel in (("coordinator", board.coordinator), ("ward", board.ward),
+                                              ("auditor", board.auditor)) if panel is not None), None)
+    return render_template("home/index.html", user=user, board=board, chart_in=chart_in,
+                           chart_weeks=dashboards.CHART_WEEKS, near_days=dashboards.NEAR_WINDOW_DAYS,
+                           passage_interval=current_app.config["PASSAGE_INTERVAL_DAYS"])
+
+
+@bp.route("/dashboard/infusions-per-week.svg")
+@roles_required(*CHART_ROLES, action="see infusions per week")
+def infusions_per_week():
+    """Completed infusions per ISO week (site time) over the last weeks, as an SVG bar chart."""
+    zone = current_app.config["SITE_TIMEZONE"]
+    weeks = dashboards.infusions_per_week(db.session(), timezone=zone, today=visits.site_today(zone))
+    bars = [charts.Bar(w.key, w.label, w.count, f"week {w.key} (from {w.monday:%Y-%m-%d}): "
+                                                f"{w.count} infusion{'s' if w.count != 1 else ''} completed")
+            for w in weeks]
+    caption = f"{sum(w.count for w in weeks)} completed in the last {len(weeks)} ISO weeks (site time)"
+    svg = charts.bar_chart_svg(bars, title="Completed infusions per week", caption=caption)
+    return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.route("/api-docs")
+@login_required
+def api_docs():
+    """The API document as a page people can read; the JSON is at /api/v1/openapi.json."""
+    from cellchain.overview.openapi import build_spec
+
+    return render_template("home/api_docs.html", spec=build_spec(current_app))

@@ -1,0 +1,222 @@
+"""People: accounts, passwords, login with lock-out, and API tokens (21 CFR 11.10(d), 11.300)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.core.canonical import sha256_hex
+from cellchain.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from cellchain.core.types import utcnow
+from cellchain.people import principals
+from cellchain.people.models import ApiToken, User, UserRole
+from cellchain.people.rules.roles import ROLES, Actor, Principal, require_role
+
+MIN_PASSWORD_LENGTH = 8
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+# Checked against when the username is unknown, so a wrong name costs the same time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not a password", method="scrypt:1024:8:1")
+
+
+@dataclass(frozen=True)
+class Policy:
+    hash_method: str = "scrypt:32768:8:1"
+    max_failed_logins: int = 5
+    token_ttl_hours: int = 12
+
+
+def _validate_new(username: str, full_name: str, password: str, roles: list[str]) -> None:
+    fields = {}
+    if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
+        fields["username"] = "use 1-64 lower-case letters, digits, '.', '_' or '-'"
+    if not full_name.strip() or len(full_name) > 200:
+        fields["full_name"] = "give the person's printed name (it appears on signatures)"
+    if len(password) < MIN_PASSWORD_LENGTH:
+        fields["password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        fields["roles"] = f"choose from {', '.join(ROLES)}" + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+    if fields:
+        raise Invalid(fields)
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.exec(select(User).where(User.username == username)).first()
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}")
+    return user
+
+
+def create_user(session: Session, *, actor: Actor | None, username: str, full_name: str, password: str,
+                roles: list[str], policy: Policy) -> User:
+    """Create an account; ``actor`` None is the command line (the site's first administrator)."""
+    if actor is not None:
+        require_role(actor.roles, "admin", action="create accounts")
+    _validate_new(username, full_name, password, roles)
+    if find_user(session, username):
+        raise Invalid({"username": f"'{username}' is taken"})
+    user = User(username=username, full_name=full_name.strip(),
+                password_hash=generate_password_hash(password, method=policy.hash_method),
+                role_rows=[UserRole(role=r) for r in sorted(set(roles))])
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="create",
+                 new={"username": username, "full_name": user.full_name, "roles": sorted(set(roles))})
+    return user
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return False
+    return check_password_hash(user.password_hash, password)
+
+
+def _register_failure(session: Session, username: str, action: str, max_failed: int) -> None:
+    statement = select(User).where(User.username == username).with_for_update()
+    user = session.exec(statement.execution_options(populate_existing=True)).first()
+    if user is None:
+        audit.record(session, actor=None, record_type="login", record_id=username[:64], action=action,
+                     new={"username": username[:64], "known_user": False})
+        return
+    user.failed_logins += 1
+    audit.record(session, actor=None, record_type="user", record_id=user.id, action=action,
+                 new={"username": user.username, "failed_logins": user.failed_logins})
+    if user.failed_logins >= max_failed and not user.is_locked:
+        user.locked_at = utcnow()
+        user.auth_version += 1
+        audit.record(session, actor=None, record_type="user", record_id=user.id, action="lock",
+                     new={"locked": True, "failed_logins": user.failed_logins},
+                     reason=f"{user.failed_logins} failed password attempts")
+    session.add(user)
+
+
+def check_credentials(session: Session, username: str, password: str, *, policy: Policy,
+                      action: str = "login_failed") -> User:
+    """The user behind a username and password; every refusal is audited after the request ends.
+
+    The message never says which of the two was wrong, so the refusal does not reveal accounts.
+    """
+    user = find_user(session, username)
+    if user is not None and user.is_locked:
+        user_id = user.id  # captured now: the request's rollback expires the loaded object
+        db.defer(lambda s: audit.record(s, actor=None, record_type="user", record_id=user_id,
+                                        action=f"{action}_locked", new={"username": username}))
+        raise Forbidden("this account is locked after repeated failed passwords; an administrator can unlock it")
+    if not password_matches(user, password) or (user is not None and not user.active):
+        db.defer(lambda s: _register_failure(s, username, action, policy.max_failed_logins))
+        raise Unauthenticated("the username or password is wrong")
+    if user.failed_logins:
+        user.failed_logins = 0
+        session.add(user)
+    return user
+
+
+def login(session: Session, username: str, password: str, *, policy: Policy) -> User:
+    user = check_credentials(session, username, password, policy=policy)
+    audit.record(session, actor=user, record_type="user", record_id=user.id, action="login")
+    return user
+
+
+def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
+    require_role(actor.roles, "admin", action="unlock accounts")
+    if not reason.strip():
+        raise Invalid({"reason": "say why the account is unlocked"})
+    user = get_user(session, user_id)
+    if not user.is_locked:
+        return user
+    user.locked_at, user.failed_logins = None, 0
+    session.add(user)
+    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="unlock",
+                 old={"locked": True}, new={"locked": False}, reason=reason.strip())
+    return user
+
+
+def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str) -> User:
+    require_role(actor.roles, "admin", action="change roles")
+    user = get_user(session, user_id)
+    _validate_new(user.username, user.full_name, "x" * MIN_PASSWORD_LENGTH, roles)
+    if not reason.strip():
+        raise Invalid({"reason": "say why the roles change"})
+    old = sorted(user.roles)
+    # Keep the rows of roles that stay: replacing them all would insert a kept role before its old row is
+    # deleted, and the unique (user, role) constraint would refuse the change.
+    kept = [row for row in user.role_rows if row.role in roles]
+    user.role_rows = kept + [UserRole(role=r) for r in sorted(set(roles) - set(old))]
+    user.auth_version += 1
+    session.add(user)
+    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="set_roles",
+                 old={"roles": old}, new={"roles": sorted(set(roles))}, reason=reason.strip())
+    return user
+
+
+def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, reason: str) -> User:
+    require_role(actor.roles, "admin", action="deactivate accounts")
+    user = get_user(session, user_id)
+    if user.id == actor.id and not active:
+        raise Invalid({"active": "you cannot deactivate your own account"})
+    if not reason.strip():
+        raise Invalid({"reason": "say why"})
+    old = user.active
+    user.active = active
+    user.auth_version += 1
+    session.add(user)
+    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="set_active",
+                 old={"active": old}, new={"active": active}, reason=reason.strip())
+    return user
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+def issue_token(session: Session, user: User, *, policy: Policy, label: str = "") -> tuple[str, ApiToken]:
+    """A new bearer token. The caller sees it once; the database keeps only its SHA-256."""
+    plain = secrets.token_urlsafe(32)
+    token = ApiToken(user_id=user.id, token_hash=sha256_hex(plain), label=label[:100],
+                     expires_at=utcnow() + timedelta(hours=policy.token_ttl_hours))
+    session.add(token)
+    session.flush()
+    audit.record(session, actor=user, record_type="api_token", record_id=token.id, action="issue",
+                 new={"user": user.username, "expires_at": token.expires_at})
+    return plain, token
+
+
+# The token with its user and the user's roles, in one Core statement built once (it is only SQL
+# with a parameter): every API request starts here, a nurse's bedside check too (issue 9).
+_TOKENS = ApiToken.__table__
+_TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, *principals.COLUMNS)
+               .select_from(principals.with_roles(
+                   _TOKENS.join(principals.USERS, principals.USERS.c.id == _TOKENS.c.user_id)))
+               .where(_TOKENS.c.token_hash == bindparam("digest")))
+
+
+def principal_for_token(session: Session, plain: str) -> Principal | None:
+    """Who a bearer token speaks for, read live: None once it is revoked or expired, or its account is
+    deactivated or locked."""
+    rows = session.connection().execute(_TOKEN_USER, {"digest": sha256_hex(plain)}).all()
+    if rows and (rows[0].revoked_at is not None or rows[0].expires_at <= utcnow()):
+        return None
+    return principals.principal_of(rows)
+
+
+def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, token_id: int | None = None) -> None:
+    token = (session.exec(select(ApiToken).where(ApiToken.token_hash == sha256_hex(plain))).first()
+             if plain else session.get(ApiToken, token_id))
+    if token is None:
+        raise NotFound("no such token")
+    if token.user_id != actor.id:
+        require_role(actor.roles, "admin", action="revoke another person's token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(session, actor=actor, record_type="api_token", record_id=token.id, action="revoke")

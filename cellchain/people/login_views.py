@@ -1,0 +1,50 @@
+"""Log in and out of the pages."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from cellchain.audit import trail as audit
+from cellchain.core import db
+from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
+from cellchain.people import accounts
+from cellchain.people.security import current_user, end_session, login_required, login_throttle, policy, start_session
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: an open redirect after login is a phishing tool."""
+    if not target or urlsplit(target).netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if request.method == "GET":
+        return render_template("auth/login.html", next=request.args.get("next", ""))
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    try:
+        with login_throttle():
+            user = accounts.login(db.session(), username, password, policy=policy())
+    except (Unauthenticated, Forbidden, Throttled) as refusal:
+        headers = {"Retry-After": str(refusal.retry_after)} if isinstance(refusal, Throttled) else {}
+        return render_template("auth/login.html", error=refusal.message, username=username,
+                               next=request.form.get("next", "")), refusal.status, headers
+    start_session(user)
+    flash(f"Welcome, {user.full_name}.", "success")
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    user = current_user()
+    audit.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
+    end_session()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

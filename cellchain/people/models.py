@@ -1,0 +1,95 @@
+"""People, their roles and their API tokens.
+
+No ``from __future__ import annotations`` in model modules: SQLModel reads relationship annotations at
+class creation and cannot resolve postponed ones.
+"""
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import Column, Index, UniqueConstraint
+from sqlmodel import Field, Relationship, SQLModel
+
+from cellchain.core.types import UTCDateTime, utcnow
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    full_name: str = Field(max_length=200)
+    password_hash: str = Field(max_length=300)
+    active: bool = Field(default=True)
+    failed_logins: int = Field(default=0)
+    locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # Bumped when the password changes or the account is locked, to end sessions signed before.
+    auth_version: int = Field(default=1)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+    role_rows: list["UserRole"] = Relationship(
+        back_populates="user", sa_relationship_kwargs={"lazy": "selectin", "cascade": "all, delete-orphan"})
+
+    @property
+    def roles(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.role_rows)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def is_locked(self) -> bool:
+        return self.locked_at is not None
+
+
+class UserRole(SQLModel, table=True):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role", name="uq_user_roles_user_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    role: str = Field(max_length=32)
+
+    user: Optional["User"] = Relationship(back_populates="role_rows")
+
+
+class ApiToken(SQLModel, table=True):
+    """A bearer token for scanner stations and hospital systems; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    label: str = Field(default="", max_length=100)
+
+
+class LoginSession(SQLModel, table=True):
+    """One login through the pages. Flask's session cookie lives in the browser, so logging out cannot
+    delete it: the cookie carries this row's random nonce, and logout ends the row. A copy of the cookie
+    taken before the logout (a shared workstation, a stolen backup) then opens nothing. Only the nonce's
+    SHA-256 is kept, like an API token's."""
+
+    __tablename__ = "login_sessions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    nonce_hash: str = Field(max_length=64, unique=True, index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login from one client address. Kept in the database (not in a worker's memory) so every
+    worker behind the proxy counts the same failures when it decides to throttle that address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "attempted_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: str = Field(max_length=64)
+    attempted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False,
+                                                                            index=True))

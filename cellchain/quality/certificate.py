@@ -1,0 +1,215 @@
+"""The release certificate (certificate of analysis and release decision) as a PDF.
+
+It carries what a receiving site needs to trust the product: identity (product, lot, DIN), donor
+eligibility, every test of the lot's specification with its limit, the result that counts and the
+software's verdict, the deviations, the decision, and the signature manifestation (21 CFR 11.50:
+printed name, date and time, meaning). Annex 11 section 8.2 asks a release printout to show whether
+data changed since the signature, so the release content is recomputed and compared with the hash
+the signature was bound to; the QR code opens a page that does the same check live.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
+
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from sqlmodel import Session
+
+from cellchain.audit import signatures
+from cellchain.audit.models import Signature
+from cellchain.core.errors import Reason, Refused
+from cellchain.identifiers import isbt128
+from cellchain.manufacturing.lot_access import get_lot
+from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.quality import deviations, qc, release
+from cellchain.quality.models import Deviation
+
+LOT_NOT_DECIDED = "lot_not_decided"
+QR_SIZE = 38 * mm
+
+
+@dataclass(frozen=True)
+class CertificateData:
+    """Everything printed, read from the record in one go."""
+
+    lot: Lot
+    collection: Collection
+    lines: list[qc.QcLine]
+    deviations: list[Deviation]
+    accepted_tests: set[str]
+    bags: list[Bag]
+    signature: Signature
+    changed: bool
+
+
+def build(session: Session, lot_number: str) -> CertificateData:
+    """The certificate's data; a lot without a QA decision has no certificate (``lot_not_decided``)."""
+    lot = get_lot(session, lot_number)
+    signature = release.decision_signature(session, lot)
+    if signature is None:
+        raise Refused(Reason(LOT_NOT_DECIDED, f"lot {lot_number} is {lot.status}; a certificate follows QA's decision"))
+    rows = list(reversed(deviations.listing(session, lot=lot)))
+    return CertificateData(lot=lot, collection=session.get(Collection, lot.collection_id),
+                           lines=qc.table(session, lot), deviations=rows,
+                           accepted_tests=deviations.accepted_test_codes(rows), bags=release.bags_of(session, lot),
+                           signature=signature,
+                           changed=not signatures.still_matches(signature, release.release_content(session, lot)))
+
+
+# --- text -----------------------------------------------------------------------------------------------
+
+def _moment(when: datetime, tz: ZoneInfo) -> str:
+    local = when.astimezone(tz)
+    return (f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({tz.key}) / "
+            f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _verdict(line: qc.QcLine, accepted: set[str]) -> str:
+    latest = line.latest
+    if latest is None:
+        return "no result" if line.test.required else "not tested (optional)"
+    if latest.within_spec:
+        return "within specification"
+    if line.test.code in accepted:
+        return "OUT OF SPECIFICATION - accepted by closed deviation"
+    return "OUT OF SPECIFICATION"
+
+
+def _note(line: qc.QcLine) -> str:
+    latest = line.latest
+    if latest is None or latest.repeat_of_id is None:
+        return ""
+    earlier = ", ".join(f"#{r.id} = {r.value}" for r in line.results[:-1])
+    return f"repeat #{latest.id} of #{latest.repeat_of_id}: {latest.reason or ''} (earlier: {earlier})"
+
+
+def _din_text(din: str) -> str:
+    return f"{din[:5]} {din[5:7]} {din[7:]}  check character {isbt128.check_character(din)}"
+
+
+# --- layout ---------------------------------------------------------------------------------------------
+
+class _Styles:
+    def __init__(self) -> None:
+        base = getSampleStyleSheet()
+        self.title = base["Title"]
+        self.h2 = base["Heading2"]
+        self.body = base["BodyText"]
+        self.cell = ParagraphStyle("cell", parent=base["BodyText"], fontSize=8, leading=10)
+        self.strong = ParagraphStyle("strong", parent=base["BodyText"], fontName="Helvetica-Bold", fontSize=11)
+
+
+def _p(text: Any, style: ParagraphStyle) -> Paragraph:
+    return Paragraph(escape("" if text is None else str(text)), style)
+
+
+def _grid(rows: list[list[Any]], widths: list[float], styles: _Styles) -> Table:
+    cells = [[c if isinstance(c, Flowable) else _p(c, styles.cell) for c in row] for row in rows]
+    table = Table(cells, colWidths=widths, repeatRows=1)
+    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                               ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8edf3")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return table
+
+
+def _qr(url: str) -> Drawing:
+    widget = QrCodeWidget(url, barLevel="M")
+    x1, y1, x2, y2 = widget.getBounds()
+    drawing = Drawing(QR_SIZE, QR_SIZE, transform=[QR_SIZE / (x2 - x1), 0, 0, QR_SIZE / (y2 - y1), 0, 0])
+    drawing.add(widget)
+    return drawing
+
+
+def _identity(data: CertificateData, config: Mapping[str, Any], verify_url: str, s: _Styles) -> Table:
+    lot, collection = data.lot, data.collection
+    facts = [
+        ["Product", f"{config['PRODUCT_DESCRIPTIONS']['ucmsc']} (product code {config['PRODUCT_CODES']['ucmsc']})"],
+        ["Lot", lot.lot_number],
+        ["DIN", _din_text(collection.din)],
+        ["Collected", _moment(collection.collected_at, ZoneInfo(config["SITE_TIMEZONE"]))],
+        ["Donor eligibility", collection.eligibility],
+        ["Specification", lot.spec_version],
+        ["Bags", ", ".join(b.bag_code for b in data.bags) or "none"],
+    ]
+    inner = Table([[_p(k, s.cell), _p(v, s.cell)] for k, v in facts], colWidths=[28 * mm, 100 * mm])
+    inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold")]))
+    outer = Table([[inner, _qr(verify_url)]], colWidths=[132 * mm, QR_SIZE + 4 * mm])
+    outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    return outer
+
+
+def _results(data: CertificateData, s: _Styles) -> Table:
+    rows: list[list[Any]] = [["Test", "Method", "Limit", "Result", "Verdict", "Repeats"]]
+    for line in data.lines:
+        latest = line.latest
+        shown = "" if latest is None else f"{latest.value} {latest.unit}".strip()
+        rows.append([f"{line.test.code}: {line.test.name}", line.test.method, line.limit, shown,
+                     _verdict(line, data.accepted_tests), _note(line)])
+    return _grid(rows, [38 * mm, 28 * mm, 22 * mm, 20 * mm, 32 * mm, 40 * mm], s)
+
+
+def _deviations(data: CertificateData, s: _Styles) -> list[Flowable]:
+    if not data.deviations:
+        return [_p("No deviations were recorded for this lot.", s.body)]
+    rows: list[list[Any]] = [["Number", "Kind / test", "Status", "Decision", "Justification / description"]]
+    for d in data.deviations:
+        rows.append([d.number, f"{d.kind} {d.test_code or ''}".strip(), d.status, d.decision or "-",
+                     d.justification or d.description])
+    return [_grid(rows, [26 * mm, 26 * mm, 20 * mm, 18 * mm, 90 * mm], s)]
+
+
+def _decision(data: CertificateData, tz: ZoneInfo, verify_url: str, s: _Styles) -> list[Flowable]:
+    lot, sig = data.lot, data.signature
+    decision = "RELEASED" if lot.status == "released" else f"REJECTED - reason: {lot.decision_reason or ''}"
+    lines = [
+        (f"Decision: {decision}", s.strong),
+        (f"Signed by: {sig.signer_name} (user {sig.signer_username})", s.body),
+        (f"Meaning: {sig.meaning}", s.body),
+        (f"Signed at: {_moment(sig.signed_at, tz)}", s.body),
+        (f"Data changed since signature: {'yes' if data.changed else 'no'}", s.strong),
+        (f"Signed content SHA-256: {sig.record_hash}", s.cell),
+        (f"Verify: scan the QR code or open {verify_url}", s.cell),
+    ]
+    return [_p(text, style) for text, style in lines]
+
+
+def _footer(text: str):
+    def draw(canvas, doc) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.drawString(doc.leftMargin, 8 * mm, f"{text} - page {doc.page}")
+        canvas.restoreState()
+    return draw
+
+
+def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any]) -> bytes:
+    """The certificate as PDF bytes (A4)."""
+    tz = ZoneInfo(config["SITE_TIMEZONE"])
+    s = _Styles()
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm,
+                            bottomMargin=14 * mm, title=f"Release certificate {data.lot.lot_number}",
+                            author=config["FACILITY_NAME"])
+    story: list[Flowable] = [
+        _p("Release certificate - certificate of analysis", s.title),
+        _p(f"{config['FACILITY_NAME']} - {config['SITE_NAME']}", s.body),
+        _identity(data, config, verify_url, s), Spacer(1, 4 * mm),
+        _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s),
+        _p("Deviations", s.h2), *_deviations(data, s),
+        KeepTogether([_p("QA decision and electronic signature", s.h2), *_decision(data, tz, verify_url, s)]),
+    ]
+    footer = f"Release certificate, lot {data.lot.lot_number}"
+    doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
+    return buffer.getvalue()

@@ -1,0 +1,87 @@
+"""QC specifications (versioned), results (append-only) and deviations."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from cellchain.core.types import UTCDateTime, utcnow
+
+
+class Specification(SQLModel, table=True):
+    """A release specification version; a new version applies to new lots only."""
+
+    __tablename__ = "specifications"
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=20, unique=True)
+    product: str = Field(default="ucmsc", max_length=20)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # domain.specifications.spec_to_dict
+    effective_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+
+
+class QcResult(SQLModel, table=True):
+    __tablename__ = "qc_results"
+    __table_args__ = (
+        Index("ix_qc_results_lot_test", "lot_id", "test_code"),
+        # One first result per lot and test; every later result is a repeat of an earlier one ...
+        Index("uq_qc_results_first_per_test", "lot_id", "test_code", unique=True,
+              sqlite_where=text("repeat_of_id IS NULL"), postgresql_where=text("repeat_of_id IS NULL")),
+        # ... and a result is repeated at most once, so the repeats of a test form one line, never a fork.
+        UniqueConstraint("repeat_of_id", name="uq_qc_results_repeat_of"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lots.id")
+    test_code: str = Field(max_length=30)
+    value: str = Field(max_length=60)  # as entered, normalised
+    within_spec: bool
+    limit_text: str = Field(max_length=80)  # the limit as it read when judged
+    unit: str = Field(default="", max_length=30)
+    method: str = Field(default="", max_length=120)
+    spec_version: str = Field(max_length=20)
+    tested_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    recorded_by: int = Field(foreign_key="users.id")
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    repeat_of_id: int | None = Field(default=None, foreign_key="qc_results.id")
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+DEVIATION_STATUSES = ("open", "investigated", "decided", "closed")
+
+
+class DeviationSequence(SQLModel, table=True):
+    """The last deviation number issued per year (DEV-2026-0001); its row is locked while one is issued."""
+
+    __tablename__ = "deviation_sequences"
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(unique=True)
+    last_number: int = Field(default=0)
+
+
+class Deviation(SQLModel, table=True):
+    """Something outside its limits: an OOS result, a temperature excursion, a procedural lapse."""
+
+    __tablename__ = "deviations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=20, unique=True)  # DEV-2026-0001
+    lot_id: int | None = Field(default=None, foreign_key="lots.id", index=True)
+    qc_result_id: int | None = Field(default=None, foreign_key="qc_results.id")
+    excursion_id: int | None = Field(default=None, foreign_key="excursions.id")
+    kind: str = Field(max_length=20)  # oos | excursion | procedural
+    test_code: str | None = Field(default=None, max_length=30)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    status: str = Field(default="open", max_length=20, index=True)
+    root_cause: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    impact: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decision: str | None = Field(default=None, max_length=10)  # accept | reject
+    justification: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    opened_by: int | None = Field(default=None, foreign_key="users.id")
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    closing_signature_id: int | None = Field(default=None, foreign_key="signatures.id")

@@ -1,0 +1,213 @@
+"""QC results: recorded by a QC analyst, judged by the software, never overwritten.
+
+The lot's own specification version judges each result (``domain.specifications.judge``). A repeat
+test is a new row pointing at the result it repeats, with a mandatory reason; the newest result of a
+test is the one that counts. An out-of-specification result opens a deviation in the same
+transaction, so no OOS can be stored without one. Once QA has released or rejected the lot its
+results are closed: nothing about them may change (DESIGN.md section 4 rule 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.timeinput import parse_instant
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.lot_access import lock_lot
+from cellchain.manufacturing.models import Lot
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import deviations, specifications
+from cellchain.quality.models import QcResult
+from cellchain.quality.rules import spec_limits as rules
+
+TESTABLE_STATUSES = ("in_process", "awaiting_release")
+DECIDED_STATUSES = ("released", "rejected")
+LOT_DECIDED = "lot_decided"
+LOT_NOT_TESTABLE = "lot_not_testable"
+QC_RESULT_EXISTS = "qc_result_exists"
+QC_REPEAT_NOT_LATEST = "qc_repeat_not_latest"
+CLOCK_SKEW = timedelta(minutes=5)
+MAX_REASON = 2000
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """What a QC analyst enters: the API's ``{test, value, tested_at?, repeat_of?, reason?}``."""
+
+    test: str
+    value: Any
+    tested_at: datetime | None = None
+    repeat_of: int | None = None
+    reason: str | None = None
+
+
+def _optional_text(value: Any, name: str, fields: dict[str, str]) -> str | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > MAX_REASON:
+        fields[name] = f"text of up to {MAX_REASON} characters"
+        return None
+    return value.strip() or None
+
+
+def _repeat_of(value: Any, fields: dict[str, str]) -> int | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    fields["repeat_of"] = "the id of the result this one repeats"
+    return None
+
+
+def parse_result(data: Mapping[str, Any]) -> ResultInput:
+    """Read a result from JSON or a form, naming every malformed field at once."""
+    fields: dict[str, str] = {}
+    test = data.get("test")
+    if not isinstance(test, str) or not test.strip():
+        fields["test"] = "the test code, e.g. viability or sterility"
+    value = data.get("value")
+    if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
+        fields["value"] = "the result: a number, or a word such as negative or normal"
+    tested_at = None
+    if data.get("tested_at") not in (None, ""):
+        try:
+            tested_at = parse_instant(data["tested_at"], "tested_at")
+        except Invalid as refusal:
+            fields.update(refusal.fields)
+    repeat_of = _repeat_of(data.get("repeat_of"), fields)
+    reason = _optional_text(data.get("reason"), "reason", fields)
+    if fields:
+        raise Invalid(fields)
+    return ResultInput(test=test.strip().lower(), value=value, tested_at=tested_at, repeat_of=repeat_of,
+                       reason=reason)
+
+
+def guard_accepts_results(lot: Lot) -> None:
+    """Results only while the lot is being made or awaits release; after the decision, never."""
+    if lot.status in DECIDED_STATUSES:
+        raise Refused(Reason(LOT_DECIDED, f"lot {lot.lot_number} is {lot.status}; its results can no longer change"))
+    if lot.status not in TESTABLE_STATUSES:
+        raise Refused(Reason(LOT_NOT_TESTABLE, f"lot {lot.lot_number} is {lot.status}; it takes no QC results"))
+
+
+def results_of(session: Session, lot: Lot, test_code: str | None = None) -> list[QcResult]:
+    statement = select(QcResult).where(QcResult.lot_id == lot.id)
+    if test_code is not None:
+        statement = statement.where(QcResult.test_code == test_code)
+    return list(session.exec(statement.order_by(QcResult.id)))
+
+
+def latest_by_test(results: list[QcResult]) -> dict[str, QcResult]:
+    """The result that counts per test: the newest one recorded (repeats supersede, never overwrite)."""
+    latest: dict[str, QcResult] = {}
+    for row in sorted(results, key=lambda r: r.id):
+        latest[row.test_code] = row
+    return latest
+
+
+def _repeated(session: Session, lot: Lot, entry: ResultInput) -> QcResult | None:
+    """The result this entry repeats, or None for a first result; refuses a second first result."""
+    earlier = results_of(session, lot, entry.test)
+    latest = earlier[-1] if earlier else None
+    if entry.repeat_of is None:
+        if latest is not None:
+            raise Refused(Reason(QC_RESULT_EXISTS, f"{entry.test} already has result {latest.id} ({latest.value}); "
+                                                   "record a repeat with repeat_of and a reason"))
+        return None
+    if not entry.reason:
+        raise Invalid({"reason": "a repeat test needs the reason it was repeated"})
+    repeated = next((row for row in earlier if row.id == entry.repeat_of), None)
+    if repeated is None:
+        raise Invalid({"repeat_of": f"result {entry.repeat_of} is not a {entry.test} result of lot {lot.lot_number}"})
+    if repeated.id != latest.id:
+        raise Refused(Reason(QC_REPEAT_NOT_LATEST, f"result {repeated.id} was already repeated; "
+                                                   f"repeat the latest {entry.test} result, {latest.id}"))
+    return repeated
+
+
+def _value_text(value: float | str) -> str:
+    return f"{value:.10g}" if isinstance(value, float) else value
+
+
+def record_result(session: Session, *, actor: Actor, lot_number: str, entry: ResultInput,
+                  tz: ZoneInfo | None = None) -> QcResult:
+    """Record and judge one result; an out-of-specification result opens a deviation (kind ``oos``)."""
+    require_role(actor.roles, "qc", action="record a QC result")
+    lot = lock_lot(session, lot_number)
+    guard_accepts_results(lot)
+    spec_test = specifications.for_lot(session, lot).find(entry.test)
+    judgement = rules.judge(spec_test, entry.value)
+    if entry.tested_at is not None and entry.tested_at > utcnow() + CLOCK_SKEW:
+        raise Invalid({"tested_at": "a test cannot have been done in the future"})
+    repeated = _repeated(session, lot, entry)
+    row = QcResult(lot_id=lot.id, test_code=spec_test.code, value=_value_text(judgement.normalized_value),
+                   within_spec=judgement.within_spec, limit_text=spec_test.limit.describe(spec_test.unit),
+                   unit=spec_test.unit, method=spec_test.method, spec_version=lot.spec_version,
+                   tested_at=entry.tested_at, recorded_by=actor.id,
+                   repeat_of_id=repeated.id if repeated else None, reason=entry.reason)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="qc_result", record_id=row.id,
+                 action="repeat" if repeated else "create", reason=entry.reason,
+                 new={"lot": lot.lot_number, "test": row.test_code, "value": row.value, "within_spec": row.within_spec,
+                      "limit": row.limit_text, "spec_version": row.spec_version, "tested_at": row.tested_at,
+                      "repeat_of": row.repeat_of_id})
+    if not row.within_spec:
+        deviations.open_for_result(session, actor=actor, lot=lot, result=row, message=judgement.message, tz=tz)
+    return row
+
+
+@dataclass
+class QcLine:
+    """One test of the lot's specification with its results: what the QC and QA tables show."""
+
+    test: rules.SpecTest
+    results: list[QcResult] = field(default_factory=list)
+
+    @property
+    def latest(self) -> QcResult | None:
+        return self.results[-1] if self.results else None
+
+    @property
+    def repeats(self) -> int:
+        return max(len(self.results) - 1, 0)
+
+    @property
+    def limit(self) -> str:
+        return self.test.limit.describe(self.test.unit)
+
+
+def table(session: Session, lot: Lot) -> list[QcLine]:
+    """Every test of the lot's specification, in the specification's order, with its results oldest first."""
+    spec = specifications.for_lot(session, lot)
+    lines = {t.code: QcLine(t) for t in spec.tests}
+    for row in results_of(session, lot):
+        if row.test_code in lines:
+            lines[row.test_code].results.append(row)
+    return list(lines.values())
+
+
+def missing_tests(session: Session, lot: Lot) -> list[str]:
+    """Codes of required tests that have no result yet (the QC work list)."""
+    return [line.test.code for line in table(session, lot) if line.test.required and line.latest is None]
+
+
+def testable_lots(session: Session) -> list[Lot]:
+    statement = select(Lot).where(Lot.status.in_(TESTABLE_STATUSES)).order_by(Lot.created_at, Lot.id)
+    return list(session.exec(statement))
+
+
+
+def work_list(session: Session) -> list[tuple[Lot, list[str]]]:
+    """Lots that take results now, each with the required tests still without a result."""
+    return [(lot, missing_tests(session, lot)) for lot in testable_lots(session)]

@@ -1,0 +1,321 @@
+"""QA release and rejection of a lot, with an e-signature bound to the lot's release content.
+
+Release needs every element of DESIGN.md section 4 rule 3 at once, and a refusal names every element
+that fails (not only the first), so QA sees the whole list of what is missing. The signature signs
+:func:`release_content`; the certificate later recomputes it to say whether the record still matches
+what was signed (Annex 11 section 8.2). Release takes the lot's bags out of quarantine; rejection
+sends them to discard. The lot row is locked, so two reviewers cannot decide one lot twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel import Session, select
+
+from cellchain.audit import signatures
+from cellchain.audit import trail as audit
+from cellchain.audit.models import Signature
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot
+from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.people.accounts import Policy
+from cellchain.people.models import User
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import deviations, qc, specifications
+from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.ward import custody
+from cellchain.ward.models import Excursion
+from cellchain.ward.rules.custody_states import TERMINAL_STATES
+
+LOT_NOT_FILLED = "lot_not_filled"
+LOT_DECIDED = qc.LOT_DECIDED
+DEVIATION_OPEN = "deviation_open"
+BATCH_RECORD_INCOMPLETE = "batch_record_incomplete"
+DONOR_NOT_ELIGIBLE = "donor_not_eligible"
+EXCURSION_OPEN = "excursion_open"
+REVIEWER_MADE_LOT = "reviewer_made_lot"
+REVIEWER_TESTED_LOT = "reviewer_tested_lot"
+SIGNER_NOT_ACTOR = "signer_not_actor"
+DECISION_ACTIONS = {"released": "release", "rejected": "reject"}
+
+
+# --- the lot's record, as release reads it ------------------------------------------------------------
+
+def bags_of(session: Session, lot: Lot, *, lock: bool = False) -> list[Bag]:
+    statement = select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.division, Bag.id)
+    if lock:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    return list(session.exec(statement))
+
+
+def open_excursions(session: Session, collection: Collection, bags: list[Bag]) -> list[Excursion]:
+    found = custody.open_excursions(session, "collection", collection.id)
+    for bag in bags:
+        found.extend(custody.open_excursions(session, "bag", bag.id))
+    return found
+
+
+def makers_of(session: Session, lot: Lot) -> set[int]:
+    """Everyone who took part in making the lot: started it, recorded a passage, did or checked a step, filled."""
+    people = {lot.created_by}
+    people.update(p.recorded_by for p in session.exec(select(Passage).where(Passage.lot_id == lot.id)))
+    steps = list(session.exec(select(BatchStep).where(BatchStep.lot_id == lot.id)))
+    people.update(s.performed_by for s in steps)
+    checks = select(BatchStepVerification).where(BatchStepVerification.step_id.in_([s.id for s in steps]))
+    people.update(v.verified_by for v in session.exec(checks))
+    people.update(b.created_by for b in bags_of(session, lot))
+    return people
+
+
+def testers_of(session: Session, lot: Lot) -> set[int]:
+    return {r.recorded_by for r in qc.results_of(session, lot)}
+
+
+# --- the rule -----------------------------------------------------------------------------------------
+
+def qc_gaps(session: Session, lot: Lot) -> list[Reason]:
+    """Required tests without a result, or out of specification without a closed, accepted deviation."""
+    latest = qc.latest_by_test(qc.results_of(session, lot))
+    accepted = deviations.accepted_test_codes(deviations.listing(session, lot=lot))
+    return spec_rules.release_gaps(specifications.for_lot(session, lot),
+                                   {code: row.within_spec for code, row in latest.items()}, accepted)
+
+
+def _status_gaps(lot: Lot) -> list[Reason]:
+    if lot.status in qc.DECIDED_STATUSES:
+        return [Reason(LOT_DECIDED, f"lot {lot.lot_number} is already {lot.status}")]
+    if lot.status != "awaiting_release":
+        return [Reason(LOT_NOT_FILLED, f"lot {lot.lot_number} is {lot.status}; release needs its bags filled")]
+    return []
+
+
+def _reviewer_gaps(session: Session, lot: Lot, reviewer: Actor) -> list[Reason]:
+    """Maker is not releaser, tester is not releaser (DESIGN section 2)."""
+    gaps = []
+    if reviewer.id in makers_of(session, lot):
+        gaps.append(Reason(REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}; "
+                                              "another QA reviewer must release it"))
+    if reviewer.id in testers_of(session, lot):
+        gaps.append(Reason(REVIEWER_TESTED_LOT, f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}; "
+                                                "another QA reviewer must release it"))
+    return gaps
+
+
+def release_gaps(session: Session, lot: Lot, reviewer: Actor | None = None,
+                 steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
+    """Every reason the lot cannot be released now (by ``reviewer``, when given); ``[]`` when it can.
+
+    ``steps`` is the site's batch-record checklist (``BATCH_RECORD_STEPS``; the SOP's by default).
+    """
+    collection = session.get(Collection, lot.collection_id)
+    gaps = _status_gaps(lot) + qc_gaps(session, lot)
+    gaps += [Reason(DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
+             for d in reversed(deviations.listing(session, lot=lot, status="not_closed"))]
+    gaps += [Reason(BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
+             for gap in batch.missing_steps(session, lot, steps)]
+    if collection.eligibility != "eligible":
+        gaps.append(Reason(DONOR_NOT_ELIGIBLE, f"the donor of collection {collection.din} is {collection.eligibility}"))
+    gaps += [Reason(EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} ({e.temperature_c:g} °C) "
+                                    "awaits a QA decision")
+             for e in open_excursions(session, collection, bags_of(session, lot))]
+    if reviewer is not None:
+        gaps += _reviewer_gaps(session, lot, reviewer)
+    return gaps
+
+
+# --- what the signature signs -------------------------------------------------------------------------
+
+def release_content(session: Session, lot: Lot) -> dict[str, Any]:
+    """The canonical release content: identity, donor, every result, deviations, batch record and bags.
+
+    It leaves out what the decision itself changes (lot status, bag quality status), so the content
+    signed at the decision is still the content afterwards unless the record really changed.
+    """
+    collection = session.get(Collection, lot.collection_id)
+    return {
+        "lot": lot.lot_number, "din": collection.din, "spec_version": lot.spec_version,
+        "donor_eligibility": collection.eligibility, "collected_at": collection.collected_at,
+        "results": [{"id": r.id, "test": r.test_code, "value": r.value, "unit": r.unit, "within_spec": r.within_spec,
+                     "limit": r.limit_text, "repeat_of": r.repeat_of_id, "reason": r.reason,
+                     "tested_at": r.tested_at, "recorded_by": r.recorded_by} for r in qc.results_of(session, lot)],
+        "deviations": [{"number": d.number, "kind": d.kind, "test": d.test_code, "status": d.status,
+                        "decision": d.decision, "justification": d.justification,
+                        "closing_signature": d.closing_signature_id}
+                       for d in reversed(deviations.listing(session, lot=lot))],
+        "passages": [{"id": p.id, "number": p.number, "harvested_cells": p.harvested_cells,
+                      "viability_pct": p.viability_pct} for p in effective_passages(session, lot.id)],
+        "batch_steps": [{"id": e.step.id, "step": e.step.step_key, "performed_by": e.step.performed_by,
+                         "verified_by": e.verification.verified_by if e.verification else None}
+                        for e in batch.batch_record(session, lot).entries],
+        "bags": [{"bag_id": b.bag_code, "volume_ml": b.volume_ml, "total_cells": b.total_cells,
+                  "expires_at": b.expires_at} for b in bags_of(session, lot)],
+    }
+
+
+def decision_signature(session: Session, lot: Lot) -> Signature | None:
+    return session.get(Signature, lot.decision_signature_id) if lot.decision_signature_id else None
+
+
+# --- decisions ----------------------------------------------------------------------------------------
+
+def _check_meaning(signature: signatures.SignatureInput, meaning: str) -> None:
+    if signature.meaning != meaning:
+        raise Invalid({"signature.meaning": f"here the meaning must be {meaning}"})
+
+
+def _signer_gap(signature: signatures.SignatureInput, actor: Actor) -> list[Reason]:
+    if signature.username == actor.username:
+        return []
+    return [Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in")]
+
+
+def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, status: str, reason: str | None,
+            ranges: Mapping[str, Any] | None = None) -> Lot:
+    """Write the decision on the lot and every bag of it, each with its audit entry, in this transaction."""
+    old = {"status": lot.status}
+    lot.status, lot.decided_at, lot.decided_by = status, signed.signed_at, actor.id
+    lot.decision_signature_id, lot.decision_reason = signed.id, reason
+    session.add(lot)
+    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action=DECISION_ACTIONS[status],
+                 old=old, new={"status": status, "signature_id": signed.id, "decided_at": signed.signed_at},
+                 reason=reason)
+    for bag in bags_of(session, lot, lock=True):
+        before = bag.quality_status
+        bag.quality_status = status
+        session.add(bag)
+        audit.record(session, actor=actor, record_type="bag", record_id=bag.id, action=f"lot_{status}",
+                     old={"quality_status": before}, new={"quality_status": status, "lot": lot.lot_number},
+                     reason=reason)
+        if status == "rejected" and bag.custody_state is not None and bag.custody_state not in TERMINAL_STATES:
+            custody.record_system_event(session, actor=actor, record=bag, ranges=ranges or {},
+                                        handover=custody.Handover(event="discarded", location="QA decision",
+                                                                  notes=f"lot {lot.lot_number} rejected"))
+    session.flush()
+    return lot
+
+
+def release(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput,
+            policy: Policy, steps: Sequence[StepDef] = DEFAULT_STEPS) -> Lot:
+    """Release a lot (DESIGN section 4 rule 3); refused with every failing reason, nothing written."""
+    require_role(actor.roles, "qa", action="release a lot")
+    _check_meaning(signature, "released")
+    lot = lock_lot(session, lot_number)
+    gaps = release_gaps(session, lot, actor, steps) + _signer_gap(signature, actor)
+    if gaps:
+        raise Refused(gaps, f"lot {lot_number} cannot be released: " + "; ".join(g.message for g in gaps))
+    signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
+                             content=release_content(session, lot), policy=policy, meanings=("released",),
+                             roles=("qa",), action="release a lot")
+    return _decide(session, actor=actor, lot=lot, signed=signed, status="released", reason=None)
+
+
+def reject(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput, reason: Any,
+           policy: Policy, ranges: Mapping[str, Any]) -> Lot:
+    """Reject a lot with a reason; its bags are rejected and discarded. Rejecting needs no independence:
+    refusing a product is always safe, and the maker may be the first to see it must go."""
+    require_role(actor.roles, "qa", action="reject a lot")
+    _check_meaning(signature, "rejected")
+    if not isinstance(reason, str) or not reason.strip():
+        raise Invalid({"reason": "say why the lot is rejected"})
+    lot = lock_lot(session, lot_number)
+    gaps = (_status_gaps(lot) if lot.status in qc.DECIDED_STATUSES else []) + _signer_gap(signature, actor)
+    if gaps:
+        raise Refused(gaps)
+    signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
+                             content=release_content(session, lot), policy=policy, meanings=("rejected",),
+                             roles=("qa",), action="reject a lot")
+    return _decide(session, actor=actor, lot=lot, signed=signed, status="rejected", reason=reason.strip(),
+                   ranges=ranges)
+
+
+# --- does a certificate still match the record? -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Verification:
+    """A certificate's hash against the decision signature and against the record as it is now."""
+
+    lot: Lot
+    signature: Signature | None
+    presented_hash: str
+    current_hash: str
+
+    @property
+    def is_signature_of_lot(self) -> bool:
+        return self.signature is not None and self.presented_hash == self.signature.record_hash
+
+    @property
+    def record_unchanged(self) -> bool:
+        return self.signature is not None and self.current_hash == self.signature.record_hash
+
+    @property
+    def ok(self) -> bool:
+        return self.is_signature_of_lot and self.record_unchanged
+
+
+def verify_certificate(session: Session, lot_number: str, presented_hash: str) -> Verification:
+    lot = get_lot(session, lot_number)
+    current = signatures.record_hash(release_content(session, lot))
+    return Verification(lot=lot, signature=decision_signature(session, lot), presented_hash=presented_hash or "",
+                        current_hash=current)
+
+
+# --- everything QA reviews, on one screen --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Review:
+    """The lot's whole record for the QA review page, and what still stands in the way of release."""
+
+    lot: Lot
+    collection: Collection
+    qc_lines: list[qc.QcLine]
+    deviations: list[Any]
+    accepted_tests: set[str]
+    passages: list[Passage]
+    batch_record: batch.BatchRecord
+    bags: list[Bag]
+    custody_events: list[tuple[str, Any]]
+    gaps: list[Reason]
+    signature: Signature | None
+    people: dict[int, str]
+
+    @property
+    def decided(self) -> bool:
+        return self.lot.status in qc.DECIDED_STATUSES
+
+
+def _people(session: Session) -> dict[int, str]:
+    return {u.id: u.full_name for u in session.exec(select(User))}
+
+
+def review(session: Session, lot_number: str, reviewer: Actor | None,
+           steps: Sequence[StepDef] = DEFAULT_STEPS) -> Review:
+    """Batch record, QC table, deviations and custody of one lot, with the release gaps by name."""
+    lot = get_lot(session, lot_number)
+    collection = session.get(Collection, lot.collection_id)
+    bags = bags_of(session, lot)
+    lot_deviations = deviations.listing(session, lot=lot)
+    events = [(collection.din, e) for e in custody.events_of(session, "collection", collection.id)]
+    for bag in bags:
+        events += [(bag.bag_code, e) for e in custody.events_of(session, "bag", bag.id)]
+    return Review(lot=lot, collection=collection, qc_lines=qc.table(session, lot), deviations=lot_deviations,
+                  accepted_tests=deviations.accepted_test_codes(lot_deviations),
+                  passages=effective_passages(session, lot.id), batch_record=batch.batch_record(session, lot, steps),
+                  bags=bags, custody_events=events,
+                  gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps(session, lot, reviewer, steps),
+                  signature=decision_signature(session, lot), people=_people(session))
+
+
+def awaiting_review(session: Session) -> list[Lot]:
+    """Lots with filled bags waiting for a QA decision, oldest first."""
+    statement = select(Lot).where(Lot.status == "awaiting_release").order_by(Lot.created_at, Lot.id)
+    return list(session.exec(statement))
+
+
+def recently_decided(session: Session, limit: int = 20) -> list[Lot]:
+    statement = select(Lot).where(Lot.status.in_(qc.DECIDED_STATUSES)).order_by(Lot.decided_at.desc()).limit(limit)
+    return list(session.exec(statement))

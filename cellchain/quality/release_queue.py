@@ -1,0 +1,144 @@
+"""Release gaps of many lots at once, for queues and dashboards, in a fixed number of statements.
+
+``release.release_gaps`` reads one lot at a time (a dozen statements per lot); a page listing every lot
+awaiting release would then issue hundreds. Here the rows of all the lots are read together, one
+statement per table, and judged by the same domain rules (``domain.specifications.release_gaps``,
+``domain.batch_record.completeness``) with the same reason codes as ``services.release``; a test
+compares the two on a lot that fails in every way. Nothing here writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+
+from cellchain.core.errors import NotFound, Reason
+from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.manufacturing.rules import batch_record as batch_rules
+from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.people.rules.roles import Actor
+from cellchain.quality import deviations, qc, release, specifications
+from cellchain.quality.models import Deviation, QcResult, Specification
+from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.ward.models import Excursion
+
+
+def _grouped(rows: Iterable, key: str) -> dict[int, list]:
+    groups: dict[int, list] = defaultdict(list)
+    for row in rows:
+        groups[getattr(row, key)].append(row)
+    return groups
+
+
+def effective(rows: Sequence) -> list:
+    """Rows without those a later row corrects (as ``lot_access.effective_passages`` / ``_steps``)."""
+    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
+    return [r for r in rows if r.id not in corrected]
+
+
+def of_lots(session: Session, model: type, lot_ids: list[int]) -> dict[int, list]:
+    """Every row of ``model`` belonging to the lots, in one statement, grouped by lot and in id order."""
+    rows = session.exec(select(model).where(model.lot_id.in_(lot_ids)).order_by(model.id))
+    return _grouped(rows, "lot_id")
+
+
+def specifications_of(session: Session, lots: Sequence[Lot]) -> dict[str, spec_rules.Specification]:
+    """The specification each lot is judged by, as ``specifications.for_lot`` reads it, in one statement."""
+    versions = {lot.spec_version for lot in lots}
+    found = {row.version: specifications.definition(row)
+             for row in session.exec(select(Specification).where(Specification.version.in_(versions)))}
+    for version in versions - found.keys():
+        if version != spec_rules.DEFAULT_SPEC.version:
+            raise NotFound(f"specification {version} is not stored")
+        found[version] = spec_rules.DEFAULT_SPEC
+    return found
+
+
+@dataclass
+class _LotRecords:
+    """What release reads about a set of lots, loaded in a fixed number of statements."""
+
+    collections: dict[int, Collection]
+    specs: dict[str, spec_rules.Specification]
+    results: dict[int, list[QcResult]]
+    deviations: dict[int, list[Deviation]]
+    passages: dict[int, list[Passage]]
+    steps: dict[int, list[BatchStep]]
+    verifiers: dict[int, int]  # step id -> who verified it
+    bags: dict[int, list[Bag]]
+    excursions: dict[tuple[str, int], list[Excursion]] = field(default_factory=dict)
+
+
+def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
+    ids = [lot.id for lot in lots]
+    cords = {c.id: c for c in session.exec(select(Collection).where(
+        Collection.id.in_([lot.collection_id for lot in lots])))}
+    steps = of_lots(session, BatchStep, ids)
+    step_ids = [s.id for rows in steps.values() for s in rows]
+    checks = select(BatchStepVerification.step_id, BatchStepVerification.verified_by)
+    verifiers = dict(session.exec(checks.where(BatchStepVerification.step_id.in_(step_ids))).all())
+    lot_bags = of_lots(session, Bag, ids)
+    records = _LotRecords(cords, specifications_of(session, lots), of_lots(session, QcResult, ids),
+                          of_lots(session, Deviation, ids), of_lots(session, Passage, ids), steps, verifiers,
+                          lot_bags)
+    bag_ids = [b.id for rows in lot_bags.values() for b in rows]
+    statement = select(Excursion).where(Excursion.status == "open", or_(
+        and_(Excursion.item_type == "collection", Excursion.item_id.in_(list(cords))),
+        and_(Excursion.item_type == "bag", Excursion.item_id.in_(bag_ids)))).order_by(Excursion.id)
+    for row in session.exec(statement):
+        records.excursions.setdefault((row.item_type, row.item_id), []).append(row)
+    return records
+
+
+def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:
+    """QC results, deviations and batch record, judged as ``release.release_gaps`` judges them."""
+    latest = qc.latest_by_test(rec.results.get(lot.id, []))
+    lot_deviations = rec.deviations.get(lot.id, [])
+    gaps = spec_rules.release_gaps(rec.specs[lot.spec_version], {c: r.within_spec for c, r in latest.items()},
+                                   deviations.accepted_test_codes(lot_deviations))
+    gaps += [Reason(release.DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
+             for d in lot_deviations if d.status != "closed"]
+    done = {s.step_key: (True, s.id in rec.verifiers) for s in effective(rec.steps.get(lot.id, []))}
+    numbers = [p.number for p in effective(rec.passages.get(lot.id, []))]
+    gaps += [Reason(release.BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
+             for gap in batch_rules.completeness(steps, done, numbers)]
+    return gaps
+
+
+def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor | None) -> list[Reason]:
+    """Donor eligibility, open excursions, and (for a reviewer) maker and tester are not releaser."""
+    collection = rec.collections[lot.collection_id]
+    gaps = []
+    if collection.eligibility != "eligible":
+        gaps.append(Reason(release.DONOR_NOT_ELIGIBLE,
+                           f"the donor of collection {collection.din} is {collection.eligibility}"))
+    lot_bags = rec.bags.get(lot.id, [])
+    items = [("collection", collection.id), *(("bag", b.id) for b in lot_bags)]
+    gaps += [Reason(release.EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} awaits a QA decision")
+             for item in items for e in rec.excursions.get(item, [])]
+    if reviewer is None:
+        return gaps
+    steps = rec.steps.get(lot.id, [])
+    makers = {lot.created_by, *(p.recorded_by for p in rec.passages.get(lot.id, [])),
+              *(s.performed_by for s in steps), *(rec.verifiers[s.id] for s in steps if s.id in rec.verifiers),
+              *(b.created_by for b in lot_bags)}
+    if reviewer.id in makers:
+        gaps.append(Reason(release.REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}"))
+    if reviewer.id in {r.recorded_by for r in rec.results.get(lot.id, [])}:
+        gaps.append(Reason(release.REVIEWER_TESTED_LOT,
+                           f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}"))
+    return gaps
+
+
+def release_gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None,
+                    steps: Sequence[StepDef] = DEFAULT_STEPS) -> dict[int, list[Reason]]:
+    """``release.release_gaps`` for many lots awaiting release at once (same codes, fixed statement count)."""
+    if not lots:
+        return {}
+    rec = _lot_records(session, lots)
+    return {lot.id: _record_gaps(lot, rec, steps) + _donor_custody_and_people_gaps(lot, rec, reviewer)
+            for lot in lots}

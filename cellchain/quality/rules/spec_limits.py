@@ -1,0 +1,355 @@
+"""The UC-MSC QC release specification, and the judging of one result against it.
+
+The software, not the analyst, decides whether a result is within its limit (DESIGN.md section 3),
+so limits are data: a ``Specification`` is versioned and stored as JSON (``spec_to_dict``), and a
+result is always judged against the version the lot was tested under. The defaults are
+STANDARDS.md "UC-MSC release specification" plus the ISCT 2006 characterization tests.
+
+Numbers are read strictly: a value that is not plainly a number (``"95%"``, ``"n/a"``, ``True``,
+``NaN``) is refused as ``Invalid`` rather than guessed at, because a guessed QC value could release
+a lot (DESIGN.md section 4 rule 3).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cellchain.core.errors import Invalid, Reason
+
+LIMIT_KINDS: tuple[str, ...] = ("min", "max", "equals", "range")
+NUMERIC_KINDS = frozenset({"min", "max", "range"})
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+QC_MISSING = "qc_missing"
+QC_OUT_OF_SPEC = "qc_out_of_spec"
+
+
+def _fmt(number: float) -> str:
+    return f"{number:g}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """One acceptance limit. Bounds are inclusive: ">= 95 %" admits exactly 95.
+
+    ``min`` uses ``low``; ``max`` uses ``high``; ``range`` uses both; ``equals`` is qualitative,
+    with ``expected`` the passing word and ``allowed`` every word a result may be.
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    expected: str | None = None
+    allowed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problem = _limit_problem(self)
+        if problem:
+            raise Invalid({"limit": problem})
+
+    @classmethod
+    def at_least(cls, low: float) -> Limit:
+        return cls("min", low=low)
+
+    @classmethod
+    def at_most(cls, high: float) -> Limit:
+        return cls("max", high=high)
+
+    @classmethod
+    def between(cls, low: float, high: float) -> Limit:
+        return cls("range", low=low, high=high)
+
+    @classmethod
+    def equals(cls, expected: str, allowed: tuple[str, ...]) -> Limit:
+        return cls("equals", expected=expected, allowed=tuple(allowed))
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind in NUMERIC_KINDS
+
+    def admits(self, value: float | str) -> bool:
+        """Whether an already-parsed value passes; bounds inclusive."""
+        if self.kind == "equals":
+            return value == self.expected
+        if not isinstance(value, float):
+            return False
+        above = self.low is None or value >= self.low
+        below = self.high is None or value <= self.high
+        return above and below
+
+    def describe(self, unit: str = "") -> str:
+        """Human text of the limit, as printed on a certificate."""
+        suffix = f" {unit}" if unit else ""
+        if self.kind == "min":
+            return f">= {_fmt(self.low or 0.0)}{suffix}"
+        if self.kind == "max":
+            return f"<= {_fmt(self.high or 0.0)}{suffix}"
+        if self.kind == "range":
+            return f"{_fmt(self.low or 0.0)} to {_fmt(self.high or 0.0)}{suffix}"
+        return str(self.expected)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _limit_problem(limit: Limit) -> str | None:
+    """Why a limit is malformed, or ``None``: a malformed limit must never judge a result."""
+    if limit.kind not in LIMIT_KINDS:
+        return f"kind {limit.kind!r} is not one of {', '.join(LIMIT_KINDS)}"
+    if limit.kind == "equals":
+        if not limit.allowed or limit.expected not in limit.allowed:
+            return "an equals limit needs its expected word among the allowed words"
+        return None
+    needed = {"min": ("low",), "max": ("high",), "range": ("low", "high")}[limit.kind]
+    if any(not _is_number(getattr(limit, name)) for name in needed):
+        return f"a {limit.kind} limit needs a finite number for {' and '.join(needed)}"
+    if limit.kind == "range" and limit.low > limit.high:  # type: ignore[operator]
+        return "a range limit needs low <= high"
+    return None
+
+
+@dataclass(frozen=True)
+class SpecTest:
+    """One test of the specification.
+
+    ``bounds`` is the physically possible range of a numeric value (a percent of cells is 0-100,
+    an endotoxin level is not negative); a value outside it is unreadable input, not a failure.
+    """
+
+    code: str
+    name: str
+    method: str
+    unit: str
+    limit: Limit
+    required: bool = True
+    bounds: tuple[float | None, float | None] = (None, None)
+
+
+@dataclass(frozen=True)
+class Specification:
+    """A named, versioned set of tests; a stored version is never edited, only superseded."""
+
+    version: str
+    tests: tuple[SpecTest, ...]
+
+    def __post_init__(self) -> None:
+        codes = [t.code for t in self.tests]
+        if not self.version:
+            raise Invalid({"version": "a specification needs a version"})
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise Invalid({"tests": f"duplicate test codes: {', '.join(duplicates)}"})
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(t.code for t in self.tests)
+
+    def find(self, code: str) -> SpecTest:
+        """The test with this code; an unknown code is bad input (QC ``test`` field)."""
+        for spec_test in self.tests:
+            if spec_test.code == code:
+                return spec_test
+        raise Invalid({"test": f"{code!r} is not a test of specification {self.version}"})
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """The software's verdict on one result, with the value as it will be stored."""
+
+    within_spec: bool
+    normalized_value: float | str
+    message: str
+
+
+PERCENT = (0.0, 100.0)
+NON_NEGATIVE = (0.0, None)
+_FLOW = "flow cytometry"
+
+
+def _marker(code: str, name: str, limit: Limit, purpose: str) -> SpecTest:
+    return SpecTest(code, f"{name} ({purpose})", _FLOW, "%", limit, True, PERCENT)
+
+
+DEFAULT_SPEC = Specification(
+    version="UCMSC-1",
+    tests=(
+        _marker("cd73", "CD73", Limit.at_least(95), "identity"),
+        _marker("cd90", "CD90", Limit.at_least(95), "identity"),
+        _marker("cd105", "CD105", Limit.at_least(95), "identity"),
+        _marker("cd34", "CD34", Limit.at_most(2), "purity"),
+        _marker("cd45", "CD45", Limit.at_most(2), "purity"),
+        _marker("cd14", "CD14 or CD11b", Limit.at_most(2), "purity"),
+        _marker("cd19", "CD19 or CD79a", Limit.at_most(2), "purity"),
+        _marker("hla_dr", "HLA-DR", Limit.at_most(2), "purity"),
+        SpecTest("viability", "Viability", "7-AAD or trypan blue", "%", Limit.at_least(70), True, PERCENT),
+        # Sterility: "negative" means no growth (USP <71> / Ph. Eur. 2.6.1), "positive" means growth.
+        SpecTest("sterility", "Sterility (negative = no growth)", "USP <71> / Ph. Eur. 2.6.1", "",
+                 Limit.equals("negative", ("negative", "positive"))),
+        SpecTest("mycoplasma", "Mycoplasma (negative = not detected)", "PCR or culture", "",
+                 Limit.equals("negative", ("negative", "positive"))),
+        # Endotoxin in EU per kg of recipient body weight per dose: the lab converts its LAL
+        # result (EU/ml) x dose volume (ml) / the heaviest recipient weight the dose is for (kg).
+        # A site that specifies EU/ml replaces this test in its own specification version.
+        SpecTest("endotoxin", "Endotoxin", "LAL", "EU/kg", Limit.at_most(5), True, NON_NEGATIVE),
+        SpecTest("karyotype", "Karyotype", "G-banding", "", Limit.equals("normal", ("normal", "abnormal"))),
+        # Cell count: recorded as the counted total as a percent of the labelled total, so the
+        # +/-10 % site tolerance (STANDARDS.md) becomes the fixed range 90-110 %.
+        SpecTest("cell_count", "Cell count (percent of labelled total)", "counted", "% of labelled",
+                 Limit.between(90, 110), True, NON_NEGATIVE),
+        # ISCT 2006 characterization: recorded when a site chooses to, never blocking release.
+        SpecTest("plastic_adherence", "Plastic adherence", "culture observation", "",
+                 Limit.equals("positive", ("positive", "negative")), False),
+        SpecTest("trilineage", "Tri-lineage differentiation", "osteo/chondro/adipogenic induction", "",
+                 Limit.equals("positive", ("positive", "negative")), False),
+    ),
+)
+
+
+def parse_number(value: Any, field_name: str = "value") -> float:
+    """Read a finite number from int, float or a plain decimal string; anything else is Invalid."""
+    if _is_number(value):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()) and math.isfinite(float(value)):
+        return float(value)
+    raise Invalid({field_name: f"{value!r} is not a number"})
+
+
+def _parse_word(value: Any, allowed: tuple[str, ...]) -> str:
+    word = value.strip().lower() if isinstance(value, str) else None
+    if word not in allowed:
+        raise Invalid({"value": f"{value!r} is not one of {', '.join(allowed)}"})
+    return word
+
+
+def _parse_value(spec_test: SpecTest, value: Any) -> float | str:
+    """The result as stored: a float within the test's physical bounds, or an allowed word."""
+    if not spec_test.limit.numeric:
+        return _parse_word(value, spec_test.limit.allowed)
+    number = parse_number(value)
+    low, high = spec_test.bounds
+    if (low is not None and number < low) or (high is not None and number > high):
+        shown = f"{_fmt(low) if low is not None else '-inf'} to {_fmt(high) if high is not None else 'inf'}"
+        raise Invalid({"value": f"{_fmt(number)} is impossible for {spec_test.code} ({shown})"})
+    return number
+
+
+def judge(spec_test: SpecTest, value: Any) -> Judgement:
+    """Judge one result against its limit (DESIGN.md section 3: the software judges, not a person)."""
+    normalized = _parse_value(spec_test, value)
+    ok = spec_test.limit.admits(normalized)
+    shown = _fmt(normalized) if isinstance(normalized, float) else normalized
+    unit = f" {spec_test.unit}" if spec_test.unit and isinstance(normalized, float) else ""
+    verdict = "within specification" if ok else "OUT OF SPECIFICATION"
+    limit = spec_test.limit.describe(spec_test.unit)
+    return Judgement(ok, normalized, f"{spec_test.name}: {shown}{unit} is {verdict} (limit {limit})")
+
+
+def release_gaps(
+    spec: Specification, latest_results: Mapping[str, bool], accepted_deviation_codes: set[str]
+) -> list[Reason]:
+    """Every required test that blocks release (DESIGN.md section 4 rule 3).
+
+    ``latest_results`` maps a test code to whether its latest result was within spec. A required
+    test with no result is ``qc_missing``; one out of spec is ``qc_out_of_spec`` unless QA accepted
+    a closed deviation for that code. Optional (characterization) tests never block.
+    """
+    reasons: list[Reason] = []
+    for spec_test in spec.tests:
+        named = f"{spec_test.code} ({spec_test.name})"
+        if not spec_test.required:
+            continue
+        if spec_test.code not in latest_results:
+            reasons.append(Reason(QC_MISSING, f"no result for required test {named}"))
+        elif not latest_results[spec_test.code] and spec_test.code not in accepted_deviation_codes:
+            reasons.append(Reason(QC_OUT_OF_SPEC, f"{named} is out of specification, no accepted deviation"))
+    return reasons
+
+
+# --- storage as JSON -------------------------------------------------------------------------------
+
+
+def limit_to_dict(limit: Limit) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": limit.kind}
+    if limit.kind == "equals":
+        return {**out, "expected": limit.expected, "allowed": list(limit.allowed)}
+    if limit.low is not None:
+        out["low"] = limit.low
+    if limit.high is not None:
+        out["high"] = limit.high
+    return out
+
+
+def spec_to_dict(spec: Specification) -> dict[str, Any]:
+    """A JSON-ready form; ``spec_from_dict`` reads it back equal."""
+    return {
+        "version": spec.version,
+        "tests": [
+            {
+                "code": t.code, "name": t.name, "method": t.method, "unit": t.unit,
+                "required": t.required, "limit": limit_to_dict(t.limit), "bounds": list(t.bounds),
+            }
+            for t in spec.tests
+        ],
+    }
+
+
+def _limit_from_dict(data: Any, where: str) -> Limit:
+    if not isinstance(data, Mapping):
+        raise Invalid({where: "must be an object"})
+    try:
+        return Limit(
+            kind=data.get("kind"),  # type: ignore[arg-type]
+            low=data.get("low"),
+            high=data.get("high"),
+            expected=data.get("expected"),
+            allowed=tuple(data.get("allowed") or ()),
+        )
+    except Invalid as error:
+        raise Invalid({where: error.fields["limit"]}) from None
+
+
+def _bound(value: Any, where: str) -> float | None:
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise Invalid({where: "must be a number or null"})
+    return float(value)
+
+
+def _test_from_dict(data: Any, where: str) -> SpecTest:
+    if not isinstance(data, Mapping):
+        raise Invalid({where: "must be an object"})
+    texts = {}
+    for name in ("code", "name", "method", "unit"):
+        value = data.get(name, "" if name == "unit" else None)
+        if not isinstance(value, str) or (name != "unit" and not value):
+            wanted = "a string" if name == "unit" else "a non-empty string"
+            raise Invalid({f"{where}.{name}": f"must be {wanted}"})
+        texts[name] = value
+    required = data.get("required", True)
+    if not isinstance(required, bool):
+        raise Invalid({f"{where}.required": "must be true or false"})
+    bounds = data.get("bounds") or [None, None]
+    if not isinstance(bounds, list | tuple) or len(bounds) != 2:
+        raise Invalid({f"{where}.bounds": "must be [low, high]"})
+    limit = _limit_from_dict(data.get("limit"), f"{where}.limit")
+    low, high = (_bound(b, f"{where}.bounds") for b in bounds)
+    return SpecTest(limit=limit, required=required, bounds=(low, high), **texts)
+
+
+def spec_from_dict(data: Any) -> Specification:
+    """Read a stored specification, naming the first malformed field (Invalid)."""
+    if not isinstance(data, Mapping):
+        raise Invalid({"specification": "must be an object"})
+    version = data.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise Invalid({"version": "must be a non-empty string"})
+    tests = data.get("tests")
+    if not isinstance(tests, list) or not tests:
+        raise Invalid({"tests": "must be a non-empty list"})
+    return Specification(version, tuple(_test_from_dict(t, f"tests[{i}]") for i, t in enumerate(tests)))

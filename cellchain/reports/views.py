@@ -1,0 +1,127 @@
+"""Reports: chain of custody per bag, bag accountability, subject dosing, and QA's excursion decisions."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+
+from cellchain.audit import signatures
+from cellchain.core import db
+from cellchain.core.errors import Invalid
+from cellchain.people.security import current_user, policy, roles_required
+from cellchain.reports import accountability, dosing
+from cellchain.scanning import identify
+from cellchain.ward import custody
+from cellchain.ward import custody_report as chain_of_custody
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+REPORT_ROLES = ("qa", "auditor", "coordinator")
+CUSTODY_ROLES = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
+
+
+def _site() -> dict[str, str]:
+    return {"site": current_app.config["SITE_NAME"], "timezone": current_app.config["SITE_TIMEZONE"]}
+
+
+@bp.route("/")
+@roles_required(*REPORT_ROLES, action="open the reports")
+def index():
+    return render_template("reports/index.html")
+
+
+# --- chain of custody -----------------------------------------------------------------------------------
+
+@bp.route("/custody")
+@roles_required(*CUSTODY_ROLES, action="read a chain of custody")
+def find_bag():
+    """A scan box: the bag's 2D code or id opens its chain of custody."""
+    scan = request.args.get("scan", "").strip()
+    if not scan:
+        return render_template("reports/find_bag.html")
+    found = identify.identify(db.session(), scan, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]), field="scan")
+    if found.kind != "bag":
+        raise Invalid({"scan": f"this is a {found.kind}; scan a bag's 2D code or type its bag id"})
+    return redirect(url_for("reports.bag_custody", bag_code=found.record.bag_code))
+
+
+@bp.route("/bags/<bag_code>/custody")
+@roles_required(*CUSTODY_ROLES, action="read a chain of custody")
+def bag_custody(bag_code: str):
+    return render_template("reports/custody.html", report=chain_of_custody.gather(db.session(), bag_code))
+
+
+@bp.route("/bags/<bag_code>/chain-of-custody.pdf")
+@roles_required(*CUSTODY_ROLES, action="print a chain-of-custody report")
+def bag_custody_pdf(bag_code: str):
+    report = chain_of_custody.gather(db.session(), bag_code)
+    return _pdf(chain_of_custody.render(report, **_site()), f"chain-of-custody-{bag_code}.pdf")
+
+
+# --- temperature excursions (QA decides) ----------------------------------------------------------------
+
+@bp.route("/excursions")
+@roles_required("qa", "auditor", action="review temperature excursions")
+def excursions():
+    session = db.session()
+    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in custody.list_excursions(session)]
+    return render_template("reports/excursions.html", rows=rows, can_decide="qa" in current_user().roles)
+
+
+@bp.route("/excursions/<int:excursion_id>/decide", methods=["POST"])
+@roles_required("qa", action="decide a temperature excursion")
+def decide_excursion(excursion_id: int):
+    form = request.form
+    accept = form.get("decision") == "accept"
+    signature = signatures.parse_signature({"username": form.get("signature_username", ""),
+                                            "password": form.get("signature_password", ""),
+                                            "meaning": form.get("signature_meaning", "")})
+    row = custody.decide_excursion(db.session(), actor=current_user(), excursion_id=excursion_id, accept=accept,
+                                   reason=form.get("reason", ""), signature=signature, policy=policy(),
+                                   ranges=current_app.config["TEMPERATURE_RANGES"])
+    flash(f"Excursion {row.id} {row.status}.", "success")
+    return redirect(url_for("reports.excursions"))
+
+
+# --- accountability and dosing --------------------------------------------------------------------------
+
+@bp.route("/accountability")
+@roles_required(*REPORT_ROLES, action="read bag accountability")
+def accountability_page():
+    return render_template("reports/accountability.html", groups=accountability.gather(db.session()),
+                           columns=accountability.COLUMNS)
+
+
+@bp.route("/accountability.csv")
+@roles_required(*REPORT_ROLES, action="export bag accountability")
+def accountability_csv():
+    return Response(accountability.to_csv(accountability.gather(db.session())), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=bag-accountability.csv"})
+
+
+@bp.route("/accountability.pdf")
+@roles_required(*REPORT_ROLES, action="print bag accountability")
+def accountability_pdf():
+    return _pdf(accountability.render(accountability.gather(db.session()), **_site()), "bag-accountability.pdf")
+
+
+def _dosing() -> list[dosing.SubjectDoses]:
+    cfg = current_app.config
+    return dosing.gather(db.session(), cells_per_kg=cfg["DOSE_CELLS_PER_KG"],
+                         placebo_volume_ml=cfg["PLACEBO_VOLUME_ML"])
+
+
+@bp.route("/dosing")
+@roles_required(*REPORT_ROLES, action="read the dosing summary")
+def dosing_page():
+    return render_template("reports/dosing.html", summary=_dosing(), amount=dosing.amount)
+
+
+@bp.route("/dosing.pdf")
+@roles_required(*REPORT_ROLES, action="print the dosing summary")
+def dosing_pdf():
+    return _pdf(dosing.render(_dosing(), **_site()), "dosing-summary.pdf")

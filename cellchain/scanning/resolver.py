@@ -1,0 +1,113 @@
+"""What a scan is, and which record of this database it names: the scan station and ``POST /scans``.
+
+``domain.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
+looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
+is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a lot
+(``&)``, from a culture vessel or QC tube), then the DIN's collection. A well-formed scan of something
+this database does not hold is not an error: the answer says what it is and that no record has it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.core.errors import NotFound
+from cellchain.identifiers.scans import Scan, parse_scan
+from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.scanning import identify
+from cellchain.trial.models import Subject
+
+
+@dataclass(frozen=True)
+class Found:
+    """A record a scan names: its type, row id, public key (DIN, lot id, bag id, subject id), and a
+    summary of plain values (times as aware datetimes, for the API and the pages to format)."""
+
+    type: str
+    id: int
+    key: str
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScanAnswer:
+    scan: Scan
+    record: Found | None
+    note: str | None = None
+
+
+def _bag(session: Session, bag: Bag) -> Found:
+    lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
+    return Found("bag", bag.id, bag.bag_code, {
+        "bag_id": bag.bag_code, "product": bag.kind, "quality_status": bag.quality_status,
+        "custody_state": bag.custody_state, "lot_id": lot.lot_number if lot else None,
+        "volume_ml": bag.volume_ml, "total_cells": bag.total_cells, "expires_at": bag.expires_at})
+
+
+def _collection(session: Session, row: Collection) -> Found:
+    lot = session.exec(select(Lot).where(Lot.collection_id == row.id)).first()
+    return Found("collection", row.id, row.din, {
+        "din": row.din, "eligibility": row.eligibility, "collected_at": row.collected_at,
+        "custody_state": row.custody_state, "lot_id": lot.lot_number if lot else None})
+
+
+def _lot(session: Session, lot: Lot) -> Found:
+    collection = session.get(Collection, lot.collection_id)
+    return Found("lot", lot.id, lot.lot_number, {
+        "lot_id": lot.lot_number, "status": lot.status, "din": collection.din if collection else None,
+        "spec_version": lot.spec_version})
+
+
+def _subject(session: Session, subject: Subject) -> Found:
+    return Found("subject", subject.id, subject.subject_code, {
+        "subject_id": subject.subject_code, "screening_number": subject.screening_number,
+        "eligible": subject.eligible, "randomized": subject.arm is not None})
+
+
+def _lot_number(scan: Scan) -> str | None:
+    if scan.kind == "container_lot":
+        return scan.fields["lot"]
+    for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
+        if structure.kind == "container_lot":
+            return structure.fields["lot"]
+    return None
+
+
+def _lookup(session: Session, scan: Scan) -> Found | None:
+    """The record of the most specific identifier in the scan; NotFound when this database has none."""
+    fields = scan.fields
+    if scan.kind in ("bag", "compound") and "bag_id" in fields:
+        return _bag(session, identify.bag_by_code(session, fields["bag_id"]))
+    if scan.kind in ("subject", "compound") and "subject_id" in fields:
+        return _subject(session, identify.subject_by_code(session, fields["subject_id"]))
+    lot_number = _lot_number(scan)
+    if lot_number is not None:
+        return _lot(session, identify.lot_by_number(session, lot_number))
+    if scan.kind in ("din", "compound") and "din" in fields:
+        return _collection(session, identify.collection_by_din(session, fields["din"]))
+    return None
+
+
+FINDERS = {"collection": (identify.collection_by_din, _collection), "lot": (identify.lot_by_number, _lot),
+           "bag": (identify.bag_by_code, _bag), "subject": (identify.subject_by_code, _subject)}
+
+
+def find(session: Session, record_type: str, key: str) -> Found:
+    """A record and its summary by type and public key (NotFound if this database has none)."""
+    if record_type not in FINDERS:
+        raise NotFound(f"no {str(record_type)[:20]} records")
+    load, summarise = FINDERS[record_type]
+    return summarise(session, load(session, key))
+
+
+def describe(session: Session, raw: Any, *, tz: ZoneInfo) -> ScanAnswer:
+    """Parse ``raw`` (refused with ``Invalid({"data": reason})``) and find the record it names, if any."""
+    scan = parse_scan(raw, tz=tz)
+    try:
+        return ScanAnswer(scan, _lookup(session, scan))
+    except NotFound as missing:
+        return ScanAnswer(scan, None, f"{missing.message} in this database")

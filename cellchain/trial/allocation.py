@@ -1,0 +1,151 @@
+"""Allocation: one bag to one infusion visit of one randomized subject (DESIGN rules 2, 4, 6).
+
+Every rule is checked and every failing one named in a single refusal, so the coordinator sees at
+once that a bag is both quarantined and too small, not one after the other. The visit and the bag are
+locked FOR UPDATE (always in that order) before deciding; unique constraints on ``allocations.visit_id``
+and ``allocations.bag_id`` hold the rule even if two servers race.
+
+Once allocated, the bag's label carries the recipient's identifier; the labelling service reprints it
+and reads the recipient through :func:`allocation_for_bag` and :func:`subject_for_bag`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.scanning import identify
+from cellchain.trial import visits
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import dosing
+from cellchain.trial.rules.schedule import INFUSION
+from cellchain.trial.subjects import Protocol
+from cellchain.ward.rules import custody_states as custody
+
+ALLOCATING_ROLES = ("coordinator",)
+PRODUCT_FOR_ARM = {"A": "ucmsc", "B": "placebo"}
+PRODUCT_NAMES = {"ucmsc": "UC-MSC", "placebo": "placebo (saline)"}
+
+
+def allocation_for_bag(session: Session, bag: Bag) -> Allocation | None:
+    """The bag's allocation, if it has one (for the label: recipient identifier and birth date)."""
+    return session.exec(select(Allocation).where(Allocation.bag_id == bag.id)).first()
+
+
+def subject_for_bag(session: Session, bag: Bag) -> Subject | None:
+    """The subject the bag is allocated to, or None while it is unallocated."""
+    allocation = allocation_for_bag(session, bag)
+    return session.get(Subject, allocation.subject_id) if allocation else None
+
+
+def allocations_of(session: Session, subject: Subject) -> list[Allocation]:
+    statement = select(Allocation).where(Allocation.subject_id == subject.id).order_by(Allocation.allocated_at)
+    return list(session.exec(statement))
+
+
+def _read_input(session: Session, bag_scan: Any, weight_kg: Any, timezone: str) -> tuple[Bag, float]:
+    """The bag a scan or bag id names and the weight, or every field that is wrong at once."""
+    errors: dict[str, str] = {}
+    weight, bag = None, None
+    try:
+        weight = dosing.validate_weight(weight_kg)
+    except Invalid as bad:
+        errors.update(bad.fields)
+    try:
+        found = identify.identify(session, bag_scan, tz=ZoneInfo(timezone), field="bag_id")
+        if found.kind != "bag":
+            errors["bag_id"] = f"that is a {found.kind}; scan the bag's label"
+        bag = found.record
+    except Invalid as bad:
+        errors.update(bad.fields)
+    if errors:
+        raise Invalid(errors)
+    return bag, weight
+
+
+def _window_closes(visit: Visit, timezone: str) -> datetime:
+    """The end of the window's last day at the site: the bag must still be in date then."""
+    return datetime.combine(visit.window_end + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+
+
+def _visit_reasons(session: Session, visit: Visit, subject: Subject, today: date) -> list[Reason]:
+    reasons = []
+    if visit.kind != INFUSION:
+        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+    if today > visit.window_end:
+        reasons.append(Reason("visit_window_passed", f"the week {visit.week} window closed on {visit.window_end}"))
+    if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
+        reasons.append(Reason("visit_already_allocated", f"the week {visit.week} visit already has a bag"))
+    if subject.arm is None:
+        reasons.append(Reason("subject_not_randomized", f"{subject.subject_code} is not randomized"))
+    return reasons
+
+
+def _product_reasons(subject: Subject, bag: Bag, weight: float, protocol: Protocol) -> list[Reason]:
+    reasons = []
+    wanted = PRODUCT_FOR_ARM.get(subject.arm or "")
+    if wanted is not None and bag.kind != wanted:
+        reasons.append(Reason("wrong_product_for_arm", f"arm {subject.arm} receives {PRODUCT_NAMES[wanted]}; "
+                                                       f"this bag is {PRODUCT_NAMES[bag.kind]}"))
+    if bag.kind == "placebo":
+        volume = dosing.check_placebo_volume(bag.volume_ml, expected_ml=protocol.placebo_volume_ml)
+        reasons += [volume] if volume else []
+    elif bag.total_cells is None:
+        reasons.append(Reason("dose_out_of_tolerance", "the bag has no cell count recorded"))
+    else:
+        check = dosing.check_dose(bag.total_cells, weight, cells_per_kg=protocol.dose_cells_per_kg,
+                                  tolerance=protocol.dose_tolerance)
+        reasons += [check.reason] if check.reason else []
+    return reasons
+
+
+def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> list[Reason]:
+    reasons = []
+    lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
+    if bag.quality_status != "released" or (lot is not None and lot.status != "released"):
+        reasons.append(Reason("bag_not_released", f"{bag.bag_code} is {bag.quality_status}"
+                              + (f" (lot {lot.status})" if lot is not None and lot.status != "released" else "")))
+    if bag.custody_state in custody.TERMINAL_STATES:
+        reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
+    closes = _window_closes(visit, timezone)
+    if bag.expires_at < closes:
+        local = bag.expires_at.astimezone(ZoneInfo(timezone))
+        reasons.append(Reason("expires_too_soon", f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the "
+                                                  f"week {visit.week} window closes at the end of {visit.window_end}"))
+    elsewhere = allocation_for_bag(session, bag)
+    if elsewhere is not None:
+        reasons.append(Reason("bag_already_allocated",
+                              f"{bag.bag_code} is already allocated (visit {elsewhere.visit_id})"))
+    return reasons
+
+
+def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, weight_kg: Any,
+             protocol: Protocol, today: date) -> Allocation:
+    """Allocate the scanned bag to an infusion visit at the weight recorded for that visit, or refuse
+    with every reason. ``today`` is the site's date (the caller knows the site's zone)."""
+    require_role(actor.roles, *ALLOCATING_ROLES, action="allocate bags")
+    visit = visits.get_visit(session, visit_id, for_update=True)
+    found, weight = _read_input(session, bag_scan, weight_kg, protocol.timezone)
+    bag = identify.bag_by_code(session, found.bag_code, for_update=True)
+    subject = session.get(Subject, visit.subject_id)
+    reasons = (_visit_reasons(session, visit, subject, today) + _product_reasons(subject, bag, weight, protocol)
+               + _bag_reasons(session, bag, visit, protocol.timezone))
+    if reasons:
+        raise Refused(reasons)
+    required = dosing.required_cells(weight, protocol.dose_cells_per_kg) if bag.kind == "ucmsc" else None
+    allocation = Allocation(visit_id=visit.id, bag_id=bag.id, subject_id=subject.id, weight_kg=weight,
+                            required_cells=required, allocated_by=actor.id)
+    session.add(allocation)
+    session.flush()
+    audit.record(session, actor=actor, record_type="allocation", record_id=allocation.id, action="allocate",
+                 new={"visit_id": visit.id, "week": visit.week, "subject_id": subject.subject_code,
+                      "arm": subject.arm, "bag_id": bag.bag_code, "kind": bag.kind, "weight_kg": weight,
+                      "required_cells": required, "total_cells": bag.total_cells, "volume_ml": bag.volume_ml})
+    return allocation

@@ -1,0 +1,89 @@
+"""The trial: the concealed allocation list, subjects, their visits, and bag allocations."""
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from cellchain.core.types import UTCDateTime, utcnow
+
+
+class RandomizationList(SQLModel, table=True):
+    """Generated in advance from a recorded seed; its hash is recorded when made. Never shown."""
+
+    __tablename__ = "randomization_lists"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seed: str = Field(max_length=64)
+    entries: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    block_sizes: list[int] = Field(sa_column=Column(JSON, nullable=False))
+    extensions: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    list_hash: str = Field(max_length=64)
+    next_position: int = Field(default=1)  # 1-based; locked while a subject is randomized
+    created_by: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class SubjectSequence(SQLModel, table=True):
+    """The last subject number issued; its one row is locked while a subject is registered."""
+
+    __tablename__ = "subject_sequences"
+
+    id: int = Field(default=1, primary_key=True)
+    last_number: int = Field(default=0)
+
+
+class Subject(SQLModel, table=True):
+    __tablename__ = "subjects"
+    __table_args__ = (CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name="ck_subjects_arm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_code: str = Field(max_length=20, unique=True, index=True)  # SUBJ-0001: the wristband's identifier
+    screening_number: str = Field(max_length=30, unique=True)
+    birth_date: date
+    sex: str = Field(max_length=10)
+    day0: date
+    weight_kg: float
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    eligible: bool
+    eligibility_reasons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    arm: str | None = Field(default=None, max_length=1)
+    randomization_position: int | None = Field(default=None, unique=True)
+    randomized_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    randomized_by: int | None = Field(default=None, foreign_key="users.id")
+    created_by: int = Field(foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Visit(SQLModel, table=True):
+    __tablename__ = "visits"
+    __table_args__ = (
+        Index("ix_visits_subject", "subject_id", "target_date"),
+        UniqueConstraint("subject_id", "week", "kind", name="uq_visits_subject_week_kind"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="subjects.id")
+    week: int
+    kind: str = Field(max_length=10)  # infusion | follow_up
+    target_date: date
+    window_start: date
+    window_end: date
+    status: str = Field(default="planned", max_length=12)  # planned | done | missed
+    done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class Allocation(SQLModel, table=True):
+    """One bag to one infusion visit; both sides unique, so neither can be allocated twice."""
+
+    __tablename__ = "allocations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="visits.id", unique=True)
+    bag_id: int = Field(foreign_key="bags.id", unique=True)
+    subject_id: int = Field(foreign_key="subjects.id", index=True)
+    weight_kg: float
+    required_cells: int | None = None  # None for placebo
+    allocated_by: int = Field(foreign_key="users.id")
+    allocated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,151 @@
+"""Registering and screening trial subjects (DESIGN sections 1, 3; issue 6).
+
+A subject is registered with a screening number, birth date, sex, weight, day 0 and an explicit answer
+to every inclusion and exclusion criterion. The verdict comes from ``domain.eligibility``; a subject
+who fails screening is still recorded, with every reason, because the trial must account for every
+person screened. Eligible subjects get their visit schedule at once: day 0 is known at registration.
+Names are never taken or stored (21 CFR 1271.290): the subject code ``SUBJ-0001`` identifies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.identifiers.scans import format_subject_id
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.trial import visits
+from cellchain.trial.models import Subject, SubjectSequence
+from cellchain.trial.rules import dosing, eligibility
+
+SCREENING_NUMBER_MAX = 30
+REGISTERING_ROLES = ("coordinator",)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """The protocol numbers the trial services need, read once from configuration by the caller."""
+
+    planned_subjects: int = 50
+    min_age: int = 18
+    max_age: int = 70
+    dose_cells_per_kg: float = 1_000_000
+    dose_tolerance: float = 0.10
+    placebo_volume_ml: float = 50.0
+    infusion_weeks: Sequence[int] = (0, 4, 8, 12)
+    follow_up_weeks: Sequence[int] = (4, 8, 12, 24, 36, 48)
+    infusion_window_days: int = 3
+    follow_up_window_days: int = 7
+    timezone: str = "UTC"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Protocol:
+        return cls(
+            planned_subjects=config["TRIAL_PLANNED_SUBJECTS"], min_age=config["SUBJECT_MIN_AGE"],
+            max_age=config["SUBJECT_MAX_AGE"], dose_cells_per_kg=config["DOSE_CELLS_PER_KG"],
+            dose_tolerance=config["DOSE_TOLERANCE"], placebo_volume_ml=config["PLACEBO_VOLUME_ML"],
+            infusion_weeks=tuple(config["INFUSION_WEEKS"]), follow_up_weeks=tuple(config["FOLLOW_UP_WEEKS"]),
+            infusion_window_days=config["INFUSION_WINDOW_DAYS"],
+            follow_up_window_days=config["FOLLOW_UP_WINDOW_DAYS"], timezone=config["SITE_TIMEZONE"])
+
+
+def _parse(data: Mapping[str, Any]) -> tuple[str, float, eligibility.SubjectAnswers]:
+    """Read every field and name every bad one at once (a form shows them all, not one per try)."""
+    errors: dict[str, str] = {}
+    number = data.get("screening_number")
+    if not isinstance(number, str) or not number.strip():
+        errors["screening_number"] = "is required"
+    elif len(number.strip()) > SCREENING_NUMBER_MAX:
+        errors["screening_number"] = f"at most {SCREENING_NUMBER_MAX} characters"
+    weight = None
+    try:
+        weight = dosing.validate_weight(data.get("weight_kg"))
+    except Invalid as bad:
+        errors.update(bad.fields)
+    answers = None
+    try:
+        answers = eligibility.parse_answers(dict(data))
+    except Invalid as bad:
+        errors.update(bad.fields)
+    if errors:
+        raise Invalid(errors)
+    return number.strip(), weight, answers
+
+
+def _answers_record(answers: eligibility.SubjectAnswers) -> dict[str, Any]:
+    """The criteria answers as stored: only the named fields, so nothing else typed in is kept."""
+    record = asdict(answers)
+    for name in ("birth_date", "day0", "sex"):
+        record.pop(name)
+    return record
+
+
+def _lock_sequence(session: Session) -> SubjectSequence | None:
+    statement = select(SubjectSequence).where(SubjectSequence.id == 1).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).first()
+
+
+def _next_code(session: Session) -> str:
+    """Issue the next subject code under a row lock, so two registrations never draw the same number."""
+    sequence = _lock_sequence(session)
+    if sequence is None:  # the first subject ever; a concurrent first makes the same row, and one wins
+        try:
+            with session.begin_nested():
+                session.add(SubjectSequence(id=1, last_number=0))
+        except IntegrityError:
+            pass
+        sequence = _lock_sequence(session)
+    sequence.last_number += 1
+    session.add(sequence)
+    return format_subject_id(sequence.last_number)
+
+
+def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protocol: Protocol) -> Subject:
+    """Record a subject and the screening verdict; plan the visits when eligible. Never refused for
+    ineligibility: a screen failure is a record too."""
+    require_role(actor.roles, *REGISTERING_ROLES, action="register trial subjects")
+    number, weight, answers = _parse(data)
+    if session.exec(select(Subject.id).where(Subject.screening_number == number)).first() is not None:
+        raise Refused(Reason("screening_number_taken", f"screening number {number} is already registered"))
+    verdict = eligibility.assess_subject(answers, min_age=protocol.min_age, max_age=protocol.max_age)
+    subject = Subject(
+        subject_code=_next_code(session), screening_number=number, birth_date=answers.birth_date,
+        sex=answers.sex, day0=answers.day0, weight_kg=weight, answers=_answers_record(answers),
+        eligible=verdict.eligible, eligibility_reasons=[r.as_dict() for r in verdict.reasons],
+        created_by=actor.id)
+    session.add(subject)
+    session.flush()
+    audit.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="register",
+                 new={"screening_number": number, "birth_date": subject.birth_date, "sex": subject.sex,
+                      "day0": subject.day0, "weight_kg": weight, "answers": subject.answers,
+                      "eligible": subject.eligible, "reasons": verdict.codes})
+    if subject.eligible:
+        visits.plan_for(session, actor=actor, subject=subject, protocol=protocol)
+    return subject
+
+
+def get_subject(session: Session, subject_code: str, *, for_update: bool = False) -> Subject:
+    statement = select(Subject).where(Subject.subject_code == subject_code)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    subject = session.exec(statement).first()
+    if subject is None:
+        raise NotFound(f"no subject {subject_code}")
+    return subject
+
+
+def list_subjects(session: Session) -> list[Subject]:
+    return list(session.exec(select(Subject).order_by(Subject.subject_code)))
+
+
+def status_of(subject: Subject) -> str:
+    """Where the subject stands in the trial: ``screen_failure``, ``awaiting_randomization``, ``randomized``."""
+    if not subject.eligible:
+        return "screen_failure"
+    return "randomized" if subject.arm else "awaiting_randomization"

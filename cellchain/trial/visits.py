@@ -1,0 +1,158 @@
+"""A subject's visit calendar: planned from day 0, and marked done when the visit happened.
+
+The schedule itself (weeks, windows) is ``domain.visits``; this module stores it, says where each
+visit stands today at the site, and records a visit as done. Only ``planned`` and ``done`` are stored:
+``missed`` and ``out_of_window`` depend on the day you ask and on when the visit was done, so they are
+computed each time (a stored ``missed`` would go stale the moment a late visit is recorded).
+
+Who marks a visit done: the ward's infusion service when an infusion is completed (``mark_done``), and
+the coordinator for a follow-up visit (``record_follow_up``). An infusion visit is never marked done
+by hand: its record is the infusion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, select
+
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.types import utcnow
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import schedule
+
+if TYPE_CHECKING:
+    from cellchain.trial.subjects import Protocol
+
+DONE_ROLES = ("nurse", "coordinator")
+FOLLOW_UP_ROLES = ("coordinator",)
+STATUSES = ("planned", "done", "missed", "out_of_window")
+
+
+@dataclass(frozen=True)
+class VisitState:
+    """A visit as the calendar shows it today: its row, computed status, and allocation if any."""
+
+    visit: Visit
+    status: str
+    allocation: Allocation | None = None
+
+    @property
+    def open_for_work(self) -> bool:
+        """Not done and its window not yet closed: something can still be scheduled or recorded."""
+        return self.status == "planned"
+
+
+def site_today(timezone: str) -> date:
+    """Today's date at the site; visit windows are calendar days there, not in UTC."""
+    return datetime.now(ZoneInfo(timezone)).date()
+
+
+def _planned(visit: Visit) -> schedule.PlannedVisit:
+    return schedule.PlannedVisit(visit.week, visit.kind, visit.target_date, visit.window_start, visit.window_end)
+
+
+def status_of(visit: Visit, *, today: date, timezone: str) -> str:
+    """``done`` in its window, ``out_of_window`` when done early or late, ``missed``, or ``planned``."""
+    if visit.status == "done" and visit.done_at is not None:
+        done_on = visit.done_at.astimezone(ZoneInfo(timezone)).date()
+        return "done" if schedule.timing_of(_planned(visit), done_on) == "in_window" else "out_of_window"
+    return schedule.visit_status(_planned(visit), today=today, done=False)
+
+
+def plan_for(session: Session, *, actor: Actor, subject: Subject, protocol: Protocol) -> list[Visit]:
+    """Store the subject's schedule from day 0 and the protocol's weeks and windows; audited once."""
+    planned = schedule.plan_visits(
+        subject.day0, infusion_weeks=protocol.infusion_weeks, follow_up_weeks=protocol.follow_up_weeks,
+        infusion_window_days=protocol.infusion_window_days, follow_up_window_days=protocol.follow_up_window_days)
+    rows = [Visit(subject_id=subject.id, week=p.week, kind=p.kind, target_date=p.target_date,
+                  window_start=p.window_start, window_end=p.window_end) for p in planned]
+    session.add_all(rows)
+    session.flush()
+    audit.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="plan_visits",
+                 new={"visits": [{"visit_id": v.id, "week": v.week, "kind": v.kind, "target_date": v.target_date,
+                                  "window": [v.window_start, v.window_end]} for v in rows]})
+    return rows
+
+
+def visits_of(session: Session, subject: Subject) -> list[Visit]:
+    statement = select(Visit).where(Visit.subject_id == subject.id).order_by(Visit.target_date, Visit.id)
+    rows = list(session.exec(statement))
+    return sorted(rows, key=lambda v: (v.target_date, schedule.KINDS.index(v.kind)))
+
+
+def calendar(session: Session, subject: Subject, *, today: date, timezone: str) -> list[VisitState]:
+    """Every visit of the subject with today's status and its allocation (infusion visits)."""
+    rows = visits_of(session, subject)
+    allocations = {a.visit_id: a for a in session.exec(select(Allocation).where(Allocation.subject_id == subject.id))}
+    return [VisitState(v, status_of(v, today=today, timezone=timezone), allocations.get(v.id)) for v in rows]
+
+
+def next_due(states: Sequence[VisitState]) -> VisitState | None:
+    """The earliest visit still to happen (not done, window not closed): what the coordinator plans next."""
+    return next((s for s in states if s.open_for_work), None)
+
+
+def get_visit(session: Session, visit_id: int, *, for_update: bool = False) -> Visit:
+    statement = select(Visit).where(Visit.id == visit_id)
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    visit = session.exec(statement).first()
+    if visit is None:
+        raise NotFound(f"no visit {visit_id}")
+    return visit
+
+
+def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -> Visit:
+    """Record that the visit took place at ``when`` (for the infusion service when an infusion completes).
+
+    Done out of window is still recorded (the calendar then says ``out_of_window``): hiding a late visit
+    would hide a protocol deviation. Refused: a visit already done, a time without zone or in the future.
+    """
+    require_role(actor.roles, *DONE_ROLES, action="record a visit as done")
+    if not isinstance(when, datetime) or when.tzinfo is None:
+        raise Invalid({"when": "give the time with its UTC offset"})
+    if when > utcnow():
+        raise Invalid({"when": "is in the future; record a visit once it has happened"})
+    visit = get_visit(session, visit.id, for_update=True)
+    if visit.status == "done":
+        raise Refused(Reason("visit_already_done", f"visit {visit.id} (week {visit.week}) is already recorded as done"))
+    visit.status, visit.done_at = "done", when
+    session.add(visit)
+    session.flush()
+    audit.record(session, actor=actor, record_type="visit", record_id=visit.id, action="done",
+                 old={"status": "planned"}, new={"status": "done", "done_at": when, "week": visit.week,
+                                                 "kind": visit.kind})
+    return visit
+
+
+def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone: str,
+                     when: datetime | None = None) -> Visit:
+    """The coordinator records a follow-up visit as done; infusion visits are done by their infusion.
+
+    A visit whose window has not opened yet is refused: recording week 48 in week 2 is a slip, not a
+    visit. A late visit is recorded and shows as ``out_of_window``.
+    """
+    require_role(actor.roles, *FOLLOW_UP_ROLES, action="record a follow-up visit")
+    when = when or utcnow()
+    visit = get_visit(session, visit_id, for_update=True)
+    subject = session.get(Subject, visit.subject_id)
+    reasons = []
+    if visit.kind != schedule.FOLLOW_UP:
+        reasons.append(Reason("not_follow_up_visit",
+                              "an infusion visit is recorded done by its infusion at the bedside, not by hand"))
+    if subject.arm is None:
+        reasons.append(Reason("subject_not_randomized", f"{subject.subject_code} is not randomized"))
+    if visit.status == "done":
+        reasons.append(Reason("visit_already_done", f"visit {visit.id} (week {visit.week}) is already done"))
+    if when.tzinfo is not None and when.astimezone(ZoneInfo(timezone)).date() < visit.window_start:
+        reasons.append(Reason("visit_window_not_open", f"the week {visit.week} window opens on {visit.window_start}"))
+    if reasons:
+        raise Refused(reasons)
+    return mark_done(session, actor=actor, visit=visit, when=when)

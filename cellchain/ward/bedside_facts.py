@@ -1,0 +1,180 @@
+"""What the bedside check reads, as plain read-only values, in as few statements as the rules allow.
+
+A nurse waits on this check, at the bedside, for every bag (issue 9). It reads the database live
+every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
+infusion, and the bag's custody events with any open temperature excursion. It is a SQLAlchemy Core
+statement built once (only SQL with parameters), and its rows become small named tuples: building
+ORM objects cost more than the query, and the guards only read.
+
+The guards in ``bedside`` judge these values; ``infusions.start`` loads the ORM bag it changes itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
+
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.ward.models import CustodyEvent, Excursion, Infusion
+
+
+class SubjectView(NamedTuple):
+    id: int
+    subject_code: str
+    arm: str | None
+    birth_date: date
+
+
+class BagView(NamedTuple):
+    id: int
+    bag_code: str
+    kind: str
+    quality_status: str
+    custody_state: str | None
+    expires_at: datetime
+    volume_ml: float
+    total_cells: int | None
+
+
+class LotView(NamedTuple):
+    id: int
+    lot_number: str
+    status: str
+
+
+class AllocationView(NamedTuple):
+    id: int
+    subject_id: int
+    weight_kg: float
+
+
+class VisitView(NamedTuple):
+    id: int
+    subject_id: int
+    week: int
+    kind: str
+    status: str
+    window_start: date
+    window_end: date
+
+
+class SubjectRef(NamedTuple):
+    """The subject a bag is allocated to: who, not what the wristband says."""
+
+    id: int
+    subject_code: str
+
+
+class InfusionRef(NamedTuple):
+    id: int
+
+
+class EventView(NamedTuple):
+    event: str
+    occurred_at: datetime
+    location: str
+
+
+class ExcursionView(NamedTuple):
+    temperature_c: float
+    low_c: float
+    high_c: float
+
+
+class BagFacts(NamedTuple):
+    bag: BagView
+    lot: LotView | None
+    allocation: AllocationView | None
+    visit: VisitView | None
+    allocated_subject: SubjectRef | None
+    infusion: InfusionRef | None
+
+
+class CustodyFacts(NamedTuple):
+    events: list[EventView]
+    open_excursions: list[ExcursionView]
+
+
+class Bedside(NamedTuple):
+    """What the two scans name: the wristband's subject, the bag with its records, the bag's custody."""
+
+    subject: SubjectView | None
+    bag: BagFacts | None
+    custody: CustodyFacts
+
+
+def _columns(view: type[NamedTuple], table: Table) -> list:
+    return [table.c[name] for name in view._fields]
+
+
+_SUBJECTS, _BAGS, _LOTS = Subject.__table__, Bag.__table__, Lot.__table__
+_ALLOCATIONS, _VISITS, _INFUSIONS = Allocation.__table__, Visit.__table__, Infusion.__table__
+_EVENTS, _EXCURSIONS = CustodyEvent.__table__, Excursion.__table__
+_ALLOCATED = _SUBJECTS.alias("allocated_subject")
+
+_SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_code == bindparam("code"))
+
+# The wristband's subject, and the bag with each record tied to it and its custody events (each with
+# its open excursion: every excursion is recorded at one of the item's custody events), in one
+# statement: a nurse waits on each round trip. Both lookups hang off a one-row anchor by outer joins,
+# so the answer is one row per custody event (or one row), and a part is absent when its first
+# column, never NULL in a stored row, comes back NULL.
+_PARTS: tuple[tuple[type[NamedTuple], Table], ...] = (
+    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (AllocationView, _ALLOCATIONS),
+    (VisitView, _VISITS), (SubjectRef, _ALLOCATED), (InfusionRef, _INFUSIONS), (EventView, _EVENTS),
+    (ExcursionView, _EXCURSIONS))
+
+
+def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[type[NamedTuple], slice], ...]:
+    found, start = [], 0
+    for view, _ in parts:
+        found.append((view, slice(start, start + len(view._fields))))
+        start += len(view._fields)
+    return tuple(found)
+
+
+_SUBJECT_PART, *_BAG_PARTS, _EVENT_PART, _EXCURSION_PART = _slices(_PARTS)
+_ANCHOR = select(literal(1).label("one")).subquery("anchor")
+_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)])
+            .select_from(_ANCHOR
+                         .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
+                         .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
+                         .outerjoin(_LOTS, _LOTS.c.id == _BAGS.c.lot_id)
+                         .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.bag_id == _BAGS.c.id)
+                         .outerjoin(_VISITS, _VISITS.c.id == _ALLOCATIONS.c.visit_id)
+                         .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)
+                         .outerjoin(_INFUSIONS, _INFUSIONS.c.bag_id == _BAGS.c.id)
+                         .outerjoin(_EVENTS, and_(_EVENTS.c.item_type == "bag", _EVENTS.c.item_id == _BAGS.c.id))
+                         .outerjoin(_EXCURSIONS, and_(_EXCURSIONS.c.custody_event_id == _EVENTS.c.id,
+                                                      _EXCURSIONS.c.status == "open")))
+            .order_by(_EVENTS.c.occurred_at, _EVENTS.c.id))
+# For an infusion start: the bag's row is held until the transaction ends, so two starts of one bag
+# are judged one after the other (rule 6). SQLite's write lock, taken at BEGIN, does the same there.
+_LOCK_BAG = select(_BAGS.c.id).where(_BAGS.c.bag_code == bindparam("code")).with_for_update()
+
+
+def _part(row: Row, view: type[NamedTuple], part: slice) -> Any:
+    return None if row[part.start] is None else view._make(row[part])
+
+
+def subject_by_code(connection: Connection, code: str) -> SubjectView | None:
+    row = connection.execute(_SUBJECT, {"code": code}).first()
+    return None if row is None else SubjectView._make(row)
+
+
+def lock_bag(connection: Connection, code: str) -> None:
+    connection.execute(_LOCK_BAG, {"code": code})
+
+
+def at_bedside(connection: Connection, subject_code: str | None, bag_code: str | None) -> Bedside:
+    """The subject and the bag the two scans name, as the database holds them now."""
+    rows = connection.execute(_BEDSIDE, {"subject": subject_code, "bag": bag_code}).all()
+    first = rows[0]
+    bag_parts = [_part(first, view, part) for view, part in _BAG_PARTS]
+    events = [_part(row, *_EVENT_PART) for row in rows]
+    excursions = [_part(row, *_EXCURSION_PART) for row in rows]
+    return Bedside(_part(first, *_SUBJECT_PART), None if bag_parts[0] is None else BagFacts._make(bag_parts),
+                   CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]))

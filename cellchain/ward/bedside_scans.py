@@ -1,0 +1,157 @@
+"""Reading the two bedside scans: which subject a wristband names, which bag a bag's codes name.
+
+A scan's content never makes the request fail: what cannot be read, or reads as the wrong kind of
+thing, becomes the reason a bedside check fails (``bedside.wristband_is_a_subject``,
+``bedside.bag_identified``), so the nurse sees it beside every other check and the attempt is recorded.
+Only a request without both scans is refused outright (``parse_scans``, 400).
+
+What the label carries besides the identity is compared with the record: a wristband 2D code's birth
+date, a bag 2D code's expiry. A label that disagrees with its record is a wrong label (STANDARDS.md:
+match every identifier on the container).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from cellchain.core.errors import Invalid
+from cellchain.identifiers.scans import MAX_SCAN_LENGTH, Scan, parse_scan
+from cellchain.ward.bedside_facts import BagView, SubjectView, subject_by_code
+
+MAX_BAG_SCANS = 4
+
+
+@dataclass(frozen=True)
+class Scans:
+    """What was scanned: the wristband, and the bag's 2D code (one text) or its linear codes."""
+
+    wristband: str
+    bag: tuple[str, ...]
+
+    @property
+    def bag_text(self) -> str:
+        return "\n".join(self.bag)
+
+
+def parse_scans(wristband: Any, bag: Any) -> Scans:
+    """The two scans as text; only a missing or malformed request is refused (400), never a scan's content."""
+    fields = {}
+    if not isinstance(wristband, str) or not wristband.strip():
+        fields["wristband"] = "scan the subject's wristband"
+    elif len(wristband) > MAX_SCAN_LENGTH:
+        fields["wristband"] = f"at most {MAX_SCAN_LENGTH} characters"
+    parts = [bag] if isinstance(bag, str) else bag
+    if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_BAG_SCANS or not all(
+            isinstance(p, str) and p.strip() and len(p) <= 4 * MAX_SCAN_LENGTH for p in parts):
+        fields["bag"] = (f"scan the bag's 2D code, or give its linear scans (DIN, product code) as a list of "
+                         f"1-{MAX_BAG_SCANS} texts")
+    if fields:
+        raise Invalid(fields)
+    return Scans(wristband.strip(), tuple(p.strip() for p in parts))
+
+
+class Wristband(NamedTuple):
+    """What a wristband scan says: the subject's id and, on a 2D wristband, the birth date; or why not."""
+
+    subject_code: str | None
+    birth_date: date | None
+    problem: str
+
+
+def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
+    """Read a wristband scan without looking anything up (a typed id is not a wristband)."""
+    try:
+        scan = parse_scan(text, tz=tz)
+    except Invalid as refusal:
+        return Wristband(None, None, f"the wristband scan cannot be read "
+                                     f"({refusal.fields.get('data', refusal.message)})")
+    is_2d = scan.kind == "compound" and "subject_id" in scan.fields and "bag_id" not in scan.fields
+    if scan.kind != "subject" and not is_2d:
+        return Wristband(None, None, f"this is a {_kind_words(scan)}, not a subject's wristband")
+    born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),
+                None)
+    return Wristband(scan.fields["subject_id"], born, "")
+
+
+def wristband_match(wristband: Wristband, subject: SubjectView | None) -> tuple[SubjectView | None, str]:
+    """The subject the wristband names, as found in the database, or why it names none."""
+    if wristband.subject_code is None:
+        return None, wristband.problem
+    code = wristband.subject_code
+    if subject is None:
+        return None, f"no subject {code} is registered"
+    if wristband.birth_date is not None and wristband.birth_date != subject.birth_date:
+        return None, (f"the wristband's birth date {wristband.birth_date.isoformat()} is not {code}'s: "
+                      "check the wristband")
+    return subject, ""
+
+
+def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, str]:
+    """The subject a wristband scan names, or why it names none."""
+    wristband = read_wristband(text, tz)
+    if wristband.subject_code is None:
+        return None, wristband.problem
+    return wristband_match(wristband, subject_by_code(session.connection(), wristband.subject_code))
+
+
+def bag_code_of(parts: Sequence[str], tz: ZoneInfo) -> tuple[str | None, dict[str, Any], str]:
+    """The bag id the scans spell, with what else the label carries, or why they spell none."""
+    try:
+        scans = [parse_scan(p, tz=tz) for p in parts]
+    except Invalid as refusal:
+        return None, {}, f"the bag scan cannot be read ({refusal.fields.get('data', refusal.message)})"
+    if len(scans) == 1 and "bag_id" in scans[0].fields:
+        return scans[0].fields["bag_id"], scans[0].fields, ""
+    by_kind: dict[str, Scan] = {}
+    for scan in scans:
+        if scan.kind not in ("din", "product_code", "expiry_datetime", "expiry_date") or scan.kind in by_kind:
+            return None, {}, f"a {_kind_words(scan)} is not part of a bag's identity here"
+        by_kind[scan.kind] = scan
+    missing = [words for kind, words in (("din", "DIN"), ("product_code", "product code")) if kind not in by_kind]
+    if missing:
+        return None, {}, (f"the {' and '.join(missing)} is missing: scan the bag's 2D code, or both its DIN and "
+                          "product code barcodes")
+    din, product = by_kind["din"].fields, by_kind["product_code"].fields
+    label = {k: v for s in scans for k, v in s.fields.items() if k == "expires_at"}
+    return f"{din['din']}-{product['product_code']}{product['collection_type']}{product['division']}", label, ""
+
+
+def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> str:
+    """A label whose expiry disagrees with the bag's record is a label of another bag, or a wrong label."""
+    printed = label.get("expires_at")
+    if printed is None:
+        return ""
+    record = bag.expires_at.astimezone(tz)
+    if isinstance(printed, datetime):
+        same = printed == record.replace(second=0, microsecond=0)
+    else:
+        same = printed == record.date()
+    if same:
+        return ""
+    shown = f"{printed:%Y-%m-%d %H:%M}" if isinstance(printed, datetime) else printed.isoformat()
+    return (f"the label's expiry ({shown}) does not match the record of bag {bag.bag_code} "
+            f"({record:%Y-%m-%d %H:%M}): do not use it, call the lab")
+
+
+def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:
+    """What to scan next when a page has only half of a bag's linear identity (DIN or product code)."""
+    try:
+        kinds = {parse_scan(p, tz=tz).kind for p in parts}
+    except Invalid:
+        return None
+    if kinds == {"din"}:
+        return "Now scan the bag's product code barcode."
+    if kinds == {"product_code"}:
+        return "Now scan the bag's DIN barcode."
+    return None
+
+
+def _kind_words(scan: Scan) -> str:
+    words = {"din": "DIN", "subject": "subject's wristband", "compound": "2D code that names no bag"}
+    return words.get(scan.kind, scan.kind.replace("_", " ")) + " scan"

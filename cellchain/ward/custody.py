@@ -1,0 +1,256 @@
+"""Chain of custody: every hand-over of a collection or bag, checked by the state machine.
+
+The rules about moves live in ``domain.custody``; this module adds what needs the database: the item's
+current state, the time order of its events, temperature ranges from configuration, the excursions that
+block use until QA decides, and rule 2 (a quarantined bag is never dispatched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam
+from sqlmodel import Session, select
+
+from cellchain.audit import signatures
+from cellchain.audit import trail as audit
+from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.timeinput import parse_instant
+from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import Bag, Collection
+from cellchain.people.accounts import Policy
+from cellchain.people.rules.roles import Actor, require_role
+from cellchain.ward.models import CustodyEvent, Excursion
+from cellchain.ward.rules import custody_states as rules
+
+MODELS: dict[str, type] = {"collection": Collection, "bag": Bag}
+RECORDING_ROLES = ("lab", "nurse", "qa")
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Handover:
+    """What a person records at a hand-over (DESIGN section 3: what, from, to, when, temperature, condition)."""
+
+    event: str
+    location: str
+    occurred_at: datetime | None = None
+    temperature_c: float | None = None
+    condition: str = "intact"
+    handed_over_by: str | None = None
+    received_by: str | None = None
+    notes: str | None = None
+
+
+def _kind_of(record: Any) -> str:
+    for kind, model in MODELS.items():
+        if isinstance(record, model):
+            return kind
+    raise Invalid({"item": "only collections and bags have a chain of custody"})
+
+
+def _lock(session: Session, record: Any) -> Any:
+    model = type(record)
+    statement = select(model).where(model.id == record.id).with_for_update()
+    return session.exec(statement.execution_options(populate_existing=True)).one()
+
+
+# Read on every bedside check and custody page: built once, they are only SQL with parameters.
+_EVENTS = (select(CustodyEvent).where(CustodyEvent.item_type == bindparam("kind"),
+                                      CustodyEvent.item_id == bindparam("item_id"))
+           .order_by(CustodyEvent.occurred_at, CustodyEvent.id))
+_OPEN_EXCURSIONS = select(Excursion).where(Excursion.item_type == bindparam("kind"),
+                                           Excursion.item_id == bindparam("item_id"), Excursion.status == "open")
+
+
+def events_of(session: Session, kind: str, item_id: int) -> list[CustodyEvent]:
+    return list(session.exec(_EVENTS, params={"kind": kind, "item_id": item_id}))
+
+
+def open_excursions(session: Session, kind: str, item_id: int) -> list[Excursion]:
+    return list(session.exec(_OPEN_EXCURSIONS, params={"kind": kind, "item_id": item_id}))
+
+
+def excursions_of(session: Session, kind: str, item_id: int) -> list[Excursion]:
+    """Every excursion of an item, open or decided, oldest first (for its custody record and reports)."""
+    statement = (select(Excursion).where(Excursion.item_type == kind, Excursion.item_id == item_id)
+                 .order_by(Excursion.id))
+    return list(session.exec(statement))
+
+
+def list_excursions(session: Session, *, status: str | None = None) -> list[Excursion]:
+    """Excursions across all items, newest first; ``status`` open, accepted or rejected narrows them."""
+    statement = select(Excursion).order_by(Excursion.id.desc())
+    if status:
+        statement = statement.where(Excursion.status == status)
+    return list(session.exec(statement))
+
+
+def item_code(session: Session, kind: str, item_id: int) -> str:
+    """The identifier people and the API use for an item: a bag's id, a collection's DIN."""
+    record = session.get(MODELS[kind], item_id)
+    return record.bag_code if kind == "bag" else record.din
+
+
+def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime) -> None:
+    if occurred_at > utcnow() + CLOCK_SKEW:
+        raise Invalid({"occurred_at": "a hand-over cannot be recorded in the future"})
+    last = session.exec(select(CustodyEvent).where(CustodyEvent.item_type == kind, CustodyEvent.item_id == item_id)
+                        .order_by(CustodyEvent.occurred_at.desc()).limit(1)).first()
+    if last is not None and occurred_at < last.occurred_at:
+        raise Refused(Reason(rules.TIME_REVERSED, f"the {kind}'s last event ({last.event}) is later than this one"))
+
+
+def _guard_release(kind: str, record: Any, event: str) -> None:
+    """Rule 2: a bag whose lot is not released never leaves the lab."""
+    if kind == "bag" and event == "dispatched" and record.quality_status != "released":
+        raise Refused(Reason("bag_not_released", f"bag {record.bag_code} is {record.quality_status}; "
+                                                 "only a released bag is dispatched"))
+
+
+def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: Handover,
+           ranges: Mapping[str, Any]) -> CustodyEvent:
+    occurred_at = handover.occurred_at or utcnow()
+    _check_time(session, kind, record.id, occurred_at)
+    new_state = rules.apply_event(kind, record.custody_state, handover.event)
+    low, high = ranges.get(kind, rules.DEFAULT_RANGES[kind])
+    excursion = handover.temperature_c is not None and rules.temperature_excursion(handover.temperature_c, low, high)
+    row = CustodyEvent(item_type=kind, item_id=record.id, event=handover.event, from_state=record.custody_state,
+                       to_state=new_state, location=handover.location, handed_over_by=handover.handed_over_by,
+                       received_by=handover.received_by, temperature_c=handover.temperature_c,
+                       condition=handover.condition, excursion=excursion, occurred_at=occurred_at,
+                       recorded_by=actor.id, notes=handover.notes)
+    session.add(row)
+    session.flush()
+    old_state, record.custody_state = record.custody_state, new_state
+    session.add(record)
+    audit.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
+                 old={"state": old_state}, new={"state": new_state, "event_id": row.id, "location": row.location,
+                                                "temperature_c": row.temperature_c, "condition": row.condition,
+                                                "occurred_at": occurred_at})
+    if excursion:
+        _open_excursion(session, actor=actor, kind=kind, record=record, event=row, low=low, high=high)
+    return row
+
+
+def _open_excursion(session: Session, *, actor: Actor, kind: str, record: Any, event: CustodyEvent,
+                    low: float, high: float) -> Excursion:
+    row = Excursion(item_type=kind, item_id=record.id, custody_event_id=event.id,
+                    temperature_c=event.temperature_c, low_c=low, high_c=high)
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor, record_type="excursion", record_id=row.id, action="open",
+                 new={"item_type": kind, "item_id": record.id, "temperature_c": row.temperature_c,
+                      "range": [low, high]})
+    return row
+
+
+def record_handover(session: Session, *, actor: Actor, record: Any, handover: Handover,
+                    ranges: Mapping[str, Any]) -> CustodyEvent:
+    """A person records a hand-over (``POST /custody``): only the events people record, by lab, ward or QA."""
+    require_role(actor.roles, *RECORDING_ROLES, action="record a custody hand-over")
+    rules.guard_recordable_event(handover.event)
+    if not handover.location or not handover.location.strip():
+        raise Invalid({"location": "say where the hand-over happened"})
+    kind = _kind_of(record)
+    record = _lock(session, record)
+    _guard_release(kind, record, handover.event)
+    return _write(session, actor=actor, kind=kind, record=record, handover=handover, ranges=ranges)
+
+
+def record_system_event(session: Session, *, actor: Actor, record: Any, handover: Handover,
+                        ranges: Mapping[str, Any]) -> CustodyEvent:
+    """Events recorded by other use cases as part of their own work: collected, filled, infused, discarded."""
+    if handover.event not in (*rules.SERVICE_EVENTS, "discarded"):
+        raise Invalid({"event": f"{handover.event} is recorded through a hand-over, not by a service"})
+    kind = _kind_of(record)
+    return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
+
+
+def chain_status(session: Session, kind: str, item_id: int,
+                 events: list[CustodyEvent] | None = None) -> tuple[bool, list[Reason]]:
+    """Whether the recorded events replay as an unbroken chain from the item's first event.
+
+    ``events``: the item's events (``events_of``) when the caller has them already, so a page or a
+    bedside check that shows the events and judges the chain reads them once, not twice.
+    """
+    rows = events_of(session, kind, item_id) if events is None else events
+    return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
+
+
+def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accept: bool, reason: str,
+                     signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> Excursion:
+    """QA accepts an excursion (the item may be used) or rejects it (the item is discarded), e-signed."""
+    require_role(actor.roles, "qa", action="decide a temperature excursion")
+    if not reason or not reason.strip():
+        raise Invalid({"reason": "give the assessment behind the decision"})
+    statement = select(Excursion).where(Excursion.id == excursion_id).with_for_update()
+    row = session.exec(statement.execution_options(populate_existing=True)).first()
+    if row is None:
+        raise NotFound(f"no excursion {excursion_id}")
+    if row.status != "open":
+        raise Refused(Reason("excursion_decided", f"excursion {row.id} was already {row.status}"))
+    if signature.username != actor.username:
+        raise Refused(Reason("signer_not_actor", "sign with your own account"))
+    meaning = "accepted" if accept else "rejected"
+    content = {"excursion": row.id, "item_type": row.item_type, "item_id": row.item_id,
+               "temperature_c": row.temperature_c, "range": [row.low_c, row.high_c], "decision": meaning,
+               "reason": reason.strip()}
+    signed = signatures.sign(session, signature, record_type="excursion", record_id=row.id, content=content,
+                             policy=policy, meanings=(meaning,), roles=("qa",), action="decide an excursion")
+    row.status, row.decided_by, row.decided_at = meaning, actor.id, signed.signed_at
+    row.signature_id, row.reason = signed.id, reason.strip()
+    session.add(row)
+    audit.record(session, actor=actor, record_type="excursion", record_id=row.id, action="decide",
+                 old={"status": "open"}, new={"status": meaning, "signature_id": signed.id}, reason=reason.strip())
+    if not accept:
+        record = session.get(MODELS[row.item_type], row.item_id)
+        if record.custody_state not in rules.TERMINAL_STATES:
+            record_system_event(session, actor=actor, record=record, ranges=ranges,
+                                handover=Handover(event="discarded", location="QA decision",
+                                                  notes=f"excursion {row.id} rejected"))
+    return row
+
+
+def parse_handover(data: Mapping[str, Any]) -> Handover:
+    """A hand-over from JSON or a form, naming each bad field; times are ISO 8601 with an offset."""
+    fields: dict[str, str] = {}
+    event = data.get("event")
+    if event not in rules.RECORDABLE_EVENTS:
+        fields["event"] = f"one of {', '.join(rules.RECORDABLE_EVENTS)}"
+    location = data.get("location")
+    if not isinstance(location, str) or not location.strip() or len(location) > 120:
+        fields["location"] = "say where (up to 120 characters)"
+    temperature = data.get("temperature_c")
+    if temperature not in (None, "") and (isinstance(temperature, bool) or not _is_number(temperature)):
+        fields["temperature_c"] = "a number of degrees Celsius"
+    occurred_at = None
+    if data.get("occurred_at") not in (None, ""):
+        try:
+            occurred_at = parse_instant(data["occurred_at"], "occurred_at")
+        except Invalid as refusal:
+            fields["occurred_at"] = next(iter(refusal.fields.values()))
+    condition = data.get("condition") or "intact"
+    if not isinstance(condition, str) or len(condition) > 120:
+        fields["condition"] = "describe the condition in up to 120 characters"
+    if fields:
+        raise Invalid(fields)
+    return Handover(event=event, location=location.strip(), occurred_at=occurred_at,
+                    temperature_c=None if temperature in (None, "") else float(temperature),
+                    condition=condition.strip() or "intact", handed_over_by=_text(data.get("handed_over_by")),
+                    received_by=_text(data.get("received_by")), notes=_text(data.get("notes")))
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return -100.0 <= number <= 100.0
+
+
+def _text(value: Any) -> str | None:
+    return value.strip()[:120] if isinstance(value, str) and value.strip() else None
