@@ -29,14 +29,14 @@ def main() -> None:
     app = make_app(scratch_sqlite_url("audit"))
     with stopwatch() as built:
         extend_chain(app, count, _release_entry)
-    from cellchain.audit import trail as audit
+    from cellchain.audit import trail
     from cellchain.core import db
 
     runs = []
     for _ in range(3):
         with app.app_context():
             start = time.perf_counter()
-            report = audit.verify_chain(db.session())
+            report = trail.verify_chain(db.session())
             runs.append(time.perf_counter() - start)
         assert report.ok and report.entries == count, report
     best, median = min(runs), statistics.median(runs)

@@ -242,11 +242,11 @@ def counts(app) -> dict[str, int]:
 
 
 def chain_ok(app) -> bool:
-    from cellchain.audit import trail as audit
+    from cellchain.audit import trail
     from cellchain.core import db
 
     with app.app_context():
-        return audit.verify_chain(db.session()).ok
+        return trail.verify_chain(db.session()).ok
 
 
 def grown_copy(app, url: str):

@@ -36,7 +36,7 @@ from flask import Flask, abort, jsonify, request
 from sqlalchemy import Insert
 from sqlalchemy.engine import Dialect, make_url
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.audit.rules.hash_chain import HASHED_FIELDS, entry_hash
 from cellchain.core.canonical import canonical_json, format_utc, sha256_hex
 from cellchain.core.config import DEFAULTS
@@ -187,13 +187,13 @@ def create_app(url: str | None = None) -> Flask:
                 "wristband_scan": data["wristband"], "bag_scan": data["bag"], "subject_id": found[0][0],
                 "bag_id": found[0][4], "ok": True, "checks": checks, "purpose": "verify", "checked_by": actor_id,
                 "checked_at": now})
-            ((seq, prev_hash),) = driver.raw(audit._HEAD)
+            ((seq, prev_hash),) = driver.raw(trail._HEAD)
             entry = {"seq": seq + 1, "recorded_at": format_utc(now), "actor_id": actor_id, "actor": actor,
                      "record_type": "bedside_check", "record_id": str(attempt_id), "action": "verify",
                      "old_values": None, "new_values": canonical_json({"ok": True, "bag": data["bag_code"]}),
                      "reason": None, "prev_hash": prev_hash}
             entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
-            driver.raw(audit._APPEND, entry)
+            driver.raw(trail._APPEND, entry)
         return jsonify({"ok": True, "checks": checks, "bedside_check_id": attempt_id, "checked_at": format_utc(now),
                         "rows": len(found)})
 

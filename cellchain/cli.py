@@ -6,7 +6,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db, migrate
 from cellchain.demo import loader as demo
 from cellchain.people import accounts
@@ -58,7 +58,7 @@ def create_user_command(username: str, roles: tuple[str, ...], full_name: str, p
 @with_appcontext
 def audit_verify_command() -> None:
     """Check the audit trail's hash chain; exit status 1 and the first bad entry when it is broken."""
-    report = audit.verify_chain(db.session())
+    report = trail.verify_chain(db.session())
     if report.ok:
         click.echo(f"ok: {report.entries} entries verify.")
         return

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.demo.loader import PEOPLE
 
@@ -16,7 +16,7 @@ from cellchain.demo.loader import PEOPLE
 def _write_entries(app, count: int) -> None:
     with app.app_context():
         for n in range(count):
-            audit.record(db.session(), actor=None, record_type="test", record_id=n, action="create",
+            trail.record(db.session(), actor=None, record_type="test", record_id=n, action="create",
                          new={"n": n, "text": "ünïcødé"})
         db.commit()
 
@@ -68,10 +68,10 @@ def test_database_refuses_an_entry_that_does_not_extend_the_chain(app, fork):
 
 def test_appending_an_entry_moves_the_recorded_head(app):
     with app.app_context():
-        link = audit.record(db.session(), actor=None, record_type="lot", record_id="L1", action="update")
+        link = trail.record(db.session(), actor=None, record_type="lot", record_id="L1", action="update")
         db.commit()
         assert _head(db.session().connection()) == (link.seq, link.hash)
-        assert audit.verify_chain(db.session()).ok
+        assert trail.verify_chain(db.session()).ok
 
 
 def test_database_refuses_update_of_a_signature(app):
@@ -126,10 +126,10 @@ def test_entries_cut_off_the_end_are_detected(app, runner, is_postgres):
 
 def test_every_entry_records_who_when_what_and_values(app):
     with app.app_context():
-        entry = audit.record(db.session(), actor=None, record_type="lot", record_id="L1", action="update",
+        entry = trail.record(db.session(), actor=None, record_type="lot", record_id="L1", action="update",
                              old={"status": "quarantine"}, new={"status": "released"}, reason="QC passed")
         db.commit()
-        stored = audit.history(db.session(), "lot", "L1")
+        stored = trail.history(db.session(), "lot", "L1")
         assert [e.seq for e in stored] == [entry.seq]
         assert stored[0].actor == "system" and stored[0].recorded_at.endswith("Z")
         assert stored[0].old_values == '{"status":"quarantine"}' and stored[0].reason == "QC passed"
@@ -137,9 +137,9 @@ def test_every_entry_records_who_when_what_and_values(app):
 
 def test_rolled_back_request_leaves_no_audit_entry(app):
     with app.app_context():
-        audit.record(db.session(), actor=None, record_type="test", record_id=1, action="create")
+        trail.record(db.session(), actor=None, record_type="test", record_id=1, action="create")
         db.rollback()
-        assert audit.count(db.session(), audit.AuditFilter(record_type="test")) == 0
+        assert trail.count(db.session(), trail.AuditFilter(record_type="test")) == 0
 
 
 def test_concurrent_writers_leave_one_unbroken_chain(app, is_postgres):
@@ -151,7 +151,7 @@ def test_concurrent_writers_leave_one_unbroken_chain(app, is_postgres):
     for thread in threads:
         thread.join()
     with app.app_context():
-        report = audit.verify_chain(db.session())
+        report = trail.verify_chain(db.session())
     assert report.ok, report
     assert report.entries == len(PEOPLE) + 8 * 25
 
@@ -165,7 +165,7 @@ def test_concurrent_writers_on_sqlite_also_leave_one_chain(app, is_postgres):
     for thread in threads:
         thread.join()
     with app.app_context():
-        report = audit.verify_chain(db.session())
+        report = trail.verify_chain(db.session())
     assert report.ok and report.entries == len(PEOPLE) + 40
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from cellchain.ward.models import BedsideCheck
@@ -47,7 +47,7 @@ def _bedside(app, **kwargs) -> dict[str, str]:
 
 def _last_entry(app) -> AuditEntry:
     with app.app_context():
-        assert audit.verify_chain(db.session()).ok
+        assert trail.verify_chain(db.session()).ok
         return db.session().scalars(select(AuditEntry).order_by(AuditEntry.seq.desc())).first()
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.audit.models import Signature
 from cellchain.core import db
 from cellchain.core.config import DEFAULTS
@@ -250,12 +250,12 @@ def test_nurse_sees_todays_infusions_and_bags_on_the_ward_but_no_qa_panel(app, c
 def test_auditor_sees_the_audit_entry_count_per_area_and_a_link_to_verify(app, client, auth):
     with db_session(app) as session:
         for n in range(3):
-            audit.record(session, actor=None, record_type="lot", record_id=n, action="test", new={"n": n})
-        audit.record(session, actor=None, record_type="subject", record_id="SUBJ-9", action="test")
+            trail.record(session, actor=None, record_type="lot", record_id=n, action="test", new={"n": n})
+        trail.record(session, actor=None, record_type="subject", record_id="SUBJ-9", action="test")
     page = _home(client, auth, "auditor")
     with db_session(app) as session:
-        total = audit.count(session, audit.AuditFilter())
-        lots = audit.count(session, audit.AuditFilter(record_type="lot"))
+        total = trail.count(session, trail.AuditFilter())
+        lots = trail.count(session, trail.AuditFilter(record_type="lot"))
     panel = _part(page, "panel-auditor")
     assert f"{total} entries in the hash chain" in panel
     manufacturing = _after(panel, 'data-area="Manufacturing"', "</tr>")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.demo import loader as demo
 from cellchain.identifiers import scans
@@ -33,7 +33,7 @@ def test_demo_loads_every_area_and_keeps_the_audit_chain_intact(app, runner):
         assert session.exec(select(Bag).where(Bag.kind == "placebo")).first() is not None
         arms = [s.arm for s in session.exec(select(Subject))]
         assert None in arms and len([a for a in arms if a]) == 4  # a screen failure, one awaiting, four randomized
-        assert audit.verify_chain(session).ok
+        assert trail.verify_chain(session).ok
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
 
 

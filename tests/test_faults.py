@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from cellchain import create_app
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag, BatchStep, Lot
 from tests.conftest import FAST_HASH, PASSWORD, _seed
@@ -92,7 +92,7 @@ def outcome(database_url: str, lot_number: str) -> Outcome:
             bags = session.exec(select(func.count()).select_from(Bag).where(Bag.lot_id == lot.id)).one()
             steps = session.exec(select(func.count()).select_from(BatchStep)
                                  .where(BatchStep.lot_id == lot.id, BatchStep.step_key == "fill")).one()
-            return Outcome(bags, lot.status, steps, audit.verify_chain(session).ok)
+            return Outcome(bags, lot.status, steps, trail.verify_chain(session).ok)
     finally:
         app.extensions[db.EXTENSION].dispose()
 
@@ -278,7 +278,7 @@ def test_postgresql_going_away_gives_a_clean_503_and_requests_succeed_once_it_is
             assert response.status_code == 503, response.get_data(as_text=True)
             assert response.is_json and set(response.get_json()) == {"error"}
         with app.app_context():  # straight to PostgreSQL: the refused check wrote nothing
-            assert audit.verify_chain(db.session()).ok
+            assert trail.verify_chain(db.session()).ok
         proxy.restore()
         assert client.get(f"/api/v1/bags/{scene.bag.bag_code}", headers=headers).status_code == 200
         verified = client.post("/api/v1/infusions/verify", json=check, headers=headers)

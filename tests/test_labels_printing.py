@@ -13,8 +13,7 @@ import pymupdf
 import pytest
 
 from cellchain.core import db
-from cellchain.labelling import label_items
-from cellchain.labelling import print_jobs as labels
+from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.people import accounts
 from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
@@ -47,7 +46,7 @@ def run(app, kind: str, build, *, fmt: str = "pdf", as_: str = "lab"):
     with app.app_context():
         session = db.session()
         records = build(session)
-        output = labels.print_labels(session, actor=accounts.find_user(session, as_), kind=kind, records=records,
+        output = print_jobs.print_labels(session, actor=accounts.find_user(session, as_), kind=kind, records=records,
                                      settings=settings(app), fmt=fmt)
         db.commit()
     return output, records
@@ -62,8 +61,8 @@ def both_formats(app, kind: str, records) -> tuple[bytes, str]:
     with app.app_context():
         session = db.session()
         actor = accounts.find_user(session, "lab")
-        zpl = labels.print_labels(session, actor=actor, kind=kind, records=records, settings=settings(app), fmt="zpl",
-                                  reprint_reason="ZPL copy for the test")
+        zpl = print_jobs.print_labels(session, actor=actor, kind=kind, records=records, settings=settings(app),
+                                      fmt="zpl", reprint_reason="ZPL copy for the test")
         db.commit()
     return zpl
 
@@ -175,7 +174,7 @@ def test_shipper_label_names_its_bags_and_links_to_their_verification(app) -> No
     din = shipment.bags[0].din
     assert f"3 bags {eye_din(din)} D0001V: A0 B0 C0" in page_text(pdf)
     with app.app_context():
-        (row,) = labels.shipment_prints(db.session(), shipment_id)
+        (row,) = print_jobs.shipment_prints(db.session(), shipment_id)
         assert row.content["bag_ids"] == sorted(b.bag_code for b in shipment.bags)
     assert sorted(zpl_symbols(both_formats(app, "shipper", [shipment]))[0]) == expected
 
@@ -187,7 +186,7 @@ def test_every_label_printed_is_recorded_with_the_hash_of_its_content(app) -> No
         rows = db.session().exec(make.select_prints()).all()
         assert [(r.item_key, r.label_kind, r.reprint, r.status) for r in rows] == [
             (b.bag_code, "bag", False, "printed") for b in bags]
-        assert all(r.content_hash == labels.content_hash(r.content) for r in rows)
+        assert all(r.content_hash == print_jobs.content_hash(r.content) for r in rows)
         assert len({r.content_hash for r in rows}) == 4
 
 
@@ -196,8 +195,8 @@ def test_a_stored_value_the_label_fonts_cannot_show_refuses_the_job(app) -> None
     with app.app_context():
         session = db.session()
         row = make.collection(session)
-        with pytest.raises(labels.Refused) as refused:
-            labels.print_labels(session, actor=accounts.find_user(session, "lab"), kind="collection",
+        with pytest.raises(print_jobs.Refused) as refused:
+            print_jobs.print_labels(session, actor=accounts.find_user(session, "lab"), kind="collection",
                                 records=[row], settings=settings(app))
     assert refused.value.reasons[0].code == "label_cannot_print" and "U+5317" in refused.value.message
 
@@ -207,10 +206,10 @@ def test_reprint_needs_a_reason_prints_reprint_and_keeps_the_original_hash(app) 
     with app.app_context():
         session = db.session()
         actor = accounts.find_user(session, "lab")
-        with pytest.raises(labels.Invalid) as refused:
-            labels.print_labels(session, actor=actor, kind="bag", records=[bag], settings=settings(app))
+        with pytest.raises(print_jobs.Invalid) as refused:
+            print_jobs.print_labels(session, actor=actor, kind="bag", records=[bag], settings=settings(app))
         assert "reason" in refused.value.fields
-        again = labels.print_labels(session, actor=actor, kind="bag", records=[bag], settings=settings(app),
+        again = print_jobs.print_labels(session, actor=actor, kind="bag", records=[bag], settings=settings(app),
                                     reprint_reason="label smudged during filling")
         db.commit()
         original, reprint = session.exec(make.select_prints()).all()
@@ -225,7 +224,7 @@ def test_a_job_can_mix_first_prints_and_reprints_and_marks_only_the_reprints(app
     with app.app_context():
         session = db.session()
         extra = make.bag(session, session.get(make.Lot, bags[0].lot_id), division="C0")
-        pdf = labels.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag",
+        pdf = print_jobs.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag",
                                   records=[*bags, extra], settings=settings(app),
                                   reprint_reason="printer jammed")
     assert ["REPRINT" in page_text(pdf, i) for i in range(3)] == [True, True, False]
@@ -236,8 +235,8 @@ def test_the_whole_job_is_refused_when_any_bag_is_rejected(app) -> None:
         session = db.session()
         lot = make.lot(session)
         good, bad = make.bag(session, lot), make.bag(session, lot, division="B0", quality_status="rejected")
-        with pytest.raises(labels.Refused) as refused:
-            labels.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag", records=[good, bad],
+        with pytest.raises(print_jobs.Refused) as refused:
+            print_jobs.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag", records=[good, bad],
                                 settings=settings(app))
         assert [r.code for r in refused.value.reasons] == ["bag_rejected"]
         db.rollback()
@@ -248,13 +247,14 @@ def test_qa_may_reprint_but_not_print_first_and_a_nurse_may_not_print(app) -> No
     with app.app_context():
         session = db.session()
         bag = make.bag(session, make.lot(session))
-        for who, error in [("qa", labels.Forbidden), ("nurse", labels.Forbidden), ("coordinator", labels.Forbidden)]:
+        for who in ("qa", "nurse", "coordinator"):
+            error = print_jobs.Forbidden
             with pytest.raises(error):
-                labels.print_labels(session, actor=accounts.find_user(session, who), kind="bag", records=[bag],
+                print_jobs.print_labels(session, actor=accounts.find_user(session, who), kind="bag", records=[bag],
                                     settings=settings(app))
-        labels.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag", records=[bag],
+        print_jobs.print_labels(session, actor=accounts.find_user(session, "lab"), kind="bag", records=[bag],
                             settings=settings(app))
-        pdf = labels.print_labels(session, actor=accounts.find_user(session, "qa"), kind="bag", records=[bag],
+        pdf = print_jobs.print_labels(session, actor=accounts.find_user(session, "qa"), kind="bag", records=[bag],
                                   settings=settings(app), reprint_reason="QA reprint after review")
         assert "REPRINT" in page_text(pdf)
 
@@ -263,11 +263,11 @@ def test_vessel_labels_are_for_lots_in_expansion_and_a_passage_within_the_limit(
     with app.app_context():
         session = db.session()
         lot = make.lot(session)
-        with pytest.raises(labels.Invalid) as bad:
+        with pytest.raises(print_jobs.Invalid) as bad:
             label_items.vessels(lot, app.config["PASSAGE_LIMIT"] + 1, 0, app.config["PASSAGE_LIMIT"])
         assert set(bad.value.fields) == {"passage", "vessels"}
         released = make.lot(session, status="released")
-        with pytest.raises(labels.Refused, match="expansion"):
+        with pytest.raises(print_jobs.Refused, match="expansion"):
             label_items.vessels(released, 1, 2, app.config["PASSAGE_LIMIT"])
 
 

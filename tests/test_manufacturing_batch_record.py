@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymupdf
 import pytest
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Refused
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.models import BatchStep
@@ -158,7 +158,7 @@ def test_the_record_is_complete_only_when_every_step_is_done_and_verified(app, a
     record = api.get(f"/api/v1/lots/{lot_id}", as_="qa").get_json()["batch_record"]
     assert record["complete"] and record["missing"] == []
     with in_db(app) as session:
-        assert [e.action for e in audit.search(session, audit.AuditFilter(record_type="batch_step"))].count(
+        assert [e.action for e in trail.search(session, trail.AuditFilter(record_type="batch_step"))].count(
             "verify") == 3
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.identifiers.isbt128 import Din
 from tests.factories.lab import SCREENING, days_ago, in_db, iso, make_collection, snapshot
 
@@ -27,7 +27,7 @@ def test_an_eligible_cord_gets_a_din_and_its_collected_event(app, api):
     assert [e["event"] for e in got["custody"]] == ["collected"]
     assert got["custody"][0]["location"] == "Delivery suite 3"
     with in_db(app) as session:
-        actions = [e.action for e in audit.search(session, audit.AuditFilter(record_type="collection"))]
+        actions = [e.action for e in trail.search(session, trail.AuditFilter(record_type="collection"))]
         assert "register" in actions
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.types import utcnow
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import loader as demo
@@ -34,8 +34,8 @@ def test_the_demo_has_a_lot_in_expansion_one_awaiting_qc_one_to_release_and_plac
             assert all(e.signature.signer_username == "lab2" and e.performer.username == "lab" for e in verified)
         placebo = session.exec(select(Bag).where(Bag.kind == "placebo")).all()
         assert len(placebo) == 10 and {b.quality_status for b in placebo} == {"released"}
-        assert audit.verify_chain(session).ok
-        assert {e.record_type for e in audit.search(session, audit.AuditFilter(actor="lab"), limit=None)} >= {
+        assert trail.verify_chain(session).ok
+        assert {e.record_type for e in trail.search(session, trail.AuditFilter(actor="lab"), limit=None)} >= {
             "collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody"}
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Unauthenticated
 from cellchain.people import accounts
@@ -32,7 +31,7 @@ def test_five_wrong_passwords_lock_the_account(app, client, auth):
     assert response.status_code == 403
     assert b"locked" in response.data
     with app.app_context():
-        entries = audit.search(db.session(), audit.AuditFilter(record_type="user"))
+        entries = trail.search(db.session(), trail.AuditFilter(record_type="user"))
         assert "lock" in [e.action for e in entries]
         assert accounts.find_user(db.session(), "nurse").is_locked
 
@@ -155,7 +154,7 @@ def test_wrong_esignature_password_is_refused_and_audited(app):
         db.rollback()
     # the refusal is written after the request's own transaction ends
     with app.app_context():
-        entries = audit.search(db.session(), audit.AuditFilter(record_type="user"))
+        entries = trail.search(db.session(), trail.AuditFilter(record_type="user"))
         assert "signature_failed" in [e.action for e in entries]
 
 

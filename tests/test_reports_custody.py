@@ -9,7 +9,7 @@ import pytest
 
 from cellchain.core import db
 from cellchain.identifiers.isbt128 import Din
-from cellchain.ward import custody_report as chain_of_custody
+from cellchain.ward import custody_report
 from cellchain.ward.models import CustodyEvent
 from tests.conftest import signature
 from tests.factories import ward
@@ -120,7 +120,7 @@ def test_a_broken_chain_is_printed_as_broken(app):
                                  to_state="infused", location="nowhere", occurred_at=datetime.now(UTC),
                                  recorded_by=ward.user(session, "lab").id))
         session.flush()
-        text = pdf_text(chain_of_custody.render(chain_of_custody.gather(session, bag.bag_code), site="Test site",
+        text = pdf_text(custody_report.render(custody_report.gather(session, bag.bag_code), site="Test site",
                                                 timezone="Asia/Shanghai"))
     assert "BROKEN: event 2: bag cannot be infused while at_lab" in text
 

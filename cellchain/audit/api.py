@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.people.security import roles_required
@@ -13,4 +13,4 @@ from cellchain.people.security import roles_required
 @bp.get("/audit/verify")
 @roles_required("auditor", "qa", "admin", action="verify the audit trail")
 def verify():
-    return jsonify(audit.verify_chain(db.session()).as_dict())
+    return jsonify(trail.verify_chain(db.session()).as_dict())

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.audit.models import Signature
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import Invalid
@@ -74,7 +74,7 @@ def sign(session: Session, signature: SignatureInput, *, record_type: str, recor
                     record_id=str(record_id), record_hash=record_hash(content))
     session.add(row)
     session.flush()
-    audit.record(session, actor=signer, record_type="signature", record_id=row.id, action="sign",
+    trail.record(session, actor=signer, record_type="signature", record_id=row.id, action="sign",
                  new={"record_type": record_type, "record_id": str(record_id), "meaning": row.meaning,
                       "record_hash": row.record_hash, "signer": signer.username},
                  at=row.signed_at)

@@ -10,8 +10,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from cellchain.core import db
-from cellchain.core import error_handlers as errors
+from cellchain.core import db, error_handlers
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -22,9 +21,9 @@ def _commit_or_refuse(response: Response) -> Response:
     try:
         db.commit()
     except IntegrityError as error:
-        return _as_response(errors.integrity_conflict(error))
+        return _as_response(error_handlers.integrity_conflict(error))
     except OperationalError as error:
-        return _as_response(errors.database_down(error))
+        return _as_response(error_handlers.database_down(error))
     return response
 
 
@@ -72,7 +71,7 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedInt
     if app.config["PROXY_COUNT"]:  # the client's address and scheme as the trusted proxies pass them on
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
-    errors.init_app(app)
+    error_handlers.init_app(app)
     app.after_request(_security_headers)
     app.after_request(_commit_or_refuse)
     app.add_template_filter(localtime, "localtime")

@@ -15,7 +15,7 @@ from cellchain.core.api import bp, json_body
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.core.timeinput import parse_instant
-from cellchain.labelling import print_jobs as labels
+from cellchain.labelling import print_jobs
 from cellchain.labelling.views import label_settings, send_printed
 from cellchain.manufacturing.models import LabelPrint
 from cellchain.people.security import current_user, login_required
@@ -31,7 +31,7 @@ def both_formats(path: str):
 
 
 def _print(target: str, key: str, fmt: str, **options: Any):
-    printed = labels.print_target(db.session(), actor=current_user(), target=target, key=key,
+    printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
                                   settings=label_settings(), reprint_reason=request.args.get("reason"),
                                   fmt=fmt, **options)
     return send_printed(printed)
@@ -83,7 +83,7 @@ def label_shipper():
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise Invalid({"reason": "must be text"})
-    printed = labels.print_shipper(db.session(), actor=current_user(), bag_codes=data.get("bags"),
+    printed = print_jobs.print_shipper(db.session(), actor=current_user(), bag_codes=data.get("bags"),
                                    ship_to=data.get("ship_to"), shipped_at=shipped_at, settings=label_settings(),
                                    reprint_reason=reason, fmt=data.get("format", "pdf"))
     return send_printed(printed)
@@ -107,11 +107,11 @@ def labels_list():
     if target or key:
         if not target or not key:
             raise Invalid({"target": "give both target and key"})
-        labels.target_summary(session, target, key)
-        rows = labels.target_history(session, target, key)
+        print_jobs.target_summary(session, target, key)
+        rows = print_jobs.target_history(session, target, key)
     else:
-        rows = labels.outstanding(session)
-    names = labels.user_names(session, rows)
+        rows = print_jobs.outstanding(session)
+    names = print_jobs.user_names(session, rows)
     return jsonify({"labels": [label_json(row, names) for row in rows]})
 
 
@@ -120,6 +120,6 @@ def labels_list():
 def labels_status(label_id: int):
     """{status: applied|voided|destroyed, reason?} -> the label with its new status."""
     data = json_body()
-    row = labels.set_status(db.session(), actor=current_user(), label_id=label_id, status=data.get("status"),
+    row = print_jobs.set_status(db.session(), actor=current_user(), label_id=label_id, status=data.get("status"),
                             reason=data.get("reason"))
-    return jsonify(label_json(row, labels.user_names(db.session(), [row])))
+    return jsonify(label_json(row, print_jobs.user_names(db.session(), [row])))

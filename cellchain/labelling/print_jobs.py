@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
@@ -36,8 +36,7 @@ from cellchain.labelling.zpl import render_zpl
 from cellchain.manufacturing.models import Bag, LabelPrint, Lot
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.scanning import identify
-from cellchain.scanning import resolver as scanning
+from cellchain.scanning import identify, resolver
 
 FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
 REPRINT_ROLES = ("qa",)
@@ -135,7 +134,7 @@ def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintI
     session.add_all(rows)
     session.flush()
     for row in rows:
-        audit.record(session, actor=actor, record_type="label_print", record_id=row.id,
+        trail.record(session, actor=actor, record_type="label_print", record_id=row.id,
                      action="reprint" if row.reprint else "print", reason=row.reason,
                      new={"label_kind": kind, "item_type": row.item_type, "item_key": row.item_key,
                           "content_hash": row.content_hash, "status": row.status})
@@ -310,19 +309,19 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     row.status, row.status_reason, row.status_by, row.status_at = status, text or None, actor.id, utcnow()
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="label_print", record_id=row.id, action=f"mark_{status}",
+    trail.record(session, actor=actor, record_type="label_print", record_id=row.id, action=f"mark_{status}",
                  old={"status": old}, new={"status": status}, reason=text or None)
     return row
 
 
-def target_summary(session: Session, target: str, key: str) -> scanning.Found | None:
+def target_summary(session: Session, target: str, key: str) -> resolver.Found | None:
     """The item a print page is about (404 when unknown); a shipment has no record of its own."""
     target_kind(target)
     if target == "shipment":
         if not shipment_prints(session, key):
             raise NotFound(f"no shipper label {key[:40]} was printed here")
         return None
-    return scanning.find(session, "lot" if target in ("lot", "qc", "vessel") else target, key)
+    return resolver.find(session, "lot" if target in ("lot", "qc", "vessel") else target, key)
 
 
 def target_of(session: Session, label_id: int) -> tuple[str, str]:

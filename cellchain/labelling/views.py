@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Refused
-from cellchain.labelling import print_jobs as labels
+from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing.models import LABEL_STATUSES
 from cellchain.people.security import current_user, roles_required
@@ -33,7 +33,7 @@ def label_settings() -> LabelSettings:
     return LabelSettings.from_config(current_app.config, verify_url_base=verify[:-len("SHP")])
 
 
-def send_printed(printed: labels.Printed) -> Response:
+def send_printed(printed: print_jobs.Printed) -> Response:
     """The print job as a download; ZPL goes as text for a Zebra printer's raw queue.
 
     A PDF is an attachment too: shown inline, the browser's viewer would replace the page the person
@@ -50,7 +50,7 @@ def _download(target: str, key: str, **options: Any):
     """Print what a link names; a reprint with no reason is sent to the print page to give one."""
     args = request.args
     try:
-        printed = labels.print_target(db.session(), actor=current_user(), target=target, key=key,
+        printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
                                       settings=label_settings(), reprint_reason=args.get("reason"),
                                       fmt=args.get("format", "pdf"), **options)
     except Invalid as refusal:
@@ -109,14 +109,14 @@ def wristband(subject_code: str):
 def _print_page(item_type: str, key: str, *, status: int = 200, fields: dict | None = None,
                 reasons: list | None = None, form: dict | None = None):
     session = db.session()
-    kind = labels.target_kind(item_type)
-    summary = labels.target_summary(session, item_type, key)  # 404 for an unknown item
-    history = labels.target_history(session, item_type, key)
+    kind = print_jobs.target_kind(item_type)
+    summary = print_jobs.target_summary(session, item_type, key)  # 404 for an unknown item
+    history = print_jobs.target_history(session, item_type, key)
     counts = {s: sum(1 for row in history if row.status == s) for s in LABEL_STATUSES}
     return render_template("labels/print.html", item_type=item_type, key=key, kind=kind,
                            summary=page_summary(summary) if summary else {},
-                           title=labels.TARGET_TITLES[item_type], history=history, counts=counts,
-                           transitions=labels.TRANSITIONS, printers=labels.user_names(session, history),
+                           title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
+                           transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=fields or {}, reasons=reasons or [], form=form or request.args), status
 
 
@@ -134,7 +134,7 @@ def print_submit(item_type: str, key: str):
     if item_type == "vessel":
         options = {"passage": form.get("passage", type=int), "vessels": form.get("vessels", type=int)}
     try:
-        printed = labels.print_target(db.session(), actor=current_user(), target=item_type, key=key,
+        printed = print_jobs.print_target(db.session(), actor=current_user(), target=item_type, key=key,
                                       settings=label_settings(), reprint_reason=form.get("reason"),
                                       fmt=form.get("format", "pdf"), **options)
     except (Invalid, Refused) as refusal:
@@ -150,7 +150,7 @@ def print_submit(item_type: str, key: str):
 def set_status(label_id: int):
     session = db.session()
     try:
-        row = labels.set_status(session, actor=current_user(), label_id=label_id,
+        row = print_jobs.set_status(session, actor=current_user(), label_id=label_id,
                                 status=request.form.get("status"), reason=request.form.get("reason"))
         flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
     except DomainError as refusal:
@@ -160,7 +160,7 @@ def set_status(label_id: int):
         flash(f"Label {label_id} not changed: {refusal.message}", "error")
         if isinstance(refusal, NotFound):
             return redirect(url_for("labels.index"))
-    target, key = labels.target_of(session, label_id)
+    target, key = print_jobs.target_of(session, label_id)
     return redirect(url_for("labels.print_page", item_type=target, key=key))
 
 
@@ -168,19 +168,19 @@ def set_status(label_id: int):
 @roles_required(*VIEWERS, action="see printed labels")
 def index():
     session = db.session()
-    rows = labels.outstanding(session)
-    links = {row.id: labels.target_of(session, row.id) for row in rows}
-    return render_template("labels/index.html", rows=rows, links=links, printers=labels.user_names(session, rows))
+    rows = print_jobs.outstanding(session)
+    links = {row.id: print_jobs.target_of(session, row.id) for row in rows}
+    return render_template("labels/index.html", rows=rows, links=links, printers=print_jobs.user_names(session, rows))
 
 
 @bp.route("/shipments/<shipment_id>")
 @roles_required(*VIEWERS, action="verify a shipment")
 def shipment(shipment_id: str):
     session = db.session()
-    prints = labels.shipment_prints(session, shipment_id)
+    prints = print_jobs.shipment_prints(session, shipment_id)
     if not prints:
         raise NotFound(f"no shipper label {shipment_id[:40]} was printed here")
-    contents = labels.shipment_contents(session, prints[-1])
+    contents = print_jobs.shipment_contents(session, prints[-1])
     return render_template("labels/shipment.html", shipment_id=shipment_id, prints=prints, label=prints[-1],
-                           contents=contents, printers=labels.user_names(session, prints),
-                           transitions=labels.TRANSITIONS)
+                           contents=contents, printers=print_jobs.user_names(session, prints),
+                           transitions=print_jobs.TRANSITIONS)

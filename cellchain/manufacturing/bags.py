@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
@@ -32,7 +32,7 @@ from cellchain.scanning import identify
 from cellchain.trial.models import Allocation, Subject
 from cellchain.ward import custody
 from cellchain.ward.models import CustodyEvent
-from cellchain.ward.rules import custody_states as custody_rules
+from cellchain.ward.rules import custody_states
 
 FILL_LOCATION = "cell processing lab"
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -101,7 +101,7 @@ def _write_bag(session: Session, *, actor: Actor, settings: FillSettings, kind: 
               created_by=actor.id, **values)
     session.add(bag)
     session.flush()
-    audit.record(session, actor=actor, record_type="bag", record_id=bag.id, action="fill",
+    trail.record(session, actor=actor, record_type="bag", record_id=bag.id, action="fill",
                  new={"bag_id": bag.bag_code, "kind": kind, "quality_status": bag.quality_status,
                       **{k: v for k, v in values.items() if k != "quality_status"}})
     custody.record_system_event(session, actor=actor, record=bag, ranges=settings.ranges,
@@ -151,7 +151,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at)
     lot.status = "awaiting_release"
     session.add(lot)
-    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="fill",
+    trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="fill",
                  old={"status": "in_process"}, new={"status": lot.status, "bags": details["bags"]})
     return bags
 
@@ -172,7 +172,7 @@ def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], set
               "expires_at": entry.expires_at, "quality_status": "released"}
     bags = [_write_bag(session, actor=actor, settings=settings, kind="placebo", din_text=din_text,
                        division_code=d, values=values) for d in next_divisions([], entry.count)]
-    audit.record(session, actor=actor, record_type="placebo_fill", record_id=din_text, action="fill",
+    trail.record(session, actor=actor, record_type="placebo_fill", record_id=din_text, action="fill",
                  new={"din": din_text, "count": entry.count, "saline_lot": entry.saline_lot,
                       "bags": [b.bag_code for b in bags]},
                  reason="0.9% saline is a licensed product; its saline lot is the placebo's release")
@@ -215,10 +215,10 @@ def list_bags(session: Session, *, status: str | None = None, lot_number: str | 
     if status:
         if status in QUALITY_STATUSES:
             statement = statement.where(Bag.quality_status == status)
-        elif status in custody_rules.STATES:
+        elif status in custody_states.STATES:
             statement = statement.where(Bag.custody_state == status)
         else:
-            raise Invalid({"status": f"one of {', '.join((*QUALITY_STATUSES, *custody_rules.STATES))}"})
+            raise Invalid({"status": f"one of {', '.join((*QUALITY_STATUSES, *custody_states.STATES))}"})
     if lot_number:
         statement = statement.where(Bag.lot_id == get_lot(session, lot_number).id)
     if din_text:

@@ -16,8 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
@@ -78,7 +77,7 @@ def add_step(session: Session, *, actor: Actor, lot: Lot, key: str, details: dic
     row = BatchStep(lot_id=lot.id, step_key=key, details=details, performed_by=actor.id, performed_at=performed_at)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="batch_step", record_id=row.id, action="record",
+    trail.record(session, actor=actor, record_type="batch_step", record_id=row.id, action="record",
                  new={"lot": lot.lot_number, "step": key, "details": details, "performed_at": performed_at,
                       "performed_by": actor.username})
     return row
@@ -212,7 +211,7 @@ def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int
                                 verified_at=signed.signed_at)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="batch_step", record_id=step.id, action="verify",
+    trail.record(session, actor=actor, record_type="batch_step", record_id=step.id, action="verify",
                  new={"lot": lot.lot_number, "step": step.step_key, "signature_id": signed.id,
                       "verified_by": actor.username})
     return row

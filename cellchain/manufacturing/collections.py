@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.fields import read_fields
 from cellchain.identifiers.scans import parse_scan
@@ -99,7 +99,7 @@ def register_collection(session: Session, *, actor: Actor, data: Mapping[str, An
                      created_by=actor.id)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="collection", record_id=row.id, action="register",
+    trail.record(session, actor=actor, record_type="collection", record_id=row.id, action="register",
                  new={"din": row.din, "donor_code": row.donor_code, "collected_at": row.collected_at,
                       "site": row.site, "consent_obtained": row.consent_obtained, "screening": row.screening,
                       "specimen_collected_at": row.specimen_collected_at,

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
@@ -97,7 +97,7 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
               created_by=actor.id, created_at=started)
     session.add(lot)
     session.flush()
-    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="start",
+    trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="start",
                  new={"lot_number": lot.lot_number, "collection_din": collection.din, "status": lot.status,
                       "spec_version": version, "started_at": started})
     return lot
@@ -164,7 +164,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
     counts = {"seeded_cells": row.seeded_cells, "harvested_cells": row.harvested_cells,
               "viability_pct": row.viability_pct, "population_doublings": round(doublings, 4),
               "cumulative_doublings": round(cumulative, 4)}
-    audit.record(session, actor=actor, record_type="passage", record_id=row.id, action="record",
+    trail.record(session, actor=actor, record_type="passage", record_id=row.id, action="record",
                  new={"lot": lot.lot_number, "number": row.number, **counts, "seeded_at": row.seeded_at,
                       "harvested_at": row.harvested_at})
     batch.add_step(session, actor=actor, lot=lot, key=f"passage:{row.number}", details=counts,
@@ -206,7 +206,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
         raise Refused(reasons)
     lot.harvested_cells, lot.harvested_at = values["harvested_cells"], values["harvested_at"]
     session.add(lot)
-    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
+    trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
                  old={"harvested_cells": None}, new=values)
     batch.add_step(session, actor=actor, lot=lot, key="harvest", details={"harvested_cells": lot.harvested_cells},
                    performed_at=lot.harvested_at)
@@ -235,7 +235,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
     session.add(lot)
     details = {"cells_per_ml": lot.formulated_cells_per_ml, "volume_ml": lot.formulated_volume_ml,
                "total_cells": round(total)}
-    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
+    trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
                  old={"cells_per_ml": None, "volume_ml": None}, new=details)
     batch.add_step(session, actor=actor, lot=lot, key="formulation", details=details,
                    performed_at=values["performed_at"])

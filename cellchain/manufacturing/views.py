@@ -24,7 +24,7 @@ from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.ward import custody
-from cellchain.ward.rules import custody_states as custody_rules
+from cellchain.ward.rules import custody_states
 
 bp = Blueprint("lab", __name__, url_prefix="/lab")
 VIEWERS = ("lab", "qa", "qc", "auditor")
@@ -155,7 +155,7 @@ def _collection_page(din: str, status: int = 200, fields: dict | None = None, re
     view = collections.collection_view(db.session(), din)
     return render_template("lab/collection.html", view=view, c=view.collection, events=HANDOVER_EVENTS,
                            can_start=view.lot is None and view.collection.custody_state not in
-                           custody_rules.TERMINAL_STATES,
+                           custody_states.TERMINAL_STATES,
                            label_url=_link("labels.collection_label", din=view.collection.din),
                            can_record=current_user().has_role("lab"),
                            fields=fields or {}, reasons=reasons or [], form=form or {}), status

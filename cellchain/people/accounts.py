@@ -10,7 +10,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
@@ -71,7 +71,7 @@ def create_user(session: Session, *, actor: Actor | None, username: str, full_na
                 role_rows=[UserRole(role=r) for r in sorted(set(roles))])
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="create",
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="create",
                  new={"username": username, "full_name": user.full_name, "roles": sorted(set(roles))})
     return user
 
@@ -87,16 +87,16 @@ def _register_failure(session: Session, username: str, action: str, max_failed: 
     statement = select(User).where(User.username == username).with_for_update()
     user = session.exec(statement.execution_options(populate_existing=True)).first()
     if user is None:
-        audit.record(session, actor=None, record_type="login", record_id=username[:64], action=action,
+        trail.record(session, actor=None, record_type="login", record_id=username[:64], action=action,
                      new={"username": username[:64], "known_user": False})
         return
     user.failed_logins += 1
-    audit.record(session, actor=None, record_type="user", record_id=user.id, action=action,
+    trail.record(session, actor=None, record_type="user", record_id=user.id, action=action,
                  new={"username": user.username, "failed_logins": user.failed_logins})
     if user.failed_logins >= max_failed and not user.is_locked:
         user.locked_at = utcnow()
         user.auth_version += 1
-        audit.record(session, actor=None, record_type="user", record_id=user.id, action="lock",
+        trail.record(session, actor=None, record_type="user", record_id=user.id, action="lock",
                      new={"locked": True, "failed_logins": user.failed_logins},
                      reason=f"{user.failed_logins} failed password attempts")
     session.add(user)
@@ -111,7 +111,7 @@ def check_credentials(session: Session, username: str, password: str, *, policy:
     user = find_user(session, username)
     if user is not None and user.is_locked:
         user_id = user.id  # captured now: the request's rollback expires the loaded object
-        db.defer(lambda s: audit.record(s, actor=None, record_type="user", record_id=user_id,
+        db.defer(lambda s: trail.record(s, actor=None, record_type="user", record_id=user_id,
                                         action=f"{action}_locked", new={"username": username}))
         raise Forbidden("this account is locked after repeated failed passwords; an administrator can unlock it")
     if not password_matches(user, password) or (user is not None and not user.active):
@@ -125,7 +125,7 @@ def check_credentials(session: Session, username: str, password: str, *, policy:
 
 def login(session: Session, username: str, password: str, *, policy: Policy) -> User:
     user = check_credentials(session, username, password, policy=policy)
-    audit.record(session, actor=user, record_type="user", record_id=user.id, action="login")
+    trail.record(session, actor=user, record_type="user", record_id=user.id, action="login")
     return user
 
 
@@ -138,7 +138,7 @@ def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User
         return user
     user.locked_at, user.failed_logins = None, 0
     session.add(user)
-    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="unlock",
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="unlock",
                  old={"locked": True}, new={"locked": False}, reason=reason.strip())
     return user
 
@@ -156,7 +156,7 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str],
     user.role_rows = kept + [UserRole(role=r) for r in sorted(set(roles) - set(old))]
     user.auth_version += 1
     session.add(user)
-    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="set_roles",
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="set_roles",
                  old={"roles": old}, new={"roles": sorted(set(roles))}, reason=reason.strip())
     return user
 
@@ -172,7 +172,7 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, re
     user.active = active
     user.auth_version += 1
     session.add(user)
-    audit.record(session, actor=actor, record_type="user", record_id=user.id, action="set_active",
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="set_active",
                  old={"active": old}, new={"active": active}, reason=reason.strip())
     return user
 
@@ -186,7 +186,7 @@ def issue_token(session: Session, user: User, *, policy: Policy, label: str = ""
                      expires_at=utcnow() + timedelta(hours=policy.token_ttl_hours))
     session.add(token)
     session.flush()
-    audit.record(session, actor=user, record_type="api_token", record_id=token.id, action="issue",
+    trail.record(session, actor=user, record_type="api_token", record_id=token.id, action="issue",
                  new={"user": user.username, "expires_at": token.expires_at})
     return plain, token
 
@@ -219,4 +219,4 @@ def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, to
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.add(token)
-        audit.record(session, actor=actor, record_type="api_token", record_id=token.id, action="revoke")
+        trail.record(session, actor=actor, record_type="api_token", record_id=token.id, action="revoke")

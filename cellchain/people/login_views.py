@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
 from cellchain.people import accounts
@@ -44,7 +44,7 @@ def login():
 @login_required
 def logout():
     user = current_user()
-    audit.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
+    trail.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
     end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))

@@ -15,8 +15,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.quality import certificate as release_certificate
-from cellchain.quality import deviations, qc, release, specifications
+from cellchain.quality import certificate, deviations, qc, release, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
 from cellchain.quality.rules.spec_limits import spec_to_dict
 
@@ -123,9 +122,9 @@ def reject_lot(lot_id: str):
 @bp.get("/lots/<lot_id>/release-certificate.pdf")
 @login_required
 def release_certificate_pdf(lot_id: str):
-    data = release_certificate.build(db.session(), lot_id)
+    data = certificate.build(db.session(), lot_id)
     verify_url = url_for("qa.verify_certificate", lot_id=lot_id, h=data.signature.record_hash, _external=True)
-    pdf = release_certificate.render(data, verify_url=verify_url, config=current_app.config)
+    pdf = certificate.render(data, verify_url=verify_url, config=current_app.config)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=release-certificate-{lot_id}.pdf"})
 

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Lot
@@ -80,7 +79,7 @@ def _create(session: Session, *, actor: Actor | None, lot: Lot | None, kind: str
                     opened_by=actor.id if actor else None)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="deviation", record_id=row.id, action=how,
+    trail.record(session, actor=actor, record_type="deviation", record_id=row.id, action=how,
                  new={"number": row.number, "lot": lot.lot_number if lot else None, "kind": kind,
                       "test": test_code, "qc_result": qc_result_id, "description": description, "status": "open"})
     return row
@@ -151,7 +150,7 @@ def _move(session: Session, *, actor: Actor, row: Deviation, move: str, changes:
     row.status = MOVES[move][1]
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="deviation", record_id=row.id, action=move, old=old,
+    trail.record(session, actor=actor, record_type="deviation", record_id=row.id, action=move, old=old,
                  new={"status": row.status, **changes}, reason=reason)
     return row
 

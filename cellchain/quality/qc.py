@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
@@ -26,7 +26,7 @@ from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import deviations, specifications
 from cellchain.quality.models import QcResult
-from cellchain.quality.rules import spec_limits as rules
+from cellchain.quality.rules import spec_limits
 
 TESTABLE_STATUSES = ("in_process", "awaiting_release")
 DECIDED_STATUSES = ("released", "rejected")
@@ -146,7 +146,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
     lot = lock_lot(session, lot_number)
     guard_accepts_results(lot)
     spec_test = specifications.for_lot(session, lot).find(entry.test)
-    judgement = rules.judge(spec_test, entry.value)
+    judgement = spec_limits.judge(spec_test, entry.value)
     if entry.tested_at is not None and entry.tested_at > utcnow() + CLOCK_SKEW:
         raise Invalid({"tested_at": "a test cannot have been done in the future"})
     repeated = _repeated(session, lot, entry)
@@ -157,7 +157,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
                    repeat_of_id=repeated.id if repeated else None, reason=entry.reason)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="qc_result", record_id=row.id,
+    trail.record(session, actor=actor, record_type="qc_result", record_id=row.id,
                  action="repeat" if repeated else "create", reason=entry.reason,
                  new={"lot": lot.lot_number, "test": row.test_code, "value": row.value, "within_spec": row.within_spec,
                       "limit": row.limit_text, "spec_version": row.spec_version, "tested_at": row.tested_at,
@@ -171,7 +171,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
 class QcLine:
     """One test of the lot's specification with its results: what the QC and QA tables show."""
 
-    test: rules.SpecTest
+    test: spec_limits.SpecTest
     results: list[QcResult] = field(default_factory=list)
 
     @property

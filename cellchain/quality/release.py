@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.manufacturing import batch
@@ -27,7 +26,7 @@ from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import deviations, qc, specifications
-from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.quality.rules import spec_limits
 from cellchain.ward import custody
 from cellchain.ward.models import Excursion
 from cellchain.ward.rules.custody_states import TERMINAL_STATES
@@ -82,7 +81,7 @@ def qc_gaps(session: Session, lot: Lot) -> list[Reason]:
     """Required tests without a result, or out of specification without a closed, accepted deviation."""
     latest = qc.latest_by_test(qc.results_of(session, lot))
     accepted = deviations.accepted_test_codes(deviations.listing(session, lot=lot))
-    return spec_rules.release_gaps(specifications.for_lot(session, lot),
+    return spec_limits.release_gaps(specifications.for_lot(session, lot),
                                    {code: row.within_spec for code, row in latest.items()}, accepted)
 
 
@@ -181,14 +180,14 @@ def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, stat
     lot.status, lot.decided_at, lot.decided_by = status, signed.signed_at, actor.id
     lot.decision_signature_id, lot.decision_reason = signed.id, reason
     session.add(lot)
-    audit.record(session, actor=actor, record_type="lot", record_id=lot.id, action=DECISION_ACTIONS[status],
+    trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action=DECISION_ACTIONS[status],
                  old=old, new={"status": status, "signature_id": signed.id, "decided_at": signed.signed_at},
                  reason=reason)
     for bag in bags_of(session, lot, lock=True):
         before = bag.quality_status
         bag.quality_status = status
         session.add(bag)
-        audit.record(session, actor=actor, record_type="bag", record_id=bag.id, action=f"lot_{status}",
+        trail.record(session, actor=actor, record_type="bag", record_id=bag.id, action=f"lot_{status}",
                      old={"quality_status": before}, new={"quality_status": status, "lot": lot.lot_number},
                      reason=reason)
         if status == "rejected" and bag.custody_state is not None and bag.custody_state not in TERMINAL_STATES:

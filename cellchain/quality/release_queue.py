@@ -18,12 +18,12 @@ from sqlmodel import Session, select
 
 from cellchain.core.errors import NotFound, Reason
 from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
-from cellchain.manufacturing.rules import batch_record as batch_rules
+from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, qc, release, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
-from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import Excursion
 
 
@@ -46,15 +46,15 @@ def of_lots(session: Session, model: type, lot_ids: list[int]) -> dict[int, list
     return _grouped(rows, "lot_id")
 
 
-def specifications_of(session: Session, lots: Sequence[Lot]) -> dict[str, spec_rules.Specification]:
+def specifications_of(session: Session, lots: Sequence[Lot]) -> dict[str, spec_limits.Specification]:
     """The specification each lot is judged by, as ``specifications.for_lot`` reads it, in one statement."""
     versions = {lot.spec_version for lot in lots}
     found = {row.version: specifications.definition(row)
              for row in session.exec(select(Specification).where(Specification.version.in_(versions)))}
     for version in versions - found.keys():
-        if version != spec_rules.DEFAULT_SPEC.version:
+        if version != spec_limits.DEFAULT_SPEC.version:
             raise NotFound(f"specification {version} is not stored")
-        found[version] = spec_rules.DEFAULT_SPEC
+        found[version] = spec_limits.DEFAULT_SPEC
     return found
 
 
@@ -63,7 +63,7 @@ class _LotRecords:
     """What release reads about a set of lots, loaded in a fixed number of statements."""
 
     collections: dict[int, Collection]
-    specs: dict[str, spec_rules.Specification]
+    specs: dict[str, spec_limits.Specification]
     results: dict[int, list[QcResult]]
     deviations: dict[int, list[Deviation]]
     passages: dict[int, list[Passage]]
@@ -98,14 +98,14 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
     """QC results, deviations and batch record, judged as ``release.release_gaps`` judges them."""
     latest = qc.latest_by_test(rec.results.get(lot.id, []))
     lot_deviations = rec.deviations.get(lot.id, [])
-    gaps = spec_rules.release_gaps(rec.specs[lot.spec_version], {c: r.within_spec for c, r in latest.items()},
+    gaps = spec_limits.release_gaps(rec.specs[lot.spec_version], {c: r.within_spec for c, r in latest.items()},
                                    deviations.accepted_test_codes(lot_deviations))
     gaps += [Reason(release.DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
              for d in lot_deviations if d.status != "closed"]
     done = {s.step_key: (True, s.id in rec.verifiers) for s in effective(rec.steps.get(lot.id, []))}
     numbers = [p.number for p in effective(rec.passages.get(lot.id, []))]
     gaps += [Reason(release.BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
-             for gap in batch_rules.completeness(steps, done, numbers)]
+             for gap in batch_record.completeness(steps, done, numbers)]
     return gaps
 
 

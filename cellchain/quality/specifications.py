@@ -11,12 +11,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import NotFound, Reason, Refused
 from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality.models import Specification
-from cellchain.quality.rules import spec_limits as rules
+from cellchain.quality.rules import spec_limits
 
 SPEC_VERSION_EXISTS = "spec_version_exists"
 
@@ -34,12 +34,13 @@ def ensure_default(session: Session, *, actor: Actor | None = None) -> Specifica
     existing = _latest(session)
     if existing is not None:
         return existing
-    row = Specification(version=rules.DEFAULT_SPEC.version, definition=rules.spec_to_dict(rules.DEFAULT_SPEC),
+    default = spec_limits.DEFAULT_SPEC
+    row = Specification(version=default.version, definition=spec_limits.spec_to_dict(default),
                         created_by=actor.id if actor else None)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="specification", record_id=row.id, action="create",
-                 new={"version": row.version, "product": row.product, "tests": list(rules.DEFAULT_SPEC.codes)},
+    trail.record(session, actor=actor, record_type="specification", record_id=row.id, action="create",
+                 new={"version": row.version, "product": row.product, "tests": list(spec_limits.DEFAULT_SPEC.codes)},
                  reason="built-in default specification")
     return row
 
@@ -49,18 +50,18 @@ def current(session: Session) -> Specification:
     return ensure_default(session)
 
 
-def in_force(session: Session) -> rules.Specification:
+def in_force(session: Session) -> spec_limits.Specification:
     """The version new lots would start under, read without writing (the built-in one until one is stored)."""
     row = _latest(session)
-    return definition(row) if row is not None else rules.DEFAULT_SPEC
+    return definition(row) if row is not None else spec_limits.DEFAULT_SPEC
 
 
-def definition(row: Specification) -> rules.Specification:
+def definition(row: Specification) -> spec_limits.Specification:
     """The stored row as the domain's specification, which judges results."""
-    return rules.spec_from_dict(row.definition)
+    return spec_limits.spec_from_dict(row.definition)
 
 
-def for_lot(session: Session, lot: Lot) -> rules.Specification:
+def for_lot(session: Session, lot: Lot) -> spec_limits.Specification:
     """The specification a lot is judged by: the version stored on the lot when it started.
 
     Before any version is stored, the built-in default is the one ``ensure_default`` would store, so a
@@ -69,21 +70,21 @@ def for_lot(session: Session, lot: Lot) -> rules.Specification:
     row = by_version(session, lot.spec_version)
     if row is not None:
         return definition(row)
-    if lot.spec_version == rules.DEFAULT_SPEC.version:
-        return rules.DEFAULT_SPEC
+    if lot.spec_version == spec_limits.DEFAULT_SPEC.version:
+        return spec_limits.DEFAULT_SPEC
     raise NotFound(f"specification {lot.spec_version} of lot {lot.lot_number} is not stored")
 
 
 def publish(session: Session, *, actor: Actor, definition: dict[str, Any]) -> Specification:
     """A new version for new lots; an existing version is never rewritten (QA only)."""
     require_role(actor.roles, "qa", action="publish a specification")
-    spec = rules.spec_from_dict(definition)
+    spec = spec_limits.spec_from_dict(definition)
     ensure_default(session, actor=actor)
     if by_version(session, spec.version) is not None:
         raise Refused(Reason(SPEC_VERSION_EXISTS, f"specification {spec.version} exists; publish a new version"))
-    row = Specification(version=spec.version, definition=rules.spec_to_dict(spec), created_by=actor.id)
+    row = Specification(version=spec.version, definition=spec_limits.spec_to_dict(spec), created_by=actor.id)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="specification", record_id=row.id, action="publish",
+    trail.record(session, actor=actor, record_type="specification", record_id=row.id, action="publish",
                  new={"version": row.version, "product": row.product, "tests": list(spec.codes)})
     return row

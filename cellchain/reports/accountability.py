@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from reportlab.platypus import Flowable
 from sqlmodel import Session, select
 
-from cellchain.core import pdf_document as document
+from cellchain.core import pdf_document
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, SMALL, TITLE, para, table, when
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag, Lot
@@ -140,4 +140,4 @@ def render(groups: list[LotLines], *, site: str, timezone: str) -> bytes:
                            (50, 20, 22, 32, 16, 40)))
         if group.discrepancies:
             story.append(para("Does not reconcile: " + "; ".join(group.discrepancies), SMALL))
-    return document.render(story, title="Bag accountability", site=site, tz=tz, wide=True)
+    return pdf_document.render(story, title="Bag accountability", site=site, tz=tz, wide=True)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from reportlab.platypus import Flowable
 from sqlmodel import Session, select
 
-from cellchain.core import pdf_document as document
+from cellchain.core import pdf_document
 from cellchain.core.pdf_document import H2, SMALL, TITLE, para, table, when
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag
@@ -107,4 +107,4 @@ def render(summary: list[SubjectDoses], *, site: str, timezone: str) -> bytes:
                            rows, (14, 34, 40, 22, 22, 14, 14, 20)) if rows else para("No infusion visits planned."))
     if not summary:
         story.append(para("No randomized subjects."))
-    return document.render(story, title="Subject dosing summary", site=site, tz=tz)
+    return pdf_document.render(story, title="Subject dosing summary", site=site, tz=tz)

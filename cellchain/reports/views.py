@@ -12,8 +12,7 @@ from cellchain.core.errors import Invalid
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.scanning import identify
-from cellchain.ward import custody
-from cellchain.ward import custody_report as chain_of_custody
+from cellchain.ward import custody, custody_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 REPORT_ROLES = ("qa", "auditor", "coordinator")
@@ -52,14 +51,14 @@ def find_bag():
 @bp.route("/bags/<bag_code>/custody")
 @roles_required(*CUSTODY_ROLES, action="read a chain of custody")
 def bag_custody(bag_code: str):
-    return render_template("reports/custody.html", report=chain_of_custody.gather(db.session(), bag_code))
+    return render_template("reports/custody.html", report=custody_report.gather(db.session(), bag_code))
 
 
 @bp.route("/bags/<bag_code>/chain-of-custody.pdf")
 @roles_required(*CUSTODY_ROLES, action="print a chain-of-custody report")
 def bag_custody_pdf(bag_code: str):
-    report = chain_of_custody.gather(db.session(), bag_code)
-    return _pdf(chain_of_custody.render(report, **_site()), f"chain-of-custody-{bag_code}.pdf")
+    report = custody_report.gather(db.session(), bag_code)
+    return _pdf(custody_report.render(report, **_site()), f"chain-of-custody-{bag_code}.pdf")
 
 
 # --- temperature excursions (QA decides) ----------------------------------------------------------------

@@ -17,7 +17,7 @@ from cellchain.core.api import bp, json_body
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.people.security import login_required
-from cellchain.scanning import resolver as scanning
+from cellchain.scanning import resolver
 from cellchain.scanning.views import record_links
 
 
@@ -27,7 +27,7 @@ def scans():
     data = json_body().get("data")
     if not isinstance(data, str):
         raise Invalid({"data": "give what the scanner read, as text"})
-    answer = scanning.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    answer = resolver.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
     body: dict[str, Any] = answer.scan.as_dict()
     if answer.record is not None:
         found = answer.record

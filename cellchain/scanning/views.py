@@ -19,7 +19,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.web import localtime
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
-from cellchain.scanning import resolver as scanning
+from cellchain.scanning import resolver
 
 bp = Blueprint("scan", __name__, url_prefix="/scan")
 
@@ -29,7 +29,7 @@ API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{ke
              "subject": "/api/v1/subjects/{key}"}
 
 
-def page_url(found: scanning.Found) -> str | None:
+def page_url(found: resolver.Found) -> str | None:
     """The record's own page, if the area that owns it has one: its one URL argument gets the record's
     public key (DIN, lot id, bag id, subject id), or its row id when the argument is a number."""
     endpoint = PAGES[found.type]
@@ -47,13 +47,13 @@ def page_url(found: scanning.Found) -> str | None:
     return None
 
 
-def page_summary(found: scanning.Found) -> dict[str, str]:
+def page_summary(found: resolver.Found) -> dict[str, str]:
     """The record's summary as people read it: times in the site's zone, nothing as None."""
     return {name.replace("_", " "): localtime(value) if isinstance(value, datetime) else
             ("—" if value is None else str(value)) for name, value in found.summary.items()}
 
 
-def _api_url(found: scanning.Found) -> str | None:
+def _api_url(found: resolver.Found) -> str | None:
     path = API_PATHS[found.type].format(key=found.key)
     try:
         current_app.url_map.bind("localhost").match(path, method="GET")
@@ -62,7 +62,7 @@ def _api_url(found: scanning.Found) -> str | None:
     return path
 
 
-def record_links(found: scanning.Found) -> dict[str, str]:
+def record_links(found: resolver.Found) -> dict[str, str]:
     """``url`` (the record's page, else its labels page), ``labels_url`` and, when it exists, ``api``."""
     labels_url = url_for("labels.print_page", item_type=found.type, key=found.key)
     links = {"url": page_url(found) or labels_url, "labels_url": labels_url}
@@ -83,7 +83,7 @@ def station():
 def scan():
     raw = request.form.get("scan", "")
     try:
-        answer = scanning.describe(db.session(), raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+        answer = resolver.describe(db.session(), raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
     except Invalid as refusal:
         db.rollback()
         return render_template("scan/station.html", answer=None, fields=refusal.fields,

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
@@ -27,7 +27,7 @@ from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
 from cellchain.trial.rules.schedule import INFUSION
 from cellchain.trial.subjects import Protocol
-from cellchain.ward.rules import custody_states as custody
+from cellchain.ward.rules import custody_states
 
 ALLOCATING_ROLES = ("coordinator",)
 PRODUCT_FOR_ARM = {"A": "ucmsc", "B": "placebo"}
@@ -112,7 +112,7 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
     if bag.quality_status != "released" or (lot is not None and lot.status != "released"):
         reasons.append(Reason("bag_not_released", f"{bag.bag_code} is {bag.quality_status}"
                               + (f" (lot {lot.status})" if lot is not None and lot.status != "released" else "")))
-    if bag.custody_state in custody.TERMINAL_STATES:
+    if bag.custody_state in custody_states.TERMINAL_STATES:
         reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
     closes = _window_closes(visit, timezone)
     if bag.expires_at < closes:
@@ -144,7 +144,7 @@ def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, we
                             required_cells=required, allocated_by=actor.id)
     session.add(allocation)
     session.flush()
-    audit.record(session, actor=actor, record_type="allocation", record_id=allocation.id, action="allocate",
+    trail.record(session, actor=actor, record_type="allocation", record_id=allocation.id, action="allocate",
                  new={"visit_id": visit.id, "week": visit.week, "subject_id": subject.subject_code,
                       "arm": subject.arm, "bag_id": bag.bag_code, "kind": bag.kind, "weight_kg": weight,
                       "required_cells": required, "total_cells": bag.total_cells, "volume_ml": bag.volume_ml})

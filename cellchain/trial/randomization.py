@@ -24,13 +24,13 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 from cellchain.trial.models import RandomizationList, Subject
-from cellchain.trial.rules import allocation_list as rules
+from cellchain.trial.rules import allocation_list
 
 LIST_ID = 1  # one trial, one list: a fixed key makes a second list impossible, even on two servers
 RECORD_TYPE = "randomization_list"
@@ -66,10 +66,10 @@ def _lock_list(session: Session) -> RandomizationList | None:
     return session.exec(statement.execution_options(populate_existing=True)).first()
 
 
-def _as_domain(row: RandomizationList) -> rules.AllocationList:
-    return rules.AllocationList(
+def _as_domain(row: RandomizationList) -> allocation_list.AllocationList:
+    return allocation_list.AllocationList(
         seed=row.seed, block_sizes=list(row.block_sizes), entries=list(row.entries),
-        extensions=tuple(rules.Extension(seed=e["seed"], blocks=e["blocks"]) for e in row.extensions))
+        extensions=tuple(allocation_list.Extension(seed=e["seed"], blocks=e["blocks"]) for e in row.extensions))
 
 
 def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[RandomizationList, bool]:
@@ -82,7 +82,7 @@ def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[Ra
     row = _lock_list(session)
     if row is not None:
         return row, False
-    made = rules.generate_list(rules.new_seed(), size)
+    made = allocation_list.generate_list(allocation_list.new_seed(), size)
     row = RandomizationList(id=LIST_ID, seed=made.seed, entries=made.entries, block_sizes=made.block_sizes,
                             extensions=[], list_hash=made.digest, next_position=1,
                             created_by=actor.id if actor else None)
@@ -91,7 +91,7 @@ def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[Ra
             session.add(row)
     except IntegrityError:  # another server made it between our look and our insert: use theirs
         return _lock_list(session), False
-    audit.record(session, actor=actor, record_type=RECORD_TYPE, record_id=LIST_ID, action="create",
+    trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=LIST_ID, action="create",
                  new={"list_hash": row.list_hash, "size": len(row.entries)})
     return row, True
 
@@ -118,7 +118,7 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
     row.next_position = position + 1
     session.add_all([subject, row])
     session.flush()
-    audit.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="randomize",
+    trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="randomize",
                  old={"arm": None}, new={"arm": subject.arm, "list_position": position, "list_hash": row.list_hash})
     return subject
 
@@ -141,20 +141,20 @@ def extend(session: Session, *, actor: Actor | None, extra: int, reason: str) ->
     if row is None:
         raise Refused(Reason("no_allocation_list", "there is no randomization list yet to extend"))
     old_hash, old_size = row.list_hash, len(row.entries)
-    longer = rules.extend_list(_as_domain(row), rules.new_seed(), extra)
+    longer = allocation_list.extend_list(_as_domain(row), allocation_list.new_seed(), extra)
     row.entries, row.block_sizes = longer.entries, longer.block_sizes
     row.extensions = [{"seed": e.seed, "blocks": e.blocks} for e in longer.extensions]
     row.list_hash = longer.digest
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type=RECORD_TYPE, record_id=LIST_ID, action="extend",
+    trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=LIST_ID, action="extend",
                  old={"list_hash": old_hash, "size": old_size},
                  new={"list_hash": row.list_hash, "size": len(row.entries)}, reason=reason.strip())
     return row
 
 
 def _recorded_hash(session: Session) -> str | None:
-    entries = audit.history(session, RECORD_TYPE, LIST_ID)
+    entries = trail.history(session, RECORD_TYPE, LIST_ID)
     return json.loads(entries[-1].new_values)["list_hash"] if entries else None
 
 
@@ -165,7 +165,7 @@ def verify(session: Session) -> ListCheck:
         return ListCheck(ok=True, list_hash=None, used=0)
     problems = []
     domain_list = _as_domain(row)
-    if not rules.verify_list(domain_list):
+    if not allocation_list.verify_list(domain_list):
         problems.append("the entries do not rebuild from the recorded seeds")
     if domain_list.digest != row.list_hash:
         problems.append("the stored hash does not match the entries")

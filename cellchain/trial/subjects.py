@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.identifiers.scans import format_subject_id
 from cellchain.people.rules.roles import Actor, require_role
@@ -121,7 +121,7 @@ def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protoco
         created_by=actor.id)
     session.add(subject)
     session.flush()
-    audit.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="register",
+    trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="register",
                  new={"screening_number": number, "birth_date": subject.birth_date, "sex": subject.sex,
                       "day0": subject.day0, "weight_kg": weight, "answers": subject.answers,
                       "eligible": subject.eligible, "reasons": verdict.codes})

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.people.rules.roles import Actor, require_role
@@ -75,7 +75,7 @@ def plan_for(session: Session, *, actor: Actor, subject: Subject, protocol: Prot
                   window_start=p.window_start, window_end=p.window_end) for p in planned]
     session.add_all(rows)
     session.flush()
-    audit.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="plan_visits",
+    trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="plan_visits",
                  new={"visits": [{"visit_id": v.id, "week": v.week, "kind": v.kind, "target_date": v.target_date,
                                   "window": [v.window_start, v.window_end]} for v in rows]})
     return rows
@@ -126,7 +126,7 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
     visit.status, visit.done_at = "done", when
     session.add(visit)
     session.flush()
-    audit.record(session, actor=actor, record_type="visit", record_id=visit.id, action="done",
+    trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="done",
                  old={"status": "planned"}, new={"status": "done", "done_at": when, "week": visit.week,
                                                  "kind": visit.kind})
     return visit

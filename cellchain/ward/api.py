@@ -18,8 +18,7 @@ from cellchain.core.errors import Invalid
 from cellchain.people.models import User
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import identify
-from cellchain.ward import bedside, custody, infusions
-from cellchain.ward import custody_report as chain_of_custody
+from cellchain.ward import bedside, custody, custody_report, infusions
 from cellchain.ward.models import CustodyEvent, Excursion
 
 READ_ROLES = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
@@ -97,7 +96,7 @@ def collection_custody(din: str):
 @bp.get("/bags/<bag_id>/chain-of-custody.pdf")
 @roles_required(*READ_ROLES, action="print a chain-of-custody report")
 def bag_custody_pdf(bag_id: str):
-    pdf = chain_of_custody.render(chain_of_custody.gather(db.session(), bag_id),
+    pdf = custody_report.render(custody_report.gather(db.session(), bag_id),
                                   site=current_app.config["SITE_NAME"], timezone=current_app.config["SITE_TIMEZONE"])
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=chain-of-custody-{bag_id}.pdf"})

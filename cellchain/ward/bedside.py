@@ -21,14 +21,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from cellchain.audit import trail as audit
+from cellchain.audit import trail
 from cellchain.core.types import utcnow
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.rules import dosing, schedule
-from cellchain.ward import bedside_facts, custody
-from cellchain.ward import bedside_scans as reading
+from cellchain.ward import bedside_facts, bedside_scans, custody
 from cellchain.ward.bedside_facts import (
     AllocationView,
     BagView,
@@ -259,26 +258,26 @@ def _product(bag: BagView) -> str:
 
 # --- loading the facts ----------------------------------------------------------------------------------
 
-def gather(session: Session, scans: reading.Scans, protocol: Protocol, *, lock_bag: bool = False,
+def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, lock_bag: bool = False,
            now: datetime | None = None) -> Facts:
     """Read both scans and load what the guards need. ``lock_bag`` holds the bag's row until the end
     of the transaction, so two starts of one bag are judged one after the other (rule 6)."""
     now = now or utcnow()
     f = Facts(protocol=protocol, now=now, today=now.astimezone(protocol.tz).date())
-    wristband = reading.read_wristband(scans.wristband, protocol.tz)
-    code, f.label, f.bag_problem = reading.bag_code_of(scans.bag, protocol.tz)
+    wristband = bedside_scans.read_wristband(scans.wristband, protocol.tz)
+    code, f.label, f.bag_problem = bedside_scans.bag_code_of(scans.bag, protocol.tz)
     connection = session.connection()
     if lock_bag and code is not None:
         bedside_facts.lock_bag(connection, code)
     found = bedside_facts.at_bedside(connection, wristband.subject_code, code)
-    f.subject, f.wristband_problem = reading.wristband_match(wristband, found.subject)
+    f.subject, f.wristband_problem = bedside_scans.wristband_match(wristband, found.subject)
     if code is None:
         return f
     if found.bag is None:
         f.bag_problem = f"no bag {code} is registered"
         return f
     f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
-    f.bag_problem = reading.label_problem(f.bag, f.label, protocol.tz)
+    f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
     events, f.excursions = found.custody
     f.last_event = events[-1] if events else None
     f.chain_ok, breaks = custody.chain_status(session, "bag", f.bag.id, events)
@@ -303,7 +302,7 @@ class Attempt:
     checked_at: datetime
 
     @classmethod
-    def of(cls, scans: reading.Scans, facts: Facts, checks: Sequence[Check], purpose: str) -> Attempt:
+    def of(cls, scans: bedside_scans.Scans, facts: Facts, checks: Sequence[Check], purpose: str) -> Attempt:
         subject, bag = facts.subject, facts.bag
         return cls(scans.wristband, scans.bag_text, subject.id if subject else None,
                    subject.subject_code if subject else None, bag.id if bag else None,
@@ -333,7 +332,7 @@ def record_attempt(session: Session, *, actor: Actor, attempt: Attempt) -> Attem
         "checks": [c.as_dict() for c in attempt.checks], "purpose": attempt.purpose, "checked_by": actor.id,
         "checked_at": attempt.checked_at})
     row = AttemptRecord(result.inserted_primary_key[0], attempt.checked_at)
-    audit.record(session, actor=actor, record_type="bedside_check", record_id=row.id, action=attempt.purpose,
+    trail.record(session, actor=actor, record_type="bedside_check", record_id=row.id, action=attempt.purpose,
                  new={"ok": attempt.ok, "subject": attempt.subject_code, "bag": attempt.bag_code,
                       "failed": [c.name for c in attempt.checks if not c.ok]})
     return row
@@ -362,7 +361,7 @@ class Verification:
 def verify(session: Session, *, actor: Actor, wristband: Any, bag: Any, protocol: Protocol) -> Verification:
     """Run every check and record the attempt; writes nothing else (``POST /infusions/verify``)."""
     require_role(actor.roles, "nurse", action="check a bag at the bedside")
-    scans = reading.parse_scans(wristband, bag)
+    scans = bedside_scans.parse_scans(wristband, bag)
     facts = gather(session, scans, protocol)
     checks = run_checks(facts)
     record = record_attempt(session, actor=actor, attempt=Attempt.of(scans, facts, checks, "verify"))

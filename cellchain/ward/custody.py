@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
@@ -24,7 +23,7 @@ from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.ward.models import CustodyEvent, Excursion
-from cellchain.ward.rules import custody_states as rules
+from cellchain.ward.rules import custody_states
 
 MODELS: dict[str, type] = {"collection": Collection, "bag": Bag}
 RECORDING_ROLES = ("lab", "nurse", "qa")
@@ -101,7 +100,8 @@ def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime
     last = session.exec(select(CustodyEvent).where(CustodyEvent.item_type == kind, CustodyEvent.item_id == item_id)
                         .order_by(CustodyEvent.occurred_at.desc()).limit(1)).first()
     if last is not None and occurred_at < last.occurred_at:
-        raise Refused(Reason(rules.TIME_REVERSED, f"the {kind}'s last event ({last.event}) is later than this one"))
+        raise Refused(Reason(custody_states.TIME_REVERSED,
+                             f"the {kind}'s last event ({last.event}) is later than this one"))
 
 
 def _guard_release(kind: str, record: Any, event: str) -> None:
@@ -115,9 +115,10 @@ def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: 
            ranges: Mapping[str, Any]) -> CustodyEvent:
     occurred_at = handover.occurred_at or utcnow()
     _check_time(session, kind, record.id, occurred_at)
-    new_state = rules.apply_event(kind, record.custody_state, handover.event)
-    low, high = ranges.get(kind, rules.DEFAULT_RANGES[kind])
-    excursion = handover.temperature_c is not None and rules.temperature_excursion(handover.temperature_c, low, high)
+    new_state = custody_states.apply_event(kind, record.custody_state, handover.event)
+    low, high = ranges.get(kind, custody_states.DEFAULT_RANGES[kind])
+    excursion = (handover.temperature_c is not None
+                 and custody_states.temperature_excursion(handover.temperature_c, low, high))
     row = CustodyEvent(item_type=kind, item_id=record.id, event=handover.event, from_state=record.custody_state,
                        to_state=new_state, location=handover.location, handed_over_by=handover.handed_over_by,
                        received_by=handover.received_by, temperature_c=handover.temperature_c,
@@ -127,7 +128,7 @@ def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: 
     session.flush()
     old_state, record.custody_state = record.custody_state, new_state
     session.add(record)
-    audit.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
+    trail.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
                  old={"state": old_state}, new={"state": new_state, "event_id": row.id, "location": row.location,
                                                 "temperature_c": row.temperature_c, "condition": row.condition,
                                                 "occurred_at": occurred_at})
@@ -142,7 +143,7 @@ def _open_excursion(session: Session, *, actor: Actor, kind: str, record: Any, e
                     temperature_c=event.temperature_c, low_c=low, high_c=high)
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, record_type="excursion", record_id=row.id, action="open",
+    trail.record(session, actor=actor, record_type="excursion", record_id=row.id, action="open",
                  new={"item_type": kind, "item_id": record.id, "temperature_c": row.temperature_c,
                       "range": [low, high]})
     return row
@@ -152,7 +153,7 @@ def record_handover(session: Session, *, actor: Actor, record: Any, handover: Ha
                     ranges: Mapping[str, Any]) -> CustodyEvent:
     """A person records a hand-over (``POST /custody``): only the events people record, by lab, ward or QA."""
     require_role(actor.roles, *RECORDING_ROLES, action="record a custody hand-over")
-    rules.guard_recordable_event(handover.event)
+    custody_states.guard_recordable_event(handover.event)
     if not handover.location or not handover.location.strip():
         raise Invalid({"location": "say where the hand-over happened"})
     kind = _kind_of(record)
@@ -164,7 +165,7 @@ def record_handover(session: Session, *, actor: Actor, record: Any, handover: Ha
 def record_system_event(session: Session, *, actor: Actor, record: Any, handover: Handover,
                         ranges: Mapping[str, Any]) -> CustodyEvent:
     """Events recorded by other use cases as part of their own work: collected, filled, infused, discarded."""
-    if handover.event not in (*rules.SERVICE_EVENTS, "discarded"):
+    if handover.event not in (*custody_states.SERVICE_EVENTS, "discarded"):
         raise Invalid({"event": f"{handover.event} is recorded through a hand-over, not by a service"})
     kind = _kind_of(record)
     return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
@@ -178,7 +179,8 @@ def chain_status(session: Session, kind: str, item_id: int,
     bedside check that shows the events and judges the chain reads them once, not twice.
     """
     rows = events_of(session, kind, item_id) if events is None else events
-    return rules.chain_is_unbroken([{"event": e.event, "occurred_at": e.occurred_at} for e in rows], item_kind=kind)
+    events = [{"event": e.event, "occurred_at": e.occurred_at} for e in rows]
+    return custody_states.chain_is_unbroken(events, item_kind=kind)
 
 
 def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accept: bool, reason: str,
@@ -204,11 +206,11 @@ def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accep
     row.status, row.decided_by, row.decided_at = meaning, actor.id, signed.signed_at
     row.signature_id, row.reason = signed.id, reason.strip()
     session.add(row)
-    audit.record(session, actor=actor, record_type="excursion", record_id=row.id, action="decide",
+    trail.record(session, actor=actor, record_type="excursion", record_id=row.id, action="decide",
                  old={"status": "open"}, new={"status": meaning, "signature_id": signed.id}, reason=reason.strip())
     if not accept:
         record = session.get(MODELS[row.item_type], row.item_id)
-        if record.custody_state not in rules.TERMINAL_STATES:
+        if record.custody_state not in custody_states.TERMINAL_STATES:
             record_system_event(session, actor=actor, record=record, ranges=ranges,
                                 handover=Handover(event="discarded", location="QA decision",
                                                   notes=f"excursion {row.id} rejected"))
@@ -219,8 +221,8 @@ def parse_handover(data: Mapping[str, Any]) -> Handover:
     """A hand-over from JSON or a form, naming each bad field; times are ISO 8601 with an offset."""
     fields: dict[str, str] = {}
     event = data.get("event")
-    if event not in rules.RECORDABLE_EVENTS:
-        fields["event"] = f"one of {', '.join(rules.RECORDABLE_EVENTS)}"
+    if event not in custody_states.RECORDABLE_EVENTS:
+        fields["event"] = f"one of {', '.join(custody_states.RECORDABLE_EVENTS)}"
     location = data.get("location")
     if not isinstance(location, str) or not location.strip() or len(location) > 120:
         fields["location"] = "say where (up to 120 characters)"

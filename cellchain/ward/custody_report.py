@@ -17,7 +17,7 @@ from reportlab.platypus import Flowable, Spacer
 from sqlmodel import Session, select
 
 from cellchain.audit.models import Signature
-from cellchain.core import pdf_document as document
+from cellchain.core import pdf_document
 from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
 from cellchain.manufacturing import lot_access
@@ -205,4 +205,4 @@ def render(report: ChainOfCustody, *, site: str, timezone: str) -> bytes:
                   _events(report, report.collection_events, tz)]
     story += [para(f"Bag {report.bag.bag_code}: custody events", H2), _events(report, report.bag_events, tz)]
     story += _excursions(report, tz) + _bedside(report, tz) + _infusion(report, tz)
-    return document.render(story, title=f"Chain of custody {report.bag.bag_code}", site=site, tz=tz, wide=True)
+    return pdf_document.render(story, title=f"Chain of custody {report.bag.bag_code}", site=site, tz=tz, wide=True)

@@ -19,8 +19,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from cellchain.audit import signatures
-from cellchain.audit import trail as audit
+from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import DomainError, Invalid, NotFound, Reason, Refused
@@ -215,7 +214,7 @@ def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, rec
     custody.record_system_event(session, actor=actor, record=bag, ranges=ranges, handover=custody.Handover(
         event="infused", location=f"bedside, {where}"[:120], occurred_at=started_at,
         received_by=facts.subject.subject_code, notes=f"infusion {infusion.id}"))
-    audit.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="start",
+    trail.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="start",
                  new={"bag": facts.bag.bag_code, "subject": facts.subject.subject_code, "visit": facts.visit.id,
                       "started_at": started_at, "verifier": signed.signer_username, "signature_id": signed.id,
                       "bedside_check_id": record_id, "ultrasound_monitored": request.ultrasound_monitored})
@@ -273,7 +272,7 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     infusion.vital_signs = vitals
     session.add(infusion)
     session.flush()
-    audit.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="complete", old=old,
+    trail.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="complete", old=old,
                  new={"status": "completed", "ended_at": completion.ended_at, "volume_ml": completion.volume_ml,
                       "reactions": completion.reactions, "vital_signs": vitals,
                       "ultrasound_monitored": completion.ultrasound_monitored})

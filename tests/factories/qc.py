@@ -25,7 +25,7 @@ from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification
 from cellchain.manufacturing.rules import batch_record
 from cellchain.people.models import User, UserRole
 from cellchain.quality.models import QcResult
-from cellchain.quality.rules import spec_limits as spec_rules
+from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import CustodyEvent, Excursion
 from tests.conftest import FAST_HASH, PASSWORD
 
@@ -158,8 +158,8 @@ def add_results(session: Session, lot: Lot, *, by: str = "qc", values: Mapping[s
     for code, value in {**PASSING, **(values or {})}.items():
         if code in skip:
             continue
-        spec_test = spec_rules.DEFAULT_SPEC.find(code)
-        verdict = spec_rules.judge(spec_test, value)
+        spec_test = spec_limits.DEFAULT_SPEC.find(code)
+        verdict = spec_limits.judge(spec_test, value)
         shown = f"{verdict.normalized_value:.10g}" if isinstance(verdict.normalized_value, float) else value
         rows.append(QcResult(lot_id=lot.id, test_code=code, value=shown, within_spec=verdict.within_spec,
                              limit_text=spec_test.limit.describe(spec_test.unit), unit=spec_test.unit,
