@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+from cellchain.core.config import ROOT
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -11,7 +11,6 @@ from cellchain.core import db, migrate
 from cellchain.demo import loader as demo
 from cellchain.people import accounts
 from cellchain.people.rules.roles import ROLES
-from cellchain.people.security import policy
 from cellchain.trial import randomization
 
 
@@ -32,7 +31,7 @@ def demo_command(if_empty: bool) -> None:
     if if_empty and not demo.is_empty(session):
         click.echo("The database already has data; demo data not loaded.")
     else:
-        created = demo.load(session, policy=policy(), config=current_app.config)
+        created = demo.load(session, policy=accounts.Policy.from_config(current_app.config), config=current_app.config)
         db.commit()
         click.echo(f"Demo data ready ({created} new records).")
     click.echo(f"Demo logins (password '{demo.DEMO_PASSWORD}'):")
@@ -48,8 +47,9 @@ def demo_command(if_empty: bool) -> None:
 @click.password_option()
 def create_user_command(username: str, roles: tuple[str, ...], full_name: str, password: str) -> None:
     """Create an account (the site's first administrator, typically)."""
+    policy = accounts.Policy.from_config(current_app.config)
     user = accounts.create_user(db.session(), actor=None, username=username, full_name=full_name,
-                                password=password, roles=list(roles), policy=policy())
+                                password=password, roles=list(roles), policy=policy)
     db.commit()
     click.echo(f"Created {user.username} ({', '.join(sorted(user.roles))}).")
 

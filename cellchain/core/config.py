@@ -14,6 +14,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+# The checkout or installed tree: alembic.ini, migrations/, templates/, static/, labels/, instance/.
+ROOT = Path(__file__).resolve().parent.parent.parent
+
 DEFAULTS: dict[str, Any] = {
     # --- platform -------------------------------------------------------------------------------
     "DATABASE_URL": None,  # None: sqlite file in the instance folder

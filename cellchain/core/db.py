@@ -12,11 +12,14 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
+
+from cellchain.core.errors import NotFound
 
 EXTENSION = "cellchain.core.db"
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -175,3 +178,14 @@ def _close(_exc: BaseException | None = None) -> None:
 def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = make_engine(app.config["DATABASE_URL"], echo=app.config["SQL_ECHO"])
     app.teardown_appcontext(_close)
+
+
+def one(session: Session, statement: Any, missing: str, *, for_update: bool = False) -> Any:
+    """The record ``statement`` selects, or NotFound(missing). ``for_update`` holds its row until the
+    transaction ends and re-reads it, so a check judges what the previous writer committed."""
+    if for_update:
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = session.exec(statement).first()
+    if row is None:
+        raise NotFound(missing)
+    return row

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from cellchain import ROOT
+from cellchain.core.config import ROOT
 from cellchain.core.db import normalize_url
 
 

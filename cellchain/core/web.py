@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, current_app, g
@@ -56,6 +58,12 @@ def localtime(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return ""
     zone = ZoneInfo(current_app.config["SITE_TIMEZONE"])
     return moment.astimezone(zone).strftime(fmt) + " " + moment.astimezone(zone).tzname()
+
+
+def readable(summary: Mapping[str, Any]) -> dict[str, str]:
+    """A record's summary as people read it: names in words, times in the site's zone, nothing as a dash."""
+    return {name.replace("_", " "): localtime(value) if isinstance(value, datetime) else
+            ("—" if value is None else str(value)) for name, value in summary.items()}
 
 
 class BoundedInt(IntegerConverter):

@@ -225,3 +225,23 @@ def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: st
         raise Invalid({"data": "; ".join(f"{k}: {v}" for k, v in err.fields.items())}) from None
     except DomainError as err:  # pragma: no cover - no other domain error is raised by the parsers
         raise Invalid({"data": err.message}) from None
+
+
+def scanned_bag_id(raw: Any, *, tz: ZoneInfo | None = None, field: str = "bag_id") -> str:
+    """The bag id a scan names (a keyed or scanned bag id, or a bag label's 2D code), or Invalid naming ``field``."""
+    if not isinstance(raw, str):
+        raise Invalid({field: "give the scanned or keyed text"})
+    try:
+        scan = parse_scan(raw, tz=tz)
+    except Invalid as refusal:
+        raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
+    if "bag_id" in scan.fields and scan.kind in ("bag", "compound"):
+        return scan.fields["bag_id"]
+    return _not_a_bag(scan, field)
+
+
+def _not_a_bag(scan: Scan, field: str) -> str:
+    kind = "subject" if "subject_id" in scan.fields else "collection" if "din" in scan.fields else None
+    if kind:
+        raise Invalid({field: f"that is a {kind}; scan the bag's label"})
+    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag or subject"})

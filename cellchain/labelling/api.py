@@ -19,6 +19,7 @@ from cellchain.labelling import print_jobs
 from cellchain.labelling.views import label_settings, send_printed
 from cellchain.manufacturing.models import LabelPrint
 from cellchain.people.security import current_user, login_required
+from cellchain.scanning import resolver
 
 
 def both_formats(path: str):
@@ -107,7 +108,7 @@ def labels_list():
     if target or key:
         if not target or not key:
             raise Invalid({"target": "give both target and key"})
-        print_jobs.target_summary(session, target, key)
+        resolver.print_target(session, target, key)
         rows = print_jobs.target_history(session, target, key)
     else:
         rows = print_jobs.outstanding(session)

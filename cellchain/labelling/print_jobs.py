@@ -33,10 +33,11 @@ from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.label_items import KINDS, PrintItem, Shipment
 from cellchain.labelling.pdf import render_pdf
 from cellchain.labelling.zpl import render_zpl
+from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, LabelPrint, Lot
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.scanning import identify, resolver
+from cellchain.trial import subjects
 
 FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
 REPRINT_ROLES = ("qa",)
@@ -194,12 +195,12 @@ def target_kind(target: Any) -> str:
 def _records(session: Session, target: str, key: str, settings: LabelSettings, passage: Any,
              vessels: Any) -> list[Any]:
     if target == "collection":
-        return [identify.collection_by_din(session, key)]
+        return [lookups.collection_by_din(session, key)]
     if target == "bag":
-        return [identify.bag_by_code(session, key)]
+        return [lookups.bag_by_code(session, key)]
     if target == "subject":
-        return [identify.subject_by_code(session, key)]
-    lot = identify.lot_by_number(session, key)
+        return [subjects.subject_by_code(session, key)]
+    lot = lookups.lot_by_number(session, key)
     if target == "lot":
         bags = label_items.bags_of_lot(session, lot)
         if not bags:
@@ -241,7 +242,7 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
         errors["ship_to"] = "say where the container goes (at most 200 characters)"
     if errors:
         raise Invalid(errors)
-    bags = tuple(identify.bag_by_code(session, code) for code in bag_codes)
+    bags = tuple(lookups.bag_by_code(session, code) for code in bag_codes)
     shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
     content, reprints = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
                                reprint_reason=reprint_reason, fmt=fmt)
@@ -253,7 +254,7 @@ def _history_where(session: Session, target: str, key: str):
     kind = target_kind(target)
     if target in ("collection", "bag", "subject", "shipment"):
         return LabelPrint.label_kind == kind, LabelPrint.item_key == key
-    lot = identify.lot_by_number(session, key)
+    lot = lookups.lot_by_number(session, key)
     if target == "lot":
         bag_ids = [b.id for b in label_items.bags_of_lot(session, lot)]
         return LabelPrint.label_kind == kind, LabelPrint.item_type == "bag", LabelPrint.item_id.in_(bag_ids)
@@ -312,16 +313,6 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     trail.record(session, actor=actor, record_type="label_print", record_id=row.id, action=f"mark_{status}",
                  old={"status": old}, new={"status": status}, reason=text or None)
     return row
-
-
-def target_summary(session: Session, target: str, key: str) -> resolver.Found | None:
-    """The item a print page is about (404 when unknown); a shipment has no record of its own."""
-    target_kind(target)
-    if target == "shipment":
-        if not shipment_prints(session, key):
-            raise NotFound(f"no shipper label {key[:40]} was printed here")
-        return None
-    return resolver.find(session, "lot" if target in ("lot", "qc", "vessel") else target, key)
 
 
 def target_of(session: Session, label_id: int) -> tuple[str, str]:

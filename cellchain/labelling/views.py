@@ -15,11 +15,12 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Refused
+from cellchain.core.web import readable
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing.models import LABEL_STATUSES
 from cellchain.people.security import current_user, roles_required
-from cellchain.scanning.views import page_summary
+from cellchain.scanning import resolver
 
 bp = Blueprint("labels", __name__, url_prefix="/labels")
 
@@ -110,11 +111,11 @@ def _print_page(item_type: str, key: str, *, status: int = 200, fields: dict | N
                 reasons: list | None = None, form: dict | None = None):
     session = db.session()
     kind = print_jobs.target_kind(item_type)
-    summary = print_jobs.target_summary(session, item_type, key)  # 404 for an unknown item
+    summary = resolver.print_target(session, item_type, key)  # 404 for an unknown item
     history = print_jobs.target_history(session, item_type, key)
     counts = {s: sum(1 for row in history if row.status == s) for s in LABEL_STATUSES}
     return render_template("labels/print.html", item_type=item_type, key=key, kind=kind,
-                           summary=page_summary(summary) if summary else {},
+                           summary=readable(summary.summary) if summary else {},
                            title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=fields or {}, reasons=reasons or [], form=form or request.args), status

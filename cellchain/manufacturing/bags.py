@@ -23,12 +23,11 @@ from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
 from cellchain.identifiers.scans import format_bag_id
-from cellchain.manufacturing import batch, din
+from cellchain.manufacturing import batch, din, lookups
 from cellchain.manufacturing.bag_input import FillInput, PlaceboInput, parse_fill, parse_placebo
 from cellchain.manufacturing.lot_access import effective_steps, get_lot, lock_lot, not_in_process
 from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.scanning import identify
 from cellchain.trial.models import Allocation, Subject
 from cellchain.ward import custody
 from cellchain.ward.models import CustodyEvent
@@ -200,7 +199,7 @@ def barcodes(bag: Bag, tz: ZoneInfo) -> dict[str, str]:
 def bag_view(session: Session, bag_code: Any, *, tz: ZoneInfo) -> BagView:
     if not isinstance(bag_code, str) or not bag_code.strip():
         raise Invalid({"bag_id": "give the bag id"})
-    bag = identify.bag_by_code(session, bag_code.strip())
+    bag = lookups.bag_by_code(session, bag_code.strip())
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     allocation = session.exec(select(Allocation).where(Allocation.bag_id == bag.id)).first()
     subject = session.get(Subject, allocation.subject_id) if allocation else None

@@ -18,16 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
-from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.errors import Invalid
 from cellchain.core.fields import read_fields
-from cellchain.identifiers.scans import parse_scan
-from cellchain.manufacturing import din
+from cellchain.manufacturing import din, lookups
 from cellchain.manufacturing.lot_access import moment, optional_moment, people
-from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.manufacturing.models import Collection, Lot
 from cellchain.manufacturing.rules import donor
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.scanning import identify
 from cellchain.ward import custody
 from cellchain.ward.models import CustodyEvent, Excursion
 
@@ -127,7 +125,7 @@ class CollectionView:
 def collection_view(session: Session, din_text: Any) -> CollectionView:
     if not isinstance(din_text, str):
         raise Invalid({"din": "give the collection's DIN"})
-    row = identify.collection_by_din(session, din_text.strip())
+    row = lookups.collection_by_din(session, din_text.strip())
     events = custody.events_of(session, "collection", row.id)
     excursions = list(session.exec(select(Excursion).where(Excursion.item_type == "collection",
                                                            Excursion.item_id == row.id).order_by(Excursion.id)))
@@ -143,25 +141,3 @@ def awaiting_lot(session: Session) -> list[Collection]:
                         | (Collection.custody_state != "discarded"))
                  .order_by(Collection.collected_at.desc()))
     return list(session.exec(statement))
-
-
-def resolve_scan(session: Session, raw: Any, *, tz: ZoneInfo | None = None) -> tuple[str, str]:
-    """Where a lab scan leads: ``("lot", id)``, ``("collection", din)``, ``("bag", bag_id)`` or ``("din", din)``.
-
-    A cord's DIN opens its lot once one is started, since that is where the next step is recorded;
-    a placebo fill's DIN (which names no cord) opens the list of its bags.
-    """
-    try:
-        found = identify.identify(session, raw, tz=tz, field="scan")
-    except NotFound:
-        scan = parse_scan(raw, tz=tz)
-        din_text = scan.fields.get("din")
-        if din_text and session.exec(select(Bag.id).where(Bag.din == din_text)).first() is not None:
-            return "din", din_text
-        raise
-    if found.kind == "bag":
-        return "bag", found.record.bag_code
-    if found.kind == "collection":
-        lot = session.exec(select(Lot).where(Lot.collection_id == found.record.id)).first()
-        return ("lot", lot.lot_number) if lot else ("collection", found.record.din)
-    raise Invalid({"scan": "a wristband is scanned on the ward, not in the lab"})

@@ -15,9 +15,9 @@ from sqlmodel import Session, select
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
+from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import BatchStep, Lot, Passage
 from cellchain.people.models import User
-from cellchain.scanning import identify
 
 LOT_NOT_IN_PROCESS = "lot_not_in_process"
 CLOCK_SKEW = timedelta(minutes=5)
@@ -31,12 +31,12 @@ def _lot_number(value: Any) -> str:
 
 
 def get_lot(session: Session, lot_number: Any) -> Lot:
-    return identify.lot_by_number(session, _lot_number(lot_number))
+    return lookups.lot_by_number(session, _lot_number(lot_number))
 
 
 def lock_lot(session: Session, lot_number: Any) -> Lot:
     """The lot's row, locked until the transaction ends and re-read so its state is current."""
-    return identify.lot_by_number(session, _lot_number(lot_number), for_update=True)
+    return lookups.lot_by_number(session, _lot_number(lot_number), for_update=True)
 
 
 def not_in_process(lot: Lot, action: str) -> list[Reason]:

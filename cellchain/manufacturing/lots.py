@@ -19,7 +19,7 @@ from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din
-from cellchain.manufacturing import batch
+from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
 from cellchain.manufacturing.rules import expansion
@@ -29,7 +29,6 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import specifications
 from cellchain.quality.models import QcResult
 from cellchain.quality.rules.spec_limits import parse_number
-from cellchain.scanning import identify
 from cellchain.ward.custody import open_excursions
 
 RECEIVED_STATES = ("at_lab", "in_storage")
@@ -56,7 +55,7 @@ def _locked_collection(session: Session, din: Any) -> Collection:
         text = Din.parse(din.strip()).text
     except Invalid as error:
         raise Invalid({"collection_din": error.fields.get("din", error.message)}) from None
-    return identify.collection_by_din(session, text, for_update=True)
+    return lookups.collection_by_din(session, text, for_update=True)
 
 
 def guard_start(session: Session, collection: Collection) -> list[Reason]:

@@ -23,6 +23,7 @@ from cellchain.manufacturing.bag_input import ANTICOAGULANTS
 from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
+from cellchain.scanning import resolver
 from cellchain.ward import custody
 from cellchain.ward.rules import custody_states
 
@@ -100,7 +101,7 @@ def open_scan():
     raw = request.args.get("scan", "")
 
     def go():
-        kind, key = collections.resolve_scan(db.session(), raw, tz=site_zone())
+        kind, key = resolver.lab_destination(db.session(), raw, tz=site_zone())
         targets = {"lot": ("lab.lot", "lot_id"), "collection": ("lab.collection", "din"),
                    "bag": ("lab.bag", "bag_id"), "din": ("lab.bag_list", "din")}
         endpoint, arg = targets[kind]

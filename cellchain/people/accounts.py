@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
@@ -30,6 +32,13 @@ class Policy:
     hash_method: str = "scrypt:32768:8:1"
     max_failed_logins: int = 5
     token_ttl_hours: int = 12
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Policy:
+        """The site's password, lock-out and token settings (``PASSWORD_HASH_METHOD``, ``MAX_FAILED_LOGINS``,
+        ``API_TOKEN_TTL_HOURS``)."""
+        return cls(hash_method=config["PASSWORD_HASH_METHOD"], max_failed_logins=config["MAX_FAILED_LOGINS"],
+                   token_ttl_hours=config["API_TOKEN_TTL_HOURS"])
 
 
 def _validate_new(username: str, full_name: str, password: str, roles: list[str]) -> None:

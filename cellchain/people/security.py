@@ -27,9 +27,7 @@ log = logging.getLogger(__name__)
 
 
 def policy() -> accounts.Policy:
-    cfg = current_app.config
-    return accounts.Policy(hash_method=cfg["PASSWORD_HASH_METHOD"], max_failed_logins=cfg["MAX_FAILED_LOGINS"],
-                           token_ttl_hours=cfg["API_TOKEN_TTL_HOURS"])
+    return accounts.Policy.from_config(current_app.config)
 
 
 def _session_lifetime() -> int:

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.errors import Invalid
 from cellchain.identifiers.scans import Scan, parse_scan
-from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.trial.models import Subject
+from cellchain.manufacturing.lookups import bag_by_code, collection_by_din
+from cellchain.trial.subjects import subject_by_code
 
 
 @dataclass(frozen=True)
@@ -25,36 +25,6 @@ class Identified:
     kind: str
     record: Any
     scan: Scan
-
-
-def _one(session: Session, statement: Any, missing: str, *, for_update: bool) -> Any:
-    """The record ``statement`` selects, or NotFound(missing). ``for_update`` holds its row until the
-    transaction ends and re-reads it, so a check judges what the previous writer committed."""
-    if for_update:
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    row = session.exec(statement).first()
-    if row is None:
-        raise NotFound(missing)
-    return row
-
-
-def collection_by_din(session: Session, din: str, *, for_update: bool = False) -> Collection:
-    return _one(session, select(Collection).where(Collection.din == din), f"no collection has DIN {din}",
-                for_update=for_update)
-
-
-def lot_by_number(session: Session, lot_number: str, *, for_update: bool = False) -> Lot:
-    return _one(session, select(Lot).where(Lot.lot_number == lot_number), f"no lot {lot_number}",
-                for_update=for_update)
-
-
-def bag_by_code(session: Session, bag_code: str, *, for_update: bool = False) -> Bag:
-    return _one(session, select(Bag).where(Bag.bag_code == bag_code), f"no bag {bag_code}", for_update=for_update)
-
-
-def subject_by_code(session: Session, subject_code: str) -> Subject:
-    return _one(session, select(Subject).where(Subject.subject_code == subject_code),
-                f"no subject {subject_code}", for_update=False)
 
 
 def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item") -> Identified:

@@ -15,10 +15,13 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.core.errors import NotFound
+from cellchain.core.errors import Invalid, NotFound
 from cellchain.identifiers.scans import Scan, parse_scan
+from cellchain.labelling import print_jobs
+from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.scanning import identify
+from cellchain.trial import subjects
 from cellchain.trial.models import Subject
 
 
@@ -81,19 +84,19 @@ def _lookup(session: Session, scan: Scan) -> Found | None:
     """The record of the most specific identifier in the scan; NotFound when this database has none."""
     fields = scan.fields
     if scan.kind in ("bag", "compound") and "bag_id" in fields:
-        return _bag(session, identify.bag_by_code(session, fields["bag_id"]))
+        return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
-        return _subject(session, identify.subject_by_code(session, fields["subject_id"]))
+        return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
     lot_number = _lot_number(scan)
     if lot_number is not None:
-        return _lot(session, identify.lot_by_number(session, lot_number))
+        return _lot(session, lookups.lot_by_number(session, lot_number))
     if scan.kind in ("din", "compound") and "din" in fields:
-        return _collection(session, identify.collection_by_din(session, fields["din"]))
+        return _collection(session, lookups.collection_by_din(session, fields["din"]))
     return None
 
 
-FINDERS = {"collection": (identify.collection_by_din, _collection), "lot": (identify.lot_by_number, _lot),
-           "bag": (identify.bag_by_code, _bag), "subject": (identify.subject_by_code, _subject)}
+FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (lookups.lot_by_number, _lot),
+           "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -111,3 +114,35 @@ def describe(session: Session, raw: Any, *, tz: ZoneInfo) -> ScanAnswer:
         return ScanAnswer(scan, _lookup(session, scan))
     except NotFound as missing:
         return ScanAnswer(scan, None, f"{missing.message} in this database")
+
+
+def lab_destination(session: Session, raw: Any, *, tz: ZoneInfo | None = None) -> tuple[str, str]:
+    """Where a lab scan leads: ``("lot", id)``, ``("collection", din)``, ``("bag", bag_id)`` or ``("din", din)``.
+
+    A cord's DIN opens its lot once one is started, since that is where the next step is recorded;
+    a placebo fill's DIN (which names no cord) opens the list of its bags.
+    """
+    try:
+        found = identify.identify(session, raw, tz=tz, field="scan")
+    except NotFound:
+        scan = parse_scan(raw, tz=tz)
+        din_text = scan.fields.get("din")
+        if din_text and session.exec(select(Bag.id).where(Bag.din == din_text)).first() is not None:
+            return "din", din_text
+        raise
+    if found.kind == "bag":
+        return "bag", found.record.bag_code
+    if found.kind == "collection":
+        lot = session.exec(select(Lot).where(Lot.collection_id == found.record.id)).first()
+        return ("lot", lot.lot_number) if lot else ("collection", found.record.din)
+    raise Invalid({"scan": "a wristband is scanned on the ward, not in the lab"})
+
+
+def print_target(session: Session, target: str, key: str) -> Found | None:
+    """The item a print page is about (404 when unknown); a shipment has no record of its own."""
+    print_jobs.target_kind(target)
+    if target == "shipment":
+        if not print_jobs.shipment_prints(session, key):
+            raise NotFound(f"no shipper label {key[:40]} was printed here")
+        return None
+    return find(session, "lot" if target in ("lot", "qc", "vessel") else target, key)

@@ -7,7 +7,6 @@ opens it; otherwise it shows what the scan is, its fields and the record's summa
 
 from __future__ import annotations
 
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -16,7 +15,7 @@ from werkzeug.routing import BuildError
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
-from cellchain.core.web import localtime
+from cellchain.core.web import readable
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
 from cellchain.scanning import resolver
@@ -45,12 +44,6 @@ def page_url(found: resolver.Found) -> str | None:
             except (BuildError, ValueError, TypeError):
                 continue
     return None
-
-
-def page_summary(found: resolver.Found) -> dict[str, str]:
-    """The record's summary as people read it: times in the site's zone, nothing as None."""
-    return {name.replace("_", " "): localtime(value) if isinstance(value, datetime) else
-            ("—" if value is None else str(value)) for name, value in found.summary.items()}
 
 
 def _api_url(found: resolver.Found) -> str | None:
@@ -94,4 +87,4 @@ def scan():
     links = record_links(answer.record) if answer.record else {}
     return render_template("scan/station.html", answer=answer, fields={}, scanned="", links=links,
                            scan_fields=jsonable(answer.scan.fields),
-                           summary=page_summary(answer.record) if answer.record else {})
+                           summary=readable(answer.record.summary) if answer.record else {})

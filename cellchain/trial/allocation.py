@@ -19,14 +19,15 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.identifiers.scans import scanned_bag_id
+from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.scanning import identify
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
+from cellchain.trial.rules.protocol import Protocol
 from cellchain.trial.rules.schedule import INFUSION
-from cellchain.trial.subjects import Protocol
 from cellchain.ward.rules import custody_states
 
 ALLOCATING_ROLES = ("coordinator",)
@@ -59,10 +60,7 @@ def _read_input(session: Session, bag_scan: Any, weight_kg: Any, timezone: str) 
     except Invalid as bad:
         errors.update(bad.fields)
     try:
-        found = identify.identify(session, bag_scan, tz=ZoneInfo(timezone), field="bag_id")
-        if found.kind != "bag":
-            errors["bag_id"] = f"that is a {found.kind}; scan the bag's label"
-        bag = found.record
+        bag = lookups.bag_by_code(session, scanned_bag_id(bag_scan, tz=ZoneInfo(timezone), field="bag_id"))
     except Invalid as bad:
         errors.update(bad.fields)
     if errors:
@@ -133,7 +131,7 @@ def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, we
     require_role(actor.roles, *ALLOCATING_ROLES, action="allocate bags")
     visit = visits.get_visit(session, visit_id, for_update=True)
     found, weight = _read_input(session, bag_scan, weight_kg, protocol.timezone)
-    bag = identify.bag_by_code(session, found.bag_code, for_update=True)
+    bag = lookups.bag_by_code(session, found.bag_code, for_update=True)
     subject = session.get(Subject, visit.subject_id)
     reasons = (_visit_reasons(session, visit, subject, today) + _product_reasons(subject, bag, weight, protocol)
                + _bag_reasons(session, bag, visit, protocol.timezone))

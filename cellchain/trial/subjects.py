@@ -9,50 +9,25 @@ Names are never taken or stored (21 CFR 1271.290): the subject code ``SUBJ-0001`
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core.db import one
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.identifiers.scans import format_subject_id
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import visits
 from cellchain.trial.models import Subject, SubjectSequence
 from cellchain.trial.rules import dosing, eligibility
+from cellchain.trial.rules.protocol import Protocol
 
 SCREENING_NUMBER_MAX = 30
 REGISTERING_ROLES = ("coordinator",)
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """The protocol numbers the trial services need, read once from configuration by the caller."""
-
-    planned_subjects: int = 50
-    min_age: int = 18
-    max_age: int = 70
-    dose_cells_per_kg: float = 1_000_000
-    dose_tolerance: float = 0.10
-    placebo_volume_ml: float = 50.0
-    infusion_weeks: Sequence[int] = (0, 4, 8, 12)
-    follow_up_weeks: Sequence[int] = (4, 8, 12, 24, 36, 48)
-    infusion_window_days: int = 3
-    follow_up_window_days: int = 7
-    timezone: str = "UTC"
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Protocol:
-        return cls(
-            planned_subjects=config["TRIAL_PLANNED_SUBJECTS"], min_age=config["SUBJECT_MIN_AGE"],
-            max_age=config["SUBJECT_MAX_AGE"], dose_cells_per_kg=config["DOSE_CELLS_PER_KG"],
-            dose_tolerance=config["DOSE_TOLERANCE"], placebo_volume_ml=config["PLACEBO_VOLUME_ML"],
-            infusion_weeks=tuple(config["INFUSION_WEEKS"]), follow_up_weeks=tuple(config["FOLLOW_UP_WEEKS"]),
-            infusion_window_days=config["INFUSION_WINDOW_DAYS"],
-            follow_up_window_days=config["FOLLOW_UP_WINDOW_DAYS"], timezone=config["SITE_TIMEZONE"])
 
 
 def _parse(data: Mapping[str, Any]) -> tuple[str, float, eligibility.SubjectAnswers]:
@@ -149,3 +124,7 @@ def status_of(subject: Subject) -> str:
     if not subject.eligible:
         return "screen_failure"
     return "randomized" if subject.arm else "awaiting_randomization"
+
+
+def subject_by_code(session: Session, subject_code: str) -> Subject:
+    return one(session, select(Subject).where(Subject.subject_code == subject_code), f"no subject {subject_code}")

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -26,9 +25,7 @@ from cellchain.core.types import utcnow
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import schedule
-
-if TYPE_CHECKING:
-    from cellchain.trial.subjects import Protocol
+from cellchain.trial.rules.protocol import Protocol
 
 DONE_ROLES = ("nurse", "coordinator")
 FOLLOW_UP_ROLES = ("coordinator",)

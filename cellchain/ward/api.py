@@ -15,6 +15,7 @@ from cellchain.core import db
 from cellchain.core.api import bp, json_body
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
+from cellchain.manufacturing import lookups
 from cellchain.people.models import User
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import identify
@@ -82,14 +83,14 @@ def _chain(kind: str, record: Any, code: str) -> dict[str, Any]:
 @bp.get("/bags/<bag_id>/custody")
 @roles_required(*READ_ROLES, action="read a chain of custody")
 def bag_custody(bag_id: str):
-    bag = identify.bag_by_code(db.session(), bag_id)
+    bag = lookups.bag_by_code(db.session(), bag_id)
     return jsonify({"bag_id": bag.bag_code, **_chain("bag", bag, bag.bag_code)})
 
 
 @bp.get("/collections/<din>/custody")
 @roles_required(*READ_ROLES, action="read a chain of custody")
 def collection_custody(din: str):
-    collection = identify.collection_by_din(db.session(), din)
+    collection = lookups.collection_by_din(db.session(), din)
     return jsonify({"din": collection.din, **_chain("collection", collection, collection.din)})
 
 
