@@ -16,7 +16,7 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Lot, Passage
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS
 from cellchain.overview import charts, dashboards
-from cellchain.quality import qc, release, release_queue
+from cellchain.quality import qc, release, release_gaps
 from cellchain.quality.models import Deviation
 from cellchain.trial import visits
 from cellchain.ward.models import BedsideCheck, Infusion
@@ -146,7 +146,7 @@ def test_qa_reviewer_sees_lots_to_review_with_their_gaps_open_deviations_and_exc
         _deviation(session, lot, "DEV-2026-0902", status="closed")
         bag = release.bags_of(session, lot)[0]
         excursion = qc_rows.add_excursion(session, item_type="bag", item_id=bag.id)
-        expected = release.release_gaps(session, lot, qc_rows.user(session, "qa"))
+        expected = release_gaps.of_lot(session, lot, qc_rows.user(session, "qa"))
         number, bag_code, excursion_id = lot.lot_number, bag.bag_code, excursion.id
     assert sorted(g.code for g in expected) == ["deviation_open", "excursion_open", "qc_missing"]
     panel = _part(_home(client, auth, "qa"), "panel-qa")
@@ -160,7 +160,7 @@ def test_qa_reviewer_sees_lots_to_review_with_their_gaps_open_deviations_and_exc
     assert 'href="/reports/excursions"' in panel
 
 
-def test_release_gaps_read_in_bulk_match_the_release_service_lot_by_lot(app):
+def test_release_gaps_of_many_lots_read_together_match_each_lot_read_alone(app):
     with db_session(app) as session:
         failing = qc_rows.make_lot(session, n=620001, eligibility="ineligible", skip_steps=("wash",),
                                    unverified_steps=("fill",))
@@ -172,9 +172,9 @@ def test_release_gaps_read_in_bulk_match_the_release_service_lot_by_lot(app):
         codes = {}
         for reviewer in ("qa", "lab", "qc", "qc2"):
             person = qc_rows.user(session, reviewer, roles=("qc",))
-            bulk = release_queue.release_gaps_of(session, [failing, clean], person, DEFAULT_STEPS)
+            bulk = release_gaps.gaps_of(session, [failing, clean], person, DEFAULT_STEPS)
             for lot in (failing, clean):
-                one_by_one = release.release_gaps(session, lot, person)
+                one_by_one = release_gaps.of_lot(session, lot, person)
                 assert sorted(g.code for g in bulk[lot.id]) == sorted(g.code for g in one_by_one), reviewer
                 codes[reviewer, lot.id] = sorted(g.code for g in bulk[lot.id])
     assert codes["qa", failing.id] == ["batch_record_incomplete", "batch_record_incomplete", "deviation_open",

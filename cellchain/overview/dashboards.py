@@ -6,7 +6,7 @@ existing service already reads in bulk it is reused (``lots.lots_with_status``, 
 .awaiting_lot``, ``bags.list_bags``, ``deviations.listing``, ``custody.list_excursions``,
 ``randomization.balance``, ``infusions.due_today`` / ``bags_on_ward``). Where a service works one lot at
 a time (``release.release_gaps``, ``qc.work_list``), the rows of all lots are loaded together
-(``services.release_queue``) and fed to the same domain rules, so the verdicts cannot drift from the
+(``quality.release_gaps``) and fed to the same domain rules, so the verdicts cannot drift from the
 services'; tests compare them.
 
 Nothing here writes, and nothing shows the randomization list or what the next assignment would be.
@@ -32,7 +32,7 @@ from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
-from cellchain.quality import deviations, qc, release, release_queue
+from cellchain.quality import deviations, qc, release, release_gaps
 from cellchain.quality.models import Deviation, QcResult
 from cellchain.trial import randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
@@ -103,10 +103,10 @@ def next_passage_by(lot: Lot, last: Passage | None, *, interval_days: int, limit
 def lab_panel(session: Session, settings: Settings) -> LabPanel:
     """Lots in process with their last passage and whether one is due, cords awaiting a lot, quarantine."""
     lots = lot_service.lots_with_status(session, "in_process")
-    passages = release_queue.of_lots(session, Passage, [lot.id for lot in lots])
+    passages = release_gaps.of_lots(session, Passage, [lot.id for lot in lots])
     rows = []
     for lot in lots:
-        effective = sorted(release_queue.effective(passages.get(lot.id, [])), key=lambda p: p.number)
+        effective = sorted(release_gaps.effective(passages.get(lot.id, [])), key=lambda p: p.number)
         last = effective[-1] if effective else None
         rows.append(LotInProcess(lot, last, next_passage_by(lot, last, interval_days=settings.passage_interval_days,
                                                             limit=settings.passage_limit)))
@@ -158,7 +158,7 @@ def _item_codes(session: Session, excursions: Sequence[Excursion]) -> dict[tuple
 def qa_panel(session: Session, settings: Settings, reviewer: Actor) -> QaPanel:
     """Lots awaiting review with what still blocks their release by this reviewer; deviations; excursions."""
     waiting = release.awaiting_review(session)
-    gaps = release_queue.release_gaps_of(session, waiting, reviewer, settings.steps)
+    gaps = release_gaps.gaps_of(session, waiting, reviewer, settings.steps)
     open_deviations = deviations.listing(session, status="not_closed")
     lot_ids = {d.lot_id for d in open_deviations if d.lot_id is not None}
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(lot_ids))).all())
@@ -180,8 +180,8 @@ class LotAwaitingQc:
 def qc_panel(session: Session) -> list[LotAwaitingQc]:
     """Lots that take results now and still miss a required test (``qc.work_list``, read in bulk)."""
     lots = qc.testable_lots(session)
-    specs = release_queue.specifications_of(session, lots)
-    results = release_queue.of_lots(session, QcResult, [lot.id for lot in lots])
+    specs = release_gaps.specifications_of(session, lots)
+    results = release_gaps.of_lots(session, QcResult, [lot.id for lot in lots])
     rows = []
     for lot in lots:
         tested = {r.test_code for r in results.get(lot.id, [])}

@@ -15,7 +15,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.quality import certificate, deviations, qc, release, specifications
+from cellchain.quality import certificate, deviations, qc, release, release_gaps, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
 from cellchain.quality.rules.spec_limits import spec_to_dict
 
@@ -95,7 +95,7 @@ def _decision_json(lot) -> dict[str, Any]:
 @roles_required("qa", "auditor", action="check a lot's release")
 def release_check(lot_id: str):
     session = db.session()
-    gaps = release.release_gaps(session, get_lot(session, lot_id), current_user(), sop_steps())
+    gaps = release_gaps.of_lot(session, get_lot(session, lot_id), current_user(), sop_steps())
     return jsonify({"lot_id": lot_id, "ready": not gaps, "reasons": [g.as_dict() for g in gaps]})
 
 

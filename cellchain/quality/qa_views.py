@@ -12,7 +12,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused, Unauthenticated
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.quality import deviations, release
+from cellchain.quality import deviations, release, release_gaps
 
 bp = Blueprint("qa", __name__, url_prefix="/qa")
 VIEWERS = ("qa", "auditor")
@@ -48,8 +48,9 @@ STATUS = {Invalid: 400, Refused: 409, Unauthenticated: 401}
 def index():
     session = db.session()
     reviewer = current_user()
-    queue = [(lot, release.release_gaps(session, lot, reviewer, sop_steps()))
-             for lot in release.awaiting_review(session)]
+    waiting = release.awaiting_review(session)
+    gaps = release_gaps.gaps_of(session, waiting, reviewer, sop_steps())
+    queue = [(lot, gaps[lot.id]) for lot in waiting]
     return render_template("qa/index.html", queue=queue, decided=release.recently_decided(session),
                            open_deviations=deviations.listing(session, status="not_closed"))
 

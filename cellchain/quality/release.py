@@ -20,111 +20,24 @@ from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot
-from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.quality import deviations, qc, specifications
-from cellchain.quality.rules import spec_limits
+from cellchain.quality import deviations, qc, release_gaps
 from cellchain.ward import custody
-from cellchain.ward.models import Excursion
 from cellchain.ward.rules.custody_states import TERMINAL_STATES
 
-LOT_NOT_FILLED = "lot_not_filled"
-LOT_DECIDED = qc.LOT_DECIDED
-DEVIATION_OPEN = "deviation_open"
-BATCH_RECORD_INCOMPLETE = "batch_record_incomplete"
-DONOR_NOT_ELIGIBLE = "donor_not_eligible"
-EXCURSION_OPEN = "excursion_open"
-REVIEWER_MADE_LOT = "reviewer_made_lot"
-REVIEWER_TESTED_LOT = "reviewer_tested_lot"
 SIGNER_NOT_ACTOR = "signer_not_actor"
 DECISION_ACTIONS = {"released": "release", "rejected": "reject"}
 
-
-# --- the lot's record, as release reads it ------------------------------------------------------------
 
 def bags_of(session: Session, lot: Lot, *, lock: bool = False) -> list[Bag]:
     statement = select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.division, Bag.id)
     if lock:
         statement = statement.with_for_update().execution_options(populate_existing=True)
     return list(session.exec(statement))
-
-
-def open_excursions(session: Session, collection: Collection, bags: list[Bag]) -> list[Excursion]:
-    found = custody.open_excursions(session, "collection", collection.id)
-    for bag in bags:
-        found.extend(custody.open_excursions(session, "bag", bag.id))
-    return found
-
-
-def makers_of(session: Session, lot: Lot) -> set[int]:
-    """Everyone who took part in making the lot: started it, recorded a passage, did or checked a step, filled."""
-    people = {lot.created_by}
-    people.update(p.recorded_by for p in session.exec(select(Passage).where(Passage.lot_id == lot.id)))
-    steps = list(session.exec(select(BatchStep).where(BatchStep.lot_id == lot.id)))
-    people.update(s.performed_by for s in steps)
-    checks = select(BatchStepVerification).where(BatchStepVerification.step_id.in_([s.id for s in steps]))
-    people.update(v.verified_by for v in session.exec(checks))
-    people.update(b.created_by for b in bags_of(session, lot))
-    return people
-
-
-def testers_of(session: Session, lot: Lot) -> set[int]:
-    return {r.recorded_by for r in qc.results_of(session, lot)}
-
-
-# --- the rule -----------------------------------------------------------------------------------------
-
-def qc_gaps(session: Session, lot: Lot) -> list[Reason]:
-    """Required tests without a result, or out of specification without a closed, accepted deviation."""
-    latest = qc.latest_by_test(qc.results_of(session, lot))
-    accepted = deviations.accepted_test_codes(deviations.listing(session, lot=lot))
-    return spec_limits.release_gaps(specifications.for_lot(session, lot),
-                                   {code: row.within_spec for code, row in latest.items()}, accepted)
-
-
-def _status_gaps(lot: Lot) -> list[Reason]:
-    if lot.status in qc.DECIDED_STATUSES:
-        return [Reason(LOT_DECIDED, f"lot {lot.lot_number} is already {lot.status}")]
-    if lot.status != "awaiting_release":
-        return [Reason(LOT_NOT_FILLED, f"lot {lot.lot_number} is {lot.status}; release needs its bags filled")]
-    return []
-
-
-def _reviewer_gaps(session: Session, lot: Lot, reviewer: Actor) -> list[Reason]:
-    """Maker is not releaser, tester is not releaser (DESIGN section 2)."""
-    gaps = []
-    if reviewer.id in makers_of(session, lot):
-        gaps.append(Reason(REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}; "
-                                              "another QA reviewer must release it"))
-    if reviewer.id in testers_of(session, lot):
-        gaps.append(Reason(REVIEWER_TESTED_LOT, f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}; "
-                                                "another QA reviewer must release it"))
-    return gaps
-
-
-def release_gaps(session: Session, lot: Lot, reviewer: Actor | None = None,
-                 steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
-    """Every reason the lot cannot be released now (by ``reviewer``, when given); ``[]`` when it can.
-
-    ``steps`` is the site's batch-record checklist (``BATCH_RECORD_STEPS``; the SOP's by default).
-    """
-    collection = session.get(Collection, lot.collection_id)
-    gaps = _status_gaps(lot) + qc_gaps(session, lot)
-    gaps += [Reason(DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
-             for d in reversed(deviations.listing(session, lot=lot, status="not_closed"))]
-    gaps += [Reason(BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
-             for gap in batch.missing_steps(session, lot, steps)]
-    if collection.eligibility != "eligible":
-        gaps.append(Reason(DONOR_NOT_ELIGIBLE, f"the donor of collection {collection.din} is {collection.eligibility}"))
-    gaps += [Reason(EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} ({e.temperature_c:g} °C) "
-                                    "awaits a QA decision")
-             for e in open_excursions(session, collection, bags_of(session, lot))]
-    if reviewer is not None:
-        gaps += _reviewer_gaps(session, lot, reviewer)
-    return gaps
 
 
 # --- what the signature signs -------------------------------------------------------------------------
@@ -204,7 +117,7 @@ def release(session: Session, *, actor: Actor, lot_number: str, signature: signa
     require_role(actor.roles, "qa", action="release a lot")
     _check_meaning(signature, "released")
     lot = lock_lot(session, lot_number)
-    gaps = release_gaps(session, lot, actor, steps) + _signer_gap(signature, actor)
+    gaps = release_gaps.of_lot(session, lot, actor, steps) + _signer_gap(signature, actor)
     if gaps:
         raise Refused(gaps, f"lot {lot_number} cannot be released: " + "; ".join(g.message for g in gaps))
     signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
@@ -222,7 +135,8 @@ def reject(session: Session, *, actor: Actor, lot_number: str, signature: signat
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": "say why the lot is rejected"})
     lot = lock_lot(session, lot_number)
-    gaps = (_status_gaps(lot) if lot.status in qc.DECIDED_STATUSES else []) + _signer_gap(signature, actor)
+    decided = release_gaps.status_gaps(lot) if lot.status in qc.DECIDED_STATUSES else []
+    gaps = decided + _signer_gap(signature, actor)
     if gaps:
         raise Refused(gaps)
     signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
@@ -305,7 +219,7 @@ def review(session: Session, lot_number: str, reviewer: Actor | None,
                   accepted_tests=deviations.accepted_test_codes(lot_deviations),
                   passages=effective_passages(session, lot.id), batch_record=batch.batch_record(session, lot, steps),
                   bags=bags, custody_events=events,
-                  gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps(session, lot, reviewer, steps),
+                  gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps.of_lot(session, lot, reviewer, steps),
                   signature=decision_signature(session, lot), people=_people(session))
 
 

@@ -1,10 +1,10 @@
-"""Release gaps of many lots at once, for queues and dashboards, in a fixed number of statements.
+"""Every reason a lot cannot be released now: the one computation behind the QA queue, the dashboards,
+the lot's review page and the release itself.
 
-``release.release_gaps`` reads one lot at a time (a dozen statements per lot); a page listing every lot
-awaiting release would then issue hundreds. Here the rows of all the lots are read together, one
-statement per table, and judged by the same domain rules (``domain.specifications.release_gaps``,
-``domain.batch_record.completeness``) with the same reason codes as ``services.release``; a test
-compares the two on a lot that fails in every way. Nothing here writes.
+The rows of all the lots asked about are read together, one statement per table, so a queue of many
+lots costs the same handful of statements as one lot, and judged by the pure rules
+(``quality.rules.spec_limits.release_gaps``, ``manufacturing.rules.batch_record.completeness``).
+Nothing here writes. The rule and its sources: docs/rules.md, "Release".
 """
 
 from __future__ import annotations
@@ -21,10 +21,19 @@ from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification
 from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.rules.roles import Actor
-from cellchain.quality import deviations, qc, release, specifications
+from cellchain.quality import deviations, qc, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
 from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import Excursion
+
+LOT_NOT_FILLED = "lot_not_filled"
+LOT_DECIDED = qc.LOT_DECIDED
+DEVIATION_OPEN = "deviation_open"
+BATCH_RECORD_INCOMPLETE = "batch_record_incomplete"
+DONOR_NOT_ELIGIBLE = "donor_not_eligible"
+EXCURSION_OPEN = "excursion_open"
+REVIEWER_MADE_LOT = "reviewer_made_lot"
+REVIEWER_TESTED_LOT = "reviewer_tested_lot"
 
 
 def _grouped(rows: Iterable, key: str) -> dict[int, list]:
@@ -95,16 +104,17 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
 
 
 def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:
-    """QC results, deviations and batch record, judged as ``release.release_gaps`` judges them."""
+    """Required tests without a result or out of specification without an accepted deviation, deviations
+    not closed, and batch-record steps missing or unverified."""
     latest = qc.latest_by_test(rec.results.get(lot.id, []))
     lot_deviations = rec.deviations.get(lot.id, [])
     gaps = spec_limits.release_gaps(rec.specs[lot.spec_version], {c: r.within_spec for c, r in latest.items()},
                                    deviations.accepted_test_codes(lot_deviations))
-    gaps += [Reason(release.DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
+    gaps += [Reason(DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
              for d in lot_deviations if d.status != "closed"]
     done = {s.step_key: (True, s.id in rec.verifiers) for s in effective(rec.steps.get(lot.id, []))}
     numbers = [p.number for p in effective(rec.passages.get(lot.id, []))]
-    gaps += [Reason(release.BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
+    gaps += [Reason(BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
              for gap in batch_record.completeness(steps, done, numbers)]
     return gaps
 
@@ -114,11 +124,12 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor |
     collection = rec.collections[lot.collection_id]
     gaps = []
     if collection.eligibility != "eligible":
-        gaps.append(Reason(release.DONOR_NOT_ELIGIBLE,
+        gaps.append(Reason(DONOR_NOT_ELIGIBLE,
                            f"the donor of collection {collection.din} is {collection.eligibility}"))
     lot_bags = rec.bags.get(lot.id, [])
     items = [("collection", collection.id), *(("bag", b.id) for b in lot_bags)]
-    gaps += [Reason(release.EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} awaits a QA decision")
+    gaps += [Reason(EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} ({e.temperature_c:g} °C) "
+                                    "awaits a QA decision")
              for item in items for e in rec.excursions.get(item, [])]
     if reviewer is None:
         return gaps
@@ -127,18 +138,38 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor |
               *(s.performed_by for s in steps), *(rec.verifiers[s.id] for s in steps if s.id in rec.verifiers),
               *(b.created_by for b in lot_bags)}
     if reviewer.id in makers:
-        gaps.append(Reason(release.REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}"))
+        gaps.append(Reason(REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}; "
+                                              "another QA reviewer must release it"))
     if reviewer.id in {r.recorded_by for r in rec.results.get(lot.id, [])}:
-        gaps.append(Reason(release.REVIEWER_TESTED_LOT,
-                           f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}"))
+        gaps.append(Reason(REVIEWER_TESTED_LOT, f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}; "
+                                                "another QA reviewer must release it"))
     return gaps
 
 
-def release_gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None,
-                    steps: Sequence[StepDef] = DEFAULT_STEPS) -> dict[int, list[Reason]]:
-    """``release.release_gaps`` for many lots awaiting release at once (same codes, fixed statement count)."""
+def status_gaps(lot: Lot) -> list[Reason]:
+    """A lot is released once, and only after its bags are filled."""
+    if lot.status in qc.DECIDED_STATUSES:
+        return [Reason(LOT_DECIDED, f"lot {lot.lot_number} is already {lot.status}")]
+    if lot.status != "awaiting_release":
+        return [Reason(LOT_NOT_FILLED, f"lot {lot.lot_number} is {lot.status}; release needs its bags filled")]
+    return []
+
+
+def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None,
+            steps: Sequence[StepDef] = DEFAULT_STEPS) -> dict[int, list[Reason]]:
+    """Every reason each lot cannot be released now (by ``reviewer``, when given), by lot id; ``[]`` when it can.
+
+    ``steps`` is the site's batch-record checklist (``BATCH_RECORD_STEPS``; the SOP's by default). Every
+    failing element is named, not only the first, so QA sees the whole list of what is missing.
+    """
     if not lots:
         return {}
     rec = _lot_records(session, lots)
-    return {lot.id: _record_gaps(lot, rec, steps) + _donor_custody_and_people_gaps(lot, rec, reviewer)
-            for lot in lots}
+    return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps)
+                    + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
+
+
+def of_lot(session: Session, lot: Lot, reviewer: Actor | None = None,
+           steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
+    """Every reason this one lot cannot be released now (by ``reviewer``, when given)."""
+    return gaps_of(session, [lot], reviewer, steps)[lot.id]
