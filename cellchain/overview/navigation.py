@@ -1,41 +1,30 @@
-"""The menu: one entry per area, shown to the roles that work there (the view still checks the role)."""
+"""The menu: one entry per area page, shown to the roles that page admits."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 from flask import Flask, current_app, g, url_for
 
 from cellchain.people import security
 from cellchain.people.rules.roles import Actor, role_title
 
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    endpoint: str
-    roles: frozenset[str]
-
-
-NAV: tuple[NavItem, ...] = (
-    NavItem("Scan", "scan.station", frozenset({"lab", "qc", "qa", "nurse", "coordinator", "auditor"})),
-    NavItem("Lab", "lab.index", frozenset({"lab", "qa", "auditor"})),
-    NavItem("QC", "qc.index", frozenset({"qc", "qa", "auditor"})),
-    NavItem("QA review", "qa.index", frozenset({"qa", "auditor"})),
-    NavItem("Trial", "trial.index", frozenset({"coordinator", "auditor"})),
-    NavItem("Ward", "ward.index", frozenset({"nurse", "auditor"})),
-    NavItem("Reports", "reports.index", frozenset({"qa", "auditor", "coordinator"})),
-    NavItem("Audit trail", "audit.trail", frozenset({"auditor", "qa", "admin"})),
-    NavItem("Users", "admin.users", frozenset({"admin"})),
+# (label, endpoint): who sees an entry is who may open its page, as the page's ``roles_required`` says.
+NAV: tuple[tuple[str, str], ...] = (
+    ("Scan", "scan.station"), ("Lab", "lab.index"), ("QC", "qc.index"), ("QA review", "qa.index"),
+    ("Trial", "trial.index"), ("Ward", "ward.index"), ("Reports", "reports.index"), ("Audit trail", "audit.trail"),
+    ("Users", "admin.users"),
 )
 
 
+def roles_of(endpoint: str) -> frozenset[str]:
+    """The roles the page's own gate admits: the one statement of them."""
+    return frozenset(current_app.view_functions[endpoint].required_roles)
+
+
 def menu_for(user: Actor | None) -> list[tuple[str, str]]:
-    """(label, url) for the user's roles; areas not built into this app are left out, not linked dead."""
+    """(label, url) of every area page the user's roles may open."""
     if user is None:
         return []
-    return [(item.label, url_for(item.endpoint)) for item in NAV
-            if item.roles & user.roles and item.endpoint in current_app.view_functions]
+    return [(label, url_for(endpoint)) for label, endpoint in NAV if roles_of(endpoint) & user.roles]
 
 
 def _template_context() -> dict:
