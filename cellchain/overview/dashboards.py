@@ -6,7 +6,7 @@ existing service already reads in bulk it is reused (``lots.lots_with_status``, 
 .awaiting_lot``, ``bags.list_bags``, ``deviations.listing``, ``custody.list_excursions``,
 ``randomization.balance``, ``infusions.due_today`` / ``bags_on_ward``). Where a service works one lot at
 a time (``release.release_gaps``, ``qc.work_list``), the rows of all lots are loaded together
-(``services.release_queue``) and fed to the same domain rules, so the verdicts cannot drift from the
+(``release_queue``) and fed to the same rules, so the verdicts cannot drift from the
 services'; tests compare them.
 
 Nothing here writes, and nothing shows the randomization list or what the next assignment would be.

@@ -2,8 +2,8 @@
 
 ``release.release_gaps`` reads one lot at a time (a dozen statements per lot); a page listing every lot
 awaiting release would then issue hundreds. Here the rows of all the lots are read together, one
-statement per table, and judged by the same domain rules (``domain.specifications.release_gaps``,
-``domain.batch_record.completeness``) with the same reason codes as ``services.release``; a test
+statement per table, and judged by the same domain rules (``spec_limits.release_gaps``,
+``batch_record.completeness``) with the same reason codes as ``release.release_gaps``; a test
 compares the two on a lot that fails in every way. Nothing here writes.
 """
 
