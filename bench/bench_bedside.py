@@ -9,7 +9,7 @@ and p50/p95 latency at 1, 4 and 8 concurrent clients, each a thread with its own
 * PostgreSQL, ``gunicorn -w 4`` (sync workers), on a scratch database created and dropped here;
 
 and, in the same run and served the same way, ``bench/baseline_app.py``: one indexed select of a bag by
-its code. Targets (issue 9): at 8 clients the check reaches at least half the baseline's throughput,
+its code. Targets: at 8 clients the check reaches at least half the baseline's throughput,
 and its p95 is under 50 ms.
 
 Beside them, to show what the figures mean (they are not targets), the two endpoints of

@@ -1,4 +1,4 @@
-"""Do the pages people open every day slow down as the site's records grow? (issue 9, item 1d)
+"""Do the pages people open every day slow down as the site's records grow?
 
 Times the lot page (/lab/lots/<id>), the bag page (/lab/bags/<id>) and the chain-of-custody report
 (/reports/bags/<code>/custody) with 100 lots, then again after the database has grown to 10,000 lots

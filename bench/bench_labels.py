@@ -4,7 +4,7 @@ Why: a release day prints hundreds of bag labels in one job, and the template en
 text fitting) must not be what makes the label room wait. "Plain reportlab" draws the same elements at
 hard-coded places with a minimal hand-written canvas loop, so the ratio is the engine's cost.
 
-It also times the real print job: 500 bag rows through ``services.labels.print_labels`` (labels built
+It also times the real print job: 500 bag rows through ``print_jobs.print_labels`` (labels built
 from the rows, one LabelPrint row and one audit entry per label, one commit) on a scratch SQLite database.
 
 Run from the repo root: ``python bench/bench_labels.py``; writes ``bench/results/labels.json``.
@@ -44,7 +44,7 @@ STATEMENTS = ["Caution: New Drug - Limited by Federal (or United States) law", "
 
 
 def bag(sequence: int) -> dict[str, object]:
-    """Realistic bag data for validation FIN A9999 with type 3 flags (Mod 37-2 as in STANDARDS.md)."""
+    """Realistic bag data for validation FIN A9999 with type 3 flags (ISO/IEC 7064 Mod 37-2, ISBT 128 ST-001)."""
     din = f"A999926{sequence:06d}"
     s = 0
     for ch in din:
@@ -114,7 +114,7 @@ def _plain_datamatrix(c: Canvas, value: str) -> None:
 
 
 def database_job() -> dict[str, float]:
-    """The real print job: 500 bag rows of one lot through ``services.labels.print_labels``, which builds
+    """The real print job: 500 bag rows of one lot through ``print_jobs.print_labels``, which builds
     each label from its row (and allocation), renders one PDF, and writes a LabelPrint row and an audit
     entry per label, committed once; then the same 500 again as reprints (ZPL, with a reason)."""
     from datetime import UTC, datetime, timedelta

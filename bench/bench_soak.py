@@ -1,4 +1,4 @@
-"""A long run at steady load: no errors, and the server's memory stays flat (issue 9, item 2).
+"""A long run at steady load: no errors, and the server's memory stays flat.
 
 A leak (a session never closed, a cache that only grows, a list of every request) does not show in a
 5-second bench; it shows after hours on the ward. This serves the app as a site does (PostgreSQL,

@@ -1,4 +1,4 @@
-"""Donor (birth mother) eligibility for a cord: 21 CFR 1271 subpart C as STANDARDS.md states it."""
+"""Donor (birth mother) eligibility for a cord: 21 CFR 1271 subpart C (docs/rules.md, "Manufacturing")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dose rules (DESIGN.md rule 4): 1 x 10^6 cells/kg within +/-10%, placebo 50 ml saline."""
+"""Dose rules (protocol NCT01690247): 1 x 10^6 cells/kg within +/-10%, placebo 50 ml saline."""
 
 from __future__ import annotations
 

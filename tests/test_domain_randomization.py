@@ -1,4 +1,4 @@
-"""The allocation list (STANDARDS.md, Randomization): permuted blocks of 2 and 4, arms A and B 1:1."""
+"""The allocation list (docs/rules.md, "Trial: randomization"): permuted blocks of 2 and 4, arms A and B 1:1."""
 
 from __future__ import annotations
 

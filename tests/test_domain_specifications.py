@@ -1,4 +1,4 @@
-"""The UC-MSC release specification (STANDARDS.md) and the software's judging of each result."""
+"""The UC-MSC release specification (docs/rules.md, "Quality: QC results") and the software's judging of each result."""
 
 from __future__ import annotations
 

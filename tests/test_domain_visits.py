@@ -1,4 +1,4 @@
-"""The visit schedule (DESIGN.md section 1): infusions weeks 0-12, follow-up to week 48."""
+"""The visit schedule (protocol NCT01690247): infusions weeks 0-12, follow-up to week 48."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ SYMBOLS = {"barcode128": "Code128", "datamatrix": "DataMatrix", "qr": "QRCode"}
 
 # --- realistic ISBT 128 data (validation FIN A9999) ----------------------------------------------------
 def check_value(din: str) -> int:
-    """ISO/IEC 7064 Mod 37-2 as STANDARDS.md gives it; cellchain.identifiers.isbt128 owns the real one."""
+    """ISO/IEC 7064 Mod 37-2 as ISBT 128 ST-001 gives it; cellchain.identifiers.isbt128 owns the real one."""
     s = 0
     for ch in din:
         s = ((s + MOD37.index(ch)) * 2) % 37

@@ -1,7 +1,7 @@
 """Every label kind printed from database rows: what a scanner reads back is what the database holds.
 
 Each PDF page is rasterised at 300 dpi and decoded with zxing-cpp; the expected data is computed here
-from the rows with plain arithmetic (Mod 37-2 as STANDARDS.md gives it, cyyjjjhhmm in the site's zone),
+from the rows with plain arithmetic (ISO/IEC 7064 Mod 37-2 as ISBT 128 ST-001 gives it, cyyjjjhhmm in the site's zone),
 not with the encoders under test. The ZPL of the same job must carry the same data in its ^FD fields.
 """
 

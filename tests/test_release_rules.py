@@ -1,4 +1,4 @@
-"""QA release and rejection (DESIGN section 4 rule 3): every failing element refused by name, nothing
+"""QA release and rejection (docs/rules.md, "Quality: release"): every failing element refused by name, nothing
 written on a refusal, the decision reaching every bag, and nothing about the results changing after it."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every API endpoint and every form post, called by every demo person: allowed or 403, never a 500.
 
-The expected tables below are written out by hand from DESIGN section 2 (who does what, who may never)
+The expected tables below are written out by hand from docs/rules.md, "People and access" (who does what, who may never)
 and the services' record rules, not read from the decorators, so a gate that drifts from the design
 fails here. A route that is in neither table fails too: a new endpoint must say who may call it.
 """
@@ -172,7 +172,7 @@ def test_the_api_table_names_every_endpoint_and_only_real_ones(app):
 
 
 def test_the_tables_follow_the_design(app):
-    """DESIGN section 2 as properties of the table: the auditor reads everything and changes nothing;
+    """The role rules of docs/rules.md as properties of the table: the auditor reads everything and changes nothing;
     only QA releases; only the lab fills; only nurses infuse; only the coordinator randomizes."""
     for (method, rule), allowed in API.items():
         if method == "GET" and (method, rule) not in PRINTS:

@@ -1,4 +1,4 @@
-"""Registering and screening subjects through the API (DESIGN sections 1, 8; issue 6)."""
+"""Registering and screening subjects through the API (protocol NCT01690247; docs/rules.md, "Trial: subjects")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Database triggers that make a table append-only (DESIGN rule 7; 21 CFR 11.10(e)).
+"""Database triggers that make a table append-only (21 CFR 11.10(e); docs/rules.md, "Audit trail").
 
 The application never updates or deletes these rows; the triggers make the database refuse it too, so
 a hand-typed SQL statement or a bug cannot rewrite history. Used by the migrations.

@@ -5,8 +5,8 @@ The database keeps the audit chain's head itself (migration 0003).
 A trigger on ``audit_entries`` refuses an entry that does not extend the recorded head (the next
 number, linked to the head's hash) and moves the head in the same statement. So an entry written by
 hand, or by a bug, cannot fork or skip the chain, and the application's append is one INSERT after
-reading the locked head, not an INSERT and an UPDATE (issue 9: the bedside check writes one entry
-per scan). A BEFORE trigger on both databases: it runs per row, at once, also within a multi-row insert.
+reading the locked head, not an INSERT and an UPDATE (the bedside check writes one entry per scan,
+while a nurse waits). A BEFORE trigger on both databases: it runs per row, at once, also within a multi-row insert.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
     # --- manufacturing and storage --------------------------------------------------------------
     "PASSAGE_LIMIT": 5,
     "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older
-    "BATCH_RECORD_STEPS": None,  # None: the SOP of domain.batch_record; or [{code, title, needs_verification, ...}]
+    "BATCH_RECORD_STEPS": None,  # None: the SOP in manufacturing/rules/batch_record.py; or [{code, title, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
     "PLACEBO_SHELF_LIFE_DAYS": 90,
     "DONOR_SPECIMEN_WINDOW_DAYS": 7,

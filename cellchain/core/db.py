@@ -57,13 +57,13 @@ class WriterQueue:
 
     Every SQLite transaction takes the write lock at BEGIN IMMEDIATE. A thread that finds it taken
     waits in SQLite's busy handler, which sleeps in growing steps (1, 2, 5 ... 100 ms) however soon the
-    lock frees, so under a threaded server a 3 ms wait became 50-150 ms at the 95th percentile (issue 9,
-    bench/bench_bedside.py). Here a thread joins this queue when it gets a connection from the pool and
+    lock frees, so under a threaded server a 3 ms wait becomes 50-150 ms at the 95th percentile
+    (bench/bench_bedside.py). Here a thread joins this queue when it gets a connection from the pool and
     leaves it when the connection returns (after its commit or rollback); the next in line is woken
     the moment the holder is done, in arrival order, so no request starves behind luckier ones. Other
-    processes still meet SQLite's busy handler, as before. A thread that asks for a second connection
-    while holding one waits no longer than the busy timeout, then goes on without the queue (SQLite
-    decides, as before), so nothing waits on itself forever.
+    processes still meet SQLite's busy handler. A thread that asks for a second connection
+    while holding one waits no longer than the busy timeout, then goes on without the queue (SQLite's
+    busy handler decides), so nothing waits on itself forever.
     """
 
     FLAG = "cellchain.writer_queue"
@@ -119,7 +119,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "checkout", queue.checkout)
         event.listen(engine, "checkin", queue.checkin)
         return engine
-    # No ping before each checkout: it was one more round trip on every request (issue 9). A connection
+    # No ping before each checkout: it would be one more round trip on every request. A connection
     # that died with its server fails its request with a clean 503, and SQLAlchemy then replaces every
     # pooled connection of that process, so the next request reconnects (tests/test_faults.py).
     return create_engine(url, echo=echo, pool_size=5, max_overflow=10)

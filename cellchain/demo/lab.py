@@ -27,7 +27,7 @@ from cellchain.people import accounts
 from cellchain.people.models import User
 from cellchain.ward import custody
 
-DEMO_PASSWORD = "cellchain-demo"  # noqa: S105 - the published demo password (services.demo.DEMO_PASSWORD)
+DEMO_PASSWORD = "cellchain-demo"  # noqa: S105 - the published demo password (demo.loader.DEMO_PASSWORD)
 DEMO_SALINE_LOT = "NS2611B"
 SCREENING = {"HIV-1/2": "negative", "HBV": "negative", "HCV": "negative", "HTLV-I/II": "negative",
              "syphilis": "negative", "CMV": "negative"}

@@ -1,4 +1,4 @@
-"""ISBT 128 identifiers and data structures, encoded and parsed strictly (STANDARDS.md, ICCBBA ST-001).
+"""ISBT 128 identifiers and data structures, encoded and parsed strictly (ICCBBA ISBT 128 ST-001).
 
 Chain of identity rests on these strings: what a label prints is what the database holds, and a scanner
 reading the label must get exactly that back. So every parser checks the data identifier, the length and
@@ -142,7 +142,7 @@ def parse_keyed_din(text: str) -> Din:
     """A DIN keyed by a person: 13 characters + K, with optional single spaces as printed.
 
     Accepts ``A999926123456N`` and ``A9999 26 123456 N``. K is mandatory because a typing mistake in a
-    DIN must be caught before anything is looked up (DESIGN rule 1); a wrong K is refused.
+    DIN must be caught before anything is looked up (docs/rules.md, "Identifiers"); a wrong K is refused.
     """
     if not isinstance(text, str):
         raise Invalid({"din": "must be text"})

@@ -1,4 +1,4 @@
-"""API: labels (DESIGN section 8). Print jobs as PDF or ZPL, and label reconciliation.
+"""API: labels (docs/architecture.md, "The JSON API"). Print jobs as PDF or ZPL, and label reconciliation.
 
 The label GETs write a LabelPrint row (and an audit entry) per label, so a successful GET commits.
 A label printed before is a reprint: add ``?reason=`` (a reprint without one is a 400 naming ``reason``).

@@ -25,7 +25,7 @@ from cellchain.identifiers.scans import wristband_data
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
 QUARANTINE = "QUARANTINE"
 DATE_FORMAT = "%Y-%m-%d"
-MOMENT_FORMAT = "%Y-%m-%d %H:%M"  # 24-hour clock (STANDARDS.md, the bag label)
+MOMENT_FORMAT = "%Y-%m-%d %H:%M"  # 24-hour clock, as ISBT 128 bag labels print times
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintI
 
 
 def _shipper(session: Session, row: Shipment, settings: LabelSettings) -> PrintItem:
-    """Only released bags travel (DESIGN rule 2), so only they go into a labelled shipper."""
+    """Only released bags travel (docs/rules.md, "Quarantine"), so only they go into a labelled shipper."""
     held = [Reason("bag_not_released", f"bag {b.bag_code} is {b.quality_status}: only released bags are shipped")
             for b in row.bags if b.quality_status != "released"]
     if held:

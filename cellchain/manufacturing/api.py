@@ -1,8 +1,8 @@
-"""API: cord collections (DESIGN section 8): register one, read one with its chain of custody.
+"""API: cord collections (docs/architecture.md, "The JSON API"): register one, read one with its chain of custody.
 
-API: lots (DESIGN section 8): start, passages, harvest, formulation, batch record and its PDF.
+API: lots: start, passages, harvest, formulation, batch record and its PDF.
 
-API: bags (DESIGN section 8): fill a lot's bags, fill placebo bags, read and list bags.
+API: bags: fill a lot's bags, fill placebo bags, read and list bags.
 """
 
 from __future__ import annotations

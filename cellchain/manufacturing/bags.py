@@ -125,7 +125,7 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput) -> list[Reason]:
 
 def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
               settings: FillSettings) -> list[Bag]:
-    """Fill a formulated lot into bags, in quarantine until QA releases the lot (DESIGN rule 2)."""
+    """Fill a formulated lot into bags, in quarantine until QA releases the lot (docs/rules.md, "Quarantine")."""
     require_role(actor.roles, "lab", action="fill bags")
     entry = parse_fill(data, shelf_life=settings.shelf_life, now=utcnow())
     lot = lock_lot(session, lot_number)

@@ -1,7 +1,7 @@
 """The batch record of a lot: each SOP step as performed, by whom and when, and its second-person check.
 
-The checklist is the SOP's (``domain.batch_record.DEFAULT_STEPS``, or a site's ``BATCH_RECORD_STEPS``);
-what counts as complete is decided by ``domain.batch_record.completeness``. Steps that carry numbers
+The checklist is the SOP's (``batch_record.DEFAULT_STEPS``, or a site's ``BATCH_RECORD_STEPS``);
+what counts as complete is decided by ``batch_record.completeness``. Steps that carry numbers
 (passages, harvest, formulation, fill) are written by their own use cases together with those numbers,
 so the record can never say "harvested" without saying how many cells. A verification is an
 e-signature with the meaning "verified", bound to the step's content, and never by its performer.

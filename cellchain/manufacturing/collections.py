@@ -2,7 +2,7 @@
 
 The donor (the mother) is known here only by a code: identifiers never carry a name, a national id
 or a medical record number (21 CFR 1271.290). The software, not the person typing, decides
-eligibility from the screening results, consent and medical history (``domain.donor``), and every
+eligibility from the screening results, consent and medical history (``rules.donor``), and every
 reason against it is kept with the collection so that later screens and the batch record show it.
 """
 

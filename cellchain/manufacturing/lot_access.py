@@ -1,7 +1,7 @@
 """Finding and locking a lot, shared by the lot, batch-record and fill use cases.
 
 Every use case that decides on a lot's state (a passage, a step, a fill) locks the lot's row first
-(DESIGN rule 6): two requests on two servers then decide one after the other, each seeing what the
+(docs/rules.md, "Races"): two requests on two servers then decide one after the other, each seeing what the
 other wrote, instead of both deciding on the same stale row.
 """
 

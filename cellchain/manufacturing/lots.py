@@ -1,7 +1,7 @@
 """Lots: started from an eligible, received cord; expanded over passages; harvested and formulated.
 
 A lot's id is its collection's DIN (one lot per cord, held by a unique constraint as well as the
-check here). Population doublings are computed by ``domain.expansion`` and stored with each passage,
+check here). Population doublings are computed by ``rules.expansion`` and stored with each passage,
 together with the running total, so the batch record prints exactly what was decided at the time.
 """
 
@@ -103,7 +103,7 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
 
 
 def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
-    """``domain.expansion.parse_passage``, with times read strictly (an offset, not in the future)."""
+    """``expansion.parse_passage``, with times read strictly (an offset, not in the future)."""
     if not isinstance(data, Mapping):
         raise Invalid({"passage": "must be an object"})
     fields: dict[str, str] = {}

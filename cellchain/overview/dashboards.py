@@ -4,10 +4,10 @@ Every panel reads its rows in bulk, a fixed number of statements however many lo
 there are: a home page that issues one query per lot gets slower every week the lab works. Where an
 existing service already reads in bulk it is reused (``lots.lots_with_status``, ``collections
 .awaiting_lot``, ``bags.list_bags``, ``deviations.listing``, ``custody.list_excursions``,
-``randomization.balance``, ``infusions.due_today`` / ``bags_on_ward``). Where a service works one lot at
-a time (``release.release_gaps``, ``qc.work_list``), the rows of all lots are loaded together
-(``quality.release_gaps``) and fed to the same domain rules, so the verdicts cannot drift from the
-services'; tests compare them.
+``randomization.balance``, ``infusions.due_today`` / ``bags_on_ward``). Release gaps come from
+``quality.release_gaps``, the one computation the release itself uses; where a service works one lot at
+a time (``qc.work_list``), the rows of all lots are loaded together and fed to the same rules, so the
+verdicts cannot drift from the services'; tests compare them.
 
 Nothing here writes, and nothing shows the randomization list or what the next assignment would be.
 """

@@ -169,7 +169,7 @@ def _responses(op: Operation) -> dict:
 
 def build_spec(app: Flask) -> dict:
     spec = APISpec(title="cellchain API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "Chain of identity and custody for UC-MSC cell therapy (DESIGN section 8)."},
+                   info={"description": "Chain of identity and custody for UC-MSC cell therapy."},
                    servers=[{"url": PREFIX}])
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     paths: dict[str, dict] = {}

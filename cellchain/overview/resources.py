@@ -1,4 +1,4 @@
-"""One schema family per resource of DESIGN section 8 (request ``...In``, answer ``...Out``)."""
+"""One schema family per resource of the JSON API (docs/architecture.md): request ``...In``, answer ``...Out``."""
 
 from __future__ import annotations
 

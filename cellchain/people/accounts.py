@@ -201,7 +201,7 @@ def issue_token(session: Session, user: User, *, policy: Policy, label: str = ""
 
 
 # The token with its user and the user's roles, in one Core statement built once (it is only SQL
-# with a parameter): every API request starts here, a nurse's bedside check too (issue 9).
+# with a parameter): every API request starts here, a nurse's bedside check too.
 _TOKENS = ApiToken.__table__
 _TOKEN_USER = (select(_TOKENS.c.revoked_at, _TOKENS.c.expires_at, *principals.COLUMNS)
                .select_from(principals.with_roles(

@@ -1,4 +1,4 @@
-"""API: QC results, deviations, release and rejection, and the release certificate (DESIGN section 8)."""
+"""API: QC results, deviations, release and rejection, and the release certificate (docs/architecture.md)."""
 
 from __future__ import annotations
 

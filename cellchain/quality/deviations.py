@@ -3,7 +3,7 @@ decided by QA (accept with a justification, or reject), and closed with a QA e-s
 
 The moves are a table (``MOVES``); any other move is refused with a reason that names the status the
 move needs. Only a deviation that is closed and decided ``accept`` lets its test's out-of-specification
-result stand at release (``domain.specifications.release_gaps``).
+result stand at release (``spec_limits.release_gaps``).
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ class Specification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     version: str = Field(max_length=20, unique=True)
     product: str = Field(default="ucmsc", max_length=20)
-    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # domain.specifications.spec_to_dict
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # spec_limits.spec_to_dict
     effective_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     created_by: int | None = Field(default=None, foreign_key="users.id")
 

@@ -1,10 +1,10 @@
 """QC results: recorded by a QC analyst, judged by the software, never overwritten.
 
-The lot's own specification version judges each result (``domain.specifications.judge``). A repeat
+The lot's own specification version judges each result (``spec_limits.judge``). A repeat
 test is a new row pointing at the result it repeats, with a mandatory reason; the newest result of a
 test is the one that counts. An out-of-specification result opens a deviation in the same
 transaction, so no OOS can be stored without one. Once QA has released or rejected the lot its
-results are closed: nothing about them may change (DESIGN.md section 4 rule 3).
+results are closed: nothing about them may change (docs/rules.md, "Quality: QC results").
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """QA release and rejection of a lot, with an e-signature bound to the lot's release content.
 
-Release needs every element of DESIGN.md section 4 rule 3 at once, and a refusal names every element
+Release needs every element of docs/rules.md "Quality: release" at once, and a refusal names every element
 that fails (not only the first), so QA sees the whole list of what is missing. The signature signs
 :func:`release_content`; the certificate later recomputes it to say whether the record still matches
 what was signed (Annex 11 section 8.2). Release takes the lot's bags out of quarantine; rejection
@@ -113,7 +113,7 @@ def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, stat
 
 def release(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput,
             policy: Policy, steps: Sequence[StepDef] = DEFAULT_STEPS) -> Lot:
-    """Release a lot (DESIGN section 4 rule 3); refused with every failing reason, nothing written."""
+    """Release a lot (docs/rules.md, "Quality: release"); refused with every failing reason, nothing written."""
     require_role(actor.roles, "qa", action="release a lot")
     _check_meaning(signature, "released")
     lot = lock_lot(session, lot_number)

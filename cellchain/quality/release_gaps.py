@@ -4,7 +4,7 @@ the lot's review page and the release itself.
 The rows of all the lots asked about are read together, one statement per table, so a queue of many
 lots costs the same handful of statements as one lot, and judged by the pure rules
 (``quality.rules.spec_limits.release_gaps``, ``manufacturing.rules.batch_record.completeness``).
-Nothing here writes. The rule and its sources: docs/rules.md, "Release".
+Nothing here writes. The rule and its sources: docs/rules.md, "Quality: release".
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def by_version(session: Session, version: str) -> Specification | None:
 
 
 def ensure_default(session: Session, *, actor: Actor | None = None) -> Specification:
-    """The built-in UC-MSC specification (STANDARDS.md), stored once when no version exists yet."""
+    """The built-in UC-MSC specification (docs/rules.md, "Quality: QC results"), stored once if none exists."""
     existing = _latest(session)
     if existing is not None:
         return existing

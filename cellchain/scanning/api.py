@@ -1,4 +1,4 @@
-"""API: scans (DESIGN section 8). ``POST /scans {data}`` says what a scan is and which record it names.
+"""API: scans (docs/architecture.md). ``POST /scans {data}`` says what a scan is and which record it names.
 
 Answers 200 ``{kind, fields, data, record?}`` or 400 ``{error, fields: {data: reason}}``; never a 500,
 whatever a scanner, a person or an attacker sends (the parser refuses anything it does not recognise).

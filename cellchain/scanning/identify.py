@@ -1,7 +1,7 @@
 """From what a scanner read to the record it names: the one place a scan becomes a collection or bag.
 
 Rule 1 is enforced before anything is looked up: a keyed DIN must carry its check character and a
-scanned DIN its type 3 flags (``domain.scans`` refuses them otherwise).
+scanned DIN its type 3 flags (``identifiers.scans`` refuses them otherwise).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a scan is, and which record of this database it names: the scan station and ``POST /scans``.
 
-``domain.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
+``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
 is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a lot
 (``&)``, from a culture vessel or QC tube), then the DIN's collection. A well-formed scan of something

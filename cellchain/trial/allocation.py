@@ -1,4 +1,4 @@
-"""Allocation: one bag to one infusion visit of one randomized subject (DESIGN rules 2, 4, 6).
+"""Allocation: one bag to one infusion visit of one randomized subject (docs/rules.md, "Trial: allocation and dose").
 
 Every rule is checked and every failing one named in a single refusal, so the coordinator sees at
 once that a bag is both quarantined and too small, not one after the other. The visit and the bag are

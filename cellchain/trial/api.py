@@ -1,4 +1,4 @@
-"""API: the trial — subjects, randomization, visits and bag allocation (DESIGN section 8).
+"""API: the trial — subjects, randomization, visits and bag allocation (docs/architecture.md, "The JSON API").
 
 Nothing here ever shows the randomization list's entries or seed: only a subject's own arm once
 randomized, and the list's hash and the number of positions used.

@@ -1,6 +1,6 @@
 """Randomization: one concealed allocation list, used strictly in order, one position per subject.
 
-The list (``domain.randomization``: permuted blocks of 2 and 4, 1:1) is made once, from a fresh
+The list (``rules.allocation_list``: permuted blocks of 2 and 4, 1:1) is made once, from a fresh
 recorded seed, the first time it is needed or by ``flask --app cellchain trial-init-list``. Its SHA-256
 is recorded in the audit trail when it is made and each time it is extended, so anyone can later
 rebuild it from the seeds and show it was not changed (``verify``).
@@ -9,7 +9,7 @@ Concealment: the seed and the entries live only in the ``randomization_lists`` r
 audit entry or log line shows them; what is shown is the hash, how many positions are used, and each
 subject's own arm once randomized (the trial is open label).
 
-Races (DESIGN rule 6): the subject's row and the list's row are locked FOR UPDATE, always in that
+Races (docs/rules.md, "Races"): the subject's row and the list's row are locked FOR UPDATE, always in that
 order, so two requests for one subject serialise on the subject (the second sees the arm and is
 refused) and requests for different subjects serialise on the list (each takes the next position).
 ``subjects.randomization_position`` is unique, so the database refuses a reused position too.

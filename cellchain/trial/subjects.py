@@ -1,7 +1,7 @@
-"""Registering and screening trial subjects (DESIGN sections 1, 3; issue 6).
+"""Registering and screening trial subjects (protocol NCT01690247; docs/rules.md, "Trial: subjects").
 
 A subject is registered with a screening number, birth date, sex, weight, day 0 and an explicit answer
-to every inclusion and exclusion criterion. The verdict comes from ``domain.eligibility``; a subject
+to every inclusion and exclusion criterion. The verdict comes from ``rules.eligibility``; a subject
 who fails screening is still recorded, with every reason, because the trial must account for every
 person screened. Eligible subjects get their visit schedule at once: day 0 is known at registration.
 Names are never taken or stored (21 CFR 1271.290): the subject code ``SUBJ-0001`` identifies them.

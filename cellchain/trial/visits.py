@@ -1,6 +1,6 @@
 """A subject's visit calendar: planned from day 0, and marked done when the visit happened.
 
-The schedule itself (weeks, windows) is ``domain.visits``; this module stores it, says where each
+The schedule itself (weeks, windows) is ``rules.schedule``; this module stores it, says where each
 visit stands today at the site, and records a visit as done. Only ``planned`` and ``done`` are stored:
 ``missed`` and ``out_of_window`` depend on the day you ask and on when the visit was done, so they are
 computed each time (a stored ``missed`` would go stale the moment a late visit is recorded).

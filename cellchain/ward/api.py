@@ -1,6 +1,6 @@
 """API: hand-overs, an item's chain of custody, temperature excursions and their QA decision.
 
-API: the bedside check, starting and completing an infusion (DESIGN section 8, rules 5 and 6).
+API: the bedside check, starting and completing an infusion (docs/rules.md, "Ward: the bedside check").
 """
 
 from __future__ import annotations

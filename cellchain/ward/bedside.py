@@ -1,7 +1,8 @@
-"""The bedside check (DESIGN.md rule 5): match the bag in the nurse's hand to the wrist in front of her.
+"""The bedside check (docs/rules.md, "Ward: the bedside check").
 
-Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
-detail)``; every guard runs every time, so the nurse sees every reason at once, not the first. A guard
+Match the bag in the nurse's hand to the wrist in front of her. Each rule is a small named guard that
+looks at the same gathered facts and answers ``(name, ok, detail)``; every guard runs every time, so
+the nurse sees every reason at once, not the first. A guard
 that cannot be judged (the bag was not found, the wristband named no one) fails and says why: at the
 bedside "not known" must never read as "passed".
 
@@ -320,7 +321,7 @@ class AttemptRecord(NamedTuple):
     checked_at: datetime
 
 
-# A Core insert built once: the bedside check writes one attempt per scan (issue 9).
+# A Core insert built once: the bedside check writes one attempt per scan, and a nurse waits on it.
 _INSERT_ATTEMPT = insert(BedsideCheck.__table__)
 
 

@@ -1,6 +1,6 @@
 """What the bedside check reads, as plain read-only values, in as few statements as the rules allow.
 
-A nurse waits on this check, at the bedside, for every bag (issue 9). It reads the database live
+A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
 infusion, and the bag's custody events with any open temperature excursion. It is a SQLAlchemy Core
 statement built once (only SQL with parameters), and its rows become small named tuples: building

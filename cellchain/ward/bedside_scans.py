@@ -6,8 +6,8 @@ thing, becomes the reason a bedside check fails (``bedside.wristband_is_a_subjec
 Only a request without both scans is refused outright (``parse_scans``, 400).
 
 What the label carries besides the identity is compared with the record: a wristband 2D code's birth
-date, a bag 2D code's expiry. A label that disagrees with its record is a wrong label (STANDARDS.md:
-match every identifier on the container).
+date, a bag 2D code's expiry. A label that disagrees with its record is a wrong label (at the bedside
+every identifier on the container is matched: docs/rules.md, "Ward: the bedside check").
 """
 
 from __future__ import annotations

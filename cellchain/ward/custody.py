@@ -1,6 +1,6 @@
 """Chain of custody: every hand-over of a collection or bag, checked by the state machine.
 
-The rules about moves live in ``domain.custody``; this module adds what needs the database: the item's
+The rules about moves live in ``custody_states``; this module adds what needs the database: the item's
 current state, the time order of its events, temperature ranges from configuration, the excursions that
 block use until QA decides, and rule 2 (a quarantined bag is never dispatched).
 """
@@ -32,7 +32,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 @dataclass(frozen=True)
 class Handover:
-    """What a person records at a hand-over (DESIGN section 3: what, from, to, when, temperature, condition)."""
+    """What a person records at a hand-over: what, from, to, when, temperature, condition (21 CFR 1271.260)."""
 
     event: str
     location: str

@@ -1,6 +1,6 @@
 """The chain-of-custody report of one bag: from the cord to the vein, every hand-over in order.
 
-STANDARDS.md: chain of identity (donor code, DIN, lot, bag, subject) and chain of custody (who held the
+Chain of identity (donor code, DIN, lot, bag, subject) and chain of custody (who held the
 product, where, when, at what temperature, in what condition). The report reads only stored records and
 prints them as they are: the cord's events, the lot and its release signature, every bag event with the
 person who recorded it, excursions and QA's decisions, every bedside attempt with each check, and the
@@ -50,8 +50,8 @@ class ChainOfCustody:
         return person.full_name if person else ""
 
 
-# The report reads a fixed number of statements however long the bag's history is (issue 9,
-# tests/test_query_counts.py): the identity in one outer-joined read, excursions with their decisions,
+# The report reads a fixed number of statements however long the bag's history is (a query-count
+# test holds it): the identity in one outer-joined read, excursions with their decisions,
 # the infusion with what it names, and everyone named in one IN query.
 _IDENTITY = (select(Bag, Lot, Collection, Signature)
              .outerjoin(Lot, Lot.id == Bag.lot_id)

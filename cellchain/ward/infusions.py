@@ -234,7 +234,7 @@ def get_infusion(session: Session, infusion_id: int, *, for_update: bool = False
 
 
 def _visit_marker() -> Callable[..., Any] | None:
-    """``services.visits.mark_done`` (the trial area's), if that area is installed."""
+    """``visits.mark_done`` (the trial area's), if that area is installed."""
     try:
         from cellchain.trial import visits
     except ModuleNotFoundError as missing:

@@ -1,6 +1,6 @@
 """The batch record: the SOP's manufacturing steps as data, and whether a lot's record is complete.
 
-Release needs the batch record complete (DESIGN.md section 4 rule 3): every step performed and, for
+Release needs the batch record complete (docs/rules.md, "Quality: release"): every step performed and, for
 the critical steps, verified by a second person. Records name the person at the time of each step
 (21 CFR 1271.270), and a person may not verify their own work, or the second check means nothing.
 """

@@ -2,12 +2,13 @@
 
 A cord donor is under a month old, so the mother's specimen stands in for the donor's
 (21 CFR 1271.80(b)); it must be collected within 7 days of the recovery. The tests are those of
-STANDARDS.md "Donor eligibility": HIV-1/2, HBV, HCV, syphilis, and, because UC-MSC products are
+21 CFR 1271 subpart C for a cord donor: HIV-1/2, HBV, HCV, syphilis, and, because UC-MSC products are
 viable cells, HTLV-I/II and CMV (21 CFR 1271.85(a)-(b)); plus a review of the medical records for
 risk (1271.75). Every reason that makes a donor ineligible is listed, not only the first, so the
 person documenting the determination (1271.50) sees the whole picture at once.
 
-Screening keys and values are shared with integrations (DESIGN.md section 8) and are matched exactly.
+Screening keys and values are shared with integrations (docs/architecture.md, "The JSON API") and are
+matched exactly.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from cellchain.core.errors import Invalid, Reason
 
 SCREENING_TESTS: tuple[str, ...] = ("HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV")
-"""The site's required donor tests; keys as integrations send them (DESIGN.md section 8)."""
+"""The site's required donor tests; keys as integrations send them to the JSON API."""
 
 RESULTS: tuple[str, ...] = ("negative", "positive", "indeterminate")
 """The only screening results accepted; anything else is unreadable input, not a result."""
@@ -48,7 +49,7 @@ class DonorEligibility:
 
     @property
     def answer(self) -> str:
-        """``eligible`` or ``ineligible``: the word the API promises (DESIGN.md section 8)."""
+        """``eligible`` or ``ineligible``: the word the JSON API promises."""
         return "eligible" if self.eligible else "ineligible"
 
 

@@ -1,8 +1,8 @@
 """Expansion of a lot: passages P0..Pn, population doublings, and the formulated concentration.
 
 MSC age with every doubling; cumulative population doublings and the passage number are what a site
-limits so that a product is not made from senescent or transformed cells (DESIGN.md section 3:
-"a configurable passage limit"). Passages are recorded strictly in order, so the cumulative
+limits so that a product is not made from senescent or transformed cells (``PASSAGE_LIMIT``,
+a site setting). Passages are recorded strictly in order, so the cumulative
 doublings printed on the batch record are a true sum of what was done.
 """
 
@@ -69,7 +69,7 @@ def cumulative_doublings(passages: Iterable[_Counts | tuple[int, int]]) -> list[
 def guard_next_passage(
     existing_numbers: list[int], number: int, *, limit: int = DEFAULT_PASSAGE_LIMIT
 ) -> None:
-    """Refuse a passage that is not the next one, or beyond the passage limit (DESIGN.md section 3).
+    """Refuse a passage that is not the next one, or beyond the passage limit (docs/rules.md, "Manufacturing: lots").
 
     The next passage is P0 for a new lot, else one more than the highest recorded; a gap or a
     repeat would make the cumulative doublings meaningless. ``limit`` is the highest passage
@@ -100,7 +100,7 @@ def _viability(value: Any) -> float:
 
 
 def _moment(value: Any, field_name: str) -> datetime:
-    """An ISO 8601 time (DESIGN.md section 8) or a ``datetime``."""
+    """An ISO 8601 time (as the JSON API takes times) or a ``datetime``."""
     if isinstance(value, datetime):
         return value
     if isinstance(value, str):
@@ -158,7 +158,7 @@ def _cross_checks(values: dict[str, Any]) -> dict[str, str]:
 
 
 def parse_passage(data: Any) -> PassageInput:
-    """Read ``POST /lots/{id}/passages`` (DESIGN.md section 8) into a ``PassageInput``."""
+    """Read ``POST /lots/{id}/passages`` (docs/architecture.md, "The JSON API") into a ``PassageInput``."""
     if not isinstance(data, Mapping):
         raise Invalid({"passage": "must be an object"})
     values: dict[str, Any] = {}

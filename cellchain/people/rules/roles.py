@@ -1,4 +1,6 @@
-"""Who may do what (DESIGN section 2). Record-level rules (maker is not releaser) live with each record."""
+"""Who may do what (docs/rules.md, "People and access"). Record-level rules (maker is not releaser) live
+with each record.
+"""
 
 from __future__ import annotations
 

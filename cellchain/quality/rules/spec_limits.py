@@ -1,13 +1,13 @@
 """The UC-MSC QC release specification, and the judging of one result against it.
 
-The software, not the analyst, decides whether a result is within its limit (DESIGN.md section 3),
-so limits are data: a ``Specification`` is versioned and stored as JSON (``spec_to_dict``), and a
+The software, not the analyst, decides whether a result is within its limit (docs/rules.md, "Quality:
+QC results"), so limits are data: a ``Specification`` is versioned and stored as JSON (``spec_to_dict``), and a
 result is always judged against the version the lot was tested under. The defaults are
-STANDARDS.md "UC-MSC release specification" plus the ISCT 2006 characterization tests.
+the UC-MSC release specification of docs/rules.md plus the ISCT 2006 characterization tests.
 
 Numbers are read strictly: a value that is not plainly a number (``"95%"``, ``"n/a"``, ``True``,
 ``NaN``) is refused as ``Invalid`` rather than guessed at, because a guessed QC value could release
-a lot (DESIGN.md section 4 rule 3).
+a lot (docs/rules.md, "Quality: release").
 """
 
 from __future__ import annotations
@@ -198,7 +198,7 @@ DEFAULT_SPEC = Specification(
         SpecTest("endotoxin", "Endotoxin", "LAL", "EU/kg", Limit.at_most(5), True, NON_NEGATIVE),
         SpecTest("karyotype", "Karyotype", "G-banding", "", Limit.equals("normal", ("normal", "abnormal"))),
         # Cell count: recorded as the counted total as a percent of the labelled total, so the
-        # +/-10 % site tolerance (STANDARDS.md) becomes the fixed range 90-110 %.
+        # +/-10 % site tolerance (a site choice) becomes the fixed range 90-110 %.
         SpecTest("cell_count", "Cell count (percent of labelled total)", "counted", "% of labelled",
                  Limit.between(90, 110), True, NON_NEGATIVE),
         # ISCT 2006 characterization: recorded when a site chooses to, never blocking release.
@@ -239,7 +239,7 @@ def _parse_value(spec_test: SpecTest, value: Any) -> float | str:
 
 
 def judge(spec_test: SpecTest, value: Any) -> Judgement:
-    """Judge one result against its limit (DESIGN.md section 3: the software judges, not a person)."""
+    """Judge one result against its limit (the software judges, not a person)."""
     normalized = _parse_value(spec_test, value)
     ok = spec_test.limit.admits(normalized)
     shown = _fmt(normalized) if isinstance(normalized, float) else normalized
@@ -252,7 +252,7 @@ def judge(spec_test: SpecTest, value: Any) -> Judgement:
 def release_gaps(
     spec: Specification, latest_results: Mapping[str, bool], accepted_deviation_codes: set[str]
 ) -> list[Reason]:
-    """Every required test that blocks release (DESIGN.md section 4 rule 3).
+    """Every required test that blocks release (docs/rules.md, "Quality: release").
 
     ``latest_results`` maps a test code to whether its latest result was within spec. A required
     test with no result is ``qc_missing``; one out of spec is ``qc_out_of_spec`` unless QA accepted

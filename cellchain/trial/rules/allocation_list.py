@@ -1,6 +1,6 @@
 """The allocation list: permuted blocks of randomly varied size 2 and 4, arms A and B at 1:1.
 
-STANDARDS.md (Randomization): the list is generated in advance from a recorded seed, concealed from
+Randomization practice (ICH E9): the list is generated in advance from a recorded seed, concealed from
 the people enrolling, used strictly in order, one position per subject, never reused, and every
 assignment audited. This module does the first part only: it makes the list, reproducibly from the
 seed, and a SHA-256 fingerprint anyone can recompute later to show the list was not changed.
@@ -69,7 +69,7 @@ def generate_list(seed: str, size: int = 50) -> AllocationList:
     """Draw whole blocks from ``random.Random(seed)`` until there are at least ``size`` entries.
 
     Whole blocks are kept (the list may be longer than ``size``) so that the last subjects stay
-    balanced too; the default of 50 is the trial's planned enrolment (DESIGN.md section 1).
+    balanced too; the default of 50 is the trial's planned enrolment (protocol NCT01690247).
     """
     _check_seed(seed)
     _check_count("size", size)

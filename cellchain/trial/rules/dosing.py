@@ -1,8 +1,9 @@
 """Dose rules: 1 x 10^6 UC-MSC per kg of body weight, or 50 ml saline for placebo (NCT01690247).
 
-DESIGN.md rule 4: the dose is the configured cells/kg times the weight at the visit, within the
-configured tolerance (default +/-10%, STANDARDS.md's release specification). Every number here is a
-parameter with the protocol's default, because DESIGN.md section 1 makes them configuration.
+The dose is the configured cells/kg times the weight at the visit, within the configured tolerance
+(default +/-10%, the cell-count tolerance of the release specification; docs/rules.md, "Trial: allocation
+and dose"). Every number here is a parameter with the protocol's default, because the protocol's
+numbers are site configuration.
 
 The tolerance bounds are computed with exact fractions, not floats: 0.9 x 7e7 in floating point is
 62999999.99999999, which would refuse a bag holding exactly -10%. Cell counts are whole numbers, so

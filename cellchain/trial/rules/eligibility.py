@@ -2,7 +2,7 @@
 
 The verdict lists *every* failing criterion with a stable code, not just the first: the
 investigator must see all that stands in the way, and the record must show why a subject was
-screened out (DESIGN.md section 4: each refusal carries a named reason).
+screened out (each refusal carries a named reason; docs/rules.md lists them).
 
 Decisions made here, each for a stated reason:
 
@@ -18,7 +18,7 @@ Decisions made here, each for a stated reason:
   rather than refused as bad input, because a test still to be done is a screening fact, not a
   malformed request. For men any value, or none, is accepted.
 - The protocol's last exclusion ("judged not applicable by investigators") is a human decision that
-  the investigator records by not enrolling; it has no field in DESIGN.md section 8.
+  the investigator records by not enrolling; it has no field in the API.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 @dataclass(frozen=True)
 class SubjectAnswers:
-    """A subject's screening answers, named as in DESIGN.md section 8 (integrations rely on them)."""
+    """A subject's screening answers, named as the JSON API names them (integrations rely on them)."""
 
     birth_date: date
     day0: date
@@ -111,7 +111,8 @@ def age_on(birth_date: date, day: date) -> int:
 def assess_subject(answers: SubjectAnswers, *, min_age: int = 18, max_age: int = 70) -> EligibilityResult:
     """Apply every inclusion and exclusion criterion of the protocol and list all that fail.
 
-    Age limits are parameters because DESIGN.md section 1 makes protocol numbers configuration.
+    Age limits are parameters because the protocol's numbers are site configuration (``SUBJECT_MIN_AGE``,
+    ``SUBJECT_MAX_AGE``).
     """
     reasons: list[Reason] = []
     age = age_on(answers.birth_date, answers.day0)
@@ -147,7 +148,7 @@ def parse_answers(data: dict[str, Any]) -> SubjectAnswers:
 
     Booleans must be real booleans: ``"false"`` is truthy in Python, and a screening answer read the
     wrong way round would enrol the wrong patient. Extra keys (screening_number, weight_kg) are
-    ignored: DESIGN.md section 8 welcomes extra fields.
+    ignored: the JSON API accepts extra fields.
     """
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}

@@ -1,8 +1,8 @@
-"""The visit schedule a subject follows from day 0 (NCT01690247; DESIGN.md section 1).
+"""The visit schedule a subject follows from day 0 (protocol NCT01690247).
 
 Infusions (UC-MSC or saline) once every 4 weeks from day 0 through week 12, follow-up at weeks 4, 8,
-12, 24, 36 and 48. Weeks and windows are parameters because DESIGN.md makes the schedule and the visit
-windows configuration; the defaults are the protocol's.
+12, 24, 36 and 48. Weeks and windows are parameters because the schedule and the visit windows are site
+configuration (``INFUSION_WEEKS``, ``FOLLOW_UP_WEEKS``, ``*_WINDOW_DAYS``); the defaults are the protocol's.
 
 Decisions:
 
@@ -29,7 +29,7 @@ KINDS = (INFUSION, FOLLOW_UP)
 
 @dataclass(frozen=True)
 class PlannedVisit:
-    """One visit of the schedule; ``kind`` is ``infusion`` or ``follow_up`` (DESIGN.md section 8)."""
+    """One visit of the schedule; ``kind`` is ``infusion`` or ``follow_up``, as the JSON API names them."""
 
     week: int
     kind: str
@@ -58,7 +58,7 @@ def plan_visits(
 
 
 def in_window(visit: PlannedVisit, day: date) -> bool:
-    """True when ``day`` lies in the visit's window, both ends included (DESIGN.md rule 5)."""
+    """True when ``day`` lies in the visit's window, both ends included (docs/rules.md, "Trial: visits")."""
     _check_day(day, "day")
     return visit.window_start <= day <= visit.window_end
 

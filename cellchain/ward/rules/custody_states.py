@@ -1,4 +1,4 @@
-"""Chain of custody as a state machine held in data (DESIGN.md sections 3 and 8).
+"""Chain of custody as a state machine held in data (docs/rules.md, "Ward: chain of custody").
 
 Every hand-over of a collection, lot or bag is an event; an impossible move (a bag infused before it
 was received on the ward) is refused with ``custody_impossible_move`` and a hint of what to do first.
@@ -29,7 +29,7 @@ TERMINAL_STATES = frozenset({"infused", "discarded"})
 RECORDABLE_EVENTS: tuple[str, ...] = (
     "shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded",
 )
-"""Events a person records through ``POST /custody`` (DESIGN.md section 8)."""
+"""Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
 OPENING_EVENTS: dict[str, str] = {"collection": "collected", "bag": "filled"}
 """The first event of an item, recorded when it is registered (a lot starts ``at_lab``)."""
 SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused")
@@ -147,7 +147,7 @@ def impossible_move(item_kind: str, state: str | None, event: str) -> Reason:
 
 def apply_event(item_kind: str, state: str | None, event: str) -> str:
     """The state after ``event``, or ``Refused`` (``custody_impossible_move``) for any move not in
-    ``TRANSITIONS`` (DESIGN.md section 3: an impossible move is refused). Terminal states refuse all.
+    ``TRANSITIONS`` (an impossible move is refused). Terminal states refuse all.
     """
     _check_names(item_kind, state, event)
     new_state = TRANSITIONS[item_kind].get((state, event))
@@ -218,7 +218,7 @@ def excursions(
     ranges: Mapping[str, tuple[float, float]] = DEFAULT_RANGES,
 ) -> list[Reason]:
     """One ``custody_temperature_excursion`` per event whose recorded temperature is out of range;
-    an event without a temperature is not judged here (DESIGN.md section 4 rule 5)."""
+    an event without a temperature is not judged here (docs/rules.md, "Ward: chain of custody")."""
     low, high = ranges[item_kind]
     reasons = []
     for count, raw in enumerate(events, start=1):
