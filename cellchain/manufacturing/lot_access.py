@@ -17,6 +17,7 @@ from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import BatchStep, Lot, Passage
+from cellchain.manufacturing.rules.corrections import effective
 from cellchain.people.models import User
 
 LOT_NOT_IN_PROCESS = "lot_not_in_process"
@@ -49,16 +50,13 @@ def not_in_process(lot: Lot, action: str) -> list[Reason]:
 
 def effective_passages(session: Session, lot_id: int) -> list[Passage]:
     """The lot's passages in order; a passage corrected by a later row is replaced by that row."""
-    rows = list(session.exec(select(Passage).where(Passage.lot_id == lot_id).order_by(Passage.id)))
-    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
-    return sorted((r for r in rows if r.id not in corrected), key=lambda r: r.number)
+    rows = session.exec(select(Passage).where(Passage.lot_id == lot_id).order_by(Passage.id))
+    return sorted(effective(rows), key=lambda r: r.number)
 
 
 def effective_steps(session: Session, lot_id: int) -> list[BatchStep]:
     """The lot's batch steps in the order recorded, without the ones a later row corrects."""
-    rows = list(session.exec(select(BatchStep).where(BatchStep.lot_id == lot_id).order_by(BatchStep.id)))
-    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
-    return [r for r in rows if r.id not in corrected]
+    return effective(session.exec(select(BatchStep).where(BatchStep.lot_id == lot_id).order_by(BatchStep.id)))
 
 
 def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime:

@@ -29,6 +29,7 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing import bags, collections
 from cellchain.manufacturing import lots as lot_service
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
+from cellchain.manufacturing.rules import corrections
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
@@ -106,7 +107,7 @@ def lab_panel(session: Session, settings: Settings) -> LabPanel:
     passages = release_gaps.of_lots(session, Passage, [lot.id for lot in lots])
     rows = []
     for lot in lots:
-        effective = sorted(release_gaps.effective(passages.get(lot.id, [])), key=lambda p: p.number)
+        effective = sorted(corrections.effective(passages.get(lot.id, [])), key=lambda p: p.number)
         last = effective[-1] if effective else None
         rows.append(LotInProcess(lot, last, next_passage_by(lot, last, interval_days=settings.passage_interval_days,
                                                             limit=settings.passage_limit)))

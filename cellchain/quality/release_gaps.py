@@ -20,6 +20,7 @@ from cellchain.core.errors import NotFound, Reason
 from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
 from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.manufacturing.rules.corrections import effective
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, qc, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
@@ -41,12 +42,6 @@ def _grouped(rows: Iterable, key: str) -> dict[int, list]:
     for row in rows:
         groups[getattr(row, key)].append(row)
     return groups
-
-
-def effective(rows: Sequence) -> list:
-    """Rows without those a later row corrects (as ``lot_access.effective_passages`` / ``_steps``)."""
-    corrected = {r.corrects_id for r in rows if r.corrects_id is not None}
-    return [r for r in rows if r.id not in corrected]
 
 
 def of_lots(session: Session, model: type, lot_ids: list[int]) -> dict[int, list]:
