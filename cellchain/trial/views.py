@@ -145,8 +145,7 @@ def _subject_page(subject_code: str, status: int = 200, **context):
     return render_template(
         "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subjects.status_of(subject)],
         calendar=_calendar(session, subject), visit_text=VISIT_TEXT, infusions=infusions, bags=bags,
-        can_randomize=_is_coordinator() and subject.eligible and subject.arm is None,
-        has_wristband="labels.wristband" in current_app.view_functions, **context), status
+        can_randomize=_is_coordinator() and subject.eligible and subject.arm is None, **context), status
 
 
 @bp.route("/subjects/<subject_code>")
