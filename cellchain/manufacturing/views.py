@@ -16,6 +16,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused
+from cellchain.labelling import record_codes
+from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.api import batch_steps
 from cellchain.manufacturing.bag_input import ANTICOAGULANTS
@@ -201,6 +203,7 @@ def _lot_page(lot_id: str, status: int = 200, fields: dict | None = None, reason
                            pdf_url=url_for("api.batch_record_pdf", lot_id=view.lot.lot_number),
                            labels_url=url_for("labels.lot_bag_labels", lot_id=view.lot.lot_number)
                            if view.bags else None,
+                           codes=record_codes.lot_codes(view.lot.lot_number),
                            fields=fields or {}, reasons=reasons or [], form=form or {}, section=section), status
 
 
@@ -317,8 +320,10 @@ def bag_list():
 @bp.route("/bags/<bag_id>")
 @roles_required(*VIEWERS, action="see a bag")
 def bag(bag_id: str):
-    view = bags.bag_view(db.session(), bag_id, tz=site_zone())
-    return render_template("lab/bag.html", view=view, b=view.bag,
+    session = db.session()
+    view = bags.bag_view(session, bag_id, tz=site_zone())
+    codes = record_codes.bag_codes(session, view.bag, LabelSettings.from_config(current_app.config))
+    return render_template("lab/bag.html", view=view, b=view.bag, codes=codes,
                            label_url=url_for("labels.bag_label", bag_id=view.bag.bag_code))
 
 
