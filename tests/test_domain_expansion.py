@@ -1,4 +1,4 @@
-"""Passages, population doublings, the passage limit and the formulated concentration."""
+"""Passages, population doublings and the passage limit."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from cellchain.core.errors import Invalid, Refused
 from cellchain.manufacturing.rules.expansion import (
     PassageInput,
     cumulative_doublings,
-    formulation,
     guard_next_passage,
     parse_passage,
     population_doublings,
@@ -207,25 +206,3 @@ def test_passage_number_must_be_a_non_negative_integer(number):
 def test_parse_passage_refuses_non_objects():
     with pytest.raises(Invalid):
         parse_passage([1, 2])
-
-
-# --- formulation -------------------------------------------------------------------------------
-
-
-def test_formulation_gives_cells_per_ml():
-    assert formulation(100_000_000, 50) == 2_000_000.0
-
-
-@pytest.mark.parametrize(
-    ("cells", "volume", "field"),
-    [
-        (0, 50, "total_cells"),
-        (100, 0, "volume_ml"),
-        (100, -5, "volume_ml"),
-        (100, "lots", "volume_ml"),
-    ],
-)
-def test_formulation_refuses_non_positive_inputs(cells, volume, field):
-    with pytest.raises(Invalid) as raised:
-        formulation(cells, volume)
-    assert field in raised.value.fields

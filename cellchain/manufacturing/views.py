@@ -12,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from werkzeug.routing import BuildError
 
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused
+from cellchain.labelling import record_codes
+from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.api import batch_steps
 from cellchain.manufacturing.bag_input import ANTICOAGULANTS
@@ -52,16 +53,6 @@ def _form(*time_fields: str) -> dict[str, Any]:
     for name in time_fields:
         data[name] = _form_time(data.get(name))
     return data
-
-
-def _link(endpoint: str, **values: Any) -> str | None:
-    """A link to another area's page, or None while that area is not built (never a dead link)."""
-    if endpoint not in current_app.view_functions:
-        return None
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _attempt(action: Callable[[], Any], render: Callable[..., Any]) -> Any:
@@ -157,7 +148,7 @@ def _collection_page(din: str, status: int = 200, fields: dict | None = None, re
     return render_template("lab/collection.html", view=view, c=view.collection, events=HANDOVER_EVENTS,
                            can_start=view.lot is None and view.collection.custody_state not in
                            custody_states.TERMINAL_STATES,
-                           label_url=_link("labels.collection_label", din=view.collection.din),
+                           label_url=url_for("labels.collection_label", din=view.collection.din),
                            can_record=current_user().has_role("lab"),
                            fields=fields or {}, reasons=reasons or [], form=form or {}), status
 
@@ -211,7 +202,9 @@ def _lot_page(lot_id: str, status: int = 200, fields: dict | None = None, reason
                            anticoagulants=tuple(ANTICOAGULANTS.values()),
                            shelf_life=current_app.config["PRODUCT_SHELF_LIFE_HOURS"],
                            pdf_url=url_for("api.batch_record_pdf", lot_id=view.lot.lot_number),
-                           labels_url=_link("labels.lot_bag_labels", lot_id=view.lot.lot_number) if view.bags else None,
+                           labels_url=url_for("labels.lot_bag_labels", lot_id=view.lot.lot_number)
+                           if view.bags else None,
+                           codes=record_codes.lot_codes(view.lot.lot_number),
                            fields=fields or {}, reasons=reasons or [], form=form or {}, section=section), status
 
 
@@ -328,9 +321,11 @@ def bag_list():
 @bp.route("/bags/<bag_id>")
 @roles_required(*VIEWERS, action="see a bag")
 def bag(bag_id: str):
-    view = bags.bag_view(db.session(), bag_id, tz=site_zone())
-    return render_template("lab/bag.html", view=view, b=view.bag,
-                           label_url=_link("labels.bag_label", bag_id=view.bag.bag_code))
+    session = db.session()
+    view = bags.bag_view(session, bag_id, tz=site_zone())
+    codes = record_codes.bag_codes(session, view.bag, LabelSettings.from_config(current_app.config))
+    return render_template("lab/bag.html", view=view, b=view.bag, codes=codes,
+                           label_url=url_for("labels.bag_label", bag_id=view.bag.bag_code))
 
 
 def _placebo_page(status: int = 200, fields: dict | None = None, form: dict | None = None, **_: Any):

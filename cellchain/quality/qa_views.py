@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused, Unauthenticated
+from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
 from cellchain.quality import deviations, release, release_gaps
@@ -96,7 +97,12 @@ def reject_lot(lot_id: str):
 @login_required
 def verify_certificate(lot_id: str):
     check = release.verify_certificate(db.session(), lot_id, request.args.get("h", ""))
-    return render_template("qa/verify.html", check=check)
+    codes = []
+    if check.signature is not None:  # the certificate QA signed carries this link; without a decision there is none
+        url = url_for("qa.verify_certificate", lot_id=check.lot.lot_number, h=check.signature.record_hash,
+                      _external=True)
+        codes = [pictures.qr("signed certificate's check link", url)]
+    return render_template("qa/verify.html", check=check, codes=codes)
 
 
 # --- deviations -----------------------------------------------------------------------------------------

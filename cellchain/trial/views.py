@@ -15,6 +15,8 @@ from sqlmodel import select
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused
+from cellchain.labelling import record_codes
+from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing.models import Bag
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, randomization, subjects, visits
@@ -145,8 +147,8 @@ def _subject_page(subject_code: str, status: int = 200, **context):
     return render_template(
         "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subjects.status_of(subject)],
         calendar=_calendar(session, subject), visit_text=VISIT_TEXT, infusions=infusions, bags=bags,
-        can_randomize=_is_coordinator() and subject.eligible and subject.arm is None,
-        has_wristband="labels.wristband" in current_app.view_functions, **context), status
+        codes=record_codes.subject_codes(subject, LabelSettings.from_config(current_app.config)),
+        can_randomize=_is_coordinator() and subject.eligible and subject.arm is None, **context), status
 
 
 @bp.route("/subjects/<subject_code>")

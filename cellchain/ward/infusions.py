@@ -29,6 +29,7 @@ from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import bedside, bedside_scans, custody
 from cellchain.ward.models import Infusion
@@ -233,17 +234,6 @@ def get_infusion(session: Session, infusion_id: int, *, for_update: bool = False
     return row
 
 
-def _visit_marker() -> Callable[..., Any] | None:
-    """``visits.mark_done`` (the trial area's), if that area is installed."""
-    try:
-        from cellchain.trial import visits
-    except ModuleNotFoundError as missing:
-        if missing.name != "cellchain.trial.visits":
-            raise
-        return None
-    return getattr(visits, "mark_done", None)
-
-
 def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion) -> Infusion:
     """Record the end of an infusion: volume given, end time, reactions, vitals, ultrasound; then mark
     the visit done. Refused: already completed, more volume than the bag held, an end before the start."""
@@ -276,9 +266,7 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
                  new={"status": "completed", "ended_at": completion.ended_at, "volume_ml": completion.volume_ml,
                       "reactions": completion.reactions, "vital_signs": vitals,
                       "ultrasound_monitored": completion.ultrasound_monitored})
-    mark_done = _visit_marker()
-    if mark_done is not None:
-        mark_done(session, actor=actor, visit=session.get(Visit, infusion.visit_id), when=completion.ended_at)
+    visits.mark_done(session, actor=actor, visit=session.get(Visit, infusion.visit_id), when=completion.ended_at)
     return infusion
 
 

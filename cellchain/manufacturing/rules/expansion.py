@@ -1,4 +1,4 @@
-"""Expansion of a lot: passages P0..Pn, population doublings, and the formulated concentration.
+"""Expansion of a lot: passages P0..Pn, population doublings and the passage limit.
 
 MSC age with every doubling; cumulative population doublings and the passage number are what a site
 limits so that a product is not made from senescent or transformed cells (``PASSAGE_LIMIT``,
@@ -175,12 +175,3 @@ def parse_passage(data: Any) -> PassageInput:
     if errors:
         raise Invalid(errors, "the passage has invalid fields")
     return PassageInput(**values)
-
-
-def formulation(total_cells: int, volume_ml: float) -> float:
-    """Concentration of the formulated product in cells/ml, as printed on the label."""
-    cells = _cell_count(total_cells, "total_cells")
-    volume = parse_number(volume_ml, "volume_ml")
-    if volume <= 0:
-        raise Invalid({"volume_ml": f"{volume_ml!r} is not a positive volume"})
-    return cells / volume

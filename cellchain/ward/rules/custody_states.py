@@ -30,8 +30,6 @@ RECORDABLE_EVENTS: tuple[str, ...] = (
     "shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded",
 )
 """Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
-OPENING_EVENTS: dict[str, str] = {"collection": "collected", "bag": "filled"}
-"""The first event of an item, recorded when it is registered (a lot starts ``at_lab``)."""
 SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused")
 EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS
 
