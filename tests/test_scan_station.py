@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
-
 from cellchain.core import db
-from cellchain.scanning.resolver import Found
-from cellchain.scanning.views import page_url
 from tests.factories import labels as make
 from tests.test_scan_api import PAGES, expected_url
 
@@ -42,16 +38,6 @@ def test_a_scan_opens_the_record_it_belongs_to(app, client, auth) -> None:
             assert response.status_code == 200 and key in response.get_data(as_text=True)
 
 
-def test_without_the_records_page_the_station_shows_the_fields_and_summary(app, client, auth) -> None:
-    rows = made(app)
-    app.view_functions.pop("lab.bag", None)  # as if the lab area were not installed
-    auth.login("lab")
-    response = auth.post("/scan/", {"scan": rows["bag"].bag_code})
-    page = response.get_data(as_text=True)
-    assert response.status_code == 200 and "This is a bag" in page
-    assert rows["bag"].bag_code in page and "quarantine" in page and "Labels of this bag" in page
-
-
 def test_a_refused_scan_says_why_in_words(client, auth) -> None:
     auth.login("lab")
     response = auth.post("/scan/", {"scan": "A999926000001X"})
@@ -66,16 +52,6 @@ def test_a_structure_without_a_record_is_described(client, auth) -> None:
     auth.login("qc")
     page = auth.post("/scan/", {"scan": "=<D0001VA0"}).get_data(as_text=True)
     assert "This is a product code" in page and "D0001" in page and "No record" in page
-
-
-def test_a_records_page_with_a_numeric_argument_gets_the_row_id() -> None:
-    other = Flask(__name__)
-    other.add_url_rule("/bags/<int:pk>", endpoint="lab.bag", view_func=lambda pk: str(pk))
-    other.add_url_rule("/subjects/<code>", endpoint="trial.subject", view_func=lambda code: code)
-    with other.test_request_context():
-        assert page_url(Found("bag", 7, "A999926000001-D0001VA0")) == "/bags/7"
-        assert page_url(Found("subject", 3, "SUBJ-0003")) == "/subjects/SUBJ-0003"
-        assert page_url(Found("lot", 2, "A999926000001")) is None
 
 
 def test_the_station_is_for_signed_in_staff(client) -> None:
