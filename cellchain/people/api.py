@@ -20,6 +20,8 @@ TAGS = ["auth"]
 @bp.post("/auth/token", tags=TAGS)
 @bp.arguments(TokenIn)
 @bp.response(201, TokenOut)
+@bp.alt_response(401, schema=ErrorSchema, description="the username or password is wrong")
+@bp.alt_response(403, schema=ErrorSchema, description="the account is locked or disabled")
 @bp.alt_response(429, schema=ErrorSchema, description="too many failed logins from this address; see Retry-After")
 def issue_token(data: dict[str, Any]) -> dict[str, Any]:
     """Exchange a username and password for a bearer token"""
