@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import jsonify
-
 from cellchain.audit import trail
+from cellchain.audit.rules.hash_chain import ChainReport
+from cellchain.audit.schemas import AuditVerifyOut
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.people.security import roles_required
 
 
-@bp.get("/audit/verify")
+@bp.get("/audit/verify", tags=["audit"])
 @roles_required("auditor", "qa", "admin", action="verify the audit trail")
-def verify():
-    return jsonify(trail.verify_chain(db.session()).as_dict())
+@bp.response(200, AuditVerifyOut)
+def verify() -> ChainReport:
+    """Check the audit trail's hash chain"""
+    return trail.verify_chain(db.session())

@@ -37,6 +37,15 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (the client address they pass)
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes; no form or JSON body is near this, a flood is refused (413)
+    # --- JSON API document (flask-smorest reads these) ------------------------------------------
+    "API_TITLE": "cellchain API",
+    "API_VERSION": "1.0.0",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": None,  # None: no flask-smorest doc pages; /api/v1/openapi.json serves the document
+    "API_SPEC_OPTIONS": {
+        "info": {"description": "Chain of identity and custody for UC-MSC cell therapy, from cord to bedside."},
+        "servers": [{"url": "/api/v1"}],
+    },
     # --- ISBT 128 -------------------------------------------------------------------------------
     "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
     "FACILITY_NAME": "cellchain validation facility (A9999)",

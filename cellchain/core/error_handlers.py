@@ -63,6 +63,13 @@ def database_down(error: DBAPIError):
     return respond(503, "The database is not answering. Nothing was saved; try again in a moment.")
 
 
+def too_deep(error: RecursionError):
+    # JSON nested deeper than the parser or a walk through its values can follow: no request of the
+    # product looks like that, so it is bad input, not a fault of the server.
+    log.warning("input nested too deeply: %s", error)
+    return respond(400, "The input is nested too deeply to read.", fields={"body": "nested too deeply"})
+
+
 def _unexpected(error: Exception):
     if current_app.testing:
         raise error  # a test sees the traceback, not a polite page
@@ -78,4 +85,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntegrityError, integrity_conflict)
     app.register_error_handler(DataError, data_refused)
     app.register_error_handler(OperationalError, database_down)
+    app.register_error_handler(RecursionError, too_deep)
     app.register_error_handler(Exception, _unexpected)

@@ -1,8 +1,80 @@
-"""Shapes shared by every resource: errors, reasons, e-signatures."""
+"""Shapes shared by every resource: errors, reasons, e-signatures, and the field kinds the API schemas use.
+
+A request schema states the body's shape: it refuses a body that is not an object and any field it does
+not name (a 400 naming the field). Fields whose meaning a rule checks (a DIN, a time with its offset, a
+dose) are ``Checked...``: documented with their JSON type, handed to the operation as sent, so that the
+operation names every bad field of a request at once, with the rule's own words.
+"""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from datetime import datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, fields, validate
+
+from cellchain.core.canonical import format_utc
+
+
+class RequestSchema(Schema):
+    """Base of every request body: unknown fields are refused, naming them."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class _AsSent:
+    """Loads the JSON value unchanged: the operation reads it with the rule that gives it meaning."""
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        return value
+
+
+class CheckedString(_AsSent, fields.String):
+    pass
+
+
+class CheckedInteger(_AsSent, fields.Integer):
+    pass
+
+
+class CheckedFloat(_AsSent, fields.Float):
+    pass
+
+
+class CheckedBoolean(_AsSent, fields.Boolean):
+    pass
+
+
+class CheckedDate(_AsSent, fields.Date):
+    pass
+
+
+class CheckedDateTime(_AsSent, fields.DateTime):
+    """A time with its UTC offset (a time without one is refused: the site's clock is not the server's)."""
+
+
+class CheckedList(_AsSent, fields.List):
+    pass
+
+
+class CheckedDict(_AsSent, fields.Dict):
+    pass
+
+
+class CheckedNested(_AsSent, fields.Nested):
+    pass
+
+
+class CheckedRaw(_AsSent, fields.Raw):
+    pass
+
+
+class UtcDateTime(fields.DateTime):
+    """Answers carry fixed-width UTC text (``2026-11-25T07:23:24.000123Z``), as the audit trail does."""
+
+    def _serialize(self, value: datetime | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else format_utc(value)
 
 
 class ReasonSchema(Schema):
@@ -11,7 +83,7 @@ class ReasonSchema(Schema):
 
 
 class ErrorSchema(Schema):
-    """400: ``fields`` names each bad field; 409: ``reasons`` lists every rule that refused."""
+    """400: ``fields`` names each bad field; 401, 403, 404, 409: ``reasons`` lists every rule that refused."""
 
     error = fields.String(required=True)
     fields_ = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields")
@@ -28,24 +100,16 @@ class SignatureSchema(Schema):
          "administered"]))
 
 
-class SignatureManifestationSchema(Schema):
-    signer_name = fields.String()
-    signer_username = fields.String()
-    meaning = fields.String()
-    signed_at = fields.DateTime()
-    record_hash = fields.String()
+def signature_field(**kwargs: Any) -> CheckedNested:
+    """An e-signature in a request, checked by the signing rules (their messages name ``field.part``)."""
+    return CheckedNested(SignatureSchema, **kwargs)
 
 
-class CustodyEventSchema(Schema):
-    id = fields.Integer()
-    item_type = fields.String(metadata={"description": "collection or bag"})
-    item_id = fields.String(metadata={"description": "the collection's DIN or the bag id"})
-    event = fields.String()
-    from_state = fields.String(allow_none=True)
-    to_state = fields.String()
-    location = fields.String()
-    temperature_c = fields.Float(allow_none=True)
-    condition = fields.String()
-    excursion = fields.Boolean()
-    occurred_at = fields.DateTime()
-    recorded_by = fields.String()
+class SortedStrings(fields.List):
+    """A set of names (roles), answered in a stable order."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(fields.String(), **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[str] | None:
+        return None if value is None else sorted(value)

@@ -1,202 +1,232 @@
-"""The OpenAPI document of /api/v1, generated with apispec from the marshmallow schemas.
+"""The OpenAPI document of /api/v1, built by flask-smorest from the routes and their schemas.
 
-Every API route the app registers is documented from ``OPERATIONS`` (a test fails for a route that is
-missing here), so the document cannot fall behind the code that scanner stations depend on.
+flask-smorest documents each route from its decorators (summary from the docstring, request and answer
+schemas). Completed here from what the code itself states: who may call it (the ``roles_required``
+decorator's roles, the bearer token ``login_required`` asks for) and the error answers every route can give.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app
 from marshmallow import Schema
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import Rule
 
-from cellchain.core.api import bp
-from cellchain.core.schemas import ErrorSchema
+from cellchain.core.api import PREFIX, bp
 from cellchain.overview import resources as r
 
-PREFIX = "/api/v1"
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
+_PARAMETER = re.compile(r"\{[a-z_]+\}")
+ERROR_REF = {"$ref": "#/components/schemas/Error"}
+REFUSALS = {400: "bad input: ``fields`` names each bad field", 401: "not authenticated",
+            403: "the role or the person may not do this", 404: "not found",
+            409: "refused by a rule: ``reasons`` lists every rule that refused",
+            413: "the body is too large", 503: "the database is not answering; nothing was saved"}
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
 @dataclass(frozen=True)
-class Operation:
+class Fallback:
+    """How a route that does not yet load and dump through flask-smorest decorators is documented."""
+
     summary: str
     tag: str
     request: type[Schema] | None = None
     response: type[Schema] | None = None
     status: int = 200
-    roles: tuple[str, ...] = ()
     produces: str = "application/json"
-    refusals: tuple[int, ...] = field(default=(400, 401, 403, 404, 409))
-    public: bool = False
 
 
 PDF, ZPL, CSV = "application/pdf", "text/plain", "text/csv"
-OPERATIONS: dict[tuple[str, str], Operation] = {
-    ("POST", "/auth/token"): Operation("Exchange a username and password for a bearer token", "auth", r.TokenIn,
-                                       r.TokenOut, 201, public=True),
-    ("POST", "/auth/revoke"): Operation("Revoke the bearer token of this request", "auth"),
-    ("GET", "/auth/me"): Operation("Who the token belongs to", "auth"),
-    ("POST", "/collections"): Operation("Register a cord collection; assigns its DIN and decides donor eligibility",
-                                        "collections", r.CollectionIn, r.CollectionOut, 201, ("lab",)),
-    ("GET", "/collections/{}"): Operation("A collection by DIN", "collections", None, r.CollectionOut),
-    ("GET", "/collections/{}/custody"): Operation("A collection's custody chain", "custody", None,
+UNCONVERTED: dict[tuple[str, str], Fallback] = {
+    ("POST", "/collections"): Fallback("Register a cord collection; assigns its DIN and decides donor eligibility",
+                                        "collections", r.CollectionIn, r.CollectionOut, 201),
+    ("GET", "/collections/{}"): Fallback("A collection by DIN", "collections", None, r.CollectionOut),
+    ("GET", "/collections/{}/custody"): Fallback("A collection's custody chain", "custody", None,
                                                   r.ItemCustodyOut),
-    ("POST", "/custody"): Operation("Record a hand-over of a collection or bag", "custody", r.CustodyIn,
-                                    r.CustodyOut, 201, ("lab", "nurse", "qa")),
-    ("GET", "/excursions"): Operation("Temperature excursions (?status=open|accepted|rejected)", "custody", None,
-                                      None, 200, ("qa", "auditor")),
-    ("POST", "/excursions/{}/decide"): Operation("QA accepts or rejects an excursion with an e-signature", "custody",
-                                                 None, None, 200, ("qa",)),
-    ("POST", "/lots"): Operation("Start a lot from an eligible, received collection", "lots", r.LotIn, r.LotOut, 201,
-                                 ("lab",)),
-    ("GET", "/lots/{}"): Operation("A lot with passages, QC results and bags", "lots", None, r.LotOut),
-    ("POST", "/lots/{}/harvest"): Operation("Record the harvest", "lots", r.HarvestIn, r.LotOut, 201, ("lab",)),
-    ("POST", "/lots/{}/formulation"): Operation("Record the formulation", "lots", r.FormulationIn, r.LotOut, 201,
-                                                ("lab",)),
-    ("POST", "/lots/{}/batch-steps"): Operation("Record a batch-record step", "lots", r.BatchStepIn, r.BatchStepOut,
-                                                201, ("lab",)),
-    ("POST", "/lots/{}/batch-steps/{}/verify"): Operation("A second person verifies a step (e-signature)", "lots",
-                                                          r.VerifyStepIn, r.VerifyStepOut, 201, ("lab", "qa")),
-    ("GET", "/lots/{}/batch-record.pdf"): Operation("The batch record", "lots", produces=PDF),
-    ("GET", "/lots/{}/labels.pdf"): Operation("Labels of all the lot's bags, one job", "labels", produces=PDF),
-    ("GET", "/lots/{}/labels.zpl"): Operation("Labels of all the lot's bags, ZPL", "labels", produces=ZPL),
-    ("GET", "/lots/{}/qc-tube-labels.pdf"): Operation("QC sample tube labels", "labels", produces=PDF),
-    ("GET", "/lots/{}/qc-tube-labels.zpl"): Operation("QC sample tube labels, ZPL", "labels", produces=ZPL),
-    ("GET", "/lots/{}/vessel-labels.pdf"): Operation("Culture vessel labels (?passage=&vessels=)", "labels",
+    ("POST", "/custody"): Fallback("Record a hand-over of a collection or bag", "custody", r.CustodyIn,
+                                    r.CustodyOut, 201),
+    ("GET", "/excursions"): Fallback("Temperature excursions (?status=open|accepted|rejected)", "custody", None,
+                                      None, 200),
+    ("POST", "/excursions/{}/decide"): Fallback("QA accepts or rejects an excursion with an e-signature", "custody",
+                                                 None, None, 200),
+    ("POST", "/lots"): Fallback("Start a lot from an eligible, received collection", "lots", r.LotIn, r.LotOut, 201),
+    ("GET", "/lots/{}"): Fallback("A lot with passages, QC results and bags", "lots", None, r.LotOut),
+    ("POST", "/lots/{}/harvest"): Fallback("Record the harvest", "lots", r.HarvestIn, r.LotOut, 201),
+    ("POST", "/lots/{}/formulation"): Fallback("Record the formulation", "lots", r.FormulationIn, r.LotOut, 201),
+    ("POST", "/lots/{}/batch-steps"): Fallback("Record a batch-record step", "lots", r.BatchStepIn, r.BatchStepOut,
+                                                201),
+    ("POST", "/lots/{}/batch-steps/{}/verify"): Fallback("A second person verifies a step (e-signature)", "lots",
+                                                          r.VerifyStepIn, r.VerifyStepOut, 201),
+    ("GET", "/lots/{}/batch-record.pdf"): Fallback("The batch record", "lots", produces=PDF),
+    ("GET", "/lots/{}/labels.pdf"): Fallback("Labels of all the lot's bags, one job", "labels", produces=PDF),
+    ("GET", "/lots/{}/labels.zpl"): Fallback("Labels of all the lot's bags, ZPL", "labels", produces=ZPL),
+    ("GET", "/lots/{}/qc-tube-labels.pdf"): Fallback("QC sample tube labels", "labels", produces=PDF),
+    ("GET", "/lots/{}/qc-tube-labels.zpl"): Fallback("QC sample tube labels, ZPL", "labels", produces=ZPL),
+    ("GET", "/lots/{}/vessel-labels.pdf"): Fallback("Culture vessel labels (?passage=&vessels=)", "labels",
                                                      produces=PDF),
-    ("GET", "/lots/{}/vessel-labels.zpl"): Operation("Culture vessel labels, ZPL", "labels", produces=ZPL),
-    ("GET", "/collections/{}/label.pdf"): Operation("The collection's label", "labels", produces=PDF),
-    ("GET", "/collections/{}/label.zpl"): Operation("The collection's label, ZPL", "labels", produces=ZPL),
-    ("GET", "/subjects/{}/wristband.zpl"): Operation("The subject's wristband, ZPL", "labels", produces=ZPL),
-    ("POST", "/shipments/label"): Operation("A shipper label for bags dispatched together", "labels",
-                                            r.ShipperLabelIn, None, 200, ("lab",), produces=PDF),
-    ("GET", "/labels"): Operation("Printed labels (?target=&key=), or those not yet accounted for", "labels",
+    ("GET", "/lots/{}/vessel-labels.zpl"): Fallback("Culture vessel labels, ZPL", "labels", produces=ZPL),
+    ("GET", "/collections/{}/label.pdf"): Fallback("The collection's label", "labels", produces=PDF),
+    ("GET", "/collections/{}/label.zpl"): Fallback("The collection's label, ZPL", "labels", produces=ZPL),
+    ("GET", "/subjects/{}/wristband.zpl"): Fallback("The subject's wristband, ZPL", "labels", produces=ZPL),
+    ("POST", "/shipments/label"): Fallback("A shipper label for bags dispatched together", "labels",
+                                            r.ShipperLabelIn, None, 200, produces=PDF),
+    ("GET", "/labels"): Fallback("Printed labels (?target=&key=), or those not yet accounted for", "labels",
                                   None, r.LabelsOut),
-    ("POST", "/labels/{}/status"): Operation("Account for a printed label", "labels", r.LabelStatusIn,
-                                             r.LabelPrintOut, 200, ("lab", "qa", "nurse")),
-    ("POST", "/lots/{}/passages"): Operation("Record a passage", "lots", r.PassageIn, r.PassageOut, 201, ("lab",)),
-    ("POST", "/lots/{}/qc-results"): Operation("Record a QC result; judged against the lot's specification", "qc",
-                                               r.QcResultIn, r.QcResultOut, 201, ("qc",)),
-    ("GET", "/lots/{}/qc-results"): Operation("A lot's QC results", "qc", None, r.QcResultsOut),
-    ("GET", "/lots/{}/release-check"): Operation("What still stands between a lot and its release", "qc", None,
+    ("POST", "/labels/{}/status"): Fallback("Account for a printed label", "labels", r.LabelStatusIn,
+                                             r.LabelPrintOut, 200),
+    ("POST", "/lots/{}/passages"): Fallback("Record a passage", "lots", r.PassageIn, r.PassageOut, 201),
+    ("POST", "/lots/{}/qc-results"): Fallback("Record a QC result; judged against the lot's specification", "qc",
+                                               r.QcResultIn, r.QcResultOut, 201),
+    ("GET", "/lots/{}/qc-results"): Fallback("A lot's QC results", "qc", None, r.QcResultsOut),
+    ("GET", "/lots/{}/release-check"): Fallback("What still stands between a lot and its release", "qc", None,
                                                  r.ReleaseCheckOut),
-    ("GET", "/deviations"): Operation("List deviations (?status=)", "qc", None, r.DeviationsOut),
-    ("POST", "/deviations"): Operation("Open a deviation", "qc", r.DeviationIn, r.DeviationOut, 201, ("qa",)),
-    ("GET", "/deviations/{}"): Operation("A deviation", "qc", None, r.DeviationOut),
-    ("POST", "/deviations/{}/investigate"): Operation("Record root cause and impact", "qc", r.DeviationStepIn,
-                                                      r.DeviationOut, 200, ("qa",)),
-    ("POST", "/deviations/{}/decide"): Operation("Accept or reject, with justification", "qc", r.DeviationStepIn,
-                                                 r.DeviationOut, 200, ("qa",)),
-    ("POST", "/deviations/{}/close"): Operation("Close with a QA e-signature", "qc", r.DeviationStepIn,
-                                                r.DeviationOut, 200, ("qa",)),
-    ("GET", "/specifications/current"): Operation("The specification in force", "qc", None, r.SpecificationOut),
-    ("POST", "/specifications"): Operation("Publish a new specification version (new lots only)", "qc",
-                                           r.SpecificationIn, None, 201, ("qa",)),
-    ("POST", "/lots/{}/release"): Operation("Release a lot with a QA e-signature", "qc", r.DecisionIn,
-                                            r.DecisionOut, 200, ("qa",)),
-    ("POST", "/lots/{}/reject"): Operation("Reject a lot with a QA e-signature", "qc", r.DecisionIn, r.DecisionOut,
-                                           200, ("qa",)),
-    ("GET", "/lots/{}/release-certificate.pdf"): Operation("The release certificate", "qc", produces=PDF),
-    ("POST", "/lots/{}/bags"): Operation("Fill bags from a formulated lot", "bags", r.FillIn, r.BagsOut, 201,
-                                         ("lab",)),
-    ("POST", "/placebo-bags"): Operation("Fill placebo bags of 0.9% saline", "bags", r.PlaceboIn, r.BagsOut, 201,
-                                         ("lab",)),
-    ("GET", "/bags"): Operation("List bags (?status=&lot_id=)", "bags", None, r.BagsOut),
-    ("GET", "/bags/{}"): Operation("A bag", "bags", None, r.BagOut),
-    ("GET", "/bags/{}/label.pdf"): Operation("The bag's label, PDF", "labels", produces=PDF),
-    ("GET", "/bags/{}/label.zpl"): Operation("The bag's label, ZPL for Zebra printers", "labels", produces=ZPL),
-    ("GET", "/bags/{}/custody"): Operation("The bag's custody chain", "custody", None, r.ItemCustodyOut),
-    ("GET", "/bags/{}/chain-of-custody.pdf"): Operation("The bag's chain-of-custody report", "custody",
+    ("GET", "/deviations"): Fallback("List deviations (?status=)", "qc", None, r.DeviationsOut),
+    ("POST", "/deviations"): Fallback("Open a deviation", "qc", r.DeviationIn, r.DeviationOut, 201),
+    ("GET", "/deviations/{}"): Fallback("A deviation", "qc", None, r.DeviationOut),
+    ("POST", "/deviations/{}/investigate"): Fallback("Record root cause and impact", "qc", r.DeviationStepIn,
+                                                      r.DeviationOut, 200),
+    ("POST", "/deviations/{}/decide"): Fallback("Accept or reject, with justification", "qc", r.DeviationStepIn,
+                                                 r.DeviationOut, 200),
+    ("POST", "/deviations/{}/close"): Fallback("Close with a QA e-signature", "qc", r.DeviationStepIn,
+                                                r.DeviationOut, 200),
+    ("GET", "/specifications/current"): Fallback("The specification in force", "qc", None, r.SpecificationOut),
+    ("POST", "/specifications"): Fallback("Publish a new specification version (new lots only)", "qc",
+                                           r.SpecificationIn, None, 201),
+    ("POST", "/lots/{}/release"): Fallback("Release a lot with a QA e-signature", "qc", r.DecisionIn,
+                                            r.DecisionOut, 200),
+    ("POST", "/lots/{}/reject"): Fallback("Reject a lot with a QA e-signature", "qc", r.DecisionIn, r.DecisionOut,
+                                           200),
+    ("GET", "/lots/{}/release-certificate.pdf"): Fallback("The release certificate", "qc", produces=PDF),
+    ("POST", "/lots/{}/bags"): Fallback("Fill bags from a formulated lot", "bags", r.FillIn, r.BagsOut, 201),
+    ("POST", "/placebo-bags"): Fallback("Fill placebo bags of 0.9% saline", "bags", r.PlaceboIn, r.BagsOut, 201),
+    ("GET", "/bags"): Fallback("List bags (?status=&lot_id=)", "bags", None, r.BagsOut),
+    ("GET", "/bags/{}"): Fallback("A bag", "bags", None, r.BagOut),
+    ("GET", "/bags/{}/label.pdf"): Fallback("The bag's label, PDF", "labels", produces=PDF),
+    ("GET", "/bags/{}/label.zpl"): Fallback("The bag's label, ZPL for Zebra printers", "labels", produces=ZPL),
+    ("GET", "/bags/{}/custody"): Fallback("The bag's custody chain", "custody", None, r.ItemCustodyOut),
+    ("GET", "/bags/{}/chain-of-custody.pdf"): Fallback("The bag's chain-of-custody report", "custody",
                                                         produces=PDF),
-    ("POST", "/scans"): Operation("Say what a scan is", "scans", r.ScanIn, r.ScanOut),
-    ("POST", "/subjects"): Operation("Register and screen a subject", "trial", r.SubjectIn, r.SubjectOut, 201,
-                                     ("coordinator",)),
-    ("GET", "/subjects"): Operation("List subjects", "trial", None, r.SubjectsOut),
-    ("POST", "/visits/{}/done"): Operation("Record a follow-up visit as done", "trial", r.VisitDoneIn, r.VisitOut, 200,
-                                           ("coordinator",)),
-    ("GET", "/randomization-list"): Operation("The allocation list's recorded hash and how much is used", "trial",
+    ("POST", "/scans"): Fallback("Say what a scan is", "scans", r.ScanIn, r.ScanOut),
+    ("POST", "/subjects"): Fallback("Register and screen a subject", "trial", r.SubjectIn, r.SubjectOut, 201),
+    ("GET", "/subjects"): Fallback("List subjects", "trial", None, r.SubjectsOut),
+    ("POST", "/visits/{}/done"): Fallback("Record a follow-up visit as done", "trial", r.VisitDoneIn, r.VisitOut, 200),
+    ("GET", "/randomization-list"): Fallback("The allocation list's recorded hash and how much is used", "trial",
                                               None, r.RandomizationListOut),
-    ("POST", "/randomization-list/extend"): Operation("Add blocks to the allocation list", "trial", r.ExtendListIn,
-                                                      r.RandomizationListOut, 200, ("coordinator", "admin")),
-    ("GET", "/subjects/{}"): Operation("A subject", "trial", None, r.SubjectOut),
-    ("POST", "/subjects/{}/randomize"): Operation("Randomize an eligible subject (once)", "trial", None,
-                                                  r.RandomizeOut, 200, ("coordinator",)),
-    ("GET", "/subjects/{}/visits"): Operation("A subject's visits with windows", "trial", None, r.VisitsOut),
-    ("GET", "/subjects/{}/wristband.pdf"): Operation("The subject's wristband label", "labels", produces=PDF),
-    ("POST", "/visits/{}/allocation"): Operation("Allocate a bag to an infusion visit", "trial", r.AllocationIn,
-                                                 r.AllocationOut, 201, ("coordinator",)),
-    ("POST", "/infusions/verify"): Operation("Bedside check: every check by name (writes only the attempt)",
-                                             "infusions", r.BedsideIn, r.BedsideOut, 200, ("nurse",)),
-    ("POST", "/infusions"): Operation("Start an infusion with a second person's e-signature", "infusions",
-                                      r.InfusionIn, r.InfusionOut, 201, ("nurse",)),
-    ("POST", "/infusions/{}/complete"): Operation("Finish an infusion", "infusions", r.InfusionCompleteIn,
-                                                  r.InfusionOut, 200, ("nurse",)),
-    ("GET", "/infusions/{}"): Operation("An infusion", "infusions"),
-    ("GET", "/audit/verify"): Operation("Check the audit trail's hash chain", "audit", None, r.AuditVerifyOut, 200,
-                                        ("auditor", "qa", "admin")),
-    ("GET", "/openapi.json"): Operation("This document", "meta", public=True),
+    ("POST", "/randomization-list/extend"): Fallback("Add blocks to the allocation list", "trial", r.ExtendListIn,
+                                                      r.RandomizationListOut, 200),
+    ("GET", "/subjects/{}"): Fallback("A subject", "trial", None, r.SubjectOut),
+    ("POST", "/subjects/{}/randomize"): Fallback("Randomize an eligible subject (once)", "trial", None,
+                                                  r.RandomizeOut, 200),
+    ("GET", "/subjects/{}/visits"): Fallback("A subject's visits with windows", "trial", None, r.VisitsOut),
+    ("GET", "/subjects/{}/wristband.pdf"): Fallback("The subject's wristband label", "labels", produces=PDF),
+    ("POST", "/visits/{}/allocation"): Fallback("Allocate a bag to an infusion visit", "trial", r.AllocationIn,
+                                                 r.AllocationOut, 201),
+    ("POST", "/infusions/verify"): Fallback("Bedside check: every check by name (writes only the attempt)",
+                                             "infusions", r.BedsideIn, r.BedsideOut, 200),
+    ("POST", "/infusions"): Fallback("Start an infusion with a second person's e-signature", "infusions",
+                                      r.InfusionIn, r.InfusionOut, 201),
+    ("POST", "/infusions/{}/complete"): Fallback("Finish an infusion", "infusions", r.InfusionCompleteIn,
+                                                  r.InfusionOut, 200),
+    ("GET", "/infusions/{}"): Fallback("An infusion", "infusions"),
 }
 
 
-def rule_key(method: str, rule: str) -> tuple[str, str]:
-    """(method, path with any parameter as ``{}``) — the form OPERATIONS is keyed by."""
-    return method, _CONVERTER.sub("{}", rule[len(PREFIX):])
+def _ref(schema: type[Schema]) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{schema.__name__}"}
 
 
-def api_rules(app: Flask):
+def register_fallback_schemas(api: Any) -> None:
+    """The schemas the routes of ``UNCONVERTED`` refer to, as components of the document."""
+    for schema in sorted({s for op in UNCONVERTED.values() for s in (op.request, op.response) if s},
+                         key=lambda s: s.__name__):
+        if schema.__name__ not in api.spec.components.schemas:
+            api.spec.components.schema(schema.__name__, schema=schema)
+
+
+def _fallback(operation: dict[str, Any], op: Fallback) -> None:
+    operation["summary"], operation["tags"] = op.summary, [op.tag]
+    if op.request is not None:
+        operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(op.request)}}}
+    content = {op.produces: {"schema": _ref(op.response)} if op.response else {}}
+    operation.setdefault("responses", {})[str(op.status)] = {"description": op.summary, "content": content}
+
+
+def api_rules(app: Flask) -> Iterator[tuple[str, Rule]]:
+    """(method, rule) of every API route the app answers."""
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(PREFIX + "/"):
             for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
                 yield method, rule
 
 
-def _responses(op: Operation) -> dict:
-    content = {op.produces: {"schema": op.response}} if op.response else {op.produces: {}}
-    responses = {str(op.status): {"description": op.summary, "content": content}}
-    for status in op.refusals if not op.public else (400,):
-        responses[str(status)] = {"description": {400: "bad input, fields named", 401: "not authenticated",
-                                                  403: "role not allowed", 404: "not found",
-                                                  409: "refused by a rule, reasons listed"}[status],
-                                  "content": {"application/json": {"schema": ErrorSchema}}}
-    return responses
+def document_path(rule: str) -> str:
+    """``/api/v1/lots/<lot_id>`` as the document writes it: ``/lots/{lot_id}`` (the server URL holds the prefix)."""
+    return _CONVERTER.sub(r"{\1}", rule[len(PREFIX):])
 
 
-def build_spec(app: Flask) -> dict:
-    spec = APISpec(title="cellchain API", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "Chain of identity and custody for UC-MSC cell therapy."},
-                   servers=[{"url": PREFIX}])
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    paths: dict[str, dict] = {}
-    for method, rule in api_rules(app):
-        op = OPERATIONS.get(rule_key(method, rule.rule))
-        if op is None:
-            continue
-        path = _CONVERTER.sub(r"{\1}", rule.rule[len(PREFIX):])
-        operation = {"summary": op.summary, "tags": [op.tag], "responses": _responses(op),
-                     "operationId": rule.endpoint.replace(".", "_") + "_" + method.lower()}
-        if op.roles:
-            operation["description"] = "Roles: " + ", ".join(op.roles)
-        if not op.public:
-            operation["security"] = [{"bearer": []}]
-        if op.request is not None:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": op.request}}}
-        params = [{"name": name, "in": "path", "required": True,
-                   "schema": {"type": "integer" if isinstance(rule._converters.get(name), IntegerConverter)
-                              else "string"}} for name in rule.arguments]
-        if params:
-            operation["parameters"] = sorted(params, key=lambda p: p["name"])
-        paths.setdefault(path, {})[method.lower()] = operation
-    for path, operations in sorted(paths.items()):
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR_REF}}}
 
 
-@bp.get("/openapi.json")
-def openapi_document():
-    return jsonify(build_spec(current_app))
+def _complete(operation: dict[str, Any], view: Any, endpoint: str, method: str) -> None:
+    roles = getattr(view, "required_roles", ())
+    needs_login = getattr(view, "requires_login", False)
+    operation["operationId"] = f"{endpoint.replace('.', '_')}_{method}"
+    responses = operation.setdefault("responses", {})
+    statuses = [400, 404, 409, 503]
+    if needs_login:
+        operation["security"] = [{"bearer": []}]
+        statuses += [401, 403]
+    if "requestBody" in operation:
+        statuses.append(413)
+    if roles:
+        stated = "Roles: " + ", ".join(roles)
+        operation["description"] = f"{operation['description']}\n\n{stated}" if operation.get("description") \
+            else stated
+    for answer in responses.values():
+        if "$ref" not in answer:
+            answer.setdefault("content", {"application/json": {}})
+    for status in sorted(statuses):
+        description = REFUSALS[status]
+        if status == 403 and roles:
+            description = f"the caller holds none of the roles {', '.join(roles)}, or a rule of the record refuses"
+        responses.setdefault(str(status), _error(description))
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The document as a dict: flask-smorest's, with paths relative to the server URL, security and refusals."""
+    api = app.extensions["flask-smorest"]["apis"][""]["ext_obj"]
+    spec = api.spec.to_dict()
+    views = {(document_path(rule.rule), method.lower()): rule.endpoint for method, rule in api_rules(app)}
+    paths: dict[str, Any] = {}
+    for path, item in spec.get("paths", {}).items():
+        short = document_path(path) if path.startswith(PREFIX) else path
+        for method, operation in item.items():
+            if method in METHODS:
+                endpoint = views[(short, method)]
+                fallback = UNCONVERTED.get((method.upper(), _PARAMETER.sub("{}", short)))
+                if fallback is not None:
+                    _fallback(operation, fallback)
+                _complete(operation, app.view_functions[endpoint], endpoint, method)
+        shared = item.pop("parameters", [])
+        for operation in item.values():
+            # path parameters stated on each operation: readers that walk operations find them there
+            operation["parameters"] = shared + operation.get("parameters", [])
+        paths[short] = item
+    spec["paths"] = dict(sorted(paths.items()))
+    spec["tags"] = sorted({tag for item in paths.values() for op in item.values() if isinstance(op, dict)
+                           for tag in op.get("tags", [])})
+    spec["tags"] = [{"name": tag} for tag in spec["tags"]]
+    return spec
+
+
+@bp.route("/openapi.json", methods=["GET"], tags=["meta"])
+@bp.response(200, description="This document (OpenAPI 3.0)")
+def openapi_document() -> dict[str, Any]:
+    """This document"""
+    return build_spec(current_app)

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from typing import Any
+
+from flask import request
 
 from cellchain.core import db
-from cellchain.core.api import bp, json_body
-from cellchain.core.canonical import format_utc
+from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
+from cellchain.core.schemas import ErrorSchema
 from cellchain.people import accounts
+from cellchain.people.schemas import MeOut, RevokedOut, TokenIn, TokenOut
 from cellchain.people.security import current_user, login_required, login_throttle, policy
 
+TAGS = ["auth"]
 
-@bp.post("/auth/token")
-def issue_token():
-    data = json_body()
+
+@bp.post("/auth/token", tags=TAGS)
+@bp.arguments(TokenIn)
+@bp.response(201, TokenOut)
+@bp.alt_response(401, schema=ErrorSchema, description="the username or password is wrong")
+@bp.alt_response(403, schema=ErrorSchema, description="the account is locked or disabled")
+@bp.alt_response(429, schema=ErrorSchema, description="too many failed logins from this address; see Retry-After")
+def issue_token(data: dict[str, Any]) -> dict[str, Any]:
+    """Exchange a username and password for a bearer token"""
     username, password = data.get("username"), data.get("password")
     fields = {k: "required" for k, v in (("username", username), ("password", password))
               if not isinstance(v, str) or not v}
@@ -24,20 +34,21 @@ def issue_token():
     with login_throttle():
         user = accounts.check_credentials(session, username.strip(), password, policy=policy())
     plain, token = accounts.issue_token(session, user, policy=policy(), label=str(data.get("label", "")))
-    return jsonify({"token": plain, "expires_at": format_utc(token.expires_at), "username": user.username,
-                    "roles": sorted(user.roles)}), 201
+    return {"plain": plain, "record": token, "user": user}
 
 
-@bp.post("/auth/revoke")
+@bp.post("/auth/revoke", tags=TAGS)
 @login_required
+@bp.response(200, RevokedOut)
 def revoke_token():
+    """Revoke the bearer token of this request"""
     header = request.headers.get("Authorization", "")
-    accounts.revoke_token(db.session(), actor=current_user(), plain=header[7:].strip())
-    return jsonify({"revoked": True})
+    return accounts.revoke_token(db.session(), actor=current_user(), plain=header[7:].strip())
 
 
-@bp.get("/auth/me")
+@bp.get("/auth/me", tags=TAGS)
 @login_required
+@bp.response(200, MeOut)
 def me():
-    user = current_user()
-    return jsonify({"username": user.username, "full_name": user.full_name, "roles": sorted(user.roles)})
+    """Who the token belongs to"""
+    return current_user()

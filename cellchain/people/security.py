@@ -183,6 +183,7 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
                 raise Unauthenticated("log in first: POST /api/v1/auth/token, then send Authorization: Bearer")
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         return view(*args, **kwargs)
+    wrapped.requires_login = True  # read by the API document: the operation needs a bearer token
     return wrapped
 
 
@@ -194,7 +195,7 @@ def roles_required(*roles: str, action: str = "open this page") -> Callable[...,
         def wrapped(*args: Any, **kwargs: Any) -> Any:
             require_role(g.user.roles, *roles, action=action)
             return view(*args, **kwargs)
-        wrapped.required_roles = roles  # read by the navigation and the role-matrix test
+        wrapped.required_roles = roles  # read by the navigation, the role-matrix test and the API document
         return wrapped
     return decorator
 

@@ -1,0 +1,31 @@
+"""API shapes of bearer tokens: log in, who am I, revoke."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from cellchain.core.schemas import CheckedString, RequestSchema, SortedStrings, UtcDateTime
+
+
+class TokenIn(RequestSchema):
+    username = CheckedString(required=True)
+    password = CheckedString(required=True, load_only=True)
+    label = CheckedString(metadata={"description": "what the token is for, e.g. the scanner station's name"})
+
+
+class TokenOut(Schema):
+    token = fields.String(required=True, attribute="plain", metadata={"description": "shown once; send it as "
+                                                                                       "Authorization: Bearer"})
+    expires_at = UtcDateTime(attribute="record.expires_at")
+    username = fields.String(attribute="user.username")
+    roles = SortedStrings(attribute="user.roles")
+
+
+class MeOut(Schema):
+    username = fields.String(required=True)
+    full_name = fields.String()
+    roles = SortedStrings()
+
+
+class RevokedOut(Schema):
+    revoked = fields.Constant(True, metadata={"description": "always true: the token no longer opens anything"})
