@@ -40,6 +40,10 @@ class PageForm(FlaskForm):
             return default
         return request.form.get(name, default)
 
+    def values(self) -> dict[str, Any]:
+        """Every field's parsed value by input name, as an operation that reads a mapping takes it."""
+        return {f.name: f.data for f in self if f.name != "csrf_token"}
+
     def field_errors(self) -> dict[str, str]:
         return {name: "; ".join(str(m) for m in messages) for name, messages in self.errors.items()
                 if name != "csrf_token"}
