@@ -11,7 +11,7 @@ from cellchain import create_app
 from cellchain.core import db
 from cellchain.core.types import utcnow
 from cellchain.people.models import LoginAttempt, User
-from tests.conftest import FAST_HASH, PASSWORD, AuthActions
+from tests.conftest import FAST_HASH, PASSWORD, AuthActions, form_token
 
 HEADERS = {
     "Content-Security-Policy": "script-src 'self'",
@@ -100,9 +100,7 @@ def test_hsts_is_sent_on_pages_api_and_errors_when_configured(https_app):
 
 def test_secure_cookies_when_configured(https_app):
     client = https_app.test_client()
-    client.get("/auth/login", base_url="https://localhost")
-    with client.session_transaction() as session:
-        csrf = session["csrf_token"]
+    csrf = form_token(client, base_url="https://localhost")
     response = client.post("/auth/login", base_url="https://localhost",
                            data={"username": "lab", "password": PASSWORD, "csrf_token": csrf})
     assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]

@@ -9,7 +9,7 @@ from cellchain.core.page_forms import PageForm, text_field
 
 
 class SignatureForm(PageForm):
-    """Base of every form that signs: the fields the ``signature_fields`` macro draws.
+    """Base of every form that signs, with the inputs the ``signature_fields`` macro draws.
 
     The password is never put back into a page shown again after a refusal.
     """

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from cellchain.audit import trail as audit
 from cellchain.core import db
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
+from cellchain.core.page_forms import site_zone
 from cellchain.people.security import roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -29,7 +29,7 @@ def _day_bound(text: str, field: str, end: bool) -> str | None:
         day = datetime.strptime(text, "%Y-%m-%d").date()  # a calendar date; its zone is added below
     except ValueError:
         raise Invalid({field: "use YYYY-MM-DD"}) from None
-    local = datetime.combine(day, time.max if end else time.min, ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    local = datetime.combine(day, time.max if end else time.min, site_zone())
     return format_utc(local)
 
 

@@ -36,6 +36,13 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_THROTTLE_FAILURES": 10,  # failed logins from one client address within the window -> 429
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (the client address they pass)
+    "WTF_CSRF_CHECK_DEFAULT": False,  # the page forms' CSRF check runs in people.security, the API is exempt
+    # A form's token lives as long as the login session that issued it (PERMANENT_SESSION_LIFETIME): a bedside
+    # page left open for hours still posts, and a token never outlives the session it belongs to.
+    "WTF_CSRF_TIME_LIMIT": None,
+    # The token is the check; a Referer is not demanded over HTTPS, where a browser or proxy that strips it
+    # (privacy settings, some tablets) would otherwise lock the ward out of every form.
+    "WTF_CSRF_SSL_STRICT": False,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes; no form or JSON body is near this, a flood is refused (413)
     # --- JSON API document (flask-smorest reads these) ------------------------------------------
     "API_TITLE": "cellchain API",

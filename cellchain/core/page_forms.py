@@ -1,4 +1,5 @@
-"""Page forms: the base every area's form extends, and the one way a refused post is shown again.
+"""Page forms: the base every area's form extends, the fields all pages share (a time typed as the
+site's wall clock, a number, a repeated input), and the one way a refused post is shown again.
 
 A form parses and type-checks what was typed; the operation it feeds keeps the rules (``Invalid`` with
 field names, ``Refused`` with reasons). Either refusal shows the same page again with the reasons, what
@@ -9,14 +10,96 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import current_app, request
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import Field, PasswordField, StringField
+from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid, Reason, Refused, Unauthenticated
+
+SITE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def site_zone() -> ZoneInfo:
+    """The site's time zone (``SITE_TIMEZONE``): what a clock on the ward or in the lab shows."""
+    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
+
+
+class SiteDateTimeField(Field):
+    """A ``datetime-local`` input: the browser sends a wall-clock time with no zone, which is the site's.
+
+    ``data`` is an aware datetime (None when left empty, so the operation may default it to now); a stored
+    UTC time given as ``default`` or ``data`` is shown back in site time.
+    """
+
+    widget = DateTimeLocalInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None,
+                 message: str = "give the date and time (site time)", **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(self.message) from None
+        self.data = moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if isinstance(self.data, datetime):
+            return self.data.astimezone(site_zone()).strftime(SITE_TIME_FORMAT)
+        return ""
+
+
+class NumberField(Field):
+    """An optional decimal number: empty is None, anything else must read as one (``message`` if not)."""
+
+    widget = TextInput()
+
+    def __init__(self, label: str | None = None, validators: Any = None, message: str = "a number",
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.message = message
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = float(text)
+        except ValueError:
+            raise ValueError(self.message) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:g}"
+
+
+class RepeatedField(Field):
+    """Every value posted under one name, in order, blanks dropped (the parts of a bag scanned in two goes)."""
+
+    widget = HiddenInput()
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = [value.strip() for value in valuelist if value.strip()]
+
+    def _value(self) -> str:
+        return ""
+
 
 # What a page shows on the page itself; anything else (403, 404) is the error page.
 PAGE_REFUSALS: tuple[type[DomainError], ...] = (Invalid, Refused, Unauthenticated)
@@ -32,13 +115,17 @@ def text_field(label: str = "", **kwargs: Any) -> StringField:
 
 
 class PageForm(FlaskForm):
-    """A page's form. ``get`` gives back what was typed, so a template can refill its inputs after a refusal."""
+    """A page's form. ``get`` gives back what was typed, so a template refills its inputs after a refusal."""
 
     def get(self, name: str, default: Any = "") -> Any:
-        """What was typed into ``name``; never a password."""
-        if isinstance(self._fields.get(name), PasswordField):
+        """What was typed into ``name`` in this post; never a password."""
+        if isinstance(self._fields.get(name), PasswordField) or request.method != "POST":
             return default
-        return request.form.get(name, default) if request.method == "POST" else default
+        return request.form.get(name, default)
+
+    def values(self) -> dict[str, Any]:
+        """Every field's parsed value by input name, as an operation that reads a mapping takes it."""
+        return {f.name: f.data for f in self if f.name != "csrf_token"}
 
     def field_errors(self) -> dict[str, str]:
         return {name: "; ".join(str(m) for m in messages) for name, messages in self.errors.items()
@@ -61,15 +148,15 @@ class Refusal:
 
     @classmethod
     def of(cls, error: DomainError) -> Refusal:
-        return cls(error.status, error.message, dict(getattr(error, "fields", {}) or {}),
-                   list(getattr(error, "reasons", []) or []))
+        return cls(error.status, error.message, dict(getattr(error, "fields", None) or {}),
+                   list(getattr(error, "reasons", None) or []))
 
 
 def submit(form: PageForm | None, action: Callable[[], Any], again: Callable[[Refusal], Any], *,
            refusals: tuple[type[DomainError], ...] = PAGE_REFUSALS) -> Any:
     """Check the form, then run the operation; on a refusal roll back and show the page again.
 
-    ``again`` renders the page the form is on with the refusal; its status is the refusal's: 400 for
+    ``again`` renders the page the form is on with the refusal; the status is the refusal's: 400 for
     input that cannot be read, 409 for a rule, 401 for a wrong signature password.
     """
     try:

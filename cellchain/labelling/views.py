@@ -15,9 +15,11 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Refused
+from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import readable
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
+from cellchain.labelling.forms import LabelStatusForm, PrintForm
 from cellchain.manufacturing.models import LABEL_STATUSES
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import resolver
@@ -107,8 +109,7 @@ def wristband(subject_code: str):
 
 
 # --- the print page: reason, format, and the item's labels with their status ----------------------------
-def _print_page(item_type: str, key: str, *, status: int = 200, fields: dict | None = None,
-                reasons: list | None = None, form: dict | None = None):
+def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: PageForm | None = None) -> str:
     session = db.session()
     kind = print_jobs.target_kind(item_type)
     summary = resolver.print_target(session, item_type, key)  # 404 for an unknown item
@@ -118,7 +119,8 @@ def _print_page(item_type: str, key: str, *, status: int = 200, fields: dict | N
                            summary=readable(summary.summary) if summary else {},
                            title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
-                           fields=fields or {}, reasons=reasons or [], form=form or request.args), status
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or request.args)
 
 
 @bp.route("/print/<item_type>/<key>")
@@ -130,29 +132,28 @@ def print_page(item_type: str, key: str):
 @bp.route("/print/<item_type>/<key>", methods=["POST"])
 @roles_required(*PRINTERS, action="print labels")
 def print_submit(item_type: str, key: str):
-    form = request.form
-    options = {}
-    if item_type == "vessel":
-        options = {"passage": form.get("passage", type=int), "vessels": form.get("vessels", type=int)}
-    try:
+    form = PrintForm()
+
+    def print_labels():
         printed = print_jobs.print_target(db.session(), actor=current_user(), target=item_type, key=key,
-                                      settings=label_settings(), reprint_reason=form.get("reason"),
-                                      fmt=form.get("format", "pdf"), **options)
-    except (Invalid, Refused) as refusal:
-        db.rollback()
-        code = 400 if isinstance(refusal, Invalid) else 409
-        return _print_page(item_type, key, status=code, fields=getattr(refusal, "fields", None),
-                           reasons=getattr(refusal, "reasons", None), form=form)
-    return send_printed(printed)
+                                          settings=label_settings(), reprint_reason=form.reason.data,
+                                          fmt=form.format.data or "pdf", **form.options(item_type))
+        return send_printed(printed)
+
+    return submit(form, print_labels, lambda refusal: _print_page(item_type, key, refusal, form),
+                  refusals=(Invalid, Refused))
 
 
 @bp.route("/<int:label_id>/status", methods=["POST"])
 @roles_required(*VIEWERS, action="account for printed labels")
 def set_status(label_id: int):
+    """A refusal is a message on the item's print page, where the label is listed with its status."""
     session = db.session()
+    form = LabelStatusForm()
     try:
+        form.check()
         row = print_jobs.set_status(session, actor=current_user(), label_id=label_id,
-                                status=request.form.get("status"), reason=request.form.get("reason"))
+                                    status=form.status.data, reason=form.reason.data)
         flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
     except DomainError as refusal:
         if isinstance(refusal, Forbidden):

@@ -7,20 +7,29 @@ Every form here calls the same service as its API twin; a refused form is shown 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
-from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused
+from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.api import batch_steps
 from cellchain.manufacturing.bag_input import ANTICOAGULANTS
+from cellchain.manufacturing.forms import (
+    CollectionForm,
+    FillForm,
+    FormulationForm,
+    HandoverForm,
+    HarvestForm,
+    PassageForm,
+    PlaceboForm,
+    StepForm,
+    VerifyStepForm,
+)
 from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
@@ -33,30 +42,10 @@ VIEWERS = ("lab", "qa", "qc", "auditor")
 HANDOVER_EVENTS = ("shipped", "received", "stored")
 
 
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
-
-
-def _form_time(text: str | None) -> str | datetime | None:
-    """A ``datetime-local`` field is a wall-clock time at the site: give it the site's zone."""
-    if not text:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text  # the service's parser names the field
-    return moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
-
-
-def _form(*time_fields: str) -> dict[str, Any]:
-    data: dict[str, Any] = {k: v.strip() for k, v in request.form.items() if k != "csrf_token"}
-    for name in time_fields:
-        data[name] = _form_time(data.get(name))
-    return data
 
 
 def _attempt(action: Callable[[], Any], render: Callable[..., Any]) -> Any:
-    """Run one service call; on a refusal roll back and show the page again with the reasons."""
+    """The scan box's lookup: on a refusal roll back and show the lab's index with the reasons."""
     try:
         return action()
     except Invalid as error:
@@ -107,9 +96,9 @@ def open_scan():
 # --- collections ---------------------------------------------------------------------------------------
 
 
-def _new_collection(status: int = 200, fields: dict | None = None, form: dict | None = None, **_: Any):
-    return render_template("lab/collection_new.html", tests=SCREENING_TESTS, results=RESULTS, fields=fields or {},
-                           form=form or {}), status
+def _new_collection(refusal: Refusal | None = None, form: CollectionForm | None = None) -> str:
+    return render_template("lab/collection_new.html", tests=SCREENING_TESTS, results=RESULTS,
+                           fields=refusal.fields if refusal else {}, form=form or {})
 
 
 @bp.route("/collections/new")
@@ -118,39 +107,30 @@ def new_collection():
     return _new_collection()
 
 
-def _collection_data() -> dict[str, Any]:
-    form = request.form
-    return {"donor_code": form.get("donor_code", ""), "site": form.get("site", ""),
-            "collected_at": _form_time(form.get("collected_at")),
-            "specimen_collected_at": _form_time(form.get("specimen_collected_at")),
-            "consent_obtained": {"yes": True, "no": False}.get(form.get("consent_obtained", "")),
-            "medical_history_ok": {"ok": True, "risk": False}.get(form.get("medical_history_ok", "")),
-            "screening": {t: form[f"screening.{t}"] for t in SCREENING_TESTS if form.get(f"screening.{t}")}}
-
-
 @bp.route("/collections", methods=["POST"])
 @roles_required("lab", action="register a cord collection")
 def register_collection():
     cfg = current_app.config
+    form = CollectionForm()
 
     def register():
-        row = collections.register_collection(db.session(), actor=current_user(), data=_collection_data(),
+        row = collections.register_collection(db.session(), actor=current_user(), data=form.collection(),
                                               fin=cfg["FACILITY_FIN"], tz=site_zone(), ranges=cfg["TEMPERATURE_RANGES"])
         flash(f"Cord registered with DIN {row.din}: donor {row.eligibility}.", "success")
         return redirect(url_for("lab.collection", din=row.din))
 
-    return _attempt(register, lambda **kw: _new_collection(form=request.form.to_dict(), **kw))
+    return submit(form, register, lambda refusal: _new_collection(refusal, form))
 
 
-def _collection_page(din: str, status: int = 200, fields: dict | None = None, reasons: list | None = None,
-                     form: dict | None = None, **_: Any):
+def _collection_page(din: str, refusal: Refusal | None = None, form: PageForm | None = None) -> str:
     view = collections.collection_view(db.session(), din)
     return render_template("lab/collection.html", view=view, c=view.collection, events=HANDOVER_EVENTS,
                            can_start=view.lot is None and view.collection.custody_state not in
                            custody_states.TERMINAL_STATES,
                            label_url=url_for("labels.collection_label", din=view.collection.din),
                            can_record=current_user().has_role("lab"),
-                           fields=fields or {}, reasons=reasons or [], form=form or {}), status
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or {})
 
 
 @bp.route("/collections/<din>")
@@ -162,9 +142,11 @@ def collection(din: str):
 @bp.route("/collections/<din>/handover", methods=["POST"])
 @roles_required("lab", action="record a cord's hand-over")
 def handover(din: str):
+    form = HandoverForm()
+
     def record():
         session = db.session()
-        entry = custody.parse_handover(_form("occurred_at"))
+        entry = custody.parse_handover(form.values())
         row = custody.record_handover(session, actor=current_user(), handover=entry,
                                       record=collections.collection_view(session, din).collection,
                                       ranges=current_app.config["TEMPERATURE_RANGES"])
@@ -172,7 +154,7 @@ def handover(din: str):
         flash(f"Cord {row.event} at {row.location}.{note}", "warning" if row.excursion else "success")
         return redirect(url_for("lab.collection", din=din))
 
-    return _attempt(record, lambda **kw: _collection_page(din, form=request.form.to_dict(), **kw))
+    return submit(form, record, lambda refusal: _collection_page(din, refusal, form))
 
 
 @bp.route("/collections/<din>/lot", methods=["POST"])
@@ -183,14 +165,13 @@ def start_lot(din: str):
         flash(f"Lot {lot.lot_number} started.", "success")
         return redirect(url_for("lab.lot", lot_id=lot.lot_number))
 
-    return _attempt(start, lambda **kw: _collection_page(din, **kw))
+    return submit(None, start, lambda refusal: _collection_page(din, refusal))
 
 
 # --- lots ---------------------------------------------------------------------------------------------
 
 
-def _lot_page(lot_id: str, status: int = 200, fields: dict | None = None, reasons: list | None = None,
-              form: dict | None = None, section: str = "", **_: Any):
+def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None = None, section: str = "") -> str:
     steps = batch_steps()
     view = lots.lot_view(db.session(), lot_id, steps)
     manual = [s for s in steps if s.code not in batch.AUTOMATIC_STEPS]
@@ -205,7 +186,8 @@ def _lot_page(lot_id: str, status: int = 200, fields: dict | None = None, reason
                            labels_url=url_for("labels.lot_bag_labels", lot_id=view.lot.lot_number)
                            if view.bags else None,
                            codes=record_codes.lot_codes(view.lot.lot_number),
-                           fields=fields or {}, reasons=reasons or [], form=form or {}, section=section), status
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or {}, section=section)
 
 
 @bp.route("/lots/<lot_id>")
@@ -222,88 +204,90 @@ def growth(lot_id: str):
     return Response(growth_svg(points, title=f"Growth of lot {view.lot.lot_number}"), mimetype="image/svg+xml")
 
 
-def _lot_form(lot_id: str, section: str, action: Callable[[dict[str, Any]], str], *time_fields: str):
+def _lot_form(lot_id: str, section: str, form: PageForm, action: Callable[[], str]):
     """Post one of the lot page's forms: the service call, a message, back to the lot page."""
-    data = _form(*time_fields)
-
     def run():
-        flash(action(data), "success")
+        flash(action(), "success")
         return redirect(url_for("lab.lot", lot_id=lot_id) + f"#{section}")
 
-    return _attempt(run, lambda **kw: _lot_page(lot_id, form=request.form.to_dict(), section=section, **kw))
-
-
-def _number(value: Any) -> Any:
-    return int(value) if isinstance(value, str) and value.isdigit() else value
+    return submit(form, run, lambda refusal: _lot_page(lot_id, refusal, form, section))
 
 
 @bp.route("/lots/<lot_id>/passages", methods=["POST"])
 @roles_required("lab", action="record a passage")
 def record_passage(lot_id: str):
-    def action(data):
-        data["number"] = _number(data.get("number"))
-        row = lots.record_passage(db.session(), actor=current_user(), lot_number=lot_id, data=data,
+    form = PassageForm()
+
+    def action():
+        row = lots.record_passage(db.session(), actor=current_user(), lot_number=lot_id, data=form.passage(),
                                   limit=current_app.config["PASSAGE_LIMIT"])
         return (f"P{row.number} recorded: {row.population_doublings:.2f} doublings, "
                 f"{row.cumulative_doublings:.2f} in all.")
 
-    return _lot_form(lot_id, "passage", action, "seeded_at", "harvested_at")
+    return _lot_form(lot_id, "passage", form, action)
 
 
 @bp.route("/lots/<lot_id>/batch-steps", methods=["POST"])
 @roles_required("lab", action="record a batch-record step")
 def record_step(lot_id: str):
-    def action(data):
-        data["details"] = batch.details_from_lines(data.get("details", ""))
+    form = StepForm()
+
+    def action():
+        data = {**form.values(), "details": batch.details_from_lines(form.details.data or "")}
         row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps())
         return f"Step {row.step_key} recorded."
 
-    return _lot_form(lot_id, "steps", action, "performed_at")
+    return _lot_form(lot_id, "steps", form, action)
 
 
 @bp.route("/lots/<lot_id>/batch-steps/<int:step_id>/verify", methods=["POST"])
 @roles_required("lab", "qa", action="verify a batch-record step")
 def verify_step(lot_id: str, step_id: int):
-    def action(data):
-        signature = signatures.parse_signature({"username": data.get("signature_username"),
-                                                "password": request.form.get("signature_password"),
-                                                "meaning": data.get("signature_meaning")})
+    form = VerifyStepForm()
+
+    def action():
         batch.verify_step(db.session(), actor=current_user(), lot_number=lot_id, step_id=step_id,
-                          signature=signature, policy=policy())
+                          signature=form.signature(), policy=policy())
         return f"Step {step_id} verified by {current_user().full_name}."
 
-    return _lot_form(lot_id, "steps", action)
+    return _lot_form(lot_id, "steps", form, action)
 
 
 @bp.route("/lots/<lot_id>/harvest", methods=["POST"])
 @roles_required("lab", action="record a harvest")
 def record_harvest(lot_id: str):
-    def action(data):
-        row = lots.record_harvest(db.session(), actor=current_user(), lot_number=lot_id, data=data)
+    form = HarvestForm()
+
+    def action():
+        row = lots.record_harvest(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
         return f"Harvest recorded: {row.harvested_cells:.3g} cells."
 
-    return _lot_form(lot_id, "harvest", action, "harvested_at")
+    return _lot_form(lot_id, "harvest", form, action)
 
 
 @bp.route("/lots/<lot_id>/formulation", methods=["POST"])
 @roles_required("lab", action="record a formulation")
 def record_formulation(lot_id: str):
-    def action(data):
-        row = lots.record_formulation(db.session(), actor=current_user(), lot_number=lot_id, data=data)
+    form = FormulationForm()
+
+    def action():
+        row = lots.record_formulation(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
         return f"Formulation recorded: {row.formulated_cells_per_ml:.3g} cells/ml in {row.formulated_volume_ml:g} ml."
 
-    return _lot_form(lot_id, "formulation", action, "performed_at")
+    return _lot_form(lot_id, "formulation", form, action)
 
 
 @bp.route("/lots/<lot_id>/bags", methods=["POST"])
 @roles_required("lab", action="fill bags")
 def fill_bags(lot_id: str):
-    def action(data):
-        filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=data,
+    form = FillForm()
+
+    def action():
+        filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),
                                 settings=bags.FillSettings.from_config(current_app.config))
         return f"{len(filled)} bags filled, in quarantine: {', '.join(b.bag_code for b in filled)}."
 
-    return _lot_form(lot_id, "fill", action, "filled_at", "expires_at")
+    return _lot_form(lot_id, "fill", form, action)
 
 
 # --- bags and placebo ----------------------------------------------------------------------------------
@@ -328,10 +312,11 @@ def bag(bag_id: str):
                            label_url=url_for("labels.bag_label", bag_id=view.bag.bag_code))
 
 
-def _placebo_page(status: int = 200, fields: dict | None = None, form: dict | None = None, **_: Any):
+def _placebo_page(refusal: Refusal | None = None, form: PlaceboForm | None = None) -> str:
     cfg = current_app.config
     return render_template("lab/placebo.html", volume=cfg["PLACEBO_VOLUME_ML"],
-                           shelf_days=cfg["PLACEBO_SHELF_LIFE_DAYS"], fields=fields or {}, form=form or {}), status
+                           shelf_days=cfg["PLACEBO_SHELF_LIFE_DAYS"], fields=refusal.fields if refusal else {},
+                           form=form or {})
 
 
 @bp.route("/placebo")
@@ -343,10 +328,12 @@ def placebo():
 @bp.route("/placebo", methods=["POST"])
 @roles_required("lab", action="fill placebo bags")
 def fill_placebo():
+    form = PlaceboForm()
+
     def fill():
-        filled = bags.fill_placebo(db.session(), actor=current_user(), data=_form("filled_at", "expires_at"),
+        filled = bags.fill_placebo(db.session(), actor=current_user(), data=form.values(),
                                    settings=bags.FillSettings.from_config(current_app.config))
         flash(f"{len(filled)} placebo bags filled under DIN {filled[0].din}.", "success")
         return redirect(url_for("lab.bag_list", din=filled[0].din))
 
-    return _attempt(fill, lambda **kw: _placebo_page(form=request.form.to_dict(), **kw))
+    return submit(form, fill, lambda refusal: _placebo_page(refusal, form))

@@ -2,58 +2,89 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlmodel import select
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
-from cellchain.people import accounts
-from cellchain.people.models import User
+from cellchain.core.page_forms import PageForm, Refusal, submit
+from cellchain.people import accounts, directory
+from cellchain.people.forms import ActiveForm, CreateUserForm, ReasonForm, RolesForm
 from cellchain.people.rules.roles import ROLES
 from cellchain.people.security import current_user, policy, roles_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
+def _users_page(problem: Refusal | None = None, form: PageForm | None = None) -> str:
+    return render_template("admin/users.html", users=directory.all_users(db.session()), roles=ROLES,
+                           problem=problem, form=form or {})
+
+
 @bp.route("/users")
 @roles_required("admin", action="manage accounts")
 def users():
-    people = db.session().exec(select(User).order_by(User.username)).all()
-    return render_template("admin/users.html", users=people, roles=ROLES)
+    return _users_page()
+
+
+def _change(form: PageForm, change: Callable[[], Any]):
+    """Post one of the page's forms: the change, a message, back to the list; a refusal shows it again."""
+    def run():
+        flash(change(), "success")
+        return redirect(url_for("admin.users"))
+
+    return submit(form, run, lambda refusal: _users_page(refusal, form))
 
 
 @bp.route("/users", methods=["POST"])
 @roles_required("admin", action="create accounts")
 def create_user():
-    form = request.form
-    user = accounts.create_user(db.session(), actor=current_user(), username=form.get("username", "").strip(),
-                                full_name=form.get("full_name", ""), password=form.get("password", ""),
-                                roles=form.getlist("roles"), policy=policy())
-    flash(f"Account {user.username} created.", "success")
-    return redirect(url_for("admin.users"))
+    form = CreateUserForm()
+
+    def create():
+        user = accounts.create_user(db.session(), actor=current_user(), username=form.username.data or "",
+                                    full_name=form.full_name.data or "", password=form.password.data or "",
+                                    roles=form.roles.data, policy=policy())
+        return f"Account {user.username} created."
+
+    return _change(form, create)
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
 @roles_required("admin", action="unlock accounts")
 def unlock(user_id: int):
-    user = accounts.unlock(db.session(), actor=current_user(), user_id=user_id, reason=request.form.get("reason", ""))
-    flash(f"Account {user.username} unlocked.", "success")
-    return redirect(url_for("admin.users"))
+    form = ReasonForm()
+
+    def unlock_account():
+        user = accounts.unlock(db.session(), actor=current_user(), user_id=user_id, reason=form.reason.data or "")
+        return f"Account {user.username} unlocked."
+
+    return _change(form, unlock_account)
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
 @roles_required("admin", action="change roles")
 def set_roles(user_id: int):
-    user = accounts.set_roles(db.session(), actor=current_user(), user_id=user_id,
-                              roles=request.form.getlist("roles"), reason=request.form.get("reason", ""))
-    flash(f"Roles of {user.username} changed.", "success")
-    return redirect(url_for("admin.users"))
+    form = RolesForm()
+
+    def change_roles():
+        user = accounts.set_roles(db.session(), actor=current_user(), user_id=user_id, roles=form.roles.data,
+                                  reason=form.reason.data or "")
+        return f"Roles of {user.username} changed."
+
+    return _change(form, change_roles)
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @roles_required("admin", action="deactivate accounts")
 def set_active(user_id: int):
-    active = request.form.get("active") == "1"
-    user = accounts.set_active(db.session(), actor=current_user(), user_id=user_id, active=active,
-                               reason=request.form.get("reason", ""))
-    flash(f"Account {user.username} {'activated' if active else 'deactivated'}.", "success")
-    return redirect(url_for("admin.users"))
+    form = ActiveForm()
+
+    def change_active():
+        active = form.active.data == "1"
+        user = accounts.set_active(db.session(), actor=current_user(), user_id=user_id, active=active,
+                                   reason=form.reason.data or "")
+        return f"Account {user.username} {'activated' if active else 'deactivated'}."
+
+    return _change(form, change_active)

@@ -10,6 +10,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
 from cellchain.people import accounts
+from cellchain.people.forms import LoginForm
 from cellchain.people.security import current_user, end_session, login_required, login_throttle, policy, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -26,18 +27,18 @@ def _safe_next(target: str | None) -> str:
 def login():
     if request.method == "GET":
         return render_template("auth/login.html", next=request.args.get("next", ""))
-    username = request.form.get("username", "").strip()
-    password = request.form.get("password", "")
+    form = LoginForm()
+    username, password, next_page = form.username.data or "", form.password.data or "", form.next.data or ""
     try:
         with login_throttle():
             user = accounts.login(db.session(), username, password, policy=policy())
     except (Unauthenticated, Forbidden, Throttled) as refusal:
         headers = {"Retry-After": str(refusal.retry_after)} if isinstance(refusal, Throttled) else {}
         return render_template("auth/login.html", error=refusal.message, username=username,
-                               next=request.form.get("next", "")), refusal.status, headers
+                               next=next_page), refusal.status, headers
     start_session(user)
     flash(f"Welcome, {user.full_name}.", "success")
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(_safe_next(next_page))
 
 
 @bp.route("/logout", methods=["POST"])

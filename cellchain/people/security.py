@@ -3,27 +3,28 @@
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from cellchain.core import db
 from cellchain.core.api import is_api_request
+from cellchain.core.error_handlers import respond
 from cellchain.core.errors import Forbidden, Invalid, Throttled, Unauthenticated
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Principal, require_role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"  # Flask-WTF's form field and session key
+CSRF_REFUSED = "The form's security token is missing or out of date. Reload the page and try again."
 NONCE_FIELD = "session_nonce"
 log = logging.getLogger(__name__)
+csrf = CSRFProtect()
 
 
 def policy() -> accounts.Policy:
@@ -76,7 +77,8 @@ def start_session(user: User) -> None:
     session["user_id"] = user.id
     session["auth_version"] = user.auth_version
     session[NONCE_FIELD] = nonce
-    session[CSRF_FIELD] = secrets.token_urlsafe(32)
+    g.pop(CSRF_FIELD, None)  # the token signed for the old session must not be handed out again
+    generate_csrf()
 
 
 def end_session() -> None:
@@ -116,19 +118,24 @@ def login_throttle() -> Iterator[None]:
 
 
 def csrf_token() -> str:
-    if CSRF_FIELD not in session:
-        session[CSRF_FIELD] = secrets.token_urlsafe(32)
-    return session[CSRF_FIELD]
+    """The signed token a page form carries (Flask-WTF's), bound to this session's secret."""
+    return generate_csrf()
 
 
 def check_csrf() -> None:
-    """Every form post carries the session's token; the API uses bearer tokens instead and is exempt."""
+    """Every form post carries the session's token (field ``csrf_token`` or header ``X-CSRF-Token``).
+
+    The API uses bearer tokens instead and is exempt; a cookie alone never writes through it (load_user).
+    """
     if request.method in SAFE_METHODS or is_api_request():
         return
-    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
-    expected = session.get(CSRF_FIELD, "")
-    if not expected or not hmac.compare_digest(sent, expected):
-        abort(400, description="The form's security token is missing or out of date. Reload the page and try again.")
+    csrf.protect()
+
+
+def csrf_refused(error: CSRFError):
+    """A page in words, whatever Flask-WTF's reason (missing, expired, not this session's)."""
+    log.info("form post refused: %s", error.description)
+    return respond(400, CSRF_REFUSED)
 
 
 def _has_nul(value: Any) -> bool:
@@ -210,4 +217,8 @@ def init_app(app: Flask) -> None:
     """Every request: refuse NUL characters, read who is asking, then check a page form's CSRF token."""
     app.before_request(refuse_nul_characters)
     app.before_request(load_user)
+    # Flask-WTF's own hook is turned off (WTF_CSRF_CHECK_DEFAULT) so that the check runs here, after the
+    # person is known, and skips the whole API by its path rather than blueprint by blueprint.
+    csrf.init_app(app)
     app.before_request(check_csrf)
+    app.register_error_handler(CSRFError, csrf_refused)

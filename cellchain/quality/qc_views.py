@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
-from cellchain.core.errors import Invalid, Refused
+from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
 from cellchain.quality import deviations, qc
+from cellchain.quality.forms import ResultForm
 
 bp = Blueprint("qc", __name__, url_prefix="/qc")
 VIEWERS = ("qc", "qa", "auditor")
-
-
-def site_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["SITE_TIMEZONE"])
 
 
 @bp.route("/")
@@ -27,8 +21,7 @@ def index():
     return render_template("qc/index.html", work=qc.work_list(db.session()))
 
 
-def _render_lot(lot_id: str, *, status: int = 200, fields: dict | None = None, reasons: list | None = None,
-                form: dict | None = None):
+def _render_lot(lot_id: str, refusal: Refusal | None = None, form: ResultForm | None = None) -> str:
     session = db.session()
     lot = get_lot(session, lot_id)
     user = current_user()
@@ -36,7 +29,8 @@ def _render_lot(lot_id: str, *, status: int = 200, fields: dict | None = None, r
     return render_template("qc/lot.html", lot=lot, lines=qc.table(session, lot), lot_deviations=rows,
                            accepted=deviations.accepted_test_codes(rows),
                            can_record="qc" in user.roles and lot.status in qc.TESTABLE_STATUSES,
-                           fields=fields or {}, reasons=reasons or [], form=form or {}), status
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or {})
 
 
 @bp.route("/lots/<lot_id>")
@@ -45,35 +39,20 @@ def lot(lot_id: str):
     return _render_lot(lot_id)
 
 
-def _form_time(text: str) -> str | datetime:
-    """A ``datetime-local`` field is a wall-clock time at the site: give it the site's zone."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        return text  # the service's parser names the field
-    return moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
-
-
 @bp.route("/lots/<lot_id>/results", methods=["POST"])
 @roles_required("qc", action="record a QC result")
 def record(lot_id: str):
-    form = request.form.to_dict()
-    data = dict(form)
-    if data.get("tested_at"):
-        data["tested_at"] = _form_time(data["tested_at"])
-    try:
-        entry = qc.parse_result(data)
+    form = ResultForm()
+
+    def record_result():
+        entry = qc.parse_result(form.result())
         row = qc.record_result(db.session(), actor=current_user(), lot_number=lot_id, entry=entry, tz=site_zone())
-    except Invalid as error:
-        db.rollback()
-        return _render_lot(lot_id, status=400, fields=error.fields, form=form)
-    except Refused as error:
-        db.rollback()
-        return _render_lot(lot_id, status=409, reasons=error.reasons, form=form)
-    if row.within_spec:
-        flash(f"{row.test_code} = {row.value}: within specification ({row.limit_text}).", "success")
-    else:
-        opened = deviations.for_result(db.session(), row)
-        flash(f"{row.test_code} = {row.value}: OUT OF SPECIFICATION ({row.limit_text}); "
-              f"deviation {opened.number if opened else ''} opened for QA.", "warning")
-    return redirect(url_for("qc.lot", lot_id=lot_id))
+        if row.within_spec:
+            flash(f"{row.test_code} = {row.value}: within specification ({row.limit_text}).", "success")
+        else:
+            opened = deviations.for_result(db.session(), row)
+            flash(f"{row.test_code} = {row.value}: OUT OF SPECIFICATION ({row.limit_text}); "
+                  f"deviation {opened.number if opened else ''} opened for QA.", "warning")
+        return redirect(url_for("qc.lot", lot_id=lot_id))
+
+    return submit(form, record_result, lambda refusal: _render_lot(lot_id, refusal, form))

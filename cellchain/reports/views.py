@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
-from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.errors import Invalid
+from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
+from cellchain.reports.forms import ExcursionDecisionForm
 from cellchain.scanning import identify
 from cellchain.ward import custody, custody_report
 
@@ -42,7 +41,7 @@ def find_bag():
     scan = request.args.get("scan", "").strip()
     if not scan:
         return render_template("reports/find_bag.html")
-    found = identify.identify(db.session(), scan, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]), field="scan")
+    found = identify.identify(db.session(), scan, tz=site_zone(), field="scan")
     if found.kind != "bag":
         raise Invalid({"scan": f"this is a {found.kind}; scan a bag's 2D code or type its bag id"})
     return redirect(url_for("reports.bag_custody", bag_code=found.record.bag_code))
@@ -63,27 +62,33 @@ def bag_custody_pdf(bag_code: str):
 
 # --- temperature excursions (QA decides) ----------------------------------------------------------------
 
+def _excursions_page(problem: Refusal | None = None) -> str:
+    session = db.session()
+    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in custody.list_excursions(session)]
+    return render_template("reports/excursions.html", rows=rows, can_decide="qa" in current_user().roles,
+                           problem=problem)
+
+
 @bp.route("/excursions")
 @roles_required("qa", "auditor", action="review temperature excursions")
 def excursions():
-    session = db.session()
-    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in custody.list_excursions(session)]
-    return render_template("reports/excursions.html", rows=rows, can_decide="qa" in current_user().roles)
+    return _excursions_page()
 
 
 @bp.route("/excursions/<int:excursion_id>/decide", methods=["POST"])
 @roles_required("qa", action="decide a temperature excursion")
 def decide_excursion(excursion_id: int):
-    form = request.form
-    accept = form.get("decision") == "accept"
-    signature = signatures.parse_signature({"username": form.get("signature_username", ""),
-                                            "password": form.get("signature_password", ""),
-                                            "meaning": form.get("signature_meaning", "")})
-    row = custody.decide_excursion(db.session(), actor=current_user(), excursion_id=excursion_id, accept=accept,
-                                   reason=form.get("reason", ""), signature=signature, policy=policy(),
-                                   ranges=current_app.config["TEMPERATURE_RANGES"])
-    flash(f"Excursion {row.id} {row.status}.", "success")
-    return redirect(url_for("reports.excursions"))
+    form = ExcursionDecisionForm()
+
+    def decide():
+        row = custody.decide_excursion(db.session(), actor=current_user(), excursion_id=excursion_id,
+                                       accept=form.decision.data == "accept", reason=form.reason.data or "",
+                                       signature=form.signature(), policy=policy(),
+                                       ranges=current_app.config["TEMPERATURE_RANGES"])
+        flash(f"Excursion {row.id} {row.status}.", "success")
+        return redirect(url_for("reports.excursions"))
+
+    return submit(form, decide, lambda refusal: _excursions_page(problem=refusal))
 
 
 # --- accountability and dosing --------------------------------------------------------------------------

@@ -1,0 +1,34 @@
+"""People page forms: log in, and the administrator's account forms."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, PasswordField
+
+from cellchain.core.page_forms import PageForm, RepeatedField, text_field
+
+
+class LoginForm(PageForm):
+    username = text_field("Username")
+    password = PasswordField("Password")
+    next = HiddenField()
+
+
+class CreateUserForm(PageForm):
+    username = text_field("Username")
+    full_name = text_field("Printed name")
+    password = PasswordField("Initial password")
+    roles = RepeatedField("Roles")
+
+
+class ReasonForm(PageForm):
+    """Unlock an account: the reason goes into the audit trail."""
+
+    reason = text_field("Reason")
+
+
+class RolesForm(ReasonForm):
+    roles = RepeatedField("Roles")
+
+
+class ActiveForm(ReasonForm):
+    active = text_field("Active")

@@ -1,0 +1,50 @@
+"""QC and QA page forms: a QC result, release and reject (signed), deviations from opening to closing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cellchain.audit.forms import SignatureForm
+from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
+
+
+class ResultForm(PageForm):
+    test = text_field("Test")
+    value = text_field("Value")
+    tested_at = SiteDateTimeField("Tested at (site time, optional)")
+    repeat_of = text_field("Repeats result")
+    reason = text_field("Reason for the repeat")
+
+    def result(self) -> dict[str, Any]:
+        """The result as ``qc.parse_result`` reads it, which names every field it cannot take."""
+        return {"test": self.test.data, "value": self.value.data, "tested_at": self.tested_at.data,
+                "repeat_of": self.repeat_of.data, "reason": self.reason.data}
+
+
+class ReleaseForm(SignatureForm):
+    """Release a lot: the QA person's signature is the whole form."""
+
+
+class RejectForm(SignatureForm):
+    reason = text_field("Reason")
+
+
+class DeviationForm(PageForm):
+    kind = text_field("Kind")
+    description = text_field("Description")
+    lot_id = text_field()
+    test = text_field("Test code")
+
+
+class InvestigateForm(PageForm):
+    root_cause = text_field("Root cause")
+    impact = text_field("Impact on the product")
+
+
+class DecideForm(PageForm):
+    decision = text_field("Decision")
+    justification = text_field("Justification")
+
+
+class CloseForm(SignatureForm):
+    """Close a deviation, signed."""

@@ -1,0 +1,64 @@
+"""What a subject's page reads: the visit calendar with what the coordinator may do at each visit, the
+subject's infusions and the bags allocated to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlmodel import Session, select
+
+from cellchain.manufacturing.models import Bag
+from cellchain.trial import allocation, visits
+from cellchain.trial.models import Subject
+from cellchain.trial.rules.schedule import FOLLOW_UP, INFUSION
+from cellchain.ward.models import Infusion
+
+
+@dataclass(frozen=True)
+class CalendarRow:
+    """A visit as the page shows it, with what the coordinator may do there (decided here, not in Jinja)."""
+
+    state: visits.VisitState
+    bag_code: str | None
+    can_allocate: bool
+    can_record: bool
+
+
+def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: str,
+                  editable: bool) -> list[CalendarRow]:
+    """The calendar with its actions: a bag goes to the next open infusion visit without one, a follow-up
+    is recorded once its window has opened. ``editable``: the reader may act (a coordinator, subject randomized)."""
+    states = visits.calendar(session, subject, today=today, timezone=timezone)
+    upcoming = next((s.visit.id for s in states
+                     if s.visit.kind == INFUSION and s.open_for_work and s.allocation is None), None)
+    rows = []
+    for state in states:
+        bag = session.get(Bag, state.allocation.bag_id) if state.allocation else None
+        visit = state.visit
+        rows.append(CalendarRow(
+            state, bag.bag_code if bag else None,
+            can_allocate=editable and visit.id == upcoming,
+            can_record=editable and visit.kind == FOLLOW_UP and visit.status != "done"
+            and today >= visit.window_start))
+    return rows
+
+
+def infusions_of(session: Session, subject: Subject) -> list[Infusion]:
+    """The subject's infusions, earliest first."""
+    return list(session.exec(select(Infusion).where(Infusion.subject_id == subject.id)
+                             .order_by(Infusion.started_at)).all())
+
+
+def allocated_bags(session: Session, subject: Subject) -> dict[int, Bag]:
+    """The bags allocated to the subject, by bag id."""
+    return {a.bag_id: session.get(Bag, a.bag_id) for a in allocation.allocations_of(session, subject)}
+
+
+def bag_code(session: Session, bag_id: int) -> str:
+    return session.get(Bag, bag_id).bag_code
+
+
+def subject_code_of_visit(session: Session, visit_id: int) -> str:
+    """The code of the subject a visit belongs to (404 for an unknown visit)."""
+    return session.get(Subject, visits.get_visit(session, visit_id).subject_id).subject_code

@@ -1,0 +1,82 @@
+"""The ward's page forms: receive a bag, check it at the bedside, start (signed by a second nurse), complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wtforms import BooleanField, HiddenField
+
+from cellchain.audit.forms import SignatureForm
+from cellchain.core.page_forms import NumberField, PageForm, RepeatedField, SiteDateTimeField, text_field
+
+VITALS = (("heart_rate", "Heart rate (/min)"), ("bp_systolic", "BP systolic (mmHg)"),
+          ("bp_diastolic", "BP diastolic (mmHg)"), ("temperature_c", "Temperature (°C)"), ("spo2", "SpO2 (%)"),
+          ("resp_rate", "Respiratory rate (/min)"))
+REACTION_ROWS = 3
+
+
+class ReceiveForm(PageForm):
+    scan = text_field("Scan the bag's 2D code")
+    temperature_c = NumberField("Temperature on arrival (°C)", message="a number of degrees Celsius")
+    location = text_field("Where")
+    condition = text_field("Condition")
+    handed_over_by = text_field("Handed over by")
+
+    def handover(self) -> dict[str, Any]:
+        """The hand-over as ``custody.parse_handover`` reads it."""
+        return {"event": "received_at_ward", "location": self.location.data, "condition": self.condition.data,
+                "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data}
+
+
+class BedsideCheckForm(PageForm):
+    wristband = HiddenField()
+    bag_part = RepeatedField()
+    scan = text_field()
+
+    def bag_parts(self) -> list[str]:
+        """The parts of the bag scanned so far, then this scan."""
+        return [*self.bag_part.data, *([self.scan.data] if self.scan.data else [])]
+
+
+class VitalSignsForm(PageForm):
+    heart_rate = NumberField()
+    bp_systolic = NumberField()
+    bp_diastolic = NumberField()
+    temperature_c = NumberField()
+    spo2 = NumberField()
+    resp_rate = NumberField()
+
+    def vital_signs(self) -> dict[str, float]:
+        """The readings given; one left empty is not taken."""
+        readings = {name: self[name].data for name, _ in VITALS}
+        return {name: value for name, value in readings.items() if value is not None}
+
+
+class StartForm(VitalSignsForm, SignatureForm):
+    """Start an infusion: the bag as checked, ultrasound confirmed, and the second nurse's signature."""
+
+    wristband = HiddenField()
+    bag_part = RepeatedField()
+    ultrasound_monitored = BooleanField()
+
+
+class CompleteForm(VitalSignsForm):
+    volume_ml = NumberField("Volume given (ml)")
+    ended_at = SiteDateTimeField("Ended at (site time; empty = now)")
+    ultrasound_monitored = BooleanField()
+
+    def reactions(self) -> list[dict[str, Any]]:
+        """The reaction rows with a description; a row left empty is not a reaction."""
+        rows = []
+        for n in range(REACTION_ROWS):
+            description = self[f"reaction_{n}_description"].data
+            if description:
+                rows.append({"description": description, "severity": self[f"reaction_{n}_severity"].data,
+                             "onset_at": self[f"reaction_{n}_onset"].data})
+        return rows
+
+
+for _n in range(REACTION_ROWS):  # the page shows REACTION_ROWS rows of inputs, named by row
+    setattr(CompleteForm, f"reaction_{_n}_description", text_field("Description"))
+    setattr(CompleteForm, f"reaction_{_n}_severity", text_field("Severity"))
+    setattr(CompleteForm, f"reaction_{_n}_onset", SiteDateTimeField("Onset (site time)"))
