@@ -87,17 +87,21 @@ def bedside_check():
     """Step 2: scan the bag (its 2D code, or DIN then product code). Every check is shown and recorded."""
     form = BedsideCheckForm()
     wristband, parts = form.wristband.data or "", form.bag_parts()
-    subject, _ = bedside_scans.wristband_subject(db.session(), wristband, site_zone())
+
+    def subject_on_wristband():  # only for a page without a check: the check reads the wristband itself
+        return bedside_scans.wristband_subject(db.session(), wristband, site_zone())[0]
+
     prompt = bedside_scans.bag_scan_prompt(parts, site_zone())
     if prompt:
-        return _bedside(wristband=wristband, subject=subject, bag_parts=parts, prompt=prompt)
+        return _bedside(wristband=wristband, subject=subject_on_wristband(), bag_parts=parts, prompt=prompt)
 
     def check():
         result = bedside.verify(db.session(), actor=current_user(), wristband=wristband, bag=parts or "",
                                 protocol=_protocol())
         return _bedside(wristband=wristband, subject=result.facts.subject, bag_parts=parts, result=result)
 
-    return submit(form, check, lambda refusal: _bedside(wristband=wristband, subject=subject, refusal=refusal),
+    return submit(form, check,
+                  lambda refusal: _bedside(wristband=wristband, subject=subject_on_wristband(), refusal=refusal),
                   refusals=(Invalid,))
 
 
