@@ -35,30 +35,6 @@ class CollectionOut(Schema):
     custody = fields.List(fields.Nested(CustodyEventSchema))
 
 
-class CustodyIn(Schema):
-    item = fields.String(required=True, metadata={"description": "DIN with K, DIN barcode, bag id or a raw scan"})
-    event = fields.String(required=True, validate=validate.OneOf(
-        ["shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded"]))
-    location = fields.String(required=True)
-    temperature_c = fields.Float()
-    condition = fields.String()
-    occurred_at = fields.DateTime()
-    handed_over_by = fields.String()
-    received_by = fields.String()
-    notes = fields.String()
-
-
-class CustodyOut(Schema):
-    event = fields.Nested(CustodyEventSchema)
-
-
-class ItemCustodyOut(Schema):
-    state = fields.String()
-    unbroken = fields.Boolean()
-    events = fields.List(fields.Nested(CustodyEventSchema))
-    excursions = fields.List(fields.Dict())
-
-
 class LotIn(Schema):
     collection_din = fields.String(required=True)
 
@@ -221,53 +197,6 @@ class AllocationOut(Schema):
     bag_id = fields.String()
     subject_id = fields.String()
     required_cells = fields.Integer(allow_none=True)
-
-
-class BedsideIn(Schema):
-    wristband = fields.String(required=True, metadata={"description": "what the scanner read from the wristband"})
-    bag = fields.Raw(required=True, metadata={"description": "the bag's 2D code, or a list of its linear scans"})
-
-
-class CheckSchema(Schema):
-    name = fields.String(required=True)
-    ok = fields.Boolean(required=True)
-    detail = fields.String()
-
-
-class BedsideOut(Schema):
-    ok = fields.Boolean(required=True)
-    checks = fields.List(fields.Nested(CheckSchema), required=True)
-    subject_id = fields.String(allow_none=True)
-    bag_id = fields.String(allow_none=True)
-    visit_id = fields.Integer(allow_none=True)
-    bedside_check_id = fields.Integer()
-
-
-class InfusionIn(BedsideIn):
-    verifier = fields.Nested(SignatureSchema, required=True, metadata={"description": "the second person"})
-    started_at = fields.DateTime()
-    ultrasound_monitored = fields.Boolean()
-    vital_signs = fields.Dict()
-
-
-class InfusionOut(Schema):
-    infusion_id = fields.Integer(required=True)
-    status = fields.String()
-
-
-class ReactionSchema(Schema):
-    description = fields.String(required=True)
-    severity = fields.String(required=True, validate=validate.OneOf(["mild", "moderate", "severe",
-                                                                      "life_threatening"]))
-    onset_at = fields.DateTime()
-
-
-class InfusionCompleteIn(Schema):
-    volume_ml = fields.Float(required=True)
-    ended_at = fields.DateTime(required=True)
-    reactions = fields.List(fields.Nested(ReactionSchema))
-    vital_signs = fields.Dict()
-    ultrasound_monitored = fields.Boolean()
 
 
 
