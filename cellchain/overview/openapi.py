@@ -101,20 +101,7 @@ UNCONVERTED: dict[tuple[str, str], Fallback] = {
     ("GET", "/bags/{}/label.pdf"): Fallback("The bag's label, PDF", "labels", produces=PDF),
     ("GET", "/bags/{}/label.zpl"): Fallback("The bag's label, ZPL for Zebra printers", "labels", produces=ZPL),
     ("POST", "/scans"): Fallback("Say what a scan is", "scans", r.ScanIn, r.ScanOut),
-    ("POST", "/subjects"): Fallback("Register and screen a subject", "trial", r.SubjectIn, r.SubjectOut, 201),
-    ("GET", "/subjects"): Fallback("List subjects", "trial", None, r.SubjectsOut),
-    ("POST", "/visits/{}/done"): Fallback("Record a follow-up visit as done", "trial", r.VisitDoneIn, r.VisitOut, 200),
-    ("GET", "/randomization-list"): Fallback("The allocation list's recorded hash and how much is used", "trial",
-                                              None, r.RandomizationListOut),
-    ("POST", "/randomization-list/extend"): Fallback("Add blocks to the allocation list", "trial", r.ExtendListIn,
-                                                      r.RandomizationListOut, 200),
-    ("GET", "/subjects/{}"): Fallback("A subject", "trial", None, r.SubjectOut),
-    ("POST", "/subjects/{}/randomize"): Fallback("Randomize an eligible subject (once)", "trial", None,
-                                                  r.RandomizeOut, 200),
-    ("GET", "/subjects/{}/visits"): Fallback("A subject's visits with windows", "trial", None, r.VisitsOut),
     ("GET", "/subjects/{}/wristband.pdf"): Fallback("The subject's wristband label", "labels", produces=PDF),
-    ("POST", "/visits/{}/allocation"): Fallback("Allocate a bag to an infusion visit", "trial", r.AllocationIn,
-                                                 r.AllocationOut, 201),
 }
 
 
