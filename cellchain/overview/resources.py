@@ -35,30 +35,6 @@ class CollectionOut(Schema):
     custody = fields.List(fields.Nested(CustodyEventSchema))
 
 
-class CustodyIn(Schema):
-    item = fields.String(required=True, metadata={"description": "DIN with K, DIN barcode, bag id or a raw scan"})
-    event = fields.String(required=True, validate=validate.OneOf(
-        ["shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded"]))
-    location = fields.String(required=True)
-    temperature_c = fields.Float()
-    condition = fields.String()
-    occurred_at = fields.DateTime()
-    handed_over_by = fields.String()
-    received_by = fields.String()
-    notes = fields.String()
-
-
-class CustodyOut(Schema):
-    event = fields.Nested(CustodyEventSchema)
-
-
-class ItemCustodyOut(Schema):
-    state = fields.String()
-    unbroken = fields.Boolean()
-    events = fields.List(fields.Nested(CustodyEventSchema))
-    excursions = fields.List(fields.Dict())
-
-
 class LotIn(Schema):
     collection_din = fields.String(required=True)
 
@@ -159,117 +135,6 @@ class ScanOut(Schema):
     record = fields.Dict(allow_none=True)
 
 
-class SubjectIn(Schema):
-    screening_number = fields.String(required=True)
-    birth_date = fields.Date(required=True)
-    sex = fields.String(required=True, validate=validate.OneOf(["female", "male"]))
-    weight_kg = fields.Float(required=True)
-    day0 = fields.Date(required=True)
-    meets_transplant_criteria = fields.Boolean(required=True)
-    first_transplant = fields.Boolean(required=True)
-    liver_only = fields.Boolean(required=True)
-    consent_signed = fields.Boolean(required=True)
-    willing_to_comply = fields.Boolean(required=True)
-    pregnancy_test = fields.String(required=True, validate=validate.OneOf(["negative", "positive", "not_applicable"]))
-    prior_other_organ_transplant = fields.Boolean(required=True)
-    vital_organ_failure = fields.Boolean(required=True)
-    investigational_drug_within_30_days = fields.Boolean(required=True)
-    on_immunosuppressant = fields.Boolean(required=True)
-    active_infection = fields.Boolean(required=True)
-    pregnant_or_lactating = fields.Boolean(required=True)
-
-
-class SubjectOut(Schema):
-    subject_id = fields.String(required=True)
-    eligible = fields.Boolean(required=True)
-    reasons = fields.List(fields.Nested(ReasonSchema))
-    arm = fields.String(allow_none=True)
-
-
-class RandomizeOut(Schema):
-    subject_id = fields.String()
-    arm = fields.String(required=True, validate=validate.OneOf(["A", "B"]))
-    randomized_at = fields.DateTime()
-
-
-class WindowSchema(Schema):
-    start = fields.Date()
-    end = fields.Date()
-
-
-class VisitOut(Schema):
-    visit_id = fields.Integer(required=True)
-    week = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["infusion", "follow_up"]))
-    target_date = fields.Date(required=True)
-    window = fields.Nested(WindowSchema)
-    status = fields.String()
-
-
-class VisitsOut(Schema):
-    visits = fields.List(fields.Nested(VisitOut))
-
-
-class AllocationIn(Schema):
-    bag_id = fields.String(required=True)
-    weight_kg = fields.Float(required=True)
-
-
-class AllocationOut(Schema):
-    allocation_id = fields.Integer()
-    visit_id = fields.Integer()
-    bag_id = fields.String()
-    subject_id = fields.String()
-    required_cells = fields.Integer(allow_none=True)
-
-
-class BedsideIn(Schema):
-    wristband = fields.String(required=True, metadata={"description": "what the scanner read from the wristband"})
-    bag = fields.Raw(required=True, metadata={"description": "the bag's 2D code, or a list of its linear scans"})
-
-
-class CheckSchema(Schema):
-    name = fields.String(required=True)
-    ok = fields.Boolean(required=True)
-    detail = fields.String()
-
-
-class BedsideOut(Schema):
-    ok = fields.Boolean(required=True)
-    checks = fields.List(fields.Nested(CheckSchema), required=True)
-    subject_id = fields.String(allow_none=True)
-    bag_id = fields.String(allow_none=True)
-    visit_id = fields.Integer(allow_none=True)
-    bedside_check_id = fields.Integer()
-
-
-class InfusionIn(BedsideIn):
-    verifier = fields.Nested(SignatureSchema, required=True, metadata={"description": "the second person"})
-    started_at = fields.DateTime()
-    ultrasound_monitored = fields.Boolean()
-    vital_signs = fields.Dict()
-
-
-class InfusionOut(Schema):
-    infusion_id = fields.Integer(required=True)
-    status = fields.String()
-
-
-class ReactionSchema(Schema):
-    description = fields.String(required=True)
-    severity = fields.String(required=True, validate=validate.OneOf(["mild", "moderate", "severe",
-                                                                      "life_threatening"]))
-    onset_at = fields.DateTime()
-
-
-class InfusionCompleteIn(Schema):
-    volume_ml = fields.Float(required=True)
-    ended_at = fields.DateTime(required=True)
-    reactions = fields.List(fields.Nested(ReactionSchema))
-    vital_signs = fields.Dict()
-    ultrasound_monitored = fields.Boolean()
-
-
 
 
 class ReleaseCheckOut(Schema):
@@ -327,26 +192,6 @@ class SpecificationOut(Schema):
 
 class SpecificationIn(Schema):
     definition = fields.Dict(required=True, metadata={"description": "version and tests, as GET .../current"})
-
-
-class VisitDoneIn(Schema):
-    done_at = fields.DateTime()
-
-
-class RandomizationListOut(Schema):
-    list_hash = fields.String(required=True, metadata={"description": "SHA-256 recorded when the list was made"})
-    used = fields.Integer(metadata={"description": "positions used so far; the entries are never shown"})
-    verified = fields.Boolean()
-    problems = fields.List(fields.String())
-
-
-class ExtendListIn(Schema):
-    extra = fields.Integer(required=True)
-    reason = fields.String(required=True)
-
-
-class SubjectsOut(Schema):
-    subjects = fields.List(fields.Nested(SubjectOut))
 
 
 class HarvestIn(Schema):

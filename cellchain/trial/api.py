@@ -9,19 +9,33 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from cellchain.core import db
-from cellchain.core.api import bp, json_body
-from cellchain.core.canonical import format_utc
+from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
+from cellchain.core.schemas import ErrorSchema
 from cellchain.core.timeinput import parse_instant
-from cellchain.manufacturing.models import Bag
 from cellchain.people.security import current_user, roles_required
-from cellchain.trial import allocation, randomization, subjects, visits
-from cellchain.trial.models import Allocation, Subject
+from cellchain.trial import allocation, randomization, subjects, visit_records, visits
+from cellchain.trial.models import RandomizationList, Subject
+from cellchain.trial.schemas import (
+    AllocationIn,
+    AllocationOut,
+    ExtendListIn,
+    RandomizationListOut,
+    RandomizeOut,
+    SubjectIn,
+    SubjectOut,
+    SubjectsOut,
+    VisitDoneIn,
+    VisitDoneOut,
+    VisitsOut,
+)
 
 READERS = ("coordinator", "auditor")
+TAGS = ["trial"]
+BAD_INPUT = "a field is missing, unknown or wrong: ``fields`` names each"
 
 
 def protocol() -> subjects.Protocol:
@@ -32,108 +46,96 @@ def today() -> date:
     return visits.site_today(current_app.config["SITE_TIMEZONE"])
 
 
-def _utc(moment) -> str | None:
-    return format_utc(moment) if moment else None
-
-
-def subject_json(subject: Subject) -> dict[str, Any]:
-    return {"subject_id": subject.subject_code, "screening_number": subject.screening_number,
-            "birth_date": subject.birth_date.isoformat(), "sex": subject.sex, "day0": subject.day0.isoformat(),
-            "weight_kg": subject.weight_kg, "answers": subject.answers, "eligible": subject.eligible,
-            "reasons": subject.eligibility_reasons, "status": subjects.status_of(subject), "arm": subject.arm,
-            "randomized_at": _utc(subject.randomized_at), "registered_at": _utc(subject.created_at)}
-
-
-def allocation_json(row: Allocation) -> dict[str, Any]:
-    session = db.session()
-    bag, subject = session.get(Bag, row.bag_id), session.get(Subject, row.subject_id)
-    return {"allocation_id": row.id, "visit_id": row.visit_id, "bag_id": bag.bag_code, "product": bag.kind,
-            "subject_id": subject.subject_code, "weight_kg": row.weight_kg, "required_cells": row.required_cells,
-            "total_cells": bag.total_cells, "volume_ml": bag.volume_ml, "allocated_at": _utc(row.allocated_at)}
-
-
-def visit_json(state: visits.VisitState) -> dict[str, Any]:
-    v = state.visit
-    return {"visit_id": v.id, "week": v.week, "kind": v.kind, "target_date": v.target_date.isoformat(),
-            "window": {"start": v.window_start.isoformat(), "end": v.window_end.isoformat()},
-            "status": state.status, "done_at": _utc(v.done_at),
-            "allocation": allocation_json(state.allocation) if state.allocation else None}
-
-
-@bp.post("/subjects")
+@bp.post("/subjects", tags=TAGS)
 @roles_required("coordinator", action="register trial subjects")
-def register_subject():
-    subject = subjects.register(db.session(), actor=current_user(), data=json_body(), protocol=protocol())
-    return jsonify(subject_json(subject)), 201
+@bp.arguments(SubjectIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(201, SubjectOut)
+def register_subject(data: dict[str, Any]) -> Subject:
+    """Register and screen a subject"""
+    return subjects.register(db.session(), actor=current_user(), data=data, protocol=protocol())
 
 
-@bp.get("/subjects")
+@bp.get("/subjects", tags=TAGS)
 @roles_required(*READERS, action="read trial subjects")
-def list_subjects():
-    return jsonify({"subjects": [subject_json(s) for s in subjects.list_subjects(db.session())]})
+@bp.response(200, SubjectsOut)
+def list_subjects() -> dict[str, Any]:
+    """List subjects"""
+    return {"subjects": subjects.list_subjects(db.session())}
 
 
-@bp.get("/subjects/<subject_code>")
+@bp.get("/subjects/<subject_code>", tags=TAGS)
 @roles_required(*READERS, action="read trial subjects")
-def get_subject(subject_code: str):
-    return jsonify(subject_json(subjects.get_subject(db.session(), subject_code)))
+@bp.response(200, SubjectOut)
+def get_subject(subject_code: str) -> Subject:
+    """A subject"""
+    return subjects.get_subject(db.session(), subject_code)
 
 
-@bp.post("/subjects/<subject_code>/randomize")
+@bp.post("/subjects/<subject_code>/randomize", tags=TAGS)
 @roles_required("coordinator", action="randomize subjects")
-def randomize_subject(subject_code: str):
-    subject = randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
-                                      planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
-    return jsonify({"subject_id": subject.subject_code, "arm": subject.arm,
-                    "randomized_at": _utc(subject.randomized_at)})
+@bp.response(200, RandomizeOut)
+def randomize_subject(subject_code: str) -> Subject:
+    """Randomize an eligible subject (once)"""
+    return randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
+                                   planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
 
 
-@bp.get("/subjects/<subject_code>/visits")
+@bp.get("/subjects/<subject_code>/visits", tags=TAGS)
 @roles_required(*READERS, "nurse", action="read visit calendars")
-def subject_visits(subject_code: str):
+@bp.response(200, VisitsOut)
+def subject_visits(subject_code: str) -> dict[str, Any]:
+    """A subject's visits with windows"""
     session = db.session()
     subject = subjects.get_subject(session, subject_code)
     states = visits.calendar(session, subject, today=today(), timezone=current_app.config["SITE_TIMEZONE"])
-    return jsonify({"subject_id": subject.subject_code, "visits": [visit_json(s) for s in states]})
+    return {"subject": subject, "visits": visit_records.visit_records(session, subject, states)}
 
 
-@bp.post("/visits/<int:visit_id>/done")
+@bp.post("/visits/<int:visit_id>/done", tags=TAGS)
 @roles_required("coordinator", action="record a follow-up visit")
-def follow_up_done(visit_id: int):
-    data = json_body()
+@bp.arguments(VisitDoneIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, VisitDoneOut)
+def follow_up_done(data: dict[str, Any], visit_id: int) -> visit_records.VisitRecord:
+    """Record a follow-up visit as done"""
     when = parse_instant(data["done_at"], "done_at") if data.get("done_at") is not None else None
     session = db.session()
-    visit = visits.record_follow_up(session, actor=current_user(), visit_id=visit_id, when=when,
-                                    timezone=current_app.config["SITE_TIMEZONE"])
-    subject = session.get(Subject, visit.subject_id)
-    state = visits.VisitState(visit, visits.status_of(visit, today=today(),
-                                                      timezone=current_app.config["SITE_TIMEZONE"]))
-    return jsonify({"subject_id": subject.subject_code, **visit_json(state)})
+    timezone = current_app.config["SITE_TIMEZONE"]
+    visit = visits.record_follow_up(session, actor=current_user(), visit_id=visit_id, when=when, timezone=timezone)
+    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
+    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
 
 
-@bp.post("/visits/<int:visit_id>/allocation")
+@bp.post("/visits/<int:visit_id>/allocation", tags=TAGS)
 @roles_required("coordinator", action="allocate bags")
-def allocate_bag(visit_id: int):
-    data = json_body()
+@bp.arguments(AllocationIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(201, AllocationOut)
+def allocate_bag(data: dict[str, Any], visit_id: int) -> visit_records.AllocationRecord:
+    """Allocate a bag to an infusion visit"""
     if "bag_id" not in data:
         raise Invalid({"bag_id": "is required: the bag id or what the scanner read from the bag"})
-    row = allocation.allocate(db.session(), actor=current_user(), visit_id=visit_id, bag_scan=data["bag_id"],
+    session = db.session()
+    row = allocation.allocate(session, actor=current_user(), visit_id=visit_id, bag_scan=data["bag_id"],
                               weight_kg=data.get("weight_kg"), protocol=protocol(), today=today())
-    return jsonify(allocation_json(row)), 201
+    return visit_records.allocation_record(session, row)
 
 
-@bp.get("/randomization-list")
+@bp.get("/randomization-list", tags=TAGS)
 @roles_required("coordinator", "admin", "auditor", action="see the randomization list's fingerprint")
-def randomization_list():
-    check = randomization.verify(db.session())
-    return jsonify({"list_hash": check.list_hash, "used": check.used, "verified": check.ok,
-                    "problems": list(check.problems)})
+@bp.response(200, RandomizationListOut)
+def randomization_list() -> randomization.ListCheck:
+    """The allocation list's recorded hash and how much is used"""
+    return randomization.verify(db.session())
 
 
-@bp.post("/randomization-list/extend")
+@bp.post("/randomization-list/extend", tags=TAGS)
 @roles_required(*randomization.LIST_ROLES, action="extend the randomization list")
-def extend_randomization_list():
-    data = json_body()
-    row = randomization.extend(db.session(), actor=current_user(), extra=data.get("extra"),
-                               reason=data.get("reason"))
-    return jsonify({"list_hash": row.list_hash, "used": row.next_position - 1})
+@bp.arguments(ExtendListIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, RandomizationListOut)
+def extend_randomization_list(data: dict[str, Any]) -> RandomizationList:
+    """Add blocks to the allocation list"""
+    return randomization.extend(db.session(), actor=current_user(), extra=data.get("extra"),
+                                reason=data.get("reason"))

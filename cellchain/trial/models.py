@@ -24,6 +24,11 @@ class RandomizationList(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
+    @property
+    def used(self) -> int:
+        """How many positions subjects have taken (what may be shown; the entries never are)."""
+        return self.next_position - 1
+
 
 class SubjectSequence(SQLModel, table=True):
     """The last subject number issued; its one row is locked while a subject is registered."""

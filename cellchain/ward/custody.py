@@ -28,6 +28,7 @@ from cellchain.ward.rules import custody_states
 MODELS: dict[str, type] = {"collection": Collection, "bag": Bag}
 RECORDING_ROLES = ("lab", "nurse", "qa")
 CLOCK_SKEW = timedelta(minutes=5)
+EXCURSION_STATUSES = ("open", "accepted", "rejected")
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ def excursions_of(session: Session, kind: str, item_id: int) -> list[Excursion]:
 
 def list_excursions(session: Session, *, status: str | None = None) -> list[Excursion]:
     """Excursions across all items, newest first; ``status`` open, accepted or rejected narrows them."""
+    if status is not None and status not in EXCURSION_STATUSES:
+        raise Invalid({"status": f"one of {', '.join(EXCURSION_STATUSES)}"})
     statement = select(Excursion).order_by(Excursion.id.desc())
     if status:
         statement = statement.where(Excursion.status == status)

@@ -1,0 +1,161 @@
+"""API shapes of the trial: subjects and their screening, randomization, visits, bag allocations.
+
+No shape here carries the randomization list's entries or seed: only a subject's own arm once
+randomized, the list's hash and how many positions are used.
+"""
+
+from __future__ import annotations
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from cellchain.core.schemas import (
+    CheckedBoolean,
+    CheckedDate,
+    CheckedDateTime,
+    CheckedFloat,
+    CheckedInteger,
+    CheckedString,
+    ReasonSchema,
+    RequestSchema,
+    UtcDateTime,
+)
+from cellchain.trial import subjects
+from cellchain.trial.rules.eligibility import PREGNANCY_RESULTS, SEXES
+from cellchain.trial.rules.schedule import FOLLOW_UP, INFUSION
+from cellchain.trial.visits import STATUSES
+
+ARMS = ("A", "B")
+SUBJECT_STATUSES = ("screen_failure", "awaiting_randomization", "randomized")
+
+
+# --- subjects -----------------------------------------------------------------------------------------
+
+class SubjectIn(RequestSchema):
+    """Registration and screening: every inclusion and exclusion criterion is answered explicitly.
+
+    Fields it does not name are dropped unread rather than refused: a hospital system may send the
+    patient's name along, and the trial must neither store it nor turn the registration away.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    screening_number = CheckedString(required=True, metadata={"description": "up to 30 characters; never a name"})
+    birth_date = CheckedDate(required=True)
+    sex = CheckedString(required=True, validate=validate.OneOf(SEXES))
+    weight_kg = CheckedFloat(required=True)
+    day0 = CheckedDate(required=True, metadata={"description": "the transplant day; visits are planned from it"})
+    meets_transplant_criteria = CheckedBoolean(required=True)
+    first_transplant = CheckedBoolean(required=True)
+    liver_only = CheckedBoolean(required=True)
+    consent_signed = CheckedBoolean(required=True)
+    willing_to_comply = CheckedBoolean(required=True)
+    pregnancy_test = CheckedString(required=True, allow_none=True, validate=validate.OneOf(PREGNANCY_RESULTS))
+    prior_other_organ_transplant = CheckedBoolean(required=True)
+    vital_organ_failure = CheckedBoolean(required=True)
+    investigational_drug_within_30_days = CheckedBoolean(required=True)
+    on_immunosuppressant = CheckedBoolean(required=True)
+    active_infection = CheckedBoolean(required=True)
+    pregnant_or_lactating = CheckedBoolean(required=True)
+
+
+class SubjectOut(Schema):
+    """A subject with the screening verdict (dumped from the stored subject)."""
+
+    subject_id = fields.String(required=True, attribute="subject_code")
+    screening_number = fields.String()
+    birth_date = fields.Date()
+    sex = fields.String(validate=validate.OneOf(SEXES))
+    day0 = fields.Date()
+    weight_kg = fields.Float()
+    answers = fields.Dict(keys=fields.String(), metadata={"description": "the criteria answers as recorded"})
+    eligible = fields.Boolean(required=True)
+    reasons = fields.List(fields.Nested(ReasonSchema), attribute="eligibility_reasons",
+                          metadata={"description": "every reason the subject is not eligible"})
+    status = fields.Function(subjects.status_of, metadata={"type": "string", "enum": list(SUBJECT_STATUSES)})
+    arm = fields.String(allow_none=True, validate=validate.OneOf(ARMS))
+    randomized_at = UtcDateTime(allow_none=True)
+    registered_at = UtcDateTime(attribute="created_at")
+
+
+class SubjectsOut(Schema):
+    subjects = fields.List(fields.Nested(SubjectOut), required=True)
+
+
+class RandomizeOut(Schema):
+    subject_id = fields.String(required=True, attribute="subject_code")
+    arm = fields.String(required=True, validate=validate.OneOf(ARMS))
+    randomized_at = UtcDateTime(required=True)
+
+
+class RandomizationListOut(Schema):
+    """The list's fingerprint; ``verified`` and ``problems`` come with the check (GET), not the extension."""
+
+    list_hash = fields.String(required=True, allow_none=True,
+                              metadata={"description": "SHA-256 recorded when the list was made or extended; "
+                                                       "null before the list exists"})
+    used = fields.Integer(required=True, metadata={"description": "positions used so far; the entries are never "
+                                                                  "shown"})
+    verified = fields.Boolean(attribute="ok", metadata={"description": "the list rebuilds from its seeds and "
+                                                                       "matches every recorded hash"})
+    problems = fields.List(fields.String())
+
+
+class ExtendListIn(RequestSchema):
+    extra = CheckedInteger(required=True, metadata={"description": "at least this many more subjects"})
+    reason = CheckedString(required=True, metadata={"description": "why, e.g. enrolment raised by an amendment"})
+
+
+# --- visits and allocations ---------------------------------------------------------------------------
+
+class AllocationIn(RequestSchema):
+    bag_id = CheckedString(required=True, metadata={"description": "the bag id or what the scanner read from the "
+                                                                   "bag"})
+    weight_kg = CheckedFloat(required=True, metadata={"description": "the subject's weight for this visit"})
+
+
+class AllocationOut(Schema):
+    """A bag allocated to an infusion visit (dumped from ``visit_records.AllocationRecord``)."""
+
+    allocation_id = fields.Integer(required=True, attribute="allocation.id")
+    visit_id = fields.Integer(attribute="allocation.visit_id")
+    bag_id = fields.String(attribute="bag.bag_code")
+    product = fields.String(attribute="bag.kind", validate=validate.OneOf(["ucmsc", "placebo"]))
+    subject_id = fields.String(attribute="subject.subject_code")
+    weight_kg = fields.Float(attribute="allocation.weight_kg")
+    required_cells = fields.Integer(allow_none=True, attribute="allocation.required_cells",
+                                    metadata={"description": "null for placebo"})
+    total_cells = fields.Integer(allow_none=True, attribute="bag.total_cells")
+    volume_ml = fields.Float(attribute="bag.volume_ml")
+    allocated_at = UtcDateTime(attribute="allocation.allocated_at")
+
+
+class WindowSchema(Schema):
+    start = fields.Date(attribute="window_start")
+    end = fields.Date(attribute="window_end")
+
+
+class VisitOut(Schema):
+    """A visit with today's status (dumped from ``visit_records.VisitRecord``)."""
+
+    visit_id = fields.Integer(required=True, attribute="state.visit.id")
+    week = fields.Integer(required=True, attribute="state.visit.week")
+    kind = fields.String(required=True, attribute="state.visit.kind", validate=validate.OneOf([INFUSION, FOLLOW_UP]))
+    target_date = fields.Date(required=True, attribute="state.visit.target_date")
+    window = fields.Nested(WindowSchema, attribute="state.visit")
+    status = fields.String(attribute="state.status", validate=validate.OneOf(STATUSES))
+    done_at = UtcDateTime(allow_none=True, attribute="state.visit.done_at")
+    allocation = fields.Nested(AllocationOut, allow_none=True)
+
+
+class VisitDoneOut(VisitOut):
+    subject_id = fields.String(required=True, attribute="subject.subject_code")
+
+
+class VisitsOut(Schema):
+    subject_id = fields.String(required=True, attribute="subject.subject_code")
+    visits = fields.List(fields.Nested(VisitOut), required=True)
+
+
+class VisitDoneIn(RequestSchema):
+    done_at = CheckedDateTime(allow_none=True, metadata={"description": "now when not given"})
