@@ -10,7 +10,7 @@ from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.reports.forms import ExcursionDecisionForm
-from cellchain.scanning import identify
+from cellchain.scanning import resolver
 from cellchain.ward import custody, custody_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -41,7 +41,7 @@ def find_bag():
     scan = request.args.get("scan", "").strip()
     if not scan:
         return render_template("reports/find_bag.html")
-    found = identify.identify(db.session(), scan, tz=site_zone(), field="scan")
+    found = resolver.identify(db.session(), scan, tz=site_zone(), field="scan")
     if found.kind != "bag":
         raise Invalid({"scan": f"this is a {found.kind}; scan a bag's 2D code or type its bag id"})
     return redirect(url_for("reports.bag_custody", bag_code=found.record.bag_code))

@@ -1,4 +1,9 @@
-"""What a scan is, and which record of this database it names: the scan station and ``POST /scans``.
+"""The one scan resolver: what a scan is, and which record of this database it names.
+
+Every scan box reads through it: the scan station and ``POST /scans`` (``describe``), the lab's box
+(``lab_destination``), custody hand-overs, the ward's receive box and the reports' search (``identify``),
+the label pages (``print_target``). The bedside reads its two scans with the same parser
+(``identifiers.scans``) in ``ward/bedside_scans.py``, where the check needs both records in one statement.
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
@@ -20,9 +25,34 @@ from cellchain.identifiers.scans import Scan, parse_scan
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.scanning import identify
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
+
+
+@dataclass(frozen=True)
+class Identified:
+    """A scan and the record it names (``kind`` is collection, bag or subject)."""
+
+    kind: str
+    record: Any
+    scan: Scan
+
+
+def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item") -> Identified:
+    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag."""
+    if not isinstance(raw, str):
+        raise Invalid({field: "give the scanned or keyed text"})
+    try:
+        scan = parse_scan(raw, tz=tz)
+    except Invalid as refusal:
+        raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
+    if scan.kind == "bag" or (scan.kind == "compound" and "bag_id" in scan.fields):
+        return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
+    if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
+        return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
+    if scan.kind in ("din", "compound") and "din" in scan.fields:
+        return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
+    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag or subject"})
 
 
 @dataclass(frozen=True)
@@ -123,7 +153,7 @@ def lab_destination(session: Session, raw: Any, *, tz: ZoneInfo | None = None) -
     a placebo fill's DIN (which names no cord) opens the list of its bags.
     """
     try:
-        found = identify.identify(session, raw, tz=tz, field="scan")
+        found = identify(session, raw, tz=tz, field="scan")
     except NotFound:
         scan = parse_scan(raw, tz=tz)
         din_text = scan.fields.get("din")

@@ -17,7 +17,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.manufacturing import lookups
 from cellchain.people.security import current_user, policy, roles_required
-from cellchain.scanning import identify
+from cellchain.scanning import resolver
 from cellchain.ward import bedside, custody, custody_records, custody_report, infusions
 from cellchain.ward.schemas import (
     PDF_BODY,
@@ -51,7 +51,7 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
     """Record a hand-over of a collection or bag"""
     handover = custody.parse_handover(data)
     session = db.session()
-    found = identify.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
     if found.kind not in custody.MODELS:
         raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection or a bag"})
     event = custody.record_handover(session, actor=current_user(), record=found.record, handover=handover,

@@ -16,7 +16,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.people.security import current_user, policy, roles_required
-from cellchain.scanning import identify
+from cellchain.scanning import resolver
 from cellchain.ward import bedside, bedside_scans, custody, infusions
 from cellchain.ward.forms import REACTION_ROWS, VITALS, BedsideCheckForm, CompleteForm, ReceiveForm, StartForm
 
@@ -50,7 +50,7 @@ def receive():
         handover = custody.parse_handover(form.handover())
         if handover.temperature_c is None:
             raise Invalid({"temperature_c": "read the bag's temperature on arrival"})
-        found = identify.identify(db.session(), form.scan.data, tz=site_zone(), field="scan")
+        found = resolver.identify(db.session(), form.scan.data, tz=site_zone(), field="scan")
         if found.kind != "bag":
             raise Invalid({"scan": f"this is a {found.kind}; scan the bag's 2D code"})
         event = custody.record_handover(db.session(), actor=current_user(), record=found.record, handover=handover,
