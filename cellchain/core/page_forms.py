@@ -30,7 +30,40 @@ def site_zone() -> ZoneInfo:
     return ZoneInfo(current_app.config["SITE_TIMEZONE"])
 
 
-class SiteDateTimeField(Field):
+class _ReadField(Field):
+    """An optional typed input: empty is None, anything else must read as ``read`` says (``message`` if not);
+    what was typed is shown back as typed, a stored value as ``show`` writes it."""
+
+    default_message = "not readable"
+
+    def __init__(self, label: str | None = None, validators: Any = None, message: str | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(label, validators, **kwargs)
+        self.message = message or self.default_message
+
+    def read(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def show(self, value: Any) -> str:
+        return str(value)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = self.read(text)
+        except ValueError:
+            raise ValueError(self.message) from None
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else self.show(self.data)
+
+
+class SiteDateTimeField(_ReadField):
     """A ``datetime-local`` input: the browser sends a wall-clock time with no zone, which is the site's.
 
     ``data`` is an aware datetime (None when left empty, so the operation may default it to now); a stored
@@ -38,55 +71,27 @@ class SiteDateTimeField(Field):
     """
 
     widget = DateTimeLocalInput()
+    default_message = "give the date and time (site time)"
 
-    def __init__(self, label: str | None = None, validators: Any = None,
-                 message: str = "give the date and time (site time)", **kwargs: Any) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.message = message
+    def read(self, text: str) -> datetime:
+        moment = datetime.fromisoformat(text)
+        return moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if not text:
-            return
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise ValueError(self.message) from None
-        self.data = moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        if isinstance(self.data, datetime):
-            return self.data.astimezone(site_zone()).strftime(SITE_TIME_FORMAT)
-        return ""
+    def show(self, value: Any) -> str:
+        return value.astimezone(site_zone()).strftime(SITE_TIME_FORMAT) if isinstance(value, datetime) else ""
 
 
-class NumberField(Field):
-    """An optional decimal number: empty is None, anything else must read as one (``message`` if not)."""
+class NumberField(_ReadField):
+    """An optional decimal number."""
 
     widget = TextInput()
+    default_message = "a number"
 
-    def __init__(self, label: str | None = None, validators: Any = None, message: str = "a number",
-                 **kwargs: Any) -> None:
-        super().__init__(label, validators, **kwargs)
-        self.message = message
+    def read(self, text: str) -> float:
+        return float(text)
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        text = valuelist[0].strip() if valuelist else ""
-        self.data = None
-        if not text:
-            return
-        try:
-            self.data = float(text)
-        except ValueError:
-            raise ValueError(self.message) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else f"{self.data:g}"
+    def show(self, value: Any) -> str:
+        return f"{value:g}"
 
 
 class RepeatedField(Field):
