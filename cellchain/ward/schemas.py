@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from cellchain.core.schemas import UtcDateTime
+
 
 class CustodyEventSchema(Schema):
     """One hand-over of a collection or a bag.
@@ -25,8 +27,8 @@ class CustodyEventSchema(Schema):
     temperature_c = fields.Float(allow_none=True)
     condition = fields.String(allow_none=True)
     excursion = fields.Boolean()
-    occurred_at = fields.String(metadata={"format": "date-time"})
-    recorded_at = fields.String(metadata={"format": "date-time"})
+    occurred_at = UtcDateTime()
+    recorded_at = UtcDateTime()
     recorded_by = fields.String(allow_none=True)
     recorded_by_name = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
