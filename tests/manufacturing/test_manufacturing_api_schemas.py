@@ -126,3 +126,8 @@ def test_a_mistyped_field_is_a_400_naming_it_never_a_server_error(api):
     for body in ([1, 2], "text", 7):
         refused = api.post("/api/v1/lots", as_="lab", json=body)
         assert refused.status_code == 400 and "body" in refused.get_json()["fields"]
+
+
+def test_a_collection_time_in_a_mistyped_year_is_refused_not_recorded(api):
+    response = register(api, collected_at="0026-11-25T08:00:00+08:00")
+    assert response.status_code == 400 and "2000" in response.get_json()["fields"]["collected_at"]
