@@ -6,7 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 
 from cellchain.identifiers.isbt128 import Din
-from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
+from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot, snapshot
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
 
 from cellchain.core.errors import Invalid
-from cellchain.core.schemas import ErrorSchema
+from cellchain.core.schemas import FILE_SCHEMA, ErrorSchema
 
 PREFIX = "/api/v1"
 BODY_MESSAGE = "send a JSON object with Content-Type: application/json"
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> CellchainApi:
     """Register the API blueprint (every area's routes must be on it by now) and build its document."""
     api = CellchainApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    api.spec.components.schema(FILE_SCHEMA, {"type": "string", "format": "binary"})
     api.register_blueprint(bp)
     return api
 

@@ -113,3 +113,25 @@ class SortedStrings(fields.List):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[str] | None:
         return None if value is None else sorted(value)
+
+
+class RowWith:
+    """A record as an answer shows it: its own attributes, and beside them the keys the row does not hold.
+
+    A row refers to others by database id (a bag's ``lot_id`` is an integer); answers name them by their
+    public key (the lot number). ``RowWith(bag, lot_id="A9999...")`` lets a schema dump the row and the
+    keys loaded with it, so the schema, not a hand-built dict, decides the answer's shape.
+    """
+
+    def __init__(self, row: Any, **beside: Any) -> None:
+        self._row = row
+        self.__dict__.update(beside)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "_row":
+            raise AttributeError(name)
+        return getattr(self._row, name)
+
+
+FILE_SCHEMA = "File"
+"""Component name of a file answer (a PDF, ZPL text): ``@bp.response(200, FILE_SCHEMA, content_type=...)``."""

@@ -233,6 +233,16 @@ class StepEntry:
     def awaiting_verification(self) -> bool:
         return self.needs_verification and self.verification is None
 
+    @property
+    def verified(self) -> StepEntry | None:
+        """This entry when a signature verifies it, else ``None`` (an answer's ``verification``)."""
+        return self if self.signature is not None else None
+
+
+def new_entry(step: BatchStep, performer: User | None, steps: Sequence[StepDef] = DEFAULT_STEPS) -> StepEntry:
+    """A step just recorded, as the batch record shows it (not yet verified)."""
+    return StepEntry(step, step_title(step.step_key, steps), needs_verification(step.step_key, steps), performer)
+
 
 @dataclass(frozen=True)
 class BatchRecord:

@@ -7,7 +7,7 @@ other wrote, instead of both deciding on the same stale row.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, select
@@ -59,6 +59,10 @@ def effective_steps(session: Session, lot_id: int) -> list[BatchStep]:
     return effective(session.exec(select(BatchStep).where(BatchStep.lot_id == lot_id).order_by(BatchStep.id)))
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+"""No cell-therapy record of this lab predates it."""
+
+
 def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime:
     """An ISO 8601 time with an offset from ``data[name]`` (``default`` when absent), not in the future."""
     value = data.get(name) if hasattr(data, "get") else None
@@ -69,6 +73,9 @@ def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime
     when = parse_instant(value, name)
     if when > utcnow() + CLOCK_SKEW:
         raise Invalid({name: "cannot be in the future"})
+    if when < EARLIEST:
+        # a year typed as "0026" or "1926" is a typing error, and ISO 8601 text cannot hold years before 1000
+        raise Invalid({name: f"cannot be before {EARLIEST:%Y}"})
     return when
 
 

@@ -259,10 +259,7 @@ class LotView:
 
     @property
     def formulated_cells(self) -> float | None:
-        lot = self.lot
-        if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
-            return None
-        return lot.formulated_cells_per_ml * lot.formulated_volume_ml
+        return self.lot.formulated_cells
 
     def name(self, user_id: int | None) -> str:
         person = self.people.get(user_id) if user_id is not None else None

@@ -81,6 +81,13 @@ class Lot(SQLModel, table=True):
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
+    @property
+    def formulated_cells(self) -> float | None:
+        """Cells formulated (concentration times volume); ``None`` until the formulation is recorded."""
+        if self.formulated_cells_per_ml is None or self.formulated_volume_ml is None:
+            return None
+        return self.formulated_cells_per_ml * self.formulated_volume_ml
+
 
 class Passage(SQLModel, table=True):
     __tablename__ = "passages"

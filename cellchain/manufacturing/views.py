@@ -19,6 +19,7 @@ from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.api import batch_steps
 from cellchain.manufacturing.bag_input import ANTICOAGULANTS
+from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.forms import (
     CollectionForm,
     FillForm,
@@ -30,7 +31,6 @@ from cellchain.manufacturing.forms import (
     StepForm,
     VerifyStepForm,
 )
-from cellchain.manufacturing.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import resolver

@@ -43,18 +43,6 @@ class Fallback:
 
 PDF, ZPL, CSV = "application/pdf", "text/plain", "text/csv"
 UNCONVERTED: dict[tuple[str, str], Fallback] = {
-    ("POST", "/collections"): Fallback("Register a cord collection; assigns its DIN and decides donor eligibility",
-                                        "collections", r.CollectionIn, r.CollectionOut, 201),
-    ("GET", "/collections/{}"): Fallback("A collection by DIN", "collections", None, r.CollectionOut),
-    ("POST", "/lots"): Fallback("Start a lot from an eligible, received collection", "lots", r.LotIn, r.LotOut, 201),
-    ("GET", "/lots/{}"): Fallback("A lot with passages, QC results and bags", "lots", None, r.LotOut),
-    ("POST", "/lots/{}/harvest"): Fallback("Record the harvest", "lots", r.HarvestIn, r.LotOut, 201),
-    ("POST", "/lots/{}/formulation"): Fallback("Record the formulation", "lots", r.FormulationIn, r.LotOut, 201),
-    ("POST", "/lots/{}/batch-steps"): Fallback("Record a batch-record step", "lots", r.BatchStepIn, r.BatchStepOut,
-                                                201),
-    ("POST", "/lots/{}/batch-steps/{}/verify"): Fallback("A second person verifies a step (e-signature)", "lots",
-                                                          r.VerifyStepIn, r.VerifyStepOut, 201),
-    ("GET", "/lots/{}/batch-record.pdf"): Fallback("The batch record", "lots", produces=PDF),
     ("GET", "/lots/{}/labels.pdf"): Fallback("Labels of all the lot's bags, one job", "labels", produces=PDF),
     ("GET", "/lots/{}/labels.zpl"): Fallback("Labels of all the lot's bags, ZPL", "labels", produces=ZPL),
     ("GET", "/lots/{}/qc-tube-labels.pdf"): Fallback("QC sample tube labels", "labels", produces=PDF),
@@ -71,7 +59,6 @@ UNCONVERTED: dict[tuple[str, str], Fallback] = {
                                   None, r.LabelsOut),
     ("POST", "/labels/{}/status"): Fallback("Account for a printed label", "labels", r.LabelStatusIn,
                                              r.LabelPrintOut, 200),
-    ("POST", "/lots/{}/passages"): Fallback("Record a passage", "lots", r.PassageIn, r.PassageOut, 201),
     ("POST", "/lots/{}/qc-results"): Fallback("Record a QC result; judged against the lot's specification", "qc",
                                                r.QcResultIn, r.QcResultOut, 201),
     ("GET", "/lots/{}/qc-results"): Fallback("A lot's QC results", "qc", None, r.QcResultsOut),
@@ -94,13 +81,8 @@ UNCONVERTED: dict[tuple[str, str], Fallback] = {
     ("POST", "/lots/{}/reject"): Fallback("Reject a lot with a QA e-signature", "qc", r.DecisionIn, r.DecisionOut,
                                            200),
     ("GET", "/lots/{}/release-certificate.pdf"): Fallback("The release certificate", "qc", produces=PDF),
-    ("POST", "/lots/{}/bags"): Fallback("Fill bags from a formulated lot", "bags", r.FillIn, r.BagsOut, 201),
-    ("POST", "/placebo-bags"): Fallback("Fill placebo bags of 0.9% saline", "bags", r.PlaceboIn, r.BagsOut, 201),
-    ("GET", "/bags"): Fallback("List bags (?status=&lot_id=)", "bags", None, r.BagsOut),
-    ("GET", "/bags/{}"): Fallback("A bag", "bags", None, r.BagOut),
     ("GET", "/bags/{}/label.pdf"): Fallback("The bag's label, PDF", "labels", produces=PDF),
     ("GET", "/bags/{}/label.zpl"): Fallback("The bag's label, ZPL for Zebra printers", "labels", produces=ZPL),
-    ("POST", "/scans"): Fallback("Say what a scan is", "scans", r.ScanIn, r.ScanOut),
     ("GET", "/subjects/{}/wristband.pdf"): Fallback("The subject's wristband label", "labels", produces=PDF),
 }
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cellchain.core.schemas import ReasonSchema, SignatureSchema
-from cellchain.ward.schemas import CustodyEventSchema
 
 SCREENING_TESTS = ["HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV"]
 SCREENING_RESULTS = ["negative", "positive", "indeterminate"]
@@ -16,41 +15,14 @@ SCREENING_RESULTS = ["negative", "positive", "indeterminate"]
 
 
 
-class CollectionIn(Schema):
-    donor_code = fields.String(required=True, metadata={"description": "a code for the mother, never a name"})
-    collected_at = fields.DateTime(required=True)
-    site = fields.String(required=True)
-    consent_obtained = fields.Boolean(required=True)
-    screening = fields.Dict(keys=fields.String(validate=validate.OneOf(SCREENING_TESTS)),
-                            values=fields.String(validate=validate.OneOf(SCREENING_RESULTS)), required=True)
-    specimen_collected_at = fields.DateTime()
-    medical_history_ok = fields.Boolean()
 
 
-class CollectionOut(Schema):
-    din = fields.String(required=True)
-    eligibility = fields.String(validate=validate.OneOf(["eligible", "ineligible"]))
-    reasons = fields.List(fields.Nested(ReasonSchema))
-    status = fields.String(metadata={"description": "custody state of the cord"})
-    custody = fields.List(fields.Nested(CustodyEventSchema))
 
 
-class LotIn(Schema):
-    collection_din = fields.String(required=True)
 
 
-class PassageIn(Schema):
-    number = fields.Integer(required=True)
-    seeded_cells = fields.Integer(required=True)
-    harvested_cells = fields.Integer(required=True)
-    viability_pct = fields.Float(required=True)
-    seeded_at = fields.DateTime(required=True)
-    harvested_at = fields.DateTime(required=True)
 
 
-class PassageOut(PassageIn):
-    population_doublings = fields.Float()
-    cumulative_doublings = fields.Float()
 
 
 class QcResultIn(Schema):
@@ -70,13 +42,6 @@ class QcResultOut(Schema):
     deviation = fields.String(allow_none=True)
 
 
-class LotOut(Schema):
-    lot_id = fields.String(required=True)
-    din = fields.String()
-    status = fields.String(validate=validate.OneOf(["in_process", "awaiting_release", "released", "rejected"]))
-    passages = fields.List(fields.Nested(PassageOut))
-    qc_results = fields.List(fields.Nested(QcResultOut))
-    bags = fields.List(fields.String())
 
 
 class DecisionIn(Schema):
@@ -89,50 +54,16 @@ class DecisionOut(Schema):
     status = fields.String()
 
 
-class FillIn(Schema):
-    count = fields.Integer(required=True)
-    volume_ml = fields.Float(required=True)
-    total_cells = fields.Integer(required=True, metadata={"description": "cells in each bag"})
-    anticoagulant = fields.String(required=True, validate=validate.OneOf(["heparin", "ACD-A"]))
-    anticoagulant_lot = fields.String(required=True)
-    anticoagulant_volume_ml = fields.Float()
-    expires_at = fields.DateTime()
 
 
-class PlaceboIn(Schema):
-    count = fields.Integer(required=True)
-    volume_ml = fields.Float()
-    saline_lot = fields.String(required=True)
-    expires_at = fields.DateTime()
 
 
-class BagOut(Schema):
-    bag_id = fields.String(required=True, metadata={"description": "DIN-productcode-type-division"})
-    din = fields.String()
-    product_code = fields.String()
-    division = fields.String()
-    kind = fields.String(validate=validate.OneOf(["ucmsc", "placebo"]))
-    lot_id = fields.String(allow_none=True)
-    status = fields.String()
-    custody_state = fields.String()
-    volume_ml = fields.Float()
-    total_cells = fields.Integer(allow_none=True)
-    expires_at = fields.DateTime()
 
 
-class BagsOut(Schema):
-    bags = fields.List(fields.Nested(BagOut))
 
 
-class ScanIn(Schema):
-    data = fields.String(required=True, metadata={"description": "what the scanner typed, AIM prefix allowed"})
 
 
-class ScanOut(Schema):
-    kind = fields.String(required=True)
-    fields_ = fields.Dict(data_key="fields")
-    data = fields.String()
-    record = fields.Dict(allow_none=True)
 
 
 
@@ -194,40 +125,16 @@ class SpecificationIn(Schema):
     definition = fields.Dict(required=True, metadata={"description": "version and tests, as GET .../current"})
 
 
-class HarvestIn(Schema):
-    harvested_cells = fields.Integer(required=True)
-    harvested_at = fields.DateTime()
 
 
-class FormulationIn(Schema):
-    cells_per_ml = fields.Float(required=True)
-    volume_ml = fields.Float(required=True)
 
 
-class BatchStepIn(Schema):
-    step = fields.String(required=True, metadata={"description": "a step code of the SOP checklist"})
-    passage_number = fields.Integer()
-    details = fields.Dict(metadata={"description": "media and reagent lots, notes ..."})
-    performed_at = fields.DateTime()
 
 
-class BatchStepOut(Schema):
-    lot_id = fields.String()
-    step_id = fields.Integer()
-    step = fields.String()
-    performed_by = fields.String()
 
 
-class VerifyStepIn(Schema):
-    signature = fields.Nested(SignatureSchema, required=True, metadata={"description": "a second person"})
 
 
-class VerifyStepOut(Schema):
-    lot_id = fields.String()
-    step_id = fields.Integer()
-    verified_by = fields.String()
-    meaning = fields.String()
-    verified_at = fields.DateTime()
 
 
 class ShipperLabelIn(Schema):

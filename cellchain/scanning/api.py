@@ -6,34 +6,34 @@ whatever a scanner, a person or an attacker sends (the parser refuses anything i
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, jsonify
+from flask import current_app
 
 from cellchain.core import db
-from cellchain.core.api import bp, json_body
-from cellchain.core.canonical import format_utc
+from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
+from cellchain.core.schemas import RowWith
 from cellchain.people.security import login_required
 from cellchain.scanning import resolver
+from cellchain.scanning.schemas import ScanIn, ScanOut
 from cellchain.scanning.views import record_links
 
 
-@bp.route("/scans", methods=["POST"])
+@bp.route("/scans", methods=["POST"], tags=["scans"])
 @login_required
-def scans():
-    data = json_body().get("data")
+@bp.arguments(ScanIn)
+@bp.response(200, ScanOut)
+def scans(body: dict[str, Any]) -> RowWith:
+    """Say what a scan is and which record it names"""
+    data = body.get("data")
     if not isinstance(data, str):
         raise Invalid({"data": "give what the scanner read, as text"})
     answer = resolver.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
-    body: dict[str, Any] = answer.scan.as_dict()
+    found: dict[str, Any] = {}
     if answer.record is not None:
-        found = answer.record
-        summary = {k: format_utc(v) if isinstance(v, datetime) else v for k, v in found.summary.items()}
-        body["record"] = {"type": found.type, "id": found.id, "key": found.key, **record_links(found),
-                          "summary": summary}
+        found["record"] = RowWith(answer.record, **record_links(answer.record))
     if answer.note:
-        body["note"] = answer.note
-    return jsonify(body)
+        found["note"] = answer.note
+    return RowWith(answer.scan, **found)

@@ -42,6 +42,7 @@ class CustodyIn(RequestSchema):
     notes = CheckedString(allow_none=True)
 
 
+
 class CustodyEventSchema(Schema):
     """One hand-over of a collection or a bag (dumped from ``custody_records.EventRecord``).
 

@@ -1,0 +1,284 @@
+"""API shapes of manufacturing: cord collections, lots (passages, harvest, formulation, batch record), bags.
+
+Request fields are ``Checked...``: the operations read them with the rules that give them meaning and
+name every bad field at once; the schema refuses only fields it does not name. Answers dump the
+records the operations return (a row, or a ``RowWith`` adding the public keys the row refers to by id).
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from cellchain.core.schemas import (
+    CheckedBoolean,
+    CheckedDateTime,
+    CheckedDict,
+    CheckedFloat,
+    CheckedInteger,
+    CheckedString,
+    ReasonSchema,
+    RequestSchema,
+    UtcDateTime,
+    signature_field,
+)
+from cellchain.manufacturing.rules import donor
+from cellchain.quality.schemas import QcResultSchema
+from cellchain.ward.schemas import CustodyEventSchema
+
+LOT_STATUSES = ["in_process", "awaiting_release", "released", "rejected"]
+
+
+# --- collections ------------------------------------------------------------------------------------------
+
+class CollectionIn(RequestSchema):
+    donor_code = CheckedString(required=True, metadata={"description": "a code for the mother, never a name"})
+    collected_at = CheckedDateTime(required=True)
+    site = CheckedString(required=True)
+    consent_obtained = CheckedBoolean(required=True)
+    screening = CheckedDict(keys=fields.String(validate=validate.OneOf(donor.SCREENING_TESTS)),
+                            values=fields.String(validate=validate.OneOf(donor.RESULTS)), required=True)
+    specimen_collected_at = CheckedDateTime()
+    medical_history_ok = CheckedBoolean(metadata={"description": "true unless said otherwise"})
+
+
+class OpenExcursionSchema(Schema):
+    """A temperature excursion of the cord that awaits QA's decision."""
+
+    excursion_id = fields.Integer(required=True, attribute="id")
+    temperature_c = fields.Float(required=True)
+    range = fields.Method("_range", metadata={"type": "array", "items": {"type": "number"},
+                                              "description": "the allowed range, low and high, in °C"})
+
+    def _range(self, excursion: object) -> list[float]:
+        return [excursion.low_c, excursion.high_c]  # type: ignore[attr-defined]
+
+
+class CollectionOut(Schema):
+    """A cord collection; reading one (GET) adds its chain of custody, open excursions and lot."""
+
+    din = fields.String(required=True)
+    eligibility = fields.String(required=True, validate=validate.OneOf(["eligible", "ineligible", "pending"]))
+    reasons = fields.List(fields.Nested(ReasonSchema), attribute="eligibility_reasons",
+                          metadata={"description": "every reason against eligibility"})
+    status = fields.String(attribute="custody_state", allow_none=True,
+                           metadata={"description": "custody state of the cord"})
+    donor_code = fields.String()
+    collected_at = UtcDateTime()
+    site = fields.String()
+    consent_obtained = fields.Boolean()
+    screening = fields.Dict(keys=fields.String(), values=fields.String())
+    specimen_collected_at = UtcDateTime(allow_none=True)
+    medical_history_ok = fields.Boolean()
+    custody = fields.List(fields.Nested(CustodyEventSchema))
+    open_excursions = fields.List(fields.Nested(OpenExcursionSchema))
+    lot_id = fields.String(allow_none=True, metadata={"description": "the lot started from this cord"})
+
+
+# --- lots -------------------------------------------------------------------------------------------------
+
+class LotIn(RequestSchema):
+    collection_din = CheckedString(required=True)
+
+
+class LotStartOut(Schema):
+    lot_id = fields.String(required=True, attribute="lot_number")
+    status = fields.String(required=True, validate=validate.OneOf(LOT_STATUSES))
+    spec_version = fields.String()
+
+
+class PassageIn(RequestSchema):
+    number = CheckedInteger(required=True)
+    seeded_cells = CheckedInteger(required=True)
+    harvested_cells = CheckedInteger(required=True)
+    viability_pct = CheckedFloat(required=True)
+    seeded_at = CheckedDateTime(required=True)
+    harvested_at = CheckedDateTime(required=True)
+
+
+class PassageSchema(Schema):
+    number = fields.Integer(required=True)
+    seeded_cells = fields.Integer()
+    harvested_cells = fields.Integer()
+    viability_pct = fields.Float()
+    seeded_at = UtcDateTime()
+    harvested_at = UtcDateTime()
+    population_doublings = fields.Float()
+    cumulative_doublings = fields.Float()
+
+
+class PassageOut(PassageSchema):
+    lot_id = fields.String(required=True)
+
+
+class HarvestIn(RequestSchema):
+    harvested_cells = CheckedInteger(required=True)
+    harvested_at = CheckedDateTime(metadata={"description": "default now"})
+
+
+class HarvestSchema(Schema):
+    harvested_cells = fields.Integer(allow_none=True)
+    harvested_at = UtcDateTime(allow_none=True)
+
+
+class HarvestOut(HarvestSchema):
+    lot_id = fields.String(required=True, attribute="lot_number")
+
+
+class FormulationIn(RequestSchema):
+    cells_per_ml = CheckedFloat(required=True)
+    volume_ml = CheckedFloat(required=True)
+    performed_at = CheckedDateTime(metadata={"description": "default now"})
+
+
+class FormulationSchema(Schema):
+    cells_per_ml = fields.Float(attribute="formulated_cells_per_ml", allow_none=True)
+    volume_ml = fields.Float(attribute="formulated_volume_ml", allow_none=True)
+    total_cells = fields.Float(attribute="formulated_cells", allow_none=True,
+                               metadata={"description": "cells per ml times volume"})
+
+
+class FormulationOut(FormulationSchema):
+    lot_id = fields.String(required=True, attribute="lot_number")
+
+
+class BatchStepIn(RequestSchema):
+    step = CheckedString(required=True, metadata={"description": "a step code of the SOP checklist"})
+    passage_number = CheckedInteger(metadata={"description": "for steps recorded per passage"})
+    details = CheckedDict(metadata={"description": "media and reagent lots, notes ... (up to 20 named values)"})
+    performed_at = CheckedDateTime(metadata={"description": "default now"})
+
+
+class StepVerificationSchema(Schema):
+    signer = fields.String(attribute="signature.signer_username")
+    signer_name = fields.String(attribute="signature.signer_name")
+    meaning = fields.String(attribute="signature.meaning")
+    signed_at = UtcDateTime(attribute="signature.signed_at")
+    intact = fields.Boolean(attribute="signature_intact", allow_none=True,
+                            metadata={"description": "the step is still what was signed"})
+
+
+class BatchStepSchema(Schema):
+    """A step of the batch record as performed, with its second-person verification if any."""
+
+    step_id = fields.Integer(required=True, attribute="step.id")
+    step = fields.String(required=True, attribute="step.step_key")
+    title = fields.String()
+    details = fields.Dict(attribute="step.details")
+    performed_by = fields.String(attribute="performer.username", allow_none=True)
+    performed_at = UtcDateTime(attribute="step.performed_at")
+    needs_verification = fields.Boolean()
+    verification = fields.Nested(StepVerificationSchema, attribute="verified", allow_none=True)
+
+
+class BatchStepOut(BatchStepSchema):
+    lot_id = fields.String(required=True)
+
+
+class VerifyStepIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "a second person, meaning verified"})
+
+
+class VerifyStepOut(Schema):
+    lot_id = fields.String(required=True)
+    step_id = fields.Integer(required=True)
+    verified_by = fields.String(required=True)
+    meaning = fields.Constant("verified")
+    verified_at = UtcDateTime()
+
+
+class BatchRecordSchema(Schema):
+    steps = fields.List(fields.Nested(BatchStepSchema), attribute="entries")
+    complete = fields.Boolean(required=True)
+    missing = fields.List(fields.Nested(ReasonSchema), metadata={"description": "what the record still lacks"})
+
+
+class LotOut(Schema):
+    """A lot with its passages, harvest, formulation, QC results, bags and batch record."""
+
+    lot_id = fields.String(required=True, attribute="lot.lot_number")
+    din = fields.String(attribute="collection.din")
+    status = fields.String(attribute="lot.status", validate=validate.OneOf(LOT_STATUSES))
+    spec_version = fields.String(attribute="lot.spec_version")
+    donor_eligibility = fields.String(attribute="collection.eligibility")
+    passages = fields.List(fields.Nested(PassageSchema))
+    cumulative_doublings = fields.Float()
+    harvest = fields.Nested(HarvestSchema, attribute="lot", dump_only=True)
+    formulation = fields.Nested(FormulationSchema, attribute="lot", dump_only=True)
+    qc_results = fields.List(fields.Nested(QcResultSchema))
+    bags = fields.Pluck("BagOut", "bag_id", many=True, metadata={"description": "bag ids"})
+    batch_record = fields.Nested(BatchRecordSchema, attribute="record")
+
+
+# --- bags -------------------------------------------------------------------------------------------------
+
+class FillIn(RequestSchema):
+    count = CheckedInteger(required=True)
+    volume_ml = CheckedFloat(required=True)
+    total_cells = CheckedInteger(required=True, metadata={"description": "cells in each bag"})
+    anticoagulant = CheckedString(required=True, validate=validate.OneOf(["heparin", "ACD-A"]))
+    anticoagulant_lot = CheckedString(required=True)
+    anticoagulant_volume_ml = CheckedFloat()
+    filled_at = CheckedDateTime(metadata={"description": "default now"})
+    expires_at = CheckedDateTime(metadata={"description": "default: the shelf life from the fill"})
+
+
+class PlaceboIn(RequestSchema):
+    count = CheckedInteger(required=True)
+    volume_ml = CheckedFloat(metadata={"description": "default: the protocol's placebo volume"})
+    saline_lot = CheckedString(required=True)
+    filled_at = CheckedDateTime(metadata={"description": "default now"})
+    expires_at = CheckedDateTime(metadata={"description": "default: the shelf life from the fill"})
+
+
+class BagAllocationSchema(Schema):
+    """The subject and visit a bag is allocated to; ``subject_id`` and ``subject_code`` are the same code."""
+
+    subject_id = fields.String(required=True)
+    subject_code = fields.String(metadata={"description": "alias of subject_id"})
+    visit_id = fields.Integer(required=True)
+
+
+class BagOut(Schema):
+    """A bag; reading one (GET /bags/{bag_id}) adds its allocation and the barcodes its label carries.
+
+    ``status`` and ``quality_status`` are the same value: clients read both.
+    """
+
+    bag_id = fields.String(required=True, attribute="bag_code", metadata={"description": "DIN-productcode-"
+                                                                                          "type-division"})
+    din = fields.String()
+    product_code = fields.String()
+    collection_type = fields.String()
+    division = fields.String()
+    kind = fields.String(validate=validate.OneOf(["ucmsc", "placebo"]))
+    lot_id = fields.String(allow_none=True, metadata={"description": "none for placebo"})
+    status = fields.String(attribute="quality_status", dump_only=True,
+                           metadata={"description": "alias of quality_status"})
+    quality_status = fields.String()
+    custody_state = fields.String(allow_none=True)
+    volume_ml = fields.Float()
+    total_cells = fields.Integer(allow_none=True)
+    anticoagulant = fields.String(allow_none=True)
+    anticoagulant_lot = fields.String(allow_none=True)
+    anticoagulant_volume_ml = fields.Float(allow_none=True)
+    saline_lot = fields.String(allow_none=True)
+    filled_at = UtcDateTime()
+    expires_at = UtcDateTime()
+    allocation = fields.Nested(BagAllocationSchema, allow_none=True)
+    barcodes = fields.Dict(keys=fields.String(), values=fields.String(),
+                           metadata={"description": "ISBT 128 data structures as a scanner reads them"})
+
+
+class BagsOut(Schema):
+    bags = fields.List(fields.Nested(BagOut), required=True)
+
+
+class FilledOut(BagsOut):
+    lot_id = fields.String(metadata={"description": "the lot filled (UC-MSC bags)"})
+    din = fields.String(metadata={"description": "the DIN issued to the fill (placebo bags)"})
+
+
+class BagsQuery(RequestSchema):
+    status = CheckedString(metadata={"description": "a quality status (quarantine ...) or a custody state"})
+    lot_id = CheckedString()
+    din = CheckedString()
