@@ -113,3 +113,8 @@ class SortedStrings(fields.List):
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> list[str] | None:
         return None if value is None else sorted(value)
+
+
+FILE_BODY = {"type": "string", "format": "binary"}
+"""The body of a download (PDF, ZPL, CSV): ``@bp.response(200, FILE_BODY, content_type=...)`` documents
+its real content type (without a schema the document would fall back to JSON)."""
