@@ -55,6 +55,6 @@ def register_blueprints(app: Flask) -> None:
                   manufacturing_views, qc_views, qa_views, trial_views, ward_views, reports_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
-    del (audit_api, labelling_api, manufacturing_api, people_api, quality_api, scanning_api, trial_api,
+    del (audit_api, labelling_api, manufacturing_api, openapi, people_api, quality_api, scanning_api, trial_api,
          ward_api)
-    openapi.register_fallback_schemas(api.init_app(app))
+    api.init_app(app)

@@ -15,7 +15,7 @@ from marshmallow import Schema, ValidationError
 from webargs.flaskparser import FlaskParser
 
 from cellchain.core.errors import Invalid
-from cellchain.core.schemas import FILE_SCHEMA, ErrorSchema
+from cellchain.core.schemas import ErrorSchema
 
 PREFIX = "/api/v1"
 BODY_MESSAGE = "send a JSON object with Content-Type: application/json"
@@ -75,17 +75,8 @@ def init_app(app: Flask) -> CellchainApi:
     """Register the API blueprint (every area's routes must be on it by now) and build its document."""
     api = CellchainApi(app)
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    api.spec.components.schema(FILE_SCHEMA, {"type": "string", "format": "binary"})
     api.register_blueprint(bp)
     return api
-
-
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 400 that says what was wrong with it (routes not yet loading a schema)."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise Invalid({"body": BODY_MESSAGE})
-    return data
 
 
 def is_api_request() -> bool:

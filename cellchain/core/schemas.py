@@ -133,5 +133,8 @@ class RowWith:
         return getattr(self._row, name)
 
 
-FILE_SCHEMA = "File"
-"""Component name of a file answer (a PDF, ZPL text): ``@bp.response(200, FILE_SCHEMA, content_type=...)``."""
+
+
+FILE_BODY = {"type": "string", "format": "binary"}
+"""The body of a download (PDF, ZPL, CSV): ``@bp.response(200, FILE_BODY, content_type=...)`` documents
+its real content type (without a schema the document would fall back to JSON)."""

@@ -13,6 +13,7 @@ Public API (services never commit; the request edge does):
 - ``print_shipper(session, *, actor, bag_codes, ship_to, settings, ...)`` -> ``Printed``
 - ``set_status(session, *, actor, label_id, status, reason=None)`` -> LabelPrint
 - ``target_history(session, target, key)``, ``shipment_prints(session, shipment_id)``, ``outstanding(session)``
+- ``with_user_names(session, rows)`` -> the labels with who printed and accounted for them, as the API answers
 """
 
 from __future__ import annotations
@@ -285,6 +286,14 @@ def status_roles(label_kind: str) -> tuple[str, ...]:
     return (*spec.roles, *REPRINT_ROLES, *(("nurse",) if label_kind == "wristband" else ()))
 
 
+def require_status_role(session: Session, *, actor: Actor, label_id: int) -> None:
+    """Refuse (404, 403) before anything else is read: who may account for a label depends on its kind."""
+    row = session.get(LabelPrint, label_id)
+    if row is None:
+        raise NotFound(f"no printed label {label_id}")
+    require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
+
+
 def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
     """Mark a printed label applied, voided or destroyed; voiding and destroying need a reason."""
     if isinstance(label_id, bool) or not isinstance(label_id, int):
@@ -333,6 +342,21 @@ def user_names(session: Session, rows: Iterable[LabelPrint]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.exec(select(User.id, User.username).where(User.id.in_(sorted(ids)))).all())
+
+
+@dataclass(frozen=True)
+class NamedLabel:
+    """A printed label with the usernames of who printed it and who last accounted for it."""
+
+    label: LabelPrint
+    printed_by: str | None
+    status_by: str | None
+
+
+def with_user_names(session: Session, rows: Sequence[LabelPrint]) -> list[NamedLabel]:
+    """The labels with their people's usernames, read in one query for all of them."""
+    names = user_names(session, rows)
+    return [NamedLabel(row, names.get(row.printed_by), names.get(row.status_by)) for row in rows]
 
 
 def shipment_contents(session: Session, row: LabelPrint) -> list[tuple[str, Bag | None]]:

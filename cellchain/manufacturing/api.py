@@ -15,7 +15,7 @@ from flask import Response, current_app
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
-from cellchain.core.schemas import FILE_SCHEMA, RowWith
+from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.types import utcnow
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.documents.batch_record import render_batch_record
@@ -151,7 +151,7 @@ def verify_step(data: dict[str, Any], lot_id: str, step_id: int) -> RowWith:
 
 @bp.get("/lots/<lot_id>/batch-record.pdf", tags=["lots"])
 @login_required
-@bp.response(200, FILE_SCHEMA, content_type="application/pdf", description="The batch record, PDF")
+@bp.response(200, FILE_BODY, content_type="application/pdf", description="The batch record, PDF")
 def batch_record_pdf(lot_id: str) -> Response:
     """The batch record"""
     cfg = current_app.config

@@ -26,8 +26,7 @@ from cellchain.manufacturing.rules import expansion
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.quality import specifications
-from cellchain.quality.models import QcResult
+from cellchain.quality import qc, specifications
 from cellchain.quality.rules.spec_limits import parse_number
 from cellchain.ward.custody import open_excursions
 
@@ -249,7 +248,7 @@ class LotView:
     collection: Collection
     passages: list[Passage]
     bags: list[Bag]
-    qc_results: list[QcResult]
+    qc_results: list[qc.LotResult]
     record: batch.BatchRecord
     people: dict[int, User]
 
@@ -285,9 +284,9 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     lot = get_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
     bags = list(session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)))
-    results = list(session.exec(select(QcResult).where(QcResult.lot_id == lot.id).order_by(QcResult.id)))
+    results = qc.lot_results(session, lot)
     record = batch.batch_record(session, lot, steps)
-    ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.recorded_by for r in results)}
+    ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
                    people(session, ids))

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, url_for
 
 from cellchain.audit import signatures
+from cellchain.audit.models import Signature
 from cellchain.core import db
-from cellchain.core.api import bp, json_body
-from cellchain.core.canonical import format_utc
+from cellchain.core.api import bp
+from cellchain.core.errors import Reason
+from cellchain.core.schemas import FILE_BODY
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
 from cellchain.quality import certificate, deviations, qc, release, release_gaps, specifications
-from cellchain.quality.models import Deviation, QcResult, Specification
-from cellchain.quality.rules.spec_limits import spec_to_dict
+from cellchain.quality.models import Specification
+from cellchain.quality.schemas import (
+    CloseIn,
+    DecideIn,
+    DecisionIn,
+    DecisionOut,
+    DeviationIn,
+    DeviationSchema,
+    DeviationsOut,
+    DeviationsQuery,
+    InvestigateIn,
+    QcResultIn,
+    QcResultSchema,
+    QcResultsOut,
+    ReleaseCheckOut,
+    SpecificationIn,
+    SpecificationSchema,
+)
 
 READERS = ("qc", "qa", "lab", "auditor")
+TAGS = ["qc"]
 
 
 def site_zone() -> ZoneInfo:
@@ -31,97 +51,99 @@ def sop_steps():
     return batch.step_definitions(current_app.config["BATCH_RECORD_STEPS"])
 
 
-def _utc(moment) -> str | None:
-    return format_utc(moment) if moment else None
-
-
-def result_json(row: QcResult, lot_number: str) -> dict[str, Any]:
-    return {"id": row.id, "lot_id": lot_number, "test": row.test_code, "value": row.value,
-            "within_spec": row.within_spec, "limit": row.limit_text, "unit": row.unit, "method": row.method,
-            "spec_version": row.spec_version, "repeat_of": row.repeat_of_id, "reason": row.reason,
-            "tested_at": _utc(row.tested_at), "recorded_at": _utc(row.recorded_at), "recorded_by": row.recorded_by}
-
-
-def deviation_json(row: Deviation) -> dict[str, Any]:
-    lot = db.session().get(Lot, row.lot_id) if row.lot_id else None
-    return {"number": row.number, "lot_id": lot.lot_number if lot else None, "kind": row.kind,
-            "test": row.test_code, "qc_result_id": row.qc_result_id, "description": row.description,
-            "status": row.status, "root_cause": row.root_cause, "impact": row.impact, "decision": row.decision,
-            "justification": row.justification, "opened_at": _utc(row.opened_at), "closed_at": _utc(row.closed_at),
-            "closing_signature_id": row.closing_signature_id}
-
-
-def spec_json(row: Specification) -> dict[str, Any]:
-    return {"version": row.version, "product": row.product, "effective_at": _utc(row.effective_at),
-            "definition": row.definition}
-
-
 # --- QC results -----------------------------------------------------------------------------------------
 
-@bp.post("/lots/<lot_id>/qc-results")
+@bp.post("/lots/<lot_id>/qc-results", tags=TAGS)
 @roles_required("qc", action="record a QC result")
-def record_qc_result(lot_id: str):
-    entry = qc.parse_result(json_body())
-    row = qc.record_result(db.session(), actor=current_user(), lot_number=lot_id, entry=entry, tz=site_zone())
-    opened = deviations.for_result(db.session(), row)
-    return jsonify({**result_json(row, lot_id), "deviation": opened.number if opened else None}), 201
+@bp.arguments(QcResultIn)
+@bp.response(201, QcResultSchema)
+def record_qc_result(data: dict[str, Any], lot_id: str) -> qc.LotResult:
+    """Record a QC result; judged against the lot's specification
+
+    An out-of-specification result opens a deviation in the same transaction; ``deviation`` names it.
+    """
+    session = db.session()
+    entry = qc.parse_result(data)
+    row = qc.record_result(session, actor=current_user(), lot_number=lot_id, entry=entry, tz=site_zone())
+    opened = deviations.for_result(session, row)
+    return qc.LotResult(row, lot_id, counts=True, deviation=opened.number if opened else None)
 
 
-@bp.get("/lots/<lot_id>/qc-results")
+@bp.get("/lots/<lot_id>/qc-results", tags=TAGS)
 @roles_required(*READERS, action="read QC results")
-def list_qc_results(lot_id: str):
+@bp.response(200, QcResultsOut)
+def list_qc_results(lot_id: str) -> dict[str, Any]:
+    """A lot's QC results, oldest first, and the required tests still without one"""
     session = db.session()
     lot = get_lot(session, lot_id)
-    latest = {code: row.id for code, row in qc.latest_by_test(qc.results_of(session, lot)).items()}
-    results = [{**result_json(row, lot_id), "counts": latest.get(row.test_code) == row.id}
-               for row in qc.results_of(session, lot)]
-    return jsonify({"lot_id": lot_id, "status": lot.status, "spec_version": lot.spec_version, "results": results,
-                    "missing": qc.missing_tests(session, lot)})
+    return {"lot_id": lot_id, "lot": lot, "results": qc.lot_results(session, lot),
+            "missing": qc.missing_tests(session, lot)}
 
 
 # --- release and rejection ------------------------------------------------------------------------------
 
-def _decision_json(lot) -> dict[str, Any]:
-    signed = release.decision_signature(db.session(), lot)
-    return {"lot_id": lot.lot_number, "status": lot.status, "decided_at": _utc(lot.decided_at),
-            "reason": lot.decision_reason,
-            "signature": None if signed is None else {
-                "id": signed.id, "signer": signed.signer_username, "name": signed.signer_name,
-                "meaning": signed.meaning, "signed_at": _utc(signed.signed_at), "record_hash": signed.record_hash},
-            "certificate": url_for("api.release_certificate_pdf", lot_id=lot.lot_number)}
+@dataclass(frozen=True)
+class Decision:
+    """What a release or rejection answers: the lot, the decision's e-signature, where its certificate is."""
+
+    lot: Lot
+    signature: Signature | None
+    certificate: str
 
 
-@bp.get("/lots/<lot_id>/release-check")
+def _decision(lot: Lot) -> Decision:
+    return Decision(lot, release.decision_signature(db.session(), lot),
+                    url_for("api.release_certificate_pdf", lot_id=lot.lot_number))
+
+
+@dataclass(frozen=True)
+class ReleaseCheck:
+    lot_id: str
+    reasons: list[Reason]
+
+    @property
+    def ready(self) -> bool:
+        return not self.reasons
+
+
+@bp.get("/lots/<lot_id>/release-check", tags=TAGS)
 @roles_required("qa", "auditor", action="check a lot's release")
-def release_check(lot_id: str):
+@bp.response(200, ReleaseCheckOut)
+def release_check(lot_id: str) -> ReleaseCheck:
+    """What still stands between a lot and its release"""
     session = db.session()
-    gaps = release_gaps.of_lot(session, get_lot(session, lot_id), current_user(), sop_steps())
-    return jsonify({"lot_id": lot_id, "ready": not gaps, "reasons": [g.as_dict() for g in gaps]})
+    return ReleaseCheck(lot_id, release_gaps.of_lot(session, get_lot(session, lot_id), current_user(), sop_steps()))
 
 
-@bp.post("/lots/<lot_id>/release")
+@bp.post("/lots/<lot_id>/release", tags=TAGS)
 @roles_required("qa", action="release a lot")
-def release_lot(lot_id: str):
-    data = json_body()
+@bp.arguments(DecisionIn)
+@bp.response(200, DecisionOut)
+def release_lot(data: dict[str, Any], lot_id: str) -> Decision:
+    """Release a lot with a QA e-signature"""
     lot = release.release(db.session(), actor=current_user(), lot_number=lot_id,
                           signature=signatures.parse_signature(data.get("signature")), policy=policy(),
                           steps=sop_steps())
-    return jsonify(_decision_json(lot))
+    return _decision(lot)
 
 
-@bp.post("/lots/<lot_id>/reject")
+@bp.post("/lots/<lot_id>/reject", tags=TAGS)
 @roles_required("qa", action="reject a lot")
-def reject_lot(lot_id: str):
-    data = json_body()
+@bp.arguments(DecisionIn)
+@bp.response(200, DecisionOut)
+def reject_lot(data: dict[str, Any], lot_id: str) -> Decision:
+    """Reject a lot with a QA e-signature"""
     lot = release.reject(db.session(), actor=current_user(), lot_number=lot_id,
                          signature=signatures.parse_signature(data.get("signature")), reason=data.get("reason"),
                          policy=policy(), ranges=current_app.config["TEMPERATURE_RANGES"])
-    return jsonify(_decision_json(lot))
+    return _decision(lot)
 
 
-@bp.get("/lots/<lot_id>/release-certificate.pdf")
+@bp.get("/lots/<lot_id>/release-certificate.pdf", tags=TAGS)
 @login_required
-def release_certificate_pdf(lot_id: str):
+@bp.response(200, FILE_BODY, content_type="application/pdf", description="the certificate of a decided lot")
+def release_certificate_pdf(lot_id: str) -> Response:
+    """The release certificate"""
     data = certificate.build(db.session(), lot_id)
     verify_url = url_for("qa.verify_certificate", lot_id=lot_id, h=data.signature.record_hash, _external=True)
     pdf = certificate.render(data, verify_url=verify_url, config=current_app.config)
@@ -131,69 +153,91 @@ def release_certificate_pdf(lot_id: str):
 
 # --- deviations -----------------------------------------------------------------------------------------
 
-@bp.get("/deviations")
+def _answered(row) -> deviations.LotDeviation:
+    (one,) = deviations.with_lot_numbers(db.session(), [row])
+    return one
+
+
+@bp.get("/deviations", tags=TAGS)
 @roles_required("qa", "qc", "auditor", action="read deviations")
-def list_deviations():
+@bp.arguments(DeviationsQuery, location="query")
+@bp.response(200, DeviationsOut)
+def list_deviations(query: dict[str, Any]) -> dict[str, Any]:
+    """List deviations, newest first (?status=&lot_id=)"""
     session = db.session()
-    lot_id = request.args.get("lot_id")
+    lot_id = query.get("lot_id")
     lot = get_lot(session, lot_id) if lot_id else None
-    rows = deviations.listing(session, status=request.args.get("status") or None, lot=lot)
-    return jsonify({"deviations": [deviation_json(r) for r in rows]})
+    rows = deviations.listing(session, status=query.get("status") or None, lot=lot)
+    return {"deviations": deviations.with_lot_numbers(session, rows)}
 
 
-@bp.post("/deviations")
+@bp.post("/deviations", tags=TAGS)
 @roles_required("qa", action="open a deviation")
-def open_deviation():
-    data = json_body()
+@bp.arguments(DeviationIn)
+@bp.response(201, DeviationSchema)
+def open_deviation(data: dict[str, Any]) -> deviations.LotDeviation:
+    """Open a deviation"""
     row = deviations.open_deviation(db.session(), actor=current_user(), kind=data.get("kind"),
                                     description=data.get("description"), lot_number=data.get("lot_id"),
                                     test_code=data.get("test"), tz=site_zone())
-    return jsonify(deviation_json(row)), 201
+    return _answered(row)
 
 
-@bp.get("/deviations/<number>")
+@bp.get("/deviations/<number>", tags=TAGS)
 @roles_required("qa", "qc", "auditor", action="read deviations")
-def get_deviation(number: str):
-    return jsonify(deviation_json(deviations.get(db.session(), number)))
+@bp.response(200, DeviationSchema)
+def get_deviation(number: str) -> deviations.LotDeviation:
+    """A deviation"""
+    return _answered(deviations.get(db.session(), number))
 
 
-@bp.post("/deviations/<number>/investigate")
+@bp.post("/deviations/<number>/investigate", tags=TAGS)
 @roles_required("qa", action="investigate a deviation")
-def investigate_deviation(number: str):
-    data = json_body()
+@bp.arguments(InvestigateIn)
+@bp.response(200, DeviationSchema)
+def investigate_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
+    """Record root cause and impact"""
     row = deviations.investigate(db.session(), actor=current_user(), number=number,
                                  root_cause=data.get("root_cause"), impact=data.get("impact"))
-    return jsonify(deviation_json(row))
+    return _answered(row)
 
 
-@bp.post("/deviations/<number>/decide")
+@bp.post("/deviations/<number>/decide", tags=TAGS)
 @roles_required("qa", action="decide a deviation")
-def decide_deviation(number: str):
-    data = json_body()
+@bp.arguments(DecideIn)
+@bp.response(200, DeviationSchema)
+def decide_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
+    """Accept or reject, with justification"""
     row = deviations.decide(db.session(), actor=current_user(), number=number, decision=data.get("decision"),
                             justification=data.get("justification"))
-    return jsonify(deviation_json(row))
+    return _answered(row)
 
 
-@bp.post("/deviations/<number>/close")
+@bp.post("/deviations/<number>/close", tags=TAGS)
 @roles_required("qa", action="close a deviation")
-def close_deviation(number: str):
-    data = json_body()
+@bp.arguments(CloseIn)
+@bp.response(200, DeviationSchema)
+def close_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
+    """Close with a QA e-signature"""
     row = deviations.close(db.session(), actor=current_user(), number=number,
                            signature=signatures.parse_signature(data.get("signature")), policy=policy())
-    return jsonify(deviation_json(row))
+    return _answered(row)
 
 
 # --- specifications -------------------------------------------------------------------------------------
 
-@bp.get("/specifications/current")
+@bp.get("/specifications/current", tags=TAGS)
 @roles_required(*READERS, action="read the specification")
-def current_specification():
-    return jsonify(spec_to_dict(specifications.in_force(db.session())))
+@bp.response(200, SpecificationSchema)
+def current_specification() -> Specification:
+    """The specification in force"""
+    return specifications.in_force_record(db.session())
 
 
-@bp.post("/specifications")
+@bp.post("/specifications", tags=TAGS)
 @roles_required("qa", action="publish a specification")
-def publish_specification():
-    row = specifications.publish(db.session(), actor=current_user(), definition=json_body())
-    return jsonify(spec_json(row)), 201
+@bp.arguments(SpecificationIn)
+@bp.response(201, SpecificationSchema)
+def publish_specification(data: dict[str, Any]) -> Specification:
+    """Publish a new specification version (new lots only)"""
+    return specifications.publish(db.session(), actor=current_user(), definition=data)

@@ -8,6 +8,7 @@ result stand at release (``spec_limits.release_gaps``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,6 +129,29 @@ def lot_of(session: Session, row: Deviation) -> Lot | None:
 def for_result(session: Session, result: QcResult) -> Deviation | None:
     """The deviation an out-of-specification result opened, if any."""
     return session.exec(select(Deviation).where(Deviation.qc_result_id == result.id)).first()
+
+
+def numbers_by_result(session: Session, result_ids: list[int]) -> dict[int, str]:
+    """The number of the deviation each of these results opened, by result id (one query)."""
+    if not result_ids:
+        return {}
+    statement = select(Deviation.qc_result_id, Deviation.number).where(Deviation.qc_result_id.in_(result_ids))
+    return dict(session.exec(statement).all())
+
+
+@dataclass(frozen=True)
+class LotDeviation:
+    """A deviation as the API answers it: with the number of its lot (None for one about no lot)."""
+
+    deviation: Deviation
+    lot_number: str | None
+
+
+def with_lot_numbers(session: Session, rows: list[Deviation]) -> list[LotDeviation]:
+    """The deviations with their lots' numbers, read in one query for all of them."""
+    lot_ids = sorted({row.lot_id for row in rows if row.lot_id is not None})
+    numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}
+    return [LotDeviation(row, numbers.get(row.lot_id)) for row in rows]
 
 
 def _lock_for(session: Session, number: str, move: str) -> Deviation:

@@ -167,6 +167,25 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
     return row
 
 
+@dataclass(frozen=True)
+class LotResult:
+    """A result as the API answers it: with its lot's number, whether it is the one that counts for its
+    test, and the deviation it opened (None when within specification)."""
+
+    result: QcResult
+    lot_number: str
+    counts: bool
+    deviation: str | None
+
+
+def lot_results(session: Session, lot: Lot) -> list[LotResult]:
+    """Every result of the lot, oldest first; the deviations they opened are read in one query."""
+    rows = results_of(session, lot)
+    latest = {row.id for row in latest_by_test(rows).values()}
+    opened = deviations.numbers_by_result(session, [row.id for row in rows])
+    return [LotResult(row, lot.lot_number, row.id in latest, opened.get(row.id)) for row in rows]
+
+
 @dataclass
 class QcLine:
     """One test of the lot's specification with its results: what the QC and QA tables show."""

@@ -1,25 +1,204 @@
-"""API shapes of quality control: a QC result, as every answer that carries one shows it."""
+"""API shapes of quality: QC results, specifications, deviations, release and rejection, the release check."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
-from cellchain.core.schemas import UtcDateTime
+from cellchain.core.schemas import (
+    CheckedDateTime,
+    CheckedInteger,
+    CheckedList,
+    CheckedNested,
+    CheckedRaw,
+    CheckedString,
+    ReasonSchema,
+    RequestSchema,
+    UtcDateTime,
+    signature_field,
+)
+from cellchain.quality.models import DEVIATION_STATUSES
+
+DEVIATION_KINDS = ["oos", "excursion", "procedural"]
+DEVIATION_DECISIONS = ["accept", "reject"]
+LOT_STATUSES = ["in_process", "awaiting_release", "released", "rejected"]
+
+
+# --- QC results -----------------------------------------------------------------------------------------
+
+class QcResultIn(RequestSchema):
+    test = CheckedString(required=True, metadata={"description": "specification test code, e.g. viability, cd73"})
+    value = CheckedRaw(required=True, metadata={"description": "a number, or a word: negative/positive, "
+                                                               "normal/abnormal"})
+    tested_at = CheckedDateTime(metadata={"description": "with its UTC offset"})
+    repeat_of = CheckedInteger(metadata={"description": "id of the result this repeats"})
+    reason = CheckedString(metadata={"description": "why the test was repeated; required for a repeat"})
 
 
 class QcResultSchema(Schema):
-    """One QC result of a lot, judged against the specification version the lot was started under."""
+    """One QC result, judged by the software against the lot's specification version.
 
-    id = fields.Integer(required=True)
-    test = fields.String(required=True, attribute="test_code", metadata={"description": "specification test code"})
-    value = fields.String(required=True, metadata={"description": "as entered, normalised"})
-    unit = fields.String()
-    method = fields.String()
-    within_spec = fields.Boolean(required=True)
-    limit = fields.String(attribute="limit_text", metadata={"description": "the limit as it read when judged"})
-    spec_version = fields.String()
-    tested_at = UtcDateTime(allow_none=True)
-    recorded_at = UtcDateTime()
-    repeat_of = fields.Integer(attribute="repeat_of_id", allow_none=True,
+    Dumped from ``qc.LotResult``: the stored row with its lot's number, whether it counts and its deviation.
+    """
+
+    id = fields.Integer(required=True, attribute="result.id")
+    lot_id = fields.String(required=True, attribute="lot_number")
+    test = fields.String(required=True, attribute="result.test_code")
+    value = fields.String(required=True, attribute="result.value", metadata={"description": "as judged, "
+                                                                                              "normalised"})
+    within_spec = fields.Boolean(required=True, attribute="result.within_spec")
+    limit = fields.String(attribute="result.limit_text", metadata={"description": "the limit as it read when "
+                                                                                   "judged"})
+    unit = fields.String(attribute="result.unit")
+    method = fields.String(attribute="result.method")
+    spec_version = fields.String(attribute="result.spec_version")
+    repeat_of = fields.Integer(allow_none=True, attribute="result.repeat_of_id",
                                metadata={"description": "id of the result this one repeats"})
-    reason = fields.String(allow_none=True, metadata={"description": "why a repeat was tested"})
+    reason = fields.String(allow_none=True, attribute="result.reason", metadata={"description": "why it was "
+                                                                                                "repeated"})
+    tested_at = UtcDateTime(allow_none=True, attribute="result.tested_at")
+    recorded_at = UtcDateTime(attribute="result.recorded_at")
+    recorded_by = fields.Integer(attribute="result.recorded_by", metadata={"description": "user id of the "
+                                                                                          "analyst"})
+    counts = fields.Boolean(metadata={"description": "the newest result of its test: the one release judges"})
+    deviation = fields.String(allow_none=True, metadata={"description": "number of the deviation an "
+                                                                        "out-of-specification result opened"})
+
+
+class QcResultsOut(Schema):
+    lot_id = fields.String(required=True)
+    status = fields.String(attribute="lot.status", validate=validate.OneOf(LOT_STATUSES))
+    spec_version = fields.String(attribute="lot.spec_version")
+    results = fields.List(fields.Nested(QcResultSchema), required=True)
+    missing = fields.List(fields.String(), metadata={"description": "required tests still without a result"})
+
+
+# --- specifications -------------------------------------------------------------------------------------
+
+class LimitSchema(Schema):
+    kind = fields.String(required=True, metadata={"description": "min, max, between or equals"})
+    low = fields.Float()
+    high = fields.Float()
+    expected = fields.String()
+    allowed = fields.List(fields.String())
+
+
+class SpecTestSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    method = fields.String(required=True)
+    unit = fields.String()
+    required = fields.Boolean(metadata={"description": "false: recorded when a site chooses to, never blocks "
+                                                       "release"})
+    limit = fields.Nested(LimitSchema, required=True)
+    bounds = fields.List(fields.Float(allow_none=True), metadata={"description": "[low, high]: physically "
+                                                                                "possible values"})
+
+
+class SpecificationIn(RequestSchema):
+    """A new version: its name and every test, in the shape GET /specifications/current answers."""
+
+    version = CheckedString(required=True)
+    tests = CheckedList(CheckedNested(SpecTestSchema), required=True)
+
+
+class SpecDefinitionSchema(Schema):
+    version = fields.String(required=True)
+    tests = fields.List(fields.Nested(SpecTestSchema), required=True)
+
+
+class SpecificationSchema(Schema):
+    """A specification version; ``definition`` holds the same version and tests as stored."""
+
+    version = fields.String(required=True)
+    product = fields.String()
+    effective_at = UtcDateTime(allow_none=True, metadata={"description": "null for the built-in version "
+                                                                         "before the first lot stores it"})
+    tests = fields.List(fields.Nested(SpecTestSchema), required=True, attribute="definition.tests")
+    definition = fields.Nested(SpecDefinitionSchema)
+
+
+# --- deviations -----------------------------------------------------------------------------------------
+
+class DeviationsQuery(Schema):
+    status = fields.String(metadata={"description": f"one of {', '.join(DEVIATION_STATUSES)}, or not_closed"})
+    lot_id = fields.String()
+
+
+class DeviationIn(RequestSchema):
+    kind = CheckedString(required=True, validate=validate.OneOf(DEVIATION_KINDS))
+    description = CheckedString(required=True)
+    lot_id = CheckedString(allow_none=True)
+    test = CheckedString(allow_none=True, metadata={"description": "a test code of the lot's specification"})
+
+
+class InvestigateIn(RequestSchema):
+    root_cause = CheckedString(required=True)
+    impact = CheckedString(required=True)
+
+
+class DecideIn(RequestSchema):
+    decision = CheckedString(required=True, validate=validate.OneOf(DEVIATION_DECISIONS))
+    justification = CheckedString(required=True)
+
+
+class CloseIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "QA's e-signature, meaning closed"})
+
+
+class DeviationSchema(Schema):
+    """A deviation, dumped from ``deviations.LotDeviation`` (the row and its lot's number)."""
+
+    number = fields.String(required=True, attribute="deviation.number")
+    lot_id = fields.String(allow_none=True, attribute="lot_number")
+    kind = fields.String(attribute="deviation.kind", validate=validate.OneOf(DEVIATION_KINDS))
+    test = fields.String(allow_none=True, attribute="deviation.test_code")
+    qc_result_id = fields.Integer(allow_none=True, attribute="deviation.qc_result_id")
+    description = fields.String(attribute="deviation.description")
+    status = fields.String(attribute="deviation.status", validate=validate.OneOf(DEVIATION_STATUSES))
+    root_cause = fields.String(allow_none=True, attribute="deviation.root_cause")
+    impact = fields.String(allow_none=True, attribute="deviation.impact")
+    decision = fields.String(allow_none=True, attribute="deviation.decision",
+                             validate=validate.OneOf(DEVIATION_DECISIONS))
+    justification = fields.String(allow_none=True, attribute="deviation.justification")
+    opened_at = UtcDateTime(attribute="deviation.opened_at")
+    closed_at = UtcDateTime(allow_none=True, attribute="deviation.closed_at")
+    closing_signature_id = fields.Integer(allow_none=True, attribute="deviation.closing_signature_id")
+
+
+class DeviationsOut(Schema):
+    deviations = fields.List(fields.Nested(DeviationSchema), required=True)
+
+
+# --- release and rejection ------------------------------------------------------------------------------
+
+class DecisionIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "QA's e-signature, meaning released "
+                                                                        "or rejected"})
+    reason = CheckedString(metadata={"description": "required to reject"})
+
+
+class DecisionSignatureSchema(Schema):
+    id = fields.Integer(required=True)
+    signer = fields.String(attribute="signer_username")
+    name = fields.String(attribute="signer_name")
+    meaning = fields.String()
+    signed_at = UtcDateTime()
+    record_hash = fields.String(metadata={"description": "SHA-256 of what was signed"})
+
+
+class DecisionOut(Schema):
+    """A lot's release decision, dumped from the view's ``Decision`` (the lot, its signature, certificate)."""
+
+    lot_id = fields.String(required=True, attribute="lot.lot_number")
+    status = fields.String(required=True, attribute="lot.status", validate=validate.OneOf(LOT_STATUSES))
+    decided_at = UtcDateTime(allow_none=True, attribute="lot.decided_at")
+    reason = fields.String(allow_none=True, attribute="lot.decision_reason")
+    signature = fields.Nested(DecisionSignatureSchema, allow_none=True)
+    certificate = fields.String(metadata={"description": "URL of the release certificate (PDF)"})
+
+
+class ReleaseCheckOut(Schema):
+    lot_id = fields.String(required=True)
+    ready = fields.Boolean(required=True)
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True,
+                          metadata={"description": "every gap between the lot and its release, for this reviewer"})

@@ -56,6 +56,16 @@ def in_force(session: Session) -> spec_limits.Specification:
     return definition(row) if row is not None else spec_limits.DEFAULT_SPEC
 
 
+def in_force_record(session: Session) -> Specification:
+    """``in_force`` as a record: the newest stored version, or the built-in one unsaved (no effective
+    time: it takes effect when the first lot stores it)."""
+    row = _latest(session)
+    if row is not None:
+        return row
+    default = spec_limits.DEFAULT_SPEC
+    return Specification(version=default.version, definition=spec_limits.spec_to_dict(default), effective_at=None)
+
+
 def definition(row: Specification) -> spec_limits.Specification:
     """The stored row as the domain's specification, which judges results."""
     return spec_limits.spec_from_dict(row.definition)

@@ -14,13 +14,12 @@ from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
-from cellchain.core.schemas import ErrorSchema
+from cellchain.core.schemas import FILE_BODY, ErrorSchema
 from cellchain.manufacturing import lookups
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import resolver
 from cellchain.ward import bedside, custody, custody_records, custody_report, infusions
 from cellchain.ward.schemas import (
-    PDF_BODY,
     BagCustodyOut,
     BedsideIn,
     BedsideOut,
@@ -80,7 +79,7 @@ def collection_custody(din: str) -> custody_records.ItemCustody:
 
 @bp.get("/bags/<bag_id>/chain-of-custody.pdf", tags=CUSTODY)
 @roles_required(*CUSTODY_READERS, action="print a chain-of-custody report")
-@bp.response(200, PDF_BODY, content_type="application/pdf", description="The report, as PDF")
+@bp.response(200, FILE_BODY, content_type="application/pdf", description="The report, as PDF")
 def bag_custody_pdf(bag_id: str) -> Response:
     """The bag's chain-of-custody report"""
     pdf = custody_report.render(custody_report.gather(db.session(), bag_id),

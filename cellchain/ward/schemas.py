@@ -25,7 +25,6 @@ from cellchain.ward.infusions import SEVERITIES
 from cellchain.ward.rules.custody_states import RECORDABLE_EVENTS
 
 # A PDF answer as the document states it: bytes of that content type, not JSON.
-PDF_BODY = {"type": "string", "format": "binary"}
 
 
 # --- custody ------------------------------------------------------------------------------------------
