@@ -51,7 +51,7 @@ class ChainOfCustody:
 
 
 # The report reads a fixed number of statements however long the bag's history is (issue 9,
-# tests/test_query_counts.py): the identity in one outer-joined read, excursions with their decisions,
+# tests/ward/test_query_counts.py): the identity in one outer-joined read, excursions with their decisions,
 # the infusion with what it names, and everyone named in one IN query.
 _IDENTITY = (select(Bag, Lot, Collection, Signature)
              .outerjoin(Lot, Lot.id == Bag.lot_id)

@@ -6,9 +6,9 @@ from flask import url_for
 
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import scan_pages
-from tests.test_labels_api import prints, rows
-from tests.test_labels_printing import din_barcode, page_text
+from tests.labelling.test_api import prints, rows
+from tests.labelling.test_printing import din_barcode, page_text
+from tests.labelling.test_rendering import scan_pages
 
 
 def link(app, endpoint: str, **values) -> str:

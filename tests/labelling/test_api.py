@@ -12,8 +12,8 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import scan_pages, zpl_symbols
-from tests.test_labels_printing import din_barcode, page_text
+from tests.labelling.test_printing import din_barcode, page_text
+from tests.labelling.test_rendering import scan_pages, zpl_symbols
 
 
 def rows(app, build):

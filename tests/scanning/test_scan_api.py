@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import MOD37, check_value
-from tests.test_labels_printing import din_barcode
+from tests.labelling.test_printing import din_barcode
+from tests.labelling.test_rendering import MOD37, check_value
 
 PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
          "subject": ("trial.subject", "subject_code")}

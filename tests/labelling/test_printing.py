@@ -18,7 +18,7 @@ from cellchain.labelling.data import LabelSettings
 from cellchain.people import accounts
 from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
 from tests.factories import labels as make
-from tests.test_labelling import MOD37, check_value, scan_pages, zpl_symbols
+from tests.labelling.test_rendering import MOD37, check_value, scan_pages, zpl_symbols
 
 TZ = make.TZ
 VERIFY = "https://cellchain.test/labels/shipments/"
