@@ -8,7 +8,7 @@ from cellchain.core import db
 from cellchain.scanning.resolver import Found
 from cellchain.scanning.views import page_url
 from tests.factories import labels as make
-from tests.scanning.test_scan_api import PAGES, expected_url
+from tests.factories.scanning import PAGES, expected_url
 
 
 def made(app):
