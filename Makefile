@@ -6,6 +6,10 @@ FLASK := $(BIN)/flask --app cellchain
 HOST ?= 127.0.0.1
 PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+# The suite runs on one pytest-xdist worker per CPU; every test has its own database and temporary
+# folder, so tests are spread one by one (--dist load). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
+PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist load
 
 .PHONY: run db test test-postgres test-browser test-api-fuzz lint bench serve clean
 
@@ -25,10 +29,10 @@ run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: db
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_XDIST)
 
 test-postgres: $(VENV)
-	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_XDIST)
 
 test-browser: $(VENV)
 	$(BIN)/python -m pytest -m browser tests/browser

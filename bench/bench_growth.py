@@ -11,7 +11,7 @@ with plain SQL for speed, each with its cord, passages, batch steps, QC results,
 events, so every table the pages read grows with them; the audit entries extend the real hash chain
 in bulk (bench.common.extend_chain), and the chain still verifies at the end. Requests go
 through the app's test client, logged in as the auditor; the SQL statements of each request are
-counted too (tests/test_query_counts.py holds that count fixed).
+counted too (tests/ward/test_query_counts.py holds that count fixed).
 
 Environment: BENCH_GROWTH_LOTS (default 10000), BENCH_GROWTH_AUDIT (default 1000000),
 BENCH_GROWTH_REQUESTS (per page and size, default 40). Writes bench/results/growth.json (SQLite).

@@ -1,13 +1,16 @@
 """Fixtures: a fresh database per test (SQLite by default, PostgreSQL with TEST_DATABASE_URL), the app,
 its client and CLI runner, and helpers to act as a role (``auth.login("nurse")``, ``api.token("qa")``).
 
-The schema is built once per run by the real Alembic migrations into a template database; each test
-gets a copy of it (a file copy on SQLite, ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL).
+The schema is built once per run by the real Alembic migrations into a template database. On SQLite
+each test gets a file copy of it; on PostgreSQL each worker copies it once (``CREATE DATABASE ...
+TEMPLATE``) and puts that copy back to the template's state after every test (tests/postgres_database.py).
+
+Under pytest-xdist every worker builds its own template and names its databases after itself, so
+workers never copy from, drop or race on another worker's database.
 """
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 import shutil
@@ -15,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -23,11 +27,13 @@ from cellchain import create_app
 from cellchain.core import db, migrate
 from cellchain.demo import loader as demo
 from cellchain.people.accounts import Policy
+from tests import postgres_database
 
 PASSWORD = demo.DEMO_PASSWORD
 FAST_HASH = "scrypt:1024:8:1"  # cheap hashing keeps tests quick; production uses the default
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-_counter = itertools.count()
+# "gw0", "gw1", ... under pytest-xdist; the pid as well keeps two runs at once apart.
+WORKER = f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}"
 _FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -58,7 +64,7 @@ def _seed(url: str) -> None:
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory) -> Iterator[str]:
     if PG_URL:
-        name = f"cellchain_tpl_{os.getpid()}"
+        name = f"cellchain_tpl_{WORKER}"
         admin = create_engine(_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -74,18 +80,56 @@ def template_db(tmp_path_factory) -> Iterator[str]:
         yield str(path)
 
 
+class WorkerDatabase:
+    """This worker's PostgreSQL database: a copy of the template, put back to it after every test."""
+
+    def __init__(self, template: str) -> None:
+        self.template, self.name = template, f"cellchain_t_{WORKER}"
+        self.admin = create_engine(_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
+        self.url = _with_db(PG_URL, self.name)
+        self.copy_template()
+        self.snapshot = postgres_database.snapshot(_libpq(_with_db(PG_URL, template)))
+
+    def copy_template(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            # WAL_LOG: FILE_COPY would force two checkpoints for each copy.
+            conn.execute(text(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}" STRATEGY WAL_LOG'))
+        postgres_database.keep_insertion_order(_libpq(self.url))
+
+    def restore(self) -> None:
+        postgres_database.disconnect_others(_libpq(_admin_url(PG_URL)), self.name)
+        try:
+            restored = postgres_database.reset(_libpq(self.url), self.snapshot)
+        except psycopg.Error:
+            restored = False
+        if not restored:
+            self.copy_template()
+
+    def drop(self) -> None:
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def worker_database(template_db: str) -> Iterator[WorkerDatabase]:
+    database = WorkerDatabase(template_db)
+    yield database
+    database.drop()
+
+
 @pytest.fixture
-def database_url(template_db: str, tmp_path: Path) -> Iterator[str]:
-    """A fresh copy of the migrated, seeded database for one test."""
+def database_url(request: pytest.FixtureRequest, template_db: str, tmp_path: Path) -> Iterator[str]:
+    """The migrated, seeded database, as the template holds it, for one test."""
     if PG_URL:
-        name = f"cellchain_t_{os.getpid()}_{next(_counter)}"
-        admin = create_engine(_admin_url(PG_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}" STRATEGY FILE_COPY'))
-        yield _with_db(PG_URL, name)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        database = request.getfixturevalue("worker_database")
+        yield database.url
+        database.restore()
     else:
         path = tmp_path / "cellchain.sqlite"
         shutil.copyfile(template_db, path)

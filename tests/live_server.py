@@ -71,13 +71,18 @@ def serving(database_url: str, log: Path, *, workers: int = 1, up_within: float 
     """
     gunicorn = Path(sys.executable).with_name("gunicorn")
     assert gunicorn.exists(), f"gunicorn is not installed next to {sys.executable}"
-    port = free_port()
     environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-server-test-secret",
                    "CELLCHAIN_PASSWORD_HASH_METHOD": json.dumps(FAST_HASH), **(env or {})}
-    with log.open("ab") as out:
-        process = subprocess.Popen([str(gunicorn), "-w", str(workers), "--timeout", "60", "-b", f"127.0.0.1:{port}",
-                                    "cellchain:create_app()"], cwd=ROOT, env=environment, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+    # The socket is bound here and handed to gunicorn (fd://): a port merely found free could be taken
+    # by another xdist worker's server before gunicorn binds it, and this test would then talk to that one.
+    with socket.socket() as listener, log.open("ab") as out:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        process = subprocess.Popen([str(gunicorn), "-w", str(workers), "--timeout", "60",
+                                    "-b", f"fd://{listener.fileno()}", "cellchain:create_app()"],
+                                   cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True, pass_fds=(listener.fileno(),))
     server = Server(process, port, log)
     try:
         _wait_until_up(server, up_within)

@@ -121,7 +121,7 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         return engine
     # No ping before each checkout: it would be one more round trip on every request. A connection
     # that died with its server fails its request with a clean 503, and SQLAlchemy then replaces every
-    # pooled connection of that process, so the next request reconnects (tests/test_faults.py).
+    # pooled connection of that process, so the next request reconnects (tests/core/test_faults.py).
     return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
 
 

@@ -50,8 +50,8 @@ class ChainOfCustody:
         return person.full_name if person else ""
 
 
-# The report reads a fixed number of statements however long the bag's history is (a query-count
-# test holds it): the identity in one outer-joined read, excursions with their decisions,
+# The report reads a fixed number of statements however long the bag's history is
+# (tests/ward/test_query_counts.py): the identity in one outer-joined read, excursions with their decisions,
 # the infusion with what it names, and everyone named in one IN query.
 _IDENTITY = (select(Bag, Lot, Collection, Signature)
              .outerjoin(Lot, Lot.id == Bag.lot_id)

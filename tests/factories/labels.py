@@ -7,12 +7,15 @@ expiry up, is caught.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import Flask
 from sqlmodel import Session, select
 
+from cellchain.core import db
 from cellchain.core.config import DEFAULTS
 from cellchain.identifiers.isbt128 import Din, ProductCode
 from cellchain.identifiers.scans import format_bag_id
@@ -123,3 +126,16 @@ def allocate(session: Session, of_bag: Bag, to: Subject) -> Allocation:
 def select_prints():
     """Every LabelPrint row in the order printed."""
     return select(LabelPrint).order_by(LabelPrint.id)
+
+
+def rows(app: Flask, build: Callable[[Session], Any]) -> Any:
+    """Make rows inside the app, commit, and return what ``build`` returned (detached, still readable)."""
+    with app.app_context():
+        made = build(db.session())
+        db.commit()
+    return made
+
+
+def prints(app: Flask) -> list[LabelPrint]:
+    with app.app_context():
+        return db.session().exec(select_prints()).all()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cellchain.core import db
-from tests import api_document
+from tests.factories import api_document
 from tests.factories import labels as make
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from cellchain.core import db
 from cellchain.identifiers.isbt128 import Din
-from tests.api_answers import answer_problems
 from tests.conftest import signature
 from tests.factories import labels as make
+from tests.factories.api_document import answer_problems
 from tests.factories.lab import SCREENING, days_ago, iso
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests import api_document
 from tests.conftest import signature
+from tests.factories import api_document
 from tests.factories.qc import add_results, db_session, make_lot
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cellchain.core import db
-from tests.api_answers import answer_problems
 from tests.factories import labels as make
-from tests.test_labels_printing import din_barcode
+from tests.factories.api_document import answer_problems
+from tests.factories.label_reading import din_barcode
 
 
 def test_a_scan_naming_a_record_and_one_naming_nothing_here_answer_as_documented(app, api, client):

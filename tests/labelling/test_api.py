@@ -12,21 +12,8 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import scan_pages, zpl_symbols
-from tests.test_labels_printing import din_barcode, page_text
-
-
-def rows(app, build):
-    """Make rows inside the app, commit, and return what ``build`` returned (detached, still readable)."""
-    with app.app_context():
-        made = build(db.session())
-        db.commit()
-    return made
-
-
-def prints(app):
-    with app.app_context():
-        return db.session().exec(make.select_prints()).all()
+from tests.factories.label_reading import din_barcode, page_text, scan_pages, zpl_symbols
+from tests.factories.labels import prints, rows
 
 
 def audit_entries(app, action: str):

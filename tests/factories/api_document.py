@@ -43,3 +43,13 @@ def answer_problems(spec: dict[str, Any], method: str, path: str, response) -> l
     root = {"components": _as_json_schema(copy.deepcopy(spec["components"])), **_as_json_schema(schema)}
     validator = jsonschema_rs.Draft4Validator(root)
     return [f"{error.instance_path}: {error.message}" for error in validator.iter_errors(response.get_json())]
+
+
+def load(client) -> dict[str, Any]:
+    """The document as the app serves it."""
+    return client.get("/api/v1/openapi.json").get_json()
+
+
+def assert_documented(spec: dict[str, Any], method: str, path: str, response) -> None:
+    """The operation documents this status and content type, and the body matches the schema it states."""
+    assert answer_problems(spec, method, path, response) == []

@@ -6,9 +6,8 @@ from flask import url_for
 
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import scan_pages
-from tests.test_labels_api import prints, rows
-from tests.test_labels_printing import din_barcode, page_text
+from tests.factories.label_reading import din_barcode, page_text, scan_pages
+from tests.factories.labels import prints, rows
 
 
 def link(app, endpoint: str, **values) -> str:

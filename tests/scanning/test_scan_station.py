@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_scan_api import PAGES, expected_url
+from tests.factories.scanning import PAGES, expected_url
 
 
 def made(app):

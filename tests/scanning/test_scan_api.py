@@ -9,17 +9,13 @@ from __future__ import annotations
 import string
 
 import pytest
-from flask import url_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cellchain.core import db
 from tests.factories import labels as make
-from tests.test_labelling import MOD37, check_value
-from tests.test_labels_printing import din_barcode
-
-PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
-         "subject": ("trial.subject", "subject_code")}
+from tests.factories.label_reading import MOD37, check_value, din_barcode
+from tests.factories.scanning import expected_url
 
 
 @pytest.fixture
@@ -38,15 +34,6 @@ def made(app):
 
 def scan(api, data, as_: str = "lab"):
     return api.post("/api/v1/scans", as_=as_, json={"data": data})
-
-
-def expected_url(app, record_type: str, key: str) -> str:
-    """The record's page when its area registered one, else the labels page the station falls back to."""
-    endpoint, argument = PAGES[record_type]
-    with app.test_request_context():
-        if endpoint in app.view_functions:
-            return url_for(endpoint, **{argument: key})
-        return url_for("labels.print_page", item_type=record_type, key=key)
 
 
 def test_a_din_barcode_names_its_collection_with_or_without_scanner_noise(app, api, made) -> None:

@@ -18,7 +18,7 @@ from cellchain.core import db
 from cellchain.ward.models import BedsideCheck
 from tests.factories import ward
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 import floor_app  # bench/ is not a package: imported from its folder
 
 

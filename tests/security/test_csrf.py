@@ -78,5 +78,5 @@ def test_the_token_goes_in_the_form_or_the_header_and_the_api_ignores_it(app, cl
     token = auth.csrf()
     by_header = client.post("/scan/", data={"scan": "nonsense"}, headers={"X-CSRF-Token": token})
     assert by_header.status_code != 400 or b"security token" not in by_header.data
-    # The API takes bearer tokens only: a cookie alone never writes through it (see test_people_and_access).
+    # The API takes bearer tokens only: a cookie alone never writes through it (see tests/people/test_access.py).
     assert client.post("/api/v1/scans", json={"data": "nonsense"}).status_code == 401

@@ -18,14 +18,10 @@ from cellchain.labelling.data import LabelSettings
 from cellchain.people import accounts
 from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
 from tests.factories import labels as make
-from tests.test_labelling import MOD37, check_value, scan_pages, zpl_symbols
+from tests.factories.label_reading import MOD37, check_value, din_barcode, page_text, scan_pages, zpl_symbols
 
 TZ = make.TZ
 VERIFY = "https://cellchain.test/labels/shipments/"
-
-
-def din_barcode(din: str) -> str:
-    return f"={din}{60 + check_value(din)}"
 
 
 def eye_din(din: str) -> str:
@@ -50,10 +46,6 @@ def run(app, kind: str, build, *, fmt: str = "pdf", as_: str = "lab"):
                                      settings=settings(app), fmt=fmt)
         db.commit()
     return output, records
-
-
-def page_text(pdf: bytes, page: int = 0) -> str:
-    return " ".join(pymupdf.open(stream=pdf, filetype="pdf")[page].get_text().split())
 
 
 def both_formats(app, kind: str, records) -> tuple[bytes, str]:

@@ -12,29 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pymupdf
 import pytest
-import zxingcpp
 
 from cellchain.labelling.pdf import code128_codewords, render_pdf
 from cellchain.labelling.templates import available_kinds, is_printed, load_template
 from cellchain.labelling.zpl import render_zpl
+from tests.factories.label_reading import MOD37, check_value, code128_values_from_zpl, scan_pages, zpl_symbols
 
-MOD37 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 KINDS = ["bag", "collection", "culture_vessel", "qc_tube", "wristband", "shipper"]
 SYMBOLS = {"barcode128": "Code128", "datamatrix": "DataMatrix", "qr": "QRCode"}
 
 
 # --- realistic ISBT 128 data (validation FIN A9999) ----------------------------------------------------
-def check_value(din: str) -> int:
-    """ISO/IEC 7064 Mod 37-2 as ISBT 128 ST-001 gives it; cellchain.identifiers.isbt128 owns the real one."""
-    s = 0
-    for ch in din:
-        s = ((s + MOD37.index(ch)) * 2) % 37
-    return (38 - s) % 37
-
-
 def din_fields(sequence: int) -> dict[str, str]:
     din = f"A999926{sequence:06d}"
     k = check_value(din)
@@ -104,65 +94,6 @@ def expected_symbols(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     template = load_template(kind)
     return [(SYMBOLS[e.type], data[e.field]) for e in template.elements
             if e.type in SYMBOLS and e.field and is_printed(e, data)]
-
-
-def scan_pages(pdf: bytes) -> list[list[tuple[str, str]]]:
-    """What a scanner reads from each page printed at 300 dpi (``.text``: no AIM prefix)."""
-    pages = []
-    for page in pymupdf.open(stream=pdf, filetype="pdf"):
-        pix = page.get_pixmap(dpi=300, colorspace=pymupdf.csGRAY)
-        image = np.frombuffer(pix.samples, dtype=np.uint8).reshape(pix.height, pix.width)
-        pages.append(sorted((r.format.name, r.text) for r in zxingcpp.read_barcodes(image)))
-    return pages
-
-
-# --- reading ZPL back by the ZPL II rules ---------------------------------------------------------------
-def unhex(fd: str) -> str:
-    return re.sub(rb"_([0-9A-F]{2})", lambda m: bytes([int(m[1], 16)]), fd.encode()).decode("utf-8")
-
-
-INVOKE = {"0": 30, "<": 62, "=": 94, **{c: 95 + i for i, c in enumerate("123456789:;")}}
-START = {103: "A", 104: "B", 105: "C"}
-SWITCH = {"A": {99: "C", 100: "B"}, "B": {99: "C", 101: "A"}, "C": {100: "B", 101: "A"}}
-
-
-def code128_values_from_zpl(fd: str) -> list[int]:
-    """Symbol values the printer builds: ">x" invocation codes, B as ASCII, A and C as digit pairs."""
-    text, i, subset, values = unhex(fd), 0, "B", []
-    if not text.startswith(">"):
-        values.append(104)  # no start code given: subset B
-    while i < len(text):
-        if text[i] == ">":
-            values.append(INVOKE[text[i + 1]])
-            i += 2
-            changes = START if len(values) == 1 else SWITCH[subset]
-            subset = changes.get(values[-1], subset)
-        elif subset in "AC":
-            values.append(int(text[i:i + 2]))
-            i += 2
-        else:
-            values.append(ord(text[i]) - 32)
-            i += 1
-    return values
-
-
-def code128_from_zpl(fd: str) -> str:
-    values = code128_values_from_zpl(fd)
-    subset, out = START[values[0]], []
-    for value in values[1:]:
-        if value in SWITCH[subset]:
-            subset = SWITCH[subset][value]
-        else:
-            out.append(f"{value:02d}" if subset == "C" else chr(value + 32))
-    return "".join(out)
-
-
-def zpl_symbols(zpl: str) -> list[list[tuple[str, str]]]:
-    formats = re.findall(r"\^XA(.*?)\^XZ", zpl, flags=re.S)
-    read = {"BC": ("Code128", code128_from_zpl), "BX": ("DataMatrix", unhex),
-            "BQ": ("QRCode", lambda fd: unhex(fd)[3:])}  # QR field data starts "<ec>A,"
-    return [[(read[cmd][0], read[cmd][1](fd)) for cmd, fd in
-             re.findall(r"\^(BC|BX|BQ)[^\^]*\^FH\^FD(.*?)\^FS", body)] for body in formats]
 
 
 # --- tests ---------------------------------------------------------------------------------------------
