@@ -227,14 +227,19 @@ def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: st
         raise Invalid({"data": err.message}) from None
 
 
-def scanned_bag_id(raw: Any, *, tz: ZoneInfo | None = None, field: str = "bag_id") -> str:
-    """The bag id a scan names (a keyed or scanned bag id, or a bag label's 2D code), or Invalid naming ``field``."""
+def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan") -> Scan:
+    """``parse_scan`` for a request field: a refusal names ``field``, not ``data``."""
     if not isinstance(raw, str):
         raise Invalid({field: "give the scanned or keyed text"})
     try:
-        scan = parse_scan(raw, tz=tz)
+        return parse_scan(raw, tz=tz)
     except Invalid as refusal:
         raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
+
+
+def scanned_bag_id(raw: Any, *, tz: ZoneInfo | None = None, field: str = "bag_id") -> str:
+    """The bag id a scan names (a keyed or scanned bag id, or a bag label's 2D code), or Invalid naming ``field``."""
+    scan = read_field(raw, tz=tz, field=field)
     if "bag_id" in scan.fields and scan.kind in ("bag", "compound"):
         return scan.fields["bag_id"]
     return _not_a_bag(scan, field)

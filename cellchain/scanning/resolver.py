@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.core.errors import Invalid, NotFound
-from cellchain.identifiers.scans import Scan, parse_scan
+from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
@@ -40,12 +40,7 @@ class Identified:
 
 def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item") -> Identified:
     """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag."""
-    if not isinstance(raw, str):
-        raise Invalid({field: "give the scanned or keyed text"})
-    try:
-        scan = parse_scan(raw, tz=tz)
-    except Invalid as refusal:
-        raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
+    scan = read_field(raw, tz=tz, field=field)
     if scan.kind == "bag" or (scan.kind == "compound" and "bag_id" in scan.fields):
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):

@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
-
-from sqlalchemy import event
 
 from cellchain.core import db
 from tests.factories import ward
+from tests.factories.queries import counting
 
 SUBJECTS = re.compile(r"\bFROM subjects\b|\bJOIN subjects\b", re.I)
-
-
-@contextmanager
-def statements_sent(app):
-    seen: list[str] = []
-
-    def note(_conn, _cursor, statement, _params, _context, _executemany) -> None:
-        seen.append(statement)
-
-    engine = app.extensions[db.EXTENSION]
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 def test_a_bedside_check_on_the_page_reads_the_subject_once_and_records_one_attempt(app, auth):
@@ -34,7 +17,7 @@ def test_a_bedside_check_on_the_page_reads_the_subject_once_and_records_one_atte
         db.commit()
     auth.login("nurse")
     token = auth.csrf()
-    with statements_sent(app) as seen:
+    with counting(app) as seen:
         page = auth.post("/ward/bedside/check", {"wristband": made.wristband, "scan": made.bag_scan,
                                                  "csrf_token": token})
     assert page.status_code == 200 and 'data-check="right_subject"' in page.get_data(as_text=True)

@@ -10,35 +10,16 @@ lots.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event
-
 from cellchain.audit import signatures
-from cellchain.core import db
 from cellchain.people.accounts import Policy
 from cellchain.ward import bedside, custody
 from tests.conftest import FAST_HASH, PASSWORD, signature
 from tests.factories import qc, ward
+from tests.factories.queries import counting
 
 CEILING = 25  # far above today's counts: the equality below is the rule, this only catches a runaway page
-
-
-@contextmanager
-def counting(app) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _executemany) -> None:
-        seen.append(statement)
-
-    engine = app.extensions[db.EXTENSION]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def statements(app, client, url: str) -> list[str]:

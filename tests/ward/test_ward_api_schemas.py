@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
 import schemathesis
-from sqlalchemy import event
 
 from cellchain.core import db
 from tests.conftest import signature
 from tests.factories import ward
+from tests.factories.queries import counting
 
 
 @pytest.fixture
@@ -111,21 +108,6 @@ def test_an_excursion_status_that_does_not_exist_is_refused_naming_it(api):
     assert api.get("/api/v1/excursions?status=", as_="qa").status_code == 200
 
 
-@contextmanager
-def statements(app) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args) -> None:
-        seen.append(statement)
-
-    engine = app.extensions[db.EXTENSION]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def test_the_excursion_list_costs_as_many_statements_for_many_excursions_as_for_one(app, api):
     def warm_bags(count: int) -> None:
         for _ in range(count):
@@ -136,9 +118,9 @@ def test_the_excursion_list_costs_as_many_statements_for_many_excursions_as_for_
 
     warm_bags(1)
     api.get("/api/v1/excursions", as_="qa")
-    with statements(app) as one:
+    with counting(app) as one:
         assert len(api.get("/api/v1/excursions", as_="qa").get_json()["excursions"]) == 1
     warm_bags(4)
-    with statements(app) as five:
+    with counting(app) as five:
         assert len(api.get("/api/v1/excursions", as_="qa").get_json()["excursions"]) == 5
     assert len(one) == len(five), "\n".join(five)
