@@ -1,4 +1,4 @@
-"""Faults (issue 9, item 2): a server killed in the middle of a fill, and PostgreSQL going away.
+"""Faults: a server killed in the middle of a fill, and PostgreSQL going away.
 
 A fill of 50 bags is one transaction (bags, audit entries, custody events, the batch step, the lot's
 status): a server killed with SIGKILL while it runs must leave all 50 bags or none, an audit chain

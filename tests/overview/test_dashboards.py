@@ -1,5 +1,5 @@
 """The home page shows each role its own panels, with real data, a bounded number of SQL statements,
-and small server-drawn SVG charts (issue 8, item 2)."""
+and small server-drawn SVG charts."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The lot page, the bag page, the custody report and the bedside check send a fixed number of SQL
-statements (issue 9, 1d).
+statements.
 
 A page whose statements grow with what it shows (one more query per bag, per person, per excursion)
 is fast in a demo and slow at a site with years of records. Each page is requested for a small record
