@@ -17,7 +17,6 @@ from werkzeug.routing import Rule
 from cellchain.core.api import PREFIX, bp
 
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
-_PARAMETER = re.compile(r"\{[a-z_]+\}")
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 REFUSALS = {400: "bad input: ``fields`` names each bad field", 401: "not authenticated",
             403: "the role or the person may not do this", 404: "not found",
