@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
-from cellchain.core.errors import Invalid, NotFound, Refused
+from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
@@ -33,7 +33,7 @@ from cellchain.manufacturing.forms import (
 )
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
-from cellchain.scanning import resolver
+from cellchain.scanning.pages import read_scan
 from cellchain.ward import custody
 from cellchain.ward.rules import custody_states
 
@@ -42,18 +42,6 @@ VIEWERS = ("lab", "qa", "qc", "auditor")
 HANDOVER_EVENTS = ("shipped", "received", "stored")
 
 
-
-
-def _attempt(action: Callable[[], Any], render: Callable[..., Any]) -> Any:
-    """The scan box's lookup: on a refusal roll back and show the lab's index with the reasons."""
-    try:
-        return action()
-    except Invalid as error:
-        db.rollback()
-        return render(status=400, fields=error.fields, message=error.message)
-    except Refused as error:
-        db.rollback()
-        return render(status=409, reasons=error.reasons, message=error.message)
 
 
 # --- index and scanning ------------------------------------------------------------------------------
@@ -80,17 +68,16 @@ def index():
 def open_scan():
     raw = request.args.get("scan", "")
 
-    def go():
-        kind, key = resolver.lab_destination(db.session(), raw, tz=site_zone())
-        targets = {"lot": ("lab.lot", "lot_id"), "collection": ("lab.collection", "din"),
-                   "bag": ("lab.bag", "bag_id"), "din": ("lab.bag_list", "din")}
-        endpoint, arg = targets[kind]
-        return redirect(url_for(endpoint, **{arg: key}))
-
     try:
-        return _attempt(go, _index_page)
-    except NotFound as error:
-        return _index_page(status=404, fields={"scan": error.message})
+        answer, page = read_scan(raw)
+    except Invalid as refusal:
+        db.rollback()
+        return _index_page(status=400, fields=refusal.fields)
+    if page is None:
+        return _index_page(status=404, fields={"scan": answer.note or "nothing in this database has that scan"})
+    if answer.record and answer.record.type == "subject":
+        return _index_page(status=400, fields={"scan": "a wristband is scanned on the ward, not in the lab"})
+    return redirect(page)
 
 
 # --- collections ---------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """The one scan resolver: what a scan is, and which record of this database it names.
 
-Every scan box reads through it: the scan station and ``POST /scans`` (``describe``), the lab's box
-(``lab_destination``), custody hand-overs, the ward's receive box and the reports' search (``identify``),
-the label pages (``print_target``). The bedside reads its two scans with the same parser
+Every scan box reads through it: the scan station, the lab's box and ``POST /scans`` (``describe``, and
+``destination`` for the page a box opens), custody hand-overs, the ward's receive box and the reports'
+search (``identify``), the label pages (``print_target``). The bedside reads its two scans with the same parser
 (``identifiers.scans``) in ``ward/bedside_scans.py``, where the check needs both records in one statement.
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
@@ -141,26 +141,20 @@ def describe(session: Session, raw: Any, *, tz: ZoneInfo) -> ScanAnswer:
         return ScanAnswer(scan, None, f"{missing.message} in this database")
 
 
-def lab_destination(session: Session, raw: Any, *, tz: ZoneInfo | None = None) -> tuple[str, str]:
-    """Where a lab scan leads: ``("lot", id)``, ``("collection", din)``, ``("bag", bag_id)`` or ``("din", din)``.
-
-    A cord's DIN opens its lot once one is started, since that is where the next step is recorded;
-    a placebo fill's DIN (which names no cord) opens the list of its bags.
-    """
-    try:
-        found = identify(session, raw, tz=tz, field="scan")
-    except NotFound:
-        scan = parse_scan(raw, tz=tz)
-        din_text = scan.fields.get("din")
-        if din_text and session.exec(select(Bag.id).where(Bag.din == din_text)).first() is not None:
-            return "din", din_text
-        raise
-    if found.kind == "bag":
-        return "bag", found.record.bag_code
-    if found.kind == "collection":
-        lot = session.exec(select(Lot).where(Lot.collection_id == found.record.id)).first()
-        return ("lot", lot.lot_number) if lot else ("collection", found.record.din)
-    raise Invalid({"scan": "a wristband is scanned on the ward, not in the lab"})
+def destination(session: Session, answer: ScanAnswer) -> tuple[str, str] | None:
+    """The page a scan box opens, as (page, key): the record's own page, except that a cord's DIN opens its
+    lot once one is started (where the next step is recorded) and a placebo fill's DIN, which names no
+    cord, opens the list of its bags. None when the scan names nothing in this database."""
+    found = answer.record
+    if found is None:
+        din = answer.scan.fields.get("din")
+        if din and session.exec(select(Bag.id).where(Bag.din == din)).first() is not None:
+            return "bags_of_din", din
+        return None
+    if found.type == "collection":
+        lot = session.exec(select(Lot.lot_number).where(Lot.collection_id == found.id)).first()
+        return ("lot", lot) if lot else ("collection", found.key)
+    return found.type, found.key
 
 
 def print_target(session: Session, target: str, key: str) -> Found | None:

@@ -7,34 +7,24 @@ what the scan is and its fields, or why it was refused.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
 from cellchain.scanning import resolver
+from cellchain.scanning.pages import API_PATHS, page_url, read_scan
 
 bp = Blueprint("scan", __name__, url_prefix="/scan")
 
 SCANNERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
-PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
-         "subject": ("trial.subject", "subject_code")}
-API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{key}", "bag": "/api/v1/bags/{key}",
-             "subject": "/api/v1/subjects/{key}"}
-
-
-def page_url(found: resolver.Found) -> str:
-    """The record's own page, by its public key (DIN, lot id, bag id, subject id)."""
-    endpoint, argument = PAGES[found.type]
-    return url_for(endpoint, **{argument: found.key})
 
 
 def record_links(found: resolver.Found) -> dict[str, str]:
     """``url`` (the record's page), ``labels_url`` and ``api`` (its JSON)."""
-    return {"url": page_url(found), "labels_url": url_for("labels.print_page", item_type=found.type, key=found.key),
+    labels_url = url_for("labels.print_page", item_type=found.type, key=found.key)
+    return {"url": page_url(found.type, found.key), "labels_url": labels_url,
             "api": API_PATHS[found.type].format(key=found.key)}
 
 
@@ -49,12 +39,12 @@ def station():
 def scan():
     raw = request.form.get("scan", "")
     try:
-        answer = resolver.describe(db.session(), raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+        answer, page = read_scan(raw)
     except Invalid as refusal:
         db.rollback()
         return render_template("scan/station.html", answer=None, fields=refusal.fields,
                                scanned=raw if raw.isprintable() else ""), 400
-    if answer.record:
-        return redirect(page_url(answer.record), code=303)
+    if page:
+        return redirect(page, code=303)
     return render_template("scan/station.html", answer=answer, fields={}, scanned="",
                            scan_fields=jsonable(answer.scan.fields))

@@ -1,0 +1,37 @@
+"""Where a scan box leads: the page of the record a scan names, for the scan station and the lab's box.
+
+Both boxes read a scan the same way (``resolver.describe``, then ``resolver.destination``); they differ
+only in how they show a scan that names nothing here.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import current_app, url_for
+
+from cellchain.core import db
+from cellchain.core.errors import Invalid
+from cellchain.scanning import resolver
+
+PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
+         "subject": ("trial.subject", "subject_code"), "bags_of_din": ("lab.bag_list", "din")}
+API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{key}", "bag": "/api/v1/bags/{key}",
+             "subject": "/api/v1/subjects/{key}"}
+
+
+def page_url(page: str, key: str) -> str:
+    """A page of ``PAGES`` by its public key (DIN, lot id, bag id, subject id)."""
+    endpoint, argument = PAGES[page]
+    return url_for(endpoint, **{argument: key})
+
+
+def read_scan(raw: str) -> tuple[resolver.ScanAnswer, str | None]:
+    """What a scan box read, and the page it opens (None: nothing here has it); ``Invalid`` names ``scan``."""
+    session = db.session()
+    try:
+        answer = resolver.describe(session, raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    except Invalid as refusal:
+        raise Invalid({"scan": refusal.fields.get("data", refusal.message)}) from None
+    target = resolver.destination(session, answer)
+    return answer, page_url(*target) if target else None
