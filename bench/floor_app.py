@@ -44,6 +44,7 @@ from cellchain.core.db import make_engine, normalize_url
 from cellchain.core.types import utcnow
 from cellchain.people import accounts
 from cellchain.ward import bedside, bedside_facts
+from cellchain.ward.rules import bedside_checks
 
 ENGINE = "floor.engine"
 PROTOCOL = bedside.Protocol.from_config(DEFAULTS)
@@ -173,7 +174,7 @@ def create_app(url: str | None = None) -> Flask:
     @app.post("/floor")
     def floor():
         data = request.get_json()
-        checks = [{"name": name, "ok": True, "detail": "passed"} for name in bedside.CHECK_NAMES]
+        checks = [{"name": name, "ok": True, "detail": "passed"} for name in bedside_checks.CHECK_NAMES]
         digest = sha256_hex(request.headers.get("Authorization", "").removeprefix("Bearer "))
         with transaction() as session:
             driver = session.connection()

@@ -6,12 +6,11 @@ infusion, and the bag's custody events with any open temperature excursion. It i
 statement built once (only SQL with parameters), and its rows become small named tuples: building
 ORM objects cost more than the query, and the guards only read.
 
-The guards in ``bedside`` judge these values; ``infusions.start`` loads the ORM bag it changes itself.
+The guards in ``rules/bedside_checks.py`` judge these values; ``infusions.start`` loads the ORM bag it changes itself.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
@@ -19,69 +18,17 @@ from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward.models import CustodyEvent, Excursion, Infusion
-
-
-class SubjectView(NamedTuple):
-    id: int
-    subject_code: str
-    arm: str | None
-    birth_date: date
-
-
-class BagView(NamedTuple):
-    id: int
-    bag_code: str
-    kind: str
-    quality_status: str
-    custody_state: str | None
-    expires_at: datetime
-    volume_ml: float
-    total_cells: int | None
-
-
-class LotView(NamedTuple):
-    id: int
-    lot_number: str
-    status: str
-
-
-class AllocationView(NamedTuple):
-    id: int
-    subject_id: int
-    weight_kg: float
-
-
-class VisitView(NamedTuple):
-    id: int
-    subject_id: int
-    week: int
-    kind: str
-    status: str
-    window_start: date
-    window_end: date
-
-
-class SubjectRef(NamedTuple):
-    """The subject a bag is allocated to: who, not what the wristband says."""
-
-    id: int
-    subject_code: str
-
-
-class InfusionRef(NamedTuple):
-    id: int
-
-
-class EventView(NamedTuple):
-    event: str
-    occurred_at: datetime
-    location: str
-
-
-class ExcursionView(NamedTuple):
-    temperature_c: float
-    low_c: float
-    high_c: float
+from cellchain.ward.rules.bedside_checks import (
+    AllocationView,
+    BagView,
+    EventView,
+    ExcursionView,
+    InfusionRef,
+    LotView,
+    SubjectRef,
+    SubjectView,
+    VisitView,
+)
 
 
 class BagFacts(NamedTuple):

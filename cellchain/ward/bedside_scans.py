@@ -1,8 +1,8 @@
 """Reading the two bedside scans: which subject a wristband names, which bag a bag's codes name.
 
 A scan's content never makes the request fail: what cannot be read, or reads as the wrong kind of
-thing, becomes the reason a bedside check fails (``bedside.wristband_is_a_subject``,
-``bedside.bag_identified``), so the nurse sees it beside every other check and the attempt is recorded.
+thing, becomes the reason a bedside check fails (``bedside_checks.wristband_is_a_subject``,
+``bedside_checks.bag_identified``), so the nurse sees it beside every other check and the attempt is recorded.
 Only a request without both scans is refused outright (``parse_scans``, 400).
 
 What the label carries besides the identity is compared with the record: a wristband 2D code's birth

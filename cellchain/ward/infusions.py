@@ -33,6 +33,7 @@ from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import bedside, bedside_scans, custody
 from cellchain.ward.models import Infusion
+from cellchain.ward.rules import bedside_checks
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 CLOCK_SKEW = timedelta(minutes=5)
@@ -193,7 +194,7 @@ def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: i
           policy: Policy):
     """The second nurse signs the bedside check: this bag, this subject, this visit, every check passed."""
     content = {"bedside_check": record_id, "bag": facts.bag.bag_code, "subject": facts.subject.subject_code,
-               "visit": facts.visit.id, "checks": list(bedside.CHECK_NAMES)}
+               "visit": facts.visit.id, "checks": list(bedside_checks.CHECK_NAMES)}
     return signatures.sign(session, verifier, record_type="bedside_check", record_id=record_id, content=content,
                            policy=policy, meanings=("verified",), roles=("nurse",),
                            action="verify an infusion as the second nurse")

@@ -16,6 +16,7 @@ from cellchain.audit import trail
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from cellchain.ward.models import BedsideCheck
+from cellchain.ward.rules import bedside_checks
 from tests.factories import ward
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
@@ -59,7 +60,7 @@ def test_driver_path_records_one_attempt_and_one_chained_audit_entry(app, api, d
     assert response.status_code == 200, response.data
     answer = response.get_json()
     assert answer["ok"] is True
-    assert [c["name"] for c in answer["checks"]] == list(floor_app.bedside.CHECK_NAMES)
+    assert [c["name"] for c in answer["checks"]] == list(bedside_checks.CHECK_NAMES)
     assert _counts(app) == (before[0] + 1, before[1] + 1)
     entry = _last_entry(app)
     assert (entry.record_type, entry.record_id, entry.actor) == ("bedside_check", str(answer["bedside_check_id"]),

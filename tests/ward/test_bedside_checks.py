@@ -11,8 +11,9 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry, Signature
 from cellchain.core import db
 from cellchain.identifiers.isbt128 import encode_birth_date, encode_compound
-from cellchain.ward import bedside, bedside_scans
+from cellchain.ward import bedside_scans
 from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
+from cellchain.ward.rules import bedside_checks
 from tests.factories import ward
 
 URL = "/api/v1/infusions/verify"
@@ -39,7 +40,7 @@ def test_all_checks_pass_for_the_right_bag_and_subject_and_are_listed_in_order(a
     response = api.post(URL, as_="nurse", json={"wristband": scene.wristband, "bag": scene.bag_scan})
     body = response.get_json()
     assert response.status_code == 200 and body["ok"] is True
-    assert [c["name"] for c in body["checks"]] == list(bedside.CHECK_NAMES)
+    assert [c["name"] for c in body["checks"]] == list(bedside_checks.CHECK_NAMES)
     assert all(c["ok"] and c["detail"] for c in body["checks"])
     assert body["subject_id"] == scene.subject.subject_code and body["bag_id"] == scene.bag.bag_code
     assert body["visit_id"] == scene.visit.id
@@ -192,7 +193,7 @@ def test_a_scan_that_is_not_a_wristband_fails_the_subject_checks_that_need_it(ap
 def test_an_unknown_bag_fails_every_check_that_needs_the_bag_saying_why(app, api):
     scene = setup(app)
     response = api.post(URL, as_="nurse", json={"wristband": scene.wristband, "bag": "A999926999999-D0001VA0"})
-    assert failing(response) == set(bedside.CHECK_NAMES) - {"wristband_is_a_subject"}
+    assert failing(response) == set(bedside_checks.CHECK_NAMES) - {"wristband_is_a_subject"}
     assert "no bag A999926999999-D0001VA0 is registered" in detail(response, "bag_identified")
     assert "no bag was identified" in detail(response, "released")
 
@@ -234,7 +235,7 @@ def test_every_attempt_is_recorded_and_audited_failed_ones_too(app, api):
         session = db.session()
         rows = list(session.exec(select(BedsideCheck).order_by(BedsideCheck.id)))
         assert [r.ok for r in rows] == [True, False, False]
-        assert all(r.purpose == "verify" and len(r.checks) == len(bedside.CHECK_NAMES) for r in rows)
+        assert all(r.purpose == "verify" and len(r.checks) == len(bedside_checks.CHECK_NAMES) for r in rows)
         assert rows[1].subject_id is None and rows[1].bag_id == scene.bag.id
         assert rows[2].bag_id is None and rows[2].bag_scan == "A999926999999-D0001VA0"
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.record_type == "bedside_check")))
