@@ -75,6 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "FOLLOW_UP_WEEKS": [4, 8, 12, 24, 36, 48],
     "INFUSION_WINDOW_DAYS": 3,
     "FOLLOW_UP_WINDOW_DAYS": 7,
+    "INFUSION_PLANNED_TIME": "09:00",  # site time an infusion visit is planned at until the coordinator moves it
     # --- manufacturing and storage --------------------------------------------------------------
     "PASSAGE_LIMIT": 5,
     "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older

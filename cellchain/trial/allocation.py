@@ -68,9 +68,14 @@ def _read_input(session: Session, bag_scan: Any, weight_kg: Any, timezone: str) 
     return bag, weight
 
 
-def _window_closes(visit: Visit, timezone: str) -> datetime:
-    """The end of the window's last day at the site: the bag must still be in date then."""
-    return datetime.combine(visit.window_end + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+def _in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
+    """When the bag must still be in date, in words: the infusion's planned time; for a visit not planned
+    yet, the end of its window's last day at the site."""
+    if visit.planned_at is not None:
+        local = visit.planned_at.astimezone(ZoneInfo(timezone))
+        return visit.planned_at, f"the week {visit.week} infusion planned for {local:%Y-%m-%d %H:%M %Z}"
+    closes = datetime.combine(visit.window_end + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
+    return closes, f"the week {visit.week} window closes at the end of {visit.window_end}"
 
 
 def _visit_reasons(session: Session, visit: Visit, subject: Subject, today: date) -> list[Reason]:
@@ -112,11 +117,10 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
                               + (f" (lot {lot.status})" if lot is not None and lot.status != "released" else "")))
     if bag.custody_state in custody_states.TERMINAL_STATES:
         reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
-    closes = _window_closes(visit, timezone)
-    if bag.expires_at < closes:
+    until, when = _in_date_until(visit, timezone)
+    if bag.expires_at < until:
         local = bag.expires_at.astimezone(ZoneInfo(timezone))
-        reasons.append(Reason("expires_too_soon", f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the "
-                                                  f"week {visit.week} window closes at the end of {visit.window_end}"))
+        reasons.append(Reason("expires_too_soon", f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before {when}"))
     elsewhere = allocation_for_bag(session, bag)
     if elsewhere is not None:
         reasons.append(Reason("bag_already_allocated",

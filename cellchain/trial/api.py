@@ -23,6 +23,7 @@ from cellchain.trial.schemas import (
     AllocationIn,
     AllocationOut,
     ExtendListIn,
+    InfusionPlanIn,
     RandomizationListOut,
     RandomizeOut,
     SubjectIn,
@@ -103,6 +104,22 @@ def follow_up_done(data: dict[str, Any], visit_id: int) -> visit_records.VisitRe
     session = db.session()
     timezone = current_app.config["SITE_TIMEZONE"]
     visit = visits.record_follow_up(session, actor=current_user(), visit_id=visit_id, when=when, timezone=timezone)
+    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
+    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+
+
+@bp.post("/visits/<int:visit_id>/plan", tags=TAGS)
+@roles_required("coordinator", action="plan infusions")
+@bp.arguments(InfusionPlanIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, VisitDoneOut)
+def plan_infusion(data: dict[str, Any], visit_id: int) -> visit_records.VisitRecord:
+    """Set or move an infusion visit's planned date and time (moving it needs a reason)"""
+    session = db.session()
+    timezone = current_app.config["SITE_TIMEZONE"]
+    visit = visits.plan_infusion(session, actor=current_user(), visit_id=visit_id,
+                                 planned_at=parse_instant(data.get("planned_at"), "planned_at"),
+                                 reason=data.get("reason"), timezone=timezone)
     state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
     return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cellchain.core.page_forms import PageForm, text_field
+from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 from cellchain.trial.rules import eligibility
 
 YES_NO = {"yes": True, "no": False}
@@ -54,6 +54,11 @@ class AllocateForm(PageForm):
 
     def weight(self) -> Any:
         return _number_or_text(self.weight_kg.data)
+
+
+class PlanInfusionForm(PageForm):
+    planned_at = SiteDateTimeField("Planned for (site time)", message="give the planned date and time (site time)")
+    reason = text_field("Why it moves")
 
 
 class ExtendListForm(PageForm):

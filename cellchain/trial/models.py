@@ -77,6 +77,8 @@ class Visit(SQLModel, table=True):
     window_end: date
     status: str = Field(default="planned", max_length=12)  # planned | done | missed
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # an infusion visit's planned date and time, inside its window; None: not planned yet
+    planned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class Allocation(SQLModel, table=True):

@@ -145,6 +145,8 @@ class VisitOut(Schema):
     window = fields.Nested(WindowSchema, attribute="state.visit")
     status = fields.String(attribute="state.status", validate=validate.OneOf(STATUSES))
     done_at = UtcDateTime(allow_none=True, attribute="state.visit.done_at")
+    planned_at = UtcDateTime(allow_none=True, attribute="state.visit.planned_at",
+                             metadata={"description": "an infusion visit's planned date and time; null: not planned"})
     allocation = fields.Nested(AllocationOut, allow_none=True)
 
 
@@ -159,3 +161,8 @@ class VisitsOut(Schema):
 
 class VisitDoneIn(RequestSchema):
     done_at = CheckedDateTime(allow_none=True, metadata={"description": "now when not given"})
+
+
+class InfusionPlanIn(RequestSchema):
+    planned_at = CheckedDateTime(required=True, metadata={"description": "inside the visit's window, with offset"})
+    reason = CheckedString(allow_none=True, metadata={"description": "why the infusion moves (required to move it)"})

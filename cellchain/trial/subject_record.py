@@ -23,6 +23,7 @@ class CalendarRow:
     bag_code: str | None
     can_allocate: bool
     can_record: bool
+    can_plan: bool = False
 
 
 def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: str,
@@ -40,7 +41,8 @@ def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: 
             state, bag.bag_code if bag else None,
             can_allocate=editable and visit.id == upcoming,
             can_record=editable and visit.kind == FOLLOW_UP and visit.status != "done"
-            and today >= visit.window_start))
+            and today >= visit.window_start,
+            can_plan=editable and visit.kind == INFUSION and state.open_for_work))
     return rows
 
 

@@ -12,11 +12,12 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
+from cellchain.core.web import localtime
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, randomization, subject_record, subjects, visits
-from cellchain.trial.forms import AllocateForm, ExtendListForm, RandomizeForm, RegisterForm
+from cellchain.trial.forms import AllocateForm, ExtendListForm, PlanInfusionForm, RandomizeForm, RegisterForm
 from cellchain.trial.rules import eligibility
 
 bp = Blueprint("trial", __name__, url_prefix="/trial")
@@ -159,6 +160,23 @@ def follow_up_done(visit_id: int):
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, PageForm(), record)
+
+
+@bp.route("/visits/<int:visit_id>/plan", methods=["POST"])
+@roles_required("coordinator", action="plan infusions")
+def plan_infusion(visit_id: int):
+    code = subject_record.subject_code_of_visit(db.session(), visit_id)
+    form = PlanInfusionForm()
+
+    def plan():
+        if form.planned_at.data is None:
+            raise Invalid({"planned_at": "give the planned date and time (site time)"})
+        visit = visits.plan_infusion(db.session(), actor=current_user(), visit_id=visit_id,
+                                     planned_at=form.planned_at.data, reason=form.reason.data, timezone=_zone())
+        flash(f"Week {visit.week} infusion of {code} planned for {localtime(visit.planned_at)}.", "success")
+        return redirect(url_for("trial.subject", subject_code=code))
+
+    return _on_subject_page(code, form, plan)
 
 
 @bp.route("/balance")

@@ -22,12 +22,15 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import schedule
 from cellchain.trial.rules.protocol import Protocol
 
 DONE_ROLES = ("nurse", "coordinator")
+PLANNING_ROLES = ("coordinator",)
+REASON_MAX = 500
 FOLLOW_UP_ROLES = ("coordinator",)
 STATUSES = ("planned", "done", "missed", "out_of_window")
 
@@ -68,13 +71,17 @@ def plan_for(session: Session, *, actor: Actor, subject: Subject, protocol: Prot
     planned = schedule.plan_visits(
         subject.day0, infusion_weeks=protocol.infusion_weeks, follow_up_weeks=protocol.follow_up_weeks,
         infusion_window_days=protocol.infusion_window_days, follow_up_window_days=protocol.follow_up_window_days)
+    zone = ZoneInfo(protocol.timezone)
     rows = [Visit(subject_id=subject.id, week=p.week, kind=p.kind, target_date=p.target_date,
-                  window_start=p.window_start, window_end=p.window_end) for p in planned]
+                  window_start=p.window_start, window_end=p.window_end,
+                  planned_at=schedule.planned_time(p.target_date, protocol.infusion_planned_time, zone)
+                  if p.kind == schedule.INFUSION else None) for p in planned]
     session.add_all(rows)
     session.flush()
     trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="plan_visits",
                  new={"visits": [{"visit_id": v.id, "week": v.week, "kind": v.kind, "target_date": v.target_date,
-                                  "window": [v.window_start, v.window_end]} for v in rows]})
+                                  "window": [v.window_start, v.window_end], "planned_at": v.planned_at}
+                                 for v in rows]})
     return rows
 
 
@@ -153,3 +160,46 @@ def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone:
     if reasons:
         raise Refused(reasons)
     return mark_done(session, actor=actor, visit=visit, when=when)
+
+
+def plan_infusion(session: Session, *, actor: Actor, visit_id: int, planned_at: datetime, reason: str | None,
+                  timezone: str) -> Visit:
+    """Set or move an infusion visit's planned date and time, inside its window; moving it needs a reason.
+
+    Refused as well when the bag already allocated to the visit expires before the new time: the
+    coordinator allocates another bag first. Audited with the old and new time and the reason.
+    """
+    require_role(actor.roles, *PLANNING_ROLES, action="plan infusions")
+    if not isinstance(planned_at, datetime) or planned_at.tzinfo is None:
+        raise Invalid({"planned_at": "give the date and time with its UTC offset"})
+    if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_MAX):
+        raise Invalid({"reason": f"the reason in words, at most {REASON_MAX} characters"})
+    reason = (reason or "").strip()
+    visit = get_visit(session, visit_id, for_update=True)
+    if visit.planned_at is not None and not reason:
+        raise Invalid({"reason": "say why the infusion moves"})
+    local = planned_at.astimezone(ZoneInfo(timezone))
+    reasons = schedule.planning_reasons(_planned(visit), local, done=visit.status == "done")
+    allocation = session.exec(select(Allocation).where(Allocation.visit_id == visit.id)).first()
+    if allocation is not None:
+        reasons += _allocated_bag_reasons(session, allocation, planned_at, timezone)
+    if reasons:
+        raise Refused(reasons)
+    old = visit.planned_at
+    visit.planned_at = planned_at
+    session.add(visit)
+    session.flush()
+    trail.record(session, actor=actor, record_type="visit", record_id=visit.id,
+                 action="reschedule_infusion" if old else "plan_infusion", old={"planned_at": old},
+                 new={"planned_at": planned_at, "week": visit.week}, reason=reason or None)
+    return visit
+
+
+def _allocated_bag_reasons(session: Session, allocation: Allocation, planned_at: datetime,
+                           timezone: str) -> list[Reason]:
+    bag = session.get(Bag, allocation.bag_id)
+    if bag.expires_at >= planned_at:
+        return []
+    local = bag.expires_at.astimezone(ZoneInfo(timezone))
+    return [Reason("expires_too_soon", f"the allocated bag {bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, "
+                                       "before the new time: allocate another bag first")]

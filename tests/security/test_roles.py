@@ -88,6 +88,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/subjects/<subject_id>/wristband.zpl"): frozenset({"coordinator", "lab", "qa"}),
     ("POST", f"{P}/visits/<int:visit_id>/allocation"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/done"): COORDINATOR,
+    ("POST", f"{P}/visits/<int:visit_id>/plan"): COORDINATOR,
     ("GET", f"{P}/randomization-list"): frozenset({"coordinator", "admin", "auditor"}),
     ("POST", f"{P}/randomization-list/extend"): frozenset({"coordinator", "admin"}),
     # the bedside: nurses only
@@ -133,6 +134,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/subjects/<subject_code>/randomize": COORDINATOR,
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,
     "/trial/visits/<int:visit_id>/done": COORDINATOR,
+    "/trial/visits/<int:visit_id>/plan": COORDINATOR,
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
     "/ward/receive": NURSE,
     "/ward/bedside/check": NURSE,

@@ -12,7 +12,7 @@ from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag
 from cellchain.trial import allocation
-from cellchain.trial.models import Allocation
+from cellchain.trial.models import Allocation, Visit
 from tests.factories import trial as factory
 from tests.factories.trial import randomized, register, site_today
 
@@ -98,9 +98,26 @@ def test_a_quarantined_or_rejected_bag_is_refused(app, api, arms):
     assert codes(allocate(api, week(api, arms["B"], 0), placebo)) == ["bag_not_released"]
 
 
-def test_a_bag_expiring_before_the_window_closes_is_refused(app, api, arms):
+def test_a_bag_expiring_before_the_planned_infusion_is_refused(app, api, arms):
     soon = make(app, factory.ucmsc_bag, expires_at=datetime.now(UTC) + timedelta(days=1))
-    response = allocate(api, week(api, arms["A"], 0), soon)
+    response = allocate(api, week(api, arms["A"], 4), soon)
+    assert codes(response) == ["expires_too_soon"]
+    planned = (site_today() + timedelta(days=28)).isoformat()
+    assert f"week 4 infusion planned for {planned} 09:00" in response.get_json()["reasons"][0]["message"]
+
+
+def test_a_bag_filled_today_is_allocated_to_todays_week_0_infusion(app, api, arms):
+    fresh = make(app, factory.ucmsc_bag, expires_at=datetime.now(UTC) + timedelta(hours=47))
+    assert allocate(api, week(api, arms["A"], 0), fresh).status_code == 201
+
+
+def test_a_visit_not_planned_yet_needs_the_bag_in_date_until_its_window_closes(app, api, arms):
+    visit_id = week(api, arms["A"], 0)
+    with app.app_context():
+        db.session().get(Visit, visit_id).planned_at = None
+        db.commit()
+    soon = make(app, factory.ucmsc_bag, expires_at=datetime.now(UTC) + timedelta(days=1))
+    response = allocate(api, visit_id, soon)
     assert codes(response) == ["expires_too_soon"]
     window_end = (site_today() + timedelta(days=3)).isoformat()
     assert window_end in response.get_json()["reasons"][0]["message"]

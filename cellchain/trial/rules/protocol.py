@@ -26,6 +26,7 @@ class Protocol:
     infusion_window_days: int = 3
     follow_up_window_days: int = 7
     timezone: str = "UTC"
+    infusion_planned_time: str = "09:00"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Protocol:
@@ -35,4 +36,5 @@ class Protocol:
             dose_tolerance=config["DOSE_TOLERANCE"], placebo_volume_ml=config["PLACEBO_VOLUME_ML"],
             infusion_weeks=tuple(config["INFUSION_WEEKS"]), follow_up_weeks=tuple(config["FOLLOW_UP_WEEKS"]),
             infusion_window_days=config["INFUSION_WINDOW_DAYS"],
-            follow_up_window_days=config["FOLLOW_UP_WINDOW_DAYS"], timezone=config["SITE_TIMEZONE"])
+            follow_up_window_days=config["FOLLOW_UP_WINDOW_DAYS"], timezone=config["SITE_TIMEZONE"],
+            infusion_planned_time=config["INFUSION_PLANNED_TIME"])

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from cellchain.core.errors import Invalid
+from cellchain.core.errors import Invalid, Reason
 
 INFUSION = "infusion"
 FOLLOW_UP = "follow_up"
@@ -106,3 +106,30 @@ def _check_weeks(name: str, weeks: Sequence[int]) -> None:
 def _check_window(name: str, days: int) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise Invalid({name: "must be a whole number of days, 0 or more"})
+
+
+def planned_time(day: date, clock: str, tz: tzinfo) -> datetime:
+    """``day`` at the site's ``clock`` ("HH:MM", the site setting ``INFUSION_PLANNED_TIME``), zone-aware."""
+    try:
+        hours, minutes = (int(part) for part in clock.split(":"))
+        return datetime.combine(day, time(hours, minutes), tzinfo=tz)
+    except ValueError:
+        raise Invalid({"INFUSION_PLANNED_TIME": f"{clock!r} is not a time HH:MM"}) from None
+
+
+def planning_reasons(visit: PlannedVisit, planned_local: datetime, *, done: bool) -> list[Reason]:
+    """Why an infusion cannot be planned at ``planned_local`` (the site's wall clock), or ``[]``.
+
+    Only an infusion visit has a planned time, only while it has not happened, and only inside its
+    window: a time outside it would plan a protocol deviation.
+    """
+    reasons = []
+    if visit.kind != INFUSION:
+        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+    if done:
+        reasons.append(Reason("visit_already_done", f"the week {visit.week} visit is already done"))
+    if not in_window(visit, planned_local.date()):
+        reasons.append(Reason("planned_outside_window",
+                              f"{planned_local:%Y-%m-%d} is outside the week {visit.week} window "
+                              f"{visit.window_start} to {visit.window_end}"))
+    return reasons
