@@ -33,6 +33,7 @@ from cellchain.identifiers.isbt128 import (
     parse_text,
     site_datetime,
 )
+from tests.factories.strategies import ALNUM, dins, product_codes
 
 BERLIN = ZoneInfo("Europe/Berlin")
 ZONES = [ZoneInfo("UTC"), BERLIN, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Kiritimati")]
@@ -48,21 +49,6 @@ PUBLISHED = [
 SAMPLE_DINS = [din for din, _ in PUBLISHED] + ["A999926000001", "Z123499999999"]
 
 # --- strategies -------------------------------------------------------------------------------------
-DIGITS = "0123456789"
-ALNUM = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-dins = st.builds(
-    Din,
-    fin=st.builds(lambda a, b: a + b, st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"),
-                  st.text(DIGITS, min_size=4, max_size=4)),
-    year=st.text(DIGITS, min_size=2, max_size=2),
-    sequence=st.text(DIGITS, min_size=6, max_size=6),
-)
-product_codes = st.builds(
-    ProductCode,
-    code=st.builds(lambda a, b: a + b, st.sampled_from(ALNUM[10:]), st.text(ALNUM, min_size=4, max_size=4)),
-    collection_type=st.sampled_from(ALNUM),
-    division=st.text(ALNUM, min_size=2, max_size=2),
-)
 aware_datetimes = st.datetimes(min_value=datetime(2000, 1, 3), max_value=datetime(2999, 12, 28),
                                timezones=st.sampled_from([UTC, *ZONES]))
 zones = st.sampled_from(ZONES)

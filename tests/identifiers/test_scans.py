@@ -28,6 +28,7 @@ from cellchain.identifiers.scans import (
     parse_scan,
     wristband_data,
 )
+from tests.factories.strategies import ALNUM, dins, product_codes
 
 DIN = Din.parse("A999926000001")
 DIN_BARCODE = DIN.barcode_data()
@@ -35,8 +36,6 @@ KEYED = f"{DIN.eye_readable} {DIN.check}"
 PRODUCT = ProductCode("D0001", "V", "00")
 BAG_ID = "A999926000001-D0001V00"
 BERLIN = ZoneInfo("Europe/Berlin")
-DIGITS = "0123456789"
-ALNUM = DIGITS + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 SCANNER_ALPHABET = ALNUM + "=&<>*#+)/}]-  \r\n\t\x1d"
 
 
@@ -47,20 +46,6 @@ def refusal(raw: object, **kwargs: str) -> str:
     assert set(err.value.fields) == {"data"}
     return err.value.fields["data"]
 
-
-dins = st.builds(
-    Din,
-    fin=st.builds(lambda a, b: a + b, st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"),
-                  st.text(DIGITS, min_size=4, max_size=4)),
-    year=st.text(DIGITS, min_size=2, max_size=2),
-    sequence=st.text(DIGITS, min_size=6, max_size=6),
-)
-product_codes = st.builds(
-    ProductCode,
-    code=st.builds(lambda a, b: a + b, st.sampled_from(ALNUM[10:]), st.text(ALNUM, min_size=4, max_size=4)),
-    collection_type=st.sampled_from(ALNUM),
-    division=st.text(ALNUM, min_size=2, max_size=2),
-)
 
 
 def _outcome(raw: object) -> None:
