@@ -63,6 +63,9 @@ DEFAULTS: dict[str, Any] = {
         "placebo": "Placebo: 0.9% sodium chloride",
     },
     "COLLECTION_TYPE": "V",
+    # The facility's own structures on vial, box and storage labels: local data identifiers &a-&z,
+    # one distinct letter per kind (docs/identifiers.md).
+    "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d"},
     # --- trial protocol (NCT01690247) -----------------------------------------------------------
     "TRIAL_ID": "NCT01690247",
     "TRIAL_PLANNED_SUBJECTS": 50,
@@ -156,6 +159,15 @@ def _secret_key(instance_path: Path) -> str:
     return path.read_text().strip()
 
 
+def _check_local_letters(letters: Any) -> None:
+    """One distinct lower-case letter per kind, or a scan of one kind would open another."""
+    if not isinstance(letters, dict) or not all(isinstance(v, str) and len(v) == 1 and "a" <= v <= "z"
+                                                for v in letters.values()):
+        raise ConfigError("LOCAL_DATA_IDENTIFIERS maps each kind to one lower-case letter a-z")
+    if len(set(letters.values())) != len(letters):
+        raise ConfigError("LOCAL_DATA_IDENTIFIERS gives one letter to two kinds")
+
+
 def load(instance_path: str, test_config: dict[str, Any] | None = None,
          environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The merged configuration, in order of precedence: test dict > environment > instance > defaults."""
@@ -167,6 +179,7 @@ def load(instance_path: str, test_config: dict[str, Any] | None = None,
     else:
         _check_keys(test_config, "the test configuration", TEST_KEYS)
         config.update(test_config)
+    _check_local_letters(config["LOCAL_DATA_IDENTIFIERS"])
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key(instance)
     if not config["DATABASE_URL"]:

@@ -346,6 +346,34 @@ def parse_text(data: str) -> tuple[str, str]:
     return kind, data[2:]
 
 
+# --- Local data identifiers &a-&z: a facility's own structures (vial, box, storage position) ---
+LOCAL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+_LOCAL_CONTENT = re.compile(r"[0-9A-Z-]{1,32}")
+_LOCAL_WORDS = "1-32 upper-case letters, digits or '-'"
+
+
+def _is_local(ident: str) -> bool:
+    return len(ident) == 2 and ident[0] == "&" and ident[1] in LOCAL_LETTERS
+
+
+def encode_local(letter: str, value: str) -> str:
+    """``&`` + a lower-case letter the site gives to one kind of its own structures + the identifier."""
+    if not isinstance(letter, str) or len(letter) != 1 or letter not in LOCAL_LETTERS:
+        raise Invalid({"letter": "a local data identifier is one lower-case letter a-z"})
+    if not isinstance(value, str) or not _LOCAL_CONTENT.fullmatch(value):
+        raise Invalid({"identifier": f"must be {_LOCAL_WORDS}"})
+    return "&" + letter + value
+
+
+def parse_local(data: str) -> tuple[str, str]:
+    """Parse ``&a...`` into (letter, identifier), checking identifier, length and characters."""
+    if not isinstance(data, str) or not _is_local(data[:2]):
+        raise Invalid({"data": "not a local data structure (&a-&z)"})
+    if not _LOCAL_CONTENT.fullmatch(data[2:]):
+        raise Invalid({"identifier": f"must be {_LOCAL_WORDS}"})
+    return data[1], data[2:]
+
+
 def encode_birth_date(born: date) -> str:
     """``=#`` + ``yyyymmdd``: the site's encoding of the patient date of birth (10 characters)."""
     if isinstance(born, datetime) or not isinstance(born, date) or born.year < 1900:
@@ -396,6 +424,9 @@ def _parse_single(data: str, tz: ZoneInfo | None) -> ParsedStructure:
         kind, value = parse_text(data)
         key = {"container_lot": "lot", "patient_id": "patient_id"}.get(kind, "identifier")
         return ParsedStructure(kind, {key: value}, data)
+    if _is_local(ident):
+        letter, value = parse_local(data)
+        return ParsedStructure("local", {"letter": letter, "identifier": value}, data)
     if ident == "=#":
         return ParsedStructure("patient_birth_date", {"birth_date": parse_birth_date(data)}, data)
     if _is_din_start(ident):
@@ -446,7 +477,7 @@ def _next_length(text: str, at: int) -> int:
     ident = text[at:at + 2]
     if ident in _FIXED_LENGTH:
         return _FIXED_LENGTH[ident]
-    if ident in _TEXT_BY_ID:
+    if ident in _TEXT_BY_ID or _is_local(ident):
         ends = [i for i in (text.find("=", at + 2), text.find("&", at + 2)) if i != -1]
         return (min(ends) if ends else len(text)) - at
     if ident == "=+":

@@ -206,7 +206,9 @@ def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: st
 
     Kinds: ``din`` (barcode or keyed with K; ``fields["entry"]`` says which), ``product_code``, the date
     kinds (``expiry_date``, ``expiry_datetime``, ``collection_date`` ...), ``container_lot``,
-    ``patient_birth_date``, ``chain_of_identity``, ``compound``, ``subject`` and ``bag``. Self-check
+    ``patient_birth_date``, ``chain_of_identity``, ``local`` (``&a``-``&z``: ``letter`` and
+    ``identifier``; which of the site's structures a letter names is configuration), ``compound``,
+    ``subject`` and ``bag``. Self-check
     failures (wrong K, wrong type 3 flags) are reported the same way, with their reason code, since to a
     scanner station they are all "this scan cannot be used". Date-times are site time, aware if ``tz``.
     """

@@ -13,6 +13,12 @@ def test_unknown_configuration_key_is_refused(tmp_path):
         config.load(str(tmp_path), environ={"CELLCHAIN_DOSE_TOLERANSE": "0.2"})
 
 
+def test_a_site_cannot_give_one_local_identifier_letter_to_two_kinds(tmp_path):
+    (tmp_path / "config.py").write_text('LOCAL_DATA_IDENTIFIERS = {"vial": "a", "box": "a"}\n')
+    with pytest.raises(config.ConfigError, match="one letter to two kinds"):
+        config.load(str(tmp_path), environ={})
+
+
 def test_environment_overrides_instance_file_and_defaults(tmp_path):
     (tmp_path / "config.py").write_text("DOSE_TOLERANCE = 0.05\nPASSAGE_LIMIT = 4\n")
     merged = config.load(str(tmp_path), environ={"CELLCHAIN_PASSAGE_LIMIT": "6"})

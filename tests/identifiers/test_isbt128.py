@@ -21,6 +21,7 @@ from cellchain.identifiers.isbt128 import (
     check_value,
     encode_birth_date,
     encode_compound,
+    encode_local,
     encode_moment,
     encode_text,
     format_din,
@@ -28,6 +29,7 @@ from cellchain.identifiers.isbt128 import (
     parse_compound,
     parse_din_barcode,
     parse_keyed_din,
+    parse_local,
     parse_moment,
     parse_structure,
     parse_text,
@@ -421,3 +423,24 @@ def test_compound_date_times_are_aware_when_a_zone_is_given() -> None:
     message = encode_compound([encode_moment("expiry_datetime", when, BERLIN)])
     expires = parse_compound(message, BERLIN)[0].fields["expires_at"]
     assert expires == when and expires - when == timedelta(0)
+
+
+@given(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), st.from_regex(r"[0-9A-Z-]{1,32}", fullmatch=True))
+def test_a_local_identifier_on_a_vial_or_box_label_reads_back_exactly(letter: str, value: str) -> None:
+    data = encode_local(letter, value)
+    assert parse_local(data) == (letter, value)
+    assert parse_structure(data).fields == {"letter": letter, "identifier": value}
+
+
+@pytest.mark.parametrize(("letter", "value"), [("A", "V1"), ("/", "V1"), ("ab", "V1"), ("a", ""), ("a", "v1"),
+                                               ("a", "X" * 33), ("a", "V&1")])
+def test_local_identifiers_refuse_other_letters_and_characters(letter: str, value: str) -> None:
+    with pytest.raises(Invalid):
+        encode_local(letter, value)
+
+
+def test_a_box_and_position_in_one_2d_code_split_at_their_identifiers() -> None:
+    din = Din.parse("A999926000001").barcode_data()
+    message = encode_compound([din, encode_local("b", "BOX-0001"), encode_local("c", "BOX-0001-A03")])
+    kinds = [(s.kind, s.fields.get("identifier")) for s in parse_compound(message)]
+    assert kinds == [("din", None), ("local", "BOX-0001"), ("local", "BOX-0001-A03")]
