@@ -85,6 +85,11 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_RECORD_STEPS": None,  # None: the SOP in manufacturing/rules/batch_record.py; or [{code, title, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
     "PLACEBO_SHELF_LIFE_DAYS": 90,
+    # A cryopreserved bag keeps FROZEN_SHELF_LIFE_DAYS from its freezing (the site's validated frozen
+    # stability, ICH Q5C); once thawed it must be infused within THAWED_SHELF_LIFE_HOURS of the thaw,
+    # never later than its frozen expiry (docs/rules.md, "Frozen bags and the thaw").
+    "FROZEN_SHELF_LIFE_DAYS": 180,
+    "THAWED_SHELF_LIFE_HOURS": 4,
     "DONOR_SPECIMEN_WINDOW_DAYS": 7,
     "TEMPERATURE_RANGES": {
         "collection": [2.0, 25.0],

@@ -38,6 +38,8 @@ from cellchain.manufacturing.schemas import (
     LotIn,
     LotOut,
     LotStartOut,
+    NamedPreviewIn,
+    NamedPreviewOut,
     PassageIn,
     PassageOut,
     PlaceboIn,
@@ -179,6 +181,16 @@ def fill_bags(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
     """Fill bags from a formulated lot"""
     filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=data, settings=_settings())
     return {"lot_id": lot_id, "bags": [_bag(b, lot_id) for b in filled]}
+
+
+@bp.post("/lots/<lot_id>/named-doses", tags=["bags"])
+@roles_required("lab", action="fill bags")
+@bp.arguments(NamedPreviewIn)
+@bp.response(200, NamedPreviewOut)
+def preview_named_doses(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
+    """The volume each named bag of a fill would get (computed, nothing written)"""
+    doses = bags.preview_named(db.session(), lot_number=lot_id, named=data.get("named"), settings=_settings())
+    return {"named": doses}
 
 
 @bp.post("/placebo-bags", tags=["bags"])

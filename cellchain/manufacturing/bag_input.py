@@ -2,7 +2,11 @@
 
 Every bad field is named at once (``Invalid``), before anything is locked or written. The expiry is
 decided here because it depends only on the request and the configured shelf life: the configured
-shelf life from the fill, or an explicit ``expires_at`` that is in the future and no later than that.
+shelf life from the fill (fresh bags) or from the freezing (cryopreserved bags), or an explicit
+``expires_at`` that is in the future and no later than that.
+
+A fill may also make bags for named subjects' infusion visits (``named``: subject id and week); their
+volumes are computed from the lot and the subjects' weights by ``bags``, not given.
 """
 
 from __future__ import annotations
@@ -22,20 +26,33 @@ from cellchain.quality.rules.spec_limits import parse_number
 MAX_BAGS_PER_FILL = 50
 MAX_BAG_VOLUME_ML = 1000.0
 MAX_CELLS_PER_BAG = 10**11
+PRESERVATIONS = ("fresh", "cryopreserved")
+MAX_WEEK = 520
 ANTICOAGULANTS = {"heparin": "heparin", "acd-a": "ACD-A"}
 CONTAINER_LOT = TEXT_STRUCTURES["container_lot"][1]
 
 
 @dataclass(frozen=True)
+class NamedEntry:
+    """One bag to be made for a subject's infusion visit (the week of the visit, as the calendar shows it)."""
+
+    subject_code: str
+    week: int
+
+
+@dataclass(frozen=True)
 class FillInput:
     count: int
-    volume_ml: float
-    total_cells: int
+    volume_ml: float | None  # None when the fill makes named bags only
+    total_cells: int | None  # as stated by the person filling; the fill checks it against the lot
     anticoagulant: str
     anticoagulant_lot: str
     anticoagulant_volume_ml: float | None
     filled_at: datetime
     expires_at: datetime
+    preservation: str = "fresh"
+    frozen_at: datetime | None = None
+    named: tuple[NamedEntry, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,12 +64,53 @@ class PlaceboInput:
     expires_at: datetime
 
 
-def _count(value: Any) -> int:
+def _count(value: Any, *, least: int = 1) -> int:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_BAGS_PER_FILL:
-        raise Invalid({"count": f"a whole number of bags from 1 to {MAX_BAGS_PER_FILL}"})
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= MAX_BAGS_PER_FILL:
+        raise Invalid({"count": f"a whole number of bags from {least} to {MAX_BAGS_PER_FILL}"})
     return value
+
+
+def _preservation(value: Any) -> str:
+    word = value.strip().lower() if isinstance(value, str) and value.strip() else "fresh"
+    if word not in PRESERVATIONS:
+        raise Invalid({"preservation": "fresh or cryopreserved"})
+    return word
+
+
+def _week(value: Any) -> int | None:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_WEEK else None
+
+
+def _named_entry(item: Any) -> NamedEntry | None:
+    """``{"subject_id": "SUBJ-0001", "week": 4}``, or a page's line ``SUBJ-0001 4`` (``week 4`` also reads)."""
+    if isinstance(item, str):
+        words = item.replace(",", " ").split()
+        words = [w for w in words if w.lower() not in ("week", "wk")]
+        item = {"subject_id": words[0], "week": words[1]} if len(words) == 2 else {}
+    if not isinstance(item, Mapping):
+        return None
+    code, week = item.get("subject_id"), _week(item.get("week"))
+    if not isinstance(code, str) or not code.strip() or len(code.strip()) > 20 or week is None:
+        return None
+    return NamedEntry(code.strip().upper(), week)
+
+
+def parse_named(value: Any) -> tuple[NamedEntry, ...]:
+    """The named bags of a fill: a list of ``{subject_id, week}`` (API) or lines of text (page)."""
+    if value in (None, "", []):
+        return ()
+    items = [line for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
+    entries = [_named_entry(item) for item in items] if isinstance(items, list) else [None]
+    if not entries or None in entries or len(entries) > MAX_BAGS_PER_FILL:
+        raise Invalid({"named": f"up to {MAX_BAGS_PER_FILL} entries, each a subject id and the week of one of "
+                                "its infusion visits (e.g. SUBJ-0001 4)"})
+    if len(set(entries)) != len(entries):
+        raise Invalid({"named": "a subject's visit is named twice"})
+    return tuple(entries)
 
 
 def _volume(value: Any, name: str) -> float:
@@ -100,24 +158,51 @@ def expiry(requested: datetime | None, *, filled_at: datetime, shelf_life: timed
 
 
 
-def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime) -> FillInput:
-    """Read ``POST /lots/{id}/bags``."""
+def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime,
+               frozen_shelf_life: timedelta | None = None) -> FillInput:
+    """Read ``POST /lots/{id}/bags``: standard bags (``count`` of ``volume_ml``) and named bags (``named``).
+
+    A cryopreserved fill's expiry runs from its freezing (``frozen_at``, default the fill time), by
+    ``frozen_shelf_life``; a fresh fill's from the fill, by ``shelf_life``.
+    """
     anticoagulant_volume = data.get("anticoagulant_volume_ml")
+    try:
+        named = parse_named(data.get("named"))
+    except Invalid:
+        named = ()  # named again below, with every other bad field
+    standard = data.get("count") not in (None, "", 0, "0") or not named
+    cells = data.get("total_cells")
     values = read_fields({
-        "count": lambda: _count(data.get("count")),
-        "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml"),
-        "total_cells": lambda: _cells(data.get("total_cells")),
+        "named": lambda: parse_named(data.get("named")),
+        "count": lambda: _count(data.get("count"), least=0 if named else 1),
+        "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml") if standard else None,
+        "total_cells": lambda: None if cells in (None, "") else _cells(cells),
         "anticoagulant": lambda: _anticoagulant(data.get("anticoagulant")),
         "anticoagulant_lot": lambda: container_lot(data.get("anticoagulant_lot"), "anticoagulant_lot"),
         "anticoagulant_volume_ml": lambda: None if anticoagulant_volume in (None, "")
         else _volume(anticoagulant_volume, "anticoagulant_volume_ml"),
         "filled_at": lambda: moment(data, "filled_at", default=now),
+        "preservation": lambda: _preservation(data.get("preservation")),
+        "frozen_at": lambda: None if data.get("frozen_at") in (None, "") else parse_instant(data["frozen_at"],
+                                                                                            "frozen_at"),
         "requested_expiry": lambda: _future_or_none(data),
     })
-    if values["anticoagulant_volume_ml"] is not None and values["anticoagulant_volume_ml"] >= values["volume_ml"]:
+    if values["count"] + len(values["named"]) > MAX_BAGS_PER_FILL:
+        raise Invalid({"count": f"at most {MAX_BAGS_PER_FILL} bags in one fill, named ones included"})
+    volume, added = values["volume_ml"], values["anticoagulant_volume_ml"]
+    if added is not None and volume is not None and added >= volume:
         raise Invalid({"anticoagulant_volume_ml": "must be less than the bag's volume"})
-    values["expires_at"] = expiry(values.pop("requested_expiry"), filled_at=values["filled_at"],
-                                  shelf_life=shelf_life, now=now)
+    start, life = values["filled_at"], shelf_life
+    if values["preservation"] == "cryopreserved":
+        if frozen_shelf_life is None:
+            raise Invalid({"preservation": "this site has no frozen shelf life configured"})
+        frozen_at = values["frozen_at"] or values["filled_at"]
+        if frozen_at < values["filled_at"] or frozen_at > now:
+            raise Invalid({"frozen_at": "between the fill and now"})
+        values["frozen_at"], start, life = frozen_at, frozen_at, frozen_shelf_life
+    elif values["frozen_at"] is not None:
+        raise Invalid({"frozen_at": "only a cryopreserved fill is frozen"})
+    values["expires_at"] = expiry(values.pop("requested_expiry"), filled_at=start, shelf_life=life, now=now)
     return FillInput(**values)
 
 

@@ -1,5 +1,11 @@
 """Filling final bags: UC-MSC bags from a formulated lot, placebo bags of saline; and reading bags.
 
+A bag's cells are always the lot's formulated concentration times the bag's volume: the fill computes
+them (a stated ``total_cells`` that disagrees is refused). Besides its standard bags a fill may make
+bags for named subjects' infusion visits, each of the volume that gives ``DOSE_CELLS_PER_KG`` x the
+subject's current weight (the visit's recorded weight, else the weight at registration), reserved for
+that visit. A fill is fresh or cryopreserved (docs/rules.md, "Frozen bags and the thaw").
+
 A bag's identity is DIN + product code + division (``A999926000001-D0001VA0``). Divisions run A0, B0,
 ... Z0, then A1 ... Z1 and so on (a local convention inside ISBT 128's two division characters), and
 continue after the bags the DIN already has. The lot's row is locked while divisions are chosen and
@@ -24,11 +30,20 @@ from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
 from cellchain.identifiers.scans import format_bag_id
 from cellchain.manufacturing import batch, din, lookups
-from cellchain.manufacturing.bag_input import FillInput, PlaceboInput, parse_fill, parse_placebo
+from cellchain.manufacturing.bag_input import (
+    MAX_BAG_VOLUME_ML,
+    FillInput,
+    NamedEntry,
+    PlaceboInput,
+    parse_fill,
+    parse_named,
+    parse_placebo,
+)
 from cellchain.manufacturing.lot_access import effective_steps, get_lot, lock_lot, not_in_process
 from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.trial.models import Allocation, Subject
+from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import dosing
 from cellchain.ward import custody
 from cellchain.ward.models import CustodyEvent
 from cellchain.ward.rules import custody_states
@@ -40,6 +55,11 @@ LOT_NOT_FORMULATED = "lot_not_formulated"
 FILL_EXCEEDS_FORMULATION = "fill_exceeds_formulation"
 FILL_TIME_ORDER = "fill_time_order"
 DIVISIONS_EXHAUSTED = "divisions_exhausted"
+CELLS_NOT_CONCENTRATION = "cells_not_formulated_concentration"
+NAMED_SUBJECT_UNKNOWN = "named_subject_unknown"
+NAMED_VISIT_NOT_INFUSION = "named_visit_not_infusion"
+NAMED_DOSE_NOT_FILLABLE = "named_dose_not_fillable"
+NAMED_VOLUME_STEP_ML = 0.1  # bags are filled to a tenth of a millilitre (the fill syringe's graduation)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,9 @@ class FillSettings:
     fin: str
     tz: ZoneInfo
     ranges: Mapping[str, Any]
+    frozen_shelf_life: timedelta = timedelta(days=180)
+    cells_per_kg: float = dosing.CELLS_PER_KG
+    dose_tolerance: float = dosing.DOSE_TOLERANCE
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FillSettings:
@@ -61,7 +84,9 @@ class FillSettings:
                    shelf_life=timedelta(hours=config["PRODUCT_SHELF_LIFE_HOURS"]),
                    placebo_shelf_life=timedelta(days=config["PLACEBO_SHELF_LIFE_DAYS"]),
                    placebo_volume_ml=float(config["PLACEBO_VOLUME_ML"]), fin=config["FACILITY_FIN"],
-                   tz=ZoneInfo(config["SITE_TIMEZONE"]), ranges=config["TEMPERATURE_RANGES"])
+                   tz=ZoneInfo(config["SITE_TIMEZONE"]), ranges=config["TEMPERATURE_RANGES"],
+                   frozen_shelf_life=timedelta(days=config["FROZEN_SHELF_LIFE_DAYS"]),
+                   cells_per_kg=config["DOSE_CELLS_PER_KG"], dose_tolerance=config["DOSE_TOLERANCE"])
 
 
 def division(index: int) -> str:
@@ -109,14 +134,91 @@ def _write_bag(session: Session, *, actor: Actor, settings: FillSettings, kind: 
     return bag
 
 
-def _fill_reasons(session: Session, lot: Lot, entry: FillInput) -> list[Reason]:
+def cells_in(cells_per_ml: float, volume_ml: float) -> int:
+    """The cells a bag of ``volume_ml`` of the formulation holds: the concentration times the volume."""
+    return round(cells_per_ml * volume_ml)
+
+
+@dataclass(frozen=True)
+class NamedDose:
+    """A bag to make for one subject's infusion visit: the weight it is dosed for and the volume that gives it."""
+
+    subject_code: str
+    subject_id: int
+    week: int
+    visit_id: int
+    weight_kg: float
+    weight_from: str  # "visit" (recorded for the visit) or "registration"
+    required_cells: int
+    volume_ml: float
+    total_cells: int
+
+
+def _named_dose(session: Session, entry: NamedEntry, cells_per_ml: float,
+                settings: FillSettings) -> NamedDose | Reason:
+    subject = session.exec(select(Subject).where(Subject.subject_code == entry.subject_code)).first()
+    if subject is None:
+        return Reason(NAMED_SUBJECT_UNKNOWN, f"no subject {entry.subject_code} is registered")
+    visit = session.exec(select(Visit).where(Visit.subject_id == subject.id, Visit.week == entry.week,
+                                             Visit.kind == "infusion")).first()
+    if visit is None:
+        return Reason(NAMED_VISIT_NOT_INFUSION, f"{subject.subject_code} has no week {entry.week} infusion visit")
+    weight, source = ((visit.weight_kg, "visit") if visit.weight_kg is not None
+                      else (subject.weight_kg, "registration"))
+    required = dosing.required_cells(weight, settings.cells_per_kg)
+    steps = round(required / cells_per_ml / NAMED_VOLUME_STEP_ML)
+    volume = round(steps * NAMED_VOLUME_STEP_ML, 1)
+    total = cells_in(cells_per_ml, volume)
+    check = dosing.check_dose(total, weight, cells_per_kg=settings.cells_per_kg,
+                              tolerance=settings.dose_tolerance) if volume > 0 else None
+    if not 0 < volume <= MAX_BAG_VOLUME_ML or check is None or not check.ok:
+        return Reason(NAMED_DOSE_NOT_FILLABLE,
+                      f"{subject.subject_code} week {entry.week}: {required:.3g} cells for {weight:g} kg at "
+                      f"{cells_per_ml:.3g} cells/ml is {required / cells_per_ml:.3g} ml; a bag holds "
+                      f"{NAMED_VOLUME_STEP_ML:g} to {MAX_BAG_VOLUME_ML:g} ml within the dose tolerance")
+    return NamedDose(subject.subject_code, subject.id, entry.week, visit.id, weight, source, required, volume, total)
+
+
+def named_doses(session: Session, lot: Lot, entries: tuple[NamedEntry, ...],
+                settings: FillSettings) -> tuple[list[NamedDose], list[Reason]]:
+    """Each named entry's bag, computed from the lot's formulated concentration, or why it cannot be made."""
+    if lot.formulated_cells_per_ml is None:
+        return [], ([Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")] if entries else [])
+    found = [_named_dose(session, e, lot.formulated_cells_per_ml, settings) for e in entries]
+    return [d for d in found if isinstance(d, NamedDose)], [r for r in found if isinstance(r, Reason)]
+
+
+def preview_named(session: Session, *, lot_number: str, named: Any, settings: FillSettings) -> list[NamedDose]:
+    """The volume of each named bag as the fill would make it, computed here and written nowhere
+    (the fill page shows it before the fill is submitted)."""
+    entries = parse_named(named)
+    if not entries:
+        raise Invalid({"named": "name at least one subject and week"})
+    doses, reasons = named_doses(session, get_lot(session, lot_number), entries, settings)
+    if reasons:
+        raise Refused(reasons)
+    return doses
+
+
+def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
     reasons = not_in_process(lot, "be filled")
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
         return [*reasons, Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")]
-    available = lot.formulated_cells_per_ml * lot.formulated_volume_ml
-    if entry.count * entry.total_cells > available:
-        reasons.append(Reason(FILL_EXCEEDS_FORMULATION, f"{entry.count} bags of {entry.total_cells:.3g} cells "
-                                                        f"need more than the {available:.3g} formulated"))
+    if entry.count and entry.total_cells is not None:
+        cells = cells_in(lot.formulated_cells_per_ml, entry.volume_ml)
+        if entry.total_cells != cells:
+            reasons.append(Reason(CELLS_NOT_CONCENTRATION,
+                                  f"{entry.volume_ml:g} ml at the formulated {lot.formulated_cells_per_ml:.4g} cells/ml "
+                                  f"holds {cells} cells, not {entry.total_cells}"))
+    needed = entry.count * (entry.volume_ml or 0) + sum(d.volume_ml for d in doses)
+    if needed > lot.formulated_volume_ml:
+        reasons.append(Reason(FILL_EXCEEDS_FORMULATION, f"the bags need {needed:g} ml, more than the "
+                                                        f"{lot.formulated_volume_ml:g} ml formulated"))
+    added = entry.anticoagulant_volume_ml
+    short = [d for d in doses if added is not None and added >= d.volume_ml]
+    if short:
+        reasons.append(Reason(NAMED_DOSE_NOT_FILLABLE, f"the anticoagulant volume ({added:g} ml) is not less than "
+                                                       f"the named bag of {short[0].subject_code} ({short[0].volume_ml:g} ml)"))
     formulated_at = [s.performed_at for s in effective_steps(session, lot.id) if s.step_key == "formulation"]
     if formulated_at and entry.filled_at < formulated_at[0]:
         reasons.append(Reason(FILL_TIME_ORDER, "the fill is recorded before the formulation"))
@@ -125,33 +227,50 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput) -> list[Reason]:
 
 def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
               settings: FillSettings) -> list[Bag]:
-    """Fill a formulated lot into bags, in quarantine until QA releases the lot (docs/rules.md, "Quarantine")."""
+    """Fill a formulated lot into bags, in quarantine until QA releases the lot (docs/rules.md, "Quarantine").
+
+    Standard bags first, then one bag per named entry (reserved for its subject's visit); every bag's
+    cells are the formulated concentration times its volume.
+    """
     require_role(actor.roles, "lab", action="fill bags")
-    entry = parse_fill(data, shelf_life=settings.shelf_life, now=utcnow())
+    entry = parse_fill(data, shelf_life=settings.shelf_life, frozen_shelf_life=settings.frozen_shelf_life,
+                       now=utcnow())
     lot = lock_lot(session, lot_number)
-    reasons = _fill_reasons(session, lot, entry)
+    doses, reasons = named_doses(session, lot, entry.named, settings)
+    reasons = [*_fill_reasons(session, lot, entry, doses), *[r for r in reasons if r.code != LOT_NOT_FORMULATED]]
     code = settings.product_codes["ucmsc"]
     try:
-        divisions = next_divisions(_existing_divisions(session, lot.lot_number, code), entry.count)
+        divisions = next_divisions(_existing_divisions(session, lot.lot_number, code), entry.count + len(entry.named))
     except Refused as refusal:
         reasons.extend(refusal.reasons)
     if reasons:
         raise Refused(reasons)
-    values = {"lot_id": lot.id, "volume_ml": entry.volume_ml, "total_cells": entry.total_cells,
-              "anticoagulant": entry.anticoagulant, "anticoagulant_lot": entry.anticoagulant_lot,
+    common = {"lot_id": lot.id, "anticoagulant": entry.anticoagulant, "anticoagulant_lot": entry.anticoagulant_lot,
               "anticoagulant_volume_ml": entry.anticoagulant_volume_ml, "filled_at": entry.filled_at,
-              "expires_at": entry.expires_at, "quality_status": "quarantine"}
+              "expires_at": entry.expires_at, "quality_status": "quarantine", "preservation": entry.preservation}
+    if entry.preservation == "cryopreserved":
+        common |= {"frozen_at": entry.frozen_at, "frozen_expires_at": entry.expires_at}
+    values = [{**common, "volume_ml": entry.volume_ml,
+               "total_cells": cells_in(lot.formulated_cells_per_ml, entry.volume_ml)}] * entry.count
+    values += [{**common, "volume_ml": d.volume_ml, "total_cells": d.total_cells, "for_subject_id": d.subject_id,
+                "for_visit_id": d.visit_id} for d in doses]
     bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.lot_number,
-                       division_code=d, values=values) for d in divisions]
-    details = {"count": entry.count, "bags": [b.bag_code for b in bags], "volume_ml": entry.volume_ml,
-               "total_cells": entry.total_cells, "anticoagulant": entry.anticoagulant,
+                       division_code=d, values=v) for d, v in zip(divisions, values, strict=True)]
+    standard = bags[:entry.count]
+    details = {"count": entry.count, "bags": [b.bag_code for b in standard], "volume_ml": entry.volume_ml,
+               "total_cells": standard[0].total_cells if standard else None, "anticoagulant": entry.anticoagulant,
                "anticoagulant_lot": entry.anticoagulant_lot, "anticoagulant_volume_ml": entry.anticoagulant_volume_ml,
-               "expires_at": entry.expires_at.isoformat()}
+               "preservation": entry.preservation, "expires_at": entry.expires_at.isoformat(),
+               "named": [{"bag": b.bag_code, "subject_id": d.subject_code, "week": d.week, "weight_kg": d.weight_kg,
+                          "weight_from": d.weight_from, "volume_ml": d.volume_ml, "total_cells": d.total_cells}
+                         for b, d in zip(bags[entry.count:], doses, strict=True)]}
+    if entry.frozen_at is not None:
+        details["frozen_at"] = entry.frozen_at.isoformat()
     batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at)
     lot.status = "awaiting_release"
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="fill",
-                 old={"status": "in_process"}, new={"status": lot.status, "bags": details["bags"]})
+                 old={"status": "in_process"}, new={"status": lot.status, "bags": [b.bag_code for b in bags]})
     return bags
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from wtforms import TextAreaField
+
 from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 from cellchain.manufacturing.rules.donor import SCREENING_TESTS
@@ -85,14 +87,18 @@ class FormulationForm(PageForm):
 
 
 class FillForm(PageForm):
-    count = text_field("Number of bags")
-    volume_ml = text_field("Volume per bag (ml)")
-    total_cells = text_field("Cells per bag")
+    count = text_field("Number of standard bags")
+    volume_ml = text_field("Volume per standard bag (ml)")
+    total_cells = text_field("Cells per bag (optional: checked against the formulation)")
     anticoagulant = text_field("Anticoagulant")
     anticoagulant_lot = text_field("Anticoagulant lot")
     anticoagulant_volume_ml = text_field("Anticoagulant volume per bag (ml, optional)")
     filled_at = SiteDateTimeField("Filled at (site time; empty = now)")
     expires_at = SiteDateTimeField("Expires at (site time, optional)")
+    preservation = text_field("Preservation")
+    frozen_at = SiteDateTimeField("Frozen at (site time; empty = the fill time)")
+    named = TextAreaField("Bags for named subjects: one per line, subject id and infusion week",
+                          filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class PlaceboForm(PageForm):

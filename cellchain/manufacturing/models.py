@@ -146,6 +146,9 @@ BAG_KINDS = ("ucmsc", "placebo")
 QUALITY_STATUSES = ("quarantine", "released", "rejected")
 
 
+PRESERVATIONS = ("fresh", "cryopreserved")
+
+
 class Bag(SQLModel, table=True):
     __tablename__ = "bags"
     __table_args__ = (
@@ -154,7 +157,12 @@ class Bag(SQLModel, table=True):
         CheckConstraint("total_cells IS NULL OR total_cells > 0", name="ck_bags_cells_positive"),
         CheckConstraint(f"kind IN {BAG_KINDS!r}", name="ck_bags_kind"),
         CheckConstraint(f"quality_status IN {QUALITY_STATUSES!r}", name="ck_bags_quality_status"),
+        CheckConstraint(f"preservation IN {PRESERVATIONS!r}", name="ck_bags_preservation"),
+        CheckConstraint("preservation = 'cryopreserved' OR (frozen_at IS NULL AND thawed_at IS NULL)",
+                        name="ck_bags_only_frozen_thaw"),
+        CheckConstraint("(for_subject_id IS NULL) = (for_visit_id IS NULL)", name="ck_bags_named_for_visit"),
         Index("ix_bags_lot", "lot_id"),
+        Index("ix_bags_for_visit", "for_visit_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -175,6 +183,18 @@ class Bag(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     quality_status: str = Field(default="quarantine", max_length=12, index=True)
     custody_state: str | None = Field(default=None, max_length=20, index=True)  # None until "filled"
+    # fresh: expires PRODUCT_SHELF_LIFE_HOURS after the fill; cryopreserved: FROZEN_SHELF_LIFE_DAYS after
+    # freezing (frozen_expires_at), then, once thawed, THAWED_SHELF_LIFE_HOURS after the thaw, never later
+    # than the frozen expiry; ``expires_at`` always holds the expiry that applies now (docs/rules.md,
+    # "Frozen bags and the thaw").
+    preservation: str = Field(default="fresh", max_length=14)
+    frozen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    frozen_expires_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    thawed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    thawed_by: int | None = Field(default=None, foreign_key="users.id")
+    # A bag made for one subject's infusion visit (its volume gives that subject's dose): reserved for it.
+    for_subject_id: int | None = Field(default=None, foreign_key="subjects.id")
+    for_visit_id: int | None = Field(default=None, foreign_key="visits.id")
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 

@@ -15,6 +15,8 @@ from cellchain.core.schemas import (
     CheckedDict,
     CheckedFloat,
     CheckedInteger,
+    CheckedList,
+    CheckedNested,
     CheckedString,
     ReasonSchema,
     RequestSchema,
@@ -211,15 +213,47 @@ class LotOut(Schema):
 
 # --- bags -------------------------------------------------------------------------------------------------
 
+class NamedBagIn(RequestSchema):
+    subject_id = CheckedString(required=True, metadata={"description": "the subject the bag is made for"})
+    week = CheckedInteger(required=True, metadata={"description": "the week of one of its infusion visits"})
+
+
 class FillIn(RequestSchema):
-    count = CheckedInteger(required=True)
-    volume_ml = CheckedFloat(required=True)
-    total_cells = CheckedInteger(required=True, metadata={"description": "cells in each bag"})
+    count = CheckedInteger(metadata={"description": "standard bags; 0 or absent when the fill makes named bags only"})
+    volume_ml = CheckedFloat(metadata={"description": "volume of each standard bag; needed when count > 0"})
+    total_cells = CheckedInteger(metadata={"description": "optional: cells in each standard bag, checked to equal "
+                                                          "the formulated concentration times volume_ml"})
     anticoagulant = CheckedString(required=True, validate=validate.OneOf(["heparin", "ACD-A"]))
     anticoagulant_lot = CheckedString(required=True)
     anticoagulant_volume_ml = CheckedFloat()
     filled_at = CheckedDateTime(metadata={"description": "default now"})
-    expires_at = CheckedDateTime(metadata={"description": "default: the shelf life from the fill"})
+    expires_at = CheckedDateTime(metadata={"description": "default: the shelf life from the fill (fresh) or from "
+                                                          "the freezing (cryopreserved)"})
+    preservation = CheckedString(metadata={"description": "fresh (default) or cryopreserved"})
+    frozen_at = CheckedDateTime(metadata={"description": "cryopreserved: when the bags were frozen; default the "
+                                                        "fill time"})
+    named = CheckedList(CheckedNested(NamedBagIn), metadata={
+        "description": "bags made for named subjects' infusion visits; each one's volume gives DOSE_CELLS_PER_KG "
+                       "x the subject's current weight"})
+
+
+class NamedPreviewIn(RequestSchema):
+    named = CheckedList(CheckedNested(NamedBagIn), required=True)
+
+
+class NamedDoseOut(Schema):
+    subject_id = fields.String(required=True, attribute="subject_code")
+    week = fields.Integer(required=True)
+    visit_id = fields.Integer(required=True)
+    weight_kg = fields.Float(required=True)
+    weight_from = fields.String(required=True, validate=validate.OneOf(["visit", "registration"]))
+    required_cells = fields.Integer(required=True)
+    volume_ml = fields.Float(required=True)
+    total_cells = fields.Integer(required=True)
+
+
+class NamedPreviewOut(Schema):
+    named = fields.List(fields.Nested(NamedDoseOut), required=True)
 
 
 class PlaceboIn(RequestSchema):
@@ -263,7 +297,13 @@ class BagOut(Schema):
     anticoagulant_volume_ml = fields.Float(allow_none=True)
     saline_lot = fields.String(allow_none=True)
     filled_at = UtcDateTime()
-    expires_at = UtcDateTime()
+    expires_at = UtcDateTime(metadata={"description": "the expiry that applies now (after a thaw, the thawed one)"})
+    preservation = fields.String(validate=validate.OneOf(["fresh", "cryopreserved"]))
+    frozen_at = UtcDateTime(allow_none=True)
+    frozen_expires_at = UtcDateTime(allow_none=True)
+    thawed_at = UtcDateTime(allow_none=True)
+    made_for_visit_id = fields.Integer(allow_none=True, attribute="for_visit_id",
+                                       metadata={"description": "the infusion visit a named bag is reserved for"})
     allocation = fields.Nested(BagAllocationSchema, allow_none=True)
     barcodes = fields.Dict(keys=fields.String(), values=fields.String(),
                            metadata={"description": "ISBT 128 data structures as a scanner reads them"})

@@ -158,7 +158,8 @@ def start_lot(din: str):
 # --- lots ---------------------------------------------------------------------------------------------
 
 
-def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None = None, section: str = "") -> str:
+def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None = None, section: str = "",
+              preview: list[bags.NamedDose] | None = None) -> str:
     steps = batch_steps()
     view = lots.lot_view(db.session(), lot_id, steps)
     manual = [s for s in steps if s.code not in batch.AUTOMATIC_STEPS]
@@ -174,7 +175,8 @@ def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None
                            if view.bags else None,
                            codes=record_codes.lot_codes(view.lot.lot_number),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or {}, section=section)
+                           form=form or {}, section=section, preview=preview,
+                           frozen_days=current_app.config["FROZEN_SHELF_LIFE_DAYS"])
 
 
 @bp.route("/lots/<lot_id>")
@@ -267,7 +269,15 @@ def record_formulation(lot_id: str):
 @bp.route("/lots/<lot_id>/bags", methods=["POST"])
 @roles_required("lab", action="fill bags")
 def fill_bags(lot_id: str):
+    """Fill the lot; with the "preview" button, show each named bag's computed volume and write nothing."""
     form = FillForm()
+    if request.form.get("preview"):
+        def preview():
+            doses = bags.preview_named(db.session(), lot_number=lot_id, named=form.named.data,
+                                       settings=bags.FillSettings.from_config(current_app.config))
+            return _lot_page(lot_id, form=form, section="fill", preview=doses)
+
+        return submit(form, preview, lambda refusal: _lot_page(lot_id, refusal, form, "fill"))
 
     def action():
         filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),

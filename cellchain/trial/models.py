@@ -79,6 +79,10 @@ class Visit(SQLModel, table=True):
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # an infusion visit's planned date and time, inside its window; None: not planned yet
     planned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    # an infusion visit's weight, entered by the coordinator before allocation: the dose is checked against it
+    weight_kg: float | None = None
+    weight_recorded_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    weight_recorded_by: int | None = Field(default=None, foreign_key="users.id")
 
 
 class Allocation(SQLModel, table=True):
