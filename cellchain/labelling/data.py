@@ -161,8 +161,25 @@ def _bag_contents(bag: Any) -> str:
     return f"Anticoagulant: {bag.anticoagulant}{volume}{lot}"
 
 
+FROZEN_STORAGE = "Store frozen at or below -150 °C (vapour-phase liquid nitrogen)"
+
+
+def _bag_storage(bag: Any, settings: LabelSettings) -> str:
+    """The storage line: the bag range for fresh bags; frozen storage for a cryopreserved bag before its
+    thaw; after the thaw, when it was thawed and that it is never refrozen."""
+    if getattr(bag, "preservation", "fresh") != "cryopreserved":
+        return "Store at " + temperature_range(*settings.bag_temperature)
+    if getattr(bag, "thawed_at", None) is None:
+        return FROZEN_STORAGE
+    return f"THAWED {site_moment(bag.thawed_at, settings.tz)}; do not refreeze"
+
+
 def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) -> dict[str, Any]:
-    """The final bag (ISBT 128 cellular-therapy layout) and its 2D code carrying every structure on it."""
+    """The final bag (ISBT 128 cellular-therapy layout) and its 2D code carrying every structure on it.
+
+    The expiry is the one that applies now: after a thaw, the thawed expiry (``ward/thaw.py``), so the
+    post-thaw label's 2D code carries the new expiry date-time (ISBT 128 ``&>`` structure).
+    """
     if bag.kind not in settings.product_descriptions:
         raise ValueError(f"no product description configured for {bag.kind!r} (PRODUCT_DESCRIPTIONS)")
     fields = din_fields(bag.din)
@@ -175,7 +192,7 @@ def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) ->
             "product_code_barcode": product.encode(), "product_code_eye_readable": product.text,
             "product_description": settings.product_descriptions[bag.kind], "anticoagulant": _bag_contents(bag),
             "volume": millilitres(bag.volume_ml), "cell_content": cell_content(bag.total_cells),
-            "storage_temperature": "Store at " + temperature_range(*settings.bag_temperature),
+            "storage_temperature": _bag_storage(bag, settings),
             "recipient_id": recipient.subject_code if recipient else "",
             "recipient_birth_date": recipient.birth_date.strftime(DATE_FORMAT) if recipient else "",
             "expiry_barcode": expiry, "expiry_local": site_moment(bag.expires_at, settings.tz),

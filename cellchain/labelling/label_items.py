@@ -109,6 +109,13 @@ def _bag(session: Session, row: Bag, settings: LabelSettings) -> PrintItem:
     return PrintItem("bag", row.id, row.bag_code, build_data.bag_label(row, recipient_of(session, row), settings))
 
 
+def _thawed_bag(session: Session, row: Bag, settings: LabelSettings) -> PrintItem:
+    """The label printed at a thaw: the bag's label with its thawed expiry (docs/rules.md, "Frozen bags and the thaw")."""
+    if row.thawed_at is None:
+        raise Refused(Reason("bag_not_thawed", f"bag {row.bag_code} has not been thawed: it keeps its frozen label"))
+    return _bag(session, row, settings)
+
+
 def _wristband(session: Session, row: Subject, settings: LabelSettings) -> PrintItem:
     if not row.eligible:
         raise Refused(Reason("subject_not_eligible",
@@ -151,11 +158,17 @@ class KindSpec:
     locked: Callable[[Any], list[tuple[type, int]]]
     roles: tuple[str, ...]
     title: str
+    template: str = ""  # the layout in labels/ when it is not the kind's own (a thawed bag's is the bag's)
+
+    def layout(self, kind: str) -> str:
+        return self.template or kind
 
 
 KINDS: dict[str, KindSpec] = {
     "collection": KindSpec(Collection, _collection, lambda r: [(Collection, r.id)], ("lab",), "collection"),
     "bag": KindSpec(Bag, _bag, lambda r: [(Bag, r.id)], ("lab",), "bag"),
+    # printed by the thaw, on the ward or in the lab (ward/thaw.py); the same layout as the bag's
+    "thawed_bag": KindSpec(Bag, _thawed_bag, lambda r: [(Bag, r.id)], ("nurse", "lab"), "thawed bag", "bag"),
     "wristband": KindSpec(Subject, _wristband, lambda r: [(Subject, r.id)], ("coordinator", "lab"), "wristband"),
     "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), "culture vessel"),
     "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), "QC sample tube"),

@@ -119,14 +119,15 @@ def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
 
 
 def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
+    layout = KINDS[kind].layout(kind) if kind in KINDS else kind
     try:
-        return render_pdf(kind, labels) if fmt == "pdf" else render_zpl(kind, labels)
+        return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels)
     except ValueError as cannot:  # a value too long for its place: refuse rather than clip a label
         raise Refused(Reason("label_cannot_print", str(cannot))) from None
 
 
 def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintItem], before: set[str],
-            reason: str | None) -> None:
+            reason: str | None) -> list[LabelPrint]:
     rows = []
     for item in items:
         reprint = item.item_key in before
@@ -140,6 +141,39 @@ def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintI
                      action="reprint" if row.reprint else "print", reason=row.reason,
                      new={"label_kind": kind, "item_type": row.item_type, "item_key": row.item_key,
                           "content_hash": row.content_hash, "status": row.status})
+    return rows
+
+
+def record_label(session: Session, *, actor: Actor, kind: str, record: Any, settings: LabelSettings) -> LabelPrint:
+    """Record the first print of one label that an operation prints as part of its own work (the thaw's
+    label), audited like any print; its document is rendered from the recorded data (``recorded_document``)."""
+    spec = label_items.kind_spec(kind)
+    require_role(actor.roles, *spec.roles, action=f"print {spec.title} labels")
+    items = _build_all(session, kind, [record], settings)
+    before = _printed_before(session, kind, items)
+    if before:
+        raise Refused(Reason("label_already_printed", f"the {spec.title} label of {items[0].item_key} is printed "
+                                                      "already; a QA reviewer reprints it with a reason"))
+    return _record(session, actor=actor, kind=kind, items=items, before=before, reason=None)[0]
+
+
+def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str) -> Printed:
+    """The document of a recorded print (PDF or ZPL) from its recorded data, for the printer it was printed for.
+
+    Only while the label is still ``printed`` (not yet applied, voided or destroyed) and only for the
+    person who printed it: it is that print's document, sent to a printer once more if the first send
+    failed, never a second original (a second label is a reprint, with its reason).
+    """
+    _check_format(fmt)
+    row = session.get(LabelPrint, label_id)
+    if row is None:
+        raise NotFound(f"no printed label {label_id}")
+    if row.printed_by != actor.id:
+        raise Forbidden("only the person who printed this label may send its document to a printer")
+    if row.status != "printed":
+        raise Refused(Reason("label_accounted_for", f"label {row.id} is {row.status}; print a reprint instead"))
+    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt)
+    return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint))
 
 
 def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
@@ -253,7 +287,9 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
 # --- history and reconciliation ---------------------------------------------------------------------------
 def _history_where(session: Session, target: str, key: str):
     kind = target_kind(target)
-    if target in ("collection", "bag", "subject", "shipment"):
+    if target == "bag":  # its labels before and after a thaw
+        return LabelPrint.label_kind.in_((kind, "thawed_bag")), LabelPrint.item_key == key
+    if target in ("collection", "subject", "shipment"):
         return LabelPrint.label_kind == kind, LabelPrint.item_key == key
     lot = lookups.lot_by_number(session, key)
     if target == "lot":
@@ -332,7 +368,8 @@ def target_of(session: Session, label_id: int) -> tuple[str, str]:
     if row.label_kind in ("culture_vessel", "qc_tube"):
         lot = session.get(Lot, row.item_id)
         return ("vessel" if row.label_kind == "culture_vessel" else "qc"), lot.lot_number
-    by_kind = {"collection": "collection", "bag": "bag", "wristband": "subject", "shipper": "shipment"}
+    by_kind = {"collection": "collection", "bag": "bag", "thawed_bag": "bag", "wristband": "subject",
+               "shipper": "shipment"}
     return by_kind[row.label_kind], row.item_key
 
 

@@ -51,12 +51,28 @@ def allocations_of(session: Session, subject: Subject) -> list[Allocation]:
     return list(session.exec(statement))
 
 
-def _read_input(session: Session, bag_scan: Any, weight_kg: Any, timezone: str) -> tuple[Bag, float]:
+def _weight(visit: Visit, weight_kg: Any) -> float:
+    """The weight the dose is checked against: the weight recorded for the visit (``visits.record_weight``);
+    a weight given with the allocation must agree with it. A visit without a recorded weight takes the
+    weight given here, as allocations did before visits recorded one."""
+    given = None if weight_kg in (None, "") else dosing.validate_weight(weight_kg)
+    if visit.weight_kg is None:
+        if given is None:
+            raise Invalid({"weight_kg": f"record the week {visit.week} visit's weight first, or give the weight"})
+        return given
+    if given is not None and given != visit.weight_kg:
+        raise Invalid({"weight_kg": f"the week {visit.week} visit's weight is recorded as {visit.weight_kg:g} kg, "
+                                    f"not {given:g} kg: record the visit's weight again if it changed"})
+    return visit.weight_kg
+
+
+def _read_input(session: Session, visit: Visit, bag_scan: Any, weight_kg: Any,
+                timezone: str) -> tuple[Bag, float]:
     """The bag a scan or bag id names and the weight, or every field that is wrong at once."""
     errors: dict[str, str] = {}
     weight, bag = None, None
     try:
-        weight = dosing.validate_weight(weight_kg)
+        weight = _weight(visit, weight_kg)
     except Invalid as bad:
         errors.update(bad.fields)
     try:
@@ -109,8 +125,18 @@ def _product_reasons(subject: Subject, bag: Bag, weight: float, protocol: Protoc
     return reasons
 
 
+def _reserved_reasons(session: Session, bag: Bag, visit: Visit) -> list[Reason]:
+    """A bag made for a named subject's visit (its volume is that subject's dose) goes to that visit only."""
+    if bag.for_visit_id is None or bag.for_visit_id == visit.id:
+        return []
+    owner, for_visit = session.get(Subject, bag.for_subject_id), session.get(Visit, bag.for_visit_id)
+    return [Reason("bag_reserved_for_another_visit",
+                   f"{bag.bag_code} was made for {owner.subject_code}'s week {for_visit.week} infusion "
+                   f"({bag.total_cells:.3g} cells for that subject's weight)")]
+
+
 def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> list[Reason]:
-    reasons = []
+    reasons = _reserved_reasons(session, bag, visit)
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     if bag.quality_status != "released" or (lot is not None and lot.status != "released"):
         reasons.append(Reason("bag_not_released", f"{bag.bag_code} is {bag.quality_status}"
@@ -118,9 +144,13 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
     if bag.custody_state in custody_states.TERMINAL_STATES:
         reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
     until, when = _in_date_until(visit, timezone)
+    # A frozen bag not yet thawed is judged by its frozen expiry: it is thawed for the infusion and its
+    # thawed expiry is then never later than the frozen one (docs/rules.md, "Frozen bags and the thaw").
     if bag.expires_at < until:
         local = bag.expires_at.astimezone(ZoneInfo(timezone))
-        reasons.append(Reason("expires_too_soon", f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before {when}"))
+        frozen = " (frozen expiry)" if bag.preservation == "cryopreserved" and bag.thawed_at is None else ""
+        reasons.append(Reason("expires_too_soon",
+                              f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}"))
     elsewhere = allocation_for_bag(session, bag)
     if elsewhere is not None:
         reasons.append(Reason("bag_already_allocated",
@@ -134,7 +164,7 @@ def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, we
     with every reason. ``today`` is the site's date (the caller knows the site's zone)."""
     require_role(actor.roles, *ALLOCATING_ROLES, action="allocate bags")
     visit = visits.get_visit(session, visit_id, for_update=True)
-    found, weight = _read_input(session, bag_scan, weight_kg, protocol.timezone)
+    found, weight = _read_input(session, visit, bag_scan, weight_kg, protocol.timezone)
     bag = lookups.bag_by_code(session, found.bag_code, for_update=True)
     subject = session.get(Subject, visit.subject_id)
     reasons = (_visit_reasons(session, visit, subject, today) + _product_reasons(subject, bag, weight, protocol)

@@ -32,6 +32,7 @@ from cellchain.trial.schemas import (
     VisitDoneIn,
     VisitDoneOut,
     VisitsOut,
+    VisitWeightIn,
 )
 
 READERS = ("coordinator", "auditor")
@@ -120,6 +121,20 @@ def plan_infusion(data: dict[str, Any], visit_id: int) -> visit_records.VisitRec
     visit = visits.plan_infusion(session, actor=current_user(), visit_id=visit_id,
                                  planned_at=parse_instant(data.get("planned_at"), "planned_at"),
                                  reason=data.get("reason"), timezone=timezone)
+    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
+    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+
+
+@bp.post("/visits/<int:visit_id>/weight", tags=TAGS)
+@roles_required("coordinator", action="record a visit's weight")
+@bp.arguments(VisitWeightIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, VisitDoneOut)
+def record_visit_weight(data: dict[str, Any], visit_id: int) -> visit_records.VisitRecord:
+    """Record the subject's weight for an infusion visit (allocation checks the dose against it)"""
+    session = db.session()
+    timezone = current_app.config["SITE_TIMEZONE"]
+    visit = visits.record_weight(session, actor=current_user(), visit_id=visit_id, weight_kg=data.get("weight_kg"))
     state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
     return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
 

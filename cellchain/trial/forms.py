@@ -56,6 +56,13 @@ class AllocateForm(PageForm):
         return _number_or_text(self.weight_kg.data)
 
 
+class VisitWeightForm(PageForm):
+    weight_kg = text_field("Weight for this visit (kg)")
+
+    def weight(self) -> Any:
+        return _number_or_text(self.weight_kg.data)
+
+
 class PlanInfusionForm(PageForm):
     planned_at = SiteDateTimeField("Planned for (site time)", message="give the planned date and time (site time)")
     reason = text_field("Why it moves")

@@ -111,7 +111,13 @@ class ExtendListIn(RequestSchema):
 class AllocationIn(RequestSchema):
     bag_id = CheckedString(required=True, metadata={"description": "the bag id or what the scanner read from the "
                                                                    "bag"})
-    weight_kg = CheckedFloat(required=True, metadata={"description": "the subject's weight for this visit"})
+    weight_kg = CheckedFloat(metadata={"description": "the subject's weight for this visit; may be left out once "
+                                                      "the visit's weight is recorded (POST /visits/{id}/weight), "
+                                                      "and must then agree with it"})
+
+
+class VisitWeightIn(RequestSchema):
+    weight_kg = CheckedFloat(required=True, metadata={"description": "the subject's weight for this infusion visit"})
 
 
 class AllocationOut(Schema):
@@ -147,6 +153,8 @@ class VisitOut(Schema):
     done_at = UtcDateTime(allow_none=True, attribute="state.visit.done_at")
     planned_at = UtcDateTime(allow_none=True, attribute="state.visit.planned_at",
                              metadata={"description": "an infusion visit's planned date and time; null: not planned"})
+    weight_kg = fields.Float(allow_none=True, attribute="state.visit.weight_kg",
+                             metadata={"description": "the weight recorded for the infusion visit; null: none yet"})
     allocation = fields.Nested(AllocationOut, allow_none=True)
 
 

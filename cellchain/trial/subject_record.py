@@ -24,6 +24,7 @@ class CalendarRow:
     can_allocate: bool
     can_record: bool
     can_plan: bool = False
+    can_weigh: bool = False  # record the visit's weight: an open infusion visit without its bag yet
 
 
 def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: str,
@@ -42,7 +43,8 @@ def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: 
             can_allocate=editable and visit.id == upcoming,
             can_record=editable and visit.kind == FOLLOW_UP and visit.status != "done"
             and today >= visit.window_start,
-            can_plan=editable and visit.kind == INFUSION and state.open_for_work))
+            can_plan=editable and visit.kind == INFUSION and state.open_for_work,
+            can_weigh=editable and visit.kind == INFUSION and state.open_for_work and state.allocation is None))
     return rows
 
 

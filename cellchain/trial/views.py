@@ -17,7 +17,14 @@ from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, randomization, subject_record, subjects, visits
-from cellchain.trial.forms import AllocateForm, ExtendListForm, PlanInfusionForm, RandomizeForm, RegisterForm
+from cellchain.trial.forms import (
+    AllocateForm,
+    ExtendListForm,
+    PlanInfusionForm,
+    RandomizeForm,
+    RegisterForm,
+    VisitWeightForm,
+)
 from cellchain.trial.rules import eligibility
 
 bp = Blueprint("trial", __name__, url_prefix="/trial")
@@ -160,6 +167,20 @@ def follow_up_done(visit_id: int):
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, PageForm(), record)
+
+
+@bp.route("/visits/<int:visit_id>/weight", methods=["POST"])
+@roles_required("coordinator", action="record a visit's weight")
+def record_weight(visit_id: int):
+    code = subject_record.subject_code_of_visit(db.session(), visit_id)
+    form = VisitWeightForm()
+
+    def record():
+        visit = visits.record_weight(db.session(), actor=current_user(), visit_id=visit_id, weight_kg=form.weight())
+        flash(f"Week {visit.week} weight of {code} recorded: {visit.weight_kg:g} kg.", "success")
+        return redirect(url_for("trial.subject", subject_code=code))
+
+    return _on_subject_page(code, form, record)
 
 
 @bp.route("/visits/<int:visit_id>/plan", methods=["POST"])

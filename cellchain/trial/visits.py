@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
@@ -25,7 +26,7 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
-from cellchain.trial.rules import schedule
+from cellchain.trial.rules import dosing, schedule
 from cellchain.trial.rules.protocol import Protocol
 
 DONE_ROLES = ("nurse", "coordinator")
@@ -203,3 +204,32 @@ def _allocated_bag_reasons(session: Session, allocation: Allocation, planned_at:
     local = bag.expires_at.astimezone(ZoneInfo(timezone))
     return [Reason("expires_too_soon", f"the allocated bag {bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, "
                                        "before the new time: allocate another bag first")]
+
+
+def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: Any) -> Visit:
+    """The coordinator records the subject's weight for an infusion visit, before its bag is allocated.
+
+    Allocation checks the bag's dose against this weight (docs/rules.md, "Trial: allocation and dose"),
+    so it is refused once the visit has a bag (allocate again to a new weight is a new decision) or is done.
+    A weight recorded again replaces the earlier one; both are in the audit trail.
+    """
+    require_role(actor.roles, *PLANNING_ROLES, action="record a visit's weight")
+    weight = dosing.validate_weight(weight_kg)
+    visit = get_visit(session, visit_id, for_update=True)
+    reasons = []
+    if visit.kind != schedule.INFUSION:
+        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+    if visit.status == "done":
+        reasons.append(Reason("visit_already_done", f"the week {visit.week} infusion is already done"))
+    if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
+        reasons.append(Reason("visit_already_allocated", f"the week {visit.week} visit already has a bag, allocated "
+                                                         "at the weight recorded then"))
+    if reasons:
+        raise Refused(reasons)
+    old = visit.weight_kg
+    visit.weight_kg, visit.weight_recorded_at, visit.weight_recorded_by = weight, utcnow(), actor.id
+    session.add(visit)
+    session.flush()
+    trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="record_weight",
+                 old={"weight_kg": old}, new={"weight_kg": weight, "week": visit.week})
+    return visit

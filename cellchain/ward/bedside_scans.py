@@ -127,6 +127,9 @@ def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> str:
     printed = label.get("expires_at")
     if printed is None:
         return ""
+    if bag.thawed_at is not None and bag.frozen_expires_at is not None and isinstance(printed, datetime) \
+            and printed == bag.frozen_expires_at.astimezone(tz).replace(second=0, microsecond=0):
+        return ""  # the bag's own frozen label: identified; ``thaw_label_scanned`` refuses it by name
     record = bag.expires_at.astimezone(tz)
     if isinstance(printed, datetime):
         same = printed == record.replace(second=0, microsecond=0)

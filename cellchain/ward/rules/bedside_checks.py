@@ -1,4 +1,4 @@
-"""The twelve bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
+"""The fourteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
 
 Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
 detail)``; every guard runs every time, so the nurse sees every reason at once, not the first. A guard
@@ -34,6 +34,9 @@ class BagView(NamedTuple):
     expires_at: datetime
     volume_ml: float
     total_cells: int | None
+    preservation: str = "fresh"
+    thawed_at: datetime | None = None
+    frozen_expires_at: datetime | None = None
 
 
 class LotView(NamedTuple):
@@ -209,6 +212,40 @@ def not_expired(f: Facts) -> Check:
     return Check("not_expired", True, f"expires {expiry}")
 
 
+def bag_thawed(f: Facts) -> Check:
+    """A cryopreserved bag is infused only after its recorded thaw (docs/rules.md, "Frozen bags and the thaw")."""
+    if f.bag is None:
+        return Check("bag_thawed", False, f"cannot check: {NO_BAG}")
+    if f.bag.preservation != "cryopreserved":
+        return Check("bag_thawed", True, "fresh bag: no thaw")
+    if f.bag.thawed_at is None:
+        return Check("bag_thawed", False, f"bag {f.bag.bag_code} is still FROZEN (bag_not_thawed): record its thaw, "
+                                          "which prints its post-thaw label, and scan that label")
+    return Check("bag_thawed", True, f"thawed {f.bag.thawed_at.astimezone(f.protocol.tz):%Y-%m-%d %H:%M %Z}")
+
+
+def thaw_label_scanned(f: Facts) -> Check:
+    """A thawed bag is identified by its post-thaw label's 2D code, whose expiry is the thawed one: the
+    frozen label (months of expiry) or a keyed bag id must never pass for a bag that expires in hours."""
+    name = "thaw_label_scanned"
+    if f.bag is None:
+        return Check(name, False, f"cannot check: {NO_BAG}")
+    if f.bag.preservation != "cryopreserved":
+        return Check(name, True, "fresh bag: its own label")
+    if f.bag.thawed_at is None:
+        return Check(name, False, "the bag has no post-thaw label yet: it is not thawed")
+    printed = f.label.get("expires_at") if f.label.get("bag_id") else None
+    if not isinstance(printed, datetime):
+        return Check(name, False, "thaw_label_required: scan the 2D code of the label printed at the thaw; a keyed "
+                                  "bag id or the linear codes do not show the thawed expiry")
+    record = f.bag.expires_at.astimezone(f.protocol.tz).replace(second=0, microsecond=0)
+    if printed != record:
+        return Check(name, False, f"thaw_label_required: this label's expiry ({printed:%Y-%m-%d %H:%M}) is not the "
+                                  f"thawed expiry ({record:%Y-%m-%d %H:%M}): it is the frozen label; use the label "
+                                  "printed at the thaw")
+    return Check(name, True, f"post-thaw label, expiry {record:%Y-%m-%d %H:%M %Z}")
+
+
 def not_infused(f: Facts) -> Check:
     """Rule 6: a bag is infused at most once."""
     if f.bag is None:
@@ -279,7 +316,7 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
     wristband_is_a_subject, bag_identified, right_subject, infusion_visit_today, released, not_expired,
-    not_infused, received_on_ward, custody_unbroken, no_open_excursion, product_matches_arm, dose_within_tolerance,
+    bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion, product_matches_arm, dose_within_tolerance,
 )
 CHECK_NAMES: tuple[str, ...] = tuple(guard.__name__ for guard in CHECKS)
 

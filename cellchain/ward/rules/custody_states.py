@@ -3,7 +3,7 @@
 Every hand-over of a collection, lot or bag is an event; an impossible move (a bag infused before it
 was received on the ward) is refused with ``custody_impossible_move`` and a hint of what to do first.
 Keeping the moves in one table (``TRANSITIONS``) means the rules, the tests and the documentation
-cannot drift apart. ``infused`` closes a bag's chain and is recorded only by the infusion service;
+cannot drift apart. ``infused`` closes a bag's chain and is recorded only by the infusion service; ``thawed`` only by the thaw;
 ``collected`` and ``filled`` open a collection's and a bag's chain and are recorded when the item is
 registered; the custody endpoint records only ``RECORDABLE_EVENTS``.
 
@@ -30,7 +30,7 @@ RECORDABLE_EVENTS: tuple[str, ...] = (
     "shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded",
 )
 """Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
-SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused")
+SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused", "thawed")
 EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS
 
 INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None}
@@ -75,6 +75,10 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("dispatched", "returned"): "at_lab",
         ("at_ward", "returned"): "at_lab",
         ("at_ward", "infused"): "infused",
+        # A cryopreserved bag is thawed where it is used or prepared (ward or lab); it stays there. The
+        # thaw is recorded by its own step (``ward/thaw.py``), which also prints the post-thaw label.
+        ("at_ward", "thawed"): "at_ward",
+        ("at_lab", "thawed"): "at_lab",
         **{(s, "discarded"): "discarded" for s in ("at_lab", "in_storage", "dispatched", "at_ward")},
     },
 }
@@ -90,6 +94,7 @@ _DO_FIRST = {
     "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
     "received": "receive it", "stored": "store it", "dispatched": "dispatch it",
     "received_at_ward": "receive it at the ward", "returned": "return it", "infused": "infuse it",
+    "thawed": "thaw it",
 }
 
 
