@@ -5,20 +5,24 @@ API: the bedside check, starting and completing an infusion (docs/rules.md, "War
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Response, current_app
+from flask import Response, current_app, url_for
 
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
-from cellchain.core.errors import Invalid
+from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.schemas import FILE_BODY, ErrorSchema
+from cellchain.labelling import print_jobs
+from cellchain.labelling.data import LabelSettings
+from cellchain.labelling.schemas import ZPL_BODY
 from cellchain.manufacturing import lookups
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import resolver
-from cellchain.ward import bedside, custody, custody_records, custody_report, infusions
+from cellchain.ward import bedside, custody, custody_records, custody_report, infusions, thaw
 from cellchain.ward.schemas import (
     BagCustodyOut,
     BedsideIn,
@@ -33,6 +37,8 @@ from cellchain.ward.schemas import (
     InfusionCompleteIn,
     InfusionIn,
     InfusionOut,
+    ThawIn,
+    ThawOut,
 )
 
 CUSTODY_READERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
@@ -171,3 +177,49 @@ def get_infusion(infusion_id: int) -> infusions.InfusionView:
     """An infusion"""
     session = db.session()
     return infusions.describe(session, infusions.get_infusion(session, infusion_id))
+
+
+# --- thawing a frozen bag -------------------------------------------------------------------------------------
+
+@bp.post("/bags/<bag_id>/thaw", tags=CUSTODY)
+@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+@bp.arguments(ThawIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(201, ThawOut)
+def thaw_bag(data: dict[str, Any], bag_id: str) -> dict[str, Any]:
+    """Record a frozen bag's thaw: its thawed expiry is set and its new label printed (fetch it as PDF or ZPL)"""
+    cfg = current_app.config
+    done = thaw.thaw(db.session(), actor=current_user(), bag_scan=bag_id, thawed_at=data.get("thawed_at"),
+                     location=data.get("location"), labels=LabelSettings.from_config(cfg),
+                     thawed_life=timedelta(hours=cfg["THAWED_SHELF_LIFE_HOURS"]))
+    code = done.bag.bag_code
+    return {"bag": done.bag, "label": done.label, "label_2d": done.label.content["compound_2d"],
+            "label_pdf": url_for("api.thaw_label_pdf", bag_id=code),
+            "label_zpl": url_for("api.thaw_label_zpl", bag_id=code)}
+
+
+def _thaw_label(bag_id: str, fmt: str) -> Response:
+    session = db.session()
+    label = thaw.thaw_label_of(session, lookups.bag_by_code(session, bag_id))
+    if label is None:
+        raise NotFound(f"bag {bag_id} has no post-thaw label: it has not been thawed")
+    printed = print_jobs.recorded_document(session, actor=current_user(), label_id=label.id, fmt=fmt)
+    body = printed.content if isinstance(printed.content, bytes) else printed.content.encode("utf-8")
+    return Response(body, mimetype=printed.mimetype,
+                    headers={"Content-Disposition": f'attachment; filename="{printed.filename}"'})
+
+
+@bp.get("/bags/<bag_id>/thaw-label.pdf", tags=CUSTODY)
+@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+@bp.response(200, FILE_BODY, content_type="application/pdf", description="the post-thaw label, PDF")
+def thaw_label_pdf(bag_id: str) -> Response:
+    """The post-thaw label recorded at the thaw, PDF (for the person who thawed it, until it is accounted for)"""
+    return _thaw_label(bag_id, "pdf")
+
+
+@bp.get("/bags/<bag_id>/thaw-label.zpl", tags=CUSTODY)
+@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+@bp.response(200, ZPL_BODY, content_type="text/plain", description="the post-thaw label, ZPL")
+def thaw_label_zpl(bag_id: str) -> Response:
+    """The post-thaw label recorded at the thaw, ZPL (for the person who thawed it, until it is accounted for)"""
+    return _thaw_label(bag_id, "zpl")

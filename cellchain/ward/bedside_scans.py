@@ -127,8 +127,8 @@ def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> str:
     printed = label.get("expires_at")
     if printed is None:
         return ""
-    if bag.thawed_at is not None and bag.frozen_expires_at is not None and isinstance(printed, datetime) \
-            and printed == bag.frozen_expires_at.astimezone(tz).replace(second=0, microsecond=0):
+    frozen_expiry = getattr(bag, "frozen_expires_at", None) if getattr(bag, "thawed_at", None) else None
+    if frozen_expiry is not None and printed == frozen_expiry.astimezone(tz).replace(second=0, microsecond=0):
         return ""  # the bag's own frozen label: identified; ``thaw_label_scanned`` refuses it by name
     record = bag.expires_at.astimezone(tz)
     if isinstance(printed, datetime):

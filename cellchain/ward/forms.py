@@ -28,6 +28,12 @@ class ReceiveForm(PageForm):
                 "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data}
 
 
+class ThawForm(PageForm):
+    scan = text_field("Scan the frozen bag's label")
+    thawed_at = SiteDateTimeField("Thawed at (site time; empty = now)")
+    location = text_field("Where")
+
+
 class BedsideCheckForm(PageForm):
     wristband = HiddenField()
     bag_part = RepeatedField()

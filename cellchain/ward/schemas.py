@@ -225,3 +225,29 @@ class InfusionOut(Schema):
                               metadata={"description": "readings at start and end: {\"start\": {...}, "
                                                        "\"end\": {...}}"})
     reactions = fields.List(fields.Nested(ReactionSchema), attribute="infusion.reactions")
+
+
+# --- thawing a frozen bag -----------------------------------------------------------------------------------
+
+class ThawIn(RequestSchema):
+    thawed_at = CheckedDateTime(metadata={"description": "when the bag was thawed; default now"})
+    location = CheckedString(metadata={"description": "where; default where the bag is (ward or lab)"})
+
+
+class ThawOut(Schema):
+    """A thawed bag: its new expiry and the label printed for it (whose 2D code carries that expiry)."""
+
+    bag_id = fields.String(required=True, attribute="bag.bag_code")
+    preservation = fields.String(attribute="bag.preservation")
+    thawed_at = UtcDateTime(required=True, attribute="bag.thawed_at")
+    expires_at = UtcDateTime(required=True, attribute="bag.expires_at",
+                             metadata={"description": "the thawed expiry: THAWED_SHELF_LIFE_HOURS from the thaw, "
+                                                      "never later than the frozen expiry"})
+    frozen_expires_at = UtcDateTime(attribute="bag.frozen_expires_at")
+    custody_state = fields.String(attribute="bag.custody_state")
+    label_id = fields.Integer(required=True, attribute="label.id",
+                              metadata={"description": "the post-thaw label's print record"})
+    label_2d = fields.String(required=True, metadata={"description": "the post-thaw label's 2D code data, as a "
+                                                                     "scanner reads it"})
+    label_pdf = fields.String(required=True, metadata={"description": "where to fetch the label as PDF"})
+    label_zpl = fields.String(required=True, metadata={"description": "where to fetch the label as ZPL"})

@@ -7,18 +7,30 @@ the reason.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.web import localtime
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning import resolver
-from cellchain.ward import bedside, bedside_scans, custody, infusions
-from cellchain.ward.forms import REACTION_ROWS, VITALS, BedsideCheckForm, CompleteForm, ReceiveForm, StartForm
+from cellchain.labelling import print_jobs
+from cellchain.labelling.data import LabelSettings
+from cellchain.manufacturing import lookups
+from cellchain.ward import bedside, bedside_scans, custody, infusions, thaw
+from cellchain.ward.forms import (
+    REACTION_ROWS,
+    VITALS,
+    BedsideCheckForm,
+    CompleteForm,
+    ReceiveForm,
+    StartForm,
+    ThawForm,
+)
 
 bp = Blueprint("ward", __name__, url_prefix="/ward")
 
@@ -60,6 +72,64 @@ def receive():
         return redirect(url_for("ward.index"))
 
     return submit(form, receive_bag, _index, refusals=(DomainError,))
+
+
+# --- thawing a frozen bag ---------------------------------------------------------------------------------
+
+def _thaw_page(refusal: Refusal | None = None, form: ThawForm | None = None) -> str:
+    return render_template("ward/thaw.html", refusal=refusal, form=form or {},
+                           hours=current_app.config["THAWED_SHELF_LIFE_HOURS"])
+
+
+@bp.route("/thaw")
+@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+def thaw_page():
+    return _thaw_page()
+
+
+@bp.route("/thaw", methods=["POST"])
+@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+def thaw_bag():
+    """Scan the frozen bag: the thaw is recorded, its new expiry set and its new label printed."""
+    form = ThawForm()
+
+    def record():
+        done = thaw.thaw(db.session(), actor=current_user(), bag_scan=form.scan.data, thawed_at=form.thawed_at.data,
+                         location=form.location.data, labels=LabelSettings.from_config(current_app.config),
+                         thawed_life=timedelta(hours=current_app.config["THAWED_SHELF_LIFE_HOURS"]))
+        flash(f"Bag {done.bag.bag_code} thawed: it now expires {localtime(done.bag.expires_at)}. "
+              "Print its new label and put it on the bag.", "success")
+        return redirect(url_for("ward.thawed", bag_id=done.bag.bag_code))
+
+    return submit(form, record, lambda refusal: _thaw_page(refusal, form), refusals=(DomainError,))
+
+
+@bp.route("/thaw/<bag_id>")
+@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+def thawed(bag_id: str):
+    """A thawed bag: its new expiry and its post-thaw label to print (PDF or ZPL)."""
+    session = db.session()
+    bag = lookups.bag_by_code(session, bag_id)
+    label = thaw.thaw_label_of(session, bag)
+    return render_template("ward/thawed.html", bag=bag, label=label,
+                           may_print=label is not None and label.printed_by == current_user().id
+                           and label.status == "printed")
+
+
+@bp.route("/thaw/labels/<int:label_id>")
+@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+def thaw_label_document(label_id: int):
+    """The post-thaw label recorded at the thaw, as PDF or ZPL (?format=; the same print, not a new label)."""
+    fmt = request.args.get("format", "pdf")
+    return send_label(print_jobs.recorded_document(db.session(), actor=current_user(), label_id=label_id, fmt=fmt))
+
+
+def send_label(printed: print_jobs.Printed) -> Response:
+    """The label's document as a download (a PDF shown inline could be scaled by the browser's print dialog)."""
+    body = printed.content if isinstance(printed.content, bytes) else printed.content.encode("utf-8")
+    response = current_app.response_class(body, mimetype=printed.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{printed.filename}"'
+    return response
 
 
 # --- the bedside ----------------------------------------------------------------------------------------

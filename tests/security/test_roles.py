@@ -18,6 +18,7 @@ READERS = frozenset({"lab", "qc", "qa", "nurse", "coordinator", "auditor"})  # e
 QC_READERS = frozenset({"qc", "qa", "lab", "auditor"})
 LABEL_PRINTERS = frozenset({"lab", "qa"})  # printing writes a LabelPrint row: the auditor reads, never prints
 LAB, QC, QA, NURSE, COORDINATOR = (frozenset({r}) for r in ("lab", "qc", "qa", "nurse", "coordinator"))
+THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
@@ -46,6 +47,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/lots/<lot_id>/batch-steps/<int:step_id>/verify"): frozenset({"lab", "qa"}),
     ("GET", f"{P}/lots/<lot_id>/batch-record.pdf"): EVERYONE,
     ("POST", f"{P}/lots/<lot_id>/bags"): LAB,  # a nurse never fills bags
+    ("POST", f"{P}/lots/<lot_id>/named-doses"): LAB,  # computes named bags' volumes, writes nothing
     ("POST", f"{P}/placebo-bags"): LAB,
     ("GET", f"{P}/lots/<lot_id>/labels.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/lots/<lot_id>/labels.zpl"): LABEL_PRINTERS,
@@ -75,6 +77,9 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/bags/<bag_id>/chain-of-custody.pdf"): READERS,
     ("GET", f"{P}/bags/<bag_id>/label.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/bags/<bag_id>/label.zpl"): LABEL_PRINTERS,
+    ("POST", f"{P}/bags/<bag_id>/thaw"): THAWERS,
+    ("GET", f"{P}/bags/<bag_id>/thaw-label.pdf"): THAWERS,
+    ("GET", f"{P}/bags/<bag_id>/thaw-label.zpl"): THAWERS,
     ("GET", f"{P}/labels"): EVERYONE,
     ("POST", f"{P}/labels/<int:label_id>/status"): LABEL_PRINTERS,  # a bag label: its printers and QA
     ("POST", f"{P}/shipments/label"): LABEL_PRINTERS,
@@ -89,6 +94,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/visits/<int:visit_id>/allocation"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/done"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/plan"): COORDINATOR,
+    ("POST", f"{P}/visits/<int:visit_id>/weight"): COORDINATOR,
     ("GET", f"{P}/randomization-list"): frozenset({"coordinator", "admin", "auditor"}),
     ("POST", f"{P}/randomization-list/extend"): frozenset({"coordinator", "admin"}),
     # the bedside: nurses only
@@ -135,8 +141,10 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,
     "/trial/visits/<int:visit_id>/done": COORDINATOR,
     "/trial/visits/<int:visit_id>/plan": COORDINATOR,
+    "/trial/visits/<int:visit_id>/weight": COORDINATOR,
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
     "/ward/receive": NURSE,
+    "/ward/thaw": THAWERS,
     "/ward/bedside/check": NURSE,
     "/ward/infusions": NURSE,
     "/ward/infusions/<int:infusion_id>/complete": NURSE,

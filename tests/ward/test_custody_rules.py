@@ -51,7 +51,7 @@ def test_event_names_are_the_api_names():
         "returned",
         "discarded",
     )
-    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled"}
+    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled", "thawed"}
 
 
 def test_full_legal_path_of_a_bag():
