@@ -174,7 +174,8 @@ def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime,
     cells = data.get("total_cells")
     values = read_fields({
         "named": lambda: parse_named(data.get("named")),
-        "count": lambda: _count(data.get("count"), least=0 if named else 1),
+        "count": lambda: 0 if named and data.get("count") in (None, "") else _count(data.get("count"),
+                                                                                    least=0 if named else 1),
         "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml") if standard else None,
         "total_cells": lambda: None if cells in (None, "") else _cells(cells),
         "anticoagulant": lambda: _anticoagulant(data.get("anticoagulant")),

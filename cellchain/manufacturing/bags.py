@@ -251,7 +251,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     if entry.preservation == "cryopreserved":
         common |= {"frozen_at": entry.frozen_at, "frozen_expires_at": entry.expires_at}
     values = [{**common, "volume_ml": entry.volume_ml,
-               "total_cells": cells_in(lot.formulated_cells_per_ml, entry.volume_ml)}] * entry.count
+               "total_cells": cells_in(lot.formulated_cells_per_ml, entry.volume_ml)}] * entry.count if entry.count else []
     values += [{**common, "volume_ml": d.volume_ml, "total_cells": d.total_cells, "for_subject_id": d.subject_id,
                 "for_visit_id": d.visit_id} for d in doses]
     bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.lot_number,

@@ -1,0 +1,163 @@
+"""Bags made for named subjects: each one's volume gives 1e6 cells/kg of that subject's weight, it is reserved for
+that subject's visit, and allocation checks its dose against the weight recorded for the visit."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from cellchain.audit.models import AuditEntry
+from cellchain.manufacturing.models import Bag, Lot
+from tests.factories.lab import formulated_lot, in_db, make_lot, snapshot
+from tests.factories.trial import randomized
+
+FILL = {"anticoagulant": "heparin", "anticoagulant_lot": "HEP2611A"}
+CELLS_PER_ML = 2_000_000.0  # so a bag's millilitres are half the subject's kilograms
+
+
+def arm_a(api, weight_kg: float) -> dict:
+    """A randomized arm A subject of that weight (blocks of 2 and 4 hold both arms, so this ends)."""
+    while True:
+        subject = randomized(api, weight_kg=weight_kg)
+        if subject["arm"] == "A":
+            return subject
+
+
+def lot_at(app, cells_per_ml: float = CELLS_PER_ML, volume_ml: float = 300.0) -> str:
+    with in_db(app) as session:
+        return make_lot(session, passages=[(1_000_000, 8_000_000)], harvested_cells=700_000_000,
+                        formulation=(cells_per_ml, volume_ml)).lot_number
+
+
+def visit_id(api, subject: dict, week: int) -> int:
+    visits = api.get(f"/api/v1/subjects/{subject['subject_id']}/visits", as_="coordinator").get_json()["visits"]
+    return next(v["visit_id"] for v in visits if (v["week"], v["kind"]) == (week, "infusion"))
+
+
+def release(app, lot_id: str) -> None:
+    """QA's release of the lot and its bags (its own rules are tested in tests/quality)."""
+    with in_db(app) as session:
+        lot = session.exec(select(Lot).where(Lot.lot_number == lot_id)).one()
+        lot.status = "released"
+        for bag in session.exec(select(Bag).where(Bag.lot_id == lot.id)):
+            bag.quality_status = "released"
+            session.add(bag)
+        session.add(lot)
+
+
+def named_fill(app, api, subjects: list[dict], *, count: int = 0) -> dict[str, dict]:
+    lot_id = lot_at(app)
+    body = {**FILL, "count": count, "named": [{"subject_id": s["subject_id"], "week": 0} for s in subjects]}
+    if count:
+        body["volume_ml"] = 40
+    response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json=body)
+    assert response.status_code == 201, response.get_json()
+    release(app, lot_id)
+    bags = response.get_json()["bags"][count:]
+    return {s["subject_id"]: b for s, b in zip(subjects, bags, strict=True)}
+
+
+def test_named_bags_for_55_70_and_90_kg_subjects_hold_one_million_cells_per_kg(app, api):
+    subjects = [arm_a(api, w) for w in (55.0, 70.0, 90.0)]
+    bags = named_fill(app, api, subjects, count=2)
+    for subject, weight in zip(subjects, (55.0, 70.0, 90.0), strict=True):
+        bag = bags[subject["subject_id"]]
+        assert bag["volume_ml"] == weight / 2 and bag["total_cells"] == int(weight * 1_000_000)
+        assert bag["made_for_visit_id"] == visit_id(api, subject, 0)
+
+
+def test_every_bag_holds_the_formulated_concentration_times_its_volume(app, api):
+    lot_id = lot_at(app)
+    wrong = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
+                     json={**FILL, "count": 2, "volume_ml": 35, "total_cells": 60_000_000})
+    assert wrong.status_code == 409
+    assert [r["code"] for r in wrong.get_json()["reasons"]] == ["cells_not_formulated_concentration"]
+    computed = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={**FILL, "count": 2, "volume_ml": 35})
+    assert [b["total_cells"] for b in computed.get_json()["bags"]] == [70_000_000, 70_000_000]
+
+
+def test_the_named_volumes_are_shown_before_the_fill_and_nothing_is_written(app, api, client, auth):
+    subjects = [arm_a(api, w) for w in (55.0, 90.0)]
+    lot_id = lot_at(app)
+    named = [{"subject_id": s["subject_id"], "week": 0} for s in subjects]
+    api.token("lab")
+    auth.login("lab")
+    with in_db(app) as session:
+        before = snapshot(session)
+    preview = api.post(f"/api/v1/lots/{lot_id}/named-doses", as_="lab", json={"named": named})
+    assert [d["volume_ml"] for d in preview.get_json()["named"]] == [27.5, 45.0]
+    lines = "\n".join(f"{s['subject_id']} 0" for s in subjects)
+    page = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "preview": "1", "anticoagulant": "heparin",
+                                                  "anticoagulant_lot": "HEP2611A"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="named-preview"' in html
+    assert "27.5 ml" in html and "45 ml" in html
+    with in_db(app) as session:
+        assert snapshot(session) == before
+    filled = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "count": "0", "anticoagulant": "heparin",
+                                                    "anticoagulant_lot": "HEP2611A"})
+    assert filled.status_code == 302
+    with in_db(app) as session:
+        volumes = sorted(b.volume_ml for b in session.exec(select(Bag).where(Bag.din == lot_id)))
+    assert volumes == [27.5, 45.0]
+
+
+def test_a_named_bag_is_refused_to_another_subject_and_another_visit(app, api):
+    owner, other = arm_a(api, 55.0), arm_a(api, 55.0)
+    bag = named_fill(app, api, [owner])[owner["subject_id"]]
+    for visit in (visit_id(api, other, 0), visit_id(api, owner, 4)):
+        response = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator",
+                            json={"bag_id": bag["bag_id"], "weight_kg": 55.0})
+        assert response.status_code == 409, response.get_json()
+        assert "bag_reserved_for_another_visit" in [r["code"] for r in response.get_json()["reasons"]]
+    mine = api.post(f"/api/v1/visits/{visit_id(api, owner, 0)}/allocation", as_="coordinator",
+                    json={"bag_id": bag["bag_id"], "weight_kg": 55.0})
+    assert mine.status_code == 201, mine.get_json()
+
+
+def test_allocation_checks_a_named_bag_against_the_weight_recorded_for_the_visit(app, api):
+    subject = arm_a(api, 55.0)
+    bag = named_fill(app, api, [subject])[subject["subject_id"]]
+    visit = visit_id(api, subject, 0)
+    weighed = api.post(f"/api/v1/visits/{visit}/weight", as_="coordinator", json={"weight_kg": 65.0})
+    assert weighed.status_code == 200 and weighed.get_json()["weight_kg"] == 65.0
+    refused = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator", json={"bag_id": bag["bag_id"]})
+    assert refused.status_code == 409
+    (reason,) = refused.get_json()["reasons"]
+    assert reason["code"] == "dose_out_of_tolerance" and "5.5e7 cells" in reason["message"]
+    assert "65.0 kg" in reason["message"]
+    disagree = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator",
+                        json={"bag_id": bag["bag_id"], "weight_kg": 55.0})
+    assert disagree.status_code == 400 and "65 kg" in disagree.get_json()["fields"]["weight_kg"]
+    api.post(f"/api/v1/visits/{visit}/weight", as_="coordinator", json={"weight_kg": 56.0})
+    allocated = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator", json={"bag_id": bag["bag_id"]})
+    assert allocated.status_code == 201 and allocated.get_json()["weight_kg"] == 56.0
+    with in_db(app) as session:
+        entries = session.exec(select(AuditEntry).where(AuditEntry.record_type == "visit",
+                                                        AuditEntry.action == "record_weight",
+                                                        AuditEntry.record_id == str(visit))).all()
+    assert [e.actor for e in entries] == ["coordinator", "coordinator"]
+    again = api.post(f"/api/v1/visits/{visit}/weight", as_="coordinator", json={"weight_kg": 60.0})
+    assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "visit_already_allocated"
+
+
+def test_the_coordinator_records_the_visit_weight_on_the_subject_page(app, api, client, auth):
+    subject = arm_a(api, 70.0)
+    visit = visit_id(api, subject, 0)
+    auth.login("coordinator")
+    response = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "68.5"})
+    assert response.status_code == 302
+    page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
+    assert "68.5 kg" in page and "Dose checked against the recorded 68.5 kg" in page
+    bad = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "700"})
+    assert bad.status_code == 400 and "plausible" in bad.get_data(as_text=True)
+
+
+def test_a_named_entry_for_an_unknown_subject_or_a_follow_up_week_is_refused_by_name(app, api):
+    subject = arm_a(api, 70.0)
+    with in_db(app) as session:
+        lot_id = formulated_lot(session).lot_number
+    response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
+                        json={**FILL, "named": [{"subject_id": "SUBJ-9999", "week": 0},
+                                                {"subject_id": subject["subject_id"], "week": 2}]})
+    assert response.status_code == 409, response.get_json()
+    assert [r["code"] for r in response.get_json()["reasons"]] == ["named_subject_unknown", "named_visit_not_infusion"]
