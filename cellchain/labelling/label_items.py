@@ -110,7 +110,8 @@ def _bag(session: Session, row: Bag, settings: LabelSettings) -> PrintItem:
 
 
 def _thawed_bag(session: Session, row: Bag, settings: LabelSettings) -> PrintItem:
-    """The label printed at a thaw: the bag's label with its thawed expiry (docs/rules.md, "Frozen bags and the thaw")."""
+    """The label printed at a thaw: the bag's label with its thawed expiry (docs/rules.md, "Frozen bags and
+    the thaw")."""
     if row.thawed_at is None:
         raise Refused(Reason("bag_not_thawed", f"bag {row.bag_code} has not been thawed: it keeps its frozen label"))
     return _bag(session, row, settings)

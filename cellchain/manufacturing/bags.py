@@ -208,8 +208,8 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[Name
         cells = cells_in(lot.formulated_cells_per_ml, entry.volume_ml)
         if entry.total_cells != cells:
             reasons.append(Reason(CELLS_NOT_CONCENTRATION,
-                                  f"{entry.volume_ml:g} ml at the formulated {lot.formulated_cells_per_ml:.4g} cells/ml "
-                                  f"holds {cells} cells, not {entry.total_cells}"))
+                                  f"{entry.volume_ml:g} ml at the formulated {lot.formulated_cells_per_ml:.4g} "
+                                  f"cells/ml holds {cells} cells, not {entry.total_cells}"))
     needed = entry.count * (entry.volume_ml or 0) + sum(d.volume_ml for d in doses)
     if needed > lot.formulated_volume_ml:
         reasons.append(Reason(FILL_EXCEEDS_FORMULATION, f"the bags need {needed:g} ml, more than the "
@@ -217,8 +217,9 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[Name
     added = entry.anticoagulant_volume_ml
     short = [d for d in doses if added is not None and added >= d.volume_ml]
     if short:
-        reasons.append(Reason(NAMED_DOSE_NOT_FILLABLE, f"the anticoagulant volume ({added:g} ml) is not less than "
-                                                       f"the named bag of {short[0].subject_code} ({short[0].volume_ml:g} ml)"))
+        reasons.append(Reason(NAMED_DOSE_NOT_FILLABLE,
+                              f"the anticoagulant volume ({added:g} ml) is not less than the named bag of "
+                              f"{short[0].subject_code} ({short[0].volume_ml:g} ml)"))
     formulated_at = [s.performed_at for s in effective_steps(session, lot.id) if s.step_key == "formulation"]
     if formulated_at and entry.filled_at < formulated_at[0]:
         reasons.append(Reason(FILL_TIME_ORDER, "the fill is recorded before the formulation"))
@@ -250,8 +251,9 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
               "expires_at": entry.expires_at, "quality_status": "quarantine", "preservation": entry.preservation}
     if entry.preservation == "cryopreserved":
         common |= {"frozen_at": entry.frozen_at, "frozen_expires_at": entry.expires_at}
-    values = [{**common, "volume_ml": entry.volume_ml,
-               "total_cells": cells_in(lot.formulated_cells_per_ml, entry.volume_ml)}] * entry.count if entry.count else []
+    values = [{**common, "volume_ml": entry.volume_ml, "total_cells": cells_in(lot.formulated_cells_per_ml,
+                                                                               entry.volume_ml)}] * entry.count \
+        if entry.count else []
     values += [{**common, "volume_ml": d.volume_ml, "total_cells": d.total_cells, "for_subject_id": d.subject_id,
                 "for_visit_id": d.visit_id} for d in doses]
     bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.lot_number,

@@ -16,11 +16,11 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import localtime
-from cellchain.people.security import current_user, policy, roles_required
-from cellchain.scanning import resolver
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import lookups
+from cellchain.people.security import current_user, policy, roles_required
+from cellchain.scanning import resolver
 from cellchain.ward import bedside, bedside_scans, custody, infusions, thaw
 from cellchain.ward.forms import (
     REACTION_ROWS,

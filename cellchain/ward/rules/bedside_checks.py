@@ -316,7 +316,8 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
     wristband_is_a_subject, bag_identified, right_subject, infusion_visit_today, released, not_expired,
-    bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion, product_matches_arm, dose_within_tolerance,
+    bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion,
+    product_matches_arm, dose_within_tolerance,
 )
 CHECK_NAMES: tuple[str, ...] = tuple(guard.__name__ for guard in CHECKS)
 

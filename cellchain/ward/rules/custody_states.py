@@ -3,9 +3,9 @@
 Every hand-over of a collection, lot or bag is an event; an impossible move (a bag infused before it
 was received on the ward) is refused with ``custody_impossible_move`` and a hint of what to do first.
 Keeping the moves in one table (``TRANSITIONS``) means the rules, the tests and the documentation
-cannot drift apart. ``infused`` closes a bag's chain and is recorded only by the infusion service; ``thawed`` only by the thaw;
-``collected`` and ``filled`` open a collection's and a bag's chain and are recorded when the item is
-registered; the custody endpoint records only ``RECORDABLE_EVENTS``.
+cannot drift apart. ``infused`` closes a bag's chain and is recorded only by the infusion service,
+``thawed`` only by the thaw; ``collected`` and ``filled`` open a collection's and a bag's chain and are
+recorded when the item is registered; the custody endpoint records only ``RECORDABLE_EVENTS``.
 
 Temperatures at each hand-over are checked against configurable ranges (21 CFR 1271.260: storage
 limits set, temperatures recorded, excursions documented).
