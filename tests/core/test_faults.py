@@ -38,7 +38,7 @@ from tests.factories import lab, ward
 from tests.live_server import Server, call, free_port, serving
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-FILL = {"count": 50, "volume_ml": 5, "total_cells": 6_000_000, "anticoagulant": "heparin",
+FILL = {"count": 50, "volume_ml": 5, "total_cells": 5_000_000, "anticoagulant": "heparin",
         "anticoagulant_lot": "HEP2611"}
 
 
