@@ -307,6 +307,7 @@ class BagView:
     allocation: Allocation | None
     events: list[CustodyEvent]
     barcodes: dict[str, str]
+    made_for: str | None = None  # a named bag: "SUBJ-0001 week 4", the visit it is reserved for
 
 
 def barcodes(bag: Bag, tz: ZoneInfo) -> dict[str, str]:
@@ -324,8 +325,12 @@ def bag_view(session: Session, bag_code: Any, *, tz: ZoneInfo) -> BagView:
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     allocation = session.exec(select(Allocation).where(Allocation.bag_id == bag.id)).first()
     subject = session.get(Subject, allocation.subject_id) if allocation else None
+    made_for = None
+    if bag.for_visit_id is not None:
+        owner, visit = session.get(Subject, bag.for_subject_id), session.get(Visit, bag.for_visit_id)
+        made_for = f"{owner.subject_code} week {visit.week}"
     return BagView(bag, lot.lot_number if lot else None, subject.subject_code if subject else None, allocation,
-                   custody.events_of(session, "bag", bag.id), barcodes(bag, tz))
+                   custody.events_of(session, "bag", bag.id), barcodes(bag, tz), made_for)
 
 
 def list_bags(session: Session, *, status: str | None = None, lot_number: str | None = None,

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from cellchain.audit.models import AuditEntry
 from cellchain.manufacturing.models import Bag, Lot
+from cellchain.trial.models import Allocation
 from tests.factories.lab import formulated_lot, in_db, make_lot, snapshot
 from tests.factories.trial import randomized
 
@@ -56,13 +57,16 @@ def named_fill(app, api, subjects: list[dict], *, count: int = 0) -> dict[str, d
     return {s["subject_id"]: b for s, b in zip(subjects, bags, strict=True)}
 
 
-def test_named_bags_for_55_70_and_90_kg_subjects_hold_one_million_cells_per_kg(app, api):
+def test_named_bags_for_55_70_and_90_kg_subjects_hold_one_million_cells_per_kg(app, api, client, auth):
     subjects = [arm_a(api, w) for w in (55.0, 70.0, 90.0)]
     bags = named_fill(app, api, subjects, count=2)
     for subject, weight in zip(subjects, (55.0, 70.0, 90.0), strict=True):
         bag = bags[subject["subject_id"]]
         assert bag["volume_ml"] == weight / 2 and bag["total_cells"] == int(weight * 1_000_000)
         assert bag["made_for_visit_id"] == visit_id(api, subject, 0)
+    auth.login("lab")
+    page = client.get(f"/lab/bags/{bags[subjects[0]['subject_id']]['bag_id']}").get_data(as_text=True)
+    assert f"{subjects[0]['subject_id']} week 0" in page
 
 
 def test_every_bag_holds_the_formulated_concentration_times_its_volume(app, api):
@@ -140,16 +144,22 @@ def test_allocation_checks_a_named_bag_against_the_weight_recorded_for_the_visit
     assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "visit_already_allocated"
 
 
-def test_the_coordinator_records_the_visit_weight_on_the_subject_page(app, api, client, auth):
+def test_the_coordinator_records_the_visit_weight_on_the_subject_page_and_allocates_at_it(app, api, client, auth):
     subject = arm_a(api, 70.0)
+    bag = named_fill(app, api, [subject])[subject["subject_id"]]
     visit = visit_id(api, subject, 0)
     auth.login("coordinator")
+    bad = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "700"})
+    assert bad.status_code == 400 and "plausible" in bad.get_data(as_text=True)
     response = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "68.5"})
     assert response.status_code == 302
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert "68.5 kg" in page and "Dose checked against the recorded 68.5 kg" in page
-    bad = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "700"})
-    assert bad.status_code == 400 and "plausible" in bad.get_data(as_text=True)
+    allocated = auth.post(f"/trial/visits/{visit}/allocation", {"scan": bag["bag_id"]})
+    assert allocated.status_code == 302
+    with in_db(app) as session:
+        row = session.exec(select(Allocation).where(Allocation.visit_id == visit)).one()
+    assert row.weight_kg == 68.5
 
 
 def test_a_named_entry_for_an_unknown_subject_or_a_follow_up_week_is_refused_by_name(app, api):
