@@ -1,13 +1,17 @@
 """Bags made for named subjects: each one's volume gives 1e6 cells/kg of that subject's weight, it is reserved for
-that subject's visit, and allocation checks its dose against the weight recorded for the visit."""
+that subject's visit, and allocation checks its dose against the weight recorded for the visit; a frozen bag
+is allocated by its frozen expiry."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from cellchain.audit.models import AuditEntry
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.trial.models import Allocation
+from tests.factories import trial as trial_factory
 from tests.factories.lab import formulated_lot, in_db, make_lot, snapshot
 from tests.factories.trial import randomized
 
@@ -171,3 +175,21 @@ def test_a_named_entry_for_an_unknown_subject_or_a_follow_up_week_is_refused_by_
                                                 {"subject_id": subject["subject_id"], "week": 2}]})
     assert response.status_code == 409, response.get_json()
     assert [r["code"] for r in response.get_json()["reasons"]] == ["named_subject_unknown", "named_visit_not_infusion"]
+
+
+def test_a_frozen_bag_is_allocated_to_an_infusion_weeks_away_within_its_frozen_expiry(app, api):
+    subject = arm_a(api, 70.0)
+    now = datetime.now(UTC)
+    with in_db(app) as session:
+        frozen = trial_factory.ucmsc_bag(session, expires_at=now + timedelta(days=180))
+        frozen.preservation, frozen.frozen_at, frozen.frozen_expires_at = "cryopreserved", now, frozen.expires_at
+        session.add(frozen)
+        fresh = trial_factory.ucmsc_bag(session, expires_at=now + timedelta(hours=48))
+        codes = frozen.bag_code, fresh.bag_code
+    week_8 = visit_id(api, subject, 8)
+    refused = api.post(f"/api/v1/visits/{week_8}/allocation", as_="coordinator",
+                       json={"bag_id": codes[1], "weight_kg": 70.0})
+    assert [r["code"] for r in refused.get_json()["reasons"]] == ["expires_too_soon"]
+    allocated = api.post(f"/api/v1/visits/{week_8}/allocation", as_="coordinator",
+                         json={"bag_id": codes[0], "weight_kg": 70.0})
+    assert allocated.status_code == 201, allocated.get_json()
