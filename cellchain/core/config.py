@@ -95,6 +95,7 @@ DEFAULTS: dict[str, Any] = {
         "collection": [2.0, 25.0],
         "lot": [2.0, 8.0],
         "bag": [2.0, 8.0],
+        "frozen_bag": [-196.0, -150.0],  # a cryopreserved bag until its thaw (docs/rules.md)
     },
 }
 

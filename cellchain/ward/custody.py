@@ -119,7 +119,9 @@ def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: 
     occurred_at = handover.occurred_at or utcnow()
     _check_time(session, kind, record.id, occurred_at)
     new_state = custody_states.apply_event(kind, record.custody_state, handover.event)
-    low, high = ranges.get(kind, custody_states.DEFAULT_RANGES[kind])
+    frozen = kind == "bag" and record.preservation == "cryopreserved" and record.thawed_at is None
+    key = custody_states.range_key(kind, frozen=frozen)
+    low, high = ranges.get(key, custody_states.DEFAULT_RANGES[key])
     excursion = (handover.temperature_c is not None
                  and custody_states.temperature_excursion(handover.temperature_c, low, high))
     row = CustodyEvent(item_type=kind, item_id=record.id, event=handover.event, from_state=record.custody_state,
@@ -254,7 +256,7 @@ def _is_number(value: Any) -> bool:
         number = float(value)
     except (TypeError, ValueError):
         return False
-    return -100.0 <= number <= 100.0
+    return -200.0 <= number <= 100.0  # down to liquid nitrogen (-196 °C): frozen bags are shipped in it
 
 
 def _text(value: Any) -> str | None:

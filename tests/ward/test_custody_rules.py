@@ -189,7 +189,8 @@ def test_unknown_event_is_invalid_at_the_endpoint():
 
 
 def test_default_ranges():
-    assert DEFAULT_RANGES == {"collection": (2.0, 25.0), "lot": (2.0, 8.0), "bag": (2.0, 8.0)}
+    assert DEFAULT_RANGES == {"collection": (2.0, 25.0), "lot": (2.0, 8.0), "bag": (2.0, 8.0),
+                              "frozen_bag": (-196.0, -150.0)}
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ FILL = {"count": 2, "volume_ml": 70, "anticoagulant": "heparin", "anticoagulant_
 
 def frozen_bedside(app, *, received_minutes_ago: int = 30) -> ward.Bedside:
     """The all-pass bedside, but with a cryopreserved bag (frozen a day ago, 180 days of frozen shelf life)
-    received on the ward and allocated, not yet thawed."""
+    stored, shipped and received on the ward in liquid-nitrogen vapour and allocated, not yet thawed."""
     with app.app_context():
         session = db.session()
         who = ward.subject(session, arm="A")
@@ -30,10 +30,10 @@ def frozen_bedside(app, *, received_minutes_ago: int = 30) -> ward.Bedside:
         item.preservation, item.frozen_at, item.frozen_expires_at = "cryopreserved", frozen_at, item.expires_at
         session.add(item)
         session.flush()
-        ward.hand_over(session, item, "stored", minutes_ago=received_minutes_ago + 20)
-        ward.hand_over(session, item, "dispatched", minutes_ago=received_minutes_ago + 10)
+        ward.hand_over(session, item, "stored", minutes_ago=received_minutes_ago + 20, temperature_c=-180.0)
+        ward.hand_over(session, item, "dispatched", minutes_ago=received_minutes_ago + 10, temperature_c=-175.0)
         ward.hand_over(session, item, "received_at_ward", by="nurse", minutes_ago=received_minutes_ago,
-                       location=ward.WARD)
+                       location=ward.WARD, temperature_c=-170.0)
         visit = ward.infusion_visit(session, who)
         scene = ward.Bedside(who, item, visit, ward.allocate(session, item, visit, who))
         db.commit()
@@ -175,3 +175,19 @@ def test_a_nurse_thaws_a_bag_on_the_thaw_page_and_prints_its_new_label(app, clie
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     again = auth.post("/ward/thaw", {"scan": scene.bag_scan})
     assert again.status_code == 409 and "bag_already_thawed" in again.get_data(as_text=True)
+
+
+def test_a_frozen_bag_is_judged_by_the_frozen_range_until_its_thaw(app, api):
+    with app.app_context():
+        session = db.session()
+        item = ward.bag(session, expires_at=datetime.now(UTC) + timedelta(days=180))
+        item.preservation, item.frozen_at, item.frozen_expires_at = "cryopreserved", item.filled_at, item.expires_at
+        session.add(item)
+        db.commit()
+        code = item.bag_code
+    stored = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "stored", "location": "LN2 tank 2",
+                                                          "temperature_c": -180})
+    assert stored.status_code == 201 and stored.get_json()["event"]["excursion"] is False
+    warm = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "dispatched", "location": "dispatch",
+                                                        "temperature_c": 4})
+    assert warm.status_code == 201 and warm.get_json()["event"]["excursion"] is True

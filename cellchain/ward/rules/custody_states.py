@@ -87,8 +87,17 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "collection": (2.0, 25.0),  # cord in transport medium, cold or at room temperature
     "lot": (2.0, 8.0),  # cells moved between sites, like the fresh product
     "bag": (2.0, 8.0),  # fresh (not cryopreserved) UC-MSC product, storage and transport
+    # a cryopreserved bag until its thaw: liquid-nitrogen vapour at or below -150 degrees C, well below
+    # the glass transition of water (about -135 degrees C), above which stored cells are no longer stable;
+    # the same limit its label states (labelling/data.py, FROZEN_STORAGE)
+    "frozen_bag": (-196.0, -150.0),
 }
 """Default acceptable temperature per item kind in degrees C, inclusive; site configuration."""
+
+
+def range_key(item_kind: str, *, frozen: bool = False) -> str:
+    """Which range judges a hand-over's temperature: a bag still frozen has its own."""
+    return "frozen_bag" if item_kind == "bag" and frozen else item_kind
 
 _DO_FIRST = {
     "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
