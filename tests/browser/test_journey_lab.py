@@ -115,7 +115,7 @@ def _harvest_formulate_fill(page) -> None:
     fill.locator("input[name=volume_ml]").fill("50")
     fill.locator("input[name=total_cells]").fill("70000000")
     fill.locator("input[name=anticoagulant_lot]").fill("ACD2611")
-    submit(page, fill.locator("button[type=submit]"))
+    submit(page, fill.locator("button.primary"))
     assert "3 bags filled, in quarantine" in done(page)
     page.shots("harvest-formulation-fill")
 
