@@ -143,7 +143,8 @@ def container_lot(value: Any, name: str) -> str:
     return text
 
 
-def expiry(requested: datetime | None, *, filled_at: datetime, shelf_life: timedelta, now: datetime) -> datetime:
+def expiry(requested: datetime | None, *, filled_at: datetime, shelf_life: timedelta, now: datetime,
+           since: str = "the fill") -> datetime:
     """The bag's expiry, to the minute (labels print minutes; rounding down never extends shelf life)."""
     latest = filled_at + shelf_life
     chosen = (requested or latest).replace(second=0, microsecond=0)
@@ -153,7 +154,8 @@ def expiry(requested: datetime | None, *, filled_at: datetime, shelf_life: timed
         raise Invalid({"expires_at": "must be in the future"})
     if requested is not None and requested > latest:
         hours = shelf_life.total_seconds() / 3600
-        raise Invalid({"expires_at": f"is beyond the shelf life ({hours:g} hours from the fill)"})
+        span = f"{hours / 24:g} days" if hours >= 72 else f"{hours:g} hours"
+        raise Invalid({"expires_at": f"is beyond the shelf life ({span} from {since})"})
     return chosen
 
 
@@ -193,17 +195,18 @@ def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime,
     volume, added = values["volume_ml"], values["anticoagulant_volume_ml"]
     if added is not None and volume is not None and added >= volume:
         raise Invalid({"anticoagulant_volume_ml": "must be less than the bag's volume"})
-    start, life = values["filled_at"], shelf_life
+    start, life, since = values["filled_at"], shelf_life, "the fill"
     if values["preservation"] == "cryopreserved":
         if frozen_shelf_life is None:
             raise Invalid({"preservation": "this site has no frozen shelf life configured"})
         frozen_at = values["frozen_at"] or values["filled_at"]
         if frozen_at < values["filled_at"] or frozen_at > now:
             raise Invalid({"frozen_at": "between the fill and now"})
-        values["frozen_at"], start, life = frozen_at, frozen_at, frozen_shelf_life
+        values["frozen_at"], start, life, since = frozen_at, frozen_at, frozen_shelf_life, "the freezing"
     elif values["frozen_at"] is not None:
         raise Invalid({"frozen_at": "only a cryopreserved fill is frozen"})
-    values["expires_at"] = expiry(values.pop("requested_expiry"), filled_at=start, shelf_life=life, now=now)
+    values["expires_at"] = expiry(values.pop("requested_expiry"), filled_at=start, shelf_life=life, now=now,
+                                  since=since)
     return FillInput(**values)
 
 
