@@ -191,3 +191,17 @@ def test_a_frozen_bag_is_judged_by_the_frozen_range_until_its_thaw(app, api):
     warm = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "dispatched", "location": "dispatch",
                                                         "temperature_c": 4})
     assert warm.status_code == 201 and warm.get_json()["event"]["excursion"] is True
+
+
+def test_the_lab_chooses_cryopreserved_on_the_fill_page_and_the_bag_page_says_so(app, client, auth):
+    lot_id = formulated_lot_id(app)
+    auth.login("lab")
+    filled = auth.post(f"/lab/lots/{lot_id}/bags", {"count": "1", "volume_ml": "70", "preservation": "cryopreserved",
+                                                    "anticoagulant": "heparin", "anticoagulant_lot": "HEP2611A"})
+    assert filled.status_code == 302
+    with in_db(app) as session:
+        bag = session.exec(select(Bag).where(Bag.din == lot_id)).one()
+        assert bag.preservation == "cryopreserved" and bag.expires_at - bag.frozen_at > timedelta(days=179)
+        assert bag.total_cells == 70_000_000
+    page = client.get(f"/lab/bags/{bag.bag_code}").get_data(as_text=True)
+    assert "cryopreserved, frozen" in page
