@@ -1,8 +1,9 @@
 """Filling final bags: UC-MSC bags from a formulated lot, placebo bags of saline; and reading bags.
 
-A bag's identity is DIN + product code + division (``A999926000001-D0001VA0``). Divisions run A0, B0,
+A bag's identity is DIN + product code + division (``A999926000001-D0001VA0``). The DIN is always the
+cord's (``lot.din``), also for a dosing lot thawed from a bank vial. Divisions run A0, B0,
 ... Z0, then A1 ... Z1 and so on (a local convention inside ISBT 128's two division characters), and
-continue after the bags the DIN already has. The lot's row is locked while divisions are chosen and
+continue after the bags the DIN already has, across every lot of that cord. The lot's row is locked while divisions are chosen and
 the database's unique constraint on (din, product_code, division) holds even if that lock were
 missed, so two fills can never label two bags alike. A fill is all or none: one transaction writes
 every bag, its audit entries, its opening custody event, the fill step and the lot's new status.
@@ -40,6 +41,7 @@ LOT_NOT_FORMULATED = "lot_not_formulated"
 FILL_EXCEEDS_FORMULATION = "fill_exceeds_formulation"
 FILL_TIME_ORDER = "fill_time_order"
 DIVISIONS_EXHAUSTED = "divisions_exhausted"
+LOT_FOR_BANK = "lot_is_for_a_bank"
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ def _write_bag(session: Session, *, actor: Actor, settings: FillSettings, kind: 
 
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput) -> list[Reason]:
     reasons = not_in_process(lot, "be filled")
+    if lot.purpose != "dosing":
+        reasons.append(Reason(LOT_FOR_BANK, f"lot {lot.lot_number} is grown for a cell bank: its cells are frozen "
+                                            "into vials, not filled into bags"))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
         return [*reasons, Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")]
     available = lot.formulated_cells_per_ml * lot.formulated_volume_ml
@@ -132,7 +137,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     reasons = _fill_reasons(session, lot, entry)
     code = settings.product_codes["ucmsc"]
     try:
-        divisions = next_divisions(_existing_divisions(session, lot.lot_number, code), entry.count)
+        divisions = next_divisions(_existing_divisions(session, lot.din, code), entry.count)
     except Refused as refusal:
         reasons.extend(refusal.reasons)
     if reasons:
@@ -141,7 +146,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
               "anticoagulant": entry.anticoagulant, "anticoagulant_lot": entry.anticoagulant_lot,
               "anticoagulant_volume_ml": entry.anticoagulant_volume_ml, "filled_at": entry.filled_at,
               "expires_at": entry.expires_at, "quality_status": "quarantine"}
-    bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.lot_number,
+    bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.din,
                        division_code=d, values=values) for d in divisions]
     details = {"count": entry.count, "bags": [b.bag_code for b in bags], "volume_ml": entry.volume_ml,
                "total_cells": entry.total_cells, "anticoagulant": entry.anticoagulant,

@@ -50,12 +50,13 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
     """Record a hand-over of a collection or bag"""
     handover = custody.parse_handover(data)
     session = db.session()
-    found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
+                              vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
     if found.kind not in custody.MODELS:
-        raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection or a bag"})
+        raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection, a bag or a vial"})
     event = custody.record_handover(session, actor=current_user(), record=found.record, handover=handover,
                                     ranges=current_app.config["TEMPERATURE_RANGES"])
-    code = found.record.bag_code if event.item_type == "bag" else found.record.din
+    code = custody.item_code(session, event.item_type, found.record.id)
     return {"event": custody_records.EventRecord(event, code, current_user())}
 
 
