@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
+from cellchain.manufacturing.rules.lot_numbers import container_text
 
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
 QUARANTINE = "QUARANTINE"
@@ -127,7 +128,7 @@ def vessel_label(lot_number: str, din_text: str, *, passage: int, vessel_no: int
                  dated: str) -> dict[str, Any]:
     """A culture vessel: the lot's DIN, the lot (``&)``) and the vessel's own identifier (``&/``)."""
     fields = din_fields(din_text)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
                   isbt128.encode_text("chain_of_identity", vessel_key(lot_number, passage, vessel_no))]
     return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": f"{vessel_no} of {vessels}",
             "dated": dated, "compound_2d": isbt128.encode_compound(structures)}
@@ -143,7 +144,7 @@ def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str
     """A QC sample tube: too small for linear codes, so the 2D code carries DIN, lot and sample id."""
     fields = din_fields(din_text)
     sample_id = qc_sample_id(lot_number, number)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
                   isbt128.encode_text("chain_of_identity", sample_id)]
     return {**fields, "sample_id": sample_id, "test_name": f"Test: {test_code}",
             "spec_version": f"Spec {spec_version}", "lot_id": lot_number,

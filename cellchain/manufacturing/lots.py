@@ -24,7 +24,7 @@ from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
 from cellchain.manufacturing.models import LOT_PURPOSES, Bag, Collection, Lot, Passage
-from cellchain.manufacturing.rules import expansion
+from cellchain.manufacturing.rules import expansion, lot_numbers
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -135,8 +135,8 @@ def next_lot_number(session: Session, collection: Collection) -> str:
     """``<DIN>-L<nn>``: the next lot number of a cord for a lot started from a thawed vial (L01, L02 ...)."""
     numbers = session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id,
                                                         Lot.source_vial_id.is_not(None)))
-    used = [int(n.rsplit("-L", 1)[1]) for n in numbers if "-L" in n and n.rsplit("-L", 1)[1].isdigit()]
-    return f"{collection.din}-L{max(used, default=0) + 1:02d}"
+    used = [n for n in (lot_numbers.sequence_of(number) for number in numbers) if n is not None]
+    return lot_numbers.from_vial(collection.din, max(used, default=0) + 1)
 
 
 def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, vial_id: int, purpose: str,

@@ -28,6 +28,7 @@ from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.manufacturing.rules.lot_numbers import from_container
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
 
@@ -128,10 +129,10 @@ def _subject(session: Session, subject: Subject) -> Found:
 
 def _lot_number(scan: Scan) -> str | None:
     if scan.kind == "container_lot":
-        return scan.fields["lot"]
+        return from_container(scan.fields["lot"])
     for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
         if structure.kind == "container_lot":
-            return structure.fields["lot"]
+            return from_container(structure.fields["lot"])
     return None
 
 
