@@ -8,7 +8,16 @@ from flask import current_app
 
 from cellchain.banking import banks, genealogy, vials
 from cellchain.banking.models import CellBank
-from cellchain.banking.schemas import BankDetailOut, BankListOut, BankOut, FreezeIn, NodeSchema, ThawIn, ThawOut, VialOut
+from cellchain.banking.schemas import (
+    BankDetailOut,
+    BankListOut,
+    BankOut,
+    FreezeIn,
+    NodeSchema,
+    ThawIn,
+    ThawOut,
+    VialOut,
+)
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import RowWith

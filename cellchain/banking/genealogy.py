@@ -63,8 +63,9 @@ def genealogy(session: Session, din: Any) -> Node:
     counts: dict[int, dict[str, int]] = {i: {} for i in bank_ids}
     used: list[Vial] = []
     if bank_ids:
-        for bank_id, state, count in session.exec(select(Vial.bank_id, Vial.state, func.count())
-                                                  .where(Vial.bank_id.in_(bank_ids)).group_by(Vial.bank_id, Vial.state)):
+        per_state = (select(Vial.bank_id, Vial.state, func.count()).where(Vial.bank_id.in_(bank_ids))
+                     .group_by(Vial.bank_id, Vial.state))
+        for bank_id, state, count in session.exec(per_state):
             counts[bank_id][state] = count
         used = list(session.exec(select(Vial).where(Vial.bank_id.in_(bank_ids), Vial.started_lot_id.is_not(None))
                                  .order_by(Vial.number)))

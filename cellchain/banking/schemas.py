@@ -5,7 +5,14 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cellchain.banking.models import BANK_LEVELS, VIAL_STATES
-from cellchain.core.schemas import CheckedDateTime, CheckedFloat, CheckedInteger, CheckedString, RequestSchema, UtcDateTime
+from cellchain.core.schemas import (
+    CheckedDateTime,
+    CheckedFloat,
+    CheckedInteger,
+    CheckedString,
+    RequestSchema,
+    UtcDateTime,
+)
 from cellchain.manufacturing.schemas import LOT_PURPOSES, LOT_STATUSES
 from cellchain.ward.schemas import CustodyEventSchema
 

@@ -3,8 +3,9 @@ harvested and formulated.
 
 A lot started from its cord has the cord's DIN as its id (one such lot per cord); a lot started from a
 thawed vial of a cell bank (``banking/vials.py``) is ``<DIN>-L<nn>``, the next number of that cord, and
-its passages and population doublings continue from the bank (``first_passage``, ``starting_doublings``). Population doublings are computed by ``rules.expansion`` and stored with each passage,
-together with the running total, so the batch record prints exactly what was decided at the time.
+its passages and population doublings continue from the bank (``first_passage``, ``starting_doublings``).
+Population doublings are computed by ``rules.expansion`` and stored with each passage, together with
+the running total, so the batch record prints exactly what was decided at the time.
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
+from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
-from cellchain.banking.models import Vial
 from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role

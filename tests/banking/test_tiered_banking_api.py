@@ -108,7 +108,7 @@ def test_a_cord_is_banked_twice_and_its_dosing_lot_fills_bags_with_the_cords_din
 
 
 def test_a_dosing_lots_passages_continue_from_the_bank_and_stop_at_the_limit_counted_from_the_cord(app, api):
-    din, mcb = banked_mcb(app, api)
+    _, mcb = banked_mcb(app, api)
     app.config["DOSING_LOT_FROM_MCB"] = True
     lot_id = thaw(api, f"{mcb}-V002", "dosing", days_ago(12)).get_json()["lot_id"]
     first = api.post(f"/api/v1/lots/{lot_id}/passages", as_="lab", json={
@@ -125,7 +125,7 @@ def test_a_dosing_lots_passages_continue_from_the_bank_and_stop_at_the_limit_cou
 
 
 def test_a_vial_cannot_be_thawed_twice(app, api):
-    din, mcb = banked_mcb(app, api)
+    _, mcb = banked_mcb(app, api)
     assert thaw(api, f"{mcb}-V003", "bank", days_ago(12)).status_code == 201
     with in_db(app) as session:
         before = snapshot(session)
@@ -161,7 +161,7 @@ def test_a_dosing_lot_cannot_be_frozen_and_a_bank_lot_cannot_be_filled(app, api)
 
 
 def test_an_mcb_vial_is_not_thawed_for_dosing_unless_the_site_allows_it(app, api):
-    din, mcb = banked_mcb(app, api)
+    _, mcb = banked_mcb(app, api)
     refused = thaw(api, f"{mcb}-V001", "dosing", days_ago(12))
     assert refused.status_code == 409 and refused.get_json()["reasons"][0]["code"] == "thaw_purpose_not_allowed"
 
