@@ -5,8 +5,9 @@ cord's (``lot.din``), also for a dosing lot thawed from a bank vial. Divisions r
 ... Z0, then A1 ... Z1 and so on (a local convention inside ISBT 128's two division characters), and
 continue after the bags the DIN already has, across every lot of that cord. The lot's row is locked
 while divisions are chosen and the database's unique constraint on (din, product_code, division)
-holds even if that lock were missed, so two fills can never label two bags alike. A fill is all or none: one transaction writes
-every bag, its audit entries, its opening custody event, the fill step and the lot's new status.
+holds even if that lock were missed, so two fills can never label two bags alike. A fill is all or
+none: one transaction writes every bag, its audit entries, its opening custody event, the fill step
+and the lot's new status.
 """
 
 from __future__ import annotations
