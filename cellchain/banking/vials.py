@@ -20,6 +20,7 @@ from cellchain.core.db import one
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import parse_local
+from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing import lots
 from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
@@ -30,10 +31,21 @@ THAW_LOCATION = "cell processing lab"
 
 
 def scanned_vial_code(raw: Any, letter: str) -> str:
-    """The vial code in a scan of its label (``&<letter><code>``) or as typed (``MCB-...-V001``)."""
-    if not isinstance(raw, str) or not raw.strip() or len(raw) > 60:
+    """The vial code in a scan of its label (its 2D code, or ``&<letter><code>`` alone) or as typed
+    (``MCB-...-V001``)."""
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > 80:
         raise Invalid({"vial": "scan the vial's label or type its code"})
     text = raw.strip()
+    if text.startswith("=+"):
+        try:
+            scan = parse_scan(text)
+        except Invalid:
+            raise Invalid({"vial": "the 2D code could not be read; scan it again"}) from None
+        codes = [s.fields["identifier"] for s in scan.fields.get("structures", ())
+                 if s.kind == "local" and s.fields["letter"] == letter]
+        if not codes:
+            raise Invalid({"vial": "that 2D code is not a vial label's"})
+        return codes[0]
     if text.startswith("&"):
         try:
             found, code = parse_local(text)

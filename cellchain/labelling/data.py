@@ -41,6 +41,7 @@ class LabelSettings:
     passage_limit: int
     facility_contact: str = ""
     verify_url_base: str = ""  # the shipper's QR: verify_url_base + shipment id
+    vial_letter: str = "a"  # the local data identifier of a bank vial (LOCAL_DATA_IDENTIFIERS["vial"])
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, verify_url_base: str = "") -> LabelSettings:
@@ -49,7 +50,8 @@ class LabelSettings:
                    product_descriptions=dict(config["PRODUCT_DESCRIPTIONS"]),
                    bag_temperature=(float(low), float(high)), trial_id=config["TRIAL_ID"],
                    passage_limit=int(config["PASSAGE_LIMIT"]),
-                   facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base)
+                   facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base,
+                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -216,3 +218,15 @@ def shipper_label(shipment_id: str, bags: Sequence[Any], *, ship_to: str, shippe
             "shipped_at": site_moment(shipped_at, settings.tz),
             "temperature_requirement": "Keep at " + temperature_range(*settings.bag_temperature),
             "emergency_contact": settings.facility_contact}
+
+
+def vial_label(vial_code: str, din_text: str, *, letter: str, level: str, passage: int, cells_per_vial: int,
+               cryoprotectant: str, frozen_at: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """A cell-bank cryovial: the cord's DIN and the vial's own identifier, a local data structure
+    (``&a`` + vial code by default; docs/identifiers.md), together in the 2D code."""
+    fields = din_fields(din_text)
+    structures = [fields["din_barcode"], isbt128.encode_local(letter, vial_code)]
+    return {**fields, "vial_code": vial_code, "bank_line": f"{level} · frozen at P{passage}",
+            "contents": f"{cells_per_vial:.2g} cells · {cryoprotectant}",
+            "frozen": "Frozen " + frozen_at.astimezone(tz).strftime(DATE_FORMAT),
+            "compound_2d": isbt128.encode_compound(structures)}

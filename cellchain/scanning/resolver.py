@@ -47,8 +47,12 @@ VIAL_LETTER = "a"
 
 
 def _vial_code(scan: Scan, letter: str) -> str | None:
+    """The vial code a scan carries: its label's local structure alone, or inside the label's 2D code."""
     if scan.kind == "local" and scan.fields["letter"] == letter:
         return scan.fields["identifier"]
+    for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
+        if structure.kind == "local" and structure.fields["letter"] == letter:
+            return structure.fields["identifier"]
     return None
 
 
