@@ -9,8 +9,8 @@ from cellchain.banking.models import CellBank, Vial
 from cellchain.identifiers.isbt128 import Din
 from cellchain.identifiers.scans import parse_scan
 from tests.factories.banking import banked_cord
-from tests.factories.label_reading import scan_pages, zpl_symbols
 from tests.factories.lab import in_db
+from tests.factories.label_reading import scan_pages, zpl_symbols
 
 
 def test_every_frozen_vial_of_a_bank_gets_a_label_whose_2d_code_reads_back_din_and_vial(app, api):
