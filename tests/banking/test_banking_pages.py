@@ -11,7 +11,7 @@ from cellchain.banking.models import CellBank, Vial
 from cellchain.identifiers.isbt128 import Din, encode_local
 from cellchain.manufacturing.models import Lot
 from tests.factories.banking import bank_lot, banked_cord, first_vial, make_bank
-from tests.factories.lab import days_ago, in_db, make_collection, make_lot, snapshot
+from tests.factories.lab import days_ago, in_db, make_bag, make_collection, make_lot, snapshot
 from tests.factories.queries import counting
 
 SITE = ZoneInfo("Asia/Shanghai")
@@ -137,3 +137,17 @@ def test_a_scanned_lot_structure_of_a_lot_thawed_from_a_vial_opens_that_lot(app,
     auth.login("lab")
     opened = auth.post("/scan/", {"scan": f"&){din}L01"})
     assert opened.status_code in (302, 303) and opened.headers["Location"].endswith(f"/lab/lots/{din}-L01")
+
+
+def test_a_bag_page_leads_to_its_cords_genealogy(app, client, auth):
+    with in_db(app) as session:
+        lot = make_lot(session)
+        bag = make_bag(session, lot, "A0")
+        code, din = bag.bag_code, lot.din
+    auth.login("qa")
+    page = client.get(f"/lab/bags/{code}").get_data(as_text=True)
+    assert f'href="/banks/genealogy/of/bag/{code}"' in page
+    opened = client.get(f"/banks/genealogy/of/bag/{code}")
+    assert opened.headers["Location"].endswith(f"/banks/genealogy/{din}")
+    tree = client.get(f"/banks/genealogy/{din}").get_data(as_text=True)
+    assert f'data-key="{code}"' in tree
