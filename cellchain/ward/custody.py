@@ -131,6 +131,8 @@ def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: 
     session.add(row)
     session.flush()
     old_state, record.custody_state = record.custody_state, new_state
+    if kind == "vial" and new_state == "discarded":
+        record.state = "discarded"  # a discarded vial leaves its bank's stock (banking/models.py VIAL_STATES)
     session.add(record)
     trail.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
                  old={"state": old_state}, new={"state": new_state, "event_id": row.id, "location": row.location,

@@ -64,3 +64,18 @@ def test_the_bank_page_links_its_vial_labels_print_page(app, client, auth):
     assert f'href="/labels/print/bank/MCB-{din}"' in bank
     page = client.get(f"/labels/print/bank/MCB-{din}")
     assert page.status_code == 200 and "Cryovial labels of the bank" in page.get_data(as_text=True)
+
+
+def test_a_vial_discarded_by_scanning_its_label_can_no_longer_be_thawed(app, api):
+    with in_db(app) as session:
+        din = banked_cord(session).din
+    code = f"MCB-{din}-V006"
+    discarded = api.post("/api/v1/custody", as_="lab", json={
+        "item": f"&a{code}", "event": "discarded", "location": "cell processing lab", "notes": "cracked"})
+    assert discarded.status_code == 201, discarded.get_json()
+    assert discarded.get_json()["event"]["item_id"] == code
+    thaw = api.post("/api/v1/vials/thaw", as_="lab", json={"vial": code, "purpose": "bank",
+                                                            "post_thaw_viability_pct": 90})
+    assert thaw.status_code == 409 and thaw.get_json()["reasons"][0]["code"] == "vial_discarded"
+    bank = api.get(f"/api/v1/banks/MCB-{din}", as_="qa").get_json()["bank"]
+    assert bank["vial_states"] == {"frozen": 8, "thawed": 1, "discarded": 1}

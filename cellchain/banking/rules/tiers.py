@@ -84,10 +84,10 @@ def guard_thaw(*, vial_state: str, custody_state: str | None, bank_level: str, b
     MCB vial where the site allows it (``DOSING_LOT_FROM_MCB``).
     """
     reasons = []
-    if vial_state == "thawed":
-        reasons.append(Reason(VIAL_ALREADY_THAWED, "the vial was thawed already; a vial is thawed once"))
-    elif vial_state == "discarded":
+    if vial_state == "discarded" or custody_state == "discarded":
         reasons.append(Reason(VIAL_DISCARDED, "the vial was discarded"))
+    elif vial_state == "thawed":
+        reasons.append(Reason(VIAL_ALREADY_THAWED, "the vial was thawed already; a vial is thawed once"))
     elif custody_state != "at_lab":
         where = (custody_state or "not frozen").replace("_", " ")
         reasons.append(Reason(VIAL_NOT_AT_LAB, f"the vial is {where}; take it out of storage first"))
