@@ -75,7 +75,7 @@ def thaw_vial(data: dict[str, Any]) -> RowWith:
     cfg = current_app.config
     lot: Lot = vials.thaw_vial(db.session(), actor=current_user(), vial=data.get("vial"), data=data,
                                letter=cfg["LOCAL_DATA_IDENTIFIERS"]["vial"], dosing_from_mcb=cfg["DOSING_LOT_FROM_MCB"],
-                               ranges=cfg["TEMPERATURE_RANGES"])
+                               ranges=cfg["TEMPERATURE_RANGES"], passage_limit=cfg["PASSAGE_LIMIT"])
     return RowWith(lot, lot_id=lot.lot_number, vial_code=vials.scanned_vial_code(
         data.get("vial"), cfg["LOCAL_DATA_IDENTIFIERS"]["vial"]))
 

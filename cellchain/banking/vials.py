@@ -62,7 +62,7 @@ def vial_by_code(session: Session, code: str, *, for_update: bool = False) -> Vi
 
 
 def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, Any], letter: str,
-              dosing_from_mcb: bool, ranges: Mapping[str, Any]) -> Lot:
+              dosing_from_mcb: bool, ranges: Mapping[str, Any], passage_limit: int | None = None) -> Lot:
     """Thaw a vial of a released bank and start the lot it seeds (the next tier's bank lot, or a dosing lot)."""
     require_role(actor.roles, "lab", action="thaw a vial")
     code = scanned_vial_code(vial, letter)
@@ -71,7 +71,8 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
     bank = session.get(CellBank, row.bank_id)
     bank_lot = session.get(Lot, bank.lot_id)
     reasons = tiers.guard_thaw(vial_state=row.state, custody_state=row.custody_state, bank_level=bank.level,
-                               bank_status=bank_lot.status, purpose=entry.purpose, dosing_from_mcb=dosing_from_mcb)
+                               bank_status=bank_lot.status, purpose=entry.purpose, dosing_from_mcb=dosing_from_mcb,
+                               bank_passage=bank.passage, passage_limit=passage_limit)
     if entry.thawed_at < bank.frozen_at:
         reasons.append(Reason(tiers.BANK_TIME_ORDER, f"the thaw is before {bank.bank_code} was frozen"))
     if reasons:

@@ -74,7 +74,7 @@ def thaw():
         cfg = current_app.config
         lot = vials.thaw_vial(db.session(), actor=current_user(), vial=form.vial.data, data=form.values(),
                               letter=cfg["LOCAL_DATA_IDENTIFIERS"]["vial"], dosing_from_mcb=cfg["DOSING_LOT_FROM_MCB"],
-                              ranges=cfg["TEMPERATURE_RANGES"])
+                              ranges=cfg["TEMPERATURE_RANGES"], passage_limit=cfg["PASSAGE_LIMIT"])
         flash(f"Vial thawed; lot {lot.lot_number} started at P{lot.first_passage}.", "success")
         return redirect(url_for("lab.lot", lot_id=lot.lot_number))
 

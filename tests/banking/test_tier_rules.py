@@ -56,6 +56,14 @@ def test_a_vial_is_thawed_once_from_a_released_bank_when_it_is_out_of_storage():
         "vial_not_at_lab", "source_bank_not_released"]
 
 
+def test_a_vial_of_a_bank_frozen_at_the_passage_limit_is_not_thawed():
+    assert codes(tiers.guard_thaw(vial_state="frozen", custody_state="at_lab", bank_level="WCB",
+                                  bank_status="released", purpose="dosing", dosing_from_mcb=False, bank_passage=5,
+                                  passage_limit=5)) == ["bank_at_passage_limit"]
+    assert tiers.guard_thaw(vial_state="frozen", custody_state="at_lab", bank_level="WCB", bank_status="released",
+                            purpose="dosing", dosing_from_mcb=False, bank_passage=4, passage_limit=5) == []
+
+
 def test_a_lot_thawed_from_a_bank_carries_on_its_passages_and_doublings():
     assert tiers.continuation(4, 10.5) == (5, 10.5)
 

@@ -35,6 +35,7 @@ THAW_PURPOSE_NOT_ALLOWED = "thaw_purpose_not_allowed"
 VIAL_ALREADY_THAWED = "vial_already_thawed"
 VIAL_NOT_AT_LAB = "vial_not_at_lab"
 VIAL_DISCARDED = "vial_discarded"
+BANK_AT_PASSAGE_LIMIT = "bank_at_passage_limit"
 
 
 def bank_level_for(source_level: str | None) -> str | None:
@@ -76,12 +77,13 @@ def guard_freeze(*, purpose: str, status: str, source_level: str | None, level: 
 
 
 def guard_thaw(*, vial_state: str, custody_state: str | None, bank_level: str, bank_status: str, purpose: str,
-               dosing_from_mcb: bool) -> list[Reason]:
+               dosing_from_mcb: bool, bank_passage: int = 0, passage_limit: int | None = None) -> list[Reason]:
     """Every reason a vial cannot be thawed to start a lot of ``purpose`` (bank: the next tier; dosing).
 
     A vial is thawed once; it must be at the lab (taken out of storage); its bank must be released;
     a bank lot comes only from an MCB vial (it makes the WCB); a dosing lot from a WCB vial, or from an
-    MCB vial where the site allows it (``DOSING_LOT_FROM_MCB``).
+    MCB vial where the site allows it (``DOSING_LOT_FROM_MCB``). A bank frozen at the passage limit
+    (counted from the cord, ``PASSAGE_LIMIT``) would start a lot that could record no passage.
     """
     reasons = []
     if vial_state == "discarded" or custody_state == "discarded":
@@ -94,6 +96,9 @@ def guard_thaw(*, vial_state: str, custody_state: str | None, bank_level: str, b
     if bank_status != "released":
         reasons.append(Reason(SOURCE_BANK_NOT_RELEASED, f"its {bank_level} is {bank_status.replace('_', ' ')}, "
                                                         "not released by QA"))
+    if passage_limit is not None and bank_passage >= passage_limit:
+        reasons.append(Reason(BANK_AT_PASSAGE_LIMIT, f"the bank was frozen at P{bank_passage}, the passage limit "
+                                                     f"P{passage_limit}: its cells may not be passaged again"))
     if purpose == "bank" and bank_level != MCB:
         reasons.append(Reason(THAW_PURPOSE_NOT_ALLOWED, f"a {bank_level} vial makes no further bank; "
                                                         "thaw it for a dosing lot"))
