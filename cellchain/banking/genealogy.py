@@ -107,10 +107,3 @@ def _assemble(cord: Collection, lots: list[Lot], banks: list[CellBank], counts: 
         (parent or root).children.append(lot_nodes[lot.id])
     return root
 
-
-def walk(node: Node, depth: int = 0) -> list[tuple[int, Node]]:
-    """The tree in page order, each node with its depth (the page indents by it)."""
-    found = [(depth, node)]
-    for child in node.children:
-        found.extend(walk(child, depth + 1))
-    return found

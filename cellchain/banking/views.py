@@ -84,8 +84,7 @@ def thaw():
 @bp.route("/genealogy/<din>")
 @roles_required(*VIEWERS, action="see a cord's genealogy")
 def tree(din: str):
-    root = genealogy.genealogy(db.session(), din)
-    return render_template("banks/genealogy.html", root=root, rows=genealogy.walk(root))
+    return render_template("banks/genealogy.html", root=genealogy.genealogy(db.session(), din))
 
 
 @bp.route("/genealogy/of/<record_type>/<key>")
