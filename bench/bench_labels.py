@@ -140,7 +140,7 @@ def database_job() -> dict[str, float]:
                           eligibility="eligible", created_by=lab.id)
         session.add(cord)
         session.flush()
-        lot = Lot(lot_number=cord.din, collection_id=cord.id, spec_version="UCMSC-1", created_by=lab.id)
+        lot = Lot(lot_number=cord.din, din=cord.din, collection_id=cord.id, spec_version="UCMSC-1", created_by=lab.id)
         session.add(lot)
         session.flush()
         divisions = [a + b for a in alphabet[:26] for b in alphabet][:LABELS]

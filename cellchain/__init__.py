@@ -32,6 +32,8 @@ def register_blueprints(app: Flask) -> None:
     """Each area's pages, then the one JSON API blueprint with every area's routes on it."""
     from cellchain.audit import api as audit_api
     from cellchain.audit import views as audit_views
+    from cellchain.banking import api as banking_api
+    from cellchain.banking import views as banking_views
     from cellchain.core import api
     from cellchain.labelling import api as labelling_api
     from cellchain.labelling import views as labelling_views
@@ -52,9 +54,9 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, qc_views, qa_views, trial_views, ward_views, reports_views):
+                  manufacturing_views, banking_views, qc_views, qa_views, trial_views, ward_views, reports_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
-    del (audit_api, labelling_api, manufacturing_api, openapi, people_api, quality_api, scanning_api, trial_api,
-         ward_api)
+    del (audit_api, banking_api, labelling_api, manufacturing_api, openapi, people_api, quality_api, scanning_api,
+         trial_api, ward_api)
     api.init_app(app)

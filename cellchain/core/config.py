@@ -80,7 +80,11 @@ DEFAULTS: dict[str, Any] = {
     "FOLLOW_UP_WINDOW_DAYS": 7,
     "INFUSION_PLANNED_TIME": "09:00",  # site time an infusion visit is planned at until the coordinator moves it
     # --- manufacturing and storage --------------------------------------------------------------
-    "PASSAGE_LIMIT": 5,
+    "PASSAGE_LIMIT": 5,  # highest passage number, counted from the cord (continues through banks, ICH Q5D)
+    # Tiered banking (ICH Q5D; docs/rules.md, "Banking"): may a dosing lot start straight from a cord (as
+    # before banks existed), and may it start from a master bank's vial instead of a working bank's?
+    "DOSING_LOT_FROM_CORD": True,
+    "DOSING_LOT_FROM_MCB": False,
     "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older
     "BATCH_RECORD_STEPS": None,  # None: the SOP in manufacturing/rules/batch_record.py; or [{code, title, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
@@ -96,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
         "lot": [2.0, 8.0],
         "bag": [2.0, 8.0],
         "frozen_bag": [-196.0, -150.0],  # a cryopreserved bag until its thaw (docs/rules.md)
+        "vial": [-196.0, -135.0],  # cryopreserved bank vials: liquid or vapour-phase nitrogen
     },
 }
 

@@ -82,16 +82,21 @@ def _collected_at(cord: DemoCord, now: datetime) -> datetime:
 
 
 def _register(session: Session, who: _Actors, cord: DemoCord, collected: datetime) -> Collection:
-    cfg = who.config
+    return register_cord(session, who.lab, who.config, cord.donor_code, collected)
+
+
+def register_cord(session: Session, lab: User, cfg: Mapping[str, Any], donor_code: str,
+                  collected: datetime) -> Collection:
+    """A demo cord registered, shipped and received at the lab (also for the banking demo)."""
     row = collections.register_collection(
-        session, actor=who.lab, fin=cfg["FACILITY_FIN"], tz=ZoneInfo(cfg["SITE_TIMEZONE"]),
+        session, actor=lab, fin=cfg["FACILITY_FIN"], tz=ZoneInfo(cfg["SITE_TIMEZONE"]),
         ranges=cfg["TEMPERATURE_RANGES"],
-        data={"donor_code": cord.donor_code, "collected_at": collected, "site": "Delivery suite, maternity ward",
+        data={"donor_code": donor_code, "collected_at": collected, "site": "Delivery suite, maternity ward",
               "consent_obtained": True, "screening": SCREENING, "specimen_collected_at": collected - timedelta(days=1),
               "medical_history_ok": True})
     for event, hours, place, temperature in (("shipped", 1, "Delivery suite, maternity ward", 18.0),
                                              ("received", 3, "cell processing lab", 6.0)):
-        custody.record_handover(session, actor=who.lab, record=row, ranges=cfg["TEMPERATURE_RANGES"],
+        custody.record_handover(session, actor=lab, record=row, ranges=cfg["TEMPERATURE_RANGES"],
                                 handover=custody.Handover(event=event, location=place, temperature_c=temperature,
                                                           occurred_at=collected + timedelta(hours=hours)))
     return row

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from cellchain.demo import banking as demo_banking
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import trial as demo_trial
@@ -51,4 +52,5 @@ def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]
     created += demo_qc.load(session, config=config, policy=policy)
     created += demo_trial.load(session, config=config, policy=policy)
     created += demo_ward.load(session, config=config, policy=policy)
+    created += demo_banking.load(session, config=config, policy=policy)
     return created

@@ -69,6 +69,16 @@ def label_lot_bags(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
     return _print("lot", lot_id, fmt, query.get("reason"))
 
 
+@both_formats("/banks/<bank_code>/labels", "Labels of every frozen vial of the cell bank, one job")
+def label_bank_vials(query: dict[str, Any], bank_code: str, fmt: str) -> Response:
+    return _print("bank", bank_code, fmt, query.get("reason"))
+
+
+@both_formats("/vials/<vial_code>/label", "The cell-bank vial's label")
+def label_vial(query: dict[str, Any], vial_code: str, fmt: str) -> Response:
+    return _print("vial", vial_code, fmt, query.get("reason"))
+
+
 @both_formats("/collections/<din>/label", "The collection's label")
 def label_collection(query: dict[str, Any], din: str, fmt: str) -> Response:
     return _print("collection", din, fmt, query.get("reason"))

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
+from cellchain.manufacturing.rules.lot_numbers import container_text
 
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
 QUARANTINE = "QUARANTINE"
@@ -40,6 +41,7 @@ class LabelSettings:
     passage_limit: int
     facility_contact: str = ""
     verify_url_base: str = ""  # the shipper's QR: verify_url_base + shipment id
+    vial_letter: str = "a"  # the local data identifier of a bank vial (LOCAL_DATA_IDENTIFIERS["vial"])
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, verify_url_base: str = "") -> LabelSettings:
@@ -48,7 +50,8 @@ class LabelSettings:
                    product_descriptions=dict(config["PRODUCT_DESCRIPTIONS"]),
                    bag_temperature=(float(low), float(high)), trial_id=config["TRIAL_ID"],
                    passage_limit=int(config["PASSAGE_LIMIT"]),
-                   facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base)
+                   facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base,
+                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -127,7 +130,7 @@ def vessel_label(lot_number: str, din_text: str, *, passage: int, vessel_no: int
                  dated: str) -> dict[str, Any]:
     """A culture vessel: the lot's DIN, the lot (``&)``) and the vessel's own identifier (``&/``)."""
     fields = din_fields(din_text)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
                   isbt128.encode_text("chain_of_identity", vessel_key(lot_number, passage, vessel_no))]
     return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": f"{vessel_no} of {vessels}",
             "dated": dated, "compound_2d": isbt128.encode_compound(structures)}
@@ -143,7 +146,7 @@ def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str
     """A QC sample tube: too small for linear codes, so the 2D code carries DIN, lot and sample id."""
     fields = din_fields(din_text)
     sample_id = qc_sample_id(lot_number, number)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", lot_number),
+    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
                   isbt128.encode_text("chain_of_identity", sample_id)]
     return {**fields, "sample_id": sample_id, "test_name": f"Test: {test_code}",
             "spec_version": f"Spec {spec_version}", "lot_id": lot_number,
@@ -232,3 +235,15 @@ def shipper_label(shipment_id: str, bags: Sequence[Any], *, ship_to: str, shippe
             "shipped_at": site_moment(shipped_at, settings.tz),
             "temperature_requirement": "Keep at " + temperature_range(*settings.bag_temperature),
             "emergency_contact": settings.facility_contact}
+
+
+def vial_label(vial_code: str, din_text: str, *, letter: str, level: str, passage: int, cells_per_vial: int,
+               cryoprotectant: str, frozen_at: datetime, tz: ZoneInfo) -> dict[str, Any]:
+    """A cell-bank cryovial: the cord's DIN and the vial's own identifier, a local data structure
+    (``&a`` + vial code by default; docs/identifiers.md), together in the 2D code."""
+    fields = din_fields(din_text)
+    structures = [fields["din_barcode"], isbt128.encode_local(letter, vial_code)]
+    return {**fields, "vial_code": vial_code, "bank_line": f"{level} · frozen at P{passage}",
+            "contents": f"{cells_per_vial:.2g} cells · {cryoprotectant}",
+            "frozen": "Frozen " + frozen_at.astimezone(tz).strftime(DATE_FORMAT),
+            "compound_2d": isbt128.encode_compound(structures)}

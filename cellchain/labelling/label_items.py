@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from cellchain.banking.models import CellBank, Vial
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
@@ -139,6 +140,22 @@ def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintI
     return PrintItem("qc_sample", row.lot.id, data["sample_id"], data)
 
 
+def _vial(session: Session, row: Vial, settings: LabelSettings) -> PrintItem:
+    """A bank vial's label; a thawed or discarded vial is gone and gets none."""
+    if row.state != "frozen":
+        raise Refused(Reason("vial_not_frozen", f"vial {row.vial_code} is {row.state}: it gets no new label"))
+    bank = session.get(CellBank, row.bank_id)
+    data = build_data.vial_label(row.vial_code, bank.din, letter=settings.vial_letter, level=bank.level,
+                                 passage=bank.passage, cells_per_vial=bank.cells_per_vial,
+                                 cryoprotectant=bank.cryoprotectant, frozen_at=bank.frozen_at, tz=settings.tz)
+    return PrintItem("vial", row.id, row.vial_code, data)
+
+
+def frozen_vials(session: Session, bank: CellBank) -> list[Vial]:
+    return list(session.exec(select(Vial).where(Vial.bank_id == bank.id, Vial.state == "frozen")
+                             .order_by(Vial.number)))
+
+
 def _shipper(session: Session, row: Shipment, settings: LabelSettings) -> PrintItem:
     """Only released bags travel (docs/rules.md, "Quarantine"), so only they go into a labelled shipper."""
     held = [Reason("bag_not_released", f"bag {b.bag_code} is {b.quality_status}: only released bags are shipped")
@@ -174,6 +191,7 @@ KINDS: dict[str, KindSpec] = {
     "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), "culture vessel"),
     "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), "QC sample tube"),
     "shipper": KindSpec(Shipment, _shipper, lambda r: [(Bag, b.id) for b in r.bags], ("lab",), "shipper"),
+    "cryovial": KindSpec(Vial, _vial, lambda r: [(Vial, r.id)], ("lab",), "cell bank cryovial"),
 }
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.banking import banks, vials
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
@@ -214,11 +215,13 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
 
 # --- print targets: what the pages and the API name by key -----------------------------------------------
 TARGETS: dict[str, str] = {"collection": "collection", "bag": "bag", "lot": "bag", "qc": "qc_tube",
-                           "vessel": "culture_vessel", "subject": "wristband", "shipment": "shipper"}
-"""Print page target -> label kind. ``lot`` prints the bag labels of all its bags."""
+                           "vessel": "culture_vessel", "subject": "wristband", "shipment": "shipper",
+                           "vial": "cryovial", "bank": "cryovial"}
+"""Print page target -> label kind. ``lot`` prints the bag labels of all its bags, ``bank`` the labels of
+all its frozen vials."""
 TARGET_TITLES = {"collection": "Collection label", "bag": "Bag label", "lot": "Bag labels of the lot",
                  "qc": "QC sample tube labels", "vessel": "Culture vessel labels", "subject": "Wristband",
-                 "shipment": "Shipper label"}
+                 "shipment": "Shipper label", "vial": "Cryovial label", "bank": "Cryovial labels of the bank"}
 
 
 def target_kind(target: Any) -> str:
@@ -235,6 +238,13 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
         return [lookups.bag_by_code(session, key)]
     if target == "subject":
         return [subjects.subject_by_code(session, key)]
+    if target == "vial":
+        return [vials.vial_by_code(session, key)]
+    if target == "bank":
+        frozen = label_items.frozen_vials(session, banks.bank_by_code(session, key))
+        if not frozen:
+            raise Refused(Reason("bank_has_no_frozen_vials", f"bank {key} has no frozen vial left"))
+        return frozen
     lot = lookups.lot_by_number(session, key)
     if target == "lot":
         bags = label_items.bags_of_lot(session, lot)
@@ -289,8 +299,11 @@ def _history_where(session: Session, target: str, key: str):
     kind = target_kind(target)
     if target == "bag":  # its labels before and after a thaw
         return LabelPrint.label_kind.in_((kind, "thawed_bag")), LabelPrint.item_key == key
-    if target in ("collection", "subject", "shipment"):
+    if target in ("collection", "subject", "shipment", "vial"):
         return LabelPrint.label_kind == kind, LabelPrint.item_key == key
+    if target == "bank":
+        return LabelPrint.label_kind == kind, LabelPrint.item_key.startswith(banks.bank_by_code(session, key).bank_code
+                                                                             + "-V")
     lot = lookups.lot_by_number(session, key)
     if target == "lot":
         bag_ids = [b.id for b in label_items.bags_of_lot(session, lot)]
@@ -369,7 +382,7 @@ def target_of(session: Session, label_id: int) -> tuple[str, str]:
         lot = session.get(Lot, row.item_id)
         return ("vessel" if row.label_kind == "culture_vessel" else "qc"), lot.lot_number
     by_kind = {"collection": "collection", "bag": "bag", "thawed_bag": "bag", "wristband": "subject",
-               "shipper": "shipment"}
+               "shipper": "shipment", "cryovial": "vial"}
     return by_kind[row.label_kind], row.item_key
 
 

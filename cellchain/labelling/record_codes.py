@@ -16,6 +16,7 @@ from cellchain.labelling import data as build_data
 from cellchain.labelling import label_items, pictures
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.pictures import Picture
+from cellchain.manufacturing.rules.lot_numbers import container_text
 
 
 def bag_codes(session: Session, bag: Any, settings: LabelSettings) -> list[Picture]:
@@ -28,7 +29,8 @@ def bag_codes(session: Session, bag: Any, settings: LabelSettings) -> list[Pictu
 
 def lot_codes(lot_number: str) -> list[Picture]:
     """The lot number structure (``&)``) and, as a lot has no label of its own, its id as QR."""
-    return [pictures.code128("lot number", isbt128.encode_text("container_lot", lot_number), lot_number),
+    return [pictures.code128("lot number", isbt128.encode_text("container_lot", container_text(lot_number)),
+                             lot_number),
             pictures.qr("lot id", lot_number)]
 
 

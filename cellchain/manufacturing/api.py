@@ -88,7 +88,8 @@ def batch_steps() -> tuple[StepDef, ...]:
 @bp.response(201, LotStartOut)
 def start_lot(data: dict[str, Any]) -> Lot:
     """Start a lot from an eligible, received collection"""
-    return lots.start_lot(db.session(), actor=current_user(), collection_din=data.get("collection_din"))
+    return lots.start_lot(db.session(), actor=current_user(), collection_din=data.get("collection_din"),
+                          purpose=data.get("purpose"), dosing_from_cord=current_app.config["DOSING_LOT_FROM_CORD"])
 
 
 @bp.get("/lots/<lot_id>", tags=["lots"])

@@ -6,12 +6,14 @@ bags for named subjects' infusion visits, each of the volume that gives ``DOSE_C
 subject's current weight (the visit's recorded weight, else the weight at registration), reserved for
 that visit. A fill is fresh or cryopreserved (docs/rules.md, "Frozen bags and the thaw").
 
-A bag's identity is DIN + product code + division (``A999926000001-D0001VA0``). Divisions run A0, B0,
+A bag's identity is DIN + product code + division (``A999926000001-D0001VA0``). The DIN is always the
+cord's (``lot.din``), also for a dosing lot thawed from a bank vial. Divisions run A0, B0,
 ... Z0, then A1 ... Z1 and so on (a local convention inside ISBT 128's two division characters), and
-continue after the bags the DIN already has. The lot's row is locked while divisions are chosen and
-the database's unique constraint on (din, product_code, division) holds even if that lock were
-missed, so two fills can never label two bags alike. A fill is all or none: one transaction writes
-every bag, its audit entries, its opening custody event, the fill step and the lot's new status.
+continue after the bags the DIN already has, across every lot of that cord. The lot's row is locked
+while divisions are chosen and the database's unique constraint on (din, product_code, division)
+holds even if that lock were missed, so two fills can never label two bags alike. A fill is all or
+none: one transaction writes every bag, its audit entries, its opening custody event, the fill step
+and the lot's new status.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ CELLS_NOT_CONCENTRATION = "cells_not_formulated_concentration"
 NAMED_SUBJECT_UNKNOWN = "named_subject_unknown"
 NAMED_VISIT_NOT_INFUSION = "named_visit_not_infusion"
 NAMED_DOSE_NOT_FILLABLE = "named_dose_not_fillable"
+LOT_FOR_BANK = "lot_is_for_a_bank"
 NAMED_VOLUME_STEP_ML = 0.1  # bags are filled to a tenth of a millilitre (the fill syringe's graduation)
 
 
@@ -202,6 +205,9 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
 
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
     reasons = not_in_process(lot, "be filled")
+    if lot.purpose != "dosing":
+        reasons.append(Reason(LOT_FOR_BANK, f"lot {lot.lot_number} is grown for a cell bank: its cells are frozen "
+                                            "into vials, not filled into bags"))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
         return [*reasons, Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")]
     if entry.count and entry.total_cells is not None:
@@ -241,7 +247,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     reasons = [*_fill_reasons(session, lot, entry, doses), *[r for r in reasons if r.code != LOT_NOT_FORMULATED]]
     code = settings.product_codes["ucmsc"]
     try:
-        divisions = next_divisions(_existing_divisions(session, lot.lot_number, code), entry.count + len(entry.named))
+        divisions = next_divisions(_existing_divisions(session, lot.din, code), entry.count + len(entry.named))
     except Refused as refusal:
         reasons.extend(refusal.reasons)
     if reasons:
@@ -256,7 +262,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
         if entry.count else []
     values += [{**common, "volume_ml": d.volume_ml, "total_cells": d.total_cells, "for_subject_id": d.subject_id,
                 "for_visit_id": d.visit_id} for d in doses]
-    bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.lot_number,
+    bags = [_write_bag(session, actor=actor, settings=settings, kind="ucmsc", din_text=lot.din,
                        division_code=d, values=v) for d, v in zip(divisions, values, strict=True)]
     standard = bags[:entry.count]
     details = {"count": entry.count, "bags": [b.bag_code for b in standard], "volume_ml": entry.volume_ml,

@@ -129,7 +129,7 @@ def collection_view(session: Session, din_text: Any) -> CollectionView:
     events = custody.events_of(session, "collection", row.id)
     excursions = list(session.exec(select(Excursion).where(Excursion.item_type == "collection",
                                                            Excursion.item_id == row.id).order_by(Excursion.id)))
-    lot = session.exec(select(Lot).where(Lot.collection_id == row.id)).first()
+    lot = session.exec(select(Lot).where(Lot.collection_id == row.id, Lot.source_vial_id.is_(None))).first()
     return CollectionView(row, events, excursions, lot,
                           people(session, {row.created_by, *(e.recorded_by for e in events)}))
 

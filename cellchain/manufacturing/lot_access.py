@@ -27,7 +27,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 
 def _lot_number(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 20:
-        raise Invalid({"lot_id": "give the lot id (its collection's DIN)"})
+        raise Invalid({"lot_id": "give the lot id (its cord's DIN, or <DIN>-L<nn> for a lot thawed from a vial)"})
     return value.strip()
 
 

@@ -1,8 +1,11 @@
-"""Lots: started from an eligible, received cord; expanded over passages; harvested and formulated.
+"""Lots: started from an eligible, received cord or from a thawed bank vial; expanded over passages;
+harvested and formulated.
 
-A lot's id is its collection's DIN (one lot per cord, held by a unique constraint as well as the
-check here). Population doublings are computed by ``rules.expansion`` and stored with each passage,
-together with the running total, so the batch record prints exactly what was decided at the time.
+A lot started from its cord has the cord's DIN as its id (one such lot per cord); a lot started from a
+thawed vial of a cell bank (``banking/vials.py``) is ``<DIN>-L<nn>``, the next number of that cord, and
+its passages and population doublings continue from the bank (``first_passage``, ``starting_doublings``).
+Population doublings are computed by ``rules.expansion`` and stored with each passage, together with
+the running total, so the batch record prints exactly what was decided at the time.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
-from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
-from cellchain.manufacturing.rules import expansion
+from cellchain.manufacturing.models import LOT_PURPOSES, Bag, Collection, Lot, Passage
+from cellchain.manufacturing.rules import expansion, lot_numbers
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -37,6 +40,7 @@ DONOR_INELIGIBLE = "donor_ineligible"
 COLLECTION_NOT_RECEIVED = "collection_not_received"
 EXCURSION_OPEN = "excursion_open"
 LOT_EXISTS = "lot_exists"
+DOSING_FROM_CORD_OFF = "dosing_lot_from_cord_not_allowed"
 LOT_TIME_ORDER = "lot_time_order"
 PASSAGE_TIME_ORDER = "passage_time_order"
 NO_PASSAGE = "lot_no_passage"
@@ -70,35 +74,84 @@ def guard_start(session: Session, collection: Collection) -> list[Reason]:
     if excursions:
         temps = ", ".join(f"{e.temperature_c:g} °C" for e in excursions)
         reasons.append(Reason(EXCURSION_OPEN, f"a temperature excursion ({temps}) awaits a QA decision"))
-    if session.exec(select(Lot).where(Lot.collection_id == collection.id)).first() is not None:
+    started = select(Lot).where(Lot.collection_id == collection.id, Lot.source_vial_id.is_(None))
+    if session.exec(started).first() is not None:
         reasons.append(Reason(LOT_EXISTS, f"a lot was already started from {collection.din}"))
     return reasons
 
 
-def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at: datetime | None = None) -> Lot:
+def purpose_of(value: Any) -> str:
+    """A lot's purpose as given (default ``dosing``): ``bank`` or ``dosing``."""
+    if value in (None, ""):
+        return "dosing"
+    if value not in LOT_PURPOSES:
+        raise Invalid({"purpose": f"one of {', '.join(LOT_PURPOSES)}"})
+    return value
+
+
+def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at: datetime | None = None,
+              purpose: Any = "dosing", dosing_from_cord: bool = True) -> Lot:
     """Start the lot of a cord; its id is the cord's DIN and its QC specification the one now in force.
 
-    ``started_at`` (default now) lets a lot begun before it was entered be recorded at its real time;
-    it cannot be in the future or before the cord was collected.
+    ``purpose`` ``bank`` starts the lot a master cell bank is frozen from; ``dosing`` (the default) a lot
+    filled into bags, which a site that doses only from banked cells turns off (``DOSING_LOT_FROM_CORD``,
+    given here as ``dosing_from_cord``). ``started_at`` (default now) lets a lot begun before it was
+    entered be recorded at its real time; it cannot be in the future or before the cord was collected.
     """
     require_role(actor.roles, "lab", action="start a lot")
     started = moment({"started_at": started_at}, "started_at", default=utcnow())
+    use = purpose_of(purpose)
     collection = _locked_collection(session, collection_din)
     reasons = guard_start(session, collection)
     if started < collection.collected_at:
         reasons.append(Reason(LOT_TIME_ORDER, "the lot cannot start before its cord was collected"))
+    if use == "dosing" and not dosing_from_cord:
+        reasons.append(Reason(DOSING_FROM_CORD_OFF, "this site doses only from banked cells: start a bank lot "
+                                                    "from the cord, or a dosing lot from a thawed bank vial"))
     if reasons:
         raise Refused(reasons)
+    return _new_lot(session, actor=actor, collection=collection, lot_number=collection.din, purpose=use,
+                    started_at=started)
+
+
+def _new_lot(session: Session, *, actor: Actor, collection: Collection, lot_number: str, purpose: str,
+             started_at: datetime, source_vial_id: int | None = None, first_passage: int = 0,
+             starting_doublings: float = 0.0) -> Lot:
     specifications.ensure_default(session, actor=actor)
     version = specifications.current(session).version
-    lot = Lot(lot_number=collection.din, collection_id=collection.id, status="in_process", spec_version=version,
-              created_by=actor.id, created_at=started)
+    lot = Lot(lot_number=lot_number, collection_id=collection.id, din=collection.din, purpose=purpose,
+              source_vial_id=source_vial_id, first_passage=first_passage, starting_doublings=starting_doublings,
+              status="in_process", spec_version=version, created_by=actor.id, created_at=started_at)
     session.add(lot)
     session.flush()
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="start",
                  new={"lot_number": lot.lot_number, "collection_din": collection.din, "status": lot.status,
-                      "spec_version": version, "started_at": started})
+                      "purpose": purpose, "source_vial_id": source_vial_id, "first_passage": first_passage,
+                      "starting_doublings": round(starting_doublings, 4), "spec_version": version,
+                      "started_at": started_at})
     return lot
+
+
+def next_lot_number(session: Session, collection: Collection) -> str:
+    """``<DIN>-L<nn>``: the next lot number of a cord for a lot started from a thawed vial (L01, L02 ...)."""
+    numbers = session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id,
+                                                        Lot.source_vial_id.is_not(None)))
+    used = [n for n in (lot_numbers.sequence_of(number) for number in numbers) if n is not None]
+    return lot_numbers.from_vial(collection.din, max(used, default=0) + 1)
+
+
+def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, vial_id: int, purpose: str,
+                        first_passage: int, starting_doublings: float, started_at: datetime) -> Lot:
+    """The lot a thawed vial starts (called by the thaw, which has checked the bank and the vial).
+
+    Its passages continue from the bank's (``first_passage`` is the bank's passage + 1) and its population
+    doublings add to the bank's, so the passage limit and the doublings count from the cord.
+    """
+    require_role(actor.roles, "lab", action="start a lot")
+    collection = session.exec(select(Collection).where(Collection.id == collection_id).with_for_update()).one()
+    return _new_lot(session, actor=actor, collection=collection, lot_number=next_lot_number(session, collection),
+                    purpose=purpose_of(purpose), started_at=started_at, source_vial_id=vial_id,
+                    first_passage=first_passage, starting_doublings=starting_doublings)
 
 
 def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
@@ -144,7 +197,8 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
     existing = effective_passages(session, lot.id)
     reasons = not_in_process(lot, "take a passage")
     try:
-        expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit)
+        expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit,
+                                     first=lot.first_passage)
     except Refused as refusal:
         reasons.extend(refusal.reasons)
     previous = existing[-1] if existing else None
@@ -152,7 +206,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
     if reasons:
         raise Refused(reasons)
     doublings = entry.population_doublings
-    cumulative = (previous.cumulative_doublings if previous else 0.0) + doublings
+    cumulative = (previous.cumulative_doublings if previous else lot.starting_doublings) + doublings
     row = Passage(lot_id=lot.id, number=entry.number, seeded_cells=entry.seeded_cells,
                   harvested_cells=entry.harvested_cells, viability_pct=entry.viability_pct, seeded_at=entry.seeded_at,
                   harvested_at=entry.harvested_at, population_doublings=doublings, cumulative_doublings=cumulative,
@@ -254,7 +308,7 @@ class LotView:
 
     @property
     def cumulative_doublings(self) -> float:
-        return self.passages[-1].cumulative_doublings if self.passages else 0.0
+        return self.passages[-1].cumulative_doublings if self.passages else self.lot.starting_doublings
 
     @property
     def formulated_cells(self) -> float | None:
@@ -275,7 +329,7 @@ class LotView:
             actions.add("harvest")
         if lot.harvested_cells is not None and lot.formulated_cells_per_ml is None:
             actions.add("formulation")
-        if self.formulated_cells is not None:
+        if self.formulated_cells is not None and lot.purpose == "dosing":
             actions.add("fill")
         return frozenset(actions)
 

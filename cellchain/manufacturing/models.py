@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
@@ -58,15 +58,36 @@ class Collection(SQLModel, table=True):
 
 
 LOT_STATUSES = ("in_process", "awaiting_release", "released", "rejected")
+LOT_PURPOSES = ("bank", "dosing")
+"""``bank``: the lot's cells are cryopreserved into one cell bank; ``dosing``: they are filled into bags."""
 
 
 class Lot(SQLModel, table=True):
+    """The unit of expansion, QC and release. Started from a cord (lot number = the cord's DIN) or from a
+    thawed bank vial (``<DIN>-L<nn>``, ``source_vial_id`` set); ``collection_id`` and ``din`` always name
+    the cord of origin, so every container made from it carries that DIN (docs/identifiers.md)."""
+
     __tablename__ = "lots"
-    __table_args__ = (CheckConstraint(f"status IN {LOT_STATUSES!r}", name="ck_lots_status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {LOT_STATUSES!r}", name="ck_lots_status"),
+        CheckConstraint(f"purpose IN {LOT_PURPOSES!r}", name="ck_lots_purpose"),
+        CheckConstraint("first_passage >= 0 AND starting_doublings >= 0", name="ck_lots_continuation"),
+        UniqueConstraint("source_vial_id", name="uq_lots_source_vial_id"),  # a vial starts one lot
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     lot_number: str = Field(max_length=20, unique=True, index=True)
-    collection_id: int = Field(foreign_key="collections.id", unique=True)
+    collection_id: int = Field(foreign_key="collections.id", index=True)
+    din: str = Field(max_length=13, index=True)
+    purpose: str = Field(default="dosing", max_length=10)
+    # The vial this lot was thawed from; NULL: started straight from the cord. The vials table refers
+    # back to lots (its bank's lot, the lot a thaw started), so this key is added after both tables exist.
+    source_vial_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("vials.id", use_alter=True, name="fk_lots_source_vial_id"), nullable=True))
+    # Passage numbers and population doublings continue from the bank a vial came from (ICH Q5D: cell age
+    # is counted from the cord): the first passage this lot may record, and the doublings already done.
+    first_passage: int = Field(default=0)
+    starting_doublings: float = Field(default=0.0)
     status: str = Field(default="in_process", max_length=20, index=True)
     spec_version: str = Field(max_length=20)  # the QC specification in force when the lot started
     # Cell counts pass 2^31 in a large lot: BIGINT on PostgreSQL (SQLite's INTEGER is 64-bit anyway).

@@ -28,6 +28,7 @@ from cellchain.quality.schemas import QcResultSchema
 from cellchain.ward.schemas import CustodyEventSchema
 
 LOT_STATUSES = ["in_process", "awaiting_release", "released", "rejected"]
+LOT_PURPOSES = ["bank", "dosing"]
 
 
 # --- collections ------------------------------------------------------------------------------------------
@@ -80,10 +81,14 @@ class CollectionOut(Schema):
 
 class LotIn(RequestSchema):
     collection_din = CheckedString(required=True)
+    purpose = CheckedString(validate=validate.OneOf(LOT_PURPOSES), metadata={
+        "description": "bank: its cells will be frozen into a master cell bank; dosing (default): filled into bags"})
 
 
 class LotStartOut(Schema):
     lot_id = fields.String(required=True, attribute="lot_number")
+    din = fields.String(metadata={"description": "the DIN of the cord of origin"})
+    purpose = fields.String(validate=validate.OneOf(LOT_PURPOSES))
     status = fields.String(required=True, validate=validate.OneOf(LOT_STATUSES))
     spec_version = fields.String()
 
@@ -201,6 +206,11 @@ class LotOut(Schema):
     din = fields.String(attribute="collection.din")
     status = fields.String(attribute="lot.status", validate=validate.OneOf(LOT_STATUSES))
     spec_version = fields.String(attribute="lot.spec_version")
+    purpose = fields.String(attribute="lot.purpose", validate=validate.OneOf(LOT_PURPOSES))
+    first_passage = fields.Integer(attribute="lot.first_passage", metadata={
+        "description": "the passage number its first passage takes: 0 from a cord, the bank's passage + 1 from a vial"})
+    starting_doublings = fields.Float(attribute="lot.starting_doublings", metadata={
+        "description": "population doublings from the cord before this lot's first passage"})
     donor_eligibility = fields.String(attribute="collection.eligibility")
     passages = fields.List(fields.Nested(PassageSchema))
     cumulative_doublings = fields.Float()

@@ -148,7 +148,9 @@ def handover(din: str):
 @roles_required("lab", action="start a lot")
 def start_lot(din: str):
     def start():
-        lot = lots.start_lot(db.session(), actor=current_user(), collection_din=din)
+        lot = lots.start_lot(db.session(), actor=current_user(), collection_din=din,
+                             purpose=request.form.get("purpose"),
+                             dosing_from_cord=current_app.config["DOSING_LOT_FROM_CORD"])
         flash(f"Lot {lot.lot_number} started.", "success")
         return redirect(url_for("lab.lot", lot_id=lot.lot_number))
 
@@ -166,7 +168,7 @@ def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None
     user = current_user()
     return render_template("lab/lot.html", view=view, lot=view.lot, steps=manual, actions=view.actions,
                            can_record=user.has_role("lab"), can_verify=user.has_role("lab", "qa"),
-                           next_passage=view.passages[-1].number + 1 if view.passages else 0,
+                           next_passage=view.passages[-1].number + 1 if view.passages else view.lot.first_passage,
                            passage_limit=current_app.config["PASSAGE_LIMIT"],
                            anticoagulants=tuple(ANTICOAGULANTS.values()),
                            shelf_life=current_app.config["PRODUCT_SHELF_LIFE_HOURS"],

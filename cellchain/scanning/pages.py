@@ -15,9 +15,10 @@ from cellchain.core.errors import Invalid
 from cellchain.scanning import resolver
 
 PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
-         "subject": ("trial.subject", "subject_code"), "bags_of_din": ("lab.bag_list", "din")}
+         "subject": ("trial.subject", "subject_code"), "bags_of_din": ("lab.bag_list", "din"),
+         "vial": ("banks.vial", "vial_code"), "bank": ("banks.bank", "bank_code"), "genealogy": ("banks.tree", "din")}
 API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{key}", "bag": "/api/v1/bags/{key}",
-             "subject": "/api/v1/subjects/{key}"}
+             "subject": "/api/v1/subjects/{key}", "vial": "/api/v1/vials/{key}", "bank": "/api/v1/banks/{key}"}
 
 
 def page_url(page: str, key: str) -> str:
@@ -30,7 +31,8 @@ def read_scan(raw: str) -> tuple[resolver.ScanAnswer, str | None]:
     """What a scan box read, and the page it opens (None: nothing here has it); ``Invalid`` names ``scan``."""
     session = db.session()
     try:
-        answer = resolver.describe(session, raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+        answer = resolver.describe(session, raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
+                                   vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
     except Invalid as refusal:
         raise Invalid({"scan": refusal.fields.get("data", refusal.message)}) from None
     target = resolver.destination(session, answer)

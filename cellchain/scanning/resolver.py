@@ -7,7 +7,8 @@ search (``identify``), the label pages (``print_target``). The bedside reads its
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
-is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a lot
+is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a bank
+vial (the site's local structure ``&a<vial code>``, its letter from ``LOCAL_DATA_IDENTIFIERS``), then a lot
 (``&)``, from a culture vessel or QC tube), then the DIN's collection. A well-formed scan of something
 this database does not hold is not an error: the answer says what it is and that no record has it.
 """
@@ -20,11 +21,14 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from cellchain.banking import banks, vials
+from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.manufacturing.rules.lot_numbers import from_container
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
 
@@ -38,16 +42,35 @@ class Identified:
     scan: Scan
 
 
-def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item") -> Identified:
-    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag."""
+VIAL_LETTER = "a"
+"""The default local data identifier of a vial (``LOCAL_DATA_IDENTIFIERS["vial"]``); callers pass the site's."""
+
+
+def _vial_code(scan: Scan, letter: str) -> str | None:
+    """The vial code a scan carries: its label's local structure alone, or inside the label's 2D code."""
+    if scan.kind == "local" and scan.fields["letter"] == letter:
+        return scan.fields["identifier"]
+    for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
+        if structure.kind == "local" and structure.fields["letter"] == letter:
+            return structure.fields["identifier"]
+    return None
+
+
+def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item",
+             vial_letter: str = VIAL_LETTER) -> Identified:
+    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag;
+    a vial label's local structure names the vial."""
     scan = read_field(raw, tz=tz, field=field)
+    code = _vial_code(scan, vial_letter)
+    if code is not None:
+        return Identified("vial", vials.vial_by_code(session, code), scan)
     if scan.kind == "bag" or (scan.kind == "compound" and "bag_id" in scan.fields):
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
         return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
-    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag or subject"})
+    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag, vial or subject"})
 
 
 @dataclass(frozen=True)
@@ -76,8 +99,20 @@ def _bag(session: Session, bag: Bag) -> Found:
         "volume_ml": bag.volume_ml, "total_cells": bag.total_cells, "expires_at": bag.expires_at})
 
 
+def _vial(session: Session, vial: Vial) -> Found:
+    bank = session.get(CellBank, vial.bank_id)
+    return Found("vial", vial.id, vial.vial_code, {
+        "vial_code": vial.vial_code, "bank_code": bank.bank_code, "level": bank.level, "din": bank.din,
+        "state": vial.state, "custody_state": vial.custody_state})
+
+
+def _bank(session: Session, bank: CellBank) -> Found:
+    return Found("bank", bank.id, bank.bank_code, {"bank_code": bank.bank_code, "level": bank.level,
+                                                   "din": bank.din, "vial_count": bank.vial_count})
+
+
 def _collection(session: Session, row: Collection) -> Found:
-    lot = session.exec(select(Lot).where(Lot.collection_id == row.id)).first()
+    lot = session.exec(select(Lot).where(Lot.collection_id == row.id, Lot.source_vial_id.is_(None))).first()
     return Found("collection", row.id, row.din, {
         "din": row.din, "eligibility": row.eligibility, "collected_at": row.collected_at,
         "custody_state": row.custody_state, "lot_id": lot.lot_number if lot else None})
@@ -98,20 +133,23 @@ def _subject(session: Session, subject: Subject) -> Found:
 
 def _lot_number(scan: Scan) -> str | None:
     if scan.kind == "container_lot":
-        return scan.fields["lot"]
+        return from_container(scan.fields["lot"])
     for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
         if structure.kind == "container_lot":
-            return structure.fields["lot"]
+            return from_container(structure.fields["lot"])
     return None
 
 
-def _lookup(session: Session, scan: Scan) -> Found | None:
+def _lookup(session: Session, scan: Scan, vial_letter: str) -> Found | None:
     """The record of the most specific identifier in the scan; NotFound when this database has none."""
     fields = scan.fields
     if scan.kind in ("bag", "compound") and "bag_id" in fields:
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
         return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
+    code = _vial_code(scan, vial_letter)
+    if code is not None:
+        return _vial(session, vials.vial_by_code(session, code))
     lot_number = _lot_number(scan)
     if lot_number is not None:
         return _lot(session, lookups.lot_by_number(session, lot_number))
@@ -121,7 +159,8 @@ def _lookup(session: Session, scan: Scan) -> Found | None:
 
 
 FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (lookups.lot_by_number, _lot),
-           "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject)}
+           "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject),
+           "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -132,18 +171,19 @@ def find(session: Session, record_type: str, key: str) -> Found:
     return summarise(session, load(session, key))
 
 
-def describe(session: Session, raw: Any, *, tz: ZoneInfo) -> ScanAnswer:
+def describe(session: Session, raw: Any, *, tz: ZoneInfo, vial_letter: str = VIAL_LETTER) -> ScanAnswer:
     """Parse ``raw`` (refused with ``Invalid({"data": reason})``) and find the record it names, if any."""
     scan = parse_scan(raw, tz=tz)
     try:
-        return ScanAnswer(scan, _lookup(session, scan))
+        return ScanAnswer(scan, _lookup(session, scan, vial_letter))
     except NotFound as missing:
         return ScanAnswer(scan, None, f"{missing.message} in this database")
 
 
 def destination(session: Session, answer: ScanAnswer) -> tuple[str, str] | None:
     """The page a scan box opens, as (page, key): the record's own page, except that a cord's DIN opens its
-    lot once one is started (where the next step is recorded) and a placebo fill's DIN, which names no
+    lot once one is started (where the next step is recorded), or its genealogy once it has several lots
+    (banked cells: a scan of the DIN names no single lot), and a placebo fill's DIN, which names no
     cord, opens the list of its bags. None when the scan names nothing in this database."""
     found = answer.record
     if found is None:
@@ -152,8 +192,10 @@ def destination(session: Session, answer: ScanAnswer) -> tuple[str, str] | None:
             return "bags_of_din", din
         return None
     if found.type == "collection":
-        lot = session.exec(select(Lot.lot_number).where(Lot.collection_id == found.id)).first()
-        return ("lot", lot) if lot else ("collection", found.key)
+        numbers = list(session.exec(select(Lot.lot_number).where(Lot.collection_id == found.id).limit(2)))
+        if len(numbers) > 1:
+            return "genealogy", found.key
+        return ("lot", numbers[0]) if numbers else ("collection", found.key)
     return found.type, found.key
 
 

@@ -37,8 +37,8 @@ from cellchain.ward.schemas import (
     InfusionCompleteIn,
     InfusionIn,
     InfusionOut,
-    ThawIn,
-    ThawOut,
+    BagThawIn,
+    BagThawOut,
 )
 
 CUSTODY_READERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
@@ -56,12 +56,13 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
     """Record a hand-over of a collection or bag"""
     handover = custody.parse_handover(data)
     session = db.session()
-    found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]))
+    found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
+                              vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
     if found.kind not in custody.MODELS:
-        raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection or a bag"})
+        raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection, a bag or a vial"})
     event = custody.record_handover(session, actor=current_user(), record=found.record, handover=handover,
                                     ranges=current_app.config["TEMPERATURE_RANGES"])
-    code = found.record.bag_code if event.item_type == "bag" else found.record.din
+    code = custody.item_code(session, event.item_type, found.record.id)
     return {"event": custody_records.EventRecord(event, code, current_user())}
 
 
@@ -183,9 +184,9 @@ def get_infusion(infusion_id: int) -> infusions.InfusionView:
 
 @bp.post("/bags/<bag_id>/thaw", tags=CUSTODY)
 @roles_required(*thaw.THAW_ROLES, action="thaw a bag")
-@bp.arguments(ThawIn)
+@bp.arguments(BagThawIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
-@bp.response(201, ThawOut)
+@bp.response(201, BagThawOut)
 def thaw_bag(data: dict[str, Any], bag_id: str) -> dict[str, Any]:
     """Record a frozen bag's thaw: its thawed expiry is set and its new label printed (fetch it as PDF or ZPL)"""
     cfg = current_app.config

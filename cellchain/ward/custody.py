@@ -16,6 +16,7 @@ from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
+from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
@@ -25,7 +26,7 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.ward.models import CustodyEvent, Excursion
 from cellchain.ward.rules import custody_states
 
-MODELS: dict[str, type] = {"collection": Collection, "bag": Bag}
+MODELS: dict[str, type] = {"collection": Collection, "bag": Bag, "vial": Vial}
 RECORDING_ROLES = ("lab", "nurse", "qa")
 CLOCK_SKEW = timedelta(minutes=5)
 EXCURSION_STATUSES = ("open", "accepted", "rejected")
@@ -49,7 +50,7 @@ def _kind_of(record: Any) -> str:
     for kind, model in MODELS.items():
         if isinstance(record, model):
             return kind
-    raise Invalid({"item": "only collections and bags have a chain of custody"})
+    raise Invalid({"item": "only collections, bags and bank vials have a chain of custody"})
 
 
 def _lock(session: Session, record: Any) -> Any:
@@ -92,9 +93,9 @@ def list_excursions(session: Session, *, status: str | None = None) -> list[Excu
 
 
 def item_code(session: Session, kind: str, item_id: int) -> str:
-    """The identifier people and the API use for an item: a bag's id, a collection's DIN."""
+    """The identifier people and the API use for an item: a bag's id, a vial's code, a collection's DIN."""
     record = session.get(MODELS[kind], item_id)
-    return record.bag_code if kind == "bag" else record.din
+    return record.bag_code if kind == "bag" else record.vial_code if kind == "vial" else record.din
 
 
 def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime) -> None:
@@ -132,6 +133,8 @@ def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: 
     session.add(row)
     session.flush()
     old_state, record.custody_state = record.custody_state, new_state
+    if kind == "vial" and new_state == "discarded":
+        record.state = "discarded"  # a discarded vial leaves its bank's stock (banking/models.py VIAL_STATES)
     session.add(record)
     trail.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
                  old={"state": old_state}, new={"state": new_state, "event_id": row.id, "location": row.location,

@@ -229,12 +229,12 @@ class InfusionOut(Schema):
 
 # --- thawing a frozen bag -----------------------------------------------------------------------------------
 
-class ThawIn(RequestSchema):
+class BagThawIn(RequestSchema):
     thawed_at = CheckedDateTime(metadata={"description": "when the bag was thawed; default now"})
     location = CheckedString(metadata={"description": "where; default where the bag is (ward or lab)"})
 
 
-class ThawOut(Schema):
+class BagThawOut(Schema):
     """A thawed bag: its new expiry and the label printed for it (whose 2D code carries that expiry)."""
 
     bag_id = fields.String(required=True, attribute="bag.bag_code")

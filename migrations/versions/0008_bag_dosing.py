@@ -15,7 +15,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0008_bag_dosing"
-down_revision = "0004"
+down_revision = "0006_cell_banks"
 branch_labels = None
 depends_on = None
 

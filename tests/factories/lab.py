@@ -84,7 +84,7 @@ def make_lot(session: Session, *, collection: Collection | None = None, status: 
     """A lot with passages P0.. given as (seeded, harvested), and optionally harvest and formulation."""
     creator = user(session, "lab")
     cord = collection or make_collection(session)
-    lot = Lot(lot_number=cord.din, collection_id=cord.id, status=status, spec_version="UCMSC-1",
+    lot = Lot(lot_number=cord.din, din=cord.din, collection_id=cord.id, status=status, spec_version="UCMSC-1",
               created_by=creator.id, created_at=cord.collected_at + timedelta(hours=4))
     session.add(lot)
     session.flush()

@@ -47,7 +47,7 @@ def collection(session: Session, *, collected_at: datetime | None = None, eligib
 
 def lot(session: Session, *, status: str = "in_process", of: Collection | None = None) -> Lot:
     parent = of or collection(session)
-    row = Lot(lot_number=parent.din, collection_id=parent.id, status=status, spec_version="UCMSC-1",
+    row = Lot(lot_number=parent.din, din=parent.din, collection_id=parent.id, status=status, spec_version="UCMSC-1",
               created_by=user_id(session))
     session.add(row)
     session.flush()

@@ -140,7 +140,8 @@ def make_lot(session: Session, *, n: int = 1, status: str = "awaiting_release", 
     made_by = user(session, maker)
     checked_by = user(session, verifier, full_name="Ma Jun (second lab technician)")
     collection = _collection(session, n, made_by, eligibility)
-    lot = Lot(lot_number=collection.din, collection_id=collection.id, status=status, spec_version="UCMSC-1",
+    lot = Lot(lot_number=collection.din, din=collection.din,
+              collection_id=collection.id, status=status, spec_version="UCMSC-1",
               created_by=made_by.id, harvested_cells=240_000_000, harvested_at=utcnow() - timedelta(days=1))
     session.add(lot)
     session.flush()

@@ -74,7 +74,8 @@ def lot(session: Session, *, status: str = "released") -> Lot:
                             consent_obtained=True, eligibility="eligible", created_by=user)
     session.add(collection)
     session.flush()
-    row = Lot(lot_number=din, collection_id=collection.id, status=status, spec_version="2026.1", created_by=user)
+    row = Lot(lot_number=din, din=din, collection_id=collection.id, status=status, spec_version="2026.1",
+              created_by=user)
     session.add(row)
     session.flush()
     return row

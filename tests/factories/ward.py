@@ -54,7 +54,8 @@ def released_lot(session: Session, *, status: str = "released") -> Lot:
     custody.record_system_event(session, actor=lab, record=collection, ranges=RANGES, handover=custody.Handover(
         event="collected", location="Delivery ward 3", occurred_at=datetime.now(UTC) - timedelta(days=30),
         temperature_c=20.0))
-    lot = Lot(lot_number=din, collection_id=collection.id, status=status, spec_version="2026.1", created_by=lab.id)
+    lot = Lot(lot_number=din, din=din, collection_id=collection.id, status=status, spec_version="2026.1",
+              created_by=lab.id)
     session.add(lot)
     session.flush()
     return lot

@@ -20,7 +20,7 @@ from cellchain.labelling.templates import available_kinds, is_printed, load_temp
 from cellchain.labelling.zpl import render_zpl
 from tests.factories.label_reading import MOD37, check_value, code128_values_from_zpl, scan_pages, zpl_symbols
 
-KINDS = ["bag", "collection", "culture_vessel", "qc_tube", "wristband", "shipper"]
+KINDS = ["bag", "collection", "culture_vessel", "qc_tube", "wristband", "shipper", "cryovial"]
 SYMBOLS = {"barcode128": "Code128", "datamatrix": "DataMatrix", "qr": "QRCode"}
 
 
@@ -84,9 +84,16 @@ def shipper(n: int = 42, **extra: Any) -> dict[str, Any]:
             **extra}
 
 
+def cryovial(n: int = 1, **extra: Any) -> dict[str, Any]:
+    din = din_fields(n)
+    code = f"WCB-A999926{n:06d}-01-V{n:03d}"
+    return {**din, "vial_code": code, "bank_line": "WCB · frozen at P4", "contents": "5e+06 cells · 10% DMSO",
+            "frozen": "Frozen 2026-11-30", "compound_2d": f"=+02000{din['din_barcode']}&a{code}", **extra}
+
+
 DATA: dict[str, Callable[..., dict[str, Any]]] = {
     "bag": bag, "collection": collection, "culture_vessel": culture_vessel, "qc_tube": qc_tube,
-    "wristband": wristband, "shipper": shipper}
+    "wristband": wristband, "shipper": shipper, "cryovial": cryovial}
 
 
 def expected_symbols(kind: str, data: dict[str, Any]) -> list[tuple[str, str]]:

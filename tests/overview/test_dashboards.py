@@ -91,7 +91,7 @@ def test_passage_interval_comes_from_configuration(app, client, auth):
 
 def test_next_passage_is_expected_until_the_harvest_or_the_passage_limit():
     start = datetime(2026, 3, 1, tzinfo=UTC)
-    lot = Lot(lot_number="X", collection_id=1, spec_version="UCMSC-1", created_by=1, created_at=start)
+    lot = Lot(lot_number="X", din="X", collection_id=1, spec_version="UCMSC-1", created_by=1, created_at=start)
     last = Passage(lot_id=1, number=2, seeded_cells=1, harvested_cells=2, viability_pct=90, seeded_at=start,
                    harvested_at=start + timedelta(days=4), population_doublings=1, cumulative_doublings=3,
                    recorded_by=1)

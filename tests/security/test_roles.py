@@ -49,6 +49,17 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/lots/<lot_id>/bags"): LAB,  # a nurse never fills bags
     ("POST", f"{P}/lots/<lot_id>/named-doses"): LAB,  # computes named bags' volumes, writes nothing
     ("POST", f"{P}/placebo-bags"): LAB,
+    # cell banks: the lab freezes and thaws; everyone reads (docs/security.md)
+    ("POST", f"{P}/lots/<lot_id>/bank"): LAB,
+    ("GET", f"{P}/banks"): EVERYONE,
+    ("GET", f"{P}/banks/<bank_code>"): EVERYONE,
+    ("GET", f"{P}/vials/<vial_code>"): EVERYONE,
+    ("POST", f"{P}/vials/thaw"): LAB,
+    ("GET", f"{P}/collections/<din>/genealogy"): EVERYONE,
+    ("GET", f"{P}/banks/<bank_code>/labels.pdf"): LABEL_PRINTERS,
+    ("GET", f"{P}/banks/<bank_code>/labels.zpl"): LABEL_PRINTERS,
+    ("GET", f"{P}/vials/<vial_code>/label.pdf"): LABEL_PRINTERS,
+    ("GET", f"{P}/vials/<vial_code>/label.zpl"): LABEL_PRINTERS,
     ("GET", f"{P}/lots/<lot_id>/labels.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/lots/<lot_id>/labels.zpl"): LABEL_PRINTERS,
     ("GET", f"{P}/lots/<lot_id>/qc-tube-labels.pdf"): LABEL_PRINTERS,
@@ -125,6 +136,8 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/lab/lots/<lot_id>/batch-steps/<int:step_id>/verify": frozenset({"lab", "qa"}),
     "/lab/lots/<lot_id>/bags": LAB,
     "/lab/placebo": LAB,
+    "/banks/lots/<lot_id>/freeze": LAB,
+    "/banks/thaw": LAB,
     "/labels/<int:label_id>/status": LABEL_PRINTERS,
     "/labels/print/<item_type>/<key>": LABEL_PRINTERS,  # a bag's labels
     "/qc/lots/<lot_id>/results": QC,

@@ -212,6 +212,21 @@ def _admin_forms(client, hostile: HostileSite) -> int:
     return user_id
 
 
+def _bank(app, api, hostile: HostileSite) -> dict[str, list[str]]:
+    """A master cell bank frozen with markup as its cryoprotectant; the bank, vial and genealogy keys."""
+    from tests.factories.lab import make_lot
+
+    with in_db(app) as session:
+        lot = make_lot(session, passages=[(1_000_000, 4_000_000)])
+        lot.purpose = "bank"
+        session.add(lot)
+        din = lot.din
+    bank = _ok(api.post(f"/api/v1/lots/{din}/bank", as_="lab", json={
+        "level": "MCB", "passage": 0, "vial_count": 2, "cells_per_vial": 1e6,
+        "cryoprotectant": hostile.text("Bcryo")}), 201)["bank_code"]
+    return {"bank_code": [bank], "vial_code": [f"{bank}-V001"], "record_type": ["lot", "bag"]}
+
+
 @pytest.fixture
 def hostile(app, client, api):
     site = HostileSite()
@@ -228,8 +243,9 @@ def hostile(app, client, api):
     subject = _trial(app, api, site)
     infused_bag, infusion_id = _bedside(app, api, site)
     _admin_forms(client, site)
+    banked = _bank(app, api, site)
     site.keys = _keys(app, din=din, lots=list(lots.values()), bags=[custody_bag, infused_bag], subject=subject,
-                      infusion_id=infusion_id)
+                      infusion_id=infusion_id) | banked
     return site
 
 

@@ -51,7 +51,7 @@ def test_event_names_are_the_api_names():
         "returned",
         "discarded",
     )
-    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled", "thawed"}
+    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled", "frozen", "thawed"}
 
 
 def test_full_legal_path_of_a_bag():
@@ -190,7 +190,17 @@ def test_unknown_event_is_invalid_at_the_endpoint():
 
 def test_default_ranges():
     assert DEFAULT_RANGES == {"collection": (2.0, 25.0), "lot": (2.0, 8.0), "bag": (2.0, 8.0),
-                              "frozen_bag": (-196.0, -150.0)}
+                              "frozen_bag": (-196.0, -150.0), "vial": (-196.0, -135.0)}
+
+
+def test_a_vial_is_frozen_then_thawed_once_at_the_lab_and_its_chain_then_closes():
+    assert apply_event("vial", None, "frozen") == "at_lab"
+    assert apply_event("vial", "at_lab", "thawed") == "thawed"
+    with pytest.raises(Refused) as refused:
+        apply_event("vial", "thawed", "thawed")
+    assert "its chain is closed" in refused.value.reasons[0].message
+    with pytest.raises(Refused):
+        apply_event("vial", "in_storage", "thawed")
 
 
 @pytest.mark.parametrize(

@@ -67,15 +67,16 @@ def cumulative_doublings(passages: Iterable[_Counts | tuple[int, int]]) -> list[
 
 
 def guard_next_passage(
-    existing_numbers: list[int], number: int, *, limit: int = DEFAULT_PASSAGE_LIMIT
+    existing_numbers: list[int], number: int, *, limit: int = DEFAULT_PASSAGE_LIMIT, first: int = 0
 ) -> None:
     """Refuse a passage that is not the next one, or beyond the passage limit (docs/rules.md, "Manufacturing: lots").
 
-    The next passage is P0 for a new lot, else one more than the highest recorded; a gap or a
-    repeat would make the cumulative doublings meaningless. ``limit`` is the highest passage
-    number allowed. Every applicable reason is listed.
+    The next passage is ``first`` for a new lot (P0 from a cord; the bank's passage + 1 for a lot thawed
+    from a bank vial, since cell age counts from the cord, ICH Q5D), else one more than the highest
+    recorded; a gap or a repeat would make the cumulative doublings meaningless. ``limit`` is the
+    highest passage number allowed, counted from the cord. Every applicable reason is listed.
     """
-    expected = max(existing_numbers) + 1 if existing_numbers else 0
+    expected = max(existing_numbers) + 1 if existing_numbers else first
     reasons: list[Reason] = []
     if number != expected:
         message = f"passage P{number} is not the next one; expected P{expected}"

@@ -19,21 +19,21 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason, Refused
 
-ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag")
+ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag", "vial")
 
 STATES: tuple[str, ...] = (
-    "collected", "in_transit", "at_lab", "in_storage", "dispatched", "at_ward", "infused", "discarded",
+    "collected", "in_transit", "at_lab", "in_storage", "dispatched", "at_ward", "infused", "discarded", "thawed",
 )
-TERMINAL_STATES = frozenset({"infused", "discarded"})
+TERMINAL_STATES = frozenset({"infused", "discarded", "thawed"})
 
 RECORDABLE_EVENTS: tuple[str, ...] = (
     "shipped", "received", "stored", "dispatched", "received_at_ward", "returned", "discarded",
 )
 """Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
-SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused", "thawed")
+SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused", "frozen", "thawed")
 EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS
 
-INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None}
+INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None, "vial": None}
 """State before the first event: ``None`` (nothing recorded yet) or, for a lot, ``at_lab``, because
 a lot is started in the lab from a received collection."""
 
@@ -81,6 +81,14 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("at_lab", "thawed"): "at_lab",
         **{(s, "discarded"): "discarded" for s in ("at_lab", "in_storage", "dispatched", "at_ward")},
     },
+    # A cell-bank vial: frozen at the lab (its bank is made), thawed there once to start a lot
+    # (banking/vials.py), or discarded. A thaw needs the vial at the lab, out of storage.
+    "vial": {
+        (None, "frozen"): "at_lab",
+        ("at_lab", "thawed"): "thawed",
+        ("at_lab", "discarded"): "discarded",
+        ("in_storage", "discarded"): "discarded",
+    },
 }
 
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
@@ -91,6 +99,7 @@ DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     # the glass transition of water (about -135 degrees C), above which stored cells are no longer stable;
     # the same limit its label states (labelling/data.py, FROZEN_STORAGE)
     "frozen_bag": (-196.0, -150.0),
+    "vial": (-196.0, -135.0),  # cryopreserved cells, liquid or vapour-phase nitrogen (below the glass transition)
 }
 """Default acceptable temperature per item kind in degrees C, inclusive; site configuration."""
 
@@ -103,7 +112,7 @@ _DO_FIRST = {
     "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
     "received": "receive it", "stored": "store it", "dispatched": "dispatch it",
     "received_at_ward": "receive it at the ward", "returned": "return it", "infused": "infuse it",
-    "thawed": "thaw it",
+    "frozen": "freeze its bank", "thawed": "thaw it",
 }
 
 
