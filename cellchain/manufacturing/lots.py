@@ -89,7 +89,7 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
         reasons.append(Reason(LOT_TIME_ORDER, "the lot cannot start before its cord was collected"))
     if reasons:
         raise Refused(reasons)
-    specifications.ensure_default(session, actor=actor)
+    specifications.ensure_defaults(session, actor=actor)
     version = specifications.current(session).version
     lot = Lot(lot_number=collection.din, collection_id=collection.id, status="in_process", spec_version=version,
               created_by=actor.id, created_at=started)
