@@ -31,6 +31,7 @@ from cellchain.ward.models import Excursion
 from tests.conftest import FAST_HASH, AuthActions, signature
 from tests.factories import ward
 from tests.factories.lab import in_db
+from tests.factories.qc import SAMPLED
 from tests.factories.security import routes
 
 SCRIPT = "<script>alert(1)</script>"
@@ -115,7 +116,7 @@ def _release_with_deviation(api, lot: str, hostile: HostileSite) -> None:
     for n, test in enumerate(recorded["missing"]):
         value = demo_qc.DEMO_VALUES[test]
         _ok(api.post(f"/api/v1/lots/{lot}/qc-results", as_="qc",
-                     json={"test": test, "value": value, "reason": hostile.text(f"Qreason{n}")}))
+                     json={**SAMPLED, "test": test, "value": value, "reason": hostile.text(f"Qreason{n}")}))
     number = _ok(api.post("/api/v1/deviations", as_="qa", json={
         "kind": "procedural", "lot_id": lot, "description": hostile.text("Ddescription")}))["number"]
     _ok(api.post(f"/api/v1/deviations/{number}/investigate", as_="qa", json={
