@@ -73,7 +73,7 @@ def test_a_lot_starts_under_the_current_specification_with_the_dins_number(app, 
         din = make_collection(session).din
     response = api.post("/api/v1/lots", as_="lab", json={"collection_din": din})
     assert response.status_code == 201, response.get_json()
-    assert response.get_json() == {"lot_id": din, "status": "in_process", "spec_version": "UCMSC-1"}
+    assert response.get_json() == {"lot_id": din, "status": "in_process", "spec_version": "UCMSC-2"}
     again = api.post("/api/v1/lots", as_="lab", json={"collection_din": din})
     assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "lot_exists"
 

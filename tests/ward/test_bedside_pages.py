@@ -66,7 +66,7 @@ def test_bedside_scan_shows_every_check_passing_then_two_nurses_start_and_comple
     page = check_page(auth, made.wristband, made.bag_scan)
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "ALL CHECKS PASSED" in html
-    assert html.count('class="check-pass"') == 12 and not failed_checks(html)
+    assert html.count('class="check-pass"') == 13 and not failed_checks(html)
     assert 'name="signature_username"' in html and 'value="verified"' in html
     started = auth.post("/ward/infusions", {"wristband": made.wristband, "bag_part": [made.bag_scan],
                                             "ultrasound_monitored": "yes", "heart_rate": "72",
