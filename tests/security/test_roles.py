@@ -73,6 +73,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/holds/<int:hold_id>/lift"): QA,
     # each person's own inbox
     ("GET", f"{P}/inbox"): EVERYONE,
+    ("POST", f"{P}/users/<int:user_id>/email"): frozenset({"admin"}),
     ("POST", f"{P}/inbox/<int:notice_id>/read"): EVERYONE,
     # bags and labels
     ("GET", f"{P}/bags"): EVERYONE,
@@ -114,6 +115,7 @@ AUDITOR_POSTS = {("POST", f"{P}/auth/token"), ("POST", f"{P}/auth/revoke"), ("PO
 PAGE_POSTS: dict[str, frozenset[str]] = {
     "/admin/users": frozenset({"admin"}),
     "/admin/users/<int:user_id>/active": frozenset({"admin"}),
+    "/admin/users/<int:user_id>/email": frozenset({"admin"}),
     "/admin/users/<int:user_id>/roles": frozenset({"admin"}),
     "/admin/users/<int:user_id>/unlock": frozenset({"admin"}),
     "/lab/collections": LAB,
