@@ -2,7 +2,8 @@
 
 A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
-infusion, the open hold on its lot, and the bag's custody events with any open temperature excursion. It is a SQLAlchemy Core
+infusion, the open hold on its lot, and the bag's custody events with any open temperature
+excursion. It is a SQLAlchemy Core
 statement built once (only SQL with parameters), and its rows become small named tuples: building
 ORM objects cost more than the query, and the guards only read.
 

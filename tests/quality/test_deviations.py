@@ -21,7 +21,8 @@ def oos(app, api) -> tuple[str, str]:
         lot = make_lot(session)
         add_results(session, lot, skip=("endotoxin",))
         lot_id = lot.lot_number
-    body = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 6.1}).get_json()
+    body = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={**SAMPLED,
+                                                                         "test": "endotoxin", "value": 6.1}).get_json()
     return lot_id, body["deviation"]
 
 

@@ -52,7 +52,8 @@ def test_out_of_spec_result_opens_a_numbered_audited_deviation(app, api, lot_id)
 
 
 def test_deviation_numbers_are_unique_and_sequential(api, lot_id):
-    numbers = [api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": test, "value": "positive"}).get_json()["deviation"]
+    numbers = [api.post(URL.format(lot_id), as_="qc", json={**SAMPLED,
+                                                            "test": test, "value": "positive"}).get_json()["deviation"]
                for test in ("sterility", "mycoplasma")]
     assert numbers[0] != numbers[1]
     assert int(numbers[1][-4:]) == int(numbers[0][-4:]) + 1
@@ -74,8 +75,10 @@ def test_repeat_needs_a_reason(api, lot_id):
 
 
 def test_repeat_is_a_new_row_and_the_latest_result_counts(app, api, lot_id):
-    first = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 7}).get_json()
-    repeat = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 0.4, "repeat_of": first["id"],
+    first = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED,
+                                                         "test": "endotoxin", "value": 7}).get_json()
+    repeat = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED,
+                                                          "test": "endotoxin", "value": 0.4, "repeat_of": first["id"],
                                                            "reason": "sample haemolysed; retested from retain"})
     assert repeat.status_code == 201 and repeat.get_json()["repeat_of"] == first["id"]
     listing = api.get(URL.format(lot_id), as_="qa").get_json()
@@ -89,14 +92,16 @@ def test_repeat_of_a_superseded_result_is_refused(api, lot_id):
     first = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "cd90", "value": 90}).get_json()
     api.post(URL.format(lot_id), as_="qc",
              json={**SAMPLED, "test": "cd90", "value": 96, "repeat_of": first["id"], "reason": "gate"})
-    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "cd90", "value": 97, "repeat_of": first["id"],
+    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED,
+                                                            "test": "cd90", "value": 97, "repeat_of": first["id"],
                                                              "reason": "again"})
     assert response.status_code == 409 and response.get_json()["reasons"][0]["code"] == "qc_repeat_not_latest"
 
 
 def test_repeat_of_another_tests_result_is_refused(api, lot_id):
     first = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "cd90", "value": 99}).get_json()
-    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "cd73", "value": 99, "repeat_of": first["id"],
+    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED,
+                                                            "test": "cd73", "value": 99, "repeat_of": first["id"],
                                                              "reason": "x"})
     assert response.status_code == 400 and "repeat_of" in response.get_json()["fields"]
 
@@ -129,11 +134,13 @@ def test_results_are_refused_once_the_lot_is_rejected(app, api):
 
 def test_only_a_qc_analyst_records_results(api, lot_id):
     assert api.post(URL.format(lot_id), as_="qa", json={**SAMPLED, "test": "viability", "value": 90}).status_code == 403
-    assert api.post(URL.format(lot_id), as_="lab", json={**SAMPLED, "test": "viability", "value": 90}).status_code == 403
+    assert api.post(URL.format(lot_id), as_="lab", json={**SAMPLED,
+                                                         "test": "viability", "value": 90}).status_code == 403
 
 
 def test_unknown_lot_is_not_found(api):
-    assert api.post(URL.format("A999926999999"), as_="qc", json={**SAMPLED, "test": "viability", "value": 90}).status_code == 404
+    assert api.post(URL.format("A999926999999"), as_="qc", json={**SAMPLED,
+                                                                 "test": "viability", "value": 90}).status_code == 404
 
 
 def test_a_new_specification_version_applies_to_new_lots_only(app, api, lot_id):

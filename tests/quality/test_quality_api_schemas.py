@@ -24,7 +24,8 @@ def ready_lot(app) -> str:
 
 
 def test_qc_results_and_release_check_answer_as_documented(api, document, ready_lot):
-    recorded = api.post(f"/api/v1/lots/{ready_lot}/qc-results", as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 6.1})
+    recorded = api.post(f"/api/v1/lots/{ready_lot}/qc-results", as_="qc", json={**SAMPLED,
+                                                                                "test": "endotoxin", "value": 6.1})
     api_document.assert_documented(document, "POST", "/lots/{lot_id}/qc-results", recorded)
     assert recorded.get_json()["deviation"].startswith("DEV-") and recorded.get_json()["lot_id"] == ready_lot
     listing = api.get(f"/api/v1/lots/{ready_lot}/qc-results", as_="qa")

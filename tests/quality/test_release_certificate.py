@@ -26,7 +26,8 @@ def _released_lot(app, api, *, with_repeat: bool = True) -> str:
         add_results(session, lot, skip=("endotoxin",))
         lot_id = lot.lot_number
     results = f"/api/v1/lots/{lot_id}/qc-results"
-    first = api.post(results, as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 6.5 if with_repeat else 0.9}).get_json()
+    first = api.post(results, as_="qc", json={**SAMPLED,
+                                              "test": "endotoxin", "value": 6.5 if with_repeat else 0.9}).get_json()
     if with_repeat:
         api.post(results, as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 0.7, "repeat_of": first["id"],
                                           "reason": "pipetting error in the first run"})

@@ -41,7 +41,8 @@ def _enter_results(client, auth, lot_id: str) -> str:
     assert twice.status_code == 409 and b"qc_result_exists" in twice.data
     no_reason = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "0.5", "repeat_of": first_id})
     assert no_reason.status_code == 400 and b"a repeat test needs the reason" in no_reason.data
-    repeat = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "0.5", "repeat_of": first_id, "reason": "clot in well 3"},
+    repeat = auth.post(url, {**SAMPLED_FORM,
+                             "test": "endotoxin", "value": "0.5", "repeat_of": first_id, "reason": "clot in well 3"},
                        follow_redirects=True)
     assert b"within specification" in repeat.data and b"clot in well 3" in repeat.data
     auth.logout()
@@ -141,7 +142,8 @@ def test_lab_and_nurse_cannot_open_the_qa_and_qc_pages(app, client, auth):
     assert client.get("/qa/").status_code == 403
     assert client.get(f"/qa/lots/{lot_id}").status_code == 403
     assert client.get("/qc/").status_code == 403
-    assert auth.post(f"/qc/lots/{lot_id}/results", {**SAMPLED_FORM, "test": "viability", "value": "90"}).status_code == 403
+    assert auth.post(f"/qc/lots/{lot_id}/results", {**SAMPLED_FORM,
+                                                    "test": "viability", "value": "90"}).status_code == 403
 
 
 def test_qa_opens_a_deviation_from_the_review_page_and_filters_the_list(app, client, auth):
