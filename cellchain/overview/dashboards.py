@@ -47,7 +47,7 @@ CHART_WEEKS = 12
 AREAS: dict[str, tuple[str, ...]] = {
     "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
-    "QC and release": ("qc_result", "specification", "deviation", "excursion"),
+    "QC and release": ("qc_result", "specification", "deviation", "excursion", "hold"),
     "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
     "Ward": ("bedside_check", "infusion"),
     "People and signatures": ("user", "login", "api_token", "signature"),

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
@@ -260,9 +261,18 @@ def missing_tests(session: Session, lot: Lot) -> list[str]:
     return [line.test.code for line in table(session, lot) if line.test.required and line.latest is None]
 
 
+# A released lot stays on the work list this long for its tests read after release: a compendial
+# sterility culture is read at 14 days (USP <71>, Ph. Eur. 2.6.1), so 30 days leaves room for a repeat
+# while the list does not grow with every lot ever released. A later result can still be recorded.
+AFTER_RELEASE_WORK_DAYS = 30
+
+
 def testable_lots(session: Session) -> list[Lot]:
-    statement = select(Lot).where(Lot.status.in_(RESULT_STATUSES)).order_by(Lot.created_at, Lot.id)
-    return list(session.exec(statement))
+    """Lots being made or awaiting release, and lots released within ``AFTER_RELEASE_WORK_DAYS``."""
+    recent = utcnow() - timedelta(days=AFTER_RELEASE_WORK_DAYS)
+    statement = select(Lot).where(or_(Lot.status.in_(TESTABLE_STATUSES),
+                                      and_(Lot.status == "released", Lot.decided_at >= recent)))
+    return list(session.exec(statement.order_by(Lot.created_at, Lot.id)))
 
 
 def work_list(session: Session) -> list[tuple[Lot, list[str]]]:

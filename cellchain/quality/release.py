@@ -49,7 +49,9 @@ def release_content(session: Session, lot: Lot) -> dict[str, Any]:
 
     It leaves out what the decision itself changes (lot status, bag quality status), and the results
     recorded after release (the sterility culture read on day 14), which QA did not sign: so the content
-    signed at the decision is still the content afterwards unless the record really changed.
+    signed at the decision is still the content afterwards unless the record really changed. A result's
+    sample stage and time are shown beside it but left out of the hash, so that certificates signed
+    before results carried them still match (results are append-only: neither can change).
     """
     collection = session.get(Collection, lot.collection_id)
     return {
@@ -57,8 +59,7 @@ def release_content(session: Session, lot: Lot) -> dict[str, Any]:
         "donor_eligibility": collection.eligibility, "collected_at": collection.collected_at,
         "results": [{"id": r.id, "test": r.test_code, "value": r.value, "unit": r.unit, "within_spec": r.within_spec,
                      "limit": r.limit_text, "repeat_of": r.repeat_of_id, "reason": r.reason,
-                     "tested_at": r.tested_at, "recorded_by": r.recorded_by, "sample_stage": r.sample_stage,
-                     "sampled_at": r.sampled_at}
+                     "tested_at": r.tested_at, "recorded_by": r.recorded_by}
                     for r in qc.results_of(session, lot) if not r.after_release],
         "deviations": [{"number": d.number, "kind": d.kind, "test": d.test_code, "status": d.status,
                         "decision": d.decision, "justification": d.justification,
