@@ -5,12 +5,12 @@ the commit:
 
 * ``POST /floor``: only the database work every check has to do, done with as little Python as it
   allows. It runs the product's own statements for the token with its user and roles, and for the
-  bedside (one statement). It inserts the attempt with twelve passed checks, reads the locked audit
+  bedside (one statement). It inserts the attempt with thirteen passed checks, reads the locked audit
   head, and appends one audit entry, hashed by the product's code and checked by the chain trigger.
   Rows come back as the driver gives them. The client sends the subject and bag codes, so no scan is
   parsed and no rule runs.
 * ``POST /check``: the product's whole check service, ``bedside.verify``, unchanged: the scans are
-  parsed, the facts gathered, the twelve guards run, and the attempt and its audit entry recorded.
+  parsed, the facts gathered, the thirteen guards run, and the attempt and its audit entry recorded.
 
 ``/check`` calls the product's functions with a stand-in for the ORM session. Its ``connection()``
 runs the same Core statements, compiled once per database, straight on the driver's cursor. The
