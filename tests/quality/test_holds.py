@@ -134,6 +134,8 @@ def test_the_hold_page_lists_every_subject_already_infused_from_the_lot(app, cli
     assert held.infused.subject.subject_code.encode() in infused and held.infused.bag.bag_code.encode() in infused
     assert b"week 0" in infused and held.at_bedside.subject.subject_code.encode() not in infused
     assert b"Sign and lift" not in page.data  # an investigator reads; only QA lifts
+    home = client.get("/").data
+    assert b'data-testid="panel-holds"' in home and held.lot_id.encode() in home
 
 
 def test_qa_and_investigators_find_the_hold_in_their_inbox(app, client, auth, api, held):

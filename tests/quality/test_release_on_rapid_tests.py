@@ -4,6 +4,8 @@ Every result says where and when its sample was taken, on the QC and QA pages an
 
 from __future__ import annotations
 
+import json
+
 import pymupdf
 import pytest
 
@@ -110,3 +112,8 @@ def test_the_qc_form_needs_the_sample_stage_and_time(app, client, auth):
     done = auth.post(f"/qc/lots/{lot_id}/results", {"test": "viability", "value": "93", "sample_stage": "final_product",
                                                     "sampled_at": "2026-11-20T07:30"}, follow_redirects=True)
     assert done.status_code == 200 and b"final product sample, taken 2026-11-20 07:30" in done.data
+
+
+@pytest.mark.parametrize("spec", [spec_limits.DOSE_SPEC, spec_limits.BANK_SPEC])
+def test_each_built_in_specification_reads_back_equal_with_its_product_and_release_modes(spec):
+    assert spec_limits.spec_from_dict(json.loads(json.dumps(spec_limits.spec_to_dict(spec)))) == spec
