@@ -69,9 +69,7 @@ def _give_addresses(api) -> None:
 
 
 def _user_id(api, username: str) -> int:
-    app = api._client.application
-    with app.app_context():
-        return accounts.find_user(db.session(), username).id
+    return _user_id_in(api._client.application, username)
 
 
 def _positive_sterility(api, lot_id: str):
@@ -138,3 +136,19 @@ def test_an_address_must_look_like_one(app, api):
     assert api.post(f"/api/v1/users/{user_id}/email", as_="qa", json={"email": "qa@x.example"}).status_code == 403
     cleared = api.post(f"/api/v1/users/{user_id}/email", as_="admin", json={"email": ""})
     assert cleared.status_code == 200 and cleared.get_json()["email"] is None
+
+
+def test_the_administrator_sets_an_address_on_the_users_page(app, client, auth):
+    user_id = _user_id_in(app, "investigator")
+    auth.login("admin")
+    done = auth.post(f"/admin/users/{user_id}/email", {"email": "xu.ping@hospital.example"}, follow_redirects=True)
+    assert done.status_code == 200 and b"xu.ping@hospital.example" in done.data
+    refused = auth.post(f"/admin/users/{user_id}/email", {"email": "xu.ping at hospital"})
+    assert refused.status_code == 400 and b"email" in refused.data
+    with app.app_context():
+        assert accounts.find_user(db.session(), "investigator").email == "xu.ping@hospital.example"
+
+
+def _user_id_in(app, username: str) -> int:
+    with app.app_context():
+        return accounts.find_user(db.session(), username).id
