@@ -113,7 +113,8 @@ def _lot_rows(n: int, ids: dict[str, int], maker: int, now: datetime) -> dict[st
                         for s, key in enumerate(("tissue_processing", "passage:0", "passage:1", "passage:2", "fill"))],
         "qc_results": [{"id": ids["qc_results"] + 5 * n + q, "lot_id": lid, "test_code": code, "value": value,
                         "within_spec": True, "limit_text": "within", "unit": unit, "method": "", "spec_version":
-                        "UCMSC-1", "recorded_by": maker, "recorded_at": collected} for q, (code, value, unit)
+                        "UCMSC-1", "recorded_by": maker, "recorded_at": collected, "sample_stage": "final_product",
+                        "sampled_at": collected, "after_release": False} for q, (code, value, unit)
                        in enumerate(QC_VALUES)],
     }
     rows["bags"], rows["custody_events"] = _bag_rows(n, din, lid, ids, maker, collected + timedelta(days=13))

@@ -39,6 +39,8 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.labelling import views as labelling_views
     from cellchain.manufacturing import api as manufacturing_api
     from cellchain.manufacturing import views as manufacturing_views
+    from cellchain.notices import api as notices_api
+    from cellchain.notices import views as notices_views
     from cellchain.overview import openapi
     from cellchain.overview import views as overview_views
     from cellchain.people import admin_views, login_views
@@ -54,9 +56,10 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, banking_views, qc_views, qa_views, trial_views, ward_views, reports_views):
+                  manufacturing_views, banking_views, qc_views, qa_views, trial_views, ward_views, reports_views,
+                  notices_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
-    del (audit_api, banking_api, labelling_api, manufacturing_api, openapi, people_api, quality_api, scanning_api,
-         trial_api, ward_api)
+    del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,
+         scanning_api, trial_api, ward_api)
     api.init_app(app)

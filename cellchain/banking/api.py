@@ -14,9 +14,9 @@ from cellchain.banking.schemas import (
     BankOut,
     FreezeIn,
     NodeSchema,
+    VialOut,
     VialThawIn,
     VialThawOut,
-    VialOut,
 )
 from cellchain.core import db
 from cellchain.core.api import bp

@@ -44,6 +44,16 @@ DEFAULTS: dict[str, Any] = {
     # (privacy settings, some tablets) would otherwise lock the ward out of every form.
     "WTF_CSRF_SSL_STRICT": False,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes; no form or JSON body is near this, a flood is refused (413)
+    # --- e-mail of notices (a hold on a released lot reaches QA and the investigators) -----------
+    # None: notices stay in the in-app inbox only. When set, each notice is also mailed after the
+    # transaction that raised it commits; a failed send is logged and kept on the notice, never fatal.
+    "SMTP_HOST": None,
+    "SMTP_PORT": 25,
+    "SMTP_USER": None,  # log in when set (with SMTP_PASSWORD)
+    "SMTP_PASSWORD": None,
+    "SMTP_STARTTLS": False,  # upgrade the connection with STARTTLS before logging in
+    "SMTP_TIMEOUT_SECONDS": 10,
+    "MAIL_FROM": "cellchain@localhost",
     # --- JSON API document (flask-smorest reads these) ------------------------------------------
     "API_TITLE": "cellchain API",
     "API_VERSION": "1.0.0",

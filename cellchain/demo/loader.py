@@ -28,6 +28,7 @@ PEOPLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("nurse2", "Zhao Lei (nurse)", ("nurse",)),
     ("admin", "Sun Hui (administrator)", ("admin",)),
     ("auditor", "Zhou Qiang (auditor / monitor)", ("auditor",)),
+    ("investigator", "Dr. Xu Ping (investigator)", ("investigator",)),
 )
 
 

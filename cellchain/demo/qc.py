@@ -34,9 +34,10 @@ DEMO_PASSWORD = demo_lab.DEMO_PASSWORD
 # Passing results of a good UC-MSC lot, in the order a lab finishes them.
 DEMO_VALUES: dict[str, Any] = {
     "cd73": 98.9, "cd90": 99.2, "cd105": 96.8, "cd34": 0.3, "cd45": 0.5, "cd14": 0.4, "cd19": 0.2, "hla_dr": 0.7,
-    "viability": 93.5, "cell_count": 98.6, "endotoxin": 0.8, "karyotype": "normal", "mycoplasma": "negative",
-    "sterility": "negative", "plastic_adherence": "positive", "trilineage": "positive",
+    "viability": 93.5, "cell_count": 98.6, "endotoxin": 0.8, "gram_stain": "negative", "mycoplasma": "negative",
+    "plastic_adherence": "positive", "trilineage": "positive",
 }
+# The 14-day sterility culture is read after release (spec_limits.DOSE_SPEC); the demo leaves it pending.
 FIRST_DAY = ("cd73", "cd90", "cd105", "cd34", "cd45", "cd14", "cd19", "hla_dr", "viability")
 PLAN = (("awaiting_qc", FIRST_DAY), ("to_release", tuple(DEMO_VALUES)))
 
@@ -48,7 +49,8 @@ def _record(session: Session, analyst: User, lot: Lot, codes: tuple[str, ...], t
     for code in codes:
         if code in done:
             continue
-        entry = qc.ResultInput(test=code, value=DEMO_VALUES[code], tested_at=tested_at)
+        entry = qc.ResultInput(test=code, value=DEMO_VALUES[code], sample_stage="final_product",
+                               sampled_at=tested_at - timedelta(hours=2), tested_at=tested_at)
         qc.record_result(session, actor=analyst, lot_number=lot.lot_number, entry=entry, tz=tz)
         created += 1
     return created
@@ -74,7 +76,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     analyst, reviewer = accounts.find_user(session, "qc"), accounts.find_user(session, "qa")
     if analyst is None or reviewer is None:
         raise RuntimeError("load the demo people (services.demo.load_people) before the QC demo")
-    specifications.ensure_default(session)
+    specifications.ensure_defaults(session)
     tz = ZoneInfo(config["SITE_TIMEZONE"])
     created = 0
     for purpose, codes in PLAN:

@@ -117,8 +117,10 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
 def _new_lot(session: Session, *, actor: Actor, collection: Collection, lot_number: str, purpose: str,
              started_at: datetime, source_vial_id: int | None = None, first_passage: int = 0,
              starting_doublings: float = 0.0) -> Lot:
-    specifications.ensure_default(session, actor=actor)
-    version = specifications.current(session).version
+    specifications.ensure_defaults(session, actor=actor)
+    # A bank lot is judged on the bank's full panel, a dosing lot on its release tests (docs/rules.md, "Release").
+    product = specifications.BANK_PRODUCT if purpose == "bank" else specifications.DOSE_PRODUCT
+    version = specifications.current(session, product=product).version
     lot = Lot(lot_number=lot_number, collection_id=collection.id, din=collection.din, purpose=purpose,
               source_vial_id=source_vial_id, first_passage=first_passage, starting_doublings=starting_doublings,
               status="in_process", spec_version=version, created_by=actor.id, created_at=started_at)

@@ -33,8 +33,8 @@ from cellchain.manufacturing.rules import corrections
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
-from cellchain.quality import deviations, qc, release, release_gaps
-from cellchain.quality.models import Deviation, QcResult
+from cellchain.quality import deviations, holds, qc, release, release_gaps
+from cellchain.quality.models import Deviation, Hold, QcResult
 from cellchain.trial import randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
@@ -47,7 +47,7 @@ CHART_WEEKS = 12
 AREAS: dict[str, tuple[str, ...]] = {
     "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
-    "QC and release": ("qc_result", "specification", "deviation", "excursion"),
+    "QC and release": ("qc_result", "specification", "deviation", "excursion", "hold"),
     "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
     "Ward": ("bedside_check", "infusion"),
     "People and signatures": ("user", "login", "api_token", "signature"),
@@ -340,6 +340,7 @@ class Dashboard:
     ward: WardPanel | None = None
     auditor: AuditorPanel | None = None
     locked_accounts: list[User] | None = None
+    holds: list[tuple[Hold, str]] | None = None  # open holds with their lot numbers (QA, investigators)
 
 
 def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
@@ -354,4 +355,5 @@ def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
         ward=ward_panel(session, today) if "nurse" in roles else None,
         auditor=auditor_panel(session) if "auditor" in roles else None,
         locked_accounts=locked_accounts(session) if "admin" in roles else None,
+        holds=holds.listing(session, open_only=True) if roles & {"qa", "investigator"} else None,
     )

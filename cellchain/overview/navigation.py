@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, url_for
 
+from cellchain.core import db
+from cellchain.notices import inbox
 from cellchain.people import security
 from cellchain.people.rules.roles import Actor, role_title
 
 # (label, endpoint): who sees an entry is who may open its page, as the page's ``roles_required`` says.
 NAV: tuple[tuple[str, str], ...] = (
     ("Scan", "scan.station"), ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("QC", "qc.index"),
-    ("QA review", "qa.index"),
-    ("Trial", "trial.index"), ("Ward", "ward.index"), ("Reports", "reports.index"), ("Audit trail", "audit.trail"),
+    ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"), ("Ward", "ward.index"),
+    ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"), ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
 )
 
@@ -28,9 +30,15 @@ def menu_for(user: Actor | None) -> list[tuple[str, str]]:
     return [(label, url_for(endpoint)) for label, endpoint in NAV if roles_of(endpoint) & user.roles]
 
 
+def inbox_unread() -> int:
+    """The logged-in person's unread notices, counted when the layout shows the number (one statement)."""
+    user = g.get("user")
+    return 0 if user is None else inbox.unread_count(db.session(), user.id)
+
+
 def _template_context() -> dict:
     return {"current_user": g.get("user"), "menu": menu_for(g.get("user")), "csrf_token": security.csrf_token,
-            "role_title": role_title, "site_name": current_app.config["SITE_NAME"]}
+            "role_title": role_title, "site_name": current_app.config["SITE_NAME"], "inbox_unread": inbox_unread}
 
 
 def init_app(app: Flask) -> None:

@@ -186,6 +186,35 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, re
     return user
 
 
+MAX_EMAIL = 254
+
+
+def _email(value: Any) -> str | None:
+    """An e-mail address (``name@host.domain``) or None to clear it; anything else is Invalid."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = value.strip() if isinstance(value, str) else ""
+    local, _, host = text.partition("@")
+    if (not local or "." not in host or host.startswith(".") or host.endswith(".") or len(text) > MAX_EMAIL
+            or any(c.isspace() for c in text) or "@" in host):
+        raise Invalid({"email": "an e-mail address such as name@hospital.example, or empty to clear it"})
+    return text
+
+
+def set_email(session: Session, *, actor: Actor, user_id: int, email: Any) -> User:
+    """Where the person's notices are mailed (when SMTP is configured); empty clears it. Admin only, audited."""
+    require_role(actor.roles, "admin", action="change e-mail addresses")
+    address = _email(email)
+    user = get_user(session, user_id)
+    old = user.email
+    user.email = address
+    session.add(user)
+    session.flush()
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="set_email",
+                 old={"email": old}, new={"email": address})
+    return user
+
+
 # --- API tokens ------------------------------------------------------------------------------------
 
 def issue_token(session: Session, user: User, *, policy: Policy, label: str = "") -> tuple[str, ApiToken]:

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.people import accounts, directory
-from cellchain.people.forms import ActiveForm, CreateUserForm, ReasonForm, RolesForm
+from cellchain.people.forms import ActiveForm, CreateUserForm, EmailForm, ReasonForm, RolesForm
 from cellchain.people.rules.roles import ROLES
 from cellchain.people.security import current_user, policy, roles_required
 
@@ -88,3 +88,15 @@ def set_active(user_id: int):
         return f"Account {user.username} {'activated' if active else 'deactivated'}."
 
     return _change(form, change_active)
+
+
+@bp.route("/users/<int:user_id>/email", methods=["POST"])
+@roles_required("admin", action="change e-mail addresses")
+def set_email(user_id: int):
+    form = EmailForm()
+
+    def change_email():
+        user = accounts.set_email(db.session(), actor=current_user(), user_id=user_id, email=form.email.data)
+        return f"E-mail of {user.username} {'set to ' + user.email if user.email else 'cleared'}."
+
+    return _change(form, change_email)

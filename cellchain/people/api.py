@@ -11,8 +11,9 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.people import accounts
-from cellchain.people.schemas import MeOut, RevokedOut, TokenIn, TokenOut
-from cellchain.people.security import current_user, login_required, login_throttle, policy
+from cellchain.people.models import User
+from cellchain.people.schemas import EmailIn, MeOut, RevokedOut, TokenIn, TokenOut, UserOut
+from cellchain.people.security import current_user, login_required, login_throttle, policy, roles_required
 
 TAGS = ["auth"]
 
@@ -52,3 +53,12 @@ def revoke_token():
 def me():
     """Who the token belongs to"""
     return current_user()
+
+
+@bp.post("/users/<int:user_id>/email", tags=["users"])
+@roles_required("admin", action="change e-mail addresses")
+@bp.arguments(EmailIn)
+@bp.response(200, UserOut)
+def set_email(data: dict[str, Any], user_id: int) -> User:
+    """Set or clear where a person's notices are mailed (administrator)"""
+    return accounts.set_email(db.session(), actor=current_user(), user_id=user_id, email=data.get("email"))

@@ -30,5 +30,9 @@ class RolesForm(ReasonForm):
     roles = RepeatedField("Roles")
 
 
+class EmailForm(PageForm):
+    email = text_field("E-mail")
+
+
 class ActiveForm(ReasonForm):
     active = text_field("Active")

@@ -19,6 +19,8 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     username: str = Field(max_length=64, unique=True, index=True)
     full_name: str = Field(max_length=200)
+    # Where notices are mailed when SMTP is configured (docs/security.md, "Notices"); none: inbox only.
+    email: str | None = Field(default=None, max_length=254)
     password_hash: str = Field(max_length=300)
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)

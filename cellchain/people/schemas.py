@@ -1,4 +1,4 @@
-"""API shapes of bearer tokens: log in, who am I, revoke."""
+"""API shapes of bearer tokens (log in, who am I, revoke) and of a user's e-mail address."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ class MeOut(Schema):
 
 class RevokedOut(Schema):
     revoked = fields.Constant(True, metadata={"description": "always true: the token no longer opens anything"})
+
+
+class EmailIn(RequestSchema):
+    email = CheckedString(required=True, allow_none=True,
+                          metadata={"description": "where notices are mailed; empty or null clears it"})
+
+
+class UserOut(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String()
+    email = fields.String(allow_none=True)
+    roles = SortedStrings()
+    active = fields.Boolean()

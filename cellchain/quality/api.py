@@ -18,7 +18,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.quality import certificate, deviations, qc, release, release_gaps, specifications
+from cellchain.quality import certificate, deviations, holds, qc, release, release_gaps, specifications
 from cellchain.quality.models import Specification
 from cellchain.quality.schemas import (
     CloseIn,
@@ -29,12 +29,15 @@ from cellchain.quality.schemas import (
     DeviationSchema,
     DeviationsOut,
     DeviationsQuery,
+    HoldSchema,
     InvestigateIn,
+    LiftHoldIn,
     QcResultIn,
     QcResultSchema,
     QcResultsOut,
     ReleaseCheckOut,
     SpecificationIn,
+    SpecificationQuery,
     SpecificationSchema,
 )
 
@@ -228,10 +231,11 @@ def close_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviatio
 
 @bp.get("/specifications/current", tags=TAGS)
 @roles_required(*READERS, action="read the specification")
+@bp.arguments(SpecificationQuery, location="query")
 @bp.response(200, SpecificationSchema)
-def current_specification() -> Specification:
-    """The specification in force"""
-    return specifications.in_force_record(db.session())
+def current_specification(query: dict[str, Any]) -> Specification:
+    """The specification in force for a product (?product=ucmsc, the default, or ucmsc_bank)"""
+    return specifications.in_force_record(db.session(), product=query.get("product") or specifications.DOSE_PRODUCT)
 
 
 @bp.post("/specifications", tags=TAGS)
@@ -241,3 +245,26 @@ def current_specification() -> Specification:
 def publish_specification(data: dict[str, Any]) -> Specification:
     """Publish a new specification version (new lots only)"""
     return specifications.publish(db.session(), actor=current_user(), definition=data)
+
+
+# --- holds ----------------------------------------------------------------------------------------------
+
+@bp.get("/holds/<int:hold_id>", tags=TAGS)
+@roles_required("qa", "investigator", "auditor", action="read a hold")
+@bp.response(200, HoldSchema)
+def get_hold(hold_id: int) -> holds.HoldDetail:
+    """A hold on a lot, with every subject already infused from it"""
+    return holds.detail(db.session(), hold_id)
+
+
+@bp.post("/holds/<int:hold_id>/lift", tags=TAGS)
+@roles_required("qa", action="lift a hold")
+@bp.arguments(LiftHoldIn)
+@bp.response(200, HoldSchema)
+def lift_hold(data: dict[str, Any], hold_id: int) -> holds.HoldDetail:
+    """Lift a hold with a QA e-signature (meaning approved) and a reason"""
+    session = db.session()
+    holds.lift(session, actor=current_user(), hold_id=hold_id,
+               signature=signatures.parse_signature(data.get("signature")), reason=data.get("reason"),
+               policy=policy())
+    return holds.detail(session, hold_id)

@@ -33,8 +33,9 @@ from cellchain.core.errors import Reason, Refused
 from cellchain.identifiers import isbt128
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.quality import deviations, qc, release
-from cellchain.quality.models import Deviation
+from cellchain.quality import deviations, holds, qc, release, release_gaps
+from cellchain.quality.models import Deviation, Hold
+from cellchain.quality.rules.spec_limits import SpecTest
 
 LOT_NOT_DECIDED = "lot_not_decided"
 QR_SIZE = 38 * mm
@@ -52,6 +53,8 @@ class CertificateData:
     bags: list[Bag]
     signature: Signature
     changed: bool
+    pending_after_release: list[SpecTest]
+    holds: list[Hold]
 
 
 def build(session: Session, lot_number: str) -> CertificateData:
@@ -65,7 +68,9 @@ def build(session: Session, lot_number: str) -> CertificateData:
                            lines=qc.table(session, lot), deviations=rows,
                            accepted_tests=deviations.accepted_test_codes(rows), bags=release.bags_of(session, lot),
                            signature=signature,
-                           changed=not signatures.still_matches(signature, release.release_content(session, lot)))
+                           changed=not signatures.still_matches(signature, release.release_content(session, lot)),
+                           pending_after_release=release_gaps.pending_after_release(session, lot),
+                           holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)])
 
 
 # --- text -----------------------------------------------------------------------------------------------
@@ -78,6 +83,8 @@ def _moment(when: datetime, tz: ZoneInfo) -> str:
 
 def _verdict(line: qc.QcLine, accepted: set[str]) -> str:
     latest = line.latest
+    if latest is None and line.test.after_release:
+        return "pending after release"
     if latest is None:
         return "no result" if line.test.required else "not tested (optional)"
     if latest.within_spec:
@@ -150,14 +157,33 @@ def _identity(data: CertificateData, config: Mapping[str, Any], verify_url: str,
     return outer
 
 
-def _results(data: CertificateData, s: _Styles) -> Table:
-    rows: list[list[Any]] = [["Test", "Method", "Limit", "Result", "Verdict", "Repeats"]]
+def _sample(result: Any, tz: ZoneInfo) -> str:
+    local = result.sampled_at.astimezone(tz)
+    late = "; recorded after release" if result.after_release else ""
+    return f"{result.sample_stage.replace('_', ' ')}, {local:%Y-%m-%d %H:%M}{late}"
+
+
+def _results(data: CertificateData, s: _Styles, tz: ZoneInfo) -> Table:
+    rows: list[list[Any]] = [["Test", "Method", "Limit", "Result", "Sample (stage, taken)", "Verdict", "Repeats"]]
     for line in data.lines:
         latest = line.latest
         shown = "" if latest is None else f"{latest.value} {latest.unit}".strip()
-        rows.append([f"{line.test.code}: {line.test.name}", line.test.method, line.limit, shown,
+        sample = "" if latest is None else _sample(latest, tz)
+        rows.append([f"{line.test.code}: {line.test.name}", line.test.method, line.limit, shown, sample,
                      _verdict(line, data.accepted_tests), _note(line)])
-    return _grid(rows, [38 * mm, 28 * mm, 22 * mm, 20 * mm, 32 * mm, 40 * mm], s)
+    return _grid(rows, [32 * mm, 24 * mm, 20 * mm, 18 * mm, 26 * mm, 28 * mm, 32 * mm], s)
+
+
+def _after_release(data: CertificateData, tz: ZoneInfo, s: _Styles) -> list[Flowable]:
+    """Tests read after release, still without a result, and any hold a late result raised."""
+    out: list[Flowable] = []
+    if data.pending_after_release:
+        named = "; ".join(f"{t.code}: {t.name} ({t.method})" for t in data.pending_after_release)
+        out.append(_p(f"Pending after release (not part of this release decision): {named}", s.body))
+    for hold in data.holds:
+        state = "OPEN" if hold.lifted_at is None else f"lifted {_moment(hold.lifted_at, tz)}: {hold.lift_reason}"
+        out.append(_p(f"HOLD {hold.id} raised {_moment(hold.raised_at, tz)} - {hold.cause} - {state}", s.strong))
+    return out
 
 
 def _deviations(data: CertificateData, s: _Styles) -> list[Flowable]:
@@ -206,7 +232,8 @@ def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any])
         _p("Release certificate - certificate of analysis", s.title),
         _p(f"{config['FACILITY_NAME']} - {config['SITE_NAME']}", s.body),
         _identity(data, config, verify_url, s), Spacer(1, 4 * mm),
-        _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s),
+        _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s, tz),
+        *_after_release(data, tz, s),
         _p("Deviations", s.h2), *_deviations(data, s),
         KeepTogether([_p("QA decision and electronic signature", s.h2), *_decision(data, tz, verify_url, s)]),
     ]

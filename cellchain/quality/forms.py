@@ -11,13 +11,16 @@ from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 class ResultForm(PageForm):
     test = text_field("Test")
     value = text_field("Value")
+    sample_stage = text_field("Sample stage")
+    sampled_at = SiteDateTimeField("Sampled at (site time)")
     tested_at = SiteDateTimeField("Tested at (site time, optional)")
     repeat_of = text_field("Repeats result")
     reason = text_field("Reason for the repeat")
 
     def result(self) -> dict[str, Any]:
         """The result as ``qc.parse_result`` reads it, which names every field it cannot take."""
-        return {"test": self.test.data, "value": self.value.data, "tested_at": self.tested_at.data,
+        return {"test": self.test.data, "value": self.value.data, "sample_stage": self.sample_stage.data,
+                "sampled_at": self.sampled_at.data, "tested_at": self.tested_at.data,
                 "repeat_of": self.repeat_of.data, "reason": self.reason.data}
 
 
@@ -26,6 +29,12 @@ class ReleaseForm(SignatureForm):
 
 
 class RejectForm(SignatureForm):
+    reason = text_field("Reason")
+
+
+class LiftHoldForm(SignatureForm):
+    """Lift a hold: QA's e-signature (meaning approved) and the reason."""
+
     reason = text_field("Reason")
 
 

@@ -47,6 +47,38 @@ class QcResult(SQLModel, table=True):
     recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     repeat_of_id: int | None = Field(default=None, foreign_key="qc_results.id")
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Where and when the sample was taken (spec_limits.SAMPLE_STAGES): a sterility culture sampled at
+    # fill says something else than one sampled in process (Ph. Eur. 2.6.27).
+    sample_stage: str = Field(default="final_product", max_length=20)
+    sampled_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # Recorded after the lot's release (a sterility culture read on day 14): not part of what QA signed.
+    after_release: bool = Field(default=False)
+
+
+class Hold(SQLModel, table=True):
+    """A released lot stopped by a result that came after its release (docs/rules.md, "Quality: holds").
+
+    Raised in the result's own transaction; lifted only with a QA e-signature and a reason. At most one
+    hold of a lot is open at a time (the partial unique index), so "is this lot held" is one row.
+    """
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        Index("uq_holds_open_per_lot", "lot_id", unique=True,
+              sqlite_where=text("lifted_at IS NULL"), postgresql_where=text("lifted_at IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lot_id: int = Field(foreign_key="lots.id", index=True)
+    qc_result_id: int = Field(foreign_key="qc_results.id")
+    # What the hold says wherever a bag of the lot is refused: the result that caused it.
+    cause: str = Field(max_length=300)
+    raised_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    raised_by: int = Field(foreign_key="users.id")
+    lifted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    lifted_by: int | None = Field(default=None, foreign_key="users.id")
+    lift_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
+    lift_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 DEVIATION_STATUSES = ("open", "investigated", "decided", "closed")

@@ -13,8 +13,16 @@ from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.quality import deviations, release, release_gaps
-from cellchain.quality.forms import CloseForm, DecideForm, DeviationForm, InvestigateForm, RejectForm, ReleaseForm
+from cellchain.quality import deviations, holds, release, release_gaps
+from cellchain.quality.forms import (
+    CloseForm,
+    DecideForm,
+    DeviationForm,
+    InvestigateForm,
+    LiftHoldForm,
+    RejectForm,
+    ReleaseForm,
+)
 
 bp = Blueprint("qa", __name__, url_prefix="/qa")
 VIEWERS = ("qa", "auditor")
@@ -159,3 +167,39 @@ def close(number: str):
     form = CloseForm()
     return _move(number, form, lambda: deviations.close(db.session(), actor=current_user(), number=number,
                                                         signature=form.signature(), policy=policy()))
+
+
+# --- holds ----------------------------------------------------------------------------------------------
+
+HOLD_VIEWERS = ("qa", "investigator", "auditor")
+
+
+@bp.route("/holds")
+@roles_required(*HOLD_VIEWERS, action="see holds")
+def hold_list():
+    return render_template("qa/holds.html", rows=holds.listing(db.session()))
+
+
+def _render_hold(hold_id: int, *, problem: Refusal | None = None, form: PageForm | None = None) -> str:
+    return render_template("qa/hold.html", h=holds.detail(db.session(), hold_id), problem=problem,
+                           can_lift="qa" in current_user().roles, form=form or {})
+
+
+@bp.route("/holds/<int:hold_id>")
+@roles_required(*HOLD_VIEWERS, action="see a hold")
+def hold(hold_id: int):
+    return _render_hold(hold_id)
+
+
+@bp.route("/holds/<int:hold_id>/lift", methods=["POST"])
+@roles_required("qa", action="lift a hold")
+def lift_hold(hold_id: int):
+    form = LiftHoldForm()
+
+    def lift_it():
+        holds.lift(db.session(), actor=current_user(), hold_id=hold_id, signature=form.signature(),
+                   reason=form.reason.data or "", policy=policy())
+        flash(f"Hold {hold_id} lifted.", "success")
+        return redirect(url_for("qa.hold", hold_id=hold_id))
+
+    return submit(form, lift_it, lambda refusal: _render_hold(hold_id, problem=refusal, form=form))

@@ -3,8 +3,11 @@
 The lot's own specification version judges each result (``spec_limits.judge``). A repeat
 test is a new row pointing at the result it repeats, with a mandatory reason; the newest result of a
 test is the one that counts. An out-of-specification result opens a deviation in the same
-transaction, so no OOS can be stored without one. Once QA has released or rejected the lot its
-results are closed: nothing about them may change (docs/rules.md, "Quality: QC results").
+transaction, so no OOS can be stored without one. Every result says where and when its sample was
+taken (``sample_stage``, ``sampled_at``). A rejected lot takes no more results; a released lot still
+takes them (the sterility culture read after release, Ph. Eur. 2.6.27), each marked ``after_release``,
+and one out of specification holds the lot in the same transaction (``holds.raise_for_result``).
+Stored results never change (docs/rules.md, "Quality: QC results").
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
@@ -24,12 +28,14 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing.lot_access import lock_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.quality import deviations, specifications
+from cellchain.quality import deviations, holds, specifications
 from cellchain.quality.models import QcResult
 from cellchain.quality.rules import spec_limits
 
 TESTABLE_STATUSES = ("in_process", "awaiting_release")
 DECIDED_STATUSES = ("released", "rejected")
+# A released lot still takes results: the tests read after release, and any result that comes late.
+RESULT_STATUSES = (*TESTABLE_STATUSES, "released")
 LOT_DECIDED = "lot_decided"
 LOT_NOT_TESTABLE = "lot_not_testable"
 QC_RESULT_EXISTS = "qc_result_exists"
@@ -40,10 +46,13 @@ MAX_REASON = 2000
 
 @dataclass(frozen=True)
 class ResultInput:
-    """What a QC analyst enters: the API's ``{test, value, tested_at?, repeat_of?, reason?}``."""
+    """What a QC analyst enters: the API's ``{test, value, sample_stage, sampled_at, tested_at?, repeat_of?,
+    reason?}``."""
 
     test: str
     value: Any
+    sample_stage: str = "final_product"
+    sampled_at: datetime | None = None
     tested_at: datetime | None = None
     repeat_of: int | None = None
     reason: str | None = None
@@ -78,6 +87,17 @@ def parse_result(data: Mapping[str, Any]) -> ResultInput:
     value = data.get("value")
     if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
         fields["value"] = "the result: a number, or a word such as negative or normal"
+    stage = data.get("sample_stage")
+    if not isinstance(stage, str) or stage.strip().lower() not in spec_limits.SAMPLE_STAGES:
+        fields["sample_stage"] = f"where the sample was taken: one of {', '.join(spec_limits.SAMPLE_STAGES)}"
+    sampled_at = None
+    if data.get("sampled_at") in (None, ""):
+        fields["sampled_at"] = "when the sample was taken (site time)"
+    else:
+        try:
+            sampled_at = parse_instant(data["sampled_at"], "sampled_at")
+        except Invalid as refusal:
+            fields.update(refusal.fields)
     tested_at = None
     if data.get("tested_at") not in (None, ""):
         try:
@@ -88,15 +108,16 @@ def parse_result(data: Mapping[str, Any]) -> ResultInput:
     reason = _optional_text(data.get("reason"), "reason", fields)
     if fields:
         raise Invalid(fields)
-    return ResultInput(test=test.strip().lower(), value=value, tested_at=tested_at, repeat_of=repeat_of,
-                       reason=reason)
+    return ResultInput(test=test.strip().lower(), value=value, sample_stage=stage.strip().lower(),
+                       sampled_at=sampled_at, tested_at=tested_at, repeat_of=repeat_of, reason=reason)
 
 
 def guard_accepts_results(lot: Lot) -> None:
-    """Results only while the lot is being made or awaits release; after the decision, never."""
-    if lot.status in DECIDED_STATUSES:
+    """Results while the lot is being made, awaits release, or is released (tests read after release);
+    a rejected lot takes none."""
+    if lot.status == "rejected":
         raise Refused(Reason(LOT_DECIDED, f"lot {lot.lot_number} is {lot.status}; its results can no longer change"))
-    if lot.status not in TESTABLE_STATUSES:
+    if lot.status not in RESULT_STATUSES:
         raise Refused(Reason(LOT_NOT_TESTABLE, f"lot {lot.lot_number} is {lot.status}; it takes no QC results"))
 
 
@@ -147,24 +168,43 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
     guard_accepts_results(lot)
     spec_test = specifications.for_lot(session, lot).find(entry.test)
     judgement = spec_limits.judge(spec_test, entry.value)
-    if entry.tested_at is not None and entry.tested_at > utcnow() + CLOCK_SKEW:
-        raise Invalid({"tested_at": "a test cannot have been done in the future"})
+    _check_times(entry)
     repeated = _repeated(session, lot, entry)
+    after_release = lot.status == "released"
     row = QcResult(lot_id=lot.id, test_code=spec_test.code, value=_value_text(judgement.normalized_value),
                    within_spec=judgement.within_spec, limit_text=spec_test.limit.describe(spec_test.unit),
                    unit=spec_test.unit, method=spec_test.method, spec_version=lot.spec_version,
                    tested_at=entry.tested_at, recorded_by=actor.id,
-                   repeat_of_id=repeated.id if repeated else None, reason=entry.reason)
+                   repeat_of_id=repeated.id if repeated else None, reason=entry.reason,
+                   sample_stage=entry.sample_stage, sampled_at=entry.sampled_at or utcnow(),
+                   after_release=after_release)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="qc_result", record_id=row.id,
                  action="repeat" if repeated else "create", reason=entry.reason,
                  new={"lot": lot.lot_number, "test": row.test_code, "value": row.value, "within_spec": row.within_spec,
                       "limit": row.limit_text, "spec_version": row.spec_version, "tested_at": row.tested_at,
-                      "repeat_of": row.repeat_of_id})
+                      "repeat_of": row.repeat_of_id, "sample_stage": row.sample_stage, "sampled_at": row.sampled_at,
+                      "after_release": row.after_release})
     if not row.within_spec:
         deviations.open_for_result(session, actor=actor, lot=lot, result=row, message=judgement.message, tz=tz)
+        if after_release:
+            holds.raise_for_result(session, actor=actor, lot=lot, result=row, test_name=spec_test.name)
     return row
+
+
+def _check_times(entry: ResultInput) -> None:
+    """Neither the sampling nor the test in the future, and no test before its sample was taken."""
+    fields = {}
+    latest = utcnow() + CLOCK_SKEW
+    if entry.sampled_at is not None and entry.sampled_at > latest:
+        fields["sampled_at"] = "a sample cannot have been taken in the future"
+    if entry.tested_at is not None and entry.tested_at > latest:
+        fields["tested_at"] = "a test cannot have been done in the future"
+    elif entry.tested_at is not None and entry.sampled_at is not None and entry.tested_at < entry.sampled_at:
+        fields["tested_at"] = "a test cannot have been done before its sample was taken"
+    if fields:
+        raise Invalid(fields)
 
 
 @dataclass(frozen=True)
@@ -221,12 +261,22 @@ def missing_tests(session: Session, lot: Lot) -> list[str]:
     return [line.test.code for line in table(session, lot) if line.test.required and line.latest is None]
 
 
-def testable_lots(session: Session) -> list[Lot]:
-    statement = select(Lot).where(Lot.status.in_(TESTABLE_STATUSES)).order_by(Lot.created_at, Lot.id)
-    return list(session.exec(statement))
+# A released lot stays on the work list this long for its tests read after release: a compendial
+# sterility culture is read at 14 days (USP <71>, Ph. Eur. 2.6.1), so 30 days leaves room for a repeat
+# while the list does not grow with every lot ever released. A later result can still be recorded.
+AFTER_RELEASE_WORK_DAYS = 30
 
+
+def testable_lots(session: Session) -> list[Lot]:
+    """Lots being made or awaiting release, and lots released within ``AFTER_RELEASE_WORK_DAYS``."""
+    recent = utcnow() - timedelta(days=AFTER_RELEASE_WORK_DAYS)
+    statement = select(Lot).where(or_(Lot.status.in_(TESTABLE_STATUSES),
+                                      and_(Lot.status == "released", Lot.decided_at >= recent)))
+    return list(session.exec(statement.order_by(Lot.created_at, Lot.id)))
 
 
 def work_list(session: Session) -> list[tuple[Lot, list[str]]]:
-    """Lots that take results now, each with the required tests still without a result."""
-    return [(lot, missing_tests(session, lot)) for lot in testable_lots(session)]
+    """Lots that take results now, each with the required tests still without a result; a released lot
+    is listed while a test read after release (the sterility culture) still has none."""
+    work = [(lot, missing_tests(session, lot)) for lot in testable_lots(session)]
+    return [(lot, missing) for lot, missing in work if lot.status != "released" or missing]

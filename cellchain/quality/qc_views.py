@@ -10,6 +10,7 @@ from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
 from cellchain.quality import deviations, qc
 from cellchain.quality.forms import ResultForm
+from cellchain.quality.rules import spec_limits
 
 bp = Blueprint("qc", __name__, url_prefix="/qc")
 VIEWERS = ("qc", "qa", "auditor")
@@ -28,9 +29,9 @@ def _render_lot(lot_id: str, refusal: Refusal | None = None, form: ResultForm | 
     rows = deviations.listing(session, lot=lot)
     return render_template("qc/lot.html", lot=lot, lines=qc.table(session, lot), lot_deviations=rows,
                            accepted=deviations.accepted_test_codes(rows),
-                           can_record="qc" in user.roles and lot.status in qc.TESTABLE_STATUSES,
+                           can_record="qc" in user.roles and lot.status in qc.RESULT_STATUSES,
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or {})
+                           form=form or {}, stages=spec_limits.SAMPLE_STAGES)
 
 
 @bp.route("/lots/<lot_id>")
@@ -51,8 +52,10 @@ def record(lot_id: str):
             flash(f"{row.test_code} = {row.value}: within specification ({row.limit_text}).", "success")
         else:
             opened = deviations.for_result(db.session(), row)
+            held = " The lot is released: it is now ON HOLD, and QA and the investigators are told." \
+                if row.after_release else ""
             flash(f"{row.test_code} = {row.value}: OUT OF SPECIFICATION ({row.limit_text}); "
-                  f"deviation {opened.number if opened else ''} opened for QA.", "warning")
+                  f"deviation {opened.number if opened else ''} opened for QA.{held}", "warning")
         return redirect(url_for("qc.lot", lot_id=lot_id))
 
     return submit(form, record_result, lambda refusal: _render_lot(lot_id, refusal, form))

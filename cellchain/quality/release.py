@@ -25,7 +25,9 @@ from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.quality import deviations, qc, release_gaps
+from cellchain.quality import deviations, holds, qc, release_gaps
+from cellchain.quality.models import Hold
+from cellchain.quality.rules.spec_limits import SpecTest
 from cellchain.ward import custody
 from cellchain.ward.rules.custody_states import TERMINAL_STATES
 
@@ -45,8 +47,11 @@ def bags_of(session: Session, lot: Lot, *, lock: bool = False) -> list[Bag]:
 def release_content(session: Session, lot: Lot) -> dict[str, Any]:
     """The canonical release content: identity, donor, every result, deviations, batch record and bags.
 
-    It leaves out what the decision itself changes (lot status, bag quality status), so the content
-    signed at the decision is still the content afterwards unless the record really changed.
+    It leaves out what the decision itself changes (lot status, bag quality status), and the results
+    recorded after release (the sterility culture read on day 14), which QA did not sign: so the content
+    signed at the decision is still the content afterwards unless the record really changed. A result's
+    sample stage and time are shown beside it but left out of the hash, so that certificates signed
+    before results carried them still match (results are append-only: neither can change).
     """
     collection = session.get(Collection, lot.collection_id)
     return {
@@ -54,7 +59,8 @@ def release_content(session: Session, lot: Lot) -> dict[str, Any]:
         "donor_eligibility": collection.eligibility, "collected_at": collection.collected_at,
         "results": [{"id": r.id, "test": r.test_code, "value": r.value, "unit": r.unit, "within_spec": r.within_spec,
                      "limit": r.limit_text, "repeat_of": r.repeat_of_id, "reason": r.reason,
-                     "tested_at": r.tested_at, "recorded_by": r.recorded_by} for r in qc.results_of(session, lot)],
+                     "tested_at": r.tested_at, "recorded_by": r.recorded_by}
+                    for r in qc.results_of(session, lot) if not r.after_release],
         "deviations": [{"number": d.number, "kind": d.kind, "test": d.test_code, "status": d.status,
                         "decision": d.decision, "justification": d.justification,
                         "closing_signature": d.closing_signature_id}
@@ -195,6 +201,8 @@ class Review:
     gaps: list[Reason]
     signature: Signature | None
     people: dict[int, str]
+    pending_after_release: list[SpecTest]
+    holds: list[Hold]
 
     @property
     def decided(self) -> bool:
@@ -220,7 +228,9 @@ def review(session: Session, lot_number: str, reviewer: Actor | None,
                   passages=effective_passages(session, lot.id), batch_record=batch.batch_record(session, lot, steps),
                   bags=bags, custody_events=events,
                   gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps.of_lot(session, lot, reviewer, steps),
-                  signature=decision_signature(session, lot), people=_people(session))
+                  signature=decision_signature(session, lot), people=_people(session),
+                  pending_after_release=release_gaps.pending_after_release(session, lot),
+                  holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)])
 
 
 def awaiting_review(session: Session) -> list[Lot]:

@@ -17,6 +17,7 @@ from cellchain.core.schemas import (
     signature_field,
 )
 from cellchain.quality.models import DEVIATION_STATUSES
+from cellchain.quality.rules.spec_limits import BUILT_IN, RELEASE_MODES, SAMPLE_STAGES
 
 DEVIATION_KINDS = ["oos", "excursion", "procedural"]
 DEVIATION_DECISIONS = ["accept", "reject"]
@@ -29,6 +30,10 @@ class QcResultIn(RequestSchema):
     test = CheckedString(required=True, metadata={"description": "specification test code, e.g. viability, cd73"})
     value = CheckedRaw(required=True, metadata={"description": "a number, or a word: negative/positive, "
                                                                "normal/abnormal"})
+    sample_stage = CheckedString(required=True, metadata={"description": "where the sample was taken: "
+                                                                         + ", ".join(SAMPLE_STAGES)})
+    sampled_at = CheckedDateTime(required=True, metadata={"description": "when the sample was taken, with its "
+                                                                         "UTC offset"})
     tested_at = CheckedDateTime(metadata={"description": "with its UTC offset"})
     repeat_of = CheckedInteger(metadata={"description": "id of the result this repeats"})
     reason = CheckedString(metadata={"description": "why the test was repeated; required for a repeat"})
@@ -55,6 +60,11 @@ class QcResultSchema(Schema):
                                metadata={"description": "id of the result this one repeats"})
     reason = fields.String(allow_none=True, attribute="result.reason", metadata={"description": "why it was "
                                                                                                 "repeated"})
+    sample_stage = fields.String(attribute="result.sample_stage", validate=validate.OneOf(SAMPLE_STAGES))
+    sampled_at = UtcDateTime(attribute="result.sampled_at")
+    after_release = fields.Boolean(attribute="result.after_release",
+                                   metadata={"description": "recorded after the lot's release (not part of what "
+                                                            "QA signed); out of specification, it holds the lot"})
     tested_at = UtcDateTime(allow_none=True, attribute="result.tested_at")
     recorded_at = UtcDateTime(attribute="result.recorded_at")
     recorded_by = fields.Integer(attribute="result.recorded_by", metadata={"description": "user id of the "
@@ -89,6 +99,9 @@ class SpecTestSchema(Schema):
     unit = fields.String()
     required = fields.Boolean(metadata={"description": "false: recorded when a site chooses to, never blocks "
                                                        "release"})
+    release = fields.String(validate=validate.OneOf(RELEASE_MODES),
+                            metadata={"description": "gates: needed before release; after_release: read after "
+                                                     "release (a 14-day sterility culture), never blocks it"})
     limit = fields.Nested(LimitSchema, required=True)
     bounds = fields.List(fields.Float(allow_none=True), metadata={"description": "[low, high]: physically "
                                                                                 "possible values"})
@@ -98,11 +111,18 @@ class SpecificationIn(RequestSchema):
     """A new version: its name and every test, in the shape GET /specifications/current answers."""
 
     version = CheckedString(required=True)
+    product = CheckedString(metadata={"description": "ucmsc (dosing lots, the default) or ucmsc_bank (cell banks)"})
     tests = CheckedList(CheckedNested(SpecTestSchema), required=True)
+
+
+class SpecificationQuery(Schema):
+    product = fields.String(validate=validate.OneOf(list(BUILT_IN)),
+                            metadata={"description": "ucmsc (dosing lots, the default) or ucmsc_bank"})
 
 
 class SpecDefinitionSchema(Schema):
     version = fields.String(required=True)
+    product = fields.String()
     tests = fields.List(fields.Nested(SpecTestSchema), required=True)
 
 
@@ -202,3 +222,34 @@ class ReleaseCheckOut(Schema):
     ready = fields.Boolean(required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True,
                           metadata={"description": "every gap between the lot and its release, for this reviewer"})
+
+
+# --- holds ----------------------------------------------------------------------------------------------
+
+class LiftHoldIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "QA's e-signature, meaning approved"})
+    reason = CheckedString(required=True, metadata={"description": "why the hold is lifted"})
+
+
+class InfusedSubjectSchema(Schema):
+    subject_id = fields.String(required=True, attribute="subject_code")
+    week = fields.Integer(required=True)
+    bag_id = fields.String(required=True, attribute="bag_code")
+    infused_at = UtcDateTime(required=True, attribute="started_at")
+
+
+class HoldSchema(Schema):
+    """A hold, dumped from ``holds.HoldDetail``: the hold, its lot, and the subjects already infused."""
+
+    id = fields.Integer(required=True, attribute="hold.id")
+    lot_id = fields.String(required=True, attribute="lot.lot_number")
+    qc_result_id = fields.Integer(required=True, attribute="hold.qc_result_id")
+    cause = fields.String(required=True, attribute="hold.cause")
+    open = fields.Boolean(required=True)
+    raised_at = UtcDateTime(attribute="hold.raised_at")
+    lifted_at = UtcDateTime(allow_none=True, attribute="hold.lifted_at")
+    lifted_by = fields.Integer(allow_none=True, attribute="hold.lifted_by")
+    lift_signature_id = fields.Integer(allow_none=True, attribute="hold.lift_signature_id")
+    lift_reason = fields.String(allow_none=True, attribute="hold.lift_reason")
+    infused = fields.List(fields.Nested(InfusedSubjectSchema), required=True,
+                          metadata={"description": "subjects already infused from the lot"})

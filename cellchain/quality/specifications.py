@@ -3,6 +3,10 @@
 A lot is judged for its whole life by the version in force when it started (``lot.spec_version``), so
 publishing a new version never changes the verdict on a lot already in process or on any stored result.
 Stored versions are append-only rows (the database refuses UPDATE and DELETE on ``specifications``).
+
+Each product has its own line of versions (``Specification.product``): the dosing lots' ``ucmsc``
+(released on rapid tests, sterility read after release) and the cell banks' ``ucmsc_bank`` (the full
+panel gates). ``current(session, product=...)`` is the version a new lot of that product starts under.
 """
 
 from __future__ import annotations
@@ -21,49 +25,70 @@ from cellchain.quality.rules import spec_limits
 SPEC_VERSION_EXISTS = "spec_version_exists"
 
 
-def _latest(session: Session) -> Specification | None:
-    return session.exec(select(Specification).order_by(Specification.id.desc()).limit(1)).first()
+DOSE_PRODUCT = spec_limits.DOSE_SPEC.product
+BANK_PRODUCT = spec_limits.BANK_SPEC.product
+PRODUCTS: tuple[str, ...] = tuple(spec_limits.BUILT_IN)
+
+
+def _latest(session: Session, product: str = DOSE_PRODUCT) -> Specification | None:
+    statement = select(Specification).where(Specification.product == product)
+    return session.exec(statement.order_by(Specification.id.desc()).limit(1)).first()
+
+
+def _built_in(product: str) -> spec_limits.Specification:
+    if product not in spec_limits.BUILT_IN:
+        raise NotFound(f"no specification product {product!r}; the products are {', '.join(PRODUCTS)}")
+    return spec_limits.BUILT_IN[product]
 
 
 def by_version(session: Session, version: str) -> Specification | None:
     return session.exec(select(Specification).where(Specification.version == version)).first()
 
 
-def ensure_default(session: Session, *, actor: Actor | None = None) -> Specification:
-    """The built-in UC-MSC specification (docs/rules.md, "Quality: QC results"), stored once if none exists."""
-    existing = _latest(session)
+def ensure_default(session: Session, *, actor: Actor | None = None, product: str = DOSE_PRODUCT) -> Specification:
+    """The product's built-in specification (docs/rules.md, "Quality: QC results"), stored once if the
+    product has no version yet. A database that already holds a version of the product keeps it: its
+    lots stay judged by the version they started under, and QA publishes the next one."""
+    existing = _latest(session, product)
     if existing is not None:
         return existing
-    default = spec_limits.DEFAULT_SPEC
-    row = Specification(version=default.version, definition=spec_limits.spec_to_dict(default),
+    default = _built_in(product)
+    row = Specification(version=default.version, product=product, definition=spec_limits.spec_to_dict(default),
                         created_by=actor.id if actor else None)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="specification", record_id=row.id, action="create",
-                 new={"version": row.version, "product": row.product, "tests": list(spec_limits.DEFAULT_SPEC.codes)},
+                 new={"version": row.version, "product": row.product, "tests": list(default.codes)},
                  reason="built-in default specification")
     return row
 
 
-def current(session: Session) -> Specification:
-    """The version new lots start under (the newest published); stores the default if there is none."""
-    return ensure_default(session)
+def ensure_defaults(session: Session, *, actor: Actor | None = None) -> list[Specification]:
+    """Every product's built-in specification, each stored once (the dosing lots' and the banks')."""
+    return [ensure_default(session, actor=actor, product=product) for product in PRODUCTS]
 
 
-def in_force(session: Session) -> spec_limits.Specification:
+def current(session: Session, *, product: str = DOSE_PRODUCT) -> Specification:
+    """The version new lots of ``product`` start under (its newest published); stores the built-in one if
+    the product has none. Bank lots ask for ``product=BANK_PRODUCT``."""
+    return ensure_default(session, product=product)
+
+
+def in_force(session: Session, *, product: str = DOSE_PRODUCT) -> spec_limits.Specification:
     """The version new lots would start under, read without writing (the built-in one until one is stored)."""
-    row = _latest(session)
-    return definition(row) if row is not None else spec_limits.DEFAULT_SPEC
+    row = _latest(session, product)
+    return definition(row) if row is not None else _built_in(product)
 
 
-def in_force_record(session: Session) -> Specification:
+def in_force_record(session: Session, *, product: str = DOSE_PRODUCT) -> Specification:
     """``in_force`` as a record: the newest stored version, or the built-in one unsaved (no effective
     time: it takes effect when the first lot stores it)."""
-    row = _latest(session)
+    row = _latest(session, product)
     if row is not None:
         return row
-    default = spec_limits.DEFAULT_SPEC
-    return Specification(version=default.version, definition=spec_limits.spec_to_dict(default), effective_at=None)
+    default = _built_in(product)
+    return Specification(version=default.version, product=product, definition=spec_limits.spec_to_dict(default),
+                         effective_at=None)
 
 
 def definition(row: Specification) -> spec_limits.Specification:
@@ -80,8 +105,8 @@ def for_lot(session: Session, lot: Lot) -> spec_limits.Specification:
     row = by_version(session, lot.spec_version)
     if row is not None:
         return definition(row)
-    if lot.spec_version == spec_limits.DEFAULT_SPEC.version:
-        return spec_limits.DEFAULT_SPEC
+    if lot.spec_version in spec_limits.BUILT_IN_VERSIONS:
+        return spec_limits.BUILT_IN_VERSIONS[lot.spec_version]
     raise NotFound(f"specification {lot.spec_version} of lot {lot.lot_number} is not stored")
 
 
@@ -89,10 +114,12 @@ def publish(session: Session, *, actor: Actor, definition: dict[str, Any]) -> Sp
     """A new version for new lots; an existing version is never rewritten (QA only)."""
     require_role(actor.roles, "qa", action="publish a specification")
     spec = spec_limits.spec_from_dict(definition)
-    ensure_default(session, actor=actor)
+    _built_in(spec.product)
+    ensure_default(session, actor=actor, product=spec.product)
     if by_version(session, spec.version) is not None:
         raise Refused(Reason(SPEC_VERSION_EXISTS, f"specification {spec.version} exists; publish a new version"))
-    row = Specification(version=spec.version, definition=spec_limits.spec_to_dict(spec), created_by=actor.id)
+    row = Specification(version=spec.version, product=spec.product, definition=spec_limits.spec_to_dict(spec),
+                        created_by=actor.id)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="specification", record_id=row.id, action="publish",

@@ -14,7 +14,7 @@ from cellchain.scanning import resolver
 from cellchain.ward import custody, custody_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-REPORT_ROLES = ("qa", "auditor", "coordinator")
+REPORT_ROLES = ("qa", "auditor", "coordinator", "investigator")
 CUSTODY_ROLES = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
 
 

@@ -23,6 +23,7 @@ from cellchain.identifiers.scans import scanned_bag_id
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import holds
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
@@ -155,7 +156,7 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
     if elsewhere is not None:
         reasons.append(Reason("bag_already_allocated",
                               f"{bag.bag_code} is already allocated (visit {elsewhere.visit_id})"))
-    return reasons
+    return reasons + holds.refusals(session, [bag])  # docs/rules.md, "Quality: holds"
 
 
 def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, weight_kg: Any,

@@ -35,7 +35,7 @@ from cellchain.trial.schemas import (
     VisitWeightIn,
 )
 
-READERS = ("coordinator", "auditor")
+READERS = ("coordinator", "investigator", "auditor")
 TAGS = ["trial"]
 BAD_INPUT = "a field is missing, unknown or wrong: ``fields`` names each"
 

@@ -29,7 +29,7 @@ from cellchain.trial.rules import eligibility
 
 bp = Blueprint("trial", __name__, url_prefix="/trial")
 
-READERS = ("coordinator", "auditor")
+READERS = ("coordinator", "investigator", "auditor")
 CRITERIA_LABELS = {
     "meets_transplant_criteria": "Meets the criteria for liver transplantation",
     "first_transplant": "This is the subject's first liver transplant",

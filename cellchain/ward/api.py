@@ -25,6 +25,8 @@ from cellchain.scanning import resolver
 from cellchain.ward import bedside, custody, custody_records, custody_report, infusions, thaw
 from cellchain.ward.schemas import (
     BagCustodyOut,
+    BagThawIn,
+    BagThawOut,
     BedsideIn,
     BedsideOut,
     CollectionCustodyOut,
@@ -37,8 +39,6 @@ from cellchain.ward.schemas import (
     InfusionCompleteIn,
     InfusionIn,
     InfusionOut,
-    BagThawIn,
-    BagThawOut,
 )
 
 CUSTODY_READERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")

@@ -1,7 +1,7 @@
 """The bedside check (docs/rules.md, "Ward: the bedside check").
 
 Match the bag in the nurse's hand to the wrist in front of her: read both scans and the records they
-name once (``bedside_facts``), run the fourteen checks of ``rules/bedside_checks.py`` on them, record the
+name once (``bedside_facts``), run the fifteen checks of ``rules/bedside_checks.py`` on them, record the
 attempt with its audit entry, and answer every check by name.
 
 Every attempt is kept as a ``BedsideCheck`` row (append-only), failed ones too: ``verify`` writes it in
@@ -48,7 +48,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
     if found.bag is None:
         f.bag_problem = f"no bag {code} is registered"
         return f
-    f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
+    f.bag, f.lot, f.hold, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
     f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
     events, f.excursions = found.custody
     f.last_event = events[-1] if events else None

@@ -2,7 +2,8 @@
 
 A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
-infusion, and the bag's custody events with any open temperature excursion. It is a SQLAlchemy Core
+infusion, the open hold on its lot, and the bag's custody events with any open temperature
+excursion. It is a SQLAlchemy Core
 statement built once (only SQL with parameters), and its rows become small named tuples: building
 ORM objects cost more than the query, and the guards only read.
 
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
 
 from cellchain.manufacturing.models import Bag, Lot
+from cellchain.quality.models import Hold
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward.models import CustodyEvent, Excursion, Infusion
 from cellchain.ward.rules.bedside_checks import (
@@ -23,6 +25,7 @@ from cellchain.ward.rules.bedside_checks import (
     BagView,
     EventView,
     ExcursionView,
+    HoldView,
     InfusionRef,
     LotView,
     SubjectRef,
@@ -34,6 +37,7 @@ from cellchain.ward.rules.bedside_checks import (
 class BagFacts(NamedTuple):
     bag: BagView
     lot: LotView | None
+    hold: HoldView | None
     allocation: AllocationView | None
     visit: VisitView | None
     allocated_subject: SubjectRef | None
@@ -59,7 +63,7 @@ def _columns(view: type[NamedTuple], table: Table) -> list:
 
 _SUBJECTS, _BAGS, _LOTS = Subject.__table__, Bag.__table__, Lot.__table__
 _ALLOCATIONS, _VISITS, _INFUSIONS = Allocation.__table__, Visit.__table__, Infusion.__table__
-_EVENTS, _EXCURSIONS = CustodyEvent.__table__, Excursion.__table__
+_EVENTS, _EXCURSIONS, _HOLDS = CustodyEvent.__table__, Excursion.__table__, Hold.__table__
 _ALLOCATED = _SUBJECTS.alias("allocated_subject")
 
 _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_code == bindparam("code"))
@@ -70,7 +74,7 @@ _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_c
 # so the answer is one row per custody event (or one row), and a part is absent when its first
 # column, never NULL in a stored row, comes back NULL.
 _PARTS: tuple[tuple[type[NamedTuple], Table], ...] = (
-    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (AllocationView, _ALLOCATIONS),
+    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (HoldView, _HOLDS), (AllocationView, _ALLOCATIONS),
     (VisitView, _VISITS), (SubjectRef, _ALLOCATED), (InfusionRef, _INFUSIONS), (EventView, _EVENTS),
     (ExcursionView, _EXCURSIONS))
 
@@ -90,6 +94,8 @@ _BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)]
                          .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
                          .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
                          .outerjoin(_LOTS, _LOTS.c.id == _BAGS.c.lot_id)
+                         # at most one open hold per lot (uq_holds_open_per_lot): still one row per event
+                         .outerjoin(_HOLDS, and_(_HOLDS.c.lot_id == _BAGS.c.lot_id, _HOLDS.c.lifted_at.is_(None)))
                          .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.bag_id == _BAGS.c.id)
                          .outerjoin(_VISITS, _VISITS.c.id == _ALLOCATIONS.c.visit_id)
                          .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)

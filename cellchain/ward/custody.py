@@ -23,6 +23,7 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import holds
 from cellchain.ward.models import CustodyEvent, Excursion
 from cellchain.ward.rules import custody_states
 
@@ -108,8 +109,11 @@ def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime
                              f"the {kind}'s last event ({last.event}) is later than this one"))
 
 
-def _guard_release(kind: str, record: Any, event: str) -> None:
-    """Rule 2: a bag whose lot is not released never leaves the lab."""
+def _guard_release(session: Session, kind: str, record: Any, event: str) -> None:
+    """Rule 2: a bag whose lot is not released never leaves the lab, nor one whose lot is on hold
+    (docs/rules.md, "Quality: holds")."""
+    if kind == "bag" and event == "dispatched":
+        holds.refuse_if_held(session, record)
     if kind == "bag" and event == "dispatched" and record.quality_status != "released":
         raise Refused(Reason("bag_not_released", f"bag {record.bag_code} is {record.quality_status}; "
                                                  "only a released bag is dispatched"))
@@ -166,7 +170,7 @@ def record_handover(session: Session, *, actor: Actor, record: Any, handover: Ha
         raise Invalid({"location": "say where the hand-over happened"})
     kind = _kind_of(record)
     record = _lock(session, record)
-    _guard_release(kind, record, handover.event)
+    _guard_release(session, kind, record, handover.event)
     return _write(session, actor=actor, kind=kind, record=record, handover=handover, ranges=ranges)
 
 

@@ -15,7 +15,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0008_bag_dosing"
-down_revision = "0006_cell_banks"
+down_revision = "0007_release_stages"
 branch_labels = None
 depends_on = None
 

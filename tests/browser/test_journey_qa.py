@@ -32,6 +32,8 @@ def _record_result(page, test: str, value: str, *, repeat_of: str = "", reason: 
     form = page.locator("#record form")
     form.locator("select[name=test]").select_option(test)
     form.locator("input[name=value]").fill(value)
+    form.locator("select[name=sample_stage]").select_option("final_product")
+    form.locator("input[name=sampled_at]").fill("2026-11-20T07:30")
     if repeat_of:
         form.locator("select[name=repeat_of]").select_option(label=repeat_of)
         form.locator("textarea[name=reason]").fill(reason)

@@ -23,9 +23,10 @@ def test_demo_qc_results_go_through_the_qc_service_and_load_once(app):
         created = _load_demo(app)
         session = db.session()
         waiting, ready = demo_lab.demo_lot(session, "awaiting_qc"), demo_lab.demo_lot(session, "to_release")
-        assert set(qc.missing_tests(session, waiting)) == {"sterility", "mycoplasma", "endotoxin", "karyotype",
+        assert set(qc.missing_tests(session, waiting)) == {"sterility", "mycoplasma", "endotoxin", "gram_stain",
                                                            "cell_count"}
-        assert qc.missing_tests(session, ready) == []
+        assert qc.missing_tests(session, ready) == ["sterility"]  # the 14-day culture, read after release
+        assert [t.code for t in release_gaps.pending_after_release(session, ready)] == ["sterility"]
         assert [g for g in release_gaps.of_lot(session, ready) if g.code.startswith("qc_")] == []
         assert all(row.recorded_by == accounts.find_user(session, "qc").id
                    for row in qc.results_of(session, ready))

@@ -34,6 +34,9 @@ PASSING: dict[str, Any] = {
     "hla_dr": 0.8, "viability": 94.0, "sterility": "negative", "mycoplasma": "negative", "endotoxin": 0.9,
     "karyotype": "normal", "cell_count": 101.5,
 }
+# Where and when a test's sample was taken, as the API (SAMPLED) and the QC page's form (SAMPLED_FORM) take it.
+SAMPLED: dict[str, str] = {"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00:00+08:00"}
+SAMPLED_FORM: dict[str, str] = {"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00"}
 SCREENING = {t: "negative" for t in ("HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV")}
 
 
@@ -164,7 +167,8 @@ def add_results(session: Session, lot: Lot, *, by: str = "qc", values: Mapping[s
         shown = f"{verdict.normalized_value:.10g}" if isinstance(verdict.normalized_value, float) else value
         rows.append(QcResult(lot_id=lot.id, test_code=code, value=shown, within_spec=verdict.within_spec,
                              limit_text=spec_test.limit.describe(spec_test.unit), unit=spec_test.unit,
-                             method=spec_test.method, spec_version=lot.spec_version, recorded_by=tester.id))
+                             method=spec_test.method, spec_version=lot.spec_version, recorded_by=tester.id,
+                             sample_stage="final_product", sampled_at=utcnow() - timedelta(hours=3)))
     session.add_all(rows)
     session.flush()
     return rows

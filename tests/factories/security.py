@@ -78,7 +78,7 @@ def load_site(app: Flask) -> dict[str, str]:
         return {"lot_id": lot.lot_number, "bag_id": bag.bag_code, "bag_code": bag.bag_code, "din": lot.lot_number,
                 "subject_code": subject.subject_code, "subject_id": subject.subject_code, "visit_id": str(visit.id),
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
-                "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE",
+                "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1", "notice_id": "1",
                 "bank_code": f"MCB-{lot.din}", "vial_code": f"MCB-{lot.din}-V001", "record_type": "lot"}
 
 

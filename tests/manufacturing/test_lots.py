@@ -74,7 +74,7 @@ def test_a_lot_starts_under_the_current_specification_with_the_dins_number(app, 
     response = api.post("/api/v1/lots", as_="lab", json={"collection_din": din})
     assert response.status_code == 201, response.get_json()
     assert response.get_json() == {"lot_id": din, "din": din, "purpose": "dosing", "status": "in_process",
-                                   "spec_version": "UCMSC-1"}
+                                   "spec_version": "UCMSC-2"}
     again = api.post("/api/v1/lots", as_="lab", json={"collection_din": din})
     assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "lot_exists"
 

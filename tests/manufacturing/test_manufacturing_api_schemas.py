@@ -12,6 +12,7 @@ from tests.conftest import signature
 from tests.factories import labels as make
 from tests.factories.api_document import answer_problems
 from tests.factories.lab import SCREENING, days_ago, iso
+from tests.factories.qc import SAMPLED
 
 
 @pytest.fixture
@@ -73,7 +74,8 @@ def test_a_cord_carried_to_verified_steps_and_bags_answers_as_documented_at_ever
                         json={"signature": signature("qa", "verified")})
     body = conforms(spec, "POST", "/lots/{lot_id}/batch-steps/{step_id}/verify", verified, 201)
     assert body["verified_by"] == "qa" and body["meaning"] == "verified"
-    assert api.post(f"{lot}/qc-results", as_="qc", json={"test": "viability", "value": 93}).status_code == 201
+    assert api.post(f"{lot}/qc-results", as_="qc", json={**SAMPLED,
+                                                         "test": "viability", "value": 93}).status_code == 201
     fill = api.post(f"{lot}/bags", as_="lab", json={"count": 2, "volume_ml": 20, "total_cells": 2_000_000,
                                                      "anticoagulant": "ACD-A", "anticoagulant_lot": "ACD2611"})
     bags = conforms(spec, "POST", "/lots/{lot_id}/bags", fill, 201)["bags"]

@@ -9,7 +9,7 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from tests.conftest import signature
-from tests.factories.qc import add_results, db_session, make_lot, user
+from tests.factories.qc import SAMPLED, add_results, db_session, make_lot, user
 
 DEV = "/api/v1/deviations/{}/{}"
 
@@ -21,7 +21,8 @@ def oos(app, api) -> tuple[str, str]:
         lot = make_lot(session)
         add_results(session, lot, skip=("endotoxin",))
         lot_id = lot.lot_number
-    body = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={"test": "endotoxin", "value": 6.1}).get_json()
+    body = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={**SAMPLED,
+                                                                         "test": "endotoxin", "value": 6.1}).get_json()
     return lot_id, body["deviation"]
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from tests.conftest import signature
 from tests.factories import api_document
-from tests.factories.qc import add_results, db_session, make_lot
+from tests.factories.qc import SAMPLED, add_results, db_session, make_lot
 
 
 @pytest.fixture
@@ -24,7 +24,8 @@ def ready_lot(app) -> str:
 
 
 def test_qc_results_and_release_check_answer_as_documented(api, document, ready_lot):
-    recorded = api.post(f"/api/v1/lots/{ready_lot}/qc-results", as_="qc", json={"test": "endotoxin", "value": 6.1})
+    recorded = api.post(f"/api/v1/lots/{ready_lot}/qc-results", as_="qc", json={**SAMPLED,
+                                                                                "test": "endotoxin", "value": 6.1})
     api_document.assert_documented(document, "POST", "/lots/{lot_id}/qc-results", recorded)
     assert recorded.get_json()["deviation"].startswith("DEV-") and recorded.get_json()["lot_id"] == ready_lot
     listing = api.get(f"/api/v1/lots/{ready_lot}/qc-results", as_="qa")
@@ -88,17 +89,23 @@ def test_the_specification_answers_as_documented_before_and_after_a_new_version(
     built_in = api.get("/api/v1/specifications/current", as_="qc")
     api_document.assert_documented(document, "GET", "/specifications/current", built_in)
     assert built_in.get_json()["effective_at"] is None  # not stored until the first lot needs it
-    definition = {"version": "UCMSC-2", "tests": built_in.get_json()["tests"]}
+    assert built_in.get_json()["version"] == "UCMSC-2" and built_in.get_json()["product"] == "ucmsc"
+    definition = {"version": "UCMSC-3", "tests": built_in.get_json()["tests"]}
     published = api.post("/api/v1/specifications", as_="qa", json=definition)
     api_document.assert_documented(document, "POST", "/specifications", published)
     current = api.get("/api/v1/specifications/current", as_="qc")
     api_document.assert_documented(document, "GET", "/specifications/current", current)
-    assert current.get_json()["version"] == "UCMSC-2" and current.get_json()["effective_at"].endswith("Z")
+    assert current.get_json()["version"] == "UCMSC-3" and current.get_json()["effective_at"].endswith("Z")
+    bank = api.get("/api/v1/specifications/current?product=ucmsc_bank", as_="qc")
+    api_document.assert_documented(document, "GET", "/specifications/current", bank)
+    assert bank.get_json()["version"] == "UCMSC-BANK-1"
+    assert all(t["release"] == "gates" for t in bank.get_json()["tests"])
 
 
 @pytest.mark.parametrize(("url", "role", "body", "named"), [
-    ("/api/v1/lots/{lot}/qc-results", "qc", {"test": "viability", "value": 90, "vaule": 91}, {"vaule"}),
-    ("/api/v1/lots/{lot}/qc-results", "qc", {"test": ["viability"], "value": {"n": 90}}, {"test", "value"}),
+    ("/api/v1/lots/{lot}/qc-results", "qc", {**SAMPLED, "test": "viability", "value": 90, "vaule": 91}, {"vaule"}),
+    ("/api/v1/lots/{lot}/qc-results", "qc", {**SAMPLED, "test": ["viability"], "value": {"n": 90}}, {"test", "value"}),
+    ("/api/v1/lots/{lot}/qc-results", "qc", {"test": "viability", "value": 90}, {"sample_stage", "sampled_at"}),
     ("/api/v1/deviations", "qa", {"kind": "procedural", "description": "x", "lot": "{lot}"}, {"lot"}),
     ("/api/v1/deviations", "qa", {"kind": 3, "description": 4}, {"kind", "description"}),
     ("/api/v1/lots/{lot}/release", "qa", {"signature": signature("qa", "released"), "note": "ok"}, {"note"}),

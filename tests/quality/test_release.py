@@ -14,7 +14,7 @@ from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Deviation
 from cellchain.ward.models import CustodyEvent
 from tests.conftest import signature
-from tests.factories.qc import PASSING, add_excursion, add_results, db_session, give_role, make_lot, user
+from tests.factories.qc import PASSING, SAMPLED, add_excursion, add_results, db_session, give_role, make_lot, user
 
 RELEASE = "/api/v1/lots/{}/release"
 REJECT = "/api/v1/lots/{}/reject"
@@ -124,7 +124,7 @@ def test_qa_who_recorded_a_result_through_the_api_cannot_release_the_lot(app, ap
         add_results(session, lot, skip=("karyotype",))
         lot_id = lot.lot_number
     assert api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qa",
-                    json={"test": "karyotype", "value": "normal"}).status_code == 201
+                    json={**SAMPLED, "test": "karyotype", "value": "normal"}).status_code == 201
     response = api.post(RELEASE.format(lot_id), as_="qa", json={"signature": signature("qa", "released")})
     assert response.status_code == 409 and _codes(response) == ["reviewer_tested_lot"]
     with db_session(app) as session:
@@ -173,17 +173,20 @@ def test_a_lot_is_released_once(app, api):
                                                             "reason": "second thoughts"}).status_code == 409
 
 
-def test_a_changed_result_after_release_is_refused(app, api, is_postgres):
+def test_a_result_after_release_is_a_new_row_and_the_stored_results_never_change(app, api, is_postgres):
     lot_id = _ready_lot(app)
     api.post(RELEASE.format(lot_id), as_="qa", json={"signature": signature("qa", "released")})
     listing = api.get(f"/api/v1/lots/{lot_id}/qc-results", as_="qc").get_json()
     viability = next(r for r in listing["results"] if r["test"] == "viability")
     repeat = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc",
-                      json={"test": "viability", "value": 60, "repeat_of": viability["id"], "reason": "recount"})
-    assert repeat.status_code == 409 and _codes(repeat) == ["lot_decided"]
+                      json={**SAMPLED, "test": "viability", "value": 60, "repeat_of": viability["id"],
+                            "reason": "recount"})
+    assert repeat.status_code == 201 and repeat.get_json()["after_release"] is True
     with app.app_context(), pytest.raises(DBAPIError, match="append-only"):
         db.session().execute(text("UPDATE qc_results SET value = '60' WHERE id = :id"), {"id": viability["id"]})
-    assert api.get(f"/api/v1/lots/{lot_id}/qc-results", as_="qc").get_json()["results"] == listing["results"]
+    after = api.get(f"/api/v1/lots/{lot_id}/qc-results", as_="qc").get_json()["results"]
+    assert [r for r in after if r["id"] != repeat.get_json()["id"]] == \
+        [{**r, "counts": r["counts"] and r["test"] != "viability"} for r in listing["results"]]
 
 
 def test_reject_needs_a_reason_and_sends_the_bags_to_discard(app, api):
@@ -202,7 +205,7 @@ def test_reject_needs_a_reason_and_sends_the_bags_to_discard(app, api):
         assert {b.custody_state for b in bags} == {"discarded"}
         events = session.exec(select(CustodyEvent).where(CustodyEvent.event == "discarded")).all()
         assert sorted(e.item_id for e in events) == sorted(b.id for b in bags)
-    late = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={"test": "viability", "value": 90})
+    late = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc", json={**SAMPLED, "test": "viability", "value": 90})
     assert late.status_code == 409 and _codes(late) == ["lot_decided"]
 
 

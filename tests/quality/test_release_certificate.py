@@ -14,7 +14,7 @@ from cellchain.audit.models import Signature
 from cellchain.core import db
 from cellchain.manufacturing.models import Lot
 from tests.conftest import signature
-from tests.factories.qc import PASSING, add_results, db_session, make_lot
+from tests.factories.qc import PASSING, SAMPLED, add_results, db_session, make_lot
 
 PDF = "/api/v1/lots/{}/release-certificate.pdf"
 
@@ -26,9 +26,10 @@ def _released_lot(app, api, *, with_repeat: bool = True) -> str:
         add_results(session, lot, skip=("endotoxin",))
         lot_id = lot.lot_number
     results = f"/api/v1/lots/{lot_id}/qc-results"
-    first = api.post(results, as_="qc", json={"test": "endotoxin", "value": 6.5 if with_repeat else 0.9}).get_json()
+    first = api.post(results, as_="qc", json={**SAMPLED,
+                                              "test": "endotoxin", "value": 6.5 if with_repeat else 0.9}).get_json()
     if with_repeat:
-        api.post(results, as_="qc", json={"test": "endotoxin", "value": 0.7, "repeat_of": first["id"],
+        api.post(results, as_="qc", json={**SAMPLED, "test": "endotoxin", "value": 0.7, "repeat_of": first["id"],
                                           "reason": "pipetting error in the first run"})
         number = first["deviation"]
         api.post(f"/api/v1/deviations/{number}/investigate", as_="qa",

@@ -9,7 +9,7 @@ from sqlmodel import select
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag, Lot
 from tests.conftest import PASSWORD
-from tests.factories.qc import PASSING, add_results, db_session, give_role, make_lot
+from tests.factories.qc import PASSING, SAMPLED_FORM, add_results, db_session, give_role, make_lot
 
 
 def _lot_row(app, lot_id: str) -> tuple[str, list[str]]:
@@ -31,17 +31,18 @@ def _enter_results(client, auth, lot_id: str) -> str:
     url = f"/qc/lots/{lot_id}/results"
     for code, value in PASSING.items():
         if code != "endotoxin":
-            assert auth.post(url, {"test": code, "value": str(value)}).status_code == 302, code
-    failed = auth.post(url, {"test": "endotoxin", "value": "6.2", "tested_at": "2026-11-20T09:30"},
+            assert auth.post(url, {**SAMPLED_FORM, "test": code, "value": str(value)}).status_code == 302, code
+    failed = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "6.2", "tested_at": "2026-11-20T09:30"},
                        follow_redirects=True)
     assert b"OUT OF SPECIFICATION" in failed.data
     number = re.search(rb"DEV-\d{4}-\d{4}", failed.data).group().decode()
     first_id = re.search(rb"result #(\d+)", failed.data[failed.data.index(b'data-test="endotoxin"'):]).group(1).decode()
-    twice = auth.post(url, {"test": "endotoxin", "value": "0.5"})
+    twice = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "0.5"})
     assert twice.status_code == 409 and b"qc_result_exists" in twice.data
-    no_reason = auth.post(url, {"test": "endotoxin", "value": "0.5", "repeat_of": first_id})
+    no_reason = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "0.5", "repeat_of": first_id})
     assert no_reason.status_code == 400 and b"a repeat test needs the reason" in no_reason.data
-    repeat = auth.post(url, {"test": "endotoxin", "value": "0.5", "repeat_of": first_id, "reason": "clot in well 3"},
+    repeat = auth.post(url, {**SAMPLED_FORM,
+                             "test": "endotoxin", "value": "0.5", "repeat_of": first_id, "reason": "clot in well 3"},
                        follow_redirects=True)
     assert b"within specification" in repeat.data and b"clot in well 3" in repeat.data
     auth.logout()
@@ -87,7 +88,8 @@ def test_a_lot_goes_from_qc_results_to_a_signed_release_through_the_pages(app, c
     auth.logout()
     auth.login("qc")
     after = client.get(f"/qc/lots/{lot_id}")
-    assert b"can no longer change" in after.data and b"Record result" not in after.data
+    # a released lot still takes the results read after release, each marked as such
+    assert b"is released: results recorded now are marked" in after.data and b"Record result" in after.data
 
 
 def test_qa_rejects_a_lot_from_the_review_page(app, client, auth):
@@ -140,7 +142,8 @@ def test_lab_and_nurse_cannot_open_the_qa_and_qc_pages(app, client, auth):
     assert client.get("/qa/").status_code == 403
     assert client.get(f"/qa/lots/{lot_id}").status_code == 403
     assert client.get("/qc/").status_code == 403
-    assert auth.post(f"/qc/lots/{lot_id}/results", {"test": "viability", "value": "90"}).status_code == 403
+    assert auth.post(f"/qc/lots/{lot_id}/results", {**SAMPLED_FORM,
+                                                    "test": "viability", "value": "90"}).status_code == 403
 
 
 def test_qa_opens_a_deviation_from_the_review_page_and_filters_the_list(app, client, auth):

@@ -60,7 +60,7 @@ def _tables_intact(app) -> None:
     with in_db(app) as session:
         counts = snapshot(session)  # counts every table: a dropped one would raise here
         assert set(counts) == {t.name for t in SQLModel.metadata.sorted_tables}
-        assert session.exec(select(func.count()).select_from(User)).one() == 10
+        assert session.exec(select(func.count()).select_from(User)).one() == 11
     assert AuthActions(client_for(app)).login("lab").status_code == 302
 
 
@@ -179,7 +179,7 @@ def test_probes_at_the_login_are_refused_and_change_no_account(app, client):
         assert token.status_code in (400, 401, 403), probe
     with in_db(app) as session:
         users = session.exec(select(User)).all()
-        assert len(users) == 9 and all(u.username.isidentifier() or u.username.isalnum() for u in users)
+        assert len(users) == 10 and all(u.username.isidentifier() or u.username.isalnum() for u in users)
     assert AuthActions(client).login("qa", PASSWORD).status_code == 302
 
 

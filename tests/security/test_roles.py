@@ -81,6 +81,13 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/deviations/<number>/close"): QA,
     ("GET", f"{P}/specifications/current"): QC_READERS,
     ("POST", f"{P}/specifications"): QA,
+    # holds on released lots: QA lifts them (signed); investigators follow up the infused subjects
+    ("GET", f"{P}/holds/<int:hold_id>"): frozenset({"qa", "investigator", "auditor"}),
+    ("POST", f"{P}/holds/<int:hold_id>/lift"): QA,
+    # each person's own inbox
+    ("GET", f"{P}/inbox"): EVERYONE,
+    ("POST", f"{P}/users/<int:user_id>/email"): frozenset({"admin"}),
+    ("POST", f"{P}/inbox/<int:notice_id>/read"): EVERYONE,
     # bags and labels
     ("GET", f"{P}/bags"): EVERYONE,
     ("GET", f"{P}/bags/<bag_id>"): EVERYONE,
@@ -96,10 +103,10 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/shipments/label"): LABEL_PRINTERS,
     # the trial: the coordinator; nobody changes a randomization (randomize refuses a second time)
     ("POST", f"{P}/subjects"): COORDINATOR,
-    ("GET", f"{P}/subjects"): frozenset({"coordinator", "auditor"}),
-    ("GET", f"{P}/subjects/<subject_code>"): frozenset({"coordinator", "auditor"}),
+    ("GET", f"{P}/subjects"): frozenset({"coordinator", "investigator", "auditor"}),
+    ("GET", f"{P}/subjects/<subject_code>"): frozenset({"coordinator", "investigator", "auditor"}),
     ("POST", f"{P}/subjects/<subject_code>/randomize"): COORDINATOR,
-    ("GET", f"{P}/subjects/<subject_code>/visits"): frozenset({"coordinator", "auditor", "nurse"}),
+    ("GET", f"{P}/subjects/<subject_code>/visits"): frozenset({"coordinator", "investigator", "auditor", "nurse"}),
     ("GET", f"{P}/subjects/<subject_id>/wristband.pdf"): frozenset({"coordinator", "lab", "qa"}),
     ("GET", f"{P}/subjects/<subject_id>/wristband.zpl"): frozenset({"coordinator", "lab", "qa"}),
     ("POST", f"{P}/visits/<int:visit_id>/allocation"): COORDINATOR,
@@ -119,11 +126,13 @@ PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 20
 # GETs that are acts, not reads: each prints labels (a LabelPrint row and an audit entry per label).
 PRINTS = {key for key in API if key[0] == "GET" and key[1].endswith((".pdf", ".zpl"))
           and ("label" in key[1] or "wristband" in key[1])}
-AUDITOR_POSTS = {("POST", f"{P}/auth/token"), ("POST", f"{P}/auth/revoke"), ("POST", f"{P}/scans")}
+AUDITOR_POSTS = {("POST", f"{P}/auth/token"), ("POST", f"{P}/auth/revoke"), ("POST", f"{P}/scans"),
+                 ("POST", f"{P}/inbox/<int:notice_id>/read")}  # marks one's own notice read: no record changes
 
 PAGE_POSTS: dict[str, frozenset[str]] = {
     "/admin/users": frozenset({"admin"}),
     "/admin/users/<int:user_id>/active": frozenset({"admin"}),
+    "/admin/users/<int:user_id>/email": frozenset({"admin"}),
     "/admin/users/<int:user_id>/roles": frozenset({"admin"}),
     "/admin/users/<int:user_id>/unlock": frozenset({"admin"}),
     "/lab/collections": LAB,
@@ -142,6 +151,8 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/labels/print/<item_type>/<key>": LABEL_PRINTERS,  # a bag's labels
     "/qc/lots/<lot_id>/results": QC,
     "/qa/deviations": QA,
+    "/qa/holds/<int:hold_id>/lift": QA,
+    "/inbox/<int:notice_id>/read": EVERYONE,
     "/qa/deviations/<number>/investigate": QA,
     "/qa/deviations/<number>/decide": QA,
     "/qa/deviations/<number>/close": QA,
@@ -206,7 +217,9 @@ def test_the_tables_follow_the_design(app):
     assert API[("POST", f"{P}/lots/<lot_id>/bags")] == LAB == PAGE_POSTS["/lab/lots/<lot_id>/bags"]
     assert API[("POST", f"{P}/infusions")] == NURSE == PAGE_POSTS["/ward/infusions"]
     assert API[("POST", f"{P}/subjects/<subject_code>/randomize")] == COORDINATOR
-    assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS if not r.startswith(("/admin", "/trial/balance")))
+    assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
+               if not r.startswith(("/admin", "/trial/balance", "/inbox")))  # one's own inbox is no operational power
+    assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
 
 
 def test_every_api_endpoint_answers_every_role_with_allowed_or_403(app, client, api, site):

@@ -16,6 +16,9 @@ ROLES: dict[str, str] = {
     "qa": "QA reviewer",
     "coordinator": "Trial coordinator",
     "nurse": "Nurse",
+    # Signs clinical decisions and follows up the subjects; reads subjects and safety; never releases a
+    # lot. Told at once when a released lot is held (docs/security.md, "Roles").
+    "investigator": "Investigator",
     "admin": "Administrator",
     "auditor": "Auditor / monitor",
 }

@@ -27,6 +27,17 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 QC_MISSING = "qc_missing"
 QC_OUT_OF_SPEC = "qc_out_of_spec"
 
+# Whether a test's result is needed before release ("gates") or is read after it ("after_release"):
+# a 48-hour product cannot wait for a 14-day compendial sterility culture (USP <71>, Ph. Eur. 2.6.1),
+# so it is released on rapid tests (Gram stain, endotoxin, mycoplasma by NAT: Ph. Eur. 2.6.7, 2.6.27)
+# and the culture is read after release (docs/rules.md, "Quality: release").
+GATES = "gates"
+AFTER_RELEASE = "after_release"
+RELEASE_MODES: tuple[str, ...] = (GATES, AFTER_RELEASE)
+
+# Where the sample of a result was taken (docs/rules.md, "Quality: QC results").
+SAMPLE_STAGES: tuple[str, ...] = ("bank", "in_process", "final_product", "post_thaw")
+
 
 def _fmt(number: float) -> str:
     return f"{number:g}"
@@ -128,6 +139,21 @@ class SpecTest:
     limit: Limit
     required: bool = True
     bounds: tuple[float | None, float | None] = (None, None)
+    release: str = GATES
+
+    def __post_init__(self) -> None:
+        if self.release not in RELEASE_MODES:
+            raise Invalid({"release": f"{self.release!r} is not one of {', '.join(RELEASE_MODES)}"})
+
+    @property
+    def gates_release(self) -> bool:
+        """A required test whose result must be in (and within specification) before release."""
+        return self.required and self.release == GATES
+
+    @property
+    def after_release(self) -> bool:
+        """A required test read after release (a compendial sterility culture of a 48-hour product)."""
+        return self.required and self.release == AFTER_RELEASE
 
 
 @dataclass(frozen=True)
@@ -136,6 +162,7 @@ class Specification:
 
     version: str
     tests: tuple[SpecTest, ...]
+    product: str = "ucmsc"
 
     def __post_init__(self) -> None:
         codes = [t.code for t in self.tests]
@@ -210,6 +237,44 @@ DEFAULT_SPEC = Specification(
 )
 
 
+_STERILE = Limit.equals("negative", ("negative", "positive"))
+_GRAM = SpecTest("gram_stain", "Gram stain (negative = no organisms seen)", "Gram stain of the final product", "",
+                 Limit.equals("negative", ("negative", "positive")))
+_MYCOPLASMA_NAT = SpecTest("mycoplasma", "Mycoplasma (negative = not detected)",
+                           "nucleic-acid amplification (Ph. Eur. 2.6.7)", "", _STERILE)
+
+# The dosing-lot specification: a bag expires 48 h after formulation, so the lot is released on rapid
+# tests (count, viability, identity and purity by flow cytometry, endotoxin, Gram stain, mycoplasma by
+# NAT) and the 14-day sterility culture of the final product, sampled at fill, is read after release
+# (Ph. Eur. 2.6.27, microbiological examination of cell-based preparations). Karyotype is a bank test.
+DOSE_SPEC = Specification(
+    version="UCMSC-2",
+    product="ucmsc",
+    tests=(
+        *(t for t in DEFAULT_SPEC.tests if t.code in {"cd73", "cd90", "cd105", "cd34", "cd45", "cd14", "cd19",
+                                                      "hla_dr", "viability", "endotoxin", "cell_count"}),
+        _GRAM,
+        _MYCOPLASMA_NAT,
+        SpecTest("sterility", "Sterility, 14-day culture (negative = no growth)", "USP <71> / Ph. Eur. 2.6.1", "",
+                 _STERILE, release=AFTER_RELEASE),
+        *(t for t in DEFAULT_SPEC.tests if not t.required),
+    ),
+)
+
+# The cell-bank specification: a frozen bank waits for every result, so the full panel gates
+# (ICH Q5D; Ph. Eur. 2.6.1, 2.6.7, 2.6.14; ISCT 2006 identity and purity markers).
+BANK_SPEC = Specification(
+    version="UCMSC-BANK-1",
+    product="ucmsc_bank",
+    tests=tuple(t for t in DEFAULT_SPEC.tests),
+)
+
+# The built-in version of each product, stored when a product has none yet (``specifications.current``).
+BUILT_IN: dict[str, Specification] = {DOSE_SPEC.product: DOSE_SPEC, BANK_SPEC.product: BANK_SPEC}
+# Every built-in version by name, so a lot started under one before it was stored reads the same definition.
+BUILT_IN_VERSIONS: dict[str, Specification] = {s.version: s for s in (DEFAULT_SPEC, DOSE_SPEC, BANK_SPEC)}
+
+
 def parse_number(value: Any, field_name: str = "value") -> float:
     """Read a finite number from int, float or a plain decimal string; anything else is Invalid."""
     if _is_number(value):
@@ -252,22 +317,28 @@ def judge(spec_test: SpecTest, value: Any) -> Judgement:
 def release_gaps(
     spec: Specification, latest_results: Mapping[str, bool], accepted_deviation_codes: set[str]
 ) -> list[Reason]:
-    """Every required test that blocks release (docs/rules.md, "Quality: release").
+    """Every gating test that blocks release (docs/rules.md, "Quality: release").
 
-    ``latest_results`` maps a test code to whether its latest result was within spec. A required
+    ``latest_results`` maps a test code to whether its latest result was within spec. A gating
     test with no result is ``qc_missing``; one out of spec is ``qc_out_of_spec`` unless QA accepted
-    a closed deviation for that code. Optional (characterization) tests never block.
+    a closed deviation for that code. Optional (characterization) tests never block, and neither do
+    tests read after release (``pending_after_release`` lists those).
     """
     reasons: list[Reason] = []
     for spec_test in spec.tests:
         named = f"{spec_test.code} ({spec_test.name})"
-        if not spec_test.required:
+        if not spec_test.gates_release:
             continue
         if spec_test.code not in latest_results:
             reasons.append(Reason(QC_MISSING, f"no result for required test {named}"))
         elif not latest_results[spec_test.code] and spec_test.code not in accepted_deviation_codes:
             reasons.append(Reason(QC_OUT_OF_SPEC, f"{named} is out of specification, no accepted deviation"))
     return reasons
+
+
+def pending_after_release(spec: Specification, latest_results: Mapping[str, bool]) -> list[SpecTest]:
+    """The tests read after release that have no result yet: shown on the review page and certificate."""
+    return [t for t in spec.tests if t.after_release and t.code not in latest_results]
 
 
 # --- storage as JSON -------------------------------------------------------------------------------
@@ -288,10 +359,12 @@ def spec_to_dict(spec: Specification) -> dict[str, Any]:
     """A JSON-ready form; ``spec_from_dict`` reads it back equal."""
     return {
         "version": spec.version,
+        "product": spec.product,
         "tests": [
             {
                 "code": t.code, "name": t.name, "method": t.method, "unit": t.unit,
-                "required": t.required, "limit": limit_to_dict(t.limit), "bounds": list(t.bounds),
+                "required": t.required, "release": t.release, "limit": limit_to_dict(t.limit),
+                "bounds": list(t.bounds),
             }
             for t in spec.tests
         ],
@@ -337,9 +410,12 @@ def _test_from_dict(data: Any, where: str) -> SpecTest:
     bounds = data.get("bounds") or [None, None]
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
         raise Invalid({f"{where}.bounds": "must be [low, high]"})
+    release = data.get("release", GATES)
+    if release not in RELEASE_MODES:
+        raise Invalid({f"{where}.release": f"must be one of {', '.join(RELEASE_MODES)}"})
     limit = _limit_from_dict(data.get("limit"), f"{where}.limit")
     low, high = (_bound(b, f"{where}.bounds") for b in bounds)
-    return SpecTest(limit=limit, required=required, bounds=(low, high), **texts)
+    return SpecTest(limit=limit, required=required, bounds=(low, high), release=release, **texts)
 
 
 def spec_from_dict(data: Any) -> Specification:
@@ -352,4 +428,8 @@ def spec_from_dict(data: Any) -> Specification:
     tests = data.get("tests")
     if not isinstance(tests, list) or not tests:
         raise Invalid({"tests": "must be a non-empty list"})
-    return Specification(version, tuple(_test_from_dict(t, f"tests[{i}]") for i, t in enumerate(tests)))
+    product = data.get("product", "ucmsc")
+    if not isinstance(product, str) or not product.strip() or len(product) > 20:
+        raise Invalid({"product": "must be a product name of up to 20 characters, e.g. ucmsc or ucmsc_bank"})
+    return Specification(version, tuple(_test_from_dict(t, f"tests[{i}]") for i, t in enumerate(tests)),
+                         product.strip())

@@ -1,4 +1,4 @@
-"""The fourteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
+"""The fifteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
 
 Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
 detail)``; every guard runs every time, so the nurse sees every reason at once, not the first. A guard
@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, schedule
 
 
@@ -43,6 +44,13 @@ class LotView(NamedTuple):
     id: int
     lot_number: str
     status: str
+
+
+class HoldView(NamedTuple):
+    """The open hold on the bag's lot (docs/rules.md, "Quality: holds")."""
+
+    id: int
+    cause: str
 
 
 class AllocationView(NamedTuple):
@@ -131,6 +139,7 @@ class Facts:
     bag_problem: str = ""
     label: dict[str, Any] = field(default_factory=dict)
     lot: LotView | None = None
+    hold: HoldView | None = None
     allocation: AllocationView | None = None
     visit: VisitView | None = None
     allocated_subject: SubjectRef | None = None
@@ -201,6 +210,17 @@ def released(f: Facts) -> Check:
     if f.lot is not None and f.lot.status != "released":
         return Check("released", False, f"lot {f.lot.lot_number} is {f.lot.status.replace('_', ' ')}, not released")
     return Check("released", True, "released by QA")
+
+
+def lot_not_on_hold(f: Facts) -> Check:
+    """A bag of a lot held by a result after release (a positive sterility culture) is never infused."""
+    name = "lot_not_on_hold"
+    if f.bag is None:
+        return Check(name, False, f"cannot check: {NO_BAG}")
+    if f.hold is not None:
+        lot_number = f.lot.lot_number if f.lot is not None else "?"
+        return Check(name, False, holds.on_hold_message(lot_number, f.hold.id, f.hold.cause, f.bag.bag_code))
+    return Check(name, True, "the lot is not on hold")
 
 
 def not_expired(f: Facts) -> Check:
@@ -315,7 +335,7 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
-    wristband_is_a_subject, bag_identified, right_subject, infusion_visit_today, released, not_expired,
+    wristband_is_a_subject, bag_identified, right_subject, infusion_visit_today, released, lot_not_on_hold, not_expired,
     bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion,
     product_matches_arm, dose_within_tolerance,
 )

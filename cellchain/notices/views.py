@@ -1,0 +1,25 @@
+"""The inbox page: each person's own notices, newest first, each marked read with one button."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from cellchain.core import db
+from cellchain.notices import inbox
+from cellchain.people.security import current_user, login_required
+
+bp = Blueprint("notices", __name__, url_prefix="/inbox")
+
+
+@bp.route("/")
+@login_required
+def index():
+    session, user = db.session(), current_user()
+    return render_template("notices/inbox.html", notices=inbox.inbox(session, actor=user))
+
+
+@bp.route("/<int:notice_id>/read", methods=["POST"])
+@login_required
+def read(notice_id: int):
+    inbox.mark_read(db.session(), actor=current_user(), notice_id=notice_id)
+    return redirect(url_for("notices.index"))
