@@ -24,6 +24,7 @@ from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing import lots
 from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import holds
 from cellchain.ward import custody
 from cellchain.ward.models import CustodyEvent
 
@@ -61,6 +62,9 @@ def vial_by_code(session: Session, code: str, *, for_update: bool = False) -> Vi
     return one(session, select(Vial).where(Vial.vial_code == code), f"no vial {code}", for_update=for_update)
 
 
+BANK_ON_HOLD = "bank_on_hold"
+
+
 def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, Any], letter: str,
               dosing_from_mcb: bool, ranges: Mapping[str, Any], passage_limit: int | None = None) -> Lot:
     """Thaw a vial of a released bank and start the lot it seeds (the next tier's bank lot, or a dosing lot)."""
@@ -75,6 +79,10 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
                                bank_passage=bank.passage, passage_limit=passage_limit)
     if entry.thawed_at < bank.frozen_at:
         reasons.append(Reason(tiers.BANK_TIME_ORDER, f"the thaw is before {bank.bank_code} was frozen"))
+    hold = holds.open_holds(session, [bank_lot.id]).get(bank_lot.id)
+    if hold is not None:
+        reasons.append(Reason(BANK_ON_HOLD, f"{bank.bank_code} is on hold (hold {hold.id}: {hold.cause}); "
+                                            "no vial of it starts a lot until QA lifts the hold"))
     if reasons:
         raise Refused(reasons)
     first, doublings = tiers.continuation(bank.passage, bank.cumulative_doublings)

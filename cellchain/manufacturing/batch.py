@@ -29,7 +29,7 @@ from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
 
-AUTOMATIC_STEPS = frozenset({"passage", "harvest", "formulation", "fill"})
+AUTOMATIC_STEPS = frozenset({"passage", "harvest", "formulation", "fill", "bank_freeze"})
 """Steps written by their own use case with the numbers they carry, never entered as a bare step."""
 CLOSED_STATUSES = ("released", "rejected")
 
@@ -265,6 +265,7 @@ def _verifications(session: Session, step_ids: list[int]) -> dict[int, tuple[Bat
 
 def batch_record(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchRecord:
     """The lot's record: every step with performer and verification, and what is still missing."""
+    steps = rules.steps_for(steps, purpose=lot.purpose, from_vial=lot.source_vial_id is not None)
     rows = effective_steps(session, lot.id)
     checks = _verifications(session, [r.id for r in rows])
     names = people(session, {r.performed_by for r in rows})

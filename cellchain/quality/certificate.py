@@ -55,6 +55,7 @@ class CertificateData:
     changed: bool
     pending_after_release: list[SpecTest]
     holds: list[Hold]
+    inherited: list[release.Inherited]
 
 
 def build(session: Session, lot_number: str) -> CertificateData:
@@ -70,7 +71,8 @@ def build(session: Session, lot_number: str) -> CertificateData:
                            signature=signature,
                            changed=not signatures.still_matches(signature, release.release_content(session, lot)),
                            pending_after_release=release_gaps.pending_after_release(session, lot),
-                           holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)])
+                           holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)],
+                           inherited=release.inherited(session, lot))
 
 
 # --- text -----------------------------------------------------------------------------------------------
@@ -163,15 +165,28 @@ def _sample(result: Any, tz: ZoneInfo) -> str:
     return f"{result.sample_stage.replace('_', ' ')}, {local:%Y-%m-%d %H:%M}{late}"
 
 
-def _results(data: CertificateData, s: _Styles, tz: ZoneInfo) -> Table:
+def _results(data: CertificateData, s: _Styles, tz: ZoneInfo, lines: list[qc.QcLine] | None = None,
+             accepted: set[str] | None = None) -> Table:
     rows: list[list[Any]] = [["Test", "Method", "Limit", "Result", "Sample (stage, taken)", "Verdict", "Repeats"]]
-    for line in data.lines:
+    accepted = data.accepted_tests if accepted is None else accepted
+    for line in data.lines if lines is None else lines:
         latest = line.latest
         shown = "" if latest is None else f"{latest.value} {latest.unit}".strip()
         sample = "" if latest is None else _sample(latest, tz)
         rows.append([f"{line.test.code}: {line.test.name}", line.test.method, line.limit, shown, sample,
-                     _verdict(line, data.accepted_tests), _note(line)])
+                     _verdict(line, accepted), _note(line)])
     return _grid(rows, [32 * mm, 24 * mm, 20 * mm, 18 * mm, 26 * mm, 28 * mm, 32 * mm], s)
+
+
+def _inherited(data: CertificateData, s: _Styles, tz: ZoneInfo) -> list[Flowable]:
+    """The results of the banks the lot's cells were thawed from, named as inherited (ICH Q5D)."""
+    out: list[Flowable] = []
+    for item in data.inherited:
+        bank, lot = item.source.bank, item.source.bank_lot
+        out += [_p(f"Inherited from {bank.level} {bank.bank_code} (lot {lot.lot_number}, {lot.status}, "
+                   f"specification {lot.spec_version})", s.h2),
+                _results(data, s, tz, item.lines, item.accepted_tests)]
+    return out
 
 
 def _after_release(data: CertificateData, tz: ZoneInfo, s: _Styles) -> list[Flowable]:
@@ -233,7 +248,7 @@ def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any])
         _p(f"{config['FACILITY_NAME']} - {config['SITE_NAME']}", s.body),
         _identity(data, config, verify_url, s), Spacer(1, 4 * mm),
         _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s, tz),
-        *_after_release(data, tz, s),
+        *_inherited(data, s, tz), *_after_release(data, tz, s),
         _p("Deviations", s.h2), *_deviations(data, s),
         KeepTogether([_p("QA decision and electronic signature", s.h2), *_decision(data, tz, verify_url, s)]),
     ]

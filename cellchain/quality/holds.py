@@ -26,6 +26,7 @@ from cellchain.manufacturing.models import Bag, Lot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import lineage
 from cellchain.quality.models import Hold, QcResult
 from cellchain.quality.rules import holds as hold_rules
 from cellchain.trial.models import Subject, Visit
@@ -38,12 +39,9 @@ MAX_REASON = 2000
 
 
 def descendants_of(session: Session, lot_id: int) -> list[int]:
-    """THE SEAM for lineage: the lots a hold on ``lot_id`` also covers, the lot itself first.
-
-    Today a lot has no descendants, so this is ``[lot_id]``. When lots are made from a cell bank, this
-    returns the bank lot and every lot descended from it, and ``raise_for_result`` holds each of them.
-    """
-    return [lot_id]
+    """The lots a hold on ``lot_id`` also covers, the lot itself first: a bank's lot holds every lot
+    thawed from its vials, tier by tier (``lineage.descendants``)."""
+    return lineage.descendants(session, lot_id)
 
 
 def open_holds(session: Session, lot_ids: Sequence[int]) -> dict[int, Hold]:
@@ -86,13 +84,16 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
         trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="raise",
                      new={"lot_id": lot_id, "qc_result": result.id, "cause": row.cause}, reason=cause)
         raised.append(row)
+    numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_([r.lot_id for r in raised])))
+                   .all()) if raised else {}
     for row in raised:
-        number = lot.lot_number if row.lot_id == lot.id else str(row.lot_id)
+        number = numbers[row.lot_id]
+        origin = "" if row.lot_id == lot.id else f" Its cells come from the cell bank of lot {lot.lot_number}."
         inbox.notify(session, roles=NOTIFIED_ROLES, kind=hold_rules.LOT_ON_HOLD,
                      subject=f"HOLD on released lot {number}: {result.test_code} out of specification",
-                     body=(f"Lot {number} is on hold (hold {row.id}). {cause}. Bags still in stock are refused at "
-                           "allocation, dispatch and the bedside. Subjects already infused from this lot are "
-                           "listed on the hold page for the treating physician."),
+                     body=(f"Lot {number} is on hold (hold {row.id}). {cause}.{origin} Bags still in stock are "
+                           "refused at allocation, dispatch and the bedside. Subjects already infused from this "
+                           "lot are listed on the hold page for the treating physician."),
                      link=f"/qa/holds/{row.id}")
     return raised
 

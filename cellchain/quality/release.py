@@ -25,7 +25,7 @@ from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.quality import deviations, holds, qc, release_gaps
+from cellchain.quality import deviations, holds, lineage, qc, release_gaps
 from cellchain.quality.models import Hold
 from cellchain.quality.rules.spec_limits import SpecTest
 from cellchain.ward import custody
@@ -54,7 +54,7 @@ def release_content(session: Session, lot: Lot) -> dict[str, Any]:
     before results carried them still match (results are append-only: neither can change).
     """
     collection = session.get(Collection, lot.collection_id)
-    return {
+    content = {
         "lot": lot.lot_number, "din": collection.din, "spec_version": lot.spec_version,
         "donor_eligibility": collection.eligibility, "collected_at": collection.collected_at,
         "results": [{"id": r.id, "test": r.test_code, "value": r.value, "unit": r.unit, "within_spec": r.within_spec,
@@ -73,6 +73,29 @@ def release_content(session: Session, lot: Lot) -> dict[str, Any]:
         "bags": [{"bag_id": b.bag_code, "volume_ml": b.volume_ml, "total_cells": b.total_cells,
                   "expires_at": b.expires_at} for b in bags_of(session, lot)],
     }
+    sources = lineage.ancestors(session, lot)
+    if sources:  # the banks' signed releases are part of this one; a lot from a cord has none
+        content["inherited"] = [{"bank": s.bank.bank_code, "lot": s.bank_lot.lot_number,
+                                 "release_signature": s.bank_lot.decision_signature_id} for s in sources]
+    return content
+
+
+@dataclass(frozen=True)
+class Inherited:
+    """A bank above the lot with the results it was released on: the lot inherits them (ICH Q5D)."""
+
+    source: lineage.Source
+    lines: list[qc.QcLine]
+    accepted_tests: set[str]
+
+
+def inherited(session: Session, lot: Lot) -> list[Inherited]:
+    """The banks a lot's cells were thawed from, nearest first, each with its QC table."""
+    found = []
+    for source in lineage.ancestors(session, lot):
+        rows = deviations.listing(session, lot=source.bank_lot)
+        found.append(Inherited(source, qc.table(session, source.bank_lot), deviations.accepted_test_codes(rows)))
+    return found
 
 
 def decision_signature(session: Session, lot: Lot) -> Signature | None:
@@ -203,6 +226,7 @@ class Review:
     people: dict[int, str]
     pending_after_release: list[SpecTest]
     holds: list[Hold]
+    inherited: list[Inherited]
 
     @property
     def decided(self) -> bool:
@@ -230,7 +254,7 @@ def review(session: Session, lot_number: str, reviewer: Actor | None,
                   gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps.of_lot(session, lot, reviewer, steps),
                   signature=decision_signature(session, lot), people=_people(session),
                   pending_after_release=release_gaps.pending_after_release(session, lot),
-                  holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)])
+                  holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)], inherited=inherited(session, lot))
 
 
 def awaiting_review(session: Session) -> list[Lot]:

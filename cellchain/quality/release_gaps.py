@@ -22,8 +22,8 @@ from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.manufacturing.rules.corrections import effective
 from cellchain.people.rules.roles import Actor
-from cellchain.quality import deviations, qc, specifications
-from cellchain.quality.models import Deviation, QcResult, Specification
+from cellchain.quality import deviations, holds, lineage, qc, specifications
+from cellchain.quality.models import Deviation, Hold, QcResult, Specification
 from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import Excursion
 
@@ -35,6 +35,8 @@ DONOR_NOT_ELIGIBLE = "donor_not_eligible"
 EXCURSION_OPEN = "excursion_open"
 REVIEWER_MADE_LOT = "reviewer_made_lot"
 REVIEWER_TESTED_LOT = "reviewer_tested_lot"
+SOURCE_BANK_NOT_RELEASED = "source_bank_not_released"
+LOT_ON_HOLD = "lot_on_hold"
 
 
 def _grouped(rows: Iterable, key: str) -> dict[int, list]:
@@ -75,6 +77,8 @@ class _LotRecords:
     verifiers: dict[int, int]  # step id -> who verified it
     bags: dict[int, list[Bag]]
     excursions: dict[tuple[str, int], list[Excursion]] = field(default_factory=dict)
+    sources: dict[int, lineage.Source] = field(default_factory=dict)  # lot id -> the bank it was thawed from
+    holds: dict[int, Hold] = field(default_factory=dict)  # lot id -> its open hold (the lot's or its bank's)
 
 
 def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
@@ -95,7 +99,30 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
         and_(Excursion.item_type == "bag", Excursion.item_id.in_(bag_ids)))).order_by(Excursion.id)
     for row in session.exec(statement):
         records.excursions.setdefault((row.item_type, row.item_id), []).append(row)
+    records.sources = lineage.sources_of(session, ids)
+    records.holds = holds.open_holds(session, [*ids, *(s.bank_lot.id for s in records.sources.values())])
     return records
+
+
+def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
+    """A lot thawed from a bank vial is released only while its bank stays released and not on hold; a lot
+    on hold is not released (ICH Q5D: the bank's results are the lot's; docs/rules.md "Quality: holds")."""
+    gaps = []
+    hold = rec.holds.get(lot.id)
+    if hold is not None:
+        gaps.append(Reason(LOT_ON_HOLD, f"lot {lot.lot_number} is on hold (hold {hold.id}: {hold.cause})"))
+    source = rec.sources.get(lot.id)
+    if source is None:
+        return gaps
+    if source.bank_lot.status != "released":
+        gaps.append(Reason(SOURCE_BANK_NOT_RELEASED, f"its cells come from {source.bank.bank_code}, whose lot "
+                                                     f"{source.bank_lot.lot_number} is "
+                                                     f"{source.bank_lot.status.replace('_', ' ')}"))
+    bank_hold = rec.holds.get(source.bank_lot.id)
+    if bank_hold is not None and hold is None:
+        gaps.append(Reason(LOT_ON_HOLD, f"its cells come from {source.bank.bank_code}, on hold (hold "
+                                        f"{bank_hold.id}: {bank_hold.cause})"))
+    return gaps
 
 
 def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:
@@ -109,8 +136,9 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
              for d in lot_deviations if d.status != "closed"]
     done = {s.step_key: (True, s.id in rec.verifiers) for s in effective(rec.steps.get(lot.id, []))}
     numbers = [p.number for p in effective(rec.passages.get(lot.id, []))]
+    lot_steps = batch_record.steps_for(steps, purpose=lot.purpose, from_vial=lot.source_vial_id is not None)
     gaps += [Reason(BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
-             for gap in batch_record.completeness(steps, done, numbers)]
+             for gap in batch_record.completeness(lot_steps, done, numbers)]
     return gaps
 
 
@@ -160,7 +188,7 @@ def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None
     if not lots:
         return {}
     rec = _lot_records(session, lots)
-    return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps)
+    return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec)
                     + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
 
 

@@ -41,6 +41,23 @@ DEFAULT_STEPS: tuple[StepDef, ...] = (
 )
 
 
+BANK_FREEZE = StepDef("bank_freeze", "Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)",
+                      needs_verification=True)
+"""A bank lot ends in its freeze, verified like the fill it replaces: the vials' content comes from it."""
+_FILLING = ("wash", "formulation", "fill")
+
+
+def steps_for(steps: Iterable[StepDef], *, purpose: str, from_vial: bool) -> tuple[StepDef, ...]:
+    """The site's steps as they apply to one lot (ICH Q5D tiers, docs/rules.md "Banking").
+
+    A lot thawed from a bank vial has no cord tissue to process (its thaw is the vial's record); a bank
+    lot is frozen into vials instead of washed, formulated and filled.
+    """
+    kept = [s for s in steps if not (from_vial and s.code == "tissue_processing")
+            and not (purpose == "bank" and s.code in _FILLING)]
+    return (*kept, BANK_FREEZE) if purpose == "bank" else tuple(kept)
+
+
 def step_key(code: str, passage_number: int | None = None) -> str:
     """The key of one recorded step in ``done``: ``code``, or ``code:n`` for passage ``n``."""
     return code if passage_number is None else f"{code}:{passage_number}"
