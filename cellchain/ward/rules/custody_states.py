@@ -19,7 +19,7 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason, Refused
 
-ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag")
+ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag", "vial")
 
 STATES: tuple[str, ...] = (
     "collected", "in_transit", "at_lab", "in_storage", "dispatched", "at_ward", "infused", "discarded",
@@ -31,11 +31,15 @@ RECORDABLE_EVENTS: tuple[str, ...] = (
 )
 """Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
 SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused")
-EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS
+STORAGE_EVENTS: tuple[str, ...] = ("taken", "moved")
+"""Recorded only by storage's put, take and move (``cellchain/storage/placements.py``), which also keep the
+position: a hand-over through ``POST /custody`` cannot say which box and position the item left or went to.
+Put is the hand-over event ``stored``."""
+EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS + STORAGE_EVENTS
 
-INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None}
-"""State before the first event: ``None`` (nothing recorded yet) or, for a lot, ``at_lab``, because
-a lot is started in the lab from a received collection."""
+INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None, "vial": "at_lab"}
+"""State before the first event: ``None`` (nothing recorded yet) or, for a lot and a cell-bank vial,
+``at_lab``, because a lot is started and a vial filled in the lab."""
 
 IMPOSSIBLE_MOVE = "custody_impossible_move"
 NOT_RECORDABLE = "custody_event_not_recordable"
@@ -52,6 +56,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("collected", "shipped"): "in_transit",
         ("in_transit", "received"): "at_lab",
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "shipped"): "in_transit",
         ("in_storage", "shipped"): "in_transit",
         **{(s, "discarded"): "discarded" for s in ("collected", "in_transit", "at_lab", "in_storage")},
@@ -59,6 +65,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
     # A lot lives in the lab; it may be stored or moved between sites.
     "lot": {
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "shipped"): "in_transit",
         ("in_storage", "shipped"): "in_transit",
         ("in_transit", "received"): "at_lab",
@@ -69,6 +77,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
     "bag": {
         (None, "filled"): "at_lab",
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "dispatched"): "dispatched",
         ("in_storage", "dispatched"): "dispatched",
         ("dispatched", "received_at_ward"): "at_ward",
@@ -77,12 +87,20 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("at_ward", "infused"): "infused",
         **{(s, "discarded"): "discarded" for s in ("at_lab", "in_storage", "dispatched", "at_ward")},
     },
+    # A cell-bank vial: only the moves storage records (put, take, move); its own events come with the
+    # cell bank.
+    "vial": {
+        ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
+    },
 }
 
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "collection": (2.0, 25.0),  # cord in transport medium, cold or at room temperature
     "lot": (2.0, 8.0),  # cells moved between sites, like the fresh product
     "bag": (2.0, 8.0),  # fresh (not cryopreserved) UC-MSC product, storage and transport
+    "vial": (-196.0, -135.0),  # cryopreserved cells: liquid nitrogen or its vapour phase, at or below -135 C
 }
 """Default acceptable temperature per item kind in degrees C, inclusive; site configuration."""
 
@@ -90,6 +108,7 @@ _DO_FIRST = {
     "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
     "received": "receive it", "stored": "store it", "dispatched": "dispatch it",
     "received_at_ward": "receive it at the ward", "returned": "return it", "infused": "infuse it",
+    "taken": "take it out of storage", "moved": "move it in storage",
 }
 
 
@@ -159,6 +178,8 @@ def guard_recordable_event(event: str) -> None:
     after the bedside checks, and ``collected``/``filled`` when the item is registered."""
     if event in SERVICE_EVENTS:
         raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by its own step, not as a hand-over")])
+    if event in STORAGE_EVENTS:
+        raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by storage, which keeps the position")])
     if event not in RECORDABLE_EVENTS:
         raise Invalid({"event": f"{event!r} is not one of {', '.join(RECORDABLE_EVENTS)}"})
 
