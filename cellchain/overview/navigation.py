@@ -9,7 +9,8 @@ from cellchain.people.rules.roles import Actor, role_title
 
 # (label, endpoint): who sees an entry is who may open its page, as the page's ``roles_required`` says.
 NAV: tuple[tuple[str, str], ...] = (
-    ("Scan", "scan.station"), ("Lab", "lab.index"), ("QC", "qc.index"), ("QA review", "qa.index"),
+    ("Scan", "scan.station"), ("Lab", "lab.index"), ("Storage", "storage.index"), ("QC", "qc.index"),
+    ("QA review", "qa.index"),
     ("Trial", "trial.index"), ("Ward", "ward.index"), ("Reports", "reports.index"), ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
 )

@@ -33,9 +33,11 @@ class RecordSummary(fields.Dict):
 
 
 class ScanRecordSchema(Schema):
-    type = fields.String(required=True, metadata={"description": "collection, lot, bag or subject"})
+    type = fields.String(required=True, metadata={"description": "collection, lot, bag, subject, box, position or "
+                                                                  "location"})
     id = fields.Integer(required=True)
-    key = fields.String(required=True, metadata={"description": "DIN, lot id, bag id or subject id"})
+    key = fields.String(required=True, metadata={"description": "DIN, lot id, bag id, subject id, box, position or "
+                                                                "location code"})
     url = fields.String(metadata={"description": "the record's page"})
     labels_url = fields.String(metadata={"description": "the page that prints its labels"})
     api = fields.String(metadata={"description": "the record in this API"})

@@ -31,6 +31,13 @@ def unit_by_code(session: Session, code: str) -> StorageUnit:
     return row
 
 
+def unit_by_id(session: Session, unit_id: int) -> StorageUnit:
+    row = session.get(StorageUnit, unit_id)
+    if row is None:
+        raise NotFound(f"no storage unit {unit_id}")
+    return row
+
+
 def location_by_code(session: Session, code: str) -> StorageLocation:
     row = session.exec(select(StorageLocation).where(StorageLocation.code == str(code).upper())).first()
     if row is None:
@@ -169,7 +176,7 @@ def create_box(session: Session, *, actor: Actor, location: StorageLocation, dat
     errors: dict[str, str] = {}
     code, name, size = "", "", (0, 0)
     try:
-        code = layout.check_code(data.get("code"), "code", pattern=layout.BOX_CODE, longest=24)
+        code = layout.check_code(data.get("code"), "code")
     except Invalid as bad:
         errors.update(bad.fields)
     try:

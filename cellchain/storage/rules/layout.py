@@ -27,17 +27,17 @@ UNIT_KINDS: dict[str, tuple[str, tuple[float, float]]] = {
 LOCATION_KINDS: tuple[str, ...] = ("rack", "shelf")
 ROW_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 MAX_ROWS = MAX_COLUMNS = 26
-UNIT_CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,31}")
-BOX_CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,23}")
+CODE_LENGTH = 16  # what a 2 x 1 in label prints legibly: unit > rack > box on three short lines
+CODE = re.compile(r"[0-9A-Z][0-9A-Z-]{0,15}")
 _POSITION = re.compile(r"([A-Z])0*([1-9][0-9]?)")
-_POSITION_CODE = re.compile(r"([0-9A-Z][0-9A-Z-]{0,23})-([A-Z])0*([1-9][0-9]?)")
+_POSITION_CODE = re.compile(r"([0-9A-Z][0-9A-Z-]{0,15})-([A-Z])0*([1-9][0-9]?)")
 
 
-def check_code(value: Any, field: str, *, pattern: re.Pattern[str] = UNIT_CODE, longest: int = 32) -> str:
+def check_code(value: Any, field: str) -> str:
     """A unit, location or box code as labels carry it (upper-case letters, digits, ``-``)."""
     text = value.strip().upper() if isinstance(value, str) else ""
-    if not pattern.fullmatch(text):
-        raise Invalid({field: f"1-{longest} upper-case letters, digits or '-', starting with a letter or digit"})
+    if not CODE.fullmatch(text):
+        raise Invalid({field: f"1-{CODE_LENGTH} upper-case letters, digits or '-', starting with a letter or digit"})
     return text
 
 
