@@ -97,7 +97,7 @@ def get_unit(unit_code: str) -> dict[str, Any]:
     return unit_answer(places.unit_by_code(db.session(), unit_code))
 
 
-@bp.put("/storage/units/<unit_code>", tags=TAGS)
+@bp.post("/storage/units/<unit_code>", tags=TAGS)
 @roles_required(*STORAGE_KEEPERS, action="change a storage unit")
 @bp.arguments(UnitChangeIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
