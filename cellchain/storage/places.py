@@ -83,8 +83,10 @@ def unit_layout(session: Session, unit: StorageUnit) -> UnitLayout:
                                   .order_by(StorageLocation.code)))
     boxes = list(session.exec(select(StorageBox).join(StorageLocation, StorageLocation.id == StorageBox.location_id)
                               .where(StorageLocation.unit_id == unit.id).order_by(StorageBox.code)))
-    taken = dict(session.exec(select(Placement.box_id, func.count()).where(
-        Placement.box_id.in_([b.id for b in boxes] or [-1]), Placement.taken_at.is_(None)).group_by(Placement.box_id)).all())
+    counted = (select(Placement.box_id, func.count())
+               .where(Placement.box_id.in_([b.id for b in boxes] or [-1]), Placement.taken_at.is_(None))
+               .group_by(Placement.box_id))
+    taken = dict(session.exec(counted).all())
     by_location: dict[int, list[tuple[StorageBox, int]]] = {}
     for box in boxes:
         by_location.setdefault(box.location_id, []).append((box, taken.get(box.id, 0)))
