@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
-from cellchain.scanning import resolver
+from cellchain.scanning import pages, resolver
 from cellchain.storage.models import StorageBox
 from cellchain.storage.placements import Item
 from cellchain.storage.rules import layout
@@ -68,3 +68,15 @@ def position_or_box(session: Session, raw: Any, field: str = "target") -> Storag
     """The box a box label names, or None for any other scan (read again by ``position``)."""
     found = _identify(session, raw, field)
     return found.record if found.kind == "box" else None
+
+
+def place_page(session: Session, raw: str) -> str | None:
+    """The page of the storage place a label's scan names (box map, position, rack), or None for any other
+    scan (a container's, or one that cannot be read: the caller says why)."""
+    try:
+        answer = resolver.describe(session, raw, tz=site_zone(), letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
+    except Invalid:
+        return None
+    if answer.record is None or answer.record.type not in ("box", "position", "location"):
+        return None
+    return pages.page_url(answer.record.type, answer.record.key)

@@ -82,6 +82,23 @@ def unit(unit_code: str):
     return _unit_page(unit_code)
 
 
+@bp.route("/units/<unit_code>", methods=["POST"])
+@roles_required(*STORAGE_KEEPERS, action="change a storage unit")
+def change_unit(unit_code: str):
+    form = UnitForm()
+
+    def change():
+        session = db.session()
+        values = {**form.values(), "reason": request.form.get("reason", "")}
+        values = {name: value for name, value in values.items() if value not in (None, "") or name == "reason"}
+        unit_row = places.change_unit(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
+                                      data=values)
+        flash(f"Storage unit {unit_row.code} changed.", "success")
+        return redirect(url_for("storage.unit", unit_code=unit_code), code=303)
+
+    return submit(form, change, lambda refusal: _unit_page(unit_code, refusal))
+
+
 @bp.route("/units/<unit_code>/locations", methods=["POST"])
 @roles_required(*STORAGE_KEEPERS, action="add a rack or shelf")
 def create_location(unit_code: str):
@@ -151,6 +168,9 @@ def where_is():
     scan = request.args.get("scan", "").strip()
     if not scan:
         return render_template("storage/where.html", found=None, scanned="")
+    place = scan_views.place_page(db.session(), scan)
+    if place:  # a box, position or rack label: its own page says what is there
+        return redirect(place, code=303)
     try:
         found = placements.where_is(db.session(), scan_views.container(db.session(), {"container": scan}, "scan"))
     except DomainError as error:

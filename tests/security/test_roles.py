@@ -152,6 +152,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/reports/excursions/<int:excursion_id>/decide": QA,
     "/scan/": READERS,  # a look-up that writes nothing
     "/storage/units": LAB,
+    "/storage/units/<unit_code>": LAB,
     "/storage/units/<unit_code>/locations": LAB,
     "/storage/units/<unit_code>/readings": LAB,
     "/storage/units/<unit_code>/readings/import": LAB,

@@ -156,3 +156,23 @@ def test_the_box_map_and_where_is_cost_the_same_statements_however_many_bags_are
             costs[box, page.split("/")[2]] = len(seen)
     assert costs["BX-0001", "boxes"] == costs["BX-0002", "boxes"]
     assert costs["BX-0001", "where"] == costs["BX-0002", "where"]
+
+
+def test_where_is_with_a_box_label_opens_the_box_map(app, client, auth):
+    with in_db(app) as session:
+        storage.site(session)
+    auth.login("lab")
+    opened = client.get("/storage/where", query_string={"scan": "&bBX-0001"})
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/storage/boxes/BX-0001")
+
+
+def test_changing_a_units_range_needs_a_reason_and_is_audited(app, client, auth, api):
+    with in_db(app) as session:
+        storage.site(session, kind="refrigerator", unit_code="FR-01", box_code="FR-BOX")
+    auth.login("lab")
+    refused = auth.post("/storage/units/FR-01", {"name": "Fridge", "low_c": "2", "high_c": "6", "reason": ""})
+    assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
+    assert auth.post("/storage/units/FR-01", {"name": "Fridge", "low_c": "2", "high_c": "6",
+                                              "reason": "validated to 6 °C"}).status_code == 303
+    unit = api.get("/api/v1/storage/units/FR-01", as_="qa").get_json()["unit"]
+    assert (unit["name"], unit["low_c"], unit["high_c"]) == ("Fridge", 2.0, 6.0)
