@@ -31,6 +31,7 @@ from cellchain.storage.schemas import (
     ReadingsImportIn,
     ReadingsOut,
     RecordedOut,
+    RenameIn,
     TakeIn,
     UnitChangeIn,
     UnitIn,
@@ -129,6 +130,19 @@ def get_location(location_code: str) -> dict[str, Any]:
     return location_answer(places.location_by_code(db.session(), location_code))
 
 
+@bp.post("/storage/locations/<location_code>", tags=TAGS)
+@roles_required(*STORAGE_KEEPERS, action="rename a rack, shelf or box")
+@bp.arguments(RenameIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, LocationOut)
+def rename_location(data: dict[str, Any], location_code: str) -> dict[str, Any]:
+    """Rename a rack or shelf, with the reason (its code, on its label, stays)"""
+    session = db.session()
+    place = places.rename(session, actor=current_user(), place=places.location_by_code(session, location_code),
+                          data=data)
+    return location_answer(place)
+
+
 @bp.post("/storage/locations/<location_code>/boxes", tags=TAGS)
 @roles_required(*STORAGE_KEEPERS, action="add a storage box")
 @bp.arguments(BoxIn)
@@ -149,6 +163,18 @@ def get_box(box_code: str) -> dict[str, Any]:
     """The box map: every position, row by row, with what it holds"""
     session = db.session()
     return {"box": placements.box_map(session, places.box_by_code(session, box_code))}
+
+
+@bp.post("/storage/boxes/<box_code>", tags=TAGS)
+@roles_required(*STORAGE_KEEPERS, action="rename a rack, shelf or box")
+@bp.arguments(RenameIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, BoxOut)
+def rename_box(data: dict[str, Any], box_code: str) -> dict[str, Any]:
+    """Rename a box, with the reason (its code, on its labels, stays)"""
+    session = db.session()
+    box = places.rename(session, actor=current_user(), place=places.box_by_code(session, box_code), data=data)
+    return {"box": placements.box_map(session, box)}
 
 
 @bp.get("/storage/positions/<position_code>", tags=TAGS)

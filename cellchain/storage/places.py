@@ -198,3 +198,25 @@ def create_box(session: Session, *, actor: Actor, location: StorageLocation, dat
     trail.record(session, actor=actor, record_type="storage_box", record_id=row.id, action="create",
                  new={"location": location.code, "code": code, "name": name, "rows": size[0], "columns": size[1]})
     return row
+
+
+def rename(session: Session, *, actor: Actor, place: StorageLocation | StorageBox, data: Mapping[str, Any]
+           ) -> StorageLocation | StorageBox:
+    """A rack's, shelf's or box's new name, with the reason. Its code stays: the labels on it carry the code."""
+    what = "storage_box" if isinstance(place, StorageBox) else "storage_location"
+    require_role(actor.roles, *STORAGE_KEEPERS, action="rename a rack, shelf or box")
+    errors: dict[str, str] = {}
+    reason = data.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        errors["reason"] = "say why the name changes"
+    try:
+        name = layout.check_name(data.get("name"))
+    except Invalid as bad:
+        errors.update(bad.fields)
+    if errors:
+        raise Invalid(errors)
+    old, place.name = place.name, name
+    session.add(place)
+    trail.record(session, actor=actor, record_type=what, record_id=place.id, action="rename", old={"name": old},
+                 new={"name": name}, reason=reason.strip())
+    return place

@@ -28,6 +28,11 @@ class UnitChangeIn(RequestSchema):
     reason = CheckedString(required=True)
 
 
+class RenameIn(RequestSchema):
+    name = CheckedString(required=True)
+    reason = CheckedString(required=True)
+
+
 class LocationIn(RequestSchema):
     code = CheckedString(required=True)
     name = CheckedString(allow_none=True, metadata={"description": "the code when left out"})

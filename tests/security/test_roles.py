@@ -107,6 +107,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/storage/units/<unit_code>/readings"): LAB,
     ("POST", f"{P}/storage/units/<unit_code>/readings/import"): LAB,
     ("GET", f"{P}/storage/locations/<location_code>"): STORAGE_READERS,
+    ("POST", f"{P}/storage/locations/<location_code>"): LAB,
+    ("POST", f"{P}/storage/boxes/<box_code>"): LAB,
     ("POST", f"{P}/storage/locations/<location_code>/boxes"): LAB,
     ("GET", f"{P}/storage/locations/<location_code>/label.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/storage/boxes/<box_code>"): STORAGE_READERS,

@@ -150,3 +150,16 @@ def test_box_and_position_labels_scan_back_as_their_local_structures(app, api):
                      [("Code128", "&cBX-0001-A2"), ("DataMatrix", "&cBX-0001-A2")]]
     rack = scan_pages(api.get(f"{P}/locations/R1/label.pdf", as_="qa").data)
     assert rack == [[("Code128", "&dR1"), ("DataMatrix", "&dR1")]]
+
+
+def test_racks_and_boxes_are_renamed_with_a_reason_and_keep_their_codes(app, api, spec):
+    with in_db(app) as session:
+        storage.site(session)
+    refused = api.post(f"{P}/boxes/BX-0001", as_="lab", json={"name": "Cord blood", "reason": " "})
+    assert refused.status_code == 400 and list(refused.get_json()["fields"]) == ["reason"]
+    box = _checked(spec, "POST", "/storage/boxes/{box_code}", api.post(f"{P}/boxes/BX-0001", as_="lab", json={
+        "name": "Placebo bags", "reason": "box now holds placebo only"}), 200)["box"]
+    assert (box["code"], box["name"]) == ("BX-0001", "Placebo bags")
+    rack = _checked(spec, "POST", "/storage/locations/{location_code}", api.post(f"{P}/locations/R1", as_="lab", json={
+        "name": "Top rack", "reason": "racks renumbered"}), 200)["location"]
+    assert (rack["code"], rack["name"], rack["boxes"][0]["name"]) == ("R1", "Top rack", "Placebo bags")
