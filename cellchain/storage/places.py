@@ -160,7 +160,7 @@ def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: 
         name = layout.check_name(data.get("name") or code)
     except Invalid as bad:
         errors.update(bad.fields)
-    if data.get("kind") not in layout.LOCATION_KINDS:
+    if not isinstance(data.get("kind"), str) or data.get("kind") not in layout.LOCATION_KINDS:
         errors["kind"] = f"one of {', '.join(layout.LOCATION_KINDS)}"
     if errors:
         raise Invalid(errors)

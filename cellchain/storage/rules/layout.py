@@ -59,7 +59,7 @@ def _number(value: Any) -> float | None:
 
 def unit_range(kind: Any, low: Any, high: Any) -> tuple[float, float]:
     """The unit's allowed range: as given, or the kind's default when both are left out."""
-    if kind not in UNIT_KINDS:
+    if not isinstance(kind, str) or kind not in UNIT_KINDS:
         raise Invalid({"kind": f"one of {', '.join(UNIT_KINDS)}"})
     if low in (None, "") and high in (None, ""):
         return UNIT_KINDS[kind][1]
@@ -114,6 +114,6 @@ def split_position_code(text: str) -> tuple[str, str] | None:
 
 
 def check_storable(item_type: Any) -> str:
-    if item_type not in STORABLE_KINDS:
+    if not isinstance(item_type, str) or item_type not in STORABLE_KINDS:
         raise Invalid({"item_type": f"only a {' or a '.join(STORABLE_KINDS)} is kept in a storage position"})
     return item_type
