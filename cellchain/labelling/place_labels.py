@@ -17,6 +17,7 @@ from typing import Any
 from cellchain.identifiers import isbt128
 from cellchain.labelling.pdf import code128_width_mm, render_pdf
 from cellchain.labelling.templates import resolve
+from cellchain.labelling.zpl import render_zpl
 
 TEMPLATE = "storage"
 TITLES = {"box": "STORAGE BOX", "position": "POSITION", "location": "RACK / SHELF"}
@@ -32,6 +33,8 @@ def place_label(kind: str, code: str, where: str, letters: Mapping[str, str]) ->
             "linear": "yes" if fits else ""}
 
 
-def render(labels: Iterable[Mapping[str, Any]]) -> bytes:
-    """One PDF, one page per label."""
+def render(labels: Iterable[Mapping[str, Any]], fmt: str = "pdf") -> bytes:
+    """One PDF (a page per label) or one ZPL job (a format per label), from the same template."""
+    if fmt == "zpl":
+        return render_zpl(TEMPLATE, labels).encode()
     return render_pdf(TEMPLATE, labels)

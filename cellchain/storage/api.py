@@ -325,3 +325,27 @@ def position_label(position_code: str) -> Response:
 def location_label(location_code: str) -> Response:
     """The label of a rack or shelf"""
     return location_label_pdf(location_code)
+
+
+@bp.get("/storage/boxes/<box_code>/labels.zpl", tags=TAGS)
+@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@bp.response(200, FILE_BODY, content_type="text/plain", description="The labels, as ZPL II")
+def box_labels_zpl(box_code: str) -> Response:
+    """Labels of a box and each of its positions, for a label printer"""
+    return box_labels_pdf(box_code, "zpl")
+
+
+@bp.get("/storage/positions/<position_code>/label.zpl", tags=TAGS)
+@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@bp.response(200, FILE_BODY, content_type="text/plain", description="The label, as ZPL II")
+def position_label_zpl(position_code: str) -> Response:
+    """The label of one position, for a label printer"""
+    return position_label_pdf(position_code, "zpl")
+
+
+@bp.get("/storage/locations/<location_code>/label.zpl", tags=TAGS)
+@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@bp.response(200, FILE_BODY, content_type="text/plain", description="The label, as ZPL II")
+def location_label_zpl(location_code: str) -> Response:
+    """The label of a rack or shelf, for a label printer"""
+    return location_label_pdf(location_code, "zpl")

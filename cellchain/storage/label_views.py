@@ -20,11 +20,15 @@ def _letters() -> dict[str, str]:
     return current_app.config["LOCAL_DATA_IDENTIFIERS"]
 
 
-def pdf_response(pdf: bytes, name: str) -> Response:
-    return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f"inline; filename={name}"})
+MIMETYPES = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue, as product labels
 
 
-def box_labels_pdf(box_code: str) -> Response:
+def label_response(body: bytes, name: str, fmt: str) -> Response:
+    return Response(body, mimetype=MIMETYPES[fmt],
+                    headers={"Content-Disposition": f"inline; filename={name}.{fmt}"})
+
+
+def box_labels_pdf(box_code: str, fmt: str = "pdf") -> Response:
     """The box's label and one for each of its positions (pages and API alike)."""
     session = db.session()
     box = places.box_by_code(session, box_code)
@@ -34,21 +38,21 @@ def box_labels_pdf(box_code: str) -> Response:
     labels += [place_labels.place_label("position", layout.position_code(box.code, r, c), f"{above} > {box.code}",
                                         _letters())
                for r in range(1, box.rows + 1) for c in range(1, box.columns + 1)]
-    return pdf_response(place_labels.render(labels), f"box-{box.code}.pdf")
+    return label_response(place_labels.render(labels, fmt), f"box-{box.code}", fmt)
 
 
-def position_label_pdf(position_code: str) -> Response:
+def position_label_pdf(position_code: str, fmt: str = "pdf") -> Response:
     session = db.session()
     box, row, column = places.position_by_code(session, position_code)
     where = placements.where(session, box, row, column)
     label = place_labels.place_label("position", where.position_code,
                                      f"{where.unit.code} > {where.location.code} > {box.code}", _letters())
-    return pdf_response(place_labels.render([label]), f"position-{where.position_code}.pdf")
+    return label_response(place_labels.render([label], fmt), f"position-{where.position_code}", fmt)
 
 
-def location_label_pdf(location_code: str) -> Response:
+def location_label_pdf(location_code: str, fmt: str = "pdf") -> Response:
     session = db.session()
     location = places.location_by_code(session, location_code)
     unit = places.unit_by_id(session, location.unit_id)
     label = place_labels.place_label("location", location.code, f"{unit.code} {unit.name}", _letters())
-    return pdf_response(place_labels.render([label]), f"location-{location.code}.pdf")
+    return label_response(place_labels.render([label], fmt), f"location-{location.code}", fmt)

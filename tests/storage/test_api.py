@@ -11,7 +11,7 @@ from cellchain.core.types import utcnow
 from tests.factories import storage
 from tests.factories.api_document import answer_problems
 from tests.factories.lab import in_db
-from tests.factories.label_reading import scan_pages
+from tests.factories.label_reading import scan_pages, zpl_symbols
 from tests.factories.ward import bag_2d
 
 P = "/api/v1/storage"
@@ -150,6 +150,20 @@ def test_box_and_position_labels_scan_back_as_their_local_structures(app, api):
                      [("Code128", "&cBX-0001-A2"), ("DataMatrix", "&cBX-0001-A2")]]
     rack = scan_pages(api.get(f"{P}/locations/R1/label.pdf", as_="qa").data)
     assert rack == [[("Code128", "&dR1"), ("DataMatrix", "&dR1")]]
+
+
+def test_storage_labels_for_a_label_printer_carry_the_same_codes(app, api):
+    with in_db(app) as session:
+        storage.site(session, rows=1, columns=1)
+    answer = api.get(f"{P}/boxes/BX-0001/labels.zpl", as_="lab")
+    assert answer.status_code == 200 and answer.mimetype == "text/plain"
+    assert [sorted(page) for page in zpl_symbols(answer.get_data(as_text=True))] == [
+        [("Code128", "&bBX-0001"), ("DataMatrix", "&bBX-0001")],
+        [("Code128", "&cBX-0001-A1"), ("DataMatrix", "&cBX-0001-A1")]]
+    position = zpl_symbols(api.get(f"{P}/positions/BX-0001-A1/label.zpl", as_="qa").get_data(as_text=True))
+    assert sorted(position[0]) == [("Code128", "&cBX-0001-A1"), ("DataMatrix", "&cBX-0001-A1")]
+    rack = zpl_symbols(api.get(f"{P}/locations/R1/label.zpl", as_="lab").get_data(as_text=True))
+    assert sorted(rack[0]) == [("Code128", "&dR1"), ("DataMatrix", "&dR1")]
 
 
 def test_racks_and_boxes_are_renamed_with_a_reason_and_keep_their_codes(app, api, spec):
