@@ -129,3 +129,31 @@ def test_consecutive_out_of_range_readings_are_one_excursion_per_item():
     spans = rules.excursion_spans(found, 2.0, 8.0)
     assert [(s.start, s.end, found[s.worst].temperature_c) for s in spans] == [
         (found[1].measured_at, found[2].measured_at, 10), (found[4].measured_at, found[4].measured_at, 12)]
+
+
+def test_a_bag_that_was_in_a_warm_refrigerator_fails_the_bedside_check_until_qa_accepts(app, api):
+    from tests.conftest import signature
+    from tests.factories import ward
+
+    with in_db(app) as session:
+        place = storage.site(session, kind="refrigerator", unit_code="FR-01", box_code="FR-BOX")
+        who = ward.subject(session)
+        bag = storage.bag(session)
+        storage.put(session, bag, place.box, 1, 1)
+        recorded = temperatures.enter(session, actor=user(session, "lab"), unit=place.unit, measured_at=None,
+                                      temperature_c=9.5)
+        placements.take(session, actor=user(session, "lab"), item=placements.Item("bag", bag.id), ranges=RANGES)
+        for event, by in (("dispatched", "lab"), ("received_at_ward", "nurse")):
+            custody.record_handover(session, actor=user(session, by), record=bag, ranges=RANGES,
+                                    handover=custody.Handover(event=event, location="ward 5", temperature_c=5.0))
+        visit = ward.infusion_visit(session, who)
+        ward.allocate(session, bag, visit, who)
+        wristband, scan, excursion = ward.wristband(who), ward.bag_2d(bag), recorded.excursions[0].id
+    checked = api.post("/api/v1/infusions/verify", as_="nurse", json={"wristband": wristband, "bag": scan}).get_json()
+    failed = [c["name"] for c in checked["checks"] if not c["ok"]]
+    assert failed == ["no_open_excursion"]
+    assert api.post(f"/api/v1/excursions/{excursion}/decide", as_="qa", json={
+        "accept": True, "reason": "door ajar 10 min; stability data cover 9.5 °C", "signature":
+        signature("qa", "accepted")}).status_code == 200
+    checked = api.post("/api/v1/infusions/verify", as_="nurse", json={"wristband": wristband, "bag": scan}).get_json()
+    assert checked["ok"], [c for c in checked["checks"] if not c["ok"]]
