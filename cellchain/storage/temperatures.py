@@ -49,6 +49,15 @@ def recent(session: Session, unit: StorageUnit, limit: int = 50) -> list[Tempera
     return list(session.exec(statement))
 
 
+def where_found(session: Session, reading_ids: list[int]) -> dict[int, tuple[StorageUnit, TemperatureReading]]:
+    """Each reading's unit and the reading itself, in one statement (the excursions page names them)."""
+    if not reading_ids:
+        return {}
+    statement = (select(TemperatureReading, StorageUnit).join(StorageUnit, StorageUnit.id == TemperatureReading.unit_id)
+                 .where(TemperatureReading.id.in_(sorted(set(reading_ids)))))
+    return {reading.id: (unit, reading) for reading, unit in session.exec(statement)}
+
+
 def _check_times(session: Session, unit: StorageUnit, found: list[rules.Reading]) -> None:
     late = utcnow() + CLOCK_SKEW
     errors = [f"line {r.line}" if r.line else "measured_at" for r in found if r.measured_at > late]

@@ -92,7 +92,10 @@ def list_excursions(session: Session, *, status: str | None = None) -> list[Excu
 
 
 def item_code(session: Session, kind: str, item_id: int) -> str:
-    """The identifier people and the API use for an item: a bag's id, a collection's DIN."""
+    """The identifier people and the API use for an item: a bag's id, a collection's DIN; an item whose record
+    lives elsewhere (a cell-bank vial) by its kind and row id."""
+    if kind not in MODELS:
+        return f"{kind} {item_id}"
     record = session.get(MODELS[kind], item_id)
     return record.bag_code if kind == "bag" else record.din
 

@@ -157,3 +157,17 @@ def test_a_bag_that_was_in_a_warm_refrigerator_fails_the_bedside_check_until_qa_
         signature("qa", "accepted")}).status_code == 200
     checked = api.post("/api/v1/infusions/verify", as_="nurse", json={"wristband": wristband, "bag": scan}).get_json()
     assert checked["ok"], [c for c in checked["checks"] if not c["ok"]]
+
+
+def test_qa_sees_which_units_reading_found_a_storage_excursion_even_for_a_vial(app, client, auth):
+    with in_db(app) as session:
+        place = storage.site(session)
+        placements.put(session, actor=user(session, "lab"), item=placements.Item("vial", 31), box=place.box, row=1,
+                       column=1, ranges=RANGES)
+        temperatures.enter(session, actor=user(session, "lab"), unit=place.unit, measured_at=None,
+                           temperature_c=-100)
+    auth.login("qa")
+    page = client.get("/reports/excursions")
+    assert page.status_code == 200
+    text = " ".join(page.get_data(as_text=True).split())
+    assert "vial 31" in text and 'href="/storage/units/LN2-01">LN2-01</a>, reading of' in text
