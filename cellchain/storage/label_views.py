@@ -54,5 +54,5 @@ def location_label_pdf(location_code: str, fmt: str = "pdf") -> Response:
     session = db.session()
     location = places.location_by_code(session, location_code)
     unit = places.unit_by_id(session, location.unit_id)
-    label = place_labels.place_label("location", location.code, f"{unit.code} {unit.name}", _letters())
+    label = place_labels.place_label("location", location.code, f"unit {unit.code}", _letters())  # codes: bounded
     return label_response(place_labels.render([label], fmt), f"location-{location.code}", fmt)

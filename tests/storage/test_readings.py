@@ -171,3 +171,13 @@ def test_qa_sees_which_units_reading_found_a_storage_excursion_even_for_a_vial(a
     assert page.status_code == 200
     text = " ".join(page.get_data(as_text=True).split())
     assert "vial 31" in text and 'href="/storage/units/LN2-01">LN2-01</a>, reading of' in text
+
+
+@pytest.mark.parametrize("content", [
+    "time,temperature_c\n0001-01-01T00:00:00,-180\n",  # a logger clock never set: before UTC's year 1
+    "time,temperature_c\n9999-12-31T23:59:59-12:00,-180\n",  # past the last year a time can hold in UTC
+    "time,temperature_c\n2026-01-01T00:00:00Z," + "9" * 200_000 + "\n",  # a field past csv's limit
+])
+def test_a_logger_file_no_reader_could_trust_is_refused_not_a_server_error(content):
+    with pytest.raises(Invalid):
+        rules.parse_csv(content, ZoneInfo("Asia/Shanghai"))

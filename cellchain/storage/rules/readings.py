@@ -14,7 +14,7 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Invalid
@@ -52,9 +52,12 @@ def read_time(text: str, tz: ZoneInfo, field: str = "time") -> datetime:
     """ISO 8601; a time without an offset is the site's wall clock (a logger set to site time)."""
     try:
         moment = datetime.fromisoformat(text.strip())
-    except (TypeError, ValueError):
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+    except (TypeError, ValueError, OverflowError):
         raise Invalid({field: "a date and time in ISO 8601, e.g. 2026-12-05T08:00:00+01:00"}) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=tz)
+    if not 2000 <= moment.year <= 2999:  # a logger's clock that was never set
+        raise Invalid({field: "a date from the years 2000-2999"})
+    return moment
 
 
 def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
@@ -62,7 +65,10 @@ def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
 
     The first line names the columns; ``time`` and ``temperature_c`` are required. Blank lines are skipped.
     """
-    rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"))))
+    try:
+        rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"), newline="")))
+    except csv.Error as error:  # a stray carriage return inside a field, a field longer than csv allows
+        raise Invalid({"file": f"not a CSV file this reader can read ({error})"}) from None
     if not rows:
         raise Invalid({"file": "the file is empty; its first line names the columns time,temperature_c"})
     header = [name.strip().lower() for name in rows[0]]
