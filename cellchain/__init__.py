@@ -50,16 +50,18 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.reports import views as reports_views
     from cellchain.scanning import api as scanning_api
     from cellchain.scanning import views as scanning_views
+    from cellchain.storage import api as storage_api
+    from cellchain.storage import views as storage_views
     from cellchain.trial import api as trial_api
     from cellchain.trial import views as trial_views
     from cellchain.ward import api as ward_api
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, banking_views, qc_views, qa_views, trial_views, ward_views, reports_views,
-                  notices_views):
+                  manufacturing_views, banking_views, storage_views, qc_views, qa_views, trial_views, ward_views,
+                  reports_views, notices_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
     del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,
-         scanning_api, trial_api, ward_api)
+         scanning_api, storage_api, trial_api, ward_api)
     api.init_app(app)

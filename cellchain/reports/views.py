@@ -11,6 +11,7 @@ from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.reports.forms import ExcursionDecisionForm
 from cellchain.scanning import resolver
+from cellchain.storage import temperatures
 from cellchain.ward import custody, custody_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -65,8 +66,9 @@ def bag_custody_pdf(bag_code: str):
 def _excursions_page(problem: Refusal | None = None) -> str:
     session = db.session()
     rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in custody.list_excursions(session)]
-    return render_template("reports/excursions.html", rows=rows, can_decide="qa" in current_user().roles,
-                           problem=problem)
+    found = temperatures.where_found(session, [x.storage_reading_id for x, _ in rows if x.storage_reading_id])
+    return render_template("reports/excursions.html", rows=rows, found=found,
+                           can_decide="qa" in current_user().roles, problem=problem)
 
 
 @bp.route("/excursions")

@@ -31,7 +31,7 @@ def scans(body: dict[str, Any]) -> RowWith:
     if not isinstance(data, str):
         raise Invalid({"data": "give what the scanner read, as text"})
     answer = resolver.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
-                               vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
+                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
     found: dict[str, Any] = {}
     if answer.record is not None:
         found["record"] = RowWith(answer.record, **record_links(answer.record))

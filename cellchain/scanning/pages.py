@@ -16,9 +16,28 @@ from cellchain.scanning import resolver
 
 PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), "bag": ("lab.bag", "bag_id"),
          "subject": ("trial.subject", "subject_code"), "bags_of_din": ("lab.bag_list", "din"),
-         "vial": ("banks.vial", "vial_code"), "bank": ("banks.bank", "bank_code"), "genealogy": ("banks.tree", "din")}
+         "vial": ("banks.vial", "vial_code"), "bank": ("banks.bank", "bank_code"), "genealogy": ("banks.tree", "din"),
+         "box": ("storage.box", "box_code"), "position": ("storage.position", "position_code"),
+         "location": ("storage.location", "location_code")}
 API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{key}", "bag": "/api/v1/bags/{key}",
-             "subject": "/api/v1/subjects/{key}", "vial": "/api/v1/vials/{key}", "bank": "/api/v1/banks/{key}"}
+             "subject": "/api/v1/subjects/{key}", "vial": "/api/v1/vials/{key}",
+             "bank": "/api/v1/banks/{key}", "box": "/api/v1/storage/boxes/{key}",
+             "position": "/api/v1/storage/positions/{key}", "location": "/api/v1/storage/locations/{key}"}
+STORAGE_LABELS = {"box": ("storage.box_labels", "box_code"), "position": ("storage.position_label", "position_code"),
+                  "location": ("storage.location_label", "location_code")}
+
+
+def labels_url(kind: str, key: str) -> str:
+    """The page that prints a record's labels: the label pages for product, storage's own for its places."""
+    if kind in STORAGE_LABELS:
+        endpoint, argument = STORAGE_LABELS[kind]
+        return url_for(endpoint, **{argument: key})
+    return url_for("labels.print_page", item_type=kind, key=key)
+
+
+def letters() -> dict[str, str]:
+    """The site's local data identifier letters (``LOCAL_DATA_IDENTIFIERS``)."""
+    return current_app.config["LOCAL_DATA_IDENTIFIERS"]
 
 
 def page_url(page: str, key: str) -> str:
@@ -31,8 +50,7 @@ def read_scan(raw: str) -> tuple[resolver.ScanAnswer, str | None]:
     """What a scan box read, and the page it opens (None: nothing here has it); ``Invalid`` names ``scan``."""
     session = db.session()
     try:
-        answer = resolver.describe(session, raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
-                                   vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
+        answer = resolver.describe(session, raw, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]), letters=letters())
     except Invalid as refusal:
         raise Invalid({"scan": refusal.fields.get("data", refusal.message)}) from None
     target = resolver.destination(session, answer)

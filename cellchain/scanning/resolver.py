@@ -8,13 +8,16 @@ search (``identify``), the label pages (``print_target``). The bedside reads its
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
 is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a bank
-vial (the site's local structure ``&a<vial code>``, its letter from ``LOCAL_DATA_IDENTIFIERS``), then a lot
-(``&)``, from a culture vessel or QC tube), then the DIN's collection. A well-formed scan of something
-this database does not hold is not an error: the answer says what it is and that no record has it.
+vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (``&)``,
+from a culture vessel or QC tube), then the DIN's collection. A local data structure (``&a``-``&z``)
+names a vial, storage box, position or location by the site's letter for each
+(``LOCAL_DATA_IDENTIFIERS``; docs/identifiers.md). A well-formed scan of something this database does not
+hold is not an error: the answer says what it is and that no record has it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,31 +26,34 @@ from sqlmodel import Session, select
 
 from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
+from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.manufacturing.rules.lot_numbers import from_container
+from cellchain.storage import placements, places
+from cellchain.storage.models import StorageBox, StorageLocation
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
+
+LETTERS: Mapping[str, str] = DEFAULTS["LOCAL_DATA_IDENTIFIERS"]
 
 
 @dataclass(frozen=True)
 class Identified:
-    """A scan and the record it names (``kind`` is collection, bag or subject)."""
+    """A scan and the record it names (``kind`` is collection, bag, vial, subject, box, position or location; a
+    position's record is ``(box, row, column)``)."""
 
     kind: str
     record: Any
     scan: Scan
 
 
-VIAL_LETTER = "a"
-"""The default local data identifier of a vial (``LOCAL_DATA_IDENTIFIERS["vial"]``); callers pass the site's."""
-
-
-def _vial_code(scan: Scan, letter: str) -> str | None:
+def _vial_code(scan: Scan, letters: Mapping[str, str]) -> str | None:
     """The vial code a scan carries: its label's local structure alone, or inside the label's 2D code."""
+    letter = letters.get("vial")
     if scan.kind == "local" and scan.fields["letter"] == letter:
         return scan.fields["identifier"]
     for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
@@ -56,21 +62,40 @@ def _vial_code(scan: Scan, letter: str) -> str | None:
     return None
 
 
+def _local_kind(scan: Scan, letters: Mapping[str, str]) -> str | None:
+    """What a local data structure names by its letter (box, position, location, vial), or None."""
+    if scan.kind != "local":
+        return None
+    return next((kind for kind, letter in letters.items() if letter == scan.fields["letter"]), None)
+
+
+def _storage_record(session: Session, kind: str, identifier: str) -> Any:
+    if kind == "box":
+        return places.box_by_code(session, identifier)
+    if kind == "position":
+        return places.position_by_code(session, identifier)
+    return places.location_by_code(session, identifier)
+
+
 def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: str = "item",
-             vial_letter: str = VIAL_LETTER) -> Identified:
-    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag;
-    a vial label's local structure names the vial."""
+             letters: Mapping[str, str] = LETTERS) -> Identified:
+    """The record a scan names. A DIN names the collection; a bag id or a bag's 2D code names the bag; a
+    vial label names the vial; a box, position or location label names it."""
     scan = read_field(raw, tz=tz, field=field)
-    code = _vial_code(scan, vial_letter)
+    code = _vial_code(scan, letters)
     if code is not None:
         return Identified("vial", vials.vial_by_code(session, code), scan)
+    local = _local_kind(scan, letters)
+    if local in ("box", "position", "location"):
+        return Identified(local, _storage_record(session, local, scan.fields["identifier"]), scan)
     if scan.kind == "bag" or (scan.kind == "compound" and "bag_id" in scan.fields):
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
         return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
-    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag, vial or subject"})
+    what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
+    raise Invalid({field: f"{what} does not identify a collection, bag, vial, subject or storage place"})
 
 
 @dataclass(frozen=True)
@@ -131,6 +156,34 @@ def _subject(session: Session, subject: Subject) -> Found:
         "eligible": subject.eligible, "randomized": subject.arm is not None})
 
 
+def _box(session: Session, box: StorageBox) -> Found:
+    where = placements.where(session, box, 1, 1)
+    shown = placements.box_map(session, box)
+    return Found("box", box.id, box.code, {
+        "box": box.code, "name": box.name, "unit": where.unit.code, "location": where.location.code,
+        "rows": box.rows, "columns": box.columns, "taken": shown.taken})
+
+
+def _position(session: Session, found: tuple[StorageBox, int, int]) -> Found:
+    box, row, column = found
+    where = placements.where(session, box, row, column)
+    cell = placements.box_map(session, box).grid[row - 1][column - 1]
+    return Found("position", box.id, where.position_code, {
+        "box": box.code, "position": where.position, "unit": where.unit.code, "location": where.location.code,
+        "item_type": cell.placement.item_type if cell.placement else None, "item": cell.code})
+
+
+def _location(session: Session, location: StorageLocation) -> Found:
+    unit = places.unit_layout(session, places.unit_by_id(session, location.unit_id))
+    boxes = next((b for loc, b in unit.locations if loc.id == location.id), [])
+    return Found("location", location.id, location.code, {
+        "location": location.code, "name": location.name, "kind": location.kind, "unit": unit.unit.code,
+        "boxes": [box.code for box, _ in boxes]})
+
+
+STORAGE_SUMMARIES = {"box": _box, "position": _position, "location": _location}
+
+
 def _lot_number(scan: Scan) -> str | None:
     if scan.kind == "container_lot":
         return from_container(scan.fields["lot"])
@@ -140,14 +193,17 @@ def _lot_number(scan: Scan) -> str | None:
     return None
 
 
-def _lookup(session: Session, scan: Scan, vial_letter: str) -> Found | None:
+def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found | None:
     """The record of the most specific identifier in the scan; NotFound when this database has none."""
     fields = scan.fields
+    local = _local_kind(scan, letters)
+    if local in STORAGE_SUMMARIES:
+        return STORAGE_SUMMARIES[local](session, _storage_record(session, local, fields["identifier"]))
     if scan.kind in ("bag", "compound") and "bag_id" in fields:
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
         return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
-    code = _vial_code(scan, vial_letter)
+    code = _vial_code(scan, letters)
     if code is not None:
         return _vial(session, vials.vial_by_code(session, code))
     lot_number = _lot_number(scan)
@@ -160,7 +216,9 @@ def _lookup(session: Session, scan: Scan, vial_letter: str) -> Found | None:
 
 FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (lookups.lot_by_number, _lot),
            "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject),
-           "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank)}
+           "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank),
+           "box": (places.box_by_code, _box), "position": (places.position_by_code, _position),
+           "location": (places.location_by_code, _location)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -171,11 +229,11 @@ def find(session: Session, record_type: str, key: str) -> Found:
     return summarise(session, load(session, key))
 
 
-def describe(session: Session, raw: Any, *, tz: ZoneInfo, vial_letter: str = VIAL_LETTER) -> ScanAnswer:
+def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = LETTERS) -> ScanAnswer:
     """Parse ``raw`` (refused with ``Invalid({"data": reason})``) and find the record it names, if any."""
     scan = parse_scan(raw, tz=tz)
     try:
-        return ScanAnswer(scan, _lookup(session, scan, vial_letter))
+        return ScanAnswer(scan, _lookup(session, scan, letters))
     except NotFound as missing:
         return ScanAnswer(scan, None, f"{missing.message} in this database")
 

@@ -7,14 +7,14 @@ what the scan is and its fields, or why it was refused.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, redirect, render_template, request
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
 from cellchain.scanning import resolver
-from cellchain.scanning.pages import API_PATHS, page_url, read_scan
+from cellchain.scanning.pages import API_PATHS, labels_url, page_url, read_scan
 
 bp = Blueprint("scan", __name__, url_prefix="/scan")
 
@@ -23,8 +23,7 @@ SCANNERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
 
 def record_links(found: resolver.Found) -> dict[str, str]:
     """``url`` (the record's page), ``labels_url`` and ``api`` (its JSON)."""
-    labels_url = url_for("labels.print_page", item_type=found.type, key=found.key)
-    return {"url": page_url(found.type, found.key), "labels_url": labels_url,
+    return {"url": page_url(found.type, found.key), "labels_url": labels_url(found.type, found.key),
             "api": API_PATHS[found.type].format(key=found.key)}
 
 

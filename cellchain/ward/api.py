@@ -57,7 +57,7 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
     handover = custody.parse_handover(data)
     session = db.session()
     found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
-                              vial_letter=current_app.config["LOCAL_DATA_IDENTIFIERS"]["vial"])
+                              letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
     if found.kind not in custody.MODELS:
         raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection, a bag or a vial"})
     event = custody.record_handover(session, actor=current_user(), record=found.record, handover=handover,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, select
+from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, or_, select
 
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
@@ -69,7 +69,8 @@ _ALLOCATED = _SUBJECTS.alias("allocated_subject")
 _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_code == bindparam("code"))
 
 # The wristband's subject, and the bag with each record tied to it and its custody events (each with
-# its open excursion: every excursion is recorded at one of the item's custody events), in one
+# its open excursion: one found at a hand-over hangs on that event; one found by a storage unit's reading
+# hangs on the bag's one ``filled`` event, the first of its chain), in one
 # statement: a nurse waits on each round trip. Both lookups hang off a one-row anchor by outer joins,
 # so the answer is one row per custody event (or one row), and a part is absent when its first
 # column, never NULL in a stored row, comes back NULL.
@@ -89,7 +90,7 @@ def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[ty
 
 _SUBJECT_PART, *_BAG_PARTS, _EVENT_PART, _EXCURSION_PART = _slices(_PARTS)
 _ANCHOR = select(literal(1).label("one")).subquery("anchor")
-_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)])
+_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)], _EVENTS.c.id.label("event_row"))
             .select_from(_ANCHOR
                          .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
                          .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
@@ -101,8 +102,10 @@ _BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)]
                          .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)
                          .outerjoin(_INFUSIONS, _INFUSIONS.c.bag_id == _BAGS.c.id)
                          .outerjoin(_EVENTS, and_(_EVENTS.c.item_type == "bag", _EVENTS.c.item_id == _BAGS.c.id))
-                         .outerjoin(_EXCURSIONS, and_(_EXCURSIONS.c.custody_event_id == _EVENTS.c.id,
-                                                      _EXCURSIONS.c.status == "open")))
+                         .outerjoin(_EXCURSIONS, and_(_EXCURSIONS.c.status == "open", or_(
+                             _EXCURSIONS.c.custody_event_id == _EVENTS.c.id,
+                             and_(_EXCURSIONS.c.storage_reading_id.is_not(None), _EVENTS.c.event == "filled",
+                                  _EXCURSIONS.c.item_type == "bag", _EXCURSIONS.c.item_id == _BAGS.c.id)))))
             .order_by(_EVENTS.c.occurred_at, _EVENTS.c.id))
 # For an infusion start: the bag's row is held until the transaction ends, so two starts of one bag
 # are judged one after the other (rule 6). SQLite's write lock, taken at BEGIN, does the same there.
@@ -127,7 +130,9 @@ def at_bedside(connection: Connection, subject_code: str | None, bag_code: str |
     rows = connection.execute(_BEDSIDE, {"subject": subject_code, "bag": bag_code}).all()
     first = rows[0]
     bag_parts = [_part(first, view, part) for view, part in _BAG_PARTS]
-    events = [_part(row, *_EVENT_PART) for row in rows]
+    seen: set[int] = set()  # an event with several storage excursions comes back once per excursion
+    events = [_part(row, *_EVENT_PART) for row in rows
+              if row.event_row is None or (row.event_row not in seen and not seen.add(row.event_row))]
     excursions = [_part(row, *_EXCURSION_PART) for row in rows]
     return Bedside(_part(first, *_SUBJECT_PART), None if bag_parts[0] is None else BagFacts._make(bag_parts),
                    CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]))

@@ -94,7 +94,10 @@ def list_excursions(session: Session, *, status: str | None = None) -> list[Excu
 
 
 def item_code(session: Session, kind: str, item_id: int) -> str:
-    """The identifier people and the API use for an item: a bag's id, a vial's code, a collection's DIN."""
+    """The identifier people and the API use for an item: a bag's id, a vial's code, a collection's DIN; an
+    item kind without a table here by its kind and row id."""
+    if kind not in MODELS:
+        return f"{kind} {item_id}"
     record = session.get(MODELS[kind], item_id)
     return record.bag_code if kind == "bag" else record.vial_code if kind == "vial" else record.din
 
@@ -121,43 +124,66 @@ def _guard_release(session: Session, kind: str, record: Any, event: str) -> None
 
 def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: Handover,
            ranges: Mapping[str, Any]) -> CustodyEvent:
-    occurred_at = handover.occurred_at or utcnow()
-    _check_time(session, kind, record.id, occurred_at)
-    new_state = custody_states.apply_event(kind, record.custody_state, handover.event)
     frozen = kind == "bag" and record.preservation == "cryopreserved" and record.thawed_at is None
+    row = _append(session, actor=actor, kind=kind, item_id=record.id, state=record.custody_state,
+                  handover=handover, ranges=ranges, frozen=frozen)
+    record.custody_state = row.to_state
+    if kind == "vial" and row.to_state == "discarded":
+        record.state = "discarded"  # a discarded vial leaves its bank's stock (banking/models.py VIAL_STATES)
+    session.add(record)
+    return row
+
+
+def _append(session: Session, *, actor: Actor, kind: str, item_id: int, state: str | None, handover: Handover,
+            ranges: Mapping[str, Any], frozen: bool = False) -> CustodyEvent:
+    """The event, its audit entry and any excursion; the caller keeps the item's own state, if it has one.
+    ``frozen``: a cryopreserved bag before its thaw, judged by the frozen range."""
+    occurred_at = handover.occurred_at or utcnow()
+    _check_time(session, kind, item_id, occurred_at)
+    new_state = custody_states.apply_event(kind, state, handover.event)
     key = custody_states.range_key(kind, frozen=frozen)
     low, high = ranges.get(key, custody_states.DEFAULT_RANGES[key])
     excursion = (handover.temperature_c is not None
                  and custody_states.temperature_excursion(handover.temperature_c, low, high))
-    row = CustodyEvent(item_type=kind, item_id=record.id, event=handover.event, from_state=record.custody_state,
+    row = CustodyEvent(item_type=kind, item_id=item_id, event=handover.event, from_state=state,
                        to_state=new_state, location=handover.location, handed_over_by=handover.handed_over_by,
                        received_by=handover.received_by, temperature_c=handover.temperature_c,
                        condition=handover.condition, excursion=excursion, occurred_at=occurred_at,
                        recorded_by=actor.id, notes=handover.notes)
     session.add(row)
     session.flush()
-    old_state, record.custody_state = record.custody_state, new_state
-    if kind == "vial" and new_state == "discarded":
-        record.state = "discarded"  # a discarded vial leaves its bank's stock (banking/models.py VIAL_STATES)
-    session.add(record)
-    trail.record(session, actor=actor, record_type=f"{kind}_custody", record_id=record.id, action=handover.event,
-                 old={"state": old_state}, new={"state": new_state, "event_id": row.id, "location": row.location,
-                                                "temperature_c": row.temperature_c, "condition": row.condition,
-                                                "occurred_at": occurred_at})
+    trail.record(session, actor=actor, record_type=f"{kind}_custody", record_id=item_id, action=handover.event,
+                 old={"state": state}, new={"state": new_state, "event_id": row.id, "location": row.location,
+                                            "temperature_c": row.temperature_c, "condition": row.condition,
+                                            "occurred_at": occurred_at})
     if excursion:
-        _open_excursion(session, actor=actor, kind=kind, record=record, event=row, low=low, high=high)
+        _open_excursion(session, actor=actor, kind=kind, item_id=item_id, event=row, low=low, high=high)
     return row
 
 
-def _open_excursion(session: Session, *, actor: Actor, kind: str, record: Any, event: CustodyEvent,
+def _open_excursion(session: Session, *, actor: Actor, kind: str, item_id: int, event: CustodyEvent,
                     low: float, high: float) -> Excursion:
-    row = Excursion(item_type=kind, item_id=record.id, custody_event_id=event.id,
+    row = Excursion(item_type=kind, item_id=item_id, custody_event_id=event.id,
                     temperature_c=event.temperature_c, low_c=low, high_c=high)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="excursion", record_id=row.id, action="open",
-                 new={"item_type": kind, "item_id": record.id, "temperature_c": row.temperature_c,
+                 new={"item_type": kind, "item_id": item_id, "temperature_c": row.temperature_c,
                       "range": [low, high]})
+    return row
+
+
+def open_storage_excursion(session: Session, *, actor: Actor, kind: str, item_id: int, reading_id: int,
+                           temperature_c: float, low: float, high: float) -> Excursion:
+    """An item was in a storage unit while the unit read ``temperature_c``, outside its ``low..high``: it awaits
+    QA's decision like an excursion at a hand-over (21 CFR 1271.260(d): excursions documented and assessed)."""
+    row = Excursion(item_type=kind, item_id=item_id, storage_reading_id=reading_id, temperature_c=temperature_c,
+                    low_c=low, high_c=high)
+    session.add(row)
+    session.flush()
+    trail.record(session, actor=actor, record_type="excursion", record_id=row.id, action="open",
+                 new={"item_type": kind, "item_id": item_id, "temperature_c": temperature_c, "range": [low, high],
+                      "storage_reading_id": reading_id})
     return row
 
 
@@ -181,6 +207,41 @@ def record_system_event(session: Session, *, actor: Actor, record: Any, handover
         raise Invalid({"event": f"{handover.event} is recorded through a hand-over, not by a service"})
     kind = _kind_of(record)
     return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
+
+
+def current_state(session: Session, kind: str, item_id: int) -> str | None:
+    """The custody state of any item: its own column for a collection or bag, else its last event's state."""
+    if kind in MODELS:
+        record = session.get(MODELS[kind], item_id)
+        if record is None:
+            raise NotFound(f"no {kind} {item_id}")
+        return record.custody_state
+    last = session.exec(select(CustodyEvent.to_state).where(CustodyEvent.item_type == kind,
+                                                            CustodyEvent.item_id == item_id)
+                        .order_by(CustodyEvent.occurred_at.desc(), CustodyEvent.id.desc()).limit(1)).first()
+    return last if last is not None else custody_states.INITIAL_STATE.get(kind)
+
+
+def record_storage_event(session: Session, *, actor: Actor, kind: str, item_id: int, handover: Handover,
+                         ranges: Mapping[str, Any]) -> CustodyEvent:
+    """Storage's put (``stored``), take (``taken``) and move (``moved``) of any storable item.
+
+    A collection or bag is locked and its state column moved; a kind without its own table here (a cell-bank
+    vial) keeps its state in its events. Either way the event, its audit entry and any excursion are written.
+    """
+    require_role(actor.roles, "lab", action="put, take or move an item in storage")
+    if handover.event not in ("stored", *custody_states.STORAGE_EVENTS):
+        raise Invalid({"event": "storage records stored, taken or moved"})
+    if kind not in custody_states.ITEM_KINDS:
+        raise Invalid({"item_type": f"one of {', '.join(custody_states.ITEM_KINDS)}"})
+    if kind in MODELS:
+        record = session.get(MODELS[kind], item_id)
+        if record is None:
+            raise NotFound(f"no {kind} {item_id}")
+        return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover,
+                      ranges=ranges)
+    return _append(session, actor=actor, kind=kind, item_id=item_id, state=current_state(session, kind, item_id),
+                   handover=handover, ranges=ranges)
 
 
 def chain_status(session: Session, kind: str, item_id: int,
@@ -220,7 +281,7 @@ def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accep
     session.add(row)
     trail.record(session, actor=actor, record_type="excursion", record_id=row.id, action="decide",
                  old={"status": "open"}, new={"status": meaning, "signature_id": signed.id}, reason=reason.strip())
-    if not accept:
+    if not accept and row.item_type in MODELS:  # a vial's discard is recorded with the cell bank's own events
         record = session.get(MODELS[row.item_type], row.item_id)
         if record.custody_state not in custody_states.TERMINAL_STATES:
             record_system_event(session, actor=actor, record=record, ranges=ranges,

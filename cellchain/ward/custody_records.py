@@ -81,7 +81,8 @@ def excursion_records(session: Session, rows: Sequence[Excursion]) -> list[Excur
     """Excursions of any items, with their codes and deciders read in one query each."""
     codes = _codes(session, ((x.item_type, x.item_id) for x in rows))
     deciders = _users(session, (x.decided_by for x in rows))
-    return [ExcursionRecord(x, codes[x.item_type, x.item_id], deciders.get(x.decided_by)) for x in rows]
+    return [ExcursionRecord(x, codes.get((x.item_type, x.item_id), f"{x.item_type} {x.item_id}"),
+                            deciders.get(x.decided_by)) for x in rows]
 
 
 def item_custody(session: Session, kind: str, record: Bag | Collection) -> ItemCustody:

@@ -37,15 +37,22 @@ class CustodyEvent(SQLModel, table=True):
 
 
 class Excursion(SQLModel, table=True):
-    """A temperature outside the item's range: it blocks use until QA decides (accept or discard)."""
+    """A temperature outside the item's range: it blocks use until QA decides (accept or discard).
+
+    Found at a hand-over (``custody_event_id``, the event that recorded the temperature) or by a reading of
+    the storage unit the item was in (``storage_reading_id``): exactly one of the two.
+    """
 
     __tablename__ = "excursions"
-    __table_args__ = (Index("ix_excursions_item", "item_type", "item_id"),)
+    __table_args__ = (Index("ix_excursions_item", "item_type", "item_id"),
+                      CheckConstraint("(custody_event_id IS NULL) <> (storage_reading_id IS NULL)",
+                                      name="ck_excursions_one_source"))
 
     id: int | None = Field(default=None, primary_key=True)
     item_type: str = Field(max_length=12)
     item_id: int
-    custody_event_id: int = Field(foreign_key="custody_events.id", unique=True)
+    custody_event_id: int | None = Field(default=None, foreign_key="custody_events.id", unique=True)
+    storage_reading_id: int | None = Field(default=None, foreign_key="storage_readings.id", index=True)
     temperature_c: float
     low_c: float
     high_c: float

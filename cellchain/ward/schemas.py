@@ -82,7 +82,10 @@ class ExcursionSchema(Schema):
     id = fields.Integer(required=True, attribute="excursion.id")
     item_type = fields.String(attribute="excursion.item_type")
     item_id = fields.String(attribute="item_code", metadata={"description": "the collection's DIN or the bag id"})
-    custody_event_id = fields.Integer(attribute="excursion.custody_event_id")
+    custody_event_id = fields.Integer(attribute="excursion.custody_event_id", allow_none=True,
+                                      metadata={"description": "the hand-over that found it, or null"})
+    storage_reading_id = fields.Integer(attribute="excursion.storage_reading_id", allow_none=True,
+                                        metadata={"description": "the storage unit's reading that found it, or null"})
     temperature_c = fields.Float(attribute="excursion.temperature_c")
     range = fields.List(fields.Float(), attribute="range", metadata={"description": "[low, high] in °C"})
     status = fields.String(attribute="excursion.status", validate=validate.OneOf(EXCURSION_STATUSES))

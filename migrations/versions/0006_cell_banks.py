@@ -19,7 +19,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0006_cell_banks"
-down_revision = "0004"
+down_revision = "0005_storage"
 branch_labels = None
 depends_on = None
 

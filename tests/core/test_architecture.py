@@ -13,7 +13,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cellchain"
 BASE = ("core", "identifiers")
-AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling")
+AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling", "storage")
 ACROSS = ("scanning", "overview", "reports")
 PURE_CORE = ("cellchain.core.errors", "cellchain.core.canonical", "cellchain.core.fields", "cellchain.core.timeinput")
 WEB_MODULES = ("cellchain.core.web", "cellchain.core.api", "cellchain.core.error_handlers",

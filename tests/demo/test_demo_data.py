@@ -49,3 +49,12 @@ def test_demo_nurse_finds_todays_bags_on_the_ward_and_they_pass_the_bedside_chec
                           json={"wristband": scans.wristband_data(subject_code), "bag": bag_code})
         body = answer.get_json()
         assert answer.status_code == 200 and body["ok"], [c for c in body["checks"] if not c["ok"]]
+
+
+def test_demo_keeps_the_placebo_bags_still_in_the_lab_in_the_refrigerator_box(app, api):
+    _load(app)
+    box = api.get("/api/v1/storage/boxes/FR-0001", as_="lab").get_json()["box"]
+    stored = [cell["item"] for line in box["grid"] for cell in line if cell["item"]]
+    assert stored and box["taken"] == len(stored) and box["unit"] == "FRIDGE-1"
+    where = api.get(f"/api/v1/storage/where-is?container={stored[0]}", as_="qa").get_json()
+    assert (where["custody_state"], where["now"]["position"]) == ("in_storage", "A1")

@@ -23,6 +23,7 @@ from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.trial.models import Subject, Visit
 from tests.conftest import FAST_HASH
+from tests.factories import storage
 from tests.factories.lab import in_db
 
 # Every demo person and the one role each holds (lab2 and nurse2 are the second lab technician and nurse).
@@ -68,6 +69,7 @@ def load_site(app: Flask) -> dict[str, str]:
         demo.load(session, policy=Policy(hash_method=FAST_HASH), config=app.config)
         accounts.create_user(session, actor=None, username="spare", full_name="Spare account",
                              password="spare-password", roles=["lab"], policy=Policy(hash_method=FAST_HASH))
+        place = storage.site(session)
     with in_db(app) as session:
         lot = session.exec(select(Lot).where(Lot.status == "released")).first()
         bag = session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)).first()
@@ -79,7 +81,9 @@ def load_site(app: Flask) -> dict[str, str]:
                 "subject_code": subject.subject_code, "subject_id": subject.subject_code, "visit_id": str(visit.id),
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
                 "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1", "notice_id": "1",
-                "bank_code": f"MCB-{lot.din}", "vial_code": f"MCB-{lot.din}-V001", "record_type": "lot"}
+                "bank_code": f"MCB-{lot.din}", "vial_code": f"MCB-{lot.din}-V001", "record_type": "lot",
+                "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
+                "position_code": f"{place.box.code}-A1"}
 
 
 def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, str]:

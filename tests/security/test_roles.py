@@ -19,6 +19,7 @@ QC_READERS = frozenset({"qc", "qa", "lab", "auditor"})
 LABEL_PRINTERS = frozenset({"lab", "qa"})  # printing writes a LabelPrint row: the auditor reads, never prints
 LAB, QC, QA, NURSE, COORDINATOR = (frozenset({r}) for r in ("lab", "qc", "qa", "nurse", "coordinator"))
 THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
+STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
@@ -120,6 +121,31 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/infusions"): NURSE,
     ("POST", f"{P}/infusions/<int:infusion_id>/complete"): NURSE,
     ("GET", f"{P}/infusions/<int:infusion_id>"): frozenset({"nurse", "qa", "coordinator", "auditor"}),
+    # storage: the lab keeps it; QA and the auditor read it
+    ("GET", f"{P}/storage/units"): STORAGE_READERS,
+    ("POST", f"{P}/storage/units"): LAB,
+    ("GET", f"{P}/storage/units/<unit_code>"): STORAGE_READERS,
+    ("POST", f"{P}/storage/units/<unit_code>"): LAB,
+    ("POST", f"{P}/storage/units/<unit_code>/locations"): LAB,
+    ("GET", f"{P}/storage/units/<unit_code>/readings"): STORAGE_READERS,
+    ("POST", f"{P}/storage/units/<unit_code>/readings"): LAB,
+    ("POST", f"{P}/storage/units/<unit_code>/readings/import"): LAB,
+    ("GET", f"{P}/storage/locations/<location_code>"): STORAGE_READERS,
+    ("POST", f"{P}/storage/locations/<location_code>"): LAB,
+    ("POST", f"{P}/storage/boxes/<box_code>"): LAB,
+    ("POST", f"{P}/storage/locations/<location_code>/boxes"): LAB,
+    ("GET", f"{P}/storage/locations/<location_code>/label.pdf"): LABEL_PRINTERS,
+    ("GET", f"{P}/storage/locations/<location_code>/label.zpl"): LABEL_PRINTERS,
+    ("GET", f"{P}/storage/boxes/<box_code>/labels.zpl"): LABEL_PRINTERS,
+    ("GET", f"{P}/storage/positions/<position_code>/label.zpl"): LABEL_PRINTERS,
+    ("GET", f"{P}/storage/boxes/<box_code>"): STORAGE_READERS,
+    ("GET", f"{P}/storage/boxes/<box_code>/labels.pdf"): LABEL_PRINTERS,
+    ("GET", f"{P}/storage/positions/<position_code>"): STORAGE_READERS,
+    ("GET", f"{P}/storage/positions/<position_code>/label.pdf"): LABEL_PRINTERS,
+    ("POST", f"{P}/storage/put"): LAB,
+    ("POST", f"{P}/storage/take"): LAB,
+    ("POST", f"{P}/storage/move"): LAB,
+    ("GET", f"{P}/storage/where-is"): STORAGE_READERS,
 }
 # Without a token: the token endpoint reads the (empty) body, the API document is public; the rest is 401.
 PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 200}
@@ -160,6 +186,15 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/qa/lots/<lot_id>/reject": QA,
     "/reports/excursions/<int:excursion_id>/decide": QA,
     "/scan/": READERS,  # a look-up that writes nothing
+    "/storage/units": LAB,
+    "/storage/units/<unit_code>": LAB,
+    "/storage/units/<unit_code>/locations": LAB,
+    "/storage/units/<unit_code>/readings": LAB,
+    "/storage/units/<unit_code>/readings/import": LAB,
+    "/storage/locations/<location_code>/boxes": LAB,
+    "/storage/put": LAB,
+    "/storage/take": LAB,
+    "/storage/move": LAB,
     "/trial/subjects": COORDINATOR,
     "/trial/subjects/<subject_code>/randomize": COORDINATOR,
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,

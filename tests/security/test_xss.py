@@ -198,6 +198,20 @@ def _bedside(app, api, hostile: HostileSite) -> tuple[str, int]:
     return bag, started["infusion_id"]
 
 
+def _storage(api, hostile: HostileSite) -> None:
+    """A unit, shelf and box named with markup, and a reading with notes."""
+    _ok(api.post("/api/v1/storage/units", as_="lab", json={"code": "XSS-1", "name": hostile.text("Sunit"),
+                                                            "kind": "refrigerator"}))
+    _ok(api.post("/api/v1/storage/units/XSS-1/locations", as_="lab", json={"code": "XSS-R", "kind": "shelf",
+                                                                            "name": hostile.text("Sshelf")}))
+    _ok(api.post("/api/v1/storage/locations/XSS-R/boxes", as_="lab", json={"code": "XSS-B", "rows": 2, "columns": 2,
+                                                                            "name": hostile.text("Sbox")}))
+    _ok(api.post("/api/v1/storage/units/XSS-1/readings", as_="lab", json={"temperature_c": 5.0,
+                                                                           "notes": hostile.text("Snotes")}))
+    hostile.keys.update({"unit_code": ["XSS-1"], "location_code": ["XSS-R"], "box_code": ["XSS-B"],
+                         "position_code": ["XSS-B-A1"]})
+
+
 def _admin_forms(client, hostile: HostileSite) -> int:
     auth = AuthActions(client)
     auth.login("admin")
@@ -245,8 +259,9 @@ def hostile(app, client, api):
     infused_bag, infusion_id = _bedside(app, api, site)
     _admin_forms(client, site)
     banked = _bank(app, api, site)
-    site.keys = _keys(app, din=din, lots=list(lots.values()), bags=[custody_bag, infused_bag], subject=subject,
-                      infusion_id=infusion_id) | banked
+    _storage(api, site)
+    site.keys = {**_keys(app, din=din, lots=list(lots.values()), bags=[custody_bag, infused_bag], subject=subject,
+                         infusion_id=infusion_id), **banked, **site.keys}
     return site
 
 

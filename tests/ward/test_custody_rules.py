@@ -51,7 +51,23 @@ def test_event_names_are_the_api_names():
         "returned",
         "discarded",
     )
-    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled", "frozen", "thawed"}
+    assert set(EVENTS) == {*RECORDABLE_EVENTS, "infused", "collected", "filled", "frozen", "thawed", "taken", "moved"}
+
+
+def test_storage_takes_and_moves_what_it_stored_and_nothing_else():
+    for kind in ("collection", "lot", "bag", "vial"):
+        assert TRANSITIONS[kind][("in_storage", "taken")] == "at_lab"
+        assert TRANSITIONS[kind][("in_storage", "moved")] == "in_storage"
+    assert replay("vial", ["frozen", "stored", "moved", "taken"]) == ["at_lab", "in_storage", "in_storage", "at_lab"]
+    assert "it is already at_lab" in refusal("bag", "at_lab", "taken").reasons[0].message
+    assert "store it first" in refusal("bag", "at_lab", "moved").reasons[0].message
+
+
+def test_take_and_move_are_not_recorded_as_hand_overs():
+    for event in ("taken", "moved"):
+        with pytest.raises(Refused) as raised:
+            guard_recordable_event(event)
+        assert raised.value.reasons[0].code == "custody_event_not_recordable"
 
 
 def test_full_legal_path_of_a_bag():

@@ -31,7 +31,11 @@ RECORDABLE_EVENTS: tuple[str, ...] = (
 )
 """Events a person records through ``POST /custody`` (docs/architecture.md, "The JSON API")."""
 SERVICE_EVENTS: tuple[str, ...] = ("collected", "filled", "infused", "frozen", "thawed")
-EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS
+STORAGE_EVENTS: tuple[str, ...] = ("taken", "moved")
+"""Recorded only by storage's put, take and move (``cellchain/storage/placements.py``), which also keep the
+position: a hand-over through ``POST /custody`` cannot say which box and position the item left or went to.
+Put is the hand-over event ``stored``."""
+EVENTS: tuple[str, ...] = RECORDABLE_EVENTS + SERVICE_EVENTS + STORAGE_EVENTS
 
 INITIAL_STATE: dict[str, str | None] = {"collection": None, "lot": "at_lab", "bag": None, "vial": None}
 """State before the first event: ``None`` (nothing recorded yet) or, for a lot, ``at_lab``, because
@@ -52,6 +56,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("collected", "shipped"): "in_transit",
         ("in_transit", "received"): "at_lab",
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "shipped"): "in_transit",
         ("in_storage", "shipped"): "in_transit",
         **{(s, "discarded"): "discarded" for s in ("collected", "in_transit", "at_lab", "in_storage")},
@@ -59,6 +65,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
     # A lot lives in the lab; it may be stored or moved between sites.
     "lot": {
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "shipped"): "in_transit",
         ("in_storage", "shipped"): "in_transit",
         ("in_transit", "received"): "at_lab",
@@ -69,6 +77,8 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
     "bag": {
         (None, "filled"): "at_lab",
         ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "dispatched"): "dispatched",
         ("in_storage", "dispatched"): "dispatched",
         ("dispatched", "received_at_ward"): "at_ward",
@@ -81,10 +91,14 @@ TRANSITIONS: dict[str, dict[tuple[str | None, str], str]] = {
         ("at_lab", "thawed"): "at_lab",
         **{(s, "discarded"): "discarded" for s in ("at_lab", "in_storage", "dispatched", "at_ward")},
     },
-    # A cell-bank vial: frozen at the lab (its bank is made), thawed there once to start a lot
-    # (banking/vials.py), or discarded. A thaw needs the vial at the lab, out of storage.
+    # A cell-bank vial: frozen at the lab (its bank is made), put into, taken from and moved within
+    # storage, thawed at the lab once to start a lot (banking/vials.py), or discarded. A thaw needs the
+    # vial at the lab, out of storage.
     "vial": {
         (None, "frozen"): "at_lab",
+        ("at_lab", "stored"): "in_storage",
+        ("in_storage", "taken"): "at_lab",
+        ("in_storage", "moved"): "in_storage",
         ("at_lab", "thawed"): "thawed",
         ("at_lab", "discarded"): "discarded",
         ("in_storage", "discarded"): "discarded",
@@ -112,7 +126,7 @@ _DO_FIRST = {
     "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
     "received": "receive it", "stored": "store it", "dispatched": "dispatch it",
     "received_at_ward": "receive it at the ward", "returned": "return it", "infused": "infuse it",
-    "frozen": "freeze its bank", "thawed": "thaw it",
+    "frozen": "freeze its bank", "thawed": "thaw it", "taken": "take it out of storage", "moved": "move it in storage",
 }
 
 
@@ -182,6 +196,8 @@ def guard_recordable_event(event: str) -> None:
     after the bedside checks, and ``collected``/``filled`` when the item is registered."""
     if event in SERVICE_EVENTS:
         raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by its own step, not as a hand-over")])
+    if event in STORAGE_EVENTS:
+        raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by storage, which keeps the position")])
     if event not in RECORDABLE_EVENTS:
         raise Invalid({"event": f"{event!r} is not one of {', '.join(RECORDABLE_EVENTS)}"})
 
