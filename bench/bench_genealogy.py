@@ -20,8 +20,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench_growth import logged_in, time_pages
-from common import make_app, scratch_sqlite_url, stopwatch, table, write_result
+from bench_growth import compare, logged_in, time_pages
+from common import make_app, scratch_sqlite_url, stopwatch, write_result
 from sqlalchemy import insert, text
 
 REQUESTS = int(os.environ.get("BENCH_GENEALOGY_REQUESTS", "40"))
@@ -114,17 +114,7 @@ def vial_count(app) -> int:
 
 
 def report(vials: dict[str, int], timed: dict[str, dict[str, dict]], pages: dict[str, str]) -> dict:
-    rows, verdicts = [], {}
-    for name in pages:
-        small, large = timed["small"][name], timed["large"][name]
-        ratio = large["median_ms"] / small["median_ms"]
-        verdicts[name] = {"ratio": round(ratio, 3), "met": ratio <= TARGET_RATIO,
-                          "same_statements": small["statements"] == large["statements"]}
-        rows.append((name, f"{small['median_ms']:.1f}", f"{large['median_ms']:.1f}", f"{ratio:.2f}",
-                     f"{small['statements']} / {large['statements']}", "met" if verdicts[name]["met"] else "MISSED"))
-    print(table(rows, ("page", f"median ms, {vials['small']:,} vials", f"median ms, {vials['large']:,} vials",
-                       f"ratio (<= {TARGET_RATIO})", "statements", "")))
-    return verdicts
+    return compare(timed, pages, f"{vials['small']:,} vials", f"{vials['large']:,} vials")
 
 
 def main() -> None:

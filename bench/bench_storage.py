@@ -21,8 +21,8 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench_growth import time_pages
-from common import make_app, scratch_sqlite_url, stopwatch, table, write_result
+from bench_growth import compare, time_pages
+from common import make_app, scratch_sqlite_url, stopwatch, write_result
 from sqlalchemy import insert, text
 
 CONTAINERS = int(os.environ.get("BENCH_STORAGE_CONTAINERS", "10000"))
@@ -140,17 +140,7 @@ def grown_copy(app, url: str):
 
 
 def report(sizes: dict[str, int], timed: dict[str, dict[str, dict]], pages: dict[str, str]) -> dict:
-    rows, verdicts = [], {}
-    for name in pages:
-        small, large = timed["small"][name], timed["large"][name]
-        ratio = large["median_ms"] / small["median_ms"]
-        verdicts[name] = {"ratio": round(ratio, 3), "met": ratio <= TARGET_RATIO,
-                          "same_statements": small["statements"] == large["statements"]}
-        rows.append((name, f"{small['median_ms']:.1f}", f"{large['median_ms']:.1f}", f"{ratio:.2f}",
-                     f"{small['statements']} / {large['statements']}", "met" if verdicts[name]["met"] else "MISSED"))
-    print(table(rows, ("page", f"median ms, {sizes['small']:,} stored", f"median ms, {sizes['large']:,} stored",
-                       f"ratio (<= {TARGET_RATIO})", "statements", "")))
-    return verdicts
+    return compare(timed, pages, f"{sizes['small']:,} stored", f"{sizes['large']:,} stored")
 
 
 def measure(small_url: str, large_url: str) -> None:
