@@ -54,6 +54,6 @@ def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]
     created += demo_qc.load(session, config=config, policy=policy)
     created += demo_trial.load(session, config=config, policy=policy)
     created += demo_ward.load(session, config=config, policy=policy)
-    created += demo_banking.load(session, config=config, policy=policy)
     created += demo_storage.load(session, config=config, policy=policy)
+    created += demo_banking.load(session, config=config, policy=policy)
     return created
