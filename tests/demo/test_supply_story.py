@@ -132,3 +132,24 @@ def test_loading_the_demo_story_again_adds_nothing(story):
         assert demo.load(session, policy=Policy(hash_method=FAST_HASH), config=story.config) == 0
         db.commit()
         assert session.exec(select(func.count()).select_from(AuditEntry)).one() == before
+
+
+def test_the_pages_the_readme_names_show_the_demo_story(story, client, auth):
+    with story.app_context():
+        session = db.session()
+        mcb = session.exec(select(CellBank).where(CellBank.level == "MCB")).one()
+        hold = session.exec(select(Hold)).one()
+        held_lot = session.get(Lot, hold.lot_id).lot_number
+        subject = session.exec(select(Subject).where(Subject.screening_number == supply.SUBJECTS[0][0])).one()
+        din, subject_code, hold_id = mcb.din, subject.subject_code, hold.id
+    auth.login("qa")
+    pages = {"/banks/": mcb.bank_code, f"/storage/boxes/{demo_storage.MCB_BOX}": f"{mcb.bank_code}-V002",
+             f"/banks/genealogy/{din}": "WCB-", f"/qa/holds/{hold_id}": held_lot, "/inbox/": held_lot,
+             "/reports/dosing": subject_code}
+    for path, shown in pages.items():
+        answer = client.get(path)
+        assert answer.status_code == 200 and shown in answer.get_data(as_text=True), path
+    auth.logout()
+    auth.login("coordinator")
+    page = client.get(f"/trial/subjects/{subject_code}").get_data(as_text=True)
+    assert page.count('<span class="badge ok">Done</span>') >= 4  # its four infusions (and the follow-ups since)
