@@ -34,6 +34,7 @@ from cellchain.identifiers import scans
 from cellchain.manufacturing import bags, batch, lots
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people import accounts
+from cellchain.people.models import User
 from cellchain.quality import qc, release
 from cellchain.trial import allocation, randomization, subjects, visits
 from cellchain.trial.models import Subject, Visit
@@ -68,7 +69,7 @@ class _Story:
     def at(self, day: date, hour: int, minute: int = 0) -> datetime:
         return datetime.combine(day, time(hour, minute), tzinfo=self.zone)
 
-    def person(self, session: Session, username: str):
+    def person(self, session: Session, username: str) -> User:
         return accounts.find_user(session, username)
 
 
@@ -182,7 +183,7 @@ def _infuse(session: Session, story: _Story, subject: Subject, visit: Visit, bag
     planned = story.at(day, 9)
     allocation.allocate(session, actor=coordinator, visit_id=visit.id, bag_scan=bag.bag_code,
                         weight_kg=visit.weight_kg or subject.weight_kg, protocol=story.protocol,
-                        today=day - timedelta(days=1))
+                        today=day - timedelta(days=1), now=story.at(day - timedelta(days=1), 17))
     temperature = 5.0  # both kinds travel at 2-8 °C (TEMPERATURE_RANGES)
     custody.record_handover(session, actor=lab, record=bag, ranges=ranges, handover=custody.Handover(
         event="dispatched", location="cell processing lab", occurred_at=planned - timedelta(minutes=70),
@@ -226,7 +227,8 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         dosed = [s for s in enrolled if s.arm == "A"]
         for subject in enrolled:
             visits.record_weight(session, actor=story.person(session, demo_trial.COORDINATOR),
-                                 visit_id=_visit(session, subject, week).id, weight_kg=subject.weight_kg)
+                                 visit_id=_visit(session, subject, week).id, weight_kg=subject.weight_kg,
+                                 now=story.at(fill_day - timedelta(days=1), 15))
         lot = _dosing_lot(session, story, fill_day, dosed, week)
         _test_and_release(session, story, lot, fill_day)
         for subject in enrolled:

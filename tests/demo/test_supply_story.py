@@ -22,7 +22,7 @@ from cellchain.people.accounts import Policy
 from cellchain.quality import holds, qc
 from cellchain.quality.models import Hold
 from cellchain.trial import visits
-from cellchain.trial.models import Subject, Visit
+from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import infusions
 from cellchain.ward.models import Infusion
 from tests.conftest import FAST_HASH
@@ -89,6 +89,9 @@ def test_demo_subjects_were_infused_at_weeks_0_4_8_12_on_their_planned_days_with
                 assert infusion.status == "completed" and visit.status == "done"
                 assert infusion.started_at.astimezone(zone).date() == visit.target_date  # the planned day
                 assert bag.filled_at < infusion.started_at < bag.expires_at
+                allocated = session.exec(select(Allocation).where(Allocation.visit_id == visit.id)).one()
+                assert allocated.bag_id == bag.id
+                assert visit.weight_recorded_at < allocated.allocated_at < infusion.started_at
                 assert bag.kind == ("ucmsc" if subject.arm == "A" else "placebo")
                 if bag.kind == "ucmsc":  # a bag filled for this visit, dosed for the weight recorded for it
                     assert bag.for_visit_id == visit.id
