@@ -217,8 +217,10 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     protocol = subjects.Protocol.from_config(config)
     story = _Story(who, ZoneInfo(config["SITE_TIMEZONE"]), protocol, config)
     first_day0 = _first_day0(protocol)
+    placebo_arm = [s for s in enrolled if s.arm != "A"]
     placebo = bags.fill_placebo(session, actor=who.lab, settings=bags.FillSettings.from_config(config),
-                                data={"count": 4 * len(SUBJECTS), "saline_lot": PLACEBO_SALINE_LOT,
+                                data={"count": len(protocol.infusion_weeks) * len(placebo_arm) + SPARE_BAGS,
+                                      "saline_lot": PLACEBO_SALINE_LOT,
                                       "filled_at": story.at(first_day0 - timedelta(days=2), 15)},
                                 now=story.at(first_day0 - timedelta(days=2), 16))
     created = len(placebo)
