@@ -62,7 +62,7 @@ def demo_lot(session: Session, purpose: str) -> Lot | None:
 
 
 @dataclass(frozen=True)
-class _Actors:
+class Actors:
     lab: User
     verifier: User
     policy: accounts.Policy
@@ -81,7 +81,7 @@ def _collected_at(cord: DemoCord, now: datetime) -> datetime:
     return now - timedelta(hours=cord.fill_hours_ago) - last_harvest - timedelta(hours=4)
 
 
-def _register(session: Session, who: _Actors, cord: DemoCord, collected: datetime) -> Collection:
+def _register(session: Session, who: Actors, cord: DemoCord, collected: datetime) -> Collection:
     return register_cord(session, who.lab, who.config, cord.donor_code, collected)
 
 
@@ -102,16 +102,16 @@ def register_cord(session: Session, lab: User, cfg: Mapping[str, Any], donor_cod
     return row
 
 
-def _step(session: Session, who: _Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any]) -> None:
+def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any]) -> None:
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     batch.record_step(session, actor=who.lab, lot_number=lot.lot_number, steps=steps,
                       data={"step": code, "details": details, "performed_at": when})
 
 
-def _grow(session: Session, who: _Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
-    _step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
+def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
+    record_step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
           {"method": "explant", "tissue_g": 12.5})
-    _step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5),
+    record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5),
           {"medium lot": "MSCSFM2611", "supplement lot": "HPL2610C", "trypLE lot": "TRY2609"})
     harvested = collected
     for number, (seeded, cells) in enumerate(PASSAGE_COUNTS[:cord.passages]):
@@ -124,12 +124,12 @@ def _grow(session: Session, who: _Actors, lot: Lot, cord: DemoCord, collected: d
     return harvested
 
 
-def _finish(session: Session, who: _Actors, lot: Lot, last_harvest: datetime) -> None:
+def _finish(session: Session, who: Actors, lot: Lot, last_harvest: datetime) -> None:
     cells = PASSAGE_COUNTS[-1][1]
     number = lot.lot_number
     lots.record_harvest(session, actor=who.lab, lot_number=number,
                         data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1)})
-    _step(session, who, lot, "wash", last_harvest + timedelta(hours=2), {"washes": 2, "buffer lot": "PBS2611"})
+    record_step(session, who, lot, "wash", last_harvest + timedelta(hours=2), {"washes": 2, "buffer lot": "PBS2611"})
     lots.record_formulation(session, actor=who.lab, lot_number=number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 220,
                                   "performed_at": last_harvest + timedelta(hours=3)})
@@ -139,7 +139,7 @@ def _finish(session: Session, who: _Actors, lot: Lot, last_harvest: datetime) ->
                          "filled_at": last_harvest + timedelta(hours=4)})
 
 
-def _verify_all(session: Session, who: _Actors, lot: Lot) -> None:
+def verify_all(session: Session, who: Actors, lot: Lot) -> None:
     """A second lab technician verifies every step that needs a second person (never their own work)."""
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     signature = signatures.SignatureInput(username=who.verifier.username, password=DEMO_PASSWORD, meaning="verified")
@@ -149,21 +149,21 @@ def _verify_all(session: Session, who: _Actors, lot: Lot) -> None:
                               signature=signature, policy=who.policy)
 
 
-def _make_cord(session: Session, who: _Actors, cord: DemoCord, now: datetime) -> int:
+def _make_cord(session: Session, who: Actors, cord: DemoCord, now: datetime) -> int:
     collected = _collected_at(cord, now)
     row = _register(session, who, cord, collected)
     lot = lots.start_lot(session, actor=who.lab, collection_din=row.din,
                          started_at=collected + timedelta(hours=3, minutes=30))
     last_harvest = _grow(session, who, lot, cord, collected)
     if cord.fill_hours_ago is None:
-        _verify_all(session, who, lot)
+        verify_all(session, who, lot)
         return 2
     _finish(session, who, lot, last_harvest)
-    _verify_all(session, who, lot)
+    verify_all(session, who, lot)
     return 2 + 3
 
 
-def _placebo(session: Session, who: _Actors, now: datetime) -> int:
+def _placebo(session: Session, who: Actors, now: datetime) -> int:
     if session.exec(select(Bag.id).where(Bag.kind == "placebo", Bag.saline_lot == DEMO_SALINE_LOT)).first():
         return 0
     filled = bags.fill_placebo(session, actor=who.lab, settings=bags.FillSettings.from_config(who.config),
@@ -176,7 +176,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     lab, verifier = accounts.find_user(session, "lab"), accounts.find_user(session, "lab2")
     if lab is None or verifier is None:
         raise RuntimeError("load the demo people (services.demo.load_people) before the lab demo")
-    who = _Actors(lab, verifier, policy, config)
+    who = Actors(lab, verifier, policy, config)
     now = utcnow()
     created = 0
     for cord in DEMO_CORDS:

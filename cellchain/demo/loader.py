@@ -12,6 +12,7 @@ from cellchain.demo import banking as demo_banking
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
+from cellchain.demo import supply as demo_supply
 from cellchain.demo import trial as demo_trial
 from cellchain.demo import ward as demo_ward
 from cellchain.people import accounts
@@ -52,8 +53,10 @@ def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]
     created = load_people(session, policy=policy)
     created += demo_lab.load(session, config=config, policy=policy)
     created += demo_qc.load(session, config=config, policy=policy)
+    created += demo_supply.enrol(session, config=config, policy=policy)
     created += demo_trial.load(session, config=config, policy=policy)
     created += demo_ward.load(session, config=config, policy=policy)
-    created += demo_banking.load(session, config=config, policy=policy)
     created += demo_storage.load(session, config=config, policy=policy)
+    created += demo_banking.load(session, config=config, policy=policy)
+    created += demo_supply.load(session, config=config, policy=policy)
     return created

@@ -1,6 +1,6 @@
 """Demo storage: a 2-8 °C refrigerator with a shelf and a box holding the placebo bags still in the lab (the
-UC-MSC bags stay on the bench for the demo's hand-overs), an LN2 tank
-with a rack and an empty box for cell-bank vials, and a reading of each in range.
+UC-MSC bags stay on the bench for the demo's hand-overs), an LN2 tank with a rack and two boxes, one per
+cell bank (the banking demo puts the vials in them), and a reading of each in range.
 
 Through the storage operations as the demo lab technician, so each put is a custody event with its audit
 entry like a real one. Safe to run twice: nothing is added once the refrigerator exists.
@@ -19,6 +19,7 @@ from cellchain.storage import placements, places, temperatures
 from cellchain.storage.models import StorageUnit
 
 FRIDGE, TANK = "FRIDGE-1", "TANK-1"
+MCB_BOX, WCB_BOX = "CB-0001", "CB-0002"
 
 
 def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy) -> int:
@@ -36,11 +37,13 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     tank = places.create_unit(session, actor=lab, data={"code": TANK, "name": "Cell bank LN2 tank",
                                                         "kind": "ln2_vapour"})
     rack = places.create_location(session, actor=lab, unit=tank, data={"code": "TANK-1-R1", "kind": "rack"})
-    places.create_box(session, actor=lab, location=rack, data={"code": "CB-0001", "rows": 9, "columns": 9,
+    places.create_box(session, actor=lab, location=rack, data={"code": MCB_BOX, "rows": 9, "columns": 9,
                                                                "name": "Master cell bank"})
+    places.create_box(session, actor=lab, location=rack, data={"code": WCB_BOX, "rows": 9, "columns": 9,
+                                                               "name": "Working cell bank"})
     temperatures.enter(session, actor=lab, unit=fridge, measured_at=None, temperature_c=4.6)
     temperatures.enter(session, actor=lab, unit=tank, measured_at=None, temperature_c=-178.0)
-    created = 10
+    created = 11
     in_lab = session.exec(select(Bag).where(Bag.custody_state == "at_lab", Bag.kind == "placebo")
                           .order_by(Bag.id)).all()
     for number, bag in enumerate(in_lab[:box.rows * box.columns]):

@@ -40,10 +40,11 @@ SUBJECTS: tuple[tuple[str, int, str, float, int, bool, dict[str, Any]], ...] = (
     # week 12 due, last day of its window (so a fresh UC-MSC bag outlives the window), follow-ups done
     ("DEMO-SCR-005", 63, "male", 69.9, -87, True, {}),
     ("DEMO-SCR-006", 49, "female", 66.1, -200, True, {"pregnancy_test": "negative"}),  # follow-up phase
+    ("DEMO-SCR-007", 56, "male", 70.3, 0, True, {}),  # week 0 infusion today: its bag allocated and on the ward
 )
 
 
-def _answers(age: int, sex: str, weight: float, day0: date, overrides: dict[str, Any]) -> dict[str, Any]:
+def answers(age: int, sex: str, weight: float, day0: date, overrides: dict[str, Any]) -> dict[str, Any]:
     birth = day0 - timedelta(days=round(age * 365.25) + 40)  # safe on 29 February too
     data: dict[str, Any] = {"birth_date": birth.isoformat(), "day0": day0.isoformat(), "sex": sex,
                             "weight_kg": weight, **ALL_INCLUDED, **NO_EXCLUSIONS}
@@ -55,7 +56,7 @@ def _register(session: Session, actor: Actor, protocol: subjects.Protocol, today
     created = 0
     for number, age, sex, weight, offset, _randomize, overrides in SUBJECTS:
         if session.exec(select(Subject.id).where(Subject.screening_number == number)).first() is None:
-            data = {"screening_number": number, **_answers(age, sex, weight, today + timedelta(days=offset), overrides)}
+            data = {"screening_number": number, **answers(age, sex, weight, today + timedelta(days=offset), overrides)}
             subjects.register(session, actor=actor, data=data, protocol=protocol)
             created += 1
     return created

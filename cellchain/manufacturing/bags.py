@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -233,15 +233,16 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[Name
 
 
 def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
-              settings: FillSettings) -> list[Bag]:
+              settings: FillSettings, now: datetime | None = None) -> list[Bag]:
     """Fill a formulated lot into bags, in quarantine until QA releases the lot (docs/rules.md, "Quarantine").
 
     Standard bags first, then one bag per named entry (reserved for its subject's visit); every bag's
-    cells are the formulated concentration times its volume.
+    cells are the formulated concentration times its volume. ``now`` is the clock the fill time and the
+    expiry are checked against; only the demo passes it, for the fills of its past infusions.
     """
     require_role(actor.roles, "lab", action="fill bags")
     entry = parse_fill(data, shelf_life=settings.shelf_life, frozen_shelf_life=settings.frozen_shelf_life,
-                       now=utcnow())
+                       now=now or utcnow())
     lot = lock_lot(session, lot_number)
     doses, reasons = named_doses(session, lot, entry.named, settings)
     reasons = [*_fill_reasons(session, lot, entry, doses), *[r for r in reasons if r.code != LOT_NOT_FORMULATED]]
@@ -282,8 +283,10 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     return bags
 
 
-def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], settings: FillSettings) -> list[Bag]:
-    """Fill placebo bags of 0.9% sodium chloride under a DIN of their own, released at filling.
+def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], settings: FillSettings,
+                 now: datetime | None = None) -> list[Bag]:
+    """Fill placebo bags of 0.9% sodium chloride under a DIN of their own, released at filling (``now``: the
+    clock the fill is checked against, as for ``fill_bags``).
 
     The saline is a licensed commercial medicinal product released by its manufacturer; the lot of
     saline used is recorded on every bag and that release is the placebo's release, so placebo bags
@@ -292,7 +295,7 @@ def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], set
     """
     require_role(actor.roles, "lab", action="fill placebo bags")
     entry: PlaceboInput = parse_placebo(data, default_volume_ml=settings.placebo_volume_ml,
-                                        shelf_life=settings.placebo_shelf_life, now=utcnow())
+                                        shelf_life=settings.placebo_shelf_life, now=now or utcnow())
     din_text = din.issue_din(session, fin=settings.fin, when=entry.filled_at, tz=settings.tz)
     values = {"saline_lot": entry.saline_lot, "volume_ml": entry.volume_ml, "filled_at": entry.filled_at,
               "expires_at": entry.expires_at, "quality_status": "released"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -116,14 +117,14 @@ def _signer_gap(signature: signatures.SignatureInput, actor: Actor) -> list[Reas
 
 
 def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, status: str, reason: str | None,
-            ranges: Mapping[str, Any] | None = None) -> Lot:
+            ranges: Mapping[str, Any] | None = None, at: datetime | None = None) -> Lot:
     """Write the decision on the lot and every bag of it, each with its audit entry, in this transaction."""
     old = {"status": lot.status}
-    lot.status, lot.decided_at, lot.decided_by = status, signed.signed_at, actor.id
+    lot.status, lot.decided_at, lot.decided_by = status, at or signed.signed_at, actor.id
     lot.decision_signature_id, lot.decision_reason = signed.id, reason
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action=DECISION_ACTIONS[status],
-                 old=old, new={"status": status, "signature_id": signed.id, "decided_at": signed.signed_at},
+                 old=old, new={"status": status, "signature_id": signed.id, "decided_at": lot.decided_at},
                  reason=reason)
     for bag in bags_of(session, lot, lock=True):
         before = bag.quality_status
@@ -141,8 +142,11 @@ def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, stat
 
 
 def release(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput,
-            policy: Policy, steps: Sequence[StepDef] = DEFAULT_STEPS) -> Lot:
-    """Release a lot (docs/rules.md, "Quality: release"); refused with every failing reason, nothing written."""
+            policy: Policy, steps: Sequence[StepDef] = DEFAULT_STEPS, now: datetime | None = None) -> Lot:
+    """Release a lot (docs/rules.md, "Quality: release"); refused with every failing reason, nothing written.
+
+    ``now`` is the decision time recorded on the lot (the signature keeps its own, real, time); only the demo
+    passes it, for its lots released weeks ago."""
     require_role(actor.roles, "qa", action="release a lot")
     _check_meaning(signature, "released")
     lot = lock_lot(session, lot_number)
@@ -152,7 +156,7 @@ def release(session: Session, *, actor: Actor, lot_number: str, signature: signa
     signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
                              content=release_content(session, lot), policy=policy, meanings=("released",),
                              roles=("qa",), action="release a lot")
-    return _decide(session, actor=actor, lot=lot, signed=signed, status="released", reason=None)
+    return _decide(session, actor=actor, lot=lot, signed=signed, status="released", reason=None, at=now)
 
 
 def reject(session: Session, *, actor: Actor, lot_number: str, signature: signatures.SignatureInput, reason: Any,

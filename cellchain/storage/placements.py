@@ -145,9 +145,10 @@ def _insert(session: Session, place: Where, row: Placement) -> Placement:
 
 
 def put(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: int, column: int,
-        ranges: Mapping[str, Any]) -> Placement:
+        ranges: Mapping[str, Any], now: datetime | None = None) -> Placement:
     """Put a container in a free position: custody ``stored`` (or ``moved`` for an item recorded as stored
-    without a position), placement, audit entry."""
+    without a position), placement, audit entry. ``now`` (when it was put) is passed only by the demo, whose
+    bank vials went into the tank when they were frozen."""
     require_role(actor.roles, *STORAGE_KEEPERS, action="put a container in storage")
     layout.check_storable(item.kind)
     place = where(session, box, row, column)
@@ -159,7 +160,7 @@ def put(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: int
         raise _taken_refusal(session, place, occupant)
     state = custody.current_state(session, item.kind, item.id)
     event_name = "moved" if state == "in_storage" else "stored"
-    now = utcnow()
+    now = now or utcnow()
     event = custody.record_storage_event(session, actor=actor, kind=item.kind, item_id=item.id, ranges=ranges,
                                          handover=custody.Handover(event=event_name, location=place.text,
                                                                    occurred_at=now))
@@ -172,8 +173,9 @@ def put(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: int
 
 
 def take(session: Session, *, actor: Actor, item: Item, ranges: Mapping[str, Any],
-         reason: str | None = None) -> Placement:
-    """Take a container out of its position: custody ``taken`` (in_storage -> at_lab), placement closed.
+         reason: str | None = None, now: datetime | None = None) -> Placement:
+    """Take a container out of its position: custody ``taken`` (in_storage -> at_lab), placement closed
+    (``now``: when it was taken, passed only by the demo).
 
     A container whose chain moved on while it was still recorded in a box (dispatched or discarded through
     a hand-over) leaves its position without a storage event: the placement is closed and audited.
@@ -185,7 +187,7 @@ def take(session: Session, *, actor: Actor, item: Item, ranges: Mapping[str, Any
         raise Refused(Reason(NOT_PLACED, f"{_describe(session, item)} is in no storage position"))
     box = session.get(StorageBox, placement.box_id)
     place = where(session, box, placement.row, placement.column)
-    now = utcnow()
+    now = now or utcnow()
     state = custody.current_state(session, item.kind, item.id)
     event = None
     if state == "in_storage":

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.types import utcnow
 from cellchain.identifiers.scans import scanned_bag_id
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Lot
@@ -160,9 +161,10 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
 
 
 def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, weight_kg: Any,
-             protocol: Protocol, today: date) -> Allocation:
+             protocol: Protocol, today: date, now: datetime | None = None) -> Allocation:
     """Allocate the scanned bag to an infusion visit at the weight recorded for that visit, or refuse
-    with every reason. ``today`` is the site's date (the caller knows the site's zone)."""
+    with every reason. ``today`` is the site's date (the caller knows the site's zone); ``now``, the time
+    recorded as allocated, is passed only by the demo for its past allocations."""
     require_role(actor.roles, *ALLOCATING_ROLES, action="allocate bags")
     visit = visits.get_visit(session, visit_id, for_update=True)
     found, weight = _read_input(session, visit, bag_scan, weight_kg, protocol.timezone)
@@ -174,7 +176,7 @@ def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, we
         raise Refused(reasons)
     required = dosing.required_cells(weight, protocol.dose_cells_per_kg) if bag.kind == "ucmsc" else None
     allocation = Allocation(visit_id=visit.id, bag_id=bag.id, subject_id=subject.id, weight_kg=weight,
-                            required_cells=required, allocated_by=actor.id)
+                            required_cells=required, allocated_by=actor.id, allocated_at=now or utcnow())
     session.add(allocation)
     session.flush()
     trail.record(session, actor=actor, record_type="allocation", record_id=allocation.id, action="allocate",

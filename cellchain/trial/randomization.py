@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -96,8 +97,10 @@ def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[Ra
     return row, True
 
 
-def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subjects: int) -> Subject:
-    """Give an eligible subject the arm at the list's next position; once, and never changed."""
+def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subjects: int,
+              now: datetime | None = None) -> Subject:
+    """Give an eligible subject the arm at the list's next position; once, and never changed. ``now`` (the
+    time recorded as randomized) is passed only by the demo, whose subjects were randomized weeks ago."""
     require_role(actor.roles, *RANDOMIZING_ROLES, action="randomize subjects")
     subject = subjects.get_subject(session, subject_code, for_update=True)
     if subject.arm is not None:
@@ -114,7 +117,7 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
                              f"all {len(row.entries)} list positions are used; a coordinator or administrator "
                              "extends the list first"))
     subject.arm, subject.randomization_position = row.entries[position - 1], position
-    subject.randomized_at, subject.randomized_by = utcnow(), actor.id
+    subject.randomized_at, subject.randomized_by = now or utcnow(), actor.id
     row.next_position = position + 1
     session.add_all([subject, row])
     session.flush()

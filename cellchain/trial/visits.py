@@ -206,8 +206,10 @@ def _allocated_bag_reasons(session: Session, allocation: Allocation, planned_at:
                                        "before the new time: allocate another bag first")]
 
 
-def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: Any) -> Visit:
-    """The coordinator records the subject's weight for an infusion visit, before its bag is allocated.
+def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: Any,
+                  now: datetime | None = None) -> Visit:
+    """The coordinator records the subject's weight for an infusion visit, before its bag is allocated
+    (``now``: when, passed only by the demo for its past visits).
 
     Allocation checks the bag's dose against this weight (docs/rules.md, "Trial: allocation and dose"),
     so it is refused once the visit has a bag (allocate again to a new weight is a new decision) or is done.
@@ -227,7 +229,7 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
     if reasons:
         raise Refused(reasons)
     old = visit.weight_kg
-    visit.weight_kg, visit.weight_recorded_at, visit.weight_recorded_by = weight, utcnow(), actor.id
+    visit.weight_kg, visit.weight_recorded_at, visit.weight_recorded_by = weight, now or utcnow(), actor.id
     session.add(visit)
     session.flush()
     trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="record_weight",

@@ -163,12 +163,15 @@ def _refuse(reasons: list[Reason], *, defer: Defer, actor: Actor, attempt: bedsi
 
 
 def start(session: Session, *, actor: Actor, request: StartRequest, protocol: bedside.Protocol, policy: Policy,
-          ranges: Mapping[str, Any], defer: Defer) -> Infusion:
+          ranges: Mapping[str, Any], defer: Defer, now: datetime | None = None) -> Infusion:
     """Start an infusion: lock the bag, re-run every bedside check, take the second nurse's signature,
-    write the infusion and close the bag's custody chain (``infused``). Refused starts are recorded."""
+    write the infusion and close the bag's custody chain (``infused``). Refused starts are recorded.
+
+    ``now`` is the clock the checks read (expiry, window, "not in the future"): the pages and the API never
+    pass it; the demo records its past infusions at the times they happened (README, "Demo")."""
     require_role(actor.roles, "nurse", action="start an infusion")
     scans = bedside_scans.parse_scans(request.wristband, request.bag)
-    now = utcnow()
+    now = now or utcnow()
     started_at = request.started_at or now
     if started_at > now + CLOCK_SKEW:
         raise Invalid({"started_at": "an infusion cannot start in the future"})

@@ -7,6 +7,7 @@ from sqlmodel import select
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.demo import loader as demo
+from cellchain.demo import supply
 from cellchain.identifiers import scans
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.accounts import Policy
@@ -29,11 +30,12 @@ def test_demo_loads_every_area_and_keeps_the_audit_chain_intact(app, runner):
     with app.app_context():
         session = db.session()
         statuses = sorted(lot.status for lot in session.exec(select(Lot)))
-        # the lab demo's three lots and the banking demo's MCB lot, frozen and awaiting release
-        assert statuses == ["awaiting_release", "awaiting_release", "in_process", "released"]
+        # the lab demo's three lots; the banking demo's MCB and WCB lots and the supply demo's dosing lots, released
+        assert statuses == ["awaiting_release", "in_process"] + ["released"] * 7
         assert session.exec(select(Bag).where(Bag.kind == "placebo")).first() is not None
         arms = [s.arm for s in session.exec(select(Subject))]
-        assert None in arms and len([a for a in arms if a]) == 4  # a screen failure, one awaiting, four randomized
+        # a screen failure and one awaiting randomization; the trial demo's five and the supply story's six randomized
+        assert None in arms and len([a for a in arms if a]) == 5 + len(supply.SUBJECTS)
         assert trail.verify_chain(session).ok
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
 
