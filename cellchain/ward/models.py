@@ -104,3 +104,8 @@ class Infusion(SQLModel, table=True):
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Why less than the bag's volume was given (docs/rules.md, "Partial infusions"); NULL for a whole bag.
     partial_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    @property
+    def partial(self) -> bool:
+        """Less than the bag's volume was given (the completion kept a reason for it)."""
+        return self.partial_reason is not None
