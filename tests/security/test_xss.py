@@ -4,8 +4,9 @@ One site is built with markup in each field a person can type: the names of the 
 (so signatures, "performed by" and audit rows carry it), the cord's collection site, every custody
 field, batch-step details (names and values), QC reasons, deviation texts, release and reject reasons,
 excursion decisions, label reprint and void reasons, the shipper's destination, screening numbers,
-reactions, a partial infusion's reason, a hostile wristband scan, and the admin's reasons. Then every page is opened as the people
-who may see it and searched for live markup, and the reports that print the fields are read back.
+reactions, a partial infusion's reason, a hostile wristband scan, and the admin's reasons. Then every
+page is opened as the people who may see it and searched for live markup, and the reports that print the
+fields are read back.
 """
 
 from __future__ import annotations
