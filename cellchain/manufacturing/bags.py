@@ -1,7 +1,8 @@
 """Filling final bags: UC-MSC bags from a formulated lot, placebo bags of saline; and reading bags.
 
 A bag's cells are always the lot's formulated concentration times the bag's volume: the fill computes
-them (a stated ``total_cells`` that disagrees is refused). Besides its standard bags a fill may make
+them (a stated ``total_cells`` more than ``CELL_CONTENT_TOLERANCE`` from them is refused; one within it is
+accepted and the bag still carries the computed number). Besides its standard bags a fill may make
 bags for named subjects' infusion visits, each of the volume that gives ``DOSE_CELLS_PER_KG`` x the
 subject's current weight (the visit's recorded weight, else the weight at registration), reserved for
 that visit. A fill is fresh or cryopreserved (docs/rules.md, "Frozen bags and the thaw").
@@ -57,7 +58,12 @@ LOT_NOT_FORMULATED = "lot_not_formulated"
 FILL_EXCEEDS_FORMULATION = "fill_exceeds_formulation"
 FILL_TIME_ORDER = "fill_time_order"
 DIVISIONS_EXHAUSTED = "divisions_exhausted"
-CELLS_NOT_CONCENTRATION = "cells_not_formulated_concentration"
+CELL_CONTENT_MISMATCH = "cell_content_mismatch"
+# A count stated by the person filling is their arithmetic of the same formulation, often rounded
+# (7.0e7 for 70,350,000): within half a percent it is the same content, beyond it one of the two numbers
+# is wrong and the fill stops. The bag always carries the computed content, so the label, the dose check
+# at allocation and the bedside read one number (docs/rules.md, "Bags").
+CELL_CONTENT_TOLERANCE = 0.005
 NAMED_SUBJECT_UNKNOWN = "named_subject_unknown"
 NAMED_VISIT_NOT_INFUSION = "named_visit_not_infusion"
 NAMED_DOSE_NOT_FILLABLE = "named_dose_not_fillable"
@@ -142,6 +148,18 @@ def cells_in(cells_per_ml: float, volume_ml: float) -> int:
     return round(cells_per_ml * volume_ml)
 
 
+def within_cell_tolerance(stated: int, computed: int) -> bool:
+    """A stated cell count is the computed one when it is at most ``CELL_CONTENT_TOLERANCE`` from it."""
+    return abs(stated - computed) <= CELL_CONTENT_TOLERANCE * computed
+
+
+def readable_cells(number: float) -> str:
+    """A cell count as people read it: ``70,350,000 (7.04 x 10^7)``."""
+    mantissa, exponent = f"{number:.2e}".split("e")
+    grouped = f"{round(number):,}" if number >= 1 else f"{number:g}"
+    return f"{grouped} ({mantissa} x 10^{int(exponent)})"
+
+
 @dataclass(frozen=True)
 class NamedDose:
     """A bag to make for one subject's infusion visit: the weight it is dosed for and the volume that gives it."""
@@ -212,10 +230,13 @@ def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[Name
         return [*reasons, Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")]
     if entry.count and entry.total_cells is not None:
         cells = cells_in(lot.formulated_cells_per_ml, entry.volume_ml)
-        if entry.total_cells != cells:
-            reasons.append(Reason(CELLS_NOT_CONCENTRATION,
-                                  f"{entry.volume_ml:g} ml at the formulated {lot.formulated_cells_per_ml:.4g} "
-                                  f"cells/ml holds {cells} cells, not {entry.total_cells}"))
+        if not within_cell_tolerance(entry.total_cells, cells):
+            off = abs(entry.total_cells - cells) / cells
+            reasons.append(Reason(CELL_CONTENT_MISMATCH,
+                                  f"the stated {readable_cells(entry.total_cells)} cells per bag are {off:.2%} from "
+                                  f"the {readable_cells(cells)} cells that {entry.volume_ml:g} ml at the formulated "
+                                  f"{readable_cells(lot.formulated_cells_per_ml)} cells/ml holds (at most "
+                                  f"{CELL_CONTENT_TOLERANCE:.1%}); leave the cells empty to use the computed number"))
     needed = entry.count * (entry.volume_ml or 0) + sum(d.volume_ml for d in doses)
     if needed > lot.formulated_volume_ml:
         reasons.append(Reason(FILL_EXCEEDS_FORMULATION, f"the bags need {needed:g} ml, more than the "

@@ -89,7 +89,7 @@ class FormulationForm(PageForm):
 class FillForm(PageForm):
     count = text_field("Number of standard bags")
     volume_ml = text_field("Volume per standard bag (ml)")
-    total_cells = text_field("Cells per bag (optional: checked against the formulation)")
+    total_cells = text_field("Cells per bag (optional: within 0.5% of the formulation; bags carry the computed number)")
     anticoagulant = text_field("Anticoagulant")
     anticoagulant_lot = text_field("Anticoagulant lot")
     anticoagulant_volume_ml = text_field("Anticoagulant volume per bag (ml, optional)")

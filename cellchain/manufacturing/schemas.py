@@ -231,8 +231,10 @@ class NamedBagIn(RequestSchema):
 class FillIn(RequestSchema):
     count = CheckedInteger(metadata={"description": "standard bags; 0 or absent when the fill makes named bags only"})
     volume_ml = CheckedFloat(metadata={"description": "volume of each standard bag; needed when count > 0"})
-    total_cells = CheckedInteger(metadata={"description": "optional: cells in each standard bag, checked to equal "
-                                                          "the formulated concentration times volume_ml"})
+    total_cells = CheckedInteger(metadata={"description": "optional: cells in each standard bag as counted by the "
+                                                          "filler; refused (cell_content_mismatch) when more than "
+                                                          "0.5% from the formulated concentration times volume_ml; "
+                                                          "the bags carry the computed number"})
     anticoagulant = CheckedString(required=True, validate=validate.OneOf(["heparin", "ACD-A"]))
     anticoagulant_lot = CheckedString(required=True)
     anticoagulant_volume_ml = CheckedFloat()

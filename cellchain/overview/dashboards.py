@@ -44,6 +44,9 @@ from cellchain.ward.models import Excursion, Infusion
 NEAR_WINDOW_DAYS = 7
 """An infusion visit whose window opens within this many days already needs its bag allocated."""
 CHART_WEEKS = 12
+PARTIAL_INFUSION_DAYS = 28
+"""A partial infusion stays on the coordinator's and investigators' dashboards this long: until the
+subject's next infusion visit (the protocol's visits are four weeks apart, README "Configuration")."""
 AREAS: dict[str, tuple[str, ...]] = {
     "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
@@ -341,6 +344,7 @@ class Dashboard:
     auditor: AuditorPanel | None = None
     locked_accounts: list[User] | None = None
     holds: list[tuple[Hold, str]] | None = None  # open holds with their lot numbers (QA, investigators)
+    partial_infusions: list[infusions.PartialInfusion] | None = None  # recent ones (coordinator, investigators)
 
 
 def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
@@ -356,4 +360,6 @@ def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
         auditor=auditor_panel(session) if "auditor" in roles else None,
         locked_accounts=locked_accounts(session) if "admin" in roles else None,
         holds=holds.listing(session, open_only=True) if roles & {"qa", "investigator"} else None,
+        partial_infusions=infusions.partial_since(session, utcnow() - timedelta(days=PARTIAL_INFUSION_DAYS))
+        if roles & {"coordinator", "investigator"} else None,
     )

@@ -33,6 +33,7 @@ def index():
                                               ("auditor", board.auditor)) if panel is not None), None)
     return render_template("home/index.html", user=user, board=board, chart_in=chart_in,
                            chart_weeks=dashboards.CHART_WEEKS, near_days=dashboards.NEAR_WINDOW_DAYS,
+                           partial_days=dashboards.PARTIAL_INFUSION_DAYS,
                            passage_interval=current_app.config["PASSAGE_INTERVAL_DAYS"])
 
 

@@ -32,7 +32,7 @@ def issue_token(data: dict[str, Any]) -> dict[str, Any]:
     if fields:
         raise Invalid(fields)
     session = db.session()
-    with login_throttle():
+    with login_throttle(username.strip()):
         user = accounts.check_credentials(session, username.strip(), password, policy=policy())
     plain, token = accounts.issue_token(session, user, policy=policy(), label=str(data.get("label", "")))
     return {"plain": plain, "record": token, "user": user}

@@ -1,9 +1,13 @@
 """Login hardening beyond the per-account lock: a per-address throttle and server-side page sessions.
 
 The account lock (``accounts``, 5 wrong passwords) protects one account; it does nothing against one
-client trying a few passwords on many accounts. The throttle counts failed logins per client address in
-a sliding window and refuses further attempts from that address (HTTP 429 with Retry-After) until the
-oldest counted failure leaves the window. The count lives in the database, so every worker agrees.
+client trying a few passwords on many accounts. The throttle counts failed logins in a sliding window,
+twice: per account name and address together (``failures``), and per address alone (``address_failures``),
+and refuses further attempts (HTTP 429 with Retry-After) until the counted failure that set the limit
+leaves the window. A ward's nurses share one computer, so one address: one nurse's typos throttle only
+their own name there, and the address-wide limit, set high enough for a ward's worth of people, still
+stops one client walking through many accounts (docs/security.md). The count lives in the database, so
+every worker agrees.
 
 Page sessions are Flask's signed cookies, which live in the browser: logging out cannot delete them.
 Each login therefore gets a ``LoginSession`` row whose random nonce the cookie carries; logout ends the
@@ -12,8 +16,8 @@ row, and a cookie whose row has ended, or never existed, opens nothing.
 Public API (services never commit; the request edge does):
 
 - ``ThrottlePolicy(failures, window_seconds)``
-- ``refuse_if_throttled(session, address, policy=...)`` raises ``Throttled``
-- ``record_failure(session, address, policy=...)`` (run it deferred: the refused request rolls back)
+- ``refuse_if_throttled(session, address, account, policy=...)`` raises ``Throttled``
+- ``record_failure(session, address, account, policy=...)`` (run it deferred: the refused request rolls back)
 - ``open_session(session, user, lifetime_seconds)`` -> the nonce for the cookie
 - ``session_principal(session, user_id, nonce, auth_version, lifetime_seconds)`` -> Principal | None
 - ``end_session(session, nonce)``
@@ -24,6 +28,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, select
@@ -40,8 +45,9 @@ MAX_ADDRESS = 64
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    failures: int = 10
+    failures: int = 10  # per account name and address together
     window_seconds: int = 900
+    address_failures: int = 100  # per address, whatever the names
 
     @property
     def window(self) -> timedelta:
@@ -52,30 +58,49 @@ def _address(address: str | None) -> str:
     return (address or "unknown")[:MAX_ADDRESS]
 
 
-def refuse_if_throttled(session: Session, address: str | None, *, policy: ThrottlePolicy) -> None:
-    """Refuse when the address has ``policy.failures`` failures in the window.
+def account_key(username: str | None) -> str:
+    """What the table keeps of the name typed: its SHA-256 (64 hex characters), the same however it is
+    capitalised or padded, so ``Nurse`` and ``nurse `` count as one account name."""
+    return sha256_hex((username or "").strip().lower())
+
+
+def _wait(session: Session, limit: int, window: timedelta, *conditions: Any) -> float | None:
+    """Seconds until fewer than ``limit`` failures matching ``conditions`` are in the window, if now at the limit."""
+    if limit <= 0:
+        return None
+    now = utcnow()
+    statement = (select(LoginAttempt.attempted_at).where(LoginAttempt.attempted_at > now - window, *conditions)
+                 .order_by(LoginAttempt.attempted_at.desc()).offset(limit - 1).limit(1))
+    nth_latest = session.exec(statement).first()
+    return None if nth_latest is None else (nth_latest + window - now).total_seconds()
+
+
+def refuse_if_throttled(session: Session, address: str | None, account: str | None, *,
+                        policy: ThrottlePolicy) -> None:
+    """Refuse when the account name has ``policy.failures`` failures from this address in the window, or
+    the address has ``policy.address_failures`` whatever the names.
 
     The answer waits until the N-th most recent failure leaves the window: from then on fewer than N are
     counted. Checked before the password is hashed, so a flood also costs the server little.
     """
-    if policy.failures <= 0:
-        return
-    now = utcnow()
-    statement = (select(LoginAttempt.attempted_at)
-                 .where(LoginAttempt.address == _address(address), LoginAttempt.attempted_at > now - policy.window)
-                 .order_by(LoginAttempt.attempted_at.desc()).offset(policy.failures - 1).limit(1))
-    nth_latest = session.exec(statement).first()
-    if nth_latest is not None:
-        wait = (nth_latest + policy.window - now).total_seconds()
-        raise Throttled(f"too many failed logins from this address; try again in {int(wait) + 1} seconds",
-                        retry_after=int(wait) + 1)
+    where = LoginAttempt.address == _address(address)
+    for_account = _wait(session, policy.failures, policy.window, where, LoginAttempt.account == account_key(account))
+    for_address = _wait(session, policy.address_failures, policy.window, where)
+    if for_address is not None:
+        wait = int(max(for_address, for_account or 0)) + 1
+        raise Throttled(f"too many failed logins from this address; try again in {wait} seconds", retry_after=wait)
+    if for_account is not None:
+        wait = int(for_account) + 1
+        raise Throttled(f"too many failed logins for this user name from this address; try again in {wait} seconds "
+                        "(other people can still log in here)", retry_after=wait)
 
 
-def record_failure(session: Session, address: str | None, *, policy: ThrottlePolicy) -> None:
-    """Count one failed login for the address, and forget failures that left the window (keeps the table small)."""
+def record_failure(session: Session, address: str | None, account: str | None, *, policy: ThrottlePolicy) -> None:
+    """Count one failed login for the account name from the address, and forget failures that left the
+    window (keeps the table small)."""
     now = utcnow()
     session.exec(delete(LoginAttempt).where(LoginAttempt.attempted_at <= now - policy.window))
-    session.add(LoginAttempt(address=_address(address), attempted_at=now))
+    session.add(LoginAttempt(address=_address(address), account=account_key(account), attempted_at=now))
     session.flush()
 
 

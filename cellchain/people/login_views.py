@@ -30,7 +30,7 @@ def login():
     form = LoginForm()
     username, password, next_page = form.username.data or "", form.password.data or "", form.next.data or ""
     try:
-        with login_throttle():
+        with login_throttle(username):
             user = accounts.login(db.session(), username, password, policy=policy())
     except (Unauthenticated, Forbidden, Throttled) as refusal:
         headers = {"Retry-After": str(refusal.retry_after)} if isinstance(refusal, Throttled) else {}

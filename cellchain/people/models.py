@@ -85,13 +85,19 @@ class LoginSession(SQLModel, table=True):
 
 
 class LoginAttempt(SQLModel, table=True):
-    """A failed login from one client address. Kept in the database (not in a worker's memory) so every
-    worker behind the proxy counts the same failures when it decides to throttle that address."""
+    """A failed login from one client address for one account name. Kept in the database (not in a
+    worker's memory) so every worker behind the proxy counts the same failures when it decides to throttle.
+
+    ``account`` is the SHA-256 of the name as typed (lower-cased), never the name itself: people type their
+    password into the name field, and this table must not keep it. Failures counted before the account
+    was recorded carry an empty ``account`` and count toward the address-wide limit only."""
 
     __tablename__ = "login_attempts"
-    __table_args__ = (Index("ix_login_attempts_address_at", "address", "attempted_at"),)
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "attempted_at"),
+                      Index("ix_login_attempts_address_account_at", "address", "account", "attempted_at"))
 
     id: int | None = Field(default=None, primary_key=True)
     address: str = Field(max_length=64)
+    account: str = Field(default="", max_length=64)
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False,
                                                                             index=True))

@@ -95,25 +95,27 @@ def client_address() -> str:
 def throttle_policy() -> login_guard.ThrottlePolicy:
     cfg = current_app.config
     return login_guard.ThrottlePolicy(failures=cfg["LOGIN_THROTTLE_FAILURES"],
-                                      window_seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"])
+                                      window_seconds=cfg["LOGIN_THROTTLE_WINDOW_SECONDS"],
+                                      address_failures=cfg["LOGIN_THROTTLE_ADDRESS_FAILURES"])
 
 
 @contextmanager
-def login_throttle() -> Iterator[None]:
-    """Wrap a password check: refuse a throttled address first, count a refused login after the request.
+def login_throttle(username: str | None) -> Iterator[None]:
+    """Wrap a password check: refuse a throttled account name or address first, count a refused login
+    after the request.
 
-    Both the login page and the token endpoint go through here, so one address has one budget.
+    Both the login page and the token endpoint go through here, so one name at one address has one budget.
     """
     address, limits = client_address(), throttle_policy()
     try:
-        login_guard.refuse_if_throttled(db.session(), address, policy=limits)
+        login_guard.refuse_if_throttled(db.session(), address, username, policy=limits)
     except Throttled:
         log.warning("login throttled for %s", address)
         raise
     try:
         yield
     except (Unauthenticated, Forbidden):
-        db.defer(lambda s: login_guard.record_failure(s, address, policy=limits))
+        db.defer(lambda s: login_guard.record_failure(s, address, username, policy=limits))
         raise
 
 

@@ -235,16 +235,32 @@ def _footer(text: str):
     return draw
 
 
+def _kind(lot: Lot) -> str:
+    """What the document is: a rejected lot's certificate must never read as a release (EU GMP Annex 16
+    section 1.7: the certification states the decision; a reader skimming the title must not take a
+    rejected lot for a released one)."""
+    return "Rejection certificate" if lot.status == "rejected" else "Release certificate"
+
+
+def _rejected_banner(data: CertificateData, s: _Styles) -> list[Flowable]:
+    """On page 1, under the title: a rejected lot says so in large red capitals before anything else."""
+    if data.lot.status != "rejected":
+        return []
+    banner = ParagraphStyle("rejected", parent=s.title, textColor=colors.red, fontSize=28, leading=34)
+    return [_p("REJECTED - NOT FOR CLINICAL USE", banner), _p(f"Reason: {data.lot.decision_reason or ''}", s.strong)]
+
+
 def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any]) -> bytes:
-    """The certificate as PDF bytes (A4)."""
+    """The certificate as PDF bytes (A4); a rejected lot's is a rejection certificate."""
     tz = ZoneInfo(config["SITE_TIMEZONE"])
     s = _Styles()
+    kind = _kind(data.lot)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=14 * mm, rightMargin=14 * mm, topMargin=14 * mm,
-                            bottomMargin=14 * mm, title=f"Release certificate {data.lot.lot_number}",
+                            bottomMargin=14 * mm, title=f"{kind} {data.lot.lot_number}",
                             author=config["FACILITY_NAME"])
     story: list[Flowable] = [
-        _p("Release certificate - certificate of analysis", s.title),
+        _p(f"{kind} - certificate of analysis", s.title), *_rejected_banner(data, s),
         _p(f"{config['FACILITY_NAME']} - {config['SITE_NAME']}", s.body),
         _identity(data, config, verify_url, s), Spacer(1, 4 * mm),
         _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s, tz),
@@ -252,6 +268,6 @@ def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any])
         _p("Deviations", s.h2), *_deviations(data, s),
         KeepTogether([_p("QA decision and electronic signature", s.h2), *_decision(data, tz, verify_url, s)]),
     ]
-    footer = f"Release certificate, lot {data.lot.lot_number}"
+    footer = f"{kind}, lot {data.lot.lot_number}"
     doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
     return buffer.getvalue()

@@ -68,6 +68,7 @@ class StartForm(VitalSignsForm, SignatureForm):
 
 class CompleteForm(VitalSignsForm):
     volume_ml = NumberField("Volume given (ml)")
+    partial_reason = text_field("Why less than the bag was given (a partial infusion)")
     ended_at = SiteDateTimeField("Ended at (site time; empty = now)")
     ultrasound_monitored = BooleanField()
 

@@ -1,5 +1,10 @@
 """Infusions: started only after every bedside check passes and a second nurse signs; then completed.
 
+A completion that gives less than the bag's volume is a partial infusion: the subject received a smaller
+dose than the visit planned, which the investigators judge and the dosing summary counts, so it needs
+the nurse's reason, is kept on the infusion and in its audit entry, and is flagged on the subject's page
+and the coordinator's and investigators' dashboards (docs/rules.md, "Partial infusions").
+
 Rule 6 (a bag is infused at most once, even when two servers race): ``start`` locks the bag's row
 before it judges anything, so a second start waits for the first to commit and then sees the bag
 infused; ``Infusion.bag_id`` is unique as well, so the database refuses what the code might miss.
@@ -36,6 +41,7 @@ from cellchain.ward.models import Infusion
 from cellchain.ward.rules import bedside_checks
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
+MAX_REASON = 500
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_VITALS = 20
 Defer = Callable[[Callable[[Session], None]], None]
@@ -60,6 +66,7 @@ class Completion:
     reactions: list[dict[str, Any]]
     vital_signs: dict[str, Any]
     ultrasound_monitored: bool
+    partial_reason: str | None = None  # why less than the bag's volume was given
 
 
 # --- reading input ------------------------------------------------------------------------------------
@@ -143,9 +150,13 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
         vitals = parse_vital_signs(data.get("vital_signs"))
     except Invalid as refusal:
         fields.update(refusal.fields)
+    partial_reason = data.get("partial_reason")
+    if partial_reason is not None and (not isinstance(partial_reason, str) or len(partial_reason) > MAX_REASON):
+        fields["partial_reason"] = f"why less than the bag was given, up to {MAX_REASON} characters"
     if fields:
         raise Invalid(fields)
-    return Completion(float(volume), ended_at, reactions, vitals, ultrasound)
+    return Completion(float(volume), ended_at, reactions, vitals, ultrasound,
+                      (partial_reason or "").strip() or None)
 
 
 # --- starting -------------------------------------------------------------------------------------------
@@ -240,7 +251,8 @@ def get_infusion(session: Session, infusion_id: int, *, for_update: bool = False
 
 def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion) -> Infusion:
     """Record the end of an infusion: volume given, end time, reactions, vitals, ultrasound; then mark
-    the visit done. Refused: already completed, more volume than the bag held, an end before the start."""
+    the visit done. Refused: already completed, more volume than the bag held, an end before the start;
+    less than the bag's volume without a reason (``partial_reason``)."""
     require_role(actor.roles, "nurse", action="complete an infusion")
     infusion = get_infusion(session, infusion_id, for_update=True)
     bag = session.get(Bag, infusion.bag_id)
@@ -256,8 +268,14 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
         reasons.append(Reason("ended_in_future", "record the end once the infusion has ended"))
     if reasons:
         raise Refused(reasons)
+    partial = completion.volume_ml < bag.volume_ml
+    if partial and completion.partial_reason is None:
+        raise Invalid({"partial_reason": f"{completion.volume_ml:g} ml of bag {bag.bag_code}'s {bag.volume_ml:g} ml "
+                                         "were given: say why the rest was not (a partial infusion)"})
     old = {"status": infusion.status}
     infusion.status, infusion.ended_at, infusion.volume_ml = "completed", completion.ended_at, completion.volume_ml
+    # A reason given for a whole bag is not kept: the flag means "less than the bag", nothing else.
+    infusion.partial_reason = completion.partial_reason if partial else None
     infusion.reactions, infusion.completed_by = completion.reactions, actor.id
     infusion.ultrasound_monitored = completion.ultrasound_monitored
     vitals = dict(infusion.vital_signs or {})
@@ -269,7 +287,8 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     trail.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="complete", old=old,
                  new={"status": "completed", "ended_at": completion.ended_at, "volume_ml": completion.volume_ml,
                       "reactions": completion.reactions, "vital_signs": vitals,
-                      "ultrasound_monitored": completion.ultrasound_monitored})
+                      "ultrasound_monitored": completion.ultrasound_monitored, "partial": partial,
+                      "partial_reason": infusion.partial_reason, "bag_volume_ml": bag.volume_ml})
     visits.mark_done(session, actor=actor, visit=session.get(Visit, infusion.visit_id), when=completion.ended_at)
     return infusion
 
@@ -296,6 +315,27 @@ def due_today(session: Session, *, today: date) -> list[DueInfusion]:
     infusions = {i.visit_id: i for i in session.exec(
         select(Infusion).where(Infusion.visit_id.in_([v.id for v, *_ in rows])))} if rows else {}
     return [DueInfusion(visit, subject, bag, infusions.get(visit.id)) for visit, subject, bag, _ in rows]
+
+
+@dataclass(frozen=True)
+class PartialInfusion:
+    """A completed infusion that gave less than its bag, with what the dashboards show of it."""
+
+    infusion: Infusion
+    subject_code: str
+    week: int
+    bag_code: str
+    bag_volume_ml: float
+
+
+def partial_since(session: Session, since: datetime) -> list[PartialInfusion]:
+    """Partial infusions completed since ``since``, newest first (one statement)."""
+    statement = (select(Infusion, Subject.subject_code, Visit.week, Bag.bag_code, Bag.volume_ml)
+                 .join(Subject, Subject.id == Infusion.subject_id).join(Visit, Visit.id == Infusion.visit_id)
+                 .join(Bag, Bag.id == Infusion.bag_id)
+                 .where(Infusion.partial_reason.is_not(None), Infusion.ended_at >= since)
+                 .order_by(Infusion.ended_at.desc(), Infusion.id.desc()))
+    return [PartialInfusion(*row) for row in session.exec(statement)]
 
 
 def bags_on_ward(session: Session) -> list[Bag]:

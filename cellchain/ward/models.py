@@ -102,3 +102,10 @@ class Infusion(SQLModel, table=True):
     ultrasound_monitored: bool | None = None
     completed_by: int | None = Field(default=None, foreign_key="users.id")
     notes: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Why less than the bag's volume was given (docs/rules.md, "Partial infusions"); NULL for a whole bag.
+    partial_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    @property
+    def partial(self) -> bool:
+        """Less than the bag's volume was given (the completion kept a reason for it)."""
+        return self.partial_reason is not None

@@ -184,6 +184,9 @@ class InfusionCompleteIn(RequestSchema):
     reactions = CheckedList(fields.Nested(ReactionSchema), allow_none=True)
     vital_signs = CheckedDict(keys=fields.String(), values=fields.Raw(), allow_none=True, metadata=VITAL_SIGNS)
     ultrasound_monitored = CheckedBoolean(required=True)
+    partial_reason = CheckedString(allow_none=True, metadata={
+        "description": "why less than the bag's volume was given; required when volume_ml is below it "
+                       "(a partial infusion), refused as 400 naming partial_reason without it"})
 
 
 class NurseSchema(Schema):
@@ -228,6 +231,10 @@ class InfusionOut(Schema):
                               metadata={"description": "readings at start and end: {\"start\": {...}, "
                                                        "\"end\": {...}}"})
     reactions = fields.List(fields.Nested(ReactionSchema), attribute="infusion.reactions")
+    bag_volume_ml = fields.Float(attribute="bag.volume_ml", metadata={"description": "the volume the bag held"})
+    partial = fields.Boolean(attribute="infusion.partial", metadata={
+        "description": "true when less than the bag's volume was given"})
+    partial_reason = fields.String(allow_none=True, attribute="infusion.partial_reason")
 
 
 # --- thawing a frozen bag -----------------------------------------------------------------------------------

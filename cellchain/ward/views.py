@@ -203,7 +203,12 @@ def start():
 def _infusion_page(infusion_id: int, refusal: Refusal | None = None, form: CompleteForm | None = None) -> str:
     session = db.session()
     view = infusions.describe(session, infusions.get_infusion(session, infusion_id))
+    recorded = [name for phase in ("start", "end") for name in (view.infusion.vital_signs or {}).get(phase, {})]
+    reactions = [{**r, "onset_at": datetime.fromisoformat(r["onset_at"]) if r.get("onset_at") else None}
+                 for r in view.infusion.reactions or []]
     return render_template("ward/infusion.html", view=view, vitals=VITALS, reaction_rows=range(REACTION_ROWS),
+                           vital_labels=dict(VITALS), vital_names=list(dict.fromkeys(recorded)),
+                           reactions=reactions,
                            severities=infusions.SEVERITIES, refusal=refusal, form=form or CompleteForm(),
                            can_record="nurse" in current_user().roles)
 
@@ -226,7 +231,7 @@ def complete(infusion_id: int):
         completion = infusions.parse_completion({
             "volume_ml": form.volume_ml.data, "ended_at": form.ended_at.data or datetime.now(UTC),
             "reactions": form.reactions(), "vital_signs": form.vital_signs(),
-            "ultrasound_monitored": bool(form.ultrasound_monitored.data)})
+            "ultrasound_monitored": bool(form.ultrasound_monitored.data), "partial_reason": form.partial_reason.data})
         infusions.complete(db.session(), actor=current_user(), infusion_id=infusion_id, completion=completion)
         flash(f"Infusion {infusion_id} completed.", "success")
         return redirect(url_for("ward.infusion", infusion_id=infusion_id))

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
 
 from cellchain.core import db
 from cellchain.core.errors import Refused
@@ -232,3 +233,41 @@ def test_bags_are_listed_by_quality_status_custody_state_and_lot(app, api):
     assert len(api.get(f"/api/v1/bags?lot_id={lot_id}", as_="qa").get_json()["bags"]) == 3
     bad = api.get("/api/v1/bags?status=lost", as_="qa")
     assert bad.status_code == 400 and "status" in bad.get_json()["fields"]
+
+
+def test_a_stated_cell_count_within_half_a_percent_is_accepted_and_the_bags_carry_the_computed_count(app, api):
+    lot_id = ready_lot(app)  # 1e6 cells/ml: 70 ml hold 70,000,000 cells
+    response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={**FILL, "total_cells": 70_340_000})
+    assert response.status_code == 201, response.get_json()
+    assert [b["total_cells"] for b in response.get_json()["bags"]] == [70_000_000] * 3
+    with in_db(app) as session:
+        assert {b.total_cells for b in session.exec(select(Bag).where(Bag.din == lot_id))} == {70_000_000}
+    assert api.get(f"/api/v1/bags/{lot_id}-D0001VA0", as_="lab").get_json()["total_cells"] == 70_000_000
+
+
+def test_a_stated_cell_count_more_than_half_a_percent_off_is_refused_naming_both_numbers(app, api):
+    lot_id = ready_lot(app)
+    api.token("lab")
+    with in_db(app) as session:
+        before = snapshot(session)
+    response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={**FILL, "total_cells": 70_360_000})
+    assert response.status_code == 409
+    [reason] = response.get_json()["reasons"]
+    assert reason["code"] == "cell_content_mismatch"
+    assert "70,360,000" in reason["message"] and "70,000,000" in reason["message"] and "0.51%" in reason["message"]
+    with in_db(app) as session:
+        assert snapshot(session) == before
+
+
+def test_the_fill_page_takes_bags_without_a_cell_count_and_the_qa_page_shows_the_concentration(app, client, auth):
+    lot_id = ready_lot(app)
+    auth.login("lab")
+    filled = auth.post(f"/lab/lots/{lot_id}/bags", {"count": "2", "volume_ml": "35", "anticoagulant": "heparin",
+                                                    "anticoagulant_lot": "HEP2611A"})
+    assert filled.status_code == 302
+    auth.logout()
+    auth.login("qa")
+    page = " ".join(client.get(f"/qa/lots/{lot_id}").get_data(as_text=True).split())
+    assert "Formulated concentration: <strong>1,000,000 cells/ml</strong>" in page
+    assert "<th>Cells/ml</th><th>Volume</th><th>Cells per bag</th>" in page
+    assert "<td>1,000,000</td><td>35 ml</td><td>35,000,000</td>" in page

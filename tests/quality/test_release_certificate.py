@@ -129,6 +129,27 @@ def test_a_rejected_lot_has_a_certificate_that_says_rejected(app, api):
     assert "no result" in text
 
 
+def test_a_rejected_lots_certificate_is_titled_rejection_certificate_with_rejected_on_page_one(app, api):
+    with db_session(app) as session:
+        lot_id = make_lot(session, status="in_process").lot_number
+    api.post(f"/api/v1/lots/{lot_id}/reject", as_="qa", json={"signature": signature("qa", "rejected"),
+                                                              "reason": "growth arrested at P1"})
+    document = _pdf(api, lot_id, as_="qa")
+    first_page = " ".join(document[0].get_text().split())
+    assert "Rejection certificate - certificate of analysis" in first_page
+    assert "REJECTED - NOT FOR CLINICAL USE" in first_page
+    assert "Release certificate" not in _text(document)
+    assert document.metadata["title"] == f"Rejection certificate {lot_id}"
+
+
+def test_a_released_lots_certificate_is_a_release_certificate(app, api):
+    lot_id = _released_lot(app, api, with_repeat=False)
+    document = _pdf(api, lot_id)
+    text = _text(document)
+    assert "Release certificate - certificate of analysis" in text
+    assert "REJECTED" not in text and "Rejection certificate" not in text
+
+
 def test_an_undecided_lot_has_no_certificate(app, api):
     with db_session(app) as session:
         lot_id = make_lot(session).lot_number

@@ -28,7 +28,8 @@ def start_and_complete(api, made: ward.Bedside, volume_ml: float) -> None:
         "started_at": (datetime.now(UTC) - timedelta(minutes=30)).isoformat(), "ultrasound_monitored": True})
     assert started.status_code == 201, started.get_json()
     done = api.post(f"/api/v1/infusions/{started.get_json()['infusion_id']}/complete", as_="nurse", json={
-        "volume_ml": volume_ml, "ended_at": datetime.now(UTC).isoformat(), "ultrasound_monitored": True})
+        "volume_ml": volume_ml, "ended_at": datetime.now(UTC).isoformat(), "ultrasound_monitored": True,
+        "partial_reason": "stopped early: line occluded"})
     assert done.status_code == 200, done.get_json()
 
 

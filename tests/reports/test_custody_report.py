@@ -54,7 +54,8 @@ def infused(app, api) -> ward.Bedside:
     assert started.status_code == 201, started.get_json()
     done = api.post(f"/api/v1/infusions/{started.get_json()['infusion_id']}/complete", as_="nurse", json={
         "volume_ml": 48.5, "ended_at": datetime.now(UTC).isoformat(), "ultrasound_monitored": True,
-        "reactions": [{"description": "chills", "severity": "mild"}], "vital_signs": {"heart_rate": 81}})
+        "partial_reason": "dead volume in the line", "reactions": [{"description": "chills", "severity": "mild"}],
+        "vital_signs": {"heart_rate": 81}})
     assert done.status_code == 200, done.get_json()
     return made
 

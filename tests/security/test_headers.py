@@ -1,4 +1,5 @@
-"""Security headers on every kind of answer, HSTS only behind HTTPS, and the per-address login throttle."""
+"""Security headers on every kind of answer, HSTS only behind HTTPS, and the login throttle (per name and address,
+and per address)."""
 
 from __future__ import annotations
 
@@ -106,47 +107,79 @@ def test_secure_cookies_when_configured(https_app):
     assert response.status_code == 302 and "Secure" in response.headers["Set-Cookie"]
 
 
-# --- login throttling per client address ----------------------------------------------------------------
+# --- login throttling per user name and address, and per address ---------------------------------------
 
-def _fail(client, username: str = "nobody", address: str = "203.0.113.9"):
+WARD_COMPUTER = "203.0.113.9"
+
+
+def _fail(client, username: str = "nobody", address: str = WARD_COMPUTER):
     return client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"},
                        environ_base={"REMOTE_ADDR": address})
 
 
-def test_an_address_with_too_many_failed_logins_gets_429_with_retry_after(app, client):
-    limit = app.config["LOGIN_THROTTLE_FAILURES"]
+def _login(client, username: str, address: str = WARD_COMPUTER):
+    return client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": address})
+
+
+def test_an_address_guessing_many_user_names_gets_429_with_retry_after(app, client):
+    app.config["LOGIN_THROTTLE_ADDRESS_FAILURES"] = limit = 12  # the default (100) costs 100 requests to reach
     for n in range(limit):
         assert _fail(client, username=f"guess{n}").status_code == 401  # many accounts: no account lock helps
-    refused = client.post("/api/v1/auth/token", json={"username": "lab", "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    refused = _login(client, "lab")
     assert refused.status_code == 429
     assert 0 < int(refused.headers["Retry-After"]) <= app.config["LOGIN_THROTTLE_WINDOW_SECONDS"]
-    assert "too many failed logins" in refused.get_json()["error"]
-    # another address is not affected, and the right password from it works
-    other = client.post("/api/v1/auth/token", json={"username": "lab", "password": PASSWORD},
-                        environ_base={"REMOTE_ADDR": "198.51.100.7"})
-    assert other.status_code == 201
+    assert "too many failed logins from this address" in refused.get_json()["error"]
+    assert _login(client, "lab", address="198.51.100.7").status_code == 201  # another address is not affected
+
+
+def test_the_address_wide_limit_is_high_enough_for_a_ward_by_default(app):
+    assert app.config["LOGIN_THROTTLE_ADDRESS_FAILURES"] >= 10 * app.config["LOGIN_THROTTLE_FAILURES"]
+
+
+def test_one_nurses_typos_on_a_shared_ward_computer_never_lock_out_the_other_nurses(app, client):
+    limit = app.config["LOGIN_THROTTLE_FAILURES"]
+    for _ in range(limit):
+        assert _fail(client, username="nruse").status_code == 401  # a mistyped name, again and again
+    assert _fail(client, username="nruse").status_code == 429
+    assert "for this user name" in _fail(client, username="nruse").get_json()["error"]
+    for name in ("nurse", "nurse2", "lab", "lab2"):  # everyone else mistypes a password a few times too
+        for _ in range(app.config["MAX_FAILED_LOGINS"] - 1):
+            assert _fail(client, username=name).status_code == 401
+    for name in ("nurse", "nurse2", "lab", "lab2"):  # 26 failures at this computer, far past the old 10
+        assert _login(client, name).status_code == 201, name
+
+
+def test_the_name_is_counted_however_it_is_capitalised_and_never_kept_as_typed(app, client):
+    limit = app.config["LOGIN_THROTTLE_FAILURES"]
+    for n in range(limit):
+        _fail(client, username="Nobody" if n % 2 else " nobody ")
+    assert _fail(client, username="NOBODY").status_code == 429
+    with app.app_context():
+        kept = db.session().exec(select(LoginAttempt.account)).all()
+    assert len(kept) == limit and all(len(a) == 64 and "nobody" not in a.lower() for a in kept)
 
 
 def test_the_login_page_and_the_token_endpoint_share_one_budget(app, client):
     auth = AuthActions(client)
     limit = app.config["LOGIN_THROTTLE_FAILURES"]
-    for n in range(limit):
-        response = client.post("/auth/login", data={"username": f"guess{n}", "password": "x" * 9,
+    for _ in range(limit):
+        response = client.post("/auth/login", data={"username": "guess", "password": "x" * 9,
                                                     "csrf_token": auth.csrf()})
         assert response.status_code == 401
-    page = client.post("/auth/login", data={"username": "lab", "password": PASSWORD, "csrf_token": auth.csrf()})
+    page = client.post("/auth/login", data={"username": "guess", "password": PASSWORD, "csrf_token": auth.csrf()})
     assert page.status_code == 429 and "Retry-After" in page.headers
     assert b"too many failed logins" in page.data
     _assert_hardened(page, "429 page")
-    api = client.post("/api/v1/auth/token", json={"username": "lab", "password": PASSWORD})
+    api = client.post("/api/v1/auth/token", json={"username": "guess", "password": PASSWORD})
     assert api.status_code == 429
+    assert client.post("/api/v1/auth/token", json={"username": "lab", "password": PASSWORD}).status_code == 201
 
 
-def test_failures_leave_the_window_and_the_address_may_try_again(app, client):
+def test_failures_leave_the_window_and_the_name_may_try_again(app, client):
     limit = app.config["LOGIN_THROTTLE_FAILURES"]
-    for n in range(limit):
-        _fail(client, username=f"guess{n}")
+    for _ in range(limit):
+        _fail(client)
     assert _fail(client).status_code == 429
     with app.app_context():
         session = db.session()
@@ -164,7 +197,7 @@ def test_workers_agree_because_the_count_is_in_the_database(app, client):
                                 "PASSWORD_HASH_METHOD": FAST_HASH})
     try:
         for n in range(limit):
-            _fail(client if n % 2 else second_worker.test_client(), username=f"guess{n}")
+            _fail(client if n % 2 else second_worker.test_client())
         assert _fail(second_worker.test_client()).status_code == 429
         assert _fail(client).status_code == 429
     finally:
@@ -173,7 +206,7 @@ def test_workers_agree_because_the_count_is_in_the_database(app, client):
 
 def test_throttled_attempts_do_not_touch_the_account(app, client):
     """A throttled request never checks the password, so it neither counts toward nor resets a lock."""
-    limit = app.config["LOGIN_THROTTLE_FAILURES"]
+    app.config["LOGIN_THROTTLE_ADDRESS_FAILURES"] = limit = 12
     for n in range(limit):
         _fail(client, username=f"guess{n}")
     for _ in range(3):
@@ -184,11 +217,10 @@ def test_throttled_attempts_do_not_touch_the_account(app, client):
 
 
 def test_the_account_lock_still_comes_first_for_one_account(app, client):
-    """Five wrong passwords for one account lock it before the address budget (10) is spent."""
+    """Five wrong passwords for one account lock it before its name's budget (10) is spent."""
     for _ in range(app.config["MAX_FAILED_LOGINS"]):
         assert _fail(client, username="qc").status_code == 401
-    response = client.post("/api/v1/auth/token", json={"username": "qc", "password": PASSWORD},
-                           environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    response = _login(client, "qc")
     assert response.status_code == 403 and "locked" in response.get_json()["error"]
     assert app.config["LOGIN_THROTTLE_FAILURES"] > app.config["MAX_FAILED_LOGINS"]
 

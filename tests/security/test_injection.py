@@ -43,7 +43,8 @@ SAFE = {200, 201, 302, 400, 401, 403, 404, 409}
 
 @pytest.fixture
 def site(app, client, api):
-    app.config["LOGIN_THROTTLE_FAILURES"] = 0  # thousands of probes from one address: test the probes, not the throttle
+    # thousands of probes from one address: test the probes, not the throttle
+    app.config["LOGIN_THROTTLE_FAILURES"] = app.config["LOGIN_THROTTLE_ADDRESS_FAILURES"] = 0
     return add_prints_and_deviation(client, api, load_site(app))
 
 
@@ -169,7 +170,7 @@ def test_probes_in_form_fields_are_never_a_500(app, site):
 
 def test_probes_at_the_login_are_refused_and_change_no_account(app, client):
     auth = AuthActions(client)
-    app.config["LOGIN_THROTTLE_FAILURES"] = 0
+    app.config["LOGIN_THROTTLE_FAILURES"] = app.config["LOGIN_THROTTLE_ADDRESS_FAILURES"] = 0
     for probe in PROBES:
         page = client.post("/auth/login", data={"username": probe, "password": probe, "csrf_token": auth.csrf()})
         assert page.status_code in (400, 401), probe  # 400: a NUL character is refused before any look-up

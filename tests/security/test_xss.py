@@ -4,8 +4,9 @@ One site is built with markup in each field a person can type: the names of the 
 (so signatures, "performed by" and audit rows carry it), the cord's collection site, every custody
 field, batch-step details (names and values), QC reasons, deviation texts, release and reject reasons,
 excursion decisions, label reprint and void reasons, the shipper's destination, screening numbers,
-reactions, a hostile wristband scan, and the admin's reasons. Then every page is opened as the people
-who may see it and searched for live markup, and the reports that print the fields are read back.
+reactions, a partial infusion's reason, a hostile wristband scan, and the admin's reasons. Then every
+page is opened as the people who may see it and searched for live markup, and the reports that print the
+fields are read back.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def _bedside(app, api, hostile: HostileSite) -> tuple[str, int]:
         "wristband": wristband, "bag": bag_scan, "verifier": signature("nurse2", "verified")}))
     ended = datetime.now(UTC).isoformat()
     _ok(api.post(f"/api/v1/infusions/{started['infusion_id']}/complete", as_="nurse", json={
-        "volume_ml": 50.0, "ended_at": ended, "ultrasound_monitored": True,
+        "volume_ml": 45.0, "ended_at": ended, "ultrasound_monitored": True, "partial_reason": hostile.text("Ipartial"),
         "reactions": [{"description": hostile.text("Ireaction"), "severity": "mild"}]}))
     hostile.pdfs["chain of custody (infusion)"] = (f"/api/v1/bags/{bag}/chain-of-custody.pdf",
                                                    ("Ireaction", "Nnurse", "Nnurse2", "Wscan"))

@@ -78,7 +78,7 @@ def test_every_bag_holds_the_formulated_concentration_times_its_volume(app, api)
     wrong = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
                      json={**FILL, "count": 2, "volume_ml": 35, "total_cells": 60_000_000})
     assert wrong.status_code == 409
-    assert [r["code"] for r in wrong.get_json()["reasons"]] == ["cells_not_formulated_concentration"]
+    assert [r["code"] for r in wrong.get_json()["reasons"]] == ["cell_content_mismatch"]
     computed = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={**FILL, "count": 2, "volume_ml": 35})
     assert [b["total_cells"] for b in computed.get_json()["bags"]] == [70_000_000, 70_000_000]
 

@@ -84,7 +84,8 @@ def test_bedside_scan_shows_every_check_passing_then_two_nurses_start_and_comple
         db.commit()
     now = datetime.now(ward.TZ).strftime("%Y-%m-%dT%H:%M")
     done = auth.post(f"/ward/infusions/{infusion_id}/complete", {
-        "volume_ml": "49", "ended_at": now, "ultrasound_monitored": "yes", "reaction_0_description": "flushing",
+        "volume_ml": "49", "ended_at": now, "ultrasound_monitored": "yes", "partial_reason": "dead volume in the line",
+        "reaction_0_description": "flushing",
         "reaction_0_severity": "mild", "reaction_0_onset": now})
     assert done.status_code == 302, done.get_data(as_text=True)
     with app.app_context():

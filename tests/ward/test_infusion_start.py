@@ -145,6 +145,7 @@ def started(app, api) -> tuple[ward.Bedside, int]:
 def completion(**extra) -> dict:
     now = datetime.now(UTC)
     return {"volume_ml": 48.5, "ended_at": now.isoformat(), "ultrasound_monitored": True,
+            "partial_reason": "dead volume in the line",
             "reactions": [{"description": "chills", "severity": "mild",
                            "onset_at": (now - timedelta(minutes=10)).isoformat()}],
             "vital_signs": {"heart_rate": 80}, **extra}
