@@ -202,6 +202,8 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/visits/<int:visit_id>/plan": COORDINATOR,
     "/trial/visits/<int:visit_id>/weight": COORDINATOR,
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
+    "/handover/": frozenset({"lab", "nurse", "qa"}),  # the same recorders as POST /custody
+    "/handover/dispatch": frozenset({"lab", "qa"}),
     "/ward/receive": NURSE,
     "/ward/thaw": THAWERS,
     "/ward/bedside/check": NURSE,

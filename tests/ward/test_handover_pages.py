@@ -122,3 +122,10 @@ def test_a_scan_that_names_no_cord_or_bag_is_refused_on_the_page(app, client, au
     auth.login("nurse")
     response = client.get("/handover/", query_string={"scan": "not a code"})
     assert response.status_code == 400 and 'data-testid="refusal"' in response.get_data(as_text=True)
+
+
+def test_the_lab_cord_page_offers_shipping_a_new_cord_not_receiving_it(app, client, auth):
+    din = new_cord(app)
+    auth.login("lab")
+    page = client.get(f"/lab/collections/{din}").get_data(as_text=True)
+    assert '<option value="shipped"' in page and '<option value="received"' not in page
