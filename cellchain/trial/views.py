@@ -18,8 +18,8 @@ from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, deallocation, randomization, subject_record, subjects, visits
 from cellchain.trial.forms import (
-    DeallocateForm,
     AllocateForm,
+    DeallocateForm,
     ExtendListForm,
     PlanInfusionForm,
     RandomizeForm,

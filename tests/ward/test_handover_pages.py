@@ -47,13 +47,14 @@ def test_a_new_cord_is_offered_shipping_only_and_is_then_received_at_the_lab(app
     page = client.get("/handover/", query_string={"scan": Din.parse(din).barcode_data()}).get_data(as_text=True)
     assert f'data-item="{din}"' in page
     assert 'value="shipped"' in page and 'value="received"' not in page
-    shipped = auth.post("/handover/", {"kind": "collection", "item": din, "event": "shipped", "location": "Delivery ward 3",
-                                       "temperature_c": "18", "handed_over_by": "Midwife Chen", "received_by": "Courier Wu"})
+    cord = {"kind": "collection", "item": din}
+    shipped = auth.post("/handover/", {**cord, "event": "shipped", "location": "Delivery ward 3", "temperature_c": "18",
+                                       "handed_over_by": "Midwife Chen", "received_by": "Courier Wu"})
     assert shipped.status_code == 302
     page = client.get(shipped.headers["Location"]).get_data(as_text=True)
     assert 'value="received"' in page and 'value="shipped"' not in page
     assert "Midwife Chen" in page and "Courier Wu" in page  # the people are shown with the event
-    received = auth.post("/handover/", {"kind": "collection", "item": din, "event": "received", "location": "Cell processing lab",
+    received = auth.post("/handover/", {**cord, "event": "received", "location": "Cell processing lab",
                                         "temperature_c": "12", "handed_over_by": "Courier Wu"})
     assert received.status_code == 302
     assert state_of(app, Collection, _collection_id(app, din)) == "at_lab"
@@ -102,8 +103,9 @@ def test_a_nurse_receives_a_dispatched_bag_and_sees_who_sent_it(app, client, aut
     page = client.get("/handover/", query_string={"scan": ward.bag_2d(bag)}).get_data(as_text=True)
     assert "Li Wei" in page and "Liu Yang" in page
     assert 'value="received_at_ward"' in page and 'value="returned"' in page and 'value="dispatched"' not in page
-    received = auth.post("/handover/", {"kind": "bag", "item": bag.bag_code, "event": "received_at_ward", "location": ward.WARD,
-                                        "temperature_c": "6", "handed_over_by": "Courier Wu", "received_by": "Nurse Zhao"})
+    received = auth.post("/handover/", {"kind": "bag", "item": bag.bag_code, "event": "received_at_ward",
+                                        "location": ward.WARD, "temperature_c": "6", "handed_over_by": "Courier Wu",
+                                        "received_by": "Nurse Zhao"})
     assert received.status_code == 302 and state_of(app, Bag, bag.id) == "at_ward"
 
 
