@@ -21,11 +21,13 @@ class ReceiveForm(PageForm):
     location = text_field("Where")
     condition = text_field("Condition")
     handed_over_by = text_field("Handed over by")
+    received_by = text_field("Received by")
 
     def handover(self) -> dict[str, Any]:
         """The hand-over as ``custody.parse_handover`` reads it."""
         return {"event": "received_at_ward", "location": self.location.data, "condition": self.condition.data,
-                "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data}
+                "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data,
+                "received_by": self.received_by.data}
 
 
 class ThawForm(PageForm):

@@ -131,3 +131,18 @@ def test_the_lab_cord_page_offers_shipping_a_new_cord_not_receiving_it(app, clie
     auth.login("lab")
     page = client.get(f"/lab/collections/{din}").get_data(as_text=True)
     assert '<option value="shipped"' in page and '<option value="received"' not in page
+
+
+def test_the_ward_receive_form_records_who_received_the_bag(app, client, auth):
+    (bag,) = bags(app)
+    with app.app_context():
+        ward.hand_over(db.session(), db.session().get(Bag, bag.id), "dispatched", minutes_ago=30)
+        db.commit()
+    auth.login("nurse")
+    assert 'name="received_by"' in client.get("/ward/").get_data(as_text=True)
+    response = auth.post("/ward/receive", {"scan": ward.bag_2d(bag), "temperature_c": "5", "location": ward.WARD,
+                                           "handed_over_by": "Courier Wu", "received_by": "Nurse Zhao"})
+    assert response.status_code == 302
+    with app.app_context():
+        last = custody.events_of(db.session(), "bag", bag.id)[-1]
+        assert (last.handed_over_by, last.received_by) == ("Courier Wu", "Nurse Zhao")
