@@ -10,7 +10,6 @@ still fit for use goes back to stock: it is simply unallocated, wherever its cus
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -61,26 +60,19 @@ def bag_problems(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
                                   hold_messages=[r.message for r in holds.refusals(session, [bag])])
 
 
-def _open_allocations(session: Session, visit_ids: Iterable[int] | None = None):
-    """Allocations of visits not done whose bag is not infused, with visit, subject code and bag."""
-    statement = (select(Allocation, Visit, Subject.subject_code, Bag)
-                 .join(Visit, Visit.id == Allocation.visit_id).join(Subject, Subject.id == Allocation.subject_id)
-                 .join(Bag, Bag.id == Allocation.bag_id)
-                 .where(Visit.status != "done", Bag.custody_state != "infused")
-                 .order_by(Visit.target_date, Visit.id))
-    if visit_ids is not None:
-        statement = statement.where(Visit.id.in_(list(visit_ids)))
-    return session.exec(statement).all()
-
-
 def flagged_visits(session: Session, *, timezone: str, today: date,
                    subject: Subject | None = None) -> list[FlaggedVisit]:
-    """Open infusion visits (window not closed) whose allocated bag can no longer be given: the
-    coordinator's dashboard lists them all, a subject's page its own (``subject``)."""
+    """Open infusion visits (not done, window not closed, bag not infused) whose allocated bag can no longer
+    be given: the coordinator's dashboard lists them all, a subject's page its own (``subject``)."""
+    statement = (select(Visit, Subject.subject_code, Bag)
+                 .join(Allocation, Allocation.visit_id == Visit.id).join(Subject, Subject.id == Visit.subject_id)
+                 .join(Bag, Bag.id == Allocation.bag_id)
+                 .where(Visit.status != "done", Visit.window_end >= today, Bag.custody_state != "infused")
+                 .order_by(Visit.target_date, Visit.id))
+    if subject is not None:
+        statement = statement.where(Visit.subject_id == subject.id)
     flagged = []
-    for _, visit, code, bag in _open_allocations(session):
-        if visit.window_end < today or (subject is not None and visit.subject_id != subject.id):
-            continue
+    for visit, code, bag in session.exec(statement).all():
         found = bag_problems(session, bag, visit, timezone)
         if found:
             flagged.append(FlaggedVisit(visit, code, bag.bag_code, found))
