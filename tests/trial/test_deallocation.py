@@ -104,3 +104,21 @@ def test_an_infusion_planned_after_the_allocated_bag_expires_flags_the_visit(app
     auth.login("coordinator")
     page = client.get(f"/trial/subjects/{made.subject_code}").get_data(as_text=True)
     assert 'data-reason="allocated_bag_expires_before_infusion"' in page
+
+
+def test_a_hold_on_the_lot_flags_the_visits_whose_bag_is_not_yet_infused(app, client, auth, api):
+    from tests.quality.test_holds import _released_lot_with_bags, _sterility
+
+    scene = _released_lot_with_bags(app, api)  # one subject already infused from the lot, one waiting
+    assert _sterility(api, scene.lot_id).status_code == 201  # positive after release: the lot is held
+    auth.login("coordinator")
+    home = client.get("/").get_data(as_text=True)
+    start = home.index('data-testid="bags-unusable"')
+    flagged = home[start:home.index("</div>", start)]
+    assert 'data-reason="allocated_bag_lot_on_hold"' in flagged
+    assert scene.at_bedside.subject.subject_code in flagged
+    assert scene.infused.subject.subject_code not in flagged  # its bag is given: nothing to replace
+    taken_off = api.post(f"/api/v1/visits/{scene.at_bedside.visit.id}/deallocation", as_="coordinator",
+                         json={"reason": "lot on hold after a positive sterility culture"})
+    assert taken_off.status_code == 200 and taken_off.get_json()["back_to_stock"] is False
+    assert "allocated_bag_lot_on_hold" in [p["code"] for p in taken_off.get_json()["problems"]]
