@@ -171,7 +171,11 @@ def deallocate(visit_id: int):
         done = deallocation.deallocate(db.session(), actor=current_user(), visit_id=visit_id,
                                        reason=form.reason.data, timezone=_zone())
         where = "back in stock" if done.back_to_stock else "not fit for use: it does not go back to stock"
-        flash(f"{done.bag.bag_code} taken off the week {done.visit.week} visit ({where}). "
+        # Its printed label still names the subject (labelling reads the allocation): reprinted before reuse.
+        label = " Its label names the subject: reprint it before the bag is used again." if done.back_to_stock else ""
+        away = (" It is on its way or on the ward: have it returned to the lab (hand-over page)."
+                if done.bag.custody_state in ("dispatched", "at_ward") else "")
+        flash(f"{done.bag.bag_code} taken off the week {done.visit.week} visit ({where}).{label}{away} "
               "Scan a replacement bag for the visit.", "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
