@@ -120,7 +120,9 @@ def _dispatch_page(codes: list[str], refusal: Refusal | None = None, form: Any =
                    dispatched: list[str] | None = None) -> str:
     session = db.session()
     bags = [lookups.bag_by_code(session, code) for code in codes]
-    return render_template("ward/dispatch.html", bags=bags, refusal=refusal, form=form or {},
+    # Each bag's custody so far, as on the hand-over page: a container holds a few bags, read one by one.
+    chains = {bag.bag_code: custody_records.item_custody(session, "bag", bag) for bag in bags}
+    return render_template("ward/dispatch.html", bags=bags, chains=chains, refusal=refusal, form=form or {},
                            dispatched=dispatched or [], ship_to=request.args.get("ship_to", ""),
                            can_print=current_user().has_role(*SHIPPER_PRINTERS))
 

@@ -73,6 +73,7 @@ def test_the_lab_dispatches_bags_scanned_in_a_row_and_prints_their_shipper_label
     assert f'data-bag="{first.bag_code}"' in one and "In the container (1)" in one
     two = client.get("/handover/dispatch", query_string={"bag": first.bag_code, "scan": ward.bag_2d(second)})
     assert "In the container (2)" in two.get_data(as_text=True)
+    assert f'data-custody-of="{second.bag_code}"' in two.get_data(as_text=True)  # each bag's custody so far
     sent = auth.post("/handover/dispatch", {"bag": [first.bag_code, second.bag_code], "ship_to": "Ward 5",
                                             "location": "Cell processing lab, dispatch", "temperature_c": "5",
                                             "handed_over_by": "Li Wei", "received_by": "Courier Wu"})
