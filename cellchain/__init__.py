@@ -55,11 +55,12 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.trial import api as trial_api
     from cellchain.trial import views as trial_views
     from cellchain.ward import api as ward_api
+    from cellchain.ward import handover_views
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
                   manufacturing_views, banking_views, storage_views, qc_views, qa_views, trial_views, ward_views,
-                  reports_views, notices_views):
+                  handover_views, reports_views, notices_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
     del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,

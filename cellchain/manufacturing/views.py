@@ -111,7 +111,10 @@ def register_collection():
 
 def _collection_page(din: str, refusal: Refusal | None = None, form: PageForm | None = None) -> str:
     view = collections.collection_view(db.session(), din)
-    return render_template("lab/collection.html", view=view, c=view.collection, events=HANDOVER_EVENTS,
+    # Only the hand-overs the state machine allows next: a new cord is shipped before it is received.
+    events = [e for e in custody_states.next_handovers("collection", view.collection.custody_state)
+              if e in HANDOVER_EVENTS]
+    return render_template("lab/collection.html", view=view, c=view.collection, events=events,
                            can_start=view.lot is None and view.collection.custody_state not in
                            custody_states.TERMINAL_STATES,
                            label_url=url_for("labels.collection_label", din=view.collection.din),

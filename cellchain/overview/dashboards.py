@@ -35,7 +35,7 @@ from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, qc, release, release_gaps
 from cellchain.quality.models import Deviation, Hold, QcResult
-from cellchain.trial import randomization, visits
+from cellchain.trial import deallocation, randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
 from cellchain.ward import custody, infusions
@@ -213,6 +213,7 @@ class CoordinatorPanel:
     week_end: date
     due_this_week: list[VisitDue]
     needs_allocation: list[VisitDue]
+    bag_unusable: list[deallocation.FlaggedVisit]  # allocated bags that can no longer be given
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -239,7 +240,8 @@ def coordinator_panel(session: Session, settings: Settings, today: date) -> Coor
             due.append(row)
         if visit.kind == INFUSION and arm is not None and allocation_id is None:
             unallocated.append(row)
-    return CoordinatorPanel(randomization.balance(session), monday, sunday, due, unallocated)
+    flagged = deallocation.flagged_visits(session, timezone=settings.timezone, today=today)
+    return CoordinatorPanel(randomization.balance(session), monday, sunday, due, unallocated, flagged)
 
 
 # --- ward ---------------------------------------------------------------------------------------------

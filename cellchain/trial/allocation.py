@@ -86,7 +86,7 @@ def _read_input(session: Session, visit: Visit, bag_scan: Any, weight_kg: Any,
     return bag, weight
 
 
-def _in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
+def in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
     """When the bag must still be in date, in words: the infusion's planned time; for a visit not planned
     yet, the end of its window's last day at the site."""
     if visit.planned_at is not None:
@@ -145,7 +145,7 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
                               + (f" (lot {lot.status})" if lot is not None and lot.status != "released" else "")))
     if bag.custody_state in custody_states.TERMINAL_STATES:
         reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
-    until, when = _in_date_until(visit, timezone)
+    until, when = in_date_until(visit, timezone)
     # A frozen bag not yet thawed is judged by its frozen expiry: it is thawed for the infusion and its
     # thawed expiry is then never later than the frozen one (docs/rules.md, "Frozen bags and the thaw").
     if bag.expires_at < until:

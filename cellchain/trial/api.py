@@ -17,11 +17,13 @@ from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.core.timeinput import parse_instant
 from cellchain.people.security import current_user, roles_required
-from cellchain.trial import allocation, randomization, subjects, visit_records, visits
+from cellchain.trial import allocation, deallocation, randomization, subjects, visit_records, visits
 from cellchain.trial.models import RandomizationList, Subject
 from cellchain.trial.schemas import (
     AllocationIn,
     AllocationOut,
+    DeallocationIn,
+    DeallocationOut,
     ExtendListIn,
     InfusionPlanIn,
     RandomizationListOut,
@@ -152,6 +154,17 @@ def allocate_bag(data: dict[str, Any], visit_id: int) -> visit_records.Allocatio
     row = allocation.allocate(session, actor=current_user(), visit_id=visit_id, bag_scan=data["bag_id"],
                               weight_kg=data.get("weight_kg"), protocol=protocol(), today=today())
     return visit_records.allocation_record(session, row)
+
+
+@bp.post("/visits/<int:visit_id>/deallocation", tags=TAGS)
+@roles_required("coordinator", action="take a bag off a visit")
+@bp.arguments(DeallocationIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, DeallocationOut)
+def deallocate_bag(data: dict[str, Any], visit_id: int) -> deallocation.Deallocated:
+    """Take the bag off an infusion visit not yet infused, with a reason; the visit may then get a replacement"""
+    return deallocation.deallocate(db.session(), actor=current_user(), visit_id=visit_id, reason=data.get("reason"),
+                                   timezone=current_app.config["SITE_TIMEZONE"])
 
 
 @bp.get("/randomization-list", tags=TAGS)

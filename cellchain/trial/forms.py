@@ -56,6 +56,10 @@ class AllocateForm(PageForm):
         return _number_or_text(self.weight_kg.data)
 
 
+class DeallocateForm(PageForm):
+    reason = text_field("Why the bag comes off the visit")
+
+
 class VisitWeightForm(PageForm):
     weight_kg = text_field("Weight for this visit (kg)")
 

@@ -136,6 +136,25 @@ class AllocationOut(Schema):
     allocated_at = UtcDateTime(attribute="allocation.allocated_at")
 
 
+class DeallocationIn(RequestSchema):
+    reason = CheckedString(required=True, metadata={"description": "why the bag comes off the visit (audited)"})
+
+
+class DeallocationOut(Schema):
+    """A bag taken off an infusion visit (dumped from ``deallocation.Deallocated``); the visit may then be
+    allocated a replacement (``POST /visits/{id}/allocation``)."""
+
+    visit_id = fields.Integer(required=True, attribute="visit.id")
+    week = fields.Integer(required=True, attribute="visit.week")
+    subject_id = fields.String(required=True, attribute="subject.subject_code")
+    bag_id = fields.String(required=True, attribute="bag.bag_code")
+    reason = fields.String(required=True)
+    back_to_stock = fields.Boolean(required=True, metadata={"description": "the bag is still fit for use and is "
+                                                                           "unallocated stock again"})
+    problems = fields.List(fields.Nested(ReasonSchema), required=True,
+                           metadata={"description": "why the bag could no longer be given at the visit, if so"})
+
+
 class WindowSchema(Schema):
     start = fields.Date(attribute="window_start")
     end = fields.Date(attribute="window_end")

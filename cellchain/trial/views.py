@@ -16,9 +16,10 @@ from cellchain.core.web import localtime
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
-from cellchain.trial import allocation, randomization, subject_record, subjects, visits
+from cellchain.trial import allocation, deallocation, randomization, subject_record, subjects, visits
 from cellchain.trial.forms import (
     AllocateForm,
+    DeallocateForm,
     ExtendListForm,
     PlanInfusionForm,
     RandomizeForm,
@@ -107,6 +108,9 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None) -> str:
         "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subjects.status_of(subject)],
         calendar=calendar, visit_text=VISIT_TEXT, infusions=subject_record.infusions_of(session, subject),
         bags=subject_record.allocated_bags(session, subject),
+        flagged={f.visit.id: f for f in deallocation.flagged_visits(session, timezone=_zone(), today=_today(),
+                                                                   subject=subject)},
+        can_deallocate=_is_coordinator(),
         codes=record_codes.subject_codes(subject, LabelSettings.from_config(current_app.config)),
         can_randomize=_is_coordinator() and subject.eligible and subject.arm is None,
         fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
@@ -154,6 +158,28 @@ def allocate(visit_id: int):
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, allocate_bag)
+
+
+@bp.route("/visits/<int:visit_id>/deallocation", methods=["POST"])
+@roles_required("coordinator", action="take a bag off a visit")
+def deallocate(visit_id: int):
+    """Take the bag off the visit with a reason; the page then offers the visit a replacement bag."""
+    code = subject_record.subject_code_of_visit(db.session(), visit_id)
+    form = DeallocateForm()
+
+    def take_off():
+        done = deallocation.deallocate(db.session(), actor=current_user(), visit_id=visit_id,
+                                       reason=form.reason.data, timezone=_zone())
+        where = "back in stock" if done.back_to_stock else "not fit for use: it does not go back to stock"
+        # Its printed label still names the subject (labelling reads the allocation): reprinted before reuse.
+        label = " Its label names the subject: reprint it before the bag is used again." if done.back_to_stock else ""
+        away = (" It is on its way or on the ward: have it returned to the lab (hand-over page)."
+                if done.bag.custody_state in ("dispatched", "at_ward") else "")
+        flash(f"{done.bag.bag_code} taken off the week {done.visit.week} visit ({where}).{label}{away} "
+              "Scan a replacement bag for the visit.", "success")
+        return redirect(url_for("trial.subject", subject_code=code))
+
+    return _on_subject_page(code, form, take_off)
 
 
 @bp.route("/visits/<int:visit_id>/done", methods=["POST"])

@@ -194,6 +194,8 @@ def record_handover(session: Session, *, actor: Actor, record: Any, handover: Ha
     custody_states.guard_recordable_event(handover.event)
     if not handover.location or not handover.location.strip():
         raise Invalid({"location": "say where the hand-over happened"})
+    if handover.event == "discarded" and not (handover.notes or "").strip():
+        raise Invalid({"notes": custody_states.DISCARD_NEEDS_REASON})
     kind = _kind_of(record)
     record = _lock(session, record)
     _guard_release(session, kind, record, handover.event)

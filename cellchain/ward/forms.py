@@ -21,11 +21,13 @@ class ReceiveForm(PageForm):
     location = text_field("Where")
     condition = text_field("Condition")
     handed_over_by = text_field("Handed over by")
+    received_by = text_field("Received by")
 
     def handover(self) -> dict[str, Any]:
         """The hand-over as ``custody.parse_handover`` reads it."""
         return {"event": "received_at_ward", "location": self.location.data, "condition": self.condition.data,
-                "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data}
+                "temperature_c": self.temperature_c.data, "handed_over_by": self.handed_over_by.data,
+                "received_by": self.received_by.data}
 
 
 class ThawForm(PageForm):
@@ -87,3 +89,38 @@ for _n in range(REACTION_ROWS):  # the page shows REACTION_ROWS rows of inputs, 
     setattr(CompleteForm, f"reaction_{_n}_description", text_field("Description"))
     setattr(CompleteForm, f"reaction_{_n}_severity", text_field("Severity"))
     setattr(CompleteForm, f"reaction_{_n}_onset", SiteDateTimeField("Onset (site time)"))
+
+
+class HandoverForm(PageForm):
+    """One hand-over of the scanned cord or bag, as ``custody.parse_handover`` reads it."""
+
+    kind = text_field()
+    item = text_field()
+    event = text_field("Hand-over")
+    location = text_field("Where")
+    temperature_c = text_field("Temperature (°C)")
+    condition = text_field("Condition")
+    handed_over_by = text_field("From (person)")
+    received_by = text_field("To (person)")
+    occurred_at = SiteDateTimeField("When (site time; empty = now)")
+    notes = text_field("Reason or note")
+
+    def handover(self) -> dict[str, Any]:
+        return {name: self[name].data for name in ("event", "location", "temperature_c", "condition",
+                                                   "handed_over_by", "received_by", "occurred_at", "notes")}
+
+
+class DispatchForm(PageForm):
+    """Bags scanned in a row into one shipping container, dispatched together."""
+
+    bag = RepeatedField()
+    ship_to = text_field("Ship to")
+    location = text_field("Dispatched from")
+    temperature_c = text_field("Temperature at dispatch (°C)")
+    handed_over_by = text_field("From (person)")
+    received_by = text_field("To (courier or person)")
+
+    def handover(self) -> dict[str, Any]:
+        return {"event": "dispatched", "location": self.location.data, "temperature_c": self.temperature_c.data,
+                "handed_over_by": self.handed_over_by.data, "received_by": self.received_by.data,
+                "notes": f"to {self.ship_to.data}" if self.ship_to.data else None}

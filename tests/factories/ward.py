@@ -87,7 +87,8 @@ def hand_over(session: Session, item, event: str, *, by: str = "lab", minutes_ag
               temperature_c: float | None = 5.0, location: str = "Cell processing lab") -> None:
     custody.record_handover(session, actor=user(session, by), record=item, ranges=RANGES, handover=custody.Handover(
         event=event, location=location, occurred_at=datetime.now(UTC) - timedelta(minutes=minutes_ago),
-        temperature_c=temperature_c, handed_over_by="Li Wei", received_by="Liu Yang"))
+        temperature_c=temperature_c, handed_over_by="Li Wei", received_by="Liu Yang",
+        notes="bag damaged in handling" if event == "discarded" else None))
 
 
 def to_ward(session: Session, item: Bag, *, receive: bool = True, temperature_c: float = 5.0) -> Bag:

@@ -191,6 +191,20 @@ def apply_event(item_kind: str, state: str | None, event: str) -> str:
     return new_state
 
 
+def next_handovers(item_kind: str, state: str | None) -> list[str]:
+    """The hand-overs a person may record next for an item in ``state``, in the order of
+    ``RECORDABLE_EVENTS``: what a hand-over page offers, so it never offers a move the table refuses."""
+    if item_kind not in TRANSITIONS:
+        return []
+    allowed = {event for (source, event) in TRANSITIONS[item_kind] if source == state}
+    return [event for event in RECORDABLE_EVENTS if event in allowed]
+
+
+DISCARD_NEEDS_REASON = "say why it is discarded"
+"""A discard ends the item's chain; why is part of the record (21 CFR 1271.290(b): each HCT/P is tracked
+to its final disposition)."""
+
+
 def guard_recordable_event(event: str) -> None:
     """The custody endpoint records hand-overs only: ``infused`` is written by the infusion service
     after the bedside checks, and ``collected``/``filled`` when the item is registered."""
