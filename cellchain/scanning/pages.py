@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
@@ -54,4 +54,13 @@ def read_scan(raw: str) -> tuple[resolver.ScanAnswer, str | None]:
     except Invalid as refusal:
         raise Invalid({"scan": refusal.fields.get("data", refusal.message)}) from None
     target = resolver.destination(session, answer)
-    return answer, page_url(*target) if target else None
+    return answer, page_url(*target) if target and may_open(target[0]) else None
+
+
+def may_open(page: str) -> bool:
+    """Whether the person asking may open the page (its ``roles_required``): a scan box opens only what its
+    user may see, and otherwise shows what the scan names on the station itself, never a 403 page."""
+    endpoint, _ = PAGES[page]
+    user = g.get("user")
+    allowed = getattr(current_app.view_functions[endpoint], "required_roles", None)
+    return allowed is None or (user is not None and bool(set(allowed) & user.roles))
