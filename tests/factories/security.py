@@ -16,6 +16,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.audit.models import AuditEntry
+from cellchain.banking.models import CellBank, Vial
 from cellchain.demo import loader as demo
 from cellchain.manufacturing.models import Bag, BatchStep, Lot
 from cellchain.people import accounts
@@ -71,17 +72,22 @@ def load_site(app: Flask) -> dict[str, str]:
                              password="spare-password", roles=["lab"], policy=Policy(hash_method=FAST_HASH))
         place = storage.site(session)
     with in_db(app) as session:
-        lot = session.exec(select(Lot).where(Lot.status == "released")).first()
+        # A released lot started straight from its cord (its lot number is the cord's DIN), the same on every
+        # database: the demo also releases banks' lots and dosing lots thawed from them.
+        lot = session.exec(select(Lot).where(Lot.status == "released", Lot.source_vial_id.is_(None),
+                                             Lot.purpose == "dosing").order_by(Lot.id)).first()
+        bank = session.exec(select(CellBank).order_by(CellBank.id)).first()
+        vial = session.exec(select(Vial).where(Vial.bank_id == bank.id).order_by(Vial.number)).first()
         bag = session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)).first()
         subject = session.exec(select(Subject).where(Subject.arm.is_not(None)).order_by(Subject.id)).first()
         visit = session.exec(select(Visit).where(Visit.subject_id == subject.id).order_by(Visit.id)).first()
         step = session.exec(select(BatchStep).where(BatchStep.lot_id == lot.id).order_by(BatchStep.id)).first()
         spare = session.exec(select(User).where(User.username == "spare")).one()
-        return {"lot_id": lot.lot_number, "bag_id": bag.bag_code, "bag_code": bag.bag_code, "din": lot.lot_number,
+        return {"lot_id": lot.lot_number, "bag_id": bag.bag_code, "bag_code": bag.bag_code, "din": lot.din,
                 "subject_code": subject.subject_code, "subject_id": subject.subject_code, "visit_id": str(visit.id),
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
                 "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1", "notice_id": "1",
-                "bank_code": f"MCB-{lot.din}", "vial_code": f"MCB-{lot.din}-V001", "record_type": "lot",
+                "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
                 "position_code": f"{place.box.code}-A1"}
 
