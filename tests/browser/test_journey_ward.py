@@ -127,6 +127,7 @@ def _complete(page, tz: ZoneInfo) -> None:
     assert "volume_exceeds_bag" in refusal and "55 ml is more than bag" in refusal, refusal
     page.shots("too-much-volume-refused")
     page.fill("input[name=volume_ml]", "48")
+    page.fill("input[name=partial_reason]", "line flushed; 2 ml left in the bag's dead space")
     page.fill("input[name=reaction_0_description]", "Chills 20 min into the infusion, settled without treatment")
     page.select_option("select[name=reaction_0_severity]", "mild")
     page.fill("input[name=reaction_0_onset]", local_input(tz))
@@ -135,7 +136,8 @@ def _complete(page, tz: ZoneInfo) -> None:
     assert "completed" in done(page)
     assert page.inner_text("[data-testid=status]") == "completed"
     facts = page.inner_text("dl.facts")
-    assert "48.0 ml of 50.0 ml" in facts and "mild: Chills 20 min into the infusion" in facts, facts
+    assert "48 ml of 50 ml" in facts and "PARTIAL INFUSION" in facts, facts
+    assert "Chills 20 min into the infusion" in page.inner_text("main")
     ended = facts.split("Ended")[1].split(" by ")[0].strip()
     assert before <= ended[:16] <= datetime.now(tz).strftime("%Y-%m-%d %H:%M"), ended
     page.shots("infusion-completed")
