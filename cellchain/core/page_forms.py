@@ -21,6 +21,7 @@ from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid, Reason, Refused, Unauthenticated
+from cellchain.core.fields import number_as_typed
 
 SITE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -88,7 +89,10 @@ class NumberField(_ReadField):
     default_message = "a number"
 
     def read(self, text: str) -> float:
-        return float(text)
+        value = number_as_typed(text)
+        if value is None:
+            raise ValueError(text)
+        return value
 
     def show(self, value: Any) -> str:
         return f"{value:g}"

@@ -90,3 +90,12 @@ def test_create_user_command_asks_for_the_password(runner, client, auth):
                            input="a-long-password\na-long-password\n")
     assert result.exit_code == 0, result.output
     assert auth.login("qa9", "a-long-password").status_code == 302
+
+
+@pytest.mark.parametrize(("typed", "read"), [("5,000,000", 5e6), ("5e6", 5e6), (" 12.5 ", 12.5), ("-1,234.5", -1234.5),
+                                             ("1,5", None), ("5,00,000", None), ("five", None), ("1e999", None),
+                                             ("", None)])
+def test_numbers_are_read_as_people_type_them_and_never_guessed(typed, read):
+    from cellchain.core.fields import number_as_typed
+
+    assert number_as_typed(typed) == read

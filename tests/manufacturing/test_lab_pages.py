@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot, snapshot
 
 SVG = "{http://www.w3.org/2000/svg}"
+SITE = ZoneInfo("Asia/Shanghai")
 
 
 def test_the_lab_index_lists_lots_cords_and_quarantined_bags(app, client, auth):
@@ -175,3 +178,21 @@ def test_people_outside_the_lab_are_kept_out(client, auth):
     auth.logout()
     auth.login("qc")
     assert auth.post("/lab/placebo", {"count": "1", "saline_lot": "NS1"}).status_code == 403
+
+
+def test_cell_counts_are_taken_as_people_type_them(app, client, auth):
+    with in_db(app) as session:
+        lot = make_lot(session, passages=[(1_000_000, 8_000_000)])
+        lot_id, seeded_at = lot.lot_number, lot.created_at + timedelta(days=4)
+    auth.login("lab")
+    response = auth.post(f"/lab/lots/{lot_id}/passages", {
+        "number": "1", "seeded_cells": "4,000,000", "harvested_cells": "2.4e7", "viability_pct": "95",
+        "seeded_at": seeded_at.astimezone(SITE).strftime("%Y-%m-%dT%H:%M"),
+        "harvested_at": (seeded_at + timedelta(days=2)).astimezone(SITE).strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code in (302, 303), response.data.decode()[:500]
+    table = client.get(f"/lab/lots/{lot_id}").data.decode().split('data-testid="passages"')[1]
+    assert "log2(24,000,000 / 4,000,000) = 2.58" in table
+    refused = auth.post(f"/lab/lots/{lot_id}/passages", {
+        "number": "2", "seeded_cells": "4,00", "harvested_cells": "1,5", "viability_pct": "95",
+        "seeded_at": "2026-01-01T08:00", "harvested_at": "2026-01-02T08:00"})
+    assert refused.status_code == 400 and b"is not a number" in refused.data

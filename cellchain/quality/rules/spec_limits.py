@@ -13,16 +13,15 @@ a lot (docs/rules.md, "Quality: release").
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
+from cellchain.core.fields import number_as_typed
 
 LIMIT_KINDS: tuple[str, ...] = ("min", "max", "equals", "range")
 NUMERIC_KINDS = frozenset({"min", "max", "range"})
-_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 QC_MISSING = "qc_missing"
 QC_OUT_OF_SPEC = "qc_out_of_spec"
@@ -276,11 +275,13 @@ BUILT_IN_VERSIONS: dict[str, Specification] = {s.version: s for s in (DEFAULT_SP
 
 
 def parse_number(value: Any, field_name: str = "value") -> float:
-    """Read a finite number from int, float or a plain decimal string; anything else is Invalid."""
+    """Read a finite number from int, float or a string as people type it (``12.5``, ``5e6``,
+    ``5,000,000``); anything else is Invalid."""
     if _is_number(value):
         return float(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()) and math.isfinite(float(value)):
-        return float(value)
+    typed = number_as_typed(value) if isinstance(value, str) else None
+    if typed is not None:
+        return typed
     raise Invalid({field_name: f"{value!r} is not a number"})
 
 
