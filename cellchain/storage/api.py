@@ -4,6 +4,7 @@ each unit's temperature readings (docs/rules.md, "Storage"). The lab keeps stora
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app
@@ -191,6 +192,15 @@ def get_position(position_code: str) -> dict[str, Any]:
             "item": cell.code}
 
 
+def _to_position(data: dict[str, Any], operation: Callable[..., Any]) -> dict[str, Any]:
+    """Put or move: the container and the position the request scans name, then the operation."""
+    session = db.session()
+    item = scan_views.container(session, data)
+    box, row, column = scan_views.position(session, data.get("target"), data.get("position"))
+    return placement_answer(operation(session, actor=current_user(), item=item, box=box, row=row, column=column,
+                                      ranges=_ranges()))
+
+
 @bp.post("/storage/put", tags=TAGS)
 @roles_required(*STORAGE_KEEPERS, action="put a container in storage")
 @bp.arguments(PutIn)
@@ -198,12 +208,7 @@ def get_position(position_code: str) -> dict[str, Any]:
 @bp.response(201, PlacementOut)
 def put(data: dict[str, Any]) -> dict[str, Any]:
     """Put a container in a free position (custody: stored)"""
-    session = db.session()
-    item = scan_views.container(session, data)
-    box, row, column = scan_views.position(session, data.get("target"), data.get("position"))
-    placement = placements.put(session, actor=current_user(), item=item, box=box, row=row, column=column,
-                               ranges=_ranges())
-    return placement_answer(placement)
+    return _to_position(data, placements.put)
 
 
 @bp.post("/storage/take", tags=TAGS)
@@ -230,12 +235,7 @@ def take(data: dict[str, Any]) -> dict[str, Any]:
 @bp.response(201, PlacementOut)
 def move(data: dict[str, Any]) -> dict[str, Any]:
     """Move a stored container to a free position (custody: moved)"""
-    session = db.session()
-    item = scan_views.container(session, data)
-    box, row, column = scan_views.position(session, data.get("target"), data.get("position"))
-    placement = placements.move(session, actor=current_user(), item=item, box=box, row=row, column=column,
-                                ranges=_ranges())
-    return placement_answer(placement)
+    return _to_position(data, placements.move)
 
 
 @bp.get("/storage/where-is", tags=TAGS)

@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
+from sqlmodel import Session
 
 from cellchain.core import db
 from cellchain.core.api import bp
@@ -18,7 +19,7 @@ from cellchain.core.schemas import ErrorSchema
 from cellchain.core.timeinput import parse_instant
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, deallocation, randomization, subjects, visit_records, visits
-from cellchain.trial.models import RandomizationList, Subject
+from cellchain.trial.models import RandomizationList, Subject, Visit
 from cellchain.trial.schemas import (
     AllocationIn,
     AllocationOut,
@@ -96,6 +97,12 @@ def subject_visits(subject_code: str) -> dict[str, Any]:
     return {"subject": subject, "visits": visit_records.visit_records(session, subject, states)}
 
 
+def _visit_record(session: Session, visit: Visit, timezone: str) -> visit_records.VisitRecord:
+    """A visit as the visit endpoints answer it: with its status today and its subject."""
+    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
+    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+
+
 @bp.post("/visits/<int:visit_id>/done", tags=TAGS)
 @roles_required("coordinator", action="record a follow-up visit")
 @bp.arguments(VisitDoneIn)
@@ -107,8 +114,7 @@ def follow_up_done(data: dict[str, Any], visit_id: int) -> visit_records.VisitRe
     session = db.session()
     timezone = current_app.config["SITE_TIMEZONE"]
     visit = visits.record_follow_up(session, actor=current_user(), visit_id=visit_id, when=when, timezone=timezone)
-    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
-    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+    return _visit_record(session, visit, timezone)
 
 
 @bp.post("/visits/<int:visit_id>/plan", tags=TAGS)
@@ -123,8 +129,7 @@ def plan_infusion(data: dict[str, Any], visit_id: int) -> visit_records.VisitRec
     visit = visits.plan_infusion(session, actor=current_user(), visit_id=visit_id,
                                  planned_at=parse_instant(data.get("planned_at"), "planned_at"),
                                  reason=data.get("reason"), timezone=timezone)
-    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
-    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+    return _visit_record(session, visit, timezone)
 
 
 @bp.post("/visits/<int:visit_id>/weight", tags=TAGS)
@@ -137,8 +142,7 @@ def record_visit_weight(data: dict[str, Any], visit_id: int) -> visit_records.Vi
     session = db.session()
     timezone = current_app.config["SITE_TIMEZONE"]
     visit = visits.record_weight(session, actor=current_user(), visit_id=visit_id, weight_kg=data.get("weight_kg"))
-    state = visits.VisitState(visit, visits.status_of(visit, today=today(), timezone=timezone))
-    return visit_records.VisitRecord(state, session.get(Subject, visit.subject_id))
+    return _visit_record(session, visit, timezone)
 
 
 @bp.post("/visits/<int:visit_id>/allocation", tags=TAGS)
