@@ -19,6 +19,10 @@ from cellchain.core.schemas import ErrorSchema
 
 PREFIX = "/api/v1"
 BODY_MESSAGE = "send a JSON object with Content-Type: application/json"
+# No request of the API nests deeper than 4 levels (an infusion's reactions); a deeper body is refused by
+# name before any schema walks it, and one too deep for Python's parser is a 400, never a 500.
+MAX_JSON_DEPTH = 16
+DEPTH_MESSAGE = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
 
 
 def field_messages(messages: Any, prefix: str = "") -> dict[str, str]:
@@ -34,15 +38,34 @@ def field_messages(messages: Any, prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def nested_deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays inside ``value`` go more than ``limit`` levels deep (walked without recursion)."""
+    pending = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 class RequestParser(FlaskParser):
     """webargs' parser, answering a refused body the way every other bad input is answered."""
 
     DEFAULT_VALIDATION_STATUS = 400
 
     def load_json(self, req, schema: Schema) -> Any:
-        data = req.get_json(silent=True)
+        try:
+            data = req.get_json(silent=True)
+        except RecursionError:
+            raise Invalid({"body": DEPTH_MESSAGE}) from None
         if not isinstance(data, dict):
             raise Invalid({"body": BODY_MESSAGE})
+        if nested_deeper_than(data, MAX_JSON_DEPTH):
+            raise Invalid({"body": DEPTH_MESSAGE})
         return data
 
     def handle_error(self, error: ValidationError, req, schema: Schema, *, error_status_code: int | None,

@@ -124,3 +124,19 @@ def test_a_body_that_is_not_an_object_is_a_400_naming_the_body(client, api, read
         response = client.post(f"/api/v1/lots/{ready_lot}/qc-results", data=text, content_type="application/json",
                                headers=api.headers("qc"))
         assert response.status_code == 400 and set(response.get_json()["fields"]) == {"body"}
+
+
+@pytest.mark.parametrize("depth", [17, 100_000])
+def test_a_deeply_nested_body_is_a_400_naming_the_nesting_and_writes_nothing(client, api, ready_lot, depth):
+    def results() -> list:
+        return api.get(f"/api/v1/lots/{ready_lot}/qc-results", as_="qc").get_json()["results"]
+
+    before = results()
+    value = "[" * depth + "]" * depth
+    text = f'{{"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00:00+08:00", "test": "viability", ' \
+           f'"value": {value}}}'
+    response = client.post(f"/api/v1/lots/{ready_lot}/qc-results", data=text, content_type="application/json",
+                           headers=api.headers("qc"))
+    assert response.status_code == 400
+    assert "nested deeper than 16 levels" in response.get_json()["fields"]["body"]
+    assert results() == before
