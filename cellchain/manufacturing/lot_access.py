@@ -7,13 +7,13 @@ other wrote, instead of both deciding on the same stale row.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
 
 from cellchain.core.errors import Invalid, Reason
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import BatchStep, Lot, Passage
@@ -21,8 +21,6 @@ from cellchain.manufacturing.rules.corrections import effective
 from cellchain.people.models import User
 
 LOT_NOT_IN_PROCESS = "lot_not_in_process"
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far ahead of the server's clock a recorded time may be (a workstation's clock runs fast)."""
 
 
 def _lot_number(value: Any) -> str:
@@ -59,24 +57,18 @@ def effective_steps(session: Session, lot_id: int) -> list[BatchStep]:
     return effective(session.exec(select(BatchStep).where(BatchStep.lot_id == lot_id).order_by(BatchStep.id)))
 
 
-EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
-"""No cell-therapy record of this lab predates it."""
-
-
 def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime:
-    """An ISO 8601 time with an offset from ``data[name]`` (``default`` when absent), not in the future."""
+    """An ISO 8601 time with an offset from ``data[name]`` (``default`` when absent), as every stated time
+    must be (core/timeinput.check_stated_times: not in the future, not before 2000)."""
     value = data.get(name) if hasattr(data, "get") else None
     if value in (None, ""):
         if default is None:
             raise Invalid({name: "is required"})
         return default
     when = parse_instant(value, name)
-    if when > utcnow() + CLOCK_SKEW:
-        raise Invalid({name: "cannot be in the future"})
-    if when < EARLIEST:
-        # a year typed as "0026" or "1926" is a typing error, and ISO 8601 text cannot hold years before 1000
-        raise Invalid({name: f"cannot be before {EARLIEST:%Y}"})
+    check_stated_times({name: when}, now=utcnow())
     return when
+
 
 
 def optional_moment(data: Any, name: str) -> datetime | None:

@@ -22,11 +22,12 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, Reason, Refused
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.lot_access import lock_lot
-from cellchain.manufacturing.models import Lot
+from cellchain.manufacturing.models import Collection, Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import deviations, holds, specifications
 from cellchain.quality.models import QcResult
@@ -40,7 +41,6 @@ LOT_DECIDED = "lot_decided"
 LOT_NOT_TESTABLE = "lot_not_testable"
 QC_RESULT_EXISTS = "qc_result_exists"
 QC_REPEAT_NOT_LATEST = "qc_repeat_not_latest"
-CLOCK_SKEW = timedelta(minutes=5)
 MAX_REASON = 2000
 
 
@@ -168,7 +168,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
     guard_accepts_results(lot)
     spec_test = specifications.for_lot(session, lot).find(entry.test)
     judgement = spec_limits.judge(spec_test, entry.value)
-    _check_times(entry)
+    _check_times(session, lot, entry)
     repeated = _repeated(session, lot, entry)
     after_release = lot.status == "released"
     row = QcResult(lot_id=lot.id, test_code=spec_test.code, value=_value_text(judgement.normalized_value),
@@ -193,18 +193,21 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
     return row
 
 
-def _check_times(entry: ResultInput) -> None:
-    """Neither the sampling nor the test in the future, and no test before its sample was taken."""
-    fields = {}
-    latest = utcnow() + CLOCK_SKEW
-    if entry.sampled_at is not None and entry.sampled_at > latest:
-        fields["sampled_at"] = "a sample cannot have been taken in the future"
-    if entry.tested_at is not None and entry.tested_at > latest:
-        fields["tested_at"] = "a test cannot have been done in the future"
-    elif entry.tested_at is not None and entry.sampled_at is not None and entry.tested_at < entry.sampled_at:
-        fields["tested_at"] = "a test cannot have been done before its sample was taken"
-    if fields:
-        raise Invalid(fields)
+def lot_began_at(session: Session, lot: Lot) -> datetime:
+    """When the lot's cells began: the thaw of the vial it was started from, else its cord's collection.
+    No sample of the lot can be older."""
+    if lot.source_vial_id is not None:
+        vial = session.get(Vial, lot.source_vial_id)
+        if vial is not None and vial.thawed_at is not None:
+            return vial.thawed_at
+    return session.get(Collection, lot.collection_id).collected_at
+
+
+def _check_times(session: Session, lot: Lot, entry: ResultInput) -> None:
+    """The stated-times rule: no sample before the lot began, no test before its sample, neither in the future."""
+    check_stated_times({"sampled_at": entry.sampled_at, "tested_at": entry.tested_at}, now=utcnow(),
+                       not_before=[("sampled_at", lot_began_at(session, lot), "the lot began"),
+                                   ("tested_at", entry.sampled_at, "its sample was taken")])
 
 
 @dataclass(frozen=True)

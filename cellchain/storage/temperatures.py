@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.timeinput import stated_time_problems
 from cellchain.core.types import utcnow
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage import placements
@@ -29,7 +30,6 @@ from cellchain.storage.rules import readings as rules
 from cellchain.ward import custody
 from cellchain.ward.models import Excursion
 
-CLOCK_SKEW = timedelta(minutes=5)
 READING_EXISTS = "storage_reading_exists"
 IN_FUTURE = "storage_reading_in_future"
 
@@ -59,10 +59,11 @@ def where_found(session: Session, reading_ids: list[int]) -> dict[int, tuple[Sto
 
 
 def _check_times(session: Session, unit: StorageUnit, found: list[rules.Reading]) -> None:
-    late = utcnow() + CLOCK_SKEW
-    errors = [f"line {r.line}" if r.line else "measured_at" for r in found if r.measured_at > late]
+    now = utcnow()
+    errors = {f"line {r.line}" if r.line else "measured_at": problem for r in found
+              for problem in stated_time_problems({"measured_at": r.measured_at}, now=now).values()}
     if errors:
-        raise Invalid(dict.fromkeys(errors, "a reading cannot be in the future"))
+        raise Invalid(errors)
     first, last = min(r.measured_at for r in found), max(r.measured_at for r in found)
     taken = set(session.exec(select(TemperatureReading.measured_at).where(
         TemperatureReading.unit_id == unit.id, TemperatureReading.measured_at >= first,

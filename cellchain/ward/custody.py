@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam
@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from cellchain.audit import signatures, trail
 from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
@@ -29,7 +29,6 @@ from cellchain.ward.rules import custody_states
 
 MODELS: dict[str, type] = {"collection": Collection, "bag": Bag, "vial": Vial}
 RECORDING_ROLES = ("lab", "nurse", "qa")
-CLOCK_SKEW = timedelta(minutes=5)
 EXCURSION_STATUSES = ("open", "accepted", "rejected")
 
 
@@ -103,8 +102,7 @@ def item_code(session: Session, kind: str, item_id: int) -> str:
 
 
 def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime) -> None:
-    if occurred_at > utcnow() + CLOCK_SKEW:
-        raise Invalid({"occurred_at": "a hand-over cannot be recorded in the future"})
+    check_stated_times({"occurred_at": occurred_at}, now=utcnow())
     last = session.exec(select(CustodyEvent).where(CustodyEvent.item_type == kind, CustodyEvent.item_id == item_id)
                         .order_by(CustodyEvent.occurred_at.desc()).limit(1)).first()
     if last is not None and occurred_at < last.occurred_at:

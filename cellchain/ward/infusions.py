@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -28,7 +28,7 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import DomainError, Invalid, NotFound, Reason, Refused
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
@@ -42,7 +42,6 @@ from cellchain.ward.rules import bedside_checks
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 MAX_REASON = 500
-CLOCK_SKEW = timedelta(minutes=5)
 MAX_VITALS = 20
 Defer = Callable[[Callable[[Session], None]], None]
 
@@ -184,9 +183,10 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
     scans = bedside_scans.parse_scans(request.wristband, request.bag)
     now = now or utcnow()
     started_at = request.started_at or now
-    if started_at > now + CLOCK_SKEW:
-        raise Invalid({"started_at": "an infusion cannot start in the future"})
     facts = bedside.gather(session, scans, protocol, lock_bag=True, now=now)
+    allocated_at = facts.allocation.allocated_at if facts.allocation else None
+    check_stated_times({"started_at": started_at}, now=now,
+                       not_before=[("started_at", allocated_at, "the bag was allocated to the subject")])
     checks = [*bedside.run_checks(facts), _verifier_check(actor, request.verifier)]
     attempt = bedside.Attempt.of(scans, facts, checks, "start")
     reasons = [Reason("second_verifier_same_person" if c.name == "second_verifier" else c.name, c.detail)

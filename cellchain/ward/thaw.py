@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.identifiers.scans import scanned_bag_id
 from cellchain.labelling import print_jobs
@@ -35,7 +35,6 @@ from cellchain.ward.rules import custody_states
 
 THAW_ROLES = ("nurse", "lab")
 THAW_LABEL = "thawed_bag"
-CLOCK_SKEW = timedelta(minutes=5)
 WHERE = {"at_ward": "ward", "at_lab": "cell processing lab"}
 
 
@@ -59,8 +58,7 @@ def _when(value: Any, now: datetime) -> datetime:
     when = value if isinstance(value, datetime) else parse_instant(value, "thawed_at")
     if when.tzinfo is None:
         raise Invalid({"thawed_at": "give the time with its UTC offset"})
-    if when > now + CLOCK_SKEW:
-        raise Invalid({"thawed_at": "a thaw cannot be recorded in the future"})
+    check_stated_times({"thawed_at": when}, now=now)
     return when
 
 

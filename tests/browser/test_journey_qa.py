@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 from tests.browser.conftest import login
 from tests.browser.wedge import done, submit
 from tests.conftest import PASSWORD
-from tests.factories.qc import PASSING, db_session, make_lot
+from tests.factories.qc import PASSING, SAMPLED_FORM, db_session, make_lot
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def _record_result(page, test: str, value: str, *, repeat_of: str = "", reason: 
     form.locator("select[name=test]").select_option(test)
     form.locator("input[name=value]").fill(value)
     form.locator("select[name=sample_stage]").select_option("final_product")
-    form.locator("input[name=sampled_at]").fill("2026-11-20T07:30")
+    form.locator("input[name=sampled_at]").fill(SAMPLED_FORM["sampled_at"])
     if repeat_of:
         form.locator("select[name=repeat_of]").select_option(label=repeat_of)
         form.locator("textarea[name=reason]").fill(reason)

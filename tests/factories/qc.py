@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
@@ -34,9 +35,15 @@ PASSING: dict[str, Any] = {
     "hla_dr": 0.8, "viability": 94.0, "sterility": "negative", "mycoplasma": "negative", "endotoxin": 0.9,
     "karyotype": "normal", "cell_count": 101.5,
 }
-# Where and when a test's sample was taken, as the API (SAMPLED) and the QC page's form (SAMPLED_FORM) take it.
-SAMPLED: dict[str, str] = {"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00:00+08:00"}
-SAMPLED_FORM: dict[str, str] = {"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00"}
+# Where and when a test's sample was taken, as the API (SAMPLED) and the QC page's form (SAMPLED_FORM) take it:
+# three hours ago on the site's clock (a sample is never older than its lot's cord, nor in the future), and
+# when the test was done, two hours after it (TESTED, TESTED_FORM).
+SITE_TZ = ZoneInfo("Asia/Shanghai")
+SAMPLED_AT = (datetime.now(SITE_TZ) - timedelta(hours=3)).replace(second=0, microsecond=0)
+TESTED_AT = SAMPLED_AT + timedelta(hours=2)
+SAMPLED: dict[str, str] = {"sample_stage": "final_product", "sampled_at": SAMPLED_AT.isoformat()}
+SAMPLED_FORM: dict[str, str] = {"sample_stage": "final_product", "sampled_at": SAMPLED_AT.strftime("%Y-%m-%dT%H:%M")}
+TESTED, TESTED_FORM = TESTED_AT.isoformat(), TESTED_AT.strftime("%Y-%m-%dT%H:%M")
 SCREENING = {t: "negative" for t in ("HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV")}
 
 

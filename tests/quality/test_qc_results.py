@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC
 
 import pytest
 from sqlmodel import select
@@ -14,7 +15,7 @@ from cellchain.people import accounts
 from cellchain.quality import qc, specifications
 from cellchain.quality.models import Deviation, QcResult, Specification
 from cellchain.quality.rules.spec_limits import DOSE_SPEC, spec_to_dict
-from tests.factories.qc import SAMPLED, add_results, db_session, make_lot
+from tests.factories.qc import SAMPLED, TESTED, TESTED_AT, add_results, db_session, make_lot
 
 URL = "/api/v1/lots/{}/qc-results"
 
@@ -32,11 +33,12 @@ def _rows(app, model, *where):
 
 def test_result_within_its_limit_is_judged_within_spec(api, lot_id):
     response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "viability", "value": 92.5,
-                                                             "tested_at": "2026-11-20T09:00:00+08:00"})
+                                                             "tested_at": TESTED})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["within_spec"] is True and body["limit"] == ">= 70 %" and body["value"] == "92.5"
-    assert body["tested_at"] == "2026-11-20T01:00:00.000000Z" and body["deviation"] is None
+    assert body["tested_at"] == TESTED_AT.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    assert body["deviation"] is None
 
 
 def test_out_of_spec_result_opens_a_numbered_audited_deviation(app, api, lot_id):
@@ -197,3 +199,19 @@ def test_concurrent_results_keep_one_first_result_per_test_and_unique_deviation_
     assert {r.get_json()["reasons"][0]["code"] for r in same if r.status_code == 409} == {"qc_result_exists"}
     numbers = [r.get_json()["deviation"] for r in failing]
     assert all(r.status_code == 201 for r in failing) and len(set(numbers)) == 4
+
+
+@pytest.mark.parametrize(("moment", "said"), [("0001-01-01T00:00:00Z", "before 2000"),
+                                              ("2001-06-01T08:00:00+08:00", "before its sample was taken")])
+def test_a_test_dated_before_its_sample_or_in_year_one_is_refused_and_counts_for_nothing(app, api, lot_id, moment,
+                                                                                        said):
+    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "viability", "value": 92.5,
+                                                             "tested_at": moment})
+    assert response.status_code == 400 and said in response.get_json()["fields"]["tested_at"]
+    assert _rows(app, QcResult) == []
+
+
+def test_a_sample_dated_before_its_lot_began_is_refused(app, api, lot_id):
+    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "sampled_at": "2020-01-01T08:00:00+08:00",
+                                                             "test": "viability", "value": 92.5})
+    assert response.status_code == 400 and "before the lot began" in response.get_json()["fields"]["sampled_at"]

@@ -5,13 +5,14 @@ Every result says where and when its sample was taken, on the QC and QA pages an
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 import pymupdf
 import pytest
 
 from cellchain.quality.rules import spec_limits
 from tests.conftest import signature
-from tests.factories.qc import PASSING, SAMPLED, db_session, make_lot
+from tests.factories.qc import PASSING, SAMPLED, SAMPLED_AT, SAMPLED_FORM, db_session, make_lot
 
 RAPID = {**{k: v for k, v in PASSING.items() if k not in ("karyotype", "sterility")}, "gram_stain": "negative"}
 
@@ -92,14 +93,15 @@ def test_each_result_shows_its_sample_stage_and_time(app, api, client, auth):
     lot_id = _lot_under(app, "UCMSC-2", 45)
     response = api.post(f"/api/v1/lots/{lot_id}/qc-results", as_="qc",
                         json={"test": "viability", "value": 93, "sample_stage": "in_process",
-                              "sampled_at": "2026-11-20T07:30:00+08:00"})
+                              "sampled_at": SAMPLED_AT.isoformat()})
     assert response.status_code == 201
     body = response.get_json()
-    assert body["sample_stage"] == "in_process" and body["sampled_at"] == "2026-11-19T23:30:00.000000Z"
+    assert body["sample_stage"] == "in_process"
+    assert body["sampled_at"] == SAMPLED_AT.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
     assert body["after_release"] is False
     for person, page in (("qc", f"/qc/lots/{lot_id}"), ("qa", f"/qa/lots/{lot_id}")):
         auth.login(person)
-        assert b"in process sample, taken 2026-11-20 07:30" in client.get(page).data, page
+        assert f"in process sample, taken {SAMPLED_AT:%Y-%m-%d %H:%M}".encode() in client.get(page).data, page
         auth.logout()
 
 
@@ -110,8 +112,8 @@ def test_the_qc_form_needs_the_sample_stage_and_time(app, client, auth):
     assert refused.status_code == 400
     assert b"sample_stage" in refused.data and b"sampled_at" in refused.data
     done = auth.post(f"/qc/lots/{lot_id}/results", {"test": "viability", "value": "93", "sample_stage": "final_product",
-                                                    "sampled_at": "2026-11-20T07:30"}, follow_redirects=True)
-    assert done.status_code == 200 and b"final product sample, taken 2026-11-20 07:30" in done.data
+                                                    "sampled_at": SAMPLED_FORM["sampled_at"]}, follow_redirects=True)
+    assert done.status_code == 200 and f"final product sample, taken {SAMPLED_AT:%Y-%m-%d %H:%M}".encode() in done.data
 
 
 @pytest.mark.parametrize("spec", [spec_limits.DOSE_SPEC, spec_limits.BANK_SPEC])

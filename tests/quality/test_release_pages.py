@@ -9,7 +9,7 @@ from sqlmodel import select
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag, Lot
 from tests.conftest import PASSWORD
-from tests.factories.qc import PASSING, SAMPLED_FORM, add_results, db_session, give_role, make_lot
+from tests.factories.qc import PASSING, SAMPLED_FORM, TESTED_FORM, add_results, db_session, give_role, make_lot
 
 
 def _lot_row(app, lot_id: str) -> tuple[str, list[str]]:
@@ -32,7 +32,7 @@ def _enter_results(client, auth, lot_id: str) -> str:
     for code, value in PASSING.items():
         if code != "endotoxin":
             assert auth.post(url, {**SAMPLED_FORM, "test": code, "value": str(value)}).status_code == 302, code
-    failed = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "6.2", "tested_at": "2026-11-20T09:30"},
+    failed = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "6.2", "tested_at": TESTED_FORM},
                        follow_redirects=True)
     assert b"OUT OF SPECIFICATION" in failed.data
     number = re.search(rb"DEV-\d{4}-\d{4}", failed.data).group().decode()

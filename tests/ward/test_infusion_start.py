@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from cellchain.core import db
-from cellchain.trial.models import Visit
+from cellchain.trial.models import Allocation, Visit
 from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from tests.conftest import signature
 from tests.factories import ward
@@ -131,6 +131,18 @@ def test_a_start_time_in_the_future_is_refused(app, api):
     later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     response = api.post(START, as_="nurse", json=start_body(scene, started_at=later))
     assert response.status_code == 400 and "started_at" in response.get_json()["fields"]
+
+
+def test_an_infusion_cannot_be_recorded_as_started_before_its_bag_was_allocated(app, api):
+    scene = setup(app)
+    with app.app_context():
+        allocated_at = db.session().exec(select(Allocation.allocated_at).where(Allocation.bag_id == scene.bag.id)).one()
+    earlier = (allocated_at - timedelta(minutes=30)).isoformat()
+    response = api.post(START, as_="nurse", json=start_body(scene, started_at=earlier))
+    assert response.status_code == 400
+    assert "before the bag was allocated" in response.get_json()["fields"]["started_at"]
+    with app.app_context():
+        assert db.session().exec(select(Infusion)).first() is None
 
 
 # --- completing -----------------------------------------------------------------------------------------

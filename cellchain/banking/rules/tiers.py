@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
-from cellchain.core.timeinput import parse_instant
+from cellchain.core.timeinput import parse_instant, stated_time_problems
 
 MCB, WCB = "MCB", "WCB"
 MAX_VIALS = 999
 """Vial codes number vials V001..V999 within a bank."""
 MAX_CELLS_PER_VIAL = 10**10
-CLOCK_SKEW = timedelta(minutes=5)
 """How far ahead of the server's clock a recorded time may be (a workstation's clock runs fast)."""
 
 LOT_NOT_FOR_BANK = "lot_not_for_bank"
@@ -162,8 +161,7 @@ def parse_freeze(data: Mapping[str, Any], *, now: datetime) -> FreezeInput:
         "frozen_at": lambda v: now if v in (None, "") else parse_instant(v, "frozen_at"),
     }
     values, errors = _read(data, readers, optional=("frozen_at",))
-    if "frozen_at" in values and values["frozen_at"] > now + CLOCK_SKEW:
-        errors["frozen_at"] = "cannot be in the future"
+    errors.update(stated_time_problems({"frozen_at": values.get("frozen_at")}, now=now))
     if errors:
         raise Invalid(errors, "the bank has invalid fields")
     return FreezeInput(**values)
@@ -196,8 +194,7 @@ def parse_thaw(data: Mapping[str, Any], *, now: datetime) -> ThawInput:
         "thawed_at": lambda v: now if v in (None, "") else parse_instant(v, "thawed_at"),
     }
     values, errors = _read(data, readers, optional=("thawed_at",))
-    if "thawed_at" in values and values["thawed_at"] > now + CLOCK_SKEW:
-        errors["thawed_at"] = "cannot be in the future"
+    errors.update(stated_time_problems({"thawed_at": values.get("thawed_at")}, now=now))
     if errors:
         raise Invalid(errors, "the thaw has invalid fields")
     return ThawInput(**values)

@@ -57,6 +57,7 @@ class AllocationView(NamedTuple):
     id: int
     subject_id: int
     weight_kg: float
+    allocated_at: datetime
 
 
 class VisitView(NamedTuple):
