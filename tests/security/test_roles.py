@@ -177,6 +177,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/labels/<int:label_id>/status": LABEL_PRINTERS,
     "/labels/print/<item_type>/<key>": LABEL_PRINTERS,  # a bag's labels
     "/qc/lots/<lot_id>/results": QC,
+    "/qc/lots/<lot_id>/batch": QC,  # every open test of the lot on one form
     "/qa/deviations": QA,
     "/qa/holds/<int:hold_id>/lift": QA,
     "/inbox/<int:notice_id>/read": EVERYONE,
