@@ -181,6 +181,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/qa/deviations": QA,
     "/qa/holds/<int:hold_id>/lift": QA,
     "/inbox/<int:notice_id>/read": EVERYONE,
+    "/auth/password": EVERYONE,  # one's own password
     "/qa/deviations/<number>/investigate": QA,
     "/qa/deviations/<number>/decide": QA,
     "/qa/deviations/<number>/close": QA,
@@ -257,8 +258,9 @@ def test_the_tables_follow_the_design(app):
     assert API[("POST", f"{P}/lots/<lot_id>/bags")] == LAB == PAGE_POSTS["/lab/lots/<lot_id>/bags"]
     assert API[("POST", f"{P}/infusions")] == NURSE == PAGE_POSTS["/ward/infusions"]
     assert API[("POST", f"{P}/subjects/<subject_code>/randomize")] == COORDINATOR
+    # one's own inbox or password is no operational power
     assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
-               if not r.startswith(("/admin", "/trial/balance", "/inbox")))  # one's own inbox is no operational power
+               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password")))
     assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
 
 
