@@ -14,6 +14,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Scan", "scan.station"), ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
     ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
+    ("Labels", "labels.index"),
     ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
 )
