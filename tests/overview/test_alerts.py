@@ -22,9 +22,9 @@ def _alert(page: str, code: str) -> str | None:
 
 def _hold(session, lot_id: int) -> None:
     qc = w.user(session, "qc")
-    result = QcResult(lot_id=lot_id, test_code="sterility", value="positive", within_spec=False, limit_text="negative",
-                      unit="", method="USP <71>", spec_version="2026.1", recorded_by=qc.id, sample_stage="final_product",
-                      sampled_at=utcnow(), after_release=True)
+    result = QcResult(lot_id=lot_id, test_code="sterility", value="positive", within_spec=False,
+                      limit_text="negative", unit="", method="USP <71>", spec_version="2026.1", recorded_by=qc.id,
+                      sample_stage="final_product", sampled_at=utcnow(), after_release=True)
     session.add(result)
     session.flush()
     session.add(Hold(lot_id=lot_id, qc_result_id=result.id, cause="sterility positive", raised_by=qc.id))

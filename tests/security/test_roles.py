@@ -208,6 +208,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
     "/handover/": frozenset({"lab", "nurse", "qa"}),  # the same recorders as POST /custody
     "/handover/dispatch": frozenset({"lab", "qa"}),
+    "/handover/expired": frozenset({"lab", "nurse", "qa"}),  # discarding expired bags: the custody recorders
     "/ward/receive": NURSE,
     "/ward/thaw": THAWERS,
     "/ward/bedside/check": NURSE,
