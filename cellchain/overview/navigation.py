@@ -12,7 +12,8 @@ from cellchain.people.rules.roles import Actor, role_title
 
 # (label, endpoint): who sees an entry is who may open its page, as the page's ``roles_required`` says.
 NAV: tuple[tuple[str, str], ...] = (
-    ("Scan", "scan.station"), ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
+    ("Scan", "scan.station"), ("Search", "scan.search_page"),
+    ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
     ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
     ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),

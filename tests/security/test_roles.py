@@ -29,6 +29,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/openapi.json"): EVERYONE,
     ("GET", f"{P}/audit/verify"): frozenset({"auditor", "qa", "admin"}),
     ("POST", f"{P}/scans"): EVERYONE,  # a look-up: says what a scan is, writes nothing (checked below)
+    ("GET", f"{P}/search"): READERS | {"investigator"},  # the search page's people; writes nothing
     # collections and custody
     ("POST", f"{P}/collections"): LAB,
     ("GET", f"{P}/collections/<din>"): EVERYONE,
