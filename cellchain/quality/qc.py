@@ -288,6 +288,27 @@ def open_lines(session: Session, lot: Lot) -> list[QcLine]:
     return [line for line in table(session, lot) if line.latest is None]
 
 
+def rows_by_test(items: Any) -> dict[str, Mapping[str, Any]]:
+    """The API's ``results`` list as ``record_results`` takes it (by test code), naming a malformed item or a
+    test given twice as ``results[i]``."""
+    if not isinstance(items, list) or not items:
+        raise Invalid({"results": "a list of results, one per test: {test, value, sample_stage, sampled_at, "
+                                  "tested_at?}"})
+    rows: dict[str, Mapping[str, Any]] = {}
+    fields = {}
+    for index, item in enumerate(items):
+        test = item.get("test") if isinstance(item, Mapping) else None
+        if not isinstance(test, str) or not test.strip():
+            fields[f"results[{index}]"] = "an object naming its test"
+        elif test.strip().lower() in rows:
+            fields[f"results[{index}]"] = f"{test} is given twice"
+        else:
+            rows[test.strip().lower()] = {name: value for name, value in item.items() if name != "test"}
+    if fields:
+        raise Invalid(fields)
+    return rows
+
+
 def record_results(session: Session, *, actor: Actor, lot_number: str, rows: Mapping[str, Mapping[str, Any]],
                    tz: ZoneInfo | None = None) -> list[QcResult]:
     """Several first results of one lot in one transaction: each row is read and judged before any is written,

@@ -93,3 +93,26 @@ def test_lab_and_qa_cannot_use_the_whole_lot_form(app, client, auth):
         assert client.get(f"/qc/lots/{number}/batch").status_code == 403
         assert auth.post(f"/qc/lots/{number}/batch", _rows({"viability": 91})).status_code == 403
         auth.logout()
+
+
+def test_the_api_records_several_results_at_once_or_none(app, api):
+    with db_session(app) as session:
+        lot = make_lot(session)
+        add_results(session, lot, skip=("viability", "endotoxin"))
+        lot_id, number = lot.id, lot.lot_number
+    sampled = {"sample_stage": "final_product", "sampled_at": "2026-11-20T07:00:00+08:00"}
+    url = f"/api/v1/lots/{number}/qc-results/batch"
+    bad = api.post(url, as_="qc", json={"results": [{"test": "viability", "value": 91, **sampled},
+                                                    {"test": "endotoxin", "value": "lots", **sampled}]})
+    assert bad.status_code == 400 and "endotoxin.value" in bad.get_json()["fields"]
+    twice = api.post(url, as_="qc", json={"results": [{"test": "viability", "value": 91, **sampled},
+                                                      {"test": "Viability", "value": 92, **sampled}]})
+    assert twice.status_code == 400 and "results[1]" in twice.get_json()["fields"]
+    assert _counts(app, lot_id) == (12, 0)
+    done = api.post(url, as_="qc", json={"results": [{"test": "viability", "value": 91, **sampled},
+                                                     {"test": "endotoxin", "value": 7, **sampled}]})
+    assert done.status_code == 201
+    body = done.get_json()
+    assert [(r["test"], r["within_spec"]) for r in body["results"]] == [("viability", True), ("endotoxin", False)]
+    assert body["results"][1]["deviation"]
+    assert _counts(app, lot_id) == (14, 2)

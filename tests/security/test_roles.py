@@ -70,6 +70,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/lots/<lot_id>/vessel-labels.zpl"): LABEL_PRINTERS,
     # QC and release: only QA releases (never the lab, QC, or the administrator)
     ("POST", f"{P}/lots/<lot_id>/qc-results"): QC,
+    ("POST", f"{P}/lots/<lot_id>/qc-results/batch"): QC,
     ("GET", f"{P}/lots/<lot_id>/qc-results"): QC_READERS,
     ("GET", f"{P}/lots/<lot_id>/release-check"): frozenset({"qa", "auditor"}),
     ("POST", f"{P}/lots/<lot_id>/release"): QA,
@@ -98,6 +99,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/bags/<bag_id>/label.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/bags/<bag_id>/label.zpl"): LABEL_PRINTERS,
     ("POST", f"{P}/bags/<bag_id>/thaw"): THAWERS,
+    ("POST", f"{P}/bags/discard-expired"): frozenset({"lab", "nurse", "qa"}),  # as POST /custody discarded
     ("GET", f"{P}/bags/<bag_id>/thaw-label.pdf"): THAWERS,
     ("GET", f"{P}/bags/<bag_id>/thaw-label.zpl"): THAWERS,
     ("GET", f"{P}/labels"): EVERYONE,

@@ -85,3 +85,15 @@ def test_coordinator_and_auditor_cannot_discard(app, client, auth):
         assert client.get("/handover/expired").status_code == 403
         assert auth.post("/handover/expired", {"every": "1", "reason": "x", "location": "y"}).status_code == 403
         auth.logout()
+
+
+def test_the_api_discards_expired_bags_or_names_the_one_that_may_not_be(app, api):
+    with db_session(app) as session:
+        old, fresh = _expired(session, "A0"), w.bag(session, division="B0")
+        codes = old.bag_code, fresh.bag_code
+    body = {"bags": list(codes), "reason": "Expired", "location": "Clean room 1"}
+    refused = api.post("/api/v1/bags/discard-expired", as_="lab", json=body)
+    assert refused.status_code == 409 and [r["code"] for r in refused.get_json()["reasons"]] == ["bag_not_expired"]
+    done = api.post("/api/v1/bags/discard-expired", as_="lab", json={**body, "bags": [codes[0]]})
+    assert done.status_code == 200 and done.get_json() == {"discarded": [codes[0]]}
+    assert api.post("/api/v1/bags/discard-expired", as_="coordinator", json=body).status_code == 403
