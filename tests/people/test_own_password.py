@@ -70,3 +70,16 @@ def test_a_password_change_ends_the_other_logins_and_revokes_api_tokens(app, cli
     assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     with db_session(app) as session:
         assert all(t.revoked_at is not None for t in session.exec(select(ApiToken)))
+
+
+def test_the_api_changes_ones_own_password_and_ends_its_tokens(app, client, api):
+    token = api.token("coordinator")
+    wrong = api.post("/api/v1/auth/password", as_="coordinator",
+                     json={"current_password": "nope-nope", "new_password": NEW, "repeat_password": NEW})
+    assert wrong.status_code == 400 and "current_password" in wrong.get_json()["fields"]
+    done = api.post("/api/v1/auth/password", as_="coordinator",
+                    json={"current_password": PASSWORD, "new_password": NEW, "repeat_password": NEW})
+    assert done.status_code == 200 and done.get_json() == {"tokens_revoked": 1}
+    assert client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    again = client.post("/api/v1/auth/token", json={"username": "coordinator", "password": NEW})
+    assert again.status_code == 201

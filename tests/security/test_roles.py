@@ -25,6 +25,7 @@ P = "/api/v1"
 API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/auth/token"): EVERYONE,
     ("POST", f"{P}/auth/revoke"): EVERYONE,
+    ("POST", f"{P}/auth/password"): EVERYONE,  # one's own password
     ("GET", f"{P}/auth/me"): EVERYONE,
     ("GET", f"{P}/openapi.json"): EVERYONE,
     ("GET", f"{P}/audit/verify"): frozenset({"auditor", "qa", "admin"}),
@@ -157,6 +158,7 @@ PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 20
 PRINTS = {key for key in API if key[0] == "GET" and key[1].endswith((".pdf", ".zpl"))
           and ("label" in key[1] or "wristband" in key[1])}
 AUDITOR_POSTS = {("POST", f"{P}/auth/token"), ("POST", f"{P}/auth/revoke"), ("POST", f"{P}/scans"),
+                 ("POST", f"{P}/auth/password"),  # one's own password: no record of the site changes
                  ("POST", f"{P}/inbox/<int:notice_id>/read")}  # marks one's own notice read: no record changes
 
 PAGE_POSTS: dict[str, frozenset[str]] = {
