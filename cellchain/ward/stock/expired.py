@@ -5,7 +5,8 @@ still counts as stock in the accountability report and the alerts. The discard i
 ``discarded`` (``custody.record_handover``: the state machine, a custody event and its audit entry per
 bag) plus an audit entry on the bag naming the reason, all in one transaction: one refused bag refuses
 them all. A bag allocated to a subject's visit is refused by name until the coordinator takes it off the
-visit (``trial/deallocation.py``), so a visit never silently loses its bag.
+visit (``trial/deallocation.py``), so a visit never silently loses its bag. Bank vials carry no expiry
+(``banking/models.py``), so only bags are listed here.
 """
 
 from __future__ import annotations
