@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlmodel import Session, select
 
-from cellchain.core.types import utcnow
+from cellchain.core.types import UTCDateTime, utcnow
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
 from cellchain.trial.models import Allocation, Visit
@@ -83,7 +83,9 @@ def _unallocated_due(session: Session, *, today: date) -> int:
 def _window_closes(days: Iterable[date], zone: ZoneInfo):
     """The UTC instant each unplanned visit's window closes (the end of its last day at the site), as SQL:
     the same limit as ``trial/allocation.py:in_date_until``, one ``CASE`` branch per distinct last day."""
-    branches = [(Visit.window_end == day, datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone))
+    # bound as the column's own type, so SQLite compares the same UTC text the column stores
+    branches = [(Visit.window_end == day, literal(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone),
+                                                  UTCDateTime()))
                 for day in sorted(set(days))]
     return case(*branches, else_=None) if branches else None
 

@@ -94,6 +94,16 @@ def test_the_unusable_count_agrees_with_the_coordinators_flagged_list(app):
         assert alerts.unusable_allocated(session, today=today, zone=zone) == len(flagged) == 3
 
 
+def test_an_unplanned_visits_bag_must_last_to_the_end_of_its_windows_last_day_at_the_site(app):
+    with db_session(app) as session:
+        closes = datetime.combine(w.site_today() + timedelta(days=3 + 1), datetime.min.time(), tzinfo=w.TZ)
+        for minutes in (-30, 30):
+            person = w.subject(session)
+            bag = w.bag(session, division="A0", expires_at=closes + timedelta(minutes=minutes))
+            w.allocate(session, bag, w.infusion_visit(session, person), person)
+        assert alerts.unusable_allocated(session, today=w.site_today(), zone=w.TZ) == 1
+
+
 def test_the_top_bar_count_is_a_few_statements_however_many_bags(app, client, auth):
     with db_session(app) as session:
         for n in range(12):
