@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert
+from sqlalchemy import and_, false, func, insert, or_
 from sqlmodel import Session, select
 
 from cellchain.audit.models import AuditEntry, AuditHead
@@ -90,6 +90,8 @@ class AuditFilter:
     actor: str | None = None
     since: str | None = None  # canonical UTC text bounds, inclusive
     until: str | None = None
+    # (record_type, record ids) pairs: the entries of any of them (a record and its children, found by a code)
+    records: tuple[tuple[str, tuple[str, ...]], ...] | None = None
 
 
 def _filtered(statement, flt: AuditFilter):
@@ -103,6 +105,10 @@ def _filtered(statement, flt: AuditFilter):
         statement = statement.where(AuditEntry.recorded_at >= flt.since)
     if flt.until:
         statement = statement.where(AuditEntry.recorded_at <= flt.until)
+    if flt.records is not None:
+        statement = statement.where(or_(false(), *(and_(AuditEntry.record_type == record_type,
+                                                         AuditEntry.record_id.in_(ids))
+                                                    for record_type, ids in flt.records)))
     return statement
 
 

@@ -9,11 +9,14 @@ from datetime import datetime, time
 from flask import Blueprint, Response, render_template, request
 
 from cellchain.audit import trail as audit
+from cellchain.audit.rules import readable
 from cellchain.core import db
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
 from cellchain.people.security import roles_required
+from cellchain.scanning import audit_scope
+from cellchain.scanning.pages import letters
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 PAGE_SIZE = 100
@@ -33,7 +36,7 @@ def _day_bound(text: str, field: str, end: bool) -> str | None:
     return format_utc(local)
 
 
-FILTER_ARGS = ("record_type", "record_id", "actor", "since", "until")
+FILTER_ARGS = ("code", "record_type", "record_id", "actor", "since", "until")
 
 
 def _link_args() -> dict[str, str]:
@@ -43,29 +46,50 @@ def _link_args() -> dict[str, str]:
     return {name: request.args[name] for name in FILTER_ARGS if request.args.get(name)}
 
 
-def _filter_from_args() -> audit.AuditFilter:
+def _scope() -> audit_scope.Scope | None:
+    """The record a scanned or typed code names, with its children (``Invalid`` names ``code``)."""
+    code = request.args.get("code", "")
+    if not code:
+        return None
+    return audit_scope.scope_of(db.session(), code, tz=site_zone(), letters=letters())
+
+
+def _filter_from_args(scope: audit_scope.Scope | None = None) -> audit.AuditFilter:
     args = request.args
     return audit.AuditFilter(record_type=args.get("record_type") or None, record_id=args.get("record_id") or None,
                              actor=args.get("actor") or None, since=_day_bound(args.get("since", ""), "since", False),
-                             until=_day_bound(args.get("until", ""), "until", True))
+                             until=_day_bound(args.get("until", ""), "until", True),
+                             records=scope.records if scope else None)
+
+
+@bp.app_template_filter("audit_rows")
+def audit_rows(stored: str | None) -> list[tuple[str, str]]:
+    """An entry's stored values as (field, value) rows for the page."""
+    return readable.rows(stored)
 
 
 @bp.route("/")
 @roles_required("auditor", "qa", "admin", action="read the audit trail")
 def trail():
-    flt = _filter_from_args()
+    """The trail, filtered; ``code`` (a scan or typed code) shows one record's entries and its children's."""
+    try:
+        scope = _scope()
+    except Invalid as refusal:
+        return render_template("audit/trail.html", entries=[], total=0, page=1, page_size=PAGE_SIZE,
+                               args=_link_args(), scope=None, fields=refusal.fields), 400
+    flt = _filter_from_args(scope)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     session = db.session()
     entries = audit.search(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     total = audit.count(session, flt)
     return render_template("audit/trail.html", entries=entries, total=total, page=page, page_size=PAGE_SIZE,
-                           args=_link_args())
+                           args=_link_args(), scope=scope, fields={})
 
 
 @bp.route("/export.csv")
 @roles_required("auditor", "qa", "admin", action="export the audit trail")
 def export_csv():
-    entries = audit.search(db.session(), _filter_from_args(), limit=None)
+    entries = audit.search(db.session(), _filter_from_args(_scope()), limit=None)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)

@@ -31,6 +31,7 @@ from cellchain.manufacturing.forms import (
     StepForm,
     VerifyStepForm,
 )
+from cellchain.manufacturing.models import Lot
 from cellchain.manufacturing.rules.donor import RESULTS, SCREENING_TESTS
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.scanning.pages import read_scan
@@ -163,6 +164,23 @@ def start_lot(din: str):
 # --- lots ---------------------------------------------------------------------------------------------
 
 
+
+def _label_links(lot: Lot, has_bags: bool) -> list[tuple[str, str]]:
+    """The lot's label pages, where the lab looks for them (issue 16): culture vessel labels while it grows,
+    QC tube labels, the bag labels printed for it, and the reconciliation of every label not yet accounted
+    for; only for a person the label pages admit (their own ``roles_required``)."""
+    allowed = getattr(current_app.view_functions["labels.print_page"], "required_roles", ())
+    if not set(allowed) & current_user().roles:
+        return []
+    key = lot.lot_number
+    links = [("Culture vessel labels", url_for("labels.print_page", item_type="vessel", key=key))] \
+        if lot.status == "in_process" else []
+    links.append(("QC sample tube labels", url_for("labels.print_page", item_type="qc", key=key)))
+    if has_bags:
+        links.append(("Bag labels printed", url_for("labels.print_page", item_type="lot", key=key)))
+    links.append(("Label reconciliation", url_for("labels.index")))
+    return links
+
 def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None = None, section: str = "",
               preview: list[bags.NamedDose] | None = None) -> str:
     steps = batch_steps()
@@ -177,7 +195,7 @@ def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None
                            shelf_life=current_app.config["PRODUCT_SHELF_LIFE_HOURS"],
                            pdf_url=url_for("api.batch_record_pdf", lot_id=view.lot.lot_number),
                            labels_url=url_for("labels.lot_bag_labels", lot_id=view.lot.lot_number)
-                           if view.bags else None,
+                           if view.bags else None, label_links=_label_links(view.lot, bool(view.bags)),
                            codes=record_codes.lot_codes(view.lot.lot_number),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
                            form=form or {}, section=section, preview=preview,

@@ -3,11 +3,12 @@ the small charts those panels show; and the API document as a page."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template
+from flask import Blueprint, Response, current_app, render_template, url_for
 
 from cellchain.core import db
+from cellchain.core.types import utcnow
 from cellchain.manufacturing import batch
-from cellchain.overview import charts, dashboards
+from cellchain.overview import alerts, charts, dashboards
 from cellchain.people.security import current_user, login_required, roles_required
 from cellchain.trial import visits
 
@@ -49,6 +50,21 @@ def infusions_per_week():
     caption = f"{sum(w.count for w in weeks)} completed in the last {len(weeks)} ISO weeks (site time)"
     svg = charts.bar_chart_svg(bars, title="Completed infusions per week", caption=caption)
     return Response(svg, mimetype="image/svg+xml")
+
+
+@bp.route("/alerts")
+@roles_required(*alerts.ALERT_ROLES, action="see what needs attention")
+def alerts_page():
+    """What needs attention now for the person's roles, each linking to where it is dealt with."""
+    config, now = current_app.config, utcnow()
+    session = db.session()
+    hours = config["EXPIRY_ALERT_HOURS"]
+    found = alerts.for_roles(session, current_user().roles, timezone=config["SITE_TIMEZONE"], expiry_hours=hours,
+                             now=now)
+    expiring = alerts.expiring_bags(session, now=now, hours=hours) \
+        if any(a.code == "bags_expiring" for a in found) else []
+    return render_template("home/alerts.html", alerts=[(a, url_for(a.endpoint, **dict(a.args))) for a in found],
+                           expiring=expiring, hours=hours)
 
 
 @bp.route("/api-docs")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,7 +18,7 @@ from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
 from cellchain.core.types import utcnow
 from cellchain.people import principals
-from cellchain.people.models import ApiToken, User, UserRole
+from cellchain.people.models import ApiToken, LoginSession, User, UserRole
 from cellchain.people.rules.roles import ROLES, Actor, Principal, require_role
 
 MIN_PASSWORD_LENGTH = 8
@@ -213,6 +213,51 @@ def set_email(session: Session, *, actor: Actor, user_id: int, email: Any) -> Us
     trail.record(session, actor=actor, record_type="user", record_id=user.id, action="set_email",
                  old={"email": old}, new={"email": address})
     return user
+
+
+def _new_password_fields(current: str, new: str, repeat: str) -> dict[str, str]:
+    """What is wrong with a password change's three inputs, by input name (the messages hold no password)."""
+    fields: dict[str, str] = {}
+    if not current:
+        fields["current_password"] = "type your current password"  # noqa: S105 (a message)
+    if len(new) < MIN_PASSWORD_LENGTH:
+        fields["new_password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
+    elif new != repeat:
+        fields["repeat_password"] = "the two new passwords differ; type the same one twice"  # noqa: S105
+    elif new == current:
+        fields["new_password"] = "choose a password other than the current one"  # noqa: S105
+    return fields
+
+
+def change_password(session: Session, *, actor: Actor, current: str, new: str, repeat: str,
+                    policy: Policy) -> tuple[User, int]:
+    """A person changes their own password: the current one, the new one twice, the site's password rule.
+
+    A wrong current password is named on the form and counts toward the lock-out like a wrong login
+    (``check_credentials``, docs/security.md "Wrong passwords"). The change moves ``auth_version``, so every
+    other login session of the person ends (docs/security.md "Pages: login sessions"), and revokes their API
+    tokens, which were issued on the old password; the audit entry says so and never holds a password.
+    Returns the user and the number of tokens revoked; the caller opens the current browser's new session.
+    """
+    fields = _new_password_fields(current or "", new or "", repeat or "")
+    if fields:
+        raise Invalid(fields)
+    user = get_user(session, actor.id)
+    try:
+        check_credentials(session, user.username, current, policy=policy, action="password_change_failed")
+    except Unauthenticated:
+        raise Invalid({"current_password": "the current password is wrong"}) from None
+    user.password_hash = generate_password_hash(new, method=policy.hash_method)
+    user.auth_version += 1
+    session.add(user)
+    now = utcnow()
+    revoked = session.exec(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None),
+                                                  ApiToken.expires_at > now).values(revoked_at=now)).rowcount
+    session.exec(update(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+                 .values(ended_at=now))
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="change_password",
+                 new={"password_changed": True, "other_sessions_ended": True, "tokens_revoked": revoked})
+    return user, revoked
 
 
 # --- API tokens ------------------------------------------------------------------------------------

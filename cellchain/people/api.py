@@ -12,7 +12,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.people import accounts
 from cellchain.people.models import User
-from cellchain.people.schemas import EmailIn, MeOut, RevokedOut, TokenIn, TokenOut, UserOut
+from cellchain.people.schemas import EmailIn, MeOut, PasswordIn, PasswordOut, RevokedOut, TokenIn, TokenOut, UserOut
 from cellchain.people.security import current_user, login_required, login_throttle, policy, roles_required
 
 TAGS = ["auth"]
@@ -53,6 +53,23 @@ def revoke_token():
 def me():
     """Who the token belongs to"""
     return current_user()
+
+
+@bp.post("/auth/password", tags=TAGS)
+@login_required
+@bp.arguments(PasswordIn)
+@bp.response(200, PasswordOut)
+def change_password(data: dict[str, Any]) -> dict[str, Any]:
+    """Change one's own password
+
+    Every login session and API token of the person ends, this request's token too: ask for a new one.
+    """
+    texts = {name: data.get(name) if isinstance(data.get(name), str) else "" for name in
+             ("current_password", "new_password", "repeat_password")}
+    _, revoked = accounts.change_password(db.session(), actor=current_user(), policy=policy(),
+                                          current=texts["current_password"], new=texts["new_password"],
+                                          repeat=texts["repeat_password"])
+    return {"tokens_revoked": revoked}
 
 
 @bp.post("/users/<int:user_id>/email", tags=["users"])

@@ -13,6 +13,14 @@ class LoginForm(PageForm):
     next = HiddenField()
 
 
+class PasswordForm(PageForm):
+    """Change one's own password: never shown back after a refusal."""
+
+    current_password = PasswordField("Current password")
+    new_password = PasswordField("New password")
+    repeat_password = PasswordField("New password again")
+
+
 class CreateUserForm(PageForm):
     username = text_field("Username")
     full_name = text_field("Printed name")

@@ -9,8 +9,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
+from cellchain.core.page_forms import Refusal, submit
 from cellchain.people import accounts
-from cellchain.people.forms import LoginForm
+from cellchain.people.forms import LoginForm, PasswordForm
 from cellchain.people.security import current_user, end_session, login_required, login_throttle, policy, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -49,3 +50,33 @@ def logout():
     end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+def _password_page(refusal: Refusal | None = None) -> str:
+    return render_template("auth/password.html", fields=refusal.fields if refusal else {},
+                           minimum=accounts.MIN_PASSWORD_LENGTH)
+
+
+@bp.route("/password")
+@login_required
+def password_page():
+    return _password_page()
+
+
+@bp.route("/password", methods=["POST"])
+@login_required
+def change_password():
+    """A wrong current password shows this form again naming it (400), never a bare 401."""
+    form = PasswordForm()
+
+    def change():
+        user, revoked = accounts.change_password(db.session(), actor=current_user(), policy=policy(),
+                                                 current=form.current_password.data or "",
+                                                 new=form.new_password.data or "",
+                                                 repeat=form.repeat_password.data or "")
+        start_session(user)  # this browser goes on; every other session ended with the change
+        tokens = f" {revoked} API token{'s' if revoked != 1 else ''} revoked." if revoked else ""
+        flash(f"Your password is changed. Your other logins are ended.{tokens}", "success")
+        return redirect(url_for("home.index"))
+
+    return submit(form, change, _password_page)

@@ -1,4 +1,4 @@
-"""API shapes of bearer tokens (log in, who am I, revoke) and of a user's e-mail address."""
+"""API shapes of bearer tokens (log in, who am I, revoke), one's own password and a user's e-mail address."""
 
 from __future__ import annotations
 
@@ -29,6 +29,17 @@ class MeOut(Schema):
 
 class RevokedOut(Schema):
     revoked = fields.Constant(True, metadata={"description": "always true: the token no longer opens anything"})
+
+
+class PasswordIn(RequestSchema):
+    current_password = CheckedString(required=True, load_only=True)
+    new_password = CheckedString(required=True, load_only=True, metadata={"description": "at least 8 characters"})
+    repeat_password = CheckedString(required=True, load_only=True, metadata={"description": "the new one again"})
+
+
+class PasswordOut(Schema):
+    tokens_revoked = fields.Integer(required=True, metadata={"description": "the person's API tokens revoked, this "
+                                                                            "request's included"})
 
 
 class EmailIn(RequestSchema):

@@ -34,7 +34,9 @@ from cellchain.quality.schemas import (
     LiftHoldIn,
     QcResultIn,
     QcResultSchema,
+    QcResultsIn,
     QcResultsOut,
+    RecordedResultsOut,
     ReleaseCheckOut,
     SpecificationIn,
     SpecificationQuery,
@@ -70,6 +72,23 @@ def record_qc_result(data: dict[str, Any], lot_id: str) -> qc.LotResult:
     row = qc.record_result(session, actor=current_user(), lot_number=lot_id, entry=entry, tz=site_zone())
     opened = deviations.for_result(session, row)
     return qc.LotResult(row, lot_id, counts=True, deviation=opened.number if opened else None)
+
+
+@bp.post("/lots/<lot_id>/qc-results/batch", tags=TAGS)
+@roles_required("qc", action="record QC results")
+@bp.arguments(QcResultsIn)
+@bp.response(201, RecordedResultsOut)
+def record_qc_results(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
+    """Record several first results of a lot at once: all or none
+
+    Every item is read and judged before any is written; a bad item is named ``<test>.<field>``.
+    """
+    session = db.session()
+    rows = qc.record_results(session, actor=current_user(), lot_number=lot_id,
+                             rows=qc.rows_by_test(data.get("results")), tz=site_zone())
+    opened = deviations.numbers_by_result(session, [row.id for row in rows])
+    return {"lot_id": lot_id,
+            "results": [qc.LotResult(row, lot_id, counts=True, deviation=opened.get(row.id)) for row in rows]}
 
 
 @bp.get("/lots/<lot_id>/qc-results", tags=TAGS)

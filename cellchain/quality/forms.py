@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from flask import request
+
 from cellchain.audit.forms import SignatureForm
-from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
+from cellchain.core.page_forms import PageForm, SiteDateTimeField, site_zone, text_field
 
 
 class ResultForm(PageForm):
@@ -22,6 +25,37 @@ class ResultForm(PageForm):
         return {"test": self.test.data, "value": self.value.data, "sample_stage": self.sample_stage.data,
                 "sampled_at": self.sampled_at.data, "tested_at": self.tested_at.data,
                 "repeat_of": self.repeat_of.data, "reason": self.reason.data}
+
+
+ROW_FIELDS = ("value", "sample_stage", "sampled_at", "tested_at")
+
+
+def _site_time(text: str) -> Any:
+    """A ``datetime-local`` value as the site's wall clock; anything unreadable goes on as typed, so that
+    ``qc.parse_result`` names the row's field."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment if moment.tzinfo else moment.replace(tzinfo=site_zone())
+
+
+class ResultsForm(PageForm):
+    """Every open test of a lot on one form: inputs ``<test>.value``, ``<test>.sample_stage``,
+    ``<test>.sampled_at``, ``<test>.tested_at``. A row whose value is left empty is not sent (its test is
+    not done yet)."""
+
+    def rows(self, codes: list[str]) -> dict[str, dict[str, Any]]:
+        """The rows with a value, by test code, as ``qc.record_results`` reads them."""
+        rows = {}
+        for code in codes:
+            typed = {name: request.form.get(f"{code}.{name}", "").strip() for name in ROW_FIELDS}
+            if not typed["value"]:
+                continue
+            for name in ("sampled_at", "tested_at"):
+                typed[name] = _site_time(typed[name]) if typed[name] else None
+            rows[code] = typed
+        return rows
 
 
 class ReleaseForm(SignatureForm):

@@ -283,3 +283,64 @@ def work_list(session: Session) -> list[tuple[Lot, list[str]]]:
     is listed while a test read after release (the sterility culture) still has none."""
     work = [(lot, missing_tests(session, lot)) for lot in testable_lots(session)]
     return [(lot, missing) for lot, missing in work if lot.status != "released" or missing]
+
+
+def open_lines(session: Session, lot: Lot) -> list[QcLine]:
+    """The tests of the lot's specification with no result yet, in the specification's order: the rows of
+    the whole-lot form (a test with a result takes a repeat on the single-result form, with its reason)."""
+    return [line for line in table(session, lot) if line.latest is None]
+
+
+def rows_by_test(items: Any) -> dict[str, Mapping[str, Any]]:
+    """The API's ``results`` list as ``record_results`` takes it (by test code), naming a malformed item or a
+    test given twice as ``results[i]``."""
+    if not isinstance(items, list) or not items:
+        raise Invalid({"results": "a list of results, one per test: {test, value, sample_stage, sampled_at, "
+                                  "tested_at?}"})
+    rows: dict[str, Mapping[str, Any]] = {}
+    fields = {}
+    for index, item in enumerate(items):
+        test = item.get("test") if isinstance(item, Mapping) else None
+        if not isinstance(test, str) or not test.strip():
+            fields[f"results[{index}]"] = "an object naming its test"
+        elif test.strip().lower() in rows:
+            fields[f"results[{index}]"] = f"{test} is given twice"
+        else:
+            rows[test.strip().lower()] = {name: value for name, value in item.items() if name != "test"}
+    if fields:
+        raise Invalid(fields)
+    return rows
+
+
+def record_results(session: Session, *, actor: Actor, lot_number: str, rows: Mapping[str, Mapping[str, Any]],
+                   tz: ZoneInfo | None = None) -> list[QcResult]:
+    """Several first results of one lot in one transaction: each row is read and judged before any is written,
+    every bad row is named at once as ``<test>.<field>``, and then each goes through ``record_result`` (its
+    audit entry, deviation and hold), so the whole-lot form has no rules of its own."""
+    require_role(actor.roles, "qc", action="record QC results")
+    lot = lock_lot(session, lot_number)
+    guard_accepts_results(lot)
+    spec = specifications.for_lot(session, lot)
+    open_codes = {line.test.code for line in open_lines(session, lot)}
+    fields: dict[str, str] = {}
+    entries = []
+    for test, data in rows.items():
+        try:
+            entry = parse_result({**data, "test": test})
+            if entry.test not in open_codes:
+                spec.find(entry.test)  # an unknown test is named as such
+                fields[f"{test}.test"] = f"{test} already has a result; a repeat is recorded on its own, with a reason"
+                continue
+            spec_limits.judge(spec.find(entry.test), entry.value)
+            _check_times(entry)
+            if entry.repeat_of is not None:
+                fields[f"{test}.repeat_of"] = "the whole-lot form records first results only"
+                continue
+            entries.append(entry)
+        except Invalid as refusal:
+            fields.update({f"{test}.{name}": message for name, message in refusal.fields.items()})
+    if not rows:
+        fields["results"] = "enter at least one result"
+    if fields:
+        raise Invalid(fields)
+    return [record_result(session, actor=actor, lot_number=lot_number, entry=entry, tz=tz) for entry in entries]

@@ -9,7 +9,7 @@ from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
 from cellchain.quality import deviations, qc
-from cellchain.quality.forms import ResultForm
+from cellchain.quality.forms import ResultForm, ResultsForm
 from cellchain.quality.rules import spec_limits
 
 bp = Blueprint("qc", __name__, url_prefix="/qc")
@@ -59,3 +59,39 @@ def record(lot_id: str):
         return redirect(url_for("qc.lot", lot_id=lot_id))
 
     return submit(form, record_result, lambda refusal: _render_lot(lot_id, refusal, form))
+
+
+def _render_batch(lot_id: str, refusal: Refusal | None = None, form: ResultsForm | None = None) -> str:
+    session = db.session()
+    lot = get_lot(session, lot_id)
+    return render_template("qc/batch.html", lot=lot, lines=qc.open_lines(session, lot),
+                           can_record=lot.status in qc.RESULT_STATUSES, stages=spec_limits.SAMPLE_STAGES,
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or {})
+
+
+@bp.route("/lots/<lot_id>/batch")
+@roles_required("qc", action="record QC results")
+def batch(lot_id: str):
+    """Every test of the lot still without a result, one row each, on one form."""
+    return _render_batch(lot_id)
+
+
+@bp.route("/lots/<lot_id>/batch", methods=["POST"])
+@roles_required("qc", action="record QC results")
+def record_batch(lot_id: str):
+    form = ResultsForm()
+
+    def record_results():
+        session = db.session()
+        # every test of the specification: a row another analyst resulted meanwhile is named, not dropped
+        codes = [line.test.code for line in qc.table(session, get_lot(session, lot_id))]
+        rows = qc.record_results(session, actor=current_user(), lot_number=lot_id, rows=form.rows(codes),
+                                 tz=site_zone())
+        out = [row.test_code for row in rows if not row.within_spec]
+        flash(f"{len(rows)} result{'s' if len(rows) != 1 else ''} recorded."
+              + (f" OUT OF SPECIFICATION: {', '.join(out)}; a deviation is opened for QA for each." if out else ""),
+              "warning" if out else "success")
+        return redirect(url_for("qc.lot", lot_id=lot_id))
+
+    return submit(form, record_results, lambda refusal: _render_batch(lot_id, refusal, form))

@@ -6,6 +6,7 @@ from marshmallow import Schema, fields, validate
 
 from cellchain.core.schemas import (
     CheckedDateTime,
+    CheckedDict,
     CheckedInteger,
     CheckedList,
     CheckedNested,
@@ -37,6 +38,12 @@ class QcResultIn(RequestSchema):
     tested_at = CheckedDateTime(metadata={"description": "with its UTC offset"})
     repeat_of = CheckedInteger(metadata={"description": "id of the result this repeats"})
     reason = CheckedString(metadata={"description": "why the test was repeated; required for a repeat"})
+
+
+class QcResultsIn(RequestSchema):
+    results = CheckedList(CheckedDict(), required=True, metadata={
+        "description": "first results of tests without one: [{test, value, sample_stage, sampled_at, tested_at?}]; "
+                       "all are recorded or none"})
 
 
 class QcResultSchema(Schema):
@@ -72,6 +79,11 @@ class QcResultSchema(Schema):
     counts = fields.Boolean(metadata={"description": "the newest result of its test: the one release judges"})
     deviation = fields.String(allow_none=True, metadata={"description": "number of the deviation an "
                                                                         "out-of-specification result opened"})
+
+
+class RecordedResultsOut(Schema):
+    lot_id = fields.String(required=True)
+    results = fields.List(fields.Nested(QcResultSchema), required=True)
 
 
 class QcResultsOut(Schema):

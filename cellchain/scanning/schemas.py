@@ -52,3 +52,26 @@ class ScanOut(Schema):
     data = fields.String(required=True)
     record = fields.Nested(ScanRecordSchema)
     note = fields.String()
+
+
+class SearchQuery(Schema):
+    q = CheckedString(required=True, metadata={"description": "a scan, or the start of a subject id or screening "
+                                                              "number, lot number, bag id, DIN, bank or vial code "
+                                                              "(2-200 characters)"})
+
+
+class SearchHitSchema(Schema):
+    type = fields.String(required=True, metadata={"description": "subject, lot, bag, collection, bank, vial; a "
+                                                                  "scan may also name a box, position or location"})
+    key = fields.String(required=True, metadata={"description": "the record's public key"})
+    words = fields.String(required=True, metadata={"description": "a few words about the record"})
+    api = fields.String(metadata={"description": "the record in this API"})
+
+
+class SearchOut(Schema):
+    """``scanned``: the record a scan named exactly; ``hits``: codes starting with the text, at most 10 a kind."""
+
+    q = fields.String(required=True)
+    scanned = fields.Nested(SearchHitSchema, allow_none=True)
+    hits = fields.List(fields.Nested(SearchHitSchema), required=True)
+    note = fields.String(allow_none=True)

@@ -7,18 +7,21 @@ what the scan is and its fields, or why it was refused.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, redirect, render_template, request
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
-from cellchain.scanning import resolver
-from cellchain.scanning.pages import API_PATHS, labels_url, page_url, read_scan
+from cellchain.scanning import resolver, search
+from cellchain.scanning.pages import API_PATHS, labels_url, letters, may_open, page_url, read_scan
 
 bp = Blueprint("scan", __name__, url_prefix="/scan")
 
 SCANNERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
+SEARCHERS = (*SCANNERS, "investigator")  # the investigator looks subjects up
 
 
 def record_links(found: resolver.Found) -> dict[str, str]:
@@ -47,3 +50,27 @@ def scan():
         return redirect(page, code=303)
     return render_template("scan/station.html", answer=answer, fields={}, scanned="",
                            scan_fields=jsonable(answer.scan.fields))
+
+
+def hit_url(hit: search.Hit) -> str | None:
+    """The hit's page when the person's role opens it (``may_open``), else None: shown, not linked."""
+    return page_url(hit.type, hit.key) if may_open(hit.type) else None
+
+
+@bp.route("/search")
+@roles_required(*SEARCHERS, action="search records")
+def search_page():
+    """One box: a scan opens its record's page; typed text lists the subjects, lots, bags, cords, banks and
+    vials whose code starts with it."""
+    text = request.args.get("q", "")
+    if not text:
+        return render_template("scan/search.html", found=None, fields={}, typed="")
+    try:
+        found = search.find(db.session(), text, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]), letters=letters())
+    except Invalid as refusal:
+        return render_template("scan/search.html", found=None, fields=refusal.fields,
+                               typed=text if text.isprintable() else ""), 400
+    if found.scanned is not None and not found.hits and hit_url(found.scanned):
+        return redirect(hit_url(found.scanned), code=303)
+    links = {(hit.type, hit.key): hit_url(hit) for hit in [*found.hits, *([found.scanned] if found.scanned else [])]}
+    return render_template("scan/search.html", found=found, links=links, fields={}, typed=text)

@@ -32,6 +32,8 @@ from cellchain.ward.schemas import (
     CollectionCustodyOut,
     CustodyIn,
     CustodyOut,
+    DiscardExpiredIn,
+    DiscardExpiredOut,
     ExcursionDecisionIn,
     ExcursionOut,
     ExcursionsOut,
@@ -40,6 +42,7 @@ from cellchain.ward.schemas import (
     InfusionIn,
     InfusionOut,
 )
+from cellchain.ward.stock import expired
 
 CUSTODY_READERS = ("lab", "qc", "qa", "nurse", "coordinator", "auditor")
 INFUSION_READERS = ("nurse", "qa", "coordinator", "auditor")
@@ -224,3 +227,19 @@ def thaw_label_pdf(bag_id: str) -> Response:
 def thaw_label_zpl(bag_id: str) -> Response:
     """The post-thaw label recorded at the thaw, ZPL (for the person who thawed it, until it is accounted for)"""
     return _thaw_label(bag_id, "zpl")
+
+
+@bp.post("/bags/discard-expired", tags=CUSTODY)
+@roles_required(*expired.DISCARDERS, action="discard expired bags")
+@bp.arguments(DiscardExpiredIn)
+@bp.response(200, DiscardExpiredOut)
+def discard_expired_bags(body: dict[str, Any]) -> dict[str, Any]:
+    """Discard expired bags together with one reason: all or none
+
+    Each gets its custody event ``discarded`` and audit entries; a bag still in date or allocated to a visit
+    refuses the whole request by name (``bag_not_expired``, ``expired_bag_allocated``).
+    """
+    done = expired.discard_expired(db.session(), actor=current_user(), bag_codes=body.get("bags"),
+                                   reason=body.get("reason"), location=body.get("location"),
+                                   ranges=current_app.config["TEMPERATURE_RANGES"])
+    return {"discarded": [bag.bag_code for bag in done]}

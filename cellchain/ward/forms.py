@@ -124,3 +124,12 @@ class DispatchForm(PageForm):
         return {"event": "dispatched", "location": self.location.data, "temperature_c": self.temperature_c.data,
                 "handed_over_by": self.handed_over_by.data, "received_by": self.received_by.data,
                 "notes": f"to {self.ship_to.data}" if self.ship_to.data else None}
+
+
+class DiscardExpiredForm(PageForm):
+    """Expired bags ticked on the list (or every one listed), discarded together with one reason."""
+
+    bags = RepeatedField()
+    every = text_field()
+    reason = text_field("Reason")
+    location = text_field("Where")

@@ -24,8 +24,9 @@ from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import resolver
 from cellchain.ward import custody, custody_records
-from cellchain.ward.forms import DispatchForm, HandoverForm
+from cellchain.ward.forms import DiscardExpiredForm, DispatchForm, HandoverForm
 from cellchain.ward.rules import custody_states
+from cellchain.ward.stock import expired
 from cellchain.ward.views import send_label
 
 bp = Blueprint("handover", __name__, url_prefix="/handover")
@@ -182,3 +183,36 @@ def shipper_label():
                                        reprint_reason=request.args.get("reason"),
                                        fmt=request.args.get("format", "pdf"))
     return send_label(printed)
+
+
+def _expired_page(refusal: Refusal | None = None, form: DiscardExpiredForm | None = None) -> str:
+    stock = expired.expired_stock(db.session(), actor=current_user())
+    chosen = set(form.bags.data or []) if form is not None else set()
+    return render_template("ward/expired.html", stock=stock, chosen=chosen, limit=expired.MAX_BAGS,
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
+                           form=form or {})
+
+
+@bp.route("/expired")
+@roles_required(*expired.DISCARDERS, action="discard expired bags")
+def expired_page():
+    """Expired bags still in the person's stock, to discard some or all with one reason."""
+    return _expired_page()
+
+
+@bp.route("/expired", methods=["POST"])
+@roles_required(*expired.DISCARDERS, action="discard expired bags")
+def discard_expired():
+    form = DiscardExpiredForm()
+
+    def discard():
+        session = db.session()
+        codes = [row.bag.bag_code for row in expired.expired_stock(session, actor=current_user())] \
+            if form.every.data else form.bags.data
+        done = expired.discard_expired(session, actor=current_user(), bag_codes=codes, reason=form.reason.data,
+                                       location=form.location.data, ranges=current_app.config["TEMPERATURE_RANGES"])
+        flash(f"{len(done)} expired bag{'s' if len(done) != 1 else ''} discarded: "
+              f"{', '.join(bag.bag_code for bag in done)}.", "success")
+        return redirect(url_for("handover.expired_page"))
+
+    return submit(form, discard, lambda refusal: _expired_page(refusal, form))

@@ -261,3 +261,13 @@ class BagThawOut(Schema):
                                                                      "scanner reads it"})
     label_pdf = fields.String(required=True, metadata={"description": "where to fetch the label as PDF"})
     label_zpl = fields.String(required=True, metadata={"description": "where to fetch the label as ZPL"})
+
+
+class DiscardExpiredIn(RequestSchema):
+    bags = CheckedList(fields.String(), required=True, metadata={"description": "the expired bags' ids (at most 200)"})
+    reason = CheckedString(required=True, metadata={"description": "why they are discarded (audited with each)"})
+    location = CheckedString(required=True, metadata={"description": "where they are discarded"})
+
+
+class DiscardExpiredOut(Schema):
+    discarded = fields.List(fields.String(), required=True, metadata={"description": "the bags discarded"})

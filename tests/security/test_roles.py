@@ -25,10 +25,12 @@ P = "/api/v1"
 API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/auth/token"): EVERYONE,
     ("POST", f"{P}/auth/revoke"): EVERYONE,
+    ("POST", f"{P}/auth/password"): EVERYONE,  # one's own password
     ("GET", f"{P}/auth/me"): EVERYONE,
     ("GET", f"{P}/openapi.json"): EVERYONE,
     ("GET", f"{P}/audit/verify"): frozenset({"auditor", "qa", "admin"}),
     ("POST", f"{P}/scans"): EVERYONE,  # a look-up: says what a scan is, writes nothing (checked below)
+    ("GET", f"{P}/search"): READERS | {"investigator"},  # the search page's people; writes nothing
     # collections and custody
     ("POST", f"{P}/collections"): LAB,
     ("GET", f"{P}/collections/<din>"): EVERYONE,
@@ -69,6 +71,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/lots/<lot_id>/vessel-labels.zpl"): LABEL_PRINTERS,
     # QC and release: only QA releases (never the lab, QC, or the administrator)
     ("POST", f"{P}/lots/<lot_id>/qc-results"): QC,
+    ("POST", f"{P}/lots/<lot_id>/qc-results/batch"): QC,
     ("GET", f"{P}/lots/<lot_id>/qc-results"): QC_READERS,
     ("GET", f"{P}/lots/<lot_id>/release-check"): frozenset({"qa", "auditor"}),
     ("POST", f"{P}/lots/<lot_id>/release"): QA,
@@ -97,6 +100,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/bags/<bag_id>/label.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/bags/<bag_id>/label.zpl"): LABEL_PRINTERS,
     ("POST", f"{P}/bags/<bag_id>/thaw"): THAWERS,
+    ("POST", f"{P}/bags/discard-expired"): frozenset({"lab", "nurse", "qa"}),  # as POST /custody discarded
     ("GET", f"{P}/bags/<bag_id>/thaw-label.pdf"): THAWERS,
     ("GET", f"{P}/bags/<bag_id>/thaw-label.zpl"): THAWERS,
     ("GET", f"{P}/labels"): EVERYONE,
@@ -154,6 +158,7 @@ PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 20
 PRINTS = {key for key in API if key[0] == "GET" and key[1].endswith((".pdf", ".zpl"))
           and ("label" in key[1] or "wristband" in key[1])}
 AUDITOR_POSTS = {("POST", f"{P}/auth/token"), ("POST", f"{P}/auth/revoke"), ("POST", f"{P}/scans"),
+                 ("POST", f"{P}/auth/password"),  # one's own password: no record of the site changes
                  ("POST", f"{P}/inbox/<int:notice_id>/read")}  # marks one's own notice read: no record changes
 
 PAGE_POSTS: dict[str, frozenset[str]] = {
@@ -177,9 +182,11 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/labels/<int:label_id>/status": LABEL_PRINTERS,
     "/labels/print/<item_type>/<key>": LABEL_PRINTERS,  # a bag's labels
     "/qc/lots/<lot_id>/results": QC,
+    "/qc/lots/<lot_id>/batch": QC,  # every open test of the lot on one form
     "/qa/deviations": QA,
     "/qa/holds/<int:hold_id>/lift": QA,
     "/inbox/<int:notice_id>/read": EVERYONE,
+    "/auth/password": EVERYONE,  # one's own password
     "/qa/deviations/<number>/investigate": QA,
     "/qa/deviations/<number>/decide": QA,
     "/qa/deviations/<number>/close": QA,
@@ -206,6 +213,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
     "/handover/": frozenset({"lab", "nurse", "qa"}),  # the same recorders as POST /custody
     "/handover/dispatch": frozenset({"lab", "qa"}),
+    "/handover/expired": frozenset({"lab", "nurse", "qa"}),  # discarding expired bags: the custody recorders
     "/ward/receive": NURSE,
     "/ward/thaw": THAWERS,
     "/ward/bedside/check": NURSE,
@@ -256,8 +264,9 @@ def test_the_tables_follow_the_design(app):
     assert API[("POST", f"{P}/lots/<lot_id>/bags")] == LAB == PAGE_POSTS["/lab/lots/<lot_id>/bags"]
     assert API[("POST", f"{P}/infusions")] == NURSE == PAGE_POSTS["/ward/infusions"]
     assert API[("POST", f"{P}/subjects/<subject_code>/randomize")] == COORDINATOR
+    # one's own inbox or password is no operational power
     assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
-               if not r.startswith(("/admin", "/trial/balance", "/inbox")))  # one's own inbox is no operational power
+               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password")))
     assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
 
 

@@ -1,0 +1,38 @@
+"""An audit entry's old and new values as people read them: one field and its value a row, not JSON.
+
+The trail stores each entry's values as canonical JSON (what the hash covers, ``hash_chain.py``); a page
+shows the same values as rows: the field's name in words and its value as text (lists joined, yes and no
+for booleans, an empty value as a dash). Nothing is dropped or reordered beyond the stored key order.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+EMPTY = "—"
+
+
+def _text(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return EMPTY
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{name.replace('_', ' ')}: {_text(item)}" for name, item in value.items())
+    return str(value)
+
+
+def rows(stored: str | None) -> list[tuple[str, str]]:
+    """``(field, value)`` rows of stored JSON values; text that is not a JSON object is one row, ``value``."""
+    if not stored:
+        return []
+    try:
+        values = json.loads(stored)
+    except ValueError:
+        return [("value", stored)]
+    if not isinstance(values, dict):
+        return [("value", _text(values))]
+    return [(name.replace("_", " "), _text(value)) for name, value in values.items()]

@@ -1,0 +1,148 @@
+"""What needs attention now, per role: computed from the records each time, never stored.
+
+Each alert is one bounded SQL count (``COUNT`` with its conditions; never every row loaded and judged in
+Python), so the top bar can show the total on every page (docs/rules.md, "Alerts"):
+
+- open temperature excursions awaiting QA's decision (QA);
+- lots awaiting release (QA);
+- bags expiring within ``EXPIRY_ALERT_HOURS`` and bags already expired still in stock (lab, nurse, coordinator);
+- infusion visits due in the next ``VISIT_DUE_DAYS`` days with no bag allocated, and allocated bags that can
+  no longer be given at their visit, by the reasons of ``trial/rules/allocated_bag.py`` (coordinator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, exists, func, literal, or_
+from sqlmodel import Session, select
+
+from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.manufacturing.models import Bag, Lot
+from cellchain.quality.models import Hold
+from cellchain.trial.models import Allocation, Visit
+from cellchain.ward.models import Excursion
+
+VISIT_DUE_DAYS = 7
+# A bag still to be used: not given, not discarded, not thawed into nothing else (a bag's chain ends there).
+SPENT_STATES = ("infused", "discarded")
+EXPIRING_ROLES = frozenset({"lab", "nurse", "coordinator"})
+ALERT_ROLES = ("lab", "nurse", "coordinator", "qa")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One kind of thing needing attention: its code, the count, what it says, and where it is dealt with
+    (an endpoint and its arguments, so the view builds the link)."""
+
+    code: str
+    count: int
+    text: str
+    endpoint: str
+    args: tuple[tuple[str, str], ...] = ()
+
+
+def _count(session: Session, statement) -> int:
+    return int(session.exec(statement).one())
+
+
+def open_excursions(session: Session) -> int:
+    return _count(session, select(func.count()).select_from(Excursion).where(Excursion.status == "open"))
+
+
+def lots_awaiting_release(session: Session) -> int:
+    return _count(session, select(func.count()).select_from(Lot).where(Lot.status == "awaiting_release"))
+
+
+def _in_stock():
+    """A bag that may still be used: filled, not spent, not rejected."""
+    return and_(Bag.custody_state.is_not(None), Bag.custody_state.not_in(SPENT_STATES),
+                Bag.quality_status != "rejected")
+
+
+def bags_expiring(session: Session, *, now: datetime, hours: int) -> int:
+    return _count(session, select(func.count()).select_from(Bag).where(
+        _in_stock(), Bag.expires_at > now, Bag.expires_at <= now + timedelta(hours=hours)))
+
+
+def bags_expired(session: Session, *, now: datetime) -> int:
+    """Expired bags not yet discarded or given: stock to take out (the discard page)."""
+    return _count(session, select(func.count()).select_from(Bag).where(_in_stock(), Bag.expires_at <= now))
+
+
+def _unallocated_due(session: Session, *, today: date) -> int:
+    allocated = exists().where(Allocation.visit_id == Visit.id)
+    return _count(session, select(func.count()).select_from(Visit).where(
+        Visit.kind == "infusion", Visit.status == "planned", Visit.target_date >= today,
+        Visit.target_date <= today + timedelta(days=VISIT_DUE_DAYS), ~allocated))
+
+
+def _window_closes(days: Iterable[date], zone: ZoneInfo):
+    """The UTC instant each unplanned visit's window closes (the end of its last day at the site), as SQL:
+    the same limit as ``trial/allocation.py:in_date_until``, one ``CASE`` branch per distinct last day."""
+    # bound as the column's own type, so SQLite compares the same UTC text the column stores
+    branches = [(Visit.window_end == day, literal(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone),
+                                                  UTCDateTime()))
+                for day in sorted(set(days))]
+    return case(*branches, else_=None) if branches else None
+
+
+def _open_allocated(today: date):
+    return (Visit.status != "done", Visit.window_end >= today, Bag.custody_state.is_distinct_from("infused"))
+
+
+def unusable_allocated(session: Session, *, today: date, zone: ZoneInfo) -> int:
+    """Open infusion visits whose allocated bag can no longer be given: discarded, rejected, its lot on hold,
+    or expiring before the planned infusion (or, unplanned, before the window closes)."""
+    joined = (select(Visit.window_end).join(Allocation, Allocation.visit_id == Visit.id)
+              .join(Bag, Bag.id == Allocation.bag_id).where(*_open_allocated(today), Visit.planned_at.is_(None))
+              .distinct())
+    closes = _window_closes(session.exec(joined).all(), zone)
+    must_last = Visit.planned_at if closes is None else func.coalesce(Visit.planned_at, closes)
+    held = exists().where(Hold.lot_id == Bag.lot_id, Hold.lifted_at.is_(None))
+    statement = (select(func.count()).select_from(Visit).join(Allocation, Allocation.visit_id == Visit.id)
+                 .join(Bag, Bag.id == Allocation.bag_id)
+                 .where(*_open_allocated(today),
+                        or_(Bag.custody_state == "discarded", Bag.quality_status == "rejected", held,
+                            Bag.expires_at < must_last)))
+    return _count(session, statement)
+
+
+def for_roles(session: Session, roles: frozenset[str], *, timezone: str, expiry_hours: int,
+              now: datetime | None = None) -> list[Alert]:
+    """Every alert the roles deal with that has something in it now, in a fixed order."""
+    now = now or utcnow()
+    zone = ZoneInfo(timezone)
+    today = now.astimezone(zone).date()
+    found: list[Alert] = []
+    if "qa" in roles:
+        found += [Alert("excursions_open", open_excursions(session), "temperature excursions await your decision",
+                        "reports.excursions"),
+                  Alert("lots_awaiting_release", lots_awaiting_release(session), "lots wait for release review",
+                        "qa.index")]
+    if roles & EXPIRING_ROLES:
+        found.append(Alert("bags_expiring", bags_expiring(session, now=now, hours=expiry_hours),
+                           f"bags expire within {expiry_hours} hours", "home.alerts_page"))
+        if roles & {"lab", "nurse"}:
+            found.append(Alert("bags_expired", bags_expired(session, now=now),
+                               "expired bags are still in stock: discard them", "handover.expired_page"))
+    if "coordinator" in roles:
+        found += [Alert("visits_due_without_bag", _unallocated_due(session, today=today),
+                        f"infusion visits in the next {VISIT_DUE_DAYS} days have no bag allocated", "trial.index"),
+                  Alert("allocated_bags_unusable", unusable_allocated(session, today=today, zone=zone),
+                        "allocated bags can no longer be given at their visit", "trial.index")]
+    return [alert for alert in found if alert.count]
+
+
+def total(alerts: Iterable[Alert]) -> int:
+    return sum(alert.count for alert in alerts)
+
+
+def expiring_bags(session: Session, *, now: datetime, hours: int, limit: int = 100) -> list[Bag]:
+    """The bags behind ``bags_expiring``, soonest first, at most ``limit`` (the alerts page lists them)."""
+    statement = (select(Bag).where(_in_stock(), Bag.expires_at > now, Bag.expires_at <= now + timedelta(hours=hours))
+                 .order_by(Bag.expires_at, Bag.id).limit(limit))
+    return list(session.exec(statement))
