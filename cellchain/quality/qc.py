@@ -332,7 +332,7 @@ def record_results(session: Session, *, actor: Actor, lot_number: str, rows: Map
                 fields[f"{test}.test"] = f"{test} already has a result; a repeat is recorded on its own, with a reason"
                 continue
             spec_limits.judge(spec.find(entry.test), entry.value)
-            _check_times(entry)
+            _check_times(session, lot, entry)
             if entry.repeat_of is not None:
                 fields[f"{test}.repeat_of"] = "the whole-lot form records first results only"
                 continue
