@@ -13,6 +13,7 @@ from cellchain.people.rules.roles import Actor, role_title
 NAV: tuple[tuple[str, str], ...] = (
     ("Scan", "scan.station"), ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
+    ("Safety", "safety.index"),
     ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
     ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
