@@ -48,7 +48,7 @@ def record_adverse_event(data: dict[str, Any]) -> events.EventDetail:
     """Record an adverse event as a draft; a serious one starts the 24-hour reporting clock"""
     session = db.session()
     fields = {name: value for name, value in data.items() if name != "subject_id"}
-    event = events.record(session, actor=current_user(), subject_code=data["subject_id"], data=fields,
+    event = events.record(session, actor=current_user(), subject_code=data.get("subject_id"), data=fields,
                           timezone=_zone())
     return events.detail(session, event.id)
 

@@ -129,12 +129,14 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
 
 # --- changing ------------------------------------------------------------------------------------------
 
-def record(session: Session, *, actor: Actor, subject_code: str, data: Mapping[str, Any], timezone: str,
+def record(session: Session, *, actor: Actor, subject_code: Any, data: Mapping[str, Any], timezone: str,
            now: datetime | None = None) -> AdverseEvent:
     """Record an adverse event of a subject as a draft (the investigator confirms it, signed)."""
     require_role(actor.roles, *RECORDERS, action="record an adverse event")
     now = now or utcnow()
-    subject = subjects.get_subject(session, subject_code)
+    if not isinstance(subject_code, str) or not subject_code.strip() or len(subject_code) > 20:
+        raise Invalid({"subject_id": "the subject's id, e.g. SUBJ-0001"})
+    subject = subjects.get_subject(session, subject_code.strip())
     values = assessment.read(data, now=now)
     infusion_id = _infusion_id(session, data.get("infusion_id"), subject)
     _check(values, now=now, timezone=timezone)
