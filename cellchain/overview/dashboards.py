@@ -56,6 +56,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
     "Ward": ("bedside_check", "infusion"),
     "People and signatures": ("user", "login", "api_token", "signature"),
+    "Safety": ("adverse_event", "sae_report"),
 }
 """The audit trail's record types grouped by the area of work that writes them."""
 
