@@ -55,6 +55,8 @@ def report(session: Session, *, actor: Actor, event_id: int, signature: signatur
             when = parse_instant(sent_at, "sent_at")
         except Invalid as refusal:
             fields.update(refusal.fields)
+        except OverflowError:  # year 1 with a positive offset falls before the first UTC day
+            fields["sent_at"] = "a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"
     try:
         recipient = _recipient(sent_to)
     except Invalid as refusal:

@@ -55,6 +55,7 @@ def test_a_resolved_outcome_needs_its_date_and_the_date_cannot_precede_onset():
     assert codes(outcome="not_recovered", onset_on="2026-11-10", resolved_on="2026-11-12") == [
         "resolution_outcome_mismatch"]
     assert codes(onset_on="2026-12-01") == ["onset_in_future"]
+    assert codes(onset_on="2026-11-10", resolved_on="2026-12-01", outcome="recovered") == ["resolution_in_future"]
     assert codes(aware_at="2026-11-26T08:00:00Z") == ["awareness_in_future"]
 
 
@@ -74,6 +75,12 @@ def test_the_summary_counts_each_arm_by_grade_seriousness_and_relatedness():
     assert (a.arm, a.events, a.subjects_with_event, a.serious, a.related, a.special_interest) == ("A", 2, 1, 1, 1, 1)
     assert a.grade_map == {"1": 1, "2": 0, "3": 1, "4": 0, "5": 0}
     assert (b.events, b.related, b.causality_map["probable"]) == (1, 1, 1)
+
+
+def test_an_awareness_before_the_first_utc_day_is_named_not_a_crash():
+    with pytest.raises(Invalid) as refused:
+        assessment.read({"term": "fever", "category": "other", "aware_at": "0001-01-01T00:00:00+14:00"}, now=NOW)
+    assert set(refused.value.fields) == {"aware_at"}
 
 
 def test_dates_are_read_only_as_iso_dates():

@@ -40,6 +40,7 @@ RESOLUTION_OUTCOME_MISMATCH = "resolution_outcome_mismatch"
 AWARENESS_BEFORE_ONSET = "awareness_before_onset"
 AWARENESS_IN_FUTURE = "awareness_in_future"
 ONSET_IN_FUTURE = "onset_in_future"
+RESOLUTION_IN_FUTURE = "resolution_in_future"
 ASSESSMENT_INCOMPLETE = "assessment_incomplete"
 
 
@@ -175,6 +176,8 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
                 values["aware_at"] = parse_instant(raw, "aware_at")
             except Invalid as refusal:
                 fields.update(refusal.fields)
+            except OverflowError:  # year 1 with a positive offset falls before the first UTC day
+                fields["aware_at"] = "a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"
     for name in ("term", "category"):
         if name not in fields and not values.get(name):
             fields[name] = READERS[name][1]
@@ -209,6 +212,8 @@ def conflicts(event: Assessment, *, now: datetime, site_today: date) -> list[Rea
         reasons.append(Reason(AWARENESS_BEFORE_ONSET, f"the site cannot have been aware on "
                                                       f"{event.aware_at.date()} of an event that began on "
                                                       f"{event.onset_on}"))
+    if event.resolved_on and event.resolved_on > site_today:
+        reasons.append(Reason(RESOLUTION_IN_FUTURE, f"the resolution {event.resolved_on} is in the future"))
     if event.aware_at > now:
         reasons.append(Reason(AWARENESS_IN_FUTURE, "awareness is when the site learned of the event: not in the "
                                                    "future"))
