@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 
+import pymupdf
 from sqlmodel import select
 
 from cellchain.core import db
@@ -78,6 +79,16 @@ def test_the_listing_and_summary_by_arm_as_page_csv_and_pdf_count_confirmed_even
         [(ucmsc, "A", "confirmed"), (placebo, "B", "confirmed"), (placebo, "B", "draft")])
     pdf = auth._client.get("/safety/listing.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+
+
+def test_the_listing_pdf_prints_a_term_typed_as_markup_literally(app, api, auth):
+    code = safety.subject_code(app)
+    assert record(api, code, {"term": "<b>rash</b> & itch", "category": "other"}).status_code == 201
+    auth.login("auditor")
+    pdf = auth._client.get("/safety/listing.pdf")
+    with pymupdf.open(stream=pdf.data, filetype="pdf") as document:
+        text = "".join(page.get_text() for page in document)
+    assert "<b>rash</b>&itch" in text.replace(" ", "").replace("\n", "")
 
 
 def test_qa_and_the_auditor_read_but_do_not_record(app, api, auth):
