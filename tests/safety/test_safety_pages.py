@@ -98,3 +98,28 @@ def test_qa_and_the_auditor_read_but_do_not_record(app, api, auth):
     auth.login("auditor")
     assert auth._client.get(f"/safety/subjects/{code}/new").status_code == 403
     assert auth._client.get("/safety/").status_code == 200
+
+
+def test_the_amend_form_keeps_what_it_does_not_change_and_a_confirmed_event_needs_a_reason(app, api, auth):
+    _, infusion_id, _ = safety.infused(app, api, reactions=[{"description": "flushing", "severity": "mild"}])
+    with app.app_context():
+        draft = db.session().exec(select(AdverseEvent)).one()
+    auth.login("investigator")
+    page = auth._client.get(f"/safety/events/{draft.id}").get_data(as_text=True)
+    assert 'data-testid="amend-event"' in page and f'<option value="{infusion_id}" selected>' in page
+    form = {**FORM, "term": "flushing", "category": "infusion_reaction", "grade": "1", "seriousness": [],
+            "causality": "probable", "outcome": "recovered", "onset_on": safety.today().isoformat(),
+            "resolved_on": safety.today().isoformat(), "biopsy_proven": "", "rejection_treatment": "",
+            "infusion_id": str(infusion_id)}
+    assert auth.post(f"/safety/events/{draft.id}/amend", data=form).status_code == 302
+    with app.app_context():
+        event = db.session().get(AdverseEvent, draft.id)
+        assert (event.infusion_id, event.aware_at, event.grade, event.serious, event.version) == (
+            infusion_id, draft.aware_at, 1, False, 2)
+    assert auth.post(f"/safety/events/{draft.id}/confirm", data={
+        "signature_username": "investigator", "signature_password": PASSWORD,
+        "signature_meaning": "approved"}).status_code == 302
+    refused = auth.post(f"/safety/events/{draft.id}/amend", data={**form, "grade": "2"})
+    assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
+    assert auth.post(f"/safety/events/{draft.id}/amend", data={**form, "grade": "2", "reason": "worse on review"}
+                     ).status_code == 302
