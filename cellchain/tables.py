@@ -8,6 +8,7 @@ from cellchain.manufacturing import models as manufacturing  # noqa: F401
 from cellchain.notices import models as notices  # noqa: F401
 from cellchain.people import models as people  # noqa: F401
 from cellchain.quality import models as quality  # noqa: F401
+from cellchain.safety import models as safety  # noqa: F401
 from cellchain.storage import models as storage  # noqa: F401
 from cellchain.trial import models as trial  # noqa: F401
 from cellchain.ward import models as ward  # noqa: F401

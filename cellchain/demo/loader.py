@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from cellchain.demo import banking as demo_banking
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
+from cellchain.demo import safety as demo_safety
 from cellchain.demo import storage as demo_storage
 from cellchain.demo import supply as demo_supply
 from cellchain.demo import trial as demo_trial
@@ -59,4 +60,5 @@ def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]
     created += demo_storage.load(session, config=config, policy=policy)
     created += demo_banking.load(session, config=config, policy=policy)
     created += demo_supply.load(session, config=config, policy=policy)
+    created += demo_safety.load(session, config=config, policy=policy)
     return created

@@ -35,6 +35,8 @@ from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, qc, release, release_gaps
 from cellchain.quality.models import Deviation, Hold, QcResult
+from cellchain.safety import events as adverse_events
+from cellchain.safety import sae
 from cellchain.trial import deallocation, randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
@@ -54,6 +56,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
     "Ward": ("bedside_check", "infusion"),
     "People and signatures": ("user", "login", "api_token", "signature"),
+    "Safety": ("adverse_event", "sae_report"),
 }
 """The audit trail's record types grouped by the area of work that writes them."""
 
@@ -266,6 +269,34 @@ def ward_panel(session: Session, today: date) -> WardPanel:
                      [BagOnWard(b, b.expires_at <= now) for b in infusions.bags_on_ward(session)])
 
 
+# --- safety: investigators and QA --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SafetyPanel:
+    """Serious events whose sponsor report is due or overdue (investigators and QA); for the investigators
+    also the drafts to confirm and the grade-5 events whose death path is still to record."""
+
+    clocks: list[sae.SaeClock]
+    drafts: list[adverse_events.EventRow]
+    deaths: list[adverse_events.EventRow]
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for c in self.clocks if c.overdue)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.clocks or self.drafts or self.deaths)
+
+
+def safety_panel(session: Session, roles: frozenset[str], *, now: datetime | None = None) -> SafetyPanel:
+    """Three statements; ``now`` is the clock the SAE deadlines are read against (tests inject one)."""
+    investigator = "investigator" in roles
+    return SafetyPanel(sae.clocks(session, now=now),
+                       adverse_events.drafts_to_confirm(session) if investigator else [],
+                       adverse_events.death_paths_open(session) if investigator else [])
+
+
 # --- auditor and administrator ------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -347,6 +378,7 @@ class Dashboard:
     locked_accounts: list[User] | None = None
     holds: list[tuple[Hold, str]] | None = None  # open holds with their lot numbers (QA, investigators)
     partial_infusions: list[infusions.PartialInfusion] | None = None  # recent ones (coordinator, investigators)
+    safety: SafetyPanel | None = None  # SAE reports due (investigators, QA), drafts and death paths (investigators)
 
 
 def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
@@ -364,4 +396,5 @@ def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
         holds=holds.listing(session, open_only=True) if roles & {"qa", "investigator"} else None,
         partial_infusions=infusions.partial_since(session, utcnow() - timedelta(days=PARTIAL_INFUSION_DAYS))
         if roles & {"coordinator", "investigator"} else None,
+        safety=safety_panel(session, roles) if roles & {"investigator", "qa"} else None,
     )

@@ -16,6 +16,7 @@ from cellchain.core.web import localtime
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
+from cellchain.safety import events as adverse_events
 from cellchain.trial import allocation, deallocation, randomization, subject_record, subjects, visits
 from cellchain.trial.forms import (
     AllocateForm,
@@ -113,6 +114,8 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None) -> str:
         can_deallocate=_is_coordinator(),
         codes=record_codes.subject_codes(subject, LabelSettings.from_config(current_app.config)),
         can_randomize=_is_coordinator() and subject.eligible and subject.arm is None,
+        adverse_events=adverse_events.listing(session, subject_code=subject.subject_code),
+        can_record_ae=bool(current_user().roles & set(adverse_events.RECORDERS)),
         fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
 
 

@@ -34,6 +34,7 @@ from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.safety import drafts
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import bedside, bedside_scans, custody
@@ -251,8 +252,9 @@ def get_infusion(session: Session, infusion_id: int, *, for_update: bool = False
 
 def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion) -> Infusion:
     """Record the end of an infusion: volume given, end time, reactions, vitals, ultrasound; then mark
-    the visit done. Refused: already completed, more volume than the bag held, an end before the start;
-    less than the bag's volume without a reason (``partial_reason``)."""
+    the visit done; each reaction drafts an adverse event (``safety.drafts``). Refused: already completed,
+    more volume than the bag held, an end before the start; less than the bag's volume without a reason
+    (``partial_reason``)."""
     require_role(actor.roles, "nurse", action="complete an infusion")
     infusion = get_infusion(session, infusion_id, for_update=True)
     bag = session.get(Bag, infusion.bag_id)
@@ -290,6 +292,9 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
                       "ultrasound_monitored": completion.ultrasound_monitored, "partial": partial,
                       "partial_reason": infusion.partial_reason, "bag_volume_ml": bag.volume_ml})
     visits.mark_done(session, actor=actor, visit=session.get(Visit, infusion.visit_id), when=completion.ended_at)
+    # Each reaction drafts an adverse event for the investigator, in this transaction (docs/rules.md, "Safety").
+    drafts.from_reactions(session, actor=actor, subject_id=infusion.subject_id, infusion_id=infusion.id,
+                          reactions=completion.reactions, ended_at=completion.ended_at)
     return infusion
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cellchain"
 BASE = ("core", "identifiers")
-AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling", "storage")
+AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling", "storage",
+         "safety")
 ACROSS = ("scanning", "overview", "reports")
 PURE_CORE = ("cellchain.core.errors", "cellchain.core.canonical", "cellchain.core.fields", "cellchain.core.timeinput")
 WEB_MODULES = ("cellchain.core.web", "cellchain.core.api", "cellchain.core.error_handlers",

@@ -18,6 +18,9 @@ READERS = frozenset({"lab", "qc", "qa", "nurse", "coordinator", "auditor"})  # e
 QC_READERS = frozenset({"qc", "qa", "lab", "auditor"})
 LABEL_PRINTERS = frozenset({"lab", "qa"})  # printing writes a LabelPrint row: the auditor reads, never prints
 LAB, QC, QA, NURSE, COORDINATOR = (frozenset({r}) for r in ("lab", "qc", "qa", "nurse", "coordinator"))
+AE_READERS = frozenset({"investigator", "coordinator", "qa", "auditor"})  # subject safety: QA and the auditor read
+AE_RECORDERS = frozenset({"investigator", "coordinator"})  # the coordinator records drafts; the investigator signs
+INVESTIGATOR = frozenset({"investigator"})
 THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
 STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
 P = "/api/v1"
@@ -126,6 +129,15 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/infusions"): NURSE,
     ("POST", f"{P}/infusions/<int:infusion_id>/complete"): NURSE,
     ("GET", f"{P}/infusions/<int:infusion_id>"): frozenset({"nurse", "qa", "coordinator", "auditor"}),
+    # adverse events: the investigator records, confirms and reports (signed); the coordinator records drafts
+    ("GET", f"{P}/adverse-events"): AE_READERS,
+    ("POST", f"{P}/adverse-events"): AE_RECORDERS,
+    ("GET", f"{P}/adverse-events/summary"): AE_READERS,
+    ("GET", f"{P}/adverse-events/<int:event_id>"): AE_READERS,
+    ("POST", f"{P}/adverse-events/<int:event_id>/amend"): AE_RECORDERS,
+    ("POST", f"{P}/adverse-events/<int:event_id>/confirm"): INVESTIGATOR,
+    ("POST", f"{P}/adverse-events/<int:event_id>/sae-reports"): INVESTIGATOR,
+    ("GET", f"{P}/sae-clocks"): frozenset({"investigator", "qa", "auditor"}),
     # storage: the lab keeps it; QA and the auditor read it
     ("GET", f"{P}/storage/units"): STORAGE_READERS,
     ("POST", f"{P}/storage/units"): LAB,
@@ -219,6 +231,10 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/ward/bedside/check": NURSE,
     "/ward/infusions": NURSE,
     "/ward/infusions/<int:infusion_id>/complete": NURSE,
+    "/safety/subjects/<subject_code>/events": AE_RECORDERS,
+    "/safety/events/<int:event_id>/amend": AE_RECORDERS,
+    "/safety/events/<int:event_id>/confirm": INVESTIGATOR,
+    "/safety/events/<int:event_id>/report": INVESTIGATOR,
 }
 NOT_ROLE_GATED = {"/auth/login", "/auth/logout"}  # anyone may try to log in; logout is one's own (sessions tests)
 PASSED_THE_GATE = {200, 201, 400, 404, 409}
@@ -268,6 +284,9 @@ def test_the_tables_follow_the_design(app):
     assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
                if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password")))
     assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
+    # only the investigator signs a safety assessment or a sponsor report; QA reads them and signs neither
+    assert API[("POST", f"{P}/adverse-events/<int:event_id>/confirm")] == INVESTIGATOR == PAGE_POSTS[
+        "/safety/events/<int:event_id>/confirm"]
 
 
 def test_every_api_endpoint_answers_every_role_with_allowed_or_403(app, client, api, site):

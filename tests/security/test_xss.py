@@ -4,9 +4,9 @@ One site is built with markup in each field a person can type: the names of the 
 (so signatures, "performed by" and audit rows carry it), the cord's collection site, every custody
 field, batch-step details (names and values), QC reasons, deviation texts, release and reject reasons,
 excursion decisions, label reprint and void reasons, the shipper's destination, screening numbers,
-reactions, a partial infusion's reason, a hostile wristband scan, and the admin's reasons. Then every
-page is opened as the people who may see it and searched for live markup, and the reports that print the
-fields are read back.
+reactions, a partial infusion's reason, a hostile wristband scan, the admin's reasons, and an adverse
+event's texts and its report's recipient. Then every page is opened as the people who may see it and
+searched for live markup, and the reports that print the fields are read back.
 """
 
 from __future__ import annotations
@@ -199,6 +199,20 @@ def _bedside(app, api, hostile: HostileSite) -> tuple[str, int]:
     return bag, started["infusion_id"]
 
 
+def _adverse_event(api, subject: str, hostile: HostileSite) -> None:
+    """A serious acute rejection with markup in its texts, confirmed and reported to a desk named with markup."""
+    event = _ok(api.post("/api/v1/adverse-events", as_="investigator", json={
+        "subject_id": subject, "term": hostile.text("Aterm"), "category": "acute_rejection",
+        "description": hostile.text("Adesc"), "onset_on": ward.site_today().isoformat(), "grade": 3,
+        "seriousness": ["hospitalisation"], "causality": "unlikely", "expectedness": "expected",
+        "action_taken": "not_changed", "outcome": "recovering", "biopsy_proven": True,
+        "rejection_treatment": hostile.text("Atreat")}))
+    _ok(api.post(f"/api/v1/adverse-events/{event['id']}/confirm", as_="investigator",
+                 json={"signature": signature("investigator", "approved")}))
+    _ok(api.post(f"/api/v1/adverse-events/{event['id']}/sae-reports", as_="investigator",
+                 json={"signature": signature("investigator", "authored"), "sent_to": hostile.text("Asent")}))
+
+
 def _storage(api, hostile: HostileSite) -> None:
     """A unit, shelf and box named with markup, and a reading with notes."""
     _ok(api.post("/api/v1/storage/units", as_="lab", json={"code": "XSS-1", "name": hostile.text("Sunit"),
@@ -258,6 +272,7 @@ def hostile(app, client, api):
     _labels(api, custody_bag, site)
     subject = _trial(app, api, site)
     infused_bag, infusion_id = _bedside(app, api, site)
+    _adverse_event(api, subject, site)
     _admin_forms(client, site)
     banked = _bank(app, api, site)
     _storage(api, site)
@@ -271,6 +286,7 @@ def _keys(app, *, din: str, lots: list[str], bags: list[str], subject: str, infu
     from cellchain.manufacturing.models import LabelPrint
     from cellchain.notices.models import Notification
     from cellchain.quality.models import Deviation, Hold
+    from cellchain.safety.models import AdverseEvent
     from cellchain.trial.models import Visit
 
     with in_db(app) as session:
@@ -286,6 +302,7 @@ def _keys(app, *, din: str, lots: list[str], bags: list[str], subject: str, infu
             "step_id": ["1"],
             "hold_id": [str(h.id) for h in session.exec(select(Hold)).all()] or ["1"],
             "notice_id": [str(n.id) for n in session.exec(select(Notification)).all()][:2] or ["1"],
+            "event_id": [str(e.id) for e in session.exec(select(AdverseEvent).order_by(AdverseEvent.id.desc()))][:2],
         }
 
 
@@ -374,6 +391,7 @@ def test_every_report_renders_with_markup_in_its_data(app, hostile):
     browser = app.test_client()
     AuthActions(browser).login("qa")
     for url in ["/reports/accountability.pdf", "/reports/dosing.pdf", "/reports/accountability.csv",
+                "/safety/listing.pdf", "/safety/listing.csv",
                 *(f"/reports/bags/{bag}/chain-of-custody.pdf" for bag in hostile.keys["bag_id"])]:
         response = browser.get(url)
         assert response.status_code == 200, url

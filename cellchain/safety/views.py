@@ -1,0 +1,138 @@
+"""Safety pages: the adverse-event listing with the summary by arm (page, CSV, PDF), recording an event for a
+subject, and one event's page, where it is amended, confirmed and reported (docs/rules.md, "Safety")."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+
+from cellchain.core import db
+from cellchain.core.page_forms import Refusal, submit
+from cellchain.core.types import utcnow
+from cellchain.people.security import current_user, policy, roles_required
+from cellchain.safety import events, exports, sae
+from cellchain.safety.forms import ConfirmForm, EventForm, ReportForm
+from cellchain.safety.rules import clock, terms
+from cellchain.trial import subjects
+from cellchain.trial.models import Subject
+from cellchain.trial.subject_record import infusions_of
+
+bp = Blueprint("safety", __name__, url_prefix="/safety")
+
+
+def _zone() -> str:
+    return current_app.config["SITE_TIMEZONE"]
+
+
+def _vocabulary() -> dict:
+    return {"terms": terms, "clock_states": {clock.DUE: "due", clock.OVERDUE: "OVERDUE", clock.SENT: "sent in time",
+                                             clock.SENT_LATE: "sent late"}}
+
+
+@bp.route("/")
+@roles_required(*events.READERS, action="read adverse events")
+def index():
+    session = db.session()
+    rows = events.listing(session)
+    return render_template("safety/index.html", rows=rows, arms=exports.summary_of(rows), clocks=sae.clocks(session),
+                           **_vocabulary())
+
+
+@bp.route("/listing.csv")
+@roles_required(*events.READERS, action="read adverse events")
+def listing_csv():
+    return Response(exports.to_csv(events.listing(db.session())), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=adverse-events.csv"})
+
+
+@bp.route("/listing.pdf")
+@roles_required(*events.READERS, action="read adverse events")
+def listing_pdf():
+    pdf = exports.render(events.listing(db.session()), site=current_app.config["SITE_NAME"], timezone=_zone())
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": "inline; filename=adverse-events.pdf"})
+
+
+def _new_page(subject: Subject, form: EventForm, problem: Refusal | None = None) -> str:
+    return render_template("safety/new.html", subject=subject, form=form, problem=problem,
+                           infusions=infusions_of(db.session(), subject), **_vocabulary())
+
+
+@bp.route("/subjects/<subject_code>/new")
+@roles_required(*events.RECORDERS, action="record an adverse event")
+def new_event(subject_code: str):
+    return _new_page(subjects.get_subject(db.session(), subject_code), EventForm())
+
+
+@bp.route("/subjects/<subject_code>/events", methods=["POST"])
+@roles_required(*events.RECORDERS, action="record an adverse event")
+def record_event(subject_code: str):
+    form = EventForm()
+    subject = subjects.get_subject(db.session(), subject_code)
+
+    def record_it():
+        event = events.record(db.session(), actor=current_user(), subject_code=subject_code,
+                              data=form.assessment(), timezone=_zone())
+        flash(f"Adverse event {event.id} recorded as a draft for the investigator to confirm.", "success")
+        return redirect(url_for("safety.event", event_id=event.id))
+
+    return submit(form, record_it, lambda refusal: _new_page(subject, form, refusal))
+
+
+def _event_page(event_id: int, *, problem: Refusal | None = None, form=None, posted: str = "") -> str:
+    session = db.session()
+    found = events.detail(session, event_id)
+    user = current_user()
+    subject = session.get(Subject, found.event.subject_id)
+    can_amend = "investigator" in user.roles or ("coordinator" in user.roles and found.event.status == "draft")
+    return render_template("safety/event.html", d=found, e=found.event, now=utcnow(), problem=problem,
+                           form=form or EventForm(formdata=None), posted=posted, can_amend=can_amend,
+                           is_investigator="investigator" in user.roles,
+                           infusions=infusions_of(session, subject), **_vocabulary())
+
+
+@bp.route("/events/<int:event_id>")
+@roles_required(*events.READERS, action="read adverse events")
+def event(event_id: int):
+    return _event_page(event_id)
+
+
+@bp.route("/events/<int:event_id>/amend", methods=["POST"])
+@roles_required(*events.RECORDERS, action="amend an adverse event")
+def amend_event(event_id: int):
+    form = EventForm()
+
+    def amend_it():
+        events.amend(db.session(), actor=current_user(), event_id=event_id, data=form.assessment(), timezone=_zone())
+        flash(f"Adverse event {event_id} amended.", "success")
+        return redirect(url_for("safety.event", event_id=event_id))
+
+    return submit(form, amend_it, lambda refusal: _event_page(event_id, problem=refusal, form=form, posted="amend"))
+
+
+@bp.route("/events/<int:event_id>/confirm", methods=["POST"])
+@roles_required("investigator", action="confirm an adverse event")
+def confirm_event(event_id: int):
+    form = ConfirmForm()
+
+    def confirm_it():
+        events.confirm(db.session(), actor=current_user(), event_id=event_id, signature=form.signature(),
+                       policy=policy())
+        flash(f"Adverse event {event_id} confirmed and signed.", "success")
+        return redirect(url_for("safety.event", event_id=event_id))
+
+    return submit(form, confirm_it, lambda refusal: _event_page(event_id, problem=refusal, posted="confirm"))
+
+
+@bp.route("/events/<int:event_id>/report", methods=["POST"])
+@roles_required("investigator", action="report a serious adverse event")
+def report_event(event_id: int):
+    form = ReportForm()
+
+    def report_it():
+        row = sae.report(db.session(), actor=current_user(), event_id=event_id, signature=form.signature(),
+                         sent_at=form.sent_at.data, sent_to=form.sent_to.data, policy=policy())
+        flash(f"{row.kind.replace('_', '-').capitalize()} report of adverse event {event_id} signed and recorded "
+              "as sent.", "success")
+        return redirect(url_for("safety.event", event_id=event_id))
+
+    return submit(form, report_it, lambda refusal: _event_page(event_id, problem=refusal, posted="report"))
