@@ -24,7 +24,10 @@ def parse_instant(value: Any, field: str) -> datetime:
         raise Invalid({field: "use ISO 8601, e.g. 2026-11-25T08:30:00+08:00"})
     if moment.tzinfo is None:
         raise Invalid({field: "give the time with its UTC offset (e.g. +08:00 or Z)"})
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 or 9999-12-31T23:59-14:00 has no UTC time
+        raise Invalid({field: "is out of range: give a date from 2000 on"}) from None
 
 
 # How far a stated time may run ahead of the server's clock: a ward PC or a scanner a few minutes fast.

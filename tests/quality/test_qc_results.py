@@ -215,3 +215,9 @@ def test_a_sample_dated_before_its_lot_began_is_refused(app, api, lot_id):
     response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "sampled_at": "2020-01-01T08:00:00+08:00",
                                                              "test": "viability", "value": 92.5})
     assert response.status_code == 400 and "before the lot began" in response.get_json()["fields"]["sampled_at"]
+
+
+def test_a_time_with_no_utc_equivalent_is_a_400_naming_the_field(app, api, lot_id):
+    response = api.post(URL.format(lot_id), as_="qc", json={**SAMPLED, "test": "viability", "value": 92.5,
+                                                             "tested_at": "0001-01-01T00:00:00+14:00"})
+    assert response.status_code == 400 and "out of range" in response.get_json()["fields"]["tested_at"]
