@@ -229,6 +229,8 @@ def submit(form: PageForm | None, action: Callable[[], Any], again: Callable[[Re
             ledger.release(db.session(), claimed)
         return _see_other(result)
     except refusals as error:
+        if isinstance(error, ledger.SubmissionRefused):
+            raise  # not about what was typed: the error page (409) says why, whatever page the form is on
         db.rollback()
         refusal = Refusal.of(error)
         page = again(refusal)

@@ -31,6 +31,10 @@ def new_id() -> str:
     return secrets.token_urlsafe(24)
 
 
+class SubmissionRefused(Refused):
+    """The id cannot be honoured (another form's, or its first post still running): the error page says so."""
+
+
 @dataclass(frozen=True)
 class Earlier:
     """The first post of this id: where it led and when it was sent."""
@@ -47,10 +51,10 @@ def _find(session: Session, submission_id: str) -> FormSubmission | None:
 def _earlier(row: FormSubmission, *, user_id: int, endpoint: str) -> Earlier:
     if row.user_id != user_id or row.endpoint != endpoint:
         # Each rendered form gets its own id: the same id from another form or person is not a repeat.
-        raise Refused([Reason("submission_reused", "this form's id was already used by another form; "
+        raise SubmissionRefused([Reason("submission_reused", "this form's id was already used by another form; "
                                                    "open the page again and send it from there")])
     if not row.result_location:
-        raise Refused([Reason("submission_in_progress", "this form is being recorded; open the page again "
+        raise SubmissionRefused([Reason("submission_in_progress", "this form is being recorded; open the page again "
                                                         "in a moment to see what was recorded")])
     return Earlier(row.result_location, row.submitted_at)
 
