@@ -140,8 +140,9 @@ def print_submit(item_type: str, key: str):
                                           fmt=form.format.data or "pdf", **form.options(item_type))
         return send_printed(printed)
 
+    # The labels come back as a download; the same form sent again goes to the print page, which lists them.
     return submit(form, print_labels, lambda refusal: _print_page(item_type, key, refusal, form),
-                  refusals=(Invalid, Refused))
+                  refusals=(Invalid, Refused), result_page=url_for("labels.print_page", item_type=item_type, key=key))
 
 
 @bp.route("/<int:label_id>/status", methods=["POST"])

@@ -20,6 +20,7 @@ from cellchain.quality.models import QcResult
 from cellchain.trial.models import Allocation
 from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from tests.conftest import PASSWORD, AuthActions
+from tests.factories import labels as label_factory
 from tests.factories import trial as trial_factory
 from tests.factories import ward
 from tests.factories.qc import SAMPLED_FORM, make_lot
@@ -68,8 +69,8 @@ def test_placebo_fill_sent_twice_fills_its_bags_once(app, client, auth):
     form = rendered_form(client, "/lab/placebo", "/lab/placebo")
     data = {**form, "count": "3", "volume_ml": "50", "saline_lot": "NSTWICE1"}
     first, second = post_twice(client, "/lab/placebo", data)
-    assert_second_shows_the_first(client, first, second)
     assert count(app, select(func.count()).select_from(Bag).where(Bag.saline_lot == "NSTWICE1")) == 3
+    assert_second_shows_the_first(client, first, second)
 
 
 def test_a_repeated_post_writes_no_audit_entry_and_keeps_who_sent_it(app, client, auth):
@@ -132,9 +133,9 @@ def test_dispatch_sent_twice_dispatches_the_container_once(app, client, auth):
     data = {**form, "bag": codes, "ship_to": "Ward 5", "location": "Cell processing lab, dispatch",
             "temperature_c": "5", "handed_over_by": "Li Wei", "received_by": "Courier Wu"}
     first, second = post_twice(client, "/handover/dispatch", data)
-    assert_second_shows_the_first(client, first, second)
     dispatched = select(func.count()).select_from(CustodyEvent).where(CustodyEvent.event == "dispatched")
     assert count(app, dispatched) == 2
+    assert_second_shows_the_first(client, first, second)
 
 
 def test_receive_on_the_ward_sent_twice_receives_the_bag_once(app, client, auth):
@@ -146,10 +147,10 @@ def test_receive_on_the_ward_sent_twice_receives_the_bag_once(app, client, auth)
     form = rendered_form(client, "/ward/", "/ward/receive")
     data = {**form, "scan": ward.bag_2d(bag), "temperature_c": "5.5", "location": "Ward 5", "condition": "intact"}
     first, second = post_twice(client, "/ward/receive", data)
-    assert_second_shows_the_first(client, first, second)
     received = select(func.count()).select_from(CustodyEvent).where(CustodyEvent.item_id == bag.id,
                                                                    CustodyEvent.event == "received_at_ward")
     assert count(app, received) == 1
+    assert_second_shows_the_first(client, first, second)
 
 
 def _checked(app, client, auth) -> tuple[ward.Bedside, str]:
@@ -173,11 +174,11 @@ def test_infusion_start_sent_twice_starts_one_infusion(app, client, auth):
     made, check_page = _checked(app, client, auth)
     form = rendered_form(client, check_page, "/ward/infusions")
     first, second = post_twice(client, "/ward/infusions", _start_data(made, form))
-    assert_second_shows_the_first(client, first, second)
     assert count(app, select(func.count()).select_from(Infusion).where(Infusion.bag_id == made.bag.id)) == 1
     # The repeat was not a refused start either: no second attempt at the bedside was recorded for it.
     starts = select(func.count()).select_from(BedsideCheck).where(BedsideCheck.purpose == "start")
     assert count(app, starts) == 1
+    assert_second_shows_the_first(client, first, second)
 
 
 def test_going_back_after_the_bedside_check_and_the_start_is_a_get_of_the_recorded_check(app, client, auth):
@@ -214,10 +215,10 @@ def test_qc_result_sent_twice_is_recorded_once(app, client, auth):
     url = f"/qc/lots/{lot_id}/results"
     form = rendered_form(client, f"/qc/lots/{lot_id}", url)
     first, second = post_twice(client, url, {**form, **SAMPLED_FORM, "test": "viability", "value": "93.5"})
-    assert_second_shows_the_first(client, first, second)
     with app.app_context():
         rows = db.session().exec(select(QcResult).where(QcResult.test_code == "viability")).all()
         assert len([r for r in rows if r.value == "93.5"]) == 1
+    assert_second_shows_the_first(client, first, second)
 
 
 def test_allocation_sent_twice_allocates_the_bag_once(app, client, auth, api):
@@ -232,8 +233,8 @@ def test_allocation_sent_twice_allocates_the_bag_once(app, client, auth, api):
     url = f"/trial/visits/{visit_id}/allocation"
     form = rendered_form(client, f"/trial/subjects/{subject['subject_id']}", url)
     first, second = post_twice(client, url, {**form, "scan": bag_code, "weight_kg": "70"})
-    assert_second_shows_the_first(client, first, second)
     assert count(app, select(func.count()).select_from(Allocation).where(Allocation.visit_id == visit_id)) == 1
+    assert_second_shows_the_first(client, first, second)
 
 
 def test_two_posts_of_one_form_racing_write_once_and_neither_is_a_500(app, auth, monkeypatch):
@@ -270,10 +271,26 @@ def test_two_posts_of_one_form_racing_write_once_and_neither_is_a_500(app, auth,
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert count(app, select(func.count()).select_from(Bag).where(Bag.saline_lot == "NSRACE")) == 2
     statuses = sorted(getattr(a, "status_code", 500) for a in answers.values())
     assert statuses in ([303, 303], [303, 409]), answers
     locations = {a.headers["Location"] for a in answers.values() if a.status_code == 303}
     assert len(locations) == 1
-    assert count(app, select(func.count()).select_from(Bag).where(Bag.saline_lot == "NSRACE")) == 2
     assert count(app, select(func.count()).select_from(FormSubmission).where(
         FormSubmission.submission_id == form["submission_id"])) == 1
+
+
+def test_a_label_print_sent_twice_prints_once_and_the_repeat_opens_the_print_page(app, client, auth):
+    with app.app_context():
+        lot_id = label_factory.lot(db.session()).lot_number
+        db.commit()
+    auth.login("lab")
+    page = f"/labels/print/vessel/{lot_id}"
+    form = rendered_form(client, page, page)
+    data = {**form, "passage": "1", "vessels": "2", "format": "zpl"}
+    printed, again = post_twice(client, page, data)
+    assert printed.status_code == 200 and printed.get_data(as_text=True).count("^XA") == 2
+    with app.app_context():
+        assert len(db.session().exec(label_factory.select_prints()).all()) == 2
+    assert again.status_code == 303 and again.headers["Location"].endswith(page)
+    assert "already sent" in client.get(again.headers["Location"]).get_data(as_text=True)
