@@ -294,3 +294,15 @@ def test_a_label_print_sent_twice_prints_once_and_the_repeat_opens_the_print_pag
         assert len(db.session().exec(label_factory.select_prints()).all()) == 2
     assert again.status_code == 303 and again.headers["Location"].endswith(page)
     assert "already sent" in client.get(again.headers["Location"]).get_data(as_text=True)
+
+
+def test_only_a_nurse_opens_a_recorded_bedside_check(app, client, auth):
+    _made, check_page = _checked(app, client, auth)
+    for username in ("lab", "coordinator", "qa", "auditor"):
+        other = app.test_client()
+        AuthActions(other).login(username)
+        assert other.get(check_page).status_code == 403, username
+    nurse2 = app.test_client()
+    AuthActions(nurse2).login("nurse2")
+    assert nurse2.get(check_page).status_code == 200
+    assert nurse2.get("/ward/bedside/checks/999999").status_code == 404
