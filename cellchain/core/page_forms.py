@@ -187,7 +187,7 @@ def _claim() -> ledger.FormSubmission | ledger.Earlier:
 
 
 def _already_recorded(earlier: ledger.Earlier) -> Response:
-    when = earlier.submitted_at.astimezone(site_zone()).strftime("%H:%M")
+    when = earlier.submitted_at.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M %Z")
     flash(f"This form was already sent at {when} and was recorded then; nothing was recorded again. "
           "Here is what it recorded.", "info")
     return redirect(earlier.location, code=303)
