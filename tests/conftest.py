@@ -25,6 +25,7 @@ from sqlalchemy.engine import make_url
 
 from cellchain import create_app
 from cellchain.core import db, migrate
+from cellchain.core.submissions.ledger import new_id as new_submission_id
 from cellchain.demo import loader as demo
 from cellchain.people.accounts import Policy
 from tests import postgres_database
@@ -176,8 +177,10 @@ class AuthActions:
         return self._client.post("/auth/logout", data={"csrf_token": self.csrf()})
 
     def post(self, url: str, data: dict | None = None, **kwargs):
+        """Post a page form as a freshly rendered one: the session's CSRF token and a new submission id."""
         data = dict(data or {})
         data.setdefault("csrf_token", self.csrf())
+        data.setdefault("submission_id", new_submission_id())
         return self._client.post(url, data=data, **kwargs)
 
 

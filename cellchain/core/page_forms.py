@@ -1,9 +1,17 @@
 """Page forms: the base every area's form extends, the fields all pages share (a time typed as the
-site's wall clock, a number, a repeated input), and the one way a refused post is shown again.
+site's wall clock, a number, a repeated input), and the one way a post is recorded once and its refusal
+shown again.
 
 A form parses and type-checks what was typed; the operation it feeds keeps the rules (``Invalid`` with
 field names, ``Refused`` with reasons). Either refusal shows the same page again with the reasons, what
 the person typed still in the fields (never a password), and nothing written.
+
+Every rendered form carries a one-time submission id (the ``csrf()`` macro of templates/macros.html puts
+it beside the CSRF token, which lasts the whole session). ``submit`` claims it in the write's own
+transaction: a second post of the same form (a double tap, the back button, a re-sent request) writes
+nothing and goes to the page the first one led to. A post that succeeds answers 303 See Other with the
+page that shows its result (post/redirect/get), so going back or reloading never posts again
+(docs/architecture.md, "How a request flows").
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
+from flask import Response, current_app, flash, g, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField
 from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput
@@ -22,8 +30,12 @@ from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid, Reason, Refused, Unauthenticated
 from cellchain.core.fields import number_as_typed
+from cellchain.core.submissions import ledger
 
 SITE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+SUBMISSION_FIELD = "submission_id"  # the hidden input the csrf() macro renders
+# Framework inputs, not the person's: never handed to an operation.
+_NOT_INPUT = ("csrf_token", SUBMISSION_FIELD)
 
 
 def site_zone() -> ZoneInfo:
@@ -134,11 +146,11 @@ class PageForm(FlaskForm):
 
     def values(self) -> dict[str, Any]:
         """Every field's parsed value by input name, as an operation that reads a mapping takes it."""
-        return {f.name: f.data for f in self if f.name != "csrf_token"}
+        return {f.name: f.data for f in self if f.name not in _NOT_INPUT}
 
     def field_errors(self) -> dict[str, str]:
         return {name: "; ".join(str(m) for m in messages) for name, messages in self.errors.items()
-                if name != "csrf_token"}
+                if name not in _NOT_INPUT}
 
     def check(self) -> None:
         """Parse every field; refuse once (400) naming every field that could not be read."""
@@ -161,18 +173,67 @@ class Refusal:
                    list(getattr(error, "reasons", None) or []))
 
 
+def new_submission_id() -> str:
+    """The one-time id of a form being rendered (a template global, used by the csrf() macro)."""
+    return ledger.new_id()
+
+
+def _claim() -> ledger.FormSubmission | ledger.Earlier:
+    text = request.form.get(SUBMISSION_FIELD, "")
+    if not ledger.ID_PATTERN.fullmatch(text):
+        raise Invalid({SUBMISSION_FIELD: "this form carries no valid submission id: open the page again and "
+                                         "send the form from there"})
+    return ledger.claim(db.session(), submission_id=text, user_id=g.user.id, endpoint=request.endpoint or "")
+
+
+def _already_recorded(earlier: ledger.Earlier) -> Response:
+    when = earlier.submitted_at.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M %Z")
+    flash(f"This form was already sent at {when} and was recorded then; nothing was recorded again. "
+          "Here is what it recorded.", "info")
+    return redirect(earlier.location, code=303)
+
+
+def _see_other(result: Any) -> Any:
+    """A success's redirect as 303: the browser then GETs the result page, and back or reload never re-posts."""
+    if isinstance(result, Response) and result.status_code in (301, 302, 307):
+        result.status_code = 303
+    return result
+
+
 def submit(form: PageForm | None, action: Callable[[], Any], again: Callable[[Refusal], Any], *,
-           refusals: tuple[type[DomainError], ...] = PAGE_REFUSALS) -> Any:
-    """Check the form, then run the operation; on a refusal roll back and show the page again.
+           refusals: tuple[type[DomainError], ...] = PAGE_REFUSALS, result_page: str | None = None) -> Any:
+    """Check the form, claim its submission id, run the operation; on a refusal roll back and show the page again.
+
+    ``action`` writes and answers with a redirect to the page that shows what it recorded (sent as 303). A
+    second post of the same submission id writes nothing and is sent to where the first post led, with a
+    note that it was already recorded. An action that answers with a download instead names the page a
+    repeated post goes to, ``result_page``; an action that answers with a page of its own wrote nothing (a
+    preview, a question back) and leaves the id unused.
 
     ``again`` renders the page the form is on with the refusal; the status is the refusal's: 400 for
-    input that cannot be read, 409 for a rule, 401 for a wrong signature password.
+    input that cannot be read, 409 for a rule, 401 for a wrong signature password. A form that lives on a
+    list (a label's status) may instead flash the refusal and redirect back to the list.
     """
     try:
         if form is not None:
             form.check()
-        return action()
+        claimed = _claim()
+        if isinstance(claimed, ledger.Earlier):
+            return _already_recorded(claimed)
+        result = action()
+        location = result.location if isinstance(result, Response) and result.status_code in (301, 302, 303, 307) \
+            else result_page
+        if location:
+            ledger.settle(db.session(), claimed, location)
+        else:
+            ledger.release(db.session(), claimed)
+        return _see_other(result)
     except refusals as error:
+        if isinstance(error, ledger.SubmissionRefused):
+            raise  # not about what was typed: the error page (409) says why, whatever page the form is on
         db.rollback()
         refusal = Refusal.of(error)
-        return again(refusal), refusal.status
+        page = again(refusal)
+        if isinstance(page, Response) and page.status_code in (302, 303):
+            return page  # a form whose refusal is a note on another page (flashed there), nothing written
+        return page, refusal.status

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from cellchain.core import db, error_handlers
+from cellchain.core import db, error_handlers, page_forms
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -83,3 +83,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(_commit_or_refuse)
     app.add_template_filter(localtime, "localtime")
+    # Every page form gets its one-time submission id where it gets its CSRF token (templates/macros.html).
+    app.add_template_global(page_forms.new_submission_id, "new_submission_id")

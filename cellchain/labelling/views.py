@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
-from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Refused
+from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import readable
 from cellchain.labelling import print_jobs
@@ -140,30 +140,37 @@ def print_submit(item_type: str, key: str):
                                           fmt=form.format.data or "pdf", **form.options(item_type))
         return send_printed(printed)
 
+    # The labels come back as a download; the same form sent again goes to the print page, which lists them.
     return submit(form, print_labels, lambda refusal: _print_page(item_type, key, refusal, form),
-                  refusals=(Invalid, Refused))
+                  refusals=(Invalid, Refused), result_page=url_for("labels.print_page", item_type=item_type, key=key))
 
 
 @bp.route("/<int:label_id>/status", methods=["POST"])
 @roles_required(*VIEWERS, action="account for printed labels")
 def set_status(label_id: int):
     """A refusal is a message on the item's print page, where the label is listed with its status."""
-    session = db.session()
     form = LabelStatusForm()
-    try:
-        form.check()
-        row = print_jobs.set_status(session, actor=current_user(), label_id=label_id,
+
+    def back() -> Response:
+        target, key = print_jobs.target_of(db.session(), label_id)
+        return redirect(url_for("labels.print_page", item_type=target, key=key))
+
+    def change() -> Response:
+        row = print_jobs.set_status(db.session(), actor=current_user(), label_id=label_id,
                                     status=form.status.data, reason=form.reason.data)
         flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
-    except DomainError as refusal:
-        if isinstance(refusal, Forbidden):
-            raise  # a person without the right gets the 403 page, not a redirect that looks like success
-        db.rollback()
+        return back()
+
+    def refused(refusal: Refusal) -> Response:
         flash(f"Label {label_id} not changed: {refusal.message}", "error")
-        if isinstance(refusal, NotFound):
+        try:
+            return back()
+        except NotFound:
             return redirect(url_for("labels.index"))
-    target, key = print_jobs.target_of(session, label_id)
-    return redirect(url_for("labels.print_page", item_type=target, key=key))
+
+    # Forbidden is not among them: a person without the right gets the 403 page, not a redirect that looks
+    # like success.
+    return submit(form, change, refused, refusals=(Invalid, Refused, NotFound, Unauthenticated))
 
 
 @bp.route("/")

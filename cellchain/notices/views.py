@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from cellchain.core import db
+from cellchain.core.page_forms import submit
 from cellchain.notices import inbox
 from cellchain.people.security import current_user, login_required
 
@@ -21,5 +22,8 @@ def index():
 @bp.route("/<int:notice_id>/read", methods=["POST"])
 @login_required
 def read(notice_id: int):
-    inbox.mark_read(db.session(), actor=current_user(), notice_id=notice_id)
-    return redirect(url_for("notices.index"))
+    def mark():
+        inbox.mark_read(db.session(), actor=current_user(), notice_id=notice_id)
+        return redirect(url_for("notices.index"))
+
+    return submit(None, mark, lambda refusal: redirect(url_for("notices.index")), refusals=())

@@ -126,12 +126,15 @@ def open_deviation():
     """Opened from a lot's page; a refusal is the error page, which names the fields (there is no form to refill
     on a page of its own)."""
     form = DeviationForm()
-    form.check()
-    row = deviations.open_deviation(db.session(), actor=current_user(), kind=form.kind.data,
-                                    description=form.description.data, lot_number=form.lot_id.data or None,
-                                    test_code=form.test.data or None, tz=site_zone())
-    flash(f"Deviation {row.number} opened.", "success")
-    return redirect(url_for("qa.deviation", number=row.number))
+
+    def open_it():
+        row = deviations.open_deviation(db.session(), actor=current_user(), kind=form.kind.data,
+                                        description=form.description.data, lot_number=form.lot_id.data or None,
+                                        test_code=form.test.data or None, tz=site_zone())
+        flash(f"Deviation {row.number} opened.", "success")
+        return redirect(url_for("qa.deviation", number=row.number))
+
+    return submit(form, open_it, lambda refusal: None, refusals=())
 
 
 def _move(number: str, form: PageForm, move: Callable[[], Any]):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, redirect, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
@@ -33,23 +33,36 @@ def record_links(found: resolver.Found) -> dict[str, str]:
 @bp.route("/")
 @roles_required(*SCANNERS, action="use the scan station")
 def station():
-    return render_template("scan/station.html", answer=None, fields={}, scanned="")
+    """The scan box; with ``?scan=`` (where a posted scan that opens no page is sent) what that scan is."""
+    raw = request.args.get("scan", "")
+    if not raw:
+        return render_template("scan/station.html", answer=None, fields={}, scanned="")
+    try:
+        answer, _page = read_scan(raw)
+    except Invalid as refusal:
+        db.rollback()
+        return _refused(raw, refusal)
+    return render_template("scan/station.html", answer=answer, fields={}, scanned="",
+                           scan_fields=jsonable(answer.scan.fields))
+
+
+def _refused(raw: str, refusal: Invalid):
+    return render_template("scan/station.html", answer=None, fields=refusal.fields,
+                           scanned=raw if raw.isprintable() else ""), 400
 
 
 @bp.route("/", methods=["POST"])
 @roles_required(*SCANNERS, action="use the scan station")
 def scan():
+    """A scan opens its record's page, or the station's own GET page saying what it is (post/redirect/get:
+    going back never sends the scan again); a refused scan is said here."""
     raw = request.form.get("scan", "")
     try:
-        answer, page = read_scan(raw)
+        _answer, page = read_scan(raw)
     except Invalid as refusal:
         db.rollback()
-        return render_template("scan/station.html", answer=None, fields=refusal.fields,
-                               scanned=raw if raw.isprintable() else ""), 400
-    if page:
-        return redirect(page, code=303)
-    return render_template("scan/station.html", answer=answer, fields={}, scanned="",
-                           scan_fields=jsonable(answer.scan.fields))
+        return _refused(raw, refusal)
+    return redirect(page or url_for("scan.station", scan=raw), code=303)
 
 
 def hit_url(hit: search.Hit) -> str | None:

@@ -44,13 +44,17 @@ def _index(refusal: Refusal | None = None, **context: Any) -> str:
 def index():
     """The overview; with ``?container=`` (a scan) the put/take/move step asks for the position next."""
     scan = request.args.get("container", "").strip()
+    target = request.args.get("target", "").strip()  # a box label scanned next: ask for the position in it
     if not scan:
         return _index()
     try:
         item = scan_views.container(db.session(), {"container": scan})
+        box = scan_views.position_or_box(db.session(), target) if target else None
     except DomainError as error:
         db.rollback()
         return _index(Refusal.of(error)), error.status
+    if box is not None:
+        return _index(container=scan, target=target, ask_position=box, item=placements.where_is(db.session(), item))
     return _index(item=placements.where_is(db.session(), item), container=scan)
 
 
@@ -195,9 +199,9 @@ def _store(action: str):
         else:
             if form.target.data and not form.position.data:
                 found = scan_views.position_or_box(session, form.target.data)
-                if found is not None:  # a box label: ask for the position in it
-                    return _index(container=form.container.data, target=form.target.data, ask_position=found,
-                                  item=placements.where_is(session, item))
+                if found is not None:  # a box label: ask for the position in it, on a page of its own (GET)
+                    return redirect(url_for("storage.index", container=form.container.data,
+                                            target=form.target.data))
             box_row, row, column = scan_views.position(session, form.target.data, form.position.data)
             operation = placements.put if action == "put" else placements.move
             placement = operation(session, actor=current_user(), item=item, box=box_row, row=row, column=column,

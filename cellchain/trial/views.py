@@ -242,9 +242,12 @@ def balance():
 @roles_required(*randomization.LIST_ROLES, action="extend the randomization list")
 def extend_list():
     form = ExtendListForm()
-    form.check()
-    row = randomization.extend(db.session(), actor=current_user(), extra=form.extra_positions(),
-                               reason=form.reason.data or "")
-    flash(f"Randomization list extended; {row.next_position - 1} positions used. New fingerprint recorded.",
-          "success")
-    return redirect(url_for("trial.balance"))
+
+    def extend():  # a refusal is the error page, naming the fields: the list's page has no form to refill
+        row = randomization.extend(db.session(), actor=current_user(), extra=form.extra_positions(),
+                                   reason=form.reason.data or "")
+        flash(f"Randomization list extended; {row.next_position - 1} positions used. New fingerprint recorded.",
+              "success")
+        return redirect(url_for("trial.balance"))
+
+    return submit(form, extend, lambda refusal: None, refusals=())

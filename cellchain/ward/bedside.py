@@ -17,15 +17,18 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import insert
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH
+from cellchain.manufacturing.models import Bag
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.trial.models import Subject
 from cellchain.ward import bedside_facts, bedside_scans, custody
-from cellchain.ward.models import BedsideCheck
+from cellchain.ward.models import BedsideCheck, Infusion
 from cellchain.ward.rules.bedside_checks import Check, Facts, Protocol, run_checks
 
 # --- loading the facts ----------------------------------------------------------------------------------
@@ -138,3 +141,40 @@ def verify(session: Session, *, actor: Actor, wristband: Any, bag: Any, protocol
     checks = run_checks(facts)
     record = record_attempt(session, actor=actor, attempt=Attempt.of(scans, facts, checks, "verify"))
     return Verification(checks, facts, record)
+
+
+# --- reading a recorded attempt back (the bedside page after its post) ------------------------------------
+
+@dataclass(frozen=True)
+class RecordedAttempt:
+    """A stored attempt as the bedside page shows it: every check as it was judged, and both scans, so the
+    start form can carry them on. ``infusion_id`` names the bag's infusion once one has started."""
+
+    id: int
+    ok: bool
+    purpose: str
+    checks: list[Check]
+    wristband: str
+    bag_parts: list[str]
+    subject: Subject | None
+    bag_code: str | None
+    checked_at: datetime
+    checked_by: str
+    infusion_id: int | None
+
+
+def recorded_attempt(session: Session, check_id: int) -> RecordedAttempt:
+    """The attempt ``check_id`` as it was recorded (NotFound if there is none); nothing is checked again."""
+    row = session.get(BedsideCheck, check_id)
+    if row is None:
+        raise NotFound(f"no bedside check {check_id}")
+    bag = session.get(Bag, row.bag_id) if row.bag_id is not None else None
+    infusion = session.exec(select(Infusion.id).where(Infusion.bag_id == bag.id)).first() if bag else None
+    checker = session.get(User, row.checked_by)
+    return RecordedAttempt(
+        id=row.id, ok=row.ok, purpose=row.purpose,
+        checks=[Check(c["name"], bool(c["ok"]), c.get("detail", "")) for c in row.checks],
+        wristband=row.wristband_scan, bag_parts=row.bag_scan.split("\n"),
+        subject=session.get(Subject, row.subject_id) if row.subject_id is not None else None,
+        bag_code=bag.bag_code if bag else None, checked_at=row.checked_at,
+        checked_by=checker.full_name if checker else "", infusion_id=infusion)

@@ -141,38 +141,49 @@ def _bedside(**context: Any) -> str:
 @bp.route("/bedside")
 @roles_required("nurse", action="check a bag at the bedside")
 def bedside_page():
-    """Step 1: scan the wristband. The page then asks for the bag."""
+    """Step 1: scan the wristband. The page then asks for the bag (``?bag_part=`` carries half of a bag's
+    linear scans, DIN or product code, while it asks for the other)."""
     scan = request.args.get("scan", "").strip()
     if not scan:
         return _bedside()
     subject, problem = bedside_scans.wristband_subject(db.session(), scan, site_zone())
     if subject is None:
         return _bedside(wristband_problem=problem), 400
-    return _bedside(wristband=scan, subject=subject)
+    parts = [p.strip() for p in request.args.getlist("bag_part") if p.strip()]
+    prompt = bedside_scans.bag_scan_prompt(parts, site_zone()) if parts else None
+    return _bedside(wristband=scan, subject=subject, bag_parts=parts if prompt else [], prompt=prompt)
 
 
 @bp.route("/bedside/check", methods=["POST"])
 @roles_required("nurse", action="check a bag at the bedside")
 def bedside_check():
-    """Step 2: scan the bag (its 2D code, or DIN then product code). Every check is shown and recorded."""
+    """Step 2: scan the bag (its 2D code, or DIN then product code). Every check is recorded, then shown on
+    the attempt's own page (post/redirect/get: going back never checks again)."""
     form = BedsideCheckForm()
     wristband, parts = form.wristband.data or "", form.bag_parts()
 
     def subject_on_wristband():  # only for a page without a check: the check reads the wristband itself
         return bedside_scans.wristband_subject(db.session(), wristband, site_zone())[0]
 
-    prompt = bedside_scans.bag_scan_prompt(parts, site_zone())
-    if prompt:
-        return _bedside(wristband=wristband, subject=subject_on_wristband(), bag_parts=parts, prompt=prompt)
+    if bedside_scans.bag_scan_prompt(parts, site_zone()):  # half a bag's identity: ask for the other half
+        return redirect(url_for("ward.bedside_page", scan=wristband, bag_part=parts), code=303)
 
     def check():
         result = bedside.verify(db.session(), actor=current_user(), wristband=wristband, bag=parts or "",
                                 protocol=_protocol())
-        return _bedside(wristband=wristband, subject=result.facts.subject, bag_parts=parts, result=result)
+        return redirect(url_for("ward.bedside_attempt", check_id=result.record.id))
 
     return submit(form, check,
                   lambda refusal: _bedside(wristband=wristband, subject=subject_on_wristband(), refusal=refusal),
                   refusals=(Invalid,))
+
+
+@bp.route("/bedside/checks/<int:check_id>")
+@roles_required("nurse", action="check a bag at the bedside")
+def bedside_attempt(check_id: int):
+    """A recorded bedside check: every check as it was judged then; when all passed, the start form."""
+    result = bedside.recorded_attempt(db.session(), check_id)
+    return _bedside(wristband=result.wristband, subject=result.subject, bag_parts=result.bag_parts, result=result)
 
 
 @bp.route("/infusions", methods=["POST"])

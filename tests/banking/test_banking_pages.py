@@ -28,7 +28,7 @@ def test_the_lab_freezes_a_master_bank_from_the_bank_lots_page(app, client, auth
     assert 'data-testid="freeze-form"' in page and f'action="/banks/lots/{din}/freeze"' in page
     response = auth.post(f"/banks/lots/{din}/freeze", {"level": "MCB", "passage": "1", "vial_count": "6",
                                                        "cells_per_vial": "5000000", "cryoprotectant": "10% DMSO"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/banks/MCB-{din}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/banks/MCB-{din}")
     bank = client.get(f"/banks/MCB-{din}").get_data(as_text=True)
     assert bank.count('data-vial="') == 6 and "awaiting release" in bank
     assert f"MCB-{din}-V006" in bank
@@ -66,7 +66,7 @@ def test_the_lab_thaws_a_vial_by_scanning_its_label_and_lands_on_the_new_lot(app
     assert 'name="vial" class="scanbox" data-scan autofocus' in form
     response = auth.post("/banks/thaw", {"vial": encode_local("a", code), "purpose": "bank",
                                          "post_thaw_viability_pct": "88"})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/lab/lots/{din}-L01")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/lab/lots/{din}-L01")
     lot_page = client.get(f"/lab/lots/{din}-L01").get_data(as_text=True)
     assert "continue from P3" in lot_page
     vial = client.get(f"/banks/vials/{code}").get_data(as_text=True)

@@ -85,10 +85,10 @@ def test_receipt_out_of_range_opens_an_excursion_shown_on_the_collection(app, ap
     auth.login("lab")
     shipped = auth.post(f"/lab/collections/{din}/handover", {"event": "shipped", "location": "maternity ward",
                                                              "temperature_c": "18"})
-    assert shipped.status_code == 302
+    assert shipped.status_code == 303
     received = auth.post(f"/lab/collections/{din}/handover", {"event": "received", "location": "cell lab",
                                                               "temperature_c": "31.5", "condition": "intact"})
-    assert received.status_code == 302
+    assert received.status_code == 303
     body = api.get(f"/api/v1/collections/{din}", as_="lab").get_json()
     assert body["status"] == "at_lab"
     assert [e["event"] for e in body["custody"]] == ["collected", "shipped", "received"]

@@ -86,7 +86,7 @@ def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(client, aut
             "consent_obtained": "yes", "medical_history_ok": "ok",
             **{f"screening.{test}": result for test, result in SCREENING.items()}}
     registered = auth.post("/lab/collections", form)
-    assert registered.status_code == 302
+    assert registered.status_code == 303
     din = registered.headers["Location"].rstrip("/").split("/")[-1]
     page = client.get(f"/lab/collections/{din}")
     assert b"Eligible" in page.data and din.encode() in page.data
@@ -94,24 +94,24 @@ def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(client, aut
         response = auth.post(f"/lab/collections/{din}/handover", {
             "event": event, "location": "cell processing lab", "temperature_c": "6",
             "occurred_at": local(hours_after(collected, hours))})
-        assert response.status_code == 302
+        assert response.status_code == 303
     started = auth.post(f"/lab/collections/{din}/lot")
-    assert started.status_code == 302 and started.headers["Location"].endswith(f"/lab/lots/{din}")
+    assert started.status_code == 303 and started.headers["Location"].endswith(f"/lab/lots/{din}")
 
     for number, (seeded, harvested) in enumerate(COUNTS):
         start = hours_after(collected, 6 + 72 * number)
         response = auth.post(f"/lab/lots/{din}/passages", {
             "number": str(number), "seeded_cells": str(seeded), "harvested_cells": str(harvested),
             "viability_pct": "95", "seeded_at": local(start), "harvested_at": local(hours_after(start, 70))})
-        assert response.status_code == 302, response.data
+        assert response.status_code == 303, response.data
     for step in ("tissue_processing", "media_and_reagent_lots", "wash"):
         response = auth.post(f"/lab/lots/{din}/batch-steps", {"step": step, "details": "operator note: ok"})
-        assert response.status_code == 302
-    assert auth.post(f"/lab/lots/{din}/harvest", {"harvested_cells": "60000000"}).status_code == 302
-    assert auth.post(f"/lab/lots/{din}/formulation", {"cells_per_ml": "1000000", "volume_ml": "55"}).status_code == 302
+        assert response.status_code == 303
+    assert auth.post(f"/lab/lots/{din}/harvest", {"harvested_cells": "60000000"}).status_code == 303
+    assert auth.post(f"/lab/lots/{din}/formulation", {"cells_per_ml": "1000000", "volume_ml": "55"}).status_code == 303
     filled = auth.post(f"/lab/lots/{din}/bags", {"count": "3", "volume_ml": "18", "total_cells": "18000000",
                                                  "anticoagulant": "heparin", "anticoagulant_lot": "HEP2611"})
-    assert filled.status_code == 302
+    assert filled.status_code == 303
     page = client.get(f"/lab/lots/{din}").data.decode()
     assert "Verification required" in page and "Another person must verify your step." in page
 
@@ -123,7 +123,7 @@ def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(client, aut
     for step_id in step_ids:
         response = auth.post(f"/lab/lots/{din}/batch-steps/{step_id}/verify", {
             "signature_username": "qa", "signature_password": "cellchain-demo", "signature_meaning": "verified"})
-        assert response.status_code == 302
+        assert response.status_code == 303
 
     page = client.get(f"/lab/lots/{din}").data.decode()
     assert 'data-testid="batch-complete"' in page

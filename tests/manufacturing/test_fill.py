@@ -264,7 +264,7 @@ def test_the_fill_page_takes_bags_without_a_cell_count_and_the_qa_page_shows_the
     auth.login("lab")
     filled = auth.post(f"/lab/lots/{lot_id}/bags", {"count": "2", "volume_ml": "35", "anticoagulant": "heparin",
                                                     "anticoagulant_lot": "HEP2611A"})
-    assert filled.status_code == 302
+    assert filled.status_code == 303
     auth.logout()
     auth.login("qa")
     page = " ".join(client.get(f"/qa/lots/{lot_id}").get_data(as_text=True).split())

@@ -25,7 +25,7 @@ def test_a_handover_time_typed_on_the_page_is_kept_as_that_moment_at_the_site(ap
     response = auth.post(f"/lab/collections/{din}/handover", data={
         "event": "stored", "location": "cryo tank 2", "temperature_c": "4",
         "occurred_at": typed.strftime("%Y-%m-%dT%H:%M")})
-    assert response.status_code == 302, response.data.decode()[:2000]
+    assert response.status_code == 303, response.data.decode()[:2000]
     with in_db(app) as session:
         event = session.exec(select(CustodyEvent).where(CustodyEvent.item_type == "collection",
                                                         CustodyEvent.item_id == cord_id,

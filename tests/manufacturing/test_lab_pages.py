@@ -167,7 +167,7 @@ def test_placebo_bags_are_filled_from_the_page(client, auth):
     auth.login("lab")
     assert b"licensed product" in client.get("/lab/placebo").data
     response = auth.post("/lab/placebo", {"count": "3", "volume_ml": "50", "saline_lot": "NS2611"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     listing = client.get(response.headers["Location"]).data.decode()
     assert listing.count('data-bag="') == 3 and "placebo" in listing and "released" in listing
 

@@ -43,7 +43,7 @@ def test_administrator_unlocks_a_locked_account_with_a_reason(app, client, auth)
     with app.app_context():
         nurse_id = accounts.find_user(db.session(), "nurse").id
     assert auth.post(f"/admin/users/{nurse_id}/unlock", {"reason": ""}).status_code == 400
-    assert auth.post(f"/admin/users/{nurse_id}/unlock", {"reason": "identity confirmed by phone"}).status_code == 302
+    assert auth.post(f"/admin/users/{nurse_id}/unlock", {"reason": "identity confirmed by phone"}).status_code == 303
     auth.logout()
     assert auth.login("nurse").status_code == 302
 
@@ -78,7 +78,7 @@ def test_admin_creates_an_account_that_can_log_in(client, auth):
     auth.login("admin")
     response = auth.post("/admin/users", {"username": "qa2", "full_name": "Second QA", "password": "long-password",
                                           "roles": ["qa"]})
-    assert response.status_code == 302
+    assert response.status_code == 303
     auth.logout()
     assert auth.login("qa2", "long-password").status_code == 302
 

@@ -31,7 +31,7 @@ def _enter_results(client, auth, lot_id: str) -> str:
     url = f"/qc/lots/{lot_id}/results"
     for code, value in PASSING.items():
         if code != "endotoxin":
-            assert auth.post(url, {**SAMPLED_FORM, "test": code, "value": str(value)}).status_code == 302, code
+            assert auth.post(url, {**SAMPLED_FORM, "test": code, "value": str(value)}).status_code == 303, code
     failed = auth.post(url, {**SAMPLED_FORM, "test": "endotoxin", "value": "6.2", "tested_at": TESTED_FORM},
                        follow_redirects=True)
     assert b"OUT OF SPECIFICATION" in failed.data
@@ -52,8 +52,8 @@ def _enter_results(client, auth, lot_id: str) -> str:
 def _close_deviation(client, auth, number: str) -> None:
     base = f"/qa/deviations/{number}"
     assert auth.post(f"{base}/decide", {"decision": "accept", "justification": "x"}).status_code == 409
-    assert auth.post(f"{base}/investigate", {"root_cause": "clotted well", "impact": "none"}).status_code == 302
-    assert auth.post(f"{base}/decide", {"decision": "accept", "justification": "valid repeat"}).status_code == 302
+    assert auth.post(f"{base}/investigate", {"root_cause": "clotted well", "impact": "none"}).status_code == 303
+    assert auth.post(f"{base}/decide", {"decision": "accept", "justification": "valid repeat"}).status_code == 303
     wrong = auth.post(f"{base}/close", _sign("qa", "closed", "wrong-password"))
     assert wrong.status_code == 401 and b"username or password is wrong" in wrong.data
     closed = auth.post(f"{base}/close", _sign("qa", "closed"), follow_redirects=True)

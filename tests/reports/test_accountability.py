@@ -125,6 +125,6 @@ def test_qa_decides_an_excursion_on_its_page_with_a_signature(app, client, auth)
     response = auth.post(f"/reports/excursions/{excursion_id}/decide", {
         "decision": "accept", "reason": "9.5 °C for 20 min is covered by the stability study",
         "signature_username": "qa", "signature_password": PASSWORD, "signature_meaning": "accepted"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         assert db.session().get(Excursion, excursion_id).status == "accepted"

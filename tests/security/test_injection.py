@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
 from cellchain.people.models import User
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, AuthActions, new_submission_id
 from tests.factories.lab import in_db, snapshot
 from tests.factories.security import add_prints_and_deviation, load_site, routes
 
@@ -161,7 +161,8 @@ def test_probes_in_form_fields_are_never_a_500(app, site):
             for route in routes(app, api=False):
                 if route.method != "POST" or route.rule.startswith("/auth/"):
                     continue
-                status = _status(browser, "POST", route.url(site), data={**form, "csrf_token": auth.csrf()})
+                status = _status(browser, "POST", route.url(site), data={**form, "csrf_token": auth.csrf(),
+                                                                          "submission_id": new_submission_id()})
                 if status not in SAFE | {303}:
                     wrong.append(f"POST {route.rule} {probe[:30]!r} as {username}: {status}")
     assert not wrong, "\n" + "\n".join(wrong)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import PASSWORD, AuthActions
+from tests.conftest import PASSWORD, AuthActions, new_submission_id
 from tests.factories.lab import in_db
 from tests.factories.security import PEOPLE, ROLES, add_prints_and_deviation, audit_count, load_site, routes
 
@@ -338,7 +338,9 @@ def test_every_form_post_answers_every_role_with_allowed_or_403(app, site):
         for username, role in PEOPLE.items():
             actions = browsers[username]
             token = actions.csrf()
-            status = _call(actions._client, "POST", url, data={"csrf_token": token})
+            # As a freshly rendered form posts: its CSRF token and its own submission id.
+            status = _call(actions._client, "POST", url, data={"csrf_token": token,
+                                                               "submission_id": new_submission_id()})
             expected_ok = role in PAGE_POSTS[route.rule]
             if status >= 500 or (expected_ok and status not in PAGE_PASSED_THE_GATE) or (
                     not expected_ok and status != 403):

@@ -47,7 +47,7 @@ def test_a_lab_technician_puts_a_bag_by_scanning_it_then_the_box_label_and_the_p
     auth.login("lab")
     step = client.get("/storage/", query_string={"container": scan})
     assert step.status_code == 200 and "scan the position label, or the box label" in step.get_data(as_text=True)
-    asked = auth.post("/storage/put", {"container": scan, "target": "&bBX-0001"})
+    asked = auth.post("/storage/put", {"container": scan, "target": "&bBX-0001"}, follow_redirects=True)
     assert asked.status_code == 200 and "Position in box BX-0001" in asked.get_data(as_text=True)
     done = auth.post("/storage/put", {"container": scan, "target": "&bBX-0001", "position": "C2"})
     assert done.status_code == 303 and done.headers["Location"].endswith("/storage/boxes/BX-0001")

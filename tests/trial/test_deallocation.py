@@ -64,13 +64,13 @@ def test_a_coordinator_replaces_a_discarded_allocated_bag(app, client, auth):
     no_reason = auth.post(f"/trial/visits/{made.visit_id}/deallocation", {"reason": ""})
     assert no_reason.status_code == 400
     taken_off = auth.post(f"/trial/visits/{made.visit_id}/deallocation", {"reason": "bag discarded: punctured"})
-    assert taken_off.status_code == 302
+    assert taken_off.status_code == 303
     page = client.get(f"/trial/subjects/{made.subject_code}").get_data(as_text=True)
     assert "not fit for use" in page and 'data-testid="flagged-visits"' not in page
     assert f'action="/trial/visits/{made.visit_id}/allocation"' in page  # the visit offers a new bag
     again = auth.post(f"/trial/visits/{made.visit_id}/allocation", {"scan": ward.bag_2d(replacement),
                                                                      "weight_kg": "70"})
-    assert again.status_code == 302
+    assert again.status_code == 303
     with app.app_context():
         session = db.session()
         row = session.exec(select(Allocation).where(Allocation.visit_id == made.visit_id)).one()

@@ -103,7 +103,7 @@ def test_the_named_volumes_are_shown_before_the_fill_and_nothing_is_written(app,
         assert snapshot(session) == before
     filled = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "count": "0", "anticoagulant": "heparin",
                                                     "anticoagulant_lot": "HEP2611A"})
-    assert filled.status_code == 302
+    assert filled.status_code == 303
     with in_db(app) as session:
         volumes = sorted(b.volume_ml for b in session.exec(select(Bag).where(Bag.din == lot_id)))
     assert volumes == [27.5, 45.0]
@@ -156,11 +156,11 @@ def test_the_coordinator_records_the_visit_weight_on_the_subject_page_and_alloca
     bad = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "700"})
     assert bad.status_code == 400 and "plausible" in bad.get_data(as_text=True)
     response = auth.post(f"/trial/visits/{visit}/weight", {"weight_kg": "68.5"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert "68.5 kg" in page and "Dose checked against the recorded 68.5 kg" in page
     allocated = auth.post(f"/trial/visits/{visit}/allocation", {"scan": bag["bag_id"]})
-    assert allocated.status_code == 302
+    assert allocated.status_code == 303
     with in_db(app) as session:
         row = session.exec(select(Allocation).where(Allocation.visit_id == visit)).one()
     assert row.weight_kg == 68.5

@@ -49,7 +49,7 @@ def test_the_register_form_asks_every_criterion_with_nothing_preselected(client,
 def test_registering_through_the_form_shows_the_verdict_and_reasons(client, auth):
     auth.login("coordinator")
     response = auth.post("/trial/subjects", _form(active_infection=True, consent_signed=False))
-    assert response.status_code == 302
+    assert response.status_code == 303
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Not eligible" in page and "active_infection" in page and "consent_missing" in page
     assert "Randomize" not in page
@@ -70,7 +70,7 @@ def test_randomizing_from_the_subject_page_needs_the_typed_confirmation(client, 
     url = f"/trial/subjects/{subject_id}/randomize"
     wrong = auth.post(url, {"confirm": "SUBJ-9999"})
     assert wrong.status_code == 400 and "to confirm" in wrong.get_data(as_text=True)
-    assert auth.post(url, {"confirm": subject_id}).status_code == 302
+    assert auth.post(url, {"confirm": subject_id}).status_code == 303
     arm = api.get(f"/api/v1/subjects/{subject_id}", as_="coordinator").get_json()["arm"]
     page = client.get(f"/trial/subjects/{subject_id}").get_data(as_text=True)
     assert f"{arm} ({'UC-MSC' if arm == 'A' else 'placebo'})" in page and 'name="confirm"' not in page
@@ -91,7 +91,7 @@ def test_allocating_from_the_subject_page_names_a_refusal_and_shows_the_bag(app,
     assert before.count('class="allocate"') == 1 and url in before  # only the next infusion takes a bag
     refused = auth.post(url, {"scan": bad, "weight_kg": "70"})
     assert refused.status_code == 409 and "wrong_product_for_arm" in refused.get_data(as_text=True)
-    assert auth.post(url, {"scan": good + "\r\n", "weight_kg": "70"}).status_code == 302
+    assert auth.post(url, {"scan": good + "\r\n", "weight_kg": "70"}).status_code == 303
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert good in page and "Allocations" in page
     assert f"/trial/visits/{_visit_id(api, subject, 4, 'infusion')}/allocation" in page  # now week 4 is next
@@ -104,7 +104,7 @@ def test_the_follow_up_button_records_the_visit_done(client, auth, api):
     auth.login("coordinator")
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert f"/trial/visits/{visit_id}/done" in page
-    assert auth.post(f"/trial/visits/{visit_id}/done").status_code == 302
+    assert auth.post(f"/trial/visits/{visit_id}/done").status_code == 303
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert f"/trial/visits/{visit_id}/done" not in page and "Done" in page
 

@@ -100,7 +100,7 @@ def test_the_coordinator_moves_an_infusion_from_the_subject_page(api, client, au
     day = site_today() + timedelta(weeks=4, days=1)
     done = auth.post(f"/trial/visits/{week4['visit_id']}/plan",
                      {"planned_at": f"{day.isoformat()}T15:45", "reason": "clinic slot"})
-    assert done.status_code == 302
+    assert done.status_code == 303
     page = client.get(f"/trial/subjects/{subject['subject_id']}").get_data(as_text=True)
     assert f"{day.isoformat()} 15:45" in page
     refused = auth.post(f"/trial/visits/{week4['visit_id']}/plan",

@@ -18,8 +18,9 @@ def test_a_bedside_check_on_the_page_reads_the_subject_once_and_records_one_atte
     auth.login("nurse")
     token = auth.csrf()
     with counting(app) as seen:
-        page = auth.post("/ward/bedside/check", {"wristband": made.wristband, "scan": made.bag_scan,
-                                                 "csrf_token": token})
+        posted = auth.post("/ward/bedside/check", {"wristband": made.wristband, "scan": made.bag_scan,
+                                                   "csrf_token": token})
+    page = auth._client.get(posted.headers["Location"])
     assert page.status_code == 200 and 'data-check="right_subject"' in page.get_data(as_text=True)
     assert len([s for s in seen if SUBJECTS.search(s)]) == 1, seen
     assert len([s for s in seen if s.lstrip().upper().startswith("INSERT INTO BEDSIDE_CHECKS")]) == 1, seen

@@ -27,7 +27,7 @@ def check_page(auth, wristband: str, scan: str, parts: list[str] | None = None):
     data = {"wristband": wristband, "scan": scan}
     if parts:
         data["bag_part"] = parts
-    return auth.post("/ward/bedside/check", data)
+    return auth.post("/ward/bedside/check", data, follow_redirects=True)  # the check's result is its own page
 
 
 def failed_checks(html: str) -> list[str]:
@@ -52,7 +52,7 @@ def test_a_nurse_receives_a_dispatched_bag_by_scanning_it(app, client, auth):
     assert missing.status_code == 400 and "temperature" in missing.get_data(as_text=True)
     response = auth.post("/ward/receive", {"scan": ward.bag_2d(bag), "temperature_c": "5.5", "location": "Ward 5",
                                            "condition": "intact"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         assert db.session().get(Bag, bag.id).custody_state == "at_ward"
     again = auth.post("/ward/receive", {"scan": ward.bag_2d(bag), "temperature_c": "5.5", "location": "Ward 5"})
@@ -73,7 +73,7 @@ def test_bedside_scan_shows_every_check_passing_then_two_nurses_start_and_comple
                                             "ultrasound_monitored": "yes", "heart_rate": "72",
                                             "signature_username": "nurse2", "signature_password": PASSWORD,
                                             "signature_meaning": "verified"})
-    assert started.status_code == 302, started.get_data(as_text=True)
+    assert started.status_code == 303, started.get_data(as_text=True)
     infusion_page = client.get(started.headers["Location"]).get_data(as_text=True)
     assert "Zhao Lei (nurse)" in infusion_page and 'data-testid="status">started' in infusion_page
     infusion_id = int(started.headers["Location"].rstrip("/").split("/")[-1])
@@ -87,7 +87,7 @@ def test_bedside_scan_shows_every_check_passing_then_two_nurses_start_and_comple
         "volume_ml": "49", "ended_at": now, "ultrasound_monitored": "yes", "partial_reason": "dead volume in the line",
         "reaction_0_description": "flushing",
         "reaction_0_severity": "mild", "reaction_0_onset": now})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    assert done.status_code == 303, done.get_data(as_text=True)
     with app.app_context():
         session = db.session()
         infusion = session.get(Infusion, infusion_id)

@@ -164,7 +164,7 @@ def test_a_nurse_thaws_a_bag_on_the_thaw_page_and_prints_its_new_label(app, clie
     auth.login("nurse")
     assert 'name="scan"' in client.get("/ward/thaw").get_data(as_text=True)
     response = auth.post("/ward/thaw", {"scan": scene.bag_scan})
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/ward/thaw/{scene.bag.bag_code}")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/ward/thaw/{scene.bag.bag_code}")
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     with in_db(app) as session:
         bag = session.get(Bag, scene.bag.id)
@@ -198,7 +198,7 @@ def test_the_lab_chooses_cryopreserved_on_the_fill_page_and_the_bag_page_says_so
     auth.login("lab")
     filled = auth.post(f"/lab/lots/{lot_id}/bags", {"count": "1", "volume_ml": "70", "preservation": "cryopreserved",
                                                     "anticoagulant": "heparin", "anticoagulant_lot": "HEP2611A"})
-    assert filled.status_code == 302
+    assert filled.status_code == 303
     with in_db(app) as session:
         bag = session.exec(select(Bag).where(Bag.din == lot_id)).one()
         assert bag.preservation == "cryopreserved" and bag.expires_at - bag.frozen_at > timedelta(days=179)

@@ -50,13 +50,13 @@ def test_a_new_cord_is_offered_shipping_only_and_is_then_received_at_the_lab(app
     cord = {"kind": "collection", "item": din}
     shipped = auth.post("/handover/", {**cord, "event": "shipped", "location": "Delivery ward 3", "temperature_c": "18",
                                        "handed_over_by": "Midwife Chen", "received_by": "Courier Wu"})
-    assert shipped.status_code == 302
+    assert shipped.status_code == 303
     page = client.get(shipped.headers["Location"]).get_data(as_text=True)
     assert 'value="received"' in page and 'value="shipped"' not in page
     assert "Midwife Chen" in page and "Courier Wu" in page  # the people are shown with the event
     received = auth.post("/handover/", {**cord, "event": "received", "location": "Cell processing lab",
                                         "temperature_c": "12", "handed_over_by": "Courier Wu"})
-    assert received.status_code == 302
+    assert received.status_code == 303
     assert state_of(app, Collection, _collection_id(app, din)) == "at_lab"
 
 
@@ -77,7 +77,7 @@ def test_the_lab_dispatches_bags_scanned_in_a_row_and_prints_their_shipper_label
     sent = auth.post("/handover/dispatch", {"bag": [first.bag_code, second.bag_code], "ship_to": "Ward 5",
                                             "location": "Cell processing lab, dispatch", "temperature_c": "5",
                                             "handed_over_by": "Li Wei", "received_by": "Courier Wu"})
-    assert sent.status_code == 302
+    assert sent.status_code == 303
     assert {state_of(app, Bag, b.id) for b in (first, second)} == {"dispatched"}
     done = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert 'data-testid="shipper-label"' in done
@@ -107,7 +107,7 @@ def test_a_nurse_receives_a_dispatched_bag_and_sees_who_sent_it(app, client, aut
     received = auth.post("/handover/", {"kind": "bag", "item": bag.bag_code, "event": "received_at_ward",
                                         "location": ward.WARD, "temperature_c": "6", "handed_over_by": "Courier Wu",
                                         "received_by": "Nurse Zhao"})
-    assert received.status_code == 302 and state_of(app, Bag, bag.id) == "at_ward"
+    assert received.status_code == 303 and state_of(app, Bag, bag.id) == "at_ward"
 
 
 def test_a_bag_is_discarded_only_with_a_reason(app, auth):
@@ -117,7 +117,7 @@ def test_a_bag_is_discarded_only_with_a_reason(app, auth):
     refused = auth.post("/handover/", form)
     assert refused.status_code == 400 and "say why it is discarded" in refused.get_data(as_text=True)
     assert state_of(app, Bag, bag.id) == "at_lab"
-    assert auth.post("/handover/", {**form, "notes": "bag punctured"}).status_code == 302
+    assert auth.post("/handover/", {**form, "notes": "bag punctured"}).status_code == 303
     assert state_of(app, Bag, bag.id) == "discarded"
 
 
@@ -143,7 +143,7 @@ def test_the_ward_receive_form_records_who_received_the_bag(app, client, auth):
     assert 'name="received_by"' in client.get("/ward/").get_data(as_text=True)
     response = auth.post("/ward/receive", {"scan": ward.bag_2d(bag), "temperature_c": "5", "location": ward.WARD,
                                            "handed_over_by": "Courier Wu", "received_by": "Nurse Zhao"})
-    assert response.status_code == 302
+    assert response.status_code == 303
     with app.app_context():
         last = custody.events_of(db.session(), "bag", bag.id)[-1]
         assert (last.handed_over_by, last.received_by) == ("Courier Wu", "Nurse Zhao")

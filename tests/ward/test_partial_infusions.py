@@ -83,7 +83,7 @@ def test_the_nurse_completes_a_partial_infusion_on_its_page_which_shows_vitals_a
     refused = auth.post(f"/ward/infusions/{infusion_id}/complete", form)
     assert refused.status_code == 400 and "partial_reason" in refused.get_data(as_text=True)
     done = auth.post(f"/ward/infusions/{infusion_id}/complete", {**form, "partial_reason": "stopped: rigors"})
-    assert done.status_code == 302, done.get_data(as_text=True)
+    assert done.status_code == 303, done.get_data(as_text=True)
     page = " ".join(client.get(f"/ward/infusions/{infusion_id}").get_data(as_text=True).split())
     assert "30 ml of 50 ml" in page and 'data-testid="partial">PARTIAL INFUSION</span> stopped: rigors' in page
     assert "<th>Heart rate (/min)</th><th>Temperature (°C)</th>" in page
