@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request, url_for
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers
+from cellchain.core.errors import Invalid
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -74,6 +76,83 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+# --- the cursor of a list's next page -------------------------------------------------------------------
+# The cursor is the last row's ordering key, signed with the site's secret and bound to the list and its
+# filters: it cannot be forged, edited, or carried over to another list or other filters (a 400 naming
+# ``cursor``); a cursor signed before the secret changed is refused alike.
+
+PAGING_ARGS = ("cursor", "limit", "per_page")
+CURSOR_REFUSED = "not a cursor this list gave for these filters; start again from the first page"
+
+
+def _list_scope() -> str:
+    """The list (endpoint and path) and its filters, as the cursor is bound to them."""
+    filters = sorted((k, v) for k, v in request.args.items(multi=True) if k not in PAGING_ARGS and v != "")
+    return f"{request.endpoint}|{sorted((request.view_args or {}).items())}|{filters}"
+
+
+def _cursors() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cellchain.list-cursor")
+
+
+def _key_to_json(value: Any) -> Any:
+    return {"t": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _key_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
+        return datetime.fromisoformat(value["t"])
+    if value is None or isinstance(value, dict | list):
+        raise ValueError("not a key value")
+    return value
+
+
+def page_request(*, size_arg: str = "per_page") -> db.PageRequest:
+    """The page the request asks for: ``?cursor=`` (from a previous page) and its size (``per_page`` on
+    pages, ``limit`` in the API): default PAGE_SIZE, at most MAX_PAGE_SIZE."""
+    size_text = request.args.get(size_arg, "").strip()
+    if not size_text:
+        size = db.PAGE_SIZE
+    elif size_text.isdigit() and int(size_text) >= 1:
+        size = min(int(size_text), db.MAX_PAGE_SIZE)
+    else:
+        raise Invalid({size_arg: f"a whole number from 1 to {db.MAX_PAGE_SIZE}"})
+    cursor = request.args.get("cursor", "")
+    if not cursor:
+        return db.PageRequest(size)
+    try:
+        payload = _cursors().loads(cursor)
+        if not isinstance(payload, dict) or payload.get("s") != _list_scope() or not isinstance(payload.get("k"), list):
+            raise ValueError("another list")
+        return db.PageRequest(size, tuple(_key_from_json(v) for v in payload["k"]))
+    except (BadData, ValueError, TypeError):
+        raise Invalid({"cursor": CURSOR_REFUSED}) from None
+
+
+def next_cursor(page: db.Page) -> str | None:
+    """The opaque cursor of the page after ``page`` (None on the last page)."""
+    if page.next_key is None:
+        return None
+    return _cursors().dumps({"s": _list_scope(), "k": [_key_to_json(v) for v in page.next_key]})
+
+
+def next_page_url(page: db.Page) -> str | None:
+    """This list's next page, its filters and page size kept (for a page's "Next" link)."""
+    cursor = next_cursor(page)
+    if cursor is None:
+        return None
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args, cursor=cursor)
+
+
+def first_page_url() -> str | None:
+    """This list's first page with its filters, when the request is on a later page."""
+    if not request.args.get("cursor"):
+        return None
+    args = {k: v for k, v in request.args.items() if k != "cursor"}
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
 def init_app(app: Flask) -> None:
     """Before the areas' own hooks: bounded ids, the proxy's client address, error pages, commit at the edge."""
     app.url_map.converters["int"] = BoundedInt
@@ -83,3 +162,5 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(_commit_or_refuse)
     app.add_template_filter(localtime, "localtime")
+    app.add_template_global(next_page_url, "next_page_url")
+    app.add_template_global(first_page_url, "first_page_url")

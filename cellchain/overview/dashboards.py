@@ -85,7 +85,8 @@ class LotInProcess:
 class LabPanel:
     lots: list[LotInProcess]
     awaiting_lot: list[Collection]
-    quarantine: list[tuple[Bag, str | None]]
+    quarantine: list[tuple[Bag, str | None]]  # the first page; the lab's bag list has the rest
+    quarantine_count: int = 0
 
     @property
     def passages_due(self) -> int:
@@ -114,7 +115,8 @@ def lab_panel(session: Session, settings: Settings) -> LabPanel:
         last = effective[-1] if effective else None
         rows.append(LotInProcess(lot, last, next_passage_by(lot, last, interval_days=settings.passage_interval_days,
                                                             limit=settings.passage_limit)))
-    return LabPanel(rows, collections.awaiting_lot(session), bags.list_bags(session, status="quarantine"))
+    return LabPanel(rows, collections.awaiting_lot(session), bags.list_bags(session, status="quarantine").rows,
+                    bags.count_bags(session, status="quarantine"))
 
 
 # --- QA -----------------------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.types import utcnow
+from cellchain.core.web import page_request
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.reports.forms import ExcursionDecisionForm
@@ -98,8 +100,11 @@ def decide_excursion(excursion_id: int):
 @bp.route("/accountability")
 @roles_required(*REPORT_ROLES, action="read bag accountability")
 def accountability_page():
-    return render_template("reports/accountability.html", groups=accountability.gather(db.session()),
-                           columns=accountability.COLUMNS)
+    session, now = db.session(), utcnow()
+    lots = accountability.page_of_lots(session, page_request(), now=now)
+    placebo = [] if request.args.get("cursor") else accountability.placebo_groups(session, now=now)
+    return render_template("reports/accountability.html", page=lots, groups=[*lots.rows, *placebo],
+                           totals=accountability.totals(session, now=now), columns=accountability.COLUMNS)
 
 
 @bp.route("/accountability.csv")
