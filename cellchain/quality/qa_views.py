@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
+from cellchain.core.web import page_request
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
@@ -104,8 +105,8 @@ def verify_certificate(lot_id: str):
 @roles_required(*VIEWERS, action="see deviations")
 def deviation_list():
     status = request.args.get("status") or None
-    rows = deviations.listing(db.session(), status=status)
-    return render_template("qa/deviations.html", rows=rows, status=status or "")
+    page = deviations.page_of(db.session(), page_request(), status=status)
+    return render_template("qa/deviations.html", page=page, rows=page.rows, status=status or "")
 
 
 def _render_deviation(number: str, *, problem: Refusal | None = None) -> str:

@@ -11,9 +11,11 @@ from cellchain.core.schemas import (
     CheckedNested,
     CheckedRaw,
     CheckedString,
+    PageQuery,
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
+    next_field,
     signature_field,
 )
 from cellchain.quality.models import DEVIATION_STATUSES
@@ -139,7 +141,7 @@ class SpecificationSchema(Schema):
 
 # --- deviations -----------------------------------------------------------------------------------------
 
-class DeviationsQuery(Schema):
+class DeviationsQuery(PageQuery):
     status = fields.String(metadata={"description": f"one of {', '.join(DEVIATION_STATUSES)}, or not_closed"})
     lot_id = fields.String()
 
@@ -187,6 +189,7 @@ class DeviationSchema(Schema):
 
 class DeviationsOut(Schema):
     deviations = fields.List(fields.Nested(DeviationSchema), required=True)
+    next = next_field()
 
 
 # --- release and rejection ------------------------------------------------------------------------------
