@@ -139,7 +139,7 @@ def next_cursor(page: db.Page) -> str | None:
 def next_page_url(page: db.Page) -> str | None:
     """This list's next page, its filters and page size kept (for a page's "Next" link)."""
     cursor = next_cursor(page)
-    if cursor is None:
+    if cursor is None or request.method != "GET":  # a form's refusal re-shows the list: no link to the POST
         return None
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return url_for(request.endpoint, **(request.view_args or {}), **args, cursor=cursor)
@@ -147,7 +147,7 @@ def next_page_url(page: db.Page) -> str | None:
 
 def first_page_url() -> str | None:
     """This list's first page with its filters, when the request is on a later page."""
-    if not request.args.get("cursor"):
+    if not request.args.get("cursor") or request.method != "GET":
         return None
     args = {k: v for k, v in request.args.items() if k != "cursor"}
     return url_for(request.endpoint, **(request.view_args or {}), **args)

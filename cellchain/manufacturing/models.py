@@ -231,6 +231,7 @@ class LabelPrint(SQLModel, table=True):
     __table_args__ = (
         Index("ix_label_prints_item", "item_type", "item_id"),
         Index("ix_label_prints_label", "label_kind", "item_key"),
+        Index("ix_label_prints_status", "status", "printed_at", "id"),  # the outstanding labels, a page at a time
         CheckConstraint(f"status IN {LABEL_STATUSES!r}", name="ck_label_prints_status"),
     )
 
