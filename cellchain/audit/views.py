@@ -13,10 +13,10 @@ from cellchain.core import db
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
+from cellchain.core.web import page_request
 from cellchain.people.security import roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-PAGE_SIZE = 100
 CSV_COLUMNS = ("seq", "recorded_at", "actor", "record_type", "record_id", "action", "old_values", "new_values",
                "reason", "prev_hash", "hash")
 
@@ -54,11 +54,9 @@ def _filter_from_args() -> audit.AuditFilter:
 @roles_required("auditor", "qa", "admin", action="read the audit trail")
 def trail():
     flt = _filter_from_args()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     session = db.session()
-    entries = audit.search(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total = audit.count(session, flt)
-    return render_template("audit/trail.html", entries=entries, total=total, page=page, page_size=PAGE_SIZE,
+    page = audit.page_of(session, flt, page_request())
+    return render_template("audit/trail.html", entries=page.rows, total=audit.count(session, flt), page=page,
                            args=_link_args())
 
 

@@ -85,9 +85,17 @@ PAGING_ARGS = ("cursor", "limit", "per_page")
 CURSOR_REFUSED = "not a cursor this list gave for these filters; start again from the first page"
 
 
+def _link_args() -> dict[str, str]:
+    """The query's filters and page size as a list's links repeat them. Names ``url_for`` itself takes
+    (``endpoint``, ``_external``, ``_method`` ...) are left out: they would break the link or point it
+    elsewhere; no list filters on such a name."""
+    return {k: v for k, v in request.args.items() if k != "cursor" and v != "" and k != "endpoint"
+            and not k.startswith("_")}
+
+
 def _list_scope() -> str:
     """The list (endpoint and path) and its filters, as the cursor is bound to them."""
-    filters = sorted((k, v) for k, v in request.args.items(multi=True) if k not in PAGING_ARGS and v != "")
+    filters = sorted((k, v) for k, v in _link_args().items() if k not in PAGING_ARGS)
     return f"{request.endpoint}|{sorted((request.view_args or {}).items())}|{filters}"
 
 
@@ -141,16 +149,14 @@ def next_page_url(page: db.Page) -> str | None:
     cursor = next_cursor(page)
     if cursor is None or request.method != "GET":  # a form's refusal re-shows the list: no link to the POST
         return None
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args, cursor=cursor)
+    return url_for(request.endpoint, **(request.view_args or {}), **_link_args(), cursor=cursor)
 
 
 def first_page_url() -> str | None:
     """This list's first page with its filters, when the request is on a later page."""
     if not request.args.get("cursor") or request.method != "GET":
         return None
-    args = {k: v for k, v in request.args.items() if k != "cursor"}
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint, **(request.view_args or {}), **_link_args())
 
 
 def init_app(app: Flask) -> None:
