@@ -254,11 +254,14 @@ def where_is(query: dict[str, Any]) -> placements.WhereIs:
 
 @bp.get("/storage/units/<unit_code>/readings", tags=TAGS)
 @roles_required(*STORAGE_READERS, action="read storage")
+@bp.arguments(PageQuery, location="query")
 @bp.response(200, ReadingsOut)
-def readings(unit_code: str) -> dict[str, Any]:
-    """The unit's last 50 temperature readings, newest first"""
+def readings(_query: dict[str, Any], unit_code: str) -> dict[str, Any]:
+    """The unit's temperature readings, newest first, a page at a time (?limit=, ?cursor= from ``next``)"""
     session = db.session()
-    return {"readings": temperatures.recent(session, places.unit_by_code(session, unit_code))}
+    unit = places.unit_by_code(session, unit_code)
+    page = temperatures.recent(session, unit, page_request(size_arg="limit"))
+    return {"readings": page.rows, "next": next_cursor(page)}
 
 
 def _recorded(recorded: temperatures.Recorded) -> dict[str, Any]:

@@ -206,6 +206,7 @@ class ReadingSchema(Schema):
 
 class ReadingsOut(Schema):
     readings = fields.List(fields.Nested(ReadingSchema), required=True, metadata={"description": "newest first"})
+    next = next_field()
 
 
 class RecordedOut(Schema):

@@ -72,8 +72,9 @@ def create_unit():
 def _unit_page(unit_code: str, refusal: Refusal | None = None) -> str:
     session = db.session()
     unit = places.unit_by_code(session, unit_code)
+    page = temperatures.recent(session, unit, page_request())
     return render_template("storage/unit.html", shown=places.unit_layout(session, unit),
-                           readings=temperatures.recent(session, unit), unit_kinds=layout.UNIT_KINDS,
+                           page=page, readings=page.rows, unit_kinds=layout.UNIT_KINDS,
                            location_kinds=layout.LOCATION_KINDS, csv_columns=CSV_COLUMNS, can_keep=_can_keep(),
                            refusal=refusal)
 
