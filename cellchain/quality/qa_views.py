@@ -178,7 +178,8 @@ HOLD_VIEWERS = ("qa", "investigator", "auditor")
 @bp.route("/holds")
 @roles_required(*HOLD_VIEWERS, action="see holds")
 def hold_list():
-    return render_template("qa/holds.html", rows=holds.listing(db.session()))
+    page = holds.page_of(db.session(), page_request())
+    return render_template("qa/holds.html", page=page, rows=page.rows)
 
 
 def _render_hold(hold_id: int, *, problem: Refusal | None = None, form: PageForm | None = None) -> str:
