@@ -89,8 +89,9 @@ def _link_args() -> dict[str, str]:
     """The query's filters and page size as a list's links repeat them. Names ``url_for`` itself takes
     (``endpoint``, ``_external``, ``_method`` ...) are left out: they would break the link or point it
     elsewhere; no list filters on such a name."""
+    path = request.view_args or {}  # a query name that repeats a path part would be a second value for it
     return {k: v for k, v in request.args.items() if k != "cursor" and v != "" and k != "endpoint"
-            and not k.startswith("_")}
+            and not k.startswith("_") and k not in path}
 
 
 def _list_scope() -> str:
@@ -149,14 +150,14 @@ def next_page_url(page: db.Page) -> str | None:
     cursor = next_cursor(page)
     if cursor is None or request.method != "GET":  # a form's refusal re-shows the list: no link to the POST
         return None
-    return url_for(request.endpoint, **(request.view_args or {}), **_link_args(), cursor=cursor)
+    return url_for(request.endpoint, **{**_link_args(), **(request.view_args or {})}, cursor=cursor)
 
 
 def first_page_url() -> str | None:
     """This list's first page with its filters, when the request is on a later page."""
     if not request.args.get("cursor") or request.method != "GET":
         return None
-    return url_for(request.endpoint, **(request.view_args or {}), **_link_args())
+    return url_for(request.endpoint, **{**_link_args(), **(request.view_args or {})})
 
 
 def init_app(app: Flask) -> None:

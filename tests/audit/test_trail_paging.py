@@ -46,3 +46,4 @@ def test_link_names_that_url_for_takes_itself_do_not_break_a_list(app, client, a
         following = re.search(r'rel="next" href="([^"]+)"', page.get_data(as_text=True)).group(1)
         assert following.startswith("/audit/?") and "_external" not in following
         assert client.get(html.unescape(following)).status_code == 200, query
+
