@@ -17,6 +17,7 @@ from cellchain.core.web import page_request
 from cellchain.people.security import roles_required
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
+TRAIL_PAGE_SIZE = 100  # an auditor reads the trail in long runs; it showed 100 entries a page before keyset paging
 CSV_COLUMNS = ("seq", "recorded_at", "actor", "record_type", "record_id", "action", "old_values", "new_values",
                "reason", "prev_hash", "hash")
 
@@ -55,7 +56,7 @@ def _filter_from_args() -> audit.AuditFilter:
 def trail():
     flt = _filter_from_args()
     session = db.session()
-    page = audit.page_of(session, flt, page_request())
+    page = audit.page_of(session, flt, page_request(default=TRAIL_PAGE_SIZE))
     return render_template("audit/trail.html", entries=page.rows, total=audit.count(session, flt), page=page,
                            args=_link_args())
 

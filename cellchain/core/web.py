@@ -116,12 +116,12 @@ def _key_from_json(value: Any) -> Any:
     return value
 
 
-def page_request(*, size_arg: str = "per_page") -> db.PageRequest:
+def page_request(*, size_arg: str = "per_page", default: int = db.PAGE_SIZE) -> db.PageRequest:
     """The page the request asks for: ``?cursor=`` (from a previous page) and its size (``per_page`` on
-    pages, ``limit`` in the API): default PAGE_SIZE, at most MAX_PAGE_SIZE."""
+    pages, ``limit`` in the API): ``default`` (PAGE_SIZE), at most MAX_PAGE_SIZE."""
     size_text = request.args.get(size_arg, "").strip()
     if not size_text:
-        size = db.PAGE_SIZE
+        size = default
     elif size_text.isdigit() and int(size_text) >= 1:
         size = min(int(size_text), db.MAX_PAGE_SIZE)
     else:
