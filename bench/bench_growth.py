@@ -1,9 +1,12 @@
 """Do the pages people open every day slow down as the site's records grow?
 
-Times the lot page (/lab/lots/<id>), the bag page (/lab/bags/<id>) and the chain-of-custody report
-(/reports/bags/<code>/custody) with 100 lots, then again after the database has grown to 10,000 lots
-and a million more audit entries. Target: the larger database answers within 1.5 times the smaller
-one's latency (median of the requests), for each page.
+Times the record pages (the lot page /lab/lots/<id>, the bag page /lab/bags/<id>, the chain-of-custody
+report /reports/bags/<code>/custody), every list page and its API list (bags, lots, deviations, subjects,
+excursions, the audit trail, storage, banks, labels, notices ...: LIST_PAGES), the reports (bag
+accountability, dosing) and each role's home dashboard (DASHBOARDS) with 100 lots, then again after the
+database has grown to 10,000 lots and a million more audit entries. Target: the larger database answers
+within 1.5 times the smaller one's latency (median of the requests), for each page, with the same
+number of SQL statements (a list is read a page at a time, a summary counted in SQL).
 
 The measured records are made through the services (the demo: cords, lots, passages, QC, release,
 bags; then the bag's hand-overs to the ward and a bedside check). The other lots are inserted in bulk
@@ -41,6 +44,40 @@ QC_VALUES = (("viability", "94", "%"), ("cd73", "98.5", "%"), ("cd34", "0.4", "%
 
 
 # --- the measured records, through the services ---------------------------------------------------------
+
+LIST_PAGES: dict[str, tuple[str, str]] = {
+    "lab home": ("lab", "/lab/"),
+    "bag list": ("auditor", "/lab/bags"),
+    "bag list, released": ("auditor", "/lab/bags?status=released"),
+    "API bags": ("auditor", "/api/v1/bags"),
+    "API bags, 200": ("auditor", "/api/v1/bags?limit=200"),
+    "QA review queue": ("qa", "/qa/"),
+    "deviations": ("qa", "/qa/deviations"),
+    "API deviations": ("auditor", "/api/v1/deviations"),
+    "holds": ("qa", "/qa/holds"),
+    "QC work list": ("qc", "/qc/"),
+    "trial subjects": ("coordinator", "/trial/"),
+    "API subjects": ("auditor", "/api/v1/subjects"),
+    "ward": ("nurse", "/ward/"),
+    "audit trail": ("auditor", "/audit/"),
+    "storage": ("auditor", "/storage/"),
+    "API storage units": ("auditor", "/api/v1/storage/units"),
+    "banks": ("auditor", "/banks/"),
+    "API banks": ("auditor", "/api/v1/banks"),
+    "labels": ("auditor", "/labels/"),
+    "inbox": ("qa", "/inbox/"),
+    "API inbox": ("qa", "/api/v1/inbox"),
+    "excursions": ("auditor", "/reports/excursions"),
+    "API excursions": ("auditor", "/api/v1/excursions"),
+    "accountability": ("auditor", "/reports/accountability"),
+    "dosing summary": ("auditor", "/reports/dosing"),
+}
+"""Every list page, API list and report: (who opens it, its address)."""
+DASHBOARDS: dict[str, tuple[str, str]] = {
+    f"home ({user})": (user, "/") for user in ("lab", "qc", "qa", "coordinator", "nurse", "auditor", "investigator",
+                                                 "admin")}
+"""The home page as each role sees it: a panel per role, each counted in SQL or a first page."""
+
 
 def measured_records(app) -> dict[str, str]:
     """The demo (cords, lots, QC, a released lot, the trial and its allocations, the ward), then a bag of
@@ -176,14 +213,26 @@ def _growth_entry(seq: int):
 
 # --- timing ------------------------------------------------------------------------------------------------
 
-def logged_in(app):
-    client = app.test_client()
-    login = client.post("/auth/login", data={"username": "auditor", "password": PASSWORD, "csrf_token": _csrf(client)})
-    assert login.status_code in (302, 303), login.status_code
-    return client
+class Visitor:
+    """One person's test client: logged in for the pages, with a bearer token for the API."""
+
+    def __init__(self, app, username: str) -> None:
+        self.client = app.test_client()
+        login = self.client.post("/auth/login", data={"username": username, "password": PASSWORD,
+                                                       "csrf_token": _csrf(self.client)})
+        assert login.status_code in (302, 303), login.status_code
+        token = self.client.post("/api/v1/auth/token", json={"username": username, "password": PASSWORD})
+        self.headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+
+    def get(self, url: str):
+        return self.client.get(url, headers=self.headers if url.startswith("/api/") else None)
 
 
-def statements_of(app, client, url: str) -> int:
+def logged_in(app) -> Visitor:
+    return Visitor(app, "auditor")
+
+
+def statements_of(app, client: Visitor, url: str) -> int:
     from cellchain.core import db
 
     seen: list[str] = []
@@ -200,7 +249,7 @@ def statements_of(app, client, url: str) -> int:
     return len(seen)
 
 
-def _lap(client, url: str) -> float:
+def _lap(client: Visitor, url: str) -> float:
     start = time.perf_counter()
     response = client.get(url)
     lap = time.perf_counter() - start
@@ -208,12 +257,16 @@ def _lap(client, url: str) -> float:
     return lap
 
 
-def time_pages(apps: dict[str, object], pages: dict[str, str], requests: int) -> dict[str, dict[str, dict]]:
+def time_pages(apps: dict[str, object], pages: dict[str, tuple[str, str] | str],
+               requests: int) -> dict[str, dict[str, dict]]:
     """Median and p95 latency of each page on each database, the two databases taking turns request by
-    request (so a busy moment on the machine falls on both alike), and the statements of one request."""
-    clients = {size: logged_in(app) for size, app in apps.items()}
+    request (so a busy moment on the machine falls on both alike), the statements of one request, and
+    the size of its answer. ``pages``: name -> (who opens it, its address), or the address the auditor opens."""
+    visitors: dict[tuple[str, str], Visitor] = {}
     results: dict[str, dict[str, dict]] = {size: {} for size in apps}
-    for name, url in pages.items():
+    for name, page in pages.items():
+        user, url = ("auditor", page) if isinstance(page, str) else page
+        clients = {size: visitors.setdefault((size, user), Visitor(app, user)) for size, app in apps.items()}
         laps: dict[str, list[float]] = {size: [] for size in apps}
         for _ in range(5):
             for client in clients.values():
@@ -225,7 +278,8 @@ def time_pages(apps: dict[str, object], pages: dict[str, str], requests: int) ->
             ordered = sorted(laps[size])
             results[size][name] = {"median_ms": round(statistics.median(ordered) * 1000, 2),
                                    "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 2),
-                                   "statements": statements_of(app, clients[size], url)}
+                                   "statements": statements_of(app, clients[size], url),
+                                   "bytes": len(clients[size].get(url).data)}
     return results
 
 
@@ -267,23 +321,26 @@ def grown_copy(app, url: str):
     return large
 
 
-def compare(timed: dict[str, dict[str, dict]], pages: dict[str, str], small: str, large: str) -> dict:
-    """Each page's median at the small and the large size, their ratio against the target and whether the
-    statement count stayed the same; printed as a table, returned as verdicts."""
+def compare(timed: dict[str, dict[str, dict]], pages: dict, small: str, large: str) -> dict:
+    """Each page's median at the small and the large size, their ratio against the target, whether the
+    statement count stayed the same, and the answer's size; printed as a table, returned as verdicts."""
     rows, verdicts = [], {}
     for name in pages:
         before, after = timed["small"][name], timed["large"][name]
         ratio = after["median_ms"] / before["median_ms"]
         verdicts[name] = {"ratio": round(ratio, 3), "met": ratio <= TARGET_RATIO,
                           "same_statements": before["statements"] == after["statements"]}
+        met = verdicts[name]["met"] and verdicts[name]["same_statements"]
         rows.append((name, f"{before['median_ms']:.1f}", f"{after['median_ms']:.1f}", f"{ratio:.2f}",
-                     f"{before['statements']} / {after['statements']}", "met" if verdicts[name]["met"] else "MISSED"))
+                     f"{before['statements']} / {after['statements']}",
+                     f"{before.get('bytes', 0) / 1024:.0f} / {after.get('bytes', 0) / 1024:.0f}",
+                     "met" if met else "MISSED"))
     print(table(rows, ("page", f"median ms, {small}", f"median ms, {large}", f"ratio (<= {TARGET_RATIO})",
-                       "statements", "")))
+                       "statements", "KiB", "")))
     return verdicts
 
 
-def report(sizes: dict[str, dict], timed: dict[str, dict[str, dict]], pages: dict[str, str]) -> dict:
+def report(sizes: dict[str, dict], timed: dict[str, dict[str, dict]], pages: dict) -> dict:
     return compare(timed, pages, f"{sizes['small']['lots']:,} lots", f"{sizes['large']['lots']:,} lots")
 
 
@@ -298,7 +355,7 @@ def main() -> None:
 
 def measure(small_url: str, large_url: str) -> None:
     small = make_app(small_url)
-    pages = measured_records(small)
+    pages = {**measured_records(small), **LIST_PAGES, **DASHBOARDS}
     bulk_lots(small, SMALL_LOTS - counts(small)["lots"])
     with stopwatch() as grown:
         large = grown_copy(small, large_url)

@@ -48,6 +48,17 @@ class AuditHead(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class AuditTypeCount(SQLModel, table=True):
+    """How many entries each record type has, kept by the database on every insert (``count_sql``,
+    migration 0012): the auditor's dashboard reads these few rows instead of counting a million entries.
+    Entries are never updated or deleted (append-only), so a count only grows."""
+
+    __tablename__ = "audit_type_counts"
+
+    record_type: str = Field(max_length=40, primary_key=True)
+    entries: int = Field(default=0)
+
+
 class Signature(SQLModel, table=True):
     """An e-signature (21 CFR 11.50, 11.70): who, when, what it means, bound to the hash of what was signed."""
 
@@ -85,6 +96,29 @@ def create_sql(dialect: str) -> list[str]:
             "FOR EACH ROW EXECUTE FUNCTION cellchain_audit_extend_head()",
         ]
     raise NotImplementedError(f"the chain-head trigger for {dialect}")
+
+
+def count_sql(dialect: str) -> list[str]:
+    """The trigger that counts each new entry under its record type (``AuditTypeCount``)."""
+    upsert = ("INSERT INTO audit_type_counts (record_type, entries) VALUES (NEW.record_type, 1) "
+              "ON CONFLICT (record_type) DO UPDATE SET entries = audit_type_counts.entries + 1")
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER audit_entries_count_type AFTER INSERT ON audit_entries BEGIN {upsert}; END"]
+    if dialect == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION cellchain_audit_count_type() RETURNS trigger AS $$ BEGIN {upsert}; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER audit_entries_count_type AFTER INSERT ON audit_entries "
+            "FOR EACH ROW EXECUTE FUNCTION cellchain_audit_count_type()",
+        ]
+    raise NotImplementedError(f"the entry-count trigger for {dialect}")
+
+
+def drop_count_sql(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS audit_entries_count_type"]
+    return ["DROP TRIGGER IF EXISTS audit_entries_count_type ON audit_entries",
+            "DROP FUNCTION IF EXISTS cellchain_audit_count_type()"]
 
 
 def drop_sql(dialect: str) -> list[str]:

@@ -14,12 +14,13 @@ from cellchain.core import db
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
+from cellchain.core.web import page_request
 from cellchain.people.security import roles_required
 from cellchain.scanning import audit_scope
 from cellchain.scanning.pages import letters
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-PAGE_SIZE = 100
+TRAIL_PAGE_SIZE = 100  # an auditor reads the trail in long runs; it showed 100 entries a page before keyset paging
 CSV_COLUMNS = ("seq", "recorded_at", "actor", "record_type", "record_id", "action", "old_values", "new_values",
                "reason", "prev_hash", "hash")
 
@@ -75,14 +76,12 @@ def trail():
     try:
         scope = _scope()
     except Invalid as refusal:
-        return render_template("audit/trail.html", entries=[], total=0, page=1, page_size=PAGE_SIZE,
-                               args=_link_args(), scope=None, fields=refusal.fields), 400
+        return render_template("audit/trail.html", entries=[], total=0, page=None, args=_link_args(), scope=None,
+                               fields=refusal.fields), 400
     flt = _filter_from_args(scope)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
     session = db.session()
-    entries = audit.search(session, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    total = audit.count(session, flt)
-    return render_template("audit/trail.html", entries=entries, total=total, page=page, page_size=PAGE_SIZE,
+    page = audit.page_of(session, flt, page_request(default=TRAIL_PAGE_SIZE))
+    return render_template("audit/trail.html", entries=page.rows, total=audit.count(session, flt), page=page,
                            args=_link_args(), scope=scope, fields={})
 
 

@@ -20,7 +20,8 @@ from cellchain.banking.schemas import (
 )
 from cellchain.core import db
 from cellchain.core.api import bp
-from cellchain.core.schemas import RowWith
+from cellchain.core.schemas import PageQuery, RowWith
+from cellchain.core.web import next_cursor, page_request
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, roles_required
 from cellchain.ward.custody_records import EventRecord
@@ -41,10 +42,12 @@ def freeze_bank(data: dict[str, Any], lot_id: str) -> banks.BankRow:
 
 @bp.get("/banks", tags=BANKS)
 @login_required
+@bp.arguments(PageQuery, location="query")
 @bp.response(200, BankListOut)
-def list_banks() -> dict[str, Any]:
-    """Every cell bank with its status (its lot's) and vials per state"""
-    return {"banks": banks.list_banks(db.session())}
+def list_banks(_query: dict[str, Any]) -> dict[str, Any]:
+    """Every cell bank with its status (its lot's) and vials per state, newest first, a page at a time"""
+    page = banks.list_banks(db.session(), page=page_request(size_arg="limit"))
+    return {"banks": page.rows, "next": next_cursor(page)}
 
 
 @bp.get("/banks/<bank_code>", tags=BANKS)

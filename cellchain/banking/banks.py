@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.banking.models import CellBank, Vial
 from cellchain.banking.rules import tiers
+from cellchain.core import db
 from cellchain.core.db import one
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
@@ -125,19 +126,21 @@ def _counts(session: Session, bank_ids: list[int]) -> dict[int, dict[str, int]]:
     return found
 
 
-def list_banks(session: Session, *, level: str | None = None, din: str | None = None) -> list[BankRow]:
-    """Every bank, newest first, with its lot's status and how many vials are frozen, thawed, discarded."""
+def list_banks(session: Session, *, level: str | None = None, din: str | None = None,
+               page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of banks, newest first (keyset on the id), each with its lot's status and how many vials
+    are frozen, thawed, discarded."""
     if level is not None and level not in (tiers.MCB, tiers.WCB):
         raise Invalid({"level": "MCB or WCB"})
-    statement = (select(CellBank, Lot.lot_number, Lot.status).join(Lot, Lot.id == CellBank.lot_id)
-                 .order_by(CellBank.id.desc()))
+    statement = select(CellBank, Lot.lot_number, Lot.status).join(Lot, Lot.id == CellBank.lot_id)
     if level:
         statement = statement.where(CellBank.level == level)
     if din:
         statement = statement.where(CellBank.din == din.strip())
-    rows = list(session.exec(statement))
-    counts = _counts(session, [bank.id for bank, _, _ in rows])
-    return [BankRow(bank, number, status, counts[bank.id]) for bank, number, status in rows]
+    found = db.keyset(session, statement, (CellBank.id,), page, descending=True)
+    counts = _counts(session, [bank.id for bank, _, _ in found.rows])
+    return db.Page([BankRow(bank, number, status, counts[bank.id]) for bank, number, status in found.rows],
+                   found.next_key)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from cellchain.core.schemas import (
     CheckedString,
     RequestSchema,
     UtcDateTime,
+    next_field,
 )
 from cellchain.manufacturing.schemas import LOT_PURPOSES, LOT_STATUSES
 from cellchain.ward.schemas import CustodyEventSchema
@@ -64,6 +65,7 @@ class BankDetailOut(Schema):
 
 class BankListOut(Schema):
     banks = fields.List(fields.Nested(BankOut), required=True)
+    next = next_field()
 
 
 class VialThawIn(RequestSchema):

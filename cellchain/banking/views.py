@@ -9,6 +9,7 @@ from cellchain.banking import banks, genealogy, vials
 from cellchain.banking.forms import FreezeForm, ThawForm
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
+from cellchain.core.web import page_request
 from cellchain.manufacturing import lots
 from cellchain.people.security import current_user, roles_required
 
@@ -20,7 +21,8 @@ VIEWERS = ("lab", "qa", "qc", "auditor")
 @roles_required(*VIEWERS, action="see the cell banks")
 def index():
     level = request.args.get("level") or None
-    return render_template("banks/index.html", rows=banks.list_banks(db.session(), level=level), level=level,
+    page = banks.list_banks(db.session(), level=level, page=page_request())
+    return render_template("banks/index.html", page=page, rows=page.rows, level=level,
                            can_record=current_user().has_role("lab"))
 
 

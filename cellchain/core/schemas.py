@@ -14,6 +14,7 @@ from typing import Any
 from marshmallow import RAISE, Schema, fields, validate
 
 from cellchain.core.canonical import format_utc
+from cellchain.core.db import MAX_PAGE_SIZE, PAGE_SIZE
 
 
 class RequestSchema(Schema):
@@ -133,6 +134,20 @@ class RowWith:
         return getattr(self._row, name)
 
 
+
+class PageQuery(RequestSchema):
+    """A list's paging: ``limit`` rows (default 50, at most 200), after the ``cursor`` the previous page gave."""
+
+    limit = fields.Integer(validate=validate.Range(min=1, max=MAX_PAGE_SIZE),
+                           metadata={"description": f"rows per page, default {PAGE_SIZE}"})
+    cursor = fields.String(metadata={"description": "the previous page's ``next``; opaque, bound to the list and "
+                                                    "its filters (any other text is a 400 naming ``cursor``)"})
+
+
+def next_field() -> fields.String:
+    """The ``next`` of a list's answer: the cursor of the page after this one, null on the last page."""
+    return fields.String(required=True, allow_none=True,
+                         metadata={"description": "pass as ?cursor= for the next page; null on the last page"})
 
 
 FILE_BODY = {"type": "string", "format": "binary"}

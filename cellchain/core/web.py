@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request, url_for
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers, page_forms
+from cellchain.core.errors import Invalid
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -74,6 +76,90 @@ class BoundedInt(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+# --- the cursor of a list's next page -------------------------------------------------------------------
+# The cursor is the last row's ordering key, signed with the site's secret and bound to the list and its
+# filters: it cannot be forged, edited, or carried over to another list or other filters (a 400 naming
+# ``cursor``); a cursor signed before the secret changed is refused alike.
+
+PAGING_ARGS = ("cursor", "limit", "per_page")
+CURSOR_REFUSED = "not a cursor this list gave for these filters; start again from the first page"
+
+
+def _link_args() -> dict[str, str]:
+    """The query's filters and page size as a list's links repeat them. Names ``url_for`` itself takes
+    (``endpoint``, ``_external``, ``_method`` ...) are left out: they would break the link or point it
+    elsewhere; no list filters on such a name."""
+    path = request.view_args or {}  # a query name that repeats a path part would be a second value for it
+    return {k: v for k, v in request.args.items() if k != "cursor" and v != "" and k != "endpoint"
+            and not k.startswith("_") and k not in path}
+
+
+def _list_scope() -> str:
+    """The list (endpoint and path) and its filters, as the cursor is bound to them."""
+    filters = sorted((k, v) for k, v in _link_args().items() if k not in PAGING_ARGS)
+    return f"{request.endpoint}|{sorted((request.view_args or {}).items())}|{filters}"
+
+
+def _cursors() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="cellchain.list-cursor")
+
+
+def _key_to_json(value: Any) -> Any:
+    return {"t": value.isoformat()} if isinstance(value, datetime) else value
+
+
+def _key_from_json(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
+        return datetime.fromisoformat(value["t"])
+    if value is None or isinstance(value, dict | list):
+        raise ValueError("not a key value")
+    return value
+
+
+def page_request(*, size_arg: str = "per_page", default: int = db.PAGE_SIZE) -> db.PageRequest:
+    """The page the request asks for: ``?cursor=`` (from a previous page) and its size (``per_page`` on
+    pages, ``limit`` in the API): ``default`` (PAGE_SIZE), at most MAX_PAGE_SIZE."""
+    size_text = request.args.get(size_arg, "").strip()
+    if not size_text:
+        size = default
+    elif size_text.isdigit() and int(size_text) >= 1:
+        size = min(int(size_text), db.MAX_PAGE_SIZE)
+    else:
+        raise Invalid({size_arg: f"a whole number from 1 to {db.MAX_PAGE_SIZE}"})
+    cursor = request.args.get("cursor", "")
+    if not cursor:
+        return db.PageRequest(size)
+    try:
+        payload = _cursors().loads(cursor)
+        if not isinstance(payload, dict) or payload.get("s") != _list_scope() or not isinstance(payload.get("k"), list):
+            raise ValueError("another list")
+        return db.PageRequest(size, tuple(_key_from_json(v) for v in payload["k"]))
+    except (BadData, ValueError, TypeError):
+        raise Invalid({"cursor": CURSOR_REFUSED}) from None
+
+
+def next_cursor(page: db.Page) -> str | None:
+    """The opaque cursor of the page after ``page`` (None on the last page)."""
+    if page.next_key is None:
+        return None
+    return _cursors().dumps({"s": _list_scope(), "k": [_key_to_json(v) for v in page.next_key]})
+
+
+def next_page_url(page: db.Page) -> str | None:
+    """This list's next page, its filters and page size kept (for a page's "Next" link)."""
+    cursor = next_cursor(page)
+    if cursor is None or request.method != "GET":  # a form's refusal re-shows the list: no link to the POST
+        return None
+    return url_for(request.endpoint, **{**_link_args(), **(request.view_args or {})}, cursor=cursor)
+
+
+def first_page_url() -> str | None:
+    """This list's first page with its filters, when the request is on a later page."""
+    if not request.args.get("cursor") or request.method != "GET":
+        return None
+    return url_for(request.endpoint, **{**_link_args(), **(request.view_args or {})})
+
+
 def init_app(app: Flask) -> None:
     """Before the areas' own hooks: bounded ids, the proxy's client address, error pages, commit at the edge."""
     app.url_map.converters["int"] = BoundedInt
@@ -85,3 +171,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     # Every page form gets its one-time submission id where it gets its CSRF token (templates/macros.html).
     app.add_template_global(page_forms.new_submission_id, "new_submission_id")
+    app.add_template_global(next_page_url, "next_page_url")
+    app.add_template_global(first_page_url, "first_page_url")

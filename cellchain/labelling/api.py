@@ -17,6 +17,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.timeinput import parse_instant
+from cellchain.core.web import next_cursor, page_request
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.schemas import (
     LABEL_BODIES,
@@ -134,7 +135,8 @@ def labels_list(query: dict[str, Any]) -> dict[str, Any]:
     """Printed labels (?target=&key=), or those not yet accounted for
 
     With ``target`` (bag, collection, lot, qc, vessel, subject, shipment) and ``key``: that item's labels;
-    without them: every label printed and not yet applied, voided or destroyed.
+    without them: every label printed and not yet applied, voided or destroyed, oldest first, a page at a
+    time (``limit``, then ``cursor`` from ``next``; an item's own labels come on one page).
     """
     session = db.session()
     target, key = query.get("target"), query.get("key")
@@ -142,10 +144,11 @@ def labels_list(query: dict[str, Any]) -> dict[str, Any]:
         if not target or not key:
             raise Invalid({"target": "give both target and key"})
         resolver.print_target(session, target, key)
-        rows = print_jobs.target_history(session, target, key)
+        rows, following = print_jobs.target_history(session, target, key), None
     else:
-        rows = print_jobs.outstanding(session)
-    return {"labels": print_jobs.with_user_names(session, rows)}
+        page = print_jobs.outstanding(session, page_request(size_arg="limit"))
+        rows, following = page.rows, next_cursor(page)
+    return {"labels": print_jobs.with_user_names(session, rows), "next": following}
 
 
 def _role_before_body(view: Callable) -> Callable:

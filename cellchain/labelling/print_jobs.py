@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.banking import banks, vials
+from cellchain.core import db
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
@@ -322,11 +323,11 @@ def shipment_prints(session: Session, shipment_id: str) -> list[LabelPrint]:
     return target_history(session, "shipment", shipment_id)
 
 
-def outstanding(session: Session, *, limit: int = 200) -> list[LabelPrint]:
-    """Labels printed but not yet marked applied, voided or destroyed, oldest first."""
-    statement = (select(LabelPrint).where(LabelPrint.status == "printed")
-                 .order_by(LabelPrint.printed_at, LabelPrint.id).limit(limit))
-    return list(session.exec(statement))
+def outstanding(session: Session, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of the labels printed but not yet marked applied, voided or destroyed, oldest first (keyset
+    on the print time and id; index ix_label_prints_status, migration 0012)."""
+    statement = select(LabelPrint).where(LabelPrint.status == "printed")
+    return db.keyset(session, statement, (LabelPrint.printed_at, LabelPrint.id), page)
 
 
 def status_roles(label_kind: str) -> tuple[str, ...]:

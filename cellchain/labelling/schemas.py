@@ -10,8 +10,10 @@ from cellchain.core.schemas import (
     CheckedInteger,
     CheckedList,
     CheckedString,
+    PageQuery,
     RequestSchema,
     UtcDateTime,
+    next_field,
 )
 from cellchain.labelling.print_jobs import FORMATS, TARGETS
 from cellchain.manufacturing.models import LABEL_STATUSES
@@ -31,7 +33,7 @@ class VesselLabelQuery(LabelQuery):
     vessels = CheckedInteger(required=True, metadata={"description": "how many vessels"})
 
 
-class LabelsQuery(Schema):
+class LabelsQuery(PageQuery):
     target = CheckedString(validate=validate.OneOf(sorted(TARGETS)),
                            metadata={"description": "what the labels are for; give it with key"})
     key = CheckedString(metadata={"description": "its DIN, bag id, lot id, subject id or shipment id"})
@@ -79,3 +81,4 @@ class LabelPrintSchema(Schema):
 
 class LabelsOut(Schema):
     labels = fields.List(fields.Nested(LabelPrintSchema), required=True)
+    next = next_field()

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
 from cellchain.core.page_forms import PageForm, Refusal, submit
-from cellchain.core.web import readable
+from cellchain.core.web import page_request, readable
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.forms import LabelStatusForm, PrintForm
@@ -177,9 +177,11 @@ def set_status(label_id: int):
 @roles_required(*VIEWERS, action="see printed labels")
 def index():
     session = db.session()
-    rows = print_jobs.outstanding(session)
+    page = print_jobs.outstanding(session, page_request())
+    rows = page.rows
     links = {row.id: print_jobs.target_of(session, row.id) for row in rows}
-    return render_template("labels/index.html", rows=rows, links=links, printers=print_jobs.user_names(session, rows))
+    return render_template("labels/index.html", page=page, rows=rows, links=links,
+                           printers=print_jobs.user_names(session, rows))
 
 
 @bp.route("/shipments/<shipment_id>")

@@ -17,13 +17,14 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.types import utcnow
+from cellchain.core.web import next_cursor, page_request
 from cellchain.manufacturing import bags, batch, collections, lots
 from cellchain.manufacturing.documents.batch_record import render_batch_record
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.manufacturing.rules.batch_record import StepDef
 from cellchain.manufacturing.schemas import (
     BagOut,
-    BagsOut,
+    BagsPage,
     BagsQuery,
     BatchStepIn,
     BatchStepOut,
@@ -218,9 +219,9 @@ def get_bag(bag_id: str) -> RowWith:
 @bp.get("/bags", tags=["bags"])
 @login_required
 @bp.arguments(BagsQuery, location="query")
-@bp.response(200, BagsOut)
+@bp.response(200, BagsPage)
 def list_bags(args: dict[str, Any]) -> dict[str, Any]:
-    """List bags (?status=&lot_id=&din=)"""
-    rows = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
-                          din_text=args.get("din") or None)
-    return {"bags": [_bag(bag, number) for bag, number in rows]}
+    """List bags (?status=&lot_id=&din=), a page at a time (?limit=, then ?cursor= from ``next``)"""
+    page = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
+                          din_text=args.get("din") or None, page=page_request(size_arg="limit"))
+    return {"bags": [_bag(bag, number) for bag, number in page.rows], "next": next_cursor(page)}

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
@@ -364,9 +365,19 @@ def bag_view(session: Session, bag_code: Any, *, tz: ZoneInfo) -> BagView:
 
 
 def list_bags(session: Session, *, status: str | None = None, lot_number: str | None = None,
-              din_text: str | None = None) -> list[tuple[Bag, str | None]]:
-    """Bags with their lot id; ``status`` is a quality status (quarantine ...) or a custody state (at_ward ...)."""
-    statement = select(Bag, Lot.lot_number).outerjoin(Lot, Lot.id == Bag.lot_id).order_by(Bag.id)
+              din_text: str | None = None, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of bags with their lot id, in the order they were made (keyset on the bag's id);
+    ``status`` is a quality status (quarantine ...) or a custody state (at_ward ...)."""
+    return db.keyset(session, _bags(session, status, lot_number, din_text), (Bag.id,), page)
+
+
+def count_bags(session: Session, *, status: str | None = None) -> int:
+    """How many bags ``list_bags`` would list, counted by the database."""
+    return db.count(session, _bags(session, status, None, None))
+
+
+def _bags(session: Session, status: str | None, lot_number: str | None, din_text: str | None) -> Any:
+    statement = select(Bag, Lot.lot_number).outerjoin(Lot, Lot.id == Bag.lot_id)
     if status:
         if status in QUALITY_STATUSES:
             statement = statement.where(Bag.quality_status == status)
@@ -378,5 +389,5 @@ def list_bags(session: Session, *, status: str | None = None, lot_number: str | 
         statement = statement.where(Bag.lot_id == get_lot(session, lot_number).id)
     if din_text:
         statement = statement.where(Bag.din == din_text.strip())
-    return [(bag, number) for bag, number in session.exec(statement)]
+    return statement
 

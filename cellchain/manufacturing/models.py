@@ -184,6 +184,7 @@ class Bag(SQLModel, table=True):
         CheckConstraint("(for_subject_id IS NULL) = (for_visit_id IS NULL)", name="ck_bags_named_for_visit"),
         Index("ix_bags_lot", "lot_id"),
         Index("ix_bags_for_visit", "for_visit_id"),
+        Index("ix_bags_custody_expiry", "custody_state", "expires_at"),  # accountability's totals (0012)
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -230,6 +231,7 @@ class LabelPrint(SQLModel, table=True):
     __table_args__ = (
         Index("ix_label_prints_item", "item_type", "item_id"),
         Index("ix_label_prints_label", "label_kind", "item_key"),
+        Index("ix_label_prints_status", "status", "printed_at", "id"),  # the outstanding labels, a page at a time
         CheckConstraint(f"status IN {LABEL_STATUSES!r}", name="ck_label_prints_status"),
     )
 

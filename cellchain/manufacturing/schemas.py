@@ -18,9 +18,11 @@ from cellchain.core.schemas import (
     CheckedList,
     CheckedNested,
     CheckedString,
+    PageQuery,
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
+    next_field,
     signature_field,
 )
 from cellchain.manufacturing.rules import donor
@@ -330,7 +332,12 @@ class FilledOut(BagsOut):
     din = fields.String(metadata={"description": "the DIN issued to the fill (placebo bags)"})
 
 
-class BagsQuery(RequestSchema):
+class BagsPage(Schema):
+    bags = fields.List(fields.Nested(BagOut), required=True)
+    next = next_field()
+
+
+class BagsQuery(PageQuery):
     status = CheckedString(metadata={"description": "a quality status (quarantine ...) or a custody state"})
     lot_id = CheckedString()
     din = CheckedString()

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
+from cellchain.core.web import page_request
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
@@ -53,7 +54,8 @@ def _index_page(status: int = 200, fields: dict | None = None, **_: Any):
     return render_template("lab/index.html", in_process=lots.lots_with_status(session, "in_process"),
                            awaiting_release=lots.lots_with_status(session, "awaiting_release"),
                            awaiting_lot=collections.awaiting_lot(session),
-                           quarantine=bags.list_bags(session, status="quarantine"),
+                           quarantine=bags.list_bags(session, status="quarantine").rows,
+                           quarantine_count=bags.count_bags(session, status="quarantine"),
                            can_record=current_user().has_role("lab"), fields=fields or {},
                            scanned=request.args.get("scan", "")), status
 
@@ -317,9 +319,9 @@ def fill_bags(lot_id: str):
 @roles_required(*VIEWERS, action="see bags")
 def bag_list():
     args = request.args
-    rows = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
-                          din_text=args.get("din") or None)
-    return render_template("lab/bags.html", rows=rows, args=args)
+    page = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
+                          din_text=args.get("din") or None, page=page_request())
+    return render_template("lab/bags.html", page=page, args=args)
 
 
 @bp.route("/bags/<bag_id>")

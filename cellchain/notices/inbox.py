@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from cellchain.core import db
 from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
 from cellchain.notices import mail
@@ -41,12 +42,13 @@ def notify(session: Session, *, roles: Iterable[str], kind: str, subject: str, b
     return rows
 
 
-def inbox(session: Session, *, actor: Actor, unread_only: bool = False, limit: int = 200) -> list[Notification]:
-    """The actor's own notices, newest first."""
+def inbox(session: Session, *, actor: Actor, unread_only: bool = False,
+          page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of the actor's own notices, newest first (keyset on the id)."""
     statement = select(Notification).where(Notification.recipient_id == actor.id)
     if unread_only:
         statement = statement.where(Notification.read_at.is_(None))
-    return list(session.exec(statement.order_by(Notification.id.desc()).limit(limit)))
+    return db.keyset(session, statement, (Notification.id,), page, descending=True)
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from cellchain.core.schemas import UtcDateTime
+from cellchain.core.schemas import PageQuery, UtcDateTime, next_field
 
 
-class InboxQuery(Schema):
+class InboxQuery(PageQuery):
     unread = fields.Boolean(metadata={"description": "true: only the notices not yet read"})
 
 
@@ -26,3 +26,4 @@ class NotificationSchema(Schema):
 class InboxOut(Schema):
     unread = fields.Integer(required=True, metadata={"description": "how many notices are unread"})
     notices = fields.List(fields.Nested(NotificationSchema), required=True, metadata={"description": "newest first"})
+    next = next_field()

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import submit
+from cellchain.core.web import page_request
 from cellchain.notices import inbox
 from cellchain.people.security import current_user, login_required
 
@@ -16,7 +17,8 @@ bp = Blueprint("notices", __name__, url_prefix="/inbox")
 @login_required
 def index():
     session, user = db.session(), current_user()
-    return render_template("notices/inbox.html", notices=inbox.inbox(session, actor=user))
+    page = inbox.inbox(session, actor=user, page=page_request())
+    return render_template("notices/inbox.html", page=page, notices=page.rows)
 
 
 @bp.route("/<int:notice_id>/read", methods=["POST"])

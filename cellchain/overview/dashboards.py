@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from cellchain.audit.models import AuditEntry
+from cellchain.audit.models import AuditTypeCount
 from cellchain.core.errors import Reason
 from cellchain.core.types import utcnow
 from cellchain.manufacturing import bags, collections
@@ -88,7 +87,8 @@ class LotInProcess:
 class LabPanel:
     lots: list[LotInProcess]
     awaiting_lot: list[Collection]
-    quarantine: list[tuple[Bag, str | None]]
+    quarantine: list[tuple[Bag, str | None]]  # the first page; the lab's bag list has the rest
+    quarantine_count: int = 0
 
     @property
     def passages_due(self) -> int:
@@ -117,7 +117,8 @@ def lab_panel(session: Session, settings: Settings) -> LabPanel:
         last = effective[-1] if effective else None
         rows.append(LotInProcess(lot, last, next_passage_by(lot, last, interval_days=settings.passage_interval_days,
                                                             limit=settings.passage_limit)))
-    return LabPanel(rows, collections.awaiting_lot(session), bags.list_bags(session, status="quarantine"))
+    return LabPanel(rows, collections.awaiting_lot(session), bags.list_bags(session, status="quarantine").rows,
+                    bags.count_bags(session, status="quarantine"))
 
 
 # --- QA -----------------------------------------------------------------------------------------------
@@ -313,11 +314,12 @@ class AuditorPanel:
 
 
 def auditor_panel(session: Session) -> AuditorPanel:
-    """How many audit entries there are, per area and record type (one grouped statement).
+    """How many audit entries there are, per area and record type: the counts the database keeps as entries
+    are written (``AuditTypeCount``), one statement of a few rows however long the trail.
 
     The chain is not verified here: a verification walks every entry, so it runs when asked for.
     """
-    statement = select(AuditEntry.record_type, func.count()).group_by(AuditEntry.record_type)
+    statement = select(AuditTypeCount.record_type, AuditTypeCount.entries).where(AuditTypeCount.entries > 0)
     per_type = dict(session.exec(statement).all())
     areas, placed = [], set()
     for area, types in AREAS.items():

@@ -14,6 +14,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Reason
 from cellchain.core.schemas import FILE_BODY
+from cellchain.core.web import next_cursor, page_request
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
@@ -185,12 +186,12 @@ def _answered(row) -> deviations.LotDeviation:
 @bp.arguments(DeviationsQuery, location="query")
 @bp.response(200, DeviationsOut)
 def list_deviations(query: dict[str, Any]) -> dict[str, Any]:
-    """List deviations, newest first (?status=&lot_id=)"""
+    """List deviations, newest first (?status=&lot_id=), a page at a time (?limit=, ?cursor= from ``next``)"""
     session = db.session()
     lot_id = query.get("lot_id")
     lot = get_lot(session, lot_id) if lot_id else None
-    rows = deviations.listing(session, status=query.get("status") or None, lot=lot)
-    return {"deviations": deviations.with_lot_numbers(session, rows)}
+    page = deviations.page_of(session, page_request(size_arg="limit"), status=query.get("status") or None, lot=lot)
+    return {"deviations": deviations.with_lot_numbers(session, page.rows), "next": next_cursor(page)}
 
 
 @bp.post("/deviations", tags=TAGS)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
+from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Lot
@@ -228,6 +229,15 @@ def close(session: Session, *, actor: Actor, number: str, signature: signatures.
 
 def listing(session: Session, *, status: str | None = None, lot: Lot | None = None) -> list[Deviation]:
     """Deviations, newest first; ``status`` one of DEVIATION_STATUSES, or ``open`` ... ``not_closed``."""
+    return list(session.exec(_deviations(status, lot).order_by(Deviation.id.desc())))
+
+
+def page_of(session: Session, page: db.PageRequest, *, status: str | None = None, lot: Lot | None = None) -> db.Page:
+    """One page of ``listing``, newest first (keyset on the id)."""
+    return db.keyset(session, _deviations(status, lot), (Deviation.id,), page, descending=True)
+
+
+def _deviations(status: str | None, lot: Lot | None) -> Any:
     statement = select(Deviation)
     if status == "not_closed":
         statement = statement.where(Deviation.status != "closed")
@@ -237,7 +247,7 @@ def listing(session: Session, *, status: str | None = None, lot: Lot | None = No
         statement = statement.where(Deviation.status == status)
     if lot is not None:
         statement = statement.where(Deviation.lot_id == lot.id)
-    return list(session.exec(statement.order_by(Deviation.id.desc())))
+    return statement
 
 
 def accepted_test_codes(rows: list[Deviation]) -> set[str]:

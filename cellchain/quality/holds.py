@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
+from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.notices import inbox
@@ -186,10 +187,20 @@ def detail(session: Session, hold_id: int) -> HoldDetail:
 
 def listing(session: Session, *, open_only: bool = False, lot_id: int | None = None) -> list[tuple[Hold, str]]:
     """Holds, newest first, each with its lot's number."""
+    statement = _holds(open_only, lot_id).order_by(Hold.id.desc())
+    return [(hold, number) for hold, number in session.exec(statement).all()]
+
+
+def page_of(session: Session, page: db.PageRequest) -> db.Page:
+    """One page of every hold, newest first (keyset on the id), each with its lot's number."""
+    return db.keyset(session, _holds(False, None), (Hold.id,), page, descending=True)
+
+
+def _holds(open_only: bool, lot_id: int | None) -> Any:
     statement = select(Hold, Lot.lot_number).join(Lot, Lot.id == Hold.lot_id)
     if open_only:
         statement = statement.where(Hold.lifted_at.is_(None))
     if lot_id is not None:
         statement = statement.where(Hold.lot_id == lot_id)
-    return [(hold, number) for hold, number in session.exec(statement.order_by(Hold.id.desc())).all()]
+    return statement
 

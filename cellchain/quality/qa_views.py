@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
+from cellchain.core.web import page_request
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
@@ -104,8 +105,8 @@ def verify_certificate(lot_id: str):
 @roles_required(*VIEWERS, action="see deviations")
 def deviation_list():
     status = request.args.get("status") or None
-    rows = deviations.listing(db.session(), status=status)
-    return render_template("qa/deviations.html", rows=rows, status=status or "")
+    page = deviations.page_of(db.session(), page_request(), status=status)
+    return render_template("qa/deviations.html", page=page, rows=page.rows, status=status or "")
 
 
 def _render_deviation(number: str, *, problem: Refusal | None = None) -> str:
@@ -180,7 +181,8 @@ HOLD_VIEWERS = ("qa", "investigator", "auditor")
 @bp.route("/holds")
 @roles_required(*HOLD_VIEWERS, action="see holds")
 def hold_list():
-    return render_template("qa/holds.html", rows=holds.listing(db.session()))
+    page = holds.page_of(db.session(), page_request())
+    return render_template("qa/holds.html", page=page, rows=page.rows)
 
 
 def _render_hold(hold_id: int, *, problem: Refusal | None = None, form: PageForm | None = None) -> str:

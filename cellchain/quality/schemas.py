@@ -12,9 +12,11 @@ from cellchain.core.schemas import (
     CheckedNested,
     CheckedRaw,
     CheckedString,
+    PageQuery,
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
+    next_field,
     signature_field,
 )
 from cellchain.quality.models import DEVIATION_STATUSES
@@ -151,7 +153,7 @@ class SpecificationSchema(Schema):
 
 # --- deviations -----------------------------------------------------------------------------------------
 
-class DeviationsQuery(Schema):
+class DeviationsQuery(PageQuery):
     status = fields.String(metadata={"description": f"one of {', '.join(DEVIATION_STATUSES)}, or not_closed"})
     lot_id = fields.String()
 
@@ -199,6 +201,7 @@ class DeviationSchema(Schema):
 
 class DeviationsOut(Schema):
     deviations = fields.List(fields.Nested(DeviationSchema), required=True)
+    next = next_field()
 
 
 # --- release and rejection ------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.types import utcnow
+from cellchain.core.web import page_request
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.reports.forms import ExcursionDecisionForm
@@ -65,9 +67,10 @@ def bag_custody_pdf(bag_code: str):
 
 def _excursions_page(problem: Refusal | None = None) -> str:
     session = db.session()
-    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in custody.list_excursions(session)]
+    page = custody.page_of_excursions(session, page_request())
+    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in page.rows]
     found = temperatures.where_found(session, [x.storage_reading_id for x, _ in rows if x.storage_reading_id])
-    return render_template("reports/excursions.html", rows=rows, found=found,
+    return render_template("reports/excursions.html", page=page, rows=rows, found=found,
                            can_decide="qa" in current_user().roles, problem=problem)
 
 
@@ -98,8 +101,11 @@ def decide_excursion(excursion_id: int):
 @bp.route("/accountability")
 @roles_required(*REPORT_ROLES, action="read bag accountability")
 def accountability_page():
-    return render_template("reports/accountability.html", groups=accountability.gather(db.session()),
-                           columns=accountability.COLUMNS)
+    session, now = db.session(), utcnow()
+    lots = accountability.page_of_lots(session, page_request(), now=now)
+    placebo = [] if request.args.get("cursor") else accountability.placebo_groups(session, now=now)
+    return render_template("reports/accountability.html", page=lots, groups=[*lots.rows, *placebo],
+                           totals=accountability.totals(session, now=now), columns=accountability.COLUMNS)
 
 
 @bp.route("/accountability.csv")

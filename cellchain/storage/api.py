@@ -13,8 +13,9 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
-from cellchain.core.schemas import FILE_BODY, ErrorSchema
+from cellchain.core.schemas import FILE_BODY, ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
+from cellchain.core.web import next_cursor, page_request
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import placements, places, scan_views, temperatures
 from cellchain.storage.label_views import LABEL_PRINTERS, box_labels_pdf, location_label_pdf, position_label_pdf
@@ -75,10 +76,12 @@ def placement_answer(placement: Any) -> dict[str, Any]:
 
 @bp.get("/storage/units", tags=TAGS)
 @roles_required(*STORAGE_READERS, action="read storage")
+@bp.arguments(PageQuery, location="query")
 @bp.response(200, UnitsOut)
-def list_units() -> dict[str, Any]:
-    """Every storage unit"""
-    return {"units": places.list_units(db.session())}
+def list_units(_query: dict[str, Any]) -> dict[str, Any]:
+    """Every storage unit, by code, a page at a time (?limit=, ?cursor= from ``next``)"""
+    page = places.list_units(db.session(), page_request(size_arg="limit"))
+    return {"units": page.rows, "next": next_cursor(page)}
 
 
 @bp.post("/storage/units", tags=TAGS)
@@ -251,11 +254,14 @@ def where_is(query: dict[str, Any]) -> placements.WhereIs:
 
 @bp.get("/storage/units/<unit_code>/readings", tags=TAGS)
 @roles_required(*STORAGE_READERS, action="read storage")
+@bp.arguments(PageQuery, location="query")
 @bp.response(200, ReadingsOut)
-def readings(unit_code: str) -> dict[str, Any]:
-    """The unit's last 50 temperature readings, newest first"""
+def readings(_query: dict[str, Any], unit_code: str) -> dict[str, Any]:
+    """The unit's temperature readings, newest first, a page at a time (?limit=, ?cursor= from ``next``)"""
     session = db.session()
-    return {"readings": temperatures.recent(session, places.unit_by_code(session, unit_code))}
+    unit = places.unit_by_code(session, unit_code)
+    page = temperatures.recent(session, unit, page_request(size_arg="limit"))
+    return {"readings": page.rows, "next": next_cursor(page)}
 
 
 def _recorded(recorded: temperatures.Recorded) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
@@ -65,8 +66,9 @@ def position_by_code(session: Session, code: str) -> tuple[StorageBox, int, int]
     return box, row, column
 
 
-def list_units(session: Session) -> list[StorageUnit]:
-    return list(session.exec(select(StorageUnit).order_by(StorageUnit.code)))
+def list_units(session: Session, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of storage units by code (keyset on it)."""
+    return db.keyset(session, select(StorageUnit), (StorageUnit.code,), page)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from cellchain.core.schemas import CheckedFloat, CheckedInteger, CheckedString, RequestSchema, UtcDateTime
+from cellchain.core.schemas import (
+    CheckedFloat,
+    CheckedInteger,
+    CheckedString,
+    RequestSchema,
+    UtcDateTime,
+    next_field,
+)
 from cellchain.storage.rules.layout import LOCATION_KINDS, STORABLE_KINDS, UNIT_KINDS
 
 CONTAINER = {"description": "the container's scan: a bag's 2D code, its bag id or a DIN-product code scan"}
@@ -95,6 +102,7 @@ class UnitSchema(Schema):
 
 class UnitsOut(Schema):
     units = fields.List(fields.Nested(UnitSchema), required=True)
+    next = next_field()
 
 
 class BoxSummarySchema(Schema):
@@ -198,6 +206,7 @@ class ReadingSchema(Schema):
 
 class ReadingsOut(Schema):
     readings = fields.List(fields.Nested(ReadingSchema), required=True, metadata={"description": "newest first"})
+    next = next_field()
 
 
 class RecordedOut(Schema):

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import stated_time_problems
 from cellchain.core.types import utcnow
@@ -43,10 +44,10 @@ class Recorded:
     excursions: list[Excursion]
 
 
-def recent(session: Session, unit: StorageUnit, limit: int = 50) -> list[TemperatureReading]:
-    statement = (select(TemperatureReading).where(TemperatureReading.unit_id == unit.id)
-                 .order_by(TemperatureReading.measured_at.desc()).limit(limit))
-    return list(session.exec(statement))
+def recent(session: Session, unit: StorageUnit, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of the unit's readings, newest first (keyset on the time, unique per unit)."""
+    statement = select(TemperatureReading).where(TemperatureReading.unit_id == unit.id)
+    return db.keyset(session, statement, (TemperatureReading.measured_at,), page, descending=True)
 
 
 def where_found(session: Session, reading_ids: list[int]) -> dict[int, tuple[StorageUnit, TemperatureReading]]:

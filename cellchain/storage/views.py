@@ -15,6 +15,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.web import page_request
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import label_views, placements, places, scan_views, temperatures
 from cellchain.storage.forms import BoxForm, ImportForm, LocationForm, ReadingForm, StoreForm, UnitForm
@@ -35,7 +36,8 @@ def _can_keep() -> bool:
 
 def _index(refusal: Refusal | None = None, **context: Any) -> str:
     session = db.session()
-    return render_template("storage/index.html", units=places.list_units(session), unit_kinds=layout.UNIT_KINDS,
+    page = places.list_units(session, page_request())
+    return render_template("storage/index.html", page=page, units=page.rows, unit_kinds=layout.UNIT_KINDS,
                            can_keep=_can_keep(), refusal=refusal, **context)
 
 
@@ -74,8 +76,9 @@ def create_unit():
 def _unit_page(unit_code: str, refusal: Refusal | None = None) -> str:
     session = db.session()
     unit = places.unit_by_code(session, unit_code)
+    page = temperatures.recent(session, unit, page_request())
     return render_template("storage/unit.html", shown=places.unit_layout(session, unit),
-                           readings=temperatures.recent(session, unit), unit_kinds=layout.UNIT_KINDS,
+                           page=page, readings=page.rows, unit_kinds=layout.UNIT_KINDS,
                            location_kinds=layout.LOCATION_KINDS, csv_columns=CSV_COLUMNS, can_keep=_can_keep(),
                            refusal=refusal)
 

@@ -15,8 +15,9 @@ from sqlmodel import Session
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
-from cellchain.core.schemas import ErrorSchema
+from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
+from cellchain.core.web import next_cursor, page_request
 from cellchain.people.security import current_user, roles_required
 from cellchain.trial import allocation, deallocation, randomization, subjects, visit_records, visits
 from cellchain.trial.models import RandomizationList, Subject, Visit
@@ -63,10 +64,12 @@ def register_subject(data: dict[str, Any]) -> Subject:
 
 @bp.get("/subjects", tags=TAGS)
 @roles_required(*READERS, action="read trial subjects")
+@bp.arguments(PageQuery, location="query")
 @bp.response(200, SubjectsOut)
-def list_subjects() -> dict[str, Any]:
-    """List subjects"""
-    return {"subjects": subjects.list_subjects(db.session())}
+def list_subjects(_query: dict[str, Any]) -> dict[str, Any]:
+    """List subjects by subject id, a page at a time (?limit=, ?cursor= from ``next``)"""
+    page = subjects.list_subjects(db.session(), page_request(size_arg="limit"))
+    return {"subjects": page.rows, "next": next_cursor(page)}
 
 
 @bp.get("/subjects/<subject_code>", tags=TAGS)

@@ -18,6 +18,7 @@ from cellchain.core.schemas import (
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
+    next_field,
 )
 from cellchain.trial import subjects
 from cellchain.trial.rules.eligibility import PREGNANCY_RESULTS, SEXES
@@ -80,6 +81,7 @@ class SubjectOut(Schema):
 
 class SubjectsOut(Schema):
     subjects = fields.List(fields.Nested(SubjectOut), required=True)
+    next = next_field()
 
 
 class RandomizeOut(Schema):

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core import db
 from cellchain.core.db import one
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.identifiers.scans import format_subject_id
@@ -115,8 +116,9 @@ def get_subject(session: Session, subject_code: str, *, for_update: bool = False
     return subject
 
 
-def list_subjects(session: Session) -> list[Subject]:
-    return list(session.exec(select(Subject).order_by(Subject.subject_code)))
+def list_subjects(session: Session, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
+    """One page of subjects by their subject id (keyset on it)."""
+    return db.keyset(session, select(Subject), (Subject.subject_code,), page)
 
 
 def status_of(subject: Subject) -> str:

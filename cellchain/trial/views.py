@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
-from cellchain.core.web import localtime
+from cellchain.core.web import localtime, page_request
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
@@ -67,10 +67,11 @@ def _is_coordinator() -> bool:
 def index():
     session, today = db.session(), _today()
     rows = []
-    for subject in subjects.list_subjects(session):
+    page = subjects.list_subjects(session, page_request())
+    for subject in page.rows:
         due = visits.next_due(visits.calendar(session, subject, today=today, timezone=_zone()))
         rows.append((subject, STATUS_TEXT[subjects.status_of(subject)], due))
-    return render_template("trial/index.html", rows=rows, can_edit=_is_coordinator())
+    return render_template("trial/index.html", page=page, rows=rows, can_edit=_is_coordinator())
 
 
 def _register_form(refusal: Refusal | None = None, form: RegisterForm | None = None) -> str:

@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.schemas import FILE_BODY, ErrorSchema
+from cellchain.core.web import next_cursor, page_request
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.schemas import ZPL_BODY
@@ -106,8 +107,8 @@ def bag_custody_pdf(bag_id: str) -> Response:
 def list_excursions(query: dict[str, Any]) -> dict[str, Any]:
     """Temperature excursions, newest first (?status=open|accepted|rejected)"""
     session = db.session()
-    rows = custody.list_excursions(session, status=query.get("status") or None)
-    return {"excursions": custody_records.excursion_records(session, rows)}
+    page = custody.page_of_excursions(session, page_request(size_arg="limit"), status=query.get("status") or None)
+    return {"excursions": custody_records.excursion_records(session, page.rows), "next": next_cursor(page)}
 
 
 @bp.post("/excursions/<int:excursion_id>/decide", tags=CUSTODY)

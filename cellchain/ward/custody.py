@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.banking.models import Vial
+from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
@@ -84,12 +85,19 @@ def excursions_of(session: Session, kind: str, item_id: int) -> list[Excursion]:
 
 def list_excursions(session: Session, *, status: str | None = None) -> list[Excursion]:
     """Excursions across all items, newest first; ``status`` open, accepted or rejected narrows them."""
+    return list(session.exec(_excursions(status).order_by(Excursion.id.desc())))
+
+
+def page_of_excursions(session: Session, page: db.PageRequest, *, status: str | None = None) -> db.Page:
+    """One page of ``list_excursions``, newest first (keyset on the id)."""
+    return db.keyset(session, _excursions(status), (Excursion.id,), page, descending=True)
+
+
+def _excursions(status: str | None) -> Any:
     if status is not None and status not in EXCURSION_STATUSES:
         raise Invalid({"status": f"one of {', '.join(EXCURSION_STATUSES)}"})
-    statement = select(Excursion).order_by(Excursion.id.desc())
-    if status:
-        statement = statement.where(Excursion.status == status)
-    return list(session.exec(statement))
+    statement = select(Excursion)
+    return statement.where(Excursion.status == status) if status else statement
 
 
 def item_code(session: Session, kind: str, item_id: int) -> str:

@@ -16,7 +16,8 @@ from cellchain.core.types import UTCDateTime, utcnow
 
 class CustodyEvent(SQLModel, table=True):
     __tablename__ = "custody_events"
-    __table_args__ = (Index("ix_custody_events_item", "item_type", "item_id", "occurred_at"),)
+    __table_args__ = (Index("ix_custody_events_item", "item_type", "item_id", "occurred_at"),
+                      Index("ix_custody_events_event", "event", "item_type", "item_id"))  # bags returned (0012)
 
     id: int | None = Field(default=None, primary_key=True)
     item_type: str = Field(max_length=12)  # collection | lot | bag

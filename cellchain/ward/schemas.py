@@ -15,9 +15,11 @@ from cellchain.core.schemas import (
     CheckedList,
     CheckedRaw,
     CheckedString,
+    PageQuery,
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
+    next_field,
     signature_field,
 )
 from cellchain.ward.custody import EXCURSION_STATUSES
@@ -115,13 +117,14 @@ class CollectionCustodyOut(ItemCustodyOut):
     din = fields.String(required=True, attribute="item_code")
 
 
-class ExcursionsQuery(RequestSchema):
+class ExcursionsQuery(PageQuery):
     status = CheckedString(validate=validate.OneOf(EXCURSION_STATUSES),
                            metadata={"description": "only excursions in this state; all when not given"})
 
 
 class ExcursionsOut(Schema):
     excursions = fields.List(fields.Nested(ExcursionSchema), required=True)
+    next = next_field()
 
 
 class ExcursionDecisionIn(RequestSchema):

@@ -143,7 +143,7 @@ def test_qa_and_investigators_find_the_hold_in_their_inbox(app, client, auth, ap
         inbox = api.get("/api/v1/inbox", as_=person).get_json()
         assert inbox["unread"] == 1 and inbox["notices"][0]["kind"] == "lot_on_hold"
         assert held.lot_id in inbox["notices"][0]["subject"] and inbox["notices"][0]["link"].startswith("/qa/holds/")
-    assert api.get("/api/v1/inbox", as_="nurse").get_json() == {"unread": 0, "notices": []}
+    assert api.get("/api/v1/inbox", as_="nurse").get_json() == {"unread": 0, "notices": [], "next": None}
     auth.login("qa")
     page = client.get("/inbox/").data
     assert b'data-testid="inbox-unread">1<' in page and b"Mark read" in page
