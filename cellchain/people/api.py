@@ -95,7 +95,7 @@ def set_roles(data: dict[str, Any], user_id: int) -> dict[str, Any]:
 
 
 @bp.get("/role-grants", tags=["users"])
-@roles_required("admin", action="see role grants")
+@roles_required("admin", "auditor", action="see role grants")
 @bp.response(200, RoleGrantsOut)
 def pending_grants() -> dict[str, Any]:
     """Role grants waiting for a second administrator's signature"""
