@@ -25,6 +25,7 @@ from cellchain.people.rules.roles import OWN_ACCOUNT, ROLES, Actor, Principal, r
 
 MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
+MAX_GRANT_REASON = 500  # the role grant's reason column
 
 
 @dataclass(frozen=True)
@@ -209,8 +210,8 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str],
     fields = {}
     if roles_problem := _roles_problem(roles):
         fields["roles"] = roles_problem
-    if not reason.strip():
-        fields["reason"] = "say why the roles change"
+    if not reason.strip() or len(reason) > MAX_GRANT_REASON:
+        fields["reason"] = f"say why the roles change (up to {MAX_GRANT_REASON} characters)"
     if fields:
         raise Invalid(fields)
     if user.id == actor.id:
@@ -247,7 +248,7 @@ def request_grant(session: Session, *, actor: Actor, user: User, roles: Iterable
         trail.record(session, actor=actor, record_type="role_grant", record_id=older.id, action="supersede",
                      old={"status": "pending"}, new={"status": "superseded"})
     grant = RoleGrant(user_id=user.id, roles=",".join(sorted(set(roles))), previous_roles=",".join(sorted(user.roles)),
-                      reason=reason.strip()[:500], requested_by=actor.id)
+                      reason=reason.strip()[:MAX_GRANT_REASON], requested_by=actor.id)
     session.add(grant)
     session.flush()
     trail.record(session, actor=actor, record_type="role_grant", record_id=grant.id, action="request",

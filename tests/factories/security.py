@@ -86,8 +86,8 @@ def load_site(app: Flask) -> dict[str, str]:
         return {"lot_id": lot.lot_number, "bag_id": bag.bag_code, "bag_code": bag.bag_code, "din": lot.din,
                 "subject_code": subject.subject_code, "subject_id": subject.subject_code, "visit_id": str(visit.id),
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
-                "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1", "notice_id": "1", "grant_id": "1",
-                "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot",
+                "infusion_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1", "notice_id": "1",
+                "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot", "grant_id": "1",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
                 "position_code": f"{place.box.code}-A1"}
 
