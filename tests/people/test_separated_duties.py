@@ -165,3 +165,14 @@ def test_create_user_command_refuses_admin_with_qa(runner):
 def test_every_demo_account_follows_the_role_policy():
     assert all(role_set_refusals(roles) == [] for _name, _full, roles in demo.PEOPLE)
     assert sum("admin" in roles for _name, _full, roles in demo.PEOPLE) >= 2
+
+
+def test_a_new_account_waiting_for_its_grant_logs_in_and_opens_no_operational_page(app, client, auth):
+    auth.login("admin")
+    created = auth.post("/admin/users", {"username": "waiting", "full_name": "Waiting Person",
+                                         "password": "amber-orchard-42", "roles": "qa"})
+    assert created.status_code == 302
+    auth.logout()
+    assert auth.login("waiting", "amber-orchard-42").status_code == 302
+    assert client.get("/").status_code in (200, 302)
+    assert client.get("/qa/").status_code == 403
