@@ -12,7 +12,7 @@ from cellchain.notices.models import Notification
 from cellchain.people import accounts
 from cellchain.ward.models import Infusion
 from tests.conftest import signature
-from tests.factories import ward
+from tests.factories import api_document, ward
 
 START = "/api/v1/infusions"
 
@@ -54,6 +54,7 @@ def test_a_nurse_guessing_a_colleague_password_is_throttled_even_when_she_then_g
     right = _start(api, scene, signature("nurse2", "verified"))
     assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0
     assert "other people's signatures" in right.get_json()["error"]
+    api_document.assert_documented(api_document.load(api._client), "POST", "/infusions", right)
     with app.app_context():
         assert db.session().exec(select(Infusion)).first() is None
     # the throttle counts against the typist only: nurse2 still starts infusions with nurse's signature
