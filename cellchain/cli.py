@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from cellchain.audit import trail
 from cellchain.core import db, migrate
+from cellchain.core.errors import Invalid, Refused
 from cellchain.demo import loader as demo
 from cellchain.people import accounts
 from cellchain.people.rules.roles import ROLES
@@ -48,8 +49,12 @@ def demo_command(if_empty: bool) -> None:
 def create_user_command(username: str, roles: tuple[str, ...], full_name: str, password: str) -> None:
     """Create an account (the site's first administrator, typically)."""
     policy = accounts.Policy.from_config(current_app.config)
-    user = accounts.create_user(db.session(), actor=None, username=username, full_name=full_name,
-                                password=password, roles=list(roles), policy=policy)
+    try:
+        user = accounts.create_user(db.session(), actor=None, username=username, full_name=full_name,
+                                    password=password, roles=list(roles), policy=policy)
+    except (Invalid, Refused) as refusal:  # the same password and role rules as the administrator's page
+        click.echo(f"Not created: {refusal.message}", err=True)
+        raise SystemExit(1) from None
     db.commit()
     click.echo(f"Created {user.username} ({', '.join(sorted(user.roles))}).")
 

@@ -18,8 +18,8 @@ from cellchain.audit.models import Signature
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import Invalid
 from cellchain.core.types import utcnow
-from cellchain.people import accounts
-from cellchain.people.rules.roles import require_role
+from cellchain.people import accounts, signature_attempts
+from cellchain.people.rules.roles import Actor, require_role
 
 MEANINGS = ("performed", "verified", "reviewed", "approved", "released", "rejected", "accepted", "closed",
             "authored", "administered")
@@ -58,15 +58,22 @@ def record_hash(content: dict[str, Any]) -> str:
 
 def sign(session: Session, signature: SignatureInput, *, record_type: str, record_id: Any,
          content: dict[str, Any], policy: accounts.Policy, meanings: tuple[str, ...] = MEANINGS,
-         roles: tuple[str, ...] = (), action: str = "sign this record") -> Signature:
+         roles: tuple[str, ...] = (), action: str = "sign this record", typist: Actor | None = None) -> Signature:
     """Check the signer's password now and bind the signature to the hash of ``content``.
 
-    A wrong password is refused (401) and the attempt audited, counting toward the account lock-out.
+    A wrong password is refused (401) and the attempt audited. ``typist`` is the person logged in, who
+    sent the signature: when it is their own, a wrong password counts toward their lock-out; when it is
+    another person's (a co-signature), it counts against the typist, throttled, and never locks the
+    signer (``people/signature_attempts.py``).
     """
     if signature.meaning not in meanings:
         raise Invalid({"signature.meaning": f"here the meaning must be {' or '.join(meanings)}"})
-    signer = accounts.check_credentials(session, signature.username, signature.password, policy=policy,
-                                        action="signature_failed")
+    if typist is not None and signature_attempts.is_cosignature(typist, signature.username):
+        signer = signature_attempts.check_cosigner(session, typist=typist, username=signature.username,
+                                                   password=signature.password, policy=policy)
+    else:
+        signer = accounts.check_credentials(session, signature.username, signature.password, policy=policy,
+                                            action="signature_failed")
     if roles:
         require_role(signer.roles, *roles, action=action)
     row = Signature(user_id=signer.id, signer_username=signer.username, signer_name=signer.full_name,

@@ -38,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     # this is set high enough that their typos together never lock the others out (docs/security.md)
     "LOGIN_THROTTLE_ADDRESS_FAILURES": 100,
     "LOGIN_THROTTLE_WINDOW_SECONDS": 900,
+    # wrong passwords one person may type into another person's e-signature (a second nurse's) within the
+    # login throttle's window before their co-signatures are refused (429); counted against the typist only
+    "SIGNATURE_THROTTLE_FAILURES": 5,
+    # one account holding QA with lab or with QC: off; a site whose staffing needs it turns it on (docs/rules.md)
+    "ALLOW_QA_WITH_LAB_OR_QC": False,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (the client address they pass)
     "WTF_CSRF_CHECK_DEFAULT": False,  # the page forms' CSRF check runs in people.security, the API is exempt
     # A form's token lives as long as the login session that issued it (PERMANENT_SESSION_LIFETIME): a bedside

@@ -30,6 +30,8 @@ PEOPLE: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("nurse", "Liu Yang (nurse)", ("nurse",)),
     ("nurse2", "Zhao Lei (nurse)", ("nurse",)),
     ("admin", "Sun Hui (administrator)", ("admin",)),
+    # the second administrator, who signs the role grants the first one asks for (docs/rules.md)
+    ("admin2", "Ma Lin (administrator)", ("admin",)),
     ("auditor", "Zhou Qiang (auditor / monitor)", ("auditor",)),
     ("investigator", "Dr. Xu Ping (investigator)", ("investigator",)),
 )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -15,16 +16,16 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.canonical import sha256_hex
-from cellchain.core.errors import Forbidden, Invalid, NotFound, Unauthenticated
+from cellchain.core.errors import Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.types import utcnow
 from cellchain.people import principals
-from cellchain.people.models import ApiToken, LoginSession, User, UserRole
-from cellchain.people.rules.roles import ROLES, Actor, Principal, require_role
+from cellchain.people.models import ApiToken, LoginSession, RoleGrant, User, UserRole
+from cellchain.people.rules import passwords
+from cellchain.people.rules.roles import OWN_ACCOUNT, ROLES, Actor, Principal, require_role, role_set_refusals
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = passwords.MIN_PASSWORD_LENGTH
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-")
-# Checked against when the username is unknown, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt:1024:8:1")
+MAX_GRANT_REASON = 500  # the role grant's reason column
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,43 @@ class Policy:
     hash_method: str = "scrypt:32768:8:1"
     max_failed_logins: int = 5
     token_ttl_hours: int = 12
+    allow_qa_with_lab_or_qc: bool = False
+    signature_failures: int = 5  # wrong passwords typed into other people's signatures, per typist and window
+    throttle_window_seconds: int = 900
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Policy:
-        """The site's password, lock-out and token settings (``PASSWORD_HASH_METHOD``, ``MAX_FAILED_LOGINS``,
-        ``API_TOKEN_TTL_HOURS``)."""
+        """The site's password, lock-out, token and role settings (``PASSWORD_HASH_METHOD``,
+        ``MAX_FAILED_LOGINS``, ``API_TOKEN_TTL_HOURS``, ``ALLOW_QA_WITH_LAB_OR_QC``,
+        ``SIGNATURE_THROTTLE_FAILURES``, ``LOGIN_THROTTLE_WINDOW_SECONDS``)."""
         return cls(hash_method=config["PASSWORD_HASH_METHOD"], max_failed_logins=config["MAX_FAILED_LOGINS"],
-                   token_ttl_hours=config["API_TOKEN_TTL_HOURS"])
+                   token_ttl_hours=config["API_TOKEN_TTL_HOURS"],
+                   allow_qa_with_lab_or_qc=bool(config.get("ALLOW_QA_WITH_LAB_OR_QC", False)),
+                   signature_failures=int(config.get("SIGNATURE_THROTTLE_FAILURES", 5)),
+                   throttle_window_seconds=int(config.get("LOGIN_THROTTLE_WINDOW_SECONDS", 900)))
+
+
+def check_new_password(password: str, *, username: str = "", full_name: str = "") -> None:
+    """The one rule for a password being set (a new account, a change of one's own password): at least
+    12 characters, not on the shipped list of common passwords, not the person's name. Raises
+    ``Invalid({"password": ...})``; a stored password set under an older rule keeps logging in."""
+    problem = passwords.password_problem(password, username=username, full_name=full_name)
+    if problem:
+        raise Invalid({"password": problem})
+
+
+def check_role_set(roles: Iterable[str], *, policy: Policy) -> None:
+    """Refuse roles one account may not hold together (``role_set_refusals``), each by its code."""
+    reasons = role_set_refusals(roles, allow_qa_with_lab_or_qc=policy.allow_qa_with_lab_or_qc)
+    if reasons:
+        raise Refused(reasons)
+
+
+def _roles_problem(roles: list[str]) -> str | None:
+    unknown = [r for r in roles if r not in ROLES]
+    if not roles or unknown:
+        return f"choose from {', '.join(ROLES)}" + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+    return None
 
 
 def _validate_new(username: str, full_name: str, password: str, roles: list[str]) -> None:
@@ -47,11 +78,11 @@ def _validate_new(username: str, full_name: str, password: str, roles: list[str]
         fields["username"] = "use 1-64 lower-case letters, digits, '.', '_' or '-'"
     if not full_name.strip() or len(full_name) > 200:
         fields["full_name"] = "give the person's printed name (it appears on signatures)"
-    if len(password) < MIN_PASSWORD_LENGTH:
-        fields["password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
-    unknown = [r for r in roles if r not in ROLES]
-    if not roles or unknown:
-        fields["roles"] = f"choose from {', '.join(ROLES)}" + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+    problem = passwords.password_problem(password, username=username, full_name=full_name)
+    if problem:
+        fields["password"] = problem
+    if roles_problem := _roles_problem(roles):
+        fields["roles"] = roles_problem
     if fields:
         raise Invalid(fields)
 
@@ -69,25 +100,40 @@ def get_user(session: Session, user_id: int) -> User:
 
 def create_user(session: Session, *, actor: Actor | None, username: str, full_name: str, password: str,
                 roles: list[str], policy: Policy) -> User:
-    """Create an account; ``actor`` None is the command line (the site's first administrator)."""
+    """Create an account; ``actor`` None is the command line (the site's first administrator, the demo).
+
+    An administrator's new account starts with no role: its roles are a pending grant that a second
+    administrator signs (``role_grants.approve``). The command line runs on the server itself and gives
+    them at once. Either way the roles must be a set one account may hold (``check_role_set``)."""
     if actor is not None:
         require_role(actor.roles, "admin", action="create accounts")
     _validate_new(username, full_name, password, roles)
+    check_role_set(roles, policy=policy)
     if find_user(session, username):
         raise Invalid({"username": f"'{username}' is taken"})
+    granted = sorted(set(roles)) if actor is None else []
     user = User(username=username, full_name=full_name.strip(),
                 password_hash=generate_password_hash(password, method=policy.hash_method),
-                role_rows=[UserRole(role=r) for r in sorted(set(roles))])
+                role_rows=[UserRole(role=r) for r in granted])
     session.add(user)
     session.flush()
     trail.record(session, actor=actor, record_type="user", record_id=user.id, action="create",
-                 new={"username": username, "full_name": user.full_name, "roles": sorted(set(roles))})
+                 new={"username": username, "full_name": user.full_name, "roles": granted})
+    if actor is not None:
+        request_grant(session, actor=actor, user=user, roles=roles, reason="new account")
     return user
 
 
-def password_matches(user: User | None, password: str) -> bool:
+@cache
+def _dummy_hash(method: str) -> str:
+    """A hash made with the site's own method and cost, checked when the username is unknown: an unknown
+    name then costs exactly the work a wrong password does (OWASP ASVS 2.2.x; no timing tells names apart)."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
+
+
+def password_matches(user: User | None, password: str, *, policy: Policy) -> bool:
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(policy.hash_method), password)
         return False
     return check_password_hash(user.password_hash, password)
 
@@ -123,7 +169,7 @@ def check_credentials(session: Session, username: str, password: str, *, policy:
         db.defer(lambda s: trail.record(s, actor=None, record_type="user", record_id=user_id,
                                         action=f"{action}_locked", new={"username": username}))
         raise Forbidden("this account is locked after repeated failed passwords; an administrator can unlock it")
-    if not password_matches(user, password) or (user is not None and not user.active):
+    if not password_matches(user, password, policy=policy) or (user is not None and not user.active):
         db.defer(lambda s: _register_failure(s, username, action, policy.max_failed_logins))
         raise Unauthenticated("the username or password is wrong")
     if user.failed_logins:
@@ -143,6 +189,8 @@ def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User
     if not reason.strip():
         raise Invalid({"reason": "say why the account is unlocked"})
     user = get_user(session, user_id)
+    if user.id == actor.id:
+        raise Refused(Reason(OWN_ACCOUNT, "nobody unlocks their own account: ask another administrator"))
     if not user.is_locked:
         return user
     user.locked_at, user.failed_logins = None, 0
@@ -152,22 +200,61 @@ def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User
     return user
 
 
-def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str) -> User:
+def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str], reason: str,
+              policy: Policy) -> RoleGrant | None:
+    """Change an account's roles. Taking roles away is done at once; anything that gives a role is a
+    pending grant (returned) that takes effect only when a second administrator signs it. Nobody changes
+    their own roles, and the new set must be one an account may hold."""
     require_role(actor.roles, "admin", action="change roles")
     user = get_user(session, user_id)
-    _validate_new(user.username, user.full_name, "x" * MIN_PASSWORD_LENGTH, roles)
-    if not reason.strip():
-        raise Invalid({"reason": "say why the roles change"})
-    old = sorted(user.roles)
+    fields = {}
+    if roles_problem := _roles_problem(roles):
+        fields["roles"] = roles_problem
+    if not reason.strip() or len(reason) > MAX_GRANT_REASON:
+        fields["reason"] = f"say why the roles change (up to {MAX_GRANT_REASON} characters)"
+    if fields:
+        raise Invalid(fields)
+    if user.id == actor.id:
+        raise Refused(Reason(OWN_ACCOUNT, "nobody changes their own roles: ask another administrator"))
+    check_role_set(roles, policy=policy)
+    if set(roles) <= user.roles:
+        apply_roles(session, actor=actor, user=user, roles=roles, reason=reason)
+        return None
+    return request_grant(session, actor=actor, user=user, roles=roles, reason=reason)
+
+
+def apply_roles(session: Session, *, actor: Actor, user: User, roles: Iterable[str], reason: str,
+                grant_id: int | None = None) -> User:
+    """Give the account exactly ``roles`` now (audited); its sessions and tokens read the change at once."""
+    wanted, old = sorted(set(roles)), sorted(user.roles)
     # Keep the rows of roles that stay: replacing them all would insert a kept role before its old row is
     # deleted, and the unique (user, role) constraint would refuse the change.
-    kept = [row for row in user.role_rows if row.role in roles]
-    user.role_rows = kept + [UserRole(role=r) for r in sorted(set(roles) - set(old))]
+    kept = [row for row in user.role_rows if row.role in wanted]
+    user.role_rows = kept + [UserRole(role=r) for r in sorted(set(wanted) - set(old))]
     user.auth_version += 1
     session.add(user)
+    new: dict[str, Any] = {"roles": wanted} | ({"grant": grant_id} if grant_id is not None else {})
     trail.record(session, actor=actor, record_type="user", record_id=user.id, action="set_roles",
-                 old={"roles": old}, new={"roles": sorted(set(roles))}, reason=reason.strip())
+                 old={"roles": old}, new=new, reason=reason.strip())
     return user
+
+
+def request_grant(session: Session, *, actor: Actor, user: User, roles: Iterable[str], reason: str) -> RoleGrant:
+    """A pending grant of ``roles`` (the whole set the account is to hold); an earlier pending grant for
+    the same account is superseded, so a second administrator always signs the latest request."""
+    for older in session.exec(select(RoleGrant).where(RoleGrant.user_id == user.id, RoleGrant.status == "pending")):
+        older.status = "superseded"
+        session.add(older)
+        trail.record(session, actor=actor, record_type="role_grant", record_id=older.id, action="supersede",
+                     old={"status": "pending"}, new={"status": "superseded"})
+    grant = RoleGrant(user_id=user.id, roles=",".join(sorted(set(roles))), previous_roles=",".join(sorted(user.roles)),
+                      reason=reason.strip()[:MAX_GRANT_REASON], requested_by=actor.id)
+    session.add(grant)
+    session.flush()
+    trail.record(session, actor=actor, record_type="role_grant", record_id=grant.id, action="request",
+                 new={"user": user.username, "roles": grant.role_list, "previous_roles": sorted(user.roles),
+                      "status": "pending"}, reason=grant.reason)
+    return grant
 
 
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, reason: str) -> User:
@@ -215,13 +302,15 @@ def set_email(session: Session, *, actor: Actor, user_id: int, email: Any) -> Us
     return user
 
 
-def _new_password_fields(current: str, new: str, repeat: str) -> dict[str, str]:
+def _new_password_fields(current: str, new: str, repeat: str, *, username: str,
+                         full_name: str) -> dict[str, str]:
     """What is wrong with a password change's three inputs, by input name (the messages hold no password)."""
     fields: dict[str, str] = {}
     if not current:
         fields["current_password"] = "type your current password"  # noqa: S105 (a message)
-    if len(new) < MIN_PASSWORD_LENGTH:
-        fields["new_password"] = f"at least {MIN_PASSWORD_LENGTH} characters"
+    problem = passwords.password_problem(new, username=username, full_name=full_name)
+    if problem:
+        fields["new_password"] = problem
     elif new != repeat:
         fields["repeat_password"] = "the two new passwords differ; type the same one twice"  # noqa: S105
     elif new == current:
@@ -239,10 +328,11 @@ def change_password(session: Session, *, actor: Actor, current: str, new: str, r
     tokens, which were issued on the old password; the audit entry says so and never holds a password.
     Returns the user and the number of tokens revoked; the caller opens the current browser's new session.
     """
-    fields = _new_password_fields(current or "", new or "", repeat or "")
+    user = get_user(session, actor.id)
+    fields = _new_password_fields(current or "", new or "", repeat or "", username=user.username,
+                                  full_name=user.full_name)
     if fields:
         raise Invalid(fields)
-    user = get_user(session, actor.id)
     try:
         check_credentials(session, user.username, current, policy=policy, action="password_change_failed")
     except Unauthenticated:

@@ -9,8 +9,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, submit
-from cellchain.people import accounts, directory
-from cellchain.people.forms import ActiveForm, CreateUserForm, EmailForm, ReasonForm, RolesForm
+from cellchain.people import accounts, directory, role_grants
+from cellchain.people.forms import ActiveForm, ApproveGrantForm, CreateUserForm, EmailForm, ReasonForm, RolesForm
 from cellchain.people.rules.roles import ROLES
 from cellchain.people.security import current_user, policy, roles_required
 
@@ -18,8 +18,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 def _users_page(problem: Refusal | None = None, form: PageForm | None = None) -> str:
-    return render_template("admin/users.html", users=directory.all_users(db.session()), roles=ROLES,
-                           problem=problem, form=form or {})
+    session = db.session()
+    users = directory.all_users(session)
+    return render_template("admin/users.html", users=users, roles=ROLES, problem=problem, form=form or {},
+                           grants=role_grants.pending(session), names={u.id: u.username for u in users},
+                           me=current_user())
 
 
 @bp.route("/users")
@@ -46,7 +49,7 @@ def create_user():
         user = accounts.create_user(db.session(), actor=current_user(), username=form.username.data or "",
                                     full_name=form.full_name.data or "", password=form.password.data or "",
                                     roles=form.roles.data, policy=policy())
-        return f"Account {user.username} created."
+        return f"Account {user.username} created; its roles wait for a second administrator's signature."
 
     return _change(form, create)
 
@@ -69,9 +72,12 @@ def set_roles(user_id: int):
     form = RolesForm()
 
     def change_roles():
-        user = accounts.set_roles(db.session(), actor=current_user(), user_id=user_id, roles=form.roles.data,
-                                  reason=form.reason.data or "")
-        return f"Roles of {user.username} changed."
+        grant = accounts.set_roles(db.session(), actor=current_user(), user_id=user_id, roles=form.roles.data,
+                                   reason=form.reason.data or "", policy=policy())
+        user = accounts.get_user(db.session(), user_id)
+        if grant is None:
+            return f"Roles of {user.username} changed."
+        return f"Roles of {user.username} wait for a second administrator's signature (grant {grant.id})."
 
     return _change(form, change_roles)
 
@@ -100,3 +106,17 @@ def set_email(user_id: int):
         return f"E-mail of {user.username} {'set to ' + user.email if user.email else 'cleared'}."
 
     return _change(form, change_email)
+
+
+@bp.route("/role-grants/<int:grant_id>/approve", methods=["POST"])
+@roles_required("admin", action="approve role grants")
+def approve_grant(grant_id: int):
+    form = ApproveGrantForm()
+
+    def approve():
+        grant = role_grants.approve(db.session(), actor=current_user(), grant_id=grant_id,
+                                    signature=form.signature(), policy=policy())
+        user = accounts.get_user(db.session(), grant.user_id)
+        return f"Role grant {grant.id} approved: {user.username} now holds {', '.join(grant.role_list)}."
+
+    return _change(form, approve)

@@ -6,13 +6,28 @@ from typing import Any
 
 from flask import request
 
+from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
-from cellchain.people import accounts
-from cellchain.people.models import User
-from cellchain.people.schemas import EmailIn, MeOut, PasswordIn, PasswordOut, RevokedOut, TokenIn, TokenOut, UserOut
+from cellchain.people import accounts, role_grants
+from cellchain.people.models import RoleGrant, User
+from cellchain.people.schemas import (
+    ApproveGrantIn,
+    EmailIn,
+    MeOut,
+    PasswordIn,
+    PasswordOut,
+    RevokedOut,
+    RoleChangeOut,
+    RoleGrantOut,
+    RoleGrantsOut,
+    RolesIn,
+    TokenIn,
+    TokenOut,
+    UserOut,
+)
 from cellchain.people.security import current_user, login_required, login_throttle, policy, roles_required
 
 TAGS = ["auth"]
@@ -79,3 +94,38 @@ def change_password(data: dict[str, Any]) -> dict[str, Any]:
 def set_email(data: dict[str, Any], user_id: int) -> User:
     """Set or clear where a person's notices are mailed (administrator)"""
     return accounts.set_email(db.session(), actor=current_user(), user_id=user_id, email=data.get("email"))
+
+
+@bp.post("/users/<int:user_id>/roles", tags=["users"])
+@roles_required("admin", action="change roles")
+@bp.arguments(RolesIn)
+@bp.response(200, RoleChangeOut)
+def set_roles(data: dict[str, Any], user_id: int) -> dict[str, Any]:
+    """Change a person's roles (administrator): taking roles away is done at once, giving one is a pending
+    grant that a second administrator approves"""
+    roles = data.get("roles")
+    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+        raise Invalid({"roles": "a list of role names"})
+    reason = data.get("reason")
+    session = db.session()
+    grant = accounts.set_roles(session, actor=current_user(), user_id=user_id, roles=roles,
+                               reason=reason if isinstance(reason, str) else "", policy=policy())
+    return {"user": accounts.get_user(session, user_id), "grant": grant}
+
+
+@bp.get("/role-grants", tags=["users"])
+@roles_required("admin", "auditor", action="see role grants")
+@bp.response(200, RoleGrantsOut)
+def pending_grants() -> dict[str, Any]:
+    """Role grants waiting for a second administrator's signature"""
+    return {"grants": role_grants.pending(db.session())}
+
+
+@bp.post("/role-grants/<int:grant_id>/approve", tags=["users"])
+@roles_required("admin", action="approve role grants")
+@bp.arguments(ApproveGrantIn)
+@bp.response(200, RoleGrantOut)
+def approve_grant(data: dict[str, Any], grant_id: int) -> RoleGrant:
+    """Approve a role grant with an e-signature (a second administrator: not the one who asked, not its owner)"""
+    return role_grants.approve(db.session(), actor=current_user(), grant_id=grant_id,
+                               signature=signatures.parse_signature(data.get("signature")), policy=policy())

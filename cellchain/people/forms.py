@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from wtforms import HiddenField, PasswordField
 
+from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import PageForm, RepeatedField, text_field
 
 
@@ -44,3 +45,7 @@ class EmailForm(PageForm):
 
 class ActiveForm(ReasonForm):
     active = text_field("Active")
+
+
+class ApproveGrantForm(SignatureForm):
+    """A second administrator approves a pending role grant with an e-signature (meaning approved)."""

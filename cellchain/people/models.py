@@ -101,3 +101,27 @@ class LoginAttempt(SQLModel, table=True):
     account: str = Field(default="", max_length=64)
     attempted_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False,
                                                                             index=True))
+
+
+class RoleGrant(SQLModel, table=True):
+    """Roles one administrator asked for an account, in effect only once a second administrator signs them
+    (docs/rules.md, "People and access"). ``roles`` is the whole set the account is to hold, comma-separated;
+    ``status`` is pending, approved, or superseded (a newer request for the same account replaced it)."""
+
+    __tablename__ = "role_grants"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    roles: str = Field(max_length=300)
+    previous_roles: str = Field(default="", max_length=300)
+    reason: str = Field(max_length=500)
+    status: str = Field(default="pending", max_length=16, index=True)
+    requested_by: int = Field(foreign_key="users.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    signature_id: int | None = Field(default=None, foreign_key="signatures.id")
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]

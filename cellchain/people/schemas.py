@@ -1,10 +1,18 @@
-"""API shapes of bearer tokens (log in, who am I, revoke), one's own password and a user's e-mail address."""
+"""API shapes of bearer tokens (log in, who am I, revoke), one's own password, a user's e-mail address and role
+grants."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from cellchain.core.schemas import CheckedString, RequestSchema, SortedStrings, UtcDateTime
+from cellchain.core.schemas import (
+    CheckedList,
+    CheckedString,
+    RequestSchema,
+    SortedStrings,
+    UtcDateTime,
+    signature_field,
+)
 
 
 class TokenIn(RequestSchema):
@@ -54,3 +62,38 @@ class UserOut(Schema):
     email = fields.String(allow_none=True)
     roles = SortedStrings()
     active = fields.Boolean()
+
+
+class RolesIn(RequestSchema):
+    roles = CheckedList(CheckedString(), required=True,
+                        metadata={"description": "every role the account is to hold; giving any role waits for a "
+                                                 "second administrator's signature"})
+    reason = CheckedString(required=True)
+
+
+class ApproveGrantIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "the approving administrator, "
+                                                                        "meaning approved"})
+
+
+class RoleGrantOut(Schema):
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    roles = fields.List(fields.String(), attribute="role_list")
+    reason = fields.String()
+    status = fields.String(metadata={"description": "pending, approved or superseded"})
+    requested_by = fields.Integer()
+    requested_at = UtcDateTime()
+    decided_by = fields.Integer(allow_none=True)
+    decided_at = UtcDateTime(allow_none=True)
+    signature_id = fields.Integer(allow_none=True)
+
+
+class RoleChangeOut(Schema):
+    user = fields.Nested(UserOut, required=True)
+    grant = fields.Nested(RoleGrantOut, allow_none=True, metadata={
+        "description": "the pending grant when a role is given; null when roles were only taken away (done at once)"})
+
+
+class RoleGrantsOut(Schema):
+    grants = fields.List(fields.Nested(RoleGrantOut), required=True)

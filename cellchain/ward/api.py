@@ -152,6 +152,8 @@ def verify_infusion(data: dict[str, Any]) -> bedside.Verification:
 @roles_required("nurse", action="start an infusion")
 @bp.arguments(InfusionIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.alt_response(429, schema=ErrorSchema, description="too many wrong passwords typed into other people's "
+                                                       "signatures from this account; see Retry-After")
 @bp.response(201, InfusionOut)
 def start_infusion(data: dict[str, Any]) -> infusions.InfusionView:
     """Start an infusion with a second person's e-signature"""

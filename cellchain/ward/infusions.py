@@ -196,7 +196,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
         raise _refuse(reasons, defer=defer, actor=actor, attempt=attempt)
     record = bedside.record_attempt(session, actor=actor, attempt=attempt)
     try:
-        signed = _sign(session, request.verifier, record_id=record.id, facts=facts, policy=policy)
+        signed = _sign(session, request.verifier, record_id=record.id, facts=facts, policy=policy, typist=actor)
     except DomainError as refusal:
         failed = bedside.Check("second_verifier", False, f"the second nurse's signature was refused: {refusal.message}")
         defer(bedside.deferred_attempt(actor.id, bedside.Attempt.of(scans, facts, [*checks[:-1], failed], "start")))
@@ -206,13 +206,13 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
 
 
 def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: int, facts: bedside.Facts,
-          policy: Policy):
+          policy: Policy, typist: Actor):
     """The second nurse signs the bedside check: this bag, this subject, this visit, every check passed."""
     content = {"bedside_check": record_id, "bag": facts.bag.bag_code, "subject": facts.subject.subject_code,
                "visit": facts.visit.id, "checks": list(bedside_checks.CHECK_NAMES)}
     return signatures.sign(session, verifier, record_type="bedside_check", record_id=record_id, content=content,
                            policy=policy, meanings=("verified",), roles=("nurse",),
-                           action="verify an infusion as the second nurse")
+                           action="verify an infusion as the second nurse", typist=typist)
 
 
 def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, record_id: int, signed: Any,

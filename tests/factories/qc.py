@@ -25,6 +25,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
 from cellchain.manufacturing.rules import batch_record
 from cellchain.people.models import User, UserRole
+from cellchain.people.rules.roles import role_set_refusals
 from cellchain.quality.models import QcResult
 from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import CustodyEvent, Excursion
@@ -55,11 +56,20 @@ def db_session(app) -> Iterator[Session]:
         db.commit()
 
 
+def _within_role_policy(roles: set[str]) -> None:
+    """Test accounts follow the role rules of docs/rules.md too. QA with lab or QC exists only at a site that
+    allows it (``ALLOW_QA_WITH_LAB_OR_QC``); the release tests stand for such a site, to show the record
+    rules (maker is not releaser) still refuse there. An administrator with another role exists nowhere."""
+    refusals = role_set_refusals(roles, allow_qa_with_lab_or_qc=True)
+    assert not refusals, refusals
+
+
 def user(session: Session, username: str, *, roles: tuple[str, ...] = ("lab",), full_name: str | None = None) -> User:
     """A demo user by name, or a new one with ``roles`` (password conftest.PASSWORD)."""
     found = session.exec(select(User).where(User.username == username)).first()
     if found is not None:
         return found
+    _within_role_policy(set(roles))
     row = User(username=username, full_name=full_name or f"{username} (test)",
                password_hash=generate_password_hash(PASSWORD, method=FAST_HASH),
                role_rows=[UserRole(role=r) for r in roles])
@@ -70,6 +80,7 @@ def user(session: Session, username: str, *, roles: tuple[str, ...] = ("lab",), 
 
 def give_role(session: Session, username: str, role: str) -> User:
     person = user(session, username)
+    _within_role_policy({*person.roles, role})
     if role not in person.roles:
         person.role_rows.append(UserRole(role=role))
         session.add(person)

@@ -69,7 +69,7 @@ def load_site(app: Flask) -> dict[str, str]:
     with in_db(app) as session:
         demo.load(session, policy=Policy(hash_method=FAST_HASH), config=app.config)
         accounts.create_user(session, actor=None, username="spare", full_name="Spare account",
-                             password="spare-password", roles=["lab"], policy=Policy(hash_method=FAST_HASH))
+                             password="quiet-harbour-42", roles=["lab"], policy=Policy(hash_method=FAST_HASH))
         place = storage.site(session)
     with in_db(app) as session:
         # A released lot started straight from its cord (its lot number is the cord's DIN), the same on every
@@ -88,7 +88,7 @@ def load_site(app: Flask) -> dict[str, str]:
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
                 "infusion_id": "1", "check_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1",
                 "notice_id": "1", "event_id": "1",
-                "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot",
+                "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot", "grant_id": "1",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
                 "position_code": f"{place.box.code}-A1"}
 

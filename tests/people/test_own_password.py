@@ -50,7 +50,9 @@ def test_a_wrong_current_password_shows_the_form_again_naming_it(app, client, au
 def test_the_new_password_follows_the_site_rule_and_is_typed_the_same_twice(app, client, auth):
     auth.login("qc")
     short = _change(auth, new="short", repeat="short")
-    assert short.status_code == 400 and b"<strong>new_password</strong>: at least 8 characters" in short.data
+    assert short.status_code == 400 and b"<strong>new_password</strong>: at least 12 characters" in short.data
+    common = _change(auth, new="password1234", repeat="password1234")
+    assert common.status_code == 400 and b"<strong>new_password</strong>" in common.data
     differ = _change(auth, repeat=NEW + "x")
     assert differ.status_code == 400 and b"<strong>repeat_password</strong>" in differ.data
     same = _change(auth, new=PASSWORD, repeat=PASSWORD)

@@ -34,3 +34,28 @@ def test_token_me_and_audit_answers_match_their_schemas(client, api):
     audit = api.get("/api/v1/audit/verify", as_="auditor")
     assert audit.status_code == 200 and AuditVerifyOut().validate(audit.get_json()) == {}
     assert audit.get_json()["ok"] is True
+
+
+def test_role_grant_answers_match_the_api_document(app, client, api):
+    from cellchain.core import db
+    from cellchain.people import accounts
+    from tests.conftest import signature
+    from tests.factories import api_document
+
+    document = api_document.load(client)
+    with app.app_context():
+        nurse_id = accounts.find_user(db.session(), "nurse").id
+    asked = api.post(f"/api/v1/users/{nurse_id}/roles", as_="admin", json={"roles": ["nurse", "coordinator"],
+                                                                         "reason": "covers screening"})
+    api_document.assert_documented(document, "POST", "/users/{user_id}/roles", asked)
+    refused = api.post(f"/api/v1/users/{nurse_id}/roles", as_="admin", json={"roles": ["nurse", "admin"],
+                                                                           "reason": "why not"})
+    assert refused.status_code == 409
+    api_document.assert_documented(document, "POST", "/users/{user_id}/roles", refused)
+    listing = api.get("/api/v1/role-grants", as_="auditor")
+    api_document.assert_documented(document, "GET", "/role-grants", listing)
+    grant_id = asked.get_json()["grant"]["id"]
+    approved = api.post(f"/api/v1/role-grants/{grant_id}/approve", as_="admin2",
+                        json={"signature": signature("admin2", "approved")})
+    assert approved.status_code == 200
+    api_document.assert_documented(document, "POST", "/role-grants/{grant_id}/approve", approved)

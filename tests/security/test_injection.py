@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
+from cellchain.demo import loader as demo
 from cellchain.people.models import User
 from tests.conftest import PASSWORD, AuthActions, new_submission_id
 from tests.factories.lab import in_db, snapshot
@@ -61,7 +62,7 @@ def _tables_intact(app) -> None:
     with in_db(app) as session:
         counts = snapshot(session)  # counts every table: a dropped one would raise here
         assert set(counts) == {t.name for t in SQLModel.metadata.sorted_tables}
-        assert session.exec(select(func.count()).select_from(User)).one() == 11
+        assert session.exec(select(func.count()).select_from(User)).one() == len(demo.PEOPLE) + 1  # the spare account
     assert AuthActions(client_for(app)).login("lab").status_code == 302
 
 
@@ -181,7 +182,7 @@ def test_probes_at_the_login_are_refused_and_change_no_account(app, client):
         assert token.status_code in (400, 401, 403), probe
     with in_db(app) as session:
         users = session.exec(select(User)).all()
-        assert len(users) == 10 and all(u.username.isidentifier() or u.username.isalnum() for u in users)
+        assert len(users) == len(demo.PEOPLE) and all(u.username.isidentifier() or u.username.isalnum() for u in users)
     assert AuthActions(client).login("qa", PASSWORD).status_code == 302
 
 

@@ -94,6 +94,10 @@ API: dict[tuple[str, str], frozenset[str]] = {
     # each person's own inbox
     ("GET", f"{P}/inbox"): EVERYONE,
     ("POST", f"{P}/users/<int:user_id>/email"): frozenset({"admin"}),
+    # role grants: one administrator asks, a second one signs (docs/rules.md, "People and access")
+    ("POST", f"{P}/users/<int:user_id>/roles"): frozenset({"admin"}),
+    ("GET", f"{P}/role-grants"): frozenset({"admin", "auditor"}),  # the auditor reads everything
+    ("POST", f"{P}/role-grants/<int:grant_id>/approve"): frozenset({"admin"}),
     ("POST", f"{P}/inbox/<int:notice_id>/read"): EVERYONE,
     # bags and labels
     ("GET", f"{P}/bags"): EVERYONE,
@@ -177,6 +181,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/admin/users": frozenset({"admin"}),
     "/admin/users/<int:user_id>/active": frozenset({"admin"}),
     "/admin/users/<int:user_id>/email": frozenset({"admin"}),
+    "/admin/role-grants/<int:grant_id>/approve": frozenset({"admin"}),
     "/admin/users/<int:user_id>/roles": frozenset({"admin"}),
     "/admin/users/<int:user_id>/unlock": frozenset({"admin"}),
     "/lab/collections": LAB,

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from cellchain.core.errors import Forbidden
+from cellchain.core.errors import Forbidden, Reason
 
 ROLES: dict[str, str] = {
     "lab": "Lab technician",
@@ -22,6 +22,38 @@ ROLES: dict[str, str] = {
     "admin": "Administrator",
     "auditor": "Auditor / monitor",
 }
+
+
+# Refusal codes of the account rules (docs/rules.md, "People and access").
+ADMIN_WITH_OPERATIONAL_ROLE = "admin_with_operational_role"
+QA_WITH_LAB = "qa_with_lab"
+QA_WITH_QC = "qa_with_qc"
+OWN_ACCOUNT = "own_account"
+GRANT_SAME_ADMIN = "grant_same_admin"
+GRANT_NOT_PENDING = "grant_not_pending"
+
+
+def role_set_refusals(roles: Iterable[str], *, allow_qa_with_lab_or_qc: bool = False) -> list[Reason]:
+    """Why one account may not hold these roles together, or [] when it may (21 CFR 11.10(g); EU GMP
+    Part I 2.4 and Annex 16: QA independent of production and QC).
+
+    The administrator manages accounts and holds no operational role (and no operational account is ever
+    also an administrator), so nobody can both grant a power and use it. QA with lab or QC would let one
+    person make or test a lot and release it; a site whose staffing needs that allows it by a setting
+    (``ALLOW_QA_WITH_LAB_OR_QC``), and the record-level rules (maker is not releaser) still apply.
+    """
+    held = set(roles)
+    reasons = []
+    if "admin" in held and held - {"admin"}:
+        others = ", ".join(role_title(r) for r in sorted(held - {"admin"}))
+        reasons.append(Reason(ADMIN_WITH_OPERATIONAL_ROLE,
+                              f"an administrator holds no other role (asked for {others} as well)"))
+    if not allow_qa_with_lab_or_qc and "qa" in held:
+        for other, code in (("lab", QA_WITH_LAB), ("qc", QA_WITH_QC)):
+            if other in held:
+                reasons.append(Reason(code, f"one account may not be both {role_title('qa')} and "
+                                            f"{role_title(other)} (the site's policy does not allow it)"))
+    return reasons
 
 
 def role_title(role: str) -> str:
