@@ -7,12 +7,17 @@ table; the chain is what still catches a change made by someone who could drop t
 Fields are hashed as length-prefixed text (``<len>:<text>``) so no field can absorb its neighbour and
 no escaping is needed; values are hashed exactly as stored, so verifying needs no re-serialisation
 and runs at hundreds of thousands of entries per second.
+
+The chain alone is keyless, so each entry also carries a keyed seal over its hash, and signed
+checkpoints of the head are kept outside the database (``rules/seals.py``); the verifier checks all
+three in one pass.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import hmac
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 GENESIS_HASH = "0" * 64
@@ -30,38 +35,96 @@ def entry_hash(seq: int, recorded_at: str, actor: str, record_type: str, record_
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+MAX_PROBLEMS = 50  # the report names this many; the count says how many more there were
+
+
 @dataclass(frozen=True)
 class ChainReport:
-    """``first_bad`` is the sequence number of the first entry that does not verify (None when ok)."""
+    """``first_bad`` is the sequence number of the first entry that does not verify (None when ok).
+
+    ``problems`` names each entry that does not verify, as ``(seq, what)``, up to ``MAX_PROBLEMS``;
+    the walk goes on past a bad entry, so a forged entry in the middle is named and the entries after
+    it are still judged. ``checked_from`` is the first entry walked (1 for the whole chain, the last
+    checkpoint's entry for an incremental verify); ``checkpoint`` the newest signed checkpoint.
+    """
 
     ok: bool
     entries: int
     first_bad: int | None
     problem: str | None = None
+    problems: tuple[tuple[int | None, str], ...] = ()
+    problem_count: int = 0
+    checked_from: int = 1
+    checkpoint: dict | None = None
+    checkpoints: int = 0
 
     def as_dict(self) -> dict:
-        return {"ok": self.ok, "entries": self.entries, "first_bad": self.first_bad, "problem": self.problem}
+        return {"ok": self.ok, "entries": self.entries, "first_bad": self.first_bad, "problem": self.problem,
+                "problems": [{"seq": seq, "problem": what} for seq, what in self.problems],
+                "problem_count": self.problem_count, "checked_from": self.checked_from,
+                "checkpoint": self.checkpoint, "checkpoints": self.checkpoints}
 
 
-def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None) -> ChainReport:
-    """Check rows of ``HASHED_FIELDS + (prev_hash, hash)`` ordered by ``seq``.
+class _Problems:
+    def __init__(self) -> None:
+        self.found: list[tuple[int | None, str]] = []
+        self.count = 0
 
-    ``head`` is the recorded (seq, hash) of the newest entry: it reveals entries cut off the end,
-    which a chain alone cannot.
+    def add(self, seq: int | None, what: str) -> None:
+        self.count += 1
+        if len(self.found) < MAX_PROBLEMS:
+            self.found.append((seq, what))
+
+
+def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None, *, keys: Mapping[str, bytes],
+                anchors: Mapping[int, tuple[str, str]] | None = None, start: int = 1,
+                log_problems: Iterable[str] = ()) -> ChainReport:
+    """Check rows of ``HASHED_FIELDS + (prev_hash, hash, key_id, seal)`` ordered by ``seq``, from entry
+    ``start`` on (1: the whole chain).
+
+    Each entry must follow the one before it (number, previous hash), match its hash, and carry a seal
+    by one of ``keys`` (key id -> secret). ``anchors`` maps the sequence numbers of signed checkpoints
+    to their (hash, time): the entry there must still have that hash, and must still exist, so a chain
+    rebuilt or cut short under a checkpoint is found. ``head`` is the recorded (seq, hash) of the newest
+    entry. ``log_problems`` are problems already found in the checkpoint log itself.
     """
-    sha256 = hashlib.sha256
-    expected_prev, expected_seq, count = GENESIS_HASH, 1, 0
-    for seq, at, actor, rtype, rid, action, old, new, reason, prev, digest in rows:
+    sha256, mac = hashlib.sha256, hmac.digest
+    anchors = anchors or {}
+    problems = _Problems()
+    for what in log_problems:
+        problems.add(None, what)
+    expected_prev, expected_seq, count, last_seq = None if start > 1 else GENESIS_HASH, start, 0, start - 1
+    for seq, at, actor, rtype, rid, action, old, new, reason, prev, digest, key_id, seal in rows:
+        count += 1
         if seq != expected_seq:
-            return ChainReport(False, count, expected_seq, f"entry {expected_seq} is missing")
-        if prev != expected_prev:
-            return ChainReport(False, count, seq, "previous-hash link does not match")
+            problems.add(expected_seq, f"entry {expected_seq} is missing" if seq == expected_seq + 1
+                         else f"entries {expected_seq} to {seq - 1} are missing")
+        elif expected_prev is not None and prev != expected_prev:
+            problems.add(seq, "previous-hash link does not match")
         parts = (str(seq), at, actor, rtype, rid, action, old or "", new or "", reason or "", prev)
         text = "".join([f"{len(p)}:{p}" for p in parts])
         if sha256(text.encode()).hexdigest() != digest:
-            return ChainReport(False, count, seq, "content does not match its hash")
-        expected_prev, expected_seq, count = digest, seq + 1, count + 1
-    if head is not None and (head[0] != count or (count and head[1] != expected_prev)):
-        return ChainReport(False, count, count + 1 if head[0] > count else head[0],
-                           f"chain ends at entry {count} but the recorded head is entry {head[0]}")
-    return ChainReport(True, count, None)
+            problems.add(seq, "content does not match its hash")
+        secret = keys.get(key_id)
+        if secret is None:
+            problems.add(seq, "no seal" if key_id is None else f"sealed with unknown key {key_id}")
+        elif seal is None or mac(secret, digest.encode(), "sha256").hex() != seal:
+            problems.add(seq, f"seal does not match (key {key_id}): the entry was not written with the key")
+        anchor = anchors.get(seq)
+        if anchor is not None and anchor[0] != digest:
+            problems.add(seq, f"entry {seq} differs from the checkpoint of {anchor[1]}")
+        expected_prev, expected_seq, last_seq = digest, seq + 1, seq
+    beyond = [seq for seq in anchors if seq > last_seq]
+    if beyond:
+        newest = max(beyond)
+        problems.add(last_seq + 1, f"the chain ends at entry {last_seq} but the checkpoint of {anchors[newest][1]} "
+                                   f"names entry {newest}: entries were cut off the end")
+    if head is not None and (head[0] != last_seq or (last_seq and head[1] != expected_prev)):
+        problems.add(last_seq + 1 if head[0] > last_seq else head[0],
+                     f"chain ends at entry {last_seq} but the recorded head is entry {head[0]}")
+    if not problems.count:
+        return ChainReport(True, count, None, checked_from=start)
+    located = [seq for seq, _ in problems.found if seq is not None]
+    first_bad = min(located) if located else None
+    first = next((what for seq, what in problems.found if seq == first_bad), problems.found[0][1])
+    return ChainReport(False, count, first_bad, first, tuple(problems.found), problems.count, checked_from=start)
