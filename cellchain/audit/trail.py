@@ -92,11 +92,14 @@ def verify_chain(session: Session, *, incremental: bool = False) -> ChainReport:
                                 "by a key of the keyring")
     newest = max(valid, key=lambda c: c.seq, default=None)
     start = newest.seq if incremental and newest is not None and newest.seq > 0 else 1
-    anchors = {c.seq: (c.hash, c.at) for c in valid if c.seq >= start}
+    present = select(AuditEntry.seq).where(AuditEntry.seq == start)
+    if start > 1 and session.connection().execute(present).first() is None:
+        start = 1  # the checkpoint's own entry is gone: only the whole walk says what else is
     cursor = session.connection().connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
     try:
         cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         head_row = cursor.fetchone()
+        anchors = {c.seq: (c.hash, c.at) for c in valid if c.seq >= start}
         # Built from the constant column names above, never from input: no SQL injection here.
         query = " ".join(("SELECT", ", ".join(VERIFIED_COLUMNS), "FROM audit_entries",
                           f"WHERE seq >= {int(start)}" if start > 1 else "", "ORDER BY seq"))
