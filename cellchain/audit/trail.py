@@ -95,7 +95,8 @@ def verify_chain(session: Session, *, incremental: bool = False) -> ChainReport:
     present = select(AuditEntry.seq).where(AuditEntry.seq == start)
     if start > 1 and session.connection().execute(present).first() is None:
         start = 1  # the checkpoint's own entry is gone: only the whole walk says what else is
-    cursor = session.connection().connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
+    # The driver's own cursor, iterated: plain tuples, no Row objects, no lists of a batch built.
+    cursor = session.connection().connection.cursor()
     try:
         cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         head_row = cursor.fetchone()
@@ -104,19 +105,11 @@ def verify_chain(session: Session, *, incremental: bool = False) -> ChainReport:
         query = " ".join(("SELECT", ", ".join(VERIFIED_COLUMNS), "FROM audit_entries",
                           f"WHERE seq >= {int(start)}" if start > 1 else "", "ORDER BY seq"))
         cursor.execute(query)
-        report = verify_rows(_batched(cursor), head=tuple(head_row) if head_row else None, keys=keys,
+        report = verify_rows(cursor, head=tuple(head_row) if head_row else None, keys=keys,
                              anchors=anchors, start=start, log_problems=log_problems)
     finally:
         cursor.close()
     return dataclasses.replace(report, checkpoint=newest.as_dict() if newest else None, checkpoints=len(valid))
-
-
-def _batched(cursor, size: int = 20_000):
-    while True:
-        chunk = cursor.fetchmany(size)
-        if not chunk:
-            return
-        yield from chunk
 
 
 @dataclass(frozen=True)
