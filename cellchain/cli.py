@@ -109,6 +109,7 @@ def audit_rotate_key_command() -> None:
     """Make a new active audit key; the old ones stay to verify what they sealed. Audited, by key id only."""
     config = current_app.config
     old_id, new_id = keyring.rotate(config["AUDIT_KEYRING"])
+    keyring.forget()
     session = db.session()
     link = trail.record(session, actor=None, record_type="audit_key", record_id=new_id, action="rotate",
                         old={"active_key_id": old_id}, new={"active_key_id": new_id})

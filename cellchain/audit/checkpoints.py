@@ -135,7 +135,9 @@ def _remembered(app) -> Checkpoint | None:
 
 
 def _after_commit(session: Session) -> None:
-    moved = session.info.pop(PENDING, None)
+    if PENDING not in session.info:
+        return
+    moved = session.info.pop(PENDING)
     if moved is None or not has_app_context():
         return
     app = current_app._get_current_object()
@@ -156,13 +158,16 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    session.info.pop(PENDING, None)
+    if PENDING in session.info:
+        session.info.pop(PENDING)
 
 
 def after_commit(session: Session, seq: int, digest: str) -> None:
     """Consider a checkpoint of entry ``seq`` once (and only if) this session's transaction commits."""
-    if not session.info.get("audit.listening"):
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
-        session.info["audit.listening"] = True
     session.info[PENDING] = (seq, digest)
+
+
+# Once for every session, not per session: listening on each new session costs more than the audited
+# write itself (the bedside check writes one entry per scan while a nurse waits).
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)

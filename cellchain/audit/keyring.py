@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from cellchain.core.canonical import format_utc
 from cellchain.core.types import utcnow
 
 CACHE = "audit.keyring"
+RECHECK_SECONDS = 1.0  # a rotation elsewhere is seen within this long
 
 
 class KeyringError(RuntimeError):
@@ -112,21 +114,30 @@ def default_path(instance_path: str | os.PathLike) -> Path:
 
 
 def for_app(app=None) -> Keyring:
-    """The application's keyring, read again whenever its file changes (a rotation on another host).
+    """The application's keyring, read again when its file changes (a rotation on another host).
 
-    One ``stat`` per call, no database statement: every audited write asks for it.
+    No database statement, and at most one ``stat`` a second: every audited write asks for it.
     """
     app = app or current_app
+    cached = app.extensions.get(CACHE)
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < RECHECK_SECONDS:
+        return cached[2]
     path = app.config["AUDIT_KEYRING"]
     try:
         stamp = os.stat(path).st_mtime_ns
     except FileNotFoundError:
         stamp = None
-    cached = app.extensions.get(CACHE)
-    if cached is not None and cached[0] == stamp and stamp is not None:
-        return cached[1]
+    if cached is not None and cached[1] == stamp and stamp is not None:
+        app.extensions[CACHE] = (now, stamp, cached[2])
+        return cached[2]
     # Only the default file is made on first use (so `make run` needs no step); a keyring the site
     # named must be there, or a missing mount would quietly start a new key.
     keyring = load(path, create=Path(path) == default_path(app.instance_path))
-    app.extensions[CACHE] = (os.stat(path).st_mtime_ns, keyring)
+    app.extensions[CACHE] = (now, os.stat(path).st_mtime_ns, keyring)
     return keyring
+
+
+def forget(app=None) -> None:
+    """Read the keyring again at the next use (after this process rotated it)."""
+    (app or current_app).extensions.pop(CACHE, None)
