@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +34,8 @@ LOG_NAME = "audit-checkpoints.jsonl"
 PENDING = "audit.head_moved"
 LAST = "audit.last_checkpoint"
 TAIL_BYTES = 4096  # one line is about 250 bytes
+RETRY_AFTER = "audit.checkpoint_retry_after"
+RETRY_SECONDS = 30
 
 
 def log_path(directory: str | os.PathLike) -> Path:
@@ -57,8 +60,9 @@ def read_all(directory: str | os.PathLike) -> tuple[list[Checkpoint], list[str]]
     return checkpoints, problems
 
 
-def last(directory: str | os.PathLike) -> Checkpoint | None:
-    """The newest checkpoint, read from the end of the log only (the log grows for years)."""
+def last(directory: str | os.PathLike, keys: dict[str, bytes] | None = None) -> Checkpoint | None:
+    """The newest checkpoint, read from the end of the log only (the log grows for years); with ``keys``,
+    the newest one they signed (a line someone appended without the key never holds the log back)."""
     path = log_path(directory)
     try:
         with path.open("rb") as handle:
@@ -69,7 +73,7 @@ def last(directory: str | os.PathLike) -> Checkpoint | None:
         return None
     for line in reversed(lines):
         checkpoint = parse_line(line)
-        if checkpoint is not None:
+        if checkpoint is not None and (keys is None or checkpoint.is_signed_by(keys)):
             return checkpoint
     return None
 
@@ -111,7 +115,7 @@ def write(config, head_seq: int, head_hash: str, *, force: bool = False, app=Non
     now = format_utc(utcnow())
     keys = keyring.for_app(app)
     with _Locked(directory):
-        newest = last(directory)
+        newest = last(directory, keys.secrets)
         if newest is not None and newest.seq >= head_seq:
             return None
         if not force and not is_due(newest, head_seq, now, every_entries=config["AUDIT_CHECKPOINT_EVERY_ENTRIES"],
@@ -144,6 +148,8 @@ def _after_commit(session: Session) -> None:
     config = app.config
     seq, digest = moved
     known = _remembered(app)
+    if time.monotonic() < app.extensions.get(RETRY_AFTER, 0):
+        return
     # Decided first on what this process last saw, without touching the file: most commits need none.
     if known is not None and not is_due(known, seq, format_utc(utcnow()),
                                         every_entries=config["AUDIT_CHECKPOINT_EVERY_ENTRIES"],
@@ -152,9 +158,10 @@ def _after_commit(session: Session) -> None:
         return
     try:
         written = write(config, seq, digest, app=app)
-        app.extensions[LAST] = written or last(config["AUDIT_CHECKPOINT_DIR"])
+        app.extensions[LAST] = written or last(config["AUDIT_CHECKPOINT_DIR"], keyring.for_app(app).secrets)
     except (OSError, keyring.KeyringError):  # the commit stands; a late checkpoint shows on the verify page
         log.exception("the audit checkpoint could not be written to %s", config["AUDIT_CHECKPOINT_DIR"])
+        app.extensions[RETRY_AFTER] = time.monotonic() + RETRY_SECONDS  # not again on every commit
 
 
 def _after_rollback(session: Session) -> None:

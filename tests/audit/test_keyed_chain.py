@@ -223,6 +223,19 @@ def test_checkpoint_line_written_without_the_key_is_reported(app, runner):
     assert "not signed by a key of the keyring" in report.problem
 
 
+def test_checkpoint_line_forged_far_ahead_does_not_hold_back_the_next_checkpoint(app, runner):
+    _checkpoint(runner)
+    directory = app.config["AUDIT_CHECKPOINT_DIR"]
+    newest = checkpoints.last(directory)
+    with open(checkpoints.log_path(directory), "a") as log:
+        log.write(json.dumps({"seq": newest.seq + 1000, "hash": "f" * 64, "at": newest.at, "key_id": newest.key_id,
+                              "mac": "0" * 64}) + "\n")
+    _write(app, 2)
+    with app.app_context():
+        head = _head(db.session().connection())
+        assert checkpoints.write(app.config, *head, force=True).seq == head[0]
+
+
 def test_rotated_key_seals_new_entries_and_old_ones_still_verify(database_url, tmp_path):
     ring = tmp_path / "keys.json"
     shutil.copyfile(keyring.default_path(create_app({"TESTING": True, "DATABASE_URL": "sqlite://",
