@@ -37,6 +37,7 @@ def entry_hash(seq: int, recorded_at: str, actor: str, record_type: str, record_
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+NO_ANCHOR = 1 << 62  # past any entry: no checkpoint ahead
 MAX_PROBLEMS = 50  # the report names this many; the count says how many more there were
 
 
@@ -94,7 +95,7 @@ def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None, *, k
     keyed = {key_id: pads(secret) for key_id, secret in keys.items()}
     anchors = anchors or {}
     pending = deque(sorted(anchors))  # checkpoints still ahead of the walk; one int compare per entry
-    next_anchor = pending.popleft() if pending else None
+    next_anchor = pending.popleft() if pending else NO_ANCHOR
     problems = _Problems()
     for what in log_problems:
         problems.add(None, what)
@@ -108,7 +109,13 @@ def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None, *, k
             missing += seq - expected_seq
         elif prev != expected_prev and expected_prev is not None:
             problems.add(seq, "previous-hash link does not match")
-        n, old, new, reason = str(seq), old or "", new or "", reason or ""
+        n = str(seq)
+        if old is None:
+            old = ""
+        if new is None:
+            new = ""
+        if reason is None:
+            reason = ""
         text = (f"{len(n)}:{n}{len(at)}:{at}{len(actor)}:{actor}{len(rtype)}:{rtype}{len(rid)}:{rid}"
                 f"{len(action)}:{action}{len(old)}:{old}{len(new)}:{new}{len(reason)}:{reason}{len(prev)}:{prev}")
         if sha256(text.encode()).hexdigest() != digest:
@@ -122,7 +129,7 @@ def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None, *, k
             outer.update(inner.digest())
             if outer.hexdigest() != seal:
                 problems.add(seq, f"seal does not match (key {key_id}): the entry was not written with the key")
-        if next_anchor is not None and seq >= next_anchor:
+        if seq >= next_anchor:
             next_anchor = _check_anchor(problems, anchors, pending, next_anchor, seq, digest)
         expected_prev, expected_seq = digest, seq + 1
     last_seq, count = expected_seq - 1, expected_seq - start - missing
@@ -131,13 +138,13 @@ def verify_rows(rows: Iterable[tuple], head: tuple[int, str] | None = None, *, k
 
 
 def _check_anchor(problems: _Problems, anchors: Mapping[int, tuple[str, str]], pending: deque[int],
-                  next_anchor: int, seq: int, digest: str) -> int | None:
+                  next_anchor: int, seq: int, digest: str) -> int:
     """The walk reached (or, across a gap, passed) checkpoint ``next_anchor``; the next one still ahead."""
     if next_anchor == seq and anchors[seq][0] != digest:
         problems.add(seq, f"entry {seq} differs from the checkpoint of {anchors[seq][1]}")
     while pending and pending[0] <= seq:  # checkpoints of entries in a gap: the gap is reported already
         pending.popleft()
-    return pending.popleft() if pending else None
+    return pending.popleft() if pending else NO_ANCHOR
 
 
 def _check_end(problems: _Problems, anchors: Mapping[int, tuple[str, str]], head: tuple[int, str] | None,
