@@ -52,7 +52,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from common import ROOT, make_app, scratch_sqlite_url, table, write_result
+from common import ROOT, checkpoint_dir, make_app, scratch_sqlite_url, table, write_result
 
 SECONDS = float(os.environ.get("BENCH_BEDSIDE_SECONDS", "5"))
 WARMUP = float(os.environ.get("BENCH_BEDSIDE_WARMUP", "2"))
@@ -106,7 +106,8 @@ def serve(spec: str, database_url: str, *, workers: int, threads: int = 1,
         args += ["--threads", str(threads)]
     if pythonpath is not None:
         args += ["--pythonpath", str(pythonpath)]
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "bench", "PYTHONPATH": str(ROOT),
+           "CELLCHAIN_AUDIT_CHECKPOINT_DIR": checkpoint_dir(database_url)}
     log = Path(tempfile.mkstemp(prefix="cellchain-gunicorn-", suffix=".log")[1])
     with log.open("w") as out:
         process = subprocess.Popen([*args, spec], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)

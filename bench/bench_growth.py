@@ -30,7 +30,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import extend_chain, make_app, scratch_sqlite_url, stopwatch, table, write_result
+from common import checkpoint_dir, extend_chain, make_app, scratch_sqlite_url, stopwatch, table, write_result
 from sqlalchemy import event, insert, text
 
 LOTS = int(os.environ.get("BENCH_GROWTH_LOTS", "10000"))
@@ -315,7 +315,7 @@ def grown_copy(app, url: str):
     source = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///"))
     target = Path(url.removeprefix("sqlite:///"))
     shutil.copyfile(source, target)
-    large = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    large = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "AUDIT_CHECKPOINT_DIR": checkpoint_dir(url)})
     bulk_lots(large, LOTS - counts(large)["lots"])
     extend_chain(large, AUDIT, _growth_entry)
     return large

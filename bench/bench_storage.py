@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench_growth import compare, time_pages
-from common import make_app, scratch_sqlite_url, stopwatch, write_result
+from common import checkpoint_dir, make_app, scratch_sqlite_url, stopwatch, write_result
 from sqlalchemy import insert, text
 
 CONTAINERS = int(os.environ.get("BENCH_STORAGE_CONTAINERS", "10000"))
@@ -134,7 +134,7 @@ def grown_copy(app, url: str):
 
     app.extensions[db.EXTENSION].dispose()
     shutil.copyfile(Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")), Path(url.removeprefix("sqlite:///")))
-    large = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
+    large = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "AUDIT_CHECKPOINT_DIR": checkpoint_dir(url)})
     bulk_containers(large, CONTAINERS - stored_count(large))
     return large
 

@@ -6,9 +6,9 @@ the commit:
 * ``POST /floor``: only the database work every check has to do, done with as little Python as it
   allows. It runs the product's own statements for the token with its user and roles, and for the
   bedside (one statement). It inserts the attempt with every check passed, reads the locked audit
-  head, and appends one audit entry, hashed by the product's code and checked by the chain trigger.
-  Rows come back as the driver gives them. The client sends the subject and bag codes, so no scan is
-  parsed and no rule runs.
+  head, and appends one audit entry, hashed by the product's code, sealed with the product's audit key
+  and checked by the chain trigger. Rows come back as the driver gives them. The client sends the
+  subject and bag codes, so no scan is parsed and no rule runs.
 * ``POST /check``: the product's whole check service, ``bedside.verify``, unchanged: the scans are
   parsed, the facts gathered, every guard run, and the attempt and its audit entry recorded.
 
@@ -36,10 +36,12 @@ from flask import Flask, abort, jsonify, request
 from sqlalchemy import Insert
 from sqlalchemy.engine import Dialect, make_url
 
-from cellchain.audit import trail
+from cellchain.audit import keyring, trail
 from cellchain.audit.rules.hash_chain import HASHED_FIELDS, entry_hash
+from cellchain.audit.rules.seals import seal
+from cellchain.core import config
 from cellchain.core.canonical import canonical_json, format_utc, sha256_hex
-from cellchain.core.config import DEFAULTS
+from cellchain.core.config import DEFAULTS, ROOT
 from cellchain.core.db import make_engine, normalize_url
 from cellchain.core.types import utcnow
 from cellchain.people import accounts
@@ -142,13 +144,15 @@ class DriverSession:
         """Nothing is pending: every write goes straight to the driver."""
 
 
-def create_app(url: str | None = None) -> Flask:
+def create_app(url: str | None = None, audit_keyring: str | None = None) -> Flask:
+    """``audit_keyring`` None: the keyring the product's configuration names (instance folder, environment)."""
     url = normalize_url(url or os.environ["DATABASE_URL"])
     sqlite = make_url(url).get_backend_name() == "sqlite"
     engine = make_engine(url)  # the product's pool: SQLite's pragmas and its writer queue, PostgreSQL's pool
     cache: dict = {}
-    app = Flask(__name__)
+    app = Flask(__name__, instance_path=str(ROOT / "instance"))
     app.extensions[ENGINE] = engine
+    app.config["AUDIT_KEYRING"] = audit_keyring or config.load(app.instance_path)["AUDIT_KEYRING"]
 
     @contextmanager
     def transaction() -> Iterator[DriverSession]:
@@ -194,6 +198,8 @@ def create_app(url: str | None = None) -> Flask:
                      "old_values": None, "new_values": canonical_json({"ok": True, "bag": data["bag_code"]}),
                      "reason": None, "prev_hash": prev_hash}
             entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
+            keys = keyring.for_app()  # sealed as trail.record seals, with the product's keyring
+            entry["key_id"], entry["seal"] = keys.active_id, seal(keys.active_secret, entry["hash"])
             driver.raw(trail._APPEND, entry)
         return jsonify({"ok": True, "checks": checks, "bedside_check_id": attempt_id, "checked_at": format_utc(now),
                         "rows": len(found)})

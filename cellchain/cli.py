@@ -1,4 +1,5 @@
-"""Commands: ``flask --app cellchain init-db | demo | create-user | audit-verify``."""
+"""Commands: ``flask --app cellchain init-db | demo | create-user | audit-verify | audit-checkpoint |
+audit-rotate-key``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from cellchain.audit import trail
+from cellchain.audit import checkpoints, keyring, trail
 from cellchain.core import db, migrate
 from cellchain.core.errors import Invalid, Refused
 from cellchain.demo import loader as demo
@@ -18,9 +19,18 @@ from cellchain.trial import randomization
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create or upgrade the database schema to the newest migration (Alembic upgrade head)."""
-    migrate.upgrade(current_app.config["DATABASE_URL"])
+    """Create or upgrade the database schema to the newest migration (Alembic upgrade head).
+
+    Makes the audit keyring first when there is none, and writes a checkpoint of the chain's head after.
+    """
+    config = current_app.config
+    if keyring.ensure(config["AUDIT_KEYRING"]):
+        click.echo(f"Made the audit keyring {config['AUDIT_KEYRING']} (keep it outside the database's backups).")
+    migrate.upgrade(config["DATABASE_URL"], audit_keyring=config["AUDIT_KEYRING"])
     click.echo("Database is at the newest schema.")
+    head = _head()
+    if head[0] > 0:
+        checkpoints.write(config, *head, force=True)
 
 
 @click.command("demo")
@@ -61,14 +71,56 @@ def create_user_command(username: str, roles: tuple[str, ...], full_name: str, p
 
 @click.command("audit-verify")
 @with_appcontext
-def audit_verify_command() -> None:
-    """Check the audit trail's hash chain; exit status 1 and the first bad entry when it is broken."""
-    report = trail.verify_chain(db.session())
+@click.option("--incremental", is_flag=True,
+              help="Start at the newest checkpoint's entry instead of entry 1 (what was written since).")
+def audit_verify_command(incremental: bool) -> None:
+    """Check the audit trail: links, hashes, keyed seals and checkpoints; exit status 1 naming each bad entry."""
+    report = trail.verify_chain(db.session(), incremental=incremental)
+    where = f"entries {report.checked_from} to the head" if report.checked_from > 1 else "the whole chain"
+    checkpoint = report.checkpoint
+    anchor = (f"newest checkpoint: entry {checkpoint['seq']} at {checkpoint['at']} (key {checkpoint['key_id']}), "
+              f"{report.checkpoints} in the log" if checkpoint else "no checkpoint yet")
     if report.ok:
-        click.echo(f"ok: {report.entries} entries verify.")
+        click.echo(f"ok: {report.entries} entries verify ({where}; {anchor}).")
         return
-    click.echo(f"BROKEN at entry {report.first_bad}: {report.problem} ({report.entries} entries verified before it).")
+    click.echo(f"BROKEN at entry {report.first_bad}: {report.problem} ({report.entries} entries read, {where}; "
+               f"{report.problem_count} problem(s); {anchor}).")
+    for seq, problem in report.problems:
+        click.echo(f"  entry {seq}: {problem}" if seq is not None else f"  {problem}")
     raise SystemExit(1)
+
+
+def _head() -> tuple[int, str]:
+    session = db.session()
+    return tuple(session.connection().exec_driver_sql("SELECT seq, hash FROM audit_head WHERE id = 1").one())
+
+
+@click.command("audit-checkpoint")
+@with_appcontext
+def audit_checkpoint_command() -> None:
+    """Write a signed checkpoint of the chain's head now, once the chain since the last one verifies."""
+    report = trail.verify_chain(db.session(), incremental=True)
+    if not report.ok:
+        click.echo(f"BROKEN at entry {report.first_bad}: {report.problem}; no checkpoint written.")
+        raise SystemExit(1)
+    seq, digest = _head()
+    written = checkpoints.write(current_app.config, seq, digest, force=True)
+    click.echo(f"Checkpoint of entry {seq} written." if written else f"The log already holds entry {seq}.")
+
+
+@click.command("audit-rotate-key")
+@with_appcontext
+def audit_rotate_key_command() -> None:
+    """Make a new active audit key; the old ones stay to verify what they sealed. Audited, by key id only."""
+    config = current_app.config
+    old_id, new_id = keyring.rotate(config["AUDIT_KEYRING"])
+    keyring.forget()
+    session = db.session()
+    link = trail.record(session, actor=None, record_type="audit_key", record_id=new_id, action="rotate",
+                        old={"active_key_id": old_id}, new={"active_key_id": new_id})
+    db.commit()
+    checkpoints.write(config, link.seq, link.hash, force=True)
+    click.echo(f"Audit key {new_id} is active; {old_id} is kept for verifying.")
 
 
 @click.command("trial-init-list")
@@ -93,5 +145,6 @@ def trial_verify_list_command() -> None:
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, create_user_command, audit_verify_command,
-                    trial_init_list_command, trial_verify_list_command):
+                    audit_checkpoint_command, audit_rotate_key_command, trial_init_list_command,
+                    trial_verify_list_command):
         app.cli.add_command(command)

@@ -72,7 +72,9 @@ def serving(database_url: str, log: Path, *, workers: int = 1, up_within: float 
     gunicorn = Path(sys.executable).with_name("gunicorn")
     assert gunicorn.exists(), f"gunicorn is not installed next to {sys.executable}"
     environment = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "live-server-test-secret",
-                   "CELLCHAIN_PASSWORD_HASH_METHOD": json.dumps(FAST_HASH), **(env or {})}
+                   "CELLCHAIN_PASSWORD_HASH_METHOD": json.dumps(FAST_HASH),
+                   # the test database's checkpoints stay beside its log, never in the site's instance folder
+                   "CELLCHAIN_AUDIT_CHECKPOINT_DIR": str(log.parent / f"{log.stem}-audit-checkpoints"), **(env or {})}
     # The socket is bound here and handed to gunicorn (fd://): a port merely found free could be taken
     # by another xdist worker's server before gunicorn binds it, and this test would then talk to that one.
     with socket.socket() as listener, log.open("ab") as out:

@@ -36,6 +36,9 @@ class AuditEntry(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+    # The keyed seal over ``hash`` and the id of the key that made it (audit/rules/seals.py, migration 0014).
+    key_id: str | None = Field(default=None, max_length=16)
+    seal: str | None = Field(default=None, max_length=64)
 
 
 class AuditHead(SQLModel, table=True):

@@ -6,15 +6,19 @@ change, so the entry and the change are committed together or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
+from flask import current_app
 from sqlalchemy import and_, false, func, insert, or_
 from sqlmodel import Session, select
 
+from cellchain.audit import checkpoints, keyring
 from cellchain.audit.models import AuditEntry, AuditHead
 from cellchain.audit.rules.hash_chain import HASHED_FIELDS, ChainReport, entry_hash, verify_rows
+from cellchain.audit.rules.seals import seal
 from cellchain.core import db
 from cellchain.core.canonical import canonical_json, format_utc
 from cellchain.core.types import utcnow
@@ -57,31 +61,56 @@ def record(session: Session, *, actor: Actor | None, record_type: str, record_id
              "record_type": record_type, "record_id": str(record_id), "action": action,
              "old_values": _json(old), "new_values": _json(new), "reason": reason or None, "prev_hash": head_hash}
     entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
+    keys = keyring.for_app()  # read from a file outside the database, never a statement
+    entry["key_id"], entry["seal"] = keys.active_id, seal(keys.active_secret, entry["hash"])
     connection.execute(_APPEND, entry)
+    if isinstance(session, Session):  # bench/floor_app.py's driver session has no commit events
+        checkpoints.after_commit(session, entry["seq"], entry["hash"])
     return Link(entry["seq"], entry["hash"])
 
 
-def verify_chain(session: Session) -> ChainReport:
-    """Walk the whole chain in order straight from the database cursor, without building ORM objects."""
-    columns = ", ".join((*HASHED_FIELDS, "prev_hash", "hash"))
-    cursor = session.connection().connection.cursor()  # the driver's own cursor: plain tuples, no Row objects
+VERIFIED_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash", "key_id", "seal")
+
+
+def verify_chain(session: Session, *, incremental: bool = False) -> ChainReport:
+    """Walk the chain in order straight from the database cursor, without building ORM objects: links,
+    hashes, seals (with the keyring's keys) and the signed checkpoints outside the database.
+
+    ``incremental`` starts at the newest checkpoint's entry (which must still have its hash) instead
+    of entry 1: what was written since is checked in full, what came before is vouched for by the
+    checkpoint's hash, which covers it through the chain. An entry edited in place before the
+    checkpoint, without re-hashing, is found only by the whole walk (docs/security.md).
+    """
+    config = current_app.config
+    keys = keyring.for_app().secrets
+    logged, log_problems = checkpoints.read_all(config["AUDIT_CHECKPOINT_DIR"])
+    valid = []
+    for checkpoint in logged:
+        if checkpoint.is_signed_by(keys):
+            valid.append(checkpoint)
+        else:
+            log_problems.append(f"the checkpoint naming entry {checkpoint.seq} at {checkpoint.at} is not signed "
+                                "by a key of the keyring")
+    newest = max(valid, key=lambda c: c.seq, default=None)
+    start = newest.seq if incremental and newest is not None and newest.seq > 0 else 1
+    present = select(AuditEntry.seq).where(AuditEntry.seq == start)
+    if start > 1 and session.connection().execute(present).first() is None:
+        start = 1  # the checkpoint's own entry is gone: only the whole walk says what else is
+    # The driver's own cursor, iterated: plain tuples, no Row objects, no lists of a batch built.
+    cursor = session.connection().connection.cursor()
     try:
         cursor.execute("SELECT seq, hash FROM audit_head WHERE id = 1")
         head_row = cursor.fetchone()
+        anchors = {c.seq: (c.hash, c.at) for c in valid if c.seq >= start}
         # Built from the constant column names above, never from input: no SQL injection here.
-        query = " ".join(("SELECT", columns, "FROM audit_entries ORDER BY seq"))
+        query = " ".join(("SELECT", ", ".join(VERIFIED_COLUMNS), "FROM audit_entries",
+                          f"WHERE seq >= {int(start)}" if start > 1 else "", "ORDER BY seq"))
         cursor.execute(query)
-        return verify_rows(_batched(cursor), head=tuple(head_row) if head_row else None)
+        report = verify_rows(cursor, head=tuple(head_row) if head_row else None, keys=keys,
+                             anchors=anchors, start=start, log_problems=log_problems)
     finally:
         cursor.close()
-
-
-def _batched(cursor, size: int = 20_000):
-    while True:
-        chunk = cursor.fetchmany(size)
-        if not chunk:
-            return
-        yield from chunk
+    return dataclasses.replace(report, checkpoint=newest.as_dict() if newest else None, checkpoints=len(valid))
 
 
 @dataclass(frozen=True)

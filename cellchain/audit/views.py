@@ -108,5 +108,7 @@ def _csv_safe(value):
 @bp.route("/verify")
 @roles_required("auditor", "qa", "admin", action="verify the audit trail")
 def verify():
-    report = audit.verify_chain(db.session())
-    return render_template("audit/verify.html", report=report)
+    """From the newest checkpoint by default (quick, every day); ``?scope=full`` walks the whole chain."""
+    full = request.args.get("scope") == "full"
+    report = audit.verify_chain(db.session(), incremental=not full)
+    return render_template("audit/verify.html", report=report, full=full)

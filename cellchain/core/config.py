@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,16 @@ DEFAULTS: dict[str, Any] = {
     # (privacy settings, some tablets) would otherwise lock the ward out of every form.
     "WTF_CSRF_SSL_STRICT": False,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # bytes; no form or JSON body is near this, a flood is refused (413)
+    # --- audit keys and checkpoints (docs/security.md, "Audit trail") -----------------------------
+    # The keyring sealing audit entries, outside the database: None is instance/audit_keyring.json, made on
+    # first use; a named file must exist (init-db makes it). Every host of a site reads the same file.
+    "AUDIT_KEYRING": None,
+    # Where signed checkpoints of the chain's head are appended: a directory every host shares and the
+    # database login cannot write. None: instance/audit_checkpoints. One directory belongs to one database.
+    "AUDIT_CHECKPOINT_DIR": None,
+    "AUDIT_CHECKPOINT_COPY_DIR": None,  # a second directory the site names; each checkpoint is appended there too
+    "AUDIT_CHECKPOINT_EVERY_ENTRIES": 1000,  # a checkpoint after a commit once the head moved this many entries
+    "AUDIT_CHECKPOINT_EVERY_SECONDS": 60,  # ... or once the last checkpoint is older than this
     # --- e-mail of notices (a hold on a released lot reaches QA and the investigators) -----------
     # None: notices stay in the in-app inbox only. When set, each notice is also mailed after the
     # transaction that raised it commits; a failed send is logged and kept on the notice, never fatal.
@@ -215,4 +226,10 @@ def load(instance_path: str, test_config: dict[str, Any] | None = None,
         config["SECRET_KEY"] = _secret_key(instance)
     if not config["DATABASE_URL"]:
         config["DATABASE_URL"] = f"sqlite:///{instance / 'cellchain.sqlite'}"
+    if not config["AUDIT_KEYRING"]:
+        config["AUDIT_KEYRING"] = str(instance / "audit_keyring.json")
+    if not config["AUDIT_CHECKPOINT_DIR"]:
+        # A test's database is its own: its checkpoints never go into the site's log (they would not match).
+        config["AUDIT_CHECKPOINT_DIR"] = (tempfile.mkdtemp(prefix="cellchain-checkpoints-") if config.get("TESTING")
+                                          else str(instance / "audit_checkpoints"))
     return config
