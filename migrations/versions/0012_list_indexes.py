@@ -5,7 +5,7 @@ record type as they are written (``audit_type_counts``, kept by a trigger; count
 already written), so the auditor's dashboard reads a few rows, not every entry.
 
 Revision ID: 0012_list_indexes
-Revises: 0010_partial_infusion
+Revises: 0011_form_submissions
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 from cellchain.audit import models as audit_models
 
 revision = "0012_list_indexes"
-down_revision = "0010_partial_infusion"
+down_revision = "0011_form_submissions"
 branch_labels = None
 depends_on = None
 

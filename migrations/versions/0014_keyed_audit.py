@@ -7,7 +7,7 @@ an auditor can rely on for the entries sealed here is said in docs/security.md (
 The append-only trigger is lifted for this one statement and put back in the same transaction.
 
 Revision ID: 0014_keyed_audit
-Revises: 0010_partial_infusion
+Revises: 0012_list_indexes
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from cellchain.core.canonical import canonical_json, format_utc
 from cellchain.core.types import utcnow
 
 revision = "0014_keyed_audit"
-down_revision = "0010_partial_infusion"
+down_revision = "0012_list_indexes"
 branch_labels = None
 depends_on = None
 

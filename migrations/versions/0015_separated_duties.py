@@ -5,7 +5,7 @@ with an e-signature; only then do the account's roles change. Accounts existing 
 their roles: the rules apply when roles next change.
 
 Revision ID: 0015_separated_duties
-Revises: 0010_partial_infusion
+Revises: 0014_keyed_audit
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0015_separated_duties"
-down_revision = "0010_partial_infusion"
+down_revision = "0014_keyed_audit"
 branch_labels = None
 depends_on = None
 

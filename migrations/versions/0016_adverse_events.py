@@ -4,7 +4,7 @@ New tables only; nothing existing changes. The versions and the reports are appe
 and sent stays as it was: docs/rules.md, "Audit trail").
 
 Revision ID: 0016_adverse_events
-Revises: 0010_partial_infusion
+Revises: 0015_separated_duties
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import cellchain.core.types
 from cellchain.audit import append_only
 
 revision = "0016_adverse_events"
-down_revision = "0010_partial_infusion"
+down_revision = "0015_separated_duties"
 branch_labels = None
 depends_on = None
 
