@@ -20,7 +20,7 @@ def write_entries(app, count: int, record_type: str = "lot") -> None:
 
 
 def numbers(page: str) -> list[int]:
-    return [int(n) for n in re.findall(r"<tr><td>(\d+)</td>", page)]
+    return [int(n) for n in re.findall(r'<tr data-seq="(\d+)">', page)]
 
 
 def test_the_next_page_of_the_trail_starts_after_the_last_entry_shown_even_as_entries_arrive(app, client, auth):
