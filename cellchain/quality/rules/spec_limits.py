@@ -331,9 +331,9 @@ def release_gaps(
         if not spec_test.gates_release:
             continue
         if spec_test.code not in latest_results:
-            reasons.append(Reason(QC_MISSING, f"no result for required test {named}"))
+            reasons.append(Reason(QC_MISSING, named=named))
         elif not latest_results[spec_test.code] and spec_test.code not in accepted_deviation_codes:
-            reasons.append(Reason(QC_OUT_OF_SPEC, f"{named} is out of specification, no accepted deviation"))
+            reasons.append(Reason(QC_OUT_OF_SPEC, named=named))
     return reasons
 
 

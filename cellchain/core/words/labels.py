@@ -1,0 +1,101 @@
+"""One vocabulary: the words for every code a record stores and a page shows.
+
+A record keeps codes (``at_lab``, ``ucmsc``, ``right_subject``) because machines, the API and the audit
+trail compare them; a person reads the word for it. Every page template passes a code through the
+``label`` filter (``cellchain/core/web.py``) and reasons word their coded values through ``label`` too,
+so one code has one word everywhere. A code missing here still reads as words (underscores as spaces),
+never as a raw identifier.
+"""
+
+from __future__ import annotations
+
+# Where a cord, lot, bag or vial is in its chain of custody (ward/rules/custody_states.py STATES).
+CUSTODY_STATES = {
+    "collected": "collected", "in_transit": "in transit", "at_lab": "at the lab", "in_storage": "in storage",
+    "dispatched": "dispatched", "at_ward": "on the ward", "infused": "infused", "discarded": "discarded",
+    "thawed": "thawed",
+}
+
+# The custody events, as a hand-over is named (ward/rules/custody_states.py EVENTS).
+CUSTODY_EVENTS = {
+    "shipped": "shipped", "received": "received at the lab", "stored": "put into storage",
+    "dispatched": "dispatched to the ward", "received_at_ward": "received on the ward", "returned": "returned",
+    "discarded": "discarded", "collected": "collected", "filled": "filled", "infused": "infused",
+    "frozen": "frozen", "thawed": "thawed", "taken": "taken out of storage", "moved": "moved in storage",
+}
+
+# Lots, bags, deviations, holds, labels, vials, banks, visits (each area's models.py).
+STATUSES = {
+    "in_process": "in process", "awaiting_release": "awaiting release", "released": "released",
+    "rejected": "rejected", "quarantine": "in quarantine", "open": "open", "investigated": "investigated",
+    "decided": "decided", "closed": "closed", "lifted": "lifted", "printed": "printed", "applied": "applied",
+    "voided": "voided", "destroyed": "destroyed", "frozen": "frozen", "done": "done", "planned": "planned",
+    "scheduled": "scheduled", "missed": "missed", "pending": "pending", "accepted": "accepted",
+    "eligible": "eligible", "ineligible": "ineligible", "deferred": "deferred", "screened": "screened",
+    "randomized": "randomized", "registered": "registered", "started": "started", "completed": "completed",
+    "partial": "partial", "stopped": "stopped", "in_window": "in window", "early": "early", "late": "late",
+    "not_applicable": "not applicable", "negative": "negative", "positive": "positive",
+    "indeterminate": "indeterminate", "pass": "pass", "fail": "fail", "within_spec": "within specification",
+    "out_of_spec": "out of specification",
+}
+
+# What a bag holds and how it is kept (manufacturing/models.py BAG_KINDS, PRESERVATIONS; lot purposes).
+PRODUCTS = {
+    "ucmsc": "UC-MSC", "placebo": "placebo (0.9% saline)", "fresh": "fresh", "cryopreserved": "cryopreserved",
+    "bank": "cell bank", "dosing": "dosing", "MCB": "master cell bank (MCB)", "WCB": "working cell bank (WCB)",
+}
+
+# Where a QC sample was taken (quality/rules/spec_limits.py SAMPLE_STAGES) and kinds of things.
+STAGES = {
+    "in_process": "in process", "final_product": "final product", "post_thaw": "post thaw", "bank": "cell bank",
+}
+
+KINDS = {
+    "infusion": "infusion", "follow_up": "follow-up", "collection": "cord", "lot": "lot", "bag": "bag",
+    "vial": "vial", "placebo_fill": "placebo fill", "batch_step": "batch step", "qc_result": "QC result",
+    "ln2_tank": "LN2 tank (vapour phase)", "freezer_80": "-80 °C freezer", "refrigerator": "2-8 °C refrigerator",
+    "room": "room", "rack": "rack", "shelf": "shelf", "out_of_spec": "out of specification",
+    "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
+}
+
+# The fifteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+CHECKS = {
+    "wristband_is_a_subject": "Wristband is a subject's", "bag_identified": "Bag identified",
+    "right_subject": "Right subject", "infusion_visit_today": "Infusion visit today",
+    "released": "Released by QA", "lot_not_on_hold": "Lot not on hold", "not_expired": "Not expired",
+    "bag_thawed": "Bag thawed", "thaw_label_scanned": "Post-thaw label scanned", "not_infused": "Not infused before",
+    "received_on_ward": "Received on the ward", "custody_unbroken": "Chain of custody unbroken",
+    "no_open_excursion": "No open temperature excursion", "product_matches_arm": "Product matches the arm",
+    "dose_within_tolerance": "Dose within tolerance", "second_verifier": "Second nurse verified",
+}
+
+# A check whose meaning depends on what the bag holds: a placebo bag is released at filling on its licensed
+# saline lot, never by QA (docs/rules.md, "Quarantine"), so its check says so.
+CHECKS_BY_KIND = {
+    ("released", "placebo"): "Saline released at filling",
+    ("dose_within_tolerance", "placebo"): "Placebo volume within tolerance",
+}
+
+ROLES = {
+    "lab": "lab technician", "qc": "QC analyst", "qa": "QA reviewer", "coordinator": "trial coordinator",
+    "nurse": "nurse", "investigator": "investigator", "admin": "administrator", "auditor": "auditor / monitor",
+}
+
+VOCABULARY: dict[str, str] = {
+    **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES, **CHECKS,
+}
+
+
+def label(code: object, kind: str | None = None) -> str:
+    """The word for ``code`` (``kind``: what the record is, where a code means something else for it)."""
+    if code is None:
+        return ""
+    text = str(code)
+    if kind is not None and (text, kind) in CHECKS_BY_KIND:
+        return CHECKS_BY_KIND[(text, kind)]
+    return VOCABULARY.get(text, text.replace("_", " "))
+
+
+def check_label(name: str, kind: str | None = None) -> str:
+    """A bedside check's name for the nurse, for a bag of ``kind``."""
+    return label(name, kind)
