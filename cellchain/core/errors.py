@@ -102,9 +102,14 @@ class Forbidden(DomainError):
 
 
 class Unauthenticated(DomainError):
-    """Credentials did not check out, e.g. a wrong password at signing (HTTP 401)."""
+    """Credentials did not check out, e.g. a wrong password at signing (HTTP 401); ``fields`` names the
+    input that did not match where there is one (a signature's password)."""
 
     status = 401
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class Throttled(DomainError):

@@ -7,12 +7,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers
+from cellchain.core.words import labels, numbers
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -66,6 +67,14 @@ def readable(summary: Mapping[str, Any]) -> dict[str, str]:
             ("—" if value is None else str(value)) for name, value in summary.items()}
 
 
+def posted(name: str, action: str | None = None) -> str:
+    """What the last form post sent under ``name`` (a refused form shows it again), if it went to ``action``
+    (a page with one form per row refills only the row's form that was sent); never a password."""
+    if request.method != "POST" or "password" in name or (action is not None and request.path != action):
+        return ""
+    return request.form.get(name, "")
+
+
 class BoundedInt(IntegerConverter):
     """``<int:...>`` in URLs, bounded to what a database integer holds: a 30-digit id is a 404, not a 500."""
 
@@ -83,3 +92,10 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.after_request(_commit_or_refuse)
     app.add_template_filter(localtime, "localtime")
+    # One vocabulary and one way to write numbers on every page (cellchain/core/words/).
+    app.add_template_filter(labels.label, "label")
+    app.add_template_filter(labels.check_label, "check_label")
+    app.add_template_filter(numbers.cells, "cells")
+    app.add_template_filter(numbers.count, "count")
+    app.add_template_filter(numbers.volume, "volume")
+    app.add_template_global(posted, "posted")

@@ -81,8 +81,14 @@ ROLES = {
     "nurse": "nurse", "investigator": "investigator", "admin": "administrator", "auditor": "auditor / monitor",
 }
 
+# Input names a refused form lists its problems under.
+FIELDS = {
+    "signature.password": "password", "signature.username": "username", "signature.meaning": "meaning",
+    "signature_password": "password", "signature_username": "username",
+}
+
 VOCABULARY: dict[str, str] = {
-    **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES, **CHECKS,
+    **FIELDS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES, **CHECKS,
 }
 
 

@@ -46,6 +46,9 @@ MESSAGES: dict[str, str] = {
     'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
     # --- every request
     'conflict': 'a concurrent change got there first; reload and try again',
+    'not_allowed': '{detail}',
+    'not_found': '{detail}',
+    'wrong_password': '{detail}',
     # --- ISBT 128 identifiers
     'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
     'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
