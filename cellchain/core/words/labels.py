@@ -41,8 +41,8 @@ STATUSES = {
 
 # What a bag holds and how it is kept (manufacturing/models.py BAG_KINDS, PRESERVATIONS; lot purposes).
 PRODUCTS = {
-    "ucmsc": "UC-MSC", "placebo": "placebo (0.9% saline)", "fresh": "fresh", "cryopreserved": "cryopreserved",
-    "bank": "cell bank", "dosing": "dosing", "MCB": "master cell bank (MCB)", "WCB": "working cell bank (WCB)",
+    "ucmsc": "UC-MSC", "placebo": "placebo (saline)", "fresh": "fresh", "cryopreserved": "cryopreserved",
+    "bank": "cell bank", "dosing": "dosing",
 }
 
 # Where a QC sample was taken (quality/rules/spec_limits.py SAMPLE_STAGES) and kinds of things.
@@ -76,6 +76,16 @@ CHECKS_BY_KIND = {
     ("dose_within_tolerance", "placebo"): "Placebo volume within tolerance",
 }
 
+# QC tests by the code a specification gives them (quality/specifications.py; each test's full name is on
+# the specification itself, this is the short word a list of missing tests uses).
+QC_TESTS = {
+    "cell_count": "cell count", "viability": "viability", "hla_dr": "HLA-DR", "gram_stain": "Gram stain",
+    "plastic_adherence": "plastic adherence", "trilineage": "tri-lineage differentiation", "endotoxin": "endotoxin",
+    "mycoplasma": "mycoplasma", "sterility": "sterility", "karyotype": "karyotype", "cd73": "CD73",
+    "cd90": "CD90", "cd105": "CD105", "cd34": "CD34", "cd45": "CD45", "cd14": "CD14 or CD11b",
+    "cd19": "CD19 or CD79a",
+}
+
 ROLES = {
     "lab": "lab technician", "qc": "QC analyst", "qa": "QA reviewer", "coordinator": "trial coordinator",
     "nurse": "nurse", "investigator": "investigator", "admin": "administrator", "auditor": "auditor / monitor",
@@ -88,7 +98,8 @@ FIELDS = {
 }
 
 VOCABULARY: dict[str, str] = {
-    **FIELDS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES, **CHECKS,
+    **FIELDS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES,
+    **CHECKS,
 }
 
 

@@ -95,7 +95,7 @@ MESSAGES: dict[str, str] = {
     'fill_exceeds_formulation': 'the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated',
     'fill_time_order': 'the fill is recorded before the formulation',
     'formulation_already_recorded': 'lot {lot_number} was formulated already',
-    'formulation_exceeds_harvest': '{total:.3g} cells formulated but only {harvested_cells:.3g} harvested',
+    'formulation_exceeds_harvest': '{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested',
     'harvest_already_recorded': 'lot {lot_number} was harvested already',
     'harvest_time_order': 'the harvest is before P{number} was seeded',
     'lot_closed': 'lot {lot_number} is {status}; its batch record is closed',
@@ -110,7 +110,7 @@ MESSAGES: dict[str, str] = {
     'lot_not_in_process:vessel': 'lot {lot_number} is {status}: vessels are labelled during expansion only',
     'lot_time_order': 'the lot cannot start before its cord was collected',
     'named_dose_not_fillable': (
-        '{subject_code} week {week}: {required:.3g} cells for {weight_kg:g} kg at {cells_per_ml:.3g} cells/ml is '
+        '{subject_code} week {week}: {required:,.0f} cells for {weight_kg:g} kg at {cells_per_ml:,.0f} cells/ml is '
         '{volume_ml:.3g} ml; a bag holds {step_ml:g} to {max_ml:g} ml within the dose tolerance'
     ),
     'named_dose_not_fillable:anticoagulant': (
@@ -149,8 +149,8 @@ MESSAGES: dict[str, str] = {
     ),
     'lot_on_hold:bank': 'its cells come from {bank_code}, on hold (hold {id}: {cause})',
     'lot_on_hold:release': 'lot {lot_number} is on hold (hold {id}: {cause})',
-    'qc_missing': 'no result for required test {named}',
-    'qc_out_of_spec': '{named} is out of specification, no accepted deviation',
+    'qc_missing': 'no result for required test {name}',
+    'qc_out_of_spec': '{name} is out of specification, no accepted deviation',
     'qc_repeat_not_latest': 'result {id} was already repeated; repeat the latest {test} result, {id2}',
     'qc_result_exists': '{test} already has result {id} ({value}); record a repeat with repeat_of and a reason',
     'reviewer_made_lot': '{full_name} took part in making lot {lot_number}; another QA reviewer must release it',
@@ -182,7 +182,7 @@ MESSAGES: dict[str, str] = {
     'bag_not_released:allocation': '{bag_code} is {quality_status}',
     'bag_not_released:lot': '{bag_code} is {quality_status} (lot {lot_status})',
     'bag_reserved_for_another_visit': (
-        "{bag_code} was made for {subject_code}'s week {week} infusion ({total_cells:.3g} cells for that subject's "
+        "{bag_code} was made for {subject_code}'s week {week} infusion ({total_cells:,.0f} cells for that subject's "
         'weight)'
     ),
     'consent_missing': 'written informed consent is not signed',
