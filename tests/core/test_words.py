@@ -93,7 +93,7 @@ def test_a_reason_without_its_words_or_a_value_fails_where_it_is_raised():
 
 
 @pytest.mark.parametrize(("code", "words"), [
-    ("at_lab", "at the lab"), ("ucmsc", "UC-MSC"), ("right_subject", "Right subject"),
+    ("at_lab", "at the lab"), ("ucmsc", "UC-MSC"), ("released", "released"),
     ("received_at_ward", "received on the ward"), ("hla_dr", "HLA-DR"), ("qa", "QA reviewer"),
     ("awaiting_release", "awaiting release"), ("some_new_code", "some new code"),
 ])
@@ -103,6 +103,7 @@ def test_a_person_reads_words_for_every_code(code, words):
 
 def test_a_placebo_bags_release_check_is_not_called_released_by_qa():
     assert labels.check_label("released", "ucmsc") == "Released by QA"
+    assert labels.check_label("right_subject") == "Right subject"
     assert "QA" not in labels.check_label("released", "placebo")
 
 

@@ -55,7 +55,7 @@ KINDS = {
     "vial": "vial", "placebo_fill": "placebo fill", "batch_step": "batch step", "qc_result": "QC result",
     "ln2_tank": "LN2 tank (vapour phase)", "freezer_80": "-80 °C freezer", "refrigerator": "2-8 °C refrigerator",
     "room": "room", "rack": "rack", "shelf": "shelf", "out_of_spec": "out of specification",
-    "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
+    "oos": "out of specification", "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
 }
 
 # The fifteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
@@ -99,20 +99,18 @@ FIELDS = {
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES,
-    **CHECKS,
 }
 
 
-def label(code: object, kind: str | None = None) -> str:
-    """The word for ``code`` (``kind``: what the record is, where a code means something else for it)."""
+def label(code: object) -> str:
+    """The word for a stored ``code``; a code not listed reads with spaces for underscores."""
     if code is None:
         return ""
     text = str(code)
-    if kind is not None and (text, kind) in CHECKS_BY_KIND:
-        return CHECKS_BY_KIND[(text, kind)]
     return VOCABULARY.get(text, text.replace("_", " "))
 
 
 def check_label(name: str, kind: str | None = None) -> str:
-    """A bedside check's name for the nurse, for a bag of ``kind``."""
-    return label(name, kind)
+    """A bedside check's name for the nurse, for a bag of ``kind`` (a check's name is not a status: the
+    ``released`` check is "Released by QA", a lot's ``released`` status is "released")."""
+    return CHECKS_BY_KIND.get((name, kind or "")) or CHECKS.get(name) or label(name)
