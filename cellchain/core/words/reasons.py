@@ -19,7 +19,7 @@ from cellchain.core.words.labels import label
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
 WORDED = frozenset({
     "status", "state", "quality_status", "custody_state", "bank_status", "lot_status", "event", "item_kind",
-    "item_type", "eligibility", "kind", "product", "wanted", "needs",
+    "item_type", "eligibility", "kind", "product", "wanted", "needs", "test",
 })
 
 MESSAGES: dict[str, str] = {
@@ -149,8 +149,8 @@ MESSAGES: dict[str, str] = {
     ),
     'lot_on_hold:bank': 'its cells come from {bank_code}, on hold (hold {id}: {cause})',
     'lot_on_hold:release': 'lot {lot_number} is on hold (hold {id}: {cause})',
-    'qc_missing': 'no result for required test {name}',
-    'qc_out_of_spec': '{name} is out of specification, no accepted deviation',
+    'qc_missing': 'no result for required test {test} ({name})',
+    'qc_out_of_spec': '{test} ({name}) is out of specification, no accepted deviation',
     'qc_repeat_not_latest': 'result {id} was already repeated; repeat the latest {test} result, {id2}',
     'qc_result_exists': '{test} already has result {id} ({value}); record a repeat with repeat_of and a reason',
     'reviewer_made_lot': '{full_name} took part in making lot {lot_number}; another QA reviewer must release it',
