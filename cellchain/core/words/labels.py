@@ -91,6 +91,15 @@ ROLES = {
     "nurse": "nurse", "investigator": "investigator", "admin": "administrator", "auditor": "auditor / monitor",
 }
 
+# What stands between a lot and its release, as a list of open points names it (quality/release_gaps.py).
+RELEASE_GAPS = {
+    "qc_missing": "QC result missing", "qc_out_of_spec": "QC out of specification",
+    "deviation_open": "deviation open", "excursion_open": "temperature excursion open",
+    "batch_record_incomplete": "batch record incomplete", "lot_on_hold": "on hold",
+    "donor_not_eligible": "donor not eligible", "reviewer_made_lot": "you made this lot",
+    "reviewer_tested_lot": "you tested this lot", "source_bank_not_released": "its bank is not released",
+}
+
 # Input names a refused form lists its problems under.
 FIELDS = {
     "signature.password": "password", "signature.username": "username", "signature.meaning": "meaning",
@@ -98,7 +107,8 @@ FIELDS = {
 }
 
 VOCABULARY: dict[str, str] = {
-    **FIELDS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS, **CUSTODY_STATES, **STATUSES,
+    **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
+    **CUSTODY_STATES, **STATUSES,
 }
 
 
