@@ -76,6 +76,13 @@ def test_the_catalogue_holds_literal_templates_a_translator_can_read():
         assert all(name.isidentifier() for name in reasons.placeholders(template)), key
 
 
+def test_no_message_template_shows_a_raw_code_between_its_values():
+    import re
+    coded = {key: template for key, template in reasons.MESSAGES.items()
+             if re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r"\{[^}]*\}", "", template))}
+    assert coded == {}
+
+
 def test_a_reason_is_worded_from_the_catalogue_not_where_it_was_raised(monkeypatch):
     reason = Reason("lot_decided", lot_number="L-1", status="awaiting_release")
     assert reason.message == "lot L-1 is already awaiting release"

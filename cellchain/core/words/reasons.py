@@ -152,7 +152,7 @@ MESSAGES: dict[str, str] = {
     'qc_missing': 'no result for required test {test} ({name})',
     'qc_out_of_spec': '{test} ({name}) is out of specification, no accepted deviation',
     'qc_repeat_not_latest': 'result {id} was already repeated; repeat the latest {test} result, {id2}',
-    'qc_result_exists': '{test} already has result {id} ({value}); record a repeat with repeat_of and a reason',
+    'qc_result_exists': '{test} already has result {id} ({value}); record it as a repeat of that result, with a reason',
     'reviewer_made_lot': '{full_name} took part in making lot {lot_number}; another QA reviewer must release it',
     'reviewer_tested_lot': '{full_name} recorded QC results of lot {lot_number}; another QA reviewer must release it',
     'source_bank_not_released:lot': 'its cells come from {bank_code}, whose lot {lot_number} is {status}',
