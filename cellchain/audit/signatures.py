@@ -16,7 +16,7 @@ from sqlmodel import Session
 from cellchain.audit import trail
 from cellchain.audit.models import Signature
 from cellchain.core.canonical import canonical_json, sha256_hex
-from cellchain.core.errors import Invalid
+from cellchain.core.errors import Invalid, Unauthenticated
 from cellchain.core.types import utcnow
 from cellchain.people import accounts, signature_attempts
 from cellchain.people.rules.roles import Actor, require_role
@@ -68,12 +68,16 @@ def sign(session: Session, signature: SignatureInput, *, record_type: str, recor
     """
     if signature.meaning not in meanings:
         raise Invalid({"signature.meaning": f"here the meaning must be {' or '.join(meanings)}"})
-    if typist is not None and signature_attempts.is_cosignature(typist, signature.username):
-        signer = signature_attempts.check_cosigner(session, typist=typist, username=signature.username,
-                                                   password=signature.password, policy=policy)
-    else:
-        signer = accounts.check_credentials(session, signature.username, signature.password, policy=policy,
-                                            action="signature_failed")
+    try:
+        if typist is not None and signature_attempts.is_cosignature(typist, signature.username):
+            signer = signature_attempts.check_cosigner(session, typist=typist, username=signature.username,
+                                                       password=signature.password, policy=policy)
+        else:
+            signer = accounts.check_credentials(session, signature.username, signature.password, policy=policy,
+                                                action="signature_failed")
+    except Unauthenticated as wrong:  # the form names the field, so the page keeps the rest of what was typed
+        raise Unauthenticated(f"the password does not match: {wrong.message}",
+                              {"signature.password": "password does not match"}) from None
     if roles:
         require_role(signer.roles, *roles, action=action)
     row = Signature(user_id=signer.id, signer_username=signer.username, signer_name=signer.full_name,

@@ -69,7 +69,7 @@ def freeze_bank(session: Session, *, actor: Actor, lot_number: Any, data: Mappin
                                  banked=bank_of_lot(session, lot.id) is not None)
     at = next((p for p in passages if p.number == entry.passage), None)
     if at is not None and entry.frozen_at < at.harvested_at:
-        reasons.append(Reason(tiers.BANK_TIME_ORDER, f"the bank is frozen before P{at.number} was harvested"))
+        reasons.append(Reason(tiers.BANK_TIME_ORDER, number=at.number))
     if reasons:
         raise Refused(reasons)
     code = tiers.bank_code(entry.level, lot.din, _sequence(session, entry.level, lot.din))

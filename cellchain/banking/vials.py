@@ -78,11 +78,10 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
                                bank_status=bank_lot.status, purpose=entry.purpose, dosing_from_mcb=dosing_from_mcb,
                                bank_passage=bank.passage, passage_limit=passage_limit)
     if entry.thawed_at < bank.frozen_at:
-        reasons.append(Reason(tiers.BANK_TIME_ORDER, f"the thaw is before {bank.bank_code} was frozen"))
+        reasons.append(Reason(tiers.BANK_TIME_ORDER, variant="thaw", bank_code=bank.bank_code))
     hold = holds.open_holds(session, [bank_lot.id]).get(bank_lot.id)
     if hold is not None:
-        reasons.append(Reason(BANK_ON_HOLD, f"{bank.bank_code} is on hold (hold {hold.id}: {hold.cause}); "
-                                            "no vial of it starts a lot until QA lifts the hold"))
+        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=hold.id, cause=hold.cause))
     if reasons:
         raise Refused(reasons)
     first, doublings = tiers.continuation(bank.passage, bank.cumulative_doublings)

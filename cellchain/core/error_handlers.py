@@ -46,7 +46,7 @@ def _http(error: HTTPException):
 def integrity_conflict(error: IntegrityError):
     # The database held an invariant the code did not catch first, typically a race between two servers.
     log.warning("integrity error: %s", error.orig)
-    reason = Reason("conflict", "a concurrent change got there first; reload and try again")
+    reason = Reason("conflict")
     return respond(409, reason.message, reasons=[reason])
 
 

@@ -25,14 +25,18 @@ from zoneinfo import ZoneInfo
 from flask import Response, current_app, flash, g, redirect, request
 from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField
-from wtforms.widgets import DateTimeLocalInput, HiddenInput, TextInput
+from wtforms.widgets import HiddenInput, TextInput
 
 from cellchain.core import db
-from cellchain.core.errors import DomainError, Invalid, Reason, Refused, Unauthenticated
+from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.fields import number_as_typed
 from cellchain.core.submissions import ledger
 
-SITE_TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# Pages show site time as YYYY-MM-DD HH:MM; inputs show and take the same (a browser's own date picker
+# follows its locale, e.g. mm/dd/yyyy, so time inputs are text with this pattern).
+SITE_TIME_FORMAT = "%Y-%m-%d %H:%M"
+SITE_TIME_INPUT = {"inputmode": "numeric", "placeholder": "YYYY-MM-DD HH:MM",
+                   "pattern": r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", "title": "YYYY-MM-DD HH:MM (site time)"}
 SUBMISSION_FIELD = "submission_id"  # the hidden input the csrf() macro renders
 # Framework inputs, not the person's: never handed to an operation.
 _NOT_INPUT = ("csrf_token", SUBMISSION_FIELD)
@@ -77,14 +81,18 @@ class _ReadField(Field):
 
 
 class SiteDateTimeField(_ReadField):
-    """A ``datetime-local`` input: the browser sends a wall-clock time with no zone, which is the site's.
+    """A site-time input (``YYYY-MM-DD HH:MM``, a ``T`` also read): a wall-clock time with no zone, the site's.
 
     ``data`` is an aware datetime (None when left empty, so the operation may default it to now); a stored
     UTC time given as ``default`` or ``data`` is shown back in site time.
     """
 
-    widget = DateTimeLocalInput()
-    default_message = "give the date and time (site time)"
+    widget = TextInput()
+    default_message = "give the date and time as YYYY-MM-DD HH:MM (site time)"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["render_kw"] = {**SITE_TIME_INPUT, **(kwargs.get("render_kw") or {})}
+        super().__init__(*args, **kwargs)
 
     def read(self, text: str) -> datetime:
         moment = datetime.fromisoformat(text)
@@ -122,8 +130,12 @@ class RepeatedField(Field):
         return ""
 
 
-# What a page shows on the page itself; anything else (403, 404) is the error page.
-PAGE_REFUSALS: tuple[type[DomainError], ...] = (Invalid, Refused, Unauthenticated)
+# What a page shows on the page itself, above the form and with what was typed: every refusal of the post
+# (a wrong signature password, a mistyped bag, a record-level "not you"). A page that cannot be shown
+# again (its own record does not exist) still ends on the error page.
+PAGE_REFUSALS: tuple[type[DomainError], ...] = (Invalid, Refused, Unauthenticated, Forbidden, NotFound)
+# The code a refusal without reasons or fields is listed under on the page (cellchain/core/words/reasons.py).
+_KIND_CODES = {NotFound: "not_found", Forbidden: "not_allowed", Unauthenticated: "wrong_password"}
 
 
 def strip(value: Any) -> Any:
@@ -169,8 +181,10 @@ class Refusal:
 
     @classmethod
     def of(cls, error: DomainError) -> Refusal:
-        return cls(error.status, error.message, dict(getattr(error, "fields", None) or {}),
-                   list(getattr(error, "reasons", None) or []))
+        fields, reasons = dict(getattr(error, "fields", None) or {}), list(getattr(error, "reasons", None) or [])
+        if not fields and not reasons:  # say it where the page lists reasons, not only in a title
+            reasons = [Reason(_KIND_CODES.get(type(error), "not_allowed"), detail=error.message)]
+        return cls(error.status, error.message, fields, reasons)
 
 
 def new_submission_id() -> str:

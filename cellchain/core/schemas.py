@@ -81,6 +81,9 @@ class UtcDateTime(fields.DateTime):
 class ReasonSchema(Schema):
     code = fields.String(required=True, metadata={"description": "stable machine-readable rule name"})
     message = fields.String(required=True, metadata={"description": "what a person reads"})
+    params = fields.Dict(keys=fields.String(), metadata={
+        "description": "the values the message is worded from (text, numbers, ISO dates), by name; a client "
+                       "words the code itself with them"})
 
 
 class ErrorSchema(Schema):

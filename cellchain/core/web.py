@@ -15,6 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers, page_forms
 from cellchain.core.errors import Invalid
+from cellchain.core.words import labels, numbers
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -66,6 +67,14 @@ def readable(summary: Mapping[str, Any]) -> dict[str, str]:
     """A record's summary as people read it: names in words, times in the site's zone, nothing as a dash."""
     return {name.replace("_", " "): localtime(value) if isinstance(value, datetime) else
             ("—" if value is None else str(value)) for name, value in summary.items()}
+
+
+def posted(name: str, action: str | None = None) -> str:
+    """What the last form post sent under ``name`` (a refused form shows it again), if it went to ``action``
+    (a page with one form per row refills only the row's form that was sent); never a password."""
+    if request.method != "POST" or "password" in name or (action is not None and request.path != action):
+        return ""
+    return request.form.get(name, "")
 
 
 class BoundedInt(IntegerConverter):
@@ -173,3 +182,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(page_forms.new_submission_id, "new_submission_id")
     app.add_template_global(next_page_url, "next_page_url")
     app.add_template_global(first_page_url, "first_page_url")
+    # One vocabulary and one way to write numbers on every page (cellchain/core/words/).
+    app.add_template_filter(labels.label, "label")
+    app.add_template_filter(labels.check_label, "check_label")
+    app.add_template_filter(numbers.cells, "cells")
+    app.add_template_filter(numbers.count, "count")
+    app.add_template_filter(numbers.volume, "volume")
+    app.add_template_global(posted, "posted")

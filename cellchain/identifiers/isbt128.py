@@ -157,8 +157,7 @@ def parse_keyed_din(text: str) -> Din:
     if k not in _VALUE:
         raise Invalid({"din": f"check character {k!r} must be 0-9, A-Z or *"})
     if k != din.check:
-        raise Refused(Reason("din_check_character_mismatch",
-                             f"check character {k} does not match DIN {din.eye_readable}: re-key or scan it"))
+        raise Refused(Reason("din_check_character_mismatch", k=k, eye_readable=din.eye_readable))
     return din
 
 
@@ -184,8 +183,7 @@ def parse_din_barcode(data: str) -> DinBarcode:
     if not re.fullmatch(r"[0-9]{2}", flags) or int(flags) > 96:
         raise Invalid({"din": f"flags {flags!r} must be two digits 00..96"})
     if int(flags) >= 60 and flags != din.flags_type3:
-        message = f"flags {flags} do not match DIN {din.eye_readable} (expected {din.flags_type3})"
-        raise Refused(Reason("din_flags_mismatch", message))
+        raise Refused(Reason("din_flags_mismatch", flags=flags, din=din.eye_readable, expected=din.flags_type3))
     return DinBarcode(din, flags)
 
 

@@ -106,7 +106,7 @@ def _collection(session: Session, row: Collection, settings: LabelSettings) -> P
 
 def _bag(session: Session, row: Bag, settings: LabelSettings) -> PrintItem:
     if row.quality_status == "rejected":
-        raise Refused(Reason("bag_rejected", f"bag {row.bag_code} is rejected: it gets no new label"))
+        raise Refused(Reason("bag_rejected", variant="label", bag_code=row.bag_code))
     return PrintItem("bag", row.id, row.bag_code, build_data.bag_label(row, recipient_of(session, row), settings))
 
 
@@ -114,14 +114,13 @@ def _thawed_bag(session: Session, row: Bag, settings: LabelSettings) -> PrintIte
     """The label printed at a thaw: the bag's label with its thawed expiry (docs/rules.md, "Frozen bags and
     the thaw")."""
     if row.thawed_at is None:
-        raise Refused(Reason("bag_not_thawed", f"bag {row.bag_code} has not been thawed: it keeps its frozen label"))
+        raise Refused(Reason("bag_not_thawed", bag_code=row.bag_code))
     return _bag(session, row, settings)
 
 
 def _wristband(session: Session, row: Subject, settings: LabelSettings) -> PrintItem:
     if not row.eligible:
-        raise Refused(Reason("subject_not_eligible",
-                             f"subject {row.subject_code} failed screening: a wristband is for trial subjects"))
+        raise Refused(Reason("subject_not_eligible", subject_code=row.subject_code))
     return PrintItem("subject", row.id, row.subject_code, build_data.wristband_label(row, settings))
 
 
@@ -143,7 +142,7 @@ def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintI
 def _vial(session: Session, row: Vial, settings: LabelSettings) -> PrintItem:
     """A bank vial's label; a thawed or discarded vial is gone and gets none."""
     if row.state != "frozen":
-        raise Refused(Reason("vial_not_frozen", f"vial {row.vial_code} is {row.state}: it gets no new label"))
+        raise Refused(Reason("vial_not_frozen", vial_code=row.vial_code, state=row.state))
     bank = session.get(CellBank, row.bank_id)
     data = build_data.vial_label(row.vial_code, bank.din, letter=settings.vial_letter, level=bank.level,
                                  passage=bank.passage, cells_per_vial=bank.cells_per_vial,
@@ -158,7 +157,7 @@ def frozen_vials(session: Session, bank: CellBank) -> list[Vial]:
 
 def _shipper(session: Session, row: Shipment, settings: LabelSettings) -> PrintItem:
     """Only released bags travel (docs/rules.md, "Quarantine"), so only they go into a labelled shipper."""
-    held = [Reason("bag_not_released", f"bag {b.bag_code} is {b.quality_status}: only released bags are shipped")
+    held = [Reason("bag_not_released", variant="shipment", bag_code=b.bag_code, quality_status=b.quality_status)
             for b in row.bags if b.quality_status != "released"]
     if held:
         raise Refused(held)
@@ -233,7 +232,5 @@ def vessels(lot: Lot, passage: Any, count: Any, passage_limit: int) -> list[Vess
     if errors:
         raise Invalid(errors)
     if lot.status != "in_process":
-        raise Refused(Reason("lot_not_in_process",
-                             f"lot {lot.lot_number} is {lot.status.replace('_', ' ')}: vessels are labelled "
-                             "during expansion only"))
+        raise Refused(Reason("lot_not_in_process", variant="vessel", lot_number=lot.lot_number, status=lot.status))
     return [Vessel(lot, passage, n, count) for n in range(1, count + 1)]

@@ -92,7 +92,7 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
             reasons.extend(refused.reasons)
         except (Invalid, ValueError) as bad:  # a stored value no ISBT 128 structure can carry
             message = bad.message if isinstance(bad, DomainError) else str(bad)
-            reasons.append(Reason("label_cannot_print", f"{spec.title} label: {message}"))
+            reasons.append(Reason("label_cannot_print", title=spec.title, problem=message))
     if reasons:
         raise Refused(reasons)
     keys = [item.item_key for item in items]
@@ -125,7 +125,7 @@ def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
     try:
         return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels)
     except ValueError as cannot:  # a value too long for its place: refuse rather than clip a label
-        raise Refused(Reason("label_cannot_print", str(cannot))) from None
+        raise Refused(Reason("label_cannot_print", variant="layout", problem=str(cannot))) from None
 
 
 def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintItem], before: set[str],
@@ -154,8 +154,7 @@ def record_label(session: Session, *, actor: Actor, kind: str, record: Any, sett
     items = _build_all(session, kind, [record], settings)
     before = _printed_before(session, kind, items)
     if before:
-        raise Refused(Reason("label_already_printed", f"the {spec.title} label of {items[0].item_key} is printed "
-                                                      "already; a QA reviewer reprints it with a reason"))
+        raise Refused(Reason("label_already_printed", title=spec.title, item_key=items[0].item_key))
     return _record(session, actor=actor, kind=kind, items=items, before=before, reason=None)[0]
 
 
@@ -173,7 +172,7 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
     if row.printed_by != actor.id:
         raise Forbidden("only the person who printed this label may send its document to a printer")
     if row.status != "printed":
-        raise Refused(Reason("label_accounted_for", f"label {row.id} is {row.status}; print a reprint instead"))
+        raise Refused(Reason("label_accounted_for", id=row.id, status=row.status))
     content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt)
     return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint))
 
@@ -244,13 +243,13 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
     if target == "bank":
         frozen = label_items.frozen_vials(session, banks.bank_by_code(session, key))
         if not frozen:
-            raise Refused(Reason("bank_has_no_frozen_vials", f"bank {key} has no frozen vial left"))
+            raise Refused(Reason("bank_has_no_frozen_vials", key=key))
         return frozen
     lot = lookups.lot_by_number(session, key)
     if target == "lot":
         bags = label_items.bags_of_lot(session, lot)
         if not bags:
-            raise Refused(Reason("lot_has_no_bags", f"lot {lot.lot_number} has no bags yet"))
+            raise Refused(Reason("lot_has_no_bags", lot_number=lot.lot_number))
         return bags
     if target == "qc":
         return label_items.qc_samples(session, lot)
@@ -363,8 +362,8 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
         raise Invalid({"reason": f"at most {MAX_REASON} characters"})
     if status not in TRANSITIONS[row.status]:
         allowed = " or ".join(TRANSITIONS[row.status]) or "nothing further"
-        raise Refused(Reason("label_status_not_allowed",
-                             f"label {row.id} ({row.item_key}) is {row.status}: it can be marked {allowed}"))
+        raise Refused(Reason("label_status_not_allowed", id=row.id, item_key=row.item_key, status=row.status,
+                             allowed=allowed))
     old = row.status
     row.status, row.status_reason, row.status_by, row.status_at = status, text or None, actor.id, utcnow()
     session.add(row)

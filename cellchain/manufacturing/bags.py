@@ -116,8 +116,7 @@ def next_divisions(existing: list[str], count: int) -> list[str]:
     used = [i for i in (division_index(d) for d in existing) if i is not None]
     start = max(used) + 1 if used else 0
     if start + count > MAX_DIVISIONS:
-        raise Refused(Reason(DIVISIONS_EXHAUSTED, f"this DIN has {MAX_DIVISIONS - start} divisions left, "
-                                                  f"{count} asked for"))
+        raise Refused(Reason(DIVISIONS_EXHAUSTED, left=MAX_DIVISIONS - start, count=count))
     return [division(start + i) for i in range(count)]
 
 
@@ -180,11 +179,11 @@ def _named_dose(session: Session, entry: NamedEntry, cells_per_ml: float,
                 settings: FillSettings) -> NamedDose | Reason:
     subject = session.exec(select(Subject).where(Subject.subject_code == entry.subject_code)).first()
     if subject is None:
-        return Reason(NAMED_SUBJECT_UNKNOWN, f"no subject {entry.subject_code} is registered")
+        return Reason(NAMED_SUBJECT_UNKNOWN, subject_code=entry.subject_code)
     visit = session.exec(select(Visit).where(Visit.subject_id == subject.id, Visit.week == entry.week,
                                              Visit.kind == "infusion")).first()
     if visit is None:
-        return Reason(NAMED_VISIT_NOT_INFUSION, f"{subject.subject_code} has no week {entry.week} infusion visit")
+        return Reason(NAMED_VISIT_NOT_INFUSION, subject_code=subject.subject_code, week=entry.week)
     weight, source = ((visit.weight_kg, "visit") if visit.weight_kg is not None
                       else (subject.weight_kg, "registration"))
     required = dosing.required_cells(weight, settings.cells_per_kg)
@@ -194,10 +193,9 @@ def _named_dose(session: Session, entry: NamedEntry, cells_per_ml: float,
     check = dosing.check_dose(total, weight, cells_per_kg=settings.cells_per_kg,
                               tolerance=settings.dose_tolerance) if volume > 0 else None
     if not 0 < volume <= MAX_BAG_VOLUME_ML or check is None or not check.ok:
-        return Reason(NAMED_DOSE_NOT_FILLABLE,
-                      f"{subject.subject_code} week {entry.week}: {required:.3g} cells for {weight:g} kg at "
-                      f"{cells_per_ml:.3g} cells/ml is {required / cells_per_ml:.3g} ml; a bag holds "
-                      f"{NAMED_VOLUME_STEP_ML:g} to {MAX_BAG_VOLUME_ML:g} ml within the dose tolerance")
+        return Reason(NAMED_DOSE_NOT_FILLABLE, subject_code=subject.subject_code, week=entry.week,
+                      required=required, weight_kg=weight, cells_per_ml=cells_per_ml,
+                      volume_ml=required / cells_per_ml, step_ml=NAMED_VOLUME_STEP_ML, max_ml=MAX_BAG_VOLUME_ML)
     return NamedDose(subject.subject_code, subject.id, entry.week, visit.id, weight, source, required, volume, total)
 
 
@@ -205,7 +203,7 @@ def named_doses(session: Session, lot: Lot, entries: tuple[NamedEntry, ...],
                 settings: FillSettings) -> tuple[list[NamedDose], list[Reason]]:
     """Each named entry's bag, computed from the lot's formulated concentration, or why it cannot be made."""
     if lot.formulated_cells_per_ml is None:
-        return [], ([Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")] if entries else [])
+        return [], ([Reason(LOT_NOT_FORMULATED)] if entries else [])
     found = [_named_dose(session, e, lot.formulated_cells_per_ml, settings) for e in entries]
     return [d for d in found if isinstance(d, NamedDose)], [r for r in found if isinstance(r, Reason)]
 
@@ -225,32 +223,28 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
     reasons = not_in_process(lot, "be filled")
     if lot.purpose != "dosing":
-        reasons.append(Reason(LOT_FOR_BANK, f"lot {lot.lot_number} is grown for a cell bank: its cells are frozen "
-                                            "into vials, not filled into bags"))
+        reasons.append(Reason(LOT_FOR_BANK, lot_number=lot.lot_number))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
-        return [*reasons, Reason(LOT_NOT_FORMULATED, "record the formulation before filling bags")]
+        return [*reasons, Reason(LOT_NOT_FORMULATED)]
     if entry.count and entry.total_cells is not None:
         cells = cells_in(lot.formulated_cells_per_ml, entry.volume_ml)
         if not within_cell_tolerance(entry.total_cells, cells):
             off = abs(entry.total_cells - cells) / cells
-            reasons.append(Reason(CELL_CONTENT_MISMATCH,
-                                  f"the stated {readable_cells(entry.total_cells)} cells per bag are {off:.2%} from "
-                                  f"the {readable_cells(cells)} cells that {entry.volume_ml:g} ml at the formulated "
-                                  f"{readable_cells(lot.formulated_cells_per_ml)} cells/ml holds (at most "
-                                  f"{CELL_CONTENT_TOLERANCE:.1%}); leave the cells empty to use the computed number"))
+            reasons.append(Reason(CELL_CONTENT_MISMATCH, stated=readable_cells(entry.total_cells), off=off,
+                                  computed=readable_cells(cells), volume_ml=entry.volume_ml,
+                                  cells_per_ml=readable_cells(lot.formulated_cells_per_ml),
+                                  tolerance=CELL_CONTENT_TOLERANCE))
     needed = entry.count * (entry.volume_ml or 0) + sum(d.volume_ml for d in doses)
     if needed > lot.formulated_volume_ml:
-        reasons.append(Reason(FILL_EXCEEDS_FORMULATION, f"the bags need {needed:g} ml, more than the "
-                                                        f"{lot.formulated_volume_ml:g} ml formulated"))
+        reasons.append(Reason(FILL_EXCEEDS_FORMULATION, needed=needed, formulated_volume_ml=lot.formulated_volume_ml))
     added = entry.anticoagulant_volume_ml
     short = [d for d in doses if added is not None and added >= d.volume_ml]
     if short:
-        reasons.append(Reason(NAMED_DOSE_NOT_FILLABLE,
-                              f"the anticoagulant volume ({added:g} ml) is not less than the named bag of "
-                              f"{short[0].subject_code} ({short[0].volume_ml:g} ml)"))
+        reasons.append(Reason(NAMED_DOSE_NOT_FILLABLE, variant="anticoagulant", added=added,
+                              subject_code=short[0].subject_code, volume_ml=short[0].volume_ml))
     formulated_at = [s.performed_at for s in effective_steps(session, lot.id) if s.step_key == "formulation"]
     if formulated_at and entry.filled_at < formulated_at[0]:
-        reasons.append(Reason(FILL_TIME_ORDER, "the fill is recorded before the formulation"))
+        reasons.append(Reason(FILL_TIME_ORDER))
     return reasons
 
 

@@ -149,7 +149,7 @@ def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
 def _closed(lot: Lot) -> list[Reason]:
     if lot.status not in CLOSED_STATUSES:
         return []
-    return [Reason(LOT_CLOSED, f"lot {lot.lot_number} is {lot.status}; its batch record is closed")]
+    return [Reason(LOT_CLOSED, lot_number=lot.lot_number, status=lot.status)]
 
 
 def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
@@ -161,13 +161,12 @@ def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mappin
     key = rules.step_key(entry.code, entry.passage_number)
     reasons = _closed(lot)
     if entry.code in AUTOMATIC_STEPS:
-        reasons.append(Reason(STEP_RECORDED_ELSEWHERE, f"{entry.code} is recorded with its own form, "
-                                                       "which also records its numbers"))
+        reasons.append(Reason(STEP_RECORDED_ELSEWHERE, code=entry.code))
     numbers = {p.number for p in effective_passages(session, lot.id)}
     if entry.passage_number is not None and entry.passage_number not in numbers:
-        reasons.append(Reason(PASSAGE_NOT_RECORDED, f"passage P{entry.passage_number} is not recorded"))
+        reasons.append(Reason(PASSAGE_NOT_RECORDED, passage_number=entry.passage_number))
     if any(s.step_key == key for s in effective_steps(session, lot.id)):
-        reasons.append(Reason(STEP_ALREADY_RECORDED, f"{step_title(key, steps)} is already recorded"))
+        reasons.append(Reason(STEP_ALREADY_RECORDED, title=step_title(key, steps)))
     if reasons:
         raise Refused(reasons)
     return add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at)
@@ -183,13 +182,13 @@ def _verification_reasons(session: Session, actor: Actor, lot: Lot, step: BatchS
                           signature: signatures.SignatureInput) -> list[Reason]:
     reasons = _closed(lot)
     if signature.username != actor.username:
-        reasons.append(Reason(SIGNER_NOT_ACTOR, "sign with your own account"))
+        reasons.append(Reason(SIGNER_NOT_ACTOR))
     try:
         rules.guard_verifier(step.performed_by, actor.id)
     except Refused as refusal:
         reasons.extend(refusal.reasons)
     if session.exec(select(BatchStepVerification).where(BatchStepVerification.step_id == step.id)).first():
-        reasons.append(Reason(STEP_ALREADY_VERIFIED, f"step {step.step_key} is already verified"))
+        reasons.append(Reason(STEP_ALREADY_VERIFIED, step_key=step.step_key))
     return reasons
 
 

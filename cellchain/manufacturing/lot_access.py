@@ -42,8 +42,7 @@ def not_in_process(lot: Lot, action: str) -> list[Reason]:
     """Manufacturing records are added only while the lot is in process (before it is filled)."""
     if lot.status == "in_process":
         return []
-    return [Reason(LOT_NOT_IN_PROCESS, f"lot {lot.lot_number} is {lot.status.replace('_', ' ')}; "
-                                       f"only a lot in process can {action}")]
+    return [Reason(LOT_NOT_IN_PROCESS, lot_number=lot.lot_number, status=lot.status, action=action)]
 
 
 def effective_passages(session: Session, lot_id: int) -> list[Passage]:

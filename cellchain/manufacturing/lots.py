@@ -65,18 +65,18 @@ def guard_start(session: Session, collection: Collection) -> list[Reason]:
     """Every reason the cord cannot start a lot: ineligible donor, not received, open excursion, lot exists."""
     reasons = []
     if collection.eligibility != "eligible":
-        reasons.append(Reason(DONOR_INELIGIBLE, f"the donor of {collection.din} is ineligible: " + "; ".join(
+        reasons.append(Reason(DONOR_INELIGIBLE, din=collection.din, why="; ".join(
             r["message"] for r in collection.eligibility_reasons)))
     if collection.custody_state not in RECEIVED_STATES:
         state = (collection.custody_state or "not collected").replace("_", " ")
-        reasons.append(Reason(COLLECTION_NOT_RECEIVED, f"the cord is {state}; receive it at the lab first"))
+        reasons.append(Reason(COLLECTION_NOT_RECEIVED, state=state))
     excursions = open_excursions(session, "collection", collection.id)
     if excursions:
         temps = ", ".join(f"{e.temperature_c:g} °C" for e in excursions)
-        reasons.append(Reason(EXCURSION_OPEN, f"a temperature excursion ({temps}) awaits a QA decision"))
+        reasons.append(Reason(EXCURSION_OPEN, variant="cord", temps=temps))
     started = select(Lot).where(Lot.collection_id == collection.id, Lot.source_vial_id.is_(None))
     if session.exec(started).first() is not None:
-        reasons.append(Reason(LOT_EXISTS, f"a lot was already started from {collection.din}"))
+        reasons.append(Reason(LOT_EXISTS, din=collection.din))
     return reasons
 
 
@@ -104,10 +104,9 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
     collection = _locked_collection(session, collection_din)
     reasons = guard_start(session, collection)
     if started < collection.collected_at:
-        reasons.append(Reason(LOT_TIME_ORDER, "the lot cannot start before its cord was collected"))
+        reasons.append(Reason(LOT_TIME_ORDER))
     if use == "dosing" and not dosing_from_cord:
-        reasons.append(Reason(DOSING_FROM_CORD_OFF, "this site doses only from banked cells: start a bank lot "
-                                                    "from the cord, or a dosing lot from a thawed bank vial"))
+        reasons.append(Reason(DOSING_FROM_CORD_OFF))
     if reasons:
         raise Refused(reasons)
     return _new_lot(session, actor=actor, collection=collection, lot_number=collection.din, purpose=use,
@@ -184,9 +183,9 @@ def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
 
 def _passage_order(collection: Collection, previous: Passage | None, entry: expansion.PassageInput) -> list[Reason]:
     if entry.seeded_at < collection.collected_at:
-        return [Reason(PASSAGE_TIME_ORDER, "the passage is seeded before the cord was collected")]
+        return [Reason(PASSAGE_TIME_ORDER, variant="cord")]
     if previous is not None and entry.seeded_at < previous.harvested_at:
-        return [Reason(PASSAGE_TIME_ORDER, f"P{entry.number} is seeded before P{previous.number} was harvested")]
+        return [Reason(PASSAGE_TIME_ORDER, number=entry.number, number2=previous.number)]
     return []
 
 
@@ -251,11 +250,11 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
     passages = effective_passages(session, lot.id)
     reasons = not_in_process(lot, "be harvested")
     if not passages:
-        reasons.append(Reason(NO_PASSAGE, "record at least passage P0 before the harvest"))
+        reasons.append(Reason(NO_PASSAGE))
     elif values["harvested_at"] < passages[-1].seeded_at:
-        reasons.append(Reason(HARVEST_TIME_ORDER, f"the harvest is before P{passages[-1].number} was seeded"))
+        reasons.append(Reason(HARVEST_TIME_ORDER, number=passages[-1].number))
     if lot.harvested_cells is not None:
-        reasons.append(Reason(HARVEST_RECORDED, f"lot {lot.lot_number} was harvested already"))
+        reasons.append(Reason(HARVEST_RECORDED, lot_number=lot.lot_number))
     if reasons:
         raise Refused(reasons)
     lot.harvested_cells, lot.harvested_at = values["harvested_cells"], values["harvested_at"]
@@ -277,12 +276,11 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
     reasons = not_in_process(lot, "be formulated")
     total = values["cells_per_ml"] * values["volume_ml"]
     if lot.harvested_cells is None:
-        reasons.append(Reason(NOT_HARVESTED, "record the harvest before the formulation"))
+        reasons.append(Reason(NOT_HARVESTED))
     elif total > lot.harvested_cells:
-        reasons.append(Reason(FORMULATION_EXCEEDS_HARVEST, f"{total:.3g} cells formulated but only "
-                                                           f"{lot.harvested_cells:.3g} harvested"))
+        reasons.append(Reason(FORMULATION_EXCEEDS_HARVEST, total=total, harvested_cells=lot.harvested_cells))
     if lot.formulated_cells_per_ml is not None:
-        reasons.append(Reason(FORMULATION_RECORDED, f"lot {lot.lot_number} was formulated already"))
+        reasons.append(Reason(FORMULATION_RECORDED, lot_number=lot.lot_number))
     if reasons:
         raise Refused(reasons)
     lot.formulated_cells_per_ml, lot.formulated_volume_ml = values["cells_per_ml"], values["volume_ml"]

@@ -15,6 +15,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words.numbers import cells
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
@@ -274,7 +275,7 @@ def record_harvest(lot_id: str):
 
     def action():
         row = lots.record_harvest(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
-        return f"Harvest recorded: {row.harvested_cells:.3g} cells."
+        return f"Harvest recorded: {cells(row.harvested_cells)} cells."
 
     return _lot_form(lot_id, "harvest", form, action)
 
@@ -286,7 +287,8 @@ def record_formulation(lot_id: str):
 
     def action():
         row = lots.record_formulation(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
-        return f"Formulation recorded: {row.formulated_cells_per_ml:.3g} cells/ml in {row.formulated_volume_ml:g} ml."
+        return (f"Formulation recorded: {cells(row.formulated_cells_per_ml)} cells/ml in "
+                f"{row.formulated_volume_ml:g} ml.")
 
     return _lot_form(lot_id, "formulation", form, action)
 

@@ -63,7 +63,7 @@ def build(session: Session, lot_number: str) -> CertificateData:
     lot = get_lot(session, lot_number)
     signature = release.decision_signature(session, lot)
     if signature is None:
-        raise Refused(Reason(LOT_NOT_DECIDED, f"lot {lot_number} is {lot.status}; a certificate follows QA's decision"))
+        raise Refused(Reason(LOT_NOT_DECIDED, lot_number=lot_number, status=lot.status))
     rows = list(reversed(deviations.listing(session, lot=lot)))
     return CertificateData(lot=lot, collection=session.get(Collection, lot.collection_id),
                            lines=qc.table(session, lot), deviations=rows,

@@ -163,7 +163,7 @@ def _lock_for(session: Session, number: str, move: str) -> Deviation:
         raise NotFound(f"no deviation {number}")
     needs, _leaves, code = MOVES[move]
     if row.status != needs:
-        raise Refused(Reason(code, f"deviation {number} is {row.status}; to {move} it must be {needs}"))
+        raise Refused(Reason(code, number=number, status=row.status, move=move, needs=needs))
     return row
 
 
@@ -219,7 +219,7 @@ def close(session: Session, *, actor: Actor, number: str, signature: signatures.
     require_role(actor.roles, "qa", action="close a deviation")
     row = _lock_for(session, number, "close")
     if signature.username != actor.username:
-        raise Refused(Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in"))
+        raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="deviation", record_id=row.id,
                              content=content(session, row), policy=policy, meanings=("closed",), roles=("qa",),
                              action="close a deviation")

@@ -124,9 +124,9 @@ def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.
         raise Invalid({"signature.meaning": "here the meaning must be approved"})
     row = _lock(session, hold_id)
     if row.lifted_at is not None:
-        raise Refused(Reason(HOLD_NOT_OPEN, f"hold {hold_id} was already lifted"))
+        raise Refused(Reason(HOLD_NOT_OPEN, hold_id=hold_id))
     if signature.username != actor.username:
-        raise Refused(Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in"))
+        raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="hold", record_id=row.id, content=content(row),
                              policy=policy, meanings=("approved",), roles=("qa",), action="lift a hold")
     row.lifted_at, row.lifted_by = signed.signed_at, actor.id

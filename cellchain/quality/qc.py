@@ -116,9 +116,9 @@ def guard_accepts_results(lot: Lot) -> None:
     """Results while the lot is being made, awaits release, or is released (tests read after release);
     a rejected lot takes none."""
     if lot.status == "rejected":
-        raise Refused(Reason(LOT_DECIDED, f"lot {lot.lot_number} is {lot.status}; its results can no longer change"))
+        raise Refused(Reason(LOT_DECIDED, variant="results", lot_number=lot.lot_number, status=lot.status))
     if lot.status not in RESULT_STATUSES:
-        raise Refused(Reason(LOT_NOT_TESTABLE, f"lot {lot.lot_number} is {lot.status}; it takes no QC results"))
+        raise Refused(Reason(LOT_NOT_TESTABLE, lot_number=lot.lot_number, status=lot.status))
 
 
 def results_of(session: Session, lot: Lot, test_code: str | None = None) -> list[QcResult]:
@@ -142,8 +142,7 @@ def _repeated(session: Session, lot: Lot, entry: ResultInput) -> QcResult | None
     latest = earlier[-1] if earlier else None
     if entry.repeat_of is None:
         if latest is not None:
-            raise Refused(Reason(QC_RESULT_EXISTS, f"{entry.test} already has result {latest.id} ({latest.value}); "
-                                                   "record a repeat with repeat_of and a reason"))
+            raise Refused(Reason(QC_RESULT_EXISTS, test=entry.test, id=latest.id, value=latest.value))
         return None
     if not entry.reason:
         raise Invalid({"reason": "a repeat test needs the reason it was repeated"})
@@ -151,8 +150,7 @@ def _repeated(session: Session, lot: Lot, entry: ResultInput) -> QcResult | None
     if repeated is None:
         raise Invalid({"repeat_of": f"result {entry.repeat_of} is not a {entry.test} result of lot {lot.lot_number}"})
     if repeated.id != latest.id:
-        raise Refused(Reason(QC_REPEAT_NOT_LATEST, f"result {repeated.id} was already repeated; "
-                                                   f"repeat the latest {entry.test} result, {latest.id}"))
+        raise Refused(Reason(QC_REPEAT_NOT_LATEST, id=repeated.id, test=entry.test, id2=latest.id))
     return repeated
 
 

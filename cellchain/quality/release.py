@@ -113,7 +113,7 @@ def _check_meaning(signature: signatures.SignatureInput, meaning: str) -> None:
 def _signer_gap(signature: signatures.SignatureInput, actor: Actor) -> list[Reason]:
     if signature.username == actor.username:
         return []
-    return [Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in")]
+    return [Reason(SIGNER_NOT_ACTOR)]
 
 
 def _decide(session: Session, *, actor: Actor, lot: Lot, signed: Signature, status: str, reason: str | None,

@@ -110,18 +110,17 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
     gaps = []
     hold = rec.holds.get(lot.id)
     if hold is not None:
-        gaps.append(Reason(LOT_ON_HOLD, f"lot {lot.lot_number} is on hold (hold {hold.id}: {hold.cause})"))
+        gaps.append(Reason(LOT_ON_HOLD, variant="release", lot_number=lot.lot_number, id=hold.id, cause=hold.cause))
     source = rec.sources.get(lot.id)
     if source is None:
         return gaps
     if source.bank_lot.status != "released":
-        gaps.append(Reason(SOURCE_BANK_NOT_RELEASED, f"its cells come from {source.bank.bank_code}, whose lot "
-                                                     f"{source.bank_lot.lot_number} is "
-                                                     f"{source.bank_lot.status.replace('_', ' ')}"))
+        gaps.append(Reason(SOURCE_BANK_NOT_RELEASED, variant="lot", bank_code=source.bank.bank_code,
+                                  lot_number=source.bank_lot.lot_number, status=source.bank_lot.status))
     bank_hold = rec.holds.get(source.bank_lot.id)
     if bank_hold is not None and hold is None:
-        gaps.append(Reason(LOT_ON_HOLD, f"its cells come from {source.bank.bank_code}, on hold (hold "
-                                        f"{bank_hold.id}: {bank_hold.cause})"))
+        gaps.append(Reason(LOT_ON_HOLD, variant="bank", bank_code=source.bank.bank_code, id=bank_hold.id,
+                           cause=bank_hold.cause))
     return gaps
 
 
@@ -132,12 +131,12 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
     lot_deviations = rec.deviations.get(lot.id, [])
     gaps = spec_limits.release_gaps(rec.specs[lot.spec_version], {c: r.within_spec for c, r in latest.items()},
                                    deviations.accepted_test_codes(lot_deviations))
-    gaps += [Reason(DEVIATION_OPEN, f"deviation {d.number} ({d.kind}) is {d.status}, not closed")
+    gaps += [Reason(DEVIATION_OPEN, number=d.number, kind=d.kind, status=d.status)
              for d in lot_deviations if d.status != "closed"]
     done = {s.step_key: (True, s.id in rec.verifiers) for s in effective(rec.steps.get(lot.id, []))}
     numbers = [p.number for p in effective(rec.passages.get(lot.id, []))]
     lot_steps = batch_record.steps_for(steps, purpose=lot.purpose, from_vial=lot.source_vial_id is not None)
-    gaps += [Reason(BATCH_RECORD_INCOMPLETE, f"batch record incomplete: {gap.message}")
+    gaps += [Reason(BATCH_RECORD_INCOMPLETE, gap=gap.message)
              for gap in batch_record.completeness(lot_steps, done, numbers)]
     return gaps
 
@@ -147,12 +146,10 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor |
     collection = rec.collections[lot.collection_id]
     gaps = []
     if collection.eligibility != "eligible":
-        gaps.append(Reason(DONOR_NOT_ELIGIBLE,
-                           f"the donor of collection {collection.din} is {collection.eligibility}"))
+        gaps.append(Reason(DONOR_NOT_ELIGIBLE, din=collection.din, eligibility=collection.eligibility))
     lot_bags = rec.bags.get(lot.id, [])
     items = [("collection", collection.id), *(("bag", b.id) for b in lot_bags)]
-    gaps += [Reason(EXCURSION_OPEN, f"temperature excursion {e.id} on the {e.item_type} ({e.temperature_c:g} °C) "
-                                    "awaits a QA decision")
+    gaps += [Reason(EXCURSION_OPEN, id=e.id, item_type=e.item_type, temperature_c=e.temperature_c)
              for item in items for e in rec.excursions.get(item, [])]
     if reviewer is None:
         return gaps
@@ -161,20 +158,18 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor |
               *(s.performed_by for s in steps), *(rec.verifiers[s.id] for s in steps if s.id in rec.verifiers),
               *(b.created_by for b in lot_bags)}
     if reviewer.id in makers:
-        gaps.append(Reason(REVIEWER_MADE_LOT, f"{reviewer.full_name} took part in making lot {lot.lot_number}; "
-                                              "another QA reviewer must release it"))
+        gaps.append(Reason(REVIEWER_MADE_LOT, full_name=reviewer.full_name, lot_number=lot.lot_number))
     if reviewer.id in {r.recorded_by for r in rec.results.get(lot.id, [])}:
-        gaps.append(Reason(REVIEWER_TESTED_LOT, f"{reviewer.full_name} recorded QC results of lot {lot.lot_number}; "
-                                                "another QA reviewer must release it"))
+        gaps.append(Reason(REVIEWER_TESTED_LOT, full_name=reviewer.full_name, lot_number=lot.lot_number))
     return gaps
 
 
 def status_gaps(lot: Lot) -> list[Reason]:
     """A lot is released once, and only after its bags are filled."""
     if lot.status in qc.DECIDED_STATUSES:
-        return [Reason(LOT_DECIDED, f"lot {lot.lot_number} is already {lot.status}")]
+        return [Reason(LOT_DECIDED, lot_number=lot.lot_number, status=lot.status)]
     if lot.status != "awaiting_release":
-        return [Reason(LOT_NOT_FILLED, f"lot {lot.lot_number} is {lot.status}; release needs its bags filled")]
+        return [Reason(LOT_NOT_FILLED, lot_number=lot.lot_number, status=lot.status)]
     return []
 
 

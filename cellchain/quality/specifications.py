@@ -117,7 +117,7 @@ def publish(session: Session, *, actor: Actor, definition: dict[str, Any]) -> Sp
     _built_in(spec.product)
     ensure_default(session, actor=actor, product=spec.product)
     if by_version(session, spec.version) is not None:
-        raise Refused(Reason(SPEC_VERSION_EXISTS, f"specification {spec.version} exists; publish a new version"))
+        raise Refused(Reason(SPEC_VERSION_EXISTS, version=spec.version))
     row = Specification(version=spec.version, product=spec.product, definition=spec_limits.spec_to_dict(spec),
                         created_by=actor.id)
     session.add(row)

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from cellchain.core import pdf_document
 from cellchain.core.pdf_document import H2, SMALL, TITLE, para, table, when
 from cellchain.core.types import utcnow
+from cellchain.core.words.numbers import cells, volume
 from cellchain.manufacturing.models import Bag
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
@@ -87,7 +88,7 @@ def amount(value: float | None, unit: str) -> str:
     """``7.00e7 cells`` or ``50 ml``; a dash for nothing given yet."""
     if value is None:
         return "-"
-    return f"{value:.2e} cells" if unit == "cells" else f"{value:g} ml"
+    return f"{cells(value)} cells" if unit == "cells" else volume(value)
 
 
 def render(summary: list[SubjectDoses], *, site: str, timezone: str) -> bytes:

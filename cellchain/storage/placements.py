@@ -118,15 +118,13 @@ def _describe(session: Session, item: Item) -> str:
 
 def _placed_refusal(session: Session, item: Item, placement: Placement) -> Refused:
     box = session.get(StorageBox, placement.box_id)
-    return Refused(Reason(ITEM_PLACED, f"{_describe(session, item)} is in box {box.code} at "
-                                       f"{layout.position_name(placement.row, placement.column)} already; "
-                                       "take it out or move it"))
+    return Refused(Reason(ITEM_PLACED, item=_describe(session, item), box_code=box.code,
+                                       position=layout.position_name(placement.row, placement.column)))
 
 
 def _taken_refusal(session: Session, place: Where, occupant: Placement | None) -> Refused:
     who = _describe(session, Item(occupant.item_type, occupant.item_id)) if occupant else "another container"
-    return Refused(Reason(POSITION_TAKEN, f"{place.box.code} {place.position} holds {who}; one container per "
-                                          "position"))
+    return Refused(Reason(POSITION_TAKEN, code=place.box.code, position=place.position, who=who))
 
 
 def _insert(session: Session, place: Where, row: Placement) -> Placement:
@@ -184,7 +182,7 @@ def take(session: Session, *, actor: Actor, item: Item, ranges: Mapping[str, Any
     layout.check_storable(item.kind)
     placement = _current_of_item(session, item, lock=True)
     if placement is None:
-        raise Refused(Reason(NOT_PLACED, f"{_describe(session, item)} is in no storage position"))
+        raise Refused(Reason(NOT_PLACED, item=_describe(session, item)))
     box = session.get(StorageBox, placement.box_id)
     place = where(session, box, placement.row, placement.column)
     now = now or utcnow()
@@ -212,12 +210,12 @@ def move(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: in
     target = where(session, box, row, column)
     old = _current_of_item(session, item, lock=True)
     if old is None:
-        raise Refused(Reason(NOT_PLACED, f"{_describe(session, item)} is in no storage position; put it first"))
+        raise Refused(Reason(NOT_PLACED, variant="move", item=_describe(session, item)))
     if (old.box_id, old.row, old.column) == (box.id, row, column):
-        raise Refused(Reason(SAME_POSITION, f"{_describe(session, item)} is at {target.position} already"))
+        raise Refused(Reason(SAME_POSITION, item=_describe(session, item), position=target.position))
     state = custody.current_state(session, item.kind, item.id)
     if state != "in_storage":
-        raise Refused(Reason(NOT_IN_STORAGE, f"{_describe(session, item)} is {state}, not in storage; take it out"))
+        raise Refused(Reason(NOT_IN_STORAGE, item=_describe(session, item), state=state))
     occupant = _occupant(session, box.id, row, column)
     if occupant is not None:
         raise _taken_refusal(session, target, occupant)

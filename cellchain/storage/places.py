@@ -97,7 +97,7 @@ def unit_layout(session: Session, unit: StorageUnit) -> UnitLayout:
 
 def _unique(session: Session, model: type, code: str, what: str) -> None:
     if session.exec(select(model.id).where(model.code == code)).first() is not None:
-        raise Refused(Reason(CODE_TAKEN, f"a {what} {code} exists already; codes are unique"))
+        raise Refused(Reason(CODE_TAKEN, what=what, code=code))
 
 
 def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> StorageUnit:

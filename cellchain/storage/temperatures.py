@@ -72,8 +72,7 @@ def _check_times(session: Session, unit: StorageUnit, found: list[rules.Reading]
     clashes = [r for r in found if r.measured_at in taken]
     if clashes:
         said = ", ".join(f"line {r.line}" if r.line else r.measured_at.isoformat() for r in clashes[:10])
-        raise Refused(Reason(READING_EXISTS, f"unit {unit.code} has a reading at that time already ({said}); "
-                                             "nothing was recorded"))
+        raise Refused(Reason(READING_EXISTS, code=unit.code, said=said))
 
 
 def _record(session: Session, *, actor: Actor, unit: StorageUnit, found: list[rules.Reading], source: str,

@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words.numbers import count
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import label_views, placements, places, scan_views, temperatures
 from cellchain.storage.forms import BoxForm, ImportForm, LocationForm, ReadingForm, StoreForm, UnitForm
@@ -275,10 +276,10 @@ def import_readings(unit_code: str):
 
 def _flash_recorded(recorded: temperatures.Recorded) -> None:
     if recorded.out_of_range:
-        flash(f"{len(recorded.readings)} reading(s) recorded; {recorded.out_of_range} out of range: "
-              f"{len(recorded.excursions)} item(s) await QA's decision on the excursion.", "warning")
+        flash(f"{count(len(recorded.readings), 'reading')} recorded; {recorded.out_of_range} out of range: "
+              f"{count(len(recorded.excursions), 'item')} await QA's decision on the excursion.", "warning")
     else:
-        flash(f"{len(recorded.readings)} reading(s) recorded, all in range.", "success")
+        flash(f"{count(len(recorded.readings), 'reading')} recorded, all in range.", "success")
 
 
 @bp.route("/boxes/<box_code>/labels.pdf")

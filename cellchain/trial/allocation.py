@@ -34,7 +34,6 @@ from cellchain.ward.rules import custody_states
 
 ALLOCATING_ROLES = ("coordinator",)
 PRODUCT_FOR_ARM = {"A": "ucmsc", "B": "placebo"}
-PRODUCT_NAMES = {"ucmsc": "UC-MSC", "placebo": "placebo (saline)"}
 
 
 def allocation_for_bag(session: Session, bag: Bag) -> Allocation | None:
@@ -99,13 +98,13 @@ def in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
 def _visit_reasons(session: Session, visit: Visit, subject: Subject, today: date) -> list[Reason]:
     reasons = []
     if visit.kind != INFUSION:
-        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+        reasons.append(Reason("not_infusion_visit", week=visit.week))
     if today > visit.window_end:
-        reasons.append(Reason("visit_window_passed", f"the week {visit.week} window closed on {visit.window_end}"))
+        reasons.append(Reason("visit_window_passed", week=visit.week, window_end=visit.window_end))
     if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
-        reasons.append(Reason("visit_already_allocated", f"the week {visit.week} visit already has a bag"))
+        reasons.append(Reason("visit_already_allocated", week=visit.week))
     if subject.arm is None:
-        reasons.append(Reason("subject_not_randomized", f"{subject.subject_code} is not randomized"))
+        reasons.append(Reason("subject_not_randomized", subject_code=subject.subject_code))
     return reasons
 
 
@@ -113,13 +112,12 @@ def _product_reasons(subject: Subject, bag: Bag, weight: float, protocol: Protoc
     reasons = []
     wanted = PRODUCT_FOR_ARM.get(subject.arm or "")
     if wanted is not None and bag.kind != wanted:
-        reasons.append(Reason("wrong_product_for_arm", f"arm {subject.arm} receives {PRODUCT_NAMES[wanted]}; "
-                                                       f"this bag is {PRODUCT_NAMES[bag.kind]}"))
+        reasons.append(Reason("wrong_product_for_arm", arm=subject.arm, wanted=wanted, kind=bag.kind))
     if bag.kind == "placebo":
         volume = dosing.check_placebo_volume(bag.volume_ml, expected_ml=protocol.placebo_volume_ml)
         reasons += [volume] if volume else []
     elif bag.total_cells is None:
-        reasons.append(Reason("dose_out_of_tolerance", "the bag has no cell count recorded"))
+        reasons.append(Reason("dose_out_of_tolerance", variant="no_count"))
     else:
         check = dosing.check_dose(bag.total_cells, weight, cells_per_kg=protocol.dose_cells_per_kg,
                                   tolerance=protocol.dose_tolerance)
@@ -132,31 +130,32 @@ def _reserved_reasons(session: Session, bag: Bag, visit: Visit) -> list[Reason]:
     if bag.for_visit_id is None or bag.for_visit_id == visit.id:
         return []
     owner, for_visit = session.get(Subject, bag.for_subject_id), session.get(Visit, bag.for_visit_id)
-    return [Reason("bag_reserved_for_another_visit",
-                   f"{bag.bag_code} was made for {owner.subject_code}'s week {for_visit.week} infusion "
-                   f"({bag.total_cells:.3g} cells for that subject's weight)")]
+    return [Reason("bag_reserved_for_another_visit", bag_code=bag.bag_code, subject_code=owner.subject_code,
+                   week=for_visit.week, total_cells=bag.total_cells)]
 
 
 def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> list[Reason]:
     reasons = _reserved_reasons(session, bag, visit)
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     if bag.quality_status != "released" or (lot is not None and lot.status != "released"):
-        reasons.append(Reason("bag_not_released", f"{bag.bag_code} is {bag.quality_status}"
-                              + (f" (lot {lot.status})" if lot is not None and lot.status != "released" else "")))
+        if lot is not None and lot.status != "released":
+            reasons.append(Reason("bag_not_released", variant="lot", bag_code=bag.bag_code,
+                                  quality_status=bag.quality_status, lot_status=lot.status))
+        else:
+            reasons.append(Reason("bag_not_released", variant="allocation", bag_code=bag.bag_code,
+                                  quality_status=bag.quality_status))
     if bag.custody_state in custody_states.TERMINAL_STATES:
-        reasons.append(Reason("bag_not_available", f"{bag.bag_code} is {bag.custody_state}"))
+        reasons.append(Reason("bag_not_available", bag_code=bag.bag_code, custody_state=bag.custody_state))
     until, when = in_date_until(visit, timezone)
     # A frozen bag not yet thawed is judged by its frozen expiry: it is thawed for the infusion and its
     # thawed expiry is then never later than the frozen one (docs/rules.md, "Frozen bags and the thaw").
     if bag.expires_at < until:
         local = bag.expires_at.astimezone(ZoneInfo(timezone))
         frozen = " (frozen expiry)" if bag.preservation == "cryopreserved" and bag.thawed_at is None else ""
-        reasons.append(Reason("expires_too_soon",
-                              f"{bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}"))
+        reasons.append(Reason("expires_too_soon", bag_code=bag.bag_code, local=local, frozen=frozen, when=when))
     elsewhere = allocation_for_bag(session, bag)
     if elsewhere is not None:
-        reasons.append(Reason("bag_already_allocated",
-                              f"{bag.bag_code} is already allocated (visit {elsewhere.visit_id})"))
+        reasons.append(Reason("bag_already_allocated", bag_code=bag.bag_code, visit_id=elsewhere.visit_id))
     return reasons + holds.refusals(session, [bag])  # docs/rules.md, "Quality: holds"
 
 

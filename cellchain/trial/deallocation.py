@@ -88,12 +88,11 @@ def deallocate(session: Session, *, actor: Actor, visit_id: int, reason: str | N
     visit = visits.get_visit(session, visit_id, for_update=True)
     row = session.exec(select(Allocation).where(Allocation.visit_id == visit.id).with_for_update()).first()
     if row is None:
-        raise Refused(Reason(NOT_ALLOCATED, f"the week {visit.week} visit has no bag allocated"))
+        raise Refused(Reason(NOT_ALLOCATED, week=visit.week))
     bag = session.get(Bag, row.bag_id)
     infused = session.exec(select(Infusion.id).where(Infusion.visit_id == visit.id)).first()
     if infused is not None or bag.custody_state == "infused":
-        raise Refused(Reason(ALREADY_INFUSED, f"{bag.bag_code} is already being or has been infused at the "
-                                              f"week {visit.week} visit; its allocation is the record of it"))
+        raise Refused(Reason(ALREADY_INFUSED, bag_code=bag.bag_code, week=visit.week))
     subject = session.get(Subject, visit.subject_id)
     found = bag_problems(session, bag, visit, timezone)
     back = bag.custody_state not in ("discarded", "infused", None) and bag.quality_status == "released" and not any(

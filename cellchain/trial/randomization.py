@@ -104,18 +104,15 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
     require_role(actor.roles, *RANDOMIZING_ROLES, action="randomize subjects")
     subject = subjects.get_subject(session, subject_code, for_update=True)
     if subject.arm is not None:
-        raise Refused(Reason("already_randomized",
-                             f"{subject.subject_code} was randomized on {subject.randomized_at:%Y-%m-%d}; "
-                             "a randomization is never changed"))
+        raise Refused(Reason("already_randomized", subject_code=subject.subject_code,
+                             randomized_at=subject.randomized_at))
     if not subject.eligible:
         codes = ", ".join(r["code"] for r in subject.eligibility_reasons)
-        raise Refused(Reason("subject_ineligible", f"{subject.subject_code} failed screening ({codes})"))
+        raise Refused(Reason("subject_ineligible", subject_code=subject.subject_code, codes=codes))
     row, _made = ensure_list(session, actor=actor, size=planned_subjects)
     position = row.next_position
     if position > len(row.entries):
-        raise Refused(Reason("allocation_list_exhausted",
-                             f"all {len(row.entries)} list positions are used; a coordinator or administrator "
-                             "extends the list first"))
+        raise Refused(Reason("allocation_list_exhausted", positions=len(row.entries)))
     subject.arm, subject.randomization_position = row.entries[position - 1], position
     subject.randomized_at, subject.randomized_by = now or utcnow(), actor.id
     row.next_position = position + 1
@@ -142,7 +139,7 @@ def extend(session: Session, *, actor: Actor | None, extra: int, reason: str) ->
         raise Invalid({"extra": f"a whole number of subjects from 1 to {MAX_EXTENSION}"})
     row = _lock_list(session)
     if row is None:
-        raise Refused(Reason("no_allocation_list", "there is no randomization list yet to extend"))
+        raise Refused(Reason("no_allocation_list"))
     old_hash, old_size = row.list_hash, len(row.entries)
     longer = allocation_list.extend_list(_as_domain(row), allocation_list.new_seed(), extra)
     row.entries, row.block_sizes = longer.entries, longer.block_sizes

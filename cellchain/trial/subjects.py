@@ -88,7 +88,7 @@ def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protoco
     require_role(actor.roles, *REGISTERING_ROLES, action="register trial subjects")
     number, weight, answers = _parse(data)
     if session.exec(select(Subject.id).where(Subject.screening_number == number)).first() is not None:
-        raise Refused(Reason("screening_number_taken", f"screening number {number} is already registered"))
+        raise Refused(Reason("screening_number_taken", number=number))
     verdict = eligibility.assess_subject(answers, min_age=protocol.min_age, max_age=protocol.max_age)
     subject = Subject(
         subject_code=_next_code(session), screening_number=number, birth_date=answers.birth_date,

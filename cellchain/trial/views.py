@@ -233,10 +233,15 @@ def plan_infusion(visit_id: int):
 @bp.route("/balance")
 @roles_required(*READERS, "admin", action="see the arm balance")
 def balance():
+    return _balance_page()
+
+
+def _balance_page(refusal: Refusal | None = None) -> str:
     session = db.session()
     return render_template("trial/balance.html", balance=randomization.balance(session),
                            check=randomization.verify(session),
-                           can_extend=bool(current_user().roles & set(randomization.LIST_ROLES)))
+                           can_extend=bool(current_user().roles & set(randomization.LIST_ROLES)),
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
 
 
 @bp.route("/balance/extend", methods=["POST"])
@@ -244,11 +249,11 @@ def balance():
 def extend_list():
     form = ExtendListForm()
 
-    def extend():  # a refusal is the error page, naming the fields: the list's page has no form to refill
+    def extend():
         row = randomization.extend(db.session(), actor=current_user(), extra=form.extra_positions(),
                                    reason=form.reason.data or "")
         flash(f"Randomization list extended; {row.next_position - 1} positions used. New fingerprint recorded.",
               "success")
         return redirect(url_for("trial.balance"))
 
-    return submit(form, extend, lambda refusal: None, refusals=())
+    return submit(form, extend, _balance_page)

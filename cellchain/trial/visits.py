@@ -127,7 +127,7 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
         raise Invalid({"when": "is in the future; record a visit once it has happened"})
     visit = get_visit(session, visit.id, for_update=True)
     if visit.status == "done":
-        raise Refused(Reason("visit_already_done", f"visit {visit.id} (week {visit.week}) is already recorded as done"))
+        raise Refused(Reason("visit_already_done", week=visit.week))
     visit.status, visit.done_at = "done", when
     session.add(visit)
     session.flush()
@@ -150,14 +150,13 @@ def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone:
     subject = session.get(Subject, visit.subject_id)
     reasons = []
     if visit.kind != schedule.FOLLOW_UP:
-        reasons.append(Reason("not_follow_up_visit",
-                              "an infusion visit is recorded done by its infusion at the bedside, not by hand"))
+        reasons.append(Reason("not_follow_up_visit"))
     if subject.arm is None:
-        reasons.append(Reason("subject_not_randomized", f"{subject.subject_code} is not randomized"))
+        reasons.append(Reason("subject_not_randomized", subject_code=subject.subject_code))
     if visit.status == "done":
-        reasons.append(Reason("visit_already_done", f"visit {visit.id} (week {visit.week}) is already done"))
+        reasons.append(Reason("visit_already_done", week=visit.week))
     if when.tzinfo is not None and when.astimezone(ZoneInfo(timezone)).date() < visit.window_start:
-        reasons.append(Reason("visit_window_not_open", f"the week {visit.week} window opens on {visit.window_start}"))
+        reasons.append(Reason("visit_window_not_open", week=visit.week, window_start=visit.window_start))
     if reasons:
         raise Refused(reasons)
     return mark_done(session, actor=actor, visit=visit, when=when)
@@ -202,8 +201,7 @@ def _allocated_bag_reasons(session: Session, allocation: Allocation, planned_at:
     if bag.expires_at >= planned_at:
         return []
     local = bag.expires_at.astimezone(ZoneInfo(timezone))
-    return [Reason("expires_too_soon", f"the allocated bag {bag.bag_code} expires {local:%Y-%m-%d %H:%M %Z}, "
-                                       "before the new time: allocate another bag first")]
+    return [Reason("expires_too_soon", variant="replan", bag_code=bag.bag_code, local=local)]
 
 
 def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: Any,
@@ -220,12 +218,11 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
     visit = get_visit(session, visit_id, for_update=True)
     reasons = []
     if visit.kind != schedule.INFUSION:
-        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+        reasons.append(Reason("not_infusion_visit", week=visit.week))
     if visit.status == "done":
-        reasons.append(Reason("visit_already_done", f"the week {visit.week} infusion is already done"))
+        reasons.append(Reason("visit_already_done", week=visit.week))
     if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
-        reasons.append(Reason("visit_already_allocated", f"the week {visit.week} visit already has a bag, allocated "
-                                                         "at the weight recorded then"))
+        reasons.append(Reason("visit_already_allocated", variant="reweigh", week=visit.week))
     if reasons:
         raise Refused(reasons)
     old = visit.weight_kg

@@ -158,6 +158,7 @@ class RecordedAttempt:
     bag_parts: list[str]
     subject: Subject | None
     bag_code: str | None
+    bag_kind: str | None  # ucmsc or placebo: a check's words depend on it (a placebo is released at filling)
     checked_at: datetime
     checked_by: str
     infusion_id: int | None
@@ -176,5 +177,5 @@ def recorded_attempt(session: Session, check_id: int) -> RecordedAttempt:
         checks=[Check(c["name"], bool(c["ok"]), c.get("detail", "")) for c in row.checks],
         wristband=row.wristband_scan, bag_parts=row.bag_scan.split("\n"),
         subject=session.get(Subject, row.subject_id) if row.subject_id is not None else None,
-        bag_code=bag.bag_code if bag else None, checked_at=row.checked_at,
+        bag_code=bag.bag_code if bag else None, bag_kind=bag.kind if bag else None, checked_at=row.checked_at,
         checked_by=checker.full_name if checker else "", infusion_id=infusion)

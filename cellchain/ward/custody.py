@@ -114,8 +114,7 @@ def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime
     last = session.exec(select(CustodyEvent).where(CustodyEvent.item_type == kind, CustodyEvent.item_id == item_id)
                         .order_by(CustodyEvent.occurred_at.desc()).limit(1)).first()
     if last is not None and occurred_at < last.occurred_at:
-        raise Refused(Reason(custody_states.TIME_REVERSED,
-                             f"the {kind}'s last event ({last.event}) is later than this one"))
+        raise Refused(Reason(custody_states.TIME_REVERSED, kind=kind, event=last.event))
 
 
 def _guard_release(session: Session, kind: str, record: Any, event: str) -> None:
@@ -124,8 +123,7 @@ def _guard_release(session: Session, kind: str, record: Any, event: str) -> None
     if kind == "bag" and event == "dispatched":
         holds.refuse_if_held(session, record)
     if kind == "bag" and event == "dispatched" and record.quality_status != "released":
-        raise Refused(Reason("bag_not_released", f"bag {record.bag_code} is {record.quality_status}; "
-                                                 "only a released bag is dispatched"))
+        raise Refused(Reason("bag_not_released", bag_code=record.bag_code, quality_status=record.quality_status))
 
 
 def _write(session: Session, *, actor: Actor, kind: str, record: Any, handover: Handover,
@@ -275,9 +273,9 @@ def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accep
     if row is None:
         raise NotFound(f"no excursion {excursion_id}")
     if row.status != "open":
-        raise Refused(Reason("excursion_decided", f"excursion {row.id} was already {row.status}"))
+        raise Refused(Reason("excursion_decided", id=row.id, status=row.status))
     if signature.username != actor.username:
-        raise Refused(Reason("signer_not_actor", "sign with your own account"))
+        raise Refused(Reason("signer_not_actor"))
     meaning = "accepted" if accept else "rejected"
     content = {"excursion": row.id, "item_type": row.item_type, "item_id": row.item_id,
                "temperature_c": row.temperature_c, "range": [row.low_c, row.high_c], "decision": meaning,

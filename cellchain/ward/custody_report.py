@@ -20,6 +20,7 @@ from cellchain.audit.models import Signature
 from cellchain.core import pdf_document
 from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
+from cellchain.core.words.numbers import cells
 from cellchain.manufacturing import lot_access
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people.models import User
@@ -119,7 +120,7 @@ def _identity(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
     bag, lot, collection = report.bag, report.lot, report.collection
     story: list[Flowable] = [para("Chain of identity", H2)]
     pairs = [("Bag", bag.bag_code), ("Product", f"{bag.kind} {bag.product_code} division {bag.division}"),
-             ("Volume", f"{bag.volume_ml:g} ml"), ("Total cells", f"{bag.total_cells:.3e}" if bag.total_cells else "-"),
+             ("Volume", f"{bag.volume_ml:g} ml"), ("Total cells", cells(bag.total_cells) if bag.total_cells else "-"),
              ("Filled / expires", f"{when(bag.filled_at, tz)} / {when(bag.expires_at, tz)}"),
              ("Quality status", bag.quality_status), ("Custody state", bag.custody_state or "(none)"),
              ("Chain of custody", "unbroken" if report.unbroken else "BROKEN: " + "; ".join(report.breaks))]

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.words.numbers import count
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.label_items import KINDS
@@ -165,7 +166,8 @@ def dispatch():
         for code in form.bag.data:
             custody.record_handover(session, actor=current_user(), record=lookups.bag_by_code(session, code),
                                     handover=handover, ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"{len(form.bag.data)} bag(s) dispatched to {form.ship_to.data}. Print the shipper label.", "success")
+        flash(f"{count(len(form.bag.data), 'bag')} dispatched to {form.ship_to.data}. Print the shipper label.",
+              "success")
         return redirect(url_for("handover.dispatch_page", dispatched=form.bag.data, ship_to=form.ship_to.data))
 
     return submit(form, dispatch_bags, lambda refusal: _dispatch_page(form.bag.data, refusal, form),

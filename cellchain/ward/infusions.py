@@ -190,8 +190,8 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
                        not_before=[("started_at", allocated_at, "the bag was allocated to the subject")])
     checks = [*bedside.run_checks(facts), _verifier_check(actor, request.verifier)]
     attempt = bedside.Attempt.of(scans, facts, checks, "start")
-    reasons = [Reason("second_verifier_same_person" if c.name == "second_verifier" else c.name, c.detail)
-               for c in checks if not c.ok]
+    reasons = [Reason("second_verifier_same_person", variant="check", detail=c.detail)
+               if c.name == "second_verifier" else Reason(c.name, detail=c.detail) for c in checks if not c.ok]
     if reasons:
         raise _refuse(reasons, defer=defer, actor=actor, attempt=attempt)
     record = bedside.record_attempt(session, actor=actor, attempt=attempt)
@@ -218,7 +218,7 @@ def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: i
 def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, record_id: int, signed: Any,
                     request: StartRequest, started_at: datetime, ranges: Mapping[str, Any]) -> Infusion:
     if signed.user_id == actor.id:  # the username check ran first; this guards a renamed account
-        raise Refused(Reason("second_verifier_same_person", "the second verifier must be a different nurse"))
+        raise Refused(Reason("second_verifier_same_person"))
     infusion = Infusion(bag_id=facts.bag.id, subject_id=facts.subject.id, visit_id=facts.visit.id,
                         bedside_check_id=record_id, started_at=started_at, started_by=actor.id,
                         verifier_id=signed.user_id, verifier_signature_id=signed.id,
@@ -260,14 +260,14 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     bag = session.get(Bag, infusion.bag_id)
     reasons = []
     if infusion.status == "completed":
-        reasons.append(Reason("infusion_already_completed", f"infusion {infusion.id} was completed already"))
+        reasons.append(Reason("infusion_already_completed", id=infusion.id))
     if completion.volume_ml > bag.volume_ml:
-        reasons.append(Reason("volume_exceeds_bag", f"{completion.volume_ml:g} ml is more than bag {bag.bag_code} "
-                                                    f"held ({bag.volume_ml:g} ml)"))
+        reasons.append(Reason("volume_exceeds_bag", volume_ml=completion.volume_ml, bag_code=bag.bag_code,
+                              volume_ml2=bag.volume_ml))
     if completion.ended_at < infusion.started_at:
-        reasons.append(Reason("ended_before_start", "the infusion cannot end before it started"))
+        reasons.append(Reason("ended_before_start"))
     if completion.ended_at > utcnow():
-        reasons.append(Reason("ended_in_future", "record the end once the infusion has ended"))
+        reasons.append(Reason("ended_in_future"))
     if reasons:
         raise Refused(reasons)
     partial = completion.volume_ml < bag.volume_ml

@@ -64,19 +64,18 @@ def _when(value: Any, now: datetime) -> datetime:
 
 def _reasons(bag: Bag, when: datetime) -> list[Reason]:
     if bag.preservation != "cryopreserved":
-        return [Reason("bag_not_frozen", f"bag {bag.bag_code} is a fresh bag: there is nothing to thaw")]
+        return [Reason("bag_not_frozen", bag_code=bag.bag_code)]
     if bag.thawed_at is not None:
-        return [Reason("bag_already_thawed", f"bag {bag.bag_code} was thawed already; a thawed bag is never "
-                                             "refrozen or thawed again")]
+        return [Reason("bag_already_thawed", bag_code=bag.bag_code)]
     reasons = []
     if bag.quality_status == "rejected":
-        reasons.append(Reason("bag_rejected", f"bag {bag.bag_code} is rejected"))
+        reasons.append(Reason("bag_rejected", bag_code=bag.bag_code))
     if (bag.custody_state, "thawed") not in custody_states.TRANSITIONS["bag"]:
         reasons.append(custody_states.impossible_move("bag", bag.custody_state, "thawed"))
     if bag.frozen_at is not None and when < bag.frozen_at:
-        reasons.append(Reason("thaw_before_freezing", f"bag {bag.bag_code} was frozen after this thaw time"))
+        reasons.append(Reason("thaw_before_freezing", bag_code=bag.bag_code))
     if bag.frozen_expires_at is not None and bag.frozen_expires_at <= when:
-        reasons.append(Reason("frozen_bag_expired", f"bag {bag.bag_code}'s frozen expiry has passed"))
+        reasons.append(Reason("frozen_bag_expired", bag_code=bag.bag_code))
     return reasons
 
 

@@ -48,7 +48,7 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         page.fill("input[name=temperature_c]", "5")
         page.fill("input[name=handed_over_by]", "Li Wei")
         page.fill("input[name=received_by]", "Courier Wu")
-        submit(page, page.locator("button", has_text="Dispatch 1 bag(s)"))
+        submit(page, page.locator("button", has_text="Dispatch 1 bag"))
         assert "dispatched" in done(page)
         assert page.locator("[data-testid=shipper-label]").count() == 1
         _fits(page)

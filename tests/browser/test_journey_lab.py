@@ -184,7 +184,7 @@ def test_lab_technician_takes_a_cord_from_receipt_to_labelled_bags(page, browser
 
     _handover(page, "shipped", "Courier box 7", "18", local_input(tz, days=10, hours=-1))
     _handover(page, "received", "Cell processing lab", "6.5", local_input(tz, days=10, hours=-3))
-    assert "at lab" in page.inner_text("[data-testid=custody]")
+    assert "at the lab" in page.inner_text("[data-testid=custody]")
     page.shots("cord-received-with-temperature")
 
     submit(page, page.locator("#start button"))

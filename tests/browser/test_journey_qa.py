@@ -45,7 +45,7 @@ def _qc_enters_results(page, lot_id: str) -> str:
     """Every required test; viability is out of specification, opens a deviation, and is repeated."""
     login(page, "qc")
     page.goto("/qc/")
-    assert "cd73" in page.inner_text(f"[data-testid=qc-work] tr[data-lot='{lot_id}']")
+    assert "CD73" in page.inner_text(f"[data-testid=qc-work] tr[data-lot='{lot_id}']")
     page.click(f"[data-testid=qc-work] tr[data-lot='{lot_id}'] a")
     for test, value in PASSING.items():
         shown = OOS_VALUE if test == OOS_TEST else str(value)
@@ -59,7 +59,7 @@ def _qc_enters_results(page, lot_id: str) -> str:
         else:
             assert "within specification" in message, message
     first_id = page.inner_text(f"[data-testid=qc-table] tr[data-test={OOS_TEST}]").split("result #")[1].split()[0]
-    message = _record_result(page, OOS_TEST, REPEAT_VALUE, repeat_of=f"#{first_id} · {OOS_TEST} = {OOS_VALUE}",
+    message = _record_result(page, OOS_TEST, REPEAT_VALUE, repeat_of=f"#{first_id} · Viability = {OOS_VALUE}",
                              reason="7-AAD stained 40 min late; sample re-run within 1 h")
     assert "within specification" in message
     row = page.inner_text(f"[data-testid=qc-table] tr[data-test={OOS_TEST}]")
@@ -73,13 +73,13 @@ def _qa_sees_the_gap_by_name(page, lot_id: str, deviation: str) -> None:
     login(page, "qa")
     page.goto("/qa/")
     queued = page.inner_text(f"[data-testid=qa-queue] tr[data-lot='{lot_id}']")
-    assert "1 open point" in queued and "deviation_open" in queued, queued
+    assert "1 open point" in queued and "deviation open" in queued, queued
     assert deviation in page.inner_text("[data-testid=open-deviations]")
     page.shots("qa-queue")
     page.click(f"[data-testid=qa-queue] tr[data-lot='{lot_id}'] a")
     gaps = page.inner_text("[data-testid=release-gaps]")
     assert "Not releasable" in gaps
-    assert f"deviation_open: deviation {deviation} (oos) is open, not closed" in gaps, gaps
+    assert f"deviation {deviation} (out of specification) is open, not closed" in gaps, gaps
     page.shots("lot-review-shows-gap")
 
 

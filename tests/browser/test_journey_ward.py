@@ -80,7 +80,7 @@ def _wrong_patient_is_stopped(page, s: dict[str, str]) -> None:
     _bedside_scans(page, s["bystander"], s["bag_2d"])
     checks = page.locator("[data-testid=checks]")
     verdict = checks.locator(".verdict").inner_text()
-    assert verdict.startswith("STOP: DO NOT INFUSE.") and "right_subject" in verdict, verdict
+    assert verdict.startswith("STOP: DO NOT INFUSE.") and "Right subject" in verdict, verdict
     wrong = checks.locator("li[data-check=right_subject]")
     assert wrong.get_attribute("data-ok") == "fail"
     assert s["subject"] in wrong.inner_text() and s["bystander"] in wrong.inner_text(), wrong.inner_text()
@@ -124,7 +124,8 @@ def _complete(page, tz: ZoneInfo) -> None:
     page.fill("input[name=volume_ml]", "55")
     submit(page, page.locator("button", has_text="Complete infusion"))
     refusal = page.inner_text("[data-testid=refusal]")
-    assert "volume_exceeds_bag" in refusal and "55 ml is more than bag" in refusal, refusal
+    assert page.locator("[data-testid=refusal] [data-reason=volume_exceeds_bag]").count() == 1
+    assert "55 ml is more than bag" in refusal and "volume_exceeds_bag" not in refusal, refusal
     page.shots("too-much-volume-refused")
     page.fill("input[name=volume_ml]", "48")
     page.fill("input[name=partial_reason]", "line flushed; 2 ml left in the bag's dead space")

@@ -32,8 +32,8 @@ def assert_scan_focus(page) -> None:
 
 
 def local_input(tz: ZoneInfo, *, days: float = 0, hours: float = 0) -> str:
-    """A ``datetime-local`` value: the site's wall clock ``days``/``hours`` before now."""
-    return (datetime.now(tz) - timedelta(days=days, hours=hours)).strftime("%Y-%m-%dT%H:%M")
+    """A time as a person types it (``YYYY-MM-DD HH:MM``): the site's wall clock ``days``/``hours`` before now."""
+    return (datetime.now(tz) - timedelta(days=days, hours=hours)).strftime("%Y-%m-%d %H:%M")
 
 
 def submit(page, button) -> None:

@@ -151,7 +151,7 @@ def test_qa_reviewer_sees_lots_to_review_with_their_gaps_open_deviations_and_exc
     assert sorted(g.code for g in expected) == ["deviation_open", "excursion_open", "qc_missing"]
     panel = _part(_home(client, auth, "qa"), "panel-qa")
     assert f'data-lot="{number}" data-gaps="3"' in panel
-    assert "deviation_open, excursion_open, qc_missing" in panel
+    assert "deviation open, temperature excursion open, QC result missing" in panel
     assert f'href="/qa/lots/{number}"' in panel
     deviations_part = _part(panel, "qa-deviations", "</ul>")
     assert deviation.number in deviations_part and "DEV-2026-0902" not in deviations_part

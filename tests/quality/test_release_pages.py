@@ -155,3 +155,17 @@ def test_qa_opens_a_deviation_from_the_review_page_and_filters_the_list(app, cli
     assert b"gowning lapse" in opened.data and b"Record investigation" in opened.data
     assert b"gowning lapse" in client.get("/qa/deviations?status=open").data
     assert b"gowning lapse" not in client.get("/qa/deviations?status=closed").data
+
+
+def test_a_wrong_signature_password_keeps_the_reject_form_and_says_the_password_does_not_match(app, client, auth):
+    with db_session(app) as session:
+        lot_id = make_lot(session, status="in_process").lot_number
+    auth.login("qa")
+    wrong = auth.post(f"/qa/lots/{lot_id}/reject",
+                      {"reason": "viability collapsed at P1", **_sign("qa", "rejected", "wrong-password")})
+    page = wrong.get_data(as_text=True)
+    assert wrong.status_code == 401 and "password does not match" in page
+    assert 'data-testid="reject-form"' in page and ">viability collapsed at P1</textarea>" in page
+    assert 'name="signature_username" autocomplete="username" value="qa"' in page
+    assert "wrong-password" not in page
+    assert _lot_row(app, lot_id)[0] == "in_process"

@@ -96,10 +96,10 @@ def test_the_dosing_summary_shows_planned_and_given_doses(app, client, auth, lot
         db.commit()
     auth.login("coordinator")
     page = client.get("/reports/dosing").get_data(as_text=True)
-    assert "7.00e+07 cells" in page and "6.30e+07 cells" in page and "90%" in page  # 45 of 50 ml of 7.0e7
+    assert "70,000,000 cells" in page and "63,000,000 cells" in page and "90%" in page  # 45 of 50 ml of 7.0e7
     assert f'data-subject="{placebo_subject.subject_code}"' in page and "50 ml" in page and "allocated" in page
     text = pdf_text(client.get("/reports/dosing.pdf").data)
-    assert "6.30e+07 cells" in text and "infused" in text and placebo_subject.subject_code in text
+    assert "63,000,000 cells" in text and "infused" in text and placebo_subject.subject_code in text
 
 
 def test_reports_are_for_qa_auditors_and_coordinators(app, client, auth):

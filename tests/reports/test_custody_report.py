@@ -123,7 +123,7 @@ def test_a_broken_chain_is_printed_as_broken(app):
         session.flush()
         text = pdf_text(custody_report.render(custody_report.gather(session, bag.bag_code), site="Test site",
                                                 timezone="Asia/Shanghai"))
-    assert "BROKEN: event 2: bag cannot be infused while at_lab" in text
+    assert "BROKEN: event 2: bag cannot be infused while at the lab" in text
 
 
 def test_an_unknown_bag_has_no_report(app, api):

@@ -159,3 +159,24 @@ def test_the_demo_trial_is_at_different_points_and_safe_to_load_twice(app):
 
 def _arm_b(rows: list[Subject]) -> set[str]:
     return {s.subject_code for s in rows if s.arm == "B"}
+
+
+def test_a_mistyped_bag_at_allocation_keeps_the_form_and_says_there_is_no_such_bag(app, client, auth, api):
+    subject = randomized(api)
+    auth.login("coordinator")
+    url = f"/trial/visits/{_visit_id(api, subject, 0, 'infusion')}/allocation"
+    refused = auth.post(url, {"scan": "A999926999999-D0001VA0", "weight_kg": "70"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 404
+    assert "no bag A999926999999-D0001VA0" in page and 'data-reason="not_found"' in page
+    assert f'action="{url}" class="allocate"' in page and 'value="A999926999999-D0001VA0"' in page
+    assert 'value="70"' in page
+
+
+def test_extending_the_list_without_a_reason_stays_on_the_balance_page_with_what_was_typed(client, auth, api):
+    randomized(api)
+    auth.login("coordinator")
+    refused = auth.post("/trial/balance/extend", {"extra": "8", "reason": ""})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Arm balance" in page and 'data-testid="balance"' in page
+    assert 'name="extra" inputmode="numeric" required value="8"' in page and "<strong>reason</strong>" in page

@@ -162,3 +162,14 @@ def test_a_wrong_second_nurse_password_is_said_on_the_page_and_nothing_starts(ap
         assert session.exec(select(Infusion)).first() is None
         [attempt] = session.exec(select(BedsideCheck)).all()
         assert attempt.purpose == "start" and not attempt.ok
+
+
+def test_a_placebo_bags_bedside_check_says_released_at_filling_not_released_by_qa(app, client, auth):
+    made = scene(app, kind="placebo", arm="B")
+    auth.login("nurse")
+    page = check_page(auth, made.wristband, made.bag_scan).get_data(as_text=True)
+    assert 'data-check="released" data-ok="pass"' in page
+    assert "<strong>Saline released at filling</strong>" in page
+    assert "Released by QA" not in page and "released by QA" not in page
+    assert "<strong>right_subject</strong>" not in page
+    assert "<strong>Right subject</strong>" in page

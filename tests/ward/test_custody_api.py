@@ -55,7 +55,7 @@ def test_the_bags_2d_code_and_the_cords_din_name_the_item(app, api):
 
 @pytest.mark.parametrize(("event", "code", "words"), [
     ("received_at_ward", "custody_impossible_move", "dispatch it first"),
-    ("returned", "custody_impossible_move", "bag cannot be returned while at_lab"),
+    ("returned", "custody_impossible_move", "bag cannot be returned while at the lab"),
 ])
 def test_impossible_custody_moves_are_refused_with_a_reason(app, api, event, code, words):
     bag = made(app)

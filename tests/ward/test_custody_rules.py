@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words.labels import label
 from cellchain.ward.rules.custody_states import (
     DEFAULT_RANGES,
     EVENTS,
@@ -59,7 +60,7 @@ def test_storage_takes_and_moves_what_it_stored_and_nothing_else():
         assert TRANSITIONS[kind][("in_storage", "taken")] == "at_lab"
         assert TRANSITIONS[kind][("in_storage", "moved")] == "in_storage"
     assert replay("vial", ["frozen", "stored", "moved", "taken"]) == ["at_lab", "in_storage", "in_storage", "at_lab"]
-    assert "it is already at_lab" in refusal("bag", "at_lab", "taken").reasons[0].message
+    assert "it is already at the lab" in refusal("bag", "at_lab", "taken").reasons[0].message
     assert "store it first" in refusal("bag", "at_lab", "moved").reasons[0].message
 
 
@@ -114,7 +115,7 @@ def test_lot_starts_at_the_lab_and_may_move_between_sites():
 def test_bag_cannot_be_received_at_ward_before_dispatch():
     reason = refusal("bag", "in_storage", "received_at_ward").reasons[0]
     assert reason.code == "custody_impossible_move"
-    assert reason.message == "bag cannot be received_at_ward while in_storage; dispatch it first"
+    assert reason.message == "bag cannot be received on the ward while in storage; dispatch it first"
 
 
 def test_bag_cannot_be_infused_before_it_is_received_on_the_ward():
@@ -128,7 +129,7 @@ def test_bag_chain_must_open_with_filled():
 
 
 def test_repeated_event_says_the_item_is_already_there():
-    assert "already at_ward" in refusal("bag", "at_ward", "received_at_ward").reasons[0].message
+    assert "already on the ward" in refusal("bag", "at_ward", "received_at_ward").reasons[0].message
 
 
 @pytest.mark.parametrize("kind", ITEM_KINDS)
@@ -148,7 +149,7 @@ def test_every_pair_outside_the_table_is_refused(kind):
     for state, event in complement:
         reasons = refusal(kind, state, event).reasons
         assert [r.code for r in reasons] == ["custody_impossible_move"], (state, event)
-        assert reasons[0].message.startswith(f"{kind} cannot be {event}")
+        assert reasons[0].message.startswith(f"{label(kind)} cannot be {label(event)}")
 
 
 @pytest.mark.parametrize("kind", ITEM_KINDS)
@@ -269,7 +270,7 @@ def test_chain_skipping_the_ward_reports_the_break_and_goes_on():
 
 
 def test_empty_chain_is_broken():
-    expected = Reason("custody_chain_empty", "no custody events recorded for the bag")
+    expected = Reason("custody_chain_empty", item_kind="bag")
     assert chain_is_unbroken([]) == (False, [expected])
 
 

@@ -58,20 +58,19 @@ def guard_freeze(*, purpose: str, status: str, source_level: str | None, level: 
     """Every reason a lot cannot be frozen into a bank of ``level`` at ``passage``."""
     reasons = []
     if purpose != "bank":
-        reasons.append(Reason(LOT_NOT_FOR_BANK, "the lot was started for dosing; a bank is frozen from a bank lot"))
+        reasons.append(Reason(LOT_NOT_FOR_BANK))
     if status != "in_process":
-        reasons.append(Reason(BANK_LOT_NOT_IN_PROCESS, f"the lot is {status.replace('_', ' ')}; "
-                                                       "only a lot in process is frozen into a bank"))
+        reasons.append(Reason(BANK_LOT_NOT_IN_PROCESS, status=status))
     allowed = bank_level_for(source_level)
     if level != allowed:
         origin = "the cord" if source_level is None else f"a {source_level} vial"
         makes = f"makes a {allowed}" if allowed else "makes no bank (its cells are for dosing)"
-        reasons.append(Reason(BANK_LEVEL_NOT_ALLOWED, f"a lot started from {origin} {makes}, not a {level}"))
+        reasons.append(Reason(BANK_LEVEL_NOT_ALLOWED, origin=origin, makes=makes, level=level))
     if passage not in reached:
         last = f"P{max(reached)}" if reached else "no passage yet"
-        reasons.append(Reason(BANK_PASSAGE_NOT_REACHED, f"the lot has not reached P{passage} (it has {last})"))
+        reasons.append(Reason(BANK_PASSAGE_NOT_REACHED, passage=passage, last=last))
     if banked:
-        reasons.append(Reason(LOT_ALREADY_BANKED, "the lot was frozen into a bank already"))
+        reasons.append(Reason(LOT_ALREADY_BANKED))
     return reasons
 
 
@@ -86,24 +85,20 @@ def guard_thaw(*, vial_state: str, custody_state: str | None, bank_level: str, b
     """
     reasons = []
     if vial_state == "discarded" or custody_state == "discarded":
-        reasons.append(Reason(VIAL_DISCARDED, "the vial was discarded"))
+        reasons.append(Reason(VIAL_DISCARDED))
     elif vial_state == "thawed":
-        reasons.append(Reason(VIAL_ALREADY_THAWED, "the vial was thawed already; a vial is thawed once"))
+        reasons.append(Reason(VIAL_ALREADY_THAWED))
     elif custody_state != "at_lab":
         where = (custody_state or "not frozen").replace("_", " ")
-        reasons.append(Reason(VIAL_NOT_AT_LAB, f"the vial is {where}; take it out of storage first"))
+        reasons.append(Reason(VIAL_NOT_AT_LAB, where=where))
     if bank_status != "released":
-        reasons.append(Reason(SOURCE_BANK_NOT_RELEASED, f"its {bank_level} is {bank_status.replace('_', ' ')}, "
-                                                        "not released by QA"))
+        reasons.append(Reason(SOURCE_BANK_NOT_RELEASED, bank_level=bank_level, bank_status=bank_status))
     if passage_limit is not None and bank_passage >= passage_limit:
-        reasons.append(Reason(BANK_AT_PASSAGE_LIMIT, f"the bank was frozen at P{bank_passage}, the passage limit "
-                                                     f"P{passage_limit}: its cells may not be passaged again"))
+        reasons.append(Reason(BANK_AT_PASSAGE_LIMIT, bank_passage=bank_passage, passage_limit=passage_limit))
     if purpose == "bank" and bank_level != MCB:
-        reasons.append(Reason(THAW_PURPOSE_NOT_ALLOWED, f"a {bank_level} vial makes no further bank; "
-                                                        "thaw it for a dosing lot"))
+        reasons.append(Reason(THAW_PURPOSE_NOT_ALLOWED, bank_level=bank_level))
     if purpose == "dosing" and bank_level == MCB and not dosing_from_mcb:
-        reasons.append(Reason(THAW_PURPOSE_NOT_ALLOWED, "this site doses from working cell banks: an MCB vial "
-                                                        "is thawed to make a WCB"))
+        reasons.append(Reason(THAW_PURPOSE_NOT_ALLOWED, variant="mcb_to_dosing"))
     return reasons
 
 

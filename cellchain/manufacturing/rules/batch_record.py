@@ -94,13 +94,13 @@ def completeness(
     reasons: list[Reason] = []
     for step in defs:
         if step.repeat_per_passage and not numbers:
-            reasons.append(Reason(STEP_MISSING, f"{step.title}: no passage recorded"))
+            reasons.append(Reason(STEP_MISSING, variant="passage", title=step.title))
     for step, key, label in _expected_keys(defs, numbers):
         performed, verified = done.get(key, (False, False))
         if not performed:
-            reasons.append(Reason(STEP_MISSING, f"{label} ({key}) is not recorded as performed"))
+            reasons.append(Reason(STEP_MISSING, label=label, key=key))
         elif step.needs_verification and not verified:
-            reasons.append(Reason(STEP_UNVERIFIED, f"{label} ({key}) is not verified by a second person"))
+            reasons.append(Reason(STEP_UNVERIFIED, label=label, key=key))
     return reasons
 
 
@@ -116,4 +116,4 @@ def guard_verifier(performer_id: Any, verifier_id: Any) -> None:
     Ids are compared as trimmed, case-folded text, so ``Alice`` cannot verify ``alice``'s work.
     """
     if _identity(performer_id, "performer_id") == _identity(verifier_id, "verifier_id"):
-        raise Refused([Reason(SELF_VERIFICATION, "the person who performed a step cannot verify it")])
+        raise Refused([Reason(SELF_VERIFICATION)])

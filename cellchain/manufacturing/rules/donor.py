@@ -93,13 +93,13 @@ def guard_tests(
     for test in required:
         result = screening.get(test)
         if result is None:
-            reasons.append(Reason(TEST_MISSING, f"no {test} result for the donor's specimen"))
+            reasons.append(Reason(TEST_MISSING, test=test))
         elif test == CMV and not cmv_positive_disqualifies:
             continue
         elif result == "positive":
-            reasons.append(Reason(TEST_POSITIVE, f"{test} is positive"))
+            reasons.append(Reason(TEST_POSITIVE, test=test))
         elif result == "indeterminate":
-            reasons.append(Reason(TEST_INDETERMINATE, f"{test} is indeterminate; retest or defer"))
+            reasons.append(Reason(TEST_INDETERMINATE, test=test))
     return reasons
 
 
@@ -107,7 +107,7 @@ def guard_consent(consent_obtained: bool) -> list[Reason]:
     """No cord is used without the mother's documented consent."""
     if consent_obtained:
         return []
-    return [Reason(NO_CONSENT, "the donor's consent was not obtained")]
+    return [Reason(NO_CONSENT)]
 
 
 def guard_specimen_window(specimen_collected_at: datetime | None, collected_at: datetime) -> list[Reason]:
@@ -125,10 +125,7 @@ def guard_specimen_window(specimen_collected_at: datetime | None, collected_at: 
         return []
     days = gap.total_seconds() / 86400
     return [
-        Reason(
-            SPECIMEN_OUT_OF_WINDOW,
-            f"the donor's specimen was taken {days:.1f} days from the cord collection; the limit is 7",
-        )
+        Reason(SPECIMEN_OUT_OF_WINDOW, days=days)
     ]
 
 
@@ -136,7 +133,7 @@ def guard_medical_history(medical_history_ok: bool) -> list[Reason]:
     """A risk found in the medical records review makes the donor ineligible (21 CFR 1271.75)."""
     if medical_history_ok:
         return []
-    return [Reason(MEDICAL_HISTORY_RISK, "the medical history review found a risk factor")]
+    return [Reason(MEDICAL_HISTORY_RISK)]
 
 
 def assess_donor(

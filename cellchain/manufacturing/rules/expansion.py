@@ -79,10 +79,9 @@ def guard_next_passage(
     expected = max(existing_numbers) + 1 if existing_numbers else first
     reasons: list[Reason] = []
     if number != expected:
-        message = f"passage P{number} is not the next one; expected P{expected}"
-        reasons.append(Reason(PASSAGE_OUT_OF_ORDER, message))
+        reasons.append(Reason(PASSAGE_OUT_OF_ORDER, number=number, expected=expected))
     if number > limit:
-        reasons.append(Reason(PASSAGE_LIMIT_EXCEEDED, f"passage P{number} is past the limit of P{limit}"))
+        reasons.append(Reason(PASSAGE_LIMIT_EXCEEDED, number=number, limit=limit))
     if reasons:
         raise Refused(reasons)
 

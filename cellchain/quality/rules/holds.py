@@ -15,12 +15,14 @@ LOT_ON_HOLD = "lot_on_hold"
 
 def on_hold_message(lot_number: str, hold_id: int, cause: str, bag_code: str | None = None) -> str:
     """The refusal's words: which bag, which lot, which hold and the result that caused it."""
-    bag = f"bag {bag_code} of " if bag_code else ""
-    return f"{bag}lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold"
+    return on_hold(lot_number, hold_id, cause, bag_code).message
 
 
 def on_hold(lot_number: str, hold_id: int, cause: str, bag_code: str | None = None) -> Reason:
-    return Reason(LOT_ON_HOLD, on_hold_message(lot_number, hold_id, cause, bag_code))
+    if bag_code:
+        return Reason(LOT_ON_HOLD, variant="bag", bag_code=bag_code, lot_number=lot_number, hold_id=hold_id,
+                      cause=cause)
+    return Reason(LOT_ON_HOLD, lot_number=lot_number, hold_id=hold_id, cause=cause)
 
 
 def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:

@@ -327,13 +327,12 @@ def release_gaps(
     """
     reasons: list[Reason] = []
     for spec_test in spec.tests:
-        named = f"{spec_test.code} ({spec_test.name})"
         if not spec_test.gates_release:
             continue
         if spec_test.code not in latest_results:
-            reasons.append(Reason(QC_MISSING, f"no result for required test {named}"))
+            reasons.append(Reason(QC_MISSING, test=spec_test.code, name=spec_test.name))
         elif not latest_results[spec_test.code] and spec_test.code not in accepted_deviation_codes:
-            reasons.append(Reason(QC_OUT_OF_SPEC, f"{named} is out of specification, no accepted deviation"))
+            reasons.append(Reason(QC_OUT_OF_SPEC, test=spec_test.code, name=spec_test.name))
     return reasons
 
 

@@ -28,10 +28,10 @@ def problems(*, bag_code: str, custody_state: str | None, quality_status: str, e
     same in words; ``hold_messages``: one per open hold on the bag's lot (``quality/holds.py``)."""
     reasons = []
     if custody_state == "discarded":
-        reasons.append(Reason(BAG_DISCARDED, f"{bag_code} was discarded"))
+        reasons.append(Reason(BAG_DISCARDED, bag_code=bag_code))
     if quality_status == "rejected":
-        reasons.append(Reason(BAG_REJECTED, f"{bag_code} was rejected by QA"))
+        reasons.append(Reason(BAG_REJECTED, bag_code=bag_code))
     if expires_at < must_last_until:
-        reasons.append(Reason(BAG_EXPIRES, f"{bag_code} expires before {until_words}"))
-    reasons += [Reason(BAG_ON_HOLD, message) for message in hold_messages]
+        reasons.append(Reason(BAG_EXPIRES, bag_code=bag_code, until_words=until_words))
+    reasons += [Reason(BAG_ON_HOLD, hold=message) for message in hold_messages]
     return reasons

@@ -82,12 +82,9 @@ def _dose_reason(total: Fraction, weight: float, required: int, tol: Fraction, l
     """Name the numbers; use as many digits as it takes for the bag's count to differ from a bound."""
     digits = next((d for d in range(1, 16) if _sci(total, d) not in (_sci(low, d), _sci(high, d))), 15)
     deviation = float((total - required) / required * 100)
-    message = (
-        f"bag holds {_sci(total, digits)} cells; {weight:.1f} kg needs {_sci(required)} "
-        f"± {float(tol) * 100:g}% ({_sci(low, digits)} to {_sci(high, digits)}); "
-        f"it is {deviation:+.{digits + 2}g}%"
-    )
-    return Reason("dose_out_of_tolerance", message)
+    return Reason("dose_out_of_tolerance", total=_sci(total, digits), weight_kg=weight, required=_sci(required),
+                  tolerance_pct=float(tol) * 100, low=_sci(low, digits), high=_sci(high, digits),
+                  deviation_pct=f"{deviation:+.{digits + 2}g}")
 
 
 def check_placebo_volume(
@@ -102,10 +99,8 @@ def check_placebo_volume(
     margin = Fraction(str(tolerance_ml))
     if expected - margin <= volume <= expected + margin:
         return None
-    return Reason(
-        "placebo_volume_out_of_tolerance",
-        f"bag holds {float(volume):g} ml; placebo is {float(expected):g} ml ± {float(margin):g} ml",
-    )
+    return Reason("placebo_volume_out_of_tolerance", volume_ml=float(volume), expected_ml=float(expected),
+                  margin_ml=float(margin))
 
 
 def _positive_number(value: object) -> float | None:

@@ -34,35 +34,24 @@ from cellchain.core.errors import Invalid, Reason
 SEXES = ("female", "male")
 PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
 
-# Inclusion answers that must be True: field -> (code, message when False).
+# Inclusion answers that must be True: field -> the reason's code when False (its words:
+# cellchain/core/words/reasons.py).
 INCLUSION = {
-    "meets_transplant_criteria": (
-        "transplant_criteria_not_met",
-        "does not meet the criteria for liver transplantation",
-    ),
-    "first_transplant": ("not_first_transplant", "this is not the subject's first liver transplant"),
-    "liver_only": ("not_liver_only", "the transplant is not of the liver only"),
-    "consent_signed": ("consent_missing", "written informed consent is not signed"),
-    "willing_to_comply": ("unwilling_to_comply", "the subject is not willing to attend the study visits"),
+    "meets_transplant_criteria": "transplant_criteria_not_met",
+    "first_transplant": "not_first_transplant",
+    "liver_only": "not_liver_only",
+    "consent_signed": "consent_missing",
+    "willing_to_comply": "unwilling_to_comply",
 }
 
-# Exclusion answers that must be False: field -> (code, message when True).
+# Exclusion answers that must be False: field -> the reason's code when True.
 EXCLUSION = {
-    "prior_other_organ_transplant": (
-        "prior_other_organ_transplant",
-        "previously received or is receiving an organ transplant other than a liver",
-    ),
-    "vital_organ_failure": ("vital_organ_failure", "failure of a vital organ (heart, kidney, lung)"),
-    "investigational_drug_within_30_days": (
-        "recent_investigational_drug",
-        "an investigational drug now or within 30 days before transplant",
-    ),
-    "on_immunosuppressant": ("on_immunosuppressant", "already receiving an immunosuppressive agent"),
-    "active_infection": (
-        "active_infection",
-        "clinically active bacterial, fungal, viral or parasitic infection",
-    ),
-    "pregnant_or_lactating": ("pregnant_or_lactating", "pregnant or lactating"),
+    "prior_other_organ_transplant": "prior_other_organ_transplant",
+    "vital_organ_failure": "vital_organ_failure",
+    "investigational_drug_within_30_days": "recent_investigational_drug",
+    "on_immunosuppressant": "on_immunosuppressant",
+    "active_infection": "active_infection",
+    "pregnant_or_lactating": "pregnant_or_lactating",
 }
 
 BOOL_FIELDS = (*INCLUSION, *EXCLUSION)
@@ -118,17 +107,17 @@ def assess_subject(answers: SubjectAnswers, *, min_age: int = 18, max_age: int =
     age = age_on(answers.birth_date, answers.day0)
     if not min_age <= age <= max_age:
         reasons.append(
-            Reason("age_out_of_range", f"age {age} at day 0 is outside {min_age}-{max_age} years")
+            Reason("age_out_of_range", age=age, min_age=min_age, max_age=max_age)
         )
-    for name, (code, message) in INCLUSION.items():
+    for name, code in INCLUSION.items():
         if not getattr(answers, name):
-            reasons.append(Reason(code, message))
+            reasons.append(Reason(code))
     pregnancy = _pregnancy_reason(answers.sex, answers.pregnancy_test)
     if pregnancy is not None:
         reasons.append(pregnancy)
-    for name, (code, message) in EXCLUSION.items():
+    for name, code in EXCLUSION.items():
         if getattr(answers, name):
-            reasons.append(Reason(code, message))
+            reasons.append(Reason(code))
     return EligibilityResult(eligible=not reasons, reasons=reasons)
 
 
@@ -137,9 +126,9 @@ def _pregnancy_reason(sex: str, result: str | None) -> Reason | None:
     if sex != "female":
         return None
     if result == "positive":
-        return Reason("pregnancy_test_positive", "the pregnancy test is positive")
+        return Reason("pregnancy_test_positive")
     if result is None:
-        return Reason("pregnancy_test_missing", "a woman needs a negative pregnancy test, or not_applicable")
+        return Reason("pregnancy_test_missing")
     return None
 
 

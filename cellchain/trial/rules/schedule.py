@@ -125,11 +125,10 @@ def planning_reasons(visit: PlannedVisit, planned_local: datetime, *, done: bool
     """
     reasons = []
     if visit.kind != INFUSION:
-        reasons.append(Reason("not_infusion_visit", f"the week {visit.week} visit is a follow-up, not an infusion"))
+        reasons.append(Reason("not_infusion_visit", week=visit.week))
     if done:
-        reasons.append(Reason("visit_already_done", f"the week {visit.week} visit is already done"))
+        reasons.append(Reason("visit_already_done", week=visit.week))
     if not in_window(visit, planned_local.date()):
-        reasons.append(Reason("planned_outside_window",
-                              f"{planned_local:%Y-%m-%d} is outside the week {visit.week} window "
-                              f"{visit.window_start} to {visit.window_end}"))
+        reasons.append(Reason("planned_outside_window", planned_local=planned_local, week=visit.week,
+                              window_start=visit.window_start, window_end=visit.window_end))
     return reasons

@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from cellchain.core.words.numbers import cells
 from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, schedule
 
@@ -203,13 +204,16 @@ def infusion_visit_today(f: Facts) -> Check:
 
 
 def released(f: Facts) -> Check:
-    """Rule 2: the bag, and its lot, are released by QA."""
+    """Rule 2: the bag, and its lot, are released by QA; a placebo bag is released at filling, its licensed
+    saline lot being its release (docs/rules.md, "Quarantine"), so its check says that, not "by QA"."""
     if f.bag is None:
         return Check("released", False, f"cannot check: {NO_BAG}")
     if f.bag.quality_status != "released":
         return Check("released", False, f"bag {f.bag.bag_code} is {f.bag.quality_status}, not released")
     if f.lot is not None and f.lot.status != "released":
         return Check("released", False, f"lot {f.lot.lot_number} is {f.lot.status.replace('_', ' ')}, not released")
+    if f.bag.kind == "placebo":
+        return Check("released", True, "placebo: licensed 0.9% saline, released at filling")
     return Check("released", True, "released by QA")
 
 
@@ -331,8 +335,8 @@ def dose_within_tolerance(f: Facts) -> Check:
                                tolerance=p.tolerance)
     if not result.ok:
         return Check(name, False, result.reason.message)
-    return Check(name, True, f"{f.bag.total_cells:.2e} cells for {f.allocation.weight_kg:g} kg "
-                             f"({result.deviation_pct:+.1f}% of {result.required:.2e})")
+    return Check(name, True, f"{cells(f.bag.total_cells)} cells for {f.allocation.weight_kg:g} kg "
+                             f"({result.deviation_pct:+.1f}% of {cells(result.required)})")
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (

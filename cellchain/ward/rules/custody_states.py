@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words.labels import label
 
 ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag", "vial")
 
@@ -163,7 +164,7 @@ def _hint(item_kind: str, state: str | None, event: str) -> str:
     """What to do first, e.g. "; dispatch it and receive it at the ward first"; or that the move
     is a repeat (the event leads to the state the item is already in)."""
     if state is not None and state in {t for (_, e), t in TRANSITIONS[item_kind].items() if e == event}:
-        return f"; it is already {state}"
+        return f"; it is already {label(state)}"
     route = _route(item_kind, state, event)
     if not route:
         return ""
@@ -175,9 +176,11 @@ def _hint(item_kind: str, state: str | None, event: str) -> str:
 def impossible_move(item_kind: str, state: str | None, event: str) -> Reason:
     """The named reason for a move the table does not allow, with a hint where one exists."""
     if state in TERMINAL_STATES:
-        return Reason(IMPOSSIBLE_MOVE, f"{item_kind} cannot be {event}: it is {state}, its chain is closed")
-    where = f"while {state}" if state else "before its first event"
-    return Reason(IMPOSSIBLE_MOVE, f"{item_kind} cannot be {event} {where}{_hint(item_kind, state, event)}")
+        return Reason(IMPOSSIBLE_MOVE, variant="closed", item_kind=item_kind, event=event, state=state)
+    if state is None:
+        return Reason(IMPOSSIBLE_MOVE, variant="first", item_kind=item_kind, event=event,
+                      hint=_hint(item_kind, state, event))
+    return Reason(IMPOSSIBLE_MOVE, item_kind=item_kind, event=event, state=state, hint=_hint(item_kind, state, event))
 
 
 def apply_event(item_kind: str, state: str | None, event: str) -> str:
@@ -209,9 +212,9 @@ def guard_recordable_event(event: str) -> None:
     """The custody endpoint records hand-overs only: ``infused`` is written by the infusion service
     after the bedside checks, and ``collected``/``filled`` when the item is registered."""
     if event in SERVICE_EVENTS:
-        raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by its own step, not as a hand-over")])
+        raise Refused([Reason(NOT_RECORDABLE, event=event)])
     if event in STORAGE_EVENTS:
-        raise Refused([Reason(NOT_RECORDABLE, f"{event} is recorded by storage, which keeps the position")])
+        raise Refused([Reason(NOT_RECORDABLE, variant="storage", event=event)])
     if event not in RECORDABLE_EVENTS:
         raise Invalid({"event": f"{event!r} is not one of {', '.join(RECORDABLE_EVENTS)}"})
 
@@ -251,14 +254,16 @@ def chain_is_unbroken(
     for count, raw in enumerate(events, start=1):
         name, occurred_at, _ = _event_fields(raw)
         if previous_time is not None and occurred_at is not None and occurred_at < previous_time:
-            reasons.append(Reason(TIME_REVERSED, f"event {count} ({name}) is dated before the previous one"))
+            reasons.append(Reason(TIME_REVERSED, variant="chain", count=count, name=name))
         previous_time = occurred_at if occurred_at is not None else previous_time
         try:
             state = apply_event(item_kind, state, name)
         except Refused as refusal:
-            reasons.extend(Reason(r.code, f"event {count}: {r.message}") for r in refusal.reasons)
+            # the same refusal, said of the event it stopped at (catalogue key ``code:..._in_chain``)
+            reasons.extend(Reason(r.code, f"{r.variant}_in_chain" if r.variant else "in_chain", **r.params,
+                                  event_number=count) for r in refusal.reasons)
     if count == 0:
-        reasons.append(Reason(CHAIN_EMPTY, f"no custody events recorded for the {item_kind}"))
+        reasons.append(Reason(CHAIN_EMPTY, item_kind=item_kind))
     return not reasons, reasons
 
 
@@ -275,6 +280,6 @@ def excursions(
     for count, raw in enumerate(events, start=1):
         name, _, temp = _event_fields(raw)
         if temp is not None and temperature_excursion(temp, low, high):
-            message = f"event {count} ({name}) at {temp} °C is outside {low:g}-{high:g} °C"
-            reasons.append(Reason(TEMPERATURE_EXCURSION, message))
+            reasons.append(Reason(TEMPERATURE_EXCURSION, count=count, event=name, temperature_c=temp, low=low,
+                                  high=high))
     return reasons

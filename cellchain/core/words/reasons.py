@@ -1,0 +1,291 @@
+"""Every refusal's words, by code: one catalogue of templates a translator works through top to bottom.
+
+A rule refuses with a code and plain values (``Reason("lot_decided", lot_number="L-1", status="released")``);
+the message is this catalogue's template for the code filled with those values, so a translation is a
+second catalogue with the same keys and nothing in the rules changes. Templates are literal strings with
+named ``str.format`` placeholders (docs/rules.md lists each code and the rule behind it). A key is the
+code, or ``code:variant`` where one code words two situations. Values named in ``WORDED`` are codes
+themselves (a status, a custody state) and are shown through the vocabulary (``labels.label``).
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+from typing import Any
+
+from cellchain.core.words.labels import label
+
+# Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
+WORDED = frozenset({
+    "status", "state", "quality_status", "custody_state", "bank_status", "lot_status", "event", "item_kind",
+    "item_type", "eligibility", "kind", "product", "wanted", "needs", "test",
+})
+
+MESSAGES: dict[str, str] = {
+    # --- cell banks
+    'bank_at_passage_limit': (
+        'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
+        'again'
+    ),
+    'bank_level_not_allowed': 'a lot started from {origin} {makes}, not a {level}',
+    'bank_lot_not_in_process': 'the lot is {status}; only a lot in process is frozen into a bank',
+    'bank_on_hold': '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold',
+    'bank_passage_not_reached': 'the lot has not reached P{passage} (it has {last})',
+    'bank_time_order': 'the bank is frozen before P{number} was harvested',
+    'bank_time_order:thaw': 'the thaw is before {bank_code} was frozen',
+    'lot_already_banked': 'the lot was frozen into a bank already',
+    'lot_not_for_bank': 'the lot was started for dosing; a bank is frozen from a bank lot',
+    'source_bank_not_released': 'its {bank_level} is {bank_status}, not released by QA',
+    'thaw_purpose_not_allowed': 'a {bank_level} vial makes no further bank; thaw it for a dosing lot',
+    'thaw_purpose_not_allowed:mcb_to_dosing': (
+        'this site doses from working cell banks: an MCB vial is thawed to make a WCB'
+    ),
+    'vial_already_thawed': 'the vial was thawed already; a vial is thawed once',
+    'vial_discarded': 'the vial was discarded',
+    'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
+    # --- every request
+    'conflict': 'a concurrent change got there first; reload and try again',
+    'not_allowed': '{detail}',
+    'not_found': '{detail}',
+    'wrong_password': '{detail}',
+    # --- ISBT 128 identifiers
+    'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
+    'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
+    # --- labels
+    'bag_not_released:shipment': 'bag {bag_code} is {quality_status}: only released bags are shipped',
+    'bag_not_thawed': 'bag {bag_code} has not been thawed: it keeps its frozen label',
+    'bag_rejected:label': 'bag {bag_code} is rejected: it gets no new label',
+    'bank_has_no_frozen_vials': 'bank {key} has no frozen vial left',
+    'label_accounted_for': 'label {id} is {status}; print a reprint instead',
+    'label_already_printed': (
+        'the {title} label of {item_key} is printed already; a QA reviewer reprints it with a reason'
+    ),
+    'label_cannot_print': '{title} label: {problem}',
+    'label_cannot_print:layout': '{problem}',
+    'label_status_not_allowed': 'label {id} ({item_key}) is {status}: it can be marked {allowed}',
+    'lot_has_no_bags': 'lot {lot_number} has no bags yet',
+    'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
+    'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
+    # --- manufacturing
+    'batch_step_missing': '{label} ({key}) is not recorded as performed',
+    'batch_step_missing:passage': '{title}: no passage recorded',
+    'batch_step_unverified': '{label} ({key}) is not verified by a second person',
+    'cell_content_mismatch': (
+        'the stated {stated} cells per bag are {off:.2%} from the {computed} cells that {volume_ml:g} ml at the '
+        'formulated {cells_per_ml} cells/ml holds (at most {tolerance:.1%}); leave the cells empty to use the '
+        'computed number'
+    ),
+    'collection_not_received': 'the cord is {state}; receive it at the lab first',
+    'divisions_exhausted': 'this DIN has {left} divisions left, {count} asked for',
+    'donor_ineligible': 'the donor of {din} is ineligible: {why}',
+    'donor_medical_history_risk': 'the medical history review found a risk factor',
+    'donor_no_consent': "the donor's consent was not obtained",
+    'donor_specimen_out_of_window': (
+        "the donor's specimen was taken {days:.1f} days from the cord collection; the limit is 7"
+    ),
+    'donor_test_indeterminate': '{test} is indeterminate; retest or defer',
+    'donor_test_missing': "no {test} result for the donor's specimen",
+    'donor_test_positive': '{test} is positive',
+    'dosing_lot_from_cord_not_allowed': (
+        'this site doses only from banked cells: start a bank lot from the cord, or a dosing lot from a thawed bank'
+        ' vial'
+    ),
+    'excursion_open:cord': 'a temperature excursion ({temps}) awaits a QA decision',
+    'fill_exceeds_formulation': 'the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated',
+    'fill_time_order': 'the fill is recorded before the formulation',
+    'formulation_already_recorded': 'lot {lot_number} was formulated already',
+    'formulation_exceeds_harvest': '{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested',
+    'harvest_already_recorded': 'lot {lot_number} was harvested already',
+    'harvest_time_order': 'the harvest is before P{number} was seeded',
+    'lot_closed': 'lot {lot_number} is {status}; its batch record is closed',
+    'lot_exists': 'a lot was already started from {din}',
+    'lot_is_for_a_bank': (
+        'lot {lot_number} is grown for a cell bank: its cells are frozen into vials, not filled into bags'
+    ),
+    'lot_no_passage': 'record at least passage P0 before the harvest',
+    'lot_not_formulated': 'record the formulation before filling bags',
+    'lot_not_harvested': 'record the harvest before the formulation',
+    'lot_not_in_process': 'lot {lot_number} is {status}; only a lot in process can {action}',
+    'lot_not_in_process:vessel': 'lot {lot_number} is {status}: vessels are labelled during expansion only',
+    'lot_time_order': 'the lot cannot start before its cord was collected',
+    'named_dose_not_fillable': (
+        '{subject_code} week {week}: {required:,.0f} cells for {weight_kg:g} kg at {cells_per_ml:,.0f} cells/ml is '
+        '{volume_ml:.3g} ml; a bag holds {step_ml:g} to {max_ml:g} ml within the dose tolerance'
+    ),
+    'named_dose_not_fillable:anticoagulant': (
+        'the anticoagulant volume ({added:g} ml) is not less than the named bag of {subject_code} ({volume_ml:g} '
+        'ml)'
+    ),
+    'named_subject_unknown': 'no subject {subject_code} is registered',
+    'named_visit_not_infusion': '{subject_code} has no week {week} infusion visit',
+    'passage_limit_exceeded': 'passage P{number} is past the limit of P{limit}',
+    'passage_not_recorded': 'passage P{passage_number} is not recorded',
+    'passage_out_of_order': 'passage P{number} is not the next one; expected P{expected}',
+    'passage_time_order': 'P{number} is seeded before P{number2} was harvested',
+    'passage_time_order:cord': 'the passage is seeded before the cord was collected',
+    'self_verification': 'the person who performed a step cannot verify it',
+    'signer_not_actor': 'sign with your own account: the signer is the person logged in',
+    'step_already_recorded': '{title} is already recorded',
+    'step_already_verified': 'step {step_key} is already verified',
+    'step_recorded_elsewhere': '{code} is recorded with its own form, which also records its numbers',
+    # --- QC, QA and holds
+    'batch_record_incomplete': 'batch record incomplete: {gap}',
+    'deviation_not_decided': 'deviation {number} is {status}; to {move} it must be {needs}',
+    'deviation_not_investigated': 'deviation {number} is {status}; to {move} it must be {needs}',
+    'deviation_not_open': 'deviation {number} is {status}; to {move} it must be {needs}',
+    'deviation_open': 'deviation {number} ({kind}) is {status}, not closed',
+    'donor_not_eligible': 'the donor of collection {din} is {eligibility}',
+    'excursion_open': 'temperature excursion {id} on the {item_type} ({temperature_c:g} °C) awaits a QA decision',
+    'hold_not_open': 'hold {hold_id} was already lifted',
+    'lot_decided': 'lot {lot_number} is already {status}',
+    'lot_decided:results': 'lot {lot_number} is {status}; its results can no longer change',
+    'lot_not_decided': "lot {lot_number} is {status}; a certificate follows QA's decision",
+    'lot_not_filled': 'lot {lot_number} is {status}; release needs its bags filled',
+    'lot_not_testable': 'lot {lot_number} is {status}; it takes no QC results',
+    'lot_on_hold': 'lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold',
+    'lot_on_hold:bag': (
+        'bag {bag_code} of lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'
+    ),
+    'lot_on_hold:bank': 'its cells come from {bank_code}, on hold (hold {id}: {cause})',
+    'lot_on_hold:release': 'lot {lot_number} is on hold (hold {id}: {cause})',
+    'qc_missing': 'no result for required test {test} ({name})',
+    'qc_out_of_spec': '{test} ({name}) is out of specification, no accepted deviation',
+    'qc_repeat_not_latest': 'result {id} was already repeated; repeat the latest {test} result, {id2}',
+    'qc_result_exists': '{test} already has result {id} ({value}); record it as a repeat of that result, with a reason',
+    'reviewer_made_lot': '{full_name} took part in making lot {lot_number}; another QA reviewer must release it',
+    'reviewer_tested_lot': '{full_name} recorded QC results of lot {lot_number}; another QA reviewer must release it',
+    'source_bank_not_released:lot': 'its cells come from {bank_code}, whose lot {lot_number} is {status}',
+    'spec_version_exists': 'specification {version} exists; publish a new version',
+    # --- storage
+    'storage_code_taken': 'a {what} {code} exists already; codes are unique',
+    'storage_item_already_placed': '{item} is in box {box_code} at {position} already; take it out or move it',
+    'storage_item_not_in_storage': '{item} is {state}, not in storage; take it out',
+    'storage_item_not_placed': '{item} is in no storage position',
+    'storage_item_not_placed:move': '{item} is in no storage position; put it first',
+    'storage_position_taken': '{code} {position} holds {who}; one container per position',
+    'storage_reading_exists': 'unit {code} has a reading at that time already ({said}); nothing was recorded',
+    'storage_same_position': '{item} is at {position} already',
+    # --- the trial
+    'active_infection': 'clinically active bacterial, fungal, viral or parasitic infection',
+    'age_out_of_range': 'age {age} at day 0 is outside {min_age}-{max_age} years',
+    'allocated_bag_discarded': '{bag_code} was discarded',
+    'allocated_bag_expires_before_infusion': '{bag_code} expires before {until_words}',
+    'allocated_bag_lot_on_hold': '{hold}',
+    'allocated_bag_rejected': '{bag_code} was rejected by QA',
+    'allocation_list_exhausted': (
+        'all {positions} list positions are used; a coordinator or administrator extends the list first'
+    ),
+    'already_randomized': '{subject_code} was randomized on {randomized_at:%Y-%m-%d}; a randomization is never changed',
+    'bag_already_allocated': '{bag_code} is already allocated (visit {visit_id})',
+    'bag_not_available': '{bag_code} is {custody_state}',
+    'bag_not_released:allocation': '{bag_code} is {quality_status}',
+    'bag_not_released:lot': '{bag_code} is {quality_status} (lot {lot_status})',
+    'bag_reserved_for_another_visit': (
+        "{bag_code} was made for {subject_code}'s week {week} infusion ({total_cells:,.0f} cells for that subject's "
+        'weight)'
+    ),
+    'consent_missing': 'written informed consent is not signed',
+    'dose_out_of_tolerance': (
+        'bag holds {total} cells; {weight_kg:.1f} kg needs {required} ± {tolerance_pct:g}% ({low} to {high}); it is'
+        ' {deviation_pct}%'
+    ),
+    'dose_out_of_tolerance:no_count': 'the bag has no cell count recorded',
+    'expires_too_soon': '{bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}',
+    'expires_too_soon:replan': (
+        'the allocated bag {bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the new time: allocate another bag '
+        'first'
+    ),
+    'no_allocation_list': 'there is no randomization list yet to extend',
+    'not_first_transplant': "this is not the subject's first liver transplant",
+    'not_follow_up_visit': 'an infusion visit is recorded done by its infusion at the bedside, not by hand',
+    'not_infusion_visit': 'the week {week} visit is a follow-up, not an infusion',
+    'not_liver_only': 'the transplant is not of the liver only',
+    'on_immunosuppressant': 'already receiving an immunosuppressive agent',
+    'placebo_volume_out_of_tolerance': 'bag holds {volume_ml:g} ml; placebo is {expected_ml:g} ml ± {margin_ml:g} ml',
+    'planned_outside_window': (
+        '{planned_local:%Y-%m-%d} is outside the week {week} window {window_start} to {window_end}'
+    ),
+    'pregnancy_test_missing': 'a woman needs a negative pregnancy test, or not applicable',
+    'pregnancy_test_positive': 'the pregnancy test is positive',
+    'pregnant_or_lactating': 'pregnant or lactating',
+    'prior_other_organ_transplant': 'previously received or is receiving an organ transplant other than a liver',
+    'recent_investigational_drug': 'an investigational drug now or within 30 days before transplant',
+    'screening_number_taken': 'screening number {number} is already registered',
+    'subject_ineligible': '{subject_code} failed screening ({codes})',
+    'subject_not_randomized': '{subject_code} is not randomized',
+    'transplant_criteria_not_met': 'does not meet the criteria for liver transplantation',
+    'unwilling_to_comply': 'the subject is not willing to attend the study visits',
+    'visit_already_allocated': 'the week {week} visit already has a bag',
+    'visit_already_allocated:reweigh': 'the week {week} visit already has a bag, allocated at the weight recorded then',
+    'visit_already_done': 'the week {week} visit is already done',
+    'visit_already_infused': (
+        '{bag_code} is already being or has been infused at the week {week} visit; its allocation is the record of '
+        'it'
+    ),
+    'visit_not_allocated': 'the week {week} visit has no bag allocated',
+    'visit_window_not_open': 'the week {week} window opens on {window_start}',
+    'visit_window_passed': 'the week {week} window closed on {window_end}',
+    'vital_organ_failure': 'failure of a vital organ (heart, kidney, lung)',
+    'wrong_product_for_arm': 'arm {arm} receives {wanted}; this bag is {kind}',
+    # --- the ward and custody
+    'bag_already_thawed': 'bag {bag_code} was thawed already; a thawed bag is never refrozen or thawed again',
+    'bag_identified': '{detail}',
+    'bag_not_frozen': 'bag {bag_code} is a fresh bag: there is nothing to thaw',
+    'bag_not_released': 'bag {bag_code} is {quality_status}; only a released bag is dispatched',
+    'bag_rejected': 'bag {bag_code} is rejected',
+    'bag_thawed': '{detail}',
+    'custody_chain_empty': 'no custody events recorded for the {item_kind}',
+    'custody_event_not_recordable': '{event} is recorded by its own step, not as a hand-over',
+    'custody_event_not_recordable:storage': '{event} is recorded by storage, which keeps the position',
+    'custody_impossible_move': '{item_kind} cannot be {event} while {state}{hint}',
+    'custody_impossible_move:closed': '{item_kind} cannot be {event}: it is {state}, its chain is closed',
+    'custody_impossible_move:in_chain': 'event {event_number}: {item_kind} cannot be {event} while {state}{hint}',
+    'custody_impossible_move:closed_in_chain': (
+        'event {event_number}: {item_kind} cannot be {event}: it is {state}, its chain is closed'
+    ),
+    'custody_impossible_move:first_in_chain': (
+        'event {event_number}: {item_kind} cannot be {event} before its first event{hint}'
+    ),
+    'custody_impossible_move:first': '{item_kind} cannot be {event} before its first event{hint}',
+    'custody_temperature_excursion': 'event {count} ({event}) at {temperature_c} °C is outside {low:g}-{high:g} °C',
+    'custody_time_reversed': "the {kind}'s last event ({event}) is later than this one",
+    'custody_time_reversed:chain': 'event {count} ({name}) is dated before the previous one',
+    'custody_unbroken': '{detail}',
+    'dose_within_tolerance': '{detail}',
+    'ended_before_start': 'the infusion cannot end before it started',
+    'ended_in_future': 'record the end once the infusion has ended',
+    'excursion_decided': 'excursion {id} was already {status}',
+    'frozen_bag_expired': "bag {bag_code}'s frozen expiry has passed",
+    'infusion_already_completed': 'infusion {id} was completed already',
+    'infusion_visit_today': '{detail}',
+    'lot_not_on_hold': '{detail}',
+    'no_open_excursion': '{detail}',
+    'not_expired': '{detail}',
+    'not_infused': '{detail}',
+    'product_matches_arm': '{detail}',
+    'received_on_ward': '{detail}',
+    'released': '{detail}',
+    'right_subject': '{detail}',
+    'second_verifier_same_person': 'the second verifier must be a different nurse',
+    'second_verifier_same_person:check': '{detail}',
+    'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',
+    'thaw_label_scanned': '{detail}',
+    'volume_exceeds_bag': '{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)',
+    'wristband_is_a_subject': '{detail}',
+}
+
+
+def placeholders(template: str) -> set[str]:
+    """The names a template needs (``{lot_number}``, ``{volume_ml:g}`` -> ``lot_number``, ``volume_ml``)."""
+    return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def worded(key: str, params: Mapping[str, Any]) -> str:
+    """The message for ``key`` with ``params``; a key without a template or a missing value is a bug."""
+    template = MESSAGES[key]
+    missing = placeholders(template) - set(params)
+    if missing:
+        raise KeyError(f"reason {key} needs {sorted(missing)}")
+    return template.format_map({name: label(value) if name in WORDED and isinstance(value, str) else value
+                                for name, value in params.items()})
