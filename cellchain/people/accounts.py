@@ -190,7 +190,7 @@ def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User
         raise Invalid({"reason": "say why the account is unlocked"})
     user = get_user(session, user_id)
     if user.id == actor.id:
-        raise Refused(Reason(OWN_ACCOUNT, "nobody unlocks their own account: ask another administrator"))
+        raise Refused(Reason(OWN_ACCOUNT, variant="unlock"))
     if not user.is_locked:
         return user
     user.locked_at, user.failed_logins = None, 0
@@ -215,7 +215,7 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str],
     if fields:
         raise Invalid(fields)
     if user.id == actor.id:
-        raise Refused(Reason(OWN_ACCOUNT, "nobody changes their own roles: ask another administrator"))
+        raise Refused(Reason(OWN_ACCOUNT, variant="roles"))
     check_role_set(roles, policy=policy)
     if set(roles) <= user.roles:
         apply_roles(session, actor=actor, user=user, roles=roles, reason=reason)

@@ -54,13 +54,13 @@ def _refusals(grant: RoleGrant, actor: Actor, signature: signatures.SignatureInp
               policy: accounts.Policy) -> list[Reason]:
     reasons = []
     if grant.status != "pending":
-        reasons.append(Reason(GRANT_NOT_PENDING, f"role grant {grant.id} is {grant.status}, not pending"))
+        reasons.append(Reason(GRANT_NOT_PENDING, grant_id=grant.id, status=grant.status))
     if grant.requested_by == actor.id:
-        reasons.append(Reason(GRANT_SAME_ADMIN, "a second administrator signs a role grant, not the one who asked"))
+        reasons.append(Reason(GRANT_SAME_ADMIN))
     if grant.user_id == actor.id:
-        reasons.append(Reason(OWN_ACCOUNT, "nobody approves roles for their own account"))
+        reasons.append(Reason(OWN_ACCOUNT, variant="approve"))
     if signature.username.strip().lower() != actor.username.lower():
-        reasons.append(Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in"))
+        reasons.append(Reason(SIGNER_NOT_ACTOR))
     reasons += role_set_refusals(grant.role_list, allow_qa_with_lab_or_qc=policy.allow_qa_with_lab_or_qc)
     return reasons
 

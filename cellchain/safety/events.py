@@ -101,7 +101,7 @@ def _infusion_id(session: Session, value: Any, subject: Subject) -> int | None:
     if infusion is None:
         raise Invalid({"infusion_id": f"no infusion {value}"})
     if infusion.subject_id != subject.id:
-        raise Refused(Reason(INFUSION_OF_ANOTHER_SUBJECT, f"infusion {value} was given to another subject"))
+        raise Refused(Reason(INFUSION_OF_ANOTHER_SUBJECT, infusion_id=value))
     return infusion.id
 
 
@@ -176,8 +176,7 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     now = now or utcnow()
     event = lock(session, event_id)
     if event.status == "confirmed" and "investigator" not in actor.roles:
-        raise Refused(Reason(EVENT_ALREADY_CONFIRMED, f"adverse event {event_id} is confirmed: only the "
-                                                      "investigator amends it"))
+        raise Refused(Reason(EVENT_ALREADY_CONFIRMED, event_id=event_id))
     reason = _reason(data.get("reason"), required=event.status == "confirmed")
     before = assessment_of(event)
     fields = {name: value for name, value in data.items() if name not in ("reason", "infusion_id")}
@@ -186,8 +185,7 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     infusion_id = _infusion_id(session, data["infusion_id"], subject) if "infusion_id" in data else event.infusion_id
     _check(values, now=now, timezone=timezone)
     if values.aware_at != before.aware_at and _has_report(session, event.id):
-        raise Refused(Reason(AWARENESS_AFTER_REPORT, "awareness cannot move once the event was reported to the "
-                                                     "sponsor"))
+        raise Refused(Reason(AWARENESS_AFTER_REPORT))
     old_record, old_status, was_serious = before.as_record(), event.status, event.serious
     _apply(event, values)
     event.infusion_id = infusion_id
@@ -215,13 +213,12 @@ def confirm(session: Session, *, actor: Actor, event_id: int, signature: signatu
         raise Invalid({"signature.meaning": "here the meaning must be approved"})
     event = lock(session, event_id)
     if event.status != "draft":
-        raise Refused(Reason(EVENT_NOT_DRAFT, f"adverse event {event_id} is already confirmed (version "
-                                              f"{event.version})"))
+        raise Refused(Reason(EVENT_NOT_DRAFT, event_id=event_id, version=event.version))
     missing = assessment.missing_for_confirmation(assessment_of(event))
     if missing:
         raise Refused(assessment.incomplete(missing))
     if signature.username != actor.username:
-        raise Refused(Reason(SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person logged in"))
+        raise Refused(Reason(SIGNER_NOT_ACTOR))
     subject = session.get(Subject, event.subject_id)
     signed = signatures.sign(session, signature, record_type=RECORD_TYPE, record_id=event.id,
                              content=content(event, subject.subject_code), policy=policy, meanings=("approved",),

@@ -66,15 +66,13 @@ def report(session: Session, *, actor: Actor, event_id: int, signature: signatur
     event = events.lock(session, event_id)
     reasons = []
     if not event.serious:
-        reasons.append(Reason(EVENT_NOT_SERIOUS, f"adverse event {event_id} meets no seriousness criterion: no "
-                                                 "expedited report is due"))
+        reasons.append(Reason(EVENT_NOT_SERIOUS, event_id=event_id))
     if when < event.aware_at:
-        reasons.append(Reason(SENT_BEFORE_AWARENESS, "a report cannot be sent before the site was aware of the event"))
+        reasons.append(Reason(SENT_BEFORE_AWARENESS))
     if when > now + CLOCK_SKEW:
-        reasons.append(Reason(SENT_IN_FUTURE, "record the report once it has been sent"))
+        reasons.append(Reason(SENT_IN_FUTURE))
     if signature.username != actor.username:
-        reasons.append(Reason(events.SIGNER_NOT_ACTOR, "sign with your own account: the signer is the person "
-                                                       "logged in"))
+        reasons.append(Reason(events.SIGNER_NOT_ACTOR))
     if reasons:
         raise Refused(reasons)
     initial = session.exec(select(SaeReport.id).where(SaeReport.event_id == event.id,

@@ -51,11 +51,9 @@ def _find(session: Session, submission_id: str) -> FormSubmission | None:
 def _earlier(row: FormSubmission, *, user_id: int, endpoint: str) -> Earlier:
     if row.user_id != user_id or row.endpoint != endpoint:
         # Each rendered form gets its own id: the same id from another form or person is not a repeat.
-        raise SubmissionRefused([Reason("submission_reused", "this form's id was already used by another form; "
-                                                   "open the page again and send it from there")])
+        raise SubmissionRefused([Reason("submission_reused")])
     if not row.result_location:
-        raise SubmissionRefused([Reason("submission_in_progress", "this form is being recorded; open the page again "
-                                                        "in a moment to see what was recorded")])
+        raise SubmissionRefused([Reason("submission_in_progress")])
     return Earlier(row.result_location, row.submitted_at)
 
 

@@ -18,7 +18,7 @@ from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
 WORDED = frozenset({
-    "status", "state", "quality_status", "custody_state", "bank_status", "lot_status", "event", "item_kind",
+    "outcome", "status", "state", "quality_status", "custody_state", "bank_status", "lot_status", "event", "item_kind",
     "item_type", "eligibility", "kind", "product", "wanted", "needs", "test",
 })
 
@@ -45,10 +45,42 @@ MESSAGES: dict[str, str] = {
     'vial_discarded': 'the vial was discarded',
     'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
     # --- every request
+    'submission_in_progress': 'this form is being recorded; open the page again in a moment to see what was recorded',
+    'submission_reused': (
+        "this form's id was already used by another form; open the page again and send it from there"
+    ),
     'conflict': 'a concurrent change got there first; reload and try again',
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
+    # --- people and accounts
+    'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
+    'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
+    'grant_same_admin': 'a second administrator signs a role grant, not the one who asked',
+    'own_account:approve': 'nobody approves roles for their own account',
+    'own_account:roles': 'nobody changes their own roles: ask another administrator',
+    'own_account:unlock': 'nobody unlocks their own account: ask another administrator',
+    'qa_with_lab': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
+    'qa_with_qc': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
+    # --- subject safety
+    'assessment_incomplete': 'the investigator confirms a complete assessment: still missing {missing}',
+    'awareness_after_report': 'awareness cannot move once the event was reported to the sponsor',
+    'awareness_before_onset': 'the site cannot have been aware on {aware_on} of an event that began on {onset_on}',
+    'awareness_in_future': 'awareness is when the site learned of the event: not in the future',
+    'event_already_confirmed': 'adverse event {event_id} is confirmed: only the investigator amends it',
+    'event_not_draft': 'adverse event {event_id} is already confirmed (version {version})',
+    'event_not_serious': 'adverse event {event_id} meets no seriousness criterion: no expedited report is due',
+    'fatal_event_inconsistent': (
+        '{given} says the event was fatal: it also needs {missing} (CTCAE grade 5 is death related to the event)'
+    ),
+    'infusion_of_another_subject': 'infusion {infusion_id} was given to another subject',
+    'onset_in_future': 'the onset {onset_on} is in the future',
+    'resolution_before_onset': 'resolved {resolved_on} is before the onset {onset_on}',
+    'resolution_in_future': 'the resolution {resolved_on} is in the future',
+    'resolution_outcome_mismatch': 'outcome {outcome} needs the resolution date',
+    'resolution_outcome_mismatch:resolved': 'a resolution date is given but the outcome is {outcome}',
+    'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
+    'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
     'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
     'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
@@ -229,6 +261,8 @@ MESSAGES: dict[str, str] = {
     'vital_organ_failure': 'failure of a vital organ (heart, kidney, lung)',
     'wrong_product_for_arm': 'arm {arm} receives {wanted}; this bag is {kind}',
     # --- the ward and custody
+    'bag_not_expired': '{bag_code} is in date until {expires_at}',
+    'expired_bag_allocated': '{bag_code} is allocated to {subject}; the coordinator takes it off the visit first',
     'bag_already_thawed': 'bag {bag_code} was thawed already; a thawed bag is never refrozen or thawed again',
     'bag_identified': '{detail}',
     'bag_not_frozen': 'bag {bag_code} is a fresh bag: there is nothing to thaw',

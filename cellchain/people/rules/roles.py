@@ -46,13 +46,11 @@ def role_set_refusals(roles: Iterable[str], *, allow_qa_with_lab_or_qc: bool = F
     reasons = []
     if "admin" in held and held - {"admin"}:
         others = ", ".join(role_title(r) for r in sorted(held - {"admin"}))
-        reasons.append(Reason(ADMIN_WITH_OPERATIONAL_ROLE,
-                              f"an administrator holds no other role (asked for {others} as well)"))
+        reasons.append(Reason(ADMIN_WITH_OPERATIONAL_ROLE, others=others))
     if not allow_qa_with_lab_or_qc and "qa" in held:
         for other, code in (("lab", QA_WITH_LAB), ("qc", QA_WITH_QC)):
             if other in held:
-                reasons.append(Reason(code, f"one account may not be both {role_title('qa')} and "
-                                            f"{role_title(other)} (the site's policy does not allow it)"))
+                reasons.append(Reason(code, qa=role_title("qa"), other=role_title(other)))
     return reasons
 
 

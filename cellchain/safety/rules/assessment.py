@@ -195,28 +195,21 @@ def conflicts(event: Assessment, *, now: datetime, site_today: date) -> list[Rea
     if any(fatal.values()) and not all(fatal.values()):
         given = ", ".join(name for name, present in fatal.items() if present)
         missing = ", ".join(name for name, present in fatal.items() if not present)
-        reasons.append(Reason(FATAL_EVENT_INCONSISTENT, f"{given} says the event was fatal: it also needs {missing} "
-                                                        "(CTCAE grade 5 is death related to the event)"))
+        reasons.append(Reason(FATAL_EVENT_INCONSISTENT, given=given, missing=missing))
     if event.onset_on and event.resolved_on and event.resolved_on < event.onset_on:
-        reasons.append(Reason(RESOLUTION_BEFORE_ONSET, f"resolved {event.resolved_on} is before the onset "
-                                                       f"{event.onset_on}"))
+        reasons.append(Reason(RESOLUTION_BEFORE_ONSET, resolved_on=event.resolved_on, onset_on=event.onset_on))
     if event.outcome in RESOLVED_OUTCOMES and event.resolved_on is None:
-        reasons.append(Reason(RESOLUTION_OUTCOME_MISMATCH, f"outcome {event.outcome.replace('_', ' ')} needs the "
-                                                           "resolution date"))
+        reasons.append(Reason(RESOLUTION_OUTCOME_MISMATCH, outcome=event.outcome))
     elif event.resolved_on is not None and event.outcome not in (*RESOLVED_OUTCOMES, None):
-        reasons.append(Reason(RESOLUTION_OUTCOME_MISMATCH, f"a resolution date is given but the outcome is "
-                                                           f"{event.outcome.replace('_', ' ')}"))
+        reasons.append(Reason(RESOLUTION_OUTCOME_MISMATCH, variant="resolved", outcome=event.outcome))
     if event.onset_on and event.onset_on > site_today:
-        reasons.append(Reason(ONSET_IN_FUTURE, f"the onset {event.onset_on} is in the future"))
+        reasons.append(Reason(ONSET_IN_FUTURE, onset_on=event.onset_on))
     elif event.onset_on and (event.onset_on - event.aware_at.date()).days > 1:  # a day's slack: UTC vs site date
-        reasons.append(Reason(AWARENESS_BEFORE_ONSET, f"the site cannot have been aware on "
-                                                      f"{event.aware_at.date()} of an event that began on "
-                                                      f"{event.onset_on}"))
+        reasons.append(Reason(AWARENESS_BEFORE_ONSET, aware_on=event.aware_at.date(), onset_on=event.onset_on))
     if event.resolved_on and event.resolved_on > site_today:
-        reasons.append(Reason(RESOLUTION_IN_FUTURE, f"the resolution {event.resolved_on} is in the future"))
+        reasons.append(Reason(RESOLUTION_IN_FUTURE, resolved_on=event.resolved_on))
     if event.aware_at > now:
-        reasons.append(Reason(AWARENESS_IN_FUTURE, "awareness is when the site learned of the event: not in the "
-                                                   "future"))
+        reasons.append(Reason(AWARENESS_IN_FUTURE))
     return reasons
 
 
@@ -230,5 +223,4 @@ def missing_for_confirmation(event: Assessment) -> list[str]:
 
 
 def incomplete(missing: list[str]) -> Reason:
-    return Reason(ASSESSMENT_INCOMPLETE, f"the investigator confirms a complete assessment: still missing "
-                                         f"{', '.join(missing)}")
+    return Reason(ASSESSMENT_INCOMPLETE, missing=", ".join(missing))

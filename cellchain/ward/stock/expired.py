@@ -99,10 +99,9 @@ def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str],
     for code in codes:
         bag = bags[code]
         if bag.expires_at > now:
-            reasons.append(Reason(BAG_NOT_EXPIRED, f"{code} is in date until {bag.expires_at:%Y-%m-%d %H:%M} UTC"))
+            reasons.append(Reason(BAG_NOT_EXPIRED, bag_code=code, expires_at=f"{bag.expires_at:%Y-%m-%d %H:%M} UTC"))
         if bag.id in allocated:
-            reasons.append(Reason(EXPIRED_BAG_ALLOCATED, f"{code} is allocated to {allocated[bag.id]}; the "
-                                                         "coordinator takes it off the visit first"))
+            reasons.append(Reason(EXPIRED_BAG_ALLOCATED, bag_code=code, subject=allocated[bag.id]))
     if reasons:
         raise Refused(reasons)
     done = []
