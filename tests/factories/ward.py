@@ -128,7 +128,8 @@ def allocate(session: Session, item: Bag, visit: Visit, who: Subject, *, weight_
     weight = weight_kg if weight_kg is not None else who.weight_kg
     row = Allocation(visit_id=visit.id, bag_id=item.id, subject_id=who.id, weight_kg=weight,
                      required_cells=dosing.required_cells(weight) if item.kind == "ucmsc" else None,
-                     allocated_by=user(session, "coordinator").id)
+                     allocated_by=user(session, "coordinator").id,
+                     allocated_at=datetime.now(UTC) - timedelta(hours=2))  # before the bedside, as the coordinator does it
     session.add(row)
     session.flush()
     return row

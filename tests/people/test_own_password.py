@@ -38,7 +38,7 @@ def test_a_wrong_current_password_shows_the_form_again_naming_it(app, client, au
     wrong = _change(auth, current="not-my-password")
     assert wrong.status_code == 400
     page = wrong.get_data(as_text=True)
-    assert "<strong>current_password</strong>: the current password is wrong" in page and "<form" in page
+    assert "<strong>current password</strong>: the current password is wrong" in page and "<form" in page
     assert "not-my-password" not in page
     with db_session(app) as session:
         person = session.exec(select(User).where(User.username == "lab")).one()
@@ -50,11 +50,11 @@ def test_a_wrong_current_password_shows_the_form_again_naming_it(app, client, au
 def test_the_new_password_follows_the_site_rule_and_is_typed_the_same_twice(app, client, auth):
     auth.login("qc")
     short = _change(auth, new="short", repeat="short")
-    assert short.status_code == 400 and b"<strong>new_password</strong>: at least 12 characters" in short.data
+    assert short.status_code == 400 and b"<strong>new password</strong>: at least 12 characters" in short.data
     common = _change(auth, new="password1234", repeat="password1234")
-    assert common.status_code == 400 and b"<strong>new_password</strong>" in common.data
+    assert common.status_code == 400 and b"<strong>new password</strong>" in common.data
     differ = _change(auth, repeat=NEW + "x")
-    assert differ.status_code == 400 and b"<strong>repeat_password</strong>" in differ.data
+    assert differ.status_code == 400 and b"<strong>repeat password</strong>" in differ.data
     same = _change(auth, new=PASSWORD, repeat=PASSWORD)
     assert same.status_code == 400 and b"other than the current one" in same.data
 

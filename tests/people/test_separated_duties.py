@@ -132,7 +132,7 @@ def test_a_new_account_made_on_the_page_has_no_role_until_a_second_administrator
     auth.login("admin")
     created = auth.post("/admin/users", {"username": "newlab", "full_name": "New Lab", "password": "new-lab-password",
                                          "roles": "lab"})
-    assert created.status_code == 302
+    assert created.status_code == 303
     assert _roles(app, "newlab") == set()
     with app.app_context():
         grant = db.session().exec(select(RoleGrant).where(RoleGrant.status == "pending")).one()
@@ -142,7 +142,7 @@ def test_a_new_account_made_on_the_page_has_no_role_until_a_second_administrator
     auth.login("admin2")
     approved = auth.post(f"/admin/role-grants/{grant.id}/approve", {
         "signature_username": "admin2", "signature_password": demo.DEMO_PASSWORD, "signature_meaning": "approved"})
-    assert approved.status_code == 302, approved.get_data(as_text=True)[:500]
+    assert approved.status_code == 303, approved.get_data(as_text=True)[:500]
     assert _roles(app, "newlab") == {"lab"}
 
 
@@ -171,7 +171,7 @@ def test_a_new_account_waiting_for_its_grant_logs_in_and_opens_no_operational_pa
     auth.login("admin")
     created = auth.post("/admin/users", {"username": "waiting", "full_name": "Waiting Person",
                                          "password": "amber-orchard-42", "roles": "qa"})
-    assert created.status_code == 302
+    assert created.status_code == 303
     auth.logout()
     assert auth.login("waiting", "amber-orchard-42").status_code == 302
     assert client.get("/").status_code in (200, 302)

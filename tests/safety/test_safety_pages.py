@@ -28,7 +28,7 @@ def test_the_investigator_records_and_confirms_an_event_on_the_pages(app, auth):
     assert form.status_code == 200 and 'name="seriousness"' in form.get_data(as_text=True)
     onset = safety.today().isoformat()
     made = auth.post(f"/safety/subjects/{code}/events", data={**FORM, "onset_on": onset})
-    assert made.status_code == 302, made.get_data(as_text=True)[:2000]
+    assert made.status_code == 303, made.get_data(as_text=True)[:2000]
     with app.app_context():
         event = db.session().exec(select(AdverseEvent)).one()
         assert (event.grade, event.serious, event.biopsy_proven, event.seriousness) == (3, True, True,
@@ -37,11 +37,11 @@ def test_the_investigator_records_and_confirms_an_event_on_the_pages(app, auth):
     assert "SERIOUS" in page and 'data-testid="sae-clock"' in page and 'data-testid="confirm-event"' in page
     signed = auth.post(f"/safety/events/{event.id}/confirm", data={
         "signature_username": "investigator", "signature_password": PASSWORD, "signature_meaning": "approved"})
-    assert signed.status_code == 302
+    assert signed.status_code == 303
     reported = auth.post(f"/safety/events/{event.id}/report", data={
         "sent_to": "sponsor safety desk", "signature_username": "investigator", "signature_password": PASSWORD,
         "signature_meaning": "authored"})
-    assert reported.status_code == 302
+    assert reported.status_code == 303
     page = auth._client.get(f"/safety/events/{event.id}").get_data(as_text=True)
     assert "confirmed" in page and "sent in time" in page and 'data-testid="sae-reports"' in page
 
@@ -111,15 +111,15 @@ def test_the_amend_form_keeps_what_it_does_not_change_and_a_confirmed_event_need
             "causality": "probable", "outcome": "recovered", "onset_on": safety.today().isoformat(),
             "resolved_on": safety.today().isoformat(), "biopsy_proven": "", "rejection_treatment": "",
             "infusion_id": str(infusion_id)}
-    assert auth.post(f"/safety/events/{draft.id}/amend", data=form).status_code == 302
+    assert auth.post(f"/safety/events/{draft.id}/amend", data=form).status_code == 303
     with app.app_context():
         event = db.session().get(AdverseEvent, draft.id)
         assert (event.infusion_id, event.aware_at, event.grade, event.serious, event.version) == (
             infusion_id, draft.aware_at, 1, False, 2)
     assert auth.post(f"/safety/events/{draft.id}/confirm", data={
         "signature_username": "investigator", "signature_password": PASSWORD,
-        "signature_meaning": "approved"}).status_code == 302
+        "signature_meaning": "approved"}).status_code == 303
     refused = auth.post(f"/safety/events/{draft.id}/amend", data={**form, "grade": "2"})
     assert refused.status_code == 400 and "reason" in refused.get_data(as_text=True)
     assert auth.post(f"/safety/events/{draft.id}/amend", data={**form, "grade": "2", "reason": "worse on review"}
-                     ).status_code == 302
+                     ).status_code == 303

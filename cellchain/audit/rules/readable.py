@@ -2,15 +2,22 @@
 
 The trail stores each entry's values as canonical JSON (what the hash covers, ``hash_chain.py``); a page
 shows the same values as rows: the field's name in words and its value as text (lists joined, yes and no
-for booleans, an empty value as a dash). Nothing is dropped or reordered beyond the stored key order.
+for booleans, an empty value as a dash, a stored code in words). Nothing is dropped or reordered beyond the stored key order.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from cellchain.core.words.labels import label
+
 EMPTY = "—"
+# A stored code (``at_lab``, ``gram_stain``): shown through the one vocabulary. Free text has spaces and
+# identifiers have capitals or digits first, so neither is touched; the CSV export and the API keep the
+# stored values exactly.
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
 
 
 def _text(value: Any) -> str:
@@ -22,7 +29,8 @@ def _text(value: Any) -> str:
         return ", ".join(_text(item) for item in value)
     if isinstance(value, dict):
         return "; ".join(f"{name.replace('_', ' ')}: {_text(item)}" for name, item in value.items())
-    return str(value)
+    text = str(value)
+    return label(text) if _CODE.fullmatch(text) else text
 
 
 def rows(stored: str | None) -> list[tuple[str, str]]:
