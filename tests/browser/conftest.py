@@ -68,6 +68,22 @@ class Shots:
         self._page.screenshot(path=str(self._dir / f"{self._n:02d}-{step}.png"), full_page=True)
 
 
+PHONE = {"width": 390, "height": 844}
+
+
+def phone(browser, live_server):
+    """A new browser context and page on a 390 px wide screen: ``(context, page)``; close the context."""
+    context = browser.new_context(base_url=live_server, viewport=PHONE)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    return context, page
+
+
+def assert_fits(page, width: int = PHONE["width"]) -> None:
+    """The page is no wider than the screen: nothing scrolls sideways."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{page.url} scrolls sideways"
+
+
 def login(page, username: str, password: str = PASSWORD) -> None:
     page.goto("/auth/login")
     page.fill("input[name=username]", username)

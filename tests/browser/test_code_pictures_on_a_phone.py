@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, phone
 from tests.factories import labels
 from tests.factories.lab import in_db
 
@@ -16,9 +16,7 @@ def test_bag_codes_fit_a_phone_screen(app, browser, live_server):
         bag = labels.bag(session, labels.lot(session))
         labels.allocate(session, bag, labels.subject(session))
         bag_code = bag.bag_code
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    context, page = phone(browser, live_server)
     try:
         login(page, "lab")
         page.wait_for_selector("[data-testid=current-user]")

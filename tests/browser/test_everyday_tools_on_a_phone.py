@@ -8,44 +8,32 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_fits, login, phone
 from tests.browser.wedge import assert_scan_focus, done, local_input, scan, submit
 from tests.factories import ward
 from tests.factories.qc import add_results, db_session, make_lot
 
 pytestmark = pytest.mark.browser
-WIDTH = 390
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": WIDTH, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, f"{page.url} scrolls sideways"
 
 
 def test_lab_searches_finds_an_expired_bag_by_its_alert_and_discards_it_at_390_px(app, browser, live_server):
     with db_session(app) as session:
         bag = ward.bag(session, expires_at=datetime.now(UTC) - timedelta(hours=1))
         code = bag.bag_code
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "lab")
         page.goto("/scan/search")
         scan(page, code[:9])
         assert page.locator(f"[data-hit='bag:{code}']").count() == 1
         assert_scan_focus(page)
-        _fits(page)
+        assert_fits(page)
         submit(page, page.locator("[data-testid=alerts-link]"))
-        _fits(page)
+        assert_fits(page)
         submit(page, page.locator("[data-alert=bags_expired] a"))
         page.check(f"input[name=bags][value='{code}']")
         page.fill("input[name=location]", "Clean room 1")
-        _fits(page)
+        assert_fits(page)
         submit(page, page.locator("button", has_text="Discard the ticked bags"))
         assert "1 expired bag discarded" in done(page)
     finally:
@@ -56,7 +44,7 @@ def test_qa_reads_a_bags_audit_trail_by_scanning_it_at_390_px(app, browser, live
     with db_session(app) as session:
         bag = ward.bag(session)
         code = bag.bag_code
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "qa")
         page.goto("/audit/")
@@ -64,7 +52,7 @@ def test_qa_reads_a_bags_audit_trail_by_scanning_it_at_390_px(app, browser, live
         assert code in page.inner_text("[data-testid=audit-scope]")
         assert page.locator("dl.values dt", has_text="state").count() >= 1
         assert_scan_focus(page)
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()
 
@@ -75,12 +63,12 @@ def test_qc_enters_the_open_tests_of_a_lot_on_one_form_at_390_px(app, browser, l
         add_results(session, lot, skip=("viability", "endotoxin"))
         number = lot.lot_number
     tz = ZoneInfo(app.config["SITE_TIMEZONE"])
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "qc")
         page.goto(f"/qc/lots/{number}")
         submit(page, page.locator("[data-testid=batch-link]"))
-        _fits(page)
+        assert_fits(page)
         for test, value in (("viability", "92"), ("endotoxin", "0.8")):
             page.fill(f"input[name='{test}.value']", value)
             page.fill(f"input[name='{test}.sampled_at']", local_input(tz, hours=3))

@@ -11,31 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_fits, login, phone
 from tests.browser.wedge import assert_scan_focus, done, scan, submit
 from tests.factories import ward
 from tests.factories.qc import db_session
 
 pytestmark = pytest.mark.browser
-WIDTH = 390
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": WIDTH, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    return context, page
-
-
-def _fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, f"{page.url} scrolls sideways"
 
 
 def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(app, browser, live_server):
     with db_session(app) as session:
         bag = ward.bag(session)
         code, data = bag.bag_code, ward.bag_2d(bag)
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "lab")
         page.goto("/lab/")
@@ -43,7 +31,7 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         scan(page, data)
         assert page.locator(f"tr[data-bag='{code}']").count() == 1
         assert_scan_focus(page)
-        _fits(page)
+        assert_fits(page)
         page.fill("input[name=ship_to]", "Liver transplant ward 5")
         page.fill("input[name=temperature_c]", "5")
         page.fill("input[name=handed_over_by]", "Li Wei")
@@ -51,10 +39,10 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         submit(page, page.locator("button", has_text="Dispatch 1 bag"))
         assert "dispatched" in done(page)
         assert page.locator("[data-testid=shipper-label]").count() == 1
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "nurse")
         page.goto("/ward/")
@@ -62,7 +50,7 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         scan(page, data)
         custody = page.locator("[data-testid=custody]")
         assert "Li Wei" in custody.inner_text() and "Courier Wu" in custody.inner_text()
-        _fits(page)
+        assert_fits(page)
         page.check("input[value=received_at_ward]")
         page.fill("#record input[name=location]", ward.WARD)
         page.fill("#record input[name=temperature_c]", "6")
@@ -72,7 +60,7 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         assert "received at ward" in done(page)
         assert page.inner_text("[data-testid=state]") == "at ward"
         assert_scan_focus(page)
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()
 
@@ -87,14 +75,14 @@ def test_a_coordinator_replaces_a_discarded_allocated_bag_at_390_px(app, browser
         ward.hand_over(session, old, "discarded", minutes_ago=5)
         new = ward.bag(session, division="B0")
         subject_code, new_code, new_scan = who.subject_code, new.bag_code, ward.bag_2d(new)
-    context, page = _phone(browser, live_server)
+    context, page = phone(browser, live_server)
     try:
         login(page, "coordinator")
         page.wait_for_selector("[data-testid=bags-unusable]")
         assert "was discarded" in page.inner_text("[data-testid=bags-unusable]")
         submit(page, page.locator("[data-testid=bags-unusable] a", has_text=subject_code))
         assert "allocated_bag_discarded" in page.content()
-        _fits(page)
+        assert_fits(page)
         page.fill("form.deallocate input[name=reason]", "bag discarded: punctured")
         submit(page, page.locator("form.deallocate button"))
         assert "not fit for use" in done(page)
@@ -106,6 +94,6 @@ def test_a_coordinator_replaces_a_discarded_allocated_bag_at_390_px(app, browser
         submit(page, form.locator("button[type=submit]"))
         assert "allocated" in done(page)
         assert new_code in page.inner_text("[data-testid=allocations]")
-        _fits(page)
+        assert_fits(page)
     finally:
         context.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, phone
 from tests.factories import qc
 
 pytestmark = pytest.mark.browser
@@ -15,9 +15,7 @@ def test_the_bag_list_pages_on_a_phone_without_sideways_scroll(app, browser, liv
     with qc.db_session(app) as session:
         for n in range(1, 4):
             qc.make_lot(session, n=n, bags=20)  # 60 bags in quarantine
-    context = browser.new_context(base_url=live_server, viewport={"width": 390, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    context, page = phone(browser, live_server)
     try:
         login(page, "lab")
         page.wait_for_selector("[data-testid=current-user]")

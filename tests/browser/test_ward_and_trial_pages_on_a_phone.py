@@ -15,11 +15,11 @@ from cellchain.core import db
 from cellchain.demo import loader as demo
 from cellchain.people.accounts import Policy
 from cellchain.trial.models import Subject
-from tests.browser.conftest import login
+from tests.browser.conftest import PHONE, login, phone
 from tests.conftest import FAST_HASH
 
 pytestmark = pytest.mark.browser
-WIDTH = 390
+WIDTH = PHONE["width"]
 HOPS = 2
 SKIPPED = ("/api/", "/auth/logout", "format=", "/download", ".pdf", ".zpl", ".png", ".csv", ".json")
 
@@ -78,9 +78,7 @@ def _walk(page, start: list[str]) -> dict[str, str]:
     ("investigator", ["/", "/trial/"]),
 ])
 def test_ward_and_trial_pages_fit_a_phone_without_sideways_scroll(demo_site, browser, live_server, role, start):
-    context = browser.new_context(base_url=live_server, viewport={"width": WIDTH, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    context, page = phone(browser, live_server)
     try:
         login(page, role)
         page.wait_for_selector("[data-testid=current-user]")
@@ -90,9 +88,7 @@ def test_ward_and_trial_pages_fit_a_phone_without_sideways_scroll(demo_site, bro
 
 
 def test_a_visit_calendar_row_reads_as_heading_and_value_on_a_phone(demo_site, browser, live_server):
-    context = browser.new_context(base_url=live_server, viewport={"width": WIDTH, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
+    context, page = phone(browser, live_server)
     try:
         login(page, "coordinator")
         page.wait_for_selector("[data-testid=current-user]")
