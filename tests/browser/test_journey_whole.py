@@ -28,11 +28,10 @@ from tests.browser.test_journey_lab import (
     _register_cord,
     _second_person_verifies,
 )
-from tests.browser.test_journey_qa import _record_result
 from tests.browser.test_journey_ward import _complete, _right_patient_passes_and_starts
 from tests.browser.wedge import assert_scan_focus, done, local_input, scan, submit
 from tests.conftest import PASSWORD
-from tests.factories.qc import PASSING
+from tests.factories.qc import PASSING, SAMPLED_FORM
 from tests.factories.trial import eligible_answers
 
 pytestmark = pytest.mark.browser
@@ -99,13 +98,18 @@ def _lab_makes_labelled_bags(j: Journey, tz: ZoneInfo) -> tuple[str, list[str], 
 
 
 def _qc_enters_every_result(j: Journey, lot: str) -> None:
+    """The dosing lot's release panel on the whole-lot form: one value and sampling time a row, one submit."""
     page = j.as_("qc", DESK)
     page.goto("/qc/")
-    submit(page, page.locator(f"[data-testid=qc-work] tr[data-lot='{lot}'] a"))
-    offered = set(page.locator("#record select[name=test] option").evaluate_all("os => os.map(o => o.value)"))
-    for test, value in {**PASSING, "gram_stain": "negative"}.items():  # the dosing lot's release panel
-        if test in offered:
-            assert "within specification" in _record_result(page, test, str(value))
+    submit(page, page.locator(f"[data-testid=qc-work] tr[data-lot='{lot}'] a", has_text="Enter all open results"))
+    rows = set(page.locator("fieldset.qc-row").evaluate_all("rows => rows.map(r => r.dataset.row)"))
+    panel = {test: value for test, value in {**PASSING, "gram_stain": "negative"}.items() if test in rows}
+    for test, value in panel.items():
+        page.fill(f"input[name='{test}.value']", str(value))
+        page.fill(f"input[name='{test}.sampled_at']", SAMPLED_FORM["sampled_at"])
+    j.shot("qc-whole-lot-form")
+    submit(page, page.locator("button", has_text="Record these results"))
+    assert f"{len(panel)} results recorded" in done(page)
     j.shot("qc-results-entered")
 
 
