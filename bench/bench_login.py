@@ -1,6 +1,6 @@
 """Bench: a failed login for a real username beside one for an unknown username, at the production hash cost.
 
-Why: the login must not tell which usernames exist by its timing (issue 17, item 5). An unknown name is
+Why: the login must not tell which usernames exist by its timing (docs/security.md). An unknown name is
 checked against a hash made with the site's own method and cost (``accounts._dummy_hash``), so both cost one
 scrypt at ``PASSWORD_HASH_METHOD``; the two medians should match within noise. The throttle is set out of
 reach here so every attempt reaches the password check.

@@ -123,7 +123,7 @@ DEFAULTS: dict[str, Any] = {
     # never later than its frozen expiry (docs/rules.md, "Frozen bags and the thaw").
     "FROZEN_SHELF_LIFE_DAYS": 180,
     "THAWED_SHELF_LIFE_HOURS": 4,
-    # The alerts page and the top bar's count warn of bags that expire within this many hours (issue 16).
+    # The alerts page and the top bar's count warn of bags that expire within this many hours.
     "EXPIRY_ALERT_HOURS": 24,
     "DONOR_SPECIMEN_WINDOW_DAYS": 7,
     "TEMPERATURE_RANGES": {

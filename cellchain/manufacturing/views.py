@@ -169,7 +169,7 @@ def start_lot(din: str):
 
 
 def _label_links(lot: Lot, has_bags: bool) -> list[tuple[str, str]]:
-    """The lot's label pages, where the lab looks for them (issue 16): culture vessel labels while it grows,
+    """The lot's label pages, where the lab looks for them: culture vessel labels while it grows,
     QC tube labels, the bag labels printed for it, and the reconciliation of every label not yet accounted
     for; only for a person the label pages admit (their own ``roles_required``)."""
     allowed = getattr(current_app.view_functions["labels.print_page"], "required_roles", ())

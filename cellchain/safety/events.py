@@ -45,7 +45,7 @@ AWARENESS_AFTER_REPORT = "awareness_after_report"
 SIGNER_NOT_ACTOR = "signer_not_actor"
 DEATH_PATH_ACTION = "death: the subject's withdrawal/death path must be recorded"
 """The open action a grade-5 event leaves for the investigator until the subject's death is recorded
-(issue 18 item 1 builds that path; ``death_paths_open`` is where it will close the action)."""
+(the subject's lifecycle records it; ``death_paths_open`` is where the action then closes)."""
 
 
 # --- the record's shape -------------------------------------------------------------------------------
@@ -289,8 +289,8 @@ def drafts_to_confirm(session: Session) -> list[EventRow]:
 
 
 def death_paths_open(session: Session) -> list[EventRow]:
-    """Grade-5 events: each leaves the investigator the open action DEATH_PATH_ACTION. The subject lifecycle
-    (issue 18 item 1) closes it by filtering out subjects whose death is recorded."""
+    """Grade-5 events: each leaves the investigator the open action DEATH_PATH_ACTION until the subject's
+    death is recorded in the subject's lifecycle, which is not yet kept (docs/rules.md, "Safety")."""
     return rows_where(session, AdverseEvent.grade == FATAL_GRADE)
 
 
