@@ -126,10 +126,11 @@ def infusion_visit(session: Session, who: Subject, *, week: int = 0, days_from_t
 
 def allocate(session: Session, item: Bag, visit: Visit, who: Subject, *, weight_kg: float | None = None) -> Allocation:
     weight = weight_kg if weight_kg is not None else who.weight_kg
+    # Allocated two hours ago: before the bedside, as the coordinator does it (an infusion never precedes it).
     row = Allocation(visit_id=visit.id, bag_id=item.id, subject_id=who.id, weight_kg=weight,
                      required_cells=dosing.required_cells(weight) if item.kind == "ucmsc" else None,
                      allocated_by=user(session, "coordinator").id,
-                     allocated_at=datetime.now(UTC) - timedelta(hours=2))  # before the bedside, as the coordinator does it
+                     allocated_at=datetime.now(UTC) - timedelta(hours=2))
     session.add(row)
     session.flush()
     return row

@@ -2,7 +2,8 @@
 
 The trail stores each entry's values as canonical JSON (what the hash covers, ``hash_chain.py``); a page
 shows the same values as rows: the field's name in words and its value as text (lists joined, yes and no
-for booleans, an empty value as a dash, a stored code in words). Nothing is dropped or reordered beyond the stored key order.
+for booleans, an empty value as a dash, a stored code in words). Nothing is dropped or reordered beyond
+the stored key order.
 """
 
 from __future__ import annotations
