@@ -17,7 +17,7 @@ from typing import Any
 from cellchain.identifiers import isbt128
 from cellchain.labelling.pdf import code128_width_mm, render_pdf
 from cellchain.labelling.templates import resolve
-from cellchain.labelling.zpl import render_zpl
+from cellchain.labelling.zpl import code128_fits, render_zpl
 
 TEMPLATE = "storage"
 TITLES = {"box": "STORAGE BOX", "position": "POSITION", "location": "RACK / SHELF"}
@@ -28,7 +28,9 @@ def place_label(kind: str, code: str, where: str, letters: Mapping[str, str]) ->
     data = isbt128.encode_local(letters[kind], code)
     template = resolve(TEMPLATE)
     linear = next(e for e in template.elements if e.type == "barcode128")
-    fits = code128_width_mm(data, linear.module_mm or 0.0) <= (linear.max_width_mm or template.width_mm)
+    room_mm = linear.max_width_mm if linear.max_width_mm is not None else template.width_mm - linear.x_mm
+    # Printed only where it fits both the PDF and a 203 dpi Zebra head, which rounds modules to whole dots.
+    fits = code128_width_mm(data, linear.module_mm or 0.0) <= room_mm and code128_fits(template, linear, data)
     return {"title": TITLES[kind], "code": code, "where": where, "local_2d": data, "local_barcode": data,
             "linear": "yes" if fits else ""}
 

@@ -195,11 +195,25 @@ def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n
                          f"{frame.dots(room_mm)} available")
 
 
+def _code128_dots(frame: _Frame, e: Element, value: str) -> tuple[int, int]:
+    """The module and the bars' width of ``value``'s Code 128, in whole printer dots."""
+    module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_128_MM)
+    return module, (11 * len(code128_codewords(value)) + 2) * module
+
+
+def code128_fits(template: LabelTemplate, e: Element, value: str, *, dpi: int = 203) -> bool:
+    """Whether ``value``'s Code 128 fits ``e``'s room as a ``dpi`` print head prints it (modules in whole
+    dots), so a label can leave out a linear code that would not print rather than fail."""
+    frame = _Frame(template, dpi)
+    module, bars = _code128_dots(frame, e, value)
+    room_mm = e.max_width_mm if e.max_width_mm is not None else template.width_mm - e.x_mm
+    return bars + 2 * QUIET_128 * module <= frame.dots(room_mm) + 1
+
+
 def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     value, height = barcode_value(e, data, n), e.height_mm or 0.0
-    module = frame.module_dots(e.module_mm or 0.0, MIN_MODULE_128_MM)
+    module, bars = _code128_dots(frame, e, value)
     quiet_mm = QUIET_128 * frame.mm(module)
-    bars = (11 * len(code128_codewords(value)) + 2) * module
     text_pt = e.hr_size_pt
     _symbol_fits(frame, e, bars + 2 * QUIET_128 * module, height + HR_GAP_MM + text_pt * PT_MM, n)
     fields = [f"{frame.origin(e.x_mm + quiet_mm, e.y_mm, height)}^BY{module},3,{frame.dots(height)}"

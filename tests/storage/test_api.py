@@ -172,6 +172,18 @@ def test_storage_labels_for_a_label_printer_carry_the_same_codes(app, api):
     assert sorted(rack[0]) == [("Code128", "&dR1"), ("DataMatrix", "&dR1")]
 
 
+def test_a_box_with_a_long_code_prints_its_labels_and_leaves_out_a_linear_code_that_would_not_fit(app, api):
+    with in_db(app) as session:
+        storage.site(session, box_code="VIABILITY-BOX-12", rows=1, columns=1)
+    zpl = api.get(f"{P}/boxes/VIABILITY-BOX-12/labels.zpl", as_="lab")
+    pdf = api.get(f"{P}/boxes/VIABILITY-BOX-12/labels.pdf", as_="lab")
+    assert zpl.status_code == 200 and pdf.status_code == 200
+    for labels in (zpl_symbols(zpl.get_data(as_text=True)), scan_pages(pdf.data)):
+        for page, code in zip(labels, ("&bVIABILITY-BOX-12", "&cVIABILITY-BOX-12-A1"), strict=True):
+            assert ("DataMatrix", code) in page  # the 2D code always carries the place
+            assert {data for kind, data in page if kind == "Code128"} <= {code}  # a linear code only whole
+
+
 def test_racks_and_boxes_are_renamed_with_a_reason_and_keep_their_codes(app, api, spec):
     with in_db(app) as session:
         storage.site(session)
