@@ -189,3 +189,5 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(numbers.count, "count")
     app.add_template_filter(numbers.volume, "volume")
     app.add_template_global(posted, "posted")
+    # The one set of attributes a site-time input has, for inputs a template writes by hand.
+    app.add_template_global({"type": "text", **page_forms.SITE_TIME_INPUT}, "site_time_input")
