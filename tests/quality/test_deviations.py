@@ -48,7 +48,9 @@ def test_deviation_moves_through_its_states_with_a_closing_signature(app, api, o
     body = closed.get_json()
     assert body["status"] == "closed" and body["closing_signature_id"] and body["closed_at"]
     with app.app_context():
-        actions = [e.action for e in db.session().exec(select(AuditEntry).where(AuditEntry.record_type == "deviation"))]
+        entries = db.session().exec(select(AuditEntry).where(AuditEntry.record_type == "deviation")
+                                    .order_by(AuditEntry.seq))  # PostgreSQL returns rows in no set order
+        actions = [e.action for e in entries]
         assert actions == ["open_automatic", "investigate", "decide", "close"]
 
 
