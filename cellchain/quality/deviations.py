@@ -102,6 +102,9 @@ def open_deviation(session: Session, *, actor: Actor, kind: str, description: An
     if kind not in KINDS:
         fields["kind"] = f"one of {', '.join(KINDS)}"
     text = _text(description, "description", fields)
+    for name, value in (("lot_id", lot_number), ("test", test_code)):
+        if value is not None and not isinstance(value, str):
+            fields[name] = "give it as text"
     if fields:
         raise Invalid(fields)
     lot = None

@@ -140,3 +140,10 @@ def test_a_deeply_nested_body_is_a_400_naming_the_nesting_and_writes_nothing(cli
     assert response.status_code == 400
     assert "nested deeper than 16 levels" in response.get_json()["fields"]["body"]
     assert results() == before
+
+
+def test_a_deviation_naming_its_lot_or_test_by_anything_but_text_is_a_400_naming_it(api):
+    for body, named in (({"kind": "excursion", "description": "x", "lot_id": {"": {"": False}}}, "lot_id"),
+                        ({"kind": "excursion", "description": "x", "test": [1]}, "test")):
+        response = api.post("/api/v1/deviations", as_="qa", json=body)
+        assert response.status_code == 400 and named in response.get_json()["fields"], response.get_json()
