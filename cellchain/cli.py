@@ -1,5 +1,5 @@
 """Commands: ``flask --app cellchain init-db | demo | create-user | audit-verify | audit-checkpoint |
-audit-rotate-key``."""
+audit-rotate-key | idempotency-purge``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask.cli import with_appcontext
 from cellchain.audit import checkpoints, keyring, trail
 from cellchain.core import db, migrate
 from cellchain.core.errors import Invalid, Refused
+from cellchain.core.submissions import idempotency
 from cellchain.demo import loader as demo
 from cellchain.people import accounts
 from cellchain.people.rules.roles import ROLES
@@ -143,8 +144,17 @@ def trial_verify_list_command() -> None:
     click.echo(f"ok: sha256 {check.list_hash}, {check.used} positions used.")
 
 
+@click.command("idempotency-purge")
+@with_appcontext
+def idempotency_purge_command() -> None:
+    """Delete the API's idempotency keys older than IDEMPOTENCY_KEY_HOURS (with the answers kept for them)."""
+    gone = idempotency.purge(db.session(), hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
+    db.commit()
+    click.echo(f"Purged {gone} idempotency key(s) older than {current_app.config['IDEMPOTENCY_KEY_HOURS']} hours.")
+
+
 def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, create_user_command, audit_verify_command,
                     audit_checkpoint_command, audit_rotate_key_command, trial_init_list_command,
-                    trial_verify_list_command):
+                    trial_verify_list_command, idempotency_purge_command):
         app.cli.add_command(command)

@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "SIGNATURE_THROTTLE_FAILURES": 5,
     # one account holding QA with lab or with QC: off; a site whose staffing needs it turns it on (docs/rules.md)
     "ALLOW_QA_WITH_LAB_OR_QC": False,
+    # How long an API write's Idempotency-Key is honoured (its answer kept for a retry); older keys are purged
+    # on the account's next keyed write and by ``flask --app cellchain idempotency-purge`` (docs/security.md).
+    "IDEMPOTENCY_KEY_HOURS": 24,
     "PROXY_COUNT": 0,  # reverse proxies in front that set X-Forwarded-For/-Proto (the client address they pass)
     "WTF_CSRF_CHECK_DEFAULT": False,  # the page forms' CSRF check runs in people.security, the API is exempt
     # A form's token lives as long as the login session that issued it (PERMANENT_SESSION_LIFETIME): a bedside

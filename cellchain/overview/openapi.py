@@ -14,15 +14,26 @@ from typing import Any
 from flask import Flask, current_app
 from werkzeug.routing import Rule
 
-from cellchain.core.api import PREFIX, bp
+from cellchain.core.api import IDEMPOTENCY_HEADER, PREFIX, REPLAYED_HEADER, WRITE_METHODS, bp
+from cellchain.core.submissions.idempotency import KEY_RULE
 
 _CONVERTER = re.compile(r"<(?:[a-z_]+:)?([a-z_]+)>")
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 REFUSALS = {400: "bad input: ``fields`` names each bad field", 401: "not authenticated",
             403: "the role or the person may not do this", 404: "not found",
             409: "refused by a rule: ``reasons`` lists every rule that refused",
-            413: "the body is too large", 503: "the database is not answering; nothing was saved"}
+            413: "the body is too large",
+            422: f"the {IDEMPOTENCY_HEADER} was first sent with another request (another body, path or method); "
+                 "nothing was saved",
+            503: "the database is not answering; nothing was saved"}
 METHODS = ("get", "post", "put", "patch", "delete")
+IDEMPOTENCY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER, "in": "header", "required": False,
+    "description": (f"Optional; {KEY_RULE}. A retry of this write with the same key, by the same account and with "
+                    "the same request, within IDEMPOTENCY_KEY_HOURS, is given the first answer again (with "
+                    f"`{REPLAYED_HEADER}: true`) and writes nothing; a refused request (4xx) does not use its key."),
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]+$"},
+}
 
 
 def api_rules(app: Flask) -> Iterator[tuple[str, Rule]]:
@@ -53,6 +64,12 @@ def _complete(operation: dict[str, Any], view: Any, endpoint: str, method: str) 
         statuses += [401, 403]
     if "requestBody" in operation:
         statuses.append(413)
+    if method.upper() in WRITE_METHODS:
+        # Every write honours the header at the API's edge (core/api.py), so every write states it.
+        parameters = operation.setdefault("parameters", [])
+        if IDEMPOTENCY_PARAMETER not in parameters:  # flask-smorest hands out the same dict on every build
+            parameters.append(dict(IDEMPOTENCY_PARAMETER))
+        statuses.append(422)
     if roles:
         stated = "Roles: " + ", ".join(roles)
         operation["description"] = f"{operation['description']}\n\n{stated}" if operation.get("description") \

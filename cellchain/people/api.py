@@ -8,7 +8,7 @@ from flask import request
 
 from cellchain.audit import signatures
 from cellchain.core import db
-from cellchain.core.api import bp
+from cellchain.core.api import answer_not_kept, bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.people import accounts, role_grants
@@ -34,6 +34,7 @@ TAGS = ["auth"]
 
 
 @bp.post("/auth/token", tags=TAGS)
+@answer_not_kept  # the answer is a bearer token: never stored in the clear for a retry
 @bp.arguments(TokenIn)
 @bp.response(201, TokenOut)
 @bp.alt_response(401, schema=ErrorSchema, description="the username or password is wrong")

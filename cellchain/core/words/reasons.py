@@ -50,6 +50,13 @@ MESSAGES: dict[str, str] = {
         "this form's id was already used by another form; open the page again and send it from there"
     ),
     'conflict': 'a concurrent change got there first; reload and try again',
+    'idempotency_key_in_flight': (
+        'the first request with this Idempotency-Key is still being recorded; send it again in a moment to get '
+        'its answer'
+    ),
+    'idempotency_key_reused': (
+        'this Idempotency-Key was first sent with another request ({first}); send a new key for a new request'
+    ),
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
