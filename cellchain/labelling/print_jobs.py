@@ -373,17 +373,28 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     return row
 
 
+TARGET_PAGES = {"collection": "collection", "bag": "bag", "thawed_bag": "bag", "wristband": "subject",
+                "shipper": "shipment", "cryovial": "vial"}
+"""The print page each kind of label belongs to, keyed by what is printed on it; vessel and QC-tube labels
+belong to their lot's page (``targets_of``)."""
+LOT_PAGES = {"culture_vessel": "vessel", "qc_tube": "qc"}
+
+
 def target_of(session: Session, label_id: int) -> tuple[str, str]:
     """The print page (target, key) a printed label belongs to."""
     row = session.get(LabelPrint, label_id)
     if row is None:
         raise NotFound(f"no printed label {label_id}")
-    if row.label_kind in ("culture_vessel", "qc_tube"):
-        lot = session.get(Lot, row.item_id)
-        return ("vessel" if row.label_kind == "culture_vessel" else "qc"), lot.lot_number
-    by_kind = {"collection": "collection", "bag": "bag", "thawed_bag": "bag", "wristband": "subject",
-               "shipper": "shipment", "cryovial": "vial"}
-    return by_kind[row.label_kind], row.item_key
+    return targets_of(session, [row])[row.id]
+
+
+def targets_of(session: Session, rows: Sequence[LabelPrint]) -> dict[int, tuple[str, str]]:
+    """``target_of`` for a page of printed labels, by label id: the lots of vessel and QC-tube labels read in
+    one statement, whatever the number of labels."""
+    lot_ids = sorted({row.item_id for row in rows if row.label_kind in LOT_PAGES})
+    numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}
+    return {row.id: (LOT_PAGES[row.label_kind], numbers[row.item_id]) if row.label_kind in LOT_PAGES
+            else (TARGET_PAGES[row.label_kind], row.item_key) for row in rows}
 
 
 def user_names(session: Session, rows: Iterable[LabelPrint]) -> dict[int, str]:

@@ -179,7 +179,7 @@ def index():
     session = db.session()
     page = print_jobs.outstanding(session, page_request())
     rows = page.rows
-    links = {row.id: print_jobs.target_of(session, row.id) for row in rows}
+    links = print_jobs.targets_of(session, rows)
     return render_template("labels/index.html", page=page, rows=rows, links=links,
                            printers=print_jobs.user_names(session, rows))
 

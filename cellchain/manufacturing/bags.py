@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
@@ -44,7 +45,7 @@ from cellchain.manufacturing.bag_input import (
     parse_placebo,
 )
 from cellchain.manufacturing.lot_access import effective_steps, get_lot, lock_lot, not_in_process
-from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, Lot
+from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, BagTally, Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
@@ -368,6 +369,25 @@ def list_bags(session: Session, *, status: str | None = None, lot_number: str | 
 def count_bags(session: Session, *, status: str | None = None) -> int:
     """How many bags ``list_bags`` would list, counted by the database."""
     return db.count(session, _bags(session, status, None, None))
+
+
+def tally(session: Session) -> dict[tuple[str | None, str], int]:
+    """Every bag made, by (custody state, quality status), from the tally the database keeps (``BagTally``):
+    a few rows, whatever the number of bags."""
+    rows = session.exec(select(BagTally.custody_state, BagTally.quality_status, BagTally.bags))
+    return {(state or None, quality): bags for state, quality, bags in rows if bags}
+
+
+def unexpired(session: Session, *, now: datetime) -> dict[tuple[str | None, str], int]:
+    """The bags not yet expired at ``now``, by (custody state, quality status), counted from the expiry index
+    alone (``ix_bags_expiry``): as many as are still within their shelf life, never the bags of the past.
+    With ``tally`` it gives the expired bags of each state without reading them."""
+    # Grouped by an expression, as the tally keys a bag before its fill: grouped by the bare column, SQLite
+    # would rather walk the whole (custody_state, expires_at) index in order than sort the few unexpired rows.
+    state = func.coalesce(Bag.custody_state, "")
+    rows = session.exec(select(state, Bag.quality_status, func.count()).where(Bag.expires_at > now)
+                        .group_by(state, Bag.quality_status))
+    return {(state or None, quality): n for state, quality, n in rows}
 
 
 def _bags(session: Session, status: str | None, lot_number: str | None, din_text: str | None) -> Any:

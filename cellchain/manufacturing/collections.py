@@ -135,9 +135,11 @@ def collection_view(session: Session, din_text: Any) -> CollectionView:
 
 
 def awaiting_lot(session: Session) -> list[Collection]:
-    """Cords without a lot that are still usable (not discarded), newest first."""
-    statement = (select(Collection).outerjoin(Lot, Lot.collection_id == Collection.id)
-                 .where(Lot.id.is_(None), (Collection.custody_state.is_(None))
+    """Cords without a lot that are still usable (not discarded), newest first: read from the partial index of
+    the cords not yet marked by a lot (``Collection.lot_started_at``, kept by the database), so the page reads
+    the cords waiting, never every cord received."""
+    statement = (select(Collection)
+                 .where(Collection.lot_started_at.is_(None), (Collection.custody_state.is_(None))
                         | (Collection.custody_state != "discarded"))
                  .order_by(Collection.collected_at.desc()))
     return list(session.exec(statement))

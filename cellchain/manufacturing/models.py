@@ -18,7 +18,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
@@ -40,6 +51,10 @@ class Collection(SQLModel, table=True):
     """One umbilical cord. Identified by its DIN; the donor (mother) only by a code, never a name."""
 
     __tablename__ = "collections"
+    __table_args__ = (
+        Index("ix_collections_awaiting_lot", "collected_at", sqlite_where=text("lot_started_at IS NULL"),
+              postgresql_where=text("lot_started_at IS NULL")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     din: str = Field(max_length=13, unique=True, index=True)
@@ -55,6 +70,33 @@ class Collection(SQLModel, table=True):
     custody_state: str | None = Field(default=None, max_length=20)
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # When the cord's first lot started; NULL while the cord waits for one (the lab's home lists those from a
+    # partial index). The database keeps it: a trigger on every new lot (``lot_marker_sql``, migration 0017),
+    # so no way of writing a lot can leave a cord listed as waiting. The application never writes it.
+    lot_started_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+def lot_marker_sql(dialect: str) -> list[str]:
+    """The trigger that marks a cord when its first lot is inserted (``Collection.lot_started_at``)."""
+    mark = ("UPDATE collections SET lot_started_at = NEW.created_at "
+            "WHERE id = NEW.collection_id AND lot_started_at IS NULL")
+    if dialect == "sqlite":
+        return [f"CREATE TRIGGER lots_mark_collection AFTER INSERT ON lots BEGIN {mark}; END"]
+    if dialect == "postgresql":
+        return [
+            f"CREATE OR REPLACE FUNCTION cellchain_lot_marks_collection() RETURNS trigger AS $$ BEGIN {mark}; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER lots_mark_collection AFTER INSERT ON lots "
+            "FOR EACH ROW EXECUTE FUNCTION cellchain_lot_marks_collection()",
+        ]
+    raise NotImplementedError(f"the lot-marker trigger for {dialect}")
+
+
+def drop_lot_marker_sql(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return ["DROP TRIGGER IF EXISTS lots_mark_collection"]
+    return ["DROP TRIGGER IF EXISTS lots_mark_collection ON lots",
+            "DROP FUNCTION IF EXISTS cellchain_lot_marks_collection()"]
 
 
 LOT_STATUSES = ("in_process", "awaiting_release", "released", "rejected")
@@ -73,6 +115,9 @@ class Lot(SQLModel, table=True):
         CheckConstraint(f"purpose IN {LOT_PURPOSES!r}", name="ck_lots_purpose"),
         CheckConstraint("first_passage >= 0 AND starting_doublings >= 0", name="ck_lots_continuation"),
         UniqueConstraint("source_vial_id", name="uq_lots_source_vial_id"),  # a vial starts one lot
+        # The lots released lately (the QC work list keeps them for the tests read after release), found without
+        # reading every lot ever released (0017).
+        Index("ix_lots_status_decided", "status", "decided_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -185,6 +230,9 @@ class Bag(SQLModel, table=True):
         Index("ix_bags_lot", "lot_id"),
         Index("ix_bags_for_visit", "for_visit_id"),
         Index("ix_bags_custody_expiry", "custody_state", "expires_at"),  # accountability's totals (0012)
+        # The bags not yet expired, with what the counts ask of them, read from the index alone: accountability's
+        # totals and the expiry alerts count the unexpired bags and take the rest from ``BagTally`` (0017).
+        Index("ix_bags_expiry", "expires_at", "custody_state", "quality_status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -222,6 +270,61 @@ class Bag(SQLModel, table=True):
 
 
 LABEL_STATUSES = ("printed", "applied", "voided", "destroyed")
+
+
+class BagTally(SQLModel, table=True):
+    """How many bags stand in each custody state ('' before the fill) and quality status, kept by the database:
+    triggers on ``bags`` (``bag_tally_sql``, migration 0017) count every insert, change of either state and
+    delete in the same transaction, so the tally always equals a recount of ``bags``. The application only
+    reads it: bag accountability's totals and the expired-stock alert add it up instead of reading every bag
+    ever made."""
+
+    __tablename__ = "bag_tallies"
+
+    custody_state: str = Field(max_length=20, primary_key=True)
+    quality_status: str = Field(max_length=12, primary_key=True)
+    bags: int = Field(default=0)
+
+
+_TALLY_ADD = ("INSERT INTO bag_tallies (custody_state, quality_status, bags) VALUES "
+              "(COALESCE(NEW.custody_state, ''), NEW.quality_status, 1) "
+              "ON CONFLICT (custody_state, quality_status) DO UPDATE SET bags = bag_tallies.bags + 1")
+_TALLY_TAKE = ("UPDATE bag_tallies SET bags = bags - 1 "
+               "WHERE custody_state = COALESCE(OLD.custody_state, '') AND quality_status = OLD.quality_status")
+
+
+def bag_tally_sql(dialect: str) -> list[str]:
+    """The triggers that keep ``bag_tallies`` (``BagTally``) equal to a count of ``bags``."""
+    if dialect == "sqlite":
+        changed = "OLD.custody_state IS NOT NEW.custody_state OR OLD.quality_status IS NOT NEW.quality_status"
+        return [
+            f"CREATE TRIGGER bags_tally_insert AFTER INSERT ON bags BEGIN {_TALLY_ADD}; END",
+            f"CREATE TRIGGER bags_tally_update AFTER UPDATE OF custody_state, quality_status ON bags "
+            f"WHEN {changed} BEGIN {_TALLY_TAKE}; {_TALLY_ADD}; END",
+            f"CREATE TRIGGER bags_tally_delete AFTER DELETE ON bags BEGIN {_TALLY_TAKE}; END",
+        ]
+    if dialect == "postgresql":
+        # A tally row is a row every bag writer changes. Each writer takes the audit chain's head first, which
+        # every regulated write takes anyway (audit/trail.py), so two transactions never hold the head and a
+        # tally row in opposite order and wait on each other for ever.
+        return [
+            "CREATE OR REPLACE FUNCTION cellchain_bag_tally() RETURNS trigger AS $$ BEGIN "
+            "IF TG_OP = 'UPDATE' AND OLD.custody_state IS NOT DISTINCT FROM NEW.custody_state "
+            "AND OLD.quality_status IS NOT DISTINCT FROM NEW.quality_status THEN RETURN NULL; END IF; "
+            "PERFORM 1 FROM audit_head WHERE id = 1 FOR UPDATE; "
+            f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {_TALLY_TAKE}; END IF; "
+            f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {_TALLY_ADD}; END IF; "
+            "RETURN NULL; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER bags_tally AFTER INSERT OR DELETE OR UPDATE OF custody_state, quality_status ON bags "
+            "FOR EACH ROW EXECUTE FUNCTION cellchain_bag_tally()",
+        ]
+    raise NotImplementedError(f"the bag-tally triggers for {dialect}")
+
+
+def drop_bag_tally_sql(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS bags_tally_{kind}" for kind in ("insert", "update", "delete")]
+    return ["DROP TRIGGER IF EXISTS bags_tally ON bags", "DROP FUNCTION IF EXISTS cellchain_bag_tally()"]
 
 
 class LabelPrint(SQLModel, table=True):

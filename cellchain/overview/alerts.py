@@ -1,7 +1,8 @@
 """What needs attention now, per role: computed from the records each time, never stored.
 
-Each alert is one bounded SQL count (``COUNT`` with its conditions; never every row loaded and judged in
-Python), so the top bar can show the total on every page (docs/rules.md, "Alerts"):
+Each alert is a bounded SQL count (``COUNT`` with its conditions; never every row loaded and judged in
+Python; the expired stock is the bag tally the database keeps less the bags not yet expired), so the top bar
+can show the total on every page (docs/rules.md, "Alerts"):
 
 - open temperature excursions awaiting QA's decision (QA);
 - lots awaiting release (QA);
@@ -21,6 +22,7 @@ from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlmodel import Session, select
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
 from cellchain.trial.models import Allocation, Visit
@@ -68,9 +70,17 @@ def bags_expiring(session: Session, *, now: datetime, hours: int) -> int:
         _in_stock(), Bag.expires_at > now, Bag.expires_at <= now + timedelta(hours=hours)))
 
 
+def _stock_key(state: str | None, quality: str) -> bool:
+    """``_in_stock`` for a (custody state, quality status) pair of the bag tally."""
+    return state is not None and state not in SPENT_STATES and quality != "rejected"
+
+
 def bags_expired(session: Session, *, now: datetime) -> int:
-    """Expired bags not yet discarded or given: stock to take out (the discard page)."""
-    return _count(session, select(func.count()).select_from(Bag).where(_in_stock(), Bag.expires_at <= now))
+    """Expired bags not yet discarded or given: stock to take out (the discard page). The bags in stock from the
+    tally the database keeps, less those not yet expired (from the expiry index): two small reads, never the
+    bags already expired, however many there are."""
+    in_stock = sum(n for key, n in bags.tally(session).items() if _stock_key(*key))
+    return in_stock - sum(n for key, n in bags.unexpired(session, now=now).items() if _stock_key(*key))
 
 
 def _unallocated_due(session: Session, *, today: date) -> int:

@@ -279,7 +279,16 @@ def testable_lots(session: Session) -> list[Lot]:
 def work_list(session: Session) -> list[tuple[Lot, list[str]]]:
     """Lots that take results now, each with the required tests still without a result; a released lot
     is listed while a test read after release (the sterility culture) still has none."""
-    work = [(lot, missing_tests(session, lot)) for lot in testable_lots(session)]
+    lots = testable_lots(session)
+    if not lots:
+        return []
+    # Three statements for the whole list, whatever its length: the lots, their specifications, and which
+    # tests of theirs have any result (a test's latest result exists exactly when it has one).
+    specs = specifications.for_lots(session, lots)
+    resulted = set(session.exec(select(QcResult.lot_id, QcResult.test_code)
+                                .where(QcResult.lot_id.in_([lot.id for lot in lots])).distinct()).all())
+    work = [(lot, [t.code for t in specs[lot.spec_version].tests if t.required and (lot.id, t.code) not in resulted])
+            for lot in lots]
     return [(lot, missing) for lot, missing in work if lot.status != "released" or missing]
 
 

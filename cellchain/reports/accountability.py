@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from cellchain.core import db, pdf_document
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, SMALL, TITLE, para, table, when
 from cellchain.core.types import utcnow
+from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.ward.models import CustodyEvent, Infusion
 
@@ -174,17 +175,23 @@ def placebo_groups(session: Session, *, now: datetime | None = None) -> list[Gro
 
 
 def totals(session: Session, *, now: datetime | None = None) -> GroupCounts:
-    """Every bag made, in each column, as ``classify`` decides, from three counts the indexes answer
-    (migration 0012): the bags per custody state and expiry, the infused bags' the same way, and the
-    bags returned. Numbers are combined here, never rows."""
+    """Every bag made, in each column, as ``classify`` decides, from four counts that do not grow with the bags
+    of the past: the tally of bags per custody state the database keeps (``bags.tally``), the bags not yet
+    expired per state (``bags.unexpired``, from the expiry index), the infused bags per state and expiry (read
+    from the infusions) and the bags returned. Numbers are combined here, never rows."""
     now = now or utcnow()
+    every: Counter = Counter()
+    for (state, _quality), n in bags.tally(session).items():
+        every[state, 1] += n
+    for (state, _quality), n in bags.unexpired(session, now=now).items():
+        every[state, 1] -= n
+        every[state, 0] += n
     past = case((Bag.expires_at <= now, 1), else_=0)
-    every = session.execute(select(Bag.custody_state, past, func.count()).group_by(Bag.custody_state, past)).all()
-    infused = session.execute(select(Bag.custody_state, past, func.count()).join(Infusion, Infusion.bag_id == Bag.id)
+    infused = session.execute(select(Bag.custody_state, past, func.count()).where(Bag.id.in_(select(Infusion.bag_id)))
                               .group_by(Bag.custody_state, past)).all()
     returned = session.execute(select(func.count(func.distinct(CustodyEvent.item_id))).where(
         CustodyEvent.event == "returned", CustodyEvent.item_type == "bag")).scalar_one()
-    not_infused: Counter = Counter({(state, expired): n for state, expired, n in every})
+    not_infused: Counter = Counter(every)
     not_infused.subtract({(state, expired): n for state, expired, n in infused})
     counts = Counter({"infused": sum(n for _, _, n in infused)})
     for (state, expired), n in not_infused.items():
@@ -197,8 +204,7 @@ def totals(session: Session, *, now: datetime | None = None) -> GroupCounts:
         else:
             counts["in_stock" if state in IN_STOCK_STATES else "unaccounted"] += n
     discrepant = counts["unaccounted"] + sum(n for state, _, n in infused if state != "infused")
-    return GroupCounts("all", "", "", sum(n for _, _, n in every), {c: counts[c] for c in COLUMNS}, returned,
-                       discrepant)
+    return GroupCounts("all", "", "", sum(every.values()), {c: counts[c] for c in COLUMNS}, returned, discrepant)
 
 
 def _with_discrepancies(session: Session, groups: list[GroupCounts], now: datetime,

@@ -68,7 +68,8 @@ def bag_custody_pdf(bag_code: str):
 def _excursions_page(problem: Refusal | None = None) -> str:
     session = db.session()
     page = custody.page_of_excursions(session, page_request())
-    rows = [(x, custody.item_code(session, x.item_type, x.item_id)) for x in page.rows]
+    codes = custody.item_codes(session, [(x.item_type, x.item_id) for x in page.rows])
+    rows = [(x, codes[x.item_type, x.item_id]) for x in page.rows]
     found = temperatures.where_found(session, [x.storage_reading_id for x, _ in rows if x.storage_reading_id])
     return render_template("reports/excursions.html", page=page, rows=rows, found=found,
                            can_decide="qa" in current_user().roles, problem=problem)

@@ -66,11 +66,10 @@ def _is_coordinator() -> bool:
 @roles_required(*READERS, action="see the trial's subjects")
 def index():
     session, today = db.session(), _today()
-    rows = []
     page = subjects.list_subjects(session, page_request())
-    for subject in page.rows:
-        due = visits.next_due(visits.calendar(session, subject, today=today, timezone=_zone()))
-        rows.append((subject, STATUS_TEXT[subjects.status_of(subject)], due))
+    calendars = visits.calendars(session, page.rows, today=today, timezone=_zone())
+    rows = [(subject, STATUS_TEXT[subjects.status_of(subject)], visits.next_due(calendars[subject.id]))
+            for subject in page.rows]
     return render_template("trial/index.html", page=page, rows=rows, can_edit=_is_coordinator())
 
 

@@ -99,6 +99,21 @@ def calendar(session: Session, subject: Subject, *, today: date, timezone: str) 
     return [VisitState(v, status_of(v, today=today, timezone=timezone), allocations.get(v.id)) for v in rows]
 
 
+def calendars(session: Session, subjects: Sequence[Subject], *, today: date,
+              timezone: str) -> dict[int, list[VisitState]]:
+    """``calendar`` for a page of subjects, by subject id: their visits and allocations in two statements."""
+    ids = [subject.id for subject in subjects]
+    if not ids:
+        return {}
+    by_subject: dict[int, list[Visit]] = {i: [] for i in ids}
+    for visit in session.exec(select(Visit).where(Visit.subject_id.in_(ids)).order_by(Visit.target_date, Visit.id)):
+        by_subject[visit.subject_id].append(visit)
+    allocations = {a.visit_id: a for a in session.exec(select(Allocation).where(Allocation.subject_id.in_(ids)))}
+    return {i: [VisitState(v, status_of(v, today=today, timezone=timezone), allocations.get(v.id))
+                for v in sorted(rows, key=lambda v: (v.target_date, schedule.KINDS.index(v.kind)))]
+            for i, rows in by_subject.items()}
+
+
 def next_due(states: Sequence[VisitState]) -> VisitState | None:
     """The earliest visit still to happen (not done, window not closed): what the coordinator plans next."""
     return next((s for s in states if s.open_for_work), None)

@@ -7,12 +7,12 @@ block use until QA decides, and rule 2 (a quarantined bag is never dispatched).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, literal, union_all
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -29,6 +29,7 @@ from cellchain.ward.models import CustodyEvent, Excursion
 from cellchain.ward.rules import custody_states
 
 MODELS: dict[str, type] = {"collection": Collection, "bag": Bag, "vial": Vial}
+CODE_COLUMNS = {"collection": "din", "bag": "bag_code", "vial": "vial_code"}
 RECORDING_ROLES = ("lab", "nurse", "qa")
 EXCURSION_STATUSES = ("open", "accepted", "rejected")
 
@@ -105,8 +106,23 @@ def item_code(session: Session, kind: str, item_id: int) -> str:
     item kind without a table here by its kind and row id."""
     if kind not in MODELS:
         return f"{kind} {item_id}"
-    record = session.get(MODELS[kind], item_id)
-    return record.bag_code if kind == "bag" else record.vial_code if kind == "vial" else record.din
+    return getattr(session.get(MODELS[kind], item_id), CODE_COLUMNS[kind])
+
+
+def item_codes(session: Session, items: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """``item_code`` for many items at once, by (kind, id): one statement for every kind together, whatever
+    the number of items (a page of excursions names bags, vials and cords)."""
+    wanted: dict[str, set[int]] = {}
+    for kind, item_id in items:
+        wanted.setdefault(kind, set()).add(item_id)
+    codes = {(kind, item_id): f"{kind} {item_id}" for kind, ids in wanted.items() if kind not in MODELS
+             for item_id in ids}
+    parts = [select(literal(kind).label("kind"), MODELS[kind].id, getattr(MODELS[kind], CODE_COLUMNS[kind]))
+             .where(MODELS[kind].id.in_(sorted(ids))) for kind, ids in sorted(wanted.items()) if kind in MODELS]
+    if parts:
+        statement = union_all(*parts) if len(parts) > 1 else parts[0]
+        codes.update({(kind, item_id): code for kind, item_id, code in session.execute(statement)})
+    return codes
 
 
 def _check_time(session: Session, kind: str, item_id: int, occurred_at: datetime) -> None:

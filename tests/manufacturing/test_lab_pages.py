@@ -7,8 +7,11 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlmodel import select
+
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
+from cellchain.manufacturing.models import Collection, Lot
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot, snapshot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -26,6 +29,28 @@ def test_the_lab_index_lists_lots_cords_and_quarantined_bags(app, client, auth):
     assert 'data-scan' in page and 'autofocus' in page
     assert f'data-lot="{growing}"' in page.split('data-testid="awaiting-lot"')[0]
     assert f'data-din="{waiting}"' in page and f'data-bag="{bag}"' in page
+
+
+def test_a_cord_leaves_the_lab_homes_waiting_list_once_its_lot_starts(app, client, auth):
+    with in_db(app) as session:
+        started, waiting = make_collection(session).din, make_collection(session).din
+        discarded = make_collection(session, custody_state="discarded").din
+    auth.login("lab")
+
+    def waiting_list() -> set[str]:
+        page = client.get("/lab/").get_data(as_text=True)
+        section = page.split('data-testid="awaiting-lot"')[1].split("</section>")[0]
+        return set(re.findall(r'<tr data-din="(\w+)"', section))
+
+    assert waiting_list() == {started, waiting}
+    assert auth.post(f"/lab/collections/{started}/lot").status_code == 303
+    assert waiting_list() == {waiting}
+    with in_db(app) as session:
+        cords = {c.din: c.lot_started_at for c in session.exec(select(Collection))}
+        first_lot = session.exec(select(Lot).where(Lot.lot_number == started)).one()
+    # The database marks the cord with its lot's start, in the lot's own transaction (0017).
+    assert cords[started] == first_lot.created_at
+    assert cords[waiting] is None and cords[discarded] is None
 
 
 def test_scanning_a_dins_barcode_opens_its_lot_or_its_cord(app, client, auth):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pymupdf
@@ -12,7 +13,9 @@ import pytest
 from sqlmodel import select
 
 from cellchain.core import db
+from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag
+from cellchain.overview import alerts
 from cellchain.ward.models import Excursion
 from tests.conftest import PASSWORD, signature
 from tests.factories import qc, ward
@@ -166,3 +169,32 @@ def test_accountability_shows_fifty_lots_a_page_and_the_totals_of_every_bag(app,
     following = re.search(r'rel="next" href="([^"]+)"', first).group(1).replace("&amp;", "&")
     second = client.get(following).get_data(as_text=True)
     assert len(re.findall(r'<tr data-lot="', second)) == 5 and 'rel="next"' not in second
+
+
+def test_the_bag_tally_the_totals_read_equals_a_recount_of_the_bags(app, api, lot_of_five):
+    """The totals and the expired-stock alert add up the tally the database keeps (``bag_tallies``) instead of
+    reading every bag: after fills, hand-overs, an infusion, a discard of expired stock and a change made by
+    hand, it still equals the bags counted one by one."""
+    _, made, _ = lot_of_five
+    with qc.db_session(app) as session:
+        lot = qc.make_lot(session, n=44, bags=3)
+        old = session.exec(select(Bag).where(Bag.lot_id == lot.id)).first()
+        old.expires_at = datetime.now(UTC) - timedelta(hours=1)  # expired, still in the lab
+        session.add(old)
+    discarded = api.post("/api/v1/bags/discard-expired", as_="lab", json={
+        "bags": [made["expired"].bag_code], "reason": "Expired", "location": "Clean room 1"})
+    assert discarded.status_code == 200, discarded.get_json()
+    with qc.db_session(app) as session:
+        stray = session.get(Bag, made["stock"].id)
+        stray.quality_status = "rejected"
+        session.add(stray)
+    with app.app_context():
+        session = db.session()
+        recount = Counter((row.custody_state, row.quality_status) for row in session.exec(select(Bag)))
+        assert bags.tally(session) == dict(recount)
+        assert recount[("discarded", "released")] == 2 and sum(recount.values()) == 9
+        now = datetime.now(UTC)
+        expired_in_stock = sum(1 for row in session.exec(select(Bag)) if row.expires_at <= now
+                               and row.custody_state not in (None, "infused", "discarded")
+                               and row.quality_status != "rejected")
+        assert alerts.bags_expired(session, now=now) == expired_in_stock == 1
