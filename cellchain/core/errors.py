@@ -42,7 +42,8 @@ class Reason:
         return worded(self.key, self.params)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "params": {k: _plain(v) for k, v in self.params.items()}}
+        return {"code": self.code, "message": self.message,
+                "params": {k: plain_param(v) for k, v in self.params.items()}}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Reason) and (self.key, dict(self.params)) == (other.key, dict(other.params))
@@ -54,7 +55,7 @@ class Reason:
         return f"Reason({self.key!r}, {dict(self.params)!r})"
 
 
-def _plain(value: Any) -> Param:
+def plain_param(value: Any) -> Param:
     """A parameter as JSON carries it: dates and times as ISO text, anything else unusual as text."""
     if value is None or isinstance(value, str | int | float | bool):
         return value

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
+from cellchain.core.words.checks import reworded, said
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH
 from cellchain.manufacturing.models import Bag
 from cellchain.people.models import User
@@ -49,7 +50,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
     if code is None:
         return f
     if found.bag is None:
-        f.bag_problem = f"no bag {code} is registered"
+        f.bag_problem = said("scan:bag_not_registered", bag_code=code)
         return f
     f.bag, f.lot, f.hold, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
     f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
@@ -174,8 +175,14 @@ def recorded_attempt(session: Session, check_id: int) -> RecordedAttempt:
     checker = session.get(User, row.checked_by)
     return RecordedAttempt(
         id=row.id, ok=row.ok, purpose=row.purpose,
-        checks=[Check(c["name"], bool(c["ok"]), c.get("detail", "")) for c in row.checks],
+        checks=[_stored_check(c) for c in row.checks],
         wristband=row.wristband_scan, bag_parts=row.bag_scan.split("\n"),
         subject=session.get(Subject, row.subject_id) if row.subject_id is not None else None,
         bag_code=bag.bag_code if bag else None, bag_kind=bag.kind if bag else None, checked_at=row.checked_at,
         checked_by=checker.full_name if checker else "", infusion_id=infusion)
+
+
+def _stored_check(stored: dict[str, Any]) -> Check:
+    """A check as the attempt stored it, its sentence worded again from its code (the stored one otherwise)."""
+    code, params = stored.get("code") or "", stored.get("params") or {}
+    return Check(stored["name"], bool(stored["ok"]), reworded(code, params, stored.get("detail", "")), code, params)

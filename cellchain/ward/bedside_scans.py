@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words.checks import Said, said
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH, Scan, parse_scan
 from cellchain.ward.bedside_facts import BagView, SubjectView, subject_by_code
 
@@ -61,7 +62,7 @@ class Wristband(NamedTuple):
 
     subject_code: str | None
     birth_date: date | None
-    problem: str
+    problem: Said | None
 
 
 def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
@@ -69,30 +70,29 @@ def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
     try:
         scan = parse_scan(text, tz=tz)
     except Invalid as refusal:
-        return Wristband(None, None, f"the wristband scan cannot be read "
-                                     f"({refusal.fields.get('data', refusal.message)})")
+        return Wristband(None, None, said("scan:wristband_unreadable",
+                                          why=refusal.fields.get("data", refusal.message)))
     is_2d = scan.kind == "compound" and "subject_id" in scan.fields and "bag_id" not in scan.fields
     if scan.kind != "subject" and not is_2d:
-        return Wristband(None, None, f"this is a {_kind_words(scan)}, not a subject's wristband")
+        return Wristband(None, None, said("scan:not_a_wristband", scan=scan.kind))
     born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),
                 None)
-    return Wristband(scan.fields["subject_id"], born, "")
+    return Wristband(scan.fields["subject_id"], born, None)
 
 
-def wristband_match(wristband: Wristband, subject: SubjectView | None) -> tuple[SubjectView | None, str]:
+def wristband_match(wristband: Wristband, subject: SubjectView | None) -> tuple[SubjectView | None, Said | None]:
     """The subject the wristband names, as found in the database, or why it names none."""
     if wristband.subject_code is None:
         return None, wristband.problem
     code = wristband.subject_code
     if subject is None:
-        return None, f"no subject {code} is registered"
+        return None, said("scan:subject_not_registered", subject_code=code)
     if wristband.birth_date is not None and wristband.birth_date != subject.birth_date:
-        return None, (f"the wristband's birth date {wristband.birth_date.isoformat()} is not {code}'s: "
-                      "check the wristband")
-    return subject, ""
+        return None, said("scan:birth_date_mismatch", birth_date=wristband.birth_date.isoformat(), subject_code=code)
+    return subject, None
 
 
-def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, str]:
+def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[SubjectView | None, Said | None]:
     """The subject a wristband scan names, or why it names none."""
     wristband = read_wristband(text, tz)
     if wristband.subject_code is None:
@@ -100,46 +100,44 @@ def wristband_subject(session: Session, text: str, tz: ZoneInfo) -> tuple[Subjec
     return wristband_match(wristband, subject_by_code(session.connection(), wristband.subject_code))
 
 
-def bag_code_of(parts: Sequence[str], tz: ZoneInfo) -> tuple[str | None, dict[str, Any], str]:
+def bag_code_of(parts: Sequence[str], tz: ZoneInfo) -> tuple[str | None, dict[str, Any], Said | None]:
     """The bag id the scans spell, with what else the label carries, or why they spell none."""
     try:
         scans = [parse_scan(p, tz=tz) for p in parts]
     except Invalid as refusal:
-        return None, {}, f"the bag scan cannot be read ({refusal.fields.get('data', refusal.message)})"
+        return None, {}, said("scan:bag_unreadable", why=refusal.fields.get("data", refusal.message))
     if len(scans) == 1 and "bag_id" in scans[0].fields:
-        return scans[0].fields["bag_id"], scans[0].fields, ""
+        return scans[0].fields["bag_id"], scans[0].fields, None
     by_kind: dict[str, Scan] = {}
     for scan in scans:
         if scan.kind not in ("din", "product_code", "expiry_datetime", "expiry_date") or scan.kind in by_kind:
-            return None, {}, f"a {_kind_words(scan)} is not part of a bag's identity here"
+            return None, {}, said("scan:not_bag_identity", scan=scan.kind)
         by_kind[scan.kind] = scan
-    missing = [words for kind, words in (("din", "DIN"), ("product_code", "product code")) if kind not in by_kind]
+    missing = [kind for kind in ("din", "product_code") if kind not in by_kind]
     if missing:
-        return None, {}, (f"the {' and '.join(missing)} is missing: scan the bag's 2D code, or both its DIN and "
-                          "product code barcodes")
+        return None, {}, said(f"scan:{'_and_'.join(missing)}_missing")
     din, product = by_kind["din"].fields, by_kind["product_code"].fields
     label = {k: v for s in scans for k, v in s.fields.items() if k == "expires_at"}
-    return f"{din['din']}-{product['product_code']}{product['collection_type']}{product['division']}", label, ""
+    return f"{din['din']}-{product['product_code']}{product['collection_type']}{product['division']}", label, None
 
 
-def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> str:
+def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> Said | None:
     """A label whose expiry disagrees with the bag's record is a label of another bag, or a wrong label."""
     printed = label.get("expires_at")
     if printed is None:
-        return ""
+        return None
     frozen_expiry = getattr(bag, "frozen_expires_at", None) if getattr(bag, "thawed_at", None) else None
     if frozen_expiry is not None and printed == frozen_expiry.astimezone(tz).replace(second=0, microsecond=0):
-        return ""  # the bag's own frozen label: identified; ``thaw_label_scanned`` refuses it by name
+        return None  # the bag's own frozen label: identified; ``thaw_label_scanned`` refuses it by name
     record = bag.expires_at.astimezone(tz)
     if isinstance(printed, datetime):
         same = printed == record.replace(second=0, microsecond=0)
     else:
         same = printed == record.date()
     if same:
-        return ""
+        return None
     shown = f"{printed:%Y-%m-%d %H:%M}" if isinstance(printed, datetime) else printed.isoformat()
-    return (f"the label's expiry ({shown}) does not match the record of bag {bag.bag_code} "
-            f"({record:%Y-%m-%d %H:%M}): do not use it, call the lab")
+    return said("scan:label_expiry_mismatch", printed=shown, bag_code=bag.bag_code, record=f"{record:%Y-%m-%d %H:%M}")
 
 
 def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:
@@ -154,7 +152,3 @@ def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:
         return "Now scan the bag's DIN barcode."
     return None
 
-
-def _kind_words(scan: Scan) -> str:
-    words = {"din": "DIN", "subject": "subject's wristband", "compound": "2D code that names no bag"}
-    return words.get(scan.kind, scan.kind.replace("_", " ")) + " scan"

@@ -20,6 +20,7 @@ from cellchain.audit.models import Signature
 from cellchain.core import pdf_document
 from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
+from cellchain.core.words.checks import reworded
 from cellchain.core.words.numbers import cells
 from cellchain.manufacturing import lot_access
 from cellchain.manufacturing.models import Bag, Collection, Lot
@@ -162,7 +163,8 @@ def _bedside(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
         verdict = "ALL CHECKS PASSED" if attempt.ok else "REFUSED"
         story.append(para(f"Attempt {attempt.id} ({attempt.purpose}) {when(attempt.checked_at, tz)} by "
                           f"{report.name(attempt.checked_by)}: {verdict}; wristband {attempt.wristband_scan}"))
-        rows = [(c["name"], "PASS" if c["ok"] else "FAIL", c["detail"]) for c in attempt.checks]
+        rows = [(c["name"], "PASS" if c["ok"] else "FAIL", reworded(c.get("code"), c.get("params"), c["detail"]))
+                for c in attempt.checks]
         colours = [("TEXTCOLOR", (1, n), (1, n), PASS_COLOUR if c["ok"] else FAIL_COLOUR)
                    for n, c in enumerate(attempt.checks, start=1)]
         story += [table(("Check", "Result", "Detail"), rows, (55, 16, 194), extra=colours), Spacer(1, 4)]

@@ -30,6 +30,7 @@ from cellchain.core.canonical import format_utc
 from cellchain.core.errors import DomainError, Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words.checks import said
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -40,6 +41,7 @@ from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import bedside, bedside_scans, custody
 from cellchain.ward.models import Infusion
 from cellchain.ward.rules import bedside_checks
+from cellchain.ward.rules.bedside_checks import judged
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 MAX_REASON = 500
@@ -163,9 +165,8 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
 
 def _verifier_check(actor: Actor, verifier: signatures.SignatureInput) -> bedside.Check:
     if verifier.username.strip().lower() == actor.username.lower():
-        return bedside.Check("second_verifier", False, "the second verifier must be a different nurse from the "
-                                                      "one starting the infusion")
-    return bedside.Check("second_verifier", True, f"{verifier.username} confirms with an e-signature")
+        return judged("second_verifier", False, said("second_verifier:same_person"))
+    return judged("second_verifier", True, said("second_verifier:ok", username=verifier.username))
 
 
 def _refuse(reasons: list[Reason], *, defer: Defer, actor: Actor, attempt: bedside.Attempt) -> Refused:
@@ -198,7 +199,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
     try:
         signed = _sign(session, request.verifier, record_id=record.id, facts=facts, policy=policy, typist=actor)
     except DomainError as refusal:
-        failed = bedside.Check("second_verifier", False, f"the second nurse's signature was refused: {refusal.message}")
+        failed = judged("second_verifier", False, said("second_verifier:signature_refused", why=refusal.message))
         defer(bedside.deferred_attempt(actor.id, bedside.Attempt.of(scans, facts, [*checks[:-1], failed], "start")))
         raise
     return _write_infusion(session, actor=actor, facts=facts, record_id=record.id, signed=signed,

@@ -149,7 +149,10 @@ class BedsideIn(RequestSchema):
 class BedsideCheckSchema(Schema):
     name = fields.String(required=True)
     ok = fields.Boolean(required=True)
-    detail = fields.String(required=True)
+    detail = fields.String(required=True, metadata={"description": "what the check found, in words"})
+    code = fields.String(metadata={"description": "the key of the words in the check catalogue (check:situation), "
+                                                  "or the code of the refusal the check repeats"})
+    params = fields.Dict(metadata={"description": "the values the words were filled with"})
 
 
 class BedsideOut(Schema):

@@ -148,7 +148,7 @@ def bedside_page():
         return _bedside()
     subject, problem = bedside_scans.wristband_subject(db.session(), scan, site_zone())
     if subject is None:
-        return _bedside(wristband_problem=problem), 400
+        return _bedside(wristband_problem=problem.text if problem else ""), 400
     parts = [p.strip() for p in request.args.getlist("bag_part") if p.strip()]
     prompt = bedside_scans.bag_scan_prompt(parts, site_zone()) if parts else None
     return _bedside(wristband=scan, subject=subject, bag_parts=parts if prompt else [], prompt=prompt)

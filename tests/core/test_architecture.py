@@ -16,8 +16,8 @@ BASE = ("core", "identifiers")
 AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling", "storage",
          "safety")
 ACROSS = ("scanning", "overview", "reports")
-PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.words.labels",
-             "cellchain.core.words.numbers", "cellchain.core.words.reasons",
+PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.words.checks",
+             "cellchain.core.words.labels", "cellchain.core.words.numbers", "cellchain.core.words.reasons",
              "cellchain.core.canonical", "cellchain.core.fields", "cellchain.core.timeinput")
 WEB_MODULES = ("cellchain.core.web", "cellchain.core.api", "cellchain.core.error_handlers",
                "cellchain.people.security", "cellchain.overview.navigation", "cellchain.overview.openapi")

@@ -257,6 +257,6 @@ def test_the_wristbands_2d_code_with_the_right_birth_date_names_the_subject(app,
 def test_a_date_only_expiry_on_the_label_is_compared_by_date():
     expires = datetime(2026, 11, 27, 15, 59, tzinfo=UTC)  # 23:59 in Shanghai
     bag = SimpleNamespace(expires_at=expires, bag_code="A999926000001-D0001VA0")
-    assert bedside_scans.label_problem(bag, {"expires_at": date(2026, 11, 27)}, ward.TZ) == ""
+    assert bedside_scans.label_problem(bag, {"expires_at": date(2026, 11, 27)}, ward.TZ) is None
     problem = bedside_scans.label_problem(bag, {"expires_at": date(2026, 11, 28)}, ward.TZ)
-    assert "label's expiry (2026-11-28)" in problem
+    assert problem.key == "scan:label_expiry_mismatch" and "label's expiry (2026-11-28)" in problem.text

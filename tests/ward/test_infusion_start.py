@@ -63,8 +63,9 @@ def test_nurse_cannot_be_her_own_second_verifier_and_the_refusal_is_recorded(app
     assert response.status_code == 409
     assert [r["code"] for r in response.get_json()["reasons"]] == ["second_verifier_same_person"]
     [check] = start_checks(app)
-    assert not check.ok and check.checks[-1] == {"name": "second_verifier", "ok": False,
-                                                 "detail": check.checks[-1]["detail"]}
+    assert not check.ok and check.checks[-1] == {
+        "name": "second_verifier", "ok": False, "code": "second_verifier:same_person", "params": {},
+        "detail": "the second verifier must be a different nurse from the one starting the infusion"}
     with app.app_context():
         assert db.session().exec(select(Infusion)).first() is None
 

@@ -1,10 +1,11 @@
 """The fifteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
 
 Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
-detail)``; every guard runs every time, so the nurse sees every reason at once, not the first. A guard
-that cannot be judged (the bag was not found, the wristband named no one) fails and says why: at the
-bedside "not known" must never read as "passed". Plain Python: ``ward/bedside_facts.py`` reads the
-views, ``ward/bedside.py`` gathers them into ``Facts``, runs the checks and records the attempt.
+detail)``, the detail a code and values worded from ``core/words/checks.py`` (so it can be translated);
+every guard runs every time, so the nurse sees every reason at once, not the first. A guard that cannot
+be judged (the bag was not found, the wristband named no one) fails and says why: at the bedside "not
+known" must never read as "passed". Plain Python: ``ward/bedside_facts.py`` reads the views,
+``ward/bedside.py`` gathers them into ``Facts``, runs the checks and records the attempt.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from datetime import date, datetime
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from cellchain.core.words.numbers import cells
+from cellchain.core.errors import Reason, plain_param
+from cellchain.core.words.checks import Said, said
 from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, schedule
 
@@ -95,7 +97,6 @@ class ExcursionView(NamedTuple):
 
 
 ARM_PRODUCT = {"A": "ucmsc", "B": "placebo"}
-NO_BAG = "no bag was identified"
 
 
 @dataclass(frozen=True)
@@ -118,14 +119,26 @@ class Protocol:
 
 
 class Check(NamedTuple):
-    """One guard's answer: its name, whether it passed, and why, in words a nurse acts on."""
+    """One guard's answer: its name, whether it passed, and why, in words a nurse acts on.
+
+    ``detail`` is the sentence; ``code`` and ``params`` are what it was worded from (``core/words/checks.py``),
+    so the attempt stores them and a page or a translation words them again."""
 
     name: str
     ok: bool
     detail: str
+    code: str = ""
+    params: Mapping[str, Any] = {}  # never changed: a check is a value
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+        return {"name": self.name, "ok": self.ok, "detail": self.detail, "code": self.code,
+                "params": {k: plain_param(v) for k, v in self.params.items()}}
+
+
+def judged(name: str, ok: bool, words: Said | Reason) -> Check:
+    """A guard's answer from what it says: a check's words, or the refusal of another rule it repeats."""
+    key = words.key
+    return Check(name, ok, words.text if isinstance(words, Said) else words.message, key, dict(words.params))
 
 
 @dataclass
@@ -136,9 +149,9 @@ class Facts:
     now: datetime
     today: date
     subject: SubjectView | None = None
-    wristband_problem: str = ""
+    wristband_problem: Said | None = None
     bag: BagView | None = None
-    bag_problem: str = ""
+    bag_problem: Said | None = None
     label: dict[str, Any] = field(default_factory=dict)
     lot: LotView | None = None
     hold: HoldView | None = None
@@ -156,97 +169,101 @@ class Facts:
 
 def wristband_is_a_subject(f: Facts) -> Check:
     """The wristband scan is a subject's wristband, and that subject is registered."""
+    name = "wristband_is_a_subject"
     if f.subject is None:
-        return Check("wristband_is_a_subject", False, f.wristband_problem)
-    return Check("wristband_is_a_subject", True, f"the wristband is subject {f.subject.subject_code}")
+        return judged(name, False, f.wristband_problem or said("scan:nothing_identified"))
+    return judged(name, True, said("wristband_is_a_subject:ok", subject_code=f.subject.subject_code))
 
 
 def bag_identified(f: Facts) -> Check:
     """The bag scan names a registered bag, and what the label carries agrees with its record."""
     if f.bag is None or f.bag_problem:
-        return Check("bag_identified", False, f.bag_problem)
-    return Check("bag_identified", True, f"bag {f.bag.bag_code} ({_product(f.bag)})")
+        return judged("bag_identified", False, f.bag_problem or said("scan:nothing_identified"))
+    product = "ucmsc" if f.bag.kind == "ucmsc" else "placebo"
+    return judged("bag_identified", True, said(f"bag_identified:{product}", bag_code=f.bag.bag_code))
 
 
 def right_subject(f: Facts) -> Check:
     """Rule 5: the wristband's subject is the subject the bag is allocated to."""
     name = "right_subject"
     if f.subject is None or f.bag is None:
-        return Check(name, False, f"cannot compare: {_unknown(f)}")
+        return judged(name, False, _unknown(f))
     if f.allocation is None or f.allocated_subject is None:
-        return Check(name, False, f"bag {f.bag.bag_code} is not allocated to any subject")
+        return judged(name, False, said("right_subject:not_allocated", bag_code=f.bag.bag_code))
     if f.allocated_subject.id != f.subject.id:
-        return Check(name, False, f"WRONG PATIENT: bag {f.bag.bag_code} is allocated to "
-                                  f"{f.allocated_subject.subject_code}, this wristband is {f.subject.subject_code}")
+        return judged(name, False, said("right_subject:wrong_patient", bag_code=f.bag.bag_code,
+                                        allocated=f.allocated_subject.subject_code,
+                                        subject_code=f.subject.subject_code))
     on_label = f.label.get("subject_id")
     if on_label and on_label != f.subject.subject_code:
-        return Check(name, False, f"the bag's label names recipient {on_label}, this wristband is "
-                                  f"{f.subject.subject_code}")
-    return Check(name, True, f"bag {f.bag.bag_code} is allocated to {f.subject.subject_code}")
+        return judged(name, False, said("right_subject:label_names_another", on_label=on_label,
+                                        subject_code=f.subject.subject_code))
+    return judged(name, True, said("right_subject:ok", bag_code=f.bag.bag_code, subject_code=f.subject.subject_code))
 
 
 def infusion_visit_today(f: Facts) -> Check:
     """The allocated visit is an infusion visit of the allocated subject, and today is within its window."""
     name = "infusion_visit_today"
     if f.visit is None or f.allocation is None:
-        return Check(name, False, "no visit to check: " + (NO_BAG if f.bag is None else "the bag is not allocated"))
+        return judged(name, False, said("infusion_visit_today:no_bag" if f.bag is None
+                                        else "infusion_visit_today:not_allocated"))
     v = f.visit
     if v.kind != schedule.INFUSION or v.subject_id != f.allocation.subject_id:
-        return Check(name, False, f"visit {v.id} (week {v.week}) is not an infusion visit of the allocated subject")
+        return judged(name, False, said("infusion_visit_today:not_infusion", visit_id=v.id, week=v.week))
     if v.status == "done":
-        return Check(name, False, f"the week {v.week} infusion visit is already recorded as done")
-    window = f"{v.window_start.isoformat()} to {v.window_end.isoformat()}"
+        return judged(name, False, said("infusion_visit_today:done", week=v.week))
+    window = {"week": v.week, "window_start": v.window_start.isoformat(), "window_end": v.window_end.isoformat()}
     timing = schedule.timing_of(v, f.today)
     if timing != "in_window":
-        when = "has not opened yet" if timing == "early" else "has closed"
-        return Check(name, False, f"today ({f.today.isoformat()}) the week {v.week} infusion window ({window}) {when}")
-    return Check(name, True, f"week {v.week} infusion, window {window}")
+        when = "early" if timing == "early" else "late"
+        return judged(name, False, said(f"infusion_visit_today:{when}", today=f.today.isoformat(), **window))
+    return judged(name, True, said("infusion_visit_today:ok", **window))
 
 
 def released(f: Facts) -> Check:
     """Rule 2: the bag, and its lot, are released by QA; a placebo bag is released at filling, its licensed
     saline lot being its release (docs/rules.md, "Quarantine"), so its check says that, not "by QA"."""
     if f.bag is None:
-        return Check("released", False, f"cannot check: {NO_BAG}")
+        return judged("released", False, said("cannot_check:no_bag"))
     if f.bag.quality_status != "released":
-        return Check("released", False, f"bag {f.bag.bag_code} is {f.bag.quality_status}, not released")
+        return judged("released", False, said("released:bag", bag_code=f.bag.bag_code,
+                                              quality_status=f.bag.quality_status))
     if f.lot is not None and f.lot.status != "released":
-        return Check("released", False, f"lot {f.lot.lot_number} is {f.lot.status.replace('_', ' ')}, not released")
+        return judged("released", False, said("released:lot", lot_number=f.lot.lot_number, lot_status=f.lot.status))
     if f.bag.kind == "placebo":
-        return Check("released", True, "placebo: licensed 0.9% saline, released at filling")
-    return Check("released", True, "released by QA")
+        return judged("released", True, said("released:placebo"))
+    return judged("released", True, said("released:ok"))
 
 
 def lot_not_on_hold(f: Facts) -> Check:
     """A bag of a lot held by a result after release (a positive sterility culture) is never infused."""
     name = "lot_not_on_hold"
     if f.bag is None:
-        return Check(name, False, f"cannot check: {NO_BAG}")
+        return judged(name, False, said("cannot_check:no_bag"))
     if f.hold is not None:
         lot_number = f.lot.lot_number if f.lot is not None else "?"
-        return Check(name, False, holds.on_hold_message(lot_number, f.hold.id, f.hold.cause, f.bag.bag_code))
-    return Check(name, True, "the lot is not on hold")
+        return judged(name, False, holds.on_hold(lot_number, f.hold.id, f.hold.cause, f.bag.bag_code))
+    return judged(name, True, said("lot_not_on_hold:ok"))
 
 
 def not_expired(f: Facts) -> Check:
     if f.bag is None:
-        return Check("not_expired", False, f"cannot check: {NO_BAG}")
-    expiry = f.bag.expires_at.astimezone(f.protocol.tz).strftime("%Y-%m-%d %H:%M %Z")
+        return judged("not_expired", False, said("cannot_check:no_bag"))
+    expiry = _local(f.bag.expires_at, f.protocol.tz)
     if f.bag.expires_at <= f.now:
-        return Check("not_expired", False, f"EXPIRED at {expiry}")
-    return Check("not_expired", True, f"expires {expiry}")
+        return judged("not_expired", False, said("not_expired:expired", expiry=expiry))
+    return judged("not_expired", True, said("not_expired:ok", expiry=expiry))
 
 
 def bag_thawed(f: Facts) -> Check:
     """A cryopreserved bag is infused only after its recorded thaw (docs/rules.md, "Frozen bags and the thaw")."""
     if f.bag is None:
-        return Check("bag_thawed", False, f"cannot check: {NO_BAG}")
+        return judged("bag_thawed", False, said("cannot_check:no_bag"))
     if f.bag.preservation != "cryopreserved":
-        return Check("bag_thawed", True, "fresh bag: no thaw")
+        return judged("bag_thawed", True, said("bag_thawed:fresh"))
     if f.bag.thawed_at is None:
-        return Check("bag_thawed", False, f"bag {f.bag.bag_code} is still FROZEN (bag_not_thawed): record its thaw, "
-                                          "which prints its post-thaw label, and scan that label")
-    return Check("bag_thawed", True, f"thawed {f.bag.thawed_at.astimezone(f.protocol.tz):%Y-%m-%d %H:%M %Z}")
+        return judged("bag_thawed", False, said("bag_thawed:frozen", bag_code=f.bag.bag_code))
+    return judged("bag_thawed", True, said("bag_thawed:ok", thawed_at=_local(f.bag.thawed_at, f.protocol.tz)))
 
 
 def thaw_label_scanned(f: Facts) -> Check:
@@ -254,89 +271,93 @@ def thaw_label_scanned(f: Facts) -> Check:
     frozen label (months of expiry) or a keyed bag id must never pass for a bag that expires in hours."""
     name = "thaw_label_scanned"
     if f.bag is None:
-        return Check(name, False, f"cannot check: {NO_BAG}")
+        return judged(name, False, said("cannot_check:no_bag"))
     if f.bag.preservation != "cryopreserved":
-        return Check(name, True, "fresh bag: its own label")
+        return judged(name, True, said("thaw_label_scanned:fresh"))
     if f.bag.thawed_at is None:
-        return Check(name, False, "the bag has no post-thaw label yet: it is not thawed")
+        return judged(name, False, said("thaw_label_scanned:not_thawed"))
     printed = f.label.get("expires_at") if f.label.get("bag_id") else None
     if not isinstance(printed, datetime):
-        return Check(name, False, "thaw_label_required: scan the 2D code of the label printed at the thaw; a keyed "
-                                  "bag id or the linear codes do not show the thawed expiry")
+        return judged(name, False, said("thaw_label_scanned:not_2d"))
     record = f.bag.expires_at.astimezone(f.protocol.tz).replace(second=0, microsecond=0)
     if printed != record:
-        return Check(name, False, f"thaw_label_required: this label's expiry ({printed:%Y-%m-%d %H:%M}) is not the "
-                                  f"thawed expiry ({record:%Y-%m-%d %H:%M}): it is the frozen label; use the label "
-                                  "printed at the thaw")
-    return Check(name, True, f"post-thaw label, expiry {record:%Y-%m-%d %H:%M %Z}")
+        return judged(name, False, said("thaw_label_scanned:frozen_label", printed=f"{printed:%Y-%m-%d %H:%M}",
+                                        record=f"{record:%Y-%m-%d %H:%M}"))
+    return judged(name, True, said("thaw_label_scanned:ok", expiry=f"{record:%Y-%m-%d %H:%M %Z}"))
 
 
 def not_infused(f: Facts) -> Check:
     """Rule 6: a bag is infused at most once."""
     if f.bag is None:
-        return Check("not_infused", False, f"cannot check: {NO_BAG}")
+        return judged("not_infused", False, said("cannot_check:no_bag"))
     if f.infusion is not None or f.bag.custody_state == "infused":
-        return Check("not_infused", False, f"bag {f.bag.bag_code} has already been infused")
-    return Check("not_infused", True, "not infused before")
+        return judged("not_infused", False, said("not_infused:infused", bag_code=f.bag.bag_code))
+    return judged("not_infused", True, said("not_infused:ok"))
 
 
 def received_on_ward(f: Facts) -> Check:
     if f.bag is None:
-        return Check("received_on_ward", False, f"cannot check: {NO_BAG}")
+        return judged("received_on_ward", False, said("cannot_check:no_bag"))
     if f.bag.custody_state != "at_ward":
-        state = (f.bag.custody_state or "not filled").replace("_", " ")
-        return Check("received_on_ward", False, f"the bag is {state}; it must be received on the ward first")
-    where = f" at {f.last_event.location}" if f.last_event is not None else ""
-    return Check("received_on_ward", True, f"received on the ward{where}")
+        return judged("received_on_ward", False, said("received_on_ward:not_received",
+                                                      custody_state=f.bag.custody_state or "not_filled"))
+    if f.last_event is None:
+        return judged("received_on_ward", True, said("received_on_ward:ok"))
+    return judged("received_on_ward", True, said("received_on_ward:ok_at", location=f.last_event.location))
 
 
 def custody_unbroken(f: Facts) -> Check:
     if f.bag is None:
-        return Check("custody_unbroken", False, f"cannot check: {NO_BAG}")
+        return judged("custody_unbroken", False, said("cannot_check:no_bag"))
     if not f.chain_ok:
-        return Check("custody_unbroken", False, "chain of custody broken: " + "; ".join(f.chain_breaks))
-    return Check("custody_unbroken", True, "every hand-over recorded in order")
+        return judged("custody_unbroken", False, said("custody_unbroken:broken", breaks="; ".join(f.chain_breaks)))
+    return judged("custody_unbroken", True, said("custody_unbroken:ok"))
 
 
 def no_open_excursion(f: Facts) -> Check:
     if f.bag is None:
-        return Check("no_open_excursion", False, f"cannot check: {NO_BAG}")
+        return judged("no_open_excursion", False, said("cannot_check:no_bag"))
     if f.excursions:
-        said = ", ".join(f"{e.temperature_c:g} °C (allowed {e.low_c:g}-{e.high_c:g} °C)" for e in f.excursions)
-        return Check("no_open_excursion", False, f"temperature excursion awaiting QA decision: {said}")
-    return Check("no_open_excursion", True, "no temperature excursion awaiting a decision")
+        readings = ", ".join(said("no_open_excursion:reading", temperature_c=e.temperature_c, low_c=e.low_c,
+                                  high_c=e.high_c).text for e in f.excursions)
+        return judged("no_open_excursion", False, said("no_open_excursion:open", excursions=readings))
+    return judged("no_open_excursion", True, said("no_open_excursion:ok"))
 
 
 def product_matches_arm(f: Facts) -> Check:
     """Rule 4: arm A gets UC-MSC, arm B the saline placebo."""
     name = "product_matches_arm"
     if f.subject is None or f.bag is None:
-        return Check(name, False, f"cannot compare: {_unknown(f)}")
+        return judged(name, False, _unknown(f))
     wanted = ARM_PRODUCT.get(f.subject.arm or "")
     if wanted is None:
-        return Check(name, False, f"{f.subject.subject_code} is not randomized")
+        return judged(name, False, said("product_matches_arm:not_randomized", subject_code=f.subject.subject_code))
     if f.bag.kind != wanted:
-        return Check(name, False, f"arm {f.subject.arm} receives {wanted}, this bag is {f.bag.kind}")
-    return Check(name, True, f"arm {f.subject.arm}: {f.bag.kind}")
+        return judged(name, False, said("product_matches_arm:wrong_product", arm=f.subject.arm, wanted=wanted,
+                                        kind=f.bag.kind))
+    return judged(name, True, said("product_matches_arm:ok", arm=f.subject.arm, kind=f.bag.kind))
 
 
 def dose_within_tolerance(f: Facts) -> Check:
     """Rule 4: cells/kg x the weight recorded at allocation, within tolerance; placebo: its volume."""
     name = "dose_within_tolerance"
     if f.bag is None or f.allocation is None:
-        return Check(name, False, "cannot check: " + (NO_BAG if f.bag is None else "the bag is not allocated"))
+        return judged(name, False, _unjudged(f))
     p = f.protocol
     if f.bag.kind == "placebo":
         reason = dosing.check_placebo_volume(f.bag.volume_ml, expected_ml=p.placebo_volume_ml)
-        return Check(name, reason is None, reason.message if reason else f"{f.bag.volume_ml:g} ml saline")
+        if reason is not None:
+            return judged(name, False, reason)
+        return judged(name, True, said("dose_within_tolerance:placebo_ok", volume_ml=f.bag.volume_ml))
     if not f.bag.total_cells:
-        return Check(name, False, f"bag {f.bag.bag_code} has no cell count recorded")
+        return judged(name, False, said("dose_within_tolerance:no_count", bag_code=f.bag.bag_code))
     result = dosing.check_dose(f.bag.total_cells, f.allocation.weight_kg, cells_per_kg=p.cells_per_kg,
                                tolerance=p.tolerance)
     if not result.ok:
-        return Check(name, False, result.reason.message)
-    return Check(name, True, f"{cells(f.bag.total_cells)} cells for {f.allocation.weight_kg:g} kg "
-                             f"({result.deviation_pct:+.1f}% of {cells(result.required)})")
+        return judged(name, False, result.reason)
+    return judged(name, True, said("dose_within_tolerance:ok", total_cells=f.bag.total_cells,
+                                   weight_kg=f.allocation.weight_kg, deviation_pct=float(result.deviation_pct),
+                                   required=result.required))
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
@@ -351,9 +372,14 @@ def run_checks(facts: Facts) -> list[Check]:
     return [guard(facts) for guard in CHECKS]
 
 
-def _unknown(f: Facts) -> str:
-    return "the wristband names no subject" if f.subject is None else NO_BAG
+def _unknown(f: Facts) -> Said:
+    return said("cannot_compare:no_subject" if f.subject is None else "cannot_compare:no_bag")
 
 
-def _product(bag: BagView) -> str:
-    return "UC-MSC" if bag.kind == "ucmsc" else "saline placebo"
+def _unjudged(f: Facts) -> Said:
+    """Why a check of the allocation has nothing to judge: no bag, or a bag that is not allocated."""
+    return said("cannot_check:no_bag" if f.bag is None else "cannot_check:not_allocated")
+
+
+def _local(moment: datetime, tz: ZoneInfo, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:
+    return moment.astimezone(tz).strftime(pattern)

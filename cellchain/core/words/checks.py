@@ -1,0 +1,169 @@
+"""The bedside checks' words, by code: what each check says when it passes or fails, as templates.
+
+A guard (``ward/rules/bedside_checks.py``) answers a code and plain values (``Said("right_subject:ok",
+bag_code="W0000 26 000001-E0001V00", subject_code="S-001")``); the sentence the nurse reads is this
+catalogue's template filled with those values, so a translation is a second catalogue with the same keys and
+nothing in the rules changes (the same way as the refusals' ``reasons.MESSAGES``). A key is ``check:situation``;
+a check that fails because of a refusal of another rule (a lot on hold, a dose out of tolerance) says that
+refusal, worded from ``reasons.MESSAGES`` under the refusal's own code. The values a ``Said`` keeps are
+plain (text, numbers), because the attempt stores them with its checks and a later page words them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from cellchain.core.words import reasons
+
+# Values that are stored codes with underscores, read with spaces as the checks always wrote them.
+SPACED = frozenset({"lot_status", "custody_state"})
+
+# What a scan that is not the expected kind is, in words (``identifiers.scans`` kinds); a ``scan`` value is
+# one of these kinds.
+SCAN_KINDS = {"din": "DIN scan", "subject": "subject's wristband scan", "compound": "2D code that names no bag scan"}
+
+DETAILS: dict[str, str] = {
+    # --- what the scans name (ward/bedside_scans.py)
+    'scan:wristband_unreadable': 'the wristband scan cannot be read ({why})',
+    'scan:not_a_wristband': "this is a {scan}, not a subject's wristband",
+    'scan:subject_not_registered': 'no subject {subject_code} is registered',
+    'scan:birth_date_mismatch': "the wristband's birth date {birth_date} is not {subject_code}'s: check the wristband",
+    'scan:bag_unreadable': 'the bag scan cannot be read ({why})',
+    'scan:not_bag_identity': "a {scan} is not part of a bag's identity here",
+    'scan:din_missing': "the DIN is missing: scan the bag's 2D code, or both its DIN and product code barcodes",
+    'scan:product_code_missing': (
+        "the product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes"
+    ),
+    'scan:din_and_product_code_missing': (
+        "the DIN and product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes"
+    ),
+    'scan:bag_not_registered': 'no bag {bag_code} is registered',
+    'scan:label_expiry_mismatch': (
+        "the label's expiry ({printed}) does not match the record of bag {bag_code} ({record}): do not use it, "
+        'call the lab'
+    ),
+    'scan:nothing_identified': 'nothing was identified',
+    # --- a check that has nothing to judge
+    'cannot_check:no_bag': 'cannot check: no bag was identified',
+    'cannot_check:not_allocated': 'cannot check: the bag is not allocated',
+    'cannot_compare:no_subject': 'cannot compare: the wristband names no subject',
+    'cannot_compare:no_bag': 'cannot compare: no bag was identified',
+    # --- the fifteen checks, in the order the nurse reads them
+    'wristband_is_a_subject:ok': 'the wristband is subject {subject_code}',
+    'bag_identified:ucmsc': 'bag {bag_code} (UC-MSC)',
+    'bag_identified:placebo': 'bag {bag_code} (saline placebo)',
+    'right_subject:not_allocated': 'bag {bag_code} is not allocated to any subject',
+    'right_subject:wrong_patient': 'WRONG PATIENT: bag {bag_code} is allocated to {allocated}, this wristband is '
+                                   '{subject_code}',
+    'right_subject:label_names_another': "the bag's label names recipient {on_label}, this wristband is {subject_code}",
+    'right_subject:ok': 'bag {bag_code} is allocated to {subject_code}',
+    'infusion_visit_today:no_bag': 'no visit to check: no bag was identified',
+    'infusion_visit_today:not_allocated': 'no visit to check: the bag is not allocated',
+    'infusion_visit_today:not_infusion': 'visit {visit_id} (week {week}) is not an infusion visit of the allocated '
+                                         'subject',
+    'infusion_visit_today:done': 'the week {week} infusion visit is already recorded as done',
+    'infusion_visit_today:early': (
+        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has not opened yet'
+    ),
+    'infusion_visit_today:late': 'today ({today}) the week {week} infusion window ({window_start} to {window_end}) '
+                                 'has closed',
+    'infusion_visit_today:ok': 'week {week} infusion, window {window_start} to {window_end}',
+    'released:bag': 'bag {bag_code} is {quality_status}, not released',
+    'released:lot': 'lot {lot_number} is {lot_status}, not released',
+    'released:placebo': 'placebo: licensed 0.9% saline, released at filling',
+    'released:ok': 'released by QA',
+    'lot_not_on_hold:ok': 'the lot is not on hold',
+    'not_expired:expired': 'EXPIRED at {expiry}',
+    'not_expired:ok': 'expires {expiry}',
+    'bag_thawed:fresh': 'fresh bag: no thaw',
+    'bag_thawed:frozen': (
+        'bag {bag_code} is still FROZEN (bag_not_thawed): record its thaw, which prints its post-thaw label, and '
+        'scan that label'
+    ),
+    'bag_thawed:ok': 'thawed {thawed_at}',
+    'thaw_label_scanned:fresh': 'fresh bag: its own label',
+    'thaw_label_scanned:not_thawed': 'the bag has no post-thaw label yet: it is not thawed',
+    'thaw_label_scanned:not_2d': (
+        'thaw_label_required: scan the 2D code of the label printed at the thaw; a keyed bag id or the linear codes'
+        ' do not show the thawed expiry'
+    ),
+    'thaw_label_scanned:frozen_label': (
+        "thaw_label_required: this label's expiry ({printed}) is not the thawed expiry ({record}): it is the frozen "
+        'label; use the label printed at the thaw'
+    ),
+    'thaw_label_scanned:ok': 'post-thaw label, expiry {expiry}',
+    'not_infused:infused': 'bag {bag_code} has already been infused',
+    'not_infused:ok': 'not infused before',
+    'received_on_ward:not_received': 'the bag is {custody_state}; it must be received on the ward first',
+    'received_on_ward:ok': 'received on the ward',
+    'received_on_ward:ok_at': 'received on the ward at {location}',
+    'custody_unbroken:broken': 'chain of custody broken: {breaks}',
+    'custody_unbroken:ok': 'every hand-over recorded in order',
+    'no_open_excursion:open': 'temperature excursion awaiting QA decision: {excursions}',
+    'no_open_excursion:reading': '{temperature_c:g} °C (allowed {low_c:g}-{high_c:g} °C)',
+    'no_open_excursion:ok': 'no temperature excursion awaiting a decision',
+    'product_matches_arm:not_randomized': '{subject_code} is not randomized',
+    'product_matches_arm:wrong_product': 'arm {arm} receives {wanted}, this bag is {kind}',
+    'product_matches_arm:ok': 'arm {arm}: {kind}',
+    'dose_within_tolerance:placebo_ok': '{volume_ml:g} ml saline',
+    'dose_within_tolerance:no_count': 'bag {bag_code} has no cell count recorded',
+    'dose_within_tolerance:ok': (
+        '{total_cells:,.0f} cells for {weight_kg:g} kg ({deviation_pct:+.1f}% of {required:,.0f})'
+    ),
+    # --- the second nurse, checked when the infusion starts (ward/infusions.py)
+    'second_verifier:same_person': 'the second verifier must be a different nurse from the one starting the infusion',
+    'second_verifier:signature_refused': "the second nurse's signature was refused: {why}",
+    'second_verifier:ok': '{username} confirms with an e-signature',
+}
+
+
+def worded(key: str, params: Mapping[str, Any]) -> str:
+    """The sentence for ``key`` with ``params``: a check's words, or a refusal's under its own code."""
+    if key not in DETAILS:
+        return reasons.worded(key, params)
+    template = DETAILS[key]
+    missing = reasons.placeholders(template) - set(params)
+    if missing:
+        raise KeyError(f"check detail {key} needs {sorted(missing)}")
+    return template.format_map({name: _shown(name, value) for name, value in params.items()})
+
+
+def _shown(name: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    if name == "scan":
+        return SCAN_KINDS.get(value, value.replace("_", " ") + " scan")
+    return value.replace("_", " ") if name in SPACED else value
+
+
+class Said(NamedTuple):
+    """What a check says, as a code and plain values; ``text`` is its sentence from the catalogue."""
+
+    key: str
+    params: Mapping[str, Any]
+
+    @property
+    def text(self) -> str:
+        return worded(self.key, self.params)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def said(key: str, /, **params: Any) -> Said:
+    """A check's words by ``key``; a key without a template or a missing value fails where it is said."""
+    words = Said(key, params)
+    words.text  # noqa: B018 - worded once here, so a bad key fails in the rule, not on the page
+    return words
+
+
+def reworded(key: str | None, params: Mapping[str, Any] | None, stored: str) -> str:
+    """A stored check's sentence worded again from the catalogue (a translation applies to old attempts
+    too); an attempt stored before checks kept their codes, or whose words changed shape, reads as stored."""
+    if not key:
+        return stored
+    try:
+        return worded(key, params or {})
+    except (KeyError, ValueError, TypeError, IndexError):
+        return stored
