@@ -225,8 +225,8 @@ def submit(form: PageForm | None, action: Callable[[], Any], again: Callable[[Re
     preview, a question back) and leaves the id unused.
 
     ``again`` renders the page the form is on with the refusal; the status is the refusal's: 400 for
-    input that cannot be read, 409 for a rule, 401 for a wrong signature password. A form that lives on a
-    list (a label's status) may instead flash the refusal and redirect back to the list.
+    input that cannot be read, 409 for a rule, 401 for a wrong signature password. A form on a list (a
+    label's status among the item's labels) shows the list's page again with that row's form refilled.
     """
     try:
         if form is not None:

@@ -109,7 +109,9 @@ def wristband(subject_code: str):
 
 
 # --- the print page: reason, format, and the item's labels with their status ----------------------------
-def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: PageForm | None = None) -> str:
+def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: PageForm | None = None, *,
+                status_form: dict[str, Any] | None = None) -> str:
+    """The print page; after a refused status change ``status_form`` holds that label's choice and reason."""
     session = db.session()
     kind = print_jobs.target_kind(item_type)
     summary = resolver.print_target(session, item_type, key)  # 404 for an unknown item
@@ -120,7 +122,7 @@ def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: 
                            title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or request.args)
+                           form=form or request.args, status_form=status_form or {})
 
 
 @bp.route("/print/<item_type>/<key>")
@@ -148,40 +150,42 @@ def print_submit(item_type: str, key: str):
 @bp.route("/<int:label_id>/status", methods=["POST"])
 @roles_required(*VIEWERS, action="account for printed labels")
 def set_status(label_id: int):
-    """A refusal is a message on the item's print page, where the label is listed with its status."""
+    """A refusal shows the item's print page again, where the label is listed with its status, with what was
+    chosen and typed still in the label's form and the reason beside it; nothing is written."""
     form = LabelStatusForm()
-
-    def back() -> Response:
-        target, key = print_jobs.target_of(db.session(), label_id)
-        return redirect(url_for("labels.print_page", item_type=target, key=key))
 
     def change() -> Response:
         row = print_jobs.set_status(db.session(), actor=current_user(), label_id=label_id,
                                     status=form.status.data, reason=form.reason.data)
         flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
-        return back()
+        target, key = print_jobs.target_of(db.session(), label_id)
+        return redirect(url_for("labels.print_page", item_type=target, key=key))
 
-    def refused(refusal: Refusal) -> Response:
-        flash(f"Label {label_id} not changed: {refusal.message}", "error")
+    def refused(refusal: Refusal) -> str:
         try:
-            return back()
+            target, key = print_jobs.target_of(db.session(), label_id)
         except NotFound:
-            return redirect(url_for("labels.index"))
+            return _index_page(refusal)  # no such label: the list of labels to account for, with why
+        return _print_page(target, key, refusal, status_form={"label_id": label_id, "status": form.status.data,
+                                                             "reason": form.reason.data or ""})
 
-    # Forbidden is not among them: a person without the right gets the 403 page, not a redirect that looks
-    # like success.
+    # Forbidden is not among them: a person without the right gets the 403 page, not the page with a form.
     return submit(form, change, refused, refusals=(Invalid, Refused, NotFound, Unauthenticated))
 
 
-@bp.route("/")
-@roles_required(*VIEWERS, action="see printed labels")
-def index():
+def _index_page(refusal: Refusal | None = None) -> str:
     session = db.session()
     page = print_jobs.outstanding(session, page_request())
     rows = page.rows
     links = print_jobs.targets_of(session, rows)
     return render_template("labels/index.html", page=page, rows=rows, links=links,
-                           printers=print_jobs.user_names(session, rows))
+                           printers=print_jobs.user_names(session, rows), problem=refusal)
+
+
+@bp.route("/")
+@roles_required(*VIEWERS, action="see printed labels")
+def index():
+    return _index_page()
 
 
 @bp.route("/shipments/<shipment_id>")

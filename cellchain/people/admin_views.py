@@ -20,9 +20,11 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 def _users_page(problem: Refusal | None = None, form: PageForm | None = None) -> str:
     session = db.session()
     users = directory.all_users(session)
+    # a refused new account shows its roles ticked again, as it shows its username and name
+    chosen = form.roles.data if isinstance(form, CreateUserForm) and problem is not None else []
     return render_template("admin/users.html", users=users, roles=ROLES, problem=problem, form=form or {},
-                           grants=role_grants.pending(session), names={u.id: u.username for u in users},
-                           me=current_user())
+                           chosen_roles=chosen or [], grants=role_grants.pending(session),
+                           names={u.id: u.username for u in users}, me=current_user())
 
 
 @bp.route("/users")

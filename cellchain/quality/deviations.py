@@ -126,6 +126,11 @@ def get(session: Session, number: str) -> Deviation:
     return row
 
 
+def lot_exists(session: Session, lot_number: str) -> bool:
+    """Whether a lot of that number exists (a refused deviation form goes back to the lot's page)."""
+    return session.exec(select(Lot.id).where(Lot.lot_number == lot_number)).first() is not None
+
+
 def lot_of(session: Session, row: Deviation) -> Lot | None:
     return session.get(Lot, row.lot_id) if row.lot_id else None
 

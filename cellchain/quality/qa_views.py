@@ -124,8 +124,8 @@ def deviation(number: str):
 @bp.route("/deviations", methods=["POST"])
 @roles_required("qa", action="open a deviation")
 def open_deviation():
-    """Opened from a lot's page; a refusal is the error page, which names the fields (there is no form to refill
-    on a page of its own)."""
+    """Opened from a lot's page; a refusal shows that page again with the form open, what was typed and why
+    (a lot that does not exist has no page: the form is shown on a page of its own)."""
     form = DeviationForm()
 
     def open_it():
@@ -135,7 +135,13 @@ def open_deviation():
         flash(f"Deviation {row.number} opened.", "success")
         return redirect(url_for("qa.deviation", number=row.number))
 
-    return submit(form, open_it, lambda refusal: None, refusals=())
+    def again(refusal: Refusal) -> str:
+        lot_number = form.lot_id.data if isinstance(form.lot_id.data, str) else ""
+        if lot_number and deviations.lot_exists(db.session(), lot_number):
+            return _render_lot(lot_number, problem=refusal, action="deviation")
+        return render_template("qa/deviation_new.html", problem=refusal)
+
+    return submit(form, open_it, again)
 
 
 def _move(number: str, form: PageForm, move: Callable[[], Any]):
