@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
-from cellchain.core.errors import Invalid
+from cellchain.core.errors import Invalid, Refused
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
 from cellchain.core.words.numbers import cells
@@ -208,7 +208,28 @@ def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None
 @bp.route("/lots/<lot_id>")
 @roles_required(*VIEWERS, action="see a lot")
 def lot(lot_id: str):
+    """The lot's page; ``?preview=1&named=...`` (with the rest of the fill form as typed) also shows each
+    named bag's computed volume: a GET, so reload and back never ask to send anything again."""
+    if request.args.get("preview"):
+        return _preview_page(lot_id)
     return _lot_page(lot_id)
+
+
+# The fill form's inputs the preview carries in its address, so the form shows them again (never a token).
+PREVIEW_KEPT = ("count", "volume_ml", "total_cells", "preservation", "frozen_at", "anticoagulant",
+                "anticoagulant_lot", "anticoagulant_volume_ml", "expires_at", "named")
+
+
+def _preview_page(lot_id: str):
+    """The named bags' volumes as the fill would make them, computed and written nowhere; a refusal (an
+    unknown subject, a dose no bag can hold) is shown in the fill form, as the fill itself would show it."""
+    try:
+        doses = bags.preview_named(db.session(), lot_number=lot_id, named=request.args.get("named", ""),
+                                   settings=bags.FillSettings.from_config(current_app.config))
+    except (Invalid, Refused) as error:
+        refusal = Refusal.of(error)
+        return _lot_page(lot_id, refusal, request.args, "fill"), refusal.status
+    return _lot_page(lot_id, form=request.args, section="fill", preview=doses)
 
 
 @bp.route("/lots/<lot_id>/growth.svg")
@@ -296,15 +317,12 @@ def record_formulation(lot_id: str):
 @bp.route("/lots/<lot_id>/bags", methods=["POST"])
 @roles_required("lab", action="fill bags")
 def fill_bags(lot_id: str):
-    """Fill the lot; with the "preview" button, show each named bag's computed volume and write nothing."""
+    """Fill the lot. The "preview" button goes on to the lot page's GET with what was typed (see ``lot``):
+    the preview writes nothing, so it is a page to reload, not a post to send again."""
     form = FillForm()
     if request.form.get("preview"):
-        def preview():
-            doses = bags.preview_named(db.session(), lot_number=lot_id, named=form.named.data,
-                                       settings=bags.FillSettings.from_config(current_app.config))
-            return _lot_page(lot_id, form=form, section="fill", preview=doses)
-
-        return submit(form, preview, lambda refusal: _lot_page(lot_id, refusal, form, "fill"))
+        kept = {name: request.form[name] for name in PREVIEW_KEPT if request.form.get(name)}
+        return redirect(url_for("lab.lot", lot_id=lot_id, preview=1, **kept, _anchor="fill"), code=303)
 
     def action():
         filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),

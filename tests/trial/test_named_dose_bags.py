@@ -5,6 +5,7 @@ is allocated by its frozen expiry."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from sqlmodel import select
 
@@ -94,11 +95,20 @@ def test_the_named_volumes_are_shown_before_the_fill_and_nothing_is_written(app,
     preview = api.post(f"/api/v1/lots/{lot_id}/named-doses", as_="lab", json={"named": named})
     assert [d["volume_ml"] for d in preview.get_json()["named"]] == [27.5, 45.0]
     lines = "\n".join(f"{s['subject_id']} 0" for s in subjects)
-    page = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "preview": "1", "anticoagulant": "heparin",
-                                                  "anticoagulant_lot": "HEP2611A"})
-    html = page.get_data(as_text=True)
-    assert page.status_code == 200 and 'data-testid="named-preview"' in html
-    assert "27.5 ml" in html and "45 ml" in html
+    posted = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "preview": "1", "anticoagulant": "heparin",
+                                                    "anticoagulant_lot": "HEP2611A"})
+    # the preview is a GET of the lot page with what was typed: a reload shows it again and posts nothing
+    assert posted.status_code == 303
+    where = urlsplit(posted.headers["Location"])
+    assert where.path == f"/lab/lots/{lot_id}" and where.fragment == "fill"
+    query = parse_qs(where.query)
+    assert query["preview"] == ["1"] and query["named"] == [lines] and query["anticoagulant_lot"] == ["HEP2611A"]
+    assert not {"csrf_token", "submission_id"} & set(query)
+    for _ in range(2):
+        page = client.get(f"{where.path}?{where.query}")
+        html = page.get_data(as_text=True)
+        assert page.status_code == 200 and 'data-testid="named-preview"' in html
+        assert "27.5 ml" in html and "45 ml" in html and 'value="HEP2611A"' in html
     with in_db(app) as session:
         assert snapshot(session) == before
     filled = auth.post(f"/lab/lots/{lot_id}/bags", {"named": lines, "count": "0", "anticoagulant": "heparin",
@@ -107,6 +117,20 @@ def test_the_named_volumes_are_shown_before_the_fill_and_nothing_is_written(app,
     with in_db(app) as session:
         volumes = sorted(b.volume_ml for b in session.exec(select(Bag).where(Bag.din == lot_id)))
     assert volumes == [27.5, 45.0]
+
+
+def test_a_refused_preview_is_a_page_with_the_reason_in_the_fill_form_and_writes_nothing(app, api, client, auth):
+    lot_id = lot_at(app)
+    auth.login("lab")
+    with in_db(app) as session:
+        before = snapshot(session)
+    page = client.get(f"/lab/lots/{lot_id}", query_string={"preview": "1", "named": "SUBJ-9999 0", "count": "2"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and 'data-reason="named_subject_unknown"' in html
+    assert "SUBJ-9999 0</textarea>" in html and 'name="count" inputmode="numeric" value="2"' in html
+    assert 'data-testid="named-preview"' not in html
+    with in_db(app) as session:
+        assert snapshot(session) == before
 
 
 def test_a_named_bag_is_refused_to_another_subject_and_another_visit(app, api):
