@@ -32,6 +32,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words.numbers import cells_and_power
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
 from cellchain.identifiers.scans import format_bag_id
 from cellchain.manufacturing import batch, din, lookups
@@ -155,10 +156,8 @@ def within_cell_tolerance(stated: int, computed: int) -> bool:
 
 
 def readable_cells(number: float) -> str:
-    """A cell count as people read it: ``70,350,000 (7.04 x 10^7)``."""
-    mantissa, exponent = f"{number:.2e}".split("e")
-    grouped = f"{round(number):,}" if number >= 1 else f"{number:g}"
-    return f"{grouped} ({mantissa} x 10^{int(exponent)})"
+    """A cell count as people read it: ``70,350,000 (7.04 x 10^7)`` (``core/words/numbers.py``)."""
+    return cells_and_power(number)
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,9 @@ def test_time_inputs_show_and_take_the_site_time_as_pages_write_it(app, client, 
     with app.test_request_context():
         shown = _When(at=datetime(2026, 11, 20, 1, 30, tzinfo=UTC))
         assert 'value="2026-11-20 09:30"' in shown.at() and 'placeholder="YYYY-MM-DD HH:MM"' in shown.at()
+
+
+def test_cell_counts_are_also_written_with_their_power_of_ten():
+    assert numbers.scientific(350_000_000) == "3.5 x 10^8" and numbers.scientific(70_350_000) == "7.04 x 10^7"
+    assert numbers.scientific(1e8) == "1 x 10^8" and numbers.scientific(None) == ""
+    assert numbers.cells_and_power(350_000_000) == "350,000,000 (3.5 x 10^8)" and numbers.cells_and_power(None) == ""

@@ -11,7 +11,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.models import BatchStep
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from tests.conftest import signature
-from tests.factories.lab import days_ago, in_db, iso, make_lot, snapshot, user
+from tests.factories.lab import days_ago, formulated_lot, in_db, iso, make_bag, make_lot, snapshot, user
 
 
 def lot_with_passages(app, **kwargs) -> str:
@@ -178,3 +178,20 @@ def test_the_batch_record_pdf_shows_steps_signatures_passages_and_gaps(app, api,
         assert expected in text, expected
     auth.login("qa")
     assert client.get(f"/api/v1/lots/{lot_id}/batch-record.pdf").status_code == 200  # the page's link (cookie)
+
+
+def test_the_batch_record_pdf_writes_numbers_as_the_lot_page_does(app, api):
+    with in_db(app) as session:
+        lot = formulated_lot(session)
+        make_bag(session, lot, "A0")
+        make_bag(session, lot, "B0")
+        lot_id = lot.lot_number
+    response = api.get(f"/api/v1/lots/{lot_id}/batch-record.pdf", as_="qa")
+    text = " ".join(" ".join(page.get_text() for page in pymupdf.open(stream=response.data, filetype="pdf")).split())
+    for expected in ("400,000,000 (4 x 10^8) cells at",  # the harvest, grouped with its power of ten
+                     "1,000,000 cells/ml x 300 ml = 300,000,000 (3 x 10^8) cells",  # the formulation
+                     "1,000,000 8,000,000", "12,000,000 60,000,000",  # each passage's seeded and harvested cells
+                     "Status in process", "2 bags:", "70 ml 70,000,000 in quarantine"):
+        assert expected in text, expected
+    assert "e+0" not in text and "e+1" not in text and "item(s)" not in text
+    assert "items missing" in text or "1 item missing" in text

@@ -143,6 +143,16 @@ def test_the_growth_curve_is_valid_svg_with_one_point_per_passage(app, client, a
     assert "style=" not in response.data.decode()
 
 
+def test_the_growth_curve_writes_cells_as_the_pages_do():
+    svg = growth_svg([GrowthPoint(0, 8_000_000, 3.0), GrowthPoint(1, 350_000_000, 8.4)])
+    root = ET.fromstring(svg)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert "1 x 10^7" in texts and "1 x 10^9" in texts  # the log axis marks its powers of ten
+    titles = [t.text for c in root.iter(f"{SVG}circle") for t in c.iter(f"{SVG}title")]
+    assert "P1: 350,000,000 (3.5 x 10^8) cells harvested" in titles
+    assert "e+0" not in svg and ">1e" not in svg
+
+
 def test_a_growth_curve_without_passages_says_so():
     root = ET.fromstring(growth_svg([]))
     assert not list(root.iter(f"{SVG}circle")) and "No passage" in ET.tostring(root, encoding="unicode")

@@ -1,8 +1,9 @@
 """Numbers written for reading: cell counts in grouped digits, counts with the right plural, volumes in ml.
 
-One style everywhere a page shows a count of cells: grouped digits, ``350,000,000``, the way the lab pages
-already show passages and harvests (never ``3.5e+08``); a count of things agrees with its noun (``1 bag``,
-``2 bags``); a volume carries its unit.
+One style everywhere a page or a printed record shows a count of cells: grouped digits, ``350,000,000``, the
+way the lab pages already show passages and harvests (never ``3.5e+08``), with its power of ten beside it
+where a reader compares orders of magnitude (``350,000,000 (3.5 x 10^8)``); a count of things agrees with its
+noun (``1 bag``, ``2 bags``); a volume carries its unit.
 """
 
 from __future__ import annotations
@@ -13,6 +14,26 @@ def cells(value: float | int | None) -> str:
     if value is None:
         return ""
     return f"{float(value):,.0f}"
+
+
+def scientific(value: float | int | None, digits: int = 3) -> str:
+    """``350000000`` -> ``3.5 x 10^8``; ``70350000`` -> ``7.04 x 10^7``: at most ``digits`` significant digits,
+    no trailing zeros (how a dose or a harvest is said aloud); None is empty."""
+    if value is None:
+        return ""
+    if value == 0:
+        return "0"
+    mantissa, exponent = f"{float(value):.{max(digits, 1) - 1}e}".split("e")
+    if "." in mantissa:
+        mantissa = mantissa.rstrip("0").rstrip(".")
+    return f"{mantissa} x 10^{int(exponent)}"
+
+
+def cells_and_power(value: float | int | None) -> str:
+    """``350000000`` -> ``350,000,000 (3.5 x 10^8)``: the exact count and its order of magnitude; None is empty."""
+    if value is None:
+        return ""
+    return f"{cells(value)} ({scientific(value)})"
 
 
 def count(number: int | None, noun: str, plural: str | None = None) -> str:

@@ -21,6 +21,8 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cellchain.core.words.labels import label
+from cellchain.core.words.numbers import cells, cells_and_power, count, volume
 from cellchain.manufacturing.lots import LotView
 
 _STYLES = getSampleStyleSheet()
@@ -43,21 +45,23 @@ def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
 
 
 def _details(details: dict[str, Any]) -> str:
-    return "; ".join(f"{k}: {v}" for k, v in details.items())
+    """A step's details as the lot page shows them: each name in words, then its value."""
+    return "; ".join(f"{label(k)}: {v}" for k, v in details.items())
 
 
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
     lot, cord = view.lot, view.collection
     rows = [["Facility", facility], ["Lot", lot.lot_number], ["Cord DIN", cord.din],
             ["Donor code", cord.donor_code], ["Collected", f"{_when(cord.collected_at, tz)} at {cord.site}"],
-            ["Donor eligibility", cord.eligibility + "".join(f"; {r['message']}" for r in cord.eligibility_reasons)],
-            ["Status", lot.status.replace("_", " ")], ["QC specification", lot.spec_version],
+            ["Donor eligibility", label(cord.eligibility) + "".join(f"; {r['message']}"
+                                                                     for r in cord.eligibility_reasons)],
+            ["Status", label(lot.status)], ["QC specification", lot.spec_version],
             ["Started", f"{_when(lot.created_at, tz)} by {view.name(lot.created_by)}"],
             ["Harvest", "" if lot.harvested_cells is None
-             else f"{lot.harvested_cells:.3g} cells at {_when(lot.harvested_at, tz)}"],
+             else f"{cells_and_power(lot.harvested_cells)} cells at {_when(lot.harvested_at, tz)}"],
             ["Formulation", "" if view.formulated_cells is None else
-             f"{lot.formulated_cells_per_ml:.3g} cells/ml x {lot.formulated_volume_ml:g} ml "
-             f"= {view.formulated_cells:.3g} cells"]]
+             f"{cells(lot.formulated_cells_per_ml)} cells/ml x {volume(lot.formulated_volume_ml)} "
+             f"= {cells_and_power(view.formulated_cells)} cells"]]
     table = Table([[_p(k), _p(v)] for k, v in rows], colWidths=[40 * mm, 130 * mm])
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
@@ -68,7 +72,7 @@ def _verification(entry, tz: ZoneInfo) -> str:
         return "NOT VERIFIED - required" if entry.needs_verification else "not required"
     sig = entry.signature
     unchanged = "" if entry.signature_intact else " - WARNING: step changed since signing"
-    return f"{sig.signer_name}, {_when(sig.signed_at, tz)}, meaning: {sig.meaning}{unchanged}"
+    return f"{sig.signer_name}, {_when(sig.signed_at, tz)}, meaning: {label(sig.meaning)}{unchanged}"
 
 
 def _steps(view: LotView, tz: ZoneInfo) -> Table:
@@ -86,11 +90,21 @@ def _steps(view: LotView, tz: ZoneInfo) -> Table:
 def _passages(view: LotView, tz: ZoneInfo) -> Table:
     rows = [["P", "Seeded", "Harvested", "Viability", "Seeded at", "Harvested at", "PD", "Cumulative PD"]]
     for p in view.passages:
-        rows.append([f"P{p.number}", f"{p.seeded_cells:.3g}", f"{p.harvested_cells:.3g}", f"{p.viability_pct:g}%",
+        rows.append([f"P{p.number}", cells(p.seeded_cells), cells(p.harvested_cells), f"{p.viability_pct:g}%",
                      _p(_when(p.seeded_at, tz), SMALL), _p(_when(p.harvested_at, tz), SMALL),
                      f"{p.population_doublings:.2f}", f"{p.cumulative_doublings:.2f}"])
-    table = Table(rows, colWidths=[10 * mm, 20 * mm, 20 * mm, 16 * mm, 38 * mm, 38 * mm, 14 * mm, 20 * mm],
+    table = Table(rows, colWidths=[10 * mm, 22 * mm, 22 * mm, 15 * mm, 37 * mm, 37 * mm, 14 * mm, 19 * mm],
                   repeatRows=1)
+    table.setStyle(GRID)
+    return table
+
+
+def _bags(view: LotView) -> Table:
+    """Each bag as the lot page lists it: its code, volume in ml and cells in grouped digits."""
+    rows = [["Bag", "Volume", "Cells", "Quality status"]]
+    rows += [[b.bag_code, volume(b.volume_ml), cells(b.total_cells) or "not recorded", label(b.quality_status)]
+             for b in view.bags]
+    table = Table(rows, colWidths=[60 * mm, 25 * mm, 40 * mm, 45 * mm], repeatRows=1)
     table.setStyle(GRID)
     return table
 
@@ -120,10 +134,11 @@ def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_b
     if view.record.complete:
         story.append(_p("Complete: every step of the SOP is recorded and every required verification is signed."))
     else:
-        story.append(_p(f"INCOMPLETE - {len(view.record.missing)} item(s) missing:"))
+        story.append(_p(f"INCOMPLETE - {count(len(view.record.missing), 'item')} missing:"))
         story += [_p(f"- {reason.message} [{reason.code}]") for reason in view.record.missing]
     if view.bags:
-        story += [_p("Bags filled", H2), _p(", ".join(b.bag_code for b in view.bags))]
+        story += [_p("Bags filled", H2), _p(f"{count(len(view.bags), 'bag')}:"),
+                  _bags(view)]
     generated = f"Printed {_when(printed_at, tz)} by {printed_by} from cellchain; lot {view.lot.lot_number}"
     doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))
     return buffer.getvalue()

@@ -2,8 +2,8 @@
 
 Drawn here rather than in the browser so the page needs no script (the CSP allows none inline) and
 the same picture can go into a report. Cells span orders of magnitude, so they are on a log scale
-(left axis); cumulative population doublings grow roughly linearly and use the right axis. Only SVG
-presentation attributes are used, never ``style``, so the image obeys the app's style-src policy.
+(left axis, its marks written ``1 x 10^8`` as the pages write powers of ten); cumulative population
+doublings grow roughly linearly and use the right axis. Only SVG presentation attributes are used, never ``style``, so the image obeys the app's style-src policy.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from cellchain.core.words.numbers import cells_and_power, scientific
+
 WIDTH, HEIGHT = 720, 360
-LEFT, RIGHT, TOP, BOTTOM = 80, 70, 40, 56
+LEFT, RIGHT, TOP, BOTTOM = 92, 70, 40, 56
 CELLS_COLOUR, PD_COLOUR, INK, GRID = "#1f4f8f", "#b35a00", "#1b2430", "#d5dbe3"
 
 
@@ -50,7 +52,7 @@ def _axes(points: Sequence[GrowthPoint], low: int, high: int, pd_top: float, x_o
     for exponent in range(low, high + 1):
         y = HEIGHT - BOTTOM - (exponent - low) / (high - low) * plot_h
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{right_x}" y2="{y:.1f}" stroke="{GRID}"/>')
-        parts.append(_text(LEFT - 8, y + 4, f"1e{exponent}", anchor="end", fill=CELLS_COLOUR))
+        parts.append(_text(LEFT - 8, y + 4, scientific(10 ** exponent), anchor="end", fill=CELLS_COLOUR))
     steps = 4
     for i in range(steps + 1):
         value = pd_top * i / steps
@@ -100,7 +102,7 @@ def growth_svg(points: Sequence[GrowthPoint], *, title: str = "Growth curve") ->
 
     parts = [head, *_axes(ordered, low, high, pd_top, x_of)]
     parts += _series(ordered, "cells", CELLS_COLOUR, x_of, cells_y,
-                     lambda p: f"P{p.passage}: {p.harvested_cells:.3g} cells harvested")
+                     lambda p: f"P{p.passage}: {cells_and_power(p.harvested_cells)} cells harvested")
     parts += _series(ordered, "pd", PD_COLOUR, x_of, pd_y,
                      lambda p: f"P{p.passage}: {p.cumulative_doublings:.2f} cumulative doublings")
     parts.append(_text(LEFT, 22, "● cells harvested", anchor="start", fill=CELLS_COLOUR))
