@@ -10,6 +10,8 @@ from cellchain.banking.forms import FreezeForm, ThawForm
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words.notes import note
+from cellchain.core.words.numbers import count
 from cellchain.manufacturing import lots
 from cellchain.people.security import current_user, roles_required
 
@@ -53,8 +55,8 @@ def freeze(lot_id: str):
     def action():
         bank = banks.freeze_bank(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),
                                  ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"{bank.bank_code} frozen: {bank.vial_count} vials at P{bank.passage}; it awaits QA release.",
-              "success")
+        flash(note("bank_frozen", bank_code=bank.bank_code, vials=count(bank.vial_count, "vial"),
+                   passage=bank.passage), "success")
         return redirect(url_for("banks.bank", bank_code=bank.bank_code))
 
     return submit(form, action, lambda refusal: _freeze_page(lot_id, form, refusal))
@@ -77,7 +79,7 @@ def thaw():
         lot = vials.thaw_vial(db.session(), actor=current_user(), vial=form.vial.data, data=form.values(),
                               letter=cfg["LOCAL_DATA_IDENTIFIERS"]["vial"], dosing_from_mcb=cfg["DOSING_LOT_FROM_MCB"],
                               ranges=cfg["TEMPERATURE_RANGES"], passage_limit=cfg["PASSAGE_LIMIT"])
-        flash(f"Vial thawed; lot {lot.lot_number} started at P{lot.first_passage}.", "success")
+        flash(note("vial_thawed", lot_number=lot.lot_number, passage=lot.first_passage), "success")
         return redirect(url_for("lab.lot", lot_id=lot.lot_number))
 
     return submit(form, action, lambda refusal: _thaw_page(form, refusal))

@@ -31,6 +31,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.fields import number_as_typed
 from cellchain.core.submissions import ledger
+from cellchain.core.words.notes import note
 
 # Pages show site time as YYYY-MM-DD HH:MM; inputs show and take the same (a browser's own date picker
 # follows its locale, e.g. mm/dd/yyyy, so time inputs are text with this pattern).
@@ -202,8 +203,7 @@ def _claim() -> ledger.FormSubmission | ledger.Earlier:
 
 def _already_recorded(earlier: ledger.Earlier) -> Response:
     when = earlier.submitted_at.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M %Z")
-    flash(f"This form was already sent at {when} and was recorded then; nothing was recorded again. "
-          "Here is what it recorded.", "info")
+    flash(note("already_recorded", when=when), "info")
     return redirect(earlier.location, code=303)
 
 

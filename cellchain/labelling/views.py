@@ -17,6 +17,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import page_request, readable
+from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.forms import LabelStatusForm, PrintForm
@@ -60,7 +61,7 @@ def _download(target: str, key: str, **options: Any):
         if "reason" not in refusal.fields:
             raise
         db.rollback()
-        flash(f"{refusal.fields['reason']}. Give the reason below, then print.", "warning")
+        flash(note("reprint_needs_reason", why=refusal.fields["reason"]), "warning")
         return redirect(url_for("labels.print_page", item_type=target, key=key, **_vessel_args()))
     return send_printed(printed)
 
@@ -157,7 +158,7 @@ def set_status(label_id: int):
     def change() -> Response:
         row = print_jobs.set_status(db.session(), actor=current_user(), label_id=label_id,
                                     status=form.status.data, reason=form.reason.data)
-        flash(f"Label {row.id} ({row.item_key}) marked {row.status}.", "success")
+        flash(note("label_marked", id=row.id, item_key=row.item_key, status=row.status), "success")
         target, key = print_jobs.target_of(db.session(), label_id)
         return redirect(url_for("labels.print_page", item_type=target, key=key))
 

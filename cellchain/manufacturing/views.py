@@ -15,7 +15,8 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
-from cellchain.core.words.numbers import cells
+from cellchain.core.words.notes import note, notes
+from cellchain.core.words.numbers import cells, count
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, lots
@@ -107,7 +108,7 @@ def register_collection():
     def register():
         row = collections.register_collection(db.session(), actor=current_user(), data=form.collection(),
                                               fin=cfg["FACILITY_FIN"], tz=site_zone(), ranges=cfg["TEMPERATURE_RANGES"])
-        flash(f"Cord registered with DIN {row.din}: donor {row.eligibility}.", "success")
+        flash(note("cord_registered", din=row.din, eligibility=row.eligibility), "success")
         return redirect(url_for("lab.collection", din=row.din))
 
     return submit(form, register, lambda refusal: _new_collection(refusal, form))
@@ -144,8 +145,8 @@ def handover(din: str):
         row = custody.record_handover(session, actor=current_user(), handover=entry,
                                       record=collections.collection_view(session, din).collection,
                                       ranges=current_app.config["TEMPERATURE_RANGES"])
-        note = " Temperature out of range: an excursion awaits QA." if row.excursion else ""
-        flash(f"Cord {row.event} at {row.location}.{note}", "warning" if row.excursion else "success")
+        flash(notes(note("cord_handed_over", handover=row.event, location=row.location),
+                    note("excursion_awaits_qa") if row.excursion else ""), "warning" if row.excursion else "success")
         return redirect(url_for("lab.collection", din=din))
 
     return submit(form, record, lambda refusal: _collection_page(din, refusal, form))
@@ -158,7 +159,7 @@ def start_lot(din: str):
         lot = lots.start_lot(db.session(), actor=current_user(), collection_din=din,
                              purpose=request.form.get("purpose"),
                              dosing_from_cord=current_app.config["DOSING_LOT_FROM_CORD"])
-        flash(f"Lot {lot.lot_number} started.", "success")
+        flash(note("lot_started", lot_number=lot.lot_number), "success")
         return redirect(url_for("lab.lot", lot_id=lot.lot_number))
 
     return submit(None, start, lambda refusal: _collection_page(din, refusal))
@@ -257,8 +258,8 @@ def record_passage(lot_id: str):
     def action():
         row = lots.record_passage(db.session(), actor=current_user(), lot_number=lot_id, data=form.passage(),
                                   limit=current_app.config["PASSAGE_LIMIT"])
-        return (f"P{row.number} recorded: {row.population_doublings:.2f} doublings, "
-                f"{row.cumulative_doublings:.2f} in all.")
+        return note("passage_recorded", number=row.number, doublings=row.population_doublings,
+                    cumulative=row.cumulative_doublings)
 
     return _lot_form(lot_id, "passage", form, action)
 
@@ -271,7 +272,7 @@ def record_step(lot_id: str):
     def action():
         data = {**form.values(), "details": batch.details_from_lines(form.details.data or "")}
         row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps())
-        return f"Step {row.step_key} recorded."
+        return note("step_recorded", step_key=row.step_key)
 
     return _lot_form(lot_id, "steps", form, action)
 
@@ -284,7 +285,7 @@ def verify_step(lot_id: str, step_id: int):
     def action():
         batch.verify_step(db.session(), actor=current_user(), lot_number=lot_id, step_id=step_id,
                           signature=form.signature(), policy=policy())
-        return f"Step {step_id} verified by {current_user().full_name}."
+        return note("step_verified", step_id=step_id, full_name=current_user().full_name)
 
     return _lot_form(lot_id, "steps", form, action)
 
@@ -296,7 +297,7 @@ def record_harvest(lot_id: str):
 
     def action():
         row = lots.record_harvest(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
-        return f"Harvest recorded: {cells(row.harvested_cells)} cells."
+        return note("harvest_recorded", cells=cells(row.harvested_cells))
 
     return _lot_form(lot_id, "harvest", form, action)
 
@@ -308,8 +309,8 @@ def record_formulation(lot_id: str):
 
     def action():
         row = lots.record_formulation(db.session(), actor=current_user(), lot_number=lot_id, data=form.values())
-        return (f"Formulation recorded: {cells(row.formulated_cells_per_ml)} cells/ml in "
-                f"{row.formulated_volume_ml:g} ml.")
+        return note("formulation_recorded", cells_per_ml=cells(row.formulated_cells_per_ml),
+                    volume_ml=row.formulated_volume_ml)
 
     return _lot_form(lot_id, "formulation", form, action)
 
@@ -327,7 +328,7 @@ def fill_bags(lot_id: str):
     def action():
         filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),
                                 settings=bags.FillSettings.from_config(current_app.config))
-        return f"{len(filled)} bags filled, in quarantine: {', '.join(b.bag_code for b in filled)}."
+        return note("bags_filled", bags=count(len(filled), "bag"), codes=", ".join(b.bag_code for b in filled))
 
     return _lot_form(lot_id, "fill", form, action)
 
@@ -375,7 +376,7 @@ def fill_placebo():
     def fill():
         filled = bags.fill_placebo(db.session(), actor=current_user(), data=form.values(),
                                    settings=bags.FillSettings.from_config(current_app.config))
-        flash(f"{len(filled)} placebo bags filled under DIN {filled[0].din}.", "success")
+        flash(note("placebo_filled", bags=count(len(filled), "placebo bag"), din=filled[0].din), "success")
         return redirect(url_for("lab.bag_list", din=filled[0].din))
 
     return submit(form, fill, lambda refusal: _placebo_page(refusal, form))

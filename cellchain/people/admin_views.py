@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, submit
+from cellchain.core.words.notes import note
 from cellchain.people import accounts, directory, role_grants
 from cellchain.people.forms import ActiveForm, ApproveGrantForm, CreateUserForm, EmailForm, ReasonForm, RolesForm
 from cellchain.people.rules.roles import ROLES
@@ -51,7 +52,7 @@ def create_user():
         user = accounts.create_user(db.session(), actor=current_user(), username=form.username.data or "",
                                     full_name=form.full_name.data or "", password=form.password.data or "",
                                     roles=form.roles.data, policy=policy())
-        return f"Account {user.username} created; its roles wait for a second administrator's signature."
+        return note("account_created", username=user.username)
 
     return _change(form, create)
 
@@ -63,7 +64,7 @@ def unlock(user_id: int):
 
     def unlock_account():
         user = accounts.unlock(db.session(), actor=current_user(), user_id=user_id, reason=form.reason.data or "")
-        return f"Account {user.username} unlocked."
+        return note("account_unlocked", username=user.username)
 
     return _change(form, unlock_account)
 
@@ -78,8 +79,8 @@ def set_roles(user_id: int):
                                    reason=form.reason.data or "", policy=policy())
         user = accounts.get_user(db.session(), user_id)
         if grant is None:
-            return f"Roles of {user.username} changed."
-        return f"Roles of {user.username} wait for a second administrator's signature (grant {grant.id})."
+            return note("roles_changed", username=user.username)
+        return note("roles_wait", username=user.username, grant_id=grant.id)
 
     return _change(form, change_roles)
 
@@ -93,7 +94,7 @@ def set_active(user_id: int):
         active = form.active.data == "1"
         user = accounts.set_active(db.session(), actor=current_user(), user_id=user_id, active=active,
                                    reason=form.reason.data or "")
-        return f"Account {user.username} {'activated' if active else 'deactivated'}."
+        return note("account_activated" if active else "account_deactivated", username=user.username)
 
     return _change(form, change_active)
 
@@ -105,7 +106,9 @@ def set_email(user_id: int):
 
     def change_email():
         user = accounts.set_email(db.session(), actor=current_user(), user_id=user_id, email=form.email.data)
-        return f"E-mail of {user.username} {'set to ' + user.email if user.email else 'cleared'}."
+        if user.email:
+            return note("email_set", username=user.username, email=user.email)
+        return note("email_cleared", username=user.username)
 
     return _change(form, change_email)
 
@@ -119,6 +122,6 @@ def approve_grant(grant_id: int):
         grant = role_grants.approve(db.session(), actor=current_user(), grant_id=grant_id,
                                     signature=form.signature(), policy=policy())
         user = accounts.get_user(db.session(), grant.user_id)
-        return f"Role grant {grant.id} approved: {user.username} now holds {', '.join(grant.role_list)}."
+        return note("grant_approved", grant_id=grant.id, username=user.username, roles=", ".join(grant.role_list))
 
     return _change(form, approve)

@@ -10,6 +10,8 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
 from cellchain.core.page_forms import Refusal, submit
+from cellchain.core.words.notes import note, notes
+from cellchain.core.words.numbers import count
 from cellchain.people import accounts
 from cellchain.people.forms import LoginForm, PasswordForm
 from cellchain.people.security import current_user, end_session, login_required, login_throttle, policy, start_session
@@ -38,7 +40,7 @@ def login():
         return render_template("auth/login.html", error=refusal.message, username=username,
                                next=next_page), refusal.status, headers
     start_session(user)
-    flash(f"Welcome, {user.full_name}.", "success")
+    flash(note("welcome", full_name=user.full_name), "success")
     return redirect(_safe_next(next_page))
 
 
@@ -48,7 +50,7 @@ def logout():
     user = current_user()
     trail.record(db.session(), actor=user, record_type="user", record_id=user.id, action="logout")
     end_session()
-    flash("You are logged out.", "info")
+    flash(note("logged_out"), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -75,8 +77,8 @@ def change_password():
                                                  new=form.new_password.data or "",
                                                  repeat=form.repeat_password.data or "")
         start_session(user)  # this browser goes on; every other session ended with the change
-        tokens = f" {revoked} API token{'s' if revoked != 1 else ''} revoked." if revoked else ""
-        flash(f"Your password is changed. Your other logins are ended.{tokens}", "success")
+        flash(notes(note("password_changed"),
+                    note("tokens_revoked", tokens=count(revoked, "API token")) if revoked else ""), "success")
         return redirect(url_for("home.index"))
 
     return submit(form, change, _password_page)

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words.notes import note
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
 from cellchain.people.security import current_user, login_required, policy, roles_required
@@ -66,7 +67,7 @@ def release_lot(lot_id: str):
     def release_it():
         release.release(db.session(), actor=current_user(), lot_number=lot_id, signature=form.signature(),
                         policy=policy(), steps=sop_steps())
-        flash(f"Lot {lot_id} released; its bags are out of quarantine.", "success")
+        flash(note("lot_released", lot_id=lot_id), "success")
         return redirect(url_for("qa.lot", lot_id=lot_id))
 
     return submit(form, release_it, lambda refusal: _render_lot(lot_id, problem=refusal, action="release"))
@@ -81,7 +82,7 @@ def reject_lot(lot_id: str):
         release.reject(db.session(), actor=current_user(), lot_number=lot_id, signature=form.signature(),
                        reason=form.reason.data or "", policy=policy(),
                        ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"Lot {lot_id} rejected; its bags are rejected and discarded.", "success")
+        flash(note("lot_rejected", lot_id=lot_id), "success")
         return redirect(url_for("qa.lot", lot_id=lot_id))
 
     return submit(form, reject_it, lambda refusal: _render_lot(lot_id, problem=refusal, action="reject"))
@@ -132,7 +133,7 @@ def open_deviation():
         row = deviations.open_deviation(db.session(), actor=current_user(), kind=form.kind.data,
                                         description=form.description.data, lot_number=form.lot_id.data or None,
                                         test_code=form.test.data or None, tz=site_zone())
-        flash(f"Deviation {row.number} opened.", "success")
+        flash(note("deviation_opened", number=row.number), "success")
         return redirect(url_for("qa.deviation", number=row.number))
 
     def again(refusal: Refusal) -> str:
@@ -147,7 +148,7 @@ def open_deviation():
 def _move(number: str, form: PageForm, move: Callable[[], Any]):
     def run():
         row = move()
-        flash(f"Deviation {row.number} is now {row.status}.", "success")
+        flash(note("deviation_moved", number=row.number, status=row.status), "success")
         return redirect(url_for("qa.deviation", number=number))
 
     return submit(form, run, lambda refusal: _render_deviation(number, problem=refusal))
@@ -210,7 +211,7 @@ def lift_hold(hold_id: int):
     def lift_it():
         holds.lift(db.session(), actor=current_user(), hold_id=hold_id, signature=form.signature(),
                    reason=form.reason.data or "", policy=policy())
-        flash(f"Hold {hold_id} lifted.", "success")
+        flash(note("hold_lifted", hold_id=hold_id), "success")
         return redirect(url_for("qa.hold", hold_id=hold_id))
 
     return submit(form, lift_it, lambda refusal: _render_hold(hold_id, problem=refusal, form=form))

@@ -6,6 +6,8 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.words.notes import note, notes
+from cellchain.core.words.numbers import count
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
 from cellchain.quality import deviations, qc
@@ -49,13 +51,12 @@ def record(lot_id: str):
         entry = qc.parse_result(form.result())
         row = qc.record_result(db.session(), actor=current_user(), lot_number=lot_id, entry=entry, tz=site_zone())
         if row.within_spec:
-            flash(f"{row.test_code} = {row.value}: within specification ({row.limit_text}).", "success")
+            flash(note("qc_within_spec", test_code=row.test_code, value=row.value, limit=row.limit_text), "success")
         else:
             opened = deviations.for_result(db.session(), row)
-            held = " The lot is released: it is now ON HOLD, and QA and the investigators are told." \
-                if row.after_release else ""
-            flash(f"{row.test_code} = {row.value}: OUT OF SPECIFICATION ({row.limit_text}); "
-                  f"deviation {opened.number if opened else ''} opened for QA.{held}", "warning")
+            flash(notes(note("qc_out_of_spec", test_code=row.test_code, value=row.value, limit=row.limit_text,
+                             number=opened.number if opened else ""),
+                        note("qc_lot_held") if row.after_release else ""), "warning")
         return redirect(url_for("qc.lot", lot_id=lot_id))
 
     return submit(form, record_result, lambda refusal: _render_lot(lot_id, refusal, form))
@@ -89,8 +90,8 @@ def record_batch(lot_id: str):
         rows = qc.record_results(session, actor=current_user(), lot_number=lot_id, rows=form.rows(codes),
                                  tz=site_zone())
         out = [row.test_code for row in rows if not row.within_spec]
-        flash(f"{len(rows)} result{'s' if len(rows) != 1 else ''} recorded."
-              + (f" OUT OF SPECIFICATION: {', '.join(out)}; a deviation is opened for QA for each." if out else ""),
+        flash(notes(note("qc_results_recorded", results=count(len(rows), "result")),
+                    note("qc_results_out_of_spec", tests=", ".join(out)) if out else ""),
               "warning" if out else "success")
         return redirect(url_for("qc.lot", lot_id=lot_id))
 

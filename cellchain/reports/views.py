@@ -9,6 +9,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.types import utcnow
 from cellchain.core.web import page_request
+from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
 from cellchain.reports.forms import ExcursionDecisionForm
@@ -91,7 +92,7 @@ def decide_excursion(excursion_id: int):
                                        accept=form.decision.data == "accept", reason=form.reason.data or "",
                                        signature=form.signature(), policy=policy(),
                                        ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"Excursion {row.id} {row.status}.", "success")
+        flash(note("excursion_decided", id=row.id, decision=row.status), "success")
         return redirect(url_for("reports.excursions"))
 
     return submit(form, decide, lambda refusal: _excursions_page(problem=refusal))

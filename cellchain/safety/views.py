@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.types import utcnow
+from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.safety import events, exports, sae
 from cellchain.safety.forms import ConfirmForm, EventForm, ReportForm
@@ -72,7 +73,7 @@ def record_event(subject_code: str):
     def record_it():
         event = events.record(db.session(), actor=current_user(), subject_code=subject_code,
                               data=form.assessment(), timezone=_zone())
-        flash(f"Adverse event {event.id} recorded as a draft for the investigator to confirm.", "success")
+        flash(note("event_drafted", id=event.id), "success")
         return redirect(url_for("safety.event", event_id=event.id))
 
     return submit(form, record_it, lambda refusal: _new_page(subject, form, refusal))
@@ -103,7 +104,7 @@ def amend_event(event_id: int):
 
     def amend_it():
         events.amend(db.session(), actor=current_user(), event_id=event_id, data=form.assessment(), timezone=_zone())
-        flash(f"Adverse event {event_id} amended.", "success")
+        flash(note("event_amended", id=event_id), "success")
         return redirect(url_for("safety.event", event_id=event_id))
 
     return submit(form, amend_it, lambda refusal: _event_page(event_id, problem=refusal, form=form, posted="amend"))
@@ -117,7 +118,7 @@ def confirm_event(event_id: int):
     def confirm_it():
         events.confirm(db.session(), actor=current_user(), event_id=event_id, signature=form.signature(),
                        policy=policy())
-        flash(f"Adverse event {event_id} confirmed and signed.", "success")
+        flash(note("event_confirmed", id=event_id), "success")
         return redirect(url_for("safety.event", event_id=event_id))
 
     return submit(form, confirm_it, lambda refusal: _event_page(event_id, problem=refusal, posted="confirm"))
@@ -131,8 +132,7 @@ def report_event(event_id: int):
     def report_it():
         row = sae.report(db.session(), actor=current_user(), event_id=event_id, signature=form.signature(),
                          sent_at=form.sent_at.data, sent_to=form.sent_to.data, policy=policy())
-        flash(f"{row.kind.replace('_', '-').capitalize()} report of adverse event {event_id} signed and recorded "
-              "as sent.", "success")
+        flash(note("event_reported", report=row.kind.replace("_", "-").capitalize(), id=event_id), "success")
         return redirect(url_for("safety.event", event_id=event_id))
 
     return submit(form, report_it, lambda refusal: _event_page(event_id, problem=refusal, posted="report"))

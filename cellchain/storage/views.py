@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words.notes import note
 from cellchain.core.words.numbers import count
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import label_views, placements, places, scan_views, temperatures
@@ -68,7 +69,7 @@ def create_unit():
 
     def create():
         unit = places.create_unit(db.session(), actor=current_user(), data=form.values())
-        flash(f"Storage unit {unit.code} set up.", "success")
+        flash(note("unit_set_up", code=unit.code), "success")
         return redirect(url_for("storage.unit", unit_code=unit.code), code=303)
 
     return submit(form, create, _index)
@@ -101,7 +102,7 @@ def change_unit(unit_code: str):
         values = {name: value for name, value in values.items() if value not in (None, "") or name == "reason"}
         unit_row = places.change_unit(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                       data=values)
-        flash(f"Storage unit {unit_row.code} changed.", "success")
+        flash(note("unit_changed", code=unit_row.code), "success")
         return redirect(url_for("storage.unit", unit_code=unit_code), code=303)
 
     return submit(form, change, lambda refusal: _unit_page(unit_code, refusal))
@@ -116,7 +117,7 @@ def create_location(unit_code: str):
         session = db.session()
         location = places.create_location(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                           data=form.values())
-        flash(f"{location.kind.title()} {location.code} added.", "success")
+        flash(note("location_added", place=location.kind.title(), code=location.code), "success")
         return redirect(url_for("storage.unit", unit_code=unit_code), code=303)
 
     return submit(form, create, lambda refusal: _unit_page(unit_code, refusal))
@@ -142,7 +143,7 @@ def create_box(location_code: str):
 
     def create():
         box = places.create_box(session, actor=current_user(), location=found, data=form.values())
-        flash(f"Box {box.code} added: print its labels and stick them on.", "success")
+        flash(note("box_added", code=box.code), "success")
         return redirect(url_for("storage.box", box_code=box.code), code=303)
 
     return submit(form, create, lambda refusal: _unit_page(unit_code, refusal))
@@ -199,7 +200,7 @@ def _store(action: str):
         if action == "take":
             placement = placements.take(session, actor=current_user(), item=item, ranges=_ranges(),
                                         reason=form.reason.data or None)
-            verb = "taken out of"
+            said = "item_taken"
         else:
             if form.target.data and not form.position.data:
                 found = scan_views.position_or_box(session, form.target.data)
@@ -210,11 +211,11 @@ def _store(action: str):
             operation = placements.put if action == "put" else placements.move
             placement = operation(session, actor=current_user(), item=item, box=box_row, row=row, column=column,
                                   ranges=_ranges())
-            verb = "put in" if action == "put" else "moved to"
+            said = "item_put" if action == "put" else "item_moved"
         session.flush()
         found = placements.where_is(session, item)
         stay = next(s for s in found.history if s.placement.id == placement.id)
-        flash(f"{found.code} {verb} {stay.where.text}.", "success")
+        flash(note(said, code=found.code, where=stay.where.text), "success")
         return redirect(url_for("storage.box", box_code=stay.where.box.code), code=303)
 
     return submit(form, run, again, refusals=(DomainError,))
@@ -276,10 +277,10 @@ def import_readings(unit_code: str):
 
 def _flash_recorded(recorded: temperatures.Recorded) -> None:
     if recorded.out_of_range:
-        flash(f"{count(len(recorded.readings), 'reading')} recorded; {recorded.out_of_range} out of range: "
-              f"{count(len(recorded.excursions), 'item')} await QA's decision on the excursion.", "warning")
+        flash(note("readings_out_of_range", readings=count(len(recorded.readings), "reading"),
+                   out_of_range=recorded.out_of_range, items=count(len(recorded.excursions), "item")), "warning")
     else:
-        flash(f"{count(len(recorded.readings), 'reading')} recorded, all in range.", "success")
+        flash(note("readings_in_range", readings=count(len(recorded.readings), "reading")), "success")
 
 
 @bp.route("/boxes/<box_code>/labels.pdf")

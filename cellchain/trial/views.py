@@ -13,6 +13,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import localtime, page_request
+from cellchain.core.words.notes import note, notes
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, roles_required
@@ -93,8 +94,8 @@ def register():
     def register_subject():
         subject = subjects.register(db.session(), actor=current_user(), data=form.answers(),
                                     protocol=subjects.Protocol.from_config(current_app.config))
-        verdict = "eligible" if subject.eligible else "not eligible (screen failure)"
-        flash(f"{subject.subject_code} registered: {verdict}.", "success")
+        flash(note("subject_registered" if subject.eligible else "subject_screen_failure",
+                   subject_code=subject.subject_code), "success")
         return redirect(url_for("trial.subject", subject_code=subject.subject_code))
 
     return submit(form, register_subject, lambda refusal: _register_form(refusal, form))
@@ -140,7 +141,7 @@ def randomize(subject_code: str):
             raise Invalid({"confirm": f"type {subject_code} to confirm; a randomization cannot be undone"})
         done = randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
                                        planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
-        flash(f"{done.subject_code} randomized to arm {done.arm}.", "success")
+        flash(note("subject_randomized", subject_code=done.subject_code, arm=done.arm), "success")
         return redirect(url_for("trial.subject", subject_code=subject_code))
 
     return _on_subject_page(subject_code, form, randomize_subject)
@@ -157,7 +158,7 @@ def allocate(visit_id: int):
                                   bag_scan=form.scan.data or "", weight_kg=form.weight(),
                                   protocol=subjects.Protocol.from_config(current_app.config), today=_today())
         bag_code = subject_record.bag_code(db.session(), row.bag_id)
-        flash(f"{bag_code} allocated to {code}; its label now needs the recipient reprint.", "success")
+        flash(note("bag_allocated", bag_code=bag_code, subject_code=code), "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, allocate_bag)
@@ -173,13 +174,12 @@ def deallocate(visit_id: int):
     def take_off():
         done = deallocation.deallocate(db.session(), actor=current_user(), visit_id=visit_id,
                                        reason=form.reason.data, timezone=_zone())
-        where = "back in stock" if done.back_to_stock else "not fit for use: it does not go back to stock"
         # Its printed label still names the subject (labelling reads the allocation): reprinted before reuse.
-        label = " Its label names the subject: reprint it before the bag is used again." if done.back_to_stock else ""
-        away = (" It is on its way or on the ward: have it returned to the lab (hand-over page)."
-                if done.bag.custody_state in ("dispatched", "at_ward") else "")
-        flash(f"{done.bag.bag_code} taken off the week {done.visit.week} visit ({where}).{label}{away} "
-              "Scan a replacement bag for the visit.", "success")
+        flash(notes(note("bag_taken_off" if done.back_to_stock else "bag_taken_off_unfit", bag_code=done.bag.bag_code,
+                         week=done.visit.week),
+                    note("reprint_before_reuse") if done.back_to_stock else "",
+                    note("return_to_lab") if done.bag.custody_state in ("dispatched", "at_ward") else "",
+                    note("scan_replacement")), "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, take_off)
@@ -192,7 +192,7 @@ def follow_up_done(visit_id: int):
 
     def record():
         visit = visits.record_follow_up(db.session(), actor=current_user(), visit_id=visit_id, timezone=_zone())
-        flash(f"Week {visit.week} follow-up of {code} recorded as done.", "success")
+        flash(note("follow_up_done", week=visit.week, subject_code=code), "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, PageForm(), record)
@@ -206,7 +206,7 @@ def record_weight(visit_id: int):
 
     def record():
         visit = visits.record_weight(db.session(), actor=current_user(), visit_id=visit_id, weight_kg=form.weight())
-        flash(f"Week {visit.week} weight of {code} recorded: {visit.weight_kg:g} kg.", "success")
+        flash(note("weight_recorded", week=visit.week, subject_code=code, weight_kg=visit.weight_kg), "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, record)
@@ -223,7 +223,8 @@ def plan_infusion(visit_id: int):
             raise Invalid({"planned_at": "give the planned date and time (site time)"})
         visit = visits.plan_infusion(db.session(), actor=current_user(), visit_id=visit_id,
                                      planned_at=form.planned_at.data, reason=form.reason.data, timezone=_zone())
-        flash(f"Week {visit.week} infusion of {code} planned for {localtime(visit.planned_at)}.", "success")
+        flash(note("infusion_planned", week=visit.week, subject_code=code, when=localtime(visit.planned_at)),
+              "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, plan)
@@ -251,8 +252,7 @@ def extend_list():
     def extend():
         row = randomization.extend(db.session(), actor=current_user(), extra=form.extra_positions(),
                                    reason=form.reason.data or "")
-        flash(f"Randomization list extended; {row.next_position - 1} positions used. New fingerprint recorded.",
-              "success")
+        flash(note("list_extended", used=row.next_position - 1), "success")
         return redirect(url_for("trial.balance"))
 
     return submit(form, extend, _balance_page)

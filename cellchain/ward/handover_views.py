@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import count
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -101,8 +102,9 @@ def record():
         row = custody.record_handover(session, actor=current_user(), record=item, handover=handover,
                                       ranges=current_app.config["TEMPERATURE_RANGES"])
         code = custody.item_code(session, row.item_type, row.item_id)
-        note = " Temperature out of range: QA must decide before it is used." if row.excursion else ""
-        flash(f"{row.item_type.capitalize()} {code}: {row.event.replace('_', ' ')} at {row.location}.{note}",
+        flash(notes(note("handover_recorded", item=row.item_type.capitalize(), code=code,
+                         handover=row.event.replace("_", " "), location=row.location),
+                    note("excursion_before_use") if row.excursion else ""),
               "warning" if row.excursion else "success")
         return redirect(url_for("handover.page", kind=row.item_type, code=code))
 
@@ -166,8 +168,7 @@ def dispatch():
         for code in form.bag.data:
             custody.record_handover(session, actor=current_user(), record=lookups.bag_by_code(session, code),
                                     handover=handover, ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"{count(len(form.bag.data), 'bag')} dispatched to {form.ship_to.data}. Print the shipper label.",
-              "success")
+        flash(note("bags_dispatched", bags=count(len(form.bag.data), "bag"), ship_to=form.ship_to.data), "success")
         return redirect(url_for("handover.dispatch_page", dispatched=form.bag.data, ship_to=form.ship_to.data))
 
     return submit(form, dispatch_bags, lambda refusal: _dispatch_page(form.bag.data, refusal, form),
@@ -213,8 +214,8 @@ def discard_expired():
             if form.every.data else form.bags.data
         done = expired.discard_expired(session, actor=current_user(), bag_codes=codes, reason=form.reason.data,
                                        location=form.location.data, ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(f"{len(done)} expired bag{'s' if len(done) != 1 else ''} discarded: "
-              f"{', '.join(bag.bag_code for bag in done)}.", "success")
+        flash(note("expired_discarded", bags=count(len(done), "expired bag"),
+                   codes=", ".join(bag.bag_code for bag in done)), "success")
         return redirect(url_for("handover.expired_page"))
 
     return submit(form, discard, lambda refusal: _expired_page(refusal, form))

@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import localtime
+from cellchain.core.words.notes import note, notes
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import lookups
@@ -67,8 +68,9 @@ def receive():
             raise Invalid({"scan": f"this is a {found.kind}; scan the bag's 2D code"})
         event = custody.record_handover(db.session(), actor=current_user(), record=found.record, handover=handover,
                                         ranges=current_app.config["TEMPERATURE_RANGES"])
-        note = " Temperature out of range: QA must decide before it can be infused." if event.excursion else ""
-        flash(f"Bag {found.record.bag_code} received on the ward.{note}", "warning" if event.excursion else "success")
+        flash(notes(note("bag_received", bag_code=found.record.bag_code),
+                    note("excursion_before_infusion") if event.excursion else ""),
+              "warning" if event.excursion else "success")
         return redirect(url_for("ward.index"))
 
     return submit(form, receive_bag, _index, refusals=(DomainError,))
@@ -97,8 +99,7 @@ def thaw_bag():
         done = thaw.thaw(db.session(), actor=current_user(), bag_scan=form.scan.data, thawed_at=form.thawed_at.data,
                          location=form.location.data, labels=LabelSettings.from_config(current_app.config),
                          thawed_life=timedelta(hours=current_app.config["THAWED_SHELF_LIFE_HOURS"]))
-        flash(f"Bag {done.bag.bag_code} thawed: it now expires {localtime(done.bag.expires_at)}. "
-              "Print its new label and put it on the bag.", "success")
+        flash(note("bag_thawed", bag_code=done.bag.bag_code, expires=localtime(done.bag.expires_at)), "success")
         return redirect(url_for("ward.thawed", bag_id=done.bag.bag_code))
 
     return submit(form, record, lambda refusal: _thaw_page(refusal, form), refusals=(DomainError,))
@@ -199,7 +200,7 @@ def start():
                                                ultrasound_monitored=True, vital_signs=form.vital_signs())
         infusion = infusions.start(db.session(), actor=current_user(), request=start_request, protocol=_protocol(),
                                    policy=policy(), ranges=current_app.config["TEMPERATURE_RANGES"], defer=db.defer)
-        flash(f"Infusion of bag {infusions.describe(db.session(), infusion).bag.bag_code} started.", "success")
+        flash(note("infusion_started", bag_code=infusions.describe(db.session(), infusion).bag.bag_code), "success")
         return redirect(url_for("ward.infusion", infusion_id=infusion.id))
 
     def refused(refusal: Refusal) -> str:
@@ -244,7 +245,7 @@ def complete(infusion_id: int):
             "reactions": form.reactions(), "vital_signs": form.vital_signs(),
             "ultrasound_monitored": bool(form.ultrasound_monitored.data), "partial_reason": form.partial_reason.data})
         infusions.complete(db.session(), actor=current_user(), infusion_id=infusion_id, completion=completion)
-        flash(f"Infusion {infusion_id} completed.", "success")
+        flash(note("infusion_completed", id=infusion_id), "success")
         return redirect(url_for("ward.infusion", infusion_id=infusion_id))
 
     return submit(form, complete_infusion, lambda refusal: _infusion_page(infusion_id, refusal, form))

@@ -3,7 +3,8 @@
 Drawn here rather than in the browser so the page needs no script (the CSP allows none inline) and
 the same picture can go into a report. Cells span orders of magnitude, so they are on a log scale
 (left axis, its marks written ``1 x 10^8`` as the pages write powers of ten); cumulative population
-doublings grow roughly linearly and use the right axis. Only SVG presentation attributes are used, never ``style``, so the image obeys the app's style-src policy.
+doublings grow roughly linearly and use the right axis. Only SVG presentation attributes are used, never
+``style``, so the image obeys the app's style-src policy.
 """
 
 from __future__ import annotations
