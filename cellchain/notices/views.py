@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, url_for
 
 from cellchain.core import db
-from cellchain.core.page_forms import submit
+from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
 from cellchain.notices import inbox
 from cellchain.people.security import current_user, login_required
@@ -13,19 +13,24 @@ from cellchain.people.security import current_user, login_required
 bp = Blueprint("notices", __name__, url_prefix="/inbox")
 
 
+def _inbox_page(problem: Refusal | None = None) -> str:
+    session, user = db.session(), current_user()
+    page = inbox.inbox(session, actor=user, page=page_request())
+    return render_template("notices/inbox.html", page=page, notices=page.rows, problem=problem)
+
+
 @bp.route("/")
 @login_required
 def index():
-    session, user = db.session(), current_user()
-    page = inbox.inbox(session, actor=user, page=page_request())
-    return render_template("notices/inbox.html", page=page, notices=page.rows)
+    return _inbox_page()
 
 
 @bp.route("/<int:notice_id>/read", methods=["POST"])
 @login_required
 def read(notice_id: int):
+    """A notice that is not in one's inbox (another person's, or none) is said on the inbox page (404)."""
     def mark():
         inbox.mark_read(db.session(), actor=current_user(), notice_id=notice_id)
         return redirect(url_for("notices.index"))
 
-    return submit(None, mark, lambda refusal: redirect(url_for("notices.index")), refusals=())
+    return submit(None, mark, _inbox_page)
