@@ -31,6 +31,7 @@ from cellchain.safety.rules.summary import Counted
 from cellchain.safety.rules.terms import FATAL_GRADE
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject, Visit
+from cellchain.trial.rules.lifecycle import DIED
 from cellchain.ward.models import Infusion
 
 RECORDERS = ("investigator", "coordinator")
@@ -243,6 +244,7 @@ class EventRow:
     subject_code: str
     arm: str | None
     week: int | None  # the week of the infusion visit it followed, if linked
+    subject_status: str | None = None  # where the subject stands (trial/rules/lifecycle.py): died closes the path
 
     def counted(self) -> Counted:
         e = self.event
@@ -250,7 +252,8 @@ class EventRow:
 
     @property
     def death_path_open(self) -> bool:
-        return self.event.grade == FATAL_GRADE
+        """A fatal event waits for the investigator to record the subject's death (subject page)."""
+        return self.event.grade == FATAL_GRADE and self.subject_status != DIED
 
     @property
     def open_actions(self) -> list[str]:
@@ -265,7 +268,7 @@ class EventRow:
 
 def rows_where(session: Session, *conditions: Any) -> list[EventRow]:
     """Events meeting ``conditions`` with their subject, arm and infusion week, in one statement."""
-    statement = (select(AdverseEvent, Subject.subject_code, Subject.arm, Visit.week)
+    statement = (select(AdverseEvent, Subject.subject_code, Subject.arm, Visit.week, Subject.status)
                  .join(Subject, Subject.id == AdverseEvent.subject_id)
                  .outerjoin(Infusion, Infusion.id == AdverseEvent.infusion_id)
                  .outerjoin(Visit, Visit.id == Infusion.visit_id)
@@ -289,9 +292,9 @@ def drafts_to_confirm(session: Session) -> list[EventRow]:
 
 
 def death_paths_open(session: Session) -> list[EventRow]:
-    """Grade-5 events: each leaves the investigator the open action DEATH_PATH_ACTION until the subject's
-    death is recorded in the subject's lifecycle, which is not yet kept (docs/rules.md, "Safety")."""
-    return rows_where(session, AdverseEvent.grade == FATAL_GRADE)
+    """Grade-5 events whose subject's death is not yet recorded: each leaves the investigator the open action
+    DEATH_PATH_ACTION until it is (the subject's page records it; docs/rules.md, "Safety")."""
+    return rows_where(session, AdverseEvent.grade == FATAL_GRADE, Subject.status != DIED)
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,8 @@ from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import holds
 from cellchain.trial import visits
-from cellchain.trial.models import Allocation, Subject, Visit
-from cellchain.trial.rules import dosing
+from cellchain.trial.models import Allocation, BagReturn, Subject, Visit
+from cellchain.trial.rules import dosing, lifecycle
 from cellchain.trial.rules.protocol import Protocol
 from cellchain.trial.rules.schedule import INFUSION
 from cellchain.ward.rules import custody_states
@@ -105,6 +105,10 @@ def _visit_reasons(session: Session, visit: Visit, subject: Subject, today: date
         reasons.append(Reason("visit_already_allocated", week=visit.week))
     if subject.arm is None:
         reasons.append(Reason("subject_not_randomized", subject_code=subject.subject_code))
+    elif subject.status not in lifecycle.INFUSIBLE:
+        reasons.append(Reason(lifecycle.NOT_ON_TREATMENT, subject_code=subject.subject_code, state=subject.status))
+    if visit.status == "cancelled":
+        reasons.append(Reason("visit_cancelled", week=visit.week))
     return reasons
 
 
@@ -136,6 +140,9 @@ def _reserved_reasons(session: Session, bag: Bag, visit: Visit) -> list[Reason]:
 
 def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> list[Reason]:
     reasons = _reserved_reasons(session, bag, visit)
+    if session.exec(select(BagReturn.id).where(BagReturn.bag_id == bag.id,
+                                               BagReturn.status == "awaiting_decision")).first() is not None:
+        reasons.append(Reason("bag_awaiting_return_decision", bag_code=bag.bag_code))
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     if bag.quality_status != "released" or (lot is not None and lot.status != "released"):
         if lot is not None and lot.status != "released":

@@ -18,18 +18,26 @@ from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
-from cellchain.people.security import current_user, roles_required
-from cellchain.trial import allocation, deallocation, randomization, subjects, visit_records, visits
+from cellchain.audit import signatures
+from cellchain.people.security import current_user, policy, roles_required
+from cellchain.trial import allocation, deallocation, lifecycle, randomization, subjects, visit_records, visits
 from cellchain.trial.models import RandomizationList, Subject, Visit
+from cellchain.trial.rules import lifecycle as lifecycle_rules
 from cellchain.trial.schemas import (
     AllocationIn,
     AllocationOut,
+    BagReturnDecisionIn,
+    BagReturnOut,
+    BagReturnsOut,
+    BagReturnsQuery,
     DeallocationIn,
     DeallocationOut,
     ExtendListIn,
     InfusionPlanIn,
     RandomizationListOut,
     RandomizeOut,
+    SubjectEndIn,
+    SubjectEndOut,
     SubjectIn,
     SubjectOut,
     SubjectsOut,
@@ -87,6 +95,64 @@ def randomize_subject(subject_code: str) -> Subject:
     """Randomize an eligible subject (once)"""
     return randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
                                    planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
+
+
+def _end(subject_code: str, data: dict[str, Any], to: str) -> dict[str, Any]:
+    ended_at = parse_instant(data["ended_at"], "ended_at") if data.get("ended_at") is not None else None
+    done = lifecycle.end(db.session(), actor=current_user(), subject_code=subject_code, to=to,
+                         reason=data.get("reason"), note=data.get("note"), ended_at=ended_at,
+                         signature=signatures.parse_signature(data.get("signature")), policy=policy(),
+                         timezone=current_app.config["SITE_TIMEZONE"],
+                         ranges=current_app.config["TEMPERATURE_RANGES"])
+    session = db.session()
+    returns = {r.bag_return.id: r for r in lifecycle.returns_of(session, done.subject)}
+    return {"subject": done.subject, "cancelled_visits": [v.id for v in done.cancelled],
+            "returned_bags": [returns[r.id] for r in done.returns]}
+
+
+@bp.post("/subjects/<subject_code>/withdrawal", tags=TAGS)
+@roles_required(*lifecycle.ENDING_ROLES, action="withdraw subjects")
+@bp.arguments(SubjectEndIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, SubjectEndOut)
+def withdraw_subject(data: dict[str, Any], subject_code: str) -> dict[str, Any]:
+    """Withdraw a subject (reason, date, the investigator's e-signature); cancels the remaining visits and sends
+    their allocated bags back to the lab for QA's decision"""
+    return _end(subject_code, data, lifecycle_rules.WITHDRAWN)
+
+
+@bp.post("/subjects/<subject_code>/death", tags=TAGS)
+@roles_required(*lifecycle.ENDING_ROLES, action="record a subject's death")
+@bp.arguments(SubjectEndIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, SubjectEndOut)
+def record_death(data: dict[str, Any], subject_code: str) -> dict[str, Any]:
+    """Record a subject's death (date, cause, the investigator's e-signature); cancels every remaining visit and
+    sends their allocated bags back to the lab for QA's decision"""
+    return _end(subject_code, data, lifecycle_rules.DIED)
+
+
+@bp.get("/bag-returns", tags=TAGS)
+@roles_required("qa", "coordinator", "investigator", "auditor", action="read returned bags")
+@bp.arguments(BagReturnsQuery, location="query")
+@bp.response(200, BagReturnsOut)
+def bag_returns(query: dict[str, Any]) -> dict[str, Any]:
+    """Bags sent back by a withdrawal or death, oldest first (?status=awaiting_decision), a page at a time"""
+    page = lifecycle.returns_page(db.session(), page_request(size_arg="limit"), status=query.get("status"))
+    return {"returns": page.rows, "next": next_cursor(page)}
+
+
+@bp.post("/bag-returns/<int:return_id>/decision", tags=TAGS)
+@roles_required(*lifecycle.RETURN_ROLES, action="decide on a returned bag")
+@bp.arguments(BagReturnDecisionIn)
+@bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
+@bp.response(200, BagReturnOut)
+def decide_bag_return(data: dict[str, Any], return_id: int) -> lifecycle.ReturnRow:
+    """QA re-releases a returned bag to stock or discards it, with a reason and an e-signature"""
+    return lifecycle.decide_return(db.session(), actor=current_user(), return_id=return_id,
+                                   restock={"restock": True, "discard": False}.get(data.get("decision")),
+                                   reason=data.get("reason"), signature=signatures.parse_signature(data.get("signature")),
+                                   policy=policy(), ranges=current_app.config["TEMPERATURE_RANGES"])
 
 
 @bp.get("/subjects/<subject_code>/visits", tags=TAGS)

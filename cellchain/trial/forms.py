@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 from cellchain.trial.rules import eligibility
 
@@ -80,3 +81,18 @@ class ExtendListForm(PageForm):
         """A whole number of positions; anything else goes on as typed for the operation to refuse."""
         extra = self.extra.data or ""
         return int(extra) if extra.isdigit() else extra
+
+
+class SubjectEndForm(SignatureForm):
+    """A withdrawal (reason) or a death (cause in the note), when, and the investigator's signature."""
+
+    reason = text_field("Reason")
+    note = text_field("Note")
+    ended_at = SiteDateTimeField("When (site time; empty: now)")
+
+
+class ReturnDecisionForm(SignatureForm):
+    """QA's decision on a returned bag: the button's decision, why, and the signature."""
+
+    decision = text_field("Decision")
+    reason = text_field("Why")

@@ -3,10 +3,11 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.trial.rules.lifecycle import STATES as SUBJECT_STATES
 
 
 class RandomizationList(SQLModel, table=True):
@@ -41,7 +42,10 @@ class SubjectSequence(SQLModel, table=True):
 
 class Subject(SQLModel, table=True):
     __tablename__ = "subjects"
-    __table_args__ = (CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name="ck_subjects_arm"),)
+    __table_args__ = (
+        CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name="ck_subjects_arm"),
+        CheckConstraint(f"status IN ({', '.join(repr(s) for s in SUBJECT_STATES)})", name="ck_subjects_status"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     subject_code: str = Field(max_length=20, unique=True, index=True)  # SUBJ-0001: the wristband's identifier
@@ -59,6 +63,14 @@ class Subject(SQLModel, table=True):
     randomized_by: int | None = Field(default=None, foreign_key="users.id")
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    # where the subject stands in the trial (rules/lifecycle.py STATES); moved only by the lifecycle's steps
+    status: str = Field(default="screened", max_length=20)
+    # a withdrawal or death: when it happened, the reason's code, the investigator's words and signature
+    ended_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    end_reason: str | None = Field(default=None, max_length=30)
+    end_note: str | None = Field(default=None, max_length=500)
+    ended_by: int | None = Field(default=None, foreign_key="users.id")
+    end_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
 
 
 class Visit(SQLModel, table=True):
@@ -75,7 +87,8 @@ class Visit(SQLModel, table=True):
     target_date: date
     window_start: date
     window_end: date
-    status: str = Field(default="planned", max_length=12)  # planned | done | missed
+    # planned | done | cancelled (a withdrawal or death ends it); missed is computed (visits.status_of)
+    status: str = Field(default="planned", max_length=12)
     done_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     # an infusion visit's planned date and time, inside its window; None: not planned yet
     planned_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
@@ -98,3 +111,30 @@ class Allocation(SQLModel, table=True):
     required_cells: int | None = None  # None for placebo
     allocated_by: int = Field(foreign_key="users.id")
     allocated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class BagReturn(SQLModel, table=True):
+    """A bag taken off a cancelled visit of a withdrawn or dead subject, back at the lab for QA's decision:
+    re-released to stock or discarded (docs/rules.md, "Trial: the subject's lifecycle")."""
+
+    __tablename__ = "bag_returns"
+    __table_args__ = (
+        CheckConstraint("status IN ('awaiting_decision', 'restocked', 'discarded')", name="ck_bag_returns_status"),
+        # one open return per bag: a second withdrawal cannot queue the same bag twice
+        Index("uq_bag_returns_open_bag", "bag_id", unique=True, sqlite_where=text("status = 'awaiting_decision'"),
+              postgresql_where=text("status = 'awaiting_decision'")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    bag_id: int = Field(foreign_key="bags.id", index=True)
+    subject_id: int = Field(foreign_key="subjects.id")
+    visit_id: int = Field(foreign_key="visits.id")
+    reason: str = Field(max_length=500)
+    custody_event_id: int | None = Field(default=None, foreign_key="custody_events.id")
+    status: str = Field(default="awaiting_decision", max_length=20)
+    opened_by: int = Field(foreign_key="users.id")
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    decision_reason: str | None = Field(default=None, max_length=500)
+    signature_id: int | None = Field(default=None, foreign_key="signatures.id")

@@ -31,7 +31,7 @@ from cellchain.core.types import utcnow
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 from cellchain.trial.models import RandomizationList, Subject
-from cellchain.trial.rules import allocation_list
+from cellchain.trial.rules import allocation_list, lifecycle
 
 LIST_ID = 1  # one trial, one list: a fixed key makes a second list impossible, even on two servers
 RECORD_TYPE = "randomization_list"
@@ -109,17 +109,21 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
     if not subject.eligible:
         codes = ", ".join(r["code"] for r in subject.eligibility_reasons)
         raise Refused(Reason("subject_ineligible", subject_code=subject.subject_code, codes=codes))
+    lifecycle.move(subject.status, lifecycle.RANDOMIZED, subject_code=subject.subject_code)
     row, _made = ensure_list(session, actor=actor, size=planned_subjects)
     position = row.next_position
     if position > len(row.entries):
         raise Refused(Reason("allocation_list_exhausted", positions=len(row.entries)))
     subject.arm, subject.randomization_position = row.entries[position - 1], position
     subject.randomized_at, subject.randomized_by = now or utcnow(), actor.id
+    subject.status = lifecycle.RANDOMIZED
     row.next_position = position + 1
     session.add_all([subject, row])
     session.flush()
     trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="randomize",
-                 old={"arm": None}, new={"arm": subject.arm, "list_position": position, "list_hash": row.list_hash})
+                 old={"arm": None, "status": lifecycle.ELIGIBLE},
+                 new={"arm": subject.arm, "list_position": position, "list_hash": row.list_hash,
+                      "status": subject.status})
     return subject
 
 

@@ -15,12 +15,15 @@ from cellchain.core.schemas import (
     CheckedFloat,
     CheckedInteger,
     CheckedString,
+    PageQuery,
     ReasonSchema,
     RequestSchema,
     UtcDateTime,
     next_field,
+    signature_field,
 )
 from cellchain.trial import subjects
+from cellchain.trial.rules import lifecycle
 from cellchain.trial.rules.eligibility import PREGNANCY_RESULTS, SEXES
 from cellchain.trial.rules.schedule import FOLLOW_UP, INFUSION
 from cellchain.trial.visits import STATUSES
@@ -77,6 +80,66 @@ class SubjectOut(Schema):
     arm = fields.String(allow_none=True, validate=validate.OneOf(ARMS))
     randomized_at = UtcDateTime(allow_none=True)
     registered_at = UtcDateTime(attribute="created_at")
+    state = fields.String(required=True, attribute="status", validate=validate.OneOf(lifecycle.STATES), metadata={
+        "description": "where the subject stands in the trial's lifecycle (docs/rules.md, \"Trial: the "
+                       "subject's lifecycle\")"})
+    ended_at = UtcDateTime(allow_none=True, metadata={"description": "when the subject was withdrawn or died"})
+    end_reason = fields.String(allow_none=True, metadata={
+        "description": "consent_withdrawn, investigator_decision, lost_to_follow_up, or died"})
+    end_note = fields.String(allow_none=True, metadata={"description": "the investigator's words (cause of death)"})
+
+
+class SubjectEndIn(RequestSchema):
+    """A withdrawal or a death, signed by the investigator who records it (meaning ``approved``)."""
+
+    reason = CheckedString(metadata={"description": "a withdrawal's reason: one of "
+                                                    + ", ".join(lifecycle.WITHDRAWAL_REASONS)})
+    note = CheckedString(allow_none=True, metadata={"description": "the investigator's words; a death's cause "
+                                                                   "(required for a death)"})
+    ended_at = CheckedDateTime(allow_none=True, metadata={"description": "when; now when not given"})
+    signature = signature_field(required=True, metadata={"description": "the investigator's e-signature, "
+                                                                        "meaning approved"})
+
+
+class BagReturnOut(Schema):
+    """A bag a withdrawal or death sent back, and QA's decision on it (dumped from ``lifecycle.ReturnRow``)."""
+
+    return_id = fields.Integer(required=True, attribute="bag_return.id")
+    bag_id = fields.String(required=True, attribute="bag_code")
+    custody_state = fields.String(allow_none=True)
+    subject_id = fields.String(required=True, attribute="subject_code")
+    week = fields.Integer(required=True)
+    reason = fields.String(required=True, attribute="bag_return.reason")
+    status = fields.String(required=True, attribute="bag_return.status",
+                           validate=validate.OneOf(["awaiting_decision", "restocked", "discarded"]))
+    returned_at = UtcDateTime(required=True, attribute="bag_return.opened_at")
+    decided_at = UtcDateTime(allow_none=True, attribute="bag_return.decided_at")
+    decision_reason = fields.String(allow_none=True, attribute="bag_return.decision_reason")
+
+
+class SubjectEndOut(Schema):
+    """The subject as now recorded, the visits the end cancelled and the bags it sent back to QA."""
+
+    subject = fields.Nested(SubjectOut, required=True)
+    cancelled_visits = fields.List(fields.Integer(), required=True)
+    returned_bags = fields.List(fields.Nested(BagReturnOut), required=True)
+
+
+class BagReturnsOut(Schema):
+    returns = fields.List(fields.Nested(BagReturnOut), required=True)
+    next = next_field()
+
+
+class BagReturnsQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(["awaiting_decision", "restocked", "discarded"]))
+
+
+class BagReturnDecisionIn(RequestSchema):
+    decision = CheckedString(required=True, validate=validate.OneOf(["restock", "discard"]),
+                             metadata={"description": "restock (re-release to stock) or discard"})
+    reason = CheckedString(required=True)
+    signature = signature_field(required=True, metadata={"description": "QA's e-signature: meaning released to "
+                                                                        "restock, rejected to discard"})
 
 
 class SubjectsOut(Schema):

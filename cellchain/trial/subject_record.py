@@ -3,11 +3,13 @@ subject's infusions and the bags allocated to them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlmodel import Session, select
 
+from cellchain.audit import trail
 from cellchain.manufacturing.models import Bag
 from cellchain.trial import allocation, visits
 from cellchain.trial.models import Subject
@@ -46,6 +48,27 @@ def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: 
             can_plan=editable and visit.kind == INFUSION and state.open_for_work,
             can_weigh=editable and visit.kind == INFUSION and state.open_for_work and state.allocation is None))
     return rows
+
+
+@dataclass(frozen=True)
+class StateLine:
+    """One move of the subject's lifecycle as the page's history shows it."""
+
+    recorded_at: datetime
+    actor: str
+    action: str
+    status: str
+    reason: str | None
+
+
+def state_history(session: Session, subject: Subject) -> list[StateLine]:
+    """Every entry of the subject's audit trail that set its state, oldest first."""
+    lines = []
+    for entry in trail.history(session, "subject", subject.subject_code):
+        new = json.loads(entry.new_values) if entry.new_values else {}
+        if isinstance(new, dict) and "status" in new:
+            lines.append(StateLine(datetime.fromisoformat(entry.recorded_at), entry.actor, entry.action, new["status"], entry.reason))
+    return lines
 
 
 def infusions_of(session: Session, subject: Subject) -> list[Infusion]:

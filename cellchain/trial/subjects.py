@@ -24,7 +24,7 @@ from cellchain.identifiers.scans import format_subject_id
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import visits
 from cellchain.trial.models import Subject, SubjectSequence
-from cellchain.trial.rules import dosing, eligibility
+from cellchain.trial.rules import dosing, eligibility, lifecycle
 from cellchain.trial.rules.protocol import Protocol
 
 SCREENING_NUMBER_MAX = 30
@@ -94,13 +94,13 @@ def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protoco
         subject_code=_next_code(session), screening_number=number, birth_date=answers.birth_date,
         sex=answers.sex, day0=answers.day0, weight_kg=weight, answers=_answers_record(answers),
         eligible=verdict.eligible, eligibility_reasons=[r.as_dict() for r in verdict.reasons],
-        created_by=actor.id)
+        status=lifecycle.ELIGIBLE if verdict.eligible else lifecycle.SCREEN_FAILED, created_by=actor.id)
     session.add(subject)
     session.flush()
     trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="register",
                  new={"screening_number": number, "birth_date": subject.birth_date, "sex": subject.sex,
                       "day0": subject.day0, "weight_kg": weight, "answers": subject.answers,
-                      "eligible": subject.eligible, "reasons": verdict.codes})
+                      "eligible": subject.eligible, "reasons": verdict.codes, "status": subject.status})
     if subject.eligible:
         visits.plan_for(session, actor=actor, subject=subject, protocol=protocol)
     return subject

@@ -7,7 +7,7 @@ entries or seed, nor what the next assignment would be.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
@@ -16,9 +16,9 @@ from cellchain.core.web import localtime, page_request
 from cellchain.core.words.notes import note, notes
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
-from cellchain.people.security import current_user, roles_required
+from cellchain.people.security import current_user, policy, roles_required
 from cellchain.safety import events as adverse_events
-from cellchain.trial import allocation, deallocation, randomization, subject_record, subjects, visits
+from cellchain.trial import allocation, deallocation, lifecycle, randomization, subject_record, subjects, visits
 from cellchain.trial.forms import (
     AllocateForm,
     DeallocateForm,
@@ -26,9 +26,12 @@ from cellchain.trial.forms import (
     PlanInfusionForm,
     RandomizeForm,
     RegisterForm,
+    ReturnDecisionForm,
+    SubjectEndForm,
     VisitWeightForm,
 )
 from cellchain.trial.rules import eligibility
+from cellchain.trial.rules import lifecycle as lifecycle_rules
 
 bp = Blueprint("trial", __name__, url_prefix="/trial")
 
@@ -46,9 +49,12 @@ CRITERIA_LABELS = {
     "active_infection": "Clinically active bacterial, fungal, viral or parasitic infection",
     "pregnant_or_lactating": "Pregnant or lactating",
 }
-STATUS_TEXT = {"screen_failure": "Screen failure", "awaiting_randomization": "Eligible, awaiting randomization",
-               "randomized": "Randomized"}
-VISIT_TEXT = {"planned": "Planned", "done": "Done", "missed": "Missed", "out_of_window": "Done out of window"}
+STATUS_TEXT = {"screened": "Screened", "screen_failed": "Screen failure", "eligible": "Eligible, awaiting randomization",
+               "randomized": "Randomized, first infusion to come", "on_treatment": "On treatment",
+               "treatment_completed": "Treatment completed, in follow-up", "study_completed": "Study completed",
+               "withdrawn": "Withdrawn", "died": "Died"}
+VISIT_TEXT = {"planned": "Planned", "done": "Done", "missed": "Missed", "out_of_window": "Done out of window",
+              "cancelled": "Cancelled"}
 
 
 def _zone() -> str:
@@ -69,7 +75,7 @@ def index():
     session, today = db.session(), _today()
     page = subjects.list_subjects(session, page_request())
     calendars = visits.calendars(session, page.rows, today=today, timezone=_zone())
-    rows = [(subject, STATUS_TEXT[subjects.status_of(subject)], visits.next_due(calendars[subject.id]))
+    rows = [(subject, STATUS_TEXT[subject.status], visits.next_due(calendars[subject.id]))
             for subject in page.rows]
     return render_template("trial/index.html", page=page, rows=rows, can_edit=_is_coordinator())
 
@@ -101,21 +107,30 @@ def register():
     return submit(form, register_subject, lambda refusal: _register_form(refusal, form))
 
 
-def _subject_page(subject_code: str, refusal: Refusal | None = None) -> str:
+def _subject_page(subject_code: str, refusal: Refusal | None = None, open_form: str = "") -> str:
     session = db.session()
     subject = subjects.get_subject(session, subject_code)
     calendar = subject_record.calendar_rows(session, subject, today=_today(), timezone=_zone(),
-                                            editable=_is_coordinator() and subject.arm is not None)
+                                            editable=_is_coordinator() and subject.arm is not None
+                                            and subject.status not in lifecycle_rules.ENDED)
+    investigator = "investigator" in current_user().roles
+    ae_rows = adverse_events.listing(session, subject_code=subject.subject_code)
     return render_template(
-        "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subjects.status_of(subject)],
+        "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subject.status],
+        history=subject_record.state_history(session, subject),
+        returns=lifecycle.returns_of(session, subject),
+        can_withdraw=investigator and lifecycle_rules.may_move(subject.status, lifecycle_rules.WITHDRAWN),
+        can_record_death=investigator and lifecycle_rules.may_move(subject.status, lifecycle_rules.DIED),
+        fatal_events=[r for r in ae_rows if r.death_path_open], withdrawal_reasons=lifecycle_rules.WITHDRAWAL_REASONS,
+        open_form=open_form,
         calendar=calendar, visit_text=VISIT_TEXT, infusions=subject_record.infusions_of(session, subject),
         bags=subject_record.allocated_bags(session, subject),
         flagged={f.visit.id: f for f in deallocation.flagged_visits(session, timezone=_zone(), today=_today(),
                                                                    subject=subject)},
         can_deallocate=_is_coordinator(),
         codes=record_codes.subject_codes(subject, LabelSettings.from_config(current_app.config)),
-        can_randomize=_is_coordinator() and subject.eligible and subject.arm is None,
-        adverse_events=adverse_events.listing(session, subject_code=subject.subject_code),
+        can_randomize=_is_coordinator() and subject.status == lifecycle_rules.ELIGIBLE,
+        adverse_events=ae_rows,
         can_record_ae=bool(current_user().roles & set(adverse_events.RECORDERS)),
         fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
 
@@ -228,6 +243,71 @@ def plan_infusion(visit_id: int):
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, plan)
+
+
+def _end(subject_code: str, to: str, open_form: str):
+    form = SubjectEndForm()
+
+    def record():
+        done = lifecycle.end(db.session(), actor=current_user(), subject_code=subject_code, to=to,
+                             reason=form.reason.data or None, note=form.note.data or None,
+                             ended_at=form.ended_at.data, signature=form.signature(), policy=policy(),
+                             timezone=_zone(), ranges=current_app.config["TEMPERATURE_RANGES"])
+        what = "withdrawn" if to == lifecycle_rules.WITHDRAWN else "recorded as died"
+        flash(f"{subject_code} {what}: {len(done.cancelled)} visit(s) cancelled, {len(done.returns)} bag(s) sent "
+              "back to the lab for QA's decision.", "success")
+        return redirect(url_for("trial.subject", subject_code=subject_code))
+
+    return submit(form, record, lambda refusal: _subject_page(subject_code, refusal, open_form=open_form))
+
+
+@bp.route("/subjects/<subject_code>/withdrawal", methods=["POST"])
+@roles_required(*lifecycle.ENDING_ROLES, action="withdraw subjects")
+def withdraw(subject_code: str):
+    return _end(subject_code, lifecycle_rules.WITHDRAWN, "withdrawal")
+
+
+@bp.route("/subjects/<subject_code>/death", methods=["POST"])
+@roles_required(*lifecycle.ENDING_ROLES, action="record a subject's death")
+def record_death(subject_code: str):
+    return _end(subject_code, lifecycle_rules.DIED, "death")
+
+
+RETURN_READERS = ("qa", "coordinator", "investigator", "auditor")
+
+
+def _returns_page(refusal: Refusal | None = None) -> str:
+    session = db.session()
+    status = request.args.get("status") or "awaiting_decision"
+    if status not in ("awaiting_decision", "restocked", "discarded"):
+        raise Invalid({"status": "awaiting_decision, restocked or discarded"})
+    page = lifecycle.returns_page(session, page_request(), status=status)
+    return render_template("trial/returns.html", page=page, status=status,
+                           can_decide="qa" in current_user().roles,
+                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
+
+
+@bp.route("/returns")
+@roles_required(*RETURN_READERS, action="see returned bags")
+def returns():
+    return _returns_page()
+
+
+@bp.route("/returns/<int:return_id>/decision", methods=["POST"])
+@roles_required(*lifecycle.RETURN_ROLES, action="decide on a returned bag")
+def decide_return(return_id: int):
+    form = ReturnDecisionForm()
+
+    def decide():
+        row = lifecycle.decide_return(db.session(), actor=current_user(), return_id=return_id,
+                                      restock={"restock": True, "discard": False}.get(form.decision.data or ""),
+                                      reason=form.reason.data, signature=form.signature(), policy=policy(),
+                                      ranges=current_app.config["TEMPERATURE_RANGES"])
+        said = "re-released to stock" if row.bag_return.status == "restocked" else "discarded"
+        flash(f"{row.bag_code} {said}.", "success")
+        return redirect(url_for("trial.returns"))
+
+    return submit(form, decide, _returns_page)
 
 
 @bp.route("/balance")

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
@@ -26,14 +27,15 @@ from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
-from cellchain.trial.rules import dosing, schedule
+from cellchain.trial.rules import dosing, lifecycle, schedule
 from cellchain.trial.rules.protocol import Protocol
 
 DONE_ROLES = ("nurse", "coordinator")
 PLANNING_ROLES = ("coordinator",)
 REASON_MAX = 500
 FOLLOW_UP_ROLES = ("coordinator",)
-STATUSES = ("planned", "done", "missed", "out_of_window")
+STATUSES = ("planned", "done", "missed", "out_of_window", "cancelled")
+CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,10 @@ def _planned(visit: Visit) -> schedule.PlannedVisit:
 
 
 def status_of(visit: Visit, *, today: date, timezone: str) -> str:
-    """``done`` in its window, ``out_of_window`` when done early or late, ``missed``, or ``planned``."""
+    """``done`` in its window, ``out_of_window`` when done early or late, ``missed``, ``planned``, or
+    ``cancelled`` (stored: the subject's withdrawal or death ended it)."""
+    if visit.status == CANCELLED:
+        return CANCELLED
     if visit.status == "done" and visit.done_at is not None:
         done_on = visit.done_at.astimezone(ZoneInfo(timezone)).date()
         return "done" if schedule.timing_of(_planned(visit), done_on) == "in_window" else "out_of_window"
@@ -143,13 +148,31 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
     visit = get_visit(session, visit.id, for_update=True)
     if visit.status == "done":
         raise Refused(Reason("visit_already_done", week=visit.week))
+    if visit.status == CANCELLED:
+        raise Refused(Reason("visit_cancelled", week=visit.week))
     visit.status, visit.done_at = "done", when
     session.add(visit)
     session.flush()
     trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="done",
                  old={"status": "planned"}, new={"status": "done", "done_at": when, "week": visit.week,
                                                  "kind": visit.kind})
+    _advance(session, actor=actor, visit=visit)
     return visit
+
+
+def _advance(session: Session, *, actor: Actor, visit: Visit) -> None:
+    """The subject's last infusion visit done completes the treatment; the last follow-up, the study."""
+    subject = session.get(Subject, visit.subject_id)
+    last_week = session.exec(select(func.max(Visit.week)).where(Visit.subject_id == subject.id,
+                                                                Visit.kind == visit.kind)).one()
+    to = lifecycle.after_visit_done(subject.status, kind=visit.kind, week=visit.week, last_week=last_week)
+    if to is None:
+        return
+    old, subject.status = subject.status, to
+    session.add(subject)
+    trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code,
+                 action="complete_treatment" if to == lifecycle.TREATMENT_COMPLETED else "complete_study",
+                 old={"status": old}, new={"status": to, "visit_id": visit.id, "week": visit.week})
 
 
 def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone: str,
@@ -170,6 +193,8 @@ def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone:
         reasons.append(Reason("subject_not_randomized", subject_code=subject.subject_code))
     if visit.status == "done":
         reasons.append(Reason("visit_already_done", week=visit.week))
+    if visit.status == CANCELLED:
+        reasons.append(Reason("visit_cancelled", week=visit.week))
     if when.tzinfo is not None and when.astimezone(ZoneInfo(timezone)).date() < visit.window_start:
         reasons.append(Reason("visit_window_not_open", week=visit.week, window_start=visit.window_start))
     if reasons:
@@ -195,6 +220,8 @@ def plan_infusion(session: Session, *, actor: Actor, visit_id: int, planned_at: 
         raise Invalid({"reason": "say why the infusion moves"})
     local = planned_at.astimezone(ZoneInfo(timezone))
     reasons = schedule.planning_reasons(_planned(visit), local, done=visit.status == "done")
+    if visit.status == CANCELLED:
+        reasons.append(Reason("visit_cancelled", week=visit.week))
     allocation = session.exec(select(Allocation).where(Allocation.visit_id == visit.id)).first()
     if allocation is not None:
         reasons += _allocated_bag_reasons(session, allocation, planned_at, timezone)
@@ -236,6 +263,8 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
         reasons.append(Reason("not_infusion_visit", week=visit.week))
     if visit.status == "done":
         reasons.append(Reason("visit_already_done", week=visit.week))
+    if visit.status == CANCELLED:
+        reasons.append(Reason("visit_cancelled", week=visit.week))
     if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
         reasons.append(Reason("visit_already_allocated", variant="reweigh", week=visit.week))
     if reasons:

@@ -231,6 +231,21 @@ def record_system_event(session: Session, *, actor: Actor, record: Any, handover
     return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
 
 
+RETURNABLE = ("dispatched", "at_ward")
+
+
+def record_return(session: Session, *, actor: Actor, bag: Bag, location: str, notes: str,
+                  ranges: Mapping[str, Any]) -> CustodyEvent | None:
+    """A bag taken off a withdrawn or dead subject's visit goes back to the lab for QA's decision: ``returned``
+    for a bag outside the lab (dispatched, on the ward); None for one at the lab or in storage, which never
+    left it (docs/rules.md, "Trial: the subject's lifecycle")."""
+    bag = _lock(session, bag)
+    if bag.custody_state not in RETURNABLE:
+        return None
+    return _write(session, actor=actor, kind="bag", record=bag, ranges=ranges,
+                  handover=Handover(event="returned", location=location, notes=notes))
+
+
 def current_state(session: Session, kind: str, item_id: int) -> str | None:
     """The custody state of any item: its own column for a collection or bag, else its last event's state."""
     if kind in MODELS:

@@ -36,8 +36,9 @@ from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.safety import drafts
-from cellchain.trial import visits
+from cellchain.trial import lifecycle, visits
 from cellchain.trial.models import Allocation, Subject, Visit
+from cellchain.trial.rules import lifecycle as lifecycle_rules
 from cellchain.ward import bedside, bedside_scans, custody
 from cellchain.ward.models import Infusion
 from cellchain.ward.rules import bedside_checks
@@ -169,6 +170,15 @@ def _verifier_check(actor: Actor, verifier: signatures.SignatureInput) -> bedsid
     return judged("second_verifier", True, said("second_verifier:ok", username=verifier.username))
 
 
+def _check_reason(check: bedside.Check) -> Reason:
+    """A failed check as the refusal's reason: its name, but for the two whose refusal has its own code."""
+    if check.name == "second_verifier":
+        return Reason("second_verifier_same_person", variant="check", detail=check.detail)
+    if check.name == "subject_on_treatment":
+        return Reason(lifecycle_rules.NOT_ON_TREATMENT, variant="bedside", detail=check.detail)
+    return Reason(check.name, detail=check.detail)
+
+
 def _refuse(reasons: list[Reason], *, defer: Defer, actor: Actor, attempt: bedside.Attempt) -> Refused:
     defer(bedside.deferred_attempt(actor.id, attempt))
     return Refused(reasons)
@@ -191,8 +201,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
                        not_before=[("started_at", allocated_at, "the bag was allocated to the subject")])
     checks = [*bedside.run_checks(facts), _verifier_check(actor, request.verifier)]
     attempt = bedside.Attempt.of(scans, facts, checks, "start")
-    reasons = [Reason("second_verifier_same_person", variant="check", detail=c.detail)
-               if c.name == "second_verifier" else Reason(c.name, detail=c.detail) for c in checks if not c.ok]
+    reasons = [_check_reason(c) for c in checks if not c.ok]
     if reasons:
         raise _refuse(reasons, defer=defer, actor=actor, attempt=attempt)
     record = bedside.record_attempt(session, actor=actor, attempt=attempt)
@@ -232,6 +241,8 @@ def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, rec
     custody.record_system_event(session, actor=actor, record=bag, ranges=ranges, handover=custody.Handover(
         event="infused", location=f"bedside, {where}"[:120], occurred_at=started_at,
         received_by=facts.subject.subject_code, notes=f"infusion {infusion.id}"))
+    if facts.subject.status == lifecycle_rules.RANDOMIZED:  # the first infusion: read with the bedside's facts
+        lifecycle.enter_treatment(session, actor=actor, subject_id=facts.subject.id, when=started_at)
     trail.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="start",
                  new={"bag": facts.bag.bag_code, "subject": facts.subject.subject_code, "visit": facts.visit.id,
                       "started_at": started_at, "verifier": signed.signer_username, "signature_id": signed.id,

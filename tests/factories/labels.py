@@ -103,7 +103,8 @@ def subject(session: Session, *, eligible: bool = True, birth_date: date = date(
     number = next(_subjects)
     row = Subject(subject_code=f"SUBJ-{number:04d}", screening_number=f"SCR-{number:05d}", birth_date=birth_date,
                   sex="female", day0=date.today(), weight_kg=70.0, answers={}, eligible=eligible,
-                  arm=arm if eligible else None, created_by=user_id(session, "coordinator"))
+                  arm=arm if eligible else None, created_by=user_id(session, "coordinator"),
+                  status=("randomized" if arm else "eligible") if eligible else "screen_failed")
     session.add(row)
     session.flush()
     return row

@@ -107,7 +107,8 @@ def subject(session: Session, *, arm: str | None = "A", weight_kg: float = 70.0)
     row = Subject(subject_code=f"SUBJ-{n:04d}", screening_number=f"SCR-W{n:05d}", birth_date=date(1970, 5, 17),
                   sex="male", day0=site_today(), weight_kg=weight_kg, answers={}, eligible=True, arm=arm,
                   randomization_position=n if arm else None, randomized_at=datetime.now(UTC) if arm else None,
-                  randomized_by=coordinator.id if arm else None, created_by=coordinator.id)
+                  randomized_by=coordinator.id if arm else None, created_by=coordinator.id,
+                  status="randomized" if arm else "eligible")
     session.add(row)
     session.flush()
     return row

@@ -15,9 +15,12 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from cellchain.core.words import reasons
+from cellchain.core.words.labels import label
 
 # Values that are stored codes with underscores, read with spaces as the checks always wrote them.
 SPACED = frozenset({"lot_status", "custody_state"})
+# Values that are stored codes shown through the one vocabulary (a subject's state).
+LABELLED = frozenset({"state"})
 
 # What a scan that is not the expected kind is, in words (``identifiers.scans`` kinds); a ``scan`` value is
 # one of these kinds.
@@ -47,10 +50,14 @@ DETAILS: dict[str, str] = {
     # --- a check that has nothing to judge
     'cannot_check:no_bag': 'cannot check: no bag was identified',
     'cannot_check:not_allocated': 'cannot check: the bag is not allocated',
+    'cannot_check:no_subject': 'cannot check: the wristband names no subject',
     'cannot_compare:no_subject': 'cannot compare: the wristband names no subject',
     'cannot_compare:no_bag': 'cannot compare: no bag was identified',
-    # --- the fifteen checks, in the order the nurse reads them
+    # --- the sixteen checks, in the order the nurse reads them
     'wristband_is_a_subject:ok': 'the wristband is subject {subject_code}',
+    'subject_on_treatment:refused': '{subject_code} is {state}, not on treatment: no infusion is given',
+    'subject_on_treatment:first': '{subject_code} is randomized: this is the first infusion',
+    'subject_on_treatment:ok': '{subject_code} is on treatment',
     'bag_identified:ucmsc': 'bag {bag_code} (UC-MSC)',
     'bag_identified:placebo': 'bag {bag_code} (saline placebo)',
     'right_subject:not_allocated': 'bag {bag_code} is not allocated to any subject',
@@ -134,6 +141,8 @@ def _shown(name: str, value: Any) -> Any:
         return value
     if name == "scan":
         return SCAN_KINDS.get(value, value.replace("_", " ") + " scan")
+    if name in LABELLED:
+        return label(value)
     return value.replace("_", " ") if name in SPACED else value
 
 

@@ -39,6 +39,16 @@ STATUSES = {
     "out_of_spec": "out of specification",
 }
 
+# Where a subject stands in the trial (trial/rules/lifecycle.py STATES), why a withdrawal, a cancelled visit,
+# and QA's decision on a bag a withdrawal sent back (trial/models.py BagReturn).
+SUBJECT_STATES = {
+    "screen_failed": "screen failed", "on_treatment": "on treatment", "treatment_completed": "treatment completed",
+    "study_completed": "study completed", "withdrawn": "withdrawn", "died": "died", "cancelled": "cancelled",
+    "consent_withdrawn": "consent withdrawn", "investigator_decision": "investigator's decision",
+    "lost_to_follow_up": "lost to follow-up", "awaiting_decision": "awaiting QA's decision",
+    "restocked": "re-released to stock",
+}
+
 # What a bag holds and how it is kept (manufacturing/models.py BAG_KINDS, PRESERVATIONS; lot purposes).
 PRODUCTS = {
     "ucmsc": "UC-MSC", "placebo": "placebo (saline)", "fresh": "fresh", "cryopreserved": "cryopreserved",
@@ -58,9 +68,10 @@ KINDS = {
     "oos": "out of specification", "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
 }
 
-# The fifteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+# The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
-    "wristband_is_a_subject": "Wristband is a subject's", "bag_identified": "Bag identified",
+    "wristband_is_a_subject": "Wristband is a subject's", "subject_on_treatment": "Subject on treatment",
+    "bag_identified": "Bag identified",
     "right_subject": "Right subject", "infusion_visit_today": "Infusion visit today",
     "released": "Released by QA", "lot_not_on_hold": "Lot not on hold", "not_expired": "Not expired",
     "bag_thawed": "Bag thawed", "thaw_label_scanned": "Post-thaw label scanned", "not_infused": "Not infused before",
@@ -108,7 +119,7 @@ FIELDS = {
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES,
 }
 
 

@@ -258,6 +258,25 @@ MESSAGES: dict[str, str] = {
     'visit_already_allocated': 'the week {week} visit already has a bag',
     'visit_already_allocated:reweigh': 'the week {week} visit already has a bag, allocated at the weight recorded then',
     'visit_already_done': 'the week {week} visit is already done',
+    'visit_cancelled': "the week {week} visit was cancelled by the subject's withdrawal or death",
+    # --- the subject's lifecycle (trial/rules/lifecycle.py)
+    'subject_state_refuses': '{subject_code} is {state}: the move asked for is not in the lifecycle',
+    'subject_state_refuses:withdrawn': (
+        '{subject_code} is {state}: only a subject still in the study is withdrawn'
+    ),
+    'subject_state_refuses:died': (
+        "{subject_code} is {state}: a death is recorded once, for a subject in the study or withdrawn"
+    ),
+    'subject_state_refuses:randomized': '{subject_code} is {state}: only an eligible subject is randomized, once',
+    'subject_state_refuses:on_treatment': '{subject_code} is {state}: treatment does not start',
+    'subject_not_on_treatment': '{subject_code} is {state}, not on treatment: no bag is allocated to them',
+    'subject_not_on_treatment:bedside': '{detail}',
+    'subject_on_treatment': '{detail}',
+    'bag_awaiting_return_decision': (
+        "{bag_code} came back from a withdrawn or dead subject's visit and awaits QA's decision"
+    ),
+    'bag_return_decided': 'the return of {bag_code} is already decided: {status}',
+    'bag_return_not_at_lab': '{bag_code} is {custody_state}: QA decides once it is back at the lab',
     'visit_already_infused': (
         '{bag_code} is already being or has been infused at the week {week} visit; its allocation is the record of '
         'it'

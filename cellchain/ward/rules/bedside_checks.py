@@ -1,4 +1,4 @@
-"""The fifteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
+"""The sixteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
 
 Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
 detail)``, the detail a code and values worded from ``core/words/checks.py`` (so it can be translated);
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from cellchain.core.errors import Reason, plain_param
 from cellchain.core.words.checks import Said, said
 from cellchain.quality.rules import holds
-from cellchain.trial.rules import dosing, schedule
+from cellchain.trial.rules import dosing, lifecycle, schedule
 
 
 class SubjectView(NamedTuple):
@@ -27,6 +27,7 @@ class SubjectView(NamedTuple):
     subject_code: str
     arm: str | None
     birth_date: date
+    status: str = lifecycle.RANDOMIZED
 
 
 class BagView(NamedTuple):
@@ -173,6 +174,20 @@ def wristband_is_a_subject(f: Facts) -> Check:
     if f.subject is None:
         return judged(name, False, f.wristband_problem or said("scan:nothing_identified"))
     return judged(name, True, said("wristband_is_a_subject:ok", subject_code=f.subject.subject_code))
+
+
+def subject_on_treatment(f: Facts) -> Check:
+    """The wristband's subject is in treatment: randomized (this is the first infusion) or on treatment. A
+    withdrawn, dead or completed subject is given nothing (docs/rules.md, "Trial: the subject's lifecycle")."""
+    name = "subject_on_treatment"
+    if f.subject is None:
+        return judged(name, False, said("cannot_check:no_subject"))
+    if f.subject.status not in lifecycle.INFUSIBLE:
+        return judged(name, False, said("subject_on_treatment:refused", subject_code=f.subject.subject_code,
+                                        state=f.subject.status))
+    if f.subject.status == lifecycle.RANDOMIZED:
+        return judged(name, True, said("subject_on_treatment:first", subject_code=f.subject.subject_code))
+    return judged(name, True, said("subject_on_treatment:ok", subject_code=f.subject.subject_code))
 
 
 def bag_identified(f: Facts) -> Check:
@@ -361,7 +376,7 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
-    wristband_is_a_subject, bag_identified, right_subject, infusion_visit_today, released, lot_not_on_hold, not_expired,
+    wristband_is_a_subject, subject_on_treatment, bag_identified, right_subject, infusion_visit_today, released, lot_not_on_hold, not_expired,
     bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion,
     product_matches_arm, dose_within_tolerance,
 )
