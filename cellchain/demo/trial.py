@@ -16,13 +16,17 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
+from cellchain.audit.signatures import SignatureInput
 from cellchain.core.errors import Refused
 from cellchain.manufacturing.models import Bag
 from cellchain.people import accounts
 from cellchain.people.rules.roles import Actor
-from cellchain.trial import allocation, randomization, subjects, visits
+from cellchain.trial import allocation, lifecycle, randomization, subjects, visits
 from cellchain.trial.models import Allocation, Subject
+from cellchain.trial.rules import lifecycle as lifecycle_rules
 from cellchain.trial.rules.schedule import FOLLOW_UP, INFUSION
+
+DEMO_PASSWORD = "cellchain-demo"  # noqa: S105 - the published demo password (demo/loader.py)
 
 COORDINATOR = "coordinator"
 NO_EXCLUSIONS = {"prior_other_organ_transplant": False, "vital_organ_failure": False,
@@ -41,7 +45,10 @@ SUBJECTS: tuple[tuple[str, int, str, float, int, bool, dict[str, Any]], ...] = (
     ("DEMO-SCR-005", 63, "male", 69.9, -87, True, {}),
     ("DEMO-SCR-006", 49, "female", 66.1, -200, True, {"pregnancy_test": "negative"}),  # follow-up phase
     ("DEMO-SCR-007", 56, "male", 70.3, 0, True, {}),  # week 0 infusion today: its bag allocated and on the ward
+    ("DEMO-SCR-008", 61, "male", 74.8, -2, True, {}),  # withdrew consent before the first infusion (WITHDRAWN)
 )
+WITHDRAWN = "DEMO-SCR-008"
+INVESTIGATOR = "investigator"
 
 
 def answers(age: int, sex: str, weight: float, day0: date, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -111,9 +118,24 @@ def _allocations(session: Session, actor: Actor, protocol: subjects.Protocol, to
     return created
 
 
+def _withdrawal(session: Session, protocol: subjects.Protocol, config: Mapping[str, Any],
+                policy: accounts.Policy) -> int:
+    """The investigator withdraws one randomized subject (consent withdrawn) with an e-signature, as on the
+    subject's page: their visits are cancelled before any bag is allocated to them."""
+    investigator = accounts.find_user(session, INVESTIGATOR)
+    subject = session.exec(select(Subject).where(Subject.screening_number == WITHDRAWN)).first()
+    if investigator is None or subject is None or not lifecycle_rules.may_move(subject.status,
+                                                                              lifecycle_rules.WITHDRAWN):
+        return 0
+    lifecycle.end(session, actor=investigator, subject_code=subject.subject_code, to=lifecycle_rules.WITHDRAWN,
+                  reason="consent_withdrawn", note="the subject no longer wishes to take part", ended_at=None,
+                  signature=SignatureInput(INVESTIGATOR, DEMO_PASSWORD, "approved"), policy=policy,
+                  timezone=protocol.timezone, ranges=config["TEMPERATURE_RANGES"])
+    return 1
+
+
 def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy) -> int:
     """Add what is missing of the demo trial; returns how many records were made (0 the second time)."""
-    del policy  # the trial demo makes no accounts; the signature matches the other demo loaders
     actor = accounts.find_user(session, COORDINATOR)
     if actor is None:
         return 0
@@ -122,4 +144,5 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     created = _register(session, actor, protocol, today)
     created += _randomize(session, actor, protocol)
     created += _past_follow_ups(session, actor, protocol, today)
+    created += _withdrawal(session, protocol, config, policy)
     return created + _allocations(session, actor, protocol, today)

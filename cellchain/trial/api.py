@@ -12,13 +12,13 @@ from typing import Any
 from flask import current_app
 from sqlmodel import Session
 
+from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
-from cellchain.audit import signatures
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.trial import allocation, deallocation, lifecycle, randomization, subjects, visit_records, visits
 from cellchain.trial.models import RandomizationList, Subject, Visit
@@ -151,7 +151,8 @@ def decide_bag_return(data: dict[str, Any], return_id: int) -> lifecycle.ReturnR
     """QA re-releases a returned bag to stock or discards it, with a reason and an e-signature"""
     return lifecycle.decide_return(db.session(), actor=current_user(), return_id=return_id,
                                    restock={"restock": True, "discard": False}.get(data.get("decision")),
-                                   reason=data.get("reason"), signature=signatures.parse_signature(data.get("signature")),
+                                   reason=data.get("reason"),
+                                   signature=signatures.parse_signature(data.get("signature")),
                                    policy=policy(), ranges=current_app.config["TEMPERATURE_RANGES"])
 
 

@@ -238,7 +238,8 @@ def decide_return(session: Session, *, actor: Actor, return_id: int, restock: An
         custody.record_system_event(session, actor=actor, record=bag, ranges=ranges, handover=custody.Handover(
             event="discarded", location=LAB, notes=f"returned bag discarded by QA: {reason.strip()}"))
     row.status = "restocked" if restock else "discarded"
-    row.decided_by, row.decided_at, row.decision_reason, row.signature_id = actor.id, utcnow(), reason.strip(), signed.id
+    row.decided_by, row.decided_at, row.signature_id = actor.id, utcnow(), signed.id
+    row.decision_reason = reason.strip()
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="bag_return", record_id=row.id, action="decide",

@@ -67,7 +67,8 @@ def state_history(session: Session, subject: Subject) -> list[StateLine]:
     for entry in trail.history(session, "subject", subject.subject_code):
         new = json.loads(entry.new_values) if entry.new_values else {}
         if isinstance(new, dict) and "status" in new:
-            lines.append(StateLine(datetime.fromisoformat(entry.recorded_at), entry.actor, entry.action, new["status"], entry.reason))
+            lines.append(StateLine(datetime.fromisoformat(entry.recorded_at), entry.actor, entry.action,
+                                   new["status"], entry.reason))
     return lines
 
 

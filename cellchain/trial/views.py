@@ -49,7 +49,8 @@ CRITERIA_LABELS = {
     "active_infection": "Clinically active bacterial, fungal, viral or parasitic infection",
     "pregnant_or_lactating": "Pregnant or lactating",
 }
-STATUS_TEXT = {"screened": "Screened", "screen_failed": "Screen failure", "eligible": "Eligible, awaiting randomization",
+STATUS_TEXT = {"screened": "Screened", "screen_failed": "Screen failure",
+               "eligible": "Eligible, awaiting randomization",
                "randomized": "Randomized, first infusion to come", "on_treatment": "On treatment",
                "treatment_completed": "Treatment completed, in follow-up", "study_completed": "Study completed",
                "withdrawn": "Withdrawn", "died": "Died"}

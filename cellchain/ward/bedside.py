@@ -1,7 +1,7 @@
 """The bedside check (docs/rules.md, "Ward: the bedside check").
 
 Match the bag in the nurse's hand to the wrist in front of her: read both scans and the records they
-name once (``bedside_facts``), run the fifteen checks of ``rules/bedside_checks.py`` on them, record the
+name once (``bedside_facts``), run the sixteen checks of ``rules/bedside_checks.py`` on them, record the
 attempt with its audit entry, and answer every check by name.
 
 Every attempt is kept as a ``BedsideCheck`` row (append-only), failed ones too: ``verify`` writes it in

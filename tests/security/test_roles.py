@@ -128,6 +128,11 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/visits/<int:visit_id>/weight"): COORDINATOR,
     ("GET", f"{P}/randomization-list"): frozenset({"coordinator", "admin", "auditor"}),
     ("POST", f"{P}/randomization-list/extend"): frozenset({"coordinator", "admin"}),
+    # the subject's lifecycle: only the investigator withdraws or records a death; QA decides on returned bags
+    ("POST", f"{P}/subjects/<subject_code>/withdrawal"): INVESTIGATOR,
+    ("POST", f"{P}/subjects/<subject_code>/death"): INVESTIGATOR,
+    ("GET", f"{P}/bag-returns"): frozenset({"qa", "coordinator", "investigator", "auditor"}),
+    ("POST", f"{P}/bag-returns/<int:return_id>/decision"): QA,
     # the bedside: nurses only
     ("POST", f"{P}/infusions/verify"): NURSE,
     ("POST", f"{P}/infusions"): NURSE,
@@ -228,6 +233,9 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/visits/<int:visit_id>/plan": COORDINATOR,
     "/trial/visits/<int:visit_id>/weight": COORDINATOR,
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
+    "/trial/subjects/<subject_code>/withdrawal": INVESTIGATOR,
+    "/trial/subjects/<subject_code>/death": INVESTIGATOR,
+    "/trial/returns/<int:return_id>/decision": QA,
     "/handover/": frozenset({"lab", "nurse", "qa"}),  # the same recorders as POST /custody
     "/handover/dispatch": frozenset({"lab", "qa"}),
     "/handover/expired": frozenset({"lab", "nurse", "qa"}),  # discarding expired bags: the custody recorders

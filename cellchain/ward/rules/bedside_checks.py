@@ -376,7 +376,8 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
-    wristband_is_a_subject, subject_on_treatment, bag_identified, right_subject, infusion_visit_today, released, lot_not_on_hold, not_expired,
+    wristband_is_a_subject, subject_on_treatment, bag_identified, right_subject,
+    infusion_visit_today, released, lot_not_on_hold, not_expired,
     bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion,
     product_matches_arm, dose_within_tolerance,
 )
