@@ -175,6 +175,8 @@ def create_app(url: str | None = None, audit_keyring: str | None = None) -> Flas
             abort(401)
         return found
 
+    BAG_ID = len(bedside_checks.SubjectView._fields)  # the bag's id follows the subject's columns in the row
+
     @app.post("/floor")
     def floor():
         data = request.get_json()
@@ -190,7 +192,7 @@ def create_app(url: str | None = None, audit_keyring: str | None = None) -> Flas
             now = utcnow()
             ((attempt_id,),) = driver.raw(bedside._INSERT_ATTEMPT, {
                 "wristband_scan": data["wristband"], "bag_scan": data["bag"], "subject_id": found[0][0],
-                "bag_id": found[0][4], "ok": True, "checks": checks, "purpose": "verify", "checked_by": actor_id,
+                "bag_id": found[0][BAG_ID], "ok": True, "checks": checks, "purpose": "verify", "checked_by": actor_id,
                 "checked_at": now})
             ((seq, prev_hash),) = driver.raw(trail._HEAD)
             entry = {"seq": seq + 1, "recorded_at": format_utc(now), "actor_id": actor_id, "actor": actor,

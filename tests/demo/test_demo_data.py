@@ -34,8 +34,12 @@ def test_demo_loads_every_area_and_keeps_the_audit_chain_intact(app, runner):
         assert statuses == ["awaiting_release", "in_process"] + ["released"] * 7
         assert session.exec(select(Bag).where(Bag.kind == "placebo")).first() is not None
         arms = [s.arm for s in session.exec(select(Subject))]
-        # a screen failure and one awaiting randomization; the trial demo's five and the supply story's six randomized
-        assert None in arms and len([a for a in arms if a]) == 5 + len(supply.SUBJECTS)
+        # a screen failure and one awaiting randomization; the trial demo's six (one since withdrawn) and the supply
+        # story's six randomized
+        assert None in arms and len([a for a in arms if a]) == 6 + len(supply.SUBJECTS)
+        withdrawn = session.exec(select(Subject).where(Subject.status == "withdrawn")).one()
+        assert (withdrawn.screening_number, withdrawn.end_reason) == ("DEMO-SCR-008", "consent_withdrawn")
+        assert withdrawn.end_signature_id is not None
         assert trail.verify_chain(session).ok
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
 

@@ -100,7 +100,8 @@ def test_the_list_is_audited_with_its_hash_and_size_but_never_its_seed_or_entrie
         assert made.record_type == "randomization_list"
         assert json.loads(made.new_values) == {"list_hash": row.list_hash, "size": len(row.entries)}
         given = json.loads(_audit(session, "randomize")[0].new_values)
-        assert given == {"arm": subject["arm"], "list_position": 1, "list_hash": row.list_hash}
+        assert given == {"arm": subject["arm"], "list_position": 1, "list_hash": row.list_hash,
+                         "status": "randomized"}
         for entry in session.exec(select(AuditEntry)):
             assert row.seed not in (entry.new_values or "") + (entry.old_values or "")
             assert "entries" not in (entry.new_values or "")

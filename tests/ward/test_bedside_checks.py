@@ -185,7 +185,8 @@ def test_wrong_patient_is_named_in_right_subject(app, api):
 def test_a_scan_that_is_not_a_wristband_fails_the_subject_checks_that_need_it(app, api):
     scene = setup(app)
     response = api.post(URL, as_="nurse", json={"wristband": ward.linear_scans(scene.bag)[0], "bag": scene.bag_scan})
-    assert failing(response) == {"wristband_is_a_subject", "right_subject", "product_matches_arm"}
+    assert failing(response) == {"wristband_is_a_subject", "subject_on_treatment", "right_subject",
+                                 "product_matches_arm"}
     assert "not a subject's wristband" in detail(response, "wristband_is_a_subject")
     assert "cannot compare" in detail(response, "right_subject")
 
@@ -193,7 +194,7 @@ def test_a_scan_that_is_not_a_wristband_fails_the_subject_checks_that_need_it(ap
 def test_an_unknown_bag_fails_every_check_that_needs_the_bag_saying_why(app, api):
     scene = setup(app)
     response = api.post(URL, as_="nurse", json={"wristband": scene.wristband, "bag": "A999926999999-D0001VA0"})
-    assert failing(response) == set(bedside_checks.CHECK_NAMES) - {"wristband_is_a_subject"}
+    assert failing(response) == set(bedside_checks.CHECK_NAMES) - {"wristband_is_a_subject", "subject_on_treatment"}
     assert "no bag A999926999999-D0001VA0 is registered" in detail(response, "bag_identified")
     assert "no bag was identified" in detail(response, "released")
 
@@ -240,7 +241,8 @@ def test_every_attempt_is_recorded_and_audited_failed_ones_too(app, api):
         assert rows[2].bag_id is None and rows[2].bag_scan == "A999926999999-D0001VA0"
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.record_type == "bedside_check")))
         assert sorted(int(e.record_id) for e in entries) == [r.id for r in rows]
-        assert '"failed":["wristband_is_a_subject","right_subject","product_matches_arm"]' in entries[1].new_values
+        assert ('"failed":["wristband_is_a_subject","subject_on_treatment","right_subject","product_matches_arm"]'
+                in entries[1].new_values)
 
 
 def test_the_wristbands_2d_code_with_the_right_birth_date_names_the_subject(app, api):
