@@ -13,6 +13,7 @@ from cellchain.audit import trail
 from cellchain.manufacturing.models import Bag
 from cellchain.trial import allocation, visits
 from cellchain.trial.models import Subject
+from cellchain.trial.rules import lifecycle
 from cellchain.trial.rules.schedule import FOLLOW_UP, INFUSION
 from cellchain.ward.models import Infusion
 
@@ -32,8 +33,11 @@ class CalendarRow:
 def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: str,
                   editable: bool) -> list[CalendarRow]:
     """The calendar with its actions: a bag goes to the next open infusion visit without one, a follow-up
-    is recorded once its window has opened. ``editable``: the reader may act (a coordinator, subject randomized)."""
+    is recorded once its window has opened. ``editable``: the reader may act (a coordinator, subject randomized).
+    Infusion visits are worked only while the subject is in treatment; a withdrawn subject's follow-up visits
+    still planned (the reason let follow-up continue) are still recorded."""
     states = visits.calendar(session, subject, today=today, timezone=timezone)
+    treating = editable and subject.status in lifecycle.INFUSIBLE
     upcoming = next((s.visit.id for s in states
                      if s.visit.kind == INFUSION and s.open_for_work and s.allocation is None), None)
     rows = []
@@ -42,11 +46,11 @@ def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: 
         visit = state.visit
         rows.append(CalendarRow(
             state, bag.bag_code if bag else None,
-            can_allocate=editable and visit.id == upcoming,
-            can_record=editable and visit.kind == FOLLOW_UP and visit.status != "done"
+            can_allocate=treating and visit.id == upcoming,
+            can_record=editable and visit.kind == FOLLOW_UP and visit.status == "planned"
             and today >= visit.window_start,
-            can_plan=editable and visit.kind == INFUSION and state.open_for_work,
-            can_weigh=editable and visit.kind == INFUSION and state.open_for_work and state.allocation is None))
+            can_plan=treating and visit.kind == INFUSION and state.open_for_work,
+            can_weigh=treating and visit.kind == INFUSION and state.open_for_work and state.allocation is None))
     return rows
 
 

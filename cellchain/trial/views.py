@@ -112,8 +112,7 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None, open_form: 
     session = db.session()
     subject = subjects.get_subject(session, subject_code)
     calendar = subject_record.calendar_rows(session, subject, today=_today(), timezone=_zone(),
-                                            editable=_is_coordinator() and subject.arm is not None
-                                            and subject.status not in lifecycle_rules.ENDED)
+                                            editable=_is_coordinator() and subject.arm is not None)
     investigator = "investigator" in current_user().roles
     ae_rows = adverse_events.listing(session, subject_code=subject.subject_code)
     return render_template(

@@ -175,6 +175,8 @@ def test_a_fatal_event_keeps_the_death_action_open_until_the_investigator_record
                                                   outcome="fatal", seriousness=["death"], resolved_on=None))
     event_id = fatal.get_json()["id"]
     auth.login("investigator")
+    event_page = auth._client.get(f"/safety/events/{event_id}").get_data(as_text=True)
+    assert 'data-testid="record-death"' in event_page
     page = auth._client.get(f"/trial/subjects/{code}").get_data(as_text=True)
     assert 'data-testid="death-prompt"' in page and "hepatic failure" in page
     recorded = auth.post(f"/trial/subjects/{code}/death", data={
@@ -185,6 +187,7 @@ def test_a_fatal_event_keeps_the_death_action_open_until_the_investigator_record
     assert "death: the subject's withdrawal/death path must be recorded" not in event["open_actions"]
     page = auth._client.get(f"/trial/subjects/{code}").get_data(as_text=True)
     assert 'data-state="died"' in page and 'data-testid="death-prompt"' not in page
+    assert 'data-testid="record-death"' not in auth._client.get(f"/safety/events/{event_id}").get_data(as_text=True)
 
 
 def test_the_investigator_withdraws_on_the_subject_page_and_qa_decides_on_the_returns_page(app, auth):
@@ -229,3 +232,19 @@ def test_the_last_visits_complete_the_treatment_and_the_study():
     assert lifecycle.after_visit_done("treatment_completed", kind="follow_up", week=48,
                                       last_week=48) == "study_completed"
     assert lifecycle.after_visit_done("withdrawn", kind="follow_up", week=48, last_week=48) is None
+
+
+def test_a_withdrawn_subjects_follow_up_is_still_recorded_where_the_reason_lets_it_continue(app, api, auth):
+    scene = _scene(app)
+    with app.app_context():
+        follow_up = ward.infusion_visit(db.session(), scene.subject, week=4, kind="follow_up")
+        db.commit()
+        visit_id = follow_up.id
+    assert _withdraw(api, scene.subject.subject_code, "investigator_decision").status_code == 200
+    auth.login("coordinator")
+    page = auth._client.get(f"/trial/subjects/{scene.subject.subject_code}").get_data(as_text=True)
+    assert f'action="/trial/visits/{visit_id}/done"' in page and 'class="allocate"' not in page
+    done = api.post(f"/api/v1/visits/{visit_id}/done", as_="coordinator", json={})
+    assert done.status_code == 200, done.get_json()
+    with app.app_context():
+        assert db.session().get(Subject, scene.subject.id).status == "withdrawn"

@@ -8,7 +8,9 @@ import pytest
 import schemathesis
 
 from cellchain.core import db
+from tests.conftest import signature
 from tests.factories import trial as factory
+from tests.factories import ward
 from tests.factories.trial import randomized, site_today
 
 
@@ -88,3 +90,30 @@ def test_an_unknown_or_mistyped_field_is_refused_naming_it(api, path, body, bad)
 def test_a_registration_that_is_not_an_object_is_refused(api):
     response = api.post("/api/v1/subjects", as_="coordinator", json=[factory.eligible_answers()])
     assert response.status_code == 400 and "body" in response.get_json()["fields"]
+
+
+def test_withdrawal_death_and_returned_bag_answers_match_the_document(app, api, document):
+    with app.app_context():
+        scene = ward.bedside_ready(db.session())
+        db.commit()
+        code, bag_code = scene.subject.subject_code, scene.bag.bag_code
+    withdrawn = api.post(f"/api/v1/subjects/{code}/withdrawal", as_="investigator", json={
+        "reason": "lost_to_follow_up", "signature": signature("investigator", "approved")})
+    answer = conforms(document, "/subjects/{subject_code}/withdrawal", "POST", withdrawn)
+    assert answer["subject"]["state"] == "withdrawn" and answer["returned_bags"][0]["bag_id"] == bag_code
+    died = api.post(f"/api/v1/subjects/{code}/death", as_="investigator", json={
+        "note": "sepsis", "signature": signature("investigator", "approved")})
+    assert conforms(document, "/subjects/{subject_code}/death", "POST", died)["subject"]["state"] == "died"
+    again = api.post(f"/api/v1/subjects/{code}/death", as_="investigator", json={
+        "note": "sepsis", "signature": signature("investigator", "approved")})
+    assert conforms(document, "/subjects/{subject_code}/death", "POST", again)["reasons"][0]["code"] == (
+        "subject_state_refuses")
+    listed = conforms(document, "/bag-returns", "GET", api.get("/api/v1/bag-returns", as_="qa"))
+    return_id = listed["returns"][0]["return_id"]
+    decided = api.post(f"/api/v1/bag-returns/{return_id}/decision", as_="qa", json={
+        "decision": "restock", "reason": "intact and cold", "signature": signature("qa", "released")})
+    assert conforms(document, "/bag-returns/{return_id}/decision", "POST", decided)["status"] == "restocked"
+    unknown = api.post(f"/api/v1/subjects/{code}/withdrawal", as_="investigator", json={"colour": "red"})
+    assert unknown.status_code == 400 and "colour" in unknown.get_json()["fields"]
+    assert conforms(document, "/subjects/{subject_code}", "GET",
+                    api.get(f"/api/v1/subjects/{code}", as_="coordinator"))["end_note"] == "sepsis"
