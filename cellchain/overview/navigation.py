@@ -15,6 +15,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Scan", "scan.station"), ("Search", "scan.search_page"),
     ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
+    ("Returned bags", "trial.returns"),
     ("Safety", "safety.index"),
     ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
     ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),

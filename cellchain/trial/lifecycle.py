@@ -119,9 +119,11 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
 
 
 def _remaining(session: Session, subject: Subject, today: Any) -> list[Visit]:
-    """Visits still to happen: planned, window not closed (a closed one stays missed, as it was)."""
+    """Visits still to happen: planned, window not closed (a closed one stays missed, as it was), and no
+    infusion started at it (one under way is completed and recorded as it happened)."""
+    started = select(Infusion.visit_id).where(Infusion.subject_id == subject.id)
     statement = (select(Visit).where(Visit.subject_id == subject.id, Visit.status == "planned",
-                                     Visit.window_end >= today)
+                                     Visit.window_end >= today, Visit.id.not_in(started))
                  .order_by(Visit.target_date, Visit.id).with_for_update())
     return list(session.exec(statement).all())
 

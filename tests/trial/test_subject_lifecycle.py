@@ -248,3 +248,19 @@ def test_a_withdrawn_subjects_follow_up_is_still_recorded_where_the_reason_lets_
     assert done.status_code == 200, done.get_json()
     with app.app_context():
         assert db.session().get(Subject, scene.subject.id).status == "withdrawn"
+
+
+def test_an_infusion_under_way_at_a_death_is_still_completed_and_its_visit_not_cancelled(app, api):
+    with app.app_context():
+        scene = ward.bedside_ready(db.session())
+        db.commit()
+    started = api.post("/api/v1/infusions", as_="nurse", json={
+        "wristband": scene.wristband, "bag": scene.bag_scan, "verifier": signature("nurse2", "verified"),
+        "ultrasound_monitored": True})
+    assert started.status_code == 201, started.get_json()
+    died = api.post(DEATH.format(scene.subject.subject_code), as_="investigator", json={
+        "note": "cardiac arrest", "signature": signature("investigator", "approved")})
+    assert died.status_code == 200, died.get_json()
+    assert died.get_json()["cancelled_visits"] == [] and died.get_json()["returned_bags"] == []
+    with app.app_context():
+        assert db.session().get(Visit, scene.visit.id).status == "planned"
