@@ -191,5 +191,5 @@ def balance(session: Session) -> Balance:
     row = session.get(RandomizationList, LIST_ID)
     return Balance(arm_a=count(Subject.arm == "A"), arm_b=count(Subject.arm == "B"), screened=count(),
                    screen_failures=count(Subject.eligible.is_(False)),
-                   awaiting=count(Subject.eligible.is_(True), Subject.arm.is_(None)),
+                   awaiting=count(Subject.status == lifecycle.ELIGIBLE),
                    used=row.next_position - 1 if row else 0, list_hash=row.list_hash if row else None)
