@@ -83,6 +83,8 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
     code, words = lifecycle.parse_end(to, reason, note)
     when = _when(ended_at, now)
     subject = subjects.get_subject(session, subject_code, for_update=True)
+    if when < subject.created_at:
+        raise Invalid({"ended_at": "is before the subject was registered"})
     old = subject.status
     lifecycle.move(old, to, subject_code=subject.subject_code)
     if signature.username != actor.username:

@@ -105,6 +105,10 @@ def test_a_death_needs_its_cause_and_only_the_investigator_signs_it(app, api):
     assert "note" in no_cause.get_json()["fields"]
     assert api.post(DEATH.format(code), as_="coordinator", json={
         "note": "x", "signature": signature("coordinator", "approved")}).status_code == 403
+    too_early = api.post(WITHDRAW.format(code), as_="investigator", json={
+        "reason": "consent_withdrawn", "ended_at": "2001-01-01T08:00:00+08:00",
+        "signature": signature("investigator", "approved")})
+    assert too_early.status_code == 400 and "ended_at" in too_early.get_json()["fields"]
     bad_reason = api.post(WITHDRAW.format(code), as_="investigator", json={
         "reason": "bored", "signature": signature("investigator", "approved")})
     assert bad_reason.status_code == 400 and "reason" in bad_reason.get_json()["fields"]
