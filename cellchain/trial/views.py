@@ -14,6 +14,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import localtime, page_request
 from cellchain.core.words.notes import note, notes
+from cellchain.core.words.numbers import count
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, policy, roles_required
@@ -253,9 +254,9 @@ def _end(subject_code: str, to: str, open_form: str):
                              reason=form.reason.data or None, note=form.note.data or None,
                              ended_at=form.ended_at.data, signature=form.signature(), policy=policy(),
                              timezone=_zone(), ranges=current_app.config["TEMPERATURE_RANGES"])
-        what = "withdrawn" if to == lifecycle_rules.WITHDRAWN else "recorded as died"
-        flash(f"{subject_code} {what}: {len(done.cancelled)} visit(s) cancelled, {len(done.returns)} bag(s) sent "
-              "back to the lab for QA's decision.", "success")
+        flash(note("subject_withdrawn" if to == lifecycle_rules.WITHDRAWN else "subject_died",
+                   subject_code=subject_code, visits=count(len(done.cancelled), "visit"),
+                   bags=count(len(done.returns), "bag")), "success")
         return redirect(url_for("trial.subject", subject_code=subject_code))
 
     return submit(form, record, lambda refusal: _subject_page(subject_code, refusal, open_form=open_form))
@@ -303,8 +304,8 @@ def decide_return(return_id: int):
                                       restock={"restock": True, "discard": False}.get(form.decision.data or ""),
                                       reason=form.reason.data, signature=form.signature(), policy=policy(),
                                       ranges=current_app.config["TEMPERATURE_RANGES"])
-        said = "re-released to stock" if row.bag_return.status == "restocked" else "discarded"
-        flash(f"{row.bag_code} {said}.", "success")
+        flash(note("returned_bag_restocked" if row.bag_return.status == "restocked" else "returned_bag_discarded",
+                   bag_code=row.bag_code), "success")
         return redirect(url_for("trial.returns"))
 
     return submit(form, decide, _returns_page)

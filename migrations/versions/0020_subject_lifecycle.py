@@ -19,7 +19,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0020_subject_lifecycle"
-down_revision = "0016_adverse_events"
+down_revision = "0017_cord_lot_marker"
 branch_labels = None
 depends_on = None
 

@@ -93,6 +93,12 @@ NOTES: dict[str, str] = {
     # --- the trial
     'subject_registered': '{subject_code} registered: eligible.',
     'subject_screen_failure': '{subject_code} registered: not eligible (screen failure).',
+    'subject_withdrawn': "{subject_code} withdrawn: {visits} cancelled, {bags} sent back to the lab for QA's decision.",
+    'subject_died': (
+        "{subject_code} recorded as died: {visits} cancelled, {bags} sent back to the lab for QA's decision."
+    ),
+    'returned_bag_restocked': '{bag_code} re-released to stock.',
+    'returned_bag_discarded': '{bag_code} discarded.',
     'subject_randomized': '{subject_code} randomized to arm {arm}.',
     'bag_allocated': '{bag_code} allocated to {subject_code}; its label now needs the recipient reprint.',
     'bag_taken_off': '{bag_code} taken off the week {week} visit (back in stock).',
