@@ -79,9 +79,9 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
                                bank_passage=bank.passage, passage_limit=passage_limit)
     if entry.thawed_at < bank.frozen_at:
         reasons.append(Reason(tiers.BANK_TIME_ORDER, variant="thaw", bank_code=bank.bank_code))
-    hold = holds.open_holds(session, [bank_lot.id]).get(bank_lot.id)
-    if hold is not None:
-        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=hold.id, cause=hold.cause))
+    reach = holds.nearest_over(session, "bank", bank.id)  # a hold on the bank, its lot, a bank above or the cord
+    if reach is not None:
+        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause))
     if reasons:
         raise Refused(reasons)
     first, doublings = tiers.continuation(bank.passage, bank.cumulative_doublings)

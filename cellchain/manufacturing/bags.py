@@ -48,6 +48,7 @@ from cellchain.manufacturing.bag_input import (
 from cellchain.manufacturing.lot_access import effective_steps, get_lot, lock_lot, not_in_process
 from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, BagTally, Lot
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import holds
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
 from cellchain.ward import custody
@@ -262,6 +263,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     lot = lock_lot(session, lot_number)
     doses, reasons = named_doses(session, lot, entry.named, settings)
     reasons = [*_fill_reasons(session, lot, entry, doses), *[r for r in reasons if r.code != LOT_NOT_FORMULATED]]
+    reasons += holds.item_refusals(session, "lot", lot.id)  # docs/rules.md, "Quality: holds"
     code = settings.product_codes["ucmsc"]
     try:
         divisions = next_divisions(_existing_divisions(session, lot.din, code), entry.count + len(entry.named))

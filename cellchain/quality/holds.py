@@ -7,7 +7,12 @@ reviewer and investigator (``notices.inbox``), and from then on every bag of the
 refused by name at allocation, dispatch and the bedside (``refusals``; the bedside reads the open hold
 in its one statement). Only QA lifts a hold, with an e-signature and a reason (``lift``). The hold page
 lists every subject already infused from the lot, whom the treating physician must follow up.
-docs/rules.md, "Quality: holds".
+
+QA also places a hold by hand, with a reason and an e-signature, on a collection (the cord), a cell bank,
+a lot or a bag (``place``); it reaches everything derived from the held item (``holds_over``: a bag is
+held if it, its lot, any bank its cells came through or its cord is held), found at read time, so an item
+made after the hold is held too. A recall is such a hold whose look-back (``recall.lookback``) is sent to
+QA and the investigators when it is placed. docs/rules.md, "Quality: holds".
 """
 
 from __future__ import annotations
@@ -17,23 +22,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
+from cellchain.banking.models import CellBank
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
-from cellchain.manufacturing.models import Bag, Lot
+from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import lineage
 from cellchain.quality.models import Hold, QcResult
+from cellchain.quality.recall import items, lookback
+from cellchain.quality.recall.items import ItemRef
 from cellchain.quality.rules import holds as hold_rules
-from cellchain.trial.models import Subject, Visit
-from cellchain.ward.models import Infusion
 
 HOLD_NOT_OPEN = "hold_not_open"
+HOLD_ALREADY_OPEN = "hold_already_open"
 SIGNER_NOT_ACTOR = "signer_not_actor"
 NOTIFIED_ROLES = ("qa", "investigator")
 MAX_REASON = 2000
@@ -53,14 +61,75 @@ def open_holds(session: Session, lot_ids: Sequence[int]) -> dict[int, Hold]:
     return {row.lot_id: row for row in session.exec(statement)}
 
 
-def refusals(session: Session, bags: Sequence[Bag]) -> list[Reason]:
-    """A ``lot_on_hold`` reason for every bag whose lot is held (allocation and dispatch refuse with them)."""
-    held = open_holds(session, [b.lot_id for b in bags if b.lot_id is not None])
-    if not held:
+def _rank(hold: Hold, item: ItemRef) -> int:
+    """Nearest first: a hold on the item itself, then on its own lot, then on a bank above, then the cord."""
+    if (hold.item_kind, hold.item_id) == (item.kind, item.id):
+        return 0
+    if (hold.item_kind, hold.item_id) == ("lot", item.lot_id):
+        return 1
+    return 3 if hold.item_kind == "collection" else 2
+
+
+def _candidates(session: Session, refs: Sequence[ItemRef]) -> list[Hold]:
+    """Every open hold that could reach one of these items: on their cords, or on one of them (a placebo
+    bag has no cord). One indexed statement (``ix_holds_open_per_cord``)."""
+    cords = sorted({r.collection_id for r in refs if r.collection_id is not None})
+    wanted = [Hold.collection_id.in_(cords)] if cords else []
+    for kind in {r.kind for r in refs}:
+        wanted.append(and_(Hold.item_kind == kind, Hold.item_id.in_(sorted({r.id for r in refs if r.kind == kind}))))
+    if not wanted:
         return []
-    numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(list(held)))).all())
-    return [hold_rules.on_hold(numbers[b.lot_id], held[b.lot_id].id, held[b.lot_id].cause, b.bag_code)
-            for b in bags if b.lot_id in held]
+    return list(session.exec(select(Hold).where(Hold.lifted_at.is_(None), or_(*wanted)).order_by(Hold.id)))
+
+
+def reaching(session: Session, refs: Sequence[ItemRef]) -> dict[tuple[str, int], tuple[Hold, str]]:
+    """For each item an open hold reaches, the nearest such hold and the held item's code. One statement when
+    no hold is open on their cords; otherwise one more per bank tier per lot."""
+    candidates = _candidates(session, refs)
+    if not candidates:
+        return {}
+    codes = items.codes_of(session, {(h.item_kind, h.item_id) for h in candidates})
+    found: dict[tuple[str, int], tuple[Hold, str]] = {}
+    known: dict[int | None, set[tuple[str, int]]] = {}
+    for ref in refs:
+        if ref.lot_id not in known:
+            known[ref.lot_id] = items.ancestry(session, ref) - {(ref.kind, ref.id)}
+        reach = known[ref.lot_id] | {(ref.kind, ref.id)}
+        hits = sorted((h for h in candidates if (h.item_kind, h.item_id) in reach), key=lambda h: (_rank(h, ref), h.id))
+        if hits:
+            found[ref.kind, ref.id] = (hits[0], codes[hits[0].item_kind, hits[0].item_id])
+    return found
+
+
+def holds_over(session: Session, item_kind: str, item_id: int) -> list[Hold]:
+    """Every open hold that reaches the item through its genealogy, nearest first: a hold on the item, on
+    anything it was derived from (its lot, the banks its cells came through and their lots), or its cord."""
+    ref = items.by_id(session, item_kind, item_id)
+    candidates = _candidates(session, [ref])
+    if not candidates:
+        return []
+    reach = items.ancestry(session, ref)
+    return sorted((h for h in candidates if (h.item_kind, h.item_id) in reach), key=lambda h: (_rank(h, ref), h.id))
+
+
+def nearest_over(session: Session, item_kind: str, item_id: int) -> tuple[Hold, str] | None:
+    """The nearest open hold that reaches the item, with the held item's code (the bedside names both)."""
+    ref = items.by_id(session, item_kind, item_id)
+    return reaching(session, [ref]).get((ref.kind, ref.id))
+
+
+def _bag_refs(session: Session, bags: Sequence[Bag]) -> list[ItemRef]:
+    lot_ids = sorted({b.lot_id for b in bags if b.lot_id is not None})
+    cords = dict(session.exec(select(Lot.id, Lot.collection_id).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}
+    return [ItemRef("bag", b.id, b.bag_code, cords.get(b.lot_id), b.lot_id) for b in bags]
+
+
+def refusals(session: Session, bags: Sequence[Bag]) -> list[Reason]:
+    """A reason for every bag an open hold reaches, naming the hold and the held item (allocation and
+    dispatch refuse with them): ``lot_on_hold`` when it is the bag's lot's, ``item_on_hold`` otherwise."""
+    held = reaching(session, _bag_refs(session, bags))
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, "bag", b.bag_code)
+            for b in bags if (found := held.get(("bag", b.id))) for hold, code in [found]]
 
 
 def refuse_if_held(session: Session, bag: Bag) -> None:
@@ -69,17 +138,29 @@ def refuse_if_held(session: Session, bag: Bag) -> None:
         raise Refused(reasons)
 
 
+def item_refusals(session: Session, item_kind: str, item_id: int) -> list[Reason]:
+    """Why an item a hold reaches may not go on (the fill of a held lot), naming the hold; [] when none does."""
+    ref = items.by_id(session, item_kind, item_id)
+    found = reaching(session, [ref]).get((ref.kind, ref.id))
+    if found is None:
+        return []
+    hold, code = found
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, ref.kind, ref.code)]
+
+
 def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResult, test_name: str) -> list[Hold]:
     """Hold the lot (and every lot the seam says descends from it) for an out-of-specification result
     recorded after release; notify QA and the investigators in the same transaction."""
     cause = hold_rules.cause_of(result.id, test_name, result.value, result.limit_text)
     covered = descendants_of(session, lot.id)
     already = open_holds(session, covered)
+    cords = dict(session.exec(select(Lot.id, Lot.collection_id).where(Lot.id.in_(covered))).all())
     raised = []
     for lot_id in covered:
         if lot_id in already:
             continue  # one open hold per lot: the earlier hold already stops its bags
-        row = Hold(lot_id=lot_id, qc_result_id=result.id, cause=cause[:300], raised_by=actor.id)
+        row = Hold(item_kind="lot", item_id=lot_id, collection_id=cords[lot_id], lot_id=lot_id,
+                   qc_result_id=result.id, cause=cause[:300], raised_by=actor.id)
         session.add(row)
         session.flush()
         trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="raise",
@@ -100,9 +181,13 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
 
 
 def content(hold: Hold) -> dict[str, Any]:
-    """What the lifting signature signs: the hold as raised."""
-    return {"hold": hold.id, "lot_id": hold.lot_id, "qc_result": hold.qc_result_id, "cause": hold.cause,
-            "raised_at": hold.raised_at, "raised_by": hold.raised_by}
+    """What the lifting signature signs: the hold as raised (a lot hold raised by a result signs as it always
+    did, so earlier signatures still match)."""
+    signed = {"hold": hold.id, "lot_id": hold.lot_id, "qc_result": hold.qc_result_id, "cause": hold.cause,
+              "raised_at": hold.raised_at, "raised_by": hold.raised_by}
+    if hold.item_kind != "lot" or hold.qc_result_id is None:
+        signed |= {"item_kind": hold.item_kind, "item_id": hold.item_id, "recall": hold.recall}
+    return signed
 
 
 def _lock(session: Session, hold_id: int) -> Hold:
@@ -139,11 +224,102 @@ def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.
     return row
 
 
+# --- placing by hand, and recalls ----------------------------------------------------------------------
+
+MAX_CAUSE = 300
+PLACE_MEANINGS = ("approved",)
+
+
+def placed_content(row: Hold, code: str) -> dict[str, Any]:
+    """What the placing signature signs: the held item, the reason and whether it is a recall."""
+    return {"hold": row.id, "item_kind": row.item_kind, "item_id": row.item_id, "item_code": code,
+            "cause": row.cause, "recall": row.recall}
+
+
+def place(session: Session, *, actor: Actor, item_kind: Any, item_code: Any, reason: Any, recall: Any = False,
+          signature: signatures.SignatureInput | None = None, policy: Policy | None = None) -> Hold:
+    """Hold a collection, bank, lot or bag named by its code (a cord's DIN, a bank code, a lot number, a bag
+    id): the page's and the API's entry. See ``place_hold``."""
+    ref = items.by_code(session, item_kind, item_code)
+    return _place(session, actor=actor, ref=ref, reason=reason, recall=recall, signature=signature, policy=policy)
+
+
+def place_hold(session: Session, item_kind: str, item_id: int, reason: str, actor: Actor,
+               signature: signatures.SignatureInput | None = None, recall: bool = False,
+               policy: Policy | None = None) -> Hold:
+    """Hold the item ``item_kind`` with row id ``item_id`` and everything derived from it; audited, and told
+    to QA and the investigators in this transaction (a recall sends its look-back).
+
+    With a ``signature``, it is QA placing the hold by hand: QA's own e-signature, meaning ``approved``.
+    Without one, a rule of the software places it in the transaction of the record that called for it (as a
+    result after release holds its lot; a donor's late positive result holds the cord), in the name of the
+    person who recorded that record. Refused (``hold_already_open``) when the item already has an open hold."""
+    return _place(session, actor=actor, ref=items.by_id(session, item_kind, item_id), reason=reason, recall=recall,
+                  signature=signature, policy=policy)
+
+
+def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall: Any,
+           signature: signatures.SignatureInput | None, policy: Policy | None) -> Hold:
+    if signature is not None:
+        require_role(actor.roles, "qa", action="place a hold")
+    problems = {}
+    if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > MAX_CAUSE:
+        problems["reason"] = f"say why the item is held (up to {MAX_CAUSE} characters)"
+    if not isinstance(recall, bool):
+        problems["recall"] = "true or false"
+    if signature is not None and signature.meaning not in PLACE_MEANINGS:
+        problems["signature.meaning"] = "here the meaning must be approved"
+    if problems:
+        raise Invalid(problems)
+    if signature is not None and signature.username != actor.username:
+        raise Refused(Reason(SIGNER_NOT_ACTOR))
+    already = session.exec(select(Hold).where(Hold.item_kind == ref.kind, Hold.item_id == ref.id,
+                                              Hold.lifted_at.is_(None))).first()
+    if already is not None:
+        raise Refused(Reason(HOLD_ALREADY_OPEN, item=hold_rules.item_words(ref.kind, ref.code), hold_id=already.id))
+    row = Hold(item_kind=ref.kind, item_id=ref.id, collection_id=ref.collection_id,
+               lot_id=ref.id if ref.kind == "lot" else None, cause=reason.strip(), recall=recall, raised_by=actor.id)
+    session.add(row)
+    session.flush()
+    if signature is not None:
+        signed = signatures.sign(session, signature, record_type="hold", record_id=row.id,
+                                 content=placed_content(row, ref.code), policy=policy, meanings=PLACE_MEANINGS,
+                                 roles=("qa",), action="place a hold")
+        row.raise_signature_id, row.raised_at = signed.id, signed.signed_at
+        session.add(row)
+        session.flush()
+    trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="recall" if recall else "raise",
+                 new={"item_kind": ref.kind, "item": ref.code, "recall": recall, "cause": row.cause,
+                      "signature_id": row.raise_signature_id}, reason=row.cause)
+    _tell(session, row, ref)
+    return row
+
+
+def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
+    """QA and the investigators, at once: the hold, and for a recall its look-back (every derived item and
+    every subject infused from any of it, with the dates), linked to the look-back's page."""
+    held = hold_rules.item_words(ref.kind, ref.code)
+    link = f"/lookback/{ref.kind}/{ref.code}" if row.recall else f"/qa/holds/{row.id}"
+    body = (f"{held[:1].upper()}{held[1:]} is on hold (hold {row.id}): {row.cause}. Everything derived from it is "
+            "refused at allocation, dispatch, fill and the bedside until QA lifts the hold.")
+    if row.recall:
+        found = lookback.of_item(session, ref)
+        lines = [f"  {r.subject_code} (week {r.week}): bag {r.bag_code}, infused {r.started_at:%Y-%m-%d %H:%M} UTC"
+                 for r in found.subjects]
+        counts = ", ".join(f"{found.count(kind)} {kind}s" for kind in ("lot", "bank", "vial", "bag"))
+        body += (f"\n\nRECALL look-back: {counts} derived from it; {len(found.subjects)} subjects infused"
+                 + (":\n" + "\n".join(lines) if lines else ".")
+                 + "\nThe treating physicians must be told. The full look-back (page, PDF, CSV) is linked.")
+    subject = f"{'RECALL' if row.recall else 'HOLD'} of {held}: {row.cause}"
+    inbox.notify(session, roles=NOTIFIED_ROLES, kind="recall" if row.recall else hold_rules.ITEM_ON_HOLD,
+                 subject=subject, body=body, link=link)
+
+
 # --- reading ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class InfusedSubject:
-    """A subject already infused from the held lot: whom the treating physician must follow up."""
+    """A subject already infused from what the hold reaches: whom the treating physician must follow up."""
 
     subject_code: str
     week: int
@@ -154,53 +330,63 @@ class InfusedSubject:
 @dataclass(frozen=True)
 class HoldDetail:
     hold: Hold
-    lot: Lot
-    result: QcResult
+    item: ItemRef
+    lot: Lot | None  # a lot hold's lot
+    result: QcResult | None  # the result after release that raised it, if one did
     infused: list[InfusedSubject]
-    in_stock: list[Bag]
-    signature: Signature | None
+    in_stock: list[lookback.DerivedItem]  # the bags it reaches not infused
+    signature: Signature | None  # the lifting signature
+    placed_signature: Signature | None
 
     @property
     def open(self) -> bool:
         return self.hold.lifted_at is None
 
-
-def infused_from(session: Session, lot_id: int) -> list[InfusedSubject]:
-    statement = (select(Subject.subject_code, Visit.week, Bag.bag_code, Infusion.started_at)
-                 .join(Bag, Bag.id == Infusion.bag_id).join(Subject, Subject.id == Infusion.subject_id)
-                 .join(Visit, Visit.id == Infusion.visit_id)
-                 .where(Bag.lot_id == lot_id).order_by(Infusion.started_at, Infusion.id))
-    return [InfusedSubject(*row) for row in session.exec(statement).all()]
+    @property
+    def item_words(self) -> str:
+        return hold_rules.item_words(self.item.kind, self.item.code)
 
 
 def detail(session: Session, hold_id: int) -> HoldDetail:
     row = session.get(Hold, hold_id)
     if row is None:
         raise NotFound(f"no hold {hold_id}")
-    infused = infused_from(session, row.lot_id)
-    done = {i.bag_code for i in infused}
-    bags = session.exec(select(Bag).where(Bag.lot_id == row.lot_id).order_by(Bag.division, Bag.id))
+    ref = items.by_id(session, row.item_kind, row.item_id)
+    back = lookback.of_item(session, ref)
+    infused = [InfusedSubject(r.subject_code, r.week, r.bag_code, r.started_at) for r in back.subjects]
     signature = session.get(Signature, row.lift_signature_id) if row.lift_signature_id else None
-    return HoldDetail(row, session.get(Lot, row.lot_id), session.get(QcResult, row.qc_result_id), infused,
-                      [b for b in bags if b.bag_code not in done], signature)
+    placed = session.get(Signature, row.raise_signature_id) if row.raise_signature_id else None
+    return HoldDetail(row, ref, session.get(Lot, row.lot_id) if row.lot_id else None,
+                      session.get(QcResult, row.qc_result_id) if row.qc_result_id else None, infused,
+                      back.bags_not_infused, signature, placed)
 
 
 def listing(session: Session, *, open_only: bool = False, lot_id: int | None = None) -> list[tuple[Hold, str]]:
-    """Holds, newest first, each with its lot's number."""
+    """Holds, newest first, each with its held item's code."""
     statement = _holds(open_only, lot_id).order_by(Hold.id.desc())
-    return [(hold, number) for hold, number in session.exec(statement).all()]
+    return [(hold, code) for hold, code in session.exec(statement).all()]
 
 
-def page_of(session: Session, page: db.PageRequest) -> db.Page:
-    """One page of every hold, newest first (keyset on the id), each with its lot's number."""
-    return db.keyset(session, _holds(False, None), (Hold.id,), page, descending=True)
+def page_of(session: Session, page: db.PageRequest, *, open_only: bool = False) -> db.Page:
+    """One page of the holds, newest first (keyset on the id), each with its held item's code."""
+    return db.keyset(session, _holds(open_only, None), (Hold.id,), page, descending=True)
+
+
+def open_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
+    """The open hold placed on this very item, if any (its page offers to lift it, or to place one)."""
+    return session.exec(select(Hold).where(Hold.item_kind == item_kind, Hold.item_id == item_id,
+                                           Hold.lifted_at.is_(None))).first()
 
 
 def _holds(open_only: bool, lot_id: int | None) -> Any:
-    statement = select(Hold, Lot.lot_number).join(Lot, Lot.id == Hold.lot_id)
+    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din).label("code")
+    statement = (select(Hold, code)
+                 .outerjoin(Lot, and_(Hold.item_kind == "lot", Lot.id == Hold.item_id))
+                 .outerjoin(CellBank, and_(Hold.item_kind == "bank", CellBank.id == Hold.item_id))
+                 .outerjoin(Bag, and_(Hold.item_kind == "bag", Bag.id == Hold.item_id))
+                 .outerjoin(Collection, and_(Hold.item_kind == "collection", Collection.id == Hold.item_id)))
     if open_only:
         statement = statement.where(Hold.lifted_at.is_(None))
     if lot_id is not None:
         statement = statement.where(Hold.lot_id == lot_id)
     return statement
-

@@ -55,24 +55,38 @@ class QcResult(SQLModel, table=True):
     after_release: bool = Field(default=False)
 
 
-class Hold(SQLModel, table=True):
-    """A released lot stopped by a result that came after its release (docs/rules.md, "Quality: holds").
+HOLD_ITEM_KINDS = ("collection", "bank", "lot", "bag")
 
-    Raised in the result's own transaction; lifted only with a QA e-signature and a reason. At most one
-    hold of a lot is open at a time (the partial unique index), so "is this lot held" is one row.
+
+class Hold(SQLModel, table=True):
+    """A collection, cell bank, lot or bag stopped, with everything derived from it (docs/rules.md,
+    "Quality: holds").
+
+    Raised by a result after release (``qc_result_id``) or placed by QA with a reason and an e-signature
+    (``raise_signature_id``); a recall is a hold whose look-back was sent. Lifted only with a QA
+    e-signature and a reason. At most one hold of an item is open at a time (the partial unique index).
+    ``collection_id`` is the held item's cord: every item descends from one cord, so "could any hold reach
+    this bag" is one indexed probe of the cord's open holds before any walk of the genealogy.
     """
 
     __tablename__ = "holds"
     __table_args__ = (
-        Index("uq_holds_open_per_lot", "lot_id", unique=True,
+        Index("uq_holds_open_per_item", "item_kind", "item_id", unique=True,
+              sqlite_where=text("lifted_at IS NULL"), postgresql_where=text("lifted_at IS NULL")),
+        Index("ix_holds_open_per_cord", "collection_id",
               sqlite_where=text("lifted_at IS NULL"), postgresql_where=text("lifted_at IS NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    lot_id: int = Field(foreign_key="lots.id", index=True)
-    qc_result_id: int = Field(foreign_key="qc_results.id")
-    # What the hold says wherever a bag of the lot is refused: the result that caused it.
+    item_kind: str = Field(default="lot", max_length=12)  # HOLD_ITEM_KINDS
+    item_id: int
+    collection_id: int | None = Field(default=None, foreign_key="collections.id")  # None: a placebo bag
+    lot_id: int | None = Field(default=None, foreign_key="lots.id", index=True)  # a lot hold's lot
+    qc_result_id: int | None = Field(default=None, foreign_key="qc_results.id")
+    # What the hold says wherever a bag it reaches is refused: the result that caused it, or QA's reason.
     cause: str = Field(max_length=300)
+    recall: bool = Field(default=False)
+    raise_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
     raised_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     raised_by: int = Field(foreign_key="users.id")
     lifted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -27,10 +27,11 @@ from cellchain.identifiers.scans import MAX_SCAN_LENGTH
 from cellchain.manufacturing.models import Bag
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality import holds
 from cellchain.trial.models import Subject
 from cellchain.ward import bedside_facts, bedside_scans, custody
 from cellchain.ward.models import BedsideCheck, Infusion
-from cellchain.ward.rules.bedside_checks import Check, Facts, Protocol, run_checks
+from cellchain.ward.rules.bedside_checks import Check, Facts, HoldView, Protocol, run_checks
 
 # --- loading the facts ----------------------------------------------------------------------------------
 
@@ -52,7 +53,12 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
     if found.bag is None:
         f.bag_problem = said("scan:bag_not_registered", bag_code=code)
         return f
-    f.bag, f.lot, f.hold, f.allocation, f.visit, f.allocated_subject, f.infusion = found.bag
+    f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion, probe = found.bag
+    if probe is not None:  # a hold is open on the bag's cord: does it reach this bag?
+        reach = holds.nearest_over(session, "bag", f.bag.id)
+        if reach is not None:
+            hold, code = reach
+            f.hold = HoldView(hold.id, hold.cause, hold.item_kind, code)
     f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
     events, f.excursions = found.custody
     f.last_event = events[-1] if events else None

@@ -2,8 +2,9 @@
 
 A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
-infusion, the open hold on its lot, and the bag's custody events with any open temperature
-excursion. It is a SQLAlchemy Core
+infusion, whether any hold is open on the bag's cord or the bag (a probe of one index), and the bag's
+custody events with any open temperature excursion. Only when a hold is open on the cord does the check
+read further, to learn whether that hold reaches this bag (``quality.holds.nearest_over``). It is a SQLAlchemy Core
 statement built once (only SQL with parameters), and its rows become small named tuples: building
 ORM objects cost more than the query, and the guards only read.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Table, and_, bindparam, literal, or_, select
+from sqlalchemy import Connection, Row, Table, and_, bindparam, func, literal, or_, select
 
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
@@ -25,7 +26,6 @@ from cellchain.ward.rules.bedside_checks import (
     BagView,
     EventView,
     ExcursionView,
-    HoldView,
     InfusionRef,
     LotView,
     SubjectRef,
@@ -37,11 +37,11 @@ from cellchain.ward.rules.bedside_checks import (
 class BagFacts(NamedTuple):
     bag: BagView
     lot: LotView | None
-    hold: HoldView | None
     allocation: AllocationView | None
     visit: VisitView | None
     allocated_subject: SubjectRef | None
     infusion: InfusionRef | None
+    hold_probe: int | None  # the first open hold on the bag's cord or on the bag; None: no hold can reach it
 
 
 class CustodyFacts(NamedTuple):
@@ -75,7 +75,7 @@ _SUBJECT = select(*_columns(SubjectView, _SUBJECTS)).where(_SUBJECTS.c.subject_c
 # so the answer is one row per custody event (or one row), and a part is absent when its first
 # column, never NULL in a stored row, comes back NULL.
 _PARTS: tuple[tuple[type[NamedTuple], Table], ...] = (
-    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (HoldView, _HOLDS), (AllocationView, _ALLOCATIONS),
+    (SubjectView, _SUBJECTS), (BagView, _BAGS), (LotView, _LOTS), (AllocationView, _ALLOCATIONS),
     (VisitView, _VISITS), (SubjectRef, _ALLOCATED), (InfusionRef, _INFUSIONS), (EventView, _EVENTS),
     (ExcursionView, _EXCURSIONS))
 
@@ -90,13 +90,20 @@ def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[ty
 
 _SUBJECT_PART, *_BAG_PARTS, _EVENT_PART, _EXCURSION_PART = _slices(_PARTS)
 _ANCHOR = select(literal(1).label("one")).subquery("anchor")
-_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)], _EVENTS.c.id.label("event_row"))
+# A hold reaches a bag only from its cord's genealogy (docs/rules.md, "Quality: holds"), and every hold
+# names its item's cord: with no open hold on the cord (the partial index ix_holds_open_per_cord) nothing
+# more is read. A scalar column, so the answer stays one row per custody event.
+_HOLD_PROBE = (select(func.min(_HOLDS.c.id))
+               .where(_HOLDS.c.lifted_at.is_(None),
+                      or_(_HOLDS.c.collection_id == _LOTS.c.collection_id,
+                          and_(_HOLDS.c.item_kind == "bag", _HOLDS.c.item_id == _BAGS.c.id)))
+               .scalar_subquery().label("hold_probe"))
+_BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)], _EVENTS.c.id.label("event_row"),
+                   _HOLD_PROBE)
             .select_from(_ANCHOR
                          .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
                          .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
                          .outerjoin(_LOTS, _LOTS.c.id == _BAGS.c.lot_id)
-                         # at most one open hold per lot (uq_holds_open_per_lot): still one row per event
-                         .outerjoin(_HOLDS, and_(_HOLDS.c.lot_id == _BAGS.c.lot_id, _HOLDS.c.lifted_at.is_(None)))
                          .outerjoin(_ALLOCATIONS, _ALLOCATIONS.c.bag_id == _BAGS.c.id)
                          .outerjoin(_VISITS, _VISITS.c.id == _ALLOCATIONS.c.visit_id)
                          .outerjoin(_ALLOCATED, _ALLOCATED.c.id == _ALLOCATIONS.c.subject_id)
@@ -134,5 +141,6 @@ def at_bedside(connection: Connection, subject_code: str | None, bag_code: str |
     events = [_part(row, *_EVENT_PART) for row in rows
               if row.event_row is None or (row.event_row not in seen and not seen.add(row.event_row))]
     excursions = [_part(row, *_EXCURSION_PART) for row in rows]
-    return Bedside(_part(first, *_SUBJECT_PART), None if bag_parts[0] is None else BagFacts._make(bag_parts),
+    bag = None if bag_parts[0] is None else BagFacts._make([*bag_parts, first.hold_probe])
+    return Bedside(_part(first, *_SUBJECT_PART), bag,
                    CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]))

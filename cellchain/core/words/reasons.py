@@ -177,6 +177,11 @@ MESSAGES: dict[str, str] = {
     'donor_not_eligible': 'the donor of collection {din} is {eligibility}',
     'excursion_open': 'temperature excursion {id} on the {item_type} ({temperature_c:g} °C) awaits a QA decision',
     'hold_not_open': 'hold {hold_id} was already lifted',
+    'item_on_hold': '{item} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold',
+    'item_on_hold:derived': (
+        '{item} comes from {held}, ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'
+    ),
+    'hold_already_open': '{item} is already on hold (hold {hold_id}); lift it before placing another',
     'lot_decided': 'lot {lot_number} is already {status}',
     'lot_decided:results': 'lot {lot_number} is {status}; its results can no longer change',
     'lot_not_decided': "lot {lot_number} is {status}; a certificate follows QA's decision",

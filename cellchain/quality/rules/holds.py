@@ -28,3 +28,35 @@ def on_hold(lot_number: str, hold_id: int, cause: str, bag_code: str | None = No
 def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
     """The hold's cause as it is stored and shown: the result, its value and the limit it broke."""
     return f"{test_name} result {result_id} after release is {value} (limit {limit})"
+
+
+# --- holds on any item -------------------------------------------------------------------------------
+# QA holds a collection (the cord), a cell bank, a lot or a bag; the hold reaches everything derived from
+# it (a bag is held if it, its lot, any bank its cells came through, any lot those banks were frozen from,
+# or its cord is held). A refusal names the held item and the hold, so the person stopped knows whom to ask.
+
+ITEM_ON_HOLD = "item_on_hold"
+ITEM_WORDS = {"collection": "cord", "bank": "cell bank", "lot": "lot", "bag": "bag", "vial": "vial"}
+
+
+def item_words(kind: str, code: str) -> str:
+    """An item as a sentence names it: "cord A9999...", "cell bank MCB-...", "lot ...", "bag ..."."""
+    return f"{ITEM_WORDS.get(kind, kind)} {code}"
+
+
+def reaching(held_kind: str, held_code: str, hold_id: int, cause: str, kind: str, code: str) -> Reason:
+    """Why ``kind`` ``code`` is refused: the hold on ``held_kind`` ``held_code`` reaches it. A lot's own hold
+    (or a bag's lot's) keeps the lot hold's words; any other item's hold names the held item."""
+    if held_kind == "lot" and kind == "bag":
+        return on_hold(held_code, hold_id, cause, code)
+    if (held_kind, held_code) == (kind, code):
+        if kind == "lot":
+            return on_hold(code, hold_id, cause)
+        return Reason(ITEM_ON_HOLD, item=item_words(kind, code), hold_id=hold_id, cause=cause)
+    return Reason(ITEM_ON_HOLD, variant="derived", item=item_words(kind, code), held=item_words(held_kind, held_code),
+                  hold_id=hold_id, cause=cause)
+
+
+def check_detail(held_kind: str, held_code: str, hold_id: int, cause: str, bag_code: str) -> str:
+    """The bedside check's words for a bag a hold reaches."""
+    return reaching(held_kind, held_code, hold_id, cause, "bag", bag_code).message

@@ -51,10 +51,12 @@ class LotView(NamedTuple):
 
 
 class HoldView(NamedTuple):
-    """The open hold on the bag's lot (docs/rules.md, "Quality: holds")."""
+    """The nearest open hold that reaches the bag, and the item it is on (docs/rules.md, "Quality: holds")."""
 
     id: int
     cause: str
+    item_kind: str = "lot"
+    item_code: str = ""
 
 
 class AllocationView(NamedTuple):
@@ -251,13 +253,15 @@ def released(f: Facts) -> Check:
 
 
 def lot_not_on_hold(f: Facts) -> Check:
-    """A bag of a lot held by a result after release (a positive sterility culture) is never infused."""
+    """A bag a hold reaches is never infused: a hold on its lot (a positive sterility culture after release),
+    on the bag, on a bank its cells came through or on its cord."""
     name = "lot_not_on_hold"
     if f.bag is None:
         return judged(name, False, said("cannot_check:no_bag"))
     if f.hold is not None:
-        lot_number = f.lot.lot_number if f.lot is not None else "?"
-        return judged(name, False, holds.on_hold(lot_number, f.hold.id, f.hold.cause, f.bag.bag_code))
+        held = f.hold.item_code or (f.lot.lot_number if f.lot is not None else "?")
+        return judged(name, False, holds.reaching(f.hold.item_kind or "lot", held, f.hold.id, f.hold.cause, "bag",
+                                                  f.bag.bag_code))
     return judged(name, True, said("lot_not_on_hold:ok"))
 
 
