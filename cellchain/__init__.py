@@ -47,6 +47,7 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.people import api as people_api
     from cellchain.quality import api as quality_api
     from cellchain.quality import qa_views, qc_views
+    from cellchain.quality.recall import views as recall_views
     from cellchain.reports import views as reports_views
     from cellchain.safety import api as safety_api
     from cellchain.safety import views as safety_views
@@ -61,8 +62,8 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, banking_views, storage_views, qc_views, qa_views, trial_views, ward_views,
-                  handover_views, reports_views, notices_views, safety_views):
+                  manufacturing_views, banking_views, storage_views, qc_views, qa_views, recall_views, trial_views,
+                  ward_views, handover_views, reports_views, notices_views, safety_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
     del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,

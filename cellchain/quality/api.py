@@ -21,6 +21,7 @@ from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
 from cellchain.quality import certificate, deviations, holds, qc, release, release_gaps, specifications
 from cellchain.quality.models import Specification
+from cellchain.quality.recall import lookback
 from cellchain.quality.schemas import (
     CloseIn,
     DecideIn,
@@ -33,6 +34,8 @@ from cellchain.quality.schemas import (
     HoldSchema,
     InvestigateIn,
     LiftHoldIn,
+    LookbackSchema,
+    PlaceHoldIn,
     QcResultIn,
     QcResultSchema,
     QcResultsIn,
@@ -269,11 +272,37 @@ def publish_specification(data: dict[str, Any]) -> Specification:
 
 # --- holds ----------------------------------------------------------------------------------------------
 
+HOLD_VIEWERS = ("qa", "investigator", "auditor")
+
+
+@bp.post("/holds", tags=TAGS)
+@roles_required("qa", action="place a hold")
+@bp.arguments(PlaceHoldIn)
+@bp.response(201, HoldSchema)
+def place_hold(data: dict[str, Any]) -> holds.HoldDetail:
+    """Hold a collection, cell bank, lot or bag, and everything derived from it, with a QA e-signature
+    (meaning approved) and a reason; with recall true, its look-back goes to QA and the investigators"""
+    session = db.session()
+    row = holds.place(session, actor=current_user(), item_kind=data.get("item_kind"), item_code=data.get("item_id"),
+                      reason=data.get("reason"), recall=data.get("recall", False),
+                      signature=signatures.parse_signature(data.get("signature")), policy=policy())
+    return holds.detail(session, row.id)
+
+
+@bp.get("/lookback/<kind>/<code>", tags=TAGS)
+@roles_required(*HOLD_VIEWERS, action="read a look-back")
+@bp.response(200, LookbackSchema)
+def get_lookback(kind: str, code: str) -> lookback.Lookback:
+    """Every item derived from a collection, cell bank, lot or bag, with its status and place, and every subject
+    who received any of it with the infusion's dates"""
+    return lookback.lookback(db.session(), kind, code)
+
+
 @bp.get("/holds/<int:hold_id>", tags=TAGS)
 @roles_required("qa", "investigator", "auditor", action="read a hold")
 @bp.response(200, HoldSchema)
 def get_hold(hold_id: int) -> holds.HoldDetail:
-    """A hold on a lot, with every subject already infused from it"""
+    """A hold on a collection, bank, lot or bag, with every subject already infused from what it reaches"""
     return holds.detail(db.session(), hold_id)
 
 

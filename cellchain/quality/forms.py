@@ -72,6 +72,13 @@ class LiftHoldForm(SignatureForm):
     reason = text_field("Reason")
 
 
+class PlaceHoldForm(SignatureForm):
+    """Hold a collection, bank, lot or bag (a recall when ``recall`` is ticked): QA's reason and e-signature."""
+
+    reason = text_field("Reason")
+    recall = text_field()  # a ticked box posts "yes"
+
+
 class DeviationForm(PageForm):
     kind = text_field("Kind")
     description = text_field("Description")

@@ -343,6 +343,10 @@ class HoldDetail:
         return self.hold.lifted_at is None
 
     @property
+    def lot_number(self) -> str | None:
+        return self.lot.lot_number if self.lot is not None else None
+
+    @property
     def item_words(self) -> str:
         return hold_rules.item_words(self.item.kind, self.item.code)
 

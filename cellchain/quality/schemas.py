@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from cellchain.core.schemas import (
+    CheckedBoolean,
     CheckedDateTime,
     CheckedDict,
     CheckedInteger,
@@ -19,7 +20,7 @@ from cellchain.core.schemas import (
     next_field,
     signature_field,
 )
-from cellchain.quality.models import DEVIATION_STATUSES
+from cellchain.quality.models import DEVIATION_STATUSES, HOLD_ITEM_KINDS
 from cellchain.quality.rules.spec_limits import BUILT_IN, RELEASE_MODES, SAMPLE_STAGES
 
 DEVIATION_KINDS = ["oos", "excursion", "procedural"]
@@ -253,12 +254,31 @@ class InfusedSubjectSchema(Schema):
     infused_at = UtcDateTime(required=True, attribute="started_at")
 
 
+class PlaceHoldIn(RequestSchema):
+    item_kind = CheckedString(required=True, metadata={"description": "what is held: " + ", ".join(HOLD_ITEM_KINDS)})
+    item_id = CheckedString(required=True, metadata={"description": "its id: a collection's DIN, a bank code, a lot "
+                                                                    "number, a bag id"})
+    reason = CheckedString(required=True, metadata={"description": "why it is held (up to 300 characters); shown "
+                                                                   "wherever something it reaches is refused"})
+    recall = CheckedBoolean(load_default=False, metadata={"description": "a recall: the look-back is sent to QA and "
+                                                                         "the investigators"})
+    signature = signature_field(required=True, metadata={"description": "QA's e-signature, meaning approved"})
+
+
 class HoldSchema(Schema):
-    """A hold, dumped from ``holds.HoldDetail``: the hold, its lot, and the subjects already infused."""
+    """A hold, dumped from ``holds.HoldDetail``: the hold, the held item, and the subjects already infused."""
 
     id = fields.Integer(required=True, attribute="hold.id")
-    lot_id = fields.String(required=True, attribute="lot.lot_number")
-    qc_result_id = fields.Integer(required=True, attribute="hold.qc_result_id")
+    item_kind = fields.String(required=True, attribute="item.kind",
+                              metadata={"description": "what is held: " + ", ".join(HOLD_ITEM_KINDS)})
+    item_id = fields.String(required=True, attribute="item.code", metadata={"description": "the held item's id"})
+    recall = fields.Boolean(required=True, attribute="hold.recall")
+    lot_id = fields.String(required=True, allow_none=True, attribute="lot_number",
+                           metadata={"description": "a lot hold's lot (null for a hold on anything else)"})
+    qc_result_id = fields.Integer(required=True, allow_none=True, attribute="hold.qc_result_id",
+                                  metadata={"description": "the result after release that raised it (null when "
+                                                           "QA placed it)"})
+    raise_signature_id = fields.Integer(allow_none=True, attribute="hold.raise_signature_id")
     cause = fields.String(required=True, attribute="hold.cause")
     open = fields.Boolean(required=True)
     raised_at = UtcDateTime(attribute="hold.raised_at")
@@ -267,4 +287,36 @@ class HoldSchema(Schema):
     lift_signature_id = fields.Integer(allow_none=True, attribute="hold.lift_signature_id")
     lift_reason = fields.String(allow_none=True, attribute="hold.lift_reason")
     infused = fields.List(fields.Nested(InfusedSubjectSchema), required=True,
-                          metadata={"description": "subjects already infused from the lot"})
+                          metadata={"description": "subjects already infused from anything the hold reaches"})
+
+
+class LookbackItemSchema(Schema):
+    kind = fields.String(required=True, metadata={"description": "collection, lot, bank, vial or bag"})
+    id = fields.String(required=True, attribute="code")
+    from_ = fields.String(required=True, data_key="from", attribute="parent",
+                          metadata={"description": "the id of the item it came from (empty for the starting item)"})
+    status = fields.String(required=True)
+    custody_state = fields.String(required=True, allow_none=True)
+    position = fields.String(required=True, allow_none=True,
+                             metadata={"description": "where it is stored now: unit > rack > box > position"})
+
+
+class LookbackSubjectSchema(Schema):
+    subject_id = fields.String(required=True, attribute="subject_code")
+    week = fields.Integer(required=True)
+    bag_id = fields.String(required=True, attribute="bag_code")
+    lot_id = fields.String(required=True, allow_none=True, attribute="lot_number")
+    infusion_started_at = UtcDateTime(required=True, attribute="started_at")
+    infusion_ended_at = UtcDateTime(required=True, allow_none=True, attribute="ended_at")
+
+
+class LookbackSchema(Schema):
+    """Every item derived from a collection, bank, lot or bag, and every subject who received any of it."""
+
+    kind = fields.String(required=True)
+    id = fields.String(required=True, attribute="code")
+    made_at = UtcDateTime(required=True)
+    items = fields.List(fields.Nested(LookbackItemSchema), required=True,
+                        metadata={"description": "the item itself first, then lots, banks, vials and bags"})
+    subjects = fields.List(fields.Nested(LookbackSubjectSchema), required=True,
+                           metadata={"description": "every subject infused with a bag of it, first infused first"})

@@ -91,6 +91,9 @@ API: dict[tuple[str, str], frozenset[str]] = {
     # holds on released lots: QA lifts them (signed); investigators follow up the infused subjects
     ("GET", f"{P}/holds/<int:hold_id>"): frozenset({"qa", "investigator", "auditor"}),
     ("POST", f"{P}/holds/<int:hold_id>/lift"): QA,
+    # QA holds (or recalls) any collection, bank, lot or bag, signed; the look-back is read by those a hold tells
+    ("POST", f"{P}/holds"): QA,
+    ("GET", f"{P}/lookback/<kind>/<code>"): frozenset({"qa", "investigator", "auditor"}),
     # each person's own inbox
     ("GET", f"{P}/inbox"): EVERYONE,
     ("POST", f"{P}/users/<int:user_id>/email"): frozenset({"admin"}),
@@ -207,6 +210,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/qc/lots/<lot_id>/batch": QC,  # every open test of the lot on one form
     "/qa/deviations": QA,
     "/qa/holds/<int:hold_id>/lift": QA,
+    "/lookback/<kind>/<code>/hold": QA,
     "/inbox/<int:notice_id>/read": EVERYONE,
     "/auth/password": EVERYONE,  # one's own password
     "/qa/deviations/<number>/investigate": QA,

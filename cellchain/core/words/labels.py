@@ -66,6 +66,7 @@ KINDS = {
     "ln2_tank": "LN2 tank (vapour phase)", "freezer_80": "-80 °C freezer", "refrigerator": "2-8 °C refrigerator",
     "room": "room", "rack": "rack", "shelf": "shelf", "out_of_spec": "out of specification",
     "oos": "out of specification", "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
+    "item_on_hold": "on hold", "recall": "recall",
 }
 
 # The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
