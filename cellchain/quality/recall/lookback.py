@@ -145,6 +145,8 @@ def of_item(session: Session, item: ItemRef) -> Lookback:
                                        places.get(("bag", bag.id))))
     if bag_where is not None:
         found.subjects = _recipients(session, bag_where, lot_numbers)
+    # the item the look-back starts from first, then what came from it
+    found.items.sort(key=lambda i: (i.kind, i.code) != (item.kind, item.code))
     return found
 
 
