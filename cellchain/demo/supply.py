@@ -4,7 +4,9 @@ few days before, grown, formulated and filled into fresh bags the day before (48
 rapid tests and released by QA; the placebo arm gets placebo bags of a batch filled before day 0. The
 sterility culture of each lot is read 14 days after release (Ph. Eur. 2.6.27): negative for all but the lot of
 the week-12 infusions, whose positive culture holds it (QA and the investigator are told, its remaining bags
-are held, its infused subjects listed on the hold page).
+are held, its infused subjects listed on the hold page). Then QA recalls the week-4 lot (the heparin lot it was
+filled with was recalled by its maker): its look-back, with the subjects infused from it, goes to QA and the
+investigators, and its spare bags are held.
 
 Everything through the real operations as the demo people, at the times it happened: the lab thaws, grows
 and fills (bags named for each UC-MSC subject's visit, of the volume the visit's weight needs, plus spare
@@ -35,7 +37,7 @@ from cellchain.manufacturing import bags, batch, lots
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people import accounts
 from cellchain.people.models import User
-from cellchain.quality import qc, release
+from cellchain.quality import holds, qc, release
 from cellchain.trial import allocation, randomization, subjects, visits
 from cellchain.trial.models import Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
@@ -55,6 +57,9 @@ SUBJECTS: tuple[tuple[str, int, str, float, int], ...] = (
     ("DEMO-SCR-106", 44, "male", 69.5, 1),
 )
 HELD_WEEK = 12  # the lot of this week's infusions grows a positive sterility culture
+RECALLED_WEEK = 4  # QA recalls this week's lot: the anticoagulant lot it was filled with was recalled
+RECALL_REASON = ("heparin lot used at the fill recalled by its maker (particulate matter); "
+                 "follow up the subjects infused")
 LOT_HOURS = {"thaw": 8, "seed": 10, "fill": 14}  # site times on the days around an infusion
 VITALS = {"heart_rate": 74, "bp": "124/78", "temperature_c": 36.7, "spo2": 98}
 
@@ -224,6 +229,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
                                       "filled_at": story.at(first_day0 - timedelta(days=2), 15)},
                                 now=story.at(first_day0 - timedelta(days=2), 16))
     created = len(placebo)
+    recalled = None
     for week in protocol.infusion_weeks:
         fill_day = first_day0 + timedelta(weeks=week, days=-1)
         dosed = [s for s in enrolled if s.arm == "A"]
@@ -238,4 +244,18 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
             _infuse(session, story, subject, visit, _bag_for(session, subject, visit, lot, placebo))
         _read_sterility(session, story, lot, fill_day, positive=week == HELD_WEEK)
         created += 1 + SPARE_BAGS + len(dosed) + 2 * len(enrolled)
+        if week == RECALLED_WEEK:
+            recalled = lot
+    if recalled is not None:
+        _recall(session, story, recalled)
     return created
+
+
+def _recall(session: Session, story: _Story, lot: Lot) -> None:
+    """QA recalls a lot given weeks ago: the look-back (its bags, the subjects infused) goes to QA and the
+    investigators, and the lot's spare bags are held (docs/rules.md, "Quality: holds")."""
+    reviewer = story.person(session, "qa")
+    signature = signatures.SignatureInput(username=reviewer.username, password=demo_lab.DEMO_PASSWORD,
+                                          meaning="approved")
+    holds.place(session, actor=reviewer, item_kind="lot", item_code=lot.lot_number, reason=RECALL_REASON,
+                recall=True, signature=signature, policy=story.who.policy)

@@ -102,7 +102,7 @@ def test_demo_subjects_were_infused_at_weeks_0_4_8_12_on_their_planned_days_with
 def test_demo_lot_with_a_positive_sterility_after_release_is_held_and_lists_its_infused_subjects(story, api):
     with story.app_context():
         session = db.session()
-        hold = session.exec(select(Hold).where(Hold.lifted_at.is_(None))).one()
+        hold = session.exec(select(Hold).where(Hold.lifted_at.is_(None), Hold.recall.is_(False))).one()
         lot = session.get(Lot, hold.lot_id)
         week12 = session.exec(select(Subject.subject_code).join(Infusion, Infusion.subject_id == Subject.id)
                               .join(Bag, Bag.id == Infusion.bag_id).where(Bag.lot_id == lot.id)).all()
@@ -117,6 +117,24 @@ def test_demo_lot_with_a_positive_sterility_after_release_is_held_and_lists_its_
     for person in ("qa", "investigator"):
         notices = api.get("/api/v1/inbox", as_=person).get_json()["notices"]
         assert any(f"/qa/holds/{hold_id}" in (n.get("link") or "") for n in notices)
+
+
+def test_demo_recall_of_a_lot_sends_its_look_back_with_the_subjects_infused_from_it(story, api):
+    with story.app_context():
+        session = db.session()
+        recall = session.exec(select(Hold).where(Hold.recall.is_(True))).one()
+        lot = session.get(Lot, recall.lot_id)
+        infused = session.exec(select(Subject.subject_code).join(Infusion, Infusion.subject_id == Subject.id)
+                               .join(Bag, Bag.id == Infusion.bag_id).where(Bag.lot_id == lot.id)).all()
+        spare = session.exec(select(Bag).where(Bag.lot_id == lot.id, Bag.custody_state != "infused")).all()
+        assert infused and spare and holds.refusals(session, spare)
+    back = api.get(f"/api/v1/lookback/lot/{lot.lot_number}", as_="investigator").get_json()
+    assert sorted(s["subject_id"] for s in back["subjects"]) == sorted(infused)
+    assert {s["week"] for s in back["subjects"]} == {supply.RECALLED_WEEK}
+    for person in ("qa", "investigator"):
+        notices = api.get("/api/v1/inbox", as_=person).get_json()["notices"]
+        (sent,) = [n for n in notices if n["kind"] == "recall"]
+        assert sent["link"] == f"/lookback/lot/{lot.lot_number}" and all(code in sent["body"] for code in infused)
 
 
 def test_demo_has_a_week_0_infusion_today_with_its_bag_on_the_ward(story):
@@ -142,7 +160,7 @@ def test_the_pages_the_readme_names_show_the_demo_story(story, client, auth):
     with story.app_context():
         session = db.session()
         mcb = session.exec(select(CellBank).where(CellBank.level == "MCB")).one()
-        hold = session.exec(select(Hold)).one()
+        hold = session.exec(select(Hold).where(Hold.recall.is_(False))).one()
         held_lot = session.get(Lot, hold.lot_id).lot_number
         subject = session.exec(select(Subject).where(Subject.screening_number == supply.SUBJECTS[0][0])).one()
         din, subject_code, hold_id = mcb.din, subject.subject_code, hold.id

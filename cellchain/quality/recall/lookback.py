@@ -122,10 +122,13 @@ def of_item(session: Session, item: ItemRef) -> Lookback:
         found.items.append(DerivedItem("collection", cord.din, "", cord.eligibility, cord.custody_state, None))
     banks = _banks(session, item, lot_ids)
     bank_ids = [bank.id for bank, _ in banks]
-    vials = list(session.exec(select(Vial).where(Vial.bank_id.in_(bank_ids)).order_by(Vial.bank_id, Vial.number))) \
+    # plain rows, not ORM objects: a bank holds hundreds of vials and a cord thousands of bags
+    vials = list(session.exec(select(Vial.id, Vial.bank_id, Vial.vial_code, Vial.state, Vial.custody_state)
+                              .where(Vial.bank_id.in_(bank_ids)).order_by(Vial.bank_id, Vial.number))) \
         if bank_ids else []
     bag_where = Bag.id == item.id if item.kind == "bag" else Bag.lot_id.in_(lot_ids) if lot_ids else None
-    bags = list(session.exec(select(Bag).where(bag_where).order_by(Bag.lot_id, Bag.division, Bag.id))) \
+    bags = list(session.exec(select(Bag.id, Bag.lot_id, Bag.bag_code, Bag.quality_status, Bag.custody_state)
+                             .where(bag_where).order_by(Bag.lot_id, Bag.division, Bag.id))) \
         if bag_where is not None else []
     places = _places(session, bag_where, bank_ids)
     lot_numbers = {lot_id: lot.lot_number for lot_id, lot in lots.items()}
