@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, select, text
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
@@ -93,6 +93,16 @@ class Hold(SQLModel, table=True):
     lifted_by: int | None = Field(default=None, foreign_key="users.id")
     lift_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
     lift_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+@event.listens_for(Hold, "before_insert")
+def _lot_hold_names_its_item(_mapper: Any, connection: Any, hold: Hold) -> None:
+    """A hold made as lot holds always were, by its lot alone, is a hold of kind lot on that lot's cord."""
+    if hold.item_id is None and hold.lot_id is not None:
+        hold.item_kind, hold.item_id = "lot", hold.lot_id
+    if hold.collection_id is None and hold.item_kind == "lot" and hold.item_id is not None:
+        lots = SQLModel.metadata.tables["lots"]
+        hold.collection_id = connection.execute(select(lots.c.collection_id).where(lots.c.id == hold.item_id)).scalar()
 
 
 DEVIATION_STATUSES = ("open", "investigated", "decided", "closed")

@@ -5,6 +5,9 @@ a hold whose look-back goes to QA and the investigators."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from sqlmodel import select
 
@@ -13,10 +16,12 @@ from cellchain.banking.models import CellBank
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.notices.models import Notification
+from cellchain.overview import alerts
 from cellchain.quality import holds
 from cellchain.quality.models import Hold
+from cellchain.trial.models import Visit
 from tests.conftest import PASSWORD, signature
-from tests.factories import ward
+from tests.factories import api_document, ward
 from tests.factories.lab import formulated_lot, in_db
 from tests.quality import recall_scene
 from tests.ward.test_frozen_bags import FILL
@@ -201,3 +206,32 @@ def test_qa_holds_a_bag_from_its_look_back_page_and_the_holds_list_names_it(app,
     auth.login("investigator")
     read = client.get(f"/lookback/bag/{code}")
     assert read.status_code == 200 and b'data-testid="place-hold"' not in read.data
+
+
+def test_placing_a_hold_reading_it_and_the_look_back_answer_as_documented(app, api, client, tree):
+    document = api_document.load(client)
+    placed = _place(api, "collection", tree.din, recall=True)
+    api_document.assert_documented(document, "POST", "/holds", placed)
+    hold_id = placed.get_json()["id"]
+    api_document.assert_documented(document, "GET", "/holds/{hold_id}", api.get(f"{HOLDS}/{hold_id}", as_="auditor"))
+    lifted = api.post(f"{HOLDS}/{hold_id}/lift", as_="qa", json={"signature": signature("qa", "approved"),
+                                                                "reason": "donor retest negative"})
+    api_document.assert_documented(document, "POST", "/holds/{hold_id}/lift", lifted)
+    back = api.get(f"/api/v1/lookback/collection/{tree.din}", as_="auditor")
+    api_document.assert_documented(document, "GET", "/lookback/{kind}/{code}", back)
+
+
+def test_the_coordinators_alert_counts_an_allocated_bag_a_cord_hold_reaches(app, api, tree):
+    def unusable() -> int:
+        with app.app_context():
+            return alerts.unusable_allocated(db.session(), today=ward.site_today(),
+                                             zone=ZoneInfo(app.config["SITE_TIMEZONE"]))
+
+    with app.app_context():  # planned within the bag's shelf life, so nothing else makes the bag unusable
+        visit = db.session().get(Visit, tree.at_bedside.visit.id)
+        visit.planned_at = datetime.now(UTC) + timedelta(hours=1)
+        db.session().add(visit)
+        db.commit()
+    before = unusable()
+    assert _place(api, "collection", tree.din).status_code == 201
+    assert unusable() == before + 1  # the bag on the ward allocated for today; the infused ones are done
