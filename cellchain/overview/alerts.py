@@ -114,10 +114,10 @@ def unusable_allocated(session: Session, *, today: date, zone: ZoneInfo) -> int:
     must_last = Visit.planned_at if closes is None else func.coalesce(Visit.planned_at, closes)
     # held: a hold on the bag, its lot or its cord, each matched exactly in SQL; a hold on a bank above the lot
     # (rare) is found by the coordinator's own list, which asks quality.holds
-    held = exists().where(Hold.lifted_at.is_(None), or_(
-        Hold.lot_id == Bag.lot_id, and_(Hold.item_kind == "bag", Hold.item_id == Bag.id),
-        and_(Hold.item_kind == "collection", Hold.item_id == select(Lot.collection_id).where(Lot.id == Bag.lot_id)
-             .scalar_subquery())))
+    held = or_(exists().where(Hold.lifted_at.is_(None), or_(Hold.lot_id == Bag.lot_id,
+                                                           and_(Hold.item_kind == "bag", Hold.item_id == Bag.id))),
+               exists().where(Hold.lifted_at.is_(None), Hold.item_kind == "collection", Lot.id == Bag.lot_id,
+                              Hold.item_id == Lot.collection_id))
     statement = (select(func.count()).select_from(Visit).join(Allocation, Allocation.visit_id == Visit.id)
                  .join(Bag, Bag.id == Allocation.bag_id)
                  .where(*_open_allocated(today),
