@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_item_holds"
-down_revision = "0016_adverse_events"
+down_revision = "0020_subject_lifecycle"
 branch_labels = None
 depends_on = None
 

@@ -93,6 +93,8 @@ NOTES: dict[str, str] = {
     # --- the trial
     'subject_registered': '{subject_code} registered: eligible.',
     'subject_screen_failure': '{subject_code} registered: not eligible (screen failure).',
+    'hold_placed': 'Hold {id} placed.',
+    'recall_placed': 'Recall {id} placed.',
     'subject_withdrawn': "{subject_code} withdrawn: {visits} cancelled, {bags} sent back to the lab for QA's decision.",
     'subject_died': (
         "{subject_code} recorded as died: {visits} cancelled, {bags} sent back to the lab for QA's decision."

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
+from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.quality import holds
 from cellchain.quality.forms import PlaceHoldForm
@@ -56,7 +57,7 @@ def place(kind: str, code: str):
         row = holds.place(db.session(), actor=current_user(), item_kind=kind, item_code=code,
                           reason=form.reason.data or "", recall=form.recall.data == "yes",
                           signature=form.signature(), policy=policy())
-        flash(f"{'Recall' if row.recall else 'Hold'} {row.id} placed.", "success")
+        flash(note("recall_placed" if row.recall else "hold_placed", id=row.id), "success")
         return redirect(url_for("qa.hold", hold_id=row.id))
 
     return submit(form, place_it, lambda refusal: _render(kind, code, problem=refusal, form=form))

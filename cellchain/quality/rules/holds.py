@@ -55,8 +55,3 @@ def reaching(held_kind: str, held_code: str, hold_id: int, cause: str, kind: str
         return Reason(ITEM_ON_HOLD, item=item_words(kind, code), hold_id=hold_id, cause=cause)
     return Reason(ITEM_ON_HOLD, variant="derived", item=item_words(kind, code), held=item_words(held_kind, held_code),
                   hold_id=hold_id, cause=cause)
-
-
-def check_detail(held_kind: str, held_code: str, hold_id: int, cause: str, bag_code: str) -> str:
-    """The bedside check's words for a bag a hold reaches."""
-    return reaching(held_kind, held_code, hold_id, cause, "bag", bag_code).message
