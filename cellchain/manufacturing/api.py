@@ -7,6 +7,7 @@ API: bags: fill a lot's bags, fill placebo bags, read and list bags.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,7 @@ from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.types import utcnow
 from cellchain.core.web import next_cursor, page_request
-from cellchain.manufacturing import bags, batch, collections, lots
+from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.documents.batch_record import render_batch_record
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.manufacturing.rules.batch_record import StepDef
@@ -30,6 +31,8 @@ from cellchain.manufacturing.schemas import (
     BatchStepOut,
     CollectionIn,
     CollectionOut,
+    DeterminationIn,
+    DonorResultIn,
     FilledOut,
     FillIn,
     FormulationIn,
@@ -73,9 +76,39 @@ def register_collection(data: dict[str, Any]) -> Collection:
 @bp.response(200, CollectionOut)
 def get_collection(din: str) -> RowWith:
     """A collection by DIN, with its chain of custody"""
-    view = collections.collection_view(db.session(), din)
+    return _collection_answer(collections.collection_view(db.session(), din))
+
+
+def _collection_answer(view: collections.CollectionView, **beside: Any) -> RowWith:
     return RowWith(view.collection, custody=_custody(view), lot_id=view.lot.lot_number if view.lot else None,
-                   open_excursions=[e for e in view.excursions if e.status == "open"])
+                   open_excursions=[e for e in view.excursions if e.status == "open"], results=view.results,
+                   **beside)
+
+
+@bp.post("/collections/<din>/donor-results", tags=["collections"])
+@roles_required(*donor_results.ENTERERS, action="enter a donor result")
+@bp.arguments(DonorResultIn)
+@bp.response(201, CollectionOut)
+def enter_donor_result(data: dict[str, Any], din: str) -> RowWith:
+    """Enter a maternal screening result that arrived after registration; a positive one makes the donor
+    ineligible and holds every lot made from the cord"""
+    session = db.session()
+    today = datetime.now(ZoneInfo(current_app.config["SITE_TIMEZONE"])).date()
+    entered = donor_results.enter_result(session, actor=current_user(), din=din, data=data, today=today)
+    return _collection_answer(collections.collection_view(session, din),
+                              holds_raised=[h.id for h in entered.holds])
+
+
+@bp.post("/collections/<din>/determination", tags=["collections"])
+@roles_required("investigator", action="sign a donor eligibility determination")
+@bp.arguments(DeterminationIn)
+@bp.response(200, CollectionOut)
+def sign_determination(data: dict[str, Any], din: str) -> RowWith:
+    """The investigator signs a pending cord's donor eligible (meaning approved) once every result is in"""
+    session = db.session()
+    donor_results.sign_determination(session, actor=current_user(), din=din,
+                                     signature=signatures.parse_signature(data.get("signature")), policy=policy())
+    return _collection_answer(collections.collection_view(session, din))
 
 
 def batch_steps() -> tuple[StepDef, ...]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid
 from cellchain.core.fields import read_fields
-from cellchain.manufacturing import din, lookups
+from cellchain.manufacturing import din, donor_results, lookups
 from cellchain.manufacturing.lot_access import moment, optional_moment, people
-from cellchain.manufacturing.models import Collection, Lot
+from cellchain.manufacturing.models import Collection, DonorResult, Lot
 from cellchain.manufacturing.rules import donor
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -83,7 +84,8 @@ def parse_collection(data: Mapping[str, Any]) -> CollectionInput:
 
 def register_collection(session: Session, *, actor: Actor, data: Mapping[str, Any], fin: str, tz: ZoneInfo,
                         ranges: Mapping[str, Any]) -> Collection:
-    """Register a cord: decide the donor's eligibility, issue its DIN and open its chain of custody."""
+    """Register a cord: decide the donor's eligibility (``pending`` while results are still to come), issue its
+    DIN and open its chain of custody."""
     require_role(actor.roles, "lab", action="register a cord collection")
     entry = parse_collection(data)
     verdict = donor.assess_donor(entry.screening, consent_obtained=entry.consent_obtained,
@@ -97,6 +99,7 @@ def register_collection(session: Session, *, actor: Actor, data: Mapping[str, An
                      created_by=actor.id)
     session.add(row)
     session.flush()
+    donor_results.record_registered(session, actor=actor, collection=row)
     trail.record(session, actor=actor, record_type="collection", record_id=row.id, action="register",
                  new={"din": row.din, "donor_code": row.donor_code, "collected_at": row.collected_at,
                       "site": row.site, "consent_obtained": row.consent_obtained, "screening": row.screening,
@@ -116,6 +119,8 @@ class CollectionView:
     excursions: list[Excursion]
     lot: Lot | None
     people: dict[int, User]
+    results: list[DonorResult] = field(default_factory=list)
+    determination: Signature | None = None
 
     def name(self, user_id: int | None) -> str:
         person = self.people.get(user_id) if user_id is not None else None
@@ -130,8 +135,12 @@ def collection_view(session: Session, din_text: Any) -> CollectionView:
     excursions = list(session.exec(select(Excursion).where(Excursion.item_type == "collection",
                                                            Excursion.item_id == row.id).order_by(Excursion.id)))
     lot = session.exec(select(Lot).where(Lot.collection_id == row.id, Lot.source_vial_id.is_(None))).first()
+    results = donor_results.results_of(session, row)
+    determination = (session.get(Signature, row.determination_signature_id)
+                     if row.determination_signature_id is not None else None)
     return CollectionView(row, events, excursions, lot,
-                          people(session, {row.created_by, *(e.recorded_by for e in events)}))
+                          people(session, {row.created_by, *(e.recorded_by for e in events),
+                                           *(r.entered_by for r in results)}), results, determination)
 
 
 def awaiting_lot(session: Session) -> list[Collection]:

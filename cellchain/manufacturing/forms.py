@@ -34,6 +34,19 @@ class CollectionForm(PageForm):
                 "medical_history_ok": HISTORY.get(self.medical_history_ok.data or ""), "screening": screening}
 
 
+class DonorResultForm(PageForm):
+    """A maternal screening result that arrived after registration."""
+
+    test = text_field("Test")
+    result = text_field("Result")
+    result_date = text_field("Reported on")
+    laboratory = text_field("Laboratory")
+
+
+class DeterminationForm(SignatureForm):
+    """The investigator's signed donor eligibility determination (meaning approved)."""
+
+
 for _test in SCREENING_TESTS:  # one select per test of the donor's screening panel
     setattr(CollectionForm, f"screening_{_test}", text_field(_test, name=f"screening.{_test}"))
 

@@ -62,9 +62,10 @@ def _locked_collection(session: Session, din: Any) -> Collection:
 
 
 def guard_start(session: Session, collection: Collection) -> list[Reason]:
-    """Every reason the cord cannot start a lot: ineligible donor, not received, open excursion, lot exists."""
+    """Every reason the cord cannot start a lot: ineligible donor (pending is allowed), not received, open excursion, lot exists."""
     reasons = []
-    if collection.eligibility != "eligible":
+    # A cord whose results are still pending may start a lot; release waits for the determination.
+    if collection.eligibility not in ("eligible", "pending"):
         reasons.append(Reason(DONOR_INELIGIBLE, din=collection.din, why="; ".join(
             r["message"] for r in collection.eligibility_reasons)))
     if collection.custody_state not in RECEIVED_STATES:

@@ -15,7 +15,7 @@ minimum traceable identity ISBT 128 requires on every product.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -65,8 +65,11 @@ class Collection(SQLModel, table=True):
     screening: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     specimen_collected_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     medical_history_ok: bool = Field(default=True)
-    eligibility: str = Field(max_length=12)  # eligible | ineligible
+    eligibility: str = Field(max_length=12)  # pending | eligible | ineligible
     eligibility_reasons: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The investigator's signed determination of a cord registered with results pending (docs/rules.md,
+    # "Manufacturing: donor results"); NULL for a cord decided at registration from complete results.
+    determination_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
     custody_state: str | None = Field(default=None, max_length=20)
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -97,6 +100,34 @@ def drop_lot_marker_sql(dialect: str) -> list[str]:
         return ["DROP TRIGGER IF EXISTS lots_mark_collection"]
     return ["DROP TRIGGER IF EXISTS lots_mark_collection ON lots",
             "DROP FUNCTION IF EXISTS cellchain_lot_marks_collection()"]
+
+
+DONOR_RESULT_VALUES = ("negative", "positive", "indeterminate")
+
+
+class DonorResult(SQLModel, table=True):
+    """One maternal screening result of a cord, entered when it arrives (21 CFR 1271.80, 1271.85).
+
+    Append-only: a repeat or follow-up test is another row; the cord's ``screening`` holds the standing
+    result of each test (the worst, ``rules.donor.merged``) for the readers (labels, batch record).
+    """
+
+    __tablename__ = "donor_results"
+    __table_args__ = (
+        CheckConstraint(f"result IN {DONOR_RESULT_VALUES!r}", name="ck_donor_results_result"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    collection_id: int = Field(foreign_key="collections.id", index=True)
+    test: str = Field(max_length=20)
+    result: str = Field(max_length=15)
+    # When the laboratory reported it and which laboratory; both unknown for results given at registration
+    # before this record existed (back-filled) or sent without them.
+    result_date: date | None = Field(default=None)
+    laboratory: str = Field(default="", max_length=120)
+    late: bool = Field(default=False)  # entered after the cord was registered
+    entered_by: int = Field(foreign_key="users.id")
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
 LOT_STATUSES = ("in_process", "awaiting_release", "released", "rejected")

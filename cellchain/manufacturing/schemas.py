@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 
 from cellchain.core.schemas import (
     CheckedBoolean,
+    CheckedDate,
     CheckedDateTime,
     CheckedDict,
     CheckedFloat,
@@ -46,6 +47,31 @@ class CollectionIn(RequestSchema):
     medical_history_ok = CheckedBoolean(metadata={"description": "true unless said otherwise"})
 
 
+class DonorResultIn(RequestSchema):
+    test = CheckedString(required=True, validate=validate.OneOf(donor.SCREENING_TESTS))
+    result = CheckedString(required=True, validate=validate.OneOf(donor.RESULTS))
+    result_date = CheckedDate(required=True, metadata={"description": "the day the laboratory reported it"})
+    laboratory = CheckedString(required=True, metadata={"description": "the laboratory that reported it"})
+
+
+class DeterminationIn(RequestSchema):
+    signature = signature_field(required=True, metadata={
+        "description": "the investigator's e-signature; meaning approved"})
+
+
+class DonorResultSchema(Schema):
+    """One maternal screening result of the cord, as entered."""
+
+    id = fields.Integer(required=True)
+    test = fields.String(required=True)
+    result = fields.String(required=True, validate=validate.OneOf(donor.RESULTS))
+    result_date = fields.Date(allow_none=True, metadata={"description": "null: given at registration without it"})
+    laboratory = fields.String(required=True)
+    late = fields.Boolean(required=True, metadata={"description": "entered after the cord was registered"})
+    entered_by = fields.Integer(required=True)
+    entered_at = UtcDateTime(required=True)
+
+
 class OpenExcursionSchema(Schema):
     """A temperature excursion of the cord that awaits QA's decision."""
 
@@ -77,6 +103,11 @@ class CollectionOut(Schema):
     custody = fields.List(fields.Nested(CustodyEventSchema))
     open_excursions = fields.List(fields.Nested(OpenExcursionSchema))
     lot_id = fields.String(allow_none=True, metadata={"description": "the lot started from this cord"})
+    results = fields.List(fields.Nested(DonorResultSchema), metadata={"description": "every donor result entered"})
+    determination_signature_id = fields.Integer(allow_none=True, metadata={
+        "description": "the investigator's signed determination of a cord that was pending"})
+    holds_raised = fields.List(fields.Integer(), metadata={
+        "description": "entering a result: the holds a positive result raised on lots made from the cord"})
 
 
 # --- lots -------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Every form here calls the same service as its API twin; a refused form is shown 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -19,12 +20,14 @@ from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import cells, count
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
-from cellchain.manufacturing import bags, batch, collections, lots
+from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.api import batch_steps
 from cellchain.manufacturing.bag_input import ANTICOAGULANTS
 from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.forms import (
     CollectionForm,
+    DeterminationForm,
+    DonorResultForm,
     FillForm,
     FormulationForm,
     HandoverForm,
@@ -43,6 +46,8 @@ from cellchain.ward.rules import custody_states
 
 bp = Blueprint("lab", __name__, url_prefix="/lab")
 VIEWERS = ("lab", "qa", "qc", "auditor")
+# The investigator signs a pending cord's donor determination on the cord's page.
+COLLECTION_VIEWERS = (*VIEWERS, "investigator")
 HANDOVER_EVENTS = ("shipped", "received", "stored")
 
 
@@ -124,12 +129,13 @@ def _collection_page(din: str, refusal: Refusal | None = None, form: PageForm | 
                            custody_states.TERMINAL_STATES,
                            label_url=url_for("labels.collection_label", din=view.collection.din),
                            can_record=current_user().has_role("lab"),
-                           fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or {})
+                           can_determine=current_user().has_role("investigator"), tests=SCREENING_TESTS,
+                           results=RESULTS, fields=refusal.fields if refusal else {},
+                           reasons=refusal.reasons if refusal else [], form=form or {})
 
 
 @bp.route("/collections/<din>")
-@roles_required(*VIEWERS, action="see a cord collection")
+@roles_required(*COLLECTION_VIEWERS, action="see a cord collection")
 def collection(din: str):
     return _collection_page(din)
 
@@ -150,6 +156,36 @@ def handover(din: str):
         return redirect(url_for("lab.collection", din=din))
 
     return submit(form, record, lambda refusal: _collection_page(din, refusal, form))
+
+
+@bp.route("/collections/<din>/donor-results", methods=["POST"])
+@roles_required(*donor_results.ENTERERS, action="enter a donor result")
+def enter_donor_result(din: str):
+    form = DonorResultForm()
+
+    def enter():
+        entered = donor_results.enter_result(db.session(), actor=current_user(), din=din, data=form.values(),
+                                             today=datetime.now(site_zone()).date())
+        held = f" {len(entered.holds)} lot(s) put on hold." if entered.holds else ""
+        flash(f"{entered.result.test} {entered.result.result} entered: donor {entered.collection.eligibility}.{held}",
+              "warning" if entered.result.result != "negative" else "success")
+        return redirect(url_for("lab.collection", din=din))
+
+    return submit(form, enter, lambda refusal: _collection_page(din, refusal, form))
+
+
+@bp.route("/collections/<din>/determination", methods=["POST"])
+@roles_required("investigator", action="sign a donor eligibility determination")
+def sign_determination(din: str):
+    form = DeterminationForm()
+
+    def sign():
+        donor_results.sign_determination(db.session(), actor=current_user(), din=din, signature=form.signature(),
+                                         policy=policy())
+        flash(f"Donor of cord {din} determined eligible, signed.", "success")
+        return redirect(url_for("lab.collection", din=din))
+
+    return submit(form, sign, lambda refusal: _collection_page(din, refusal, form))
 
 
 @bp.route("/collections/<din>/lot", methods=["POST"])

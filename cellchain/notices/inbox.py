@@ -1,8 +1,8 @@
 """The in-app inbox: notices to the people who must act, written in the transaction that raised them.
 
 Areas that raise a notice (``quality.holds`` for a hold on a released lot) call :func:`notify` with the
-recipients' roles; every active user holding one of them gets an item, each also mailed after commit
-when SMTP is configured (``notices.mail``). Reading and marking read is each person's own inbox only.
+recipients' roles; every active user holding one of them gets an item, and, when SMTP is configured, an
+outbox mail in the same transaction, sent after commit (``notices.mail``). Reading and marking read is each person's own inbox only.
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ def recipients(session: Session, roles: Iterable[str]) -> list[User]:
 
 def notify(session: Session, *, roles: Iterable[str], kind: str, subject: str, body: str,
            link: str = "") -> list[Notification]:
-    """One inbox item per active holder of ``roles``, in this transaction; mailed after it commits."""
+    """One inbox item per active holder of ``roles``, in this transaction, each with its outbox mail."""
     rows = [Notification(recipient_id=user.id, kind=kind, subject=subject[:MAX_SUBJECT], body=body, link=link)
             for user in recipients(session, roles)]
     session.add_all(rows)
     session.flush()
-    mail.mail_after_commit(session, rows)
+    mail.queue(session, rows)
     return rows
 
 

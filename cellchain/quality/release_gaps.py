@@ -32,6 +32,7 @@ LOT_DECIDED = qc.LOT_DECIDED
 DEVIATION_OPEN = "deviation_open"
 BATCH_RECORD_INCOMPLETE = "batch_record_incomplete"
 DONOR_NOT_ELIGIBLE = "donor_not_eligible"
+DONOR_DETERMINATION_PENDING = "donor_determination_pending"
 EXCURSION_OPEN = "excursion_open"
 REVIEWER_MADE_LOT = "reviewer_made_lot"
 REVIEWER_TESTED_LOT = "reviewer_tested_lot"
@@ -145,7 +146,10 @@ def _donor_custody_and_people_gaps(lot: Lot, rec: _LotRecords, reviewer: Actor |
     """Donor eligibility, open excursions, and (for a reviewer) maker and tester are not releaser."""
     collection = rec.collections[lot.collection_id]
     gaps = []
-    if collection.eligibility != "eligible":
+    if collection.eligibility == "pending":
+        # The cord's results are still coming or await the investigator's signed determination.
+        gaps.append(Reason(DONOR_DETERMINATION_PENDING, din=collection.din))
+    elif collection.eligibility != "eligible":
         gaps.append(Reason(DONOR_NOT_ELIGIBLE, din=collection.din, eligibility=collection.eligibility))
     lot_bags = rec.bags.get(lot.id, [])
     items = [("collection", collection.id), *(("bag", b.id) for b in lot_bags)]

@@ -66,6 +66,8 @@ def _setup(session, case: str) -> Lot:
         lot = make_lot(session, unverified_steps=("fill",))
     elif case == "donor_not_eligible":
         lot = make_lot(session, eligibility="ineligible")
+    elif case == "donor_determination_pending":
+        lot = make_lot(session, eligibility="pending")
     elif case == "reviewer_made_lot:started":
         give_role(session, "qa", "lab")
         lot = make_lot(session, maker="qa")
@@ -89,7 +91,7 @@ def _setup(session, case: str) -> Lot:
 
 @pytest.mark.parametrize("case", [
     "lot_not_filled", "qc_missing", "qc_out_of_spec", "deviation_open", "batch_record_incomplete:missing",
-    "batch_record_incomplete:unverified", "donor_not_eligible", "excursion_open:bag", "excursion_open:collection",
+    "batch_record_incomplete:unverified", "donor_not_eligible", "donor_determination_pending", "excursion_open:bag", "excursion_open:collection",
     "reviewer_made_lot:started", "reviewer_made_lot:verified", "reviewer_tested_lot",
 ])
 def test_release_is_refused_for_each_failing_element_by_name(app, api, case):

@@ -36,7 +36,7 @@ STATUSES = {
     "partial": "partial", "stopped": "stopped", "in_window": "in window", "early": "early", "late": "late",
     "not_applicable": "not applicable", "negative": "negative", "positive": "positive",
     "indeterminate": "indeterminate", "pass": "pass", "fail": "fail", "within_spec": "within specification",
-    "out_of_spec": "out of specification",
+    "out_of_spec": "out of specification", "queued": "queued", "sent": "sent", "failed": "failed",
 }
 
 # Where a subject stands in the trial (trial/rules/lifecycle.py STATES), why a withdrawal, a cancelled visit,
@@ -108,7 +108,8 @@ RELEASE_GAPS = {
     "qc_missing": "QC result missing", "qc_out_of_spec": "QC out of specification",
     "deviation_open": "deviation open", "excursion_open": "temperature excursion open",
     "batch_record_incomplete": "batch record incomplete", "lot_on_hold": "on hold",
-    "donor_not_eligible": "donor not eligible", "reviewer_made_lot": "you made this lot",
+    "donor_not_eligible": "donor not eligible", "donor_determination_pending": "donor determination pending",
+    "reviewer_made_lot": "you made this lot",
     "reviewer_tested_lot": "you tested this lot", "source_bank_not_released": "its bank is not released",
 }
 

@@ -118,6 +118,7 @@ MESSAGES: dict[str, str] = {
     'collection_not_received': 'the cord is {state}; receive it at the lab first',
     'divisions_exhausted': 'this DIN has {left} divisions left, {count} asked for',
     'donor_ineligible': 'the donor of {din} is ineligible: {why}',
+    'donor_not_pending': "the donor's eligibility is already {eligibility}: only a pending cord is determined",
     'donor_medical_history_risk': 'the medical history review found a risk factor',
     'donor_no_consent': "the donor's consent was not obtained",
     'donor_specimen_out_of_window': (
@@ -174,6 +175,10 @@ MESSAGES: dict[str, str] = {
     'deviation_not_investigated': 'deviation {number} is {status}; to {move} it must be {needs}',
     'deviation_not_open': 'deviation {number} is {status}; to {move} it must be {needs}',
     'deviation_open': 'deviation {number} ({kind}) is {status}, not closed',
+    'donor_determination_pending': (
+        'the donor of collection {din} is pending: every required result must be in and the investigator must sign '
+        'the eligibility determination'
+    ),
     'donor_not_eligible': 'the donor of collection {din} is {eligibility}',
     'excursion_open': 'temperature excursion {id} on the {item_type} ({temperature_c:g} °C) awaits a QA decision',
     'hold_not_open': 'hold {hold_id} was already lifted',

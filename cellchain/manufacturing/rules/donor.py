@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
@@ -38,6 +38,12 @@ TEST_INDETERMINATE = "donor_test_indeterminate"
 NO_CONSENT = "donor_no_consent"
 SPECIMEN_OUT_OF_WINDOW = "donor_specimen_out_of_window"
 MEDICAL_HISTORY_RISK = "donor_medical_history_risk"
+NOT_PENDING = "donor_not_pending"
+DETERMINATION_PENDING = "donor_determination_pending"
+
+PENDING = "pending"
+ELIGIBILITIES = ("pending", "eligible", "ineligible")
+MAX_LABORATORY = 120
 
 
 @dataclass(frozen=True)
@@ -48,9 +54,16 @@ class DonorEligibility:
     reasons: list[Reason] = field(default_factory=list)
 
     @property
+    def pending(self) -> bool:
+        """Only results still missing stand against the donor: they may arrive after registration."""
+        return bool(self.reasons) and all(r.code == TEST_MISSING for r in self.reasons)
+
+    @property
     def answer(self) -> str:
-        """``eligible`` or ``ineligible``: the word the JSON API promises."""
-        return "eligible" if self.eligible else "ineligible"
+        """``eligible``, ``pending`` (results still to come) or ``ineligible``: the words the JSON API promises."""
+        if self.eligible:
+            return "eligible"
+        return PENDING if self.pending else "ineligible"
 
 
 def parse_screening(data: Any) -> dict[str, str]:
@@ -159,3 +172,74 @@ def assess_donor(
         *guard_medical_history(medical_history_ok),
     ]
     return DonorEligibility(eligible=not reasons, reasons=reasons)
+
+
+@dataclass(frozen=True)
+class ResultEntry:
+    """One maternal screening result as it arrives from the laboratory."""
+
+    test: str
+    result: str
+    result_date: date
+    laboratory: str
+
+
+def parse_result_entry(data: Mapping[str, Any], *, today: date) -> ResultEntry:
+    """Read a late result, naming every bad field at once: the test, its result, the day the laboratory
+    reported it (not in the future) and which laboratory."""
+    errors: dict[str, str] = {}
+    test = data.get("test")
+    if test not in SCREENING_TESTS:
+        errors["test"] = f"one of {', '.join(SCREENING_TESTS)}"
+    raw = data.get("result")
+    result = raw.strip().lower() if isinstance(raw, str) else None
+    if result not in RESULTS:
+        errors["result"] = f"one of {', '.join(RESULTS)}"
+    when = data.get("result_date")
+    reported: date | None = None
+    if isinstance(when, date) and not isinstance(when, datetime):
+        reported = when
+    elif isinstance(when, str):
+        try:
+            reported = date.fromisoformat(when.strip())
+        except ValueError:
+            reported = None
+    if reported is None:
+        errors["result_date"] = "the day the laboratory reported it, YYYY-MM-DD"
+    elif reported > today:
+        errors["result_date"] = "a result cannot be reported in the future"
+    lab = data.get("laboratory")
+    laboratory = lab.strip() if isinstance(lab, str) else ""
+    if not laboratory or len(laboratory) > MAX_LABORATORY:
+        errors["laboratory"] = f"name the laboratory that reported it (up to {MAX_LABORATORY} characters)"
+    if errors:
+        raise Invalid(errors, "the result has invalid fields")
+    return ResultEntry(str(test), str(result), reported, laboratory)  # type: ignore[arg-type]
+
+
+WORST_FIRST = ("positive", "indeterminate", "negative")
+
+
+def merged(screening: Mapping[str, str], test: str, result: str) -> dict[str, str]:
+    """The cord's screening with a new result of ``test``: a repeat or follow-up test never clears an earlier
+    positive or indeterminate one (the worse of the two stands; each result stays on record)."""
+    earlier = screening.get(test)
+    if earlier is not None and WORST_FIRST.index(earlier) < WORST_FIRST.index(result):
+        return dict(screening)
+    return {**screening, test: result}
+
+
+def after_result(eligibility: str, verdict: DonorEligibility) -> str:
+    """The cord's eligibility once a result arrives: anything against the donor makes it ineligible; a pending
+    cord whose results are now all in stays pending until the investigator signs; an eligible cord stays so."""
+    if verdict.answer == "ineligible" or eligibility == "ineligible":
+        return "ineligible"
+    return eligibility
+
+
+def guard_determination(eligibility: str, verdict: DonorEligibility) -> list[Reason]:
+    """The investigator signs the determination of a pending cord once every required result is in and
+    nothing stands against the donor (21 CFR 1271.50): otherwise the reasons say what is still missing."""
+    if eligibility != PENDING:
+        return [Reason(NOT_PENDING, eligibility=eligibility)]
+    return list(verdict.reasons)
