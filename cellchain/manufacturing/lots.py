@@ -62,7 +62,8 @@ def _locked_collection(session: Session, din: Any) -> Collection:
 
 
 def guard_start(session: Session, collection: Collection) -> list[Reason]:
-    """Every reason the cord cannot start a lot: ineligible donor (pending is allowed), not received, open excursion, lot exists."""
+    """Every reason the cord cannot start a lot: ineligible donor (pending is allowed), not received, open
+    excursion, lot exists."""
     reasons = []
     # A cord whose results are still pending may start a lot; release waits for the determination.
     if collection.eligibility not in ("eligible", "pending"):

@@ -2,7 +2,8 @@
 
 Areas that raise a notice (``quality.holds`` for a hold on a released lot) call :func:`notify` with the
 recipients' roles; every active user holding one of them gets an item, and, when SMTP is configured, an
-outbox mail in the same transaction, sent after commit (``notices.mail``). Reading and marking read is each person's own inbox only.
+outbox mail in the same transaction, sent after commit (``notices.mail``). Reading and marking read is
+each person's own inbox only.
 """
 
 from __future__ import annotations

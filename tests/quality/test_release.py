@@ -91,7 +91,8 @@ def _setup(session, case: str) -> Lot:
 
 @pytest.mark.parametrize("case", [
     "lot_not_filled", "qc_missing", "qc_out_of_spec", "deviation_open", "batch_record_incomplete:missing",
-    "batch_record_incomplete:unverified", "donor_not_eligible", "donor_determination_pending", "excursion_open:bag", "excursion_open:collection",
+    "batch_record_incomplete:unverified", "donor_not_eligible", "donor_determination_pending",
+    "excursion_open:bag", "excursion_open:collection",
     "reviewer_made_lot:started", "reviewer_made_lot:verified", "reviewer_tested_lot",
 ])
 def test_release_is_refused_for_each_failing_element_by_name(app, api, case):
