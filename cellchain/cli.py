@@ -1,5 +1,6 @@
 """Commands: ``flask --app cellchain init-db | demo | create-user | audit-verify | audit-checkpoint |
-audit-rotate-key | idempotency-purge``."""
+audit-rotate-key | trial-init-list | trial-verify-list | idempotency-purge | send-mail``."""
+>>>>>>> b1544ab (Notice mails go through an outbox written with the event: a mail the server refuses stays failed with its error and next attempt, flask send-mail sends what is due (backing off), QA and administrators see and resend unsent mails on /inbox/outbox)
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from cellchain.core import db, migrate
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.submissions import idempotency
 from cellchain.demo import loader as demo
+from cellchain.notices import mail
 from cellchain.people import accounts
 from cellchain.people.rules.roles import ROLES
 from cellchain.trial import randomization
@@ -151,10 +153,25 @@ def idempotency_purge_command() -> None:
     gone = idempotency.purge(db.session(), hours=current_app.config["IDEMPOTENCY_KEY_HOURS"])
     db.commit()
     click.echo(f"Purged {gone} idempotency key(s) older than {current_app.config['IDEMPOTENCY_KEY_HOURS']} hours.")
+@click.command("send-mail")
+@with_appcontext
+def send_mail_command() -> None:
+    """Send the outbox's mails that are due (new ones, and failed ones whose wait is over); run it from the
+    site's scheduler every minute or so. Exit status 1 when a mail failed again (it stays in the outbox)."""
+    settings = mail.SmtpSettings.from_config(current_app.config)
+    if settings is None:
+        click.echo("No SMTP_HOST is configured: notices stay in the inbox; nothing to send.")
+        return
+    sent, failed = mail.send_due(db.session(), settings)
+    db.commit()
+    click.echo(f"{sent} mail(s) sent, {failed} failed (retried later).")
+    if failed:
+        raise SystemExit(1)
 
 
 def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, create_user_command, audit_verify_command,
                     audit_checkpoint_command, audit_rotate_key_command, trial_init_list_command,
-                    trial_verify_list_command, idempotency_purge_command):
+                    trial_verify_list_command, idempotency_purge_command, send_mail_command):
+>>>>>>> b1544ab (Notice mails go through an outbox written with the event: a mail the server refuses stays failed with its error and next attempt, flask send-mail sends what is due (backing off), QA and administrators see and resend unsent mails on /inbox/outbox)
         app.cli.add_command(command)

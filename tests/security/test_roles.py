@@ -38,6 +38,8 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/collections"): LAB,
     ("GET", f"{P}/collections/<din>"): EVERYONE,
     ("GET", f"{P}/collections/<din>/custody"): READERS,
+    ("POST", f"{P}/collections/<din>/donor-results"): LAB,  # a maternal result that arrived after registration
+    ("POST", f"{P}/collections/<din>/determination"): INVESTIGATOR,  # the signed donor eligibility determination
     ("GET", f"{P}/collections/<din>/label.pdf"): LABEL_PRINTERS,
     ("GET", f"{P}/collections/<din>/label.zpl"): LABEL_PRINTERS,
     ("POST", f"{P}/custody"): frozenset({"lab", "nurse", "qa"}),
@@ -195,6 +197,8 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/lab/collections": LAB,
     "/lab/collections/<din>/handover": LAB,
     "/lab/collections/<din>/lot": LAB,
+    "/lab/collections/<din>/donor-results": LAB,
+    "/lab/collections/<din>/determination": INVESTIGATOR,
     "/lab/lots/<lot_id>/passages": LAB,
     "/lab/lots/<lot_id>/harvest": LAB,
     "/lab/lots/<lot_id>/formulation": LAB,
@@ -212,6 +216,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/qa/holds/<int:hold_id>/lift": QA,
     "/lookback/<kind>/<code>/hold": QA,
     "/inbox/<int:notice_id>/read": EVERYONE,
+    "/inbox/outbox/<int:mail_id>/retry": frozenset({"admin", "qa"}),  # sends a notice's mail again
     "/auth/password": EVERYONE,  # one's own password
     "/qa/deviations/<number>/investigate": QA,
     "/qa/deviations/<number>/decide": QA,

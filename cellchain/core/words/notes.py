@@ -93,6 +93,7 @@ NOTES: dict[str, str] = {
     # --- the trial
     'subject_registered': '{subject_code} registered: eligible.',
     'subject_screen_failure': '{subject_code} registered: not eligible (screen failure).',
+    'mail_sent_again': 'Mail {id} to {to_address} is sent again now.',
     'hold_placed': 'Hold {id} placed.',
     'recall_placed': 'Recall {id} placed.',
     'subject_withdrawn': "{subject_code} withdrawn: {visits} cancelled, {bags} sent back to the lab for QA's decision.",
