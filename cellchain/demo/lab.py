@@ -1,4 +1,5 @@
-"""Demo manufacturing data: three cords at three stages, and a batch of placebo bags.
+"""Demo manufacturing data: three cords at three stages, a batch of placebo bags, and a cord whose donor
+is pending (one maternal result came in late, one is still awaited).
 
 Made through the same services as real work, acting as the demo lab technician (``lab``) and, for
 second-person verifications, a second lab technician (``lab2``) who signs with the demo password (not
@@ -21,7 +22,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
-from cellchain.manufacturing import bags, batch, collections, lots
+from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
 from cellchain.people.models import User
@@ -182,4 +183,29 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     for cord in DEMO_CORDS:
         if session.exec(select(Collection.id).where(Collection.donor_code == cord.donor_code)).first() is None:
             created += _make_cord(session, who, cord, now)
-    return created + _placebo(session, who, now)
+    return created + _placebo(session, who, now) + _pending_cord(session, who, now)
+
+
+PENDING_DONOR = "DEMO-CORD-0004"
+
+
+def _pending_cord(session: Session, who: Actors, now: datetime) -> int:
+    """A cord registered two days ago with its HTLV-I/II and CMV results still to come; the CMV result came in
+    yesterday (entered late, with its laboratory), HTLV-I/II is still awaited, so the donor is pending and the
+    investigator has nothing to sign yet."""
+    if session.exec(select(Collection.id).where(Collection.donor_code == PENDING_DONOR)).first() is not None:
+        return 0
+    collected = now - timedelta(days=2)
+    cfg = who.config
+    awaited = {k: v for k, v in SCREENING.items() if k not in ("HTLV-I/II", "CMV")}
+    row = collections.register_collection(
+        session, actor=who.lab, fin=cfg["FACILITY_FIN"], tz=ZoneInfo(cfg["SITE_TIMEZONE"]),
+        ranges=cfg["TEMPERATURE_RANGES"],
+        data={"donor_code": PENDING_DONOR, "collected_at": collected, "site": "Delivery suite, maternity ward",
+              "consent_obtained": True, "screening": awaited, "specimen_collected_at": collected,
+              "medical_history_ok": True})
+    reported = (now - timedelta(days=1)).astimezone(ZoneInfo(cfg["SITE_TIMEZONE"])).date()
+    donor_results.enter_result(session, actor=who.lab, din=row.din, today=reported,
+                               data={"test": "CMV", "result": "negative", "result_date": reported.isoformat(),
+                                     "laboratory": "Provincial CDC virology laboratory"})
+    return 1

@@ -8,8 +8,8 @@ from cellchain.audit import trail
 from cellchain.core.types import utcnow
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import loader as demo
-from cellchain.manufacturing import batch, lots
-from cellchain.manufacturing.models import Bag
+from cellchain.manufacturing import batch, collections, lots
+from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
 from tests.conftest import FAST_HASH
 from tests.factories.lab import in_db
@@ -19,7 +19,7 @@ POLICY = Policy(hash_method=FAST_HASH)
 
 def test_the_demo_has_a_lot_in_expansion_one_awaiting_qc_one_to_release_and_placebo(app):
     with in_db(app) as session:
-        assert demo_lab.load(session, config=app.config, policy=POLICY) == 2 + 5 + 5 + 10
+        assert demo_lab.load(session, config=app.config, policy=POLICY) == 2 + 5 + 5 + 10 + 1
     with in_db(app) as session:
         growing = lots.lot_view(session, demo_lab.demo_lot(session, "expansion").lot_number)
         assert growing.lot.status == "in_process" and [p.number for p in growing.passages] == [0, 1, 2]
@@ -57,3 +57,15 @@ def test_the_demo_follows_the_configured_checklist(app):
         demo_lab.load(session, config=app.config, policy=POLICY)
         lot = demo_lab.demo_lot(session, "to_release")
         assert batch.missing_steps(session, lot) == []
+
+
+def test_the_demo_has_a_pending_cord_with_a_late_result_and_one_still_awaited(app):
+    with in_db(app) as session:
+        demo_lab.load(session, config=app.config, policy=POLICY)
+    with in_db(app) as session:
+        cord = session.exec(select(Collection).where(Collection.donor_code == demo_lab.PENDING_DONOR)).one()
+        view = collections.collection_view(session, cord.din)
+        assert cord.eligibility == "pending"
+        assert [r["params"]["test"] for r in cord.eligibility_reasons] == ["HTLV-I/II"]
+        assert [(r.test, r.laboratory) for r in view.results if r.late] == [
+            ("CMV", "Provincial CDC virology laboratory")]
