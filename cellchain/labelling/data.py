@@ -113,7 +113,9 @@ def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]
     """The cord's container at collection: DIN, collection date-time in site time, QUARANTINE."""
     fields = din_fields(collection.din)
     collected = isbt128.encode_moment("collection_datetime", collection.collected_at, settings.tz)
-    quarantine = QUARANTINE if collection.eligibility == "eligible" else f"{QUARANTINE} - donor ineligible"
+    # A pending donor is not yet ineligible: the label says the determination is still to come.
+    quarantine = {"eligible": QUARANTINE, "pending": f"{QUARANTINE} - donor eligibility pending"}.get(
+        collection.eligibility, f"{QUARANTINE} - donor ineligible")
     return {**fields, "collection_barcode": collected,
             "collected_local": site_moment(collection.collected_at, settings.tz),
             "compound_2d": isbt128.encode_compound([fields["din_barcode"], collected]),

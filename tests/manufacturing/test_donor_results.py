@@ -11,6 +11,7 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
 from cellchain.identifiers.isbt128 import Din
+from cellchain.labelling.data import LabelSettings, collection_label
 from cellchain.manufacturing.models import Collection, DonorResult
 from cellchain.notices.models import Notification
 from cellchain.quality.models import Hold
@@ -170,3 +171,11 @@ def test_the_lab_enters_a_result_and_the_investigator_signs_on_the_cord_page(app
                         "signature_meaning": "approved"})
     assert signed.status_code == 303, signed.data[:2000]
     assert api.get(f"/api/v1/collections/{din}", as_="qa").get_json()["eligibility"] == "eligible"
+
+
+def test_the_collection_label_of_a_pending_cord_says_its_eligibility_is_pending(app, api):
+    din = _register(api)
+    with app.app_context():
+        cord = db.session().exec(select(Collection).where(Collection.din == din)).one()
+        text = collection_label(cord, LabelSettings.from_config(app.config))["quarantine_text"]
+    assert text == "QUARANTINE - donor eligibility pending"
