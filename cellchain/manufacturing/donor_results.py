@@ -31,6 +31,7 @@ from cellchain.quality.models import Hold
 ENTERERS = ("lab",)
 NOTIFIED_ROLES = ("qa", "investigator", "lab")
 POSITIVE_NOTICE = "donor_result_positive"
+DETERMINATION_NOTICE = "donor_determination_due"
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,13 @@ def enter_result(session: Session, *, actor: Actor, din: Any, data: Mapping[str,
                                "result_date": entry.result_date.isoformat(), "laboratory": entry.laboratory,
                                "screening": screening, "eligibility": row.eligibility})
     raised = hold_and_tell(session, actor=actor, collection=row, result=result) if entry.result == "positive" else []
+    if row.eligibility == donor.PENDING and verdict.eligible:
+        inbox.notify(session, roles=("investigator",), kind=DETERMINATION_NOTICE,
+                     subject=f"Cord {row.din}: every donor result is in; sign the eligibility determination",
+                     body=(f"The last required maternal result of cord {row.din} ({entry.test} {entry.result}, "
+                           f"{entry.laboratory}) is in and none stands against the donor. Nothing made from the cord "
+                           "is released before an investigator signs the determination on the cord's page."),
+                     link=f"/lab/collections/{row.din}")
     return Entered(result, row, raised)
 
 

@@ -69,6 +69,8 @@ def test_a_late_negative_result_is_entered_with_its_date_and_laboratory_and_the_
     with app.app_context():
         actions = db.session().exec(select(AuditEntry.action).where(AuditEntry.record_type == "collection")).all()
     assert "donor_result" in actions
+    told = api.get("/api/v1/inbox", as_="investigator").get_json()["notices"]
+    assert [n["kind"] for n in told] == ["donor_determination_due"] and din in told[0]["subject"]
 
 
 def test_a_result_is_refused_naming_every_bad_field(api):
