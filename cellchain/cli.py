@@ -1,6 +1,5 @@
 """Commands: ``flask --app cellchain init-db | demo | create-user | audit-verify | audit-checkpoint |
 audit-rotate-key | trial-init-list | trial-verify-list | idempotency-purge | send-mail``."""
->>>>>>> b1544ab (Notice mails go through an outbox written with the event: a mail the server refuses stays failed with its error and next attempt, flask send-mail sends what is due (backing off), QA and administrators see and resend unsent mails on /inbox/outbox)
 
 from __future__ import annotations
 
@@ -173,5 +172,4 @@ def init_app(app: Flask) -> None:
     for command in (init_db_command, demo_command, create_user_command, audit_verify_command,
                     audit_checkpoint_command, audit_rotate_key_command, trial_init_list_command,
                     trial_verify_list_command, idempotency_purge_command, send_mail_command):
->>>>>>> b1544ab (Notice mails go through an outbox written with the event: a mail the server refuses stays failed with its error and next attempt, flask send-mail sends what is due (backing off), QA and administrators see and resend unsent mails on /inbox/outbox)
         app.cli.add_command(command)

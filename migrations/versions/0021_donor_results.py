@@ -1,5 +1,6 @@
 """Maternal screening results as records of their own, the investigator's signed determination of a cord
-registered with results pending, holds caused by a donor result, and the outbox of e-mails.
+registered with results pending, and the outbox of e-mails (a donor result's hold is a hold on the
+collection, migration 0022).
 
 Carried forward: every cord's screening becomes one result row per test, entered by whoever registered
 the cord at its registration time (report day and laboratory unknown); a cord keeps its eligibility

@@ -316,12 +316,14 @@ def _url_sets(keys: dict[str, list[str]]) -> list[dict[str, str]]:
     sets = [{name: values[n % len(values)] for name, values in keys.items()} for n in range(longest)]
     pairs = [("bag", b) for b in keys["bag_id"]] + [("collection", keys["din"][0]), ("subject", keys["subject_id"][0])]
     sets += [{**sets[0], "item_type": kind, "key": key} for kind, key in pairs]
-    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code"], f"Ppath{ATTRIBUTE}"))  # no "/": it must reach a view
+    # no "/" in the markup set: it must reach a view
+    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id"], f"Ppath{ATTRIBUTE}"))
     for values in sets[:-1]:
         values.setdefault("item_type", "bag")
         values.setdefault("key", keys["bag_id"][0])
         values.setdefault("kind", "lot")  # the look-back of a lot whose records hold markup
         values.setdefault("code", keys["lot_id"][0])
+        values.setdefault("mail_id", "1")
     return sets
 
 
