@@ -22,6 +22,7 @@ import sqlmodel
 from alembic import op
 
 import cellchain.core.types
+import cellchain.manufacturing.models as manufacturing
 
 revision = "0021_donor_results"
 down_revision = "0022_item_holds"
@@ -55,10 +56,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_donor_results_collection_id", "donor_results", ["collection_id"], unique=False)
+    # SQLite rebuilds `collections` for the foreign key, and a rename onto a table a trigger names fails:
+    # the lot marker (migration 0017) is dropped around the rebuild and made again.
+    dialect = op.get_bind().dialect.name
+    for statement in manufacturing.drop_lot_marker_sql(dialect):
+        op.execute(statement)
     with op.batch_alter_table("collections") as batch:
         batch.add_column(sa.Column("determination_signature_id", sa.Integer(), nullable=True))
         batch.create_foreign_key("fk_collections_determination_signature_id", "signatures",
                                  ["determination_signature_id"], ["id"])
+    for statement in manufacturing.lot_marker_sql(dialect):
+        op.execute(statement)
     op.create_table(
         "mail_outbox",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -123,9 +131,14 @@ def downgrade() -> None:
     op.drop_index("ix_mail_outbox_status_next", table_name="mail_outbox")
     op.drop_index("ix_mail_outbox_notification_id", table_name="mail_outbox")
     op.drop_table("mail_outbox")
+    dialect = op.get_bind().dialect.name
+    for statement in manufacturing.drop_lot_marker_sql(dialect):
+        op.execute(statement)
     with op.batch_alter_table("collections") as batch:
         batch.drop_constraint("fk_collections_determination_signature_id", type_="foreignkey")
         batch.drop_column("determination_signature_id")
+    for statement in manufacturing.lot_marker_sql(dialect):
+        op.execute(statement)
     op.execute("UPDATE collections SET eligibility = 'ineligible' WHERE eligibility = 'pending'")
     op.drop_index("ix_donor_results_collection_id", table_name="donor_results")
     op.drop_table("donor_results")
