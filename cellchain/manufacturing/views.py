@@ -166,8 +166,9 @@ def enter_donor_result(din: str):
     def enter():
         entered = donor_results.enter_result(db.session(), actor=current_user(), din=din, data=form.values(),
                                              today=datetime.now(site_zone()).date())
-        held = f" {len(entered.holds)} lot(s) put on hold." if entered.holds else ""
-        flash(f"{entered.result.test} {entered.result.result} entered: donor {entered.collection.eligibility}.{held}",
+        flash(notes(note("donor_result_entered", test=entered.result.test, result=entered.result.result,
+                         eligibility=entered.collection.eligibility),
+                    note("cord_held") if entered.holds else ""),
               "warning" if entered.result.result != "negative" else "success")
         return redirect(url_for("lab.collection", din=din))
 
@@ -182,7 +183,7 @@ def sign_determination(din: str):
     def sign():
         donor_results.sign_determination(db.session(), actor=current_user(), din=din, signature=form.signature(),
                                          policy=policy())
-        flash(f"Donor of cord {din} determined eligible, signed.", "success")
+        flash(note("donor_determined_eligible", din=din), "success")
         return redirect(url_for("lab.collection", din=din))
 
     return submit(form, sign, lambda refusal: _collection_page(din, refusal, form))

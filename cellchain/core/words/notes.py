@@ -35,6 +35,9 @@ NOTES: dict[str, str] = {
     'email_cleared': 'E-mail of {username} cleared.',
     'grant_approved': 'Role grant {grant_id} approved: {username} now holds {roles}.',
     # --- the lab and cell banks
+    'donor_result_entered': '{test} {result} entered: donor {eligibility}.',
+    'cord_held': 'The cord and everything made from it are on hold.',
+    'donor_determined_eligible': 'Donor of cord {din} determined eligible, signed.',
     'cord_registered': 'Cord registered with DIN {din}: donor {eligibility}.',
     'cord_handed_over': 'Cord {handover} at {location}.',
     'excursion_before_use': 'Temperature out of range: QA must decide before it is used.',
