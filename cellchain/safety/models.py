@@ -94,3 +94,47 @@ class SaeReport(SQLModel, table=True):
     late: bool
     signature_id: int = Field(foreign_key="signatures.id")
     signed_by: int = Field(foreign_key="users.id")
+
+
+CLINICAL_DEVIATION_KINDS = ("missed_visit", "out_of_window", "dose_outside_tolerance", "wrong_product",
+                            "partial_infusion", "other")
+CLINICAL_DEVIATION_STATUSES = ("open", "approved", "rejected", "closed")
+
+
+class ClinicalDeviation(SQLModel, table=True):
+    """A clinical protocol deviation of one subject (docs/rules.md, "Clinical protocol deviations").
+
+    Apart from the manufacturing deviations of ``quality`` (a lot's process): this is what happened to a subject
+    against the protocol (a visit missed or out of its window, a dose outside tolerance, a wrong product, a
+    partial infusion). Opened by the system where it sees one (``automatic``, with the person whose act it
+    saw) or by hand; the investigator approves or rejects it with an e-signature, then it is closed. An
+    approved ``out_of_window`` deviation of an infusion visit allows that one infusion: the infusion it
+    allowed is written into ``infusion_id`` when it starts."""
+
+    __tablename__ = "clinical_deviations"
+    __table_args__ = (
+        CheckConstraint("kind IN ('missed_visit', 'out_of_window', 'dose_outside_tolerance', 'wrong_product', "
+                        "'partial_infusion', 'other')", name="ck_clinical_deviations_kind"),
+        CheckConstraint("status IN ('open', 'approved', 'rejected', 'closed')", name="ck_clinical_deviations_status"),
+        Index("ix_clinical_deviations_status", "status", "id"),
+        Index("ix_clinical_deviations_visit", "visit_id", "kind", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="subjects.id", index=True)
+    visit_id: int | None = Field(default=None, foreign_key="visits.id")
+    infusion_id: int | None = Field(default=None, foreign_key="infusions.id")
+    bag_id: int | None = Field(default=None, foreign_key="bags.id")
+    kind: str = Field(max_length=30)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    automatic: bool = Field(default=False)  # opened by the system where it saw the deviation
+    status: str = Field(default="open", max_length=10)
+    opened_by: int = Field(foreign_key="users.id")  # the person whose act opened it, or who opened it by hand
+    opened_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+    decided_by: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    decision_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
+    decision_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    closed_by: int | None = Field(default=None, foreign_key="users.id")
+    closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    closing_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -25,6 +25,7 @@ from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import holds
+from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, BagReturn, Subject, Visit
 from cellchain.trial.rules import dosing, lifecycle
@@ -95,12 +96,22 @@ def in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
     return closes, f"the week {visit.week} window closes at the end of {visit.window_end}"
 
 
+def _late_infusion_allowed(session: Session, visit: Visit) -> bool:
+    """An approved clinical protocol deviation allows this visit's one infusion after its window: its bag may
+    then be allocated late too (docs/rules.md, "Clinical protocol deviations")."""
+    return session.exec(select(ClinicalDeviation.id).where(
+        ClinicalDeviation.visit_id == visit.id, ClinicalDeviation.kind == "out_of_window",
+        ClinicalDeviation.status == "approved", ClinicalDeviation.infusion_id.is_(None))).first() is not None
+
+
 def _visit_reasons(session: Session, visit: Visit, subject: Subject, today: date) -> list[Reason]:
     reasons = []
     if visit.kind != INFUSION:
         reasons.append(Reason("not_infusion_visit", week=visit.week))
-    if today > visit.window_end:
+    if today > visit.window_end and not _late_infusion_allowed(session, visit):
         reasons.append(Reason("visit_window_passed", week=visit.week, window_end=visit.window_end))
+    if visit.status == "missed":  # marked missed by the coordinator (trial/visits.py mark_missed)
+        reasons.append(Reason("visit_marked_missed", week=visit.week))
     if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
         reasons.append(Reason("visit_already_allocated", week=visit.week))
     if subject.arm is None:

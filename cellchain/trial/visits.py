@@ -1,9 +1,12 @@
 """A subject's visit calendar: planned from day 0, and marked done when the visit happened.
 
 The schedule itself (weeks, windows) is ``rules.schedule``; this module stores it, says where each
-visit stands today at the site, and records a visit as done. Only ``planned`` and ``done`` are stored:
-``missed`` and ``out_of_window`` depend on the day you ask and on when the visit was done, so they are
-computed each time (a stored ``missed`` would go stale the moment a late visit is recorded).
+visit stands today at the site, and records a visit as done. ``planned`` and ``done`` are stored; ``out_of_window``
+depends on when the visit was done, and a visit whose window closed without it reads ``missed`` on the day you
+ask, so both are computed. ``missed`` is stored only when the coordinator marks a visit missed, with a reason
+(``mark_missed``): the subject will not come, which the protocol deviation register then holds
+(docs/rules.md, "Clinical protocol deviations"). A visit marked missed is final: nothing is planned, weighed,
+allocated, recorded or infused at it.
 
 Who marks a visit done: the ward's infusion service when an infusion is completed (``mark_done``), and
 the coordinator for a follow-up visit (``record_follow_up``). An infusion visit is never marked done
@@ -34,6 +37,8 @@ DONE_ROLES = ("nurse", "coordinator")
 PLANNING_ROLES = ("coordinator",)
 REASON_MAX = 500
 FOLLOW_UP_ROLES = ("coordinator",)
+MISSED_ROLES = ("coordinator",)
+MARKED_MISSED = "missed"
 STATUSES = ("planned", "done", "missed", "out_of_window", "cancelled")
 CANCELLED = "cancelled"
 
@@ -62,10 +67,12 @@ def _planned(visit: Visit) -> schedule.PlannedVisit:
 
 
 def status_of(visit: Visit, *, today: date, timezone: str) -> str:
-    """``done`` in its window, ``out_of_window`` when done early or late, ``missed``, ``planned``, or
-    ``cancelled`` (stored: the subject's withdrawal or death ended it)."""
+    """``done`` in its window, ``out_of_window`` when done early or late, ``missed`` (marked by the coordinator,
+    or its window closed), ``planned``, or ``cancelled`` (stored: the subject's withdrawal or death ended it)."""
     if visit.status == CANCELLED:
         return CANCELLED
+    if visit.status == MARKED_MISSED:
+        return "missed"
     if visit.status == "done" and visit.done_at is not None:
         done_on = visit.done_at.astimezone(ZoneInfo(timezone)).date()
         return "done" if schedule.timing_of(_planned(visit), done_on) == "in_window" else "out_of_window"
@@ -150,6 +157,8 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
         raise Refused(Reason("visit_already_done", week=visit.week))
     if visit.status == CANCELLED:
         raise Refused(Reason("visit_cancelled", week=visit.week))
+    if visit.status == MARKED_MISSED:
+        raise Refused(Reason("visit_marked_missed", week=visit.week))
     visit.status, visit.done_at = "done", when
     session.add(visit)
     session.flush()
@@ -195,6 +204,8 @@ def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone:
         reasons.append(Reason("visit_already_done", week=visit.week))
     if visit.status == CANCELLED:
         reasons.append(Reason("visit_cancelled", week=visit.week))
+    if visit.status == MARKED_MISSED:
+        reasons.append(Reason("visit_marked_missed", week=visit.week))
     if when.tzinfo is not None and when.astimezone(ZoneInfo(timezone)).date() < visit.window_start:
         reasons.append(Reason("visit_window_not_open", week=visit.week, window_start=visit.window_start))
     if reasons:
@@ -222,6 +233,8 @@ def plan_infusion(session: Session, *, actor: Actor, visit_id: int, planned_at: 
     reasons = schedule.planning_reasons(_planned(visit), local, done=visit.status == "done")
     if visit.status == CANCELLED:
         reasons.append(Reason("visit_cancelled", week=visit.week))
+    if visit.status == MARKED_MISSED:
+        reasons.append(Reason("visit_marked_missed", week=visit.week))
     allocation = session.exec(select(Allocation).where(Allocation.visit_id == visit.id)).first()
     if allocation is not None:
         reasons += _allocated_bag_reasons(session, allocation, planned_at, timezone)
@@ -265,6 +278,8 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
         reasons.append(Reason("visit_already_done", week=visit.week))
     if visit.status == CANCELLED:
         reasons.append(Reason("visit_cancelled", week=visit.week))
+    if visit.status == MARKED_MISSED:
+        reasons.append(Reason("visit_marked_missed", week=visit.week))
     if session.exec(select(Allocation.id).where(Allocation.visit_id == visit.id)).first() is not None:
         reasons.append(Reason("visit_already_allocated", variant="reweigh", week=visit.week))
     if reasons:
@@ -275,4 +290,37 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
     session.flush()
     trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="record_weight",
                  old={"weight_kg": old}, new={"weight_kg": weight, "week": visit.week})
+    return visit
+
+
+def mark_missed(session: Session, *, actor: Actor, visit_id: int, reason: Any, timezone: str,
+                now: datetime | None = None) -> Visit:
+    """The coordinator marks a visit missed, with the reason: the subject will not come to it.
+
+    Refused: a visit done or already marked, a visit whose window has not opened yet (marking week 48 missed
+    in week 2 is a slip, not a missed visit). Audited with the reason. ``now``: the demo's past days only.
+    The caller opens the visit's clinical protocol deviation in the same transaction
+    (``safety.clinical_deviations.mark_visit_missed``).
+    """
+    require_role(actor.roles, *MISSED_ROLES, action="mark a visit missed")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX:
+        raise Invalid({"reason": f"say why the visit is missed, at most {REASON_MAX} characters"})
+    visit = get_visit(session, visit_id, for_update=True)
+    today = (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
+    reasons = []
+    if visit.status == "done":
+        reasons.append(Reason("visit_already_done", week=visit.week))
+    if visit.status == MARKED_MISSED:
+        reasons.append(Reason("visit_marked_missed", week=visit.week))
+    if today < visit.window_start:
+        reasons.append(Reason("visit_window_not_open", week=visit.week, window_start=visit.window_start))
+    if reasons:
+        raise Refused(reasons)
+    old = visit.status
+    visit.status = MARKED_MISSED
+    session.add(visit)
+    session.flush()
+    trail.record(session, actor=actor, record_type="visit", record_id=visit.id, action="mark_missed",
+                 old={"status": old}, new={"status": MARKED_MISSED, "week": visit.week, "kind": visit.kind},
+                 reason=reason.strip())
     return visit

@@ -28,10 +28,11 @@ from cellchain.manufacturing.models import Bag
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import holds
+from cellchain.safety import clinical_deviations
 from cellchain.trial.models import Subject
 from cellchain.ward import bedside_facts, bedside_scans, custody
 from cellchain.ward.models import BedsideCheck, Infusion
-from cellchain.ward.rules.bedside_checks import Check, Facts, HoldView, Protocol, run_checks
+from cellchain.ward.rules.bedside_checks import Check, Facts, HoldView, Protocol, deviations_seen, run_checks
 
 # --- loading the facts ----------------------------------------------------------------------------------
 
@@ -59,6 +60,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
         if reach is not None:
             hold, code = reach
             f.hold = HoldView(hold.id, hold.cause, hold.item_kind, code)
+    f.window_allowance = found.window_allowance
     f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
     events, f.excursions = found.custody
     f.last_event = events[-1] if events else None
@@ -82,13 +84,16 @@ class Attempt:
     checks: tuple[Check, ...]
     purpose: str
     checked_at: datetime
+    # (kind, description, visit id): the clinical protocol deviations the failed checks show
+    deviations: tuple[tuple[str, str, int | None], ...] = ()
 
     @classmethod
     def of(cls, scans: bedside_scans.Scans, facts: Facts, checks: Sequence[Check], purpose: str) -> Attempt:
         subject, bag = facts.subject, facts.bag
         return cls(scans.wristband, scans.bag_text, subject.id if subject else None,
                    subject.subject_code if subject else None, bag.id if bag else None,
-                   bag.bag_code if bag else None, tuple(checks), purpose, facts.now)
+                   bag.bag_code if bag else None, tuple(checks), purpose, facts.now,
+                   tuple(deviations_seen(facts, checks)))
 
     @property
     def ok(self) -> bool:
@@ -117,6 +122,12 @@ def record_attempt(session: Session, *, actor: Actor, attempt: Attempt) -> Attem
     trail.record(session, actor=actor, record_type="bedside_check", record_id=row.id, action=attempt.purpose,
                  new={"ok": attempt.ok, "subject": attempt.subject_code, "bag": attempt.bag_code,
                       "failed": [c.name for c in attempt.checks if not c.ok]})
+    # A wrong subject or product, or a dose outside tolerance, is a clinical protocol deviation even when the
+    # check stopped it (docs/rules.md, "Clinical protocol deviations"); written with the attempt, also refused.
+    for kind, description, visit_id in attempt.deviations:
+        clinical_deviations.open_once(session, actor=actor, subject_id=attempt.subject_id,
+                                      subject_code=attempt.subject_code, kind=kind, description=description,
+                                      visit_id=visit_id, bag_id=attempt.bag_id)
     return row
 
 

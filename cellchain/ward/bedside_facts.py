@@ -2,9 +2,11 @@
 
 A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
-infusion, whether any hold is open on the bag's cord or the bag (a probe of one index), and the bag's
-custody events with any open temperature excursion. Only when a hold is open on the cord does the check
-read further, to learn whether that hold reaches this bag (``quality.holds.nearest_over``). It is a SQLAlchemy Core
+infusion, whether any hold is open on the bag's cord or the bag (a probe of one index), the approved
+clinical protocol deviation (if any) that allows the allocated visit's one infusion outside its window, and
+the bag's custody events with any open temperature excursion. Only when a hold is open on the cord does the
+check read further, to learn whether that hold reaches this bag (``quality.holds.nearest_over``). It is a
+SQLAlchemy Core
 statement built once (only SQL with parameters), and its rows become small named tuples: building
 ORM objects cost more than the query, and the guards only read.
 
@@ -19,6 +21,7 @@ from sqlalchemy import Connection, Row, Table, and_, bindparam, func, literal, o
 
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
+from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward.models import CustodyEvent, Excursion, Infusion
 from cellchain.ward.rules.bedside_checks import (
@@ -55,6 +58,7 @@ class Bedside(NamedTuple):
     subject: SubjectView | None
     bag: BagFacts | None
     custody: CustodyFacts
+    window_allowance: int | None = None  # the approved, unused out-of-window deviation of the allocated visit
 
 
 def _columns(view: type[NamedTuple], table: Table) -> list:
@@ -98,8 +102,14 @@ _HOLD_PROBE = (select(func.min(_HOLDS.c.id))
                       or_(_HOLDS.c.collection_id == _LOTS.c.collection_id,
                           and_(_HOLDS.c.item_kind == "bag", _HOLDS.c.item_id == _BAGS.c.id)))
                .scalar_subquery().label("hold_probe"))
+_DEVIATIONS = ClinicalDeviation.__table__
+# A column, not a join: at most one value whatever the number of deviations, so still one row per event.
+_ALLOWANCE = (select(func.min(_DEVIATIONS.c.id))
+              .where(_DEVIATIONS.c.visit_id == _VISITS.c.id, _DEVIATIONS.c.kind == "out_of_window",
+                     _DEVIATIONS.c.status == "approved", _DEVIATIONS.c.infusion_id.is_(None))
+              .scalar_subquery().label("window_allowance"))
 _BEDSIDE = (select(*[c for view, table in _PARTS for c in _columns(view, table)], _EVENTS.c.id.label("event_row"),
-                   _HOLD_PROBE)
+                   _HOLD_PROBE, _ALLOWANCE)
             .select_from(_ANCHOR
                          .outerjoin(_SUBJECTS, _SUBJECTS.c.subject_code == bindparam("subject"))
                          .outerjoin(_BAGS, _BAGS.c.bag_code == bindparam("bag"))
@@ -143,4 +153,5 @@ def at_bedside(connection: Connection, subject_code: str | None, bag_code: str |
     excursions = [_part(row, *_EXCURSION_PART) for row in rows]
     bag = None if bag_parts[0] is None else BagFacts._make([*bag_parts, first.hold_probe])
     return Bedside(_part(first, *_SUBJECT_PART), bag,
-                   CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]))
+                   CustodyFacts([e for e in events if e is not None], [x for x in excursions if x is not None]),
+                   first.window_allowance)

@@ -35,7 +35,7 @@ from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
-from cellchain.safety import drafts
+from cellchain.safety import clinical_deviations, drafts
 from cellchain.trial import lifecycle, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import lifecycle as lifecycle_rules
@@ -170,12 +170,17 @@ def _verifier_check(actor: Actor, verifier: signatures.SignatureInput) -> bedsid
     return judged("second_verifier", True, said("second_verifier:ok", username=verifier.username))
 
 
-def _check_reason(check: bedside.Check) -> Reason:
-    """A failed check as the refusal's reason: its name, but for the two whose refusal has its own code."""
+def _reason_of(check: bedside.Check, facts: bedside.Facts) -> Reason:
+    """A failed check as the start's refusal, under its name, but for those whose refusal has its own code: a
+    visit outside its window names the window (``visit_out_of_window``)."""
     if check.name == "second_verifier":
         return Reason("second_verifier_same_person", variant="check", detail=check.detail)
     if check.name == "subject_on_treatment":
         return Reason(lifecycle_rules.NOT_ON_TREATMENT, variant="bedside", detail=check.detail)
+    if check.name == "infusion_visit_today" and bedside_checks.outside_window(facts):
+        v = facts.visit
+        return Reason("visit_out_of_window", today=facts.today, week=v.week, window_start=v.window_start,
+                      window_end=v.window_end)
     return Reason(check.name, detail=check.detail)
 
 
@@ -201,7 +206,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
                        not_before=[("started_at", allocated_at, "the bag was allocated to the subject")])
     checks = [*bedside.run_checks(facts), _verifier_check(actor, request.verifier)]
     attempt = bedside.Attempt.of(scans, facts, checks, "start")
-    reasons = [_check_reason(c) for c in checks if not c.ok]
+    reasons = [_reason_of(c, facts) for c in checks if not c.ok]
     if reasons:
         raise _refuse(reasons, defer=defer, actor=actor, attempt=attempt)
     record = bedside.record_attempt(session, actor=actor, attempt=attempt)
@@ -243,10 +248,15 @@ def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, rec
         received_by=facts.subject.subject_code, notes=f"infusion {infusion.id}"))
     if facts.subject.status == lifecycle_rules.RANDOMIZED:  # the first infusion: read with the bedside's facts
         lifecycle.enter_treatment(session, actor=actor, subject_id=facts.subject.id, when=started_at)
+    allowed_by = facts.window_allowance if bedside_checks.outside_window(facts) else None
     trail.record(session, actor=actor, record_type="infusion", record_id=infusion.id, action="start",
                  new={"bag": facts.bag.bag_code, "subject": facts.subject.subject_code, "visit": facts.visit.id,
                       "started_at": started_at, "verifier": signed.signer_username, "signature_id": signed.id,
-                      "bedside_check_id": record_id, "ultrasound_monitored": request.ultrasound_monitored})
+                      "bedside_check_id": record_id, "ultrasound_monitored": request.ultrasound_monitored,
+                      "clinical_deviation": allowed_by})
+    if allowed_by is not None:  # the approved deviation allowed this one infusion outside the window, no other
+        clinical_deviations.allowance_used(session, actor=actor, deviation_id=allowed_by, infusion_id=infusion.id,
+                                           bag_id=facts.bag.id)
     return infusion
 
 
@@ -307,6 +317,14 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     # Each reaction drafts an adverse event for the investigator, in this transaction (docs/rules.md, "Safety").
     drafts.from_reactions(session, actor=actor, subject_id=infusion.subject_id, infusion_id=infusion.id,
                           reactions=completion.reactions, ended_at=completion.ended_at)
+    if partial:  # a smaller dose than the visit planned: a clinical protocol deviation for the investigator
+        visit = session.get(Visit, infusion.visit_id)
+        subject = session.get(Subject, infusion.subject_id)
+        clinical_deviations.open_automatically(
+            session, actor=actor, subject_id=subject.id, subject_code=subject.subject_code, kind="partial_infusion",
+            visit_id=visit.id, infusion_id=infusion.id, bag_id=bag.id, at=completion.ended_at,
+            description=f"Partial infusion at the week {visit.week} visit: {completion.volume_ml:g} ml of bag "
+                        f"{bag.bag_code}'s {bag.volume_ml:g} ml given. Reason: {infusion.partial_reason}")
     return infusion
 
 

@@ -75,6 +75,11 @@ DETAILS: dict[str, str] = {
     ),
     'infusion_visit_today:late': 'today ({today}) the week {week} infusion window ({window_start} to {window_end}) '
                                  'has closed',
+    'infusion_visit_today:missed': 'the week {week} infusion visit was marked missed by the coordinator',
+    'infusion_visit_today:allowed': (
+        'week {week} infusion outside its window ({window_start} to {window_end}): allowed once by clinical '
+        'deviation CD-{deviation_id}, approved by the investigator'
+    ),
     'infusion_visit_today:ok': 'week {week} infusion, window {window_start} to {window_end}',
     'released:bag': 'bag {bag_code} is {quality_status}, not released',
     'released:lot': 'lot {lot_number} is {lot_status}, not released',

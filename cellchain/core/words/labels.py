@@ -37,6 +37,7 @@ STATUSES = {
     "not_applicable": "not applicable", "negative": "negative", "positive": "positive",
     "indeterminate": "indeterminate", "pass": "pass", "fail": "fail", "within_spec": "within specification",
     "out_of_spec": "out of specification", "queued": "queued", "sent": "sent", "failed": "failed",
+    "approved": "approved",
 }
 
 # Where a subject stands in the trial (trial/rules/lifecycle.py STATES), why a withdrawal, a cancelled visit,
@@ -67,6 +68,10 @@ KINDS = {
     "room": "room", "rack": "rack", "shelf": "shelf", "out_of_spec": "out of specification",
     "oos": "out of specification", "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
     "item_on_hold": "on hold", "recall": "recall",
+    # clinical protocol deviations (safety/models.py CLINICAL_DEVIATION_KINDS)
+    "missed_visit": "missed visit", "out_of_window": "visit out of its window",
+    "dose_outside_tolerance": "dose outside tolerance", "wrong_product": "wrong product or subject",
+    "partial_infusion": "partial infusion", "other": "other",
 }
 
 # The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.

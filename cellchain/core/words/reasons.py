@@ -74,6 +74,17 @@ MESSAGES: dict[str, str] = {
     'awareness_after_report': 'awareness cannot move once the event was reported to the sponsor',
     'awareness_before_onset': 'the site cannot have been aware on {aware_on} of an event that began on {onset_on}',
     'awareness_in_future': 'awareness is when the site learned of the event: not in the future',
+    'clinical_deviation_exists': (
+        'clinical deviation CD-{id} already covers the week {week} visit being out of its window ({status})'
+    ),
+    'clinical_deviation_not_decided': (
+        'clinical deviation CD-{id} is {status}: it is closed once the investigator has approved or rejected it'
+    ),
+    'clinical_deviation_not_open': 'clinical deviation CD-{id} is {status}: only an open one is approved or rejected',
+    'clinical_deviation_visit_done': (
+        'the week {week} visit is already done: an infusion outside its window is allowed before the infusion, '
+        'not after'
+    ),
     'event_already_confirmed': 'adverse event {event_id} is confirmed: only the investigator amends it',
     'event_not_draft': 'adverse event {event_id} is already confirmed (version {version})',
     'event_not_serious': 'adverse event {event_id} meets no seriousness criterion: no expedited report is due',
@@ -287,6 +298,12 @@ MESSAGES: dict[str, str] = {
     ),
     'bag_return_decided': 'the return of {bag_code} is already decided: {status}',
     'bag_return_not_at_lab': '{bag_code} is {custody_state}: QA decides once it is back at the lab',
+    'visit_marked_missed': 'the week {week} visit was marked missed',
+    'visit_of_another_subject': 'visit {visit_id} is not a visit of {subject_code}',
+    'visit_out_of_window': (
+        'today ({today}) is outside the week {week} infusion window, {window_start} to {window_end}: an infusion '
+        'outside its window needs a clinical protocol deviation approved by the investigator'
+    ),
     'visit_already_infused': (
         '{bag_code} is already being or has been infused at the week {week} visit; its allocation is the record of '
         'it'

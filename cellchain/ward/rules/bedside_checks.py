@@ -10,7 +10,7 @@ known" must never read as "passed". Plain Python: ``ward/bedside_facts.py`` read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -166,6 +166,8 @@ class Facts:
     chain_breaks: list[str] = field(default_factory=list)
     excursions: list[ExcursionView] = field(default_factory=list)
     last_event: EventView | None = None
+    # an approved clinical protocol deviation allowing the allocated visit's one infusion outside its window
+    window_allowance: int | None = None
 
 
 # --- the guards, in the order the nurse reads them ------------------------------------------------------
@@ -229,12 +231,48 @@ def infusion_visit_today(f: Facts) -> Check:
         return judged(name, False, said("infusion_visit_today:not_infusion", visit_id=v.id, week=v.week))
     if v.status == "done":
         return judged(name, False, said("infusion_visit_today:done", week=v.week))
+    if v.status == "missed":
+        return judged(name, False, said("infusion_visit_today:missed", week=v.week))
     window = {"week": v.week, "window_start": v.window_start.isoformat(), "window_end": v.window_end.isoformat()}
     timing = schedule.timing_of(v, f.today)
     if timing != "in_window":
+        if f.window_allowance is not None:
+            return judged(name, True, said("infusion_visit_today:allowed", deviation_id=f.window_allowance, **window))
         when = "early" if timing == "early" else "late"
         return judged(name, False, said(f"infusion_visit_today:{when}", today=f.today.isoformat(), **window))
     return judged(name, True, said("infusion_visit_today:ok", **window))
+
+
+def outside_window(f: Facts) -> bool:
+    """The allocated visit is an infusion visit still to do and today lies outside its window: the start's
+    refusal then says ``visit_out_of_window``; with an allowance the start uses the allowing deviation up."""
+    v = f.visit
+    return (v is not None and v.kind == schedule.INFUSION and v.status == "planned"
+            and schedule.timing_of(v, f.today) != "in_window")
+
+
+def deviations_seen(f: Facts, checks: Sequence[Check]) -> list[tuple[str, str, int | None]]:
+    """The clinical protocol deviations a failed attempt shows, as ``(kind, description, visit id)``: a bag
+    allocated to another subject or of the wrong product for the wristband's arm (``wrong_product``), a dose
+    outside tolerance. Each for the wristband's subject; nothing when the subject or the bag is not known."""
+    if f.subject is None or f.bag is None:
+        return []
+    failed = {c.name: c.detail for c in checks if not c.ok}
+    visit_id = f.visit.id if f.visit is not None and f.visit.subject_id == f.subject.id else None
+    seen = []
+    wrong_patient = f.allocated_subject is not None and f.allocated_subject.id != f.subject.id
+    if "right_subject" in failed and (wrong_patient or f.label.get("subject_id")):
+        seen.append(("wrong_product", f"Bedside check refused bag {f.bag.bag_code} for {f.subject.subject_code}: "
+                                      f"{failed['right_subject']}", visit_id))
+    elif "product_matches_arm" in failed and f.subject.arm is not None:
+        seen.append(("wrong_product", f"Bedside check refused bag {f.bag.bag_code} for {f.subject.subject_code}: "
+                                      f"{failed['product_matches_arm']}", visit_id))
+    dose_judged = f.bag.kind == "placebo" or bool(f.bag.total_cells)  # no cell count: nothing deviated yet
+    if "dose_within_tolerance" in failed and f.allocation is not None and dose_judged and not wrong_patient:
+        seen.append(("dose_outside_tolerance", f"Bedside check refused bag {f.bag.bag_code} for "
+                                               f"{f.subject.subject_code}: {failed['dose_within_tolerance']}",
+                     visit_id))
+    return seen
 
 
 def released(f: Facts) -> Check:
