@@ -229,8 +229,8 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
     row.decision_signature_id, row.decision_note = signed.id, text
     session.add(row)
     session.flush()
-    trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row.id, action=DECISION_ACTIONS[signature.meaning],
-                 old={"status": "open"}, new={"status": row.status, "signature_id": signed.id, "note": text},
+    trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row.id,
+                 action=DECISION_ACTIONS[signature.meaning], old={"status": "open"}, new={"status": row.status, "signature_id": signed.id, "note": text},
                  reason=text)
     return row
 
