@@ -230,8 +230,8 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row.id,
-                 action=DECISION_ACTIONS[signature.meaning], old={"status": "open"}, new={"status": row.status, "signature_id": signed.id, "note": text},
-                 reason=text)
+                 action=DECISION_ACTIONS[signature.meaning], old={"status": "open"},
+                 new={"status": row.status, "signature_id": signed.id, "note": text}, reason=text)
     return row
 
 
