@@ -35,7 +35,7 @@ from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, qc, release, release_gaps
 from cellchain.quality.models import Deviation, Hold, QcResult
 from cellchain.safety import events as adverse_events
-from cellchain.safety import sae
+from cellchain.safety import clinical_deviations, sae
 from cellchain.trial import deallocation, randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
@@ -48,6 +48,8 @@ CHART_WEEKS = 12
 PARTIAL_INFUSION_DAYS = 28
 """A partial infusion stays on the coordinator's and investigators' dashboards this long: until the
 subject's next infusion visit (the protocol's visits are four weeks apart, README "Configuration")."""
+CLINICAL_DEVIATIONS_SHOWN = 10
+"""The newest clinical protocol deviations not closed that a dashboard lists; the count says how many in all."""
 AREAS: dict[str, tuple[str, ...]] = {
     "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
@@ -55,7 +57,7 @@ AREAS: dict[str, tuple[str, ...]] = {
     "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
     "Ward": ("bedside_check", "infusion"),
     "People and signatures": ("user", "login", "api_token", "signature"),
-    "Safety": ("adverse_event", "sae_report"),
+    "Safety": ("adverse_event", "sae_report", "clinical_deviation"),
 }
 """The audit trail's record types grouped by the area of work that writes them."""
 
@@ -381,6 +383,8 @@ class Dashboard:
     holds: list[tuple[Hold, str]] | None = None  # open holds with their lot numbers (QA, investigators)
     partial_infusions: list[infusions.PartialInfusion] | None = None  # recent ones (coordinator, investigators)
     safety: SafetyPanel | None = None  # SAE reports due (investigators, QA), drafts and death paths (investigators)
+    # clinical protocol deviations not closed, newest first, and how many (coordinator, investigators)
+    clinical_deviations: tuple[list[clinical_deviations.DeviationRow], int] | None = None
 
 
 def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
@@ -399,4 +403,6 @@ def for_user(session: Session, *, user: Actor, settings: Settings) -> Dashboard:
         partial_infusions=infusions.partial_since(session, utcnow() - timedelta(days=PARTIAL_INFUSION_DAYS))
         if roles & {"coordinator", "investigator"} else None,
         safety=safety_panel(session, roles) if roles & {"investigator", "qa"} else None,
+        clinical_deviations=clinical_deviations.not_closed(session, limit=CLINICAL_DEVIATIONS_SHOWN)
+        if roles & {"coordinator", "investigator"} else None,
     )

@@ -16,7 +16,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
     ("Returned bags", "trial.returns"),
-    ("Safety", "safety.index"),
+    ("Safety", "safety.index"), ("Protocol deviations", "safety.deviations"),
     ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
     ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),
     ("Alerts", "home.alerts_page"), ("Audit trail", "audit.trail"),

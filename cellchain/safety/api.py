@@ -1,4 +1,5 @@
-"""API: adverse events (record, amend, confirm, report), the summary by arm and the SAE reporting clocks."""
+"""API: adverse events (record, amend, confirm, report), the summary by arm and the SAE reporting clocks; the
+register of clinical protocol deviations (list, open by hand, decide signed, close)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,21 @@ from flask import current_app
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
+from cellchain.core.web import next_cursor, page_request
 from cellchain.people.security import current_user, policy, roles_required
-from cellchain.safety import events, exports, sae
+from cellchain.safety import clinical_deviations, events, exports, sae
 from cellchain.safety.schemas import (
     AdverseEventIn,
     AdverseEventSchema,
     AdverseEventsOut,
     AdverseEventsQuery,
     AmendIn,
+    ClinicalCloseIn,
+    ClinicalDecisionIn,
+    ClinicalDeviationIn,
+    ClinicalDeviationSchema,
+    ClinicalDeviationsOut,
+    ClinicalDeviationsQuery,
     ConfirmIn,
     SaeClocksOut,
     SaeReportIn,
@@ -111,3 +119,62 @@ def adverse_event_summary() -> dict[str, Any]:
 def sae_clocks() -> dict[str, Any]:
     """Serious adverse events whose initial report is due or overdue (24 h from awareness)"""
     return {"clocks": sae.clocks(db.session())}
+
+
+# --- clinical protocol deviations ------------------------------------------------------------------------
+
+@bp.get("/clinical-deviations", tags=TAGS)
+@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@bp.arguments(ClinicalDeviationsQuery, location="query")
+@bp.response(200, ClinicalDeviationsOut)
+def list_clinical_deviations(query: dict[str, Any]) -> dict[str, Any]:
+    """Clinical protocol deviations, newest first (?status=&kind=&subject_id=), a page at a time (?limit=, ?cursor=)"""
+    page = clinical_deviations.page_of(db.session(), page_request(size_arg="limit"),
+                                       status=query.get("status") or None, kind=query.get("kind") or None,
+                                       subject_code=query.get("subject_id") or None)
+    return {"clinical_deviations": page.rows, "next": next_cursor(page)}
+
+
+@bp.post("/clinical-deviations", tags=TAGS)
+@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+@bp.arguments(ClinicalDeviationIn)
+@bp.response(201, ClinicalDeviationSchema)
+def open_clinical_deviation(data: dict[str, Any]) -> clinical_deviations.DeviationDetail:
+    """Open a clinical protocol deviation by hand; an approved out_of_window one allows its visit's one infusion"""
+    session = db.session()
+    row = clinical_deviations.open_by_hand(session, actor=current_user(), subject_code=data.get("subject_id"),
+                                           kind=data.get("kind"), description=data.get("description"),
+                                           visit_id=data.get("visit_id"))
+    return clinical_deviations.detail(session, row.id)
+
+
+@bp.get("/clinical-deviations/<int:deviation_id>", tags=TAGS)
+@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@bp.response(200, ClinicalDeviationSchema)
+def get_clinical_deviation(deviation_id: int) -> clinical_deviations.DeviationDetail:
+    """A clinical protocol deviation with its decision and closing"""
+    return clinical_deviations.detail(db.session(), deviation_id)
+
+
+@bp.post("/clinical-deviations/<int:deviation_id>/decision", tags=TAGS)
+@roles_required(*clinical_deviations.DECIDERS, action="decide a clinical protocol deviation")
+@bp.arguments(ClinicalDecisionIn)
+@bp.response(200, ClinicalDeviationSchema)
+def decide_clinical_deviation(data: dict[str, Any], deviation_id: int) -> clinical_deviations.DeviationDetail:
+    """The investigator approves or rejects an open deviation with an e-signature (meaning approved or rejected)"""
+    session = db.session()
+    clinical_deviations.decide(session, actor=current_user(), deviation_id=deviation_id,
+                               signature=signatures.parse_signature(data.get("signature")), note=data.get("note"),
+                               policy=policy())
+    return clinical_deviations.detail(session, deviation_id)
+
+
+@bp.post("/clinical-deviations/<int:deviation_id>/close", tags=TAGS)
+@roles_required(*clinical_deviations.CLOSERS, action="close a clinical protocol deviation")
+@bp.arguments(ClinicalCloseIn)
+@bp.response(200, ClinicalDeviationSchema)
+def close_clinical_deviation(data: dict[str, Any], deviation_id: int) -> clinical_deviations.DeviationDetail:
+    """Close an approved or rejected deviation, saying what was done about it"""
+    session = db.session()
+    clinical_deviations.close(session, actor=current_user(), deviation_id=deviation_id, note=data.get("note"))
+    return clinical_deviations.detail(session, deviation_id)

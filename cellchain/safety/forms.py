@@ -52,3 +52,21 @@ class ReportForm(SignatureForm):
 
     sent_at = SiteDateTimeField("Sent at (site time; empty: now)")
     sent_to = text_field("Sent to")
+
+
+class ClinicalDeviationForm(PageForm):
+    """A clinical protocol deviation opened by hand (the coordinator or an investigator)."""
+
+    kind = text_field("Kind")
+    visit_id = text_field("Visit")
+    description = text_field("What happened")
+
+
+class ClinicalDecisionForm(SignatureForm):
+    """The investigator approves or rejects (the signature's meaning says which); a rejection says why."""
+
+    note = text_field("Note")
+
+
+class ClinicalCloseForm(PageForm):
+    note = text_field("What was done about it")

@@ -1,4 +1,5 @@
-"""API shapes of safety: adverse events, their confirmation and reports, the summary by arm, the SAE clocks."""
+"""API shapes of safety: adverse events, their confirmation and reports, the summary by arm, the SAE clocks; the
+clinical protocol deviations."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from cellchain.core.schemas import (
     CheckedInteger,
     CheckedList,
     CheckedString,
+    PageQuery,
     RequestSchema,
     UtcDateTime,
+    next_field,
     signature_field,
 )
-from cellchain.safety.models import EVENT_STATUSES
+from cellchain.safety.models import CLINICAL_DEVIATION_KINDS, CLINICAL_DEVIATION_STATUSES, EVENT_STATUSES
 from cellchain.safety.rules.terms import (
     ACTIONS,
     CATEGORIES,
@@ -176,3 +179,64 @@ class SaeClockSchema(Schema):
 
 class SaeClocksOut(Schema):
     clocks = fields.List(fields.Nested(SaeClockSchema), required=True)
+
+
+# --- clinical protocol deviations ------------------------------------------------------------------------
+
+class ClinicalDeviationsQuery(PageQuery):
+    status = fields.String(metadata={"description": f"one of {', '.join(CLINICAL_DEVIATION_STATUSES)}, or not_closed"})
+    kind = fields.String(metadata={"description": f"one of {', '.join(CLINICAL_DEVIATION_KINDS)}"})
+    subject_id = fields.String(metadata={"description": "the subject, e.g. SUBJ-0001"})
+
+
+class ClinicalDeviationIn(RequestSchema):
+    subject_id = CheckedString(required=True, metadata={"description": "the subject, e.g. SUBJ-0001"})
+    kind = CheckedString(required=True, metadata={"description": f"one of {', '.join(CLINICAL_DEVIATION_KINDS)}"})
+    description = CheckedString(required=True, metadata={"description": "what happened"})
+    visit_id = CheckedInteger(allow_none=True, metadata={
+        "description": "the subject's visit; required for out_of_window (an infusion visit not yet done)"})
+
+
+class ClinicalDecisionIn(RequestSchema):
+    signature = signature_field(required=True, metadata={"description": "the investigator's e-signature, meaning "
+                                                                        "approved or rejected"})
+    note = CheckedString(allow_none=True, metadata={"description": "required to reject"})
+
+
+class ClinicalCloseIn(RequestSchema):
+    note = CheckedString(required=True, metadata={"description": "what was done about it"})
+
+
+class ClinicalDeviationRowSchema(Schema):
+    id = fields.Integer(required=True, attribute="deviation.id")
+    number = fields.String(required=True, metadata={"description": "CD-<id>"})
+    subject_id = fields.String(required=True, attribute="subject_code")
+    visit_id = fields.Integer(required=True, allow_none=True, attribute="deviation.visit_id")
+    week = fields.Integer(required=True, allow_none=True)
+    infusion_id = fields.Integer(required=True, allow_none=True, attribute="deviation.infusion_id")
+    bag_id = fields.Integer(required=True, allow_none=True, attribute="deviation.bag_id")
+    kind = fields.String(required=True, attribute="deviation.kind",
+                         validate=validate.OneOf(CLINICAL_DEVIATION_KINDS))
+    status = fields.String(required=True, attribute="deviation.status",
+                           validate=validate.OneOf(CLINICAL_DEVIATION_STATUSES))
+    automatic = fields.Boolean(required=True, attribute="deviation.automatic",
+                               metadata={"description": "opened by the system where it saw the deviation"})
+    description = fields.String(required=True, attribute="deviation.description")
+    opened_at = UtcDateTime(required=True, attribute="deviation.opened_at")
+
+
+class ClinicalDeviationSchema(ClinicalDeviationRowSchema):
+    opened_by = fields.String(required=True, attribute="opened_by.username")
+    decided_by = fields.String(required=True, allow_none=True, attribute="decided_by.username")
+    decided_at = UtcDateTime(required=True, allow_none=True, attribute="deviation.decided_at")
+    decision_signature_id = fields.Integer(required=True, allow_none=True,
+                                           attribute="deviation.decision_signature_id")
+    decision_note = fields.String(required=True, allow_none=True, attribute="deviation.decision_note")
+    closed_by = fields.String(required=True, allow_none=True, attribute="closed_by.username")
+    closed_at = UtcDateTime(required=True, allow_none=True, attribute="deviation.closed_at")
+    closing_note = fields.String(required=True, allow_none=True, attribute="deviation.closing_note")
+
+
+class ClinicalDeviationsOut(Schema):
+    clinical_deviations = fields.List(fields.Nested(ClinicalDeviationRowSchema), required=True)
+    next = next_field()

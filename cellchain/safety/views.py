@@ -1,19 +1,30 @@
 """Safety pages: the adverse-event listing with the summary by arm (page, CSV, PDF), recording an event for a
-subject, and one event's page, where it is amended, confirmed and reported (docs/rules.md, "Safety")."""
+subject, and one event's page, where it is amended, confirmed and reported (docs/rules.md, "Safety"); the
+register of clinical protocol deviations, one deviation's page with its signed decision and closing, and
+opening one by hand for a subject (docs/rules.md, "Clinical protocol deviations")."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.types import utcnow
+from cellchain.core.web import page_request
 from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
-from cellchain.safety import events, exports, sae
-from cellchain.safety.forms import ConfirmForm, EventForm, ReportForm
+from cellchain.safety import clinical_deviations, events, exports, sae
+from cellchain.safety.forms import (
+    ClinicalCloseForm,
+    ClinicalDecisionForm,
+    ClinicalDeviationForm,
+    ConfirmForm,
+    EventForm,
+    ReportForm,
+)
+from cellchain.safety.models import CLINICAL_DEVIATION_KINDS, CLINICAL_DEVIATION_STATUSES
 from cellchain.safety.rules import clock, terms
-from cellchain.trial import subjects
+from cellchain.trial import subjects, visits
 from cellchain.trial.models import Subject
 from cellchain.trial.subject_record import infusions_of
 
@@ -136,3 +147,87 @@ def report_event(event_id: int):
         return redirect(url_for("safety.event", event_id=event_id))
 
     return submit(form, report_it, lambda refusal: _event_page(event_id, problem=refusal, posted="report"))
+
+
+# --- clinical protocol deviations ------------------------------------------------------------------------
+
+@bp.route("/deviations")
+@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+def deviations():
+    """The register, newest first, a page at a time; filters: status (or not closed), kind, subject."""
+    filters = {name: (request.args.get(name) or "").strip() for name in ("status", "kind", "subject_id")}
+    page = clinical_deviations.page_of(db.session(), page_request(), status=filters["status"] or None,
+                                       kind=filters["kind"] or None, subject_code=filters["subject_id"] or None)
+    return render_template("safety/deviations.html", page=page, rows=page.rows, filters=filters,
+                           statuses=(clinical_deviations.NOT_CLOSED, *CLINICAL_DEVIATION_STATUSES),
+                           kinds=CLINICAL_DEVIATION_KINDS,
+                           can_open=bool(current_user().roles & set(clinical_deviations.OPENERS)))
+
+
+def _new_deviation_page(subject: Subject, problem: Refusal | None = None) -> str:
+    return render_template("safety/deviation_new.html", subject=subject, problem=problem,
+                           kinds=CLINICAL_DEVIATION_KINDS, visits=visits.visits_of(db.session(), subject))
+
+
+@bp.route("/subjects/<subject_code>/deviations/new")
+@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+def new_deviation(subject_code: str):
+    return _new_deviation_page(subjects.get_subject(db.session(), subject_code))
+
+
+@bp.route("/subjects/<subject_code>/deviations", methods=["POST"])
+@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+def open_deviation(subject_code: str):
+    form = ClinicalDeviationForm()
+    subject = subjects.get_subject(db.session(), subject_code)
+
+    def open_it():
+        row = clinical_deviations.open_by_hand(db.session(), actor=current_user(), subject_code=subject_code,
+                                               kind=form.kind.data, description=form.description.data,
+                                               visit_id=form.visit_id.data)
+        flash(f"Clinical deviation {clinical_deviations.number(row.id)} opened for the investigator to decide.",
+              "success")
+        return redirect(url_for("safety.deviation", deviation_id=row.id))
+
+    return submit(form, open_it, lambda refusal: _new_deviation_page(subject, refusal))
+
+
+def _deviation_page(deviation_id: int, problem: Refusal | None = None, posted: str = "") -> str:
+    roles = current_user().roles
+    return render_template("safety/deviation.html", d=clinical_deviations.detail(db.session(), deviation_id),
+                           problem=problem, posted=posted,
+                           can_decide=bool(roles & set(clinical_deviations.DECIDERS)),
+                           can_close=bool(roles & set(clinical_deviations.CLOSERS)))
+
+
+@bp.route("/deviations/<int:deviation_id>")
+@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+def deviation(deviation_id: int):
+    return _deviation_page(deviation_id)
+
+
+@bp.route("/deviations/<int:deviation_id>/decision", methods=["POST"])
+@roles_required(*clinical_deviations.DECIDERS, action="decide a clinical protocol deviation")
+def decide_deviation(deviation_id: int):
+    form = ClinicalDecisionForm()
+
+    def decide_it():
+        row = clinical_deviations.decide(db.session(), actor=current_user(), deviation_id=deviation_id,
+                                         signature=form.signature(), note=form.note.data, policy=policy())
+        flash(f"Clinical deviation {clinical_deviations.number(row.id)} {row.status} and signed.", "success")
+        return redirect(url_for("safety.deviation", deviation_id=deviation_id))
+
+    return submit(form, decide_it, lambda refusal: _deviation_page(deviation_id, refusal, posted="decide"))
+
+
+@bp.route("/deviations/<int:deviation_id>/close", methods=["POST"])
+@roles_required(*clinical_deviations.CLOSERS, action="close a clinical protocol deviation")
+def close_deviation(deviation_id: int):
+    form = ClinicalCloseForm()
+
+    def close_it():
+        clinical_deviations.close(db.session(), actor=current_user(), deviation_id=deviation_id, note=form.note.data)
+        flash(f"Clinical deviation {clinical_deviations.number(deviation_id)} closed.", "success")
+        return redirect(url_for("safety.deviation", deviation_id=deviation_id))
+
+    return submit(form, close_it, lambda refusal: _deviation_page(deviation_id, refusal, posted="close"))

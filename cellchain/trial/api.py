@@ -20,6 +20,7 @@ from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
 from cellchain.people.security import current_user, policy, roles_required
+from cellchain.safety import clinical_deviations
 from cellchain.trial import allocation, deallocation, lifecycle, randomization, subjects, visit_records, visits
 from cellchain.trial.models import RandomizationList, Subject, Visit
 from cellchain.trial.rules import lifecycle as lifecycle_rules
@@ -43,6 +44,8 @@ from cellchain.trial.schemas import (
     SubjectsOut,
     VisitDoneIn,
     VisitDoneOut,
+    VisitMissedIn,
+    VisitMissedOut,
     VisitsOut,
     VisitWeightIn,
 )
@@ -185,6 +188,20 @@ def follow_up_done(data: dict[str, Any], visit_id: int) -> visit_records.VisitRe
     timezone = current_app.config["SITE_TIMEZONE"]
     visit = visits.record_follow_up(session, actor=current_user(), visit_id=visit_id, when=when, timezone=timezone)
     return _visit_record(session, visit, timezone)
+
+
+@bp.post("/visits/<int:visit_id>/missed", tags=TAGS)
+@roles_required(*visits.MISSED_ROLES, action="mark a visit missed")
+@bp.arguments(VisitMissedIn)
+@bp.response(200, VisitMissedOut)
+def mark_missed(data: dict[str, Any], visit_id: int) -> dict[str, Any]:
+    """Mark a visit missed with the reason; its clinical protocol deviation (missed_visit) opens with it"""
+    session = db.session()
+    timezone = current_app.config["SITE_TIMEZONE"]
+    row = clinical_deviations.mark_visit_missed(session, actor=current_user(), visit_id=visit_id,
+                                                reason=data.get("reason"), timezone=timezone)
+    record = _visit_record(session, visits.get_visit(session, visit_id), timezone)
+    return {"state": record.state, "subject": record.subject, "allocation": None, "clinical_deviation_id": row.id}
 
 
 @bp.post("/visits/<int:visit_id>/plan", tags=TAGS)

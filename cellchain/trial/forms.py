@@ -96,3 +96,7 @@ class ReturnDecisionForm(SignatureForm):
 
     decision = text_field("Decision")
     reason = text_field("Why")
+
+
+class MissedVisitForm(PageForm):
+    reason = text_field("Why the visit is missed")

@@ -251,6 +251,15 @@ class VisitsOut(Schema):
     visits = fields.List(fields.Nested(VisitOut), required=True)
 
 
+class VisitMissedIn(RequestSchema):
+    reason = CheckedString(required=True, metadata={"description": "why the visit is missed"})
+
+
+class VisitMissedOut(VisitDoneOut):
+    clinical_deviation_id = fields.Integer(required=True, metadata={
+        "description": "the missed_visit clinical protocol deviation opened with it"})
+
+
 class VisitDoneIn(RequestSchema):
     done_at = CheckedDateTime(allow_none=True, metadata={"description": "now when not given"})
 

@@ -28,6 +28,7 @@ class CalendarRow:
     can_record: bool
     can_plan: bool = False
     can_weigh: bool = False  # record the visit's weight: an open infusion visit without its bag yet
+    can_mark_missed: bool = False  # not done nor marked, its window open or closed (visits.mark_missed)
 
 
 def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: str,
@@ -50,7 +51,8 @@ def calendar_rows(session: Session, subject: Subject, *, today: date, timezone: 
             can_record=editable and visit.kind == FOLLOW_UP and visit.status == "planned"
             and today >= visit.window_start,
             can_plan=treating and visit.kind == INFUSION and state.open_for_work,
-            can_weigh=treating and visit.kind == INFUSION and state.open_for_work and state.allocation is None))
+            can_weigh=treating and visit.kind == INFUSION and state.open_for_work and state.allocation is None,
+            can_mark_missed=editable and visit.status == "planned" and today >= visit.window_start))
     return rows
 
 

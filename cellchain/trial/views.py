@@ -18,12 +18,14 @@ from cellchain.core.words.numbers import count
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.people.security import current_user, policy, roles_required
+from cellchain.safety import clinical_deviations
 from cellchain.safety import events as adverse_events
 from cellchain.trial import allocation, deallocation, lifecycle, randomization, subject_record, subjects, visits
 from cellchain.trial.forms import (
     AllocateForm,
     DeallocateForm,
     ExtendListForm,
+    MissedVisitForm,
     PlanInfusionForm,
     RandomizeForm,
     RegisterForm,
@@ -133,6 +135,8 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None, open_form: 
         can_randomize=_is_coordinator() and subject.status == lifecycle_rules.ELIGIBLE,
         adverse_events=ae_rows,
         can_record_ae=bool(current_user().roles & set(adverse_events.RECORDERS)),
+        clinical_deviations=clinical_deviations.of_subject(session, subject),
+        can_open_deviation=bool(current_user().roles & set(clinical_deviations.OPENERS)),
         fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [])
 
 
@@ -212,6 +216,23 @@ def follow_up_done(visit_id: int):
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, PageForm(), record)
+
+
+@bp.route("/visits/<int:visit_id>/missed", methods=["POST"])
+@roles_required(*visits.MISSED_ROLES, action="mark a visit missed")
+def mark_missed(visit_id: int):
+    """Mark the visit missed with the reason; its clinical protocol deviation opens with it."""
+    code = subject_record.subject_code_of_visit(db.session(), visit_id)
+    form = MissedVisitForm()
+
+    def mark():
+        row = clinical_deviations.mark_visit_missed(db.session(), actor=current_user(), visit_id=visit_id,
+                                                    reason=form.reason.data, timezone=_zone())
+        flash(f"Visit of {code} marked missed; clinical deviation {clinical_deviations.number(row.id)} opened for the "
+              "investigator.", "success")
+        return redirect(url_for("trial.subject", subject_code=code))
+
+    return _on_subject_page(code, form, mark)
 
 
 @bp.route("/visits/<int:visit_id>/weight", methods=["POST"])

@@ -129,6 +129,7 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/visits/<int:visit_id>/allocation"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/deallocation"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/done"): COORDINATOR,
+    ("POST", f"{P}/visits/<int:visit_id>/missed"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/plan"): COORDINATOR,
     ("POST", f"{P}/visits/<int:visit_id>/weight"): COORDINATOR,
     ("GET", f"{P}/randomization-list"): frozenset({"coordinator", "admin", "auditor"}),
@@ -152,6 +153,13 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/adverse-events/<int:event_id>/confirm"): INVESTIGATOR,
     ("POST", f"{P}/adverse-events/<int:event_id>/sae-reports"): INVESTIGATOR,
     ("GET", f"{P}/sae-clocks"): frozenset({"investigator", "qa", "auditor"}),
+    # clinical protocol deviations: read as adverse events are; the coordinator and the investigator open and
+    # close them, only the investigator decides (signed)
+    ("GET", f"{P}/clinical-deviations"): AE_READERS,
+    ("POST", f"{P}/clinical-deviations"): AE_RECORDERS,
+    ("GET", f"{P}/clinical-deviations/<int:deviation_id>"): AE_READERS,
+    ("POST", f"{P}/clinical-deviations/<int:deviation_id>/decision"): INVESTIGATOR,
+    ("POST", f"{P}/clinical-deviations/<int:deviation_id>/close"): AE_RECORDERS,
     # storage: the lab keeps it; QA and the auditor read it
     ("GET", f"{P}/storage/units"): STORAGE_READERS,
     ("POST", f"{P}/storage/units"): LAB,
@@ -239,6 +247,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,
     "/trial/visits/<int:visit_id>/deallocation": COORDINATOR,
     "/trial/visits/<int:visit_id>/done": COORDINATOR,
+    "/trial/visits/<int:visit_id>/missed": COORDINATOR,
     "/trial/visits/<int:visit_id>/plan": COORDINATOR,
     "/trial/visits/<int:visit_id>/weight": COORDINATOR,
     "/trial/balance/extend": frozenset({"coordinator", "admin"}),
@@ -257,6 +266,9 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/safety/events/<int:event_id>/amend": AE_RECORDERS,
     "/safety/events/<int:event_id>/confirm": INVESTIGATOR,
     "/safety/events/<int:event_id>/report": INVESTIGATOR,
+    "/safety/subjects/<subject_code>/deviations": AE_RECORDERS,
+    "/safety/deviations/<int:deviation_id>/decision": INVESTIGATOR,
+    "/safety/deviations/<int:deviation_id>/close": AE_RECORDERS,
 }
 NOT_ROLE_GATED = {"/auth/login", "/auth/logout"}  # anyone may try to log in; logout is one's own (sessions tests)
 PASSED_THE_GATE = {200, 201, 400, 404, 409}
@@ -309,6 +321,9 @@ def test_the_tables_follow_the_design(app):
     # only the investigator signs a safety assessment or a sponsor report; QA reads them and signs neither
     assert API[("POST", f"{P}/adverse-events/<int:event_id>/confirm")] == INVESTIGATOR == PAGE_POSTS[
         "/safety/events/<int:event_id>/confirm"]
+    # only the investigator decides a clinical protocol deviation (it may allow an infusion outside its window)
+    assert API[("POST", f"{P}/clinical-deviations/<int:deviation_id>/decision")] == INVESTIGATOR == PAGE_POSTS[
+        "/safety/deviations/<int:deviation_id>/decision"]
 
 
 def test_every_api_endpoint_answers_every_role_with_allowed_or_403(app, client, api, site):
