@@ -34,8 +34,8 @@ from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, qc, release, release_gaps
 from cellchain.quality.models import Deviation, Hold, QcResult
-from cellchain.safety import events as adverse_events
 from cellchain.safety import clinical_deviations, sae
+from cellchain.safety import events as adverse_events
 from cellchain.trial import deallocation, randomization, visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
