@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,8 @@ CHART_WEEKS = 12
 PARTIAL_INFUSION_DAYS = 28
 """A partial infusion stays on the coordinator's and investigators' dashboards this long: until the
 subject's next infusion visit (the protocol's visits are four weeks apart, README "Configuration")."""
+UNRECORDED_SHOWN = 20
+"""Visits whose window closed with nothing recorded that the coordinator's dashboard lists, oldest first."""
 CLINICAL_DEVIATIONS_SHOWN = 10
 """The newest clinical protocol deviations not closed that a dashboard lists; the count says how many in all."""
 AREAS: dict[str, tuple[str, ...]] = {
@@ -220,6 +222,9 @@ class CoordinatorPanel:
     due_this_week: list[VisitDue]
     needs_allocation: list[VisitDue]
     bag_unusable: list[deallocation.FlaggedVisit]  # allocated bags that can no longer be given
+    # visits of randomized subjects whose window closed with nothing recorded: to be marked missed (which opens
+    # their clinical protocol deviation), oldest first, at most UNRECORDED_SHOWN
+    window_closed: list[VisitDue] = field(default_factory=list)
 
 
 def week_of(day: date) -> tuple[date, date]:
@@ -236,7 +241,7 @@ def coordinator_panel(session: Session, settings: Settings, today: date) -> Coor
     statement = (select(Visit, Subject.subject_code, Subject.arm, Allocation.id)
                  .join(Subject, Subject.id == Visit.subject_id)
                  .outerjoin(Allocation, Allocation.visit_id == Visit.id)
-                 .where(Visit.status != "done", Visit.window_end >= today, Visit.window_start <= horizon)
+                 .where(Visit.status == "planned", Visit.window_end >= today, Visit.window_start <= horizon)
                  .order_by(Visit.target_date, Subject.subject_code, Visit.id))
     due, unallocated = [], []
     for visit, code, arm, allocation_id in session.exec(statement):
@@ -247,7 +252,12 @@ def coordinator_panel(session: Session, settings: Settings, today: date) -> Coor
         if visit.kind == INFUSION and arm is not None and allocation_id is None:
             unallocated.append(row)
     flagged = deallocation.flagged_visits(session, timezone=settings.timezone, today=today)
-    return CoordinatorPanel(randomization.balance(session), monday, sunday, due, unallocated, flagged)
+    closed = (select(Visit, Subject.subject_code)
+              .join(Subject, Subject.id == Visit.subject_id)
+              .where(Visit.status == "planned", Visit.window_end < today, Subject.arm.is_not(None))
+              .order_by(Visit.window_end, Subject.subject_code, Visit.id).limit(UNRECORDED_SHOWN))
+    window_closed = [VisitDue(visit, code, "missed", False, True) for visit, code in session.exec(closed)]
+    return CoordinatorPanel(randomization.balance(session), monday, sunday, due, unallocated, flagged, window_closed)
 
 
 # --- ward ---------------------------------------------------------------------------------------------

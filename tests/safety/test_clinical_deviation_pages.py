@@ -96,3 +96,14 @@ def test_the_register_page_filters_by_kind_and_status(app, auth, api):
     assert "a other deviation" in page and "a wrong_product deviation" not in page
     assert auth._client.get("/safety/deviations?status=closed").get_data(as_text=True).count("data-deviation=") == 0
     assert auth._client.get("/safety/deviations?kind=nonsense").status_code == 400
+
+
+def test_the_coordinator_dashboard_lists_a_visit_whose_window_closed_until_it_is_marked_missed(app, auth, api):
+    scene = a_visit(app, days_from_today=-10)
+    auth.login("coordinator")
+    home = auth._client.get("/").get_data(as_text=True)
+    assert 'data-testid="visits-window-closed"' in home and f'data-visit="{scene.visit.id}"' in home
+    api.post(f"/api/v1/visits/{scene.visit.id}/missed", as_="coordinator", json={"reason": "lost to follow-up"})
+    home = auth._client.get("/").get_data(as_text=True)
+    assert 'data-testid="visits-window-closed"' not in home
+    assert 'data-testid="panel-clinical-deviations"' in home
