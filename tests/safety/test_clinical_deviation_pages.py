@@ -13,6 +13,8 @@ from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial.models import Visit
 from tests.conftest import PASSWORD
 from tests.factories import ward
+from tests.factories.queries import counting
+from tests.ward.test_query_counts import assert_same_count
 
 
 def a_visit(app, *, days_from_today: int = 0) -> ward.Bedside:
@@ -107,3 +109,25 @@ def test_the_coordinator_dashboard_lists_a_visit_whose_window_closed_until_it_is
     home = auth._client.get("/").get_data(as_text=True)
     assert 'data-testid="visits-window-closed"' not in home
     assert 'data-testid="panel-clinical-deviations"' in home
+
+
+def test_the_register_page_reads_as_many_statements_for_30_deviations_as_for_2(app, auth, api):
+    scene = a_visit(app)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            api.post("/api/v1/clinical-deviations", as_="coordinator", json={
+                "subject_id": scene.subject.subject_code, "kind": "other", "description": f"note {i}"})
+
+    def statements() -> list[str]:
+        auth._client.get("/safety/deviations")
+        with counting(app) as seen:
+            assert auth._client.get("/safety/deviations").status_code == 200
+        return seen
+
+    auth.login("qa")
+    add(2)
+    small = statements()
+    add(28)
+    large = statements()
+    assert_same_count(small, large)
