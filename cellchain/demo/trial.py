@@ -21,6 +21,7 @@ from cellchain.core.errors import Refused
 from cellchain.manufacturing.models import Bag
 from cellchain.people import accounts
 from cellchain.people.rules.roles import Actor
+from cellchain.safety import clinical_deviations
 from cellchain.trial import allocation, lifecycle, randomization, subjects, visits
 from cellchain.trial.models import Allocation, Subject
 from cellchain.trial.rules import lifecycle as lifecycle_rules
@@ -93,6 +94,21 @@ def _past_follow_ups(session: Session, actor: Actor, protocol: subjects.Protocol
     return created
 
 
+MISSED = ("DEMO-SCR-006", 8, "readmitted for a biliary complication throughout the window")
+"""The visit the coordinator marked missed, with the reason: its clinical protocol deviation awaits the investigator."""
+
+
+def _missed_visit(session: Session, actor: Actor, protocol: subjects.Protocol) -> int:
+    number, week, reason = MISSED
+    subject = session.exec(select(Subject).where(Subject.screening_number == number)).one()
+    visit = next(v for v in visits.visits_of(session, subject) if v.kind == INFUSION and v.week == week)
+    if visit.status != "planned":
+        return 0
+    clinical_deviations.mark_visit_missed(session, actor=actor, visit_id=visit.id, reason=reason,
+                                          timezone=protocol.timezone)
+    return 1
+
+
 def _allocations(session: Session, actor: Actor, protocol: subjects.Protocol, today: date) -> int:
     """Each randomized subject's open infusion visit gets a released, unallocated bag of its arm's product
     when the stock holds one that passes every allocation rule (dose for the weight, expiry, ...)."""
@@ -145,4 +161,5 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     created += _randomize(session, actor, protocol)
     created += _past_follow_ups(session, actor, protocol, today)
     created += _withdrawal(session, protocol, config, policy)
+    created += _missed_visit(session, actor, protocol)
     return created + _allocations(session, actor, protocol, today)

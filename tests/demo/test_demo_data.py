@@ -11,8 +11,9 @@ from cellchain.demo import supply
 from cellchain.identifiers import scans
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.accounts import Policy
+from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial import visits
-from cellchain.trial.models import Subject
+from cellchain.trial.models import Subject, Visit
 from cellchain.ward import infusions
 from tests.conftest import FAST_HASH
 
@@ -40,6 +41,10 @@ def test_demo_loads_every_area_and_keeps_the_audit_chain_intact(app, runner):
         withdrawn = session.exec(select(Subject).where(Subject.status == "withdrawn")).one()
         assert (withdrawn.screening_number, withdrawn.end_reason) == ("DEMO-SCR-008", "consent_withdrawn")
         assert withdrawn.end_signature_id is not None
+        # one visit marked missed, its clinical protocol deviation open for the investigator
+        [missed] = session.exec(select(ClinicalDeviation)).all()
+        assert (missed.kind, missed.status, session.get(Visit, missed.visit_id).status) == ("missed_visit", "open",
+                                                                                          "missed")
         assert trail.verify_chain(session).ok
     assert runner.invoke(args=["audit-verify"]).exit_code == 0
 
