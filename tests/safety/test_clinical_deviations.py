@@ -223,3 +223,33 @@ def test_the_register_lists_filters_and_pages(app, api):
     assert len(mine["clinical_deviations"]) == 3
     bad = api.get(f"{REGISTER}?status=pending", as_="qa")
     assert bad.status_code == 400 and "status" in bad.get_json()["fields"]
+
+
+def test_the_bedside_check_names_the_approved_deviation_that_allows_the_late_infusion(app, api):
+    scene = scene_with_visit(app, days_from_today=-10)
+    deviation_id = open_out_of_window(api, scene)
+    api.post(f"{REGISTER}/{deviation_id}/decision", as_="investigator",
+             json={"signature": signature("investigator", "approved")})
+    checked = api.post("/api/v1/infusions/verify", as_="nurse",
+                       json={"wristband": scene.wristband, "bag": scene.bag_scan}).get_json()
+    assert checked["ok"] is True
+    window = next(c for c in checked["checks"] if c["name"] == "infusion_visit_today")
+    assert f"CD-{deviation_id}" in window["detail"] and "outside its window" in window["detail"]
+    [row] = deviations(app)
+    assert row.infusion_id is None  # a check uses nothing up; only the start does
+
+
+def test_a_dose_outside_tolerance_at_the_bedside_opens_its_deviation_for_the_visit(app, api):
+    scene = scene_with_visit(app)
+    with app.app_context():
+        session = db.session()
+        allocation = session.get(type(scene.allocation), scene.allocation.id)
+        allocation.weight_kg = 90.0  # the bag's cells were for 70 kg
+        session.add(allocation)
+        db.commit()
+    checked = api.post("/api/v1/infusions/verify", as_="nurse",
+                       json={"wristband": scene.wristband, "bag": scene.bag_scan}).get_json()
+    assert checked["ok"] is False
+    [row] = deviations(app)
+    assert (row.kind, row.visit_id, row.subject_id, row.automatic) == ("dose_outside_tolerance", scene.visit.id,
+                                                                        scene.subject.id, True)
