@@ -15,6 +15,7 @@ from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial.models import Visit
 from cellchain.ward import bedside_facts
 from tests.conftest import signature
+from tests.factories import trial as trial_factory
 from tests.factories import ward
 
 START = "/api/v1/infusions"
@@ -253,3 +254,24 @@ def test_a_dose_outside_tolerance_at_the_bedside_opens_its_deviation_for_the_vis
     [row] = deviations(app)
     assert (row.kind, row.visit_id, row.subject_id, row.automatic) == ("dose_outside_tolerance", scene.visit.id,
                                                                         scene.subject.id, True)
+
+
+def test_an_approved_deviation_lets_the_coordinator_allocate_a_bag_after_the_window(app, api):
+    subject = trial_factory.randomized(api, day0=trial_factory.site_today() - timedelta(days=10))
+    listed = api.get(f"/api/v1/subjects/{subject['subject_id']}/visits", as_="coordinator").get_json()["visits"]
+    visit_id = next(v["visit_id"] for v in listed if (v["week"], v["kind"]) == (0, "infusion"))
+    with app.app_context():
+        if subject["arm"] == "A":
+            bag_code = trial_factory.ucmsc_bag(db.session(), total_cells=70_000_000).bag_code  # dosed for 70 kg
+        else:
+            bag_code = trial_factory.placebo_bag(db.session()).bag_code
+        db.commit()
+    body = {"bag_id": bag_code, "weight_kg": 70.0}
+    refused = api.post(f"/api/v1/visits/{visit_id}/allocation", as_="coordinator", json=body)
+    assert [r["code"] for r in refused.get_json()["reasons"]] == ["visit_window_passed"]
+    opened = api.post(REGISTER, as_="coordinator", json={"subject_id": subject["subject_id"], "kind": "out_of_window",
+                                                         "visit_id": visit_id, "description": "late week 0"})
+    api.post(f"{REGISTER}/{opened.get_json()['id']}/decision", as_="investigator",
+             json={"signature": signature("investigator", "approved")})
+    allocated = api.post(f"/api/v1/visits/{visit_id}/allocation", as_="coordinator", json=body)
+    assert allocated.status_code == 201, allocated.get_json()
