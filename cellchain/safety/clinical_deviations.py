@@ -289,6 +289,15 @@ class DeviationDetail:
     def week(self) -> int | None:
         return self.visit.week if self.visit else None
 
+    @property
+    def decider(self) -> str | None:
+        """The deciding investigator's username (None while open)."""
+        return self.decided_by.username if self.decided_by else None
+
+    @property
+    def closer(self) -> str | None:
+        return self.closed_by.username if self.closed_by else None
+
 
 def _rows() -> Any:
     return (select(ClinicalDeviation, Subject.subject_code, Visit.week)

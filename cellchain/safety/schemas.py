@@ -227,12 +227,12 @@ class ClinicalDeviationRowSchema(Schema):
 
 class ClinicalDeviationSchema(ClinicalDeviationRowSchema):
     opened_by = fields.String(required=True, attribute="opened_by.username")
-    decided_by = fields.String(required=True, allow_none=True, attribute="decided_by.username")
+    decided_by = fields.String(required=True, allow_none=True, attribute="decider")
     decided_at = UtcDateTime(required=True, allow_none=True, attribute="deviation.decided_at")
     decision_signature_id = fields.Integer(required=True, allow_none=True,
                                            attribute="deviation.decision_signature_id")
     decision_note = fields.String(required=True, allow_none=True, attribute="deviation.decision_note")
-    closed_by = fields.String(required=True, allow_none=True, attribute="closed_by.username")
+    closed_by = fields.String(required=True, allow_none=True, attribute="closer")
     closed_at = UtcDateTime(required=True, allow_none=True, attribute="deviation.closed_at")
     closing_note = fields.String(required=True, allow_none=True, attribute="deviation.closing_note")
 
