@@ -213,6 +213,17 @@ def _adverse_event(api, subject: str, hostile: HostileSite) -> None:
                  json={"signature": signature("investigator", "authored"), "sent_to": hostile.text("Asent")}))
 
 
+def _clinical_deviation(api, subject: str, hostile: HostileSite) -> None:
+    """A clinical protocol deviation with markup in its text, its rejection note and its closing note."""
+    row = _ok(api.post("/api/v1/clinical-deviations", as_="coordinator", json={
+        "subject_id": subject, "kind": "other", "description": hostile.text("Cdesc")}), 201)
+    _ok(api.post(f"/api/v1/clinical-deviations/{row['id']}/decision", as_="investigator", json={
+        "signature": signature("investigator", "rejected"), "note": hostile.text("Cnote")}))
+    _ok(api.post(f"/api/v1/clinical-deviations/{row['id']}/close", as_="coordinator",
+                 json={"note": hostile.text("Cclose")}))
+    hostile.keys["deviation_id"] = [str(row["id"])]
+
+
 def _storage(api, hostile: HostileSite) -> None:
     """A unit, shelf and box named with markup, and a reading with notes."""
     _ok(api.post("/api/v1/storage/units", as_="lab", json={"code": "XSS-1", "name": hostile.text("Sunit"),
@@ -273,6 +284,7 @@ def hostile(app, client, api):
     subject = _trial(app, api, site)
     infused_bag, infusion_id = _bedside(app, api, site)
     _adverse_event(api, subject, site)
+    _clinical_deviation(api, subject, site)
     _admin_forms(client, site)
     banked = _bank(app, api, site)
     _storage(api, site)
