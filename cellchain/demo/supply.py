@@ -38,6 +38,7 @@ from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people import accounts
 from cellchain.people.models import User
 from cellchain.quality import holds, qc, release
+from cellchain.safety import clinical_deviations
 from cellchain.trial import allocation, randomization, subjects, visits
 from cellchain.trial.models import Subject, Visit
 from cellchain.trial.rules.schedule import INFUSION
@@ -60,6 +61,10 @@ HELD_WEEK = 12  # the lot of this week's infusions grows a positive sterility cu
 RECALLED_WEEK = 4  # QA recalls this week's lot: the anticoagulant lot it was filled with was recalled
 RECALL_REASON = ("heparin lot used at the fill recalled by its maker (particulate matter); "
                  "follow up the subjects infused")
+LATE_WEEK, LATE_DAYS = 4, 5
+"""The first placebo subject's week-4 infusion is given 5 days after its target day, outside its window, under a
+clinical protocol deviation the investigator approved (a placebo bag keeps for months; a fresh UC-MSC bag would not
+outlive the delay)."""
 LOT_HOURS = {"thaw": 8, "seed": 10, "fill": 14}  # site times on the days around an infusion
 VITALS = {"heart_rate": 74, "bp": "124/78", "temperature_c": 36.7, "spo2": 98}
 
@@ -179,12 +184,30 @@ def _bag_for(session: Session, subject: Subject, visit: Visit, lot: Lot, placebo
     return session.exec(select(Bag).where(Bag.lot_id == lot.id, Bag.for_visit_id == visit.id)).one()
 
 
-def _infuse(session: Session, story: _Story, subject: Subject, visit: Visit, bag: Bag) -> None:
-    """Weight, allocation, lab -> ward, bedside checks and start (second nurse signs), completion."""
+def _allow_late(session: Session, story: _Story, subject: Subject, visit: Visit) -> None:
+    """The coordinator opens the out-of-window deviation of the late infusion; the investigator approves it, signed."""
+    investigator = story.person(session, "investigator")
+    row = clinical_deviations.open_by_hand(
+        session, actor=story.person(session, demo_trial.COORDINATOR), subject_code=subject.subject_code,
+        kind=clinical_deviations.OUT_OF_WINDOW, visit_id=visit.id,
+        description=f"Week {visit.week} infusion postponed {LATE_DAYS} days: the subject had a fever through the "
+                    "window (CMV reactivation, treated)")
+    clinical_deviations.decide(session, actor=investigator, deviation_id=row.id, policy=story.who.policy,
+                               note="placebo arm; the protocol allows a late dose once the fever has resolved",
+                               signature=signatures.SignatureInput(username=investigator.username,
+                                                                   password=demo_lab.DEMO_PASSWORD,
+                                                                   meaning="approved"))
+
+
+def _infuse(session: Session, story: _Story, subject: Subject, visit: Visit, bag: Bag, *, late_days: int = 0) -> None:
+    """Weight, allocation, lab -> ward, bedside checks and start (second nurse signs), completion; ``late_days``
+    after the target day (outside the window: under an approved clinical protocol deviation)."""
     coordinator, lab = story.person(session, demo_trial.COORDINATOR), story.who.lab
     nurse, second = story.person(session, "nurse"), story.person(session, "nurse2")
     ranges = story.config["TEMPERATURE_RANGES"]
-    day = visit.target_date
+    day = visit.target_date + timedelta(days=late_days)
+    if late_days:
+        _allow_late(session, story, subject, visit)
     planned = story.at(day, 9)
     allocation.allocate(session, actor=coordinator, visit_id=visit.id, bag_scan=bag.bag_code,
                         weight_kg=visit.weight_kg or subject.weight_kg, protocol=story.protocol,
@@ -241,7 +264,8 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         _test_and_release(session, story, lot, fill_day)
         for subject in enrolled:
             visit = _visit(session, subject, week)
-            _infuse(session, story, subject, visit, _bag_for(session, subject, visit, lot, placebo))
+            late = LATE_DAYS if week == LATE_WEEK and placebo_arm and subject.id == placebo_arm[0].id else 0
+            _infuse(session, story, subject, visit, _bag_for(session, subject, visit, lot, placebo), late_days=late)
         _read_sterility(session, story, lot, fill_day, positive=week == HELD_WEEK)
         created += 1 + SPARE_BAGS + len(dosed) + 2 * len(enrolled)
         if week == RECALLED_WEEK:

@@ -4,6 +4,7 @@ days -> one lot held by its positive 14-day sterility culture, its infused subje
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from cellchain.manufacturing.models import Bag, Lot
 from cellchain.people.accounts import Policy
 from cellchain.quality import holds, qc
 from cellchain.quality.models import Hold
+from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.ward import infusions
@@ -79,6 +81,9 @@ def test_demo_subjects_were_infused_at_weeks_0_4_8_12_on_their_planned_days_with
         numbers = [number for number, *_rest in supply.SUBJECTS]
         subjects = session.exec(select(Subject).where(Subject.screening_number.in_(numbers))).all()
         assert len(subjects) == len(numbers) and {s.arm for s in subjects} <= {"A", "B"}
+        late = {d.visit_id: d for d in session.exec(select(ClinicalDeviation).where(
+            ClinicalDeviation.kind == "out_of_window"))}
+        assert len(late) == 1
         for subject in subjects:
             assert subject.randomized_at.date() < subject.day0
             rows = session.exec(select(Infusion, Visit, Bag).join(Visit, Visit.id == Infusion.visit_id)
@@ -87,7 +92,13 @@ def test_demo_subjects_were_infused_at_weeks_0_4_8_12_on_their_planned_days_with
             assert [visit.week for _i, visit, _b in rows] == [0, 4, 8, 12]
             for infusion, visit, bag in rows:
                 assert infusion.status == "completed" and visit.status == "done"
-                assert infusion.started_at.astimezone(zone).date() == visit.target_date  # the planned day
+                allowed = late.get(visit.id)
+                if allowed is None:
+                    assert infusion.started_at.astimezone(zone).date() == visit.target_date  # the planned day
+                else:  # given late, outside its window, under the approved deviation, which names it
+                    assert infusion.started_at.astimezone(zone).date() == visit.target_date + timedelta(
+                        days=supply.LATE_DAYS) > visit.window_end
+                    assert (allowed.status, allowed.infusion_id) == ("approved", infusion.id)
                 assert bag.filled_at < infusion.started_at < bag.expires_at
                 allocated = session.exec(select(Allocation).where(Allocation.visit_id == visit.id)).one()
                 assert allocated.bag_id == bag.id
