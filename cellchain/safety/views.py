@@ -185,8 +185,7 @@ def open_deviation(subject_code: str):
         row = clinical_deviations.open_by_hand(db.session(), actor=current_user(), subject_code=subject_code,
                                                kind=form.kind.data, description=form.description.data,
                                                visit_id=form.visit_id.data)
-        flash(f"Clinical deviation {clinical_deviations.number(row.id)} opened for the investigator to decide.",
-              "success")
+        flash(note("clinical_deviation_opened", number=clinical_deviations.number(row.id)), "success")
         return redirect(url_for("safety.deviation", deviation_id=row.id))
 
     return submit(form, open_it, lambda refusal: _new_deviation_page(subject, refusal))
@@ -214,7 +213,8 @@ def decide_deviation(deviation_id: int):
     def decide_it():
         row = clinical_deviations.decide(db.session(), actor=current_user(), deviation_id=deviation_id,
                                          signature=form.signature(), note=form.note.data, policy=policy())
-        flash(f"Clinical deviation {clinical_deviations.number(row.id)} {row.status} and signed.", "success")
+        flash(note("clinical_deviation_decided", number=clinical_deviations.number(row.id), status=row.status),
+              "success")
         return redirect(url_for("safety.deviation", deviation_id=deviation_id))
 
     return submit(form, decide_it, lambda refusal: _deviation_page(deviation_id, refusal, posted="decide"))
@@ -227,7 +227,7 @@ def close_deviation(deviation_id: int):
 
     def close_it():
         clinical_deviations.close(db.session(), actor=current_user(), deviation_id=deviation_id, note=form.note.data)
-        flash(f"Clinical deviation {clinical_deviations.number(deviation_id)} closed.", "success")
+        flash(note("clinical_deviation_closed", number=clinical_deviations.number(deviation_id)), "success")
         return redirect(url_for("safety.deviation", deviation_id=deviation_id))
 
     return submit(form, close_it, lambda refusal: _deviation_page(deviation_id, refusal, posted="close"))

@@ -228,8 +228,7 @@ def mark_missed(visit_id: int):
     def mark():
         row = clinical_deviations.mark_visit_missed(db.session(), actor=current_user(), visit_id=visit_id,
                                                     reason=form.reason.data, timezone=_zone())
-        flash(f"Visit of {code} marked missed; clinical deviation {clinical_deviations.number(row.id)} opened for the "
-              "investigator.", "success")
+        flash(note("visit_marked_missed", subject_code=code, number=clinical_deviations.number(row.id)), "success")
         return redirect(url_for("trial.subject", subject_code=code))
 
     return _on_subject_page(code, form, mark)

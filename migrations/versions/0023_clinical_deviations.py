@@ -17,7 +17,7 @@ from alembic import op
 import cellchain.core.types
 
 revision = "0023_clinical_deviations"
-down_revision = "0016_adverse_events"
+down_revision = "0021_donor_results"
 branch_labels = None
 depends_on = None
 

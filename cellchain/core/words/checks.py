@@ -71,10 +71,13 @@ DETAILS: dict[str, str] = {
                                          'subject',
     'infusion_visit_today:done': 'the week {week} infusion visit is already recorded as done',
     'infusion_visit_today:early': (
-        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has not opened yet'
+        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has not opened yet; an '
+        'infusion outside its window needs a clinical protocol deviation approved by the investigator'
     ),
-    'infusion_visit_today:late': 'today ({today}) the week {week} infusion window ({window_start} to {window_end}) '
-                                 'has closed',
+    'infusion_visit_today:late': (
+        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has closed; an infusion '
+        'outside its window needs a clinical protocol deviation approved by the investigator'
+    ),
     'infusion_visit_today:missed': 'the week {week} infusion visit was marked missed by the coordinator',
     'infusion_visit_today:allowed': (
         'week {week} infusion outside its window ({window_start} to {window_end}): allowed once by clinical '

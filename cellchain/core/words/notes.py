@@ -99,6 +99,12 @@ NOTES: dict[str, str] = {
     'mail_sent_again': 'Mail {id} to {to_address} is sent again now.',
     'hold_placed': 'Hold {id} placed.',
     'recall_placed': 'Recall {id} placed.',
+    'visit_marked_missed': (
+        'Visit of {subject_code} marked missed; clinical deviation {number} opened for the investigator.'
+    ),
+    'clinical_deviation_opened': 'Clinical deviation {number} opened for the investigator to decide.',
+    'clinical_deviation_decided': 'Clinical deviation {number} {status} and signed.',
+    'clinical_deviation_closed': 'Clinical deviation {number} closed.',
     'subject_withdrawn': "{subject_code} withdrawn: {visits} cancelled, {bags} sent back to the lab for QA's decision.",
     'subject_died': (
         "{subject_code} recorded as died: {visits} cancelled, {bags} sent back to the lab for QA's decision."
