@@ -7,7 +7,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from cellchain.audit import checkpoints, keyring, trail
+from cellchain.audit import checkpoints, keyring, reconcile, row_changes, trail
 from cellchain.core import db, migrate
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.submissions import idempotency
@@ -76,20 +76,36 @@ def create_user_command(username: str, roles: tuple[str, ...], full_name: str, p
 @click.option("--incremental", is_flag=True,
               help="Start at the newest checkpoint's entry instead of entry 1 (what was written since).")
 def audit_verify_command(incremental: bool) -> None:
-    """Check the audit trail: links, hashes, keyed seals and checkpoints; exit status 1 naming each bad entry."""
-    report = trail.verify_chain(db.session(), incremental=incremental)
+    """Check the audit trail: links, hashes, keyed seals and checkpoints, and that every regulated record
+    holds the values its newest entries recorded; exit status 1 naming each bad entry and each difference."""
+    session = db.session()
+    report = trail.verify_chain(session, incremental=incremental)
     where = f"entries {report.checked_from} to the head" if report.checked_from > 1 else "the whole chain"
     checkpoint = report.checkpoint
     anchor = (f"newest checkpoint: entry {checkpoint['seq']} at {checkpoint['at']} (key {checkpoint['key_id']}), "
               f"{report.checkpoints} in the log" if checkpoint else "no checkpoint yet")
     if report.ok:
         click.echo(f"ok: {report.entries} entries verify ({where}; {anchor}).")
-        return
-    click.echo(f"BROKEN at entry {report.first_bad}: {report.problem} ({report.entries} entries read, {where}; "
-               f"{report.problem_count} problem(s); {anchor}).")
-    for seq, problem in report.problems:
-        click.echo(f"  entry {seq}: {problem}" if seq is not None else f"  {problem}")
-    raise SystemExit(1)
+    else:
+        click.echo(f"BROKEN at entry {report.first_bad}: {report.problem} ({report.entries} entries read, {where}; "
+                   f"{report.problem_count} problem(s); {anchor}).")
+        for seq, problem in report.problems:
+            click.echo(f"  entry {seq}: {problem}" if seq is not None else f"  {problem}")
+    records = reconcile.reconcile(session)
+    if records.ok:
+        click.echo(f"ok: {records.rows} regulated records hold the values the trail last recorded "
+                   f"({records.fields} fields compared).")
+    else:
+        click.echo(f"DIFFERS: {records.difference_count} field(s) of regulated records differ from the trail "
+                   f"({records.rows} records, {records.fields} fields compared):")
+        for difference in records.differences:
+            click.echo(f"  {difference.describe()}")
+    outside = row_changes.count(session)
+    if outside:
+        click.echo(f"{outside} row change(s) made outside the application are in the row-change log "
+                   "(the auditor's dashboard lists them).")
+    if not (report.ok and records.ok):
+        raise SystemExit(1)
 
 
 def _head() -> tuple[int, str]:

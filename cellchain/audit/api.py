@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cellchain.audit import trail
+from cellchain.audit import reconcile, row_changes, trail
 from cellchain.audit.schemas import AuditVerifyOut, AuditVerifyQuery
 from cellchain.core import db
 from cellchain.core.api import bp
@@ -14,5 +14,10 @@ from cellchain.people.security import roles_required
 @bp.arguments(AuditVerifyQuery, location="query")
 @bp.response(200, AuditVerifyOut)
 def verify(query: dict) -> dict:
-    """Check the audit trail: links, hashes, keyed seals and signed checkpoints (?incremental=true)"""
-    return trail.verify_chain(db.session(), incremental=query["incremental"]).as_dict()
+    """Check the audit trail: links, hashes, keyed seals and signed checkpoints (?incremental=true), and every
+    regulated record against the values its newest entries recorded"""
+    session = db.session()
+    chain = trail.verify_chain(session, incremental=query["incremental"]).as_dict()
+    records = reconcile.reconcile(session).as_dict()
+    return {**chain, "ok": chain["ok"] and records["ok"], "chain_ok": chain["ok"], "records": records,
+            "outside_changes": row_changes.count(session)}

@@ -129,3 +129,22 @@ def drop_sql(dialect: str) -> list[str]:
         return ["DROP TRIGGER IF EXISTS audit_entries_extend_head"]
     return ["DROP TRIGGER IF EXISTS audit_entries_extend_head ON audit_entries",
             "DROP FUNCTION IF EXISTS cellchain_audit_extend_head()"]
+
+
+class RowChange(SQLModel, table=True):
+    """One row of a regulated table inserted, updated or deleted by anyone but the application, written by
+    the database's own triggers (migration 0019, ``audit/row_changes.py``); append-only like the trail.
+
+    The application's connections mark themselves, so its own writes (each one audited) are not logged
+    here: the log holds only changes made beside the application, and the bedside check pays nothing
+    for it."""
+
+    __tablename__ = "row_changes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    table_name: str = Field(max_length=40)
+    row_key: str | None = Field(default=None, max_length=64)  # none for a TRUNCATE (PostgreSQL)
+    operation: str = Field(max_length=8)  # INSERT, UPDATE, DELETE or TRUNCATE
+    changed_at: str = Field(max_length=32, index=True)  # UTC text, written by the database's clock
+    db_user: str | None = Field(default=None, max_length=64)  # the database login (PostgreSQL)
+    db_txn: str | None = Field(default=None, max_length=20)  # the database's transaction id (PostgreSQL)

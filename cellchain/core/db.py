@@ -44,6 +44,39 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    _sqlite_mark_app(dbapi_connection)
+
+
+# The application's own connections mark themselves, so the row-change log (migration 0019,
+# audit/row_changes.py) keeps only what was changed beside the application: its own writes are audited.
+# SQLite: a TEMP trigger lives on this connection only; it drops the log's row before it is inserted
+# (RAISE(IGNORE) skips that one insert, the change itself stands). A plain sqlite3 client has no such
+# trigger, so its change is logged. Made once per connection, when the log's table exists.
+ROW_CHANGES_TABLE = "row_changes"
+SQLITE_APP_MARK = ("CREATE TEMP TRIGGER IF NOT EXISTS cellchain_app_writes BEFORE INSERT ON main.row_changes "
+                   "BEGIN SELECT RAISE(IGNORE); END")
+# PostgreSQL: a setting of this session, read by the log's trigger with current_setting(..., true); set
+# once per connection and committed, so the pool's rollback of each request keeps it.
+PG_APP_SETTING = "cellchain.app"
+
+
+def _sqlite_mark_app(dbapi_connection) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (ROW_CHANGES_TABLE,))
+        if cursor.fetchone() is not None:
+            cursor.execute(SQLITE_APP_MARK)
+    finally:
+        cursor.close()
+
+
+def _postgres_mark_app(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SELECT set_config(%s, 'on', false)", (PG_APP_SETTING,))
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _sqlite_begin_immediate(conn) -> None:
@@ -123,7 +156,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     # No ping before each checkout: it would be one more round trip on every request. A connection
     # that died with its server fails its request with a clean 503, and SQLAlchemy then replaces every
     # pooled connection of that process, so the next request reconnects (tests/core/test_faults.py).
-    return create_engine(url, echo=echo, pool_size=5, max_overflow=10)
+    engine = create_engine(url, echo=echo, pool_size=5, max_overflow=10)
+    event.listen(engine, "connect", _postgres_mark_app)
+    return engine
 
 
 def engine() -> Engine:

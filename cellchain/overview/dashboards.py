@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
-from cellchain.audit.models import AuditTypeCount
+from cellchain.audit import row_changes
+from cellchain.audit.models import AuditTypeCount, RowChange
 from cellchain.core.errors import Reason
 from cellchain.core.types import utcnow
 from cellchain.manufacturing import bags, collections
@@ -319,17 +320,24 @@ class AreaCount:
     by_type: list[tuple[str, int]]
 
 
+OUTSIDE_SHOWN = 20
+
+
 @dataclass(frozen=True)
 class AuditorPanel:
     entries: int
     areas: list[AreaCount]
+    outside: list[RowChange]  # the newest rows changed outside the application (the database's row-change log)
+    more_outside: bool = False  # the log holds older ones than these
 
 
 def auditor_panel(session: Session) -> AuditorPanel:
     """How many audit entries there are, per area and record type: the counts the database keeps as entries
     are written (``AuditTypeCount``), one statement of a few rows however long the trail.
 
-    The chain is not verified here: a verification walks every entry, so it runs when asked for.
+    The chain is not verified here: a verification walks every entry, so it runs when asked for. The rows
+    changed outside the application are read from the row-change log the database writes itself, newest
+    first: one statement of a few rows, at the top of the panel.
     """
     statement = select(AuditTypeCount.record_type, AuditTypeCount.entries).where(AuditTypeCount.entries > 0)
     per_type = dict(session.exec(statement).all())
@@ -341,7 +349,8 @@ def auditor_panel(session: Session) -> AuditorPanel:
     other = sorted((t, n) for t, n in per_type.items() if t not in placed)
     if other:
         areas.append(AreaCount("Other", sum(n for _, n in other), other))
-    return AuditorPanel(sum(per_type.values()), areas)
+    outside = row_changes.newest(session, limit=OUTSIDE_SHOWN + 1)
+    return AuditorPanel(sum(per_type.values()), areas, outside[:OUTSIDE_SHOWN], len(outside) > OUTSIDE_SHOWN)
 
 
 def locked_accounts(session: Session) -> list[User]:

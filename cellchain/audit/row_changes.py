@@ -1,0 +1,84 @@
+"""The row-change log: the database itself notes each row of a regulated table that is inserted, updated or
+deleted by anyone but the application (docs/security.md, "Reconciliation and the row-change log").
+
+AFTER triggers on every table of ``rules/regulated.py`` append to ``row_changes`` (migration 0019): the
+table, the row's key (the one audit entries name), the operation, the database's UTC time, and on
+PostgreSQL the database login and transaction id. The application's own connections are marked
+(``core/db.py``: a TEMP trigger on SQLite, the ``cellchain.app`` setting on PostgreSQL) and their writes
+are left out: each of them is in the audit trail already. So an UPDATE typed in ``psql`` or ``sqlite3``
+is seen at once, before anyone runs the verifier, and the application's writes pay nothing for it.
+The log is append-only (the same triggers as the trail's).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from cellchain.audit import append_only
+from cellchain.audit.models import RowChange
+from cellchain.audit.rules.regulated import REGULATED, Regulated
+from cellchain.core.db import PG_APP_SETTING
+
+TABLE = "row_changes"
+_SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+_PG_NOW = """to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+_OPERATIONS = (("INSERT", "NEW"), ("UPDATE", "NEW"), ("DELETE", "OLD"))
+
+
+def _sqlite_triggers(regulated: Regulated) -> list[str]:
+    table, key = regulated.table, regulated.key
+    return [f"CREATE TRIGGER {table}_row_change_{operation.lower()} AFTER {operation} ON {table} BEGIN "
+            f"INSERT INTO {TABLE} (table_name, row_key, operation, changed_at) "
+            f"VALUES ('{table}', CAST({row}.{key} AS TEXT), '{operation}', {_SQLITE_NOW}); END"
+            for operation, row in _OPERATIONS]
+
+
+_PG_FUNCTION = (
+    "CREATE OR REPLACE FUNCTION cellchain_row_change() RETURNS trigger AS $$ DECLARE k text; BEGIN "
+    f"IF coalesce(current_setting('{PG_APP_SETTING}', true), '') <> '' THEN RETURN NULL; END IF; "
+    "IF TG_LEVEL = 'STATEMENT' THEN k := NULL; "
+    "ELSIF TG_OP = 'DELETE' THEN k := to_jsonb(OLD) ->> TG_ARGV[0]; "
+    "ELSE k := to_jsonb(NEW) ->> TG_ARGV[0]; END IF; "
+    f"INSERT INTO {TABLE} (table_name, row_key, operation, changed_at, db_user, db_txn) "
+    f"VALUES (TG_TABLE_NAME, k, TG_OP, {_PG_NOW}, current_user, txid_current()::text); "
+    "RETURN NULL; END $$ LANGUAGE plpgsql"
+)
+
+
+def _pg_triggers(regulated: Regulated) -> list[str]:
+    table, key = regulated.table, regulated.key
+    return [f"CREATE TRIGGER {table}_row_change AFTER INSERT OR UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION cellchain_row_change('{key}')",
+            f"CREATE TRIGGER {table}_row_change_truncate AFTER TRUNCATE ON {table} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION cellchain_row_change('{key}')"]
+
+
+def create_sql(dialect: str) -> list[str]:
+    """The log's own append-only guard and the triggers on every regulated table."""
+    statements = append_only.create_sql(dialect, TABLE)
+    if dialect == "sqlite":
+        return statements + [s for r in REGULATED for s in _sqlite_triggers(r)]
+    if dialect == "postgresql":
+        return statements + [_PG_FUNCTION] + [s for r in REGULATED for s in _pg_triggers(r)]
+    raise NotImplementedError(f"the row-change log's triggers for {dialect}")
+
+
+def drop_sql(dialect: str) -> list[str]:
+    if dialect == "sqlite":
+        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change_{operation.lower()}"
+                      for r in REGULATED for operation, _ in _OPERATIONS]
+    else:
+        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change{tail} ON {r.table}"
+                      for r in REGULATED for tail in ("", "_truncate")]
+        statements.append("DROP FUNCTION IF EXISTS cellchain_row_change()")
+    return statements + append_only.drop_sql(dialect, TABLE)
+
+
+def newest(session: Session, *, limit: int = 50) -> list[RowChange]:
+    """The newest changes made outside the application, newest first."""
+    return list(session.exec(select(RowChange).order_by(RowChange.id.desc()).limit(limit)))
+
+
+def count(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(RowChange)).one()

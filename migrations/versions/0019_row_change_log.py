@@ -1,0 +1,50 @@
+"""The row-change log: ``row_changes`` (append-only) and the triggers on every regulated table that write
+to it what was inserted, updated or deleted outside the application (audit/row_changes.py).
+
+New table and triggers only; no row changes. A table added to ``audit/rules/regulated.py`` later gets its
+triggers in a migration of its own.
+
+Revision ID: 0019_row_change_log
+Revises: 0016_adverse_events
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+
+from cellchain.audit import row_changes
+
+revision = "0019_row_change_log"
+down_revision = "0016_adverse_events"
+branch_labels = None
+depends_on = None
+
+
+def _text(name: str, length: int, nullable: bool) -> sa.Column:
+    return sa.Column(name, sqlmodel.sql.sqltypes.AutoString(length=length), nullable=nullable)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "row_changes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        _text("table_name", 40, False),
+        _text("row_key", 64, True),
+        _text("operation", 8, False),
+        _text("changed_at", 32, False),
+        _text("db_user", 64, True),
+        _text("db_txn", 20, True),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_row_changes_changed_at", "row_changes", ["changed_at"], unique=False)
+    for statement in row_changes.create_sql(op.get_bind().dialect.name):
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for statement in row_changes.drop_sql(op.get_bind().dialect.name):
+        op.execute(statement)
+    op.drop_index("ix_row_changes_changed_at", table_name="row_changes")
+    op.drop_table("row_changes")
