@@ -67,6 +67,9 @@ REGULATED: tuple[Regulated, ...] = (
     # logged by the row-change log, not reconciled field by field.
     Regulated("user_roles", "user_role", "id"),
     Regulated("role_grants", "role_grant", "id"),
+    # Append-only already (UPDATE and DELETE refused): a row slipped in beside the application is logged.
+    Regulated("signatures", "signature", "id"),
+    Regulated("custody_events", "custody_event", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}
