@@ -78,8 +78,13 @@ def _text(value: Any) -> str:
     return "empty" if value is None else canonical_json(value)
 
 
+_AS_STORED = (str, int, float, bool, type(None))  # canonical JSON reads these back as they are
+
+
 def plain(value: Any) -> Any:
     """A value as an audit entry stores it (canonical JSON read back): times as UTC text, dates ISO."""
+    if type(value) in _AS_STORED:
+        return value
     return json.loads(canonical_json(value))
 
 
