@@ -23,3 +23,10 @@ class SignatureForm(PageForm):
         return signatures.parse_signature({"username": self.signature_username.data or "",
                                            "password": self.signature_password.data or "",
                                            "meaning": (self.signature_meaning.data or "").strip()}, field=field)
+
+
+class ReviewChangesForm(PageForm):
+    """QA reviews the outside changes the page showed, up to the newest of them (``through``)."""
+
+    through = HiddenField("Through")
+    note = text_field("Note")

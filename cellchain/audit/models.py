@@ -148,3 +148,17 @@ class RowChange(SQLModel, table=True):
     changed_at: str = Field(max_length=32, index=True)  # UTC text, written by the database's clock
     db_user: str | None = Field(default=None, max_length=64)  # the database login (PostgreSQL)
     db_txn: str | None = Field(default=None, max_length=20)  # the database's transaction id (PostgreSQL)
+
+
+class RowChangeReview(SQLModel, table=True):
+    """QA's review of the outside changes up to one in the row-change log: who, when, what they found.
+    Append-only; a change with a review is no longer shown as waiting (``audit/row_changes.py:review``)."""
+
+    __tablename__ = "row_change_reviews"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # each change is reviewed once: the review of a run of changes names each of them
+    row_change_id: int = Field(foreign_key="row_changes.id", unique=True)
+    reviewed_by: int = Field(foreign_key="users.id")
+    reviewed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    note: str = Field(sa_column=Column(Text, nullable=False))

@@ -12,13 +12,21 @@ The log is append-only (the same triggers as the trail's).
 
 from __future__ import annotations
 
-from sqlalchemy import func
+from datetime import datetime
+
+from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from cellchain.audit import append_only
-from cellchain.audit.models import RowChange
+from cellchain.audit import append_only, trail
+from cellchain.audit.models import RowChange, RowChangeReview
 from cellchain.audit.rules.regulated import REGULATED, Regulated
 from cellchain.core.db import PG_APP_SETTING
+from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.types import utcnow
+from cellchain.people.rules.roles import Actor, require_role
+
+NOTHING_TO_REVIEW = "no_outside_changes_to_review"
+MAX_NOTE = 2000
 
 TABLE = "row_changes"
 _SQLITE_NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
@@ -76,10 +84,37 @@ def drop_sql(dialect: str) -> list[str]:
     return statements + append_only.drop_sql(dialect, TABLE)
 
 
-def newest(session: Session, *, limit: int = 50) -> list[RowChange]:
-    """The newest changes made outside the application, newest first."""
-    return list(session.exec(select(RowChange).order_by(RowChange.id.desc()).limit(limit)))
+def _waiting():
+    reviewed = select(RowChangeReview.row_change_id).where(RowChangeReview.row_change_id == RowChange.id)
+    return select(RowChange).where(~reviewed.exists())
 
 
-def count(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(RowChange)).one()
+def newest(session: Session, *, limit: int = 50, waiting_only: bool = True) -> list[RowChange]:
+    """The newest changes made outside the application, newest first: by default those QA has not reviewed."""
+    statement = _waiting() if waiting_only else select(RowChange)
+    return list(session.exec(statement.order_by(RowChange.id.desc()).limit(limit)))
+
+
+def count(session: Session, *, waiting_only: bool = False) -> int:
+    statement = _waiting() if waiting_only else select(RowChange)
+    return session.exec(select(func.count()).select_from(statement.subquery())).one()
+
+
+def review(session: Session, *, actor: Actor, through: int, note: str, now: datetime | None = None) -> int:
+    """QA reviews every outside change not yet reviewed up to number ``through`` (what the page showed),
+    saying what was found; one audit entry names them. Returns how many were reviewed."""
+    require_role(actor.roles, "qa", action="review changes made outside the application")
+    if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
+        raise Invalid({"note": f"say what the changes were and what was done (up to {MAX_NOTE} characters)"})
+    if isinstance(through, bool) or not isinstance(through, int) or through < 1:
+        raise Invalid({"through": "the newest change reviewed, by its number"})
+    changes = list(session.exec(_waiting().where(RowChange.id <= through).order_by(RowChange.id)))
+    if not changes:
+        raise Refused(Reason(NOTHING_TO_REVIEW, through=through))
+    at = now or utcnow()
+    session.connection().execute(insert(RowChangeReview.__table__), [
+        {"row_change_id": c.id, "reviewed_by": actor.id, "reviewed_at": at, "note": note.strip()} for c in changes])
+    trail.record(session, actor=actor, record_type="row_changes", record_id=through, action="review",
+                 new={"changes": [[c.id, c.table_name, c.row_key, c.operation] for c in changes],
+                      "note": note.strip()}, at=at)
+    return len(changes)

@@ -1,4 +1,5 @@
-"""The audit trail for auditors and QA: filter, read, export, verify. Nothing here writes."""
+"""The audit trail for auditors and QA: filter, read, export, verify; the rows changed outside the
+application, which QA reviews (the one write here)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,18 @@ import csv
 import io
 from datetime import datetime, time
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from cellchain.audit import reconcile, row_changes
 from cellchain.audit import trail as audit
+from cellchain.audit.forms import ReviewChangesForm
 from cellchain.audit.rules import readable
 from cellchain.core import db
 from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
-from cellchain.core.page_forms import site_zone
+from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
-from cellchain.people.security import roles_required
+from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import audit_scope
 from cellchain.scanning.pages import letters
 
@@ -116,3 +118,36 @@ def verify():
     report = audit.verify_chain(session, incremental=not full)
     return render_template("audit/verify.html", report=report, full=full, records=reconcile.reconcile(session),
                            outside=row_changes.count(session))
+
+
+CHANGES_SHOWN = 200
+
+
+def _changes_page(problem: Refusal | None = None, form: PageForm | None = None):
+    session = db.session()
+    waiting = row_changes.newest(session, limit=CHANGES_SHOWN)
+    return render_template("audit/changes.html", waiting=waiting, total=row_changes.count(session),
+                           waiting_count=row_changes.count(session, waiting_only=True), problem=problem,
+                           form=form or {}, can_review="qa" in current_user().roles)
+
+
+@bp.route("/changes")
+@roles_required("auditor", "qa", "admin", action="read the changes made outside the application")
+def changes():
+    """The rows of regulated tables changed outside the application and not yet reviewed, newest first."""
+    return _changes_page()
+
+
+@bp.route("/changes/review", methods=["POST"])
+@roles_required("qa", action="review changes made outside the application")
+def review_changes():
+    form = ReviewChangesForm()
+
+    def review():
+        text = (form.through.data or "").strip()
+        through = int(text) if text.isdigit() else text
+        count = row_changes.review(db.session(), actor=current_user(), through=through, note=form.note.data or "")
+        flash(f"{count} change(s) made outside the application reviewed.", "success")
+        return redirect(url_for("audit.changes"))
+
+    return submit(form, review, lambda refusal: _changes_page(refusal, form))

@@ -327,7 +327,7 @@ OUTSIDE_SHOWN = 20
 class AuditorPanel:
     entries: int
     areas: list[AreaCount]
-    outside: list[RowChange]  # the newest rows changed outside the application (the database's row-change log)
+    outside: list[RowChange]  # the newest rows changed outside the application that QA has not reviewed
     more_outside: bool = False  # the log holds older ones than these
 
 
@@ -336,8 +336,8 @@ def auditor_panel(session: Session) -> AuditorPanel:
     are written (``AuditTypeCount``), one statement of a few rows however long the trail.
 
     The chain is not verified here: a verification walks every entry, so it runs when asked for. The rows
-    changed outside the application are read from the row-change log the database writes itself, newest
-    first: one statement of a few rows, at the top of the panel.
+    changed outside the application and not yet reviewed are read from the row-change log the database
+    writes itself, newest first: one statement of a few rows, at the top of the panel.
     """
     statement = select(AuditTypeCount.record_type, AuditTypeCount.entries).where(AuditTypeCount.entries > 0)
     per_type = dict(session.exec(statement).all())

@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
-from cellchain.audit import reconcile, row_changes
+from cellchain.audit import reconcile, row_changes, trail
 from cellchain.core import db
 from cellchain.demo import loader as demo
 from cellchain.manufacturing.models import Bag
@@ -127,3 +127,30 @@ def test_the_log_refuses_to_be_rewritten_and_the_application_writes_are_not_in_i
             assert connection.execute(text("SELECT count(*) FROM row_changes")).scalar_one() == before
     finally:
         engine.dispose()
+
+
+def test_qa_reviews_the_outside_changes_and_the_auditors_dashboard_no_longer_lists_them(app, auth):
+    subject_code, _arm, _other, _bag_id = _tamper(app)
+    auth.login("auditor")
+    assert 'data-testid="outside-changes"' in auth._client.get("/").get_data(as_text=True)
+    listing = auth._client.get("/audit/changes").get_data(as_text=True)
+    assert f"<td data-stored>{subject_code}</td>" in listing and "Record the review" not in listing  # reads only
+    auth.logout()
+    auth.login("qa")
+    with app.app_context():
+        newest = row_changes.newest(db.session())[0].id
+    refused = auth.post("/audit/changes/review", data={"through": str(newest), "note": "  "})
+    assert refused.status_code == 400 and "say what the changes were" in refused.get_data(as_text=True)
+    done = auth.post("/audit/changes/review", data={"through": str(newest),
+                                                    "note": "arm and kind typed in by the DBA; put back, deviation"})
+    assert done.status_code == 303
+    again = auth.post("/audit/changes/review", data={"through": str(newest), "note": "again"})
+    assert again.status_code == 409 and 'data-reason="no_outside_changes_to_review"' in again.get_data(as_text=True)
+    with app.app_context():
+        session = db.session()
+        assert row_changes.newest(session) == [] and row_changes.count(session) == 2
+        entry = trail.history(session, "row_changes", newest)[-1]
+    assert entry.actor == "qa" and entry.action == "review" and "put back, deviation" in entry.new_values
+    auth.logout()
+    auth.login("auditor")
+    assert 'data-testid="outside-changes"' not in auth._client.get("/").get_data(as_text=True)

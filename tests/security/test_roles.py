@@ -223,6 +223,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/qa/deviations": QA,
     "/qa/holds/<int:hold_id>/lift": QA,
     "/lookback/<kind>/<code>/hold": QA,
+    "/audit/changes/review": QA,  # changes made outside the application: QA reviews, the auditor reads
     "/inbox/<int:notice_id>/read": EVERYONE,
     "/inbox/outbox/<int:mail_id>/retry": frozenset({"admin", "qa"}),  # sends a notice's mail again
     "/auth/password": EVERYONE,  # one's own password

@@ -60,6 +60,11 @@ MESSAGES: dict[str, str] = {
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
+    # --- the audit trail
+    'no_outside_changes_to_review': (
+        'no change made outside the application up to number {through} waits for review (someone reviewed them '
+        'already)'
+    ),
     # --- people and accounts
     'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
     'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
