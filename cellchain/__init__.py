@@ -14,12 +14,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"), instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     from cellchain import cli
+    from cellchain.audit import context as audit_context
     from cellchain.core import config, db, web
     from cellchain.overview import navigation
     from cellchain.people import security
 
     app.config.from_mapping(config.load(app.instance_path, test_config))
     db.init_app(app)
+    # Audited writes find the keyring and checkpoint settings through the engine, not current_app: the
+    # app's own config and caches, so a plain Session(engine) seals and checkpoints as a request does.
+    audit_context.bind(app.extensions[db.EXTENSION], audit_context.AuditContext(
+        config=app.config, instance_path=app.instance_path, extensions=app.extensions))
     web.init_app(app)
     security.init_app(app)
     navigation.init_app(app)

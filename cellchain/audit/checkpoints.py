@@ -142,11 +142,14 @@ def _after_commit(session: Session) -> None:
     if PENDING not in session.info:
         return
     moved = session.info.pop(PENDING)
-    if moved is None or not has_app_context():
+    if moved is None:
         return
-    app = current_app._get_current_object()
+    seq, digest, app = moved
+    if app is None:  # nothing handed in: the Flask app of this context, if there is one
+        if not has_app_context():
+            return
+        app = current_app._get_current_object()
     config = app.config
-    seq, digest = moved
     known = _remembered(app)
     if time.monotonic() < app.extensions.get(RETRY_AFTER, 0):
         return
@@ -169,9 +172,10 @@ def _after_rollback(session: Session) -> None:
         session.info.pop(PENDING)
 
 
-def after_commit(session: Session, seq: int, digest: str) -> None:
-    """Consider a checkpoint of entry ``seq`` once (and only if) this session's transaction commits."""
-    session.info[PENDING] = (seq, digest)
+def after_commit(session: Session, seq: int, digest: str, app=None) -> None:
+    """Consider a checkpoint of entry ``seq`` once (and only if) this session's transaction commits; ``app``
+    is the ``audit.context.AuditContext`` (or Flask app) whose settings say where and when."""
+    session.info[PENDING] = (seq, digest, app)
 
 
 # Once for every session, not per session: listening on each new session costs more than the audited

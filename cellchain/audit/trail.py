@@ -16,6 +16,7 @@ from sqlalchemy import and_, false, func, insert, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import checkpoints, keyring
+from cellchain.audit import context as audit_context
 from cellchain.audit.models import AuditEntry, AuditHead
 from cellchain.audit.rules.hash_chain import HASHED_FIELDS, ChainReport, entry_hash, verify_rows
 from cellchain.audit.rules.seals import seal
@@ -61,11 +62,12 @@ def record(session: Session, *, actor: Actor | None, record_type: str, record_id
              "record_type": record_type, "record_id": str(record_id), "action": action,
              "old_values": _json(old), "new_values": _json(new), "reason": reason or None, "prev_hash": head_hash}
     entry["hash"] = entry_hash(**{name: entry[name] for name in (*HASHED_FIELDS, "prev_hash")})
-    keys = keyring.for_app()  # read from a file outside the database, never a statement
+    bound = audit_context.of(session)  # handed in at create_app; else the Flask app of this context
+    keys = keyring.for_app(bound)  # read from a file outside the database, never a statement
     entry["key_id"], entry["seal"] = keys.active_id, seal(keys.active_secret, entry["hash"])
     connection.execute(_APPEND, entry)
     if isinstance(session, Session):  # bench/floor_app.py's driver session has no commit events
-        checkpoints.after_commit(session, entry["seq"], entry["hash"])
+        checkpoints.after_commit(session, entry["seq"], entry["hash"], bound)
     return Link(entry["seq"], entry["hash"])
 
 
@@ -81,8 +83,9 @@ def verify_chain(session: Session, *, incremental: bool = False) -> ChainReport:
     checkpoint's hash, which covers it through the chain. An entry edited in place before the
     checkpoint, without re-hashing, is found only by the whole walk (docs/security.md).
     """
-    config = current_app.config
-    keys = keyring.for_app().secrets
+    holder = audit_context.of(session) or current_app
+    config = holder.config
+    keys = keyring.for_app(holder).secrets
     logged, log_problems = checkpoints.read_all(config["AUDIT_CHECKPOINT_DIR"])
     valid = []
     for checkpoint in logged:
