@@ -290,7 +290,7 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
         session.flush()
     trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="recall" if recall else "raise",
                  new={"item_kind": ref.kind, "item": ref.code, "recall": recall, "cause": row.cause,
-                      "signature_id": row.raise_signature_id}, reason=row.cause)
+                      "raise_signature_id": row.raise_signature_id}, reason=row.cause)
     _tell(session, row, ref)
     return row
 

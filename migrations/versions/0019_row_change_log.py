@@ -19,7 +19,7 @@ import cellchain.core.types
 from cellchain.audit import append_only, row_changes
 
 revision = "0019_row_change_log"
-down_revision = "0016_adverse_events"
+down_revision = "0023_clinical_deviations"
 branch_labels = None
 depends_on = None
 

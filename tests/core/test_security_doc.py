@@ -55,7 +55,9 @@ def named_tests(rows: list[str]) -> list[tuple[str, str | None, str]]:
 
 def test_every_test_the_security_tables_name_exists():
     missing = []
-    for _header, rows in tables(DOC.read_text(encoding="utf-8")):
+    for header, rows in tables(DOC.read_text(encoding="utf-8")):
+        if "test" not in header:  # a table of something else (the regulated tables' columns)
+            continue
         for row, path, name in named_tests(rows):
             if path is not None and not (ROOT / path).is_file():
                 missing.append(f"{path} (no such file): {row[:80]}")

@@ -47,8 +47,9 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("qc_results", "qc_result", "id",
               {"test": "test_code", "limit": "limit_text", "repeat_of": "repeat_of_id",
                **_same("value", "within_spec", "spec_version", "tested_at", "sample_stage", "sampled_at")}),
-    Regulated("holds", "hold", "id", {**_same("lot_id", "cause", "lifted_at"), "qc_result": "qc_result_id",
-                                      "signature_id": "lift_signature_id"}),
+    Regulated("holds", "hold", "id", {**_same("lot_id", "cause", "lifted_at", "item_kind", "recall",
+                                            "raise_signature_id"),
+                                      "qc_result": "qc_result_id", "signature_id": "lift_signature_id"}),
     Regulated("deviations", "deviation", "id",
               {**_same("number", "kind", "description", "status", "root_cause", "impact", "decision",
                        "justification", "closed_at", "closing_signature_id"),
@@ -70,6 +71,10 @@ REGULATED: tuple[Regulated, ...] = (
     # Append-only already (UPDATE and DELETE refused): a row slipped in beside the application is logged.
     Regulated("signatures", "signature", "id"),
     Regulated("custody_events", "custody_event", "id"),
+    # Watched by the row-change log; their changes are audited under their own entries.
+    Regulated("bag_returns", "bag_return", "id"),
+    Regulated("donor_results", "donor_result", "id"),
+    Regulated("clinical_deviations", "clinical_deviation", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}
