@@ -118,6 +118,11 @@ def nearest_over(session: Session, item_kind: str, item_id: int) -> tuple[Hold, 
     return reaching(session, [ref]).get((ref.kind, ref.id))
 
 
+def lot_ref(lot: Lot) -> ItemRef:
+    """A lot as an item holds reach (its cord and itself), read from the row already loaded."""
+    return ItemRef("lot", lot.id, lot.lot_number, lot.collection_id, lot.id)
+
+
 def _bag_refs(session: Session, bags: Sequence[Bag]) -> list[ItemRef]:
     lot_ids = sorted({b.lot_id for b in bags if b.lot_id is not None})
     cords = dict(session.exec(select(Lot.id, Lot.collection_id).where(Lot.id.in_(lot_ids))).all()) if lot_ids else {}

@@ -24,6 +24,7 @@ from cellchain.manufacturing.rules.corrections import effective
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, lineage, qc, specifications
 from cellchain.quality.models import Deviation, Hold, QcResult, Specification
+from cellchain.quality.rules import holds as hold_rules
 from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import Excursion
 
@@ -80,6 +81,8 @@ class _LotRecords:
     excursions: dict[tuple[str, int], list[Excursion]] = field(default_factory=dict)
     sources: dict[int, lineage.Source] = field(default_factory=dict)  # lot id -> the bank it was thawed from
     holds: dict[int, Hold] = field(default_factory=dict)  # lot id -> its open hold (the lot's or its bank's)
+    # lot id -> the nearest open hold reaching it from further up (its cord, a bank above) and the held code
+    reached: dict[int, tuple[Hold, str]] = field(default_factory=dict)
 
 
 def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
@@ -102,6 +105,8 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
         records.excursions.setdefault((row.item_type, row.item_id), []).append(row)
     records.sources = lineage.sources_of(session, ids)
     records.holds = holds.open_holds(session, [*ids, *(s.bank_lot.id for s in records.sources.values())])
+    refs = [holds.lot_ref(lot) for lot in lots]
+    records.reached = {lot_id: found for (_kind, lot_id), found in holds.reaching(session, refs).items()}
     return records
 
 
@@ -123,6 +128,20 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
         gaps.append(Reason(LOT_ON_HOLD, variant="bank", bank_code=source.bank.bank_code, id=bank_hold.id,
                            cause=bank_hold.cause))
     return gaps
+
+
+def _reached_gap(lot: Lot, rec: _LotRecords) -> list[Reason]:
+    """A hold placed further up (the donor's cord, a cell bank above) reaches the lot: it is not released
+    while that hold is open (docs/rules.md, "Quality: holds"). A hold on the lot or its bank's lot is said
+    once, by ``_lineage_gaps``."""
+    found = rec.reached.get(lot.id)
+    if found is None:
+        return []
+    hold, code = found
+    source = rec.sources.get(lot.id)
+    if hold.lot_id is not None and hold.lot_id in (lot.id, source.bank_lot.id if source else None):
+        return []
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, "lot", lot.lot_number)]
 
 
 def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:
@@ -187,7 +206,7 @@ def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None
     if not lots:
         return {}
     rec = _lot_records(session, lots)
-    return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec)
+    return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec) + _reached_gap(lot, rec)
                     + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
 
 

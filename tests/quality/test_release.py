@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from cellchain.audit.models import AuditEntry, Signature
 from cellchain.core import db
-from cellchain.manufacturing.models import Bag, Lot
+from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.quality.models import Deviation
 from cellchain.ward.models import CustodyEvent
 from tests.conftest import signature
@@ -219,3 +219,25 @@ def test_release_check_lists_the_gaps_for_the_asking_reviewer(app, api):
         lot_id = lot.lot_number
     body = api.get(f"/api/v1/lots/{lot_id}/release-check", as_="qa").get_json()
     assert body["ready"] is False and [r["code"] for r in body["reasons"]] == ["qc_missing"]
+
+
+def test_a_lot_whose_cord_qa_held_is_not_released_until_the_hold_is_lifted(app, api):
+    lot_id = _ready_lot(app)
+    with app.app_context():
+        din = db.session().exec(select(Collection.din).join(Lot, Lot.collection_id == Collection.id)
+                                .where(Lot.lot_number == lot_id)).one()
+    placed = api.post("/api/v1/holds", as_="qa", json={"item_kind": "collection", "item_id": din,
+                                                       "reason": "donor's late HBV NAT reactive",
+                                                       "signature": signature("qa", "approved")})
+    assert placed.status_code == 201, placed.get_json()
+    hold_id = placed.get_json()["id"]
+    refused = api.post(RELEASE.format(lot_id), as_="qa", json={"signature": signature("qa", "released")})
+    assert refused.status_code == 409 and _codes(refused) == ["item_on_hold"]
+    message = refused.get_json()["reasons"][0]["message"]
+    assert f"cord {din}" in message and f"hold {hold_id}" in message and "late HBV" in message
+    assert _state(app, lot_id) == ("awaiting_release", ["quarantine", "quarantine"], 0)
+    lifted = api.post(f"/api/v1/holds/{hold_id}/lift", as_="qa",
+                      json={"reason": "repeat NAT negative, confirmed", "signature": signature("qa", "approved")})
+    assert lifted.status_code == 200, lifted.get_json()
+    released = api.post(RELEASE.format(lot_id), as_="qa", json={"signature": signature("qa", "released")})
+    assert released.status_code == 200, released.get_json()
