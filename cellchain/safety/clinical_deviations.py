@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, insert
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -164,17 +164,30 @@ def mark_visit_missed(session: Session, *, actor: Actor, visit_id: int, reason: 
                     f"marked missed: {reason.strip()}")
 
 
+# Built once, Core only: the bedside check opens these beside its attempt, on the connection it writes with.
+_OPEN_OF_KIND = select(ClinicalDeviation.__table__.c.id).where(
+    ClinicalDeviation.__table__.c.subject_id == bindparam("subject_id"),
+    ClinicalDeviation.__table__.c.kind == bindparam("kind"),
+    ClinicalDeviation.__table__.c.bag_id == bindparam("bag_id"),
+    ClinicalDeviation.__table__.c.status == "open").limit(1)
+_INSERT = insert(ClinicalDeviation.__table__)
+
+
 def open_once(session: Session, *, actor: Actor, subject_id: int, subject_code: str, kind: str, description: str,
-              visit_id: int | None, bag_id: int | None) -> ClinicalDeviation | None:
-    """``open_automatically`` unless a deviation of this kind for this subject and bag is still open: a nurse who
-    scans the wrong bag twice made one deviation, not two (the bedside's refused attempts)."""
-    existing = session.exec(select(ClinicalDeviation.id).where(
-        ClinicalDeviation.subject_id == subject_id, ClinicalDeviation.kind == kind,
-        ClinicalDeviation.bag_id == bag_id, ClinicalDeviation.status == "open")).first()
-    if existing is not None:
+              visit_id: int | None, bag_id: int) -> int | None:
+    """Open a deviation the bedside saw, unless one of this kind for this subject and bag is still open: a nurse
+    who scans the wrong bag twice made one deviation, not two. Returns the new deviation's id, or None."""
+    connection = session.connection()
+    if connection.execute(_OPEN_OF_KIND, {"subject_id": subject_id, "kind": kind, "bag_id": bag_id}).all():
         return None
-    return open_automatically(session, actor=actor, subject_id=subject_id, subject_code=subject_code, kind=kind,
-                              description=description, visit_id=visit_id, bag_id=bag_id)
+    values = {"subject_id": subject_id, "visit_id": visit_id, "infusion_id": None, "bag_id": bag_id, "kind": kind,
+              "description": description[:MAX_TEXT], "automatic": True, "status": "open", "opened_by": actor.id,
+              "opened_at": utcnow()}
+    row_id = connection.execute(_INSERT, values).inserted_primary_key[0]
+    trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row_id, action="open",
+                 new={"subject": subject_code, "visit_id": visit_id, "infusion_id": None, "bag_id": bag_id,
+                      "kind": kind, "description": values["description"], "automatic": True, "status": "open"})
+    return row_id
 
 
 def allowance_used(session: Session, *, actor: Actor, deviation_id: int, infusion_id: int, bag_id: int) -> None:
