@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 import cellchain.tables as tables
 from cellchain.core import migrate
+from tests.factories import old_databases
 
 INSERTS = (
     "INSERT INTO users (id, username, full_name, password_hash, active, failed_logins, auth_version, created_at) "
@@ -23,11 +24,7 @@ INSERTS = (
 
 def test_lots_made_before_banking_become_dosing_lots_of_their_cord_and_the_schema_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    migrate.upgrade(url, "0004")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in INSERTS:
-            connection.execute(text(statement))
+    engine = old_databases.at_revision(url, "0004", INSERTS)
     migrate.upgrade(url)
     with engine.begin() as connection:
         row = connection.execute(text("SELECT din, purpose, first_passage, starting_doublings, source_vial_id "

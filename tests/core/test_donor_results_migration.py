@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 import cellchain.tables as tables
 from cellchain.core import migrate
+from tests.factories import old_databases
 
 INSERTS = (
     "INSERT INTO users (id, username, full_name, password_hash, active, failed_logins, auth_version, created_at, "
@@ -27,11 +28,7 @@ INSERTS = (
 
 def test_cords_keep_their_results_and_eligibility_and_a_failed_mail_waits_in_the_outbox(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    migrate.upgrade(url, "0016_adverse_events")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in INSERTS:
-            connection.execute(text(statement))
+    engine = old_databases.at_revision(url, "0016_adverse_events", INSERTS)
     migrate.upgrade(url)
     with engine.begin() as connection:
         results = connection.execute(text("SELECT test, result, late, entered_by FROM donor_results "

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 import cellchain.tables as tables
 from cellchain.core import migrate
 from tests.core.test_cell_banks_migration import INSERTS
+from tests.factories import old_databases
 
 LATER = (
     "INSERT INTO qc_results (id, lot_id, test_code, value, within_spec, limit_text, unit, method, spec_version, "
@@ -23,11 +24,7 @@ LATER = (
 
 def test_holds_on_lots_become_lot_holds_of_their_cord_and_the_schema_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
-    migrate.upgrade(url, "0004")
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in INSERTS:
-            connection.execute(text(statement))
+    engine = old_databases.at_revision(url, "0004", INSERTS)
     migrate.upgrade(url, "0016_adverse_events")
     with engine.begin() as connection:
         for statement in LATER:
