@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from cellchain.audit import signatures, trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.timeinput import check_stated_times
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
@@ -66,8 +67,6 @@ def _when(value: Any, now: datetime) -> datetime:
         return now
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise Invalid({"ended_at": "give the date and time with its UTC offset"})
-    if value > now:
-        raise Invalid({"ended_at": "is in the future; record it once it has happened"})
     return value
 
 
@@ -83,8 +82,9 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
     code, words = lifecycle.parse_end(to, reason, note)
     when = _when(ended_at, now)
     subject = subjects.get_subject(session, subject_code, for_update=True)
-    if when < subject.created_at:
-        raise Invalid({"ended_at": "is before the subject was registered"})
+    # one rule for every moment a person states (docs/rules.md, "Stated times")
+    check_stated_times({"ended_at": when}, now=now,
+                       not_before=[("ended_at", subject.created_at, "the subject was registered")])
     old = subject.status
     lifecycle.move(old, to, subject_code=subject.subject_code)
     if signature.username != actor.username:

@@ -268,3 +268,20 @@ def test_an_infusion_under_way_at_a_death_is_still_completed_and_its_visit_not_c
     assert died.get_json()["cancelled_visits"] == [] and died.get_json()["returned_bags"] == []
     with app.app_context():
         assert db.session().get(Visit, scene.visit.id).status == "planned"
+
+
+@pytest.mark.parametrize(("ended_at", "says"), [
+    ("2099-01-01T08:00:00+08:00", "cannot be in the future"),
+    ("2001-01-01T08:00:00+08:00", "the subject was registered"),
+])
+def test_a_withdrawal_dated_in_the_future_or_before_registration_is_refused_naming_the_field(
+        app, api, ended_at, says):
+    code = _scene(app).subject.subject_code
+    response = api.post(WITHDRAW.format(code), as_="investigator", json={
+        "reason": "consent_withdrawn", "note": "does not wish to continue", "ended_at": ended_at,
+        "signature": signature("investigator", "approved")})
+    assert response.status_code == 400, response.get_json()
+    assert says in response.get_json()["fields"]["ended_at"]
+    with app.app_context():
+        subject = db.session().exec(select(Subject).where(Subject.subject_code == code)).one()
+        assert subject.status != "withdrawn"
