@@ -4,31 +4,14 @@ and the dashboards listing those not closed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlmodel import select
 
 from cellchain.core import db
 from cellchain.safety.models import ClinicalDeviation
-from cellchain.trial.models import Visit
 from tests.conftest import PASSWORD
-from tests.factories import ward
 from tests.factories.queries import counting
+from tests.safety.test_clinical_deviations import scene_with_visit
 from tests.ward.test_query_counts import assert_same_count
-
-
-def a_visit(app, *, days_from_today: int = 0) -> ward.Bedside:
-    with app.app_context():
-        session = db.session()
-        scene = ward.bedside_ready(session)
-        visit = session.get(Visit, scene.visit.id)
-        visit.target_date += timedelta(days=days_from_today)
-        visit.window_start += timedelta(days=days_from_today)
-        visit.window_end += timedelta(days=days_from_today)
-        session.add(visit)
-        db.commit()
-        scene.visit = visit
-        return scene
 
 
 def only_deviation(app) -> ClinicalDeviation:
@@ -37,7 +20,7 @@ def only_deviation(app) -> ClinicalDeviation:
 
 
 def test_the_coordinator_marks_a_visit_missed_on_the_subject_page_and_sees_its_deviation(app, auth):
-    scene = a_visit(app)
+    scene = scene_with_visit(app)
     code = scene.subject.subject_code
     auth.login("coordinator")
     page = auth._client.get(f"/trial/subjects/{code}").get_data(as_text=True)
@@ -55,7 +38,7 @@ def test_the_coordinator_marks_a_visit_missed_on_the_subject_page_and_sees_its_d
 
 
 def test_the_investigator_approves_on_the_deviation_page_and_the_coordinator_closes_it(app, auth):
-    scene = a_visit(app, days_from_today=-10)
+    scene = scene_with_visit(app, days_from_today=-10)
     code = scene.subject.subject_code
     auth.login("coordinator")
     form = auth._client.get(f"/safety/subjects/{code}/deviations/new").get_data(as_text=True)
@@ -86,7 +69,7 @@ def test_the_investigator_approves_on_the_deviation_page_and_the_coordinator_clo
 
 
 def test_the_register_page_filters_by_kind_and_status(app, auth, api):
-    scene = a_visit(app)
+    scene = scene_with_visit(app)
     for kind in ("other", "wrong_product"):
         api.post("/api/v1/clinical-deviations", as_="coordinator", json={
             "subject_id": scene.subject.subject_code, "kind": kind, "description": f"a {kind} deviation"})
@@ -101,7 +84,7 @@ def test_the_register_page_filters_by_kind_and_status(app, auth, api):
 
 
 def test_the_coordinator_dashboard_lists_a_visit_whose_window_closed_until_it_is_marked_missed(app, auth, api):
-    scene = a_visit(app, days_from_today=-10)
+    scene = scene_with_visit(app, days_from_today=-10)
     auth.login("coordinator")
     home = auth._client.get("/").get_data(as_text=True)
     assert 'data-testid="visits-window-closed"' in home and f'data-visit="{scene.visit.id}"' in home
@@ -112,7 +95,7 @@ def test_the_coordinator_dashboard_lists_a_visit_whose_window_closed_until_it_is
 
 
 def test_the_register_page_reads_as_many_statements_for_30_deviations_as_for_2(app, auth, api):
-    scene = a_visit(app)
+    scene = scene_with_visit(app)
 
     def add(n: int) -> None:
         for i in range(n):
