@@ -101,8 +101,7 @@ def hold_and_tell(session: Session, *, actor: Actor, collection: Collection, res
     the look-back, the lab). A cord already on an open hold keeps it: a second positive adds no hold."""
     cause = (f"late positive maternal {result.test} result {result.id} on cord {collection.din} "
              f"({result.laboratory}, {result.result_date})")
-    already = session.exec(select(Hold).where(Hold.item_kind == "collection", Hold.item_id == collection.id,
-                                              Hold.lifted_at.is_(None))).first()
+    already = holds.open_hold_on(session, "collection", collection.id)
     raised = [] if already is not None else [
         holds.place_hold(session, "collection", collection.id, cause[:holds.MAX_CAUSE], actor)]
     numbers = list(session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id).order_by(Lot.id)))

@@ -249,6 +249,12 @@ def place(session: Session, *, actor: Actor, item_kind: Any, item_code: Any, rea
     return _place(session, actor=actor, ref=ref, reason=reason, recall=recall, signature=signature, policy=policy)
 
 
+def open_hold_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
+    """The open hold placed on this very item, if any (at most one: ``uq_holds_open_per_item``)."""
+    return session.exec(select(Hold).where(Hold.item_kind == item_kind, Hold.item_id == item_id,
+                                           Hold.lifted_at.is_(None))).first()
+
+
 def place_hold(session: Session, item_kind: str, item_id: int, reason: str, actor: Actor,
                signature: signatures.SignatureInput | None = None, recall: bool = False,
                policy: Policy | None = None) -> Hold:
@@ -278,8 +284,7 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
         raise Invalid(problems)
     if signature is not None and signature.username != actor.username:
         raise Refused(Reason(SIGNER_NOT_ACTOR))
-    already = session.exec(select(Hold).where(Hold.item_kind == ref.kind, Hold.item_id == ref.id,
-                                              Hold.lifted_at.is_(None))).first()
+    already = open_hold_on(session, ref.kind, ref.id)
     if already is not None:
         raise Refused(Reason(HOLD_ALREADY_OPEN, item=hold_rules.item_words(ref.kind, ref.code), hold_id=already.id))
     row = Hold(item_kind=ref.kind, item_id=ref.id, collection_id=ref.collection_id,
