@@ -11,6 +11,9 @@ TEST_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 PYTEST_WORKERS ?= auto
 PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist load
 
+# The compiled catalogues of the pages' languages (cellchain/translations/*/LC_MESSAGES/messages.po).
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard cellchain/translations/*/LC_MESSAGES/messages.po))
+
 .PHONY: run db test test-postgres test-browser test-api-fuzz lint bench serve clean
 
 # The virtualenv, with the app (editable) and its test tools; rebuilt when the requirements change.
@@ -20,8 +23,11 @@ $(VENV): setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)
 
+%.mo: %.po $(VENV)
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
 # The SQLite database in instance/, migrated to the newest schema, with demo data when empty.
-db: $(VENV)
+db: $(VENV) $(CATALOGUES)
 	$(FLASK) init-db
 	$(FLASK) demo --if-empty
 
@@ -31,13 +37,13 @@ run: db
 test: db
 	$(BIN)/python -m pytest $(PYTEST_XDIST)
 
-test-postgres: $(VENV)
+test-postgres: $(VENV) $(CATALOGUES)
 	TEST_DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest $(PYTEST_XDIST)
 
-test-browser: $(VENV)
+test-browser: $(VENV) $(CATALOGUES)
 	$(BIN)/python -m pytest -m browser tests/browser
 
-test-api-fuzz: $(VENV)
+test-api-fuzz: $(VENV) $(CATALOGUES)
 	.ci/api-fuzz 180
 
 lint: $(VENV)

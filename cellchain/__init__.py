@@ -16,6 +16,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from cellchain import cli
     from cellchain.audit import context as audit_context
     from cellchain.core import config, db, web
+    from cellchain.languages import selection as language
     from cellchain.overview import navigation
     from cellchain.people import security
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audit_context.bind(app.extensions[db.EXTENSION], audit_context.AuditContext(
         config=app.config, instance_path=app.instance_path, extensions=app.extensions))
     web.init_app(app)
+    language.init_app(app)
     security.init_app(app)
     navigation.init_app(app)
     register_blueprints(app)

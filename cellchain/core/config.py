@@ -24,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,  # None: generated once into instance/secret_key
     "SITE_NAME": "Beijing 302 Hospital Cell Therapy Facility",
     "SITE_TIMEZONE": "Asia/Shanghai",
+    # The pages' language for whoever has not chosen one ("en" or "zh"; docs/architecture.md, "Languages").
+    "DEFAULT_LANGUAGE": "en",
     "PASSWORD_HASH_METHOD": "scrypt:32768:8:1",
     "MAX_FAILED_LOGINS": 5,
     "API_TOKEN_TTL_HOURS": 12,
@@ -225,6 +227,8 @@ def load(instance_path: str, test_config: dict[str, Any] | None = None,
         _check_keys(test_config, "the test configuration", TEST_KEYS)
         config.update(test_config)
     _check_local_letters(config["LOCAL_DATA_IDENTIFIERS"])
+    if config["DEFAULT_LANGUAGE"] not in ("en", "zh"):
+        raise ValueError(f"DEFAULT_LANGUAGE is {config['DEFAULT_LANGUAGE']!r}; the site offers 'en' and 'zh'")
     if not config["SECRET_KEY"]:
         config["SECRET_KEY"] = _secret_key(instance)
     if not config["DATABASE_URL"]:

@@ -20,6 +20,8 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
+from cellchain.core.words.moments import site_clock
+
 _BASE = getSampleStyleSheet()
 TITLE = ParagraphStyle("cc-title", parent=_BASE["Title"], fontSize=16, leading=19, spaceAfter=4)
 H2 = ParagraphStyle("cc-h2", parent=_BASE["Heading2"], fontSize=12, leading=15, spaceBefore=8, spaceAfter=3)
@@ -33,8 +35,7 @@ def when(moment: datetime | None, tz: ZoneInfo) -> str:
     """Site time with its zone, as people at the site read clocks; empty for no time."""
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return site_clock(moment, tz)
 
 
 def para(text: Any, style: ParagraphStyle = BODY) -> Paragraph:

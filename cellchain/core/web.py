@@ -16,6 +16,7 @@ from werkzeug.routing import IntegerConverter
 from cellchain.core import db, error_handlers, page_forms
 from cellchain.core.errors import Invalid
 from cellchain.core.words import labels, numbers
+from cellchain.core.words.moments import site_clock
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -59,8 +60,7 @@ def localtime(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """A stored UTC time in the site's zone, as people at the site read clocks."""
     if moment is None:
         return ""
-    zone = ZoneInfo(current_app.config["SITE_TIMEZONE"])
-    return moment.astimezone(zone).strftime(fmt) + " " + moment.astimezone(zone).tzname()
+    return site_clock(moment, ZoneInfo(current_app.config["SITE_TIMEZONE"]), fmt)
 
 
 def readable(summary: Mapping[str, Any]) -> dict[str, str]:

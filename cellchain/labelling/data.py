@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cellchain.core.words.moments import site_clock
 from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
 from cellchain.manufacturing.rules.lot_numbers import container_text
@@ -68,9 +69,9 @@ class Recipient:
 
 # --- formatting -------------------------------------------------------------------------------------------
 def site_moment(moment: datetime, tz: ZoneInfo) -> str:
-    """``2026-11-26 12:00 CST``: seconds dropped, as the ISBT 128 date-time structures drop them."""
-    local = moment.astimezone(tz)
-    return f"{local.strftime(MOMENT_FORMAT)} {local.tzname()}"
+    """``2026-11-26 12:00 UTC+8``: seconds dropped, as the ISBT 128 date-time structures drop them; the
+    offset in its short form, which a label's line has room for."""
+    return site_clock(moment, tz, MOMENT_FORMAT, compact=True)
 
 
 def utc_moment(moment: datetime) -> str:

@@ -18,6 +18,7 @@ from cellchain.core import db
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.types import utcnow
+from cellchain.languages.selection import LANGUAGES
 from cellchain.people import principals
 from cellchain.people.models import ApiToken, LoginSession, RoleGrant, User, UserRole
 from cellchain.people.rules import passwords
@@ -393,3 +394,17 @@ def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, to
         token.revoked_at = utcnow()
         session.add(token)
         trail.record(session, actor=actor, record_type="api_token", record_id=token.id, action="revoke")
+
+
+def choose_language(session: Session, *, actor: Actor, language: str) -> User:
+    """A person's language for the pages, one the site offers; kept on the account for their next login."""
+    if language not in LANGUAGES:
+        raise Invalid({"language": Reason("language_not_offered", value=language,
+                                          offered=", ".join(sorted(LANGUAGES))).message})
+    user = get_user(session, actor.id)
+    old = user.language
+    user.language = language
+    session.add(user)
+    trail.record(session, actor=actor, record_type="user", record_id=user.id, action="choose_language",
+                 old={"language": old}, new={"language": language})
+    return user

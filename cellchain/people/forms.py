@@ -22,6 +22,10 @@ class PasswordForm(PageForm):
     repeat_password = PasswordField("New password again")
 
 
+class LanguageForm(PageForm):
+    language = text_field("Language")
+
+
 class CreateUserForm(PageForm):
     username = text_field("Username")
     full_name = text_field("Printed name")

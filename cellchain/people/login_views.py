@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from cellchain.audit import trail
 from cellchain.core import db
@@ -12,8 +12,9 @@ from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import count
+from cellchain.languages import selection as language
 from cellchain.people import accounts
-from cellchain.people.forms import LoginForm, PasswordForm
+from cellchain.people.forms import LanguageForm, LoginForm, PasswordForm
 from cellchain.people.security import current_user, end_session, login_required, login_throttle, policy, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -82,3 +83,28 @@ def change_password():
         return redirect(url_for("home.index"))
 
     return submit(form, change, _password_page)
+
+
+def _language_page(refusal: Refusal | None = None) -> str:
+    return render_template("auth/language.html", fields=refusal.fields if refusal else {})
+
+
+@bp.route("/language")
+@login_required
+def language_page():
+    return _language_page()
+
+
+@bp.route("/language", methods=["POST"])
+@login_required
+def choose_language():
+    """The person's language, for this session at once and for their later logins."""
+    form = LanguageForm()
+
+    def choose():
+        user = accounts.choose_language(db.session(), actor=current_user(), language=form.language.data or "")
+        session[language.SESSION_FIELD] = user.language
+        flash(note("language_chosen"), "success")
+        return redirect(url_for("home.index"))
+
+    return submit(form, choose, _language_page)

@@ -22,6 +22,8 @@ class User(SQLModel, table=True):
     # Where notices are mailed when SMTP is configured (docs/security.md, "Notices"); none: inbox only.
     email: str | None = Field(default=None, max_length=254)
     password_hash: str = Field(max_length=300)
+    # The pages' language the person chose ("en", "zh"); none: the site's default (docs/architecture.md).
+    language: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)
     failed_logins: int = Field(default=0)
     locked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -15,6 +15,7 @@ from cellchain.core import db
 from cellchain.core.api import is_api_request
 from cellchain.core.error_handlers import respond
 from cellchain.core.errors import Forbidden, Invalid, Throttled, Unauthenticated
+from cellchain.languages import selection as language
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Principal, require_role
@@ -77,6 +78,8 @@ def start_session(user: User) -> None:
     session["user_id"] = user.id
     session["auth_version"] = user.auth_version
     session[NONCE_FIELD] = nonce
+    if user.language:
+        session[language.SESSION_FIELD] = user.language
     g.pop(CSRF_FIELD, None)  # the token signed for the old session must not be handed out again
     generate_csrf()
 

@@ -30,6 +30,7 @@ from sqlmodel import Session
 from cellchain.audit import signatures
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Reason, Refused
+from cellchain.core.words.moments import site_clock
 from cellchain.identifiers import isbt128
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Bag, Collection, Lot
@@ -78,8 +79,7 @@ def build(session: Session, lot_number: str) -> CertificateData:
 # --- text -----------------------------------------------------------------------------------------------
 
 def _moment(when: datetime, tz: ZoneInfo) -> str:
-    local = when.astimezone(tz)
-    return (f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()} ({tz.key}) / "
+    return (f"{site_clock(when, tz, '%Y-%m-%d %H:%M:%S')} ({tz.key}) / "
             f"{when.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
 
 

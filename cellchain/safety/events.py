@@ -20,6 +20,7 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words.moments import site_clock
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -123,7 +124,7 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
                  body=(f"Adverse event {event.id} of {subject_code} ({event.term}) is serious "
                        f"({', '.join(event.seriousness)}). The site became aware at "
                        f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}; the initial report to the "
-                       f"sponsor is due within 24 hours, by {due:%Y-%m-%d %H:%M} {due.tzname()}. The investigator "
+                       f"sponsor is due within 24 hours, by {site_clock(due, due.tzinfo)}. The investigator "
                        "signs it on the event's page."),
                  link=f"/safety/events/{event.id}")
 

@@ -21,7 +21,7 @@ def test_an_existing_database_gets_the_log_and_only_later_outside_changes_are_in
         connection.execute(text("INSERT INTO users (id, username, full_name, password_hash, active, failed_logins, "
                                 "auth_version, created_at) VALUES (1, 'old.qa', 'Old QA', 'x', 1, 0, 1, "
                                 "'2026-11-01 08:00:00')"))
-    migrate.upgrade(url, "0019_row_change_log")
+    migrate.upgrade(url)
     with engine.begin() as connection:
         assert connection.execute(text("SELECT count(*) FROM row_changes")).scalar_one() == 0
         assert connection.execute(text("SELECT full_name FROM users WHERE id = 1")).scalar_one() == "Old QA"

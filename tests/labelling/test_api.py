@@ -116,7 +116,7 @@ def test_shipper_label_is_printed_for_the_bags_in_the_container(app, api) -> Non
     (qr,) = [data for kind, data in scan_pages(response.data)[0] if kind == "QRCode"]
     shipment_id = re.search(r"SHP-[0-9A-F]{10}$", qr)[0]
     assert qr.startswith("http://localhost/labels/shipments/")
-    assert "Shipped 2026-11-26 08:15 CST" in page_text(response.data)
+    assert "Shipped 2026-11-26 08:15 UTC+8" in page_text(response.data)
     again = api.post("/api/v1/shipments/label", as_="lab", json={**body, "bags": body["bags"][::-1]})
     assert again.status_code == 400 and "reason" in again.get_json()["fields"]  # same bags: same shipment
     assert [p.item_key for p in prints(app)] == [shipment_id]

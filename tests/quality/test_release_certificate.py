@@ -81,7 +81,7 @@ def test_certificate_text_matches_the_record(app, api):
     assert "repeat" in text and "pipetting error in the first run" in text and "#" in text
     assert "DEV-" in text and "accept" in text and "closed" in text
     assert "Decision: RELEASED" in text and "Signed by: Wang Fang (QA reviewer)" in text
-    assert "Meaning: released" in text and "UTC" in text and "CST" in text
+    assert "Meaning: released" in text and "UTC" in text and "UTC+08:00" in text
     assert signed.signed_at.strftime("%Y-%m-%d %H:%M:%S") in text
     assert "Data changed since signature: no" in text
     assert signed.record_hash in text

@@ -227,6 +227,7 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/inbox/<int:notice_id>/read": EVERYONE,
     "/inbox/outbox/<int:mail_id>/retry": frozenset({"admin", "qa"}),  # sends a notice's mail again
     "/auth/password": EVERYONE,  # one's own password
+    "/auth/language": EVERYONE,  # one's own language
     "/qa/deviations/<number>/investigate": QA,
     "/qa/deviations/<number>/decide": QA,
     "/qa/deviations/<number>/close": QA,
@@ -317,7 +318,7 @@ def test_the_tables_follow_the_design(app):
     assert API[("POST", f"{P}/subjects/<subject_code>/randomize")] == COORDINATOR
     # one's own inbox or password is no operational power
     assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
-               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password")))
+               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password", "/auth/language")))
     assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
     # only the investigator signs a safety assessment or a sponsor report; QA reads them and signs neither
     assert API[("POST", f"{P}/adverse-events/<int:event_id>/confirm")] == INVESTIGATOR == PAGE_POSTS[

@@ -12,7 +12,7 @@ PLANNED = datetime(2026, 12, 7, 1, 0, tzinfo=UTC)
 def reasons(**changes) -> list[str]:
     facts = {"bag_code": "BAG-1", "custody_state": "in_storage", "quality_status": "released",
              "expires_at": PLANNED + timedelta(hours=10), "must_last_until": PLANNED,
-             "until_words": "the week 4 infusion planned for 2026-12-07 09:00 CST", "hold_messages": ()}
+             "until_words": "the week 4 infusion planned for 2026-12-07 09:00 UTC+08:00", "hold_messages": ()}
     return [r.code for r in allocated_bag.problems(**{**facts, **changes})]
 
 
@@ -28,9 +28,9 @@ def test_a_discarded_or_rejected_allocated_bag_is_flagged():
 def test_a_bag_expiring_before_the_planned_infusion_is_flagged_in_words():
     found = allocated_bag.problems(bag_code="BAG-1", custody_state="at_ward", quality_status="released",
                                    expires_at=PLANNED - timedelta(minutes=1), must_last_until=PLANNED,
-                                   until_words="the week 4 infusion planned for 2026-12-07 09:00 CST")
+                                   until_words="the week 4 infusion planned for 2026-12-07 09:00 UTC+08:00")
     assert [r.code for r in found] == [allocated_bag.BAG_EXPIRES]
-    assert found[0].message == "BAG-1 expires before the week 4 infusion planned for 2026-12-07 09:00 CST"
+    assert found[0].message == "BAG-1 expires before the week 4 infusion planned for 2026-12-07 09:00 UTC+08:00"
     assert reasons(expires_at=PLANNED) == []  # in date at the planned minute is still in date
 
 

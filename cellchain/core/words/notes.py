@@ -24,6 +24,7 @@ NOTES: dict[str, str] = {
     'welcome': 'Welcome, {full_name}.',
     'logged_out': 'You are logged out.',
     'password_changed': 'Your password is changed. Your other logins are ended.',
+    'language_chosen': 'The pages are shown in the language you chose.',
     'tokens_revoked': '{tokens} revoked.',
     'account_created': "Account {username} created; its roles wait for a second administrator's signature.",
     'account_unlocked': 'Account {username} unlocked.',

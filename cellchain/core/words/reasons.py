@@ -69,6 +69,7 @@ MESSAGES: dict[str, str] = {
     'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
     'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
     'grant_same_admin': 'a second administrator signs a role grant, not the one who asked',
+    'language_not_offered': 'the site offers the languages {offered}, not "{value}"',
     'own_account:approve': 'nobody approves roles for their own account',
     'own_account:roles': 'nobody changes their own roles: ask another administrator',
     'own_account:unlock': 'nobody unlocks their own account: ask another administrator',

@@ -22,6 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cellchain.core.words.labels import label
+from cellchain.core.words.moments import site_clock
 from cellchain.core.words.numbers import cells, cells_and_power, count, volume
 from cellchain.manufacturing.lots import LotView
 
@@ -36,8 +37,7 @@ GRID = TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.grey), ("BACKGROUND", 
 def _when(moment: datetime | None, tz: ZoneInfo) -> str:
     if moment is None:
         return ""
-    local = moment.astimezone(tz)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()} ({moment.astimezone(UTC):%H:%M} UTC)"
+    return f"{site_clock(moment, tz)} ({moment.astimezone(UTC):%H:%M} UTC)"
 
 
 def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:

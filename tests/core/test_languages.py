@@ -1,0 +1,97 @@
+"""Chinese and English: each person chooses, the site sets the default, and nothing a reader sees is
+missing from the catalogue (docs/architecture.md, "Languages")."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from sqlalchemy import text
+
+from cellchain.core.config import ROOT
+from tests.core.template_words import untranslated
+
+CATALOGUE = ROOT / "cellchain" / "translations" / "zh" / "LC_MESSAGES" / "messages.po"
+TEMPLATES = sorted((ROOT / "templates").rglob("*.html"))
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None, "N_": None,
+            "pgettext": ((1, "c"), 2)}
+
+
+def _catalogue():
+    with CATALOGUE.open("rb") as handle:
+        return read_po(handle, locale="zh")
+
+
+def _extracted() -> dict[str, str]:
+    """Every message the code and the templates mark, with where it is."""
+    found: dict[str, str] = {}
+    methods = [("cellchain/**.py", "python"), ("templates/**.html", "jinja2")]
+    for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), methods, keywords=KEYWORDS):
+        for msgid in (message if isinstance(message, tuple) else (message,)):
+            if msgid:
+                found.setdefault(msgid, filename)
+    return found
+
+
+def test_every_marked_string_of_the_templates_and_the_code_has_a_chinese_translation():
+    catalogue = _catalogue()
+    missing = []
+    for msgid, where in _extracted().items():
+        entry = catalogue.get(msgid)
+        if entry is None or entry.fuzzy or not (entry.string if isinstance(entry.string, str) else all(entry.string)):
+            missing.append(f"{where}: {msgid!r}")
+    assert not missing, "no Chinese translation:\n" + "\n".join(sorted(missing))
+
+
+def test_every_translation_keeps_the_placeholders_of_its_english():
+    catalogue = _catalogue()
+    broken = [f"{m.id!r}: {error}" for m in catalogue if m.id for error in m.check(catalogue)]
+    for message in catalogue:
+        if message.id and isinstance(message.id, str) and "{" in message.id:
+            wanted = {f for _, f, _, _ in string.Formatter().parse(message.id) if f}
+            got = {f for _, f, _, _ in string.Formatter().parse(message.string) if f} if message.string else wanted
+            if wanted != got:
+                broken.append(f"{message.id!r}: placeholders {sorted(got)} instead of {sorted(wanted)}")
+    assert not broken, "\n".join(broken)
+
+
+@pytest.mark.parametrize("template", TEMPLATES, ids=[str(p.relative_to(ROOT / "templates")) for p in TEMPLATES])
+def test_no_template_writes_words_outside_the_catalogue(template: Path):
+    assert untranslated(template.read_text(encoding="utf-8")) == []
+
+
+def test_a_reader_who_chooses_chinese_sees_the_pages_in_chinese_from_then_on(client, auth, app):
+    auth.login("nurse")
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    response = auth.post("/auth/language", {"language": "zh"})
+    assert response.status_code == 303
+    page = client.get("/").get_data(as_text=True)
+    assert 'lang="zh-Hans"' in page and "语言" in page and "北京时间" in page
+    auth.logout()
+    auth.login("nurse")
+    assert "北京时间" in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        from cellchain.core import db
+        entry = db.session().execute(text("SELECT action FROM audit_entries WHERE action = 'choose_language'")).all()
+        assert len(entry) == 1
+
+
+def test_the_site_default_language_is_chinese_where_the_site_sets_it(app, client):
+    app.config["DEFAULT_LANGUAGE"] = "zh"
+    assert 'lang="zh-Hans"' in client.get("/auth/login").get_data(as_text=True)
+
+
+def test_a_language_the_site_does_not_offer_is_refused_naming_the_field(client, auth):
+    auth.login("nurse")
+    response = auth.post("/auth/language", {"language": "fr"})
+    assert response.status_code == 400
+    assert "the site offers the languages en, zh, not &#34;fr&#34;" in response.get_data(as_text=True)
+
+
+def test_times_are_written_with_their_offset_never_a_bare_zone_abbreviation(client, auth):
+    auth.login("lab")
+    page = client.get("/").get_data(as_text=True)
+    assert "China Standard Time" in page and " CST" not in page
