@@ -17,15 +17,12 @@ from babel.dates import get_timezone_name
 from flask import Flask, current_app, has_request_context, session
 from flask_babel import Babel, get_locale, gettext
 
+from cellchain.core import words
+
 # The languages the site offers, by code, each named in itself (a chooser is read by someone who may not
 # read the page's current language).
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 SESSION_FIELD = "language"
-
-
-def N_(message: str) -> str:
-    """Mark an English template for the catalogue; it is translated where it is shown."""
-    return message
 
 
 def chosen(value: str | None) -> str | None:
@@ -62,6 +59,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["SITE_TIMEZONE"]
+    words.install_translator(gettext)
     Babel(app, locale_selector=current_language, timezone_selector=lambda: app.config["SITE_TIMEZONE"])
     app.add_template_global(LANGUAGES, "languages")
     app.add_template_global(current_language, "current_language")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from cellchain.core.words import reasons
+from cellchain.core.words import reasons, translated
 from cellchain.core.words.labels import label
 
 # Values that are stored codes with underscores, read with spaces as the checks always wrote them.
@@ -137,7 +137,7 @@ def worded(key: str, params: Mapping[str, Any]) -> str:
     """The sentence for ``key`` with ``params``: a check's words, or a refusal's under its own code."""
     if key not in DETAILS:
         return reasons.worded(key, params)
-    template = DETAILS[key]
+    template = translated(DETAILS[key])
     missing = reasons.placeholders(template) - set(params)
     if missing:
         raise KeyError(f"check detail {key} needs {sorted(missing)}")

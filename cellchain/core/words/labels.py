@@ -9,6 +9,8 @@ never as a raw identifier.
 
 from __future__ import annotations
 
+from cellchain.core.words import translated
+
 # Where a cord, lot, bag or vial is in its chain of custody (ward/rules/custody_states.py STATES).
 CUSTODY_STATES = {
     "collected": "collected", "in_transit": "in transit", "at_lab": "at the lab", "in_storage": "in storage",
@@ -135,10 +137,11 @@ def label(code: object) -> str:
     if code is None:
         return ""
     text = str(code)
-    return VOCABULARY.get(text, text.replace("_", " "))
+    return translated(VOCABULARY[text]) if text in VOCABULARY else text.replace("_", " ")
 
 
 def check_label(name: str, kind: str | None = None) -> str:
     """A bedside check's name for the nurse, for a bag of ``kind`` (a check's name is not a status: the
     ``released`` check is "Released by QA", a lot's ``released`` status is "released")."""
-    return CHECKS_BY_KIND.get((name, kind or "")) or CHECKS.get(name) or label(name)
+    found = CHECKS_BY_KIND.get((name, kind or "")) or CHECKS.get(name)
+    return translated(found) if found else label(name)

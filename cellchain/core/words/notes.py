@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cellchain.core.words import reasons
+from cellchain.core.words import reasons, translated
 from cellchain.core.words.labels import label
 
 NOTES: dict[str, str] = {
@@ -130,7 +130,7 @@ NOTES: dict[str, str] = {
 
 def note(key: str, /, **params: Any) -> str:
     """The note for ``key`` with ``params``; a key without a template or a missing value is a bug."""
-    template = NOTES[key]
+    template = translated(NOTES[key])
     missing = reasons.placeholders(template) - set(params)
     if missing:
         raise KeyError(f"note {key} needs {sorted(missing)}")

@@ -14,6 +14,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
+from cellchain.core.words import translated
 from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
@@ -376,7 +377,7 @@ def placeholders(template: str) -> set[str]:
 
 def worded(key: str, params: Mapping[str, Any]) -> str:
     """The message for ``key`` with ``params``; a key without a template or a missing value is a bug."""
-    template = MESSAGES[key]
+    template = translated(MESSAGES[key])
     missing = placeholders(template) - set(params)
     if missing:
         raise KeyError(f"reason {key} needs {sorted(missing)}")
