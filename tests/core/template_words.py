@@ -16,6 +16,8 @@ SAME_IN_BOTH = frozenset({
     "ST-001", "P", "x", "e", "mm", "dpi", "IPP", "TCP", "JSON", "CoA", "GTIN", "HLA", "HIV", "HBV", "HCV", "CMV",
     "EBV", "HTLV", "TP", "MSC", "UC-MSC", "SHA-256", "OpenAPI", "E-sign", "ISO", "CD73", "CD90", "CD105", "CD34",
     "CD45", "HLA-DR", "CD14", "CD19", "IU", "EU", "CFU", "pH", "No", "OK", "Ctrl", "Tab", "Enter",
+    # a date's format as typed, an example subject id, the trial arm's code ("A": UC-MSC)
+    "YYYY-MM-DD", "SUBJ", "A",
 })
 ATTRIBUTES = ("placeholder", "title", "aria-label", "alt")
 
