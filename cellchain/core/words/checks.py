@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from cellchain.core.words import reasons, translated
+from cellchain.core.words import N_, reasons, translated
 from cellchain.core.words.labels import label
 
 # Values that are stored codes with underscores, read with spaces as the checks always wrote them.
@@ -24,112 +24,120 @@ LABELLED = frozenset({"state"})
 
 # What a scan that is not the expected kind is, in words (``identifiers.scans`` kinds); a ``scan`` value is
 # one of these kinds.
-SCAN_KINDS = {"din": "DIN scan", "subject": "subject's wristband scan", "compound": "2D code that names no bag scan"}
+SCAN_KINDS = {
+    "din": N_("DIN scan"), "subject": N_("subject's wristband scan"), "compound": N_("2D code that names no bag scan"),
+}
 
 DETAILS: dict[str, str] = {
     # --- what the scans name (ward/bedside_scans.py)
-    'scan:wristband_unreadable': 'the wristband scan cannot be read ({why})',
-    'scan:not_a_wristband': "this is a {scan}, not a subject's wristband",
-    'scan:subject_not_registered': 'no subject {subject_code} is registered',
-    'scan:birth_date_mismatch': "the wristband's birth date {birth_date} is not {subject_code}'s: check the wristband",
-    'scan:bag_unreadable': 'the bag scan cannot be read ({why})',
-    'scan:not_bag_identity': "a {scan} is not part of a bag's identity here",
-    'scan:din_missing': "the DIN is missing: scan the bag's 2D code, or both its DIN and product code barcodes",
+    'scan:wristband_unreadable': N_('the wristband scan cannot be read ({why})'),
+    'scan:not_a_wristband': N_("this is a {scan}, not a subject's wristband"),
+    'scan:subject_not_registered': N_('no subject {subject_code} is registered'),
+    'scan:birth_date_mismatch': N_(
+        "the wristband's birth date {birth_date} is not {subject_code}'s: check the wristband"
+    ),
+    'scan:bag_unreadable': N_('the bag scan cannot be read ({why})'),
+    'scan:not_bag_identity': N_("a {scan} is not part of a bag's identity here"),
+    'scan:din_missing': N_("the DIN is missing: scan the bag's 2D code, or both its DIN and product code barcodes"),
     'scan:product_code_missing': (
-        "the product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes"
+        N_("the product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes")
     ),
     'scan:din_and_product_code_missing': (
-        "the DIN and product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes"
+        N_("the DIN and product code is missing: scan the bag's 2D code, or both its DIN and product code barcodes")
     ),
-    'scan:bag_not_registered': 'no bag {bag_code} is registered',
+    'scan:bag_not_registered': N_('no bag {bag_code} is registered'),
     'scan:label_expiry_mismatch': (
-        "the label's expiry ({printed}) does not match the record of bag {bag_code} ({record}): do not use it, "
-        'call the lab'
+        N_("the label's expiry ({printed}) does not match the record of bag {bag_code} ({record}): do not use it, "
+        'call the lab')
     ),
-    'scan:nothing_identified': 'nothing was identified',
+    'scan:nothing_identified': N_('nothing was identified'),
     # --- a check that has nothing to judge
-    'cannot_check:no_bag': 'cannot check: no bag was identified',
-    'cannot_check:not_allocated': 'cannot check: the bag is not allocated',
-    'cannot_check:no_subject': 'cannot check: the wristband names no subject',
-    'cannot_compare:no_subject': 'cannot compare: the wristband names no subject',
-    'cannot_compare:no_bag': 'cannot compare: no bag was identified',
+    'cannot_check:no_bag': N_('cannot check: no bag was identified'),
+    'cannot_check:not_allocated': N_('cannot check: the bag is not allocated'),
+    'cannot_check:no_subject': N_('cannot check: the wristband names no subject'),
+    'cannot_compare:no_subject': N_('cannot compare: the wristband names no subject'),
+    'cannot_compare:no_bag': N_('cannot compare: no bag was identified'),
     # --- the sixteen checks, in the order the nurse reads them
-    'wristband_is_a_subject:ok': 'the wristband is subject {subject_code}',
-    'subject_on_treatment:refused': '{subject_code} is {state}, not on treatment: no infusion is given',
-    'subject_on_treatment:first': '{subject_code} is randomized: this is the first infusion',
-    'subject_on_treatment:ok': '{subject_code} is on treatment',
-    'bag_identified:ucmsc': 'bag {bag_code} (UC-MSC)',
-    'bag_identified:placebo': 'bag {bag_code} (saline placebo)',
-    'right_subject:not_allocated': 'bag {bag_code} is not allocated to any subject',
-    'right_subject:wrong_patient': 'WRONG PATIENT: bag {bag_code} is allocated to {allocated}, this wristband is '
-                                   '{subject_code}',
-    'right_subject:label_names_another': "the bag's label names recipient {on_label}, this wristband is {subject_code}",
-    'right_subject:ok': 'bag {bag_code} is allocated to {subject_code}',
-    'infusion_visit_today:no_bag': 'no visit to check: no bag was identified',
-    'infusion_visit_today:not_allocated': 'no visit to check: the bag is not allocated',
-    'infusion_visit_today:not_infusion': 'visit {visit_id} (week {week}) is not an infusion visit of the allocated '
-                                         'subject',
-    'infusion_visit_today:done': 'the week {week} infusion visit is already recorded as done',
+    'wristband_is_a_subject:ok': N_('the wristband is subject {subject_code}'),
+    'subject_on_treatment:refused': N_('{subject_code} is {state}, not on treatment: no infusion is given'),
+    'subject_on_treatment:first': N_('{subject_code} is randomized: this is the first infusion'),
+    'subject_on_treatment:ok': N_('{subject_code} is on treatment'),
+    'bag_identified:ucmsc': N_('bag {bag_code} (UC-MSC)'),
+    'bag_identified:placebo': N_('bag {bag_code} (saline placebo)'),
+    'right_subject:not_allocated': N_('bag {bag_code} is not allocated to any subject'),
+    'right_subject:wrong_patient': N_('WRONG PATIENT: bag {bag_code} is allocated to {allocated}, this wristband is '
+                                   '{subject_code}'),
+    'right_subject:label_names_another': N_(
+        "the bag's label names recipient {on_label}, this wristband is {subject_code}"
+    ),
+    'right_subject:ok': N_('bag {bag_code} is allocated to {subject_code}'),
+    'infusion_visit_today:no_bag': N_('no visit to check: no bag was identified'),
+    'infusion_visit_today:not_allocated': N_('no visit to check: the bag is not allocated'),
+    'infusion_visit_today:not_infusion': N_('visit {visit_id} (week {week}) is not an infusion visit of the allocated '
+                                         'subject'),
+    'infusion_visit_today:done': N_('the week {week} infusion visit is already recorded as done'),
     'infusion_visit_today:early': (
-        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has not opened yet; an '
-        'infusion outside its window needs a clinical protocol deviation approved by the investigator'
+        N_('today ({today}) the week {week} infusion window ({window_start} to {window_end}) has not opened yet; an '
+        'infusion outside its window needs a clinical protocol deviation approved by the investigator')
     ),
     'infusion_visit_today:late': (
-        'today ({today}) the week {week} infusion window ({window_start} to {window_end}) has closed; an infusion '
-        'outside its window needs a clinical protocol deviation approved by the investigator'
+        N_('today ({today}) the week {week} infusion window ({window_start} to {window_end}) has closed; an infusion '
+        'outside its window needs a clinical protocol deviation approved by the investigator')
     ),
-    'infusion_visit_today:missed': 'the week {week} infusion visit was marked missed by the coordinator',
+    'infusion_visit_today:missed': N_('the week {week} infusion visit was marked missed by the coordinator'),
     'infusion_visit_today:allowed': (
-        'week {week} infusion outside its window ({window_start} to {window_end}): allowed once by clinical '
-        'deviation CD-{deviation_id}, approved by the investigator'
+        N_('week {week} infusion outside its window ({window_start} to {window_end}): allowed once by clinical '
+        'deviation CD-{deviation_id}, approved by the investigator')
     ),
-    'infusion_visit_today:ok': 'week {week} infusion, window {window_start} to {window_end}',
-    'released:bag': 'bag {bag_code} is {quality_status}, not released',
-    'released:lot': 'lot {lot_number} is {lot_status}, not released',
-    'released:placebo': 'placebo: licensed 0.9% saline, released at filling',
-    'released:ok': 'released by QA',
-    'lot_not_on_hold:ok': 'the lot is not on hold',
-    'not_expired:expired': 'EXPIRED at {expiry}',
-    'not_expired:ok': 'expires {expiry}',
-    'bag_thawed:fresh': 'fresh bag: no thaw',
+    'infusion_visit_today:ok': N_('week {week} infusion, window {window_start} to {window_end}'),
+    'released:bag': N_('bag {bag_code} is {quality_status}, not released'),
+    'released:lot': N_('lot {lot_number} is {lot_status}, not released'),
+    'released:placebo': N_('placebo: licensed 0.9% saline, released at filling'),
+    'released:ok': N_('released by QA'),
+    'lot_not_on_hold:ok': N_('the lot is not on hold'),
+    'not_expired:expired': N_('EXPIRED at {expiry}'),
+    'not_expired:ok': N_('expires {expiry}'),
+    'bag_thawed:fresh': N_('fresh bag: no thaw'),
     'bag_thawed:frozen': (
-        'bag {bag_code} is still FROZEN (bag_not_thawed): record its thaw, which prints its post-thaw label, and '
-        'scan that label'
+        N_('bag {bag_code} is still FROZEN (bag_not_thawed): record its thaw, which prints its post-thaw label, and '
+        'scan that label')
     ),
-    'bag_thawed:ok': 'thawed {thawed_at}',
-    'thaw_label_scanned:fresh': 'fresh bag: its own label',
-    'thaw_label_scanned:not_thawed': 'the bag has no post-thaw label yet: it is not thawed',
+    'bag_thawed:ok': N_('thawed {thawed_at}'),
+    'thaw_label_scanned:fresh': N_('fresh bag: its own label'),
+    'thaw_label_scanned:not_thawed': N_('the bag has no post-thaw label yet: it is not thawed'),
     'thaw_label_scanned:not_2d': (
-        'thaw_label_required: scan the 2D code of the label printed at the thaw; a keyed bag id or the linear codes'
-        ' do not show the thawed expiry'
+        N_('thaw_label_required: scan the 2D code of the label printed at the thaw; a keyed bag id or the linear codes'
+        ' do not show the thawed expiry')
     ),
     'thaw_label_scanned:frozen_label': (
-        "thaw_label_required: this label's expiry ({printed}) is not the thawed expiry ({record}): it is the frozen "
-        'label; use the label printed at the thaw'
+        N_("thaw_label_required: this label's expiry ({printed}) is not the thawed expiry ({record}): it is the frozen "
+        'label; use the label printed at the thaw')
     ),
-    'thaw_label_scanned:ok': 'post-thaw label, expiry {expiry}',
-    'not_infused:infused': 'bag {bag_code} has already been infused',
-    'not_infused:ok': 'not infused before',
-    'received_on_ward:not_received': 'the bag is {custody_state}; it must be received on the ward first',
-    'received_on_ward:ok': 'received on the ward',
-    'received_on_ward:ok_at': 'received on the ward at {location}',
-    'custody_unbroken:broken': 'chain of custody broken: {breaks}',
-    'custody_unbroken:ok': 'every hand-over recorded in order',
-    'no_open_excursion:open': 'temperature excursion awaiting QA decision: {excursions}',
-    'no_open_excursion:reading': '{temperature_c:g} °C (allowed {low_c:g}-{high_c:g} °C)',
-    'no_open_excursion:ok': 'no temperature excursion awaiting a decision',
-    'product_matches_arm:not_randomized': '{subject_code} is not randomized',
-    'product_matches_arm:wrong_product': 'arm {arm} receives {wanted}, this bag is {kind}',
-    'product_matches_arm:ok': 'arm {arm}: {kind}',
-    'dose_within_tolerance:placebo_ok': '{volume_ml:g} ml saline',
-    'dose_within_tolerance:no_count': 'bag {bag_code} has no cell count recorded',
+    'thaw_label_scanned:ok': N_('post-thaw label, expiry {expiry}'),
+    'not_infused:infused': N_('bag {bag_code} has already been infused'),
+    'not_infused:ok': N_('not infused before'),
+    'received_on_ward:not_received': N_('the bag is {custody_state}; it must be received on the ward first'),
+    'received_on_ward:ok': N_('received on the ward'),
+    'received_on_ward:ok_at': N_('received on the ward at {location}'),
+    'custody_unbroken:broken': N_('chain of custody broken: {breaks}'),
+    'custody_unbroken:ok': N_('every hand-over recorded in order'),
+    'no_open_excursion:open': N_('temperature excursion awaiting QA decision: {excursions}'),
+    'no_open_excursion:reading': N_('{temperature_c:g} °C (allowed {low_c:g}-{high_c:g} °C)'),
+    'no_open_excursion:ok': N_('no temperature excursion awaiting a decision'),
+    'product_matches_arm:not_randomized': N_('{subject_code} is not randomized'),
+    'product_matches_arm:wrong_product': N_('arm {arm} receives {wanted}, this bag is {kind}'),
+    'product_matches_arm:ok': N_('arm {arm}: {kind}'),
+    'dose_within_tolerance:placebo_ok': N_('{volume_ml:g} ml saline'),
+    'dose_within_tolerance:no_count': N_('bag {bag_code} has no cell count recorded'),
     'dose_within_tolerance:ok': (
-        '{total_cells:,.0f} cells for {weight_kg:g} kg ({deviation_pct:+.1f}% of {required:,.0f})'
+        N_('{total_cells:,.0f} cells for {weight_kg:g} kg ({deviation_pct:+.1f}% of {required:,.0f})')
     ),
     # --- the second nurse, checked when the infusion starts (ward/infusions.py)
-    'second_verifier:same_person': 'the second verifier must be a different nurse from the one starting the infusion',
-    'second_verifier:signature_refused': "the second nurse's signature was refused: {why}",
-    'second_verifier:ok': '{username} confirms with an e-signature',
+    'second_verifier:same_person': N_(
+        'the second verifier must be a different nurse from the one starting the infusion'
+    ),
+    'second_verifier:signature_refused': N_("the second nurse's signature was refused: {why}"),
+    'second_verifier:ok': N_('{username} confirms with an e-signature'),
 }
 
 
@@ -148,7 +156,7 @@ def _shown(name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     if name == "scan":
-        return SCAN_KINDS.get(value, value.replace("_", " ") + " scan")
+        return translated(SCAN_KINDS[value]) if value in SCAN_KINDS else value.replace("_", " ") + " scan"
     if name in LABELLED:
         return label(value)
     return value.replace("_", " ") if name in SPACED else value

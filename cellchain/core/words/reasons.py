@@ -14,7 +14,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
@@ -77,35 +77,37 @@ MESSAGES: dict[str, str] = {
     'qa_with_lab': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
     'qa_with_qc': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
     # --- subject safety
-    'assessment_incomplete': 'the investigator confirms a complete assessment: still missing {missing}',
-    'awareness_after_report': 'awareness cannot move once the event was reported to the sponsor',
-    'awareness_before_onset': 'the site cannot have been aware on {aware_on} of an event that began on {onset_on}',
-    'awareness_in_future': 'awareness is when the site learned of the event: not in the future',
+    'assessment_incomplete': N_('the investigator confirms a complete assessment: still missing {missing}'),
+    'awareness_after_report': N_('awareness cannot move once the event was reported to the sponsor'),
+    'awareness_before_onset': N_('the site cannot have been aware on {aware_on} of an event that began on {onset_on}'),
+    'awareness_in_future': N_('awareness is when the site learned of the event: not in the future'),
     'clinical_deviation_exists': (
-        'clinical deviation CD-{id} already covers the week {week} visit being out of its window ({status})'
+        N_('clinical deviation CD-{id} already covers the week {week} visit being out of its window ({status})')
     ),
     'clinical_deviation_not_decided': (
-        'clinical deviation CD-{id} is {status}: it is closed once the investigator has approved or rejected it'
+        N_('clinical deviation CD-{id} is {status}: it is closed once the investigator has approved or rejected it')
     ),
-    'clinical_deviation_not_open': 'clinical deviation CD-{id} is {status}: only an open one is approved or rejected',
+    'clinical_deviation_not_open': N_(
+        'clinical deviation CD-{id} is {status}: only an open one is approved or rejected'
+    ),
     'clinical_deviation_visit_done': (
-        'the week {week} visit is already done: an infusion outside its window is allowed before the infusion, '
-        'not after'
+        N_('the week {week} visit is already done: an infusion outside its window is allowed before the infusion, '
+        'not after')
     ),
-    'event_already_confirmed': 'adverse event {event_id} is confirmed: only the investigator amends it',
-    'event_not_draft': 'adverse event {event_id} is already confirmed (version {version})',
-    'event_not_serious': 'adverse event {event_id} meets no seriousness criterion: no expedited report is due',
+    'event_already_confirmed': N_('adverse event {event_id} is confirmed: only the investigator amends it'),
+    'event_not_draft': N_('adverse event {event_id} is already confirmed (version {version})'),
+    'event_not_serious': N_('adverse event {event_id} meets no seriousness criterion: no expedited report is due'),
     'fatal_event_inconsistent': (
-        '{given} says the event was fatal: it also needs {missing} (CTCAE grade 5 is death related to the event)'
+        N_('{given} says the event was fatal: it also needs {missing} (CTCAE grade 5 is death related to the event)')
     ),
-    'infusion_of_another_subject': 'infusion {infusion_id} was given to another subject',
-    'onset_in_future': 'the onset {onset_on} is in the future',
-    'resolution_before_onset': 'resolved {resolved_on} is before the onset {onset_on}',
-    'resolution_in_future': 'the resolution {resolved_on} is in the future',
-    'resolution_outcome_mismatch': 'outcome {outcome} needs the resolution date',
-    'resolution_outcome_mismatch:resolved': 'a resolution date is given but the outcome is {outcome}',
-    'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
-    'sent_in_future': 'record the report once it has been sent',
+    'infusion_of_another_subject': N_('infusion {infusion_id} was given to another subject'),
+    'onset_in_future': N_('the onset {onset_on} is in the future'),
+    'resolution_before_onset': N_('resolved {resolved_on} is before the onset {onset_on}'),
+    'resolution_in_future': N_('the resolution {resolved_on} is in the future'),
+    'resolution_outcome_mismatch': N_('outcome {outcome} needs the resolution date'),
+    'resolution_outcome_mismatch:resolved': N_('a resolution date is given but the outcome is {outcome}'),
+    'sent_before_awareness': N_('a report cannot be sent before the site was aware of the event'),
+    'sent_in_future': N_('record the report once it has been sent'),
     # --- ISBT 128 identifiers
     'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
     'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
@@ -188,42 +190,46 @@ MESSAGES: dict[str, str] = {
     'step_already_verified': 'step {step_key} is already verified',
     'step_recorded_elsewhere': '{code} is recorded with its own form, which also records its numbers',
     # --- QC, QA and holds
-    'batch_record_incomplete': 'batch record incomplete: {gap}',
-    'deviation_not_decided': 'deviation {number} is {status}; to {move} it must be {needs}',
-    'deviation_not_investigated': 'deviation {number} is {status}; to {move} it must be {needs}',
-    'deviation_not_open': 'deviation {number} is {status}; to {move} it must be {needs}',
-    'deviation_open': 'deviation {number} ({kind}) is {status}, not closed',
+    'batch_record_incomplete': N_('batch record incomplete: {gap}'),
+    'deviation_not_decided': N_('deviation {number} is {status}; to {move} it must be {needs}'),
+    'deviation_not_investigated': N_('deviation {number} is {status}; to {move} it must be {needs}'),
+    'deviation_not_open': N_('deviation {number} is {status}; to {move} it must be {needs}'),
+    'deviation_open': N_('deviation {number} ({kind}) is {status}, not closed'),
     'donor_determination_pending': (
-        'the donor of collection {din} is pending: every required result must be in and the investigator must sign '
-        'the eligibility determination'
+        N_('the donor of collection {din} is pending: every required result must be in and the investigator must sign '
+        'the eligibility determination')
     ),
-    'donor_not_eligible': 'the donor of collection {din} is {eligibility}',
-    'excursion_open': 'temperature excursion {id} on the {item_type} ({temperature_c:g} °C) awaits a QA decision',
-    'hold_not_open': 'hold {hold_id} was already lifted',
-    'item_on_hold': '{item} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold',
+    'donor_not_eligible': N_('the donor of collection {din} is {eligibility}'),
+    'excursion_open': N_('temperature excursion {id} on the {item_type} ({temperature_c:g} °C) awaits a QA decision'),
+    'hold_not_open': N_('hold {hold_id} was already lifted'),
+    'item_on_hold': N_('{item} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'),
     'item_on_hold:derived': (
-        '{item} comes from {held}, ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'
+        N_('{item} comes from {held}, ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold')
     ),
-    'hold_already_open': '{item} is already on hold (hold {hold_id}); lift it before placing another',
-    'lot_decided': 'lot {lot_number} is already {status}',
-    'lot_decided:results': 'lot {lot_number} is {status}; its results can no longer change',
-    'lot_not_decided': "lot {lot_number} is {status}; a certificate follows QA's decision",
-    'lot_not_filled': 'lot {lot_number} is {status}; release needs its bags filled',
-    'lot_not_testable': 'lot {lot_number} is {status}; it takes no QC results',
-    'lot_on_hold': 'lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold',
+    'hold_already_open': N_('{item} is already on hold (hold {hold_id}); lift it before placing another'),
+    'lot_decided': N_('lot {lot_number} is already {status}'),
+    'lot_decided:results': N_('lot {lot_number} is {status}; its results can no longer change'),
+    'lot_not_decided': N_("lot {lot_number} is {status}; a certificate follows QA's decision"),
+    'lot_not_filled': N_('lot {lot_number} is {status}; release needs its bags filled'),
+    'lot_not_testable': N_('lot {lot_number} is {status}; it takes no QC results'),
+    'lot_on_hold': N_('lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'),
     'lot_on_hold:bag': (
-        'bag {bag_code} of lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold'
+        N_('bag {bag_code} of lot {lot_number} is ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold')
     ),
-    'lot_on_hold:bank': 'its cells come from {bank_code}, on hold (hold {id}: {cause})',
-    'lot_on_hold:release': 'lot {lot_number} is on hold (hold {id}: {cause})',
-    'qc_missing': 'no result for required test {test} ({name})',
-    'qc_out_of_spec': '{test} ({name}) is out of specification, no accepted deviation',
-    'qc_repeat_not_latest': 'result {id} was already repeated; repeat the latest {test} result, {id2}',
-    'qc_result_exists': '{test} already has result {id} ({value}); record it as a repeat of that result, with a reason',
-    'reviewer_made_lot': '{full_name} took part in making lot {lot_number}; another QA reviewer must release it',
-    'reviewer_tested_lot': '{full_name} recorded QC results of lot {lot_number}; another QA reviewer must release it',
-    'source_bank_not_released:lot': 'its cells come from {bank_code}, whose lot {lot_number} is {status}',
-    'spec_version_exists': 'specification {version} exists; publish a new version',
+    'lot_on_hold:bank': N_('its cells come from {bank_code}, on hold (hold {id}: {cause})'),
+    'lot_on_hold:release': N_('lot {lot_number} is on hold (hold {id}: {cause})'),
+    'qc_missing': N_('no result for required test {test} ({name})'),
+    'qc_out_of_spec': N_('{test} ({name}) is out of specification, no accepted deviation'),
+    'qc_repeat_not_latest': N_('result {id} was already repeated; repeat the latest {test} result, {id2}'),
+    'qc_result_exists': N_(
+        '{test} already has result {id} ({value}); record it as a repeat of that result, with a reason'
+    ),
+    'reviewer_made_lot': N_('{full_name} took part in making lot {lot_number}; another QA reviewer must release it'),
+    'reviewer_tested_lot': N_(
+        '{full_name} recorded QC results of lot {lot_number}; another QA reviewer must release it'
+    ),
+    'source_bank_not_released:lot': N_('its cells come from {bank_code}, whose lot {lot_number} is {status}'),
+    'spec_version_exists': N_('specification {version} exists; publish a new version'),
     # --- storage
     'storage_code_taken': 'a {what} {code} exists already; codes are unique',
     'storage_item_already_placed': '{item} is in box {box_code} at {position} already; take it out or move it',
@@ -234,124 +240,130 @@ MESSAGES: dict[str, str] = {
     'storage_reading_exists': 'unit {code} has a reading at that time already ({said}); nothing was recorded',
     'storage_same_position': '{item} is at {position} already',
     # --- the trial
-    'active_infection': 'clinically active bacterial, fungal, viral or parasitic infection',
-    'age_out_of_range': 'age {age} at day 0 is outside {min_age}-{max_age} years',
-    'allocated_bag_discarded': '{bag_code} was discarded',
-    'allocated_bag_expires_before_infusion': '{bag_code} expires before {until_words}',
+    'active_infection': N_('clinically active bacterial, fungal, viral or parasitic infection'),
+    'age_out_of_range': N_('age {age} at day 0 is outside {min_age}-{max_age} years'),
+    'allocated_bag_discarded': N_('{bag_code} was discarded'),
+    'allocated_bag_expires_before_infusion': N_('{bag_code} expires before {until_words}'),
     'allocated_bag_lot_on_hold': '{hold}',
-    'allocated_bag_rejected': '{bag_code} was rejected by QA',
+    'allocated_bag_rejected': N_('{bag_code} was rejected by QA'),
     'allocation_list_exhausted': (
-        'all {positions} list positions are used; a coordinator or administrator extends the list first'
+        N_('all {positions} list positions are used; a coordinator or administrator extends the list first')
     ),
-    'already_randomized': '{subject_code} was randomized on {randomized_at:%Y-%m-%d}; a randomization is never changed',
-    'bag_already_allocated': '{bag_code} is already allocated (visit {visit_id})',
-    'bag_not_available': '{bag_code} is {custody_state}',
-    'bag_not_released:allocation': '{bag_code} is {quality_status}',
-    'bag_not_released:lot': '{bag_code} is {quality_status} (lot {lot_status})',
+    'already_randomized': N_(
+        '{subject_code} was randomized on {randomized_at:%Y-%m-%d}; a randomization is never changed'
+    ),
+    'bag_already_allocated': N_('{bag_code} is already allocated (visit {visit_id})'),
+    'bag_not_available': N_('{bag_code} is {custody_state}'),
+    'bag_not_released:allocation': N_('{bag_code} is {quality_status}'),
+    'bag_not_released:lot': N_('{bag_code} is {quality_status} (lot {lot_status})'),
     'bag_reserved_for_another_visit': (
-        "{bag_code} was made for {subject_code}'s week {week} infusion ({total_cells:,.0f} cells for that subject's "
-        'weight)'
+        N_("{bag_code} was made for {subject_code}'s week {week} infusion ({total_cells:,.0f} cells for that subject's "
+        'weight)')
     ),
-    'consent_missing': 'written informed consent is not signed',
+    'consent_missing': N_('written informed consent is not signed'),
     'dose_out_of_tolerance': (
-        'bag holds {total} cells; {weight_kg:.1f} kg needs {required} ± {tolerance_pct:g}% ({low} to {high}); it is'
-        ' {deviation_pct}%'
+        N_('bag holds {total} cells; {weight_kg:.1f} kg needs {required} ± {tolerance_pct:g}% ({low} to {high}); it is'
+        ' {deviation_pct}%')
     ),
-    'dose_out_of_tolerance:no_count': 'the bag has no cell count recorded',
-    'expires_too_soon': '{bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}',
+    'dose_out_of_tolerance:no_count': N_('the bag has no cell count recorded'),
+    'expires_too_soon': N_('{bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}'),
     'expires_too_soon:replan': (
-        'the allocated bag {bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the new time: allocate another bag '
-        'first'
+        N_('the allocated bag {bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the new time: allocate another bag '
+        'first')
     ),
-    'no_allocation_list': 'there is no randomization list yet to extend',
-    'not_first_transplant': "this is not the subject's first liver transplant",
-    'not_follow_up_visit': 'an infusion visit is recorded done by its infusion at the bedside, not by hand',
-    'not_infusion_visit': 'the week {week} visit is a follow-up, not an infusion',
-    'not_liver_only': 'the transplant is not of the liver only',
-    'on_immunosuppressant': 'already receiving an immunosuppressive agent',
-    'placebo_volume_out_of_tolerance': 'bag holds {volume_ml:g} ml; placebo is {expected_ml:g} ml ± {margin_ml:g} ml',
+    'no_allocation_list': N_('there is no randomization list yet to extend'),
+    'not_first_transplant': N_("this is not the subject's first liver transplant"),
+    'not_follow_up_visit': N_('an infusion visit is recorded done by its infusion at the bedside, not by hand'),
+    'not_infusion_visit': N_('the week {week} visit is a follow-up, not an infusion'),
+    'not_liver_only': N_('the transplant is not of the liver only'),
+    'on_immunosuppressant': N_('already receiving an immunosuppressive agent'),
+    'placebo_volume_out_of_tolerance': N_(
+        'bag holds {volume_ml:g} ml; placebo is {expected_ml:g} ml ± {margin_ml:g} ml'
+    ),
     'planned_outside_window': (
-        '{planned_local:%Y-%m-%d} is outside the week {week} window {window_start} to {window_end}'
+        N_('{planned_local:%Y-%m-%d} is outside the week {week} window {window_start} to {window_end}')
     ),
-    'pregnancy_test_missing': 'a woman needs a negative pregnancy test, or not applicable',
-    'pregnancy_test_positive': 'the pregnancy test is positive',
-    'pregnant_or_lactating': 'pregnant or lactating',
-    'prior_other_organ_transplant': 'previously received or is receiving an organ transplant other than a liver',
-    'recent_investigational_drug': 'an investigational drug now or within 30 days before transplant',
-    'screening_number_taken': 'screening number {number} is already registered',
-    'subject_ineligible': '{subject_code} failed screening ({codes})',
-    'subject_not_randomized': '{subject_code} is not randomized',
-    'transplant_criteria_not_met': 'does not meet the criteria for liver transplantation',
-    'unwilling_to_comply': 'the subject is not willing to attend the study visits',
-    'visit_already_allocated': 'the week {week} visit already has a bag',
-    'visit_already_allocated:reweigh': 'the week {week} visit already has a bag, allocated at the weight recorded then',
-    'visit_already_done': 'the week {week} visit is already done',
-    'visit_cancelled': "the week {week} visit was cancelled by the subject's withdrawal or death",
+    'pregnancy_test_missing': N_('a woman needs a negative pregnancy test, or not applicable'),
+    'pregnancy_test_positive': N_('the pregnancy test is positive'),
+    'pregnant_or_lactating': N_('pregnant or lactating'),
+    'prior_other_organ_transplant': N_('previously received or is receiving an organ transplant other than a liver'),
+    'recent_investigational_drug': N_('an investigational drug now or within 30 days before transplant'),
+    'screening_number_taken': N_('screening number {number} is already registered'),
+    'subject_ineligible': N_('{subject_code} failed screening ({codes})'),
+    'subject_not_randomized': N_('{subject_code} is not randomized'),
+    'transplant_criteria_not_met': N_('does not meet the criteria for liver transplantation'),
+    'unwilling_to_comply': N_('the subject is not willing to attend the study visits'),
+    'visit_already_allocated': N_('the week {week} visit already has a bag'),
+    'visit_already_allocated:reweigh': N_(
+        'the week {week} visit already has a bag, allocated at the weight recorded then'
+    ),
+    'visit_already_done': N_('the week {week} visit is already done'),
+    'visit_cancelled': N_("the week {week} visit was cancelled by the subject's withdrawal or death"),
     # --- the subject's lifecycle (trial/rules/lifecycle.py)
-    'subject_state_refuses': '{subject_code} is {state}: the move asked for is not in the lifecycle',
+    'subject_state_refuses': N_('{subject_code} is {state}: the move asked for is not in the lifecycle'),
     'subject_state_refuses:withdrawn': (
-        '{subject_code} is {state}: only a subject still in the study is withdrawn'
+        N_('{subject_code} is {state}: only a subject still in the study is withdrawn')
     ),
     'subject_state_refuses:died': (
-        "{subject_code} is {state}: a death is recorded once, for a subject in the study or withdrawn"
+        N_("{subject_code} is {state}: a death is recorded once, for a subject in the study or withdrawn")
     ),
-    'subject_state_refuses:randomized': '{subject_code} is {state}: only an eligible subject is randomized, once',
-    'subject_state_refuses:on_treatment': '{subject_code} is {state}: treatment does not start',
-    'subject_not_on_treatment': '{subject_code} is {state}, not on treatment: no bag is allocated to them',
+    'subject_state_refuses:randomized': N_('{subject_code} is {state}: only an eligible subject is randomized, once'),
+    'subject_state_refuses:on_treatment': N_('{subject_code} is {state}: treatment does not start'),
+    'subject_not_on_treatment': N_('{subject_code} is {state}, not on treatment: no bag is allocated to them'),
     'subject_not_on_treatment:bedside': '{detail}',
     'subject_on_treatment': '{detail}',
     'bag_awaiting_return_decision': (
-        "{bag_code} came back from a withdrawn or dead subject's visit and awaits QA's decision"
+        N_("{bag_code} came back from a withdrawn or dead subject's visit and awaits QA's decision")
     ),
-    'bag_return_decided': 'the return of {bag_code} is already decided: {status}',
-    'bag_return_not_at_lab': '{bag_code} is {custody_state}: QA decides once it is back at the lab',
-    'visit_marked_missed': 'the week {week} visit was marked missed',
-    'visit_of_another_subject': 'visit {visit_id} is not a visit of {subject_code}',
+    'bag_return_decided': N_('the return of {bag_code} is already decided: {status}'),
+    'bag_return_not_at_lab': N_('{bag_code} is {custody_state}: QA decides once it is back at the lab'),
+    'visit_marked_missed': N_('the week {week} visit was marked missed'),
+    'visit_of_another_subject': N_('visit {visit_id} is not a visit of {subject_code}'),
     'visit_out_of_window': (
-        'today ({today}) is outside the week {week} infusion window, {window_start} to {window_end}: an infusion '
-        'outside its window needs a clinical protocol deviation approved by the investigator'
+        N_('today ({today}) is outside the week {week} infusion window, {window_start} to {window_end}: an infusion '
+        'outside its window needs a clinical protocol deviation approved by the investigator')
     ),
     'visit_already_infused': (
-        '{bag_code} is already being or has been infused at the week {week} visit; its allocation is the record of '
-        'it'
+        N_('{bag_code} is already being or has been infused at the week {week} visit; its allocation is the record of '
+        'it')
     ),
-    'visit_not_allocated': 'the week {week} visit has no bag allocated',
-    'visit_window_not_open': 'the week {week} window opens on {window_start}',
-    'visit_window_passed': 'the week {week} window closed on {window_end}',
-    'vital_organ_failure': 'failure of a vital organ (heart, kidney, lung)',
-    'wrong_product_for_arm': 'arm {arm} receives {wanted}; this bag is {kind}',
+    'visit_not_allocated': N_('the week {week} visit has no bag allocated'),
+    'visit_window_not_open': N_('the week {week} window opens on {window_start}'),
+    'visit_window_passed': N_('the week {week} window closed on {window_end}'),
+    'vital_organ_failure': N_('failure of a vital organ (heart, kidney, lung)'),
+    'wrong_product_for_arm': N_('arm {arm} receives {wanted}; this bag is {kind}'),
     # --- the ward and custody
-    'bag_not_expired': '{bag_code} is in date until {expires_at}',
-    'expired_bag_allocated': '{bag_code} is allocated to {subject}; the coordinator takes it off the visit first',
-    'bag_already_thawed': 'bag {bag_code} was thawed already; a thawed bag is never refrozen or thawed again',
+    'bag_not_expired': N_('{bag_code} is in date until {expires_at}'),
+    'expired_bag_allocated': N_('{bag_code} is allocated to {subject}; the coordinator takes it off the visit first'),
+    'bag_already_thawed': N_('bag {bag_code} was thawed already; a thawed bag is never refrozen or thawed again'),
     'bag_identified': '{detail}',
-    'bag_not_frozen': 'bag {bag_code} is a fresh bag: there is nothing to thaw',
-    'bag_not_released': 'bag {bag_code} is {quality_status}; only a released bag is dispatched',
-    'bag_rejected': 'bag {bag_code} is rejected',
+    'bag_not_frozen': N_('bag {bag_code} is a fresh bag: there is nothing to thaw'),
+    'bag_not_released': N_('bag {bag_code} is {quality_status}; only a released bag is dispatched'),
+    'bag_rejected': N_('bag {bag_code} is rejected'),
     'bag_thawed': '{detail}',
-    'custody_chain_empty': 'no custody events recorded for the {item_kind}',
-    'custody_event_not_recordable': '{event} is recorded by its own step, not as a hand-over',
-    'custody_event_not_recordable:storage': '{event} is recorded by storage, which keeps the position',
-    'custody_impossible_move': '{item_kind} cannot be {event} while {state}{hint}',
-    'custody_impossible_move:closed': '{item_kind} cannot be {event}: it is {state}, its chain is closed',
-    'custody_impossible_move:in_chain': 'event {event_number}: {item_kind} cannot be {event} while {state}{hint}',
+    'custody_chain_empty': N_('no custody events recorded for the {item_kind}'),
+    'custody_event_not_recordable': N_('{event} is recorded by its own step, not as a hand-over'),
+    'custody_event_not_recordable:storage': N_('{event} is recorded by storage, which keeps the position'),
+    'custody_impossible_move': N_('{item_kind} cannot be {event} while {state}{hint}'),
+    'custody_impossible_move:closed': N_('{item_kind} cannot be {event}: it is {state}, its chain is closed'),
+    'custody_impossible_move:in_chain': N_('event {event_number}: {item_kind} cannot be {event} while {state}{hint}'),
     'custody_impossible_move:closed_in_chain': (
-        'event {event_number}: {item_kind} cannot be {event}: it is {state}, its chain is closed'
+        N_('event {event_number}: {item_kind} cannot be {event}: it is {state}, its chain is closed')
     ),
     'custody_impossible_move:first_in_chain': (
-        'event {event_number}: {item_kind} cannot be {event} before its first event{hint}'
+        N_('event {event_number}: {item_kind} cannot be {event} before its first event{hint}')
     ),
-    'custody_impossible_move:first': '{item_kind} cannot be {event} before its first event{hint}',
-    'custody_temperature_excursion': 'event {count} ({event}) at {temperature_c} °C is outside {low:g}-{high:g} °C',
-    'custody_time_reversed': "the {kind}'s last event ({event}) is later than this one",
-    'custody_time_reversed:chain': 'event {count} ({name}) is dated before the previous one',
+    'custody_impossible_move:first': N_('{item_kind} cannot be {event} before its first event{hint}'),
+    'custody_temperature_excursion': N_('event {count} ({event}) at {temperature_c} °C is outside {low:g}-{high:g} °C'),
+    'custody_time_reversed': N_("the {kind}'s last event ({event}) is later than this one"),
+    'custody_time_reversed:chain': N_('event {count} ({name}) is dated before the previous one'),
     'custody_unbroken': '{detail}',
     'dose_within_tolerance': '{detail}',
-    'ended_before_start': 'the infusion cannot end before it started',
-    'ended_in_future': 'record the end once the infusion has ended',
-    'excursion_decided': 'excursion {id} was already {status}',
-    'frozen_bag_expired': "bag {bag_code}'s frozen expiry has passed",
-    'infusion_already_completed': 'infusion {id} was completed already',
+    'ended_before_start': N_('the infusion cannot end before it started'),
+    'ended_in_future': N_('record the end once the infusion has ended'),
+    'excursion_decided': N_('excursion {id} was already {status}'),
+    'frozen_bag_expired': N_("bag {bag_code}'s frozen expiry has passed"),
+    'infusion_already_completed': N_('infusion {id} was completed already'),
     'infusion_visit_today': '{detail}',
     'lot_not_on_hold': '{detail}',
     'no_open_excursion': '{detail}',
@@ -361,11 +373,11 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
-    'second_verifier_same_person': 'the second verifier must be a different nurse',
+    'second_verifier_same_person': N_('the second verifier must be a different nurse'),
     'second_verifier_same_person:check': '{detail}',
-    'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',
+    'thaw_before_freezing': N_('bag {bag_code} was frozen after this thaw time'),
     'thaw_label_scanned': '{detail}',
-    'volume_exceeds_bag': '{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)',
+    'volume_exceeds_bag': N_('{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)'),
     'wristband_is_a_subject': '{detail}',
 }
 
