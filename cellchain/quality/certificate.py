@@ -18,18 +18,23 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from sqlmodel import Session
 
 from cellchain.audit import signatures
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Reason, Refused
+from cellchain.core.words.labels import label
 from cellchain.core.words.moments import site_clock
 from cellchain.identifiers import isbt128
 from cellchain.manufacturing.lot_access import get_lot
@@ -40,6 +45,20 @@ from cellchain.quality.rules.spec_limits import SpecTest
 
 LOT_NOT_DECIDED = "lot_not_decided"
 QR_SIZE = 38 * mm
+# A Chinese reader's document is set in Adobe's CID font for simplified Chinese, which every PDF reader
+# has (nothing is embedded); an English one keeps the standard Helvetica.
+CJK_FONT = "STSong-Light"
+
+
+def pdf_fonts() -> tuple[str, str]:
+    """The regular and bold font names of a document in the reader's language (docs/architecture.md,
+    "Languages"); the look-back PDF uses them too."""
+    locale = get_locale()
+    if locale is not None and locale.language == "zh":
+        if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+        return CJK_FONT, CJK_FONT
+    return "Helvetica", "Helvetica-Bold"
 
 
 @dataclass(frozen=True)
@@ -86,14 +105,14 @@ def _moment(when: datetime, tz: ZoneInfo) -> str:
 def _verdict(line: qc.QcLine, accepted: set[str]) -> str:
     latest = line.latest
     if latest is None and line.test.after_release:
-        return "pending after release"
+        return _("pending after release")
     if latest is None:
-        return "no result" if line.test.required else "not tested (optional)"
+        return _("no result") if line.test.required else _("not tested (optional)")
     if latest.within_spec:
-        return "within specification"
+        return _("within specification")
     if line.test.code in accepted:
-        return "OUT OF SPECIFICATION - accepted by closed deviation"
-    return "OUT OF SPECIFICATION"
+        return _("OUT OF SPECIFICATION - accepted by closed deviation")
+    return _("OUT OF SPECIFICATION")
 
 
 def _note(line: qc.QcLine) -> str:
@@ -101,11 +120,12 @@ def _note(line: qc.QcLine) -> str:
     if latest is None or latest.repeat_of_id is None:
         return ""
     earlier = ", ".join(f"#{r.id} = {r.value}" for r in line.results[:-1])
-    return f"repeat #{latest.id} of #{latest.repeat_of_id}: {latest.reason or ''} (earlier: {earlier})"
+    return _("repeat #%(id)s of #%(of)s: %(reason)s (earlier: %(earlier)s)", id=latest.id, of=latest.repeat_of_id,
+             reason=latest.reason or "", earlier=earlier)
 
 
 def _din_text(din: str) -> str:
-    return f"{din[:5]} {din[5:7]} {din[7:]}  check character {isbt128.check_character(din)}"
+    return _("%(din)s  check character %(k)s", din=f"{din[:5]} {din[5:7]} {din[7:]}", k=isbt128.check_character(din))
 
 
 # --- layout ---------------------------------------------------------------------------------------------
@@ -113,11 +133,12 @@ def _din_text(din: str) -> str:
 class _Styles:
     def __init__(self) -> None:
         base = getSampleStyleSheet()
-        self.title = base["Title"]
-        self.h2 = base["Heading2"]
-        self.body = base["BodyText"]
-        self.cell = ParagraphStyle("cell", parent=base["BodyText"], fontSize=8, leading=10)
-        self.strong = ParagraphStyle("strong", parent=base["BodyText"], fontName="Helvetica-Bold", fontSize=11)
+        self.font, self.bold = pdf_fonts()
+        self.title = ParagraphStyle("title", parent=base["Title"], fontName=self.bold)
+        self.h2 = ParagraphStyle("h2", parent=base["Heading2"], fontName=self.bold)
+        self.body = ParagraphStyle("body", parent=base["BodyText"], fontName=self.font)
+        self.cell = ParagraphStyle("cell", parent=base["BodyText"], fontName=self.font, fontSize=8, leading=10)
+        self.strong = ParagraphStyle("strong", parent=base["BodyText"], fontName=self.bold, fontSize=11)
 
 
 def _p(text: Any, style: ParagraphStyle) -> Paragraph:
@@ -144,16 +165,18 @@ def _qr(url: str) -> Drawing:
 def _identity(data: CertificateData, config: Mapping[str, Any], verify_url: str, s: _Styles) -> Table:
     lot, collection = data.lot, data.collection
     facts = [
-        ["Product", f"{config['PRODUCT_DESCRIPTIONS']['ucmsc']} (product code {config['PRODUCT_CODES']['ucmsc']})"],
-        ["Lot", lot.lot_number],
+        [_("Product"), _("%(product)s (product code %(code)s)", product=config["PRODUCT_DESCRIPTIONS"]["ucmsc"],
+                         code=config["PRODUCT_CODES"]["ucmsc"])],
+        [_("Lot"), lot.lot_number],
         ["DIN", _din_text(collection.din)],
-        ["Collected", _moment(collection.collected_at, ZoneInfo(config["SITE_TIMEZONE"]))],
-        ["Donor eligibility", collection.eligibility],
-        ["Specification", lot.spec_version],
-        ["Bags", ", ".join(b.bag_code for b in data.bags) or "none"],
+        [_("Collected"), _moment(collection.collected_at, ZoneInfo(config["SITE_TIMEZONE"]))],
+        [_("Donor eligibility"), label(collection.eligibility)],
+        [_("Specification"), lot.spec_version],
+        [_("Bags"), ", ".join(b.bag_code for b in data.bags) or _("none")],
     ]
-    inner = Table([[_p(k, s.cell), _p(v, s.cell)] for k, v in facts], colWidths=[28 * mm, 100 * mm])
-    inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (0, -1), "Helvetica-Bold")]))
+    key = ParagraphStyle("key", parent=s.cell, fontName=s.bold)
+    inner = Table([[_p(k, key), _p(v, s.cell)] for k, v in facts], colWidths=[28 * mm, 100 * mm])
+    inner.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     outer = Table([[inner, _qr(verify_url)]], colWidths=[132 * mm, QR_SIZE + 4 * mm])
     outer.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return outer
@@ -161,13 +184,16 @@ def _identity(data: CertificateData, config: Mapping[str, Any], verify_url: str,
 
 def _sample(result: Any, tz: ZoneInfo) -> str:
     local = result.sampled_at.astimezone(tz)
-    late = "; recorded after release" if result.after_release else ""
-    return f"{result.sample_stage.replace('_', ' ')}, {local:%Y-%m-%d %H:%M}{late}"
+    stage = result.sample_stage.replace('_', ' ')
+    if result.after_release:
+        return _("%(stage)s, %(taken)s; recorded after release", stage=stage, taken=f"{local:%Y-%m-%d %H:%M}")
+    return f"{stage}, {local:%Y-%m-%d %H:%M}"
 
 
 def _results(data: CertificateData, s: _Styles, tz: ZoneInfo, lines: list[qc.QcLine] | None = None,
              accepted: set[str] | None = None) -> Table:
-    rows: list[list[Any]] = [["Test", "Method", "Limit", "Result", "Sample (stage, taken)", "Verdict", "Repeats"]]
+    rows: list[list[Any]] = [[_("Test"), _("Method"), _("Limit"), _("Result"), _("Sample (stage, taken)"), _("Verdict"),
+                              _("Repeats")]]
     accepted = data.accepted_tests if accepted is None else accepted
     for line in data.lines if lines is None else lines:
         latest = line.latest
@@ -183,8 +209,9 @@ def _inherited(data: CertificateData, s: _Styles, tz: ZoneInfo) -> list[Flowable
     out: list[Flowable] = []
     for item in data.inherited:
         bank, lot = item.source.bank, item.source.bank_lot
-        out += [_p(f"Inherited from {bank.level} {bank.bank_code} (lot {lot.lot_number}, {lot.status}, "
-                   f"specification {lot.spec_version})", s.h2),
+        out += [_p(_("Inherited from %(level)s %(bank)s (lot %(lot)s, %(status)s, specification %(spec)s)",
+                     level=bank.level, bank=bank.bank_code, lot=lot.lot_number, status=label(lot.status),
+                     spec=lot.spec_version), s.h2),
                 _results(data, s, tz, item.lines, item.accepted_tests)]
     return out
 
@@ -194,43 +221,47 @@ def _after_release(data: CertificateData, tz: ZoneInfo, s: _Styles) -> list[Flow
     out: list[Flowable] = []
     if data.pending_after_release:
         named = "; ".join(f"{t.code}: {t.name} ({t.method})" for t in data.pending_after_release)
-        out.append(_p(f"Pending after release (not part of this release decision): {named}", s.body))
+        out.append(_p(_("Pending after release (not part of this release decision): %(tests)s", tests=named), s.body))
     for hold in data.holds:
-        state = "OPEN" if hold.lifted_at is None else f"lifted {_moment(hold.lifted_at, tz)}: {hold.lift_reason}"
-        out.append(_p(f"HOLD {hold.id} raised {_moment(hold.raised_at, tz)} - {hold.cause} - {state}", s.strong))
+        state = (_("OPEN") if hold.lifted_at is None
+                 else _("lifted %(when)s: %(reason)s", when=_moment(hold.lifted_at, tz), reason=hold.lift_reason))
+        out.append(_p(_("HOLD %(id)s raised %(when)s - %(cause)s - %(state)s", id=hold.id,
+                        when=_moment(hold.raised_at, tz), cause=hold.cause, state=state), s.strong))
     return out
 
 
 def _deviations(data: CertificateData, s: _Styles) -> list[Flowable]:
     if not data.deviations:
-        return [_p("No deviations were recorded for this lot.", s.body)]
-    rows: list[list[Any]] = [["Number", "Kind / test", "Status", "Decision", "Justification / description"]]
+        return [_p(_("No deviations were recorded for this lot."), s.body)]
+    rows: list[list[Any]] = [[_("Number"), _("Kind / test"), _("Status"), _("Decision"),
+                              _("Justification / description")]]
     for d in data.deviations:
-        rows.append([d.number, f"{d.kind} {d.test_code or ''}".strip(), d.status, d.decision or "-",
+        rows.append([d.number, f"{d.kind} {d.test_code or ''}".strip(), label(d.status), label(d.decision) or "-",
                      d.justification or d.description])
     return [_grid(rows, [26 * mm, 26 * mm, 20 * mm, 18 * mm, 90 * mm], s)]
 
 
 def _decision(data: CertificateData, tz: ZoneInfo, verify_url: str, s: _Styles) -> list[Flowable]:
     lot, sig = data.lot, data.signature
-    decision = "RELEASED" if lot.status == "released" else f"REJECTED - reason: {lot.decision_reason or ''}"
+    decision = (_("RELEASED") if lot.status == "released"
+                else _("REJECTED - reason: %(reason)s", reason=lot.decision_reason or ""))
     lines = [
-        (f"Decision: {decision}", s.strong),
-        (f"Signed by: {sig.signer_name} (user {sig.signer_username})", s.body),
-        (f"Meaning: {sig.meaning}", s.body),
-        (f"Signed at: {_moment(sig.signed_at, tz)}", s.body),
-        (f"Data changed since signature: {'yes' if data.changed else 'no'}", s.strong),
-        (f"Signed content SHA-256: {sig.record_hash}", s.cell),
-        (f"Verify: scan the QR code or open {verify_url}", s.cell),
+        (_("Decision: %(decision)s", decision=decision), s.strong),
+        (_("Signed by: %(name)s (user %(username)s)", name=sig.signer_name, username=sig.signer_username), s.body),
+        (_("Meaning: %(meaning)s", meaning=label(sig.meaning)), s.body),
+        (_("Signed at: %(when)s", when=_moment(sig.signed_at, tz)), s.body),
+        (_("Data changed since signature: %(changed)s", changed=_("yes") if data.changed else _("no")), s.strong),
+        (_("Signed content SHA-256: %(hash)s", hash=sig.record_hash), s.cell),
+        (_("Verify: scan the QR code or open %(url)s", url=verify_url), s.cell),
     ]
     return [_p(text, style) for text, style in lines]
 
 
-def _footer(text: str):
+def _footer(text: str, font: str):
     def draw(canvas, doc) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 8)
-        canvas.drawString(doc.leftMargin, 8 * mm, f"{text} - page {doc.page}")
+        canvas.setFont(font, 8)
+        canvas.drawString(doc.leftMargin, 8 * mm, _("%(text)s - page %(page)s", text=text, page=doc.page))
         canvas.restoreState()
     return draw
 
@@ -239,7 +270,7 @@ def _kind(lot: Lot) -> str:
     """What the document is: a rejected lot's certificate must never read as a release (EU GMP Annex 16
     section 1.7: the certification states the decision; a reader skimming the title must not take a
     rejected lot for a released one)."""
-    return "Rejection certificate" if lot.status == "rejected" else "Release certificate"
+    return _("Rejection certificate") if lot.status == "rejected" else _("Release certificate")
 
 
 def _rejected_banner(data: CertificateData, s: _Styles) -> list[Flowable]:
@@ -247,7 +278,8 @@ def _rejected_banner(data: CertificateData, s: _Styles) -> list[Flowable]:
     if data.lot.status != "rejected":
         return []
     banner = ParagraphStyle("rejected", parent=s.title, textColor=colors.red, fontSize=28, leading=34)
-    return [_p("REJECTED - NOT FOR CLINICAL USE", banner), _p(f"Reason: {data.lot.decision_reason or ''}", s.strong)]
+    return [_p(_("REJECTED - NOT FOR CLINICAL USE"), banner),
+            _p(_("Reason: %(reason)s", reason=data.lot.decision_reason or ""), s.strong)]
 
 
 def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any]) -> bytes:
@@ -260,14 +292,14 @@ def render(data: CertificateData, *, verify_url: str, config: Mapping[str, Any])
                             bottomMargin=14 * mm, title=f"{kind} {data.lot.lot_number}",
                             author=config["FACILITY_NAME"])
     story: list[Flowable] = [
-        _p(f"{kind} - certificate of analysis", s.title), *_rejected_banner(data, s),
+        _p(_("%(kind)s - certificate of analysis", kind=kind), s.title), *_rejected_banner(data, s),
         _p(f"{config['FACILITY_NAME']} - {config['SITE_NAME']}", s.body),
         _identity(data, config, verify_url, s), Spacer(1, 4 * mm),
-        _p("Quality control results (the latest result of each test counts)", s.h2), _results(data, s, tz),
+        _p(_("Quality control results (the latest result of each test counts)"), s.h2), _results(data, s, tz),
         *_inherited(data, s, tz), *_after_release(data, tz, s),
-        _p("Deviations", s.h2), *_deviations(data, s),
-        KeepTogether([_p("QA decision and electronic signature", s.h2), *_decision(data, tz, verify_url, s)]),
+        _p(_("Deviations"), s.h2), *_deviations(data, s),
+        KeepTogether([_p(_("QA decision and electronic signature"), s.h2), *_decision(data, tz, verify_url, s)]),
     ]
-    footer = f"{kind}, lot {data.lot.lot_number}"
-    doc.build(story, onFirstPage=_footer(footer), onLaterPages=_footer(footer))
+    footer = _("%(kind)s, lot %(lot)s", kind=kind, lot=data.lot.lot_number)
+    doc.build(story, onFirstPage=_footer(footer, s.font), onLaterPages=_footer(footer, s.font))
     return buffer.getvalue()

@@ -20,6 +20,7 @@ from cellchain.audit import signatures, trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Lot
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -91,7 +92,8 @@ def open_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResul
                     tz: ZoneInfo | None = None) -> Deviation:
     """Opened automatically when a result is out of specification (called by ``qc.record_result``)."""
     return _create(session, actor=actor, lot=lot, kind="oos", test_code=result.test_code, qc_result_id=result.id,
-                   description=f"Out-of-specification result {result.id}: {message}", tz=tz, how="open_automatic")
+                   description=translated(N_("Out-of-specification result {id}: {message}")).format(
+                       id=result.id, message=message), tz=tz, how="open_automatic")
 
 
 def open_deviation(session: Session, *, actor: Actor, kind: str, description: Any, lot_number: str | None = None,

@@ -6,19 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 
 from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, site_zone, text_field
 
 
 class ResultForm(PageForm):
-    test = text_field("Test")
-    value = text_field("Value")
-    sample_stage = text_field("Sample stage")
-    sampled_at = SiteDateTimeField("Sampled at (site time)")
-    tested_at = SiteDateTimeField("Tested at (site time, optional)")
-    repeat_of = text_field("Repeats result")
-    reason = text_field("Reason for the repeat")
+    test = text_field(_l("Test"))
+    value = text_field(_l("Value"))
+    sample_stage = text_field(_l("Sample stage"))
+    sampled_at = SiteDateTimeField(_l("Sampled at (site time)"))
+    tested_at = SiteDateTimeField(_l("Tested at (site time, optional)"))
+    repeat_of = text_field(_l("Repeats result"))
+    reason = text_field(_l("Reason for the repeat"))
 
     def result(self) -> dict[str, Any]:
         """The result as ``qc.parse_result`` reads it, which names every field it cannot take."""
@@ -63,37 +64,37 @@ class ReleaseForm(SignatureForm):
 
 
 class RejectForm(SignatureForm):
-    reason = text_field("Reason")
+    reason = text_field(_l("Reason"))
 
 
 class LiftHoldForm(SignatureForm):
     """Lift a hold: QA's e-signature (meaning approved) and the reason."""
 
-    reason = text_field("Reason")
+    reason = text_field(_l("Reason"))
 
 
 class PlaceHoldForm(SignatureForm):
     """Hold a collection, bank, lot or bag (a recall when ``recall`` is ticked): QA's reason and e-signature."""
 
-    reason = text_field("Reason")
+    reason = text_field(_l("Reason"))
     recall = text_field()  # a ticked box posts "yes"
 
 
 class DeviationForm(PageForm):
-    kind = text_field("Kind")
-    description = text_field("Description")
+    kind = text_field(_l("Kind"))
+    description = text_field(_l("Description"))
     lot_id = text_field()
-    test = text_field("Test code")
+    test = text_field(_l("Test code"))
 
 
 class InvestigateForm(PageForm):
-    root_cause = text_field("Root cause")
-    impact = text_field("Impact on the product")
+    root_cause = text_field(_l("Root cause"))
+    impact = text_field(_l("Impact on the product"))
 
 
 class DecideForm(PageForm):
-    decision = text_field("Decision")
-    justification = text_field("Justification")
+    decision = text_field(_l("Decision"))
+    justification = text_field(_l("Justification"))
 
 
 class CloseForm(SignatureForm):

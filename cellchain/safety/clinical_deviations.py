@@ -30,6 +30,7 @@ from cellchain.audit.models import Signature
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -156,12 +157,15 @@ def mark_visit_missed(session: Session, *, actor: Actor, visit_id: int, reason: 
     ``missed_visit`` deviation in the same transaction."""
     visit = visits.mark_missed(session, actor=actor, visit_id=visit_id, reason=reason, timezone=timezone, now=now)
     subject = session.get(Subject, visit.subject_id)
-    kind_words = "infusion" if visit.kind == INFUSION else "follow-up"
+    # The description is stored as a sentence, worded in the language of whoever marks the visit missed.
+    words = N_("Week {week} infusion visit (window {start} to {end}) marked missed: {reason}")
+    if visit.kind != INFUSION:
+        words = N_("Week {week} follow-up visit (window {start} to {end}) marked missed: {reason}")
     return open_automatically(
         session, actor=actor, subject_id=subject.id, subject_code=subject.subject_code, kind="missed_visit",
         visit_id=visit.id, at=now,
-        description=f"Week {visit.week} {kind_words} visit (window {visit.window_start} to {visit.window_end}) "
-                    f"marked missed: {reason.strip()}")
+        description=translated(words).format(week=visit.week, start=visit.window_start, end=visit.window_end,
+                                             reason=reason.strip()))
 
 
 # Built once, Core only: the bedside check opens these beside its attempt, on the connection it writes with.

@@ -20,6 +20,7 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.core.words.moments import site_clock
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
@@ -45,7 +46,7 @@ EVENT_NOT_DRAFT = "event_not_draft"
 INFUSION_OF_ANOTHER_SUBJECT = "infusion_of_another_subject"
 AWARENESS_AFTER_REPORT = "awareness_after_report"
 SIGNER_NOT_ACTOR = "signer_not_actor"
-DEATH_PATH_ACTION = "death: the subject's withdrawal/death path must be recorded"
+DEATH_PATH_ACTION = N_("death: the subject's withdrawal/death path must be recorded")
 """The open action a grade-5 event leaves for the investigator until the subject's death is recorded
 (the subject's lifecycle records it; ``death_paths_open`` is where the action then closes)."""
 
@@ -261,9 +262,9 @@ class EventRow:
         """What the investigator still has to do about this event."""
         actions = []
         if self.event.status == "draft":
-            actions.append("confirm: assess and sign the event")
+            actions.append(translated(N_("confirm: assess and sign the event")))
         if self.death_path_open:
-            actions.append(DEATH_PATH_ACTION)
+            actions.append(translated(DEATH_PATH_ACTION))
         return actions
 
 

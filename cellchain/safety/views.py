@@ -6,6 +6,7 @@ opening one by hand for a subject (docs/rules.md, "Clinical protocol deviations"
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
@@ -36,8 +37,8 @@ def _zone() -> str:
 
 
 def _vocabulary() -> dict:
-    return {"terms": terms, "clock_states": {clock.DUE: "due", clock.OVERDUE: "OVERDUE", clock.SENT: "sent in time",
-                                             clock.SENT_LATE: "sent late"}}
+    return {"terms": terms, "clock_states": {clock.DUE: _("due"), clock.OVERDUE: _("OVERDUE"),
+                                             clock.SENT: _("sent in time"), clock.SENT_LATE: _("sent late")}}
 
 
 @bp.route("/")

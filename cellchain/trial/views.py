@@ -8,6 +8,7 @@ entries or seed, nor what the next assignment would be.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
@@ -40,25 +41,25 @@ bp = Blueprint("trial", __name__, url_prefix="/trial")
 
 READERS = ("coordinator", "investigator", "auditor")
 CRITERIA_LABELS = {
-    "meets_transplant_criteria": "Meets the criteria for liver transplantation",
-    "first_transplant": "This is the subject's first liver transplant",
-    "liver_only": "The transplant is of the liver only",
-    "consent_signed": "Written informed consent is signed",
-    "willing_to_comply": "Willing to attend the study visits",
-    "prior_other_organ_transplant": "Previously received or receiving an organ transplant other than a liver",
-    "vital_organ_failure": "Failure of a vital organ (heart, kidney, lung)",
-    "investigational_drug_within_30_days": "Investigational drug now or within 30 days before transplant",
-    "on_immunosuppressant": "Currently receiving an immunosuppressive agent",
-    "active_infection": "Clinically active bacterial, fungal, viral or parasitic infection",
-    "pregnant_or_lactating": "Pregnant or lactating",
+    "meets_transplant_criteria": _l("Meets the criteria for liver transplantation"),
+    "first_transplant": _l("This is the subject's first liver transplant"),
+    "liver_only": _l("The transplant is of the liver only"),
+    "consent_signed": _l("Written informed consent is signed"),
+    "willing_to_comply": _l("Willing to attend the study visits"),
+    "prior_other_organ_transplant": _l("Previously received or receiving an organ transplant other than a liver"),
+    "vital_organ_failure": _l("Failure of a vital organ (heart, kidney, lung)"),
+    "investigational_drug_within_30_days": _l("Investigational drug now or within 30 days before transplant"),
+    "on_immunosuppressant": _l("Currently receiving an immunosuppressive agent"),
+    "active_infection": _l("Clinically active bacterial, fungal, viral or parasitic infection"),
+    "pregnant_or_lactating": _l("Pregnant or lactating"),
 }
-STATUS_TEXT = {"screened": "Screened", "screen_failed": "Screen failure",
-               "eligible": "Eligible, awaiting randomization",
-               "randomized": "Randomized, first infusion to come", "on_treatment": "On treatment",
-               "treatment_completed": "Treatment completed, in follow-up", "study_completed": "Study completed",
-               "withdrawn": "Withdrawn", "died": "Died"}
-VISIT_TEXT = {"planned": "Planned", "done": "Done", "missed": "Missed", "out_of_window": "Done out of window",
-              "cancelled": "Cancelled"}
+STATUS_TEXT = {"screened": _l("Screened"), "screen_failed": _l("Screen failure"),
+               "eligible": _l("Eligible, awaiting randomization"),
+               "randomized": _l("Randomized, first infusion to come"), "on_treatment": _l("On treatment"),
+               "treatment_completed": _l("Treatment completed, in follow-up"),
+               "study_completed": _l("Study completed"), "withdrawn": _l("Withdrawn"), "died": _l("Died")}
+VISIT_TEXT = {"planned": _l("Planned"), "done": _l("Done"), "missed": _l("Missed"),
+              "out_of_window": _l("Done out of window"), "cancelled": _l("Cancelled")}
 
 
 def _zone() -> str:

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField
 
 from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import NumberField, PageForm, RepeatedField, SiteDateTimeField, text_field
 
-VITALS = (("heart_rate", "Heart rate (/min)"), ("bp_systolic", "BP systolic (mmHg)"),
-          ("bp_diastolic", "BP diastolic (mmHg)"), ("temperature_c", "Temperature (°C)"), ("spo2", "SpO2 (%)"),
-          ("resp_rate", "Respiratory rate (/min)"))
+VITALS = (("heart_rate", _l("Heart rate (/min)")), ("bp_systolic", _l("BP systolic (mmHg)")),
+          ("bp_diastolic", _l("BP diastolic (mmHg)")), ("temperature_c", _l("Temperature (°C)")),
+          ("spo2", _l("SpO2 (%)")), ("resp_rate", _l("Respiratory rate (/min)")))
 REACTION_ROWS = 3
 
 
 class ReceiveForm(PageForm):
-    scan = text_field("Scan the bag's 2D code")
-    temperature_c = NumberField("Temperature on arrival (°C)", message="a number of degrees Celsius")
-    location = text_field("Where")
-    condition = text_field("Condition")
-    handed_over_by = text_field("Handed over by")
-    received_by = text_field("Received by")
+    scan = text_field(_l("Scan the bag's 2D code"))
+    temperature_c = NumberField(_l("Temperature on arrival (°C)"), message=_l("a number of degrees Celsius"))
+    location = text_field(_l("Where"))
+    condition = text_field(_l("Condition"))
+    handed_over_by = text_field(_l("Handed over by"))
+    received_by = text_field(_l("Received by"))
 
     def handover(self) -> dict[str, Any]:
         """The hand-over as ``custody.parse_handover`` reads it."""
@@ -31,9 +32,9 @@ class ReceiveForm(PageForm):
 
 
 class ThawForm(PageForm):
-    scan = text_field("Scan the frozen bag's label")
-    thawed_at = SiteDateTimeField("Thawed at (site time; empty = now)")
-    location = text_field("Where")
+    scan = text_field(_l("Scan the frozen bag's label"))
+    thawed_at = SiteDateTimeField(_l("Thawed at (site time; empty = now)"))
+    location = text_field(_l("Where"))
 
 
 class BedsideCheckForm(PageForm):
@@ -69,9 +70,9 @@ class StartForm(VitalSignsForm, SignatureForm):
 
 
 class CompleteForm(VitalSignsForm):
-    volume_ml = NumberField("Volume given (ml)")
-    partial_reason = text_field("Why less than the bag was given (a partial infusion)")
-    ended_at = SiteDateTimeField("Ended at (site time; empty = now)")
+    volume_ml = NumberField(_l("Volume given (ml)"))
+    partial_reason = text_field(_l("Why less than the bag was given (a partial infusion)"))
+    ended_at = SiteDateTimeField(_l("Ended at (site time; empty = now)"))
     ultrasound_monitored = BooleanField()
 
     def reactions(self) -> list[dict[str, Any]]:
@@ -86,9 +87,9 @@ class CompleteForm(VitalSignsForm):
 
 
 for _n in range(REACTION_ROWS):  # the page shows REACTION_ROWS rows of inputs, named by row
-    setattr(CompleteForm, f"reaction_{_n}_description", text_field("Description"))
-    setattr(CompleteForm, f"reaction_{_n}_severity", text_field("Severity"))
-    setattr(CompleteForm, f"reaction_{_n}_onset", SiteDateTimeField("Onset (site time)"))
+    setattr(CompleteForm, f"reaction_{_n}_description", text_field(_l("Description")))
+    setattr(CompleteForm, f"reaction_{_n}_severity", text_field(_l("Severity")))
+    setattr(CompleteForm, f"reaction_{_n}_onset", SiteDateTimeField(_l("Onset (site time)")))
 
 
 class HandoverForm(PageForm):
@@ -96,14 +97,14 @@ class HandoverForm(PageForm):
 
     kind = text_field()
     item = text_field()
-    event = text_field("Hand-over")
-    location = text_field("Where")
-    temperature_c = text_field("Temperature (°C)")
-    condition = text_field("Condition")
-    handed_over_by = text_field("From (person)")
-    received_by = text_field("To (person)")
-    occurred_at = SiteDateTimeField("When (site time; empty = now)")
-    notes = text_field("Reason or note")
+    event = text_field(_l("Hand-over"))
+    location = text_field(_l("Where"))
+    temperature_c = text_field(_l("Temperature (°C)"))
+    condition = text_field(_l("Condition"))
+    handed_over_by = text_field(_l("From (person)"))
+    received_by = text_field(_l("To (person)"))
+    occurred_at = SiteDateTimeField(_l("When (site time; empty = now)"))
+    notes = text_field(_l("Reason or note"))
 
     def handover(self) -> dict[str, Any]:
         return {name: self[name].data for name in ("event", "location", "temperature_c", "condition",
@@ -114,11 +115,11 @@ class DispatchForm(PageForm):
     """Bags scanned in a row into one shipping container, dispatched together."""
 
     bag = RepeatedField()
-    ship_to = text_field("Ship to")
-    location = text_field("Dispatched from")
-    temperature_c = text_field("Temperature at dispatch (°C)")
-    handed_over_by = text_field("From (person)")
-    received_by = text_field("To (courier or person)")
+    ship_to = text_field(_l("Ship to"))
+    location = text_field(_l("Dispatched from"))
+    temperature_c = text_field(_l("Temperature at dispatch (°C)"))
+    handed_over_by = text_field(_l("From (person)"))
+    received_by = text_field(_l("To (courier or person)"))
 
     def handover(self) -> dict[str, Any]:
         return {"event": "dispatched", "location": self.location.data, "temperature_c": self.temperature_c.data,
@@ -131,5 +132,5 @@ class DiscardExpiredForm(PageForm):
 
     bags = RepeatedField()
     every = text_field()
-    reason = text_field("Reason")
-    location = text_field("Where")
+    reason = text_field(_l("Reason"))
+    location = text_field(_l("Where"))

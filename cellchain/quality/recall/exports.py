@@ -7,6 +7,7 @@ import csv
 import io
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from reportlab.platypus import Flowable
 
 from cellchain.core import pdf_document
@@ -39,18 +40,20 @@ def to_csv(found: Lookback) -> str:
 
 def render(found: Lookback, *, site: str, timezone: str) -> bytes:
     tz = ZoneInfo(timezone)
-    title = f"Look-back from {item_words(found.kind, found.code)}"
+    title = _("Look-back from %(item)s", item=item_words(found.kind, found.code))
     story: list[Flowable] = [
         para(title, TITLE),
-        para(f"As of {when(found.made_at, tz)}. Every item derived from it, with its status and where it is now, "
-             "and every subject who received any of it. 21 CFR 1271.290; Directive 2004/23/EC art. 8.", SMALL),
-        para(f"Subjects infused ({len(found.subjects)})", H2)]
-    subjects = [(r.subject_code, f"week {r.week}", r.bag_code, r.lot_number or "", when(r.started_at, tz),
-                 when(r.ended_at, tz)) for r in found.subjects]
-    story.append(table(("Subject", "Visit", "Bag", "Lot", "Infusion started", "Ended"), subjects,
-                       (26, 18, 48, 34, 34, 34)) if subjects else para("No subject received any of it."))
-    story.append(para(f"Items ({len(found.items)})", H2))
+        para(_("As of %(when)s. Every item derived from it, with its status and where it is now, and every subject "
+               "who received any of it. 21 CFR 1271.290; Directive 2004/23/EC art. 8.", when=when(found.made_at, tz)),
+             SMALL),
+        para(_("Subjects infused (%(subjects)s)", subjects=len(found.subjects)), H2)]
+    subjects = [(r.subject_code, _("week %(week)s", week=r.week), r.bag_code, r.lot_number or "",
+                 when(r.started_at, tz), when(r.ended_at, tz)) for r in found.subjects]
+    story.append(table((_("Subject"), _("Visit"), _("Bag"), _("Lot"), _("Infusion started"), _("Ended")), subjects,
+                       (26, 18, 48, 34, 34, 34)) if subjects else para(_("No subject received any of it.")))
+    story.append(para(_("Items (%(items)s)", items=len(found.items)), H2))
     rows = [(label(i.kind), i.code, i.parent, label(i.status), label(i.custody_state) if i.custody_state else "",
              i.position or "") for i in found.items]
-    story.append(table(("Kind", "Id", "From", "Status", "Custody", "Stored at"), rows, (18, 50, 44, 26, 26, 56)))
+    story.append(table((_("Kind"), _("Id"), _("From"), _("Status"), _("Custody"), _("Stored at")), rows,
+                       (18, 50, 44, 26, 26, 56)))
     return pdf_document.render(story, title=title, site=site, tz=tz, wide=True)

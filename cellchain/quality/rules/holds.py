@@ -9,6 +9,7 @@ wording, until QA lifts the hold with an e-signature.
 from __future__ import annotations
 
 from cellchain.core.errors import Reason
+from cellchain.core.words import N_, translated
 
 LOT_ON_HOLD = "lot_on_hold"
 
@@ -27,7 +28,9 @@ def on_hold(lot_number: str, hold_id: int, cause: str, bag_code: str | None = No
 
 def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
     """The hold's cause as it is stored and shown: the result, its value and the limit it broke."""
-    return f"{test_name} result {result_id} after release is {value} (limit {limit})"
+    # Stored as a sentence (a hold keeps its cause), worded in the language of whoever records the result.
+    return translated(N_("{test_name} result {result_id} after release is {value} (limit {limit})")).format(
+        test_name=test_name, result_id=result_id, value=value, limit=limit)
 
 
 # --- holds on any item -------------------------------------------------------------------------------

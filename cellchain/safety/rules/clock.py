@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from cellchain.core.words import N_, translated
+
 REPORT_WITHIN = timedelta(hours=24)
 
 DUE, OVERDUE, SENT, SENT_LATE = "due", "overdue", "sent", "sent_late"
@@ -36,4 +38,5 @@ def describe(remaining: timedelta) -> str:
     """"due in 5 h 20 min" / "overdue by 2 h 05 min", as the dashboards say it."""
     minutes = int(abs(remaining).total_seconds() // 60)
     text = f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"due in {text}" if remaining.total_seconds() >= 0 else f"overdue by {text}"
+    words = N_("due in {time}") if remaining.total_seconds() >= 0 else N_("overdue by {time}")
+    return translated(words).format(time=text)

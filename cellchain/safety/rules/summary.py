@@ -7,9 +7,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from cellchain.core.words import N_, translated
 from cellchain.safety.rules.terms import CAUSALITY, GRADES, RELATED
 
-ARM_NAMES = {"A": "UC-MSC", "B": "placebo", None: "not randomized"}
+ARM_NAMES = {"A": "UC-MSC", "B": N_("placebo"), None: N_("not randomized")}
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class ArmCounts:
 
     @property
     def name(self) -> str:
-        return ARM_NAMES.get(self.arm, self.arm or "")
+        return translated(ARM_NAMES[self.arm]) if self.arm in ARM_NAMES else (self.arm or "")
 
     @property
     def subjects_with_event(self) -> int:

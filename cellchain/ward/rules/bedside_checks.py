@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Reason, plain_param
+from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import Said, said
 from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, lifecycle, schedule
@@ -262,17 +263,19 @@ def deviations_seen(f: Facts, checks: Sequence[Check]) -> list[tuple[str, str, i
     seen = []
     wrong_patient = f.allocated_subject is not None and f.allocated_subject.id != f.subject.id
     if "right_subject" in failed and (wrong_patient or f.label.get("subject_id")):
-        seen.append(("wrong_product", f"Bedside check refused bag {f.bag.bag_code} for {f.subject.subject_code}: "
-                                      f"{failed['right_subject']}", visit_id))
+        seen.append(("wrong_product", _refused(f, failed["right_subject"]), visit_id))
     elif "product_matches_arm" in failed and f.subject.arm is not None:
-        seen.append(("wrong_product", f"Bedside check refused bag {f.bag.bag_code} for {f.subject.subject_code}: "
-                                      f"{failed['product_matches_arm']}", visit_id))
+        seen.append(("wrong_product", _refused(f, failed["product_matches_arm"]), visit_id))
     dose_judged = f.bag.kind == "placebo" or bool(f.bag.total_cells)  # no cell count: nothing deviated yet
     if "dose_within_tolerance" in failed and f.allocation is not None and dose_judged and not wrong_patient:
-        seen.append(("dose_outside_tolerance", f"Bedside check refused bag {f.bag.bag_code} for "
-                                               f"{f.subject.subject_code}: {failed['dose_within_tolerance']}",
-                     visit_id))
+        seen.append(("dose_outside_tolerance", _refused(f, failed["dose_within_tolerance"]), visit_id))
     return seen
+
+
+def _refused(f: Facts, detail: object) -> str:
+    """A deviation's description, stored as a sentence in the language of the nurse whose check it was."""
+    return translated(N_("Bedside check refused bag {bag_code} for {subject_code}: {detail}")).format(
+        bag_code=f.bag.bag_code, subject_code=f.subject.subject_code, detail=detail)
 
 
 def released(f: Facts) -> Check:
