@@ -8,9 +8,12 @@ each person's own inbox only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from datetime import datetime
 
+from flask import current_app, has_app_context
+from flask_babel import force_locale
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -23,6 +26,9 @@ from cellchain.people.models import User, UserRole
 from cellchain.people.rules.roles import Actor
 
 MAX_SUBJECT = 200
+# A notice's words: a text, or a function that words it in the language in force when it is called
+# (each recipient's own, docs/architecture.md "Languages").
+Words = str | Callable[[], str]
 
 
 def recipients(session: Session, roles: Iterable[str]) -> list[User]:
@@ -32,15 +38,29 @@ def recipients(session: Session, roles: Iterable[str]) -> list[User]:
     return list(session.exec(statement))
 
 
-def notify(session: Session, *, roles: Iterable[str], kind: str, subject: str, body: str,
+def notify(session: Session, *, roles: Iterable[str], kind: str, subject: Words, body: Words,
            link: str = "") -> list[Notification]:
-    """One inbox item per active holder of ``roles``, in this transaction, each with its outbox mail."""
-    rows = [Notification(recipient_id=user.id, kind=kind, subject=subject[:MAX_SUBJECT], body=body, link=link)
-            for user in recipients(session, roles)]
+    """One inbox item per active holder of ``roles``, in this transaction, each with its outbox mail; a
+    ``subject`` or ``body`` given as a function is worded in each recipient's language."""
+    rows = []
+    for user in recipients(session, roles):
+        with _language_of(user):
+            rows.append(Notification(recipient_id=user.id, kind=kind, subject=_said(subject)[:MAX_SUBJECT],
+                                     body=_said(body), link=link))
     session.add_all(rows)
     session.flush()
     mail.queue(session, rows)
     return rows
+
+
+def _language_of(user: User):
+    if not has_app_context():
+        return nullcontext()
+    return force_locale(user.language or current_app.config["DEFAULT_LANGUAGE"])
+
+
+def _said(words: Words) -> str:
+    return words() if callable(words) else words
 
 
 def inbox(session: Session, *, actor: Actor, unread_only: bool = False,

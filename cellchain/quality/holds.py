@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
@@ -174,15 +175,26 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_([r.lot_id for r in raised])))
                    .all()) if raised else {}
     for row in raised:
-        number = numbers[row.lot_id]
-        origin = "" if row.lot_id == lot.id else f" Its cells come from the cell bank of lot {lot.lot_number}."
         inbox.notify(session, roles=NOTIFIED_ROLES, kind=hold_rules.LOT_ON_HOLD,
-                     subject=f"HOLD on released lot {number}: {result.test_code} out of specification",
-                     body=(f"Lot {number} is on hold (hold {row.id}). {cause}.{origin} Bags still in stock are "
-                           "refused at allocation, dispatch and the bedside. Subjects already infused from this "
-                           "lot are listed on the hold page for the treating physician."),
-                     link=f"/qa/holds/{row.id}")
+                     subject=_lot_hold_subject(numbers[row.lot_id], result.test_code),
+                     body=_lot_hold_body(numbers[row.lot_id], row, lot), link=f"/qa/holds/{row.id}")
     return raised
+
+
+def _lot_hold_subject(number: str, test_code: str):
+    return lambda: _("HOLD on released lot %(lot)s: %(test)s out of specification", lot=number, test=test_code)
+
+
+def _lot_hold_body(number: str, row: Hold, lot: Lot):
+    """The notice's words, in its recipient's language (the cause is stored as it was worded)."""
+    def words() -> str:
+        origin = "" if row.lot_id == lot.id else " " + _("Its cells come from the cell bank of lot %(lot)s.",
+                                                           lot=lot.lot_number)
+        return (_("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=row.id, cause=row.cause)
+                + origin + " " + _("Bags still in stock are refused at allocation, dispatch and the bedside. "
+                                   "Subjects already infused from this lot are listed on the hold page for the "
+                                   "treating physician."))
+    return words
 
 
 def content(hold: Hold) -> dict[str, Any]:
@@ -308,19 +320,31 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
 def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
     """QA and the investigators, at once: the hold, and for a recall its look-back (every derived item and
     every subject infused from any of it, with the dates), linked to the look-back's page."""
-    held = hold_rules.item_words(ref.kind, ref.code)
     link = f"/lookback/{ref.kind}/{ref.code}" if row.recall else f"/qa/holds/{row.id}"
-    body = (f"{held[:1].upper()}{held[1:]} is on hold (hold {row.id}): {row.cause}. Everything derived from it is "
-            "refused at allocation, dispatch, fill and the bedside until QA lifts the hold.")
-    if row.recall:
-        found = lookback.of_item(session, ref)
-        lines = [f"  {r.subject_code} (week {r.week}): bag {r.bag_code}, infused {r.started_at:%Y-%m-%d %H:%M} UTC"
-                 for r in found.subjects]
-        counts = ", ".join(f"{found.count(kind)} {kind}s" for kind in ("lot", "bank", "vial", "bag"))
-        body += (f"\n\nRECALL look-back: {counts} derived from it; {len(found.subjects)} subjects infused"
-                 + (":\n" + "\n".join(lines) if lines else ".")
-                 + "\nThe treating physicians must be told. The full look-back (page, PDF, CSV) is linked.")
-    subject = f"{'RECALL' if row.recall else 'HOLD'} of {held}: {row.cause}"
+    found = lookback.of_item(session, ref) if row.recall else None
+
+    def body() -> str:  # worded in each recipient's language
+        held = hold_rules.item_words(ref.kind, ref.code)
+        text = _("%(item)s is on hold (hold %(hold)s): %(cause)s. Everything derived from it is refused at "
+                 "allocation, dispatch, fill and the bedside until QA lifts the hold.",
+                 item=held[:1].upper() + held[1:], hold=row.id, cause=row.cause)
+        if found is None:
+            return text
+        lines = [_("  %(subject)s (week %(week)s): bag %(bag)s, infused %(when)s UTC", subject=r.subject_code,
+                   week=r.week, bag=r.bag_code, when=f"{r.started_at:%Y-%m-%d %H:%M}") for r in found.subjects]
+        counts = _("%(lots)s lots, %(banks)s banks, %(vials)s vials, %(bags)s bags", lots=found.count("lot"),
+                   banks=found.count("bank"), vials=found.count("vial"), bags=found.count("bag"))
+        return (text + "\n\n" + _("RECALL look-back: %(counts)s derived from it; %(subjects)s subjects infused",
+                                   counts=counts, subjects=len(found.subjects))
+                + (":\n" + "\n".join(lines) if lines else ".")
+                + "\n" + _("The treating physicians must be told. The full look-back (page, PDF, CSV) is linked."))
+
+    def subject() -> str:
+        held = hold_rules.item_words(ref.kind, ref.code)
+        if row.recall:
+            return _("RECALL of %(item)s: %(cause)s", item=held, cause=row.cause)
+        return _("HOLD of %(item)s: %(cause)s", item=held, cause=row.cause)
+
     inbox.notify(session, roles=NOTIFIED_ROLES, kind="recall" if row.recall else hold_rules.ITEM_ON_HOLD,
                  subject=subject, body=body, link=link)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -120,13 +121,15 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
     if was_serious or not event.serious:
         return
     due = clock.due_at(event.aware_at).astimezone(ZoneInfo(timezone))
-    inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,
-                 subject=f"SAE {event.id}: {subject_code} {event.term}: report to the sponsor by {due:%Y-%m-%d %H:%M}",
-                 body=(f"Adverse event {event.id} of {subject_code} ({event.term}) is serious "
-                       f"({', '.join(event.seriousness)}). The site became aware at "
-                       f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}; the initial report to the "
-                       f"sponsor is due within 24 hours, by {site_clock(due, due.tzinfo)}. The investigator "
-                       "signs it on the event's page."),
+    aware = f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"
+    inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,  # worded in each recipient's language
+                 subject=lambda: _("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s", id=event.id,
+                                   subject=subject_code, term=event.term, due=f"{due:%Y-%m-%d %H:%M}"),
+                 body=lambda: _("Adverse event %(id)s of %(subject)s (%(term)s) is serious (%(criteria)s). The site "
+                                "became aware at %(aware)s; the initial report to the sponsor is due within 24 hours, "
+                                "by %(due)s. The investigator signs it on the event's page.", id=event.id,
+                                subject=subject_code, term=event.term, criteria=", ".join(event.seriousness),
+                                aware=aware, due=site_clock(due, due.tzinfo)),
                  link=f"/safety/events/{event.id}")
 
 

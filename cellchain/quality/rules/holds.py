@@ -39,12 +39,12 @@ def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
 # or its cord is held). A refusal names the held item and the hold, so the person stopped knows whom to ask.
 
 ITEM_ON_HOLD = "item_on_hold"
-ITEM_WORDS = {"collection": "cord", "bank": "cell bank", "lot": "lot", "bag": "bag", "vial": "vial"}
+ITEM_WORDS = {"collection": N_("cord"), "bank": N_("cell bank"), "lot": N_("lot"), "bag": N_("bag"), "vial": N_("vial")}
 
 
 def item_words(kind: str, code: str) -> str:
     """An item as a sentence names it: "cord A9999...", "cell bank MCB-...", "lot ...", "bag ..."."""
-    return f"{ITEM_WORDS.get(kind, kind)} {code}"
+    return f"{translated(ITEM_WORDS[kind]) if kind in ITEM_WORDS else kind} {code}"
 
 
 def reaching(held_kind: str, held_code: str, hold_id: int, cause: str, kind: str, code: str) -> Reason:
