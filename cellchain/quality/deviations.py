@@ -66,10 +66,10 @@ def _next_number(session: Session, tz: ZoneInfo | None) -> str:
 def _text(value: Any, name: str, fields: dict[str, str], *, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            fields[name] = "required"
+            fields[name] = translated(N_("required"))
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        fields[name] = f"text of up to {MAX_TEXT} characters"
+        fields[name] = translated(N_("text of up to {max_text} characters")).format(max_text=MAX_TEXT)
         return None
     return value.strip()
 
@@ -102,11 +102,11 @@ def open_deviation(session: Session, *, actor: Actor, kind: str, description: An
     require_role(actor.roles, "qa", action="open a deviation")
     fields: dict[str, str] = {}
     if kind not in KINDS:
-        fields["kind"] = f"one of {', '.join(KINDS)}"
+        fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(KINDS))
     text = _text(description, "description", fields)
     for name, value in (("lot_id", lot_number), ("test", test_code)):
         if value is not None and not isinstance(value, str):
-            fields[name] = "give it as text"
+            fields[name] = translated(N_("give it as text"))
     if fields:
         raise Invalid(fields)
     lot = None
@@ -116,7 +116,7 @@ def open_deviation(session: Session, *, actor: Actor, kind: str, description: An
             raise NotFound(f"no lot {lot_number}")
     if test_code:
         if lot is None:
-            raise Invalid({"test": "a deviation about a test names its lot"})
+            raise Invalid({"test": translated(N_("a deviation about a test names its lot"))})
         test_code = specifications.for_lot(session, lot).find(test_code).code
     return _create(session, actor=actor, lot=lot, kind=kind, description=text, test_code=test_code or None, tz=tz)
 
@@ -206,7 +206,7 @@ def decide(session: Session, *, actor: Actor, number: str, decision: Any, justif
     require_role(actor.roles, "qa", action="decide a deviation")
     fields: dict[str, str] = {}
     if decision not in DECISIONS:
-        fields["decision"] = "accept or reject"
+        fields["decision"] = translated(N_("accept or reject"))
     text = _text(justification, "justification", fields, required=decision == "accept")
     if fields:
         raise Invalid(fields)
@@ -253,7 +253,9 @@ def _deviations(status: str | None, lot: Lot | None) -> Any:
         statement = statement.where(Deviation.status != "closed")
     elif status:
         if status not in DEVIATION_STATUSES:
-            raise Invalid({"status": f"one of {', '.join(DEVIATION_STATUSES)} or not_closed"})
+            raise Invalid({"status": translated(N_(
+                "one of {choices} or not_closed")).format(
+                choices=', '.join(DEVIATION_STATUSES))})
         statement = statement.where(Deviation.status == status)
     if lot is not None:
         statement = statement.where(Deviation.lot_id == lot.id)

@@ -31,6 +31,7 @@ from cellchain.audit.models import Signature
 from cellchain.banking.models import CellBank
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
@@ -221,9 +222,11 @@ def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.
     """QA lifts a hold with an e-signature (meaning ``approved``) and a reason; audited."""
     require_role(actor.roles, "qa", action="lift a hold")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        raise Invalid({"reason": f"say why the hold is lifted (up to {MAX_REASON} characters)"})
+        raise Invalid({"reason": translated(N_(
+            "say why the hold is lifted (up to {max_reason} characters)")).format(
+            max_reason=MAX_REASON)})
     if signature.meaning != "approved":
-        raise Invalid({"signature.meaning": "here the meaning must be approved"})
+        raise Invalid({"signature.meaning": translated(N_("here the meaning must be approved"))})
     row = _lock(session, hold_id)
     if row.lifted_at is not None:
         raise Refused(Reason(HOLD_NOT_OPEN, hold_id=hold_id))
@@ -287,11 +290,13 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
         require_role(actor.roles, "qa", action="place a hold")
     problems = {}
     if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > MAX_CAUSE:
-        problems["reason"] = f"say why the item is held (up to {MAX_CAUSE} characters)"
+        problems["reason"] = translated(N_(
+            "say why the item is held (up to {max_cause} characters)")).format(
+            max_cause=MAX_CAUSE)
     if not isinstance(recall, bool):
-        problems["recall"] = "true or false"
+        problems["recall"] = translated(N_("true or false"))
     if signature is not None and signature.meaning not in PLACE_MEANINGS:
-        problems["signature.meaning"] = "here the meaning must be approved"
+        problems["signature.meaning"] = translated(N_("here the meaning must be approved"))
     if problems:
         raise Invalid(problems)
     if signature is not None and signature.username != actor.username:

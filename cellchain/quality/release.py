@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -107,7 +108,9 @@ def decision_signature(session: Session, lot: Lot) -> Signature | None:
 
 def _check_meaning(signature: signatures.SignatureInput, meaning: str) -> None:
     if signature.meaning != meaning:
-        raise Invalid({"signature.meaning": f"here the meaning must be {meaning}"})
+        raise Invalid({"signature.meaning": translated(N_(
+            "here the meaning must be {meaning}")).format(
+            meaning=meaning)})
 
 
 def _signer_gap(signature: signatures.SignatureInput, actor: Actor) -> list[Reason]:
@@ -166,7 +169,7 @@ def reject(session: Session, *, actor: Actor, lot_number: str, signature: signat
     require_role(actor.roles, "qa", action="reject a lot")
     _check_meaning(signature, "rejected")
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid({"reason": "say why the lot is rejected"})
+        raise Invalid({"reason": translated(N_("say why the lot is rejected"))})
     lot = lock_lot(session, lot_number)
     decided = release_gaps.status_gaps(lot) if lot.status in qc.DECIDED_STATUSES else []
     gaps = decided + _signer_gap(signature, actor)

@@ -62,10 +62,10 @@ def number(row_id: int) -> str:
 def _text(value: Any, name: str, fields: dict[str, str], *, required: bool = True) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            fields[name] = "say what happened, in words"
+            fields[name] = translated(N_("say what happened, in words"))
         return None
     if not isinstance(value, str) or len(value) > MAX_TEXT:
-        fields[name] = f"text of at most {MAX_TEXT} characters"
+        fields[name] = translated(N_("text of at most {max_text} characters")).format(max_text=MAX_TEXT)
         return None
     return value.strip()
 
@@ -101,13 +101,13 @@ def open_by_hand(session: Session, *, actor: Actor, subject_code: Any, kind: Any
     require_role(actor.roles, *OPENERS, action="open a clinical protocol deviation")
     fields: dict[str, str] = {}
     if kind not in CLINICAL_DEVIATION_KINDS:
-        fields["kind"] = f"one of {', '.join(CLINICAL_DEVIATION_KINDS)}"
+        fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(CLINICAL_DEVIATION_KINDS))
     text = _text(description, "description", fields)
     if not isinstance(subject_code, str) or not subject_code.strip():
-        fields["subject_id"] = "the subject's id (SUBJ-0001)"
+        fields["subject_id"] = translated(N_("the subject's id (SUBJ-0001)"))
     visit_number = _visit_id(visit_id, fields)
     if kind == OUT_OF_WINDOW and visit_number is None and "visit_id" not in fields:
-        fields["visit_id"] = "the infusion visit that is to happen outside its window"
+        fields["visit_id"] = translated(N_("the infusion visit that is to happen outside its window"))
     if fields:
         raise Invalid(fields)
     subject = subjects.get_subject(session, subject_code.strip())
@@ -129,7 +129,7 @@ def _visit_id(value: Any, fields: dict[str, str]) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        fields["visit_id"] = "the id of one of the subject's visits, or empty"
+        fields["visit_id"] = translated(N_("the id of one of the subject's visits, or empty"))
         return None
     return value
 
@@ -230,7 +230,7 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
     require_role(actor.roles, *DECIDERS, action="decide a clinical protocol deviation")
     fields: dict[str, str] = {}
     if signature.meaning not in DECISIONS:
-        fields["signature.meaning"] = "approved or rejected"
+        fields["signature.meaning"] = translated(N_("approved or rejected"))
     text = _text(note, "note", fields, required=signature.meaning == "rejected")
     if fields:
         raise Invalid(fields)
@@ -329,11 +329,13 @@ def _filtered(*, status: str | None, kind: str | None, subject: Subject | None) 
         statement = statement.where(ClinicalDeviation.status != "closed")
     elif status:
         if status not in CLINICAL_DEVIATION_STATUSES:
-            fields["status"] = f"one of {', '.join(CLINICAL_DEVIATION_STATUSES)} or {NOT_CLOSED}"
+            fields["status"] = translated(N_(
+                "one of {choices} or {not_closed}")).format(
+                choices=', '.join(CLINICAL_DEVIATION_STATUSES), not_closed=NOT_CLOSED)
         statement = statement.where(ClinicalDeviation.status == status)
     if kind:
         if kind not in CLINICAL_DEVIATION_KINDS:
-            fields["kind"] = f"one of {', '.join(CLINICAL_DEVIATION_KINDS)}"
+            fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(CLINICAL_DEVIATION_KINDS))
         statement = statement.where(ClinicalDeviation.kind == kind)
     if fields:
         raise Invalid(fields)

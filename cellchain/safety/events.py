@@ -87,10 +87,11 @@ def _save_version(session: Session, *, actor: Actor, event: AdverseEvent, reason
 def _reason(value: Any, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise Invalid({"reason": "say why the confirmed assessment changes (it is signed again after)"})
+            raise Invalid({"reason": translated(N_(
+                "say why the confirmed assessment changes (it is signed again after)"))})
         return None
     if not isinstance(value, str) or len(value) > MAX_REASON:
-        raise Invalid({"reason": f"up to {MAX_REASON} characters"})
+        raise Invalid({"reason": translated(N_("up to {max_reason} characters")).format(max_reason=MAX_REASON)})
     return value.strip()
 
 
@@ -100,10 +101,10 @@ def _infusion_id(session: Session, value: Any, subject: Subject) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise Invalid({"infusion_id": "the id of the subject's infusion the event followed, or empty"})
+        raise Invalid({"infusion_id": translated(N_("the id of the subject's infusion the event followed, or empty"))})
     infusion = session.get(Infusion, value)
     if infusion is None:
-        raise Invalid({"infusion_id": f"no infusion {value}"})
+        raise Invalid({"infusion_id": translated(N_("no infusion {value}")).format(value=value)})
     if infusion.subject_id != subject.id:
         raise Refused(Reason(INFUSION_OF_ANOTHER_SUBJECT, infusion_id=value))
     return infusion.id
@@ -141,7 +142,7 @@ def record(session: Session, *, actor: Actor, subject_code: Any, data: Mapping[s
     require_role(actor.roles, *RECORDERS, action="record an adverse event")
     now = now or utcnow()
     if not isinstance(subject_code, str) or not subject_code.strip() or len(subject_code) > 20:
-        raise Invalid({"subject_id": "the subject's id, e.g. SUBJ-0001"})
+        raise Invalid({"subject_id": translated(N_("the subject's id, e.g. SUBJ-0001"))})
     subject = subjects.get_subject(session, subject_code.strip())
     values = assessment.read(data, now=now)
     infusion_id = _infusion_id(session, data.get("infusion_id"), subject)
@@ -216,7 +217,7 @@ def confirm(session: Session, *, actor: Actor, event_id: int, signature: signatu
     """The investigator confirms a complete draft with an e-signature (meaning ``approved``)."""
     require_role(actor.roles, "investigator", action="confirm an adverse event")
     if signature.meaning != "approved":
-        raise Invalid({"signature.meaning": "here the meaning must be approved"})
+        raise Invalid({"signature.meaning": translated(N_("here the meaning must be approved"))})
     event = lock(session, event_id)
     if event.status != "draft":
         raise Refused(Reason(EVENT_NOT_DRAFT, event_id=event_id, version=event.version))

@@ -20,6 +20,7 @@ from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.safety import events
@@ -48,7 +49,7 @@ def report(session: Session, *, actor: Actor, event_id: int, signature: signatur
     now = now or utcnow()
     fields: dict[str, str] = {}
     if signature.meaning != "authored":
-        fields["signature.meaning"] = "here the meaning must be authored"
+        fields["signature.meaning"] = translated(N_("here the meaning must be authored"))
     when = now
     if sent_at not in (None, ""):
         try:
@@ -56,7 +57,7 @@ def report(session: Session, *, actor: Actor, event_id: int, signature: signatur
         except Invalid as refusal:
             fields.update(refusal.fields)
         except OverflowError:  # year 1 with a positive offset falls before the first UTC day
-            fields["sent_at"] = "a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"
+            fields["sent_at"] = translated(N_("a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"))
     try:
         recipient = _recipient(sent_to)
     except Invalid as refusal:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.scans import scanned_bag_id
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Lot
@@ -60,7 +61,9 @@ def _weight(visit: Visit, weight_kg: Any) -> float:
     given = None if weight_kg in (None, "") else dosing.validate_weight(weight_kg)
     if visit.weight_kg is None:
         if given is None:
-            raise Invalid({"weight_kg": f"record the week {visit.week} visit's weight first, or give the weight"})
+            raise Invalid({"weight_kg": translated(N_(
+                "record the week {week} visit's weight first, or give the weight")).format(
+                week=visit.week)})
         return given
     if given is not None and given != visit.weight_kg:
         raise Invalid({"weight_kg": f"the week {visit.week} visit's weight is recorded as {visit.weight_kg:g} kg, "

@@ -19,6 +19,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_, translated
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.safety import clinical_deviations
 from cellchain.trial import allocation, deallocation, lifecycle, randomization, subjects, visit_records, visits
@@ -240,7 +241,7 @@ def record_visit_weight(data: dict[str, Any], visit_id: int) -> visit_records.Vi
 def allocate_bag(data: dict[str, Any], visit_id: int) -> visit_records.AllocationRecord:
     """Allocate a bag to an infusion visit"""
     if "bag_id" not in data:
-        raise Invalid({"bag_id": "is required: the bag id or what the scanner read from the bag"})
+        raise Invalid({"bag_id": translated(N_("is required: the bag id or what the scanner read from the bag"))})
     session = db.session()
     row = allocation.allocate(session, actor=current_user(), visit_id=visit_id, bag_scan=data["bag_id"],
                               weight_kg=data.get("weight_kg"), protocol=protocol(), today=today())

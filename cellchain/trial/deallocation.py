@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import holds
@@ -84,7 +85,7 @@ def deallocate(session: Session, *, actor: Actor, visit_id: int, reason: str | N
     """Take the bag off an infusion visit not yet infused, with a reason; audited in the same transaction."""
     require_role(actor.roles, *allocation.ALLOCATING_ROLES, action="take a bag off a visit")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        raise Invalid({"reason": "say why the bag comes off the visit (up to 500 characters)"})
+        raise Invalid({"reason": translated(N_("say why the bag comes off the visit (up to 500 characters)"))})
     visit = visits.get_visit(session, visit_id, for_update=True)
     row = session.exec(select(Allocation).where(Allocation.visit_id == visit.id).with_for_update()).first()
     if row is None:

@@ -24,6 +24,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import check_stated_times
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -66,7 +67,7 @@ def _when(value: Any, now: datetime) -> datetime:
     if value is None:
         return now
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise Invalid({"ended_at": "give the date and time with its UTC offset"})
+        raise Invalid({"ended_at": translated(N_("give the date and time with its UTC offset"))})
     return value
 
 
@@ -77,7 +78,7 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
     verb = "withdraw subjects" if to == lifecycle.WITHDRAWN else "record a subject's death"
     require_role(actor.roles, *ENDING_ROLES, action=verb)
     if to not in lifecycle.ENDED:
-        raise Invalid({"status": "withdrawn or died"})
+        raise Invalid({"status": translated(N_("withdrawn or died"))})
     now = utcnow()
     code, words = lifecycle.parse_end(to, reason, note)
     when = _when(ended_at, now)
@@ -219,9 +220,9 @@ def decide_return(session: Session, *, actor: Actor, return_id: int, restock: An
     require_role(actor.roles, *RETURN_ROLES, action="decide on a returned bag")
     errors = {}
     if not isinstance(restock, bool):
-        errors["decision"] = "restock or discard"
+        errors["decision"] = translated(N_("restock or discard"))
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
-        errors["reason"] = "say why (up to 500 characters)"
+        errors["reason"] = translated(N_("say why (up to 500 characters)"))
     if errors:
         raise Invalid(errors)
     row = session.exec(select(BagReturn).where(BagReturn.id == return_id).with_for_update()

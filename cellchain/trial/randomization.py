@@ -28,6 +28,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 from cellchain.trial.models import RandomizationList, Subject
@@ -138,9 +139,11 @@ def extend(session: Session, *, actor: Actor | None, extra: int, reason: str) ->
     if actor is not None:
         require_role(actor.roles, *LIST_ROLES, action="extend the randomization list")
     if not isinstance(reason, str) or not reason.strip():
-        raise Invalid({"reason": "say why the list is extended (e.g. enrolment raised by amendment 2)"})
+        raise Invalid({"reason": translated(N_("say why the list is extended (e.g. enrolment raised by amendment 2)"))})
     if isinstance(extra, bool) or not isinstance(extra, int) or not 1 <= extra <= MAX_EXTENSION:
-        raise Invalid({"extra": f"a whole number of subjects from 1 to {MAX_EXTENSION}"})
+        raise Invalid({"extra": translated(N_(
+            "a whole number of subjects from 1 to {max_extension}")).format(
+            max_extension=MAX_EXTENSION)})
     row = _lock_list(session)
     if row is None:
         raise Refused(Reason("no_allocation_list"))

@@ -20,6 +20,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.db import one
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.scans import format_subject_id
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import visits
@@ -36,9 +37,11 @@ def _parse(data: Mapping[str, Any]) -> tuple[str, float, eligibility.SubjectAnsw
     errors: dict[str, str] = {}
     number = data.get("screening_number")
     if not isinstance(number, str) or not number.strip():
-        errors["screening_number"] = "is required"
+        errors["screening_number"] = translated(N_("is required"))
     elif len(number.strip()) > SCREENING_NUMBER_MAX:
-        errors["screening_number"] = f"at most {SCREENING_NUMBER_MAX} characters"
+        errors["screening_number"] = translated(N_(
+            "at most {screening_number_max} characters")).format(
+            screening_number_max=SCREENING_NUMBER_MAX)
     weight = None
     try:
         weight = dosing.validate_weight(data.get("weight_kg"))

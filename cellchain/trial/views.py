@@ -14,6 +14,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import localtime, page_request
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import count
 from cellchain.labelling import record_codes
@@ -159,7 +160,9 @@ def randomize(subject_code: str):
 
     def randomize_subject():
         if (form.confirm.data or "").upper() != subject_code.upper():
-            raise Invalid({"confirm": f"type {subject_code} to confirm; a randomization cannot be undone"})
+            raise Invalid({"confirm": translated(N_(
+                "type {subject_code} to confirm; a randomization cannot be undone")).format(
+                subject_code=subject_code)})
         done = randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
                                        planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
         flash(note("subject_randomized", subject_code=done.subject_code, arm=done.arm), "success")
@@ -257,7 +260,7 @@ def plan_infusion(visit_id: int):
 
     def plan():
         if form.planned_at.data is None:
-            raise Invalid({"planned_at": "give the planned date and time (site time)"})
+            raise Invalid({"planned_at": translated(N_("give the planned date and time (site time)"))})
         visit = visits.plan_infusion(db.session(), actor=current_user(), visit_id=visit_id,
                                      planned_at=form.planned_at.data, reason=form.reason.data, timezone=_zone())
         flash(note("infusion_planned", week=visit.week, subject_code=code, when=localtime(visit.planned_at)),
@@ -302,7 +305,7 @@ def _returns_page(refusal: Refusal | None = None) -> str:
     session = db.session()
     status = request.args.get("status") or "awaiting_decision"
     if status not in ("awaiting_decision", "restocked", "discarded"):
-        raise Invalid({"status": "awaiting_decision, restocked or discarded"})
+        raise Invalid({"status": translated(N_("awaiting_decision, restocked or discarded"))})
     page = lifecycle.returns_page(session, page_request(), status=status)
     return render_template("trial/returns.html", page=page, status=status,
                            can_decide="qa" in current_user().roles,

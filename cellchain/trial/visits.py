@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
@@ -149,9 +150,9 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
     """
     require_role(actor.roles, *DONE_ROLES, action="record a visit as done")
     if not isinstance(when, datetime) or when.tzinfo is None:
-        raise Invalid({"when": "give the time with its UTC offset"})
+        raise Invalid({"when": translated(N_("give the time with its UTC offset"))})
     if when > utcnow():
-        raise Invalid({"when": "is in the future; record a visit once it has happened"})
+        raise Invalid({"when": translated(N_("is in the future; record a visit once it has happened"))})
     visit = get_visit(session, visit.id, for_update=True)
     if visit.status == "done":
         raise Refused(Reason("visit_already_done", week=visit.week))
@@ -222,13 +223,15 @@ def plan_infusion(session: Session, *, actor: Actor, visit_id: int, planned_at: 
     """
     require_role(actor.roles, *PLANNING_ROLES, action="plan infusions")
     if not isinstance(planned_at, datetime) or planned_at.tzinfo is None:
-        raise Invalid({"planned_at": "give the date and time with its UTC offset"})
+        raise Invalid({"planned_at": translated(N_("give the date and time with its UTC offset"))})
     if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_MAX):
-        raise Invalid({"reason": f"the reason in words, at most {REASON_MAX} characters"})
+        raise Invalid({"reason": translated(N_(
+            "the reason in words, at most {reason_max} characters")).format(
+            reason_max=REASON_MAX)})
     reason = (reason or "").strip()
     visit = get_visit(session, visit_id, for_update=True)
     if visit.planned_at is not None and not reason:
-        raise Invalid({"reason": "say why the infusion moves"})
+        raise Invalid({"reason": translated(N_("say why the infusion moves"))})
     local = planned_at.astimezone(ZoneInfo(timezone))
     reasons = schedule.planning_reasons(_planned(visit), local, done=visit.status == "done")
     if visit.status == CANCELLED:
@@ -304,7 +307,9 @@ def mark_missed(session: Session, *, actor: Actor, visit_id: int, reason: Any, t
     """
     require_role(actor.roles, *MISSED_ROLES, action="mark a visit missed")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX:
-        raise Invalid({"reason": f"say why the visit is missed, at most {REASON_MAX} characters"})
+        raise Invalid({"reason": translated(N_(
+            "say why the visit is missed, at most {reason_max} characters")).format(
+            reason_max=REASON_MAX)})
     visit = get_visit(session, visit_id, for_update=True)
     today = (now or utcnow()).astimezone(ZoneInfo(timezone)).date()
     reasons = []

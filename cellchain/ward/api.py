@@ -17,6 +17,7 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.schemas import FILE_BODY, ErrorSchema
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_, translated
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.schemas import ZPL_BODY
@@ -63,7 +64,9 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
     found = resolver.identify(session, data.get("item"), tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
     if found.kind not in custody.MODELS:
-        raise Invalid({"item": f"a {found.kind} has no chain of custody; scan a collection, a bag or a vial"})
+        raise Invalid({"item": translated(N_(
+            "a {kind} has no chain of custody; scan a collection, a bag or a vial")).format(
+            kind=found.kind)})
     event = custody.record_handover(session, actor=current_user(), record=found.record, handover=handover,
                                     ranges=current_app.config["TEMPERATURE_RANGES"])
     code = custody.item_code(session, event.item_type, found.record.id)
@@ -120,7 +123,7 @@ def decide_excursion(data: dict[str, Any], excursion_id: int) -> dict[str, Any]:
     """QA accepts or rejects an excursion with an e-signature"""
     accept = data.get("accept")
     if not isinstance(accept, bool):
-        raise Invalid({"accept": "true to accept the item for use, false to reject (discard) it"})
+        raise Invalid({"accept": translated(N_("true to accept the item for use, false to reject (discard) it"))})
     signature = signatures.parse_signature(data.get("signature"))
     session = db.session()
     row = custody.decide_excursion(session, actor=current_user(), excursion_id=excursion_id, accept=accept,

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import Said, said
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH, Scan, parse_scan
 from cellchain.ward.bedside_facts import BagView, SubjectView, subject_by_code
@@ -44,9 +45,11 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
     """The two scans as text; only a missing or malformed request is refused (400), never a scan's content."""
     fields = {}
     if not isinstance(wristband, str) or not wristband.strip():
-        fields["wristband"] = "scan the subject's wristband"
+        fields["wristband"] = translated(N_("scan the subject's wristband"))
     elif len(wristband) > MAX_SCAN_LENGTH:
-        fields["wristband"] = f"at most {MAX_SCAN_LENGTH} characters"
+        fields["wristband"] = translated(N_(
+            "at most {max_scan_length} characters")).format(
+            max_scan_length=MAX_SCAN_LENGTH)
     parts = [bag] if isinstance(bag, str) else bag
     if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_BAG_SCANS or not all(
             isinstance(p, str) and p.strip() and len(p) <= 4 * MAX_SCAN_LENGTH for p in parts):

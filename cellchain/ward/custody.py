@@ -21,6 +21,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -52,7 +53,7 @@ def _kind_of(record: Any) -> str:
     for kind, model in MODELS.items():
         if isinstance(record, model):
             return kind
-    raise Invalid({"item": "only collections, bags and bank vials have a chain of custody"})
+    raise Invalid({"item": translated(N_("only collections, bags and bank vials have a chain of custody"))})
 
 
 def _lock(session: Session, record: Any) -> Any:
@@ -96,7 +97,7 @@ def page_of_excursions(session: Session, page: db.PageRequest, *, status: str | 
 
 def _excursions(status: str | None) -> Any:
     if status is not None and status not in EXCURSION_STATUSES:
-        raise Invalid({"status": f"one of {', '.join(EXCURSION_STATUSES)}"})
+        raise Invalid({"status": translated(N_("one of {choices}")).format(choices=', '.join(EXCURSION_STATUSES))})
     statement = select(Excursion)
     return statement.where(Excursion.status == status) if status else statement
 
@@ -213,7 +214,7 @@ def record_handover(session: Session, *, actor: Actor, record: Any, handover: Ha
     require_role(actor.roles, *RECORDING_ROLES, action="record a custody hand-over")
     custody_states.guard_recordable_event(handover.event)
     if not handover.location or not handover.location.strip():
-        raise Invalid({"location": "say where the hand-over happened"})
+        raise Invalid({"location": translated(N_("say where the hand-over happened"))})
     if handover.event == "discarded" and not (handover.notes or "").strip():
         raise Invalid({"notes": custody_states.DISCARD_NEEDS_REASON})
     kind = _kind_of(record)
@@ -226,7 +227,9 @@ def record_system_event(session: Session, *, actor: Actor, record: Any, handover
                         ranges: Mapping[str, Any]) -> CustodyEvent:
     """Events recorded by other use cases as part of their own work: collected, filled, infused, discarded."""
     if handover.event not in (*custody_states.SERVICE_EVENTS, "discarded"):
-        raise Invalid({"event": f"{handover.event} is recorded through a hand-over, not by a service"})
+        raise Invalid({"event": translated(N_(
+            "{event} is recorded through a hand-over, not by a service")).format(
+            event=handover.event)})
     kind = _kind_of(record)
     return _write(session, actor=actor, kind=kind, record=_lock(session, record), handover=handover, ranges=ranges)
 
@@ -268,9 +271,11 @@ def record_storage_event(session: Session, *, actor: Actor, kind: str, item_id: 
     """
     require_role(actor.roles, "lab", action="put, take or move an item in storage")
     if handover.event not in ("stored", *custody_states.STORAGE_EVENTS):
-        raise Invalid({"event": "storage records stored, taken or moved"})
+        raise Invalid({"event": translated(N_("storage records stored, taken or moved"))})
     if kind not in custody_states.ITEM_KINDS:
-        raise Invalid({"item_type": f"one of {', '.join(custody_states.ITEM_KINDS)}"})
+        raise Invalid({"item_type": translated(N_(
+            "one of {choices}")).format(
+            choices=', '.join(custody_states.ITEM_KINDS))})
     if kind in MODELS:
         record = session.get(MODELS[kind], item_id)
         if record is None:
@@ -298,7 +303,7 @@ def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accep
     """QA accepts an excursion (the item may be used) or rejects it (the item is discarded), e-signed."""
     require_role(actor.roles, "qa", action="decide a temperature excursion")
     if not reason or not reason.strip():
-        raise Invalid({"reason": "give the assessment behind the decision"})
+        raise Invalid({"reason": translated(N_("give the assessment behind the decision"))})
     statement = select(Excursion).where(Excursion.id == excursion_id).with_for_update()
     row = session.exec(statement.execution_options(populate_existing=True)).first()
     if row is None:
@@ -332,13 +337,13 @@ def parse_handover(data: Mapping[str, Any]) -> Handover:
     fields: dict[str, str] = {}
     event = data.get("event")
     if event not in custody_states.RECORDABLE_EVENTS:
-        fields["event"] = f"one of {', '.join(custody_states.RECORDABLE_EVENTS)}"
+        fields["event"] = translated(N_("one of {choices}")).format(choices=', '.join(custody_states.RECORDABLE_EVENTS))
     location = data.get("location")
     if not isinstance(location, str) or not location.strip() or len(location) > 120:
-        fields["location"] = "say where (up to 120 characters)"
+        fields["location"] = translated(N_("say where (up to 120 characters)"))
     temperature = data.get("temperature_c")
     if temperature not in (None, "") and (isinstance(temperature, bool) or not _is_number(temperature)):
-        fields["temperature_c"] = "a number of degrees Celsius"
+        fields["temperature_c"] = translated(N_("a number of degrees Celsius"))
     occurred_at = None
     if data.get("occurred_at") not in (None, ""):
         try:
@@ -347,7 +352,7 @@ def parse_handover(data: Mapping[str, Any]) -> Handover:
             fields["occurred_at"] = next(iter(refusal.fields.values()))
     condition = data.get("condition") or "intact"
     if not isinstance(condition, str) or len(condition) > 120:
-        fields["condition"] = "describe the condition in up to 120 characters"
+        fields["condition"] = translated(N_("describe the condition in up to 120 characters"))
     if fields:
         raise Invalid(fields)
     return Handover(event=event, location=location.strip(), occurred_at=occurred_at,

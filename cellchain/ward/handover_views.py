@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import count
 from cellchain.labelling import print_jobs
@@ -44,7 +45,9 @@ def _item(scan: str) -> Bag | Collection:
     """The cord or bag a scan names (its DIN, a bag's 2D code or id); anything else is named as such."""
     found = resolver.identify(db.session(), scan, tz=site_zone(), field="scan")
     if found.kind not in ("collection", "bag"):
-        raise Invalid({"scan": f"this is a {found.kind}; scan a cord's DIN or a bag's 2D code"})
+        raise Invalid({"scan": translated(N_(
+            "this is a {kind}; scan a cord's DIN or a bag's 2D code")).format(
+            kind=found.kind)})
     return found.record
 
 
@@ -59,7 +62,7 @@ def _named(kind: str, code: str) -> Bag | Collection:
         return lookups.bag_by_code(session, code)
     if kind == "collection":
         return lookups.collection_by_din(session, code)
-    raise Invalid({"kind": "collection or bag"})
+    raise Invalid({"kind": translated(N_("collection or bag"))})
 
 
 def _page(record: Bag | Collection | None = None, refusal: Refusal | None = None,
@@ -143,7 +146,8 @@ def dispatch_page():
         try:
             bag = _item(scan)
             if not isinstance(bag, Bag):
-                raise Invalid({"scan": "a cord is shipped from the hand-over page; scan a bag's 2D code"})
+                raise Invalid({"scan": translated(N_(
+                    "a cord is shipped from the hand-over page; scan a bag's 2D code"))})
             if bag.bag_code not in codes:
                 codes.append(bag.bag_code)
         except DomainError as error:
@@ -161,9 +165,9 @@ def dispatch():
     def dispatch_bags():
         session = db.session()
         if not form.bag.data:
-            raise Invalid({"bag": "scan at least one bag"})
+            raise Invalid({"bag": translated(N_("scan at least one bag"))})
         if not form.ship_to.data:
-            raise Invalid({"ship_to": "say where the container goes"})
+            raise Invalid({"ship_to": translated(N_("say where the container goes"))})
         handover = custody.parse_handover(form.handover())
         for code in form.bag.data:
             custody.record_handover(session, actor=current_user(), record=lookups.bag_by_code(session, code),

@@ -84,14 +84,16 @@ def parse_vital_signs(value: Any, field_name: str = "vital_signs") -> dict[str, 
             (isinstance(v, int | float) and not isinstance(v, bool)) or (isinstance(v, str) and len(v) <= 40))
         for k, v in value.items())
     if not ok:
-        raise Invalid({field_name: f"an object of up to {MAX_VITALS} readings: name -> number or short text"})
+        raise Invalid({field_name: translated(N_(
+            "an object of up to {max_vitals} readings: name -> number or short text")).format(
+            max_vitals=MAX_VITALS)})
     return dict(value)
 
 
 def _optional_bool(value: Any, field_name: str) -> bool | None:
     if value is None or isinstance(value, bool):
         return value
-    raise Invalid({field_name: "true or false"})
+    raise Invalid({field_name: translated(N_("true or false"))})
 
 
 def parse_start(data: Mapping[str, Any]) -> StartRequest:
@@ -107,13 +109,13 @@ def parse_start(data: Mapping[str, Any]) -> StartRequest:
 def _reaction(item: Any, index: int) -> dict[str, Any]:
     where = f"reactions[{index}]"
     if not isinstance(item, dict):
-        raise Invalid({where: "an object: description, severity, onset_at?"})
+        raise Invalid({where: translated(N_("an object: description, severity, onset_at?"))})
     description, severity = item.get("description"), item.get("severity")
     fields = {}
     if not isinstance(description, str) or not description.strip() or len(description) > 500:
-        fields[f"{where}.description"] = "describe the reaction (up to 500 characters)"
+        fields[f"{where}.description"] = translated(N_("describe the reaction (up to 500 characters)"))
     if severity not in SEVERITIES:
-        fields[f"{where}.severity"] = f"one of {', '.join(SEVERITIES)}"
+        fields[f"{where}.severity"] = translated(N_("one of {choices}")).format(choices=', '.join(SEVERITIES))
     onset = None
     if item.get("onset_at") not in (None, ""):
         try:
@@ -131,7 +133,7 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
     fields: dict[str, str] = {}
     volume = data.get("volume_ml")
     if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 <= volume <= 10_000:
-        fields["volume_ml"] = "the volume given, in ml (0 or more)"
+        fields["volume_ml"] = translated(N_("the volume given, in ml (0 or more)"))
     ended_at = None
     try:
         ended_at = parse_instant(data.get("ended_at"), "ended_at")
@@ -140,7 +142,7 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
     raw_reactions = data.get("reactions") or []
     reactions: list[dict[str, Any]] = []
     if not isinstance(raw_reactions, list) or len(raw_reactions) > 20:
-        fields["reactions"] = "a list of up to 20 reactions"
+        fields["reactions"] = translated(N_("a list of up to 20 reactions"))
     else:
         for index, item in enumerate(raw_reactions):
             try:
@@ -149,14 +151,17 @@ def parse_completion(data: Mapping[str, Any]) -> Completion:
                 fields.update(refusal.fields)
     ultrasound = data.get("ultrasound_monitored")
     if not isinstance(ultrasound, bool):
-        fields["ultrasound_monitored"] = "say whether the infusion was monitored by ultrasound (true or false)"
+        fields["ultrasound_monitored"] = translated(N_(
+            "say whether the infusion was monitored by ultrasound (true or false)"))
     try:
         vitals = parse_vital_signs(data.get("vital_signs"))
     except Invalid as refusal:
         fields.update(refusal.fields)
     partial_reason = data.get("partial_reason")
     if partial_reason is not None and (not isinstance(partial_reason, str) or len(partial_reason) > MAX_REASON):
-        fields["partial_reason"] = f"why less than the bag was given, up to {MAX_REASON} characters"
+        fields["partial_reason"] = translated(N_(
+            "why less than the bag was given, up to {max_reason} characters")).format(
+            max_reason=MAX_REASON)
     if fields:
         raise Invalid(fields)
     return Completion(float(volume), ended_at, reactions, vitals, ultrasound,

@@ -24,6 +24,7 @@ from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.scans import scanned_bag_id
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -57,7 +58,7 @@ def _when(value: Any, now: datetime) -> datetime:
         return now
     when = value if isinstance(value, datetime) else parse_instant(value, "thawed_at")
     if when.tzinfo is None:
-        raise Invalid({"thawed_at": "give the time with its UTC offset"})
+        raise Invalid({"thawed_at": translated(N_("give the time with its UTC offset"))})
     check_stated_times({"thawed_at": when}, now=now)
     return when
 
@@ -94,7 +95,7 @@ def thaw(session: Session, *, actor: Actor, bag_scan: Any, thawed_life: timedelt
     except Invalid as bad:
         errors.update(bad.fields)
     if location not in (None, "") and (not isinstance(location, str) or len(location.strip()) > 120):
-        errors["location"] = "say where (up to 120 characters)"
+        errors["location"] = translated(N_("say where (up to 120 characters)"))
     if errors:
         raise Invalid(errors)
     bag = lookups.bag_by_code(session, code, for_update=True)

@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import localtime
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note, notes
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -62,10 +63,10 @@ def receive():
     def receive_bag():
         handover = custody.parse_handover(form.handover())
         if handover.temperature_c is None:
-            raise Invalid({"temperature_c": "read the bag's temperature on arrival"})
+            raise Invalid({"temperature_c": translated(N_("read the bag's temperature on arrival"))})
         found = resolver.identify(db.session(), form.scan.data, tz=site_zone(), field="scan")
         if found.kind != "bag":
-            raise Invalid({"scan": f"this is a {found.kind}; scan the bag's 2D code"})
+            raise Invalid({"scan": translated(N_("this is a {kind}; scan the bag's 2D code")).format(kind=found.kind)})
         event = custody.record_handover(db.session(), actor=current_user(), record=found.record, handover=handover,
                                         ranges=current_app.config["TEMPERATURE_RANGES"])
         flash(notes(note("bag_received", bag_code=found.record.bag_code),
@@ -195,7 +196,8 @@ def start():
 
     def start_infusion():
         if not form.ultrasound_monitored.data:
-            raise Invalid({"ultrasound_monitored": "the protocol infuses under ultrasound monitoring: confirm it"})
+            raise Invalid({"ultrasound_monitored": translated(N_(
+                "the protocol infuses under ultrasound monitoring: confirm it"))})
         start_request = infusions.StartRequest(wristband=wristband, bag=parts, verifier=form.signature("verifier"),
                                                ultrasound_monitored=True, vital_signs=form.vital_signs())
         infusion = infusions.start(db.session(), actor=current_user(), request=start_request, protocol=_protocol(),

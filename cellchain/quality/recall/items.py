@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from cellchain.banking.models import CellBank
 from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.quality import lineage
 from cellchain.quality.models import HOLD_ITEM_KINDS
@@ -46,7 +47,7 @@ _ID_COLUMNS = {"collection": Collection.id, "bank": CellBank.id, "lot": Lot.id, 
 
 def check_kind(kind: Any, field: str = "item_kind") -> str:
     if kind not in HOLD_ITEM_KINDS:
-        raise Invalid({field: f"one of {', '.join(HOLD_ITEM_KINDS)}"})
+        raise Invalid({field: translated(N_("one of {choices}")).format(choices=', '.join(HOLD_ITEM_KINDS))})
     return kind
 
 
@@ -55,7 +56,9 @@ def by_code(session: Session, kind: Any, code: Any, *, kind_field: str = "item_k
     """The item a kind and a code name (a cord's DIN, a bank code, a lot number, a bag id): one statement."""
     kind = check_kind(kind, kind_field)
     if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
-        raise Invalid({code_field: f"give the {kind}'s id (up to {MAX_CODE} characters)"})
+        raise Invalid({code_field: translated(N_(
+            "give the {kind}'s id (up to {max_code} characters)")).format(
+            kind=kind, max_code=MAX_CODE)})
     statement, column = _BY_CODE[kind]
     row = session.exec(statement.where(column == code.strip())).first()
     if row is None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.fields import number_as_typed
+from cellchain.core.words import N_, translated
 
 LIMIT_KINDS: tuple[str, ...] = ("min", "max", "equals", "range")
 NUMERIC_KINDS = frozenset({"min", "max", "range"})
@@ -142,7 +143,9 @@ class SpecTest:
 
     def __post_init__(self) -> None:
         if self.release not in RELEASE_MODES:
-            raise Invalid({"release": f"{self.release!r} is not one of {', '.join(RELEASE_MODES)}"})
+            raise Invalid({"release": translated(N_(
+                "{release!r} is not one of {choices}")).format(
+                release=self.release, choices=', '.join(RELEASE_MODES))})
 
     @property
     def gates_release(self) -> bool:
@@ -166,10 +169,12 @@ class Specification:
     def __post_init__(self) -> None:
         codes = [t.code for t in self.tests]
         if not self.version:
-            raise Invalid({"version": "a specification needs a version"})
+            raise Invalid({"version": translated(N_("a specification needs a version"))})
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise Invalid({"tests": f"duplicate test codes: {', '.join(duplicates)}"})
+            raise Invalid({"tests": translated(N_(
+                "duplicate test codes: {choices}")).format(
+                choices=', '.join(duplicates))})
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -180,7 +185,9 @@ class Specification:
         for spec_test in self.tests:
             if spec_test.code == code:
                 return spec_test
-        raise Invalid({"test": f"{code!r} is not a test of specification {self.version}"})
+        raise Invalid({"test": translated(N_(
+            "{code!r} is not a test of specification {version}")).format(
+            code=code, version=self.version)})
 
 
 @dataclass(frozen=True)
@@ -282,13 +289,15 @@ def parse_number(value: Any, field_name: str = "value") -> float:
     typed = number_as_typed(value) if isinstance(value, str) else None
     if typed is not None:
         return typed
-    raise Invalid({field_name: f"{value!r} is not a number"})
+    raise Invalid({field_name: translated(N_("{value!r} is not a number")).format(value=value)})
 
 
 def _parse_word(value: Any, allowed: tuple[str, ...]) -> str:
     word = value.strip().lower() if isinstance(value, str) else None
     if word not in allowed:
-        raise Invalid({"value": f"{value!r} is not one of {', '.join(allowed)}"})
+        raise Invalid({"value": translated(N_(
+            "{value!r} is not one of {choices}")).format(
+            value=value, choices=', '.join(allowed))})
     return word
 
 
@@ -300,7 +309,9 @@ def _parse_value(spec_test: SpecTest, value: Any) -> float | str:
     low, high = spec_test.bounds
     if (low is not None and number < low) or (high is not None and number > high):
         shown = f"{_fmt(low) if low is not None else '-inf'} to {_fmt(high) if high is not None else 'inf'}"
-        raise Invalid({"value": f"{_fmt(number)} is impossible for {spec_test.code} ({shown})"})
+        raise Invalid({"value": translated(N_(
+            "{number} is impossible for {code} ({shown})")).format(
+            number=_fmt(number), code=spec_test.code, shown=shown)})
     return number
 
 
@@ -373,7 +384,7 @@ def spec_to_dict(spec: Specification) -> dict[str, Any]:
 
 def _limit_from_dict(data: Any, where: str) -> Limit:
     if not isinstance(data, Mapping):
-        raise Invalid({where: "must be an object"})
+        raise Invalid({where: translated(N_("must be an object"))})
     try:
         return Limit(
             kind=data.get("kind"),  # type: ignore[arg-type]
@@ -390,29 +401,31 @@ def _bound(value: Any, where: str) -> float | None:
     if value is None:
         return None
     if not _is_number(value):
-        raise Invalid({where: "must be a number or null"})
+        raise Invalid({where: translated(N_("must be a number or null"))})
     return float(value)
 
 
 def _test_from_dict(data: Any, where: str) -> SpecTest:
     if not isinstance(data, Mapping):
-        raise Invalid({where: "must be an object"})
+        raise Invalid({where: translated(N_("must be an object"))})
     texts = {}
     for name in ("code", "name", "method", "unit"):
         value = data.get(name, "" if name == "unit" else None)
         if not isinstance(value, str) or (name != "unit" and not value):
             wanted = "a string" if name == "unit" else "a non-empty string"
-            raise Invalid({f"{where}.{name}": f"must be {wanted}"})
+            raise Invalid({f"{where}.{name}": translated(N_("must be {wanted}")).format(wanted=wanted)})
         texts[name] = value
     required = data.get("required", True)
     if not isinstance(required, bool):
-        raise Invalid({f"{where}.required": "must be true or false"})
+        raise Invalid({f"{where}.required": translated(N_("must be true or false"))})
     bounds = data.get("bounds") or [None, None]
     if not isinstance(bounds, list | tuple) or len(bounds) != 2:
-        raise Invalid({f"{where}.bounds": "must be [low, high]"})
+        raise Invalid({f"{where}.bounds": translated(N_("must be [low, high]"))})
     release = data.get("release", GATES)
     if release not in RELEASE_MODES:
-        raise Invalid({f"{where}.release": f"must be one of {', '.join(RELEASE_MODES)}"})
+        raise Invalid({f"{where}.release": translated(N_(
+            "must be one of {choices}")).format(
+            choices=', '.join(RELEASE_MODES))})
     limit = _limit_from_dict(data.get("limit"), f"{where}.limit")
     low, high = (_bound(b, f"{where}.bounds") for b in bounds)
     return SpecTest(limit=limit, required=required, bounds=(low, high), release=release, **texts)
@@ -421,15 +434,16 @@ def _test_from_dict(data: Any, where: str) -> SpecTest:
 def spec_from_dict(data: Any) -> Specification:
     """Read a stored specification, naming the first malformed field (Invalid)."""
     if not isinstance(data, Mapping):
-        raise Invalid({"specification": "must be an object"})
+        raise Invalid({"specification": translated(N_("must be an object"))})
     version = data.get("version")
     if not isinstance(version, str) or not version.strip():
-        raise Invalid({"version": "must be a non-empty string"})
+        raise Invalid({"version": translated(N_("must be a non-empty string"))})
     tests = data.get("tests")
     if not isinstance(tests, list) or not tests:
-        raise Invalid({"tests": "must be a non-empty list"})
+        raise Invalid({"tests": translated(N_("must be a non-empty list"))})
     product = data.get("product", "ucmsc")
     if not isinstance(product, str) or not product.strip() or len(product) > 20:
-        raise Invalid({"product": "must be a product name of up to 20 characters, e.g. ucmsc or ucmsc_bank"})
+        raise Invalid({"product": translated(N_(
+            "must be a product name of up to 20 characters, e.g. ucmsc or ucmsc_bank"))})
     return Specification(version, tuple(_test_from_dict(t, f"tests[{i}]") for i, t in enumerate(tests)),
                          product.strip())

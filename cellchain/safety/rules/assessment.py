@@ -14,6 +14,7 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.timeinput import parse_instant
+from cellchain.core.words import N_, translated
 from cellchain.safety.rules.terms import (
     ACTIONS,
     CATEGORIES,
@@ -177,7 +178,7 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
             except Invalid as refusal:
                 fields.update(refusal.fields)
             except OverflowError:  # year 1 with a positive offset falls before the first UTC day
-                fields["aware_at"] = "a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"
+                fields["aware_at"] = translated(N_("a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"))
     for name in ("term", "category"):
         if name not in fields and not values.get(name):
             fields[name] = READERS[name][1]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 
 ARMS = ("A", "B")
 BLOCK_SIZES = (2, 4)
@@ -86,7 +87,7 @@ def extend_list(lst: AllocationList, seed: str, extra: int) -> AllocationList:
     _check_seed(seed)
     _check_count("extra", extra)
     if seed in (lst.seed, *(e.seed for e in lst.extensions)):
-        raise Invalid({"seed": "was already used for this list; record a new one"})
+        raise Invalid({"seed": translated(N_("was already used for this list; record a new one"))})
     sizes, entries = _draw(_block_stream(seed), extra)
     return AllocationList(
         seed=lst.seed,
@@ -152,9 +153,9 @@ def _draw(stream: Iterator[list[str]], at_least: int) -> tuple[list[int], list[s
 
 def _check_seed(seed: object) -> None:
     if not isinstance(seed, str) or not seed.strip():
-        raise Invalid({"seed": "must be a non-empty text, recorded with the list"})
+        raise Invalid({"seed": translated(N_("must be a non-empty text, recorded with the list"))})
 
 
 def _check_count(name: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise Invalid({name: "must be a whole number of at least 1"})
+        raise Invalid({name: translated(N_("must be a whole number of at least 1"))})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from cellchain.core.errors import Invalid, Reason
+from cellchain.core.words import N_, translated
 
 CELLS_PER_KG = 1e6
 DOSE_TOLERANCE = 0.10
@@ -44,9 +45,11 @@ def validate_weight(weight_kg: object, *, min_kg: float = 20.0, max_kg: float = 
     """
     value = _positive_number(weight_kg)
     if value is None:
-        raise Invalid({"weight_kg": "must be a positive number of kilograms"})
+        raise Invalid({"weight_kg": translated(N_("must be a positive number of kilograms"))})
     if not min_kg <= value <= max_kg:
-        raise Invalid({"weight_kg": f"{value:g} kg is outside the plausible range {min_kg:g}-{max_kg:g} kg"})
+        raise Invalid({"weight_kg": translated(N_(
+            "{value:g} kg is outside the plausible range {min_kg:g}-{max_kg:g} kg")).format(
+            value=value, min_kg=min_kg, max_kg=max_kg)})
     return value
 
 
@@ -56,7 +59,7 @@ def required_cells(weight_kg: float, cells_per_kg: float = CELLS_PER_KG) -> int:
     per_kg = _exact(cells_per_kg, "cells_per_kg")
     cells = round(weight * per_kg)
     if cells < 1:
-        raise Invalid({"weight_kg": "gives a dose of less than one cell"})
+        raise Invalid({"weight_kg": translated(N_("gives a dose of less than one cell"))})
     return cells
 
 
@@ -115,13 +118,13 @@ def _exact(value: object, name: str) -> Fraction:
     """The number as written (Fraction of its decimal text), so 0.1 means one tenth exactly."""
     number = _positive_number(value)
     if number is None:
-        raise Invalid({name: "must be a positive number"})
+        raise Invalid({name: translated(N_("must be a positive number"))})
     return Fraction(value) if isinstance(value, int) else Fraction(str(number))
 
 
 def _tolerance(value: object) -> Fraction:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise Invalid({"tolerance": "must be a fraction from 0 up to (not including) 1"})
+        raise Invalid({"tolerance": translated(N_("must be a fraction from 0 up to (not including) 1"))})
     return Fraction(str(value))
 
 

@@ -30,6 +30,7 @@ from datetime import date, datetime
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
+from cellchain.core.words import N_, translated
 
 SEXES = ("female", "male")
 PREGNANCY_RESULTS = ("negative", "positive", "not_applicable")
@@ -148,7 +149,7 @@ def parse_answers(data: dict[str, Any]) -> SubjectAnswers:
         values[name] = _take(errors, name, data, _parse_bool)
     values["pregnancy_test"] = _parse_pregnancy(errors, data.get("pregnancy_test"))
     if not errors and values["birth_date"] > values["day0"]:
-        errors["birth_date"] = "is after day0"
+        errors["birth_date"] = translated(N_("is after day0"))
     if errors:
         raise Invalid(errors)
     return SubjectAnswers(**values)
@@ -156,7 +157,7 @@ def parse_answers(data: dict[str, Any]) -> SubjectAnswers:
 
 def _take(errors: dict[str, str], name: str, data: dict[str, Any], parse: Callable[[Any], Any]) -> Any:
     if data.get(name) is None:
-        errors[name] = "is required"
+        errors[name] = translated(N_("is required"))
         return None
     try:
         return parse(data[name])

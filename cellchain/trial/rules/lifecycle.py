@@ -18,6 +18,7 @@ Decisions:
 from __future__ import annotations
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 
 SCREENED = "screened"
 SCREEN_FAILED = "screen_failed"
@@ -61,7 +62,7 @@ NOT_ON_TREATMENT = "subject_not_on_treatment"
 def move(state: str, to: str, *, subject_code: str) -> str:
     """The new state ``to``, or ``Refused`` naming the state the subject is in and what was asked."""
     if to not in STATES:
-        raise Invalid({"status": f"{to!r} is not a subject state"})
+        raise Invalid({"status": translated(N_("{to!r} is not a subject state")).format(to=to)})
     if to not in TRANSITIONS.get(state, frozenset()):
         variant = to if to in (WITHDRAWN, DIED, RANDOMIZED, ON_TREATMENT) else None
         raise Refused(Reason(STATE_REFUSED, variant=variant, subject_code=subject_code, state=state))
@@ -100,17 +101,17 @@ def parse_end(to: str, reason: object, note: object) -> tuple[str, str | None]:
     errors: dict[str, str] = {}
     text = note.strip() if isinstance(note, str) else None
     if note is not None and not isinstance(note, str):
-        errors["note"] = "words, at most 500 characters"
+        errors["note"] = translated(N_("words, at most 500 characters"))
     elif text and len(text) > NOTE_MAX:
-        errors["note"] = f"at most {NOTE_MAX} characters"
+        errors["note"] = translated(N_("at most {note_max} characters")).format(note_max=NOTE_MAX)
     if to == WITHDRAWN:
         if reason not in WITHDRAWAL_REASONS:
-            errors["reason"] = f"one of {', '.join(WITHDRAWAL_REASONS)}"
+            errors["reason"] = translated(N_("one of {choices}")).format(choices=', '.join(WITHDRAWAL_REASONS))
         code = reason if isinstance(reason, str) else ""
     else:
         code = "died"
         if not text:
-            errors["note"] = "give the cause of death as the investigator records it"
+            errors["note"] = translated(N_("give the cause of death as the investigator records it"))
     if errors:
         raise Invalid(errors)
     return code, text or None

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from cellchain.core.errors import Invalid, Reason
+from cellchain.core.words import N_, translated
 
 INFUSION = "infusion"
 FOLLOW_UP = "follow_up"
@@ -94,18 +95,18 @@ def _visit(day0: date, week: int, kind: str, window_days: int) -> PlannedVisit:
 
 def _check_day(value: object, name: str) -> None:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise Invalid({name: "must be a calendar date (not a date-time)"})
+        raise Invalid({name: translated(N_("must be a calendar date (not a date-time)"))})
 
 
 def _check_weeks(name: str, weeks: Sequence[int]) -> None:
     bad = [w for w in weeks if isinstance(w, bool) or not isinstance(w, int) or w < 0]
     if bad or len(set(weeks)) != len(weeks):
-        raise Invalid({name: "must be distinct whole weeks, 0 or more"})
+        raise Invalid({name: translated(N_("must be distinct whole weeks, 0 or more"))})
 
 
 def _check_window(name: str, days: int) -> None:
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
-        raise Invalid({name: "must be a whole number of days, 0 or more"})
+        raise Invalid({name: translated(N_("must be a whole number of days, 0 or more"))})
 
 
 def planned_time(day: date, clock: str, tz: tzinfo) -> datetime:
@@ -114,7 +115,9 @@ def planned_time(day: date, clock: str, tz: tzinfo) -> datetime:
         hours, minutes = (int(part) for part in clock.split(":"))
         return datetime.combine(day, time(hours, minutes), tzinfo=tz)
     except ValueError:
-        raise Invalid({"INFUSION_PLANNED_TIME": f"{clock!r} is not a time HH:MM"}) from None
+        raise Invalid({"INFUSION_PLANNED_TIME": translated(N_(
+            "{clock!r} is not a time HH:MM")).format(
+            clock=clock)}) from None
 
 
 def planning_reasons(visit: PlannedVisit, planned_local: datetime, *, done: bool) -> list[Reason]:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
 ITEM_KINDS: tuple[str, ...] = ("collection", "lot", "bag", "vial")
@@ -135,11 +136,15 @@ def _check_names(item_kind: str, state: str | None, event: str) -> None:
     """Unknown names are unreadable input (400), not an impossible move (409)."""
     errors: dict[str, str] = {}
     if item_kind not in ITEM_KINDS:
-        errors["item_kind"] = f"{item_kind!r} is not one of {', '.join(ITEM_KINDS)}"
+        errors["item_kind"] = translated(N_(
+            "{item_kind!r} is not one of {choices}")).format(
+            item_kind=item_kind, choices=', '.join(ITEM_KINDS))
     if state is not None and state not in STATES:
-        errors["state"] = f"{state!r} is not a custody state"
+        errors["state"] = translated(N_("{state!r} is not a custody state")).format(state=state)
     if event not in EVENTS:
-        errors["event"] = f"{event!r} is not one of {', '.join(RECORDABLE_EVENTS)}"
+        errors["event"] = translated(N_(
+            "{event!r} is not one of {choices}")).format(
+            event=event, choices=', '.join(RECORDABLE_EVENTS))
     if errors:
         raise Invalid(errors)
 
@@ -216,7 +221,9 @@ def guard_recordable_event(event: str) -> None:
     if event in STORAGE_EVENTS:
         raise Refused([Reason(NOT_RECORDABLE, variant="storage", event=event)])
     if event not in RECORDABLE_EVENTS:
-        raise Invalid({"event": f"{event!r} is not one of {', '.join(RECORDABLE_EVENTS)}"})
+        raise Invalid({"event": translated(N_(
+            "{event!r} is not one of {choices}")).format(
+            event=event, choices=', '.join(RECORDABLE_EVENTS))})
 
 
 def temperature_excursion(
@@ -227,7 +234,9 @@ def temperature_excursion(
     21 CFR 1271.260: temperatures are recorded and excursions documented with corrective action.
     """
     if isinstance(temp_c, bool) or not isinstance(temp_c, int | float) or not math.isfinite(temp_c):
-        raise Invalid({"temperature_c": f"{temp_c!r} is not a temperature in degrees C"})
+        raise Invalid({"temperature_c": translated(N_(
+            "{temp_c!r} is not a temperature in degrees C")).format(
+            temp_c=temp_c)})
     return not low <= temp_c <= high
 
 

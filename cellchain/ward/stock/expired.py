@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial.models import Allocation, Subject, Visit
@@ -69,13 +70,15 @@ def _inputs(bag_codes: Any, reason: Any, location: Any) -> tuple[list[str], str,
     codes = list(dict.fromkeys(c.strip() for c in bag_codes if isinstance(c, str) and c.strip())) \
         if isinstance(bag_codes, list | tuple) else []
     if not codes:
-        fields["bags"] = "choose the expired bags to discard"
+        fields["bags"] = translated(N_("choose the expired bags to discard"))
     elif len(codes) > MAX_BAGS:
-        fields["bags"] = f"at most {MAX_BAGS} bags at once"
+        fields["bags"] = translated(N_("at most {max_bags} bags at once")).format(max_bags=MAX_BAGS)
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
-        fields["reason"] = f"say why the bags are discarded (up to {MAX_REASON} characters)"
+        fields["reason"] = translated(N_(
+            "say why the bags are discarded (up to {max_reason} characters)")).format(
+            max_reason=MAX_REASON)
     if not isinstance(location, str) or not location.strip() or len(location) > 200:
-        fields["location"] = "say where the bags are discarded"
+        fields["location"] = translated(N_("say where the bags are discarded"))
     if fields:
         raise Invalid(fields)
     return codes, reason.strip(), location.strip()
@@ -90,7 +93,7 @@ def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str],
     bags = {bag.bag_code: bag for bag in session.exec(select(Bag).where(Bag.bag_code.in_(codes)))}
     unknown = [code for code in codes if code not in bags]
     if unknown:
-        raise Invalid({"bags": f"no bag {', '.join(unknown[:5])} here"})
+        raise Invalid({"bags": translated(N_("no bag {codes} here")).format(codes=", ".join(unknown[:5]))})
     allocated = {bag_id: f"{subject} week {week}" for bag_id, subject, week in session.exec(
         select(Allocation.bag_id, Subject.subject_code, Visit.week).join(Visit, Visit.id == Allocation.visit_id)
         .join(Subject, Subject.id == Visit.subject_id)
