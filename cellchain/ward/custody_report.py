@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from reportlab.platypus import Flowable, Spacer
 from sqlmodel import Session, select
 
@@ -20,6 +21,7 @@ from cellchain.audit.models import Signature
 from cellchain.core import pdf_document
 from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
+from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import reworded
 from cellchain.core.words.numbers import cells
 from cellchain.manufacturing import lot_access
@@ -102,92 +104,106 @@ def gather(session: Session, bag_code: str) -> ChainOfCustody:
 
 # --- sections -------------------------------------------------------------------------------------------
 
-EVENT_HEADER = ("#", "When", "Event", "State", "Location", "Handed over by", "Received by", "Temp °C",
-                "Condition", "Recorded by")
+EVENT_HEADER = ("#", N_("When"), N_("Event"), N_("State"), N_("Location"), N_("Handed over by"), N_("Received by"),
+                N_("Temp °C"), N_("Condition"), N_("Recorded by"))
 EVENT_WIDTHS = (7, 30, 28, 34, 40, 28, 28, 18, 24, 28)
 
 
 def _events(report: ChainOfCustody, events: list[CustodyEvent], tz: ZoneInfo) -> Flowable:
-    rows = [(n, when(e.occurred_at, tz), e.event, f"{e.from_state or '(none)'} to {e.to_state}", e.location,
+    rows = [(n, when(e.occurred_at, tz), e.event,
+             _("%(from)s to %(to)s", **{"from": e.from_state or _("(none)"), "to": e.to_state}), e.location,
              e.handed_over_by or "", e.received_by or "",
-             "" if e.temperature_c is None else f"{e.temperature_c:g}" + (" EXCURSION" if e.excursion else ""),
+             "" if e.temperature_c is None else f"{e.temperature_c:g}" + (" " + _("EXCURSION") if e.excursion else ""),
              e.condition, report.name(e.recorded_by)) for n, e in enumerate(events, start=1)]
     if not rows:
-        return para("No custody events recorded.")
-    return table(EVENT_HEADER, rows, EVENT_WIDTHS)
+        return para(_("No custody events recorded."))
+    return table([translated(h) for h in EVENT_HEADER], rows, EVENT_WIDTHS)
 
 
 def _identity(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
     bag, lot, collection = report.bag, report.lot, report.collection
-    story: list[Flowable] = [para("Chain of identity", H2)]
-    pairs = [("Bag", bag.bag_code), ("Product", f"{bag.kind} {bag.product_code} division {bag.division}"),
-             ("Volume", f"{bag.volume_ml:g} ml"), ("Total cells", cells(bag.total_cells) if bag.total_cells else "-"),
-             ("Filled / expires", f"{when(bag.filled_at, tz)} / {when(bag.expires_at, tz)}"),
-             ("Quality status", bag.quality_status), ("Custody state", bag.custody_state or "(none)"),
-             ("Chain of custody", "unbroken" if report.unbroken else "BROKEN: " + "; ".join(report.breaks))]
+    story: list[Flowable] = [para(_("Chain of identity"), H2)]
+    pairs = [(_("Bag"), bag.bag_code),
+             (_("Product"), _("%(kind)s %(code)s division %(division)s", kind=bag.kind, code=bag.product_code,
+                              division=bag.division)),
+             (_("Volume"), f"{bag.volume_ml:g} ml"),
+             (_("Total cells"), cells(bag.total_cells) if bag.total_cells else "-"),
+             (_("Filled / expires"), f"{when(bag.filled_at, tz)} / {when(bag.expires_at, tz)}"),
+             (_("Quality status"), bag.quality_status), (_("Custody state"), bag.custody_state or _("(none)")),
+             (_("Chain of custody"), _("unbroken") if report.unbroken
+              else _("BROKEN: %(breaks)s", breaks="; ".join(report.breaks)))]
     if collection is not None:
-        pairs[1:1] = [("Cord DIN", collection.din), ("Donor code", collection.donor_code),
-                      ("Collected", f"{when(collection.collected_at, tz)}, {collection.site}")]
+        pairs[1:1] = [(_("Cord DIN"), collection.din), (_("Donor code"), collection.donor_code),
+                      (_("Collected"), f"{when(collection.collected_at, tz)}, {collection.site}")]
     if lot is not None:
         signed = report.lot_signature
-        decision = (f"{lot.status} by {signed.signer_name} ({signed.meaning}) {when(signed.signed_at, tz)}"
-                    if signed else lot.status)
-        pairs.append(("Lot", f"{lot.lot_number}: {decision}"))
+        decision = (_("%(status)s by %(name)s (%(meaning)s) %(when)s", status=lot.status, name=signed.signer_name,
+                      meaning=signed.meaning, when=when(signed.signed_at, tz)) if signed else lot.status)
+        pairs.append((_("Lot"), f"{lot.lot_number}: {decision}"))
     elif bag.saline_lot:
-        pairs.append(("Saline lot", bag.saline_lot))
+        pairs.append((_("Saline lot"), bag.saline_lot))
     if report.infusion is not None:
-        pairs.append(("Recipient", f"{report.infusion.subject.subject_code}, week {report.infusion.visit.week} visit"))
+        recipient = report.infusion
+        pairs.append((_("Recipient"), _("%(subject)s, week %(week)s visit", subject=recipient.subject.subject_code,
+                                         week=recipient.visit.week)))
     story.append(facts(pairs))
     return story
 
 
 def _excursions(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
-    story: list[Flowable] = [para("Temperature excursions and QA decisions", H2)]
+    story: list[Flowable] = [para(_("Temperature excursions and QA decisions"), H2)]
     if not report.excursions:
-        return [*story, para("None recorded.")]
+        return [*story, para(_("None recorded."))]
     rows = []
     for x, signed in report.excursions:
-        decision = (f"{x.status} by {signed.signer_name} ({signed.meaning}) {when(signed.signed_at, tz)}"
-                    if signed else x.status)
-        rows.append((x.id, f"{x.temperature_c:g} °C", f"{x.low_c:g} to {x.high_c:g} °C", when(x.created_at, tz),
+        decision = (_("%(status)s by %(name)s (%(meaning)s) %(when)s", status=x.status, name=signed.signer_name,
+                      meaning=signed.meaning, when=when(signed.signed_at, tz)) if signed else x.status)
+        rows.append((x.id, f"{x.temperature_c:g} °C", _("%(low)s to %(high)s °C", low=f"{x.low_c:g}",
+                                                         high=f"{x.high_c:g}"), when(x.created_at, tz),
                      decision, x.reason or ""))
-    return [*story, table(("#", "Temperature", "Allowed", "Opened", "Decision (signature)", "Reason"), rows,
-                          (10, 28, 30, 35, 90, 72))]
+    return [*story, table(("#", _("Temperature"), _("Allowed"), _("Opened"), _("Decision (signature)"), _("Reason")),
+                          rows, (10, 28, 30, 35, 90, 72))]
 
 
 def _bedside(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
-    story: list[Flowable] = [para("Bedside checks (every attempt)", H2)]
+    story: list[Flowable] = [para(_("Bedside checks (every attempt)"), H2)]
     if not report.checks:
-        return [*story, para("No bedside check recorded.")]
+        return [*story, para(_("No bedside check recorded."))]
     for attempt in report.checks:
-        verdict = "ALL CHECKS PASSED" if attempt.ok else "REFUSED"
-        story.append(para(f"Attempt {attempt.id} ({attempt.purpose}) {when(attempt.checked_at, tz)} by "
-                          f"{report.name(attempt.checked_by)}: {verdict}; wristband {attempt.wristband_scan}"))
-        rows = [(c["name"], "PASS" if c["ok"] else "FAIL", reworded(c.get("code"), c.get("params"), c["detail"]))
-                for c in attempt.checks]
+        verdict = _("ALL CHECKS PASSED") if attempt.ok else _("REFUSED")
+        story.append(para(_("Attempt %(id)s (%(purpose)s) %(when)s by %(name)s: %(verdict)s; wristband %(scan)s",
+                            id=attempt.id, purpose=attempt.purpose, when=when(attempt.checked_at, tz),
+                            name=report.name(attempt.checked_by), verdict=verdict, scan=attempt.wristband_scan)))
+        rows = [(c["name"], _("PASS") if c["ok"] else _("FAIL"),
+                 reworded(c.get("code"), c.get("params"), c["detail"])) for c in attempt.checks]
         colours = [("TEXTCOLOR", (1, n), (1, n), PASS_COLOUR if c["ok"] else FAIL_COLOUR)
                    for n, c in enumerate(attempt.checks, start=1)]
-        story += [table(("Check", "Result", "Detail"), rows, (55, 16, 194), extra=colours), Spacer(1, 4)]
+        story += [table((_("Check"), _("Result"), _("Detail")), rows, (55, 16, 194), extra=colours), Spacer(1, 4)]
     return story
 
 
 def _infusion(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
-    story: list[Flowable] = [para("Infusion", H2)]
+    story: list[Flowable] = [para(_("Infusion"), H2)]
     view = report.infusion
     if view is None:
-        return [*story, para("Not infused.")]
+        return [*story, para(_("Not infused."))]
     i = view.infusion
-    reactions = "; ".join(f"{r['severity']}: {r['description']}" + (f" (onset {r['onset_at']})" if r.get("onset_at")
-                                                                    else "") for r in i.reactions) or "none recorded"
-    pairs = [("Subject", view.subject.subject_code), ("Visit", f"week {view.visit.week} ({view.visit.kind})"),
-             ("Started", f"{when(i.started_at, tz)} by {view.started_by.full_name}"),
-             ("Second verifier", f"{view.signature.signer_name} ({view.signature.meaning}) "
-                                 f"{when(view.signature.signed_at, tz)}"),
-             ("Ended", f"{when(i.ended_at, tz)} by {view.completed_by.full_name}" if view.completed_by else "not yet"),
-             ("Volume given", "" if i.volume_ml is None else f"{i.volume_ml:g} ml of {view.bag.volume_ml:g} ml"),
-             ("Ultrasound monitored", {True: "yes", False: "NO", None: "not recorded"}[i.ultrasound_monitored]),
-             ("Vital signs", _vitals(i.vital_signs)),
-             ("Reactions", reactions), ("Status", i.status)]
+    reactions = "; ".join(f"{r['severity']}: {r['description']}"
+                          + (" " + _("(onset %(when)s)", when=r["onset_at"]) if r.get("onset_at") else "")
+                          for r in i.reactions) or _("none recorded")
+    pairs = [(_("Subject"), view.subject.subject_code),
+             (_("Visit"), _("week %(week)s (%(kind)s)", week=view.visit.week, kind=view.visit.kind)),
+             (_("Started"), _("%(when)s by %(name)s", when=when(i.started_at, tz), name=view.started_by.full_name)),
+             (_("Second verifier"), f"{view.signature.signer_name} ({view.signature.meaning}) "
+                                    f"{when(view.signature.signed_at, tz)}"),
+             (_("Ended"), _("%(when)s by %(name)s", when=when(i.ended_at, tz), name=view.completed_by.full_name)
+              if view.completed_by else _("not yet")),
+             (_("Volume given"), "" if i.volume_ml is None
+              else _("%(given)s ml of %(volume)s ml", given=f"{i.volume_ml:g}", volume=f"{view.bag.volume_ml:g}")),
+             (_("Ultrasound monitored"),
+              {True: _("yes"), False: _("NO"), None: _("not recorded")}[i.ultrasound_monitored]),
+             (_("Vital signs"), _vitals(i.vital_signs)),
+             (_("Reactions"), reactions), (_("Status"), i.status)]
     return [*story, facts(pairs)]
 
 
@@ -195,17 +211,21 @@ def _vitals(vital_signs: dict) -> str:
     """``{"start": {"heart_rate": 72}, "end": {...}}`` as "start: heart_rate 72; end: ..."."""
     phases = [f"{phase}: " + ", ".join(f"{k} {v}" for k, v in sorted(readings.items()))
               for phase, readings in vital_signs.items() if isinstance(readings, dict)]
-    return "; ".join(phases) or "none recorded"
+    return "; ".join(phases) or _("none recorded")
 
 
 def render(report: ChainOfCustody, *, site: str, timezone: str) -> bytes:
     tz = ZoneInfo(timezone)
-    story: list[Flowable] = [para(f"Chain of custody: bag {report.bag.bag_code}", TITLE),
-                             para(f"Printed {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; times below in {timezone}.", SMALL)]
+    story: list[Flowable] = [
+        para(_("Chain of custody: bag %(bag)s", bag=report.bag.bag_code), TITLE),
+        para(_("Printed %(when)s UTC; times below in %(zone)s.", when=f"{datetime.now(UTC):%Y-%m-%d %H:%M}",
+               zone=timezone), SMALL)]
     story += _identity(report, tz)
     if report.collection is not None:
-        story += [para(f"Cord {report.collection.din}: custody events", H2),
+        story += [para(_("Cord %(din)s: custody events", din=report.collection.din), H2),
                   _events(report, report.collection_events, tz)]
-    story += [para(f"Bag {report.bag.bag_code}: custody events", H2), _events(report, report.bag_events, tz)]
+    story += [para(_("Bag %(bag)s: custody events", bag=report.bag.bag_code), H2),
+              _events(report, report.bag_events, tz)]
     story += _excursions(report, tz) + _bedside(report, tz) + _infusion(report, tz)
-    return pdf_document.render(story, title=f"Chain of custody {report.bag.bag_code}", site=site, tz=tz, wide=True)
+    return pdf_document.render(story, title=_("Chain of custody %(bag)s", bag=report.bag.bag_code), site=site, tz=tz,
+                               wide=True)
