@@ -46,6 +46,9 @@ from cellchain.ward.rules import bedside_checks
 from cellchain.ward.rules.bedside_checks import judged
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
+# A reaction's severity as the nurse reads it (translated where it is shown).
+SEVERITY_WORDS = {"mild": N_("mild"), "moderate": N_("moderate"), "severe": N_("severe"),
+                  "life_threatening": N_("life-threatening")}
 MAX_REASON = 500
 MAX_VITALS = 20
 Defer = Callable[[Callable[[Session], None]], None]

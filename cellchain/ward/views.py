@@ -223,7 +223,8 @@ def _infusion_page(infusion_id: int, refusal: Refusal | None = None, form: Compl
     return render_template("ward/infusion.html", view=view, vitals=VITALS, reaction_rows=range(REACTION_ROWS),
                            vital_labels=dict(VITALS), vital_names=list(dict.fromkeys(recorded)),
                            reactions=reactions,
-                           severities=infusions.SEVERITIES, refusal=refusal, form=form or CompleteForm(),
+                           severities={s: translated(w) for s, w in infusions.SEVERITY_WORDS.items()},
+                           refusal=refusal, form=form or CompleteForm(),
                            can_record="nurse" in current_user().roles)
 
 
