@@ -51,8 +51,8 @@ CJK_FONT = "STSong-Light"
 
 
 def pdf_fonts() -> tuple[str, str]:
-    """The regular and bold font names of a document in the reader's language (docs/architecture.md,
-    "Languages"); the look-back PDF uses them too."""
+    """The regular and bold font names of the certificate in the reader's language (docs/architecture.md,
+    "Languages")."""
     locale = get_locale()
     if locale is not None and locale.language == "zh":
         if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
