@@ -150,8 +150,8 @@ def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:
     except Invalid:
         return None
     if kinds == {"din"}:
-        return "Now scan the bag's product code barcode."
+        return translated(N_("Now scan the bag's product code barcode."))
     if kinds == {"product_code"}:
-        return "Now scan the bag's DIN barcode."
+        return translated(N_("Now scan the bag's DIN barcode."))
     return None
 
