@@ -15,6 +15,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import localtime, page_request
 from cellchain.core.words import N_, translated
+from cellchain.core.words.checks import reworded
 from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import count
 from cellchain.labelling import record_codes
@@ -122,6 +123,9 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None, open_form: 
     ae_rows = adverse_events.listing(session, subject_code=subject.subject_code)
     return render_template(
         "trial/subject.html", subject=subject, status_text=STATUS_TEXT[subject.status],
+        # the screening's reasons are stored with their codes: worded again in the reader's language
+        eligibility_reasons=[{"code": r["code"], "message": reworded(r["code"], r.get("params"), r["message"])}
+                             for r in subject.eligibility_reasons],
         history=subject_record.state_history(session, subject),
         returns=lifecycle.returns_of(session, subject),
         can_withdraw=investigator and lifecycle_rules.may_move(subject.status, lifecycle_rules.WITHDRAWN),
