@@ -32,3 +32,18 @@ def test_the_same_certificate_stays_in_english_for_an_english_reader(app, api, c
     text = _pdf_text(client, lot_id)
     assert "Release certificate - certificate of analysis" in text and "Decision: RELEASED" in text
     assert "放行" not in text
+
+
+def test_a_qa_reviewer_reading_chinese_reviews_a_lot_and_its_deviation_in_chinese(app, api, client, auth):
+    lot_id = _released_lot(app, api)
+    auth.login("qa")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    lot = client.get(f"/qa/lots/{lot_id}").get_data(as_text=True)
+    assert "QA 审核 · 批次" in lot and "批记录" in lot and "放行证书（PDF）" in lot and "Batch record" not in lot
+    deviations = client.get("/qa/deviations").get_data(as_text=True)
+    assert "偏差" in deviations and "筛选" in deviations
+    number = deviations.split('href="/qa/deviations/')[1].split('"')[0]
+    deviation = client.get(f"/qa/deviations/{number}").get_data(as_text=True)
+    assert "根本原因" in deviation and "Root cause" not in deviation
+    assert "证书核验" in client.get(f"/qa/certificates/{lot_id}/verify").get_data(as_text=True)
+    assert "暂扣与召回" in client.get("/qa/holds").get_data(as_text=True)
