@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from cellchain.audit import trail
+from cellchain.core.words import N_, translated
 from cellchain.people.rules.roles import Actor
 from cellchain.safety.models import AdverseEvent, AdverseEventVersion
 from cellchain.safety.rules.assessment import MAX_TERM
@@ -29,9 +30,12 @@ def from_reactions(session: Session, *, actor: Actor, subject_id: int, infusion_
     drafts = []
     for reaction in reactions:
         onset = reaction.get("onset_at")
-        note = (f"Recorded by the nurse at the end of infusion {infusion_id}: {reaction['description']} "
-                f"(severity {reaction['severity'].replace('_', ' ')}"
-                + (f", onset {onset}" if onset else "") + ").")
+        # stored as a sentence, worded in the language of the nurse who recorded the reaction
+        words = (N_("Recorded by the nurse at the end of infusion {infusion_id}: {description} (severity {severity}, "
+                    "onset {onset}).") if onset else
+                 N_("Recorded by the nurse at the end of infusion {infusion_id}: {description} (severity {severity})."))
+        note = translated(words).format(infusion_id=infusion_id, description=reaction["description"],
+                                        severity=reaction["severity"].replace("_", " "), onset=onset)
         event = AdverseEvent(subject_id=subject_id, infusion_id=infusion_id, source="reaction",
                              term=reaction["description"][:MAX_TERM], category=CATEGORY, description=note,
                              grade=REACTION_GRADES.get(reaction["severity"]), aware_at=ended_at,
