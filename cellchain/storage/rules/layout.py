@@ -13,16 +13,17 @@ import re
 from typing import Any
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_
 
 STORABLE_KINDS: tuple[str, ...] = ("vial", "bag")
 """What may be put in a position: a cell-bank vial or a product bag."""
 
 UNIT_KINDS: dict[str, tuple[str, tuple[float, float]]] = {
     # kind: (what people call it, default allowed range in C, inclusive)
-    "ln2_vapour": ("LN2 tank, vapour phase", (-196.0, -150.0)),  # vapour phase kept at or below -150 C
-    "freezer_minus80": ("-80 °C freezer", (-90.0, -70.0)),
-    "refrigerator": ("2-8 °C refrigerator", (2.0, 8.0)),
-    "room": ("Room", (15.0, 25.0)),
+    "ln2_vapour": (N_("LN2 tank, vapour phase"), (-196.0, -150.0)),  # vapour phase kept at or below -150 C
+    "freezer_minus80": (N_("-80 °C freezer"), (-90.0, -70.0)),
+    "refrigerator": (N_("2-8 °C refrigerator"), (2.0, 8.0)),
+    "room": (N_("Room"), (15.0, 25.0)),
 }
 LOCATION_KINDS: tuple[str, ...] = ("rack", "shelf")
 ROW_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
