@@ -21,6 +21,7 @@ from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
+from cellchain.core.words import translated
 from cellchain.manufacturing.lot_access import effective_passages, effective_steps, lock_lot, moment, people
 from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
 from cellchain.manufacturing.rules import batch_record as rules
@@ -62,7 +63,7 @@ def _defs_by_code(steps: Sequence[StepDef]) -> dict[str, StepDef]:
 def step_title(key: str, steps: Sequence[StepDef]) -> str:
     code, _, number = key.partition(":")
     step = _defs_by_code(steps).get(code)
-    title = step.title if step else code.replace("_", " ")
+    title = translated(step.title) if step else code.replace("_", " ")
     return f"{title} P{number}" if number else title
 
 

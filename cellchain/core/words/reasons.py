@@ -14,7 +14,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
@@ -25,26 +25,28 @@ WORDED = frozenset({
 
 MESSAGES: dict[str, str] = {
     # --- cell banks
-    'bank_at_passage_limit': (
+    'bank_at_passage_limit': N_(
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
         'again'
     ),
-    'bank_level_not_allowed': 'a lot started from {origin} {makes}, not a {level}',
-    'bank_lot_not_in_process': 'the lot is {status}; only a lot in process is frozen into a bank',
-    'bank_on_hold': '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold',
-    'bank_passage_not_reached': 'the lot has not reached P{passage} (it has {last})',
-    'bank_time_order': 'the bank is frozen before P{number} was harvested',
-    'bank_time_order:thaw': 'the thaw is before {bank_code} was frozen',
-    'lot_already_banked': 'the lot was frozen into a bank already',
-    'lot_not_for_bank': 'the lot was started for dosing; a bank is frozen from a bank lot',
-    'source_bank_not_released': 'its {bank_level} is {bank_status}, not released by QA',
-    'thaw_purpose_not_allowed': 'a {bank_level} vial makes no further bank; thaw it for a dosing lot',
-    'thaw_purpose_not_allowed:mcb_to_dosing': (
+    'bank_level_not_allowed': N_('a lot started from {origin} {makes}, not a {level}'),
+    'bank_lot_not_in_process': N_('the lot is {status}; only a lot in process is frozen into a bank'),
+    'bank_on_hold': N_(
+        '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold'
+    ),
+    'bank_passage_not_reached': N_('the lot has not reached P{passage} (it has {last})'),
+    'bank_time_order': N_('the bank is frozen before P{number} was harvested'),
+    'bank_time_order:thaw': N_('the thaw is before {bank_code} was frozen'),
+    'lot_already_banked': N_('the lot was frozen into a bank already'),
+    'lot_not_for_bank': N_('the lot was started for dosing; a bank is frozen from a bank lot'),
+    'source_bank_not_released': N_('its {bank_level} is {bank_status}, not released by QA'),
+    'thaw_purpose_not_allowed': N_('a {bank_level} vial makes no further bank; thaw it for a dosing lot'),
+    'thaw_purpose_not_allowed:mcb_to_dosing': N_(
         'this site doses from working cell banks: an MCB vial is thawed to make a WCB'
     ),
-    'vial_already_thawed': 'the vial was thawed already; a vial is thawed once',
-    'vial_discarded': 'the vial was discarded',
-    'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
+    'vial_already_thawed': N_('the vial was thawed already; a vial is thawed once'),
+    'vial_discarded': N_('the vial was discarded'),
+    'vial_not_at_lab': N_('the vial is {where}; take it out of storage first'),
     # --- every request
     'submission_in_progress': 'this form is being recorded; open the page again in a moment to see what was recorded',
     'submission_reused': (
@@ -125,68 +127,68 @@ MESSAGES: dict[str, str] = {
     'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
     'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
     # --- manufacturing
-    'batch_step_missing': '{label} ({key}) is not recorded as performed',
-    'batch_step_missing:passage': '{title}: no passage recorded',
-    'batch_step_unverified': '{label} ({key}) is not verified by a second person',
-    'cell_content_mismatch': (
+    'batch_step_missing': N_('{label} ({key}) is not recorded as performed'),
+    'batch_step_missing:passage': N_('{title}: no passage recorded'),
+    'batch_step_unverified': N_('{label} ({key}) is not verified by a second person'),
+    'cell_content_mismatch': N_(
         'the stated {stated} cells per bag are {off:.2%} from the {computed} cells that {volume_ml:g} ml at the '
         'formulated {cells_per_ml} cells/ml holds (at most {tolerance:.1%}); leave the cells empty to use the '
         'computed number'
     ),
-    'collection_not_received': 'the cord is {state}; receive it at the lab first',
-    'divisions_exhausted': 'this DIN has {left} divisions left, {count} asked for',
-    'donor_ineligible': 'the donor of {din} is ineligible: {why}',
-    'donor_not_pending': "the donor's eligibility is already {eligibility}: only a pending cord is determined",
-    'donor_medical_history_risk': 'the medical history review found a risk factor',
-    'donor_no_consent': "the donor's consent was not obtained",
-    'donor_specimen_out_of_window': (
+    'collection_not_received': N_('the cord is {state}; receive it at the lab first'),
+    'divisions_exhausted': N_('this DIN has {left} divisions left, {count} asked for'),
+    'donor_ineligible': N_('the donor of {din} is ineligible: {why}'),
+    'donor_not_pending': N_("the donor's eligibility is already {eligibility}: only a pending cord is determined"),
+    'donor_medical_history_risk': N_('the medical history review found a risk factor'),
+    'donor_no_consent': N_("the donor's consent was not obtained"),
+    'donor_specimen_out_of_window': N_(
         "the donor's specimen was taken {days:.1f} days from the cord collection; the limit is 7"
     ),
-    'donor_test_indeterminate': '{test} is indeterminate; retest or defer',
-    'donor_test_missing': "no {test} result for the donor's specimen",
-    'donor_test_positive': '{test} is positive',
-    'dosing_lot_from_cord_not_allowed': (
+    'donor_test_indeterminate': N_('{test} is indeterminate; retest or defer'),
+    'donor_test_missing': N_("no {test} result for the donor's specimen"),
+    'donor_test_positive': N_('{test} is positive'),
+    'dosing_lot_from_cord_not_allowed': N_(
         'this site doses only from banked cells: start a bank lot from the cord, or a dosing lot from a thawed bank'
         ' vial'
     ),
-    'excursion_open:cord': 'a temperature excursion ({temps}) awaits a QA decision',
-    'fill_exceeds_formulation': 'the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated',
-    'fill_time_order': 'the fill is recorded before the formulation',
-    'formulation_already_recorded': 'lot {lot_number} was formulated already',
-    'formulation_exceeds_harvest': '{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested',
-    'harvest_already_recorded': 'lot {lot_number} was harvested already',
-    'harvest_time_order': 'the harvest is before P{number} was seeded',
-    'lot_closed': 'lot {lot_number} is {status}; its batch record is closed',
-    'lot_exists': 'a lot was already started from {din}',
-    'lot_is_for_a_bank': (
+    'excursion_open:cord': N_('a temperature excursion ({temps}) awaits a QA decision'),
+    'fill_exceeds_formulation': N_('the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated'),
+    'fill_time_order': N_('the fill is recorded before the formulation'),
+    'formulation_already_recorded': N_('lot {lot_number} was formulated already'),
+    'formulation_exceeds_harvest': N_('{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested'),
+    'harvest_already_recorded': N_('lot {lot_number} was harvested already'),
+    'harvest_time_order': N_('the harvest is before P{number} was seeded'),
+    'lot_closed': N_('lot {lot_number} is {status}; its batch record is closed'),
+    'lot_exists': N_('a lot was already started from {din}'),
+    'lot_is_for_a_bank': N_(
         'lot {lot_number} is grown for a cell bank: its cells are frozen into vials, not filled into bags'
     ),
-    'lot_no_passage': 'record at least passage P0 before the harvest',
-    'lot_not_formulated': 'record the formulation before filling bags',
-    'lot_not_harvested': 'record the harvest before the formulation',
-    'lot_not_in_process': 'lot {lot_number} is {status}; only a lot in process can {action}',
-    'lot_not_in_process:vessel': 'lot {lot_number} is {status}: vessels are labelled during expansion only',
-    'lot_time_order': 'the lot cannot start before its cord was collected',
-    'named_dose_not_fillable': (
+    'lot_no_passage': N_('record at least passage P0 before the harvest'),
+    'lot_not_formulated': N_('record the formulation before filling bags'),
+    'lot_not_harvested': N_('record the harvest before the formulation'),
+    'lot_not_in_process': N_('lot {lot_number} is {status}; only a lot in process can {action}'),
+    'lot_not_in_process:vessel': N_('lot {lot_number} is {status}: vessels are labelled during expansion only'),
+    'lot_time_order': N_('the lot cannot start before its cord was collected'),
+    'named_dose_not_fillable': N_(
         '{subject_code} week {week}: {required:,.0f} cells for {weight_kg:g} kg at {cells_per_ml:,.0f} cells/ml is '
         '{volume_ml:.3g} ml; a bag holds {step_ml:g} to {max_ml:g} ml within the dose tolerance'
     ),
-    'named_dose_not_fillable:anticoagulant': (
+    'named_dose_not_fillable:anticoagulant': N_(
         'the anticoagulant volume ({added:g} ml) is not less than the named bag of {subject_code} ({volume_ml:g} '
         'ml)'
     ),
-    'named_subject_unknown': 'no subject {subject_code} is registered',
-    'named_visit_not_infusion': '{subject_code} has no week {week} infusion visit',
-    'passage_limit_exceeded': 'passage P{number} is past the limit of P{limit}',
-    'passage_not_recorded': 'passage P{passage_number} is not recorded',
-    'passage_out_of_order': 'passage P{number} is not the next one; expected P{expected}',
-    'passage_time_order': 'P{number} is seeded before P{number2} was harvested',
-    'passage_time_order:cord': 'the passage is seeded before the cord was collected',
-    'self_verification': 'the person who performed a step cannot verify it',
-    'signer_not_actor': 'sign with your own account: the signer is the person logged in',
-    'step_already_recorded': '{title} is already recorded',
-    'step_already_verified': 'step {step_key} is already verified',
-    'step_recorded_elsewhere': '{code} is recorded with its own form, which also records its numbers',
+    'named_subject_unknown': N_('no subject {subject_code} is registered'),
+    'named_visit_not_infusion': N_('{subject_code} has no week {week} infusion visit'),
+    'passage_limit_exceeded': N_('passage P{number} is past the limit of P{limit}'),
+    'passage_not_recorded': N_('passage P{passage_number} is not recorded'),
+    'passage_out_of_order': N_('passage P{number} is not the next one; expected P{expected}'),
+    'passage_time_order': N_('P{number} is seeded before P{number2} was harvested'),
+    'passage_time_order:cord': N_('the passage is seeded before the cord was collected'),
+    'self_verification': N_('the person who performed a step cannot verify it'),
+    'signer_not_actor': N_('sign with your own account: the signer is the person logged in'),
+    'step_already_recorded': N_('{title} is already recorded'),
+    'step_already_verified': N_('step {step_key} is already verified'),
+    'step_recorded_elsewhere': N_('{code} is recorded with its own form, which also records its numbers'),
     # --- QC, QA and holds
     'batch_record_incomplete': 'batch record incomplete: {gap}',
     'deviation_not_decided': 'deviation {number} is {status}; to {move} it must be {needs}',
@@ -225,14 +227,14 @@ MESSAGES: dict[str, str] = {
     'source_bank_not_released:lot': 'its cells come from {bank_code}, whose lot {lot_number} is {status}',
     'spec_version_exists': 'specification {version} exists; publish a new version',
     # --- storage
-    'storage_code_taken': 'a {what} {code} exists already; codes are unique',
-    'storage_item_already_placed': '{item} is in box {box_code} at {position} already; take it out or move it',
-    'storage_item_not_in_storage': '{item} is {state}, not in storage; take it out',
-    'storage_item_not_placed': '{item} is in no storage position',
-    'storage_item_not_placed:move': '{item} is in no storage position; put it first',
-    'storage_position_taken': '{code} {position} holds {who}; one container per position',
-    'storage_reading_exists': 'unit {code} has a reading at that time already ({said}); nothing was recorded',
-    'storage_same_position': '{item} is at {position} already',
+    'storage_code_taken': N_('a {what} {code} exists already; codes are unique'),
+    'storage_item_already_placed': N_('{item} is in box {box_code} at {position} already; take it out or move it'),
+    'storage_item_not_in_storage': N_('{item} is {state}, not in storage; take it out'),
+    'storage_item_not_placed': N_('{item} is in no storage position'),
+    'storage_item_not_placed:move': N_('{item} is in no storage position; put it first'),
+    'storage_position_taken': N_('{code} {position} holds {who}; one container per position'),
+    'storage_reading_exists': N_('unit {code} has a reading at that time already ({said}); nothing was recorded'),
+    'storage_same_position': N_('{item} is at {position} already'),
     # --- the trial
     'active_infection': 'clinically active bacterial, fungal, viral or parasitic infection',
     'age_out_of_range': 'age {age} at day 0 is outside {min_age}-{max_age} years',
