@@ -6,19 +6,20 @@ from datetime import datetime
 from typing import Any
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 
 from cellchain.audit.forms import SignatureForm
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, site_zone, text_field
 
 
 class ResultForm(PageForm):
-    test = text_field("Test")
-    value = text_field("Value")
-    sample_stage = text_field("Sample stage")
-    sampled_at = SiteDateTimeField("Sampled at (site time)")
-    tested_at = SiteDateTimeField("Tested at (site time, optional)")
-    repeat_of = text_field("Repeats result")
-    reason = text_field("Reason for the repeat")
+    test = text_field(_l("Test"))
+    value = text_field(_l("Value"))
+    sample_stage = text_field(_l("Sample stage"))
+    sampled_at = SiteDateTimeField(_l("Sampled at (site time)"))
+    tested_at = SiteDateTimeField(_l("Tested at (site time, optional)"))
+    repeat_of = text_field(_l("Repeats result"))
+    reason = text_field(_l("Reason for the repeat"))
 
     def result(self) -> dict[str, Any]:
         """The result as ``qc.parse_result`` reads it, which names every field it cannot take."""
