@@ -104,7 +104,8 @@ class FillForm(PageForm):
     count = text_field(_l("Number of standard bags"))
     volume_ml = text_field(_l("Volume per standard bag (ml)"))
     total_cells = text_field(
-        _l("Cells per bag (optional: within 0.5% of the formulation; bags carry the computed number)"))
+        _l("Cells per bag (optional: within %(tolerance)s of the formulation; bags carry the computed number)",
+           tolerance="0.5%"))
     anticoagulant = text_field(_l("Anticoagulant"))
     anticoagulant_lot = text_field(_l("Anticoagulant lot"))
     anticoagulant_volume_ml = text_field(_l("Anticoagulant volume per bag (ml, optional)"))
