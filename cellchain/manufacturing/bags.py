@@ -32,6 +32,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.core.words.numbers import cells_and_power
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
 from cellchain.identifiers.scans import format_bag_id
@@ -214,7 +215,7 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
     (the fill page shows it before the fill is submitted)."""
     entries = parse_named(named)
     if not entries:
-        raise Invalid({"named": "name at least one subject and week"})
+        raise Invalid({"named": translated(N_("name at least one subject and week"))})
     doses, reasons = named_doses(session, get_lot(session, lot_number), entries, settings)
     if reasons:
         raise Refused(reasons)
@@ -347,7 +348,7 @@ def barcodes(bag: Bag, tz: ZoneInfo) -> dict[str, str]:
 
 def bag_view(session: Session, bag_code: Any, *, tz: ZoneInfo) -> BagView:
     if not isinstance(bag_code, str) or not bag_code.strip():
-        raise Invalid({"bag_id": "give the bag id"})
+        raise Invalid({"bag_id": translated(N_("give the bag id"))})
     bag = lookups.bag_by_code(session, bag_code.strip())
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     allocation = session.exec(select(Allocation).where(Allocation.bag_id == bag.id)).first()
@@ -399,7 +400,8 @@ def _bags(session: Session, status: str | None, lot_number: str | None, din_text
         elif status in custody_states.STATES:
             statement = statement.where(Bag.custody_state == status)
         else:
-            raise Invalid({"status": f"one of {', '.join((*QUALITY_STATUSES, *custody_states.STATES))}"})
+            raise Invalid({"status": translated(N_(
+                "one of {choices}")).format(choices=', '.join((*QUALITY_STATUSES, *custody_states.STATES)))})
     if lot_number:
         statement = statement.where(Bag.lot_id == get_lot(session, lot_number).id)
     if din_text:

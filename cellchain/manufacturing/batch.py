@@ -21,7 +21,7 @@ from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.lot_access import effective_passages, effective_steps, lock_lot, moment, people
 from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
 from cellchain.manufacturing.rules import batch_record as rules
@@ -96,14 +96,15 @@ def _details(value: Any) -> dict[str, Any]:
     if value in (None, ""):
         return {}
     if not isinstance(value, Mapping) or len(value) > MAX_DETAILS:
-        raise Invalid({"details": f"an object of up to {MAX_DETAILS} named values"})
+        raise Invalid({"details": translated(N_(
+            "an object of up to {max_details} named values")).format(max_details=MAX_DETAILS)})
     for name, item in value.items():
         if not isinstance(name, str) or not 1 <= len(name) <= 40:
-            raise Invalid({"details": "each name is 1-40 characters"})
+            raise Invalid({"details": translated(N_("each name is 1-40 characters"))})
         if isinstance(item, float) and item != item:  # NaN cannot be signed or printed
-            raise Invalid({f"details.{name}": "not a number"})
+            raise Invalid({f"details.{name}": translated(N_("not a number"))})
         if not (item is None or isinstance(item, (bool, int, float)) or (isinstance(item, str) and len(item) <= 200)):
-            raise Invalid({f"details.{name}": "text up to 200 characters, a number or true/false"})
+            raise Invalid({f"details.{name}": translated(N_("text up to 200 characters, a number or true/false"))})
     return dict(value)
 
 
@@ -125,18 +126,18 @@ def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
     code = data.get("step")
     step = _defs_by_code(steps).get(code) if isinstance(code, str) else None
     if step is None:
-        fields["step"] = f"one of {', '.join(s.code for s in steps)}"
+        fields["step"] = translated(N_("one of {choices}")).format(choices=', '.join(s.code for s in steps))
     number = data.get("passage_number")
     if number in ("", None):
         number = None
     elif isinstance(number, str) and number.isdigit():
         number = int(number)
     if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
-        fields["passage_number"] = "a passage number (0, 1, 2 ...)"
+        fields["passage_number"] = translated(N_("a passage number (0, 1, 2 ...)"))
     elif step is not None and step.repeat_per_passage and number is None:
-        fields["passage_number"] = f"{step.title} is recorded per passage: say which"
+        fields["passage_number"] = translated(N_("{title} is recorded per passage: say which")).format(title=step.title)
     elif step is not None and not step.repeat_per_passage and number is not None:
-        fields["passage_number"] = f"{step.title} is not recorded per passage"
+        fields["passage_number"] = translated(N_("{title} is not recorded per passage")).format(title=step.title)
     try:
         values = read_fields({"details": lambda: _details(data.get("details")),
                               "performed_at": lambda: moment(data, "performed_at", default=utcnow())})

@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, Refused
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Collection, DonorResult, Lot
 from cellchain.manufacturing.rules import donor
@@ -45,7 +46,7 @@ class Entered:
 
 def _cord(session: Session, din: Any) -> Collection:
     if not isinstance(din, str) or not din.strip():
-        raise Invalid({"din": "give the collection's DIN"})
+        raise Invalid({"din": translated(N_("give the collection's DIN"))})
     return lookups.collection_by_din(session, din.strip(), for_update=True)
 
 

@@ -21,6 +21,7 @@ from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
@@ -53,7 +54,7 @@ FORMULATION_EXCEEDS_HARVEST = "formulation_exceeds_harvest"
 
 def _locked_collection(session: Session, din: Any) -> Collection:
     if not isinstance(din, str):
-        raise Invalid({"collection_din": "give the collection's 13-character DIN"})
+        raise Invalid({"collection_din": translated(N_("give the collection's 13-character DIN"))})
     try:
         text = Din.parse(din.strip()).text
     except Invalid as error:
@@ -87,7 +88,7 @@ def purpose_of(value: Any) -> str:
     if value in (None, ""):
         return "dosing"
     if value not in LOT_PURPOSES:
-        raise Invalid({"purpose": f"one of {', '.join(LOT_PURPOSES)}"})
+        raise Invalid({"purpose": translated(N_("one of {choices}")).format(choices=', '.join(LOT_PURPOSES))})
     return value
 
 
@@ -160,7 +161,7 @@ def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, v
 def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
     """``expansion.parse_passage``, with times read strictly (an offset, not in the future)."""
     if not isinstance(data, Mapping):
-        raise Invalid({"passage": "must be an object"})
+        raise Invalid({"passage": translated(N_("must be an object"))})
     fields: dict[str, str] = {}
     values = dict(data)
     for name in ("seeded_at", "harvested_at"):
@@ -177,7 +178,8 @@ def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
     else:
         for name in ("seeded_cells", "harvested_cells"):
             if getattr(entry, name) > MAX_CELLS:
-                fields[name] = f"more than {MAX_CELLS:.0e} cells: check the count"
+                fields[name] = translated(N_(
+                    "more than {max_cells:.0e} cells: check the count")).format(max_cells=MAX_CELLS)
     if fields:
         raise Invalid(fields, "the passage has invalid fields")
     return entry
@@ -231,14 +233,16 @@ def _whole_cells(value: Any, name: str) -> int:
     whole = isinstance(value, int) and not isinstance(value, bool)
     number = value if whole else parse_number(value, name)
     if number <= 0 or not float(number).is_integer() or number > MAX_CELLS:
-        raise Invalid({name: f"{value!r} is not a positive whole number of cells (at most {MAX_CELLS:.0e})"})
+        raise Invalid({name: translated(N_(
+            "{value!r} is not a positive whole number of cells (at most {max_cells:.0e})")).format(
+            value=value, max_cells=MAX_CELLS)})
     return int(number)
 
 
 def _positive(value: Any, name: str, unit: str) -> float:
     number = parse_number(value, name)
     if not number > 0:
-        raise Invalid({name: f"a positive number of {unit}"})
+        raise Invalid({name: translated(N_("a positive number of {unit}")).format(unit=unit)})
     return number
 
 

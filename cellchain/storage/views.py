@@ -17,6 +17,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import label_views, placements, places, scan_views, temperatures
@@ -247,7 +248,7 @@ def enter_reading(unit_code: str):
     def enter():
         session = db.session()
         if not form.temperature_c.data:
-            raise Invalid({"temperature_c": "read the unit's temperature"})
+            raise Invalid({"temperature_c": translated(N_("read the unit's temperature"))})
         recorded = temperatures.enter(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                       measured_at=form.measured_at.data, temperature_c=form.temperature_c.data,
                                       notes=form.notes.data or None)
@@ -265,7 +266,7 @@ def import_readings(unit_code: str):
     def run():
         upload = form.file.data
         if upload is None or not getattr(upload, "filename", ""):
-            raise Invalid({"file": "choose the logger's CSV file"})
+            raise Invalid({"file": translated(N_("choose the logger's CSV file"))})
         session = db.session()
         recorded = temperatures.import_file(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                             content=upload.read(), file_name=upload.filename, tz=site_zone())

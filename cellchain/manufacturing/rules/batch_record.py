@@ -109,7 +109,7 @@ def completeness(
 
 def _identity(person_id: Any, field_name: str) -> str:
     if person_id is None or (isinstance(person_id, str) and not person_id.strip()):
-        raise Invalid({field_name: "is required"})
+        raise Invalid({field_name: translated(N_("is required"))})
     return str(person_id).strip().casefold()
 
 
