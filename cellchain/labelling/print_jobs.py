@@ -31,6 +31,7 @@ from cellchain.core import db
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.labelling import label_items
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.label_items import KINDS, PrintItem, Shipment
@@ -219,9 +220,11 @@ TARGETS: dict[str, str] = {"collection": "collection", "bag": "bag", "lot": "bag
                            "vial": "cryovial", "bank": "cryovial"}
 """Print page target -> label kind. ``lot`` prints the bag labels of all its bags, ``bank`` the labels of
 all its frozen vials."""
-TARGET_TITLES = {"collection": "Collection label", "bag": "Bag label", "lot": "Bag labels of the lot",
-                 "qc": "QC sample tube labels", "vessel": "Culture vessel labels", "subject": "Wristband",
-                 "shipment": "Shipper label", "vial": "Cryovial label", "bank": "Cryovial labels of the bank"}
+TARGET_TITLES = {"collection": N_("Collection label"), "bag": N_("Bag label"), "lot": N_("Bag labels of the lot"),
+                 "qc": N_("QC sample tube labels"), "vessel": N_("Culture vessel labels"), "subject": N_("Wristband"),
+                 "shipment": N_("Shipper label"), "vial": N_("Cryovial label"),
+                 "bank": N_("Cryovial labels of the bank")}
+"""Each print page's title, in English; the page shows it in the reader's language."""
 
 
 def target_kind(target: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
@@ -120,7 +121,7 @@ def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: 
     counts = {s: sum(1 for row in history if row.status == s) for s in LABEL_STATUSES}
     return render_template("labels/print.html", item_type=item_type, key=key, kind=kind,
                            summary=readable(summary.summary) if summary else {},
-                           title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
+                           title=_(print_jobs.TARGET_TITLES[item_type]), history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
                            form=form or request.args, status_form=status_form or {})
@@ -195,7 +196,7 @@ def shipment(shipment_id: str):
     session = db.session()
     prints = print_jobs.shipment_prints(session, shipment_id)
     if not prints:
-        raise NotFound(f"no shipper label {shipment_id[:40]} was printed here")
+        raise NotFound(_("no shipper label %(id)s was printed here", id=shipment_id[:40]))
     contents = print_jobs.shipment_contents(session, prints[-1])
     return render_template("labels/shipment.html", shipment_id=shipment_id, prints=prints, label=prints[-1],
                            contents=contents, printers=print_jobs.user_names(session, prints),

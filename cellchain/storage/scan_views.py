@@ -42,9 +42,10 @@ def container(session: Session, data: dict[str, Any], field: str = "container") 
     errors: dict[str, str] = {}
     if kind not in layout.STORABLE_KINDS:
         errors["item_type" if kind is not None else field] = (
-            f"scan the container, or give item_type ({' or '.join(layout.STORABLE_KINDS)}) and item_id")
+            translated(N_("scan the container, or give item_type ({kinds}) and item_id")).format(
+                kinds=" or ".join(layout.STORABLE_KINDS)))
     if isinstance(item_id, bool) or not isinstance(item_id, int) or not 1 <= item_id <= 2**31 - 1:
-        errors.setdefault("item_id", "the container's record id, a whole number")
+        errors.setdefault("item_id", translated(N_("the container's record id, a whole number")))
     if errors:
         raise Invalid(errors)
     if kind == "bag":
