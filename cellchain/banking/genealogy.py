@@ -47,7 +47,8 @@ def cord_of(session: Session, record_type: str, key: Any) -> str:
         raise Invalid({"type": translated(N_("one of {choices}")).format(choices=', '.join(statements))})
     din = session.exec(statements[record_type]).first()
     if din is None:
-        raise NotFound(f"no {record_type} {key} with a cord of origin")
+        raise NotFound(translated(N_(
+            "no {record_type} {key} with a cord of origin")).format(record_type=record_type, key=key))
     return din
 
 

@@ -223,7 +223,7 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
 
 
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
-    reasons = not_in_process(lot, "be filled")
+    reasons = not_in_process(lot, translated(N_("be filled")))
     if lot.purpose != "dosing":
         reasons.append(Reason(LOT_FOR_BANK, lot_number=lot.lot_number))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:

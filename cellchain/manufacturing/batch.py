@@ -144,7 +144,7 @@ def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
     except Invalid as error:
         fields.update(error.fields)
     if fields:
-        raise Invalid(fields, "the step has invalid fields")
+        raise Invalid(fields, translated(N_("the step has invalid fields")))
     return StepInput(code, number, values["details"], values["performed_at"])
 
 
@@ -201,7 +201,8 @@ def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int
     lot = lock_lot(session, lot_number)
     step = session.get(BatchStep, step_id)
     if step is None or step.lot_id != lot.id:
-        raise NotFound(f"lot {lot.lot_number} has no step {step_id}")
+        raise NotFound(translated(N_(
+            "lot {lot_number} has no step {step_id}")).format(lot_number=lot.lot_number, step_id=step_id))
     reasons = _verification_reasons(session, actor, lot, step, signature)
     if reasons:
         raise Refused(reasons)

@@ -181,7 +181,7 @@ def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
                 fields[name] = translated(N_(
                     "more than {max_cells:.0e} cells: check the count")).format(max_cells=MAX_CELLS)
     if fields:
-        raise Invalid(fields, "the passage has invalid fields")
+        raise Invalid(fields, translated(N_("the passage has invalid fields")))
     return entry
 
 
@@ -200,7 +200,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
     entry = parse_passage(data)
     lot = lock_lot(session, lot_number)
     existing = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, "take a passage")
+    reasons = not_in_process(lot, translated(N_("take a passage")))
     try:
         expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit,
                                      first=lot.first_passage)
@@ -254,7 +254,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
                     "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, "be harvested")
+    reasons = not_in_process(lot, translated(N_("be harvested")))
     if not passages:
         reasons.append(Reason(NO_PASSAGE))
     elif values["harvested_at"] < passages[-1].seeded_at:
@@ -279,7 +279,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
                     "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
                     "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
-    reasons = not_in_process(lot, "be formulated")
+    reasons = not_in_process(lot, translated(N_("be formulated")))
     total = values["cells_per_ml"] * values["volume_ml"]
     if lot.harvested_cells is None:
         reasons.append(Reason(NOT_HARVESTED))

@@ -161,7 +161,7 @@ def parse_freeze(data: Mapping[str, Any], *, now: datetime) -> FreezeInput:
     values, errors = _read(data, readers, optional=("frozen_at",))
     errors.update(stated_time_problems({"frozen_at": values.get("frozen_at")}, now=now))
     if errors:
-        raise Invalid(errors, "the bank has invalid fields")
+        raise Invalid(errors, translated(N_("the bank has invalid fields")))
     return FreezeInput(**values)
 
 
@@ -194,7 +194,7 @@ def parse_thaw(data: Mapping[str, Any], *, now: datetime) -> ThawInput:
     values, errors = _read(data, readers, optional=("thawed_at",))
     errors.update(stated_time_problems({"thawed_at": values.get("thawed_at")}, now=now))
     if errors:
-        raise Invalid(errors, "the thaw has invalid fields")
+        raise Invalid(errors, translated(N_("the thaw has invalid fields")))
     return ThawInput(**values)
 
 

@@ -88,7 +88,7 @@ def parse_screening(data: Any) -> dict[str, str]:
             continue
         parsed[key] = word
     if errors:
-        raise Invalid(errors, "screening has unreadable entries")
+        raise Invalid(errors, translated(N_("screening has unreadable entries")))
     return parsed
 
 
@@ -214,7 +214,7 @@ def parse_result_entry(data: Mapping[str, Any], *, today: date) -> ResultEntry:
     if not laboratory or len(laboratory) > MAX_LABORATORY:
         errors["laboratory"] = f"name the laboratory that reported it (up to {MAX_LABORATORY} characters)"
     if errors:
-        raise Invalid(errors, "the result has invalid fields")
+        raise Invalid(errors, translated(N_("the result has invalid fields")))
     return ResultEntry(str(test), str(result), reported, laboratory)  # type: ignore[arg-type]
 
 

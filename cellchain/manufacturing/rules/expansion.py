@@ -178,5 +178,5 @@ def parse_passage(data: Any) -> PassageInput:
             errors.update(error.fields)
     errors.update({k: v for k, v in _cross_checks(values).items() if k not in errors})
     if errors:
-        raise Invalid(errors, "the passage has invalid fields")
+        raise Invalid(errors, translated(N_("the passage has invalid fields")))
     return PassageInput(**values)
