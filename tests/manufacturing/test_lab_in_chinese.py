@@ -8,8 +8,8 @@ import pymupdf
 from tests.factories.lab import formulated_lot, in_db, make_bag
 
 
-def choose_chinese(auth) -> None:
-    auth.login("lab")
+def choose_chinese(auth, username: str = "lab") -> None:
+    auth.login(username)
     assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
 
 
@@ -55,3 +55,26 @@ def test_an_english_reader_still_gets_the_lot_page_and_batch_record_in_english(a
     assert "Batch record (PDF)" in page and "批次" not in page
     text = pdf_text(client.get(f"/api/v1/lots/{lot_id}/batch-record.pdf").data)
     assert f"Batch record - lot {lot_id}" in text and "Completeness" in text and "批" not in text
+
+
+def test_a_chinese_reader_sees_the_bank_storage_qc_and_label_pages_in_chinese(app, client, auth):
+    lot_id = filled_lot(app)
+    choose_chinese(auth)
+    pages = {"/banks/": ("细胞库", "筛选"), "/storage/": ("储存设备", "它在哪里？"), "/labels/": ("标签平衡核对",)}
+    qc_pages = {"/qc/": ("质控工作清单",), f"/qc/lots/{lot_id}": ("质控结果 · 批次", "检测项目")}
+    for url, words in pages.items():
+        assert all(word in client.get(url).get_data(as_text=True) for word in words), url
+    auth.logout()
+    choose_chinese(auth, "qc")
+    for url, words in qc_pages.items():
+        assert all(word in client.get(url).get_data(as_text=True) for word in words), url
+
+
+def test_a_refused_passage_tells_a_chinese_reader_which_field_is_wrong_in_chinese(app, client, auth):
+    lot_id = filled_lot(app)
+    choose_chinese(auth)
+    response = auth.post(f"/lab/lots/{lot_id}/passages", {"number": "3", "seeded_cells": "many",
+                                                          "harvested_cells": "10", "viability_pct": "101"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "不是 0 至 100 之间的百分比" in page or "0 至 100" in page
