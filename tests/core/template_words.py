@@ -27,7 +27,9 @@ _TAG = re.compile(r"<[^>]*>", re.S)
 _ATTRIBUTE = re.compile(r"""\b(%s)\s*=\s*("[^"]*"|'[^']*')""" % "|".join(ATTRIBUTES), re.I)
 _BUTTON_VALUE = re.compile(r"""<input\b[^>]*type=["']?(?:submit|button)[^>]*>""", re.I)
 _VALUE = re.compile(r"""\bvalue\s*=\s*("[^"]*"|'[^']*')""", re.I)
-_LITERAL = re.compile(r"""(?<![\w.])(_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+# pgettext's message follows its context: the two are one marked call, not a literal and a loose one.
+_LITERAL = re.compile(r"""(?<![\w.])(pgettext\s*\(\s*(?:"[^"]*"|'[^']*')\s*,"""
+                      r"""|_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _ENTITY = re.compile(r"&[a-zA-Z]+;|&#\d+;")
 
