@@ -39,7 +39,8 @@ SMALL = ParagraphStyle("cc-small", parent=BODY, fontSize=7.5, leading=9)
 PASS_COLOUR = colors.HexColor("#17663a")
 FAIL_COLOUR = colors.HexColor("#a61b1b")
 CHINESE_FONT = "STSong-Light"
-_localised: dict[tuple[str, str], ParagraphStyle] = {}
+# Each English style with its Chinese twin, by identity (two modules may reuse a style's name).
+_localised: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
 
 
 def reader_language() -> str:
@@ -62,10 +63,11 @@ def in_reader_font(style: ParagraphStyle) -> ParagraphStyle:
     font = font_for_reader()
     if font != CHINESE_FONT:
         return style
-    key = (style.name, font)
-    if key not in _localised:
-        _localised[key] = ParagraphStyle(f"{style.name}-{font}", parent=style, fontName=font, wordWrap="CJK")
-    return _localised[key]
+    known = _localised.get(id(style))
+    if known is None or known[0] is not style:
+        known = (style, ParagraphStyle(f"{style.name}-{font}", parent=style, fontName=font, wordWrap="CJK"))
+        _localised[id(style)] = known
+    return known[1]
 
 
 def table_font() -> list[tuple]:
