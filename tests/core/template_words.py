@@ -24,7 +24,7 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TAG = re.compile(r"<[^>]*>", re.S)
-_ATTRIBUTE = re.compile(r"""\b(%s)\s*=\s*("[^"]*"|'[^']*')""" % "|".join(ATTRIBUTES), re.I)
+_ATTRIBUTE = re.compile(r"""\b({})\s*=\s*("[^"]*"|'[^']*')""".format("|".join(ATTRIBUTES)), re.I)
 _BUTTON_VALUE = re.compile(r"""<input\b[^>]*type=["']?(?:submit|button)[^>]*>""", re.I)
 _VALUE = re.compile(r"""\bvalue\s*=\s*("[^"]*"|'[^']*')""", re.I)
 # pgettext's message follows its context: the two are one marked call, not a literal and a loose one.
