@@ -14,7 +14,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
@@ -46,36 +46,38 @@ MESSAGES: dict[str, str] = {
     'vial_discarded': 'the vial was discarded',
     'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
     # --- every request
-    'submission_in_progress': 'this form is being recorded; open the page again in a moment to see what was recorded',
-    'submission_reused': (
+    'submission_in_progress': N_(
+        'this form is being recorded; open the page again in a moment to see what was recorded'
+    ),
+    'submission_reused': N_(
         "this form's id was already used by another form; open the page again and send it from there"
     ),
-    'conflict': 'a concurrent change got there first; reload and try again',
-    'idempotency_key_in_flight': (
+    'conflict': N_('a concurrent change got there first; reload and try again'),
+    'idempotency_key_in_flight': N_(
         'the first request with this Idempotency-Key is still being recorded; send it again in a moment to get '
         'its answer'
     ),
-    'idempotency_key_reused': (
+    'idempotency_key_reused': N_(
         'this Idempotency-Key was first sent with another request ({first}); send a new key for a new request'
     ),
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
     # --- the audit trail
-    'no_outside_changes_to_review': (
+    'no_outside_changes_to_review': N_(
         'no change made outside the application up to number {through} waits for review (someone reviewed them '
         'already)'
     ),
     # --- people and accounts
-    'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
-    'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
-    'grant_same_admin': 'a second administrator signs a role grant, not the one who asked',
-    'language_not_offered': 'the site offers the languages {offered}, not "{value}"',
-    'own_account:approve': 'nobody approves roles for their own account',
-    'own_account:roles': 'nobody changes their own roles: ask another administrator',
-    'own_account:unlock': 'nobody unlocks their own account: ask another administrator',
-    'qa_with_lab': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
-    'qa_with_qc': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
+    'admin_with_operational_role': N_('an administrator holds no other role (asked for {others} as well)'),
+    'grant_not_pending': N_('role grant {grant_id} is {status}, not pending'),
+    'grant_same_admin': N_('a second administrator signs a role grant, not the one who asked'),
+    'language_not_offered': N_('the site offers the languages {offered}, not "{value}"'),
+    'own_account:approve': N_('nobody approves roles for their own account'),
+    'own_account:roles': N_('nobody changes their own roles: ask another administrator'),
+    'own_account:unlock': N_('nobody unlocks their own account: ask another administrator'),
+    'qa_with_lab': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
+    'qa_with_qc': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
     # --- subject safety
     'assessment_incomplete': 'the investigator confirms a complete assessment: still missing {missing}',
     'awareness_after_report': 'awareness cannot move once the event was reported to the sponsor',
@@ -107,23 +109,23 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
     'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
-    'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
-    'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
+    'din_check_character_mismatch': N_('check character {k} does not match DIN {eye_readable}: re-key or scan it'),
+    'din_flags_mismatch': N_('flags {flags} do not match DIN {din} (expected {expected})'),
     # --- labels
-    'bag_not_released:shipment': 'bag {bag_code} is {quality_status}: only released bags are shipped',
-    'bag_not_thawed': 'bag {bag_code} has not been thawed: it keeps its frozen label',
-    'bag_rejected:label': 'bag {bag_code} is rejected: it gets no new label',
-    'bank_has_no_frozen_vials': 'bank {key} has no frozen vial left',
-    'label_accounted_for': 'label {id} is {status}; print a reprint instead',
-    'label_already_printed': (
+    'bag_not_released:shipment': N_('bag {bag_code} is {quality_status}: only released bags are shipped'),
+    'bag_not_thawed': N_('bag {bag_code} has not been thawed: it keeps its frozen label'),
+    'bag_rejected:label': N_('bag {bag_code} is rejected: it gets no new label'),
+    'bank_has_no_frozen_vials': N_('bank {key} has no frozen vial left'),
+    'label_accounted_for': N_('label {id} is {status}; print a reprint instead'),
+    'label_already_printed': N_(
         'the {title} label of {item_key} is printed already; a QA reviewer reprints it with a reason'
     ),
-    'label_cannot_print': '{title} label: {problem}',
-    'label_cannot_print:layout': '{problem}',
-    'label_status_not_allowed': 'label {id} ({item_key}) is {status}: it can be marked {allowed}',
-    'lot_has_no_bags': 'lot {lot_number} has no bags yet',
-    'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
-    'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
+    'label_cannot_print': N_('{title} label: {problem}'),
+    'label_cannot_print:layout': N_('{problem}'),
+    'label_status_not_allowed': N_('label {id} ({item_key}) is {status}: it can be marked {allowed}'),
+    'lot_has_no_bags': N_('lot {lot_number} has no bags yet'),
+    'subject_not_eligible': N_('subject {subject_code} failed screening: a wristband is for trial subjects'),
+    'vial_not_frozen': N_('vial {vial_code} is {state}: it gets no new label'),
     # --- manufacturing
     'batch_step_missing': '{label} ({key}) is not recorded as performed',
     'batch_step_missing:passage': '{title}: no passage recorded',
