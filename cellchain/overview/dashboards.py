@@ -26,6 +26,7 @@ from cellchain.audit import row_changes
 from cellchain.audit.models import AuditTypeCount, RowChange
 from cellchain.core.errors import Reason
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.manufacturing import bags, collections
 from cellchain.manufacturing import lots as lot_service
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -54,13 +55,13 @@ UNRECORDED_SHOWN = 20
 CLINICAL_DEVIATIONS_SHOWN = 10
 """The newest clinical protocol deviations not closed that a dashboard lists; the count says how many in all."""
 AREAS: dict[str, tuple[str, ...]] = {
-    "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
+    N_("Manufacturing"): ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
-    "QC and release": ("qc_result", "specification", "deviation", "excursion", "hold"),
-    "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
-    "Ward": ("bedside_check", "infusion"),
-    "People and signatures": ("user", "login", "api_token", "signature"),
-    "Safety": ("adverse_event", "sae_report", "clinical_deviation"),
+    N_("QC and release"): ("qc_result", "specification", "deviation", "excursion", "hold"),
+    N_("Trial"): ("subject", "visit", "allocation", randomization.RECORD_TYPE),
+    N_("Ward"): ("bedside_check", "infusion"),
+    N_("People and signatures"): ("user", "login", "api_token", "signature"),
+    N_("Safety"): ("adverse_event", "sae_report", "clinical_deviation"),
 }
 """The audit trail's record types grouped by the area of work that writes them."""
 
@@ -348,7 +349,7 @@ def auditor_panel(session: Session) -> AuditorPanel:
         areas.append(AreaCount(area, sum(n for _, n in found), found))
     other = sorted((t, n) for t, n in per_type.items() if t not in placed)
     if other:
-        areas.append(AreaCount("Other", sum(n for _, n in other), other))
+        areas.append(AreaCount(N_("Other"), sum(n for _, n in other), other))
     outside = row_changes.newest(session, limit=OUTSIDE_SHOWN + 1)
     return AuditorPanel(sum(per_type.values()), areas, outside[:OUTSIDE_SHOWN], len(outside) > OUTSIDE_SHOWN)
 

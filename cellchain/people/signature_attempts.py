@@ -15,6 +15,7 @@ would lock that other person out. Here a wrong password in someone else's signat
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlmodel import Session
 
 from cellchain.audit import trail
@@ -72,7 +73,9 @@ def record_failure(session: Session, *, typist_id: int, typist_username: str, si
     trail.record(session, actor=None, record_type="user", record_id=typist_id, action="cosignature_failed",
                  new={"typist": typist_username, "signer": signer, "known_user": known_user})
     inbox.notify(session, roles=("qa",), kind=NOTICE_KIND,
-                 subject=f"Wrong password in a co-signature typed by {typist_username}",
-                 body=f"{typist_username} sent a signature for '{signer}' with a wrong password. It counts against "
-                      f"{typist_username} only; '{signer}' is not locked. Repeated tries are throttled and may be "
-                      "someone guessing a colleague's password.")
+                 subject=lambda: gettext("Wrong password in a co-signature typed by %(typist)s",
+                                         typist=typist_username),
+                 body=lambda: gettext(
+                     "%(typist)s sent a signature for '%(signer)s' with a wrong password. It counts against "
+                     "%(typist)s only; '%(signer)s' is not locked. Repeated tries are throttled and may be "
+                     "someone guessing a colleague's password.", typist=typist_username, signer=signer))

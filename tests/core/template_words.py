@@ -24,10 +24,11 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TAG = re.compile(r"<[^>]*>", re.S)
-_ATTRIBUTE = re.compile(r"""\b(%s)\s*=\s*("[^"]*"|'[^']*')""" % "|".join(ATTRIBUTES), re.I)
+_ATTRIBUTE = re.compile(r"""\b(""" + "|".join(ATTRIBUTES) + r""")\s*=\s*("[^"]*"|'[^']*')""", re.I)
 _BUTTON_VALUE = re.compile(r"""<input\b[^>]*type=["']?(?:submit|button)[^>]*>""", re.I)
 _VALUE = re.compile(r"""\bvalue\s*=\s*("[^"]*"|'[^']*')""", re.I)
-_LITERAL = re.compile(r"""(?<![\w.])(_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+_LITERAL = re.compile(r"""(?<![\w.])(_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*"""
+                      r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 # ngettext's plural, its second argument, is marked as its first is.
 _NGETTEXT = re.compile(r"""\bngettext\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*""")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
