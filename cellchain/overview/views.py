@@ -48,7 +48,7 @@ def infusions_per_week():
     bars = [charts.Bar(w.key, w.label, w.count, ngettext(
                 "week %(week)s (from %(monday)s): %(num)d infusion completed",
                 "week %(week)s (from %(monday)s): %(num)d infusions completed", w.count,
-                week=w.key, monday=f"{w.monday:%Y-%m-%d}"))
+                week=w.key, monday=w.monday.isoformat()))
             for w in weeks]
     caption = gettext("%(count)s completed in the last %(weeks)s ISO weeks (site time)",
                       count=sum(w.count for w in weeks), weeks=len(weeks))

@@ -47,7 +47,7 @@ def test_qa_who_reads_chinese_is_mailed_the_wrong_co_signature_notice_in_chinese
     _wrong_co_signature(app, api)
     subject, body = _mail(smtp)
     assert subject == "nurse 在共同签名中输入了错误的密码"
-    assert "'admin' 未被锁定" in body and "not locked" not in body
+    assert "“admin”未被锁定" in body and "not locked" not in body
     with app.app_context():
         notice = db.session().exec(select(Notification).where(Notification.kind == "signature_failed")).one()
         assert notice.subject == subject

@@ -121,7 +121,7 @@ MESSAGES: dict[str, str] = {
         'the {title} label of {item_key} is printed already; a QA reviewer reprints it with a reason'
     ),
     'label_cannot_print': N_('{title} label: {problem}'),
-    'label_cannot_print:layout': N_('{problem}'),
+    'label_cannot_print:layout': '{problem}',
     'label_status_not_allowed': N_('label {id} ({item_key}) is {status}: it can be marked {allowed}'),
     'lot_has_no_bags': N_('lot {lot_number} has no bags yet'),
     'subject_not_eligible': N_('subject {subject_code} failed screening: a wristband is for trial subjects'),
