@@ -173,10 +173,11 @@ def check_credentials(session: Session, username: str, password: str, *, policy:
         user_id = user.id  # captured now: the request's rollback expires the loaded object
         db.defer(lambda s: trail.record(s, actor=None, record_type="user", record_id=user_id,
                                         action=f"{action}_locked", new={"username": username}))
-        raise Forbidden("this account is locked after repeated failed passwords; an administrator can unlock it")
+        raise Forbidden(translated(N_("this account is locked after repeated failed passwords; an administrator can "
+                                       "unlock it")))
     if not password_matches(user, password, policy=policy) or (user is not None and not user.active):
         db.defer(lambda s: _register_failure(s, username, action, policy.max_failed_logins))
-        raise Unauthenticated("the username or password is wrong")
+        raise Unauthenticated(translated(N_("the username or password is wrong")))
     if user.failed_logins:
         user.failed_logins = 0
         session.add(user)

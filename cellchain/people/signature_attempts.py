@@ -21,13 +21,14 @@ from sqlmodel import Session
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
+from cellchain.core.words import N_, translated
 from cellchain.notices import inbox
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
 
 NOTICE_KIND = "signature_failed"
-WRONG = "the co-signer's username or password is wrong"
+WRONG = N_("the co-signer's username or password is wrong")
 
 
 def typist_key(user_id: int) -> str:
@@ -52,17 +53,18 @@ def check_cosigner(session: Session, *, typist: Actor, username: str, password: 
     try:
         login_guard.refuse_if_throttled(session, typist_key(typist.id), typist.username, policy=limits)
     except Throttled as throttled:
-        raise Throttled(f"too many wrong passwords were typed into other people's signatures from your account; "
-                        f"try again in {throttled.retry_after} seconds", retry_after=throttled.retry_after) from None
+        raise Throttled(translated(N_("too many wrong passwords were typed into other people's signatures from your "
+                                      "account; try again in {seconds} seconds")).format(seconds=throttled.retry_after),
+                        retry_after=throttled.retry_after) from None
     signer = accounts.find_user(session, username)
     if signer is not None and signer.is_locked:
-        raise Forbidden("the co-signer's account is locked; an administrator can unlock it")
+        raise Forbidden(translated(N_("the co-signer's account is locked; an administrator can unlock it")))
     if not accounts.password_matches(signer, password, policy=policy) or (signer is not None and not signer.active):
         who = (typist.id, typist.username)
         named, known = username[:64], signer is not None
         db.defer(lambda s: record_failure(s, typist_id=who[0], typist_username=who[1], signer=named,
                                           known_user=known, policy=policy))
-        raise Unauthenticated(WRONG)
+        raise Unauthenticated(translated(WRONG))
     return signer
 
 
