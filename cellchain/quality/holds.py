@@ -17,11 +17,12 @@ QA and the investigators when it is placed. docs/rules.md, "Quality: holds".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
@@ -175,14 +176,27 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
                    .all()) if raised else {}
     for row in raised:
         number = numbers[row.lot_id]
-        origin = "" if row.lot_id == lot.id else f" Its cells come from the cell bank of lot {lot.lot_number}."
         inbox.notify(session, roles=NOTIFIED_ROLES, kind=hold_rules.LOT_ON_HOLD,
-                     subject=f"HOLD on released lot {number}: {result.test_code} out of specification",
-                     body=(f"Lot {number} is on hold (hold {row.id}). {cause}.{origin} Bags still in stock are "
-                           "refused at allocation, dispatch and the bedside. Subjects already infused from this "
-                           "lot are listed on the hold page for the treating physician."),
+                     subject=_lot_hold_subject(number, result.test_code),
+                     body=_lot_hold_body(number, row.id, cause, None if row.lot_id == lot.id else lot.lot_number),
                      link=f"/qa/holds/{row.id}")
     return raised
+
+
+def _lot_hold_subject(number: str, test_code: str) -> Callable[[], str]:
+    return lambda: gettext("HOLD on released lot %(lot)s: %(test)s out of specification", lot=number, test=test_code)
+
+
+def _lot_hold_body(number: str, hold_id: int, cause: str, bank_lot: str | None) -> Callable[[], str]:
+    """The notice of a lot held by a result, worded in its recipient's language (``inbox.notify``)."""
+    def words() -> str:
+        origin = "" if bank_lot is None else " " + gettext("Its cells come from the cell bank of lot %(lot)s.",
+                                                           lot=bank_lot)
+        return (gettext("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=hold_id, cause=cause)
+                + origin + " " + gettext("Bags still in stock are refused at allocation, dispatch and the bedside. "
+                                         "Subjects already infused from this lot are listed on the hold page for "
+                                         "the treating physician."))
+    return words
 
 
 def content(hold: Hold) -> dict[str, Any]:

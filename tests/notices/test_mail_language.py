@@ -66,3 +66,21 @@ def test_the_same_notice_is_in_english_for_qa_who_reads_english(app, api, smtp):
     subject, body = _mail(app, smtp)
     assert subject == "Wrong password in a co-signature typed by nurse"
     assert "'admin' is not locked" in body
+
+
+def test_a_hold_is_mailed_in_chinese_to_the_investigator_who_reads_chinese_and_in_english_to_qa(app, api, smtp):
+    test_mail._give_addresses(api)
+    with app.app_context():
+        investigator = accounts.find_user(db.session(), "investigator")
+        investigator.language = "zh"
+        db.session().add(investigator)
+        db.commit()
+    lot_id = test_mail._released_lot(app)
+    assert test_mail._positive_sterility(api, lot_id).status_code == 201
+    delivered = {to[0]: message_from_bytes(content) for to, content in smtp.messages}
+    chinese = delivered[test_mail.EMAILS["investigator"]]
+    english = delivered[test_mail.EMAILS["qa"]]
+    assert str(make_header(decode_header(chinese["Subject"]))) == f"已放行批次 {lot_id} 被冻结：sterility 超出质量标准"
+    assert "请在 cellchain 中打开：/qa/holds/" in chinese.get_payload(decode=True).decode()
+    assert english["Subject"] == f"HOLD on released lot {lot_id}: sterility out of specification"
+    assert "Open it in cellchain at /qa/holds/" in english.get_payload(decode=True).decode()
