@@ -31,6 +31,8 @@ from cellchain.audit.models import Signature
 from cellchain.banking.models import CellBank
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import numbers, translated
+from cellchain.core.words.labels import label
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
@@ -322,19 +324,36 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
 def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
     """QA and the investigators, at once: the hold, and for a recall its look-back (every derived item and
     every subject infused from any of it, with the dates), linked to the look-back's page."""
-    held = hold_rules.item_words(ref.kind, ref.code)
     link = f"/lookback/{ref.kind}/{ref.code}" if row.recall else f"/qa/holds/{row.id}"
-    body = (f"{held[:1].upper()}{held[1:]} is on hold (hold {row.id}): {row.cause}. Everything derived from it is "
-            "refused at allocation, dispatch, fill and the bedside until QA lifts the hold.")
-    if row.recall:
-        found = lookback.of_item(session, ref)
-        lines = [f"  {r.subject_code} (week {r.week}): bag {r.bag_code}, infused {r.started_at:%Y-%m-%d %H:%M} UTC"
-                 for r in found.subjects]
-        counts = ", ".join(f"{found.count(kind)} {kind}s" for kind in ("lot", "bank", "vial", "bag"))
-        body += (f"\n\nRECALL look-back: {counts} derived from it; {len(found.subjects)} subjects infused"
-                 + (":\n" + "\n".join(lines) if lines else ".")
-                 + "\nThe treating physicians must be told. The full look-back (page, PDF, CSV) is linked.")
-    subject = f"{'RECALL' if row.recall else 'HOLD'} of {held}: {row.cause}"
+    found = lookback.of_item(session, ref) if row.recall else None
+
+    def held() -> str:  # "cord A9999...", as hold_rules.item_words names it, in the reader's language
+        return f"{label(ref.kind)} {ref.code}"
+
+    def body() -> str:
+        item = held()
+        words = gettext("%(item)s is on hold (hold %(id)s): %(cause)s. Everything derived from it is refused at "
+                        "allocation, dispatch, fill and the bedside until QA lifts the hold.",
+                        item=item[:1].upper() + item[1:], id=row.id, cause=row.cause)
+        if found is None:
+            return words
+        lines = [gettext("  %(subject)s (week %(week)s): bag %(bag)s, infused %(when)s UTC", subject=r.subject_code,
+                         week=r.week, bag=r.bag_code, when=f"{r.started_at:%Y-%m-%d %H:%M}") for r in found.subjects]
+        # each kind's plural ("1 lots" as the look-back's summary has always written it)
+        counts = gettext(", ").join(translated(numbers.COUNTED[kind][1]).format(n=found.count(kind))
+                                    for kind in ("lot", "bank", "vial", "bag"))
+        return (words + "\n\n"
+                + gettext("RECALL look-back: %(counts)s derived from it; %(n)s subjects infused", counts=counts,
+                          n=len(found.subjects))
+                + (gettext(":") + "\n" + "\n".join(lines) if lines else gettext("."))
+                + "\n" + gettext("The treating physicians must be told. The full look-back (page, PDF, CSV) is "
+                                  "linked."))
+
+    def subject() -> str:
+        if row.recall:
+            return gettext("RECALL of %(item)s: %(cause)s", item=held(), cause=row.cause)
+        return gettext("HOLD of %(item)s: %(cause)s", item=held(), cause=row.cause)
+
     inbox.notify(session, roles=NOTIFIED_ROLES, kind="recall" if row.recall else hold_rules.ITEM_ON_HOLD,
                  subject=subject, body=body, link=link)
 

@@ -22,6 +22,7 @@ COUNTED: dict[str, tuple[str, str]] = {
     "item": (N_("{n} item"), N_("{n} items")),
     "visit": (N_("{n} visit"), N_("{n} visits")),
     "vial": (N_("{n} vial"), N_("{n} vials")),
+    "bank": (N_("{n} bank"), N_("{n} banks")),
     "API token": (N_("{n} API token"), N_("{n} API tokens")),
     "lot": (N_("{n} lot"), N_("{n} lots")),
     "cord": (N_("{n} cord"), N_("{n} cords")),
