@@ -21,7 +21,7 @@ from cellchain.labelling.printing.forms import ApplyForm, PrinterForm, SendForm
 from cellchain.labelling.printing.models import Printer
 from cellchain.labelling.printing.reconciliation import apply_by_scan
 from cellchain.labelling.views import PRINTERS, VIEWERS, _print_page, label_settings
-from cellchain.manufacturing.models import LabelPrint
+from cellchain.manufacturing.models import Bag, LabelPrint, Lot
 from cellchain.people.security import current_user, roles_required
 
 bp = Blueprint("printers", __name__, url_prefix="/labels")
@@ -138,9 +138,14 @@ def apply_page(label_id: int):
 
 
 def _next_to_apply(row: LabelPrint) -> str:
-    """The next label of the same item's print page still to apply, or that page when none is left."""
-    target, key = print_jobs.target_of(db.session(), row.id)
-    waiting = [r for r in print_jobs.target_history(db.session(), target, key) if r.status == "printed"]
+    """The next label still to apply among its item's labels (for a bag's label: among all the lot's bags'),
+    or the item's print page when none is left."""
+    session = db.session()
+    target, key = print_jobs.target_of(session, row.id)
+    bag = session.get(Bag, row.item_id) if row.item_type == "bag" else None
+    lot = session.get(Lot, bag.lot_id) if bag is not None and bag.lot_id else None
+    listed = print_jobs.target_history(session, "lot", lot.lot_number) if lot else []
+    waiting = [r for r in listed or print_jobs.target_history(session, target, key) if r.status == "printed"]
     if waiting:
         return url_for("printers.apply_page", label_id=waiting[0].id)
     return url_for("labels.print_page", item_type=target, key=key)
