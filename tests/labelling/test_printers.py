@@ -130,7 +130,7 @@ def test_a_failed_job_whose_label_was_voided_since_is_not_sent_again(app, api) -
 class _IppPrinter(BaseHTTPRequestHandler):
     requests: list[tuple[str, bytes]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server hook
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).requests.append((self.path, body))
         self.send_response(200)
