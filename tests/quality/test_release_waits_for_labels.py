@@ -62,4 +62,4 @@ def test_the_batch_record_counts_the_lots_labels(app, api, client, auth):
             ("printed", "applied", "voided", "destroyed", "unaccounted")] == ["2", "1", "0", "0", "1"]
     pdf = api.get(f"/api/v1/lots/{lot_id}/batch-record.pdf", as_="qa")
     text = "".join(p.get_text() for p in pymupdf.open(stream=pdf.data, filetype="pdf"))
-    assert "Not yet accounted for" in text and "Labels" in text
+    assert "Labels not yet accounted for" in text and "Labels of the lot" in text

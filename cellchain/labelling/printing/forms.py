@@ -10,13 +10,13 @@ from cellchain.core.page_forms import PageForm, text_field
 
 
 class PrinterForm(PageForm):
-    name = text_field(_l("Name"))
-    place = text_field(_l("Place"))
-    kind = text_field(_l("Kind"))
-    address = text_field(_l("Address"))
-    dpi = text_field(_l("Resolution"))
+    name = text_field(_l("Printer name"))
+    place = text_field(_l("Where it stands"))
+    kind = text_field(_l("Printer kind"))
+    address = text_field(_l("Printer address"))
+    dpi = text_field(_l("Print resolution"))
     label_sizes = text_field(_l("Label sizes"))
-    active = text_field(_l("In use"))
+    active = text_field(_l("Printer in use"))
 
     def printer(self) -> dict[str, Any]:
         """The fields as the registry reads them (a resolution typed as digits is a number)."""
@@ -27,10 +27,10 @@ class PrinterForm(PageForm):
 
 
 class SendForm(PageForm):
-    printer_id = text_field(_l("Printer"))
-    reason = text_field(_l("Reason for a reprint"))
-    passage = text_field(_l("Passage"))
-    vessels = text_field(_l("Number of vessels"))
+    printer_id = text_field(_l("Printer to use"))
+    reason = text_field(_l("Reason for reprinting (a label printed before)"))
+    passage = text_field(_l("Vessel passage"))
+    vessels = text_field(_l("Vessels to label"))
 
     def printer(self) -> Any:
         text = self.printer_id.data or ""

@@ -113,7 +113,7 @@ def _bags(view: LotView) -> Table:
 def _labels(view: LotView) -> Table:
     """The lot's labels reconciled (FACT-JACIE): printed in all, and each accounted for or not yet."""
     tally = view.labels
-    rows = [[_("Printed"), _("Applied"), _("Voided"), _("Destroyed"), _("Not yet accounted for")],
+    rows = [[_("Labels printed"), _("Labels applied"), _("Labels voided"), _("Labels destroyed"), _("Labels not yet accounted for")],
             [str(tally[k]) for k in ("printed", "applied", "voided", "destroyed", "unaccounted")]]
     table = Table(rows, colWidths=[34 * mm] * 5)
     table.setStyle(GRID)
@@ -151,7 +151,7 @@ def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_b
         story += [_p("Bags filled", H2), _p(f"{count(len(view.bags), 'bag')}:"),
                   _bags(view)]
     if view.labels.get("printed"):
-        story += [_p(_("Labels"), H2), _labels(view)]
+        story += [_p(_("Labels of the lot"), H2), _labels(view)]
     generated = f"Printed {_when(printed_at, tz)} by {printed_by} from cellchain; lot {view.lot.lot_number}"
     doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))
     return buffer.getvalue()
