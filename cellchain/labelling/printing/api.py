@@ -34,7 +34,7 @@ TAGS = ["labels"]
 
 
 def timeout() -> float:
-    return float(current_app.config.get("PRINTER_TIMEOUT_SECONDS", queue.DEFAULT_TIMEOUT))
+    return float(current_app.config["PRINTER_TIMEOUT_SECONDS"])
 
 
 @bp.route("/printers", methods=["GET"], tags=TAGS)

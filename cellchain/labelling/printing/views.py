@@ -29,7 +29,7 @@ REGISTRY_READERS = (*VIEWERS, "admin")
 
 
 def _timeout() -> float:
-    return float(current_app.config.get("PRINTER_TIMEOUT_SECONDS", queue.DEFAULT_TIMEOUT))
+    return float(current_app.config["PRINTER_TIMEOUT_SECONDS"])
 
 
 # --- the registry -------------------------------------------------------------------------------------------
