@@ -21,6 +21,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),
     ("Alerts", "home.alerts_page"), ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
+    ("Label printers", "printers.printers_page"),
 )
 
 
