@@ -263,3 +263,24 @@ def test_the_scan_page_applies_a_label_and_opens_the_next_one_to_apply(app, clie
     assert refused.status_code == 409 and 'data-reason="label_scan_mismatch"' in refused.get_data(as_text=True)
     done = auth.post(f"/labels/{label_a.id}/apply", {"scan": label_a.content["compound_2d"]})
     assert done.status_code == 303 and done.headers["Location"] == f"/labels/{label_b.id}/apply"
+
+
+def test_a_reprint_sent_to_a_printer_is_the_very_zpl_the_download_gives_for_its_resolution(app, api) -> None:
+    bag = rows(app, lambda s: make.bag(s, make.lot(s)))
+    assert api.get(f"/api/v1/bags/{bag.bag_code}/label.pdf", as_="lab").status_code == 200  # the original
+    listener = Listener()
+    try:
+        printer = _printer(api, address=f"127.0.0.1:{listener.port}", dpi=600)
+        job = api.post("/api/v1/print-jobs", as_="lab", json={"printer_id": printer, "target": "bag",
+                                                               "key": bag.bag_code, "reason": "smudged"}).get_json()
+    finally:
+        listener.close()
+    assert job["status"] == "sent", job
+    download = api._client.get(f"/api/v1/bags/{bag.bag_code}/label.zpl", query_string={"reason": "smudged",
+                                                                                       "dpi": "600"},
+                               headers=api.headers("lab"))
+    assert download.status_code == 200
+    assert listener.received == [download.data]
+    other_head = api._client.get(f"/api/v1/bags/{bag.bag_code}/label.zpl", query_string={"reason": "smudged"},
+                                 headers=api.headers("lab"))
+    assert other_head.data != download.data  # 203 dpi by default: another document
