@@ -22,9 +22,9 @@ AE_READERS = frozenset({"investigator", "coordinator", "qa", "auditor"})  # subj
 AE_RECORDERS = frozenset({"investigator", "coordinator"})  # the coordinator records drafts; the investigator signs
 INVESTIGATOR = frozenset({"investigator"})
 THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
-STORAGE_READERS = frozenset({"lab", "qa", "auditor"})
+STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
 PRINTER_KEEPERS = frozenset({"admin", "qa"})  # the printer registry
-PRINT_SENDERS = frozenset({"lab", "coordinator", "qa"})  # the label pages' printers; the kind's rule decides further  # the lab keeps storage; QA reviews it; the auditor reads
+PRINT_SENDERS = frozenset({"lab", "coordinator", "qa"})  # the label pages' printers; the kind's rule decides further
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
