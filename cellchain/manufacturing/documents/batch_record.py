@@ -113,8 +113,8 @@ def _bags(view: LotView) -> Table:
 def _labels(view: LotView) -> Table:
     """The lot's labels reconciled (FACT-JACIE): printed in all, and each accounted for or not yet."""
     tally = view.labels
-    rows = [[_("Labels printed"), _("Labels applied"), _("Labels voided"), _("Labels destroyed"),
-             _("Labels not yet accounted for")],
+    rows = [[_p(text, SMALL) for text in (_("Labels printed"), _("Labels applied"), _("Labels voided"),
+                                           _("Labels destroyed"), _("Labels not yet accounted for"))],
             [str(tally[k]) for k in ("printed", "applied", "voided", "destroyed", "unaccounted")]]
     table = Table(rows, colWidths=[34 * mm] * 5)
     table.setStyle(GRID)
