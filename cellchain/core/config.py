@@ -91,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
     "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
     "FACILITY_NAME": "cellchain validation facility (A9999)",
     "FACILITY_CONTACT": "",  # 24 h telephone printed on shipper labels when set
+    # Seconds a print job waits to reach a label printer before it is recorded as failed (labelling/printing)
+    "PRINTER_TIMEOUT_SECONDS": 5.0,
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",

@@ -43,6 +43,7 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 
 FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
+RESOLUTIONS = (203, 300, 600)  # the Zebra print heads a ZPL job is rendered for
 REPRINT_ROLES = ("qa",)
 MAX_REASON = 500
 MAX_SHIPMENT_BAGS = 40
@@ -64,6 +65,7 @@ class Printed:
     filename: str
     count: int
     reprints: int
+    label_ids: tuple[int, ...] = ()  # the LabelPrint rows of this job, for a job sent to a printer
 
     @property
     def mimetype(self) -> str:
@@ -74,6 +76,13 @@ def content_hash(data: dict[str, Any]) -> str:
     """SHA-256 of the label's canonical data without the REPRINT marker: an unchanged reprint hashes as
     its original did, and a changed one (a recipient added) shows that it changed."""
     return sha256_hex(canonical_json({k: v for k, v in data.items() if k != "reprint"}))
+
+
+def _check_dpi(dpi: Any) -> int:
+    """A ZPL job's print-head resolution: one of the printers' (203, 300, 600 dpi)."""
+    if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
+        raise Invalid({"dpi": "choose 203, 300 or 600"})
+    return dpi
 
 
 def _check_format(fmt: Any) -> str:
@@ -120,10 +129,10 @@ def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
     return text
 
 
-def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
+def _render(kind: str, labels: list[dict[str, Any]], fmt: str, dpi: int = 203) -> bytes | str:
     layout = KINDS[kind].layout(kind) if kind in KINDS else kind
     try:
-        return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels)
+        return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels, dpi=dpi)
     except ValueError as cannot:  # a value too long for its place: refuse rather than clip a label
         raise Refused(Reason("label_cannot_print", variant="layout", problem=str(cannot))) from None
 
@@ -158,7 +167,7 @@ def record_label(session: Session, *, actor: Actor, kind: str, record: Any, sett
     return _record(session, actor=actor, kind=kind, items=items, before=before, reason=None)[0]
 
 
-def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str) -> Printed:
+def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str, dpi: int = 203) -> Printed:
     """The document of a recorded print (PDF or ZPL) from its recorded data, for the printer it was printed for.
 
     Only while the label is still ``printed`` (not yet applied, voided or destroyed) and only for the
@@ -173,8 +182,8 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
         raise Forbidden("only the person who printed this label may send its document to a printer")
     if row.status != "printed":
         raise Refused(Reason("label_accounted_for", id=row.id, status=row.status))
-    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt)
-    return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint))
+    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt, _check_dpi(dpi))
+    return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint), (row.id,))
 
 
 def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
@@ -190,8 +199,8 @@ def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable
 
 
 def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-           reprint_reason: str | None, fmt: str) -> tuple[bytes | str, int]:
-    """``print_labels``, also saying how many of the labels were reprints."""
+           reprint_reason: str | None, fmt: str, dpi: int = 203) -> tuple[bytes | str, int, tuple[int, ...]]:
+    """``print_labels``, also saying how many of the labels were reprints and which rows recorded them."""
     spec = label_items.kind_spec(kind)
     _check_format(fmt)
     records = list(records)
@@ -208,9 +217,9 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
         raise Forbidden(f"a QA reviewer may reprint a {spec.title} label; the first print is for "
                         f"{' or '.join(spec.roles)}")
     reason = _reprint_reason(reprint_reason, reprints)
-    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt)
-    _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
-    return output, len(reprints)
+    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt, dpi)
+    rows = _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
+    return output, len(reprints), tuple(row.id for row in rows)
 
 
 # --- print targets: what the pages and the API name by key -----------------------------------------------
@@ -260,17 +269,17 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
 
 def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
-                 vessels: Any = None) -> Printed:
+                 vessels: Any = None, dpi: int = 203) -> Printed:
     """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
     lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
     kind = target_kind(target)
     _check_format(fmt)
     require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=f"print {KINDS[kind].title} labels")
     records = _records(session, target, key, settings, passage, vessels)
-    content, reprints = _print(session, actor=actor, kind=kind, records=records, settings=settings,
-                               reprint_reason=reprint_reason, fmt=fmt)
+    content, reprints, ids = _print(session, actor=actor, kind=kind, records=records, settings=settings,
+                                    reprint_reason=reprint_reason, fmt=fmt, dpi=_check_dpi(dpi))
     suffix = f"-P{passage}" if target == "vessel" else ""
-    return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints)
+    return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints, ids)
 
 
 def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
@@ -289,9 +298,9 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
         raise Invalid(errors)
     bags = tuple(lookups.bag_by_code(session, code) for code in bag_codes)
     shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
-    content, reprints = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
-                               reprint_reason=reprint_reason, fmt=fmt)
-    return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints)
+    content, reprints, ids = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
+                                    reprint_reason=reprint_reason, fmt=fmt)
+    return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints, ids)
 
 
 # --- history and reconciliation ---------------------------------------------------------------------------
@@ -355,6 +364,8 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
     if status not in ("applied", "voided", "destroyed"):
         raise Invalid({"status": "choose applied, voided or destroyed"})
+    if status == "applied":  # closed loop: only a scan of the label on its container applies it
+        raise Refused(Reason("label_apply_by_scan", id=row.id, item_key=row.item_key))
     text = reason.strip() if isinstance(reason, str) else ""
     if status in NEEDS_REASON and not text:
         raise Invalid({"reason": f"say why the label is {status}"})

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -22,7 +23,7 @@ from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.lot_access import effective_passages, effective_steps, lock_lot, moment, people
-from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
+from cellchain.manufacturing.models import LABEL_STATUSES, Bag, BatchStep, BatchStepVerification, LabelPrint, Lot
 from cellchain.manufacturing.rules import batch_record as rules
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.accounts import Policy
@@ -282,3 +283,28 @@ def batch_record(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_
 def missing_steps(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
     """Why the lot's batch record is not complete (``[]`` when it is): for release and review."""
     return batch_record(session, lot, steps).missing
+
+
+# --- the lot's labels, as the batch record accounts for them ----------------------------------------------
+def labels_of_lots(session: Session, lot_ids: Sequence[int]) -> dict[int, list[LabelPrint]]:
+    """Every label printed for each lot (its bags' labels, before and after a thaw, its culture vessels' and its
+    QC tubes'), by lot id, in two statements whatever the number of lots."""
+    ids = sorted(set(lot_ids))
+    if not ids:
+        return {}
+    bag_lots = dict(session.exec(select(Bag.id, Bag.lot_id).where(Bag.lot_id.in_(ids))).all())
+    statement = select(LabelPrint).where(or_(
+        and_(LabelPrint.item_type == "bag", LabelPrint.item_id.in_(sorted(bag_lots))),
+        and_(LabelPrint.item_type.in_(("lot", "qc_sample")), LabelPrint.item_id.in_(ids))))
+    found: dict[int, list[LabelPrint]] = {lot_id: [] for lot_id in ids}
+    for row in session.exec(statement.order_by(LabelPrint.id)):
+        found[bag_lots[row.item_id] if row.item_type == "bag" else row.item_id].append(row)
+    return found
+
+
+def label_tally(rows: Sequence[LabelPrint]) -> dict[str, int]:
+    """How many labels were printed in all, how many of them are applied, voided and destroyed now, and how
+    many are not yet accounted for (still only printed)."""
+    now = {status: sum(1 for row in rows if row.status == status) for status in LABEL_STATUSES}
+    return {"printed": len(rows), "applied": now["applied"], "voided": now["voided"],
+            "destroyed": now["destroyed"], "unaccounted": now["printed"]}

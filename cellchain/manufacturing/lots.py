@@ -11,7 +11,7 @@ the running total, so the batch record prints exactly what was decided at the ti
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -307,6 +307,8 @@ class LotView:
     qc_results: list[qc.LotResult]
     record: batch.BatchRecord
     people: dict[int, User]
+    # the lot's labels: printed in all, applied, voided, destroyed, not yet accounted for (batch.label_tally)
+    labels: dict[str, int] = field(default_factory=dict)
 
     @property
     def cumulative_doublings(self) -> float:
@@ -344,8 +346,9 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     record = batch.batch_record(session, lot, steps)
     ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
+    labels = batch.label_tally(batch.labels_of_lots(session, [lot.id])[lot.id])
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
-                   people(session, ids))
+                   people(session, ids), labels)
 
 
 def lots_with_status(session: Session, status: str) -> list[Lot]:

@@ -22,6 +22,7 @@ NAV: tuple[tuple[str, str], ...] = (
     (N_("Reports"), "reports.index"), (N_("Labels"), "labels.index"), (N_("Expired bags"), "handover.expired_page"),
     (N_("Alerts"), "home.alerts_page"), (N_("Audit trail"), "audit.trail"),
     (N_("Users"), "admin.users"),
+    (N_("Label printers"), "printers.printers_page"),
 )
 
 

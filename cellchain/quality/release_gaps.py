@@ -17,7 +17,8 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.core.errors import NotFound, Reason
-from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, LabelPrint, Lot, Passage
 from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.manufacturing.rules.corrections import effective
@@ -39,6 +40,7 @@ REVIEWER_MADE_LOT = "reviewer_made_lot"
 REVIEWER_TESTED_LOT = "reviewer_tested_lot"
 SOURCE_BANK_NOT_RELEASED = "source_bank_not_released"
 LOT_ON_HOLD = "lot_on_hold"
+LABELS_UNACCOUNTED = "lot_labels_unaccounted"
 
 
 def _grouped(rows: Iterable, key: str) -> dict[int, list]:
@@ -83,6 +85,7 @@ class _LotRecords:
     holds: dict[int, Hold] = field(default_factory=dict)  # lot id -> its open hold (the lot's or its bank's)
     # lot id -> the nearest open hold reaching it from further up (its cord, a bank above) and the held code
     reached: dict[int, tuple[Hold, str]] = field(default_factory=dict)
+    labels: dict[int, list[LabelPrint]] = field(default_factory=dict)  # lot id -> every label printed for it
 
 
 def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
@@ -107,7 +110,18 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
     records.holds = holds.open_holds(session, [*ids, *(s.bank_lot.id for s in records.sources.values())])
     refs = [holds.lot_ref(lot) for lot in lots]
     records.reached = {lot_id: found for (_kind, lot_id), found in holds.reaching(session, refs).items()}
+    records.labels = batch.labels_of_lots(session, ids)
     return records
+
+
+def _label_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
+    """Every label printed for the lot is applied (scanned on its container), voided or destroyed before
+    release (FACT-JACIE label reconciliation; docs/rules.md, "Quality: release")."""
+    open_keys = [row.item_key for row in rec.labels.get(lot.id, []) if row.status == "printed"]
+    if not open_keys:
+        return []
+    shown = ", ".join(open_keys[:5]) + (f" (+{len(open_keys) - 5})" if len(open_keys) > 5 else "")
+    return [Reason(LABELS_UNACCOUNTED, lot_number=lot.lot_number, count=len(open_keys), item_keys=shown)]
 
 
 def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
@@ -207,7 +221,7 @@ def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None
         return {}
     rec = _lot_records(session, lots)
     return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec) + _reached_gap(lot, rec)
-                    + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
+                    + _label_gaps(lot, rec) + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
 
 
 def pending_after_release(session: Session, lot: Lot) -> list[spec_limits.SpecTest]:

@@ -288,9 +288,17 @@ def hostile(app, client, api):
     _admin_forms(client, site)
     banked = _bank(app, api, site)
     _storage(api, site)
+    _printer(api, site)
     site.keys = {**_keys(app, din=din, lots=list(lots.values()), bags=[custody_bag, infused_bag], subject=subject,
                          infusion_id=infusion_id), **banked, **site.keys}
     return site
+
+
+def _printer(api, hostile: HostileSite) -> None:
+    """A label printer whose place is markup (the registry page and the print pages list it)."""
+    _ok(api.post("/api/v1/printers", as_="qa", json={"name": "XSS printer", "place": hostile.text("Gplace"),
+                                                      "kind": "zpl", "address": "127.0.0.1:9", "dpi": 203,
+                                                      "label_sizes": ["101.6x101.6"]}))
 
 
 def _keys(app, *, din: str, lots: list[str], bags: list[str], subject: str, infusion_id: int) -> dict[str, list[str]]:

@@ -56,6 +56,11 @@ NOTES: dict[str, str] = {
     # --- labels
     'reprint_needs_reason': N_('{why}. Give the reason below, then print.'),
     'label_marked': N_('Label {id} ({item_key}) marked {status}.'),
+    'label_applied': N_('Label {id} ({item_key}) applied: the scan matches its container.'),
+    'print_job_sent': N_('Print job {id} sent to {printer}: {count} label(s).'),
+    'print_job_failed': N_('Print job {id} to {printer} failed: {error}. The labels are recorded; send it again '
+                           'when the printer is back.'),
+    'printer_saved': N_('Printer {name} saved.'),
     # --- QC and QA
     'qc_within_spec': N_('{test_code} = {value}: within specification ({limit}).'),
     'qc_out_of_spec': N_('{test_code} = {value}: OUT OF SPECIFICATION ({limit}); deviation {number} opened for QA.'),

@@ -126,6 +126,22 @@ MESSAGES: dict[str, str] = {
     'lot_has_no_bags': N_('lot {lot_number} has no bags yet'),
     'subject_not_eligible': N_('subject {subject_code} failed screening: a wristband is for trial subjects'),
     'vial_not_frozen': N_('vial {vial_code} is {state}: it gets no new label'),
+    # --- label printers and the closed loop (labelling/printing)
+    'printer_name_taken': N_('a printer named {name} is registered already'),
+    'printer_inactive': N_('printer {name} is out of use: choose another printer'),
+    'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
+    'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_labels_accounted': N_(
+        'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
+    ),
+    'label_apply_by_scan': N_('label {id} ({item_key}) is applied by scanning it on its container'),
+    'label_scan_mismatch': N_('the scan is not label {id} of {item_key}: it reads {scanned}'),
+    'label_outdated': N_(
+        'label {id} no longer matches {item_key} as recorded now: void it and print a new label'
+    ),
+    'lot_labels_unaccounted': N_(
+        'lot {lot_number} has {count} printed label(s) not yet applied, voided or destroyed: {item_keys}'
+    ),
     # --- manufacturing
     'batch_step_missing': '{label} ({key}) is not recorded as performed',
     'batch_step_missing:passage': '{title}: no passage recorded',

@@ -15,6 +15,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -109,6 +110,17 @@ def _bags(view: LotView) -> Table:
     return table
 
 
+def _labels(view: LotView) -> Table:
+    """The lot's labels reconciled (FACT-JACIE): printed in all, and each accounted for or not yet."""
+    tally = view.labels
+    rows = [[_p(text, SMALL) for text in (_("Labels printed"), _("Labels applied"), _("Labels voided"),
+                                           _("Labels destroyed"), _("Labels not yet accounted for"))],
+            [str(tally[k]) for k in ("printed", "applied", "voided", "destroyed", "unaccounted")]]
+    table = Table(rows, colWidths=[34 * mm] * 5)
+    table.setStyle(GRID)
+    return table
+
+
 def _footer(generated: str):
     def draw(canvas, doc) -> None:
         canvas.saveState()
@@ -139,6 +151,8 @@ def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_b
     if view.bags:
         story += [_p("Bags filled", H2), _p(f"{count(len(view.bags), 'bag')}:"),
                   _bags(view)]
+    if view.labels.get("printed"):
+        story += [_p(_("Labels of the lot"), H2), _labels(view)]
     generated = f"Printed {_when(printed_at, tz)} by {printed_by} from cellchain; lot {view.lot.lot_number}"
     doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))
     return buffer.getvalue()
