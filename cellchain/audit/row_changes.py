@@ -63,23 +63,44 @@ def _pg_triggers(regulated: Regulated) -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION cellchain_row_change('{key}')"]
 
 
+def _of(since: str | None) -> list[Regulated]:
+    return [r for r in REGULATED if r.since == since]
+
+
 def create_sql(dialect: str) -> list[str]:
-    """The log's own append-only guard and the triggers on every regulated table."""
+    """The log's own append-only guard and the triggers on every regulated table that 0019 found."""
     statements = append_only.create_sql(dialect, TABLE)
     if dialect == "sqlite":
-        return statements + [s for r in REGULATED for s in _sqlite_triggers(r)]
+        return statements + [s for r in _of(None) for s in _sqlite_triggers(r)]
     if dialect == "postgresql":
-        return statements + [_PG_FUNCTION] + [s for r in REGULATED for s in _pg_triggers(r)]
+        return statements + [_PG_FUNCTION] + [s for r in _of(None) for s in _pg_triggers(r)]
     raise NotImplementedError(f"the row-change log's triggers for {dialect}")
 
 
-def drop_sql(dialect: str) -> list[str]:
+def table_sql(dialect: str, since: str) -> list[str]:
+    """The triggers of the regulated tables a later migration ``since`` made (the log's function exists)."""
     if dialect == "sqlite":
-        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change_{operation.lower()}"
-                      for r in REGULATED for operation, _ in _OPERATIONS]
-    else:
-        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change{tail} ON {r.table}"
-                      for r in REGULATED for tail in ("", "_truncate")]
+        return [s for r in _of(since) for s in _sqlite_triggers(r)]
+    if dialect == "postgresql":
+        return [s for r in _of(since) for s in _pg_triggers(r)]
+    raise NotImplementedError(f"the row-change log's triggers for {dialect}")
+
+
+def _drop_triggers(dialect: str, tables: list[Regulated]) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {r.table}_row_change_{operation.lower()}"
+                for r in tables for operation, _ in _OPERATIONS]
+    return [f"DROP TRIGGER IF EXISTS {r.table}_row_change{tail} ON {r.table}"
+            for r in tables for tail in ("", "_truncate")]
+
+
+def drop_table_sql(dialect: str, since: str) -> list[str]:
+    return _drop_triggers(dialect, _of(since))
+
+
+def drop_sql(dialect: str) -> list[str]:
+    statements = _drop_triggers(dialect, _of(None))
+    if dialect != "sqlite":
         statements.append("DROP FUNCTION IF EXISTS cellchain_row_change()")
     return statements + append_only.drop_sql(dialect, TABLE)
 

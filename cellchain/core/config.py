@@ -122,6 +122,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older
     "BATCH_RECORD_STEPS": None,  # None: the SOP in manufacturing/rules/batch_record.py; or [{code, title, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
+    # Materials (docs/rules.md, "Materials"): anticoagulant and saline are released material lots; False only while
+    # a site moves its typed lot numbers onto material lots. GS1_GS_SUBSTITUTE is the character a keyboard-wedge
+    # scanner is set to type for GS (FNC1), which a browser field cannot take; "" for none. "|" and "~" are
+    # outside GS1's character set, so they never stand for data.
+    "MATERIAL_LOTS_REQUIRED": True,
+    "GS1_GS_SUBSTITUTE": "|",
     "PLACEBO_SHELF_LIFE_DAYS": 90,
     # A cryopreserved bag keeps FROZEN_SHELF_LIFE_DAYS from its freezing (the site's validated frozen
     # stability, ICH Q5C); once thawed it must be infused within THAWED_SHELF_LIFE_HOURS of the thaw,

@@ -18,6 +18,9 @@ Identifier formats (site conventions, kept here as constants):
   (``A9999 26 123456 N``); a bare 13-character DIN without K is refused.
 * any single ISBT 128 structure of ``cellchain.identifiers.isbt128`` and the ``=+`` compound message of a 2D
   code (kind ``compound``).
+* a supplier's GS1 barcode (GS1-128, GS1 DataMatrix or QR: ``cellchain.identifiers.gs1``), kind ``gs1`` with
+  ``gtin``, ``lot``, ``expiry``, ``serial`` as the label carries them; a GS1 code is told apart by its
+  symbology identifier (``]C1``, ``]d2``, ``]Q3``), a GS (or the site's substitute for it) or a leading (01).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import DomainError, Invalid, Refused
+from cellchain.identifiers import gs1
 from cellchain.identifiers.isbt128 import (
     Din,
     ParsedStructure,
@@ -200,20 +204,28 @@ def _bare_scan(text: str, bag_prefix: str) -> Scan:
     raise Invalid({"data": "unrecognised: not a DIN, product code, date, 2D code, wristband or bag id"})
 
 
+def _gs1_scan(raw: str, substitute: str) -> Scan:
+    parsed = gs1.parse(raw, substitute)
+    return Scan("gs1", dict(parsed.fields), gs1.normalise(raw, substitute) or "")
+
+
 def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: str = BAG_PREFIX,
-               tz: ZoneInfo | None = None) -> Scan:
+               tz: ZoneInfo | None = None, gs_substitute: str = "") -> Scan:
     """Say what a scanned or typed string is, or raise ``Invalid({"data": reason})``.
 
     Kinds: ``din`` (barcode or keyed with K; ``fields["entry"]`` says which), ``product_code``, the date
     kinds (``expiry_date``, ``expiry_datetime``, ``collection_date`` ...), ``container_lot``,
     ``patient_birth_date``, ``chain_of_identity``, ``local`` (``&a``-``&z``: ``letter`` and
     ``identifier``; which of the site's structures a letter names is configuration), ``compound``,
-    ``subject`` and ``bag``. Self-check
+    ``subject``, ``bag`` and ``gs1`` (a supplier's barcode; ``gs_substitute`` is the character a keyboard-wedge
+    scanner types for GS). Self-check
     failures (wrong K, wrong type 3 flags) are reported the same way, with their reason code, since to a
     scanner station they are all "this scan cannot be used". Date-times are site time, aware if ``tz``.
     """
     _check_prefix(subject_prefix, "subject_prefix")
     _check_prefix(bag_prefix, "bag_prefix")
+    if gs1.is_gs1(raw, gs_substitute):
+        return _gs1_scan(raw, gs_substitute)
     text = clean(raw)
     try:
         if text[0] in "=&":
@@ -229,12 +241,12 @@ def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: st
         raise Invalid({"data": err.message}) from None
 
 
-def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan") -> Scan:
+def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan", gs_substitute: str = "") -> Scan:
     """``parse_scan`` for a request field: a refusal names ``field``, not ``data``."""
     if not isinstance(raw, str):
         raise Invalid({field: "give the scanned or keyed text"})
     try:
-        return parse_scan(raw, tz=tz)
+        return parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     except Invalid as refusal:
         raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
 

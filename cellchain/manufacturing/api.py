@@ -170,7 +170,8 @@ def record_formulation(data: dict[str, Any], lot_id: str) -> Lot:
 def record_step(data: dict[str, Any], lot_id: str) -> RowWith:
     """Record a batch-record step"""
     session, steps = db.session(), batch_steps()
-    step = batch.record_step(session, actor=current_user(), lot_number=lot_id, data=data, steps=steps)
+    step = batch.record_step(session, actor=current_user(), lot_number=lot_id, data=data, steps=steps,
+                             gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
     return RowWith(batch.new_entry(step, session.get(User, step.performed_by), steps), lot_id=lot_id)
 
 

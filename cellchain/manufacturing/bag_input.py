@@ -135,6 +135,16 @@ def _anticoagulant(value: Any) -> str:
     return word
 
 
+def lot_reference(value: Any, name: str) -> str:
+    """A material lot as scanned or typed: the supplier's GS1 barcode, this site's lot label, or the supplier's
+    lot number (``materials.usage`` finds which); one word of printable text, or a GS1 string with GS."""
+    text = value.strip(" \r\n\t") if isinstance(value, str) else ""
+    if not text or len(text) > 200 or any(c.isspace() for c in text) or not text.isascii() or not text.isprintable() \
+            and "\x1d" not in text:
+        raise Invalid({name: "scan the material lot, or type its lot number as printed"})
+    return text
+
+
 def container_lot(value: Any, name: str) -> str:
     """A reagent or saline lot as printed in an ISBT 128 container-lot barcode (``&)``)."""
     text = value.strip().upper() if isinstance(value, str) else ""
@@ -181,7 +191,7 @@ def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime,
         "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml") if standard else None,
         "total_cells": lambda: None if cells in (None, "") else _cells(cells),
         "anticoagulant": lambda: _anticoagulant(data.get("anticoagulant")),
-        "anticoagulant_lot": lambda: container_lot(data.get("anticoagulant_lot"), "anticoagulant_lot"),
+        "anticoagulant_lot": lambda: lot_reference(data.get("anticoagulant_lot"), "anticoagulant_lot"),
         "anticoagulant_volume_ml": lambda: None if anticoagulant_volume in (None, "")
         else _volume(anticoagulant_volume, "anticoagulant_volume_ml"),
         "filled_at": lambda: moment(data, "filled_at", default=now),
@@ -217,7 +227,7 @@ def parse_placebo(data: Mapping[str, Any], *, default_volume_ml: float, shelf_li
     values = read_fields({
         "count": lambda: _count(data.get("count")),
         "volume_ml": lambda: default_volume_ml if volume in (None, "") else _volume(volume, "volume_ml"),
-        "saline_lot": lambda: container_lot(data.get("saline_lot"), "saline_lot"),
+        "saline_lot": lambda: lot_reference(data.get("saline_lot"), "saline_lot"),
         "filled_at": lambda: moment(data, "filled_at", default=now),
         "requested_expiry": lambda: _future_or_none(data),
     })

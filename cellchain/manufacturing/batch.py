@@ -10,7 +10,7 @@ e-signature with the meaning "verified", bound to the step's content, and never 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from cellchain.manufacturing.lot_access import effective_passages, effective_ste
 from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
 from cellchain.manufacturing.rules import batch_record as rules
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.materials import usage as materials
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -153,10 +154,12 @@ def _closed(lot: Lot) -> list[Reason]:
 
 
 def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
-                steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchStep:
-    """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer."""
+                steps: Sequence[StepDef] = DEFAULT_STEPS, gs_substitute: str = "") -> BatchStep:
+    """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer.
+    ``materials`` in ``data``: the material lots used at the step, scanned, with the quantities (``materials``)."""
     require_role(actor.roles, "lab", action="record a batch-record step")
     entry = parse_step(data, steps)
+    used = materials.parse_entries(data.get("materials"))
     lot = lock_lot(session, lot_number)
     key = rules.step_key(entry.code, entry.passage_number)
     reasons = _closed(lot)
@@ -169,7 +172,11 @@ def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mappin
         reasons.append(Reason(STEP_ALREADY_RECORDED, title=step_title(key, steps)))
     if reasons:
         raise Refused(reasons)
-    return add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at)
+    row = add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at)
+    if used:
+        materials.use_at_step(session, actor=actor, lot_id=lot.id, lot_number=lot.lot_number, step_id=row.id,
+                              step_key=key, entries=used, used_at=entry.performed_at, gs_substitute=gs_substitute)
+    return row
 
 
 def step_content(lot: Lot, step: BatchStep) -> dict[str, Any]:
@@ -247,6 +254,8 @@ def new_entry(step: BatchStep, performer: User | None, steps: Sequence[StepDef] 
 class BatchRecord:
     entries: list[StepEntry]
     missing: list[Reason]
+    # the material lots used, by step id (docs/rules.md, "Materials"): the page and the PDF list them per step
+    materials: dict[int | None, list[materials.UseLine]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -276,7 +285,8 @@ def batch_record(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_
                                  names.get(row.performed_by), verification, signature, intact))
     done = {e.step.step_key: (True, e.verification is not None) for e in entries}
     numbers = [p.number for p in effective_passages(session, lot.id)]
-    return BatchRecord(entries, rules.completeness(steps, done, numbers))
+    used = materials.by_step(materials.lines_of_lots(session, [lot.id]).get(lot.id, []))
+    return BatchRecord(entries, rules.completeness(steps, done, numbers), used)
 
 
 def missing_steps(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:

@@ -81,6 +81,7 @@ class StepForm(PageForm):
     step = text_field("Step")
     passage_number = text_field("Passage (only for per-passage steps)")
     details = text_field("Details")
+    materials = text_field("Material lots used")  # lines "<scan or lot> <quantity>" (materials/usage.py)
     performed_at = SiteDateTimeField("Performed at (site time; empty = now)")
 
 

@@ -17,6 +17,7 @@ from cellchain.core.schemas import (
     CheckedFloat,
     CheckedInteger,
     CheckedList,
+    CheckedRaw,
     CheckedNested,
     CheckedString,
     PageQuery,
@@ -184,7 +185,11 @@ class FormulationOut(FormulationSchema):
 class BatchStepIn(RequestSchema):
     step = CheckedString(required=True, metadata={"description": "a step code of the SOP checklist"})
     passage_number = CheckedInteger(metadata={"description": "for steps recorded per passage"})
-    details = CheckedDict(metadata={"description": "media and reagent lots, notes ... (up to 20 named values)"})
+    details = CheckedDict(metadata={"description": "notes ... (up to 20 named values)"})
+    materials = CheckedList(CheckedRaw(), metadata={
+        "description": "the material lots used at the step: [{material_lot, quantity}], the lot scanned (the "
+                       "supplier's GS1 barcode, this site's ML- label) or the supplier's lot number when unique, the "
+                       "quantity in the lot's unit; each must be released, in date and not held"})
     performed_at = CheckedDateTime(metadata={"description": "default now"})
 
 

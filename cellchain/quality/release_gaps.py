@@ -21,6 +21,7 @@ from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification
 from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.manufacturing.rules.corrections import effective
+from cellchain.materials import usage as materials
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, lineage, qc, specifications
 from cellchain.quality.models import Deviation, Hold, QcResult, Specification
@@ -206,8 +207,10 @@ def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None
     if not lots:
         return {}
     rec = _lot_records(session, lots)
+    # a material lot not valid when it was used, or rejected or held since (docs/rules.md, "Materials")
+    used = materials.release_gaps(session, lots, {s.id: s.step_key for rows in rec.steps.values() for s in rows})
     return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec) + _reached_gap(lot, rec)
-                    + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
+                    + used.get(lot.id, []) + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
 
 
 def pending_after_release(session: Session, lot: Lot) -> list[spec_limits.SpecTest]:

@@ -21,6 +21,9 @@ class Regulated:
     key: str  # the column an entry's record_id names
     # entry value name -> column; the same name unless the entry calls it otherwise (a bag's "bag_id")
     fields: dict[str, str] = field(default_factory=dict)
+    # The migration that created this table's row-change triggers; ``None``: 0019, which made the log. A table
+    # made after 0019 has its triggers made by its own migration (``row_changes.table_sql``).
+    since: str | None = None
 
     def columns(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.fields.values()))
@@ -75,6 +78,14 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("bag_returns", "bag_return", "id"),
     Regulated("donor_results", "donor_result", "id"),
     Regulated("clinical_deviations", "clinical_deviation", "id"),
+    # Materials (migration 0027): the catalogue, the lots received and their decisions, each use.
+    Regulated("materials", "material", "id",
+              _same("name", "supplier", "catalogue_number", "gtin", "kind", "storage", "human_animal_origin"),
+              since="0027_materials"),
+    Regulated("material_lots", "material_lot", "id",
+              {**_same("supplier_lot", "expires_on", "quantity_received", "quantity_left", "unit", "status",
+                       "decided_at"), "signature_id": "decision_signature_id"}, since="0027_materials"),
+    Regulated("material_uses", "material_use", "id", since="0027_materials"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}

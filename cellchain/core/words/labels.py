@@ -9,7 +9,7 @@ never as a raw identifier.
 
 from __future__ import annotations
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 
 # Where a cord, lot, bag or vial is in its chain of custody (ward/rules/custody_states.py STATES).
 CUSTODY_STATES = {
@@ -126,9 +126,17 @@ FIELDS = {
     "signature_password": "password", "signature_username": "username",
 }
 
+# Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
+MATERIALS = {
+    "medium": N_("culture medium"), "platelet_lysate": N_("platelet lysate"), "serum": N_("serum"),
+    "enzyme": N_("enzyme"), "dmso": N_("DMSO"), "anticoagulant": N_("anticoagulant"), "saline": N_("saline"),
+    "other": N_("other"), "material_lot": N_("material lot"), "step": N_("batch step"),
+    "anticoagulant_material_lot": N_("anticoagulant material lot"),
+}
+
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS,
 }
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cellchain.core.words import reasons, translated
+from cellchain.core.words import N_, reasons, translated
 from cellchain.core.words.labels import label
 
 NOTES: dict[str, str] = {
@@ -125,6 +125,13 @@ NOTES: dict[str, str] = {
     'weight_recorded': 'Week {week} weight of {subject_code} recorded: {weight_kg:g} kg.',
     'infusion_planned': 'Week {week} infusion of {subject_code} planned for {when}.',
     'list_extended': 'Randomization list extended; {used} positions used. New fingerprint recorded.',
+    # --- materials
+    'material_added': N_('{name} added to the catalogue.'),
+    'material_lot_received': N_('Material lot {code} received into quarantine.'),
+    'certificate_attached': N_('Certificate of analysis attached to {code}.'),
+    'material_lot_released': N_('Material lot {code} released.'),
+    'material_lot_rejected': N_('Material lot {code} rejected.'),
+    'step_materials_recorded': N_('{count} material lots recorded for the step.'),
 }
 
 

@@ -14,7 +14,7 @@ import string
 from collections.abc import Mapping
 from typing import Any
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
 # Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
@@ -367,6 +367,22 @@ MESSAGES: dict[str, str] = {
     'thaw_label_scanned': '{detail}',
     'volume_exceeds_bag': '{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)',
     'wristband_is_a_subject': '{detail}',
+    # --- materials (docs/rules.md, "Materials")
+    'material_exists': N_('{supplier} {catalogue_number} is in the catalogue already'),
+    'material_lot_exists': N_('lot {supplier_lot} of {material} was received already'),
+    'gs1_gtin_unknown': N_('no material of the catalogue has GTIN {gtin}; add it to the catalogue first'),
+    'material_lot_decided': N_('material lot {code} is {status} already'),
+    'material_receiver_not_releaser': N_('you received material lot {code}: another person of QC or QA releases it'),
+    'material_lot_unknown': N_('{reference} names no material lot received here'),
+    'material_lot_ambiguous': N_('{reference} names {count} material lots: scan its barcode or its ML- label'),
+    'material_lot_expired': N_('{material} lot {supplier_lot} ({code}) expired on {expires_on}'),
+    'material_lot_not_released': N_('{material} lot {supplier_lot} ({code}) is {status}, not released by QC or QA'),
+    'material_lot_rejected': N_('{material} lot {supplier_lot} ({code}) was rejected'),
+    'material_lot_on_hold': N_('{material} lot {supplier_lot} ({code}) is on hold (hold {hold_id}: {cause})'),
+    'material_lot_short': N_('{material} lot {supplier_lot} ({code}) has {left:g} {unit} left, not {quantity:g}'),
+    'material_lot_wrong_kind': N_('{material} lot {supplier_lot} ({code}) is {kind}, not {needs}'),
+    'material_lot_invalid_when_used': N_(
+        'lot {lot_number} used {material} lot {supplier_lot} ({code}) at {step}, which was not valid: {why}'),
 }
 
 

@@ -75,13 +75,21 @@ def _verification(entry, tz: ZoneInfo) -> str:
     return f"{sig.signer_name}, {_when(sig.signed_at, tz)}, meaning: {label(sig.meaning)}{unchanged}"
 
 
+def _materials(view: LotView, step_id: int) -> str:
+    """The material lots used at the step (docs/rules.md, "Materials"): material, supplier lot, this site's
+    code, quantity, expiry and the lot's status when it was used."""
+    return "".join(f"; material: {m.material} lot {m.supplier_lot} ({m.code}), {m.quantity:g} {m.unit}, "
+                   f"expires {m.expires_on.isoformat()}, {label(m.status_at_use)} when used"
+                   for m in view.record.materials.get(step_id, []))
+
+
 def _steps(view: LotView, tz: ZoneInfo) -> Table:
-    rows = [["Step", "Performed by / at", "Details", "Second-person verification (e-signature)"]]
+    rows = [["Step", "Performed by / at", "Details and material lots", "Second-person verification (e-signature)"]]
     for entry in view.record.entries:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details), SMALL), _p(_verification(entry, tz), SMALL)])
+                     _p(_details(step.details) + _materials(view, step.id), SMALL), _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(GRID)
     return table
