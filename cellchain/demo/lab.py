@@ -103,17 +103,20 @@ def register_cord(session: Session, lab: User, cfg: Mapping[str, Any], donor_cod
     return row
 
 
-def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any]) -> None:
+def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any],
+                materials: list[dict[str, Any]] | None = None) -> None:
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     batch.record_step(session, actor=who.lab, lot_number=lot.lot_number, steps=steps,
-                      data={"step": code, "details": details, "performed_at": when})
+                      data={"step": code, "details": details, "performed_at": when, "materials": materials})
 
 
 def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
     record_step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
           {"method": "explant", "tissue_g": 12.5})
-    record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5),
-          {"medium lot": "MSCSFM2611", "supplement lot": "HPL2610C", "trypLE lot": "TRY2609"})
+    # the media lots scanned as released material lots (demo/materials.py)
+    record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5), {},
+                [{"material_lot": "MSCSFM2611", "quantity": 500}, {"material_lot": "HPL2610C", "quantity": 50},
+                 {"material_lot": "TRY2609", "quantity": 20}])
     harvested = collected
     for number, (seeded, cells) in enumerate(PASSAGE_COUNTS[:cord.passages]):
         seeded_at = _seed_passage(collected, number)

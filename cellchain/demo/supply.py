@@ -123,8 +123,9 @@ def _dosing_lot(session: Session, story: _Story, fill_day: date, named: list[Sub
     who = story.who
     thawed = story.at(fill_day - timedelta(days=3), LOT_HOURS["thaw"])
     lot = demo_banking.take_and_thaw(session, who, demo_banking.next_vial(session, "WCB"), "dosing", thawed)
-    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", thawed + timedelta(hours=1),
-                         {"medium lot": "MSCSFM2608", "supplement lot": "HPL2608C", "trypLE lot": "TRY2608"})
+    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", thawed + timedelta(hours=1), {},
+                         [{"material_lot": "MSCSFM2608", "quantity": 500}, {"material_lot": "HPL2608C", "quantity": 50},
+                          {"material_lot": "TRY2608", "quantity": 20}])
     seeded = story.at(fill_day - timedelta(days=3), LOT_HOURS["seed"])
     harvested = seeded + timedelta(days=2, hours=20)
     lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number, limit=who.config["PASSAGE_LIMIT"],

@@ -18,6 +18,7 @@ Identifier formats (site conventions, kept here as constants):
   (``A9999 26 123456 N``); a bare 13-character DIN without K is refused.
 * any single ISBT 128 structure of ``cellchain.identifiers.isbt128`` and the ``=+`` compound message of a 2D
   code (kind ``compound``).
+* a material lot's own label: ``ML-000001`` (kind ``material_lot``).
 * a supplier's GS1 barcode (GS1-128, GS1 DataMatrix or QR: ``cellchain.identifiers.gs1``), kind ``gs1`` with
   ``gtin``, ``lot``, ``expiry``, ``serial`` as the label carries them; a GS1 code is told apart by its
   symbology identifier (``]C1``, ``]d2``, ``]Q3``), a GS (or the site's substitute for it) or a leading (01).
@@ -47,6 +48,7 @@ SUBJECT_PREFIX = "SUBJ"
 BAG_PREFIX = "BAG"
 SUBJECT_ID_FORMAT = "{prefix}-{number:04d}"
 BAG_ID_PATTERN = re.compile(r"([0-9A-Z]{13})-([0-9A-Z]{8})")
+MATERIAL_LOT_PATTERN = re.compile(r"ML-[0-9]{6}")  # this site's label of a received material lot
 _PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _TRAILING = "\r\n\t "
@@ -194,6 +196,8 @@ def _bare_scan(text: str, bag_prefix: str) -> Scan:
         fields = {"bag_id": bag_text, "din": din.text, "product_code": product.code,
                   "collection_type": product.collection_type, "division": product.division}
         return Scan("bag", fields, text)
+    if MATERIAL_LOT_PATTERN.fullmatch(text):
+        return Scan("material_lot", {"code": text}, text)
     compact = text.replace(" ", "")
     if len(compact) == 13 and re.fullmatch(r"[0-9A-Z]{13}", compact):
         Din.parse(compact)  # says what is wrong if it is not even a DIN

@@ -291,7 +291,7 @@ class HoldSchema(Schema):
 
 
 class LookbackItemSchema(Schema):
-    kind = fields.String(required=True, metadata={"description": "collection, lot, bank, vial or bag"})
+    kind = fields.String(required=True, metadata={"description": "collection, lot, bank, vial, bag or material_lot"})
     id = fields.String(required=True, attribute="code")
     from_ = fields.String(required=True, data_key="from", attribute="parent",
                           metadata={"description": "the id of the item it came from (empty for the starting item)"})

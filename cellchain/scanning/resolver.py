@@ -33,12 +33,16 @@ from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.manufacturing.rules.lot_numbers import from_container
+from cellchain.materials import catalogue
+from cellchain.materials import usage as material_usage
+from cellchain.materials.models import Material, MaterialLot
 from cellchain.storage import placements, places
 from cellchain.storage.models import StorageBox, StorageLocation
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
 
 LETTERS: Mapping[str, str] = DEFAULTS["LOCAL_DATA_IDENTIFIERS"]
+GS_SUBSTITUTE: str = DEFAULTS["GS1_GS_SUBSTITUTE"]
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,25 @@ def _location(session: Session, location: StorageLocation) -> Found:
 STORAGE_SUMMARIES = {"box": _box, "position": _position, "location": _location}
 
 
+def _material_lot(session: Session, lot: MaterialLot) -> Found:
+    material = session.get(Material, lot.material_id)
+    return Found("material_lot", lot.id, lot.code, {
+        "code": lot.code, "material": material.name, "supplier_lot": lot.supplier_lot, "status": lot.status,
+        "expires_on": lot.expires_on, "quantity_left": lot.quantity_left, "unit": lot.unit})
+
+
+def _material_lot_of(session: Session, scan: Scan) -> Found | None:
+    """A supplier's GS1 barcode or a lot's own ML- label names a received material lot (NotFound when none)."""
+    if scan.kind == "material_lot":
+        return _material_lot(session, catalogue.lot_by_code(session, scan.fields["code"]))
+    if scan.kind == "gs1":
+        found = material_usage.find(session, scan.data)
+        if isinstance(found, MaterialLot):
+            return _material_lot(session, found)
+        raise NotFound(f"no material lot of GTIN {scan.fields.get('gtin', '-')} lot {scan.fields.get('lot', '-')}")
+    return None
+
+
 def _lot_number(scan: Scan) -> str | None:
     if scan.kind == "container_lot":
         return from_container(scan.fields["lot"])
@@ -196,6 +219,8 @@ def _lot_number(scan: Scan) -> str | None:
 def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found | None:
     """The record of the most specific identifier in the scan; NotFound when this database has none."""
     fields = scan.fields
+    if scan.kind in ("gs1", "material_lot"):
+        return _material_lot_of(session, scan)
     local = _local_kind(scan, letters)
     if local in STORAGE_SUMMARIES:
         return STORAGE_SUMMARIES[local](session, _storage_record(session, local, fields["identifier"]))
@@ -218,7 +243,8 @@ FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (looku
            "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject),
            "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank),
            "box": (places.box_by_code, _box), "position": (places.position_by_code, _position),
-           "location": (places.location_by_code, _location)}
+           "location": (places.location_by_code, _location),
+           "material_lot": (catalogue.lot_by_code, _material_lot)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -229,9 +255,10 @@ def find(session: Session, record_type: str, key: str) -> Found:
     return summarise(session, load(session, key))
 
 
-def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = LETTERS) -> ScanAnswer:
+def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = LETTERS,
+             gs_substitute: str = GS_SUBSTITUTE) -> ScanAnswer:
     """Parse ``raw`` (refused with ``Invalid({"data": reason})``) and find the record it names, if any."""
-    scan = parse_scan(raw, tz=tz)
+    scan = parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     try:
         return ScanAnswer(scan, _lookup(session, scan, letters))
     except NotFound as missing:
