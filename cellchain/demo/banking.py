@@ -132,7 +132,8 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     demo_lab.record_step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
                          {"method": "explant", "tissue_g": 11.8})
     demo_lab.record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5), {},
-                         [{"material_lot": "MSCSFM2604", "quantity": 500}, {"material_lot": "HPL2604A", "quantity": 50}])
+                         [{"material_lot": "MSCSFM2604", "quantity": 500},
+                          {"material_lot": "HPL2604A", "quantity": 50}])
     harvested = _passages(session, who, lot, 0, BANK_CORD.passages, collected + timedelta(hours=6))
     mcb = _freeze(session, who, lot, "MCB", BANK_CORD.passages - 1, MCB_VIALS, harvested)
     _store(session, who, mcb, demo_storage.MCB_BOX)
@@ -140,7 +141,8 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     thawed = mcb.frozen_at + timedelta(days=20)
     wcb_lot = take_and_thaw(session, who, next_vial(session, "MCB"), "bank", thawed)
     demo_lab.record_step(session, who, wcb_lot, "media_and_reagent_lots", thawed + timedelta(hours=1), {},
-                         [{"material_lot": "MSCSFM2605", "quantity": 500}, {"material_lot": "HPL2605B", "quantity": 50}])
+                         [{"material_lot": "MSCSFM2605", "quantity": 500},
+                          {"material_lot": "HPL2605B", "quantity": 50}])
     harvested = _passages(session, who, wcb_lot, mcb.passage + 1, 1, thawed + timedelta(hours=2))
     wcb = _freeze(session, who, wcb_lot, "WCB", mcb.passage + 1, WCB_VIALS, harvested)
     _store(session, who, wcb, demo_storage.WCB_BOX)

@@ -112,7 +112,7 @@ def gs1_date(text: str) -> date:
 
 
 def _value(ai: str, data: str) -> Any:
-    name, _fixed, _longest, kind = AIS[ai]
+    _name, _fixed, _longest, kind = AIS[ai]
     if kind == "gtin":
         if not gtin_is_valid(data):
             raise refuse(f"({ai}) {data} is not a GTIN-14 with a right check digit")

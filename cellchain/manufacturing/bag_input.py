@@ -139,8 +139,8 @@ def lot_reference(value: Any, name: str) -> str:
     """A material lot as scanned or typed: the supplier's GS1 barcode, this site's lot label, or the supplier's
     lot number (``materials.usage`` finds which); one word of printable text, or a GS1 string with GS."""
     text = value.strip(" \r\n\t") if isinstance(value, str) else ""
-    if not text or len(text) > 200 or any(c.isspace() for c in text) or not text.isascii() or not text.isprintable() \
-            and "\x1d" not in text:
+    printable = text.replace("\x1d", "").isprintable()  # GS separates a GS1 code's variable fields
+    if not text or len(text) > 200 or any(c.isspace() for c in text) or not text.isascii() or not printable:
         raise Invalid({name: "scan the material lot, or type its lot number as printed"})
     return text
 

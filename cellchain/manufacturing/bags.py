@@ -38,10 +38,10 @@ from cellchain.identifiers.scans import format_bag_id
 from cellchain.manufacturing import batch, din, lookups
 from cellchain.manufacturing.bag_input import (
     MAX_BAG_VOLUME_ML,
-    container_lot,
     FillInput,
     NamedEntry,
     PlaceboInput,
+    container_lot,
     parse_fill,
     parse_named,
     parse_placebo,

@@ -224,7 +224,8 @@ def _unit(value: Any) -> str:
     return value
 
 
-def attach_certificate(session: Session, *, actor: Actor, code: str, filename: Any, content: Any) -> MaterialCertificate:
+def attach_certificate(session: Session, *, actor: Actor, code: str, filename: Any,
+                       content: Any) -> MaterialCertificate:
     """Keep the supplier's certificate of analysis (a PDF) with the lot; its SHA-256 goes into the trail."""
     require_role(actor.roles, *RECEIVERS, action="attach a certificate of analysis")
     lot = lot_by_code(session, code)

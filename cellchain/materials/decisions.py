@@ -17,9 +17,9 @@ from cellchain.manufacturing.models import Lot
 from cellchain.materials import usage
 from cellchain.materials.catalogue import certificates, lot_by_code
 from cellchain.materials.models import Material, MaterialCertificate, MaterialLot
-from cellchain.quality.models import Hold
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
+from cellchain.quality.models import Hold
 
 DECIDERS = ("qc", "qa")
 MATERIAL_LOT_DECIDED = "material_lot_decided"

@@ -252,8 +252,8 @@ def release_gaps(session: Session, lots: Sequence[Any], step_keys: Mapping[int, 
 
 def reached(session: Session, material_lot_id: int) -> tuple[list[int], list[str]]:
     """The lots a material lot went into and the placebo DINs whose saline it was (the look-back starts there)."""
-    rows = session.exec(select(MaterialUse.lot_id, MaterialUse.din).where(MaterialUse.material_lot_id == material_lot_id)
-                        .order_by(MaterialUse.id)).all()
+    rows = session.exec(select(MaterialUse.lot_id, MaterialUse.din)
+                        .where(MaterialUse.material_lot_id == material_lot_id).order_by(MaterialUse.id)).all()
     lot_ids = list(dict.fromkeys(r[0] for r in rows if r[0] is not None))
     dins = list(dict.fromkeys(r[1] for r in rows if r[0] is None and r[1]))
     return lot_ids, dins

@@ -394,7 +394,8 @@ def open_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
 
 
 def _holds(open_only: bool, lot_id: int | None) -> Any:
-    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din, MaterialLot.code).label("code")
+    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din,
+                         MaterialLot.code).label("code")
     statement = (select(Hold, code)
                  .outerjoin(Lot, and_(Hold.item_kind == "lot", Lot.id == Hold.item_id))
                  .outerjoin(CellBank, and_(Hold.item_kind == "bank", CellBank.id == Hold.item_id))

@@ -23,6 +23,9 @@ AE_RECORDERS = frozenset({"investigator", "coordinator"})  # the coordinator rec
 INVESTIGATOR = frozenset({"investigator"})
 THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
 STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
+MATERIAL_READERS = frozenset({"lab", "qc", "qa", "auditor"})  # materials: the lab receives and uses, QC/QA decide
+MATERIAL_RECEIVERS = frozenset({"lab", "qc", "qa"})
+QC_QA = frozenset({"qc", "qa"})
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
@@ -185,6 +188,17 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/storage/take"): LAB,
     ("POST", f"{P}/storage/move"): LAB,
     ("GET", f"{P}/storage/where-is"): STORAGE_READERS,
+    # materials (docs/rules.md, "Materials"): the catalogue is kept by QC and QA; a received lot is released or
+    # rejected by QC or QA (signed); the lab records the lots used at a step
+    ("POST", f"{P}/materials"): QC_QA,
+    ("GET", f"{P}/materials"): MATERIAL_READERS,
+    ("POST", f"{P}/material-lots"): MATERIAL_RECEIVERS,
+    ("GET", f"{P}/material-lots"): MATERIAL_READERS,
+    ("GET", f"{P}/material-lots/<code>"): MATERIAL_READERS,
+    ("POST", f"{P}/material-lots/<code>/release"): QC_QA,
+    ("POST", f"{P}/material-lots/<code>/reject"): QC_QA,
+    ("GET", f"{P}/material-lots/<code>/certificates/<int:certificate_id>"): MATERIAL_READERS,
+    ("POST", f"{P}/lots/<lot_id>/batch-steps/<int:step_id>/materials"): LAB,
 }
 # Without a token: the token endpoint reads the (empty) body, the API document is public; the rest is 401.
 PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 200}
@@ -214,6 +228,12 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/lab/lots/<lot_id>/batch-steps/<int:step_id>/verify": frozenset({"lab", "qa"}),
     "/lab/lots/<lot_id>/bags": LAB,
     "/lab/placebo": LAB,
+    "/materials/": QC_QA,  # a catalogue entry
+    "/materials/lots": MATERIAL_RECEIVERS,
+    "/materials/lots/<code>/certificates": MATERIAL_RECEIVERS,
+    "/materials/lots/<code>/release": QC_QA,
+    "/materials/lots/<code>/reject": QC_QA,
+    "/materials/steps/<lot_id>/<int:step_id>": LAB,
     "/banks/lots/<lot_id>/freeze": LAB,
     "/banks/thaw": LAB,
     "/labels/<int:label_id>/status": LABEL_PRINTERS,

@@ -89,7 +89,8 @@ def _steps(view: LotView, tz: ZoneInfo) -> Table:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details) + _materials(view, step.id), SMALL), _p(_verification(entry, tz), SMALL)])
+                     _p(_details(step.details) + _materials(view, step.id), SMALL),
+                     _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(GRID)
     return table
