@@ -122,10 +122,11 @@ def list_lots(session: Session, *, status: str | None = None, page: db.PageReque
 def _date(value: Any, name: str) -> date:
     if isinstance(value, date):
         return value
-    try:
-        return date.fromisoformat(value.strip()) if isinstance(value, str) else None  # type: ignore[return-value]
-    except ValueError:
-        pass
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
     raise Invalid({name: "a date YYYY-MM-DD"})
 
 

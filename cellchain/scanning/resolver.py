@@ -192,7 +192,7 @@ def _material_lot(session: Session, lot: MaterialLot) -> Found:
     material = session.get(Material, lot.material_id)
     return Found("material_lot", lot.id, lot.code, {
         "code": lot.code, "material": material.name, "supplier_lot": lot.supplier_lot, "status": lot.status,
-        "expires_on": lot.expires_on, "quantity_left": lot.quantity_left, "unit": lot.unit})
+        "expires_on": lot.expires_on.isoformat(), "quantity_left": lot.quantity_left, "unit": lot.unit})
 
 
 def _material_lot_of(session: Session, scan: Scan) -> Found | None:

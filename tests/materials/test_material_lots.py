@@ -161,3 +161,16 @@ def test_a_placebo_fill_takes_a_released_saline_lot_and_its_look_back_lists_the_
     assert bags == {b["bag_id"] for b in response.get_json()["bags"]}
     unknown = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "NS-TYPED"})
     assert unknown.status_code == 409 and unknown.get_json()["reasons"][0]["code"] == "material_lot_unknown"
+
+
+def test_a_scan_of_a_suppliers_barcode_or_a_lot_label_opens_the_material_lot(app, api, auth, client):
+    with in_db(app) as session:
+        code = received(session, material(session, name="Heparin", gtin=HEPARIN_GTIN), "HEP-1").code
+    answer = api.post("/api/v1/scans", as_="lab", json={"data": "]C10109501101530003|10HEP-1"}).get_json()
+    assert answer["kind"] == "gs1" and answer["record"]["type"] == "material_lot" and answer["record"]["key"] == code
+    assert api.post("/api/v1/scans", as_="lab", json={"data": code}).get_json()["record"]["key"] == code
+    auth.login("lab")
+    opened = auth.post("/scan/", {"scan": code})
+    assert opened.status_code in (302, 303) and opened.headers["Location"].endswith(f"/materials/lots/{code}")
+    back = client.get(f"/lookback/material_lot/{code}")
+    assert back.status_code in (200, 403)
