@@ -66,7 +66,7 @@ def receive_lot(data: dict[str, Any]) -> decisions.LotDetail:
 @bp.response(200, MaterialLotsOut)
 def list_lots(query: dict[str, Any]) -> dict[str, Any]:
     """The lots received, newest first, a page at a time"""
-    page = catalogue.list_lots(db.session(), status=query.get("status"), page=page_request(query))
+    page = catalogue.list_lots(db.session(), status=query.get("status") or None, page=page_request(size_arg="limit"))
     return {"lots": [RowWith(lot, lot=lot, material=material) for lot, material in page.rows],
             "next": next_cursor(page)}
 

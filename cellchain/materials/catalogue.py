@@ -22,7 +22,13 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.identifiers import gs1
-from cellchain.materials.models import MATERIAL_KINDS, Material, MaterialCertificate, MaterialLot
+from cellchain.materials.models import (
+    MATERIAL_KINDS,
+    MATERIAL_LOT_STATUSES,
+    Material,
+    MaterialCertificate,
+    MaterialLot,
+)
 from cellchain.materials.rules.lots import SUPPLIER_LOT
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality.rules.spec_limits import parse_number
@@ -114,6 +120,8 @@ def lot_by_code(session: Session, code: Any) -> MaterialLot:
 def list_lots(session: Session, *, status: str | None = None, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
     """One page of the lots received, newest first, each with its material."""
     statement = select(MaterialLot, Material).join(Material, Material.id == MaterialLot.material_id)
+    if status is not None and status not in MATERIAL_LOT_STATUSES:
+        raise Invalid({"status": f"one of {', '.join(MATERIAL_LOT_STATUSES)}"})
     if status:
         statement = statement.where(MaterialLot.status == status)
     return db.keyset(session, statement, (MaterialLot.id,), page, descending=True)

@@ -174,3 +174,16 @@ def test_a_scan_of_a_suppliers_barcode_or_a_lot_label_opens_the_material_lot(app
     assert opened.status_code in (302, 303) and opened.headers["Location"].endswith(f"/materials/lots/{code}")
     back = client.get(f"/lookback/material_lot/{code}")
     assert back.status_code in (200, 403)
+
+
+def test_the_lots_received_are_listed_a_page_at_a_time_and_a_bad_status_is_named(app, api):
+    with in_db(app) as session:
+        product = material(session, "medium", name="Medium")
+        for number in range(3):
+            received(session, product, f"MED-{number}", status="quarantine" if number else "released")
+    first = api.get("/api/v1/material-lots?limit=2", as_="auditor").get_json()
+    assert [row["supplier_lot"] for row in first["lots"]] == ["MED-2", "MED-1"] and first["next"]
+    released = api.get("/api/v1/material-lots?status=released", as_="lab").get_json()
+    assert [row["supplier_lot"] for row in released["lots"]] == ["MED-0"]
+    bad = api.get("/api/v1/material-lots?status=old", as_="lab")
+    assert bad.status_code == 400 and "status" in bad.get_json()["fields"]
