@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
+from cellchain.audit import reconcile
 from cellchain.manufacturing.models import Bag, BatchStep
 from cellchain.materials.models import MaterialLot, MaterialUse
 from cellchain.quality import release_gaps
@@ -48,7 +49,9 @@ def test_a_fill_takes_a_released_anticoagulant_lot_with_hyphens_and_its_stock_go
         use = session.exec(select(MaterialUse)).one()
         assert (use.role, use.quantity, use.status_at_use) == ("anticoagulant", 10.0, "released")
     typed = api.post(f"/api/v1/lots/{number}/bags", as_="lab", json={**FILL, "anticoagulant_lot": "HEP-NOT-HERE"})
-    assert typed.status_code in (400, 409)
+    assert typed.status_code == 409 and typed.get_json()["reasons"][0]["code"] == "material_lot_unknown"
+    with in_db(app) as session:  # the trail holds every value the material rows hold (docs/security.md)
+        assert [d for d in reconcile.reconcile(session).differences if d.table.startswith("material")] == []
 
 
 def test_a_lot_in_quarantine_or_rejected_or_of_another_kind_is_refused_by_name(app, api):
