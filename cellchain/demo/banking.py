@@ -26,6 +26,7 @@ from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.types import utcnow
 from cellchain.demo import lab as demo_lab
+from cellchain.demo import materials as demo_materials
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
 from cellchain.manufacturing import batch, lots
@@ -124,6 +125,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     """The banked cord, its MCB and WCB with their vials stored, both released; the number of records made."""
     if session.exec(select(Collection.id).where(Collection.donor_code == BANK_CORD.donor_code)).first():
         return 0
+    demo_materials.load(session, config=config, policy=policy)  # the released lots its steps use (none again)
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     collected = utcnow() - timedelta(days=COLLECTED_DAYS_AGO)
     cord = demo_lab.register_cord(session, who.lab, config, BANK_CORD.donor_code, collected)

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
+from cellchain.demo import materials as demo_materials
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -180,6 +181,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     lab, verifier = accounts.find_user(session, "lab"), accounts.find_user(session, "lab2")
     if lab is None or verifier is None:
         raise RuntimeError("load the demo people (services.demo.load_people) before the lab demo")
+    demo_materials.load(session, config=config, policy=policy)  # the released lots the cords use (none again)
     who = Actors(lab, verifier, policy, config)
     now = utcnow()
     created = 0

@@ -48,6 +48,8 @@ def test_a_fill_takes_a_released_anticoagulant_lot_with_hyphens_and_its_stock_go
         assert lot.quantity_left == 90.0  # 2 bags x 5 ml
         use = session.exec(select(MaterialUse)).one()
         assert (use.role, use.quantity, use.status_at_use) == ("anticoagulant", 10.0, "released")
+    with in_db(app) as session:
+        number = formulated_lot(session).lot_number
     typed = api.post(f"/api/v1/lots/{number}/bags", as_="lab", json={**FILL, "anticoagulant_lot": "HEP-NOT-HERE"})
     assert typed.status_code == 409 and typed.get_json()["reasons"][0]["code"] == "material_lot_unknown"
     with in_db(app) as session:  # the trail holds every value the material rows hold (docs/security.md)
