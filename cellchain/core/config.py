@@ -93,6 +93,17 @@ DEFAULTS: dict[str, Any] = {
     "FACILITY_CONTACT": "",  # 24 h telephone printed on shipper labels when set
     # Seconds a print job waits to reach a label printer before it is recorded as failed (labelling/printing)
     "PRINTER_TIMEOUT_SECONDS": 5.0,
+    # The releasing establishment's address and telephone, printed under its name on the bag label.
+    "FACILITY_ADDRESS": "",
+    "FACILITY_TELEPHONE": "",
+    # --- labels (docs/architecture.md, "Labels and templates") ---------------------------------
+    # The languages of every label's captions, statements and status, in print order ("zh", "en").
+    "LABEL_LANGUAGES": ["zh", "en"],
+    # The statement on product labels: "cn_clinical_trial" (仅供临床试验使用, For clinical trial use only)
+    # or "us_investigational" (the caution of 21 CFR 312.6).
+    "LABEL_STATEMENT": "cn_clinical_trial",
+    # The resolution of the site's Zebra printers (203, 300 or 600 dpi) when a ZPL job names none.
+    "LABEL_ZPL_DPI": 203,
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",
@@ -217,6 +228,18 @@ def _check_local_letters(letters: Any) -> None:
         raise ConfigError("LOCAL_DATA_IDENTIFIERS gives one letter to two kinds")
 
 
+def _check_labels(config: dict[str, Any]) -> None:
+    """Label settings a print job would otherwise refuse at the bench (docs/architecture.md)."""
+    languages = config["LABEL_LANGUAGES"]
+    if (not isinstance(languages, list | tuple) or not languages or len(set(languages)) != len(languages)
+            or any(code not in ("en", "zh") for code in languages)):
+        raise ConfigError("LABEL_LANGUAGES lists one or more of 'zh' and 'en', each once")
+    if config["LABEL_STATEMENT"] not in ("cn_clinical_trial", "us_investigational"):
+        raise ConfigError("LABEL_STATEMENT is 'cn_clinical_trial' or 'us_investigational'")
+    if config["LABEL_ZPL_DPI"] not in (203, 300, 600):
+        raise ConfigError("LABEL_ZPL_DPI is 203, 300 or 600")
+
+
 def load(instance_path: str, test_config: dict[str, Any] | None = None,
          environ: dict[str, str] | None = None) -> dict[str, Any]:
     """The merged configuration, in order of precedence: test dict > environment > instance > defaults."""
@@ -229,6 +252,7 @@ def load(instance_path: str, test_config: dict[str, Any] | None = None,
         _check_keys(test_config, "the test configuration", TEST_KEYS)
         config.update(test_config)
     _check_local_letters(config["LOCAL_DATA_IDENTIFIERS"])
+    _check_labels(config)
     if config["DEFAULT_LANGUAGE"] not in ("en", "zh"):
         raise ValueError(f"DEFAULT_LANGUAGE is {config['DEFAULT_LANGUAGE']!r}; the site offers 'en' and 'zh'")
     if not config["SECRET_KEY"]:

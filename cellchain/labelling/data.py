@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from cellchain.core.words.moments import site_clock
 from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
+from cellchain.labelling.site import words
 from cellchain.manufacturing.rules.lot_numbers import container_text
 
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
@@ -43,6 +44,11 @@ class LabelSettings:
     facility_contact: str = ""
     verify_url_base: str = ""  # the shipper's QR: verify_url_base + shipment id
     vial_letter: str = "a"  # the local data identifier of a bank vial (LOCAL_DATA_IDENTIFIERS["vial"])
+    label_languages: tuple[str, ...] = ("en",)  # captions, statements and status in these, in this order
+    statement: str = "cn_clinical_trial"  # the product statement's jurisdiction (site/words.py STATEMENTS)
+    facility_address: str = ""
+    facility_telephone: str = ""
+    zpl_dpi: int = 203  # the site's Zebra heads, when a job names no printer
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, verify_url_base: str = "") -> LabelSettings:
@@ -52,7 +58,10 @@ class LabelSettings:
                    bag_temperature=(float(low), float(high)), trial_id=config["TRIAL_ID"],
                    passage_limit=int(config["PASSAGE_LIMIT"]),
                    facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base,
-                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"])
+                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"],
+                   label_languages=words.check_languages(config["LABEL_LANGUAGES"]),
+                   statement=config["LABEL_STATEMENT"], facility_address=config["FACILITY_ADDRESS"] or "",
+                   facility_telephone=config["FACILITY_TELEPHONE"] or "", zpl_dpi=int(config["LABEL_ZPL_DPI"]))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -115,8 +124,8 @@ def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]
     fields = din_fields(collection.din)
     collected = isbt128.encode_moment("collection_datetime", collection.collected_at, settings.tz)
     # A pending donor is not yet ineligible: the label says the determination is still to come.
-    quarantine = {"eligible": QUARANTINE, "pending": f"{QUARANTINE} - donor eligibility pending"}.get(
-        collection.eligibility, f"{QUARANTINE} - donor ineligible")
+    quarantine = words.say({"eligible": words.QUARANTINE, "pending": words.QUARANTINE_DONOR_PENDING}.get(
+        collection.eligibility, words.QUARANTINE_DONOR_INELIGIBLE), settings.label_languages)
     return {**fields, "collection_barcode": collected,
             "collected_local": site_moment(collection.collected_at, settings.tz),
             "compound_2d": isbt128.encode_compound([fields["din_barcode"], collected]),
@@ -203,7 +212,24 @@ def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) ->
             "recipient_birth_date": recipient.birth_date.strftime(DATE_FORMAT) if recipient else "",
             "expiry_barcode": expiry, "expiry_local": site_moment(bag.expires_at, settings.tz),
             "expiry_utc": utc_moment(bag.expires_at), "compound_2d": isbt128.encode_compound(structures),
-            "releasing_establishment": settings.facility_name}
+            "releasing_establishment": establishment(settings),
+            "statement": words.statement(settings.statement, settings.label_languages),
+            **quarantine_status(bag.quality_status, settings)}
+
+
+def establishment(settings: LabelSettings) -> str:
+    """The releasing establishment: name, address and telephone, a line each (those the site sets)."""
+    telephone = (words.say(words.TELEPHONE, settings.label_languages, number=settings.facility_telephone)
+                 if settings.facility_telephone else "")
+    return "\n".join(line for line in (settings.facility_name, settings.facility_address, telephone) if line)
+
+
+def quarantine_status(quality_status: str, settings: LabelSettings) -> dict[str, str]:
+    """QUARANTINE, in every label language, on the label of a product QA has not released (docs/rules.md,
+    "Quarantine"); a released product's label carries none, so the two cannot be mistaken."""
+    if quality_status == "released":
+        return {}
+    return {"quarantine_text": words.say(words.QUARANTINE, settings.label_languages)}
 
 
 def wristband_label(subject: Any, settings: LabelSettings) -> dict[str, Any]:

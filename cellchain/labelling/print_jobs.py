@@ -19,7 +19,7 @@ Public API (services never commit; the request edge does):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -96,7 +96,9 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
     spec, items, reasons = KINDS[kind], [], []
     for record in records:
         try:
-            items.append(spec.build(session, record, settings))
+            item = spec.build(session, record, settings)
+            # the label's languages go with its data (recorded): a document made again says what it said
+            items.append(replace(item, data={**item.data, "languages": list(settings.label_languages)}))
         except Refused as refused:
             reasons.extend(refused.reasons)
         except (Invalid, ValueError) as bad:  # a stored value no ISBT 128 structure can carry
@@ -111,10 +113,19 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
     return items
 
 
+def quarantined(content: dict[str, Any]) -> bool:
+    """Whether a label's data says QUARANTINE (``data.quarantine_status``)."""
+    return bool(content.get("quarantine_text"))
+
+
 def _printed_before(session: Session, kind: str, items: Sequence[PrintItem]) -> set[str]:
+    """The items printed before in the same status. A bag's first label after its release replaces the
+    QUARANTINE labels printed before it (the release page lists them): a new label, not a reprint."""
     keys = sorted({item.item_key for item in items})
-    statement = select(LabelPrint.item_key).where(LabelPrint.label_kind == kind, LabelPrint.item_key.in_(keys))
-    return set(session.exec(statement))
+    status = {item.item_key: quarantined(item.data) for item in items}
+    statement = select(LabelPrint.item_key, LabelPrint.content).where(LabelPrint.label_kind == kind,
+                                                                      LabelPrint.item_key.in_(keys))
+    return {key for key, content in session.exec(statement) if quarantined(content or {}) == status[key]}
 
 
 def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
@@ -130,6 +141,7 @@ def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
 
 
 def _render(kind: str, labels: list[dict[str, Any]], fmt: str, dpi: int = 203) -> bytes | str:
+    """The job's document; ZPL in the dots of a ``dpi`` print head (203, 300 or 600)."""
     layout = KINDS[kind].layout(kind) if kind in KINDS else kind
     try:
         return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels, dpi=dpi)
@@ -187,7 +199,7 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
 
 
 def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-                 reprint_reason: str | None = None, fmt: str = "pdf") -> bytes | str:
+                 reprint_reason: str | None = None, fmt: str = "pdf", dpi: int | None = None) -> bytes | str:
     """One PDF (bytes) or ZPL (text) for all ``records`` of one label kind, each label recorded and audited.
 
     ``records`` are Collection, Bag or Subject rows, or ``label_items.Vessel``/``QcSample``/``Shipment``,
@@ -195,12 +207,13 @@ def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable
     printing role may print; a QA reviewer may only reprint.
     """
     return _print(session, actor=actor, kind=kind, records=records, settings=settings,
-                  reprint_reason=reprint_reason, fmt=fmt)[0]
+                  reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)[0]
 
 
 def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-           reprint_reason: str | None, fmt: str, dpi: int = 203) -> tuple[bytes | str, int, tuple[int, ...]]:
-    """``print_labels``, also saying how many of the labels were reprints and which rows recorded them."""
+           reprint_reason: str | None, fmt: str, dpi: int | None = None) -> tuple[bytes | str, int, tuple[int, ...]]:
+    """``print_labels``, also saying how many of the labels were reprints and which rows recorded them; ZPL for
+    a ``dpi`` print head, the site's (``LABEL_ZPL_DPI``) when none is named."""
     spec = label_items.kind_spec(kind)
     _check_format(fmt)
     records = list(records)
@@ -217,7 +230,8 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
         raise Forbidden(f"a QA reviewer may reprint a {spec.title} label; the first print is for "
                         f"{' or '.join(spec.roles)}")
     reason = _reprint_reason(reprint_reason, reprints)
-    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt, dpi)
+    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt,
+                     _check_dpi(settings.zpl_dpi if dpi is None else dpi))
     rows = _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
     return output, len(reprints), tuple(row.id for row in rows)
 
@@ -269,7 +283,7 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
 
 def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
-                 vessels: Any = None, dpi: int = 203) -> Printed:
+                 vessels: Any = None, dpi: int | None = None) -> Printed:
     """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
     lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
     kind = target_kind(target)
@@ -277,14 +291,14 @@ def print_target(session: Session, *, actor: Actor, target: str, key: str, setti
     require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=f"print {KINDS[kind].title} labels")
     records = _records(session, target, key, settings, passage, vessels)
     content, reprints, ids = _print(session, actor=actor, kind=kind, records=records, settings=settings,
-                                    reprint_reason=reprint_reason, fmt=fmt, dpi=_check_dpi(dpi))
+                                    reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)
     suffix = f"-P{passage}" if target == "vessel" else ""
     return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints, ids)
 
 
 def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
-                  fmt: str = "pdf") -> Printed:
+                  fmt: str = "pdf", dpi: int | None = None) -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
     require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
     errors: dict[str, str] = {}
@@ -299,7 +313,7 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
     bags = tuple(lookups.bag_by_code(session, code) for code in bag_codes)
     shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
     content, reprints, ids = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
-                                    reprint_reason=reprint_reason, fmt=fmt)
+                                    reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)
     return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints, ids)
 
 

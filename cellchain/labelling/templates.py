@@ -319,8 +319,9 @@ def text_value(element: Element, data: Mapping[str, Any], label_no: int) -> str:
     value = data.get(element.field)
     if value is None:
         raise ValueError(f"label {label_no}: {element.where}: no value for field {element.field!r}")
-    prefix = words.say(element.prefix.rstrip(), languages(data)) + element.prefix[len(element.prefix.rstrip()):] \
-        if element.prefix.strip() else element.prefix
+    prefix = element.prefix
+    if prefix.strip():  # "Volume: " is the caption "Volume:" and its space
+        prefix = words.say(prefix.strip(), languages(data)) + prefix[len(prefix.rstrip()):]
     return f"{prefix}{value}"
 
 

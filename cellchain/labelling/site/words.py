@@ -4,7 +4,10 @@ A site sets ``LABEL_LANGUAGES`` (``["zh", "en"]`` for the trial in Beijing): eve
 status on a label is printed in each of them, in that order, from the one catalogue of the pages
 (``cellchain/translations``), read here with plain Babel so that labels render without a Flask app. The
 template captions are the English ``text``/``prefix`` of ``labels/*.toml``; the statements and statuses are
-marked below. A language whose compiled catalogue is missing is refused rather than printed in English.
+listed below. Label words have the catalogue context ``label`` (``msgctxt "label"``), so a caption such as
+"Lot" or "TO" is worded for a label whatever a page makes of the same English; ``pybabel extract`` does
+not read the TOML files, so tests/labelling/test_label_words.py checks that every label word has its
+Chinese. A language whose compiled catalogue is missing is refused rather than printed in English.
 
 The statement a product label carries depends on the jurisdiction of the trial (``LABEL_STATEMENT``):
 ``cn_clinical_trial`` prints the Chinese clinical-trial statement, ``us_investigational`` the caution of
@@ -19,20 +22,23 @@ from functools import lru_cache
 from babel.support import NullTranslations, Translations
 
 from cellchain.core.config import ROOT
-from cellchain.core.words import N_
+
+CONTEXT = "label"
 
 CATALOGUES = ROOT / "cellchain" / "translations"
 LANGUAGES = ("en", "zh")
 DEFAULT_LANGUAGES = ("en",)
 
 STATEMENTS = {
-    "cn_clinical_trial": N_("For clinical trial use only"),
-    "us_investigational": N_("Caution: New Drug - Limited by Federal (or United States) law to investigational use"),
+    "cn_clinical_trial": "For clinical trial use only",
+    "us_investigational": "Caution: New Drug - Limited by Federal (or United States) law to investigational use",
 }
-QUARANTINE = N_("QUARANTINE")
-QUARANTINE_DONOR_PENDING = N_("QUARANTINE - donor eligibility pending")
-QUARANTINE_DONOR_INELIGIBLE = N_("QUARANTINE - donor ineligible")
-TELEPHONE = N_("Tel. {number}")
+# Chinese GMP (2010) calls the state of product stored apart until its release decision 待验, "quarantine".
+QUARANTINE = "QUARANTINE"
+QUARANTINE_DONOR_PENDING = "QUARANTINE - donor eligibility pending"
+QUARANTINE_DONOR_INELIGIBLE = "QUARANTINE - donor ineligible"
+TELEPHONE = "Tel. {number}"
+MESSAGES = (*STATEMENTS.values(), QUARANTINE, QUARANTINE_DONOR_PENDING, QUARANTINE_DONOR_INELIGIBLE, TELEPHONE)
 
 
 @lru_cache(maxsize=8)
@@ -57,7 +63,7 @@ def each(message: str, languages: Sequence[str], **params: str) -> list[str]:
     """``message`` in every label language, in order, without repeats (a code reads the same in both)."""
     out: list[str] = []
     for language in languages or DEFAULT_LANGUAGES:
-        text = _catalogue(language).gettext(message)
+        text = _catalogue(language).pgettext(CONTEXT, message)
         text = text.format(**params) if params else text
         if text not in out:
             out.append(text)
