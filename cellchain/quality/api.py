@@ -19,6 +19,7 @@ from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
+from cellchain.labelling.site import relabel
 from cellchain.quality import certificate, deviations, holds, qc, release, release_gaps, specifications
 from cellchain.quality.models import Specification
 from cellchain.quality.recall import lookback
@@ -115,11 +116,13 @@ class Decision:
     lot: Lot
     signature: Signature | None
     certificate: str
+    labels_to_replace: list[Any]  # the bag labels printed in quarantine (labelling/site/relabel.py)
 
 
 def _decision(lot: Lot) -> Decision:
     return Decision(lot, release.decision_signature(db.session(), lot),
-                    url_for("api.release_certificate_pdf", lot_id=lot.lot_number))
+                    url_for("api.release_certificate_pdf", lot_id=lot.lot_number),
+                    relabel.to_replace(db.session(), lot))
 
 
 @dataclass(frozen=True)
