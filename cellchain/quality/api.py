@@ -15,11 +15,11 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Reason
 from cellchain.core.schemas import FILE_BODY
 from cellchain.core.web import next_cursor, page_request
+from cellchain.labelling.site import relabel
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, policy, roles_required
-from cellchain.labelling.site import relabel
 from cellchain.quality import certificate, deviations, holds, qc, release, release_gaps, specifications
 from cellchain.quality.models import Specification
 from cellchain.quality.recall import lookback

@@ -43,7 +43,9 @@ def bag(n: int = 1, **extra: Any) -> dict[str, Any]:
             "expiry_barcode": "&>0263301200", "expiry_local": "2026-11-26 12:00 CET",
             "expiry_utc": "2026-11-26 11:00 UTC",
             "compound_2d": f"=+03000{din['din_barcode']}=<D0001V00&>0263301200",
-            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital", **extra}
+            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital",
+            "statement": "Caution: New Drug - Limited by Federal (or United States) law to investigational use",
+            **extra}
 
 
 def collection(n: int = 1, **extra: Any) -> dict[str, Any]:

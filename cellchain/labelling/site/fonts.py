@@ -15,7 +15,7 @@ head's own dot pitch (``raster``) and sent as a ``^GF`` graphic field.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -36,14 +36,14 @@ def path_of(name: str) -> Path:
     return FONT_DIR / FILES[name][0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def register() -> None:
     """Make the TrueType fonts known to reportlab (once per process)."""
     for name, (filename, index) in FILES.items():
         pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename), subfontIndex=index))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _glyphs(name: str) -> frozenset[int]:
     register()
     return frozenset(pdfmetrics.getFont(name).face.charToGlyph)
