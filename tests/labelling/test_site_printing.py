@@ -42,7 +42,8 @@ def test_a_bag_label_for_the_site_prints_in_chinese_and_english_and_its_codes_sc
         db.commit()
     text = page_text(pdf)
     for words in ["北京302医院细胞治疗中心", "北京市丰台区西四环中路100号", "电话 010-0000 0000",
-                  "仅供临床试验使用", "For clinical trial use only", "待验 QUARANTINE", "放行机构 Releasing establishment"]:
+                  "仅供临床试验使用", "For clinical trial use only", "待验 QUARANTINE",
+                  "放行机构 Releasing establishment"]:
         assert words in text
     assert "Federal" not in text
     for dpi in (203, 300):
