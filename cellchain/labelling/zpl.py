@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +186,14 @@ def _graphic_text(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text:
         room = frame.dots(width_mm) - across
         x_mm += frame.mm(max(0, room // 2 if align == "center" else room))
     tall = bitmap.width if frame.template.zpl_rotate else bitmap.height
+    return f"{frame.origin(x_mm, y_mm, frame.mm(tall))}{_graphic_field(bitmap)}"
+
+
+@lru_cache(maxsize=4096)
+def _graphic_field(bitmap: fonts.Bitmap) -> str:
+    """``^GFA,b,c,d,data``: ASCII hex, b = c = the bitmap's bytes, d = bytes a row."""
     total = len(bitmap.rows)
-    return (f"{frame.origin(x_mm, y_mm, frame.mm(tall))}^GFA,{total},{total},{bitmap.row_bytes},"
-            f"{bitmap.rows.hex().upper()}^FS")
+    return f"^GFA,{total},{total},{bitmap.row_bytes},{bitmap.rows.hex().upper()}^FS"
 
 
 def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str,

@@ -95,6 +95,7 @@ def _pil_font(name: str, pixels: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_DIR / filename), pixels, index=index)
 
 
+@lru_cache(maxsize=4096)  # a job's captions and statements repeat on every label
 def raster(text: str, font: str, size_pt: float, dots_per_mm: float, *, turned: bool = False) -> Bitmap:
     """``text`` in the TrueType ``font`` at ``size_pt``, drawn in whole dots without grey (a thermal head
     prints a dot or none); the box is the font's ascent plus descent tall, the baseline where the PDF puts it.
