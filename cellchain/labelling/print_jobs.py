@@ -78,10 +78,14 @@ def content_hash(data: dict[str, Any]) -> str:
     return sha256_hex(canonical_json({k: v for k, v in data.items() if k != "reprint"}))
 
 
-def _check_dpi(dpi: Any) -> int:
-    """A ZPL job's print-head resolution: one of the printers' (203, 300, 600 dpi)."""
+def check_dpi(dpi: Any, settings: LabelSettings) -> int:
+    """The head resolution a ZPL job is drawn for: the one named (a number or its digits), else the site's."""
+    if dpi is None or dpi == "":
+        return settings.zpl_dpi
+    if isinstance(dpi, str) and dpi.isdigit():
+        dpi = int(dpi)
     if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
-        raise Invalid({"dpi": "choose 203, 300 or 600"})
+        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
     return dpi
 
 
@@ -187,6 +191,8 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
     failed, never a second original (a second label is a reprint, with its reason).
     """
     _check_format(fmt)
+    if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
+        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
     row = session.get(LabelPrint, label_id)
     if row is None:
         raise NotFound(f"no printed label {label_id}")
@@ -194,12 +200,12 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
         raise Forbidden("only the person who printed this label may send its document to a printer")
     if row.status != "printed":
         raise Refused(Reason("label_accounted_for", id=row.id, status=row.status))
-    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt, _check_dpi(dpi))
+    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt, dpi)
     return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint), (row.id,))
 
 
 def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-                 reprint_reason: str | None = None, fmt: str = "pdf", dpi: int | None = None) -> bytes | str:
+                 reprint_reason: str | None = None, fmt: str = "pdf", dpi: Any = None) -> bytes | str:
     """One PDF (bytes) or ZPL (text) for all ``records`` of one label kind, each label recorded and audited.
 
     ``records`` are Collection, Bag or Subject rows, or ``label_items.Vessel``/``QcSample``/``Shipment``,
@@ -211,7 +217,7 @@ def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable
 
 
 def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-           reprint_reason: str | None, fmt: str, dpi: int | None = None) -> tuple[bytes | str, int, tuple[int, ...]]:
+           reprint_reason: str | None, fmt: str, dpi: Any = None) -> tuple[bytes | str, int, tuple[int, ...]]:
     """``print_labels``, also saying how many of the labels were reprints and which rows recorded them; ZPL for
     a ``dpi`` print head, the site's (``LABEL_ZPL_DPI``) when none is named."""
     spec = label_items.kind_spec(kind)
@@ -231,7 +237,7 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
                         f"{' or '.join(spec.roles)}")
     reason = _reprint_reason(reprint_reason, reprints)
     output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt,
-                     _check_dpi(settings.zpl_dpi if dpi is None else dpi))
+                     check_dpi(dpi, settings))
     rows = _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
     return output, len(reprints), tuple(row.id for row in rows)
 
@@ -283,7 +289,7 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
 
 def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
-                 vessels: Any = None, dpi: int | None = None) -> Printed:
+                 vessels: Any = None, dpi: Any = None) -> Printed:
     """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
     lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
     kind = target_kind(target)
@@ -298,7 +304,7 @@ def print_target(session: Session, *, actor: Actor, target: str, key: str, setti
 
 def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
-                  fmt: str = "pdf", dpi: int | None = None) -> Printed:
+                  fmt: str = "pdf", dpi: Any = None) -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
     require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
     errors: dict[str, str] = {}

@@ -124,3 +124,14 @@ def test_the_qa_lot_page_lists_the_labels_to_replace_after_release(app, api, cli
     page = client.get(f"/qa/lots/{lot_number}").get_data(as_text=True)
     assert 'data-testid="labels-to-replace"' in page
     assert all(f'data-label-id="{r.id}"' in page for r in rows)
+
+
+def test_the_label_api_prints_zpl_for_the_printer_resolution_asked_and_refuses_another(app, api) -> None:
+    with app.app_context():
+        session = db.session()
+        bag_code = make.bag(session, make.lot(session)).bag_code
+        db.commit()
+    answer = api.get(f"/api/v1/bags/{bag_code}/label.zpl?dpi=600", as_="lab")
+    assert answer.status_code == 200 and "^PW2438" in answer.get_data(as_text=True)
+    refused = api.get(f"/api/v1/bags/{bag_code}/label.zpl?dpi=250&reason=test", as_="lab")
+    assert refused.status_code == 400 and "dpi" in refused.get_json()["fields"]
