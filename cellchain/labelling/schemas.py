@@ -15,7 +15,7 @@ from cellchain.core.schemas import (
     UtcDateTime,
     next_field,
 )
-from cellchain.labelling.print_jobs import FORMATS, RESOLUTIONS, TARGETS
+from cellchain.labelling.print_jobs import FORMATS, TARGETS
 from cellchain.manufacturing.models import LABEL_STATUSES
 
 ZPL_BODY = {"type": "string", "description": "ZPL II, for a Zebra printer's raw queue"}
