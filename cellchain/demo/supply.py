@@ -102,7 +102,7 @@ def enrol(session: Session, *, config: Mapping[str, Any], policy: accounts.Polic
         subject = subjects.register(session, actor=coordinator, data={"screening_number": number, **answers},
                                     protocol=protocol)
         randomization.randomize(session, actor=coordinator, subject_code=subject.subject_code,
-                                planned_subjects=protocol.planned_subjects,
+                                planned_subjects=protocol.planned_subjects, fin=config["FACILITY_FIN"],
                                 now=datetime.combine(day0 - timedelta(days=3), time(11), tzinfo=zone))
     return len(SUBJECTS)
 
