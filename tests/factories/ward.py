@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from cellchain.core.config import DEFAULTS
-from cellchain.identifiers.isbt128 import Din, ProductCode, encode_compound, encode_moment
+from cellchain.identifiers.isbt128 import ChainOfIdentity, Din, ProductCode, encode_compound, encode_moment
 from cellchain.identifiers.scans import wristband_data
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -108,6 +108,7 @@ def subject(session: Session, *, arm: str | None = "A", weight_kg: float = 70.0)
                   sex="male", day0=site_today(), weight_kg=weight_kg, answers={}, eligible=True, arm=arm,
                   randomization_position=n if arm else None, randomized_at=datetime.now(UTC) if arm else None,
                   randomized_by=coordinator.id if arm else None, created_by=coordinator.id,
+                  chain_of_identity=ChainOfIdentity.issue("A9999", 26, n).text if arm else None,
                   status="randomized" if arm else "eligible")
     session.add(row)
     session.flush()

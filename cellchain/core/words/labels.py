@@ -9,7 +9,7 @@ never as a raw identifier.
 
 from __future__ import annotations
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 
 # Where a cord, lot, bag or vial is in its chain of custody (ward/rules/custody_states.py STATES).
 CUSTODY_STATES = {
@@ -76,11 +76,12 @@ KINDS = {
     "partial_infusion": "partial infusion", "other": "other",
 }
 
-# The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+# The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
     "wristband_is_a_subject": "Wristband is a subject's", "subject_on_treatment": "Subject on treatment",
     "bag_identified": "Bag identified",
-    "right_subject": "Right subject", "infusion_visit_today": "Infusion visit today",
+    "right_subject": "Right subject", "chain_of_identity_matches": N_("Chain of identity"),
+    "infusion_visit_today": "Infusion visit today",
     "released": "Released by QA", "lot_not_on_hold": "Lot not on hold", "not_expired": "Not expired",
     "bag_thawed": "Bag thawed", "thaw_label_scanned": "Post-thaw label scanned", "not_infused": "Not infused before",
     "received_on_ward": "Received on the ward", "custody_unbroken": "Chain of custody unbroken",

@@ -107,6 +107,8 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
     'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
+    'coi_check_character_mismatch': N_(
+        'check character {k} does not match chain-of-identity identifier {identifier}: re-key or scan it'),
     'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
     'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
     # --- labels
@@ -377,6 +379,7 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
+    'chain_of_identity_matches': '{detail}',
     'second_verifier_same_person': 'the second verifier must be a different nurse',
     'second_verifier_same_person:check': '{detail}',
     'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',
