@@ -32,12 +32,10 @@ def lot_codes(lot_number: str) -> list[Picture]:
 
 
 def subject_codes(subject: Any, settings: LabelSettings) -> list[Picture]:
-    """The wristband's subject id and chain-of-identity identifier (Code 128) and its 2D code's content (as
-    QR); none for a screen failure, who gets no wristband."""
+    """The wristband's subject id (Code 128) and its 2D code's content (as QR), which carries the chain-of-
+    identity identifier once randomized; none for a screen failure, who gets no wristband."""
     if not subject.eligible:
         return []
     band = build_data.wristband_label(subject, settings)
-    coi = ([pictures.code128("chain of identity", band["coi_barcode"], f"{band['coi_eye_readable']} "
-                             f"{band['coi_check']}")] if band["coi_barcode"] else [])
-    return [pictures.code128("subject id", band["subject_barcode"], band["subject_id"]), *coi,
+    return [pictures.code128("subject id", band["subject_barcode"], band["subject_id"]),
             pictures.qr("wristband's 2D code", band["subject_2d"])]
