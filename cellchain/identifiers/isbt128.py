@@ -7,7 +7,8 @@ the character set *before* interpreting anything, and refuses rather than guesse
 (a keyed DIN with the wrong check character K, a DIN barcode whose type 3 flags disagree with the DIN).
 
 Pure Python: no Flask, no database. The licensed code tables (facility numbers, product description
-codes) are configuration that callers pass in.
+codes) are configuration that callers pass in. ``WRITTEN`` lists every structure the product prints, with
+its ST-001 reference (docs/identifiers.md keeps the same table).
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Invalid, Reason, Refused
+
+# kind -> (data identifier, ST-001 reference): every data structure a cellchain label or page writes.
+WRITTEN = MappingProxyType({
+    "din": ("=", "DS 001 Donation Identification Number"),
+    "product_code": ("=<", "DS 003 Product Code"),
+    "expiry_datetime": ("&>", "DS 005 Expiration Date and Time"),
+    "collection_datetime": ("&*", "DS 007 Collection Date and Time"),
+    "compound": ("=+", "DS 023 Compound Message"),
+    "patient_birth_date": ("=#", "DS 024 Patient Birth Date"),
+    "patient_id": ("&#", "DS 025 Patient Identification Number"),
+    "chain_of_identity": ("&/", "DS 040 Chain of Identity Identifier (ST-028)"),
+    "local": ("&a-&z", "local data identifiers (a facility's own structures)"),
+})
 
 # --- ISO/IEC 7064 Mod 37-2 ---
 MOD37_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
