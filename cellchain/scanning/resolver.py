@@ -7,7 +7,8 @@ search (``identify``), the label pages (``print_target``). The bedside reads its
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
-is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a bank
+is looked up by the most specific identifier the scan carries: a bag id, then a subject id (or a chain-of-
+identity identifier, which names its subject), then a bank
 vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (the local
 structure of a culture vessel, ``&e<lot>-P<n>-V<nn>``, or of a QC tube, ``&f<lot>-Q<nn>``), then the DIN's
 collection. A local data structure (``&a``-``&z``) names a vial, storage box, position, location, culture
@@ -93,6 +94,9 @@ def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: s
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
         return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
+    if scan.kind == "chain_of_identity":
+        return Identified("subject", subjects.subject_by_chain_of_identity(session, scan.fields["chain_of_identity"]),
+                          scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
     what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
@@ -213,6 +217,8 @@ def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found |
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
         return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
+    if scan.kind == "chain_of_identity":
+        return _subject(session, subjects.subject_by_chain_of_identity(session, fields["chain_of_identity"]))
     code = _vial_code(scan, letters)
     if code is not None:
         return _vial(session, vials.vial_by_code(session, code))

@@ -88,6 +88,13 @@ def test_a_wristband_names_the_subject(app, api, made) -> None:
     assert body["record"]["type"] == "subject" and body["record"]["url"] == expected_url(app, "subject", code)
 
 
+def test_a_chain_of_identity_identifier_names_its_subject(app, api, made) -> None:
+    subject = made["subject"]
+    body = scan(api, f"&/{subject.chain_of_identity}", as_="nurse").get_json()
+    assert body["kind"] == "chain_of_identity" and body["fields"] == {"chain_of_identity": subject.chain_of_identity}
+    assert body["record"]["type"] == "subject" and body["record"]["key"] == subject.subject_code
+
+
 def test_a_qc_tube_or_vessel_2d_code_names_the_lot(app, api, made) -> None:
     lot = made["din"]
     body = scan(api, f"=+02000{din_barcode(lot)}&f{lot}-Q03").get_json()
