@@ -39,3 +39,13 @@ def test_randomized_subjects_get_their_chain_of_identity_and_others_none(tmp_pat
                                        tables.metadata)
     assert differences == []
     engine.dispose()
+
+
+def test_the_back_fill_uses_the_sites_facility_number(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = old_databases.at_revision(url, "0024_user_language", INSERTS[:2])
+    migrate.upgrade(url, facility_fin="W0000")
+    with engine.begin() as connection:
+        coi = connection.execute(text("SELECT chain_of_identity FROM subjects WHERE id = 1")).scalar_one()
+    assert coi == ChainOfIdentity.issue("W0000", 2026, 1).text
+    engine.dispose()
