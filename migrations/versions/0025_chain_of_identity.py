@@ -7,7 +7,7 @@ year of the randomization + the list position, checked by K). The FIN is the one
 application, so the row-change log notes each subject it gives an identifier (docs/security.md).
 
 Revision ID: 0025_chain_of_identity
-Revises: 0024_user_language
+Revises: 0026_printers
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cellchain.core import config as app_config
 from cellchain.identifiers.isbt128 import ChainOfIdentity
 
 revision = "0025_chain_of_identity"
-down_revision = "0024_user_language"
+down_revision = "0026_printers"
 branch_labels = None
 depends_on = None
 

@@ -39,7 +39,7 @@ def _bag(**extra) -> SimpleNamespace:
     row = {"kind": "ucmsc", "din": "A999926000001", "product_code": "D0001", "collection_type": "V",
            "division": "A0", "expires_at": NOW, "saline_lot": None, "anticoagulant": "ACD-A",
            "anticoagulant_volume_ml": 5.0, "anticoagulant_lot": "ACD2611", "volume_ml": 50.0,
-           "total_cells": 72_000_000, "preservation": "fresh", "thawed_at": None}
+           "total_cells": 72_000_000, "preservation": "fresh", "thawed_at": None, "quality_status": "released"}
     return SimpleNamespace(**{**row, **extra})
 
 
