@@ -293,7 +293,8 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
                          for b, d in zip(bags[entry.count:], doses, strict=True)]}
     if entry.frozen_at is not None:
         details["frozen_at"] = entry.frozen_at.isoformat()
-    batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at)
+    batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at,
+                   instruments=data.get("instruments"))
     lot.status = "awaiting_release"
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="fill",

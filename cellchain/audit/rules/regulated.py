@@ -75,6 +75,9 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("bag_returns", "bag_return", "id"),
     Regulated("donor_results", "donor_result", "id"),
     Regulated("clinical_deviations", "clinical_deviation", "id"),
+    Regulated("instruments", "instrument", "id"),
+    Regulated("instrument_events", "instrument_event", "id"),
+    Regulated("instrument_uses", "instrument_use", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}

@@ -24,6 +24,21 @@ WORDED = frozenset({
 })
 
 MESSAGES: dict[str, str] = {
+    # --- equipment (docs/rules.md, "Equipment")
+    'instrument_overdue:calibration': N_(
+        '{name} ({instrument}) was past its calibration due date at the time of the step'
+    ),
+    'instrument_overdue:maintenance': N_(
+        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+    ),
+    'instrument_overdue:out_of_tolerance': N_(
+        '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
+        'at the time of the step'
+    ),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_exists': N_('an instrument {instrument} is already registered'),
+    'instrument_already_out_of_service': N_('{instrument} is already out of service'),
+    'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
     # --- cell banks
     'bank_at_passage_limit': (
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
