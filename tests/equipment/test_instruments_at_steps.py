@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from cellchain.equipment.models import InstrumentUse
 from sqlmodel import select
 
+from cellchain.equipment.models import InstrumentUse
 from tests.factories.equipment import ZONE, make_instrument
 from tests.factories.lab import days_ago, formulated_lot, in_db, iso, make_lot
 
