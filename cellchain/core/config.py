@@ -120,6 +120,11 @@ DEFAULTS: dict[str, Any] = {
     # identifiers &a-&z, one distinct letter per kind (docs/identifiers.md).
     "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d", "vessel": "e",
                                "qc_tube": "f"},
+    # The facility's own structures on vial, box and storage labels: local data identifiers &a-&z,
+    # one distinct letter per kind (docs/identifiers.md).
+    "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d", "instrument": "e"},
+    # Calibrations and maintenance due within this many days show on the QA dashboard (docs/rules.md, "Equipment").
+    "EQUIPMENT_DUE_DAYS": 30,
     # --- trial protocol (NCT01690247) -----------------------------------------------------------
     "TRIAL_ID": "NCT01690247",
     "TRIAL_PLANNED_SUBJECTS": 50,

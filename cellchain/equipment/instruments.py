@@ -161,16 +161,23 @@ class ServiceInput:
 def parse_service(data: Mapping[str, Any], service: str, *, today: date) -> ServiceInput:
     """A calibration or maintenance as done: the day (not ahead of today), the next due day (after it), by whom
     and the certificate; a calibration also says whether it found the instrument out of tolerance."""
-    values = read_fields({
+    readers = {
         "done_on": lambda: read_date(data.get("done_on"), "done_on"),
         "next_due": lambda: read_date(data.get("next_due"), "next_due"),
         "done_by": lambda: _text(data.get("done_by"), "done_by"),
         "certificate_ref": lambda: _text(data.get("certificate_ref"), "certificate_ref",
-                                         required=service == "calibration")})
-    fields = {}
-    if values["done_on"] > today:
+                                         required=service == "calibration")}
+    values: dict[str, Any] = {}
+    fields: dict[str, str] = {}
+    for name, reader in readers.items():
+        try:
+            values[name] = reader()
+        except Invalid as error:
+            fields.update(error.fields)
+    done, due = values.get("done_on"), values.get("next_due")
+    if done is not None and done > today:
         fields["done_on"] = "not after today"
-    if values["next_due"] <= values["done_on"]:
+    if done is not None and due is not None and due <= done:
         fields["next_due"] = "after the day it was done"
     tolerance = data.get("out_of_tolerance") in (True, "true", "yes", "on", "1")
     if tolerance and service != "calibration":

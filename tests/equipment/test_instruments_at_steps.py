@@ -44,7 +44,7 @@ def test_a_passage_on_an_incubator_out_of_service_is_refused_and_an_unknown_one_
         lot_id = make_lot(session).lot_number
         make_instrument(session, "INC-01", kind="incubator", name="Incubator 1")
     assert api.post("/api/v1/instruments/INC-01/out-of-service", as_="lab",
-                    json={"reason": "CO2 alarm"}).status_code == 200
+                    json={"reason": "CO2 alarm", "since": iso(days_ago(3))}).status_code == 200
     passage = {"number": 0, "seeded_cells": 1_000_000, "harvested_cells": 4_000_000, "viability_pct": 95,
                "seeded_at": iso(days_ago(2)), "harvested_at": iso(days_ago(1))}
     refused = api.post(f"/api/v1/lots/{lot_id}/passages", as_="lab", json={**passage, "instruments": ["INC-01"]})

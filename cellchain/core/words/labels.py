@@ -121,6 +121,15 @@ RELEASE_GAPS = {
     "reviewer_tested_lot": "you tested this lot", "source_bank_not_released": "its bank is not released",
 }
 
+# The instrument registry (equipment/rules/validity.py KINDS, SERVICES, STATUSES; equipment/models.py events).
+EQUIPMENT = {
+    "biosafety_cabinet": N_("biosafety cabinet"), "incubator": N_("incubator"), "centrifuge": N_("centrifuge"),
+    "cell_counter": N_("cell counter"), "controlled_rate_freezer": N_("controlled-rate freezer"),
+    "storage_unit": N_("storage unit"), "in_service": N_("in service"), "out_of_service": N_("out of service"),
+    "calibration": N_("calibration"), "maintenance": N_("maintenance"), "register": N_("registered"),
+    "return_to_service": N_("returned to service"), "instrument_unfit_when_used": N_("instrument not fit when used"),
+}
+
 # Input names a refused form lists its problems under.
 FIELDS = {
     "signature.password": "password", "signature.username": "username", "signature.meaning": "meaning",
@@ -129,7 +138,7 @@ FIELDS = {
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **EQUIPMENT,
 }
 
 

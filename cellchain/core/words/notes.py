@@ -38,6 +38,12 @@ NOTES: dict[str, str] = {
     # --- the lab and cell banks
     'donor_result_entered': '{test} {result} entered: donor {eligibility}.',
     'cord_held': 'The cord and everything made from it are on hold.',
+    # --- equipment
+    'instrument_registered': N_('Instrument {instrument} registered.'),
+    'instrument_calibration_recorded': N_('Calibration of {instrument} recorded.'),
+    'instrument_maintenance_recorded': N_('Maintenance of {instrument} recorded.'),
+    'instrument_out_of_service': N_('{instrument} is out of service.'),
+    'instrument_returned': N_('{instrument} is back in service.'),
     'donor_determined_eligible': 'Donor of cord {din} determined eligible, signed.',
     'cord_registered': 'Cord registered with DIN {din}: donor {eligibility}.',
     'cord_handed_over': 'Cord {handover} at {location}.',
