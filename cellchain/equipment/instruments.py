@@ -196,10 +196,12 @@ def record_service(session: Session, *, actor: Actor, code: Any, service: str, d
     entry = parse_service(data, service, today=utcnow().astimezone(zone).date())
     row = by_code(session, code, for_update=True)
     old = _snapshot(row)
-    event = _event(session, actor, row, kind=service, done_on=entry.done_on, valid_from=start_of(entry.done_on, zone),
+    # A record covers from when the work was surely done: now for work done today, the end of its day for
+    # work recorded later; a step earlier that day stays under the cover before it (or its void).
+    start = min(utcnow(), end_of(entry.done_on, zone))
+    event = _event(session, actor, row, kind=service, done_on=entry.done_on, valid_from=start,
                    next_due=entry.next_due, valid_until=end_of(entry.next_due, zone), done_by=entry.done_by,
-                   certificate_ref=entry.certificate_ref, out_of_tolerance=entry.out_of_tolerance,
-                   effective_at=start_of(entry.done_on, zone))
+                   certificate_ref=entry.certificate_ref, out_of_tolerance=entry.out_of_tolerance, effective_at=start)
     # The newest record sets the due date, also one sooner than before (a calibration found out of tolerance).
     setattr(row, f"{service}_due", entry.next_due)
     setattr(row, f"{service}_valid_until", end_of(entry.next_due, zone))

@@ -36,6 +36,7 @@ MESSAGES: dict[str, str] = {
         'at the time of the step'
     ),
     'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
     'instrument_exists': N_('an instrument {instrument} is already registered'),
     'instrument_already_out_of_service': N_('{instrument} is already out of service'),
     'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
