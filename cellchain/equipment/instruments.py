@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -282,6 +283,13 @@ def return_to_service(session: Session, *, actor: Actor, code: Any, reason: Any,
 def events_of(session: Session, instrument_id: int) -> list[InstrumentEvent]:
     statement = select(InstrumentEvent).where(InstrumentEvent.instrument_id == instrument_id)
     return list(session.exec(statement.order_by(InstrumentEvent.id)))
+
+
+def overdue_count(session: Session, *, today: date) -> int:
+    """How many instruments are past a calibration or maintenance due date (one bounded count, for the alerts)."""
+    statement = select(func.count()).select_from(Instrument).where(
+        or_(Instrument.calibration_due < today, Instrument.maintenance_due < today))
+    return int(session.exec(statement).one())
 
 
 def falls_due(session: Session, *, today: date, days: int) -> list[validity.Due]:
