@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 from cellchain.core.words.moments import site_clock
 from cellchain.core.words.numbers import cells, cells_and_power, count, volume
@@ -48,6 +49,16 @@ def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
 def _details(details: dict[str, Any]) -> str:
     """A step's details as the lot page shows them: each name in words, then its value."""
     return "; ".join(f"{label(k)}: {v}" for k, v in details.items())
+
+
+def _instruments(entry) -> str:
+    """The instruments a step used, each flagged if it was not fit for use then (docs/rules.md, "Equipment")."""
+    if not entry.instruments:
+        return ""
+    names = [f"{u.instrument.code} {u.instrument.name}" + ("" if u.fit else " - " + translated(N_("NOT FIT WHEN USED"))
+                                                           + ": " + "; ".join(r.message for r in u.problems))
+             for u in entry.instruments]
+    return translated(N_("Instruments used")) + ": " + ", ".join(names)
 
 
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
@@ -82,7 +93,8 @@ def _steps(view: LotView, tz: ZoneInfo) -> Table:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details), SMALL), _p(_verification(entry, tz), SMALL)])
+                     _p(" | ".join(t for t in (_details(step.details), _instruments(entry)) if t), SMALL),
+                     _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(GRID)
     return table
