@@ -28,6 +28,7 @@ from cellchain.core.types import utcnow
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import batch, lots
 from cellchain.manufacturing.models import Collection, Lot
 from cellchain.people import accounts
@@ -56,19 +57,21 @@ def _passages(session: Session, who: demo_lab.Actors, lot: Lot, first: int, coun
         harvested = seeded_at + demo_lab.PASSAGE_DAYS
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number, limit=who.config["PASSAGE_LIMIT"],
                             data={"number": first + offset, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
 def _freeze(session: Session, who: demo_lab.Actors, lot: Lot, level: str, passage: int, count: int,
             harvested: datetime) -> CellBank:
     lots.record_harvest(session, actor=who.lab, lot_number=lot.lot_number,
-                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested})
+                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested,
+                              "instruments": USED["harvest"]})
     bank = banks.freeze_bank(session, actor=who.lab, lot_number=lot.lot_number,
                              ranges=who.config["TEMPERATURE_RANGES"],
                              data={"level": level, "passage": passage, "vial_count": count,
                                    "cells_per_vial": CELLS_PER_VIAL, "cryoprotectant": "10% DMSO",
-                                   "frozen_at": harvested + timedelta(hours=1)})
+                                   "frozen_at": harvested + timedelta(hours=1), "instruments": USED["bank_freeze"]})
     demo_lab.verify_all(session, who, lot)
     return bank
 

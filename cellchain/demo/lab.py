@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -106,7 +107,7 @@ def register_cord(session: Session, lab: User, cfg: Mapping[str, Any], donor_cod
 def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any]) -> None:
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     batch.record_step(session, actor=who.lab, lot_number=lot.lot_number, steps=steps,
-                      data={"step": code, "details": details, "performed_at": when})
+                      data={"step": code, "details": details, "performed_at": when, "instruments": USED.get(code)})
 
 
 def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
@@ -121,7 +122,8 @@ def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: da
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number,
                             limit=who.config["PASSAGE_LIMIT"],
                             data={"number": number, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
@@ -129,15 +131,17 @@ def _finish(session: Session, who: Actors, lot: Lot, last_harvest: datetime) -> 
     cells = PASSAGE_COUNTS[-1][1]
     number = lot.lot_number
     lots.record_harvest(session, actor=who.lab, lot_number=number,
-                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1)})
+                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1),
+                              "instruments": USED["harvest"]})
     record_step(session, who, lot, "wash", last_harvest + timedelta(hours=2), {"washes": 2, "buffer lot": "PBS2611"})
     lots.record_formulation(session, actor=who.lab, lot_number=number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 220,
-                                  "performed_at": last_harvest + timedelta(hours=3)})
+                                  "performed_at": last_harvest + timedelta(hours=3),
+                                  "instruments": USED["formulation"]})
     bags.fill_bags(session, actor=who.lab, lot_number=number, settings=bags.FillSettings.from_config(who.config),
                    data={"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
                          "anticoagulant_lot": "HEP2611A", "anticoagulant_volume_ml": 5,
-                         "filled_at": last_harvest + timedelta(hours=4)})
+                         "filled_at": last_harvest + timedelta(hours=4), "instruments": USED["fill"]})
 
 
 def verify_all(session: Session, who: Actors, lot: Lot) -> None:

@@ -67,57 +67,58 @@ def falls_due() -> dict[str, Any]:
     return {"days": days, "due": instruments.falls_due(db.session(), today=today, days=days)}
 
 
-@bp.get("/instruments/<code>", tags=TAGS)
+@bp.get("/instruments/<instrument_code>", tags=TAGS)
 @roles_required(*READERS, action="read the instrument registry")
 @bp.response(200, InstrumentOut)
-def get_instrument(code: str) -> dict[str, Any]:
+def get_instrument(instrument_code: str) -> dict[str, Any]:
     """An instrument with its service history"""
-    return _answer(instruments.by_code(db.session(), code))
+    return _answer(instruments.by_code(db.session(), instrument_code))
 
 
-@bp.post("/instruments/<code>/calibrations", tags=TAGS)
+@bp.post("/instruments/<instrument_code>/calibrations", tags=TAGS)
 @roles_required(*KEEPERS, action="record a calibration")
 @bp.arguments(ServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, InstrumentOut)
-def record_calibration(data: dict[str, Any], code: str) -> dict[str, Any]:
+def record_calibration(data: dict[str, Any], instrument_code: str) -> dict[str, Any]:
     """Record a calibration done: the day, the next due day, by whom, the certificate, any out-of-tolerance finding"""
     session = db.session()
-    instruments.record_service(session, actor=current_user(), code=code, service="calibration", data=data,
+    instruments.record_service(session, actor=current_user(), code=instrument_code, service="calibration", data=data,
                                zone=site_zone())
-    return _answer(instruments.by_code(session, code))
+    return _answer(instruments.by_code(session, instrument_code))
 
 
-@bp.post("/instruments/<code>/maintenance", tags=TAGS)
+@bp.post("/instruments/<instrument_code>/maintenance", tags=TAGS)
 @roles_required(*KEEPERS, action="record a maintenance")
 @bp.arguments(ServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, InstrumentOut)
-def record_maintenance(data: dict[str, Any], code: str) -> dict[str, Any]:
+def record_maintenance(data: dict[str, Any], instrument_code: str) -> dict[str, Any]:
     """Record a maintenance done: the day, the next due day, by whom, the service report"""
     session = db.session()
-    instruments.record_service(session, actor=current_user(), code=code, service="maintenance", data=data,
+    instruments.record_service(session, actor=current_user(), code=instrument_code, service="maintenance", data=data,
                                zone=site_zone())
-    return _answer(instruments.by_code(session, code))
+    return _answer(instruments.by_code(session, instrument_code))
 
 
-@bp.post("/instruments/<code>/out-of-service", tags=TAGS)
+@bp.post("/instruments/<instrument_code>/out-of-service", tags=TAGS)
 @roles_required(*KEEPERS, action="take an instrument out of service")
 @bp.arguments(OutOfServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, InstrumentOut)
-def take_out_of_service(data: dict[str, Any], code: str) -> dict[str, Any]:
+def take_out_of_service(data: dict[str, Any], instrument_code: str) -> dict[str, Any]:
     """Take an instrument out of service with the reason, from now or from a stated earlier time"""
-    return _answer(instruments.take_out_of_service(db.session(), actor=current_user(), code=code, data=data))
+    return _answer(instruments.take_out_of_service(db.session(), actor=current_user(), code=instrument_code, data=data))
 
 
-@bp.post("/instruments/<code>/return-to-service", tags=TAGS)
+@bp.post("/instruments/<instrument_code>/return-to-service", tags=TAGS)
 @roles_required("qa", action="return an instrument to service")
 @bp.arguments(ReturnIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, InstrumentOut)
-def return_to_service(data: dict[str, Any], code: str) -> dict[str, Any]:
+def return_to_service(data: dict[str, Any], instrument_code: str) -> dict[str, Any]:
     """QA returns an instrument to service by e-signature (meaning approved), with the reason"""
-    row = instruments.return_to_service(db.session(), actor=current_user(), code=code, reason=data.get("reason"),
-                                        signature=parse_signature(data.get("signature")), policy=policy())
+    row = instruments.return_to_service(db.session(), actor=current_user(), code=instrument_code,
+                                        reason=data.get("reason"), signature=parse_signature(data.get("signature")),
+                                        policy=policy())
     return _answer(row)

@@ -61,15 +61,15 @@ def register():
     def register_it():
         row = instruments.register(db.session(), actor=current_user(), data=form.values(), zone=site_zone())
         flash(note("instrument_registered", instrument=row.code), "success")
-        return redirect(url_for("equipment.instrument", code=row.code))
+        return redirect(url_for("equipment.instrument", instrument_code=row.code))
 
     return submit(form, register_it, lambda refusal: _index(refusal, form))
 
 
-@bp.route("/<code>")
+@bp.route("/<instrument_code>")
 @roles_required(*READERS, action="read the instrument registry")
-def instrument(code: str):
-    return _instrument(code)
+def instrument(instrument_code: str):
+    return _instrument(instrument_code)
 
 
 def _service(code: str, service: str):
@@ -79,39 +79,41 @@ def _service(code: str, service: str):
         instruments.record_service(db.session(), actor=current_user(), code=code, service=service,
                                    data=form.values(), zone=site_zone())
         flash(note(SERVICE_NOTES[service], instrument=code.upper()), "success")
-        return redirect(url_for("equipment.instrument", code=code))
+        return redirect(url_for("equipment.instrument", instrument_code=code))
 
     return submit(form, record_it, lambda refusal: _instrument(code, refusal, form, service))
 
 
-@bp.route("/<code>/calibration", methods=["POST"])
+@bp.route("/<instrument_code>/calibration", methods=["POST"])
 @roles_required(*KEEPERS, action="record a calibration")
-def record_calibration(code: str):
-    return _service(code, "calibration")
+def record_calibration(instrument_code: str):
+    return _service(instrument_code, "calibration")
 
 
-@bp.route("/<code>/maintenance", methods=["POST"])
+@bp.route("/<instrument_code>/maintenance", methods=["POST"])
 @roles_required(*KEEPERS, action="record a maintenance")
-def record_maintenance(code: str):
-    return _service(code, "maintenance")
+def record_maintenance(instrument_code: str):
+    return _service(instrument_code, "maintenance")
 
 
-@bp.route("/<code>/out-of-service", methods=["POST"])
+@bp.route("/<instrument_code>/out-of-service", methods=["POST"])
 @roles_required(*KEEPERS, action="take an instrument out of service")
-def take_out_of_service(code: str):
+def take_out_of_service(instrument_code: str):
+    code = instrument_code
     form = OutOfServiceForm()
 
     def take_it():
         row = instruments.take_out_of_service(db.session(), actor=current_user(), code=code, data=form.values())
         flash(note("instrument_out_of_service", instrument=row.code), "success")
-        return redirect(url_for("equipment.instrument", code=row.code))
+        return redirect(url_for("equipment.instrument", instrument_code=row.code))
 
     return submit(form, take_it, lambda refusal: _instrument(code, refusal, form, "out"))
 
 
-@bp.route("/<code>/return-to-service", methods=["POST"])
+@bp.route("/<instrument_code>/return-to-service", methods=["POST"])
 @roles_required("qa", action="return an instrument to service")
-def return_to_service(code: str):
+def return_to_service(instrument_code: str):
+    code = instrument_code
     form = ReturnForm()
 
     def return_it():
@@ -119,6 +121,6 @@ def return_to_service(code: str):
                                             reason=form.reason.data or "", signature=form.signature(),
                                             policy=policy())
         flash(note("instrument_returned", instrument=row.code), "success")
-        return redirect(url_for("equipment.instrument", code=row.code))
+        return redirect(url_for("equipment.instrument", instrument_code=row.code))
 
     return submit(form, return_it, lambda refusal: _instrument(code, refusal, form, "return"))

@@ -91,7 +91,7 @@ def load_site(app: Flask) -> dict[str, str]:
                 "mail_id": "1", "deviation_id": "1", "printer_id": "1", "job_id": "1",
                 "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot", "grant_id": "1",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
-                "position_code": f"{place.box.code}-A1"}
+                "position_code": f"{place.box.code}-A1", "instrument_code": place.unit.code}
 
 
 def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, str]:

@@ -25,6 +25,8 @@ THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or i
 STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
 PRINTER_KEEPERS = frozenset({"admin", "qa"})  # the printer registry
 PRINT_SENDERS = frozenset({"lab", "coordinator", "qa"})  # the label pages' printers; the kind's rule decides further
+EQUIPMENT_READERS = frozenset({"lab", "qc", "qa", "auditor"})
+EQUIPMENT_KEEPERS = frozenset({"lab", "qa"})
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
@@ -195,6 +197,15 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/storage/take"): LAB,
     ("POST", f"{P}/storage/move"): LAB,
     ("GET", f"{P}/storage/where-is"): STORAGE_READERS,
+    # the instrument registry: the lab and QA keep it, QA alone returns an instrument to service; QC reads it
+    ("GET", f"{P}/instruments"): EQUIPMENT_READERS,
+    ("POST", f"{P}/instruments"): EQUIPMENT_KEEPERS,
+    ("GET", f"{P}/instruments/due"): EQUIPMENT_READERS,
+    ("GET", f"{P}/instruments/<instrument_code>"): EQUIPMENT_READERS,
+    ("POST", f"{P}/instruments/<instrument_code>/calibrations"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/maintenance"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/out-of-service"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/return-to-service"): QA,
 }
 # Without a token: the token endpoint reads the (empty) body, the API document is public; the rest is 401.
 PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 200}
@@ -259,6 +270,11 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/storage/put": LAB,
     "/storage/take": LAB,
     "/storage/move": LAB,
+    "/equipment/": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/calibration": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/maintenance": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/out-of-service": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/return-to-service": QA,
     "/trial/subjects": COORDINATOR,
     "/trial/subjects/<subject_code>/randomize": COORDINATOR,
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,

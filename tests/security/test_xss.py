@@ -235,7 +235,7 @@ def _storage(api, hostile: HostileSite) -> None:
     _ok(api.post("/api/v1/storage/units/XSS-1/readings", as_="lab", json={"temperature_c": 5.0,
                                                                            "notes": hostile.text("Snotes")}))
     hostile.keys.update({"unit_code": ["XSS-1"], "location_code": ["XSS-R"], "box_code": ["XSS-B"],
-                         "position_code": ["XSS-B-A1"]})
+                         "position_code": ["XSS-B-A1"], "instrument_code": ["XSS-1"]})  # a unit is an instrument
 
 
 def _admin_forms(client, hostile: HostileSite) -> int:
