@@ -150,6 +150,18 @@ def register_storage_unit(session: Session, *, actor: Actor, unit_id: int, code:
     return _add(session, actor=actor, values=values, zone=ZoneInfo("UTC"), storage_unit_id=unit_id)
 
 
+def rename_storage_unit(session: Session, *, actor: Actor, unit_id: int, name: str, reason: str) -> None:
+    """A storage unit renamed in storage is renamed in the registry (called by ``storage/places.py``)."""
+    row = by_storage_unit(session, unit_id)
+    if row is None:
+        return
+    old = row.name
+    row.name = name
+    session.add(row)
+    trail.record(session, actor=actor, record_type="instrument", record_id=row.id, action="rename",
+                 old={"name": old}, new={"name": name}, reason=reason)
+
+
 @dataclass(frozen=True)
 class ServiceInput:
     done_on: date

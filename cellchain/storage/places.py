@@ -150,6 +150,8 @@ def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapp
     session.add(unit)
     trail.record(session, actor=actor, record_type="storage_unit", record_id=unit.id, action="change", old=old,
                  new={"name": name, "range": [low, high]}, reason=reason.strip())
+    if name != old["name"]:  # the registry's record of the unit is the same unit: it carries the new name
+        instruments.rename_storage_unit(session, actor=actor, unit_id=unit.id, name=name, reason=reason.strip())
     return unit
 
 

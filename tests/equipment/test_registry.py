@@ -99,3 +99,10 @@ def test_a_storage_unit_set_up_in_storage_is_an_instrument_of_the_registry(app, 
     assert response.status_code == 201, response.get_json()
     found = api.get("/api/v1/instruments/LN2-01", as_="qa").get_json()["instrument"]
     assert found["kind"] == "storage_unit" and found["name"] == "LN2 tank 1" and found["status"] == "in_service"
+
+
+def test_a_storage_unit_renamed_in_storage_carries_its_new_name_in_the_registry(app, api):
+    api.post("/api/v1/storage/units", as_="lab", json={"code": "LN2-01", "name": "LN2 tank 1", "kind": "ln2_vapour"})
+    renamed = api.post("/api/v1/storage/units/LN2-01", as_="lab", json={"name": "Bank tank A", "reason": "new room"})
+    assert renamed.status_code == 200, renamed.get_json()
+    assert api.get("/api/v1/instruments/LN2-01", as_="qa").get_json()["instrument"]["name"] == "Bank tank A"
