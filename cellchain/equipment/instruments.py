@@ -192,7 +192,10 @@ def parse_service(data: Mapping[str, Any], service: str, *, today: date) -> Serv
         fields["done_on"] = "not after today"
     if done is not None and due is not None and due <= done:
         fields["next_due"] = "after the day it was done"
-    tolerance = data.get("out_of_tolerance") in (True, "true", "yes", "on", "1")
+    flag = data.get("out_of_tolerance")
+    if flag not in (None, "", True, False, "y", "true", "false"):
+        fields["out_of_tolerance"] = "true or false"
+    tolerance = flag in (True, "y", "true")
     if tolerance and service != "calibration":
         fields["out_of_tolerance"] = "only a calibration finds an instrument out of tolerance"
     if fields:

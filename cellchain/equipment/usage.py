@@ -74,6 +74,8 @@ def _found(session: Session, codes: tuple[str, ...]) -> list[Instrument]:
 def check(session: Session, raw: Any, *, at: datetime, letter: str | None = None) -> list[Instrument]:
     """The instruments a step names, each fit for use at ``at``; refused naming every one that is not."""
     codes = validity.scanned_codes(raw, letter=letter)
+    if not codes:
+        return []
     rows = _found(session, codes)
     found = histories(session, rows)
     reasons = [as_reason(p, row) for row in rows for p in validity.problems_at(found[row.id], at)]
