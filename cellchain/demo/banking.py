@@ -25,6 +25,7 @@ from cellchain.audit import signatures
 from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
@@ -127,6 +128,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     """The banked cord, its MCB and WCB with their vials stored, both released; the number of records made."""
     if session.exec(select(Collection.id).where(Collection.donor_code == BANK_CORD.donor_code)).first():
         return 0
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     collected = utcnow() - timedelta(days=COLLECTED_DAYS_AGO)
     cord = demo_lab.register_cord(session, who.lab, config, BANK_CORD.donor_code, collected)

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo.equipment import USED
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
@@ -183,6 +184,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         raise RuntimeError("load the demo people (services.demo.load_people) before the lab demo")
     who = Actors(lab, verifier, policy, config)
     now = utcnow()
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     created = 0
     for cord in DEMO_CORDS:
         if session.exec(select(Collection.id).where(Collection.donor_code == cord.donor_code)).first() is None:

@@ -29,6 +29,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.demo import banking as demo_banking
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import trial as demo_trial
@@ -244,6 +245,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         return 0
     if demo_banking.next_vial(session, "WCB") is None:
         return 0  # no released working bank to thaw from (the banking demo comes first)
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     protocol = subjects.Protocol.from_config(config)
     story = _Story(who, ZoneInfo(config["SITE_TIMEZONE"]), protocol, config)

@@ -106,3 +106,21 @@ def test_a_storage_unit_renamed_in_storage_carries_its_new_name_in_the_registry(
     renamed = api.post("/api/v1/storage/units/LN2-01", as_="lab", json={"name": "Bank tank A", "reason": "new room"})
     assert renamed.status_code == 200, renamed.get_json()
     assert api.get("/api/v1/instruments/LN2-01", as_="qa").get_json()["instrument"]["name"] == "Bank tank A"
+
+
+def test_the_openapi_document_describes_the_registry_and_each_steps_instruments(client):
+    document = client.get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    assert {"/instruments", "/instruments/due", "/instruments/{instrument_code}/calibrations",
+            "/instruments/{instrument_code}/return-to-service"} <= set(paths)
+    schemas = document["components"]["schemas"]
+    fill = next(s for name, s in schemas.items() if name in ("FillIn", "Fill"))
+    assert "instruments" in fill["properties"]
+
+
+def test_an_instrument_already_out_of_service_cannot_be_taken_out_again(app, api):
+    with in_db(app) as session:
+        make_instrument(session, "CF-01")
+    assert api.post("/api/v1/instruments/CF-01/out-of-service", as_="lab", json={"reason": "noise"}).status_code == 200
+    again = api.post("/api/v1/instruments/CF-01/out-of-service", as_="qa", json={"reason": "noise"})
+    assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "instrument_already_out_of_service"
