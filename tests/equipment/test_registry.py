@@ -124,3 +124,21 @@ def test_an_instrument_already_out_of_service_cannot_be_taken_out_again(app, api
     assert api.post("/api/v1/instruments/CF-01/out-of-service", as_="lab", json={"reason": "noise"}).status_code == 200
     again = api.post("/api/v1/instruments/CF-01/out-of-service", as_="qa", json={"reason": "noise"})
     assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "instrument_already_out_of_service"
+
+
+def test_the_lab_records_a_calibration_and_takes_an_instrument_out_of_service_on_its_page(app, auth, client):
+    with in_db(app) as session:
+        make_instrument(session, "CF-01", calibration_in_days=3)
+    auth.login("lab")
+    next_due = (today() + timedelta(days=365)).isoformat()
+    done = auth.post("/equipment/CF-01/calibration", {"done_on": today().isoformat(), "next_due": next_due,
+                                                      "done_by": "Metrology Ltd", "certificate_ref": "CAL-9"})
+    assert done.status_code == 303
+    page = client.get("/equipment/CF-01").get_data(as_text=True)
+    assert next_due in page and "CAL-9" in page
+    refused = auth.post("/equipment/CF-01/out-of-service", {"reason": "", "since": ""})
+    assert refused.status_code == 400 and 'data-testid="refusal"' in refused.get_data(as_text=True)
+    out = auth.post("/equipment/CF-01/out-of-service", {"reason": "rotor noise", "since": ""})
+    assert out.status_code == 303
+    assert "rotor noise" in client.get("/equipment/CF-01").get_data(as_text=True)
+    assert _audit_actions(app) == ["register", "calibration", "out_of_service"]
