@@ -73,16 +73,11 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, banking_views, storage_views, qc_views, qa_views, recall_views, trial_views,
-                  ward_views, handover_views, reports_views, notices_views, safety_views, printing_views):
-        app.register_blueprint(pages.bp)
-    # Each API module put its routes on api.bp when it was imported above.
-    del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,
-         safety_api, scanning_api, storage_api, trial_api, ward_api, printing_api)
                   manufacturing_views, banking_views, storage_views, equipment_views, qc_views, qa_views,
-                  recall_views, trial_views, ward_views, handover_views, reports_views, notices_views, safety_views):
+                  recall_views, trial_views, ward_views, handover_views, reports_views, notices_views, safety_views,
+                  printing_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
     del (audit_api, banking_api, equipment_api, labelling_api, manufacturing_api, notices_api, openapi, people_api,
-         quality_api, safety_api, scanning_api, storage_api, trial_api, ward_api)
+         quality_api, safety_api, scanning_api, storage_api, trial_api, ward_api, printing_api)
     api.init_app(app)

@@ -116,13 +116,10 @@ DEFAULTS: dict[str, Any] = {
         "placebo": "Placebo: 0.9% sodium chloride",
     },
     "COLLECTION_TYPE": "V",
-    # The facility's own structures on vial, box, storage, culture-vessel and QC-tube labels: local data
-    # identifiers &a-&z, one distinct letter per kind (docs/identifiers.md).
+    # The facility's own structures on vial, box, storage, culture-vessel, QC-tube and instrument labels: local
+    # data identifiers &a-&z, one distinct letter per kind (docs/identifiers.md).
     "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d", "vessel": "e",
-                               "qc_tube": "f"},
-    # The facility's own structures on vial, box and storage labels: local data identifiers &a-&z,
-    # one distinct letter per kind (docs/identifiers.md).
-    "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d", "instrument": "e"},
+                               "qc_tube": "f", "instrument": "g"},
     # Calibrations and maintenance due within this many days show on the QA dashboard (docs/rules.md, "Equipment").
     "EQUIPMENT_DUE_DAYS": 30,
     # --- trial protocol (NCT01690247) -----------------------------------------------------------

@@ -24,7 +24,7 @@ DATE = {"description": "a date, YYYY-MM-DD"}
 def instruments_field() -> CheckedList:
     """A step's ``instruments``: the scans of the instruments it used."""
     return CheckedList(CheckedString(), metadata={
-        "description": "the instruments used, as scanned: an instrument label's `&e` + identifier, or the identifier "
+        "description": "the instruments used, as scanned: an instrument label's `&g` + identifier, or the identifier "
                        "(at most 20); a step on one out of service or past its calibration or maintenance due date "
                        "is refused naming it"})
 

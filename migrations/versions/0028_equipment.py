@@ -5,7 +5,7 @@ its code and name), the same record storage keeps.
 New tables only, so no existing table is rebuilt; each gets its row-change triggers (audit/row_changes.py).
 
 Revision ID: 0028_equipment
-Revises: 0024_user_language
+Revises: 0025_chain_of_identity
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import cellchain.core.types
 from cellchain.audit import row_changes
 
 revision = "0028_equipment"
-down_revision = "0024_user_language"
+down_revision = "0025_chain_of_identity"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ def test_a_passage_typed_on_the_page_records_the_scanned_instruments_and_the_pag
     assert 'data-testid="instruments-input"' in client.get(f"/lab/lots/{lot_id}").get_data(as_text=True)
     response = auth.post(f"/lab/lots/{lot_id}/passages", {
         "number": "0", "seeded_cells": "1000000", "harvested_cells": "4000000", "viability_pct": "95",
-        "seeded_at": "2026-11-20 08:00", "harvested_at": "2026-11-23 08:00", "instruments": "&eINC-01\r\nBSC-01\r\n"})
+        "seeded_at": "2026-11-20 08:00", "harvested_at": "2026-11-23 08:00", "instruments": "&gINC-01\r\nBSC-01\r\n"})
     assert response.status_code == 303, response.get_data(as_text=True)
     page = client.get(f"/lab/lots/{lot_id}").get_data(as_text=True)
     assert 'data-instrument="INC-01"' in page and 'data-instrument="BSC-01"' in page

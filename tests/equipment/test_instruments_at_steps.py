@@ -20,7 +20,7 @@ def test_a_fill_on_a_centrifuge_past_its_calibration_date_is_refused_naming_it(a
         make_instrument(session, "CF-01", calibration_in_days=-1)
         make_instrument(session, "BSC-02", kind="biosafety_cabinet", name="Cabinet 2")
     response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
-                        json={**FILL, "instruments": ["&eCF-01", "BSC-02"]})
+                        json={**FILL, "instruments": ["&gCF-01", "BSC-02"]})
     assert response.status_code == 409, response.get_json()
     reasons = response.get_json()["reasons"]
     assert [r["code"] for r in reasons] == ["instrument_overdue"]

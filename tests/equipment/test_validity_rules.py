@@ -18,8 +18,8 @@ def _history(*periods: validity.Period, outages=(), required=("calibration",), f
 
 
 def test_an_instrument_label_and_a_keyed_code_name_the_same_instrument():
-    assert validity.scanned_codes(["&eCF-01", "cf-01 ", "BSC-02"], letter="e") == ("CF-01", "BSC-02")
-    assert validity.scanned_codes("&eCF-01\nBSC-02\n", letter=None) == ("CF-01", "BSC-02")
+    assert validity.scanned_codes(["&gCF-01", "cf-01 ", "BSC-02"], letter="g") == ("CF-01", "BSC-02")
+    assert validity.scanned_codes("&gCF-01\nBSC-02\n", letter=None) == ("CF-01", "BSC-02")
     assert validity.scanned_codes(None, letter="e") == ()
 
 
