@@ -12,6 +12,7 @@ The log is append-only (the same triggers as the trail's).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, insert
@@ -63,44 +64,41 @@ def _pg_triggers(regulated: Regulated) -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION cellchain_row_change('{key}')"]
 
 
-def _of(since: str | None) -> list[Regulated]:
-    return [r for r in REGULATED if r.since == since]
-
-
-def create_sql(dialect: str) -> list[str]:
-    """The log's own append-only guard and the triggers on every regulated table that 0019 found."""
+def create_sql(dialect: str, tables: Collection[str] | None = None) -> list[str]:
+    """The log's own append-only guard and the triggers on every regulated table (of ``tables`` when given:
+    the migration that made the log names the tables that existed then; a later one adds its own)."""
     statements = append_only.create_sql(dialect, TABLE)
+    watched = [r for r in REGULATED if tables is None or r.table in tables]
     if dialect == "sqlite":
-        return statements + [s for r in _of(None) for s in _sqlite_triggers(r)]
+        return statements + [s for r in watched for s in _sqlite_triggers(r)]
     if dialect == "postgresql":
-        return statements + [_PG_FUNCTION] + [s for r in _of(None) for s in _pg_triggers(r)]
+        return statements + [_PG_FUNCTION] + [s for r in watched for s in _pg_triggers(r)]
     raise NotImplementedError(f"the row-change log's triggers for {dialect}")
 
 
-def table_sql(dialect: str, since: str) -> list[str]:
-    """The triggers of the regulated tables a later migration ``since`` made (the log's function exists)."""
+def table_sql(dialect: str, table: str) -> list[str]:
+    """The row-change triggers of one regulated table, for the migration that creates it."""
+    regulated = next(r for r in REGULATED if r.table == table)
     if dialect == "sqlite":
-        return [s for r in _of(since) for s in _sqlite_triggers(r)]
+        return _sqlite_triggers(regulated)
     if dialect == "postgresql":
-        return [s for r in _of(since) for s in _pg_triggers(r)]
+        return _pg_triggers(regulated)
     raise NotImplementedError(f"the row-change log's triggers for {dialect}")
 
 
-def _drop_triggers(dialect: str, tables: list[Regulated]) -> list[str]:
+def drop_table_sql(dialect: str, table: str) -> list[str]:
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {r.table}_row_change_{operation.lower()}"
-                for r in tables for operation, _ in _OPERATIONS]
-    return [f"DROP TRIGGER IF EXISTS {r.table}_row_change{tail} ON {r.table}"
-            for r in tables for tail in ("", "_truncate")]
-
-
-def drop_table_sql(dialect: str, since: str) -> list[str]:
-    return _drop_triggers(dialect, _of(since))
+        return [f"DROP TRIGGER IF EXISTS {table}_row_change_{operation.lower()}" for operation, _ in _OPERATIONS]
+    return [f"DROP TRIGGER IF EXISTS {table}_row_change{tail} ON {table}" for tail in ("", "_truncate")]
 
 
 def drop_sql(dialect: str) -> list[str]:
-    statements = _drop_triggers(dialect, _of(None))
-    if dialect != "sqlite":
+    if dialect == "sqlite":
+        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change_{operation.lower()}"
+                      for r in REGULATED for operation, _ in _OPERATIONS]
+    else:
+        statements = [f"DROP TRIGGER IF EXISTS {r.table}_row_change{tail} ON {r.table}"
+                      for r in REGULATED for tail in ("", "_truncate")]
         statements.append("DROP FUNCTION IF EXISTS cellchain_row_change()")
     return statements + append_only.drop_sql(dialect, TABLE)
 

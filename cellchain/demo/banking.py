@@ -25,10 +25,12 @@ from cellchain.audit import signatures
 from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import materials as demo_materials
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import batch, lots
 from cellchain.manufacturing.models import Collection, Lot
 from cellchain.people import accounts
@@ -57,19 +59,21 @@ def _passages(session: Session, who: demo_lab.Actors, lot: Lot, first: int, coun
         harvested = seeded_at + demo_lab.PASSAGE_DAYS
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number, limit=who.config["PASSAGE_LIMIT"],
                             data={"number": first + offset, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
 def _freeze(session: Session, who: demo_lab.Actors, lot: Lot, level: str, passage: int, count: int,
             harvested: datetime) -> CellBank:
     lots.record_harvest(session, actor=who.lab, lot_number=lot.lot_number,
-                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested})
+                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested,
+                              "instruments": USED["harvest"]})
     bank = banks.freeze_bank(session, actor=who.lab, lot_number=lot.lot_number,
                              ranges=who.config["TEMPERATURE_RANGES"],
                              data={"level": level, "passage": passage, "vial_count": count,
                                    "cells_per_vial": CELLS_PER_VIAL, "cryoprotectant": "10% DMSO",
-                                   "frozen_at": harvested + timedelta(hours=1)})
+                                   "frozen_at": harvested + timedelta(hours=1), "instruments": USED["bank_freeze"]})
     demo_lab.verify_all(session, who, lot)
     return bank
 
@@ -126,6 +130,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     if session.exec(select(Collection.id).where(Collection.donor_code == BANK_CORD.donor_code)).first():
         return 0
     demo_materials.load(session, config=config, policy=policy)  # the released lots its steps use (none again)
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     collected = utcnow() - timedelta(days=COLLECTED_DAYS_AGO)
     cord = demo_lab.register_cord(session, who.lab, config, BANK_CORD.donor_code, collected)

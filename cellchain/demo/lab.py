@@ -22,7 +22,9 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import materials as demo_materials
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -108,7 +110,8 @@ def record_step(session: Session, who: Actors, lot: Lot, code: str, when: dateti
                 materials: list[dict[str, Any]] | None = None) -> None:
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     batch.record_step(session, actor=who.lab, lot_number=lot.lot_number, steps=steps,
-                      data={"step": code, "details": details, "performed_at": when, "materials": materials})
+                      data={"step": code, "details": details, "performed_at": when, "materials": materials,
+                            "instruments": USED.get(code)})
 
 
 def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
@@ -125,7 +128,8 @@ def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: da
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number,
                             limit=who.config["PASSAGE_LIMIT"],
                             data={"number": number, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
@@ -133,15 +137,17 @@ def _finish(session: Session, who: Actors, lot: Lot, last_harvest: datetime) -> 
     cells = PASSAGE_COUNTS[-1][1]
     number = lot.lot_number
     lots.record_harvest(session, actor=who.lab, lot_number=number,
-                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1)})
+                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1),
+                              "instruments": USED["harvest"]})
     record_step(session, who, lot, "wash", last_harvest + timedelta(hours=2), {"washes": 2, "buffer lot": "PBS2611"})
     lots.record_formulation(session, actor=who.lab, lot_number=number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 220,
-                                  "performed_at": last_harvest + timedelta(hours=3)})
+                                  "performed_at": last_harvest + timedelta(hours=3),
+                                  "instruments": USED["formulation"]})
     bags.fill_bags(session, actor=who.lab, lot_number=number, settings=bags.FillSettings.from_config(who.config),
                    data={"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
                          "anticoagulant_lot": "HEP2611A", "anticoagulant_volume_ml": 5,
-                         "filled_at": last_harvest + timedelta(hours=4)})
+                         "filled_at": last_harvest + timedelta(hours=4), "instruments": USED["fill"]})
 
 
 def verify_all(session: Session, who: Actors, lot: Lot) -> None:
@@ -184,6 +190,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     demo_materials.load(session, config=config, policy=policy)  # the released lots the cords use (none again)
     who = Actors(lab, verifier, policy, config)
     now = utcnow()
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     created = 0
     for cord in DEMO_CORDS:
         if session.exec(select(Collection.id).where(Collection.donor_code == cord.donor_code)).first() is None:

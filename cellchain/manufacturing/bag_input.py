@@ -11,6 +11,7 @@ volumes are computed from the lot and the subjects' weights by ``bags``, not giv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,6 @@ from typing import Any
 from cellchain.core.errors import Invalid
 from cellchain.core.fields import read_fields
 from cellchain.core.timeinput import parse_instant
-from cellchain.identifiers.isbt128 import TEXT_STRUCTURES
 from cellchain.manufacturing.lot_access import moment
 from cellchain.quality.rules.spec_limits import parse_number
 
@@ -29,7 +29,8 @@ MAX_CELLS_PER_BAG = 10**11
 PRESERVATIONS = ("fresh", "cryopreserved")
 MAX_WEEK = 520
 ANTICOAGULANTS = {"heparin": "heparin", "acd-a": "ACD-A"}
-CONTAINER_LOT = TEXT_STRUCTURES["container_lot"][1]
+# A supplier's lot as printed on the bag label's text (not a barcode: ISBT 128's ``&)`` is the bag maker's lot).
+REAGENT_LOT = re.compile(r"[0-9A-Z]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,10 @@ def lot_reference(value: Any, name: str) -> str:
 
 
 def container_lot(value: Any, name: str) -> str:
-    """A reagent or saline lot as printed in an ISBT 128 container-lot barcode (``&)``)."""
+    """A reagent or saline lot, as the bag label prints it: 1-18 letters or digits."""
     text = value.strip().upper() if isinstance(value, str) else ""
-    if not CONTAINER_LOT.fullmatch(text):
-        raise Invalid({name: "1-18 letters or digits (printed as an ISBT 128 container lot)"})
+    if not REAGENT_LOT.fullmatch(text):
+        raise Invalid({name: "1-18 letters or digits"})
     return text
 
 

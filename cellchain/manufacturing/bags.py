@@ -310,7 +310,8 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
         details["frozen_at"] = entry.frozen_at.isoformat()
     if anticoagulant.lot is not None:
         details["anticoagulant_material_lot"] = anticoagulant.lot.code
-    step = batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at)
+    step = batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at,
+                          instruments=data.get("instruments"))
     if anticoagulant.lot is not None:
         materials.record_use(session, actor=actor, material_lot=anticoagulant.lot, quantity=added[0], unit=added[1],
                              used_at=entry.filled_at, role="anticoagulant", lot_id=lot.id, step_id=step.id,

@@ -7,6 +7,7 @@ can show the total on every page (docs/rules.md, "Alerts"):
 - open temperature excursions awaiting QA's decision (QA);
 - lots awaiting release (QA);
 - bags expiring within ``EXPIRY_ALERT_HOURS`` and bags already expired still in stock (lab, nurse, coordinator);
+- instruments past a calibration or maintenance due date (QA, lab: docs/rules.md, "Equipment");
 - infusion visits due in the next ``VISIT_DUE_DAYS`` days with no bag allocated, and allocated bags that can
   no longer be given at their visit, by the reasons of ``trial/rules/allocated_bag.py`` (coordinator).
 """
@@ -22,6 +23,8 @@ from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlmodel import Session, select
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.core.words import N_
+from cellchain.equipment import instruments
 from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
@@ -138,6 +141,9 @@ def for_roles(session: Session, roles: frozenset[str], *, timezone: str, expiry_
                         "reports.excursions"),
                   Alert("lots_awaiting_release", lots_awaiting_release(session), "lots wait for release review",
                         "qa.index")]
+    if roles & {"qa", "lab"}:
+        found.append(Alert("instruments_overdue", instruments.overdue_count(session, today=today),
+                           N_("instruments are past their calibration or maintenance due date"), "equipment.index"))
     if roles & EXPIRING_ROLES:
         found.append(Alert("bags_expiring", bags_expiring(session, now=now, hours=expiry_hours),
                            f"bags expire within {expiry_hours} hours", "home.alerts_page"))

@@ -14,6 +14,7 @@ from cellchain.people.rules.roles import Actor, role_title
 NAV: tuple[tuple[str, str], ...] = (
     ("Scan", "scan.station"), ("Search", "scan.search_page"),
     ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
+    ("Equipment", "equipment.index"),
     ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
     ("Returned bags", "trial.returns"),
     ("Safety", "safety.index"), ("Protocol deviations", "safety.deviations"),
@@ -21,6 +22,7 @@ NAV: tuple[tuple[str, str], ...] = (
     ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),
     ("Alerts", "home.alerts_page"), ("Audit trail", "audit.trail"),
     ("Users", "admin.users"),
+    ("Label printers", "printers.printers_page"),
 )
 
 

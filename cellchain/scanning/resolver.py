@@ -7,16 +7,19 @@ search (``identify``), the label pages (``print_target``). The bedside reads its
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
-is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a bank
-vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (``&)``,
-from a culture vessel or QC tube), then the DIN's collection. A local data structure (``&a``-``&z``)
-names a vial, storage box, position or location by the site's letter for each
+is looked up by the most specific identifier the scan carries: a bag id, then a subject id (or a chain-of-
+identity identifier, which names its subject), then a bank
+vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (the local
+structure of a culture vessel, ``&e<lot>-P<n>-V<nn>``, or of a QC tube, ``&f<lot>-Q<nn>``), then the DIN's
+collection. A local data structure (``&a``-``&z``) names a vial, storage box, position, location, culture
+vessel or QC tube by the site's letter for each
 (``LOCAL_DATA_IDENTIFIERS``; docs/identifiers.md). A well-formed scan of something this database does not
 hold is not an error: the answer says what it is and that no record has it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +35,6 @@ from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.manufacturing.rules.lot_numbers import from_container
 from cellchain.materials import catalogue
 from cellchain.materials import usage as material_usage
 from cellchain.materials.models import Material, MaterialLot
@@ -96,6 +98,9 @@ def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: s
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
         return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
+    if scan.kind == "chain_of_identity":
+        return Identified("subject", subjects.subject_by_chain_of_identity(session, scan.fields["chain_of_identity"]),
+                          scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
     what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
@@ -207,12 +212,22 @@ def _material_lot_of(session: Session, scan: Scan) -> Found | None:
     return None
 
 
-def _lot_number(scan: Scan) -> str | None:
-    if scan.kind == "container_lot":
-        return from_container(scan.fields["lot"])
-    for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
-        if structure.kind == "container_lot":
-            return from_container(structure.fields["lot"])
+
+_LOT_OF = {"vessel": re.compile(r"(.+)-P[0-9]+-V[0-9]{2}"), "qc_tube": re.compile(r"(.+)-Q[0-9]{2}")}
+
+
+def _lot_number(scan: Scan, letters: Mapping[str, str]) -> str | None:
+    """The lot a culture vessel's or QC tube's own identifier names (``labelling/data.py`` vessel_key,
+    qc_sample_id), alone or inside the label's 2D code."""
+    found = [scan] if scan.kind == "local" else list(scan.fields.get("structures", ()) if scan.kind == "compound"
+                                                      else ())
+    for structure in found:
+        if structure.kind != "local":
+            continue
+        for kind, pattern in _LOT_OF.items():
+            named = pattern.fullmatch(structure.fields["identifier"])
+            if structure.fields["letter"] == letters.get(kind) and named:
+                return named.group(1)
     return None
 
 
@@ -228,10 +243,12 @@ def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found |
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
         return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
+    if scan.kind == "chain_of_identity":
+        return _subject(session, subjects.subject_by_chain_of_identity(session, fields["chain_of_identity"]))
     code = _vial_code(scan, letters)
     if code is not None:
         return _vial(session, vials.vial_by_code(session, code))
-    lot_number = _lot_number(scan)
+    lot_number = _lot_number(scan, letters)
     if lot_number is not None:
         return _lot(session, lookups.lot_by_number(session, lot_number))
     if scan.kind in ("din", "compound") and "din" in fields:

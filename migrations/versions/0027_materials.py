@@ -8,7 +8,7 @@ material-use rows link the fill to that lot. The regulated tables get their row-
 the uses are append-only.
 
 Revision ID: 0027_materials
-Revises: 0024_user_language
+Revises: 0028_equipment
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import cellchain.core.types
 from cellchain.audit import append_only, row_changes
 
 revision = "0027_materials"
-down_revision = "0024_user_language"
+down_revision = "0028_equipment"
 branch_labels = None
 depends_on = None
 
@@ -107,13 +107,19 @@ def upgrade() -> None:
     op.create_index("ix_material_uses_step", "material_uses", ["step_id"], unique=False)
     op.create_index("ix_material_uses_material_lot", "material_uses", ["material_lot_id"], unique=False)
     dialect = op.get_bind().dialect.name
-    for statement in row_changes.table_sql(dialect, revision) + append_only.create_sql(dialect, "material_uses"):
+    for table in ("materials", "material_lots", "material_uses"):
+        for statement in row_changes.table_sql(dialect, table):
+            op.execute(statement)
+    for statement in append_only.create_sql(dialect, "material_uses"):
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for statement in row_changes.drop_table_sql(dialect, revision) + append_only.drop_sql(dialect, "material_uses"):
+    for table in ("materials", "material_lots", "material_uses"):
+        for statement in row_changes.drop_table_sql(dialect, table):
+            op.execute(statement)
+    for statement in append_only.drop_sql(dialect, "material_uses"):
         op.execute(statement)
     for table in ("material_uses", "material_certificates", "material_lots", "materials"):
         op.drop_table(table)

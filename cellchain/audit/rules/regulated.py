@@ -21,9 +21,6 @@ class Regulated:
     key: str  # the column an entry's record_id names
     # entry value name -> column; the same name unless the entry calls it otherwise (a bag's "bag_id")
     fields: dict[str, str] = field(default_factory=dict)
-    # The migration that created this table's row-change triggers; ``None``: 0019, which made the log. A table
-    # made after 0019 has its triggers made by its own migration (``row_changes.table_sql``).
-    since: str | None = None
 
     def columns(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.fields.values()))
@@ -80,12 +77,14 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("clinical_deviations", "clinical_deviation", "id"),
     # Materials (migration 0027): the catalogue, the lots received and their decisions, each use.
     Regulated("materials", "material", "id",
-              _same("name", "supplier", "catalogue_number", "gtin", "kind", "storage", "human_animal_origin"),
-              since="0027_materials"),
+              _same("name", "supplier", "catalogue_number", "gtin", "kind", "storage", "human_animal_origin")),
     Regulated("material_lots", "material_lot", "id",
               {**_same("supplier_lot", "expires_on", "quantity_received", "quantity_left", "unit", "status",
-                       "decided_at"), "signature_id": "decision_signature_id"}, since="0027_materials"),
-    Regulated("material_uses", "material_use", "id", since="0027_materials"),
+                       "decided_at"), "signature_id": "decision_signature_id"}),
+    Regulated("material_uses", "material_use", "id"),
+    Regulated("instruments", "instrument", "id"),
+    Regulated("instrument_events", "instrument_event", "id"),
+    Regulated("instrument_uses", "instrument_use", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}

@@ -76,11 +76,12 @@ KINDS = {
     "partial_infusion": "partial infusion", "other": "other",
 }
 
-# The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+# The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
     "wristband_is_a_subject": "Wristband is a subject's", "subject_on_treatment": "Subject on treatment",
     "bag_identified": "Bag identified",
-    "right_subject": "Right subject", "infusion_visit_today": "Infusion visit today",
+    "right_subject": "Right subject", "chain_of_identity_matches": N_("Chain of identity"),
+    "infusion_visit_today": "Infusion visit today",
     "released": "Released by QA", "lot_not_on_hold": "Lot not on hold", "not_expired": "Not expired",
     "bag_thawed": "Bag thawed", "thaw_label_scanned": "Post-thaw label scanned", "not_infused": "Not infused before",
     "received_on_ward": "Received on the ward", "custody_unbroken": "Chain of custody unbroken",
@@ -120,6 +121,15 @@ RELEASE_GAPS = {
     "reviewer_tested_lot": "you tested this lot", "source_bank_not_released": "its bank is not released",
 }
 
+# The instrument registry (equipment/rules/validity.py KINDS, SERVICES, STATUSES; equipment/models.py events).
+EQUIPMENT = {
+    "biosafety_cabinet": N_("biosafety cabinet"), "incubator": N_("incubator"), "centrifuge": N_("centrifuge"),
+    "cell_counter": N_("cell counter"), "controlled_rate_freezer": N_("controlled-rate freezer"),
+    "storage_unit": N_("storage unit"), "in_service": N_("in service"), "out_of_service": N_("out of service"),
+    "calibration": N_("calibration"), "maintenance": N_("maintenance"), "register": N_("registered"),
+    "return_to_service": N_("returned to service"), "instrument_unfit_when_used": N_("instrument not fit when used"),
+}
+
 # Input names a refused form lists its problems under.
 FIELDS = {
     "signature.password": "password", "signature.username": "username", "signature.meaning": "meaning",
@@ -136,7 +146,7 @@ MATERIALS = {
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT,
 }
 
 

@@ -38,6 +38,12 @@ NOTES: dict[str, str] = {
     # --- the lab and cell banks
     'donor_result_entered': '{test} {result} entered: donor {eligibility}.',
     'cord_held': 'The cord and everything made from it are on hold.',
+    # --- equipment
+    'instrument_registered': N_('Instrument {instrument} registered.'),
+    'instrument_calibration_recorded': N_('Calibration of {instrument} recorded.'),
+    'instrument_maintenance_recorded': N_('Maintenance of {instrument} recorded.'),
+    'instrument_out_of_service': N_('{instrument} is out of service.'),
+    'instrument_returned': N_('{instrument} is back in service.'),
     'donor_determined_eligible': 'Donor of cord {din} determined eligible, signed.',
     'cord_registered': 'Cord registered with DIN {din}: donor {eligibility}.',
     'cord_handed_over': 'Cord {handover} at {location}.',
@@ -56,6 +62,11 @@ NOTES: dict[str, str] = {
     # --- labels
     'reprint_needs_reason': '{why}. Give the reason below, then print.',
     'label_marked': 'Label {id} ({item_key}) marked {status}.',
+    'label_applied': N_('Label {id} ({item_key}) applied: the scan matches its container.'),
+    'print_job_sent': N_('Print job {id} sent to {printer}: {count} label(s).'),
+    'print_job_failed': N_('Print job {id} to {printer} failed: {error}. The labels are recorded; send it again '
+                           'when the printer is back.'),
+    'printer_saved': N_('Printer {name} saved.'),
     # --- QC and QA
     'qc_within_spec': '{test_code} = {value}: within specification ({limit}).',
     'qc_out_of_spec': '{test_code} = {value}: OUT OF SPECIFICATION ({limit}); deviation {number} opened for QA.',

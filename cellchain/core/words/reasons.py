@@ -24,6 +24,22 @@ WORDED = frozenset({
 })
 
 MESSAGES: dict[str, str] = {
+    # --- equipment (docs/rules.md, "Equipment")
+    'instrument_overdue:calibration': N_(
+        '{name} ({instrument}) was past its calibration due date at the time of the step'
+    ),
+    'instrument_overdue:maintenance': N_(
+        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+    ),
+    'instrument_overdue:out_of_tolerance': N_(
+        '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
+        'at the time of the step'
+    ),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
+    'instrument_exists': N_('an instrument {instrument} is already registered'),
+    'instrument_already_out_of_service': N_('{instrument} is already out of service'),
+    'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
     # --- cell banks
     'bank_at_passage_limit': (
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
@@ -107,6 +123,8 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
     'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
+    'coi_check_character_mismatch': N_(
+        'check character {k} does not match chain-of-identity identifier {identifier}: re-key or scan it'),
     'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
     'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
     # --- labels
@@ -124,6 +142,22 @@ MESSAGES: dict[str, str] = {
     'lot_has_no_bags': 'lot {lot_number} has no bags yet',
     'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
     'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
+    # --- label printers and the closed loop (labelling/printing)
+    'printer_name_taken': N_('a printer named {name} is registered already'),
+    'printer_inactive': N_('printer {name} is out of use: choose another printer'),
+    'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
+    'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_labels_accounted': N_(
+        'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
+    ),
+    'label_apply_by_scan': N_('label {id} ({item_key}) is applied by scanning it on its container'),
+    'label_scan_mismatch': N_('the scan is not label {id} of {item_key}: it reads {scanned}'),
+    'label_outdated': N_(
+        'label {id} no longer matches {item_key} as recorded now: void it and print a new label'
+    ),
+    'lot_labels_unaccounted': N_(
+        'lot {lot_number} has {count} printed label(s) not yet applied, voided or destroyed: {item_keys}'
+    ),
     # --- manufacturing
     'batch_step_missing': '{label} ({key}) is not recorded as performed',
     'batch_step_missing:passage': '{title}: no passage recorded',
@@ -361,6 +395,7 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
+    'chain_of_identity_matches': '{detail}',
     'second_verifier_same_person': 'the second verifier must be a different nurse',
     'second_verifier_same_person:check': '{detail}',
     'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',

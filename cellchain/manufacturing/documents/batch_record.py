@@ -15,12 +15,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 from cellchain.core.words.moments import site_clock
 from cellchain.core.words.numbers import cells, cells_and_power, count, volume
@@ -47,6 +49,16 @@ def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
 def _details(details: dict[str, Any]) -> str:
     """A step's details as the lot page shows them: each name in words, then its value."""
     return "; ".join(f"{label(k)}: {v}" for k, v in details.items())
+
+
+def _instruments(entry) -> str:
+    """The instruments a step used, each flagged if it was not fit for use then (docs/rules.md, "Equipment")."""
+    if not entry.instruments:
+        return ""
+    names = [f"{u.instrument.code} {u.instrument.name}" + ("" if u.fit else " - " + translated(N_("NOT FIT WHEN USED"))
+                                                           + ": " + "; ".join(r.message for r in u.problems))
+             for u in entry.instruments]
+    return translated(N_("Instruments used")) + ": " + ", ".join(names)
 
 
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
@@ -89,7 +101,8 @@ def _steps(view: LotView, tz: ZoneInfo) -> Table:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details) + _materials(view, step.id), SMALL),
+                     _p(" | ".join(t for t in (_details(step.details) + _materials(view, step.id), _instruments(entry))
+                                   if t), SMALL),
                      _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(GRID)
@@ -114,6 +127,17 @@ def _bags(view: LotView) -> Table:
     rows += [[b.bag_code, volume(b.volume_ml), cells(b.total_cells) or "not recorded", label(b.quality_status)]
              for b in view.bags]
     table = Table(rows, colWidths=[60 * mm, 25 * mm, 40 * mm, 45 * mm], repeatRows=1)
+    table.setStyle(GRID)
+    return table
+
+
+def _labels(view: LotView) -> Table:
+    """The lot's labels reconciled (FACT-JACIE): printed in all, and each accounted for or not yet."""
+    tally = view.labels
+    rows = [[_p(text, SMALL) for text in (_("Labels printed"), _("Labels applied"), _("Labels voided"),
+                                           _("Labels destroyed"), _("Labels not yet accounted for"))],
+            [str(tally[k]) for k in ("printed", "applied", "voided", "destroyed", "unaccounted")]]
+    table = Table(rows, colWidths=[34 * mm] * 5)
     table.setStyle(GRID)
     return table
 
@@ -148,6 +172,8 @@ def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_b
     if view.bags:
         story += [_p("Bags filled", H2), _p(f"{count(len(view.bags), 'bag')}:"),
                   _bags(view)]
+    if view.labels.get("printed"):
+        story += [_p(_("Labels of the lot"), H2), _labels(view)]
     generated = f"Printed {_when(printed_at, tz)} by {printed_by} from cellchain; lot {view.lot.lot_number}"
     doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))
     return buffer.getvalue()
