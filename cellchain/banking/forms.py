@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from wtforms import TextAreaField
+
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 
 
@@ -12,6 +14,7 @@ class FreezeForm(PageForm):
     cells_per_vial = text_field("Cells per vial")
     cryoprotectant = text_field("Cryoprotectant")
     frozen_at = SiteDateTimeField("Frozen at (site time; empty = now)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class ThawForm(PageForm):

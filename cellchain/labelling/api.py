@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from marshmallow import Schema
 
 from cellchain.core import db
@@ -56,43 +56,44 @@ def both_formats(path: str, summary: str, query: type[Schema] = LabelQuery) -> C
 
 def _print(target: str, key: str, fmt: str, reason: str | None, **options: Any) -> Response:
     printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
-                                      settings=label_settings(), reprint_reason=reason, fmt=fmt, **options)
+                                      settings=label_settings(), reprint_reason=reason, fmt=fmt,
+                                      dpi=request.args.get("dpi") if fmt == "zpl" else None, **options)
     return send_printed(printed)
 
 
 @both_formats("/bags/<bag_id>/label", "The bag's label")
 def label_bag(query: dict[str, Any], bag_id: str, fmt: str) -> Response:
-    return _print("bag", bag_id, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("bag", bag_id, fmt, query.get("reason"))
 
 
 @both_formats("/lots/<lot_id>/labels", "Labels of all the lot's bags, one job")
 def label_lot_bags(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
-    return _print("lot", lot_id, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("lot", lot_id, fmt, query.get("reason"))
 
 
 @both_formats("/banks/<bank_code>/labels", "Labels of every frozen vial of the cell bank, one job")
 def label_bank_vials(query: dict[str, Any], bank_code: str, fmt: str) -> Response:
-    return _print("bank", bank_code, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("bank", bank_code, fmt, query.get("reason"))
 
 
 @both_formats("/vials/<vial_code>/label", "The cell-bank vial's label")
 def label_vial(query: dict[str, Any], vial_code: str, fmt: str) -> Response:
-    return _print("vial", vial_code, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("vial", vial_code, fmt, query.get("reason"))
 
 
 @both_formats("/collections/<din>/label", "The collection's label")
 def label_collection(query: dict[str, Any], din: str, fmt: str) -> Response:
-    return _print("collection", din, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("collection", din, fmt, query.get("reason"))
 
 
 @both_formats("/subjects/<subject_id>/wristband", "The subject's wristband label")
 def label_wristband(query: dict[str, Any], subject_id: str, fmt: str) -> Response:
-    return _print("subject", subject_id, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("subject", subject_id, fmt, query.get("reason"))
 
 
 @both_formats("/lots/<lot_id>/qc-tube-labels", "QC sample tube labels")
 def label_qc_tubes(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
-    return _print("qc", lot_id, fmt, query.get("reason"), dpi=query.get("dpi", 203))
+    return _print("qc", lot_id, fmt, query.get("reason"))
 
 
 def _whole_number(text: Any) -> int | None:
@@ -105,7 +106,7 @@ def _whole_number(text: Any) -> int | None:
 
 @both_formats("/lots/<lot_id>/vessel-labels", "Culture vessel labels", VesselLabelQuery)
 def label_vessels(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
-    return _print("vessel", lot_id, fmt, query.get("reason"), dpi=query.get("dpi", 203),
+    return _print("vessel", lot_id, fmt, query.get("reason"),
                   passage=_whole_number(query.get("passage")), vessels=_whole_number(query.get("vessels")))
 
 

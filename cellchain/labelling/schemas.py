@@ -15,7 +15,7 @@ from cellchain.core.schemas import (
     UtcDateTime,
     next_field,
 )
-from cellchain.labelling.print_jobs import FORMATS, RESOLUTIONS, TARGETS
+from cellchain.labelling.print_jobs import FORMATS, TARGETS
 from cellchain.manufacturing.models import LABEL_STATUSES
 
 ZPL_BODY = {"type": "string", "description": "ZPL II, for a Zebra printer's raw queue"}
@@ -25,8 +25,8 @@ LABEL_BODIES = {"pdf": FILE_BODY, "zpl": ZPL_BODY}
 class LabelQuery(Schema):
     reason = fields.String(metadata={"description": "why a label printed before is printed again; required "
                                                     "for a reprint"})
-    dpi = fields.Integer(validate=validate.OneOf(RESOLUTIONS),
-                         metadata={"description": "ZPL: the printer's resolution, 203 (default), 300 or 600 dpi"})
+    dpi = CheckedInteger(metadata={"description": "ZPL only: the printer's resolution, 203, 300 or 600 dpi; "
+                                                  "the site's LABEL_ZPL_DPI when not given"})
 
 
 class VesselLabelQuery(LabelQuery):

@@ -57,7 +57,7 @@ def _download(target: str, key: str, **options: Any):
     try:
         printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
                                       settings=label_settings(), reprint_reason=args.get("reason"),
-                                      fmt=args.get("format", "pdf"), dpi=_dpi(args.get("dpi")), **options)
+                                      fmt=args.get("format", "pdf"), dpi=args.get("dpi"), **options)
     except Invalid as refusal:
         if "reason" not in refusal.fields:
             raise
@@ -65,13 +65,6 @@ def _download(target: str, key: str, **options: Any):
         flash(note("reprint_needs_reason", why=refusal.fields["reason"]), "warning")
         return redirect(url_for("labels.print_page", item_type=target, key=key, **_vessel_args()))
     return send_printed(printed)
-
-
-def _dpi(text: str | None) -> Any:
-    """ZPL for a print head's resolution (``?dpi=300``); anything unreadable is refused by the job, naming dpi."""
-    if text is None:
-        return 203
-    return int(text) if text.isdigit() else text
 
 
 def _vessel_args() -> dict[str, Any]:

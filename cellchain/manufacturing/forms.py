@@ -69,6 +69,7 @@ class PassageForm(PageForm):
     viability_pct = text_field("Viability (%)")
     seeded_at = SiteDateTimeField("Seeded at (site time)")
     harvested_at = SiteDateTimeField("Harvested at (site time)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
     def passage(self) -> dict[str, Any]:
         values = self.values()
@@ -81,7 +82,9 @@ class StepForm(PageForm):
     step = text_field("Step")
     passage_number = text_field("Passage (only for per-passage steps)")
     details = text_field("Details")
+    materials = text_field("Material lots used")  # lines "<scan or lot> <quantity>" (materials/usage.py)
     performed_at = SiteDateTimeField("Performed at (site time; empty = now)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class VerifyStepForm(SignatureForm):
@@ -91,12 +94,14 @@ class VerifyStepForm(SignatureForm):
 class HarvestForm(PageForm):
     harvested_cells = text_field("Cells harvested")
     harvested_at = SiteDateTimeField("Harvested at (site time; empty = now)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class FormulationForm(PageForm):
     cells_per_ml = text_field("Concentration (cells/ml)")
     volume_ml = text_field("Volume (ml)")
     performed_at = SiteDateTimeField("Formulated at (site time; empty = now)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class FillForm(PageForm):
@@ -110,6 +115,7 @@ class FillForm(PageForm):
     expires_at = SiteDateTimeField("Expires at (site time, optional)")
     preservation = text_field("Preservation")
     frozen_at = SiteDateTimeField("Frozen at (site time; empty = the fill time)")
+    instruments = TextAreaField("Instruments used", filters=[lambda v: v.strip() if isinstance(v, str) else v])
     named = TextAreaField("Bags for named subjects: one per line, subject id and infusion week",
                           filters=[lambda v: v.strip() if isinstance(v, str) else v])
 

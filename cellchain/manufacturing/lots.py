@@ -223,7 +223,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
                  new={"lot": lot.lot_number, "number": row.number, **counts, "seeded_at": row.seeded_at,
                       "harvested_at": row.harvested_at})
     batch.add_step(session, actor=actor, lot=lot, key=f"passage:{row.number}", details=counts,
-                   performed_at=row.harvested_at)
+                   performed_at=row.harvested_at, instruments=data.get("instruments"))
     return row
 
 
@@ -264,7 +264,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
                  old={"harvested_cells": None}, new=values)
     batch.add_step(session, actor=actor, lot=lot, key="harvest", details={"harvested_cells": lot.harvested_cells},
-                   performed_at=lot.harvested_at)
+                   performed_at=lot.harvested_at, instruments=data.get("instruments"))
     return lot
 
 
@@ -292,7 +292,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
                  old={"cells_per_ml": None, "volume_ml": None}, new=details)
     batch.add_step(session, actor=actor, lot=lot, key="formulation", details=details,
-                   performed_at=values["performed_at"])
+                   performed_at=values["performed_at"], instruments=data.get("instruments"))
     return lot
 
 

@@ -7,6 +7,7 @@ can show the total on every page (docs/rules.md, "Alerts"):
 - open temperature excursions awaiting QA's decision (QA);
 - lots awaiting release (QA);
 - bags expiring within ``EXPIRY_ALERT_HOURS`` and bags already expired still in stock (lab, nurse, coordinator);
+- instruments past a calibration or maintenance due date (QA, lab: docs/rules.md, "Equipment");
 - infusion visits due in the next ``VISIT_DUE_DAYS`` days with no bag allocated, and allocated bags that can
   no longer be given at their visit, by the reasons of ``trial/rules/allocated_bag.py`` (coordinator).
 """
@@ -23,6 +24,7 @@ from sqlmodel import Session, select
 
 from cellchain.core.types import UTCDateTime, utcnow
 from cellchain.core.words import N_, translated
+from cellchain.equipment import instruments
 from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
@@ -139,6 +141,10 @@ def for_roles(session: Session, roles: frozenset[str], *, timezone: str, expiry_
                         translated(N_("temperature excursions await your decision")), "reports.excursions"),
                   Alert("lots_awaiting_release", lots_awaiting_release(session),
                         translated(N_("lots wait for release review")), "qa.index")]
+    if roles & {"qa", "lab"}:
+        found.append(Alert("instruments_overdue", instruments.overdue_count(session, today=today),
+                           translated(N_("instruments are past their calibration or maintenance due date")),
+                           "equipment.index"))
     if roles & EXPIRING_ROLES:
         found.append(Alert("bags_expiring", bags_expiring(session, now=now, hours=expiry_hours),
                            translated(N_("bags expire within {hours} hours")).format(hours=expiry_hours),

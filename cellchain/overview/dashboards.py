@@ -27,6 +27,8 @@ from cellchain.audit.models import AuditTypeCount, RowChange
 from cellchain.core.errors import Reason
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_
+from cellchain.equipment import instruments
+from cellchain.equipment.rules import validity
 from cellchain.manufacturing import bags, collections
 from cellchain.manufacturing import lots as lot_service
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -74,6 +76,7 @@ class Settings:
     passage_interval_days: int
     passage_limit: int
     steps: Sequence[StepDef] = DEFAULT_STEPS
+    equipment_due_days: int = 30
 
 
 # --- lab ----------------------------------------------------------------------------------------------
@@ -156,6 +159,9 @@ class QaPanel:
     lots: list[LotForReview]
     deviations: list[OpenDeviation]
     excursions: list[OpenExcursion]
+    # calibrations and maintenance overdue or due within ``Settings.equipment_due_days`` (docs/rules.md, "Equipment")
+    instruments_due: list[validity.Due] = field(default_factory=list)
+    due_days: int = 30
 
 
 def _item_codes(session: Session, excursions: Sequence[Excursion]) -> dict[tuple[str, int], str]:
@@ -178,9 +184,12 @@ def qa_panel(session: Session, settings: Settings, reviewer: Actor) -> QaPanel:
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(lot_ids))).all())
     excursions = custody.list_excursions(session, status="open")
     codes = _item_codes(session, excursions)
+    today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
     return QaPanel([LotForReview(lot, gaps[lot.id]) for lot in waiting],
                    [OpenDeviation(d, numbers.get(d.lot_id)) for d in open_deviations],
-                   [OpenExcursion(e, codes.get((e.item_type, e.item_id), str(e.item_id))) for e in excursions])
+                   [OpenExcursion(e, codes.get((e.item_type, e.item_id), str(e.item_id))) for e in excursions],
+                   instruments.falls_due(session, today=today, days=settings.equipment_due_days),
+                   settings.equipment_due_days)
 
 
 # --- QC -----------------------------------------------------------------------------------------------

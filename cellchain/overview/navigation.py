@@ -15,6 +15,7 @@ from cellchain.people.rules.roles import Actor, role_title
 NAV: tuple[tuple[str, str], ...] = (
     (N_("Scan"), "scan.station"), (N_("Search"), "scan.search_page"),
     (N_("Lab"), "lab.index"), (N_("Cell banks"), "banks.index"), (N_("Storage"), "storage.index"),
+    (N_("Equipment"), "equipment.index"),
     ("QC", "qc.index"), (N_("QA review"), "qa.index"), (N_("Holds"), "qa.hold_list"), (N_("Trial"), "trial.index"),
     (N_("Returned bags"), "trial.returns"),
     (N_("Safety"), "safety.index"), (N_("Protocol deviations"), "safety.deviations"),

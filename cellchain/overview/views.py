@@ -22,7 +22,8 @@ def _settings() -> dashboards.Settings:
     return dashboards.Settings(timezone=config["SITE_TIMEZONE"],
                                passage_interval_days=config["PASSAGE_INTERVAL_DAYS"],
                                passage_limit=config["PASSAGE_LIMIT"],
-                               steps=batch.step_definitions(config["BATCH_RECORD_STEPS"]))
+                               steps=batch.step_definitions(config["BATCH_RECORD_STEPS"]),
+                               equipment_due_days=config["EQUIPMENT_DUE_DAYS"])
 
 
 @bp.route("/")

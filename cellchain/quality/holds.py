@@ -34,6 +34,7 @@ from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.words import numbers, translated
 from cellchain.core.words.labels import label
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.materials.models import MaterialLot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -426,12 +427,14 @@ def open_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
 
 
 def _holds(open_only: bool, lot_id: int | None) -> Any:
-    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din).label("code")
+    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din,
+                         MaterialLot.code).label("code")
     statement = (select(Hold, code)
                  .outerjoin(Lot, and_(Hold.item_kind == "lot", Lot.id == Hold.item_id))
                  .outerjoin(CellBank, and_(Hold.item_kind == "bank", CellBank.id == Hold.item_id))
                  .outerjoin(Bag, and_(Hold.item_kind == "bag", Bag.id == Hold.item_id))
-                 .outerjoin(Collection, and_(Hold.item_kind == "collection", Collection.id == Hold.item_id)))
+                 .outerjoin(Collection, and_(Hold.item_kind == "collection", Collection.id == Hold.item_id))
+                 .outerjoin(MaterialLot, and_(Hold.item_kind == "material_lot", MaterialLot.id == Hold.item_id)))
     if open_only:
         statement = statement.where(Hold.lifted_at.is_(None))
     if lot_id is not None:

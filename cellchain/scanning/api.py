@@ -34,7 +34,8 @@ def scans(body: dict[str, Any]) -> RowWith:
     if not isinstance(data, str):
         raise Invalid({"data": translated(N_("give what the scanner read, as text"))})
     answer = resolver.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
-                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
+                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"],
+                               gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
     found: dict[str, Any] = {}
     if answer.record is not None:
         found["record"] = RowWith(answer.record, **record_links(answer.record))

@@ -71,7 +71,7 @@ def test_collection_wristband_qc_and_vessel_routes_print_their_kind(app, api) ->
     }
     assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 200)
     assert ("Code128", din_barcode(din)) in scan_pages(answers["collection"].data)[0]
-    assert scan_pages(answers["wristband"].data)[0][0] == ("Code128", f"&#{subject}")
+    assert scan_pages(answers["wristband"].data)[0][0] == ("Code128", "&#0008" + subject.replace("-", ""))
     assert answers["culture_vessel"].headers["X-Label-Count"] == "4"
     kinds = sorted({p.label_kind for p in prints(app)})
     assert kinds == sorted(answers)
@@ -169,7 +169,9 @@ def test_an_allocated_bag_reprints_with_its_recipient_and_a_new_hash(app, api) -
     rows(app, lambda s: make.allocate(s, s.get(make.Bag, bag.id), s.get(make.Subject, subject.id)))
     again = api.get(f"/api/v1/bags/{bag.bag_code}/label.pdf?reason=allocated+to+{subject.subject_code}", as_="lab")
     (matrix,) = [data for kind, data in scan_pages(again.data)[0] if kind == "DataMatrix"]
-    assert matrix.endswith(f"&#{subject.subject_code}=#19710314") and matrix.startswith("=+05000")
+    patient = subject.subject_code.replace("-", "")
+    assert matrix.endswith(f"&#0008{patient}=#0019710314&/{subject.chain_of_identity}")
+    assert matrix.startswith("=+06000")
     original, reprint = prints(app)
     assert original.content_hash != reprint.content_hash
     assert reprint.content["recipient_id"] == subject.subject_code

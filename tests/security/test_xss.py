@@ -235,7 +235,7 @@ def _storage(api, hostile: HostileSite) -> None:
     _ok(api.post("/api/v1/storage/units/XSS-1/readings", as_="lab", json={"temperature_c": 5.0,
                                                                            "notes": hostile.text("Snotes")}))
     hostile.keys.update({"unit_code": ["XSS-1"], "location_code": ["XSS-R"], "box_code": ["XSS-B"],
-                         "position_code": ["XSS-B-A1"]})
+                         "position_code": ["XSS-B-A1"], "instrument_code": ["XSS-1"]})  # a unit is an instrument
 
 
 def _admin_forms(client, hostile: HostileSite) -> int:
@@ -337,13 +337,15 @@ def _url_sets(keys: dict[str, list[str]]) -> list[dict[str, str]]:
     pairs = [("bag", b) for b in keys["bag_id"]] + [("collection", keys["din"][0]), ("subject", keys["subject_id"][0])]
     sets += [{**sets[0], "item_type": kind, "key": key} for kind, key in pairs]
     # no "/" in the markup set: it must reach a view
-    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id"], f"Ppath{ATTRIBUTE}"))
+    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id", "certificate_id"],
+                              f"Ppath{ATTRIBUTE}"))
     for values in sets[:-1]:
         values.setdefault("item_type", "bag")
         values.setdefault("key", keys["bag_id"][0])
         values.setdefault("kind", "lot")  # the look-back of a lot whose records hold markup
         values.setdefault("code", keys["lot_id"][0])
         values.setdefault("mail_id", "1")
+        values.setdefault("certificate_id", "1")
     return sets
 
 

@@ -93,11 +93,12 @@ KINDS = {
     "partial_infusion": N_("partial infusion"), "other": N_("other"),
 }
 
-# The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+# The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
     "wristband_is_a_subject": N_("Wristband is a subject's"), "subject_on_treatment": N_("Subject on treatment"),
     "bag_identified": N_("Bag identified"),
-    "right_subject": N_("Right subject"), "infusion_visit_today": N_("Infusion visit today"),
+    "right_subject": N_("Right subject"), "chain_of_identity_matches": N_("Chain of identity"),
+    "infusion_visit_today": N_("Infusion visit today"),
     "released": N_("Released by QA"), "lot_not_on_hold": N_("Lot not on hold"), "not_expired": N_("Not expired"),
     "bag_thawed": N_("Bag thawed"), "thaw_label_scanned": N_("Post-thaw label scanned"),
     "not_infused": N_("Not infused before"),
@@ -141,15 +142,32 @@ RELEASE_GAPS = {
     "reviewer_tested_lot": N_("you tested this lot"), "source_bank_not_released": N_("its bank is not released"),
 }
 
+# The instrument registry (equipment/rules/validity.py KINDS, SERVICES, STATUSES; equipment/models.py events).
+EQUIPMENT = {
+    "biosafety_cabinet": N_("biosafety cabinet"), "incubator": N_("incubator"), "centrifuge": N_("centrifuge"),
+    "cell_counter": N_("cell counter"), "controlled_rate_freezer": N_("controlled-rate freezer"),
+    "storage_unit": N_("storage unit"), "in_service": N_("in service"), "out_of_service": N_("out of service"),
+    "calibration": N_("calibration"), "maintenance": N_("maintenance"), "register": N_("registered"),
+    "return_to_service": N_("returned to service"), "instrument_unfit_when_used": N_("instrument not fit when used"),
+}
+
 # Input names a refused form lists its problems under.
 FIELDS = {
     "signature.password": N_("password"), "signature.username": N_("username"), "signature.meaning": N_("meaning"),
     "signature_password": N_("password"), "signature_username": N_("username"),
 }
 
+# Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
+MATERIALS = {
+    "medium": N_("culture medium"), "platelet_lysate": N_("platelet lysate"), "serum": N_("serum"),
+    "enzyme": N_("enzyme"), "dmso": N_("DMSO"), "anticoagulant": N_("anticoagulant"), "saline": N_("saline"),
+    "other": N_("other"), "material_lot": N_("material lot"), "step": N_("batch step"),
+    "anticoagulant_material_lot": N_("anticoagulant material lot"),
+}
+
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT,
 }
 
 

@@ -38,6 +38,12 @@ NOTES: dict[str, str] = {
     # --- the lab and cell banks
     'donor_result_entered': N_('{test} {result} entered: donor {eligibility}.'),
     'cord_held': N_('The cord and everything made from it are on hold.'),
+    # --- equipment
+    'instrument_registered': N_('Instrument {instrument} registered.'),
+    'instrument_calibration_recorded': N_('Calibration of {instrument} recorded.'),
+    'instrument_maintenance_recorded': N_('Maintenance of {instrument} recorded.'),
+    'instrument_out_of_service': N_('{instrument} is out of service.'),
+    'instrument_returned': N_('{instrument} is back in service.'),
     'donor_determined_eligible': N_('Donor of cord {din} determined eligible, signed.'),
     'cord_registered': N_('Cord registered with DIN {din}: donor {eligibility}.'),
     'cord_handed_over': N_('Cord {handover} at {location}.'),
@@ -132,6 +138,13 @@ NOTES: dict[str, str] = {
     'weight_recorded': N_('Week {week} weight of {subject_code} recorded: {weight_kg:g} kg.'),
     'infusion_planned': N_('Week {week} infusion of {subject_code} planned for {when}.'),
     'list_extended': N_('Randomization list extended; {used} positions used. New fingerprint recorded.'),
+    # --- materials
+    'material_added': N_('{name} added to the catalogue.'),
+    'material_lot_received': N_('Material lot {code} received into quarantine.'),
+    'certificate_attached': N_('Certificate of analysis attached to {code}.'),
+    'material_lot_released': N_('Material lot {code} released.'),
+    'material_lot_rejected': N_('Material lot {code} rejected.'),
+    'step_materials_recorded': N_('{count} material lots recorded for the step.'),
 }
 
 

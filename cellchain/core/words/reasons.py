@@ -24,6 +24,22 @@ WORDED = frozenset({
 })
 
 MESSAGES: dict[str, str] = {
+    # --- equipment (docs/rules.md, "Equipment")
+    'instrument_overdue:calibration': N_(
+        '{name} ({instrument}) was past its calibration due date at the time of the step'
+    ),
+    'instrument_overdue:maintenance': N_(
+        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+    ),
+    'instrument_overdue:out_of_tolerance': N_(
+        '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
+        'at the time of the step'
+    ),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
+    'instrument_exists': N_('an instrument {instrument} is already registered'),
+    'instrument_already_out_of_service': N_('{instrument} is already out of service'),
+    'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
     # --- cell banks
     'bank_at_passage_limit': (
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
@@ -109,6 +125,8 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
     'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
+    'coi_check_character_mismatch': N_(
+        'check character {k} does not match chain-of-identity identifier {identifier}: re-key or scan it'),
     'din_check_character_mismatch': N_('check character {k} does not match DIN {eye_readable}: re-key or scan it'),
     'din_flags_mismatch': N_('flags {flags} do not match DIN {din} (expected {expected})'),
     # --- labels
@@ -379,12 +397,29 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
+    'chain_of_identity_matches': '{detail}',
     'second_verifier_same_person': 'the second verifier must be a different nurse',
     'second_verifier_same_person:check': '{detail}',
     'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',
     'thaw_label_scanned': '{detail}',
     'volume_exceeds_bag': '{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)',
     'wristband_is_a_subject': '{detail}',
+    # --- materials (docs/rules.md, "Materials")
+    'material_exists': N_('{supplier} {catalogue_number} is in the catalogue already'),
+    'material_lot_exists': N_('lot {supplier_lot} of {material} was received already'),
+    'gs1_gtin_unknown': N_('no material of the catalogue has GTIN {gtin}; add it to the catalogue first'),
+    'material_lot_decided': N_('material lot {code} is {status} already'),
+    'material_receiver_not_releaser': N_('you received material lot {code}: another person of QC or QA releases it'),
+    'material_lot_unknown': N_('{reference} names no material lot received here'),
+    'material_lot_ambiguous': N_('{reference} names {count} material lots: scan its barcode or its ML- label'),
+    'material_lot_expired': N_('{material} lot {supplier_lot} ({code}) expired on {expires_on}'),
+    'material_lot_not_released': N_('{material} lot {supplier_lot} ({code}) is {status}, not released by QC or QA'),
+    'material_lot_rejected': N_('{material} lot {supplier_lot} ({code}) was rejected'),
+    'material_lot_on_hold': N_('{material} lot {supplier_lot} ({code}) is on hold (hold {hold_id}: {cause})'),
+    'material_lot_short': N_('{material} lot {supplier_lot} ({code}) has {left:g} {unit} left, not {quantity:g}'),
+    'material_lot_wrong_kind': N_('{material} lot {supplier_lot} ({code}) is {kind}, not {needs}'),
+    'material_lot_invalid_when_used': N_(
+        'lot {lot_number} used {material} lot {supplier_lot} ({code}) at {step}, which was not valid: {why}'),
 }
 
 

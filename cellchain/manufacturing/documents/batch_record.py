@@ -22,6 +22,7 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 from cellchain.core.words.moments import site_clock
 from cellchain.core.words.numbers import cells, cells_and_power, count, volume
@@ -50,6 +51,16 @@ def _details(details: dict[str, Any]) -> str:
     return "; ".join(f"{label(k)}: {v}" for k, v in details.items())
 
 
+def _instruments(entry) -> str:
+    """The instruments a step used, each flagged if it was not fit for use then (docs/rules.md, "Equipment")."""
+    if not entry.instruments:
+        return ""
+    names = [f"{u.instrument.code} {u.instrument.name}" + ("" if u.fit else " - " + translated(N_("NOT FIT WHEN USED"))
+                                                           + ": " + "; ".join(r.message for r in u.problems))
+             for u in entry.instruments]
+    return translated(N_("Instruments used")) + ": " + ", ".join(names)
+
+
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
     lot, cord = view.lot, view.collection
     rows = [["Facility", facility], ["Lot", lot.lot_number], ["Cord DIN", cord.din],
@@ -76,13 +87,23 @@ def _verification(entry, tz: ZoneInfo) -> str:
     return f"{sig.signer_name}, {_when(sig.signed_at, tz)}, meaning: {label(sig.meaning)}{unchanged}"
 
 
+def _materials(view: LotView, step_id: int) -> str:
+    """The material lots used at the step (docs/rules.md, "Materials"): material, supplier lot, this site's
+    code, quantity, expiry and the lot's status when it was used."""
+    return "".join(f"; material: {m.material} lot {m.supplier_lot} ({m.code}), {m.quantity:g} {m.unit}, "
+                   f"expires {m.expires_on.isoformat()}, {label(m.status_at_use)} when used"
+                   for m in view.record.materials.get(step_id, []))
+
+
 def _steps(view: LotView, tz: ZoneInfo) -> Table:
-    rows = [["Step", "Performed by / at", "Details", "Second-person verification (e-signature)"]]
+    rows = [["Step", "Performed by / at", "Details and material lots", "Second-person verification (e-signature)"]]
     for entry in view.record.entries:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details), SMALL), _p(_verification(entry, tz), SMALL)])
+                     _p(" | ".join(t for t in (_details(step.details) + _materials(view, step.id), _instruments(entry))
+                                   if t), SMALL),
+                     _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(GRID)
     return table
