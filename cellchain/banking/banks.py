@@ -95,7 +95,8 @@ def freeze_bank(session: Session, *, actor: Actor, lot_number: Any, data: Mappin
                      new={"vial_code": vial.vial_code, "bank_code": code, "state": vial.state})
         custody.record_system_event(session, actor=actor, record=vial, ranges=ranges, handover=custody.Handover(
             event="frozen", location=FREEZE_LOCATION, occurred_at=bank.frozen_at))
-    batch.add_step(session, actor=actor, lot=lot, key="bank_freeze", details=details, performed_at=bank.frozen_at)
+    batch.add_step(session, actor=actor, lot=lot, key="bank_freeze", details=details, performed_at=bank.frozen_at,
+                   instruments=data.get("instruments"))
     lot.status = "awaiting_release"
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="freeze",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
 
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 
@@ -14,6 +15,7 @@ class FreezeForm(PageForm):
     cells_per_vial = text_field(_l("Cells per vial"))
     cryoprotectant = text_field(_l("Cryoprotectant"))
     frozen_at = SiteDateTimeField(_l("Frozen at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class ThawForm(PageForm):

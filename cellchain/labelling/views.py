@@ -22,6 +22,7 @@ from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.forms import LabelStatusForm, PrintForm
+from cellchain.labelling.printing import registry
 from cellchain.manufacturing.models import LABEL_STATUSES
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import resolver
@@ -57,7 +58,7 @@ def _download(target: str, key: str, **options: Any):
     try:
         printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
                                       settings=label_settings(), reprint_reason=args.get("reason"),
-                                      fmt=args.get("format", "pdf"), **options)
+                                      fmt=args.get("format", "pdf"), dpi=args.get("dpi"), **options)
     except Invalid as refusal:
         if "reason" not in refusal.fields:
             raise
@@ -124,7 +125,8 @@ def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: 
                            title=_(print_jobs.TARGET_TITLES[item_type]), history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or request.args, status_form=status_form or {})
+                           form=form or request.args, status_form=status_form or {},
+                           send_printers=registry.printers(session, active_only=True))
 
 
 @bp.route("/print/<item_type>/<key>")

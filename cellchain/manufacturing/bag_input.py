@@ -11,6 +11,7 @@ volumes are computed from the lot and the subjects' weights by ``bags``, not giv
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,7 +21,6 @@ from cellchain.core.errors import Invalid
 from cellchain.core.fields import read_fields
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.words import N_, translated
-from cellchain.identifiers.isbt128 import TEXT_STRUCTURES
 from cellchain.manufacturing.lot_access import moment
 from cellchain.quality.rules.spec_limits import parse_number
 
@@ -30,7 +30,8 @@ MAX_CELLS_PER_BAG = 10**11
 PRESERVATIONS = ("fresh", "cryopreserved")
 MAX_WEEK = 520
 ANTICOAGULANTS = {"heparin": "heparin", "acd-a": "ACD-A"}
-CONTAINER_LOT = TEXT_STRUCTURES["container_lot"][1]
+# A supplier's lot as printed on the bag label's text (not a barcode: ISBT 128's ``&)`` is the bag maker's lot).
+REAGENT_LOT = re.compile(r"[0-9A-Z]{1,18}")
 
 
 @dataclass(frozen=True)
@@ -142,11 +143,21 @@ def _anticoagulant(value: Any) -> str:
     return word
 
 
+def lot_reference(value: Any, name: str) -> str:
+    """A material lot as scanned or typed: the supplier's GS1 barcode, this site's lot label, or the supplier's
+    lot number (``materials.usage`` finds which); one word of printable text, or a GS1 string with GS."""
+    text = value.strip(" \r\n\t") if isinstance(value, str) else ""
+    printable = text.replace("\x1d", "").isprintable()  # GS separates a GS1 code's variable fields
+    if not text or len(text) > 200 or any(c.isspace() for c in text) or not text.isascii() or not printable:
+        raise Invalid({name: "scan the material lot, or type its lot number as printed"})
+    return text
+
+
 def container_lot(value: Any, name: str) -> str:
-    """A reagent or saline lot as printed in an ISBT 128 container-lot barcode (``&)``)."""
+    """A reagent or saline lot, as the bag label prints it: 1-18 letters or digits."""
     text = value.strip().upper() if isinstance(value, str) else ""
-    if not CONTAINER_LOT.fullmatch(text):
-        raise Invalid({name: translated(N_("1-18 letters or digits (printed as an ISBT 128 container lot)"))})
+    if not REAGENT_LOT.fullmatch(text):
+        raise Invalid({name: translated(N_("1-18 letters or digits"))})
     return text
 
 
@@ -190,7 +201,7 @@ def parse_fill(data: Mapping[str, Any], *, shelf_life: timedelta, now: datetime,
         "volume_ml": lambda: _volume(data.get("volume_ml"), "volume_ml") if standard else None,
         "total_cells": lambda: None if cells in (None, "") else _cells(cells),
         "anticoagulant": lambda: _anticoagulant(data.get("anticoagulant")),
-        "anticoagulant_lot": lambda: container_lot(data.get("anticoagulant_lot"), "anticoagulant_lot"),
+        "anticoagulant_lot": lambda: lot_reference(data.get("anticoagulant_lot"), "anticoagulant_lot"),
         "anticoagulant_volume_ml": lambda: None if anticoagulant_volume in (None, "")
         else _volume(anticoagulant_volume, "anticoagulant_volume_ml"),
         "filled_at": lambda: moment(data, "filled_at", default=now),
@@ -228,7 +239,7 @@ def parse_placebo(data: Mapping[str, Any], *, default_volume_ml: float, shelf_li
     values = read_fields({
         "count": lambda: _count(data.get("count")),
         "volume_ml": lambda: default_volume_ml if volume in (None, "") else _volume(volume, "volume_ml"),
-        "saline_lot": lambda: container_lot(data.get("saline_lot"), "saline_lot"),
+        "saline_lot": lambda: lot_reference(data.get("saline_lot"), "saline_lot"),
         "filled_at": lambda: moment(data, "filled_at", default=now),
         "requested_expiry": lambda: _future_or_none(data),
     })

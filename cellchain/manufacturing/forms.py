@@ -70,6 +70,7 @@ class PassageForm(PageForm):
     viability_pct = text_field(_l("Viability (%)"))
     seeded_at = SiteDateTimeField(_l("Seeded at (site time)"))
     harvested_at = SiteDateTimeField(_l("Harvested at (site time)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
     def passage(self) -> dict[str, Any]:
         values = self.values()
@@ -82,7 +83,9 @@ class StepForm(PageForm):
     step = text_field(_l("Step"))
     passage_number = text_field(_l("Passage (only for per-passage steps)"))
     details = text_field(_l("Details"))
+    materials = text_field(_l("Material lots used"))  # lines "<scan or lot> <quantity>" (materials/usage.py)
     performed_at = SiteDateTimeField(_l("Performed at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class VerifyStepForm(SignatureForm):
@@ -92,12 +95,14 @@ class VerifyStepForm(SignatureForm):
 class HarvestForm(PageForm):
     harvested_cells = text_field(_l("Cells harvested"))
     harvested_at = SiteDateTimeField(_l("Harvested at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class FormulationForm(PageForm):
     cells_per_ml = text_field(_l("Concentration (cells/ml)"))
     volume_ml = text_field(_l("Volume (ml)"))
     performed_at = SiteDateTimeField(_l("Formulated at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class FillForm(PageForm):
@@ -113,6 +118,7 @@ class FillForm(PageForm):
     expires_at = SiteDateTimeField(_l("Expires at (site time, optional)"))
     preservation = text_field(_l("Preservation"))
     frozen_at = SiteDateTimeField(_l("Frozen at (site time; empty = the fill time)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
     named = TextAreaField(_l("Bags for named subjects: one per line, subject id and infusion week"),
                           filters=[lambda v: v.strip() if isinstance(v, str) else v])
 

@@ -11,7 +11,7 @@ the running total, so the batch record prints exactly what was decided at the ti
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -225,7 +225,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
                  new={"lot": lot.lot_number, "number": row.number, **counts, "seeded_at": row.seeded_at,
                       "harvested_at": row.harvested_at})
     batch.add_step(session, actor=actor, lot=lot, key=f"passage:{row.number}", details=counts,
-                   performed_at=row.harvested_at)
+                   performed_at=row.harvested_at, instruments=data.get("instruments"))
     return row
 
 
@@ -268,7 +268,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
                  old={"harvested_cells": None}, new=values)
     batch.add_step(session, actor=actor, lot=lot, key="harvest", details={"harvested_cells": lot.harvested_cells},
-                   performed_at=lot.harvested_at)
+                   performed_at=lot.harvested_at, instruments=data.get("instruments"))
     return lot
 
 
@@ -296,7 +296,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
                  old={"cells_per_ml": None, "volume_ml": None}, new=details)
     batch.add_step(session, actor=actor, lot=lot, key="formulation", details=details,
-                   performed_at=values["performed_at"])
+                   performed_at=values["performed_at"], instruments=data.get("instruments"))
     return lot
 
 
@@ -311,6 +311,8 @@ class LotView:
     qc_results: list[qc.LotResult]
     record: batch.BatchRecord
     people: dict[int, User]
+    # the lot's labels: printed in all, applied, voided, destroyed, not yet accounted for (batch.label_tally)
+    labels: dict[str, int] = field(default_factory=dict)
 
     @property
     def cumulative_doublings(self) -> float:
@@ -348,8 +350,9 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     record = batch.batch_record(session, lot, steps)
     ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
+    labels = batch.label_tally(batch.labels_of_lots(session, [lot.id])[lot.id])
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
-                   people(session, ids))
+                   people(session, ids), labels)
 
 
 def lots_with_status(session: Session, status: str) -> list[Lot]:

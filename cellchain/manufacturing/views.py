@@ -310,7 +310,8 @@ def record_step(lot_id: str):
 
     def action():
         data = {**form.values(), "details": batch.details_from_lines(form.details.data or "")}
-        row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps())
+        row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps(),
+                                gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
         return note("step_recorded", step_key=row.step_key)
 
     return _lot_form(lot_id, "steps", form, action)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -119,13 +120,16 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
     if was_serious or not event.serious:
         return
     due = clock.due_at(event.aware_at).astimezone(ZoneInfo(timezone))
+    values = {"id": event.id, "subject": subject_code, "term": event.term, "due": f"{due:%Y-%m-%d %H:%M}",
+              "criteria": ", ".join(event.seriousness), "due_at": site_clock(due, due.tzinfo),
+              "aware": f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"}
     inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,
-                 subject=f"SAE {event.id}: {subject_code} {event.term}: report to the sponsor by {due:%Y-%m-%d %H:%M}",
-                 body=(f"Adverse event {event.id} of {subject_code} ({event.term}) is serious "
-                       f"({', '.join(event.seriousness)}). The site became aware at "
-                       f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}; the initial report to the "
-                       f"sponsor is due within 24 hours, by {site_clock(due, due.tzinfo)}. The investigator "
-                       "signs it on the event's page."),
+                 subject=lambda: gettext("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s",
+                                         **values),
+                 body=lambda: gettext(
+                     "Adverse event %(id)s of %(subject)s (%(term)s) is serious (%(criteria)s). The site became aware "
+                     "at %(aware)s; the initial report to the sponsor is due within 24 hours, by %(due_at)s. The "
+                     "investigator signs it on the event's page.", **values),
                  link=f"/safety/events/{event.id}")
 
 

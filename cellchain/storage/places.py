@@ -17,6 +17,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.words import N_, translated
+from cellchain.equipment import instruments
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
 from cellchain.storage.rules import layout
@@ -123,6 +124,8 @@ def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> S
     session.flush()
     trail.record(session, actor=actor, record_type="storage_unit", record_id=row.id, action="create",
                  new={"code": row.code, "name": row.name, "kind": row.kind, "range": [low, high]})
+    # The unit is an instrument of the registry, the same record: its due dates and service are kept there.
+    instruments.register_storage_unit(session, actor=actor, unit_id=row.id, code=row.code, name=row.name)
     return row
 
 
@@ -149,6 +152,8 @@ def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapp
     session.add(unit)
     trail.record(session, actor=actor, record_type="storage_unit", record_id=unit.id, action="change", old=old,
                  new={"name": name, "range": [low, high]}, reason=reason.strip())
+    if name != old["name"]:  # the registry's record of the unit is the same unit: it carries the new name
+        instruments.rename_storage_unit(session, actor=actor, unit_id=unit.id, name=name, reason=reason.strip())
     return unit
 
 

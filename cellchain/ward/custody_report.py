@@ -22,6 +22,7 @@ from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
 from cellchain.core.words.checks import reworded
 from cellchain.core.words.numbers import cells
+from cellchain.identifiers.isbt128 import coi_eye_readable
 from cellchain.manufacturing import lot_access
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people.models import User
@@ -136,7 +137,10 @@ def _identity(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
     elif bag.saline_lot:
         pairs.append(("Saline lot", bag.saline_lot))
     if report.infusion is not None:
-        pairs.append(("Recipient", f"{report.infusion.subject.subject_code}, week {report.infusion.visit.week} visit"))
+        subject = report.infusion.subject
+        pairs.append(("Recipient", f"{subject.subject_code}, week {report.infusion.visit.week} visit"))
+        if subject.chain_of_identity:
+            pairs.append(("Chain of identity", coi_eye_readable(subject.chain_of_identity)))
     story.append(facts(pairs))
     return story
 

@@ -24,6 +24,22 @@ WORDED = frozenset({
 })
 
 MESSAGES: dict[str, str] = {
+    # --- equipment (docs/rules.md, "Equipment")
+    'instrument_overdue:calibration': N_(
+        '{name} ({instrument}) was past its calibration due date at the time of the step'
+    ),
+    'instrument_overdue:maintenance': N_(
+        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+    ),
+    'instrument_overdue:out_of_tolerance': N_(
+        '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
+        'at the time of the step'
+    ),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
+    'instrument_exists': N_('an instrument {instrument} is already registered'),
+    'instrument_already_out_of_service': N_('{instrument} is already out of service'),
+    'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
     # --- cell banks
     'bank_at_passage_limit': N_(
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
@@ -48,36 +64,38 @@ MESSAGES: dict[str, str] = {
     'vial_discarded': N_('the vial was discarded'),
     'vial_not_at_lab': N_('the vial is {where}; take it out of storage first'),
     # --- every request
-    'submission_in_progress': 'this form is being recorded; open the page again in a moment to see what was recorded',
-    'submission_reused': (
+    'submission_in_progress': N_(
+        'this form is being recorded; open the page again in a moment to see what was recorded'
+    ),
+    'submission_reused': N_(
         "this form's id was already used by another form; open the page again and send it from there"
     ),
-    'conflict': 'a concurrent change got there first; reload and try again',
-    'idempotency_key_in_flight': (
+    'conflict': N_('a concurrent change got there first; reload and try again'),
+    'idempotency_key_in_flight': N_(
         'the first request with this Idempotency-Key is still being recorded; send it again in a moment to get '
         'its answer'
     ),
-    'idempotency_key_reused': (
+    'idempotency_key_reused': N_(
         'this Idempotency-Key was first sent with another request ({first}); send a new key for a new request'
     ),
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
     # --- the audit trail
-    'no_outside_changes_to_review': (
+    'no_outside_changes_to_review': N_(
         'no change made outside the application up to number {through} waits for review (someone reviewed them '
         'already)'
     ),
     # --- people and accounts
-    'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
-    'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
-    'grant_same_admin': 'a second administrator signs a role grant, not the one who asked',
-    'language_not_offered': 'the site offers the languages {offered}, not "{value}"',
-    'own_account:approve': 'nobody approves roles for their own account',
-    'own_account:roles': 'nobody changes their own roles: ask another administrator',
-    'own_account:unlock': 'nobody unlocks their own account: ask another administrator',
-    'qa_with_lab': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
-    'qa_with_qc': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
+    'admin_with_operational_role': N_('an administrator holds no other role (asked for {others} as well)'),
+    'grant_not_pending': N_('role grant {grant_id} is {status}, not pending'),
+    'grant_same_admin': N_('a second administrator signs a role grant, not the one who asked'),
+    'language_not_offered': N_('the site offers the languages {offered}, not "{value}"'),
+    'own_account:approve': N_('nobody approves roles for their own account'),
+    'own_account:roles': N_('nobody changes their own roles: ask another administrator'),
+    'own_account:unlock': N_('nobody unlocks their own account: ask another administrator'),
+    'qa_with_lab': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
+    'qa_with_qc': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
     # --- subject safety
     'assessment_incomplete': 'the investigator confirms a complete assessment: still missing {missing}',
     'awareness_after_report': 'awareness cannot move once the event was reported to the sponsor',
@@ -109,23 +127,41 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': 'a report cannot be sent before the site was aware of the event',
     'sent_in_future': 'record the report once it has been sent',
     # --- ISBT 128 identifiers
-    'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
-    'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
+    'coi_check_character_mismatch': N_(
+        'check character {k} does not match chain-of-identity identifier {identifier}: re-key or scan it'),
+    'din_check_character_mismatch': N_('check character {k} does not match DIN {eye_readable}: re-key or scan it'),
+    'din_flags_mismatch': N_('flags {flags} do not match DIN {din} (expected {expected})'),
     # --- labels
-    'bag_not_released:shipment': 'bag {bag_code} is {quality_status}: only released bags are shipped',
-    'bag_not_thawed': 'bag {bag_code} has not been thawed: it keeps its frozen label',
-    'bag_rejected:label': 'bag {bag_code} is rejected: it gets no new label',
-    'bank_has_no_frozen_vials': 'bank {key} has no frozen vial left',
-    'label_accounted_for': 'label {id} is {status}; print a reprint instead',
-    'label_already_printed': (
+    'bag_not_released:shipment': N_('bag {bag_code} is {quality_status}: only released bags are shipped'),
+    'bag_not_thawed': N_('bag {bag_code} has not been thawed: it keeps its frozen label'),
+    'bag_rejected:label': N_('bag {bag_code} is rejected: it gets no new label'),
+    'bank_has_no_frozen_vials': N_('bank {key} has no frozen vial left'),
+    'label_accounted_for': N_('label {id} is {status}; print a reprint instead'),
+    'label_already_printed': N_(
         'the {title} label of {item_key} is printed already; a QA reviewer reprints it with a reason'
     ),
-    'label_cannot_print': '{title} label: {problem}',
+    'label_cannot_print': N_('{title} label: {problem}'),
     'label_cannot_print:layout': '{problem}',
-    'label_status_not_allowed': 'label {id} ({item_key}) is {status}: it can be marked {allowed}',
-    'lot_has_no_bags': 'lot {lot_number} has no bags yet',
-    'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
-    'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
+    'label_status_not_allowed': N_('label {id} ({item_key}) is {status}: it can be marked {allowed}'),
+    'lot_has_no_bags': N_('lot {lot_number} has no bags yet'),
+    'subject_not_eligible': N_('subject {subject_code} failed screening: a wristband is for trial subjects'),
+    'vial_not_frozen': N_('vial {vial_code} is {state}: it gets no new label'),
+    # --- label printers and the closed loop (labelling/printing)
+    'printer_name_taken': N_('a printer named {name} is registered already'),
+    'printer_inactive': N_('printer {name} is out of use: choose another printer'),
+    'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
+    'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_labels_accounted': N_(
+        'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
+    ),
+    'label_apply_by_scan': N_('label {id} ({item_key}) is applied by scanning it on its container'),
+    'label_scan_mismatch': N_('the scan is not label {id} of {item_key}: it reads {scanned}'),
+    'label_outdated': N_(
+        'label {id} no longer matches {item_key} as recorded now: void it and print a new label'
+    ),
+    'lot_labels_unaccounted': N_(
+        'lot {lot_number} has {count} printed label(s) not yet applied, voided or destroyed: {item_keys}'
+    ),
     # --- manufacturing
     'batch_step_missing': N_('{label} ({key}) is not recorded as performed'),
     'batch_step_missing:passage': N_('{title}: no passage recorded'),
@@ -363,12 +399,29 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
+    'chain_of_identity_matches': '{detail}',
     'second_verifier_same_person': 'the second verifier must be a different nurse',
     'second_verifier_same_person:check': '{detail}',
     'thaw_before_freezing': 'bag {bag_code} was frozen after this thaw time',
     'thaw_label_scanned': '{detail}',
     'volume_exceeds_bag': '{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)',
     'wristband_is_a_subject': '{detail}',
+    # --- materials (docs/rules.md, "Materials")
+    'material_exists': N_('{supplier} {catalogue_number} is in the catalogue already'),
+    'material_lot_exists': N_('lot {supplier_lot} of {material} was received already'),
+    'gs1_gtin_unknown': N_('no material of the catalogue has GTIN {gtin}; add it to the catalogue first'),
+    'material_lot_decided': N_('material lot {code} is {status} already'),
+    'material_receiver_not_releaser': N_('you received material lot {code}: another person of QC or QA releases it'),
+    'material_lot_unknown': N_('{reference} names no material lot received here'),
+    'material_lot_ambiguous': N_('{reference} names {count} material lots: scan its barcode or its ML- label'),
+    'material_lot_expired': N_('{material} lot {supplier_lot} ({code}) expired on {expires_on}'),
+    'material_lot_not_released': N_('{material} lot {supplier_lot} ({code}) is {status}, not released by QC or QA'),
+    'material_lot_rejected': N_('{material} lot {supplier_lot} ({code}) was rejected'),
+    'material_lot_on_hold': N_('{material} lot {supplier_lot} ({code}) is on hold (hold {hold_id}: {cause})'),
+    'material_lot_short': N_('{material} lot {supplier_lot} ({code}) has {left:g} {unit} left, not {quantity:g}'),
+    'material_lot_wrong_kind': N_('{material} lot {supplier_lot} ({code}) is {kind}, not {needs}'),
+    'material_lot_invalid_when_used': N_(
+        'lot {lot_number} used {material} lot {supplier_lot} ({code}) at {step}, which was not valid: {why}'),
 }
 
 

@@ -24,6 +24,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from cellchain.core.pdf_document import font_for_reader, in_reader_font, table_font
+from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 from cellchain.core.words.moments import site_clock
 from cellchain.core.words.numbers import cells, cells_and_power, volume
@@ -57,6 +58,16 @@ def _details(details: dict[str, Any]) -> str:
     return "; ".join(f"{label(k)}: {v}" for k, v in details.items())
 
 
+def _instruments(entry) -> str:
+    """The instruments a step used, each flagged if it was not fit for use then (docs/rules.md, "Equipment")."""
+    if not entry.instruments:
+        return ""
+    names = [f"{u.instrument.code} {u.instrument.name}" + ("" if u.fit else " - " + translated(N_("NOT FIT WHEN USED"))
+                                                           + ": " + "; ".join(r.message for r in u.problems))
+             for u in entry.instruments]
+    return translated(N_("Instruments used")) + ": " + ", ".join(names)
+
+
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
     lot, cord = view.lot, view.collection
     rows = [[_("Facility"), facility], [_("Lot"), lot.lot_number], [_("Cord DIN"), cord.din],
@@ -87,13 +98,24 @@ def _verification(entry, tz: ZoneInfo) -> str:
              meaning=label(sig.meaning)) + unchanged
 
 
+def _materials(view: LotView, step_id: int) -> str:
+    """The material lots used at the step (docs/rules.md, "Materials"): material, supplier lot, this site's
+    code, quantity, expiry and the lot's status when it was used."""
+    return "".join(f"; material: {m.material} lot {m.supplier_lot} ({m.code}), {m.quantity:g} {m.unit}, "
+                   f"expires {m.expires_on.isoformat()}, {label(m.status_at_use)} when used"
+                   for m in view.record.materials.get(step_id, []))
+
+
 def _steps(view: LotView, tz: ZoneInfo) -> Table:
-    rows = [[_("Step"), _("Performed by / at"), _("Details"), _("Second-person verification (e-signature)")]]
+    rows = [[_("Step"), _("Performed by / at"), _("Details and material lots"),
+             _("Second-person verification (e-signature)")]]
     for entry in view.record.entries:
         step = entry.step
         rows.append([_p(entry.title), _p(f"{entry.performer.full_name if entry.performer else ''}, "
                                          f"{_when(step.performed_at, tz)}"),
-                     _p(_details(step.details), SMALL), _p(_verification(entry, tz), SMALL)])
+                     _p(" | ".join(t for t in (_details(step.details) + _materials(view, step.id), _instruments(entry))
+                                   if t), SMALL),
+                     _p(_verification(entry, tz), SMALL)])
     table = Table(rows, colWidths=[32 * mm, 42 * mm, 52 * mm, 50 * mm], repeatRows=1)
     table.setStyle(_grid())
     return table
@@ -118,6 +140,17 @@ def _bags(view: LotView) -> Table:
     rows += [[b.bag_code, volume(b.volume_ml), cells(b.total_cells) or _("not recorded"), label(b.quality_status)]
              for b in view.bags]
     table = Table(rows, colWidths=[60 * mm, 25 * mm, 40 * mm, 45 * mm], repeatRows=1)
+    table.setStyle(_grid())
+    return table
+
+
+def _labels(view: LotView) -> Table:
+    """The lot's labels reconciled (FACT-JACIE): printed in all, and each accounted for or not yet."""
+    tally = view.labels
+    rows = [[_p(text, SMALL) for text in (_("Labels printed"), _("Labels applied"), _("Labels voided"),
+                                           _("Labels destroyed"), _("Labels not yet accounted for"))],
+            [str(tally[k]) for k in ("printed", "applied", "voided", "destroyed", "unaccounted")]]
+    table = Table(rows, colWidths=[34 * mm] * 5)
     table.setStyle(_grid())
     return table
 
@@ -158,6 +191,8 @@ def render_batch_record(view: LotView, *, tz: ZoneInfo, facility: str, printed_b
     if view.bags:
         story += [_p(_("Bags filled"), H2),
                   _p(_("1 bag:") if len(view.bags) == 1 else _("%(count)s bags:", count=len(view.bags))), _bags(view)]
+    if view.labels.get("printed"):
+        story += [_p(_("Labels of the lot"), H2), _labels(view)]
     generated = _("Printed %(when)s by %(who)s from cellchain; lot %(lot)s", when=_when(printed_at, tz),
                   who=printed_by, lot=view.lot.lot_number)
     doc.build(story, onFirstPage=_footer(generated), onLaterPages=_footer(generated))

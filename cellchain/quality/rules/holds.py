@@ -36,7 +36,8 @@ def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
 # or its cord is held). A refusal names the held item and the hold, so the person stopped knows whom to ask.
 
 ITEM_ON_HOLD = "item_on_hold"
-ITEM_WORDS = {"collection": "cord", "bank": "cell bank", "lot": "lot", "bag": "bag", "vial": "vial"}
+ITEM_WORDS = {"collection": "cord", "bank": "cell bank", "lot": "lot", "bag": "bag", "vial": "vial",
+              "material_lot": "material lot"}
 
 
 def item_words(kind: str, code: str) -> str:
