@@ -17,7 +17,7 @@ Beside them, to show what the figures mean (they are not targets), the two endpo
 with no SQLAlchemy execution machinery, no ORM session and no request hooks, and Flask serves them like
 the baseline:
 
-* ``driver_check``: the product's whole check service (``bedside.verify``), with its scans, sixteen
+* ``driver_check``: the product's whole check service (``bedside.verify``), with its scans, seventeen
   guards, attempt and audit entry. It shows what a hand-written driver path under the check would reach.
 * ``floor``: only the database work every check must do: the token, the bedside read, the attempt, the
   locked audit head and entry, and the commit. Any implementation that keeps the check's records does

@@ -37,6 +37,8 @@ from pathlib import Path
 from common import checkpoint_dir, extend_chain, make_app, scratch_sqlite_url, stopwatch, table, write_result
 from sqlalchemy import event, insert, text
 
+from cellchain.identifiers.scans import wristband_data
+
 LOTS = int(os.environ.get("BENCH_GROWTH_LOTS", "10000"))
 AUDIT = int(os.environ.get("BENCH_GROWTH_AUDIT", "1000000"))
 REQUESTS = int(os.environ.get("BENCH_GROWTH_REQUESTS", "40"))
@@ -112,7 +114,7 @@ def measured_records(app) -> dict[str, str]:
         subject = session.exec(select(Subject).join(Allocation, Allocation.subject_id == Subject.id)
                                .where(Allocation.bag_id == bag.id)).first()
         bedside.verify(session, actor=accounts.find_user(session, "nurse"), bag=bag.bag_code,
-                       wristband=f"&#{subject.subject_code if subject else 'SUBJ-0003'}",
+                       wristband=wristband_data(subject.subject_code if subject else "SUBJ-0003"),
                        protocol=bedside.Protocol.from_config(app.config))
         db.commit()
         return {"lot page": f"/lab/lots/{lot.lot_number}", "bag page": f"/lab/bags/{bag.bag_code}",

@@ -61,7 +61,10 @@ def bag(sequence: int) -> dict[str, object]:
             "recipient_id": f"SUBJ-{sequence % 50 + 1:04d}", "recipient_birth_date": "1971-03-14",
             "expiry_barcode": "&>0263301200", "expiry_local": "2026-11-26 12:00 CET",
             "expiry_utc": "2026-11-26 11:00 UTC", "compound_2d": f"=+03000{barcode}=<D0001V00&>0263301200",
-            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital"}
+            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital",
+            # as the site in Beijing prints them: captions and statement in Chinese and English (the CJK font)
+            "languages": ["zh", "en"], "statement": "仅供临床试验使用\nFor clinical trial use only",
+            "quarantine_text": "待验 QUARANTINE"}
 
 
 def plain_reportlab(labels: list[dict[str, object]]) -> bytes:

@@ -37,8 +37,9 @@ def make_app(url: str):
     from cellchain.core import migrate
 
     migrate.upgrade(url)
+    # the benches fill with typed anticoagulant and saline lot numbers, as the tests do (no material lots)
     return create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",
-                       "AUDIT_CHECKPOINT_DIR": checkpoint_dir(url)})
+                       "AUDIT_CHECKPOINT_DIR": checkpoint_dir(url), "MATERIAL_LOTS_REQUIRED": False})
 
 
 @contextmanager

@@ -42,10 +42,16 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.banking import api as banking_api
     from cellchain.banking import views as banking_views
     from cellchain.core import api
+    from cellchain.equipment import api as equipment_api
+    from cellchain.equipment import views as equipment_views
     from cellchain.labelling import api as labelling_api
     from cellchain.labelling import views as labelling_views
+    from cellchain.labelling.printing import api as printing_api
+    from cellchain.labelling.printing import views as printing_views
     from cellchain.manufacturing import api as manufacturing_api
     from cellchain.manufacturing import views as manufacturing_views
+    from cellchain.materials import api as materials_api
+    from cellchain.materials import views as materials_views
     from cellchain.notices import api as notices_api
     from cellchain.notices import views as notices_views
     from cellchain.overview import openapi
@@ -69,10 +75,11 @@ def register_blueprints(app: Flask) -> None:
     from cellchain.ward import views as ward_views
 
     for pages in (login_views, overview_views, admin_views, audit_views, scanning_views, labelling_views,
-                  manufacturing_views, banking_views, storage_views, qc_views, qa_views, recall_views, trial_views,
-                  ward_views, handover_views, reports_views, notices_views, safety_views):
+                  manufacturing_views, materials_views, banking_views, storage_views, equipment_views, qc_views,
+                  qa_views, recall_views, trial_views, ward_views, handover_views, reports_views, notices_views,
+                  safety_views, printing_views):
         app.register_blueprint(pages.bp)
     # Each API module put its routes on api.bp when it was imported above.
-    del (audit_api, banking_api, labelling_api, manufacturing_api, notices_api, openapi, people_api, quality_api,
-         safety_api, scanning_api, storage_api, trial_api, ward_api)
+    del (audit_api, banking_api, equipment_api, labelling_api, manufacturing_api, materials_api, notices_api, openapi,
+         people_api, quality_api, safety_api, scanning_api, storage_api, trial_api, ward_api, printing_api)
     api.init_app(app)

@@ -28,7 +28,8 @@ def init_db_command() -> None:
     config = current_app.config
     if keyring.ensure(config["AUDIT_KEYRING"]):
         click.echo(f"Made the audit keyring {config['AUDIT_KEYRING']} (keep it outside the database's backups).")
-    migrate.upgrade(config["DATABASE_URL"], audit_keyring=config["AUDIT_KEYRING"])
+    migrate.upgrade(config["DATABASE_URL"], audit_keyring=config["AUDIT_KEYRING"],
+                    facility_fin=config["FACILITY_FIN"])
     click.echo("Database is at the newest schema.")
     head = _head()
     if head[0] > 0:

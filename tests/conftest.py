@@ -139,8 +139,9 @@ def database_url(request: pytest.FixtureRequest, template_db: str, tmp_path: Pat
 
 @pytest.fixture
 def app(database_url: str):
+    # Most tests fill with typed anticoagulant and saline lot numbers; tests/materials sets it back to True.
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": uuid.uuid4().hex,
-                      "PASSWORD_HASH_METHOD": FAST_HASH})
+                      "PASSWORD_HASH_METHOD": FAST_HASH, "MATERIAL_LOTS_REQUIRED": False})
     yield app
     app.extensions[db.EXTENSION].dispose()
 

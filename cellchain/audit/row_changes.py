@@ -12,6 +12,7 @@ The log is append-only (the same triggers as the trail's).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, insert
@@ -63,14 +64,32 @@ def _pg_triggers(regulated: Regulated) -> list[str]:
             f"FOR EACH STATEMENT EXECUTE FUNCTION cellchain_row_change('{key}')"]
 
 
-def create_sql(dialect: str) -> list[str]:
-    """The log's own append-only guard and the triggers on every regulated table."""
+def create_sql(dialect: str, tables: Collection[str] | None = None) -> list[str]:
+    """The log's own append-only guard and the triggers on every regulated table (of ``tables`` when given:
+    the migration that made the log names the tables that existed then; a later one adds its own)."""
     statements = append_only.create_sql(dialect, TABLE)
+    watched = [r for r in REGULATED if tables is None or r.table in tables]
     if dialect == "sqlite":
-        return statements + [s for r in REGULATED for s in _sqlite_triggers(r)]
+        return statements + [s for r in watched for s in _sqlite_triggers(r)]
     if dialect == "postgresql":
-        return statements + [_PG_FUNCTION] + [s for r in REGULATED for s in _pg_triggers(r)]
+        return statements + [_PG_FUNCTION] + [s for r in watched for s in _pg_triggers(r)]
     raise NotImplementedError(f"the row-change log's triggers for {dialect}")
+
+
+def table_sql(dialect: str, table: str) -> list[str]:
+    """The row-change triggers of one regulated table, for the migration that creates it."""
+    regulated = next(r for r in REGULATED if r.table == table)
+    if dialect == "sqlite":
+        return _sqlite_triggers(regulated)
+    if dialect == "postgresql":
+        return _pg_triggers(regulated)
+    raise NotImplementedError(f"the row-change log's triggers for {dialect}")
+
+
+def drop_table_sql(dialect: str, table: str) -> list[str]:
+    if dialect == "sqlite":
+        return [f"DROP TRIGGER IF EXISTS {table}_row_change_{operation.lower()}" for operation, _ in _OPERATIONS]
+    return [f"DROP TRIGGER IF EXISTS {table}_row_change{tail} ON {table}" for tail in ("", "_truncate")]
 
 
 def drop_sql(dialect: str) -> list[str]:

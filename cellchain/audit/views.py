@@ -18,6 +18,7 @@ from cellchain.core.canonical import format_utc
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_, translated
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import audit_scope
 from cellchain.scanning.pages import letters
@@ -35,7 +36,7 @@ def _day_bound(text: str, field: str, end: bool) -> str | None:
     try:
         day = datetime.strptime(text, "%Y-%m-%d").date()  # a calendar date; its zone is added below
     except ValueError:
-        raise Invalid({field: "use YYYY-MM-DD"}) from None
+        raise Invalid({field: translated(N_("use YYYY-MM-DD"))}) from None
     local = datetime.combine(day, time.max if end else time.min, site_zone())
     return format_utc(local)
 

@@ -21,6 +21,7 @@ from cellchain.core import db
 from cellchain.core.db import one
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import effective_passages, lock_lot
 from cellchain.manufacturing.models import Lot
@@ -32,7 +33,7 @@ FREEZE_LOCATION = "cell processing lab"
 
 def bank_by_code(session: Session, code: Any, *, for_update: bool = False) -> CellBank:
     if not isinstance(code, str) or not code.strip() or len(code) > 40:
-        raise Invalid({"bank_code": "give the bank's code (MCB-<DIN> or WCB-<DIN>-<nn>)"})
+        raise Invalid({"bank_code": translated(N_("give the bank's code (MCB-<DIN> or WCB-<DIN>-<nn>)"))})
     return one(session, select(CellBank).where(CellBank.bank_code == code.strip()), f"no cell bank {code.strip()}",
                for_update=for_update)
 
@@ -94,7 +95,8 @@ def freeze_bank(session: Session, *, actor: Actor, lot_number: Any, data: Mappin
                      new={"vial_code": vial.vial_code, "bank_code": code, "state": vial.state})
         custody.record_system_event(session, actor=actor, record=vial, ranges=ranges, handover=custody.Handover(
             event="frozen", location=FREEZE_LOCATION, occurred_at=bank.frozen_at))
-    batch.add_step(session, actor=actor, lot=lot, key="bank_freeze", details=details, performed_at=bank.frozen_at)
+    batch.add_step(session, actor=actor, lot=lot, key="bank_freeze", details=details, performed_at=bank.frozen_at,
+                   instruments=data.get("instruments"))
     lot.status = "awaiting_release"
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="freeze",
@@ -131,7 +133,7 @@ def list_banks(session: Session, *, level: str | None = None, din: str | None = 
     """One page of banks, newest first (keyset on the id), each with its lot's status and how many vials
     are frozen, thawed, discarded."""
     if level is not None and level not in (tiers.MCB, tiers.WCB):
-        raise Invalid({"level": "MCB or WCB"})
+        raise Invalid({"level": translated(N_("MCB or WCB"))})
     statement = select(CellBank, Lot.lot_number, Lot.status).join(Lot, Lot.id == CellBank.lot_id)
     if level:
         statement = statement.where(CellBank.level == level)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+from wtforms import TextAreaField
+
 from cellchain.core.page_forms import PageForm, SiteDateTimeField, text_field
 
 
 class FreezeForm(PageForm):
-    level = text_field("Bank level")
-    passage = text_field("Frozen at passage")
-    vial_count = text_field("Number of vials")
-    cells_per_vial = text_field("Cells per vial")
-    cryoprotectant = text_field("Cryoprotectant")
-    frozen_at = SiteDateTimeField("Frozen at (site time; empty = now)")
+    level = text_field(_l("Bank level"))
+    passage = text_field(_l("Frozen at passage"))
+    vial_count = text_field(_l("Number of vials"))
+    cells_per_vial = text_field(_l("Cells per vial"))
+    cryoprotectant = text_field(_l("Cryoprotectant"))
+    frozen_at = SiteDateTimeField(_l("Frozen at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])
 
 
 class ThawForm(PageForm):
-    vial = text_field("Vial (scan its label)")
-    purpose = text_field("The thaw starts")
-    post_thaw_viability_pct = text_field("Post-thaw viability (%)")
-    thawed_at = SiteDateTimeField("Thawed at (site time; empty = now)")
+    vial = text_field(_l("Vial (scan its label)"))
+    purpose = text_field(_l("The thaw starts"))
+    post_thaw_viability_pct = text_field(_l("Post-thaw viability (%)"))
+    thawed_at = SiteDateTimeField(_l("Thawed at (site time; empty = now)"))

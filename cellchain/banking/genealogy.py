@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
 
@@ -33,7 +34,7 @@ class Node:
 def cord_of(session: Session, record_type: str, key: Any) -> str:
     """The DIN of the cord a lot, bank, vial or bag came from (so every page can link to its genealogy)."""
     if not isinstance(key, str) or not key.strip() or len(key) > 40:
-        raise Invalid({"key": "give the record's id"})
+        raise Invalid({"key": translated(N_("give the record's id"))})
     key = key.strip()
     statements = {
         "collection": select(Collection.din).where(Collection.din == key),
@@ -43,17 +44,18 @@ def cord_of(session: Session, record_type: str, key: Any) -> str:
         "bag": select(Lot.din).join(Bag, Bag.lot_id == Lot.id).where(Bag.bag_code == key),
     }
     if record_type not in statements:
-        raise Invalid({"type": f"one of {', '.join(statements)}"})
+        raise Invalid({"type": translated(N_("one of {choices}")).format(choices=', '.join(statements))})
     din = session.exec(statements[record_type]).first()
     if din is None:
-        raise NotFound(f"no {record_type} {key} with a cord of origin")
+        raise NotFound(translated(N_(
+            "no {record_type} {key} with a cord of origin")).format(record_type=record_type, key=key))
     return din
 
 
 def genealogy(session: Session, din: Any) -> Node:
     """The cord's tree (six statements, whatever the number of lots, banks, vials and bags)."""
     if not isinstance(din, str) or not din.strip():
-        raise Invalid({"din": "give the cord's DIN"})
+        raise Invalid({"din": translated(N_("give the cord's DIN"))})
     cord = lookups.collection_by_din(session, din.strip())
     lots = list(session.exec(select(Lot).where(Lot.collection_id == cord.id).order_by(Lot.id)))
     lot_ids = [lot.id for lot in lots]

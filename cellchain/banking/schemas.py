@@ -14,6 +14,7 @@ from cellchain.core.schemas import (
     UtcDateTime,
     next_field,
 )
+from cellchain.equipment.schemas import instruments_field
 from cellchain.manufacturing.schemas import LOT_PURPOSES, LOT_STATUSES
 from cellchain.ward.schemas import CustodyEventSchema
 
@@ -27,6 +28,7 @@ class FreezeIn(RequestSchema):
     cells_per_vial = CheckedFloat(required=True)
     cryoprotectant = CheckedString(required=True, metadata={"description": "e.g. 10% DMSO"})
     frozen_at = CheckedDateTime(allow_none=True, metadata={"description": "now when not given"})
+    instruments = instruments_field()
 
 
 class VialSchema(Schema):

@@ -19,6 +19,7 @@ from cellchain.banking.rules import tiers
 from cellchain.core.db import one
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.isbt128 import parse_local
 from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing import lots
@@ -35,25 +36,27 @@ def scanned_vial_code(raw: Any, letter: str) -> str:
     """The vial code in a scan of its label (its 2D code, or ``&<letter><code>`` alone) or as typed
     (``MCB-...-V001``)."""
     if not isinstance(raw, str) or not raw.strip() or len(raw) > 80:
-        raise Invalid({"vial": "scan the vial's label or type its code"})
+        raise Invalid({"vial": translated(N_("scan the vial's label or type its code"))})
     text = raw.strip()
     if text.startswith("=+"):
         try:
             scan = parse_scan(text)
         except Invalid:
-            raise Invalid({"vial": "the 2D code could not be read; scan it again"}) from None
+            raise Invalid({"vial": translated(N_("the 2D code could not be read; scan it again"))}) from None
         codes = [s.fields["identifier"] for s in scan.fields.get("structures", ())
                  if s.kind == "local" and s.fields["letter"] == letter]
         if not codes:
-            raise Invalid({"vial": "that 2D code is not a vial label's"})
+            raise Invalid({"vial": translated(N_("that 2D code is not a vial label's"))})
         return codes[0]
     if text.startswith("&"):
         try:
             found, code = parse_local(text)
         except Invalid:
-            raise Invalid({"vial": f"{text[:40]} is not a vial label's scan"}) from None
+            raise Invalid({"vial": translated(N_(
+                "{text} is not a vial label's scan")).format(text=text[:40])}) from None
         if found != letter:
-            raise Invalid({"vial": f"&{found} is not this site's vial identifier (&{letter})"})
+            raise Invalid({"vial": translated(N_(
+                "&{found} is not this site's vial identifier (&{letter})")).format(found=found, letter=letter)})
         return code
     return text.upper()
 

@@ -4,6 +4,7 @@ vial (scanned), and a cord's genealogy tree."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.banking import banks, genealogy, vials
 from cellchain.banking.forms import FreezeForm, ThawForm
@@ -11,7 +12,6 @@ from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
 from cellchain.core.words.notes import note
-from cellchain.core.words.numbers import count
 from cellchain.manufacturing import lots
 from cellchain.people.security import current_user, roles_required
 
@@ -55,7 +55,8 @@ def freeze(lot_id: str):
     def action():
         bank = banks.freeze_bank(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),
                                  ranges=current_app.config["TEMPERATURE_RANGES"])
-        flash(note("bank_frozen", bank_code=bank.bank_code, vials=count(bank.vial_count, "vial"),
+        flash(note("bank_frozen", bank_code=bank.bank_code, vials=_("1 vial") if bank.vial_count == 1
+                   else _("%(count)s vials", count=bank.vial_count),
                    passage=bank.passage), "success")
         return redirect(url_for("banks.bank", bank_code=bank.bank_code))
 

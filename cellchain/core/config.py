@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from cellchain.identifiers import isbt128
+
 # The checkout or installed tree: alembic.ini, migrations/, templates/, static/, labels/, instance/.
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -91,15 +93,35 @@ DEFAULTS: dict[str, Any] = {
     "FACILITY_FIN": "A9999",  # ICCBBA validation FIN; a site sets its licensed one
     "FACILITY_NAME": "cellchain validation facility (A9999)",
     "FACILITY_CONTACT": "",  # 24 h telephone printed on shipper labels when set
+    # Seconds a print job waits to reach a label printer before it is recorded as failed (labelling/printing)
+    "PRINTER_TIMEOUT_SECONDS": 5.0,
+    # The releasing establishment's address and telephone, printed under its name on the bag label.
+    "FACILITY_ADDRESS": "",
+    "FACILITY_TELEPHONE": "",
+    # --- labels (docs/architecture.md, "Labels and templates") ---------------------------------
+    # The languages of every label's captions, statements and status, in print order ("zh", "en").
+    "LABEL_LANGUAGES": ["zh", "en"],
+    # The statement on product labels: "cn_clinical_trial" (仅供临床试验使用, For clinical trial use only)
+    # or "us_investigational" (the caution of 21 CFR 312.6).
+    "LABEL_STATEMENT": "cn_clinical_trial",
+    # The resolution of the site's Zebra printers (203, 300 or 600 dpi) when a ZPL job names none.
+    "LABEL_ZPL_DPI": 203,
+    # Product description codes (ISBT 128 ST-001/ST-022): S cellular therapy (S + 4 digits), YA-YZ
+    # clinical-trial products (Y + letter + 3), or facility-local D codes (the default); docs/identifiers.md.
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
+    # The 2-digit location code of the patient date of birth (=#aa...) and identification (&#aa...) structures.
+    "PATIENT_LOCATION_CODE": "00",
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",
         "placebo": "Placebo: 0.9% sodium chloride",
     },
     "COLLECTION_TYPE": "V",
-    # The facility's own structures on vial, box and storage labels: local data identifiers &a-&z,
-    # one distinct letter per kind (docs/identifiers.md).
-    "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d"},
+    # The facility's own structures on vial, box, storage, culture-vessel, QC-tube and instrument labels: local
+    # data identifiers &a-&z, one distinct letter per kind (docs/identifiers.md).
+    "LOCAL_DATA_IDENTIFIERS": {"vial": "a", "box": "b", "position": "c", "location": "d", "vessel": "e",
+                               "qc_tube": "f", "instrument": "g"},
+    # Calibrations and maintenance due within this many days show on the QA dashboard (docs/rules.md, "Equipment").
+    "EQUIPMENT_DUE_DAYS": 30,
     # --- trial protocol (NCT01690247) -----------------------------------------------------------
     "TRIAL_ID": "NCT01690247",
     "TRIAL_PLANNED_SUBJECTS": 50,
@@ -122,6 +144,12 @@ DEFAULTS: dict[str, Any] = {
     "PASSAGE_INTERVAL_DAYS": 3,  # the lab dashboard flags a passage due once the last harvest is older
     "BATCH_RECORD_STEPS": None,  # None: the SOP in manufacturing/rules/batch_record.py; or [{code, title, ...}]
     "PRODUCT_SHELF_LIFE_HOURS": 48,
+    # Materials (docs/rules.md, "Materials"): anticoagulant and saline are released material lots; False only while
+    # a site moves its typed lot numbers onto material lots. GS1_GS_SUBSTITUTE is the character a keyboard-wedge
+    # scanner is set to type for GS (FNC1), which a browser field cannot take; "" for none. "|" and "~" are
+    # outside GS1's character set, so they never stand for data.
+    "MATERIAL_LOTS_REQUIRED": True,
+    "GS1_GS_SUBSTITUTE": "|",
     "PLACEBO_SHELF_LIFE_DAYS": 90,
     # A cryopreserved bag keeps FROZEN_SHELF_LIFE_DAYS from its freezing (the site's validated frozen
     # stability, ICH Q5C); once thawed it must be infused within THAWED_SHELF_LIFE_HOURS of the thaw,
@@ -213,6 +241,32 @@ def _check_local_letters(letters: Any) -> None:
         raise ConfigError("LOCAL_DATA_IDENTIFIERS maps each kind to one lower-case letter a-z")
     if len(set(letters.values())) != len(letters):
         raise ConfigError("LOCAL_DATA_IDENTIFIERS gives one letter to two kinds")
+    missing = sorted(set(DEFAULTS["LOCAL_DATA_IDENTIFIERS"]) - set(letters))
+    if missing:
+        raise ConfigError(f"LOCAL_DATA_IDENTIFIERS gives no letter to {', '.join(missing)}")
+
+
+def _check_isbt_codes(config: dict[str, Any]) -> None:
+    """Product codes of the three families a site may use, and a 2-digit patient location code."""
+    codes = config["PRODUCT_CODES"]
+    if not isinstance(codes, dict) or not all(isbt128.product_family(c) for c in codes.values()):
+        raise ConfigError("PRODUCT_CODES are S codes (S + 4 digits), clinical-trial codes (YA-YZ + 3 letters or "
+                          "digits) or local D codes (D + 4 letters or digits)")
+    location = config["PATIENT_LOCATION_CODE"]
+    if not isinstance(location, str) or not isbt128.LOCATION_CODE.fullmatch(location):
+        raise ConfigError("PATIENT_LOCATION_CODE is 2 digits")
+
+
+def _check_labels(config: dict[str, Any]) -> None:
+    """Label settings a print job would otherwise refuse at the bench (docs/architecture.md)."""
+    languages = config["LABEL_LANGUAGES"]
+    if (not isinstance(languages, list | tuple) or not languages or len(set(languages)) != len(languages)
+            or any(code not in ("en", "zh") for code in languages)):
+        raise ConfigError("LABEL_LANGUAGES lists one or more of 'zh' and 'en', each once")
+    if config["LABEL_STATEMENT"] not in ("cn_clinical_trial", "us_investigational"):
+        raise ConfigError("LABEL_STATEMENT is 'cn_clinical_trial' or 'us_investigational'")
+    if config["LABEL_ZPL_DPI"] not in (203, 300, 600):
+        raise ConfigError("LABEL_ZPL_DPI is 203, 300 or 600")
 
 
 def load(instance_path: str, test_config: dict[str, Any] | None = None,
@@ -227,6 +281,8 @@ def load(instance_path: str, test_config: dict[str, Any] | None = None,
         _check_keys(test_config, "the test configuration", TEST_KEYS)
         config.update(test_config)
     _check_local_letters(config["LOCAL_DATA_IDENTIFIERS"])
+    _check_labels(config)
+    _check_isbt_codes(config)
     if config["DEFAULT_LANGUAGE"] not in ("en", "zh"):
         raise ValueError(f"DEFAULT_LANGUAGE is {config['DEFAULT_LANGUAGE']!r}; the site offers 'en' and 'zh'")
     if not config["SECRET_KEY"]:

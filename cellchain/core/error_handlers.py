@@ -11,12 +11,14 @@ from werkzeug.exceptions import HTTPException
 from cellchain.core import db
 from cellchain.core.api import is_api_request
 from cellchain.core.errors import DomainError, Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 
 log = logging.getLogger(__name__)
 
-TITLES = {400: "The request could not be read", 401: "Not signed in or wrong password",
-          403: "Not allowed", 404: "Not found", 405: "Not allowed here", 409: "Refused by a rule",
-          413: "Too large", 429: "Too many attempts", 500: "Something went wrong", 503: "Service unavailable"}
+TITLES = {400: N_("The request could not be read"), 401: N_("Not signed in or wrong password"),
+          403: N_("Not allowed"), 404: N_("Not found"), 405: N_("Not allowed here"), 409: N_("Refused by a rule"),
+          413: N_("Too large"), 429: N_("Too many attempts"), 500: N_("Something went wrong"),
+          503: N_("Service unavailable")}
 
 
 def respond(status: int, message: str, *, fields: dict | None = None, reasons: list[Reason] | None = None):
@@ -28,7 +30,7 @@ def respond(status: int, message: str, *, fields: dict | None = None, reasons: l
         if reasons:
             body["reasons"] = [r.as_dict() for r in reasons]
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, title=TITLES.get(status, "Error"),
+    return render_template("errors/error.html", status=status, title=translated(TITLES.get(status, N_("Error"))),
                            message=message, fields=fields or {}, reasons=reasons or []), status
 
 
@@ -40,7 +42,7 @@ def _domain(error: DomainError):
 
 
 def _http(error: HTTPException):
-    return respond(error.code or 500, error.description or TITLES.get(error.code or 500, "Error"))
+    return respond(error.code or 500, error.description or translated(TITLES.get(error.code or 500, N_("Error"))))
 
 
 def integrity_conflict(error: IntegrityError):
@@ -54,27 +56,28 @@ def data_refused(error: DataError):
     # A value the database cannot hold (too long for its column, a number out of range) that no check
     # caught first: the request was wrong, not the server, and nothing was saved.
     log.warning("data error: %s", error.orig)
-    return respond(400, "A value does not fit what the database can store (too long, or a number out of "
-                        "range). Nothing was saved.")
+    return respond(400, translated(N_("A value does not fit what the database can store (too long, or a number "
+                                      "out of range). Nothing was saved.")))
 
 
 def database_down(error: DBAPIError):
     log.error("database error: %s", error)
-    return respond(503, "The database is not answering. Nothing was saved; try again in a moment.")
+    return respond(503, translated(N_("The database is not answering. Nothing was saved; try again in a moment.")))
 
 
 def too_deep(error: RecursionError):
     # JSON nested deeper than the parser or a walk through its values can follow: no request of the
     # product looks like that, so it is bad input, not a fault of the server.
     log.warning("input nested too deeply: %s", error)
-    return respond(400, "The input is nested too deeply to read.", fields={"body": "nested too deeply"})
+    return respond(400, translated(N_("The input is nested too deeply to read.")),
+                   fields={"body": translated(N_("nested too deeply"))})
 
 
 def _unexpected(error: Exception):
     if current_app.testing:
         raise error  # a test sees the traceback, not a polite page
     log.exception("unhandled error", exc_info=error)
-    return respond(500, "An unexpected error occurred. Nothing was saved.")
+    return respond(500, translated(N_("An unexpected error occurred. Nothing was saved.")))
 
 
 def init_app(app: Flask) -> None:

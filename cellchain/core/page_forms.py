@@ -31,6 +31,7 @@ from cellchain.core import db
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.fields import number_as_typed
 from cellchain.core.submissions import ledger
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note
 
 # Pages show site time as YYYY-MM-DD HH:MM; inputs show and take the same (a browser's own date picker
@@ -52,7 +53,7 @@ class _ReadField(Field):
     """An optional typed input: empty is None, anything else must read as ``read`` says (``message`` if not);
     what was typed is shown back as typed, a stored value as ``show`` writes it."""
 
-    default_message = "not readable"
+    default_message = N_("not readable")
 
     def __init__(self, label: str | None = None, validators: Any = None, message: str | None = None,
                  **kwargs: Any) -> None:
@@ -73,7 +74,7 @@ class _ReadField(Field):
         try:
             self.data = self.read(text)
         except ValueError:
-            raise ValueError(self.message) from None
+            raise ValueError(translated(self.message)) from None
 
     def _value(self) -> str:
         if self.raw_data:
@@ -89,7 +90,7 @@ class SiteDateTimeField(_ReadField):
     """
 
     widget = TextInput()
-    default_message = "give the date and time as YYYY-MM-DD HH:MM (site time)"
+    default_message = N_("give the date and time as YYYY-MM-DD HH:MM (site time)")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["render_kw"] = {**SITE_TIME_INPUT, **(kwargs.get("render_kw") or {})}
@@ -107,7 +108,7 @@ class NumberField(_ReadField):
     """An optional decimal number."""
 
     widget = TextInput()
-    default_message = "a number"
+    default_message = N_("a number")
 
     def read(self, text: str) -> float:
         value = number_as_typed(text)
@@ -196,8 +197,8 @@ def new_submission_id() -> str:
 def _claim() -> ledger.FormSubmission | ledger.Earlier:
     text = request.form.get(SUBMISSION_FIELD, "")
     if not ledger.ID_PATTERN.fullmatch(text):
-        raise Invalid({SUBMISSION_FIELD: "this form carries no valid submission id: open the page again and "
-                                         "send the form from there"})
+        raise Invalid({SUBMISSION_FIELD: translated(N_(
+            "this form carries no valid submission id: open the page again and send the form from there"))})
     return ledger.claim(db.session(), submission_id=text, user_id=g.user.id, endpoint=request.endpoint or "")
 
 

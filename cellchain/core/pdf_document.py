@@ -3,6 +3,11 @@
 Every page names the site, the report, when it was printed (site time and UTC) and "page n", so a loose
 page of a printout can still be placed. User-entered text is escaped before it reaches reportlab's
 paragraph markup: a location typed as ``<b>`` must print as typed, not as bold.
+
+A report is worded and set in the reader's language (docs/architecture.md, "Languages"): for Chinese every
+paragraph, table cell and page frame uses reportlab's built-in CID font STSong-Light (Adobe's simplified
+Chinese font that PDF readers carry, so nothing is embedded) and breaks lines between any two characters,
+as Chinese is written without spaces.
 """
 
 from __future__ import annotations
@@ -14,10 +19,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from cellchain.core.words.moments import site_clock
@@ -29,6 +38,41 @@ BODY = ParagraphStyle("cc-body", parent=_BASE["BodyText"], fontSize=9, leading=1
 SMALL = ParagraphStyle("cc-small", parent=BODY, fontSize=7.5, leading=9)
 PASS_COLOUR = colors.HexColor("#17663a")
 FAIL_COLOUR = colors.HexColor("#a61b1b")
+CHINESE_FONT = "STSong-Light"
+# Each English style with its Chinese twin, by identity (two modules may reuse a style's name).
+_localised: dict[int, tuple[ParagraphStyle, ParagraphStyle]] = {}
+
+
+def reader_language() -> str:
+    """The language the document is made in: the request's (or ``force_locale``'s), English outside one."""
+    locale = get_locale()
+    return "zh" if locale is not None and locale.language == "zh" else "en"
+
+
+def font_for_reader(*, bold: bool = False) -> str:
+    """The font that writes the reader's language: STSong-Light for Chinese, else Helvetica (bold if asked)."""
+    if reader_language() == "zh":
+        if CHINESE_FONT not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(UnicodeCIDFont(CHINESE_FONT))
+        return CHINESE_FONT
+    return "Helvetica-Bold" if bold else "Helvetica"
+
+
+def in_reader_font(style: ParagraphStyle) -> ParagraphStyle:
+    """``style`` set in the reader's language's font; the style itself for English."""
+    font = font_for_reader()
+    if font != CHINESE_FONT:
+        return style
+    known = _localised.get(id(style))
+    if known is None or known[0] is not style:
+        known = (style, ParagraphStyle(f"{style.name}-{font}", parent=style, fontName=font, wordWrap="CJK"))
+        _localised[id(style)] = known
+    return known[1]
+
+
+def table_font() -> list[tuple]:
+    """A TableStyle command putting a table's plain (non-paragraph) cells in the reader's font."""
+    return [("FONTNAME", (0, 0), (-1, -1), font_for_reader())] if reader_language() == "zh" else []
 
 
 def when(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -39,7 +83,7 @@ def when(moment: datetime | None, tz: ZoneInfo) -> str:
 
 
 def para(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
-    return Paragraph(escape("" if text is None else str(text)), style)
+    return Paragraph(escape("" if text is None else str(text)), in_reader_font(style))
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]], widths: Sequence[float],
@@ -70,15 +114,17 @@ def facts(pairs: Sequence[tuple[str, Any]], widths: tuple[float, float] = (45, 1
 def render(story: list[Flowable], *, title: str, site: str, tz: ZoneInfo, wide: bool = False) -> bytes:
     """The PDF of ``story`` with a header and footer on every page."""
     printed = datetime.now(UTC)
-    stamp = f"printed {when(printed, tz)} / {printed:%Y-%m-%d %H:%M} UTC"
+    stamp = _("printed %(site_time)s / %(utc)s UTC", site_time=when(printed, tz),
+              utc=printed.strftime("%Y-%m-%d %H:%M"))
+    font = font_for_reader()
     size = landscape(A4) if wide else A4
 
     def frame(canvas, doc) -> None:
         canvas.saveState()
-        canvas.setFont("Helvetica", 7.5)
+        canvas.setFont(font, 7.5)
         canvas.drawString(15 * mm, size[1] - 10 * mm, f"{site} · {title}")
         canvas.drawString(15 * mm, 8 * mm, stamp)
-        canvas.drawRightString(size[0] - 15 * mm, 8 * mm, f"page {doc.page}")
+        canvas.drawRightString(size[0] - 15 * mm, 8 * mm, _("page %(number)s", number=doc.page))
         canvas.restoreState()
 
     buffer = io.BytesIO()

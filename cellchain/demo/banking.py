@@ -25,9 +25,12 @@ from cellchain.audit import signatures
 from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
+from cellchain.demo import materials as demo_materials
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import storage as demo_storage
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import batch, lots
 from cellchain.manufacturing.models import Collection, Lot
 from cellchain.people import accounts
@@ -56,19 +59,21 @@ def _passages(session: Session, who: demo_lab.Actors, lot: Lot, first: int, coun
         harvested = seeded_at + demo_lab.PASSAGE_DAYS
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number, limit=who.config["PASSAGE_LIMIT"],
                             data={"number": first + offset, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 95.0, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
 def _freeze(session: Session, who: demo_lab.Actors, lot: Lot, level: str, passage: int, count: int,
             harvested: datetime) -> CellBank:
     lots.record_harvest(session, actor=who.lab, lot_number=lot.lot_number,
-                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested})
+                        data={"harvested_cells": demo_lab.PASSAGE_COUNTS[0][1], "harvested_at": harvested,
+                              "instruments": USED["harvest"]})
     bank = banks.freeze_bank(session, actor=who.lab, lot_number=lot.lot_number,
                              ranges=who.config["TEMPERATURE_RANGES"],
                              data={"level": level, "passage": passage, "vial_count": count,
                                    "cells_per_vial": CELLS_PER_VIAL, "cryoprotectant": "10% DMSO",
-                                   "frozen_at": harvested + timedelta(hours=1)})
+                                   "frozen_at": harvested + timedelta(hours=1), "instruments": USED["bank_freeze"]})
     demo_lab.verify_all(session, who, lot)
     return bank
 
@@ -124,6 +129,8 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     """The banked cord, its MCB and WCB with their vials stored, both released; the number of records made."""
     if session.exec(select(Collection.id).where(Collection.donor_code == BANK_CORD.donor_code)).first():
         return 0
+    demo_materials.load(session, config=config, policy=policy)  # the released lots its steps use (none again)
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     collected = utcnow() - timedelta(days=COLLECTED_DAYS_AGO)
     cord = demo_lab.register_cord(session, who.lab, config, BANK_CORD.donor_code, collected)
@@ -131,16 +138,18 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
                          started_at=collected + timedelta(hours=3, minutes=30))
     demo_lab.record_step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
                          {"method": "explant", "tissue_g": 11.8})
-    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5),
-                         {"medium lot": "MSCSFM2604", "supplement lot": "HPL2604A"})
+    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5), {},
+                         [{"material_lot": "MSCSFM2604", "quantity": 500},
+                          {"material_lot": "HPL2604A", "quantity": 50}])
     harvested = _passages(session, who, lot, 0, BANK_CORD.passages, collected + timedelta(hours=6))
     mcb = _freeze(session, who, lot, "MCB", BANK_CORD.passages - 1, MCB_VIALS, harvested)
     _store(session, who, mcb, demo_storage.MCB_BOX)
     _test_and_release(session, who, lot, mcb.frozen_at)
     thawed = mcb.frozen_at + timedelta(days=20)
     wcb_lot = take_and_thaw(session, who, next_vial(session, "MCB"), "bank", thawed)
-    demo_lab.record_step(session, who, wcb_lot, "media_and_reagent_lots", thawed + timedelta(hours=1),
-                         {"medium lot": "MSCSFM2605", "supplement lot": "HPL2605B"})
+    demo_lab.record_step(session, who, wcb_lot, "media_and_reagent_lots", thawed + timedelta(hours=1), {},
+                         [{"material_lot": "MSCSFM2605", "quantity": 500},
+                          {"material_lot": "HPL2605B", "quantity": 50}])
     harvested = _passages(session, who, wcb_lot, mcb.passage + 1, 1, thawed + timedelta(hours=2))
     wcb = _freeze(session, who, wcb_lot, "WCB", mcb.passage + 1, WCB_VIALS, harvested)
     _store(session, who, wcb, demo_storage.WCB_BOX)

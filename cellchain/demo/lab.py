@@ -22,6 +22,9 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.core.types import utcnow
+from cellchain.demo import equipment as demo_equipment
+from cellchain.demo import materials as demo_materials
+from cellchain.demo.equipment import USED
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -103,17 +106,21 @@ def register_cord(session: Session, lab: User, cfg: Mapping[str, Any], donor_cod
     return row
 
 
-def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any]) -> None:
+def record_step(session: Session, who: Actors, lot: Lot, code: str, when: datetime, details: dict[str, Any],
+                materials: list[dict[str, Any]] | None = None) -> None:
     steps = batch.step_definitions(who.config["BATCH_RECORD_STEPS"])
     batch.record_step(session, actor=who.lab, lot_number=lot.lot_number, steps=steps,
-                      data={"step": code, "details": details, "performed_at": when})
+                      data={"step": code, "details": details, "performed_at": when, "materials": materials,
+                            "instruments": USED.get(code)})
 
 
 def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: datetime) -> datetime:
     record_step(session, who, lot, "tissue_processing", collected + timedelta(hours=4),
           {"method": "explant", "tissue_g": 12.5})
-    record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5),
-          {"medium lot": "MSCSFM2611", "supplement lot": "HPL2610C", "trypLE lot": "TRY2609"})
+    # the media lots scanned as released material lots (demo/materials.py)
+    record_step(session, who, lot, "media_and_reagent_lots", collected + timedelta(hours=5), {},
+                [{"material_lot": "MSCSFM2611", "quantity": 500}, {"material_lot": "HPL2610C", "quantity": 50},
+                 {"material_lot": "TRY2609", "quantity": 20}])
     harvested = collected
     for number, (seeded, cells) in enumerate(PASSAGE_COUNTS[:cord.passages]):
         seeded_at = _seed_passage(collected, number)
@@ -121,7 +128,8 @@ def _grow(session: Session, who: Actors, lot: Lot, cord: DemoCord, collected: da
         lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number,
                             limit=who.config["PASSAGE_LIMIT"],
                             data={"number": number, "seeded_cells": seeded, "harvested_cells": cells,
-                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested})
+                                  "viability_pct": 96.0 - number, "seeded_at": seeded_at, "harvested_at": harvested,
+                                  "instruments": USED["passage"]})
     return harvested
 
 
@@ -129,15 +137,17 @@ def _finish(session: Session, who: Actors, lot: Lot, last_harvest: datetime) -> 
     cells = PASSAGE_COUNTS[-1][1]
     number = lot.lot_number
     lots.record_harvest(session, actor=who.lab, lot_number=number,
-                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1)})
+                        data={"harvested_cells": cells, "harvested_at": last_harvest + timedelta(hours=1),
+                              "instruments": USED["harvest"]})
     record_step(session, who, lot, "wash", last_harvest + timedelta(hours=2), {"washes": 2, "buffer lot": "PBS2611"})
     lots.record_formulation(session, actor=who.lab, lot_number=number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 220,
-                                  "performed_at": last_harvest + timedelta(hours=3)})
+                                  "performed_at": last_harvest + timedelta(hours=3),
+                                  "instruments": USED["formulation"]})
     bags.fill_bags(session, actor=who.lab, lot_number=number, settings=bags.FillSettings.from_config(who.config),
                    data={"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
                          "anticoagulant_lot": "HEP2611A", "anticoagulant_volume_ml": 5,
-                         "filled_at": last_harvest + timedelta(hours=4)})
+                         "filled_at": last_harvest + timedelta(hours=4), "instruments": USED["fill"]})
 
 
 def verify_all(session: Session, who: Actors, lot: Lot) -> None:
@@ -177,8 +187,10 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
     lab, verifier = accounts.find_user(session, "lab"), accounts.find_user(session, "lab2")
     if lab is None or verifier is None:
         raise RuntimeError("load the demo people (services.demo.load_people) before the lab demo")
+    demo_materials.load(session, config=config, policy=policy)  # the released lots the cords use (none again)
     who = Actors(lab, verifier, policy, config)
     now = utcnow()
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     created = 0
     for cord in DEMO_CORDS:
         if session.exec(select(Collection.id).where(Collection.donor_code == cord.donor_code)).first() is None:

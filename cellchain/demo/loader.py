@@ -9,7 +9,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from cellchain.demo import banking as demo_banking
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
+from cellchain.demo import materials as demo_materials
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import safety as demo_safety
 from cellchain.demo import storage as demo_storage
@@ -54,6 +56,8 @@ def load_people(session: Session, *, policy: accounts.Policy) -> int:
 def load(session: Session, *, policy: accounts.Policy, config: Mapping[str, Any]) -> int:
     """Everything the demo needs; each area adds its own loader here as it is built."""
     created = load_people(session, policy=policy)
+    created += demo_equipment.load(session, config=config, policy=policy)  # before the steps that use it
+    created += demo_materials.load(session, config=config, policy=policy)
     created += demo_lab.load(session, config=config, policy=policy)
     created += demo_qc.load(session, config=config, policy=policy)
     created += demo_supply.enrol(session, config=config, policy=policy)

@@ -29,9 +29,11 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures
 from cellchain.demo import banking as demo_banking
+from cellchain.demo import equipment as demo_equipment
 from cellchain.demo import lab as demo_lab
 from cellchain.demo import qc as demo_qc
 from cellchain.demo import trial as demo_trial
+from cellchain.demo.equipment import USED
 from cellchain.identifiers import scans
 from cellchain.manufacturing import bags, batch, lots
 from cellchain.manufacturing.models import Bag, Lot
@@ -102,7 +104,7 @@ def enrol(session: Session, *, config: Mapping[str, Any], policy: accounts.Polic
         subject = subjects.register(session, actor=coordinator, data={"screening_number": number, **answers},
                                     protocol=protocol)
         randomization.randomize(session, actor=coordinator, subject_code=subject.subject_code,
-                                planned_subjects=protocol.planned_subjects,
+                                planned_subjects=protocol.planned_subjects, fin=config["FACILITY_FIN"],
                                 now=datetime.combine(day0 - timedelta(days=3), time(11), tzinfo=zone))
     return len(SUBJECTS)
 
@@ -123,26 +125,29 @@ def _dosing_lot(session: Session, story: _Story, fill_day: date, named: list[Sub
     who = story.who
     thawed = story.at(fill_day - timedelta(days=3), LOT_HOURS["thaw"])
     lot = demo_banking.take_and_thaw(session, who, demo_banking.next_vial(session, "WCB"), "dosing", thawed)
-    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", thawed + timedelta(hours=1),
-                         {"medium lot": "MSCSFM2608", "supplement lot": "HPL2608C", "trypLE lot": "TRY2608"})
+    demo_lab.record_step(session, who, lot, "media_and_reagent_lots", thawed + timedelta(hours=1), {},
+                         [{"material_lot": "MSCSFM2608", "quantity": 500}, {"material_lot": "HPL2608C", "quantity": 50},
+                          {"material_lot": "TRY2608", "quantity": 20}])
     seeded = story.at(fill_day - timedelta(days=3), LOT_HOURS["seed"])
     harvested = seeded + timedelta(days=2, hours=20)
     lots.record_passage(session, actor=who.lab, lot_number=lot.lot_number, limit=who.config["PASSAGE_LIMIT"],
                         data={"number": lot.first_passage, "seeded_cells": 60_000_000, "harvested_cells": 480_000_000,
-                              "viability_pct": 94.0, "seeded_at": seeded, "harvested_at": harvested})
+                              "viability_pct": 94.0, "seeded_at": seeded, "harvested_at": harvested,
+                              "instruments": USED["passage"]})
     lots.record_harvest(session, actor=who.lab, lot_number=lot.lot_number,
-                        data={"harvested_cells": 480_000_000, "harvested_at": harvested + timedelta(minutes=30)})
+                        data={"harvested_cells": 480_000_000, "harvested_at": harvested + timedelta(minutes=30),
+                              "instruments": USED["harvest"]})
     demo_lab.record_step(session, who, lot, "wash", harvested + timedelta(hours=1), {"washes": 2,
                                                                                     "buffer lot": "PBS2608"})
     lots.record_formulation(session, actor=who.lab, lot_number=lot.lot_number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 460,
-                                  "performed_at": harvested + timedelta(hours=2)})
+                                  "performed_at": harvested + timedelta(hours=2), "instruments": USED["formulation"]})
     bags.fill_bags(session, actor=who.lab, lot_number=lot.lot_number,
                    settings=bags.FillSettings.from_config(story.config),
                    data={"count": SPARE_BAGS, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
                          "anticoagulant_lot": "HEP2608A", "anticoagulant_volume_ml": 5,
                          "named": [{"subject_id": s.subject_code, "week": week} for s in named],
-                         "filled_at": story.at(fill_day, LOT_HOURS["fill"])},
+                         "filled_at": story.at(fill_day, LOT_HOURS["fill"]), "instruments": USED["fill"]},
                    now=story.at(fill_day, LOT_HOURS["fill"], 15))
     demo_lab.verify_all(session, who, lot)
     return lot
@@ -241,6 +246,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         return 0
     if demo_banking.next_vial(session, "WCB") is None:
         return 0  # no released working bank to thaw from (the banking demo comes first)
+    demo_equipment.load(session, config=config, policy=policy)  # the instruments its steps use, if not there yet
     who = demo_lab.Actors(accounts.find_user(session, "lab"), accounts.find_user(session, "lab2"), policy, config)
     protocol = subjects.Protocol.from_config(config)
     story = _Story(who, ZoneInfo(config["SITE_TIMEZONE"]), protocol, config)

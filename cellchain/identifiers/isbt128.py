@@ -7,7 +7,8 @@ the character set *before* interpreting anything, and refuses rather than guesse
 (a keyed DIN with the wrong check character K, a DIN barcode whose type 3 flags disagree with the DIN).
 
 Pure Python: no Flask, no database. The licensed code tables (facility numbers, product description
-codes) are configuration that callers pass in.
+codes) are configuration that callers pass in. ``WRITTEN`` lists every structure the product prints, with
+its ST-001 reference (docs/identifiers.md keeps the same table).
 """
 
 from __future__ import annotations
@@ -20,6 +21,19 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Invalid, Reason, Refused
+
+# kind -> (data identifier, ST-001 reference): every data structure a cellchain label or page writes.
+WRITTEN = MappingProxyType({
+    "din": ("=", "DS 001 Donation Identification Number"),
+    "product_code": ("=<", "DS 003 Product Code"),
+    "expiry_datetime": ("&>", "DS 005 Expiration Date and Time"),
+    "collection_datetime": ("&*", "DS 007 Collection Date and Time"),
+    "compound": ("=+", "DS 023 Compound Message"),
+    "patient_birth_date": ("=#", "DS 024 Patient Birth Date"),
+    "patient_id": ("&#", "DS 025 Patient Identification Number"),
+    "chain_of_identity": ("&/", "DS 040 Chain of Identity Identifier (ST-028)"),
+    "local": ("&a-&z", "local data identifiers (a facility's own structures)"),
+})
 
 # --- ISO/IEC 7064 Mod 37-2 ---
 MOD37_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
@@ -193,6 +207,21 @@ PRODUCT_DEFAULTS = MappingProxyType({"uc_msc": "D0001", "placebo": "D0002"})
 from (UC-MSC, saline placebo). The ISBT code table is licensed, so the real codes are configuration and
 every function here takes the code as a parameter; nothing in this module reads this mapping."""
 
+PRODUCT_FAMILIES = MappingProxyType({
+    "cellular_therapy": re.compile(r"S[0-9]{4}"),
+    "clinical_trial": re.compile(r"Y[A-Z][0-9A-Z]{3}"),
+    "local": re.compile(r"D[0-9A-Z]{4}"),
+})
+"""The product description codes a site may configure (ST-001, ST-022): ``S`` cellular therapy,
+``YA``-``YZ`` clinical-trial products, ``D`` facility-local."""
+
+
+def product_family(code: str) -> str | None:
+    """Which family a 5-character product description code belongs to, or None."""
+    return next((name for name, pattern in PRODUCT_FAMILIES.items()
+                 if isinstance(code, str) and pattern.fullmatch(code)), None)
+
+
 COLLECTION_TYPE_VOLUNTEER_ALLOGENEIC = "V"
 NOT_DIVIDED = "00"
 _PRODUCT = re.compile(r"=<([A-Z][0-9A-Z]{4})([0-9A-Z])([0-9A-Z]{2})")
@@ -311,20 +340,19 @@ def site_datetime(value: date | datetime, tz: ZoneInfo) -> datetime:
     return datetime.combine(value, END_OF_DAY, tzinfo=tz)
 
 
-# --- Text structures: container lot, patient birth date, patient id, chain-of-identity id ---
+# --- Text structures: container lot, patient birth date, patient identification, chain of identity ---
+CONTAINER_LOT_LENGTH = 10
+LOCATION_CODE = re.compile(r"[0-9]{2}")
 TEXT_STRUCTURES = MappingProxyType({
-    "container_lot": ("&)", re.compile(r"[0-9A-Z]{1,18}"), "1-18 upper-case letters or digits"),
-    "patient_id": ("&#", re.compile(r"[0-9A-Z-]{1,20}"), "1-20 upper-case letters, digits or '-'"),
-    "chain_of_identity": ("&/", re.compile(r"[0-9A-Z-]{1,32}"), "1-32 upper-case letters, digits or '-'"),
+    "container_lot": ("&)", re.compile(r"[0-9A-Z]{10}"), "the container maker's lot: 10 upper-case letters or digits"),
 })
-"""Site conventions for the variable-length structures: kind -> (identifier, content pattern, words).
-
-None of them may contain ``=`` or ``&``, which is what lets ``parse_compound`` find where each ends."""
+"""Text structures of fixed form: kind -> (identifier, content pattern, words). ``&)`` holds only the
+lot the *container's maker* gave the bag or tube (ST-001), never a manufacturing lot."""
 _TEXT_BY_ID = {ident: kind for kind, (ident, _, _) in TEXT_STRUCTURES.items()}
 
 
 def encode_text(kind: str, value: str) -> str:
-    """``&)`` lot, ``&#`` patient (subject) identifier or ``&/`` chain-of-identity identifier."""
+    """``&)`` + the container maker's 10-character lot."""
     if kind not in TEXT_STRUCTURES:
         raise Invalid({"kind": f"unknown text structure {kind!r}"})
     ident, pattern, words = TEXT_STRUCTURES[kind]
@@ -336,7 +364,7 @@ def encode_text(kind: str, value: str) -> str:
 def parse_text(data: str) -> tuple[str, str]:
     """Parse a text structure into (kind, value), checking identifier, length and characters."""
     if not isinstance(data, str) or data[:2] not in _TEXT_BY_ID:
-        raise Invalid({"data": "not a text data structure (&) &# &/)"})
+        raise Invalid({"data": "not a text data structure (&))"})
     kind = _TEXT_BY_ID[data[:2]]
     _, pattern, words = TEXT_STRUCTURES[kind]
     if not pattern.fullmatch(data[2:]):
@@ -344,7 +372,151 @@ def parse_text(data: str) -> tuple[str, str]:
     return kind, data[2:]
 
 
-# --- Local data identifiers &a-&z: a facility's own structures (vial, box, storage position) ---
+def _location(location: str) -> str:
+    if not isinstance(location, str) or not LOCATION_CODE.fullmatch(location):
+        raise Invalid({"location_code": "a location code is 2 digits"})
+    return location
+
+
+# Patient identification (DS 025): &# + location (2 digits) + length (2 digits) + the id, letters and digits.
+_PATIENT_ID = re.compile(r"[0-9A-Z]{1,99}")
+PATIENT_ID_HEAD = 6  # &# aa ll
+
+
+def encode_patient_id(patient_id: str, location: str = "00") -> str:
+    """``&#`` + ``aa`` (location code) + ``ll`` (length of the id, 2 digits) + the id (letters, digits)."""
+    _location(location)
+    if not isinstance(patient_id, str) or not _PATIENT_ID.fullmatch(patient_id):
+        raise Invalid({"patient_id": "must be 1-99 upper-case letters or digits (no '-' or spaces)"})
+    return f"&#{location}{len(patient_id):02d}{patient_id}"
+
+
+def parse_patient_id(data: str) -> tuple[str, str]:
+    """``&#aall...`` into (location code, patient id); the length must equal the id's."""
+    if not isinstance(data, str) or not data.startswith("&#"):
+        raise Invalid({"patient_id": "a patient identification starts with '&#'"})
+    head = data[2:PATIENT_ID_HEAD]
+    if len(head) != 4 or not head.isdigit():
+        raise Invalid({"patient_id": "must be &# + 2-digit location code + 2-digit length + the id"})
+    length, value = int(head[2:]), data[PATIENT_ID_HEAD:]
+    if length != len(value):
+        raise Invalid({"patient_id": f"announces {length} characters, carries {len(value)}"})
+    if not _PATIENT_ID.fullmatch(value):
+        raise Invalid({"patient_id": "the id must be upper-case letters or digits only"})
+    return head[:2], value
+
+
+def _patient_id_length(text: str, at: int) -> int:
+    head = text[at + 2:at + PATIENT_ID_HEAD]
+    if len(head) != 4 or not head.isdigit():
+        raise Invalid({"patient_id": "must be &# + 2-digit location code + 2-digit length + the id"})
+    return PATIENT_ID_HEAD + int(head[2:])
+
+
+# Patient date of birth (DS 024): =# + location (2 digits) + yyyymmdd.
+BIRTH_DATE_LENGTH = 12
+
+
+def encode_birth_date(born: date, location: str = "00") -> str:
+    """``=#`` + ``aa`` (location code) + ``yyyymmdd`` (12 characters)."""
+    _location(location)
+    if isinstance(born, datetime) or not isinstance(born, date) or born.year < 1900:
+        raise Invalid({"birth_date": "must be a date (not a datetime) from 1900 on"})
+    return "=#" + location + born.strftime("%Y%m%d")
+
+
+def parse_birth_date(data: str) -> date:
+    return parse_birth_date_at(data)[1]
+
+
+def parse_birth_date_at(data: str) -> tuple[str, date]:
+    """``=#aayyyymmdd`` into (location code, date)."""
+    if not isinstance(data, str) or not data.startswith("=#") or len(data) != BIRTH_DATE_LENGTH:
+        raise Invalid({"birth_date": "must be =# + 2-digit location code + yyyymmdd (12 characters)"})
+    if not re.fullmatch(r"[0-9]{10}", data[2:]) or int(data[4:8]) < 1900:
+        raise Invalid({"birth_date": "must be =# + 2-digit location code + yyyymmdd from 1900 on"})
+    try:
+        return data[2:4], date(int(data[4:8]), int(data[8:10]), int(data[10:12]))
+    except ValueError:
+        raise Invalid({"birth_date": f"{data[4:]} is not a calendar date"}) from None
+
+
+# Chain of identity identifier (DS 040, ST-028): &/ + CH + FIN (5) + yy (2) + 6 letters/digits + K.
+COI_PREFIX = "CH"
+COI_LENGTH = 18  # &/ CH 13 K
+_COI_SERIAL = re.compile(r"[0-9A-Z]{6}")
+
+
+@dataclass(frozen=True)
+class ChainOfIdentity:
+    """One patient's chain-of-identity identifier: FIN + 2-digit year + 6 letters/digits, checked by K
+    (ISO/IEC 7064 Mod 37-2 over those 13 characters, as for the DIN)."""
+
+    fin: str
+    year: str
+    serial: str
+
+    def __post_init__(self) -> None:
+        parts = (self.fin, self.year, self.serial)
+        if not all(isinstance(p, str) for p in parts):
+            raise Invalid({"chain_of_identity": "parts must be text"})
+        problem = _din_problem(self.fin, self.year, "000000")
+        if problem is None and not _COI_SERIAL.fullmatch(self.serial):
+            problem = f"serial {self.serial!r} must be 6 upper-case letters or digits"
+        if problem:
+            raise Invalid({"chain_of_identity": problem})
+
+    @classmethod
+    def issue(cls, fin: str, year: int, number: int) -> ChainOfIdentity:
+        """The ``number``-th identifier of ``fin`` (1..999999) in ``year`` (4 digits or 2)."""
+        if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999_999:
+            raise Invalid({"chain_of_identity": "the serial number must be 1..999999"})
+        return cls(fin, f"{year % 100:02d}", f"{number:06d}")
+
+    @classmethod
+    def parse(cls, text: str) -> ChainOfIdentity:
+        """``CH`` + 13 characters + K (16 characters, as stored and keyed); a wrong K is refused."""
+        if not isinstance(text, str) or len(text) != 16 or not text.startswith(COI_PREFIX):
+            raise Invalid({"chain_of_identity": "must be CH + FIN (5) + year (2) + 6 letters/digits + K"})
+        found = cls(text[2:7], text[7:9], text[9:15])
+        if text[15] != found.check:
+            raise Refused(Reason("coi_check_character_mismatch", k=text[15], identifier=found.eye_readable))
+        return found
+
+    @property
+    def core(self) -> str:
+        return self.fin + self.year + self.serial
+
+    @property
+    def check(self) -> str:
+        return check_character(self.core)
+
+    @property
+    def text(self) -> str:
+        """``CHA999926000001K``: what the subject's record stores."""
+        return COI_PREFIX + self.core + self.check
+
+    @property
+    def eye_readable(self) -> str:
+        """``CH A9999 26 000001``: the label prints K boxed after it, as for the DIN."""
+        return f"{COI_PREFIX} {self.fin} {self.year} {self.serial}"
+
+    def barcode_data(self) -> str:
+        return "&/" + self.text
+
+
+def encode_chain_of_identity(text: str) -> str:
+    """``&/`` + a stored chain-of-identity identifier (checked first)."""
+    return ChainOfIdentity.parse(text).barcode_data()
+
+
+def coi_eye_readable(text: str) -> str:
+    """``CH A9999 26 000001 K`` for a page or a document (K last, as keyed)."""
+    coi = ChainOfIdentity.parse(text)
+    return f"{coi.eye_readable} {coi.check}"
+
+
+# --- Local data identifiers &a-&z: a facility's own structures (vessel, tube, vial, box, position) ---
 LOCAL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _LOCAL_CONTENT = re.compile(r"[0-9A-Z-]{1,32}")
 _LOCAL_WORDS = "1-32 upper-case letters, digits or '-'"
@@ -370,24 +542,6 @@ def parse_local(data: str) -> tuple[str, str]:
     if not _LOCAL_CONTENT.fullmatch(data[2:]):
         raise Invalid({"identifier": f"must be {_LOCAL_WORDS}"})
     return data[1], data[2:]
-
-
-def encode_birth_date(born: date) -> str:
-    """``=#`` + ``yyyymmdd``: the site's encoding of the patient date of birth (10 characters)."""
-    if isinstance(born, datetime) or not isinstance(born, date) or born.year < 1900:
-        raise Invalid({"birth_date": "must be a date (not a datetime) from 1900 on"})
-    return "=#" + born.strftime("%Y%m%d")
-
-
-def parse_birth_date(data: str) -> date:
-    if not isinstance(data, str) or not data.startswith("=#") or len(data) != 10:
-        raise Invalid({"birth_date": "must be =# followed by 8 digits yyyymmdd"})
-    if not re.fullmatch(r"[0-9]{8}", data[2:]) or int(data[2:6]) < 1900:
-        raise Invalid({"birth_date": "must be =# followed by 8 digits yyyymmdd from 1900 on"})
-    try:
-        return date(int(data[2:6]), int(data[6:8]), int(data[8:10]))
-    except ValueError:
-        raise Invalid({"birth_date": f"{data[2:]} is not a calendar date"}) from None
 
 
 # --- Any structure, and the compound message =+ ---
@@ -420,13 +574,22 @@ def _parse_single(data: str, tz: ZoneInfo | None) -> ParsedStructure:
                                       "has_time": timed}, data)
     if ident in _TEXT_BY_ID:
         kind, value = parse_text(data)
-        key = {"container_lot": "lot", "patient_id": "patient_id"}.get(kind, "identifier")
-        return ParsedStructure(kind, {key: value}, data)
+        return ParsedStructure(kind, {"lot": value}, data)
+    if ident == "&#":
+        location, value = parse_patient_id(data)
+        return ParsedStructure("patient_id", {"location": location, "patient_id": value}, data)
+    if ident == "&/":
+        if len(data) != COI_LENGTH:
+            raise Invalid({"chain_of_identity": f"&/ + CH + 13 characters + K is {COI_LENGTH} characters, "
+                                                f"got {len(data)}"})
+        coi = ChainOfIdentity.parse(data[2:])
+        return ParsedStructure("chain_of_identity", {"chain_of_identity": coi.text}, data)
     if _is_local(ident):
         letter, value = parse_local(data)
         return ParsedStructure("local", {"letter": letter, "identifier": value}, data)
     if ident == "=#":
-        return ParsedStructure("patient_birth_date", {"birth_date": parse_birth_date(data)}, data)
+        location, born = parse_birth_date_at(data)
+        return ParsedStructure("patient_birth_date", {"location": location, "birth_date": born}, data)
     if _is_din_start(ident):
         din, flags = parse_din_barcode(data)
         return ParsedStructure("din", {"din": din.text, "check": din.check, "flags": flags}, data)
@@ -447,11 +610,35 @@ def parse_structure(data: str, tz: ZoneInfo | None = None) -> ParsedStructure:
         structures, reference = _split_compound(data, tz)
         return ParsedStructure("compound", {"count": len(structures), "reference": reference,
                                             "structures": structures}, data)
+    parts = _concatenation(data)
+    if len(parts) > 1:
+        structures = [_parse_single(part, tz) for part in parts]
+        return ParsedStructure("compound", {"count": len(structures), "reference": None,
+                                            "structures": structures, "concatenated": True}, data)
     return _parse_single(data, tz)
 
 
+def _concatenation(data: str) -> list[str]:
+    """The structures a scanner joined into one read (ISBT 128 concatenation: two or more codes of one
+    label read as one string, without the ``=+`` header); one part when it is a single structure, or
+    when the text cannot be split (the single parse then says what is wrong)."""
+    parts: list[str] = []
+    at = 0
+    try:
+        while at < len(data):
+            size = _next_length(data, at)
+            if size < 3 or at + size > len(data):
+                return [data]
+            parts.append(data[at:at + size])
+            at += size
+    except Invalid:
+        return [data]
+    return parts
+
+
 COMPOUND_REFERENCE_UNDEFINED = "000"
-_FIXED_LENGTH = {"=<": 10, "=#": 10, **{i: (12 if t else 8) for i, (_, t) in _DATE_BY_ID.items()}}
+_FIXED_LENGTH = {"=<": 10, "=#": BIRTH_DATE_LENGTH, "&)": 2 + CONTAINER_LOT_LENGTH, "&/": COI_LENGTH,
+                 **{i: (12 if t else 8) for i, (_, t) in _DATE_BY_ID.items()}}
 
 
 def encode_compound(structures: list[str], reference: str = COMPOUND_REFERENCE_UNDEFINED) -> str:
@@ -475,7 +662,9 @@ def _next_length(text: str, at: int) -> int:
     ident = text[at:at + 2]
     if ident in _FIXED_LENGTH:
         return _FIXED_LENGTH[ident]
-    if ident in _TEXT_BY_ID or _is_local(ident):
+    if ident == "&#":
+        return _patient_id_length(text, at)
+    if _is_local(ident):
         ends = [i for i in (text.find("=", at + 2), text.find("&", at + 2)) if i != -1]
         return (min(ends) if ends else len(text)) - at
     if ident == "=+":

@@ -9,15 +9,26 @@ else must match a known structure exactly. Any input that is not understood rais
 Identifier formats (site conventions, kept here as constants):
 
 * subject id: ``<prefix>-nnnn``, e.g. ``SUBJ-0001`` (4 digits); the wristband barcode carries it as the
-  ISBT 128 patient identification structure ``&#SUBJ-0001``, so a wristband scan is kind ``subject``.
-  A bare, typed subject id is *not* accepted: the bedside identity check must come from the wristband.
+  ISBT 128 patient identification structure (DS 025) ``&#`` + location code + length + the id without its
+  hyphen (``&#0008SUBJ0001``: letters and digits only), so a wristband scan is kind ``subject`` and the
+  hyphen is put back. A bare, typed subject id is *not* accepted: the bedside identity check must come
+  from the wristband.
 * bag id: ``<DIN 13>-<product code 5><collection type 1><division 2>``, e.g. ``A999926000001-D0001V00``
   (kind ``bag``); pick lists may print it as ``BAG-A999926000001-D0001V00`` (``<bag prefix>-`` is
   optional and ignored).
 * DIN: the barcode ``=`` + 13 + type 3 flags, or keyed with its check character K
   (``A9999 26 123456 N``); a bare 13-character DIN without K is refused.
-* any single ISBT 128 structure of ``cellchain.identifiers.isbt128`` and the ``=+`` compound message of a 2D
-  code (kind ``compound``).
+* any single ISBT 128 structure of ``cellchain.identifiers.isbt128``, the ``=+`` compound message of a 2D
+  code and a concatenated read (several structures of one label in one read, no ``=+`` header): both kind
+  ``compound``, the second with ``fields["concatenated"]``.
+* a material lot's own label: ``ML-000001`` (kind ``material_lot``).
+* a supplier's GS1 barcode (GS1-128, GS1 DataMatrix or QR: ``cellchain.identifiers.gs1``), kind ``gs1`` with
+  ``gtin``, ``lot``, ``expiry``, ``serial`` as the label carries them; a GS1 code is told apart by its
+  symbology identifier (``]C1``, ``]d2``, ``]Q3``), a GS (or the site's substitute for it) or a leading (01).
+
+A read that is wrong in a way scanners are known to get wrong is named as such: a structure whose leading
+``=`` was not read (``missing_data_identifier``), and a read with upper and lower case swapped, as a
+keyboard-wedge scanner types with Caps Lock on (``caps_lock``).
 """
 
 from __future__ import annotations
@@ -29,11 +40,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import DomainError, Invalid, Refused
+from cellchain.identifiers import gs1
 from cellchain.identifiers.isbt128 import (
     Din,
     ParsedStructure,
     ProductCode,
-    encode_text,
+    encode_patient_id,
     parse_keyed_din,
     parse_structure,
 )
@@ -43,12 +55,15 @@ SUBJECT_PREFIX = "SUBJ"
 BAG_PREFIX = "BAG"
 SUBJECT_ID_FORMAT = "{prefix}-{number:04d}"
 BAG_ID_PATTERN = re.compile(r"([0-9A-Z]{13})-([0-9A-Z]{8})")
+MATERIAL_LOT_PATTERN = re.compile(r"ML-[0-9]{6}")  # this site's label of a received material lot
 _PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,9}")
 _AIM = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _TRAILING = "\r\n\t "
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CONVENIENCE = {"din": ("din",), "product_code": ("product_code", "collection_type", "division"),
-                "expiry_date": ("expires_at",), "expiry_datetime": ("expires_at",)}
+                "expiry_date": ("expires_at",), "expiry_datetime": ("expires_at",),
+                "chain_of_identity": ("chain_of_identity",)}
+DEFAULT_LOCATION = "00"
 
 
 @dataclass(frozen=True)
@@ -96,11 +111,23 @@ def is_subject_id(text: str, prefix: str = SUBJECT_PREFIX) -> bool:
     return isinstance(text, str) and re.fullmatch(re.escape(prefix) + r"-(?!0000)[0-9]{4}", text) is not None
 
 
-def wristband_data(subject_id: str, prefix: str = SUBJECT_PREFIX) -> str:
-    """Barcode data of a wristband: the ``&#`` patient identification structure with the subject id."""
+def patient_id_of(subject_id: str) -> str:
+    """What a patient identification structure carries for a subject: its id without the hyphen."""
+    return subject_id.replace("-", "")
+
+
+def subject_of_patient_id(patient_id: str, prefix: str = SUBJECT_PREFIX) -> str | None:
+    """The subject id a scanned patient identification names (``SUBJ0003`` -> ``SUBJ-0003``), or None."""
+    found = re.fullmatch(re.escape(prefix) + r"-?([0-9]{4})", patient_id) if isinstance(patient_id, str) else None
+    subject_id = f"{prefix}-{found.group(1)}" if found else None
+    return subject_id if subject_id and is_subject_id(subject_id, prefix) else None
+
+
+def wristband_data(subject_id: str, prefix: str = SUBJECT_PREFIX, location: str = DEFAULT_LOCATION) -> str:
+    """Barcode data of a wristband: the ``&#`` patient identification structure (DS 025) for the subject."""
     if not isinstance(subject_id, str) or not is_subject_id(subject_id, prefix):
         raise Invalid({"subject_id": f"must look like {SUBJECT_ID_FORMAT.format(prefix=prefix, number=1)}"})
-    return encode_text("patient_id", subject_id)
+    return encode_patient_id(patient_id_of(subject_id), location)
 
 
 def format_bag_id(din: Din, product: ProductCode) -> str:
@@ -148,10 +175,11 @@ def _structure_scan(text: str, subject_prefix: str, tz: ZoneInfo | None) -> Scan
     if parsed.kind == "compound":
         return Scan("compound", _compound_fields(parsed, subject_prefix), text)
     if parsed.kind == "patient_id":
-        subject_id = parsed.fields["patient_id"]
-        if not is_subject_id(subject_id, subject_prefix):
-            raise Invalid({"data": f"not_subject: {subject_id} is not a subject identifier of this site"})
-        return Scan("subject", {"subject_id": subject_id}, text)
+        subject_id = subject_of_patient_id(parsed.fields["patient_id"], subject_prefix)
+        if subject_id is None:
+            raise Invalid({"data": f"not_subject: {parsed.fields['patient_id']} is not a subject identifier of "
+                                   "this site"})
+        return Scan("subject", {"subject_id": subject_id, "location": parsed.fields["location"]}, text)
     fields = dict(parsed.fields)
     if parsed.kind == "din":
         fields["entry"] = "barcode"
@@ -167,13 +195,16 @@ def _compound_fields(parsed: ParsedStructure, subject_prefix: str) -> dict[str, 
     kinds = [s.kind for s in structures]
     duplicated = sorted({k for k in kinds if kinds.count(k) > 1})
     fields: dict[str, Any] = {"structures": structures, "reference": parsed.fields["reference"]}
+    if parsed.fields.get("concatenated"):
+        fields["concatenated"] = True
     for s in structures:
         for key in _CONVENIENCE.get(s.kind, ()):
             if key in fields:
                 duplicated.append(key)
             fields[key] = s.fields[key]
-        if s.kind == "patient_id" and is_subject_id(s.fields["patient_id"], subject_prefix):
-            fields["subject_id"] = s.fields["patient_id"]
+        subject_id = subject_of_patient_id(s.fields["patient_id"], subject_prefix) if s.kind == "patient_id" else None
+        if subject_id is not None:
+            fields["subject_id"] = subject_id
     if duplicated:
         raise Invalid({"data": f"ambiguous: the 2D code repeats {', '.join(sorted(set(duplicated)))}"})
     if "din" in fields and "product_code" in fields:
@@ -190,6 +221,8 @@ def _bare_scan(text: str, bag_prefix: str) -> Scan:
         fields = {"bag_id": bag_text, "din": din.text, "product_code": product.code,
                   "collection_type": product.collection_type, "division": product.division}
         return Scan("bag", fields, text)
+    if MATERIAL_LOT_PATTERN.fullmatch(text):
+        return Scan("material_lot", {"code": text}, text)
     compact = text.replace(" ", "")
     if len(compact) == 13 and re.fullmatch(r"[0-9A-Z]{13}", compact):
         Din.parse(compact)  # says what is wrong if it is not even a DIN
@@ -200,41 +233,89 @@ def _bare_scan(text: str, bag_prefix: str) -> Scan:
     raise Invalid({"data": "unrecognised: not a DIN, product code, date, 2D code, wristband or bag id"})
 
 
+def _gs1_scan(raw: str, substitute: str) -> Scan:
+    parsed = gs1.parse(raw, substitute)
+    return Scan("gs1", dict(parsed.fields), gs1.normalise(raw, substitute) or "")
+
+
 def parse_scan(raw: str, *, subject_prefix: str = SUBJECT_PREFIX, bag_prefix: str = BAG_PREFIX,
-               tz: ZoneInfo | None = None) -> Scan:
+               tz: ZoneInfo | None = None, gs_substitute: str = "") -> Scan:
     """Say what a scanned or typed string is, or raise ``Invalid({"data": reason})``.
 
     Kinds: ``din`` (barcode or keyed with K; ``fields["entry"]`` says which), ``product_code``, the date
     kinds (``expiry_date``, ``expiry_datetime``, ``collection_date`` ...), ``container_lot``,
     ``patient_birth_date``, ``chain_of_identity``, ``local`` (``&a``-``&z``: ``letter`` and
     ``identifier``; which of the site's structures a letter names is configuration), ``compound``,
-    ``subject`` and ``bag``. Self-check
+    ``subject``, ``bag`` and ``gs1`` (a supplier's barcode; ``gs_substitute`` is the character a keyboard-wedge
+    scanner types for GS). Self-check
     failures (wrong K, wrong type 3 flags) are reported the same way, with their reason code, since to a
     scanner station they are all "this scan cannot be used". Date-times are site time, aware if ``tz``.
     """
     _check_prefix(subject_prefix, "subject_prefix")
     _check_prefix(bag_prefix, "bag_prefix")
+    if gs1.is_gs1(raw, gs_substitute):
+        return _gs1_scan(raw, gs_substitute)
     text = clean(raw)
     try:
-        if text[0] in "=&":
-            return _structure_scan(text, subject_prefix, tz)
-        return _bare_scan(text, bag_prefix)
-    except Refused as err:
-        raise Invalid({"data": "; ".join(f"{r.code}: {r.message}" for r in err.reasons)}) from None
+        return _read(text, subject_prefix, bag_prefix, tz)
     except Invalid as err:
-        if set(err.fields) == {"data"}:
-            raise
-        raise Invalid({"data": "; ".join(f"{k}: {v}" for k, v in err.fields.items())}) from None
+        misread = _misread(text, subject_prefix, bag_prefix, tz)
+        if misread is None:
+            return _refusal(err)
+        raise Invalid({"data": misread}) from None
+    except Refused as err:
+        return _refusal(err)
     except DomainError as err:  # pragma: no cover - no other domain error is raised by the parsers
-        raise Invalid({"data": err.message}) from None
+        return _refusal(err)
 
 
-def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan") -> Scan:
+def _read(text: str, subject_prefix: str, bag_prefix: str, tz: ZoneInfo | None) -> Scan:
+    if text[0] in "=&":
+        return _structure_scan(text, subject_prefix, tz)
+    return _bare_scan(text, bag_prefix)
+
+
+def _readable(text: str, subject_prefix: str, bag_prefix: str, tz: ZoneInfo | None) -> Scan | None:
+    try:
+        return _read(text, subject_prefix, bag_prefix, tz)
+    except DomainError:
+        return None
+
+
+def _misread(text: str, subject_prefix: str, bag_prefix: str, tz: ZoneInfo | None) -> str | None:
+    """Why an unreadable scan would have read if the scanner had not dropped or swapped something: a
+    structure without its leading ``=`` (a code read from its second character, or a scanner set to strip
+    it), or a read with the case of every letter swapped (Caps Lock on a keyboard-wedge scanner)."""
+    if text[0] not in "=&":
+        scan = _readable("=" + text, subject_prefix, bag_prefix, tz)
+        if scan is not None and scan.kind != "bag":
+            return (f"missing_data_identifier: this reads as a {scan.kind.replace('_', ' ')} without its "
+                    "leading '=': check the scanner's settings and scan again")
+    swapped = text.swapcase()
+    if swapped != text and any(c.islower() for c in text) and _readable(swapped, subject_prefix, bag_prefix, tz):
+        return ("caps_lock: upper and lower case are swapped in this read (Caps Lock is on at the scanner's "
+                "computer): turn it off and scan again")
+    return None
+
+
+def _refusal(err: DomainError) -> Scan:
+    """Every parser refusal as ``Invalid({"data": "<code>: <why>"})``: to a scanner station a wrong K and an
+    unreadable structure alike say "this scan cannot be used"."""
+    if isinstance(err, Refused):
+        raise Invalid({"data": "; ".join(f"{r.code}: {r.message}" for r in err.reasons)}) from None
+    if isinstance(err, Invalid) and set(err.fields) == {"data"}:
+        raise err
+    if isinstance(err, Invalid):
+        raise Invalid({"data": "; ".join(f"{k}: {v}" for k, v in err.fields.items())}) from None
+    raise Invalid({"data": err.message}) from None  # pragma: no cover - the parsers raise nothing else
+
+
+def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan", gs_substitute: str = "") -> Scan:
     """``parse_scan`` for a request field: a refusal names ``field``, not ``data``."""
     if not isinstance(raw, str):
         raise Invalid({field: "give the scanned or keyed text"})
     try:
-        return parse_scan(raw, tz=tz)
+        return parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     except Invalid as refusal:
         raise Invalid({field: refusal.fields.get("data", refusal.message)}) from None
 

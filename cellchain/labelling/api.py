@@ -10,7 +10,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 from marshmallow import Schema
 
 from cellchain.core import db
@@ -56,7 +56,8 @@ def both_formats(path: str, summary: str, query: type[Schema] = LabelQuery) -> C
 
 def _print(target: str, key: str, fmt: str, reason: str | None, **options: Any) -> Response:
     printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
-                                      settings=label_settings(), reprint_reason=reason, fmt=fmt, **options)
+                                      settings=label_settings(), reprint_reason=reason, fmt=fmt,
+                                      dpi=request.args.get("dpi") if fmt == "zpl" else None, **options)
     return send_printed(printed)
 
 
@@ -105,8 +106,8 @@ def _whole_number(text: Any) -> int | None:
 
 @both_formats("/lots/<lot_id>/vessel-labels", "Culture vessel labels", VesselLabelQuery)
 def label_vessels(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
-    return _print("vessel", lot_id, fmt, query.get("reason"), passage=_whole_number(query.get("passage")),
-                  vessels=_whole_number(query.get("vessels")))
+    return _print("vessel", lot_id, fmt, query.get("reason"),
+                  passage=_whole_number(query.get("passage")), vessels=_whole_number(query.get("vessels")))
 
 
 @bp.route("/shipments/label", methods=["POST"], tags=TAGS)

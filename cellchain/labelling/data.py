@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from cellchain.core.words.moments import site_clock
 from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
-from cellchain.manufacturing.rules.lot_numbers import container_text
+from cellchain.labelling.site import words
 
 COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
 QUARANTINE = "QUARANTINE"
@@ -43,6 +43,14 @@ class LabelSettings:
     facility_contact: str = ""
     verify_url_base: str = ""  # the shipper's QR: verify_url_base + shipment id
     vial_letter: str = "a"  # the local data identifier of a bank vial (LOCAL_DATA_IDENTIFIERS["vial"])
+    label_languages: tuple[str, ...] = ("en",)  # captions, statements and status in these, in this order
+    statement: str = "cn_clinical_trial"  # the product statement's jurisdiction (site/words.py STATEMENTS)
+    facility_address: str = ""
+    facility_telephone: str = ""
+    zpl_dpi: int = 203  # the site's Zebra heads, when a job names no printer
+    vessel_letter: str = "e"  # ... of a culture vessel (LOCAL_DATA_IDENTIFIERS["vessel"])
+    qc_letter: str = "f"  # ... of a QC sample tube (LOCAL_DATA_IDENTIFIERS["qc_tube"])
+    location_code: str = "00"  # the patient structures' location code (PATIENT_LOCATION_CODE)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], *, verify_url_base: str = "") -> LabelSettings:
@@ -52,7 +60,13 @@ class LabelSettings:
                    bag_temperature=(float(low), float(high)), trial_id=config["TRIAL_ID"],
                    passage_limit=int(config["PASSAGE_LIMIT"]),
                    facility_contact=config.get("FACILITY_CONTACT") or "", verify_url_base=verify_url_base,
-                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"])
+                   vial_letter=config["LOCAL_DATA_IDENTIFIERS"]["vial"],
+                   label_languages=words.check_languages(config["LABEL_LANGUAGES"]),
+                   statement=config["LABEL_STATEMENT"], facility_address=config["FACILITY_ADDRESS"] or "",
+                   facility_telephone=config["FACILITY_TELEPHONE"] or "", zpl_dpi=int(config["LABEL_ZPL_DPI"]),
+                   vessel_letter=config["LOCAL_DATA_IDENTIFIERS"]["vessel"],
+                   qc_letter=config["LOCAL_DATA_IDENTIFIERS"]["qc_tube"],
+                   location_code=config["PATIENT_LOCATION_CODE"])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -61,10 +75,12 @@ class LabelSettings:
 
 @dataclass(frozen=True)
 class Recipient:
-    """The subject a bag is allocated to, as the bag label prints it (identifier and birth date only)."""
+    """The subject a bag is allocated to, as the bag label prints it (identifier, birth date and the
+    subject's chain-of-identity identifier, issued at randomization)."""
 
     subject_code: str
     birth_date: date
+    chain_of_identity: str | None = None
 
 
 # --- formatting -------------------------------------------------------------------------------------------
@@ -115,8 +131,8 @@ def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]
     fields = din_fields(collection.din)
     collected = isbt128.encode_moment("collection_datetime", collection.collected_at, settings.tz)
     # A pending donor is not yet ineligible: the label says the determination is still to come.
-    quarantine = {"eligible": QUARANTINE, "pending": f"{QUARANTINE} - donor eligibility pending"}.get(
-        collection.eligibility, f"{QUARANTINE} - donor ineligible")
+    quarantine = words.say({"eligible": words.QUARANTINE, "pending": words.QUARANTINE_DONOR_PENDING}.get(
+        collection.eligibility, words.QUARANTINE_DONOR_INELIGIBLE), settings.label_languages)
     return {**fields, "collection_barcode": collected,
             "collected_local": site_moment(collection.collected_at, settings.tz),
             "compound_2d": isbt128.encode_compound([fields["din_barcode"], collected]),
@@ -125,16 +141,16 @@ def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]
 
 
 def vessel_key(lot_number: str, passage: int, vessel_no: int) -> str:
-    """``A999926000001-P2-V03``: one culture vessel of one passage, also its chain-of-identity id."""
+    """``A999926000001-P2-V03``: one culture vessel of one passage (it names its lot, too)."""
     return f"{lot_number}-P{passage}-V{vessel_no:02d}"
 
 
 def vessel_label(lot_number: str, din_text: str, *, passage: int, vessel_no: int, vessels: int,
-                 dated: str) -> dict[str, Any]:
-    """A culture vessel: the lot's DIN, the lot (``&)``) and the vessel's own identifier (``&/``)."""
+                 dated: str, letter: str = "e") -> dict[str, Any]:
+    """A culture vessel: the lot's DIN and the vessel's own identifier, a local data structure (``&e`` +
+    vessel key by default: LOCAL_DATA_IDENTIFIERS["vessel"]; docs/identifiers.md)."""
     fields = din_fields(din_text)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
-                  isbt128.encode_text("chain_of_identity", vessel_key(lot_number, passage, vessel_no))]
+    structures = [fields["din_barcode"], isbt128.encode_local(letter, vessel_key(lot_number, passage, vessel_no))]
     return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": f"{vessel_no} of {vessels}",
             "dated": dated, "compound_2d": isbt128.encode_compound(structures)}
 
@@ -145,12 +161,12 @@ def qc_sample_id(lot_number: str, number: int) -> str:
 
 
 def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str,
-                  spec_version: str) -> dict[str, Any]:
-    """A QC sample tube: too small for linear codes, so the 2D code carries DIN, lot and sample id."""
+                  spec_version: str, letter: str = "f") -> dict[str, Any]:
+    """A QC sample tube: too small for linear codes, so the 2D code carries the DIN and the sample id (a
+    local data structure, ``&f`` by default: LOCAL_DATA_IDENTIFIERS["qc_tube"]), which names the lot."""
     fields = din_fields(din_text)
     sample_id = qc_sample_id(lot_number, number)
-    structures = [fields["din_barcode"], isbt128.encode_text("container_lot", container_text(lot_number)),
-                  isbt128.encode_text("chain_of_identity", sample_id)]
+    structures = [fields["din_barcode"], isbt128.encode_local(letter, sample_id)]
     return {**fields, "sample_id": sample_id, "test_name": f"Test: {test_code}",
             "spec_version": f"Spec {spec_version}", "lot_id": lot_number,
             "compound_2d": isbt128.encode_compound(structures)}
@@ -192,8 +208,12 @@ def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) ->
     product = _product(bag)
     expiry = isbt128.encode_moment("expiry_datetime", bag.expires_at, settings.tz)
     structures = [fields["din_barcode"], product.encode(), expiry]
+    coi = coi_fields(recipient.chain_of_identity if recipient else None)
     if recipient is not None:
-        structures += [wristband_data(recipient.subject_code), isbt128.encode_birth_date(recipient.birth_date)]
+        structures += [wristband_data(recipient.subject_code, location=settings.location_code),
+                       isbt128.encode_birth_date(recipient.birth_date, settings.location_code)]
+    if coi["coi_barcode"]:
+        structures.append(coi["coi_barcode"])
     return {**fields, "collection_facility": settings.facility_name,
             "product_code_barcode": product.encode(), "product_code_eye_readable": product.text,
             "product_description": settings.product_descriptions[bag.kind], "anticoagulant": _bag_contents(bag),
@@ -201,17 +221,45 @@ def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) ->
             "storage_temperature": _bag_storage(bag, settings),
             "recipient_id": recipient.subject_code if recipient else "",
             "recipient_birth_date": recipient.birth_date.strftime(DATE_FORMAT) if recipient else "",
-            "expiry_barcode": expiry, "expiry_local": site_moment(bag.expires_at, settings.tz),
+            **coi, "expiry_barcode": expiry, "expiry_local": site_moment(bag.expires_at, settings.tz),
             "expiry_utc": utc_moment(bag.expires_at), "compound_2d": isbt128.encode_compound(structures),
-            "releasing_establishment": settings.facility_name}
+            "releasing_establishment": establishment(settings),
+            "statement": words.statement(settings.statement, settings.label_languages),
+            **quarantine_status(bag.quality_status, settings)}
+
+
+def establishment(settings: LabelSettings) -> str:
+    """The releasing establishment: name, address and telephone, a line each (those the site sets)."""
+    telephone = (words.say(words.TELEPHONE, settings.label_languages, number=settings.facility_telephone)
+                 if settings.facility_telephone else "")
+    return "\n".join(line for line in (settings.facility_name, settings.facility_address, telephone) if line)
+
+
+def quarantine_status(quality_status: str, settings: LabelSettings) -> dict[str, str]:
+    """QUARANTINE, in every label language, on the label of a product QA has not released (docs/rules.md,
+    "Quarantine"); a released product's label carries none, so the two cannot be mistaken."""
+    if quality_status == "released":
+        return {}
+    return {"quarantine_text": words.say(words.QUARANTINE, settings.label_languages)}
+
+
+def coi_fields(chain_of_identity: str | None) -> dict[str, str]:
+    """The chain-of-identity identifier (DS 040) as a label prints it: ``&/`` data, eye-readable text and the
+    boxed check character K; empty before the subject is randomized."""
+    if not chain_of_identity:
+        return {"coi_barcode": "", "coi_eye_readable": "", "coi_check": ""}
+    coi = isbt128.ChainOfIdentity.parse(chain_of_identity)
+    return {"coi_barcode": coi.barcode_data(), "coi_eye_readable": coi.eye_readable, "coi_check": coi.check}
 
 
 def wristband_label(subject: Any, settings: LabelSettings) -> dict[str, Any]:
-    """The subject's wristband: subject id (``&#``) and birth date (``=#``); never a name or the arm."""
-    subject_barcode = wristband_data(subject.subject_code)
-    return {"subject_barcode": subject_barcode, "subject_id": subject.subject_code,
-            "subject_2d": isbt128.encode_compound([subject_barcode,
-                                                   isbt128.encode_birth_date(subject.birth_date)]),
+    """The subject's wristband: subject id (``&#``), birth date (``=#``) and, once randomized, the chain-of-
+    identity identifier (``&/``); never a name or the arm."""
+    subject_barcode = wristband_data(subject.subject_code, location=settings.location_code)
+    coi = coi_fields(getattr(subject, "chain_of_identity", None))
+    structures = [subject_barcode, isbt128.encode_birth_date(subject.birth_date, settings.location_code)]
+    return {"subject_barcode": subject_barcode, "subject_id": subject.subject_code, **coi,
+            "subject_2d": isbt128.encode_compound(structures + ([coi["coi_barcode"]] if coi["coi_barcode"] else [])),
             "screening_number": subject.screening_number,
             "birth_date": subject.birth_date.strftime(DATE_FORMAT),
             "trial_name": f"Clinical trial {settings.trial_id} - investigational use only"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
+
 from cellchain.core.page_forms import PageForm, text_field
 
 
@@ -12,10 +14,10 @@ def _whole_number(text: str | None) -> int | None:
 
 
 class PrintForm(PageForm):
-    reason = text_field("Reason for a reprint")
-    format = text_field("Format")
-    passage = text_field("Passage")
-    vessels = text_field("Number of vessels")
+    reason = text_field(_l("Reason for a reprint"))
+    format = text_field(_l("Format"))
+    passage = text_field(_l("Passage"))
+    vessels = text_field(_l("Number of vessels"))
 
     def options(self, item_type: str) -> dict[str, Any]:
         """Culture vessel labels say which passage and how many vessels; nothing else takes options."""
@@ -25,5 +27,5 @@ class PrintForm(PageForm):
 
 
 class LabelStatusForm(PageForm):
-    status = text_field("Status")
-    reason = text_field("Reason")
+    status = text_field(_l("Status"))
+    reason = text_field(_l("Reason"))

@@ -78,7 +78,7 @@ def recipient_of(session: Session, bag: Bag) -> Recipient | None:
     statement = (select(Subject).join(Allocation, Allocation.subject_id == Subject.id)
                  .where(Allocation.bag_id == bag.id))
     subject = session.exec(statement).first()
-    return Recipient(subject.subject_code, subject.birth_date) if subject else None
+    return Recipient(subject.subject_code, subject.birth_date, subject.chain_of_identity) if subject else None
 
 
 def collection_of(session: Session, lot: Lot) -> Collection:
@@ -127,7 +127,8 @@ def _wristband(session: Session, row: Subject, settings: LabelSettings) -> Print
 def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem:
     din = collection_of(session, row.lot).din
     data = build_data.vessel_label(row.lot.lot_number, din, passage=row.passage, vessel_no=row.vessel_no,
-                                   vessels=row.vessels, dated=_vessel_dated(session, row.lot, row.passage, settings))
+                                   vessels=row.vessels, dated=_vessel_dated(session, row.lot, row.passage, settings),
+                                   letter=settings.vessel_letter)
     key = build_data.vessel_key(row.lot.lot_number, row.passage, row.vessel_no)
     return PrintItem("lot", row.lot.id, key, data)
 
@@ -135,7 +136,7 @@ def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem
 def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintItem:
     din = collection_of(session, row.lot).din
     data = build_data.qc_tube_label(row.lot.lot_number, din, number=row.number, test_code=row.test_code,
-                                    spec_version=row.lot.spec_version)
+                                    spec_version=row.lot.spec_version, letter=settings.qc_letter)
     return PrintItem("qc_sample", row.lot.id, data["sample_id"], data)
 
 

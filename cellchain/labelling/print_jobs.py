@@ -19,7 +19,7 @@ Public API (services never commit; the request edge does):
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from cellchain.core import db
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.labelling import label_items
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.label_items import KINDS, PrintItem, Shipment
@@ -43,6 +44,7 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 
 FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
+RESOLUTIONS = (203, 300, 600)  # the Zebra print heads a ZPL job is rendered for
 REPRINT_ROLES = ("qa",)
 MAX_REASON = 500
 MAX_SHIPMENT_BAGS = 40
@@ -64,6 +66,7 @@ class Printed:
     filename: str
     count: int
     reprints: int
+    label_ids: tuple[int, ...] = ()  # the LabelPrint rows of this job, for a job sent to a printer
 
     @property
     def mimetype(self) -> str:
@@ -74,6 +77,17 @@ def content_hash(data: dict[str, Any]) -> str:
     """SHA-256 of the label's canonical data without the REPRINT marker: an unchanged reprint hashes as
     its original did, and a changed one (a recipient added) shows that it changed."""
     return sha256_hex(canonical_json({k: v for k, v in data.items() if k != "reprint"}))
+
+
+def check_dpi(dpi: Any, settings: LabelSettings) -> int:
+    """The head resolution a ZPL job is drawn for: the one named (a number or its digits), else the site's."""
+    if dpi is None or dpi == "":
+        return settings.zpl_dpi
+    if isinstance(dpi, str) and dpi.isdigit():
+        dpi = int(dpi)
+    if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
+        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
+    return dpi
 
 
 def _check_format(fmt: Any) -> str:
@@ -87,7 +101,9 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
     spec, items, reasons = KINDS[kind], [], []
     for record in records:
         try:
-            items.append(spec.build(session, record, settings))
+            item = spec.build(session, record, settings)
+            # the label's languages go with its data (recorded): a document made again says what it said
+            items.append(replace(item, data={**item.data, "languages": list(settings.label_languages)}))
         except Refused as refused:
             reasons.extend(refused.reasons)
         except (Invalid, ValueError) as bad:  # a stored value no ISBT 128 structure can carry
@@ -102,10 +118,19 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
     return items
 
 
+def quarantined(content: dict[str, Any]) -> bool:
+    """Whether a label's data says QUARANTINE (``data.quarantine_status``)."""
+    return bool(content.get("quarantine_text"))
+
+
 def _printed_before(session: Session, kind: str, items: Sequence[PrintItem]) -> set[str]:
+    """The items printed before in the same status. A bag's first label after its release replaces the
+    QUARANTINE labels printed before it (the release page lists them): a new label, not a reprint."""
     keys = sorted({item.item_key for item in items})
-    statement = select(LabelPrint.item_key).where(LabelPrint.label_kind == kind, LabelPrint.item_key.in_(keys))
-    return set(session.exec(statement))
+    status = {item.item_key: quarantined(item.data) for item in items}
+    statement = select(LabelPrint.item_key, LabelPrint.content).where(LabelPrint.label_kind == kind,
+                                                                      LabelPrint.item_key.in_(keys))
+    return {key for key, content in session.exec(statement) if quarantined(content or {}) == status[key]}
 
 
 def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
@@ -120,10 +145,11 @@ def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
     return text
 
 
-def _render(kind: str, labels: list[dict[str, Any]], fmt: str) -> bytes | str:
+def _render(kind: str, labels: list[dict[str, Any]], fmt: str, dpi: int = 203) -> bytes | str:
+    """The job's document; ZPL in the dots of a ``dpi`` print head (203, 300 or 600)."""
     layout = KINDS[kind].layout(kind) if kind in KINDS else kind
     try:
-        return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels)
+        return render_pdf(layout, labels) if fmt == "pdf" else render_zpl(layout, labels, dpi=dpi)
     except ValueError as cannot:  # a value too long for its place: refuse rather than clip a label
         raise Refused(Reason("label_cannot_print", variant="layout", problem=str(cannot))) from None
 
@@ -158,7 +184,7 @@ def record_label(session: Session, *, actor: Actor, kind: str, record: Any, sett
     return _record(session, actor=actor, kind=kind, items=items, before=before, reason=None)[0]
 
 
-def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str) -> Printed:
+def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str, dpi: int = 203) -> Printed:
     """The document of a recorded print (PDF or ZPL) from its recorded data, for the printer it was printed for.
 
     Only while the label is still ``printed`` (not yet applied, voided or destroyed) and only for the
@@ -166,6 +192,8 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
     failed, never a second original (a second label is a reprint, with its reason).
     """
     _check_format(fmt)
+    if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
+        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
     row = session.get(LabelPrint, label_id)
     if row is None:
         raise NotFound(f"no printed label {label_id}")
@@ -173,12 +201,12 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
         raise Forbidden("only the person who printed this label may send its document to a printer")
     if row.status != "printed":
         raise Refused(Reason("label_accounted_for", id=row.id, status=row.status))
-    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt)
-    return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint))
+    content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt, dpi)
+    return Printed(content, fmt, f"{row.label_kind}-{row.item_key}.{fmt}", 1, int(row.reprint), (row.id,))
 
 
 def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-                 reprint_reason: str | None = None, fmt: str = "pdf") -> bytes | str:
+                 reprint_reason: str | None = None, fmt: str = "pdf", dpi: Any = None) -> bytes | str:
     """One PDF (bytes) or ZPL (text) for all ``records`` of one label kind, each label recorded and audited.
 
     ``records`` are Collection, Bag or Subject rows, or ``label_items.Vessel``/``QcSample``/``Shipment``,
@@ -186,12 +214,13 @@ def print_labels(session: Session, *, actor: Actor, kind: str, records: Iterable
     printing role may print; a QA reviewer may only reprint.
     """
     return _print(session, actor=actor, kind=kind, records=records, settings=settings,
-                  reprint_reason=reprint_reason, fmt=fmt)[0]
+                  reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)[0]
 
 
 def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any], settings: LabelSettings,
-           reprint_reason: str | None, fmt: str) -> tuple[bytes | str, int]:
-    """``print_labels``, also saying how many of the labels were reprints."""
+           reprint_reason: str | None, fmt: str, dpi: Any = None) -> tuple[bytes | str, int, tuple[int, ...]]:
+    """``print_labels``, also saying how many of the labels were reprints and which rows recorded them; ZPL for
+    a ``dpi`` print head, the site's (``LABEL_ZPL_DPI``) when none is named."""
     spec = label_items.kind_spec(kind)
     _check_format(fmt)
     records = list(records)
@@ -208,9 +237,10 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
         raise Forbidden(f"a QA reviewer may reprint a {spec.title} label; the first print is for "
                         f"{' or '.join(spec.roles)}")
     reason = _reprint_reason(reprint_reason, reprints)
-    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt)
-    _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
-    return output, len(reprints)
+    output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt,
+                     check_dpi(dpi, settings))
+    rows = _record(session, actor=actor, kind=kind, items=items, before=before, reason=reason)
+    return output, len(reprints), tuple(row.id for row in rows)
 
 
 # --- print targets: what the pages and the API name by key -----------------------------------------------
@@ -219,9 +249,11 @@ TARGETS: dict[str, str] = {"collection": "collection", "bag": "bag", "lot": "bag
                            "vial": "cryovial", "bank": "cryovial"}
 """Print page target -> label kind. ``lot`` prints the bag labels of all its bags, ``bank`` the labels of
 all its frozen vials."""
-TARGET_TITLES = {"collection": "Collection label", "bag": "Bag label", "lot": "Bag labels of the lot",
-                 "qc": "QC sample tube labels", "vessel": "Culture vessel labels", "subject": "Wristband",
-                 "shipment": "Shipper label", "vial": "Cryovial label", "bank": "Cryovial labels of the bank"}
+TARGET_TITLES = {"collection": N_("Collection label"), "bag": N_("Bag label"), "lot": N_("Bag labels of the lot"),
+                 "qc": N_("QC sample tube labels"), "vessel": N_("Culture vessel labels"), "subject": N_("Wristband"),
+                 "shipment": N_("Shipper label"), "vial": N_("Cryovial label"),
+                 "bank": N_("Cryovial labels of the bank")}
+"""Each print page's title, in English; the page shows it in the reader's language."""
 
 
 def target_kind(target: Any) -> str:
@@ -260,22 +292,22 @@ def _records(session: Session, target: str, key: str, settings: LabelSettings, p
 
 def print_target(session: Session, *, actor: Actor, target: str, key: str, settings: LabelSettings,
                  reprint_reason: str | None = None, fmt: str = "pdf", passage: Any = None,
-                 vessels: Any = None) -> Printed:
+                 vessels: Any = None, dpi: Any = None) -> Printed:
     """Print the labels a page or API path names: ``target`` (see TARGETS) and its key (DIN, bag id,
     lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
     kind = target_kind(target)
     _check_format(fmt)
     require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=f"print {KINDS[kind].title} labels")
     records = _records(session, target, key, settings, passage, vessels)
-    content, reprints = _print(session, actor=actor, kind=kind, records=records, settings=settings,
-                               reprint_reason=reprint_reason, fmt=fmt)
+    content, reprints, ids = _print(session, actor=actor, kind=kind, records=records, settings=settings,
+                                    reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)
     suffix = f"-P{passage}" if target == "vessel" else ""
-    return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints)
+    return Printed(content, fmt, f"{kind}-{key}{suffix}.{fmt}", len(records), reprints, ids)
 
 
 def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: Any, settings: LabelSettings,
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
-                  fmt: str = "pdf") -> Printed:
+                  fmt: str = "pdf", dpi: Any = None) -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
     require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
     errors: dict[str, str] = {}
@@ -289,9 +321,9 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
         raise Invalid(errors)
     bags = tuple(lookups.bag_by_code(session, code) for code in bag_codes)
     shipment = Shipment(bags, ship_to.strip(), shipped_at or utcnow())
-    content, reprints = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
-                               reprint_reason=reprint_reason, fmt=fmt)
-    return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints)
+    content, reprints, ids = _print(session, actor=actor, kind="shipper", records=[shipment], settings=settings,
+                                    reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)
+    return Printed(content, fmt, f"shipper-{shipment.shipment_id}.{fmt}", 1, reprints, ids)
 
 
 # --- history and reconciliation ---------------------------------------------------------------------------
@@ -355,6 +387,8 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
     if status not in ("applied", "voided", "destroyed"):
         raise Invalid({"status": "choose applied, voided or destroyed"})
+    if status == "applied":  # closed loop: only a scan of the label on its container applies it
+        raise Refused(Reason("label_apply_by_scan", id=row.id, item_key=row.item_key))
     text = reason.strip() if isinstance(reason, str) else ""
     if status in NEEDS_REASON and not text:
         raise Invalid({"reason": f"say why the label is {status}"})

@@ -11,12 +11,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from cellchain.identifiers import isbt128
 from cellchain.labelling import data as build_data
 from cellchain.labelling import label_items, pictures
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.pictures import Picture
-from cellchain.manufacturing.rules.lot_numbers import container_text
 
 
 def bag_codes(session: Session, bag: Any, settings: LabelSettings) -> list[Picture]:
@@ -28,15 +26,14 @@ def bag_codes(session: Session, bag: Any, settings: LabelSettings) -> list[Pictu
 
 
 def lot_codes(lot_number: str) -> list[Picture]:
-    """The lot number structure (``&)``) and, as a lot has no label of its own, its id as QR."""
-    return [pictures.code128("lot number", isbt128.encode_text("container_lot", container_text(lot_number)),
-                             lot_number),
-            pictures.qr("lot id", lot_number)]
+    """A lot has no label of its own (its vessels and tubes carry their own local structures), so its QR
+    carries its id. ``&)`` is the container maker's lot (ISBT 128 ST-001), never the lot number."""
+    return [pictures.qr("lot id", lot_number)]
 
 
 def subject_codes(subject: Any, settings: LabelSettings) -> list[Picture]:
-    """The wristband's subject id (Code 128) and its 2D code's content (as QR); none for a screen failure,
-    who gets no wristband."""
+    """The wristband's subject id (Code 128) and its 2D code's content (as QR), which carries the chain-of-
+    identity identifier once randomized; none for a screen failure, who gets no wristband."""
     if not subject.eligible:
         return []
     band = build_data.wristband_label(subject, settings)

@@ -25,6 +25,8 @@ LABEL_BODIES = {"pdf": FILE_BODY, "zpl": ZPL_BODY}
 class LabelQuery(Schema):
     reason = fields.String(metadata={"description": "why a label printed before is printed again; required "
                                                     "for a reprint"})
+    dpi = CheckedInteger(metadata={"description": "ZPL only: the printer's resolution, 203, 300 or 600 dpi; "
+                                                  "the site's LABEL_ZPL_DPI when not given"})
 
 
 class VesselLabelQuery(LabelQuery):

@@ -40,6 +40,10 @@ from typing import Any
 
 from reportlab.pdfbase import pdfmetrics
 
+from cellchain.labelling.site import fonts, words
+
+fonts.register()  # templates may name the TrueType fonts, and text falls back to the CJK one
+
 LABELS_DIR = Path(os.environ.get("CELLCHAIN_LABELS_DIR", Path(__file__).resolve().parents[2] / "labels"))
 MIN_MODULE_128_MM = 0.17  # ISBT 128 minimum narrow bar; 0.25 mm is the target
 MIN_HEIGHT_128_MM = 5.0  # ISBT 128 minimum bar height
@@ -298,17 +302,27 @@ def wants_reprint(data: Mapping[str, Any]) -> bool:
     return bool(data.get("reprint"))
 
 
+def languages(data: Mapping[str, Any]) -> tuple[str, ...]:
+    """The languages the label's captions print in: the data's ``languages`` (recorded with the label, so a
+    document made again later says what the first did), English when the data names none."""
+    return tuple(data.get("languages") or words.DEFAULT_LANGUAGES)
+
+
 def text_value(element: Element, data: Mapping[str, Any], label_no: int) -> str:
     """The text an element prints: fixed text, or prefix + the field's value (a missing field is refused,
-    because a silently blank line on a cell-therapy label is worse than no label)."""
+    because a silently blank line on a cell-therapy label is worse than no label). Fixed text and prefixes
+    are English captions, printed in every label language (``site/words.py``)."""
     if element.text is not None:
-        return element.text
+        return words.say(element.text, languages(data))
     if element.field is None:
         return ""
     value = data.get(element.field)
     if value is None:
         raise ValueError(f"label {label_no}: {element.where}: no value for field {element.field!r}")
-    return f"{element.prefix}{value}"
+    prefix = element.prefix
+    if prefix.strip():  # "Volume: " is the caption "Volume:" and its space
+        prefix = words.say(prefix.strip(), languages(data)) + prefix[len(prefix.rstrip()):]
+    return f"{prefix}{value}"
 
 
 def barcode_value(element: Element, data: Mapping[str, Any], label_no: int) -> str:
@@ -333,26 +347,34 @@ def human_readable(element: Element, data: Mapping[str, Any], label_no: int) -> 
 
 
 def printable(text: str, element: Element, label_no: int) -> str:
-    """Refuse text the label fonts cannot show: the PDF standard fonts draw WinAnsi (cp1252) characters
-    only, and anything else would print as a blank or a box where a reader expects a value."""
+    """Refuse text the label fonts cannot show (control characters, or a character neither the template's
+    font nor the CJK font has): it would print as a blank or a box where a reader expects a value."""
     bad = next((c for c in text if (c < " " and c != "\n") or c == "\x7f"), None)
     if bad is None:
-        try:
-            text.encode("cp1252")
-        except UnicodeEncodeError as error:
-            bad = text[error.start]
+        bad = fonts.missing(text, element.font if element.type != "barcode128" else element.hr_font)
+        bad = bad if bad is None else fonts.missing(text, fonts.CJK)
     if bad is not None:
         raise ValueError(f"label {label_no}: {element.where}: cannot print character {bad!r} "
                          f"(U+{ord(bad):04X}) with the label fonts")
     return text
 
 
+@dataclass(frozen=True)
+class TextBlock:
+    """The lines a text element prints and the font they print in (the template's, or the CJK font)."""
+
+    lines: list[str]
+    font: str
+
+
 def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any],
-                label_no: int) -> list[str]:
+                label_no: int) -> TextBlock:
     """The lines a text element prints, refused if they would run off the label: a clipped statement or
     identifier must not reach a bag. Both renderers use this, so they refuse the same labels."""
-    lines = text_lines(element, printable(text_value(element, data, label_no), element, label_no))
-    widest_pt = max((pdfmetrics.stringWidth(s, element.font, element.size_pt) for s in lines), default=0.0)
+    text = printable(text_value(element, data, label_no), element, label_no)
+    font = fonts.font_for(text, element.font)
+    lines = text_lines(element, text, font)
+    widest_pt = max((pdfmetrics.stringWidth(s, font, element.size_pt) for s in lines), default=0.0)
     room_mm = element.width_mm if element.width_mm is not None else template.width_mm - element.x_mm
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72
     too_many = element.max_lines is not None and len(lines) > element.max_lines
@@ -361,31 +383,58 @@ def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, An
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise ValueError(f"label {label_no}: {element.where}: text {shown!r} does not fit the label at "
                          f"{element.size_pt} pt" + (f" in {element.max_lines} line(s)" if too_many else ""))
-    return lines
+    return TextBlock(lines, font)
 
 
 def line_height_mm(element: Element) -> float:
     return element.size_pt * element.line_spacing * 25.4 / 72
 
 
-def text_lines(element: Element, text: str) -> list[str]:
-    """Split on newlines and, when the element has a width, wrap on words with the PDF font's metrics;
-    the ZPL renderer prints the same lines so both outputs break a statement in the same place."""
+def text_lines(element: Element, text: str, font: str | None = None) -> list[str]:
+    """Split on newlines and, when the element has a width, wrap on words (and between Chinese characters,
+    which have no spaces) with the PDF font's metrics; the ZPL renderer prints the same lines so both
+    outputs break a statement in the same place."""
+    font = font or element.font
     if element.width_mm is None:
         return text.split("\n")
     limit = element.width_mm * 72 / 25.4
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
-        for word in paragraph.split(" "):
-            candidate = f"{line} {word}" if line else word
-            if line and pdfmetrics.stringWidth(candidate, element.font, element.size_pt) > limit:
+        for word, spaced in _words(paragraph):
+            joined = f"{line} {word}" if line and spaced else line + word
+            if line and pdfmetrics.stringWidth(joined, font, element.size_pt) > limit:
                 lines.append(line)
                 line = word
             else:
-                line = candidate
+                line = joined
         lines.append(line)
     return lines
+
+
+def _wide(char: str) -> bool:
+    """A CJK character or punctuation mark: a line may break before or after it."""
+    return char >= "\u2e80"
+
+
+def _words(paragraph: str) -> list[tuple[str, bool]]:
+    """Words split on spaces, each Chinese character a word of its own; with each, whether a space came
+    before it (kept when the two stay on one line)."""
+    out: list[tuple[str, bool]] = []
+    for index, word in enumerate(paragraph.split(" ")):
+        spaced, run = index > 0, ""
+        for char in word:
+            if _wide(char):
+                if run:
+                    out.append((run, spaced))
+                    spaced, run = False, ""
+                out.append((char, spaced))
+                spaced = False
+            else:
+                run += char
+        if run or not word:
+            out.append((run, spaced))
+    return out
 
 
 def _present(value: Any) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
@@ -21,6 +22,7 @@ from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.forms import LabelStatusForm, PrintForm
+from cellchain.labelling.printing import registry
 from cellchain.manufacturing.models import LABEL_STATUSES
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import resolver
@@ -56,7 +58,7 @@ def _download(target: str, key: str, **options: Any):
     try:
         printed = print_jobs.print_target(db.session(), actor=current_user(), target=target, key=key,
                                       settings=label_settings(), reprint_reason=args.get("reason"),
-                                      fmt=args.get("format", "pdf"), **options)
+                                      fmt=args.get("format", "pdf"), dpi=args.get("dpi"), **options)
     except Invalid as refusal:
         if "reason" not in refusal.fields:
             raise
@@ -120,10 +122,11 @@ def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: 
     counts = {s: sum(1 for row in history if row.status == s) for s in LABEL_STATUSES}
     return render_template("labels/print.html", item_type=item_type, key=key, kind=kind,
                            summary=readable(summary.summary) if summary else {},
-                           title=print_jobs.TARGET_TITLES[item_type], history=history, counts=counts,
+                           title=_(print_jobs.TARGET_TITLES[item_type]), history=history, counts=counts,
                            transitions=print_jobs.TRANSITIONS, printers=print_jobs.user_names(session, history),
                            fields=refusal.fields if refusal else {}, reasons=refusal.reasons if refusal else [],
-                           form=form or request.args, status_form=status_form or {})
+                           form=form or request.args, status_form=status_form or {},
+                           send_printers=registry.printers(session, active_only=True))
 
 
 @bp.route("/print/<item_type>/<key>")
@@ -195,7 +198,7 @@ def shipment(shipment_id: str):
     session = db.session()
     prints = print_jobs.shipment_prints(session, shipment_id)
     if not prints:
-        raise NotFound(f"no shipper label {shipment_id[:40]} was printed here")
+        raise NotFound(_("no shipper label %(id)s was printed here", id=shipment_id[:40]))
     contents = print_jobs.shipment_contents(session, prints[-1])
     return render_template("labels/shipment.html", shipment_id=shipment_id, prints=prints, label=prints[-1],
                            contents=contents, printers=print_jobs.user_names(session, prints),

@@ -16,6 +16,12 @@ What a scanner reads must equal the data exactly, so field data is escaped with 
   (``_`` or ``~``), so we name one that does not occur in the data. Forced to 44 x 44 like the PDF.
 - QR (``^BQN,2,m``): field data ``<ec>A,<data>`` (error correction level, automatic input mode).
 
+Text in a TrueType font is sent as a ``^GF`` graphic field drawn at the head's own dot pitch: Chinese (no
+resident Zebra font has it) and the identifiers set in Courier-Bold in the template, drawn in DejaVu Sans
+Mono Bold, whose zero is struck through so that 0/O and 1/I differ (``site/fonts.py``). Other text uses the
+scalable ``^A0``. Every position, module, bar height and font size is in dots of the chosen head (203, 300
+or 600 dpi), from the same template.
+
 Wristband printers feed the band lengthwise: a template with ``zpl_rotate`` is turned 90 degrees clockwise
 (every field gets orientation ``R``), and ^PW/^LL describe the band as it runs through the printer.
 
@@ -28,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +49,7 @@ from cellchain.labelling.pdf import (
     code128_codewords,
     qr_modules,
 )
+from cellchain.labelling.site import fonts
 from cellchain.labelling.templates import (
     MIN_MODULE_2D_MM,
     MIN_MODULE_128_MM,
@@ -168,8 +176,31 @@ def _invoke(word: int) -> str:
     return ">" + chr(ord("1") + word - 95)
 
 
+def _graphic_text(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str, font: str,
+                  align: str, width_mm: float | None) -> str:
+    """A line in a TrueType font as a ``^GF`` graphic field drawn at the head's dot pitch: Chinese, which no
+    resident Zebra font has, and identifiers, in a font that tells 0 from O (``site/fonts.py``)."""
+    bitmap = fonts.raster(text, font, size_pt, frame.dots_per_mm, turned=frame.template.zpl_rotate)
+    across = fonts.text_width_dots(text, font, size_pt, frame.dots_per_mm)
+    if align != "left" and width_mm:
+        room = frame.dots(width_mm) - across
+        x_mm += frame.mm(max(0, room // 2 if align == "center" else room))
+    tall = bitmap.width if frame.template.zpl_rotate else bitmap.height
+    return f"{frame.origin(x_mm, y_mm, frame.mm(tall))}{_graphic_field(bitmap)}"
+
+
+@lru_cache(maxsize=4096)
+def _graphic_field(bitmap: fonts.Bitmap) -> str:
+    """``^GFA,b,c,d,data``: ASCII hex, b = c = the bitmap's bytes, d = bytes a row."""
+    total = len(bitmap.rows)
+    return f"^GFA,{total},{total},{bitmap.row_bytes},{bitmap.rows.hex().upper()}^FS"
+
+
 def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str,
-                align: str = "left", width_mm: float | None = None) -> str:
+                align: str = "left", width_mm: float | None = None, font: str = "Helvetica") -> str:
+    drawn = font if fonts.is_truetype(font) else fonts.ZPL_RASTER.get(font)
+    if drawn is not None:
+        return _graphic_text(frame, x_mm, y_mm, size_pt, text, drawn, align, width_mm)
     height = size_pt * PT_MM
     block = ""
     if align != "left" and width_mm:
@@ -181,10 +212,10 @@ def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: s
 
 
 def _emit_text(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
-    lines = layout_text(frame.template, e, data, n)
+    block = layout_text(frame.template, e, data, n)
     step = line_height_mm(e)
-    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm)
-            for i, line in enumerate(lines) if line]
+    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm, block.font)
+            for i, line in enumerate(block.lines) if line]
 
 
 def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n: int) -> None:
@@ -220,11 +251,12 @@ def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) ->
               f"^BC{frame.orientation},{frame.dots(height)},N,N,N^FH^FD{code128_field_data(value)}^FS"]
     text_y = e.y_mm + height + HR_GAP_MM
     text = human_readable(e, data, n)
+    font = fonts.font_for(text, e.hr_font)
     if e.hr_align == "center":
         width_mm = frame.mm(bars + 2 * QUIET_128 * module)
-        fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm))
+        fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm, font))
     else:
-        fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text))
+        fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text, font=font))
     return fields
 
 
@@ -259,10 +291,10 @@ def _emit_qr(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list
 def _emit_box(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     width, height = e.width_mm or 0.0, e.height_mm or 0.0
     fields = [f"{frame.origin(e.x_mm, e.y_mm, height)}{frame.box(width, height, e.thickness_mm)}"]
-    text = layout_text(frame.template, e, data, n)[0] if (e.field or e.text) else ""
-    if text:
+    block = layout_text(frame.template, e, data, n) if (e.field or e.text) else None
+    if block and block.lines[0]:
         text_y = e.y_mm + (height - e.size_pt * PT_MM) / 2
-        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, text, "center", width))
+        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, block.lines[0], "center", width, block.font))
     return fields
 
 

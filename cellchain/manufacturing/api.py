@@ -50,7 +50,6 @@ from cellchain.manufacturing.schemas import (
     VerifyStepIn,
     VerifyStepOut,
 )
-from cellchain.people.models import User
 from cellchain.people.security import current_user, login_required, policy, roles_required
 from cellchain.ward.custody_records import EventRecord
 
@@ -170,8 +169,9 @@ def record_formulation(data: dict[str, Any], lot_id: str) -> Lot:
 def record_step(data: dict[str, Any], lot_id: str) -> RowWith:
     """Record a batch-record step"""
     session, steps = db.session(), batch_steps()
-    step = batch.record_step(session, actor=current_user(), lot_number=lot_id, data=data, steps=steps)
-    return RowWith(batch.new_entry(step, session.get(User, step.performed_by), steps), lot_id=lot_id)
+    step = batch.record_step(session, actor=current_user(), lot_number=lot_id, data=data, steps=steps,
+                             gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
+    return RowWith(batch.new_entry(session, step, steps), lot_id=lot_id)
 
 
 @bp.post("/lots/<lot_id>/batch-steps/<int:step_id>/verify", tags=["lots"])

@@ -32,6 +32,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.core.words.numbers import cells_and_power
 from cellchain.identifiers.isbt128 import Din, ProductCode, encode_moment
 from cellchain.identifiers.scans import format_bag_id
@@ -41,12 +42,14 @@ from cellchain.manufacturing.bag_input import (
     FillInput,
     NamedEntry,
     PlaceboInput,
+    container_lot,
     parse_fill,
     parse_named,
     parse_placebo,
 )
 from cellchain.manufacturing.lot_access import effective_steps, get_lot, lock_lot, not_in_process
 from cellchain.manufacturing.models import QUALITY_STATUSES, Bag, BagTally, Lot
+from cellchain.materials import usage as materials
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality import holds
 from cellchain.trial.models import Allocation, Subject, Visit
@@ -90,6 +93,10 @@ class FillSettings:
     frozen_shelf_life: timedelta = timedelta(days=180)
     cells_per_kg: float = dosing.CELLS_PER_KG
     dose_tolerance: float = dosing.DOSE_TOLERANCE
+    # Anticoagulant and saline must be released material lots; False only while a site moves its typed lot
+    # numbers onto material lots (a text naming no material lot is then kept as typed). docs/rules.md, "Materials".
+    material_lots_required: bool = True
+    gs_substitute: str = ""
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> FillSettings:
@@ -99,7 +106,9 @@ class FillSettings:
                    placebo_volume_ml=float(config["PLACEBO_VOLUME_ML"]), fin=config["FACILITY_FIN"],
                    tz=ZoneInfo(config["SITE_TIMEZONE"]), ranges=config["TEMPERATURE_RANGES"],
                    frozen_shelf_life=timedelta(days=config["FROZEN_SHELF_LIFE_DAYS"]),
-                   cells_per_kg=config["DOSE_CELLS_PER_KG"], dose_tolerance=config["DOSE_TOLERANCE"])
+                   cells_per_kg=config["DOSE_CELLS_PER_KG"], dose_tolerance=config["DOSE_TOLERANCE"],
+                   material_lots_required=config["MATERIAL_LOTS_REQUIRED"],
+                   gs_substitute=config["GS1_GS_SUBSTITUTE"])
 
 
 def division(index: int) -> str:
@@ -214,7 +223,7 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
     (the fill page shows it before the fill is submitted)."""
     entries = parse_named(named)
     if not entries:
-        raise Invalid({"named": "name at least one subject and week"})
+        raise Invalid({"named": translated(N_("name at least one subject and week"))})
     doses, reasons = named_doses(session, get_lot(session, lot_number), entries, settings)
     if reasons:
         raise Refused(reasons)
@@ -222,7 +231,7 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
 
 
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
-    reasons = not_in_process(lot, "be filled")
+    reasons = not_in_process(lot, translated(N_("be filled")))
     if lot.purpose != "dosing":
         reasons.append(Reason(LOT_FOR_BANK, lot_number=lot.lot_number))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
@@ -264,6 +273,13 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     doses, reasons = named_doses(session, lot, entry.named, settings)
     reasons = [*_fill_reasons(session, lot, entry, doses), *[r for r in reasons if r.code != LOT_NOT_FORMULATED]]
     reasons += holds.item_refusals(session, "lot", lot.id)  # docs/rules.md, "Quality: holds"
+    bag_count = entry.count + len(entry.named)
+    added = (entry.anticoagulant_volume_ml * bag_count, "ml") if entry.anticoagulant_volume_ml else (bag_count, "bags")
+    anticoagulant, why = materials.check_reference(
+        session, entry.anticoagulant_lot, field="anticoagulant_lot", kinds=("anticoagulant",), used_at=entry.filled_at,
+        tz=settings.tz, quantity=added[0], unit=added[1], required=settings.material_lots_required,
+        legacy=container_lot, gs_substitute=settings.gs_substitute)  # docs/rules.md, "Materials"
+    reasons += why
     code = settings.product_codes["ucmsc"]
     try:
         divisions = next_divisions(_existing_divisions(session, lot.din, code), entry.count + len(entry.named))
@@ -271,7 +287,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
         reasons.extend(refusal.reasons)
     if reasons:
         raise Refused(reasons)
-    common = {"lot_id": lot.id, "anticoagulant": entry.anticoagulant, "anticoagulant_lot": entry.anticoagulant_lot,
+    common = {"lot_id": lot.id, "anticoagulant": entry.anticoagulant, "anticoagulant_lot": anticoagulant.text,
               "anticoagulant_volume_ml": entry.anticoagulant_volume_ml, "filled_at": entry.filled_at,
               "expires_at": entry.expires_at, "quality_status": "quarantine", "preservation": entry.preservation}
     if entry.preservation == "cryopreserved":
@@ -286,14 +302,21 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     standard = bags[:entry.count]
     details = {"count": entry.count, "bags": [b.bag_code for b in standard], "volume_ml": entry.volume_ml,
                "total_cells": standard[0].total_cells if standard else None, "anticoagulant": entry.anticoagulant,
-               "anticoagulant_lot": entry.anticoagulant_lot, "anticoagulant_volume_ml": entry.anticoagulant_volume_ml,
+               "anticoagulant_lot": anticoagulant.text, "anticoagulant_volume_ml": entry.anticoagulant_volume_ml,
                "preservation": entry.preservation, "expires_at": entry.expires_at.isoformat(),
                "named": [{"bag": b.bag_code, "subject_id": d.subject_code, "week": d.week, "weight_kg": d.weight_kg,
                           "weight_from": d.weight_from, "volume_ml": d.volume_ml, "total_cells": d.total_cells}
                          for b, d in zip(bags[entry.count:], doses, strict=True)]}
     if entry.frozen_at is not None:
         details["frozen_at"] = entry.frozen_at.isoformat()
-    batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at)
+    if anticoagulant.lot is not None:
+        details["anticoagulant_material_lot"] = anticoagulant.lot.code
+    step = batch.add_step(session, actor=actor, lot=lot, key="fill", details=details, performed_at=entry.filled_at,
+                          instruments=data.get("instruments"))
+    if anticoagulant.lot is not None:
+        materials.record_use(session, actor=actor, material_lot=anticoagulant.lot, quantity=added[0], unit=added[1],
+                             used_at=entry.filled_at, role="anticoagulant", lot_id=lot.id, step_id=step.id,
+                             lot_number=lot.lot_number)
     lot.status = "awaiting_release"
     session.add(lot)
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="fill",
@@ -314,15 +337,25 @@ def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], set
     require_role(actor.roles, "lab", action="fill placebo bags")
     entry: PlaceboInput = parse_placebo(data, default_volume_ml=settings.placebo_volume_ml,
                                         shelf_life=settings.placebo_shelf_life, now=now or utcnow())
+    saline, reasons = materials.check_reference(
+        session, entry.saline_lot, field="saline_lot", kinds=("saline",), used_at=entry.filled_at, tz=settings.tz,
+        quantity=entry.volume_ml * entry.count, unit="ml", required=settings.material_lots_required,
+        legacy=container_lot, gs_substitute=settings.gs_substitute)  # docs/rules.md, "Materials"
+    if reasons:
+        raise Refused(reasons)
     din_text = din.issue_din(session, fin=settings.fin, when=entry.filled_at, tz=settings.tz)
-    values = {"saline_lot": entry.saline_lot, "volume_ml": entry.volume_ml, "filled_at": entry.filled_at,
+    values = {"saline_lot": saline.text, "volume_ml": entry.volume_ml, "filled_at": entry.filled_at,
               "expires_at": entry.expires_at, "quality_status": "released"}
     bags = [_write_bag(session, actor=actor, settings=settings, kind="placebo", din_text=din_text,
                        division_code=d, values=values) for d in next_divisions([], entry.count)]
     trail.record(session, actor=actor, record_type="placebo_fill", record_id=din_text, action="fill",
-                 new={"din": din_text, "count": entry.count, "saline_lot": entry.saline_lot,
+                 new={"din": din_text, "count": entry.count, "saline_lot": saline.text,
+                      "saline_material_lot": saline.lot.code if saline.lot else None,
                       "bags": [b.bag_code for b in bags]},
                  reason="0.9% saline is a licensed product; its saline lot is the placebo's release")
+    if saline.lot is not None:
+        materials.record_use(session, actor=actor, material_lot=saline.lot, quantity=entry.volume_ml * entry.count,
+                             unit="ml", used_at=entry.filled_at, role="saline", din=din_text)
     return bags
 
 
@@ -347,7 +380,7 @@ def barcodes(bag: Bag, tz: ZoneInfo) -> dict[str, str]:
 
 def bag_view(session: Session, bag_code: Any, *, tz: ZoneInfo) -> BagView:
     if not isinstance(bag_code, str) or not bag_code.strip():
-        raise Invalid({"bag_id": "give the bag id"})
+        raise Invalid({"bag_id": translated(N_("give the bag id"))})
     bag = lookups.bag_by_code(session, bag_code.strip())
     lot = session.get(Lot, bag.lot_id) if bag.lot_id else None
     allocation = session.exec(select(Allocation).where(Allocation.bag_id == bag.id)).first()
@@ -399,7 +432,8 @@ def _bags(session: Session, status: str | None, lot_number: str | None, din_text
         elif status in custody_states.STATES:
             statement = statement.where(Bag.custody_state == status)
         else:
-            raise Invalid({"status": f"one of {', '.join((*QUALITY_STATUSES, *custody_states.STATES))}"})
+            raise Invalid({"status": translated(N_(
+                "one of {choices}")).format(choices=', '.join((*QUALITY_STATUSES, *custody_states.STATES)))})
     if lot_number:
         statement = statement.where(Bag.lot_id == get_lot(session, lot_number).id)
     if din_text:

@@ -10,10 +10,11 @@ e-signature with the meaning "verified", bound to the step's content, and never 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
@@ -21,10 +22,13 @@ from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
+from cellchain.equipment import usage
 from cellchain.manufacturing.lot_access import effective_passages, effective_steps, lock_lot, moment, people
-from cellchain.manufacturing.models import BatchStep, BatchStepVerification, Lot
+from cellchain.manufacturing.models import LABEL_STATUSES, Bag, BatchStep, BatchStepVerification, LabelPrint, Lot
 from cellchain.manufacturing.rules import batch_record as rules
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
+from cellchain.materials import usage as materials
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -62,7 +66,7 @@ def _defs_by_code(steps: Sequence[StepDef]) -> dict[str, StepDef]:
 def step_title(key: str, steps: Sequence[StepDef]) -> str:
     code, _, number = key.partition(":")
     step = _defs_by_code(steps).get(code)
-    title = step.title if step else code.replace("_", " ")
+    title = translated(step.title) if step else code.replace("_", " ")
     return f"{title} P{number}" if number else title
 
 
@@ -72,14 +76,17 @@ def needs_verification(key: str, steps: Sequence[StepDef]) -> bool:
 
 
 def add_step(session: Session, *, actor: Actor, lot: Lot, key: str, details: dict[str, Any],
-             performed_at: datetime) -> BatchStep:
-    """Write one step and its audit entry (callers have locked the lot and applied their rules)."""
+             performed_at: datetime, instruments: Any = None) -> BatchStep:
+    """Write one step and its audit entry (callers have locked the lot and applied their rules), and the
+    instruments it used (``instruments``: their scans), each refused by name if unfit at ``performed_at``."""
     row = BatchStep(lot_id=lot.id, step_key=key, details=details, performed_by=actor.id, performed_at=performed_at)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="batch_step", record_id=row.id, action="record",
                  new={"lot": lot.lot_number, "step": key, "details": details, "performed_at": performed_at,
                       "performed_by": actor.username})
+    usage.record_uses(session, actor=actor, step_id=row.id, lot_number=lot.lot_number, step_key=key,
+                      raw=instruments, used_at=performed_at)
     return row
 
 
@@ -95,14 +102,15 @@ def _details(value: Any) -> dict[str, Any]:
     if value in (None, ""):
         return {}
     if not isinstance(value, Mapping) or len(value) > MAX_DETAILS:
-        raise Invalid({"details": f"an object of up to {MAX_DETAILS} named values"})
+        raise Invalid({"details": translated(N_(
+            "an object of up to {max_details} named values")).format(max_details=MAX_DETAILS)})
     for name, item in value.items():
         if not isinstance(name, str) or not 1 <= len(name) <= 40:
-            raise Invalid({"details": "each name is 1-40 characters"})
+            raise Invalid({"details": translated(N_("each name is 1-40 characters"))})
         if isinstance(item, float) and item != item:  # NaN cannot be signed or printed
-            raise Invalid({f"details.{name}": "not a number"})
+            raise Invalid({f"details.{name}": translated(N_("not a number"))})
         if not (item is None or isinstance(item, (bool, int, float)) or (isinstance(item, str) and len(item) <= 200)):
-            raise Invalid({f"details.{name}": "text up to 200 characters, a number or true/false"})
+            raise Invalid({f"details.{name}": translated(N_("text up to 200 characters, a number or true/false"))})
     return dict(value)
 
 
@@ -124,25 +132,25 @@ def parse_step(data: Mapping[str, Any], steps: Sequence[StepDef]) -> StepInput:
     code = data.get("step")
     step = _defs_by_code(steps).get(code) if isinstance(code, str) else None
     if step is None:
-        fields["step"] = f"one of {', '.join(s.code for s in steps)}"
+        fields["step"] = translated(N_("one of {choices}")).format(choices=', '.join(s.code for s in steps))
     number = data.get("passage_number")
     if number in ("", None):
         number = None
     elif isinstance(number, str) and number.isdigit():
         number = int(number)
     if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 0):
-        fields["passage_number"] = "a passage number (0, 1, 2 ...)"
+        fields["passage_number"] = translated(N_("a passage number (0, 1, 2 ...)"))
     elif step is not None and step.repeat_per_passage and number is None:
-        fields["passage_number"] = f"{step.title} is recorded per passage: say which"
+        fields["passage_number"] = translated(N_("{title} is recorded per passage: say which")).format(title=step.title)
     elif step is not None and not step.repeat_per_passage and number is not None:
-        fields["passage_number"] = f"{step.title} is not recorded per passage"
+        fields["passage_number"] = translated(N_("{title} is not recorded per passage")).format(title=step.title)
     try:
         values = read_fields({"details": lambda: _details(data.get("details")),
                               "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     except Invalid as error:
         fields.update(error.fields)
     if fields:
-        raise Invalid(fields, "the step has invalid fields")
+        raise Invalid(fields, translated(N_("the step has invalid fields")))
     return StepInput(code, number, values["details"], values["performed_at"])
 
 
@@ -153,10 +161,12 @@ def _closed(lot: Lot) -> list[Reason]:
 
 
 def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
-                steps: Sequence[StepDef] = DEFAULT_STEPS) -> BatchStep:
-    """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer."""
+                steps: Sequence[StepDef] = DEFAULT_STEPS, gs_substitute: str = "") -> BatchStep:
+    """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer.
+    ``materials`` in ``data``: the material lots used at the step, scanned, with the quantities (``materials``)."""
     require_role(actor.roles, "lab", action="record a batch-record step")
     entry = parse_step(data, steps)
+    used = materials.parse_entries(data.get("materials"))
     lot = lock_lot(session, lot_number)
     key = rules.step_key(entry.code, entry.passage_number)
     reasons = _closed(lot)
@@ -169,7 +179,12 @@ def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mappin
         reasons.append(Reason(STEP_ALREADY_RECORDED, title=step_title(key, steps)))
     if reasons:
         raise Refused(reasons)
-    return add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at)
+    row = add_step(session, actor=actor, lot=lot, key=key, details=entry.details, performed_at=entry.performed_at,
+                   instruments=data.get("instruments"))
+    if used:
+        materials.use_at_step(session, actor=actor, lot_id=lot.id, lot_number=lot.lot_number, step_id=row.id,
+                              step_key=key, entries=used, used_at=entry.performed_at, gs_substitute=gs_substitute)
+    return row
 
 
 def step_content(lot: Lot, step: BatchStep) -> dict[str, Any]:
@@ -199,7 +214,8 @@ def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int
     lot = lock_lot(session, lot_number)
     step = session.get(BatchStep, step_id)
     if step is None or step.lot_id != lot.id:
-        raise NotFound(f"lot {lot.lot_number} has no step {step_id}")
+        raise NotFound(translated(N_(
+            "lot {lot_number} has no step {step_id}")).format(lot_number=lot.lot_number, step_id=step_id))
     reasons = _verification_reasons(session, actor, lot, step, signature)
     if reasons:
         raise Refused(reasons)
@@ -227,6 +243,7 @@ class StepEntry:
     verification: BatchStepVerification | None = None
     signature: Signature | None = None
     signature_intact: bool | None = None  # the step is still what was signed (Annex 11 section 8.2)
+    instruments: tuple[usage.Used, ...] = ()
 
     @property
     def awaiting_verification(self) -> bool:
@@ -238,15 +255,19 @@ class StepEntry:
         return self if self.signature is not None else None
 
 
-def new_entry(step: BatchStep, performer: User | None, steps: Sequence[StepDef] = DEFAULT_STEPS) -> StepEntry:
-    """A step just recorded, as the batch record shows it (not yet verified)."""
-    return StepEntry(step, step_title(step.step_key, steps), needs_verification(step.step_key, steps), performer)
+def new_entry(session: Session, step: BatchStep, steps: Sequence[StepDef] = DEFAULT_STEPS) -> StepEntry:
+    """A step just recorded, as the batch record shows it (not yet verified), with the instruments it used."""
+    used = tuple(usage.uses_by_step(session, [step.id]).get(step.id, ()))
+    return StepEntry(step, step_title(step.step_key, steps), needs_verification(step.step_key, steps),
+                     session.get(User, step.performed_by), instruments=used)
 
 
 @dataclass(frozen=True)
 class BatchRecord:
     entries: list[StepEntry]
     missing: list[Reason]
+    # the material lots used, by step id (docs/rules.md, "Materials"): the page and the PDF list them per step
+    materials: dict[int | None, list[materials.UseLine]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -268,17 +289,45 @@ def batch_record(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_
     rows = effective_steps(session, lot.id)
     checks = _verifications(session, [r.id for r in rows])
     names = people(session, {r.performed_by for r in rows})
+    used = usage.uses_by_step(session, [r.id for r in rows])
     entries = []
     for row in rows:
         verification, signature = checks.get(row.id, (None, None))
         intact = None if signature is None else signatures.still_matches(signature, step_content(lot, row))
         entries.append(StepEntry(row, step_title(row.step_key, steps), needs_verification(row.step_key, steps),
-                                 names.get(row.performed_by), verification, signature, intact))
+                                 names.get(row.performed_by), verification, signature, intact,
+                                 tuple(used.get(row.id, ()))))
     done = {e.step.step_key: (True, e.verification is not None) for e in entries}
     numbers = [p.number for p in effective_passages(session, lot.id)]
-    return BatchRecord(entries, rules.completeness(steps, done, numbers))
+    used = materials.by_step(materials.lines_of_lots(session, [lot.id]).get(lot.id, []))
+    return BatchRecord(entries, rules.completeness(steps, done, numbers), used)
 
 
 def missing_steps(session: Session, lot: Lot, steps: Sequence[StepDef] = DEFAULT_STEPS) -> list[Reason]:
     """Why the lot's batch record is not complete (``[]`` when it is): for release and review."""
     return batch_record(session, lot, steps).missing
+
+
+# --- the lot's labels, as the batch record accounts for them ----------------------------------------------
+def labels_of_lots(session: Session, lot_ids: Sequence[int]) -> dict[int, list[LabelPrint]]:
+    """Every label printed for each lot (its bags' labels, before and after a thaw, its culture vessels' and its
+    QC tubes'), by lot id, in two statements whatever the number of lots."""
+    ids = sorted(set(lot_ids))
+    if not ids:
+        return {}
+    bag_lots = dict(session.exec(select(Bag.id, Bag.lot_id).where(Bag.lot_id.in_(ids))).all())
+    statement = select(LabelPrint).where(or_(
+        and_(LabelPrint.item_type == "bag", LabelPrint.item_id.in_(sorted(bag_lots))),
+        and_(LabelPrint.item_type.in_(("lot", "qc_sample")), LabelPrint.item_id.in_(ids))))
+    found: dict[int, list[LabelPrint]] = {lot_id: [] for lot_id in ids}
+    for row in session.exec(statement.order_by(LabelPrint.id)):
+        found[bag_lots[row.item_id] if row.item_type == "bag" else row.item_id].append(row)
+    return found
+
+
+def label_tally(rows: Sequence[LabelPrint]) -> dict[str, int]:
+    """How many labels were printed in all, how many of them are applied, voided and destroyed now, and how
+    many are not yet accounted for (still only printed)."""
+    now = {status: sum(1 for row in rows if row.status == status) for status in LABEL_STATUSES}
+    return {"printed": len(rows), "applied": now["applied"], "voided": now["voided"],
+            "destroyed": now["destroyed"], "unaccounted": now["printed"]}

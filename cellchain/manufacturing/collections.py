@@ -21,6 +21,7 @@ from cellchain.audit import trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid
 from cellchain.core.fields import read_fields
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import din, donor_results, lookups
 from cellchain.manufacturing.lot_access import moment, optional_moment, people
 from cellchain.manufacturing.models import Collection, DonorResult, Lot
@@ -56,7 +57,7 @@ def _donor_code(value: Any) -> str:
 
 def _site(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
-        raise Invalid({"site": "say where the cord was collected (up to 120 characters)"})
+        raise Invalid({"site": translated(N_("say where the cord was collected (up to 120 characters)"))})
     return value.strip()
 
 
@@ -64,7 +65,7 @@ def _flag(value: Any, name: str, default: bool | None = None) -> bool:
     if value is None and default is not None:
         return default
     if not isinstance(value, bool):
-        raise Invalid({name: "true or false"})
+        raise Invalid({name: translated(N_("true or false"))})
     return value
 
 
@@ -129,7 +130,7 @@ class CollectionView:
 
 def collection_view(session: Session, din_text: Any) -> CollectionView:
     if not isinstance(din_text, str):
-        raise Invalid({"din": "give the collection's DIN"})
+        raise Invalid({"din": translated(N_("give the collection's DIN"))})
     row = lookups.collection_by_din(session, din_text.strip())
     events = custody.events_of(session, "collection", row.id)
     excursions = list(session.exec(select(Excursion).where(Excursion.item_type == "collection",

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, Refused
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Collection, DonorResult, Lot
 from cellchain.manufacturing.rules import donor
@@ -45,7 +47,7 @@ class Entered:
 
 def _cord(session: Session, din: Any) -> Collection:
     if not isinstance(din, str) or not din.strip():
-        raise Invalid({"din": "give the collection's DIN"})
+        raise Invalid({"din": translated(N_("give the collection's DIN"))})
     return lookups.collection_by_din(session, din.strip(), for_update=True)
 
 
@@ -86,11 +88,14 @@ def enter_result(session: Session, *, actor: Actor, din: Any, data: Mapping[str,
                                "screening": screening, "eligibility": row.eligibility})
     raised = hold_and_tell(session, actor=actor, collection=row, result=result) if entry.result == "positive" else []
     if row.eligibility == donor.PENDING and verdict.eligible:
+        values = {"din": row.din, "test": entry.test, "result": entry.result, "laboratory": entry.laboratory}
         inbox.notify(session, roles=("investigator",), kind=DETERMINATION_NOTICE,
-                     subject=f"Cord {row.din}: every donor result is in; sign the eligibility determination",
-                     body=(f"The last required maternal result of cord {row.din} ({entry.test} {entry.result}, "
-                           f"{entry.laboratory}) is in and none stands against the donor. Nothing made from the cord "
-                           "is released before an investigator signs the determination on the cord's page."),
+                     subject=lambda: gettext("Cord %(din)s: every donor result is in; sign the eligibility "
+                                             "determination", **values),
+                     body=lambda: gettext(
+                         "The last required maternal result of cord %(din)s (%(test)s %(result)s, %(laboratory)s) is "
+                         "in and none stands against the donor. Nothing made from the cord is released before an "
+                         "investigator signs the determination on the cord's page.", **values),
                      link=f"/lab/collections/{row.din}")
     return Entered(result, row, raised)
 
@@ -105,13 +110,19 @@ def hold_and_tell(session: Session, *, actor: Actor, collection: Collection, res
     raised = [] if already is not None else [
         holds.place_hold(session, "collection", collection.id, cause[:holds.MAX_CAUSE], actor)]
     numbers = list(session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id).order_by(Lot.id)))
-    held = f" Lots held: {', '.join(numbers)}." if numbers else " No lot was made from it."
+    values = {"test": result.test, "din": collection.din, "laboratory": result.laboratory,
+              "date": result.result_date, "lots": ", ".join(numbers)}
+
+    def body() -> str:
+        held = (gettext("Lots held: %(lots)s.", **values) if numbers else gettext("No lot was made from it."))
+        return (gettext("A %(test)s result reported positive by %(laboratory)s on %(date)s makes the donor of cord "
+                        "%(din)s ineligible.", **values) + " " + held + " "
+                + gettext("Bags still in stock are refused; the hold's look-back lists the subjects already infused "
+                          "for the treating physician."))
+
     inbox.notify(session, roles=NOTIFIED_ROLES, kind=POSITIVE_NOTICE,
-                 subject=f"POSITIVE donor {result.test} on cord {collection.din}: donor ineligible",
-                 body=(f"A {result.test} result reported positive by {result.laboratory} on {result.result_date} "
-                       f"makes the donor of cord {collection.din} ineligible.{held} Bags still in stock are refused; "
-                       "the hold's look-back lists the subjects already infused for the treating physician."),
-                 link=f"/lab/collections/{collection.din}")
+                 subject=lambda: gettext("POSITIVE donor %(test)s on cord %(din)s: donor ineligible", **values),
+                 body=body, link=f"/lab/collections/{collection.din}")
     return raised
 
 

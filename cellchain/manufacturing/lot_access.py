@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import BatchStep, Lot, Passage
 from cellchain.manufacturing.rules.corrections import effective
@@ -25,7 +26,8 @@ LOT_NOT_IN_PROCESS = "lot_not_in_process"
 
 def _lot_number(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 20:
-        raise Invalid({"lot_id": "give the lot id (its cord's DIN, or <DIN>-L<nn> for a lot thawed from a vial)"})
+        raise Invalid({"lot_id": translated(N_(
+            "give the lot id (its cord's DIN, or <DIN>-L<nn> for a lot thawed from a vial)"))})
     return value.strip()
 
 
@@ -62,7 +64,7 @@ def moment(data: Any, name: str, *, default: datetime | None = None) -> datetime
     value = data.get(name) if hasattr(data, "get") else None
     if value in (None, ""):
         if default is None:
-            raise Invalid({name: "is required"})
+            raise Invalid({name: translated(N_("is required"))})
         return default
     when = parse_instant(value, name)
     check_stated_times({name: when}, now=utcnow())

@@ -11,7 +11,7 @@ the running total, so the batch record prints exactly what was decided at the ti
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
@@ -53,7 +54,7 @@ FORMULATION_EXCEEDS_HARVEST = "formulation_exceeds_harvest"
 
 def _locked_collection(session: Session, din: Any) -> Collection:
     if not isinstance(din, str):
-        raise Invalid({"collection_din": "give the collection's 13-character DIN"})
+        raise Invalid({"collection_din": translated(N_("give the collection's 13-character DIN"))})
     try:
         text = Din.parse(din.strip()).text
     except Invalid as error:
@@ -87,7 +88,7 @@ def purpose_of(value: Any) -> str:
     if value in (None, ""):
         return "dosing"
     if value not in LOT_PURPOSES:
-        raise Invalid({"purpose": f"one of {', '.join(LOT_PURPOSES)}"})
+        raise Invalid({"purpose": translated(N_("one of {choices}")).format(choices=', '.join(LOT_PURPOSES))})
     return value
 
 
@@ -160,7 +161,7 @@ def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, v
 def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
     """``expansion.parse_passage``, with times read strictly (an offset, not in the future)."""
     if not isinstance(data, Mapping):
-        raise Invalid({"passage": "must be an object"})
+        raise Invalid({"passage": translated(N_("must be an object"))})
     fields: dict[str, str] = {}
     values = dict(data)
     for name in ("seeded_at", "harvested_at"):
@@ -177,9 +178,10 @@ def parse_passage(data: Mapping[str, Any]) -> expansion.PassageInput:
     else:
         for name in ("seeded_cells", "harvested_cells"):
             if getattr(entry, name) > MAX_CELLS:
-                fields[name] = f"more than {MAX_CELLS:.0e} cells: check the count"
+                fields[name] = translated(N_(
+                    "more than {max_cells:.0e} cells: check the count")).format(max_cells=MAX_CELLS)
     if fields:
-        raise Invalid(fields, "the passage has invalid fields")
+        raise Invalid(fields, translated(N_("the passage has invalid fields")))
     return entry
 
 
@@ -198,7 +200,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
     entry = parse_passage(data)
     lot = lock_lot(session, lot_number)
     existing = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, "take a passage")
+    reasons = not_in_process(lot, translated(N_("take a passage")))
     try:
         expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit,
                                      first=lot.first_passage)
@@ -223,7 +225,7 @@ def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Map
                  new={"lot": lot.lot_number, "number": row.number, **counts, "seeded_at": row.seeded_at,
                       "harvested_at": row.harvested_at})
     batch.add_step(session, actor=actor, lot=lot, key=f"passage:{row.number}", details=counts,
-                   performed_at=row.harvested_at)
+                   performed_at=row.harvested_at, instruments=data.get("instruments"))
     return row
 
 
@@ -231,14 +233,16 @@ def _whole_cells(value: Any, name: str) -> int:
     whole = isinstance(value, int) and not isinstance(value, bool)
     number = value if whole else parse_number(value, name)
     if number <= 0 or not float(number).is_integer() or number > MAX_CELLS:
-        raise Invalid({name: f"{value!r} is not a positive whole number of cells (at most {MAX_CELLS:.0e})"})
+        raise Invalid({name: translated(N_(
+            "{value!r} is not a positive whole number of cells (at most {max_cells:.0e})")).format(
+            value=value, max_cells=MAX_CELLS)})
     return int(number)
 
 
 def _positive(value: Any, name: str, unit: str) -> float:
     number = parse_number(value, name)
     if not number > 0:
-        raise Invalid({name: f"a positive number of {unit}"})
+        raise Invalid({name: translated(N_("a positive number of {unit}")).format(unit=unit)})
     return number
 
 
@@ -250,7 +254,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
                     "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, "be harvested")
+    reasons = not_in_process(lot, translated(N_("be harvested")))
     if not passages:
         reasons.append(Reason(NO_PASSAGE))
     elif values["harvested_at"] < passages[-1].seeded_at:
@@ -264,7 +268,7 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="harvest",
                  old={"harvested_cells": None}, new=values)
     batch.add_step(session, actor=actor, lot=lot, key="harvest", details={"harvested_cells": lot.harvested_cells},
-                   performed_at=lot.harvested_at)
+                   performed_at=lot.harvested_at, instruments=data.get("instruments"))
     return lot
 
 
@@ -275,7 +279,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
                     "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
                     "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
-    reasons = not_in_process(lot, "be formulated")
+    reasons = not_in_process(lot, translated(N_("be formulated")))
     total = values["cells_per_ml"] * values["volume_ml"]
     if lot.harvested_cells is None:
         reasons.append(Reason(NOT_HARVESTED))
@@ -292,7 +296,7 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
     trail.record(session, actor=actor, record_type="lot", record_id=lot.id, action="formulate",
                  old={"cells_per_ml": None, "volume_ml": None}, new=details)
     batch.add_step(session, actor=actor, lot=lot, key="formulation", details=details,
-                   performed_at=values["performed_at"])
+                   performed_at=values["performed_at"], instruments=data.get("instruments"))
     return lot
 
 
@@ -307,6 +311,8 @@ class LotView:
     qc_results: list[qc.LotResult]
     record: batch.BatchRecord
     people: dict[int, User]
+    # the lot's labels: printed in all, applied, voided, destroyed, not yet accounted for (batch.label_tally)
+    labels: dict[str, int] = field(default_factory=dict)
 
     @property
     def cumulative_doublings(self) -> float:
@@ -344,8 +350,9 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     record = batch.batch_record(session, lot, steps)
     ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
+    labels = batch.label_tally(batch.labels_of_lots(session, [lot.id])[lot.id])
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
-                   people(session, ids))
+                   people(session, ids), labels)
 
 
 def lots_with_status(session: Session, status: str) -> list[Lot]:

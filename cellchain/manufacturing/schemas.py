@@ -18,6 +18,7 @@ from cellchain.core.schemas import (
     CheckedInteger,
     CheckedList,
     CheckedNested,
+    CheckedRaw,
     CheckedString,
     PageQuery,
     ReasonSchema,
@@ -26,6 +27,7 @@ from cellchain.core.schemas import (
     next_field,
     signature_field,
 )
+from cellchain.equipment.schemas import UsedSchema, instruments_field
 from cellchain.manufacturing.rules import donor
 from cellchain.quality.schemas import QcResultSchema
 from cellchain.ward.schemas import CustodyEventSchema
@@ -133,6 +135,7 @@ class PassageIn(RequestSchema):
     viability_pct = CheckedFloat(required=True)
     seeded_at = CheckedDateTime(required=True)
     harvested_at = CheckedDateTime(required=True)
+    instruments = instruments_field()
 
 
 class PassageSchema(Schema):
@@ -153,6 +156,7 @@ class PassageOut(PassageSchema):
 class HarvestIn(RequestSchema):
     harvested_cells = CheckedInteger(required=True)
     harvested_at = CheckedDateTime(metadata={"description": "default now"})
+    instruments = instruments_field()
 
 
 class HarvestSchema(Schema):
@@ -168,6 +172,7 @@ class FormulationIn(RequestSchema):
     cells_per_ml = CheckedFloat(required=True)
     volume_ml = CheckedFloat(required=True)
     performed_at = CheckedDateTime(metadata={"description": "default now"})
+    instruments = instruments_field()
 
 
 class FormulationSchema(Schema):
@@ -184,8 +189,13 @@ class FormulationOut(FormulationSchema):
 class BatchStepIn(RequestSchema):
     step = CheckedString(required=True, metadata={"description": "a step code of the SOP checklist"})
     passage_number = CheckedInteger(metadata={"description": "for steps recorded per passage"})
-    details = CheckedDict(metadata={"description": "media and reagent lots, notes ... (up to 20 named values)"})
+    details = CheckedDict(metadata={"description": "notes ... (up to 20 named values)"})
+    materials = CheckedList(CheckedRaw(), metadata={
+        "description": "the material lots used at the step: [{material_lot, quantity}], the lot scanned (the "
+                       "supplier's GS1 barcode, this site's ML- label) or the supplier's lot number when unique, the "
+                       "quantity in the lot's unit; each must be released, in date and not held"})
     performed_at = CheckedDateTime(metadata={"description": "default now"})
+    instruments = instruments_field()
 
 
 class StepVerificationSchema(Schema):
@@ -208,6 +218,7 @@ class BatchStepSchema(Schema):
     performed_at = UtcDateTime(attribute="step.performed_at")
     needs_verification = fields.Boolean()
     verification = fields.Nested(StepVerificationSchema, attribute="verified", allow_none=True)
+    instruments = fields.List(fields.Nested(UsedSchema), metadata={"description": "the instruments the step used"})
 
 
 class BatchStepOut(BatchStepSchema):
@@ -277,6 +288,7 @@ class FillIn(RequestSchema):
     preservation = CheckedString(metadata={"description": "fresh (default) or cryopreserved"})
     frozen_at = CheckedDateTime(metadata={"description": "cryopreserved: when the bags were frozen; default the "
                                                         "fill time"})
+    instruments = instruments_field()
     named = CheckedList(CheckedNested(NamedBagIn), metadata={
         "description": "bags made for named subjects' infusion visits; each one's volume gives DOSE_CELLS_PER_KG "
                        "x the subject's current weight"})

@@ -11,13 +11,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
 from cellchain.core.words.notes import note, notes
-from cellchain.core.words.numbers import cells, count
+from cellchain.core.words.numbers import cells
 from cellchain.labelling import record_codes
 from cellchain.labelling.data import LabelSettings
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
@@ -84,7 +85,7 @@ def open_scan():
         db.rollback()
         return _index_page(status=400, fields=refusal.fields)
     if page is None:
-        return _index_page(status=404, fields={"scan": answer.note or "nothing in this database has that scan"})
+        return _index_page(status=404, fields={"scan": answer.note or _("nothing in this database has that scan")})
     if answer.record and answer.record.type == "subject":
         return _index_page(status=400, fields={"scan": "a wristband is scanned on the ward, not in the lab"})
     return redirect(page)
@@ -214,12 +215,12 @@ def _label_links(lot: Lot, has_bags: bool) -> list[tuple[str, str]]:
     if not set(allowed) & current_user().roles:
         return []
     key = lot.lot_number
-    links = [("Culture vessel labels", url_for("labels.print_page", item_type="vessel", key=key))] \
+    links = [(_("Culture vessel labels"), url_for("labels.print_page", item_type="vessel", key=key))] \
         if lot.status == "in_process" else []
-    links.append(("QC sample tube labels", url_for("labels.print_page", item_type="qc", key=key)))
+    links.append((_("QC sample tube labels"), url_for("labels.print_page", item_type="qc", key=key)))
     if has_bags:
-        links.append(("Bag labels printed", url_for("labels.print_page", item_type="lot", key=key)))
-    links.append(("Label reconciliation", url_for("labels.index")))
+        links.append((_("Bag labels printed"), url_for("labels.print_page", item_type="lot", key=key)))
+    links.append((_("Label reconciliation"), url_for("labels.index")))
     return links
 
 def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None = None, section: str = "",
@@ -275,7 +276,8 @@ def _preview_page(lot_id: str):
 def growth(lot_id: str):
     view = lots.lot_view(db.session(), lot_id, batch_steps())
     points = [GrowthPoint(p.number, p.harvested_cells, p.cumulative_doublings) for p in view.passages]
-    return Response(growth_svg(points, title=f"Growth of lot {view.lot.lot_number}"), mimetype="image/svg+xml")
+    title = _("Growth of lot %(lot)s", lot=view.lot.lot_number)
+    return Response(growth_svg(points, title=title), mimetype="image/svg+xml")
 
 
 def _lot_form(lot_id: str, section: str, form: PageForm, action: Callable[[], str]):
@@ -308,7 +310,8 @@ def record_step(lot_id: str):
 
     def action():
         data = {**form.values(), "details": batch.details_from_lines(form.details.data or "")}
-        row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps())
+        row = batch.record_step(db.session(), actor=current_user(), lot_number=lot_id, data=data, steps=batch_steps(),
+                                gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
         return note("step_recorded", step_key=row.step_key)
 
     return _lot_form(lot_id, "steps", form, action)
@@ -365,7 +368,8 @@ def fill_bags(lot_id: str):
     def action():
         filled = bags.fill_bags(db.session(), actor=current_user(), lot_number=lot_id, data=form.values(),
                                 settings=bags.FillSettings.from_config(current_app.config))
-        return note("bags_filled", bags=count(len(filled), "bag"), codes=", ".join(b.bag_code for b in filled))
+        return note("bags_filled", bags=_("1 bag") if len(filled) == 1 else _("%(count)s bags", count=len(filled)),
+                    codes=", ".join(b.bag_code for b in filled))
 
     return _lot_form(lot_id, "fill", form, action)
 
@@ -413,7 +417,8 @@ def fill_placebo():
     def fill():
         filled = bags.fill_placebo(db.session(), actor=current_user(), data=form.values(),
                                    settings=bags.FillSettings.from_config(current_app.config))
-        flash(note("placebo_filled", bags=count(len(filled), "placebo bag"), din=filled[0].din), "success")
+        flash(note("placebo_filled", bags=_("1 placebo bag") if len(filled) == 1
+                   else _("%(count)s placebo bags", count=len(filled)), din=filled[0].din), "success")
         return redirect(url_for("lab.bag_list", din=filled[0].din))
 
     return submit(form, fill, lambda refusal: _placebo_page(refusal, form))

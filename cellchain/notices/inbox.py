@@ -4,12 +4,15 @@ Areas that raise a notice (``quality.holds`` for a hold on a released lot) call 
 recipients' roles; every active user holding one of them gets an item, and, when SMTP is configured, an
 outbox mail in the same transaction, sent after commit (``notices.mail``). Reading and marking read is
 each person's own inbox only.
+
+A notice is worded for each recipient in their language (``users.language``, else the site's
+``DEFAULT_LANGUAGE``; docs/architecture.md, "Languages"): the caller passes its subject and body as
+functions that word them with ``gettext``, and each is called under ``force_locale`` of the recipient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from contextlib import nullcontext
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -26,9 +29,26 @@ from cellchain.people.models import User, UserRole
 from cellchain.people.rules.roles import Actor
 
 MAX_SUBJECT = 200
-# A notice's words: a text, or a function that words it in the language in force when it is called
-# (each recipient's own, docs/architecture.md "Languages").
+
+# A notice's subject or body: a function wording it in the language in force when it is called, or a
+# sentence already worded (read the same by every recipient).
 Words = str | Callable[[], str]
+
+
+def language_of(user: User) -> str:
+    """The language a notice is worded in for ``user``: their choice, else the site's default."""
+    default = current_app.config.get("DEFAULT_LANGUAGE", "en") if has_app_context() else "en"
+    return user.language or default
+
+
+def worded(words: Words, language: str) -> str:
+    """``words`` in ``language``."""
+    if isinstance(words, str):
+        return words
+    if not has_app_context():
+        return words()
+    with force_locale(language):
+        return words()
 
 
 def recipients(session: Session, roles: Iterable[str]) -> list[User]:
@@ -40,27 +60,18 @@ def recipients(session: Session, roles: Iterable[str]) -> list[User]:
 
 def notify(session: Session, *, roles: Iterable[str], kind: str, subject: Words, body: Words,
            link: str = "") -> list[Notification]:
-    """One inbox item per active holder of ``roles``, in this transaction, each with its outbox mail; a
-    ``subject`` or ``body`` given as a function is worded in each recipient's language."""
-    rows = []
-    for user in recipients(session, roles):
-        with _language_of(user):
-            rows.append(Notification(recipient_id=user.id, kind=kind, subject=_said(subject)[:MAX_SUBJECT],
-                                     body=_said(body), link=link))
+    """One inbox item per active holder of ``roles``, worded in their language, in this transaction, each with
+    its outbox mail."""
+    people = recipients(session, roles)
+    languages = {user.id: language_of(user) for user in people}
+    rows = [Notification(recipient_id=user.id, kind=kind, link=link,
+                         subject=worded(subject, languages[user.id])[:MAX_SUBJECT],
+                         body=worded(body, languages[user.id]))
+            for user in people]
     session.add_all(rows)
     session.flush()
-    mail.queue(session, rows)
+    mail.queue(session, rows, languages=languages)
     return rows
-
-
-def _language_of(user: User):
-    if not has_app_context():
-        return nullcontext()
-    return force_locale(user.language or current_app.config["DEFAULT_LANGUAGE"])
-
-
-def _said(words: Words) -> str:
-    return words() if callable(words) else words
 
 
 def inbox(session: Session, *, actor: Actor, unread_only: bool = False,

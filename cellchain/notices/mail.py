@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from flask import current_app, has_app_context
+from flask_babel import force_locale, gettext
 from sqlalchemy import event, or_
 from sqlmodel import Session, select
 
@@ -62,9 +63,15 @@ def _configured() -> SmtpSettings | None:
     return SmtpSettings.from_config(current_app.config) if has_app_context() else None
 
 
-def body_of(notice: Notification) -> str:
-    link = f"\n\nOpen it in cellchain at {notice.link}" if notice.link else ""
-    return f"{notice.body}{link}\n"
+def body_of(notice: Notification, language: str | None = None) -> str:
+    """The mail's text: the notice's body and where to open it, in the recipient's ``language``."""
+    if not notice.link:
+        return f"{notice.body}\n"
+    if language is None or not has_app_context():
+        return f"{notice.body}\n\nOpen it in cellchain at {notice.link}\n"
+    with force_locale(language):
+        link = gettext("Open it in cellchain at %(link)s", link=notice.link)
+    return f"{notice.body}\n\n{link}\n"
 
 
 def message(settings: SmtpSettings, row: OutboxMail) -> EmailMessage:
@@ -90,16 +97,19 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
 
 
-def queue(session: Session, notices: Iterable[Notification]) -> list[OutboxMail]:
+def queue(session: Session, notices: Iterable[Notification],
+          languages: Mapping[int, str] | None = None) -> list[OutboxMail]:
     """An outbox row per notice whose recipient has an address, in this transaction, when the site mails
-    (SMTP configured); the rows are sent once the transaction commits."""
+    (SMTP configured); the rows are sent once the transaction commits. ``languages`` (by recipient id) is
+    what each mail's own words are in."""
     if _configured() is None:
         return []
     notices = list(notices)
     ids = {n.recipient_id for n in notices}
     addresses = dict(session.exec(select(User.id, User.email).where(User.id.in_(list(ids)))).all()) if ids else {}
     rows = [OutboxMail(notification_id=n.id, to_address=addresses[n.recipient_id], subject=n.subject,
-                       body=body_of(n)) for n in notices if addresses.get(n.recipient_id)]
+                       body=body_of(n, (languages or {}).get(n.recipient_id)))
+            for n in notices if addresses.get(n.recipient_id)]
     if rows:
         session.add_all(rows)
         session.flush()

@@ -7,6 +7,7 @@ can show the total on every page (docs/rules.md, "Alerts"):
 - open temperature excursions awaiting QA's decision (QA);
 - lots awaiting release (QA);
 - bags expiring within ``EXPIRY_ALERT_HOURS`` and bags already expired still in stock (lab, nurse, coordinator);
+- instruments past a calibration or maintenance due date (QA, lab: docs/rules.md, "Equipment");
 - infusion visits due in the next ``VISIT_DUE_DAYS`` days with no bag allocated, and allocated bags that can
   no longer be given at their visit, by the reasons of ``trial/rules/allocated_bag.py`` (coordinator).
 """
@@ -22,6 +23,8 @@ from sqlalchemy import and_, case, exists, func, literal, or_
 from sqlmodel import Session, select
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.core.words import N_, translated
+from cellchain.equipment import instruments
 from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.quality.models import Hold
@@ -134,21 +137,28 @@ def for_roles(session: Session, roles: frozenset[str], *, timezone: str, expiry_
     today = now.astimezone(zone).date()
     found: list[Alert] = []
     if "qa" in roles:
-        found += [Alert("excursions_open", open_excursions(session), "temperature excursions await your decision",
-                        "reports.excursions"),
-                  Alert("lots_awaiting_release", lots_awaiting_release(session), "lots wait for release review",
-                        "qa.index")]
+        found += [Alert("excursions_open", open_excursions(session),
+                        translated(N_("temperature excursions await your decision")), "reports.excursions"),
+                  Alert("lots_awaiting_release", lots_awaiting_release(session),
+                        translated(N_("lots wait for release review")), "qa.index")]
+    if roles & {"qa", "lab"}:
+        found.append(Alert("instruments_overdue", instruments.overdue_count(session, today=today),
+                           translated(N_("instruments are past their calibration or maintenance due date")),
+                           "equipment.index"))
     if roles & EXPIRING_ROLES:
         found.append(Alert("bags_expiring", bags_expiring(session, now=now, hours=expiry_hours),
-                           f"bags expire within {expiry_hours} hours", "home.alerts_page"))
+                           translated(N_("bags expire within {hours} hours")).format(hours=expiry_hours),
+                           "home.alerts_page"))
         if roles & {"lab", "nurse"}:
             found.append(Alert("bags_expired", bags_expired(session, now=now),
-                               "expired bags are still in stock: discard them", "handover.expired_page"))
+                               translated(N_("expired bags are still in stock: discard them")),
+                               "handover.expired_page"))
     if "coordinator" in roles:
         found += [Alert("visits_due_without_bag", _unallocated_due(session, today=today),
-                        f"infusion visits in the next {VISIT_DUE_DAYS} days have no bag allocated", "trial.index"),
+                        translated(N_("infusion visits in the next {days} days have no bag allocated")).format(
+                            days=VISIT_DUE_DAYS), "trial.index"),
                   Alert("allocated_bags_unusable", unusable_allocated(session, today=today, zone=zone),
-                        "allocated bags can no longer be given at their visit", "trial.index")]
+                        translated(N_("allocated bags can no longer be given at their visit")), "trial.index")]
     return [alert for alert in found if alert.count]
 
 

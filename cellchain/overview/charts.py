@@ -65,14 +65,14 @@ def _bars(bars: Sequence[Bar], top: int) -> list[str]:
     return parts
 
 
-def bar_chart_svg(bars: Sequence[Bar], *, title: str, caption: str = "") -> str:
+def bar_chart_svg(bars: Sequence[Bar], *, title: str, caption: str = "", empty: str = "Nothing to show") -> str:
     """An SVG document with one ``rect.bar`` per entry of ``bars``, in order, on a shared value axis."""
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label={quoteattr(title)}>'
             f'<title>{escape(title)}</title><rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>')
     parts = [head, _text(LEFT, 20, title, anchor="start", size=14)]
     if not bars:
-        parts.append(_text(WIDTH / 2, HEIGHT / 2, "Nothing to show"))
+        parts.append(_text(WIDTH / 2, HEIGHT / 2, empty))
         return "\n".join([*parts, "</svg>"])
     top = _scale_top([b.value for b in bars])
     parts += _value_axis(top) + _bars(bars, top)

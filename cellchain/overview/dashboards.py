@@ -26,6 +26,9 @@ from cellchain.audit import row_changes
 from cellchain.audit.models import AuditTypeCount, RowChange
 from cellchain.core.errors import Reason
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
+from cellchain.equipment import instruments
+from cellchain.equipment.rules import validity
 from cellchain.manufacturing import bags, collections
 from cellchain.manufacturing import lots as lot_service
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -54,13 +57,13 @@ UNRECORDED_SHOWN = 20
 CLINICAL_DEVIATIONS_SHOWN = 10
 """The newest clinical protocol deviations not closed that a dashboard lists; the count says how many in all."""
 AREAS: dict[str, tuple[str, ...]] = {
-    "Manufacturing": ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
+    N_("Manufacturing"): ("collection", "collection_custody", "lot", "passage", "batch_step", "bag", "bag_custody",
                       "placebo_fill", "label_print"),
-    "QC and release": ("qc_result", "specification", "deviation", "excursion", "hold"),
-    "Trial": ("subject", "visit", "allocation", randomization.RECORD_TYPE),
-    "Ward": ("bedside_check", "infusion"),
-    "People and signatures": ("user", "login", "api_token", "signature"),
-    "Safety": ("adverse_event", "sae_report", "clinical_deviation"),
+    N_("QC and release"): ("qc_result", "specification", "deviation", "excursion", "hold"),
+    N_("Trial"): ("subject", "visit", "allocation", randomization.RECORD_TYPE),
+    N_("Ward"): ("bedside_check", "infusion"),
+    N_("People and signatures"): ("user", "login", "api_token", "signature"),
+    N_("Safety"): ("adverse_event", "sae_report", "clinical_deviation"),
 }
 """The audit trail's record types grouped by the area of work that writes them."""
 
@@ -73,6 +76,7 @@ class Settings:
     passage_interval_days: int
     passage_limit: int
     steps: Sequence[StepDef] = DEFAULT_STEPS
+    equipment_due_days: int = 30
 
 
 # --- lab ----------------------------------------------------------------------------------------------
@@ -155,6 +159,9 @@ class QaPanel:
     lots: list[LotForReview]
     deviations: list[OpenDeviation]
     excursions: list[OpenExcursion]
+    # calibrations and maintenance overdue or due within ``Settings.equipment_due_days`` (docs/rules.md, "Equipment")
+    instruments_due: list[validity.Due] = field(default_factory=list)
+    due_days: int = 30
 
 
 def _item_codes(session: Session, excursions: Sequence[Excursion]) -> dict[tuple[str, int], str]:
@@ -177,9 +184,12 @@ def qa_panel(session: Session, settings: Settings, reviewer: Actor) -> QaPanel:
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_(lot_ids))).all())
     excursions = custody.list_excursions(session, status="open")
     codes = _item_codes(session, excursions)
+    today = utcnow().astimezone(ZoneInfo(settings.timezone)).date()
     return QaPanel([LotForReview(lot, gaps[lot.id]) for lot in waiting],
                    [OpenDeviation(d, numbers.get(d.lot_id)) for d in open_deviations],
-                   [OpenExcursion(e, codes.get((e.item_type, e.item_id), str(e.item_id))) for e in excursions])
+                   [OpenExcursion(e, codes.get((e.item_type, e.item_id), str(e.item_id))) for e in excursions],
+                   instruments.falls_due(session, today=today, days=settings.equipment_due_days),
+                   settings.equipment_due_days)
 
 
 # --- QC -----------------------------------------------------------------------------------------------
@@ -348,7 +358,7 @@ def auditor_panel(session: Session) -> AuditorPanel:
         areas.append(AreaCount(area, sum(n for _, n in found), found))
     other = sorted((t, n) for t, n in per_type.items() if t not in placed)
     if other:
-        areas.append(AreaCount("Other", sum(n for _, n in other), other))
+        areas.append(AreaCount(N_("Other"), sum(n for _, n in other), other))
     outside = row_changes.newest(session, limit=OUTSIDE_SHOWN + 1)
     return AuditorPanel(sum(per_type.values()), areas, outside[:OUTSIDE_SHOWN], len(outside) > OUTSIDE_SHOWN)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g, url_for
 
 from cellchain.core import db
+from cellchain.core.words import N_, translated
 from cellchain.notices import inbox
 from cellchain.overview import alerts
 from cellchain.people import security
@@ -12,15 +13,17 @@ from cellchain.people.rules.roles import Actor, role_title
 
 # (label, endpoint): who sees an entry is who may open its page, as the page's ``roles_required`` says.
 NAV: tuple[tuple[str, str], ...] = (
-    ("Scan", "scan.station"), ("Search", "scan.search_page"),
-    ("Lab", "lab.index"), ("Cell banks", "banks.index"), ("Storage", "storage.index"),
-    ("QC", "qc.index"), ("QA review", "qa.index"), ("Holds", "qa.hold_list"), ("Trial", "trial.index"),
-    ("Returned bags", "trial.returns"),
-    ("Safety", "safety.index"), ("Protocol deviations", "safety.deviations"),
-    ("Ward", "ward.index"), ("Hand-over", "handover.page"), ("Thaw", "ward.thaw_page"), ("Reports", "reports.index"),
-    ("Labels", "labels.index"), ("Expired bags", "handover.expired_page"),
-    ("Alerts", "home.alerts_page"), ("Audit trail", "audit.trail"),
-    ("Users", "admin.users"),
+    (N_("Scan"), "scan.station"), (N_("Search"), "scan.search_page"),
+    (N_("Lab"), "lab.index"), (N_("Cell banks"), "banks.index"), (N_("Storage"), "storage.index"),
+    (N_("Equipment"), "equipment.index"),
+    ("QC", "qc.index"), (N_("QA review"), "qa.index"), (N_("Holds"), "qa.hold_list"), (N_("Trial"), "trial.index"),
+    (N_("Returned bags"), "trial.returns"),
+    (N_("Safety"), "safety.index"), (N_("Protocol deviations"), "safety.deviations"),
+    (N_("Ward"), "ward.index"), (N_("Hand-over"), "handover.page"), (N_("Thaw"), "ward.thaw_page"),
+    (N_("Reports"), "reports.index"), (N_("Labels"), "labels.index"), (N_("Expired bags"), "handover.expired_page"),
+    (N_("Alerts"), "home.alerts_page"), (N_("Audit trail"), "audit.trail"),
+    (N_("Users"), "admin.users"),
+    (N_("Label printers"), "printers.printers_page"),
 )
 
 
@@ -30,10 +33,10 @@ def roles_of(endpoint: str) -> frozenset[str]:
 
 
 def menu_for(user: Actor | None) -> list[tuple[str, str]]:
-    """(label, url) of every area page the user's roles may open."""
+    """(label, url) of every area page the user's roles may open, the label in the reader's language."""
     if user is None:
         return []
-    return [(label, url_for(endpoint)) for label, endpoint in NAV if roles_of(endpoint) & user.roles]
+    return [(translated(label), url_for(endpoint)) for label, endpoint in NAV if roles_of(endpoint) & user.roles]
 
 
 def inbox_unread() -> int:

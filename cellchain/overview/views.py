@@ -4,6 +4,7 @@ the small charts those panels show; and the API document as a page."""
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext, ngettext
 
 from cellchain.core import db
 from cellchain.core.types import utcnow
@@ -21,7 +22,8 @@ def _settings() -> dashboards.Settings:
     return dashboards.Settings(timezone=config["SITE_TIMEZONE"],
                                passage_interval_days=config["PASSAGE_INTERVAL_DAYS"],
                                passage_limit=config["PASSAGE_LIMIT"],
-                               steps=batch.step_definitions(config["BATCH_RECORD_STEPS"]))
+                               steps=batch.step_definitions(config["BATCH_RECORD_STEPS"]),
+                               equipment_due_days=config["EQUIPMENT_DUE_DAYS"])
 
 
 @bp.route("/")
@@ -44,11 +46,15 @@ def infusions_per_week():
     """Completed infusions per ISO week (site time) over the last weeks, as an SVG bar chart."""
     zone = current_app.config["SITE_TIMEZONE"]
     weeks = dashboards.infusions_per_week(db.session(), timezone=zone, today=visits.site_today(zone))
-    bars = [charts.Bar(w.key, w.label, w.count, f"week {w.key} (from {w.monday:%Y-%m-%d}): "
-                                                f"{w.count} infusion{'s' if w.count != 1 else ''} completed")
+    bars = [charts.Bar(w.key, w.label, w.count, ngettext(
+                "week %(week)s (from %(monday)s): %(num)d infusion completed",
+                "week %(week)s (from %(monday)s): %(num)d infusions completed", w.count,
+                week=w.key, monday=w.monday.isoformat()))
             for w in weeks]
-    caption = f"{sum(w.count for w in weeks)} completed in the last {len(weeks)} ISO weeks (site time)"
-    svg = charts.bar_chart_svg(bars, title="Completed infusions per week", caption=caption)
+    caption = gettext("%(count)s completed in the last %(weeks)s ISO weeks (site time)",
+                      count=sum(w.count for w in weeks), weeks=len(weeks))
+    svg = charts.bar_chart_svg(bars, title=gettext("Completed infusions per week"), caption=caption,
+                               empty=gettext("Nothing to show"))
     return Response(svg, mimetype="image/svg+xml")
 
 

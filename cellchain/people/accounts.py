@@ -18,6 +18,7 @@ from cellchain.core import db
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Forbidden, Invalid, NotFound, Reason, Refused, Unauthenticated
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.languages.selection import LANGUAGES
 from cellchain.people import principals
 from cellchain.people.models import ApiToken, LoginSession, RoleGrant, User, UserRole
@@ -69,16 +70,19 @@ def check_role_set(roles: Iterable[str], *, policy: Policy) -> None:
 def _roles_problem(roles: list[str]) -> str | None:
     unknown = [r for r in roles if r not in ROLES]
     if not roles or unknown:
-        return f"choose from {', '.join(ROLES)}" + (f" (unknown: {', '.join(unknown)})" if unknown else "")
+        if unknown:
+            return translated(N_("choose from {roles} (unknown: {unknown})")).format(roles=", ".join(ROLES),
+                                                                                 unknown=", ".join(unknown))
+        return translated(N_("choose from {roles}")).format(roles=", ".join(ROLES))
     return None
 
 
 def _validate_new(username: str, full_name: str, password: str, roles: list[str]) -> None:
     fields = {}
     if not username or len(username) > 64 or not set(username) <= USERNAME_CHARS:
-        fields["username"] = "use 1-64 lower-case letters, digits, '.', '_' or '-'"
+        fields["username"] = translated(N_("use 1-64 lower-case letters, digits, '.', '_' or '-'"))
     if not full_name.strip() or len(full_name) > 200:
-        fields["full_name"] = "give the person's printed name (it appears on signatures)"
+        fields["full_name"] = translated(N_("give the person's printed name (it appears on signatures)"))
     problem = passwords.password_problem(password, username=username, full_name=full_name)
     if problem:
         fields["password"] = problem
@@ -111,7 +115,7 @@ def create_user(session: Session, *, actor: Actor | None, username: str, full_na
     _validate_new(username, full_name, password, roles)
     check_role_set(roles, policy=policy)
     if find_user(session, username):
-        raise Invalid({"username": f"'{username}' is taken"})
+        raise Invalid({"username": translated(N_("'{username}' is taken")).format(username=username)})
     granted = sorted(set(roles)) if actor is None else []
     user = User(username=username, full_name=full_name.strip(),
                 password_hash=generate_password_hash(password, method=policy.hash_method),
@@ -169,10 +173,11 @@ def check_credentials(session: Session, username: str, password: str, *, policy:
         user_id = user.id  # captured now: the request's rollback expires the loaded object
         db.defer(lambda s: trail.record(s, actor=None, record_type="user", record_id=user_id,
                                         action=f"{action}_locked", new={"username": username}))
-        raise Forbidden("this account is locked after repeated failed passwords; an administrator can unlock it")
+        raise Forbidden(translated(N_("this account is locked after repeated failed passwords; an administrator can "
+                                       "unlock it")))
     if not password_matches(user, password, policy=policy) or (user is not None and not user.active):
         db.defer(lambda s: _register_failure(s, username, action, policy.max_failed_logins))
-        raise Unauthenticated("the username or password is wrong")
+        raise Unauthenticated(translated(N_("the username or password is wrong")))
     if user.failed_logins:
         user.failed_logins = 0
         session.add(user)
@@ -188,7 +193,7 @@ def login(session: Session, username: str, password: str, *, policy: Policy) -> 
 def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
     require_role(actor.roles, "admin", action="unlock accounts")
     if not reason.strip():
-        raise Invalid({"reason": "say why the account is unlocked"})
+        raise Invalid({"reason": translated(N_("say why the account is unlocked"))})
     user = get_user(session, user_id)
     if user.id == actor.id:
         raise Refused(Reason(OWN_ACCOUNT, variant="unlock"))
@@ -212,7 +217,7 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str],
     if roles_problem := _roles_problem(roles):
         fields["roles"] = roles_problem
     if not reason.strip() or len(reason) > MAX_GRANT_REASON:
-        fields["reason"] = f"say why the roles change (up to {MAX_GRANT_REASON} characters)"
+        fields["reason"] = translated(N_("say why the roles change (up to {n} characters)")).format(n=MAX_GRANT_REASON)
     if fields:
         raise Invalid(fields)
     if user.id == actor.id:
@@ -262,9 +267,9 @@ def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, re
     require_role(actor.roles, "admin", action="deactivate accounts")
     user = get_user(session, user_id)
     if user.id == actor.id and not active:
-        raise Invalid({"active": "you cannot deactivate your own account"})
+        raise Invalid({"active": translated(N_("you cannot deactivate your own account"))})
     if not reason.strip():
-        raise Invalid({"reason": "say why"})
+        raise Invalid({"reason": translated(N_("say why"))})
     old = user.active
     user.active = active
     user.auth_version += 1
@@ -285,7 +290,8 @@ def _email(value: Any) -> str | None:
     local, _, host = text.partition("@")
     if (not local or "." not in host or host.startswith(".") or host.endswith(".") or len(text) > MAX_EMAIL
             or any(c.isspace() for c in text) or "@" in host):
-        raise Invalid({"email": "an e-mail address such as name@hospital.example, or empty to clear it"})
+        raise Invalid({"email": translated(N_(
+            "an e-mail address such as name@hospital.example, or empty to clear it"))})
     return text
 
 
@@ -308,14 +314,14 @@ def _new_password_fields(current: str, new: str, repeat: str, *, username: str,
     """What is wrong with a password change's three inputs, by input name (the messages hold no password)."""
     fields: dict[str, str] = {}
     if not current:
-        fields["current_password"] = "type your current password"  # noqa: S105 (a message)
+        fields["current_password"] = translated(N_("type your current password"))
     problem = passwords.password_problem(new, username=username, full_name=full_name)
     if problem:
         fields["new_password"] = problem
     elif new != repeat:
-        fields["repeat_password"] = "the two new passwords differ; type the same one twice"  # noqa: S105
+        fields["repeat_password"] = translated(N_("the two new passwords differ; type the same one twice"))
     elif new == current:
-        fields["new_password"] = "choose a password other than the current one"  # noqa: S105
+        fields["new_password"] = translated(N_("choose a password other than the current one"))
     return fields
 
 
@@ -337,7 +343,7 @@ def change_password(session: Session, *, actor: Actor, current: str, new: str, r
     try:
         check_credentials(session, user.username, current, policy=policy, action="password_change_failed")
     except Unauthenticated:
-        raise Invalid({"current_password": "the current password is wrong"}) from None
+        raise Invalid({"current_password": translated(N_("the current password is wrong"))}) from None
     user.password_hash = generate_password_hash(new, method=policy.hash_method)
     user.auth_version += 1
     session.add(user)

@@ -36,6 +36,7 @@ from sqlmodel import Session, select
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Throttled
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.people import principals
 from cellchain.people.models import LoginAttempt, LoginSession, User
 from cellchain.people.rules.roles import Principal
@@ -88,11 +89,13 @@ def refuse_if_throttled(session: Session, address: str | None, account: str | No
     for_address = _wait(session, policy.address_failures, policy.window, where)
     if for_address is not None:
         wait = int(max(for_address, for_account or 0)) + 1
-        raise Throttled(f"too many failed logins from this address; try again in {wait} seconds", retry_after=wait)
+        raise Throttled(translated(N_("too many failed logins from this address; try again in {seconds} seconds"))
+                        .format(seconds=wait), retry_after=wait)
     if for_account is not None:
         wait = int(for_account) + 1
-        raise Throttled(f"too many failed logins for this user name from this address; try again in {wait} seconds "
-                        "(other people can still log in here)", retry_after=wait)
+        raise Throttled(translated(N_("too many failed logins for this user name from this address; try again in "
+                                      "{seconds} seconds (other people can still log in here)")).format(seconds=wait),
+                        retry_after=wait)
 
 
 def record_failure(session: Session, address: str | None, account: str | None, *, policy: ThrottlePolicy) -> None:

@@ -15,18 +15,20 @@ would lock that other person out. Here a wrong password in someone else's signat
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlmodel import Session
 
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, Throttled, Unauthenticated
+from cellchain.core.words import N_, translated
 from cellchain.notices import inbox
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor
 
 NOTICE_KIND = "signature_failed"
-WRONG = "the co-signer's username or password is wrong"
+WRONG = N_("the co-signer's username or password is wrong")
 
 
 def typist_key(user_id: int) -> str:
@@ -51,17 +53,18 @@ def check_cosigner(session: Session, *, typist: Actor, username: str, password: 
     try:
         login_guard.refuse_if_throttled(session, typist_key(typist.id), typist.username, policy=limits)
     except Throttled as throttled:
-        raise Throttled(f"too many wrong passwords were typed into other people's signatures from your account; "
-                        f"try again in {throttled.retry_after} seconds", retry_after=throttled.retry_after) from None
+        raise Throttled(translated(N_("too many wrong passwords were typed into other people's signatures from your "
+                                      "account; try again in {seconds} seconds")).format(seconds=throttled.retry_after),
+                        retry_after=throttled.retry_after) from None
     signer = accounts.find_user(session, username)
     if signer is not None and signer.is_locked:
-        raise Forbidden("the co-signer's account is locked; an administrator can unlock it")
+        raise Forbidden(translated(N_("the co-signer's account is locked; an administrator can unlock it")))
     if not accounts.password_matches(signer, password, policy=policy) or (signer is not None and not signer.active):
         who = (typist.id, typist.username)
         named, known = username[:64], signer is not None
         db.defer(lambda s: record_failure(s, typist_id=who[0], typist_username=who[1], signer=named,
                                           known_user=known, policy=policy))
-        raise Unauthenticated(WRONG)
+        raise Unauthenticated(translated(WRONG))
     return signer
 
 
@@ -72,7 +75,9 @@ def record_failure(session: Session, *, typist_id: int, typist_username: str, si
     trail.record(session, actor=None, record_type="user", record_id=typist_id, action="cosignature_failed",
                  new={"typist": typist_username, "signer": signer, "known_user": known_user})
     inbox.notify(session, roles=("qa",), kind=NOTICE_KIND,
-                 subject=f"Wrong password in a co-signature typed by {typist_username}",
-                 body=f"{typist_username} sent a signature for '{signer}' with a wrong password. It counts against "
-                      f"{typist_username} only; '{signer}' is not locked. Repeated tries are throttled and may be "
-                      "someone guessing a colleague's password.")
+                 subject=lambda: gettext("Wrong password in a co-signature typed by %(typist)s",
+                                         typist=typist_username),
+                 body=lambda: gettext(
+                     "%(typist)s sent a signature for '%(signer)s' with a wrong password. It counts against "
+                     "%(typist)s only; '%(signer)s' is not locked. Repeated tries are throttled and may be "
+                     "someone guessing a colleague's password.", typist=typist_username, signer=signer))

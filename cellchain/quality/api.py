@@ -15,6 +15,7 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Reason
 from cellchain.core.schemas import FILE_BODY
 from cellchain.core.web import next_cursor, page_request
+from cellchain.labelling.site import relabel
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.manufacturing.models import Lot
@@ -115,11 +116,13 @@ class Decision:
     lot: Lot
     signature: Signature | None
     certificate: str
+    labels_to_replace: list[Any]  # the bag labels printed in quarantine (labelling/site/relabel.py)
 
 
 def _decision(lot: Lot) -> Decision:
     return Decision(lot, release.decision_signature(db.session(), lot),
-                    url_for("api.release_certificate_pdf", lot_id=lot.lot_number))
+                    url_for("api.release_certificate_pdf", lot_id=lot.lot_number),
+                    relabel.to_replace(db.session(), lot))
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,12 @@ QA and the investigators when it is placed. docs/rules.md, "Quality: holds".
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_
 from sqlmodel import Session, select
 
@@ -31,8 +31,10 @@ from cellchain.audit.models import Signature
 from cellchain.banking.models import CellBank
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
-from cellchain.core.words import N_, translated
+from cellchain.core.words import N_, numbers, translated
+from cellchain.core.words.labels import label
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.materials.models import MaterialLot
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -176,25 +178,27 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_([r.lot_id for r in raised])))
                    .all()) if raised else {}
     for row in raised:
+        number = numbers[row.lot_id]
         inbox.notify(session, roles=NOTIFIED_ROLES, kind=hold_rules.LOT_ON_HOLD,
-                     subject=_lot_hold_subject(numbers[row.lot_id], result.test_code),
-                     body=_lot_hold_body(numbers[row.lot_id], row, lot), link=f"/qa/holds/{row.id}")
+                     subject=_lot_hold_subject(number, result.test_code),
+                     body=_lot_hold_body(number, row.id, cause, None if row.lot_id == lot.id else lot.lot_number),
+                     link=f"/qa/holds/{row.id}")
     return raised
 
 
-def _lot_hold_subject(number: str, test_code: str):
-    return lambda: _("HOLD on released lot %(lot)s: %(test)s out of specification", lot=number, test=test_code)
+def _lot_hold_subject(number: str, test_code: str) -> Callable[[], str]:
+    return lambda: gettext("HOLD on released lot %(lot)s: %(test)s out of specification", lot=number, test=test_code)
 
 
-def _lot_hold_body(number: str, row: Hold, lot: Lot):
-    """The notice's words, in its recipient's language (the cause is stored as it was worded)."""
+def _lot_hold_body(number: str, hold_id: int, cause: str, bank_lot: str | None) -> Callable[[], str]:
+    """The notice of a lot held by a result, worded in its recipient's language (``inbox.notify``)."""
     def words() -> str:
-        origin = "" if row.lot_id == lot.id else " " + _("Its cells come from the cell bank of lot %(lot)s.",
-                                                           lot=lot.lot_number)
-        return (_("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=row.id, cause=row.cause)
-                + origin + " " + _("Bags still in stock are refused at allocation, dispatch and the bedside. "
-                                   "Subjects already infused from this lot are listed on the hold page for the "
-                                   "treating physician."))
+        origin = "" if bank_lot is None else " " + gettext("Its cells come from the cell bank of lot %(lot)s.",
+                                                           lot=bank_lot)
+        return (gettext("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=hold_id, cause=cause)
+                + origin + " " + gettext("Bags still in stock are refused at allocation, dispatch and the bedside. "
+                                         "Subjects already infused from this lot are listed on the hold page for "
+                                         "the treating physician."))
     return words
 
 
@@ -328,27 +332,32 @@ def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
     link = f"/lookback/{ref.kind}/{ref.code}" if row.recall else f"/qa/holds/{row.id}"
     found = lookback.of_item(session, ref) if row.recall else None
 
-    def body() -> str:  # worded in each recipient's language
-        held = hold_rules.item_words(ref.kind, ref.code)
-        text = _("%(item)s is on hold (hold %(hold)s): %(cause)s. Everything derived from it is refused at "
-                 "allocation, dispatch, fill and the bedside until QA lifts the hold.",
-                 item=held[:1].upper() + held[1:], hold=row.id, cause=row.cause)
+    def held() -> str:  # "cord A9999...", as hold_rules.item_words names it, in the reader's language
+        return f"{label(ref.kind)} {ref.code}"
+
+    def body() -> str:
+        item = held()
+        words = gettext("%(item)s is on hold (hold %(id)s): %(cause)s. Everything derived from it is refused at "
+                        "allocation, dispatch, fill and the bedside until QA lifts the hold.",
+                        item=item[:1].upper() + item[1:], id=row.id, cause=row.cause)
         if found is None:
-            return text
-        lines = [_("  %(subject)s (week %(week)s): bag %(bag)s, infused %(when)s UTC", subject=r.subject_code,
-                   week=r.week, bag=r.bag_code, when=f"{r.started_at:%Y-%m-%d %H:%M}") for r in found.subjects]
-        counts = _("%(lots)s lots, %(banks)s banks, %(vials)s vials, %(bags)s bags", lots=found.count("lot"),
-                   banks=found.count("bank"), vials=found.count("vial"), bags=found.count("bag"))
-        return (text + "\n\n" + _("RECALL look-back: %(counts)s derived from it; %(subjects)s subjects infused",
-                                   counts=counts, subjects=len(found.subjects))
-                + (":\n" + "\n".join(lines) if lines else ".")
-                + "\n" + _("The treating physicians must be told. The full look-back (page, PDF, CSV) is linked."))
+            return words
+        lines = [gettext("  %(subject)s (week %(week)s): bag %(bag)s, infused %(when)s UTC", subject=r.subject_code,
+                         week=r.week, bag=r.bag_code, when=f"{r.started_at:%Y-%m-%d %H:%M}") for r in found.subjects]
+        # each kind's plural ("1 lots" as the look-back's summary has always written it)
+        counts = gettext(", ").join(translated(numbers.COUNTED[kind][1]).format(n=found.count(kind))
+                                    for kind in ("lot", "bank", "vial", "bag"))
+        return (words + "\n\n"
+                + gettext("RECALL look-back: %(counts)s derived from it; %(n)s subjects infused", counts=counts,
+                          n=len(found.subjects))
+                + (gettext(":") + "\n" + "\n".join(lines) if lines else gettext("."))
+                + "\n" + gettext("The treating physicians must be told. The full look-back (page, PDF, CSV) is "
+                                  "linked."))
 
     def subject() -> str:
-        held = hold_rules.item_words(ref.kind, ref.code)
         if row.recall:
-            return _("RECALL of %(item)s: %(cause)s", item=held, cause=row.cause)
-        return _("HOLD of %(item)s: %(cause)s", item=held, cause=row.cause)
+            return gettext("RECALL of %(item)s: %(cause)s", item=held(), cause=row.cause)
+        return gettext("HOLD of %(item)s: %(cause)s", item=held(), cause=row.cause)
 
     inbox.notify(session, roles=NOTIFIED_ROLES, kind="recall" if row.recall else hold_rules.ITEM_ON_HOLD,
                  subject=subject, body=body, link=link)
@@ -422,12 +431,14 @@ def open_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
 
 
 def _holds(open_only: bool, lot_id: int | None) -> Any:
-    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din).label("code")
+    code = func.coalesce(Lot.lot_number, CellBank.bank_code, Bag.bag_code, Collection.din,
+                         MaterialLot.code).label("code")
     statement = (select(Hold, code)
                  .outerjoin(Lot, and_(Hold.item_kind == "lot", Lot.id == Hold.item_id))
                  .outerjoin(CellBank, and_(Hold.item_kind == "bank", CellBank.id == Hold.item_id))
                  .outerjoin(Bag, and_(Hold.item_kind == "bag", Bag.id == Hold.item_id))
-                 .outerjoin(Collection, and_(Hold.item_kind == "collection", Collection.id == Hold.item_id)))
+                 .outerjoin(Collection, and_(Hold.item_kind == "collection", Collection.id == Hold.item_id))
+                 .outerjoin(MaterialLot, and_(Hold.item_kind == "material_lot", MaterialLot.id == Hold.item_id)))
     if open_only:
         statement = statement.where(Hold.lifted_at.is_(None))
     if lot_id is not None:

@@ -55,7 +55,7 @@ class QcResult(SQLModel, table=True):
     after_release: bool = Field(default=False)
 
 
-HOLD_ITEM_KINDS = ("collection", "bank", "lot", "bag")
+HOLD_ITEM_KINDS = ("collection", "bank", "lot", "bag", "material_lot")
 
 
 class Hold(SQLModel, table=True):

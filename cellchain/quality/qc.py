@@ -26,6 +26,7 @@ from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.lot_access import lock_lot
 from cellchain.manufacturing.models import Collection, Lot
 from cellchain.people.rules.roles import Actor, require_role
@@ -62,7 +63,7 @@ def _optional_text(value: Any, name: str, fields: dict[str, str]) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or len(value) > MAX_REASON:
-        fields[name] = f"text of up to {MAX_REASON} characters"
+        fields[name] = translated(N_("text of up to {max_reason} characters")).format(max_reason=MAX_REASON)
         return None
     return value.strip() or None
 
@@ -74,7 +75,7 @@ def _repeat_of(value: Any, fields: dict[str, str]) -> int | None:
         return int(value)
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
-    fields["repeat_of"] = "the id of the result this one repeats"
+    fields["repeat_of"] = translated(N_("the id of the result this one repeats"))
     return None
 
 
@@ -83,16 +84,17 @@ def parse_result(data: Mapping[str, Any]) -> ResultInput:
     fields: dict[str, str] = {}
     test = data.get("test")
     if not isinstance(test, str) or not test.strip():
-        fields["test"] = "the test code, e.g. viability or sterility"
+        fields["test"] = translated(N_("the test code, e.g. viability or sterility"))
     value = data.get("value")
     if isinstance(value, bool) or not isinstance(value, str | int | float) or value == "":
-        fields["value"] = "the result: a number, or a word such as negative or normal"
+        fields["value"] = translated(N_("the result: a number, or a word such as negative or normal"))
     stage = data.get("sample_stage")
     if not isinstance(stage, str) or stage.strip().lower() not in spec_limits.SAMPLE_STAGES:
-        fields["sample_stage"] = f"where the sample was taken: one of {', '.join(spec_limits.SAMPLE_STAGES)}"
+        fields["sample_stage"] = translated(N_(
+            "where the sample was taken: one of {choices}")).format(choices=', '.join(spec_limits.SAMPLE_STAGES))
     sampled_at = None
     if data.get("sampled_at") in (None, ""):
-        fields["sampled_at"] = "when the sample was taken (site time)"
+        fields["sampled_at"] = translated(N_("when the sample was taken (site time)"))
     else:
         try:
             sampled_at = parse_instant(data["sampled_at"], "sampled_at")
@@ -145,10 +147,12 @@ def _repeated(session: Session, lot: Lot, entry: ResultInput) -> QcResult | None
             raise Refused(Reason(QC_RESULT_EXISTS, test=entry.test, id=latest.id, value=latest.value))
         return None
     if not entry.reason:
-        raise Invalid({"reason": "a repeat test needs the reason it was repeated"})
+        raise Invalid({"reason": translated(N_("a repeat test needs the reason it was repeated"))})
     repeated = next((row for row in earlier if row.id == entry.repeat_of), None)
     if repeated is None:
-        raise Invalid({"repeat_of": f"result {entry.repeat_of} is not a {entry.test} result of lot {lot.lot_number}"})
+        raise Invalid({"repeat_of": translated(N_(
+            "result {repeat_of} is not a {test} result of lot {lot_number}")).format(
+            repeat_of=entry.repeat_of, test=entry.test, lot_number=lot.lot_number)})
     if repeated.id != latest.id:
         raise Refused(Reason(QC_REPEAT_NOT_LATEST, id=repeated.id, test=entry.test, id2=latest.id))
     return repeated
@@ -302,8 +306,8 @@ def rows_by_test(items: Any) -> dict[str, Mapping[str, Any]]:
     """The API's ``results`` list as ``record_results`` takes it (by test code), naming a malformed item or a
     test given twice as ``results[i]``."""
     if not isinstance(items, list) or not items:
-        raise Invalid({"results": "a list of results, one per test: {test, value, sample_stage, sampled_at, "
-                                  "tested_at?}"})
+        raise Invalid({"results": translated(N_("a list of results, one per test: {{test, value, sample_stage, "
+                                                "sampled_at, tested_at?}}")).format()})
     rows: dict[str, Mapping[str, Any]] = {}
     fields = {}
     for index, item in enumerate(items):
@@ -336,18 +340,19 @@ def record_results(session: Session, *, actor: Actor, lot_number: str, rows: Map
             entry = parse_result({**data, "test": test})
             if entry.test not in open_codes:
                 spec.find(entry.test)  # an unknown test is named as such
-                fields[f"{test}.test"] = f"{test} already has a result; a repeat is recorded on its own, with a reason"
+                fields[f"{test}.test"] = translated(N_(
+                    "{test} already has a result; a repeat is recorded on its own, with a reason")).format(test=test)
                 continue
             spec_limits.judge(spec.find(entry.test), entry.value)
             _check_times(session, lot, entry)
             if entry.repeat_of is not None:
-                fields[f"{test}.repeat_of"] = "the whole-lot form records first results only"
+                fields[f"{test}.repeat_of"] = translated(N_("the whole-lot form records first results only"))
                 continue
             entries.append(entry)
         except Invalid as refusal:
             fields.update({f"{test}.{name}": message for name, message in refusal.fields.items()})
     if not rows:
-        fields["results"] = "enter at least one result"
+        fields["results"] = translated(N_("enter at least one result"))
     if fields:
         raise Invalid(fields)
     return [record_result(session, actor=actor, lot_number=lot_number, entry=entry, tz=tz) for entry in entries]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.words.notes import note, notes
-from cellchain.core.words.numbers import count
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
 from cellchain.quality import deviations, qc
@@ -90,7 +90,8 @@ def record_batch(lot_id: str):
         rows = qc.record_results(session, actor=current_user(), lot_number=lot_id, rows=form.rows(codes),
                                  tz=site_zone())
         out = [row.test_code for row in rows if not row.within_spec]
-        flash(notes(note("qc_results_recorded", results=count(len(rows), "result")),
+        flash(notes(note("qc_results_recorded", results=_("1 result") if len(rows) == 1
+                         else _("%(count)s results", count=len(rows))),
                     note("qc_results_out_of_spec", tests=", ".join(out)) if out else ""),
               "warning" if out else "success")
         return redirect(url_for("qc.lot", lot_id=lot_id))

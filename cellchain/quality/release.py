@@ -20,9 +20,10 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.words import N_, translated
+from cellchain.labelling.site import relabel
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot
-from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
+from cellchain.manufacturing.models import Bag, Collection, LabelPrint, Lot, Passage
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -234,6 +235,7 @@ class Review:
     pending_after_release: list[SpecTest]
     holds: list[Hold]
     inherited: list[Inherited]
+    relabel: list[LabelPrint]  # after release: the bag labels printed in quarantine, to be replaced
 
     @property
     def decided(self) -> bool:
@@ -261,7 +263,8 @@ def review(session: Session, lot_number: str, reviewer: Actor | None,
                   gaps=[] if lot.status in qc.DECIDED_STATUSES else release_gaps.of_lot(session, lot, reviewer, steps),
                   signature=decision_signature(session, lot), people=_people(session),
                   pending_after_release=release_gaps.pending_after_release(session, lot),
-                  holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)], inherited=inherited(session, lot))
+                  holds=[hold for hold, _ in holds.listing(session, lot_id=lot.id)], inherited=inherited(session, lot),
+                  relabel=relabel.to_replace(session, lot))
 
 
 def awaiting_review(session: Session) -> list[Lot]:

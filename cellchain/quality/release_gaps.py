@@ -17,10 +17,13 @@ from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
 from cellchain.core.errors import NotFound, Reason
-from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, Lot, Passage
+from cellchain.equipment import usage
+from cellchain.manufacturing import batch
+from cellchain.manufacturing.models import Bag, BatchStep, BatchStepVerification, Collection, LabelPrint, Lot, Passage
 from cellchain.manufacturing.rules import batch_record
 from cellchain.manufacturing.rules.batch_record import DEFAULT_STEPS, StepDef
 from cellchain.manufacturing.rules.corrections import effective
+from cellchain.materials import usage as materials
 from cellchain.people.rules.roles import Actor
 from cellchain.quality import deviations, holds, lineage, qc, specifications
 from cellchain.quality.models import Deviation, Hold, QcResult, Specification
@@ -39,6 +42,8 @@ REVIEWER_MADE_LOT = "reviewer_made_lot"
 REVIEWER_TESTED_LOT = "reviewer_tested_lot"
 SOURCE_BANK_NOT_RELEASED = "source_bank_not_released"
 LOT_ON_HOLD = "lot_on_hold"
+LABELS_UNACCOUNTED = "lot_labels_unaccounted"
+INSTRUMENT_UNFIT = "instrument_unfit_when_used"
 
 
 def _grouped(rows: Iterable, key: str) -> dict[int, list]:
@@ -83,6 +88,8 @@ class _LotRecords:
     holds: dict[int, Hold] = field(default_factory=dict)  # lot id -> its open hold (the lot's or its bank's)
     # lot id -> the nearest open hold reaching it from further up (its cord, a bank above) and the held code
     reached: dict[int, tuple[Hold, str]] = field(default_factory=dict)
+    labels: dict[int, list[LabelPrint]] = field(default_factory=dict)  # lot id -> every label printed for it
+    unfit: dict[int, list[usage.Used]] = field(default_factory=dict)  # step id -> instruments unfit when used
 
 
 def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
@@ -107,7 +114,20 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
     records.holds = holds.open_holds(session, [*ids, *(s.bank_lot.id for s in records.sources.values())])
     refs = [holds.lot_ref(lot) for lot in lots]
     records.reached = {lot_id: found for (_kind, lot_id), found in holds.reaching(session, refs).items()}
+    records.labels = batch.labels_of_lots(session, ids)
+    for used in usage.unfit_uses(session, [s.id for rows in steps.values() for s in effective(rows)]):
+        records.unfit.setdefault(used.step_id, []).append(used)
     return records
+
+
+def _label_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
+    """Every label printed for the lot is applied (scanned on its container), voided or destroyed before
+    release (FACT-JACIE label reconciliation; docs/rules.md, "Quality: release")."""
+    open_keys = [row.item_key for row in rec.labels.get(lot.id, []) if row.status == "printed"]
+    if not open_keys:
+        return []
+    shown = ", ".join(open_keys[:5]) + (f" (+{len(open_keys) - 5})" if len(open_keys) > 5 else "")
+    return [Reason(LABELS_UNACCOUNTED, lot_number=lot.lot_number, count=len(open_keys), item_keys=shown)]
 
 
 def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
@@ -158,6 +178,11 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
     lot_steps = batch_record.steps_for(steps, purpose=lot.purpose, from_vial=lot.source_vial_id is not None)
     gaps += [Reason(BATCH_RECORD_INCOMPLETE, gap=gap.message)
              for gap in batch_record.completeness(lot_steps, done, numbers)]
+    # An instrument found unfit after the step (taken out of service from an earlier time, a calibration
+    # that found it out of tolerance) makes the step's result doubtful (docs/rules.md, "Equipment").
+    gaps += [Reason(INSTRUMENT_UNFIT, step=s.step_key, instrument=u.instrument.code, name=u.instrument.name,
+                    why="; ".join(p.message for p in u.problems))
+             for s in effective(rec.steps.get(lot.id, [])) for u in rec.unfit.get(s.id, [])]
     return gaps
 
 
@@ -206,8 +231,11 @@ def gaps_of(session: Session, lots: Sequence[Lot], reviewer: Actor | None = None
     if not lots:
         return {}
     rec = _lot_records(session, lots)
+    # a material lot not valid when it was used, or rejected or held since (docs/rules.md, "Materials")
+    used = materials.release_gaps(session, lots, {s.id: s.step_key for rows in rec.steps.values() for s in rows})
     return {lot.id: status_gaps(lot) + _record_gaps(lot, rec, steps) + _lineage_gaps(lot, rec) + _reached_gap(lot, rec)
-                    + _donor_custody_and_people_gaps(lot, rec, reviewer) for lot in lots}
+                    + used.get(lot.id, []) + _label_gaps(lot, rec) + _donor_custody_and_people_gaps(lot, rec, reviewer)
+                    for lot in lots}
 
 
 def pending_after_release(session: Session, lot: Lot) -> list[spec_limits.SpecTest]:

@@ -222,6 +222,16 @@ class DecisionSignatureSchema(Schema):
     record_hash = fields.String(metadata={"description": "SHA-256 of what was signed"})
 
 
+class LabelToReplaceSchema(Schema):
+    """A bag label printed while the lot was in quarantine: replace it with a released label, destroy it."""
+
+    id = fields.Integer(required=True, metadata={"description": "the printed label (POST /labels/{id}/status)"})
+    bag = fields.String(required=True, attribute="item_key")
+    label_kind = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "printed or applied"})
+    printed_at = UtcDateTime(required=True)
+
+
 class DecisionOut(Schema):
     """A lot's release decision, dumped from the view's ``Decision`` (the lot, its signature, certificate)."""
 
@@ -231,6 +241,9 @@ class DecisionOut(Schema):
     reason = fields.String(allow_none=True, attribute="lot.decision_reason")
     signature = fields.Nested(DecisionSignatureSchema, allow_none=True)
     certificate = fields.String(metadata={"description": "URL of the release certificate (PDF)"})
+    labels_to_replace = fields.List(fields.Nested(LabelToReplaceSchema), metadata={
+        "description": "after a release: the lot's bag labels printed in quarantine, each to be replaced by a "
+                       "released label and destroyed"})
 
 
 class ReleaseCheckOut(Schema):
@@ -291,7 +304,7 @@ class HoldSchema(Schema):
 
 
 class LookbackItemSchema(Schema):
-    kind = fields.String(required=True, metadata={"description": "collection, lot, bank, vial or bag"})
+    kind = fields.String(required=True, metadata={"description": "collection, lot, bank, vial, bag or material_lot"})
     id = fields.String(required=True, attribute="code")
     from_ = fields.String(required=True, data_key="from", attribute="parent",
                           metadata={"description": "the id of the item it came from (empty for the starting item)"})

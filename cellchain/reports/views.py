@@ -9,6 +9,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.types import utcnow
 from cellchain.core.web import page_request
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.reports import accountability, dosing
@@ -47,7 +48,8 @@ def find_bag():
         return render_template("reports/find_bag.html")
     found = resolver.identify(db.session(), scan, tz=site_zone(), field="scan")
     if found.kind != "bag":
-        raise Invalid({"scan": f"this is a {found.kind}; scan a bag's 2D code or type its bag id"})
+        raise Invalid({"scan": translated(N_("this is a {kind}; scan a bag's 2D code or type its bag id"))
+                       .format(kind=found.kind)})
     return redirect(url_for("reports.bag_custody", bag_code=found.record.bag_code))
 
 

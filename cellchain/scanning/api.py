@@ -16,6 +16,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import RowWith
+from cellchain.core.words import N_, translated
 from cellchain.people.security import login_required, roles_required
 from cellchain.scanning import resolver, search
 from cellchain.scanning.pages import API_PATHS
@@ -31,9 +32,10 @@ def scans(body: dict[str, Any]) -> RowWith:
     """Say what a scan is and which record it names"""
     data = body.get("data")
     if not isinstance(data, str):
-        raise Invalid({"data": "give what the scanner read, as text"})
+        raise Invalid({"data": translated(N_("give what the scanner read, as text"))})
     answer = resolver.describe(db.session(), data, tz=ZoneInfo(current_app.config["SITE_TIMEZONE"]),
-                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
+                               letters=current_app.config["LOCAL_DATA_IDENTIFIERS"],
+                               gs_substitute=current_app.config["GS1_GS_SUBSTITUTE"])
     found: dict[str, Any] = {}
     if answer.record is not None:
         found["record"] = RowWith(answer.record, **record_links(answer.record))

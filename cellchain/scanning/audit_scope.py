@@ -19,6 +19,7 @@ from sqlmodel import Session, select
 
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, BatchStep, Lot, Passage
 from cellchain.quality.models import Deviation, Hold, QcResult
 from cellchain.scanning import resolver, search
@@ -101,20 +102,22 @@ def _named(session: Session, text: str, tz: ZoneInfo, letters: Mapping[str, str]
         return found.type, found
     exact = _exact(session, text)
     if exact is None:
-        raise Invalid({"code": f"no bag, cord, lot, subject, bank or vial here has the code {text[:40]}"})
+        raise Invalid({"code": translated(N_("no bag, cord, lot, subject, bank or vial here has the code {code}"))
+                       .format(code=text[:40])})
     return exact
 
 
 def scope_of(session: Session, text: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = resolver.LETTERS) -> Scope:
     """The audit records of what ``text`` names; ``Invalid`` names ``code`` when it names nothing here."""
     if not isinstance(text, str) or not text.strip() or len(text) > search.MAX_TYPED or not text.isprintable():
-        raise Invalid({"code": "scan or type a bag id, DIN, lot number, subject id, bank or vial code"})
+        raise Invalid({"code": translated(N_("scan or type a bag id, DIN, lot number, subject id, bank or vial code"))})
     kind, row = _named(session, text.strip(), tz, letters)
     if kind == "subject":
         return Scope(kind, row.subject_code, _flatten(_subject(session, row)))
     widen = {"bag": _bag, "lot": _lot, "collection": _collection, "vial": _vial, "bank": _bank}.get(kind)
     if widen is None:
-        raise Invalid({"code": f"a {kind} has no audit trail of its own here; scan what it holds"})
+        raise Invalid({"code": translated(N_("a {kind} has no audit trail of its own here; scan what it holds"))
+                       .format(kind=kind)})
     key = row.key if isinstance(row, resolver.Found) else _key(kind, row)
     return Scope(kind, key, _flatten(widen(session, row.id)))
 

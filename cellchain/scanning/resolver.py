@@ -7,16 +7,19 @@ search (``identify``), the label pages (``print_target``). The bedside reads its
 
 ``identifiers.scans.parse_scan`` decides what the text is (or refuses it with a reason) before anything is
 looked up, so a mistyped DIN or a misread barcode never resolves to another record. Then the record
-is looked up by the most specific identifier the scan carries: a bag id, then a subject id, then a bank
-vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (``&)``,
-from a culture vessel or QC tube), then the DIN's collection. A local data structure (``&a``-``&z``)
-names a vial, storage box, position or location by the site's letter for each
+is looked up by the most specific identifier the scan carries: a bag id, then a subject id (or a chain-of-
+identity identifier, which names its subject), then a bank
+vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (the local
+structure of a culture vessel, ``&e<lot>-P<n>-V<nn>``, or of a QC tube, ``&f<lot>-Q<nn>``), then the DIN's
+collection. A local data structure (``&a``-``&z``) names a vial, storage box, position, location, culture
+vessel or QC tube by the site's letter for each
 (``LOCAL_DATA_IDENTIFIERS``; docs/identifiers.md). A well-formed scan of something this database does not
 hold is not an error: the answer says what it is and that no record has it.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,13 +35,16 @@ from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.manufacturing.rules.lot_numbers import from_container
+from cellchain.materials import catalogue
+from cellchain.materials import usage as material_usage
+from cellchain.materials.models import Material, MaterialLot
 from cellchain.storage import placements, places
 from cellchain.storage.models import StorageBox, StorageLocation
 from cellchain.trial import subjects
 from cellchain.trial.models import Subject
 
 LETTERS: Mapping[str, str] = DEFAULTS["LOCAL_DATA_IDENTIFIERS"]
+GS_SUBSTITUTE: str = DEFAULTS["GS1_GS_SUBSTITUTE"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: s
         return Identified("bag", lookups.bag_by_code(session, scan.fields["bag_id"]), scan)
     if scan.kind == "subject" or (scan.kind == "compound" and "subject_id" in scan.fields):
         return Identified("subject", subjects.subject_by_code(session, scan.fields["subject_id"]), scan)
+    if scan.kind == "chain_of_identity":
+        return Identified("subject", subjects.subject_by_chain_of_identity(session, scan.fields["chain_of_identity"]),
+                          scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
     what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
@@ -184,18 +193,49 @@ def _location(session: Session, location: StorageLocation) -> Found:
 STORAGE_SUMMARIES = {"box": _box, "position": _position, "location": _location}
 
 
-def _lot_number(scan: Scan) -> str | None:
-    if scan.kind == "container_lot":
-        return from_container(scan.fields["lot"])
-    for structure in scan.fields.get("structures", ()) if scan.kind == "compound" else ():
-        if structure.kind == "container_lot":
-            return from_container(structure.fields["lot"])
+def _material_lot(session: Session, lot: MaterialLot) -> Found:
+    material = session.get(Material, lot.material_id)
+    return Found("material_lot", lot.id, lot.code, {
+        "code": lot.code, "material": material.name, "supplier_lot": lot.supplier_lot, "status": lot.status,
+        "expires_on": lot.expires_on.isoformat(), "quantity_left": lot.quantity_left, "unit": lot.unit})
+
+
+def _material_lot_of(session: Session, scan: Scan) -> Found | None:
+    """A supplier's GS1 barcode or a lot's own ML- label names a received material lot (NotFound when none)."""
+    if scan.kind == "material_lot":
+        return _material_lot(session, catalogue.lot_by_code(session, scan.fields["code"]))
+    if scan.kind == "gs1":
+        found = material_usage.find(session, scan.data)
+        if isinstance(found, MaterialLot):
+            return _material_lot(session, found)
+        raise NotFound(f"no material lot of GTIN {scan.fields.get('gtin', '-')} lot {scan.fields.get('lot', '-')}")
+    return None
+
+
+
+_LOT_OF = {"vessel": re.compile(r"(.+)-P[0-9]+-V[0-9]{2}"), "qc_tube": re.compile(r"(.+)-Q[0-9]{2}")}
+
+
+def _lot_number(scan: Scan, letters: Mapping[str, str]) -> str | None:
+    """The lot a culture vessel's or QC tube's own identifier names (``labelling/data.py`` vessel_key,
+    qc_sample_id), alone or inside the label's 2D code."""
+    found = [scan] if scan.kind == "local" else list(scan.fields.get("structures", ()) if scan.kind == "compound"
+                                                      else ())
+    for structure in found:
+        if structure.kind != "local":
+            continue
+        for kind, pattern in _LOT_OF.items():
+            named = pattern.fullmatch(structure.fields["identifier"])
+            if structure.fields["letter"] == letters.get(kind) and named:
+                return named.group(1)
     return None
 
 
 def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found | None:
     """The record of the most specific identifier in the scan; NotFound when this database has none."""
     fields = scan.fields
+    if scan.kind in ("gs1", "material_lot"):
+        return _material_lot_of(session, scan)
     local = _local_kind(scan, letters)
     if local in STORAGE_SUMMARIES:
         return STORAGE_SUMMARIES[local](session, _storage_record(session, local, fields["identifier"]))
@@ -203,10 +243,12 @@ def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found |
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
         return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
+    if scan.kind == "chain_of_identity":
+        return _subject(session, subjects.subject_by_chain_of_identity(session, fields["chain_of_identity"]))
     code = _vial_code(scan, letters)
     if code is not None:
         return _vial(session, vials.vial_by_code(session, code))
-    lot_number = _lot_number(scan)
+    lot_number = _lot_number(scan, letters)
     if lot_number is not None:
         return _lot(session, lookups.lot_by_number(session, lot_number))
     if scan.kind in ("din", "compound") and "din" in fields:
@@ -218,7 +260,8 @@ FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (looku
            "bag": (lookups.bag_by_code, _bag), "subject": (subjects.subject_by_code, _subject),
            "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank),
            "box": (places.box_by_code, _box), "position": (places.position_by_code, _position),
-           "location": (places.location_by_code, _location)}
+           "location": (places.location_by_code, _location),
+           "material_lot": (catalogue.lot_by_code, _material_lot)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -229,9 +272,10 @@ def find(session: Session, record_type: str, key: str) -> Found:
     return summarise(session, load(session, key))
 
 
-def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = LETTERS) -> ScanAnswer:
+def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = LETTERS,
+             gs_substitute: str = GS_SUBSTITUTE) -> ScanAnswer:
     """Parse ``raw`` (refused with ``Invalid({"data": reason})``) and find the record it names, if any."""
-    scan = parse_scan(raw, tz=tz)
+    scan = parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     try:
         return ScanAnswer(scan, _lookup(session, scan, letters))
     except NotFound as missing:

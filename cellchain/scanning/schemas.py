@@ -34,7 +34,7 @@ class RecordSummary(fields.Dict):
 
 class ScanRecordSchema(Schema):
     type = fields.String(required=True, metadata={"description": "collection, lot, bag, vial, bank, subject, box, "
-                                                                  "position or location"})
+                                                                  "position, location or material_lot"})
     id = fields.Integer(required=True)
     key = fields.String(required=True, metadata={"description": "DIN, lot id, bag id, vial code, bank code, subject "
                                                                 "id, box, position or location code"})

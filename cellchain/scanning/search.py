@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.scanning import resolver
 from cellchain.trial.models import Subject
@@ -88,7 +89,8 @@ def find(session: Session, text: Any, *, tz: ZoneInfo, letters: Mapping[str, str
          per_kind: int = PER_KIND) -> Found:
     """Read ``text`` as a scan, else as the start of codes; ``Invalid`` names ``q`` for text too short or long."""
     if not isinstance(text, str) or len(text.strip()) < MIN_TYPED or len(text) > MAX_TYPED or not text.isprintable():
-        raise Invalid({"q": f"type or scan at least {MIN_TYPED} characters (at most {MAX_TYPED})"})
+        raise Invalid({"q": translated(N_("type or scan at least {least} characters (at most {most})"))
+                       .format(least=MIN_TYPED, most=MAX_TYPED)})
     text = text.strip()
     scanned, note = _scanned(session, text, tz, letters)
     pattern = _escaped(text.upper()) + "%"

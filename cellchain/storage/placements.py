@@ -22,6 +22,7 @@ from cellchain.audit import trail
 from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
@@ -77,8 +78,8 @@ _PLACE = (select(StorageBox, StorageLocation, StorageUnit)
 def where(session: Session, box: StorageBox, row: int, column: int) -> Where:
     found_box, location, unit = session.exec(_PLACE, params={"box_id": box.id}).one()
     if not (1 <= row <= found_box.rows and 1 <= column <= found_box.columns):
-        raise Invalid({"position": f"box {box.code} has rows A-{layout.row_letter(box.rows)} "
-                                   f"and columns 1-{box.columns}"})
+        raise Invalid({"position": translated(N_("box {code} has rows A-{last_row} and columns 1-{columns}")).format(
+            code=box.code, last_row=layout.row_letter(box.rows), columns=box.columns)})
     return Where(unit, location, found_box, row, column)
 
 

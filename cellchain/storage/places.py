@@ -16,6 +16,8 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import N_, translated
+from cellchain.equipment import instruments
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
 from cellchain.storage.rules import layout
@@ -28,28 +30,28 @@ CODE_TAKEN = "storage_code_taken"
 def unit_by_code(session: Session, code: str) -> StorageUnit:
     row = session.exec(select(StorageUnit).where(StorageUnit.code == str(code).upper())).first()
     if row is None:
-        raise NotFound(f"no storage unit {str(code)[:40]}")
+        raise NotFound(translated(N_("no storage unit {code}")).format(code=str(code)[:40]))
     return row
 
 
 def unit_by_id(session: Session, unit_id: int) -> StorageUnit:
     row = session.get(StorageUnit, unit_id)
     if row is None:
-        raise NotFound(f"no storage unit {unit_id}")
+        raise NotFound(translated(N_("no storage unit {unit_id}")).format(unit_id=unit_id))
     return row
 
 
 def location_by_code(session: Session, code: str) -> StorageLocation:
     row = session.exec(select(StorageLocation).where(StorageLocation.code == str(code).upper())).first()
     if row is None:
-        raise NotFound(f"no rack or shelf {str(code)[:40]}")
+        raise NotFound(translated(N_("no rack or shelf {code}")).format(code=str(code)[:40]))
     return row
 
 
 def box_by_code(session: Session, code: str) -> StorageBox:
     row = session.exec(select(StorageBox).where(StorageBox.code == str(code).upper())).first()
     if row is None:
-        raise NotFound(f"no storage box {str(code)[:40]}")
+        raise NotFound(translated(N_("no storage box {code}")).format(code=str(code)[:40]))
     return row
 
 
@@ -57,12 +59,13 @@ def position_by_code(session: Session, code: str) -> tuple[StorageBox, int, int]
     """A position label's code (``BX-0001-B3``) as its box, row and column."""
     parts = layout.split_position_code(code)
     if parts is None:
-        raise NotFound(f"no storage position {str(code)[:40]}")
+        raise NotFound(translated(N_("no storage position {code}")).format(code=str(code)[:40]))
     box = box_by_code(session, parts[0])
     try:
         row, column = layout.parse_position(parts[1], box.rows, box.columns)
     except Invalid:
-        raise NotFound(f"box {box.code} has no position {parts[1]}") from None
+        raise NotFound(translated(N_(
+            "box {code} has no position {position}")).format(code=box.code, position=parts[1])) from None
     return box, row, column
 
 
@@ -113,7 +116,7 @@ def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> S
             errors.update(bad.fields)
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageUnit, values["code"], "storage unit")
+    _unique(session, StorageUnit, values["code"], translated(N_("storage unit")))
     low, high = values["range"]
     row = StorageUnit(code=values["code"], name=values["name"], kind=data["kind"], low_c=low, high_c=high,
                       created_by=actor.id)
@@ -121,6 +124,8 @@ def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> S
     session.flush()
     trail.record(session, actor=actor, record_type="storage_unit", record_id=row.id, action="create",
                  new={"code": row.code, "name": row.name, "kind": row.kind, "range": [low, high]})
+    # The unit is an instrument of the registry, the same record: its due dates and service are kept there.
+    instruments.register_storage_unit(session, actor=actor, unit_id=row.id, code=row.code, name=row.name)
     return row
 
 
@@ -147,6 +152,8 @@ def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapp
     session.add(unit)
     trail.record(session, actor=actor, record_type="storage_unit", record_id=unit.id, action="change", old=old,
                  new={"name": name, "range": [low, high]}, reason=reason.strip())
+    if name != old["name"]:  # the registry's record of the unit is the same unit: it carries the new name
+        instruments.rename_storage_unit(session, actor=actor, unit_id=unit.id, name=name, reason=reason.strip())
     return unit
 
 
@@ -166,7 +173,7 @@ def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: 
         errors["kind"] = f"one of {', '.join(layout.LOCATION_KINDS)}"
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageLocation, code, "rack or shelf")
+    _unique(session, StorageLocation, code, translated(N_("rack or shelf")))
     row = StorageLocation(unit_id=unit.id, code=code, name=name, kind=data["kind"])
     session.add(row)
     session.flush()
@@ -193,7 +200,7 @@ def create_box(session: Session, *, actor: Actor, location: StorageLocation, dat
         errors.update(bad.fields)
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageBox, code, "storage box")
+    _unique(session, StorageBox, code, translated(N_("storage box")))
     row = StorageBox(location_id=location.id, code=code, name=name, rows=size[0], columns=size[1])
     session.add(row)
     session.flush()

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import site_zone
+from cellchain.core.words import N_, translated
 from cellchain.scanning import pages, resolver
 from cellchain.storage.models import StorageBox
 from cellchain.storage.placements import Item
@@ -24,7 +25,7 @@ from cellchain.storage.rules import layout
 
 def _identify(session: Session, raw: Any, field: str) -> resolver.Identified:
     if not isinstance(raw, str) or not raw.strip():
-        raise Invalid({field: "scan the label"})
+        raise Invalid({field: translated(N_("scan the label"))})
     return resolver.identify(session, raw, tz=site_zone(), field=field,
                              letters=current_app.config["LOCAL_DATA_IDENTIFIERS"])
 
@@ -34,19 +35,21 @@ def container(session: Session, data: dict[str, Any], field: str = "container") 
     if data.get("container") not in (None, ""):
         found = _identify(session, data["container"], field)
         if found.kind not in layout.STORABLE_KINDS:
-            raise Invalid({field: f"a {found.kind} is not kept in a storage position; scan a bag or a vial"})
+            raise Invalid({field: translated(N_(
+                "a {kind} is not kept in a storage position; scan a bag or a vial")).format(kind=found.kind)})
         return Item(found.kind, found.record.id)
     kind, item_id = data.get("item_type"), data.get("item_id")
     errors: dict[str, str] = {}
     if kind not in layout.STORABLE_KINDS:
         errors["item_type" if kind is not None else field] = (
-            f"scan the container, or give item_type ({' or '.join(layout.STORABLE_KINDS)}) and item_id")
+            translated(N_("scan the container, or give item_type ({kinds}) and item_id")).format(
+                kinds=" or ".join(layout.STORABLE_KINDS)))
     if isinstance(item_id, bool) or not isinstance(item_id, int) or not 1 <= item_id <= 2**31 - 1:
-        errors.setdefault("item_id", "the container's record id, a whole number")
+        errors.setdefault("item_id", translated(N_("the container's record id, a whole number")))
     if errors:
         raise Invalid(errors)
     if kind == "bag":
-        raise Invalid({field: "scan the bag's label (a bag is named by its bag id, not a record id)"})
+        raise Invalid({field: translated(N_("scan the bag's label (a bag is named by its bag id, not a record id)"))})
     return Item(kind, item_id)
 
 
@@ -58,10 +61,12 @@ def position(session: Session, raw: Any, typed: Any, field: str = "target") -> t
     if found.kind == "box":
         box = found.record
         if typed in (None, ""):
-            raise Invalid({"position": f"give the position in box {box.code}, e.g. B3"})
+            raise Invalid({"position": translated(N_(
+                "give the position in box {code}, e.g. B3")).format(code=box.code)})
         row, column = layout.parse_position(typed, box.rows, box.columns)
         return box, row, column
-    raise Invalid({field: f"a {found.kind} is not a storage position; scan a position label or a box label"})
+    raise Invalid({field: translated(N_(
+        "a {kind} is not a storage position; scan a position label or a box label")).format(kind=found.kind)})
 
 
 def position_or_box(session: Session, raw: Any, field: str = "target") -> StorageBox | None:

@@ -23,6 +23,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.timeinput import stated_time_problems
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.storage import placements
 from cellchain.storage.models import StorageUnit, TemperatureReading
@@ -120,7 +121,7 @@ def import_file(session: Session, *, actor: Actor, unit: StorageUnit, content: b
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Invalid({"file": "the file is not UTF-8 text"}) from None
+        raise Invalid({"file": translated(N_("the file is not UTF-8 text"))}) from None
     name = (file_name or "logger file").strip()[:80] or "logger file"
     recorded = _record(session, actor=actor, unit=unit, found=rules.parse_csv(text, tz), source=f"file {name}")
     first, last = recorded.readings[0], recorded.readings[-1]

@@ -11,13 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.errors import DomainError, Invalid
 from cellchain.core.page_forms import Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_, translated
 from cellchain.core.words.notes import note
-from cellchain.core.words.numbers import count
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import label_views, placements, places, scan_views, temperatures
 from cellchain.storage.forms import BoxForm, ImportForm, LocationForm, ReadingForm, StoreForm, UnitForm
@@ -247,7 +248,7 @@ def enter_reading(unit_code: str):
     def enter():
         session = db.session()
         if not form.temperature_c.data:
-            raise Invalid({"temperature_c": "read the unit's temperature"})
+            raise Invalid({"temperature_c": translated(N_("read the unit's temperature"))})
         recorded = temperatures.enter(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                       measured_at=form.measured_at.data, temperature_c=form.temperature_c.data,
                                       notes=form.notes.data or None)
@@ -265,7 +266,7 @@ def import_readings(unit_code: str):
     def run():
         upload = form.file.data
         if upload is None or not getattr(upload, "filename", ""):
-            raise Invalid({"file": "choose the logger's CSV file"})
+            raise Invalid({"file": translated(N_("choose the logger's CSV file"))})
         session = db.session()
         recorded = temperatures.import_file(session, actor=current_user(), unit=places.unit_by_code(session, unit_code),
                                             content=upload.read(), file_name=upload.filename, tz=site_zone())
@@ -275,12 +276,18 @@ def import_readings(unit_code: str):
     return submit(form, run, lambda refusal: _unit_page(unit_code, refusal))
 
 
+def _readings(number: int) -> str:
+    return _("1 reading") if number == 1 else _("%(count)s readings", count=number)
+
+
 def _flash_recorded(recorded: temperatures.Recorded) -> None:
     if recorded.out_of_range:
-        flash(note("readings_out_of_range", readings=count(len(recorded.readings), "reading"),
-                   out_of_range=recorded.out_of_range, items=count(len(recorded.excursions), "item")), "warning")
+        flash(note("readings_out_of_range", readings=_readings(len(recorded.readings)),
+                   out_of_range=recorded.out_of_range,
+                   items=_("1 item") if len(recorded.excursions) == 1
+                   else _("%(count)s items", count=len(recorded.excursions))), "warning")
     else:
-        flash(note("readings_in_range", readings=count(len(recorded.readings), "reading")), "success")
+        flash(note("readings_in_range", readings=_readings(len(recorded.readings))), "success")
 
 
 @bp.route("/boxes/<box_code>/labels.pdf")

@@ -98,7 +98,8 @@ def get_subject(subject_code: str) -> Subject:
 def randomize_subject(subject_code: str) -> Subject:
     """Randomize an eligible subject (once)"""
     return randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
-                                   planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
+                                   planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"],
+                                   fin=current_app.config["FACILITY_FIN"])
 
 
 def _end(subject_code: str, data: dict[str, Any], to: str) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class Subject(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("arm IS NULL OR arm IN ('A', 'B')", name="ck_subjects_arm"),
         CheckConstraint(f"status IN ({', '.join(repr(s) for s in SUBJECT_STATES)})", name="ck_subjects_status"),
+        Index("uq_subjects_chain_of_identity", "chain_of_identity", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -61,6 +62,8 @@ class Subject(SQLModel, table=True):
     randomization_position: int | None = Field(default=None, unique=True)
     randomized_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     randomized_by: int | None = Field(default=None, foreign_key="users.id")
+    # ISBT 128 chain-of-identity identifier (DS 040), issued at randomization: CH + FIN + yy + 6 + K
+    chain_of_identity: str | None = Field(default=None, max_length=16)
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     # where the subject stands in the trial (rules/lifecycle.py STATES); moved only by the lifecycle's steps

@@ -26,9 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.identifiers.isbt128 import ChainOfIdentity
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.trial import subjects
 from cellchain.trial.models import RandomizationList, Subject
@@ -98,10 +100,18 @@ def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[Ra
     return row, True
 
 
+def chain_of_identity(fin: str, randomized_at: datetime, position: int) -> str:
+    """The subject's chain-of-identity identifier (ISBT 128 DS 040): the facility's FIN, the year of the
+    randomization and the list position (unique, never reused), checked by K. One value for the subject's
+    whole therapy, issued at enrolment (docs/identifiers.md); migration 0025 gave it to earlier subjects."""
+    return ChainOfIdentity.issue(fin, randomized_at.year, position).text
+
+
 def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subjects: int,
-              now: datetime | None = None) -> Subject:
-    """Give an eligible subject the arm at the list's next position; once, and never changed. ``now`` (the
-    time recorded as randomized) is passed only by the demo, whose subjects were randomized weeks ago."""
+              now: datetime | None = None, fin: str = DEFAULTS["FACILITY_FIN"]) -> Subject:
+    """Give an eligible subject the arm at the list's next position and its chain-of-identity identifier;
+    once, and never changed. ``now`` (the time recorded as randomized) is passed only by the demo, whose
+    subjects were randomized weeks ago."""
     require_role(actor.roles, *RANDOMIZING_ROLES, action="randomize subjects")
     subject = subjects.get_subject(session, subject_code, for_update=True)
     if subject.arm is not None:
@@ -117,6 +127,7 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
         raise Refused(Reason("allocation_list_exhausted", positions=len(row.entries)))
     subject.arm, subject.randomization_position = row.entries[position - 1], position
     subject.randomized_at, subject.randomized_by = now or utcnow(), actor.id
+    subject.chain_of_identity = chain_of_identity(fin, subject.randomized_at, position)
     subject.status = lifecycle.RANDOMIZED
     row.next_position = position + 1
     session.add_all([subject, row])
@@ -124,7 +135,7 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
     trail.record(session, actor=actor, record_type="subject", record_id=subject.subject_code, action="randomize",
                  old={"arm": None, "status": lifecycle.ELIGIBLE},
                  new={"arm": subject.arm, "list_position": position, "list_hash": row.list_hash,
-                      "status": subject.status})
+                      "status": subject.status, "chain_of_identity": subject.chain_of_identity})
     return subject
 
 

@@ -79,6 +79,9 @@ class SubjectOut(Schema):
     status = fields.Function(subjects.status_of, metadata={"type": "string", "enum": list(SUBJECT_STATUSES)})
     arm = fields.String(allow_none=True, validate=validate.OneOf(ARMS))
     randomized_at = UtcDateTime(allow_none=True)
+    chain_of_identity = fields.String(allow_none=True, metadata={
+        "description": "ISBT 128 chain-of-identity identifier (DS 040), CH + FIN + yy + 6 + K, issued at "
+                       "randomization"})
     registered_at = UtcDateTime(attribute="created_at")
     state = fields.String(required=True, attribute="status", validate=validate.OneOf(lifecycle.STATES), metadata={
         "description": "where the subject stands in the trial's lifecycle (docs/rules.md, \"Trial: the "
@@ -151,6 +154,8 @@ class RandomizeOut(Schema):
     subject_id = fields.String(required=True, attribute="subject_code")
     arm = fields.String(required=True, validate=validate.OneOf(ARMS))
     randomized_at = UtcDateTime(required=True)
+    chain_of_identity = fields.String(required=True, metadata={
+        "description": "ISBT 128 chain-of-identity identifier (DS 040) issued now: CH + FIN + yy + 6 + K"})
 
 
 class RandomizationListOut(Schema):

@@ -133,3 +133,9 @@ def status_of(subject: Subject) -> str:
 
 def subject_by_code(session: Session, subject_code: str) -> Subject:
     return one(session, select(Subject).where(Subject.subject_code == subject_code), f"no subject {subject_code}")
+
+
+def subject_by_chain_of_identity(session: Session, chain_of_identity: str) -> Subject:
+    """The subject an ISBT 128 chain-of-identity identifier was issued to (docs/identifiers.md)."""
+    return one(session, select(Subject).where(Subject.chain_of_identity == chain_of_identity),
+               f"no subject has chain of identity {chain_of_identity}")

@@ -168,7 +168,8 @@ def randomize(subject_code: str):
                 "type {subject_code} to confirm; a randomization cannot be undone")).format(
                 subject_code=subject_code)})
         done = randomization.randomize(db.session(), actor=current_user(), subject_code=subject_code,
-                                       planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"])
+                                       planned_subjects=current_app.config["TRIAL_PLANNED_SUBJECTS"],
+                                       fin=current_app.config["FACILITY_FIN"])
         flash(note("subject_randomized", subject_code=done.subject_code, arm=done.arm), "success")
         return redirect(url_for("trial.subject", subject_code=subject_code))
 

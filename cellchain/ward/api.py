@@ -213,7 +213,8 @@ def _thaw_label(bag_id: str, fmt: str) -> Response:
     label = thaw.thaw_label_of(session, lookups.bag_by_code(session, bag_id))
     if label is None:
         raise NotFound(f"bag {bag_id} has no post-thaw label: it has not been thawed")
-    printed = print_jobs.recorded_document(session, actor=current_user(), label_id=label.id, fmt=fmt)
+    printed = print_jobs.recorded_document(session, actor=current_user(), label_id=label.id, fmt=fmt,
+                                           dpi=current_app.config["LABEL_ZPL_DPI"])
     body = printed.content if isinstance(printed.content, bytes) else printed.content.encode("utf-8")
     return Response(body, mimetype=printed.mimetype,
                     headers={"Content-Disposition": f'attachment; filename="{printed.filename}"'})

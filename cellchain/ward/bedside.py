@@ -1,7 +1,7 @@
 """The bedside check (docs/rules.md, "Ward: the bedside check").
 
 Match the bag in the nurse's hand to the wrist in front of her: read both scans and the records they
-name once (``bedside_facts``), run the sixteen checks of ``rules/bedside_checks.py`` on them, record the
+name once (``bedside_facts``), run the seventeen checks of ``rules/bedside_checks.py`` on them, record the
 attempt with its audit entry, and answer every check by name.
 
 Every attempt is kept as a ``BedsideCheck`` row (append-only), failed ones too: ``verify`` writes it in
@@ -49,6 +49,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
         bedside_facts.lock_bag(connection, code)
     found = bedside_facts.at_bedside(connection, wristband.subject_code, code)
     f.subject, f.wristband_problem = bedside_scans.wristband_match(wristband, found.subject)
+    f.wristband_coi = wristband.chain_of_identity
     if code is None:
         return f
     if found.bag is None:

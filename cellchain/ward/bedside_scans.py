@@ -61,11 +61,13 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
 
 
 class Wristband(NamedTuple):
-    """What a wristband scan says: the subject's id and, on a 2D wristband, the birth date; or why not."""
+    """What a wristband scan says: the subject's id and, on a 2D wristband, the birth date and the chain-of-
+    identity identifier; or why not."""
 
     subject_code: str | None
     birth_date: date | None
     problem: Said | None
+    chain_of_identity: str | None = None
 
 
 def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
@@ -80,7 +82,7 @@ def read_wristband(text: str, tz: ZoneInfo) -> Wristband:
         return Wristband(None, None, said("scan:not_a_wristband", scan=scan.kind))
     born = next((s.fields["birth_date"] for s in scan.fields.get("structures", ()) if s.kind == "patient_birth_date"),
                 None)
-    return Wristband(scan.fields["subject_id"], born, None)
+    return Wristband(scan.fields["subject_id"], born, None, scan.fields.get("chain_of_identity"))
 
 
 def wristband_match(wristband: Wristband, subject: SubjectView | None) -> tuple[SubjectView | None, Said | None]:

@@ -24,6 +24,7 @@ from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TIT
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import reworded
 from cellchain.core.words.numbers import cells
+from cellchain.identifiers.isbt128 import coi_eye_readable
 from cellchain.manufacturing import lot_access
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people.models import User
@@ -146,6 +147,8 @@ def _identity(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
         recipient = report.infusion
         pairs.append((_("Recipient"), _("%(subject)s, week %(week)s visit", subject=recipient.subject.subject_code,
                                          week=recipient.visit.week)))
+        if recipient.subject.chain_of_identity:
+            pairs.append((_("Chain of identity"), coi_eye_readable(recipient.subject.chain_of_identity)))
     story.append(facts(pairs))
     return story
 

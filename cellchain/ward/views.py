@@ -123,7 +123,8 @@ def thawed(bag_id: str):
 def thaw_label_document(label_id: int):
     """The post-thaw label recorded at the thaw, as PDF or ZPL (?format=; the same print, not a new label)."""
     fmt = request.args.get("format", "pdf")
-    return send_label(print_jobs.recorded_document(db.session(), actor=current_user(), label_id=label_id, fmt=fmt))
+    return send_label(print_jobs.recorded_document(db.session(), actor=current_user(), label_id=label_id, fmt=fmt,
+                                                   dpi=current_app.config["LABEL_ZPL_DPI"]))
 
 
 def send_label(printed: print_jobs.Printed) -> Response:

@@ -138,11 +138,11 @@ def test_the_bank_list_shows_each_banks_status_from_its_lot_and_frozen_vials_lef
     assert "Thaw a vial" not in page  # the auditor reads, never thaws
 
 
-def test_a_scanned_lot_structure_of_a_lot_thawed_from_a_vial_opens_that_lot(app, client, auth):
+def test_a_scanned_vessel_of_a_lot_thawed_from_a_vial_opens_that_lot(app, client, auth):
     with in_db(app) as session:
         din = banked_cord(session).din
     auth.login("lab")
-    opened = auth.post("/scan/", {"scan": f"&){din}L01"})
+    opened = auth.post("/scan/", {"scan": f"&e{din}-L01-P1-V01"})
     assert opened.status_code in (302, 303) and opened.headers["Location"].endswith(f"/lab/lots/{din}-L01")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import func, select
 
+from cellchain.identifiers.scans import wristband_data
 from cellchain.ward.models import BedsideCheck, Infusion
 from tests.browser.conftest import login
 from tests.browser.wedge import done, scan, submit
@@ -34,7 +35,7 @@ def test_nurse_going_back_after_starting_an_infusion_sees_the_check_page_and_sen
     page.set_viewport_size({"width": 390, "height": 844})
     login(page, "nurse")
     page.goto("/ward/bedside")
-    scan(page, f"&#{subject}")
+    scan(page, wristband_data(subject))
     scan(page, bag_2d)
     assert "/ward/bedside/checks/" in page.url  # the check's result is a page of its own, reached by GET
     check_url = page.url

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cellchain.identifiers.scans import wristband_data
 from tests.browser.conftest import login
 from tests.browser.wedge import MIN_TOUCH_PX, assert_scan_focus, done, local_input, scan, submit
 from tests.conftest import PASSWORD
@@ -71,7 +72,7 @@ def _receive_bag(page, s: dict[str, str]) -> None:
 def _bedside_scans(page, wristband_subject: str, bag_2d: str) -> None:
     page.goto("/ward/")
     submit(page, page.locator("a.button", has_text="Bedside check"))
-    scan(page, f"&#{wristband_subject}")
+    scan(page, wristband_data(wristband_subject))
     assert page.inner_text("[data-testid=subject]") == wristband_subject
     scan(page, bag_2d)
 
@@ -95,7 +96,7 @@ def _wrong_patient_is_stopped(page, s: dict[str, str]) -> None:
 def _right_patient_passes_and_starts(page, s: dict[str, str]) -> None:
     submit(page, page.locator("a.button", has_text="Start again with another wristband"))
     assert_scan_focus(page)
-    scan(page, f"&#{s['subject']}")
+    scan(page, wristband_data(s['subject']))
     assert_scan_focus(page)
     scan(page, s["bag_2d"])
     checks = page.locator("[data-testid=checks]")

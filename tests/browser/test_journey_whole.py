@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+from cellchain.identifiers.scans import wristband_data
 from tests.browser.conftest import ARTIFACTS, login
 from tests.browser.test_journey_lab import (
     _handover,
@@ -195,7 +196,7 @@ def _nurses_infuse(j: Journey, tz: ZoneInfo, subject: str, bag_2d: str, bag: str
     j.fits()
     j.shot("bag-received-on-the-ward")
     submit(page, page.locator("a.button", has_text="Bedside check"))
-    scan(page, f"&#{subject}")
+    scan(page, wristband_data(subject))
     assert page.inner_text("[data-testid=subject]") == subject
     j.fits()
     _right_patient_passes_and_starts(page, {"subject": subject, "bag_2d": bag_2d, "bag": bag})

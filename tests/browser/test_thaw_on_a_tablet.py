@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from cellchain.identifiers.scans import wristband_data
 from tests.browser.conftest import login
 from tests.browser.wedge import assert_scan_focus, done, scan, submit
 from tests.factories import ward
@@ -50,7 +51,7 @@ def test_a_nurse_thaws_a_frozen_bag_by_scanning_it_and_the_bedside_stops_its_fro
     assert download.value.suggested_filename.endswith(".pdf")
     page.goto("/ward/")
     submit(page, page.locator("a.button", has_text="Bedside check"))
-    scan(page, f"&#{s['subject']}")
+    scan(page, wristband_data(s['subject']))
     scan(page, s["frozen_2d"])
     checks = page.locator("[data-testid=checks]")
     assert checks.locator("li[data-check=thaw_label_scanned]").get_attribute("data-ok") == "fail"

@@ -26,11 +26,14 @@ _HTML_COMMENT = re.compile(r"<!--.*?-->", re.S)
 _SCRIPT = re.compile(r"<(script|style)\b[^>]*>.*?</\1>", re.S | re.I)
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
 _TAG = re.compile(r"<[^>]*>", re.S)
-_ATTRIBUTE = re.compile(r"\b(" + "|".join(ATTRIBUTES) + r""")\s*=\s*("[^"]*"|'[^']*')""", re.I)
+_ATTRIBUTE = re.compile(r"""\b({})\s*=\s*("[^"]*"|'[^']*')""".format("|".join(ATTRIBUTES)), re.I)
 _BUTTON_VALUE = re.compile(r"""<input\b[^>]*type=["']?(?:submit|button)[^>]*>""", re.I)
 _VALUE = re.compile(r"""\bvalue\s*=\s*("[^"]*"|'[^']*')""", re.I)
-_LITERAL = re.compile(r"""(?<![\w.])(_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*"""
-                      r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+# pgettext's message follows its context: the two are one marked call, not a literal and a loose one.
+_LITERAL = re.compile(r"""(?<![\w.])(pgettext\s*\(\s*(?:"[^"]*"|'[^']*')\s*,"""
+                      r"""|_|gettext|ngettext|pgettext|lazy_gettext)?\s*\(?\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+# ngettext's plural, its second argument, is marked as its first is.
+_NGETTEXT = re.compile(r"""\bngettext\s*\(\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')\s*,\s*""")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 _ENTITY = re.compile(r"&[a-zA-Z]+;|&#\d+;")
 
@@ -45,8 +48,8 @@ def _prose_literal(literal: str) -> bool:
     body = literal[1:-1]
     if "%" in body and not re.search(r"[A-Za-z]{3,} [A-Za-z]{3,}", body):
         return False  # a strftime or printf format
-    if re.fullmatch(r"[a-z0-9_.:/\-#?=&]*", body):
-        return False  # a code, an endpoint, a path, a CSS class
+    if re.fullmatch(r"[a-z0-9_.:/\-#?=&$]*", body):
+        return False  # a code, an endpoint, a path, a CSS class, a JSON key ("$ref")
     if re.fullmatch(r"[a-z0-9_\- ]*", body) and " " in body and not re.search(r"[a-z]{2,} [a-z]{2,} [a-z]{2,}", body):
         return False  # CSS classes ("badge bad")
     return bool(_words(body))
@@ -59,6 +62,7 @@ def untranslated(source: str) -> list[str]:
     source = _HTML_COMMENT.sub(" ", source)
     source = _SCRIPT.sub(" ", source)
     for expression in _JINJA.findall(source):
+        expression = _NGETTEXT.sub(r"ngettext(\1, _", expression)
         for match in _LITERAL.finditer(expression):
             if match.group(1) is None and _prose_literal(match.group(2)):
                 found.append(match.group(2))

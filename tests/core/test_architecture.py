@@ -14,7 +14,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[2] / "cellchain"
 BASE = ("core", "identifiers")
 AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "trial", "ward", "labelling", "storage",
-         "safety")
+         "safety", "materials", "equipment")
 ACROSS = ("scanning", "overview", "reports")
 PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.words.checks",
              "cellchain.core.words.labels", "cellchain.core.words.numbers", "cellchain.core.words.reasons",

@@ -30,9 +30,9 @@ def _extracted() -> dict[str, str]:
     found: dict[str, str] = {}
     methods = [("cellchain/**.py", "python"), ("templates/**.html", "jinja2")]
     for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), methods, keywords=KEYWORDS):
-        for msgid in (message if isinstance(message, tuple) else (message,)):
-            if msgid:
-                found.setdefault(msgid, filename)
+        msgid = message[0] if isinstance(message, tuple) else message  # a plural's entry is under its singular
+        if msgid:
+            found.setdefault(msgid, filename)
     return found
 
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from cellchain.core import db
 from cellchain.core.config import DEFAULTS
-from cellchain.identifiers.isbt128 import Din, ProductCode
+from cellchain.identifiers.isbt128 import ChainOfIdentity, Din, ProductCode
 from cellchain.identifiers.scans import format_bag_id
 from cellchain.manufacturing import din
 from cellchain.manufacturing.models import Bag, Collection, LabelPrint, Lot, Passage
@@ -104,6 +104,8 @@ def subject(session: Session, *, eligible: bool = True, birth_date: date = date(
     row = Subject(subject_code=f"SUBJ-{number:04d}", screening_number=f"SCR-{number:05d}", birth_date=birth_date,
                   sex="female", day0=date.today(), weight_kg=70.0, answers={}, eligible=eligible,
                   arm=arm if eligible else None, created_by=user_id(session, "coordinator"),
+                  chain_of_identity=ChainOfIdentity.issue("A9999", 26, 500_000 + number).text if arm and eligible
+                  else None,
                   status=("randomized" if arm else "eligible") if eligible else "screen_failed")
     session.add(row)
     session.flush()

@@ -88,10 +88,10 @@ def load_site(app: Flask) -> dict[str, str]:
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
                 "infusion_id": "1", "check_id": "1", "excursion_id": "1", "shipment_id": "SHP-NONE", "hold_id": "1",
                 "notice_id": "1", "event_id": "1", "return_id": "1", "kind": "lot", "code": lot.lot_number,
-                "mail_id": "1", "deviation_id": "1",
+                "mail_id": "1", "deviation_id": "1", "certificate_id": "1", "printer_id": "1", "job_id": "1",
                 "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot", "grant_id": "1",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
-                "position_code": f"{place.box.code}-A1"}
+                "position_code": f"{place.box.code}-A1", "instrument_code": place.unit.code}
 
 
 def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, str]:

@@ -55,7 +55,7 @@ def randomized(api, **overrides: Any) -> dict[str, Any]:
     subject = register(api, **overrides)
     response = api.post(f"/api/v1/subjects/{subject['subject_id']}/randomize", as_="coordinator")
     assert response.status_code == 200, response.get_json()
-    return {**subject, "arm": response.get_json()["arm"]}
+    return {**subject, "arm": response.get_json()["arm"], "chain_of_identity": response.get_json()["chain_of_identity"]}
 
 
 def _din() -> str:

@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from cellchain.core.config import DEFAULTS
-from cellchain.identifiers.isbt128 import Din, ProductCode, encode_compound, encode_moment
+from cellchain.identifiers.isbt128 import (
+    ChainOfIdentity,
+    Din,
+    ProductCode,
+    encode_chain_of_identity,
+    encode_compound,
+    encode_moment,
+)
 from cellchain.identifiers.scans import wristband_data
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
@@ -108,6 +115,7 @@ def subject(session: Session, *, arm: str | None = "A", weight_kg: float = 70.0)
                   sex="male", day0=site_today(), weight_kg=weight_kg, answers={}, eligible=True, arm=arm,
                   randomization_position=n if arm else None, randomized_at=datetime.now(UTC) if arm else None,
                   randomized_by=coordinator.id if arm else None, created_by=coordinator.id,
+                  chain_of_identity=ChainOfIdentity.issue("A9999", 26, n).text if arm else None,
                   status="randomized" if arm else "eligible")
     session.add(row)
     session.flush()
@@ -137,12 +145,14 @@ def allocate(session: Session, item: Bag, visit: Visit, who: Subject, *, weight_
     return row
 
 
-def bag_2d(item: Bag, *, expires_at: datetime | None = None) -> str:
-    """The bag label's Data Matrix text: DIN barcode, product code and expiry date-time (site zone)."""
+def bag_2d(item: Bag, *, expires_at: datetime | None = None, chain_of_identity: str | None = None) -> str:
+    """The bag label's Data Matrix text: DIN barcode, product code and expiry date-time (site zone), and the
+    recipient's chain-of-identity identifier when given."""
     din = Din.parse(item.din)
     product = ProductCode(item.product_code, item.collection_type, item.division)
     expiry = encode_moment("expiry_datetime", expires_at or item.expires_at, TZ)
-    return encode_compound([din.barcode_data(), product.encode(), expiry])
+    coi = [encode_chain_of_identity(chain_of_identity)] if chain_of_identity else []
+    return encode_compound([din.barcode_data(), product.encode(), expiry, *coi])
 
 
 def linear_scans(item: Bag) -> list[str]:

@@ -15,6 +15,7 @@ from cellchain.identifiers.isbt128 import (
     MOD37_ALPHABET,
     PRODUCT_DEFAULTS,
     TEXT_STRUCTURES,
+    ChainOfIdentity,
     Din,
     ProductCode,
     check_character,
@@ -23,6 +24,7 @@ from cellchain.identifiers.isbt128 import (
     encode_compound,
     encode_local,
     encode_moment,
+    encode_patient_id,
     encode_text,
     format_din,
     parse_birth_date,
@@ -31,8 +33,10 @@ from cellchain.identifiers.isbt128 import (
     parse_keyed_din,
     parse_local,
     parse_moment,
+    parse_patient_id,
     parse_structure,
     parse_text,
+    product_family,
     site_datetime,
 )
 from tests.factories.strategies import ALNUM, dins, product_codes
@@ -54,14 +58,17 @@ SAMPLE_DINS = [din for din, _ in PUBLISHED] + ["A999926000001", "Z123499999999"]
 aware_datetimes = st.datetimes(min_value=datetime(2000, 1, 3), max_value=datetime(2999, 12, 28),
                                timezones=st.sampled_from([UTC, *ZONES]))
 zones = st.sampled_from(ZONES)
-lots = st.text(ALNUM, min_size=1, max_size=18)
-identifiers = st.text(ALNUM + "-", min_size=1, max_size=20)
+maker_lots = st.text(ALNUM, min_size=10, max_size=10)
+patient_ids = st.text(ALNUM, min_size=1, max_size=99)
+locations = st.text("0123456789", min_size=2, max_size=2)
+cois = st.builds(ChainOfIdentity.issue, st.sampled_from(["A9999", "W0000", "G1234"]), st.integers(0, 99),
+                 st.integers(1, 999_999))
 
 
 @st.composite
 def structures(draw: st.DrawFn) -> str:
     """Any single (non-compound) structure, encoded."""
-    kind = draw(st.sampled_from(["din", "product", "date", "text", "dob"]))
+    kind = draw(st.sampled_from(["din", "product", "date", "text", "dob", "patient", "coi", "local"]))
     if kind == "din":
         return draw(dins).barcode_data()
     if kind == "product":
@@ -73,9 +80,15 @@ def structures(draw: st.DrawFn) -> str:
             when = datetime.combine(when.date(), time(23, 59), tzinfo=UTC)
         return encode_moment(date_kind, when, ZoneInfo("UTC"))
     if kind == "text":
-        text_kind = draw(st.sampled_from(sorted(TEXT_STRUCTURES)))
-        return encode_text(text_kind, draw(lots if text_kind == "container_lot" else identifiers))
-    return encode_birth_date(draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))))
+        return encode_text("container_lot", draw(maker_lots))
+    if kind == "patient":
+        return encode_patient_id(draw(patient_ids), draw(locations))
+    if kind == "coi":
+        return draw(cois).barcode_data()
+    if kind == "local":
+        return encode_local(draw(st.sampled_from("abcdefz")), draw(st.text(ALNUM + "-", min_size=1, max_size=32)))
+    return encode_birth_date(draw(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31))),
+                             draw(locations))
 
 
 # --- Mod 37-2 ---------------------------------------------------------------------------------------
@@ -317,42 +330,107 @@ def test_encoders_refuse_years_outside_cyy() -> None:
         encode_moment("no_such_kind", datetime(2026, 6, 1, tzinfo=UTC), ZoneInfo("UTC"))
 
 
-# --- text structures and birth date ---------------------------------------------------------------------
-@given(st.sampled_from(sorted(TEXT_STRUCTURES)), lots)
-def test_text_structures_round_trip(kind: str, value: str) -> None:
-    data = encode_text(kind, value)
-    assert data == TEXT_STRUCTURES[kind][0] + value
-    assert parse_text(data) == (kind, value)
+# --- text structures, patient structures and the chain-of-identity identifier (ST-001, ST-028) ----------
+@given(maker_lots)
+def test_container_lot_holds_the_makers_ten_character_lot(value: str) -> None:
+    data = encode_text("container_lot", value)
+    assert data == "&)" + value and len(data) == 12
+    assert parse_text(data) == ("container_lot", value)
 
 
-def test_text_structures_refuse_bad_characters_and_lengths() -> None:
-    for kind, value in [("container_lot", "LOT-1"), ("container_lot", "A" * 19), ("container_lot", ""),
-                        ("container_lot", "lot1"), ("patient_id", "SUBJ 1"), ("patient_id", "X" * 21),
-                        ("chain_of_identity", "A=B"), ("chain_of_identity", "A&B"), ("patient_id", "É")]:
+def test_container_lot_refuses_anything_but_ten_letters_or_digits() -> None:
+    # a manufacturing lot number (13 characters and more) is not a container maker's lot
+    for value in ["A999926000001", "LOT-1", "LOT1", "", "lot1234567", "A" * 11, "A" * 9]:
         with pytest.raises(Invalid):
-            encode_text(kind, value)
-    for data in ["&)", "&)LOT 1", "&#SUBJ_1", "&/" + "A" * 33, "&%ABC"]:
+            encode_text("container_lot", value)
+    for data in ["&)", "&)LOT 123456", "&)A999926000001L01", "&%ABC"]:
         with pytest.raises(Invalid):
             parse_text(data)
+    assert set(TEXT_STRUCTURES) == {"container_lot"}
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 12, 31)))
-def test_birth_date_round_trips_as_yyyymmdd(born: date) -> None:
-    data = encode_birth_date(born)
-    assert data == "=#" + born.strftime("%Y%m%d")
+@given(patient_ids, locations)
+def test_patient_identification_carries_location_and_length(value: str, location: str) -> None:
+    data = encode_patient_id(value, location)
+    assert data == f"&#{location}{len(value):02d}{value}"
+    assert parse_patient_id(data) == (location, value)
+    assert parse_structure(data).fields == {"location": location, "patient_id": value}
+
+
+def test_patient_identification_published_form_reads() -> None:
+    assert encode_patient_id("SUBJ0003", "00") == "&#0008SUBJ0003"
+    assert parse_structure("&#0008SUBJ0003").fields == {"location": "00", "patient_id": "SUBJ0003"}
+
+
+@pytest.mark.parametrize("data", ["&#SUBJ-0003", "&#0008SUBJ-003", "&#0009SUBJ0003", "&#0007SUBJ0003",
+                                  "&#00", "&#0A08SUBJ0003", "&#0008subj0003", "&#0000"])
+def test_patient_identification_without_location_length_or_with_other_characters_is_refused(data: str) -> None:
+    with pytest.raises(Invalid):
+        parse_structure(data)
+
+
+def test_patient_identification_encoder_refuses_hyphens_and_bad_locations() -> None:
+    for value, location in [("SUBJ-0003", "00"), ("", "00"), ("X" * 100, "00"), ("SUBJ0003", "0"),
+                            ("SUBJ0003", "A1")]:
+        with pytest.raises(Invalid):
+            encode_patient_id(value, location)
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(9999, 12, 31)), locations)
+def test_birth_date_round_trips_as_location_and_yyyymmdd(born: date, location: str) -> None:
+    data = encode_birth_date(born, location)
+    assert data == "=#" + location + born.strftime("%Y%m%d")
     assert parse_birth_date(data) == born
+    assert parse_structure(data).fields == {"location": location, "birth_date": born}
 
 
-@pytest.mark.parametrize("data", ["=#20230229", "=#20231301", "=#20230100", "=#1980010", "=#198001011",
-                                  "=#18991231", "=#1980-1-1"])
+def test_birth_date_published_form_reads() -> None:
+    assert encode_birth_date(date(1968, 10, 25)) == "=#0019681025"
+    assert parse_structure("=#0019681025").fields == {"location": "00", "birth_date": date(1968, 10, 25)}
+
+
+@pytest.mark.parametrize("data", ["=#19681025", "=#0020230229", "=#0020231301", "=#0020230100", "=#001980010",
+                                  "=#00198001011", "=#0018991231", "=#001980-1-1", "=#A019681025"])
 def test_birth_date_parse_is_strict(data: str) -> None:
     with pytest.raises(Invalid):
         parse_birth_date(data)
 
 
-def test_birth_date_encoder_refuses_datetimes() -> None:
+def test_birth_date_encoder_refuses_datetimes_and_bad_locations() -> None:
     with pytest.raises(Invalid):
         encode_birth_date(datetime(1980, 1, 1, tzinfo=UTC))
+    with pytest.raises(Invalid):
+        encode_birth_date(date(1980, 1, 1), "1")
+
+
+@given(cois)
+def test_chain_of_identity_identifier_round_trips_with_its_check_character(coi: ChainOfIdentity) -> None:
+    data = coi.barcode_data()
+    assert data == "&/CH" + coi.fin + coi.year + coi.serial + check_character(coi.fin + coi.year + coi.serial)
+    assert len(data) == 18
+    assert parse_structure(data).fields == {"chain_of_identity": coi.text}
+    assert ChainOfIdentity.parse(coi.text) == coi
+
+
+@pytest.mark.parametrize(("core", "k"), PUBLISHED)
+def test_chain_of_identity_check_character_is_the_dins_mod_37_2(core: str, k: str) -> None:
+    coi = ChainOfIdentity(core[:5], core[5:7], core[7:])
+    assert coi.check == k and coi.text == f"CH{core}{k}"
+
+
+def test_chain_of_identity_with_a_wrong_check_character_is_refused() -> None:
+    good = ChainOfIdentity.issue("A9999", 2026, 3).text
+    wrong = good[:-1] + ("0" if good[-1] != "0" else "1")
+    with pytest.raises(Refused) as refused:
+        parse_structure("&/" + wrong)
+    assert refused.value.reasons[0].code == "coi_check_character_mismatch"
+
+
+@pytest.mark.parametrize("data", ["&/COI-0001", "&/A999926000003K", "&/CHO999926000003K", "&/CHA99992600000",
+                                  "&/CHA999926000003KK", "&/XXA9999260000034", "&/CHA99992600-0034"])
+def test_chain_of_identity_other_forms_are_refused(data: str) -> None:
+    with pytest.raises(Invalid):
+        parse_structure(data)
 
 
 # --- any structure and compound ---------------------------------------------------------------------------
@@ -360,7 +438,8 @@ def test_birth_date_encoder_refuses_datetimes() -> None:
 def test_parse_structure_recognises_every_encoded_structure(data: str) -> None:
     parsed = parse_structure(data)
     assert parsed.data == data
-    assert parsed.kind in {"din", "product_code", "patient_birth_date", *DATE_STRUCTURES, *TEXT_STRUCTURES}
+    assert parsed.kind in {"din", "product_code", "patient_birth_date", "patient_id", "chain_of_identity", "local",
+                           *DATE_STRUCTURES, *TEXT_STRUCTURES}
 
 
 def test_parse_structure_returns_named_fields() -> None:
@@ -369,9 +448,11 @@ def test_parse_structure_returns_named_fields() -> None:
                                                     "division": "00"}
     assert parse_structure("&>0263281030").fields == {"expires_at": datetime(2026, 11, 24, 10, 30),
                                                       "has_time": True}
-    assert parse_structure("&)LOT42").fields == {"lot": "LOT42"}
-    assert parse_structure("&#SUBJ-0001").fields == {"patient_id": "SUBJ-0001"}
-    assert parse_structure("&/COI-1").fields == {"identifier": "COI-1"}
+    assert parse_structure("&)LOT4200001").fields == {"lot": "LOT4200001"}
+    assert parse_structure("&#0008SUBJ0001").fields == {"location": "00", "patient_id": "SUBJ0001"}
+    coi = ChainOfIdentity.issue("A9999", 2026, 1).text
+    assert parse_structure("&/" + coi).fields == {"chain_of_identity": coi}
+    assert parse_structure("&eA999926000001-P2-V03").fields == {"letter": "e", "identifier": "A999926000001-P2-V03"}
 
 
 @pytest.mark.parametrize("data", ["=%ABC", "&A12345", "==A999926", "=", "", "X999926123456", "=0999926123456",
@@ -390,7 +471,8 @@ def test_compound_message_round_trips_exactly(items: list[str]) -> None:
 
 
 def test_compound_with_several_variable_length_structures_splits_at_identifiers() -> None:
-    items = ["&)LOT1", "&#SUBJ-0001", "&/COI-9-9", "=G12341765432170", "&)X"]
+    items = ["&)LOT0000001", "&#0008SUBJ0001", ChainOfIdentity.issue("A9999", 26, 9).barcode_data(),
+             "&aBX-0001", "=G12341765432170", "&eA999926000001-P2-V03", "&)X000000001"]
     assert [s.data for s in parse_compound(encode_compound(items, "123"))] == items
     assert parse_structure(encode_compound(items, "123")).fields["reference"] == "123"
 
@@ -444,3 +526,30 @@ def test_a_box_and_position_in_one_2d_code_split_at_their_identifiers() -> None:
     message = encode_compound([din, encode_local("b", "BOX-0001"), encode_local("c", "BOX-0001-A03")])
     kinds = [(s.kind, s.fields.get("identifier")) for s in parse_compound(message)]
     assert kinds == [("din", None), ("local", "BOX-0001"), ("local", "BOX-0001-A03")]
+
+
+# --- product code families and concatenated reads --------------------------------------------------------
+@pytest.mark.parametrize(("code", "family"), [("S1234", "cellular_therapy"), ("YA001", "clinical_trial"),
+                                              ("YZ9A9", "clinical_trial"), ("D0001", "local"), ("DA1B2", "local"),
+                                              ("E0001", None), ("Y0001", None), ("S12A4", None), ("D001", None)])
+def test_product_codes_belong_to_the_families_a_site_may_configure(code: str, family: str | None) -> None:
+    assert product_family(code) == family
+
+
+@pytest.mark.parametrize("code", ["S1234", "YA001", "YZ123", "D0001"])
+def test_every_configurable_product_code_encodes_and_reads_back(code: str) -> None:
+    data = ProductCode(code, "V", "A0").encode()
+    assert parse_structure(data).fields == {"product_code": code, "collection_type": "V", "division": "A0"}
+
+
+@given(st.lists(structures(), min_size=2, max_size=5))
+def test_a_concatenated_read_is_split_into_its_structures(items: list[str]) -> None:
+    parsed = parse_structure("".join(items))
+    assert parsed.kind == "compound" and parsed.fields["concatenated"] is True
+    assert [s.data for s in parsed.fields["structures"]] == items
+
+
+def test_the_published_concatenation_of_din_and_product_code_reads() -> None:
+    parsed = parse_structure("=G12341765432170=<S1234V00")
+    assert [s.kind for s in parsed.fields["structures"]] == ["din", "product_code"]
+    assert parsed.fields["reference"] is None

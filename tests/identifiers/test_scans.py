@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cellchain.core.errors import Invalid
 from cellchain.identifiers.isbt128 import (
+    ChainOfIdentity,
     Din,
     ProductCode,
     encode_birth_date,
@@ -36,6 +37,7 @@ KEYED = f"{DIN.eye_readable} {DIN.check}"
 PRODUCT = ProductCode("D0001", "V", "00")
 BAG_ID = "A999926000001-D0001V00"
 BERLIN = ZoneInfo("Europe/Berlin")
+COI = ChainOfIdentity.issue("A9999", 2026, 3)
 SCANNER_ALPHABET = ALNUM + "=&<>*#+)/}]-  \r\n\t\x1d"
 
 
@@ -78,8 +80,9 @@ def test_scanner_like_text_gives_a_scan_or_invalid(raw: str) -> None:
 
 
 @settings(max_examples=300)
-@given(st.sampled_from([DIN_BARCODE, "=<D0001V00", "&>0263281030", "&#SUBJ-0001", BAG_ID, KEYED,
-                        encode_compound([DIN_BARCODE, "=<D0001V00", "&)LOT1"])]),
+@given(st.sampled_from([DIN_BARCODE, "=<D0001V00", "&>0263281030", "&#0008SUBJ0001", BAG_ID, KEYED,
+                        encode_compound([DIN_BARCODE, "=<D0001V00", "&)LOT0000001"]), DIN_BARCODE + "=<D0001V00",
+                        COI.barcode_data(), "=#0019681025"]),
        st.integers(0, 40), st.text(SCANNER_ALPHABET, max_size=3))
 def test_mutated_valid_scans_give_a_scan_or_invalid(base: str, at: int, insert: str) -> None:
     _outcome(base[:at] + insert + base[at + len(insert):])
@@ -215,9 +218,19 @@ def test_impossible_dates_are_refused(raw: str) -> None:
 
 
 def test_lot_birth_date_and_chain_of_identity_structures_are_recognised() -> None:
-    assert parse_scan("&)LOT42").fields == {"lot": "LOT42"}
-    assert parse_scan(encode_birth_date(date(1980, 2, 29))).fields == {"birth_date": date(1980, 2, 29)}
-    assert parse_scan("&/COI-0001").kind == "chain_of_identity"
+    assert parse_scan("&)LOT4200001").fields == {"lot": "LOT4200001"}
+    assert parse_scan(encode_birth_date(date(1980, 2, 29))).fields == {"location": "00",
+                                                                       "birth_date": date(1980, 2, 29)}
+    assert parse_scan("=#0019681025").fields == {"location": "00", "birth_date": date(1968, 10, 25)}
+    assert parse_scan(COI.barcode_data()) == Scan("chain_of_identity", {"chain_of_identity": COI.text},
+                                                  COI.barcode_data())
+    assert "coi_check_character_mismatch" in refusal("&/" + COI.text[:-1] + ("0" if COI.check != "0" else "1"))
+
+
+@pytest.mark.parametrize("raw", ["&/COI-0001", "&)A999926000001", "&)A999926000001L01", "=#19681025",
+                                 "&#SUBJ-0003", "&/A999926000001-P2-V03"])
+def test_the_old_non_standard_forms_are_refused(raw: str) -> None:
+    refusal(raw)
 
 
 # --- subjects (wristbands) -------------------------------------------------------------------------
@@ -225,12 +238,14 @@ def test_lot_birth_date_and_chain_of_identity_structures_are_recognised() -> Non
 def test_wristband_scan_is_a_subject(number: int) -> None:
     subject_id = format_subject_id(number)
     scan = parse_scan("]C0" + wristband_data(subject_id) + "\r\n")
-    assert scan == Scan("subject", {"subject_id": subject_id}, "&#" + subject_id)
+    assert scan == Scan("subject", {"subject_id": subject_id, "location": "00"},
+                        "&#0008" + subject_id.replace("-", ""))
 
 
 def test_subject_id_format_is_prefix_dash_four_digits() -> None:
     assert format_subject_id(1) == "SUBJ-0001"
-    assert wristband_data("SUBJ-0001") == "&#SUBJ-0001"
+    assert wristband_data("SUBJ-0001") == "&#0008SUBJ0001"
+    assert wristband_data("SUBJ-0003", location="12") == "&#1208SUBJ0003"
     assert format_subject_id(7, prefix="UCM") == "UCM-0007"
     for bad in [0, 10_000, -1]:
         with pytest.raises(Invalid):
@@ -240,12 +255,16 @@ def test_subject_id_format_is_prefix_dash_four_digits() -> None:
 
 
 def test_subject_prefix_is_configurable() -> None:
-    assert parse_scan("&#UCM-0007", subject_prefix="UCM").fields["subject_id"] == "UCM-0007"
-    assert "not_subject" in refusal("&#SUBJ-0007", subject_prefix="UCM")
+    assert parse_scan("&#0007UCM0007", subject_prefix="UCM").fields["subject_id"] == "UCM-0007"
+    assert "not_subject" in refusal("&#0008SUBJ0007", subject_prefix="UCM")
 
 
-@pytest.mark.parametrize("raw", ["&#SUBJ-0000", "&#SUBJ-001", "&#SUBJ-00001", "&#MRN-123456", "&#SUBJ0001",
-                                 "SUBJ-0001", "&#subj-0001", "&#"])
+def test_the_published_patient_identification_reads_as_the_subject() -> None:
+    assert parse_scan("&#0008SUBJ0003").fields == {"subject_id": "SUBJ-0003", "location": "00"}
+
+
+@pytest.mark.parametrize("raw", ["&#0008SUBJ0000", "&#0007SUBJ001", "&#0009SUBJ00001", "&#0009MRN123456",
+                                 "&#SUBJ0001", "&#SUBJ-0001", "SUBJ-0001", "&#subj-0001", "&#"])
 def test_wristband_scans_must_carry_a_subject_id_of_this_site(raw: str) -> None:
     refusal(raw)
 
@@ -283,11 +302,13 @@ def test_malformed_bag_ids_are_refused(raw: str) -> None:
 
 # --- compound 2D codes -----------------------------------------------------------------------------
 def test_compound_scan_has_structures_and_convenience_fields() -> None:
-    message = encode_compound([DIN_BARCODE, PRODUCT.encode(), "&>0263281030", "&)LOT42", "&#SUBJ-0007"])
+    message = encode_compound([DIN_BARCODE, PRODUCT.encode(), "&>0263281030", "&)LOT4200001", "&#0008SUBJ0007",
+                               COI.barcode_data()])
     scan = parse_scan("]d2" + message + "\r\n", tz=BERLIN)
     assert scan.kind == "compound"
     assert [s.kind for s in scan.fields["structures"]] == ["din", "product_code", "expiry_datetime",
-                                                           "container_lot", "patient_id"]
+                                                           "container_lot", "patient_id", "chain_of_identity"]
+    assert scan.fields["chain_of_identity"] == COI.text
     assert scan.fields["din"] == DIN.text
     assert scan.fields["product_code"] == "D0001" and scan.fields["division"] == "00"
     assert scan.fields["bag_id"] == BAG_ID
@@ -296,7 +317,7 @@ def test_compound_scan_has_structures_and_convenience_fields() -> None:
     assert json.loads(json.dumps(scan.as_dict()))["fields"]["expires_at"] == "2026-11-24T10:30:00+01:00"
 
 
-@given(dins, product_codes, st.lists(st.text(ALNUM, min_size=1, max_size=18), max_size=1))
+@given(dins, product_codes, st.lists(st.text(ALNUM, min_size=10, max_size=10), max_size=1))
 def test_compound_scan_round_trips(din: Din, pc: ProductCode, lots: list[str]) -> None:
     items = [din.barcode_data(), pc.encode(), *[encode_text("container_lot", lot) for lot in lots]]
     scan = parse_scan("]d2" + encode_compound(items))
@@ -311,7 +332,7 @@ def test_compound_without_product_code_has_no_bag_id() -> None:
 
 
 @pytest.mark.parametrize("items", [[DIN_BARCODE, DIN_BARCODE], [PRODUCT.encode(), "=<D0002V00"],
-                                   ["=>026328", "&>0263281030"], ["&)LOT1", "&)LOT2"],
+                                   ["=>026328", "&>0263281030"], ["&)LOT0000001", "&)LOT0000002"],
                                    [DIN_BARCODE, "=" + ("B9999" + DIN.text[5:]) + "00"]])
 def test_compound_repeating_a_kind_is_refused_as_ambiguous(items: list[str]) -> None:
     assert "ambiguous" in refusal(encode_compound(items))
@@ -321,3 +342,33 @@ def test_compound_repeating_a_kind_is_refused_as_ambiguous(items: list[str]) -> 
                                  "=+01000=" + DIN.text + "61" if DIN.flags_type3 != "61" else "=+01000=x"])
 def test_malformed_compound_scans_are_refused(raw: str) -> None:
     refusal(raw)
+
+
+# --- concatenated reads and the scanner's known misreads --------------------------------------------------
+def test_a_concatenated_read_of_din_and_product_code_names_the_bag() -> None:
+    scan = parse_scan("]C0" + DIN_BARCODE + PRODUCT.encode() + "\r\n")
+    assert scan.kind == "compound" and scan.fields["concatenated"] is True
+    assert scan.fields["bag_id"] == BAG_ID and [s.kind for s in scan.fields["structures"]] == ["din", "product_code"]
+
+
+def test_a_concatenated_read_of_a_wristband_names_the_subject_and_its_chain_of_identity() -> None:
+    scan = parse_scan(wristband_data("SUBJ-0003") + "=#0019681025" + COI.barcode_data())
+    assert scan.fields["subject_id"] == "SUBJ-0003" and scan.fields["chain_of_identity"] == COI.text
+
+
+@pytest.mark.parametrize("raw", [DIN_BARCODE[1:], "<D0001V00", "#0019681025", ">0263281030"[:-4],
+                                 "+01000" + DIN_BARCODE])
+def test_a_read_without_its_leading_equals_sign_is_named(raw: str) -> None:
+    assert refusal(raw).startswith("missing_data_identifier:")
+
+
+@pytest.mark.parametrize("raw", [DIN_BARCODE.swapcase(), "=<d0001v00", "&#0008subj0003", "&Abx-0001",
+                                 COI.barcode_data().swapcase(), (DIN_BARCODE + "=<D0001V00").swapcase()])
+def test_a_caps_lock_read_is_named(raw: str) -> None:
+    assert refusal(raw).startswith("caps_lock:")
+
+
+@pytest.mark.parametrize("raw", ["hello", "=<x", "&#0008SUBJ-003", "subj-0001"])
+def test_unreadable_text_is_not_mistaken_for_a_misread(raw: str) -> None:
+    reason = refusal(raw)
+    assert not reason.startswith(("caps_lock", "missing_data_identifier"))

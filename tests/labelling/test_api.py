@@ -71,7 +71,7 @@ def test_collection_wristband_qc_and_vessel_routes_print_their_kind(app, api) ->
     }
     assert {k: r.status_code for k, r in answers.items()} == dict.fromkeys(answers, 200)
     assert ("Code128", din_barcode(din)) in scan_pages(answers["collection"].data)[0]
-    assert scan_pages(answers["wristband"].data)[0][0] == ("Code128", f"&#{subject}")
+    assert scan_pages(answers["wristband"].data)[0][0] == ("Code128", "&#0008" + subject.replace("-", ""))
     assert answers["culture_vessel"].headers["X-Label-Count"] == "4"
     kinds = sorted({p.label_kind for p in prints(app)})
     assert kinds == sorted(answers)
@@ -137,9 +137,12 @@ def test_every_printed_label_is_accounted_for_through_its_status(app, api) -> No
     assert no_reason.status_code == 400 and "reason" in no_reason.get_json()["fields"]
     voided = api.post(f"/api/v1/labels/{first}/status", as_="lab", json={"status": "voided", "reason": "smudged"})
     assert voided.status_code == 200 and voided.get_json()["status"] == "voided"
-    applied = api.post(f"/api/v1/labels/{second}/status", as_="lab", json={"status": "applied"})
+    by_hand = api.post(f"/api/v1/labels/{second}/status", as_="lab", json={"status": "applied"})
+    assert by_hand.status_code == 409 and by_hand.get_json()["reasons"][0]["code"] == "label_apply_by_scan"
+    scanned = prints(app)[1].content["compound_2d"]
+    applied = api.post(f"/api/v1/labels/{second}/apply", as_="lab", json={"scan": scanned})
     assert applied.get_json()["status_by"] == "lab"
-    back = api.post(f"/api/v1/labels/{first}/status", as_="lab", json={"status": "applied"})
+    back = api.post(f"/api/v1/labels/{first}/apply", as_="lab", json={"scan": scanned})
     assert back.status_code == 409 and back.get_json()["reasons"][0]["code"] == "label_status_not_allowed"
     assert api.post(f"/api/v1/labels/{second}/status", as_="nurse", json={"status": "destroyed",
                                                                            "reason": "x"}).status_code == 403
@@ -150,12 +153,13 @@ def test_every_printed_label_is_accounted_for_through_its_status(app, api) -> No
     assert api.post("/api/v1/labels/9999/status", as_="lab", json={"status": "applied"}).status_code == 404
 
 
-def test_a_nurse_may_mark_a_wristband_applied(app, api) -> None:
+def test_a_nurse_applies_a_wristband_by_scanning_it_on_the_subject(app, api) -> None:
     subject = rows(app, lambda s: make.subject(s))
     api.get(f"/api/v1/subjects/{subject.subject_code}/wristband.pdf", as_="coordinator")
     (label,) = prints(app)
-    response = api.post(f"/api/v1/labels/{label.id}/status", as_="nurse", json={"status": "applied"})
-    assert response.status_code == 200
+    response = api.post(f"/api/v1/labels/{label.id}/apply", as_="nurse",
+                        json={"scan": label.content["subject_barcode"]})
+    assert response.status_code == 200 and response.get_json()["status"] == "applied"
 
 
 def test_an_allocated_bag_reprints_with_its_recipient_and_a_new_hash(app, api) -> None:
@@ -165,7 +169,9 @@ def test_an_allocated_bag_reprints_with_its_recipient_and_a_new_hash(app, api) -
     rows(app, lambda s: make.allocate(s, s.get(make.Bag, bag.id), s.get(make.Subject, subject.id)))
     again = api.get(f"/api/v1/bags/{bag.bag_code}/label.pdf?reason=allocated+to+{subject.subject_code}", as_="lab")
     (matrix,) = [data for kind, data in scan_pages(again.data)[0] if kind == "DataMatrix"]
-    assert matrix.endswith(f"&#{subject.subject_code}=#19710314") and matrix.startswith("=+05000")
+    patient = subject.subject_code.replace("-", "")
+    assert matrix.endswith(f"&#0008{patient}=#0019710314&/{subject.chain_of_identity}")
+    assert matrix.startswith("=+06000")
     original, reprint = prints(app)
     assert original.content_hash != reprint.content_hash
     assert reprint.content["recipient_id"] == subject.subject_code

@@ -60,7 +60,7 @@ def test_bag_page_codes_scan_back_to_the_bag_and_match_its_printed_label(app, cl
         bag = labels.bag(session, labels.lot(session), division="B0")
         who = labels.subject(session, birth_date=date(1968, 2, 29))
         labels.allocate(session, bag, who)
-        bag_code, din, subject_code = bag.bag_code, bag.din, who.subject_code
+        bag_code, din, subject_code, coi = bag.bag_code, bag.din, who.subject_code, who.chain_of_identity
         product = (bag.product_code, bag.collection_type, bag.division)
     auth.login("lab")
     (din_code, product_code, qr) = page_pictures(client.get(f"/lab/bags/{bag_code}"))
@@ -68,7 +68,8 @@ def test_bag_page_codes_scan_back_to_the_bag_and_match_its_printed_label(app, cl
     assert product_code[:2] == ("Code128", "=<" + "".join(product))
     assert qr[0] == "QRCode"
     carried = {s.kind: s.fields for s in parse_compound(qr[1], labels.TZ)}
-    assert carried["din"]["din"] == din and carried["patient_id"]["patient_id"] == subject_code
+    assert carried["din"]["din"] == din and carried["patient_id"]["patient_id"] == subject_code.replace("-", "")
+    assert carried["chain_of_identity"]["chain_of_identity"] == coi
     assert (carried["product_code"]["product_code"], carried["product_code"]["collection_type"],
             carried["product_code"]["division"]) == product
     assert carried["patient_birth_date"]["birth_date"] == date(1968, 2, 29)
@@ -81,25 +82,26 @@ def test_bag_page_codes_scan_back_to_the_bag_and_match_its_printed_label(app, cl
     assert "".join(product) in product_code[2] and "".join(product) in product_code[3]
 
 
-def test_lot_page_codes_carry_the_lot_number_structure_and_the_lot_id(app, client, auth):
+def test_lot_page_codes_carry_the_lot_id_and_no_container_lot_structure(app, client, auth):
     with in_db(app) as session:
         lot_number = labels.lot(session).lot_number
     auth.login("qc")
-    (linear, qr) = page_pictures(client.get(f"/lab/lots/{lot_number}"))
-    assert linear[:2] == ("Code128", "&)" + lot_number)
+    (qr,) = page_pictures(client.get(f"/lab/lots/{lot_number}"))
     assert qr[:2] == ("QRCode", lot_number)
-    assert lot_number in linear[2] and lot_number in linear[3]
 
 
 def test_subject_page_codes_carry_what_the_wristband_carries(app, client, auth):
     with in_db(app) as session:
         who = labels.subject(session, birth_date=date(1980, 12, 31))
-        subject_code = who.subject_code
+        subject_code, coi = who.subject_code, who.chain_of_identity
     auth.login("coordinator")
-    (linear, qr) = page_pictures(client.get(f"/trial/subjects/{subject_code}"))
-    assert linear[:2] == ("Code128", "&#" + subject_code)
+    page = client.get(f"/trial/subjects/{subject_code}")
+    (linear, qr) = page_pictures(page)
+    assert linear[:2] == ("Code128", "&#0008" + subject_code.replace("-", ""))
     carried = {s.kind: s for s in parse_compound(qr[1])}
-    assert carried["patient_id"].fields["patient_id"] == subject_code
+    assert carried["patient_id"].fields["patient_id"] == subject_code.replace("-", "")
+    assert carried["chain_of_identity"].fields["chain_of_identity"] == coi
+    assert f'data-testid="chain-of-identity" data-value="{coi}"' in page.get_data(as_text=True)
     assert carried["patient_birth_date"].fields["birth_date"] == date(1980, 12, 31)
     band = client.get(f"/labels/subjects/{subject_code}/wristband")
     assert band.status_code == 200

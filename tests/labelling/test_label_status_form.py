@@ -40,7 +40,8 @@ def test_voiding_a_label_without_a_reason_shows_its_form_again_with_why(app, cli
 
 def test_a_status_the_label_cannot_take_is_refused_on_the_page_keeping_the_reason(app, client, auth):
     _, label = _printed_bag_label(app, client, auth)
-    assert auth.post(_link(app, "labels.set_status", label_id=label.id), {"status": "applied"}).status_code == 303
+    scan = label.content["compound_2d"]
+    assert auth.post(_link(app, "printers.apply", label_id=label.id), {"scan": scan}).status_code == 303
     response = auth.post(_link(app, "labels.set_status", label_id=label.id),
                          {"status": "voided", "reason": "smudged print"})
     page = response.get_data(as_text=True)

@@ -65,10 +65,10 @@ def test_the_print_page_lists_each_label_and_records_its_status(app, client, aut
     page = client.get(page_url).get_data(as_text=True)
     assert "1 label(s) not yet accounted for" in page and bag.bag_code in page
     assert client.get(link(app, "labels.index")).get_data(as_text=True).count(f'"mono">{bag.bag_code}<') == 1
-    done = auth.post(link(app, "labels.set_status", label_id=label.id), {"status": "applied"})
+    done = auth.post(link(app, "printers.apply", label_id=label.id), {"scan": label.content["compound_2d"]})
     assert done.status_code == 303 and done.headers["Location"] == page_url
     page = client.get(page_url).get_data(as_text=True)
-    assert "marked applied" in page and "not yet accounted for" not in page
+    assert "applied: the scan matches its container" in page and "not yet accounted for" not in page
     refused = auth.post(link(app, "labels.set_status", label_id=label.id), {"status": "voided", "reason": "x"})
     assert refused.status_code == 409 and "Not changed" in refused.get_data(as_text=True)
     assert "Every printed label is accounted for" in client.get(link(app, "labels.index")).get_data(as_text=True)

@@ -13,6 +13,7 @@ import pymupdf
 import pytest
 
 from cellchain.core import db
+from cellchain.identifiers.isbt128 import ChainOfIdentity
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.people import accounts
@@ -89,7 +90,9 @@ def test_bag_label_carries_identity_expiry_and_recipient_as_stored(app, allocate
     expiry = "&>" + cyyjjjhhmm(bag.expires_at)
     compound = [din, product, expiry]
     for subject in recipients:
-        compound += [f"&#{subject.subject_code}", f"=#{subject.birth_date:%Y%m%d}"]
+        patient = subject.subject_code.replace("-", "")
+        compound += [f"&#00{len(patient):02d}{patient}", f"=#00{subject.birth_date:%Y%m%d}",
+                     f"&/{subject.chain_of_identity}"]
     expected = sorted([("Code128", din), ("Code128", product), ("Code128", expiry),
                        ("DataMatrix", f"=+{len(compound):02d}000{''.join(compound)}")])
     assert scan_pages(pdf) == [expected]
@@ -100,6 +103,8 @@ def test_bag_label_carries_identity_expiry_and_recipient_as_stored(app, allocate
     assert "7.2 x 10^7 cells" in text and "50 mL" in text and "ACD-A 5 mL, lot ACD2611" in text
     assert "Store at 2 °C to 8 °C" in text and app.config["PRODUCT_DESCRIPTIONS"]["ucmsc"] in text
     assert ("SUBJ-" in text) is allocated and ("Born 1971-03-14" in text) is allocated
+    coi = ChainOfIdentity.parse(recipients[0].chain_of_identity) if allocated else None
+    assert (coi is not None and f"COI {coi.eye_readable}" in text and f"K {coi.check}" in text) is allocated
     assert sorted(zpl_symbols(both_formats(app, "bag", [bag]))[0]) == expected
 
 
@@ -111,14 +116,17 @@ def test_placebo_bag_label_names_the_saline_lot_and_no_cells(app) -> None:
     assert app.config["PRODUCT_DESCRIPTIONS"]["placebo"] in text
 
 
-def test_wristband_carries_subject_id_and_birth_date_but_not_the_arm(app) -> None:
+def test_wristband_carries_subject_id_birth_date_and_chain_of_identity_but_not_the_arm(app) -> None:
     pdf, (subject,) = run(app, "wristband", lambda s: [make.subject(s, arm="B")], as_="coordinator")
     code = subject.subject_code
-    expected = sorted([("Code128", f"&#{code}"),
-                       ("DataMatrix", f"=+02000&#{code}=#{subject.birth_date:%Y%m%d}")])
+    patient = "&#0008" + code.replace("-", "")
+    expected = sorted([("Code128", patient),
+                       ("DataMatrix", f"=+03000{patient}=#00{subject.birth_date:%Y%m%d}&/{subject.chain_of_identity}")])
     assert scan_pages(pdf) == [expected]
     text = page_text(pdf)
     assert code in text and subject.screening_number in text and "1971-03-14" in text
+    coi = ChainOfIdentity.parse(subject.chain_of_identity)
+    assert f"COI {coi.eye_readable}" in text and coi.check in text
     assert "placebo" not in text.lower() and "arm" not in text.lower()
     assert sorted(zpl_symbols(both_formats(app, "wristband", [subject]))[0]) == expected
 
@@ -134,7 +142,7 @@ def test_culture_vessel_labels_name_lot_passage_and_each_vessel(app) -> None:
     pdf, vessels = run(app, "culture_vessel", build)
     lot = vessels[0].lot.lot_number
     expected = [sorted([("Code128", din_barcode(lot)),
-                        ("DataMatrix", f"=+03000{din_barcode(lot)}&){lot}&/{lot}-P2-V{n:02d}")])
+                        ("DataMatrix", f"=+02000{din_barcode(lot)}&e{lot}-P2-V{n:02d}")])
                 for n in (1, 2, 3)]
     assert scan_pages(pdf) == expected
     assert "Passage P2" in page_text(pdf, 2) and "Vessel 3 of 3" in page_text(pdf, 2)
@@ -147,7 +155,7 @@ def test_qc_tube_sheet_has_one_tube_per_required_test_of_the_lots_specification(
     lot = samples[0].lot.lot_number
     required = [(n, t.code) for n, t in enumerate(DEFAULT_SPEC.tests, start=1) if t.required]
     assert [(s.number, s.test_code) for s in samples] == required
-    expected = [[("DataMatrix", f"=+03000{din_barcode(lot)}&){lot}&/{lot}-Q{n:02d}")] for n, _ in required]
+    expected = [[("DataMatrix", f"=+02000{din_barcode(lot)}&f{lot}-Q{n:02d}")] for n, _ in required]
     assert scan_pages(pdf) == expected
     assert all(f"Test: {code}" in page_text(pdf, i) for i, (_, code) in enumerate(required))
     assert zpl_symbols(both_formats(app, "qc_tube", samples)) == expected
@@ -183,14 +191,14 @@ def test_every_label_printed_is_recorded_with_the_hash_of_its_content(app) -> No
 
 
 def test_a_stored_value_the_label_fonts_cannot_show_refuses_the_job(app) -> None:
-    app.config["FACILITY_NAME"] = "北京302医院细胞治疗中心"
+    app.config["FACILITY_NAME"] = "北京302医院 \U0001f3e5"
     with app.app_context():
         session = db.session()
         row = make.collection(session)
         with pytest.raises(print_jobs.Refused) as refused:
             print_jobs.print_labels(session, actor=accounts.find_user(session, "lab"), kind="collection",
                                 records=[row], settings=settings(app))
-    assert refused.value.reasons[0].code == "label_cannot_print" and "U+5317" in refused.value.message
+    assert refused.value.reasons[0].code == "label_cannot_print" and "U+1F3E5" in refused.value.message
 
 
 def test_reprint_needs_a_reason_prints_reprint_and_keeps_the_original_hash(app) -> None:

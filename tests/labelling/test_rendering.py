@@ -43,7 +43,9 @@ def bag(n: int = 1, **extra: Any) -> dict[str, Any]:
             "expiry_barcode": "&>0263301200", "expiry_local": "2026-11-26 12:00 CET",
             "expiry_utc": "2026-11-26 11:00 UTC",
             "compound_2d": f"=+03000{din['din_barcode']}=<D0001V00&>0263301200",
-            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital", **extra}
+            "releasing_establishment": "Cell Therapy Unit, Validation University Hospital",
+            "statement": "Caution: New Drug - Limited by Federal (or United States) law to investigational use",
+            **extra}
 
 
 def collection(n: int = 1, **extra: Any) -> dict[str, Any]:
@@ -288,8 +290,8 @@ def test_a_kind_name_cannot_reach_outside_the_labels_folder() -> None:
 
 def test_text_the_label_fonts_cannot_show_is_refused_rather_than_printed_blank() -> None:
     for render in (render_pdf, render_zpl):
-        with pytest.raises(ValueError, match=r"cannot print character '北' \(U\+5317\)"):
-            render("bag", [bag(collection_facility="北京 302")])
+        with pytest.raises(ValueError, match=r"cannot print character '\U0001f600' \(U\+1F600\)"):
+            render("bag", [bag(collection_facility="北京 302 \U0001f600")])
         with pytest.raises(ValueError, match="cannot print character"):
             render("bag", [bag(recipient_id="SUBJ-0007\x1b[2J")])
     assert "°C" in render_zpl("bag", [bag(storage_temperature="2 °C to 8 °C")]).replace("_C2_B0", "°")

@@ -180,4 +180,4 @@ def test_the_collection_label_of_a_pending_cord_says_its_eligibility_is_pending(
     with app.app_context():
         cord = db.session().exec(select(Collection).where(Collection.din == din)).one()
         text = collection_label(cord, LabelSettings.from_config(app.config))["quarantine_text"]
-    assert text == "QUARANTINE - donor eligibility pending"
+    assert text == "待验 - 供者合格性待定 QUARANTINE - donor eligibility pending"  # LABEL_LANGUAGES zh, en

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cellchain.core import db
+from cellchain.identifiers.scans import wristband_data
 from tests.factories import labels as make
 from tests.factories.label_reading import MOD37, check_value, din_barcode
 from tests.factories.scanning import expected_url
@@ -74,7 +75,7 @@ def test_a_bag_id_and_a_bag_2d_code_name_the_bag(app, api, made) -> None:
         assert body["record"]["url"] == expected_url(app, "bag", bag.bag_code)
     allocated, subject = made["bags"][1], made["subject"]
     two_d = (f"=+05000{din_barcode(allocated.din)}=<{allocated.product_code}V{allocated.division}"
-             f"&>0263601200&#{subject.subject_code}=#19710314")
+             f"&>0263601200{wristband_data(subject.subject_code)}=#0019710314")
     body = scan(api, "]d2" + two_d + "\r").get_json()
     assert body["kind"] == "compound" and body["fields"]["subject_id"] == subject.subject_code
     assert body["record"]["type"] == "bag" and body["record"]["key"] == allocated.bag_code
@@ -82,17 +83,26 @@ def test_a_bag_id_and_a_bag_2d_code_name_the_bag(app, api, made) -> None:
 
 def test_a_wristband_names_the_subject(app, api, made) -> None:
     code = made["subject"].subject_code
-    body = scan(api, f"]C0&#{code}\n", as_="nurse").get_json()
-    assert body["kind"] == "subject" and body["fields"] == {"subject_id": code}
+    body = scan(api, f"]C0{wristband_data(code)}\n", as_="nurse").get_json()
+    assert body["kind"] == "subject" and body["fields"] == {"subject_id": code, "location": "00"}
     assert body["record"]["type"] == "subject" and body["record"]["url"] == expected_url(app, "subject", code)
+
+
+def test_a_chain_of_identity_identifier_names_its_subject(app, api, made) -> None:
+    subject = made["subject"]
+    body = scan(api, f"&/{subject.chain_of_identity}", as_="nurse").get_json()
+    assert body["kind"] == "chain_of_identity" and body["fields"] == {"chain_of_identity": subject.chain_of_identity}
+    assert body["record"]["type"] == "subject" and body["record"]["key"] == subject.subject_code
 
 
 def test_a_qc_tube_or_vessel_2d_code_names_the_lot(app, api, made) -> None:
     lot = made["din"]
-    body = scan(api, f"=+03000{din_barcode(lot)}&){lot}&/{lot}-Q03").get_json()
+    body = scan(api, f"=+02000{din_barcode(lot)}&f{lot}-Q03").get_json()
     assert body["record"]["type"] == "lot" and body["record"]["key"] == lot
     assert body["record"]["summary"]["status"] == "in_process"
-    assert scan(api, f"&){lot}").get_json()["record"]["url"] == expected_url(app, "lot", lot)
+    assert scan(api, f"&e{lot}-P2-V03").get_json()["record"]["url"] == expected_url(app, "lot", lot)
+    # a lot number in the container-lot structure is not a container maker's lot: refused, never a lot
+    assert scan(api, f"&){lot}").status_code == 400
 
 
 def test_other_structures_parse_without_a_record(api) -> None:
@@ -113,7 +123,8 @@ def test_a_well_formed_scan_of_something_not_here_says_so(api) -> None:
     ("\x1b[31m=<D0001VA0", "control_character"), ("Ä999926000001", "not_ascii"),
     ("'; DROP TABLE bags; --", "unrecognised"), ("<script>alert(1)</script>", "unrecognised"),
     ("]X", "bad_aim_identifier"), ("]C0\r\n", "empty"), ("]]C0=<D0001VA0", "bad_aim_identifier"),
-    ("=+99000=<D0001VA0", "compound"), ("&#SUBJ-0000", "not_subject"), ("=<D0001V", "product_code"),
+    ("=+99000=<D0001VA0", "compound"), ("&#0008SUBJ0000", "not_subject"), ("&#SUBJ-0001", "patient_id"),
+    ("A99992600000168", "missing_data_identifier"), ("=<d0001va0", "caps_lock"), ("=<D0001V", "product_code"),
 ])
 def test_malformed_and_hostile_scans_are_refused_with_a_reason(api, data: str, reason: str) -> None:
     response = scan(api, data)

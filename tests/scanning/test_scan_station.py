@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cellchain.core import db
+from cellchain.identifiers.scans import wristband_data
 from tests.factories import labels as make
 from tests.factories.scanning import PAGES, expected_url
 
@@ -27,9 +28,10 @@ def test_the_station_has_one_scan_box_that_a_wedge_scanner_can_type_into(client,
 def test_a_scan_opens_the_record_it_belongs_to(app, client, auth) -> None:
     rows = made(app)
     auth.login("lab")
+    subject = rows["subject"].subject_code
     for raw, record_type, key in [(rows["bag"].bag_code + "\r\n", "bag", rows["bag"].bag_code),
-                                  (f"]C0&#{rows['subject'].subject_code}", "subject", rows["subject"].subject_code),
-                                  (f"&){rows['lot'].lot_number}", "lot", rows["lot"].lot_number)]:
+                                  ("]C0" + wristband_data(subject), "subject", subject),
+                                  (f"&e{rows['lot'].lot_number}-P1-V01", "lot", rows["lot"].lot_number)]:
         response = auth.post("/scan/", {"scan": raw})
         view = app.view_functions.get(PAGES[record_type][0])
         if view is not None and "lab" in view.required_roles:
@@ -65,7 +67,7 @@ def test_a_nurse_scanning_a_bag_or_wristband_at_the_station_reads_it_instead_of_
     rows = made(app)
     auth.login("nurse")
     for raw, key in [(rows["bag"].bag_code, rows["bag"].bag_code),
-                     (f"&#{rows['subject'].subject_code}", rows["subject"].subject_code)]:
+                     (wristband_data(rows["subject"].subject_code), rows["subject"].subject_code)]:
         response = auth.post("/scan/", {"scan": raw}, follow_redirects=True)
         page = response.get_data(as_text=True)
         assert response.status_code == 200, page[:300]

@@ -23,6 +23,13 @@ AE_RECORDERS = frozenset({"investigator", "coordinator"})  # the coordinator rec
 INVESTIGATOR = frozenset({"investigator"})
 THAWERS = frozenset({"nurse", "lab"})  # a frozen bag is thawed on the ward or in the lab
 STORAGE_READERS = frozenset({"lab", "qa", "auditor"})  # the lab keeps storage; QA reviews it; the auditor reads
+MATERIAL_READERS = frozenset({"lab", "qc", "qa", "auditor"})  # materials: the lab receives and uses, QC/QA decide
+MATERIAL_RECEIVERS = frozenset({"lab", "qc", "qa"})
+QC_QA = frozenset({"qc", "qa"})
+PRINTER_KEEPERS = frozenset({"admin", "qa"})  # the printer registry
+PRINT_SENDERS = frozenset({"lab", "coordinator", "qa"})  # the label pages' printers; the kind's rule decides further
+EQUIPMENT_READERS = frozenset({"lab", "qc", "qa", "auditor"})
+EQUIPMENT_KEEPERS = frozenset({"lab", "qa"})
 P = "/api/v1"
 
 API: dict[tuple[str, str], frozenset[str]] = {
@@ -117,6 +124,14 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("GET", f"{P}/bags/<bag_id>/thaw-label.zpl"): THAWERS,
     ("GET", f"{P}/labels"): EVERYONE,
     ("POST", f"{P}/labels/<int:label_id>/status"): LABEL_PRINTERS,  # a bag label: its printers and QA
+    ("POST", f"{P}/labels/<int:label_id>/apply"): LABEL_PRINTERS,  # applied by a scan: the same people
+    # label printers: admin and QA keep the registry; the label printers send jobs and retry them
+    ("GET", f"{P}/printers"): EVERYONE,
+    ("POST", f"{P}/printers"): PRINTER_KEEPERS,
+    ("POST", f"{P}/printers/<int:printer_id>"): PRINTER_KEEPERS,
+    ("GET", f"{P}/print-jobs"): EVERYONE,
+    ("POST", f"{P}/print-jobs"): PRINT_SENDERS,  # what they may print is the label kind's rule
+    ("POST", f"{P}/print-jobs/<int:job_id>/retry"): PRINT_SENDERS,
     ("POST", f"{P}/shipments/label"): LABEL_PRINTERS,
     # the trial: the coordinator; nobody changes a randomization (randomize refuses a second time)
     ("POST", f"{P}/subjects"): COORDINATOR,
@@ -185,6 +200,26 @@ API: dict[tuple[str, str], frozenset[str]] = {
     ("POST", f"{P}/storage/take"): LAB,
     ("POST", f"{P}/storage/move"): LAB,
     ("GET", f"{P}/storage/where-is"): STORAGE_READERS,
+    # materials (docs/rules.md, "Materials"): the catalogue is kept by QC and QA; a received lot is released or
+    # rejected by QC or QA (signed); the lab records the lots used at a step
+    ("POST", f"{P}/materials"): QC_QA,
+    ("GET", f"{P}/materials"): MATERIAL_READERS,
+    ("POST", f"{P}/material-lots"): MATERIAL_RECEIVERS,
+    ("GET", f"{P}/material-lots"): MATERIAL_READERS,
+    ("GET", f"{P}/material-lots/<code>"): MATERIAL_READERS,
+    ("POST", f"{P}/material-lots/<code>/release"): QC_QA,
+    ("POST", f"{P}/material-lots/<code>/reject"): QC_QA,
+    ("GET", f"{P}/material-lots/<code>/certificates/<int:certificate_id>"): MATERIAL_READERS,
+    ("POST", f"{P}/lots/<lot_id>/batch-steps/<int:step_id>/materials"): LAB,
+    # the instrument registry: the lab and QA keep it, QA alone returns an instrument to service; QC reads it
+    ("GET", f"{P}/instruments"): EQUIPMENT_READERS,
+    ("POST", f"{P}/instruments"): EQUIPMENT_KEEPERS,
+    ("GET", f"{P}/instruments/due"): EQUIPMENT_READERS,
+    ("GET", f"{P}/instruments/<instrument_code>"): EQUIPMENT_READERS,
+    ("POST", f"{P}/instruments/<instrument_code>/calibrations"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/maintenance"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/out-of-service"): EQUIPMENT_KEEPERS,
+    ("POST", f"{P}/instruments/<instrument_code>/return-to-service"): QA,
 }
 # Without a token: the token endpoint reads the (empty) body, the API document is public; the rest is 401.
 PUBLIC_API = {("POST", f"{P}/auth/token"): 400, ("GET", f"{P}/openapi.json"): 200}
@@ -214,10 +249,21 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/lab/lots/<lot_id>/batch-steps/<int:step_id>/verify": frozenset({"lab", "qa"}),
     "/lab/lots/<lot_id>/bags": LAB,
     "/lab/placebo": LAB,
+    "/materials/": QC_QA,  # a catalogue entry
+    "/materials/lots": MATERIAL_RECEIVERS,
+    "/materials/lots/<code>/certificates": MATERIAL_RECEIVERS,
+    "/materials/lots/<code>/release": QC_QA,
+    "/materials/lots/<code>/reject": QC_QA,
+    "/materials/steps/<lot_id>/<int:step_id>": LAB,
     "/banks/lots/<lot_id>/freeze": LAB,
     "/banks/thaw": LAB,
     "/labels/<int:label_id>/status": LABEL_PRINTERS,
     "/labels/print/<item_type>/<key>": LABEL_PRINTERS,  # a bag's labels
+    "/labels/print/<item_type>/<key>/send": LABEL_PRINTERS,  # a bag's labels, to a printer
+    "/labels/<int:label_id>/apply": LABEL_PRINTERS,  # a bag label, applied by a scan
+    "/labels/printers": PRINTER_KEEPERS,
+    "/labels/printers/<int:printer_id>": PRINTER_KEEPERS,
+    "/labels/jobs/<int:job_id>/retry": PRINT_SENDERS,
     "/qc/lots/<lot_id>/results": QC,
     "/qc/lots/<lot_id>/batch": QC,  # every open test of the lot on one form
     "/qa/deviations": QA,
@@ -244,6 +290,11 @@ PAGE_POSTS: dict[str, frozenset[str]] = {
     "/storage/put": LAB,
     "/storage/take": LAB,
     "/storage/move": LAB,
+    "/equipment/": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/calibration": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/maintenance": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/out-of-service": EQUIPMENT_KEEPERS,
+    "/equipment/<instrument_code>/return-to-service": QA,
     "/trial/subjects": COORDINATOR,
     "/trial/subjects/<subject_code>/randomize": COORDINATOR,
     "/trial/visits/<int:visit_id>/allocation": COORDINATOR,
@@ -316,9 +367,10 @@ def test_the_tables_follow_the_design(app):
     assert API[("POST", f"{P}/lots/<lot_id>/bags")] == LAB == PAGE_POSTS["/lab/lots/<lot_id>/bags"]
     assert API[("POST", f"{P}/infusions")] == NURSE == PAGE_POSTS["/ward/infusions"]
     assert API[("POST", f"{P}/subjects/<subject_code>/randomize")] == COORDINATOR
-    # one's own inbox or password is no operational power
+    # one's own inbox or password is no operational power; the printer registry is equipment, kept by admin or QA
     assert all("admin" not in PAGE_POSTS[r] for r in PAGE_POSTS
-               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password", "/auth/language")))
+               if not r.startswith(("/admin", "/trial/balance", "/inbox", "/auth/password", "/auth/language",
+                                    "/labels/printers")))
     assert "investigator" not in API[("POST", f"{P}/lots/<lot_id>/release")]  # an investigator never releases a lot
     # only the investigator signs a safety assessment or a sponsor report; QA reads them and signs neither
     assert API[("POST", f"{P}/adverse-events/<int:event_id>/confirm")] == INVESTIGATOR == PAGE_POSTS[

@@ -235,7 +235,7 @@ def _storage(api, hostile: HostileSite) -> None:
     _ok(api.post("/api/v1/storage/units/XSS-1/readings", as_="lab", json={"temperature_c": 5.0,
                                                                            "notes": hostile.text("Snotes")}))
     hostile.keys.update({"unit_code": ["XSS-1"], "location_code": ["XSS-R"], "box_code": ["XSS-B"],
-                         "position_code": ["XSS-B-A1"]})
+                         "position_code": ["XSS-B-A1"], "instrument_code": ["XSS-1"]})  # a unit is an instrument
 
 
 def _admin_forms(client, hostile: HostileSite) -> int:
@@ -288,9 +288,17 @@ def hostile(app, client, api):
     _admin_forms(client, site)
     banked = _bank(app, api, site)
     _storage(api, site)
+    _printer(api, site)
     site.keys = {**_keys(app, din=din, lots=list(lots.values()), bags=[custody_bag, infused_bag], subject=subject,
                          infusion_id=infusion_id), **banked, **site.keys}
     return site
+
+
+def _printer(api, hostile: HostileSite) -> None:
+    """A label printer whose place is markup (the registry page and the print pages list it)."""
+    _ok(api.post("/api/v1/printers", as_="qa", json={"name": "XSS printer", "place": hostile.text("Gplace"),
+                                                      "kind": "zpl", "address": "127.0.0.1:9", "dpi": 203,
+                                                      "label_sizes": ["101.6x101.6"]}))
 
 
 def _keys(app, *, din: str, lots: list[str], bags: list[str], subject: str, infusion_id: int) -> dict[str, list[str]]:
@@ -329,13 +337,15 @@ def _url_sets(keys: dict[str, list[str]]) -> list[dict[str, str]]:
     pairs = [("bag", b) for b in keys["bag_id"]] + [("collection", keys["din"][0]), ("subject", keys["subject_id"][0])]
     sets += [{**sets[0], "item_type": kind, "key": key} for kind, key in pairs]
     # no "/" in the markup set: it must reach a view
-    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id"], f"Ppath{ATTRIBUTE}"))
+    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id", "certificate_id"],
+                              f"Ppath{ATTRIBUTE}"))
     for values in sets[:-1]:
         values.setdefault("item_type", "bag")
         values.setdefault("key", keys["bag_id"][0])
         values.setdefault("kind", "lot")  # the look-back of a lot whose records hold markup
         values.setdefault("code", keys["lot_id"][0])
         values.setdefault("mail_id", "1")
+        values.setdefault("certificate_id", "1")
     return sets
 
 

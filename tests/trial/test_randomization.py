@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from cellchain.audit.models import AuditEntry
 from cellchain.core import db
+from cellchain.identifiers.isbt128 import ChainOfIdentity
 from cellchain.people import accounts
 from cellchain.trial import randomization, subjects
 from cellchain.trial.models import RandomizationList, Subject
@@ -101,7 +102,7 @@ def test_the_list_is_audited_with_its_hash_and_size_but_never_its_seed_or_entrie
         assert json.loads(made.new_values) == {"list_hash": row.list_hash, "size": len(row.entries)}
         given = json.loads(_audit(session, "randomize")[0].new_values)
         assert given == {"arm": subject["arm"], "list_position": 1, "list_hash": row.list_hash,
-                         "status": "randomized"}
+                         "status": "randomized", "chain_of_identity": subject["chain_of_identity"]}
         for entry in session.exec(select(AuditEntry)):
             assert row.seed not in (entry.new_values or "") + (entry.old_values or "")
             assert "entries" not in (entry.new_values or "")
@@ -182,3 +183,27 @@ def test_a_changed_list_entry_is_caught_by_verification(app, runner):
         db.commit()
     result = runner.invoke(args=["trial-verify-list"])
     assert result.exit_code == 1 and "rebuild" in result.output
+
+
+def test_randomization_issues_the_subjects_chain_of_identity_identifier_once(app, api):
+    first, second = register(api), register(api)
+    answers = [api.post(f"/api/v1/subjects/{s['subject_id']}/randomize", as_="coordinator").get_json()
+               for s in (first, second)]
+    cois = [a["chain_of_identity"] for a in answers]
+    assert all(re.fullmatch(r"CH" + app.config["FACILITY_FIN"] + r"[0-9]{2}[0-9]{6}[0-9A-Z*]", c) for c in cois)
+    assert len(set(cois)) == 2
+    assert [ChainOfIdentity.parse(c).text for c in cois] == cois  # K checks
+    shown = api.get(f"/api/v1/subjects/{first['subject_id']}", as_="auditor").get_json()
+    assert shown["chain_of_identity"] == cois[0]
+    api.post(f"/api/v1/subjects/{first['subject_id']}/randomize", as_="coordinator")
+    with app.app_context():
+        session = db.session()
+        stored = session.exec(select(Subject).where(Subject.subject_code == first["subject_id"])).one()
+        assert stored.chain_of_identity == cois[0]
+        entry = _audit(session, "randomize")[0]
+        assert json.loads(entry.new_values)["chain_of_identity"] == cois[0]
+
+
+def test_a_subject_not_yet_randomized_has_no_chain_of_identity_identifier(api):
+    subject = register(api)
+    assert api.get(f"/api/v1/subjects/{subject['subject_id']}", as_="auditor").get_json()["chain_of_identity"] is None

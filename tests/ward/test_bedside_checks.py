@@ -10,7 +10,12 @@ from sqlmodel import select
 
 from cellchain.audit.models import AuditEntry, Signature
 from cellchain.core import db
-from cellchain.identifiers.isbt128 import encode_birth_date, encode_compound
+from cellchain.identifiers.isbt128 import (
+    ChainOfIdentity,
+    encode_birth_date,
+    encode_chain_of_identity,
+    encode_compound,
+)
 from cellchain.ward import bedside_scans
 from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from cellchain.ward.rules import bedside_checks
@@ -136,9 +141,14 @@ def _wrong_label_expiry(session, scene):
     return {"bag": ward.bag_2d(scene.bag, expires_at=scene.bag.expires_at + timedelta(hours=1))}
 
 
+def _label_of_another_chain(session, scene):
+    # the bag is allocated to the wristband's subject, but its label carries another patient's chain of identity
+    return {"bag": ward.bag_2d(scene.bag, chain_of_identity=ChainOfIdentity.issue("A9999", 26, 999_999).text)}
+
+
 BREAKS = {
     "bag_identified": _wrong_label_expiry,
-    "right_subject": _other_subject,
+    "chain_of_identity_matches": _label_of_another_chain,
     "infusion_visit_today": _window_closed,
     "released": _quarantined,
     "not_expired": _expired,
@@ -151,7 +161,7 @@ BREAKS = {
 
 
 @pytest.mark.parametrize("check", sorted(BREAKS))
-def test_each_check_fails_alone_and_named_when_only_its_rule_is_broken(app, api, check):
+def test_each_check_fails_alone_and_named_when_only_its_rule_is_broken(app, api, check: str):
     with app.app_context():
         session = db.session()
         scene = ward.bedside_ready(session)
@@ -170,6 +180,46 @@ def test_an_open_temperature_excursion_fails_only_no_open_excursion(app, api):
     assert "12 °C" in detail(response, "no_open_excursion")
 
 
+def test_another_subjects_wristband_fails_the_subject_and_its_chain_of_identity(app, api):
+    with app.app_context():
+        session = db.session()
+        scene = ward.bedside_ready(session)
+        body = {"bag": scene.bag_scan, **_other_subject(session, scene)}
+        db.commit()
+    response = api.post(URL, as_="nurse", json=body)
+    assert failing(response) == {"right_subject", "chain_of_identity_matches"}
+
+
+def test_a_chain_of_identity_mismatch_is_refused_by_name(app, api):
+    with app.app_context():
+        session = db.session()
+        scene = ward.bedside_ready(session)
+        db.commit()
+    other = ChainOfIdentity.issue("A9999", 26, 999_998)
+    mine = ChainOfIdentity.parse(scene.subject.chain_of_identity)
+    response = api.post(URL, as_="nurse", json={"wristband": scene.wristband,
+                                                "bag": ward.bag_2d(scene.bag, chain_of_identity=other.text)})
+    assert failing(response) == {"chain_of_identity_matches"}
+    message = detail(response, "chain_of_identity_matches")
+    assert "CHAIN OF IDENTITY MISMATCH" in message and other.text in message and mine.text in message
+    ok = api.post(URL, as_="nurse", json={"wristband": scene.wristband,
+                                          "bag": ward.bag_2d(scene.bag, chain_of_identity=mine.text)})
+    assert ok.get_json()["ok"] is True
+    assert mine.text in detail(ok, "chain_of_identity_matches")
+
+
+def test_a_wristband_whose_2d_code_carries_another_chain_of_identity_is_refused(app, api):
+    scene = setup(app)
+    other = ChainOfIdentity.issue("A9999", 26, 999_997)
+    two_d = encode_compound([scene.wristband, encode_birth_date(scene.subject.birth_date), other.barcode_data()])
+    response = api.post(URL, as_="nurse", json={"wristband": two_d, "bag": scene.bag_scan})
+    assert failing(response) == {"chain_of_identity_matches"}
+    assert "check the wristband" in detail(response, "chain_of_identity_matches")
+    right = encode_compound([scene.wristband, encode_birth_date(scene.subject.birth_date),
+                             encode_chain_of_identity(scene.subject.chain_of_identity)])
+    assert api.post(URL, as_="nurse", json={"wristband": right, "bag": scene.bag_scan}).get_json()["ok"] is True
+
+
 def test_wrong_patient_is_named_in_right_subject(app, api):
     with app.app_context():
         session = db.session()
@@ -186,7 +236,7 @@ def test_a_scan_that_is_not_a_wristband_fails_the_subject_checks_that_need_it(ap
     scene = setup(app)
     response = api.post(URL, as_="nurse", json={"wristband": ward.linear_scans(scene.bag)[0], "bag": scene.bag_scan})
     assert failing(response) == {"wristband_is_a_subject", "subject_on_treatment", "right_subject",
-                                 "product_matches_arm"}
+                                 "chain_of_identity_matches", "product_matches_arm"}
     assert "not a subject's wristband" in detail(response, "wristband_is_a_subject")
     assert "cannot compare" in detail(response, "right_subject")
 
@@ -230,7 +280,7 @@ def test_only_a_nurse_runs_a_bedside_check(app, api):
 def test_every_attempt_is_recorded_and_audited_failed_ones_too(app, api):
     scene = setup(app)
     api.post(URL, as_="nurse", json={"wristband": scene.wristband, "bag": scene.bag_scan})
-    api.post(URL, as_="nurse", json={"wristband": "&#SUBJ-0999", "bag": scene.bag_scan})
+    api.post(URL, as_="nurse", json={"wristband": "&#0008SUBJ0999", "bag": scene.bag_scan})
     api.post(URL, as_="nurse", json={"wristband": scene.wristband, "bag": "A999926999999-D0001VA0"})
     with app.app_context():
         session = db.session()
@@ -241,8 +291,8 @@ def test_every_attempt_is_recorded_and_audited_failed_ones_too(app, api):
         assert rows[2].bag_id is None and rows[2].bag_scan == "A999926999999-D0001VA0"
         entries = list(session.exec(select(AuditEntry).where(AuditEntry.record_type == "bedside_check")))
         assert sorted(int(e.record_id) for e in entries) == [r.id for r in rows]
-        assert ('"failed":["wristband_is_a_subject","subject_on_treatment","right_subject","product_matches_arm"]'
-                in entries[1].new_values)
+        assert ('"failed":["wristband_is_a_subject","subject_on_treatment","right_subject",'
+                '"chain_of_identity_matches","product_matches_arm"]' in entries[1].new_values)
 
 
 def test_the_wristbands_2d_code_with_the_right_birth_date_names_the_subject(app, api):

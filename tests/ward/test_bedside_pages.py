@@ -104,8 +104,8 @@ def test_a_wrong_patient_scan_is_refused_and_names_right_subject(app, client, au
     auth.login("nurse")
     page = check_page(auth, ward.wristband(other), made.bag_scan)
     html = page.get_data(as_text=True)
-    assert failed_checks(html) == ["right_subject"]
-    assert "STOP: DO NOT INFUSE" in html and "WRONG PATIENT" in html
+    assert failed_checks(html) == ["right_subject", "chain_of_identity_matches"]
+    assert "STOP: DO NOT INFUSE" in html and "CHAIN OF IDENTITY MISMATCH" in html and "WRONG PATIENT" in html
     assert 'action="/ward/infusions"' not in html  # no start form
     with app.app_context():
         [attempt] = db.session().exec(select(BedsideCheck)).all()

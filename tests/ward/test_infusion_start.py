@@ -111,7 +111,7 @@ def test_a_refused_start_lists_every_failing_check_as_a_reason_and_is_recorded(a
     response = api.post(START, as_="nurse", json=body)
     assert response.status_code == 409
     codes = [r["code"] for r in response.get_json()["reasons"]]
-    assert codes == ["right_subject", "no_open_excursion"]
+    assert codes == ["right_subject", "chain_of_identity_matches", "no_open_excursion"]
     assert all(r["message"] for r in response.get_json()["reasons"])
     [check] = start_checks(app)
     assert not check.ok and check.subject_id == other.id

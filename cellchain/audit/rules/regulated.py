@@ -75,6 +75,16 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("bag_returns", "bag_return", "id"),
     Regulated("donor_results", "donor_result", "id"),
     Regulated("clinical_deviations", "clinical_deviation", "id"),
+    # Materials (migration 0027): the catalogue, the lots received and their decisions, each use.
+    Regulated("materials", "material", "id",
+              _same("name", "supplier", "catalogue_number", "gtin", "kind", "storage", "human_animal_origin")),
+    Regulated("material_lots", "material_lot", "id",
+              {**_same("supplier_lot", "expires_on", "quantity_received", "quantity_left", "unit", "status",
+                       "decided_at"), "signature_id": "decision_signature_id"}),
+    Regulated("material_uses", "material_use", "id"),
+    Regulated("instruments", "instrument", "id"),
+    Regulated("instrument_events", "instrument_event", "id"),
+    Regulated("instrument_uses", "instrument_use", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}

@@ -16,6 +16,7 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.timeinput import parse_instant, stated_time_problems
+from cellchain.core.words import N_, translated
 
 MCB, WCB = "MCB", "WCB"
 MAX_VIALS = 999
@@ -119,13 +120,13 @@ class FreezeInput:
 
 def _whole(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool):
-        raise Invalid({name: f"a whole number from {low} to {high}"})
+        raise Invalid({name: translated(N_("a whole number from {low} to {high}")).format(low=low, high=high)})
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value.strip())
     if not isinstance(value, int) or not low <= value <= high:
-        raise Invalid({name: f"a whole number from {low} to {high}"})
+        raise Invalid({name: translated(N_("a whole number from {low} to {high}")).format(low=low, high=high)})
     return value
 
 
@@ -135,13 +136,15 @@ def _cells(value: Any) -> int:
     except ValueError:
         number = None
     if number is None or not number.is_integer() or not 0 < number <= MAX_CELLS_PER_VIAL:
-        raise Invalid({"cells_per_vial": f"a positive whole number of cells, at most {MAX_CELLS_PER_VIAL:.0e}"})
+        raise Invalid({"cells_per_vial": translated(N_(
+            "a positive whole number of cells, at most {max_cells_per_vial:.0e}")).format(
+            max_cells_per_vial=MAX_CELLS_PER_VIAL)})
     return int(number)
 
 
 def _text(value: Any, name: str, longest: int) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > longest:
-        raise Invalid({name: f"1 to {longest} characters"})
+        raise Invalid({name: translated(N_("1 to {longest} characters")).format(longest=longest)})
     return value.strip()
 
 
@@ -158,7 +161,7 @@ def parse_freeze(data: Mapping[str, Any], *, now: datetime) -> FreezeInput:
     values, errors = _read(data, readers, optional=("frozen_at",))
     errors.update(stated_time_problems({"frozen_at": values.get("frozen_at")}, now=now))
     if errors:
-        raise Invalid(errors, "the bank has invalid fields")
+        raise Invalid(errors, translated(N_("the bank has invalid fields")))
     return FreezeInput(**values)
 
 
@@ -171,13 +174,13 @@ class ThawInput:
 
 def _viability(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise Invalid({"post_thaw_viability_pct": "a percentage from 0 to 100"})
+        raise Invalid({"post_thaw_viability_pct": translated(N_("a percentage from 0 to 100"))})
     try:
         number = float(value)
     except ValueError:
-        raise Invalid({"post_thaw_viability_pct": "a percentage from 0 to 100"}) from None
+        raise Invalid({"post_thaw_viability_pct": translated(N_("a percentage from 0 to 100"))}) from None
     if not 0 <= number <= 100:
-        raise Invalid({"post_thaw_viability_pct": "a percentage from 0 to 100"})
+        raise Invalid({"post_thaw_viability_pct": translated(N_("a percentage from 0 to 100"))})
     return number
 
 
@@ -191,7 +194,7 @@ def parse_thaw(data: Mapping[str, Any], *, now: datetime) -> ThawInput:
     values, errors = _read(data, readers, optional=("thawed_at",))
     errors.update(stated_time_problems({"thawed_at": values.get("thawed_at")}, now=now))
     if errors:
-        raise Invalid(errors, "the thaw has invalid fields")
+        raise Invalid(errors, translated(N_("the thaw has invalid fields")))
     return ThawInput(**values)
 
 
@@ -202,7 +205,7 @@ def _refuse(name: str, expected: str) -> Any:
 def _read(data: Mapping[str, Any], readers: Mapping[str, Any], *, optional: tuple[str, ...]
           ) -> tuple[dict[str, Any], dict[str, str]]:
     if not isinstance(data, Mapping):
-        raise Invalid({"body": "must be an object"})
+        raise Invalid({"body": translated(N_("must be an object"))})
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, reader in readers.items():

@@ -57,7 +57,7 @@ DETAILS: dict[str, str] = {
     'cannot_check:no_subject': N_('cannot check: the wristband names no subject'),
     'cannot_compare:no_subject': N_('cannot compare: the wristband names no subject'),
     'cannot_compare:no_bag': N_('cannot compare: no bag was identified'),
-    # --- the sixteen checks, in the order the nurse reads them
+    # --- the seventeen checks, in the order the nurse reads them
     'wristband_is_a_subject:ok': N_('the wristband is subject {subject_code}'),
     'subject_on_treatment:refused': N_('{subject_code} is {state}, not on treatment: no infusion is given'),
     'subject_on_treatment:first': N_('{subject_code} is randomized: this is the first infusion'),
@@ -71,6 +71,14 @@ DETAILS: dict[str, str] = {
         "the bag's label names recipient {on_label}, this wristband is {subject_code}"
     ),
     'right_subject:ok': N_('bag {bag_code} is allocated to {subject_code}'),
+    'chain_of_identity_matches:none': N_(
+        '{subject_code} has no chain-of-identity identifier: it is issued at randomization'),
+    'chain_of_identity_matches:wristband': N_(
+        "CHAIN OF IDENTITY MISMATCH: the wristband carries {on_wristband}, which is not {subject_code}'s: check the "
+        'wristband'),
+    'chain_of_identity_matches:mismatch': N_(
+        'CHAIN OF IDENTITY MISMATCH: bag {bag_code} carries {on_bag}, the wristband {on_wristband}: do not infuse'),
+    'chain_of_identity_matches:ok': N_('chain of identity {chain_of_identity} on bag and wristband'),
     'infusion_visit_today:no_bag': N_('no visit to check: no bag was identified'),
     'infusion_visit_today:not_allocated': N_('no visit to check: the bag is not allocated'),
     'infusion_visit_today:not_infusion': N_('visit {visit_id} (week {week}) is not an infusion visit of the allocated '

@@ -9,126 +9,165 @@ never as a raw identifier.
 
 from __future__ import annotations
 
-from cellchain.core.words import translated
+from cellchain.core.words import N_, translated
 
 # Where a cord, lot, bag or vial is in its chain of custody (ward/rules/custody_states.py STATES).
 CUSTODY_STATES = {
-    "collected": "collected", "in_transit": "in transit", "at_lab": "at the lab", "in_storage": "in storage",
-    "dispatched": "dispatched", "at_ward": "on the ward", "infused": "infused", "discarded": "discarded",
-    "thawed": "thawed",
+    "collected": N_("collected"), "in_transit": N_("in transit"), "at_lab": N_("at the lab"),
+    "in_storage": N_("in storage"),
+    "dispatched": N_("dispatched"), "at_ward": N_("on the ward"), "infused": N_("infused"),
+    "discarded": N_("discarded"),
+    "thawed": N_("thawed"),
 }
 
 # The custody events, as a hand-over is named (ward/rules/custody_states.py EVENTS).
 CUSTODY_EVENTS = {
-    "shipped": "shipped", "received": "received at the lab", "stored": "put into storage",
-    "dispatched": "dispatched to the ward", "received_at_ward": "received on the ward", "returned": "returned",
-    "discarded": "discarded", "collected": "collected", "filled": "filled", "infused": "infused",
-    "frozen": "frozen", "thawed": "thawed", "taken": "taken out of storage", "moved": "moved in storage",
+    "shipped": N_("shipped"), "received": N_("received at the lab"), "stored": N_("put into storage"),
+    "dispatched": N_("dispatched to the ward"), "received_at_ward": N_("received on the ward"),
+    "returned": N_("returned"),
+    "discarded": N_("discarded"), "collected": N_("collected"), "filled": N_("filled"), "infused": N_("infused"),
+    "frozen": N_("frozen"), "thawed": N_("thawed"), "taken": N_("taken out of storage"),
+    "moved": N_("moved in storage"),
 }
 
 # Lots, bags, deviations, holds, labels, vials, banks, visits (each area's models.py).
 STATUSES = {
-    "in_process": "in process", "awaiting_release": "awaiting release", "released": "released",
-    "rejected": "rejected", "quarantine": "in quarantine", "open": "open", "investigated": "investigated",
-    "decided": "decided", "closed": "closed", "lifted": "lifted", "printed": "printed", "applied": "applied",
-    "voided": "voided", "destroyed": "destroyed", "frozen": "frozen", "done": "done", "planned": "planned",
-    "scheduled": "scheduled", "missed": "missed", "pending": "pending", "accepted": "accepted",
-    "eligible": "eligible", "ineligible": "ineligible", "deferred": "deferred", "screened": "screened",
-    "randomized": "randomized", "registered": "registered", "started": "started", "completed": "completed",
-    "partial": "partial", "stopped": "stopped", "in_window": "in window", "early": "early", "late": "late",
-    "not_applicable": "not applicable", "negative": "negative", "positive": "positive",
-    "indeterminate": "indeterminate", "pass": "pass", "fail": "fail", "within_spec": "within specification",
-    "out_of_spec": "out of specification", "queued": "queued", "sent": "sent", "failed": "failed",
-    "approved": "approved",
+    "in_process": N_("in process"), "awaiting_release": N_("awaiting release"), "released": N_("released"),
+    "rejected": N_("rejected"), "quarantine": N_("in quarantine"), "open": N_("open"),
+    "investigated": N_("investigated"),
+    "decided": N_("decided"), "closed": N_("closed"), "lifted": N_("lifted"), "printed": N_("printed"),
+    "applied": N_("applied"),
+    "voided": N_("voided"), "destroyed": N_("destroyed"), "frozen": N_("frozen"), "done": N_("done"),
+    "planned": N_("planned"),
+    "scheduled": N_("scheduled"), "missed": N_("missed"), "pending": N_("pending"), "accepted": N_("accepted"),
+    "eligible": N_("eligible"), "ineligible": N_("ineligible"), "deferred": N_("deferred"), "screened": N_("screened"),
+    "randomized": N_("randomized"), "registered": N_("registered"), "started": N_("started"),
+    "completed": N_("completed"),
+    "partial": N_("partial"), "stopped": N_("stopped"), "in_window": N_("in window"), "early": N_("early"),
+    "late": N_("late"),
+    "not_applicable": N_("not applicable"), "negative": N_("negative"), "positive": N_("positive"),
+    "indeterminate": N_("indeterminate"), "pass": N_("pass"), "fail": N_("fail"),
+    "within_spec": N_("within specification"),
+    "out_of_spec": N_("out of specification"), "queued": N_("queued"), "sent": N_("sent"), "failed": N_("failed"),
+    "approved": N_("approved"),
 }
 
 # Where a subject stands in the trial (trial/rules/lifecycle.py STATES), why a withdrawal, a cancelled visit,
 # and QA's decision on a bag a withdrawal sent back (trial/models.py BagReturn).
 SUBJECT_STATES = {
-    "screen_failed": "screen failed", "on_treatment": "on treatment", "treatment_completed": "treatment completed",
-    "study_completed": "study completed", "withdrawn": "withdrawn", "died": "died", "cancelled": "cancelled",
-    "consent_withdrawn": "consent withdrawn", "investigator_decision": "investigator's decision",
-    "lost_to_follow_up": "lost to follow-up", "awaiting_decision": "awaiting QA's decision",
-    "restocked": "re-released to stock",
+    "screen_failed": N_("screen failed"), "on_treatment": N_("on treatment"),
+    "treatment_completed": N_("treatment completed"),
+    "study_completed": N_("study completed"), "withdrawn": N_("withdrawn"), "died": N_("died"),
+    "cancelled": N_("cancelled"),
+    "consent_withdrawn": N_("consent withdrawn"), "investigator_decision": N_("investigator's decision"),
+    "lost_to_follow_up": N_("lost to follow-up"), "awaiting_decision": N_("awaiting QA's decision"),
+    "restocked": N_("re-released to stock"),
 }
 
 # What a bag holds and how it is kept (manufacturing/models.py BAG_KINDS, PRESERVATIONS; lot purposes).
 PRODUCTS = {
-    "ucmsc": "UC-MSC", "placebo": "placebo (saline)", "fresh": "fresh", "cryopreserved": "cryopreserved",
-    "bank": "cell bank", "dosing": "dosing",
+    "ucmsc": "UC-MSC", "placebo": N_("placebo (saline)"), "fresh": N_("fresh"), "cryopreserved": N_("cryopreserved"),
+    "bank": N_("cell bank"), "dosing": N_("dosing"),
 }
 
 # Where a QC sample was taken (quality/rules/spec_limits.py SAMPLE_STAGES) and kinds of things.
 STAGES = {
-    "in_process": "in process", "final_product": "final product", "post_thaw": "post thaw", "bank": "cell bank",
+    "in_process": N_("in process"), "final_product": N_("final product"), "post_thaw": N_("post thaw"),
+    "bank": N_("cell bank"),
 }
 
 KINDS = {
-    "infusion": "infusion", "follow_up": "follow-up", "collection": "cord", "lot": "lot", "bag": "bag",
-    "vial": "vial", "placebo_fill": "placebo fill", "batch_step": "batch step", "qc_result": "QC result",
-    "ln2_tank": "LN2 tank (vapour phase)", "freezer_80": "-80 °C freezer", "refrigerator": "2-8 °C refrigerator",
-    "room": "room", "rack": "rack", "shelf": "shelf", "out_of_spec": "out of specification",
-    "oos": "out of specification", "excursion": "temperature excursion", "planned": "planned", "unplanned": "unplanned",
-    "item_on_hold": "on hold", "recall": "recall",
+    "infusion": N_("infusion"), "follow_up": N_("follow-up"), "collection": N_("cord"), "lot": N_("lot"),
+    "bag": N_("bag"),
+    "vial": N_("vial"), "placebo_fill": N_("placebo fill"), "batch_step": N_("batch step"),
+    "qc_result": N_("QC result"),
+    "ln2_tank": N_("LN2 tank (vapour phase)"), "freezer_80": N_("-80 °C freezer"),
+    "refrigerator": N_("2-8 °C refrigerator"),
+    "room": N_("room"), "rack": N_("rack"), "shelf": N_("shelf"), "out_of_spec": N_("out of specification"),
+    "oos": N_("out of specification"), "excursion": N_("temperature excursion"), "planned": N_("planned"),
+    "unplanned": N_("unplanned"),
+    "item_on_hold": N_("on hold"), "recall": N_("recall"),
     # clinical protocol deviations (safety/models.py CLINICAL_DEVIATION_KINDS)
-    "missed_visit": "missed visit", "out_of_window": "visit out of its window",
-    "dose_outside_tolerance": "dose outside tolerance", "wrong_product": "wrong product or subject",
-    "partial_infusion": "partial infusion", "other": "other",
+    "missed_visit": N_("missed visit"), "out_of_window": N_("visit out of its window"),
+    "dose_outside_tolerance": N_("dose outside tolerance"), "wrong_product": N_("wrong product or subject"),
+    "partial_infusion": N_("partial infusion"), "other": N_("other"),
 }
 
-# The sixteen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
+# The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
-    "wristband_is_a_subject": "Wristband is a subject's", "subject_on_treatment": "Subject on treatment",
-    "bag_identified": "Bag identified",
-    "right_subject": "Right subject", "infusion_visit_today": "Infusion visit today",
-    "released": "Released by QA", "lot_not_on_hold": "Lot not on hold", "not_expired": "Not expired",
-    "bag_thawed": "Bag thawed", "thaw_label_scanned": "Post-thaw label scanned", "not_infused": "Not infused before",
-    "received_on_ward": "Received on the ward", "custody_unbroken": "Chain of custody unbroken",
-    "no_open_excursion": "No open temperature excursion", "product_matches_arm": "Product matches the arm",
-    "dose_within_tolerance": "Dose within tolerance", "second_verifier": "Second nurse verified",
+    "wristband_is_a_subject": N_("Wristband is a subject's"), "subject_on_treatment": N_("Subject on treatment"),
+    "bag_identified": N_("Bag identified"),
+    "right_subject": N_("Right subject"), "chain_of_identity_matches": N_("Chain of identity"),
+    "infusion_visit_today": N_("Infusion visit today"),
+    "released": N_("Released by QA"), "lot_not_on_hold": N_("Lot not on hold"), "not_expired": N_("Not expired"),
+    "bag_thawed": N_("Bag thawed"), "thaw_label_scanned": N_("Post-thaw label scanned"),
+    "not_infused": N_("Not infused before"),
+    "received_on_ward": N_("Received on the ward"), "custody_unbroken": N_("Chain of custody unbroken"),
+    "no_open_excursion": N_("No open temperature excursion"), "product_matches_arm": N_("Product matches the arm"),
+    "dose_within_tolerance": N_("Dose within tolerance"), "second_verifier": N_("Second nurse verified"),
 }
 
 # A check whose meaning depends on what the bag holds: a placebo bag is released at filling on its licensed
 # saline lot, never by QA (docs/rules.md, "Quarantine"), so its check says so.
 CHECKS_BY_KIND = {
-    ("released", "placebo"): "Saline released at filling",
-    ("dose_within_tolerance", "placebo"): "Placebo volume within tolerance",
+    ("released", "placebo"): N_("Saline released at filling"),
+    ("dose_within_tolerance", "placebo"): N_("Placebo volume within tolerance"),
 }
 
 # QC tests by the code a specification gives them (quality/specifications.py; each test's full name is on
 # the specification itself, this is the short word a list of missing tests uses).
 QC_TESTS = {
-    "cell_count": "cell count", "viability": "viability", "hla_dr": "HLA-DR", "gram_stain": "Gram stain",
-    "plastic_adherence": "plastic adherence", "trilineage": "tri-lineage differentiation", "endotoxin": "endotoxin",
-    "mycoplasma": "mycoplasma", "sterility": "sterility", "karyotype": "karyotype", "cd73": "CD73",
-    "cd90": "CD90", "cd105": "CD105", "cd34": "CD34", "cd45": "CD45", "cd14": "CD14 or CD11b",
-    "cd19": "CD19 or CD79a",
+    "cell_count": N_("cell count"), "viability": N_("viability"), "hla_dr": "HLA-DR", "gram_stain": N_("Gram stain"),
+    "plastic_adherence": N_("plastic adherence"), "trilineage": N_("tri-lineage differentiation"),
+    "endotoxin": N_("endotoxin"),
+    "mycoplasma": N_("mycoplasma"), "sterility": N_("sterility"), "karyotype": N_("karyotype"), "cd73": "CD73",
+    "cd90": "CD90", "cd105": "CD105", "cd34": "CD34", "cd45": "CD45", "cd14": N_("CD14 or CD11b"),
+    "cd19": N_("CD19 or CD79a"),
 }
 
 ROLES = {
-    "lab": "lab technician", "qc": "QC analyst", "qa": "QA reviewer", "coordinator": "trial coordinator",
-    "nurse": "nurse", "investigator": "investigator", "admin": "administrator", "auditor": "auditor / monitor",
+    "lab": N_("lab technician"), "qc": N_("QC analyst"), "qa": N_("QA reviewer"),
+    "coordinator": N_("trial coordinator"),
+    "nurse": N_("nurse"), "investigator": N_("investigator"), "admin": N_("administrator"),
+    "auditor": N_("auditor / monitor"),
 }
 
 # What stands between a lot and its release, as a list of open points names it (quality/release_gaps.py).
 RELEASE_GAPS = {
-    "qc_missing": "QC result missing", "qc_out_of_spec": "QC out of specification",
-    "deviation_open": "deviation open", "excursion_open": "temperature excursion open",
-    "batch_record_incomplete": "batch record incomplete", "lot_on_hold": "on hold",
-    "donor_not_eligible": "donor not eligible", "donor_determination_pending": "donor determination pending",
-    "reviewer_made_lot": "you made this lot",
-    "reviewer_tested_lot": "you tested this lot", "source_bank_not_released": "its bank is not released",
+    "qc_missing": N_("QC result missing"), "qc_out_of_spec": N_("QC out of specification"),
+    "deviation_open": N_("deviation open"), "excursion_open": N_("temperature excursion open"),
+    "batch_record_incomplete": N_("batch record incomplete"), "lot_on_hold": N_("on hold"),
+    "donor_not_eligible": N_("donor not eligible"), "donor_determination_pending": N_("donor determination pending"),
+    "reviewer_made_lot": N_("you made this lot"),
+    "reviewer_tested_lot": N_("you tested this lot"), "source_bank_not_released": N_("its bank is not released"),
+}
+
+# The instrument registry (equipment/rules/validity.py KINDS, SERVICES, STATUSES; equipment/models.py events).
+EQUIPMENT = {
+    "biosafety_cabinet": N_("biosafety cabinet"), "incubator": N_("incubator"), "centrifuge": N_("centrifuge"),
+    "cell_counter": N_("cell counter"), "controlled_rate_freezer": N_("controlled-rate freezer"),
+    "storage_unit": N_("storage unit"), "in_service": N_("in service"), "out_of_service": N_("out of service"),
+    "calibration": N_("calibration"), "maintenance": N_("maintenance"), "register": N_("registered"),
+    "return_to_service": N_("returned to service"), "instrument_unfit_when_used": N_("instrument not fit when used"),
 }
 
 # Input names a refused form lists its problems under.
 FIELDS = {
-    "signature.password": "password", "signature.username": "username", "signature.meaning": "meaning",
-    "signature_password": "password", "signature_username": "username",
+    "signature.password": N_("password"), "signature.username": N_("username"), "signature.meaning": N_("meaning"),
+    "signature_password": N_("password"), "signature_username": N_("username"),
+}
+
+# Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
+MATERIALS = {
+    "medium": N_("culture medium"), "platelet_lysate": N_("platelet lysate"), "serum": N_("serum"),
+    "enzyme": N_("enzyme"), "dmso": N_("DMSO"), "anticoagulant": N_("anticoagulant"), "saline": N_("saline"),
+    "other": N_("other"), "material_lot": N_("material lot"), "step": N_("batch step"),
+    "anticoagulant_material_lot": N_("anticoagulant material lot"),
 }
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT,
 }
 
 

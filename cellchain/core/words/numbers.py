@@ -8,6 +8,27 @@ noun (``1 bag``, ``2 bags``); a volume carries its unit.
 
 from __future__ import annotations
 
+from cellchain.core.words import N_, translated
+
+# A count with its noun, one and many, by the English noun: the whole phrase is one catalogue message, so a
+# language without plurals (Chinese writes "3 袋") words it with its own measure word (docs/architecture.md,
+# "Languages"). A noun not listed here reads in English.
+COUNTED: dict[str, tuple[str, str]] = {
+    "bag": (N_("{n} bag"), N_("{n} bags")),
+    "placebo bag": (N_("{n} placebo bag"), N_("{n} placebo bags")),
+    "expired bag": (N_("{n} expired bag"), N_("{n} expired bags")),
+    "result": (N_("{n} result"), N_("{n} results")),
+    "reading": (N_("{n} reading"), N_("{n} readings")),
+    "item": (N_("{n} item"), N_("{n} items")),
+    "visit": (N_("{n} visit"), N_("{n} visits")),
+    "vial": (N_("{n} vial"), N_("{n} vials")),
+    "bank": (N_("{n} bank"), N_("{n} banks")),
+    "API token": (N_("{n} API token"), N_("{n} API tokens")),
+    "lot": (N_("{n} lot"), N_("{n} lots")),
+    "cord": (N_("{n} cord"), N_("{n} cords")),
+    "day": (N_("{n} day"), N_("{n} days")),
+}
+
 
 def cells(value: float | int | None) -> str:
     """``350000000`` -> ``350,000,000``; ``3.5e8`` -> ``350,000,000``; None is empty."""
@@ -37,8 +58,11 @@ def cells_and_power(value: float | int | None) -> str:
 
 
 def count(number: int | None, noun: str, plural: str | None = None) -> str:
-    """``count(1, "bag")`` -> ``1 bag``; ``count(2, "bag")`` -> ``2 bags``; ``plural`` for other plurals."""
+    """``count(1, "bag")`` -> ``1 bag``; ``count(2, "bag")`` -> ``2 bags``; ``plural`` for other plurals;
+    in the reader's language where ``COUNTED`` lists the noun."""
     n = number or 0
+    if noun in COUNTED:
+        return translated(COUNTED[noun][0 if n == 1 else 1]).format(n=n)
     return f"{n} {noun if n == 1 else (plural or noun + 's')}"
 
 

@@ -24,58 +24,78 @@ WORDED = frozenset({
 })
 
 MESSAGES: dict[str, str] = {
+    # --- equipment (docs/rules.md, "Equipment")
+    'instrument_overdue:calibration': N_(
+        '{name} ({instrument}) was past its calibration due date at the time of the step'
+    ),
+    'instrument_overdue:maintenance': N_(
+        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+    ),
+    'instrument_overdue:out_of_tolerance': N_(
+        '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
+        'at the time of the step'
+    ),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
+    'instrument_exists': N_('an instrument {instrument} is already registered'),
+    'instrument_already_out_of_service': N_('{instrument} is already out of service'),
+    'instrument_not_out_of_service': N_('{instrument} is in service: there is nothing to return'),
     # --- cell banks
-    'bank_at_passage_limit': (
+    'bank_at_passage_limit': N_(
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
         'again'
     ),
-    'bank_level_not_allowed': 'a lot started from {origin} {makes}, not a {level}',
-    'bank_lot_not_in_process': 'the lot is {status}; only a lot in process is frozen into a bank',
-    'bank_on_hold': '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold',
-    'bank_passage_not_reached': 'the lot has not reached P{passage} (it has {last})',
-    'bank_time_order': 'the bank is frozen before P{number} was harvested',
-    'bank_time_order:thaw': 'the thaw is before {bank_code} was frozen',
-    'lot_already_banked': 'the lot was frozen into a bank already',
-    'lot_not_for_bank': 'the lot was started for dosing; a bank is frozen from a bank lot',
-    'source_bank_not_released': 'its {bank_level} is {bank_status}, not released by QA',
-    'thaw_purpose_not_allowed': 'a {bank_level} vial makes no further bank; thaw it for a dosing lot',
-    'thaw_purpose_not_allowed:mcb_to_dosing': (
+    'bank_level_not_allowed': N_('a lot started from {origin} {makes}, not a {level}'),
+    'bank_lot_not_in_process': N_('the lot is {status}; only a lot in process is frozen into a bank'),
+    'bank_on_hold': N_(
+        '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold'
+    ),
+    'bank_passage_not_reached': N_('the lot has not reached P{passage} (it has {last})'),
+    'bank_time_order': N_('the bank is frozen before P{number} was harvested'),
+    'bank_time_order:thaw': N_('the thaw is before {bank_code} was frozen'),
+    'lot_already_banked': N_('the lot was frozen into a bank already'),
+    'lot_not_for_bank': N_('the lot was started for dosing; a bank is frozen from a bank lot'),
+    'source_bank_not_released': N_('its {bank_level} is {bank_status}, not released by QA'),
+    'thaw_purpose_not_allowed': N_('a {bank_level} vial makes no further bank; thaw it for a dosing lot'),
+    'thaw_purpose_not_allowed:mcb_to_dosing': N_(
         'this site doses from working cell banks: an MCB vial is thawed to make a WCB'
     ),
-    'vial_already_thawed': 'the vial was thawed already; a vial is thawed once',
-    'vial_discarded': 'the vial was discarded',
-    'vial_not_at_lab': 'the vial is {where}; take it out of storage first',
+    'vial_already_thawed': N_('the vial was thawed already; a vial is thawed once'),
+    'vial_discarded': N_('the vial was discarded'),
+    'vial_not_at_lab': N_('the vial is {where}; take it out of storage first'),
     # --- every request
-    'submission_in_progress': 'this form is being recorded; open the page again in a moment to see what was recorded',
-    'submission_reused': (
+    'submission_in_progress': N_(
+        'this form is being recorded; open the page again in a moment to see what was recorded'
+    ),
+    'submission_reused': N_(
         "this form's id was already used by another form; open the page again and send it from there"
     ),
-    'conflict': 'a concurrent change got there first; reload and try again',
-    'idempotency_key_in_flight': (
+    'conflict': N_('a concurrent change got there first; reload and try again'),
+    'idempotency_key_in_flight': N_(
         'the first request with this Idempotency-Key is still being recorded; send it again in a moment to get '
         'its answer'
     ),
-    'idempotency_key_reused': (
+    'idempotency_key_reused': N_(
         'this Idempotency-Key was first sent with another request ({first}); send a new key for a new request'
     ),
     'not_allowed': '{detail}',
     'not_found': '{detail}',
     'wrong_password': '{detail}',
     # --- the audit trail
-    'no_outside_changes_to_review': (
+    'no_outside_changes_to_review': N_(
         'no change made outside the application up to number {through} waits for review (someone reviewed them '
         'already)'
     ),
     # --- people and accounts
-    'admin_with_operational_role': 'an administrator holds no other role (asked for {others} as well)',
-    'grant_not_pending': 'role grant {grant_id} is {status}, not pending',
-    'grant_same_admin': 'a second administrator signs a role grant, not the one who asked',
-    'language_not_offered': 'the site offers the languages {offered}, not "{value}"',
-    'own_account:approve': 'nobody approves roles for their own account',
-    'own_account:roles': 'nobody changes their own roles: ask another administrator',
-    'own_account:unlock': 'nobody unlocks their own account: ask another administrator',
-    'qa_with_lab': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
-    'qa_with_qc': "one account may not be both {qa} and {other} (the site's policy does not allow it)",
+    'admin_with_operational_role': N_('an administrator holds no other role (asked for {others} as well)'),
+    'grant_not_pending': N_('role grant {grant_id} is {status}, not pending'),
+    'grant_same_admin': N_('a second administrator signs a role grant, not the one who asked'),
+    'language_not_offered': N_('the site offers the languages {offered}, not "{value}"'),
+    'own_account:approve': N_('nobody approves roles for their own account'),
+    'own_account:roles': N_('nobody changes their own roles: ask another administrator'),
+    'own_account:unlock': N_('nobody unlocks their own account: ask another administrator'),
+    'qa_with_lab': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
+    'qa_with_qc': N_("one account may not be both {qa} and {other} (the site's policy does not allow it)"),
     # --- subject safety
     'assessment_incomplete': N_('the investigator confirms a complete assessment: still missing {missing}'),
     'awareness_after_report': N_('awareness cannot move once the event was reported to the sponsor'),
@@ -109,86 +129,104 @@ MESSAGES: dict[str, str] = {
     'sent_before_awareness': N_('a report cannot be sent before the site was aware of the event'),
     'sent_in_future': N_('record the report once it has been sent'),
     # --- ISBT 128 identifiers
-    'din_check_character_mismatch': 'check character {k} does not match DIN {eye_readable}: re-key or scan it',
-    'din_flags_mismatch': 'flags {flags} do not match DIN {din} (expected {expected})',
+    'coi_check_character_mismatch': N_(
+        'check character {k} does not match chain-of-identity identifier {identifier}: re-key or scan it'),
+    'din_check_character_mismatch': N_('check character {k} does not match DIN {eye_readable}: re-key or scan it'),
+    'din_flags_mismatch': N_('flags {flags} do not match DIN {din} (expected {expected})'),
     # --- labels
-    'bag_not_released:shipment': 'bag {bag_code} is {quality_status}: only released bags are shipped',
-    'bag_not_thawed': 'bag {bag_code} has not been thawed: it keeps its frozen label',
-    'bag_rejected:label': 'bag {bag_code} is rejected: it gets no new label',
-    'bank_has_no_frozen_vials': 'bank {key} has no frozen vial left',
-    'label_accounted_for': 'label {id} is {status}; print a reprint instead',
-    'label_already_printed': (
+    'bag_not_released:shipment': N_('bag {bag_code} is {quality_status}: only released bags are shipped'),
+    'bag_not_thawed': N_('bag {bag_code} has not been thawed: it keeps its frozen label'),
+    'bag_rejected:label': N_('bag {bag_code} is rejected: it gets no new label'),
+    'bank_has_no_frozen_vials': N_('bank {key} has no frozen vial left'),
+    'label_accounted_for': N_('label {id} is {status}; print a reprint instead'),
+    'label_already_printed': N_(
         'the {title} label of {item_key} is printed already; a QA reviewer reprints it with a reason'
     ),
-    'label_cannot_print': '{title} label: {problem}',
+    'label_cannot_print': N_('{title} label: {problem}'),
     'label_cannot_print:layout': '{problem}',
-    'label_status_not_allowed': 'label {id} ({item_key}) is {status}: it can be marked {allowed}',
-    'lot_has_no_bags': 'lot {lot_number} has no bags yet',
-    'subject_not_eligible': 'subject {subject_code} failed screening: a wristband is for trial subjects',
-    'vial_not_frozen': 'vial {vial_code} is {state}: it gets no new label',
+    'label_status_not_allowed': N_('label {id} ({item_key}) is {status}: it can be marked {allowed}'),
+    'lot_has_no_bags': N_('lot {lot_number} has no bags yet'),
+    'subject_not_eligible': N_('subject {subject_code} failed screening: a wristband is for trial subjects'),
+    'vial_not_frozen': N_('vial {vial_code} is {state}: it gets no new label'),
+    # --- label printers and the closed loop (labelling/printing)
+    'printer_name_taken': N_('a printer named {name} is registered already'),
+    'printer_inactive': N_('printer {name} is out of use: choose another printer'),
+    'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
+    'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_labels_accounted': N_(
+        'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
+    ),
+    'label_apply_by_scan': N_('label {id} ({item_key}) is applied by scanning it on its container'),
+    'label_scan_mismatch': N_('the scan is not label {id} of {item_key}: it reads {scanned}'),
+    'label_outdated': N_(
+        'label {id} no longer matches {item_key} as recorded now: void it and print a new label'
+    ),
+    'lot_labels_unaccounted': N_(
+        'lot {lot_number} has {count} printed label(s) not yet applied, voided or destroyed: {item_keys}'
+    ),
     # --- manufacturing
-    'batch_step_missing': '{label} ({key}) is not recorded as performed',
-    'batch_step_missing:passage': '{title}: no passage recorded',
-    'batch_step_unverified': '{label} ({key}) is not verified by a second person',
-    'cell_content_mismatch': (
+    'batch_step_missing': N_('{label} ({key}) is not recorded as performed'),
+    'batch_step_missing:passage': N_('{title}: no passage recorded'),
+    'batch_step_unverified': N_('{label} ({key}) is not verified by a second person'),
+    'cell_content_mismatch': N_(
         'the stated {stated} cells per bag are {off:.2%} from the {computed} cells that {volume_ml:g} ml at the '
         'formulated {cells_per_ml} cells/ml holds (at most {tolerance:.1%}); leave the cells empty to use the '
         'computed number'
     ),
-    'collection_not_received': 'the cord is {state}; receive it at the lab first',
-    'divisions_exhausted': 'this DIN has {left} divisions left, {count} asked for',
-    'donor_ineligible': 'the donor of {din} is ineligible: {why}',
-    'donor_not_pending': "the donor's eligibility is already {eligibility}: only a pending cord is determined",
-    'donor_medical_history_risk': 'the medical history review found a risk factor',
-    'donor_no_consent': "the donor's consent was not obtained",
-    'donor_specimen_out_of_window': (
+    'collection_not_received': N_('the cord is {state}; receive it at the lab first'),
+    'divisions_exhausted': N_('this DIN has {left} divisions left, {count} asked for'),
+    'donor_ineligible': N_('the donor of {din} is ineligible: {why}'),
+    'donor_not_pending': N_("the donor's eligibility is already {eligibility}: only a pending cord is determined"),
+    'donor_medical_history_risk': N_('the medical history review found a risk factor'),
+    'donor_no_consent': N_("the donor's consent was not obtained"),
+    'donor_specimen_out_of_window': N_(
         "the donor's specimen was taken {days:.1f} days from the cord collection; the limit is 7"
     ),
-    'donor_test_indeterminate': '{test} is indeterminate; retest or defer',
-    'donor_test_missing': "no {test} result for the donor's specimen",
-    'donor_test_positive': '{test} is positive',
-    'dosing_lot_from_cord_not_allowed': (
+    'donor_test_indeterminate': N_('{test} is indeterminate; retest or defer'),
+    'donor_test_missing': N_("no {test} result for the donor's specimen"),
+    'donor_test_positive': N_('{test} is positive'),
+    'dosing_lot_from_cord_not_allowed': N_(
         'this site doses only from banked cells: start a bank lot from the cord, or a dosing lot from a thawed bank'
         ' vial'
     ),
-    'excursion_open:cord': 'a temperature excursion ({temps}) awaits a QA decision',
-    'fill_exceeds_formulation': 'the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated',
-    'fill_time_order': 'the fill is recorded before the formulation',
-    'formulation_already_recorded': 'lot {lot_number} was formulated already',
-    'formulation_exceeds_harvest': '{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested',
-    'harvest_already_recorded': 'lot {lot_number} was harvested already',
-    'harvest_time_order': 'the harvest is before P{number} was seeded',
-    'lot_closed': 'lot {lot_number} is {status}; its batch record is closed',
-    'lot_exists': 'a lot was already started from {din}',
-    'lot_is_for_a_bank': (
+    'excursion_open:cord': N_('a temperature excursion ({temps}) awaits a QA decision'),
+    'fill_exceeds_formulation': N_('the bags need {needed:g} ml, more than the {formulated_volume_ml:g} ml formulated'),
+    'fill_time_order': N_('the fill is recorded before the formulation'),
+    'formulation_already_recorded': N_('lot {lot_number} was formulated already'),
+    'formulation_exceeds_harvest': N_('{total:,.0f} cells formulated but only {harvested_cells:,.0f} harvested'),
+    'harvest_already_recorded': N_('lot {lot_number} was harvested already'),
+    'harvest_time_order': N_('the harvest is before P{number} was seeded'),
+    'lot_closed': N_('lot {lot_number} is {status}; its batch record is closed'),
+    'lot_exists': N_('a lot was already started from {din}'),
+    'lot_is_for_a_bank': N_(
         'lot {lot_number} is grown for a cell bank: its cells are frozen into vials, not filled into bags'
     ),
-    'lot_no_passage': 'record at least passage P0 before the harvest',
-    'lot_not_formulated': 'record the formulation before filling bags',
-    'lot_not_harvested': 'record the harvest before the formulation',
-    'lot_not_in_process': 'lot {lot_number} is {status}; only a lot in process can {action}',
-    'lot_not_in_process:vessel': 'lot {lot_number} is {status}: vessels are labelled during expansion only',
-    'lot_time_order': 'the lot cannot start before its cord was collected',
-    'named_dose_not_fillable': (
+    'lot_no_passage': N_('record at least passage P0 before the harvest'),
+    'lot_not_formulated': N_('record the formulation before filling bags'),
+    'lot_not_harvested': N_('record the harvest before the formulation'),
+    'lot_not_in_process': N_('lot {lot_number} is {status}; only a lot in process can {action}'),
+    'lot_not_in_process:vessel': N_('lot {lot_number} is {status}: vessels are labelled during expansion only'),
+    'lot_time_order': N_('the lot cannot start before its cord was collected'),
+    'named_dose_not_fillable': N_(
         '{subject_code} week {week}: {required:,.0f} cells for {weight_kg:g} kg at {cells_per_ml:,.0f} cells/ml is '
         '{volume_ml:.3g} ml; a bag holds {step_ml:g} to {max_ml:g} ml within the dose tolerance'
     ),
-    'named_dose_not_fillable:anticoagulant': (
+    'named_dose_not_fillable:anticoagulant': N_(
         'the anticoagulant volume ({added:g} ml) is not less than the named bag of {subject_code} ({volume_ml:g} '
         'ml)'
     ),
-    'named_subject_unknown': 'no subject {subject_code} is registered',
-    'named_visit_not_infusion': '{subject_code} has no week {week} infusion visit',
-    'passage_limit_exceeded': 'passage P{number} is past the limit of P{limit}',
-    'passage_not_recorded': 'passage P{passage_number} is not recorded',
-    'passage_out_of_order': 'passage P{number} is not the next one; expected P{expected}',
-    'passage_time_order': 'P{number} is seeded before P{number2} was harvested',
-    'passage_time_order:cord': 'the passage is seeded before the cord was collected',
-    'self_verification': 'the person who performed a step cannot verify it',
-    'signer_not_actor': 'sign with your own account: the signer is the person logged in',
-    'step_already_recorded': '{title} is already recorded',
-    'step_already_verified': 'step {step_key} is already verified',
-    'step_recorded_elsewhere': '{code} is recorded with its own form, which also records its numbers',
+    'named_subject_unknown': N_('no subject {subject_code} is registered'),
+    'named_visit_not_infusion': N_('{subject_code} has no week {week} infusion visit'),
+    'passage_limit_exceeded': N_('passage P{number} is past the limit of P{limit}'),
+    'passage_not_recorded': N_('passage P{passage_number} is not recorded'),
+    'passage_out_of_order': N_('passage P{number} is not the next one; expected P{expected}'),
+    'passage_time_order': N_('P{number} is seeded before P{number2} was harvested'),
+    'passage_time_order:cord': N_('the passage is seeded before the cord was collected'),
+    'self_verification': N_('the person who performed a step cannot verify it'),
+    'signer_not_actor': N_('sign with your own account: the signer is the person logged in'),
+    'step_already_recorded': N_('{title} is already recorded'),
+    'step_already_verified': N_('step {step_key} is already verified'),
+    'step_recorded_elsewhere': N_('{code} is recorded with its own form, which also records its numbers'),
     # --- QC, QA and holds
     'batch_record_incomplete': N_('batch record incomplete: {gap}'),
     'deviation_not_decided': N_('deviation {number} is {status}; to {move} it must be {needs}'),
@@ -231,14 +269,14 @@ MESSAGES: dict[str, str] = {
     'source_bank_not_released:lot': N_('its cells come from {bank_code}, whose lot {lot_number} is {status}'),
     'spec_version_exists': N_('specification {version} exists; publish a new version'),
     # --- storage
-    'storage_code_taken': 'a {what} {code} exists already; codes are unique',
-    'storage_item_already_placed': '{item} is in box {box_code} at {position} already; take it out or move it',
-    'storage_item_not_in_storage': '{item} is {state}, not in storage; take it out',
-    'storage_item_not_placed': '{item} is in no storage position',
-    'storage_item_not_placed:move': '{item} is in no storage position; put it first',
-    'storage_position_taken': '{code} {position} holds {who}; one container per position',
-    'storage_reading_exists': 'unit {code} has a reading at that time already ({said}); nothing was recorded',
-    'storage_same_position': '{item} is at {position} already',
+    'storage_code_taken': N_('a {what} {code} exists already; codes are unique'),
+    'storage_item_already_placed': N_('{item} is in box {box_code} at {position} already; take it out or move it'),
+    'storage_item_not_in_storage': N_('{item} is {state}, not in storage; take it out'),
+    'storage_item_not_placed': N_('{item} is in no storage position'),
+    'storage_item_not_placed:move': N_('{item} is in no storage position; put it first'),
+    'storage_position_taken': N_('{code} {position} holds {who}; one container per position'),
+    'storage_reading_exists': N_('unit {code} has a reading at that time already ({said}); nothing was recorded'),
+    'storage_same_position': N_('{item} is at {position} already'),
     # --- the trial
     'active_infection': N_('clinically active bacterial, fungal, viral or parasitic infection'),
     'age_out_of_range': N_('age {age} at day 0 is outside {min_age}-{max_age} years'),
@@ -373,12 +411,29 @@ MESSAGES: dict[str, str] = {
     'received_on_ward': '{detail}',
     'released': '{detail}',
     'right_subject': '{detail}',
+    'chain_of_identity_matches': '{detail}',
     'second_verifier_same_person': N_('the second verifier must be a different nurse'),
     'second_verifier_same_person:check': '{detail}',
     'thaw_before_freezing': N_('bag {bag_code} was frozen after this thaw time'),
     'thaw_label_scanned': '{detail}',
     'volume_exceeds_bag': N_('{volume_ml:g} ml is more than bag {bag_code} held ({volume_ml2:g} ml)'),
     'wristband_is_a_subject': '{detail}',
+    # --- materials (docs/rules.md, "Materials")
+    'material_exists': N_('{supplier} {catalogue_number} is in the catalogue already'),
+    'material_lot_exists': N_('lot {supplier_lot} of {material} was received already'),
+    'gs1_gtin_unknown': N_('no material of the catalogue has GTIN {gtin}; add it to the catalogue first'),
+    'material_lot_decided': N_('material lot {code} is {status} already'),
+    'material_receiver_not_releaser': N_('you received material lot {code}: another person of QC or QA releases it'),
+    'material_lot_unknown': N_('{reference} names no material lot received here'),
+    'material_lot_ambiguous': N_('{reference} names {count} material lots: scan its barcode or its ML- label'),
+    'material_lot_expired': N_('{material} lot {supplier_lot} ({code}) expired on {expires_on}'),
+    'material_lot_not_released': N_('{material} lot {supplier_lot} ({code}) is {status}, not released by QC or QA'),
+    'material_lot_rejected': N_('{material} lot {supplier_lot} ({code}) was rejected'),
+    'material_lot_on_hold': N_('{material} lot {supplier_lot} ({code}) is on hold (hold {hold_id}: {cause})'),
+    'material_lot_short': N_('{material} lot {supplier_lot} ({code}) has {left:g} {unit} left, not {quantity:g}'),
+    'material_lot_wrong_kind': N_('{material} lot {supplier_lot} ({code}) is {kind}, not {needs}'),
+    'material_lot_invalid_when_used': N_(
+        'lot {lot_number} used {material} lot {supplier_lot} ({code}) at {step}, which was not valid: {why}'),
 }
 
 

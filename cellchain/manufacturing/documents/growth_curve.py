@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from flask_babel import gettext as _
+
 from cellchain.core.words.numbers import cells_and_power, scientific
 
 WIDTH, HEIGHT = 720, 360
@@ -61,10 +63,10 @@ def _axes(points: Sequence[GrowthPoint], low: int, high: int, pd_top: float, x_o
         parts.append(_text(right_x + 8, y + 4, f"{value:g}", anchor="start", fill=PD_COLOUR))
     for point in points:
         parts.append(_text(x_of(point), HEIGHT - BOTTOM + 18, f"P{point.passage}"))
-    parts.append(_text((LEFT + right_x) / 2, HEIGHT - 10, "Passage"))
-    parts.append(_text(18, TOP + plot_h / 2, "Cells harvested (log scale)", fill=CELLS_COLOUR,
+    parts.append(_text((LEFT + right_x) / 2, HEIGHT - 10, _("Passage")))
+    parts.append(_text(18, TOP + plot_h / 2, _("Cells harvested (log scale)"), fill=CELLS_COLOUR,
                        extra=f' transform="rotate(-90 18 {TOP + plot_h / 2:.1f})"'))
-    parts.append(_text(WIDTH - 14, TOP + plot_h / 2, "Cumulative population doublings", fill=PD_COLOUR,
+    parts.append(_text(WIDTH - 14, TOP + plot_h / 2, _("Cumulative population doublings"), fill=PD_COLOUR,
                        extra=f' transform="rotate(90 {WIDTH - 14} {TOP + plot_h / 2:.1f})"'))
     return parts
 
@@ -79,13 +81,14 @@ def _series(points: Sequence[GrowthPoint], name: str, colour: str, x_of, y_of, l
     return parts
 
 
-def growth_svg(points: Sequence[GrowthPoint], *, title: str = "Growth curve") -> str:
+def growth_svg(points: Sequence[GrowthPoint], *, title: str | None = None) -> str:
     """The SVG document (one point per passage on each series); an empty lot says so in words."""
+    title = title or _("Growth curve")
     head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
             f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label={quoteattr(title)}>'
             f'<title>{escape(title)}</title><rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>')
     if not points:
-        return head + _text(WIDTH / 2, HEIGHT / 2, "No passage recorded yet") + "</svg>"
+        return head + _text(WIDTH / 2, HEIGHT / 2, _("No passage recorded yet")) + "</svg>"
     ordered = sorted(points, key=lambda p: p.passage)
     low, high = _cell_scale(ordered)
     pd_top = _pd_top(ordered)
@@ -103,10 +106,12 @@ def growth_svg(points: Sequence[GrowthPoint], *, title: str = "Growth curve") ->
 
     parts = [head, *_axes(ordered, low, high, pd_top, x_of)]
     parts += _series(ordered, "cells", CELLS_COLOUR, x_of, cells_y,
-                     lambda p: f"P{p.passage}: {cells_and_power(p.harvested_cells)} cells harvested")
+                     lambda p: _("P%(passage)s: %(cells)s cells harvested", passage=p.passage,
+                                       cells=cells_and_power(p.harvested_cells)))
     parts += _series(ordered, "pd", PD_COLOUR, x_of, pd_y,
-                     lambda p: f"P{p.passage}: {p.cumulative_doublings:.2f} cumulative doublings")
-    parts.append(_text(LEFT, 22, "● cells harvested", anchor="start", fill=CELLS_COLOUR))
-    parts.append(_text(LEFT + 170, 22, "● cumulative population doublings", anchor="start", fill=PD_COLOUR))
+                     lambda p: _("P%(passage)s: %(doublings)s cumulative doublings", passage=p.passage,
+                                       doublings=format(p.cumulative_doublings, ".2f")))
+    parts.append(_text(LEFT, 22, _("● cells harvested"), anchor="start", fill=CELLS_COLOUR))
+    parts.append(_text(LEFT + 170, 22, _("● cumulative population doublings"), anchor="start", fill=PD_COLOUR))
     parts.append("</svg>")
     return "\n".join(parts)

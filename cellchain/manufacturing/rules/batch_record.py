@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 
 STEP_MISSING = "batch_step_missing"
 STEP_UNVERIFIED = "batch_step_unverified"
@@ -30,19 +31,21 @@ class StepDef:
 
 DEFAULT_STEPS: tuple[StepDef, ...] = (
     # Verified: the cord's identity and dissection decide what every later container holds.
-    StepDef("tissue_processing", "Cord tissue processing and explant/digestion", needs_verification=True),
-    StepDef("media_and_reagent_lots", "Media and reagent lots recorded"),
-    StepDef("passage", "Passage (seed, harvest, count)", repeat_per_passage=True),
-    StepDef("harvest", "Final harvest"),
-    StepDef("wash", "Wash"),
+    StepDef("tissue_processing", N_("Cord tissue processing and explant/digestion"), needs_verification=True),
+    StepDef("media_and_reagent_lots", N_("Media and reagent lots recorded")),
+    StepDef("passage", N_("Passage (seed, harvest, count)"), repeat_per_passage=True),
+    StepDef("harvest", N_("Final harvest")),
+    StepDef("wash", N_("Wash")),
     # Verified: the dose on the label comes from the formulation calculation and the fill.
-    StepDef("formulation", "Formulation (concentration and volume)", needs_verification=True),
-    StepDef("fill", "Fill into final bags", needs_verification=True),
+    StepDef("formulation", N_("Formulation (concentration and volume)"), needs_verification=True),
+    StepDef("fill", N_("Fill into final bags"), needs_verification=True),
 )
 
 
-BANK_FREEZE = StepDef("bank_freeze", "Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)",
-                      needs_verification=True)
+BANK_FREEZE = StepDef(
+    "bank_freeze", N_("Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)"),
+    needs_verification=True,
+)
 """A bank lot ends in its freeze, verified like the fill it replaces: the vials' content comes from it."""
 _FILLING = ("wash", "formulation", "fill")
 
@@ -71,9 +74,9 @@ def _expected_keys(
     expected: list[tuple[StepDef, str, str]] = []
     for step in step_defs:
         if not step.repeat_per_passage:
-            expected.append((step, step_key(step.code), step.title))
+            expected.append((step, step_key(step.code), translated(step.title)))
         for number in numbers if step.repeat_per_passage else ():
-            expected.append((step, step_key(step.code, number), f"{step.title} P{number}"))
+            expected.append((step, step_key(step.code, number), f"{translated(step.title)} P{number}"))
     return expected
 
 
@@ -94,7 +97,7 @@ def completeness(
     reasons: list[Reason] = []
     for step in defs:
         if step.repeat_per_passage and not numbers:
-            reasons.append(Reason(STEP_MISSING, variant="passage", title=step.title))
+            reasons.append(Reason(STEP_MISSING, variant="passage", title=translated(step.title)))
     for step, key, label in _expected_keys(defs, numbers):
         performed, verified = done.get(key, (False, False))
         if not performed:
@@ -106,7 +109,7 @@ def completeness(
 
 def _identity(person_id: Any, field_name: str) -> str:
     if person_id is None or (isinstance(person_id, str) and not person_id.strip()):
-        raise Invalid({field_name: "is required"})
+        raise Invalid({field_name: translated(N_("is required"))})
     return str(person_id).strip().casefold()
 
 

@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
+from cellchain.core.words import N_, translated
 
 SCREENING_TESTS: tuple[str, ...] = ("HIV-1/2", "HBV", "HCV", "HTLV-I/II", "syphilis", "CMV")
 """The site's required donor tests; keys as integrations send them to the JSON API."""
@@ -74,7 +75,7 @@ def parse_screening(data: Any) -> dict[str, str]:
     integration contract). A typo must never be read as "test not done" or "negative".
     """
     if not isinstance(data, Mapping):
-        raise Invalid({"screening": "must be an object of {test: result}"})
+        raise Invalid({"screening": translated(N_("must be an object of {test: result}"))})
     errors: dict[str, str] = {}
     parsed: dict[str, str] = {}
     for key, value in data.items():
@@ -87,7 +88,7 @@ def parse_screening(data: Any) -> dict[str, str]:
             continue
         parsed[key] = word
     if errors:
-        raise Invalid(errors, "screening has unreadable entries")
+        raise Invalid(errors, translated(N_("screening has unreadable entries")))
     return parsed
 
 
@@ -132,7 +133,7 @@ def guard_specimen_window(specimen_collected_at: datetime | None, collected_at: 
     if specimen_collected_at is None:
         return []
     if (specimen_collected_at.tzinfo is None) != (collected_at.tzinfo is None):
-        raise Invalid({"specimen_collected_at": "give both times with a time zone, or neither"})
+        raise Invalid({"specimen_collected_at": translated(N_("give both times with a time zone, or neither"))})
     gap = abs(specimen_collected_at - collected_at)
     if gap <= SPECIMEN_WINDOW:
         return []
@@ -213,7 +214,7 @@ def parse_result_entry(data: Mapping[str, Any], *, today: date) -> ResultEntry:
     if not laboratory or len(laboratory) > MAX_LABORATORY:
         errors["laboratory"] = f"name the laboratory that reported it (up to {MAX_LABORATORY} characters)"
     if errors:
-        raise Invalid(errors, "the result has invalid fields")
+        raise Invalid(errors, translated(N_("the result has invalid fields")))
     return ResultEntry(str(test), str(result), reported, laboratory)  # type: ignore[arg-type]
 
 

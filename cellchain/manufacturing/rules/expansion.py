@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.quality.rules.spec_limits import parse_number
 
 DEFAULT_PASSAGE_LIMIT = 5
@@ -29,7 +30,8 @@ def _cell_count(value: Any, field_name: str) -> int:
     whole = isinstance(value, int) and not isinstance(value, bool)
     number = value if whole else parse_number(value, field_name)
     if number <= 0 or not (whole or number.is_integer()):
-        raise Invalid({field_name: f"{value!r} is not a positive whole number of cells"})
+        raise Invalid({field_name: translated(N_(
+            "{value!r} is not a positive whole number of cells")).format(value=value)})
     return int(number)
 
 
@@ -42,7 +44,9 @@ def population_doublings(seeded: int, harvested: int) -> float:
     seeded_n = _cell_count(seeded, "seeded_cells")
     harvested_n = _cell_count(harvested, "harvested_cells")
     if harvested_n < seeded_n:
-        raise Invalid({"harvested_cells": f"{harvested_n} is fewer than the {seeded_n} cells seeded"})
+        raise Invalid({"harvested_cells": translated(N_(
+            "{harvested_n} is fewer than the {seeded_n} cells seeded")).format(
+            harvested_n=harvested_n, seeded_n=seeded_n)})
     return math.log2(harvested_n / seeded_n)
 
 
@@ -88,14 +92,15 @@ def guard_next_passage(
 
 def _passage_number(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise Invalid({"number": f"{value!r} is not a passage number (0, 1, 2 ...)"})
+        raise Invalid({"number": translated(N_("{value!r} is not a passage number (0, 1, 2 ...)")).format(value=value)})
     return value
 
 
 def _viability(value: Any) -> float:
     pct = parse_number(value, "viability_pct")
     if not 0 <= pct <= 100:
-        raise Invalid({"viability_pct": f"{value!r} is not a percentage from 0 to 100"})
+        raise Invalid({"viability_pct": translated(N_(
+            "{value!r} is not a percentage from 0 to 100")).format(value=value)})
     return pct
 
 
@@ -108,7 +113,7 @@ def _moment(value: Any, field_name: str) -> datetime:
             return datetime.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise Invalid({field_name: f"{value!r} is not an ISO 8601 date and time"})
+    raise Invalid({field_name: translated(N_("{value!r} is not an ISO 8601 date and time")).format(value=value)})
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,7 @@ def _cross_checks(values: dict[str, Any]) -> dict[str, str]:
 def parse_passage(data: Any) -> PassageInput:
     """Read ``POST /lots/{id}/passages`` (docs/architecture.md, "The JSON API") into a ``PassageInput``."""
     if not isinstance(data, Mapping):
-        raise Invalid({"passage": "must be an object"})
+        raise Invalid({"passage": translated(N_("must be an object"))})
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, reader in _READERS.items():
@@ -173,5 +178,5 @@ def parse_passage(data: Any) -> PassageInput:
             errors.update(error.fields)
     errors.update({k: v for k, v in _cross_checks(values).items() if k not in errors})
     if errors:
-        raise Invalid(errors, "the passage has invalid fields")
+        raise Invalid(errors, translated(N_("the passage has invalid fields")))
     return PassageInput(**values)

@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from cellchain.core.words import N_, translated
+
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 200  # hashing a megabyte-long "password" would be a cheap way to tie up a worker
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common_passwords.txt")
@@ -38,17 +40,17 @@ def _base_words(password: str) -> set[str]:
 def password_problem(password: str, *, username: str = "", full_name: str = "") -> str | None:
     """Why ``password`` may not be set, in words for the person choosing it, or None when it may."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"at least {MIN_PASSWORD_LENGTH} characters"
+        return translated(N_("at least {n} characters")).format(n=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"at most {MAX_PASSWORD_LENGTH} characters"
+        return translated(N_("at most {n} characters")).format(n=MAX_PASSWORD_LENGTH)
     if not password.strip():
-        return "choose a password that is not only spaces"
+        return translated(N_("choose a password that is not only spaces"))
     if len(set(password)) < 4:
-        return "use more than three different characters"
+        return translated(N_("use more than three different characters"))
     words = _base_words(password)
     personal = {part for part in (username.lower(), *full_name.lower().split()) if len(part) >= 3}
     if words & personal or any(part in password.lower() for part in personal if len(part) >= 5):
-        return "do not use your username or name in the password"
+        return translated(N_("do not use your username or name in the password"))
     if words & common_passwords():
-        return "this password is on the list of common passwords; choose a less common one"
+        return translated(N_("this password is on the list of common passwords; choose a less common one"))
     return None

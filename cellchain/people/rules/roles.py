@@ -9,18 +9,19 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cellchain.core.errors import Forbidden, Reason
+from cellchain.core.words import N_, translated
 
 ROLES: dict[str, str] = {
-    "lab": "Lab technician",
-    "qc": "QC analyst",
-    "qa": "QA reviewer",
-    "coordinator": "Trial coordinator",
-    "nurse": "Nurse",
+    "lab": N_("Lab technician"),
+    "qc": N_("QC analyst"),
+    "qa": N_("QA reviewer"),
+    "coordinator": N_("Trial coordinator"),
+    "nurse": N_("Nurse"),
     # Signs clinical decisions and follows up the subjects; reads subjects and safety; never releases a
     # lot. Told at once when a released lot is held (docs/security.md, "Roles").
-    "investigator": "Investigator",
-    "admin": "Administrator",
-    "auditor": "Auditor / monitor",
+    "investigator": N_("Investigator"),
+    "admin": N_("Administrator"),
+    "auditor": N_("Auditor / monitor"),
 }
 
 
@@ -55,13 +56,14 @@ def role_set_refusals(roles: Iterable[str], *, allow_qa_with_lab_or_qc: bool = F
 
 
 def role_title(role: str) -> str:
-    return ROLES.get(role, role)
+    """A role's title in the reader's language."""
+    return translated(ROLES[role]) if role in ROLES else role
 
 
 def require_role(held: Iterable[str], *allowed: str, action: str) -> None:
     """Refuse unless the actor holds one of ``allowed``; the message names the action and the roles."""
     if not set(held).intersection(allowed):
-        titles = " or ".join(role_title(r) for r in allowed)
+        titles = " or ".join(ROLES.get(r, r) for r in allowed)
         raise Forbidden(f"only a {titles} may {action}")
 
 

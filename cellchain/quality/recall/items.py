@@ -17,6 +17,7 @@ from cellchain.banking.models import CellBank
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.materials.models import MaterialLot
 from cellchain.quality import lineage
 from cellchain.quality.models import HOLD_ITEM_KINDS
 
@@ -41,8 +42,11 @@ _BY_CODE = {
     "lot": (select(Lot.id, Lot.lot_number, Lot.collection_id, Lot.id), Lot.lot_number),
     "bag": (select(Bag.id, Bag.bag_code, Lot.collection_id, Bag.lot_id).outerjoin(Lot, Lot.id == Bag.lot_id),
             Bag.bag_code),
+    # A material lot (ML-000001) belongs to no cord: what it reached is what it was used in (recall/lookback.py).
+    "material_lot": (select(MaterialLot.id, MaterialLot.code, None, None), MaterialLot.code),
 }
-_ID_COLUMNS = {"collection": Collection.id, "bank": CellBank.id, "lot": Lot.id, "bag": Bag.id}
+_ID_COLUMNS = {"collection": Collection.id, "bank": CellBank.id, "lot": Lot.id, "bag": Bag.id,
+               "material_lot": MaterialLot.id}
 
 
 def check_kind(kind: Any, field: str = "item_kind") -> str:

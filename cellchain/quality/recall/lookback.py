@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.types import utcnow
 from cellchain.manufacturing.models import Bag, Collection, Lot
+from cellchain.materials import usage
 from cellchain.quality.recall import items
 from cellchain.quality.recall.items import ItemRef
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
@@ -37,7 +38,7 @@ MAX_TIERS = 8  # as quality/lineage.py: a guard against a malformed loop in the 
 class DerivedItem:
     """One item of the look-back: the item itself first, then what came from it, tier by tier."""
 
-    kind: str  # collection | lot | bank | vial | bag
+    kind: str  # collection | lot | bank | vial | bag | material_lot
     code: str
     parent: str  # the code of the item it came from ("" for the item the look-back starts from)
     status: str  # a cord's eligibility, a lot's status, a bank's lot status, a vial's state, a bag's quality status
@@ -104,6 +105,10 @@ def _derived_lot_ids(session: Session, item: ItemRef) -> list[int]:
         first = list(session.exec(select(Lot.id).join(Vial, Vial.id == Lot.source_vial_id)
                                   .where(Vial.bank_id == item.id).order_by(Lot.id)))
         return descend(session, first)
+    if item.kind == "material_lot":
+        # the lots it was used in, and every lot made from a bank frozen from one of them (docs/rules.md,
+        # "Materials": a material in a bank lot reaches every lot thawed from that bank)
+        return descend(session, usage.reached(session, item.id)[0])
     return []  # a bag: nothing is made from a bag
 
 
@@ -127,6 +132,12 @@ def of_item(session: Session, item: ItemRef) -> Lookback:
                               .where(Vial.bank_id.in_(bank_ids)).order_by(Vial.bank_id, Vial.number))) \
         if bank_ids else []
     bag_where = Bag.id == item.id if item.kind == "bag" else Bag.lot_id.in_(lot_ids) if lot_ids else None
+    if item.kind == "material_lot":
+        dins = usage.reached(session, item.id)[1]  # placebo fills whose saline it was
+        found.items.append(DerivedItem("material_lot", item.code, "", "", None, None))
+        if dins:
+            placebo = and_(Bag.lot_id.is_(None), Bag.din.in_(dins))
+            bag_where = placebo if bag_where is None else or_(bag_where, placebo)
     bags = list(session.exec(select(Bag.id, Bag.lot_id, Bag.bag_code, Bag.quality_status, Bag.custody_state)
                              .where(bag_where).order_by(Bag.lot_id, Bag.division, Bag.id))) \
         if bag_where is not None else []
@@ -143,7 +154,7 @@ def of_item(session: Session, item: ItemRef) -> Lookback:
         found.items.append(DerivedItem("vial", vial.vial_code, bank_codes[vial.bank_id], vial.state,
                                        vial.custody_state, places.get(("vial", vial.id))))
     for bag in bags:
-        parent = "" if item.kind == "bag" else lot_numbers.get(bag.lot_id, "")
+        parent = "" if item.kind == "bag" else lot_numbers.get(bag.lot_id, item.code if bag.lot_id is None else "")
         found.items.append(DerivedItem("bag", bag.bag_code, parent, bag.quality_status, bag.custody_state,
                                        places.get(("bag", bag.id))))
     if bag_where is not None:

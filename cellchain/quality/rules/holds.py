@@ -39,7 +39,8 @@ def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
 # or its cord is held). A refusal names the held item and the hold, so the person stopped knows whom to ask.
 
 ITEM_ON_HOLD = "item_on_hold"
-ITEM_WORDS = {"collection": N_("cord"), "bank": N_("cell bank"), "lot": N_("lot"), "bag": N_("bag"), "vial": N_("vial")}
+ITEM_WORDS = {"collection": N_("cord"), "bank": N_("cell bank"), "lot": N_("lot"), "bag": N_("bag"), "vial": N_("vial"),
+              "material_lot": N_("material lot")}
 
 
 def item_words(kind: str, code: str) -> str:

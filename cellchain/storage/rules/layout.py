@@ -13,16 +13,17 @@ import re
 from typing import Any
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 
 STORABLE_KINDS: tuple[str, ...] = ("vial", "bag")
 """What may be put in a position: a cell-bank vial or a product bag."""
 
 UNIT_KINDS: dict[str, tuple[str, tuple[float, float]]] = {
     # kind: (what people call it, default allowed range in C, inclusive)
-    "ln2_vapour": ("LN2 tank, vapour phase", (-196.0, -150.0)),  # vapour phase kept at or below -150 C
-    "freezer_minus80": ("-80 °C freezer", (-90.0, -70.0)),
-    "refrigerator": ("2-8 °C refrigerator", (2.0, 8.0)),
-    "room": ("Room", (15.0, 25.0)),
+    "ln2_vapour": (N_("LN2 tank, vapour phase"), (-196.0, -150.0)),  # vapour phase kept at or below -150 C
+    "freezer_minus80": (N_("-80 °C freezer"), (-90.0, -70.0)),
+    "refrigerator": (N_("2-8 °C refrigerator"), (2.0, 8.0)),
+    "room": (N_("Room"), (15.0, 25.0)),
 }
 LOCATION_KINDS: tuple[str, ...] = ("rack", "shelf")
 ROW_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -37,13 +38,15 @@ def check_code(value: Any, field: str) -> str:
     """A unit, location or box code as labels carry it (upper-case letters, digits, ``-``)."""
     text = value.strip().upper() if isinstance(value, str) else ""
     if not CODE.fullmatch(text):
-        raise Invalid({field: f"1-{CODE_LENGTH} upper-case letters, digits or '-', starting with a letter or digit"})
+        raise Invalid({field: translated(N_(
+            "1-{code_length} upper-case letters, digits or '-', starting with a letter or digit")).format(
+            code_length=CODE_LENGTH)})
     return text
 
 
 def check_name(value: Any, field: str = "name") -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 120:
-        raise Invalid({field: "a name of up to 120 characters"})
+        raise Invalid({field: translated(N_("a name of up to 120 characters"))})
     return value.strip()
 
 
@@ -60,7 +63,7 @@ def _number(value: Any) -> float | None:
 def unit_range(kind: Any, low: Any, high: Any) -> tuple[float, float]:
     """The unit's allowed range: as given, or the kind's default when both are left out."""
     if not isinstance(kind, str) or kind not in UNIT_KINDS:
-        raise Invalid({"kind": f"one of {', '.join(UNIT_KINDS)}"})
+        raise Invalid({"kind": translated(N_("one of {choices}")).format(choices=', '.join(UNIT_KINDS))})
     if low in (None, "") and high in (None, ""):
         return UNIT_KINDS[kind][1]
     errors = {name: "a temperature in degrees C" for name, value in (("low_c", low), ("high_c", high))
@@ -68,7 +71,7 @@ def unit_range(kind: Any, low: Any, high: Any) -> tuple[float, float]:
     if errors:
         raise Invalid(errors)
     if _number(low) >= _number(high):
-        raise Invalid({"high_c": "must be above low_c"})
+        raise Invalid({"high_c": translated(N_("must be above low_c"))})
     return _number(low), _number(high)
 
 
@@ -100,10 +103,12 @@ def parse_position(text: Any, rows: int, columns: int, field: str = "position") 
     """``B3`` (or ``b03``) as (row 2, column 3), inside a box of ``rows`` x ``columns``."""
     match = _POSITION.fullmatch(text.strip().upper()) if isinstance(text, str) else None
     if match is None:
-        raise Invalid({field: "a row letter and a column number, e.g. B3"})
+        raise Invalid({field: translated(N_("a row letter and a column number, e.g. B3"))})
     row, column = ROW_LETTERS.index(match.group(1)) + 1, int(match.group(2))
     if row > rows or column > columns:
-        raise Invalid({field: f"the box has rows A-{row_letter(rows)} and columns 1-{columns}"})
+        raise Invalid({field: translated(N_(
+            "the box has rows A-{row_letter} and columns 1-{columns}")).format(
+            row_letter=row_letter(rows), columns=columns)})
     return row, column
 
 
@@ -115,5 +120,6 @@ def split_position_code(text: str) -> tuple[str, str] | None:
 
 def check_storable(item_type: Any) -> str:
     if not isinstance(item_type, str) or item_type not in STORABLE_KINDS:
-        raise Invalid({"item_type": f"only a {' or a '.join(STORABLE_KINDS)} is kept in a storage position"})
+        raise Invalid({"item_type": translated(N_(
+            "only a {choices} is kept in a storage position")).format(choices=' or a '.join(STORABLE_KINDS))})
     return item_type

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 
 CSV_COLUMNS = ("time", "temperature_c")
 """A logger file's header names at least these columns; others (a logger's serial, a channel) are ignored."""
@@ -38,13 +39,13 @@ def out_of_range(temperature_c: float, low: float, high: float) -> bool:
 
 def read_temperature(value: object, field: str = "temperature_c") -> float:
     if isinstance(value, bool):
-        raise Invalid({field: "a temperature in degrees C"})
+        raise Invalid({field: translated(N_("a temperature in degrees C"))})
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise Invalid({field: "a temperature in degrees C"}) from None
+        raise Invalid({field: translated(N_("a temperature in degrees C"))}) from None
     if not math.isfinite(number) or not -273.15 <= number <= 200.0:
-        raise Invalid({field: "a temperature in degrees C"})
+        raise Invalid({field: translated(N_("a temperature in degrees C"))})
     return number
 
 
@@ -54,9 +55,9 @@ def read_time(text: str, tz: ZoneInfo, field: str = "time") -> datetime:
         moment = datetime.fromisoformat(text.strip())
         moment = (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
     except (TypeError, ValueError, OverflowError):
-        raise Invalid({field: "a date and time in ISO 8601, e.g. 2026-12-05T08:00:00+01:00"}) from None
+        raise Invalid({field: translated(N_("a date and time in ISO 8601, e.g. 2026-12-05T08:00:00+01:00"))}) from None
     if not 2000 <= moment.year <= 2999:  # a logger's clock that was never set
-        raise Invalid({field: "a date from the years 2000-2999"})
+        raise Invalid({field: translated(N_("a date from the years 2000-2999"))})
     return moment
 
 
@@ -68,15 +69,19 @@ def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
     try:
         rows = list(csv.reader(io.StringIO(content.lstrip("\ufeff"), newline="")))
     except csv.Error as error:  # a stray carriage return inside a field, a field longer than csv allows
-        raise Invalid({"file": f"not a CSV file this reader can read ({error})"}) from None
+        raise Invalid({"file": translated(N_(
+            "not a CSV file this reader can read ({error})")).format(error=error)}) from None
     if not rows:
-        raise Invalid({"file": "the file is empty; its first line names the columns time,temperature_c"})
+        raise Invalid({"file": translated(N_(
+            "the file is empty; its first line names the columns time,temperature_c"))})
     header = [name.strip().lower() for name in rows[0]]
     missing = [name for name in CSV_COLUMNS if name not in header]
     if missing:
-        raise Invalid({"file": f"line 1 must name the columns {','.join(CSV_COLUMNS)} (missing {', '.join(missing)})"})
+        raise Invalid({"file": translated(N_(
+            "line 1 must name the columns {choices} (missing {missing})")).format(
+            choices=','.join(CSV_COLUMNS), missing=', '.join(missing))})
     if len(rows) > MAX_LINES:
-        raise Invalid({"file": f"at most {MAX_LINES} lines in one file"})
+        raise Invalid({"file": translated(N_("at most {max_lines} lines in one file")).format(max_lines=MAX_LINES)})
     at, temp = header.index("time"), header.index("temperature_c")
     readings: list[Reading] = []
     errors: dict[str, str] = {}
@@ -86,7 +91,7 @@ def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
             continue
         try:
             if len(row) <= max(at, temp):
-                raise Invalid({"line": "has fewer columns than the header"})
+                raise Invalid({"line": translated(N_("has fewer columns than the header"))})
             reading = Reading(read_time(row[at], tz), read_temperature(row[temp].strip()), number)
         except Invalid as bad:
             errors[f"line {number}"] = "; ".join(bad.fields.values())
@@ -99,7 +104,7 @@ def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
     if errors:
         raise Invalid(errors)
     if not readings:
-        raise Invalid({"file": "the file holds no readings"})
+        raise Invalid({"file": translated(N_("the file holds no readings"))})
     return readings
 
 

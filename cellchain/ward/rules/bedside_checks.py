@@ -1,4 +1,4 @@
-"""The sixteen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
+"""The seventeen bedside checks (docs/rules.md, "Ward: the bedside check"), and the record views they read.
 
 Each rule is a small named guard that looks at the same gathered facts and answers ``(name, ok,
 detail)``, the detail a code and values worded from ``core/words/checks.py`` (so it can be translated);
@@ -29,6 +29,7 @@ class SubjectView(NamedTuple):
     arm: str | None
     birth_date: date
     status: str = lifecycle.RANDOMIZED
+    chain_of_identity: str | None = None
 
 
 class BagView(NamedTuple):
@@ -82,6 +83,7 @@ class SubjectRef(NamedTuple):
 
     id: int
     subject_code: str
+    chain_of_identity: str | None = None
 
 
 class InfusionRef(NamedTuple):
@@ -154,6 +156,7 @@ class Facts:
     today: date
     subject: SubjectView | None = None
     wristband_problem: Said | None = None
+    wristband_coi: str | None = None  # the chain-of-identity identifier the wristband's 2D code carries, if any
     bag: BagView | None = None
     bag_problem: Said | None = None
     label: dict[str, Any] = field(default_factory=dict)
@@ -219,6 +222,29 @@ def right_subject(f: Facts) -> Check:
         return judged(name, False, said("right_subject:label_names_another", on_label=on_label,
                                         subject_code=f.subject.subject_code))
     return judged(name, True, said("right_subject:ok", bag_code=f.bag.bag_code, subject_code=f.subject.subject_code))
+
+
+def chain_of_identity_matches(f: Facts) -> Check:
+    """The chain-of-identity identifier (ISBT 128 DS 040) of the bag's allocated subject is the wristband's:
+    the one on the bag's label when its 2D code carries it, else the allocated subject's; the one on the
+    wristband's 2D code when it carries it, else its subject's. Any difference stops the infusion
+    (docs/rules.md, "Ward: the bedside check")."""
+    name = "chain_of_identity_matches"
+    if f.subject is None or f.bag is None:
+        return judged(name, False, _unknown(f))
+    if f.allocated_subject is None:
+        return judged(name, False, said("cannot_check:not_allocated"))
+    worn = f.wristband_coi or f.subject.chain_of_identity
+    if not worn:
+        return judged(name, False, said("chain_of_identity_matches:none", subject_code=f.subject.subject_code))
+    if f.wristband_coi and f.subject.chain_of_identity != f.wristband_coi:
+        return judged(name, False, said("chain_of_identity_matches:wristband", on_wristband=f.wristband_coi,
+                                        subject_code=f.subject.subject_code))
+    on_bag = f.label.get("chain_of_identity") or f.allocated_subject.chain_of_identity
+    if on_bag != worn:
+        return judged(name, False, said("chain_of_identity_matches:mismatch", bag_code=f.bag.bag_code,
+                                        on_bag=on_bag or "-", on_wristband=worn))
+    return judged(name, True, said("chain_of_identity_matches:ok", chain_of_identity=worn))
 
 
 def infusion_visit_today(f: Facts) -> Check:
@@ -421,7 +447,7 @@ def dose_within_tolerance(f: Facts) -> Check:
 
 
 CHECKS: tuple[Callable[[Facts], Check], ...] = (
-    wristband_is_a_subject, subject_on_treatment, bag_identified, right_subject,
+    wristband_is_a_subject, subject_on_treatment, bag_identified, right_subject, chain_of_identity_matches,
     infusion_visit_today, released, lot_not_on_hold, not_expired,
     bag_thawed, thaw_label_scanned, not_infused, received_on_ward, custody_unbroken, no_open_excursion,
     product_matches_arm, dose_within_tolerance,
