@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_name
-from flask import Flask, current_app, has_request_context, session
+from flask import Flask, current_app, has_app_context, has_request_context, session
 from flask_babel import Babel, get_locale, gettext
 
 from cellchain.core import words
@@ -54,12 +54,20 @@ def zone_name(zone: str) -> str:
     return get_timezone_name(now, width="long", locale=get_locale())
 
 
+def _catalogue_gettext(message: str) -> str:
+    """gettext where the running app has the catalogues; the English itself in an app without them (a bench's
+    bare Flask app calling the rules, a script outside any app)."""
+    if has_app_context() and "babel" not in current_app.extensions:
+        return message
+    return gettext(message)
+
+
 def init_app(app: Flask) -> None:
     """Flask-Babel with the reader's language; the catalogues under cellchain/translations."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(app.root_path) + "/translations")
     app.config["BABEL_DEFAULT_LOCALE"] = "en"
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["SITE_TIMEZONE"]
-    words.install_translator(gettext)
+    words.install_translator(_catalogue_gettext)
     Babel(app, locale_selector=current_language, timezone_selector=lambda: app.config["SITE_TIMEZONE"])
     app.add_template_global(LANGUAGES, "languages")
     app.add_template_global(current_language, "current_language")

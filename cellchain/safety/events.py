@@ -14,13 +14,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext
+from flask_babel import gettext as _
 from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.core.words.moments import site_clock
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
@@ -46,7 +47,7 @@ EVENT_NOT_DRAFT = "event_not_draft"
 INFUSION_OF_ANOTHER_SUBJECT = "infusion_of_another_subject"
 AWARENESS_AFTER_REPORT = "awareness_after_report"
 SIGNER_NOT_ACTOR = "signer_not_actor"
-DEATH_PATH_ACTION = "death: the subject's withdrawal/death path must be recorded"
+DEATH_PATH_ACTION = N_("death: the subject's withdrawal/death path must be recorded")
 """The open action a grade-5 event leaves for the investigator until the subject's death is recorded
 (the subject's lifecycle records it; ``death_paths_open`` is where the action then closes)."""
 
@@ -86,10 +87,11 @@ def _save_version(session: Session, *, actor: Actor, event: AdverseEvent, reason
 def _reason(value: Any, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise Invalid({"reason": "say why the confirmed assessment changes (it is signed again after)"})
+            raise Invalid({"reason": translated(N_(
+                "say why the confirmed assessment changes (it is signed again after)"))})
         return None
     if not isinstance(value, str) or len(value) > MAX_REASON:
-        raise Invalid({"reason": f"up to {MAX_REASON} characters"})
+        raise Invalid({"reason": translated(N_("up to {max_reason} characters")).format(max_reason=MAX_REASON)})
     return value.strip()
 
 
@@ -99,10 +101,10 @@ def _infusion_id(session: Session, value: Any, subject: Subject) -> int | None:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise Invalid({"infusion_id": "the id of the subject's infusion the event followed, or empty"})
+        raise Invalid({"infusion_id": translated(N_("the id of the subject's infusion the event followed, or empty"))})
     infusion = session.get(Infusion, value)
     if infusion is None:
-        raise Invalid({"infusion_id": f"no infusion {value}"})
+        raise Invalid({"infusion_id": translated(N_("no infusion {value}")).format(value=value)})
     if infusion.subject_id != subject.id:
         raise Refused(Reason(INFUSION_OF_ANOTHER_SUBJECT, infusion_id=value))
     return infusion.id
@@ -123,10 +125,9 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
     values = {"id": event.id, "subject": subject_code, "term": event.term, "due": f"{due:%Y-%m-%d %H:%M}",
               "criteria": ", ".join(event.seriousness), "due_at": site_clock(due, due.tzinfo),
               "aware": f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"}
-    inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,
-                 subject=lambda: gettext("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s",
-                                         **values),
-                 body=lambda: gettext(
+    inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,  # worded in each recipient's language
+                 subject=lambda: _("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s", **values),
+                 body=lambda: _(
                      "Adverse event %(id)s of %(subject)s (%(term)s) is serious (%(criteria)s). The site became aware "
                      "at %(aware)s; the initial report to the sponsor is due within 24 hours, by %(due_at)s. The "
                      "investigator signs it on the event's page.", **values),
@@ -141,7 +142,7 @@ def record(session: Session, *, actor: Actor, subject_code: Any, data: Mapping[s
     require_role(actor.roles, *RECORDERS, action="record an adverse event")
     now = now or utcnow()
     if not isinstance(subject_code, str) or not subject_code.strip() or len(subject_code) > 20:
-        raise Invalid({"subject_id": "the subject's id, e.g. SUBJ-0001"})
+        raise Invalid({"subject_id": translated(N_("the subject's id, e.g. SUBJ-0001"))})
     subject = subjects.get_subject(session, subject_code.strip())
     values = assessment.read(data, now=now)
     infusion_id = _infusion_id(session, data.get("infusion_id"), subject)
@@ -216,7 +217,7 @@ def confirm(session: Session, *, actor: Actor, event_id: int, signature: signatu
     """The investigator confirms a complete draft with an e-signature (meaning ``approved``)."""
     require_role(actor.roles, "investigator", action="confirm an adverse event")
     if signature.meaning != "approved":
-        raise Invalid({"signature.meaning": "here the meaning must be approved"})
+        raise Invalid({"signature.meaning": translated(N_("here the meaning must be approved"))})
     event = lock(session, event_id)
     if event.status != "draft":
         raise Refused(Reason(EVENT_NOT_DRAFT, event_id=event_id, version=event.version))
@@ -265,9 +266,9 @@ class EventRow:
         """What the investigator still has to do about this event."""
         actions = []
         if self.event.status == "draft":
-            actions.append("confirm: assess and sign the event")
+            actions.append(translated(N_("confirm: assess and sign the event")))
         if self.death_path_open:
-            actions.append(DEATH_PATH_ACTION)
+            actions.append(translated(DEATH_PATH_ACTION))
         return actions
 
 

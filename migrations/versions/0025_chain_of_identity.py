@@ -12,7 +12,7 @@ Revises: 0026_printers
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 import sqlmodel
@@ -34,7 +34,10 @@ def _fin() -> str:
     return fin
 
 
-def _year(value: datetime | str) -> int:
+def _year(value: datetime | str | None) -> int:
+    """The year the identifier is issued in: the randomization's, else the record's; this year for neither."""
+    if value is None:
+        return datetime.now(UTC).year
     return value.year if isinstance(value, datetime) else int(str(value)[:4])
 
 
@@ -44,7 +47,7 @@ def upgrade() -> None:
     op.create_index("uq_subjects_chain_of_identity", "subjects", ["chain_of_identity"], unique=True)
     connection = op.get_bind()
     randomized = connection.execute(sa.text(
-        "SELECT id, randomization_position, randomized_at FROM subjects "
+        "SELECT id, randomization_position, COALESCE(randomized_at, created_at) FROM subjects "
         "WHERE arm IS NOT NULL AND randomization_position IS NOT NULL ORDER BY id")).all()
     if not randomized:
         return

@@ -3,6 +3,7 @@ missing from the catalogue (docs/architecture.md, "Languages")."""
 
 from __future__ import annotations
 
+import re
 import string
 from pathlib import Path
 
@@ -95,3 +96,9 @@ def test_times_are_written_with_their_offset_never_a_bare_zone_abbreviation(clie
     auth.login("lab")
     page = client.get("/").get_data(as_text=True)
     assert "China Standard Time" in page and " CST" not in page
+
+
+def test_the_catalogue_holds_each_message_once_so_gettext_tools_read_it():
+    text = CATALOGUE.read_text(encoding="utf-8")
+    keys = [(context or "", msgid) for context, msgid in re.findall(r'(?:msgctxt "(.*)"\n)?msgid "(.+)"\n', text)]
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []

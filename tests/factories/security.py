@@ -110,4 +110,9 @@ def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, s
     opened = api.post("/api/v1/deviations", as_="qa", json={"kind": "procedural", "lot_id": lot,
                                                              "description": "role-matrix test deviation"})
     assert opened.status_code == 201, opened.get_json()
-    return {**values, "label_id": str(listed[0]["label_id"]), "number": opened.get_json()["number"]}
+    printer = api.post("/api/v1/printers", as_="qa", json={  # a registered printer, so its forms find it
+        "name": "Role matrix printer", "place": "GMP lab", "kind": "zpl", "address": "127.0.0.1:9", "dpi": 203,
+        "label_sizes": ["101.6x101.6"]})
+    assert printer.status_code == 201, printer.get_json()
+    return {**values, "label_id": str(listed[0]["label_id"]), "number": opened.get_json()["number"],
+            "printer_id": str(printer.get_json()["id"])}

@@ -80,7 +80,7 @@ def test_a_hold_is_mailed_in_chinese_to_the_investigator_who_reads_chinese_and_i
     delivered = {to[0]: message_from_bytes(content) for to, content in smtp.messages}
     chinese = delivered[test_mail.EMAILS["investigator"]]
     english = delivered[test_mail.EMAILS["qa"]]
-    assert str(make_header(decode_header(chinese["Subject"]))) == f"已放行批次 {lot_id} 被冻结：sterility 超出质量标准"
+    assert str(make_header(decode_header(chinese["Subject"]))) == f"已放行批次 {lot_id} 被暂扣：sterility 超出质量标准"
     assert "请在 cellchain 中打开：/qa/holds/" in chinese.get_payload(decode=True).decode()
     assert english["Subject"] == f"HOLD on released lot {lot_id}: sterility out of specification"
     assert "Open it in cellchain at /qa/holds/" in english.get_payload(decode=True).decode()

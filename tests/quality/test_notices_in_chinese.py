@@ -19,7 +19,7 @@ def test_a_recall_notice_is_worded_in_each_recipients_language(app, api):
     assert _place(api, "bank", tree.mcb, recall=True).status_code == 201
     (chinese,) = api.get("/api/v1/inbox", as_="investigator").get_json()["notices"]
     (english,) = api.get("/api/v1/inbox", as_="qa").get_json()["notices"]
-    assert chinese["subject"].startswith(f"召回细胞库 {tree.mcb}：") and "召回追溯：" in chinese["body"]
-    assert "必须告知主治医生" in chinese["body"] and tree.infused.subject.subject_code in chinese["body"]
+    assert chinese["subject"].startswith(f"召回 细胞库 {tree.mcb}：") and "召回回溯：" in chinese["body"]
+    assert "必须通知主治医生" in chinese["body"] and tree.infused.subject.subject_code in chinese["body"]
     assert english["subject"].startswith(f"RECALL of cell bank {tree.mcb}: ")
     assert "RECALL look-back:" in english["body"] and "召回" not in english["body"]

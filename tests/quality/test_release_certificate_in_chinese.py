@@ -20,7 +20,7 @@ def test_a_qa_reviewer_who_reads_chinese_downloads_the_release_certificate_in_ch
     assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
     text = _pdf_text(client, lot_id)
     assert "放行证书 - 检验报告书" in text and f"批次 {lot_id}" in text
-    assert "质量控制结果" in text and "符合标准" in text and "复测" in text
+    assert "质量控制结果" in text and "符合质量标准" in text and "复测" in text
     assert "决定：已放行" in text and "签名人：Wang Fang (QA reviewer)" in text
     assert "签名后数据是否更改：否" in text and "QA 决定与电子签名" in text
     assert "Decision: RELEASED" not in text and "within specification" not in text
@@ -39,7 +39,7 @@ def test_a_qa_reviewer_reading_chinese_reviews_a_lot_and_its_deviation_in_chines
     auth.login("qa")
     assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
     lot = client.get(f"/qa/lots/{lot_id}").get_data(as_text=True)
-    assert "QA 审核 · 批次" in lot and "批记录" in lot and "放行证书（PDF）" in lot and "Batch record" not in lot
+    assert "QA 审核 · 批次" in lot and "批生产记录" in lot and "放行证书（PDF）" in lot and "Batch record" not in lot
     deviations = client.get("/qa/deviations").get_data(as_text=True)
     assert "偏差" in deviations and "筛选" in deviations
     number = deviations.split('href="/qa/deviations/')[1].split('"')[0]

@@ -20,4 +20,4 @@ def test_a_coordinator_reading_chinese_sees_the_subjects_and_a_subjects_calendar
     refused = client.get(f"/trial/subjects/{failure['subject_id']}").get_data(as_text=True)
     assert "不合格（筛选失败）。原因：" in refused and "已在接受免疫抑制剂治疗" in refused
     assert "登记受试者" in client.get("/trial/subjects/new").get_data(as_text=True)
-    assert "组别平衡" in client.get("/trial/balance").get_data(as_text=True)
+    assert "组间平衡" in client.get("/trial/balance").get_data(as_text=True)

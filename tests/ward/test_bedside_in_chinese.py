@@ -32,8 +32,8 @@ def test_a_nurse_reading_chinese_is_stopped_at_the_wrong_patient_in_chinese(app,
         db.commit()
     _nurse_reading_chinese(auth)
     html = check_page(auth, ward.wristband(other), made.bag_scan).get_data(as_text=True)
-    assert failed_checks(html) == ["right_subject"]
-    assert "停止：不得输注。" in html and "1 项核对未通过" in html
+    assert failed_checks(html) == ["right_subject", "chain_of_identity_matches"]
+    assert "停止：不得输注。" in html and "2 项核对未通过" in html
     assert f"患者错误：袋 {made.bag.bag_code} 分配给 {made.subject.subject_code}" in html
     assert "STOP: DO NOT INFUSE" not in html and "WRONG PATIENT" not in html
 
