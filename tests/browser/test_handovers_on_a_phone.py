@@ -58,7 +58,7 @@ def test_the_lab_dispatches_a_bag_and_a_nurse_receives_it_on_the_ward_at_390_px(
         page.fill("#record input[name=received_by]", "Nurse Zhao")
         submit(page, page.locator("#record button", has_text="Record"))
         assert "received at ward" in done(page)
-        assert page.inner_text("[data-testid=state]") == "at ward"
+        assert page.inner_text("[data-testid=state]") == "on the ward"
         assert_scan_focus(page)
         assert_fits(page)
     finally:

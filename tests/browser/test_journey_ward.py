@@ -64,7 +64,7 @@ def _receive_bag(page, s: dict[str, str]) -> None:
         page.keyboard.press("Enter")
     assert f"Bag {s['bag']} received on the ward" in done(page)
     assert page.locator(f"li[data-bag='{s['bag']}']").count() == 1
-    assert "at ward" in page.inner_text(f"tr[data-subject='{s['subject']}']")
+    assert "on the ward" in page.inner_text(f"tr[data-subject='{s['subject']}']")
     assert_scan_focus(page)  # ready for the next bag
     page.shots("bag-received-on-ward")
 

@@ -94,8 +94,18 @@ def _lab_makes_labelled_bags(j: Journey, tz: ZoneInfo) -> tuple[str, list[str], 
     assert page.locator("[data-testid=batch-complete]").is_visible()
     bag_codes = page.locator("#genealogy li[data-bag]").evaluate_all("items => items.map(i => i.dataset.bag)")
     labels = _print_bag_labels(page, bag_codes)
+    _apply_labels(page, bag_codes, labels)
     j.shot("bags-filled-and-labelled")
     return din, bag_codes, labels
+
+
+def _apply_labels(page, bag_codes: list[str], labels: list[str]) -> None:
+    """Each printed label put on its bag and scanned there: every label accounted for before release."""
+    for bag_code, two_d in zip(bag_codes, labels, strict=True):
+        page.goto(f"/labels/print/bag/{bag_code}")
+        submit(page, page.locator("[data-testid=apply-by-scan]").first)
+        scan(page, two_d)
+        assert page.locator("[data-testid=refusal]").count() == 0, done(page)
 
 
 def _qc_enters_every_result(j: Journey, lot: str) -> None:
