@@ -83,6 +83,11 @@ def check_dpi(dpi: Any, settings: LabelSettings) -> int:
     """The head resolution a ZPL job is drawn for: the one named (a number or its digits), else the site's."""
     if dpi is None or dpi == "":
         return settings.zpl_dpi
+    return _resolution(dpi)
+
+
+def _resolution(dpi: Any) -> int:
+    """A named head resolution: one of the printers' (203, 300, 600 dpi), as a number or its digits."""
     if isinstance(dpi, str) and dpi.isdigit():
         dpi = int(dpi)
     if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
@@ -192,8 +197,7 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
     failed, never a second original (a second label is a reprint, with its reason).
     """
     _check_format(fmt)
-    if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
-        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
+    dpi = _resolution(dpi)
     row = session.get(LabelPrint, label_id)
     if row is None:
         raise NotFound(f"no printed label {label_id}")
