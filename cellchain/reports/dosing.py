@@ -38,7 +38,7 @@ class DoseLine:
     def status(self) -> str:
         if self.infusion is not None:
             return "infused" if self.infusion.status == "completed" else "infusing"
-        return "allocated" if self.allocation is not None else "not allocated"
+        return "allocated" if self.allocation is not None else "not_allocated"
 
     @property
     def given_pct(self) -> float | None:
@@ -84,11 +84,11 @@ def gather(session: Session, *, cells_per_kg: float, placebo_volume_ml: float) -
     return list(by_subject.values())
 
 
-def amount(value: float | None, unit: str) -> str:
-    """``7.00e7 cells`` or ``50 ml``; a dash for nothing given yet."""
+def amount(value: float | None, unit: str, cells_word: str = "{cells} cells") -> str:
+    """``7.00e7 cells`` or ``50 ml``; a dash for nothing given yet (``cells_word``: the page's wording)."""
     if value is None:
         return "-"
-    return f"{cells(value)} cells" if unit == "cells" else volume(value)
+    return cells_word.format(cells=cells(value)) if unit == "cells" else volume(value)
 
 
 def render(summary: list[SubjectDoses], *, site: str, timezone: str) -> bytes:
@@ -102,7 +102,7 @@ def render(summary: list[SubjectDoses], *, site: str, timezone: str) -> bytes:
         rows = [(f"week {line.visit.week}", f"{line.visit.window_start} to {line.visit.window_end}",
                  line.bag.bag_code if line.bag else "", amount(line.planned, line.unit),
                  amount(line.given, line.unit), "" if line.given_pct is None else f"{line.given_pct:.0f}%",
-                 line.status, when(line.infusion.started_at, tz) if line.infusion else "")
+                 line.status.replace("_", " "), when(line.infusion.started_at, tz) if line.infusion else "")
                 for line in doses.lines]
         story.append(table(("Visit", "Window", "Bag", "Planned", "Given", "Given / planned", "Status", "Started"),
                            rows, (14, 34, 40, 22, 22, 14, 14, 20)) if rows else para("No infusion visits planned."))

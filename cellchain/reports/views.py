@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
@@ -108,8 +109,10 @@ def accountability_page():
     session, now = db.session(), utcnow()
     lots = accountability.page_of_lots(session, page_request(), now=now)
     placebo = [] if request.args.get("cursor") else accountability.placebo_groups(session, now=now)
+    # A placebo fill is named "<DIN> (saline <lot>)" in the CSV and PDF too; the page words "saline" for its reader.
     return render_template("reports/accountability.html", page=lots, groups=[*lots.rows, *placebo],
-                           totals=accountability.totals(session, now=now), columns=accountability.COLUMNS)
+                           totals=accountability.totals(session, now=now), columns=accountability.COLUMNS,
+                           saline=("(saline ", "(" + _("saline") + " "))
 
 
 @bp.route("/accountability.csv")
@@ -134,7 +137,8 @@ def _dosing() -> list[dosing.SubjectDoses]:
 @bp.route("/dosing")
 @roles_required(*REPORT_ROLES, action="read the dosing summary")
 def dosing_page():
-    return render_template("reports/dosing.html", summary=_dosing(), amount=dosing.amount)
+    return render_template("reports/dosing.html", summary=_dosing(), amount=dosing.amount,
+                           cells_word=_("%(cells)s cells", cells="{cells}"))
 
 
 @bp.route("/dosing.pdf")

@@ -102,3 +102,51 @@ def test_the_catalogue_holds_each_message_once_so_gettext_tools_read_it():
     text = CATALOGUE.read_text(encoding="utf-8")
     keys = [(context or "", msgid) for context, msgid in re.findall(r'(?:msgctxt "(.*)"\n)?msgid "(.+)"\n', text)]
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+# The fixed Chinese terms (docs/architecture.md, "Languages", glossary): a word a translation must not use for
+# them, and why.
+FORBIDDEN_TERMS = {
+    "病房": "a ward is 病区",
+    "冻结": "a QA hold is 暂扣 (冻结 reads as freezing cells)",
+    "暂停": "a QA hold is 暂扣 (暂停 reads as a pause)",
+    "隔离": "quarantine is 待验, Chinese GMP's word",
+    "血袋": "a bag is 细胞袋",
+    "产品袋": "a bag is 细胞袋",
+    "成品袋": "a bag is 细胞袋",
+    "袋号": "a bag id is 细胞袋编号",
+}
+# 袋 on its own is a measure word ("3 袋", "每袋", "一袋"), never the noun; a placebo bag is 安慰剂袋 (it holds no
+# cells); a material lot counted in bags names the measure alone.
+_BAG_MEASURED = re.compile(r"(?:[\d}]|\)[sd]|[每一多全几两]) ?$")
+_BAG_ALONE_ALLOWED = {"bags"}
+
+
+def _bag_alone(text: str) -> bool:
+    """``text`` uses 袋 for the noun bag without 细胞 (or 安慰剂) before it."""
+    for found in re.finditer("袋", text):
+        before = text[:found.start()]
+        if not (before.endswith(("细胞", "安慰剂")) or _BAG_MEASURED.search(before)):
+            return True
+    return False
+
+
+def test_each_fixed_term_has_one_chinese_word_throughout_the_catalogue():
+    wrong = []
+    for message in _catalogue():
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        for translation in (message.string,) if isinstance(message.string, str) else message.string:
+            translation = translation or ""
+            wrong += [f"{msgid!r}: {word} ({why})" for word, why in FORBIDDEN_TERMS.items() if word in translation]
+            if msgid not in _BAG_ALONE_ALLOWED and _bag_alone(translation):
+                wrong.append(f"{msgid!r}: 袋 alone ({translation}): a bag is 细胞袋")
+    assert wrong == [], "\n".join(wrong)
+
+
+@pytest.mark.parametrize("translation, wrong", [
+    ("将袋从访视中撤下", True), ("扫描袋的二维码", True), ("向病区发放细胞袋", False), ("每袋细胞数", False),
+    ("%(count)s 袋", False), ("{n} 个安慰剂袋", False), ("细胞袋 {bag_code} 已输注", False)])
+def test_bag_alone_is_told_from_a_measure_word(translation, wrong):
+    assert _bag_alone(translation) is wrong

@@ -40,7 +40,7 @@ def test_a_chinese_reader_prints_the_batch_record_in_chinese(app, client, auth):
     response = client.get(f"/api/v1/lots/{lot_id}/batch-record.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
-    for words in (f"批生产记录 - 批次 {lot_id}", "供者合格性", "传代", "步骤", "完整性", "已灌装的袋", "1 袋：",
+    for words in (f"批生产记录 - 批次 {lot_id}", "供者合格性", "传代", "步骤", "完整性", "已灌装的细胞袋", "1 袋：",
                   "第二人复核（电子签名）", "第 1 页", "从 cellchain 打印"):
         assert words in text, words
     assert "Batch record - lot" not in text and "Completeness" not in text

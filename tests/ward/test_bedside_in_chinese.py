@@ -21,8 +21,8 @@ def test_a_nurse_reading_chinese_sees_the_bedside_check_and_its_verdict_in_chine
     assert "床旁核对" in first and "1. 扫描受试者腕带" in first and "Scan the subject" not in first
     html = check_page(auth, made.wristband, made.bag_scan).get_data(as_text=True)
     assert "全部核对通过" in html and "ALL CHECKS PASSED" not in html
-    assert f"袋 {made.bag.bag_code} 已分配给 {made.subject.subject_code}" in html  # the right-subject check
-    assert "开始输注" in html and "第二名护士：核对袋和腕带后签名" in html
+    assert f"细胞袋 {made.bag.bag_code} 已分配给 {made.subject.subject_code}" in html  # the right-subject check
+    assert "开始输注" in html and "第二名护士：核对细胞袋和腕带后签名" in html
 
 
 def test_a_nurse_reading_chinese_is_stopped_at_the_wrong_patient_in_chinese(app, client, auth):
@@ -34,7 +34,7 @@ def test_a_nurse_reading_chinese_is_stopped_at_the_wrong_patient_in_chinese(app,
     html = check_page(auth, ward.wristband(other), made.bag_scan).get_data(as_text=True)
     assert failed_checks(html) == ["right_subject", "chain_of_identity_matches"]
     assert "停止：不得输注。" in html and "2 项核对未通过" in html
-    assert f"患者错误：袋 {made.bag.bag_code} 分配给 {made.subject.subject_code}" in html
+    assert f"患者错误：细胞袋 {made.bag.bag_code} 分配给 {made.subject.subject_code}" in html
     assert "STOP: DO NOT INFUSE" not in html and "WRONG PATIENT" not in html
 
 

@@ -19,8 +19,8 @@ from cellchain.core.words.labels import label
 
 # Values that are stored codes with underscores, read with spaces as the checks always wrote them.
 SPACED = frozenset({"lot_status", "custody_state"})
-# Values that are stored codes shown through the one vocabulary (a subject's state).
-LABELLED = frozenset({"state"})
+# Values that are stored codes shown through the one vocabulary (a subject's state, what a bag holds).
+LABELLED = frozenset({"state", "kind", "wanted"})
 
 # What a scan that is not the expected kind is, in words (``identifiers.scans`` kinds); a ``scan`` value is
 # one of these kinds.
@@ -100,7 +100,7 @@ DETAILS: dict[str, str] = {
     'infusion_visit_today:ok': N_('week {week} infusion, window {window_start} to {window_end}'),
     'released:bag': N_('bag {bag_code} is {quality_status}, not released'),
     'released:lot': N_('lot {lot_number} is {lot_status}, not released'),
-    'released:placebo': N_('placebo: licensed 0.9% saline, released at filling'),
+    'released:placebo': N_('placebo: licensed saline, 0.9%, released at filling'),
     'released:ok': N_('released by QA'),
     'lot_not_on_hold:ok': N_('the lot is not on hold'),
     'not_expired:expired': N_('EXPIRED at {expiry}'),

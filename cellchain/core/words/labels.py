@@ -165,8 +165,23 @@ MATERIALS = {
     "anticoagulant_material_lot": N_("anticoagulant material lot"),
 }
 
+# What a signature means (audit/signatures.py MEANINGS), an adverse event version's status and a report's
+# kind (safety/models.py), a subject's sex, where a temperature reading came from (storage/temperatures.py),
+# a planned dose's state (reports/dosing.py), a passage's counts as its batch step records them
+# (manufacturing/lots.py) and the units a material lot is counted in (materials/catalogue.py UNITS; ml, g
+# and the like read alike in both languages).
+RECORD_WORDS = {
+    "performed": N_("performed"), "verified": N_("verified"), "reviewed": N_("reviewed"), "authored": N_("authored"),
+    "administered": N_("administered"), "male": N_("male"), "female": N_("female"), "entered": N_("entered"),
+    "allocated": N_("allocated"), "not_allocated": N_("not allocated"), "infusing": N_("infusing"),
+    "draft": N_("draft"), "confirmed": N_("confirmed"), "initial": N_("initial report"),
+    "seeded_cells": N_("seeded cells"), "harvested_cells": N_("harvested cells"), "viability_pct": N_("viability (%)"),
+    "population_doublings": N_("population doublings"), "cumulative_doublings": N_("cumulative population doublings"),
+    "units": N_("units"), "vials": N_("vials"), "bags": N_("bags"), "bottles": N_("bottles"), "kits": N_("kits"),
+}
+
 VOCABULARY: dict[str, str] = {
-    **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
+    **RECORD_WORDS, **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
     **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT,
 }
 

@@ -100,7 +100,8 @@ class Limit:
         if self.kind == "max":
             return f"<= {_fmt(self.high or 0.0)}{suffix}"
         if self.kind == "range":
-            return f"{_fmt(self.low or 0.0)} to {_fmt(self.high or 0.0)}{suffix}"
+            # a dash reads alike in every language the pages and certificates are written in
+            return f"{_fmt(self.low or 0.0)}–{_fmt(self.high or 0.0)}{suffix}"
         return str(self.expected)
 
 
