@@ -204,7 +204,8 @@ def _strings(value) -> list[str]:
 
 def _known_words() -> set[str]:
     """Single English words the app has a word for in Chinese: shown in English, they were not translated."""
-    catalogue = read_po((ROOT / "cellchain/translations/zh/LC_MESSAGES/messages.po").open("rb"))
+    with (ROOT / "cellchain/translations/zh/LC_MESSAGES/messages.po").open("rb") as handle:
+        catalogue = read_po(handle)
     words = {str(message.id) for message in catalogue if isinstance(message.id, str)
              and re.fullmatch(r"[A-Za-z]+", message.id)}
     words |= {code for code in VOCABULARY if re.fullmatch(r"[a-z]+", code)}
