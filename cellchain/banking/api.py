@@ -66,6 +66,7 @@ def get_vial(vial_code: str) -> RowWith:
     session = db.session()
     view = vials.vial_view(session, vial_code)
     return RowWith(view.vial, bank=view.bank, bank_status=view.bank_status, started_lot=view.started_lot,
+                   instruments=view.instruments,
                    custody=[EventRecord(e, view.vial.vial_code, None) for e in view.events])
 
 
@@ -74,7 +75,8 @@ def get_vial(vial_code: str) -> RowWith:
 @bp.arguments(VialThawIn)
 @bp.response(201, VialThawOut)
 def thaw_vial(data: dict[str, Any]) -> RowWith:
-    """Thaw a vial of a released bank: records post-thaw viability and starts the next lot"""
+    """Thaw a vial of a released bank: records post-thaw viability and the instruments used, and starts the next
+    lot; refused naming an instrument out of service or past its calibration or maintenance due date"""
     cfg = current_app.config
     lot: Lot = vials.thaw_vial(db.session(), actor=current_user(), vial=data.get("vial"), data=data,
                                letter=cfg["LOCAL_DATA_IDENTIFIERS"]["vial"], dosing_from_mcb=cfg["DOSING_LOT_FROM_MCB"],

@@ -18,10 +18,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.equipment import usage
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
@@ -301,6 +303,25 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
 
 
 @dataclass(frozen=True)
+class Thaw:
+    """The vial a lot was thawed from, as its batch record shows it: who thawed it when, the viability after
+    the thaw and the instruments the thaw used (docs/rules.md, "Equipment")."""
+
+    vial: Vial
+    bank: CellBank
+    instruments: tuple[usage.Used, ...] = ()
+
+
+def thaw_of(session: Session, lot: Lot) -> Thaw | None:
+    """The thaw that started ``lot`` (None for a lot started from its cord)."""
+    vial = session.get(Vial, lot.source_vial_id) if lot.source_vial_id else None
+    if vial is None:
+        return None
+    used = usage.uses_by_vial(session, [vial.id]).get(vial.id, ())
+    return Thaw(vial, session.get(CellBank, vial.bank_id), tuple(used))
+
+
+@dataclass(frozen=True)
 class LotView:
     """Everything a lot page, the lot API and the batch record PDF show, read in one place."""
 
@@ -313,6 +334,7 @@ class LotView:
     people: dict[int, User]
     # the lot's labels: printed in all, applied, voided, destroyed, not yet accounted for (batch.label_tally)
     labels: dict[str, int] = field(default_factory=dict)
+    thaw: Thaw | None = None  # the vial the lot was thawed from
 
     @property
     def cumulative_doublings(self) -> float:
@@ -350,9 +372,12 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     record = batch.batch_record(session, lot, steps)
     ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
+    thaw = thaw_of(session, lot)
+    if thaw is not None:
+        ids.add(thaw.vial.thawed_by)
     labels = batch.label_tally(batch.labels_of_lots(session, [lot.id])[lot.id])
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
-                   people(session, ids), labels)
+                   people(session, ids), labels, thaw)
 
 
 def lots_with_status(session: Session, status: str) -> list[Lot]:

@@ -14,6 +14,8 @@ from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.web import next_cursor, page_request
 from cellchain.materials import catalogue, decisions, steps
 from cellchain.materials.schemas import (
+    CertificateIn,
+    MaterialCertificateSchema,
     MaterialDecisionIn,
     MaterialIn,
     MaterialLotSchema,
@@ -71,46 +73,58 @@ def list_lots(query: dict[str, Any]) -> dict[str, Any]:
             "next": next_cursor(page)}
 
 
-@bp.get("/material-lots/<code>", tags=TAGS)
+@bp.get("/material-lots/<material_code>", tags=TAGS)
 @roles_required(*READERS, action="read a material lot")
 @bp.response(200, MaterialLotSchema)
-def get_lot(code: str) -> decisions.LotDetail:
+def get_lot(material_code: str) -> decisions.LotDetail:
     """A material lot: its material, status and signed decision, certificates and every use"""
-    return decisions.detail(db.session(), code)
+    return decisions.detail(db.session(), material_code)
 
 
-def _decide(code: str, data: dict[str, Any], decision: str) -> decisions.LotDetail:
+def _decide(material_code: str, data: dict[str, Any], decision: str) -> decisions.LotDetail:
     session = db.session()
-    decisions.decide(session, actor=current_user(), code=code, decision=decision,
+    decisions.decide(session, actor=current_user(), code=material_code, decision=decision,
                      signature=signatures.parse_signature(data.get("signature")), reason=data.get("reason"),
                      policy=policy())
-    return decisions.detail(session, code)
+    return decisions.detail(session, material_code)
 
 
-@bp.post("/material-lots/<code>/release", tags=TAGS)
+@bp.post("/material-lots/<material_code>/release", tags=TAGS)
 @roles_required(*decisions.DECIDERS, action="release a material lot")
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
-def release_lot(data: dict[str, Any], code: str) -> decisions.LotDetail:
+def release_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
     """QC or QA releases a lot in quarantine for use (e-signature, meaning released); not its receiver"""
-    return _decide(code, data, "release")
+    return _decide(material_code, data, "release")
 
 
-@bp.post("/material-lots/<code>/reject", tags=TAGS)
+@bp.post("/material-lots/<material_code>/reject", tags=TAGS)
 @roles_required(*decisions.DECIDERS, action="reject a material lot")
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
-def reject_lot(data: dict[str, Any], code: str) -> decisions.LotDetail:
+def reject_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
     """QC or QA rejects a lot in quarantine (e-signature, meaning rejected, and a reason)"""
-    return _decide(code, data, "reject")
+    return _decide(material_code, data, "reject")
 
 
-@bp.get("/material-lots/<code>/certificates/<int:certificate_id>", tags=TAGS)
+@bp.post("/material-lots/<material_code>/certificates", tags=TAGS)
+@roles_required(*catalogue.RECEIVERS, action="attach a certificate of analysis")
+@bp.arguments(CertificateIn, location="files")
+@bp.response(201, MaterialCertificateSchema)
+def attach_certificate(data: dict[str, Any], material_code: str) -> Any:
+    """Attach the supplier's certificate of analysis to a lot (a PDF, ``multipart/form-data`` part
+    ``certificate``); the same operation as the lot's page, its SHA-256 kept in the audit trail"""
+    upload = data["certificate"]
+    return catalogue.attach_certificate(db.session(), actor=current_user(), code=material_code,
+                                        filename=getattr(upload, "filename", None), content=upload.read())
+
+
+@bp.get("/material-lots/<material_code>/certificates/<int:certificate_id>", tags=TAGS)
 @roles_required(*READERS, action="read a certificate of analysis")
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The certificate of analysis as uploaded")
-def certificate(code: str, certificate_id: int) -> Response:
+def certificate(material_code: str, certificate_id: int) -> Response:
     """The certificate of analysis kept with the lot (its SHA-256 is in the lot's record)"""
-    row = catalogue.certificate(db.session(), code, certificate_id)
+    row = catalogue.certificate(db.session(), material_code, certificate_id)
     return Response(row.content, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{row.sha256[:12]}.pdf"'})
 

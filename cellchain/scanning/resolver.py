@@ -12,7 +12,7 @@ identity identifier, which names its subject), then a bank
 vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (the local
 structure of a culture vessel, ``&e<lot>-P<n>-V<nn>``, or of a QC tube, ``&f<lot>-Q<nn>``), then the DIN's
 collection. A local data structure (``&a``-``&z``) names a vial, storage box, position, location, culture
-vessel or QC tube by the site's letter for each
+vessel, QC tube or instrument (``&g<code>``) by the site's letter for each
 (``LOCAL_DATA_IDENTIFIERS``; docs/identifiers.md). A well-formed scan of something this database does not
 hold is not an error: the answer says what it is and that no record has it.
 """
@@ -31,6 +31,8 @@ from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, NotFound
+from cellchain.equipment import instruments
+from cellchain.equipment.models import Instrument
 from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
@@ -212,6 +214,12 @@ def _material_lot_of(session: Session, scan: Scan) -> Found | None:
     return None
 
 
+def _instrument(session: Session, row: Instrument) -> Found:
+    return Found("instrument", row.id, row.code, {
+        "code": row.code, "name": row.name, "kind": row.kind, "place": row.place, "status": row.status,
+        "calibration_due": row.calibration_due.isoformat() if row.calibration_due else None,
+        "maintenance_due": row.maintenance_due.isoformat() if row.maintenance_due else None})
+
 
 _LOT_OF = {"vessel": re.compile(r"(.+)-P[0-9]+-V[0-9]{2}"), "qc_tube": re.compile(r"(.+)-Q[0-9]{2}")}
 
@@ -239,6 +247,8 @@ def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found |
     local = _local_kind(scan, letters)
     if local in STORAGE_SUMMARIES:
         return STORAGE_SUMMARIES[local](session, _storage_record(session, local, fields["identifier"]))
+    if local == "instrument":
+        return _instrument(session, instruments.by_code(session, fields["identifier"]))
     if scan.kind in ("bag", "compound") and "bag_id" in fields:
         return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
@@ -261,7 +271,8 @@ FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (looku
            "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank),
            "box": (places.box_by_code, _box), "position": (places.position_by_code, _position),
            "location": (places.location_by_code, _location),
-           "material_lot": (catalogue.lot_by_code, _material_lot)}
+           "material_lot": (catalogue.lot_by_code, _material_lot),
+           "instrument": (instruments.by_code, _instrument)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:

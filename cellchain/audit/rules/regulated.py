@@ -85,6 +85,7 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("instruments", "instrument", "id"),
     Regulated("instrument_events", "instrument_event", "id"),
     Regulated("instrument_uses", "instrument_use", "id"),
+    Regulated("thaw_instrument_uses", "thaw_instrument_use", "id"),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}
