@@ -74,7 +74,7 @@ def audit_rows(stored: str | None) -> list[tuple[str, str]]:
 
 
 @bp.route("/")
-@roles_required("auditor", "qa", "admin", action="read the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("read the audit trail"))
 def trail():
     """The trail, filtered; ``code`` (a scan or typed code) shows one record's entries and its children's."""
     try:
@@ -90,7 +90,7 @@ def trail():
 
 
 @bp.route("/export.csv")
-@roles_required("auditor", "qa", "admin", action="export the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("export the audit trail"))
 def export_csv():
     entries = audit.search(db.session(), _filter_from_args(_scope()), limit=None)
     buffer = io.StringIO()
@@ -110,7 +110,7 @@ def _csv_safe(value):
 
 
 @bp.route("/verify")
-@roles_required("auditor", "qa", "admin", action="verify the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("verify the audit trail"))
 def verify():
     """From the newest checkpoint by default (quick, every day); ``?scope=full`` walks the whole chain. Every
     regulated record is compared with the trail either way (one indexed read per batch of records)."""
@@ -133,14 +133,14 @@ def _changes_page(problem: Refusal | None = None, form: PageForm | None = None):
 
 
 @bp.route("/changes")
-@roles_required("auditor", "qa", "admin", action="read the changes made outside the application")
+@roles_required("auditor", "qa", "admin", action=N_("read the changes made outside the application"))
 def changes():
     """The rows of regulated tables changed outside the application and not yet reviewed, newest first."""
     return _changes_page()
 
 
 @bp.route("/changes/review", methods=["POST"])
-@roles_required("qa", action="review changes made outside the application")
+@roles_required("qa", action=N_("review changes made outside the application"))
 def review_changes():
     form = ReviewChangesForm()
 

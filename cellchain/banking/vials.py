@@ -71,7 +71,7 @@ BANK_ON_HOLD = "bank_on_hold"
 def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, Any], letter: str,
               dosing_from_mcb: bool, ranges: Mapping[str, Any], passage_limit: int | None = None) -> Lot:
     """Thaw a vial of a released bank and start the lot it seeds (the next tier's bank lot, or a dosing lot)."""
-    require_role(actor.roles, "lab", action="thaw a vial")
+    require_role(actor.roles, "lab", action=N_("thaw a vial"))
     code = scanned_vial_code(vial, letter)
     entry = tiers.parse_thaw(data, now=utcnow())
     row = vial_by_code(session, code, for_update=True)

@@ -19,6 +19,7 @@ from cellchain.banking.models import CellBank, Vial
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.labelling import data as build_data
 from cellchain.labelling.data import LabelSettings, Recipient
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -175,23 +176,31 @@ class KindSpec:
     build: Callable[[Session, Any, LabelSettings], PrintItem]
     locked: Callable[[Any], list[tuple[type, int]]]
     roles: tuple[str, ...]
-    title: str
+    title: str  # marked N_: a refusal words it in the reader's language
     template: str = ""  # the layout in labels/ when it is not the kind's own (a thawed bag's is the bag's)
+    print_action: str = N_("print labels")  # what a refusal names the person's attempt (docs/architecture.md)
 
     def layout(self, kind: str) -> str:
         return self.template or kind
 
 
 KINDS: dict[str, KindSpec] = {
-    "collection": KindSpec(Collection, _collection, lambda r: [(Collection, r.id)], ("lab",), "collection"),
-    "bag": KindSpec(Bag, _bag, lambda r: [(Bag, r.id)], ("lab",), "bag"),
+    "collection": KindSpec(Collection, _collection, lambda r: [(Collection, r.id)], ("lab",), N_("collection"),
+                           print_action=N_("print collection labels")),
+    "bag": KindSpec(Bag, _bag, lambda r: [(Bag, r.id)], ("lab",), N_("bag"), print_action=N_("print bag labels")),
     # printed by the thaw, on the ward or in the lab (ward/thaw.py); the same layout as the bag's
-    "thawed_bag": KindSpec(Bag, _thawed_bag, lambda r: [(Bag, r.id)], ("nurse", "lab"), "thawed bag", "bag"),
-    "wristband": KindSpec(Subject, _wristband, lambda r: [(Subject, r.id)], ("coordinator", "lab"), "wristband"),
-    "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), "culture vessel"),
-    "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), "QC sample tube"),
-    "shipper": KindSpec(Shipment, _shipper, lambda r: [(Bag, b.id) for b in r.bags], ("lab",), "shipper"),
-    "cryovial": KindSpec(Vial, _vial, lambda r: [(Vial, r.id)], ("lab",), "cell bank cryovial"),
+    "thawed_bag": KindSpec(Bag, _thawed_bag, lambda r: [(Bag, r.id)], ("nurse", "lab"), N_("thawed bag"), "bag",
+                           print_action=N_("print a thawed bag's label")),
+    "wristband": KindSpec(Subject, _wristband, lambda r: [(Subject, r.id)], ("coordinator", "lab"), N_("wristband"),
+                          print_action=N_("print wristbands")),
+    "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), N_("culture vessel"),
+                               print_action=N_("print culture vessel labels")),
+    "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), N_("QC sample tube"),
+                        print_action=N_("print QC sample tube labels")),
+    "shipper": KindSpec(Shipment, _shipper, lambda r: [(Bag, b.id) for b in r.bags], ("lab",), N_("shipper"),
+                        print_action=N_("print shipper labels")),
+    "cryovial": KindSpec(Vial, _vial, lambda r: [(Vial, r.id)], ("lab",), N_("cell bank cryovial"),
+                         print_action=N_("print cell bank cryovial labels")),
 }
 
 

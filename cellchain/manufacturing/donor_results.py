@@ -67,7 +67,7 @@ def record_registered(session: Session, *, actor: Actor, collection: Collection)
 
 def enter_result(session: Session, *, actor: Actor, din: Any, data: Mapping[str, Any], today: date) -> Entered:
     """Enter one result as it arrives; re-decide the cord; a positive one holds everything made from it."""
-    require_role(actor.roles, *ENTERERS, action="enter a donor result")
+    require_role(actor.roles, *ENTERERS, action=N_("enter a donor result"))
     entry = donor.parse_result_entry(data, today=today)
     row = _cord(session, din)
     result = DonorResult(collection_id=row.id, test=entry.test, result=entry.result, result_date=entry.result_date,
@@ -138,7 +138,7 @@ def determination_content(row: Collection, results: list[DonorResult]) -> dict[s
 def sign_determination(session: Session, *, actor: Actor, din: Any, signature: signatures.SignatureInput,
                        policy: Policy) -> Collection:
     """The investigator signs a pending cord eligible (meaning ``approved``) once every required result is in."""
-    require_role(actor.roles, "investigator", action="sign a donor eligibility determination")
+    require_role(actor.roles, "investigator", action=N_("sign a donor eligibility determination"))
     row = _cord(session, din)
     verdict = _assess(row, row.screening)
     reasons = donor.guard_determination(row.eligibility, verdict)
@@ -147,7 +147,7 @@ def sign_determination(session: Session, *, actor: Actor, din: Any, signature: s
     signed = signatures.sign(session, signature, record_type="collection", record_id=row.id,
                              content=determination_content(row, results_of(session, row)), policy=policy,
                              meanings=("approved",), roles=("investigator",),
-                             action="sign a donor eligibility determination", typist=actor)
+                             action=N_("sign a donor eligibility determination"), typist=actor)
     row.eligibility, row.eligibility_reasons, row.determination_signature_id = "eligible", [], signed.id
     session.add(row)
     session.flush()

@@ -15,6 +15,7 @@ from cellchain.core import db
 from cellchain.core.api import is_api_request
 from cellchain.core.error_handlers import respond
 from cellchain.core.errors import Forbidden, Invalid, Throttled, Unauthenticated
+from cellchain.core.words import N_
 from cellchain.languages import selection as language
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
@@ -202,8 +203,9 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def roles_required(*roles: str, action: str = "open this page") -> Callable[..., Any]:
-    """Gate a view by role; record-level rules stay in the services."""
+def roles_required(*roles: str, action: str = N_("open this page")) -> Callable[..., Any]:
+    """Gate a view by role; record-level rules stay in the services. ``action`` is an English phrase marked
+    ``N_`` (the refusal words it in the reader's language: docs/architecture.md, "Languages")."""
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
@@ -211,6 +213,7 @@ def roles_required(*roles: str, action: str = "open this page") -> Callable[...,
             require_role(g.user.roles, *roles, action=action)
             return view(*args, **kwargs)
         wrapped.required_roles = roles  # read by the navigation, the role-matrix test and the API document
+        wrapped.required_action = action  # read by the test that every refusal's action is translated
         return wrapped
     return decorator
 

@@ -99,7 +99,7 @@ def open_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResul
 def open_deviation(session: Session, *, actor: Actor, kind: str, description: Any, lot_number: str | None = None,
                    test_code: str | None = None, tz: ZoneInfo | None = None) -> Deviation:
     """QA opens a deviation by hand (a procedural lapse, an excursion, an OOS seen elsewhere)."""
-    require_role(actor.roles, "qa", action="open a deviation")
+    require_role(actor.roles, "qa", action=N_("open a deviation"))
     fields: dict[str, str] = {}
     if kind not in KINDS:
         fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(KINDS))
@@ -192,7 +192,7 @@ def _move(session: Session, *, actor: Actor, row: Deviation, move: str, changes:
 
 def investigate(session: Session, *, actor: Actor, number: str, root_cause: Any, impact: Any) -> Deviation:
     """QA records the root cause and the impact on the product (open -> investigated)."""
-    require_role(actor.roles, "qa", action="investigate a deviation")
+    require_role(actor.roles, "qa", action=N_("investigate a deviation"))
     fields: dict[str, str] = {}
     cause, effect = _text(root_cause, "root_cause", fields), _text(impact, "impact", fields)
     if fields:
@@ -203,7 +203,7 @@ def investigate(session: Session, *, actor: Actor, number: str, root_cause: Any,
 
 def decide(session: Session, *, actor: Actor, number: str, decision: Any, justification: Any) -> Deviation:
     """QA accepts (with a justification) or rejects (investigated -> decided)."""
-    require_role(actor.roles, "qa", action="decide a deviation")
+    require_role(actor.roles, "qa", action=N_("decide a deviation"))
     fields: dict[str, str] = {}
     if decision not in DECISIONS:
         fields["decision"] = translated(N_("accept or reject"))
@@ -226,13 +226,13 @@ def content(session: Session, row: Deviation) -> dict[str, Any]:
 def close(session: Session, *, actor: Actor, number: str, signature: signatures.SignatureInput,
           policy: Policy) -> Deviation:
     """QA closes a decided deviation with an e-signature meaning ``closed`` (decided -> closed)."""
-    require_role(actor.roles, "qa", action="close a deviation")
+    require_role(actor.roles, "qa", action=N_("close a deviation"))
     row = _lock_for(session, number, "close")
     if signature.username != actor.username:
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="deviation", record_id=row.id,
                              content=content(session, row), policy=policy, meanings=("closed",), roles=("qa",),
-                             action="close a deviation")
+                             action=N_("close a deviation"))
     return _move(session, actor=actor, row=row, move="close",
                  changes={"closed_at": signed.signed_at, "closing_signature_id": signed.id})
 

@@ -224,7 +224,7 @@ def _lock(session: Session, hold_id: int) -> Hold:
 def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.SignatureInput, reason: Any,
          policy: Policy) -> Hold:
     """QA lifts a hold with an e-signature (meaning ``approved``) and a reason; audited."""
-    require_role(actor.roles, "qa", action="lift a hold")
+    require_role(actor.roles, "qa", action=N_("lift a hold"))
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise Invalid({"reason": translated(N_(
             "say why the hold is lifted (up to {max_reason} characters)")).format(
@@ -237,7 +237,7 @@ def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.
     if signature.username != actor.username:
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="hold", record_id=row.id, content=content(row),
-                             policy=policy, meanings=("approved",), roles=("qa",), action="lift a hold")
+                             policy=policy, meanings=("approved",), roles=("qa",), action=N_("lift a hold"))
     row.lifted_at, row.lifted_by = signed.signed_at, actor.id
     row.lift_signature_id, row.lift_reason = signed.id, reason.strip()
     session.add(row)
@@ -291,7 +291,7 @@ def place_hold(session: Session, item_kind: str, item_id: int, reason: str, acto
 def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall: Any,
            signature: signatures.SignatureInput | None, policy: Policy | None) -> Hold:
     if signature is not None:
-        require_role(actor.roles, "qa", action="place a hold")
+        require_role(actor.roles, "qa", action=N_("place a hold"))
     problems = {}
     if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > MAX_CAUSE:
         problems["reason"] = translated(N_(
@@ -315,7 +315,7 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
     if signature is not None:
         signed = signatures.sign(session, signature, record_type="hold", record_id=row.id,
                                  content=placed_content(row, ref.code), policy=policy, meanings=PLACE_MEANINGS,
-                                 roles=("qa",), action="place a hold")
+                                 roles=("qa",), action=N_("place a hold"))
         row.raise_signature_id, row.raised_at = signed.id, signed.signed_at
         session.add(row)
         session.flush()

@@ -98,7 +98,7 @@ def open_by_hand(session: Session, *, actor: Actor, subject_code: Any, kind: Any
     An ``out_of_window`` deviation names an infusion visit not yet done: once approved it allows that visit's
     one infusion outside the window. One such deviation, open or approved and unused, per visit.
     """
-    require_role(actor.roles, *OPENERS, action="open a clinical protocol deviation")
+    require_role(actor.roles, *OPENERS, action=N_("open a clinical protocol deviation"))
     fields: dict[str, str] = {}
     if kind not in CLINICAL_DEVIATION_KINDS:
         fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(CLINICAL_DEVIATION_KINDS))
@@ -227,7 +227,7 @@ def content(session: Session, row: ClinicalDeviation) -> dict[str, Any]:
 def decide(session: Session, *, actor: Actor, deviation_id: int, signature: signatures.SignatureInput,
            note: Any, policy: Policy) -> ClinicalDeviation:
     """The investigator approves (meaning ``approved``) or rejects (``rejected``, with a note) an open deviation."""
-    require_role(actor.roles, *DECIDERS, action="decide a clinical protocol deviation")
+    require_role(actor.roles, *DECIDERS, action=N_("decide a clinical protocol deviation"))
     fields: dict[str, str] = {}
     if signature.meaning not in DECISIONS:
         fields["signature.meaning"] = translated(N_("approved or rejected"))
@@ -241,7 +241,7 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type=RECORD_TYPE, record_id=row.id,
                              content=content(session, row), policy=policy, meanings=tuple(DECISIONS),
-                             roles=DECIDERS, action="decide a clinical protocol deviation")
+                             roles=DECIDERS, action=N_("decide a clinical protocol deviation"))
     row.status, row.decided_by, row.decided_at = DECISIONS[signature.meaning], actor.id, signed.signed_at
     row.decision_signature_id, row.decision_note = signed.id, text
     session.add(row)
@@ -254,7 +254,7 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
 
 def close(session: Session, *, actor: Actor, deviation_id: int, note: Any) -> ClinicalDeviation:
     """The investigator or the coordinator closes a decided deviation, saying what was done about it."""
-    require_role(actor.roles, *CLOSERS, action="close a clinical protocol deviation")
+    require_role(actor.roles, *CLOSERS, action=N_("close a clinical protocol deviation"))
     fields: dict[str, str] = {}
     text = _text(note, "note", fields)
     if fields:

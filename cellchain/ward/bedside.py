@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.core.words.checks import reworded, said
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH
 from cellchain.manufacturing.models import Bag
@@ -154,7 +155,7 @@ class Verification:
 
 def verify(session: Session, *, actor: Actor, wristband: Any, bag: Any, protocol: Protocol) -> Verification:
     """Run every check and record the attempt; writes nothing else (``POST /infusions/verify``)."""
-    require_role(actor.roles, "nurse", action="check a bag at the bedside")
+    require_role(actor.roles, "nurse", action=N_("check a bag at the bedside"))
     scans = bedside_scans.parse_scans(wristband, bag)
     facts = gather(session, scans, protocol)
     checks = run_checks(facts)

@@ -205,7 +205,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
 
     ``now`` is the clock the checks read (expiry, window, "not in the future"): the pages and the API never
     pass it; the demo records its past infusions at the times they happened (README, "Demo")."""
-    require_role(actor.roles, "nurse", action="start an infusion")
+    require_role(actor.roles, "nurse", action=N_("start an infusion"))
     scans = bedside_scans.parse_scans(request.wristband, request.bag)
     now = now or utcnow()
     started_at = request.started_at or now
@@ -236,7 +236,7 @@ def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: i
                "visit": facts.visit.id, "checks": list(bedside_checks.CHECK_NAMES)}
     return signatures.sign(session, verifier, record_type="bedside_check", record_id=record_id, content=content,
                            policy=policy, meanings=("verified",), roles=("nurse",),
-                           action="verify an infusion as the second nurse", typist=typist)
+                           action=N_("verify an infusion as the second nurse"), typist=typist)
 
 
 def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, record_id: int, signed: Any,
@@ -286,7 +286,7 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     the visit done; each reaction drafts an adverse event (``safety.drafts``). Refused: already completed,
     more volume than the bag held, an end before the start; less than the bag's volume without a reason
     (``partial_reason``)."""
-    require_role(actor.roles, "nurse", action="complete an infusion")
+    require_role(actor.roles, "nurse", action=N_("complete an infusion"))
     infusion = get_infusion(session, infusion_id, for_update=True)
     bag = session.get(Bag, infusion.bag_id)
     reasons = []

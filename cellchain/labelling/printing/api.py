@@ -12,6 +12,7 @@ from flask import current_app
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.labelling import print_jobs
 from cellchain.labelling.printing import queue, reconciliation, registry
 from cellchain.labelling.printing.models import Printer, PrintJob
@@ -46,7 +47,7 @@ def printers_list() -> dict[str, Any]:
 
 
 @bp.route("/printers", methods=["POST"], tags=TAGS)
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 @bp.arguments(PrinterIn)
 @bp.response(201, PrinterSchema)
 def printers_add(data: dict[str, Any]) -> Printer:
@@ -55,7 +56,7 @@ def printers_add(data: dict[str, Any]) -> Printer:
 
 
 @bp.route("/printers/<int:printer_id>", methods=["POST"], tags=TAGS)
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 @bp.arguments(PrinterChange)
 @bp.response(200, PrinterSchema)
 def printers_change(data: dict[str, Any], printer_id: int) -> Printer:
@@ -64,7 +65,7 @@ def printers_change(data: dict[str, Any], printer_id: int) -> Printer:
 
 
 @bp.route("/print-jobs", methods=["POST"], tags=TAGS)
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 @bp.arguments(PrintJobIn)
 @bp.response(201, PrintJobSchema)
 def print_jobs_send(data: dict[str, Any]) -> PrintJob:
@@ -90,7 +91,7 @@ def print_jobs_list(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/print-jobs/<int:job_id>/retry", methods=["POST"], tags=TAGS)
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 @bp.response(200, PrintJobSchema)
 def print_jobs_retry(job_id: int) -> PrintJob:
     """Send a failed print job again (the same document)"""

@@ -17,6 +17,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Forbidden, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.printing import transport
@@ -71,7 +72,7 @@ def send_labels(session: Session, *, actor: Actor, printer_id: Any, target: str,
     """Print what a print page names (``print_jobs.print_target``) straight to a registered printer."""
     kind = print_jobs.target_kind(target)
     require_role(actor.roles, *label_items.KINDS[kind].roles, *print_jobs.REPRINT_ROLES,
-                 action=f"print {label_items.KINDS[kind].title} labels")
+                 action=label_items.KINDS[kind].print_action)
     printer = _usable(session, printer_id, kind)
     printed = print_jobs.print_target(session, actor=actor, target=target, key=key, settings=settings,
                                       reprint_reason=reprint_reason, fmt=printer.kind, passage=passage,
@@ -106,9 +107,9 @@ def retry(session: Session, *, actor: Actor, job_id: Any, timeout: float = DEFAU
     """Send a failed job's document again, to its printer (still active), while its labels are unaccounted for."""
     job = get_job(session, job_id, lock=True)
     spec = label_items.kind_spec(job.label_kind)
-    require_role(actor.roles, *spec.roles, *print_jobs.REPRINT_ROLES, action=f"print {spec.title} labels")
+    require_role(actor.roles, *spec.roles, *print_jobs.REPRINT_ROLES, action=spec.print_action)
     if job.created_by != actor.id and not actor.has_role(*print_jobs.REPRINT_ROLES):
-        raise Forbidden("only the person who sent this job, or QA, may send it again")
+        raise Forbidden(translated(N_("only the person who sent this job, or QA, may send it again")))
     if job.status != "failed":
         raise Refused(Reason("print_job_not_failed", id=job.id, status=job.status))
     rows = session.exec(select(LabelPrint).where(LabelPrint.id.in_(job.label_ids))).all()

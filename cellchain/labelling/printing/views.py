@@ -14,6 +14,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.printing import queue, registry
@@ -42,7 +43,7 @@ def _registry_page(refusal: Refusal | None = None, form: PageForm | None = None,
 
 
 @bp.route("/printers")
-@roles_required(*REGISTRY_READERS, action="see the label printers")
+@roles_required(*REGISTRY_READERS, action=N_("see the label printers"))
 def printers_page():
     return _registry_page()
 
@@ -53,7 +54,7 @@ def _saved(row: Printer):
 
 
 @bp.route("/printers", methods=["POST"])
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 def printers_add():
     form = PrinterForm()
     return submit(form, lambda: _saved(registry.add_printer(db.session(), actor=current_user(),
@@ -62,7 +63,7 @@ def printers_add():
 
 
 @bp.route("/printers/<int:printer_id>", methods=["POST"])
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 def printers_change(printer_id: int):
     form = PrinterForm()
     return submit(form, lambda: _saved(registry.change_printer(db.session(), actor=current_user(),
@@ -80,7 +81,7 @@ def _job_note(job) -> None:
 
 
 @bp.route("/jobs")
-@roles_required(*VIEWERS, action="see print jobs")
+@roles_required(*VIEWERS, action=N_("see print jobs"))
 def jobs_page(refusal: Refusal | None = None):
     session = db.session()
     page = queue.jobs(session, page_request())
@@ -90,7 +91,7 @@ def jobs_page(refusal: Refusal | None = None):
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 def jobs_retry(job_id: int):
     def again():
         job = queue.retry(db.session(), actor=current_user(), job_id=job_id, timeout=_timeout())
@@ -101,7 +102,7 @@ def jobs_retry(job_id: int):
 
 
 @bp.route("/print/<item_type>/<key>/send", methods=["POST"])
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 def send(item_type: str, key: str):
     form = SendForm()
 
@@ -132,7 +133,7 @@ def _apply_page(label_id: int, refusal: Refusal | None = None):
 
 
 @bp.route("/<int:label_id>/apply")
-@roles_required(*VIEWERS, action="account for printed labels")
+@roles_required(*VIEWERS, action=N_("account for printed labels"))
 def apply_page(label_id: int):
     return _apply_page(label_id)
 
@@ -152,7 +153,7 @@ def _next_to_apply(row: LabelPrint) -> str:
 
 
 @bp.route("/<int:label_id>/apply", methods=["POST"])
-@roles_required(*VIEWERS, action="account for printed labels")
+@roles_required(*VIEWERS, action=N_("account for printed labels"))
 def apply(label_id: int):
     form = ApplyForm()
 
