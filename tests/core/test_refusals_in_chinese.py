@@ -152,3 +152,17 @@ def test_custody_and_vial_refusals_word_their_states_and_hints_in_chinese(app):
         assert "请先" in hint and "first" not in hint and "dispatch" not in hint
     finally:
         context.pop()
+
+
+def test_an_inconsistent_fatal_event_names_what_it_gives_and_lacks_in_chinese(app):
+    from cellchain.safety.rules import assessment
+    from tests.safety.test_safety_rules import NOW, _read
+    context = _in_chinese(app)
+    try:
+        (refused,) = assessment.conflicts(_read(grade=5, outcome="recovering"), now=NOW, site_today=NOW.date())
+        assert refused.params == {"given": "5 级", "missing": "转归为死亡、严重性标准为死亡"}
+        assert "5 级" in refused.message and "grade 5" not in refused.message
+    finally:
+        context.pop()
+    (english,) = assessment.conflicts(_read(grade=5, outcome="recovering"), now=NOW, site_today=NOW.date())
+    assert english.params == {"given": "grade 5", "missing": "outcome fatal, seriousness criterion death"}
