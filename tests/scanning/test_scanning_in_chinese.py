@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from cellchain.identifiers import gs1
+from cellchain.identifiers.isbt128 import Din
 from tests.factories import ward as w
 from tests.factories.qc import db_session
 
@@ -86,3 +87,36 @@ def test_an_english_reader_reads_the_same_fields_in_english(client, auth):
     auth.login("qc")
     page = auth.post("/scan/", {"scan": "=<D0001VA0"}, follow_redirects=True).get_data(as_text=True)
     assert _facts(page) == {"Product code": "D0001", "Collection type": "V", "Division": "A0"}
+
+
+def test_a_chinese_reader_is_told_why_a_scan_is_refused_in_chinese_after_its_code(client, auth):
+    choose_chinese(auth, "lab")
+    garbage = auth.post("/scan/", {"scan": "<script>alert(1)</script>"})
+    page = garbage.get_data(as_text=True)
+    assert garbage.status_code == 400 and "<strong>unrecognised</strong>：" in page  # the code, as the API answers it
+    assert "不是 DIN、产品代码、日期、二维码、腕带或细胞袋编号" in page
+    assert "not a DIN, product code" not in page
+    short = auth.post("/scan/", {"scan": "=<D0001V"}).get_data(as_text=True)
+    assert "<strong>product code</strong>：" in short and "产品代码为 10 个字符，实际为 8 个" in short
+
+
+def test_the_scan_api_answers_a_refusal_with_its_code_then_the_readers_words(app, api):
+    app.config["DEFAULT_LANGUAGE"] = "zh"
+    cases = {"<script>alert(1)</script>": "unrecognised: 不是 DIN、产品代码、日期、二维码、腕带或细胞袋编号",
+             "=<d0001va0": "caps_lock: 本次读取的大小写颠倒了", "A" * 1000: "too_long: 1000 个字符，最多 200 个",
+             "0109501101530004": "gs1: (01) 09501101530004 不是校验位正确的 GTIN-14",
+             "=G12341765432171": "din_flags_mismatch: 标志位 71 与 DIN G1234 17 654321 不符（应为 70）"}
+    for data, words in cases.items():
+        response = api.post("/api/v1/scans", as_="lab", json={"data": data})
+        assert response.status_code == 400, data
+        assert response.get_json()["fields"]["data"].startswith(words), response.get_json()
+
+
+def test_a_scan_of_something_not_here_is_noted_in_the_readers_language(app, api):
+    app.config["DEFAULT_LANGUAGE"] = "zh"
+    din = "A999926999999"
+    body = api.post("/api/v1/scans", as_="lab", json={"data": Din.parse(din).barcode_data()}).get_json()
+    assert "record" not in body and body["note"] == f"本数据库中没有 DIN 为 {din} 的采集"
+    app.config["DEFAULT_LANGUAGE"] = "en"
+    body = api.post("/api/v1/scans", as_="lab", json={"data": Din.parse(din).barcode_data()}).get_json()
+    assert body["note"] == f"no collection has DIN {din} in this database"

@@ -72,6 +72,19 @@ RECORD_FIELDS = {
 # A name that means something else on one kind of record: a material lot's unit is a unit of measure (ml).
 RECORD_FIELDS_OF = {("material_lot", "unit"): N_("Unit of measure")}
 
+# What the scan station says when a well-formed scan names a record this database does not hold
+# (scanning/resolver.py describe), by the record it looked for.
+NOT_HELD = {
+    "bag": N_("no bag {key} in this database"), "subject": N_("no subject {key} in this database"),
+    "chain_of_identity": N_("no subject has chain of identity {key} in this database"),
+    "vial": N_("no vial {key} in this database"), "lot": N_("no lot {key} in this database"),
+    "collection": N_("no collection has DIN {key} in this database"),
+    "box": N_("no storage box {key} in this database"), "position": N_("no storage position {key} in this database"),
+    "location": N_("no rack or shelf {key} in this database"),
+    "material_lot": N_("no material lot {key} in this database"),
+    "gs1": N_("no material lot of GTIN {gtin} lot {lot} in this database"),
+}
+
 
 def _words(found: str | None, name: object) -> str:
     return translated(found) if found else label(name)
@@ -106,3 +119,8 @@ def record_field_label(name: object, record_type: object = None) -> str:
     """The name of a value the scan station shows of a record of ``record_type``."""
     text = str(name)
     return _words(RECORD_FIELDS_OF.get((str(record_type), text)) or RECORD_FIELDS.get(text), name)
+
+
+def not_held(record: str, **values: object) -> str:
+    """The note for a scan of a ``record`` this database does not hold, with the values that name it."""
+    return translated(NOT_HELD[record]).format(**values)
