@@ -182,3 +182,21 @@ def test_an_english_auditor_reads_the_same_entries_in_english(app, client, auth)
 def test_a_code_without_a_word_still_reads_as_words():
     assert record_type_label("script_run") == "script run" and action_label("noted_twice") == "noted twice"
     assert record_type_label(None) == "" and action_label("lot_released") == "released with its lot"
+
+
+def test_a_chinese_auditor_reads_the_names_of_an_entrys_values_in_chinese_and_the_values_as_stored(app, client,
+                                                                                                   auth):
+    with db_session(app) as session:
+        trail.record(session, actor=None, record_type="bag", record_id="4343", action="release",
+                     old={"quality_status": "quarantine", "expires_at": "2027-01-01T10:00:00+00:00"},
+                     new={"quality_status": "released", "odd_field": "A-1"})
+    auth.login("auditor")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = client.get("/audit/").get_data(as_text=True)
+    old, new = _row(page, "4343")[5:7]
+    assert "质量状态" in old and "有效期至2027-01-01T10:00:00+00:00" in old
+    assert "质量状态" in new and "odd fieldA-1" in new  # a name without a word reads as stored
+    assert "quality status" not in page.lower()
+    auth.post("/auth/language", {"language": "en"})
+    old = _row(client.get("/audit/").get_data(as_text=True), "4343")[5]
+    assert "Quality status" in old and "Expires2027-01-01T10:00:00+00:00" in old

@@ -97,3 +97,34 @@ def action_label(code: object) -> str:
     """The word for an entry's ``action`` in the reader's language."""
     text = "" if code is None else str(code)
     return translated(ACTIONS[text]) if text in ACTIONS else label(code)
+
+
+# The names of the values an entry keeps (its old and new values), for the regulated records' fields: a name
+# not listed here is shown as stored, with spaces for underscores. The values themselves are never reworded
+# here: they are what the chain's hash covers (docs/architecture.md, "Audit trail and e-signatures").
+FIELDS = {
+    "status": N_("Status"), "state": N_("State"), "quality_status": N_("Quality status"),
+    "custody_state": N_("Custody state"), "expires_at": N_("Expires"), "expires_on": N_("Expiry"),
+    "volume_ml": N_("Volume (ml)"), "total_cells": N_("Total cells"), "reason": N_("Reason"), "note": N_("Note"),
+    "cause": N_("Cause"), "name": N_("Name"), "kind": N_("Kind"), "lot": N_("Lot"), "lot_id": N_("Lot"),
+    "lot_number": N_("Lot number"), "bag_id": N_("Bag id"), "bag_code": N_("Bag id"), "din": N_("DIN"),
+    "subject_id": N_("Subject id"), "subject": N_("Subject"), "week": N_("Week"), "version": N_("Version"),
+    "signature_id": N_("Signature"), "visit_id": N_("Visit"), "visit": N_("Visit"), "location": N_("Location"),
+    "temperature_c": N_("Temperature (°C)"), "weight_kg": N_("Weight (kg)"), "quantity_left": N_("Left"),
+    "product": N_("Product"), "thawed_at": N_("Thawed"), "started_at": N_("Started"), "ended_at": N_("Ended"),
+    "collected_at": N_("Collected"), "lifted_at": N_("Lifted"), "eligibility": N_("Donor eligibility"),
+    "bank_code": N_("Bank"), "code": N_("Code"), "username": N_("Username"), "roles": N_("Roles"),
+    "email": N_("E-mail"), "language": N_("Language"), "arm": N_("Arm"), "infusion_id": N_("Infusion"),
+    "infusion": N_("Infusion"), "test": N_("Test"), "step": N_("Step"), "passage": N_("Passage"),
+    "supplier_lot": N_("Supplier's lot number"), "item": N_("Item"), "specification": N_("Specification"),
+    "result": N_("Result"), "value": N_("Value"), "decision": N_("Decision"), "level": N_("Level"),
+    "vial_count": N_("Vials"), "vial_code": N_("Vial"), "box": N_("Box"), "position": N_("Position"),
+    "eligible": N_("Eligible"), "randomized": N_("Randomized"), "screening_number": N_("Screening number"),
+    "material": N_("Material"), "quantity": N_("Quantity"),
+}
+
+
+def field_label(name: object) -> str:
+    """The name of a value an entry keeps, in the reader's language where the catalogue has a word for it."""
+    text = "" if name is None else str(name)
+    return translated(FIELDS[text]) if text in FIELDS else text.replace("_", " ")
