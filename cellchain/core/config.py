@@ -86,7 +86,12 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": None,  # None: no flask-smorest doc pages; /api/v1/openapi.json serves the document
     "API_SPEC_OPTIONS": {
-        "info": {"description": "Chain of identity and custody for UC-MSC cell therapy, from cord to bedside."},
+        "info": {"description": (
+            "Chain of identity and custody for UC-MSC cell therapy, from cord to bedside. "
+            "Language: refusal messages and other human text in an answer are worded in the language the "
+            "Accept-Language request header names (en, or zh; zh-CN and zh-Hans are zh), else in the language "
+            "the token's owner chose on the Language page, else in the site's default language. Codes, field "
+            "names and stored values are the same in every language.")},
         "servers": [{"url": "/api/v1"}],
     },
     # --- ISBT 128 -------------------------------------------------------------------------------
