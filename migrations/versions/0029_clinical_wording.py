@@ -29,7 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # ALTER TABLE ... DROP COLUMN (SQLite 3.35 and later, PostgreSQL): no table is rebuilt, so its row-change
+    # triggers stay.
     for table, column in reversed(WORDED):
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column(f"{column}_values")
-            batch.drop_column(f"{column}_code")
+        op.drop_column(table, f"{column}_values")
+        op.drop_column(table, f"{column}_code")
