@@ -116,9 +116,11 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
     # The 2-digit location code of the patient date of birth (=#aa...) and identification (&#aa...) structures.
     "PATIENT_LOCATION_CODE": "00",
+    # The product line of the bag label, in English; it prints in each of LABEL_LANGUAGES the catalogue has it
+    # in (context "label"), else in English alone (labelling/data.py).
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",
-        "placebo": "Placebo: 0.9% sodium chloride",
+        "placebo": "Placebo: sodium chloride 0.9%",
     },
     "COLLECTION_TYPE": "V",
     # The facility's own structures on vial, box, storage, culture-vessel, QC-tube and instrument labels: local

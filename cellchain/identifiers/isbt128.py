@@ -29,7 +29,7 @@ WRITTEN = MappingProxyType({
     "expiry_datetime": ("&>", "DS 005 Expiration Date and Time"),
     "collection_datetime": ("&*", "DS 007 Collection Date and Time"),
     "compound": ("=+", "DS 023 Compound Message"),
-    "patient_birth_date": ("=#", "DS 024 Patient Birth Date"),
+    "patient_birth_date": ("=#", "DS 024 Patient Date of Birth"),
     "patient_id": ("&#", "DS 025 Patient Identification Number"),
     "chain_of_identity": ("&/", "DS 040 Chain of Identity Identifier (ST-028)"),
     "local": ("&a-&z", "local data identifiers (a facility's own structures)"),

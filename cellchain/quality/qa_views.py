@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
@@ -96,7 +97,7 @@ def verify_certificate(lot_id: str):
     if check.signature is not None:  # the certificate QA signed carries this link; without a decision there is none
         url = url_for("qa.verify_certificate", lot_id=check.lot.lot_number, h=check.signature.record_hash,
                       _external=True)
-        codes = [pictures.qr("signed certificate's check link", url)]
+        codes = [pictures.qr(N_("signed certificate's check link"), url)]
     return render_template("qa/verify.html", check=check, codes=codes)
 
 
