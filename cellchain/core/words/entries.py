@@ -68,7 +68,7 @@ ACTIONS = {
     # labels and printers
     "print": N_("printed"), "reprint": N_("reprinted"), "mark_applied": N_("marked applied"),
     "mark_voided": N_("marked voided"), "mark_destroyed": N_("marked destroyed"), "send": N_("sent"),
-    "retry": N_("sent again"),
+    "retry": N_("sent again"), "queue": N_("put in the print queue"),
     # instruments (equipment/rules/validity.py SERVICES)
     "calibration": N_("calibration recorded"), "maintenance": N_("maintenance recorded"),
     "out_of_service": N_("taken out of service"), "return_to_service": N_("returned to service"),
