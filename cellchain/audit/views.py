@@ -19,6 +19,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
 from cellchain.core.words import N_, translated
+from cellchain.core.words.entries import RECORD_TYPES, record_type_label
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import audit_scope
 from cellchain.scanning.pages import letters
@@ -67,6 +68,16 @@ def _filter_from_args(scope: audit_scope.Scope | None = None) -> audit.AuditFilt
                              records=scope.records if scope else None)
 
 
+def _record_types() -> list[tuple[str, str]]:
+    """The record types the filter offers, as (code, word) in the reader's language and its order; a type typed
+    into the address that is not listed stays chosen."""
+    codes = set(RECORD_TYPES)
+    chosen = request.args.get("record_type")
+    if chosen:
+        codes.add(chosen)
+    return sorted(((code, record_type_label(code)) for code in codes), key=lambda pair: pair[1])
+
+
 @bp.app_template_filter("audit_rows")
 def audit_rows(stored: str | None) -> list[tuple[str, str]]:
     """An entry's stored values as (field, value) rows for the page."""
@@ -81,12 +92,12 @@ def trail():
         scope = _scope()
     except Invalid as refusal:
         return render_template("audit/trail.html", entries=[], total=0, page=None, args=_link_args(), scope=None,
-                               fields=refusal.fields), 400
+                               fields=refusal.fields, record_types=_record_types()), 400
     flt = _filter_from_args(scope)
     session = db.session()
     page = audit.page_of(session, flt, page_request(default=TRAIL_PAGE_SIZE))
     return render_template("audit/trail.html", entries=page.rows, total=audit.count(session, flt), page=page,
-                           args=_link_args(), scope=scope, fields={})
+                           args=_link_args(), scope=scope, fields={}, record_types=_record_types())
 
 
 @bp.route("/export.csv")

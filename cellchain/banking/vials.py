@@ -84,7 +84,7 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
         reasons.append(Reason(tiers.BANK_TIME_ORDER, variant="thaw", bank_code=bank.bank_code))
     reach = holds.nearest_over(session, "bank", bank.id)  # a hold on the bank, its lot, a bank above or the cord
     if reach is not None:
-        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause))
+        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause_text))
     if reasons:
         raise Refused(reasons)
     first, doublings = tiers.continuation(bank.passage, bank.cumulative_doublings)

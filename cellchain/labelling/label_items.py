@@ -95,9 +95,8 @@ def passage_row(session: Session, lot: Lot, number: int) -> Passage | None:
 
 def _vessel_dated(session: Session, lot: Lot, passage: int, settings: LabelSettings) -> str:
     row = passage_row(session, lot, passage)
-    if row is not None:
-        return "Seeded " + row.seeded_at.astimezone(settings.tz).strftime(build_data.DATE_FORMAT)
-    return "Labelled " + utcnow().astimezone(settings.tz).strftime(build_data.DATE_FORMAT)
+    return build_data.vessel_dated(row.seeded_at if row is not None else None, utcnow(), settings.tz,
+                                   settings.label_languages)
 
 
 # --- one builder per kind ---------------------------------------------------------------------------------
@@ -129,7 +128,7 @@ def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem
     din = collection_of(session, row.lot).din
     data = build_data.vessel_label(row.lot.lot_number, din, passage=row.passage, vessel_no=row.vessel_no,
                                    vessels=row.vessels, dated=_vessel_dated(session, row.lot, row.passage, settings),
-                                   letter=settings.vessel_letter)
+                                   letter=settings.vessel_letter, languages=settings.label_languages)
     key = build_data.vessel_key(row.lot.lot_number, row.passage, row.vessel_no)
     return PrintItem("lot", row.lot.id, key, data)
 
@@ -137,7 +136,8 @@ def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem
 def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintItem:
     din = collection_of(session, row.lot).din
     data = build_data.qc_tube_label(row.lot.lot_number, din, number=row.number, test_code=row.test_code,
-                                    spec_version=row.lot.spec_version, letter=settings.qc_letter)
+                                    spec_version=row.lot.spec_version, letter=settings.qc_letter,
+                                    languages=settings.label_languages)
     return PrintItem("qc_sample", row.lot.id, data["sample_id"], data)
 
 
@@ -148,7 +148,8 @@ def _vial(session: Session, row: Vial, settings: LabelSettings) -> PrintItem:
     bank = session.get(CellBank, row.bank_id)
     data = build_data.vial_label(row.vial_code, bank.din, letter=settings.vial_letter, level=bank.level,
                                  passage=bank.passage, cells_per_vial=bank.cells_per_vial,
-                                 cryoprotectant=bank.cryoprotectant, frozen_at=bank.frozen_at, tz=settings.tz)
+                                 cryoprotectant=bank.cryoprotectant, frozen_at=bank.frozen_at, tz=settings.tz,
+                                 languages=settings.label_languages)
     return PrintItem("vial", row.id, row.vial_code, data)
 
 

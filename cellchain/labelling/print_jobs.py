@@ -172,8 +172,9 @@ def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintI
     for row in rows:
         trail.record(session, actor=actor, record_type="label_print", record_id=row.id,
                      action="reprint" if row.reprint else "print", reason=row.reason,
-                     new={"label_kind": kind, "item_type": row.item_type, "item_key": row.item_key,
-                          "content_hash": row.content_hash, "status": row.status})
+                     new={"label_kind": kind, "item_type": row.item_type, "item_id": row.item_id,
+                          "item_key": row.item_key, "content_hash": row.content_hash, "reprint": row.reprint,
+                          "status": row.status})
     return rows
 
 

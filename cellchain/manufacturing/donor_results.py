@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.words import N_, translated
+from cellchain.core.words.sentences import sentence
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Collection, DonorResult, Lot
 from cellchain.manufacturing.rules import donor
@@ -104,11 +105,10 @@ def hold_and_tell(session: Session, *, actor: Actor, collection: Collection, res
     """The one call a late positive result makes: hold the donor's collection, which holds everything derived
     from it (docs/rules.md, "Quality: holds"), then tell the people who must act (QA, the investigators for
     the look-back, the lab). A cord already on an open hold keeps it: a second positive adds no hold."""
-    cause = (f"late positive maternal {result.test} result {result.id} on cord {collection.din} "
-             f"({result.laboratory}, {result.result_date})")
+    cause = sentence("donor_late_positive", test=result.test, result_id=result.id, din=collection.din,
+                     laboratory=result.laboratory, date=result.result_date)
     already = holds.open_hold_on(session, "collection", collection.id)
-    raised = [] if already is not None else [
-        holds.place_hold(session, "collection", collection.id, cause[:holds.MAX_CAUSE], actor)]
+    raised = [] if already is not None else [holds.place_hold(session, "collection", collection.id, cause, actor)]
     numbers = list(session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id).order_by(Lot.id)))
     values = {"test": result.test, "din": collection.din, "laboratory": result.laboratory,
               "date": result.result_date, "lots": ", ".join(numbers)}

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_babel import refresh as refresh_language
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from cellchain.core import db
@@ -59,12 +60,15 @@ def load_user() -> None:
     if is_api_request() and request.headers.get("Authorization"):
         g.user = _user_from_bearer()
         g.via_token = g.user is not None
+        refresh_language()  # the caller's stored language now counts (languages/selection.py)
         if g.user is None:
             raise Unauthenticated("the bearer token is missing, wrong, expired or revoked")
         return
     if is_api_request() and request.method not in SAFE_METHODS:
         return  # API writes need a bearer token; a cookie alone would be open to cross-site posts
     g.user = _user_from_session()
+    if is_api_request():
+        refresh_language()
 
 
 def start_session(user: User) -> None:

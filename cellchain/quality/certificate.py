@@ -228,7 +228,7 @@ def _after_release(data: CertificateData, tz: ZoneInfo, s: _Styles) -> list[Flow
         state = (_("OPEN") if hold.lifted_at is None
                  else _("lifted %(when)s: %(reason)s", when=_moment(hold.lifted_at, tz), reason=hold.lift_reason))
         out.append(_p(_("HOLD %(id)s raised %(when)s - %(cause)s - %(state)s", id=hold.id,
-                        when=_moment(hold.raised_at, tz), cause=hold.cause, state=state), s.strong))
+                        when=_moment(hold.raised_at, tz), cause=hold.cause_text, state=state), s.strong))
     return out
 
 
@@ -239,7 +239,7 @@ def _deviations(data: CertificateData, s: _Styles) -> list[Flowable]:
                               _("Justification / description")]]
     for d in data.deviations:
         rows.append([d.number, f"{d.kind} {d.test_code or ''}".strip(), label(d.status), label(d.decision) or "-",
-                     d.justification or d.description])
+                     d.justification or d.description_text])
     return [_grid(rows, [26 * mm, 26 * mm, 20 * mm, 18 * mm, 90 * mm], s)]
 
 

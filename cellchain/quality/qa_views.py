@@ -97,7 +97,7 @@ def verify_certificate(lot_id: str):
     if check.signature is not None:  # the certificate QA signed carries this link; without a decision there is none
         url = url_for("qa.verify_certificate", lot_id=check.lot.lot_number, h=check.signature.record_hash,
                       _external=True)
-        codes = [pictures.qr("signed certificate's check link", url)]
+        codes = [pictures.qr(N_("signed certificate's check link"), url)]
     return render_template("qa/verify.html", check=check, codes=codes)
 
 

@@ -189,7 +189,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
                       "repeat_of": row.repeat_of_id, "sample_stage": row.sample_stage, "sampled_at": row.sampled_at,
                       "after_release": row.after_release})
     if not row.within_spec:
-        deviations.open_for_result(session, actor=actor, lot=lot, result=row, message=judgement.message, tz=tz)
+        deviations.open_for_result(session, actor=actor, lot=lot, result=row, test_name=spec_test.name, tz=tz)
         if after_release:
             holds.raise_for_result(session, actor=actor, lot=lot, result=row, test_name=spec_test.name)
     return row

@@ -32,6 +32,7 @@ from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import said
+from cellchain.core.words.sentences import sentence
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -332,10 +333,8 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
         clinical_deviations.open_automatically(
             session, actor=actor, subject_id=subject.id, subject_code=subject.subject_code, kind="partial_infusion",
             visit_id=visit.id, infusion_id=infusion.id, bag_id=bag.id, at=completion.ended_at,
-            description=translated(N_("Partial infusion at the week {week} visit: {given:g} ml of bag {bag_code}'s "
-                                      "{volume:g} ml given. Reason: {reason}")).format(
-                week=visit.week, given=completion.volume_ml, bag_code=bag.bag_code, volume=bag.volume_ml,
-                reason=infusion.partial_reason))
+            description=sentence("partial_infusion", week=visit.week, given=completion.volume_ml,
+                                 bag_code=bag.bag_code, volume=bag.volume_ml, reason=infusion.partial_reason))
     return infusion
 
 

@@ -162,6 +162,9 @@ MESSAGES: dict[str, str] = {
     'printer_inactive': N_('printer {name} is out of use: choose another printer'),
     'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
     'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_in_queue': N_(
+        'print job {id} is queued and its send is under way: send it again only if it is still queued after {seconds} s'
+    ),
     'print_job_labels_accounted': N_(
         'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
     ),

@@ -105,11 +105,15 @@ class Principal:
     username: str
     full_name: str
     roles: frozenset[str]
+    # The language the person chose (``users.language``), read in the same statement: an API caller's
+    # answers are worded in it unless the request's Accept-Language names another (languages/selection.py).
+    language: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
     @classmethod
-    def of(cls, user_id: int, username: str, full_name: str, roles: Sequence[str | None]) -> Principal:
+    def of(cls, user_id: int, username: str, full_name: str, roles: Sequence[str | None],
+           language: str | None = None) -> Principal:
         """From the rows of a user joined to their roles (a user with no role gives one NULL role)."""
-        return cls(user_id, username, full_name, frozenset(r for r in roles if r is not None))
+        return cls(user_id, username, full_name, frozenset(r for r in roles if r is not None), language)
