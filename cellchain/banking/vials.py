@@ -75,7 +75,7 @@ BANK_ON_HOLD = "bank_on_hold"
 def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, Any], letter: str,
               dosing_from_mcb: bool, ranges: Mapping[str, Any], passage_limit: int | None = None) -> Lot:
     """Thaw a vial of a released bank and start the lot it seeds (the next tier's bank lot, or a dosing lot)."""
-    require_role(actor.roles, "lab", action="thaw a vial")
+    require_role(actor.roles, "lab", action=N_("thaw a vial"))
     code = scanned_vial_code(vial, letter)
     entry = tiers.parse_thaw(data, now=utcnow())
     row = vial_by_code(session, code, for_update=True)
@@ -88,7 +88,7 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
         reasons.append(Reason(tiers.BANK_TIME_ORDER, variant="thaw", bank_code=bank.bank_code))
     reach = holds.nearest_over(session, "bank", bank.id)  # a hold on the bank, its lot, a bank above or the cord
     if reach is not None:
-        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause))
+        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause_text))
     used, unfit = usage.fitness(session, data.get("instruments"), at=entry.thawed_at)
     reasons += unfit
     if reasons:

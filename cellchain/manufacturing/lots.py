@@ -103,7 +103,7 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
     given here as ``dosing_from_cord``). ``started_at`` (default now) lets a lot begun before it was
     entered be recorded at its real time; it cannot be in the future or before the cord was collected.
     """
-    require_role(actor.roles, "lab", action="start a lot")
+    require_role(actor.roles, "lab", action=N_("start a lot"))
     started = moment({"started_at": started_at}, "started_at", default=utcnow())
     use = purpose_of(purpose)
     collection = _locked_collection(session, collection_din)
@@ -153,7 +153,7 @@ def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, v
     Its passages continue from the bank's (``first_passage`` is the bank's passage + 1) and its population
     doublings add to the bank's, so the passage limit and the doublings count from the cord.
     """
-    require_role(actor.roles, "lab", action="start a lot")
+    require_role(actor.roles, "lab", action=N_("start a lot"))
     collection = session.exec(select(Collection).where(Collection.id == collection_id).with_for_update()).one()
     return _new_lot(session, actor=actor, collection=collection, lot_number=next_lot_number(session, collection),
                     purpose=purpose_of(purpose), started_at=started_at, source_vial_id=vial_id,
@@ -198,11 +198,11 @@ def _passage_order(collection: Collection, previous: Passage | None, entry: expa
 def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
                    limit: int = expansion.DEFAULT_PASSAGE_LIMIT) -> Passage:
     """Record the next passage (P0, P1 ...), its doublings and their running total; also its batch step."""
-    require_role(actor.roles, "lab", action="record a passage")
+    require_role(actor.roles, "lab", action=N_("record a passage"))
     entry = parse_passage(data)
     lot = lock_lot(session, lot_number)
     existing = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, translated(N_("take a passage")))
+    reasons = not_in_process(lot, N_("take a passage"))
     try:
         expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit,
                                      first=lot.first_passage)
@@ -251,12 +251,12 @@ def _positive(value: Any, name: str, unit: str) -> float:
 
 def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The final harvest after the last passage: the cell count formulation and fill draw on."""
-    require_role(actor.roles, "lab", action="record a harvest")
+    require_role(actor.roles, "lab", action=N_("record a harvest"))
     values = read_fields({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
                     "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, translated(N_("be harvested")))
+    reasons = not_in_process(lot, N_("be harvested"))
     if not passages:
         reasons.append(Reason(NO_PASSAGE))
     elif values["harvested_at"] < passages[-1].seeded_at:
@@ -276,12 +276,12 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
 
 def record_formulation(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The formulated concentration and volume; together they cannot hold more cells than were harvested."""
-    require_role(actor.roles, "lab", action="record a formulation")
+    require_role(actor.roles, "lab", action=N_("record a formulation"))
     values = read_fields({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),
                     "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
                     "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
-    reasons = not_in_process(lot, translated(N_("be formulated")))
+    reasons = not_in_process(lot, N_("be formulated"))
     total = values["cells_per_ml"] * values["volume_ml"]
     if lot.harvested_cells is None:
         reasons.append(Reason(NOT_HARVESTED))

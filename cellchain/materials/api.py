@@ -12,6 +12,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.materials import catalogue, decisions, steps
 from cellchain.materials.schemas import (
     CertificateIn,
@@ -34,7 +35,7 @@ READERS = ("lab", "qc", "qa", "auditor")
 
 
 @bp.post("/materials", tags=TAGS)
-@roles_required("qc", "qa", action="add a material to the catalogue")
+@roles_required("qc", "qa", action=N_("add a material to the catalogue"))
 @bp.arguments(MaterialIn)
 @bp.response(201, MaterialSchema)
 def create_material(data: dict[str, Any]) -> Any:
@@ -43,7 +44,7 @@ def create_material(data: dict[str, Any]) -> Any:
 
 
 @bp.get("/materials", tags=TAGS)
-@roles_required(*READERS, action="read the catalogue of materials")
+@roles_required(*READERS, action=N_("read the catalogue of materials"))
 @bp.response(200, MaterialsOut)
 def list_materials() -> dict[str, Any]:
     """The catalogue of materials"""
@@ -51,7 +52,7 @@ def list_materials() -> dict[str, Any]:
 
 
 @bp.post("/material-lots", tags=TAGS)
-@roles_required(*catalogue.RECEIVERS, action="receive a material lot")
+@roles_required(*catalogue.RECEIVERS, action=N_("receive a material lot"))
 @bp.arguments(ReceiveIn)
 @bp.response(201, MaterialLotSchema)
 def receive_lot(data: dict[str, Any]) -> decisions.LotDetail:
@@ -63,7 +64,7 @@ def receive_lot(data: dict[str, Any]) -> decisions.LotDetail:
 
 
 @bp.get("/material-lots", tags=TAGS)
-@roles_required(*READERS, action="read the material lots")
+@roles_required(*READERS, action=N_("read the material lots"))
 @bp.arguments(MaterialLotsQuery, location="query")
 @bp.response(200, MaterialLotsOut)
 def list_lots(query: dict[str, Any]) -> dict[str, Any]:
@@ -74,7 +75,7 @@ def list_lots(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/material-lots/<material_code>", tags=TAGS)
-@roles_required(*READERS, action="read a material lot")
+@roles_required(*READERS, action=N_("read a material lot"))
 @bp.response(200, MaterialLotSchema)
 def get_lot(material_code: str) -> decisions.LotDetail:
     """A material lot: its material, status and signed decision, certificates and every use"""
@@ -90,7 +91,7 @@ def _decide(material_code: str, data: dict[str, Any], decision: str) -> decision
 
 
 @bp.post("/material-lots/<material_code>/release", tags=TAGS)
-@roles_required(*decisions.DECIDERS, action="release a material lot")
+@roles_required(*decisions.DECIDERS, action=N_("release a material lot"))
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
 def release_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
@@ -99,7 +100,7 @@ def release_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail
 
 
 @bp.post("/material-lots/<material_code>/reject", tags=TAGS)
-@roles_required(*decisions.DECIDERS, action="reject a material lot")
+@roles_required(*decisions.DECIDERS, action=N_("reject a material lot"))
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
 def reject_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
@@ -108,7 +109,7 @@ def reject_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
 
 
 @bp.post("/material-lots/<material_code>/certificates", tags=TAGS)
-@roles_required(*catalogue.RECEIVERS, action="attach a certificate of analysis")
+@roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
 @bp.arguments(CertificateIn, location="files")
 @bp.response(201, MaterialCertificateSchema)
 def attach_certificate(data: dict[str, Any], material_code: str) -> Any:
@@ -120,7 +121,7 @@ def attach_certificate(data: dict[str, Any], material_code: str) -> Any:
 
 
 @bp.get("/material-lots/<material_code>/certificates/<int:certificate_id>", tags=TAGS)
-@roles_required(*READERS, action="read a certificate of analysis")
+@roles_required(*READERS, action=N_("read a certificate of analysis"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The certificate of analysis as uploaded")
 def certificate(material_code: str, certificate_id: int) -> Response:
     """The certificate of analysis kept with the lot (its SHA-256 is in the lot's record)"""
@@ -130,7 +131,7 @@ def certificate(material_code: str, certificate_id: int) -> Response:
 
 
 @bp.post("/lots/<lot_id>/batch-steps/<int:step_id>/materials", tags=TAGS)
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 @bp.arguments(StepMaterialsIn)
 @bp.response(201, StepMaterialsOut)
 def step_materials(data: dict[str, Any], lot_id: str, step_id: int) -> dict[str, Any]:

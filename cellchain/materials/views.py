@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.materials import catalogue, decisions, steps
@@ -35,13 +36,13 @@ def _index(*, problem: Refusal | None = None, form=None, action: str = "") -> st
 
 
 @bp.route("/")
-@roles_required(*READERS, action="see the materials")
+@roles_required(*READERS, action=N_("see the materials"))
 def index():
     return _index()
 
 
 @bp.route("/", methods=["POST"])
-@roles_required("qc", "qa", action="add a material to the catalogue")
+@roles_required("qc", "qa", action=N_("add a material to the catalogue"))
 def create_material():
     form = MaterialForm()
 
@@ -54,7 +55,7 @@ def create_material():
 
 
 @bp.route("/lots", methods=["POST"])
-@roles_required(*catalogue.RECEIVERS, action="receive a material lot")
+@roles_required(*catalogue.RECEIVERS, action=N_("receive a material lot"))
 def receive():
     form = ReceiveForm()
 
@@ -75,13 +76,13 @@ def _lot(material_code: str, *, problem: Refusal | None = None, form=None, actio
 
 
 @bp.route("/lots/<material_code>")
-@roles_required(*READERS, action="see a material lot")
+@roles_required(*READERS, action=N_("see a material lot"))
 def lot(material_code: str):
     return _lot(material_code)
 
 
 @bp.route("/lots/<material_code>/certificates", methods=["POST"])
-@roles_required(*catalogue.RECEIVERS, action="attach a certificate of analysis")
+@roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
 def attach(material_code: str):
     form = CertificateForm()
 
@@ -97,7 +98,7 @@ def attach(material_code: str):
 
 
 @bp.route("/lots/<material_code>/certificates/<int:certificate_id>")
-@roles_required(*READERS, action="read a certificate of analysis")
+@roles_required(*READERS, action=N_("read a certificate of analysis"))
 def certificate(material_code: str, certificate_id: int):
     row = catalogue.certificate(db.session(), material_code, certificate_id)
     return Response(row.content, mimetype="application/pdf",
@@ -118,13 +119,13 @@ def _decide(material_code: str, decision: str):
 
 
 @bp.route("/lots/<material_code>/release", methods=["POST"])
-@roles_required(*decisions.DECIDERS, action="release a material lot")
+@roles_required(*decisions.DECIDERS, action=N_("release a material lot"))
 def release(material_code: str):
     return _decide(material_code, "release")
 
 
 @bp.route("/lots/<material_code>/reject", methods=["POST"])
-@roles_required(*decisions.DECIDERS, action="reject a material lot")
+@roles_required(*decisions.DECIDERS, action=N_("reject a material lot"))
 def reject(material_code: str):
     return _decide(material_code, "reject")
 
@@ -136,13 +137,13 @@ def _step(lot_id: str, step_id: int, *, problem: Refusal | None = None, form=Non
 
 
 @bp.route("/steps/<lot_id>/<int:step_id>")
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 def step_materials(lot_id: str, step_id: int):
     return _step(lot_id, step_id)
 
 
 @bp.route("/steps/<lot_id>/<int:step_id>", methods=["POST"])
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 def record_step_materials(lot_id: str, step_id: int):
     form = StepMaterialsForm()
 

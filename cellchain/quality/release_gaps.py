@@ -140,7 +140,8 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
     gaps = []
     hold = rec.holds.get(lot.id)
     if hold is not None:
-        gaps.append(Reason(LOT_ON_HOLD, variant="release", lot_number=lot.lot_number, id=hold.id, cause=hold.cause))
+        gaps.append(Reason(LOT_ON_HOLD, variant="release", lot_number=lot.lot_number, id=hold.id,
+                           cause=hold.cause_text))
     source = rec.sources.get(lot.id)
     if source is None:
         return gaps
@@ -150,7 +151,7 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
     bank_hold = rec.holds.get(source.bank_lot.id)
     if bank_hold is not None and hold is None:
         gaps.append(Reason(LOT_ON_HOLD, variant="bank", bank_code=source.bank.bank_code, id=bank_hold.id,
-                           cause=bank_hold.cause))
+                           cause=bank_hold.cause_text))
     return gaps
 
 
@@ -165,7 +166,7 @@ def _reached_gap(lot: Lot, rec: _LotRecords) -> list[Reason]:
     source = rec.sources.get(lot.id)
     if hold.lot_id is not None and hold.lot_id in (lot.id, source.bank_lot.id if source else None):
         return []
-    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, "lot", lot.lot_number)]
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause_text, "lot", lot.lot_number)]
 
 
 def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:

@@ -65,7 +65,8 @@ class SearchHitSchema(Schema):
     type = fields.String(required=True, metadata={"description": "subject, lot, bag, collection, bank, vial; a "
                                                                   "scan may also name a box, position or location"})
     key = fields.String(required=True, metadata={"description": "the record's public key"})
-    words = fields.String(required=True, metadata={"description": "a few words about the record"})
+    words = fields.String(required=True, metadata={"description": "a few words about the record, in the reader's "
+                                                                  "language (type and key stay codes)"})
     api = fields.String(metadata={"description": "the record in this API"})
 
 

@@ -17,7 +17,7 @@ import cellchain.core.types
 from cellchain.audit import row_changes
 
 revision = "0031_thaw_instruments"
-down_revision = "0027_materials"
+down_revision = "0030_print_records_regulated"
 branch_labels = None
 depends_on = None
 
