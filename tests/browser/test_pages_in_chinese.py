@@ -65,22 +65,9 @@ NOT_VISITED = {
     "labels.shipment": "the demo prints no shipper label, so there is no shipment to verify",
     "ward.thawed": "the demo thaws no frozen bag on the ward, so no bag has a post-thaw label",
 }
-# English that Python code in other areas writes, being translated there: its pattern on each page (None: the
-# whole page). The rest of each page is checked; empty this once those areas are translated.
-_CODE_TITLES = r"(?:Code 128|QR code), [^:\n]+:"  # label values: what a code picture shows
-_CLINICAL_DEVIATION = r"Week \d+ infusion visit \(window [^)]*\) marked missed"  # clinical deviation descriptions
-KNOWN_ENGLISH: dict[str, str | None] = {
-    "audit.trail": None,  # audit trail record types, actions and field names
-    "labels.print_page": None,  # label values: the fields a label prints
-    "labels.vessel_labels": None,  # label values: the fields a label prints
-    "lab.bag": _CODE_TITLES,
-    "lab.open_scan": _CODE_TITLES,
-    "lab.lot": _CODE_TITLES,
-    "qa.verify_certificate": _CODE_TITLES,
-    "trial.subject": _CODE_TITLES,
-    "safety.deviation": _CLINICAL_DEVIATION,
-    "safety.deviations": _CLINICAL_DEVIATION,
-}
+# English a page may still show, by endpoint: its pattern on that page (None: the whole page), the rest of the
+# page still checked. Empty: every page reads Chinese.
+KNOWN_ENGLISH: dict[str, str | None] = {}
 
 
 def _first(column, *where, order=None) -> Callable[[Session], str]:
@@ -119,7 +106,7 @@ DEMO: dict[str, Callable[[Session], str]] = {
     "vial_code": _first(Vial.vial_code, order=Vial.id),
     "instrument_code": _first(Instrument.code, order=Instrument.id),
     "subject_code": _SUBJECT,
-    "code": _first(MaterialLot.code, order=MaterialLot.id),
+    "material_code": _first(MaterialLot.code, order=MaterialLot.id),
     "number": _first(Deviation.number, order=Deviation.id),
     "hold_id": _first(Hold.id),
     "deviation_id": _first(ClinicalDeviation.id),
@@ -214,12 +201,15 @@ def _known_words() -> set[str]:
 
 # Sentences a record stores, worded when it was made in the language of the person whose act made it
 # (docs/architecture.md, "Languages"): the demo's out-of-specification deviation and the hold it raised were
-# made in English.
-STORED_SENTENCES = re.compile(r"Out-of-specification result \d+: [^\n]*|[^\n\t]* result \d+ after release is [^\n\t]*")
-# Text written alike in both languages: the product's name, citations of regulations and pharmacopoeias, and
-# a batch step's code in brackets after its name (``最终收获（harvest）``, ``P1 (passage:1)``).
+# made in English, and so was the note of the adverse event a nurse reported at the end of an infusion.
+STORED_SENTENCES = re.compile(r"Out-of-specification result \d+: [^\n]*|[^\n\t]* result \d+ after release is [^\n\t]*"
+                              r"|Recorded by the[^\n\t]*at the end of infusion[^\n\t]*")
+# Text written alike in both languages: the product's name, the names of barcode symbologies, citations of
+# regulations and pharmacopoeias, and a batch step's code in brackets after its name
+# (``最终收获（harvest）``, ``P1 (passage:1)``).
 _STEPS = "|".join(re.escape(step.code).replace("_", "[_ ]") for step in (*DEFAULT_STEPS, BANK_FREEZE))
-ALIKE = re.compile(rf"cellchain|\d+ CFR Part \d+|Ph\. Eur\. [\d.]+|USP <\d+>|[（(](?:{_STEPS})(?::\d+)?[）)]")
+ALIKE = re.compile(rf"cellchain|Code 128|Data Matrix|QR|\d+ CFR Part \d+|Ph\. Eur\. [\d.]+|USP <\d+>"
+                   rf"|[（(](?:{_STEPS})(?::\d+)?[）)]")
 # Single words that are also codes shown as codes (a QC test's code in its list) or units.
 CODES_ALIKE: set[str] = set()
 # Two or more English words in a row (letters only, each with a small letter: ``DIN``, ``MCB-0001`` and

@@ -1,9 +1,9 @@
 """An audit entry's old and new values as people read them: one field and its value a row, not JSON.
 
 The trail stores each entry's values as canonical JSON (what the hash covers, ``hash_chain.py``); a page
-shows the same values as rows: the field's name in words and its value as text (lists joined, yes and no
-for booleans, an empty value as a dash, a stored code in words). Nothing is dropped or reordered beyond
-the stored key order.
+shows the same values as rows: the field's name in words (``core/words/entries.py`` FIELDS, in the reader's
+language) and its value as text (lists joined, yes and no for booleans, an empty value as a dash, a stored
+code in words). Nothing is dropped or reordered beyond the stored key order.
 """
 
 from __future__ import annotations
@@ -12,24 +12,25 @@ import json
 import re
 from typing import Any
 
+from cellchain.core.words.entries import field_label
 from cellchain.core.words.labels import label
 
 EMPTY = "—"
 # A stored code (``at_lab``, ``gram_stain``): shown through the one vocabulary. Free text has spaces and
 # identifiers have capitals or digits first, so neither is touched; the CSV export and the API keep the
 # stored values exactly.
-_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+_CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
 
 def _text(value: Any) -> str:
     if value is None or value == "" or value == []:
         return EMPTY
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return label("yes" if value else "no")
     if isinstance(value, list):
         return ", ".join(_text(item) for item in value)
     if isinstance(value, dict):
-        return "; ".join(f"{name.replace('_', ' ')}: {_text(item)}" for name, item in value.items())
+        return "; ".join(f"{field_label(name)}: {_text(item)}" for name, item in value.items())
     text = str(value)
     return label(text) if _CODE.fullmatch(text) else text
 
@@ -44,4 +45,4 @@ def rows(stored: str | None) -> list[tuple[str, str]]:
         return [("value", stored)]
     if not isinstance(values, dict):
         return [("value", _text(values))]
-    return [(name.replace("_", " "), _text(value)) for name, value in values.items()]
+    return [(field_label(name), _text(value)) for name, value in values.items()]
