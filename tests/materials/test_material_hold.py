@@ -12,7 +12,9 @@ from sqlmodel import select
 from cellchain.core import db
 from cellchain.manufacturing.models import Lot
 from cellchain.materials import usage
+from cellchain.overview import alerts
 from cellchain.quality import release_gaps
+from cellchain.trial.models import Visit
 from tests.conftest import signature
 from tests.factories import qc as qc_factory
 from tests.factories import ward
@@ -62,10 +64,22 @@ def _codes(response) -> dict[str, str]:
     return {r["code"]: r["message"] for r in (response.get_json() or {}).get("reasons", [])}
 
 
+def _unusable_allocated(app) -> int:
+    with app.app_context():
+        return alerts.unusable_allocated(db.session(), today=ward.site_today(), zone=ward.TZ)
+
+
 def test_a_bag_whose_lot_used_a_held_platelet_lysate_lot_is_refused_by_name_until_the_hold_is_lifted(app, api):
     tree = recall_scene.build(app, api)
     code = _used_in(app, tree.dosing, "HPL-26-07")
+    with app.app_context():  # planned within the bag's shelf life, so nothing else makes the bag unusable
+        visit = db.session().get(Visit, tree.at_bedside.visit.id)
+        visit.planned_at = datetime.now(UTC) + timedelta(hours=1)
+        db.session().add(visit)
+        db.commit()
+    unusable = _unusable_allocated(app)
     hold_id = _hold(api, code)
+    assert _unusable_allocated(app) == unusable + 1  # the coordinator's alert: the bag allocated for today
     allocation = api.post(f"/api/v1/visits/{tree.visit_id}/allocation", as_="coordinator",
                           json={"bag_id": tree.shelf, "weight_kg": 70.0})
     assert allocation.status_code == 409
@@ -85,7 +99,7 @@ def test_a_bag_whose_lot_used_a_held_platelet_lysate_lot_is_refused_by_name_unti
     assert "lot_not_on_hold" not in _failed(api, tree.other)  # another cord's bag, not made with it
 
     _lift(api, hold_id)
-    assert _failed(api, tree.at_bedside) == {}
+    assert _failed(api, tree.at_bedside) == {} and _unusable_allocated(app) == unusable
     again = api.post(f"/api/v1/visits/{tree.visit_id}/allocation", as_="coordinator",
                      json={"bag_id": tree.shelf, "weight_kg": 70.0})
     assert "made_with_held_material" not in _codes(again)
