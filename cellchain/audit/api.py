@@ -6,11 +6,12 @@ from cellchain.audit import reconcile, row_changes, trail
 from cellchain.audit.schemas import AuditVerifyOut, AuditVerifyQuery
 from cellchain.core import db
 from cellchain.core.api import bp
+from cellchain.core.words import N_
 from cellchain.people.security import roles_required
 
 
 @bp.get("/audit/verify", tags=["audit"])
-@roles_required("auditor", "qa", "admin", action="verify the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("verify the audit trail"))
 @bp.arguments(AuditVerifyQuery, location="query")
 @bp.response(200, AuditVerifyOut)
 def verify(query: dict) -> dict:

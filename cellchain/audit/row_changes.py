@@ -24,6 +24,7 @@ from cellchain.audit.rules.regulated import REGULATED, Regulated
 from cellchain.core.db import PG_APP_SETTING
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.people.rules.roles import Actor, require_role
 
 NOTHING_TO_REVIEW = "no_outside_changes_to_review"
@@ -122,7 +123,7 @@ def count(session: Session, *, waiting_only: bool = False) -> int:
 def review(session: Session, *, actor: Actor, through: int, note: str, now: datetime | None = None) -> int:
     """QA reviews every outside change not yet reviewed up to number ``through`` (what the page showed),
     saying what was found; one audit entry names them. Returns how many were reviewed."""
-    require_role(actor.roles, "qa", action="review changes made outside the application")
+    require_role(actor.roles, "qa", action=N_("review changes made outside the application"))
     if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
         raise Invalid({"note": f"say what the changes were and what was done (up to {MAX_NOTE} characters)"})
     if isinstance(through, bool) or not isinstance(through, int) or through < 1:

@@ -18,6 +18,7 @@ from cellchain.audit.models import Signature
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import Invalid, Unauthenticated
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.people import accounts, signature_attempts
 from cellchain.people.rules.roles import Actor, require_role
 
@@ -58,7 +59,7 @@ def record_hash(content: dict[str, Any]) -> str:
 
 def sign(session: Session, signature: SignatureInput, *, record_type: str, record_id: Any,
          content: dict[str, Any], policy: accounts.Policy, meanings: tuple[str, ...] = MEANINGS,
-         roles: tuple[str, ...] = (), action: str = "sign this record", typist: Actor | None = None) -> Signature:
+         roles: tuple[str, ...] = (), action: str = N_("sign this record"), typist: Actor | None = None) -> Signature:
     """Check the signer's password now and bind the signature to the hash of ``content``.
 
     A wrong password is refused (401) and the attempt audited. ``typist`` is the person logged in, who

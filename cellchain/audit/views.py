@@ -19,6 +19,7 @@ from cellchain.core.errors import Invalid
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
 from cellchain.core.words import N_, translated
+from cellchain.core.words.entries import RECORD_TYPES, record_type_label
 from cellchain.people.security import current_user, roles_required
 from cellchain.scanning import audit_scope
 from cellchain.scanning.pages import letters
@@ -67,6 +68,16 @@ def _filter_from_args(scope: audit_scope.Scope | None = None) -> audit.AuditFilt
                              records=scope.records if scope else None)
 
 
+def _record_types() -> list[tuple[str, str]]:
+    """The record types the filter offers, as (code, word) in the reader's language and its order; a type typed
+    into the address that is not listed stays chosen."""
+    codes = set(RECORD_TYPES)
+    chosen = request.args.get("record_type")
+    if chosen:
+        codes.add(chosen)
+    return sorted(((code, record_type_label(code)) for code in codes), key=lambda pair: pair[1])
+
+
 @bp.app_template_filter("audit_rows")
 def audit_rows(stored: str | None) -> list[tuple[str, str]]:
     """An entry's stored values as (field, value) rows for the page."""
@@ -74,23 +85,23 @@ def audit_rows(stored: str | None) -> list[tuple[str, str]]:
 
 
 @bp.route("/")
-@roles_required("auditor", "qa", "admin", action="read the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("read the audit trail"))
 def trail():
     """The trail, filtered; ``code`` (a scan or typed code) shows one record's entries and its children's."""
     try:
         scope = _scope()
     except Invalid as refusal:
         return render_template("audit/trail.html", entries=[], total=0, page=None, args=_link_args(), scope=None,
-                               fields=refusal.fields), 400
+                               fields=refusal.fields, record_types=_record_types()), 400
     flt = _filter_from_args(scope)
     session = db.session()
     page = audit.page_of(session, flt, page_request(default=TRAIL_PAGE_SIZE))
     return render_template("audit/trail.html", entries=page.rows, total=audit.count(session, flt), page=page,
-                           args=_link_args(), scope=scope, fields={})
+                           args=_link_args(), scope=scope, fields={}, record_types=_record_types())
 
 
 @bp.route("/export.csv")
-@roles_required("auditor", "qa", "admin", action="export the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("export the audit trail"))
 def export_csv():
     entries = audit.search(db.session(), _filter_from_args(_scope()), limit=None)
     buffer = io.StringIO()
@@ -110,7 +121,7 @@ def _csv_safe(value):
 
 
 @bp.route("/verify")
-@roles_required("auditor", "qa", "admin", action="verify the audit trail")
+@roles_required("auditor", "qa", "admin", action=N_("verify the audit trail"))
 def verify():
     """From the newest checkpoint by default (quick, every day); ``?scope=full`` walks the whole chain. Every
     regulated record is compared with the trail either way (one indexed read per batch of records)."""
@@ -133,14 +144,14 @@ def _changes_page(problem: Refusal | None = None, form: PageForm | None = None):
 
 
 @bp.route("/changes")
-@roles_required("auditor", "qa", "admin", action="read the changes made outside the application")
+@roles_required("auditor", "qa", "admin", action=N_("read the changes made outside the application"))
 def changes():
     """The rows of regulated tables changed outside the application and not yet reviewed, newest first."""
     return _changes_page()
 
 
 @bp.route("/changes/review", methods=["POST"])
-@roles_required("qa", action="review changes made outside the application")
+@roles_required("qa", action=N_("review changes made outside the application"))
 def review_changes():
     form = ReviewChangesForm()
 

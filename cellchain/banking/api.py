@@ -22,6 +22,7 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import PageQuery, RowWith
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.manufacturing.models import Lot
 from cellchain.people.security import current_user, login_required, roles_required
 from cellchain.ward.custody_records import EventRecord
@@ -30,7 +31,7 @@ BANKS = ["cell banks"]
 
 
 @bp.post("/lots/<lot_id>/bank", tags=BANKS)
-@roles_required("lab", action="freeze a cell bank")
+@roles_required("lab", action=N_("freeze a cell bank"))
 @bp.arguments(FreezeIn)
 @bp.response(201, BankOut)
 def freeze_bank(data: dict[str, Any], lot_id: str) -> banks.BankRow:
@@ -66,15 +67,17 @@ def get_vial(vial_code: str) -> RowWith:
     session = db.session()
     view = vials.vial_view(session, vial_code)
     return RowWith(view.vial, bank=view.bank, bank_status=view.bank_status, started_lot=view.started_lot,
+                   instruments=view.instruments,
                    custody=[EventRecord(e, view.vial.vial_code, None) for e in view.events])
 
 
 @bp.post("/vials/thaw", tags=BANKS)
-@roles_required("lab", action="thaw a vial")
+@roles_required("lab", action=N_("thaw a vial"))
 @bp.arguments(VialThawIn)
 @bp.response(201, VialThawOut)
 def thaw_vial(data: dict[str, Any]) -> RowWith:
-    """Thaw a vial of a released bank: records post-thaw viability and starts the next lot"""
+    """Thaw a vial of a released bank: records post-thaw viability and the instruments used, and starts the next
+    lot; refused naming an instrument out of service or past its calibration or maintenance due date"""
     cfg = current_app.config
     lot: Lot = vials.thaw_vial(db.session(), actor=current_user(), vial=data.get("vial"), data=data,
                                letter=cfg["LOCAL_DATA_IDENTIFIERS"]["vial"], dosing_from_mcb=cfg["DOSING_LOT_FROM_MCB"],

@@ -60,7 +60,7 @@ def _sequence(session: Session, level: str, din: str) -> int:
 def freeze_bank(session: Session, *, actor: Actor, lot_number: Any, data: Mapping[str, Any],
                 ranges: Mapping[str, Any]) -> CellBank:
     """Freeze a bank lot's cells into a bank of ``vial_count`` vials at a passage the lot has reached."""
-    require_role(actor.roles, "lab", action="freeze a cell bank")
+    require_role(actor.roles, "lab", action=N_("freeze a cell bank"))
     entry = tiers.parse_freeze(data, now=utcnow())
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)

@@ -23,3 +23,4 @@ class ThawForm(PageForm):
     purpose = text_field(_l("The thaw starts"))
     post_thaw_viability_pct = text_field(_l("Post-thaw viability (%)"))
     thawed_at = SiteDateTimeField(_l("Thawed at (site time; empty = now)"))
+    instruments = TextAreaField(_l("Instruments used"), filters=[lambda v: v.strip() if isinstance(v, str) else v])

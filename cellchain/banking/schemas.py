@@ -14,7 +14,7 @@ from cellchain.core.schemas import (
     UtcDateTime,
     next_field,
 )
-from cellchain.equipment.schemas import instruments_field
+from cellchain.equipment.schemas import UsedSchema, instruments_field
 from cellchain.manufacturing.schemas import LOT_PURPOSES, LOT_STATUSES
 from cellchain.ward.schemas import CustodyEventSchema
 
@@ -76,6 +76,7 @@ class VialThawIn(RequestSchema):
                             metadata={"description": "bank: the lot a WCB is frozen from (MCB vials); dosing"})
     post_thaw_viability_pct = CheckedFloat(required=True)
     thawed_at = CheckedDateTime(allow_none=True, metadata={"description": "now when not given"})
+    instruments = instruments_field()
 
 
 class VialThawOut(Schema):
@@ -92,6 +93,9 @@ class VialOut(VialSchema):
     din = fields.String(attribute="bank.din")
     bank_status = fields.String(validate=validate.OneOf(LOT_STATUSES))
     started_lot = fields.String(allow_none=True)
+    thaw_instruments = fields.List(fields.Nested(UsedSchema), attribute="instruments", metadata={
+        "description": "the instruments the thaw used (water bath, thawing device), each flagged if it was not fit "
+                       "for use then as the registry now knows"})
     custody = fields.List(fields.Nested(CustodyEventSchema))
 
 

@@ -1,14 +1,17 @@
-"""Thawing a bank vial: the thaw, its post-thaw viability and the lot it starts, in one transaction.
+"""Thawing a bank vial: the thaw, its post-thaw viability, the instruments it used and the lot it starts, in
+one transaction.
 
 The vial's custody moves ``at_lab -> thawed`` (a terminal state: a vial is thawed once), the vial row
 records who thawed it, when and the viability, and the new lot (``<DIN>-L<nn>``) carries on the bank's
-passage numbers and population doublings (``rules/tiers.py``). Each change writes its audit entry.
+passage numbers and population doublings (``rules/tiers.py``). The instruments scanned at the thaw (a water
+bath or dry thawing device) must each be fit for use at the thaw's time, as a batch step's must
+(docs/rules.md, "Equipment"). Each change writes its audit entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session, select
@@ -20,6 +23,7 @@ from cellchain.core.db import one
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.equipment import usage
 from cellchain.identifiers.isbt128 import parse_local
 from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing import lots
@@ -71,7 +75,7 @@ BANK_ON_HOLD = "bank_on_hold"
 def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, Any], letter: str,
               dosing_from_mcb: bool, ranges: Mapping[str, Any], passage_limit: int | None = None) -> Lot:
     """Thaw a vial of a released bank and start the lot it seeds (the next tier's bank lot, or a dosing lot)."""
-    require_role(actor.roles, "lab", action="thaw a vial")
+    require_role(actor.roles, "lab", action=N_("thaw a vial"))
     code = scanned_vial_code(vial, letter)
     entry = tiers.parse_thaw(data, now=utcnow())
     row = vial_by_code(session, code, for_update=True)
@@ -84,7 +88,9 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
         reasons.append(Reason(tiers.BANK_TIME_ORDER, variant="thaw", bank_code=bank.bank_code))
     reach = holds.nearest_over(session, "bank", bank.id)  # a hold on the bank, its lot, a bank above or the cord
     if reach is not None:
-        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause))
+        reasons.append(Reason(BANK_ON_HOLD, bank_code=bank.bank_code, id=reach[0].id, cause=reach[0].cause_text))
+    used, unfit = usage.fitness(session, data.get("instruments"), at=entry.thawed_at)
+    reasons += unfit
     if reasons:
         raise Refused(reasons)
     first, doublings = tiers.continuation(bank.passage, bank.cumulative_doublings)
@@ -100,6 +106,8 @@ def thaw_vial(session: Session, *, actor: Actor, vial: Any, data: Mapping[str, A
     trail.record(session, actor=actor, record_type="vial", record_id=row.id, action="thaw", old=old,
                  new={"state": row.state, "thawed_at": row.thawed_at, "post_thaw_viability_pct":
                       row.post_thaw_viability_pct, "started_lot": lot.lot_number, "purpose": lot.purpose})
+    usage.record_thaw_uses(session, actor=actor, vial_id=row.id, vial_code=row.vial_code, rows=used,
+                           used_at=entry.thawed_at)
     return lot
 
 
@@ -110,6 +118,7 @@ class VialView:
     bank_status: str
     started_lot: str | None
     events: list[CustodyEvent]
+    instruments: list[usage.Used] = field(default_factory=list)  # what the thaw used, each flagged if unfit then
 
 
 def vial_view(session: Session, code: str) -> VialView:
@@ -118,4 +127,5 @@ def vial_view(session: Session, code: str) -> VialView:
     bank_lot = session.get(Lot, bank.lot_id)
     started = session.get(Lot, vial.started_lot_id) if vial.started_lot_id else None
     return VialView(vial, bank, bank_lot.status, started.lot_number if started else None,
-                    custody.events_of(session, "vial", vial.id))
+                    custody.events_of(session, "vial", vial.id),
+                    usage.uses_by_vial(session, [vial.id]).get(vial.id, []))

@@ -11,6 +11,7 @@ from cellchain.banking.forms import FreezeForm, ThawForm
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.manufacturing import lots
 from cellchain.people.security import current_user, roles_required
@@ -20,7 +21,7 @@ VIEWERS = ("lab", "qa", "qc", "auditor")
 
 
 @bp.route("/")
-@roles_required(*VIEWERS, action="see the cell banks")
+@roles_required(*VIEWERS, action=N_("see the cell banks"))
 def index():
     level = request.args.get("level") or None
     page = banks.list_banks(db.session(), level=level, page=page_request())
@@ -29,13 +30,13 @@ def index():
 
 
 @bp.route("/<bank_code>")
-@roles_required(*VIEWERS, action="see a cell bank")
+@roles_required(*VIEWERS, action=N_("see a cell bank"))
 def bank(bank_code: str):
     return render_template("banks/bank.html", view=banks.bank_view(db.session(), bank_code))
 
 
 @bp.route("/vials/<vial_code>")
-@roles_required(*VIEWERS, action="see a vial")
+@roles_required(*VIEWERS, action=N_("see a vial"))
 def vial(vial_code: str):
     return render_template("banks/vial.html", view=vials.vial_view(db.session(), vial_code))
 
@@ -46,7 +47,7 @@ def _freeze_page(lot_id: str, form: FreezeForm, refusal: Refusal | None = None) 
 
 
 @bp.route("/lots/<lot_id>/freeze", methods=["GET", "POST"])
-@roles_required("lab", action="freeze a cell bank")
+@roles_required("lab", action=N_("freeze a cell bank"))
 def freeze(lot_id: str):
     form = FreezeForm()
     if request.method == "GET":
@@ -69,7 +70,7 @@ def _thaw_page(form: ThawForm, refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/thaw", methods=["GET", "POST"])
-@roles_required("lab", action="thaw a vial")
+@roles_required("lab", action=N_("thaw a vial"))
 def thaw():
     form = ThawForm()
     if request.method == "GET":
@@ -87,13 +88,13 @@ def thaw():
 
 
 @bp.route("/genealogy/<din>")
-@roles_required(*VIEWERS, action="see a cord's genealogy")
+@roles_required(*VIEWERS, action=N_("see a cord's genealogy"))
 def tree(din: str):
     return render_template("banks/genealogy.html", root=genealogy.genealogy(db.session(), din))
 
 
 @bp.route("/genealogy/of/<record_type>/<key>")
-@roles_required(*VIEWERS, action="see a cord's genealogy")
+@roles_required(*VIEWERS, action=N_("see a cord's genealogy"))
 def tree_of(record_type: str, key: str):
     """The genealogy of the cord a lot, bank, vial or bag came from (the link each of their pages carries)."""
     return redirect(url_for("banks.tree", din=genealogy.cord_of(db.session(), record_type, key)))

@@ -116,12 +116,23 @@ def answer_not_kept(view: Callable[..., Any]) -> Callable[..., Any]:
     return view
 
 
+def _multipart_body() -> bytes:
+    """A multipart body as its parts: each field, and each file's name and SHA-256. A client retrying an upload
+    encodes it with a new random boundary, so the raw bytes of the same request differ from one try to the next."""
+    files = []
+    for name, upload in request.files.items(multi=True):
+        content = upload.stream.read()
+        upload.stream.seek(0)  # the view reads the file from its start
+        files.append((name, upload.filename or "", hashlib.sha256(content).hexdigest()))
+    return repr((sorted(request.form.lists()), sorted(files))).encode()
+
+
 def _request_digest() -> str:
     """HMAC-SHA256, under the site's secret, of what makes two requests the same: method, path, query, body."""
     secret = current_app.config["SECRET_KEY"]
     mac = hmac.new(secret if isinstance(secret, bytes) else str(secret).encode(), digestmod=hashlib.sha256)
-    body = request.get_data(cache=True)
-    if not body and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    body = _multipart_body() if request.mimetype == "multipart/form-data" else request.get_data(cache=True)
+    if not body and request.mimetype == "application/x-www-form-urlencoded":
         body = repr(sorted(request.form.lists())).encode()  # parsed already: its fields stand for the body
     for part in (request.method.encode(), request.path.encode(), request.query_string, body):
         mac.update(len(part).to_bytes(8, "big") + part)  # length-prefixed: no two splits read the same

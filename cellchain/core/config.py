@@ -86,7 +86,12 @@ DEFAULTS: dict[str, Any] = {
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": None,  # None: no flask-smorest doc pages; /api/v1/openapi.json serves the document
     "API_SPEC_OPTIONS": {
-        "info": {"description": "Chain of identity and custody for UC-MSC cell therapy, from cord to bedside."},
+        "info": {"description": (
+            "Chain of identity and custody for UC-MSC cell therapy, from cord to bedside. "
+            "Language: refusal messages and other human text in an answer are worded in the language the "
+            "Accept-Language request header names (en, or zh; zh-CN and zh-Hans are zh), else in the language "
+            "the token's owner chose on the Language page, else in the site's default language. Codes, field "
+            "names and stored values are the same in every language.")},
         "servers": [{"url": "/api/v1"}],
     },
     # --- ISBT 128 -------------------------------------------------------------------------------
@@ -111,9 +116,11 @@ DEFAULTS: dict[str, Any] = {
     "PRODUCT_CODES": {"ucmsc": "D0001", "placebo": "D0002"},
     # The 2-digit location code of the patient date of birth (=#aa...) and identification (&#aa...) structures.
     "PATIENT_LOCATION_CODE": "00",
+    # The product line of the bag label, in English; it prints in each of LABEL_LANGUAGES the catalogue has it
+    # in (context "label"), else in English alone (labelling/data.py).
     "PRODUCT_DESCRIPTIONS": {
         "ucmsc": "UC-MSC, allogeneic, for infusion",
-        "placebo": "Placebo: 0.9% sodium chloride",
+        "placebo": "Placebo: sodium chloride 0.9%",
     },
     "COLLECTION_TYPE": "V",
     # The facility's own structures on vial, box, storage, culture-vessel, QC-tube and instrument labels: local

@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers, page_forms
 from cellchain.core.errors import Invalid
-from cellchain.core.words import labels, numbers
+from cellchain.core.words import entries, labels, numbers, scans
 from cellchain.core.words.moments import site_clock
 
 
@@ -185,6 +185,13 @@ def init_app(app: Flask) -> None:
     # One vocabulary and one way to write numbers on every page (cellchain/core/words/).
     app.add_template_filter(labels.label, "label")
     app.add_template_filter(labels.check_label, "check_label")
+    # An audit entry's record type and action, a scan's kind and fields: codes kept, words shown.
+    app.add_template_filter(entries.record_type_label, "record_type_label")
+    app.add_template_filter(entries.action_label, "action_label")
+    app.add_template_filter(scans.scan_kind_label, "scan_kind_label")
+    app.add_template_filter(scans.scan_field_label, "scan_field_label")
+    app.add_template_filter(scans.scan_value, "scan_value")
+    app.add_template_filter(scans.record_field_label, "record_field_label")
     app.add_template_filter(numbers.cells, "cells")
     app.add_template_filter(numbers.count, "count")
     app.add_template_filter(numbers.volume, "volume")

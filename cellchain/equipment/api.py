@@ -15,6 +15,7 @@ from cellchain.core.page_forms import site_zone
 from cellchain.core.schemas import ErrorSchema, PageQuery
 from cellchain.core.types import utcnow
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.equipment import instruments
 from cellchain.equipment.instruments import KEEPERS, READERS
 from cellchain.equipment.models import Instrument
@@ -38,7 +39,7 @@ def _answer(row: Instrument) -> dict[str, Any]:
 
 
 @bp.get("/instruments", tags=TAGS)
-@roles_required(*READERS, action="read the instrument registry")
+@roles_required(*READERS, action=N_("read the instrument registry"))
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, InstrumentsOut)
 def list_instruments(_query: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def list_instruments(_query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/instruments", tags=TAGS)
-@roles_required(*KEEPERS, action="register an instrument")
+@roles_required(*KEEPERS, action=N_("register an instrument"))
 @bp.arguments(InstrumentIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, InstrumentOut)
@@ -58,7 +59,7 @@ def register(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/instruments/due", tags=TAGS)
-@roles_required(*READERS, action="read the instrument registry")
+@roles_required(*READERS, action=N_("read the instrument registry"))
 @bp.response(200, DueOut)
 def falls_due() -> dict[str, Any]:
     """Calibrations and maintenance overdue or due within ``EQUIPMENT_DUE_DAYS`` days"""
@@ -68,7 +69,7 @@ def falls_due() -> dict[str, Any]:
 
 
 @bp.get("/instruments/<instrument_code>", tags=TAGS)
-@roles_required(*READERS, action="read the instrument registry")
+@roles_required(*READERS, action=N_("read the instrument registry"))
 @bp.response(200, InstrumentOut)
 def get_instrument(instrument_code: str) -> dict[str, Any]:
     """An instrument with its service history"""
@@ -76,7 +77,7 @@ def get_instrument(instrument_code: str) -> dict[str, Any]:
 
 
 @bp.post("/instruments/<instrument_code>/calibrations", tags=TAGS)
-@roles_required(*KEEPERS, action="record a calibration")
+@roles_required(*KEEPERS, action=N_("record a calibration"))
 @bp.arguments(ServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, InstrumentOut)
@@ -89,7 +90,7 @@ def record_calibration(data: dict[str, Any], instrument_code: str) -> dict[str, 
 
 
 @bp.post("/instruments/<instrument_code>/maintenance", tags=TAGS)
-@roles_required(*KEEPERS, action="record a maintenance")
+@roles_required(*KEEPERS, action=N_("record a maintenance"))
 @bp.arguments(ServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, InstrumentOut)
@@ -102,7 +103,7 @@ def record_maintenance(data: dict[str, Any], instrument_code: str) -> dict[str, 
 
 
 @bp.post("/instruments/<instrument_code>/out-of-service", tags=TAGS)
-@roles_required(*KEEPERS, action="take an instrument out of service")
+@roles_required(*KEEPERS, action=N_("take an instrument out of service"))
 @bp.arguments(OutOfServiceIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, InstrumentOut)
@@ -112,7 +113,7 @@ def take_out_of_service(data: dict[str, Any], instrument_code: str) -> dict[str,
 
 
 @bp.post("/instruments/<instrument_code>/return-to-service", tags=TAGS)
-@roles_required("qa", action="return an instrument to service")
+@roles_required("qa", action=N_("return an instrument to service"))
 @bp.arguments(ReturnIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, InstrumentOut)

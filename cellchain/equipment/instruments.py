@@ -21,12 +21,15 @@ from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.equipment.models import Instrument, InstrumentEvent
 from cellchain.equipment.rules import validity
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
 
 KEEPERS = ("lab", "qa")
+# What a refused person was trying to do, as the refusal names it (docs/architecture.md, "Languages").
+SERVICE_ACTIONS = {"calibration": N_("record a calibration"), "maintenance": N_("record a maintenance")}
 READERS = ("lab", "qc", "qa", "auditor")
 MAX_TEXT = 120
 MAX_REASON = 500
@@ -131,7 +134,7 @@ def _add(session: Session, *, actor: Actor, values: dict[str, Any], zone: ZoneIn
 def register(session: Session, *, actor: Actor, data: Mapping[str, Any], zone: ZoneInfo) -> Instrument:
     """Register an instrument with its identifier, place and the due dates of its calibration and maintenance
     (an empty due date: the instrument is not kept under that service)."""
-    require_role(actor.roles, *KEEPERS, action="register an instrument")
+    require_role(actor.roles, *KEEPERS, action=N_("register an instrument"))
     values = read_fields({
         "code": lambda: validity.check_code(data.get("code")),
         "name": lambda: _text(data.get("name"), "name"),
@@ -206,7 +209,7 @@ def parse_service(data: Mapping[str, Any], service: str, *, today: date) -> Serv
 def record_service(session: Session, *, actor: Actor, code: Any, service: str, data: Mapping[str, Any],
                    zone: ZoneInfo) -> InstrumentEvent:
     """Record a calibration or maintenance done: the instrument's due date moves to the next due day."""
-    require_role(actor.roles, *KEEPERS, action=f"record a {service}")
+    require_role(actor.roles, *KEEPERS, action=SERVICE_ACTIONS.get(service, N_("open the instrument registry")))
     if service not in validity.SERVICES:
         raise NotFound(f"no service {service}")
     entry = parse_service(data, service, today=utcnow().astimezone(zone).date())
@@ -240,7 +243,7 @@ def _reason(value: Any) -> str:
 def take_out_of_service(session: Session, *, actor: Actor, code: Any, data: Mapping[str, Any]) -> Instrument:
     """Take an instrument out of service with the reason, from now or from a stated earlier time (a failure
     found in the morning that began overnight): every step that used it since then becomes a release gap."""
-    require_role(actor.roles, *KEEPERS, action="take an instrument out of service")
+    require_role(actor.roles, *KEEPERS, action=N_("take an instrument out of service"))
     values = read_fields({"reason": lambda: _reason(data.get("reason")),
                           "since": lambda: _since(data.get("since"))})
     row = by_code(session, code, for_update=True)
@@ -272,7 +275,7 @@ def return_content(row: Instrument, reason: str) -> dict[str, Any]:
 def return_to_service(session: Session, *, actor: Actor, code: Any, reason: Any,
                       signature: signatures.SignatureInput, policy: Policy) -> Instrument:
     """QA returns an instrument to service by e-signature (meaning ``approved``) with the reason."""
-    require_role(actor.roles, "qa", action="return an instrument to service")
+    require_role(actor.roles, "qa", action=N_("return an instrument to service"))
     text = _reason(reason)
     if signature.meaning != "approved":
         raise Invalid({"signature.meaning": "here the meaning must be approved"})
@@ -284,7 +287,7 @@ def return_to_service(session: Session, *, actor: Actor, code: Any, reason: Any,
         raise Refused(reasons)
     signed = signatures.sign(session, signature, record_type="instrument", record_id=row.id,
                              content=return_content(row, text), policy=policy, meanings=("approved",),
-                             roles=("qa",), action="return an instrument to service")
+                             roles=("qa",), action=N_("return an instrument to service"))
     _event(session, actor, row, kind="return_to_service", reason=text, effective_at=signed.signed_at,
            signature_id=signed.id)
     row.status, row.status_reason = "in_service", None

@@ -83,3 +83,18 @@ class InstrumentUse(SQLModel, table=True):
     instrument_id: int = Field(foreign_key="instruments.id")
     used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     recorded_by: int = Field(foreign_key="users.id")
+
+
+class ThawInstrumentUse(SQLModel, table=True):
+    """An instrument used to thaw a bank vial (a water bath or dry thawing device, scanned at the thaw): a thaw is
+    the vial's record, not a batch step of a lot, so its instruments are kept by the vial."""
+
+    __tablename__ = "thaw_instrument_uses"
+    __table_args__ = (UniqueConstraint("vial_id", "instrument_id", name="uq_thaw_instrument_uses_vial"),
+                      Index("ix_thaw_instrument_uses_instrument", "instrument_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    vial_id: int = Field(foreign_key="vials.id")
+    instrument_id: int = Field(foreign_key="instruments.id")
+    used_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    recorded_by: int = Field(foreign_key="users.id")

@@ -1,9 +1,9 @@
-"""Instruments used at a batch step: scanned when the step is recorded, refused by name when one is out of
-service or past its calibration or maintenance due date at the step's time, and read back for the batch
-record and the release check (docs/rules.md, "Equipment").
+"""Instruments used at a batch step or a vial's thaw: scanned when the step or thaw is recorded, refused by
+name when one is out of service or past its calibration or maintenance due date at its time, and read back
+for the batch record, the vial's record and the release check (docs/rules.md, "Equipment").
 
-Manufacturing calls :func:`record_uses` from ``batch.add_step`` with plain values, so this package never
-imports manufacturing.
+Manufacturing calls :func:`record_uses` from ``batch.add_step`` and banking :func:`fitness` and
+:func:`record_thaw_uses` from ``vials.thaw_vial``, with plain values, so this package imports neither.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
-from cellchain.equipment.models import Instrument, InstrumentEvent, InstrumentUse
+from cellchain.equipment.models import Instrument, InstrumentEvent, InstrumentUse, ThawInstrumentUse
 from cellchain.equipment.rules import validity
 from cellchain.people.rules.roles import Actor
 
@@ -71,14 +71,21 @@ def _found(session: Session, codes: tuple[str, ...]) -> list[Instrument]:
     return [rows[c] for c in codes]
 
 
-def check(session: Session, raw: Any, *, at: datetime, letter: str | None = None) -> list[Instrument]:
-    """The instruments a step names, each fit for use at ``at``; refused naming every one that is not."""
+def fitness(session: Session, raw: Any, *, at: datetime, letter: str | None = None
+            ) -> tuple[list[Instrument], list[Reason]]:
+    """The instruments ``raw`` names (``Invalid`` naming ``instruments`` for a bad scan or one not in the
+    registry), and a reason for each way one of them was not fit for use at ``at``."""
     codes = validity.scanned_codes(raw, letter=letter)
     if not codes:
-        return []
+        return [], []
     rows = _found(session, codes)
     found = histories(session, rows)
-    reasons = [as_reason(p, row) for row in rows for p in validity.problems_at(found[row.id], at)]
+    return rows, [as_reason(p, row) for row in rows for p in validity.problems_at(found[row.id], at)]
+
+
+def check(session: Session, raw: Any, *, at: datetime, letter: str | None = None) -> list[Instrument]:
+    """The instruments a step names, each fit for use at ``at``; refused naming every one that is not."""
+    rows, reasons = fitness(session, raw, at=at, letter=letter)
     if reasons:
         raise Refused(reasons)
     return rows
@@ -100,9 +107,25 @@ def record_uses(session: Session, *, actor: Actor, step_id: int, lot_number: str
     return uses
 
 
+def record_thaw_uses(session: Session, *, actor: Actor, vial_id: int, vial_code: str,
+                     rows: Iterable[Instrument], used_at: datetime) -> list[ThawInstrumentUse]:
+    """Record the instruments a vial's thaw used (``rows``: found fit by :func:`fitness`); audited on the vial."""
+    found = list(rows)
+    uses = [ThawInstrumentUse(vial_id=vial_id, instrument_id=row.id, used_at=used_at, recorded_by=actor.id)
+            for row in found]
+    if not uses:
+        return []
+    session.add_all(uses)
+    session.flush()
+    trail.record(session, actor=actor, record_type="vial", record_id=vial_id, action="use_instruments",
+                 new={"vial": vial_code, "step": "thaw", "instruments": [r.code for r in found], "used_at": used_at})
+    return uses
+
+
 @dataclass(frozen=True)
 class Used:
-    """An instrument as a step used it, with every reason it was unfit then as the registry now knows."""
+    """An instrument as a step (or a vial's thaw: ``step_id`` is then the vial's id) used it, with every reason
+    it was unfit then as the registry now knows."""
 
     step_id: int
     instrument: Instrument
@@ -114,6 +137,16 @@ class Used:
         return not self.problems
 
 
+def _used(session: Session, pairs: list[tuple[Any, Instrument]], owner: str) -> dict[int, list[Used]]:
+    found = histories(session, {i.id: i for _, i in pairs}.values())
+    answer: dict[int, list[Used]] = defaultdict(list)
+    for use, row in pairs:
+        problems = tuple(as_reason(p, row) for p in validity.problems_at(found[row.id], use.used_at))
+        key = getattr(use, owner)
+        answer[key].append(Used(key, row, use.used_at, problems))
+    return dict(answer)
+
+
 def uses_by_step(session: Session, step_ids: Iterable[int]) -> dict[int, list[Used]]:
     """The instruments each of these steps used, by step id, in the order they were scanned."""
     ids = list(step_ids)
@@ -121,13 +154,18 @@ def uses_by_step(session: Session, step_ids: Iterable[int]) -> dict[int, list[Us
         return {}
     statement = (select(InstrumentUse, Instrument).join(Instrument, Instrument.id == InstrumentUse.instrument_id)
                  .where(InstrumentUse.step_id.in_(ids)).order_by(InstrumentUse.id))
-    pairs = list(session.exec(statement))
-    found = histories(session, {i.id: i for _, i in pairs}.values())
-    answer: dict[int, list[Used]] = defaultdict(list)
-    for use, row in pairs:
-        problems = tuple(as_reason(p, row) for p in validity.problems_at(found[row.id], use.used_at))
-        answer[use.step_id].append(Used(use.step_id, row, use.used_at, problems))
-    return dict(answer)
+    return _used(session, list(session.exec(statement)), "step_id")
+
+
+def uses_by_vial(session: Session, vial_ids: Iterable[int]) -> dict[int, list[Used]]:
+    """The instruments each of these vials' thaws used, by vial id, in the order they were scanned."""
+    ids = list(vial_ids)
+    if not ids:
+        return {}
+    statement = (select(ThawInstrumentUse, Instrument)
+                 .join(Instrument, Instrument.id == ThawInstrumentUse.instrument_id)
+                 .where(ThawInstrumentUse.vial_id.in_(ids)).order_by(ThawInstrumentUse.id))
+    return _used(session, list(session.exec(statement)), "vial_id")
 
 
 def unfit_uses(session: Session, step_ids: Iterable[int]) -> list[Used]:

@@ -11,6 +11,7 @@ from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.types import utcnow
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.equipment import instruments
 from cellchain.equipment.forms import InstrumentForm, OutOfServiceForm, ReturnForm, ServiceForm
@@ -48,13 +49,13 @@ def _instrument(code: str, refusal: Refusal | None = None, form: PageForm | None
 
 
 @bp.route("/")
-@roles_required(*READERS, action="read the instrument registry")
+@roles_required(*READERS, action=N_("read the instrument registry"))
 def index():
     return _index()
 
 
 @bp.route("/", methods=["POST"])
-@roles_required(*KEEPERS, action="register an instrument")
+@roles_required(*KEEPERS, action=N_("register an instrument"))
 def register():
     form = InstrumentForm()
 
@@ -67,7 +68,7 @@ def register():
 
 
 @bp.route("/<instrument_code>")
-@roles_required(*READERS, action="read the instrument registry")
+@roles_required(*READERS, action=N_("read the instrument registry"))
 def instrument(instrument_code: str):
     return _instrument(instrument_code)
 
@@ -85,19 +86,19 @@ def _service(code: str, service: str):
 
 
 @bp.route("/<instrument_code>/calibration", methods=["POST"])
-@roles_required(*KEEPERS, action="record a calibration")
+@roles_required(*KEEPERS, action=N_("record a calibration"))
 def record_calibration(instrument_code: str):
     return _service(instrument_code, "calibration")
 
 
 @bp.route("/<instrument_code>/maintenance", methods=["POST"])
-@roles_required(*KEEPERS, action="record a maintenance")
+@roles_required(*KEEPERS, action=N_("record a maintenance"))
 def record_maintenance(instrument_code: str):
     return _service(instrument_code, "maintenance")
 
 
 @bp.route("/<instrument_code>/out-of-service", methods=["POST"])
-@roles_required(*KEEPERS, action="take an instrument out of service")
+@roles_required(*KEEPERS, action=N_("take an instrument out of service"))
 def take_out_of_service(instrument_code: str):
     code = instrument_code
     form = OutOfServiceForm()
@@ -111,7 +112,7 @@ def take_out_of_service(instrument_code: str):
 
 
 @bp.route("/<instrument_code>/return-to-service", methods=["POST"])
-@roles_required("qa", action="return an instrument to service")
+@roles_required("qa", action=N_("return an instrument to service"))
 def return_to_service(instrument_code: str):
     code = instrument_code
     form = ReturnForm()

@@ -25,6 +25,8 @@ from datetime import date
 from typing import Any
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
+from cellchain.core.words.scans import scan_field_label
 
 GS = "\x1d"
 SYMBOLOGY_IDENTIFIERS = ("]C1", "]d2", "]Q3", "]e0", "]J1")  # GS1-128, DataMatrix, QR, DataBar, DotCode
@@ -85,8 +87,10 @@ class Gs1Data:
         return self.fields.get("expiry")
 
 
-def refuse(reason: str) -> Invalid:
-    return Invalid({"data": f"gs1: {reason}"})
+def refuse(words: str, **values: Any) -> Invalid:
+    """A GS1 read refused: the code ``gs1`` first, as clients match it, then the catalogue's words in the reader's
+    language."""
+    return Invalid({"data": f"gs1: {translated(words).format(**values)}"})
 
 
 def gtin_check_digit(first13: str) -> int:
@@ -115,17 +119,17 @@ def _value(ai: str, data: str) -> Any:
     _name, _fixed, _longest, kind = AIS[ai]
     if kind == "gtin":
         if not gtin_is_valid(data):
-            raise refuse(f"({ai}) {data} is not a GTIN-14 with a right check digit")
+            raise refuse(N_("({ai}) {data} is not a GTIN-14 with a right check digit"), ai=ai, data=data)
         return data
     if kind == "date":
         try:
             return gs1_date(data)
         except ValueError:
-            raise refuse(f"({ai}) {data} is not a date YYMMDD") from None
+            raise refuse(N_("({ai}) {data} is not a date YYMMDD"), ai=ai, data=data) from None
     if kind == "digits" and not data.isdigit():
-        raise refuse(f"({ai}) {data} must be digits")
+        raise refuse(N_("({ai}) {data} must be digits"), ai=ai, data=data)
     if kind == "text" and not _TEXT.fullmatch(data):
-        raise refuse(f"({ai}) holds a character GS1 does not allow")
+        raise refuse(N_("({ai}) holds a character GS1 does not allow"), ai=ai)
     return data
 
 
@@ -158,24 +162,26 @@ def _elements(text: str, *, check_tails: bool = True) -> list[Element]:
             continue
         ai = _ai_at(text, at)
         if ai is None:
-            raise refuse(f"no application identifier this reader knows at {text[at:at + 4]!r}")
+            raise refuse(N_("no application identifier this reader knows at {text!r}"), text=text[at:at + 4])
         name, fixed, longest, _kind = AIS[ai]
         start = at + len(ai)
         if fixed is not None:
             data = text[start:start + fixed]
             if len(data) != fixed or GS in data:
-                raise refuse(f"({ai}) needs {fixed} characters")
+                raise refuse(N_("({ai}) needs {fixed} characters"), ai=ai, fixed=fixed)
             at = start + fixed
         else:
             end = text.find(GS, start)
             data = text[start:] if end < 0 else text[start:end]
             if not data or len(data) > longest:
-                raise refuse(f"({ai}) holds 1 to {longest} characters, then FNC1 if another field follows")
+                raise refuse(N_("({ai}) holds 1 to {longest} characters, then FNC1 if another field follows"),
+                             ai=ai, longest=longest)
             if end < 0 and check_tails:
                 for cut in range(1, len(data)):
                     if _reads_whole(data[cut:]):
-                        raise refuse(f"({ai}) {data} runs on into what reads as ({_ai_at(data, cut)}) without a "
-                                     "separator; scan with FNC1/GS after the variable field")
+                        raise refuse(N_("({ai}) {data} runs on into what reads as ({next_ai}) without a separator; "
+                                        "scan with FNC1/GS after the variable field"),
+                                     ai=ai, data=data, next_ai=_ai_at(data, cut))
             at = start + len(data)
         found.append(Element(ai, name, _value(ai, data), data))
     return found
@@ -218,17 +224,17 @@ def parse(raw: str, substitute: str = "") -> Gs1Data:
     """Read a GS1 element string (GS1-128, DataMatrix, QR, or the human-readable ``(01)...(10)...``), or raise
     ``Invalid({"data": "gs1: <why>"})``."""
     if not isinstance(raw, str) or len(raw) > 4 * MAX_LENGTH:
-        raise refuse("a scan is text of at most 200 characters")
+        raise refuse(N_("a scan is text of at most 200 characters"))
     text = normalise(raw, substitute)
     if text is None:
-        raise refuse("not a GS1 element string")
+        raise refuse(N_("not a GS1 element string"))
     if not text or len(text) > MAX_LENGTH or not text.isascii() or re.search(r"[\x00-\x1c\x1e-\x1f\x7f]", text):
-        raise refuse("empty, too long, or a character no barcode carries")
+        raise refuse(N_("empty, too long, or a character no barcode carries"))
     elements = _elements(text)
     names = [e.name for e in elements]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
-        raise refuse(f"{', '.join(twice)} given twice")
+        raise refuse(N_("{names} given twice"), names=", ".join(scan_field_label(name, "gs1") for name in twice))
     return Gs1Data(tuple(elements), {e.name: e.value for e in elements})
 
 

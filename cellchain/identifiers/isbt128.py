@@ -21,6 +21,7 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 
 # kind -> (data identifier, ST-001 reference): every data structure a cellchain label or page writes.
 WRITTEN = MappingProxyType({
@@ -29,7 +30,7 @@ WRITTEN = MappingProxyType({
     "expiry_datetime": ("&>", "DS 005 Expiration Date and Time"),
     "collection_datetime": ("&*", "DS 007 Collection Date and Time"),
     "compound": ("=+", "DS 023 Compound Message"),
-    "patient_birth_date": ("=#", "DS 024 Patient Birth Date"),
+    "patient_birth_date": ("=#", "DS 024 Patient Date of Birth"),
     "patient_id": ("&#", "DS 025 Patient Identification Number"),
     "chain_of_identity": ("&/", "DS 040 Chain of Identity Identifier (ST-028)"),
     "local": ("&a-&z", "local data identifiers (a facility's own structures)"),
@@ -48,11 +49,13 @@ def check_value(din: str) -> int:
     ``Din.parse``'s job.
     """
     if not isinstance(din, str) or len(din) != 13:
-        raise Invalid({"din": "the check character is computed over exactly 13 characters"})
+        raise Invalid({"din": translated(N_("the check character is computed over exactly 13 characters"))})
     s = 0
     for ch in din:
         if ch not in _VALUE:
-            raise Invalid({"din": f"character {ch!r} is not in the ISO 7064 Mod 37-2 alphabet (0-9, A-Z, *)"})
+            raise Invalid({"din": translated(N_(
+                "character {ch!r} is not in the ISO 7064 Mod 37-2 alphabet (0-9, A-Z, *)"
+            )).format(ch=ch)})
         s = ((s + _VALUE[ch]) * 2) % 37
     return (38 - s) % 37
 
@@ -72,13 +75,15 @@ DIN_BARCODE_LENGTH = 16
 def _din_problem(fin: str, year: str, sequence: str) -> str | None:
     """What is wrong with a DIN's parts, in words a person at a scanner can act on (None if valid)."""
     if len(fin) != 5 or fin[0] not in _FIN_FIRST:
-        return f"facility number {fin!r} must start with a letter or digit other than O and 0"
+        return translated(N_(
+            "facility number {fin!r} must start with a letter or digit other than O and 0"
+        )).format(fin=fin)
     if not re.fullmatch(r"[0-9]{4}", fin[1:]):
-        return f"facility number {fin!r} must end in 4 digits"
+        return translated(N_("facility number {fin!r} must end in 4 digits")).format(fin=fin)
     if not re.fullmatch(r"[0-9]{2}", year):
-        return f"year {year!r} must be 2 digits"
+        return translated(N_("year {year!r} must be 2 digits")).format(year=year)
     if not re.fullmatch(r"[0-9]{6}", sequence):
-        return f"sequence {sequence!r} must be 6 digits"
+        return translated(N_("sequence {sequence!r} must be 6 digits")).format(sequence=sequence)
     return None
 
 
@@ -97,7 +102,7 @@ class Din:
     def __post_init__(self) -> None:
         parts = (self.fin, self.year, self.sequence)
         if not all(isinstance(p, str) for p in parts):
-            raise Invalid({"din": "parts must be text"})
+            raise Invalid({"din": translated(N_("parts must be text"))})
         problem = _din_problem(*parts)
         if problem:
             raise Invalid({"din": problem})
@@ -106,11 +111,11 @@ class Din:
     def parse(cls, text: str) -> Din:
         """Strictly parse 13 DIN characters (no K, no spaces, upper case only)."""
         if not isinstance(text, str):
-            raise Invalid({"din": "must be text"})
+            raise Invalid({"din": translated(N_("must be text"))})
         if len(text) != 13:
-            raise Invalid({"din": f"must be 13 characters, got {len(text)}"})
+            raise Invalid({"din": translated(N_("must be 13 characters, got {length}")).format(length=len(text))})
         if not _DIN_CHARS.fullmatch(text):
-            raise Invalid({"din": "must contain only digits and upper-case letters"})
+            raise Invalid({"din": translated(N_("must contain only digits and upper-case letters"))})
         return cls(text[:5], text[5:7], text[7:])
 
     @property
@@ -144,11 +149,11 @@ def format_din(fin: str, year: int, sequence: int) -> str:
     are used); ``sequence`` must be 1..999999, since 0 is never issued.
     """
     if isinstance(year, bool) or not isinstance(year, int) or not (0 <= year <= 99 or 1000 <= year <= 9999):
-        raise Invalid({"year": "must be 0..99 or a four-digit year"})
+        raise Invalid({"year": translated(N_("must be 0..99 or a four-digit year"))})
     if isinstance(sequence, bool) or not isinstance(sequence, int) or not 1 <= sequence <= 999_999:
-        raise Invalid({"sequence": "must be 1..999999"})
+        raise Invalid({"sequence": translated(N_("must be 1..999999"))})
     if not isinstance(fin, str):
-        raise Invalid({"fin": "must be text"})
+        raise Invalid({"fin": translated(N_("must be text"))})
     return Din(fin, f"{year % 100:02d}", f"{sequence:06d}").text
 
 
@@ -159,17 +164,17 @@ def parse_keyed_din(text: str) -> Din:
     DIN must be caught before anything is looked up (docs/rules.md, "Identifiers"); a wrong K is refused.
     """
     if not isinstance(text, str):
-        raise Invalid({"din": "must be text"})
+        raise Invalid({"din": translated(N_("must be text"))})
     m = _KEYED.fullmatch(text)
     if not m:
         compact = text.replace(" ", "")
         if len(compact) == 13:
-            raise Invalid({"din": "a keyed DIN must carry its check character K (14 characters)"})
-        raise Invalid({"din": "a keyed DIN is 13 characters then K, e.g. A9999 26 123456 N"})
+            raise Invalid({"din": translated(N_("a keyed DIN must carry its check character K (14 characters)"))})
+        raise Invalid({"din": translated(N_("a keyed DIN is 13 characters then K, e.g. A9999 26 123456 N"))})
     din = Din.parse("".join(m.groups()[:3]))
     k = m.group(4)
     if k not in _VALUE:
-        raise Invalid({"din": f"check character {k!r} must be 0-9, A-Z or *"})
+        raise Invalid({"din": translated(N_("check character {k!r} must be 0-9, A-Z or *")).format(k=k)})
     if k != din.check:
         raise Refused(Reason("din_check_character_mismatch", k=k, eye_readable=din.eye_readable))
     return din
@@ -189,13 +194,14 @@ def parse_din_barcode(data: str) -> DinBarcode:
     a misread barcode must never resolve to some other product.
     """
     if not isinstance(data, str) or not data.startswith("="):
-        raise Invalid({"din": "a DIN barcode starts with '='"})
+        raise Invalid({"din": translated(N_("a DIN barcode starts with '='"))})
     if len(data) != DIN_BARCODE_LENGTH:
-        raise Invalid({"din": f"a DIN barcode is {DIN_BARCODE_LENGTH} characters, got {len(data)}"})
+        raise Invalid({"din": translated(N_("a DIN barcode is {want} characters, got {length}")).format(
+            want=DIN_BARCODE_LENGTH, length=len(data))})
     din = Din.parse(data[1:14])
     flags = data[14:]
     if not re.fullmatch(r"[0-9]{2}", flags) or int(flags) > 96:
-        raise Invalid({"din": f"flags {flags!r} must be two digits 00..96"})
+        raise Invalid({"din": translated(N_("flags {flags!r} must be two digits 00..96")).format(flags=flags)})
     if int(flags) >= 60 and flags != din.flags_type3:
         raise Refused(Reason("din_flags_mismatch", flags=flags, din=din.eye_readable, expected=din.flags_type3))
     return DinBarcode(din, flags)
@@ -243,8 +249,9 @@ class ProductCode:
         well_formed = all(isinstance(p, str) for p in parts) and len(self.code) == 5 \
             and len(self.collection_type) == 1 and _PRODUCT.fullmatch("=<" + "".join(parts)) is not None
         if not well_formed:
-            raise Invalid({"product_code": "code must be a letter + 4 letters/digits, collection type one "
-                                           "letter/digit, division 2 letters/digits"})
+            raise Invalid({"product_code": translated(N_(
+                "code must be a letter + 4 letters/digits, collection type one letter/digit, division 2 letters/digits"
+            ))})
 
     @property
     def text(self) -> str:
@@ -258,12 +265,14 @@ class ProductCode:
     def parse(cls, data: str) -> ProductCode:
         """Strictly parse ``=<`` + ``αoooo`` + ``t`` + ``ds`` (10 characters)."""
         if not isinstance(data, str) or not data.startswith("=<"):
-            raise Invalid({"product_code": "a product code starts with '=<'"})
+            raise Invalid({"product_code": translated(N_("a product code starts with '=<'"))})
         if len(data) != 10:
-            raise Invalid({"product_code": f"a product code is 10 characters, got {len(data)}"})
+            raise Invalid({"product_code": translated(N_(
+                "a product code is 10 characters, got {length}"
+            )).format(length=len(data))})
         m = _PRODUCT.fullmatch(data)
         if not m:
-            raise Invalid({"product_code": "expected =< + letter + 4 letters/digits + type + division"})
+            raise Invalid({"product_code": translated(N_("expected =< + letter + 4 letters/digits + type + division"))})
         return cls(*m.groups())
 
 
@@ -280,10 +289,10 @@ END_OF_DAY = time(23, 59)
 
 def _local(kind: str, when: datetime, tz: ZoneInfo) -> datetime:
     if not isinstance(when, datetime) or when.tzinfo is None or when.utcoffset() is None:
-        raise Invalid({kind: "needs a timezone-aware datetime"})
+        raise Invalid({kind: translated(N_("needs a timezone-aware datetime"))})
     local = when.astimezone(tz)
     if not 2000 <= local.year <= 2999:
-        raise Invalid({kind: "year must be 2000..2999 (cyy holds the last three digits)"})
+        raise Invalid({kind: translated(N_("year must be 2000..2999 (cyy holds the last three digits)"))})
     return local
 
 
@@ -295,14 +304,16 @@ def encode_moment(kind: str, when: datetime, tz: ZoneInfo) -> str:
     rather than silently extending the shelf life: use ``expiry_datetime`` then.
     """
     if kind not in DATE_STRUCTURES:
-        raise Invalid({"kind": f"unknown date structure {kind!r}"})
+        raise Invalid({"kind": translated(N_("unknown date structure {kind!r}")).format(kind=kind)})
     ident, timed = DATE_STRUCTURES[kind]
     local = _local(kind, when, tz)
     text = f"{ident}{local.year % 1000:03d}{local.timetuple().tm_yday:03d}"
     if timed:
         return text + f"{local.hour:02d}{local.minute:02d}"
     if kind == "expiry_date" and local.time() < END_OF_DAY:
-        raise Invalid({kind: "a date-only expiry means 23:59 site time; use the date-and-time structure"})
+        raise Invalid({kind: translated(N_(
+            "a date-only expiry means 23:59 site time; use the date-and-time structure"
+        ))})
     return text
 
 
@@ -313,23 +324,25 @@ def parse_moment(data: str, tz: ZoneInfo | None = None) -> date | datetime:
     23:59 (see ``site_datetime``). Day 000, a day past the year's end, hh > 23 or mm > 59 are refused.
     """
     if not isinstance(data, str) or data[:2] not in _DATE_BY_ID:
-        raise Invalid({"date": "not a date data structure (=> &> =* &* &})"})
+        raise Invalid({"date": translated(N_("not a date data structure (=> &> =* &* &})"))})
     kind, timed = _DATE_BY_ID[data[:2]]
     want = 12 if timed else 8
     if len(data) != want:
-        raise Invalid({kind: f"must be {want} characters, got {len(data)}"})
+        raise Invalid({kind: translated(N_(
+            "must be {want} characters, got {length}"
+        )).format(want=want, length=len(data))})
     if not re.fullmatch(r"[0-9]+", data[2:]):
-        raise Invalid({kind: "must be digits after the data identifier"})
+        raise Invalid({kind: translated(N_("must be digits after the data identifier"))})
     year, day = 2000 + int(data[2:5]), int(data[5:8])
     last = 366 if (year % 4 == 0 and year % 100 != 0) or year % 400 == 0 else 365
     if not 1 <= day <= last:
-        raise Invalid({kind: f"day of year {day:03d} must be 001..{last}"})
+        raise Invalid({kind: translated(N_("day of year {day:03d} must be 001..{last}")).format(day=day, last=last)})
     the_date = date.fromordinal(date(year, 1, 1).toordinal() + day - 1)
     if not timed:
         return the_date
     hh, mm = int(data[8:10]), int(data[10:12])
     if hh > 23 or mm > 59:
-        raise Invalid({kind: f"time {hh:02d}{mm:02d} must be 0000..2359"})
+        raise Invalid({kind: translated(N_("time {hh:02d}{mm:02d} must be 0000..2359")).format(hh=hh, mm=mm)})
     return datetime.combine(the_date, time(hh, mm), tzinfo=tz)
 
 
@@ -344,7 +357,8 @@ def site_datetime(value: date | datetime, tz: ZoneInfo) -> datetime:
 CONTAINER_LOT_LENGTH = 10
 LOCATION_CODE = re.compile(r"[0-9]{2}")
 TEXT_STRUCTURES = MappingProxyType({
-    "container_lot": ("&)", re.compile(r"[0-9A-Z]{10}"), "the container maker's lot: 10 upper-case letters or digits"),
+    "container_lot": ("&)", re.compile(r"[0-9A-Z]{10}"),
+                      N_("the container maker's lot: 10 upper-case letters or digits")),
 })
 """Text structures of fixed form: kind -> (identifier, content pattern, words). ``&)`` holds only the
 lot the *container's maker* gave the bag or tube (ST-001), never a manufacturing lot."""
@@ -354,27 +368,27 @@ _TEXT_BY_ID = {ident: kind for kind, (ident, _, _) in TEXT_STRUCTURES.items()}
 def encode_text(kind: str, value: str) -> str:
     """``&)`` + the container maker's 10-character lot."""
     if kind not in TEXT_STRUCTURES:
-        raise Invalid({"kind": f"unknown text structure {kind!r}"})
+        raise Invalid({"kind": translated(N_("unknown text structure {kind!r}")).format(kind=kind)})
     ident, pattern, words = TEXT_STRUCTURES[kind]
     if not isinstance(value, str) or not pattern.fullmatch(value):
-        raise Invalid({kind: f"must be {words}"})
+        raise Invalid({kind: translated(N_("must be {words}")).format(words=translated(words))})
     return ident + value
 
 
 def parse_text(data: str) -> tuple[str, str]:
     """Parse a text structure into (kind, value), checking identifier, length and characters."""
     if not isinstance(data, str) or data[:2] not in _TEXT_BY_ID:
-        raise Invalid({"data": "not a text data structure (&))"})
+        raise Invalid({"data": translated(N_("not a text data structure (&))"))})
     kind = _TEXT_BY_ID[data[:2]]
     _, pattern, words = TEXT_STRUCTURES[kind]
     if not pattern.fullmatch(data[2:]):
-        raise Invalid({kind: f"must be {words}"})
+        raise Invalid({kind: translated(N_("must be {words}")).format(words=translated(words))})
     return kind, data[2:]
 
 
 def _location(location: str) -> str:
     if not isinstance(location, str) or not LOCATION_CODE.fullmatch(location):
-        raise Invalid({"location_code": "a location code is 2 digits"})
+        raise Invalid({"location_code": translated(N_("a location code is 2 digits"))})
     return location
 
 
@@ -387,29 +401,31 @@ def encode_patient_id(patient_id: str, location: str = "00") -> str:
     """``&#`` + ``aa`` (location code) + ``ll`` (length of the id, 2 digits) + the id (letters, digits)."""
     _location(location)
     if not isinstance(patient_id, str) or not _PATIENT_ID.fullmatch(patient_id):
-        raise Invalid({"patient_id": "must be 1-99 upper-case letters or digits (no '-' or spaces)"})
+        raise Invalid({"patient_id": translated(N_("must be 1-99 upper-case letters or digits (no '-' or spaces)"))})
     return f"&#{location}{len(patient_id):02d}{patient_id}"
 
 
 def parse_patient_id(data: str) -> tuple[str, str]:
     """``&#aall...`` into (location code, patient id); the length must equal the id's."""
     if not isinstance(data, str) or not data.startswith("&#"):
-        raise Invalid({"patient_id": "a patient identification starts with '&#'"})
+        raise Invalid({"patient_id": translated(N_("a patient identification starts with '&#'"))})
     head = data[2:PATIENT_ID_HEAD]
     if len(head) != 4 or not head.isdigit():
-        raise Invalid({"patient_id": "must be &# + 2-digit location code + 2-digit length + the id"})
+        raise Invalid({"patient_id": translated(N_("must be &# + 2-digit location code + 2-digit length + the id"))})
     length, value = int(head[2:]), data[PATIENT_ID_HEAD:]
     if length != len(value):
-        raise Invalid({"patient_id": f"announces {length} characters, carries {len(value)}"})
+        raise Invalid({"patient_id": translated(N_(
+            "announces {length} characters, carries {carried}"
+        )).format(length=length, carried=len(value))})
     if not _PATIENT_ID.fullmatch(value):
-        raise Invalid({"patient_id": "the id must be upper-case letters or digits only"})
+        raise Invalid({"patient_id": translated(N_("the id must be upper-case letters or digits only"))})
     return head[:2], value
 
 
 def _patient_id_length(text: str, at: int) -> int:
     head = text[at + 2:at + PATIENT_ID_HEAD]
     if len(head) != 4 or not head.isdigit():
-        raise Invalid({"patient_id": "must be &# + 2-digit location code + 2-digit length + the id"})
+        raise Invalid({"patient_id": translated(N_("must be &# + 2-digit location code + 2-digit length + the id"))})
     return PATIENT_ID_HEAD + int(head[2:])
 
 
@@ -421,7 +437,7 @@ def encode_birth_date(born: date, location: str = "00") -> str:
     """``=#`` + ``aa`` (location code) + ``yyyymmdd`` (12 characters)."""
     _location(location)
     if isinstance(born, datetime) or not isinstance(born, date) or born.year < 1900:
-        raise Invalid({"birth_date": "must be a date (not a datetime) from 1900 on"})
+        raise Invalid({"birth_date": translated(N_("must be a date (not a datetime) from 1900 on"))})
     return "=#" + location + born.strftime("%Y%m%d")
 
 
@@ -432,13 +448,15 @@ def parse_birth_date(data: str) -> date:
 def parse_birth_date_at(data: str) -> tuple[str, date]:
     """``=#aayyyymmdd`` into (location code, date)."""
     if not isinstance(data, str) or not data.startswith("=#") or len(data) != BIRTH_DATE_LENGTH:
-        raise Invalid({"birth_date": "must be =# + 2-digit location code + yyyymmdd (12 characters)"})
+        raise Invalid({"birth_date": translated(N_("must be =# + 2-digit location code + yyyymmdd (12 characters)"))})
     if not re.fullmatch(r"[0-9]{10}", data[2:]) or int(data[4:8]) < 1900:
-        raise Invalid({"birth_date": "must be =# + 2-digit location code + yyyymmdd from 1900 on"})
+        raise Invalid({"birth_date": translated(N_("must be =# + 2-digit location code + yyyymmdd from 1900 on"))})
     try:
         return data[2:4], date(int(data[4:8]), int(data[8:10]), int(data[10:12]))
     except ValueError:
-        raise Invalid({"birth_date": f"{data[4:]} is not a calendar date"}) from None
+        raise Invalid({"birth_date": translated(N_(
+            "{digits} is not a calendar date"
+        )).format(digits=data[4:])}) from None
 
 
 # Chain of identity identifier (DS 040, ST-028): &/ + CH + FIN (5) + yy (2) + 6 letters/digits + K.
@@ -459,10 +477,12 @@ class ChainOfIdentity:
     def __post_init__(self) -> None:
         parts = (self.fin, self.year, self.serial)
         if not all(isinstance(p, str) for p in parts):
-            raise Invalid({"chain_of_identity": "parts must be text"})
+            raise Invalid({"chain_of_identity": translated(N_("parts must be text"))})
         problem = _din_problem(self.fin, self.year, "000000")
         if problem is None and not _COI_SERIAL.fullmatch(self.serial):
-            problem = f"serial {self.serial!r} must be 6 upper-case letters or digits"
+            problem = translated(N_(
+                "serial {serial!r} must be 6 upper-case letters or digits"
+            )).format(serial=self.serial)
         if problem:
             raise Invalid({"chain_of_identity": problem})
 
@@ -470,14 +490,16 @@ class ChainOfIdentity:
     def issue(cls, fin: str, year: int, number: int) -> ChainOfIdentity:
         """The ``number``-th identifier of ``fin`` (1..999999) in ``year`` (4 digits or 2)."""
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999_999:
-            raise Invalid({"chain_of_identity": "the serial number must be 1..999999"})
+            raise Invalid({"chain_of_identity": translated(N_("the serial number must be 1..999999"))})
         return cls(fin, f"{year % 100:02d}", f"{number:06d}")
 
     @classmethod
     def parse(cls, text: str) -> ChainOfIdentity:
         """``CH`` + 13 characters + K (16 characters, as stored and keyed); a wrong K is refused."""
         if not isinstance(text, str) or len(text) != 16 or not text.startswith(COI_PREFIX):
-            raise Invalid({"chain_of_identity": "must be CH + FIN (5) + year (2) + 6 letters/digits + K"})
+            raise Invalid({"chain_of_identity": translated(N_(
+                "must be CH + FIN (5) + year (2) + 6 letters/digits + K"
+            ))})
         found = cls(text[2:7], text[7:9], text[9:15])
         if text[15] != found.check:
             raise Refused(Reason("coi_check_character_mismatch", k=text[15], identifier=found.eye_readable))
@@ -519,7 +541,7 @@ def coi_eye_readable(text: str) -> str:
 # --- Local data identifiers &a-&z: a facility's own structures (vessel, tube, vial, box, position) ---
 LOCAL_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 _LOCAL_CONTENT = re.compile(r"[0-9A-Z-]{1,32}")
-_LOCAL_WORDS = "1-32 upper-case letters, digits or '-'"
+_LOCAL_WORDS = N_("1-32 upper-case letters, digits or '-'")
 
 
 def _is_local(ident: str) -> bool:
@@ -529,18 +551,18 @@ def _is_local(ident: str) -> bool:
 def encode_local(letter: str, value: str) -> str:
     """``&`` + a lower-case letter the site gives to one kind of its own structures + the identifier."""
     if not isinstance(letter, str) or len(letter) != 1 or letter not in LOCAL_LETTERS:
-        raise Invalid({"letter": "a local data identifier is one lower-case letter a-z"})
+        raise Invalid({"letter": translated(N_("a local data identifier is one lower-case letter a-z"))})
     if not isinstance(value, str) or not _LOCAL_CONTENT.fullmatch(value):
-        raise Invalid({"identifier": f"must be {_LOCAL_WORDS}"})
+        raise Invalid({"identifier": translated(N_("must be {words}")).format(words=translated(_LOCAL_WORDS))})
     return "&" + letter + value
 
 
 def parse_local(data: str) -> tuple[str, str]:
     """Parse ``&a...`` into (letter, identifier), checking identifier, length and characters."""
     if not isinstance(data, str) or not _is_local(data[:2]):
-        raise Invalid({"data": "not a local data structure (&a-&z)"})
+        raise Invalid({"data": translated(N_("not a local data structure (&a-&z)"))})
     if not _LOCAL_CONTENT.fullmatch(data[2:]):
-        raise Invalid({"identifier": f"must be {_LOCAL_WORDS}"})
+        raise Invalid({"identifier": translated(N_("must be {words}")).format(words=translated(_LOCAL_WORDS))})
     return data[1], data[2:]
 
 
@@ -593,7 +615,7 @@ def _parse_single(data: str, tz: ZoneInfo | None) -> ParsedStructure:
     if _is_din_start(ident):
         din, flags = parse_din_barcode(data)
         return ParsedStructure("din", {"din": din.text, "check": din.check, "flags": flags}, data)
-    raise Invalid({"data": f"unknown data identifier {ident!r}"})
+    raise Invalid({"data": translated(N_("unknown data identifier {ident!r}")).format(ident=ident)})
 
 
 def parse_structure(data: str, tz: ZoneInfo | None = None) -> ParsedStructure:
@@ -603,9 +625,9 @@ def parse_structure(data: str, tz: ZoneInfo | None = None) -> ParsedStructure:
     ``Invalid``; a DIN barcode with wrong type 3 flags is ``Refused``.
     """
     if not isinstance(data, str):
-        raise Invalid({"data": "must be text"})
+        raise Invalid({"data": translated(N_("must be text"))})
     if not data.isascii() or len(data) < 3:
-        raise Invalid({"data": "a data structure is ASCII: a 2-character identifier and its content"})
+        raise Invalid({"data": translated(N_("a data structure is ASCII: a 2-character identifier and its content"))})
     if data.startswith("=+"):
         structures, reference = _split_compound(data, tz)
         return ParsedStructure("compound", {"count": len(structures), "reference": reference,
@@ -648,12 +670,12 @@ def encode_compound(structures: list[str], reference: str = COMPOUND_REFERENCE_U
     Every structure is parsed first, so a code that a scanner could not read back is never printed.
     """
     if not isinstance(structures, list) or not 1 <= len(structures) <= 99:
-        raise Invalid({"structures": "a compound message carries 1..99 data structures"})
+        raise Invalid({"structures": translated(N_("a compound message carries 1..99 data structures"))})
     if not isinstance(reference, str) or not re.fullmatch(r"[0-9]{3}", reference):
-        raise Invalid({"reference": "must be 3 digits"})
+        raise Invalid({"reference": translated(N_("must be 3 digits"))})
     for data in structures:
         if parse_structure(data).kind == "compound":
-            raise Invalid({"structures": "a compound message cannot contain another"})
+            raise Invalid({"structures": translated(N_("a compound message cannot contain another"))})
     return f"=+{len(structures):02d}{reference}" + "".join(structures)
 
 
@@ -668,32 +690,38 @@ def _next_length(text: str, at: int) -> int:
         ends = [i for i in (text.find("=", at + 2), text.find("&", at + 2)) if i != -1]
         return (min(ends) if ends else len(text)) - at
     if ident == "=+":
-        raise Invalid({"data": "a compound message cannot contain another"})
+        raise Invalid({"data": translated(N_("a compound message cannot contain another"))})
     if _is_din_start(ident):
         return DIN_BARCODE_LENGTH
-    raise Invalid({"data": f"unknown data identifier {ident!r} at position {at + 1} of the compound message"})
+    raise Invalid({"data": translated(N_(
+        "unknown data identifier {ident!r} at position {position} of the compound message"
+    )).format(ident=ident, position=at + 1)})
 
 
 def _split_compound(text: str, tz: ZoneInfo | None) -> tuple[list[ParsedStructure], str]:
     if len(text) < 7 or not re.fullmatch(r"[0-9]{5}", text[2:7]):
-        raise Invalid({"data": "a compound message starts =+ nn (count) rrr (reference)"})
+        raise Invalid({"data": translated(N_("a compound message starts =+ nn (count) rrr (reference)"))})
     count, reference = int(text[2:4]), text[4:7]
     found: list[ParsedStructure] = []
     at = 7
     while at < len(text):
         size = _next_length(text, at)
         if at + size > len(text):
-            raise Invalid({"data": f"compound message ends inside structure {len(found) + 1}"})
+            raise Invalid({"data": translated(N_(
+                "compound message ends inside structure {number}"
+            )).format(number=len(found) + 1)})
         found.append(_parse_single(text[at:at + size], tz))
         at += size
     if count == 0 or count != len(found):
-        raise Invalid({"data": f"compound header announces {count} structures, found {len(found)}"})
+        raise Invalid({"data": translated(N_(
+            "compound header announces {count} structures, found {found}"
+        )).format(count=count, found=len(found))})
     return found, reference
 
 
 def parse_compound(text: str, tz: ZoneInfo | None = None) -> list[ParsedStructure]:
     """Split a ``=+`` message back into its structures, exactly (see ``encode_compound``)."""
     if not isinstance(text, str) or not text.startswith("=+"):
-        raise Invalid({"data": "a compound message starts with '=+'"})
+        raise Invalid({"data": translated(N_("a compound message starts with '=+'"))})
     parsed = parse_structure(text, tz)
     return list(parsed.fields["structures"])

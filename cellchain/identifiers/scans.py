@@ -40,6 +40,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import DomainError, Invalid, Refused
+from cellchain.core.words import N_, translated
+from cellchain.core.words.entries import record_type_label
+from cellchain.core.words.scans import scan_field_label, scan_kind_label
 from cellchain.identifiers import gs1
 from cellchain.identifiers.isbt128 import (
     Din,
@@ -102,7 +105,7 @@ def format_subject_id(number: int, prefix: str = SUBJECT_PREFIX) -> str:
     """``SUBJ-0001``: the subject identifier printed on the wristband (no names: 21 CFR 1271.290)."""
     _check_prefix(prefix, "prefix")
     if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 9999:
-        raise Invalid({"subject_id": "subject number must be 1..9999"})
+        raise Invalid({"subject_id": translated(N_("subject number must be 1..9999"))})
     return SUBJECT_ID_FORMAT.format(prefix=prefix, number=number)
 
 
@@ -126,7 +129,8 @@ def subject_of_patient_id(patient_id: str, prefix: str = SUBJECT_PREFIX) -> str 
 def wristband_data(subject_id: str, prefix: str = SUBJECT_PREFIX, location: str = DEFAULT_LOCATION) -> str:
     """Barcode data of a wristband: the ``&#`` patient identification structure (DS 025) for the subject."""
     if not isinstance(subject_id, str) or not is_subject_id(subject_id, prefix):
-        raise Invalid({"subject_id": f"must look like {SUBJECT_ID_FORMAT.format(prefix=prefix, number=1)}"})
+        raise Invalid({"subject_id": translated(N_("must look like {example}")).format(
+            example=SUBJECT_ID_FORMAT.format(prefix=prefix, number=1))})
     return encode_patient_id(patient_id_of(subject_id), location)
 
 
@@ -139,7 +143,7 @@ def parse_bag_id(text: str) -> tuple[Din, ProductCode]:
     """The DIN and product code of a bag id (strict: exactly the ``format_bag_id`` form)."""
     m = BAG_ID_PATTERN.fullmatch(text) if isinstance(text, str) else None
     if not m:
-        raise Invalid({"bag_id": "must be DIN-product code, e.g. A999926000001-D0001V00"})
+        raise Invalid({"bag_id": translated(N_("must be DIN-product code, e.g. A999926000001-D0001V00"))})
     return Din.parse(m.group(1)), ProductCode.parse("=<" + m.group(2))
 
 
@@ -151,23 +155,29 @@ def clean(raw: str) -> str:
     scanner's noise around it.
     """
     if not isinstance(raw, str):
-        raise Invalid({"data": "not_text: a scan must be text"})
+        raise refused("not_text", N_("a scan must be text"))
     if len(raw) > 4 * MAX_SCAN_LENGTH:
-        raise Invalid({"data": f"too_long: {len(raw)} characters, at most {MAX_SCAN_LENGTH}"})
+        raise refused("too_long", N_("{length} characters, at most {most}"), length=len(raw), most=MAX_SCAN_LENGTH)
     if not raw.isascii():
-        raise Invalid({"data": "not_ascii: only ASCII characters can come from a barcode"})
+        raise refused("not_ascii", N_("only ASCII characters can come from a barcode"))
     text = raw.rstrip(_TRAILING).lstrip(" ")
     if _CONTROL.search(text):
-        raise Invalid({"data": "control_character: a control character is inside the scan"})
+        raise refused("control_character", N_("a control character is inside the scan"))
     if text.startswith("]"):
         if not _AIM.match(text):
-            raise Invalid({"data": "bad_aim_identifier: ']' must start an AIM identifier like ]C0"})
+            raise refused("bad_aim_identifier", N_("']' must start an AIM identifier like ]C0"))
         text = text[3:].strip(" ")
     if not text:
-        raise Invalid({"data": "empty: nothing was scanned"})
+        raise refused("empty", N_("nothing was scanned"))
     if len(text) > MAX_SCAN_LENGTH:
-        raise Invalid({"data": f"too_long: {len(text)} characters, at most {MAX_SCAN_LENGTH}"})
+        raise refused("too_long", N_("{length} characters, at most {most}"), length=len(text), most=MAX_SCAN_LENGTH)
     return text
+
+
+def refused(code: str, words: str, **values: Any) -> Invalid:
+    """A scan refused as ``Invalid({"data": "<code>: <why>"})``: the code stays as it is, for the clients and
+    stations that match it; the words after it are the catalogue's, in the reader's language."""
+    return Invalid({"data": f"{code}: {translated(words).format(**values)}"})
 
 
 def _structure_scan(text: str, subject_prefix: str, tz: ZoneInfo | None) -> Scan:
@@ -177,8 +187,8 @@ def _structure_scan(text: str, subject_prefix: str, tz: ZoneInfo | None) -> Scan
     if parsed.kind == "patient_id":
         subject_id = subject_of_patient_id(parsed.fields["patient_id"], subject_prefix)
         if subject_id is None:
-            raise Invalid({"data": f"not_subject: {parsed.fields['patient_id']} is not a subject identifier of "
-                                   "this site"})
+            raise refused("not_subject", N_("{patient_id} is not a subject identifier of this site"),
+                          patient_id=parsed.fields["patient_id"])
         return Scan("subject", {"subject_id": subject_id, "location": parsed.fields["location"]}, text)
     fields = dict(parsed.fields)
     if parsed.kind == "din":
@@ -206,7 +216,8 @@ def _compound_fields(parsed: ParsedStructure, subject_prefix: str) -> dict[str, 
         if subject_id is not None:
             fields["subject_id"] = subject_id
     if duplicated:
-        raise Invalid({"data": f"ambiguous: the 2D code repeats {', '.join(sorted(set(duplicated)))}"})
+        raise refused("ambiguous", N_("the 2D code repeats {fields}"),
+                      fields=", ".join(scan_field_label(name) for name in sorted(set(duplicated))))
     if "din" in fields and "product_code" in fields:
         product = ProductCode(fields["product_code"], fields["collection_type"], fields["division"])
         fields["bag_id"] = format_bag_id(Din.parse(fields["din"]), product)
@@ -226,11 +237,11 @@ def _bare_scan(text: str, bag_prefix: str) -> Scan:
     compact = text.replace(" ", "")
     if len(compact) == 13 and re.fullmatch(r"[0-9A-Z]{13}", compact):
         Din.parse(compact)  # says what is wrong if it is not even a DIN
-        raise Invalid({"data": "missing_check_character: a keyed DIN must carry its check character K"})
+        raise refused("missing_check_character", N_("a keyed DIN must carry its check character K"))
     if len(compact) == 14 and re.fullmatch(r"[0-9A-Z]{13}[0-9A-Z*]", compact):
         din = parse_keyed_din(text)
         return Scan("din", {"din": din.text, "check": din.check, "flags": None, "entry": "keyed"}, text)
-    raise Invalid({"data": "unrecognised: not a DIN, product code, date, 2D code, wristband or bag id"})
+    raise refused("unrecognised", N_("not a DIN, product code, date, 2D code, wristband or bag id"))
 
 
 def _gs1_scan(raw: str, substitute: str) -> Scan:
@@ -289,12 +300,13 @@ def _misread(text: str, subject_prefix: str, bag_prefix: str, tz: ZoneInfo | Non
     if text[0] not in "=&":
         scan = _readable("=" + text, subject_prefix, bag_prefix, tz)
         if scan is not None and scan.kind != "bag":
-            return (f"missing_data_identifier: this reads as a {scan.kind.replace('_', ' ')} without its "
-                    "leading '=': check the scanner's settings and scan again")
+            return "missing_data_identifier: " + translated(N_(
+                "this reads as a {kind} without its leading '=': check the scanner's settings and scan again"
+            )).format(kind=scan_kind_label(scan.kind))
     swapped = text.swapcase()
     if swapped != text and any(c.islower() for c in text) and _readable(swapped, subject_prefix, bag_prefix, tz):
-        return ("caps_lock: upper and lower case are swapped in this read (Caps Lock is on at the scanner's "
-                "computer): turn it off and scan again")
+        return "caps_lock: " + translated(N_("upper and lower case are swapped in this read (Caps Lock is on at the "
+                                             "scanner's computer): turn it off and scan again"))
     return None
 
 
@@ -313,7 +325,7 @@ def _refusal(err: DomainError) -> Scan:
 def read_field(raw: Any, *, tz: ZoneInfo | None = None, field: str = "scan", gs_substitute: str = "") -> Scan:
     """``parse_scan`` for a request field: a refusal names ``field``, not ``data``."""
     if not isinstance(raw, str):
-        raise Invalid({field: "give the scanned or keyed text"})
+        raise Invalid({field: translated(N_("give the scanned or keyed text"))})
     try:
         return parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     except Invalid as refusal:
@@ -331,5 +343,7 @@ def scanned_bag_id(raw: Any, *, tz: ZoneInfo | None = None, field: str = "bag_id
 def _not_a_bag(scan: Scan, field: str) -> str:
     kind = "subject" if "subject_id" in scan.fields else "collection" if "din" in scan.fields else None
     if kind:
-        raise Invalid({field: f"that is a {kind}; scan the bag's label"})
-    raise Invalid({field: f"a {scan.kind.replace('_', ' ')} does not identify a collection, bag or subject"})
+        raise Invalid({field: translated(N_("that is a {record}; scan the bag's label")).format(
+            record=record_type_label(kind))})
+    raise Invalid({field: translated(N_("a {scan} does not identify a collection, bag or subject")).format(
+        scan=scan_kind_label(scan.kind))})

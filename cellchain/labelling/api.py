@@ -18,6 +18,7 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.schemas import (
     LABEL_BODIES,
@@ -111,7 +112,7 @@ def label_vessels(query: dict[str, Any], lot_id: str, fmt: str) -> Response:
 
 
 @bp.route("/shipments/label", methods=["POST"], tags=TAGS)
-@roles_required(*label_items.KINDS["shipper"].roles, *print_jobs.REPRINT_ROLES, action="print shipper labels")
+@roles_required(*label_items.KINDS["shipper"].roles, *print_jobs.REPRINT_ROLES, action=N_("print shipper labels"))
 @bp.arguments(ShipperLabelIn)
 @bp.response(200, LABEL_BODIES["pdf"], content_type=PDF, description="the shipper label (format pdf, the default)")
 @bp.alt_response(200, schema=ZPL_BODY, content_type=print_jobs.FORMATS["zpl"], success=True,

@@ -6,8 +6,13 @@ with the strict encoders of ``cellchain.identifiers.isbt128`` (which refuse rath
 scanner could not read back), and every eye-readable line is formatted from the same values.
 
 Pure functions: rows are read for their attributes only (no session, no Flask). Site settings (time zone,
-facility name, product descriptions, storage range) arrive in a ``LabelSettings``, taken from the app's
-configuration by the caller.
+facility name, product descriptions, storage range, label languages) arrive in a ``LabelSettings``, taken
+from the app's configuration by the caller.
+
+The words of a value (the storage instruction, the product description, "cells", the anticoagulant and its
+lot) are English messages of ``site/words.py``, printed in every label language: a sentence whole in each,
+one language a line; words beside a number or code around it, the number once. A product description the
+site configures prints in Chinese when the catalogue has it in the context ``label``, else in English only.
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from cellchain.identifiers import isbt128
 from cellchain.identifiers.scans import wristband_data
 from cellchain.labelling.site import words
 
-COLLECTION_DESCRIPTION = "Human umbilical cord for UC-MSC manufacture"
-QUARANTINE = "QUARANTINE"
 DATE_FORMAT = "%Y-%m-%d"
 MOMENT_FORMAT = "%Y-%m-%d %H:%M"  # 24-hour clock, as ISBT 128 bag labels print times
 
@@ -94,14 +97,15 @@ def utc_moment(moment: datetime) -> str:
     return f"{moment.astimezone(UTC).strftime(MOMENT_FORMAT)} UTC"
 
 
-def cell_content(total_cells: int | None) -> str:
-    """``7.0 x 10^7 cells``: two significant figures, the way cell doses are stated."""
+def cell_content(total_cells: int | None, languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> str:
+    """``7.0 x 10^7 cells``: two significant figures, the way cell doses are stated (``7.0 x 10^7 个细胞 cells``
+    in Chinese and English)."""
     if total_cells is None:
-        return "No cells (placebo)"
+        return words.say(words.NO_CELLS, languages)
     if isinstance(total_cells, bool) or not isinstance(total_cells, int) or total_cells <= 0:
         raise ValueError(f"total cells must be a positive whole number, got {total_cells!r}")
     mantissa, exponent = f"{total_cells:.1e}".split("e")
-    return f"{mantissa} x 10^{int(exponent)} cells"
+    return f"{mantissa} x 10^{int(exponent)} {words.say(words.CELLS, languages)}"
 
 
 def millilitres(volume: float) -> str:
@@ -110,8 +114,9 @@ def millilitres(volume: float) -> str:
     return f"{volume:g} mL"
 
 
-def temperature_range(low: float, high: float) -> str:
-    return f"{low:g} °C to {high:g} °C"
+def temperature_instruction(message: str, low: float, high: float, languages: Sequence[str]) -> str:
+    """``Store at 2 °C to 8 °C`` (``words.STORE_AT`` or ``KEEP_AT``) in every label language, a line each."""
+    return words.lines(message, languages, low=f"{low:g}", high=f"{high:g}")
 
 
 # --- shared pieces ----------------------------------------------------------------------------------------
@@ -136,7 +141,8 @@ def collection_label(collection: Any, settings: LabelSettings) -> dict[str, Any]
     return {**fields, "collection_barcode": collected,
             "collected_local": site_moment(collection.collected_at, settings.tz),
             "compound_2d": isbt128.encode_compound([fields["din_barcode"], collected]),
-            "product_description": COLLECTION_DESCRIPTION, "collection_facility": settings.facility_name,
+            "product_description": words.lines(words.COLLECTION_DESCRIPTION, settings.label_languages),
+            "collection_facility": settings.facility_name,
             "quarantine_text": quarantine}
 
 
@@ -145,13 +151,22 @@ def vessel_key(lot_number: str, passage: int, vessel_no: int) -> str:
     return f"{lot_number}-P{passage}-V{vessel_no:02d}"
 
 
+def vessel_dated(seeded_at: datetime | None, labelled_at: datetime, tz: ZoneInfo,
+                 languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> str:
+    """``Seeded 2026-11-30`` (the passage's seeding day in site time), or ``Labelled`` and today before the
+    passage is recorded."""
+    word, moment = (words.SEEDED, seeded_at) if seeded_at is not None else (words.LABELLED, labelled_at)
+    return f"{words.say(word, languages)} {moment.astimezone(tz).strftime(DATE_FORMAT)}"
+
+
 def vessel_label(lot_number: str, din_text: str, *, passage: int, vessel_no: int, vessels: int,
-                 dated: str, letter: str = "e") -> dict[str, Any]:
+                 dated: str, letter: str = "e", languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> dict[str, Any]:
     """A culture vessel: the lot's DIN and the vessel's own identifier, a local data structure (``&e`` +
     vessel key by default: LOCAL_DATA_IDENTIFIERS["vessel"]; docs/identifiers.md)."""
     fields = din_fields(din_text)
     structures = [fields["din_barcode"], isbt128.encode_local(letter, vessel_key(lot_number, passage, vessel_no))]
-    return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": f"{vessel_no} of {vessels}",
+    which = words.say(words.VESSEL_OF, languages, number=str(vessel_no), count=str(vessels))
+    return {**fields, "lot_id": lot_number, "passage": f"P{passage}", "vessel_no": which,
             "dated": dated, "compound_2d": isbt128.encode_compound(structures)}
 
 
@@ -160,40 +175,44 @@ def qc_sample_id(lot_number: str, number: int) -> str:
     return f"{lot_number}-Q{number:02d}"
 
 
-def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str,
-                  spec_version: str, letter: str = "f") -> dict[str, Any]:
+def qc_tube_label(lot_number: str, din_text: str, *, number: int, test_code: str, spec_version: str,
+                  letter: str = "f", languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> dict[str, Any]:
     """A QC sample tube: too small for linear codes, so the 2D code carries the DIN and the sample id (a
     local data structure, ``&f`` by default: LOCAL_DATA_IDENTIFIERS["qc_tube"]), which names the lot."""
     fields = din_fields(din_text)
     sample_id = qc_sample_id(lot_number, number)
     structures = [fields["din_barcode"], isbt128.encode_local(letter, sample_id)]
-    return {**fields, "sample_id": sample_id, "test_name": f"Test: {test_code}",
-            "spec_version": f"Spec {spec_version}", "lot_id": lot_number,
+    return {**fields, "sample_id": sample_id, "test_name": f"{words.say(words.TEST, languages)} {test_code}",
+            "spec_version": f"{words.say(words.SPEC, languages)} {spec_version}", "lot_id": lot_number,
             "compound_2d": isbt128.encode_compound(structures)}
 
 
-def _bag_contents(bag: Any) -> str:
-    """The second description line: what is in the bag besides the product."""
+def _bag_contents(bag: Any, languages: Sequence[str]) -> str:
+    """The second description line: what is in the bag besides the product (``0.9% sodium chloride, lot
+    NS260415``; ``0.9% 氯化钠 sodium chloride, 批号 lot NS260415`` in Chinese and English)."""
+    lot_number = bag.saline_lot if bag.kind == "placebo" else bag.anticoagulant_lot
+    lot = f", {words.say(words.LOT, languages)} {lot_number}" if lot_number else ""
     if bag.kind == "placebo":
-        return f"0.9% sodium chloride, lot {bag.saline_lot}" if bag.saline_lot else "0.9% sodium chloride"
+        return f"0.9% {words.say(words.SODIUM_CHLORIDE, languages)}{lot}"
     if not bag.anticoagulant:
-        return "No anticoagulant recorded"
+        return words.say(words.NO_ANTICOAGULANT, languages)
     volume = f" {millilitres(bag.anticoagulant_volume_ml)}" if bag.anticoagulant_volume_ml else ""
-    lot = f", lot {bag.anticoagulant_lot}" if bag.anticoagulant_lot else ""
-    return f"Anticoagulant: {bag.anticoagulant}{volume}{lot}"
+    return f"{words.say(words.ANTICOAGULANT, languages)} {bag.anticoagulant}{volume}{lot}"
 
 
-FROZEN_STORAGE = "Store frozen at or below -150 °C (vapour-phase liquid nitrogen)"
+FROZEN_STORAGE = words.STORE_FROZEN
 
 
 def _bag_storage(bag: Any, settings: LabelSettings) -> str:
-    """The storage line: the bag range for fresh bags; frozen storage for a cryopreserved bag before its
-    thaw; after the thaw, when it was thawed and that it is never refrozen."""
+    """The storage instruction: the bag range for fresh bags; frozen storage for a cryopreserved bag before
+    its thaw; after the thaw, when it was thawed and that it is never refrozen. A sentence in each label
+    language, a line each."""
+    languages = settings.label_languages
     if getattr(bag, "preservation", "fresh") != "cryopreserved":
-        return "Store at " + temperature_range(*settings.bag_temperature)
+        return temperature_instruction(words.STORE_AT, *settings.bag_temperature, languages)
     if getattr(bag, "thawed_at", None) is None:
-        return FROZEN_STORAGE
-    return f"THAWED {site_moment(bag.thawed_at, settings.tz)}; do not refreeze"
+        return words.lines(FROZEN_STORAGE, languages)
+    return words.lines(words.THAWED, languages, moment=site_moment(bag.thawed_at, settings.tz))
 
 
 def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) -> dict[str, Any]:
@@ -216,8 +235,9 @@ def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) ->
         structures.append(coi["coi_barcode"])
     return {**fields, "collection_facility": settings.facility_name,
             "product_code_barcode": product.encode(), "product_code_eye_readable": product.text,
-            "product_description": settings.product_descriptions[bag.kind], "anticoagulant": _bag_contents(bag),
-            "volume": millilitres(bag.volume_ml), "cell_content": cell_content(bag.total_cells),
+            "product_description": words.lines(settings.product_descriptions[bag.kind], settings.label_languages),
+            "anticoagulant": _bag_contents(bag, settings.label_languages), "volume": millilitres(bag.volume_ml),
+            "cell_content": cell_content(bag.total_cells, settings.label_languages),
             "storage_temperature": _bag_storage(bag, settings),
             "recipient_id": recipient.subject_code if recipient else "",
             "recipient_birth_date": recipient.birth_date.strftime(DATE_FORMAT) if recipient else "",
@@ -262,15 +282,16 @@ def wristband_label(subject: Any, settings: LabelSettings) -> dict[str, Any]:
             "subject_2d": isbt128.encode_compound(structures + ([coi["coi_barcode"]] if coi["coi_barcode"] else [])),
             "screening_number": subject.screening_number,
             "birth_date": subject.birth_date.strftime(DATE_FORMAT),
-            "trial_name": f"Clinical trial {settings.trial_id} - investigational use only"}
+            "trial_name": words.lines(words.TRIAL, settings.label_languages, trial=settings.trial_id)}
 
 
-def shipment_contents(bags: Sequence[Any]) -> str:
-    """One line per DIN and product: ``A9999 26 000001 D0001V: A0 B0 C0`` (the divisions shipped)."""
+def shipment_contents(bags: Sequence[Any], languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> str:
+    """The count of bags (``3 bags``, ``3 个细胞袋 bags``), then one line per DIN and product:
+    ``A9999 26 000001 D0001V: A0 B0 C0`` (the divisions shipped)."""
     groups: dict[tuple[str, str], list[str]] = {}
     for bag in sorted(bags, key=lambda b: b.bag_code):
         groups.setdefault((bag.din, bag.product_code + bag.collection_type), []).append(bag.division)
-    count = f"{len(bags)} bag{'s' if len(bags) != 1 else ''}"
+    count = f"{len(bags)} {words.say(words.BAGS if len(bags) != 1 else words.BAG, languages)}"
     lines = [f"{isbt128.Din.parse(din).eye_readable} {product}: {' '.join(divisions)}"
              for (din, product), divisions in groups.items()]
     return "\n".join([count, *lines])
@@ -282,19 +303,22 @@ def shipper_label(shipment_id: str, bags: Sequence[Any], *, ship_to: str, shippe
     return {"shipment_barcode": shipment_id, "shipment_id": shipment_id,
             "bag_ids": sorted(b.bag_code for b in bags),  # not printed: what the verify page checks against
             "verify_url": settings.verify_url_base + shipment_id, "ship_from": settings.facility_name,
-            "ship_to": ship_to, "contents": shipment_contents(bags),
+            "ship_to": ship_to, "contents": shipment_contents(bags, settings.label_languages),
             "shipped_at": site_moment(shipped_at, settings.tz),
-            "temperature_requirement": "Keep at " + temperature_range(*settings.bag_temperature),
+            "temperature_requirement": temperature_instruction(words.KEEP_AT, *settings.bag_temperature,
+                                                               settings.label_languages),
             "emergency_contact": settings.facility_contact}
 
 
 def vial_label(vial_code: str, din_text: str, *, letter: str, level: str, passage: int, cells_per_vial: int,
-               cryoprotectant: str, frozen_at: datetime, tz: ZoneInfo) -> dict[str, Any]:
+               cryoprotectant: str, frozen_at: datetime, tz: ZoneInfo,
+               languages: Sequence[str] = words.DEFAULT_LANGUAGES) -> dict[str, Any]:
     """A cell-bank cryovial: the cord's DIN and the vial's own identifier, a local data structure
     (``&a`` + vial code by default; docs/identifiers.md), together in the 2D code."""
     fields = din_fields(din_text)
     structures = [fields["din_barcode"], isbt128.encode_local(letter, vial_code)]
-    return {**fields, "vial_code": vial_code, "bank_line": f"{level} · frozen at P{passage}",
-            "contents": f"{cells_per_vial:.2g} cells · {cryoprotectant}",
-            "frozen": "Frozen " + frozen_at.astimezone(tz).strftime(DATE_FORMAT),
+    return {**fields, "vial_code": vial_code,
+            "bank_line": f"{level} · {words.say(words.FROZEN_AT, languages)} P{passage}",
+            "contents": f"{cells_per_vial:.2g} {words.say(words.CELLS, languages)} · {cryoprotectant}",
+            "frozen": f"{words.say(words.FROZEN, languages)} {frozen_at.astimezone(tz).strftime(DATE_FORMAT)}",
             "compound_2d": isbt128.encode_compound(structures)}

@@ -19,6 +19,7 @@ from cellchain.banking.models import CellBank, Vial
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.labelling import data as build_data
 from cellchain.labelling.data import LabelSettings, Recipient
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -94,9 +95,8 @@ def passage_row(session: Session, lot: Lot, number: int) -> Passage | None:
 
 def _vessel_dated(session: Session, lot: Lot, passage: int, settings: LabelSettings) -> str:
     row = passage_row(session, lot, passage)
-    if row is not None:
-        return "Seeded " + row.seeded_at.astimezone(settings.tz).strftime(build_data.DATE_FORMAT)
-    return "Labelled " + utcnow().astimezone(settings.tz).strftime(build_data.DATE_FORMAT)
+    return build_data.vessel_dated(row.seeded_at if row is not None else None, utcnow(), settings.tz,
+                                   settings.label_languages)
 
 
 # --- one builder per kind ---------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem
     din = collection_of(session, row.lot).din
     data = build_data.vessel_label(row.lot.lot_number, din, passage=row.passage, vessel_no=row.vessel_no,
                                    vessels=row.vessels, dated=_vessel_dated(session, row.lot, row.passage, settings),
-                                   letter=settings.vessel_letter)
+                                   letter=settings.vessel_letter, languages=settings.label_languages)
     key = build_data.vessel_key(row.lot.lot_number, row.passage, row.vessel_no)
     return PrintItem("lot", row.lot.id, key, data)
 
@@ -136,7 +136,8 @@ def _vessel(session: Session, row: Vessel, settings: LabelSettings) -> PrintItem
 def _qc_tube(session: Session, row: QcSample, settings: LabelSettings) -> PrintItem:
     din = collection_of(session, row.lot).din
     data = build_data.qc_tube_label(row.lot.lot_number, din, number=row.number, test_code=row.test_code,
-                                    spec_version=row.lot.spec_version, letter=settings.qc_letter)
+                                    spec_version=row.lot.spec_version, letter=settings.qc_letter,
+                                    languages=settings.label_languages)
     return PrintItem("qc_sample", row.lot.id, data["sample_id"], data)
 
 
@@ -147,7 +148,8 @@ def _vial(session: Session, row: Vial, settings: LabelSettings) -> PrintItem:
     bank = session.get(CellBank, row.bank_id)
     data = build_data.vial_label(row.vial_code, bank.din, letter=settings.vial_letter, level=bank.level,
                                  passage=bank.passage, cells_per_vial=bank.cells_per_vial,
-                                 cryoprotectant=bank.cryoprotectant, frozen_at=bank.frozen_at, tz=settings.tz)
+                                 cryoprotectant=bank.cryoprotectant, frozen_at=bank.frozen_at, tz=settings.tz,
+                                 languages=settings.label_languages)
     return PrintItem("vial", row.id, row.vial_code, data)
 
 
@@ -175,23 +177,31 @@ class KindSpec:
     build: Callable[[Session, Any, LabelSettings], PrintItem]
     locked: Callable[[Any], list[tuple[type, int]]]
     roles: tuple[str, ...]
-    title: str
+    title: str  # marked N_: a refusal words it in the reader's language
     template: str = ""  # the layout in labels/ when it is not the kind's own (a thawed bag's is the bag's)
+    print_action: str = N_("print labels")  # what a refusal names the person's attempt (docs/architecture.md)
 
     def layout(self, kind: str) -> str:
         return self.template or kind
 
 
 KINDS: dict[str, KindSpec] = {
-    "collection": KindSpec(Collection, _collection, lambda r: [(Collection, r.id)], ("lab",), "collection"),
-    "bag": KindSpec(Bag, _bag, lambda r: [(Bag, r.id)], ("lab",), "bag"),
+    "collection": KindSpec(Collection, _collection, lambda r: [(Collection, r.id)], ("lab",), N_("collection"),
+                           print_action=N_("print collection labels")),
+    "bag": KindSpec(Bag, _bag, lambda r: [(Bag, r.id)], ("lab",), N_("bag"), print_action=N_("print bag labels")),
     # printed by the thaw, on the ward or in the lab (ward/thaw.py); the same layout as the bag's
-    "thawed_bag": KindSpec(Bag, _thawed_bag, lambda r: [(Bag, r.id)], ("nurse", "lab"), "thawed bag", "bag"),
-    "wristband": KindSpec(Subject, _wristband, lambda r: [(Subject, r.id)], ("coordinator", "lab"), "wristband"),
-    "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), "culture vessel"),
-    "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), "QC sample tube"),
-    "shipper": KindSpec(Shipment, _shipper, lambda r: [(Bag, b.id) for b in r.bags], ("lab",), "shipper"),
-    "cryovial": KindSpec(Vial, _vial, lambda r: [(Vial, r.id)], ("lab",), "cell bank cryovial"),
+    "thawed_bag": KindSpec(Bag, _thawed_bag, lambda r: [(Bag, r.id)], ("nurse", "lab"), N_("thawed bag"), "bag",
+                           print_action=N_("print a thawed bag's label")),
+    "wristband": KindSpec(Subject, _wristband, lambda r: [(Subject, r.id)], ("coordinator", "lab"), N_("wristband"),
+                          print_action=N_("print wristbands")),
+    "culture_vessel": KindSpec(Vessel, _vessel, lambda r: [(Lot, r.lot.id)], ("lab",), N_("culture vessel"),
+                               print_action=N_("print culture vessel labels")),
+    "qc_tube": KindSpec(QcSample, _qc_tube, lambda r: [(Lot, r.lot.id)], ("lab",), N_("QC sample tube"),
+                        print_action=N_("print QC sample tube labels")),
+    "shipper": KindSpec(Shipment, _shipper, lambda r: [(Bag, b.id) for b in r.bags], ("lab",), N_("shipper"),
+                        print_action=N_("print shipper labels")),
+    "cryovial": KindSpec(Vial, _vial, lambda r: [(Vial, r.id)], ("lab",), N_("cell bank cryovial"),
+                         print_action=N_("print cell bank cryovial labels")),
 }
 
 

@@ -13,7 +13,8 @@ Why it is built this way:
   value with a NUL, so ISBT 128 data (``=``, ``<``, ``>``) came back wrong from scanners. We encode in
   ASCII mode (digit pairs packed), which is correct and more compact for the mostly numeric ISBT data.
   Its symbol is always 44 x 44 modules (the only size reportlab implements).
-- Text a standard font cannot show (Chinese) prints in the embedded TrueType CJK font (``site/fonts.py``).
+- Text a standard font cannot show (Chinese) prints in the embedded TrueType CJK font (``site/fonts.py``),
+  filled and stroked where the template asks for bold, since that font has no bold face.
 - Identifiers (DIN, boxed check character) use Courier-Bold: a monospace in which 0 is a narrow oval and
   O round, 1 has a flag and foot and I has serifs; a standard PDF font, so no font file to install.
 """
@@ -94,17 +95,31 @@ def _top(template: LabelTemplate, y_mm: float) -> float:
 
 def _draw_text(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping[str, Any], n: int) -> None:
     block = layout_text(template, e, data, n)
-    ascent = pdfmetrics.getAscent(block.font, e.size_pt)
     x, top, step = e.x_mm * mm, _top(template, e.y_mm), line_height_mm(e) * mm
-    canvas.setFont(block.font, e.size_pt)
-    for i, line in enumerate(block.lines):
-        baseline = top - ascent - i * step
+    for i, (line, font, bold) in enumerate(zip(block.lines, block.fonts, block.bold, strict=True)):
+        baseline = top - pdfmetrics.getAscent(font, e.size_pt) - i * step
         if e.align == "center":
-            canvas.drawCentredString(x + (e.width_mm or 0) * mm / 2, baseline, line)
+            _show(canvas, x + (e.width_mm or 0) * mm / 2, baseline, line, font, e.size_pt, bold, "center")
         elif e.align == "right":
-            canvas.drawRightString(x + (e.width_mm or 0) * mm, baseline, line)
+            _show(canvas, x + (e.width_mm or 0) * mm, baseline, line, font, e.size_pt, bold, "right")
         else:
-            canvas.drawString(x, baseline, line)
+            _show(canvas, x, baseline, line, font, e.size_pt, bold)
+
+
+def _show(canvas: Canvas, x: float, baseline: float, text: str, font: str, size_pt: float, bold: bool,
+          align: str = "left") -> None:
+    """One line of text; ``bold`` draws it filled and stroked (text render mode 2) with a line of
+    ``fonts.BOLD_STROKE_EM``: the synthetic bold of a font without a bold face (``site/fonts.py``)."""
+    draw = {"center": canvas.drawCentredString, "right": canvas.drawRightString}.get(align, canvas.drawString)
+    canvas.setFont(font, size_pt)
+    if not bold:
+        draw(x, baseline, text)
+        return
+    canvas.saveState()
+    canvas.setLineWidth(size_pt * fonts.BOLD_STROKE_EM)
+    canvas.setLineJoin(1)  # round joins: no spikes at the sharp corners of strokes
+    draw(x, baseline, text, mode=2)
+    canvas.restoreState()
 
 
 def code128_codewords(value: str) -> list[int]:
@@ -146,12 +161,12 @@ def _draw_code128(canvas: Canvas, template: LabelTemplate, e: Element, data: Map
                      lquiet=quiet, rquiet=quiet)
     top = _top(template, e.y_mm)
     symbol.drawOn(canvas, e.x_mm * mm, top - height * mm)
-    canvas.setFont(hr_font, e.hr_size_pt)
+    bold = fonts.synthetic_bold(e.hr_font, hr_font)
     baseline = top - (height + HR_GAP_MM) * mm - ascent
     if e.hr_align == "center":
-        canvas.drawCentredString((e.x_mm + width / 2) * mm, baseline, text)
+        _show(canvas, (e.x_mm + width / 2) * mm, baseline, text, hr_font, e.hr_size_pt, bold, "center")
     else:
-        canvas.drawString(e.x_mm * mm + quiet, baseline, text)
+        _show(canvas, e.x_mm * mm + quiet, baseline, text, hr_font, e.hr_size_pt, bold)
 
 
 class _IsbtDataMatrix(ECC200DataMatrix):
@@ -234,9 +249,9 @@ def _draw_box(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping
     block = layout_text(template, e, data, n) if (e.field or e.text) else None
     text = block.lines[0] if block else ""
     if block and text:
-        canvas.setFont(block.font, e.size_pt)
-        baseline = top - height / 2 - pdfmetrics.getAscent(block.font, e.size_pt) * 0.45
-        canvas.drawCentredString(e.x_mm * mm + width / 2, baseline, text)
+        font = block.fonts[0]
+        baseline = top - height / 2 - pdfmetrics.getAscent(font, e.size_pt) * 0.45
+        _show(canvas, e.x_mm * mm + width / 2, baseline, text, font, e.size_pt, block.bold[0], "center")
 
 
 def _draw_line(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping[str, Any], n: int) -> None:

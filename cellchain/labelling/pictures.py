@@ -21,6 +21,8 @@ import qrcode.constants
 from barcode.writer import ImageWriter, mm2px
 from qrcode.image.pil import PilImage
 
+from cellchain.core.words import N_, translated
+
 # Code 128: 0.2 mm modules at 254 dpi are exactly 2 pixels; the quiet zone is ten modules, as on the label.
 _CODE128_DPI = 254
 _CODE128_OPTIONS = {"module_width": 0.2, "module_height": 12.0, "quiet_zone": 2.0, "write_text": False,
@@ -29,8 +31,8 @@ _CODE128_OPTIONS = {"module_width": 0.2, "module_height": 12.0, "quiet_zone": 2.
 _QR_BOX_PIXELS = 4
 _QR_BORDER_MODULES = 4
 
-CODE128 = "Code 128"
-QR = "QR code"
+CODE128 = N_("Code 128")
+QR = N_("QR code")
 
 
 class _WholePixelWriter(ImageWriter):
@@ -78,7 +80,8 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class Picture:
-    """One code as a page shows it: what it is, exactly what a scanner reads back, and the PNG."""
+    """One code as a page shows it: what it is, exactly what a scanner reads back, and the PNG. The symbology
+    and the title are catalogue messages (``N_``), worded in the reader's language when the page is made."""
 
     symbology: str
     title: str
@@ -92,8 +95,15 @@ class Picture:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
     @property
+    def caption(self) -> str:
+        """What the code is, as the page writes it under the picture ("Code 128, product code")."""
+        return translated(N_("{symbology}, {title}")).format(symbology=translated(self.symbology),
+                                                             title=translated(self.title))
+
+    @property
     def alt(self) -> str:
-        return f"{self.symbology} of the {self.title}: {self.eye_readable}"
+        return translated(N_("{symbology} of the {title}: {text}")).format(
+            symbology=translated(self.symbology), title=translated(self.title), text=self.eye_readable)
 
     @property
     def width(self) -> int:

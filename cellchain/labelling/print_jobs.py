@@ -31,7 +31,7 @@ from cellchain.core import db
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.labelling import label_items
 from cellchain.labelling.data import LabelSettings
 from cellchain.labelling.label_items import KINDS, PrintItem, Shipment
@@ -40,7 +40,7 @@ from cellchain.labelling.zpl import render_zpl
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Bag, LabelPrint, Lot
 from cellchain.people.models import User
-from cellchain.people.rules.roles import Actor, require_role
+from cellchain.people.rules.roles import Actor, require_role, roles_worded
 from cellchain.trial import subjects
 
 FORMATS = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue
@@ -172,8 +172,9 @@ def _record(session: Session, *, actor: Actor, kind: str, items: Sequence[PrintI
     for row in rows:
         trail.record(session, actor=actor, record_type="label_print", record_id=row.id,
                      action="reprint" if row.reprint else "print", reason=row.reason,
-                     new={"label_kind": kind, "item_type": row.item_type, "item_key": row.item_key,
-                          "content_hash": row.content_hash, "status": row.status})
+                     new={"label_kind": kind, "item_type": row.item_type, "item_id": row.item_id,
+                          "item_key": row.item_key, "content_hash": row.content_hash, "reprint": row.reprint,
+                          "status": row.status})
     return rows
 
 
@@ -181,7 +182,7 @@ def record_label(session: Session, *, actor: Actor, kind: str, record: Any, sett
     """Record the first print of one label that an operation prints as part of its own work (the thaw's
     label), audited like any print; its document is rendered from the recorded data (``recorded_document``)."""
     spec = label_items.kind_spec(kind)
-    require_role(actor.roles, *spec.roles, action=f"print {spec.title} labels")
+    require_role(actor.roles, *spec.roles, action=spec.print_action)
     items = _build_all(session, kind, [record], settings)
     before = _printed_before(session, kind, items)
     if before:
@@ -202,7 +203,7 @@ def recorded_document(session: Session, *, actor: Actor, label_id: int, fmt: str
     if row is None:
         raise NotFound(f"no printed label {label_id}")
     if row.printed_by != actor.id:
-        raise Forbidden("only the person who printed this label may send its document to a printer")
+        raise Forbidden(translated(N_("only the person who printed this label may send its document to a printer")))
     if row.status != "printed":
         raise Refused(Reason("label_accounted_for", id=row.id, status=row.status))
     content = _render(row.label_kind, [{**row.content, "reprint": row.reprint}], fmt, dpi)
@@ -228,7 +229,7 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
     spec = label_items.kind_spec(kind)
     _check_format(fmt)
     records = list(records)
-    require_role(actor.roles, *spec.roles, *REPRINT_ROLES, action=f"print {spec.title} labels")
+    require_role(actor.roles, *spec.roles, *REPRINT_ROLES, action=spec.print_action)
     if not records:
         raise Invalid({"records": "nothing to print"})
     if not all(isinstance(r, spec.record_type) for r in records):
@@ -238,8 +239,8 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
     before = _printed_before(session, kind, items)
     reprints = [item.item_key for item in items if item.item_key in before]
     if len(reprints) < len(items) and not actor.has_role(*spec.roles):
-        raise Forbidden(f"a QA reviewer may reprint a {spec.title} label; the first print is for "
-                        f"{' or '.join(spec.roles)}")
+        raise Forbidden(translated(N_("a QA reviewer may reprint a {title} label; the first print is for {roles}"))
+                        .format(title=translated(spec.title), roles=roles_worded(spec.roles)))
     reason = _reprint_reason(reprint_reason, reprints)
     output = _render(kind, [{**item.data, "reprint": item.item_key in before} for item in items], fmt,
                      check_dpi(dpi, settings))
@@ -301,7 +302,7 @@ def print_target(session: Session, *, actor: Actor, target: str, key: str, setti
     lot id, subject id); vessel labels also take ``passage`` and ``vessels`` (how many)."""
     kind = target_kind(target)
     _check_format(fmt)
-    require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=f"print {KINDS[kind].title} labels")
+    require_role(actor.roles, *KINDS[kind].roles, *REPRINT_ROLES, action=KINDS[kind].print_action)
     records = _records(session, target, key, settings, passage, vessels)
     content, reprints, ids = _print(session, actor=actor, kind=kind, records=records, settings=settings,
                                     reprint_reason=reprint_reason, fmt=fmt, dpi=dpi)
@@ -313,7 +314,7 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
                   shipped_at: datetime | None = None, reprint_reason: str | None = None,
                   fmt: str = "pdf", dpi: Any = None) -> Printed:
     """The shipper label for bags dispatched together (its id follows from the bags, see ``Shipment``)."""
-    require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action="print shipper labels")
+    require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action=N_("print shipper labels"))
     errors: dict[str, str] = {}
     if not isinstance(bag_codes, list) or not bag_codes or not all(isinstance(c, str) for c in bag_codes):
         errors["bags"] = "give the bag ids in the container as a list"
@@ -376,7 +377,7 @@ def require_status_role(session: Session, *, actor: Actor, label_id: int) -> Non
     row = session.get(LabelPrint, label_id)
     if row is None:
         raise NotFound(f"no printed label {label_id}")
-    require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
+    require_role(actor.roles, *status_roles(row.label_kind), action=N_("account for printed labels"))
 
 
 def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
@@ -388,7 +389,7 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
     row = session.exec(statement).first()
     if row is None:
         raise NotFound(f"no printed label {label_id}")
-    require_role(actor.roles, *status_roles(row.label_kind), action="account for printed labels")
+    require_role(actor.roles, *status_roles(row.label_kind), action=N_("account for printed labels"))
     if status not in ("applied", "voided", "destroyed"):
         raise Invalid({"status": "choose applied, voided or destroyed"})
     if status == "applied":  # closed loop: only a scan of the label on its container applies it

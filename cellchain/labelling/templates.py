@@ -361,20 +361,31 @@ def printable(text: str, element: Element, label_no: int) -> str:
 
 @dataclass(frozen=True)
 class TextBlock:
-    """The lines a text element prints and the font they print in (the template's, or the CJK font)."""
+    """The lines a text element prints, each with the font it prints in (the template's, or the CJK font for a
+    line the template's font cannot show) and whether that font is thickened (``fonts.synthetic_bold``)."""
 
     lines: list[str]
-    font: str
+    fonts: list[str]
+    bold: list[bool]
 
 
 def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any],
                 label_no: int) -> TextBlock:
     """The lines a text element prints, refused if they would run off the label: a clipped statement or
-    identifier must not reach a bag. Both renderers use this, so they refuse the same labels."""
+    identifier must not reach a bag. Both renderers use this, so they refuse the same labels.
+
+    Each paragraph (a language's line of a value, ``site/words.py``) keeps the template's font when that font
+    can show it, so the English line under a Chinese one prints in the bold or monospace the template set."""
     text = printable(text_value(element, data, label_no), element, label_no)
-    font = fonts.font_for(text, element.font)
-    lines = text_lines(element, text, font)
-    widest_pt = max((pdfmetrics.stringWidth(s, font, element.size_pt) for s in lines), default=0.0)
+    lines: list[str] = []
+    drawn: list[str] = []
+    for paragraph in text.split("\n"):
+        font = fonts.font_for(paragraph, element.font)
+        wrapped = text_lines(element, paragraph, font)
+        lines += wrapped
+        drawn += [font] * len(wrapped)
+    widest_pt = max((pdfmetrics.stringWidth(s, f, element.size_pt) for s, f in zip(lines, drawn, strict=True)),
+                    default=0.0)
     room_mm = element.width_mm if element.width_mm is not None else template.width_mm - element.x_mm
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72
     too_many = element.max_lines is not None and len(lines) > element.max_lines
@@ -383,7 +394,7 @@ def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, An
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise ValueError(f"label {label_no}: {element.where}: text {shown!r} does not fit the label at "
                          f"{element.size_pt} pt" + (f" in {element.max_lines} line(s)" if too_many else ""))
-    return TextBlock(lines, font)
+    return TextBlock(lines, drawn, [fonts.synthetic_bold(element.font, font) for font in drawn])
 
 
 def line_height_mm(element: Element) -> float:

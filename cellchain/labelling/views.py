@@ -18,6 +18,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused, Unauthenticated
 from cellchain.core.page_forms import PageForm, Refusal, submit
 from cellchain.core.web import page_request, readable
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -73,31 +74,31 @@ def _vessel_args() -> dict[str, Any]:
 
 
 @bp.route("/collections/<din>/label")
-@roles_required(*PRINTERS, action="print collection labels")
+@roles_required(*PRINTERS, action=N_("print collection labels"))
 def collection_label(din: str):
     return _download("collection", din)
 
 
 @bp.route("/bags/<bag_id>/label")
-@roles_required(*PRINTERS, action="print bag labels")
+@roles_required(*PRINTERS, action=N_("print bag labels"))
 def bag_label(bag_id: str):
     return _download("bag", bag_id)
 
 
 @bp.route("/lots/<lot_id>/bag-labels")
-@roles_required(*PRINTERS, action="print bag labels")
+@roles_required(*PRINTERS, action=N_("print bag labels"))
 def lot_bag_labels(lot_id: str):
     return _download("lot", lot_id)
 
 
 @bp.route("/lots/<lot_id>/qc-tube-labels")
-@roles_required(*PRINTERS, action="print QC sample tube labels")
+@roles_required(*PRINTERS, action=N_("print QC sample tube labels"))
 def qc_tube_labels(lot_id: str):
     return _download("qc", lot_id)
 
 
 @bp.route("/lots/<lot_id>/vessel-labels")
-@roles_required(*PRINTERS, action="print culture vessel labels")
+@roles_required(*PRINTERS, action=N_("print culture vessel labels"))
 def vessel_labels(lot_id: str):
     if not request.args.get("passage") or not request.args.get("vessels"):
         return redirect(url_for("labels.print_page", item_type="vessel", key=lot_id))
@@ -106,7 +107,7 @@ def vessel_labels(lot_id: str):
 
 
 @bp.route("/subjects/<subject_code>/wristband")
-@roles_required(*PRINTERS, action="print wristbands")
+@roles_required(*PRINTERS, action=N_("print wristbands"))
 def wristband(subject_code: str):
     return _download("subject", subject_code)
 
@@ -130,13 +131,13 @@ def _print_page(item_type: str, key: str, refusal: Refusal | None = None, form: 
 
 
 @bp.route("/print/<item_type>/<key>")
-@roles_required(*VIEWERS, action="see printed labels")
+@roles_required(*VIEWERS, action=N_("see printed labels"))
 def print_page(item_type: str, key: str):
     return _print_page(item_type, key)
 
 
 @bp.route("/print/<item_type>/<key>", methods=["POST"])
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 def print_submit(item_type: str, key: str):
     form = PrintForm()
 
@@ -152,7 +153,7 @@ def print_submit(item_type: str, key: str):
 
 
 @bp.route("/<int:label_id>/status", methods=["POST"])
-@roles_required(*VIEWERS, action="account for printed labels")
+@roles_required(*VIEWERS, action=N_("account for printed labels"))
 def set_status(label_id: int):
     """A refusal shows the item's print page again, where the label is listed with its status, with what was
     chosen and typed still in the label's form and the reason beside it; nothing is written."""
@@ -187,13 +188,13 @@ def _index_page(refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/")
-@roles_required(*VIEWERS, action="see printed labels")
+@roles_required(*VIEWERS, action=N_("see printed labels"))
 def index():
     return _index_page()
 
 
 @bp.route("/shipments/<shipment_id>")
-@roles_required(*VIEWERS, action="verify a shipment")
+@roles_required(*VIEWERS, action=N_("verify a shipment"))
 def shipment(shipment_id: str):
     session = db.session()
     prints = print_jobs.shipment_prints(session, shipment_id)

@@ -18,8 +18,9 @@ What a scanner reads must equal the data exactly, so field data is escaped with 
 
 Text in a TrueType font is sent as a ``^GF`` graphic field drawn at the head's own dot pitch: Chinese (no
 resident Zebra font has it) and the identifiers set in Courier-Bold in the template, drawn in DejaVu Sans
-Mono Bold, whose zero is struck through so that 0/O and 1/I differ (``site/fonts.py``). Other text uses the
-scalable ``^A0``. Every position, module, bar height and font size is in dots of the chosen head (203, 300
+Mono Bold, whose zero is struck through so that 0/O and 1/I differ (``site/fonts.py``); Chinese the template
+sets in bold is drawn with Pillow's ``stroke_width`` (synthetic bold, as the PDF strokes it). Other text uses
+the scalable ``^A0``. Every position, module, bar height and font size is in dots of the chosen head (203, 300
 or 600 dpi), from the same template.
 
 Wristband printers feed the band lengthwise: a template with ``zpl_rotate`` is turned 90 degrees clockwise
@@ -177,14 +178,17 @@ def _invoke(word: int) -> str:
 
 
 def _graphic_text(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str, font: str,
-                  align: str, width_mm: float | None) -> str:
+                  align: str, width_mm: float | None, bold: bool = False) -> str:
     """A line in a TrueType font as a ``^GF`` graphic field drawn at the head's dot pitch: Chinese, which no
-    resident Zebra font has, and identifiers, in a font that tells 0 from O (``site/fonts.py``)."""
-    bitmap = fonts.raster(text, font, size_pt, frame.dots_per_mm, turned=frame.template.zpl_rotate)
+    resident Zebra font has, and identifiers, in a font that tells 0 from O (``site/fonts.py``). A ``bold``
+    line is drawn thickened, its bitmap starting its margin of dots earlier so the text stays in place."""
+    bitmap = fonts.raster(text, font, size_pt, frame.dots_per_mm, turned=frame.template.zpl_rotate, bold=bold)
     across = fonts.text_width_dots(text, font, size_pt, frame.dots_per_mm)
     if align != "left" and width_mm:
         room = frame.dots(width_mm) - across
         x_mm += frame.mm(max(0, room // 2 if align == "center" else room))
+    if bold:
+        x_mm = max(0.0, x_mm - frame.mm(fonts.bold_margin(size_pt, frame.dots_per_mm)))
     tall = bitmap.width if frame.template.zpl_rotate else bitmap.height
     return f"{frame.origin(x_mm, y_mm, frame.mm(tall))}{_graphic_field(bitmap)}"
 
@@ -197,10 +201,13 @@ def _graphic_field(bitmap: fonts.Bitmap) -> str:
 
 
 def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: str,
-                align: str = "left", width_mm: float | None = None, font: str = "Helvetica") -> str:
+                align: str = "left", width_mm: float | None = None, font: str = "Helvetica",
+                bold: bool = False) -> str:
+    """One line: in a TrueType font as a graphic (``bold`` thickens it, ``fonts.synthetic_bold``), else in the
+    printer's scalable font."""
     drawn = font if fonts.is_truetype(font) else fonts.ZPL_RASTER.get(font)
     if drawn is not None:
-        return _graphic_text(frame, x_mm, y_mm, size_pt, text, drawn, align, width_mm)
+        return _graphic_text(frame, x_mm, y_mm, size_pt, text, drawn, align, width_mm, bold)
     height = size_pt * PT_MM
     block = ""
     if align != "left" and width_mm:
@@ -214,8 +221,8 @@ def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: s
 def _emit_text(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     block = layout_text(frame.template, e, data, n)
     step = line_height_mm(e)
-    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm, block.font)
-            for i, line in enumerate(block.lines) if line]
+    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm, font, bold)
+            for i, (line, font, bold) in enumerate(zip(block.lines, block.fonts, block.bold, strict=True)) if line]
 
 
 def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n: int) -> None:
@@ -252,11 +259,12 @@ def _emit_code128(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) ->
     text_y = e.y_mm + height + HR_GAP_MM
     text = human_readable(e, data, n)
     font = fonts.font_for(text, e.hr_font)
+    bold = fonts.synthetic_bold(e.hr_font, font)
     if e.hr_align == "center":
         width_mm = frame.mm(bars + 2 * QUIET_128 * module)
-        fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm, font))
+        fields.append(_text_field(frame, e.x_mm, text_y, text_pt, text, "center", width_mm, font, bold))
     else:
-        fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text, font=font))
+        fields.append(_text_field(frame, e.x_mm + quiet_mm, text_y, text_pt, text, font=font, bold=bold))
     return fields
 
 
@@ -294,7 +302,8 @@ def _emit_box(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> lis
     block = layout_text(frame.template, e, data, n) if (e.field or e.text) else None
     if block and block.lines[0]:
         text_y = e.y_mm + (height - e.size_pt * PT_MM) / 2
-        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, block.lines[0], "center", width, block.font))
+        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, block.lines[0], "center", width,
+                                  block.fonts[0], block.bold[0]))
     return fields
 
 

@@ -1,4 +1,6 @@
-"""The languages of the pages: each person's choice, else the site's default (docs/architecture.md, "Languages").
+"""The reader's language (docs/architecture.md, "Languages"): a page's is the person's choice kept in their
+session, else the site's default; an API answer's is the language its ``Accept-Language`` header names, else
+the caller's stored choice, else the site's default.
 
 Words live in gettext catalogues (``cellchain/translations``): templates write ``{{ _('...') }}``, Python
 code ``gettext``/``lazy_gettext`` from flask_babel, and the catalogues of codes (``core/words``) keep English
@@ -14,7 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_name
-from flask import Flask, current_app, has_app_context, has_request_context, session
+from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Babel, get_locale, gettext
 
 from cellchain.core import words
@@ -23,6 +25,9 @@ from cellchain.core import words
 # read the page's current language).
 LANGUAGES: dict[str, str] = {"en": "English", "zh": "中文"}
 SESSION_FIELD = "language"
+# Language tags a client may send for an offered language (RFC 5646, lower case): simplified Chinese by its
+# region or script. Traditional Chinese (zh-TW, zh-Hant) is not offered and falls through to the next choice.
+TAGS: dict[str, str] = {"en": "en", "zh": "zh", "zh-cn": "zh", "zh-sg": "zh", "zh-hans": "zh", "zh-hans-cn": "zh"}
 
 
 def chosen(value: str | None) -> str | None:
@@ -30,13 +35,49 @@ def chosen(value: str | None) -> str | None:
     return value if value in LANGUAGES else None
 
 
+def offered(tag: str) -> str | None:
+    """The offered language a client's language tag names: "en-GB" -> "en", "zh-Hans" -> "zh", "fr" -> None."""
+    tag = tag.strip().lower().replace("_", "-")
+    if tag in TAGS:
+        return TAGS[tag]
+    return "en" if tag.startswith("en-") else None
+
+
+def asked_for() -> str | None:
+    """The first offered language of the request's ``Accept-Language``, by the client's order of preference;
+    None when it names none (absent, ``*``, or only languages the site does not offer)."""
+    for tag, quality in request.accept_languages:
+        language = offered(tag) if quality > 0 else None
+        if language:
+            return language
+    return None
+
+
+def _api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
 def current_language() -> str:
-    """The reader's language: the person's choice kept in their session, else the site's default."""
+    """The reader's language. A page: the person's choice kept in their session. An API answer: the language
+    the request's ``Accept-Language`` names, else the caller's stored choice (read with their credential,
+    ``people/principals.py``), else their session's. Otherwise the site's default."""
     if has_request_context():
+        if _api_request():
+            caller = g.get("user")
+            person = asked_for() or chosen(getattr(caller, "language", None))
+            if person:
+                return person
         person = chosen(session.get(SESSION_FIELD))
         if person:
             return person
     return current_app.config["DEFAULT_LANGUAGE"]
+
+
+def vary_by_language(response: Response) -> Response:
+    """An API answer depends on the caller's Accept-Language: a shared cache must not give it to another."""
+    if _api_request():
+        response.vary.add("Accept-Language")
+    return response
 
 
 def html_lang() -> str:
@@ -73,3 +114,4 @@ def init_app(app: Flask) -> None:
     app.add_template_global(current_language, "current_language")
     app.add_template_global(zone_name, "zone_name")
     app.add_template_global(html_lang, "html_lang")
+    app.after_request(vary_by_language)

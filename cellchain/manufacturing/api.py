@@ -19,6 +19,7 @@ from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.types import utcnow
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.manufacturing import bags, batch, collections, donor_results, lots
 from cellchain.manufacturing.documents.batch_record import render_batch_record
 from cellchain.manufacturing.models import Bag, Collection, Lot
@@ -60,7 +61,7 @@ def _custody(view: collections.CollectionView) -> list[EventRecord]:
 
 
 @bp.post("/collections", tags=["collections"])
-@roles_required("lab", action="register a cord collection")
+@roles_required("lab", action=N_("register a cord collection"))
 @bp.arguments(CollectionIn)
 @bp.response(201, CollectionOut)
 def register_collection(data: dict[str, Any]) -> Collection:
@@ -85,7 +86,7 @@ def _collection_answer(view: collections.CollectionView, **beside: Any) -> RowWi
 
 
 @bp.post("/collections/<din>/donor-results", tags=["collections"])
-@roles_required(*donor_results.ENTERERS, action="enter a donor result")
+@roles_required(*donor_results.ENTERERS, action=N_("enter a donor result"))
 @bp.arguments(DonorResultIn)
 @bp.response(201, CollectionOut)
 def enter_donor_result(data: dict[str, Any], din: str) -> RowWith:
@@ -99,7 +100,7 @@ def enter_donor_result(data: dict[str, Any], din: str) -> RowWith:
 
 
 @bp.post("/collections/<din>/determination", tags=["collections"])
-@roles_required("investigator", action="sign a donor eligibility determination")
+@roles_required("investigator", action=N_("sign a donor eligibility determination"))
 @bp.arguments(DeterminationIn)
 @bp.response(200, CollectionOut)
 def sign_determination(data: dict[str, Any], din: str) -> RowWith:
@@ -116,7 +117,7 @@ def batch_steps() -> tuple[StepDef, ...]:
 
 
 @bp.post("/lots", tags=["lots"])
-@roles_required("lab", action="start a lot")
+@roles_required("lab", action=N_("start a lot"))
 @bp.arguments(LotIn)
 @bp.response(201, LotStartOut)
 def start_lot(data: dict[str, Any]) -> Lot:
@@ -134,7 +135,7 @@ def get_lot(lot_id: str) -> lots.LotView:
 
 
 @bp.post("/lots/<lot_id>/passages", tags=["lots"])
-@roles_required("lab", action="record a passage")
+@roles_required("lab", action=N_("record a passage"))
 @bp.arguments(PassageIn)
 @bp.response(201, PassageOut)
 def record_passage(data: dict[str, Any], lot_id: str) -> RowWith:
@@ -145,7 +146,7 @@ def record_passage(data: dict[str, Any], lot_id: str) -> RowWith:
 
 
 @bp.post("/lots/<lot_id>/harvest", tags=["lots"])
-@roles_required("lab", action="record a harvest")
+@roles_required("lab", action=N_("record a harvest"))
 @bp.arguments(HarvestIn)
 @bp.response(201, HarvestOut)
 def record_harvest(data: dict[str, Any], lot_id: str) -> Lot:
@@ -154,7 +155,7 @@ def record_harvest(data: dict[str, Any], lot_id: str) -> Lot:
 
 
 @bp.post("/lots/<lot_id>/formulation", tags=["lots"])
-@roles_required("lab", action="record a formulation")
+@roles_required("lab", action=N_("record a formulation"))
 @bp.arguments(FormulationIn)
 @bp.response(201, FormulationOut)
 def record_formulation(data: dict[str, Any], lot_id: str) -> Lot:
@@ -163,7 +164,7 @@ def record_formulation(data: dict[str, Any], lot_id: str) -> Lot:
 
 
 @bp.post("/lots/<lot_id>/batch-steps", tags=["lots"])
-@roles_required("lab", action="record a batch-record step")
+@roles_required("lab", action=N_("record a batch-record step"))
 @bp.arguments(BatchStepIn)
 @bp.response(201, BatchStepOut)
 def record_step(data: dict[str, Any], lot_id: str) -> RowWith:
@@ -175,7 +176,7 @@ def record_step(data: dict[str, Any], lot_id: str) -> RowWith:
 
 
 @bp.post("/lots/<lot_id>/batch-steps/<int:step_id>/verify", tags=["lots"])
-@roles_required("lab", "qa", action="verify a batch-record step")
+@roles_required("lab", "qa", action=N_("verify a batch-record step"))
 @bp.arguments(VerifyStepIn)
 @bp.response(201, VerifyStepOut)
 def verify_step(data: dict[str, Any], lot_id: str, step_id: int) -> RowWith:
@@ -209,7 +210,7 @@ def _bag(bag: Bag, lot_number: str | None, **more: Any) -> RowWith:
 
 
 @bp.post("/lots/<lot_id>/bags", tags=["bags"])
-@roles_required("lab", action="fill bags")
+@roles_required("lab", action=N_("fill bags"))
 @bp.arguments(FillIn)
 @bp.response(201, FilledOut)
 def fill_bags(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
@@ -219,7 +220,7 @@ def fill_bags(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
 
 
 @bp.post("/lots/<lot_id>/named-doses", tags=["bags"])
-@roles_required("lab", action="fill bags")
+@roles_required("lab", action=N_("fill bags"))
 @bp.arguments(NamedPreviewIn)
 @bp.response(200, NamedPreviewOut)
 def preview_named_doses(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
@@ -229,7 +230,7 @@ def preview_named_doses(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
 
 
 @bp.post("/placebo-bags", tags=["bags"])
-@roles_required("lab", action="fill placebo bags")
+@roles_required("lab", action=N_("fill placebo bags"))
 @bp.arguments(PlaceboIn)
 @bp.response(201, FilledOut)
 def fill_placebo(data: dict[str, Any]) -> dict[str, Any]:

@@ -231,7 +231,7 @@ def preview_named(session: Session, *, lot_number: str, named: Any, settings: Fi
 
 
 def _fill_reasons(session: Session, lot: Lot, entry: FillInput, doses: list[NamedDose]) -> list[Reason]:
-    reasons = not_in_process(lot, translated(N_("be filled")))
+    reasons = not_in_process(lot, N_("be filled"))
     if lot.purpose != "dosing":
         reasons.append(Reason(LOT_FOR_BANK, lot_number=lot.lot_number))
     if lot.formulated_cells_per_ml is None or lot.formulated_volume_ml is None:
@@ -266,7 +266,7 @@ def fill_bags(session: Session, *, actor: Actor, lot_number: str, data: Mapping[
     cells are the formulated concentration times its volume. ``now`` is the clock the fill time and the
     expiry are checked against; only the demo passes it, for the fills of its past infusions.
     """
-    require_role(actor.roles, "lab", action="fill bags")
+    require_role(actor.roles, "lab", action=N_("fill bags"))
     entry = parse_fill(data, shelf_life=settings.shelf_life, frozen_shelf_life=settings.frozen_shelf_life,
                        now=now or utcnow())
     lot = lock_lot(session, lot_number)
@@ -334,7 +334,7 @@ def fill_placebo(session: Session, *, actor: Actor, data: Mapping[str, Any], set
     do not wait for a QA lot release. Their traceability is the same as UC-MSC bags: DIN, product
     code, division, custody from ``filled`` on, and an audit entry per bag.
     """
-    require_role(actor.roles, "lab", action="fill placebo bags")
+    require_role(actor.roles, "lab", action=N_("fill placebo bags"))
     entry: PlaceboInput = parse_placebo(data, default_volume_ml=settings.placebo_volume_ml,
                                         shelf_life=settings.placebo_shelf_life, now=now or utcnow())
     saline, reasons = materials.check_reference(

@@ -164,7 +164,7 @@ def record_step(session: Session, *, actor: Actor, lot_number: str, data: Mappin
                 steps: Sequence[StepDef] = DEFAULT_STEPS, gs_substitute: str = "") -> BatchStep:
     """The lab records an SOP step it performed (``POST /lots/{id}/batch-steps``); the actor is the performer.
     ``materials`` in ``data``: the material lots used at the step, scanned, with the quantities (``materials``)."""
-    require_role(actor.roles, "lab", action="record a batch-record step")
+    require_role(actor.roles, "lab", action=N_("record a batch-record step"))
     entry = parse_step(data, steps)
     used = materials.parse_entries(data.get("materials"))
     lot = lock_lot(session, lot_number)
@@ -210,7 +210,7 @@ def _verification_reasons(session: Session, actor: Actor, lot: Lot, step: BatchS
 def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int,
                 signature: signatures.SignatureInput, policy: Policy) -> BatchStepVerification:
     """A second person (lab or QA) verifies a step by e-signature; never the person who performed it."""
-    require_role(actor.roles, "lab", "qa", action="verify a batch-record step")
+    require_role(actor.roles, "lab", "qa", action=N_("verify a batch-record step"))
     lot = lock_lot(session, lot_number)
     step = session.get(BatchStep, step_id)
     if step is None or step.lot_id != lot.id:
@@ -221,7 +221,7 @@ def verify_step(session: Session, *, actor: Actor, lot_number: str, step_id: int
         raise Refused(reasons)
     signed = signatures.sign(session, signature, record_type="batch_step", record_id=step.id,
                              content=step_content(lot, step), policy=policy, meanings=("verified",),
-                             roles=("lab", "qa"), action="verify a batch-record step")
+                             roles=("lab", "qa"), action=N_("verify a batch-record step"))
     row = BatchStepVerification(step_id=step.id, verified_by=signed.user_id, signature_id=signed.id,
                                 verified_at=signed.signed_at)
     session.add(row)

@@ -87,7 +87,7 @@ def register_collection(session: Session, *, actor: Actor, data: Mapping[str, An
                         ranges: Mapping[str, Any]) -> Collection:
     """Register a cord: decide the donor's eligibility (``pending`` while results are still to come), issue its
     DIN and open its chain of custody."""
-    require_role(actor.roles, "lab", action="register a cord collection")
+    require_role(actor.roles, "lab", action=N_("register a cord collection"))
     entry = parse_collection(data)
     verdict = donor.assess_donor(entry.screening, consent_obtained=entry.consent_obtained,
                                  specimen_collected_at=entry.specimen_collected_at, collected_at=entry.collected_at,

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from cellchain.audit import signatures, trail
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.words import N_, translated
+from cellchain.core.words.sentences import sentence
 from cellchain.manufacturing import lookups
 from cellchain.manufacturing.models import Collection, DonorResult, Lot
 from cellchain.manufacturing.rules import donor
@@ -67,7 +68,7 @@ def record_registered(session: Session, *, actor: Actor, collection: Collection)
 
 def enter_result(session: Session, *, actor: Actor, din: Any, data: Mapping[str, Any], today: date) -> Entered:
     """Enter one result as it arrives; re-decide the cord; a positive one holds everything made from it."""
-    require_role(actor.roles, *ENTERERS, action="enter a donor result")
+    require_role(actor.roles, *ENTERERS, action=N_("enter a donor result"))
     entry = donor.parse_result_entry(data, today=today)
     row = _cord(session, din)
     result = DonorResult(collection_id=row.id, test=entry.test, result=entry.result, result_date=entry.result_date,
@@ -104,11 +105,10 @@ def hold_and_tell(session: Session, *, actor: Actor, collection: Collection, res
     """The one call a late positive result makes: hold the donor's collection, which holds everything derived
     from it (docs/rules.md, "Quality: holds"), then tell the people who must act (QA, the investigators for
     the look-back, the lab). A cord already on an open hold keeps it: a second positive adds no hold."""
-    cause = (f"late positive maternal {result.test} result {result.id} on cord {collection.din} "
-             f"({result.laboratory}, {result.result_date})")
+    cause = sentence("donor_late_positive", test=result.test, result_id=result.id, din=collection.din,
+                     laboratory=result.laboratory, date=result.result_date)
     already = holds.open_hold_on(session, "collection", collection.id)
-    raised = [] if already is not None else [
-        holds.place_hold(session, "collection", collection.id, cause[:holds.MAX_CAUSE], actor)]
+    raised = [] if already is not None else [holds.place_hold(session, "collection", collection.id, cause, actor)]
     numbers = list(session.exec(select(Lot.lot_number).where(Lot.collection_id == collection.id).order_by(Lot.id)))
     values = {"test": result.test, "din": collection.din, "laboratory": result.laboratory,
               "date": result.result_date, "lots": ", ".join(numbers)}
@@ -138,7 +138,7 @@ def determination_content(row: Collection, results: list[DonorResult]) -> dict[s
 def sign_determination(session: Session, *, actor: Actor, din: Any, signature: signatures.SignatureInput,
                        policy: Policy) -> Collection:
     """The investigator signs a pending cord eligible (meaning ``approved``) once every required result is in."""
-    require_role(actor.roles, "investigator", action="sign a donor eligibility determination")
+    require_role(actor.roles, "investigator", action=N_("sign a donor eligibility determination"))
     row = _cord(session, din)
     verdict = _assess(row, row.screening)
     reasons = donor.guard_determination(row.eligibility, verdict)
@@ -147,7 +147,7 @@ def sign_determination(session: Session, *, actor: Actor, din: Any, signature: s
     signed = signatures.sign(session, signature, record_type="collection", record_id=row.id,
                              content=determination_content(row, results_of(session, row)), policy=policy,
                              meanings=("approved",), roles=("investigator",),
-                             action="sign a donor eligibility determination", typist=actor)
+                             action=N_("sign a donor eligibility determination"), typist=actor)
     row.eligibility, row.eligibility_reasons, row.determination_signature_id = "eligible", [], signed.id
     session.add(row)
     session.flush()

@@ -18,10 +18,12 @@ from typing import Any
 from sqlmodel import Session, select
 
 from cellchain.audit import trail
+from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.equipment import usage
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing import batch, lookups
 from cellchain.manufacturing.lot_access import effective_passages, get_lot, lock_lot, moment, not_in_process, people
@@ -101,7 +103,7 @@ def start_lot(session: Session, *, actor: Actor, collection_din: Any, started_at
     given here as ``dosing_from_cord``). ``started_at`` (default now) lets a lot begun before it was
     entered be recorded at its real time; it cannot be in the future or before the cord was collected.
     """
-    require_role(actor.roles, "lab", action="start a lot")
+    require_role(actor.roles, "lab", action=N_("start a lot"))
     started = moment({"started_at": started_at}, "started_at", default=utcnow())
     use = purpose_of(purpose)
     collection = _locked_collection(session, collection_din)
@@ -151,7 +153,7 @@ def start_lot_from_vial(session: Session, *, actor: Actor, collection_id: int, v
     Its passages continue from the bank's (``first_passage`` is the bank's passage + 1) and its population
     doublings add to the bank's, so the passage limit and the doublings count from the cord.
     """
-    require_role(actor.roles, "lab", action="start a lot")
+    require_role(actor.roles, "lab", action=N_("start a lot"))
     collection = session.exec(select(Collection).where(Collection.id == collection_id).with_for_update()).one()
     return _new_lot(session, actor=actor, collection=collection, lot_number=next_lot_number(session, collection),
                     purpose=purpose_of(purpose), started_at=started_at, source_vial_id=vial_id,
@@ -196,11 +198,11 @@ def _passage_order(collection: Collection, previous: Passage | None, entry: expa
 def record_passage(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any],
                    limit: int = expansion.DEFAULT_PASSAGE_LIMIT) -> Passage:
     """Record the next passage (P0, P1 ...), its doublings and their running total; also its batch step."""
-    require_role(actor.roles, "lab", action="record a passage")
+    require_role(actor.roles, "lab", action=N_("record a passage"))
     entry = parse_passage(data)
     lot = lock_lot(session, lot_number)
     existing = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, translated(N_("take a passage")))
+    reasons = not_in_process(lot, N_("take a passage"))
     try:
         expansion.guard_next_passage([p.number for p in existing], entry.number, limit=limit,
                                      first=lot.first_passage)
@@ -249,12 +251,12 @@ def _positive(value: Any, name: str, unit: str) -> float:
 
 def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The final harvest after the last passage: the cell count formulation and fill draw on."""
-    require_role(actor.roles, "lab", action="record a harvest")
+    require_role(actor.roles, "lab", action=N_("record a harvest"))
     values = read_fields({"harvested_cells": lambda: _whole_cells(data.get("harvested_cells"), "harvested_cells"),
                     "harvested_at": lambda: moment(data, "harvested_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
     passages = effective_passages(session, lot.id)
-    reasons = not_in_process(lot, translated(N_("be harvested")))
+    reasons = not_in_process(lot, N_("be harvested"))
     if not passages:
         reasons.append(Reason(NO_PASSAGE))
     elif values["harvested_at"] < passages[-1].seeded_at:
@@ -274,12 +276,12 @@ def record_harvest(session: Session, *, actor: Actor, lot_number: str, data: Map
 
 def record_formulation(session: Session, *, actor: Actor, lot_number: str, data: Mapping[str, Any]) -> Lot:
     """The formulated concentration and volume; together they cannot hold more cells than were harvested."""
-    require_role(actor.roles, "lab", action="record a formulation")
+    require_role(actor.roles, "lab", action=N_("record a formulation"))
     values = read_fields({"cells_per_ml": lambda: _positive(data.get("cells_per_ml"), "cells_per_ml", "cells per ml"),
                     "volume_ml": lambda: _positive(data.get("volume_ml"), "volume_ml", "ml"),
                     "performed_at": lambda: moment(data, "performed_at", default=utcnow())})
     lot = lock_lot(session, lot_number)
-    reasons = not_in_process(lot, translated(N_("be formulated")))
+    reasons = not_in_process(lot, N_("be formulated"))
     total = values["cells_per_ml"] * values["volume_ml"]
     if lot.harvested_cells is None:
         reasons.append(Reason(NOT_HARVESTED))
@@ -301,6 +303,25 @@ def record_formulation(session: Session, *, actor: Actor, lot_number: str, data:
 
 
 @dataclass(frozen=True)
+class Thaw:
+    """The vial a lot was thawed from, as its batch record shows it: who thawed it when, the viability after
+    the thaw and the instruments the thaw used (docs/rules.md, "Equipment")."""
+
+    vial: Vial
+    bank: CellBank
+    instruments: tuple[usage.Used, ...] = ()
+
+
+def thaw_of(session: Session, lot: Lot) -> Thaw | None:
+    """The thaw that started ``lot`` (None for a lot started from its cord)."""
+    vial = session.get(Vial, lot.source_vial_id) if lot.source_vial_id else None
+    if vial is None:
+        return None
+    used = usage.uses_by_vial(session, [vial.id]).get(vial.id, ())
+    return Thaw(vial, session.get(CellBank, vial.bank_id), tuple(used))
+
+
+@dataclass(frozen=True)
 class LotView:
     """Everything a lot page, the lot API and the batch record PDF show, read in one place."""
 
@@ -313,6 +334,7 @@ class LotView:
     people: dict[int, User]
     # the lot's labels: printed in all, applied, voided, destroyed, not yet accounted for (batch.label_tally)
     labels: dict[str, int] = field(default_factory=dict)
+    thaw: Thaw | None = None  # the vial the lot was thawed from
 
     @property
     def cumulative_doublings(self) -> float:
@@ -350,9 +372,12 @@ def lot_view(session: Session, lot_number: str, steps: Sequence[StepDef] = DEFAU
     record = batch.batch_record(session, lot, steps)
     ids = {lot.created_by, *(p.recorded_by for p in passages), *(r.result.recorded_by for r in results)}
     ids |= {e.step.performed_by for e in record.entries}
+    thaw = thaw_of(session, lot)
+    if thaw is not None:
+        ids.add(thaw.vial.thawed_by)
     labels = batch.label_tally(batch.labels_of_lots(session, [lot.id])[lot.id])
     return LotView(lot, session.get(Collection, lot.collection_id), passages, bags, results, record,
-                   people(session, ids), labels)
+                   people(session, ids), labels, thaw)
 
 
 def lots_with_status(session: Session, status: str) -> list[Lot]:

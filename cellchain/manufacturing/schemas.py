@@ -243,6 +243,16 @@ class BatchRecordSchema(Schema):
     missing = fields.List(fields.Nested(ReasonSchema), metadata={"description": "what the record still lacks"})
 
 
+class ThawSchema(Schema):
+    """The vial a lot was thawed from and the instruments the thaw used."""
+
+    vial_code = fields.String(required=True, attribute="vial.vial_code")
+    bank_code = fields.String(required=True, attribute="bank.bank_code")
+    thawed_at = UtcDateTime(attribute="vial.thawed_at")
+    post_thaw_viability_pct = fields.Float(attribute="vial.post_thaw_viability_pct")
+    instruments = fields.List(fields.Nested(UsedSchema))
+
+
 class LotOut(Schema):
     """A lot with its passages, harvest, formulation, QC results, bags and batch record."""
 
@@ -263,6 +273,8 @@ class LotOut(Schema):
     qc_results = fields.List(fields.Nested(QcResultSchema))
     bags = fields.Pluck("BagOut", "bag_id", many=True, metadata={"description": "bag ids"})
     batch_record = fields.Nested(BatchRecordSchema, attribute="record")
+    thaw = fields.Nested(ThawSchema, allow_none=True, metadata={"description": "a lot thawed from a bank vial: "
+                                                                              "the vial and its thaw"})
 
 
 # --- bags -------------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, Refused
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note, notes
 from cellchain.core.words.numbers import cells
 from cellchain.labelling import record_codes
@@ -69,13 +70,13 @@ def _index_page(status: int = 200, fields: dict | None = None, **_: Any):
 
 
 @bp.route("/")
-@roles_required(*VIEWERS, action="open the lab")
+@roles_required(*VIEWERS, action=N_("open the lab"))
 def index():
     return _index_page()
 
 
 @bp.route("/open")
-@roles_required(*VIEWERS, action="open a scanned item")
+@roles_required(*VIEWERS, action=N_("open a scanned item"))
 def open_scan():
     raw = request.args.get("scan", "")
 
@@ -100,13 +101,13 @@ def _new_collection(refusal: Refusal | None = None, form: CollectionForm | None 
 
 
 @bp.route("/collections/new")
-@roles_required("lab", action="register a cord collection")
+@roles_required("lab", action=N_("register a cord collection"))
 def new_collection():
     return _new_collection()
 
 
 @bp.route("/collections", methods=["POST"])
-@roles_required("lab", action="register a cord collection")
+@roles_required("lab", action=N_("register a cord collection"))
 def register_collection():
     cfg = current_app.config
     form = CollectionForm()
@@ -136,13 +137,13 @@ def _collection_page(din: str, refusal: Refusal | None = None, form: PageForm | 
 
 
 @bp.route("/collections/<din>")
-@roles_required(*COLLECTION_VIEWERS, action="see a cord collection")
+@roles_required(*COLLECTION_VIEWERS, action=N_("see a cord collection"))
 def collection(din: str):
     return _collection_page(din)
 
 
 @bp.route("/collections/<din>/handover", methods=["POST"])
-@roles_required("lab", action="record a cord's hand-over")
+@roles_required("lab", action=N_("record a cord's hand-over"))
 def handover(din: str):
     form = HandoverForm()
 
@@ -160,7 +161,7 @@ def handover(din: str):
 
 
 @bp.route("/collections/<din>/donor-results", methods=["POST"])
-@roles_required(*donor_results.ENTERERS, action="enter a donor result")
+@roles_required(*donor_results.ENTERERS, action=N_("enter a donor result"))
 def enter_donor_result(din: str):
     form = DonorResultForm()
 
@@ -177,7 +178,7 @@ def enter_donor_result(din: str):
 
 
 @bp.route("/collections/<din>/determination", methods=["POST"])
-@roles_required("investigator", action="sign a donor eligibility determination")
+@roles_required("investigator", action=N_("sign a donor eligibility determination"))
 def sign_determination(din: str):
     form = DeterminationForm()
 
@@ -191,7 +192,7 @@ def sign_determination(din: str):
 
 
 @bp.route("/collections/<din>/lot", methods=["POST"])
-@roles_required("lab", action="start a lot")
+@roles_required("lab", action=N_("start a lot"))
 def start_lot(din: str):
     def start():
         lot = lots.start_lot(db.session(), actor=current_user(), collection_din=din,
@@ -245,7 +246,7 @@ def _lot_page(lot_id: str, refusal: Refusal | None = None, form: PageForm | None
 
 
 @bp.route("/lots/<lot_id>")
-@roles_required(*VIEWERS, action="see a lot")
+@roles_required(*VIEWERS, action=N_("see a lot"))
 def lot(lot_id: str):
     """The lot's page; ``?preview=1&named=...`` (with the rest of the fill form as typed) also shows each
     named bag's computed volume: a GET, so reload and back never ask to send anything again."""
@@ -272,7 +273,7 @@ def _preview_page(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/growth.svg")
-@roles_required(*VIEWERS, action="see a lot's growth curve")
+@roles_required(*VIEWERS, action=N_("see a lot's growth curve"))
 def growth(lot_id: str):
     view = lots.lot_view(db.session(), lot_id, batch_steps())
     points = [GrowthPoint(p.number, p.harvested_cells, p.cumulative_doublings) for p in view.passages]
@@ -290,7 +291,7 @@ def _lot_form(lot_id: str, section: str, form: PageForm, action: Callable[[], st
 
 
 @bp.route("/lots/<lot_id>/passages", methods=["POST"])
-@roles_required("lab", action="record a passage")
+@roles_required("lab", action=N_("record a passage"))
 def record_passage(lot_id: str):
     form = PassageForm()
 
@@ -304,7 +305,7 @@ def record_passage(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/batch-steps", methods=["POST"])
-@roles_required("lab", action="record a batch-record step")
+@roles_required("lab", action=N_("record a batch-record step"))
 def record_step(lot_id: str):
     form = StepForm()
 
@@ -318,7 +319,7 @@ def record_step(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/batch-steps/<int:step_id>/verify", methods=["POST"])
-@roles_required("lab", "qa", action="verify a batch-record step")
+@roles_required("lab", "qa", action=N_("verify a batch-record step"))
 def verify_step(lot_id: str, step_id: int):
     form = VerifyStepForm()
 
@@ -331,7 +332,7 @@ def verify_step(lot_id: str, step_id: int):
 
 
 @bp.route("/lots/<lot_id>/harvest", methods=["POST"])
-@roles_required("lab", action="record a harvest")
+@roles_required("lab", action=N_("record a harvest"))
 def record_harvest(lot_id: str):
     form = HarvestForm()
 
@@ -343,7 +344,7 @@ def record_harvest(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/formulation", methods=["POST"])
-@roles_required("lab", action="record a formulation")
+@roles_required("lab", action=N_("record a formulation"))
 def record_formulation(lot_id: str):
     form = FormulationForm()
 
@@ -356,7 +357,7 @@ def record_formulation(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/bags", methods=["POST"])
-@roles_required("lab", action="fill bags")
+@roles_required("lab", action=N_("fill bags"))
 def fill_bags(lot_id: str):
     """Fill the lot. The "preview" button goes on to the lot page's GET with what was typed (see ``lot``):
     the preview writes nothing, so it is a page to reload, not a post to send again."""
@@ -378,7 +379,7 @@ def fill_bags(lot_id: str):
 
 
 @bp.route("/bags")
-@roles_required(*VIEWERS, action="see bags")
+@roles_required(*VIEWERS, action=N_("see bags"))
 def bag_list():
     args = request.args
     page = bags.list_bags(db.session(), status=args.get("status") or None, lot_number=args.get("lot_id") or None,
@@ -387,7 +388,7 @@ def bag_list():
 
 
 @bp.route("/bags/<bag_id>")
-@roles_required(*VIEWERS, action="see a bag")
+@roles_required(*VIEWERS, action=N_("see a bag"))
 def bag(bag_id: str):
     session = db.session()
     view = bags.bag_view(session, bag_id, tz=site_zone())
@@ -404,13 +405,13 @@ def _placebo_page(refusal: Refusal | None = None, form: PlaceboForm | None = Non
 
 
 @bp.route("/placebo")
-@roles_required("lab", action="fill placebo bags")
+@roles_required("lab", action=N_("fill placebo bags"))
 def placebo():
     return _placebo_page()
 
 
 @bp.route("/placebo", methods=["POST"])
-@roles_required("lab", action="fill placebo bags")
+@roles_required("lab", action=N_("fill placebo bags"))
 def fill_placebo():
     form = PlaceboForm()
 

@@ -12,8 +12,11 @@ from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.materials import catalogue, decisions, steps
 from cellchain.materials.schemas import (
+    CertificateIn,
+    MaterialCertificateSchema,
     MaterialDecisionIn,
     MaterialIn,
     MaterialLotSchema,
@@ -32,7 +35,7 @@ READERS = ("lab", "qc", "qa", "auditor")
 
 
 @bp.post("/materials", tags=TAGS)
-@roles_required("qc", "qa", action="add a material to the catalogue")
+@roles_required("qc", "qa", action=N_("add a material to the catalogue"))
 @bp.arguments(MaterialIn)
 @bp.response(201, MaterialSchema)
 def create_material(data: dict[str, Any]) -> Any:
@@ -41,7 +44,7 @@ def create_material(data: dict[str, Any]) -> Any:
 
 
 @bp.get("/materials", tags=TAGS)
-@roles_required(*READERS, action="read the catalogue of materials")
+@roles_required(*READERS, action=N_("read the catalogue of materials"))
 @bp.response(200, MaterialsOut)
 def list_materials() -> dict[str, Any]:
     """The catalogue of materials"""
@@ -49,7 +52,7 @@ def list_materials() -> dict[str, Any]:
 
 
 @bp.post("/material-lots", tags=TAGS)
-@roles_required(*catalogue.RECEIVERS, action="receive a material lot")
+@roles_required(*catalogue.RECEIVERS, action=N_("receive a material lot"))
 @bp.arguments(ReceiveIn)
 @bp.response(201, MaterialLotSchema)
 def receive_lot(data: dict[str, Any]) -> decisions.LotDetail:
@@ -61,7 +64,7 @@ def receive_lot(data: dict[str, Any]) -> decisions.LotDetail:
 
 
 @bp.get("/material-lots", tags=TAGS)
-@roles_required(*READERS, action="read the material lots")
+@roles_required(*READERS, action=N_("read the material lots"))
 @bp.arguments(MaterialLotsQuery, location="query")
 @bp.response(200, MaterialLotsOut)
 def list_lots(query: dict[str, Any]) -> dict[str, Any]:
@@ -71,52 +74,64 @@ def list_lots(query: dict[str, Any]) -> dict[str, Any]:
             "next": next_cursor(page)}
 
 
-@bp.get("/material-lots/<code>", tags=TAGS)
-@roles_required(*READERS, action="read a material lot")
+@bp.get("/material-lots/<material_code>", tags=TAGS)
+@roles_required(*READERS, action=N_("read a material lot"))
 @bp.response(200, MaterialLotSchema)
-def get_lot(code: str) -> decisions.LotDetail:
+def get_lot(material_code: str) -> decisions.LotDetail:
     """A material lot: its material, status and signed decision, certificates and every use"""
-    return decisions.detail(db.session(), code)
+    return decisions.detail(db.session(), material_code)
 
 
-def _decide(code: str, data: dict[str, Any], decision: str) -> decisions.LotDetail:
+def _decide(material_code: str, data: dict[str, Any], decision: str) -> decisions.LotDetail:
     session = db.session()
-    decisions.decide(session, actor=current_user(), code=code, decision=decision,
+    decisions.decide(session, actor=current_user(), code=material_code, decision=decision,
                      signature=signatures.parse_signature(data.get("signature")), reason=data.get("reason"),
                      policy=policy())
-    return decisions.detail(session, code)
+    return decisions.detail(session, material_code)
 
 
-@bp.post("/material-lots/<code>/release", tags=TAGS)
-@roles_required(*decisions.DECIDERS, action="release a material lot")
+@bp.post("/material-lots/<material_code>/release", tags=TAGS)
+@roles_required(*decisions.DECIDERS, action=N_("release a material lot"))
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
-def release_lot(data: dict[str, Any], code: str) -> decisions.LotDetail:
+def release_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
     """QC or QA releases a lot in quarantine for use (e-signature, meaning released); not its receiver"""
-    return _decide(code, data, "release")
+    return _decide(material_code, data, "release")
 
 
-@bp.post("/material-lots/<code>/reject", tags=TAGS)
-@roles_required(*decisions.DECIDERS, action="reject a material lot")
+@bp.post("/material-lots/<material_code>/reject", tags=TAGS)
+@roles_required(*decisions.DECIDERS, action=N_("reject a material lot"))
 @bp.arguments(MaterialDecisionIn)
 @bp.response(200, MaterialLotSchema)
-def reject_lot(data: dict[str, Any], code: str) -> decisions.LotDetail:
+def reject_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
     """QC or QA rejects a lot in quarantine (e-signature, meaning rejected, and a reason)"""
-    return _decide(code, data, "reject")
+    return _decide(material_code, data, "reject")
 
 
-@bp.get("/material-lots/<code>/certificates/<int:certificate_id>", tags=TAGS)
-@roles_required(*READERS, action="read a certificate of analysis")
+@bp.post("/material-lots/<material_code>/certificates", tags=TAGS)
+@roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
+@bp.arguments(CertificateIn, location="files")
+@bp.response(201, MaterialCertificateSchema)
+def attach_certificate(data: dict[str, Any], material_code: str) -> Any:
+    """Attach the supplier's certificate of analysis to a lot (a PDF, ``multipart/form-data`` part
+    ``certificate``); the same operation as the lot's page, its SHA-256 kept in the audit trail"""
+    upload = data["certificate"]
+    return catalogue.attach_certificate(db.session(), actor=current_user(), code=material_code,
+                                        filename=getattr(upload, "filename", None), content=upload.read())
+
+
+@bp.get("/material-lots/<material_code>/certificates/<int:certificate_id>", tags=TAGS)
+@roles_required(*READERS, action=N_("read a certificate of analysis"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The certificate of analysis as uploaded")
-def certificate(code: str, certificate_id: int) -> Response:
+def certificate(material_code: str, certificate_id: int) -> Response:
     """The certificate of analysis kept with the lot (its SHA-256 is in the lot's record)"""
-    row = catalogue.certificate(db.session(), code, certificate_id)
+    row = catalogue.certificate(db.session(), material_code, certificate_id)
     return Response(row.content, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{row.sha256[:12]}.pdf"'})
 
 
 @bp.post("/lots/<lot_id>/batch-steps/<int:step_id>/materials", tags=TAGS)
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 @bp.arguments(StepMaterialsIn)
 @bp.response(201, StepMaterialsOut)
 def step_materials(data: dict[str, Any], lot_id: str, step_id: int) -> dict[str, Any]:

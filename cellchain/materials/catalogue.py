@@ -21,6 +21,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
+from cellchain.core.words import N_
 from cellchain.identifiers import gs1
 from cellchain.materials.models import (
     MATERIAL_KINDS,
@@ -79,7 +80,7 @@ def _kind(value: Any) -> str:
 
 def create_material(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> Material:
     """Add a material to the catalogue (QA or QC keep it); audited."""
-    require_role(actor.roles, "qa", "qc", action="add a material to the catalogue")
+    require_role(actor.roles, "qa", "qc", action=N_("add a material to the catalogue"))
     values = read_fields({
         "name": lambda: _text(data, "name", 120), "supplier": lambda: _text(data, "supplier", 120),
         "catalogue_number": lambda: _text(data, "catalogue_number", 40), "gtin": lambda: _gtin(data.get("gtin")),
@@ -193,7 +194,7 @@ def _next_code(session: Session) -> str:
 
 def receive(session: Session, *, actor: Actor, data: Mapping[str, Any], gs_substitute: str = "") -> MaterialLot:
     """Receive a lot into quarantine (``POST /material-lots``), from a supplier's GS1 scan and/or typed fields."""
-    require_role(actor.roles, *RECEIVERS, action="receive a material lot")
+    require_role(actor.roles, *RECEIVERS, action=N_("receive a material lot"))
     scanned = _from_scan(session, data, gs_substitute)
     merged = {**scanned, **{k: v for k, v in data.items() if v not in (None, "")}}
     values = read_fields({
@@ -236,7 +237,7 @@ def _unit(value: Any) -> str:
 def attach_certificate(session: Session, *, actor: Actor, code: str, filename: Any,
                        content: Any) -> MaterialCertificate:
     """Keep the supplier's certificate of analysis (a PDF) with the lot; its SHA-256 goes into the trail."""
-    require_role(actor.roles, *RECEIVERS, action="attach a certificate of analysis")
+    require_role(actor.roles, *RECEIVERS, action=N_("attach a certificate of analysis"))
     lot = lot_by_code(session, code)
     if not isinstance(content, bytes) or not content.startswith(b"%PDF-") or len(content) > MAX_CERTIFICATE:
         raise Invalid({"certificate": f"a PDF file of up to {MAX_CERTIFICATE // (1024 * 1024)} MB"})

@@ -13,6 +13,7 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.schemas import RowWith
+from cellchain.core.words import N_
 from cellchain.manufacturing.models import Lot
 from cellchain.materials import usage
 from cellchain.materials.catalogue import certificates, lot_by_code
@@ -27,6 +28,8 @@ RECEIVER_NOT_RELEASER = "material_receiver_not_releaser"
 SIGNER_NOT_ACTOR = "signer_not_actor"
 MAX_REASON = 2000
 DECISIONS = {"release": ("released", "released"), "reject": ("rejected", "rejected")}
+# What a refused person was trying to do, as the refusal names it (docs/architecture.md, "Languages").
+DECISION_ACTIONS = {"release": N_("release a material lot"), "reject": N_("reject a material lot")}
 
 
 def content(lot: MaterialLot, material: Material) -> dict[str, Any]:
@@ -39,7 +42,7 @@ def content(lot: MaterialLot, material: Material) -> dict[str, Any]:
 def decide(session: Session, *, actor: Actor, code: str, decision: str, signature: signatures.SignatureInput,
            reason: Any, policy: Policy) -> MaterialLot:
     """Release (meaning ``released``) or reject (meaning ``rejected``, with a reason) a lot in quarantine."""
-    require_role(actor.roles, *DECIDERS, action=f"{decision} a material lot")
+    require_role(actor.roles, *DECIDERS, action=DECISION_ACTIONS.get(decision, N_("decide a material lot")))
     status, meaning = DECISIONS[decision]
     text = reason.strip() if isinstance(reason, str) else ""
     if decision == "reject" and not text:
@@ -62,7 +65,7 @@ def decide(session: Session, *, actor: Actor, code: str, decision: str, signatur
     material = session.get(Material, lot.material_id)
     signed = signatures.sign(session, signature, record_type="material_lot", record_id=lot.id,
                              content=content(lot, material), policy=policy, meanings=(meaning,), roles=DECIDERS,
-                             action=f"{decision} a material lot")
+                             action=DECISION_ACTIONS.get(decision, N_("decide a material lot")))
     lot.status, lot.decided_at, lot.decided_by = status, signed.signed_at, actor.id
     lot.decision_signature_id, lot.decision_reason = signed.id, text or None
     session.add(lot)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
 
 from cellchain.core.schemas import (
@@ -60,6 +61,14 @@ class MaterialCertificateSchema(Schema):
     sha256 = fields.String(required=True)
     size = fields.Integer(required=True)
     uploaded_at = UtcDateTime(required=True)
+
+
+class CertificateIn(RequestSchema):
+    """A certificate of analysis sent as ``multipart/form-data``: its one part, ``certificate``, is the file."""
+
+    certificate = Upload(required=True, metadata={
+        "description": "the supplier's certificate of analysis: a PDF file of up to 10 MB (the request as a whole "
+                       "within the site's body limit); its SHA-256 goes into the lot's audit trail"})
 
 
 class MaterialUseSchema(Schema):

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import N_
 from cellchain.manufacturing.lot_access import lock_lot
 from cellchain.manufacturing.models import BatchStep, BatchStepVerification
 from cellchain.materials import usage
@@ -25,7 +26,7 @@ STEP_ALREADY_VERIFIED = "step_already_verified"
 def add_to_step(session: Session, *, actor: Actor, lot_number: str, step_id: Any, data: Mapping[str, Any],
                 tz: ZoneInfo | None = None, gs_substitute: str = "") -> list[MaterialUse]:
     """Record the material lots used at step ``step_id`` of the lot, used when the step was performed."""
-    require_role(actor.roles, "lab", action="record the material lots of a step")
+    require_role(actor.roles, "lab", action=N_("record the material lots of a step"))
     entries = usage.parse_entries(data.get("materials"))
     if not entries:
         raise Invalid({"materials": "scan at least one material lot and give the quantity used"})

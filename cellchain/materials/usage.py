@@ -72,7 +72,7 @@ def facts_of(session: Session, lots: Sequence[MaterialLot]) -> dict[int, rules.L
     return {lot.id: rules.LotFacts(lot.code, names[lot.material_id].name, names[lot.material_id].kind,
                                    lot.supplier_lot, lot.status, lot.expires_on, lot.quantity_left, lot.unit,
                                    held[lot.id].id if lot.id in held else None,
-                                   held[lot.id].cause if lot.id in held else None)
+                                   held[lot.id].cause_text if lot.id in held else None)
             for lot in lots}
 
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.materials import catalogue, decisions, steps
@@ -35,13 +36,13 @@ def _index(*, problem: Refusal | None = None, form=None, action: str = "") -> st
 
 
 @bp.route("/")
-@roles_required(*READERS, action="see the materials")
+@roles_required(*READERS, action=N_("see the materials"))
 def index():
     return _index()
 
 
 @bp.route("/", methods=["POST"])
-@roles_required("qc", "qa", action="add a material to the catalogue")
+@roles_required("qc", "qa", action=N_("add a material to the catalogue"))
 def create_material():
     form = MaterialForm()
 
@@ -54,78 +55,79 @@ def create_material():
 
 
 @bp.route("/lots", methods=["POST"])
-@roles_required(*catalogue.RECEIVERS, action="receive a material lot")
+@roles_required(*catalogue.RECEIVERS, action=N_("receive a material lot"))
 def receive():
     form = ReceiveForm()
 
     def take():
         row = catalogue.receive(db.session(), actor=current_user(), data=form.values(), gs_substitute=_substitute())
         flash(note("material_lot_received", code=row.code), "success")
-        return redirect(url_for("materials.lot", code=row.code))
+        return redirect(url_for("materials.lot", material_code=row.code))
 
     return submit(form, take, lambda refusal: _index(problem=refusal, form=form, action="receive"))
 
 
-def _lot(code: str, *, problem: Refusal | None = None, form=None, action: str = "") -> str:
+def _lot(material_code: str, *, problem: Refusal | None = None, form=None, action: str = "") -> str:
     user = current_user()
-    found = decisions.detail(db.session(), code)
+    found = decisions.detail(db.session(), material_code)
     return render_template("materials/lot.html", d=found, problem=problem, form=form or {}, action=action,
                            can_decide=user.has_role(*decisions.DECIDERS) and found.lot.status == "quarantine",
                            can_attach=user.has_role(*catalogue.RECEIVERS))
 
 
-@bp.route("/lots/<code>")
-@roles_required(*READERS, action="see a material lot")
-def lot(code: str):
-    return _lot(code)
+@bp.route("/lots/<material_code>")
+@roles_required(*READERS, action=N_("see a material lot"))
+def lot(material_code: str):
+    return _lot(material_code)
 
 
-@bp.route("/lots/<code>/certificates", methods=["POST"])
-@roles_required(*catalogue.RECEIVERS, action="attach a certificate of analysis")
-def attach(code: str):
+@bp.route("/lots/<material_code>/certificates", methods=["POST"])
+@roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
+def attach(material_code: str):
     form = CertificateForm()
 
     def keep():
         upload = form.certificate.data
         content = upload.read() if upload else None
-        catalogue.attach_certificate(db.session(), actor=current_user(), code=code,
+        catalogue.attach_certificate(db.session(), actor=current_user(), code=material_code,
                                      filename=getattr(upload, "filename", None), content=content)
-        flash(note("certificate_attached", code=code), "success")
-        return redirect(url_for("materials.lot", code=code))
+        flash(note("certificate_attached", code=material_code), "success")
+        return redirect(url_for("materials.lot", material_code=material_code))
 
-    return submit(form, keep, lambda refusal: _lot(code, problem=refusal, action="certificate"))
+    return submit(form, keep, lambda refusal: _lot(material_code, problem=refusal, action="certificate"))
 
 
-@bp.route("/lots/<code>/certificates/<int:certificate_id>")
-@roles_required(*READERS, action="read a certificate of analysis")
-def certificate(code: str, certificate_id: int):
-    row = catalogue.certificate(db.session(), code, certificate_id)
+@bp.route("/lots/<material_code>/certificates/<int:certificate_id>")
+@roles_required(*READERS, action=N_("read a certificate of analysis"))
+def certificate(material_code: str, certificate_id: int):
+    row = catalogue.certificate(db.session(), material_code, certificate_id)
     return Response(row.content, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{row.sha256[:12]}.pdf"'})
 
 
-def _decide(code: str, decision: str):
+def _decide(material_code: str, decision: str):
     form = DecisionForm()
 
     def sign():
-        decisions.decide(db.session(), actor=current_user(), code=code, decision=decision, signature=form.signature(),
+        decisions.decide(db.session(), actor=current_user(), code=material_code, decision=decision,
+                         signature=form.signature(),
                          reason=form.reason.data or "", policy=policy())
-        flash(note(DECISION_NOTES[decision], code=code), "success")
-        return redirect(url_for("materials.lot", code=code))
+        flash(note(DECISION_NOTES[decision], code=material_code), "success")
+        return redirect(url_for("materials.lot", material_code=material_code))
 
-    return submit(form, sign, lambda refusal: _lot(code, problem=refusal, form=form, action=decision))
-
-
-@bp.route("/lots/<code>/release", methods=["POST"])
-@roles_required(*decisions.DECIDERS, action="release a material lot")
-def release(code: str):
-    return _decide(code, "release")
+    return submit(form, sign, lambda refusal: _lot(material_code, problem=refusal, form=form, action=decision))
 
 
-@bp.route("/lots/<code>/reject", methods=["POST"])
-@roles_required(*decisions.DECIDERS, action="reject a material lot")
-def reject(code: str):
-    return _decide(code, "reject")
+@bp.route("/lots/<material_code>/release", methods=["POST"])
+@roles_required(*decisions.DECIDERS, action=N_("release a material lot"))
+def release(material_code: str):
+    return _decide(material_code, "release")
+
+
+@bp.route("/lots/<material_code>/reject", methods=["POST"])
+@roles_required(*decisions.DECIDERS, action=N_("reject a material lot"))
+def reject(material_code: str):
+    return _decide(material_code, "reject")
 
 
 def _step(lot_id: str, step_id: int, *, problem: Refusal | None = None, form=None):
@@ -135,13 +137,13 @@ def _step(lot_id: str, step_id: int, *, problem: Refusal | None = None, form=Non
 
 
 @bp.route("/steps/<lot_id>/<int:step_id>")
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 def step_materials(lot_id: str, step_id: int):
     return _step(lot_id, step_id)
 
 
 @bp.route("/steps/<lot_id>/<int:step_id>", methods=["POST"])
-@roles_required("lab", action="record the material lots of a step")
+@roles_required("lab", action=N_("record the material lots of a step"))
 def record_step_materials(lot_id: str, step_id: int):
     form = StepMaterialsForm()
 

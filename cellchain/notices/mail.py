@@ -27,6 +27,7 @@ from sqlmodel import Session, select
 from cellchain.core import db
 from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.notices.models import Notification, OutboxMail
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -198,7 +199,7 @@ def unsent(session: Session, page: db.PageRequest = db.FIRST_PAGE) -> db.Page:
 
 def retry(session: Session, *, actor: Actor, mail_id: int) -> OutboxMail:
     """Make an unsent mail due now and send it once this transaction commits (QA or an administrator)."""
-    require_role(actor.roles, *OUTBOX_ROLES, action="send a mail again")
+    require_role(actor.roles, *OUTBOX_ROLES, action=N_("send a mail again"))
     row = session.exec(select(OutboxMail).where(OutboxMail.id == mail_id).with_for_update()).first()
     if row is None:
         raise NotFound(f"no mail {mail_id} in the outbox")

@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.notices import inbox, mail
 from cellchain.people.security import current_user, login_required, roles_required
@@ -39,7 +40,7 @@ def read(notice_id: int):
 
 
 @bp.route("/outbox")
-@roles_required(*mail.OUTBOX_ROLES, action="see the mail outbox")
+@roles_required(*mail.OUTBOX_ROLES, action=N_("see the mail outbox"))
 def outbox():
     return _outbox_page()
 
@@ -51,7 +52,7 @@ def _outbox_page(problem: Refusal | None = None) -> str:
 
 
 @bp.route("/outbox/<int:mail_id>/retry", methods=["POST"])
-@roles_required(*mail.OUTBOX_ROLES, action="send a mail again")
+@roles_required(*mail.OUTBOX_ROLES, action=N_("send a mail again"))
 def retry(mail_id: int):
     def again():
         row = mail.retry(db.session(), actor=current_user(), mail_id=mail_id)

@@ -8,6 +8,7 @@ from flask_babel import gettext, ngettext
 
 from cellchain.core import db
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.manufacturing import batch
 from cellchain.overview import alerts, charts, dashboards
 from cellchain.people.security import current_user, login_required, roles_required
@@ -41,7 +42,7 @@ def index():
 
 
 @bp.route("/dashboard/infusions-per-week.svg")
-@roles_required(*CHART_ROLES, action="see infusions per week")
+@roles_required(*CHART_ROLES, action=N_("see infusions per week"))
 def infusions_per_week():
     """Completed infusions per ISO week (site time) over the last weeks, as an SVG bar chart."""
     zone = current_app.config["SITE_TIMEZONE"]
@@ -59,7 +60,7 @@ def infusions_per_week():
 
 
 @bp.route("/alerts")
-@roles_required(*alerts.ALERT_ROLES, action="see what needs attention")
+@roles_required(*alerts.ALERT_ROLES, action=N_("see what needs attention"))
 def alerts_page():
     """What needs attention now for the person's roles, each linking to where it is dealt with."""
     config, now = current_app.config, utcnow()

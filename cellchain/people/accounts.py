@@ -111,7 +111,7 @@ def create_user(session: Session, *, actor: Actor | None, username: str, full_na
     administrator signs (``role_grants.approve``). The command line runs on the server itself and gives
     them at once. Either way the roles must be a set one account may hold (``check_role_set``)."""
     if actor is not None:
-        require_role(actor.roles, "admin", action="create accounts")
+        require_role(actor.roles, "admin", action=N_("create accounts"))
     _validate_new(username, full_name, password, roles)
     check_role_set(roles, policy=policy)
     if find_user(session, username):
@@ -191,7 +191,7 @@ def login(session: Session, username: str, password: str, *, policy: Policy) -> 
 
 
 def unlock(session: Session, *, actor: Actor, user_id: int, reason: str) -> User:
-    require_role(actor.roles, "admin", action="unlock accounts")
+    require_role(actor.roles, "admin", action=N_("unlock accounts"))
     if not reason.strip():
         raise Invalid({"reason": translated(N_("say why the account is unlocked"))})
     user = get_user(session, user_id)
@@ -211,7 +211,7 @@ def set_roles(session: Session, *, actor: Actor, user_id: int, roles: list[str],
     """Change an account's roles. Taking roles away is done at once; anything that gives a role is a
     pending grant (returned) that takes effect only when a second administrator signs it. Nobody changes
     their own roles, and the new set must be one an account may hold."""
-    require_role(actor.roles, "admin", action="change roles")
+    require_role(actor.roles, "admin", action=N_("change roles"))
     user = get_user(session, user_id)
     fields = {}
     if roles_problem := _roles_problem(roles):
@@ -264,7 +264,7 @@ def request_grant(session: Session, *, actor: Actor, user: User, roles: Iterable
 
 
 def set_active(session: Session, *, actor: Actor, user_id: int, active: bool, reason: str) -> User:
-    require_role(actor.roles, "admin", action="deactivate accounts")
+    require_role(actor.roles, "admin", action=N_("deactivate accounts"))
     user = get_user(session, user_id)
     if user.id == actor.id and not active:
         raise Invalid({"active": translated(N_("you cannot deactivate your own account"))})
@@ -297,7 +297,7 @@ def _email(value: Any) -> str | None:
 
 def set_email(session: Session, *, actor: Actor, user_id: int, email: Any) -> User:
     """Where the person's notices are mailed (when SMTP is configured); empty clears it. Admin only, audited."""
-    require_role(actor.roles, "admin", action="change e-mail addresses")
+    require_role(actor.roles, "admin", action=N_("change e-mail addresses"))
     address = _email(email)
     user = get_user(session, user_id)
     old = user.email
@@ -395,7 +395,7 @@ def revoke_token(session: Session, *, actor: Actor, plain: str | None = None, to
     if token is None:
         raise NotFound("no such token")
     if token.user_id != actor.id:
-        require_role(actor.roles, "admin", action="revoke another person's token")
+        require_role(actor.roles, "admin", action=N_("revoke another person's token"))
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.add(token)

@@ -9,6 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, submit
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.people import accounts, directory, role_grants
 from cellchain.people.forms import ActiveForm, ApproveGrantForm, CreateUserForm, EmailForm, ReasonForm, RolesForm
@@ -29,7 +30,7 @@ def _users_page(problem: Refusal | None = None, form: PageForm | None = None) ->
 
 
 @bp.route("/users")
-@roles_required("admin", action="manage accounts")
+@roles_required("admin", action=N_("manage accounts"))
 def users():
     return _users_page()
 
@@ -44,7 +45,7 @@ def _change(form: PageForm, change: Callable[[], Any]):
 
 
 @bp.route("/users", methods=["POST"])
-@roles_required("admin", action="create accounts")
+@roles_required("admin", action=N_("create accounts"))
 def create_user():
     form = CreateUserForm()
 
@@ -58,7 +59,7 @@ def create_user():
 
 
 @bp.route("/users/<int:user_id>/unlock", methods=["POST"])
-@roles_required("admin", action="unlock accounts")
+@roles_required("admin", action=N_("unlock accounts"))
 def unlock(user_id: int):
     form = ReasonForm()
 
@@ -70,7 +71,7 @@ def unlock(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/roles", methods=["POST"])
-@roles_required("admin", action="change roles")
+@roles_required("admin", action=N_("change roles"))
 def set_roles(user_id: int):
     form = RolesForm()
 
@@ -86,7 +87,7 @@ def set_roles(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
-@roles_required("admin", action="deactivate accounts")
+@roles_required("admin", action=N_("deactivate accounts"))
 def set_active(user_id: int):
     form = ActiveForm()
 
@@ -100,7 +101,7 @@ def set_active(user_id: int):
 
 
 @bp.route("/users/<int:user_id>/email", methods=["POST"])
-@roles_required("admin", action="change e-mail addresses")
+@roles_required("admin", action=N_("change e-mail addresses"))
 def set_email(user_id: int):
     form = EmailForm()
 
@@ -114,7 +115,7 @@ def set_email(user_id: int):
 
 
 @bp.route("/role-grants/<int:grant_id>/approve", methods=["POST"])
-@roles_required("admin", action="approve role grants")
+@roles_required("admin", action=N_("approve role grants"))
 def approve_grant(grant_id: int):
     form = ApproveGrantForm()
 

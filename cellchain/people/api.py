@@ -11,6 +11,7 @@ from cellchain.core import db
 from cellchain.core.api import answer_not_kept, bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
+from cellchain.core.words import N_
 from cellchain.people import accounts, role_grants
 from cellchain.people.models import RoleGrant, User
 from cellchain.people.schemas import (
@@ -89,7 +90,7 @@ def change_password(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/users/<int:user_id>/email", tags=["users"])
-@roles_required("admin", action="change e-mail addresses")
+@roles_required("admin", action=N_("change e-mail addresses"))
 @bp.arguments(EmailIn)
 @bp.response(200, UserOut)
 def set_email(data: dict[str, Any], user_id: int) -> User:
@@ -98,7 +99,7 @@ def set_email(data: dict[str, Any], user_id: int) -> User:
 
 
 @bp.post("/users/<int:user_id>/roles", tags=["users"])
-@roles_required("admin", action="change roles")
+@roles_required("admin", action=N_("change roles"))
 @bp.arguments(RolesIn)
 @bp.response(200, RoleChangeOut)
 def set_roles(data: dict[str, Any], user_id: int) -> dict[str, Any]:
@@ -115,7 +116,7 @@ def set_roles(data: dict[str, Any], user_id: int) -> dict[str, Any]:
 
 
 @bp.get("/role-grants", tags=["users"])
-@roles_required("admin", "auditor", action="see role grants")
+@roles_required("admin", "auditor", action=N_("see role grants"))
 @bp.response(200, RoleGrantsOut)
 def pending_grants() -> dict[str, Any]:
     """Role grants waiting for a second administrator's signature"""
@@ -123,7 +124,7 @@ def pending_grants() -> dict[str, Any]:
 
 
 @bp.post("/role-grants/<int:grant_id>/approve", tags=["users"])
-@roles_required("admin", action="approve role grants")
+@roles_required("admin", action=N_("approve role grants"))
 @bp.arguments(ApproveGrantIn)
 @bp.response(200, RoleGrantOut)
 def approve_grant(data: dict[str, Any], grant_id: int) -> RoleGrant:

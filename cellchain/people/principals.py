@@ -16,7 +16,8 @@ from cellchain.people.rules.roles import Principal
 
 USERS, ROLES = User.__table__, UserRole.__table__
 # The user once per role (a user with no role gives one row with a NULL role).
-COLUMNS = (USERS.c.id, USERS.c.username, USERS.c.full_name, USERS.c.active, USERS.c.locked_at, ROLES.c.role)
+COLUMNS = (USERS.c.id, USERS.c.username, USERS.c.full_name, USERS.c.active, USERS.c.locked_at, USERS.c.language,
+           ROLES.c.role)
 
 
 def with_roles(credential: Join) -> Join:
@@ -32,4 +33,4 @@ def principal_of(rows: Sequence[Row]) -> Principal | None:
     first = rows[0]
     if not first.active or first.locked_at is not None:
         return None
-    return Principal.of(first.id, first.username, first.full_name, [row.role for row in rows])
+    return Principal.of(first.id, first.username, first.full_name, [row.role for row in rows], first.language)

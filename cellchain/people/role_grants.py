@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import signatures, trail
 from cellchain.core.errors import NotFound, Reason, Refused
+from cellchain.core.words import N_
 from cellchain.people import accounts
 from cellchain.people.models import RoleGrant, User
 from cellchain.people.rules.roles import (
@@ -68,7 +69,7 @@ def _refusals(grant: RoleGrant, actor: Actor, signature: signatures.SignatureInp
 def approve(session: Session, *, actor: Actor, grant_id: int, signature: signatures.SignatureInput,
             policy: accounts.Policy) -> RoleGrant:
     """A second administrator signs the grant (meaning ``approved``); the account then holds its roles."""
-    require_role(actor.roles, "admin", action="approve role grants")
+    require_role(actor.roles, "admin", action=N_("approve role grants"))
     grant = get(session, grant_id, lock=True)
     reasons = _refusals(grant, actor, signature, policy)
     if reasons:
@@ -76,7 +77,7 @@ def approve(session: Session, *, actor: Actor, grant_id: int, signature: signatu
     user = accounts.get_user(session, grant.user_id)
     signed = signatures.sign(session, signature, record_type="role_grant", record_id=grant.id,
                              content=content(grant, user), policy=policy, meanings=("approved",), roles=("admin",),
-                             action="approve a role grant", typist=actor)
+                             action=N_("approve a role grant"), typist=actor)
     accounts.apply_roles(session, actor=actor, user=user, roles=grant.role_list, reason=grant.reason,
                          grant_id=grant.id)
     grant.status, grant.decided_by, grant.decided_at = "approved", actor.id, signed.signed_at

@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_babel import refresh as refresh_language
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
 from cellchain.core import db
 from cellchain.core.api import is_api_request
 from cellchain.core.error_handlers import respond
 from cellchain.core.errors import Forbidden, Invalid, Throttled, Unauthenticated
+from cellchain.core.words import N_
 from cellchain.languages import selection as language
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
@@ -58,12 +60,15 @@ def load_user() -> None:
     if is_api_request() and request.headers.get("Authorization"):
         g.user = _user_from_bearer()
         g.via_token = g.user is not None
+        refresh_language()  # the caller's stored language now counts (languages/selection.py)
         if g.user is None:
             raise Unauthenticated("the bearer token is missing, wrong, expired or revoked")
         return
     if is_api_request() and request.method not in SAFE_METHODS:
         return  # API writes need a bearer token; a cookie alone would be open to cross-site posts
     g.user = _user_from_session()
+    if is_api_request():
+        refresh_language()
 
 
 def start_session(user: User) -> None:
@@ -202,8 +207,9 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapped
 
 
-def roles_required(*roles: str, action: str = "open this page") -> Callable[..., Any]:
-    """Gate a view by role; record-level rules stay in the services."""
+def roles_required(*roles: str, action: str = N_("open this page")) -> Callable[..., Any]:
+    """Gate a view by role; record-level rules stay in the services. ``action`` is an English phrase marked
+    ``N_`` (the refusal words it in the reader's language: docs/architecture.md, "Languages")."""
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         @login_required
@@ -211,6 +217,7 @@ def roles_required(*roles: str, action: str = "open this page") -> Callable[...,
             require_role(g.user.roles, *roles, action=action)
             return view(*args, **kwargs)
         wrapped.required_roles = roles  # read by the navigation, the role-matrix test and the API document
+        wrapped.required_action = action  # read by the test that every refusal's action is translated
         return wrapped
     return decorator
 

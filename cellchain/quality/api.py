@@ -15,6 +15,7 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Reason
 from cellchain.core.schemas import FILE_BODY
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.labelling.site import relabel
 from cellchain.manufacturing import batch
 from cellchain.manufacturing.lot_access import get_lot
@@ -64,7 +65,7 @@ def sop_steps():
 # --- QC results -----------------------------------------------------------------------------------------
 
 @bp.post("/lots/<lot_id>/qc-results", tags=TAGS)
-@roles_required("qc", action="record a QC result")
+@roles_required("qc", action=N_("record a QC result"))
 @bp.arguments(QcResultIn)
 @bp.response(201, QcResultSchema)
 def record_qc_result(data: dict[str, Any], lot_id: str) -> qc.LotResult:
@@ -80,7 +81,7 @@ def record_qc_result(data: dict[str, Any], lot_id: str) -> qc.LotResult:
 
 
 @bp.post("/lots/<lot_id>/qc-results/batch", tags=TAGS)
-@roles_required("qc", action="record QC results")
+@roles_required("qc", action=N_("record QC results"))
 @bp.arguments(QcResultsIn)
 @bp.response(201, RecordedResultsOut)
 def record_qc_results(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
@@ -97,7 +98,7 @@ def record_qc_results(data: dict[str, Any], lot_id: str) -> dict[str, Any]:
 
 
 @bp.get("/lots/<lot_id>/qc-results", tags=TAGS)
-@roles_required(*READERS, action="read QC results")
+@roles_required(*READERS, action=N_("read QC results"))
 @bp.response(200, QcResultsOut)
 def list_qc_results(lot_id: str) -> dict[str, Any]:
     """A lot's QC results, oldest first, and the required tests still without one"""
@@ -136,7 +137,7 @@ class ReleaseCheck:
 
 
 @bp.get("/lots/<lot_id>/release-check", tags=TAGS)
-@roles_required("qa", "auditor", action="check a lot's release")
+@roles_required("qa", "auditor", action=N_("check a lot's release"))
 @bp.response(200, ReleaseCheckOut)
 def release_check(lot_id: str) -> ReleaseCheck:
     """What still stands between a lot and its release"""
@@ -145,7 +146,7 @@ def release_check(lot_id: str) -> ReleaseCheck:
 
 
 @bp.post("/lots/<lot_id>/release", tags=TAGS)
-@roles_required("qa", action="release a lot")
+@roles_required("qa", action=N_("release a lot"))
 @bp.arguments(DecisionIn)
 @bp.response(200, DecisionOut)
 def release_lot(data: dict[str, Any], lot_id: str) -> Decision:
@@ -157,7 +158,7 @@ def release_lot(data: dict[str, Any], lot_id: str) -> Decision:
 
 
 @bp.post("/lots/<lot_id>/reject", tags=TAGS)
-@roles_required("qa", action="reject a lot")
+@roles_required("qa", action=N_("reject a lot"))
 @bp.arguments(DecisionIn)
 @bp.response(200, DecisionOut)
 def reject_lot(data: dict[str, Any], lot_id: str) -> Decision:
@@ -188,7 +189,7 @@ def _answered(row) -> deviations.LotDeviation:
 
 
 @bp.get("/deviations", tags=TAGS)
-@roles_required("qa", "qc", "auditor", action="read deviations")
+@roles_required("qa", "qc", "auditor", action=N_("read deviations"))
 @bp.arguments(DeviationsQuery, location="query")
 @bp.response(200, DeviationsOut)
 def list_deviations(query: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +202,7 @@ def list_deviations(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/deviations", tags=TAGS)
-@roles_required("qa", action="open a deviation")
+@roles_required("qa", action=N_("open a deviation"))
 @bp.arguments(DeviationIn)
 @bp.response(201, DeviationSchema)
 def open_deviation(data: dict[str, Any]) -> deviations.LotDeviation:
@@ -213,7 +214,7 @@ def open_deviation(data: dict[str, Any]) -> deviations.LotDeviation:
 
 
 @bp.get("/deviations/<number>", tags=TAGS)
-@roles_required("qa", "qc", "auditor", action="read deviations")
+@roles_required("qa", "qc", "auditor", action=N_("read deviations"))
 @bp.response(200, DeviationSchema)
 def get_deviation(number: str) -> deviations.LotDeviation:
     """A deviation"""
@@ -221,7 +222,7 @@ def get_deviation(number: str) -> deviations.LotDeviation:
 
 
 @bp.post("/deviations/<number>/investigate", tags=TAGS)
-@roles_required("qa", action="investigate a deviation")
+@roles_required("qa", action=N_("investigate a deviation"))
 @bp.arguments(InvestigateIn)
 @bp.response(200, DeviationSchema)
 def investigate_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
@@ -232,7 +233,7 @@ def investigate_deviation(data: dict[str, Any], number: str) -> deviations.LotDe
 
 
 @bp.post("/deviations/<number>/decide", tags=TAGS)
-@roles_required("qa", action="decide a deviation")
+@roles_required("qa", action=N_("decide a deviation"))
 @bp.arguments(DecideIn)
 @bp.response(200, DeviationSchema)
 def decide_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
@@ -243,7 +244,7 @@ def decide_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviati
 
 
 @bp.post("/deviations/<number>/close", tags=TAGS)
-@roles_required("qa", action="close a deviation")
+@roles_required("qa", action=N_("close a deviation"))
 @bp.arguments(CloseIn)
 @bp.response(200, DeviationSchema)
 def close_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviation:
@@ -256,7 +257,7 @@ def close_deviation(data: dict[str, Any], number: str) -> deviations.LotDeviatio
 # --- specifications -------------------------------------------------------------------------------------
 
 @bp.get("/specifications/current", tags=TAGS)
-@roles_required(*READERS, action="read the specification")
+@roles_required(*READERS, action=N_("read the specification"))
 @bp.arguments(SpecificationQuery, location="query")
 @bp.response(200, SpecificationSchema)
 def current_specification(query: dict[str, Any]) -> Specification:
@@ -265,7 +266,7 @@ def current_specification(query: dict[str, Any]) -> Specification:
 
 
 @bp.post("/specifications", tags=TAGS)
-@roles_required("qa", action="publish a specification")
+@roles_required("qa", action=N_("publish a specification"))
 @bp.arguments(SpecificationIn)
 @bp.response(201, SpecificationSchema)
 def publish_specification(data: dict[str, Any]) -> Specification:
@@ -279,7 +280,7 @@ HOLD_VIEWERS = ("qa", "investigator", "auditor")
 
 
 @bp.post("/holds", tags=TAGS)
-@roles_required("qa", action="place a hold")
+@roles_required("qa", action=N_("place a hold"))
 @bp.arguments(PlaceHoldIn)
 @bp.response(201, HoldSchema)
 def place_hold(data: dict[str, Any]) -> holds.HoldDetail:
@@ -293,7 +294,7 @@ def place_hold(data: dict[str, Any]) -> holds.HoldDetail:
 
 
 @bp.get("/lookback/<kind>/<code>", tags=TAGS)
-@roles_required(*HOLD_VIEWERS, action="read a look-back")
+@roles_required(*HOLD_VIEWERS, action=N_("read a look-back"))
 @bp.response(200, LookbackSchema)
 def get_lookback(kind: str, code: str) -> lookback.Lookback:
     """Every item derived from a collection, cell bank, lot or bag, with its status and place, and every subject
@@ -302,7 +303,7 @@ def get_lookback(kind: str, code: str) -> lookback.Lookback:
 
 
 @bp.get("/holds/<int:hold_id>", tags=TAGS)
-@roles_required("qa", "investigator", "auditor", action="read a hold")
+@roles_required("qa", "investigator", "auditor", action=N_("read a hold"))
 @bp.response(200, HoldSchema)
 def get_hold(hold_id: int) -> holds.HoldDetail:
     """A hold on a collection, bank, lot or bag, with every subject already infused from what it reaches"""
@@ -310,7 +311,7 @@ def get_hold(hold_id: int) -> holds.HoldDetail:
 
 
 @bp.post("/holds/<int:hold_id>/lift", tags=TAGS)
-@roles_required("qa", action="lift a hold")
+@roles_required("qa", action=N_("lift a hold"))
 @bp.arguments(LiftHoldIn)
 @bp.response(200, HoldSchema)
 def lift_hold(data: dict[str, Any], hold_id: int) -> holds.HoldDetail:

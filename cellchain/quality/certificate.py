@@ -42,6 +42,7 @@ from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.quality import deviations, holds, qc, release, release_gaps
 from cellchain.quality.models import Deviation, Hold
 from cellchain.quality.rules.spec_limits import SpecTest
+from cellchain.quality.rules.spec_limits import shown as spec_words
 
 LOT_NOT_DECIDED = "lot_not_decided"
 QR_SIZE = 38 * mm
@@ -199,8 +200,8 @@ def _results(data: CertificateData, s: _Styles, tz: ZoneInfo, lines: list[qc.QcL
         latest = line.latest
         shown = "" if latest is None else f"{latest.value} {latest.unit}".strip()
         sample = "" if latest is None else _sample(latest, tz)
-        rows.append([f"{line.test.code}: {line.test.name}", line.test.method, line.limit, shown, sample,
-                     _verdict(line, accepted), _note(line)])
+        rows.append([f"{line.test.code}: {spec_words(line.test.name)}", spec_words(line.test.method), line.limit,
+                     shown, sample, _verdict(line, accepted), _note(line)])
     return _grid(rows, [32 * mm, 24 * mm, 20 * mm, 18 * mm, 26 * mm, 28 * mm, 32 * mm], s)
 
 
@@ -220,13 +221,14 @@ def _after_release(data: CertificateData, tz: ZoneInfo, s: _Styles) -> list[Flow
     """Tests read after release, still without a result, and any hold a late result raised."""
     out: list[Flowable] = []
     if data.pending_after_release:
-        named = "; ".join(f"{t.code}: {t.name} ({t.method})" for t in data.pending_after_release)
+        named = "; ".join(f"{t.code}: {spec_words(t.name)} ({spec_words(t.method)})"
+                          for t in data.pending_after_release)
         out.append(_p(_("Pending after release (not part of this release decision): %(tests)s", tests=named), s.body))
     for hold in data.holds:
         state = (_("OPEN") if hold.lifted_at is None
                  else _("lifted %(when)s: %(reason)s", when=_moment(hold.lifted_at, tz), reason=hold.lift_reason))
         out.append(_p(_("HOLD %(id)s raised %(when)s - %(cause)s - %(state)s", id=hold.id,
-                        when=_moment(hold.raised_at, tz), cause=hold.cause, state=state), s.strong))
+                        when=_moment(hold.raised_at, tz), cause=hold.cause_text, state=state), s.strong))
     return out
 
 
@@ -237,7 +239,7 @@ def _deviations(data: CertificateData, s: _Styles) -> list[Flowable]:
                               _("Justification / description")]]
     for d in data.deviations:
         rows.append([d.number, f"{d.kind} {d.test_code or ''}".strip(), label(d.status), label(d.decision) or "-",
-                     d.justification or d.description])
+                     d.justification or d.description_text])
     return [_grid(rows, [26 * mm, 26 * mm, 20 * mm, 18 * mm, 90 * mm], s)]
 
 

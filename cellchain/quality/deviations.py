@@ -21,6 +21,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.core.words.sentences import Sentence, sentence
 from cellchain.manufacturing.models import Lot
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -74,32 +75,48 @@ def _text(value: Any, name: str, fields: dict[str, str], *, required: bool = Tru
     return value.strip()
 
 
-def _create(session: Session, *, actor: Actor | None, lot: Lot | None, kind: str, description: str,
+def _create(session: Session, *, actor: Actor | None, lot: Lot | None, kind: str, description: str | Sentence,
             test_code: str | None = None, qc_result_id: int | None = None,
             tz: ZoneInfo | None = None, how: str = "open") -> Deviation:
+    """A deviation; a ``Sentence`` the system wrote keeps its code and values, read in each reader's language,
+    beside its words for ``actor`` (what the trail binds); text a person typed is kept as typed."""
+    written = description if isinstance(description, Sentence) else None
+    text = written.said if written else description
     row = Deviation(number=_next_number(session, tz), lot_id=lot.id if lot else None, qc_result_id=qc_result_id,
-                    kind=kind, test_code=test_code, description=description,
+                    kind=kind, test_code=test_code, description=text,
+                    description_code=written.code if written else None,
+                    description_values=dict(written.values) if written else None,
                     opened_by=actor.id if actor else None)
     session.add(row)
     session.flush()
     trail.record(session, actor=actor, record_type="deviation", record_id=row.id, action=how,
                  new={"number": row.number, "lot": lot.lot_number if lot else None, "kind": kind,
-                      "test": test_code, "qc_result": qc_result_id, "description": description, "status": "open"})
+                      "test": test_code, "qc_result": qc_result_id, "description": text,
+                      "description_code": row.description_code, "status": "open"})
     return row
 
 
-def open_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResult, message: str,
+def open_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResult, test_name: str,
                     tz: ZoneInfo | None = None) -> Deviation:
     """Opened automatically when a result is out of specification (called by ``qc.record_result``)."""
+    value = f"{result.value} {result.unit}" if result.unit and _numeric(result.value) else result.value
     return _create(session, actor=actor, lot=lot, kind="oos", test_code=result.test_code, qc_result_id=result.id,
-                   description=translated(N_("Out-of-specification result {id}: {message}")).format(
-                       id=result.id, message=message), tz=tz, how="open_automatic")
+                   description=sentence("oos_result", id=result.id, test_name=test_name, value=value,
+                                        limit=result.limit_text), tz=tz, how="open_automatic")
+
+
+def _numeric(value: str) -> bool:
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
 
 
 def open_deviation(session: Session, *, actor: Actor, kind: str, description: Any, lot_number: str | None = None,
                    test_code: str | None = None, tz: ZoneInfo | None = None) -> Deviation:
     """QA opens a deviation by hand (a procedural lapse, an excursion, an OOS seen elsewhere)."""
-    require_role(actor.roles, "qa", action="open a deviation")
+    require_role(actor.roles, "qa", action=N_("open a deviation"))
     fields: dict[str, str] = {}
     if kind not in KINDS:
         fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(KINDS))
@@ -192,7 +209,7 @@ def _move(session: Session, *, actor: Actor, row: Deviation, move: str, changes:
 
 def investigate(session: Session, *, actor: Actor, number: str, root_cause: Any, impact: Any) -> Deviation:
     """QA records the root cause and the impact on the product (open -> investigated)."""
-    require_role(actor.roles, "qa", action="investigate a deviation")
+    require_role(actor.roles, "qa", action=N_("investigate a deviation"))
     fields: dict[str, str] = {}
     cause, effect = _text(root_cause, "root_cause", fields), _text(impact, "impact", fields)
     if fields:
@@ -203,7 +220,7 @@ def investigate(session: Session, *, actor: Actor, number: str, root_cause: Any,
 
 def decide(session: Session, *, actor: Actor, number: str, decision: Any, justification: Any) -> Deviation:
     """QA accepts (with a justification) or rejects (investigated -> decided)."""
-    require_role(actor.roles, "qa", action="decide a deviation")
+    require_role(actor.roles, "qa", action=N_("decide a deviation"))
     fields: dict[str, str] = {}
     if decision not in DECISIONS:
         fields["decision"] = translated(N_("accept or reject"))
@@ -226,13 +243,13 @@ def content(session: Session, row: Deviation) -> dict[str, Any]:
 def close(session: Session, *, actor: Actor, number: str, signature: signatures.SignatureInput,
           policy: Policy) -> Deviation:
     """QA closes a decided deviation with an e-signature meaning ``closed`` (decided -> closed)."""
-    require_role(actor.roles, "qa", action="close a deviation")
+    require_role(actor.roles, "qa", action=N_("close a deviation"))
     row = _lock_for(session, number, "close")
     if signature.username != actor.username:
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="deviation", record_id=row.id,
                              content=content(session, row), policy=policy, meanings=("closed",), roles=("qa",),
-                             action="close a deviation")
+                             action=N_("close a deviation"))
     return _move(session, actor=actor, row=row, move="close",
                  changes={"closed_at": signed.signed_at, "closing_signature_id": signed.id})
 

@@ -34,6 +34,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.words import N_, numbers, translated
 from cellchain.core.words.labels import label
+from cellchain.core.words.sentences import Sentence
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.materials.models import MaterialLot, MaterialUse
 from cellchain.notices import inbox
@@ -167,7 +168,7 @@ def refusals(session: Session, bags: Sequence[Bag]) -> list[Reason]:
     """A reason for every bag an open hold reaches, naming the hold and the held item (allocation and
     dispatch refuse with them): ``lot_on_hold`` when it is the bag's lot's, ``item_on_hold`` otherwise."""
     held = reaching(session, _bag_refs(session, bags))
-    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, "bag", b.bag_code)
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause_text, "bag", b.bag_code)
             for b in bags if (found := held.get(("bag", b.id))) for hold, code in [found]]
 
 
@@ -184,7 +185,7 @@ def item_refusals(session: Session, item_kind: str, item_id: int) -> list[Reason
     if found is None:
         return []
     hold, code = found
-    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, ref.kind, ref.code)]
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause_text, ref.kind, ref.code)]
 
 
 def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResult, test_name: str) -> list[Hold]:
@@ -199,11 +200,13 @@ def raise_for_result(session: Session, *, actor: Actor, lot: Lot, result: QcResu
         if lot_id in already:
             continue  # one open hold per lot: the earlier hold already stops its bags
         row = Hold(item_kind="lot", item_id=lot_id, collection_id=cords[lot_id], lot_id=lot_id,
-                   qc_result_id=result.id, cause=cause[:300], raised_by=actor.id)
+                   qc_result_id=result.id, cause=cause.said[:MAX_CAUSE], cause_code=cause.code,
+                   cause_values=dict(cause.values), raised_by=actor.id)
         session.add(row)
         session.flush()
         trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="raise",
-                     new={"lot_id": lot_id, "qc_result": result.id, "cause": row.cause}, reason=cause)
+                     new={"lot_id": lot_id, "qc_result": result.id, "cause": row.cause, "cause_code": cause.code},
+                     reason=row.cause)
         raised.append(row)
     numbers = dict(session.exec(select(Lot.id, Lot.lot_number).where(Lot.id.in_([r.lot_id for r in raised])))
                    .all()) if raised else {}
@@ -220,12 +223,13 @@ def _lot_hold_subject(number: str, test_code: str) -> Callable[[], str]:
     return lambda: gettext("HOLD on released lot %(lot)s: %(test)s out of specification", lot=number, test=test_code)
 
 
-def _lot_hold_body(number: str, hold_id: int, cause: str, bank_lot: str | None) -> Callable[[], str]:
+def _lot_hold_body(number: str, hold_id: int, cause: Sentence, bank_lot: str | None) -> Callable[[], str]:
     """The notice of a lot held by a result, worded in its recipient's language (``inbox.notify``)."""
     def words() -> str:
         origin = "" if bank_lot is None else " " + gettext("Its cells come from the cell bank of lot %(lot)s.",
                                                            lot=bank_lot)
-        return (gettext("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=hold_id, cause=cause)
+        return (gettext("Lot %(lot)s is on hold (hold %(hold)s). %(cause)s.", lot=number, hold=hold_id,
+                        cause=cause.text)
                 + origin + " " + gettext("Bags still in stock are refused at allocation, dispatch and the bedside. "
                                          "Subjects already infused from this lot are listed on the hold page for "
                                          "the treating physician."))
@@ -254,7 +258,7 @@ def _lock(session: Session, hold_id: int) -> Hold:
 def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.SignatureInput, reason: Any,
          policy: Policy) -> Hold:
     """QA lifts a hold with an e-signature (meaning ``approved``) and a reason; audited."""
-    require_role(actor.roles, "qa", action="lift a hold")
+    require_role(actor.roles, "qa", action=N_("lift a hold"))
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON:
         raise Invalid({"reason": translated(N_(
             "say why the hold is lifted (up to {max_reason} characters)")).format(
@@ -267,7 +271,7 @@ def lift(session: Session, *, actor: Actor, hold_id: int, signature: signatures.
     if signature.username != actor.username:
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type="hold", record_id=row.id, content=content(row),
-                             policy=policy, meanings=("approved",), roles=("qa",), action="lift a hold")
+                             policy=policy, meanings=("approved",), roles=("qa",), action=N_("lift a hold"))
     row.lifted_at, row.lifted_by = signed.signed_at, actor.id
     row.lift_signature_id, row.lift_reason = signed.id, reason.strip()
     session.add(row)
@@ -304,7 +308,7 @@ def open_hold_on(session: Session, item_kind: str, item_id: int) -> Hold | None:
                                            Hold.lifted_at.is_(None))).first()
 
 
-def place_hold(session: Session, item_kind: str, item_id: int, reason: str, actor: Actor,
+def place_hold(session: Session, item_kind: str, item_id: int, reason: str | Sentence, actor: Actor,
                signature: signatures.SignatureInput | None = None, recall: bool = False,
                policy: Policy | None = None) -> Hold:
     """Hold the item ``item_kind`` with row id ``item_id`` and everything derived from it; audited, and told
@@ -313,7 +317,8 @@ def place_hold(session: Session, item_kind: str, item_id: int, reason: str, acto
     With a ``signature``, it is QA placing the hold by hand: QA's own e-signature, meaning ``approved``.
     Without one, a rule of the software places it in the transaction of the record that called for it (as a
     result after release holds its lot; a donor's late positive result holds the cord), in the name of the
-    person who recorded that record. Refused (``hold_already_open``) when the item already has an open hold."""
+    person who recorded that record, with its cause as a ``Sentence`` (read in each reader's language).
+    Refused (``hold_already_open``) when the item already has an open hold."""
     return _place(session, actor=actor, ref=items.by_id(session, item_kind, item_id), reason=reason, recall=recall,
                   signature=signature, policy=policy)
 
@@ -321,7 +326,10 @@ def place_hold(session: Session, item_kind: str, item_id: int, reason: str, acto
 def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall: Any,
            signature: signatures.SignatureInput | None, policy: Policy | None) -> Hold:
     if signature is not None:
-        require_role(actor.roles, "qa", action="place a hold")
+        require_role(actor.roles, "qa", action=N_("place a hold"))
+    written = reason if isinstance(reason, Sentence) else None
+    if written is not None:
+        reason = written.said[:MAX_CAUSE]
     problems = {}
     if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > MAX_CAUSE:
         problems["reason"] = translated(N_(
@@ -339,19 +347,20 @@ def _place(session: Session, *, actor: Actor, ref: ItemRef, reason: Any, recall:
     if already is not None:
         raise Refused(Reason(HOLD_ALREADY_OPEN, item=hold_rules.item_words(ref.kind, ref.code), hold_id=already.id))
     row = Hold(item_kind=ref.kind, item_id=ref.id, collection_id=ref.collection_id,
-               lot_id=ref.id if ref.kind == "lot" else None, cause=reason.strip(), recall=recall, raised_by=actor.id)
+               lot_id=ref.id if ref.kind == "lot" else None, cause=reason.strip(), recall=recall, raised_by=actor.id,
+               cause_code=written.code if written else None, cause_values=dict(written.values) if written else None)
     session.add(row)
     session.flush()
     if signature is not None:
         signed = signatures.sign(session, signature, record_type="hold", record_id=row.id,
                                  content=placed_content(row, ref.code), policy=policy, meanings=PLACE_MEANINGS,
-                                 roles=("qa",), action="place a hold")
+                                 roles=("qa",), action=N_("place a hold"))
         row.raise_signature_id, row.raised_at = signed.id, signed.signed_at
         session.add(row)
         session.flush()
     trail.record(session, actor=actor, record_type="hold", record_id=row.id, action="recall" if recall else "raise",
                  new={"item_kind": ref.kind, "item": ref.code, "recall": recall, "cause": row.cause,
-                      "raise_signature_id": row.raise_signature_id}, reason=row.cause)
+                      "cause_code": row.cause_code, "raise_signature_id": row.raise_signature_id}, reason=row.cause)
     _tell(session, row, ref)
     return row
 
@@ -369,7 +378,7 @@ def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
         item = held()
         words = gettext("%(item)s is on hold (hold %(id)s): %(cause)s. Everything derived from it is refused at "
                         "allocation, dispatch, fill and the bedside until QA lifts the hold.",
-                        item=item[:1].upper() + item[1:], id=row.id, cause=row.cause)
+                        item=item[:1].upper() + item[1:], id=row.id, cause=row.cause_text)
         if found is None:
             return words
         lines = [gettext("  %(subject)s (week %(week)s): bag %(bag)s, infused %(when)s UTC", subject=r.subject_code,
@@ -386,8 +395,8 @@ def _tell(session: Session, row: Hold, ref: ItemRef) -> None:
 
     def subject() -> str:
         if row.recall:
-            return gettext("RECALL of %(item)s: %(cause)s", item=held(), cause=row.cause)
-        return gettext("HOLD of %(item)s: %(cause)s", item=held(), cause=row.cause)
+            return gettext("RECALL of %(item)s: %(cause)s", item=held(), cause=row.cause_text)
+        return gettext("HOLD of %(item)s: %(cause)s", item=held(), cause=row.cause_text)
 
     inbox.notify(session, roles=NOTIFIED_ROLES, kind="recall" if row.recall else hold_rules.ITEM_ON_HOLD,
                  subject=subject, body=body, link=link)

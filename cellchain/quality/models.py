@@ -7,6 +7,7 @@ from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, event, selec
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.core.words import sentences
 
 
 class Specification(SQLModel, table=True):
@@ -84,7 +85,11 @@ class Hold(SQLModel, table=True):
     lot_id: int | None = Field(default=None, foreign_key="lots.id", index=True)  # a lot hold's lot
     qc_result_id: int | None = Field(default=None, foreign_key="qc_results.id")
     # What the hold says wherever a bag it reaches is refused: the result that caused it, or QA's reason.
+    # A cause the software wrote keeps its code and values beside the words of the person whose record
+    # raised it, and reads in each reader's language (``cause_text``; core/words/sentences.py).
     cause: str = Field(max_length=300)
+    cause_code: str | None = Field(default=None, max_length=40)
+    cause_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     recall: bool = Field(default=False)
     raise_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
     raised_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
@@ -93,6 +98,11 @@ class Hold(SQLModel, table=True):
     lifted_by: int | None = Field(default=None, foreign_key="users.id")
     lift_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
     lift_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    @property
+    def cause_text(self) -> str:
+        """The cause in the reader's language; QA's reason as typed."""
+        return sentences.shown(self.cause_code, self.cause_values, self.cause)
 
 
 @event.listens_for(Hold, "before_insert")
@@ -130,7 +140,11 @@ class Deviation(SQLModel, table=True):
     excursion_id: int | None = Field(default=None, foreign_key="excursions.id")
     kind: str = Field(max_length=20)  # oos | excursion | procedural
     test_code: str | None = Field(default=None, max_length=30)
+    # As worded for the person whose act opened it; an automatic one also keeps its code and values
+    # (``description_text`` reads it in the reader's language).
     description: str = Field(sa_column=Column(Text, nullable=False))
+    description_code: str | None = Field(default=None, max_length=40)
+    description_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     status: str = Field(default="open", max_length=20, index=True)
     root_cause: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     impact: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -141,3 +155,8 @@ class Deviation(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="users.id")
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closing_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
+
+    @property
+    def description_text(self) -> str:
+        """The description in the reader's language; as typed where a person wrote it."""
+        return sentences.shown(self.description_code, self.description_values, self.description)

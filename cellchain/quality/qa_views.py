@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from cellchain.core import db
 from cellchain.core.page_forms import PageForm, Refusal, site_zone, submit
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.labelling import pictures
 from cellchain.manufacturing import batch
@@ -36,7 +37,7 @@ def sop_steps():
 
 
 @bp.route("/")
-@roles_required(*VIEWERS, action="see the QA review queue")
+@roles_required(*VIEWERS, action=N_("see the QA review queue"))
 def index():
     session = db.session()
     reviewer = current_user()
@@ -54,13 +55,13 @@ def _render_lot(lot_id: str, *, problem: Refusal | None = None, action: str = ""
 
 
 @bp.route("/lots/<lot_id>")
-@roles_required(*VIEWERS, action="review a lot")
+@roles_required(*VIEWERS, action=N_("review a lot"))
 def lot(lot_id: str):
     return _render_lot(lot_id)
 
 
 @bp.route("/lots/<lot_id>/release", methods=["POST"])
-@roles_required("qa", action="release a lot")
+@roles_required("qa", action=N_("release a lot"))
 def release_lot(lot_id: str):
     form = ReleaseForm()
 
@@ -74,7 +75,7 @@ def release_lot(lot_id: str):
 
 
 @bp.route("/lots/<lot_id>/reject", methods=["POST"])
-@roles_required("qa", action="reject a lot")
+@roles_required("qa", action=N_("reject a lot"))
 def reject_lot(lot_id: str):
     form = RejectForm()
 
@@ -96,14 +97,14 @@ def verify_certificate(lot_id: str):
     if check.signature is not None:  # the certificate QA signed carries this link; without a decision there is none
         url = url_for("qa.verify_certificate", lot_id=check.lot.lot_number, h=check.signature.record_hash,
                       _external=True)
-        codes = [pictures.qr("signed certificate's check link", url)]
+        codes = [pictures.qr(N_("signed certificate's check link"), url)]
     return render_template("qa/verify.html", check=check, codes=codes)
 
 
 # --- deviations -----------------------------------------------------------------------------------------
 
 @bp.route("/deviations")
-@roles_required(*VIEWERS, action="see deviations")
+@roles_required(*VIEWERS, action=N_("see deviations"))
 def deviation_list():
     status = request.args.get("status") or None
     page = deviations.page_of(db.session(), page_request(), status=status)
@@ -117,13 +118,13 @@ def _render_deviation(number: str, *, problem: Refusal | None = None) -> str:
 
 
 @bp.route("/deviations/<number>")
-@roles_required(*VIEWERS, action="see a deviation")
+@roles_required(*VIEWERS, action=N_("see a deviation"))
 def deviation(number: str):
     return _render_deviation(number)
 
 
 @bp.route("/deviations", methods=["POST"])
-@roles_required("qa", action="open a deviation")
+@roles_required("qa", action=N_("open a deviation"))
 def open_deviation():
     """Opened from a lot's page; a refusal shows that page again with the form open, what was typed and why
     (a lot that does not exist has no page: the form is shown on a page of its own)."""
@@ -155,7 +156,7 @@ def _move(number: str, form: PageForm, move: Callable[[], Any]):
 
 
 @bp.route("/deviations/<number>/investigate", methods=["POST"])
-@roles_required("qa", action="investigate a deviation")
+@roles_required("qa", action=N_("investigate a deviation"))
 def investigate(number: str):
     form = InvestigateForm()
     return _move(number, form, lambda: deviations.investigate(db.session(), actor=current_user(), number=number,
@@ -164,7 +165,7 @@ def investigate(number: str):
 
 
 @bp.route("/deviations/<number>/decide", methods=["POST"])
-@roles_required("qa", action="decide a deviation")
+@roles_required("qa", action=N_("decide a deviation"))
 def decide(number: str):
     form = DecideForm()
     return _move(number, form, lambda: deviations.decide(db.session(), actor=current_user(), number=number,
@@ -173,7 +174,7 @@ def decide(number: str):
 
 
 @bp.route("/deviations/<number>/close", methods=["POST"])
-@roles_required("qa", action="close a deviation")
+@roles_required("qa", action=N_("close a deviation"))
 def close(number: str):
     form = CloseForm()
     return _move(number, form, lambda: deviations.close(db.session(), actor=current_user(), number=number,
@@ -186,7 +187,7 @@ HOLD_VIEWERS = ("qa", "investigator", "auditor")
 
 
 @bp.route("/holds")
-@roles_required(*HOLD_VIEWERS, action="see holds")
+@roles_required(*HOLD_VIEWERS, action=N_("see holds"))
 def hold_list():
     page = holds.page_of(db.session(), page_request())
     return render_template("qa/holds.html", page=page, rows=page.rows)
@@ -198,13 +199,13 @@ def _render_hold(hold_id: int, *, problem: Refusal | None = None, form: PageForm
 
 
 @bp.route("/holds/<int:hold_id>")
-@roles_required(*HOLD_VIEWERS, action="see a hold")
+@roles_required(*HOLD_VIEWERS, action=N_("see a hold"))
 def hold(hold_id: int):
     return _render_hold(hold_id)
 
 
 @bp.route("/holds/<int:hold_id>/lift", methods=["POST"])
-@roles_required("qa", action="lift a hold")
+@roles_required("qa", action=N_("lift a hold"))
 def lift_hold(hold_id: int):
     form = LiftHoldForm()
 

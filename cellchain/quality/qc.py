@@ -165,7 +165,7 @@ def _value_text(value: float | str) -> str:
 def record_result(session: Session, *, actor: Actor, lot_number: str, entry: ResultInput,
                   tz: ZoneInfo | None = None) -> QcResult:
     """Record and judge one result; an out-of-specification result opens a deviation (kind ``oos``)."""
-    require_role(actor.roles, "qc", action="record a QC result")
+    require_role(actor.roles, "qc", action=N_("record a QC result"))
     lot = lock_lot(session, lot_number)
     guard_accepts_results(lot)
     spec_test = specifications.for_lot(session, lot).find(entry.test)
@@ -189,7 +189,7 @@ def record_result(session: Session, *, actor: Actor, lot_number: str, entry: Res
                       "repeat_of": row.repeat_of_id, "sample_stage": row.sample_stage, "sampled_at": row.sampled_at,
                       "after_release": row.after_release})
     if not row.within_spec:
-        deviations.open_for_result(session, actor=actor, lot=lot, result=row, message=judgement.message, tz=tz)
+        deviations.open_for_result(session, actor=actor, lot=lot, result=row, test_name=spec_test.name, tz=tz)
         if after_release:
             holds.raise_for_result(session, actor=actor, lot=lot, result=row, test_name=spec_test.name)
     return row
@@ -328,7 +328,7 @@ def record_results(session: Session, *, actor: Actor, lot_number: str, rows: Map
     """Several first results of one lot in one transaction: each row is read and judged before any is written,
     every bad row is named at once as ``<test>.<field>``, and then each goes through ``record_result`` (its
     audit entry, deviation and hold), so the whole-lot form has no rules of its own."""
-    require_role(actor.roles, "qc", action="record QC results")
+    require_role(actor.roles, "qc", action=N_("record QC results"))
     lot = lock_lot(session, lot_number)
     guard_accepts_results(lot)
     spec = specifications.for_lot(session, lot)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, site_zone, submit
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note, notes
 from cellchain.manufacturing.lot_access import get_lot
 from cellchain.people.security import current_user, roles_required
@@ -16,10 +17,13 @@ from cellchain.quality.rules import spec_limits
 
 bp = Blueprint("qc", __name__, url_prefix="/qc")
 VIEWERS = ("qc", "qa", "auditor")
+# A standard test's name and method in the reader's language on every page that lists a specification's
+# tests (QC, QA review); the stored specification keeps its English.
+bp.add_app_template_filter(spec_limits.shown, "spec_words")
 
 
 @bp.route("/")
-@roles_required(*VIEWERS, action="see the QC work list")
+@roles_required(*VIEWERS, action=N_("see the QC work list"))
 def index():
     return render_template("qc/index.html", work=qc.work_list(db.session()))
 
@@ -37,13 +41,13 @@ def _render_lot(lot_id: str, refusal: Refusal | None = None, form: ResultForm | 
 
 
 @bp.route("/lots/<lot_id>")
-@roles_required(*VIEWERS, action="see a lot's QC results")
+@roles_required(*VIEWERS, action=N_("see a lot's QC results"))
 def lot(lot_id: str):
     return _render_lot(lot_id)
 
 
 @bp.route("/lots/<lot_id>/results", methods=["POST"])
-@roles_required("qc", action="record a QC result")
+@roles_required("qc", action=N_("record a QC result"))
 def record(lot_id: str):
     form = ResultForm()
 
@@ -72,14 +76,14 @@ def _render_batch(lot_id: str, refusal: Refusal | None = None, form: ResultsForm
 
 
 @bp.route("/lots/<lot_id>/batch")
-@roles_required("qc", action="record QC results")
+@roles_required("qc", action=N_("record QC results"))
 def batch(lot_id: str):
     """Every test of the lot still without a result, one row each, on one form."""
     return _render_batch(lot_id)
 
 
 @bp.route("/lots/<lot_id>/batch", methods=["POST"])
-@roles_required("qc", action="record QC results")
+@roles_required("qc", action=N_("record QC results"))
 def record_batch(lot_id: str):
     form = ResultsForm()
 

@@ -151,7 +151,7 @@ def release(session: Session, *, actor: Actor, lot_number: str, signature: signa
 
     ``now`` is the decision time recorded on the lot (the signature keeps its own, real, time); only the demo
     passes it, for its lots released weeks ago."""
-    require_role(actor.roles, "qa", action="release a lot")
+    require_role(actor.roles, "qa", action=N_("release a lot"))
     _check_meaning(signature, "released")
     lot = lock_lot(session, lot_number)
     gaps = release_gaps.of_lot(session, lot, actor, steps) + _signer_gap(signature, actor)
@@ -159,7 +159,7 @@ def release(session: Session, *, actor: Actor, lot_number: str, signature: signa
         raise Refused(gaps, f"lot {lot_number} cannot be released: " + "; ".join(g.message for g in gaps))
     signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
                              content=release_content(session, lot), policy=policy, meanings=("released",),
-                             roles=("qa",), action="release a lot")
+                             roles=("qa",), action=N_("release a lot"))
     return _decide(session, actor=actor, lot=lot, signed=signed, status="released", reason=None, at=now)
 
 
@@ -167,7 +167,7 @@ def reject(session: Session, *, actor: Actor, lot_number: str, signature: signat
            policy: Policy, ranges: Mapping[str, Any]) -> Lot:
     """Reject a lot with a reason; its bags are rejected and discarded. Rejecting needs no independence:
     refusing a product is always safe, and the maker may be the first to see it must go."""
-    require_role(actor.roles, "qa", action="reject a lot")
+    require_role(actor.roles, "qa", action=N_("reject a lot"))
     _check_meaning(signature, "rejected")
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": translated(N_("say why the lot is rejected"))})
@@ -178,7 +178,7 @@ def reject(session: Session, *, actor: Actor, lot_number: str, signature: signat
         raise Refused(gaps)
     signed = signatures.sign(session, signature, record_type="lot", record_id=lot.id,
                              content=release_content(session, lot), policy=policy, meanings=("rejected",),
-                             roles=("qa",), action="reject a lot")
+                             roles=("qa",), action=N_("reject a lot"))
     return _decide(session, actor=actor, lot=lot, signed=signed, status="rejected", reason=reason.strip(),
                    ranges=ranges)
 

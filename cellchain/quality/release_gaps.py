@@ -90,6 +90,7 @@ class _LotRecords:
     reached: dict[int, tuple[Hold, str]] = field(default_factory=dict)
     labels: dict[int, list[LabelPrint]] = field(default_factory=dict)  # lot id -> every label printed for it
     unfit: dict[int, list[usage.Used]] = field(default_factory=dict)  # step id -> instruments unfit when used
+    thaw_unfit: dict[int, list[usage.Used]] = field(default_factory=dict)  # lot id -> its vial's thaw's, unfit
 
 
 def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
@@ -117,6 +118,9 @@ def _lot_records(session: Session, lots: Sequence[Lot]) -> _LotRecords:
     records.labels = batch.labels_of_lots(session, ids)
     for used in usage.unfit_uses(session, [s.id for rows in steps.values() for s in effective(rows)]):
         records.unfit.setdefault(used.step_id, []).append(used)
+    thawed = {lot.source_vial_id: lot.id for lot in lots if lot.source_vial_id is not None}
+    for vial_id, used in usage.uses_by_vial(session, thawed).items():
+        records.thaw_unfit[thawed[vial_id]] = [u for u in used if not u.fit]
     return records
 
 
@@ -136,7 +140,8 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
     gaps = []
     hold = rec.holds.get(lot.id)
     if hold is not None:
-        gaps.append(Reason(LOT_ON_HOLD, variant="release", lot_number=lot.lot_number, id=hold.id, cause=hold.cause))
+        gaps.append(Reason(LOT_ON_HOLD, variant="release", lot_number=lot.lot_number, id=hold.id,
+                           cause=hold.cause_text))
     source = rec.sources.get(lot.id)
     if source is None:
         return gaps
@@ -146,7 +151,7 @@ def _lineage_gaps(lot: Lot, rec: _LotRecords) -> list[Reason]:
     bank_hold = rec.holds.get(source.bank_lot.id)
     if bank_hold is not None and hold is None:
         gaps.append(Reason(LOT_ON_HOLD, variant="bank", bank_code=source.bank.bank_code, id=bank_hold.id,
-                           cause=bank_hold.cause))
+                           cause=bank_hold.cause_text))
     return gaps
 
 
@@ -161,7 +166,7 @@ def _reached_gap(lot: Lot, rec: _LotRecords) -> list[Reason]:
     source = rec.sources.get(lot.id)
     if hold.lot_id is not None and hold.lot_id in (lot.id, source.bank_lot.id if source else None):
         return []
-    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause, "lot", lot.lot_number)]
+    return [hold_rules.reaching(hold.item_kind, code, hold.id, hold.cause_text, "lot", lot.lot_number)]
 
 
 def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[Reason]:
@@ -183,6 +188,8 @@ def _record_gaps(lot: Lot, rec: _LotRecords, steps: Sequence[StepDef]) -> list[R
     gaps += [Reason(INSTRUMENT_UNFIT, step=s.step_key, instrument=u.instrument.code, name=u.instrument.name,
                     why="; ".join(p.message for p in u.problems))
              for s in effective(rec.steps.get(lot.id, [])) for u in rec.unfit.get(s.id, [])]
+    gaps += [Reason(INSTRUMENT_UNFIT, step="thaw", instrument=u.instrument.code, name=u.instrument.name,
+                    why="; ".join(p.message for p in u.problems)) for u in rec.thaw_unfit.get(lot.id, [])]
     return gaps
 
 

@@ -188,7 +188,13 @@ class DeviationSchema(Schema):
     kind = fields.String(attribute="deviation.kind", validate=validate.OneOf(DEVIATION_KINDS))
     test = fields.String(allow_none=True, attribute="deviation.test_code")
     qc_result_id = fields.Integer(allow_none=True, attribute="deviation.qc_result_id")
-    description = fields.String(attribute="deviation.description")
+    description = fields.String(attribute="deviation.description_text",
+                                metadata={"description": "in the reader's language; what the system wrote is worded "
+                                                         "from description_code and description_values"})
+    description_code = fields.String(allow_none=True, attribute="deviation.description_code",
+                                     metadata={"description": "the sentence's code when the system wrote it, else "
+                                                              "null (typed by a person, or written before codes)"})
+    description_values = fields.Dict(allow_none=True, attribute="deviation.description_values")
     status = fields.String(attribute="deviation.status", validate=validate.OneOf(DEVIATION_STATUSES))
     root_cause = fields.String(allow_none=True, attribute="deviation.root_cause")
     impact = fields.String(allow_none=True, attribute="deviation.impact")
@@ -292,7 +298,12 @@ class HoldSchema(Schema):
                                   metadata={"description": "the result after release that raised it (null when "
                                                            "QA placed it)"})
     raise_signature_id = fields.Integer(allow_none=True, attribute="hold.raise_signature_id")
-    cause = fields.String(required=True, attribute="hold.cause")
+    cause = fields.String(required=True, attribute="hold.cause_text",
+                          metadata={"description": "in the reader's language; what the software wrote is worded "
+                                                   "from cause_code and cause_values, QA's reason is as typed"})
+    cause_code = fields.String(allow_none=True, attribute="hold.cause_code",
+                               metadata={"description": "the cause's code when the software wrote it, else null"})
+    cause_values = fields.Dict(allow_none=True, attribute="hold.cause_values")
     open = fields.Boolean(required=True)
     raised_at = UtcDateTime(attribute="hold.raised_at")
     lifted_at = UtcDateTime(allow_none=True, attribute="hold.lifted_at")

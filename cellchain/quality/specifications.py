@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import NotFound, Reason, Refused
+from cellchain.core.words import N_
 from cellchain.manufacturing.models import Lot
 from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality.models import Specification
@@ -131,7 +132,7 @@ def for_lots(session: Session, lots: Sequence[Lot]) -> dict[str, spec_limits.Spe
 
 def publish(session: Session, *, actor: Actor, definition: dict[str, Any]) -> Specification:
     """A new version for new lots; an existing version is never rewritten (QA only)."""
-    require_role(actor.roles, "qa", action="publish a specification")
+    require_role(actor.roles, "qa", action=N_("publish a specification"))
     spec = spec_limits.spec_from_dict(definition)
     _built_in(spec.product)
     ensure_default(session, actor=actor, product=spec.product)

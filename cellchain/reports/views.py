@@ -32,7 +32,7 @@ def _site() -> dict[str, str]:
 
 
 @bp.route("/")
-@roles_required(*REPORT_ROLES, action="open the reports")
+@roles_required(*REPORT_ROLES, action=N_("open the reports"))
 def index():
     return render_template("reports/index.html")
 
@@ -40,7 +40,7 @@ def index():
 # --- chain of custody -----------------------------------------------------------------------------------
 
 @bp.route("/custody")
-@roles_required(*CUSTODY_ROLES, action="read a chain of custody")
+@roles_required(*CUSTODY_ROLES, action=N_("read a chain of custody"))
 def find_bag():
     """A scan box: the bag's 2D code or id opens its chain of custody."""
     scan = request.args.get("scan", "").strip()
@@ -54,13 +54,13 @@ def find_bag():
 
 
 @bp.route("/bags/<bag_code>/custody")
-@roles_required(*CUSTODY_ROLES, action="read a chain of custody")
+@roles_required(*CUSTODY_ROLES, action=N_("read a chain of custody"))
 def bag_custody(bag_code: str):
     return render_template("reports/custody.html", report=custody_report.gather(db.session(), bag_code))
 
 
 @bp.route("/bags/<bag_code>/chain-of-custody.pdf")
-@roles_required(*CUSTODY_ROLES, action="print a chain-of-custody report")
+@roles_required(*CUSTODY_ROLES, action=N_("print a chain-of-custody report"))
 def bag_custody_pdf(bag_code: str):
     report = custody_report.gather(db.session(), bag_code)
     return _pdf(custody_report.render(report, **_site()), f"chain-of-custody-{bag_code}.pdf")
@@ -79,13 +79,13 @@ def _excursions_page(problem: Refusal | None = None) -> str:
 
 
 @bp.route("/excursions")
-@roles_required("qa", "auditor", action="review temperature excursions")
+@roles_required("qa", "auditor", action=N_("review temperature excursions"))
 def excursions():
     return _excursions_page()
 
 
 @bp.route("/excursions/<int:excursion_id>/decide", methods=["POST"])
-@roles_required("qa", action="decide a temperature excursion")
+@roles_required("qa", action=N_("decide a temperature excursion"))
 def decide_excursion(excursion_id: int):
     form = ExcursionDecisionForm()
 
@@ -103,7 +103,7 @@ def decide_excursion(excursion_id: int):
 # --- accountability and dosing --------------------------------------------------------------------------
 
 @bp.route("/accountability")
-@roles_required(*REPORT_ROLES, action="read bag accountability")
+@roles_required(*REPORT_ROLES, action=N_("read bag accountability"))
 def accountability_page():
     session, now = db.session(), utcnow()
     lots = accountability.page_of_lots(session, page_request(), now=now)
@@ -113,14 +113,14 @@ def accountability_page():
 
 
 @bp.route("/accountability.csv")
-@roles_required(*REPORT_ROLES, action="export bag accountability")
+@roles_required(*REPORT_ROLES, action=N_("export bag accountability"))
 def accountability_csv():
     return Response(accountability.to_csv(accountability.gather(db.session())), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=bag-accountability.csv"})
 
 
 @bp.route("/accountability.pdf")
-@roles_required(*REPORT_ROLES, action="print bag accountability")
+@roles_required(*REPORT_ROLES, action=N_("print bag accountability"))
 def accountability_pdf():
     return _pdf(accountability.render(accountability.gather(db.session()), **_site()), "bag-accountability.pdf")
 
@@ -132,12 +132,12 @@ def _dosing() -> list[dosing.SubjectDoses]:
 
 
 @bp.route("/dosing")
-@roles_required(*REPORT_ROLES, action="read the dosing summary")
+@roles_required(*REPORT_ROLES, action=N_("read the dosing summary"))
 def dosing_page():
     return render_template("reports/dosing.html", summary=_dosing(), amount=dosing.amount)
 
 
 @bp.route("/dosing.pdf")
-@roles_required(*REPORT_ROLES, action="print the dosing summary")
+@roles_required(*REPORT_ROLES, action=N_("print the dosing summary"))
 def dosing_pdf():
     return _pdf(dosing.render(_dosing(), **_site()), "dosing-summary.pdf")

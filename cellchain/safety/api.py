@@ -11,6 +11,7 @@ from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.safety import clinical_deviations, events, exports, sae
 from cellchain.safety.schemas import (
@@ -39,7 +40,7 @@ def _zone() -> str:
 
 
 @bp.get("/adverse-events", tags=TAGS)
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 @bp.arguments(AdverseEventsQuery, location="query")
 @bp.response(200, AdverseEventsOut)
 def list_adverse_events(query: dict[str, Any]) -> dict[str, Any]:
@@ -49,7 +50,7 @@ def list_adverse_events(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/adverse-events", tags=TAGS)
-@roles_required(*events.RECORDERS, action="record an adverse event")
+@roles_required(*events.RECORDERS, action=N_("record an adverse event"))
 @bp.arguments(AdverseEventIn)
 @bp.response(201, AdverseEventSchema)
 def record_adverse_event(data: dict[str, Any]) -> events.EventDetail:
@@ -62,7 +63,7 @@ def record_adverse_event(data: dict[str, Any]) -> events.EventDetail:
 
 
 @bp.get("/adverse-events/<int:event_id>", tags=TAGS)
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 @bp.response(200, AdverseEventSchema)
 def get_adverse_event(event_id: int) -> events.EventDetail:
     """An adverse event with its versions, confirmation and reports"""
@@ -70,7 +71,7 @@ def get_adverse_event(event_id: int) -> events.EventDetail:
 
 
 @bp.post("/adverse-events/<int:event_id>/amend", tags=TAGS)
-@roles_required(*events.RECORDERS, action="amend an adverse event")
+@roles_required(*events.RECORDERS, action=N_("amend an adverse event"))
 @bp.arguments(AmendIn)
 @bp.response(200, AdverseEventSchema)
 def amend_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDetail:
@@ -81,7 +82,7 @@ def amend_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDeta
 
 
 @bp.post("/adverse-events/<int:event_id>/confirm", tags=TAGS)
-@roles_required("investigator", action="confirm an adverse event")
+@roles_required("investigator", action=N_("confirm an adverse event"))
 @bp.arguments(ConfirmIn)
 @bp.response(200, AdverseEventSchema)
 def confirm_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDetail:
@@ -93,7 +94,7 @@ def confirm_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDe
 
 
 @bp.post("/adverse-events/<int:event_id>/sae-reports", tags=TAGS)
-@roles_required("investigator", action="report a serious adverse event")
+@roles_required("investigator", action=N_("report a serious adverse event"))
 @bp.arguments(SaeReportIn)
 @bp.response(201, AdverseEventSchema)
 def report_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDetail:
@@ -106,7 +107,7 @@ def report_adverse_event(data: dict[str, Any], event_id: int) -> events.EventDet
 
 
 @bp.get("/adverse-events/summary", tags=TAGS)
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 @bp.response(200, SummaryOut)
 def adverse_event_summary() -> dict[str, Any]:
     """Confirmed adverse events by arm: counts by grade, seriousness, relatedness"""
@@ -114,7 +115,7 @@ def adverse_event_summary() -> dict[str, Any]:
 
 
 @bp.get("/sae-clocks", tags=TAGS)
-@roles_required("investigator", "qa", "auditor", action="see the SAE reporting clocks")
+@roles_required("investigator", "qa", "auditor", action=N_("see the SAE reporting clocks"))
 @bp.response(200, SaeClocksOut)
 def sae_clocks() -> dict[str, Any]:
     """Serious adverse events whose initial report is due or overdue (24 h from awareness)"""
@@ -124,7 +125,7 @@ def sae_clocks() -> dict[str, Any]:
 # --- clinical protocol deviations ------------------------------------------------------------------------
 
 @bp.get("/clinical-deviations", tags=TAGS)
-@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@roles_required(*clinical_deviations.READERS, action=N_("read clinical protocol deviations"))
 @bp.arguments(ClinicalDeviationsQuery, location="query")
 @bp.response(200, ClinicalDeviationsOut)
 def list_clinical_deviations(query: dict[str, Any]) -> dict[str, Any]:
@@ -136,7 +137,7 @@ def list_clinical_deviations(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/clinical-deviations", tags=TAGS)
-@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+@roles_required(*clinical_deviations.OPENERS, action=N_("open a clinical protocol deviation"))
 @bp.arguments(ClinicalDeviationIn)
 @bp.response(201, ClinicalDeviationSchema)
 def open_clinical_deviation(data: dict[str, Any]) -> clinical_deviations.DeviationDetail:
@@ -149,7 +150,7 @@ def open_clinical_deviation(data: dict[str, Any]) -> clinical_deviations.Deviati
 
 
 @bp.get("/clinical-deviations/<int:deviation_id>", tags=TAGS)
-@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@roles_required(*clinical_deviations.READERS, action=N_("read clinical protocol deviations"))
 @bp.response(200, ClinicalDeviationSchema)
 def get_clinical_deviation(deviation_id: int) -> clinical_deviations.DeviationDetail:
     """A clinical protocol deviation with its decision and closing"""
@@ -157,7 +158,7 @@ def get_clinical_deviation(deviation_id: int) -> clinical_deviations.DeviationDe
 
 
 @bp.post("/clinical-deviations/<int:deviation_id>/decision", tags=TAGS)
-@roles_required(*clinical_deviations.DECIDERS, action="decide a clinical protocol deviation")
+@roles_required(*clinical_deviations.DECIDERS, action=N_("decide a clinical protocol deviation"))
 @bp.arguments(ClinicalDecisionIn)
 @bp.response(200, ClinicalDeviationSchema)
 def decide_clinical_deviation(data: dict[str, Any], deviation_id: int) -> clinical_deviations.DeviationDetail:
@@ -170,7 +171,7 @@ def decide_clinical_deviation(data: dict[str, Any], deviation_id: int) -> clinic
 
 
 @bp.post("/clinical-deviations/<int:deviation_id>/close", tags=TAGS)
-@roles_required(*clinical_deviations.CLOSERS, action="close a clinical protocol deviation")
+@roles_required(*clinical_deviations.CLOSERS, action=N_("close a clinical protocol deviation"))
 @bp.arguments(ClinicalCloseIn)
 @bp.response(200, ClinicalDeviationSchema)
 def close_clinical_deviation(data: dict[str, Any], deviation_id: int) -> clinical_deviations.DeviationDetail:

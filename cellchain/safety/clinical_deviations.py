@@ -4,9 +4,10 @@ What happened to a subject against the protocol, apart from the lots' manufactur
 (``quality/deviations.py``). A deviation is opened
 
 - by the system where it sees one, in the transaction of the act that shows it (``open_automatically``, called
-  with plain values): a visit marked missed (``mark_visit_missed``), a partial infusion
-  (``ward.infusions.complete``), an infusion start refused at the bedside for the wrong subject or product or a
-  dose outside tolerance (``ward.infusions.start``, written with the refused attempt);
+  with plain values and its description as a ``Sentence``, read in each reader's language): a visit marked
+  missed (``mark_visit_missed``), a partial infusion (``ward.infusions.complete``), an infusion start refused
+  at the bedside for the wrong subject or product or a dose outside tolerance (``ward.infusions.start``,
+  written with the refused attempt);
 - by hand by the coordinator or an investigator (``open_by_hand``), such as an infusion visit that must happen
   outside its window.
 
@@ -31,6 +32,7 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
+from cellchain.core.words.sentences import Sentence, sentence
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
 from cellchain.people.rules.roles import Actor, require_role
@@ -76,17 +78,19 @@ def _write(session: Session, *, actor: Actor, row: ClinicalDeviation, subject_co
     trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row.id, action="open",
                  new={"subject": subject_code, "visit_id": row.visit_id, "infusion_id": row.infusion_id,
                       "bag_id": row.bag_id, "kind": row.kind, "description": row.description,
-                      "automatic": row.automatic, "status": row.status})
+                      "description_code": row.description_code, "automatic": row.automatic, "status": row.status})
     return row
 
 
 def open_automatically(session: Session, *, actor: Actor, subject_id: int, subject_code: str, kind: str,
-                       description: str, visit_id: int | None = None, infusion_id: int | None = None,
+                       description: Sentence, visit_id: int | None = None, infusion_id: int | None = None,
                        bag_id: int | None = None, at: datetime | None = None) -> ClinicalDeviation:
     """The system opens a deviation it saw in ``actor``'s act, in that act's transaction; plain values only, so
-    the ward and the trial call it without this module reading their records."""
+    the ward and the trial call it without this module reading their records. The description is kept as its
+    code and values (read in each reader's language) and as worded for ``actor`` (what the trail binds)."""
     row = ClinicalDeviation(subject_id=subject_id, visit_id=visit_id, infusion_id=infusion_id, bag_id=bag_id,
-                            kind=kind, description=description[:MAX_TEXT], automatic=True, opened_by=actor.id,
+                            kind=kind, description=description.said[:MAX_TEXT], description_code=description.code,
+                            description_values=dict(description.values), automatic=True, opened_by=actor.id,
                             opened_at=at or utcnow())
     return _write(session, actor=actor, row=row, subject_code=subject_code)
 
@@ -98,7 +102,7 @@ def open_by_hand(session: Session, *, actor: Actor, subject_code: Any, kind: Any
     An ``out_of_window`` deviation names an infusion visit not yet done: once approved it allows that visit's
     one infusion outside the window. One such deviation, open or approved and unused, per visit.
     """
-    require_role(actor.roles, *OPENERS, action="open a clinical protocol deviation")
+    require_role(actor.roles, *OPENERS, action=N_("open a clinical protocol deviation"))
     fields: dict[str, str] = {}
     if kind not in CLINICAL_DEVIATION_KINDS:
         fields["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(CLINICAL_DEVIATION_KINDS))
@@ -157,15 +161,12 @@ def mark_visit_missed(session: Session, *, actor: Actor, visit_id: int, reason: 
     ``missed_visit`` deviation in the same transaction."""
     visit = visits.mark_missed(session, actor=actor, visit_id=visit_id, reason=reason, timezone=timezone, now=now)
     subject = session.get(Subject, visit.subject_id)
-    # The description is stored as a sentence, worded in the language of whoever marks the visit missed.
-    words = N_("Week {week} infusion visit (window {start} to {end}) marked missed: {reason}")
-    if visit.kind != INFUSION:
-        words = N_("Week {week} follow-up visit (window {start} to {end}) marked missed: {reason}")
+    words = "missed_visit:infusion" if visit.kind == INFUSION else "missed_visit:follow_up"
     return open_automatically(
         session, actor=actor, subject_id=subject.id, subject_code=subject.subject_code, kind="missed_visit",
         visit_id=visit.id, at=now,
-        description=translated(words).format(week=visit.week, start=visit.window_start, end=visit.window_end,
-                                             reason=reason.strip()))
+        description=sentence(words, week=visit.week, start=visit.window_start, end=visit.window_end,
+                             reason=reason.strip()))
 
 
 # Built once, Core only: the bedside check opens these beside its attempt, on the connection it writes with.
@@ -177,20 +178,22 @@ _OPEN_OF_KIND = select(ClinicalDeviation.__table__.c.id).where(
 _INSERT = insert(ClinicalDeviation.__table__)
 
 
-def open_once(session: Session, *, actor: Actor, subject_id: int, subject_code: str, kind: str, description: str,
-              visit_id: int | None, bag_id: int) -> int | None:
+def open_once(session: Session, *, actor: Actor, subject_id: int, subject_code: str, kind: str,
+              description: Sentence, visit_id: int | None, bag_id: int) -> int | None:
     """Open a deviation the bedside saw, unless one of this kind for this subject and bag is still open: a nurse
     who scans the wrong bag twice made one deviation, not two. Returns the new deviation's id, or None."""
     connection = session.connection()
     if connection.execute(_OPEN_OF_KIND, {"subject_id": subject_id, "kind": kind, "bag_id": bag_id}).all():
         return None
     values = {"subject_id": subject_id, "visit_id": visit_id, "infusion_id": None, "bag_id": bag_id, "kind": kind,
-              "description": description[:MAX_TEXT], "automatic": True, "status": "open", "opened_by": actor.id,
-              "opened_at": utcnow()}
+              "description": description.said[:MAX_TEXT], "description_code": description.code,
+              "description_values": dict(description.values), "automatic": True, "status": "open",
+              "opened_by": actor.id, "opened_at": utcnow()}
     row_id = connection.execute(_INSERT, values).inserted_primary_key[0]
     trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=row_id, action="open",
                  new={"subject": subject_code, "visit_id": visit_id, "infusion_id": None, "bag_id": bag_id,
-                      "kind": kind, "description": values["description"], "automatic": True, "status": "open"})
+                      "kind": kind, "description": values["description"], "description_code": description.code,
+                      "automatic": True, "status": "open"})
     return row_id
 
 
@@ -227,7 +230,7 @@ def content(session: Session, row: ClinicalDeviation) -> dict[str, Any]:
 def decide(session: Session, *, actor: Actor, deviation_id: int, signature: signatures.SignatureInput,
            note: Any, policy: Policy) -> ClinicalDeviation:
     """The investigator approves (meaning ``approved``) or rejects (``rejected``, with a note) an open deviation."""
-    require_role(actor.roles, *DECIDERS, action="decide a clinical protocol deviation")
+    require_role(actor.roles, *DECIDERS, action=N_("decide a clinical protocol deviation"))
     fields: dict[str, str] = {}
     if signature.meaning not in DECISIONS:
         fields["signature.meaning"] = translated(N_("approved or rejected"))
@@ -241,7 +244,7 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
         raise Refused(Reason(SIGNER_NOT_ACTOR))
     signed = signatures.sign(session, signature, record_type=RECORD_TYPE, record_id=row.id,
                              content=content(session, row), policy=policy, meanings=tuple(DECISIONS),
-                             roles=DECIDERS, action="decide a clinical protocol deviation")
+                             roles=DECIDERS, action=N_("decide a clinical protocol deviation"))
     row.status, row.decided_by, row.decided_at = DECISIONS[signature.meaning], actor.id, signed.signed_at
     row.decision_signature_id, row.decision_note = signed.id, text
     session.add(row)
@@ -254,7 +257,7 @@ def decide(session: Session, *, actor: Actor, deviation_id: int, signature: sign
 
 def close(session: Session, *, actor: Actor, deviation_id: int, note: Any) -> ClinicalDeviation:
     """The investigator or the coordinator closes a decided deviation, saying what was done about it."""
-    require_role(actor.roles, *CLOSERS, action="close a clinical protocol deviation")
+    require_role(actor.roles, *CLOSERS, action=N_("close a clinical protocol deviation"))
     fields: dict[str, str] = {}
     text = _text(note, "note", fields)
     if fields:

@@ -139,7 +139,7 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
 def record(session: Session, *, actor: Actor, subject_code: Any, data: Mapping[str, Any], timezone: str,
            now: datetime | None = None) -> AdverseEvent:
     """Record an adverse event of a subject as a draft (the investigator confirms it, signed)."""
-    require_role(actor.roles, *RECORDERS, action="record an adverse event")
+    require_role(actor.roles, *RECORDERS, action=N_("record an adverse event"))
     now = now or utcnow()
     if not isinstance(subject_code, str) or not subject_code.strip() or len(subject_code) > 20:
         raise Invalid({"subject_id": translated(N_("the subject's id, e.g. SUBJ-0001"))})
@@ -179,7 +179,7 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     """Change the fields ``data`` names. The coordinator amends drafts only; the investigator amends any event,
     a confirmed one with a reason, after which it is a draft again until signed anew (the signature bound the
     old version). Awareness is fixed once a report was sent: the clock it started has been answered."""
-    require_role(actor.roles, *RECORDERS, action="amend an adverse event")
+    require_role(actor.roles, *RECORDERS, action=N_("amend an adverse event"))
     now = now or utcnow()
     event = lock(session, event_id)
     if event.status == "confirmed" and "investigator" not in actor.roles:
@@ -215,7 +215,7 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
 def confirm(session: Session, *, actor: Actor, event_id: int, signature: signatures.SignatureInput,
             policy: Policy) -> AdverseEvent:
     """The investigator confirms a complete draft with an e-signature (meaning ``approved``)."""
-    require_role(actor.roles, "investigator", action="confirm an adverse event")
+    require_role(actor.roles, "investigator", action=N_("confirm an adverse event"))
     if signature.meaning != "approved":
         raise Invalid({"signature.meaning": translated(N_("here the meaning must be approved"))})
     event = lock(session, event_id)
@@ -229,7 +229,7 @@ def confirm(session: Session, *, actor: Actor, event_id: int, signature: signatu
     subject = session.get(Subject, event.subject_id)
     signed = signatures.sign(session, signature, record_type=RECORD_TYPE, record_id=event.id,
                              content=content(event, subject.subject_code), policy=policy, meanings=("approved",),
-                             roles=("investigator",), action="confirm an adverse event")
+                             roles=("investigator",), action=N_("confirm an adverse event"))
     event.status, event.confirmed_by, event.confirmed_at = "confirmed", actor.id, signed.signed_at
     event.confirm_signature_id = signed.id
     session.add(event)

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, Index, Text, UniqueConstra
 from sqlmodel import Field, SQLModel
 
 from cellchain.core.types import UTCDateTime, utcnow
+from cellchain.core.words import sentences
 
 EVENT_STATUSES = ("draft", "confirmed")
 
@@ -126,7 +127,11 @@ class ClinicalDeviation(SQLModel, table=True):
     infusion_id: int | None = Field(default=None, foreign_key="infusions.id")
     bag_id: int | None = Field(default=None, foreign_key="bags.id")
     kind: str = Field(max_length=30)
+    # As worded for the person whose act opened it (what the trail and a signature bind); a description the
+    # system wrote also keeps its code and values, and reads in each reader's language (core/words/sentences.py).
     description: str = Field(sa_column=Column(Text, nullable=False))
+    description_code: str | None = Field(default=None, max_length=40)
+    description_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     automatic: bool = Field(default=False)  # opened by the system where it saw the deviation
     status: str = Field(default="open", max_length=10)
     opened_by: int = Field(foreign_key="users.id")  # the person whose act opened it, or who opened it by hand
@@ -138,3 +143,8 @@ class ClinicalDeviation(SQLModel, table=True):
     closed_by: int | None = Field(default=None, foreign_key="users.id")
     closed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     closing_note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    @property
+    def description_text(self) -> str:
+        """The description in the reader's language; as typed where a person wrote it."""
+        return sentences.shown(self.description_code, self.description_values, self.description)

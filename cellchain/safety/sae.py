@@ -45,7 +45,7 @@ def _recipient(value: Any) -> str:
 def report(session: Session, *, actor: Actor, event_id: int, signature: signatures.SignatureInput,
            sent_at: Any, sent_to: Any, policy: Policy, now: datetime | None = None) -> SaeReport:
     """The investigator signs the report of a serious event and records when it was sent and to whom."""
-    require_role(actor.roles, "investigator", action="report a serious adverse event")
+    require_role(actor.roles, "investigator", action=N_("report a serious adverse event"))
     now = now or utcnow()
     fields: dict[str, str] = {}
     if signature.meaning != "authored":
@@ -85,7 +85,7 @@ def report(session: Session, *, actor: Actor, event_id: int, signature: signatur
                              content={**events.content(event, subject_code), "report": kind,
                                       "sent_at": when.isoformat(), "sent_to": recipient},
                              policy=policy, meanings=("authored",), roles=("investigator",),
-                             action="report a serious adverse event")
+                             action=N_("report a serious adverse event"))
     row = SaeReport(event_id=event.id, event_version=event.version, kind=kind, due_at=due, sent_at=when,
                     sent_to=recipient, late=kind == "initial" and when > due, signature_id=signed.id,
                     signed_by=actor.id)

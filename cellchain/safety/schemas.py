@@ -221,7 +221,13 @@ class ClinicalDeviationRowSchema(Schema):
                            validate=validate.OneOf(CLINICAL_DEVIATION_STATUSES))
     automatic = fields.Boolean(required=True, attribute="deviation.automatic",
                                metadata={"description": "opened by the system where it saw the deviation"})
-    description = fields.String(required=True, attribute="deviation.description")
+    description = fields.String(required=True, attribute="deviation.description_text",
+                                metadata={"description": "in the reader's language; what the system wrote is worded "
+                                                         "from description_code and description_values"})
+    description_code = fields.String(required=True, allow_none=True, attribute="deviation.description_code",
+                                     metadata={"description": "the sentence's code when the system wrote it, else "
+                                                              "null (typed by a person, or written before codes)"})
+    description_values = fields.Dict(required=True, allow_none=True, attribute="deviation.description_values")
     opened_at = UtcDateTime(required=True, attribute="deviation.opened_at")
 
 

@@ -12,6 +12,7 @@ from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
 from cellchain.core.types import utcnow
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.safety import clinical_deviations, events, exports, sae
@@ -42,7 +43,7 @@ def _vocabulary() -> dict:
 
 
 @bp.route("/")
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 def index():
     session = db.session()
     rows = events.listing(session)
@@ -51,14 +52,14 @@ def index():
 
 
 @bp.route("/listing.csv")
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 def listing_csv():
     return Response(exports.to_csv(events.listing(db.session())), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=adverse-events.csv"})
 
 
 @bp.route("/listing.pdf")
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 def listing_pdf():
     pdf = exports.render(events.listing(db.session()), site=current_app.config["SITE_NAME"], timezone=_zone())
     return Response(pdf, mimetype="application/pdf",
@@ -71,13 +72,13 @@ def _new_page(subject: Subject, form: EventForm, problem: Refusal | None = None)
 
 
 @bp.route("/subjects/<subject_code>/new")
-@roles_required(*events.RECORDERS, action="record an adverse event")
+@roles_required(*events.RECORDERS, action=N_("record an adverse event"))
 def new_event(subject_code: str):
     return _new_page(subjects.get_subject(db.session(), subject_code), EventForm())
 
 
 @bp.route("/subjects/<subject_code>/events", methods=["POST"])
-@roles_required(*events.RECORDERS, action="record an adverse event")
+@roles_required(*events.RECORDERS, action=N_("record an adverse event"))
 def record_event(subject_code: str):
     form = EventForm()
     subject = subjects.get_subject(db.session(), subject_code)
@@ -104,13 +105,13 @@ def _event_page(event_id: int, *, problem: Refusal | None = None, form=None, pos
 
 
 @bp.route("/events/<int:event_id>")
-@roles_required(*events.READERS, action="read adverse events")
+@roles_required(*events.READERS, action=N_("read adverse events"))
 def event(event_id: int):
     return _event_page(event_id)
 
 
 @bp.route("/events/<int:event_id>/amend", methods=["POST"])
-@roles_required(*events.RECORDERS, action="amend an adverse event")
+@roles_required(*events.RECORDERS, action=N_("amend an adverse event"))
 def amend_event(event_id: int):
     form = EventForm()
 
@@ -123,7 +124,7 @@ def amend_event(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/confirm", methods=["POST"])
-@roles_required("investigator", action="confirm an adverse event")
+@roles_required("investigator", action=N_("confirm an adverse event"))
 def confirm_event(event_id: int):
     form = ConfirmForm()
 
@@ -137,7 +138,7 @@ def confirm_event(event_id: int):
 
 
 @bp.route("/events/<int:event_id>/report", methods=["POST"])
-@roles_required("investigator", action="report a serious adverse event")
+@roles_required("investigator", action=N_("report a serious adverse event"))
 def report_event(event_id: int):
     form = ReportForm()
 
@@ -153,7 +154,7 @@ def report_event(event_id: int):
 # --- clinical protocol deviations ------------------------------------------------------------------------
 
 @bp.route("/deviations")
-@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@roles_required(*clinical_deviations.READERS, action=N_("read clinical protocol deviations"))
 def deviations():
     """The register, newest first, a page at a time; filters: status (or not closed), kind, subject."""
     filters = {name: (request.args.get(name) or "").strip() for name in ("status", "kind", "subject_id")}
@@ -171,13 +172,13 @@ def _new_deviation_page(subject: Subject, problem: Refusal | None = None) -> str
 
 
 @bp.route("/subjects/<subject_code>/deviations/new")
-@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+@roles_required(*clinical_deviations.OPENERS, action=N_("open a clinical protocol deviation"))
 def new_deviation(subject_code: str):
     return _new_deviation_page(subjects.get_subject(db.session(), subject_code))
 
 
 @bp.route("/subjects/<subject_code>/deviations", methods=["POST"])
-@roles_required(*clinical_deviations.OPENERS, action="open a clinical protocol deviation")
+@roles_required(*clinical_deviations.OPENERS, action=N_("open a clinical protocol deviation"))
 def open_deviation(subject_code: str):
     form = ClinicalDeviationForm()
     subject = subjects.get_subject(db.session(), subject_code)
@@ -201,13 +202,13 @@ def _deviation_page(deviation_id: int, problem: Refusal | None = None, posted: s
 
 
 @bp.route("/deviations/<int:deviation_id>")
-@roles_required(*clinical_deviations.READERS, action="read clinical protocol deviations")
+@roles_required(*clinical_deviations.READERS, action=N_("read clinical protocol deviations"))
 def deviation(deviation_id: int):
     return _deviation_page(deviation_id)
 
 
 @bp.route("/deviations/<int:deviation_id>/decision", methods=["POST"])
-@roles_required(*clinical_deviations.DECIDERS, action="decide a clinical protocol deviation")
+@roles_required(*clinical_deviations.DECIDERS, action=N_("decide a clinical protocol deviation"))
 def decide_deviation(deviation_id: int):
     form = ClinicalDecisionForm()
 
@@ -222,7 +223,7 @@ def decide_deviation(deviation_id: int):
 
 
 @bp.route("/deviations/<int:deviation_id>/close", methods=["POST"])
-@roles_required(*clinical_deviations.CLOSERS, action="close a clinical protocol deviation")
+@roles_required(*clinical_deviations.CLOSERS, action=N_("close a clinical protocol deviation"))
 def close_deviation(deviation_id: int):
     form = ClinicalCloseForm()
 

@@ -50,7 +50,7 @@ def _hit(hit: search.Hit) -> dict[str, Any]:
 
 
 @bp.route("/search", methods=["GET"], tags=["scans"])
-@roles_required(*SEARCHERS, action="search records")
+@roles_required(*SEARCHERS, action=N_("search records"))
 @bp.arguments(SearchQuery, location="query")
 @bp.response(200, SearchOut)
 def search_records(query: dict[str, Any]) -> dict[str, Any]:

@@ -18,12 +18,13 @@ PAGES = {"collection": ("lab.collection", "din"), "lot": ("lab.lot", "lot_id"), 
          "subject": ("trial.subject", "subject_code"), "bags_of_din": ("lab.bag_list", "din"),
          "vial": ("banks.vial", "vial_code"), "bank": ("banks.bank", "bank_code"), "genealogy": ("banks.tree", "din"),
          "box": ("storage.box", "box_code"), "position": ("storage.position", "position_code"),
-         "location": ("storage.location", "location_code"), "material_lot": ("materials.lot", "code")}
+         "location": ("storage.location", "location_code"), "material_lot": ("materials.lot", "material_code"),
+         "instrument": ("equipment.instrument", "instrument_code")}
 API_PATHS = {"collection": "/api/v1/collections/{key}", "lot": "/api/v1/lots/{key}", "bag": "/api/v1/bags/{key}",
              "subject": "/api/v1/subjects/{key}", "vial": "/api/v1/vials/{key}",
              "bank": "/api/v1/banks/{key}", "box": "/api/v1/storage/boxes/{key}",
              "position": "/api/v1/storage/positions/{key}", "location": "/api/v1/storage/locations/{key}",
-             "material_lot": "/api/v1/material-lots/{key}"}
+             "material_lot": "/api/v1/material-lots/{key}", "instrument": "/api/v1/instruments/{key}"}
 STORAGE_LABELS = {"box": ("storage.box_labels", "box_code"), "position": ("storage.position_label", "position_code"),
                   "location": ("storage.location_label", "location_code")}
 

@@ -12,7 +12,7 @@ identity identifier, which names its subject), then a bank
 vial (the local structure ``&a<vial code>``, alone or in the vial label's 2D code), then a lot (the local
 structure of a culture vessel, ``&e<lot>-P<n>-V<nn>``, or of a QC tube, ``&f<lot>-Q<nn>``), then the DIN's
 collection. A local data structure (``&a``-``&z``) names a vial, storage box, position, location, culture
-vessel or QC tube by the site's letter for each
+vessel, QC tube or instrument (``&g<code>``) by the site's letter for each
 (``LOCAL_DATA_IDENTIFIERS``; docs/identifiers.md). A well-formed scan of something this database does not
 hold is not an error: the answer says what it is and that no record has it.
 """
@@ -20,7 +20,7 @@ hold is not an error: the answer says what it is and that no record has it.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,6 +31,9 @@ from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.words.scans import not_held
+from cellchain.equipment import instruments
+from cellchain.equipment.models import Instrument
 from cellchain.identifiers.scans import Scan, parse_scan, read_field
 from cellchain.labelling import print_jobs
 from cellchain.manufacturing import lookups
@@ -201,16 +204,23 @@ def _material_lot(session: Session, lot: MaterialLot) -> Found:
 
 
 def _material_lot_of(session: Session, scan: Scan) -> Found | None:
-    """A supplier's GS1 barcode or a lot's own ML- label names a received material lot (NotFound when none)."""
+    """A supplier's GS1 barcode or a lot's own ML- label names a received material lot (``Missing`` when none)."""
     if scan.kind == "material_lot":
-        return _material_lot(session, catalogue.lot_by_code(session, scan.fields["code"]))
+        code = scan.fields["code"]
+        return _material_lot(session, _held("material_lot", code, lambda: catalogue.lot_by_code(session, code)))
     if scan.kind == "gs1":
         found = material_usage.find(session, scan.data)
         if isinstance(found, MaterialLot):
             return _material_lot(session, found)
-        raise NotFound(f"no material lot of GTIN {scan.fields.get('gtin', '-')} lot {scan.fields.get('lot', '-')}")
+        raise Missing("gs1", gtin=scan.fields.get("gtin", "-"), lot=scan.fields.get("lot", "-"))
     return None
 
+
+def _instrument(session: Session, row: Instrument) -> Found:
+    return Found("instrument", row.id, row.code, {
+        "code": row.code, "name": row.name, "kind": row.kind, "place": row.place, "status": row.status,
+        "calibration_due": row.calibration_due.isoformat() if row.calibration_due else None,
+        "maintenance_due": row.maintenance_due.isoformat() if row.maintenance_due else None})
 
 
 _LOT_OF = {"vessel": re.compile(r"(.+)-P[0-9]+-V[0-9]{2}"), "qc_tube": re.compile(r"(.+)-Q[0-9]{2}")}
@@ -231,28 +241,54 @@ def _lot_number(scan: Scan, letters: Mapping[str, str]) -> str | None:
     return None
 
 
+class Missing(Exception):
+    """A well-formed scan of a record this database does not hold: which record (a key of
+    ``core/words/scans.py`` NOT_HELD) and the values that name it."""
+
+    def __init__(self, record: str, **values: Any) -> None:
+        super().__init__(record)
+        self.record = record
+        self.values = values
+
+
+def _held(record: str, key: str, load: Callable[[], Any]) -> Any:
+    try:
+        return load()
+    except NotFound:
+        raise Missing(record, key=key) from None
+
+
 def _lookup(session: Session, scan: Scan, letters: Mapping[str, str]) -> Found | None:
-    """The record of the most specific identifier in the scan; NotFound when this database has none."""
+    """The record of the most specific identifier in the scan; ``Missing`` when this database has none."""
     fields = scan.fields
     if scan.kind in ("gs1", "material_lot"):
         return _material_lot_of(session, scan)
     local = _local_kind(scan, letters)
     if local in STORAGE_SUMMARIES:
-        return STORAGE_SUMMARIES[local](session, _storage_record(session, local, fields["identifier"]))
+        key = fields["identifier"]
+        return STORAGE_SUMMARIES[local](session, _held(local, key, lambda: _storage_record(session, local, key)))
+    if local == "instrument":
+        key = fields["identifier"]
+        return _instrument(session, _held("instrument", key, lambda: instruments.by_code(session, key)))
     if scan.kind in ("bag", "compound") and "bag_id" in fields:
-        return _bag(session, lookups.bag_by_code(session, fields["bag_id"]))
+        key = fields["bag_id"]
+        return _bag(session, _held("bag", key, lambda: lookups.bag_by_code(session, key)))
     if scan.kind in ("subject", "compound") and "subject_id" in fields:
-        return _subject(session, subjects.subject_by_code(session, fields["subject_id"]))
+        key = fields["subject_id"]
+        return _subject(session, _held("subject", key, lambda: subjects.subject_by_code(session, key)))
     if scan.kind == "chain_of_identity":
-        return _subject(session, subjects.subject_by_chain_of_identity(session, fields["chain_of_identity"]))
+        key = fields["chain_of_identity"]
+        return _subject(session, _held("chain_of_identity", key,
+                                       lambda: subjects.subject_by_chain_of_identity(session, key)))
     code = _vial_code(scan, letters)
     if code is not None:
-        return _vial(session, vials.vial_by_code(session, code))
+        return _vial(session, _held("vial", code, lambda: vials.vial_by_code(session, code)))
     lot_number = _lot_number(scan, letters)
     if lot_number is not None:
-        return _lot(session, lookups.lot_by_number(session, lot_number))
+        return _lot(session, _held("lot", lot_number, lambda: lookups.lot_by_number(session, lot_number)))
     if scan.kind in ("din", "compound") and "din" in fields:
-        return _collection(session, lookups.collection_by_din(session, fields["din"]))
+        key = fields["din"]
+        return _collection(session, _held("collection", key, lambda: lookups.collection_by_din(session, key)))
     return None
 
 
@@ -261,7 +297,8 @@ FINDERS = {"collection": (lookups.collection_by_din, _collection), "lot": (looku
            "vial": (vials.vial_by_code, _vial), "bank": (banks.bank_by_code, _bank),
            "box": (places.box_by_code, _box), "position": (places.position_by_code, _position),
            "location": (places.location_by_code, _location),
-           "material_lot": (catalogue.lot_by_code, _material_lot)}
+           "material_lot": (catalogue.lot_by_code, _material_lot),
+           "instrument": (instruments.by_code, _instrument)}
 
 
 def find(session: Session, record_type: str, key: str) -> Found:
@@ -278,8 +315,8 @@ def describe(session: Session, raw: Any, *, tz: ZoneInfo, letters: Mapping[str, 
     scan = parse_scan(raw, tz=tz, gs_substitute=gs_substitute)
     try:
         return ScanAnswer(scan, _lookup(session, scan, letters))
-    except NotFound as missing:
-        return ScanAnswer(scan, None, f"{missing.message} in this database")
+    except Missing as missing:
+        return ScanAnswer(scan, None, not_held(missing.record, **missing.values))
 
 
 def destination(session: Session, answer: ScanAnswer) -> tuple[str, str] | None:

@@ -34,10 +34,11 @@ class RecordSummary(fields.Dict):
 
 class ScanRecordSchema(Schema):
     type = fields.String(required=True, metadata={"description": "collection, lot, bag, vial, bank, subject, box, "
-                                                                  "position, location or material_lot"})
+                                                                  "position, location, material_lot or instrument"})
     id = fields.Integer(required=True)
     key = fields.String(required=True, metadata={"description": "DIN, lot id, bag id, vial code, bank code, subject "
-                                                                "id, box, position or location code"})
+                                                                "id, box, position, location, material lot or "
+                                                                "instrument code"})
     url = fields.String(metadata={"description": "the record's page"})
     labels_url = fields.String(metadata={"description": "the page that prints its labels"})
     api = fields.String(metadata={"description": "the record in this API"})
@@ -64,7 +65,8 @@ class SearchHitSchema(Schema):
     type = fields.String(required=True, metadata={"description": "subject, lot, bag, collection, bank, vial; a "
                                                                   "scan may also name a box, position or location"})
     key = fields.String(required=True, metadata={"description": "the record's public key"})
-    words = fields.String(required=True, metadata={"description": "a few words about the record"})
+    words = fields.String(required=True, metadata={"description": "a few words about the record, in the reader's "
+                                                                  "language (type and key stay codes)"})
     api = fields.String(metadata={"description": "the record in this API"})
 
 

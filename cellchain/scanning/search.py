@@ -19,6 +19,8 @@ from sqlmodel import Session, select
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.errors import Invalid
 from cellchain.core.words import N_, translated
+from cellchain.core.words.labels import label
+from cellchain.core.words.scans import scan_kind_label
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.scanning import resolver
 from cellchain.trial.models import Subject
@@ -39,11 +41,29 @@ SEARCHED: tuple[tuple[str, Any, Any, tuple[Any, ...]], ...] = (
 
 @dataclass(frozen=True)
 class Hit:
-    """A record found: its kind, its public key (as the record's page takes it) and a few words about it."""
+    """A record found: its kind, its public key (as the record's page takes it) and a few words about it, kept
+    as a catalogue message and its values so that they read in the language of whoever is shown them."""
 
     type: str
     key: str
-    words: str
+    message: str  # an English template marked N_, worded when shown (``words``)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def words(self) -> str:
+        """The few words in the reader's language: coded values worded through the vocabulary."""
+        return translated(self.message).format(**{name: _worded(name, value) for name, value in self.values.items()})
+
+
+# Values of a hit that are not codes: shown as they are. A scan's kind has its own words; other codes (a
+# status, a product, a custody state) read through the one vocabulary.
+_AS_THEY_ARE = frozenset({"screening_number", "din"})
+
+
+def _worded(name: str, value: Any) -> str:
+    if name in _AS_THEY_ARE:
+        return str(value)
+    return scan_kind_label(value) if name == "scan" else label(value)
 
 
 @dataclass(frozen=True)
@@ -56,18 +76,24 @@ class Found:
     note: str | None = None
 
 
-def _words(kind: str, row: Any) -> str:
+def _described(kind: str, key: str, row: Any) -> Hit:
+    """The hit for ``row``: its words as a catalogue message and the values it needs."""
     if kind == "subject":
-        return f"screening {row.screening_number}" + (", randomized" if row.arm else "")
+        message = N_("screening {screening_number}, randomized") if row.arm else N_("screening {screening_number}")
+        return Hit(kind, key, message, {"screening_number": row.screening_number})
     if kind == "lot":
-        return f"{row.purpose} lot, {row.status.replace('_', ' ')}"
+        return Hit(kind, key, N_("{purpose} lot, {status}"), {"purpose": row.purpose, "status": row.status})
     if kind == "bag":
-        return f"{row.kind} bag, {row.quality_status}, {(row.custody_state or 'not filled').replace('_', ' ')}"
+        if row.custody_state is None:
+            return Hit(kind, key, N_("{product} bag, {quality_status}, not filled"),
+                       {"product": row.kind, "quality_status": row.quality_status})
+        return Hit(kind, key, N_("{product} bag, {quality_status}, {custody_state}"),
+                   {"product": row.kind, "quality_status": row.quality_status, "custody_state": row.custody_state})
     if kind == "collection":
-        return f"cord, donor {row.eligibility}"
+        return Hit(kind, key, N_("cord, donor {eligibility}"), {"eligibility": row.eligibility})
     if kind == "bank":
-        return f"{row.level} of {row.din}"
-    return f"vial, {row.state}"
+        return Hit(kind, key, N_("{level} of {din}"), {"level": row.level, "din": row.din})
+    return Hit(kind, key, N_("vial, {state}"), {"state": row.state})
 
 
 def _escaped(text: str) -> str:
@@ -82,7 +108,7 @@ def _scanned(session: Session, text: str, tz: ZoneInfo, letters: Mapping[str, st
     if answer.record is None:
         return None, answer.note
     record = answer.record
-    return Hit(record.type, record.key, f"scanned {answer.scan.kind.replace('_', ' ')}"), None
+    return Hit(record.type, record.key, N_("scanned {scan}"), {"scan": answer.scan.kind}), None
 
 
 def find(session: Session, text: Any, *, tz: ZoneInfo, letters: Mapping[str, str] = resolver.LETTERS,
@@ -100,7 +126,7 @@ def find(session: Session, text: Any, *, tz: ZoneInfo, letters: Mapping[str, str
         for other in others:
             condition = condition | other.ilike(_escaped(text) + "%", escape="\\")
         rows = session.exec(select(model).where(condition).order_by(code).limit(per_kind)).all()
-        hits += [Hit(kind, getattr(row, code.key), _words(kind, row)) for row in rows]
+        hits += [_described(kind, getattr(row, code.key), row) for row in rows]
     if scanned is not None:
         hits = [hit for hit in hits if (hit.type, hit.key) != (scanned.type, scanned.key)]
     return Found(text, scanned, hits, note)

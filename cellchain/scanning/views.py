@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from cellchain.core import db
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_
 from cellchain.identifiers.scans import jsonable
 from cellchain.people.security import roles_required
 from cellchain.scanning import resolver, search
@@ -31,7 +32,7 @@ def record_links(found: resolver.Found) -> dict[str, str]:
 
 
 @bp.route("/")
-@roles_required(*SCANNERS, action="use the scan station")
+@roles_required(*SCANNERS, action=N_("use the scan station"))
 def station():
     """The scan box; with ``?scan=`` (where a posted scan that opens no page is sent) what that scan is."""
     raw = request.args.get("scan", "")
@@ -52,7 +53,7 @@ def _refused(raw: str, refusal: Invalid):
 
 
 @bp.route("/", methods=["POST"])
-@roles_required(*SCANNERS, action="use the scan station")
+@roles_required(*SCANNERS, action=N_("use the scan station"))
 def scan():
     """A scan opens its record's page, or the station's own GET page saying what it is (post/redirect/get:
     going back never sends the scan again); a refused scan is said here."""
@@ -71,7 +72,7 @@ def hit_url(hit: search.Hit) -> str | None:
 
 
 @bp.route("/search")
-@roles_required(*SEARCHERS, action="search records")
+@roles_required(*SEARCHERS, action=N_("search records"))
 def search_page():
     """One box: a scan opens its record's page; typed text lists the subjects, lots, bags, cords, banks and
     vials whose code starts with it."""

@@ -16,6 +16,7 @@ from cellchain.core.page_forms import site_zone
 from cellchain.core.schemas import FILE_BODY, ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import placements, places, scan_views, temperatures
 from cellchain.storage.label_views import LABEL_PRINTERS, box_labels_pdf, location_label_pdf, position_label_pdf
@@ -75,7 +76,7 @@ def placement_answer(placement: Any) -> dict[str, Any]:
 
 
 @bp.get("/storage/units", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, UnitsOut)
 def list_units(_query: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def list_units(_query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/storage/units", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="set up a storage unit")
+@roles_required(*STORAGE_KEEPERS, action=N_("set up a storage unit"))
 @bp.arguments(UnitIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, UnitOut)
@@ -95,7 +96,7 @@ def create_unit(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/storage/units/<unit_code>", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.response(200, UnitOut)
 def get_unit(unit_code: str) -> dict[str, Any]:
     """A unit with its racks or shelves and their boxes"""
@@ -103,7 +104,7 @@ def get_unit(unit_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/units/<unit_code>", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="change a storage unit")
+@roles_required(*STORAGE_KEEPERS, action=N_("change a storage unit"))
 @bp.arguments(UnitChangeIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, UnitOut)
@@ -115,7 +116,7 @@ def change_unit(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/units/<unit_code>/locations", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="add a rack or shelf")
+@roles_required(*STORAGE_KEEPERS, action=N_("add a rack or shelf"))
 @bp.arguments(LocationIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, LocationOut)
@@ -127,7 +128,7 @@ def create_location(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
 
 
 @bp.get("/storage/locations/<location_code>", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.response(200, LocationOut)
 def get_location(location_code: str) -> dict[str, Any]:
     """A rack or shelf with its boxes"""
@@ -135,7 +136,7 @@ def get_location(location_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/locations/<location_code>", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="rename a rack, shelf or box")
+@roles_required(*STORAGE_KEEPERS, action=N_("rename a rack, shelf or box"))
 @bp.arguments(RenameIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, LocationOut)
@@ -148,7 +149,7 @@ def rename_location(data: dict[str, Any], location_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/locations/<location_code>/boxes", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="add a storage box")
+@roles_required(*STORAGE_KEEPERS, action=N_("add a storage box"))
 @bp.arguments(BoxIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, BoxOut)
@@ -161,7 +162,7 @@ def create_box(data: dict[str, Any], location_code: str) -> dict[str, Any]:
 
 
 @bp.get("/storage/boxes/<box_code>", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.response(200, BoxOut)
 def get_box(box_code: str) -> dict[str, Any]:
     """The box map: every position, row by row, with what it holds"""
@@ -170,7 +171,7 @@ def get_box(box_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/boxes/<box_code>", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="rename a rack, shelf or box")
+@roles_required(*STORAGE_KEEPERS, action=N_("rename a rack, shelf or box"))
 @bp.arguments(RenameIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, BoxOut)
@@ -182,7 +183,7 @@ def rename_box(data: dict[str, Any], box_code: str) -> dict[str, Any]:
 
 
 @bp.get("/storage/positions/<position_code>", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.response(200, PositionOut)
 def get_position(position_code: str) -> dict[str, Any]:
     """One position and what it holds"""
@@ -205,7 +206,7 @@ def _to_position(data: dict[str, Any], operation: Callable[..., Any]) -> dict[st
 
 
 @bp.post("/storage/put", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="put a container in storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("put a container in storage"))
 @bp.arguments(PutIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, PlacementOut)
@@ -215,7 +216,7 @@ def put(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/storage/take", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="take a container out of storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("take a container out of storage"))
 @bp.arguments(TakeIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, PlacementOut)
@@ -232,7 +233,7 @@ def take(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/storage/move", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="move a container in storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("move a container in storage"))
 @bp.arguments(PutIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, PlacementOut)
@@ -242,7 +243,7 @@ def move(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/storage/where-is", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.arguments(WhereIsQuery, location="query")
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, WhereIsOut)
@@ -253,7 +254,7 @@ def where_is(query: dict[str, Any]) -> placements.WhereIs:
 
 
 @bp.get("/storage/units/<unit_code>/readings", tags=TAGS)
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, ReadingsOut)
 def readings(_query: dict[str, Any], unit_code: str) -> dict[str, Any]:
@@ -270,7 +271,7 @@ def _recorded(recorded: temperatures.Recorded) -> dict[str, Any]:
 
 
 @bp.post("/storage/units/<unit_code>/readings", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="record a storage temperature")
+@roles_required(*STORAGE_KEEPERS, action=N_("record a storage temperature"))
 @bp.arguments(ReadingIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, RecordedOut)
@@ -289,7 +290,7 @@ def enter_reading(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
 
 
 @bp.post("/storage/units/<unit_code>/readings/import", tags=TAGS)
-@roles_required(*STORAGE_KEEPERS, action="import a temperature logger file")
+@roles_required(*STORAGE_KEEPERS, action=N_("import a temperature logger file"))
 @bp.arguments(ReadingsImportIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, RecordedOut)
@@ -310,7 +311,7 @@ def import_readings(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
 
 
 @bp.get("/storage/boxes/<box_code>/labels.pdf", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The labels, as PDF")
 def box_labels(box_code: str) -> Response:
     """Labels of a box and each of its positions"""
@@ -318,7 +319,7 @@ def box_labels(box_code: str) -> Response:
 
 
 @bp.get("/storage/positions/<position_code>/label.pdf", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The label, as PDF")
 def position_label(position_code: str) -> Response:
     """The label of one position"""
@@ -326,7 +327,7 @@ def position_label(position_code: str) -> Response:
 
 
 @bp.get("/storage/locations/<location_code>/label.pdf", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The label, as PDF")
 def location_label(location_code: str) -> Response:
     """The label of a rack or shelf"""
@@ -334,7 +335,7 @@ def location_label(location_code: str) -> Response:
 
 
 @bp.get("/storage/boxes/<box_code>/labels.zpl", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="text/plain", description="The labels, as ZPL II")
 def box_labels_zpl(box_code: str) -> Response:
     """Labels of a box and each of its positions, for a label printer"""
@@ -342,7 +343,7 @@ def box_labels_zpl(box_code: str) -> Response:
 
 
 @bp.get("/storage/positions/<position_code>/label.zpl", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="text/plain", description="The label, as ZPL II")
 def position_label_zpl(position_code: str) -> Response:
     """The label of one position, for a label printer"""
@@ -350,7 +351,7 @@ def position_label_zpl(position_code: str) -> Response:
 
 
 @bp.get("/storage/locations/<location_code>/label.zpl", tags=TAGS)
-@roles_required(*LABEL_PRINTERS, action="print storage labels")
+@roles_required(*LABEL_PRINTERS, action=N_("print storage labels"))
 @bp.response(200, FILE_BODY, content_type="text/plain", description="The label, as ZPL II")
 def location_label_zpl(location_code: str) -> Response:
     """The label of a rack or shelf, for a label printer"""

@@ -20,6 +20,10 @@ def _letters() -> dict[str, str]:
     return current_app.config["LOCAL_DATA_IDENTIFIERS"]
 
 
+def _languages() -> list[str]:
+    return current_app.config["LABEL_LANGUAGES"]
+
+
 MIMETYPES = {"pdf": "application/pdf", "zpl": "text/plain"}  # ZPL is text for a printer's raw queue, as product labels
 
 
@@ -34,9 +38,9 @@ def box_labels_pdf(box_code: str, fmt: str = "pdf") -> Response:
     box = places.box_by_code(session, box_code)
     top = placements.where(session, box, 1, 1)
     above = f"{top.unit.code} > {top.location.code}"
-    labels = [place_labels.place_label("box", box.code, above, _letters())]
+    labels = [place_labels.place_label("box", box.code, above, _letters(), _languages())]
     labels += [place_labels.place_label("position", layout.position_code(box.code, r, c), f"{above} > {box.code}",
-                                        _letters())
+                                        _letters(), _languages())
                for r in range(1, box.rows + 1) for c in range(1, box.columns + 1)]
     return label_response(place_labels.render(labels, fmt), f"box-{box.code}", fmt)
 
@@ -46,7 +50,8 @@ def position_label_pdf(position_code: str, fmt: str = "pdf") -> Response:
     box, row, column = places.position_by_code(session, position_code)
     where = placements.where(session, box, row, column)
     label = place_labels.place_label("position", where.position_code,
-                                     f"{where.unit.code} > {where.location.code} > {box.code}", _letters())
+                                     f"{where.unit.code} > {where.location.code} > {box.code}", _letters(),
+                                     _languages())
     return label_response(place_labels.render([label], fmt), f"position-{where.position_code}", fmt)
 
 
@@ -54,5 +59,6 @@ def location_label_pdf(location_code: str, fmt: str = "pdf") -> Response:
     session = db.session()
     location = places.location_by_code(session, location_code)
     unit = places.unit_by_id(session, location.unit_id)
-    label = place_labels.place_label("location", location.code, f"unit {unit.code}", _letters())  # codes: bounded
+    label = place_labels.place_label("location", location.code, place_labels.in_unit(unit.code, _languages()),
+                                     _letters(), _languages())  # codes: bounded
     return label_response(place_labels.render([label], fmt), f"location-{location.code}", fmt)

@@ -124,7 +124,7 @@ def _placed_refusal(session: Session, item: Item, placement: Placement) -> Refus
 
 
 def _taken_refusal(session: Session, place: Where, occupant: Placement | None) -> Refused:
-    who = _describe(session, Item(occupant.item_type, occupant.item_id)) if occupant else "another container"
+    who = _describe(session, Item(occupant.item_type, occupant.item_id)) if occupant else N_("another container")
     return Refused(Reason(POSITION_TAKEN, code=place.box.code, position=place.position, who=who))
 
 
@@ -148,7 +148,7 @@ def put(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: int
     """Put a container in a free position: custody ``stored`` (or ``moved`` for an item recorded as stored
     without a position), placement, audit entry. ``now`` (when it was put) is passed only by the demo, whose
     bank vials went into the tank when they were frozen."""
-    require_role(actor.roles, *STORAGE_KEEPERS, action="put a container in storage")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("put a container in storage"))
     layout.check_storable(item.kind)
     place = where(session, box, row, column)
     current = _current_of_item(session, item)
@@ -179,7 +179,7 @@ def take(session: Session, *, actor: Actor, item: Item, ranges: Mapping[str, Any
     A container whose chain moved on while it was still recorded in a box (dispatched or discarded through
     a hand-over) leaves its position without a storage event: the placement is closed and audited.
     """
-    require_role(actor.roles, *STORAGE_KEEPERS, action="take a container out of storage")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("take a container out of storage"))
     layout.check_storable(item.kind)
     placement = _current_of_item(session, item, lock=True)
     if placement is None:
@@ -206,7 +206,7 @@ def move(session: Session, *, actor: Actor, item: Item, box: StorageBox, row: in
          ranges: Mapping[str, Any]) -> Placement:
     """Move a stored container to a free position: custody ``moved`` (in_storage -> in_storage); the old
     placement ends and the new one starts at the same moment."""
-    require_role(actor.roles, *STORAGE_KEEPERS, action="move a container in storage")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("move a container in storage"))
     layout.check_storable(item.kind)
     target = where(session, box, row, column)
     old = _current_of_item(session, item, lock=True)

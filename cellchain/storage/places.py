@@ -104,7 +104,7 @@ def _unique(session: Session, model: type, code: str, what: str) -> None:
 
 
 def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> StorageUnit:
-    require_role(actor.roles, *STORAGE_KEEPERS, action="set up a storage unit")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("set up a storage unit"))
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
     for name, check in (("code", lambda: layout.check_code(data.get("code"), "code")),
@@ -116,7 +116,7 @@ def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> S
             errors.update(bad.fields)
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageUnit, values["code"], translated(N_("storage unit")))
+    _unique(session, StorageUnit, values["code"], N_("storage unit"))
     low, high = values["range"]
     row = StorageUnit(code=values["code"], name=values["name"], kind=data["kind"], low_c=low, high_c=high,
                       created_by=actor.id)
@@ -131,7 +131,7 @@ def create_unit(session: Session, *, actor: Actor, data: Mapping[str, Any]) -> S
 
 def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapping[str, Any]) -> StorageUnit:
     """A new name or allowed range, with the reason (the range decides what is an excursion from now on)."""
-    require_role(actor.roles, *STORAGE_KEEPERS, action="change a storage unit")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("change a storage unit"))
     reason = data.get("reason")
     errors: dict[str, str] = {}
     if not isinstance(reason, str) or not reason.strip():
@@ -158,7 +158,7 @@ def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapp
 
 
 def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapping[str, Any]) -> StorageLocation:
-    require_role(actor.roles, *STORAGE_KEEPERS, action="add a rack or shelf")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("add a rack or shelf"))
     errors: dict[str, str] = {}
     code = name = ""
     try:
@@ -173,7 +173,7 @@ def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: 
         errors["kind"] = f"one of {', '.join(layout.LOCATION_KINDS)}"
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageLocation, code, translated(N_("rack or shelf")))
+    _unique(session, StorageLocation, code, N_("rack or shelf"))
     row = StorageLocation(unit_id=unit.id, code=code, name=name, kind=data["kind"])
     session.add(row)
     session.flush()
@@ -183,7 +183,7 @@ def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: 
 
 
 def create_box(session: Session, *, actor: Actor, location: StorageLocation, data: Mapping[str, Any]) -> StorageBox:
-    require_role(actor.roles, *STORAGE_KEEPERS, action="add a storage box")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("add a storage box"))
     errors: dict[str, str] = {}
     code, name, size = "", "", (0, 0)
     try:
@@ -200,7 +200,7 @@ def create_box(session: Session, *, actor: Actor, location: StorageLocation, dat
         errors.update(bad.fields)
     if errors:
         raise Invalid(errors)
-    _unique(session, StorageBox, code, translated(N_("storage box")))
+    _unique(session, StorageBox, code, N_("storage box"))
     row = StorageBox(location_id=location.id, code=code, name=name, rows=size[0], columns=size[1])
     session.add(row)
     session.flush()
@@ -213,7 +213,7 @@ def rename(session: Session, *, actor: Actor, place: StorageLocation | StorageBo
            ) -> StorageLocation | StorageBox:
     """A rack's, shelf's or box's new name, with the reason. Its code stays: the labels on it carry the code."""
     what = "storage_box" if isinstance(place, StorageBox) else "storage_location"
-    require_role(actor.roles, *STORAGE_KEEPERS, action="rename a rack, shelf or box")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("rename a rack, shelf or box"))
     errors: dict[str, str] = {}
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():

@@ -78,7 +78,7 @@ def _check_times(session: Session, unit: StorageUnit, found: list[rules.Reading]
 
 def _record(session: Session, *, actor: Actor, unit: StorageUnit, found: list[rules.Reading], source: str,
             notes: str | None = None) -> Recorded:
-    require_role(actor.roles, *STORAGE_KEEPERS, action="record a storage temperature")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("record a storage temperature"))
     _check_times(session, unit, found)
     ordered = sorted(found, key=lambda r: r.measured_at)
     rows = [TemperatureReading(unit_id=unit.id, measured_at=r.measured_at, temperature_c=r.temperature_c,
@@ -116,7 +116,7 @@ def enter(session: Session, *, actor: Actor, unit: StorageUnit, measured_at: dat
 def import_file(session: Session, *, actor: Actor, unit: StorageUnit, content: bytes | str, file_name: str,
                 tz: ZoneInfo) -> Recorded:
     """Every reading of a logger's CSV file, or none (``Invalid`` naming each bad line)."""
-    require_role(actor.roles, *STORAGE_KEEPERS, action="import a temperature logger file")
+    require_role(actor.roles, *STORAGE_KEEPERS, action=N_("import a temperature logger file"))
     raw = content if isinstance(content, bytes) else content.encode()
     try:
         text = raw.decode("utf-8")

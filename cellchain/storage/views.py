@@ -45,7 +45,7 @@ def _index(refusal: Refusal | None = None, **context: Any) -> str:
 
 
 @bp.route("/")
-@roles_required(*STORAGE_READERS, action="open storage")
+@roles_required(*STORAGE_READERS, action=N_("open storage"))
 def index():
     """The overview; with ``?container=`` (a scan) the put/take/move step asks for the position next."""
     scan = request.args.get("container", "").strip()
@@ -64,7 +64,7 @@ def index():
 
 
 @bp.route("/units", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="set up a storage unit")
+@roles_required(*STORAGE_KEEPERS, action=N_("set up a storage unit"))
 def create_unit():
     form = UnitForm()
 
@@ -87,13 +87,13 @@ def _unit_page(unit_code: str, refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/units/<unit_code>")
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 def unit(unit_code: str):
     return _unit_page(unit_code)
 
 
 @bp.route("/units/<unit_code>", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="change a storage unit")
+@roles_required(*STORAGE_KEEPERS, action=N_("change a storage unit"))
 def change_unit(unit_code: str):
     form = UnitForm()
 
@@ -110,7 +110,7 @@ def change_unit(unit_code: str):
 
 
 @bp.route("/units/<unit_code>/locations", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="add a rack or shelf")
+@roles_required(*STORAGE_KEEPERS, action=N_("add a rack or shelf"))
 def create_location(unit_code: str):
     form = LocationForm()
 
@@ -125,7 +125,7 @@ def create_location(unit_code: str):
 
 
 @bp.route("/locations/<location_code>")
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 def location(location_code: str):
     """A rack or shelf is shown on its unit's page (a location label's scan opens it there)."""
     session = db.session()
@@ -135,7 +135,7 @@ def location(location_code: str):
 
 
 @bp.route("/locations/<location_code>/boxes", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="add a storage box")
+@roles_required(*STORAGE_KEEPERS, action=N_("add a storage box"))
 def create_box(location_code: str):
     form = BoxForm()
     session = db.session()
@@ -158,13 +158,13 @@ def _box_page(box_code: str, selected: tuple[int, int] | None = None, refusal: R
 
 
 @bp.route("/boxes/<box_code>")
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 def box(box_code: str):
     return _box_page(box_code)
 
 
 @bp.route("/positions/<position_code>")
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 def position(position_code: str):
     """A position label's scan: its box's map with the position marked."""
     found, row, column = places.position_by_code(db.session(), position_code)
@@ -172,7 +172,7 @@ def position(position_code: str):
 
 
 @bp.route("/where")
-@roles_required(*STORAGE_READERS, action="read storage")
+@roles_required(*STORAGE_READERS, action=N_("read storage"))
 def where_is():
     """Where is this: a container's scan shows unit > rack > box > position and its placement history."""
     scan = request.args.get("scan", "").strip()
@@ -223,25 +223,25 @@ def _store(action: str):
 
 
 @bp.route("/put", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="put a container in storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("put a container in storage"))
 def put():
     return _store("put")
 
 
 @bp.route("/take", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="take a container out of storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("take a container out of storage"))
 def take():
     return _store("take")
 
 
 @bp.route("/move", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="move a container in storage")
+@roles_required(*STORAGE_KEEPERS, action=N_("move a container in storage"))
 def move():
     return _store("move")
 
 
 @bp.route("/units/<unit_code>/readings", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="record a storage temperature")
+@roles_required(*STORAGE_KEEPERS, action=N_("record a storage temperature"))
 def enter_reading(unit_code: str):
     form = ReadingForm()
 
@@ -259,7 +259,7 @@ def enter_reading(unit_code: str):
 
 
 @bp.route("/units/<unit_code>/readings/import", methods=["POST"])
-@roles_required(*STORAGE_KEEPERS, action="import a temperature logger file")
+@roles_required(*STORAGE_KEEPERS, action=N_("import a temperature logger file"))
 def import_readings(unit_code: str):
     form = ImportForm()
 
@@ -291,18 +291,18 @@ def _flash_recorded(recorded: temperatures.Recorded) -> None:
 
 
 @bp.route("/boxes/<box_code>/labels.pdf")
-@roles_required(*label_views.LABEL_PRINTERS, action="print storage labels")
+@roles_required(*label_views.LABEL_PRINTERS, action=N_("print storage labels"))
 def box_labels(box_code: str):
     return label_views.box_labels_pdf(box_code)
 
 
 @bp.route("/positions/<position_code>/label.pdf")
-@roles_required(*label_views.LABEL_PRINTERS, action="print storage labels")
+@roles_required(*label_views.LABEL_PRINTERS, action=N_("print storage labels"))
 def position_label(position_code: str):
     return label_views.position_label_pdf(position_code)
 
 
 @bp.route("/locations/<location_code>/label.pdf")
-@roles_required(*label_views.LABEL_PRINTERS, action="print storage labels")
+@roles_required(*label_views.LABEL_PRINTERS, action=N_("print storage labels"))
 def location_label(location_code: str):
     return label_views.location_label_pdf(location_code)

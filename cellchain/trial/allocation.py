@@ -185,7 +185,7 @@ def allocate(session: Session, *, actor: Actor, visit_id: int, bag_scan: Any, we
     """Allocate the scanned bag to an infusion visit at the weight recorded for that visit, or refuse
     with every reason. ``today`` is the site's date (the caller knows the site's zone); ``now``, the time
     recorded as allocated, is passed only by the demo for its past allocations."""
-    require_role(actor.roles, *ALLOCATING_ROLES, action="allocate bags")
+    require_role(actor.roles, *ALLOCATING_ROLES, action=N_("allocate bags"))
     visit = visits.get_visit(session, visit_id, for_update=True)
     found, weight = _read_input(session, visit, bag_scan, weight_kg, protocol.timezone)
     bag = lookups.bag_by_code(session, found.bag_code, for_update=True)

@@ -65,7 +65,7 @@ def today() -> date:
 
 
 @bp.post("/subjects", tags=TAGS)
-@roles_required("coordinator", action="register trial subjects")
+@roles_required("coordinator", action=N_("register trial subjects"))
 @bp.arguments(SubjectIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, SubjectOut)
@@ -75,7 +75,7 @@ def register_subject(data: dict[str, Any]) -> Subject:
 
 
 @bp.get("/subjects", tags=TAGS)
-@roles_required(*READERS, action="read trial subjects")
+@roles_required(*READERS, action=N_("read trial subjects"))
 @bp.arguments(PageQuery, location="query")
 @bp.response(200, SubjectsOut)
 def list_subjects(_query: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +85,7 @@ def list_subjects(_query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/subjects/<subject_code>", tags=TAGS)
-@roles_required(*READERS, action="read trial subjects")
+@roles_required(*READERS, action=N_("read trial subjects"))
 @bp.response(200, SubjectOut)
 def get_subject(subject_code: str) -> Subject:
     """A subject"""
@@ -93,7 +93,7 @@ def get_subject(subject_code: str) -> Subject:
 
 
 @bp.post("/subjects/<subject_code>/randomize", tags=TAGS)
-@roles_required("coordinator", action="randomize subjects")
+@roles_required("coordinator", action=N_("randomize subjects"))
 @bp.response(200, RandomizeOut)
 def randomize_subject(subject_code: str) -> Subject:
     """Randomize an eligible subject (once)"""
@@ -116,7 +116,7 @@ def _end(subject_code: str, data: dict[str, Any], to: str) -> dict[str, Any]:
 
 
 @bp.post("/subjects/<subject_code>/withdrawal", tags=TAGS)
-@roles_required(*lifecycle.ENDING_ROLES, action="withdraw subjects")
+@roles_required(*lifecycle.ENDING_ROLES, action=N_("withdraw subjects"))
 @bp.arguments(SubjectEndIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, SubjectEndOut)
@@ -127,7 +127,7 @@ def withdraw_subject(data: dict[str, Any], subject_code: str) -> dict[str, Any]:
 
 
 @bp.post("/subjects/<subject_code>/death", tags=TAGS)
-@roles_required(*lifecycle.ENDING_ROLES, action="record a subject's death")
+@roles_required(*lifecycle.ENDING_ROLES, action=N_("record a subject's death"))
 @bp.arguments(SubjectEndIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, SubjectEndOut)
@@ -138,7 +138,7 @@ def record_death(data: dict[str, Any], subject_code: str) -> dict[str, Any]:
 
 
 @bp.get("/bag-returns", tags=TAGS)
-@roles_required("qa", "coordinator", "investigator", "auditor", action="read returned bags")
+@roles_required("qa", "coordinator", "investigator", "auditor", action=N_("read returned bags"))
 @bp.arguments(BagReturnsQuery, location="query")
 @bp.response(200, BagReturnsOut)
 def bag_returns(query: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +148,7 @@ def bag_returns(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/bag-returns/<int:return_id>/decision", tags=TAGS)
-@roles_required(*lifecycle.RETURN_ROLES, action="decide on a returned bag")
+@roles_required(*lifecycle.RETURN_ROLES, action=N_("decide on a returned bag"))
 @bp.arguments(BagReturnDecisionIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, BagReturnOut)
@@ -162,7 +162,7 @@ def decide_bag_return(data: dict[str, Any], return_id: int) -> lifecycle.ReturnR
 
 
 @bp.get("/subjects/<subject_code>/visits", tags=TAGS)
-@roles_required(*READERS, "nurse", action="read visit calendars")
+@roles_required(*READERS, "nurse", action=N_("read visit calendars"))
 @bp.response(200, VisitsOut)
 def subject_visits(subject_code: str) -> dict[str, Any]:
     """A subject's visits with windows"""
@@ -179,7 +179,7 @@ def _visit_record(session: Session, visit: Visit, timezone: str) -> visit_record
 
 
 @bp.post("/visits/<int:visit_id>/done", tags=TAGS)
-@roles_required("coordinator", action="record a follow-up visit")
+@roles_required("coordinator", action=N_("record a follow-up visit"))
 @bp.arguments(VisitDoneIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, VisitDoneOut)
@@ -193,7 +193,7 @@ def follow_up_done(data: dict[str, Any], visit_id: int) -> visit_records.VisitRe
 
 
 @bp.post("/visits/<int:visit_id>/missed", tags=TAGS)
-@roles_required(*visits.MISSED_ROLES, action="mark a visit missed")
+@roles_required(*visits.MISSED_ROLES, action=N_("mark a visit missed"))
 @bp.arguments(VisitMissedIn)
 @bp.response(200, VisitMissedOut)
 def mark_missed(data: dict[str, Any], visit_id: int) -> dict[str, Any]:
@@ -207,7 +207,7 @@ def mark_missed(data: dict[str, Any], visit_id: int) -> dict[str, Any]:
 
 
 @bp.post("/visits/<int:visit_id>/plan", tags=TAGS)
-@roles_required("coordinator", action="plan infusions")
+@roles_required("coordinator", action=N_("plan infusions"))
 @bp.arguments(InfusionPlanIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, VisitDoneOut)
@@ -222,7 +222,7 @@ def plan_infusion(data: dict[str, Any], visit_id: int) -> visit_records.VisitRec
 
 
 @bp.post("/visits/<int:visit_id>/weight", tags=TAGS)
-@roles_required("coordinator", action="record a visit's weight")
+@roles_required("coordinator", action=N_("record a visit's weight"))
 @bp.arguments(VisitWeightIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, VisitDoneOut)
@@ -235,7 +235,7 @@ def record_visit_weight(data: dict[str, Any], visit_id: int) -> visit_records.Vi
 
 
 @bp.post("/visits/<int:visit_id>/allocation", tags=TAGS)
-@roles_required("coordinator", action="allocate bags")
+@roles_required("coordinator", action=N_("allocate bags"))
 @bp.arguments(AllocationIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, AllocationOut)
@@ -250,7 +250,7 @@ def allocate_bag(data: dict[str, Any], visit_id: int) -> visit_records.Allocatio
 
 
 @bp.post("/visits/<int:visit_id>/deallocation", tags=TAGS)
-@roles_required("coordinator", action="take a bag off a visit")
+@roles_required("coordinator", action=N_("take a bag off a visit"))
 @bp.arguments(DeallocationIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, DeallocationOut)
@@ -261,7 +261,7 @@ def deallocate_bag(data: dict[str, Any], visit_id: int) -> deallocation.Dealloca
 
 
 @bp.get("/randomization-list", tags=TAGS)
-@roles_required("coordinator", "admin", "auditor", action="see the randomization list's fingerprint")
+@roles_required("coordinator", "admin", "auditor", action=N_("see the randomization list's fingerprint"))
 @bp.response(200, RandomizationListOut)
 def randomization_list() -> randomization.ListCheck:
     """The allocation list's recorded hash and how much is used"""
@@ -269,7 +269,7 @@ def randomization_list() -> randomization.ListCheck:
 
 
 @bp.post("/randomization-list/extend", tags=TAGS)
-@roles_required(*randomization.LIST_ROLES, action="extend the randomization list")
+@roles_required(*randomization.LIST_ROLES, action=N_("extend the randomization list"))
 @bp.arguments(ExtendListIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, RandomizationListOut)

@@ -83,7 +83,7 @@ def flagged_visits(session: Session, *, timezone: str, today: date,
 def deallocate(session: Session, *, actor: Actor, visit_id: int, reason: str | None,
                timezone: str) -> Deallocated:
     """Take the bag off an infusion visit not yet infused, with a reason; audited in the same transaction."""
-    require_role(actor.roles, *allocation.ALLOCATING_ROLES, action="take a bag off a visit")
+    require_role(actor.roles, *allocation.ALLOCATING_ROLES, action=N_("take a bag off a visit"))
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 500:
         raise Invalid({"reason": translated(N_("say why the bag comes off the visit (up to 500 characters)"))})
     visit = visits.get_visit(session, visit_id, for_update=True)

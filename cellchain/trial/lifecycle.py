@@ -75,7 +75,7 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
         ended_at: Any, signature: signatures.SignatureInput, policy: Policy, timezone: str,
         ranges: Mapping[str, Any]) -> Ended:
     """Withdraw a subject (``to`` withdrawn) or record their death (``to`` died), signed by the investigator."""
-    verb = "withdraw subjects" if to == lifecycle.WITHDRAWN else "record a subject's death"
+    verb = N_("withdraw subjects") if to == lifecycle.WITHDRAWN else N_("record a subject's death")
     require_role(actor.roles, *ENDING_ROLES, action=verb)
     if to not in lifecycle.ENDED:
         raise Invalid({"status": translated(N_("withdrawn or died"))})
@@ -217,7 +217,7 @@ def open_return_for(session: Session, bag_id: int) -> BagReturn | None:
 def decide_return(session: Session, *, actor: Actor, return_id: int, restock: Any, reason: Any,
                   signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> ReturnRow:
     """QA re-releases a returned bag to stock (meaning ``released``) or discards it (``rejected``), signed."""
-    require_role(actor.roles, *RETURN_ROLES, action="decide on a returned bag")
+    require_role(actor.roles, *RETURN_ROLES, action=N_("decide on a returned bag"))
     errors = {}
     if not isinstance(restock, bool):
         errors["decision"] = translated(N_("restock or discard"))
@@ -238,7 +238,8 @@ def decide_return(session: Session, *, actor: Actor, return_id: int, restock: An
     signed = signatures.sign(session, signature, record_type="bag_return", record_id=row.id,
                              content={"bag_return": row.id, "bag": bag.bag_code, "decision": meaning,
                                       "reason": reason.strip()},
-                             policy=policy, meanings=(meaning,), roles=RETURN_ROLES, action="decide on a returned bag")
+                             policy=policy, meanings=(meaning,), roles=RETURN_ROLES,
+                             action=N_("decide on a returned bag"))
     if not restock:
         custody.record_system_event(session, actor=actor, record=bag, ranges=ranges, handover=custody.Handover(
             event="discarded", location=LAB, notes=f"returned bag discarded by QA: {reason.strip()}"))

@@ -82,7 +82,7 @@ def ensure_list(session: Session, *, actor: Actor | None, size: int) -> tuple[Ra
     Returns the row and whether it was made by this call. ``actor`` None is the command line.
     """
     if actor is not None:
-        require_role(actor.roles, *LIST_ROLES, *RANDOMIZING_ROLES, action="make the randomization list")
+        require_role(actor.roles, *LIST_ROLES, *RANDOMIZING_ROLES, action=N_("make the randomization list"))
     row = _lock_list(session)
     if row is not None:
         return row, False
@@ -112,7 +112,7 @@ def randomize(session: Session, *, actor: Actor, subject_code: str, planned_subj
     """Give an eligible subject the arm at the list's next position and its chain-of-identity identifier;
     once, and never changed. ``now`` (the time recorded as randomized) is passed only by the demo, whose
     subjects were randomized weeks ago."""
-    require_role(actor.roles, *RANDOMIZING_ROLES, action="randomize subjects")
+    require_role(actor.roles, *RANDOMIZING_ROLES, action=N_("randomize subjects"))
     subject = subjects.get_subject(session, subject_code, for_update=True)
     if subject.arm is not None:
         raise Refused(Reason("already_randomized", subject_code=subject.subject_code,
@@ -148,7 +148,7 @@ def extend(session: Session, *, actor: Actor | None, extra: int, reason: str) ->
     """Append whole blocks (a new recorded seed) for at least ``extra`` more subjects; audited with the
     new hash and size. Entries already in the list never change."""
     if actor is not None:
-        require_role(actor.roles, *LIST_ROLES, action="extend the randomization list")
+        require_role(actor.roles, *LIST_ROLES, action=N_("extend the randomization list"))
     if not isinstance(reason, str) or not reason.strip():
         raise Invalid({"reason": translated(N_("say why the list is extended (e.g. enrolment raised by amendment 2)"))})
     if isinstance(extra, bool) or not isinstance(extra, int) or not 1 <= extra <= MAX_EXTENSION:

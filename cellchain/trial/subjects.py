@@ -88,7 +88,7 @@ def _next_code(session: Session) -> str:
 def register(session: Session, *, actor: Actor, data: Mapping[str, Any], protocol: Protocol) -> Subject:
     """Record a subject and the screening verdict; plan the visits when eligible. Never refused for
     ineligibility: a screen failure is a record too."""
-    require_role(actor.roles, *REGISTERING_ROLES, action="register trial subjects")
+    require_role(actor.roles, *REGISTERING_ROLES, action=N_("register trial subjects"))
     number, weight, answers = _parse(data)
     if session.exec(select(Subject.id).where(Subject.screening_number == number)).first() is not None:
         raise Refused(Reason("screening_number_taken", number=number))

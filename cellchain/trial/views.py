@@ -77,7 +77,7 @@ def _is_coordinator() -> bool:
 
 
 @bp.route("/")
-@roles_required(*READERS, action="see the trial's subjects")
+@roles_required(*READERS, action=N_("see the trial's subjects"))
 def index():
     session, today = db.session(), _today()
     page = subjects.list_subjects(session, page_request())
@@ -94,13 +94,13 @@ def _register_form(refusal: Refusal | None = None, form: RegisterForm | None = N
 
 
 @bp.route("/subjects/new")
-@roles_required("coordinator", action="register trial subjects")
+@roles_required("coordinator", action=N_("register trial subjects"))
 def new_subject():
     return _register_form()
 
 
 @bp.route("/subjects", methods=["POST"])
-@roles_required("coordinator", action="register trial subjects")
+@roles_required("coordinator", action=N_("register trial subjects"))
 def register():
     form = RegisterForm()
 
@@ -147,7 +147,7 @@ def _subject_page(subject_code: str, refusal: Refusal | None = None, open_form: 
 
 
 @bp.route("/subjects/<subject_code>")
-@roles_required(*READERS, action="see a trial subject")
+@roles_required(*READERS, action=N_("see a trial subject"))
 def subject(subject_code: str):
     return _subject_page(subject_code)
 
@@ -158,7 +158,7 @@ def _on_subject_page(subject_code: str, form: PageForm, action):
 
 
 @bp.route("/subjects/<subject_code>/randomize", methods=["POST"])
-@roles_required("coordinator", action="randomize subjects")
+@roles_required("coordinator", action=N_("randomize subjects"))
 def randomize(subject_code: str):
     form = RandomizeForm()
 
@@ -177,7 +177,7 @@ def randomize(subject_code: str):
 
 
 @bp.route("/visits/<int:visit_id>/allocation", methods=["POST"])
-@roles_required("coordinator", action="allocate bags")
+@roles_required("coordinator", action=N_("allocate bags"))
 def allocate(visit_id: int):
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
     form = AllocateForm()
@@ -194,7 +194,7 @@ def allocate(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/deallocation", methods=["POST"])
-@roles_required("coordinator", action="take a bag off a visit")
+@roles_required("coordinator", action=N_("take a bag off a visit"))
 def deallocate(visit_id: int):
     """Take the bag off the visit with a reason; the page then offers the visit a replacement bag."""
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
@@ -215,7 +215,7 @@ def deallocate(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/done", methods=["POST"])
-@roles_required("coordinator", action="record a follow-up visit")
+@roles_required("coordinator", action=N_("record a follow-up visit"))
 def follow_up_done(visit_id: int):
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
 
@@ -228,7 +228,7 @@ def follow_up_done(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/missed", methods=["POST"])
-@roles_required(*visits.MISSED_ROLES, action="mark a visit missed")
+@roles_required(*visits.MISSED_ROLES, action=N_("mark a visit missed"))
 def mark_missed(visit_id: int):
     """Mark the visit missed with the reason; its clinical protocol deviation opens with it."""
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
@@ -244,7 +244,7 @@ def mark_missed(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/weight", methods=["POST"])
-@roles_required("coordinator", action="record a visit's weight")
+@roles_required("coordinator", action=N_("record a visit's weight"))
 def record_weight(visit_id: int):
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
     form = VisitWeightForm()
@@ -258,7 +258,7 @@ def record_weight(visit_id: int):
 
 
 @bp.route("/visits/<int:visit_id>/plan", methods=["POST"])
-@roles_required("coordinator", action="plan infusions")
+@roles_required("coordinator", action=N_("plan infusions"))
 def plan_infusion(visit_id: int):
     code = subject_record.subject_code_of_visit(db.session(), visit_id)
     form = PlanInfusionForm()
@@ -292,13 +292,13 @@ def _end(subject_code: str, to: str, open_form: str):
 
 
 @bp.route("/subjects/<subject_code>/withdrawal", methods=["POST"])
-@roles_required(*lifecycle.ENDING_ROLES, action="withdraw subjects")
+@roles_required(*lifecycle.ENDING_ROLES, action=N_("withdraw subjects"))
 def withdraw(subject_code: str):
     return _end(subject_code, lifecycle_rules.WITHDRAWN, "withdrawal")
 
 
 @bp.route("/subjects/<subject_code>/death", methods=["POST"])
-@roles_required(*lifecycle.ENDING_ROLES, action="record a subject's death")
+@roles_required(*lifecycle.ENDING_ROLES, action=N_("record a subject's death"))
 def record_death(subject_code: str):
     return _end(subject_code, lifecycle_rules.DIED, "death")
 
@@ -318,13 +318,13 @@ def _returns_page(refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/returns")
-@roles_required(*RETURN_READERS, action="see returned bags")
+@roles_required(*RETURN_READERS, action=N_("see returned bags"))
 def returns():
     return _returns_page()
 
 
 @bp.route("/returns/<int:return_id>/decision", methods=["POST"])
-@roles_required(*lifecycle.RETURN_ROLES, action="decide on a returned bag")
+@roles_required(*lifecycle.RETURN_ROLES, action=N_("decide on a returned bag"))
 def decide_return(return_id: int):
     form = ReturnDecisionForm()
 
@@ -341,7 +341,7 @@ def decide_return(return_id: int):
 
 
 @bp.route("/balance")
-@roles_required(*READERS, "admin", action="see the arm balance")
+@roles_required(*READERS, "admin", action=N_("see the arm balance"))
 def balance():
     return _balance_page()
 
@@ -355,7 +355,7 @@ def _balance_page(refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/balance/extend", methods=["POST"])
-@roles_required(*randomization.LIST_ROLES, action="extend the randomization list")
+@roles_required(*randomization.LIST_ROLES, action=N_("extend the randomization list"))
 def extend_list():
     form = ExtendListForm()
 

@@ -148,7 +148,7 @@ def mark_done(session: Session, *, actor: Actor, visit: Visit, when: datetime) -
     Done out of window is still recorded (the calendar then says ``out_of_window``): hiding a late visit
     would hide a protocol deviation. Refused: a visit already done, a time without zone or in the future.
     """
-    require_role(actor.roles, *DONE_ROLES, action="record a visit as done")
+    require_role(actor.roles, *DONE_ROLES, action=N_("record a visit as done"))
     if not isinstance(when, datetime) or when.tzinfo is None:
         raise Invalid({"when": translated(N_("give the time with its UTC offset"))})
     if when > utcnow():
@@ -192,7 +192,7 @@ def record_follow_up(session: Session, *, actor: Actor, visit_id: int, timezone:
     A visit whose window has not opened yet is refused: recording week 48 in week 2 is a slip, not a
     visit. A late visit is recorded and shows as ``out_of_window``.
     """
-    require_role(actor.roles, *FOLLOW_UP_ROLES, action="record a follow-up visit")
+    require_role(actor.roles, *FOLLOW_UP_ROLES, action=N_("record a follow-up visit"))
     when = when or utcnow()
     visit = get_visit(session, visit_id, for_update=True)
     subject = session.get(Subject, visit.subject_id)
@@ -221,7 +221,7 @@ def plan_infusion(session: Session, *, actor: Actor, visit_id: int, planned_at: 
     Refused as well when the bag already allocated to the visit expires before the new time: the
     coordinator allocates another bag first. Audited with the old and new time and the reason.
     """
-    require_role(actor.roles, *PLANNING_ROLES, action="plan infusions")
+    require_role(actor.roles, *PLANNING_ROLES, action=N_("plan infusions"))
     if not isinstance(planned_at, datetime) or planned_at.tzinfo is None:
         raise Invalid({"planned_at": translated(N_("give the date and time with its UTC offset"))})
     if reason is not None and (not isinstance(reason, str) or len(reason) > REASON_MAX):
@@ -271,7 +271,7 @@ def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: A
     so it is refused once the visit has a bag (allocate again to a new weight is a new decision) or is done.
     A weight recorded again replaces the earlier one; both are in the audit trail.
     """
-    require_role(actor.roles, *PLANNING_ROLES, action="record a visit's weight")
+    require_role(actor.roles, *PLANNING_ROLES, action=N_("record a visit's weight"))
     weight = dosing.validate_weight(weight_kg)
     visit = get_visit(session, visit_id, for_update=True)
     reasons = []
@@ -305,7 +305,7 @@ def mark_missed(session: Session, *, actor: Actor, visit_id: int, reason: Any, t
     The caller opens the visit's clinical protocol deviation in the same transaction
     (``safety.clinical_deviations.mark_visit_missed``).
     """
-    require_role(actor.roles, *MISSED_ROLES, action="mark a visit missed")
+    require_role(actor.roles, *MISSED_ROLES, action=N_("mark a visit missed"))
     if not isinstance(reason, str) or not reason.strip() or len(reason) > REASON_MAX:
         raise Invalid({"reason": translated(N_(
             "say why the visit is missed, at most {reason_max} characters")).format(

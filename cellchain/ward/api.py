@@ -53,7 +53,7 @@ BAD_INPUT = "a field is missing, unknown or wrong: ``fields`` names each"
 
 
 @bp.post("/custody", tags=CUSTODY)
-@roles_required(*custody.RECORDING_ROLES, action="record a custody hand-over")
+@roles_required(*custody.RECORDING_ROLES, action=N_("record a custody hand-over"))
 @bp.arguments(CustodyIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, CustodyOut)
@@ -74,7 +74,7 @@ def record_handover(data: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.get("/bags/<bag_id>/custody", tags=CUSTODY)
-@roles_required(*CUSTODY_READERS, action="read a chain of custody")
+@roles_required(*CUSTODY_READERS, action=N_("read a chain of custody"))
 @bp.response(200, BagCustodyOut)
 def bag_custody(bag_id: str) -> custody_records.ItemCustody:
     """The bag's custody chain"""
@@ -83,7 +83,7 @@ def bag_custody(bag_id: str) -> custody_records.ItemCustody:
 
 
 @bp.get("/collections/<din>/custody", tags=CUSTODY)
-@roles_required(*CUSTODY_READERS, action="read a chain of custody")
+@roles_required(*CUSTODY_READERS, action=N_("read a chain of custody"))
 @bp.response(200, CollectionCustodyOut)
 def collection_custody(din: str) -> custody_records.ItemCustody:
     """A collection's custody chain"""
@@ -92,7 +92,7 @@ def collection_custody(din: str) -> custody_records.ItemCustody:
 
 
 @bp.get("/bags/<bag_id>/chain-of-custody.pdf", tags=CUSTODY)
-@roles_required(*CUSTODY_READERS, action="print a chain-of-custody report")
+@roles_required(*CUSTODY_READERS, action=N_("print a chain-of-custody report"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="The report, as PDF")
 def bag_custody_pdf(bag_id: str) -> Response:
     """The bag's chain-of-custody report"""
@@ -103,7 +103,7 @@ def bag_custody_pdf(bag_id: str) -> Response:
 
 
 @bp.get("/excursions", tags=CUSTODY)
-@roles_required("qa", "auditor", action="review temperature excursions")
+@roles_required("qa", "auditor", action=N_("review temperature excursions"))
 @bp.arguments(ExcursionsQuery, location="query")
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, ExcursionsOut)
@@ -115,7 +115,7 @@ def list_excursions(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.post("/excursions/<int:excursion_id>/decide", tags=CUSTODY)
-@roles_required("qa", action="decide a temperature excursion")
+@roles_required("qa", action=N_("decide a temperature excursion"))
 @bp.arguments(ExcursionDecisionIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, ExcursionOut)
@@ -138,7 +138,7 @@ def _protocol() -> bedside.Protocol:
 
 
 @bp.post("/infusions/verify", tags=INFUSIONS)
-@roles_required("nurse", action="check a bag at the bedside")
+@roles_required("nurse", action=N_("check a bag at the bedside"))
 @bp.arguments(BedsideIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, BedsideOut)
@@ -152,7 +152,7 @@ def verify_infusion(data: dict[str, Any]) -> bedside.Verification:
 
 
 @bp.post("/infusions", tags=INFUSIONS)
-@roles_required("nurse", action="start an infusion")
+@roles_required("nurse", action=N_("start an infusion"))
 @bp.arguments(InfusionIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.alt_response(429, schema=ErrorSchema, description="too many wrong passwords typed into other people's "
@@ -168,7 +168,7 @@ def start_infusion(data: dict[str, Any]) -> infusions.InfusionView:
 
 
 @bp.post("/infusions/<int:infusion_id>/complete", tags=INFUSIONS)
-@roles_required("nurse", action="complete an infusion")
+@roles_required("nurse", action=N_("complete an infusion"))
 @bp.arguments(InfusionCompleteIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(200, InfusionOut)
@@ -181,7 +181,7 @@ def complete_infusion(data: dict[str, Any], infusion_id: int) -> infusions.Infus
 
 
 @bp.get("/infusions/<int:infusion_id>", tags=INFUSIONS)
-@roles_required(*INFUSION_READERS, action="read infusion records")
+@roles_required(*INFUSION_READERS, action=N_("read infusion records"))
 @bp.response(200, InfusionOut)
 def get_infusion(infusion_id: int) -> infusions.InfusionView:
     """An infusion"""
@@ -192,7 +192,7 @@ def get_infusion(infusion_id: int) -> infusions.InfusionView:
 # --- thawing a frozen bag -------------------------------------------------------------------------------------
 
 @bp.post("/bags/<bag_id>/thaw", tags=CUSTODY)
-@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+@roles_required(*thaw.THAW_ROLES, action=N_("thaw a bag"))
 @bp.arguments(BagThawIn)
 @bp.alt_response(400, schema=ErrorSchema, description=BAD_INPUT)
 @bp.response(201, BagThawOut)
@@ -221,7 +221,7 @@ def _thaw_label(bag_id: str, fmt: str) -> Response:
 
 
 @bp.get("/bags/<bag_id>/thaw-label.pdf", tags=CUSTODY)
-@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+@roles_required(*thaw.THAW_ROLES, action=N_("print a thawed bag's label"))
 @bp.response(200, FILE_BODY, content_type="application/pdf", description="the post-thaw label, PDF")
 def thaw_label_pdf(bag_id: str) -> Response:
     """The post-thaw label recorded at the thaw, PDF (for the person who thawed it, until it is accounted for)"""
@@ -229,7 +229,7 @@ def thaw_label_pdf(bag_id: str) -> Response:
 
 
 @bp.get("/bags/<bag_id>/thaw-label.zpl", tags=CUSTODY)
-@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+@roles_required(*thaw.THAW_ROLES, action=N_("print a thawed bag's label"))
 @bp.response(200, ZPL_BODY, content_type="text/plain", description="the post-thaw label, ZPL")
 def thaw_label_zpl(bag_id: str) -> Response:
     """The post-thaw label recorded at the thaw, ZPL (for the person who thawed it, until it is accounted for)"""
@@ -237,7 +237,7 @@ def thaw_label_zpl(bag_id: str) -> Response:
 
 
 @bp.post("/bags/discard-expired", tags=CUSTODY)
-@roles_required(*expired.DISCARDERS, action="discard expired bags")
+@roles_required(*expired.DISCARDERS, action=N_("discard expired bags"))
 @bp.arguments(DiscardExpiredIn)
 @bp.response(200, DiscardExpiredOut)
 def discard_expired_bags(body: dict[str, Any]) -> dict[str, Any]:

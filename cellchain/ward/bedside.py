@@ -22,7 +22,9 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import NotFound
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.core.words.checks import reworded, said
+from cellchain.core.words.sentences import Sentence
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH
 from cellchain.manufacturing.models import Bag
 from cellchain.people.models import User
@@ -60,7 +62,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
         reach = holds.nearest_over(session, "bag", f.bag.id)
         if reach is not None:
             hold, code = reach
-            f.hold = HoldView(hold.id, hold.cause, hold.item_kind, code)
+            f.hold = HoldView(hold.id, hold.cause_text, hold.item_kind, code)
     f.window_allowance = found.window_allowance
     f.bag_problem = bedside_scans.label_problem(f.bag, f.label, protocol.tz)
     events, f.excursions = found.custody
@@ -86,7 +88,7 @@ class Attempt:
     purpose: str
     checked_at: datetime
     # (kind, description, visit id): the clinical protocol deviations the failed checks show
-    deviations: tuple[tuple[str, str, int | None], ...] = ()
+    deviations: tuple[tuple[str, Sentence, int | None], ...] = ()
 
     @classmethod
     def of(cls, scans: bedside_scans.Scans, facts: Facts, checks: Sequence[Check], purpose: str) -> Attempt:
@@ -154,7 +156,7 @@ class Verification:
 
 def verify(session: Session, *, actor: Actor, wristband: Any, bag: Any, protocol: Protocol) -> Verification:
     """Run every check and record the attempt; writes nothing else (``POST /infusions/verify``)."""
-    require_role(actor.roles, "nurse", action="check a bag at the bedside")
+    require_role(actor.roles, "nurse", action=N_("check a bag at the bedside"))
     scans = bedside_scans.parse_scans(wristband, bag)
     facts = gather(session, scans, protocol)
     checks = run_checks(facts)

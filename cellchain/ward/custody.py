@@ -211,7 +211,7 @@ def open_storage_excursion(session: Session, *, actor: Actor, kind: str, item_id
 def record_handover(session: Session, *, actor: Actor, record: Any, handover: Handover,
                     ranges: Mapping[str, Any]) -> CustodyEvent:
     """A person records a hand-over (``POST /custody``): only the events people record, by lab, ward or QA."""
-    require_role(actor.roles, *RECORDING_ROLES, action="record a custody hand-over")
+    require_role(actor.roles, *RECORDING_ROLES, action=N_("record a custody hand-over"))
     custody_states.guard_recordable_event(handover.event)
     if not handover.location or not handover.location.strip():
         raise Invalid({"location": translated(N_("say where the hand-over happened"))})
@@ -269,7 +269,7 @@ def record_storage_event(session: Session, *, actor: Actor, kind: str, item_id: 
     A collection or bag is locked and its state column moved; a kind without its own table here (a cell-bank
     vial) keeps its state in its events. Either way the event, its audit entry and any excursion are written.
     """
-    require_role(actor.roles, "lab", action="put, take or move an item in storage")
+    require_role(actor.roles, "lab", action=N_("put, take or move an item in storage"))
     if handover.event not in ("stored", *custody_states.STORAGE_EVENTS):
         raise Invalid({"event": translated(N_("storage records stored, taken or moved"))})
     if kind not in custody_states.ITEM_KINDS:
@@ -301,7 +301,7 @@ def chain_status(session: Session, kind: str, item_id: int,
 def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accept: bool, reason: str,
                      signature: signatures.SignatureInput, policy: Policy, ranges: Mapping[str, Any]) -> Excursion:
     """QA accepts an excursion (the item may be used) or rejects it (the item is discarded), e-signed."""
-    require_role(actor.roles, "qa", action="decide a temperature excursion")
+    require_role(actor.roles, "qa", action=N_("decide a temperature excursion"))
     if not reason or not reason.strip():
         raise Invalid({"reason": translated(N_("give the assessment behind the decision"))})
     statement = select(Excursion).where(Excursion.id == excursion_id).with_for_update()
@@ -317,7 +317,7 @@ def decide_excursion(session: Session, *, actor: Actor, excursion_id: int, accep
                "temperature_c": row.temperature_c, "range": [row.low_c, row.high_c], "decision": meaning,
                "reason": reason.strip()}
     signed = signatures.sign(session, signature, record_type="excursion", record_id=row.id, content=content,
-                             policy=policy, meanings=(meaning,), roles=("qa",), action="decide an excursion")
+                             policy=policy, meanings=(meaning,), roles=("qa",), action=N_("decide an excursion"))
     row.status, row.decided_by, row.decided_at = meaning, actor.id, signed.signed_at
     row.signature_id, row.reason = signed.id, reason.strip()
     session.add(row)

@@ -23,6 +23,7 @@ from cellchain.core.errors import NotFound
 from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TITLE, facts, para, table, when
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import reworded
+from cellchain.core.words.entries import action_label
 from cellchain.core.words.numbers import cells
 from cellchain.identifiers.isbt128 import coi_eye_readable
 from cellchain.manufacturing import lot_access
@@ -175,7 +176,7 @@ def _bedside(report: ChainOfCustody, tz: ZoneInfo) -> list[Flowable]:
     for attempt in report.checks:
         verdict = _("ALL CHECKS PASSED") if attempt.ok else _("REFUSED")
         story.append(para(_("Attempt %(id)s (%(purpose)s) %(when)s by %(name)s: %(verdict)s; wristband %(scan)s",
-                            id=attempt.id, purpose=attempt.purpose, when=when(attempt.checked_at, tz),
+                            id=attempt.id, purpose=action_label(attempt.purpose), when=when(attempt.checked_at, tz),
                             name=report.name(attempt.checked_by), verdict=verdict, scan=attempt.wristband_scan)))
         rows = [(c["name"], _("PASS") if c["ok"] else _("FAIL"),
                  reworded(c.get("code"), c.get("params"), c["detail"])) for c in attempt.checks]

@@ -78,7 +78,7 @@ def _page(record: Bag | Collection | None = None, refusal: Refusal | None = None
 
 
 @bp.route("/")
-@roles_required(*READERS, action="see hand-overs")
+@roles_required(*READERS, action=N_("see hand-overs"))
 def page():
     """Scan a cord or bag (Enter submits): its custody so far and the hand-overs it may take next.
     ``?kind=&code=`` names the item directly (the page comes back there after each hand-over)."""
@@ -94,7 +94,7 @@ def page():
 
 
 @bp.route("/", methods=["POST"])
-@roles_required(*custody.RECORDING_ROLES, action="record a hand-over")
+@roles_required(*custody.RECORDING_ROLES, action=N_("record a hand-over"))
 def record():
     form = HandoverForm()
 
@@ -135,7 +135,7 @@ def _dispatch_page(codes: list[str], refusal: Refusal | None = None, form: Any =
 
 
 @bp.route("/dispatch")
-@roles_required("lab", "qa", "auditor", action="see a dispatch")
+@roles_required("lab", "qa", "auditor", action=N_("see a dispatch"))
 def dispatch_page():
     """Each scan adds a bag to the container (the list rides in the page); the scan box keeps focus."""
     codes = [c for c in request.args.getlist("bag") if c.strip()]
@@ -157,7 +157,7 @@ def dispatch_page():
 
 
 @bp.route("/dispatch", methods=["POST"])
-@roles_required("lab", "qa", action="dispatch bags")
+@roles_required("lab", "qa", action=N_("dispatch bags"))
 def dispatch():
     """Every scanned bag dispatched in one transaction: one refused bag (not released, on hold) sends none."""
     form = DispatchForm()
@@ -180,7 +180,7 @@ def dispatch():
 
 
 @bp.route("/shipper-label")
-@roles_required(*SHIPPER_PRINTERS, action="print shipper labels")
+@roles_required(*SHIPPER_PRINTERS, action=N_("print shipper labels"))
 def shipper_label():
     """The shipper label of the bags dispatched together (``?bag=`` each, ``?ship_to=``, ``?format=pdf|zpl``)."""
     verify = url_for("labels.shipment", shipment_id="SHP", _external=True)
@@ -201,14 +201,14 @@ def _expired_page(refusal: Refusal | None = None, form: DiscardExpiredForm | Non
 
 
 @bp.route("/expired")
-@roles_required(*expired.DISCARDERS, action="discard expired bags")
+@roles_required(*expired.DISCARDERS, action=N_("discard expired bags"))
 def expired_page():
     """Expired bags still in the person's stock, to discard some or all with one reason."""
     return _expired_page()
 
 
 @bp.route("/expired", methods=["POST"])
-@roles_required(*expired.DISCARDERS, action="discard expired bags")
+@roles_required(*expired.DISCARDERS, action=N_("discard expired bags"))
 def discard_expired():
     form = DiscardExpiredForm()
 

@@ -32,6 +32,7 @@ from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import said
+from cellchain.core.words.sentences import sentence
 from cellchain.manufacturing.models import Bag
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -205,7 +206,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
 
     ``now`` is the clock the checks read (expiry, window, "not in the future"): the pages and the API never
     pass it; the demo records its past infusions at the times they happened (README, "Demo")."""
-    require_role(actor.roles, "nurse", action="start an infusion")
+    require_role(actor.roles, "nurse", action=N_("start an infusion"))
     scans = bedside_scans.parse_scans(request.wristband, request.bag)
     now = now or utcnow()
     started_at = request.started_at or now
@@ -236,7 +237,7 @@ def _sign(session: Session, verifier: signatures.SignatureInput, *, record_id: i
                "visit": facts.visit.id, "checks": list(bedside_checks.CHECK_NAMES)}
     return signatures.sign(session, verifier, record_type="bedside_check", record_id=record_id, content=content,
                            policy=policy, meanings=("verified",), roles=("nurse",),
-                           action="verify an infusion as the second nurse", typist=typist)
+                           action=N_("verify an infusion as the second nurse"), typist=typist)
 
 
 def _write_infusion(session: Session, *, actor: Actor, facts: bedside.Facts, record_id: int, signed: Any,
@@ -286,7 +287,7 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     the visit done; each reaction drafts an adverse event (``safety.drafts``). Refused: already completed,
     more volume than the bag held, an end before the start; less than the bag's volume without a reason
     (``partial_reason``)."""
-    require_role(actor.roles, "nurse", action="complete an infusion")
+    require_role(actor.roles, "nurse", action=N_("complete an infusion"))
     infusion = get_infusion(session, infusion_id, for_update=True)
     bag = session.get(Bag, infusion.bag_id)
     reasons = []
@@ -332,10 +333,8 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
         clinical_deviations.open_automatically(
             session, actor=actor, subject_id=subject.id, subject_code=subject.subject_code, kind="partial_infusion",
             visit_id=visit.id, infusion_id=infusion.id, bag_id=bag.id, at=completion.ended_at,
-            description=translated(N_("Partial infusion at the week {week} visit: {given:g} ml of bag {bag_code}'s "
-                                      "{volume:g} ml given. Reason: {reason}")).format(
-                week=visit.week, given=completion.volume_ml, bag_code=bag.bag_code, volume=bag.volume_ml,
-                reason=infusion.partial_reason))
+            description=sentence("partial_infusion", week=visit.week, given=completion.volume_ml,
+                                 bag_code=bag.bag_code, volume=bag.volume_ml, reason=infusion.partial_reason))
     return infusion
 
 

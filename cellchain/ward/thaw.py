@@ -83,7 +83,7 @@ def _reasons(bag: Bag, when: datetime) -> list[Reason]:
 def thaw(session: Session, *, actor: Actor, bag_scan: Any, thawed_life: timedelta, labels: LabelSettings,
          thawed_at: Any = None, location: Any = None) -> Thawed:
     """Record the thaw of the scanned frozen bag, set its thawed expiry and print its new label."""
-    require_role(actor.roles, *THAW_ROLES, action="thaw a bag")
+    require_role(actor.roles, *THAW_ROLES, action=N_("thaw a bag"))
     errors: dict[str, str] = {}
     code = when = None
     try:

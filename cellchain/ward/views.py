@@ -50,13 +50,13 @@ def _index(refusal: Refusal | None = None) -> str:
 
 
 @bp.route("/")
-@roles_required("nurse", "auditor", action="open the ward")
+@roles_required("nurse", "auditor", action=N_("open the ward"))
 def index():
     return _index()
 
 
 @bp.route("/receive", methods=["POST"])
-@roles_required("nurse", action="receive a bag on the ward")
+@roles_required("nurse", action=N_("receive a bag on the ward"))
 def receive():
     form = ReceiveForm()
 
@@ -85,13 +85,13 @@ def _thaw_page(refusal: Refusal | None = None, form: ThawForm | None = None) -> 
 
 
 @bp.route("/thaw")
-@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+@roles_required(*thaw.THAW_ROLES, action=N_("thaw a bag"))
 def thaw_page():
     return _thaw_page()
 
 
 @bp.route("/thaw", methods=["POST"])
-@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+@roles_required(*thaw.THAW_ROLES, action=N_("thaw a bag"))
 def thaw_bag():
     """Scan the frozen bag: the thaw is recorded, its new expiry set and its new label printed."""
     form = ThawForm()
@@ -107,7 +107,7 @@ def thaw_bag():
 
 
 @bp.route("/thaw/<bag_id>")
-@roles_required(*thaw.THAW_ROLES, action="thaw a bag")
+@roles_required(*thaw.THAW_ROLES, action=N_("thaw a bag"))
 def thawed(bag_id: str):
     """A thawed bag: its new expiry and its post-thaw label to print (PDF or ZPL)."""
     session = db.session()
@@ -119,7 +119,7 @@ def thawed(bag_id: str):
 
 
 @bp.route("/thaw/labels/<int:label_id>")
-@roles_required(*thaw.THAW_ROLES, action="print a thawed bag's label")
+@roles_required(*thaw.THAW_ROLES, action=N_("print a thawed bag's label"))
 def thaw_label_document(label_id: int):
     """The post-thaw label recorded at the thaw, as PDF or ZPL (?format=; the same print, not a new label)."""
     fmt = request.args.get("format", "pdf")
@@ -142,7 +142,7 @@ def _bedside(**context: Any) -> str:
 
 
 @bp.route("/bedside")
-@roles_required("nurse", action="check a bag at the bedside")
+@roles_required("nurse", action=N_("check a bag at the bedside"))
 def bedside_page():
     """Step 1: scan the wristband. The page then asks for the bag (``?bag_part=`` carries half of a bag's
     linear scans, DIN or product code, while it asks for the other)."""
@@ -158,7 +158,7 @@ def bedside_page():
 
 
 @bp.route("/bedside/check", methods=["POST"])
-@roles_required("nurse", action="check a bag at the bedside")
+@roles_required("nurse", action=N_("check a bag at the bedside"))
 def bedside_check():
     """Step 2: scan the bag (its 2D code, or DIN then product code). Every check is recorded, then shown on
     the attempt's own page (post/redirect/get: going back never checks again)."""
@@ -182,7 +182,7 @@ def bedside_check():
 
 
 @bp.route("/bedside/checks/<int:check_id>")
-@roles_required("nurse", action="check a bag at the bedside")
+@roles_required("nurse", action=N_("check a bag at the bedside"))
 def bedside_attempt(check_id: int):
     """A recorded bedside check: every check as it was judged then; when all passed, the start form."""
     result = bedside.recorded_attempt(db.session(), check_id)
@@ -190,7 +190,7 @@ def bedside_attempt(check_id: int):
 
 
 @bp.route("/infusions", methods=["POST"])
-@roles_required("nurse", action="start an infusion")
+@roles_required("nurse", action=N_("start an infusion"))
 def start():
     form = StartForm()
     wristband, parts = form.wristband.data or "", form.bag_part.data
@@ -230,13 +230,13 @@ def _infusion_page(infusion_id: int, refusal: Refusal | None = None, form: Compl
 
 
 @bp.route("/infusions/<int:infusion_id>")
-@roles_required("nurse", "auditor", action="read an infusion")
+@roles_required("nurse", "auditor", action=N_("read an infusion"))
 def infusion(infusion_id: int):
     return _infusion_page(infusion_id)
 
 
 @bp.route("/infusions/<int:infusion_id>/complete", methods=["POST"])
-@roles_required("nurse", action="complete an infusion")
+@roles_required("nurse", action=N_("complete an infusion"))
 def complete(infusion_id: int):
     form = CompleteForm()
 

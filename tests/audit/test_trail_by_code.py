@@ -30,7 +30,7 @@ def test_qa_scans_a_bag_and_sees_its_entries_and_custody_only(app, client, auth)
     assert _seqs(page) == _entries(app, "bag_custody", first_id) and _seqs(page)
     assert not _seqs(page) & _entries(app, "bag_custody", other_id)
     # old and new values as field rows, not JSON
-    assert "<dt>state</dt><dd>at the lab</dd>" in page  # the stored code at_lab, in words
+    assert "<dt>State</dt><dd>at the lab</dd>" in page  # the stored code at_lab, in words
     assert '{"state"' not in page
 
 
@@ -55,7 +55,7 @@ def test_a_subject_id_shows_the_subjects_entries(app, client, auth):
     auth.login("qa")
     page = client.get("/audit/", query_string={"code": code.lower()}).get_data(as_text=True)
     assert _seqs(page) == _entries(app, "subject", code)
-    assert "<dt>eligible</dt><dd>yes</dd>" in page
+    assert "<dt>Eligible</dt><dd>yes</dd>" in page
 
 
 def test_an_unknown_code_is_named_and_shows_nothing(app, client, auth):
@@ -66,5 +66,5 @@ def test_an_unknown_code_is_named_and_shows_nothing(app, client, auth):
 
 def test_stored_values_read_as_field_rows():
     assert readable.rows('{"custody_state":"at_lab","held":false,"problems":["a","b"],"x":null}') == [
-        ("custody state", "at the lab"), ("held", "no"), ("problems", "a, b"), ("x", "—")]
+        ("Custody state", "at the lab"), ("held", "no"), ("problems", "a, b"), ("x", "—")]
     assert readable.rows(None) == [] and readable.rows("[1,2]") == [("value", "1, 2")]

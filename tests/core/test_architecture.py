@@ -18,6 +18,8 @@ AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "t
 ACROSS = ("scanning", "overview", "reports")
 PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.words.checks",
              "cellchain.core.words.labels", "cellchain.core.words.numbers", "cellchain.core.words.reasons",
+             "cellchain.core.words.sentences",
+             "cellchain.core.words.entries", "cellchain.core.words.scans",
              "cellchain.core.canonical", "cellchain.core.fields", "cellchain.core.timeinput")
 WEB_MODULES = ("cellchain.core.web", "cellchain.core.api", "cellchain.core.error_handlers",
                "cellchain.people.security", "cellchain.overview.navigation", "cellchain.overview.openapi")

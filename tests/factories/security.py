@@ -19,6 +19,7 @@ from cellchain.audit.models import AuditEntry
 from cellchain.banking.models import CellBank, Vial
 from cellchain.demo import loader as demo
 from cellchain.manufacturing.models import Bag, BatchStep, Lot
+from cellchain.materials.models import MaterialLot
 from cellchain.people import accounts
 from cellchain.people.accounts import Policy
 from cellchain.people.models import User
@@ -83,6 +84,7 @@ def load_site(app: Flask) -> dict[str, str]:
         visit = session.exec(select(Visit).where(Visit.subject_id == subject.id).order_by(Visit.id)).first()
         step = session.exec(select(BatchStep).where(BatchStep.lot_id == lot.id).order_by(BatchStep.id)).first()
         spare = session.exec(select(User).where(User.username == "spare")).one()
+        material_lot = session.exec(select(MaterialLot).order_by(MaterialLot.id)).first()
         return {"lot_id": lot.lot_number, "bag_id": bag.bag_code, "bag_code": bag.bag_code, "din": lot.din,
                 "subject_code": subject.subject_code, "subject_id": subject.subject_code, "visit_id": str(visit.id),
                 "step_id": str(step.id), "user_id": str(spare.id), "item_type": "bag", "key": bag.bag_code,
@@ -91,7 +93,8 @@ def load_site(app: Flask) -> dict[str, str]:
                 "mail_id": "1", "deviation_id": "1", "certificate_id": "1", "printer_id": "1", "job_id": "1",
                 "bank_code": bank.bank_code, "vial_code": vial.vial_code, "record_type": "lot", "grant_id": "1",
                 "unit_code": place.unit.code, "location_code": place.rack.code, "box_code": place.box.code,
-                "position_code": f"{place.box.code}-A1", "instrument_code": place.unit.code}
+                "position_code": f"{place.box.code}-A1", "instrument_code": place.unit.code,
+                "material_code": material_lot.code}
 
 
 def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, str]:
@@ -116,3 +119,18 @@ def add_prints_and_deviation(client, api, values: dict[str, str]) -> dict[str, s
     assert printer.status_code == 201, printer.get_json()
     return {**values, "label_id": str(listed[0]["label_id"]), "number": opened.get_json()["number"],
             "printer_id": str(printer.get_json()["id"])}
+
+
+def add_sent_print_job(app: Flask, values: dict[str, str], username: str) -> dict[str, str]:
+    """A wristband print job ``username`` sent to the registered printer and the printer took: its retry form,
+    sent again, is refused (the job did not fail) on the jobs page. ``job_id`` names it."""
+    from cellchain.labelling.printing.models import PrintJob
+
+    with in_db(app) as session:
+        sender = session.exec(select(User).where(User.username == username)).one()
+        job = PrintJob(printer_id=int(values["printer_id"]), label_kind="wristband", target="subject",
+                       item_key=values["subject_code"], label_ids=[], fmt="zpl", dpi=203, document=b"^XA^XZ",
+                       status="sent", attempts=1, created_by=sender.id)
+        session.add(job)
+        session.flush()
+        return {**values, "job_id": str(job.id)}

@@ -62,7 +62,7 @@ def test_an_unknown_ai_a_short_fixed_field_and_a_repeated_ai_are_refused():
         gs1.parse("]C1" + "01" + GTIN + "8888")
     with pytest.raises(Invalid, match=r"\(17\) needs 6"):
         gs1.parse("]C1" + "01" + GTIN + "171407")
-    with pytest.raises(Invalid, match="lot given twice"):
+    with pytest.raises(Invalid, match="Lot number given twice"):
         gs1.parse("]C1" + "10A" + GS + "10B")
 
 

@@ -150,3 +150,44 @@ def test_an_undecided_lot_has_no_certificate_qr_on_its_check_page(app, client, a
 def test_a_code_128_picture_refuses_text_a_scanner_could_not_read_back(data):
     with pytest.raises(ValueError):
         pictures.code128_png(data)
+
+
+def _captions(response) -> list[tuple[str, str]]:
+    """(alt text, caption) of every code picture on the page, as text."""
+    return [(html.unescape(alt), " ".join(re.sub(r"<[^>]+>", " ", html.unescape(caption)).split()))
+            for _src, alt, _w, _h, caption in IMAGE.findall(response.get_data(as_text=True))]
+
+
+def test_a_chinese_reader_reads_what_each_code_picture_is_in_chinese(app, client, auth):
+    with in_db(app) as session:
+        bag = labels.bag(session, labels.lot(session), division="C0")
+        who = labels.subject(session)
+        bag_code, lot_number, subject_code = bag.bag_code, bag.din, who.subject_code
+        product = bag.product_code + bag.collection_type + bag.division
+    auth.login("coordinator")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    auth.login("lab")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    din_code, product_code, qr = _captions(client.get(f"/lab/bags/{bag_code}"))
+    assert din_code[1].startswith("Code 128 条码，DIN：")
+    assert product_code[1].startswith(f"Code 128 条码，产品代码： {product}")
+    assert qr[1].startswith("QR 二维码，细胞袋标签的二维码：")
+    assert product_code[0] == f"产品代码的Code 128 条码：{product}"
+    ((lot_alt, lot_caption),) = _captions(client.get(f"/lab/lots/{lot_number}"))
+    assert lot_caption == f"QR 二维码，批号： {lot_number}" and lot_alt == f"批号的QR 二维码：{lot_number}"
+    auth.login("coordinator")
+    linear, band = _captions(client.get(f"/trial/subjects/{subject_code}"))
+    assert linear[1].startswith("Code 128 条码，受试者编号：") and band[1].startswith("QR 二维码，腕带的二维码：")
+    for alt, caption in (din_code, product_code, qr, linear, band):
+        assert " of the " not in alt and "label's" not in caption and "subject id" not in caption
+
+
+def test_an_english_reader_reads_what_each_code_picture_is_in_english(app, client, auth):
+    with in_db(app) as session:
+        bag = labels.bag(session, labels.lot(session), division="C0")
+        bag_code, product = bag.bag_code, bag.product_code + bag.collection_type + bag.division
+    auth.login("lab")
+    _din, product_code, qr = _captions(client.get(f"/lab/bags/{bag_code}"))
+    assert product_code[0] == f"Code 128 of the product code: {product}"
+    assert product_code[1].startswith(f"Code 128, product code: {product}")
+    assert qr[1].startswith("QR code, bag label's 2D code:")

@@ -114,7 +114,7 @@ def test_a_refused_connection_fails_the_job_with_why_and_its_retry_sends_the_sam
     assert again.status_code == 409 and again.get_json()["reasons"][0]["code"] == "print_job_not_failed"
     with app.app_context():
         actions = db.session().exec(select(AuditEntry.action).where(AuditEntry.record_type == "print_job")).all()
-    assert actions == ["send", "retry"]
+    assert actions == ["queue", "send", "retry", "send"]  # each committed before its send, then its outcome
 
 
 def test_a_failed_job_whose_label_was_voided_since_is_not_sent_again(app, api) -> None:

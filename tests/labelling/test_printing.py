@@ -100,8 +100,10 @@ def test_bag_label_carries_identity_expiry_and_recipient_as_stored(app, allocate
     local = bag.expires_at.astimezone(TZ)
     assert f"{local:%Y-%m-%d %H:%M} UTC+8" in text
     assert f"{bag.expires_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC" in text
-    assert "7.2 x 10^7 cells" in text and "50 mL" in text and "ACD-A 5 mL, lot ACD2611" in text
-    assert "Store at 2 °C to 8 °C" in text and app.config["PRODUCT_DESCRIPTIONS"]["ucmsc"] in text
+    assert "7.2 x 10^7 个细胞 cells" in text and "50 mL" in text  # the site's labels: Chinese and English
+    assert "抗凝剂 Anticoagulant: ACD-A 5 mL, 批号 lot ACD2611" in text
+    assert "2 °C 至 8 °C 储存 Store at 2 °C to 8 °C" in text
+    assert f"UC-MSC，同种异体，供输注用 {app.config['PRODUCT_DESCRIPTIONS']['ucmsc']}" in text
     assert ("SUBJ-" in text) is allocated and ("Born 1971-03-14" in text) is allocated
     coi = ChainOfIdentity.parse(recipients[0].chain_of_identity) if allocated else None
     assert (coi is not None and f"COI {coi.eye_readable}" in text and f"K {coi.check}" in text) is allocated
@@ -112,8 +114,8 @@ def test_placebo_bag_label_names_the_saline_lot_and_no_cells(app) -> None:
     pdf, (bag,) = run(app, "bag", lambda s: [make.placebo_bag(s)])
     assert ("Code128", f"=<{bag.product_code}V00") in scan_pages(pdf)[0]
     text = page_text(pdf)
-    assert "0.9% sodium chloride, lot NS260415" in text and "No cells (placebo)" in text
-    assert app.config["PRODUCT_DESCRIPTIONS"]["placebo"] in text
+    assert "0.9% 氯化钠 sodium chloride, 批号 lot NS260415" in text and "无细胞（安慰剂） No cells (placebo)" in text
+    assert f"安慰剂：0.9% 氯化钠 {app.config['PRODUCT_DESCRIPTIONS']['placebo']}" in text
 
 
 def test_wristband_carries_subject_id_birth_date_and_chain_of_identity_but_not_the_arm(app) -> None:
@@ -145,8 +147,8 @@ def test_culture_vessel_labels_name_lot_passage_and_each_vessel(app) -> None:
                         ("DataMatrix", f"=+02000{din_barcode(lot)}&e{lot}-P2-V{n:02d}")])
                 for n in (1, 2, 3)]
     assert scan_pages(pdf) == expected
-    assert "Passage P2" in page_text(pdf, 2) and "Vessel 3 of 3" in page_text(pdf, 2)
-    assert "Seeded 2026-11-21" in page_text(pdf)
+    assert "Passage P2" in page_text(pdf, 2) and "Vessel 第3/3个 3 of 3" in page_text(pdf, 2)
+    assert "接种 Seeded 2026-11-21" in page_text(pdf)
     assert [sorted(s) for s in zpl_symbols(both_formats(app, "culture_vessel", vessels))] == expected
 
 
@@ -172,7 +174,7 @@ def test_shipper_label_names_its_bags_and_links_to_their_verification(app) -> No
     expected = sorted([("Code128", shipment_id), ("QRCode", VERIFY + shipment_id)])
     assert scan_pages(pdf) == [expected]
     din = shipment.bags[0].din
-    assert f"3 bags {eye_din(din)} D0001V: A0 B0 C0" in page_text(pdf)
+    assert f"3 个细胞袋 bags {eye_din(din)} D0001V: A0 B0 C0" in page_text(pdf)
     with app.app_context():
         (row,) = print_jobs.shipment_prints(db.session(), shipment_id)
         assert row.content["bag_ids"] == sorted(b.bag_code for b in shipment.bags)

@@ -17,7 +17,7 @@ import pytest
 import zxingcpp
 from babel.messages.pofile import read_po
 
-from cellchain.core.config import ROOT, ConfigError, load
+from cellchain.core.config import DEFAULTS, ROOT, ConfigError, load
 from cellchain.labelling.pdf import render_pdf
 from cellchain.labelling.site import fonts, words
 from cellchain.labelling.zpl import render_zpl
@@ -151,7 +151,7 @@ def test_a_label_setting_no_printer_could_follow_is_refused_at_start(tmp_path, k
 
 
 def _label_words() -> set[str]:
-    found = set(words.MESSAGES)
+    found = set(words.MESSAGES) | set(DEFAULTS["PRODUCT_DESCRIPTIONS"].values())  # the product lines it ships with
     for path in sorted((ROOT / "labels").glob("*.toml")):
         for element in tomllib.loads(path.read_text(encoding="utf-8"))["element"]:
             found |= {element[key].strip() for key in ("text", "prefix") if element.get(key, "").strip()}

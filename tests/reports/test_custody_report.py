@@ -78,7 +78,7 @@ def test_the_custody_report_lists_the_full_chain_in_order(app, api, infused):
 def test_the_custody_report_shows_every_bedside_attempt_and_the_infusion(app, api, infused):
     text = pdf_text(api.get(f"/api/v1/bags/{infused.bag.bag_code}/chain-of-custody.pdf", as_="qa").data)
     checks = section(text, "Bedside checks (every attempt)", "Infusion Subject")
-    assert in_order(checks, ["(verify)", "REFUSED", "WRONG PATIENT", "(start)", "ALL CHECKS PASSED"])
+    assert in_order(checks, ["(verified)", "REFUSED", "WRONG PATIENT", "(started)", "ALL CHECKS PASSED"])
     assert all(name in checks for name in ("right_subject", "dose_within_tolerance", "second_verifier"))
     infusion = text[text.rindex("Infusion Subject"):]
     assert infused.subject.subject_code in infusion
@@ -138,3 +138,13 @@ def test_a_placebo_bags_report_names_its_saline_lot_and_has_no_cord(app, api):
     assert "Saline lot NS-26-0415" in text and "Cord " not in text
     assert in_order(section(text, f"Bag {made.bag.bag_code}: custody events", "Temperature excursions"),
                     BAG_EVENTS[:-1])
+
+
+def test_a_chinese_reader_reads_what_each_bedside_attempt_was_for_in_chinese(app, client, auth, infused):
+    auth.login("qa")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = client.get(f"/reports/bags/{infused.bag.bag_code}/custody").get_data(as_text=True)
+    assert "（已复核）" in page and "（已开始）" in page
+    assert "(verify)" not in page and "(start)" not in page
+    text = pdf_text(client.get(f"/reports/bags/{infused.bag.bag_code}/chain-of-custody.pdf").data)
+    assert "（已复核）" in text and "（已开始）" in text

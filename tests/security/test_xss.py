@@ -337,7 +337,8 @@ def _url_sets(keys: dict[str, list[str]]) -> list[dict[str, str]]:
     pairs = [("bag", b) for b in keys["bag_id"]] + [("collection", keys["din"][0]), ("subject", keys["subject_id"][0])]
     sets += [{**sets[0], "item_type": kind, "key": key} for kind, key in pairs]
     # no "/" in the markup set: it must reach a view
-    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id", "certificate_id"],
+    sets.append(dict.fromkeys([*keys, "item_type", "key", "kind", "code", "mail_id", "certificate_id",
+                               "material_code"],
                               f"Ppath{ATTRIBUTE}"))
     for values in sets[:-1]:
         values.setdefault("item_type", "bag")
@@ -346,6 +347,7 @@ def _url_sets(keys: dict[str, list[str]]) -> list[dict[str, str]]:
         values.setdefault("code", keys["lot_id"][0])
         values.setdefault("mail_id", "1")
         values.setdefault("certificate_id", "1")
+        values.setdefault("material_code", "ML-000001")
     return sets
 
 

@@ -1,9 +1,9 @@
 """An audit entry's old and new values as people read them: one field and its value a row, not JSON.
 
 The trail stores each entry's values as canonical JSON (what the hash covers, ``hash_chain.py``); a page
-shows the same values as rows: the field's name in words and its value as text (lists joined, yes and no
-for booleans, an empty value as a dash, a stored code in words). Nothing is dropped or reordered beyond
-the stored key order.
+shows the same values as rows: the field's name in words (``core/words/entries.py`` FIELDS, in the reader's
+language) and its value as text (lists joined, yes and no for booleans, an empty value as a dash, a stored
+code in words). Nothing is dropped or reordered beyond the stored key order.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import json
 import re
 from typing import Any
 
+from cellchain.core.words.entries import field_label
 from cellchain.core.words.labels import label
 
 EMPTY = "—"
@@ -44,4 +45,4 @@ def rows(stored: str | None) -> list[tuple[str, str]]:
         return [("value", stored)]
     if not isinstance(values, dict):
         return [("value", _text(values))]
-    return [(name.replace("_", " "), _text(value)) for name, value in values.items()]
+    return [(field_label(name), _text(value)) for name, value in values.items()]

@@ -85,6 +85,15 @@ REGULATED: tuple[Regulated, ...] = (
     Regulated("instruments", "instrument", "id"),
     Regulated("instrument_events", "instrument_event", "id"),
     Regulated("instrument_uses", "instrument_use", "id"),
+    Regulated("thaw_instrument_uses", "thaw_instrument_use", "id"),
+    # Labels (migration 0030): each label printed and how it was accounted for, the printer registry, and the
+    # print jobs (queued, then sent or failed; docs/architecture.md, "Label printers").
+    Regulated("label_prints", "label_print", "id",
+              _same("label_kind", "item_type", "item_id", "item_key", "content_hash", "reprint", "status")),
+    Regulated("printers", "printer", "id", _same("name", "place", "kind", "address", "dpi", "label_sizes", "active")),
+    Regulated("print_jobs", "print_job", "id",
+              _same("printer_id", "label_kind", "target", "item_key", "label_ids", "fmt", "dpi", "status", "error",
+                    "attempts", "queued_at", "sent_at")),
 )
 
 BY_TABLE: dict[str, Regulated] = {r.table: r for r in REGULATED}

@@ -64,11 +64,11 @@ def guard_freeze(*, purpose: str, status: str, source_level: str | None, level: 
         reasons.append(Reason(BANK_LOT_NOT_IN_PROCESS, status=status))
     allowed = bank_level_for(source_level)
     if level != allowed:
-        origin = "the cord" if source_level is None else f"a {source_level} vial"
-        makes = f"makes a {allowed}" if allowed else "makes no bank (its cells are for dosing)"
-        reasons.append(Reason(BANK_LEVEL_NOT_ALLOWED, origin=origin, makes=makes, level=level))
+        variant = "" if source_level is None else "from_vial" if allowed else "no_bank"
+        reasons.append(Reason(BANK_LEVEL_NOT_ALLOWED, variant=variant, source_level=source_level or "",
+                              allowed_level=allowed or "", level=level))
     if passage not in reached:
-        last = f"P{max(reached)}" if reached else "no passage yet"
+        last = f"P{max(reached)}" if reached else N_("no passage yet")
         reasons.append(Reason(BANK_PASSAGE_NOT_REACHED, passage=passage, last=last))
     if banked:
         reasons.append(Reason(LOT_ALREADY_BANKED))
@@ -90,8 +90,7 @@ def guard_thaw(*, vial_state: str, custody_state: str | None, bank_level: str, b
     elif vial_state == "thawed":
         reasons.append(Reason(VIAL_ALREADY_THAWED))
     elif custody_state != "at_lab":
-        where = (custody_state or "not frozen").replace("_", " ")
-        reasons.append(Reason(VIAL_NOT_AT_LAB, where=where))
+        reasons.append(Reason(VIAL_NOT_AT_LAB, where=custody_state or "not_frozen"))
     if bank_status != "released":
         reasons.append(Reason(SOURCE_BANK_NOT_RELEASED, bank_level=bank_level, bank_status=bank_status))
     if passage_limit is not None and bank_passage >= passage_limit:

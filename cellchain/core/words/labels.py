@@ -18,6 +18,7 @@ CUSTODY_STATES = {
     "dispatched": N_("dispatched"), "at_ward": N_("on the ward"), "infused": N_("infused"),
     "discarded": N_("discarded"),
     "thawed": N_("thawed"),
+    "not_frozen": N_("not frozen"),  # a vial with no custody event yet (banking/rules/tiers.py)
 }
 
 # The custody events, as a hand-over is named (ward/rules/custody_states.py EVENTS).
@@ -157,6 +158,15 @@ FIELDS = {
     "signature_password": N_("password"), "signature_username": N_("username"),
 }
 
+# An adverse event's record and its outcome (safety/models.py EVENT_STATUSES; the outcome's words are
+# safety/rules/terms.py OUTCOMES), and a deviation's moves (quality/deviations.py MOVES).
+SAFETY_AND_DEVIATIONS = {
+    "draft": N_("draft"), "confirmed": N_("confirmed"), "recovered": N_("recovered / resolved"),
+    "recovering": N_("recovering / resolving"), "not_recovered": N_("not recovered / not resolved"),
+    "recovered_with_sequelae": N_("recovered / resolved with sequelae"), "fatal": N_("fatal"),
+    "investigate": N_("investigate"), "decide": N_("decide"), "close": N_("close"),
+}
+
 # Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
 MATERIALS = {
     "medium": N_("culture medium"), "platelet_lysate": N_("platelet lysate"), "serum": N_("serum"),
@@ -167,16 +177,21 @@ MATERIALS = {
 
 VOCABULARY: dict[str, str] = {
     **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
-    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT,
+    **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT, **SAFETY_AND_DEVIATIONS,
 }
 
 
 def label(code: object) -> str:
-    """The word for a stored ``code``; a code not listed reads with spaces for underscores."""
+    """The word for a stored ``code``; a code not listed reads with spaces for underscores, looked up in the
+    catalogue too, so a rule that fills an English word marked ``N_`` into a reason ("take a passage",
+    "thawed bag") has it read in the reader's language (docs/architecture.md, "Languages")."""
     if code is None:
         return ""
     text = str(code)
-    return translated(VOCABULARY[text]) if text in VOCABULARY else text.replace("_", " ")
+    if text in VOCABULARY:
+        return translated(VOCABULARY[text])
+    words = text.replace("_", " ")
+    return translated(words) if words.strip() else words
 
 
 def check_label(name: str, kind: str | None = None) -> str:

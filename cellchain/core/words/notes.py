@@ -66,6 +66,7 @@ NOTES: dict[str, str] = {
     'print_job_sent': N_('Print job {id} sent to {printer}: {count} label(s).'),
     'print_job_failed': N_('Print job {id} to {printer} failed: {error}. The labels are recorded; send it again '
                            'when the printer is back.'),
+    'print_job_queued': N_('Print job {id} to {printer} is queued: another send of it is under way.'),
     'printer_saved': N_('Printer {name} saved.'),
     # --- QC and QA
     'qc_within_spec': N_('{test_code} = {value}: within specification ({limit}).'),

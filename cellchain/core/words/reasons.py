@@ -17,10 +17,13 @@ from typing import Any
 from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
 
-# Parameters whose value is a stored code: the message shows its word ("at the lab", not "at_lab").
+# Parameters whose value is a stored code (the message shows its word: "at the lab", not "at_lab") or an
+# English word the rule marked ``N_`` ("take a passage", "thawed bag"): either is read in the reader's
+# language when the message is made, and the reason's params keep the code or the English for machines.
 WORDED = frozenset({
     "outcome", "status", "state", "quality_status", "custody_state", "bank_status", "lot_status", "event", "item_kind",
-    "item_type", "eligibility", "kind", "product", "wanted", "needs", "test",
+    "item_type", "eligibility", "kind", "product", "wanted", "needs", "test", "action", "move", "where", "last",
+    "title", "who", "what",
 })
 
 MESSAGES: dict[str, str] = {
@@ -45,7 +48,13 @@ MESSAGES: dict[str, str] = {
         'the bank was frozen at P{bank_passage}, the passage limit P{passage_limit}: its cells may not be passaged '
         'again'
     ),
-    'bank_level_not_allowed': N_('a lot started from {origin} {makes}, not a {level}'),
+    'bank_level_not_allowed': N_('a lot started from the cord makes a {allowed_level}, not a {level}'),
+    'bank_level_not_allowed:from_vial': N_(
+        'a lot started from a {source_level} vial makes a {allowed_level}, not a {level}'
+    ),
+    'bank_level_not_allowed:no_bank': N_(
+        'a lot started from a {source_level} vial makes no bank (its cells are for dosing), not a {level}'
+    ),
     'bank_lot_not_in_process': N_('the lot is {status}; only a lot in process is frozen into a bank'),
     'bank_on_hold': N_(
         '{bank_code} is on hold (hold {id}: {cause}); no vial of it starts a lot until QA lifts the hold'
@@ -153,6 +162,9 @@ MESSAGES: dict[str, str] = {
     'printer_inactive': N_('printer {name} is out of use: choose another printer'),
     'printer_label_size': N_('printer {name} takes labels of {sizes} mm, not {size} mm'),
     'print_job_not_failed': N_('print job {id} is {status}: only a failed job is sent again'),
+    'print_job_in_queue': N_(
+        'print job {id} is queued and its send is under way: send it again only if it is still queued after {seconds} s'
+    ),
     'print_job_labels_accounted': N_(
         'print job {id} is not sent again: its labels {item_keys} are accounted for since; print a reprint'
     ),

@@ -12,6 +12,7 @@ from flask import current_app
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.web import next_cursor, page_request
+from cellchain.core.words import N_
 from cellchain.labelling import print_jobs
 from cellchain.labelling.printing import queue, reconciliation, registry
 from cellchain.labelling.printing.models import Printer, PrintJob
@@ -26,15 +27,12 @@ from cellchain.labelling.printing.schemas import (
     PrintJobsOut,
     PrintJobsQuery,
 )
+from cellchain.labelling.printing.views import spool_now
 from cellchain.labelling.schemas import LabelPrintSchema
 from cellchain.labelling.views import PRINTERS, label_settings
 from cellchain.people.security import current_user, login_required, roles_required
 
 TAGS = ["labels"]
-
-
-def timeout() -> float:
-    return float(current_app.config["PRINTER_TIMEOUT_SECONDS"])
 
 
 @bp.route("/printers", methods=["GET"], tags=TAGS)
@@ -46,7 +44,7 @@ def printers_list() -> dict[str, Any]:
 
 
 @bp.route("/printers", methods=["POST"], tags=TAGS)
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 @bp.arguments(PrinterIn)
 @bp.response(201, PrinterSchema)
 def printers_add(data: dict[str, Any]) -> Printer:
@@ -55,7 +53,7 @@ def printers_add(data: dict[str, Any]) -> Printer:
 
 
 @bp.route("/printers/<int:printer_id>", methods=["POST"], tags=TAGS)
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 @bp.arguments(PrinterChange)
 @bp.response(200, PrinterSchema)
 def printers_change(data: dict[str, Any], printer_id: int) -> Printer:
@@ -64,19 +62,20 @@ def printers_change(data: dict[str, Any], printer_id: int) -> Printer:
 
 
 @bp.route("/print-jobs", methods=["POST"], tags=TAGS)
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 @bp.arguments(PrintJobIn)
 @bp.response(201, PrintJobSchema)
 def print_jobs_send(data: dict[str, Any]) -> PrintJob:
     """Print labels straight to a printer
 
-    The labels are recorded as a download records them; the job's ``status`` says whether the printer took
-    it (``sent``) or not (``failed``, with ``error``): a failed job is sent again by its retry.
+    The labels are recorded as a download records them, and the job is committed ``queued`` before it goes to
+    the printer; the answer's ``status`` says whether the printer took it (``sent``) or not (``failed``, with
+    ``error``): a failed job, or one left ``queued`` longer than a send may take, is sent again by its retry.
     """
-    return queue.send_labels(db.session(), actor=current_user(), printer_id=data.get("printer_id"),
-                             target=data.get("target"), key=data.get("key"), settings=label_settings(),
-                             reprint_reason=data.get("reason"), passage=data.get("passage"),
-                             vessels=data.get("vessels"), timeout=timeout())
+    return spool_now(queue.send_labels(db.session(), actor=current_user(), printer_id=data.get("printer_id"),
+                                       target=data.get("target"), key=data.get("key"), settings=label_settings(),
+                                       reprint_reason=data.get("reason"), passage=data.get("passage"),
+                                       vessels=data.get("vessels")))
 
 
 @bp.route("/print-jobs", methods=["GET"], tags=TAGS)
@@ -90,11 +89,12 @@ def print_jobs_list(query: dict[str, Any]) -> dict[str, Any]:
 
 
 @bp.route("/print-jobs/<int:job_id>/retry", methods=["POST"], tags=TAGS)
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 @bp.response(200, PrintJobSchema)
 def print_jobs_retry(job_id: int) -> PrintJob:
-    """Send a failed print job again (the same document)"""
-    return queue.retry(db.session(), actor=current_user(), job_id=job_id, timeout=timeout())
+    """Send a failed print job again (the same document), or one left queued longer than a send may take"""
+    return spool_now(queue.retry(db.session(), actor=current_user(), job_id=job_id,
+                                 timeout=float(current_app.config["PRINTER_TIMEOUT_SECONDS"])))
 
 
 def _role_before_body(view: Callable) -> Callable:

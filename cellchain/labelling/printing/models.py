@@ -3,7 +3,8 @@
 A printer is a Zebra (ZPL over raw TCP, port 9100) or an IPP/CUPS printer taking PDF; it prints at one
 resolution and takes the label sizes listed. A print job is one document sent to one printer: the labels
 it carries are ``LabelPrint`` rows, recorded before the send; the job keeps the document itself, so a
-retry sends the very bytes that failed.
+retry sends the very bytes that failed. A job is recorded ``queued`` and committed before it is sent, then
+``sent`` or ``failed`` (docs/architecture.md, "Label printers"); ``queued_at`` is when it last entered the queue.
 """
 
 from datetime import datetime
@@ -56,11 +57,15 @@ class PrintJob(SQLModel, table=True):
     document: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     status: str = Field(default="queued", max_length=8)
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
-    attempts: int = Field(default=0)
+    attempts: int = Field(default=0)  # sends started, counted as each starts
+    queued_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     created_by: int = Field(foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
-    def summary(self) -> dict[str, Any]:
-        return {"printer_id": self.printer_id, "label_kind": self.label_kind, "item_key": self.item_key,
-                "label_ids": self.label_ids, "fmt": self.fmt, "dpi": self.dpi, "status": self.status}
+    def state(self) -> dict[str, Any]:
+        """The job's values as its audit entries record them (reconciled: audit/rules/regulated.py)."""
+        return {"printer_id": self.printer_id, "label_kind": self.label_kind, "target": self.target,
+                "item_key": self.item_key, "label_ids": list(self.label_ids), "fmt": self.fmt, "dpi": self.dpi,
+                "status": self.status, "error": self.error, "attempts": self.attempts, "queued_at": self.queued_at,
+                "sent_at": self.sent_at}

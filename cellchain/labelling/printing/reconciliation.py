@@ -19,6 +19,7 @@ from cellchain.audit import trail
 from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_
 from cellchain.identifiers.scans import read_field
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -72,7 +73,7 @@ def apply_by_scan(session: Session, *, actor: Actor, label_id: Any, scan: Any, s
     row = session.exec(statement).first()
     if row is None:
         raise NotFound(f"no printed label {label_id}")
-    require_role(actor.roles, *print_jobs.status_roles(row.label_kind), action="account for printed labels")
+    require_role(actor.roles, *print_jobs.status_roles(row.label_kind), action=N_("account for printed labels"))
     if not isinstance(scan, str) or not scan.strip():
         raise Invalid({"scan": "scan the label on its container"})
     if len(scan) > MAX_SCAN:

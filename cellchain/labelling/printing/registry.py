@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
+from cellchain.core.words import N_
 from cellchain.labelling.printing.models import PRINTER_KINDS, RESOLUTIONS, Printer
 from cellchain.labelling.printing.transport import RAW_PORT, split_host_port
 from cellchain.people.rules.roles import Actor, require_role
@@ -107,7 +108,7 @@ def _name_taken(session: Session, name: str, other_than: int | None = None) -> N
 
 def add_printer(session: Session, *, actor: Actor, values: Mapping[str, Any]) -> Printer:
     """Register a printer (admin or QA), audited."""
-    require_role(actor.roles, *MANAGERS, action="manage printers")
+    require_role(actor.roles, *MANAGERS, action=N_("manage printers"))
     fields = _checked(values)
     _name_taken(session, fields["name"])
     row = Printer(**fields, created_by=actor.id)
@@ -119,7 +120,7 @@ def add_printer(session: Session, *, actor: Actor, values: Mapping[str, Any]) ->
 
 def change_printer(session: Session, *, actor: Actor, printer_id: int, values: Mapping[str, Any]) -> Printer:
     """Change a printer's details or take it out of use (``active`` false), audited with old and new values."""
-    require_role(actor.roles, *MANAGERS, action="manage printers")
+    require_role(actor.roles, *MANAGERS, action=N_("manage printers"))
     row = get_printer(session, printer_id)
     fields = _checked({**_state(row), **values})
     _name_taken(session, fields["name"], other_than=row.id)

@@ -74,10 +74,12 @@ class PrintJobSchema(Schema):
     label_ids = fields.List(fields.Integer(), required=True)
     fmt = fields.String(required=True, metadata={"description": "zpl or pdf"})
     dpi = fields.Integer(required=True)
-    status = fields.String(required=True, metadata={"description": "queued, sent or failed"})
+    status = fields.String(required=True, metadata={"description": "queued (committed, being sent), sent or failed"})
     error = fields.String(allow_none=True)
-    attempts = fields.Integer(required=True)
+    attempts = fields.Integer(required=True, metadata={"description": "sends started"})
     created_at = UtcDateTime(required=True)
+    queued_at = UtcDateTime(allow_none=True, metadata={"description": "when it last entered the queue: its request "
+                                                                      "or its retry"})
     sent_at = UtcDateTime(allow_none=True)
 
 

@@ -4,7 +4,8 @@ IPP (RFC 8010 encoding, RFC 8011 Print-Job) is small enough to write out here: o
 operation attributes followed by the document, POSTed as ``application/ipp`` to the printer's URI over
 HTTP (``ipp://``) or HTTPS (``ipps://``). The PyPI IPP clients (pyipp, aioipp) are asynchronous status
 readers that send no documents, so none is used. Any failure comes back as ``SendFailed`` with a message
-for the job record; nothing here touches the database.
+for the job record; nothing here touches the database. ``timeout`` bounds a whole send (connect, write,
+the printer's answer), not each step: a job still queued after it is no longer being sent (``queue.retry``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import http.client
 import socket
 import struct
+import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,12 +50,22 @@ def split_host_port(address: str, default_port: int) -> RawAddress:
     return RawAddress(host, port)
 
 
+def _left(deadline: float, where: str) -> float:
+    """The seconds left before ``deadline`` (``time.monotonic``); SendFailed once none are."""
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise SendFailed(f"{where}: timed out")
+    return left
+
+
 def send_raw(address: str, document: bytes, *, timeout: float) -> None:
     """Write the document to ``host:port`` and close: a Zebra prints what arrives on its raw port."""
     target = split_host_port(address, RAW_PORT)
+    deadline = time.monotonic() + timeout
     try:
         with socket.create_connection((target.host, target.port), timeout=timeout) as connection:
-            connection.sendall(document)
+            connection.settimeout(_left(deadline, f"{target.host}:{target.port}"))
+            connection.sendall(document)  # bounded as a whole by the socket's timeout
             connection.shutdown(socket.SHUT_WR)
     except OSError as error:
         raise SendFailed(f"{target.host}:{target.port}: {error.strerror or error}") from None
@@ -99,12 +111,16 @@ def send_ipp(printer_uri: str, document: bytes, *, user: str, job_name: str, tim
     body = print_job_request(printer_uri, user=user, job_name=job_name, document_format=document_format) + document
     factory = http.client.HTTPSConnection if secure else http.client.HTTPConnection
     connection = factory(parts.hostname, port, timeout=timeout)
+    where, deadline = f"{parts.hostname}:{port}", time.monotonic() + timeout
     try:
+        connection.connect()
+        connection.sock.settimeout(_left(deadline, where))
         connection.request("POST", parts.path or "/", body=body, headers={"Content-Type": "application/ipp"})
+        connection.sock.settimeout(_left(deadline, where))
         response = connection.getresponse()
         answer = response.read()
     except (OSError, http.client.HTTPException) as error:
-        raise SendFailed(f"{parts.hostname}:{port}: {getattr(error, 'strerror', None) or error}") from None
+        raise SendFailed(f"{where}: {getattr(error, 'strerror', None) or error}") from None
     finally:
         connection.close()
     if response.status != 200:

@@ -3,7 +3,8 @@ to a printer from its print page, and the scan page that applies a printed label
 
 ``/labels/printers`` lists and registers printers; ``/labels/jobs`` lists the jobs; ``/labels/print/<item>/<key>/send``
 is the print page's "send to a printer" form; ``/labels/<id>/apply`` is the keyboard-wedge scan box that
-applies one label, then opens the next label of the same item still to apply.
+applies one label, then opens the next label of the same item still to apply. A job is committed queued
+before it goes to the printer (``spool_now``, also the API's).
 """
 
 from __future__ import annotations
@@ -13,12 +14,14 @@ from flask import Blueprint, current_app, flash, redirect, render_template, url_
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Refused
 from cellchain.core.page_forms import PageForm, Refusal, submit
+from cellchain.core.types import utcnow
 from cellchain.core.web import page_request
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.labelling import print_jobs
 from cellchain.labelling.printing import queue, registry
 from cellchain.labelling.printing.forms import ApplyForm, PrinterForm, SendForm
-from cellchain.labelling.printing.models import Printer
+from cellchain.labelling.printing.models import Printer, PrintJob
 from cellchain.labelling.printing.reconciliation import apply_by_scan
 from cellchain.labelling.views import PRINTERS, VIEWERS, _print_page, label_settings
 from cellchain.manufacturing.models import Bag, LabelPrint, Lot
@@ -32,6 +35,14 @@ def _timeout() -> float:
     return float(current_app.config["PRINTER_TIMEOUT_SECONDS"])
 
 
+def spool_now(queued: queue.Queued) -> PrintJob:
+    """The spooler's edge, for the pages and the API: commit the queued job (its labels, the job and their
+    audit entries) before anything goes to the printer, then send it with no transaction open; what the
+    printer did is recorded in the request's next transaction, which the request commits as any other."""
+    db.commit()
+    return queue.spool(db.session(), queued, actor=current_user(), timeout=_timeout())
+
+
 # --- the registry -------------------------------------------------------------------------------------------
 def _registry_page(refusal: Refusal | None = None, form: PageForm | None = None, editing: int | None = None):
     session = db.session()
@@ -42,7 +53,7 @@ def _registry_page(refusal: Refusal | None = None, form: PageForm | None = None,
 
 
 @bp.route("/printers")
-@roles_required(*REGISTRY_READERS, action="see the label printers")
+@roles_required(*REGISTRY_READERS, action=N_("see the label printers"))
 def printers_page():
     return _registry_page()
 
@@ -53,7 +64,7 @@ def _saved(row: Printer):
 
 
 @bp.route("/printers", methods=["POST"])
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 def printers_add():
     form = PrinterForm()
     return submit(form, lambda: _saved(registry.add_printer(db.session(), actor=current_user(),
@@ -62,7 +73,7 @@ def printers_add():
 
 
 @bp.route("/printers/<int:printer_id>", methods=["POST"])
-@roles_required(*registry.MANAGERS, action="manage printers")
+@roles_required(*registry.MANAGERS, action=N_("manage printers"))
 def printers_change(printer_id: int):
     form = PrinterForm()
     return submit(form, lambda: _saved(registry.change_printer(db.session(), actor=current_user(),
@@ -75,25 +86,31 @@ def _job_note(job) -> None:
     name = registry.names(db.session(), [job.printer_id]).get(job.printer_id, "")
     if job.status == "sent":
         flash(note("print_job_sent", id=job.id, printer=name, count=len(job.label_ids)), "success")
+    elif job.status == "queued":  # a later attempt took the job over while this one was sending
+        flash(note("print_job_queued", id=job.id, printer=name), "info")
     else:
         flash(note("print_job_failed", id=job.id, printer=name, error=job.error or ""), "error")
 
 
 @bp.route("/jobs")
-@roles_required(*VIEWERS, action="see print jobs")
+@roles_required(*VIEWERS, action=N_("see print jobs"))
 def jobs_page(refusal: Refusal | None = None):
     session = db.session()
     page = queue.jobs(session, page_request())
+    now, timeout = utcnow(), _timeout()
     return render_template("labels/jobs.html", page=page, jobs=page.rows,
                            names=registry.names(session, [job.printer_id for job in page.rows]),
+                           send_again={job.id for job in page.rows
+                                       if queue.may_send_again(job, now=now, timeout=timeout)},
+                           stalled={job.id for job in page.rows if queue.stalled(job, now=now, timeout=timeout)},
                            reasons=refusal.reasons if refusal else [])
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 def jobs_retry(job_id: int):
     def again():
-        job = queue.retry(db.session(), actor=current_user(), job_id=job_id, timeout=_timeout())
+        job = spool_now(queue.retry(db.session(), actor=current_user(), job_id=job_id, timeout=_timeout()))
         _job_note(job)
         return redirect(url_for("printers.jobs_page"))
 
@@ -101,14 +118,14 @@ def jobs_retry(job_id: int):
 
 
 @bp.route("/print/<item_type>/<key>/send", methods=["POST"])
-@roles_required(*PRINTERS, action="print labels")
+@roles_required(*PRINTERS, action=N_("print labels"))
 def send(item_type: str, key: str):
     form = SendForm()
 
     def send_labels():
-        job = queue.send_labels(db.session(), actor=current_user(), printer_id=form.printer(), target=item_type,
-                                key=key, settings=label_settings(), reprint_reason=form.reason.data,
-                                timeout=_timeout(), **form.options(item_type))
+        job = spool_now(queue.send_labels(db.session(), actor=current_user(), printer_id=form.printer(),
+                                          target=item_type, key=key, settings=label_settings(),
+                                          reprint_reason=form.reason.data, **form.options(item_type)))
         _job_note(job)
         return redirect(url_for("labels.print_page", item_type=item_type, key=key))
 
@@ -132,7 +149,7 @@ def _apply_page(label_id: int, refusal: Refusal | None = None):
 
 
 @bp.route("/<int:label_id>/apply")
-@roles_required(*VIEWERS, action="account for printed labels")
+@roles_required(*VIEWERS, action=N_("account for printed labels"))
 def apply_page(label_id: int):
     return _apply_page(label_id)
 
@@ -152,7 +169,7 @@ def _next_to_apply(row: LabelPrint) -> str:
 
 
 @bp.route("/<int:label_id>/apply", methods=["POST"])
-@roles_required(*VIEWERS, action="account for printed labels")
+@roles_required(*VIEWERS, action=N_("account for printed labels"))
 def apply(label_id: int):
     form = ApplyForm()
 

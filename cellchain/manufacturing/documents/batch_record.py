@@ -59,13 +59,25 @@ def _details(details: dict[str, Any]) -> str:
 
 
 def _instruments(entry) -> str:
-    """The instruments a step used, each flagged if it was not fit for use then (docs/rules.md, "Equipment")."""
+    """The instruments a step (or a vial's thaw) used, each flagged if it was not fit for use then
+    (docs/rules.md, "Equipment")."""
     if not entry.instruments:
         return ""
     names = [f"{u.instrument.code} {u.instrument.name}" + ("" if u.fit else " - " + translated(N_("NOT FIT WHEN USED"))
                                                            + ": " + "; ".join(r.message for r in u.problems))
              for u in entry.instruments]
     return translated(N_("Instruments used")) + ": " + ", ".join(names)
+
+
+def _thaw(view: LotView, tz: ZoneInfo) -> list[list[str]]:
+    """A lot thawed from a bank vial: the vial, when and by whom, its viability, and the thaw's instruments."""
+    if view.thaw is None:
+        return []
+    vial = view.thaw.vial
+    said = ", ".join((f"{vial.vial_code} ({view.thaw.bank.bank_code})", _when(vial.thawed_at, tz),
+                      view.name(vial.thawed_by),
+                      _("%(viability)s%% viable after thaw", viability=vial.post_thaw_viability_pct)))
+    return [[_("Thawed"), " | ".join(t for t in (said, _instruments(view.thaw)) if t)]]
 
 
 def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
@@ -77,6 +89,7 @@ def _facts(view: LotView, tz: ZoneInfo, facility: str) -> Table:
                                                                         for r in cord.eligibility_reasons)],
             [_("Status"), label(lot.status)], [_("QC specification"), lot.spec_version],
             [_("Started"), _("%(when)s by %(who)s", when=_when(lot.created_at, tz), who=view.name(lot.created_by))],
+            *_thaw(view, tz),
             [_("Harvest"), "" if lot.harvested_cells is None
              else _("%(cells)s cells at %(when)s", cells=cells_and_power(lot.harvested_cells),
                     when=_when(lot.harvested_at, tz))],

@@ -60,11 +60,24 @@ def role_title(role: str) -> str:
     return translated(ROLES[role]) if role in ROLES else role
 
 
+def roles_worded(roles: Iterable[str]) -> str:
+    """The roles' titles in the reader's language, joined as alternatives ("QA reviewer or QC analyst")."""
+    titles = [role_title(r) for r in roles]
+    worded = titles[0] if titles else ""
+    for title in titles[1:]:
+        worded = translated(N_("{roles} or {role}")).format(roles=worded, role=title)
+    return worded
+
+
 def require_role(held: Iterable[str], *allowed: str, action: str) -> None:
-    """Refuse unless the actor holds one of ``allowed``; the message names the action and the roles."""
+    """Refuse unless the actor holds one of ``allowed``; the message names the action and the roles.
+
+    ``action`` is an English phrase marked ``N_`` where it is written ("release a lot"); it is translated
+    here, with the sentence and the titles, when the refusal is made (docs/architecture.md, "Languages").
+    """
     if not set(held).intersection(allowed):
-        titles = " or ".join(ROLES.get(r, r) for r in allowed)
-        raise Forbidden(f"only a {titles} may {action}")
+        raise Forbidden(translated(N_("only a {roles} may {action}")).format(roles=roles_worded(allowed),
+                                                                            action=translated(action)))
 
 
 class Actor(Protocol):
@@ -92,11 +105,15 @@ class Principal:
     username: str
     full_name: str
     roles: frozenset[str]
+    # The language the person chose (``users.language``), read in the same statement: an API caller's
+    # answers are worded in it unless the request's Accept-Language names another (languages/selection.py).
+    language: str | None = None
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
     @classmethod
-    def of(cls, user_id: int, username: str, full_name: str, roles: Sequence[str | None]) -> Principal:
+    def of(cls, user_id: int, username: str, full_name: str, roles: Sequence[str | None],
+           language: str | None = None) -> Principal:
         """From the rows of a user joined to their roles (a user with no role gives one NULL role)."""
-        return cls(user_id, username, full_name, frozenset(r for r in roles if r is not None))
+        return cls(user_id, username, full_name, frozenset(r for r in roles if r is not None), language)

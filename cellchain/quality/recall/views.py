@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
+from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.people.security import current_user, policy, roles_required
 from cellchain.quality import holds
@@ -26,13 +27,13 @@ def _render(kind: str, code: str, *, problem: Refusal | None = None, form: Place
 
 
 @bp.route("/lookback/<kind>/<code>")
-@roles_required(*VIEWERS, action="see a look-back")
+@roles_required(*VIEWERS, action=N_("see a look-back"))
 def page(kind: str, code: str):
     return _render(kind, code)
 
 
 @bp.route("/lookback/<kind>/<code>/lookback.csv")
-@roles_required(*VIEWERS, action="download a look-back")
+@roles_required(*VIEWERS, action=N_("download a look-back"))
 def as_csv(kind: str, code: str):
     found = lookback.lookback(db.session(), kind, code)
     return Response(exports.to_csv(found), mimetype="text/csv",
@@ -40,7 +41,7 @@ def as_csv(kind: str, code: str):
 
 
 @bp.route("/lookback/<kind>/<code>/lookback.pdf")
-@roles_required(*VIEWERS, action="download a look-back")
+@roles_required(*VIEWERS, action=N_("download a look-back"))
 def as_pdf(kind: str, code: str):
     found = lookback.lookback(db.session(), kind, code)
     pdf = exports.render(found, site=current_app.config["SITE_NAME"], timezone=current_app.config["SITE_TIMEZONE"])
@@ -49,7 +50,7 @@ def as_pdf(kind: str, code: str):
 
 
 @bp.route("/lookback/<kind>/<code>/hold", methods=["POST"])
-@roles_required("qa", action="place a hold")
+@roles_required("qa", action=N_("place a hold"))
 def place(kind: str, code: str):
     form = PlaceHoldForm()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from cellchain.core.errors import Reason
 from cellchain.core.words import N_, translated
+from cellchain.core.words.sentences import Sentence, sentence
 
 LOT_ON_HOLD = "lot_on_hold"
 
@@ -26,11 +27,9 @@ def on_hold(lot_number: str, hold_id: int, cause: str, bag_code: str | None = No
     return Reason(LOT_ON_HOLD, lot_number=lot_number, hold_id=hold_id, cause=cause)
 
 
-def cause_of(result_id: int, test_name: str, value: str, limit: str) -> str:
-    """The hold's cause as it is stored and shown: the result, its value and the limit it broke."""
-    # Stored as a sentence (a hold keeps its cause), worded in the language of whoever records the result.
-    return translated(N_("{test_name} result {result_id} after release is {value} (limit {limit})")).format(
-        test_name=test_name, result_id=result_id, value=value, limit=limit)
+def cause_of(result_id: int, test_name: str, value: str, limit: str) -> Sentence:
+    """The hold's cause: the result, its value and the limit it broke, read in each reader's language."""
+    return sentence("result_after_release", test_name=test_name, result_id=result_id, value=value, limit=limit)
 
 
 # --- holds on any item -------------------------------------------------------------------------------

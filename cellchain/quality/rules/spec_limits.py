@@ -201,53 +201,53 @@ class Judgement:
 
 PERCENT = (0.0, 100.0)
 NON_NEGATIVE = (0.0, None)
-_FLOW = "flow cytometry"
+_FLOW = N_("flow cytometry")
 
 
-def _marker(code: str, name: str, limit: Limit, purpose: str) -> SpecTest:
-    return SpecTest(code, f"{name} ({purpose})", _FLOW, "%", limit, True, PERCENT)
+def _marker(code: str, name: str, limit: Limit) -> SpecTest:
+    return SpecTest(code, name, _FLOW, "%", limit, True, PERCENT)
 
 
 DEFAULT_SPEC = Specification(
     version="UCMSC-1",
     tests=(
-        _marker("cd73", "CD73", Limit.at_least(95), "identity"),
-        _marker("cd90", "CD90", Limit.at_least(95), "identity"),
-        _marker("cd105", "CD105", Limit.at_least(95), "identity"),
-        _marker("cd34", "CD34", Limit.at_most(2), "purity"),
-        _marker("cd45", "CD45", Limit.at_most(2), "purity"),
-        _marker("cd14", "CD14 or CD11b", Limit.at_most(2), "purity"),
-        _marker("cd19", "CD19 or CD79a", Limit.at_most(2), "purity"),
-        _marker("hla_dr", "HLA-DR", Limit.at_most(2), "purity"),
-        SpecTest("viability", "Viability", "7-AAD or trypan blue", "%", Limit.at_least(70), True, PERCENT),
+        _marker("cd73", N_("CD73 (identity)"), Limit.at_least(95)),
+        _marker("cd90", N_("CD90 (identity)"), Limit.at_least(95)),
+        _marker("cd105", N_("CD105 (identity)"), Limit.at_least(95)),
+        _marker("cd34", N_("CD34 (purity)"), Limit.at_most(2)),
+        _marker("cd45", N_("CD45 (purity)"), Limit.at_most(2)),
+        _marker("cd14", N_("CD14 or CD11b (purity)"), Limit.at_most(2)),
+        _marker("cd19", N_("CD19 or CD79a (purity)"), Limit.at_most(2)),
+        _marker("hla_dr", N_("HLA-DR (purity)"), Limit.at_most(2)),
+        SpecTest("viability", N_("Viability"), N_("7-AAD or trypan blue"), "%", Limit.at_least(70), True, PERCENT),
         # Sterility: "negative" means no growth (USP <71> / Ph. Eur. 2.6.1), "positive" means growth.
-        SpecTest("sterility", "Sterility (negative = no growth)", "USP <71> / Ph. Eur. 2.6.1", "",
+        SpecTest("sterility", N_("Sterility (negative = no growth)"), N_("USP <71> / Ph. Eur. 2.6.1"), "",
                  Limit.equals("negative", ("negative", "positive"))),
-        SpecTest("mycoplasma", "Mycoplasma (negative = not detected)", "PCR or culture", "",
+        SpecTest("mycoplasma", N_("Mycoplasma (negative = not detected)"), N_("PCR or culture"), "",
                  Limit.equals("negative", ("negative", "positive"))),
         # Endotoxin in EU per kg of recipient body weight per dose: the lab converts its LAL
         # result (EU/ml) x dose volume (ml) / the heaviest recipient weight the dose is for (kg).
         # A site that specifies EU/ml replaces this test in its own specification version.
-        SpecTest("endotoxin", "Endotoxin", "LAL", "EU/kg", Limit.at_most(5), True, NON_NEGATIVE),
-        SpecTest("karyotype", "Karyotype", "G-banding", "", Limit.equals("normal", ("normal", "abnormal"))),
+        SpecTest("endotoxin", N_("Endotoxin"), N_("LAL"), "EU/kg", Limit.at_most(5), True, NON_NEGATIVE),
+        SpecTest("karyotype", N_("Karyotype"), N_("G-banding"), "", Limit.equals("normal", ("normal", "abnormal"))),
         # Cell count: recorded as the counted total as a percent of the labelled total, so the
         # +/-10 % site tolerance (a site choice) becomes the fixed range 90-110 %.
-        SpecTest("cell_count", "Cell count (percent of labelled total)", "counted", "% of labelled",
+        SpecTest("cell_count", N_("Cell count (percent of labelled total)"), N_("counted"), "% of labelled",
                  Limit.between(90, 110), True, NON_NEGATIVE),
         # ISCT 2006 characterization: recorded when a site chooses to, never blocking release.
-        SpecTest("plastic_adherence", "Plastic adherence", "culture observation", "",
+        SpecTest("plastic_adherence", N_("Plastic adherence"), N_("culture observation"), "",
                  Limit.equals("positive", ("positive", "negative")), False),
-        SpecTest("trilineage", "Tri-lineage differentiation", "osteo/chondro/adipogenic induction", "",
+        SpecTest("trilineage", N_("Tri-lineage differentiation"), N_("osteo/chondro/adipogenic induction"), "",
                  Limit.equals("positive", ("positive", "negative")), False),
     ),
 )
 
 
 _STERILE = Limit.equals("negative", ("negative", "positive"))
-_GRAM = SpecTest("gram_stain", "Gram stain (negative = no organisms seen)", "Gram stain of the final product", "",
-                 Limit.equals("negative", ("negative", "positive")))
-_MYCOPLASMA_NAT = SpecTest("mycoplasma", "Mycoplasma (negative = not detected)",
-                           "nucleic-acid amplification (Ph. Eur. 2.6.7)", "", _STERILE)
+_GRAM = SpecTest("gram_stain", N_("Gram stain (negative = no organisms seen)"),
+                 N_("Gram stain of the final product"), "", Limit.equals("negative", ("negative", "positive")))
+_MYCOPLASMA_NAT = SpecTest("mycoplasma", N_("Mycoplasma (negative = not detected)"),
+                           N_("nucleic-acid amplification (Ph. Eur. 2.6.7)"), "", _STERILE)
 
 # The dosing-lot specification: a bag expires 48 h after formulation, so the lot is released on rapid
 # tests (count, viability, identity and purity by flow cytometry, endotoxin, Gram stain, mycoplasma by
@@ -261,8 +261,8 @@ DOSE_SPEC = Specification(
                                                       "hla_dr", "viability", "endotoxin", "cell_count"}),
         _GRAM,
         _MYCOPLASMA_NAT,
-        SpecTest("sterility", "Sterility, 14-day culture (negative = no growth)", "USP <71> / Ph. Eur. 2.6.1", "",
-                 _STERILE, release=AFTER_RELEASE),
+        SpecTest("sterility", N_("Sterility, 14-day culture (negative = no growth)"),
+                 N_("USP <71> / Ph. Eur. 2.6.1"), "", _STERILE, release=AFTER_RELEASE),
         *(t for t in DEFAULT_SPEC.tests if not t.required),
     ),
 )
@@ -279,6 +279,17 @@ BANK_SPEC = Specification(
 BUILT_IN: dict[str, Specification] = {DOSE_SPEC.product: DOSE_SPEC, BANK_SPEC.product: BANK_SPEC}
 # Every built-in version by name, so a lot started under one before it was stored reads the same definition.
 BUILT_IN_VERSIONS: dict[str, Specification] = {s.version: s for s in (DEFAULT_SPEC, DOSE_SPEC, BANK_SPEC)}
+
+# The built-in specifications' names and methods of the standard tests: a fixed vocabulary the catalogue
+# translates. A stored specification keeps the English as written; it is translated where it is shown.
+STANDARD_WORDS: frozenset[str] = frozenset(
+    words for spec in BUILT_IN_VERSIONS.values() for test in spec.tests for words in (test.name, test.method))
+
+
+def shown(text: str) -> str:
+    """A test's name or method in the reader's language where it is the standard tests' wording; a site's
+    own wording as its specification writes it (docs/architecture.md, "Languages")."""
+    return translated(text) if text in STANDARD_WORDS else text
 
 
 def parse_number(value: Any, field_name: str = "value") -> float:
@@ -341,9 +352,9 @@ def release_gaps(
         if not spec_test.gates_release:
             continue
         if spec_test.code not in latest_results:
-            reasons.append(Reason(QC_MISSING, test=spec_test.code, name=spec_test.name))
+            reasons.append(Reason(QC_MISSING, test=spec_test.code, name=shown(spec_test.name)))
         elif not latest_results[spec_test.code] and spec_test.code not in accepted_deviation_codes:
-            reasons.append(Reason(QC_OUT_OF_SPEC, test=spec_test.code, name=spec_test.name))
+            reasons.append(Reason(QC_OUT_OF_SPEC, test=spec_test.code, name=shown(spec_test.name)))
     return reasons
 
 

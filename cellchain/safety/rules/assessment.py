@@ -7,7 +7,7 @@ a draft still lacks before the investigator may sign it. Plain Python: no Flask,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -188,14 +188,23 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
     return Assessment(**values)
 
 
+def _listed(names: Iterable[str]) -> str:
+    """Names marked ``N_`` as one list in the reader's language ("grade 5, outcome fatal")."""
+    words = [translated(name) for name in names]
+    listed = words[0] if words else ""
+    for word in words[1:]:
+        listed = translated(N_("{items}, {item}")).format(items=listed, item=word)
+    return listed
+
+
 def conflicts(event: Assessment, *, now: datetime, site_today: date) -> list[Reason]:
     """Every way the assessment contradicts itself, each a named reason (409)."""
     reasons = []
-    fatal = {"grade 5": event.grade == FATAL_GRADE, "outcome fatal": event.outcome == "fatal",
-             "seriousness criterion death": "death" in event.seriousness}
+    fatal = {N_("grade 5"): event.grade == FATAL_GRADE, N_("outcome fatal"): event.outcome == "fatal",
+             N_("seriousness criterion death"): "death" in event.seriousness}
     if any(fatal.values()) and not all(fatal.values()):
-        given = ", ".join(name for name, present in fatal.items() if present)
-        missing = ", ".join(name for name, present in fatal.items() if not present)
+        given = _listed(name for name, present in fatal.items() if present)
+        missing = _listed(name for name, present in fatal.items() if not present)
         reasons.append(Reason(FATAL_EVENT_INCONSISTENT, given=given, missing=missing))
     if event.onset_on and event.resolved_on and event.resolved_on < event.onset_on:
         reasons.append(Reason(RESOLUTION_BEFORE_ONSET, resolved_on=event.resolved_on, onset_on=event.onset_on))

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Reason, plain_param
-from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import Said, said
+from cellchain.core.words.sentences import Sentence, sentence, words_of
 from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, lifecycle, schedule
 
@@ -278,13 +278,13 @@ def outside_window(f: Facts) -> bool:
             and schedule.timing_of(v, f.today) != "in_window")
 
 
-def deviations_seen(f: Facts, checks: Sequence[Check]) -> list[tuple[str, str, int | None]]:
+def deviations_seen(f: Facts, checks: Sequence[Check]) -> list[tuple[str, Sentence, int | None]]:
     """The clinical protocol deviations a failed attempt shows, as ``(kind, description, visit id)``: a bag
     allocated to another subject or of the wrong product for the wristband's arm (``wrong_product``), a dose
     outside tolerance. Each for the wristband's subject; nothing when the subject or the bag is not known."""
     if f.subject is None or f.bag is None:
         return []
-    failed = {c.name: c.detail for c in checks if not c.ok}
+    failed = {c.name: c for c in checks if not c.ok}
     visit_id = f.visit.id if f.visit is not None and f.visit.subject_id == f.subject.id else None
     seen = []
     wrong_patient = f.allocated_subject is not None and f.allocated_subject.id != f.subject.id
@@ -298,10 +298,10 @@ def deviations_seen(f: Facts, checks: Sequence[Check]) -> list[tuple[str, str, i
     return seen
 
 
-def _refused(f: Facts, detail: object) -> str:
-    """A deviation's description, stored as a sentence in the language of the nurse whose check it was."""
-    return translated(N_("Bedside check refused bag {bag_code} for {subject_code}: {detail}")).format(
-        bag_code=f.bag.bag_code, subject_code=f.subject.subject_code, detail=detail)
+def _refused(f: Facts, check: Check) -> Sentence:
+    """A deviation's description: the refused check's words, read in each reader's language."""
+    return sentence("bedside_refused", bag_code=f.bag.bag_code, subject_code=f.subject.subject_code,
+                    detail=words_of(check))
 
 
 def released(f: Facts) -> Check:

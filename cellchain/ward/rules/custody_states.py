@@ -125,10 +125,11 @@ def range_key(item_kind: str, *, frozen: bool = False) -> str:
     return "frozen_bag" if item_kind == "bag" and frozen else item_kind
 
 _DO_FIRST = {
-    "collected": "record its collection", "filled": "record its filling", "shipped": "ship it",
-    "received": "receive it", "stored": "store it", "dispatched": "dispatch it",
-    "received_at_ward": "receive it at the ward", "returned": "return it", "infused": "infuse it",
-    "frozen": "freeze its bank", "thawed": "thaw it", "taken": "take it out of storage", "moved": "move it in storage",
+    "collected": N_("record its collection"), "filled": N_("record its filling"), "shipped": N_("ship it"),
+    "received": N_("receive it"), "stored": N_("store it"), "dispatched": N_("dispatch it"),
+    "received_at_ward": N_("receive it at the ward"), "returned": N_("return it"), "infused": N_("infuse it"),
+    "frozen": N_("freeze its bank"), "thawed": N_("thaw it"), "taken": N_("take it out of storage"),
+    "moved": N_("move it in storage"),
 }
 
 
@@ -169,13 +170,17 @@ def _hint(item_kind: str, state: str | None, event: str) -> str:
     """What to do first, e.g. "; dispatch it and receive it at the ward first"; or that the move
     is a repeat (the event leads to the state the item is already in)."""
     if state is not None and state in {t for (_, e), t in TRANSITIONS[item_kind].items() if e == event}:
-        return f"; it is already {label(state)}"
+        return translated(N_("; it is already {state}")).format(state=label(state))
     route = _route(item_kind, state, event)
     if not route:
         return ""
-    steps = [_DO_FIRST[step] for step in route]
-    said = steps[0] if len(steps) == 1 else f"{', '.join(steps[:-1])} and {steps[-1]}"
-    return f"; {said} first"
+    steps = [translated(_DO_FIRST[step]) for step in route]
+    said = steps[0]
+    for step in steps[1:-1]:
+        said = translated(N_("{steps}, {step}")).format(steps=said, step=step)
+    if len(steps) > 1:
+        said = translated(N_("{steps} and {step}")).format(steps=said, step=steps[-1])
+    return translated(N_("; {steps} first")).format(steps=said)
 
 
 def impossible_move(item_kind: str, state: str | None, event: str) -> Reason:

@@ -87,7 +87,7 @@ def _inputs(bag_codes: Any, reason: Any, location: Any) -> tuple[list[str], str,
 def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str], reason: str, location: str,
                     ranges: Mapping[str, Any], now: datetime | None = None) -> list[Bag]:
     """Discard the named expired bags in one transaction, each with its custody event and audit entries."""
-    require_role(actor.roles, *DISCARDERS, action="discard expired bags")
+    require_role(actor.roles, *DISCARDERS, action=N_("discard expired bags"))
     codes, reason, location = _inputs(bag_codes, reason, location)
     now = now or utcnow()
     bags = {bag.bag_code: bag for bag in session.exec(select(Bag).where(Bag.bag_code.in_(codes)))}
