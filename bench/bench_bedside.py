@@ -26,7 +26,8 @@ the baseline:
 
 The data is real: demo people, lots and bags made through the services (``demo_lab``, ``demo_qc``),
 then one all-pass bedside per client (``tests.factories.ward.bedside_ready``: a released bag received
-on the ward through the custody service, allocated to a subject's infusion visit today). Every answer
+on the ward through the custody service, allocated to a subject's infusion visit today). A hold is open on the
+platelet lysate lot the demo's lots used, which reaches none of those bags: every check probes it. Every answer
 is checked to be 200 with every check passed; anything else counts as an error.
 
 Environment: BENCH_BEDSIDE_SECONDS (per level, default 5), BENCH_BEDSIDE_WARMUP (default 2),
@@ -165,11 +166,26 @@ def build_database(url: str, scenes: int = SCENES) -> list[Scene]:
         demo.load_people(session, policy=policy)
         demo_lab.load(session, config=app.config, policy=policy)
         demo_qc.load(session, config=app.config, policy=policy)
+        _hold_a_material_lot_elsewhere(session)
         ready = [ward.bedside_ready(session) for _ in range(scenes)]
         found = [Scene(s.wristband, s.bag_scan, s.bag.bag_code, s.subject.subject_code) for s in ready]
         db.commit()
     app.extensions[db.EXTENSION].dispose()
     return found
+
+
+def _hold_a_material_lot_elsewhere(session) -> None:
+    """An open hold on the platelet lysate lot the demo's lots used (none of the bench's bags): the bedside's
+    statement probes it for every check (docs/rules.md, "Quality: holds"), as on a site while QA investigates."""
+    from sqlmodel import select
+
+    from cellchain.materials.models import MaterialLot
+    from cellchain.people import accounts
+    from cellchain.quality import holds
+
+    lysate = session.exec(select(MaterialLot).where(MaterialLot.supplier_lot == "HPL2610C")).one()
+    holds.place_hold(session, "material_lot", lysate.id, "bench: a pool donor's late reactive result",
+                     accounts.find_user(session, "qa"))
 
 
 @contextmanager

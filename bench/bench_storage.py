@@ -37,6 +37,7 @@ def measured_records(app) -> dict[str, str]:
     """The demo people, a tank with a rack and the measured box, 40 bags put in it and one of them moved twice."""
     from cellchain.core import db
     from cellchain.demo import loader as demo
+    from cellchain.demo import materials as demo_materials
     from cellchain.manufacturing import bags
     from cellchain.people import accounts
     from cellchain.people.accounts import Policy
@@ -44,12 +45,14 @@ def measured_records(app) -> dict[str, str]:
 
     with app.app_context():
         session = db.session()
-        demo.load_people(session, policy=Policy(hash_method="scrypt:1024:8:1"))
+        policy = Policy(hash_method="scrypt:1024:8:1")
+        demo.load_people(session, policy=policy)
+        demo_materials.load(session, config=app.config, policy=policy)  # the released saline lot the fill names
         lab = accounts.find_user(session, "lab")
         unit = places.create_unit(session, actor=lab, data={"code": "LN2-01", "name": "Tank 1", "kind": "ln2_vapour"})
         rack = places.create_location(session, actor=lab, unit=unit, data={"code": "R0", "kind": "rack"})
         box = places.create_box(session, actor=lab, location=rack, data={"code": "BX-M", "rows": BOX, "columns": BOX})
-        stored = bags.fill_placebo(session, actor=lab, data={"count": 40, "saline_lot": "NSBENCH"},
+        stored = bags.fill_placebo(session, actor=lab, data={"count": 40, "saline_lot": "NS2611B"},
                                    settings=bags.FillSettings.from_config(app.config))
         ranges = app.config["TEMPERATURE_RANGES"]
         for number, bag in enumerate(stored):

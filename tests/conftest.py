@@ -139,9 +139,10 @@ def database_url(request: pytest.FixtureRequest, template_db: str, tmp_path: Pat
 
 @pytest.fixture
 def app(database_url: str):
-    # Most tests fill with typed anticoagulant and saline lot numbers; tests/materials sets it back to True.
+    # Fills name released material lots, as on a site (MATERIAL_LOTS_REQUIRED keeps its default, true):
+    # a test stocks the lots it types (tests/factories/materials.py).
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": uuid.uuid4().hex,
-                      "PASSWORD_HASH_METHOD": FAST_HASH, "MATERIAL_LOTS_REQUIRED": False})
+                      "PASSWORD_HASH_METHOD": FAST_HASH})
     yield app
     app.extensions[db.EXTENSION].dispose()
 

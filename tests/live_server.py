@@ -75,8 +75,7 @@ def serving(database_url: str, log: Path, *, workers: int = 1, up_within: float 
                    "CELLCHAIN_PASSWORD_HASH_METHOD": json.dumps(FAST_HASH),
                    # the test database's checkpoints stay beside its log, never in the site's instance folder
                    "CELLCHAIN_AUDIT_CHECKPOINT_DIR": str(log.parent / f"{log.stem}-audit-checkpoints"),
-                   # as the tests' app (tests/conftest.py): fills name typed lot numbers, no material lots
-                   "CELLCHAIN_MATERIAL_LOTS_REQUIRED": "false", **(env or {})}
+                   **(env or {})}
     # The socket is bound here and handed to gunicorn (fd://): a port merely found free could be taken
     # by another xdist worker's server before gunicorn binds it, and this test would then talk to that one.
     with socket.socket() as listener, log.open("ab") as out:

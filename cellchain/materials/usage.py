@@ -231,8 +231,8 @@ def by_step(lines: Sequence[UseLine]) -> dict[int | None, list[UseLine]]:
 
 def release_gaps(session: Session, lots: Sequence[Any], step_keys: Mapping[int, str],
                  tz: ZoneInfo | None = None) -> dict[int, list[Reason]]:
-    """For each lot, every material lot that was not valid when used, or was rejected or held since: three
-    statements for any number of lots."""
+    """For each lot, every material lot that was not valid when used, or was rejected since: three statements
+    for any number of lots (one held since is the hold's gap: ``quality/release_gaps.py:_reached_gap``)."""
     ids = [lot.id for lot in lots]
     if not ids:
         return {}

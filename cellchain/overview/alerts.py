@@ -27,6 +27,7 @@ from cellchain.core.words import N_, translated
 from cellchain.equipment import instruments
 from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
+from cellchain.materials.models import MaterialUse
 from cellchain.quality.models import Hold
 from cellchain.trial.models import Allocation, Visit
 from cellchain.ward.models import Excursion
@@ -115,12 +116,18 @@ def unusable_allocated(session: Session, *, today: date, zone: ZoneInfo) -> int:
               .distinct())
     closes = _window_closes(session.exec(joined).all(), zone)
     must_last = Visit.planned_at if closes is None else func.coalesce(Visit.planned_at, closes)
-    # held: a hold on the bag, its lot or its cord, each matched exactly in SQL; a hold on a bank above the lot
-    # (rare) is found by the coordinator's own list, which asks quality.holds
+    # held: a hold on the bag, its lot, its cord or a material lot used in its lot (or its placebo fill's saline),
+    # each matched exactly in SQL; a hold on a bank above the lot, or on a material lot used in a bank lot above
+    # it (rare), is found by the coordinator's own list, which asks quality.holds
     held = or_(exists().where(Hold.lifted_at.is_(None), or_(Hold.lot_id == Bag.lot_id,
                                                            and_(Hold.item_kind == "bag", Hold.item_id == Bag.id))),
                exists().where(Hold.lifted_at.is_(None), Hold.item_kind == "collection", Lot.id == Bag.lot_id,
-                              Hold.item_id == Lot.collection_id))
+                              Hold.item_id == Lot.collection_id),
+               exists().where(Hold.lifted_at.is_(None), Hold.item_kind == "material_lot",
+                              MaterialUse.material_lot_id == Hold.item_id,
+                              or_(MaterialUse.lot_id == Bag.lot_id,
+                                  and_(Bag.lot_id.is_(None), MaterialUse.lot_id.is_(None),
+                                       MaterialUse.din == Bag.din))))
     statement = (select(func.count()).select_from(Visit).join(Allocation, Allocation.visit_id == Visit.id)
                  .join(Bag, Bag.id == Allocation.bag_id)
                  .where(*_open_allocated(today),

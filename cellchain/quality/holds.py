@@ -9,10 +9,11 @@ in its one statement). Only QA lifts a hold, with an e-signature and a reason (`
 lists every subject already infused from the lot, whom the treating physician must follow up.
 
 QA also places a hold by hand, with a reason and an e-signature, on a collection (the cord), a cell bank,
-a lot or a bag (``place``); it reaches everything derived from the held item (``holds_over``: a bag is
-held if it, its lot, any bank its cells came through or its cord is held), found at read time, so an item
-made after the hold is held too. A recall is such a hold whose look-back (``recall.lookback``) is sent to
-QA and the investigators when it is placed. docs/rules.md, "Quality: holds".
+a lot, a bag or a material lot (``place``); it reaches everything derived from the held item (``holds_over``:
+a bag is held if it, its lot, any bank its cells came through, its cord or a material lot used in any of
+those lots, or in its placebo fill, is held), found at read time, so an item made after the hold is held too.
+A recall is such a hold whose look-back (``recall.lookback``) is sent to QA and the investigators when it is
+placed. docs/rules.md, "Quality: holds".
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from cellchain.core.words import N_, numbers, translated
 from cellchain.core.words.labels import label
 from cellchain.core.words.sentences import Sentence
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.materials.models import MaterialLot
+from cellchain.materials.models import MaterialLot, MaterialUse
 from cellchain.notices import inbox
 from cellchain.people.accounts import Policy
 from cellchain.people.rules.roles import Actor, require_role
@@ -67,7 +68,8 @@ def open_holds(session: Session, lot_ids: Sequence[int]) -> dict[int, Hold]:
 
 
 def _rank(hold: Hold, item: ItemRef) -> int:
-    """Nearest first: a hold on the item itself, then on its own lot, then on a bank above, then the cord."""
+    """Nearest first: a hold on the item itself, then on its own lot, then on a bank above or a material lot
+    used, then the cord."""
     if (hold.item_kind, hold.item_id) == (item.kind, item.id):
         return 0
     if (hold.item_kind, hold.item_id) == ("lot", item.lot_id):
@@ -75,31 +77,59 @@ def _rank(hold: Hold, item: ItemRef) -> int:
     return 3 if hold.item_kind == "collection" else 2
 
 
+def _materials_used(refs: Sequence[ItemRef], cords: Sequence[int]) -> Any:
+    """The material lots used in any lot of these cords or in the placebo fill of one of these bags, as a
+    subquery (``ix_material_uses_material_lot`` from the few open holds); None when there is nowhere to look."""
+    placebo = sorted({r.id for r in refs if r.kind == "bag" and r.lot_id is None})
+    parts = []
+    if cords:
+        parts.append(select(MaterialUse.material_lot_id).join(Lot, Lot.id == MaterialUse.lot_id)
+                     .where(Lot.collection_id.in_(list(cords))))
+    if placebo:
+        parts.append(select(MaterialUse.material_lot_id)
+                     .join(Bag, and_(Bag.din == MaterialUse.din, MaterialUse.lot_id.is_(None)))
+                     .where(Bag.id.in_(placebo)))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+
+
 def _candidates(session: Session, refs: Sequence[ItemRef]) -> list[Hold]:
-    """Every open hold that could reach one of these items: on their cords, or on one of them (a placebo
-    bag has no cord). One indexed statement (``ix_holds_open_per_cord``)."""
+    """Every open hold that could reach one of these items: on their cords, on one of them (a placebo bag has
+    no cord), or on a material lot used in a lot of their cords or in their placebo fill. One indexed statement
+    (``ix_holds_open_per_cord``, ``uq_holds_open_per_item``)."""
     cords = sorted({r.collection_id for r in refs if r.collection_id is not None})
     wanted = [Hold.collection_id.in_(cords)] if cords else []
     for kind in {r.kind for r in refs}:
         wanted.append(and_(Hold.item_kind == kind, Hold.item_id.in_(sorted({r.id for r in refs if r.kind == kind}))))
+    used = _materials_used(refs, cords)
+    if used is not None:
+        wanted.append(and_(Hold.item_kind == "material_lot", Hold.item_id.in_(used)))
     if not wanted:
         return []
     return list(session.exec(select(Hold).where(Hold.lifted_at.is_(None), or_(*wanted)).order_by(Hold.id)))
 
 
+def _ancestry(session: Session, ref: ItemRef, candidates: Sequence[Hold]) -> set[tuple[str, int]]:
+    """What the item derives from, reading the material lots used only when a material lot hold is a candidate."""
+    return items.ancestry(session, ref, materials=any(h.item_kind == "material_lot" for h in candidates))
+
+
 def reaching(session: Session, refs: Sequence[ItemRef]) -> dict[tuple[str, int], tuple[Hold, str]]:
     """For each item an open hold reaches, the nearest such hold and the held item's code. One statement when
-    no hold is open on their cords; otherwise one more per bank tier per lot."""
+    no hold is open on their cords or on a material lot they used; otherwise one more per bank tier per lot."""
     candidates = _candidates(session, refs)
     if not candidates:
         return {}
     codes = items.codes_of(session, {(h.item_kind, h.item_id) for h in candidates})
     found: dict[tuple[str, int], tuple[Hold, str]] = {}
-    known: dict[int | None, set[tuple[str, int]]] = {}
+    known: dict[tuple[int | None, int | None], set[tuple[str, int]]] = {}
     for ref in refs:
-        if ref.lot_id not in known:
-            known[ref.lot_id] = items.ancestry(session, ref) - {(ref.kind, ref.id)}
-        reach = known[ref.lot_id] | {(ref.kind, ref.id)}
+        # items of one lot share their ancestry; a placebo bag's is its own (its fill's saline)
+        key = (ref.lot_id, ref.id if ref.lot_id is None and ref.kind == "bag" else None)
+        if key not in known:
+            known[key] = _ancestry(session, ref, candidates) - {(ref.kind, ref.id)}
+        reach = known[key] | {(ref.kind, ref.id)}
         hits = sorted((h for h in candidates if (h.item_kind, h.item_id) in reach), key=lambda h: (_rank(h, ref), h.id))
         if hits:
             found[ref.kind, ref.id] = (hits[0], codes[hits[0].item_kind, hits[0].item_id])
@@ -113,7 +143,7 @@ def holds_over(session: Session, item_kind: str, item_id: int) -> list[Hold]:
     candidates = _candidates(session, [ref])
     if not candidates:
         return []
-    reach = items.ancestry(session, ref)
+    reach = _ancestry(session, ref, candidates)
     return sorted((h for h in candidates if (h.item_kind, h.item_id) in reach), key=lambda h: (_rank(h, ref), h.id))
 
 

@@ -58,7 +58,7 @@ def gather(session: Session, scans: bedside_scans.Scans, protocol: Protocol, *, 
         f.bag_problem = said("scan:bag_not_registered", bag_code=code)
         return f
     f.bag, f.lot, f.allocation, f.visit, f.allocated_subject, f.infusion, probe = found.bag
-    if probe is not None:  # a hold is open on the bag's cord: does it reach this bag?
+    if probe is not None:  # a hold is open on the bag's cord or a material lot of it: does it reach this bag?
         reach = holds.nearest_over(session, "bag", f.bag.id)
         if reach is not None:
             hold, code = reach

@@ -2,13 +2,13 @@
 
 A nurse waits on this check, at the bedside, for every bag. It reads the database live
 every time, in one statement: the wristband's subject, the bag with its lot, allocation, visit and
-infusion, whether any hold is open on the bag's cord or the bag (a probe of one index), the approved
-clinical protocol deviation (if any) that allows the allocated visit's one infusion outside its window, and
-the bag's custody events with any open temperature excursion. Only when a hold is open on the cord does the
-check read further, to learn whether that hold reaches this bag (``quality.holds.nearest_over``). It is a
-SQLAlchemy Core
-statement built once (only SQL with parameters), and its rows become small named tuples: building
-ORM objects cost more than the query, and the guards only read.
+infusion, whether any hold is open on the bag's cord, the bag, or a material lot used in a lot of its cord or
+in its placebo fill (probes of two indexes), the approved clinical protocol deviation (if any) that allows the
+allocated visit's one infusion outside its window, and the bag's custody events with any open temperature
+excursion. Only when such a hold is open does the check read further, to learn whether that hold reaches this
+bag (``quality.holds.nearest_over``). It is a SQLAlchemy Core statement built once (only SQL with
+parameters), and its rows become small named tuples: building ORM objects cost more than the query, and
+the guards only read.
 
 The guards in ``rules/bedside_checks.py`` judge these values; ``infusions.start`` loads the ORM bag it changes itself.
 """
@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, Row, Table, and_, bindparam, func, literal, or_, select
 
 from cellchain.manufacturing.models import Bag, Lot
+from cellchain.materials.models import MaterialUse
 from cellchain.quality.models import Hold
 from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial.models import Allocation, Subject, Visit
@@ -44,7 +45,9 @@ class BagFacts(NamedTuple):
     visit: VisitView | None
     allocated_subject: SubjectRef | None
     infusion: InfusionRef | None
-    hold_probe: int | None  # the first open hold on the bag's cord or on the bag; None: no hold can reach it
+    # the first open hold on the bag's cord, on the bag, or on a material lot of its cord's lots or of its placebo
+    # fill; None: no hold can reach it
+    hold_probe: int | None
 
 
 class CustodyFacts(NamedTuple):
@@ -94,14 +97,28 @@ def _slices(parts: tuple[tuple[type[NamedTuple], Table], ...]) -> tuple[tuple[ty
 
 _SUBJECT_PART, *_BAG_PARTS, _EVENT_PART, _EXCURSION_PART = _slices(_PARTS)
 _ANCHOR = select(literal(1).label("one")).subquery("anchor")
-# A hold reaches a bag only from its cord's genealogy (docs/rules.md, "Quality: holds"), and every hold
-# names its item's cord: with no open hold on the cord (the partial index ix_holds_open_per_cord) nothing
-# more is read. A scalar column, so the answer stays one row per custody event.
-_HOLD_PROBE = (select(func.min(_HOLDS.c.id))
+# A hold reaches a bag only from its cord's genealogy or a material lot used in it (docs/rules.md, "Quality:
+# holds"), and every hold but a material lot's names its item's cord: with no open hold on the cord (the partial
+# index ix_holds_open_per_cord) or on such a material lot nothing more is read. Scalar columns, so the answer
+# stays one row per custody event.
+_ITEM_PROBE = (select(func.min(_HOLDS.c.id))
                .where(_HOLDS.c.lifted_at.is_(None),
                       or_(_HOLDS.c.collection_id == _LOTS.c.collection_id,
                           and_(_HOLDS.c.item_kind == "bag", _HOLDS.c.item_id == _BAGS.c.id)))
-               .scalar_subquery().label("hold_probe"))
+               .scalar_subquery())
+# A material lot belongs to no cord: its open holds (few, from the partial index uq_holds_open_per_item) are
+# joined to their uses (ix_material_uses_material_lot), kept when one went into a lot of the bag's cord (every
+# lot of a genealogy names its cord) or was the saline of the bag's placebo fill. COALESCE reads it only when the
+# first probe found nothing.
+_USES, _USED_IN = MaterialUse.__table__, _LOTS.alias("used_in")
+_MATERIAL_PROBE = (select(func.min(_HOLDS.c.id))
+                   .select_from(_HOLDS.join(_USES, _USES.c.material_lot_id == _HOLDS.c.item_id)
+                                .outerjoin(_USED_IN, _USED_IN.c.id == _USES.c.lot_id))
+                   .where(_HOLDS.c.item_kind == "material_lot", _HOLDS.c.lifted_at.is_(None),
+                          or_(_USED_IN.c.collection_id == _LOTS.c.collection_id,
+                              and_(_USES.c.lot_id.is_(None), _BAGS.c.lot_id.is_(None), _USES.c.din == _BAGS.c.din)))
+                   .scalar_subquery())
+_HOLD_PROBE = func.coalesce(_ITEM_PROBE, _MATERIAL_PROBE).label("hold_probe")
 _DEVIATIONS = ClinicalDeviation.__table__
 # A column, not a join: at most one value whatever the number of deviations, so still one row per event.
 _ALLOWANCE = (select(func.min(_DEVIATIONS.c.id))

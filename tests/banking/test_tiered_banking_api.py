@@ -10,6 +10,7 @@ from cellchain.banking.models import Vial
 from cellchain.identifiers.isbt128 import encode_local
 from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing.models import Lot
+from tests.factories import materials
 from tests.factories.lab import days_ago, in_db, iso, make_collection, snapshot
 
 GROWTH = (1_000_000, 4_000_000)  # two doublings per passage
@@ -87,8 +88,10 @@ def test_a_cord_is_banked_twice_and_its_dosing_lot_fills_bags_with_the_cords_din
     assert api.post(f"/api/v1/lots/{lot_id}/harvest", as_="lab", json={"harvested_cells": 4_000_000}).status_code == 201
     assert api.post(f"/api/v1/lots/{lot_id}/formulation", as_="lab",
                     json={"cells_per_ml": 1e5, "volume_ml": 30}).status_code == 201
+    materials.stocked(app, "ACD2611")
     fill = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={
-        "count": 2, "volume_ml": 10, "total_cells": 1_000_000, "anticoagulant": "ACD-A", "anticoagulant_lot": "A1"})
+        "count": 2, "volume_ml": 10, "total_cells": 1_000_000, "anticoagulant": "ACD-A",
+        "anticoagulant_lot": "ACD2611"})
     assert fill.status_code == 201, fill.get_json()
     lot = api.get(f"/api/v1/lots/{lot_id}", as_="qa").get_json()
     assert lot["din"] == din and lot["cumulative_doublings"] == 12.0

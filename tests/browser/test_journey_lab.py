@@ -20,6 +20,7 @@ from cellchain.identifiers.isbt128 import Din, check_character
 from tests.browser.conftest import login
 from tests.browser.wedge import assert_scan_focus, done, local_input, scan, submit
 from tests.conftest import PASSWORD
+from tests.factories import materials
 
 pytestmark = pytest.mark.browser
 
@@ -29,6 +30,9 @@ PASSAGES = (  # (number, seeded, harvested, viability %, seeded days ago, harves
     (1, 4_000_000, 20_000_000, 95.0, 6, 4),
     (2, 10_000_000, 60_000_000, 94.0, 4, 2),
 )
+# The heparin lot the fill names: the demo's released lot's number (cellchain/demo/materials.py), received
+# and released in the test's database before the journey, as a site's fill needs (MATERIAL_LOTS_REQUIRED).
+ANTICOAGULANT_LOT = "HEP2611A"
 BAG_CODE = re.compile(r"^(?P<din>[A-Z0-9]{13})-(?P<product>[A-Z0-9]{5}[A-Z])(?P<division>[A-Z0-9]{2})$")
 
 
@@ -114,7 +118,7 @@ def _harvest_formulate_fill(page) -> None:
     fill.locator("input[name=count]").fill("3")
     fill.locator("input[name=volume_ml]").fill("50")
     fill.locator("input[name=total_cells]").fill("70000000")
-    fill.locator("input[name=anticoagulant_lot]").fill("ACD2611")
+    fill.locator("input[name=anticoagulant_lot]").fill(ANTICOAGULANT_LOT)
     submit(page, fill.locator("button.primary"))
     assert "3 bags filled, in quarantine" in done(page)
     page.shots("harvest-formulation-fill")
@@ -174,6 +178,7 @@ def _print_bag_labels(page, bag_codes: list[str]) -> list[str]:
 
 def test_lab_technician_takes_a_cord_from_receipt_to_labelled_bags(page, browser, live_server, app):
     tz = ZoneInfo(app.config["SITE_TIMEZONE"])
+    materials.stocked(app, ANTICOAGULANT_LOT)
     login(page, "lab")
     din = _register_cord(page, tz)
 

@@ -21,6 +21,7 @@ import time_machine
 from cellchain.identifiers.scans import wristband_data
 from tests.browser.conftest import ARTIFACTS, login
 from tests.browser.test_journey_lab import (
+    ANTICOAGULANT_LOT,
     _handover,
     _harvest_formulate_fill,
     _print_bag_labels,
@@ -32,6 +33,7 @@ from tests.browser.test_journey_lab import (
 from tests.browser.test_journey_ward import _complete, _right_patient_passes_and_starts
 from tests.browser.wedge import assert_scan_focus, done, local_input, scan, submit
 from tests.conftest import PASSWORD
+from tests.factories import materials
 from tests.factories.qc import PASSING, SAMPLED_FORM
 from tests.factories.trial import eligible_answers
 
@@ -231,6 +233,7 @@ def _follow_up_four_weeks_later(j: Journey, subject: str) -> None:
 
 def test_one_cord_to_an_infused_bag_and_a_completed_follow_up_through_the_pages(app, browser, live_server):
     tz = ZoneInfo(app.config["SITE_TIMEZONE"])
+    materials.stocked(app, ANTICOAGULANT_LOT)
     j = Journey(browser, live_server, "test_one_cord_to_an_infused_bag_and_a_completed_follow_up_through_the_pages")
     try:
         din, bags, labels = _lab_makes_labelled_bags(j, tz)

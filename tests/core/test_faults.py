@@ -34,7 +34,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.manufacturing.models import Bag, BatchStep, Lot
 from tests.conftest import FAST_HASH, PASSWORD, _seed
-from tests.factories import lab, ward
+from tests.factories import lab, materials, ward
 from tests.live_server import Server, call, free_port, serving
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -69,8 +69,9 @@ def _until(condition, what: str, timeout: float = 15) -> None:
 # --- what the database holds afterwards ---------------------------------------------------------------------
 
 def ready_lot(app) -> str:
-    """A formulated lot (3e8 cells in 300 ml) waiting for its fill."""
+    """A formulated lot (3e8 cells in 300 ml) waiting for its fill, and the released heparin lot ``FILL`` names."""
     with lab.in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         return lab.formulated_lot(session).lot_number
 
 

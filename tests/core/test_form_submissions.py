@@ -21,8 +21,8 @@ from cellchain.trial.models import Allocation
 from cellchain.ward.models import BedsideCheck, CustodyEvent, Infusion
 from tests.conftest import PASSWORD, AuthActions
 from tests.factories import labels as label_factory
+from tests.factories import materials, ward
 from tests.factories import trial as trial_factory
-from tests.factories import ward
 from tests.factories.qc import SAMPLED_FORM, make_lot
 from tests.factories.security import audit_count
 from tests.factories.trial import randomized
@@ -65,6 +65,7 @@ def assert_second_shows_the_first(client, first, second) -> None:
 
 
 def test_placebo_fill_sent_twice_fills_its_bags_once(app, client, auth):
+    materials.saline(app, "NSTWICE1")
     auth.login("lab")
     form = rendered_form(client, "/lab/placebo", "/lab/placebo")
     data = {**form, "count": "3", "volume_ml": "50", "saline_lot": "NSTWICE1"}
@@ -74,6 +75,7 @@ def test_placebo_fill_sent_twice_fills_its_bags_once(app, client, auth):
 
 
 def test_a_repeated_post_writes_no_audit_entry_and_keeps_who_sent_it(app, client, auth):
+    materials.saline(app, "NSTWICE2")
     auth.login("lab")
     form = rendered_form(client, "/lab/placebo", "/lab/placebo")
     data = {**form, "count": "1", "volume_ml": "50", "saline_lot": "NSTWICE2"}
@@ -100,6 +102,7 @@ def test_a_form_without_its_submission_id_is_refused_and_writes_nothing(app, cli
 
 
 def test_another_persons_post_of_a_used_id_is_refused_and_writes_nothing(app, client, auth):
+    materials.saline(app, "NSSTOLEN")
     auth.login("lab")
     form = rendered_form(client, "/lab/placebo", "/lab/placebo")
     data = {**form, "count": "1", "volume_ml": "50", "saline_lot": "NSSTOLEN"}
@@ -113,6 +116,7 @@ def test_another_persons_post_of_a_used_id_is_refused_and_writes_nothing(app, cl
 
 
 def test_a_refused_post_leaves_its_id_unused_so_the_corrected_form_is_recorded(app, client, auth):
+    materials.saline(app, "NSFIX")
     auth.login("lab")
     form = rendered_form(client, "/lab/placebo", "/lab/placebo")
     refused = client.post("/lab/placebo", data={**form, "count": "two", "volume_ml": "50", "saline_lot": "NSFIX"})
@@ -241,6 +245,7 @@ def test_two_posts_of_one_form_racing_write_once_and_neither_is_a_500(app, auth,
     """Both posts reach the server together (two workers): the first holds its transaction open while the second
     claims the same id. On PostgreSQL the second's insert waits on the first's unique entry, then finds it; on
     SQLite the second waits for the one writer. Either way one fill, and the second sees the first's result."""
+    materials.saline(app, "NSRACE")
     browsers = []
     for _ in range(2):
         browser = app.test_client()

@@ -22,6 +22,7 @@ from cellchain.manufacturing import bags as bag_operations
 from cellchain.manufacturing.models import Bag
 from cellchain.overview.openapi import build_spec
 from tests.conftest import PASSWORD, ApiActions
+from tests.factories import materials
 from tests.factories.lab import formulated_lot, in_db
 from tests.factories.security import audit_count
 
@@ -30,7 +31,9 @@ FILL = {"count": 2, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant":
 
 
 def ready_lot(app) -> str:
+    """A formulated lot, and the released heparin lot ``FILL`` names."""
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         return formulated_lot(session).lot_number
 
 
@@ -75,6 +78,7 @@ def placebo_bags(app, saline_lot: str) -> int:
 
 
 def test_a_write_without_a_key_is_recorded_each_time_it_is_sent(app, api):
+    materials.saline(app, "NSNOKEY")
     for _ in range(2):
         response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "NSNOKEY"})
         assert response.status_code == 201
@@ -82,6 +86,7 @@ def test_a_write_without_a_key_is_recorded_each_time_it_is_sent(app, api):
 
 
 def test_the_same_key_with_another_body_or_path_is_refused_422_and_writes_nothing(app, client, api):
+    materials.saline(app, "NSKEY1")
     lot_id = ready_lot(app)
     url = f"/api/v1/lots/{lot_id}/bags"
     assert keyed_post(client, api, url, as_="lab", key="k-reused", json=FILL).status_code == 201
@@ -98,6 +103,7 @@ def test_the_same_key_with_another_body_or_path_is_refused_422_and_writes_nothin
 
 
 def test_another_accounts_key_is_not_theirs_their_request_is_recorded_as_their_own(app, client, api):
+    materials.saline(app, "NSSHARED")
     body = {"count": 1, "saline_lot": "NSSHARED"}
     mine = keyed_post(client, api, "/api/v1/placebo-bags", as_="lab", key="shared-key-1", json=body)
     theirs = keyed_post(client, api, "/api/v1/placebo-bags", as_="lab2", key="shared-key-1", json=body)
@@ -165,6 +171,7 @@ def test_a_key_of_200_characters_is_taken(app, client, api):
 
 
 def test_a_key_older_than_the_kept_hours_is_purged_and_free_again(app, client, api):
+    materials.saline(app, "NSOLDKEY")
     body = {"count": 1, "saline_lot": "NSOLDKEY"}
     assert keyed_post(client, api, "/api/v1/placebo-bags", as_="lab", key="old-key", json=body).status_code == 201
     with in_db(app) as session:
@@ -178,6 +185,7 @@ def test_a_key_older_than_the_kept_hours_is_purged_and_free_again(app, client, a
 
 
 def test_the_purge_command_deletes_only_keys_older_than_the_kept_hours(app, client, api):
+    materials.saline(app, "NSPURGE")
     for key in ("purge-old", "purge-new"):
         response = keyed_post(client, api, "/api/v1/placebo-bags", as_="lab", key=key,
                               json={"count": 1, "saline_lot": "NSPURGE"})
@@ -203,6 +211,7 @@ def test_two_requests_with_one_key_racing_fill_once_and_neither_is_a_500(app, ap
     """Both requests reach the server together (two workers): the first holds its transaction open while the
     second claims the same key. On PostgreSQL the second's insert waits on the first's unique entry, then
     reads its answer; on SQLite the second waits for the one writer. Either way one fill."""
+    materials.saline(app, "NSRACEKEY")
     headers = {**api.headers("lab"), "Idempotency-Key": "race-key-1"}
     body = {"count": 2, "saline_lot": "NSRACEKEY"}
     real_fill = bag_operations.fill_placebo

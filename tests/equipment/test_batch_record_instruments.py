@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pymupdf
 
+from tests.factories import materials
 from tests.factories.equipment import make_instrument
 from tests.factories.lab import formulated_lot, in_db, make_lot
 
@@ -26,6 +27,7 @@ def test_a_passage_typed_on_the_page_records_the_scanned_instruments_and_the_pag
 
 def test_a_fill_refused_on_the_page_names_the_overdue_centrifuge_and_keeps_what_was_typed(app, auth, client):
     with in_db(app) as session:
+        materials.released(session, "HEP2611A")  # the heparin lot the fill names
         lot_id = formulated_lot(session).lot_number
         make_instrument(session, "CF-01", calibration_in_days=-5)
     auth.login("lab")
@@ -40,6 +42,7 @@ def test_a_fill_refused_on_the_page_names_the_overdue_centrifuge_and_keeps_what_
 
 def test_the_batch_record_pdf_lists_the_instruments_of_each_step(app, api):
     with in_db(app) as session:
+        materials.released(session, "HEP2611A")  # the heparin lot the fill names
         lot_id = formulated_lot(session).lot_number
         make_instrument(session, "CF-01")
     api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={

@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from cellchain.equipment.models import InstrumentUse
+from tests.factories import materials
 from tests.factories.equipment import ZONE, make_instrument
 from tests.factories.lab import days_ago, formulated_lot, in_db, iso, make_lot
 
@@ -16,6 +17,7 @@ FILL = {"count": 1, "volume_ml": 70, "anticoagulant": "heparin", "anticoagulant_
 
 def test_a_fill_on_a_centrifuge_past_its_calibration_date_is_refused_naming_it(app, api):
     with in_db(app) as session:
+        materials.released(session, "HEP2611A")  # the heparin lot the fill names
         lot_id = formulated_lot(session).lot_number
         make_instrument(session, "CF-01", calibration_in_days=-1)
         make_instrument(session, "BSC-02", kind="biosafety_cabinet", name="Cabinet 2")
@@ -30,6 +32,7 @@ def test_a_fill_on_a_centrifuge_past_its_calibration_date_is_refused_naming_it(a
 
 def test_a_fill_with_instruments_in_date_lists_them_on_its_step(app, api):
     with in_db(app) as session:
+        materials.released(session, "HEP2611A")  # the heparin lot the fill names
         lot_id = formulated_lot(session).lot_number
         make_instrument(session, "CF-01")
     response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json={**FILL, "instruments": ["CF-01"]})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.factories import materials
 from tests.factories.equipment import make_instrument, today
 from tests.factories.lab import days_ago, formulated_lot, in_db, iso
 
@@ -13,6 +14,7 @@ FILL = {"count": 1, "volume_ml": 70, "anticoagulant": "heparin", "anticoagulant_
 
 def _filled_with(app, api, code: str) -> str:
     with in_db(app) as session:
+        materials.released(session, "HEP2611A")  # the heparin lot the fill names
         lot_id = formulated_lot(session).lot_number
         make_instrument(session, code)
     response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",

@@ -22,6 +22,7 @@ from cellchain.manufacturing.models import Bag
 from cellchain.storage.models import Placement
 from cellchain.ward.models import Infusion
 from tests.conftest import signature
+from tests.factories import materials
 from tests.factories.lab import in_db, make_collection
 from tests.factories.qc import PASSING
 from tests.factories.trial import eligible_answers
@@ -231,6 +232,7 @@ def test_one_cord_supplies_three_subjects_four_infusions_each_through_two_cell_b
     with journey.on(collected + timedelta(hours=4)):
         with in_db(app) as session:
             din = make_collection(session, collected_at=collected, donor_code="DONOR-SUPPLY").din
+            materials.released(session, "HEP2701A")  # received and released before the fills that name it
         journey.post("/lots", "lab", {"collection_din": din, "purpose": "bank"})
         journey.step(din, "tissue_processing", collected + timedelta(hours=3), method="explant")
         journey.step(din, "media_and_reagent_lots", collected + timedelta(hours=3, minutes=30), medium="MSC-SFM 2612")

@@ -12,6 +12,7 @@ import pytest
 from cellchain.identifiers.isbt128 import Din, ProductCode, parse_moment
 from cellchain.identifiers.scans import parse_scan
 from tests.conftest import signature
+from tests.factories import materials
 from tests.factories.lab import SCREENING, days_ago, iso
 
 COUNTS = [(1_000_000, 8_000_000), (4_000_000, 24_000_000), (12_000_000, 60_000_000)]
@@ -22,7 +23,7 @@ def hours_after(start: datetime, hours: float) -> datetime:
     return start + timedelta(hours=hours)
 
 
-def test_a_cord_becomes_three_quarantined_bags_through_the_api(api):
+def test_a_cord_becomes_three_quarantined_bags_through_the_api(app, api):
     collected = days_ago(12)
     din = api.post("/api/v1/collections", as_="lab", json={
         "donor_code": "DONOR-0100", "collected_at": iso(collected), "site": "Delivery suite 1",
@@ -45,6 +46,7 @@ def test_a_cord_becomes_three_quarantined_bags_through_the_api(api):
     assert api.post(f"/api/v1/lots/{din}/harvest", as_="lab", json={"harvested_cells": 60_000_000}).status_code == 201
     formulation = api.post(f"/api/v1/lots/{din}/formulation", as_="lab", json={"cells_per_ml": 1e6, "volume_ml": 55})
     assert formulation.status_code == 201
+    materials.stocked(app, "ACD2611")
     fill = api.post(f"/api/v1/lots/{din}/bags", as_="lab", json={
         "count": 3, "volume_ml": 18, "total_cells": 18_000_000, "anticoagulant": "ACD-A",
         "anticoagulant_lot": "ACD2611", "anticoagulant_volume_ml": 2})
@@ -79,7 +81,7 @@ def local(moment: datetime) -> str:
     return moment.astimezone(SITE).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(client, auth):
+def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(app, client, auth):
     collected = days_ago(12)
     auth.login("lab")
     form = {"donor_code": "DONOR-0200", "collected_at": local(collected), "site": "Delivery suite 2",
@@ -109,6 +111,7 @@ def test_a_cord_becomes_three_quarantined_bags_through_the_lab_pages(client, aut
         assert response.status_code == 303
     assert auth.post(f"/lab/lots/{din}/harvest", {"harvested_cells": "60000000"}).status_code == 303
     assert auth.post(f"/lab/lots/{din}/formulation", {"cells_per_ml": "1000000", "volume_ml": "55"}).status_code == 303
+    materials.stocked(app, "HEP2611")
     filled = auth.post(f"/lab/lots/{din}/bags", {"count": "3", "volume_ml": "18", "total_cells": "18000000",
                                                  "anticoagulant": "heparin", "anticoagulant_lot": "HEP2611"})
     assert filled.status_code == 303

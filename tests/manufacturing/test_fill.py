@@ -15,6 +15,7 @@ from cellchain.identifiers.isbt128 import Din, ProductCode, parse_moment
 from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing import bags
 from cellchain.manufacturing.models import Bag, Lot
+from tests.factories import materials
 from tests.factories.lab import days_ago, formulated_lot, in_db, iso, make_bag, make_lot, snapshot, user
 
 FILL = {"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
@@ -22,7 +23,9 @@ FILL = {"count": 3, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant":
 
 
 def ready_lot(app) -> str:
+    """A formulated lot, and the released heparin lot ``FILL`` names."""
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         return formulated_lot(session).lot_number
 
 
@@ -82,6 +85,7 @@ def test_unreadable_fill_fields_are_all_named(app, api):
 
 def test_fill_refusals_are_named_and_write_nothing(app):
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lab = user(session, "lab")
         unformulated = make_lot(session, passages=[(1_000_000, 8_000_000)], harvested_cells=8_000_000)
         filled = formulated_lot(session, status="awaiting_release")
@@ -100,6 +104,7 @@ def test_fill_refusals_are_named_and_write_nothing(app):
 
 def test_a_fill_recorded_before_the_formulation_is_refused(app):
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lot = formulated_lot(session)
         with pytest.raises(Refused) as caught:
             bags.fill_bags(session, actor=user(session, "lab"), lot_number=lot.lot_number,
@@ -110,6 +115,7 @@ def test_a_fill_recorded_before_the_formulation_is_refused(app):
 
 def test_divisions_continue_after_the_bags_a_din_already_has(app):
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lot = formulated_lot(session)
         make_bag(session, lot, "A0")
         make_bag(session, lot, "B0")
@@ -174,7 +180,8 @@ def test_two_fills_at_once_never_label_two_bags_alike(app):
 
 
 def test_placebo_bags_get_a_din_of_their_own_and_are_released(app, api):
-    response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 4, "saline_lot": "ns2611b"})
+    materials.saline(app, "NS2611B")
+    response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 4, "saline_lot": "NS2611B"})
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert len(body["bags"]) == 4
@@ -188,7 +195,20 @@ def test_placebo_bags_get_a_din_of_their_own_and_are_released(app, api):
     assert second.get_json()["din"] != din and second.get_json()["bags"][0]["volume_ml"] == 100
 
 
+def test_a_site_not_requiring_material_lots_keeps_a_typed_saline_lot_number_in_capitals(app, api):
+    app.config["MATERIAL_LOTS_REQUIRED"] = False  # the site setting (docs/rules.md, "Manufacturing: bags")
+    response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "ns2611b"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["bags"][0]["saline_lot"] == "NS2611B"
+
+
+def test_a_typed_saline_lot_number_naming_no_material_lot_is_refused_by_name(app, api):
+    response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "NS2611B"})
+    assert response.status_code == 409 and response.get_json()["reasons"][0]["code"] == "material_lot_unknown"
+
+
 def test_placebo_expiry_defaults_to_the_configured_days(app, api):
+    materials.saline(app, "NS1")
     bag = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "NS1"}).get_json()["bags"][0]
     got = api.get(f"/api/v1/bags/{bag['bag_id']}", as_="nurse").get_json()
     filled = datetime.fromisoformat(got["filled_at"].replace("Z", "+00:00"))
@@ -198,6 +218,7 @@ def test_placebo_expiry_defaults_to_the_configured_days(app, api):
 
 def test_placebo_refusals_write_nothing(app, api):
     api.token("lab"), api.token("qc")
+    materials.saline(app, "NS1")
     with in_db(app) as session:
         before = snapshot(session)
     response = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 2, "saline_lot": "", "volume_ml": -1})
@@ -224,6 +245,7 @@ def test_a_bag_reads_back_with_its_label_data_and_allocation(app, api):
 
 def test_bags_are_listed_by_quality_status_custody_state_and_lot(app, api):
     lot_id = ready_lot(app)
+    materials.saline(app, "NS1")
     api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab", json=FILL)
     api.post("/api/v1/placebo-bags", as_="lab", json={"count": 2, "saline_lot": "NS1"})
     quarantined = api.get("/api/v1/bags?status=quarantine", as_="qa").get_json()["bags"]

@@ -12,6 +12,7 @@ from sqlmodel import select
 from cellchain.identifiers.isbt128 import Din
 from cellchain.manufacturing.documents.growth_curve import GrowthPoint, growth_svg
 from cellchain.manufacturing.models import Collection, Lot
+from tests.factories import materials
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot, snapshot
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -95,7 +96,8 @@ def test_an_unknown_din_and_a_wristband_are_answered_in_words(client, auth):
     assert response.status_code in (400, 404)
 
 
-def test_a_placebo_dins_scan_lists_its_bags(api, client, auth):
+def test_a_placebo_dins_scan_lists_its_bags(app, api, client, auth):
+    materials.saline(app, "NS1")
     din = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 2, "saline_lot": "NS1"}).get_json()["din"]
     auth.login("lab")
     response = client.get("/lab/open", query_string={"scan": "=" + din + Din.parse(din).flags_type3})
@@ -198,7 +200,8 @@ def test_registering_a_cord_on_the_page_names_bad_fields(client, auth):
         assert field in response.data
 
 
-def test_placebo_bags_are_filled_from_the_page(client, auth):
+def test_placebo_bags_are_filled_from_the_page(app, client, auth):
+    materials.saline(app, "NS2611")
     auth.login("lab")
     assert b"licensed product" in client.get("/lab/placebo").data
     response = auth.post("/lab/placebo", {"count": "3", "volume_ml": "50", "saline_lot": "NS2611"})

@@ -10,6 +10,7 @@ from cellchain.core import db
 from cellchain.identifiers.isbt128 import Din
 from tests.conftest import signature
 from tests.factories import labels as make
+from tests.factories import materials
 from tests.factories.api_document import answer_problems
 from tests.factories.lab import SCREENING, days_ago, iso
 from tests.factories.qc import SAMPLED
@@ -51,7 +52,7 @@ def test_a_collection_answers_as_documented_with_its_custody_and_open_excursion(
     assert body["open_excursions"][0]["temperature_c"] == 31.5 and body["lot_id"] is None
 
 
-def test_a_cord_carried_to_verified_steps_and_bags_answers_as_documented_at_every_step(api, spec):
+def test_a_cord_carried_to_verified_steps_and_bags_answers_as_documented_at_every_step(app, api, spec):
     din = register(api).get_json()["din"]
     hand_over(api, din, "shipped", 18.0, 1)
     hand_over(api, din, "received", 6.5, 3)
@@ -76,6 +77,7 @@ def test_a_cord_carried_to_verified_steps_and_bags_answers_as_documented_at_ever
     assert body["verified_by"] == "qa" and body["meaning"] == "verified"
     assert api.post(f"{lot}/qc-results", as_="qc", json={**SAMPLED,
                                                          "test": "viability", "value": 93}).status_code == 201
+    materials.stocked(app, "ACD2611")
     fill = api.post(f"{lot}/bags", as_="lab", json={"count": 2, "volume_ml": 20, "total_cells": 2_000_000,
                                                      "anticoagulant": "ACD-A", "anticoagulant_lot": "ACD2611"})
     bags = conforms(spec, "POST", "/lots/{lot_id}/bags", fill, 201)["bags"]
@@ -93,6 +95,7 @@ def test_a_cord_carried_to_verified_steps_and_bags_answers_as_documented_at_ever
 
 
 def test_placebo_bags_and_an_allocated_bag_answer_as_documented(app, api, spec):
+    materials.saline(app, "NS2611")
     placebo = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 1, "saline_lot": "NS2611"})
     body = conforms(spec, "POST", "/placebo-bags", placebo, 201)
     assert body["bags"][0]["lot_id"] is None and body["bags"][0]["din"] == body["din"]

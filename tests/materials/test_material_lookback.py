@@ -11,10 +11,12 @@ from cellchain.demo import loader as demo
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.materials.models import MaterialLot, MaterialUse
 from cellchain.people.accounts import Policy
+from cellchain.quality import holds
 from cellchain.quality.recall import lookback
 from cellchain.trial.models import Subject
 from cellchain.ward.models import Infusion
 from tests.conftest import FAST_HASH
+from tests.factories.lab import user
 
 
 def _brute_force(session, material_lot_id: int) -> tuple[set[str], set[str], set[str]]:
@@ -53,3 +55,19 @@ def test_a_look_back_from_a_platelet_lysate_lot_matches_a_brute_force_walk_of_th
         other = session.exec(select(MaterialLot).where(MaterialLot.supplier_lot == "HPL2610C")).one()
         assert {i.code for i in lookback.lookback(session, "material_lot", other.code).items
                 if i.kind == "lot"} == _brute_force(session, other.id)[0]
+
+
+def test_a_hold_on_a_platelet_lysate_lot_reaches_exactly_the_lots_and_bags_of_the_brute_force_walk(app):
+    with app.app_context():
+        session = db.session()
+        demo.load(session, policy=Policy(hash_method=FAST_HASH), config=app.config)
+        db.commit()
+        lysate = session.exec(select(MaterialLot).where(MaterialLot.supplier_lot == "HPL2604A")).one()
+        lots, bags, _subjects = _brute_force(session, lysate.id)
+        hold = holds.place_hold(session, "material_lot", lysate.id, "pool donor HIV NAT reactive", user(session, "qa"))
+        every_lot = session.exec(select(Lot)).all()
+        every_bag = session.exec(select(Bag)).all()
+        assert {lot.lot_number for lot in every_lot if hold in holds.holds_over(session, "lot", lot.id)} == lots
+        assert {b.bag_code for b in every_bag if hold in holds.holds_over(session, "bag", b.id)} == bags
+        reached = holds.reaching(session, [holds.lot_ref(lot) for lot in every_lot])
+        assert {lot.lot_number for lot in every_lot if reached.get(("lot", lot.id), (None,))[0] == hold} <= lots

@@ -21,7 +21,7 @@ from cellchain.quality import holds
 from cellchain.quality.models import Hold
 from cellchain.trial.models import Visit
 from tests.conftest import PASSWORD, signature
-from tests.factories import api_document, ward
+from tests.factories import api_document, materials, ward
 from tests.factories.lab import formulated_lot, in_db
 from tests.quality import recall_scene
 from tests.ward.test_frozen_bags import FILL
@@ -146,11 +146,12 @@ def test_a_bag_of_a_held_lot_is_refused_by_the_lots_words_and_lifting_the_hold_l
 
 def test_the_lab_cannot_fill_a_held_lot(app, api):
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lot = formulated_lot(session)
         number = lot.lot_number
     assert _place(api, "lot", number).status_code == 201
     filled = api.post(f"/api/v1/lots/{number}/bags", as_="lab", json=FILL)
-    assert f"lot {number} is ON HOLD" in _reasons(filled)["lot_on_hold"]
+    assert set(_reasons(filled)) == {"lot_on_hold"} and f"lot {number} is ON HOLD" in _reasons(filled)["lot_on_hold"]
     with app.app_context():
         assert db.session().exec(select(Bag).where(Bag.din == number)).all() == []
 

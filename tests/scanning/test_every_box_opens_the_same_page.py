@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cellchain.identifiers.isbt128 import Din
+from tests.factories import materials
 from tests.factories.lab import formulated_lot, in_db, make_bag, make_collection, make_lot
 
 
@@ -29,6 +30,7 @@ def test_a_cords_din_opens_its_lot_from_either_box_once_the_lot_is_started(app, 
 
 
 def test_a_placebo_fills_din_lists_its_bags_and_a_bag_id_opens_the_bag_from_either_box(app, api, client, auth):
+    materials.saline(app, "NS1")
     din = api.post("/api/v1/placebo-bags", as_="lab", json={"count": 2, "saline_lot": "NS1"}).get_json()["din"]
     with in_db(app) as session:
         bag = make_bag(session, formulated_lot(session), "A0").bag_code

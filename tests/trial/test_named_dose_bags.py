@@ -12,6 +12,7 @@ from sqlmodel import select
 from cellchain.audit.models import AuditEntry
 from cellchain.manufacturing.models import Bag, Lot
 from cellchain.trial.models import Allocation
+from tests.factories import materials
 from tests.factories import trial as trial_factory
 from tests.factories.lab import formulated_lot, in_db, make_lot, snapshot
 from tests.factories.trial import randomized
@@ -29,7 +30,9 @@ def arm_a(api, weight_kg: float) -> dict:
 
 
 def lot_at(app, cells_per_ml: float = CELLS_PER_ML, volume_ml: float = 300.0) -> str:
+    """A formulated lot, and the released heparin lot ``FILL`` names."""
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         return make_lot(session, passages=[(1_000_000, 8_000_000)], harvested_cells=700_000_000,
                         formulation=(cells_per_ml, volume_ml)).lot_number
 
@@ -193,6 +196,7 @@ def test_the_coordinator_records_the_visit_weight_on_the_subject_page_and_alloca
 def test_a_named_entry_for_an_unknown_subject_or_a_follow_up_week_is_refused_by_name(app, api):
     subject = arm_a(api, 70.0)
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lot_id = formulated_lot(session).lot_number
     response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
                         json={**FILL, "named": [{"subject_id": "SUBJ-9999", "week": 0},

@@ -12,7 +12,7 @@ from cellchain.core import db
 from cellchain.identifiers.scans import parse_scan
 from cellchain.manufacturing.models import Bag, LabelPrint
 from cellchain.ward.models import CustodyEvent
-from tests.factories import ward
+from tests.factories import materials, ward
 from tests.factories.lab import formulated_lot, in_db, iso
 
 VERIFY = "/api/v1/infusions/verify"
@@ -51,6 +51,7 @@ def failing(response) -> set[str]:
 
 def test_a_cryopreserved_fill_makes_bags_that_expire_in_months_not_hours(app, api):
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         lot_id = formulated_lot(session).lot_number
     frozen_at = datetime.now(UTC) - timedelta(hours=2)
     response = api.post(f"/api/v1/lots/{lot_id}/bags", as_="lab",
@@ -67,6 +68,7 @@ def test_a_cryopreserved_fill_makes_bags_that_expire_in_months_not_hours(app, ap
 
 def formulated_lot_id(app) -> str:
     with in_db(app) as session:
+        materials.released(session, FILL["anticoagulant_lot"])
         return formulated_lot(session).lot_number
 
 

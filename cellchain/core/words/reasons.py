@@ -256,6 +256,9 @@ MESSAGES: dict[str, str] = {
     'item_on_hold:derived': (
         N_('{item} comes from {held}, ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold')
     ),
+    'made_with_held_material': (
+        N_('{item} was made with {held}, ON HOLD (hold {hold_id}): {cause}; only QA can lift the hold')
+    ),
     'hold_already_open': N_('{item} is already on hold (hold {hold_id}); lift it before placing another'),
     'lot_decided': N_('lot {lot_number} is already {status}'),
     'lot_decided:results': N_('lot {lot_number} is {status}; its results can no longer change'),

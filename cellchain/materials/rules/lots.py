@@ -65,7 +65,9 @@ def guard_use(facts: LotFacts, *, on: date, quantity: float | None = None, kinds
 def invalid_when_used(facts: LotFacts, *, status_at_use: str, used_on: date, lot_number: str,
                       step: str) -> list[Reason]:
     """A use the release check names: the material lot was not released, or was expired, when it was used, or
-    it has been rejected or held since (a lot made with it is not released while that stands)."""
+    it has been rejected since (a lot made with it is not released). A hold placed on it since is the hold's
+    own release gap (``made_with_held_material``, docs/rules.md "Quality: holds"), said there once for every
+    lot it reaches."""
     why = []
     if status_at_use != "released":
         why.append(f"{status_at_use} when used")
@@ -73,8 +75,6 @@ def invalid_when_used(facts: LotFacts, *, status_at_use: str, used_on: date, lot
         why.append(f"expired on {facts.expires_on.isoformat()}")
     if facts.status == "rejected" and status_at_use != "rejected":
         why.append("rejected since")
-    if facts.hold_id is not None:
-        why.append(f"on hold since (hold {facts.hold_id})")
     if not why:
         return []
     return [Reason(INVALID_WHEN_USED, lot_number=lot_number, step=step, why=", ".join(why), **_named(facts))]

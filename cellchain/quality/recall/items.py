@@ -1,9 +1,11 @@
-"""The items a hold is placed on (a collection, a cell bank, a lot, a bag) and what each is derived from.
+"""The items a hold is placed on (a collection, a cell bank, a lot, a bag, a material lot) and what each is
+derived from.
 
 Every item descends from one cord (``collection_id``): a lot names its cord, a bank its lot, a bag its lot
 (a placebo bag has none). An item's ancestry is the item, its lot, the banks its cells came through tier by
 tier and the lots those banks were frozen from, and the cord: one statement for the item and one per bank
-tier (``quality/lineage.py``).
+tier (``quality/lineage.py``); with ``materials``, also the material lots used in any of those lots (or, for
+a placebo bag, its saline), one statement more (docs/rules.md, "Quality: holds").
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from cellchain.banking.models import CellBank
 from cellchain.core.errors import Invalid, NotFound
 from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Bag, Collection, Lot
-from cellchain.materials.models import MaterialLot
+from cellchain.materials.models import MaterialLot, MaterialUse
 from cellchain.quality import lineage
 from cellchain.quality.models import HOLD_ITEM_KINDS
 
@@ -89,15 +92,25 @@ def codes_of(session: Session, items: set[tuple[str, int]]) -> dict[tuple[str, i
     return found
 
 
-def ancestry(session: Session, item: ItemRef) -> set[tuple[str, int]]:
-    """The item and every item it is derived from, as (kind, id): a hold on any of them reaches it."""
+def ancestry(session: Session, item: ItemRef, *, materials: bool = False) -> set[tuple[str, int]]:
+    """The item and every item it is derived from, as (kind, id): a hold on any of them reaches it. With
+    ``materials``, the material lots used in the item's lot and the lots above it, or a placebo bag's saline."""
     found = {(item.kind, item.id)}
     if item.collection_id is not None:
         found.add(("collection", item.collection_id))
     if item.lot_id is None:
+        if materials and item.kind == "bag":  # a placebo bag: the saline of its fill, by its DIN
+            statement = (select(MaterialUse.material_lot_id)
+                         .join(Bag, and_(Bag.din == MaterialUse.din, MaterialUse.lot_id.is_(None)))
+                         .where(Bag.id == item.id))
+            found |= {("material_lot", i) for i in session.exec(statement)}
         return found
     found.add(("lot", item.lot_id))
     lot = session.get(Lot, item.lot_id)
     for source in lineage.ancestors(session, lot):
         found |= {("bank", source.bank.id), ("lot", source.bank_lot.id)}
+    if materials:
+        lot_ids = sorted(i for kind, i in found if kind == "lot")
+        statement = select(MaterialUse.material_lot_id).where(MaterialUse.lot_id.in_(lot_ids))
+        found |= {("material_lot", i) for i in session.exec(statement)}
     return found

@@ -38,6 +38,10 @@ def cause_of(result_id: int, test_name: str, value: str, limit: str) -> Sentence
 # or its cord is held). A refusal names the held item and the hold, so the person stopped knows whom to ask.
 
 ITEM_ON_HOLD = "item_on_hold"
+# A material lot found bad later (a platelet lysate lot whose donors' tests came back positive) reaches every
+# lot it went into, every lot thawed from a bank frozen from one of them, their bags and the placebo bags whose
+# saline it was: each is refused by this name, which says what it was made with.
+MADE_WITH_HELD_MATERIAL = "made_with_held_material"
 ITEM_WORDS = {"collection": N_("cord"), "bank": N_("cell bank"), "lot": N_("lot"), "bag": N_("bag"), "vial": N_("vial"),
               "material_lot": N_("material lot")}
 
@@ -52,6 +56,9 @@ def reaching(held_kind: str, held_code: str, hold_id: int, cause: str, kind: str
     (or a bag's lot's) keeps the lot hold's words; any other item's hold names the held item."""
     if held_kind == "lot" and kind == "bag":
         return on_hold(held_code, hold_id, cause, code)
+    if held_kind == "material_lot" and kind != "material_lot":
+        return Reason(MADE_WITH_HELD_MATERIAL, item=item_words(kind, code), held=item_words(held_kind, held_code),
+                      hold_id=hold_id, cause=cause)
     if (held_kind, held_code) == (kind, code):
         if kind == "lot":
             return on_hold(code, hold_id, cause)

@@ -321,7 +321,8 @@ def released(f: Facts) -> Check:
 
 def lot_not_on_hold(f: Facts) -> Check:
     """A bag a hold reaches is never infused: a hold on its lot (a positive sterility culture after release),
-    on the bag, on a bank its cells came through or on its cord."""
+    on the bag, on a bank its cells came through, on its cord, or on a material lot it was made with (a
+    platelet lysate lot found bad later; the saline of a placebo fill)."""
     name = "lot_not_on_hold"
     if f.bag is None:
         return judged(name, False, said("cannot_check:no_bag"))
