@@ -16,9 +16,9 @@ from cellchain.core.words.entries import field_label
 from cellchain.core.words.labels import label
 
 EMPTY = "—"
-# A stored code (``at_lab``, ``gram_stain``): shown through the one vocabulary. Free text has spaces and
-# identifiers have capitals or digits first, so neither is touched; the CSV export and the API keep the
-# stored values exactly.
+# A stored code (``at_lab``, ``gram_stain``, ``released``: lower-case letters and digits, words joined by
+# underscores) is shown through the one vocabulary. Free text has spaces and identifiers have capitals or digits
+# first, so neither is touched; the CSV export and the API keep the stored values exactly.
 _CODE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
 
 
