@@ -29,16 +29,16 @@ WORDED = frozenset({
 MESSAGES: dict[str, str] = {
     # --- equipment (docs/rules.md, "Equipment")
     'instrument_overdue:calibration': N_(
-        '{name} ({instrument}) was past its calibration due date at the time of the step'
+        '{name} ({instrument}) was past its calibration due date when it was used'
     ),
     'instrument_overdue:maintenance': N_(
-        '{name} ({instrument}) was past its maintenance due date at the time of the step'
+        '{name} ({instrument}) was past its maintenance due date when it was used'
     ),
     'instrument_overdue:out_of_tolerance': N_(
         '{name} ({instrument}) was found out of tolerance at a later calibration: its calibration did not hold '
-        'at the time of the step'
+        'when it was used'
     ),
-    'instrument_out_of_service': N_('{name} ({instrument}) was out of service at the time of the step: {reason}'),
+    'instrument_out_of_service': N_('{name} ({instrument}) was out of service when it was used: {reason}'),
     'instrument_unfit_when_used': N_('step {step} used {name} ({instrument}) when it was not fit for use: {why}'),
     'instrument_exists': N_('an instrument {instrument} is already registered'),
     'instrument_already_out_of_service': N_('{instrument} is already out of service'),
