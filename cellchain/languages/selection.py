@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_timezone_name
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request, session
-from flask_babel import Babel, get_locale, get_translations, gettext
+from flask_babel import Babel, get_locale, gettext
 
 from cellchain.core import words
 
@@ -97,24 +97,10 @@ def zone_name(zone: str) -> str:
 
 def _catalogue_gettext(message: str) -> str:
     """gettext where the running app has the catalogues; the English itself in an app without them (a bench's
-    bare Flask app calling the rules, a script outside any app).
-
-    A request keeps the catalogue of each language it has used (``g``), so the bedside check's thirty-odd words
-    cost a dictionary lookup each, not flask_babel's whole lookup; the key is the locale in force, so a mail
-    worded for another reader (``force_locale``) and the caller's stored language read after sign-in
-    (``refresh``) still find their own words."""
-    if not has_request_context():
-        if has_app_context() and "babel" not in current_app.extensions:
-            return message
-        return gettext(message)
-    if "babel" not in current_app.extensions:
+    bare Flask app calling the rules, a script outside any app)."""
+    if has_app_context() and "babel" not in current_app.extensions:
         return message
-    catalogues = g.setdefault("_catalogues", {})
-    locale = str(get_locale())
-    found = catalogues.get(locale)
-    if found is None:
-        found = catalogues[locale] = get_translations()
-    return found.ugettext(message)
+    return gettext(message)
 
 
 def init_app(app: Flask) -> None:
