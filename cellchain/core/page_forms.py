@@ -32,6 +32,7 @@ from cellchain.core.errors import DomainError, Forbidden, Invalid, NotFound, Rea
 from cellchain.core.fields import number_as_typed
 from cellchain.core.submissions import ledger
 from cellchain.core.words import N_, translated
+from cellchain.core.words.moments import site_clock
 from cellchain.core.words.notes import note
 
 # Pages show site time as YYYY-MM-DD HH:MM; inputs show and take the same (a browser's own date picker
@@ -203,7 +204,7 @@ def _claim() -> ledger.FormSubmission | ledger.Earlier:
 
 
 def _already_recorded(earlier: ledger.Earlier) -> Response:
-    when = earlier.submitted_at.astimezone(site_zone()).strftime("%Y-%m-%d %H:%M %Z")
+    when = site_clock(earlier.submitted_at, site_zone())
     flash(note("already_recorded", when=when), "info")
     return redirect(earlier.location, code=303)
 

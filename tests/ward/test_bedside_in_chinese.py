@@ -23,6 +23,8 @@ def test_a_nurse_reading_chinese_sees_the_bedside_check_and_its_verdict_in_chine
     assert "全部核对通过" in html and "ALL CHECKS PASSED" not in html
     assert f"细胞袋 {made.bag.bag_code} 已分配给 {made.subject.subject_code}" in html  # the right-subject check
     assert "开始输注" in html and "第二名护士：核对细胞袋和腕带后签名" in html
+    # the bag's expiry is written with the site's offset, never "CST" (which reads as US Central time)
+    assert "UTC+08:00" in html and " CST" not in html
 
 
 def test_a_nurse_reading_chinese_is_stopped_at_the_wrong_patient_in_chinese(app, client, auth):

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from cellchain.core.errors import Reason, plain_param
 from cellchain.core.words.checks import Said, said
+from cellchain.core.words.moments import site_clock
 from cellchain.core.words.sentences import Sentence, sentence, words_of
 from cellchain.quality.rules import holds
 from cellchain.trial.rules import dosing, lifecycle, schedule
@@ -336,7 +337,7 @@ def lot_not_on_hold(f: Facts) -> Check:
 def not_expired(f: Facts) -> Check:
     if f.bag is None:
         return judged("not_expired", False, said("cannot_check:no_bag"))
-    expiry = _local(f.bag.expires_at, f.protocol.tz)
+    expiry = site_clock(f.bag.expires_at, f.protocol.tz)
     if f.bag.expires_at <= f.now:
         return judged("not_expired", False, said("not_expired:expired", expiry=expiry))
     return judged("not_expired", True, said("not_expired:ok", expiry=expiry))
@@ -350,7 +351,7 @@ def bag_thawed(f: Facts) -> Check:
         return judged("bag_thawed", True, said("bag_thawed:fresh"))
     if f.bag.thawed_at is None:
         return judged("bag_thawed", False, said("bag_thawed:frozen", bag_code=f.bag.bag_code))
-    return judged("bag_thawed", True, said("bag_thawed:ok", thawed_at=_local(f.bag.thawed_at, f.protocol.tz)))
+    return judged("bag_thawed", True, said("bag_thawed:ok", thawed_at=site_clock(f.bag.thawed_at, f.protocol.tz)))
 
 
 def thaw_label_scanned(f: Facts) -> Check:
@@ -370,7 +371,7 @@ def thaw_label_scanned(f: Facts) -> Check:
     if printed != record:
         return judged(name, False, said("thaw_label_scanned:frozen_label", printed=f"{printed:%Y-%m-%d %H:%M}",
                                         record=f"{record:%Y-%m-%d %H:%M}"))
-    return judged(name, True, said("thaw_label_scanned:ok", expiry=f"{record:%Y-%m-%d %H:%M %Z}"))
+    return judged(name, True, said("thaw_label_scanned:ok", expiry=site_clock(record, f.protocol.tz)))
 
 
 def not_infused(f: Facts) -> Check:
@@ -469,5 +470,3 @@ def _unjudged(f: Facts) -> Said:
     return said("cannot_check:no_bag" if f.bag is None else "cannot_check:not_allocated")
 
 
-def _local(moment: datetime, tz: ZoneInfo, pattern: str = "%Y-%m-%d %H:%M %Z") -> str:
-    return moment.astimezone(tz).strftime(pattern)
