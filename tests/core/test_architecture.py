@@ -17,6 +17,7 @@ AREAS = ("people", "audit", "notices", "manufacturing", "banking", "quality", "t
          "safety", "materials", "equipment")
 ACROSS = ("scanning", "overview", "reports")
 PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.words.checks",
+             "cellchain.core.words.moments",
              "cellchain.core.words.labels", "cellchain.core.words.numbers", "cellchain.core.words.reasons",
              "cellchain.core.words.sentences",
              "cellchain.core.words.entries", "cellchain.core.words.scans",
