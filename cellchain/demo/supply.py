@@ -236,7 +236,7 @@ def _infuse(session: Session, story: _Story, subject: Subject, visit: Visit, bag
         story.config), policy=story.who.policy, ranges=ranges, defer=refused.append, now=started)
     infusions.complete(session, actor=nurse, infusion_id=infusion.id, completion=infusions.Completion(
         volume_ml=bag.volume_ml, ended_at=started + timedelta(minutes=45), reactions=[], vital_signs=VITALS,
-        ultrasound_monitored=True))
+        ultrasound_monitored=True), timezone=story.config["SITE_TIMEZONE"])
 
 
 def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy) -> int:

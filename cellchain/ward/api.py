@@ -176,7 +176,8 @@ def complete_infusion(data: dict[str, Any], infusion_id: int) -> infusions.Infus
     """Finish an infusion"""
     completion = infusions.parse_completion(data)
     session = db.session()
-    infusion = infusions.complete(session, actor=current_user(), infusion_id=infusion_id, completion=completion)
+    infusion = infusions.complete(session, actor=current_user(), infusion_id=infusion_id, completion=completion,
+                                  timezone=current_app.config["SITE_TIMEZONE"])
     return infusions.describe(session, infusion)
 
 

@@ -167,6 +167,11 @@ SAFETY_AND_DEVIATIONS = {
     "investigate": N_("investigate"), "decide": N_("decide"), "close": N_("close"),
 }
 
+# A bedside reaction's severity as the nurse chose it (ward/infusions.py SEVERITIES), read wherever it is shown:
+# the completion page, an adverse event drafted from it (core/words/sentences.py CODED).
+REACTION_SEVERITIES = {"mild": N_("mild"), "moderate": N_("moderate"), "severe": N_("severe"),
+                       "life_threatening": N_("life-threatening")}
+
 # Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
 MATERIALS = {
     "medium": N_("culture medium"), "platelet_lysate": N_("platelet lysate"), "serum": N_("serum"),
@@ -199,6 +204,7 @@ RECORD_WORDS = {
 VOCABULARY: dict[str, str] = {
     **RECORD_WORDS, **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
     **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT, **SAFETY_AND_DEVIATIONS,
+    **REACTION_SEVERITIES,
 }
 
 
