@@ -249,5 +249,6 @@ def discard_expired_bags(body: dict[str, Any]) -> dict[str, Any]:
     """
     done = expired.discard_expired(db.session(), actor=current_user(), bag_codes=body.get("bags"),
                                    reason=body.get("reason"), location=body.get("location"),
-                                   ranges=current_app.config["TEMPERATURE_RANGES"])
+                                   ranges=current_app.config["TEMPERATURE_RANGES"],
+                                   timezone=current_app.config["SITE_TIMEZONE"])
     return {"discarded": [bag.bag_code for bag in done]}
