@@ -143,6 +143,20 @@ FIELDS = {
     "acute_rejection": N_("Acute rejection"), "infusion_reaction": N_("Infusion reaction"), "bp": N_("Blood pressure"),
     "start": N_("Start"), "end": N_("End"), "severity": N_("Severity"), "within_spec": N_("Within specification"),
     "after_release": N_("After release"), "signed": N_("Signed"),
+    # a lot's manufacture, its fill and freezing, the thaw and the labels printed (the fields their entries keep)
+    "anticoagulant_lot": N_("Anticoagulant lot"), "anticoagulant_volume_ml": N_("Anticoagulant volume (ml)"),
+    "cells_per_ml": N_("Cells per ml"), "count": N_("Count"), "collection_din": N_("Collection DIN"),
+    "content_hash": N_("Content hash"),
+    "details": N_("Details"), "filled_at": N_("Filled"), "first_passage": N_("First passage"),
+    "frozen_at": N_("Frozen"), "frozen_expires_at": N_("Frozen expiry"), "harvested_at": N_("Harvested"),
+    "instruments": N_("Instruments"), "item_id": N_("Item"), "item_key": N_("Item code"),
+    "item_type": N_("Item type"), "label_kind": N_("Label kind"), "performed_at": N_("Performed at"),
+    "performed_by": N_("Performed by"), "post_thaw_viability_pct": N_("Post-thaw viability (%)"),
+    "preservation": N_("Preservation"), "purpose": N_("Purpose"), "reprint": N_("Reprint"), "role": N_("Role"),
+    "seeded_at": N_("Seeded"), "signer": N_("Signer"), "source_vial_id": N_("Source vial"),
+    "started_lot": N_("Started lot"), "starting_doublings": N_("Starting doublings"),
+    "status_at_use": N_("Status at use"), "step_id": N_("Step"), "unit": N_("Unit of measure"),
+    "use_id": N_("Material use"), "used_at": N_("Used at"), "verified_by": N_("Verified by"), "where": N_("Where"),
 }
 
 
