@@ -82,3 +82,5 @@ def test_a_lots_steps_and_fill_read_in_the_readers_language_on_the_audit_page(ap
         with force_locale("zh"):
             assert readable.rows(stored) == [("步骤", "传代 4"), ("每 ml 细胞数", "1000000"), ("数量", "2"),
                                              ("执行人", "Li Wei"), ("步骤", "7")]
+            assert readable.rows('{"step":"fill"}') == [("步骤", "灌装入细胞袋")]
+        assert readable.rows('{"step":"fill","kind":"fill"}') == [("Step", "Fill into final bags"), ("Kind", "fill")]

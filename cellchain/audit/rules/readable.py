@@ -13,7 +13,7 @@ import json
 import re
 from typing import Any
 
-from cellchain.core.words.entries import field_label
+from cellchain.core.words.entries import field_label, step_label
 from cellchain.core.words.labels import label
 
 EMPTY = "—"
@@ -51,4 +51,9 @@ def rows(stored: str | None) -> list[tuple[str, str]]:
         return [("value", stored)]
     if not isinstance(values, dict):
         return [("value", _text(values))]
-    return [(field_label(name), _text(value)) for name, value in values.items()]
+    return [(field_label(name), _value(name, value)) for name, value in values.items()]
+
+
+def _value(name: str, value: Any) -> str:
+    """A batch step's code as the step's name; any other value as text."""
+    return (step_label(value) if name == "step" and isinstance(value, str) else None) or _text(value)

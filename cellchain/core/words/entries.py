@@ -160,6 +160,22 @@ FIELDS = {
 }
 
 
+# Batch steps by code, as an audit entry's ``step`` reads: their names in manufacturing/rules/batch_record.py (a
+# step's code in brackets after its name elsewhere reads through the vocabulary, so these are not in it).
+STEPS = {
+    "tissue_processing": N_("Cord tissue processing and explant/digestion"),
+    "media_and_reagent_lots": N_("Media and reagent lots recorded"), "harvest": N_("Final harvest"),
+    "wash": N_("Wash"), "formulation": N_("Formulation (concentration and volume)"),
+    "fill": N_("Fill into final bags"),
+    "bank_freeze": N_("Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)"),
+}
+
+
+def step_label(code: str) -> str | None:
+    """The name of a batch step an entry keeps by code, in the reader's language; None for another code."""
+    return translated(STEPS[code]) if code in STEPS else None
+
+
 def field_label(name: object) -> str:
     """The name of a value an entry keeps, in the reader's language where the catalogue has a word for it."""
     text = "" if name is None else str(name)

@@ -95,17 +95,8 @@ KINDS = {
     "shipment": N_("shipment"),
 }
 
-# Batch steps by code, by their names in manufacturing/rules/batch_record.py (a passage's step is read with its
-# number elsewhere), as an audit entry's step reads; "ward", the place a thaw records when none is typed
-# (ward/thaw.py WHERE).
-STEPS_AND_PLACES = {
-    "tissue_processing": N_("Cord tissue processing and explant/digestion"),
-    "media_and_reagent_lots": N_("Media and reagent lots recorded"), "harvest": N_("Final harvest"),
-    "wash": N_("Wash"), "formulation": N_("Formulation (concentration and volume)"),
-    "fill": N_("Fill into final bags"),
-    "bank_freeze": N_("Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)"),
-    "ward": N_("ward"),
-}
+# The place a thaw records when none is typed (ward/thaw.py WHERE).
+PLACES = {"ward": N_("ward")}
 
 # The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
@@ -215,7 +206,7 @@ RECORD_WORDS = {
 }
 
 VOCABULARY: dict[str, str] = {
-    **STEPS_AND_PLACES,
+    **PLACES,
     **RECORD_WORDS, **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
     **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT, **SAFETY_AND_DEVIATIONS,
     **REACTION_SEVERITIES,
