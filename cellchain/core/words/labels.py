@@ -169,6 +169,9 @@ SAFETY_AND_DEVIATIONS = {
     "recovering": N_("recovering / resolving"), "not_recovered": N_("not recovered / not resolved"),
     "recovered_with_sequelae": N_("recovered / resolved with sequelae"), "fatal": N_("fatal"),
     "investigate": N_("investigate"), "decide": N_("decide"), "close": N_("close"),
+    # the sentence code of an adverse event drafted from a bedside reaction (core/words/sentences.py), as an
+    # audit entry's description code reads
+    "reaction_draft": N_("drafted from an infusion reaction"),
 }
 
 # A bedside reaction's severity as the nurse chose it (ward/infusions.py SEVERITIES), read wherever it is shown:
