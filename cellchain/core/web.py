@@ -186,6 +186,7 @@ def init_app(app: Flask) -> None:
     # One vocabulary and one way to write numbers on every page (cellchain/core/words/).
     app.add_template_filter(labels.label, "label")
     app.add_template_filter(labels.check_label, "check_label")
+    app.add_template_filter(labels.place, "place")
     # An audit entry's record type and action, a scan's kind and fields: codes kept, words shown.
     app.add_template_filter(entries.record_type_label, "record_type_label")
     app.add_template_filter(entries.action_label, "action_label")

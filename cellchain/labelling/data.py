@@ -215,6 +215,20 @@ def _bag_storage(bag: Any, settings: LabelSettings) -> str:
     return words.lines(words.THAWED, languages, moment=site_moment(bag.thawed_at, settings.tz))
 
 
+def travels_frozen(bag: Any) -> bool:
+    """A cryopreserved bag not yet thawed: it travels in a dry shipper, in vapour-phase liquid nitrogen."""
+    return getattr(bag, "preservation", "fresh") == "cryopreserved" and getattr(bag, "thawed_at", None) is None
+
+
+def shipper_storage(bags: Sequence[Any], settings: LabelSettings) -> str:
+    """The shipper's storage instruction: the frozen bag's own (``FROZEN_STORAGE``) when it carries frozen
+    bags, else the bag range; a sentence in each label language, a line each. One container holds bags of
+    one storage only (``label_items._shipper`` refuses a mix)."""
+    if any(travels_frozen(b) for b in bags):
+        return words.lines(FROZEN_STORAGE, settings.label_languages)
+    return temperature_instruction(words.KEEP_AT, *settings.bag_temperature, settings.label_languages)
+
+
 def bag_label(bag: Any, recipient: Recipient | None, settings: LabelSettings) -> dict[str, Any]:
     """The final bag (ISBT 128 cellular-therapy layout) and its 2D code carrying every structure on it.
 
@@ -305,8 +319,7 @@ def shipper_label(shipment_id: str, bags: Sequence[Any], *, ship_to: str, shippe
             "verify_url": settings.verify_url_base + shipment_id, "ship_from": settings.facility_name,
             "ship_to": ship_to, "contents": shipment_contents(bags, settings.label_languages),
             "shipped_at": site_moment(shipped_at, settings.tz),
-            "temperature_requirement": temperature_instruction(words.KEEP_AT, *settings.bag_temperature,
-                                                               settings.label_languages),
+            "temperature_requirement": shipper_storage(bags, settings),
             "emergency_contact": settings.facility_contact}
 
 

@@ -164,6 +164,11 @@ def _shipper(session: Session, row: Shipment, settings: LabelSettings) -> PrintI
             for b in row.bags if b.quality_status != "released"]
     if held:
         raise Refused(held)
+    # a dry shipper and a 2-8 °C container are different containers: one label states one storage
+    frozen = [b.bag_code for b in row.bags if build_data.travels_frozen(b)]
+    if frozen and len(frozen) != len(row.bags):
+        fresh = next(b.bag_code for b in row.bags if not build_data.travels_frozen(b))
+        raise Refused(Reason("shipment_mixes_storage", frozen_bag=frozen[0], other_bag=fresh))
     data = build_data.shipper_label(row.shipment_id, row.bags, ship_to=row.ship_to, shipped_at=row.shipped_at,
                                     settings=settings)
     return PrintItem("shipment", min(b.id for b in row.bags), row.shipment_id, data)

@@ -24,6 +24,7 @@ from cellchain.core.pdf_document import FAIL_COLOUR, H2, PASS_COLOUR, SMALL, TIT
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import reworded
 from cellchain.core.words.entries import action_label
+from cellchain.core.words.labels import place
 from cellchain.core.words.numbers import cells
 from cellchain.identifiers.isbt128 import coi_eye_readable
 from cellchain.manufacturing import lot_access
@@ -113,7 +114,7 @@ EVENT_WIDTHS = (7, 30, 28, 34, 40, 28, 28, 18, 24, 28)
 
 def _events(report: ChainOfCustody, events: list[CustodyEvent], tz: ZoneInfo) -> Flowable:
     rows = [(n, when(e.occurred_at, tz), e.event,
-             _("%(from)s to %(to)s", **{"from": e.from_state or _("(none)"), "to": e.to_state}), e.location,
+             _("%(from)s to %(to)s", **{"from": e.from_state or _("(none)"), "to": e.to_state}), place(e.location),
              e.handed_over_by or "", e.received_by or "",
              "" if e.temperature_c is None else f"{e.temperature_c:g}" + (" " + _("EXCURSION") if e.excursion else ""),
              e.condition, report.name(e.recorded_by)) for n, e in enumerate(events, start=1)]

@@ -36,7 +36,8 @@ from cellchain.ward.rules import custody_states
 
 THAW_ROLES = ("nurse", "lab")
 THAW_LABEL = "thawed_bag"
-WHERE = {"at_ward": "ward", "at_lab": "cell processing lab"}
+# codes of core/words/labels.py PLACES, worded when shown
+WHERE = {"at_ward": "ward", "at_lab": "cell_processing_lab"}
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,30 @@ def test_shipper_label_is_printed_for_the_bags_in_the_container(app, api) -> Non
     assert naive.status_code == 400 and "shipped_at" in naive.get_json()["fields"]
 
 
+def test_a_shipper_of_frozen_bags_prints_the_frozen_storage_in_pdf_and_zpl_and_never_2_to_8(app, api) -> None:
+    bags = rows(app, lambda s: make.bags(s, make.lot(s), 2, quality_status="released", preservation="cryopreserved"))
+    body = {"bags": [b.bag_code for b in bags], "ship_to": "Liver transplant ward 4B"}
+    pdf = api.post("/api/v1/shipments/label", as_="lab", json=body)
+    assert pdf.status_code == 200, pdf.get_json()
+    text = page_text(pdf.data)
+    assert "-150 °C 或以下冻存（液氮气相）" in text and "Store frozen at or below -150 °C" in text
+    assert "8 °C" not in text
+    zpl = api.post("/api/v1/shipments/label", as_="qa",  # the same shipment again: QA reprints it
+                   json={**body, "format": "zpl", "reason": "second printer"}).get_data(as_text=True)
+    assert "Store frozen at or below -150 _C2_B0C" in zpl and "8 _C2_B0C" not in zpl
+    assert sorted(zpl_symbols(zpl)[0]) == scan_pages(pdf.data)[0]
+
+
+def test_frozen_and_fresh_bags_are_not_labelled_into_one_shipper(app, api) -> None:
+    bags = rows(app, lambda s: [make.bag(s, make.lot(s), quality_status="released", preservation="cryopreserved"),
+                                make.bag(s, make.lot(s), quality_status="released")])
+    response = api.post("/api/v1/shipments/label", as_="lab",
+                        json={"bags": [b.bag_code for b in bags], "ship_to": "Ward 4B"})
+    assert response.status_code == 409
+    assert [r["code"] for r in response.get_json()["reasons"]] == ["shipment_mixes_storage"]
+    assert prints(app) == []
+
+
 def test_every_printed_label_is_accounted_for_through_its_status(app, api) -> None:
     (bag,) = rows(app, lambda s: [make.bag(s, make.lot(s))])
     api.get(f"/api/v1/bags/{bag.bag_code}/label.pdf", as_="lab")

@@ -28,7 +28,7 @@ from cellchain.labelling.site import fonts
 from cellchain.labelling.templates import load_template, parse_template
 from cellchain.labelling.zpl import render_zpl
 from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
-from tests.factories.label_reading import page_text, zpl_symbols
+from tests.factories.label_reading import page_text, unhex, zpl_symbols
 from tests.labelling.test_rendering import expected_symbols
 from tests.labelling.test_site_labels import binary_scan
 
@@ -87,6 +87,9 @@ def labels(settings: LabelSettings) -> dict[str, tuple[str, dict[str, Any]]]:
             cryoprotectant="10% DMSO", frozen_at=NOW, tz=settings.tz, languages=languages)),
         "shipper": ("shipper", data.shipper_label("SHP-0123456789", shipped, ship_to="Liver transplant ward 4B",
                                                   shipped_at=NOW, settings=settings)),
+        "frozen shipper": ("shipper", data.shipper_label(
+            "SHP-0123456789", [SimpleNamespace(**{**vars(b), "preservation": "cryopreserved"}) for b in shipped],
+            ship_to="Liver transplant ward 4B", shipped_at=NOW, settings=settings)),
         "storage box": ("storage", place_label("box", "BX-0001", "LN2-01 > R1", letters, languages)),
         "rack": ("storage", place_label("location", "R1", in_unit("LN2-01", languages), letters, languages)),
     }
@@ -127,6 +130,43 @@ def test_a_bag_label_for_the_site_says_how_to_store_it_and_what_it_is_in_chinese
     for words in ["安慰剂：0.9% 氯化钠", "Placebo: sodium chloride 0.9%", "无细胞（安慰剂） No cells (placebo)",
                   "0.9% 氯化钠 sodium chloride, 批号 lot NS-2026-04-15"]:
         assert words in text
+
+
+def _zpl_text(zpl: str) -> str:
+    """The text a ZPL label prints as font text (its Chinese lines print as graphics)."""
+    return " ".join(unhex(fd) for fd in re.findall(r"\^FH\^FD([^^]*)\^FS", zpl))
+
+
+FROZEN_STORAGE = ("-150 °C 或以下冻存（液氮气相）", "Store frozen at or below -150 °C (vapour-phase liquid nitrogen)")
+FRESH_STORAGE = ("2 °C 至 8 °C 保存", "Keep at 2 °C to 8 °C")
+
+
+def test_a_shipper_of_frozen_bags_says_store_at_or_below_minus_150_in_both_languages_and_not_2_to_8() -> None:
+    frozen = labels(site(["zh", "en"]))["frozen shipper"][1]
+    assert frozen["temperature_requirement"] == "\n".join(FROZEN_STORAGE)
+    frozen_bag = labels(site(["zh", "en"]))["frozen bag"][1]
+    assert frozen["temperature_requirement"] == frozen_bag["storage_temperature"]  # the bag label's own words
+    text = page_text(render_pdf("shipper", [frozen]))
+    assert all(words in text for words in FROZEN_STORAGE)
+    assert "8 °C" not in text
+    zpl = _zpl_text(render_zpl("shipper", [frozen], dpi=203))
+    assert "Store frozen at or below -150 °C (vapour-phase" in zpl and "8 °C" not in zpl
+
+
+def test_a_shipper_of_fresh_bags_still_says_keep_at_2_to_8_in_both_languages() -> None:
+    fresh = labels(site(["zh", "en"]))["shipper"][1]
+    assert fresh["temperature_requirement"] == "\n".join(FRESH_STORAGE)
+    text = page_text(render_pdf("shipper", [fresh]))
+    assert all(words in text for words in FRESH_STORAGE)
+    assert "-150" not in text
+    zpl = _zpl_text(render_zpl("shipper", [fresh], dpi=203))
+    assert "Keep at 2 °C to 8 °C" in zpl and "-150" not in zpl
+
+
+def test_a_thawed_bag_travels_in_the_bag_range_not_frozen() -> None:
+    thawed = [bag_row(preservation="cryopreserved", thawed_at=NOW, quality_status="released")]
+    values = data.shipper_label("SHP-0123456789", thawed, ship_to="Ward 4B", shipped_at=NOW, settings=site(["en"]))
+    assert values["temperature_requirement"] == "Keep at 2 °C to 8 °C"
 
 
 def test_a_site_printing_labels_in_english_only_prints_no_chinese_on_any_label() -> None:

@@ -103,6 +103,21 @@ def test_the_shipment_verify_page_lists_the_bags_in_the_container(app, client, a
     assert client.get(link(app, "labels.shipment", shipment_id="SHP-0000000000")).status_code == 404
 
 
+def test_the_shipment_page_of_frozen_bags_says_store_at_or_below_minus_150_in_the_readers_language(
+        app, client, api, auth) -> None:
+    bags = rows(app, lambda s: make.bags(s, make.lot(s), 2, quality_status="released", preservation="cryopreserved"))
+    response = api.post("/api/v1/shipments/label", as_="lab",
+                        json={"bags": [b.bag_code for b in bags], "ship_to": "Ward 4B"})
+    assert response.status_code == 200, response.get_json()
+    (qr,) = [data for kind, data in scan_pages(response.data)[0] if kind == "QRCode"]
+    auth.login("nurse")
+    page = client.get(qr.replace("http://localhost", "")).get_data(as_text=True)
+    assert "Store frozen at or below -150 °C (vapour-phase liquid nitrogen)" in page and "8 °C" not in page
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = client.get(qr.replace("http://localhost", "")).get_data(as_text=True)
+    assert "-150 °C 或以下冻存（液氮气相）" in page and "Store frozen" not in page and "8 °C" not in page
+
+
 def test_pages_refuse_roles_that_do_not_print(app, client, auth) -> None:
     bag = rows(app, lambda s: make.bag(s, make.lot(s)))
     auth.login("nurse")

@@ -207,3 +207,28 @@ def test_the_lab_chooses_cryopreserved_on_the_fill_page_and_the_bag_page_says_so
         assert bag.total_cells == 70_000_000
     page = client.get(f"/lab/bags/{bag.bag_code}").get_data(as_text=True)
     assert "cryopreserved, frozen" in page
+
+
+def test_a_lab_thaw_with_no_place_typed_reads_as_the_lab_in_chinese_on_the_bag_page(app, api, client, auth):
+    with app.app_context():
+        session = db.session()
+        item = ward.bag(session, expires_at=datetime.now(UTC) + timedelta(days=180))
+        item.preservation, item.frozen_at, item.frozen_expires_at = "cryopreserved", item.filled_at, item.expires_at
+        session.add(item)
+        db.commit()
+        code = item.bag_code
+    assert api.post(f"/api/v1/bags/{code}/thaw", as_="lab", json={}).status_code == 201
+    # an event holding the lab's default in English words, as thaws stored it before it was kept as a code
+    sent = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "dispatched",
+                                                        "location": "cell processing lab", "temperature_c": 20})
+    assert sent.status_code == 201, sent.get_json()
+    with in_db(app) as session:
+        thawed = session.exec(select(CustodyEvent).where(CustodyEvent.event == "thawed")).one()
+        assert thawed.location == "cell_processing_lab"
+    auth.login("lab")
+    in_lab = client.get(f"/lab/bags/{code}").get_data(as_text=True).count("<td>cell processing lab</td>")
+    assert in_lab >= 2  # the thaw and the dispatch at least
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = client.get(f"/lab/bags/{code}").get_data(as_text=True)
+    assert page.count("<td>细胞制备实验室</td>") == in_lab
+    assert "cell processing lab" not in page.lower() and "cell_processing_lab" not in page

@@ -96,7 +96,10 @@ KINDS = {
 }
 
 # The place a thaw records when none is typed (ward/thaw.py WHERE).
-PLACES = {"ward": N_("ward")}
+PLACES = {"ward": N_("ward"), "cell_processing_lab": N_("cell processing lab")}
+# A default place stored in its English words (the lab's, ``ward/thaw.py`` before it kept a code; the fill,
+# freeze and vial thaw defaults): read as the code it stands for.
+PLACE_WORDS = {"cell processing lab": "cell_processing_lab"}
 
 # The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
@@ -227,6 +230,16 @@ def label(code: object) -> str:
         return translated(VOCABULARY[text])
     words = text.replace("_", " ")
     return translated(words) if words.strip() else words
+
+
+def place(text: object) -> str:
+    """Where a custody event happened: a default place's code (or its stored English words) in the reader's
+    language; a place a person typed, as typed (docs/architecture.md, "Languages")."""
+    if text is None:
+        return ""
+    typed = str(text)
+    code = PLACE_WORDS.get(typed.strip().lower(), typed)
+    return translated(PLACES[code]) if code in PLACES else typed
 
 
 def check_label(name: str, kind: str | None = None) -> str:

@@ -153,6 +153,8 @@ MESSAGES: dict[str, str] = {
     # --- labels
     'bag_not_released:shipment': N_('bag {bag_code} is {quality_status}: only released bags are shipped'),
     'bag_not_thawed': N_('bag {bag_code} has not been thawed: it keeps its frozen label'),
+    'shipment_mixes_storage': N_('bag {frozen_bag} travels frozen and bag {other_bag} does not: '
+                                 'ship them in separate containers'),
     'bag_rejected:label': N_('bag {bag_code} is rejected: it gets no new label'),
     'bank_has_no_frozen_vials': N_('bank {key} has no frozen vial left'),
     'label_accounted_for': N_('label {id} is {status}; print a reprint instead'),
