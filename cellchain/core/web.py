@@ -15,7 +15,7 @@ from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers, page_forms
 from cellchain.core.errors import Invalid
-from cellchain.core.words import entries, labels, numbers, scans
+from cellchain.core.words import N_, entries, labels, numbers, scans, translated
 from cellchain.core.words.moments import site_clock
 
 
@@ -135,7 +135,8 @@ def page_request(*, size_arg: str = "per_page", default: int = db.PAGE_SIZE) -> 
     elif size_text.isdigit() and int(size_text) >= 1:
         size = min(int(size_text), db.MAX_PAGE_SIZE)
     else:
-        raise Invalid({size_arg: f"a whole number from 1 to {db.MAX_PAGE_SIZE}"})
+        raise Invalid({size_arg: translated(N_(
+            "a whole number from {low} to {high}")).format(low=1, high=db.MAX_PAGE_SIZE)})
     cursor = request.args.get("cursor", "")
     if not cursor:
         return db.PageRequest(size)

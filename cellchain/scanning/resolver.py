@@ -31,6 +31,7 @@ from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, NotFound
+from cellchain.core.words import N_, translated
 from cellchain.core.words.scans import not_held
 from cellchain.equipment import instruments
 from cellchain.equipment.models import Instrument
@@ -107,7 +108,8 @@ def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: s
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
     what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
-    raise Invalid({field: f"{what} does not identify a collection, bag, vial, subject or storage place"})
+    raise Invalid({field: translated(N_(
+        "{what} does not identify a collection, bag, vial, subject or storage place")).format(what=what)})
 
 
 @dataclass(frozen=True)

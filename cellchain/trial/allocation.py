@@ -66,8 +66,9 @@ def _weight(visit: Visit, weight_kg: Any) -> float:
                 week=visit.week)})
         return given
     if given is not None and given != visit.weight_kg:
-        raise Invalid({"weight_kg": f"the week {visit.week} visit's weight is recorded as {visit.weight_kg:g} kg, "
-                                    f"not {given:g} kg: record the visit's weight again if it changed"})
+        raise Invalid({"weight_kg": translated(N_(
+            "the week {week} visit's weight is recorded as {weight_kg:g} kg, not {given:g} kg: record the visit's "
+            "weight again if it changed")).format(week=visit.week, weight_kg=visit.weight_kg, given=given)})
     return visit.weight_kg
 
 

@@ -53,8 +53,10 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
     parts = [bag] if isinstance(bag, str) else bag
     if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_BAG_SCANS or not all(
             isinstance(p, str) and p.strip() and len(p) <= 4 * MAX_SCAN_LENGTH for p in parts):
-        fields["bag"] = (f"scan the bag's 2D code, or give its linear scans (DIN, product code) as a list of "
-                         f"1-{MAX_BAG_SCANS} texts")
+        fields["bag"] = (translated(N_(
+            "scan the bag's 2D code, or give its linear scans (DIN, product code) as a list of 1-{max_bag_scans} "
+            "texts")).format(
+                max_bag_scans=MAX_BAG_SCANS))
     if fields:
         raise Invalid(fields)
     return Scans(wristband.strip(), tuple(p.strip() for p in parts))
