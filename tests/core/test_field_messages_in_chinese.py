@@ -33,7 +33,7 @@ def _marked(node: ast.expr) -> bool:
     # translated(name): a name holding N_ templates (a catalogue's entry, a reader's message)
     return (isinstance(node, ast.Call) and _called(node) == "translated" and len(node.args) == 1
             and (isinstance(node.args[0], ast.Name | ast.Attribute | ast.Subscript)
-                 or isinstance(node.args[0], ast.Call) and _called(node.args[0]) == "N_"))
+                 or (isinstance(node.args[0], ast.Call) and _called(node.args[0]) == "N_")))
 
 
 def _english(node: ast.expr) -> bool:
