@@ -4,6 +4,7 @@ its client and CLI runner, and helpers to act as a role (``auth.login("nurse")``
 The schema is built once per run by the real Alembic migrations into a template database. On SQLite
 each test gets a file copy of it; on PostgreSQL each worker copies it once (``CREATE DATABASE ...
 TEMPLATE``) and puts that copy back to the template's state after every test (tests/postgres_database.py).
+Each worker builds its app once and serves it to every test with its configuration put back (``WorkerApp``).
 
 Under pytest-xdist every worker builds its own template and names its databases after itself, so
 workers never copy from, drop or race on another worker's database.
@@ -11,6 +12,7 @@ workers never copy from, drop or race on another worker's database.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import shutil
@@ -125,22 +127,66 @@ def worker_database(template_db: str) -> Iterator[WorkerDatabase]:
 
 
 @pytest.fixture
-def database_url(request: pytest.FixtureRequest, template_db: str, tmp_path: Path) -> Iterator[str]:
-    """The migrated, seeded database, as the template holds it, for one test."""
+def database_url(request: pytest.FixtureRequest, template_db: str, tmp_path_factory) -> Iterator[str]:
+    """The migrated, seeded database, as the template holds it, for one test: the same name for every test
+    of a worker, so that the worker's app (see ``app``) serves each of them."""
     if PG_URL:
         database = request.getfixturevalue("worker_database")
         yield database.url
         database.restore()
     else:
-        path = tmp_path / "cellchain.sqlite"
+        path = tmp_path_factory.getbasetemp() / f"cellchain_{WORKER}.sqlite"
+        for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)  # a connection a test left open keeps the old file, never shares it
         shutil.copyfile(template_db, path)
         yield f"sqlite:///{path}"
 
 
+class WorkerApp:
+    """One app per worker, served to each test as if new: building an app (every route compiled, the OpenAPI
+    document assembled) costs more than most tests, so a worker builds it once and, after every test, puts
+    back its configuration and extensions and drops its pooled connections to the database just reset.
+    A test that must change the app itself (a route of its own) asks for ``new_app``."""
+
+    def __init__(self, database_url: str) -> None:
+        self.app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": uuid.uuid4().hex,
+                               "PASSWORD_HASH_METHOD": FAST_HASH})
+        self.config = copy.deepcopy(dict(self.app.config))
+        self.extensions = dict(self.app.extensions)
+
+    def serve(self, tmp_path: Path):
+        app = self.app
+        app.config.clear()  # the same object: the audit context holds it
+        app.config.update(copy.deepcopy(self.config))
+        # each test starts with no checkpoint written, as its fresh database has none
+        app.config["AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "audit-checkpoints")
+        app.extensions.clear()
+        app.extensions.update(self.extensions)
+        return app
+
+    def release(self) -> None:
+        self.app.extensions[db.EXTENSION].dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_apps() -> dict[str, WorkerApp]:
+    return {}
+
+
 @pytest.fixture
-def app(database_url: str):
+def app(database_url: str, worker_apps: dict[str, WorkerApp], tmp_path: Path):
     # Fills name released material lots, as on a site (MATERIAL_LOTS_REQUIRED keeps its default, true):
     # a test stocks the lots it types (tests/factories/materials.py).
+    if database_url not in worker_apps:
+        worker_apps[database_url] = WorkerApp(database_url)
+    reused = worker_apps[database_url]
+    yield reused.serve(tmp_path)
+    reused.release()
+
+
+@pytest.fixture
+def new_app(database_url: str):
+    """An app of the test's own, for a test that adds to the app itself."""
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": uuid.uuid4().hex,
                       "PASSWORD_HASH_METHOD": FAST_HASH})
     yield app

@@ -105,11 +105,15 @@ def _test_and_release(session: Session, who: demo_lab.Actors, lot: Lot, frozen_a
                     now=tested_at + timedelta(days=1))
 
 
+# What the technician types as the reason for taking a vial out, by the purpose of the lot it starts.
+TAKE_REASONS = {"dosing": "thaw to start a dosing lot", "bank": "thaw to start a bank lot"}
+
+
 def take_and_thaw(session: Session, who: demo_lab.Actors, vial: Vial, purpose: str, at: datetime) -> Lot:
     """Take the vial out of its box half an hour before, then thaw it to start a lot of ``purpose``."""
     ranges = who.config["TEMPERATURE_RANGES"]
     placements.take(session, actor=who.lab, item=placements.Item("vial", vial.id), ranges=ranges,
-                    reason=f"thaw to start a {purpose} lot", now=at - timedelta(minutes=30))
+                    reason=TAKE_REASONS[purpose], now=at - timedelta(minutes=30))
     return vials.thaw_vial(session, actor=who.lab, vial=vial.vial_code, letter=vial_letter(who.config),
                            dosing_from_mcb=who.config["DOSING_LOT_FROM_MCB"], ranges=ranges,
                            passage_limit=who.config["PASSAGE_LIMIT"],

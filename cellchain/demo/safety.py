@@ -69,7 +69,7 @@ def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy
         return 1
     [draft] = drafts.from_reactions(session, actor=nurse, subject_id=reacted.id, infusion_id=infusion.id,
                                     reactions=[{"description": "chills", "severity": "mild", "onset_at": None}],
-                                    ended_at=infusion.ended_at)
+                                    ended_at=infusion.ended_at, timezone=zone)
     infusion_day = infusion.ended_at.astimezone(ZoneInfo(zone)).date()
     events.amend(session, actor=investigator, event_id=draft.id, timezone=zone,
                  now=infusion.ended_at + timedelta(hours=2), data={

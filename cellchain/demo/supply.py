@@ -119,9 +119,11 @@ def _visit(session: Session, subject: Subject, week: int) -> Visit:
                                             Visit.week == week)).one()
 
 
-def _dosing_lot(session: Session, story: _Story, fill_day: date, named: list[Subject], week: int) -> Lot:
+def _dosing_lot(session: Session, story: _Story, fill_day: date, named: list[Subject], week: int, *,
+                frozen: bool = False) -> Lot:
     """A WCB vial thawed three days before the fill, one passage, harvest, wash, formulation and the fill:
-    a bag named for each UC-MSC subject's visit and ``SPARE_BAGS`` standard bags."""
+    a bag named for each UC-MSC subject's visit and ``SPARE_BAGS`` standard bags; ``frozen``: the bags are
+    cryopreserved ten minutes after the fill (docs/rules.md, "Frozen bags and the thaw")."""
     who = story.who
     thawed = story.at(fill_day - timedelta(days=3), LOT_HOURS["thaw"])
     lot = demo_banking.take_and_thaw(session, who, demo_banking.next_vial(session, "WCB"), "dosing", thawed)
@@ -142,12 +144,14 @@ def _dosing_lot(session: Session, story: _Story, fill_day: date, named: list[Sub
     lots.record_formulation(session, actor=who.lab, lot_number=lot.lot_number,
                             data={"cells_per_ml": 1_000_000, "volume_ml": 460,
                                   "performed_at": harvested + timedelta(hours=2), "instruments": USED["formulation"]})
+    filled_at = story.at(fill_day, LOT_HOURS["fill"])
+    freezing = {"preservation": "cryopreserved", "frozen_at": filled_at + timedelta(minutes=10)} if frozen else {}
     bags.fill_bags(session, actor=who.lab, lot_number=lot.lot_number,
                    settings=bags.FillSettings.from_config(story.config),
-                   data={"count": SPARE_BAGS, "volume_ml": 70, "total_cells": 70_000_000, "anticoagulant": "heparin",
-                         "anticoagulant_lot": "HEP2608A", "anticoagulant_volume_ml": 5,
+                   data={**freezing, "count": SPARE_BAGS, "volume_ml": 70, "total_cells": 70_000_000,
+                         "anticoagulant": "heparin", "anticoagulant_lot": "HEP2608A", "anticoagulant_volume_ml": 5,
                          "named": [{"subject_id": s.subject_code, "week": week} for s in named],
-                         "filled_at": story.at(fill_day, LOT_HOURS["fill"]), "instruments": USED["fill"]},
+                         "filled_at": filled_at, "instruments": USED["fill"]},
                    now=story.at(fill_day, LOT_HOURS["fill"], 15))
     demo_lab.verify_all(session, who, lot)
     return lot
@@ -236,7 +240,7 @@ def _infuse(session: Session, story: _Story, subject: Subject, visit: Visit, bag
         story.config), policy=story.who.policy, ranges=ranges, defer=refused.append, now=started)
     infusions.complete(session, actor=nurse, infusion_id=infusion.id, completion=infusions.Completion(
         volume_ml=bag.volume_ml, ended_at=started + timedelta(minutes=45), reactions=[], vital_signs=VITALS,
-        ultrasound_monitored=True))
+        ultrasound_monitored=True), timezone=story.config["SITE_TIMEZONE"])
 
 
 def load(session: Session, *, config: Mapping[str, Any], policy: accounts.Policy) -> int:

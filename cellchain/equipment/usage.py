@@ -99,14 +99,8 @@ def record_uses(session: Session, *, actor: Actor, step_id: int, lot_number: str
     rows = check(session, raw, at=used_at, letter=letter)
     uses = [InstrumentUse(step_id=step_id, instrument_id=row.id, used_at=used_at, recorded_by=actor.id)
             for row in rows]
-    if not uses:
-        return []
-    session.add_all(uses)
-    session.flush()
-    trail.record(session, actor=actor, record_type="batch_step", record_id=step_id, action="use_instruments",
-                 new={"lot": lot_number, "step": step_key, "instruments": [r.code for r in rows],
-                      "used_at": used_at})
-    return uses
+    return _written(session, actor, uses, rows, record_type="batch_step", record_id=step_id,
+                    new={"lot": lot_number, "step": step_key})
 
 
 def record_thaw_uses(session: Session, *, actor: Actor, vial_id: int, vial_code: str,
@@ -115,12 +109,19 @@ def record_thaw_uses(session: Session, *, actor: Actor, vial_id: int, vial_code:
     found = list(rows)
     uses = [ThawInstrumentUse(vial_id=vial_id, instrument_id=row.id, used_at=used_at, recorded_by=actor.id)
             for row in found]
+    return _written(session, actor, uses, found, record_type="vial", record_id=vial_id,
+                    new={"vial": vial_code, "step": "thaw"})
+
+
+def _written(session: Session, actor: Actor, uses: list, rows: list[Instrument], *, record_type: str,
+             record_id: int, new: dict[str, Any]) -> list:
+    """The uses added and the one audit entry that names their instruments, on the step or vial that used them."""
     if not uses:
         return []
     session.add_all(uses)
     session.flush()
-    trail.record(session, actor=actor, record_type="vial", record_id=vial_id, action="use_instruments",
-                 new={"vial": vial_code, "step": "thaw", "instruments": [r.code for r in found], "used_at": used_at})
+    trail.record(session, actor=actor, record_type=record_type, record_id=record_id, action="use_instruments",
+                 new={**new, "instruments": [r.code for r in rows], "used_at": uses[0].used_at})
     return uses
 
 

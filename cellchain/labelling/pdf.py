@@ -16,7 +16,9 @@ Why it is built this way:
 - Text a standard font cannot show (Chinese) prints in the embedded TrueType CJK font (``site/fonts.py``),
   filled and stroked where the template asks for bold, since that font has no bold face.
 - Identifiers (DIN, boxed check character) use Courier-Bold: a monospace in which 0 is a narrow oval and
-  O round, 1 has a flag and foot and I has serifs; a standard PDF font, so no font file to install.
+  O round, 1 has a flag and foot and I has serifs; a standard PDF font, so no font file to install. A
+  Chinese caption before an identifier ("批号 Lot ", "身份链 COI ") prints in the CJK font and the identifier
+  after it in Courier-Bold still, on the same baseline (``templates.layout_text``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from cellchain.labelling.templates import (
     layout_text,
     line_height_mm,
     resolve,
+    run_width_pt,
     wants_reprint,
 )
 
@@ -96,8 +99,18 @@ def _top(template: LabelTemplate, y_mm: float) -> float:
 def _draw_text(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping[str, Any], n: int) -> None:
     block = layout_text(template, e, data, n)
     x, top, step = e.x_mm * mm, _top(template, e.y_mm), line_height_mm(e) * mm
-    for i, (line, font, bold) in enumerate(zip(block.lines, block.fonts, block.bold, strict=True)):
-        baseline = top - pdfmetrics.getAscent(font, e.size_pt) - i * step
+    for i, runs in enumerate(block.runs):
+        # runs in two fonts (a Chinese caption, then an identifier) share the baseline of the taller
+        baseline = top - max(pdfmetrics.getAscent(run.font, e.size_pt) for run in runs) - i * step
+        if len(runs) > 1:
+            widths = [run_width_pt(run, e.size_pt) for run in runs]
+            room = (e.width_mm or 0) * mm - sum(widths)
+            left = x + {"center": room / 2, "right": room}.get(e.align, 0.0)
+            for run, width in zip(runs, widths, strict=True):
+                _show(canvas, left, baseline, run.text, run.font, e.size_pt, run.bold)
+                left += width
+            continue
+        line, font, bold = runs[0].text, runs[0].font, runs[0].bold
         if e.align == "center":
             _show(canvas, x + (e.width_mm or 0) * mm / 2, baseline, line, font, e.size_pt, bold, "center")
         elif e.align == "right":
@@ -247,11 +260,10 @@ def _draw_box(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping
     canvas.setLineWidth(e.thickness_mm * mm)
     canvas.rect(e.x_mm * mm, top - height, width, height, stroke=1, fill=0)
     block = layout_text(template, e, data, n) if (e.field or e.text) else None
-    text = block.lines[0] if block else ""
-    if block and text:
-        font = block.fonts[0]
-        baseline = top - height / 2 - pdfmetrics.getAscent(font, e.size_pt) * 0.45
-        _show(canvas, e.x_mm * mm + width / 2, baseline, text, font, e.size_pt, block.bold[0], "center")
+    run = block.runs[0][0] if block else None  # a box takes no prefix: its line is one run
+    if run and run.text:
+        baseline = top - height / 2 - pdfmetrics.getAscent(run.font, e.size_pt) * 0.45
+        _show(canvas, e.x_mm * mm + width / 2, baseline, run.text, run.font, e.size_pt, run.bold, "center")
 
 
 def _draw_line(canvas: Canvas, template: LabelTemplate, e: Element, data: Mapping[str, Any], n: int) -> None:

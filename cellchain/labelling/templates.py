@@ -312,17 +312,23 @@ def text_value(element: Element, data: Mapping[str, Any], label_no: int) -> str:
     """The text an element prints: fixed text, or prefix + the field's value (a missing field is refused,
     because a silently blank line on a cell-therapy label is worse than no label). Fixed text and prefixes
     are English captions, printed in every label language (``site/words.py``)."""
+    return "".join(caption_and_value(element, data, label_no))
+
+
+def caption_and_value(element: Element, data: Mapping[str, Any], label_no: int) -> tuple[str, str]:
+    """``text_value`` in its two parts: the caption in the label languages with the space after it
+    (``"批号 Lot "``), and the field's value (``"A999926000001"``); fixed text is all value."""
     if element.text is not None:
-        return words.say(element.text, languages(data))
+        return "", words.say(element.text, languages(data))
     if element.field is None:
-        return ""
+        return "", ""
     value = data.get(element.field)
     if value is None:
         raise ValueError(f"label {label_no}: {element.where}: no value for field {element.field!r}")
     prefix = element.prefix
     if prefix.strip():  # "Volume: " is the caption "Volume:" and its space
         prefix = words.say(prefix.strip(), languages(data)) + prefix[len(prefix.rstrip()):]
-    return f"{prefix}{value}"
+    return prefix, str(value)
 
 
 def barcode_value(element: Element, data: Mapping[str, Any], label_no: int) -> str:
@@ -360,13 +366,30 @@ def printable(text: str, element: Element, label_no: int) -> str:
 
 
 @dataclass(frozen=True)
-class TextBlock:
-    """The lines a text element prints, each with the font it prints in (the template's, or the CJK font for a
-    line the template's font cannot show) and whether that font is thickened (``fonts.synthetic_bold``)."""
+class Run:
+    """Part of a line in one font: the text, the font it prints in, and whether that font is thickened
+    (``fonts.synthetic_bold``)."""
 
-    lines: list[str]
-    fonts: list[str]
-    bold: list[bool]
+    text: str
+    font: str
+    bold: bool
+
+
+@dataclass(frozen=True)
+class TextBlock:
+    """The lines a text element prints, each as its runs: most lines are one run, in the template's font or,
+    for a line that font cannot show, the CJK font; a Chinese caption before an identifier is two runs, the
+    caption in the CJK font and the identifier in the template's identifier font (``layout_text``)."""
+
+    runs: list[tuple[Run, ...]]
+
+    @property
+    def lines(self) -> list[str]:
+        return ["".join(run.text for run in line) for line in self.runs]
+
+
+def run_width_pt(run: Run, size_pt: float) -> float:
+    return pdfmetrics.stringWidth(run.text, run.font, size_pt)
 
 
 def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, Any],
@@ -375,26 +398,35 @@ def layout_text(template: LabelTemplate, element: Element, data: Mapping[str, An
     identifier must not reach a bag. Both renderers use this, so they refuse the same labels.
 
     Each paragraph (a language's line of a value, ``site/words.py``) keeps the template's font when that font
-    can show it, so the English line under a Chinese one prints in the bold or monospace the template set."""
-    text = printable(text_value(element, data, label_no), element, label_no)
-    lines: list[str] = []
-    drawn: list[str] = []
-    for paragraph in text.split("\n"):
+    can show it, so the English line under a Chinese one prints in the bold or monospace the template set.
+    A caption the template's identifier font cannot show (``"批号 Lot "``, ``"身份链 COI "``) prints in the
+    CJK font and the identifier after it in the template's font, on one line that is not wrapped: an
+    eye-readable identifier prints in the font that tells 0 from O and 1 from I (``site/fonts.py``)."""
+    caption, value = caption_and_value(element, data, label_no)
+    text = printable(caption + value, element, label_no)
+    lines: list[tuple[Run, ...]] = []
+    paragraphs = text.split("\n")
+    first_value = value.split("\n")[0]
+    if (caption and fonts.is_identifier_font(element.font) and fonts.missing(caption, element.font) is not None
+            and first_value and fonts.missing(first_value, element.font) is None):
+        caption_font = fonts.font_for(caption, element.font)
+        lines.append((Run(caption, caption_font, fonts.synthetic_bold(element.font, caption_font)),
+                      Run(first_value, element.font, False)))
+        paragraphs = paragraphs[1:]
+    for paragraph in paragraphs:
         font = fonts.font_for(paragraph, element.font)
-        wrapped = text_lines(element, paragraph, font)
-        lines += wrapped
-        drawn += [font] * len(wrapped)
-    widest_pt = max((pdfmetrics.stringWidth(s, f, element.size_pt) for s, f in zip(lines, drawn, strict=True)),
-                    default=0.0)
+        bold = fonts.synthetic_bold(element.font, font)
+        lines += [(Run(line, font, bold),) for line in text_lines(element, paragraph, font)]
+    widest_pt = max((sum(run_width_pt(run, element.size_pt) for run in line) for line in lines), default=0.0)
     room_mm = element.width_mm if element.width_mm is not None else template.width_mm - element.x_mm
     bottom_mm = element.y_mm + line_height_mm(element) * (len(lines) - 1) + element.size_pt * 25.4 / 72
     too_many = element.max_lines is not None and len(lines) > element.max_lines
     if too_many or widest_pt * 25.4 / 72 > room_mm + 0.01 or bottom_mm > template.height_mm + 0.01:
-        shown = " / ".join(lines)
+        shown = " / ".join("".join(run.text for run in line) for line in lines)
         shown = shown if len(shown) <= 80 else shown[:77] + "..."
         raise ValueError(f"label {label_no}: {element.where}: text {shown!r} does not fit the label at "
                          f"{element.size_pt} pt" + (f" in {element.max_lines} line(s)" if too_many else ""))
-    return TextBlock(lines, drawn, [fonts.synthetic_bold(element.font, font) for font in drawn])
+    return TextBlock(lines)
 
 
 def line_height_mm(element: Element) -> float:

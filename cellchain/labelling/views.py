@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from cellchain.core import db
@@ -193,6 +194,15 @@ def index():
     return _index_page()
 
 
+def _in_reader_language(sentence: str) -> str:
+    """A label's sentence, which it keeps one label language a line (``site/words.py`` ``lines``), in the
+    reader's language when the site prints labels in it; every line when the lines do not match the site's
+    label languages (docs/architecture.md, "Languages")."""
+    languages = list(current_app.config["LABEL_LANGUAGES"])
+    lines, language = sentence.split("\n"), str(get_locale() or "")
+    return lines[languages.index(language)] if language in languages and len(lines) == len(languages) else sentence
+
+
 @bp.route("/shipments/<shipment_id>")
 @roles_required(*VIEWERS, action=N_("verify a shipment"))
 def shipment(shipment_id: str):
@@ -201,6 +211,7 @@ def shipment(shipment_id: str):
     if not prints:
         raise NotFound(_("no shipper label %(id)s was printed here", id=shipment_id[:40]))
     contents = print_jobs.shipment_contents(session, prints[-1])
+    keep = _in_reader_language(prints[-1].content.get("temperature_requirement") or "")
     return render_template("labels/shipment.html", shipment_id=shipment_id, prints=prints, label=prints[-1],
-                           contents=contents, printers=print_jobs.user_names(session, prints),
+                           contents=contents, keep=keep, printers=print_jobs.user_names(session, prints),
                            transitions=print_jobs.TRANSITIONS)

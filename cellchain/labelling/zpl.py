@@ -19,8 +19,10 @@ What a scanner reads must equal the data exactly, so field data is escaped with 
 Text in a TrueType font is sent as a ``^GF`` graphic field drawn at the head's own dot pitch: Chinese (no
 resident Zebra font has it) and the identifiers set in Courier-Bold in the template, drawn in DejaVu Sans
 Mono Bold, whose zero is struck through so that 0/O and 1/I differ (``site/fonts.py``); Chinese the template
-sets in bold is drawn with Pillow's ``stroke_width`` (synthetic bold, as the PDF strokes it). Other text uses
-the scalable ``^A0``. Every position, module, bar height and font size is in dots of the chosen head (203, 300
+sets in bold is drawn with Pillow's ``stroke_width`` (synthetic bold, as the PDF strokes it). A Chinese
+caption before an identifier ("批号 Lot A999926000001") is two graphic fields on one baseline: the caption in
+the CJK font, the identifier in DejaVu Sans Mono Bold, never inside the caption's bitmap. Other text uses the
+scalable ``^A0``. Every position, module, bar height and font size is in dots of the chosen head (203, 300
 or 600 dpi), from the same template.
 
 Wristband printers feed the band lengthwise: a template with ``zpl_rotate`` is turned 90 degrees clockwise
@@ -57,6 +59,7 @@ from cellchain.labelling.templates import (
     REPRINT_TEXT,
     Element,
     LabelTemplate,
+    Run,
     barcode_value,
     human_readable,
     is_printed,
@@ -221,8 +224,34 @@ def _text_field(frame: _Frame, x_mm: float, y_mm: float, size_pt: float, text: s
 def _emit_text(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> list[str]:
     block = layout_text(frame.template, e, data, n)
     step = line_height_mm(e)
-    return [_text_field(frame, e.x_mm, e.y_mm + i * step, e.size_pt, line, e.align, e.width_mm, font, bold)
-            for i, (line, font, bold) in enumerate(zip(block.lines, block.fonts, block.bold, strict=True)) if line]
+    fields: list[str] = []
+    for i, runs in enumerate(block.runs):
+        y_mm = e.y_mm + i * step
+        if len(runs) > 1:
+            fields += _runs_fields(frame, e, y_mm, runs)
+        elif runs[0].text:
+            run = runs[0]
+            fields.append(_text_field(frame, e.x_mm, y_mm, e.size_pt, run.text, e.align, e.width_mm, run.font,
+                                      run.bold))
+    return fields
+
+
+def _runs_fields(frame: _Frame, e: Element, y_mm: float, runs: tuple[Run, ...]) -> list[str]:
+    """A line in two TrueType fonts (a Chinese caption, then an identifier): a ``^GF`` field a run, each
+    starting where the one before it ends and all on one baseline, so the identifier is drawn in its own
+    font (DejaVu Sans Mono Bold for Courier-Bold, as the DIN is) and not inside the caption's bitmap."""
+    drawn = [run.font if fonts.is_truetype(run.font) else fonts.ZPL_RASTER[run.font] for run in runs]
+    widths = [fonts.text_width_dots(run.text, font, e.size_pt, frame.dots_per_mm)
+              for run, font in zip(runs, drawn, strict=True)]
+    ascents = [fonts.ascent_dots(font, e.size_pt, frame.dots_per_mm) for font in drawn]
+    room = frame.dots(e.width_mm or 0.0) - sum(widths)
+    x_mm = e.x_mm + frame.mm({"center": max(0, room // 2), "right": max(0, room)}.get(e.align, 0))
+    fields = []
+    for run, font, width, ascent in zip(runs, drawn, widths, ascents, strict=True):
+        run_y = y_mm + frame.mm(max(ascents) - ascent)
+        fields.append(_graphic_text(frame, x_mm, run_y, e.size_pt, run.text, font, "left", None, run.bold))
+        x_mm += frame.mm(width)
+    return fields
 
 
 def _symbol_fits(frame: _Frame, e: Element, width_dots: int, height_mm: float, n: int) -> None:
@@ -300,10 +329,10 @@ def _emit_box(frame: _Frame, e: Element, data: Mapping[str, Any], n: int) -> lis
     width, height = e.width_mm or 0.0, e.height_mm or 0.0
     fields = [f"{frame.origin(e.x_mm, e.y_mm, height)}{frame.box(width, height, e.thickness_mm)}"]
     block = layout_text(frame.template, e, data, n) if (e.field or e.text) else None
-    if block and block.lines[0]:
+    run = block.runs[0][0] if block else None  # a box takes no prefix: its line is one run
+    if run and run.text:
         text_y = e.y_mm + (height - e.size_pt * PT_MM) / 2
-        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, block.lines[0], "center", width,
-                                  block.fonts[0], block.bold[0]))
+        fields.append(_text_field(frame, e.x_mm, text_y, e.size_pt, run.text, "center", width, run.font, run.bold))
     return fields
 
 

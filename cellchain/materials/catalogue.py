@@ -35,7 +35,13 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality.rules.spec_limits import parse_number
 
 RECEIVERS = ("lab", "qc", "qa")
-MAX_CERTIFICATE = 10 * 1024 * 1024
+MAX_CERTIFICATE_MB = 10
+MAX_CERTIFICATE = MAX_CERTIFICATE_MB * 1024 * 1024
+# The request that carries a certificate: the PDF, its multipart part headers and the page form's other fields
+# (CSRF token, submission id). Only the upload's views take it; every other body keeps MAX_CONTENT_LENGTH.
+MAX_CERTIFICATE_BODY = MAX_CERTIFICATE + 64 * 1024
+CERTIFICATE_SIZE = N_("a PDF file of up to {mb} MB")
+CERTIFICATE_TOO_LARGE = N_("The certificate of analysis is larger than {mb} MB: attach a PDF of up to {mb} MB.")
 MATERIAL_EXISTS = "material_exists"
 MATERIAL_LOT_EXISTS = "material_lot_exists"
 GS1_GTIN_UNKNOWN = "gs1_gtin_unknown"
@@ -240,7 +246,7 @@ def attach_certificate(session: Session, *, actor: Actor, code: str, filename: A
     require_role(actor.roles, *RECEIVERS, action=N_("attach a certificate of analysis"))
     lot = lot_by_code(session, code)
     if not isinstance(content, bytes) or not content.startswith(b"%PDF-") or len(content) > MAX_CERTIFICATE:
-        raise Invalid({"certificate": f"a PDF file of up to {MAX_CERTIFICATE // (1024 * 1024)} MB"})
+        raise Invalid({"certificate": translated(CERTIFICATE_SIZE).format(mb=MAX_CERTIFICATE_MB)})
     name = filename.strip()[-120:] if isinstance(filename, str) and filename.strip() else "certificate.pdf"
     digest = hashlib.sha256(content).hexdigest()
     row = MaterialCertificate(material_lot_id=lot.id, filename=name, sha256=digest, size=len(content),

@@ -84,6 +84,11 @@ def _save_version(session: Session, *, actor: Actor, event: AdverseEvent, reason
     session.flush()
 
 
+def _same_words(typed: Any, shown: str | None) -> bool:
+    return isinstance(typed, str) and shown is not None and \
+        typed.replace("\r\n", "\n").strip() == shown.replace("\r\n", "\n").strip()
+
+
 def _reason(value: Any, *, required: bool) -> str | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -122,9 +127,9 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
     if was_serious or not event.serious:
         return
     due = clock.due_at(event.aware_at).astimezone(ZoneInfo(timezone))
-    values = {"id": event.id, "subject": subject_code, "term": event.term, "due": f"{due:%Y-%m-%d %H:%M}",
+    values = {"id": event.id, "subject": subject_code, "term": event.term, "due": site_clock(due, due.tzinfo),
               "criteria": ", ".join(event.seriousness), "due_at": site_clock(due, due.tzinfo),
-              "aware": f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"}
+              "aware": site_clock(event.aware_at, due.tzinfo)}
     inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,  # worded in each recipient's language
                  subject=lambda: _("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s", **values),
                  body=lambda: _(
@@ -187,6 +192,11 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     reason = _reason(data.get("reason"), required=event.status == "confirmed")
     before = assessment_of(event)
     fields = {name: value for name, value in data.items() if name not in ("reason", "infusion_id")}
+    if event.description_code and "description" in fields and _same_words(fields["description"],
+                                                                           event.description_text):
+        # A drafted sentence sent back as this reader was shown it (the form shows it in their language) is
+        # unchanged: it keeps its code and the words the trail bound (docs/architecture.md, "Languages").
+        fields["description"] = event.description
     values = assessment.read(fields, base=before, now=now)
     subject = session.get(Subject, event.subject_id)
     infusion_id = _infusion_id(session, data["infusion_id"], subject) if "infusion_id" in data else event.infusion_id
@@ -194,7 +204,10 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     if values.aware_at != before.aware_at and _has_report(session, event.id):
         raise Refused(Reason(AWARENESS_AFTER_REPORT))
     old_record, old_status, was_serious = before.as_record(), event.status, event.serious
+    old_code = event.description_code
     _apply(event, values)
+    if event.description != before.description:  # typed now: it reads as typed, for every reader
+        event.description_code = event.description_values = None
     event.infusion_id = infusion_id
     event.version += 1
     event.status = "draft"
@@ -204,10 +217,12 @@ def amend(session: Session, *, actor: Actor, event_id: int, data: Mapping[str, A
     _save_version(session, actor=actor, event=event, reason=reason, at=now)
     new_record = values.as_record()
     changed = sorted(name for name in new_record if new_record[name] != old_record[name])
+    coded = {} if old_code == event.description_code else {"description_code": event.description_code}
     trail.record(session, actor=actor, record_type=RECORD_TYPE, record_id=event.id, action="amend",
-                 old={"status": old_status, **{name: old_record[name] for name in changed}},
+                 old={"status": old_status, **{name: old_record[name] for name in changed},
+                      **({"description_code": old_code} if coded else {})},
                  new={"status": event.status, "version": event.version, "infusion": infusion_id,
-                      **{name: new_record[name] for name in changed}}, reason=reason)
+                      **{name: new_record[name] for name in changed}, **coded}, reason=reason)
     _tell_if_newly_serious(session, event, subject.subject_code, was_serious=was_serious, timezone=timezone)
     return event
 

@@ -34,7 +34,12 @@ class AdverseEvent(SQLModel, table=True):
     version: int = Field(default=1)
     term: str = Field(max_length=200)
     category: str = Field(max_length=30)
+    # As typed, or as worded for the nurse whose reaction drafted it (what the trail and the investigator's
+    # signature bind); a draft's sentence also keeps its code and values and reads in each reader's language
+    # (``description_text``; core/words/sentences.py). An amended description is typed and drops them.
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    description_code: str | None = Field(default=None, max_length=40)
+    description_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     onset_on: date | None = None
     resolved_on: date | None = None
     grade: int | None = None
@@ -54,6 +59,13 @@ class AdverseEvent(SQLModel, table=True):
     confirmed_by: int | None = Field(default=None, foreign_key="users.id")
     confirmed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     confirm_signature_id: int | None = Field(default=None, foreign_key="signatures.id")
+
+    @property
+    def description_text(self) -> str | None:
+        """The description in the reader's language; as typed where a person wrote it."""
+        if self.description is None:
+            return None
+        return sentences.shown(self.description_code, self.description_values, self.description)
 
 
 class AdverseEventVersion(SQLModel, table=True):

@@ -94,7 +94,13 @@ class AdverseEventRowSchema(Schema):
     source = fields.String(required=True, attribute="event.source")
     term = fields.String(required=True, attribute="event.term")
     category = fields.String(required=True, attribute="event.category")
-    description = fields.String(allow_none=True, attribute="event.description")
+    description = fields.String(allow_none=True, attribute="event.description_text",
+                                metadata={"description": "in the reader's language; a draft from a bedside reaction is "
+                                                         "worded from description_code and description_values"})
+    description_code = fields.String(allow_none=True, attribute="event.description_code",
+                                     metadata={"description": "the sentence's code when the system drafted it, else "
+                                                              "null (typed by a person, or written before codes)"})
+    description_values = fields.Dict(allow_none=True, attribute="event.description_values")
     onset_on = fields.Date(allow_none=True, attribute="event.onset_on")
     resolved_on = fields.Date(allow_none=True, attribute="event.resolved_on")
     grade = fields.Integer(allow_none=True, attribute="event.grade")

@@ -30,6 +30,7 @@ from cellchain.safety.models import ClinicalDeviation
 from cellchain.trial import visits
 from cellchain.trial.models import Allocation, BagReturn, Subject, Visit
 from cellchain.trial.rules import dosing, lifecycle
+from cellchain.trial.rules.allocated_bag import InDateUntil
 from cellchain.trial.rules.protocol import Protocol
 from cellchain.trial.rules.schedule import INFUSION
 from cellchain.ward.rules import custody_states
@@ -67,8 +68,8 @@ def _weight(visit: Visit, weight_kg: Any) -> float:
         return given
     if given is not None and given != visit.weight_kg:
         raise Invalid({"weight_kg": translated(N_(
-            "the week {week} visit's weight is recorded as {weight_kg:g} kg, not {given:g} kg: record the visit's "
-            "weight again if it changed")).format(week=visit.week, weight_kg=visit.weight_kg, given=given)})
+            "the week {week} visit's weight is recorded as {recorded:g} kg, not {given:g} kg: record the visit's "
+            "weight again if it changed")).format(week=visit.week, recorded=visit.weight_kg, given=given)})
     return visit.weight_kg
 
 
@@ -90,14 +91,14 @@ def _read_input(session: Session, visit: Visit, bag_scan: Any, weight_kg: Any,
     return bag, weight
 
 
-def in_date_until(visit: Visit, timezone: str) -> tuple[datetime, str]:
-    """When the bag must still be in date, in words: the infusion's planned time; for a visit not planned
-    yet, the end of its window's last day at the site."""
+def in_date_until(visit: Visit, timezone: str) -> InDateUntil:
+    """When the bag must still be in date: the infusion's planned time; for a visit not planned yet, the end
+    of its window's last day at the site."""
+    zone = ZoneInfo(timezone)
     if visit.planned_at is not None:
-        local = visit.planned_at.astimezone(ZoneInfo(timezone))
-        return visit.planned_at, f"the week {visit.week} infusion planned for {local:%Y-%m-%d %H:%M %Z}"
-    closes = datetime.combine(visit.window_end + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
-    return closes, f"the week {visit.week} window closes at the end of {visit.window_end}"
+        return InDateUntil(visit.planned_at, visit.week, visit.planned_at.astimezone(zone), visit.window_end)
+    closes = datetime.combine(visit.window_end + timedelta(days=1), time(0), tzinfo=zone)
+    return InDateUntil(closes, visit.week, None, visit.window_end)
 
 
 def _late_infusion_allowed(session: Session, visit: Visit) -> bool:
@@ -168,13 +169,14 @@ def _bag_reasons(session: Session, bag: Bag, visit: Visit, timezone: str) -> lis
                                   quality_status=bag.quality_status))
     if bag.custody_state in custody_states.TERMINAL_STATES:
         reasons.append(Reason("bag_not_available", bag_code=bag.bag_code, custody_state=bag.custody_state))
-    until, when = in_date_until(visit, timezone)
+    until = in_date_until(visit, timezone)
     # A frozen bag not yet thawed is judged by its frozen expiry: it is thawed for the infusion and its
     # thawed expiry is then never later than the frozen one (docs/rules.md, "Frozen bags and the thaw").
-    if bag.expires_at < until:
-        local = bag.expires_at.astimezone(ZoneInfo(timezone))
-        frozen = " (frozen expiry)" if bag.preservation == "cryopreserved" and bag.thawed_at is None else ""
-        reasons.append(Reason("expires_too_soon", bag_code=bag.bag_code, local=local, frozen=frozen, when=when))
+    if bag.expires_at < until.until:
+        frozen = "frozen" if bag.preservation == "cryopreserved" and bag.thawed_at is None else ""
+        reasons.append(Reason("expires_too_soon", variant="_".join(filter(None, (frozen, until.variant))),
+                              bag_code=bag.bag_code, expires_at=bag.expires_at.astimezone(ZoneInfo(timezone)),
+                              **until.params))
     elsewhere = allocation_for_bag(session, bag)
     if elsewhere is not None:
         reasons.append(Reason("bag_already_allocated", bag_code=bag.bag_code, visit_id=elsewhere.visit_id))

@@ -54,10 +54,9 @@ class FlaggedVisit:
 
 def bag_problems(session: Session, bag: Bag, visit: Visit, timezone: str) -> list[Reason]:
     """Why the bag allocated to ``visit`` can no longer be infused there (empty: it still can)."""
-    until, words = allocation.in_date_until(visit, timezone)
     return allocated_bag.problems(bag_code=bag.bag_code, custody_state=bag.custody_state,
                                   quality_status=bag.quality_status, expires_at=bag.expires_at,
-                                  must_last_until=until, until_words=words,
+                                  must_last_until=allocation.in_date_until(visit, timezone),
                                   hold_messages=[r.message for r in holds.refusals(session, [bag])])
 
 

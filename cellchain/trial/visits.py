@@ -258,8 +258,9 @@ def _allocated_bag_reasons(session: Session, allocation: Allocation, planned_at:
     bag = session.get(Bag, allocation.bag_id)
     if bag.expires_at >= planned_at:
         return []
-    local = bag.expires_at.astimezone(ZoneInfo(timezone))
-    return [Reason("expires_too_soon", variant="replan", bag_code=bag.bag_code, local=local)]
+    zone = ZoneInfo(timezone)
+    return [Reason("expires_too_soon", variant="replan", bag_code=bag.bag_code,
+                   expires_at=bag.expires_at.astimezone(zone), planned_at=planned_at.astimezone(zone))]
 
 
 def record_weight(session: Session, *, actor: Actor, visit_id: int, weight_kg: Any,

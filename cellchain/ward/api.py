@@ -176,7 +176,8 @@ def complete_infusion(data: dict[str, Any], infusion_id: int) -> infusions.Infus
     """Finish an infusion"""
     completion = infusions.parse_completion(data)
     session = db.session()
-    infusion = infusions.complete(session, actor=current_user(), infusion_id=infusion_id, completion=completion)
+    infusion = infusions.complete(session, actor=current_user(), infusion_id=infusion_id, completion=completion,
+                                  timezone=current_app.config["SITE_TIMEZONE"])
     return infusions.describe(session, infusion)
 
 
@@ -248,5 +249,6 @@ def discard_expired_bags(body: dict[str, Any]) -> dict[str, Any]:
     """
     done = expired.discard_expired(db.session(), actor=current_user(), bag_codes=body.get("bags"),
                                    reason=body.get("reason"), location=body.get("location"),
-                                   ranges=current_app.config["TEMPERATURE_RANGES"])
+                                   ranges=current_app.config["TEMPERATURE_RANGES"],
+                                   timezone=current_app.config["SITE_TIMEZONE"])
     return {"discarded": [bag.bag_code for bag in done]}

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from cellchain.core.errors import Invalid
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import Said, said
+from cellchain.core.words.moments import site_clock
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH, Scan, parse_scan
 from cellchain.ward.bedside_facts import BagView, SubjectView, subject_by_code
 
@@ -143,8 +144,8 @@ def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> Said 
         same = printed == record.date()
     if same:
         return None
-    shown = f"{printed:%Y-%m-%d %H:%M}" if isinstance(printed, datetime) else printed.isoformat()
-    return said("scan:label_expiry_mismatch", printed=shown, bag_code=bag.bag_code, record=f"{record:%Y-%m-%d %H:%M}")
+    shown = site_clock(printed, tz) if isinstance(printed, datetime) else printed.isoformat()
+    return said("scan:label_expiry_mismatch", printed=shown, bag_code=bag.bag_code, record=site_clock(record, tz))
 
 
 def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:

@@ -217,7 +217,8 @@ def discard_expired():
         codes = [row.bag.bag_code for row in expired.expired_stock(session, actor=current_user())] \
             if form.every.data else form.bags.data
         done = expired.discard_expired(session, actor=current_user(), bag_codes=codes, reason=form.reason.data,
-                                       location=form.location.data, ranges=current_app.config["TEMPERATURE_RANGES"])
+                                       location=form.location.data, ranges=current_app.config["TEMPERATURE_RANGES"],
+                                       timezone=current_app.config["SITE_TIMEZONE"])
         flash(note("expired_discarded", bags=count(len(done), "expired bag"),
                    codes=", ".join(bag.bag_code for bag in done)), "success")
         return redirect(url_for("handover.expired_page"))

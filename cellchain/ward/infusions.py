@@ -30,7 +30,7 @@ from cellchain.core.canonical import format_utc
 from cellchain.core.errors import DomainError, Invalid, NotFound, Reason, Refused
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_, translated
+from cellchain.core.words import N_, labels, translated
 from cellchain.core.words.checks import said
 from cellchain.core.words.sentences import sentence
 from cellchain.manufacturing.models import Bag
@@ -48,8 +48,7 @@ from cellchain.ward.rules.bedside_checks import judged
 
 SEVERITIES = ("mild", "moderate", "severe", "life_threatening")
 # A reaction's severity as the nurse reads it (translated where it is shown).
-SEVERITY_WORDS = {"mild": N_("mild"), "moderate": N_("moderate"), "severe": N_("severe"),
-                  "life_threatening": N_("life-threatening")}
+SEVERITY_WORDS = labels.REACTION_SEVERITIES
 MAX_REASON = 500
 MAX_VITALS = 20
 Defer = Callable[[Callable[[Session], None]], None]
@@ -282,11 +281,11 @@ def get_infusion(session: Session, infusion_id: int, *, for_update: bool = False
     return row
 
 
-def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion) -> Infusion:
+def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Completion, timezone: str) -> Infusion:
     """Record the end of an infusion: volume given, end time, reactions, vitals, ultrasound; then mark
     the visit done; each reaction drafts an adverse event (``safety.drafts``). Refused: already completed,
     more volume than the bag held, an end before the start; less than the bag's volume without a reason
-    (``partial_reason``)."""
+    (``partial_reason``). ``timezone`` is the site's: a reaction's onset reads in its clock."""
     require_role(actor.roles, "nurse", action=N_("complete an infusion"))
     infusion = get_infusion(session, infusion_id, for_update=True)
     bag = session.get(Bag, infusion.bag_id)
@@ -327,7 +326,7 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
     visits.mark_done(session, actor=actor, visit=session.get(Visit, infusion.visit_id), when=completion.ended_at)
     # Each reaction drafts an adverse event for the investigator, in this transaction (docs/rules.md, "Safety").
     drafts.from_reactions(session, actor=actor, subject_id=infusion.subject_id, infusion_id=infusion.id,
-                          reactions=completion.reactions, ended_at=completion.ended_at)
+                          reactions=completion.reactions, ended_at=completion.ended_at, timezone=timezone)
     if partial:  # a smaller dose than the visit planned: a clinical protocol deviation for the investigator
         visit = session.get(Visit, infusion.visit_id)
         subject = session.get(Subject, infusion.subject_id)

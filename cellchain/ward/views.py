@@ -248,7 +248,8 @@ def complete(infusion_id: int):
             "volume_ml": form.volume_ml.data, "ended_at": form.ended_at.data or datetime.now(UTC),
             "reactions": form.reactions(), "vital_signs": form.vital_signs(),
             "ultrasound_monitored": bool(form.ultrasound_monitored.data), "partial_reason": form.partial_reason.data})
-        infusions.complete(db.session(), actor=current_user(), infusion_id=infusion_id, completion=completion)
+        infusions.complete(db.session(), actor=current_user(), infusion_id=infusion_id, completion=completion,
+                           timezone=current_app.config["SITE_TIMEZONE"])
         flash(note("infusion_completed", id=infusion_id), "success")
         return redirect(url_for("ward.infusion", infusion_id=infusion_id))
 

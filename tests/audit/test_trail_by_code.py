@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import force_locale
+
 from cellchain.audit import trail
 from cellchain.audit.rules import readable
 from tests.factories import ward as w
@@ -68,3 +70,17 @@ def test_stored_values_read_as_field_rows():
     assert readable.rows('{"custody_state":"at_lab","held":false,"problems":["a","b"],"x":null}') == [
         ("Custody state", "at the lab"), ("held", "no"), ("problems", "a, b"), ("x", "—")]
     assert readable.rows(None) == [] and readable.rows("[1,2]") == [("value", "1, 2")]
+
+
+def test_a_lots_steps_and_fill_read_in_the_readers_language_on_the_audit_page(app):
+    """A Chinese reader of a lot's manufacture reads each field and a passage's step in Chinese, not
+    ``cells per ml`` or ``passage:4``."""
+    stored = '{"step":"passage:4","cells_per_ml":1000000,"count":2,"performed_by":"Li Wei","step_id":7}'
+    with app.test_request_context():
+        assert readable.rows(stored) == [("Step", "passage 4"), ("Cells per ml", "1000000"), ("Count", "2"),
+                                         ("Performed by", "Li Wei"), ("Step", "7")]
+        with force_locale("zh"):
+            assert readable.rows(stored) == [("步骤", "传代 4"), ("每 ml 细胞数", "1000000"), ("数量", "2"),
+                                             ("执行人", "Li Wei"), ("步骤", "7")]
+            assert readable.rows('{"step":"fill"}') == [("步骤", "灌装入细胞袋")]
+        assert readable.rows('{"step":"fill","kind":"fill"}') == [("Step", "Fill into final bags"), ("Kind", "fill")]

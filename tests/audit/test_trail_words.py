@@ -53,6 +53,7 @@ COMPUTED: dict[tuple[str, str, str], Iterable[str]] = {
     ("cellchain/quality/deviations.py", "action", "how"): ("open", "open_automatic"),
     ("cellchain/quality/deviations.py", "action", "move"): deviations.MOVES,
     ("cellchain/quality/release.py", "action", "f'lot_{status}'"): [f"lot_{s}" for s in release.DECISION_ACTIONS],
+    ("cellchain/equipment/usage.py", "record_type", "record_type"): ("batch_step", "vial"),
     ("cellchain/storage/places.py", "record_type", "what"): ("storage_box", "storage_location"),
     ("cellchain/ward/bedside.py", "action", "attempt.purpose"): ("verify", "start"),
     ("cellchain/ward/custody.py", "record_type", "f'{kind}_custody'"):

@@ -5,8 +5,10 @@ simplified Chinese (``<html lang="zh-Hans">``), opens (no 404, no 500), fits the
 has no run of English words other than codes, units, names and what a person typed. A screenshot of each
 page (the screen, not the whole scroll) goes to test-artifacts/<test>/.
 
-A route variable is filled from the demo's records (``DEMO``); a page the demo has no record for is listed
-in ``NOT_VISITED`` with the reason, and a route that is neither fails ``test_every_page_is_visited_or_listed``.
+A route variable is filled from the demo's records (``DEMO``), with frozen stock added to the demo through
+the real operations (``_frozen_stock``: a thawed bag on the ward, a shipment on its way with its shipper label
+printed and not yet applied); a page with no record to fill its address is listed in ``NOT_VISITED`` with the
+reason, and a route that is neither fails ``test_every_page_is_visited_or_listed``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import ast
 import re
 import shutil
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
@@ -25,18 +29,26 @@ from sqlmodel import Session, select
 from cellchain import ROOT
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core import db
+from cellchain.core.types import utcnow
 from cellchain.core.words.labels import VOCABULARY
+from cellchain.demo import lab as demo_lab
 from cellchain.demo import loader as demo
+from cellchain.demo import supply
 from cellchain.equipment.models import Instrument
-from cellchain.manufacturing.models import Bag, BatchStep, Collection, Lot
+from cellchain.labelling import print_jobs
+from cellchain.labelling.data import LabelSettings
+from cellchain.manufacturing.models import Bag, BatchStep, Collection, LabelPrint, Lot
 from cellchain.manufacturing.rules.batch_record import BANK_FREEZE, DEFAULT_STEPS
 from cellchain.materials.models import MaterialLot
+from cellchain.people import accounts
 from cellchain.people.accounts import Policy
 from cellchain.quality.models import Deviation, Hold, Specification
 from cellchain.safety.models import AdverseEvent, ClinicalDeviation
 from cellchain.storage.models import Placement, StorageBox, StorageLocation, StorageUnit
 from cellchain.storage.rules import layout
+from cellchain.trial import subjects, visits
 from cellchain.trial.models import Subject
+from cellchain.ward import custody, thaw
 from cellchain.ward.models import BedsideCheck, Infusion
 from tests.browser.conftest import ARTIFACTS, login
 from tests.conftest import FAST_HASH
@@ -59,12 +71,8 @@ NOT_PAGES = {
     "labels.wristband": "a subject's wristband, a PDF or ZPL document",
     "handover.shipper_label": "the shipper label of a dispatch, a PDF or ZPL document (printing it records the print)",
 }
-# Pages the demo has no record for: nothing to fill their address with.
-NOT_VISITED = {
-    "printers.apply_page": "the demo prints no labels through a printer, so there is no printed label to apply",
-    "labels.shipment": "the demo prints no shipper label, so there is no shipment to verify",
-    "ward.thawed": "the demo thaws no frozen bag on the ward, so no bag has a post-thaw label",
-}
+# Pages with no record to fill their address with (none now: the demo and ``_frozen_stock`` fill every one).
+NOT_VISITED: dict[str, str] = {}
 # English a page may still show, by endpoint: its pattern on that page (None: the whole page), the rest of the
 # page still checked. Empty: every page reads Chinese.
 KNOWN_ENGLISH: dict[str, str | None] = {}
@@ -117,6 +125,8 @@ DEMO: dict[str, Callable[[Session], str]] = {
     "position_code": _position,
     "check_id": _first(BedsideCheck.id),
     "infusion_id": _first(Infusion.id),
+    "label_id": _first(LabelPrint.id, LabelPrint.status == "printed"),  # printed, not yet applied
+    "shipment_id": _first(LabelPrint.item_key, LabelPrint.label_kind == "shipper", order=LabelPrint.id),
 }
 DEMO_FOR: dict[str, Callable[[Session], dict[str, str]]] = {
     "banks.tree_of": lambda session: {"record_type": "bag", "key": _BAG(session)},
@@ -127,6 +137,7 @@ DEMO_FOR: dict[str, Callable[[Session], dict[str, str]]] = {
     "banks.freeze": lambda session: {"lot_id": _BANK_LOT(session)},
     "qa.lot": lambda session: {"lot_id": _LOT_TO_RELEASE(session)},
     "qa.verify_certificate": lambda session: {"lot_id": _RELEASED_LOT(session)},
+    "ward.thawed": lambda session: {"bag_id": _first(Bag.bag_code, Bag.thawed_at.is_not(None), order=Bag.id)(session)},
 }
 
 
@@ -162,9 +173,10 @@ def test_every_page_is_visited_or_listed(app):
 
 def _typed_by_people(app) -> list[str]:
     """What people typed, shown as typed in either language: the demo's names, notes, reasons and places
-    (from the demo's source), the site's name (its configuration), each login name, and the wording of the
-    published QC specification (QA publishes it as a controlled document)."""
-    typed = {app.config["SITE_NAME"], *(username for username, _name, _roles in demo.PEOPLE)}
+    (from the demo's source), the site's and its facility's names (its configuration), each login name, and
+    the wording of the published QC specification (QA publishes it as a controlled document)."""
+    typed = {app.config["SITE_NAME"], app.config["FACILITY_NAME"],
+             *(username for username, _name, _roles in demo.PEOPLE)}
     for source in Path(demo.__file__).parent.glob("*.py"):
         tree = ast.parse(source.read_text(encoding="utf-8"))
         formatted = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for part in node.values}
@@ -254,9 +266,42 @@ def _assert_menu_in_chinese(page, where: str) -> None:
 @pytest.fixture
 def demo_site(app):
     with app.app_context():
-        demo.load(db.session(), policy=Policy(hash_method=FAST_HASH), config=app.config)
+        policy = Policy(hash_method=FAST_HASH)
+        demo.load(db.session(), policy=policy, config=app.config)
+        _frozen_stock(db.session(), config=app.config, policy=policy)
         db.commit()
     return app
+
+
+def _frozen_stock(session: Session, *, config, policy: Policy) -> None:
+    """Stock on its way to and on the ward, by the real operations as the demo people: a cryopreserved lot
+    thawed from a WCB vial, filled yesterday and released, one of its bags shipped in liquid-nitrogen vapour,
+    received on the ward and thawed there half an hour ago (its post-thaw label printed); and a released
+    fresh bag dispatched ten minutes ago, its shipper label printed and not yet applied to the container."""
+    lab, nurse = accounts.find_user(session, "lab"), accounts.find_user(session, "nurse")
+    who = demo_lab.Actors(lab, accounts.find_user(session, "lab2"), policy, config)
+    story = supply._Story(who, ZoneInfo(config["SITE_TIMEZONE"]), subjects.Protocol.from_config(config), config)
+    fill_day = visits.site_today(config["SITE_TIMEZONE"]) - timedelta(days=1)
+    lot = supply._dosing_lot(session, story, fill_day, [], 0, frozen=True)
+    supply._test_and_release(session, story, lot, fill_day)
+    thawed = session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)).first()
+    now, ranges = utcnow(), config["TEMPERATURE_RANGES"]
+    shipped = session.exec(select(Bag).where(Bag.quality_status == "released", Bag.custody_state == "at_lab",
+                                             Bag.preservation == "fresh", Bag.expires_at > now)
+                           .order_by(Bag.id)).first()
+    labels = LabelSettings.from_config(config)
+    for bag, minutes, temperature in ((thawed, 150, -175.0), (shipped, 10, 5.0)):
+        custody.record_handover(session, actor=lab, record=bag, ranges=ranges, handover=custody.Handover(
+            event="dispatched", location="cell processing lab", occurred_at=now - timedelta(minutes=minutes),
+            temperature_c=temperature, handed_over_by=lab.full_name, received_by="hospital courier"))
+    custody.record_handover(session, actor=nurse, record=thawed, ranges=ranges, handover=custody.Handover(
+        event="received_at_ward", location="liver transplant ward", occurred_at=now - timedelta(minutes=100),
+        temperature_c=-170.0, handed_over_by="hospital courier", received_by=nurse.full_name))
+    session.flush()
+    thaw.thaw(session, actor=nurse, bag_scan=thawed.bag_code, thawed_at=now - timedelta(minutes=30), labels=labels,
+              thawed_life=timedelta(hours=config["THAWED_SHELF_LIFE_HOURS"]))
+    print_jobs.print_shipper(session, actor=lab, bag_codes=[shipped.bag_code], ship_to="liver transplant ward",
+                             settings=labels)
 
 
 def _addresses(app) -> dict[str, list[tuple[str, str]]]:

@@ -25,7 +25,7 @@ from cellchain.labelling.data import LabelSettings, Recipient
 from cellchain.labelling.pdf import render_pdf
 from cellchain.labelling.place_labels import in_unit, place_label
 from cellchain.labelling.site import fonts
-from cellchain.labelling.templates import parse_template
+from cellchain.labelling.templates import load_template, parse_template
 from cellchain.labelling.zpl import render_zpl
 from cellchain.quality.rules.spec_limits import DEFAULT_SPEC
 from tests.factories.label_reading import page_text, zpl_symbols
@@ -210,3 +210,79 @@ def test_a_bold_chinese_line_on_a_zebra_head_starts_where_the_regular_one_would(
     zpl = render_zpl(BOLD_AND_REGULAR, [STATUS], dpi=203)
     origins = [int(x) for x in re.findall(r"\^FO(\d+),\d+\^GFA", zpl)]
     assert origins == [16 - fonts.bold_margin(12, 8.0), 16]  # 2 mm at 8 dots a mm, less the stroke's margin
+
+
+# --- identifiers after a Chinese caption ------------------------------------------------------------------
+# (label, caption as printed, identifier): each line's identifier is a value set in Courier-Bold in its template
+CAPTIONED_IDENTIFIERS = [
+    ("culture vessel", "批号 Lot ", "A999926000001"),
+    ("QC tube", "批号 Lot ", "A999926000001"),
+    ("fresh bag", "身份链 COI ", COI.eye_readable),
+    ("wristband", "身份链 COI ", COI.eye_readable),
+]
+
+
+def _spans(pdf: bytes) -> list[dict[str, Any]]:
+    page = pymupdf.open(stream=pdf, filetype="pdf")[0]
+    return [span for block in page.get_text("dict")["blocks"] for line in block.get("lines", [])
+            for span in line["spans"]]
+
+
+@pytest.mark.parametrize(("name", "caption", "identifier"), CAPTIONED_IDENTIFIERS)
+def test_an_identifier_after_a_chinese_caption_prints_in_the_monospace_font_in_the_pdf(
+        name: str, caption: str, identifier: str) -> None:
+    kind, values = labels(site(["zh", "en"]))[name]
+    spans = {span["text"]: span for span in _spans(render_pdf(kind, [values]))}
+    assert spans[identifier]["font"] == "Courier-Bold"
+    assert spans[caption]["font"].startswith(fonts.CJK)
+    assert spans[caption]["bbox"][2] <= spans[identifier]["bbox"][0] + 0.01  # caption, then the identifier
+    assert not any(identifier in text and caption.split()[0] in text for text in spans)  # not in the caption's
+
+
+def test_an_identifier_after_an_english_caption_prints_in_the_monospace_font_in_the_pdf() -> None:
+    for name in ("culture vessel", "QC tube"):
+        kind, values = labels(site(["en"]))[name]
+        fonts_of = {span["text"]: span["font"] for span in _spans(render_pdf(kind, [values]))}
+        assert fonts_of["Lot A999926000001"] == "Courier-Bold", name
+
+
+def _graphics(zpl: str) -> list[tuple[int, int, str]]:
+    """Each ^GF graphic field: its origin and its hex data."""
+    return [(int(x), int(y), hex_data) for x, y, hex_data in
+            re.findall(r"\^FO(\d+),(\d+)\^GFA,\d+,\d+,\d+,([0-9A-F]+)\^FS", zpl)]
+
+
+@pytest.mark.parametrize("dpi", [203, 300])
+@pytest.mark.parametrize(("name", "caption", "identifier"), CAPTIONED_IDENTIFIERS)
+def test_an_identifier_after_a_chinese_caption_is_its_own_monospace_field_on_a_zebra_head(
+        name: str, caption: str, identifier: str, dpi: int) -> None:
+    kind, values = labels(site(["zh", "en"]))[name]
+    template = load_template(kind)
+    size = next(e.size_pt for e in template.elements if e.type == "text" and e.prefix and e.prefix.strip() in caption)
+    dots_per_mm = {203: 8.0, 300: 12.0}[dpi]
+    turned = template.zpl_rotate
+    graphics = _graphics(render_zpl(kind, [values], dpi=dpi))
+    drawn = {hex_data: (x, y) for x, y, hex_data in graphics}
+
+    def hex_of(text: str, font: str, bold: bool = False) -> str:
+        return fonts.raster(text, font, size, dots_per_mm, turned=turned, bold=bold).rows.hex().upper()
+
+    # the identifier in DejaVu Sans Mono Bold (struck zero), as the DIN's eye-readable text is drawn
+    assert hex_of(identifier, fonts.MONO) in drawn
+    assert hex_of(caption, fonts.CJK, bold=True) in drawn
+    assert hex_of(caption + identifier, fonts.CJK, bold=True) not in drawn
+    caption_at, identifier_at = drawn[hex_of(caption, fonts.CJK, bold=True)], drawn[hex_of(identifier, fonts.MONO)]
+    along = 1 if turned else 0  # a turned label runs along the printer's y
+    assert identifier_at[along] > caption_at[along]
+
+
+@pytest.mark.parametrize(("name", "check"), [("fresh bag", f"K {COI.check}"), ("wristband", COI.check)])
+def test_the_chain_of_identity_identifier_after_its_chinese_caption_ends_before_its_check_character(
+        name: str, check: str) -> None:
+    kind, values = labels(site(["zh", "en"]))[name]
+    spans = {span["text"]: span for span in _spans(render_pdf(kind, [values]))}
+    ends = spans[COI.eye_readable]["bbox"][2]
+    assert ends < spans[check]["bbox"][0]
+    frame = next((e for e in load_template(kind).elements if e.type == "box" and e.field == "coi_check"), None)
+    if frame is not None:  # the wristband frames K: the identifier ends before the frame
+        assert ends < frame.x_mm * 72 / 25.4

@@ -95,6 +95,11 @@ def test_the_shipment_verify_page_lists_the_bags_in_the_container(app, client, a
     auth.login("nurse")
     page = client.get(qr.replace("http://localhost", "")).get_data(as_text=True)
     assert all(b.bag_code in page for b in bags) and "Ward 4B" in page
+    # the label prints its storage sentence in each label language; the page says it in the reader's
+    assert "Keep at 2 °C to 8 °C" in page and "2 °C 至 8 °C 保存" not in page
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = client.get(qr.replace("http://localhost", "")).get_data(as_text=True)
+    assert "2 °C 至 8 °C 保存" in page and "Keep at" not in page
     assert client.get(link(app, "labels.shipment", shipment_id="SHP-0000000000")).status_code == 404
 
 

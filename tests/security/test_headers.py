@@ -60,8 +60,9 @@ def test_every_kind_of_answer_carries_the_security_headers(client, auth, api):
     assert {200, 302, 400, 401, 403, 404, 405} <= seen
 
 
-def test_an_unexpected_error_page_carries_the_security_headers(app):
+def test_an_unexpected_error_page_carries_the_security_headers(new_app):
     """A 500 outside testing (where the test client would re-raise) still sends the headers."""
+    app = new_app
     app.testing = False
 
     @app.route("/boom-for-test")

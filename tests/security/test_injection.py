@@ -208,9 +208,11 @@ def test_a_body_past_the_size_limit_is_refused_unread(app, client, api):
     assert response.status_code == 413
 
 
-def test_a_value_the_database_refuses_is_a_400_not_a_500(app, client):
+def test_a_value_the_database_refuses_is_a_400_not_a_500(new_app):
     """The safety net under every length and range check: a DataError from the driver is the request's fault."""
     from sqlalchemy.exc import DataError
+
+    app, client = new_app, new_app.test_client()
 
     @app.route("/api/v1/test-data-error")
     def data_error():

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -15,6 +18,8 @@ from cellchain.trial import allocation
 from cellchain.trial.models import Allocation, Visit
 from tests.factories import trial as factory
 from tests.factories.trial import randomized, register, site_today
+
+BEIJING = ZoneInfo("Asia/Shanghai")  # the site's zone in the tests (core/config.py SITE_TIMEZONE)
 
 
 @pytest.fixture
@@ -104,6 +109,66 @@ def test_a_bag_expiring_before_the_planned_infusion_is_refused(app, api, arms):
     assert codes(response) == ["expires_too_soon"]
     planned = (site_today() + timedelta(days=28)).isoformat()
     assert f"week 4 infusion planned for {planned} 09:00" in response.get_json()["reasons"][0]["message"]
+
+
+def _expiring(app, expires_at: datetime, *, frozen: bool = False) -> str:
+    """A released UC-MSC bag expiring at ``expires_at`` (still frozen, not thawed, if ``frozen``)."""
+    with app.app_context():
+        bag = factory.ucmsc_bag(db.session(), expires_at=expires_at)
+        if frozen:
+            bag.preservation, bag.frozen_at = "cryopreserved", datetime.now(UTC) - timedelta(hours=1)
+        db.commit()
+        return bag.bag_code
+
+
+def test_a_bag_expiring_too_soon_names_both_times_on_the_sites_clock_and_the_api_keeps_them_as_iso_times(
+        app, api, arms):
+    expires = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    bag = _expiring(app, expires)
+    response = allocate(api, week(api, arms["A"], 4), bag)
+    assert codes(response) == ["expires_too_soon"]
+    reason = response.get_json()["reasons"][0]
+    shown = expires.astimezone(BEIJING)
+    planned = (site_today() + timedelta(days=28)).isoformat()
+    assert reason["message"] == (f"{bag} expires at {shown:%Y-%m-%d %H:%M} UTC+08:00, before the week 4 infusion "
+                                 f"planned for {planned} 09:00 UTC+08:00")
+    params = reason["params"]
+    assert params == {"bag_code": bag, "expires_at": shown.isoformat(), "week": 4,
+                      "planned_at": f"{planned}T09:00:00+08:00"}
+    assert datetime.fromisoformat(params["expires_at"]) == expires and params["expires_at"].endswith("+08:00")
+
+
+def test_a_frozen_bag_expiring_before_an_unplanned_visits_window_closes_says_so_in_plain_english(app, api, arms):
+    visit_id = week(api, arms["A"], 0)
+    with app.app_context():
+        db.session().get(Visit, visit_id).planned_at = None
+        db.commit()
+    expires = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    bag = _expiring(app, expires, frozen=True)
+    reason = allocate(api, visit_id, bag).get_json()["reasons"][0]
+    window_end = (site_today() + timedelta(days=3)).isoformat()
+    assert reason["code"] == "expires_too_soon"
+    assert reason["message"] == (f"{bag} expires at {expires.astimezone(BEIJING):%Y-%m-%d %H:%M} UTC+08:00 (its "
+                                 f"frozen expiry), before the week 0 window closes at the end of {window_end}")
+    assert reason["params"]["window_end"] == window_end and "planned_at" not in reason["params"]
+
+
+def test_a_coordinator_reading_chinese_reads_a_bag_expiring_too_soon_in_chinese_with_the_sites_offset(
+        app, api, arms, client, auth):
+    visit = week(api, arms["A"], 4)
+    expires = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+    bag = _expiring(app, expires, frozen=True)
+    auth.login("coordinator")
+    assert auth.post("/auth/language", {"language": "zh"}).status_code == 303
+    page = auth.post(f"/trial/visits/{visit}/allocation", {"scan": bag, "weight_kg": "70"}).get_data(as_text=True)
+    found = re.search(r'<li data-reason="expires_too_soon">(.*?)</li>', page)
+    assert found, page
+    said = unescape(found.group(1))
+    planned = (site_today() + timedelta(days=28)).isoformat()
+    assert said == (f"{bag} 的冻存有效期至 {expires.astimezone(BEIJING):%Y-%m-%d %H:%M} UTC+08:00，早于第 4 周计划于 "
+                    f"{planned} 09:00 UTC+08:00 进行的输注")
+    assert "CST" not in said
+    assert re.findall(r"[A-Za-z]+", said.replace(bag, "").replace("UTC+08:00", "")) == []
 
 
 def test_a_bag_filled_today_is_allocated_to_todays_week_0_infusion(app, api, arms):

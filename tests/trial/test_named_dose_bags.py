@@ -149,7 +149,7 @@ def test_a_named_bag_is_refused_to_another_subject_and_another_visit(app, api):
     assert mine.status_code == 201, mine.get_json()
 
 
-def test_allocation_checks_a_named_bag_against_the_weight_recorded_for_the_visit(app, api):
+def test_allocation_checks_a_named_bag_against_the_weight_recorded_for_the_visit(app, api, client):
     subject = arm_a(api, 55.0)
     bag = named_fill(app, api, [subject])[subject["subject_id"]]
     visit = visit_id(api, subject, 0)
@@ -162,7 +162,12 @@ def test_allocation_checks_a_named_bag_against_the_weight_recorded_for_the_visit
     assert "65.0 kg" in reason["message"]
     disagree = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator",
                         json={"bag_id": bag["bag_id"], "weight_kg": 55.0})
-    assert disagree.status_code == 400 and "65 kg" in disagree.get_json()["fields"]["weight_kg"]
+    assert disagree.status_code == 400 and disagree.get_json()["fields"]["weight_kg"] == (
+        "the week 0 visit's weight is recorded as 65 kg, not 55 kg: record the visit's weight again if it changed")
+    in_chinese = client.post(f"/api/v1/visits/{visit}/allocation", json={"bag_id": bag["bag_id"], "weight_kg": 55.0},
+                             headers={**api.headers("coordinator"), "Accept-Language": "zh-CN"})
+    assert in_chinese.get_json()["fields"]["weight_kg"] == (
+        "第 0 周访视的体重记录为 65 kg，而不是 55 kg：如体重有变化，请重新记录该访视的体重")
     api.post(f"/api/v1/visits/{visit}/weight", as_="coordinator", json={"weight_kg": 56.0})
     allocated = api.post(f"/api/v1/visits/{visit}/allocation", as_="coordinator", json={"bag_id": bag["bag_id"]})
     assert allocated.status_code == 201 and allocated.get_json()["weight_kg"] == 56.0

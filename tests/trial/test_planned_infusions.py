@@ -88,7 +88,12 @@ def test_an_infusion_cannot_move_past_the_expiry_of_the_bag_allocated_to_it(app,
     assert allocated.status_code == 201, allocated.get_json()
     late = plan(api, week0["visit_id"], at_site(site_today() + timedelta(days=3), 18), "ward is full")
     assert late.status_code == 409 and [r["code"] for r in late.get_json()["reasons"]] == ["expires_too_soon"]
-    assert code in late.get_json()["reasons"][0]["message"]
+    refused = late.get_json()["reasons"][0]
+    new_time = f"{site_today() + timedelta(days=3)} 18:00 UTC+08:00"
+    assert refused["message"].startswith(f"the allocated bag {code} expires at ")
+    assert f"UTC+08:00, before the new time {new_time}: allocate another bag first" in refused["message"]
+    assert refused["params"]["planned_at"] == f"{site_today() + timedelta(days=3)}T18:00:00+08:00"
+    assert datetime.fromisoformat(refused["params"]["expires_at"]).utcoffset() == timedelta(hours=8)
 
 
 def test_the_coordinator_moves_an_infusion_from_the_subject_page(api, client, auth):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -50,6 +51,7 @@ def test_an_allocated_expired_bag_is_refused_by_name_and_nothing_is_discarded(ap
     refused = auth.post("/handover/expired", {"every": "1", "reason": "Expired", "location": "Clean room 1"})
     assert refused.status_code == 409
     assert b"expired_bag_allocated" in refused.data and codes[1].encode() in refused.data
+    assert f"{codes[1]} is allocated to {subject_code}&#39;s week 0 visit" in refused.get_data(as_text=True)
     with db_session(app) as session:
         assert {b.custody_state for b in session.exec(select(Bag).where(Bag.bag_code.in_(codes)))} == {"at_lab"}
 
@@ -90,10 +92,14 @@ def test_coordinator_and_auditor_cannot_discard(app, client, auth):
 def test_the_api_discards_expired_bags_or_names_the_one_that_may_not_be(app, api):
     with db_session(app) as session:
         old, fresh = _expired(session, "A0"), w.bag(session, division="B0")
-        codes = old.bag_code, fresh.bag_code
+        codes, fresh_expires = (old.bag_code, fresh.bag_code), fresh.expires_at
     body = {"bags": list(codes), "reason": "Expired", "location": "Clean room 1"}
     refused = api.post("/api/v1/bags/discard-expired", as_="lab", json=body)
     assert refused.status_code == 409 and [r["code"] for r in refused.get_json()["reasons"]] == ["bag_not_expired"]
+    (reason,) = refused.get_json()["reasons"]
+    expires = fresh_expires.astimezone(ZoneInfo("Asia/Shanghai"))  # the site's clock (core/config.py)
+    assert reason["message"] == f"{codes[1]} is in date until {expires:%Y-%m-%d %H:%M} UTC+08:00"
+    assert reason["params"]["expires_at"] == expires.isoformat()
     done = api.post("/api/v1/bags/discard-expired", as_="lab", json={**body, "bags": [codes[0]]})
     assert done.status_code == 200 and done.get_json() == {"discarded": [codes[0]]}
     assert api.post("/api/v1/bags/discard-expired", as_="coordinator", json=body).status_code == 403

@@ -8,7 +8,7 @@ language when it is shown, through the translator the languages package installs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 
 def N_(message: str) -> str:
@@ -31,3 +31,15 @@ def install_translator(translate: Callable[[str], str]) -> None:
 def translated(message: str) -> str:
     """``message`` in the reader's language; the English itself where the catalogue has no translation."""
     return _translator[0](message)
+
+
+def joined(words: Iterable[str], joiner: str) -> str:
+    """Words already in the reader's language as one phrase, folded left by ``joiner``, a marked template
+    with ``{items}`` (the words so far) and ``{item}`` (the next): each language orders and punctuates its
+    lists and alternatives in its own catalogue entry ("A, B" / "A、B"; "A or B" / "A或B")."""
+    pattern = translated(joiner)
+    words = list(words)
+    phrase = words[0] if words else ""
+    for word in words[1:]:
+        phrase = pattern.format(items=phrase, item=word)
+    return phrase

@@ -143,7 +143,37 @@ FIELDS = {
     "acute_rejection": N_("Acute rejection"), "infusion_reaction": N_("Infusion reaction"), "bp": N_("Blood pressure"),
     "start": N_("Start"), "end": N_("End"), "severity": N_("Severity"), "within_spec": N_("Within specification"),
     "after_release": N_("After release"), "signed": N_("Signed"),
+    # a lot's manufacture, its fill and freezing, the thaw and the labels printed (the fields their entries keep)
+    "anticoagulant_lot": N_("Anticoagulant lot"), "anticoagulant_volume_ml": N_("Anticoagulant volume (ml)"),
+    "cells_per_ml": N_("Cells per ml"), "count": N_("Count"), "collection_din": N_("Collection DIN"),
+    "content_hash": N_("Content hash"),
+    "details": N_("Details"), "filled_at": N_("Filled"), "first_passage": N_("First passage"),
+    "frozen_at": N_("Frozen"), "frozen_expires_at": N_("Frozen expiry"), "harvested_at": N_("Harvested"),
+    "instruments": N_("Instruments"), "item_id": N_("Item"), "item_key": N_("Item code"),
+    "item_type": N_("Item type"), "label_kind": N_("Label kind"), "performed_at": N_("Performed at"),
+    "performed_by": N_("Performed by"), "post_thaw_viability_pct": N_("Post-thaw viability (%)"),
+    "preservation": N_("Preservation"), "purpose": N_("Purpose"), "reprint": N_("Reprint"), "role": N_("Role"),
+    "seeded_at": N_("Seeded"), "signer": N_("Signer"), "source_vial_id": N_("Source vial"),
+    "started_lot": N_("Started lot"), "starting_doublings": N_("Starting doublings"),
+    "status_at_use": N_("Status at use"), "step_id": N_("Step"), "unit": N_("Unit of measure"),
+    "use_id": N_("Material use"), "used_at": N_("Used at"), "verified_by": N_("Verified by"), "where": N_("Where"),
 }
+
+
+# Batch steps by code, as an audit entry's ``step`` reads: their names in manufacturing/rules/batch_record.py (a
+# step's code in brackets after its name elsewhere reads through the vocabulary, so these are not in it).
+STEPS = {
+    "tissue_processing": N_("Cord tissue processing and explant/digestion"),
+    "media_and_reagent_lots": N_("Media and reagent lots recorded"), "harvest": N_("Final harvest"),
+    "wash": N_("Wash"), "formulation": N_("Formulation (concentration and volume)"),
+    "fill": N_("Fill into final bags"),
+    "bank_freeze": N_("Cryopreservation into the cell bank (vials, cells per vial, cryoprotectant)"),
+}
+
+
+def step_label(code: str) -> str | None:
+    """The name of a batch step an entry keeps by code, in the reader's language; None for another code."""
+    return translated(STEPS[code]) if code in STEPS else None
 
 
 def field_label(name: object) -> str:

@@ -92,7 +92,11 @@ KINDS = {
     "missed_visit": N_("missed visit"), "out_of_window": N_("visit out of its window"),
     "dose_outside_tolerance": N_("dose outside tolerance"), "wrong_product": N_("wrong product or subject"),
     "partial_infusion": N_("partial infusion"), "other": N_("other"),
+    "shipment": N_("shipment"),
 }
+
+# The place a thaw records when none is typed (ward/thaw.py WHERE).
+PLACES = {"ward": N_("ward")}
 
 # The seventeen bedside checks (ward/rules/bedside_checks.py), as the nurse reads them.
 CHECKS = {
@@ -165,7 +169,15 @@ SAFETY_AND_DEVIATIONS = {
     "recovering": N_("recovering / resolving"), "not_recovered": N_("not recovered / not resolved"),
     "recovered_with_sequelae": N_("recovered / resolved with sequelae"), "fatal": N_("fatal"),
     "investigate": N_("investigate"), "decide": N_("decide"), "close": N_("close"),
+    # the sentence code of an adverse event drafted from a bedside reaction (core/words/sentences.py), as an
+    # audit entry's description code reads
+    "reaction_draft": N_("drafted from an infusion reaction"),
 }
+
+# A bedside reaction's severity as the nurse chose it (ward/infusions.py SEVERITIES), read wherever it is shown:
+# the completion page, an adverse event drafted from it (core/words/sentences.py CODED).
+REACTION_SEVERITIES = {"mild": N_("mild"), "moderate": N_("moderate"), "severe": N_("severe"),
+                       "life_threatening": N_("life-threatening")}
 
 # Materials (materials/models.py MATERIAL_KINDS, USE_ROLES; a hold on a material lot).
 MATERIALS = {
@@ -197,8 +209,10 @@ RECORD_WORDS = {
 }
 
 VOCABULARY: dict[str, str] = {
+    **PLACES,
     **RECORD_WORDS, **FIELDS, **RELEASE_GAPS, **QC_TESTS, **KINDS, **STAGES, **ROLES, **PRODUCTS, **CUSTODY_EVENTS,
     **CUSTODY_STATES, **STATUSES, **SUBJECT_STATES, **MATERIALS, **EQUIPMENT, **SAFETY_AND_DEVIATIONS,
+    **REACTION_SEVERITIES,
 }
 
 

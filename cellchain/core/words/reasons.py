@@ -5,17 +5,20 @@ the message is this catalogue's template for the code filled with those values, 
 second catalogue with the same keys and nothing in the rules changes. Templates are literal strings with
 named ``str.format`` placeholders (docs/rules.md lists each code and the rule behind it). A key is the
 code, or ``code:variant`` where one code words two situations. Values named in ``WORDED`` are codes
-themselves (a status, a custody state) and are shown through the vocabulary (``labels.label``).
+themselves (a status, a custody state) and are shown through the vocabulary (``labels.label``); values named
+in ``MOMENTS`` are times, written as the site's clock with its offset (``moments.site_clock``).
 """
 
 from __future__ import annotations
 
 import string
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from cellchain.core.words import N_, translated
 from cellchain.core.words.labels import label
+from cellchain.core.words.moments import site_clock
 
 # Parameters whose value is a stored code (the message shows its word: "at the lab", not "at_lab") or an
 # English word the rule marked ``N_`` ("take a passage", "thawed bag"): either is read in the reader's
@@ -25,6 +28,11 @@ WORDED = frozenset({
     "item_type", "eligibility", "kind", "product", "wanted", "needs", "test", "action", "move", "where", "last",
     "title", "who", "what",
 })
+
+# Parameters whose value is a time the rule gives in the site's zone: the params keep the time itself (the API
+# answers it as ISO 8601 with its offset), the message writes it as the site's clock with that offset
+# ("2026-11-26 12:00 UTC+08:00"), never a zone's abbreviation (docs/architecture.md, "Languages").
+MOMENTS = frozenset({"expires_at", "planned_at"})
 
 MESSAGES: dict[str, str] = {
     # --- equipment (docs/rules.md, "Equipment")
@@ -296,7 +304,12 @@ MESSAGES: dict[str, str] = {
     'active_infection': N_('clinically active bacterial, fungal, viral or parasitic infection'),
     'age_out_of_range': N_('age {age} at day 0 is outside {min_age}-{max_age} years'),
     'allocated_bag_discarded': N_('{bag_code} was discarded'),
-    'allocated_bag_expires_before_infusion': N_('{bag_code} expires before {until_words}'),
+    'allocated_bag_expires_before_infusion': N_(
+        '{bag_code} expires before the week {week} infusion planned for {planned_at}'
+    ),
+    'allocated_bag_expires_before_infusion:window': N_(
+        '{bag_code} expires before the week {week} window closes at the end of {window_end}'
+    ),
     'allocated_bag_lot_on_hold': '{hold}',
     'allocated_bag_rejected': N_('{bag_code} was rejected by QA'),
     'allocation_list_exhausted': (
@@ -319,10 +332,23 @@ MESSAGES: dict[str, str] = {
         ' {deviation_pct}%')
     ),
     'dose_out_of_tolerance:no_count': N_('the bag has no cell count recorded'),
-    'expires_too_soon': N_('{bag_code} expires {local:%Y-%m-%d %H:%M %Z}{frozen}, before {when}'),
-    'expires_too_soon:replan': (
-        N_('the allocated bag {bag_code} expires {local:%Y-%m-%d %H:%M %Z}, before the new time: allocate another bag '
-        'first')
+    'expires_too_soon': N_(
+        '{bag_code} expires at {expires_at}, before the week {week} infusion planned for {planned_at}'
+    ),
+    'expires_too_soon:frozen': N_(
+        '{bag_code} expires at {expires_at} (its frozen expiry), before the week {week} infusion planned for '
+        '{planned_at}'
+    ),
+    'expires_too_soon:window': N_(
+        '{bag_code} expires at {expires_at}, before the week {week} window closes at the end of {window_end}'
+    ),
+    'expires_too_soon:frozen_window': N_(
+        '{bag_code} expires at {expires_at} (its frozen expiry), before the week {week} window closes at the end of '
+        '{window_end}'
+    ),
+    'expires_too_soon:replan': N_(
+        'the allocated bag {bag_code} expires at {expires_at}, before the new time {planned_at}: allocate another bag '
+        'first'
     ),
     'no_allocation_list': N_('there is no randomization list yet to extend'),
     'not_first_transplant': N_("this is not the subject's first liver transplant"),
@@ -387,7 +413,9 @@ MESSAGES: dict[str, str] = {
     'wrong_product_for_arm': N_('arm {arm} receives {wanted}; this bag is {kind}'),
     # --- the ward and custody
     'bag_not_expired': N_('{bag_code} is in date until {expires_at}'),
-    'expired_bag_allocated': N_('{bag_code} is allocated to {subject}; the coordinator takes it off the visit first'),
+    'expired_bag_allocated': N_(
+        "{bag_code} is allocated to {subject_code}'s week {week} visit; the coordinator takes it off the visit first"
+    ),
     'bag_already_thawed': N_('bag {bag_code} was thawed already; a thawed bag is never refrozen or thawed again'),
     'bag_identified': '{detail}',
     'bag_not_frozen': N_('bag {bag_code} is a fresh bag: there is nothing to thaw'),
@@ -463,5 +491,13 @@ def worded(key: str, params: Mapping[str, Any]) -> str:
     missing = placeholders(template) - set(params)
     if missing:
         raise KeyError(f"reason {key} needs {sorted(missing)}")
-    return template.format_map({name: label(value) if name in WORDED and isinstance(value, str) else value
-                                for name, value in params.items()})
+    return template.format_map({name: _shown(name, value) for name, value in params.items()})
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A value as the message writes it: a code or marked English as its word, a time as the site's clock."""
+    if name in WORDED and isinstance(value, str):
+        return label(value)
+    if name in MOMENTS and isinstance(value, datetime) and value.tzinfo is not None:
+        return site_clock(value, value.tzinfo)
+    return value

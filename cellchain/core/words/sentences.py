@@ -1,4 +1,5 @@
-"""Sentences the system writes into a record, by code: a deviation's description, a hold's cause.
+"""Sentences the system writes into a record, by code: a deviation's description, a hold's cause, an adverse
+event drafted from a bedside reaction.
 
 A record the system opens (a visit marked missed, a partial infusion, a bedside refusal, an
 out-of-specification result, a hold raised by a result) keeps its sentence as a code and plain values
@@ -10,7 +11,10 @@ and any e-signature bind, never reworded. A row from before the codes, and text 
 and read as stored (docs/architecture.md, "Languages").
 
 A value may itself be the words of a check or a refusal (``{"code": ..., "params": ..., "text": ...}``, as a
-bedside check is stored): it is worded again too, and read as its stored ``text`` if it no longer words.
+bedside check is stored): it is worded again too, and read as its stored ``text`` if it no longer words. A
+value named in ``CODED`` is a stored code (a reaction's ``severity``) read as its word in the vocabulary
+(``labels.label``). A time is kept as the site's clock (``moments.site_clock``), which reads alike in every
+language.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from cellchain.core.words import N_, checks, reasons, translated
+from cellchain.core.words import N_, checks, labels, reasons, translated
 
 SENTENCES: dict[str, str] = {
     # --- clinical protocol deviations (safety/clinical_deviations.py)
@@ -36,7 +40,19 @@ SENTENCES: dict[str, str] = {
     'donor_late_positive': N_(
         'late positive maternal {test} result {result_id} on cord {din} ({laboratory}, {date})'
     ),
+    # --- adverse events drafted from a reaction the nurse recorded at an infusion's end (safety/drafts.py); the
+    # description is the nurse's words as typed, the onset the site's clock
+    'reaction_draft': N_(
+        'Recorded by the nurse at the end of infusion {infusion_id}: {description} (severity {severity}).'
+    ),
+    'reaction_draft:onset': N_(
+        'Recorded by the nurse at the end of infusion {infusion_id}: {description} (severity {severity}, onset '
+        '{onset}).'
+    ),
 }
+
+# Values kept as a code and read as the vocabulary's word for it (core/words/labels.py).
+CODED = frozenset({"severity"})
 
 
 def _plain(value: Any) -> Any:
@@ -48,7 +64,9 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _shown(value: Any) -> Any:
+def _shown(name: str, value: Any) -> Any:
+    if name in CODED:
+        return labels.label(value)
     if isinstance(value, Mapping) and "code" in value:
         return checks.reworded(value.get("code"), value.get("params"), str(value.get("text", "")))
     return value
@@ -61,7 +79,7 @@ def worded(code: str, values: Mapping[str, Any]) -> str:
     missing = reasons.placeholders(template) - set(values)
     if missing:
         raise KeyError(f"sentence {code} needs {sorted(missing)}")
-    return template.format_map({name: _shown(value) for name, value in values.items()})
+    return template.format_map({name: _shown(name, value) for name, value in values.items()})
 
 
 class Sentence(NamedTuple):

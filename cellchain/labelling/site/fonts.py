@@ -37,6 +37,8 @@ MONO = "DejaVuSansMono-Bold"
 FILES: dict[str, tuple[str, int]] = {CJK: ("wqy-microhei.ttc", 0), MONO: ("DejaVuSansMono-Bold.ttf", 0)}
 # The identifier font of the templates, drawn on a Zebra head in MONO (see the module docstring).
 ZPL_RASTER = {"Courier-Bold": MONO, "Courier": MONO}
+# The fonts a template sets eye-readable identifiers in: monospace, 0/O and 1/I told apart.
+IDENTIFIER_FONTS = frozenset({*ZPL_RASTER, MONO})
 # The stroke of synthetic bold, a fraction of the font size: 0.5 dot each side for 7 pt at 203 dpi, which
 # thickens Chinese strokes without closing the counters of the denser characters.
 BOLD_STROKE_EM = 1 / 20
@@ -86,6 +88,11 @@ def font_for(text: str, font: str) -> str:
     return CJK
 
 
+def is_identifier_font(font: str) -> bool:
+    """Whether a template sets text in ``font`` to be read as an identifier (``IDENTIFIER_FONTS``)."""
+    return font in IDENTIFIER_FONTS
+
+
 def synthetic_bold(wanted: str, drawn: str) -> bool:
     """Whether text a template sets in ``wanted`` but that prints in ``drawn`` needs thickening: the template
     asks for a bold face and the text prints in the CJK font, which has none."""
@@ -132,11 +139,9 @@ def raster(text: str, font: str, size_pt: float, dots_per_mm: float, *, turned: 
     prints a dot or none); the box is the font's ascent plus descent tall, the baseline where the PDF puts it.
     ``bold`` thickens the glyphs (synthetic bold), the box widened by ``bold_margin`` dots each side.
     ``turned`` gives it a quarter turn clockwise, for labels the printer feeds lengthwise."""
-    register()
     pixels = _pixels(size_pt, dots_per_mm)
-    face = pdfmetrics.getFont(font).face
-    ascent = round(face.ascent / 1000 * pixels)
-    height = max(1, ascent + round(-face.descent / 1000 * pixels))
+    ascent = ascent_dots(font, size_pt, dots_per_mm)
+    height = max(1, ascent + round(-pdfmetrics.getFont(font).face.descent / 1000 * pixels))
     pil = _pil_font(font, pixels)
     margin = bold_margin(size_pt, dots_per_mm) if bold else 0
     width = max(1, round(pil.getlength(text)) + 2 * margin)
@@ -148,6 +153,13 @@ def raster(text: str, font: str, size_pt: float, dots_per_mm: float, *, turned: 
     if turned:
         image = image.transpose(Image.Transpose.ROTATE_270)
     return Bitmap(image.width, image.height, image.tobytes())
+
+
+def ascent_dots(font: str, size_pt: float, dots_per_mm: float) -> int:
+    """The dots from the top of ``raster``'s box to the baseline: two fonts on one line share the baseline
+    when each box starts this much above it."""
+    register()
+    return round(pdfmetrics.getFont(font).face.ascent / 1000 * _pixels(size_pt, dots_per_mm))
 
 
 def text_width_dots(text: str, font: str, size_pt: float, dots_per_mm: float) -> int:

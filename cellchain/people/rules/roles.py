@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from cellchain.core.errors import Forbidden, Reason
-from cellchain.core.words import N_, translated
+from cellchain.core.words import N_, joined, translated
 
 ROLES: dict[str, str] = {
     "lab": N_("Lab technician"),
@@ -62,11 +62,7 @@ def role_title(role: str) -> str:
 
 def roles_worded(roles: Iterable[str]) -> str:
     """The roles' titles in the reader's language, joined as alternatives ("QA reviewer or QC analyst")."""
-    titles = [role_title(r) for r in roles]
-    worded = titles[0] if titles else ""
-    for title in titles[1:]:
-        worded = translated(N_("{roles} or {role}")).format(roles=worded, role=title)
-    return worded
+    return joined((role_title(r) for r in roles), N_("{items} or {item}"))
 
 
 def require_role(held: Iterable[str], *allowed: str, action: str) -> None:

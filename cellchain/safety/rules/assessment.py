@@ -14,7 +14,7 @@ from typing import Any
 
 from cellchain.core.errors import Invalid, Reason
 from cellchain.core.timeinput import parse_instant
-from cellchain.core.words import N_, translated
+from cellchain.core.words import N_, joined, translated
 from cellchain.safety.rules.terms import (
     ACTIONS,
     CATEGORIES,
@@ -198,11 +198,7 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
 
 def _listed(names: Iterable[str]) -> str:
     """Names marked ``N_`` as one list in the reader's language ("grade 5, outcome fatal")."""
-    words = [translated(name) for name in names]
-    listed = words[0] if words else ""
-    for word in words[1:]:
-        listed = translated(N_("{items}, {item}")).format(items=listed, item=word)
-    return listed
+    return joined((translated(name) for name in names), N_("{items}, {item}"))
 
 
 def conflicts(event: Assessment, *, now: datetime, site_today: date) -> list[Reason]:

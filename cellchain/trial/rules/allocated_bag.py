@@ -10,7 +10,9 @@ page, so the visit is given a replacement bag before the day, not found out at t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
 
 from cellchain.core.errors import Reason
 
@@ -20,18 +22,45 @@ BAG_EXPIRES = "allocated_bag_expires_before_infusion"
 BAG_ON_HOLD = "allocated_bag_lot_on_hold"
 
 
+@dataclass(frozen=True)
+class InDateUntil:
+    """When a visit's bag must still be in date: ``until`` (UTC) is the infusion's planned time, or for a visit
+    not planned yet the end of its window's last day at the site (``trial/allocation.py:in_date_until``).
+
+    A reason names the limit by a variant of its template and plain values, never by a phrase of its own, so
+    it reads in the reader's language; ``planned_at`` is in the site's zone, written with its offset."""
+
+    until: datetime
+    week: int
+    planned_at: datetime | None
+    window_end: date
+
+    @property
+    def variant(self) -> str:
+        """``""`` for the planned infusion, ``"window"`` for the end of an unplanned visit's window."""
+        return "" if self.planned_at is not None else "window"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """The values the variant's template names."""
+        if self.planned_at is not None:
+            return {"week": self.week, "planned_at": self.planned_at}
+        return {"week": self.week, "window_end": self.window_end}
+
+
 def problems(*, bag_code: str, custody_state: str | None, quality_status: str, expires_at: datetime,
-             must_last_until: datetime, until_words: str, hold_messages: Sequence[str] = ()) -> list[Reason]:
+             must_last_until: InDateUntil, hold_messages: Sequence[str] = ()) -> list[Reason]:
     """Every reason the allocated bag can no longer be infused at its visit; empty while it still can.
 
-    ``must_last_until``: the infusion's planned time (or the end of its window) in UTC, ``until_words`` the
-    same in words; ``hold_messages``: one per open hold on the bag's lot (``quality/holds.py``)."""
+    ``must_last_until``: the infusion's planned time (or the end of its window); ``hold_messages``: one per
+    open hold on the bag's lot (``quality/holds.py``)."""
     reasons = []
     if custody_state == "discarded":
         reasons.append(Reason(BAG_DISCARDED, bag_code=bag_code))
     if quality_status == "rejected":
         reasons.append(Reason(BAG_REJECTED, bag_code=bag_code))
-    if expires_at < must_last_until:
-        reasons.append(Reason(BAG_EXPIRES, bag_code=bag_code, until_words=until_words))
+    if expires_at < must_last_until.until:
+        reasons.append(Reason(BAG_EXPIRES, variant=must_last_until.variant, bag_code=bag_code,
+                              **must_last_until.params))
     reasons += [Reason(BAG_ON_HOLD, hold=message) for message in hold_messages]
     return reasons

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, select
 
@@ -85,8 +86,9 @@ def _inputs(bag_codes: Any, reason: Any, location: Any) -> tuple[list[str], str,
 
 
 def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str], reason: str, location: str,
-                    ranges: Mapping[str, Any], now: datetime | None = None) -> list[Bag]:
-    """Discard the named expired bags in one transaction, each with its custody event and audit entries."""
+                    ranges: Mapping[str, Any], timezone: str, now: datetime | None = None) -> list[Bag]:
+    """Discard the named expired bags in one transaction, each with its custody event and audit entries
+    (``timezone``: the site's, in which a refusal names a bag's expiry)."""
     require_role(actor.roles, *DISCARDERS, action=N_("discard expired bags"))
     codes, reason, location = _inputs(bag_codes, reason, location)
     now = now or utcnow()
@@ -94,7 +96,7 @@ def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str],
     unknown = [code for code in codes if code not in bags]
     if unknown:
         raise Invalid({"bags": translated(N_("no bag {codes} here")).format(codes=", ".join(unknown[:5]))})
-    allocated = {bag_id: f"{subject} week {week}" for bag_id, subject, week in session.exec(
+    allocated = {bag_id: (subject, week) for bag_id, subject, week in session.exec(
         select(Allocation.bag_id, Subject.subject_code, Visit.week).join(Visit, Visit.id == Allocation.visit_id)
         .join(Subject, Subject.id == Visit.subject_id)
         .where(Allocation.bag_id.in_([bag.id for bag in bags.values()]))).all()}
@@ -102,9 +104,11 @@ def discard_expired(session: Session, *, actor: Actor, bag_codes: Sequence[str],
     for code in codes:
         bag = bags[code]
         if bag.expires_at > now:
-            reasons.append(Reason(BAG_NOT_EXPIRED, bag_code=code, expires_at=f"{bag.expires_at:%Y-%m-%d %H:%M} UTC"))
+            reasons.append(Reason(BAG_NOT_EXPIRED, bag_code=code,
+                                  expires_at=bag.expires_at.astimezone(ZoneInfo(timezone))))
         if bag.id in allocated:
-            reasons.append(Reason(EXPIRED_BAG_ALLOCATED, bag_code=code, subject=allocated[bag.id]))
+            subject_code, week = allocated[bag.id]
+            reasons.append(Reason(EXPIRED_BAG_ALLOCATED, bag_code=code, subject_code=subject_code, week=week))
     if reasons:
         raise Refused(reasons)
     done = []
