@@ -122,8 +122,6 @@ def _unmarked_in_cellchain() -> tuple[list[str], int]:
 
 
 KNOWN = {
-    # left to the engineer who words the certificate's size limit (issue 19)
-    "cellchain/materials/catalogue.py: f'a PDF file of up to {MAX_CERTIFICATE // (1024 * 1024)} MB'",
     # the code a scanner station matches, then the catalogue's words in the reader's language
     "cellchain/identifiers/gs1.py: f'gs1: {translated(words).format(**values)}'",
 }
