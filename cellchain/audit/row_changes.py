@@ -24,7 +24,7 @@ from cellchain.audit.rules.regulated import REGULATED, Regulated
 from cellchain.core.db import PG_APP_SETTING
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.people.rules.roles import Actor, require_role
 
 NOTHING_TO_REVIEW = "no_outside_changes_to_review"
@@ -125,9 +125,10 @@ def review(session: Session, *, actor: Actor, through: int, note: str, now: date
     saying what was found; one audit entry names them. Returns how many were reviewed."""
     require_role(actor.roles, "qa", action=N_("review changes made outside the application"))
     if not isinstance(note, str) or not note.strip() or len(note) > MAX_NOTE:
-        raise Invalid({"note": f"say what the changes were and what was done (up to {MAX_NOTE} characters)"})
+        raise Invalid({"note": translated(N_(
+            "say what the changes were and what was done (up to {max_note} characters)")).format(max_note=MAX_NOTE)})
     if isinstance(through, bool) or not isinstance(through, int) or through < 1:
-        raise Invalid({"through": "the newest change reviewed, by its number"})
+        raise Invalid({"through": translated(N_("the newest change reviewed, by its number"))})
     changes = list(session.exec(_waiting().where(RowChange.id <= through).order_by(RowChange.id)))
     if not changes:
         raise Refused(Reason(NOTHING_TO_REVIEW, through=through))

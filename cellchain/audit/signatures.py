@@ -18,7 +18,7 @@ from cellchain.audit.models import Signature
 from cellchain.core.canonical import canonical_json, sha256_hex
 from cellchain.core.errors import Invalid, Unauthenticated
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.people import accounts, signature_attempts
 from cellchain.people.rules.roles import Actor, require_role
 
@@ -38,16 +38,16 @@ class SignatureInput:
 def parse_signature(data: Any, *, field: str = "signature") -> SignatureInput:
     """Read a signature object, naming each missing or malformed part (``signature.password`` ...)."""
     if not isinstance(data, dict):
-        raise Invalid({field: "give an e-signature: {username, password, meaning}"})
+        raise Invalid({field: translated(N_("give an e-signature: {username, password, meaning}"))})
     fields = {}
     values = {}
     for key in ("username", "password", "meaning"):
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
-            fields[f"{field}.{key}"] = "required"
+            fields[f"{field}.{key}"] = translated(N_("required"))
         values[key] = value.strip() if isinstance(value, str) and key != "password" else value
     if not fields and values["meaning"] not in MEANINGS:
-        fields[f"{field}.meaning"] = f"one of {', '.join(MEANINGS)}"
+        fields[f"{field}.meaning"] = translated(N_("one of {choices}")).format(choices=', '.join(MEANINGS))
     if fields:
         raise Invalid(fields)
     return SignatureInput(**values)
@@ -68,7 +68,8 @@ def sign(session: Session, signature: SignatureInput, *, record_type: str, recor
     signer (``people/signature_attempts.py``).
     """
     if signature.meaning not in meanings:
-        raise Invalid({"signature.meaning": f"here the meaning must be {' or '.join(meanings)}"})
+        raise Invalid({"signature.meaning": translated(N_(
+            "here the meaning must be {meaning}")).format(meaning=' or '.join(meanings))})
     try:
         if typist is not None and signature_attempts.is_cosignature(typist, signature.username):
             signer = signature_attempts.check_cosigner(session, typist=typist, username=signature.username,
@@ -77,8 +78,8 @@ def sign(session: Session, signature: SignatureInput, *, record_type: str, recor
             signer = accounts.check_credentials(session, signature.username, signature.password, policy=policy,
                                                 action="signature_failed")
     except Unauthenticated as wrong:  # the form names the field, so the page keeps the rest of what was typed
-        raise Unauthenticated(f"the password does not match: {wrong.message}",
-                              {"signature.password": "password does not match"}) from None
+        raise Unauthenticated(translated(N_("the password does not match: {message}")).format(message=wrong.message),
+                              {"signature.password": translated(N_("password does not match"))}) from None
     if roles:
         require_role(signer.roles, *roles, action=action)
     row = Signature(user_id=signer.id, signer_username=signer.username, signer_name=signer.full_name,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, jsonify, render_template
+from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from cellchain.core import db
 from cellchain.core.api import is_api_request
@@ -43,6 +43,15 @@ def _domain(error: DomainError):
 
 def _http(error: HTTPException):
     return respond(error.code or 500, error.description or translated(TITLES.get(error.code or 500, N_("Error"))))
+
+
+def too_large(error: RequestEntityTooLarge):
+    """A body over the limit: a view with its own limit (an upload, ``web.body_limit``) names it and its field."""
+    limit = getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
+    if limit is None:
+        return _http(error)
+    message = translated(limit.message).format(mb=limit.limit_mb)
+    return respond(413, message, fields={limit.field: message})
 
 
 def integrity_conflict(error: IntegrityError):
@@ -84,6 +93,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Invalid, _domain)
     app.register_error_handler(Refused, _domain)
     app.register_error_handler(DomainError, _domain)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(IntegrityError, integrity_conflict)
     app.register_error_handler(DataError, data_refused)

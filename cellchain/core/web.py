@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,8 +16,41 @@ from werkzeug.routing import IntegerConverter
 
 from cellchain.core import db, error_handlers, page_forms
 from cellchain.core.errors import Invalid
-from cellchain.core.words import entries, labels, numbers, scans
+from cellchain.core.words import N_, entries, labels, numbers, scans, translated
 from cellchain.core.words.moments import site_clock
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A view's own request body limit, above ``MAX_CONTENT_LENGTH`` (an upload), and what a larger body is told:
+    ``message``, marked ``N_`` and formatted with ``mb`` (``limit_mb``), naming the form ``field``."""
+
+    max_bytes: int
+    limit_mb: int
+    field: str
+    message: str
+
+
+def body_limit(max_bytes: int, *, limit_mb: int, field: str, message: str) -> Callable[[Any], Any]:
+    """Let one view take a body of up to ``max_bytes``; every other request keeps ``MAX_CONTENT_LENGTH``
+    (docs/security.md, "Every response"). Put it right under the route decorator."""
+    def decorator(view: Any) -> Any:
+        view.body_limit = BodyLimit(max_bytes, limit_mb, field, message)
+        return view
+    return decorator
+
+
+def view_body_limit() -> BodyLimit | None:
+    """The body limit the request's view declares, if any (None before routing or for an unknown path)."""
+    return getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
+
+
+def _raise_body_limit() -> None:
+    # The first hook of every request: the limit must be set before anything reads the body (the NUL check
+    # of people/security.py reads every form), because Werkzeug fixes it when it first parses the body.
+    limit = view_body_limit()
+    if limit is not None:
+        request.max_content_length = limit.max_bytes
 
 
 def _commit_or_refuse(response: Response) -> Response:
@@ -135,7 +169,8 @@ def page_request(*, size_arg: str = "per_page", default: int = db.PAGE_SIZE) -> 
     elif size_text.isdigit() and int(size_text) >= 1:
         size = min(int(size_text), db.MAX_PAGE_SIZE)
     else:
-        raise Invalid({size_arg: f"a whole number from 1 to {db.MAX_PAGE_SIZE}"})
+        raise Invalid({size_arg: translated(N_(
+            "a whole number from {low} to {high}")).format(low=1, high=db.MAX_PAGE_SIZE)})
     cursor = request.args.get("cursor", "")
     if not cursor:
         return db.PageRequest(size)
@@ -176,6 +211,7 @@ def init_app(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:  # the client's address and scheme as the trusted proxies pass them on
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
     error_handlers.init_app(app)
+    app.before_request(_raise_body_limit)
     app.after_request(_security_headers)
     app.after_request(_commit_or_refuse)
     app.add_template_filter(localtime, "localtime")

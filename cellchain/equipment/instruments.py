@@ -21,7 +21,7 @@ from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
 from cellchain.core.timeinput import check_stated_times, parse_instant
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.equipment.models import Instrument, InstrumentEvent
 from cellchain.equipment.rules import validity
 from cellchain.people.accounts import Policy
@@ -52,7 +52,7 @@ def _text(value: Any, field: str, *, required: bool = True, limit: int = MAX_TEX
     if value in (None, "") and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
-        raise Invalid({field: f"1-{limit} characters"})
+        raise Invalid({field: translated(N_("1 to {longest} characters")).format(longest=limit)})
     return value.strip()
 
 
@@ -68,13 +68,14 @@ def read_date(value: Any, field: str, *, required: bool = True) -> date | None:
         except ValueError:
             day = None
     if day is None or day.year < 2000 or day.year > 2100:
-        raise Invalid({field: "a date, e.g. 2027-03-31"})
+        raise Invalid({field: translated(N_("a date, e.g. 2027-03-31"))})
     return day
 
 
 def _kind(value: Any) -> str:
     if value not in validity.KINDS or value == "storage_unit":
-        raise Invalid({"kind": "one of " + ", ".join(k for k in validity.KINDS if k != "storage_unit")})
+        raise Invalid({"kind": translated(N_("one of {choices}")).format(
+            choices=", ".join(k for k in validity.KINDS if k != "storage_unit"))})
     return value
 
 
@@ -192,15 +193,15 @@ def parse_service(data: Mapping[str, Any], service: str, *, today: date) -> Serv
             fields.update(error.fields)
     done, due = values.get("done_on"), values.get("next_due")
     if done is not None and done > today:
-        fields["done_on"] = "not after today"
+        fields["done_on"] = translated(N_("not after today"))
     if done is not None and due is not None and due <= done:
-        fields["next_due"] = "after the day it was done"
+        fields["next_due"] = translated(N_("after the day it was done"))
     flag = data.get("out_of_tolerance")
     if flag not in (None, "", True, False, "y", "true", "false"):
-        fields["out_of_tolerance"] = "true or false"
+        fields["out_of_tolerance"] = translated(N_("true or false"))
     tolerance = flag in (True, "y", "true")
     if tolerance and service != "calibration":
-        fields["out_of_tolerance"] = "only a calibration finds an instrument out of tolerance"
+        fields["out_of_tolerance"] = translated(N_("only a calibration finds an instrument out of tolerance"))
     if fields:
         raise Invalid(fields)
     return ServiceInput(values["done_on"], values["next_due"], values["done_by"], values["certificate_ref"], tolerance)
@@ -278,7 +279,7 @@ def return_to_service(session: Session, *, actor: Actor, code: Any, reason: Any,
     require_role(actor.roles, "qa", action=N_("return an instrument to service"))
     text = _reason(reason)
     if signature.meaning != "approved":
-        raise Invalid({"signature.meaning": "here the meaning must be approved"})
+        raise Invalid({"signature.meaning": translated(N_("here the meaning must be approved"))})
     row = by_code(session, code, for_update=True)
     reasons = [] if row.status == "out_of_service" else [Reason(NOT_OUT, instrument=row.code)]
     if signature.username != actor.username:

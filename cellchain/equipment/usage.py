@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
+from cellchain.core.words import N_, translated
 from cellchain.equipment.models import Instrument, InstrumentEvent, InstrumentUse, ThawInstrumentUse
 from cellchain.equipment.rules import validity
 from cellchain.people.rules.roles import Actor
@@ -67,7 +68,8 @@ def _found(session: Session, codes: tuple[str, ...]) -> list[Instrument]:
     rows = {r.code: r for r in session.exec(select(Instrument).where(Instrument.code.in_(codes)))}
     missing = [c for c in codes if c not in rows]
     if missing:
-        raise Invalid({FIELD: f"no instrument {', '.join(missing)} in the registry"})
+        raise Invalid({FIELD: translated(N_(
+            "no instrument {choices} in the registry")).format(choices=', '.join(missing))})
     return [rows[c] for c in codes]
 
 

@@ -602,8 +602,9 @@ def _parse_single(data: str, tz: ZoneInfo | None) -> ParsedStructure:
         return ParsedStructure("patient_id", {"location": location, "patient_id": value}, data)
     if ident == "&/":
         if len(data) != COI_LENGTH:
-            raise Invalid({"chain_of_identity": f"&/ + CH + 13 characters + K is {COI_LENGTH} characters, "
-                                                f"got {len(data)}"})
+            raise Invalid({"chain_of_identity": translated(N_(
+                "&/ + CH + 13 characters + K is {coi_length} characters, got {length}")).format(
+                    coi_length=COI_LENGTH, length=len(data))})
         coi = ChainOfIdentity.parse(data[2:])
         return ParsedStructure("chain_of_identity", {"chain_of_identity": coi.text}, data)
     if _is_local(ident):

@@ -18,7 +18,7 @@ from cellchain.core.api import bp
 from cellchain.core.errors import Invalid
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.schemas import (
     LABEL_BODIES,
@@ -122,7 +122,7 @@ def label_shipper(data: dict[str, Any]) -> Response:
     shipped_at = parse_instant(data["shipped_at"], "shipped_at") if data.get("shipped_at") else None
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
-        raise Invalid({"reason": "must be text"})
+        raise Invalid({"reason": translated(N_("must be text"))})
     printed = print_jobs.print_shipper(db.session(), actor=current_user(), bag_codes=data.get("bags"),
                                        ship_to=data.get("ship_to"), shipped_at=shipped_at, settings=label_settings(),
                                        reprint_reason=reason, fmt=data.get("format", "pdf"))
@@ -144,7 +144,7 @@ def labels_list(query: dict[str, Any]) -> dict[str, Any]:
     target, key = query.get("target"), query.get("key")
     if target or key:
         if not target or not key:
-            raise Invalid({"target": "give both target and key"})
+            raise Invalid({"target": translated(N_("give both target and key"))})
         resolver.print_target(session, target, key)
         rows, following = print_jobs.target_history(session, target, key), None
     else:

@@ -19,7 +19,7 @@ from cellchain.banking.models import CellBank, Vial
 from cellchain.core.canonical import sha256_hex
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.labelling import data as build_data
 from cellchain.labelling.data import LabelSettings, Recipient
 from cellchain.manufacturing.models import Bag, Collection, Lot, Passage
@@ -212,7 +212,8 @@ KINDS: dict[str, KindSpec] = {
 
 def kind_spec(kind: Any) -> KindSpec:
     if not isinstance(kind, str) or kind not in KINDS:
-        raise Invalid({"kind": f"label kind must be one of {', '.join(sorted(KINDS))}"})
+        raise Invalid({"kind": translated(N_(
+            "label kind must be one of {choices}")).format(choices=', '.join(sorted(KINDS)))})
     return KINDS[kind]
 
 
@@ -242,9 +243,11 @@ def vessels(lot: Lot, passage: Any, count: Any, passage_limit: int) -> list[Vess
     """Labels for ``count`` vessels of ``passage`` (0 .. the configured passage limit)."""
     errors: dict[str, str] = {}
     if isinstance(passage, bool) or not isinstance(passage, int) or not 0 <= passage <= passage_limit:
-        errors["passage"] = f"give the passage number, 0 to {passage_limit}"
+        errors["passage"] = translated(N_(
+            "give the passage number, 0 to {passage_limit}")).format(passage_limit=passage_limit)
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_VESSELS:
-        errors["vessels"] = f"give the number of vessels, 1 to {MAX_VESSELS}"
+        errors["vessels"] = translated(N_(
+            "give the number of vessels, 1 to {max_vessels}")).format(max_vessels=MAX_VESSELS)
     if errors:
         raise Invalid(errors)
     if lot.status != "in_process":

@@ -91,13 +91,13 @@ def _resolution(dpi: Any) -> int:
     if isinstance(dpi, str) and dpi.isdigit():
         dpi = int(dpi)
     if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
-        raise Invalid({"dpi": "the printer's resolution: 203, 300 or 600"})
+        raise Invalid({"dpi": translated(N_("the printer's resolution: 203, 300 or 600"))})
     return dpi
 
 
 def _check_format(fmt: Any) -> str:
     if fmt not in FORMATS:
-        raise Invalid({"format": "choose pdf or zpl"})
+        raise Invalid({"format": translated(N_("choose pdf or zpl"))})
     return fmt
 
 
@@ -119,7 +119,8 @@ def _build_all(session: Session, kind: str, records: Sequence[Any], settings: La
     keys = [item.item_key for item in items]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
-        raise Invalid({"records": f"the job names {', '.join(repeated)} more than once"})
+        raise Invalid({"records": translated(N_(
+            "the job names {choices} more than once")).format(choices=', '.join(repeated))})
     return items
 
 
@@ -144,9 +145,10 @@ def _reprint_reason(reason: Any, reprints: list[str]) -> str | None:
     text = reason.strip() if isinstance(reason, str) else ""
     if not text:
         shown = ", ".join(reprints[:3]) + (f" and {len(reprints) - 3} more" if len(reprints) > 3 else "")
-        raise Invalid({"reason": f"already printed: {shown}. A reprint needs a reason"})
+        raise Invalid({"reason": translated(N_(
+            "already printed: {shown}. A reprint needs a reason")).format(shown=shown)})
     if len(text) > MAX_REASON:
-        raise Invalid({"reason": f"at most {MAX_REASON} characters"})
+        raise Invalid({"reason": translated(N_("at most {n} characters")).format(n=MAX_REASON)})
     return text
 
 
@@ -231,7 +233,7 @@ def _print(session: Session, *, actor: Actor, kind: str, records: Iterable[Any],
     records = list(records)
     require_role(actor.roles, *spec.roles, *REPRINT_ROLES, action=spec.print_action)
     if not records:
-        raise Invalid({"records": "nothing to print"})
+        raise Invalid({"records": translated(N_("nothing to print"))})
     if not all(isinstance(r, spec.record_type) for r in records):
         raise TypeError(f"{kind} labels are printed from {spec.record_type.__name__} records")
     label_items.lock(session, [pair for record in records for pair in spec.locked(record)])
@@ -317,11 +319,12 @@ def print_shipper(session: Session, *, actor: Actor, bag_codes: Any, ship_to: An
     require_role(actor.roles, *KINDS["shipper"].roles, *REPRINT_ROLES, action=N_("print shipper labels"))
     errors: dict[str, str] = {}
     if not isinstance(bag_codes, list) or not bag_codes or not all(isinstance(c, str) for c in bag_codes):
-        errors["bags"] = "give the bag ids in the container as a list"
+        errors["bags"] = translated(N_("give the bag ids in the container as a list"))
     elif len(bag_codes) > MAX_SHIPMENT_BAGS or len(set(bag_codes)) != len(bag_codes):
-        errors["bags"] = f"give 1 to {MAX_SHIPMENT_BAGS} different bag ids"
+        errors["bags"] = translated(N_(
+            "give 1 to {max_shipment_bags} different bag ids")).format(max_shipment_bags=MAX_SHIPMENT_BAGS)
     if not isinstance(ship_to, str) or not ship_to.strip() or len(ship_to) > 200:
-        errors["ship_to"] = "say where the container goes (at most 200 characters)"
+        errors["ship_to"] = translated(N_("say where the container goes (at most 200 characters)"))
     if errors:
         raise Invalid(errors)
     bags = tuple(lookups.bag_by_code(session, code) for code in bag_codes)
@@ -383,7 +386,7 @@ def require_status_role(session: Session, *, actor: Actor, label_id: int) -> Non
 def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, reason: Any = None) -> LabelPrint:
     """Mark a printed label applied, voided or destroyed; voiding and destroying need a reason."""
     if isinstance(label_id, bool) or not isinstance(label_id, int):
-        raise Invalid({"label_id": "must be a label number"})
+        raise Invalid({"label_id": translated(N_("must be a label number"))})
     statement = (select(LabelPrint).where(LabelPrint.id == label_id).with_for_update()
                  .execution_options(populate_existing=True))
     row = session.exec(statement).first()
@@ -391,14 +394,14 @@ def set_status(session: Session, *, actor: Actor, label_id: Any, status: Any, re
         raise NotFound(f"no printed label {label_id}")
     require_role(actor.roles, *status_roles(row.label_kind), action=N_("account for printed labels"))
     if status not in ("applied", "voided", "destroyed"):
-        raise Invalid({"status": "choose applied, voided or destroyed"})
+        raise Invalid({"status": translated(N_("choose applied, voided or destroyed"))})
     if status == "applied":  # closed loop: only a scan of the label on its container applies it
         raise Refused(Reason("label_apply_by_scan", id=row.id, item_key=row.item_key))
     text = reason.strip() if isinstance(reason, str) else ""
     if status in NEEDS_REASON and not text:
-        raise Invalid({"reason": f"say why the label is {status}"})
+        raise Invalid({"reason": translated(N_("say why the label is {status}")).format(status=translated(status))})
     if len(text) > MAX_REASON:
-        raise Invalid({"reason": f"at most {MAX_REASON} characters"})
+        raise Invalid({"reason": translated(N_("at most {n} characters")).format(n=MAX_REASON)})
     if status not in TRANSITIONS[row.status]:
         allowed = " or ".join(TRANSITIONS[row.status]) or "nothing further"
         raise Refused(Reason("label_status_not_allowed", id=row.id, item_key=row.item_key, status=row.status,

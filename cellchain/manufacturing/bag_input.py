@@ -149,7 +149,7 @@ def lot_reference(value: Any, name: str) -> str:
     text = value.strip(" \r\n\t") if isinstance(value, str) else ""
     printable = text.replace("\x1d", "").isprintable()  # GS separates a GS1 code's variable fields
     if not text or len(text) > 200 or any(c.isspace() for c in text) or not text.isascii() or not printable:
-        raise Invalid({name: "scan the material lot, or type its lot number as printed"})
+        raise Invalid({name: translated(N_("scan the material lot, or type its lot number as printed"))})
     return text
 
 

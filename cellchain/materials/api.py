@@ -11,7 +11,7 @@ from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
 from cellchain.core.schemas import FILE_BODY, RowWith
-from cellchain.core.web import next_cursor, page_request
+from cellchain.core.web import body_limit, next_cursor, page_request
 from cellchain.core.words import N_
 from cellchain.materials import catalogue, decisions, steps
 from cellchain.materials.schemas import (
@@ -109,6 +109,8 @@ def reject_lot(data: dict[str, Any], material_code: str) -> decisions.LotDetail:
 
 
 @bp.post("/material-lots/<material_code>/certificates", tags=TAGS)
+@body_limit(catalogue.MAX_CERTIFICATE_BODY, limit_mb=catalogue.MAX_CERTIFICATE_MB, field="certificate",
+            message=catalogue.CERTIFICATE_TOO_LARGE)
 @roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
 @bp.arguments(CertificateIn, location="files")
 @bp.response(201, MaterialCertificateSchema)

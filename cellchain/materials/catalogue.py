@@ -21,7 +21,7 @@ from cellchain.audit import trail
 from cellchain.core import db
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.fields import read_fields
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.identifiers import gs1
 from cellchain.materials.models import (
     MATERIAL_KINDS,
@@ -35,7 +35,13 @@ from cellchain.people.rules.roles import Actor, require_role
 from cellchain.quality.rules.spec_limits import parse_number
 
 RECEIVERS = ("lab", "qc", "qa")
-MAX_CERTIFICATE = 10 * 1024 * 1024
+MAX_CERTIFICATE_MB = 10
+MAX_CERTIFICATE = MAX_CERTIFICATE_MB * 1024 * 1024
+# The request that carries a certificate: the PDF, its multipart part headers and the page form's other fields
+# (CSRF token, submission id). Only the upload's views take it; every other body keeps MAX_CONTENT_LENGTH.
+MAX_CERTIFICATE_BODY = MAX_CERTIFICATE + 64 * 1024
+CERTIFICATE_SIZE = N_("a PDF file of up to {mb} MB")
+CERTIFICATE_TOO_LARGE = N_("The certificate of analysis is larger than {mb} MB: attach a PDF of up to {mb} MB.")
 MATERIAL_EXISTS = "material_exists"
 MATERIAL_LOT_EXISTS = "material_lot_exists"
 GS1_GTIN_UNKNOWN = "gs1_gtin_unknown"
@@ -47,10 +53,10 @@ def _text(data: Mapping[str, Any], name: str, longest: int, *, required: bool = 
     text = value.strip() if isinstance(value, str) else None
     if not text:
         if required:
-            raise Invalid({name: f"required, up to {longest} characters"})
+            raise Invalid({name: translated(N_("required, up to {longest} characters")).format(longest=longest)})
         return None
     if len(text) > longest:
-        raise Invalid({name: f"up to {longest} characters"})
+        raise Invalid({name: translated(N_("up to {max_reason} characters")).format(max_reason=longest)})
     return text
 
 
@@ -61,20 +67,20 @@ def _flag(value: Any) -> bool:
         return False
     if value in ("y", "yes", "true", "1", "on"):
         return True
-    raise Invalid({"human_animal_origin": "true or false"})
+    raise Invalid({"human_animal_origin": translated(N_("true or false"))})
 
 
 def _gtin(value: Any) -> str | None:
     if value in (None, ""):
         return None
     if not isinstance(value, str) or not gs1.gtin_is_valid(value.strip()):
-        raise Invalid({"gtin": "14 digits with a right GS1 check digit"})
+        raise Invalid({"gtin": translated(N_("14 digits with a right GS1 check digit"))})
     return value.strip()
 
 
 def _kind(value: Any) -> str:
     if value not in MATERIAL_KINDS:
-        raise Invalid({"kind": f"one of {', '.join(MATERIAL_KINDS)}"})
+        raise Invalid({"kind": translated(N_("one of {choices}")).format(choices=', '.join(MATERIAL_KINDS))})
     return value
 
 
@@ -122,7 +128,7 @@ def list_lots(session: Session, *, status: str | None = None, page: db.PageReque
     """One page of the lots received, newest first, each with its material."""
     statement = select(MaterialLot, Material).join(Material, Material.id == MaterialLot.material_id)
     if status is not None and status not in MATERIAL_LOT_STATUSES:
-        raise Invalid({"status": f"one of {', '.join(MATERIAL_LOT_STATUSES)}"})
+        raise Invalid({"status": translated(N_("one of {choices}")).format(choices=', '.join(MATERIAL_LOT_STATUSES))})
     if status:
         statement = statement.where(MaterialLot.status == status)
     return db.keyset(session, statement, (MaterialLot.id,), page, descending=True)
@@ -136,13 +142,13 @@ def _date(value: Any, name: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise Invalid({name: "a date YYYY-MM-DD"})
+    raise Invalid({name: translated(N_("a date YYYY-MM-DD"))})
 
 
 def _quantity(value: Any) -> float:
     number = parse_number(value, "quantity")
     if not 0 < number <= 1e7:
-        raise Invalid({"quantity": "more than 0"})
+        raise Invalid({"quantity": translated(N_("more than 0"))})
     return number
 
 
@@ -171,8 +177,8 @@ def _from_scan(session: Session, data: Mapping[str, Any], substitute: str) -> di
 def _supplier_lot(value: Any) -> str:
     text = value.strip() if isinstance(value, str) else ""
     if not SUPPLIER_LOT.fullmatch(text):
-        raise Invalid({"supplier_lot": "the lot number as printed: 1-20 letters, digits, hyphens or other GS1 "
-                                       "characters"})
+        raise Invalid({"supplier_lot": translated(N_(
+            "the lot number as printed: 1-20 letters, digits, hyphens or other GS1 characters"))})
     return text
 
 
@@ -180,10 +186,10 @@ def _material_id(session: Session, value: Any) -> Material:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
-        raise Invalid({"material_id": "the catalogue entry's id"})
+        raise Invalid({"material_id": translated(N_("the catalogue entry's id"))})
     row = session.get(Material, value)
     if row is None:
-        raise Invalid({"material_id": "no such material in the catalogue"})
+        raise Invalid({"material_id": translated(N_("no such material in the catalogue"))})
     return row
 
 
@@ -230,7 +236,7 @@ def receive(session: Session, *, actor: Actor, data: Mapping[str, Any], gs_subst
 
 def _unit(value: Any) -> str:
     if value not in UNITS:
-        raise Invalid({"unit": f"one of {', '.join(UNITS)}"})
+        raise Invalid({"unit": translated(N_("one of {choices}")).format(choices=', '.join(UNITS))})
     return value
 
 
@@ -240,7 +246,7 @@ def attach_certificate(session: Session, *, actor: Actor, code: str, filename: A
     require_role(actor.roles, *RECEIVERS, action=N_("attach a certificate of analysis"))
     lot = lot_by_code(session, code)
     if not isinstance(content, bytes) or not content.startswith(b"%PDF-") or len(content) > MAX_CERTIFICATE:
-        raise Invalid({"certificate": f"a PDF file of up to {MAX_CERTIFICATE // (1024 * 1024)} MB"})
+        raise Invalid({"certificate": translated(CERTIFICATE_SIZE).format(mb=MAX_CERTIFICATE_MB)})
     name = filename.strip()[-120:] if isinstance(filename, str) and filename.strip() else "certificate.pdf"
     digest = hashlib.sha256(content).hexdigest()
     row = MaterialCertificate(material_lot_id=lot.id, filename=name, sha256=digest, size=len(content),

@@ -13,7 +13,7 @@ from cellchain.audit import signatures, trail
 from cellchain.audit.models import Signature
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.schemas import RowWith
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.models import Lot
 from cellchain.materials import usage
 from cellchain.materials.catalogue import certificates, lot_by_code
@@ -46,11 +46,12 @@ def decide(session: Session, *, actor: Actor, code: str, decision: str, signatur
     status, meaning = DECISIONS[decision]
     text = reason.strip() if isinstance(reason, str) else ""
     if decision == "reject" and not text:
-        raise Invalid({"reason": "say why the lot is rejected"})
+        raise Invalid({"reason": translated(N_("say why the lot is rejected"))})
     if len(text) > MAX_REASON:
-        raise Invalid({"reason": f"up to {MAX_REASON} characters"})
+        raise Invalid({"reason": translated(N_("up to {max_reason} characters")).format(max_reason=MAX_REASON)})
     if signature.meaning != meaning:
-        raise Invalid({"signature.meaning": f"here the meaning must be {meaning}"})
+        raise Invalid({"signature.meaning": translated(N_(
+            "here the meaning must be {meaning}")).format(meaning=meaning)})
     lot = session.exec(select(MaterialLot).where(MaterialLot.id == lot_by_code(session, code).id)
                        .with_for_update().execution_options(populate_existing=True)).one()
     reasons = []

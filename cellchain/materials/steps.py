@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, select
 
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.manufacturing.lot_access import lock_lot
 from cellchain.manufacturing.models import BatchStep, BatchStepVerification
 from cellchain.materials import usage
@@ -29,7 +29,7 @@ def add_to_step(session: Session, *, actor: Actor, lot_number: str, step_id: Any
     require_role(actor.roles, "lab", action=N_("record the material lots of a step"))
     entries = usage.parse_entries(data.get("materials"))
     if not entries:
-        raise Invalid({"materials": "scan at least one material lot and give the quantity used"})
+        raise Invalid({"materials": translated(N_("scan at least one material lot and give the quantity used"))})
     lot = lock_lot(session, lot_number)
     step = session.get(BatchStep, step_id) if isinstance(step_id, int) else None
     if step is None or step.lot_id != lot.id:

@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, Reason, Refused
 from cellchain.core.types import utcnow
+from cellchain.core.words import N_, translated
 from cellchain.identifiers import gs1
 from cellchain.materials.models import Material, MaterialLot, MaterialUse
 from cellchain.materials.rules import lots as rules
@@ -98,7 +99,7 @@ def check_reference(session: Session, reference: Any, *, field: str, kinds: tupl
     """Check the material lot ``reference`` names for use now; a text naming no lot is kept as typed only when
     material lots are not ``required`` (then ``legacy`` reads it the old way)."""
     if not isinstance(reference, str) or not reference.strip():
-        raise Invalid({field: "scan or type the material lot"})
+        raise Invalid({field: translated(N_("scan or type the material lot"))})
     try:
         found = find(session, reference, gs_substitute=gs_substitute)
     except Invalid as refusal:
@@ -165,8 +166,9 @@ def parse_entries(value: Any, field: str = "materials") -> list[Entry]:
     items = [line for line in value.splitlines() if line.strip()] if isinstance(value, str) else value
     entries = [_entry(item) for item in items] if isinstance(items, list) else [None]
     if not entries or None in entries or len(entries) > MAX_ENTRIES:
-        raise Invalid({field: f"up to {MAX_ENTRIES} entries, each a scanned material lot and the quantity used "
-                              "in its unit (e.g. ML-000001 5)"})
+        raise Invalid({field: translated(N_(
+            "up to {max_entries} entries, each a scanned material lot and the quantity used in its unit (e.g. "
+            "ML-000001 5)")).format(max_entries=MAX_ENTRIES)})
     return entries  # type: ignore[return-value]
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, current_app, flash, redirect, render_temp
 
 from cellchain.core import db
 from cellchain.core.page_forms import Refusal, submit
-from cellchain.core.web import page_request
+from cellchain.core.web import body_limit, page_request
 from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.manufacturing.lot_access import get_lot
@@ -82,6 +82,8 @@ def lot(material_code: str):
 
 
 @bp.route("/lots/<material_code>/certificates", methods=["POST"])
+@body_limit(catalogue.MAX_CERTIFICATE_BODY, limit_mb=catalogue.MAX_CERTIFICATE_MB, field="certificate",
+            message=catalogue.CERTIFICATE_TOO_LARGE)
 @roles_required(*catalogue.RECEIVERS, action=N_("attach a certificate of analysis"))
 def attach(material_code: str):
     form = CertificateForm()

@@ -81,6 +81,10 @@ def _complete(operation: dict[str, Any], view: Any, endpoint: str, method: str) 
         description = REFUSALS[status]
         if status == 403 and roles:
             description = f"the caller holds none of the roles {', '.join(roles)}, or a rule of the record refuses"
+        limit = getattr(view, "body_limit", None)
+        if status == 413 and limit is not None:
+            description = (f"the body is larger than this upload allows (a {limit.field} of up to {limit.limit_mb} MB; "
+                           "every other request keeps MAX_CONTENT_LENGTH); ``fields`` names it")
         responses.setdefault(str(status), _error(description))
 
 

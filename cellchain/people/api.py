@@ -11,7 +11,7 @@ from cellchain.core import db
 from cellchain.core.api import answer_not_kept, bp
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.people import accounts, role_grants
 from cellchain.people.models import RoleGrant, User
 from cellchain.people.schemas import (
@@ -107,7 +107,7 @@ def set_roles(data: dict[str, Any], user_id: int) -> dict[str, Any]:
     grant that a second administrator approves"""
     roles = data.get("roles")
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise Invalid({"roles": "a list of role names"})
+        raise Invalid({"roles": translated(N_("a list of role names"))})
     reason = data.get("reason")
     session = db.session()
     grant = accounts.set_roles(session, actor=current_user(), user_id=user_id, roles=roles,

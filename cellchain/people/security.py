@@ -16,7 +16,7 @@ from cellchain.core import db
 from cellchain.core.api import is_api_request
 from cellchain.core.error_handlers import respond
 from cellchain.core.errors import Forbidden, Invalid, Throttled, Unauthenticated
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.languages import selection as language
 from cellchain.people import accounts, login_guard
 from cellchain.people.models import User
@@ -62,7 +62,7 @@ def load_user() -> None:
         g.via_token = g.user is not None
         refresh_language()  # the caller's stored language now counts (languages/selection.py)
         if g.user is None:
-            raise Unauthenticated("the bearer token is missing, wrong, expired or revoked")
+            raise Unauthenticated(translated(N_("the bearer token is missing, wrong, expired or revoked")))
         return
     if is_api_request() and request.method not in SAFE_METHODS:
         return  # API writes need a bearer token; a cookie alone would be open to cross-site posts
@@ -200,7 +200,8 @@ def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if g.user is None:
             if is_api_request():
-                raise Unauthenticated("log in first: POST /api/v1/auth/token, then send Authorization: Bearer")
+                raise Unauthenticated(translated(N_(
+                    "log in first: POST /api/v1/auth/token, then send Authorization: Bearer")))
             return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
         return view(*args, **kwargs)
     wrapped.requires_login = True  # read by the API document: the operation needs a bearer token

@@ -184,11 +184,10 @@ def _identity(data: CertificateData, config: Mapping[str, Any], verify_url: str,
 
 
 def _sample(result: Any, tz: ZoneInfo) -> str:
-    local = result.sampled_at.astimezone(tz)
-    stage = result.sample_stage.replace('_', ' ')
+    taken, stage = site_clock(result.sampled_at, tz), label(result.sample_stage)
     if result.after_release:
-        return _("%(stage)s, %(taken)s; recorded after release", stage=stage, taken=f"{local:%Y-%m-%d %H:%M}")
-    return f"{stage}, {local:%Y-%m-%d %H:%M}"
+        return _("%(stage)s, %(taken)s; recorded after release", stage=stage, taken=taken)
+    return f"{stage}, {taken}"
 
 
 def _results(data: CertificateData, s: _Styles, tz: ZoneInfo, lines: list[qc.QcLine] | None = None,

@@ -208,8 +208,8 @@ def lot_began_at(session: Session, lot: Lot) -> datetime:
 def _check_times(session: Session, lot: Lot, entry: ResultInput) -> None:
     """The stated-times rule: no sample before the lot began, no test before its sample, neither in the future."""
     check_stated_times({"sampled_at": entry.sampled_at, "tested_at": entry.tested_at}, now=utcnow(),
-                       not_before=[("sampled_at", lot_began_at(session, lot), "the lot began"),
-                                   ("tested_at", entry.sampled_at, "its sample was taken")])
+                       not_before=[("sampled_at", lot_began_at(session, lot), N_("the lot began")),
+                                   ("tested_at", entry.sampled_at, N_("its sample was taken"))])
 
 
 @dataclass(frozen=True)
@@ -313,9 +313,9 @@ def rows_by_test(items: Any) -> dict[str, Mapping[str, Any]]:
     for index, item in enumerate(items):
         test = item.get("test") if isinstance(item, Mapping) else None
         if not isinstance(test, str) or not test.strip():
-            fields[f"results[{index}]"] = "an object naming its test"
+            fields[f"results[{index}]"] = translated(N_("an object naming its test"))
         elif test.strip().lower() in rows:
-            fields[f"results[{index}]"] = f"{test} is given twice"
+            fields[f"results[{index}]"] = translated(N_("{test} is given twice")).format(test=test)
         else:
             rows[test.strip().lower()] = {name: value for name, value in item.items() if name != "test"}
     if fields:

@@ -127,9 +127,9 @@ def _tell_if_newly_serious(session: Session, event: AdverseEvent, subject_code: 
     if was_serious or not event.serious:
         return
     due = clock.due_at(event.aware_at).astimezone(ZoneInfo(timezone))
-    values = {"id": event.id, "subject": subject_code, "term": event.term, "due": f"{due:%Y-%m-%d %H:%M}",
+    values = {"id": event.id, "subject": subject_code, "term": event.term, "due": site_clock(due, due.tzinfo),
               "criteria": ", ".join(event.seriousness), "due_at": site_clock(due, due.tzinfo),
-              "aware": f"{event.aware_at.astimezone(ZoneInfo(timezone)):%Y-%m-%d %H:%M}"}
+              "aware": site_clock(event.aware_at, due.tzinfo)}
     inbox.notify(session, roles=("investigator", "qa"), kind=SAE_NOTICE,  # worded in each recipient's language
                  subject=lambda: _("SAE %(id)s: %(subject)s %(term)s: report to the sponsor by %(due)s", **values),
                  body=lambda: _(

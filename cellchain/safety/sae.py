@@ -37,8 +37,9 @@ MAX_RECIPIENT = 200
 
 def _recipient(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > MAX_RECIPIENT:
-        raise Invalid({"sent_to": f"to whom the report went (the sponsor's safety desk), up to {MAX_RECIPIENT} "
-                                  "characters"})
+        raise Invalid({"sent_to": translated(N_(
+            "to whom the report went (the sponsor's safety desk), up to {max_recipient} characters")).format(
+                max_recipient=MAX_RECIPIENT)})
     return value.strip()
 
 

@@ -31,7 +31,8 @@ from cellchain.banking import banks, vials
 from cellchain.banking.models import CellBank, Vial
 from cellchain.core.config import DEFAULTS
 from cellchain.core.errors import Invalid, NotFound
-from cellchain.core.words.scans import not_held
+from cellchain.core.words import N_, translated
+from cellchain.core.words.scans import not_held, scan_kind_label
 from cellchain.equipment import instruments
 from cellchain.equipment.models import Instrument
 from cellchain.identifiers.scans import Scan, parse_scan, read_field
@@ -106,8 +107,9 @@ def identify(session: Session, raw: Any, *, tz: ZoneInfo | None = None, field: s
                           scan)
     if scan.kind in ("din", "compound") and "din" in scan.fields:
         return Identified("collection", lookups.collection_by_din(session, scan.fields["din"]), scan)
-    what = f"a {local} label" if local else f"a {scan.kind.replace('_', ' ')}"
-    raise Invalid({field: f"{what} does not identify a collection, bag, vial, subject or storage place"})
+    what = translated(N_("{kind} label")).format(kind=local) if local else scan_kind_label(scan.kind)
+    raise Invalid({field: translated(N_(
+        "this scan ({what}) does not identify a collection, bag, vial, subject or storage place")).format(what=what)})
 
 
 @dataclass(frozen=True)

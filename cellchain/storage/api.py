@@ -16,7 +16,7 @@ from cellchain.core.page_forms import site_zone
 from cellchain.core.schemas import FILE_BODY, ErrorSchema, PageQuery
 from cellchain.core.timeinput import parse_instant
 from cellchain.core.web import next_cursor, page_request
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.people.security import current_user, roles_required
 from cellchain.storage import placements, places, scan_views, temperatures
 from cellchain.storage.label_views import LABEL_PRINTERS, box_labels_pdf, location_label_pdf, position_label_pdf
@@ -226,7 +226,7 @@ def take(data: dict[str, Any]) -> dict[str, Any]:
     item = scan_views.container(session, data)
     reason = data.get("reason")
     if reason is not None and not isinstance(reason, str):
-        raise Invalid({"reason": "text"})
+        raise Invalid({"reason": translated(N_("text"))})
     placement = placements.take(session, actor=current_user(), item=item, ranges=_ranges(),
                                 reason=reason.strip() if reason and reason.strip() else None)
     return placement_answer(placement)
@@ -284,7 +284,7 @@ def enter_reading(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
         measured_at = parse_instant(data["measured_at"], "measured_at")
     notes = data.get("notes")
     if notes is not None and (not isinstance(notes, str) or len(notes) > 2000):
-        raise Invalid({"notes": "text of up to 2000 characters"})
+        raise Invalid({"notes": translated(N_("text of up to {max_reason} characters")).format(max_reason=2000)})
     return _recorded(temperatures.enter(session, actor=current_user(), unit=unit, measured_at=measured_at,
                                         temperature_c=data.get("temperature_c"), notes=notes or None))
 
@@ -301,9 +301,9 @@ def import_readings(data: dict[str, Any], unit_code: str) -> dict[str, Any]:
     content, name = data.get("content"), data.get("file_name")
     errors = {}
     if not isinstance(content, str) or not content.strip():
-        errors["content"] = "the CSV text"
+        errors["content"] = translated(N_("the CSV text"))
     if not isinstance(name, str) or not name.strip():
-        errors["file_name"] = "the file's name"
+        errors["file_name"] = translated(N_("the file's name"))
     if errors:
         raise Invalid(errors)
     return _recorded(temperatures.import_file(session, actor=current_user(), unit=unit, content=content,

@@ -135,7 +135,7 @@ def change_unit(session: Session, *, actor: Actor, unit: StorageUnit, data: Mapp
     reason = data.get("reason")
     errors: dict[str, str] = {}
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "say why the unit changes"
+        errors["reason"] = translated(N_("say why the unit changes"))
     name, low, high = unit.name, unit.low_c, unit.high_c
     try:
         name = layout.check_name(data.get("name", unit.name))
@@ -170,7 +170,7 @@ def create_location(session: Session, *, actor: Actor, unit: StorageUnit, data: 
     except Invalid as bad:
         errors.update(bad.fields)
     if not isinstance(data.get("kind"), str) or data.get("kind") not in layout.LOCATION_KINDS:
-        errors["kind"] = f"one of {', '.join(layout.LOCATION_KINDS)}"
+        errors["kind"] = translated(N_("one of {choices}")).format(choices=', '.join(layout.LOCATION_KINDS))
     if errors:
         raise Invalid(errors)
     _unique(session, StorageLocation, code, N_("rack or shelf"))
@@ -217,7 +217,7 @@ def rename(session: Session, *, actor: Actor, place: StorageLocation | StorageBo
     errors: dict[str, str] = {}
     reason = data.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "say why the name changes"
+        errors["reason"] = translated(N_("say why the name changes"))
     try:
         name = layout.check_name(data.get("name"))
     except Invalid as bad:

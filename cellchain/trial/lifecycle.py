@@ -85,7 +85,7 @@ def end(session: Session, *, actor: Actor, subject_code: str, to: str, reason: A
     subject = subjects.get_subject(session, subject_code, for_update=True)
     # one rule for every moment a person states (docs/rules.md, "Stated times")
     check_stated_times({"ended_at": when}, now=now,
-                       not_before=[("ended_at", subject.created_at, "the subject was registered")])
+                       not_before=[("ended_at", subject.created_at, N_("the subject was registered"))])
     old = subject.status
     lifecycle.move(old, to, subject_code=subject.subject_code)
     if signature.username != actor.username:

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from cellchain.core.errors import Invalid
 from cellchain.core.words import N_, translated
 from cellchain.core.words.checks import Said, said
+from cellchain.core.words.moments import site_clock
 from cellchain.identifiers.scans import MAX_SCAN_LENGTH, Scan, parse_scan
 from cellchain.ward.bedside_facts import BagView, SubjectView, subject_by_code
 
@@ -53,8 +54,10 @@ def parse_scans(wristband: Any, bag: Any) -> Scans:
     parts = [bag] if isinstance(bag, str) else bag
     if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_BAG_SCANS or not all(
             isinstance(p, str) and p.strip() and len(p) <= 4 * MAX_SCAN_LENGTH for p in parts):
-        fields["bag"] = (f"scan the bag's 2D code, or give its linear scans (DIN, product code) as a list of "
-                         f"1-{MAX_BAG_SCANS} texts")
+        fields["bag"] = (translated(N_(
+            "scan the bag's 2D code, or give its linear scans (DIN, product code) as a list of 1-{max_bag_scans} "
+            "texts")).format(
+                max_bag_scans=MAX_BAG_SCANS))
     if fields:
         raise Invalid(fields)
     return Scans(wristband.strip(), tuple(p.strip() for p in parts))
@@ -141,8 +144,8 @@ def label_problem(bag: BagView, label: Mapping[str, Any], tz: ZoneInfo) -> Said 
         same = printed == record.date()
     if same:
         return None
-    shown = f"{printed:%Y-%m-%d %H:%M}" if isinstance(printed, datetime) else printed.isoformat()
-    return said("scan:label_expiry_mismatch", printed=shown, bag_code=bag.bag_code, record=f"{record:%Y-%m-%d %H:%M}")
+    shown = site_clock(printed, tz) if isinstance(printed, datetime) else printed.isoformat()
+    return said("scan:label_expiry_mismatch", printed=shown, bag_code=bag.bag_code, record=site_clock(record, tz))
 
 
 def bag_scan_prompt(parts: Sequence[str], tz: ZoneInfo) -> str | None:

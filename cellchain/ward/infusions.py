@@ -212,7 +212,7 @@ def start(session: Session, *, actor: Actor, request: StartRequest, protocol: be
     facts = bedside.gather(session, scans, protocol, lock_bag=True, now=now)
     allocated_at = facts.allocation.allocated_at if facts.allocation else None
     check_stated_times({"started_at": started_at}, now=now,
-                       not_before=[("started_at", allocated_at, "the bag was allocated to the subject")])
+                       not_before=[("started_at", allocated_at, N_("the bag was allocated to the subject"))])
     checks = [*bedside.run_checks(facts), _verifier_check(actor, request.verifier)]
     attempt = bedside.Attempt.of(scans, facts, checks, "start")
     reasons = [_reason_of(c, facts) for c in checks if not c.ok]
@@ -303,8 +303,9 @@ def complete(session: Session, *, actor: Actor, infusion_id: int, completion: Co
         raise Refused(reasons)
     partial = completion.volume_ml < bag.volume_ml
     if partial and completion.partial_reason is None:
-        raise Invalid({"partial_reason": f"{completion.volume_ml:g} ml of bag {bag.bag_code}'s {bag.volume_ml:g} ml "
-                                         "were given: say why the rest was not (a partial infusion)"})
+        raise Invalid({"partial_reason": translated(N_(
+            "{given_ml:g} ml of bag {bag_code}'s {bag_ml:g} ml were given: say why the rest was not (a partial "
+            "infusion)")).format(given_ml=completion.volume_ml, bag_code=bag.bag_code, bag_ml=bag.volume_ml)})
     old = {"status": infusion.status}
     infusion.status, infusion.ended_at, infusion.volume_ml = "completed", completion.ended_at, completion.volume_ml
     # A reason given for a whole bag is not kept: the flag means "less than the bag", nothing else.

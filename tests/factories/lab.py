@@ -19,6 +19,7 @@ from cellchain.identifiers.isbt128 import format_din
 from cellchain.manufacturing.models import Bag, BatchStep, Collection, Lot, Passage
 from cellchain.people.models import User
 from cellchain.ward.models import CustodyEvent, Excursion
+from tests.factories import materials
 
 _sequence = itertools.count(900_001)
 SCREENING = {"HIV-1/2": "negative", "HBV": "negative", "HCV": "negative", "HTLV-I/II": "negative",
@@ -116,6 +117,7 @@ def formulated_lot(session: Session, **kwargs) -> Lot:
 
 
 def make_bag(session: Session, lot: Lot, division: str, product_code: str = "D0001") -> Bag:
+    """A bag of ``lot`` whose heparin is the released material lot HEP1, its fill written as the lab's is."""
     creator = user(session, "lab")
     row = Bag(bag_code=f"{lot.lot_number}-{product_code}V{division}", din=lot.lot_number, product_code=product_code,
               division=division, kind="ucmsc", lot_id=lot.id, volume_ml=70.0, total_cells=70_000_000,
@@ -123,6 +125,7 @@ def make_bag(session: Session, lot: Lot, division: str, product_code: str = "D00
               expires_at=days_ago(-1), custody_state="at_lab", created_by=creator.id)
     session.add(row)
     session.flush()
+    materials.filled_from(session, [row], "HEP1")
     return row
 
 

@@ -23,6 +23,7 @@ from cellchain.manufacturing import din
 from cellchain.manufacturing.models import Bag, Collection, LabelPrint, Lot, Passage
 from cellchain.people import accounts
 from cellchain.trial.models import Allocation, Subject, Visit
+from tests.factories import materials
 
 TZ = ZoneInfo(DEFAULTS["SITE_TIMEZONE"])
 PRODUCT = DEFAULTS["PRODUCT_CODES"]
@@ -76,6 +77,7 @@ def bag(session: Session, parent: Lot, *, division: str = "A0", total_cells: int
               quality_status=quality_status, created_by=user_id(session), **values)
     session.add(row)
     session.flush()
+    materials.filled_from(session, [row], row.anticoagulant_lot)  # released ACD-A lot, used as the lab's fill does
     return row
 
 
@@ -92,6 +94,7 @@ def placebo_bag(session: Session, **values: Any) -> Bag:
               filled_at=now, expires_at=now + timedelta(days=90), created_by=user_id(session), **values)
     session.add(row)
     session.flush()
+    materials.filled_from(session, [row], row.saline_lot)  # released saline lot, used as the placebo fill does
     return row
 
 

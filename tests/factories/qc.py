@@ -1,4 +1,5 @@
-"""Rows for QC and release tests, made directly through the models (no other area's services).
+"""Rows for QC and release tests, made directly through the models (no other area's services, except that a
+fill's heparin is a released material lot used at the fill step, as the lab's fill records it).
 
 ``make_lot`` builds a cord, its lot (status awaiting_release by default), passages, a complete batch
 record with second-person verifications, and quarantined bags: everything release needs except the QC
@@ -30,6 +31,7 @@ from cellchain.quality.models import QcResult
 from cellchain.quality.rules import spec_limits
 from cellchain.ward.models import CustodyEvent, Excursion
 from tests.conftest import FAST_HASH, PASSWORD
+from tests.factories import materials
 
 PASSING: dict[str, Any] = {
     "cd73": 98.7, "cd90": 99.1, "cd105": 97.4, "cd34": 0.4, "cd45": 0.6, "cd14": 0.3, "cd19": 0.2,
@@ -148,7 +150,10 @@ def _bags(session: Session, lot: Lot, din: str, count: int, maker: User) -> None
                         filled_at=now - timedelta(hours=2),
                         expires_at=now + timedelta(hours=46), created_by=maker.id, custody_state="at_lab"))
     session.flush()
-    for bag in session.exec(select(Bag).where(Bag.lot_id == lot.id)):
+    filled = list(session.exec(select(Bag).where(Bag.lot_id == lot.id).order_by(Bag.id)))
+    if filled:
+        materials.filled_from(session, filled, "HEP-2026-01")
+    for bag in filled:
         session.add(CustodyEvent(item_type="bag", item_id=bag.id, event="filled", to_state="at_lab",
                                  location="Clean room 1", occurred_at=bag.filled_at, recorded_by=maker.id))
     session.flush()

@@ -2,7 +2,8 @@
 
 Bags are inserted as rows (not through the manufacturing services) so the trial can be tested on its
 own. A UC-MSC bag always comes from a lot (with its collection), as in reality; a placebo bag has no
-lot and carries a saline lot instead.
+lot and carries a saline lot instead. Either's heparin or saline is a released material lot, its use
+written as the lab's fill writes it (``tests/factories/materials.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from cellchain.core.config import DEFAULTS
 from cellchain.manufacturing.models import Bag, Collection, Lot
 from cellchain.people import accounts
 from cellchain.trial import visits
+from tests.factories import materials
 
 _sequence = itertools.count(1)
 PRODUCT = {"ucmsc": "D0001", "placebo": "D0002"}
@@ -106,4 +108,5 @@ def _bag(session: Session, *, kind: str, din: str, expires_at: datetime | None, 
               created_by=_lab_user_id(session), **values)
     session.add(bag)
     session.flush()
+    materials.filled_from(session, [bag], bag.anticoagulant_lot if kind == "ucmsc" else bag.saline_lot)
     return bag

@@ -30,6 +30,7 @@ from cellchain.people.models import User
 from cellchain.trial.models import Allocation, Subject, Visit
 from cellchain.trial.rules import dosing
 from cellchain.ward import custody
+from tests.factories import materials
 
 _sequence = itertools.count(1)
 PRODUCT = {"ucmsc": "D0001", "placebo": "D0002"}
@@ -71,20 +72,24 @@ def released_lot(session: Session, *, status: str = "released") -> Lot:
 def bag(session: Session, *, kind: str = "ucmsc", total_cells: int | None = 70_000_000, volume_ml: float = 50.0,
         expires_at: datetime | None = None, quality_status: str = "released", division: str = "A0",
         lot: Lot | None = None) -> Bag:
-    """A filled bag (custody ``at_lab``), released and in date by default."""
+    """A filled bag (custody ``at_lab``), released and in date by default; its heparin (UC-MSC) or saline
+    (placebo) is a released material lot, used as the lab's fill uses it."""
     lab = user(session, "lab")
     now = datetime.now(UTC)
     if kind == "ucmsc":
         lot = lot or released_lot(session)
-        din, lot_id, saline_lot = lot.lot_number, lot.id, None
+        din, lot_id, saline_lot, material_lot = lot.lot_number, lot.id, None, "HEP-2611"
     else:
         din, lot_id, saline_lot, total_cells = _din(), None, "NS-26-0415", None
+        material_lot = saline_lot
     row = Bag(bag_code=f"{din}-{PRODUCT[kind]}V{division}", din=din, product_code=PRODUCT[kind], division=division,
               kind=kind, lot_id=lot_id, saline_lot=saline_lot, volume_ml=volume_ml, total_cells=total_cells,
-              anticoagulant="heparin" if kind == "ucmsc" else None, filled_at=now - timedelta(hours=3),
+              anticoagulant="heparin" if kind == "ucmsc" else None,
+              anticoagulant_lot=material_lot if kind == "ucmsc" else None, filled_at=now - timedelta(hours=3),
               expires_at=expires_at or now + timedelta(hours=40), quality_status=quality_status, created_by=lab.id)
     session.add(row)
     session.flush()
+    materials.filled_from(session, [row], material_lot)
     custody.record_system_event(session, actor=lab, record=row, ranges=RANGES, handover=custody.Handover(
         event="filled", location="Cell processing lab", occurred_at=now - timedelta(hours=3), temperature_c=4.0))
     return row

@@ -42,6 +42,8 @@ def test_a_serious_event_tells_the_investigator_and_qa_at_once_with_the_deadline
         assert sorted(told) == ["investigator", "qa"]
         notice = session.exec(select(Notification).where(Notification.kind == "sae_clock")).first()
         assert f"SAE {event_id}" in notice.subject and notice.link == f"/safety/events/{event_id}"
+        # the deadline and the awareness read on the site's clock with its offset, never a bare local time
+        assert notice.subject.endswith(" UTC+08:00") and notice.body.count(" UTC+08:00") == 2
 
 
 def test_an_unreported_serious_event_is_overdue_after_24_hours_on_the_investigators_and_qas_dashboards(app, api):

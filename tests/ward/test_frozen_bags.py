@@ -131,6 +131,8 @@ def test_the_bedside_accepts_the_post_thaw_label_and_refuses_the_frozen_label_an
     assert "thaw_label_required" in checks(old_label)["thaw_label_scanned"]["detail"]
     keyed = api.post(VERIFY, as_="nurse", json={"wristband": scene.wristband, "bag": scene.bag.bag_code})
     assert failing(keyed) == {"thaw_label_scanned"}
+    # the frozen label's expiry and the record's, each on the site's clock with its offset
+    assert checks(old_label)["thaw_label_scanned"]["detail"].count(" UTC+08:00") == 2
     started = api.post("/api/v1/infusions", as_="nurse", json={"wristband": scene.wristband, "bag": frozen_label,
                                                                 "verifier": {"username": "nurse2",
                                                                              "password": "cellchain-demo",

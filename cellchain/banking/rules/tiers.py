@@ -150,7 +150,7 @@ def _text(value: Any, name: str, longest: int) -> str:
 def parse_freeze(data: Mapping[str, Any], *, now: datetime) -> FreezeInput:
     """Read a freeze (level, passage, vials, cells per vial, cryoprotectant, frozen at), naming every bad field."""
     readers = {
-        "level": lambda v: v if v in (MCB, WCB) else _refuse("level", "MCB or WCB"),
+        "level": lambda v: v if v in (MCB, WCB) else _refuse("level", translated(N_("MCB or WCB"))),
         "passage": lambda v: _whole(v, "passage", 0, 99),
         "vial_count": lambda v: _whole(v, "vial_count", 1, MAX_VIALS),
         "cells_per_vial": _cells,
@@ -186,7 +186,7 @@ def _viability(value: Any) -> float:
 def parse_thaw(data: Mapping[str, Any], *, now: datetime) -> ThawInput:
     """Read a thaw (purpose of the lot it starts, post-thaw viability, thawed at), naming every bad field."""
     readers = {
-        "purpose": lambda v: v if v in ("bank", "dosing") else _refuse("purpose", "bank or dosing"),
+        "purpose": lambda v: v if v in ("bank", "dosing") else _refuse("purpose", translated(N_("bank or dosing"))),
         "post_thaw_viability_pct": _viability,
         "thawed_at": lambda v: now if v in (None, "") else parse_instant(v, "thawed_at"),
     }
@@ -210,7 +210,7 @@ def _read(data: Mapping[str, Any], readers: Mapping[str, Any], *, optional: tupl
     for name, reader in readers.items():
         raw = data.get(name)
         if raw in (None, "") and name not in optional:
-            errors[name] = "is required"
+            errors[name] = translated(N_("is required"))
             continue
         try:
             values[name] = reader(raw)

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from cellchain.core.errors import Invalid
+from cellchain.core.words import N_, translated
 
 KINDS: tuple[str, ...] = ("biosafety_cabinet", "incubator", "centrifuge", "cell_counter",
                           "controlled_rate_freezer", "storage_unit", "other")
@@ -36,7 +37,9 @@ def check_code(value: Any, field: str = "code") -> str:
     """An instrument's identifier as its label prints it: upper-case letters, digits and ``-``."""
     text = value.strip().upper() if isinstance(value, str) else ""
     if not CODE.fullmatch(text):
-        raise Invalid({field: f"1-{CODE_LENGTH} upper-case letters, digits or '-', starting with a letter or digit"})
+        raise Invalid({field: translated(N_(
+            "1-{code_length} upper-case letters, digits or '-', starting with a letter or digit")).format(
+                code_length=CODE_LENGTH)})
     return text
 
 
@@ -48,12 +51,14 @@ def scanned_code(raw: Any, *, letter: str | None, field: str = "instruments") ->
     text = raw.strip() if isinstance(raw, str) else ""
     if LOCAL_PREFIX.match(text):
         if letter is not None and text[1] != letter:
-            raise Invalid({field: f"{text[:2]} is not an instrument label (&{letter})"})
+            raise Invalid({field: translated(N_(
+                "{prefix} is not an instrument label (&{letter})")).format(prefix=text[:2], letter=letter)})
         text = text[2:]
     try:
         return check_code(text, field)
     except Invalid:
-        raise Invalid({field: f"{text[:40]!r} is not an instrument identifier"}) from None
+        raise Invalid({field: translated(N_(
+            "{text!r} is not an instrument identifier")).format(text=text[:40])}) from None
 
 
 def scanned_codes(raw: Any, *, letter: str | None, field: str = "instruments") -> tuple[str, ...]:
@@ -65,9 +70,10 @@ def scanned_codes(raw: Any, *, letter: str | None, field: str = "instruments") -
     elif isinstance(raw, (list, tuple)):
         items = raw
     else:
-        raise Invalid({field: "a list of instrument scans"})
+        raise Invalid({field: translated(N_("a list of instrument scans"))})
     if len(items) > MAX_PER_STEP:
-        raise Invalid({field: f"at most {MAX_PER_STEP} instruments per step"})
+        raise Invalid({field: translated(N_(
+            "at most {max_per_step} instruments per step")).format(max_per_step=MAX_PER_STEP)})
     return tuple(dict.fromkeys(scanned_code(item, letter=letter, field=field) for item in items))
 
 

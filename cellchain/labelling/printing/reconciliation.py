@@ -19,7 +19,7 @@ from cellchain.audit import trail
 from cellchain.banking.models import Vial
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
 from cellchain.core.types import utcnow
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.identifiers.scans import read_field
 from cellchain.labelling import label_items, print_jobs
 from cellchain.labelling.data import LabelSettings
@@ -67,7 +67,7 @@ def _current_identity(session: Session, row: LabelPrint, settings: LabelSettings
 def apply_by_scan(session: Session, *, actor: Actor, label_id: Any, scan: Any, settings: LabelSettings) -> LabelPrint:
     """Mark a printed label applied: ``scan`` is what the scanner read off the label on its container."""
     if isinstance(label_id, bool) or not isinstance(label_id, int):
-        raise Invalid({"label_id": "must be a label number"})
+        raise Invalid({"label_id": translated(N_("must be a label number"))})
     statement = (select(LabelPrint).where(LabelPrint.id == label_id).with_for_update()
                  .execution_options(populate_existing=True))
     row = session.exec(statement).first()
@@ -75,9 +75,9 @@ def apply_by_scan(session: Session, *, actor: Actor, label_id: Any, scan: Any, s
         raise NotFound(f"no printed label {label_id}")
     require_role(actor.roles, *print_jobs.status_roles(row.label_kind), action=N_("account for printed labels"))
     if not isinstance(scan, str) or not scan.strip():
-        raise Invalid({"scan": "scan the label on its container"})
+        raise Invalid({"scan": translated(N_("scan the label on its container"))})
     if len(scan) > MAX_SCAN:
-        raise Invalid({"scan": f"at most {MAX_SCAN} characters"})
+        raise Invalid({"scan": translated(N_("at most {n} characters")).format(n=MAX_SCAN)})
     if row.status != "printed":
         raise Refused(Reason("label_status_not_allowed", id=row.id, item_key=row.item_key, status=row.status,
                              allowed=" or ".join(print_jobs.TRANSITIONS[row.status]) or "nothing further"))

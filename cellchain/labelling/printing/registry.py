@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from cellchain.audit import trail
 from cellchain.core.errors import Invalid, NotFound, Reason, Refused
-from cellchain.core.words import N_
+from cellchain.core.words import N_, translated
 from cellchain.labelling.printing.models import PRINTER_KINDS, RESOLUTIONS, Printer
 from cellchain.labelling.printing.transport import RAW_PORT, split_host_port
 from cellchain.people.rules.roles import Actor, require_role
@@ -32,17 +32,19 @@ def sizes_from(value: Any) -> list[str]:
     sizes = []
     for part in parts:
         if not isinstance(part, str):
-            raise ValueError("a size is text such as 101.6x101.6")
+            raise ValueError(translated(N_("a size is text such as 101.6x101.6")))
         if not part.strip():
             continue
         match = _SIZE.fullmatch(part.strip())
         if match is None or not all(0 < float(n) <= 300 for n in match.groups()):
-            raise ValueError(f"{part.strip()[:20]!r} is not width x height in mm (for example 101.6x101.6)")
+            raise ValueError(translated(N_(
+                "{size!r} is not width x height in mm (for example 101.6x101.6)")).format(size=part.strip()[:20]))
         size = f"{float(match[1]):g}x{float(match[2]):g}"
         if size not in sizes:
             sizes.append(size)
     if not sizes or len(sizes) > MAX_SIZES:
-        raise ValueError(f"give 1 to {MAX_SIZES} label sizes, width x height in mm")
+        raise ValueError(translated(N_(
+            "give 1 to {max_sizes} label sizes, width x height in mm")).format(max_sizes=MAX_SIZES))
     return sizes
 
 
@@ -51,15 +53,15 @@ def _address_problem(kind: str, address: str) -> str | None:
         try:
             target = split_host_port(address, RAW_PORT)
         except ValueError:
-            return "give host:port of the Zebra printer (its raw port is usually 9100)"
-        return None if _HOST.fullmatch(target.host) else "give host:port of the Zebra printer"
+            return translated(N_("give host:port of the Zebra printer (its raw port is usually 9100)"))
+        return None if _HOST.fullmatch(target.host) else translated(N_("give host:port of the Zebra printer"))
     parts = urlsplit(address)
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        return "the port is not a number from 1 to 65535"
+        return translated(N_("the port is not a number from 1 to 65535"))
     if parts.scheme not in ("ipp", "ipps") or not parts.hostname or not parts.path.strip("/"):
-        return "give the printer's IPP address, for example ipp://host:631/printers/label"
+        return translated(N_("give the printer's IPP address, for example ipp://host:631/printers/label"))
     return None
 
 
@@ -69,26 +71,26 @@ def _checked(values: Mapping[str, Any]) -> dict[str, Any]:
     name, place = values.get("name"), values.get("place")
     kind, address, dpi = values.get("kind"), values.get("address"), values.get("dpi")
     if not isinstance(name, str) or not 1 <= len(name.strip()) <= 60:
-        errors["name"] = "give the printer a name of at most 60 characters"
+        errors["name"] = translated(N_("give the printer a name of at most 60 characters"))
     if not isinstance(place, str) or not 1 <= len(place.strip()) <= 100:
-        errors["place"] = "say where the printer stands (at most 100 characters)"
+        errors["place"] = translated(N_("say where the printer stands (at most 100 characters)"))
     if kind not in PRINTER_KINDS:
-        errors["kind"] = "choose zpl (Zebra) or pdf (IPP printer)"
+        errors["kind"] = translated(N_("choose zpl (Zebra) or pdf (IPP printer)"))
     if not isinstance(address, str) or not 1 <= len(address.strip()) <= 200:
-        errors["address"] = "give the printer's address"
+        errors["address"] = translated(N_("give the printer's address"))
     elif kind in PRINTER_KINDS and (problem := _address_problem(kind, address.strip())):
         errors["address"] = problem
     if isinstance(dpi, str) and dpi.strip().isdigit():
         dpi = int(dpi)
     if isinstance(dpi, bool) or dpi not in RESOLUTIONS:
-        errors["dpi"] = "choose 203, 300 or 600 dpi"
+        errors["dpi"] = translated(N_("choose 203, 300 or 600 dpi"))
     try:
         sizes = sizes_from(values.get("label_sizes"))
     except ValueError as bad:
         errors["label_sizes"] = str(bad)
     active = values.get("active", True)
     if not isinstance(active, bool):
-        errors["active"] = "true or false"
+        errors["active"] = translated(N_("true or false"))
     if errors:
         raise Invalid(errors)
     return {"name": name.strip(), "place": place.strip(), "kind": kind, "address": address.strip(), "dpi": dpi,

@@ -80,11 +80,13 @@ def parse_screening(data: Any) -> dict[str, str]:
     parsed: dict[str, str] = {}
     for key, value in data.items():
         if key not in SCREENING_TESTS:
-            errors[f"screening.{key}"] = f"unknown test; expected one of {', '.join(SCREENING_TESTS)}"
+            errors[f"screening.{key}"] = translated(N_(
+                "unknown test; expected one of {choices}")).format(choices=', '.join(SCREENING_TESTS))
             continue
         word = value.strip().lower() if isinstance(value, str) else None
         if word not in RESULTS:
-            errors[f"screening.{key}"] = f"result {value!r} is not one of {', '.join(RESULTS)}"
+            errors[f"screening.{key}"] = translated(N_(
+                "result {value!r} is not one of {choices}")).format(value=value, choices=', '.join(RESULTS))
             continue
         parsed[key] = word
     if errors:
@@ -191,11 +193,11 @@ def parse_result_entry(data: Mapping[str, Any], *, today: date) -> ResultEntry:
     errors: dict[str, str] = {}
     test = data.get("test")
     if test not in SCREENING_TESTS:
-        errors["test"] = f"one of {', '.join(SCREENING_TESTS)}"
+        errors["test"] = translated(N_("one of {choices}")).format(choices=', '.join(SCREENING_TESTS))
     raw = data.get("result")
     result = raw.strip().lower() if isinstance(raw, str) else None
     if result not in RESULTS:
-        errors["result"] = f"one of {', '.join(RESULTS)}"
+        errors["result"] = translated(N_("one of {choices}")).format(choices=', '.join(RESULTS))
     when = data.get("result_date")
     reported: date | None = None
     if isinstance(when, date) and not isinstance(when, datetime):
@@ -206,13 +208,15 @@ def parse_result_entry(data: Mapping[str, Any], *, today: date) -> ResultEntry:
         except ValueError:
             reported = None
     if reported is None:
-        errors["result_date"] = "the day the laboratory reported it, YYYY-MM-DD"
+        errors["result_date"] = translated(N_("the day the laboratory reported it, YYYY-MM-DD"))
     elif reported > today:
-        errors["result_date"] = "a result cannot be reported in the future"
+        errors["result_date"] = translated(N_("a result cannot be reported in the future"))
     lab = data.get("laboratory")
     laboratory = lab.strip() if isinstance(lab, str) else ""
     if not laboratory or len(laboratory) > MAX_LABORATORY:
-        errors["laboratory"] = f"name the laboratory that reported it (up to {MAX_LABORATORY} characters)"
+        errors["laboratory"] = translated(N_(
+            "name the laboratory that reported it (up to {max_laboratory} characters)")).format(
+                max_laboratory=MAX_LABORATORY)
     if errors:
         raise Invalid(errors, translated(N_("the result has invalid fields")))
     return ResultEntry(str(test), str(result), reported, laboratory)  # type: ignore[arg-type]

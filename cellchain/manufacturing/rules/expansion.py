@@ -153,12 +153,13 @@ def _cross_checks(values: dict[str, Any]) -> dict[str, str]:
     seeded_at, harvested_at = values.get("seeded_at"), values.get("harvested_at")
     if seeded_at and harvested_at:
         if (seeded_at.tzinfo is None) != (harvested_at.tzinfo is None):
-            errors["harvested_at"] = "give both times with a time zone, or neither"
+            errors["harvested_at"] = translated(N_("give both times with a time zone, or neither"))
         elif harvested_at <= seeded_at:
-            errors["harvested_at"] = "must be after seeded_at"
+            errors["harvested_at"] = translated(N_("must be after seeded_at"))
     seeded, harvested = values.get("seeded_cells"), values.get("harvested_cells")
     if seeded and harvested and harvested < seeded:
-        errors["harvested_cells"] = f"{harvested} is fewer than the {seeded} cells seeded"
+        errors["harvested_cells"] = translated(N_("{harvested} is fewer than the {seeded} cells seeded")).format(
+            harvested=harvested, seeded=seeded)
     return errors
 
 
@@ -170,7 +171,7 @@ def parse_passage(data: Any) -> PassageInput:
     errors: dict[str, str] = {}
     for name, reader in _READERS.items():
         if data.get(name) is None:
-            errors[name] = "is required"
+            errors[name] = translated(N_("is required"))
             continue
         try:
             values[name] = reader(data[name])

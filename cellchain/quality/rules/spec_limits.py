@@ -112,16 +112,18 @@ def _is_number(value: Any) -> bool:
 def _limit_problem(limit: Limit) -> str | None:
     """Why a limit is malformed, or ``None``: a malformed limit must never judge a result."""
     if limit.kind not in LIMIT_KINDS:
-        return f"kind {limit.kind!r} is not one of {', '.join(LIMIT_KINDS)}"
+        return translated(N_(
+            "kind {kind!r} is not one of {choices}")).format(kind=limit.kind, choices=', '.join(LIMIT_KINDS))
     if limit.kind == "equals":
         if not limit.allowed or limit.expected not in limit.allowed:
-            return "an equals limit needs its expected word among the allowed words"
+            return translated(N_("an equals limit needs its expected word among the allowed words"))
         return None
     needed = {"min": ("low",), "max": ("high",), "range": ("low", "high")}[limit.kind]
     if any(not _is_number(getattr(limit, name)) for name in needed):
-        return f"a {limit.kind} limit needs a finite number for {' and '.join(needed)}"
+        return translated(N_(
+            "a {kind} limit needs a finite number for {choices}")).format(kind=limit.kind, choices=' and '.join(needed))
     if limit.kind == "range" and limit.low > limit.high:  # type: ignore[operator]
-        return "a range limit needs low <= high"
+        return translated(N_("a range limit needs low <= high"))
     return None
 
 

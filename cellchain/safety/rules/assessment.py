@@ -136,20 +136,27 @@ def _criteria(value: Any) -> tuple[str, ...]:
     return tuple(sorted(set(value), key=list(SERIOUSNESS).index))
 
 
-READERS: dict[str, tuple[Any, str]] = {
-    "term": (lambda v: _text(v, MAX_TERM), f"the event's term, e.g. 'fever' (up to {MAX_TERM} characters)"),
-    "category": (lambda v: _code(v, CATEGORIES), f"one of {', '.join(CATEGORIES)}"),
-    "description": (lambda v: _text(v, MAX_TEXT), f"up to {MAX_TEXT} characters"),
-    "onset_on": (_date, "the onset date, YYYY-MM-DD"),
-    "resolved_on": (_date, "the resolution date, YYYY-MM-DD, or empty while not resolved"),
-    "grade": (_grade, "the CTCAE grade, 1 to 5"),
-    "seriousness": (_criteria, f"a list of ICH E2A criteria met (empty: not serious): {', '.join(SERIOUSNESS)}"),
-    "causality": (lambda v: _code(v, CAUSALITY), f"WHO-UMC category: one of {', '.join(CAUSALITY)}"),
-    "expectedness": (lambda v: _code(v, EXPECTEDNESS), f"one of {', '.join(EXPECTEDNESS)}"),
-    "action_taken": (lambda v: _code(v, ACTIONS), f"action with the study product: one of {', '.join(ACTIONS)}"),
-    "outcome": (lambda v: _code(v, OUTCOMES), f"one of {', '.join(OUTCOMES)}"),
-    "biopsy_proven": (_yes_no, "true or false (acute rejection: was it proven by biopsy?)"),
-    "rejection_treatment": (lambda v: _text(v, MAX_TEXT), f"the treatment given, up to {MAX_TEXT} characters"),
+# Each field's reader, and the words a refusal of it says: a template marked for the catalogue and its values,
+# worded in the reader's language when the refusal is made (docs/architecture.md, "Languages").
+READERS: dict[str, tuple[Any, str, dict[str, Any]]] = {
+    "term": (lambda v: _text(v, MAX_TERM), N_("the event's term, e.g. 'fever' (up to {max_term} characters)"),
+             {"max_term": MAX_TERM}),
+    "category": (lambda v: _code(v, CATEGORIES), N_("one of {choices}"), {"choices": ", ".join(CATEGORIES)}),
+    "description": (lambda v: _text(v, MAX_TEXT), N_("up to {max_reason} characters"), {"max_reason": MAX_TEXT}),
+    "onset_on": (_date, N_("the onset date, YYYY-MM-DD"), {}),
+    "resolved_on": (_date, N_("the resolution date, YYYY-MM-DD, or empty while not resolved"), {}),
+    "grade": (_grade, N_("the CTCAE grade, 1 to 5"), {}),
+    "seriousness": (_criteria, N_("a list of ICH E2A criteria met (empty: not serious): {choices}"),
+                    {"choices": ", ".join(SERIOUSNESS)}),
+    "causality": (lambda v: _code(v, CAUSALITY), N_("WHO-UMC category: one of {choices}"),
+                  {"choices": ", ".join(CAUSALITY)}),
+    "expectedness": (lambda v: _code(v, EXPECTEDNESS), N_("one of {choices}"), {"choices": ", ".join(EXPECTEDNESS)}),
+    "action_taken": (lambda v: _code(v, ACTIONS), N_("action with the study product: one of {choices}"),
+                     {"choices": ", ".join(ACTIONS)}),
+    "outcome": (lambda v: _code(v, OUTCOMES), N_("one of {choices}"), {"choices": ", ".join(OUTCOMES)}),
+    "biopsy_proven": (_yes_no, N_("true or false (acute rejection: was it proven by biopsy?)"), {}),
+    "rejection_treatment": (lambda v: _text(v, MAX_TEXT), N_("the treatment given, up to {max_text} characters"),
+                            {"max_text": MAX_TEXT}),
 }
 
 
@@ -161,13 +168,13 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
     """
     values: dict[str, Any] = asdict(base) if base is not None else {}
     fields: dict[str, str] = {}
-    for name, (reader, message) in READERS.items():
+    for name, (reader, message, words) in READERS.items():
         if base is not None and name not in data:
             continue
         try:
             values[name] = reader(data.get(name))
         except (ValueError, TypeError):
-            fields[name] = message
+            fields[name] = translated(message).format(**words)
     if "aware_at" in data or base is None:
         raw = data.get("aware_at")
         if raw in (None, ""):
@@ -181,7 +188,8 @@ def read(data: Mapping[str, Any], *, base: Assessment | None = None, now: dateti
                 fields["aware_at"] = translated(N_("a time the calendar holds, e.g. 2026-11-25T08:30:00+08:00"))
     for name in ("term", "category"):
         if name not in fields and not values.get(name):
-            fields[name] = READERS[name][1]
+            _reader, message, words = READERS[name]
+            fields[name] = translated(message).format(**words)
     if fields:
         raise Invalid(fields)
     values["seriousness"] = tuple(values.get("seriousness") or ())

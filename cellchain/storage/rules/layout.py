@@ -80,7 +80,7 @@ def box_size(rows: Any, columns: Any) -> tuple[int, int]:
     for name, value, most in (("rows", rows, MAX_ROWS), ("columns", columns, MAX_COLUMNS)):
         if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).strip().isdigit() \
                 or not 1 <= int(value) <= most:
-            errors[name] = f"a whole number from 1 to {most}"
+            errors[name] = translated(N_("a whole number from {low} to {high}")).format(low=1, high=most)
     if errors:
         raise Invalid(errors)
     return int(rows), int(columns)

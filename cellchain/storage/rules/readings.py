@@ -97,7 +97,8 @@ def parse_csv(content: str, tz: ZoneInfo) -> list[Reading]:
             errors[f"line {number}"] = "; ".join(bad.fields.values())
             continue
         if reading.measured_at in seen:
-            errors[f"line {number}"] = f"the same time as line {seen[reading.measured_at]}"
+            errors[f"line {number}"] = translated(N_(
+                "the same time as line {line}")).format(line=seen[reading.measured_at])
             continue
         seen[reading.measured_at] = number
         readings.append(reading)

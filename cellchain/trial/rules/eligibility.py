@@ -178,24 +178,24 @@ def _parse_pregnancy(errors: dict[str, str], value: Any) -> str | None:
 
 def _parse_date(value: Any) -> date:
     if isinstance(value, datetime):
-        raise ValueError("must be a date without a time")
+        raise ValueError(translated(N_("must be a date without a time")))
     if isinstance(value, date):
         return value
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"{value!r} is not a real date") from None
-    raise ValueError("must be an ISO date, YYYY-MM-DD")
+            raise ValueError(translated(N_("{value!r} is not a real date")).format(value=value)) from None
+    raise ValueError(translated(N_("must be an ISO date, YYYY-MM-DD")))
 
 
 def _parse_bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
-    raise ValueError("must be true or false (a JSON boolean, not a string or number)")
+    raise ValueError(translated(N_("must be true or false (a JSON boolean, not a string or number)")))
 
 
 def _parse_choice(value: Any, choices: tuple[str, ...]) -> str:
     if isinstance(value, str) and value in choices:
         return value
-    raise ValueError(f"must be one of {', '.join(choices)}")
+    raise ValueError(translated(N_("must be one of {choices}")).format(choices=', '.join(choices)))

@@ -369,8 +369,8 @@ def thaw_label_scanned(f: Facts) -> Check:
         return judged(name, False, said("thaw_label_scanned:not_2d"))
     record = f.bag.expires_at.astimezone(f.protocol.tz).replace(second=0, microsecond=0)
     if printed != record:
-        return judged(name, False, said("thaw_label_scanned:frozen_label", printed=f"{printed:%Y-%m-%d %H:%M}",
-                                        record=f"{record:%Y-%m-%d %H:%M}"))
+        return judged(name, False, said("thaw_label_scanned:frozen_label", printed=site_clock(printed, f.protocol.tz),
+                                        record=site_clock(record, f.protocol.tz)))
     return judged(name, True, said("thaw_label_scanned:ok", expiry=site_clock(record, f.protocol.tz)))
 
 
