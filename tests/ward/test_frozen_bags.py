@@ -181,14 +181,19 @@ def test_a_nurse_thaws_a_bag_on_the_thaw_page_and_prints_its_new_label(app, clie
     assert again.status_code == 409 and "bag_already_thawed" in again.get_data(as_text=True)
 
 
-def test_a_frozen_bag_is_judged_by_the_frozen_range_until_its_thaw(app, api):
+def _frozen_bag(app) -> str:
+    """A bag of the ward factory made cryopreserved, frozen when filled and good for 180 days: its code."""
     with app.app_context():
         session = db.session()
         item = ward.bag(session, expires_at=datetime.now(UTC) + timedelta(days=180))
         item.preservation, item.frozen_at, item.frozen_expires_at = "cryopreserved", item.filled_at, item.expires_at
         session.add(item)
         db.commit()
-        code = item.bag_code
+        return item.bag_code
+
+
+def test_a_frozen_bag_is_judged_by_the_frozen_range_until_its_thaw(app, api):
+    code = _frozen_bag(app)
     stored = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "stored", "location": "LN2 tank 2",
                                                           "temperature_c": -180})
     assert stored.status_code == 201 and stored.get_json()["event"]["excursion"] is False
@@ -212,13 +217,7 @@ def test_the_lab_chooses_cryopreserved_on_the_fill_page_and_the_bag_page_says_so
 
 
 def test_a_lab_thaw_with_no_place_typed_reads_as_the_lab_in_chinese_on_the_bag_page(app, api, client, auth):
-    with app.app_context():
-        session = db.session()
-        item = ward.bag(session, expires_at=datetime.now(UTC) + timedelta(days=180))
-        item.preservation, item.frozen_at, item.frozen_expires_at = "cryopreserved", item.filled_at, item.expires_at
-        session.add(item)
-        db.commit()
-        code = item.bag_code
+    code = _frozen_bag(app)
     assert api.post(f"/api/v1/bags/{code}/thaw", as_="lab", json={}).status_code == 201
     # an event holding the lab's default in English words, as thaws stored it before it was kept as a code
     sent = api.post("/api/v1/custody", as_="lab", json={"item": code, "event": "dispatched",
