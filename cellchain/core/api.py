@@ -25,19 +25,22 @@ from cellchain.core import db
 from cellchain.core.errors import Invalid
 from cellchain.core.schemas import ErrorSchema
 from cellchain.core.submissions import idempotency
+from cellchain.core.words import N_, translated
+from cellchain.core.words.inputs import worded
 
 PREFIX = "/api/v1"
-BODY_MESSAGE = "send a JSON object with Content-Type: application/json"
+BODY_MESSAGE = N_("send a JSON object with Content-Type: application/json")
 # No request of the API nests deeper than 4 levels (an infusion's reactions); a deeper body is refused by
 # name before any schema walks it, and one too deep for Python's parser is a 400, never a 500.
 MAX_JSON_DEPTH = 16
-DEPTH_MESSAGE = f"the JSON body is nested deeper than {MAX_JSON_DEPTH} levels"
+DEPTH_MESSAGE = N_("the JSON body is nested deeper than {levels} levels")
 
 
 def field_messages(messages: Any, prefix: str = "") -> dict[str, str]:
     """marshmallow's nested error messages as ``{"signature.meaning": "..."}``; the body itself is ``body``."""
     if not isinstance(messages, dict):
-        text = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+        # marshmallow's messages in the reader's language (core/words/inputs.py); the rest came worded
+        text = " ".join(worded(m) for m in messages) if isinstance(messages, list) else worded(messages)
         return {prefix or "body": text}
     flat: dict[str, str] = {}
     for name, inner in messages.items():
@@ -70,11 +73,11 @@ class RequestParser(FlaskParser):
         try:
             data = req.get_json(silent=True)
         except RecursionError:
-            raise Invalid({"body": DEPTH_MESSAGE}) from None
+            raise Invalid({"body": translated(DEPTH_MESSAGE).format(levels=MAX_JSON_DEPTH)}) from None
         if not isinstance(data, dict):
-            raise Invalid({"body": BODY_MESSAGE})
+            raise Invalid({"body": translated(BODY_MESSAGE)})
         if nested_deeper_than(data, MAX_JSON_DEPTH):
-            raise Invalid({"body": DEPTH_MESSAGE})
+            raise Invalid({"body": translated(DEPTH_MESSAGE).format(levels=MAX_JSON_DEPTH)})
         return data
 
     def handle_error(self, error: ValidationError, req, schema: Schema, *, error_status_code: int | None,

@@ -15,13 +15,51 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from cellchain.core.canonical import format_utc
 from cellchain.core.db import MAX_PAGE_SIZE, PAGE_SIZE
+from cellchain.core.words.inputs import marked
+
+# The validators' own message templates, each worded in the reader's language before its values are filled.
+_VALIDATOR_MESSAGES = ("error", "message_min", "message_max", "message_all", "message_equal")
+
+
+def mark_messages(field: fields.Field) -> None:
+    """Give ``field``, its validators and the fields inside it (a list's items, a mapping's keys and values,
+    a nested schema's fields) the reader's-language twins of marshmallow's messages (``core/words/inputs.py``)."""
+    obj_type = getattr(field, "OBJ_TYPE", None)
+    field.error_messages = {
+        key: marked(message.replace("{obj_type}", obj_type) if obj_type and isinstance(message, str) else message)
+        for key, message in field.error_messages.items()}
+    for validator in field.validators:
+        for name in _VALIDATOR_MESSAGES:
+            if isinstance(getattr(validator, name, None), str):
+                setattr(validator, name, marked(getattr(validator, name)))
+    inner = [getattr(field, "inner", None), getattr(field, "key_field", None), getattr(field, "value_field", None),
+             *getattr(field, "tuple_fields", ())]
+    for each in inner:
+        if isinstance(each, fields.Field):
+            mark_messages(each)
+    if isinstance(field, fields.Nested) and not isinstance(field, _AsSent):
+        mark_schema(field.schema)
+
+
+def mark_schema(schema: Schema) -> None:
+    if getattr(schema, "_messages_marked", False):
+        return
+    schema._messages_marked = True
+    schema.error_messages = {key: marked(message) for key, message in schema.error_messages.items()}
+    for field in schema.fields.values():
+        mark_messages(field)
 
 
 class RequestSchema(Schema):
-    """Base of every request body: unknown fields are refused, naming them."""
+    """Base of every request body: unknown fields are refused, naming them, and every message of a refused
+    field is worded in the reader's language (docs/architecture.md, "Languages")."""
 
     class Meta:
         unknown = RAISE
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mark_schema(self)
 
 
 class _AsSent:

@@ -24,7 +24,7 @@ from cellchain.people.rules.roles import Principal, require_role
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"  # Flask-WTF's form field and session key
-CSRF_REFUSED = "The form's security token is missing or out of date. Reload the page and try again."
+CSRF_REFUSED = N_("The form's security token is missing or out of date. Reload the page and try again.")
 NONCE_FIELD = "session_nonce"
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
@@ -145,7 +145,7 @@ def check_csrf() -> None:
 def csrf_refused(error: CSRFError):
     """A page in words, whatever Flask-WTF's reason (missing, expired, not this session's)."""
     log.info("form post refused: %s", error.description)
-    return respond(400, CSRF_REFUSED)
+    return respond(400, translated(CSRF_REFUSED))
 
 
 def _has_nul(value: Any) -> bool:

@@ -20,7 +20,7 @@ PURE_CORE = ("cellchain.core.errors", "cellchain.core.words", "cellchain.core.wo
              "cellchain.core.words.moments",
              "cellchain.core.words.labels", "cellchain.core.words.numbers", "cellchain.core.words.reasons",
              "cellchain.core.words.sentences",
-             "cellchain.core.words.entries", "cellchain.core.words.scans",
+             "cellchain.core.words.entries", "cellchain.core.words.scans", "cellchain.core.words.inputs",
              "cellchain.core.canonical", "cellchain.core.fields", "cellchain.core.timeinput")
 WEB_MODULES = ("cellchain.core.web", "cellchain.core.api", "cellchain.core.error_handlers",
                "cellchain.people.security", "cellchain.overview.navigation", "cellchain.overview.openapi")
