@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, jsonify, render_template, request
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -45,9 +48,37 @@ def _http(error: HTTPException):
     return respond(error.code or 500, error.description or translated(TITLES.get(error.code or 500, N_("Error"))))
 
 
+# --- a view's own body limit, above MAX_CONTENT_LENGTH (an upload): declared on the view, raised on the
+# request before its body is read (core/web.py), named in the 413 answer (too_large)
+
+@dataclass(frozen=True)
+class BodyLimit:
+    """A view's own request body limit, above ``MAX_CONTENT_LENGTH`` (an upload), and what a larger body is told:
+    ``message``, marked ``N_`` and formatted with ``mb`` (``limit_mb``), naming the form ``field``."""
+
+    max_bytes: int
+    limit_mb: int
+    field: str
+    message: str
+
+
+def body_limit(max_bytes: int, *, limit_mb: int, field: str, message: str) -> Callable[[Any], Any]:
+    """Let one view take a body of up to ``max_bytes``; every other request keeps ``MAX_CONTENT_LENGTH``
+    (docs/security.md, "Every response"). Put it right under the route decorator."""
+    def decorator(view: Any) -> Any:
+        view.body_limit = BodyLimit(max_bytes, limit_mb, field, message)
+        return view
+    return decorator
+
+
+def view_body_limit() -> BodyLimit | None:
+    """The body limit the request's view declares, if any (None before routing or for an unknown path)."""
+    return getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
+
+
 def too_large(error: RequestEntityTooLarge):
-    """A body over the limit: a view with its own limit (an upload, ``web.body_limit``) names it and its field."""
-    limit = getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
+    """A body over the limit: a view with its own limit (an upload, :func:`body_limit`) names it and its field."""
+    limit = view_body_limit()
     if limit is None:
         return _http(error)
     message = translated(limit.message).format(mb=limit.limit_mb)

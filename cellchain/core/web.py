@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,35 +19,10 @@ from cellchain.core.words import N_, entries, labels, numbers, scans, translated
 from cellchain.core.words.moments import site_clock
 
 
-@dataclass(frozen=True)
-class BodyLimit:
-    """A view's own request body limit, above ``MAX_CONTENT_LENGTH`` (an upload), and what a larger body is told:
-    ``message``, marked ``N_`` and formatted with ``mb`` (``limit_mb``), naming the form ``field``."""
-
-    max_bytes: int
-    limit_mb: int
-    field: str
-    message: str
-
-
-def body_limit(max_bytes: int, *, limit_mb: int, field: str, message: str) -> Callable[[Any], Any]:
-    """Let one view take a body of up to ``max_bytes``; every other request keeps ``MAX_CONTENT_LENGTH``
-    (docs/security.md, "Every response"). Put it right under the route decorator."""
-    def decorator(view: Any) -> Any:
-        view.body_limit = BodyLimit(max_bytes, limit_mb, field, message)
-        return view
-    return decorator
-
-
-def view_body_limit() -> BodyLimit | None:
-    """The body limit the request's view declares, if any (None before routing or for an unknown path)."""
-    return getattr(current_app.view_functions.get(request.endpoint or ""), "body_limit", None)
-
-
 def _raise_body_limit() -> None:
     # The first hook of every request: the limit must be set before anything reads the body (the NUL check
     # of people/security.py reads every form), because Werkzeug fixes it when it first parses the body.
-    limit = view_body_limit()
+    limit = error_handlers.view_body_limit()
     if limit is not None:
         request.max_content_length = limit.max_bytes
 

@@ -10,8 +10,9 @@ from flask import Response, current_app
 from cellchain.audit import signatures
 from cellchain.core import db
 from cellchain.core.api import bp
+from cellchain.core.error_handlers import body_limit
 from cellchain.core.schemas import FILE_BODY, RowWith
-from cellchain.core.web import body_limit, next_cursor, page_request
+from cellchain.core.web import next_cursor, page_request
 from cellchain.core.words import N_
 from cellchain.materials import catalogue, decisions, steps
 from cellchain.materials.schemas import (

@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
 
 from cellchain.core import db
+from cellchain.core.error_handlers import body_limit
 from cellchain.core.page_forms import Refusal, submit
-from cellchain.core.web import body_limit, page_request
+from cellchain.core.web import page_request
 from cellchain.core.words import N_
 from cellchain.core.words.notes import note
 from cellchain.manufacturing.lot_access import get_lot
