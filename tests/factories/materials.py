@@ -33,14 +33,10 @@ HEPARIN_GTIN = "09501101530003"
 STOCK = 100_000.0  # ml: no test's fills run a stock lot short
 
 
-def user(session: Session, username: str) -> User:
-    return accounts.find_user(session, username)
-
-
 def material(session: Session, kind: str = "anticoagulant", *, name: str | None = None, gtin: str | None = None,
              origin: bool = False) -> Material:
     """A new catalogue entry of ``kind``, made by QA."""
-    return catalogue.create_material(session, actor=user(session, "qa"), data={
+    return catalogue.create_material(session, actor=accounts.find_user(session, "qa"), data={
         "name": name or f"{kind} product", "supplier": "Supplier", "catalogue_number": f"C-{kind}-{gtin or name}",
         "gtin": gtin, "kind": kind, "storage": "2-8 C", "human_animal_origin": origin})
 
@@ -50,14 +46,15 @@ def received(session: Session, product: Material, supplier_lot: str, *, expires:
     """A lot of ``product`` received by the lab and, unless ``status`` is quarantine, released or rejected by QC."""
     extra = {"origin": "pooled human platelets", "donor_testing": "HIV, HBV, HCV negative"} \
         if product.human_animal_origin else {}
-    lot = catalogue.receive(session, actor=user(session, "lab"), data={
+    lot = catalogue.receive(session, actor=accounts.find_user(session, "lab"), data={
         "material_id": product.id, "supplier_lot": supplier_lot, "quantity": quantity, "unit": "ml",
         "expires_on": (expires or date.today() + timedelta(days=365)).isoformat(), **extra})
     if status != "quarantine":
         decision = "release" if status == "released" else "reject"
         signature = signatures.SignatureInput("qc", PASSWORD, status)
-        decisions.decide(session, actor=user(session, "qc"), code=lot.code, decision=decision, signature=signature,
-                         reason="" if decision == "release" else "damaged in transit", policy=POLICY)
+        decisions.decide(session, actor=accounts.find_user(session, "qc"), code=lot.code, decision=decision,
+                         signature=signature, reason="" if decision == "release" else "damaged in transit",
+                         policy=POLICY)
     return lot
 
 
@@ -65,7 +62,7 @@ def _stock_material(session: Session, kind: str) -> Material:
     found = session.exec(select(Material).where(Material.catalogue_number == f"STOCK-{kind}")).first()
     if found is not None:
         return found
-    return catalogue.create_material(session, actor=user(session, "qa"), data={
+    return catalogue.create_material(session, actor=accounts.find_user(session, "qa"), data={
         "name": {"anticoagulant": "Heparin 5,000 IU/ml", "saline": "0.9% sodium chloride"}.get(kind, kind),
         "supplier": "Stock supplier", "catalogue_number": f"STOCK-{kind}", "gtin": None, "kind": kind,
         "storage": "15-25 C", "human_animal_origin": kind == "platelet_lysate"})
